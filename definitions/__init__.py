@@ -1,0 +1,1 @@
+"""Built-in KPI definitions (YAML), loaded through importlib.resources."""

@@ -1,0 +1,1 @@
+"""The sample workspace: a fictional online-course business."""

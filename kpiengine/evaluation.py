@@ -1,0 +1,347 @@
+"""Evaluate KPIs over every period x segment cell at once, with targets, status and changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sympy
+
+from .datafile import load_data
+from .errors import ERROR, Finding, KpiError, suggestion
+from .formula import Formula, shifted_name, symbol
+from .model import KPI
+from .periods import ordinals, year_ago
+from .table import Frame, InputTable, build_table
+from .targets import period_targets, status
+from .workspace import BUILTIN, Workspace
+
+MISSING_INPUT = "KPI011"
+_SHIFT_WHEN = {"prev": "the previous period", "last_year": "the same period last year"}
+
+
+@dataclass
+class KpiResult:
+    """One KPI's values (periods x segments; NaN where undefined) and what goes with them."""
+
+    kpi: KPI
+    values: np.ndarray
+    reasons: np.ndarray  # object: None where defined, else why not (without the cell's period)
+    targets: np.ndarray
+    status: np.ndarray
+    additive: bool
+
+
+@dataclass
+class Results:
+    """Everything one evaluation produced; `records()` flattens it for JSON, CSV and tables."""
+
+    workspace: Workspace
+    table: InputTable
+    kpis: dict[str, KpiResult]
+    selected: list[int]  # indices of the periods asked for
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.table.labels
+
+    def records(self) -> list[dict]:
+        """One record per KPI x selected period x segment."""
+        labels = self.labels
+        ago = _year_ago_index(self.table)
+        rows = []
+        for result in self.kpis.values():
+            kpi = result.kpi
+            for i in self.selected:
+                for s, segment in enumerate(self.table.segments):
+                    value = _num(result.values[i, s])
+                    prev = _num(result.values[i - 1, s]) if i > 0 else None
+                    last = _num(result.values[ago[i], s]) if ago[i] >= 0 else None
+                    target = _num(result.targets[i, s])
+                    reason = result.reasons[i, s]
+                    rows.append(
+                        {
+                            "kpi": kpi.id,
+                            "title": kpi.title_in(self.workspace.settings.locale),
+                            "period": labels[i],
+                            "segment": dict(segment),
+                            "value": value,
+                            "unit": str(kpi.unit) if kpi.unit else kpi.unit_text,
+                            "format": kpi.format,
+                            "target": target,
+                            "gap": _sub(value, target),
+                            "gap_pct": _rel(value, target),
+                            "status": result.status[i, s],
+                            "previous": prev,
+                            "change": _sub(value, prev),
+                            "change_pct": _rel(value, prev),
+                            "last_year": last,
+                            "change_yoy": _sub(value, last),
+                            "change_yoy_pct": _rel(value, last),
+                            "reason": None
+                            if reason is None
+                            else _cell_reason(reason, labels[i], segment),
+                        }
+                    )
+        return rows
+
+    def to_json(self) -> str:
+        return json.dumps(self.records(), ensure_ascii=False, indent=1)
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _sub(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def _rel(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else (a - b) / abs(b)
+
+
+def _cell_reason(reason: str, period: str, segment: dict[str, str]) -> str:
+    where = ", ".join(f"{k}={v}" for k, v in segment.items())
+    return f"{reason} in {period}" + (f" ({where})" if where else "")
+
+
+def _year_ago_index(table: InputTable) -> np.ndarray:
+    out = np.full(table.n_periods, -1)
+    for i, ordinal in enumerate(table.ordinals):
+        ago = year_ago(int(ordinal), table.grain)
+        if ago is not None and 0 <= ago - table.first < table.n_periods:
+            out[i] = ago - table.first
+    return out
+
+
+# --- compiling ---------------------------------------------------------------------------------
+
+_COMPILED: dict[tuple[str, tuple[str, ...]], Callable] = {}
+
+
+def compile_expr(expr: sympy.Expr, names: list[str]) -> Callable:
+    """`lambdify` once per expression and argument list; later calls reuse it."""
+    key = (sympy.srepr(expr), tuple(names))
+    func = _COMPILED.get(key)
+    if func is None:
+        func = sympy.lambdify([symbol(n) for n in names], expr, modules="numpy", cse=True)
+        _COMPILED[key] = func
+    return func
+
+
+def _run(func: Callable, args: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        out = func(*args)
+    return np.broadcast_to(np.asarray(out, dtype=float), shape).copy()
+
+
+# --- selection -----------------------------------------------------------------------------------
+
+
+def select_kpis(
+    workspace: Workspace, available: Iterable[str], requested: list[str] | None = None
+) -> tuple[list[str], list[Finding]]:
+    """Which KPIs to evaluate, and the findings for asked-for KPIs that cannot be."""
+    available = set(available)
+    asked = list(requested or workspace.settings.kpis)
+    for name in asked:
+        if name not in workspace.kpis:
+            alias = workspace.kpi_for_alias(name)
+            hint = (
+                f"; it is an alias of `{alias.id}`" if alias else suggestion(name, workspace.kpis)
+            )
+            raise KpiError(f"unknown KPI `{name}`{hint}")
+    if not asked:
+        asked = [k.id for k in workspace.kpis.values() if k.layer != BUILTIN]
+        optional = [
+            k.id
+            for k in workspace.kpis.values()
+            if k.layer == BUILTIN
+            and workspace.blocked_by(k.id) is None
+            and workspace.inputs_of(k.id) <= available
+        ]
+    else:
+        optional = []
+    chosen, findings = [], []
+    for name in asked:
+        kpi = workspace.kpis[name]
+        blocker = workspace.blocked_by(name)
+        if blocker == name:
+            continue  # its definition errors are already findings
+        if blocker is not None:
+            findings.append(
+                Finding(
+                    MISSING_INPUT,
+                    ERROR,
+                    f"KPI `{name}` depends on `{blocker}`, whose definition has errors",
+                    kpi.location,
+                    name,
+                )
+            )
+            continue
+        missing = sorted(workspace.inputs_of(name) - available)
+        if missing:
+            findings.append(
+                Finding(
+                    MISSING_INPUT,
+                    ERROR,
+                    f"KPI `{name}` needs {', '.join(f'`{m}`' for m in missing)}, "
+                    "which the data does not provide",
+                    kpi.location,
+                    name,
+                    "add the column to the data, or leave the KPI out",
+                )
+            )
+            continue
+        chosen.append(name)
+    chosen += [k for k in optional if k not in chosen]
+    order = {k: i for i, k in enumerate(workspace.order)}
+    return sorted(chosen, key=lambda k: order.get(k, -1)), findings
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+
+
+def evaluate(
+    workspace: Workspace,
+    data: Frame | str | Path | None = None,
+    *,
+    grain: str | None = None,
+    by: list[str] | tuple[str, ...] = (),
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    kpis: list[str] | None = None,
+) -> Results:
+    """Evaluate the chosen KPIs for every period and segment (and the total).
+
+    `data` is a Frame, a CSV path, or None for the file named by `data:` in kpi.yaml.
+    """
+    frame = data if isinstance(data, Frame) else load_data(workspace, data)
+    grain = grain or workspace.settings.grain
+    chosen, findings = select_kpis(workspace, frame.values, kpis)
+    needed = set(chosen)
+    for name in chosen:
+        needed |= workspace.kpi_deps_of(name)
+    variables = set().union(*(workspace.inputs_of(k) for k in needed)) if needed else set()
+    aggregates = {v: workspace.variables[v].aggregate for v in sorted(variables)}
+    table = build_table(frame, aggregates, grain, list(by))
+    computed: dict[str, KpiResult] = {}
+    for kpi_id in workspace.order:
+        if kpi_id in needed:
+            computed[kpi_id] = _evaluate_kpi(workspace, workspace.kpis[kpi_id], table, computed)
+    selected = _select_periods(table, start, end)
+    results = {k: computed[k] for k in chosen}
+    return Results(workspace, table, results, selected, findings)
+
+
+def _select_periods(table: InputTable, start: dt.date | None, end: dt.date | None) -> list[int]:
+    first, last = 0, table.n_periods - 1
+    if start is not None:
+        first = max(
+            first, int(ordinals(np.array([start], "datetime64[D]"), table.grain)[0]) - table.first
+        )
+    if end is not None:
+        last = min(
+            last, int(ordinals(np.array([end], "datetime64[D]"), table.grain)[0]) - table.first
+        )
+    return list(range(first, last + 1))
+
+
+def _shift(array: np.ndarray, func: str, table: InputTable) -> np.ndarray:
+    out = np.full_like(array, np.nan)
+    if func == "prev":
+        out[1:] = array[:-1]
+        return out
+    ago = _year_ago_index(table)
+    ok = ago >= 0
+    out[ok] = array[ago[ok]]
+    return out
+
+
+def _inputs(
+    formula: Formula, table: InputTable, computed: dict[str, KpiResult]
+) -> dict[str, np.ndarray]:
+    arrays = {}
+    for name in formula.names:
+        arrays[name] = computed[name].values if name in computed else table.values[name]
+    for func, name in formula.shifts:
+        arrays[shifted_name(func, name)] = _shift(arrays[name], func, table)
+    return arrays
+
+
+def _evaluate_kpi(
+    workspace: Workspace, kpi: KPI, table: InputTable, computed: dict[str, KpiResult]
+) -> KpiResult:
+    formula = kpi.formula
+    names = formula.input_names
+    arrays = _inputs(formula, table, computed)
+    shape = (table.n_periods, len(table.segments))
+    values = _run(compile_expr(formula.expr, names), [arrays[n] for n in names], shape)
+    undefined = ~np.isfinite(values)
+    values[undefined] = np.nan
+    reasons = np.full(shape, None, dtype=object)
+    if undefined.any():
+        _explain(formula, names, arrays, computed, undefined, reasons, shape)
+    additive = workspace.is_additive(kpi.id)
+    per_period = period_targets(kpi.target, additive, table.grain, table.first, table.n_periods)
+    targets = np.full(shape, np.nan)
+    if additive:
+        targets[:, 0] = per_period  # an additive target is for the total, not for each segment
+    else:
+        targets[:] = per_period[:, None]
+    band = workspace.at_risk_band(kpi)
+    return KpiResult(
+        kpi, values, reasons, targets, status(values, targets, kpi.direction, band), additive
+    )
+
+
+def _explain(
+    formula: Formula,
+    names: list[str],
+    arrays: dict[str, np.ndarray],
+    computed: dict[str, KpiResult],
+    undefined: np.ndarray,
+    reasons: np.ndarray,
+    shape: tuple[int, ...],
+) -> None:
+    """Say why each undefined cell is undefined: missing input, zero denominator, bad domain."""
+    todo = undefined.copy()
+
+    def mark(mask: np.ndarray, reason: str | np.ndarray) -> None:
+        hit = todo & mask
+        if isinstance(reason, np.ndarray):
+            reasons[hit] = reason[hit]
+        else:
+            reasons[hit] = reason
+        todo[hit] = False
+
+    for name in names:
+        missing = np.isnan(arrays[name])
+        if not (todo & missing).any():
+            continue
+        base, _, func = name.partition("__")
+        when = f" for {_SHIFT_WHEN[func]}" if func else ""
+        if base in computed and not func:
+            inner = computed[base].reasons
+            reason = np.array([f"`{base}` is undefined ({r})" for r in inner.ravel()], dtype=object)
+            mark(missing, reason.reshape(shape))
+        else:
+            mark(missing, f"no data for `{base}`{when}")
+    for guard in formula.guards:
+        if not todo.any():
+            break
+        value = _run(compile_expr(guard.expr, names), [arrays[n] for n in names], shape)
+        if guard.kind == "nonzero":
+            mark(value == 0, f"`{guard.text}` is 0" if " " in guard.text else f"no `{guard.text}`")
+        elif guard.kind == "positive":
+            mark(value <= 0, f"`{guard.text}` is not positive (log)")
+        else:
+            mark(value < 0, f"`{guard.text}` is negative (square root)")
+    mark(todo, "the result is not a finite number")

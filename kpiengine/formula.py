@@ -1,0 +1,326 @@
+"""Safe formula parsing: a whitelisted Python-expression AST turned into a sympy expression.
+
+User text never reaches `eval`, `exec`, `sympify` or `parse_expr`: Python's `ast` parses it,
+every node is checked against a whitelist, and the sympy tree is built node by node.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy
+
+MAX_FORMULA_LENGTH = 5000
+MAX_CONSTANT_EXPONENT = 100
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+#: Functions a formula may call, with the number of arguments they take (None: one or more).
+FUNCTIONS: dict[str, int | None] = {
+    "min": None,
+    "max": None,
+    "abs": 1,
+    "sqrt": 1,
+    "log": 1,
+    "exp": 1,
+    "prev": 1,
+    "last_year": 1,
+}
+#: Functions that read a name at another period; their argument must be a plain name.
+SHIFTS = {"prev": "previous period", "last_year": "same period last year"}
+_SYMPY_FUNCTIONS: dict[str, Callable] = {
+    "min": sympy.Min,
+    "max": sympy.Max,
+    "abs": sympy.Abs,
+    "sqrt": sympy.sqrt,
+    "log": sympy.log,
+    "exp": sympy.exp,
+}
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_HINTS = {
+    ast.BitXor: "use `**` for powers, not `^`",
+    ast.Mod: "percentages are fractions here: write `x / 100`, not `%`",
+    ast.FloorDiv: "use `/` for division",
+}
+
+
+class FormulaError(ValueError):
+    """A formula that cannot be parsed; `column` is 0-based within the formula text."""
+
+    def __init__(self, message: str, column: int = 0, fix: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.column = column
+        self.fix = fix
+
+
+def symbol(name: str) -> sympy.Symbol:
+    """The sympy symbol for a variable or KPI id (always real-valued)."""
+    return sympy.Symbol(name, real=True)
+
+
+def shifted_name(func: str, name: str) -> str:
+    """The internal input name for `prev(name)` or `last_year(name)`."""
+    return f"{name}__{func}"
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A sub-expression that must be non-zero (or positive) for the formula to be defined."""
+
+    kind: str  # "nonzero" | "positive" | "nonnegative"
+    expr: sympy.Expr
+    text: str
+
+
+@dataclass
+class Formula:
+    """A parsed formula: its text, checked AST, sympy expression and the names it uses."""
+
+    text: str
+    tree: ast.expr
+    expr: sympy.Expr
+    names: dict[str, int]  # name -> column of its first use
+    shifts: set[tuple[str, str]] = field(default_factory=set)  # (func, name)
+    guards: list[Guard] = field(default_factory=list)
+    offset: int = 0  # leading blanks stripped before parsing
+
+    def column(self, node: ast.AST) -> int:
+        """0-based character column of an AST node within `text`."""
+        flat = self.text.replace("\r", " ").replace("\n", " ").replace("\t", " ").strip()
+        return self.offset + _char_column(flat, getattr(node, "col_offset", 0))
+
+    @property
+    def explicit(self) -> str:
+        """The formula with every operation in parentheses, showing how it was read."""
+        return explicit_form(self.tree)
+
+    @property
+    def input_names(self) -> list[str]:
+        """Names the compiled expression takes, including shifted ones, in a stable order."""
+        names = sorted(self.names)
+        names += sorted(shifted_name(f, n) for f, n in self.shifts)
+        return names
+
+
+def _char_column(text: str, byte_offset: int) -> int:
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def parse_formula(text: str) -> Formula:
+    """Parse and check a formula; raise FormulaError with the column of the first problem."""
+    if not isinstance(text, str) or not text.strip():
+        raise FormulaError("the formula is empty")
+    if len(text) > MAX_FORMULA_LENGTH:
+        raise FormulaError(f"the formula is longer than {MAX_FORMULA_LENGTH} characters")
+    flat = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    try:
+        tree = ast.parse(flat.strip(), mode="eval").body
+    except SyntaxError as exc:
+        column = _char_column(flat.strip(), (exc.offset or 1) - 1)
+        raise FormulaError(f"cannot parse the formula: {exc.msg}", column) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise FormulaError("the formula is too deeply nested") from None
+    stripped = flat.strip()
+    offset = len(flat) - len(flat.lstrip())
+    builder = _Builder(stripped, offset)
+    try:
+        expr = builder.build(tree)
+    except RecursionError:
+        raise FormulaError("the formula is too deeply nested") from None
+    return Formula(text, tree, expr, builder.names, builder.shifts, builder.guards, offset)
+
+
+class _Builder:
+    def __init__(self, text: str, offset: int):
+        self.text = text
+        self.offset = offset
+        self.names: dict[str, int] = {}
+        self.shifts: set[tuple[str, str]] = set()
+        self.guards: list[Guard] = []
+
+    def col(self, node: ast.AST) -> int:
+        return self.offset + _char_column(self.text, getattr(node, "col_offset", 0))
+
+    def fail(self, node: ast.AST, message: str, fix: str | None = None) -> FormulaError:
+        return FormulaError(message, self.col(node), fix)
+
+    def build(self, node: ast.AST) -> sympy.Expr:
+        if isinstance(node, ast.Constant):
+            return self._constant(node)
+        if isinstance(node, ast.Name):
+            return self._name(node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            operand = self.build(node.operand)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            return self._binop(node)
+        if isinstance(node, ast.BinOp):
+            hint = _HINTS.get(type(node.op))
+            raise self.fail(node, f"operator `{_op_text(node.op)}` is not allowed", hint)
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        raise self.fail(node, f"{_describe(node)} is not allowed in a formula", _ALLOWED)
+
+    def _constant(self, node: ast.Constant) -> sympy.Expr:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(node, f"{_describe(node)} is not allowed in a formula", _ALLOWED)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(node, "the number is not finite")
+        fraction = Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+        return sympy.Rational(fraction.numerator, fraction.denominator)
+
+    def _name(self, node: ast.Name) -> sympy.Expr:
+        name = node.id
+        if not NAME_PATTERN.match(name) or "__" in name:
+            raise self.fail(
+                node,
+                f"`{name}` is not a valid name",
+                "names are lower_snake_case: a letter, then letters, digits and single `_`",
+            )
+        if name in FUNCTIONS:
+            raise self.fail(node, f"`{name}` is a function: call it as `{name}(...)`")
+        self.names.setdefault(name, self.col(node))
+        return symbol(name)
+
+    def _binop(self, node: ast.BinOp) -> sympy.Expr:
+        left = self.build(node.left)
+        right = self.build(node.right)
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        if isinstance(node.op, ast.Div):
+            self.guards.append(Guard("nonzero", right, ast.unparse(node.right)))
+            return left / right
+        if right.is_Number and abs(right) > MAX_CONSTANT_EXPONENT:
+            raise self.fail(node.right, f"exponents are limited to +-{MAX_CONSTANT_EXPONENT}")
+        if right.is_Number and right < 0:
+            self.guards.append(Guard("nonzero", left, ast.unparse(node.left)))
+        return left**right
+
+    def _call(self, node: ast.Call) -> sympy.Expr:
+        func = node.func
+        if not isinstance(func, ast.Name):
+            raise self.fail(node, "only the built-in functions can be called", _ALLOWED)
+        if func.id not in FUNCTIONS:
+            allowed = ", ".join(FUNCTIONS)
+            raise self.fail(node, f"function `{func.id}` is not allowed; use one of: {allowed}")
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail(node, f"`{func.id}` takes plain arguments only")
+        arity = FUNCTIONS[func.id]
+        if (arity is None and not node.args) or (arity is not None and len(node.args) != arity):
+            wanted = "at least one argument" if arity is None else f"{arity} argument"
+            raise self.fail(node, f"`{func.id}` takes {wanted}")
+        if func.id in SHIFTS:
+            return self._shift(node)
+        args = [self.build(a) for a in node.args]
+        if func.id == "log":
+            self.guards.append(Guard("positive", args[0], ast.unparse(node.args[0])))
+        if func.id == "sqrt":
+            self.guards.append(Guard("nonnegative", args[0], ast.unparse(node.args[0])))
+        return _SYMPY_FUNCTIONS[func.id](*args)
+
+    def _shift(self, node: ast.Call) -> sympy.Expr:
+        arg = node.args[0]
+        if not isinstance(arg, ast.Name):
+            raise self.fail(arg, f"`{node.func.id}` takes a variable or KPI name")
+        self._name(arg)
+        self.shifts.add((node.func.id, arg.id))
+        return symbol(shifted_name(node.func.id, arg.id))
+
+
+_ALLOWED = "formulas use numbers, names, + - * / **, parentheses and min, max, abs, sqrt, log, exp"
+
+
+def _op_text(op: ast.operator) -> str:
+    return {
+        ast.BitXor: "^",
+        ast.Mod: "%",
+        ast.FloorDiv: "//",
+        ast.BitAnd: "&",
+        ast.BitOr: "|",
+        ast.LShift: "<<",
+        ast.RShift: ">>",
+        ast.MatMult: "@",
+    }.get(type(op), type(op).__name__)
+
+
+def _describe(node: ast.AST) -> str:
+    if isinstance(node, ast.Constant):
+        kind = type(node.value).__name__
+        return {"str": "text", "bool": "a boolean", "NoneType": "None"}.get(kind, f"a {kind}")
+    names = {
+        ast.Attribute: "attribute access (`.`)",
+        ast.Subscript: "indexing (`[...]`)",
+        ast.Lambda: "a lambda",
+        ast.Compare: "a comparison",
+        ast.BoolOp: "`and`/`or`",
+        ast.IfExp: "`if ... else`",
+    }
+    return names.get(type(node), f"`{type(node).__name__}`")
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def explicit_form(node: ast.AST) -> str:
+    """Render with every binary operation parenthesised: `revenue - (cost / cost)`."""
+
+    def inner(n: ast.AST) -> str:
+        if isinstance(n, ast.BinOp):
+            return f"({inner(n.left)} {_BINOPS[type(n.op)]} {inner(n.right)})"
+        if isinstance(n, ast.UnaryOp):
+            return f"-{inner(n.operand)}" if isinstance(n.op, ast.USub) else inner(n.operand)
+        if isinstance(n, ast.Call):
+            return f"{n.func.id}({', '.join(inner(a) for a in n.args)})"
+        return ast.unparse(n)
+
+    text = inner(node)
+    if isinstance(node, ast.BinOp):
+        text = text[1:-1]
+    return text
+
+
+def regroupings(node: ast.AST, limit: int = 7) -> Iterator[ast.expr]:
+    """Every other way to parenthesise the chain of + - * / at the top of the formula.
+
+    Operands and operators keep their order; function calls, powers and unary minus stay
+    whole. Nothing is produced for chains of more than `limit` operands.
+    """
+    operands: list[ast.expr] = []
+    operators: list[ast.operator] = []
+
+    def flatten(n: ast.expr) -> None:
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
+            flatten(n.left)
+            operators.append(n.op)
+            flatten(n.right)
+        else:
+            operands.append(n)
+
+    flatten(node)
+    if not 3 <= len(operands) <= limit:
+        return
+    original = ast.dump(node)
+
+    def trees(i: int, j: int) -> list[ast.expr]:
+        if i == j:
+            return [operands[i]]
+        out = []
+        for k in range(i, j):
+            for left in trees(i, k):
+                for right in trees(k + 1, j):
+                    out.append(ast.BinOp(left=left, op=operators[k], right=right))
+        return out
+
+    for tree in trees(0, len(operands) - 1):
+        if ast.dump(tree) != original:
+            yield tree

@@ -1,0 +1,28 @@
+"""Where the package's own data lives: built-in definitions, templates and the sample workspace."""
+
+from __future__ import annotations
+
+from importlib.resources import as_file, files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+
+def builtin_definitions() -> list[tuple[str, str]]:
+    """(display name, YAML text) of every built-in definitions file, in name order."""
+    root = files("kpiengine.definitions")
+    entries = sorted((e for e in root.iterdir() if e.name.endswith(".yaml")), key=lambda e: e.name)
+    return [(f"<built-in>/definitions/{e.name}", e.read_text(encoding="utf-8")) for e in entries]
+
+
+def templates() -> Traversable:
+    """The folder of built-in Jinja2 templates."""
+    return files("kpiengine.templates")
+
+
+def sample_workspace() -> Path:
+    """A real folder holding the sample workspace (the installed package data)."""
+    root = files("kpiengine.sample")
+    if isinstance(root, Path):
+        return root
+    with as_file(root) as path:  # pragma: no cover - zipped installs only
+        return Path(path)

@@ -1,0 +1,463 @@
+"""The definitions schema: variables, KPIs and units read from YAML, every key checked."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .errors import ERROR, Finding, Location, suggestion
+from .formula import NAME_PATTERN, FormulaError, parse_formula
+from .model import (
+    AGGREGATES,
+    DIRECTIONS,
+    FORMATS,
+    KPI,
+    SEGMENT_AGGREGATES,
+    Aggregate,
+    Example,
+    TargetSpec,
+    Variable,
+)
+from .units import Unit, UnitSyntaxError, UnitSystem
+from .yamlio import YList, YMap
+
+FILE_KEYS = ("units", "variables", "kpis")
+VARIABLE_KEYS = ("unit", "aggregate", "title", "description")
+KPI_KEYS = (
+    "title",
+    "description",
+    "formula",
+    "unit",
+    "format",
+    "decimals",
+    "direction",
+    "target",
+    "at_risk",
+    "examples",
+    "aliases",
+    "tags",
+    "source",
+    "notes",
+    "allow",
+)
+EXAMPLE_KEYS = ("given", "expect", "reported", "note", "source", "tolerance")
+TIME_ONLY = ("last", "first")
+SHIFTED_GIVEN = re.compile(r"^(prev|last_year)\((\w+)\)$")
+PERIOD_LABEL = re.compile(r"^\d{4}(-(\d{2}|Q[1-4]|W\d{2}|\d{2}-\d{2}))?$")
+
+
+@dataclass
+class FileDefinitions:
+    """What one definitions file declares, before names are resolved across files."""
+
+    units: dict[str, Location] = field(default_factory=dict)
+    variables: list[tuple[YMap, str]] = field(default_factory=list)  # (entry, id)
+    kpis: list[tuple[YMap, str]] = field(default_factory=list)
+
+
+class Checker:
+    """Collects findings while reading YAML structures."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def error(
+        self,
+        code: str,
+        message: str,
+        location: Location,
+        kpi: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.findings.append(Finding(code, ERROR, message, location, kpi, fix))
+
+    def keys(
+        self, entry: YMap, allowed: tuple[str, ...], what: str, kpi: str | None = None
+    ) -> None:
+        for key in entry:
+            if key not in allowed:
+                self.error(
+                    "KPI002",
+                    f"unknown key `{key}` in {what}{suggestion(str(key), allowed)}",
+                    entry.key_loc(key),
+                    kpi,
+                    f"allowed keys: {', '.join(allowed)}",
+                )
+
+    def mapping(self, value: Any, location: Location, what: str, kpi: str | None = None) -> bool:
+        if isinstance(value, YMap):
+            return True
+        self.error("KPI003", f"{what} must be a mapping of keys to values", location, kpi)
+        return False
+
+    def text(self, entry: YMap, key: str, what: str, kpi: str | None = None) -> dict[str, str]:
+        """A string, or a map of locale to string."""
+        value = entry.get(key)
+        if value is None:
+            return {}
+        if isinstance(value, str):
+            return {"en": value.strip()}
+        if isinstance(value, YMap) and all(isinstance(v, str) for v in value.values()):
+            return {str(k): v.strip() for k, v in value.items()}
+        self.error(
+            "KPI003",
+            f"`{key}` of {what} must be text or a map of locale to text (en: ..., fr: ...)",
+            entry.value_loc(key),
+            kpi,
+        )
+        return {}
+
+    def number(self, entry: YMap, key: str, what: str, kpi: str | None = None) -> float | None:
+        value = entry.get(key)
+        if value is None:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        self.error("KPI003", f"`{key}` of {what} must be a number", entry.value_loc(key), kpi)
+        return None
+
+    def choice(
+        self, entry: YMap, key: str, options: tuple[str, ...], default: str, kpi: str | None
+    ) -> str:
+        value = entry.get(key, default)
+        if value in options:
+            return value
+        self.error(
+            "KPI003",
+            f"`{key}` must be one of {', '.join(options)}, not `{value}`"
+            f"{suggestion(str(value), options)}",
+            entry.value_loc(key),
+            kpi,
+        )
+        return default
+
+    def strings(self, entry: YMap, key: str, kpi: str | None) -> list[str]:
+        value = entry.get(key)
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+        self.error("KPI003", f"`{key}` must be text or a list of text", entry.value_loc(key), kpi)
+        return []
+
+
+def read_file(data: Any, file: str, checker: Checker) -> FileDefinitions:
+    """Split a parsed definitions file into its units, variable entries and KPI entries."""
+    out = FileDefinitions()
+    if data is None:
+        return out
+    if not checker.mapping(data, Location(file, 1, 1), "a definitions file"):
+        return out
+    checker.keys(data, FILE_KEYS, "a definitions file")
+    units = data.get("units")
+    if units is not None:
+        if isinstance(units, YList) and all(isinstance(u, str) for u in units):
+            out.units = {u: units.item_loc(i) for i, u in enumerate(units)}
+        else:
+            checker.error("KPI003", "`units` must be a list of names", data.value_loc("units"))
+    for section, target in (("variables", out.variables), ("kpis", out.kpis)):
+        entries = data.get(section)
+        if entries is None:
+            continue
+        if not checker.mapping(entries, data.value_loc(section), f"`{section}`"):
+            continue
+        for name, entry in entries.items():
+            name = str(name)
+            if not NAME_PATTERN.match(name) or "__" in name:
+                checker.error(
+                    "KPI003",
+                    f"`{name}` is not a valid id: use lower_snake_case (a letter, then letters, "
+                    "digits and single `_`)",
+                    entries.key_loc(name),
+                )
+                continue
+            if not checker.mapping(entry, entries.value_loc(name), f"`{name}`"):
+                continue
+            target.append((entry, name))
+    return out
+
+
+def parse_unit(
+    text: Any, location: Location, units: UnitSystem, checker: Checker, kpi: str | None = None
+) -> Unit | None:
+    if not isinstance(text, str | int) or isinstance(text, bool):
+        checker.error("KPI008", "`unit` must be text such as `currency / customers`", location, kpi)
+        return None
+    try:
+        return units.parse(str(text))
+    except UnitSyntaxError as exc:
+        checker.error("KPI008", str(exc), location.shifted(exc.column), kpi)
+        return None
+
+
+def build_variable(
+    name: str, entry: YMap, layer: str, units: UnitSystem, checker: Checker
+) -> Variable:
+    what = f"variable `{name}`"
+    checker.keys(entry, VARIABLE_KEYS, what)
+    unit = None
+    if "unit" not in entry:
+        checker.error("KPI003", f"{what} has no `unit`", entry.loc, fix="add `unit: currency`")
+    else:
+        unit = parse_unit(entry["unit"], entry.value_loc("unit"), units, checker)
+    return Variable(
+        id=name,
+        unit_text=str(entry.get("unit", "")),
+        unit=unit,
+        aggregate=_aggregate(entry, what, checker),
+        title=checker.text(entry, "title", what),
+        description=checker.text(entry, "description", what),
+        location=entry.loc,
+        layer=layer,
+    )
+
+
+def _aggregate(entry: YMap, what: str, checker: Checker) -> Aggregate:
+    value = entry.get("aggregate", "sum")
+    location = entry.value_loc("aggregate")
+    rules = ", ".join(AGGREGATES)
+    if isinstance(value, str):
+        if value in AGGREGATES:
+            # `last`/`first` describe a stock over time; across segments a stock adds up
+            return Aggregate(value, "sum" if value in TIME_ONLY else value)
+        checker.error(
+            "KPI003",
+            f"`aggregate` of {what} must be one of {rules}{suggestion(value, AGGREGATES)}",
+            location,
+        )
+        return Aggregate()
+    if isinstance(value, YMap):
+        checker.keys(value, ("time", "segments"), f"`aggregate` of {what}")
+        parts = []
+        for key in ("time", "segments"):
+            rule = value.get(key, "sum")
+            allowed = AGGREGATES if key == "time" else SEGMENT_AGGREGATES
+            if rule not in allowed:
+                checker.error(
+                    "KPI003", f"`{key}` must be one of {', '.join(allowed)}", value.value_loc(key)
+                )
+                rule = "sum"
+            parts.append(rule)
+        return Aggregate(*parts)
+    checker.error(
+        "KPI003", f"`aggregate` must be a rule ({rules}) or {{time:, segments:}}", location
+    )
+    return Aggregate()
+
+
+def build_kpi(name: str, entry: YMap, layer: str, units: UnitSystem, checker: Checker) -> KPI:
+    what = f"KPI `{name}`"
+    checker.keys(entry, KPI_KEYS, what, name)
+    formula_text = entry.get("formula")
+    formula = None
+    formula_loc = entry.value_loc("formula")
+    if formula_text is None:
+        checker.error("KPI003", f"{what} has no `formula`", entry.loc, name)
+    elif not isinstance(formula_text, str | int | float) or isinstance(formula_text, bool):
+        checker.error("KPI003", "`formula` must be text", formula_loc, name)
+    else:
+        try:
+            formula = parse_formula(str(formula_text))
+        except FormulaError as exc:
+            checker.error("KPI005", exc.message, formula_loc.shifted(exc.column), name, exc.fix)
+    unit = None
+    if "unit" not in entry:
+        checker.error("KPI008", f"{what} has no `unit`", entry.loc, name, "add e.g. `unit: ratio`")
+    else:
+        unit = parse_unit(entry["unit"], entry.value_loc("unit"), units, checker, name)
+    title = checker.text(entry, "title", what, name)
+    if not title:
+        checker.error("KPI003", f"{what} has no `title`", entry.loc, name)
+    decimals = entry.get("decimals")
+    if decimals is not None and (not isinstance(decimals, int) or not 0 <= decimals <= 10):
+        checker.error(
+            "KPI003", "`decimals` must be a whole number 0-10", entry.value_loc("decimals"), name
+        )
+        decimals = None
+    at_risk = checker.number(entry, "at_risk", what, name)
+    if at_risk is not None and not 0 <= at_risk < 1:
+        checker.error(
+            "KPI003",
+            "`at_risk` is a fraction of the target, from 0 to 1",
+            entry.value_loc("at_risk"),
+            name,
+        )
+        at_risk = None
+    return KPI(
+        id=name,
+        title=title,
+        description=checker.text(entry, "description", what, name),
+        formula_text=str(formula_text or ""),
+        formula=formula,
+        unit_text=str(entry.get("unit", "")),
+        unit=unit,
+        format=checker.choice(entry, "format", FORMATS, "number", name),
+        direction=checker.choice(entry, "direction", DIRECTIONS, "higher", name),
+        location=entry.loc,
+        layer=layer,
+        decimals=decimals,
+        target=parse_target(entry.get("target"), entry.value_loc("target"), name, checker),
+        at_risk=at_risk,
+        examples=_examples(entry, name, checker),
+        aliases=checker.strings(entry, "aliases", name),
+        tags=checker.strings(entry, "tags", name),
+        source=checker.strings(entry, "source", name),
+        notes=checker.text(entry, "notes", what, name),
+        allow=_allow(entry, name, checker),
+        formula_location=formula_loc,
+    )
+
+
+def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> TargetSpec | None:
+    """`0.3`, `{2024-06: 0.3, ...}` or `{annual: 1200000, split: even}`; None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return TargetSpec(location, constant=float(value))
+    if not isinstance(value, YMap):
+        checker.error(
+            "KPI003",
+            "`target` must be a number, a map of period to number, or {annual: ..., split: ...}",
+            location,
+            kpi,
+        )
+        return None
+    spec = TargetSpec(location)
+    for key, item in value.items():
+        key = str(key)
+        item_loc = value.value_loc(key)
+        if key == "annual":
+            spec.annual = _annual(item, item_loc, kpi, checker)
+        elif key == "split":
+            spec.split = _split(item, item_loc, kpi, checker)
+        elif PERIOD_LABEL.match(key) and _is_number(item):
+            spec.by_period[key] = float(item)
+        else:
+            checker.error(
+                "KPI003",
+                f"target key `{key}` must be a period (2024, 2024-Q2, 2024-06, 2024-W23, "
+                "2024-06-01) with a number, or `annual`/`split`",
+                value.key_loc(key),
+                kpi,
+            )
+    if spec.split is not None and not spec.annual:
+        checker.error("KPI003", "`split` goes with `annual`", value.key_loc("split"), kpi)
+    return spec
+
+
+def _annual(item: Any, location: Location, kpi: str, checker: Checker) -> dict[str, float]:
+    if _is_number(item):
+        return {"*": float(item)}
+    if isinstance(item, YMap) and all(
+        re.match(r"^\d{4}$", str(k)) and _is_number(v) for k, v in item.items()
+    ):
+        return {str(k): float(v) for k, v in item.items()}
+    checker.error("KPI003", "`annual` must be a number or a map of year to number", location, kpi)
+    return {}
+
+
+def _split(item: Any, location: Location, kpi: str, checker: Checker) -> list[float] | None:
+    if item == "even":
+        return None
+    if (
+        isinstance(item, list)
+        and len(item) == 12
+        and all(_is_number(w) and w >= 0 for w in item)
+        and sum(item) > 0
+    ):
+        total = float(sum(item))
+        return [float(w) / total for w in item]
+    checker.error(
+        "KPI003", "`split` must be `even` or 12 non-negative monthly weights", location, kpi
+    )
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _examples(entry: YMap, kpi: str, checker: Checker) -> list:
+    items = entry.get("examples")
+    if items is None:
+        return []
+    if not isinstance(items, YList):
+        checker.error("KPI003", "`examples` must be a list", entry.value_loc("examples"), kpi)
+        return []
+    out = []
+    for index, item in enumerate(items):
+        location = items.item_loc(index)
+        if not checker.mapping(item, location, "an example", kpi):
+            continue
+        checker.keys(item, EXAMPLE_KEYS, "an example", kpi)
+        given = item.get("given")
+        expect = item.get("expect")
+        if not isinstance(given, YMap) or not all(_is_number(v) for v in given.values()):
+            checker.error(
+                "KPI010", "an example needs `given:` with a number for each input", location, kpi
+            )
+            continue
+        if not _is_number(expect):
+            checker.error("KPI010", "an example needs `expect:` with a number", location, kpi)
+            continue
+        bad = [
+            str(k) for k in given if not (NAME_PATTERN.match(str(k)) or SHIFTED_GIVEN.match(str(k)))
+        ]
+        if bad:
+            checker.error(
+                "KPI010", f"`{bad[0]}` is not a name in `given`", given.key_loc(bad[0]), kpi
+            )
+            continue
+        tolerance = item.get("tolerance")
+        out.append(
+            Example(
+                given={str(k): float(v) for k, v in given.items()},
+                expect=float(expect),
+                tolerance=float(tolerance)
+                if _is_number(tolerance)
+                else written_precision(item.raw.get("expect")),
+                location=location,
+                reported=float(item["reported"]) if _is_number(item.get("reported")) else None,
+                note=str(item.get("note", "")).strip(),
+                source=str(item.get("source", "")),
+            )
+        )
+    return out
+
+
+def written_precision(raw: str | None) -> float:
+    """Half a unit of the last decimal written: `0.4286` -> 0.00005, `450` -> 0.5."""
+    try:
+        exponent = Decimal(str(raw).replace("_", "")).as_tuple().exponent
+    except (InvalidOperation, ValueError):
+        return 1e-9
+    if not isinstance(exponent, int):
+        return 1e-9
+    return 0.5 * 10.0**exponent
+
+
+def _allow(entry: YMap, kpi: str, checker: Checker) -> dict[str, str]:
+    """`allow: [KPI203: "reason"]` or `allow: {KPI203: reason}`: checks silenced with a reason."""
+    value = entry.get("allow")
+    if value is None:
+        return {}
+    items = value if isinstance(value, list) else [value]
+    out: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, dict) and all(
+            re.match(r"^KPI\d{3}$", str(k)) and isinstance(v, str) and v.strip()
+            for k, v in item.items()
+        ):
+            out.update({str(k): v.strip() for k, v in item.items()})
+        else:
+            checker.error(
+                "KPI003",
+                '`allow` entries are `KPI123: "the reason"` (a code and why it is silenced)',
+                entry.value_loc("allow"),
+                kpi,
+            )
+    return out

@@ -1,0 +1,183 @@
+"""The input table: variables aggregated by period and segment from row-level data.
+
+Each variable is first aggregated over time within each period at the finest segment (every
+dimension combination), then across segments into the requested groups and the total, by its
+`aggregate` rule. KPI values are never summed or averaged: formulas run on these inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import KpiError
+from .model import Aggregate
+from .periods import label, ordinals, start_date
+
+
+@dataclass
+class Frame:
+    """Input rows: dates, dimension columns (text), variable columns (float; NaN is missing)."""
+
+    dates: np.ndarray
+    dims: dict[str, np.ndarray] = field(default_factory=dict)
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        self.dates = np.asarray(self.dates, dtype="datetime64[D]")
+        n = len(self.dates)
+        for name, column in [*self.dims.items(), *self.values.items()]:
+            if len(column) != n:
+                raise ValueError(f"column `{name}` has {len(column)} rows, dates have {n}")
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+    @property
+    def coverage(self) -> tuple[dt.date, dt.date] | None:
+        if not len(self.dates):
+            return None
+        return self.dates.min().item(), self.dates.max().item()
+
+
+@dataclass
+class InputTable:
+    """Variables as arrays of shape (periods, segments); segment 0 is the total."""
+
+    grain: str
+    first: int  # ordinal of the first period
+    values: dict[str, np.ndarray]
+    segments: list[dict[str, str]]
+    coverage: tuple[dt.date, dt.date] | None = None
+
+    @property
+    def n_periods(self) -> int:
+        return next(iter(self.values.values())).shape[0] if self.values else 0
+
+    @property
+    def ordinals(self) -> np.ndarray:
+        return np.arange(self.first, self.first + self.n_periods)
+
+    @property
+    def labels(self) -> list[str]:
+        return [label(int(o), self.grain) for o in self.ordinals]
+
+    def period_start(self, index: int) -> dt.date:
+        return start_date(self.first + index, self.grain)
+
+
+def _codes(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, list[tuple]]:
+    """A dense integer code per row (of `n`) for the combination of `columns`, and their values."""
+    if not columns:
+        return np.zeros(n, dtype=np.int64), [()]
+    combined = np.zeros(n, dtype=np.int64)
+    uniques = []
+    for column in columns:
+        values, inverse = np.unique(column.astype(str), return_inverse=True)
+        uniques.append(values)
+        combined = combined * len(values) + inverse.reshape(-1)
+    keys, codes = np.unique(combined, return_inverse=True)
+    labels = []
+    for key in keys:
+        parts = []
+        for values in reversed(uniques):
+            key, index = divmod(int(key), len(values))
+            parts.append(str(values[index]))
+        labels.append(tuple(reversed(parts)))
+    return codes.reshape(-1), labels
+
+
+def _time_aggregate(
+    rule: str, cell: np.ndarray, days: np.ndarray, values: np.ndarray, n_cells: int
+) -> np.ndarray:
+    """Aggregate rows into cells; rows with NaN are missing; empty cells are NaN."""
+    ok = ~np.isnan(values)
+    cell, days, values = cell[ok], days[ok], values[ok]
+    count = np.bincount(cell, minlength=n_cells)
+    if rule in ("sum", "mean"):
+        total = np.bincount(cell, weights=values, minlength=n_cells)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = total if rule == "sum" else total / count
+    elif rule in ("min", "max"):
+        out = np.full(n_cells, np.nan)
+        (np.fmin if rule == "min" else np.fmax).at(out, cell, values)
+    else:  # last / first: the rows on the last (first) date of each cell, added up
+        order = np.lexsort((days, cell))
+        cell, days, values = cell[order], days[order], values[order]
+        if rule == "last":
+            edge = np.r_[cell[1:] != cell[:-1], True]
+        else:
+            edge = np.r_[True, cell[1:] != cell[:-1]]
+        edge_day = np.zeros(n_cells, dtype=days.dtype)
+        edge_day[cell[edge]] = days[edge]
+        keep = days == edge_day[cell]
+        out = np.bincount(cell[keep], weights=values[keep], minlength=n_cells)
+    out = out.astype(float)
+    out[count == 0] = np.nan
+    return out
+
+
+def _segment_aggregate(
+    rule: str, cube: np.ndarray, groups: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """Aggregate the columns of `cube` (periods x fine segments) into `n_groups` columns."""
+    present = ~np.isnan(cube)
+    onehot = np.zeros((cube.shape[1], n_groups))
+    onehot[np.arange(cube.shape[1]), groups] = 1.0
+    count = present.astype(float) @ onehot
+    if rule in ("sum", "mean"):
+        out = np.where(present, cube, 0.0) @ onehot
+        if rule == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out = out / count
+    else:
+        reduce = np.fmin if rule == "min" else np.fmax
+        out = np.full((cube.shape[0], n_groups), np.nan)
+        for g in range(n_groups):
+            columns = cube[:, groups == g]
+            if columns.shape[1]:
+                out[:, g] = reduce.reduce(columns, axis=1)
+    out[count == 0] = np.nan
+    return out
+
+
+def build_table(
+    frame: Frame, aggregates: dict[str, Aggregate], grain: str, by: list[str] | tuple = ()
+) -> InputTable:
+    """Aggregate `frame` to `grain`: the total, and each combination of the `by` dimensions."""
+    missing = [d for d in by if d not in frame.dims]
+    if missing:
+        available = ", ".join(sorted(frame.dims)) or "none"
+        raise KpiError(f"the data has no dimension `{missing[0]}` (dimensions: {available})")
+    if not len(frame):
+        raise KpiError("the data has no rows")
+    periods = ordinals(frame.dates, grain)
+    first = int(periods.min())
+    n_periods = int(periods.max()) - first + 1
+    fine, _ = _codes([frame.dims[d] for d in sorted(frame.dims)], len(frame))
+    n_fine = int(fine.max()) + 1
+    cell = (periods - first) * n_fine + fine
+    days = frame.dates.astype(np.int64)
+
+    # map fine segments to the requested groups
+    fine_first_row = np.unique(fine, return_index=True)[1]
+    group_codes, group_labels = _codes([frame.dims[d][fine_first_row] for d in by], n_fine)
+    segments = [{}] + [dict(zip(by, key, strict=True)) for key in group_labels] if by else [{}]
+
+    values = {}
+    for name, aggregate in aggregates.items():
+        if name not in frame.values:
+            continue
+        column = np.asarray(frame.values[name], dtype=float)
+        flat = _time_aggregate(aggregate.time, cell, days, column, n_periods * n_fine)
+        cube = flat.reshape(n_periods, n_fine)
+        total = _segment_aggregate(aggregate.segments, cube, np.zeros(n_fine, dtype=int), 1)
+        if by:
+            groups = _segment_aggregate(aggregate.segments, cube, group_codes, len(group_labels))
+            values[name] = np.hstack([total, groups])
+        else:
+            values[name] = total
+    return InputTable(grain, first, values, segments, frame.coverage)

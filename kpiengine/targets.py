@@ -1,0 +1,111 @@
+"""Targets per period, status against them, and the split of annual targets into periods.
+
+An additive KPI (a sum of summed variables, like revenue or leads) has a target that is spread
+over the days of the period it is given for (evenly, or by monthly weights for an annual target)
+and summed over the days of the period asked for. Any other KPI (a ratio) keeps its target
+unchanged in every period inside the one it is given for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from .model import TargetSpec
+from .periods import end_date, label_bounds, start_date
+
+ON_TRACK = "on_track"
+AT_RISK = "at_risk"
+OFF_TRACK = "off_track"
+NO_TARGET = "no_target"
+UNDEFINED = "undefined"
+DEFAULT_AT_RISK = 0.1
+
+
+def _day_index(day: dt.date, origin: dt.date) -> int:
+    return (day - origin).days
+
+
+def _year_density(year: int, amount: float, split: list[float] | None) -> np.ndarray:
+    """Daily shares of an annual amount, month weights spread evenly over each month's days."""
+    weights = split or [1 / 12] * 12
+    out = []
+    for month, weight in enumerate(weights, start=1):
+        first = dt.date(year, month, 1)
+        last = dt.date(year + month // 12, month % 12 + 1, 1)
+        days = (last - first).days
+        out.append(np.full(days, amount * weight / days))
+    return np.concatenate(out)
+
+
+def period_targets(
+    spec: TargetSpec | None, additive: bool, grain: str, first: int, n_periods: int
+) -> np.ndarray:
+    """The target of each period (NaN where none applies)."""
+    out = np.full(n_periods, np.nan)
+    if spec is None or n_periods == 0:
+        return out
+    if spec.constant is not None:
+        out[:] = spec.constant
+        return out
+    origin = start_date(first, grain)
+    n_days = _day_index(end_date(first + n_periods - 1, grain), origin) + 1
+    daily = np.full(n_days, np.nan)
+    span = np.full(n_days, 0)  # length of the labelled period that set each day (finest wins)
+
+    def paint(start: dt.date, end: dt.date, values: np.ndarray | float) -> None:
+        a, b = _day_index(start, origin), _day_index(end, origin) + 1
+        length = b - a
+        lo, hi = max(a, 0), min(b, n_days)
+        if lo >= hi:
+            return
+        chunk = values[lo - a : hi - a] if isinstance(values, np.ndarray) else values
+        finer = (span[lo:hi] == 0) | (span[lo:hi] >= length)
+        daily[lo:hi] = np.where(finer, chunk, daily[lo:hi])
+        span[lo:hi] = np.where(finer, length, span[lo:hi])
+
+    last_year = end_date(first + n_periods - 1, grain).year
+    for year_key, amount in spec.annual.items():
+        years = range(origin.year, last_year + 1) if year_key == "*" else [int(year_key)]
+        for year in years:
+            start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+            density = _year_density(year, amount, spec.split)
+            paint(start, end, density if additive else amount)
+    for text, value in sorted(spec.by_period.items(), key=lambda kv: -_length(kv[0])):
+        start, end = label_bounds(text)
+        days = (end - start).days + 1
+        paint(start, end, value / days if additive else value)
+
+    for i in range(n_periods):
+        a = _day_index(start_date(first + i, grain), origin)
+        b = _day_index(end_date(first + i, grain), origin) + 1
+        chunk = daily[a:b]
+        if np.isnan(chunk).any():
+            continue
+        if additive:
+            out[i] = chunk.sum()
+        elif np.all(chunk == chunk[0]):
+            out[i] = chunk[0]
+    return out
+
+
+def _length(text: str) -> int:
+    start, end = label_bounds(text)
+    return (end - start).days + 1
+
+
+def status(values: np.ndarray, targets: np.ndarray, direction: str, band: float) -> np.ndarray:
+    """`on_track | at_risk | off_track | no_target | undefined` for each cell."""
+    out = np.full(values.shape, NO_TARGET, dtype=object)
+    has = ~np.isnan(targets) & (direction != "none")
+    defined = ~np.isnan(values)
+    sign = 1.0 if direction == "higher" else -1.0
+    gap = sign * (values - targets)
+    margin = band * np.abs(targets)
+    with np.errstate(invalid="ignore"):
+        out[has & defined & (gap >= 0)] = ON_TRACK
+        out[has & defined & (gap < 0) & (gap >= -margin)] = AT_RISK
+        out[has & defined & (gap < -margin)] = OFF_TRACK
+    out[has & ~defined] = UNDEFINED
+    return out

@@ -1,0 +1,231 @@
+"""Units of measure: currency, counted entities, time, and their products and quotients."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .errors import suggestion
+
+#: Entities counted out of the box; a workspace may declare more under `units:`.
+ENTITIES = frozenset(
+    [
+        "customers",
+        "leads",
+        "mqls",
+        "sqls",
+        "sqos",
+        "opportunities",
+        "deals",
+        "sessions",
+        "visitors",
+        "users",
+        "clicks",
+        "impressions",
+        "conversions",
+        "orders",
+        "purchases",
+        "bounces",
+        "pageviews",
+        "signups",
+        "subscribers",
+        "followers",
+        "engagements",
+        "interactions",
+        "posts",
+        "emails",
+        "contacts",
+        "accounts",
+        "trials",
+        "downloads",
+        "views",
+        "students",
+        "enrollments",
+        "messages",
+        "opens",
+        "goals",
+        "calls",
+        "meetings",
+        "demos",
+    ]
+)
+
+#: Length of each time unit in days, exactly (a month is 1/12 of a 365.25-day year).
+TIME_UNITS: dict[str, Fraction] = {
+    "day": Fraction(1),
+    "week": Fraction(7),
+    "month": Fraction(1461, 48),
+    "quarter": Fraction(1461, 16),
+    "year": Fraction(1461, 4),
+}
+
+TIME = "time"
+CURRENCY = "currency"
+_ISO_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_IRREGULAR_SINGULARS = {"opportunity": "opportunities", "day": "day", "sqo": "sqos"}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A product of base dimensions with rational exponents, times an exact scale.
+
+    The scale only comes from time units: `customers / year` has dimension customers/time and
+    scale 1/365.25 (per day). Two units with equal dimensions but different scales differ by
+    a conversion factor (`scale` ratio) that a formula forgot to apply.
+    """
+
+    dims: tuple[tuple[str, Fraction], ...] = ()
+    scale: Fraction = Fraction(1)
+
+    @staticmethod
+    def of(dims: dict[str, Fraction], scale: Fraction = Fraction(1)) -> Unit:
+        return Unit(tuple(sorted((k, Fraction(v)) for k, v in dims.items() if v != 0)), scale)
+
+    @property
+    def dim_map(self) -> dict[str, Fraction]:
+        return dict(self.dims)
+
+    def __mul__(self, other: Unit) -> Unit:
+        dims = self.dim_map
+        for name, exp in other.dims:
+            dims[name] = dims.get(name, Fraction(0)) + exp
+        return Unit.of(dims, self.scale * other.scale)
+
+    def __truediv__(self, other: Unit) -> Unit:
+        return self * other**-1
+
+    def __pow__(self, exponent: Fraction | int) -> Unit:
+        exponent = Fraction(exponent)
+        scale = self.scale**exponent if exponent.denominator == 1 else self.scale
+        return Unit.of({k: v * exponent for k, v in self.dims}, Fraction(scale))
+
+    @property
+    def dimensionless(self) -> bool:
+        return not self.dims
+
+    def same_dimension(self, other: Unit) -> bool:
+        return self.dims == other.dims
+
+    def factor_to(self, other: Unit) -> Fraction:
+        """The number a value in this unit must be multiplied by to be expressed in `other`."""
+        return self.scale / other.scale
+
+    def __str__(self) -> str:
+        return format_unit(self)
+
+
+RATIO = Unit()
+
+
+def time_unit_for(dims: dict[str, Fraction], scale: Fraction) -> str | None:
+    """The time unit whose power matches `scale` for the time exponent in `dims`."""
+    exp = dims.get(TIME, Fraction(0))
+    if exp == 0 or exp.denominator != 1:
+        return None
+    for name, days in TIME_UNITS.items():
+        if days**exp == scale:
+            return name
+    return None
+
+
+def format_unit(unit: Unit) -> str:
+    """Readable form: `currency / customers`, `customers / year`, `ratio`."""
+    dims = unit.dim_map
+    time_name = time_unit_for(dims, unit.scale)
+    leftover = unit.scale
+    if TIME in dims and time_name is None:
+        time_name, leftover = "day", unit.scale
+    elif time_name is not None:
+        leftover = Fraction(1)
+    num, den = [], []
+    for name, exp in sorted(dims.items(), key=lambda kv: (kv[0] == TIME, kv[0])):
+        label = time_name if name == TIME else name
+        target = num if exp > 0 else den
+        power = abs(exp)
+        target.append(label if power == 1 else f"{label}^{power}")
+    text = " * ".join(num) if num else ("1" if den else "ratio")
+    if den:
+        text += " / " + " / ".join(den)
+    if leftover != 1:
+        text += f" (x{leftover})"
+    return text
+
+
+class UnitSyntaxError(ValueError):
+    """A unit string that cannot be read; `column` is 0-based within the string."""
+
+    def __init__(self, message: str, column: int = 0):
+        super().__init__(message)
+        self.column = column
+
+
+class UnitSystem:
+    """Names that may appear in unit strings for one workspace."""
+
+    def __init__(self, currency: str | None = None, extra_entities: frozenset[str] = frozenset()):
+        self.currency = currency
+        self.entities = ENTITIES | extra_entities
+
+    def base(self, name: str) -> Unit:
+        if name in ("ratio", "1", "percent_fraction"):
+            return RATIO
+        if name == CURRENCY or (self.currency and name == self.currency):
+            return Unit.of({CURRENCY: Fraction(1)})
+        if _ISO_CURRENCY.match(name):
+            return Unit.of({f"{CURRENCY}:{name}": Fraction(1)})
+        time = name[:-1] if name.endswith("s") and name[:-1] in TIME_UNITS else name
+        if time in TIME_UNITS:
+            return Unit.of({TIME: Fraction(1)}, TIME_UNITS[time])
+        entity = self._entity(name)
+        if entity is None:
+            known = sorted(self.entities | set(TIME_UNITS) | {CURRENCY, "ratio"})
+            raise UnitSyntaxError(
+                f"unknown unit `{name}`{suggestion(name, known)} "
+                "(declare new counted entities under `units:`)"
+            )
+        return Unit.of({entity: Fraction(1)})
+
+    def _entity(self, name: str) -> str | None:
+        if name in self.entities:
+            return name
+        for plural in (_IRREGULAR_SINGULARS.get(name), name + "s", name + "es"):
+            if plural in self.entities:
+                return plural
+        return None
+
+    def parse(self, text: str) -> Unit:
+        """Parse `currency / customers`, `customers / year`, `currency * day`, `ratio`."""
+        source = str(text).strip()
+        if not source:
+            raise UnitSyntaxError("empty unit")
+        try:
+            tree = ast.parse(source, mode="eval")
+        except SyntaxError as exc:
+            raise UnitSyntaxError(f"cannot read unit `{source}`", (exc.offset or 1) - 1) from None
+        return self._eval(tree.body)
+
+    def _eval(self, node: ast.AST) -> Unit:
+        if isinstance(node, ast.Name):
+            try:
+                return self.base(node.id)
+            except UnitSyntaxError as exc:
+                raise UnitSyntaxError(str(exc), node.col_offset) from None
+        if isinstance(node, ast.Constant) and node.value == 1 and type(node.value) is int:
+            return RATIO
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Mult):
+                return self._eval(node.left) * self._eval(node.right)
+            if isinstance(node.op, ast.Div):
+                return self._eval(node.left) / self._eval(node.right)
+            if (
+                isinstance(node.op, ast.Pow)
+                and isinstance(node.right, ast.Constant)
+                and type(node.right.value) is int
+            ):
+                return self._eval(node.left) ** node.right.value
+        raise UnitSyntaxError(
+            "a unit is made of names joined by `*`, `/` and integer `**` powers",
+            getattr(node, "col_offset", 0),
+        )

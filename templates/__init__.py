@@ -1,0 +1,1 @@
+"""Built-in Jinja2 report templates."""

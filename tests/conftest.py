@@ -1,0 +1,32 @@
+"""Shared helpers: small workspaces written to a temporary folder."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def write_workspace(tmp_path: Path) -> Callable[..., Path]:
+    """Write definitions/<name>.yaml files (and kpi.yaml, data.csv if given); return the folder."""
+
+    def write(
+        definitions: dict[str, str] | None = None,
+        kpi_yaml: str | None = None,
+        data: str | None = None,
+        folder: str = "ws",
+    ) -> Path:
+        root = tmp_path / folder
+        (root / "definitions").mkdir(parents=True, exist_ok=True)
+        for name, text in (definitions or {}).items():
+            (root / "definitions" / f"{name}.yaml").write_text(textwrap.dedent(text), "utf-8")
+        if kpi_yaml is not None:
+            (root / "kpi.yaml").write_text(textwrap.dedent(kpi_yaml), "utf-8")
+        if data is not None:
+            (root / "data.csv").write_text(textwrap.dedent(data).lstrip(), "utf-8")
+        return root
+
+    return write

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from kpiengine.errors import Location
+from kpiengine.model import TargetSpec
+from kpiengine.periods import ordinal_of, parse_label
+from kpiengine.targets import period_targets, status
+
+LOC = Location("t.yaml")
+
+
+def targets(spec, additive, grain, first_label, n):
+    first = ordinal_of(parse_label(first_label)[1], grain)
+    return period_targets(spec, additive, grain, first, n)
+
+
+def test_constant_applies_everywhere():
+    out = targets(TargetSpec(LOC, constant=0.3), False, "month", "2024-01", 3)
+    assert out.tolist() == [0.3, 0.3, 0.3]
+
+
+def test_annual_additive_split_evenly_and_by_weights():
+    even = targets(TargetSpec(LOC, annual={"2024": 1200}), True, "month", "2024-01", 12)
+    assert even == pytest.approx([100] * 12)
+    weights = [2] + [1] * 11
+    spec = TargetSpec(LOC, annual={"2024": 1300}, split=[w / 13 for w in weights])
+    by_weight = targets(spec, True, "month", "2024-01", 12)
+    assert by_weight[0] == pytest.approx(200) and by_weight[1] == pytest.approx(100)
+    quarters = targets(spec, True, "quarter", "2024-Q1", 4)
+    assert quarters == pytest.approx([400, 300, 300, 300])
+    assert targets(spec, True, "year", "2024", 1) == pytest.approx([1300])
+
+
+def test_monthly_additive_targets_sum_to_quarters():
+    spec = TargetSpec(LOC, by_period={"2024-01": 10, "2024-02": 20, "2024-03": 30})
+    assert targets(spec, True, "quarter", "2024-Q1", 2)[0] == pytest.approx(60)
+    assert np.isnan(targets(spec, True, "quarter", "2024-Q1", 2)[1])  # Q2 has no targets
+
+
+def test_ratio_target_applies_unchanged_inside_its_period():
+    spec = TargetSpec(LOC, by_period={"2024": 0.3, "2024-06": 0.5})
+    out = targets(spec, False, "month", "2024-05", 2)
+    assert out.tolist() == [0.3, 0.5]
+    # a quarter mixing 0.3 and 0.5 months has no single target
+    assert np.isnan(targets(spec, False, "quarter", "2024-Q2", 1)[0])
+    assert targets(spec, False, "quarter", "2024-Q1", 1)[0] == 0.3
+
+
+def test_status_honours_direction_and_band():
+    values = np.array([110.0, 95.0, 80.0, np.nan])
+    targets_ = np.full(4, 100.0)
+    assert status(values, targets_, "higher", 0.1).tolist() == [
+        "on_track", "at_risk", "off_track", "undefined"
+    ]  # fmt: skip
+    assert status(values, targets_, "lower", 0.1).tolist() == [
+        "at_risk", "on_track", "on_track", "undefined"
+    ]  # fmt: skip
+    assert status(values, np.full(4, np.nan), "higher", 0.1).tolist() == ["no_target"] * 4
