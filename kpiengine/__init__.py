@@ -21,7 +21,6 @@ _EXPORTS = {
     "evaluate": "kpiengine.evaluation",
     "Results": "kpiengine.evaluation",
     "Frame": "kpiengine.table",
-    "read_data_csv": "kpiengine.datafile",
     "parse_formula": "kpiengine.formula",
     "KpiError": "kpiengine.errors",
     "Finding": "kpiengine.errors",

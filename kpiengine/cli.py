@@ -98,12 +98,12 @@ def list_command(workspace: Path | None, sample: bool, data: Path | None, fmt: s
     """List the KPIs, their units and whether the data can feed them."""
     import json
 
-    from .datafile import load_data
+    from .sources import Inputs
 
     ws = _load(workspace, sample)
     available = None
-    if data or ws.settings.data:
-        available = set(load_data(ws, data).values)
+    if data or ws.settings.sources:
+        available = Inputs(ws, data).available
     rows = []
     for kpi in ws.kpis.values():
         blocker = ws.blocked_by(kpi.id)

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import sympy
 
-from .datafile import load_data
 from .errors import ERROR, Finding, KpiError, suggestion
 from .formula import Formula, shifted_name, symbol
 from .model import KPI
 from .periods import ordinals, year_ago
-from .table import Frame, InputTable, build_table
+from .sources import Inputs, SourceStatus
+from .table import Frame, InputTable
 from .targets import period_targets, status
 from .workspace import BUILTIN, Workspace
 
@@ -46,6 +46,7 @@ class Results:
     kpis: dict[str, KpiResult]
     selected: list[int]  # indices of the periods asked for
     findings: list[Finding] = field(default_factory=list)
+    sources: list[SourceStatus] = field(default_factory=list)
 
     @property
     def labels(self) -> list[str]:
@@ -221,24 +222,27 @@ def evaluate(
 ) -> Results:
     """Evaluate the chosen KPIs for every period and segment (and the total).
 
-    `data` is a Frame, a CSV path, or None for the file named by `data:` in kpi.yaml.
+    `data` is a Frame, a CSV path, or None for the sources listed in kpi.yaml.
     """
-    frame = data if isinstance(data, Frame) else load_data(workspace, data)
+    inputs = Inputs(workspace, data)
     grain = grain or workspace.settings.grain
-    chosen, findings = select_kpis(workspace, frame.values, kpis)
+    chosen, findings = select_kpis(workspace, inputs.available, kpis)
     needed = set(chosen)
     for name in chosen:
         needed |= workspace.kpi_deps_of(name)
     variables = set().union(*(workspace.inputs_of(k) for k in needed)) if needed else set()
     aggregates = {v: workspace.variables[v].aggregate for v in sorted(variables)}
-    table = build_table(frame, aggregates, grain, list(by))
+    if not aggregates:
+        raise KpiError("no KPI can be evaluated: the data provides none of their inputs")
+    table, source_findings = inputs.table(aggregates, grain, list(by))
+    findings += source_findings
     computed: dict[str, KpiResult] = {}
     for kpi_id in workspace.order:
         if kpi_id in needed:
             computed[kpi_id] = _evaluate_kpi(workspace, workspace.kpis[kpi_id], table, computed)
     selected = _select_periods(table, start, end)
     results = {k: computed[k] for k in chosen}
-    return Results(workspace, table, results, selected, findings)
+    return Results(workspace, table, results, selected, findings, inputs.statuses)
 
 
 def _select_periods(table: InputTable, start: dt.date | None, end: dt.date | None) -> list[int]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import sympy
 
+from .connector import SourceConfig
 from .errors import ERROR, Finding, KpiError, Location, suggestion
 from .formula import symbol
 from .graph import closure, topological_order
@@ -22,6 +23,7 @@ from .schema import (
     parse_target,
     read_file,
 )
+from .sources import data_file_source, parse_sources
 from .targets import DEFAULT_AT_RISK
 from .units import UnitSystem
 from .yamlio import YList, YMap, load_yaml, parse_yaml
@@ -37,6 +39,8 @@ SETTINGS_KEYS = (
     "at_risk",
     "units",
     "targets",
+    "sources",
+    "choose",
 )
 BUILTIN = "built-in"
 WORKSPACE = "workspace"
@@ -58,6 +62,9 @@ class Settings:
     units: list[str] = field(default_factory=list)
     targets: dict[str, TargetSpec] = field(default_factory=dict)
     target_locations: dict[str, Location] = field(default_factory=dict)
+    sources: list[SourceConfig] = field(default_factory=list)
+    choose: dict[str, str] = field(default_factory=dict)
+    choose_location: Location | None = None
 
 
 @dataclass
@@ -182,6 +189,20 @@ def _read_settings(root: Path, checker: Checker) -> Settings:
             checker.error("KPI003", "`kpis` must be a list of KPI ids", data.value_loc("kpis"))
     if "data" in data:
         settings.data = root / str(data["data"])
+    settings.sources = parse_sources(
+        data.get("sources"), data.value_loc("sources"), root, settings.currency
+    )
+    if settings.data is not None:
+        settings.sources.append(data_file_source(settings.data, root, settings.currency))
+    choose = data.get("choose")
+    if choose is not None:
+        if isinstance(choose, YMap) and all(isinstance(v, str) for v in choose.values()):
+            settings.choose = {str(k): v for k, v in choose.items()}
+            settings.choose_location = data.value_loc("choose")
+        else:
+            checker.error(
+                "KPI003", "`choose` maps variables to source names", data.value_loc("choose")
+            )
     if "at_risk" in data:
         value = checker.number(data, "at_risk", "kpi.yaml")
         if value is not None and 0 <= value < 1:

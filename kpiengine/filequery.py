@@ -1,0 +1,398 @@
+"""Delimited files read and aggregated by DuckDB: sniffing, number and date parsing, GROUP BY.
+
+Connectors for CSV-like exports describe what they want (value expressions per variable, the date
+column, the dimension columns) and this module turns it into one SQL query per request, so rows
+never become Python objects: only the aggregated table enters Python.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import KpiError, Location, did_you_mean
+from .model import Aggregate
+from .table import Frame
+
+SAMPLE_BYTES = 256 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+#: Date formats tried on a sample of values, most specific first.
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S.%fZ",
+    "%Y%m%d",
+    "%Y/%m/%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M %p",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%b %d, %Y",
+    "%d %b %Y",
+)
+_DAY_FIRST = {"%d/%m/%Y": "%m/%d/%Y", "%d/%m/%Y %H:%M": "%m/%d/%Y %H:%M"}
+MISSING = ("", "-", "--", "(not set)", "n/a", "N/A")
+
+
+def _duckdb():
+    import duckdb  # noqa: PLC0415 - only commands that read files pay for the import
+
+    return duckdb
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass
+class Sniffed:
+    """What the start of a file says about how to read it."""
+
+    path: Path
+    encoding: str  # the DuckDB name: utf-8 | utf-16 | latin-1
+    python_encoding: str
+    delimiter: str
+    skip: int  # lines before the header
+    columns: list[str]
+    sample: list[list[str]] = field(default_factory=list)
+    kind: str = "csv"  # csv | parquet | json
+
+    def location(self, line: int = 0, column: str | None = None) -> Location:
+        """file:line:column for a line of the file (1-based) and a column name."""
+        col = 0
+        if column is not None and line:
+            col = self._char_column(line, column)
+        return Location(str(self.path), line, col)
+
+    def _char_column(self, line: int, column: str) -> int:
+        import csv  # noqa: PLC0415 - error path only
+
+        index = self.columns.index(column) if column in self.columns else 0
+        with self.path.open(encoding=self.python_encoding, newline="") as handle:
+            for number, text in enumerate(handle, start=1):
+                if number == line:
+                    fields = next(csv.reader([text], delimiter=self.delimiter), [])
+                    return sum(len(f) + 1 for f in fields[:index]) + 1
+        return 1
+
+    def relation(self, extra: str = "") -> str:
+        """SQL reading this file with every column as text."""
+        if self.kind != "csv":
+            reader = "read_parquet" if self.kind == "parquet" else "read_json_auto"
+            return f"(SELECT COLUMNS(*)::VARCHAR FROM {reader}({quote_text(str(self.path))}))"
+        return (
+            f"read_csv({quote_text(str(self.path))}, all_varchar=true, header=true, "
+            f"delim={quote_text(self.delimiter)}, skip={self.skip}, encoding="
+            f"{quote_text(self.encoding)}, quote='\"', null_padding=true{extra})"
+        )
+
+
+def _encoding(raw: bytes) -> tuple[str, str]:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", "utf-16"
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8", "utf-8-sig"
+    try:
+        raw.decode("utf-8")
+        return "utf-8", "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start > len(raw) - 4:  # a multi-byte character cut by the sample's end
+            return "utf-8", "utf-8"
+        return "latin-1", "cp1252"
+
+
+def _sniff_typed(path: Path, kind: str) -> Sniffed:
+    """Parquet and JSON lines: DuckDB knows the columns; a sample is read for detection."""
+    duck = _duckdb()
+    probe = Sniffed(path, "utf-8", "utf-8", ",", 0, [], kind=kind)
+    try:
+        relation = duck.sql(f"SELECT * FROM {probe.relation()} LIMIT 200")
+        probe.columns = list(relation.columns)
+        probe.sample = [["" if v is None else str(v) for v in row] for row in relation.fetchall()]
+    except duck.Error as exc:
+        raise KpiError(
+            f"cannot read the file: {str(exc).splitlines()[0]}", Location(str(path))
+        ) from None
+    return probe
+
+
+def sniff(path: Path, delimiter: str | None = None, skip: int | None = None) -> Sniffed:
+    """Encoding (BOM, UTF-8, else Windows-1252), delimiter, and the header line of a file."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet" or suffix in (".jsonl", ".ndjson"):
+        if not path.is_file():
+            raise KpiError("file not found", Location(str(path)))
+        return _sniff_typed(path, "parquet" if suffix == ".parquet" else "json")
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(SAMPLE_BYTES)
+    except FileNotFoundError:
+        raise KpiError("file not found", Location(str(path))) from None
+    except OSError as exc:
+        raise KpiError(f"cannot read the file: {exc}", Location(str(path))) from None
+    encoding, python_encoding = _encoding(raw)
+    text = raw.decode(python_encoding, errors="ignore")
+    lines = text.splitlines()
+    if len(raw) == SAMPLE_BYTES and lines:
+        lines = lines[:-1]  # the last line may be cut
+    if not any(line.strip() for line in lines):
+        raise KpiError("the file is empty", Location(str(path), 1, 1))
+    if delimiter is None:
+        delimiter = _delimiter(lines)
+    if skip is None:
+        skip = _header_line(lines, delimiter)
+    import csv  # noqa: PLC0415
+
+    rows = list(csv.reader(lines[skip : skip + 200], delimiter=delimiter))
+    if not rows:
+        raise KpiError("no header row found", Location(str(path), skip + 1, 1))
+    columns = [c.strip() for c in rows[0]]
+    return Sniffed(path, encoding, python_encoding, delimiter, skip, columns, rows[1:])
+
+
+def _delimiter(lines: list[str]) -> str:
+    body = [line for line in lines[:50] if line.strip() and not line.startswith("#")]
+    scores = {}
+    for candidate in DELIMITERS:
+        counts = Counter(line.count(candidate) for line in body)
+        common, frequency = counts.most_common(1)[0] if counts else (0, 0)
+        scores[candidate] = (frequency if common else 0, common)
+    return max(scores, key=lambda d: scores[d])
+
+
+def _header_line(lines: list[str], delimiter: str) -> int:
+    """Skip comment lines and report titles: the header is the first line as wide as the body."""
+    widths = [line.count(delimiter) if line.strip() else -1 for line in lines[:200]]
+    body = Counter(w for w in widths if w > 0)
+    if not body:
+        return next(i for i, line in enumerate(lines) if line.strip())
+    width = body.most_common(1)[0][0]
+    for index, line in enumerate(lines):
+        if widths[index] == width and not line.lstrip().startswith("#"):
+            return index
+    return 0
+
+
+def require_column(sniffed: Sniffed, column: str, what: str = "column") -> str:
+    """The column's name as in the file; a clear error (with the closest match) otherwise."""
+    if column in sniffed.columns:
+        return column
+    lowered = {c.lower(): c for c in sniffed.columns}
+    if column.lower() in lowered:
+        return lowered[column.lower()]
+    close = did_you_mean(column, sniffed.columns)
+    hint = f"; did you mean `{close}`?" if close else ""
+    raise KpiError(
+        f"no {what} `{column}`{hint} (columns: {', '.join(sniffed.columns)})",
+        Location(str(sniffed.path), sniffed.skip + 1, 1),
+    )
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def guess_decimal(values: list[str]) -> str:
+    """',' when the sample's numbers use a decimal comma (`1.234,50`, `12,5`), else '.'."""
+    comma = dot = 0
+    for value in values:
+        text = re.sub(r"[^0-9.,]", "", value)
+        if re.search(r",\d{1,2}$", text) or re.search(r"\.\d{3},", text):
+            comma += 1
+        elif re.search(r"\.\d{1,2}$", text) or re.search(r",\d{3}\.", text):
+            dot += 1
+        elif re.search(r"\.\d{3}$", text) and text.count(".") > 1:
+            comma += 1
+    return "," if comma > dot else "."
+
+
+def number_sql(column: str, decimal: str = ".") -> str:
+    """SQL turning spreadsheet text into a DOUBLE: `$1,234`, `1 234,50`, `45.6%`, `(1,200)`."""
+    c = f"trim({quote_ident(column)})"
+    digits = f"regexp_replace({c}, '[^0-9.,]', '', 'g')"
+    if decimal == ",":
+        digits = f"replace(replace({digits}, '.', ''), ',', '.')"
+    else:
+        digits = f"replace({digits}, ',', '')"
+    sign = f"(CASE WHEN {c} LIKE '(%)' OR {c} LIKE '-%' OR {c} LIKE '%-' THEN -1 ELSE 1 END)"
+    percent = f"(CASE WHEN {c} LIKE '%\\%%' ESCAPE '\\' THEN 0.01 ELSE 1 END)"
+    missing = ", ".join(quote_text(m) for m in MISSING)
+    return (
+        f"(CASE WHEN {c} IS NULL OR {c} IN ({missing}) THEN NULL "
+        f"ELSE {sign} * TRY_CAST({digits} AS DOUBLE) * {percent} END)"
+    )
+
+
+def bad_number_sql(column: str, decimal: str = ".") -> str:
+    """SQL true where the text is present but is not a number."""
+    c = f"trim({quote_ident(column)})"
+    missing = ", ".join(quote_text(m) for m in MISSING)
+    return (
+        f"({c} IS NOT NULL AND {c} NOT IN ({missing}) AND "
+        f"(regexp_matches({c}, '[A-Za-z]{{4,}}') OR {number_sql(column, decimal)} IS NULL))"
+    )
+
+
+def guess_date_format(sniffed: Sniffed, column: str, explicit: str | None = None) -> str:
+    """The strptime format of a date column, from a sample; ambiguous day/month is an error."""
+    if explicit:
+        return explicit
+    index = sniffed.columns.index(column)
+    values = [
+        row[index].strip() for row in sniffed.sample if index < len(row) and row[index].strip()
+    ]
+    scores = {fmt: sum(_fits(v, fmt) for v in values) for fmt in DATE_FORMATS}
+    best = max(scores.values(), default=0)
+    # the format most values fit; the rows it does not fit are reported with their line later
+    fitting = [fmt for fmt in DATE_FORMATS if best and scores[fmt] == best]
+    if not fitting:
+        example = values[0] if values else ""
+        raise KpiError(
+            f"cannot read the dates in column `{column}` (e.g. `{example}`)",
+            sniffed.location(sniffed.skip + 2, column),
+            "set the source option `date_format`, e.g. `date_format: '%d/%m/%Y'`",
+        )
+    chosen = fitting[0]
+    if _DAY_FIRST.get(chosen) in fitting:
+        raise KpiError(
+            f"the dates in column `{column}` could be day/month or month/day (e.g. `{values[0]}`)",
+            sniffed.location(sniffed.skip + 2, column),
+            "set the source option `date_format: '%d/%m/%Y'` or `date_format: '%m/%d/%Y'`",
+        )
+    return chosen
+
+
+def _fits(value: str, fmt: str) -> bool:
+    try:
+        dt.datetime.strptime(value, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+def date_sql(column: str, fmt: str) -> str:
+    """SQL turning the date column's text into a DATE (NULL when it does not fit `fmt`)."""
+    return f"CAST(try_strptime(trim({quote_ident(column)}), {quote_text(fmt)}) AS DATE)"
+
+
+def period_sql(day: str, grain: str) -> str:
+    """SQL for the first day of the period containing `day`."""
+    if grain == "day":
+        return day
+    return f"CAST(date_trunc({quote_text(grain)}, {day}) AS DATE)"
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    """One variable to aggregate: a SQL value expression (per row) and its rule."""
+
+    expr: str
+    aggregate: Aggregate
+
+
+@dataclass
+class Query:
+    """A file (or several with one layout) and what to aggregate from it."""
+
+    files: list[Sniffed]
+    day: str  # SQL for the row's date
+    dimensions: dict[str, str]  # workspace dimension -> SQL expression
+    measures: dict[str, Measure]
+    where: str = "TRUE"
+
+
+_TIME_SQL = {"sum": "sum", "mean": "avg", "min": "min", "max": "max"}
+_SEGMENT_SQL = {"sum": "sum", "mean": "avg", "min": "min", "max": "max"}
+
+
+def aggregate(query: Query, grain: str, requested: list[str], location: Location) -> Frame:
+    """Run one GROUP BY over the files: time rule per fine segment, then the segment rule."""
+    duck = _duckdb()
+    rows = " UNION ALL BY NAME ".join(f"SELECT * FROM {f.relation()}" for f in query.files)
+    fine = list(query.dimensions)
+    dims = [f"{expr} AS {quote_ident(name)}" for name, expr in query.dimensions.items()]
+    values = [f"{m.expr} AS {quote_ident(name)}" for name, m in query.measures.items()]
+    base = (
+        f"SELECT {period_sql(query.day, grain)} AS __period, {query.day} AS __day"
+        + "".join(f", {d}" for d in dims + values)
+        + f" FROM ({rows}) WHERE {query.where} AND {query.day} IS NOT NULL"
+    )
+    fine_cols = "".join(f", {quote_ident(d)}" for d in fine)
+    plain = {n: m for n, m in query.measures.items() if m.aggregate.time not in ("last", "first")}
+    stocks = {n: m for n, m in query.measures.items() if n not in plain}
+    branches = []
+    if plain:
+        rules = ", ".join(
+            f"{_TIME_SQL[m.aggregate.time]}({quote_ident(n)}) AS {quote_ident(n)}"
+            for n, m in plain.items()
+        )
+        branches.append(f"SELECT __period{fine_cols}, {rules} FROM ({base}) GROUP BY ALL")
+    if stocks:  # rows of one day and segment add up, then the last (first) day's total is kept
+        day_sums = ", ".join(f"sum({quote_ident(n)}) AS {quote_ident(n)}" for n in stocks)
+        picks = ", ".join(
+            f"{'arg_max' if m.aggregate.time == 'last' else 'arg_min'}({quote_ident(n)}, __day) "
+            f"FILTER (WHERE {quote_ident(n)} IS NOT NULL) AS {quote_ident(n)}"
+            for n, m in stocks.items()
+        )
+        days = f"SELECT __period, __day{fine_cols}, {day_sums} FROM ({base}) GROUP BY ALL"
+        branches.append(f"SELECT __period{fine_cols}, {picks} FROM ({days}) GROUP BY ALL")
+    first = " UNION ALL BY NAME ".join(f"({b})" for b in branches)
+    outer_dims = "".join(f", {quote_ident(d)}" for d in requested)
+    stage2 = ", ".join(
+        f"{_SEGMENT_SQL[m.aggregate.segments]}({quote_ident(n)}) AS {quote_ident(n)}"
+        for n, m in query.measures.items()
+    )
+    sql = (
+        f"SELECT __period{outer_dims}, {stage2} FROM ({first}) GROUP BY ALL "
+        f"ORDER BY __period{outer_dims}"
+    )
+    try:
+        result = duck.sql(sql).fetchnumpy()
+    except duck.Error as exc:
+        raise KpiError(f"cannot read the data: {str(exc).splitlines()[0]}", location) from None
+    return Frame(
+        np.asarray(result["__period"], dtype="datetime64[D]"),
+        {d: np.asarray(result[d], dtype=object).astype(str) for d in requested},
+        {n: _floats(result[n]) for n in query.measures},
+        source=", ".join(str(f.path) for f in query.files),
+    )
+
+
+def _floats(column: np.ndarray) -> np.ndarray:
+    if np.ma.isMaskedArray(column):
+        return column.astype(float).filled(np.nan)
+    return np.asarray(column, dtype=float)
+
+
+def first_bad_value(
+    files: list[Sniffed], column: str, condition: str
+) -> tuple[Sniffed, int, str] | None:
+    """The first row (file, line, text) where `condition` holds, for an error message."""
+    duck = _duckdb()
+    for sniffed in files:
+        sql = (
+            f"SELECT __row, {quote_ident(column)} FROM (SELECT row_number() OVER () AS __row, * "
+            f"FROM {sniffed.relation()}) WHERE {condition} ORDER BY __row LIMIT 1"
+        )
+        found = duck.sql(sql).fetchall()
+        if found:
+            return sniffed, sniffed.skip + 1 + int(found[0][0]), str(found[0][1])
+    return None

@@ -1,0 +1,31 @@
+"""Hook specifications: everything a plugin can add to kpiengine.
+
+A plugin is a module (built in, installed through the `kpiengine` entry-point group, or a
+workspace's `plugins/*.py`) with functions decorated by `@kpiengine.hookimpl` and named like the
+hooks below. Built-in connectors use the same hooks as third-party ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pluggy import HookimplMarker, HookspecMarker
+
+hookspec = HookspecMarker("kpiengine")
+hookimpl = HookimplMarker("kpiengine")
+
+
+@hookspec
+def register_connectors(register: Callable[[type], None]) -> None:
+    """Register connector classes: call `register(MyConnector)` for each.
+
+    A connector subclasses `kpiengine.connector.Connector`, sets a unique `name`, a one-line
+    `description` and its `options`, and implements `fetch(request) -> Frame`. A name already
+    registered by a built-in connector replaces it; two plugins registering one name is an error.
+    """
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add commands to the `kpi` click group: `@cli.command()` inside the hook."""

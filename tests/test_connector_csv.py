@@ -1,0 +1,175 @@
+import numpy as np
+import pytest
+
+from kpiengine.connector import Mapping, Request, SourceConfig
+from kpiengine.errors import KpiError, Location
+from kpiengine.model import Aggregate
+from kpiengine.plugins import get_plugin_manager, registered
+
+VARIABLES = frozenset({"revenue", "cost", "leads", "customers_at_end"})
+
+
+def connector(tmp_path, text, encoding="utf-8", name="d.csv", mappings=None, **options):
+    from kpiengine.connectors.csv_files import CsvConnector
+
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding=encoding)
+    config = SourceConfig(
+        name="test",
+        connector="csv",
+        root=tmp_path,
+        location=Location("kpi.yaml", 3, 5),
+        options={"path": name, **options},
+        mappings=mappings or {},
+        variables=VARIABLES,
+    )
+    return CsvConnector(config)
+
+
+def fetch(conn, *variables, grain="month", dims=(), rules=None):
+    rules = rules or {}
+    request = Request({v: rules.get(v, Aggregate()) for v in variables}, grain, list(dims))
+    return conn.fetch(request)
+
+
+def test_registered_through_the_hook():
+    from kpiengine.connectors.csv_files import CsvConnector
+
+    found = registered(get_plugin_manager(), "register_connectors")["csv"]
+    assert found.obj is CsvConnector and found.origin == "built-in"
+
+
+def test_wide_csv_auto_maps_variables_and_dimensions(tmp_path):
+    text = "date,channel,revenue,cost\n2024-01-05,A,10,4\n2024-01-09,B,20,5\n2024-02-01,A,7,1\n"
+    conn = connector(tmp_path, text)
+    assert conn.provides() == {"revenue", "cost"} and conn.dimensions() == {"channel"}
+    frame = fetch(conn, "revenue", dims=["channel"])
+    rows = sorted(
+        zip(frame.dates.astype(str), frame.dims["channel"], frame.values["revenue"], strict=True)
+    )
+    assert rows == [("2024-01-01", "A", 10.0), ("2024-01-01", "B", 20.0), ("2024-02-01", "A", 7.0)]
+    total = fetch(conn, "revenue", "cost")
+    assert total.values["revenue"].tolist() == [30.0, 7.0]
+
+
+def test_locale_numbers_and_semicolons(tmp_path):
+    text = (
+        "Datum;Kanal;Umsatz\n"
+        '01.02.2024;A;"1.234,50 €"\n'
+        "15.02.2024;A;(1.000,00)\n"
+        "20.02.2024;A;12,5%\n"
+    )
+    conn = connector(
+        tmp_path,
+        text,
+        mappings={"revenue": Mapping("revenue", Location("k"), column="Umsatz")},
+        date="Datum",
+    )
+    frame = fetch(conn, "revenue")
+    assert frame.values["revenue"][0] == pytest.approx(1234.5 - 1000 + 0.125)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"), [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b"")]
+)
+def test_encodings_as_excel_writes_them(tmp_path, encoding, bom):
+    text = "date\trevenue\n2024-03-01\t$1,234.50\n2024-03-02\t$1,000\n"
+    conn = connector(tmp_path, bom + text.encode(encoding))
+    assert fetch(conn, "revenue").values["revenue"].tolist() == [2234.5]
+
+
+def test_long_format(tmp_path):
+    text = "date,variable,value\n2024-01-01,revenue,5\n2024-01-02,revenue,6\n2024-01-02,cost,2\n"
+    conn = connector(tmp_path, text, format="long")
+    assert conn.provides() == {"revenue", "cost"}
+    frame = fetch(conn, "revenue", "cost")
+    assert frame.values["revenue"].tolist() == [11.0] and frame.values["cost"].tolist() == [2.0]
+
+
+def test_counts_with_where_and_last_rule(tmp_path):
+    text = (
+        "created,stage,customers\n"
+        "2024-01-03,Lead,100\n2024-01-20,Lead,110\n2024-01-20,Customer,5\n2024-02-02,Lead,120\n"
+    )
+    mappings = {
+        "leads": Mapping("leads", Location("k"), count=True, where={"stage": ["Lead"]}),
+        "customers_at_end": Mapping("customers_at_end", Location("k"), column="customers"),
+    }
+    conn = connector(tmp_path, text, mappings=mappings, date="created")
+    frame = fetch(conn, "leads", "customers_at_end", rules={"customers_at_end": Aggregate("last")})
+    assert frame.values["leads"].tolist() == [2.0, 1.0]
+    assert frame.values["customers_at_end"].tolist() == [115.0, 120.0]  # last day's rows add up
+
+
+def test_ambiguous_dates_need_an_explicit_format(tmp_path):
+    text = "date,revenue\n01/02/2024,1\n03/04/2024,2\n"
+    with pytest.raises(KpiError, match="day/month or month/day") as info:
+        fetch(connector(tmp_path, text), "revenue")
+    assert "date_format" in info.value.fix
+    conn = connector(tmp_path, text, date_format="%d/%m/%Y")
+    assert fetch(conn, "revenue").dates.astype(str).tolist() == ["2024-02-01", "2024-04-01"]
+
+
+def test_parquet_and_json_lines(tmp_path):
+    import duckdb
+
+    parquet = tmp_path / "d.parquet"
+    duckdb.sql(
+        "SELECT DATE '2024-01-01' + CAST(i AS INTEGER) AS date, 1.5 AS revenue FROM range(40) t(i)"
+    ).write_parquet(str(parquet))
+    from kpiengine.connectors.csv_files import CsvConnector
+
+    config = SourceConfig(
+        "p", "csv", tmp_path, Location("k"), {"path": "d.parquet"}, variables=VARIABLES
+    )
+    assert fetch(CsvConnector(config), "revenue").values["revenue"].tolist() == [46.5, 13.5]
+    (tmp_path / "d.jsonl").write_text(
+        '{"date": "2024-05-01", "revenue": 3}\n{"date": "2024-05-02", "revenue": 4}\n'
+    )
+    config.options = {"path": "d.jsonl"}
+    assert fetch(CsvConnector(config), "revenue").values["revenue"].tolist() == [7.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "words"),
+    [
+        ("", ":1:1", "empty"),
+        ("day_of,revenue\n2024-01-01,1\n", ":1:1", "no date column"),
+        ("date,revenue\n2024-13-01,1\n2024-01-01,1\n", ":2:1", "expected a date"),
+        (
+            "date,revenue\n2024-01-01,1\n2024-01-02,abc\n",
+            ":3:12",
+            "expected a number in column `revenue`, found `abc`",
+        ),
+        ("date,revnue\n2024-01-01,1\n", ":1:6", "did you mean `revenue`"),
+    ],
+)
+def test_errors_name_file_line_and_column(tmp_path, text, where, words):
+    with pytest.raises(KpiError) as info:
+        fetch(connector(tmp_path, text), "revenue")
+    assert str(info.value.location).endswith(where), str(info.value)
+    assert words in info.value.message
+
+
+def test_missing_file_and_mixed_currencies(tmp_path):
+    from kpiengine.connectors.csv_files import CsvConnector
+
+    config = SourceConfig("s", "csv", tmp_path, Location("kpi.yaml", 4, 3), {"path": "none*.csv"})
+    with pytest.raises(KpiError, match="no file matches"):
+        CsvConnector(config)
+    text = "date,revenue\n2024-01-01,$5\n2024-01-02,€6\n"
+    with pytest.raises(KpiError, match=r"mixes currencies \(EUR, USD\)"):
+        fetch(connector(tmp_path, text), "revenue")
+
+
+def test_unknown_option_is_named(tmp_path):
+    with pytest.raises(KpiError, match="no option `delimeter`; did you mean `delimiter`"):
+        connector(tmp_path, "date,revenue\n2024-01-01,1\n", delimeter=";")
+
+
+def test_returns_only_numbers_as_floats(tmp_path):
+    frame = fetch(connector(tmp_path, "date,revenue\n2024-01-01,\n2024-02-01,3\n"), "revenue")
+    assert np.isnan(frame.values["revenue"][0]) and frame.values["revenue"][1] == 3.0
