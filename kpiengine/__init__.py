@@ -25,6 +25,8 @@ _EXPORTS = {
     "KpiError": "kpiengine.errors",
     "Finding": "kpiengine.errors",
     "sample_workspace": "kpiengine.resources",
+    "hookimpl": "kpiengine.hookspecs",
+    "Connector": "kpiengine.connector",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

@@ -201,8 +201,50 @@ def eval_command(
     sys.exit(EXIT_FINDINGS if _report_findings(ws, results.findings) else EXIT_OK)
 
 
+@cli.command("connectors")
+@workspace_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@handle_errors
+def connectors_command(workspace: Path | None, sample: bool, fmt: str) -> None:
+    """List installed connectors, their options and where each comes from."""
+    import json
+
+    from .plugins import get_plugin_manager, registered
+    from .resources import sample_workspace
+
+    root = sample_workspace() if sample else (workspace or Path.cwd())
+    found = registered(get_plugin_manager(root), "register_connectors")
+    rows = [
+        {
+            "name": name,
+            "description": item.obj.description,
+            "origin": item.origin,
+            "options": [
+                {"name": o.name, "required": o.required, "default": o.default, "help": o.help}
+                for o in item.obj.options
+            ],
+        }
+        for name, item in sorted(found.items())
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for row in rows:
+        click.echo(f"{row['name']}  ({row['origin']})\n  {row['description']}")
+        for option in row["options"]:
+            flag = " (required)" if option["required"] else ""
+            click.echo(f"    {option['name']}{flag}: {option['help']}")
+
+
 def main() -> None:
-    """Entry point of the `kpi` script."""
+    """Entry point of the `kpi` script: plugins may add commands first."""
+    from .plugins import get_plugin_manager
+
+    try:
+        # built-in plugins add no commands; skipping them keeps `kpi --help` fast
+        get_plugin_manager(builtins=False).hook.register_commands(cli=cli)
+    except Exception as exc:  # a broken plugin must not stop the built-in commands
+        click.echo(f"warning: plugins could not add commands: {exc}", err=True)
     cli(prog_name="kpi")
 
 

@@ -292,7 +292,7 @@ def _evaluate_kpi(
     values[undefined] = np.nan
     reasons = np.full(shape, None, dtype=object)
     if undefined.any():
-        _explain(formula, names, arrays, computed, undefined, reasons, shape)
+        _explain(formula, names, arrays, computed, table, undefined, reasons, shape)
     additive = workspace.is_additive(kpi.id)
     per_period = period_targets(kpi.target, additive, table.grain, table.first, table.n_periods)
     targets = np.full(shape, np.nan)
@@ -311,6 +311,7 @@ def _explain(
     names: list[str],
     arrays: dict[str, np.ndarray],
     computed: dict[str, KpiResult],
+    table: InputTable,
     undefined: np.ndarray,
     reasons: np.ndarray,
     shape: tuple[int, ...],
@@ -337,7 +338,8 @@ def _explain(
             reason = np.array([f"`{base}` is undefined ({r})" for r in inner.ravel()], dtype=object)
             mark(missing, reason.reshape(shape))
         else:
-            mark(missing, f"no data for `{base}`{when}")
+            why = table.missing.get(base)
+            mark(missing, f"no data for `{base}`{when}" + (f" ({why})" if why else ""))
     for guard in formula.guards:
         if not todo.any():
             break

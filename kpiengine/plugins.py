@@ -6,6 +6,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import pkgutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from .errors import KpiError, Location, suggestion
 
 ENTRY_POINT_GROUP = "kpiengine"
 TRACE_VARIABLE = "KPIENGINE_TRACE_HOOKS"
-DEFAULT_PLUGINS = ("kpiengine.connectors.csv_files",)
+BUILTIN_PACKAGES = ("kpiengine.connectors",)
 BUILTIN = "built-in"
 
 
@@ -64,6 +65,17 @@ def _load_file(path: Path) -> ModuleType:
     return module
 
 
+def default_plugins() -> list[str]:
+    """The built-in plugin modules: every public module of the built-in packages."""
+    names = []
+    for package in BUILTIN_PACKAGES:
+        path = importlib.import_module(package).__path__
+        names += [
+            f"{package}.{m.name}" for m in pkgutil.iter_modules(path) if not m.name.startswith("_")
+        ]
+    return sorted(names)
+
+
 class PluginManager(pluggy.PluginManager):
     """pluggy's manager, remembering where each plugin came from."""
 
@@ -72,14 +84,14 @@ class PluginManager(pluggy.PluginManager):
         self.origins: dict[str, str] = {}
 
 
-def get_plugin_manager(workspace: Path | None = None) -> PluginManager:
+def get_plugin_manager(workspace: Path | None = None, *, builtins: bool = True) -> PluginManager:
     """Built-in plugins (tried last), installed entry points, then `workspace/plugins/*.py`."""
     pm = PluginManager()
     pm.add_hookspecs(hookspecs)
-    for name in DEFAULT_PLUGINS:  # their hookimpls are marked trylast
-        pm.register(importlib.import_module(name), name=name)
     origins = pm.origins
-    origins.update({name: BUILTIN for name in DEFAULT_PLUGINS})
+    for name in default_plugins() if builtins else ():  # their hookimpls are marked trylast
+        pm.register(importlib.import_module(name), name=name)
+        origins[name] = BUILTIN
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if pm.has_plugin(entry_point.name):
             continue

@@ -264,7 +264,18 @@ def fetch_table(
             "the sources returned no data for the KPIs asked for"
             + (f": {failures}" if failures else "")
         )
-    return merge_tables(tables, by), statuses, findings
+    table = merge_tables(tables, by)
+    for status in statuses:
+        for variable in status.variables:
+            if variable not in table.values:
+                why = (
+                    f"source `{status.name}` failed"
+                    if status.error
+                    else f"no data from `{status.name}`"
+                )
+                table.missing[variable] = why
+                table.values[variable] = np.full((table.n_periods, len(table.segments)), np.nan)
+    return table, statuses, findings
 
 
 def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:

@@ -52,6 +52,7 @@ class InputTable:
     values: dict[str, np.ndarray]
     segments: list[dict[str, str]]
     coverage: tuple[dt.date, dt.date] | None = None
+    missing: dict[str, str] = field(default_factory=dict)  # variable -> why it has no data
 
     @property
     def n_periods(self) -> int:
