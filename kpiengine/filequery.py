@@ -17,9 +17,33 @@ from pathlib import Path
 import numpy as np
 
 from .errors import KpiError, Location, did_you_mean
-from .model import Aggregate
+from .sqlgen import (
+    AggregateSpec,
+    Measure,
+    aggregation_sql,
+    period_sql,
+    quote_ident,
+    quote_text,
+)
 from .table import Frame
 
+__all__ = [
+    "Measure",
+    "Query",
+    "Sniffed",
+    "aggregate",
+    "bad_number_sql",
+    "date_sql",
+    "first_bad_value",
+    "guess_date_format",
+    "guess_decimal",
+    "number_sql",
+    "period_sql",
+    "quote_ident",
+    "quote_text",
+    "require_column",
+    "sniff",
+]
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 #: Date formats tried on a sample of values, most specific first.
@@ -50,14 +74,6 @@ def _duckdb():
     import duckdb  # noqa: PLC0415 - only commands that read files pay for the import
 
     return duckdb
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass
@@ -290,22 +306,7 @@ def date_sql(column: str, fmt: str) -> str:
     return f"CAST(try_strptime(trim({quote_ident(column)}), {quote_text(fmt)}) AS DATE)"
 
 
-def period_sql(day: str, grain: str) -> str:
-    """SQL for the first day of the period containing `day`."""
-    if grain == "day":
-        return day
-    return f"CAST(date_trunc({quote_text(grain)}, {day}) AS DATE)"
-
-
 # --- queries ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Measure:
-    """One variable to aggregate: a SQL value expression (per row) and its rule."""
-
-    expr: str
-    aggregate: Aggregate
 
 
 @dataclass
@@ -319,53 +320,15 @@ class Query:
     where: str = "TRUE"
 
 
-_TIME_SQL = {"sum": "sum", "mean": "avg", "min": "min", "max": "max"}
-_SEGMENT_SQL = {"sum": "sum", "mean": "avg", "min": "min", "max": "max"}
-
-
 def aggregate(query: Query, grain: str, requested: list[str], location: Location) -> Frame:
-    """Run one GROUP BY over the files: time rule per fine segment, then the segment rule."""
+    """Run the aggregation query over the files (see `kpiengine.sqlgen`) and return its table."""
     duck = _duckdb()
     rows = " UNION ALL BY NAME ".join(f"SELECT * FROM {f.relation()}" for f in query.files)
-    fine = list(query.dimensions)
-    dims = [f"{expr} AS {quote_ident(name)}" for name, expr in query.dimensions.items()]
-    values = [f"{m.expr} AS {quote_ident(name)}" for name, m in query.measures.items()]
-    base = (
-        f"SELECT {period_sql(query.day, grain)} AS __period, {query.day} AS __day"
-        + "".join(f", {d}" for d in dims + values)
-        + f" FROM ({rows}) WHERE {query.where} AND {query.day} IS NOT NULL"
-    )
-    fine_cols = "".join(f", {quote_ident(d)}" for d in fine)
-    plain = {n: m for n, m in query.measures.items() if m.aggregate.time not in ("last", "first")}
-    stocks = {n: m for n, m in query.measures.items() if n not in plain}
-    branches = []
-    if plain:
-        rules = ", ".join(
-            f"{_TIME_SQL[m.aggregate.time]}({quote_ident(n)}) AS {quote_ident(n)}"
-            for n, m in plain.items()
-        )
-        branches.append(f"SELECT __period{fine_cols}, {rules} FROM ({base}) GROUP BY ALL")
-    if stocks:  # rows of one day and segment add up, then the last (first) day's total is kept
-        day_sums = ", ".join(f"sum({quote_ident(n)}) AS {quote_ident(n)}" for n in stocks)
-        picks = ", ".join(
-            f"{'arg_max' if m.aggregate.time == 'last' else 'arg_min'}({quote_ident(n)}, __day) "
-            f"FILTER (WHERE {quote_ident(n)} IS NOT NULL) AS {quote_ident(n)}"
-            for n, m in stocks.items()
-        )
-        days = f"SELECT __period, __day{fine_cols}, {day_sums} FROM ({base}) GROUP BY ALL"
-        branches.append(f"SELECT __period{fine_cols}, {picks} FROM ({days}) GROUP BY ALL")
-    first = " UNION ALL BY NAME ".join(f"({b})" for b in branches)
-    outer_dims = "".join(f", {quote_ident(d)}" for d in requested)
-    stage2 = ", ".join(
-        f"{_SEGMENT_SQL[m.aggregate.segments]}({quote_ident(n)}) AS {quote_ident(n)}"
-        for n, m in query.measures.items()
-    )
-    sql = (
-        f"SELECT __period{outer_dims}, {stage2} FROM ({first}) GROUP BY ALL "
-        f"ORDER BY __period{outer_dims}"
+    spec = AggregateSpec(
+        f"({rows}) AS file_rows", query.day, query.dimensions, query.measures, query.where
     )
     try:
-        result = duck.sql(sql).fetchnumpy()
+        result = duck.sql(aggregation_sql(spec, grain, requested)).fetchnumpy()
     except duck.Error as exc:
         raise KpiError(f"cannot read the data: {str(exc).splitlines()[0]}", location) from None
     return Frame(
