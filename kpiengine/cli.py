@@ -236,6 +236,43 @@ def connectors_command(workspace: Path | None, sample: bool, fmt: str) -> None:
             click.echo(f"    {option['name']}{flag}: {option['help']}")
 
 
+@cli.command("sql")
+@workspace_options
+@click.option("--source", "source_name", required=True, help="A source whose connector is `sql`.")
+@click.option("--kpi", "kpis", multiple=True, help="KPI whose inputs to query (repeatable).")
+@click.option("--grain", type=click.Choice(["day", "week", "month", "quarter", "year"]))
+@click.option("--by", multiple=True, help="Dimension to break down by (repeatable).")
+@click.option("--dialect", default=None, help="Print for this dialect instead of the source's.")
+@handle_errors
+def sql_command(
+    workspace: Path | None,
+    sample: bool,
+    source_name: str,
+    kpis: tuple[str, ...],
+    grain: str | None,
+    by: tuple[str, ...],
+    dialect: str | None,
+) -> None:
+    """Print the aggregation query a SQL source would run (for dialects kpiengine only generates)."""
+    from .connector import Request
+    from .errors import KpiError, suggestion
+    from .sources import open_sources
+
+    ws = _load(workspace, sample)
+    configs = {c.name: c for c in ws.settings.sources}
+    if source_name not in configs:
+        raise KpiError(f"no source `{source_name}`{suggestion(source_name, configs)}")
+    [source] = open_sources([configs[source_name]], ws.root, set(ws.variables))
+    if not hasattr(source.connector, "sql"):
+        raise KpiError(f"source `{source_name}` does not use SQL")
+    wanted = set().union(*(ws.inputs_of(k) for k in kpis)) if kpis else source.provides
+    variables = {v: ws.variables[v].aggregate for v in sorted(wanted & source.provides)}
+    if dialect:
+        source.connector.dialect = dialect
+    request = Request(variables, grain or ws.settings.grain, list(by))
+    click.echo(source.connector.sql(request))
+
+
 def main() -> None:
     """Entry point of the `kpi` script: plugins may add commands first."""
     from .plugins import get_plugin_manager

@@ -1,0 +1,206 @@
+"""The `sql` connector: push the aggregation down to a database (PostgreSQL, DuckDB; others as SQL).
+
+The engine's request becomes one GROUP BY query (kpiengine.sqlgen), translated to the database's
+dialect, so only the aggregated table crosses the network.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from kpiengine.connector import Connector, Mapping, Option, Request
+from kpiengine.errors import KpiError, did_you_mean
+from kpiengine.hookspecs import hookimpl
+from kpiengine.sqlgen import (
+    GENERATED_DIALECTS,
+    TESTED_DIALECTS,
+    AggregateSpec,
+    Measure,
+    aggregation_sql,
+    quote_ident,
+    quote_text,
+    translate,
+)
+from kpiengine.table import Frame
+
+SCHEMES = {"postgresql": "postgres", "postgres": "postgres", "duckdb": "duckdb"}
+_ENV = re.compile(r"\$\{(\w+)\}")
+
+
+def expand_env(text: str) -> str:
+    """`${NAME}` replaced by the environment variable (so passwords stay out of kpi.yaml)."""
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise KpiError(f"environment variable `{name}` is not set (used in a database URL)")
+        return os.environ[name]
+
+    return _ENV.sub(value, text)
+
+
+class SqlConnector(Connector):
+    name = "sql"
+    description = "A database table or query, aggregated by the database (PostgreSQL, DuckDB)"
+    options = (
+        Option("url", "postgresql://user@host:5432/db or duckdb:///path.db; ${VAR} expands", True),
+        Option("table", "the table (or schema.table) to read"),
+        Option("query", "a SELECT to read instead of a table"),
+        Option("date", "the date column", default="date"),
+        Option("dialect", "SQL dialect (default: from the URL); bigquery, snowflake, trino, spark"),
+    )
+
+    def __init__(self, config):
+        super().__init__(config)
+        if bool(self.option("table")) == bool(self.option("query")):
+            raise config.error("give either `table` or `query`", fix="e.g. `table: deals`")
+        scheme = urlparse(self.url).scheme.split("+")[0]
+        self.dialect = self.option("dialect") or SCHEMES.get(scheme)
+        if self.dialect is None:
+            raise config.error(f"unknown database URL scheme `{scheme}`", "url")
+        self._columns: list[str] | None = None
+
+    @property
+    def url(self) -> str:
+        """The database URL with `${VAR}` expanded."""
+        try:
+            return expand_env(str(self.option("url")))
+        except KpiError as exc:
+            raise self.config.error(exc.message, "url") from None
+
+    @property
+    def relation(self) -> str:
+        table = self.option("table")
+        if table:
+            return ".".join(quote_ident(part) for part in str(table).split("."))
+        return f"({self.option('query')}) AS source_rows"
+
+    def columns(self) -> list[str]:
+        """The relation's column names (asked once from the database)."""
+        if self._columns is None:
+            names, _ = self._run(f"SELECT * FROM {self.relation} LIMIT 0")
+            self._columns = names
+        return self._columns
+
+    @property
+    def runnable(self) -> bool:
+        """True for the dialects kpiengine runs (the others are generated only)."""
+        return self.dialect in TESTED_DIALECTS
+
+    def provides(self) -> set[str]:
+        if self.config.mappings:
+            return set(self.config.mappings)
+        if not self.runnable:
+            raise self.config.error(
+                f"with the generated-only dialect {self.dialect}, list the variables under `map:`"
+            )
+        return {c for c in self.columns() if c in self.config.variables}
+
+    def dimensions(self) -> set[str]:
+        return set(self.config.dimensions)
+
+    def _column(self, name: str) -> str:
+        if not self.runnable:
+            return quote_ident(name)
+        columns = self.columns()
+        if name not in columns:
+            close = did_you_mean(name, columns)
+            hint = f"; did you mean `{close}`?" if close else ""
+            raise self.config.error(
+                f"the table has no column `{name}`{hint} (columns: {', '.join(columns)})"
+            )
+        return quote_ident(name)
+
+    def _measure(self, mapping: Mapping) -> str:
+        condition = (
+            " AND ".join(
+                f"CAST({self._column(col)} AS VARCHAR) IN ({', '.join(map(quote_text, values))})"
+                for col, values in mapping.where.items()
+            )
+            or "TRUE"
+        )
+        if mapping.count:
+            return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
+        value = f"CAST({self._column(mapping.column)} AS DOUBLE)"
+        if mapping.scale != 1.0:
+            value = f"({value} * {mapping.scale!r})"
+        return value if not mapping.where else f"(CASE WHEN {condition} THEN {value} ELSE 0.0 END)"
+
+    def sql(self, request: Request) -> str:
+        """The query this source runs for `request`, in its dialect."""
+        mappings = self.config.mappings or {
+            v: Mapping(v, self.config.location, column=v) for v in self.provides()
+        }
+        spec = AggregateSpec(
+            self.relation,
+            f"CAST({self._column(str(self.option('date')))} AS DATE)",
+            {d: self._column(c) for d, c in self.config.dimensions.items()},
+            {v: Measure(self._measure(mappings[v]), a) for v, a in request.variables.items()},
+        )
+        return translate(aggregation_sql(spec, request.grain, request.dimensions), self.dialect)
+
+    def fetch(self, request: Request) -> Frame:
+        names, rows = self._run(self.sql(request))
+        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        data = dict(zip(names, columns, strict=True))
+        return Frame(
+            np.array(data["__period"], dtype="datetime64[D]"),
+            {d: np.array(data[d], dtype=object).astype(str) for d in request.dimensions},
+            {v: np.array(data[v], dtype=float) for v in request.variables},
+            source=self.config.name,
+        )
+
+    def _run(self, sql: str) -> tuple[list[str], list[tuple]]:
+        url = self.url
+        if self.dialect == "duckdb":
+            return self._run_duckdb(url, sql)
+        if self.dialect == "postgres":
+            return self._run_postgres(url, sql)
+        raise self.config.error(
+            f"kpiengine generates {self.dialect} SQL but does not run it",
+            "dialect",
+            f"`kpi sql --source {self.config.name}` prints the query for {self.dialect} "
+            f"({', '.join(GENERATED_DIALECTS)} are generated only)",
+        )
+
+    def _run_duckdb(self, url: str, sql: str) -> tuple[list[str], list[tuple]]:
+        import duckdb
+
+        # duckdb:///relative.db (to the workspace) or duckdb:////absolute/path.db
+        rest = url.split("://", 1)[1] if "://" in url else url
+        path = Path(rest[1:] if rest.startswith("/") else rest)
+        path = path if path.is_absolute() else self.config.root / path
+        if not path.is_file():
+            raise self.config.error(f"no DuckDB database at {path}", "url")
+        try:
+            with duckdb.connect(str(path), read_only=True) as con:
+                cursor = con.execute(sql)
+                return [d[0] for d in cursor.description], cursor.fetchall()
+        except duckdb.Error as exc:
+            raise self.config.error(f"the database said: {str(exc).splitlines()[0]}") from None
+
+    def _run_postgres(self, url: str, sql: str) -> tuple[list[str], list[tuple]]:
+        try:
+            import psycopg
+        except ImportError:
+            raise self.config.error(
+                "PostgreSQL needs the `psycopg` package", fix='pip install "psycopg[binary]"'
+            ) from None
+        try:
+            dsn = url.replace("postgresql+psycopg", "postgresql")
+            with psycopg.connect(dsn, connect_timeout=10) as con, con.cursor() as cursor:
+                cursor.execute(sql)
+                return [d.name for d in cursor.description], cursor.fetchall()
+        except psycopg.Error as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise self.config.error(f"the database said: {message}") from None
+
+
+@hookimpl(trylast=True)
+def register_connectors(register):
+    register(SqlConnector)
