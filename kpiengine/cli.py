@@ -253,7 +253,7 @@ def sql_command(
     by: tuple[str, ...],
     dialect: str | None,
 ) -> None:
-    """Print the aggregation query a SQL source would run (for dialects kpiengine only generates)."""
+    """Print the aggregation query a SQL source runs (useful for generated-only dialects)."""
     from .connector import Request
     from .errors import KpiError, suggestion
     from .sources import open_sources

@@ -27,5 +27,15 @@ def register_connectors(register: Callable[[type], None]) -> None:
 
 
 @hookspec
+def register_checks(register: Callable[[type], None]) -> None:
+    """Register pitfall checks: call `register(MyCheck)` for each.
+
+    A check has a stable `code` (like `KPI203`), a default `severity`, a one-line `title`, and
+    returns findings for the workspace's definitions, or for definitions with evaluated data.
+    A KPI silences one check with `allow: [KPI203: "the reason"]`.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the `kpi` click group: `@cli.command()` inside the hook."""

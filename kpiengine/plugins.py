@@ -19,7 +19,7 @@ from .errors import KpiError, Location, suggestion
 
 ENTRY_POINT_GROUP = "kpiengine"
 TRACE_VARIABLE = "KPIENGINE_TRACE_HOOKS"
-BUILTIN_PACKAGES = ("kpiengine.connectors",)
+BUILTIN_PACKAGES = ("kpiengine.connectors", "kpiengine.checks")
 BUILTIN = "built-in"
 
 

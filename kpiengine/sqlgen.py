@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import KpiError
 from .model import Aggregate
 
 #: Dialects whose generated SQL runs in the test suite; the others are generated only.
@@ -114,6 +115,10 @@ def translate(sql: str, dialect: str) -> str:
     """The query in another SQL dialect (postgres, bigquery, snowflake, trino, spark)."""
     if dialect == "duckdb":
         return sql
-    import sqlglot  # noqa: PLC0415 - only SQL sources pay for the import
-
+    try:
+        import sqlglot  # noqa: PLC0415 - only SQL sources pay for the import
+    except ImportError:
+        raise KpiError(
+            f"{dialect} SQL needs the `sqlglot` package", fix='pip install "kpiengine[sql]"'
+        ) from None
     return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
