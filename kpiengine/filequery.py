@@ -64,6 +64,7 @@ DATE_FORMATS = (
     "%d.%m.%Y",
     "%d-%m-%Y",
     "%b %d, %Y",
+    "%B %d, %Y",
     "%d %b %Y",
 )
 _DAY_FIRST = {"%d/%m/%Y": "%m/%d/%Y", "%d/%m/%Y %H:%M": "%m/%d/%Y %H:%M"}
@@ -88,6 +89,7 @@ class Sniffed:
     columns: list[str]
     sample: list[list[str]] = field(default_factory=list)
     kind: str = "csv"  # csv | parquet | json
+    preamble: list[str] = field(default_factory=list)  # lines before the header
 
     def location(self, line: int = 0, column: str | None = None) -> Location:
         """file:line:column for a line of the file (1-based) and a column name."""
@@ -97,14 +99,11 @@ class Sniffed:
         return Location(str(self.path), line, col)
 
     def _char_column(self, line: int, column: str) -> int:
-        import csv  # noqa: PLC0415 - error path only
-
         index = self.columns.index(column) if column in self.columns else 0
         with self.path.open(encoding=self.python_encoding, newline="") as handle:
             for number, text in enumerate(handle, start=1):
                 if number == line:
-                    fields = next(csv.reader([text], delimiter=self.delimiter), [])
-                    return sum(len(f) + 1 for f in fields[:index]) + 1
+                    return field_start(text, index, self.delimiter)
         return 1
 
     def relation(self, extra: str = "") -> str:
@@ -179,7 +178,9 @@ def sniff(path: Path, delimiter: str | None = None, skip: int | None = None) -> 
     if not rows:
         raise KpiError("no header row found", Location(str(path), skip + 1, 1))
     columns = [c.strip() for c in rows[0]]
-    return Sniffed(path, encoding, python_encoding, delimiter, skip, columns, rows[1:])
+    return Sniffed(
+        path, encoding, python_encoding, delimiter, skip, columns, rows[1:], preamble=lines[:skip]
+    )
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -192,9 +193,36 @@ def _delimiter(lines: list[str]) -> str:
     return max(scores, key=lambda d: scores[d])
 
 
+def field_start(line: str, index: int, delimiter: str) -> int:
+    """1-based character column where field `index` starts, quotes taken into account."""
+    quoted = False
+    field = 0
+    for position, char in enumerate(line):
+        if field == index:
+            return position + 1
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            field += 1
+    return len(line) + 1 if field == index else 1
+
+
+def _width(line: str, delimiter: str) -> int:
+    """Number of delimiters outside quotes (-1 for a blank line)."""
+    if not line.strip():
+        return -1
+    quoted, count = False, 0
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            count += 1
+    return count
+
+
 def _header_line(lines: list[str], delimiter: str) -> int:
     """Skip comment lines and report titles: the header is the first line as wide as the body."""
-    widths = [line.count(delimiter) if line.strip() else -1 for line in lines[:200]]
+    widths = [_width(line, delimiter) for line in lines[:200]]
     body = Counter(w for w in widths if w > 0)
     if not body:
         return next(i for i, line in enumerate(lines) if line.strip())
