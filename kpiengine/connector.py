@@ -61,6 +61,7 @@ class SourceConfig:
     option_locations: dict[str, Location] = field(default_factory=dict)
     mappings: dict[str, Mapping] = field(default_factory=dict)
     dimensions: dict[str, str] = field(default_factory=dict)  # workspace name -> source column
+    dimension_values: dict[str, dict[str, str]] = field(default_factory=dict)  # value renames
     currency: str | None = None  # the workspace currency
     variables: frozenset[str] = frozenset()  # the workspace's variable ids
 

@@ -68,18 +68,44 @@ def parse_sources(
 
 
 def _dimensions(entry: YMap, config: SourceConfig) -> dict[str, str]:
+    """`dimensions: [channel]`, `{channel: Column}` or `{channel: {column: C, values: {a: b}}}`."""
     value = entry.get("dimensions")
     if value is None:
         return {}
     if isinstance(value, YList) and all(isinstance(v, str) for v in value):
         return {v: v for v in value}
-    if isinstance(value, YMap) and all(isinstance(v, str) for v in value.values()):
-        return {str(k): v for k, v in value.items()}
+    out = {}
+    if isinstance(value, YMap):
+        for name, spec in value.items():
+            if isinstance(spec, str):
+                out[str(name)] = spec
+                continue
+            if not isinstance(spec, YMap) or set(spec) - {"column", "values"}:
+                break
+            renames = spec.get("values", {})
+            if not isinstance(renames, YMap):
+                break
+            config.dimension_values[str(name)] = {str(k): str(v) for k, v in renames.items()}
+            if "column" in spec:
+                out[str(name)] = str(spec["column"])
+        else:
+            return out
     raise config.error(
-        "`dimensions` maps workspace dimension names to source columns",
+        "`dimensions` maps workspace dimensions to source columns, optionally renaming values",
         "dimensions",
-        "e.g. `dimensions: {channel: Channel}`",
+        "e.g. `dimensions: {channel: {column: Source, values: {Email Marketing: Email}}}`",
     )
+
+
+def relabel(frame: Frame, renames: dict[str, dict[str, str]]) -> Frame:
+    """The frame with dimension values renamed (rows that become one segment are kept apart)."""
+    for dim, mapping in renames.items():
+        if dim in frame.dims and mapping:
+            column = frame.dims[dim]
+            values, inverse = np.unique(column.astype(str), return_inverse=True)
+            renamed = np.array([mapping.get(v, v) for v in values], dtype=object)
+            frame.dims[dim] = renamed[inverse.reshape(-1)]
+    return frame
 
 
 def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
@@ -104,8 +130,8 @@ def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
                     spec.key_loc(key),
                     f"allowed keys: {', '.join(MAPPING_KEYS)}",
                 )
-        where = spec.get("where") or {}
-        if not isinstance(where, YMap):
+        where = spec.get("where", YMap())
+        if not isinstance(where, dict):
             raise KpiError(
                 "`where` maps columns to a value or a list of values", spec.value_loc("where")
             )
@@ -250,6 +276,7 @@ def fetch_table(
                 )
             )
             continue
+        frame = relabel(frame, source.config.dimension_values)
         status.coverage = frame.coverage
         present = {v: a for v, a in wanted.items() if v in frame.values}
         if len(frame) and present:

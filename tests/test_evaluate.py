@@ -1,10 +1,6 @@
-import csv
-from collections import defaultdict
-
-import numpy as np
 import pytest
 
-from kpiengine import evaluate, load_workspace, sample_workspace
+from kpiengine import evaluate, load_workspace
 from kpiengine.errors import KpiError
 
 DEFS = """\
@@ -131,18 +127,3 @@ def test_default_selection_and_missing_inputs(write_workspace):
     missing = {f.kpi: f.message for f in results.findings}
     assert "`buyers`" in missing["cac"] and "double_cac" in missing
     assert not any(k.startswith("cpc") for k in missing)
-
-
-def test_sample_workspace_roi_matches_an_independent_computation():
-    root = sample_workspace()
-    sums = defaultdict(float)
-    with open(root / "data.csv", newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["date"].startswith("2024-06"):
-                sums["revenue"] += float(row["revenue"])
-                sums["cost"] += float(row["marketing_cost"])
-    expected = (sums["revenue"] - sums["cost"]) / sums["cost"]
-    results = evaluate(load_workspace(root), kpis=["roi"])
-    index = results.labels.index("2024-06")
-    assert results.kpis["roi"].values[index, 0] == pytest.approx(expected)
-    assert np.isnan(results.kpis["roi"].values).sum() == 0
