@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable
@@ -19,6 +21,7 @@ from .periods import ordinals, year_ago
 from .sources import Inputs, SourceStatus
 from .table import Frame, InputTable
 from .targets import period_targets, status
+from .vectorize import vectorize
 from .workspace import BUILTIN, Workspace
 
 MISSING_INPUT = "KPI011"
@@ -33,8 +36,13 @@ class KpiResult:
     values: np.ndarray
     reasons: np.ndarray  # object: None where defined, else why not (without the cell's period)
     targets: np.ndarray
-    status: np.ndarray
     additive: bool
+    band: float  # the at-risk band
+
+    @functools.cached_property
+    def status(self) -> np.ndarray:
+        """`on_track | at_risk | off_track | no_target | undefined` for each cell."""
+        return status(self.values, self.targets, self.kpi.direction, self.band)
 
 
 @dataclass
@@ -124,23 +132,47 @@ def _year_ago_index(table: InputTable) -> np.ndarray:
 
 # --- compiling ---------------------------------------------------------------------------------
 
-_COMPILED: dict[tuple[str, tuple[str, ...]], Callable] = {}
+_COMPILED: dict[tuple[sympy.Expr, tuple[str, ...]], Callable] = {}
+#: What generated code may call: only these numpy functions (loading all of numpy's namespace,
+#: as lambdify does by default, imports numpy's lazy submodules and costs a quarter second).
+_NAMESPACE = {
+    "sqrt": np.sqrt,
+    "log": np.log,
+    "exp": np.exp,
+    "abs": np.abs,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "reduce": functools.reduce,
+}
 
 
 def compile_expr(expr: sympy.Expr, names: list[str]) -> Callable:
     """`lambdify` once per expression and argument list; later calls reuse it."""
-    key = (sympy.srepr(expr), tuple(names))
+    key = (expr, tuple(names))
     func = _COMPILED.get(key)
     if func is None:
-        func = sympy.lambdify([symbol(n) for n in names], expr, modules="numpy", cse=True)
+        from sympy.printing.numpy import NumPyPrinter  # noqa: PLC0415
+
+        printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True})
+        symbols = [symbol(n) for n in names]
+        func = sympy.lambdify(symbols, expr, modules=[_NAMESPACE], printer=printer)
         _COMPILED[key] = func
     return func
 
 
-def _run(func: Callable, args: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        out = func(*args)
-    return np.broadcast_to(np.asarray(out, dtype=float), shape).copy()
+_VECTORIZED: dict[int, tuple[ast.AST, Callable]] = {}
+
+
+def _compiled(node: ast.AST) -> Callable:
+    """The vectorised function of a formula (sub)tree, built once per tree."""
+    found = _VECTORIZED.get(id(node))
+    if found is None or found[0] is not node:
+        found = _VECTORIZED[id(node)] = (node, vectorize(node))
+    return found[1]
+
+
+def _run(func: Callable, arrays: dict[str, np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    return np.broadcast_to(np.asarray(func(arrays), dtype=float), shape).copy()
 
 
 # --- selection -----------------------------------------------------------------------------------
@@ -287,13 +319,13 @@ def _evaluate_kpi(
     names = formula.input_names
     arrays = _inputs(formula, table, computed)
     shape = (table.n_periods, len(table.segments))
-    values = _run(compile_expr(formula.expr, names), [arrays[n] for n in names], shape)
+    values = _run(_compiled(formula.tree), arrays, shape)
     undefined = ~np.isfinite(values)
     values[undefined] = np.nan
-    reasons = np.full(shape, None, dtype=object)
+    reasons = np.empty(shape, dtype=object)  # None where defined
     if undefined.any():
         _explain(formula, names, arrays, computed, table, undefined, reasons, shape)
-    additive = workspace.is_additive(kpi.id)
+    additive = kpi.target is not None and workspace.is_additive(kpi.id)
     per_period = period_targets(kpi.target, additive, table.grain, table.first, table.n_periods)
     targets = np.full(shape, np.nan)
     if additive:
@@ -301,9 +333,7 @@ def _evaluate_kpi(
     else:
         targets[:] = per_period[:, None]
     band = workspace.at_risk_band(kpi)
-    return KpiResult(
-        kpi, values, reasons, targets, status(values, targets, kpi.direction, band), additive
-    )
+    return KpiResult(kpi, values, reasons, targets, additive, band)
 
 
 def _explain(
@@ -343,7 +373,7 @@ def _explain(
     for guard in formula.guards:
         if not todo.any():
             break
-        value = _run(compile_expr(guard.expr, names), [arrays[n] for n in names], shape)
+        value = _run(_compiled(guard.node), arrays, shape)
         if guard.kind == "nonzero":
             mark(value == 0, f"`{guard.text}` is 0" if " " in guard.text else f"no `{guard.text}`")
         elif guard.kind == "positive":

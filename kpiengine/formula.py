@@ -74,6 +74,7 @@ class Guard:
 
     kind: str  # "nonzero" | "positive" | "nonnegative"
     expr: sympy.Expr
+    node: ast.expr
     text: str
 
 
@@ -198,12 +199,12 @@ class _Builder:
         if isinstance(node.op, ast.Mult):
             return left * right
         if isinstance(node.op, ast.Div):
-            self.guards.append(Guard("nonzero", right, ast.unparse(node.right)))
+            self.guards.append(Guard("nonzero", right, node.right, ast.unparse(node.right)))
             return left / right
         if right.is_Number and abs(right) > MAX_CONSTANT_EXPONENT:
             raise self.fail(node.right, f"exponents are limited to +-{MAX_CONSTANT_EXPONENT}")
         if right.is_Number and right < 0:
-            self.guards.append(Guard("nonzero", left, ast.unparse(node.left)))
+            self.guards.append(Guard("nonzero", left, node.left, ast.unparse(node.left)))
         return left**right
 
     def _call(self, node: ast.Call) -> sympy.Expr:
@@ -223,9 +224,10 @@ class _Builder:
             return self._shift(node)
         args = [self.build(a) for a in node.args]
         if func.id == "log":
-            self.guards.append(Guard("positive", args[0], ast.unparse(node.args[0])))
+            self.guards.append(Guard("positive", args[0], node.args[0], ast.unparse(node.args[0])))
         if func.id == "sqrt":
-            self.guards.append(Guard("nonnegative", args[0], ast.unparse(node.args[0])))
+            arg = node.args[0]
+            self.guards.append(Guard("nonnegative", args[0], arg, ast.unparse(arg)))
         return _SYMPY_FUNCTIONS[func.id](*args)
 
     def _shift(self, node: ast.Call) -> sympy.Expr:

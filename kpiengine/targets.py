@@ -95,17 +95,21 @@ def _length(text: str) -> int:
     return (end - start).days + 1
 
 
+_STATUSES = np.array([NO_TARGET, ON_TRACK, AT_RISK, OFF_TRACK, UNDEFINED], dtype=object)
+
+
 def status(values: np.ndarray, targets: np.ndarray, direction: str, band: float) -> np.ndarray:
     """`on_track | at_risk | off_track | no_target | undefined` for each cell."""
-    out = np.full(values.shape, NO_TARGET, dtype=object)
-    has = ~np.isnan(targets) & (direction != "none")
-    defined = ~np.isnan(values)
-    sign = 1.0 if direction == "higher" else -1.0
-    gap = sign * (values - targets)
-    margin = band * np.abs(targets)
-    with np.errstate(invalid="ignore"):
-        out[has & defined & (gap >= 0)] = ON_TRACK
-        out[has & defined & (gap < 0) & (gap >= -margin)] = AT_RISK
-        out[has & defined & (gap < -margin)] = OFF_TRACK
-    out[has & ~defined] = UNDEFINED
-    return out
+    code = np.zeros(values.shape, dtype=np.int8)
+    if direction != "none":
+        has = ~np.isnan(targets)
+        defined = ~np.isnan(values)
+        sign = 1.0 if direction == "higher" else -1.0
+        with np.errstate(invalid="ignore"):
+            gap = sign * (values - targets)
+            margin = band * np.abs(targets)
+            code[has & defined & (gap >= 0)] = 1
+            code[has & defined & (gap < 0) & (gap >= -margin)] = 2
+            code[has & defined & (gap < -margin)] = 3
+        code[has & ~defined] = 4
+    return _STATUSES[code]

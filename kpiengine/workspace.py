@@ -77,6 +77,7 @@ class Workspace:
     variables: dict[str, Variable]
     kpis: dict[str, KPI]
     findings: list[Finding] = field(default_factory=list)
+    _additive: dict[str, bool] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -125,6 +126,11 @@ class Workspace:
 
     def is_additive(self, kpi_id: str) -> bool:
         """True for a linear combination of summed variables (revenue, leads): targets add up."""
+        if kpi_id not in self._additive:
+            self._additive[kpi_id] = self._linear_in_sums(kpi_id)
+        return self._additive[kpi_id]
+
+    def _linear_in_sums(self, kpi_id: str) -> bool:
         kpi = self.kpis[kpi_id]
         if kpi.formula is None or kpi.formula.shifts:
             return False

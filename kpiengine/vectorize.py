@@ -1,0 +1,71 @@
+"""Turn a checked formula tree into a numpy function that evaluates every cell at once.
+
+The function is a tree of closures over numpy ufuncs built from the whitelisted AST: no code is
+generated or executed, and the formula is computed exactly as written (sympy would simplify
+`cost / cost` to 1 and hide where the formula is undefined). Building one takes microseconds,
+where `sympy.lambdify` takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from .formula import SHIFTS, shifted_name
+
+Env = Mapping[str, np.ndarray]
+Compiled = Callable[[Env], np.ndarray]
+
+_BINARY = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
+    ast.Pow: np.power,
+}
+_UNARY = {"abs": np.abs, "sqrt": np.sqrt, "log": np.log, "exp": np.exp}
+_FOLD = {"min": np.minimum, "max": np.maximum}
+
+
+def vectorize(node: ast.AST) -> Compiled:
+    """A function of {name: array} computing the expression for all cells (errors ignored)."""
+    compiled = _build(node)
+
+    def run(env: Env) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return compiled(env)
+
+    return run
+
+
+def _build(node: ast.AST) -> Compiled:
+    if isinstance(node, ast.Constant):
+        value = float(node.value)
+        return lambda env: value
+    if isinstance(node, ast.Name):
+        name = node.id
+        return lambda env: env[name]
+    if isinstance(node, ast.UnaryOp):
+        operand = _build(node.operand)
+        if isinstance(node.op, ast.USub):
+            return lambda env: np.negative(operand(env))
+        return operand
+    if isinstance(node, ast.BinOp):
+        left, right, op = _build(node.left), _build(node.right), _BINARY[type(node.op)]
+        return lambda env: op(left(env), right(env))
+    if isinstance(node, ast.Call):
+        func = node.func.id
+        if func in SHIFTS:
+            name = shifted_name(func, node.args[0].id)
+            return lambda env: env[name]
+        args = [_build(a) for a in node.args]
+        if func in _FOLD:
+            fold = _FOLD[func]
+            return lambda env: functools.reduce(fold, [a(env) for a in args])
+        unary = _UNARY[func]
+        arg = args[0]
+        return lambda env: unary(arg(env))
+    raise TypeError(f"not a checked formula node: {ast.dump(node)}")
