@@ -1,0 +1,223 @@
+"""A KPI's formula over raw variables, and the input values it takes at a period and segment.
+
+Shifted inputs keep their internal names: `prev(revenue)` is the symbol `revenue__prev`, and
+`prev(cac)` expands to `cac`'s formula with every input shifted (`marketing_cost__prev / ...`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sympy
+
+from ..errors import KpiError, suggestion
+from ..evaluation import MISSING_INPUT, Results, compile_expr, evaluate
+from ..formula import SHIFTS, shifted_name, symbol
+from ..periods import parse_label, year_ago
+from ..table import Frame, InputTable
+from ..workspace import Workspace
+
+Segment = dict[str, str]
+
+
+def split_name(name: str) -> tuple[str, tuple[str, ...]]:
+    """`revenue__prev__last_year` -> (`revenue`, (`prev`, `last_year`))."""
+    base, *funcs = name.split("__")
+    return base, tuple(funcs)
+
+
+def display_name(name: str) -> str:
+    """How a user writes an internal input name: `revenue__prev` -> `prev(revenue)`."""
+    base, funcs = split_name(name)
+    for func in funcs:
+        base = f"{func}({base})"
+    return base
+
+
+def shift_expr(expr: sympy.Expr, func: str) -> sympy.Expr:
+    """The expression one `func` (`prev` or `last_year`) earlier: every input shifted."""
+    return expr.xreplace({s: symbol(shifted_name(func, s.name)) for s in expr.free_symbols})
+
+
+def resolve_kpi(ws: Workspace, name: str) -> str:
+    """A KPI id from an id or alias; KpiError naming the closest KPI otherwise."""
+    if name in ws.kpis:
+        kpi_id = name
+    elif (alias := ws.kpi_for_alias(name)) is not None:
+        kpi_id = alias.id
+    else:
+        raise KpiError(f"unknown KPI `{name}`{suggestion(name, ws.kpis)}")
+    blocker = ws.blocked_by(kpi_id)
+    if blocker is not None:
+        raise KpiError(f"`{kpi_id}` cannot be analysed: the definition of `{blocker}` has errors")
+    return kpi_id
+
+
+def expand(ws: Workspace, kpi_id: str, keep: Iterable[str] = ()) -> sympy.Expr:
+    """The KPI's formula with every KPI it uses (also inside prev/last_year) replaced by its
+    own expanded formula, except the KPIs in `keep`, which stay symbols."""
+    keep = frozenset(keep)
+    kpi = ws.kpis[kpi_id]
+    if kpi.formula is None:
+        raise KpiError(f"KPI `{kpi_id}` has no usable formula")
+    inner: dict[sympy.Symbol, sympy.Expr] = {}
+    for name in kpi.formula.names:
+        if name in ws.kpis and name not in keep:
+            inner[symbol(name)] = expand(ws, name, keep)
+    for func, name in kpi.formula.shifts:
+        if name in ws.kpis:
+            inner[symbol(shifted_name(func, name))] = shift_expr(expand(ws, name), func)
+    return kpi.formula.expr.xreplace(inner) if inner else kpi.formula.expr
+
+
+def input_names(expr: sympy.Expr) -> list[str]:
+    """The names an expression takes: current inputs first, then shifted ones, each sorted."""
+    names = sorted(s.name for s in expr.free_symbols)
+    return [n for n in names if "__" not in n] + [n for n in names if "__" in n]
+
+
+def exact(value: float) -> sympy.Rational:
+    """A float as the exact rational of its shortest decimal form (0.3 -> 3/10)."""
+    return sympy.Rational(repr(float(value)))
+
+
+def number(value: float | None) -> float | None:
+    """A finite float, or None."""
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def segment_text(segment: Segment) -> str:
+    return ", ".join(f"{k}={v}" for k, v in segment.items()) or "total"
+
+
+@dataclass
+class Context:
+    """A workspace and its input table: the values every analysis reads."""
+
+    ws: Workspace
+    table: InputTable
+
+    @property
+    def labels(self) -> list[str]:
+        return self.table.labels
+
+    def period_index(self, label: str | None, default: int | None = None) -> int:
+        """The index of a period label; `default` (else the last period) when None."""
+        if label is None:
+            return self.table.n_periods - 1 if default is None else default
+        labels = self.labels
+        if label not in labels:
+            grain = parse_label(label)[0]
+            if grain != self.table.grain:
+                raise KpiError(f"`{label}` is a {grain}, but the data is by {self.table.grain}")
+            raise KpiError(f"no data for {label} (the data covers {labels[0]} to {labels[-1]})")
+        return labels.index(label)
+
+    def segment_index(self, segment: Segment | None) -> int:
+        if not segment:
+            return 0
+        for index, candidate in enumerate(self.table.segments):
+            if candidate == segment:
+                return index
+        known = ", ".join(segment_text(s) for s in self.table.segments[1:]) or "none"
+        raise KpiError(f"no segment {segment_text(segment)} in the data (segments: {known})")
+
+    def array(self, name: str) -> np.ndarray:
+        """An input (raw or shifted) for every period x segment; NaN where there is none."""
+        base, funcs = split_name(name)
+        if base not in self.table.values:
+            why = self.table.missing.get(base)
+            raise KpiError(f"the data has no `{base}`" + (f" ({why})" if why else ""))
+        values = self.table.values[base]
+        for func in funcs:
+            values = self._shift(values, func)
+        return values
+
+    def _shift(self, values: np.ndarray, func: str) -> np.ndarray:
+        out = np.full_like(values, np.nan)
+        if func == "prev":
+            out[1:] = values[:-1]
+            return out
+        for i, ordinal in enumerate(self.table.ordinals):
+            ago = year_ago(int(ordinal), self.table.grain)
+            if ago is not None and 0 <= ago - self.table.first < self.table.n_periods:
+                out[i] = values[ago - self.table.first]
+        return out
+
+    def values(self, names: Iterable[str], period: int, segment: int = 0) -> dict[str, float]:
+        """Each input's value at one cell (NaN where missing)."""
+        return {n: float(self.array(n)[period, segment]) for n in names}
+
+    def series(self, expr: sympy.Expr) -> np.ndarray:
+        """An expression evaluated for every period x segment (NaN where undefined)."""
+        names = input_names(expr)
+        shape = (self.table.n_periods, len(self.table.segments))
+        with np.errstate(all="ignore"):
+            out = compile_expr(expr, names)(*[self.array(n) for n in names])
+        out = np.broadcast_to(np.asarray(out, dtype=float), shape).copy()
+        out[~np.isfinite(out)] = np.nan
+        return out
+
+    def missing(self, names: Iterable[str], period: int, segment: int = 0) -> list[str]:
+        """Why some of these inputs have no value at a cell (one line per input)."""
+        label = self.labels[period]
+        where = "" if segment == 0 else f" ({segment_text(self.table.segments[segment])})"
+        out = []
+        for name in names:
+            if math.isnan(self.array(name)[period, segment]):
+                base, funcs = split_name(name)
+                when = f" for {SHIFTS[funcs[-1]]}" if funcs else ""
+                out.append(f"no `{base}`{when} in {label}{where}")
+        return out
+
+
+def evaluate_at(expr: sympy.Expr, values: dict[str, float]) -> float:
+    """The expression at one point (NaN when undefined there)."""
+    names = input_names(expr)
+    with np.errstate(all="ignore"):
+        out = compile_expr(expr, names)(*[np.float64(values[n]) for n in names])
+    out = float(np.asarray(out, dtype=float))
+    return out if math.isfinite(out) else math.nan
+
+
+def load_context(
+    ws: Workspace,
+    kpis: list[str],
+    data: Frame | str | Path | None = None,
+    *,
+    grain: str | None = None,
+    by: list[str] | tuple[str, ...] = (),
+) -> Context:
+    """Evaluate the inputs the KPIs need; KpiError when the data lacks some of them."""
+    kpis = [resolve_kpi(ws, k) for k in kpis]
+    results = evaluate(ws, data, grain=grain, by=list(by), kpis=kpis)
+    problems = [f.message for f in results.findings if f.code == MISSING_INPUT]
+    if problems:
+        raise KpiError("; ".join(problems))
+    return context_of(results)
+
+
+def context_of(results: Results) -> Context:
+    """The context of an evaluation already made (for reports)."""
+    return Context(results.workspace, results.table)
+
+
+def parse_segment(items: Iterable[str]) -> Segment:
+    """`["channel=Email"]` -> {"channel": "Email"}."""
+    out: Segment = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise KpiError(f"`{item}` is not a segment: write DIMENSION=VALUE, e.g. channel=Email")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def latest_defined(ctx: Context, expr: sympy.Expr, segment: int = 0) -> int:
+    """The last period where the expression is defined (the last period when it never is)."""
+    defined = np.flatnonzero(np.isfinite(ctx.series(expr)[:, segment]))
+    return int(defined[-1]) if defined.size else ctx.table.n_periods - 1

@@ -1,0 +1,302 @@
+"""Goal-seek: the value one input needs for a KPI to reach a target, all else held.
+
+The KPI's expanded formula is solved exactly with sympy `solveset` over the reals, every other
+input replaced by the exact rational of its value in the period. An input may be a raw variable
+several KPI levels down, a KPI the formula uses (kept as a symbol), or a KPI sharing inputs
+with the formula (one shared input is rewritten in terms of it).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import sympy
+
+from ..errors import KpiError
+from ..formula import symbol
+from ..targets import period_targets
+from .expand import (
+    Context,
+    display_name,
+    evaluate_at,
+    exact,
+    expand,
+    input_names,
+    latest_defined,
+    number,
+    resolve_kpi,
+    segment_text,
+)
+from .feasible import share_problems, value_problems
+
+NUMERIC_STARTS = (1.0, 10.0, 0.1, 100.0, -1.0, 1000.0)
+
+
+@dataclass
+class Solution:
+    """One way to reach the target: a value (or, when many values do, an interval)."""
+
+    value: float | None
+    exact: str
+    change: float | None = None
+    change_pct: float | None = None
+    feasible: bool = True
+    why: list[str] = field(default_factory=list)
+    interval: str | None = None
+
+
+@dataclass
+class GoalSeek:
+    """What `input` must be for `kpi` to equal `target` in one period and segment."""
+
+    kpi: str
+    input: str
+    target: float
+    period: str
+    segment: dict[str, str]
+    kpi_value: float | None
+    input_value: float | None
+    solutions: list[Solution]
+    message: str
+    formula: str
+    method: str = "exact"
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def solve_expr(
+    expr: sympy.Expr, name: str, target: float, start: float | None = None
+) -> tuple[list[sympy.Expr | sympy.Set], str]:
+    """Solve `expr == target` for `name` over the reals: points (or intervals) and the method,
+    `exact` or `numeric` (sympy could not solve it in closed form; nsolve from several starts)."""
+    x = symbol(name)
+    equation = sympy.Eq(expr, exact(target))
+    found = sympy.solveset(equation, x, sympy.S.Reals)
+    pieces = _pieces(found)
+    if pieces is not None:
+        return pieces, "exact"
+    roots: list[sympy.Expr] = []
+    starts = ([start] if start is not None and math.isfinite(start) else []) + list(NUMERIC_STARTS)
+    for x0 in starts:
+        try:
+            root = sympy.nsolve(expr - exact(target), x, x0, verify=True)
+        except (ValueError, ZeroDivisionError, TypeError):
+            continue
+        if root.is_real and not any(abs(float(root - r)) <= 1e-9 * max(1, abs(r)) for r in roots):
+            roots.append(root)
+    return roots, "numeric"
+
+
+def _pieces(found: sympy.Set) -> list[sympy.Expr | sympy.Set] | None:
+    """Real points and intervals of a solution set; None when sympy left it unsolved."""
+    if found is sympy.S.EmptySet:
+        return []
+    if isinstance(found, sympy.FiniteSet):
+        return sorted((p for p in found if _is_real(p)), key=lambda p: float(sympy.re(p)))
+    if isinstance(found, sympy.Interval) or found is sympy.S.Reals:
+        return [found]
+    if isinstance(found, sympy.Intersection):
+        finite = [a for a in found.args if isinstance(a, sympy.FiniteSet)]
+        if finite and all(isinstance(a, sympy.FiniteSet) or a is sympy.S.Reals for a in found.args):
+            return _pieces(finite[0])
+    if isinstance(found, sympy.Union):
+        out = []
+        for arg in found.args:
+            part = _pieces(arg)
+            if part is None:
+                return None
+            out += part
+        return out
+    return None
+
+
+def _is_real(point: sympy.Expr) -> bool:
+    value = complex(point.evalf(30))
+    return abs(value.imag) <= 1e-12 * max(1.0, abs(value.real))
+
+
+def _interval_text(piece: sympy.Set) -> str:
+    if piece is sympy.S.Reals:
+        return "any value"
+    low = "-inf" if piece.inf is sympy.S.NegativeInfinity else f"{float(piece.inf):,.6g}"
+    high = "inf" if piece.sup is sympy.S.Infinity else f"{float(piece.sup):,.6g}"
+    left = "(" if piece.left_open or piece.inf.is_infinite else "["
+    right = ")" if piece.right_open or piece.sup.is_infinite else "]"
+    return f"any value in {left}{low}, {high}{right}"
+
+
+def target_at(ctx: Context, kpi_id: str, period: int, segment: int = 0) -> float | None:
+    """The KPI's target in a period and segment (additive targets apply to the total only)."""
+    ws = ctx.ws
+    additive = ws.is_additive(kpi_id)
+    if additive and segment != 0:
+        return None
+    table = ctx.table
+    spec = ws.kpis[kpi_id].target
+    return number(period_targets(spec, additive, table.grain, table.first, table.n_periods)[period])
+
+
+def solve_for(
+    ctx: Context,
+    kpi_id: str,
+    target: float | None,
+    name: str,
+    period: str | None = None,
+    segment: dict[str, str] | None = None,
+) -> GoalSeek:
+    """What input `name` (a variable or KPI) must be in the period for the KPI to hit `target`
+    (None: the KPI's own target in that period)."""
+    ws = ctx.ws
+    kpi_id = resolve_kpi(ws, kpi_id)
+    expr, notes, implied = _equation(ctx, kpi_id, name)
+    s = ctx.segment_index(segment)
+    full = expand(ws, kpi_id)
+    i = ctx.period_index(period, latest_defined(ctx, full, s))
+    if target is None:
+        target = target_at(ctx, kpi_id, i, s)
+        if target is None:
+            raise KpiError(f"`{kpi_id}` has no target in {ctx.labels[i]}: give one with --target")
+    names = input_names(expr)
+    others = [n for n in names if n != name]
+    values = ctx.values(others, i, s)
+    lacking = ctx.missing(others, i, s)
+    if lacking:
+        raise KpiError(f"cannot solve `{kpi_id}` for `{name}`: " + "; ".join(lacking))
+    current = _current(ctx, name, i, s)
+    known = {symbol(n): exact(v) for n, v in values.items()}
+    pieces, method = solve_expr(expr.xreplace(known), name, target, current)
+    result = GoalSeek(
+        kpi_id,
+        name,
+        float(target),
+        ctx.labels[i],
+        dict(ctx.table.segments[s]),
+        number(evaluate_at(full, ctx.values(input_names(full), i, s))),
+        number(current),
+        [],
+        "",
+        str(expr),
+        method,
+        notes,
+    )
+    keep = frozenset({name} if name in ws.kpis else ())
+    for piece in pieces:
+        result.solutions.append(_solution(ctx, kpi_id, name, piece, current, values, keep, implied))
+    result.message = _message(result)
+    return result
+
+
+def _equation(ctx: Context, kpi_id: str, name: str) -> tuple[sympy.Expr, list[str], tuple]:
+    """The expression to solve for `name`, notes on how it was built, and the eliminated input
+    with its expression in terms of `name` (empty when nothing was eliminated)."""
+    ws = ctx.ws
+    if name in ws.kpis and name != kpi_id:
+        if name in ws.kpi_deps_of(kpi_id):
+            return expand(ws, kpi_id, keep={name}), [], ()
+        return _eliminate(ctx, kpi_id, name)
+    expr = expand(ws, kpi_id)
+    if symbol(name) not in expr.free_symbols and name in ws.inputs_of(kpi_id):
+        raise KpiError(
+            f"`{name}` cancels out of `{kpi_id}` once the KPIs it uses are expanded "
+            f"({kpi_id} = {expr}): changing it alone does not move `{kpi_id}`"
+        )
+    if symbol(name) not in expr.free_symbols:
+        inputs = ", ".join(f"`{display_name(n)}`" for n in input_names(expr))
+        raise KpiError(f"`{name}` is not an input of `{kpi_id}` (its inputs: {inputs})")
+    return expr, [], ()
+
+
+def _eliminate(ctx: Context, kpi_id: str, name: str) -> tuple[sympy.Expr, list[str], tuple]:
+    """Rewrite one input the KPI shares with KPI `name` in terms of `name`."""
+    ws = ctx.ws
+    expr = expand(ws, kpi_id)
+    other = expand(ws, name)
+    shared = sorted({s.name for s in expr.free_symbols} & {s.name for s in other.free_symbols})
+    for var in shared:
+        roots = sympy.solve(sympy.Eq(symbol(name), other), symbol(var), dict=False)
+        if len(roots) == 1:
+            rewritten = sympy.simplify(expr.xreplace({symbol(var): roots[0]}))
+            note = f"`{name}` is not in `{kpi_id}`'s formula: `{var}` is written as {roots[0]}"
+            return rewritten, [note], (var, roots[0])
+    inputs = ", ".join(f"`{n}`" for n in input_names(expr))
+    raise KpiError(
+        f"`{name}` is not an input of `{kpi_id}` and shares no input with it (its inputs: {inputs})"
+    )
+
+
+def _current(ctx: Context, name: str, i: int, s: int) -> float:
+    if name in ctx.ws.kpis:
+        return float(ctx.series(expand(ctx.ws, name))[i, s])
+    return float(ctx.array(name)[i, s])
+
+
+def _solution(ctx, kpi_id, name, piece, current, values, keep, implied) -> Solution:
+    ws = ctx.ws
+    if isinstance(piece, sympy.Set):
+        text = _interval_text(piece)
+        sample = _sample(piece, current)
+        solution = Solution(None, str(piece), interval=text)
+    else:
+        sample = float(piece.evalf(30))
+        solution = Solution(sample, f"{sample:.15g}" if piece.is_Float else str(piece))
+        if current is not None and math.isfinite(current):
+            solution.change = sample - current
+            solution.change_pct = (sample - current) / abs(current) if current else None
+    point = {**values, name: sample}
+    problems = value_problems(ws, name, sample)
+    if implied:
+        var, formula = implied
+        implied_value = evaluate_at(formula, point)
+        point[var] = implied_value
+        problems += value_problems(ws, var, implied_value)
+    problems += share_problems(ws, kpi_id, point, keep)
+    if isinstance(piece, sympy.Set) and problems:
+        problems = [f"at {sample:,.6g}: {p}" for p in problems]
+    solution.feasible = not problems
+    solution.why = problems
+    return solution
+
+
+def _sample(piece: sympy.Set, current: float | None) -> float:
+    """A representative value of an interval: today's value when inside it, else an edge."""
+    inside = current is not None and math.isfinite(current)
+    if inside and piece.contains(exact(current)) is sympy.true:
+        return current
+    for edge in (piece.inf, piece.sup):
+        if edge.is_finite:
+            return float(edge)
+    return 0.0
+
+
+def _message(result: GoalSeek) -> str:
+    where = f"{result.period}" + (f" ({segment_text(result.segment)})" if result.segment else "")
+    head = f"`{result.kpi}` = {result.target:,.6g} in {where}"
+    if not result.solutions and result.method == "numeric":
+        return (
+            f"no solution found: sympy has no closed form for {head}, and a numeric search "
+            f"for `{result.input}` from several starting points found none"
+        )
+    if not result.solutions:
+        return f"no solution: no value of `{result.input}` alone makes {head}"
+    if all(not s.feasible for s in result.solutions):
+        return f"no feasible solution: the `{result.input}` that would make {head} cannot happen"
+    return f"{len(result.solutions)} solution(s) for `{result.input}` making {head}"
+
+
+def solve_each(
+    ctx: Context,
+    kpi_id: str,
+    target: float | None,
+    period: str | None = None,
+    segment: dict[str, str] | None = None,
+) -> list[GoalSeek]:
+    """For every input of the KPI (current raw variables, then the KPIs its formula names),
+    the value it needs on its own for the KPI to reach `target`."""
+    kpi_id = resolve_kpi(ctx.ws, kpi_id)
+    full = expand(ctx.ws, kpi_id)
+    names = [n for n in input_names(full) if "__" not in n]
+    names += sorted(n for n in ctx.ws.kpis[kpi_id].formula.names if n in ctx.ws.kpis)
+    return [solve_for(ctx, kpi_id, target, n, period, segment) for n in names]

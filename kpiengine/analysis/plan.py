@@ -1,0 +1,289 @@
+"""SMART target plans: an annual target split into quarters and months, and, for a ratio KPI,
+the input values that reach its target given the planned values of the other inputs.
+
+Splits use exact fractions and are rounded by largest remainder, so the months add up to the
+annual target exactly (to the cent, or to the unit for counts).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import sympy
+
+from ..errors import KpiError
+from ..formula import symbol
+from .expand import Context, exact, expand, input_names, resolve_kpi
+from .feasible import count_entity, share_problems, value_problems
+from .goalseek import solve_expr
+
+MONTHS = 12
+
+
+@dataclass
+class PlanPeriod:
+    label: str
+    value: float
+    weight: float  # share of the annual amount (1/12 for a ratio's constant target)
+
+
+@dataclass
+class Plan:
+    """A KPI's target for a year by quarter and month; for a ratio, the inputs that reach it."""
+
+    kpi: str
+    kind: str  # "split" (additive KPI) | "ratio"
+    year: int
+    target: float  # the annual amount, or the ratio's target
+    weights: str  # where the monthly split came from
+    months: list[PlanPeriod]
+    quarters: list[PlanPeriod]
+    given: dict[str, float] = field(default_factory=dict)  # per month
+    derived: dict[str, float] = field(default_factory=dict)  # per month
+    held: dict[str, float] = field(default_factory=dict)  # per month, last year's average
+    message: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def target_entries(self) -> dict[str, float]:
+        """What to write under `targets:` for the KPI: 12 months, or the year for a ratio."""
+        if self.kind == "ratio":
+            return {str(self.year): self.target}
+        return {m.label: m.value for m in self.months}
+
+
+def parse_given(items: list[str] | tuple[str, ...]) -> dict[str, float]:
+    """`["ad_spend=25000"]` (or `25,000`, `25_000`) -> {"ad_spend": 25000.0}."""
+    out = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        try:
+            out[name.strip()] = float(text.strip().replace(",", "").replace("_", ""))
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise KpiError(f"`{item}` is not NAME=VALUE (e.g. ad_spend=25000)")
+    return out
+
+
+def plan_kpi(ws, name: str) -> tuple[str, list[str]]:
+    """The KPI to plan for `name`: a KPI id or alias, or a variable that exactly one KPI is
+    made of alone (`revenue` -> `sales_revenue`); notes say which KPI was chosen."""
+    if name in ws.variables and name not in ws.kpis:
+        matches = sorted(
+            k for k, kpi in ws.kpis.items() if kpi.formula and kpi.formula.text.strip() == name
+        )
+        if len(matches) == 1:
+            return matches[0], [f"`{name}` is a variable: planning KPI `{matches[0]}` = {name}"]
+        found = ", ".join(matches) or "none"
+        raise KpiError(f"`{name}` is a variable, not a KPI; KPIs equal to it: {found}")
+    return resolve_kpi(ws, name), []
+
+
+def default_year(ctx: Context) -> int:
+    """The year after the data's last full year."""
+    last = ctx.table.period_start(ctx.table.n_periods - 1)
+    return last.year + 1 if last.month == 12 else last.year
+
+
+def _monthly(ctx: Context, kpi_id: str, year: int) -> np.ndarray:
+    if ctx.table.grain != "month":
+        raise KpiError("plans are made from monthly data: evaluate with grain month")
+    values = ctx.series(expand(ctx.ws, kpi_id))[:, 0]
+    labels = ctx.labels
+    out = np.full(MONTHS, np.nan)
+    for m in range(MONTHS):
+        label = f"{year}-{m + 1:02d}"
+        if label in labels:
+            out[m] = values[labels.index(label)]
+    return out
+
+
+def read_weights(text: str) -> list[Fraction]:
+    """12 non-negative monthly weights from `10,8,8,...` or a file holding them (commas,
+    spaces, semicolons or new lines between them; `#` starts a comment)."""
+    path = Path(text)
+    if path.is_file():
+        source = path.read_text(encoding="utf-8-sig")
+    elif re.search(r"[,;\s]", text.strip()):
+        source = text
+    else:
+        raise KpiError(f"weights file not found: {text} (or give 12 numbers: 10,8,8,...)")
+    source = "\n".join(line.split("#")[0] for line in source.splitlines())
+    items = [t for t in re.split(r"[,;\s\[\]]+", source) if t]
+    try:
+        weights = [Fraction(t) for t in items]
+    except ValueError:
+        raise KpiError(f"weights must be numbers, got {items}") from None
+    if len(weights) != MONTHS or any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise KpiError(f"weights must be 12 non-negative numbers, not all 0 (got {len(weights)})")
+    return weights
+
+
+def month_weights(
+    ctx: Context, kpi_id: str, year: int, weights: str = "last-year"
+) -> tuple[list[Fraction], str]:
+    """The 12 monthly shares (summing to 1) and where they come from."""
+    if weights == "even":
+        return [Fraction(1, MONTHS)] * MONTHS, "even weights"
+    if weights == "last-year":
+        values = _monthly(ctx, kpi_id, year - 1)
+        lacking = [f"{year - 1}-{m + 1:02d}" for m in range(MONTHS) if not np.isfinite(values[m])]
+        if lacking:
+            raise KpiError(
+                f"last year's seasonality needs `{kpi_id}` for every month of {year - 1}; "
+                f"missing: {', '.join(lacking)} (use --weights even or a weights file)"
+            )
+        if (values < 0).any() or values.sum() <= 0:
+            raise KpiError(f"`{kpi_id}` has negative or no values in {year - 1}: no seasonality")
+        raw = [Fraction(float(v)) for v in values]
+        source = f"last year ({year - 1})"
+    else:
+        raw, source = read_weights(weights), f"weights {weights}"
+    total = sum(raw)
+    return [w / total for w in raw], source
+
+
+def _decimals(ctx: Context, kpi_id: str, amount: Fraction) -> int:
+    if amount.denominator == 1 and count_entity(ctx.ws.kpis[kpi_id].unit) is not None:
+        return 0
+    decimals = 2
+    while (amount * 10**decimals).denominator != 1 and decimals < 12:
+        decimals += 1
+    return decimals
+
+
+def split_amount(amount: Fraction, weights: list[Fraction], decimals: int) -> list[Fraction]:
+    """Shares of `amount` by `weights`, rounded to `decimals` by largest remainder: they add
+    up to `amount` exactly when it has at most `decimals` decimals."""
+    unit = Fraction(1, 10**decimals)
+    shares = [amount * w / unit for w in weights]
+    floors = [math.floor(s) for s in shares]
+    left = round(amount / unit) - sum(floors)
+    order = sorted(range(len(shares)), key=lambda k: (-(shares[k] - floors[k]), k))
+    for k in order[: max(0, left)]:
+        floors[k] += 1
+    return [f * unit for f in floors]
+
+
+def plan_annual(
+    ctx: Context,
+    kpi_id: str,
+    annual: float,
+    year: int | None = None,
+    weights: str = "last-year",
+) -> Plan:
+    """Split an additive KPI's annual target into months (by `weights`: `last-year`, `even`,
+    12 numbers or a file of them) and quarters."""
+    kpi_id = resolve_kpi(ctx.ws, kpi_id)
+    if not ctx.ws.is_additive(kpi_id):
+        raise KpiError(
+            f"`{kpi_id}` is not additive (a sum of summed inputs): its monthly values do not "
+            "add up to a year; give its target with --target instead of --annual"
+        )
+    year = year or default_year(ctx)
+    shares, source = month_weights(ctx, kpi_id, year, weights)
+    amount = Fraction(repr(float(annual)))
+    values = split_amount(amount, shares, _decimals(ctx, kpi_id, amount))
+    months = [
+        PlanPeriod(f"{year}-{m + 1:02d}", float(v), float(w))
+        for m, (v, w) in enumerate(zip(values, shares, strict=True))
+    ]
+    quarters = [
+        PlanPeriod(
+            f"{year}-Q{q + 1}",
+            float(sum(values[3 * q : 3 * q + 3])),
+            float(sum(shares[3 * q : 3 * q + 3])),
+        )  # fmt: skip
+        for q in range(4)
+    ]
+    message = f"`{kpi_id}` {float(amount):,.2f} in {year}, split by {source}"
+    return Plan(kpi_id, "split", year, float(amount), source, months, quarters, message=message)
+
+
+def plan_ratio(
+    ctx: Context,
+    kpi_id: str,
+    target: float,
+    given: dict[str, float],
+    year: int | None = None,
+    derive: str | None = None,
+) -> Plan:
+    """The monthly value of one input (`derive`, or the only one not `given`) that makes the
+    KPI reach `target` with the given inputs; any other input is held at last year's average."""
+    ws = ctx.ws
+    kpi_id = resolve_kpi(ws, kpi_id)
+    year = year or default_year(ctx)
+    expr = expand(ws, kpi_id)
+    names = input_names(expr)
+    if any("__" in n for n in names):
+        raise KpiError(f"`{kpi_id}` uses prev() or last_year(): plan it period by period")
+    unknown_given = sorted(set(given) - set(names))
+    if unknown_given:
+        raise KpiError(
+            f"`{unknown_given[0]}` is not an input of `{kpi_id}` (its inputs: {', '.join(names)})"
+        )
+    free = [n for n in names if n not in given]
+    if derive is not None and derive not in free:
+        raise KpiError(f"`{derive}` must be an input of `{kpi_id}` that is not given")
+    if derive is None and len(free) != 1:
+        raise KpiError(
+            f"give the planned value of every input of `{kpi_id}` but one (--given NAME=VALUE), "
+            f"or name the one to derive (--for); not given: {', '.join(free) or 'none'}"
+        )
+    derive = derive or free[0]
+    held = {}
+    for name in free:
+        if name != derive:
+            values = [float(ctx.array(name)[i, 0]) for i in _year_indices(ctx, year - 1)]
+            if not values or any(math.isnan(v) for v in values):
+                raise KpiError(f"`{name}` needs a planned value: no full {year - 1} to hold it at")
+            held[name] = math.fsum(values) / len(values)
+    point = {**given, **held}
+    known = {symbol(n): exact(v) for n, v in point.items()}
+    pieces, _ = solve_expr(expr.xreplace(known), derive, target)
+    values = [float(p.evalf(30)) for p in pieces if not isinstance(p, sympy.Set)]
+    plan = Plan(kpi_id, "ratio", year, float(target), "constant", [], [], dict(given),
+                held=held)  # fmt: skip
+    feasible = [v for v in values if not _problems(ctx, kpi_id, derive, v, point)]
+    if not values:
+        plan.message = f"no value of `{derive}` makes `{kpi_id}` = {target:,.6g} with these inputs"
+        return plan
+    if not feasible:
+        plan.notes = _problems(ctx, kpi_id, derive, values[0], point)
+        plan.message = f"no feasible value of `{derive}` makes `{kpi_id}` = {target:,.6g}"
+        return plan
+    value = feasible[0]
+    plan.derived = {derive: value}
+    plan.months = [PlanPeriod(f"{year}-{m + 1:02d}", float(target), 1 / MONTHS) for m in range(12)]
+    plan.quarters = [PlanPeriod(f"{year}-Q{q + 1}", float(target), 0.25) for q in range(4)]
+    with_text = ", ".join(f"{n} {v:,.2f}/month" for n, v in {**given, **held}.items())
+    plan.message = (
+        f"to reach {kpi_id} {target:,.6g} with {with_text}, {derive} must be "
+        f"{value:,.2f}/month ({value * MONTHS:,.2f} in {year})"
+    )
+    if held:
+        plan.notes.append(
+            "held at their monthly average of " + f"{year - 1}: " + ", ".join(sorted(held))
+        )
+    if len(feasible) > 1:
+        plan.notes.append("other solutions: " + ", ".join(f"{v:,.6g}" for v in feasible[1:]))
+    return plan
+
+
+def _year_indices(ctx: Context, year: int) -> list[int]:
+    labels = ctx.labels
+    wanted = [f"{year}-{m + 1:02d}" for m in range(MONTHS)]
+    return [labels.index(w) for w in wanted] if all(w in labels for w in wanted) else []
+
+
+def _problems(ctx: Context, kpi_id: str, name: str, value: float, point: dict) -> list[str]:
+    full = {**point, name: value}
+    return value_problems(ctx.ws, name, value) + share_problems(ctx.ws, kpi_id, full)

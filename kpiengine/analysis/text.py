@@ -1,0 +1,200 @@
+"""Plain-text and JSON renderings of analysis results, for the command line."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from ..formatting import format_change, format_value, table
+from ..workspace import Workspace
+from .drivers import Drivers, TreeNode, render_tree
+from .expand import segment_text
+from .explain import Explanation, waterfall
+from .goalseek import GoalSeek
+from .plan import Plan
+from .segments import SegmentSplit
+from .writeback import WriteResult
+
+
+def plain(value: Any) -> Any:
+    """Numbers, strings, lists and dicts only: numpy scalars unwrapped, NaN and inf as None."""
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(plain(value), ensure_ascii=False, indent=1)
+
+
+def kpi_value(ws: Workspace, kpi_id: str, value: float | None) -> str:
+    kpi = ws.kpis[kpi_id]
+    return format_value(value, kpi.format, kpi.decimals)
+
+
+def input_value(ws: Workspace, name: str, value: float | None) -> str:
+    """An input in its KPI's format (a KPI) or by its unit (currency with cents)."""
+    if name in ws.kpis:
+        return kpi_value(ws, name, value)
+    variable = ws.variables.get(name.split("__")[0])
+    money = variable is not None and variable.unit is not None and "currency" in str(variable.unit)
+    if value is not None and math.isfinite(value) and not money and value == int(value):
+        return f"{value:,.0f}"
+    return format_value(value, "currency" if money else "number")
+
+
+def _signed(text: str) -> str:
+    return text if text.startswith(("-", "—")) else "+" + text
+
+
+def render_goalseek(ws: Workspace, results: list[GoalSeek]) -> str:
+    first = results[0]
+    where = f"{first.period} ({segment_text(first.segment)})"
+    head = (
+        f"{first.kpi} in {where}: {kpi_value(ws, first.kpi, first.kpi_value)}, "
+        f"target {kpi_value(ws, first.kpi, first.target)}"
+    )
+    rows, notes = [], []
+    for result in results:
+        now = input_value(ws, result.input, result.input_value)
+        if not result.solutions:
+            rows.append([result.input, now, "no solution", "", ""])
+            notes.append(result.message)
+        for solution in result.solutions:
+            needed = solution.interval or input_value(ws, result.input, solution.value)
+            change = ""
+            if solution.change is not None:
+                change = _signed(input_value(ws, result.input, solution.change))
+                change += f" ({format_change(solution.change_pct)})"
+            ok = "yes" if solution.feasible else "NO"
+            rows.append([result.input, now, needed, change, ok])
+            notes += [f"{result.input}: {why}" for why in solution.why]
+        notes += result.notes
+        if result.method == "numeric":
+            notes.append(f"{result.input}: solved numerically (no closed form)")
+    out = head + "\n\n" + table(["input", "now", "needed", "change", "feasible"], rows)
+    return out + ("\n\n" + "\n".join(notes) if notes else "")
+
+
+def render_drivers(ws: Workspace, report: Drivers, tree: TreeNode) -> str:
+    head = f"{report.kpi} in {report.period} ({segment_text(report.segment)}): " + kpi_value(
+        ws, report.kpi, report.value
+    )
+    rows = []
+    for rank, d in enumerate(report.drivers, 1):
+        impact = "—" if d.impact_1pct is None else f"{d.impact_1pct:+,.4g}"
+        elasticity = "—" if d.elasticity is None else f"{d.elasticity:+.3f}"
+        derivative = "—" if d.derivative is None else f"{d.derivative:,.4g}"
+        via = ", ".join(d.via)
+        rows.append([str(rank), d.label, input_value(ws, d.input, d.value), derivative,
+                     elasticity, impact, via])  # fmt: skip
+    headers = ["rank", "input", "value", "d kpi/d input", "elasticity", "kpi change per +1%", "via"]
+    out = f"{head}\n\n{table(headers, rows)}"
+    if report.missing:
+        out += "\n\n" + "\n".join(report.missing)
+    if report.cancelled:
+        out += "\n\ncancel out of the expanded formula: " + ", ".join(report.cancelled)
+    fmt = lambda v: "—" if v is None else f"{v:,.6g}"  # noqa: E731
+    return out + "\n\ndriver tree:\n" + render_tree(tree, fmt)
+
+
+def render_explanation(ws: Workspace, e: Explanation, split: SegmentSplit | None) -> str:
+    where = segment_text(e.segment)
+    head = (
+        f"{e.kpi} ({where}): {kpi_value(ws, e.kpi, e.before)} in {e.start} -> "
+        f"{kpi_value(ws, e.kpi, e.after)} in {e.end}, change {e.change:+,.6g} ({e.method})"
+    )
+    rows = [
+        [r.label, input_value(ws, r.input, r.before), input_value(ws, r.input, r.after),
+         f"{r.contribution:+,.6g}", format_change(r.share).lstrip("+") if r.share else "—"]
+        for r in e.contributions
+    ]  # fmt: skip
+    headers = ["input", e.start, e.end, "contribution", "share of change"]
+    out = f"{head}\n\n{table(headers, rows)}"
+    total = math.fsum(r.contribution for r in e.contributions)
+    out += f"\n\nsum of contributions {total:+,.6g} = change {e.change:+,.6g}"
+    bars = _bars(waterfall(e))
+    out += "\n\nwaterfall:\n" + bars
+    if e.notes:
+        out += "\n" + "\n".join(e.notes)
+    if split is not None:
+        out += "\n\n" + render_split(ws, split)
+    return out
+
+
+def _bars(steps: list[dict], width: int = 30) -> str:
+    levels = [s["end"] for s in steps] + [s["start"] for s in steps if s["kind"] == "step"]
+    low, high = min(0.0, *levels), max(0.0, *levels)
+    scale = width / (high - low) if high > low else 0.0
+    lines = []
+    for step in steps:
+        a, b = sorted((step["start"], step["end"]))
+        left, right = round((a - low) * scale), round((b - low) * scale)
+        bar = " " * left + ("█" if step["kind"] != "step" else "▒") * max(1, right - left)
+        amount = step["end"] if step["kind"] != "step" else step["delta"]
+        sign = "+" if step["kind"] == "step" and amount >= 0 else ""
+        lines.append(f"{step['label'][:18]:<18} {bar:<{width + 1}} {sign}{amount:,.6g}")
+    return "\n".join(lines)
+
+
+def render_split(ws: Workspace, split: SegmentSplit) -> str:
+    if split.kind == "sum":
+        rows = [[segment_text(r.segment), input_value(ws, split.kpi, r.before),
+                 input_value(ws, split.kpi, r.after), f"{r.change:+,.6g}"]
+                for r in split.rows]  # fmt: skip
+        text = table(["segment", split.start, split.end, "change"], rows)
+        return f"by segment:\n{text}" + "".join(f"\n{n}" for n in split.notes)
+    rows = [
+        [segment_text(r.segment), _pct(r.weight_before), _pct(r.weight_after),
+         kpi_value(ws, split.kpi, r.before), kpi_value(ws, split.kpi, r.after),
+         f"{r.mix:+.4g}", f"{r.rate:+.4g}"]
+        for r in split.rows
+        if r.before is not None or r.after is not None
+    ]  # fmt: skip
+    headers = ["segment", "mix before", "mix after", "rate before", "rate after", "mix", "rate"]
+    text = table(headers, rows)
+    summary = (
+        f"change {split.change:+.6g} = mix {split.mix:+.6g} (segments' weights shifting) "
+        f"+ rate {split.rate:+.6g} (rates within segments)"
+    )
+    return f"mix versus rate:\n{text}\n{summary}" + "".join(f"\n{n}" for n in split.notes)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def render_plan(ws: Workspace, plan: Plan, written: WriteResult | None = None) -> str:
+    lines = [plan.message]
+    if plan.kind == "ratio":
+        lines += plan.notes
+        rows = [[n, input_value(ws, n, v), "given"] for n, v in plan.given.items()]
+        rows += [[n, input_value(ws, n, v), f"held ({plan.year - 1} average)"]
+                 for n, v in plan.held.items()]  # fmt: skip
+        rows += [[n, input_value(ws, n, v), "derived"] for n, v in plan.derived.items()]
+        if plan.derived:
+            target = kpi_value(ws, plan.kpi, plan.target)
+            lines += ["", f"every month of {plan.year}: {plan.kpi} {target}"]
+            lines += [table(["input", "per month", ""], rows)]
+    else:
+        lines += plan.notes
+        rows = [[q.label, input_value(ws, plan.kpi, q.value), f"{q.weight:.1%}"]
+                for q in plan.quarters]  # fmt: skip
+        lines += ["", table(["quarter", "target", "share"], rows)]
+        rows = [[m.label, input_value(ws, plan.kpi, m.value), f"{m.weight:.1%}"]
+                for m in plan.months]  # fmt: skip
+        lines += ["", table(["month", "target", "share"], rows)]
+    if written is not None:
+        lines += ["", f"written to {written.path}:", f"  {written.entry}", *written.notes]
+    return "\n".join(lines)

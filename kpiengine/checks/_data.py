@@ -1,0 +1,103 @@
+"""Evaluations for the data checks: totals, breakdowns, and the dates each input covers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import KpiError
+from ..evaluation import Results, evaluate
+from ..periods import end_date, ordinal_of
+from ..table import Frame
+from ..workspace import Workspace
+
+MAX_DIMENSIONS = 2  # breakdowns by default: the dimensions most sources provide
+MAX_FRAME_DIMENSIONS = 4
+MAX_SEGMENTS = 20
+Coverage = dict[str, tuple[dt.date, dt.date]]
+
+
+def data_for_lint(
+    workspace: Workspace, data: Frame | str | Path | bool, by: list[str] | None = None
+) -> tuple[list[Results], Coverage]:
+    """Evaluate a breakdown by each of `by` (default: the main dimensions), or just totals.
+
+    `data` is a Frame, a CSV path, or True for the workspace's sources.
+    """
+    source = None if data is True else data
+    results = []
+    for dim in by if by is not None else _dimensions(workspace, source):
+        try:
+            broken_down = evaluate(workspace, source, by=[dim])
+        except KpiError:
+            continue
+        if len(broken_down.table.segments) - 1 <= MAX_SEGMENTS:
+            results.append(broken_down)  # its column 0 is the total
+    if not results:
+        results = [evaluate(workspace, source)]
+    if isinstance(source, Frame):
+        return results, _frame_coverage(source)
+    # sources aggregate before answering: ask for days to see which dates hold data
+    daily = (
+        results[0] if results[0].table.grain == "day" else evaluate(workspace, source, grain="day")
+    )
+    return results, _source_coverage(daily)
+
+
+def _dimensions(workspace: Workspace, source: Frame | str | Path | None) -> list[str]:
+    if isinstance(source, Frame):
+        return sorted(source.dims)[:MAX_FRAME_DIMENSIONS]
+    from ..sources import Inputs  # noqa: PLC0415 - opens connectors
+
+    counts: dict[str, int] = {}
+    for opened in Inputs(workspace, source).sources:
+        for dim in opened.connector.dimensions():
+            counts[dim] = counts.get(dim, 0) + 1
+    widest = max(counts.values(), default=0)
+    return sorted(d for d in counts if counts[d] == widest)[:MAX_DIMENSIONS]
+
+
+def _span(days: list[dt.date]) -> tuple[dt.date, dt.date]:
+    """First and last date; data dated on the 1st of each month covers the whole month."""
+    first, last = min(days), max(days)
+    if len(days) > 1 and all(d.day == 1 for d in days):
+        last = end_date(ordinal_of(last, "month"), "month")
+    return first, last
+
+
+def _frame_coverage(frame: Frame) -> Coverage:
+    out = {}
+    for name, column in frame.values.items():
+        held = frame.dates[~np.isnan(np.asarray(column, dtype=float))]
+        if len(held):
+            out[name] = _span([d.item() for d in np.unique(held)])
+    return out
+
+
+def _source_coverage(daily: Results) -> Coverage:
+    """Each variable gets the date range of the source it comes from (rows, not values)."""
+    table = daily.table
+    held: dict[str, list[dt.date]] = {}
+    for name, values in table.values.items():
+        days = np.flatnonzero(np.isfinite(values[:, 0]))
+        held[name] = [table.period_start(int(i)) for i in days]
+    out: Coverage = {}
+    groups = [s.variables for s in daily.sources] or [list(held)]
+    for variables in groups:
+        days = sorted({d for v in variables for d in held.get(v, [])})
+        if days:
+            span = _span(days)
+            out.update({v: span for v in variables if held.get(v)})
+    return out
+
+
+def coverage_of(results: Results) -> Coverage:
+    """Coverage known from results evaluated elsewhere: a Frame's dates; none for sources.
+
+    Sources answer with dates already aggregated to periods, so their raw range is unknown.
+    """
+    if results.sources or not results.table.coverage:
+        return {}
+    return {name: results.table.coverage for name in results.table.values}

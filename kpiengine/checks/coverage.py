@@ -1,0 +1,105 @@
+"""Data checks on dates: a partial period compared with full ones, inputs over different ranges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from ..errors import Finding
+from ..hookspecs import hookimpl
+from ..lint import Check, LintContext
+from ..periods import end_date
+from ._common import shown
+
+MAX_LISTED = 3
+SLACK_DAYS = 7
+SLACK = dt.timedelta(days=SLACK_DAYS)  # ranges a week apart or less count as the same
+
+
+class PartialPeriod(Check):
+    code = "KPI307"
+    data = True
+    title = "a partial period (the current month so far) compared with full ones"
+    fix = "leave the partial period out (`--to` the last full period), or compare it pro rata"
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        results = context.primary
+        table = results.table
+        if table.grain == "day" or table.n_periods < 2 or not context.coverage:
+            return
+        for index, neighbour in ((table.n_periods - 1, table.n_periods - 2), (0, 1)):
+            if index not in results.selected:
+                continue
+            start = table.period_start(index)
+            end = end_date(table.first + index, table.grain)
+            if index:
+                cut = {v: c[1] for v, c in context.coverage.items() if start <= c[1] < end}
+            else:  # a late first day is often the first event, not missing data: allow a week
+                late = start + dt.timedelta(days=SLACK_DAYS)
+                cut = {v: c[0] for v, c in context.coverage.items() if late < c[0] <= end}
+            if cut:
+                yield self._finding(context, index, neighbour, cut)
+
+    def _finding(self, context: LintContext, index: int, neighbour: int, cut: dict) -> Finding:
+        ws, results = context.workspace, context.primary
+        table = results.table
+        start = table.period_start(index)
+        end = end_date(table.first + index, table.grain)
+        day = min(cut.values()) if index else max(cut.values())
+        held = (day - start).days + 1 if index else (end - day).days + 1
+        length = (end - start).days + 1
+        label, other = results.labels[index], results.labels[neighbour]
+        names = ", ".join(f"`{v}`" for v in sorted(cut)[:MAX_LISTED])
+        if len(cut) > MAX_LISTED:
+            names += f" and {len(cut) - MAX_LISTED} more"
+        span = f"to {day}" if index else f"from {day}"
+        scope = {k.id for k in context.kpis}
+        affected = [
+            f"`{k}` {shown(r.values[index, 0], r.kpi)} ({other}: "
+            f"{shown(r.values[neighbour, 0], r.kpi)})"
+            for k, r in results.kpis.items()
+            if k in scope and ws.inputs_of(k) & set(cut) and ws.is_additive(k)
+        ]
+        message = (
+            f"{label} holds {held} of {length} days of data ({span}) for {names} and is "
+            "compared with full periods"
+        )
+        if affected:
+            message += ": totals look low, e.g. " + ", ".join(affected[:MAX_LISTED])
+        return self.finding(message, period=label, days=held, period_days=length)
+
+
+class DifferentRanges(Check):
+    code = "KPI308"
+    data = True
+    title = "numerator and denominator from data covering date ranges over a week apart"
+    fix = "restrict the evaluation to the dates every input covers (`--from`, `--to`)"
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        ws = context.workspace
+        results = context.primary
+        for kpi in context.kpis:
+            if kpi.id not in results.kpis:
+                continue
+            spans: dict[str, tuple[dt.date, dt.date]] = {
+                name: context.coverage[name]
+                for name in sorted(ws.inputs_of(kpi.id))
+                if name in context.coverage
+            }
+            starts = [a for a, _ in spans.values()]
+            ends = [b for _, b in spans.values()]
+            if max(starts) - min(starts) <= SLACK and max(ends) - min(ends) <= SLACK:
+                continue
+            ranges = ", ".join(f"`{n}` {a} to {b}" for n, (a, b) in spans.items())
+            yield self.finding(
+                f"`{kpi.id}` combines inputs covering different dates: {ranges}; periods at the "
+                "edges compare amounts over different spans",
+                kpi,
+                ranges={n: [str(a), str(b)] for n, (a, b) in spans.items()},
+            )
+
+
+@hookimpl(trylast=True)
+def register_checks(register):
+    for check in (PartialPeriod, DifferentRanges):
+        register(check)

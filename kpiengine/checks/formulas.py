@@ -1,0 +1,207 @@
+"""Static checks on how a formula is written: precedence, scale factors, rolled-up rates."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+
+from ..errors import ERROR, Finding
+from ..formula import Formula, parse_formula, regroupings
+from ..hookspecs import hookimpl
+from ..lint import Check, LintContext
+from ..model import KPI, Example
+from ..unitcheck import consistent_readings
+from ..validate import example_value
+from ._common import at_column, constants, expr_value, num, pct, unit_lookup, words
+
+
+def _first_value(ws, kpi: KPI) -> tuple[Example, float] | None:
+    for example in kpi.examples:
+        try:
+            return example, example_value(ws, kpi, example.given)
+        except KeyError:
+            continue
+    return None
+
+
+class OperatorPrecedence(Check):
+    code = "KPI201"
+    severity = ERROR
+    title = "operator precedence: a name cancels out because parentheses are missing"
+    fix = "add the parentheses: `(revenue - cost) / cost`, not `revenue - cost / cost`"
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        ws = context.workspace
+        for kpi in context.kpis:
+            if kpi.formula is None or not kpi.evaluable:
+                continue
+            node = _self_cancelling(kpi.formula)
+            lost = _lost_names(kpi.formula)
+            if node is None and not lost:
+                continue
+            readings = _readings(kpi.formula, ws, kpi)
+            if not readings:
+                continue
+            text = " ".join(kpi.formula.text.split())
+            if node is not None:
+                what = "1" if isinstance(node.op, ast.Div) else "0"
+                message = f"`{ast.unparse(node)}` is always {what}"
+            else:
+                message = f"{', '.join(f'`{n}`' for n in lost)} cancels out"
+            message += f": `{text}` reads as `{kpi.formula.explicit}`"
+            details = {"readings": readings}
+            example = _first_value(ws, kpi)
+            if example:
+                given, value = example[0].given, example[1]
+                meant = expr_value(parse_formula(readings[0]).expr, given)
+                message += (
+                    f"; with the example's numbers it gives {num(value)}, while "
+                    f"`{readings[0]}` gives {num(meant)}"
+                )
+                details.update(value=value, reading_value=meant)
+            column = kpi.formula.column(node) if node is not None else 0
+            yield self.finding(
+                message,
+                kpi,
+                at_column(kpi, column),
+                fix=f"did you mean `{readings[0]}`?",
+                **details,
+            )
+
+
+def _self_cancelling(formula: Formula) -> ast.BinOp | None:
+    for node in ast.walk(formula.tree):
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Div | ast.Sub)
+            and ast.dump(node.left) == ast.dump(node.right)
+            and not isinstance(node.left, ast.Constant)
+        ):
+            return node
+    return None
+
+
+def _lost_names(formula: Formula) -> list[str]:
+    present = {str(s).split("__")[0] for s in formula.expr.free_symbols}
+    return sorted(n for n in formula.names if n not in present)
+
+
+def _readings(formula: Formula, ws, kpi: KPI) -> list[str]:
+    """Other parenthesisations keeping every name: unit-consistent ones first."""
+    keep = set(formula.names)
+
+    def complete(text: str) -> bool:
+        return {str(s) for s in parse_formula(text).expr.free_symbols} >= keep
+
+    unit_of = unit_lookup(ws)
+    readings = [r for r in consistent_readings(formula, unit_of, kpi.unit) if complete(r)]
+    if readings:
+        return readings
+    return [r for r in (ast.unparse(t) for t in regroupings(formula.tree)) if complete(r)][:3]
+
+
+class PercentScaling(Check):
+    code = "KPI202"
+    severity = ERROR
+    title = "`* 100` in a formula whose KPI is formatted as a percent (shown 100 times too big)"
+    fix = "remove `* 100`: values are fractions; `format: percent` multiplies by 100 to show them"
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        for kpi in context.kpis:
+            if kpi.formula is None or kpi.format != "percent":
+                continue
+            for node, constant in constants(kpi.formula.tree):
+                hundred = isinstance(node.op, ast.Mult) and constant.value == 100
+                hundredth = node.right is constant and constant.value == 0.01
+                if not (hundred or hundredth):
+                    continue
+                value = _first_value(context.workspace, kpi)
+                value = value[1] if value else 42.857142
+                yield self.finding(
+                    f"the formula multiplies by 100 and `format: percent` multiplies again: "
+                    f"{num(value)} shows as {pct(value, 0)} instead of {pct(value / 100, 2)}",
+                    kpi,
+                    at_column(kpi, kpi.formula.column(constant)),
+                    value=value,
+                )
+
+
+class PerThousand(Check):
+    code = "KPI210"
+    title = "a cost per thousand (CPM) whose formula has no `* 1000`"
+    fix = "multiply by 1000: `ad_spend / impressions * 1000`"
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        for kpi in context.kpis:
+            if kpi.formula is None or not _per_thousand(kpi):
+                continue
+            if any(c.value in (1000, 0.001) for _, c in constants(kpi.formula.tree)):
+                continue
+            found = _first_value(context.workspace, kpi)
+            message = f"`{kpi.id}` is a cost per thousand but the formula has no `* 1000`"
+            if found:
+                message += f": it gives {num(found[1])} instead of {num(found[1] * 1000)}"
+            else:
+                message += ": it gives the cost of one impression, 1,000 times too small"
+            yield self.finding(message, kpi)
+
+
+def _per_thousand(kpi: KPI) -> bool:
+    found = words(kpi)
+    title = kpi.title.get("en", "").lower()
+    return bool(found & {"cpm", "mille", "thousand"}) or "1,000" in title or "1000" in title
+
+
+class RolledUpRates(Check):
+    code = "KPI207"
+    title = "rates added up (`aggregate: sum`) or ratio KPIs built on averaged variables"
+    fix = (
+        "store numerator and denominator as summed variables and divide in the formula; "
+        "a KPI value is never summed or averaged"
+    )
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        ws = context.workspace
+        users: dict[str, list[KPI]] = {}
+        for kpi in context.kpis:
+            for name in kpi.formula.names if kpi.formula else ():
+                users.setdefault(name, []).append(kpi)
+        for var in ws.variables.values():
+            if not _is_rate(var.unit) or "sum" not in (var.aggregate.time, var.aggregate.segments):
+                continue
+            message = (
+                f"`{var.id}` is a rate ({var.unit}) but aggregates by sum: adding rates over days "
+                "or segments is meaningless (two weeks at 5% do not make 10%)"
+            )
+            for kpi in users.get(var.id, []) or [None]:
+                yield self.finding(message, kpi, var.location, variable=var.id)
+        for kpi in context.kpis:
+            yield from self._averaged(ws, kpi)
+
+    def _averaged(self, ws, kpi: KPI) -> Iterator[Finding]:
+        if kpi.formula is None:
+            return
+        nodes = ast.walk(kpi.formula.tree)
+        if not any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) for n in nodes):
+            return
+        for name in sorted(kpi.formula.names):
+            var = ws.variables.get(name)
+            if var is None or "mean" not in (var.aggregate.time, var.aggregate.segments):
+                continue
+            yield self.finding(
+                f"`{kpi.id}` is a ratio built on `{name}`, which aggregates by mean "
+                f"({var.aggregate}): its total becomes an average of averages, weighting a "
+                "small segment or week like a large one",
+                kpi,
+                variable=name,
+            )
+
+
+def _is_rate(unit) -> bool:
+    return unit is not None and (unit.dimensionless or any(e < 0 for _, e in unit.dims))
+
+
+@hookimpl(trylast=True)
+def register_checks(register):
+    for check in (OperatorPrecedence, PercentScaling, RolledUpRates, PerThousand):
+        register(check)

@@ -1,0 +1,218 @@
+"""Static checks on what a KPI means: ROI vs ROAS, flow over stock, names and duplicates."""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Iterable
+
+import sympy
+
+from ..errors import INFO, Finding, KpiError
+from ..hookspecs import hookimpl
+from ..lint import Check, LintContext
+from ..model import KPI
+from ..validate import example_value
+from ..workspace import WORKSPACE, Workspace, load_workspace
+from ._common import is_count, is_currency, name_ratio, num, title_text, words
+
+
+def _is_roi(kpi: KPI) -> bool:
+    text = title_text(kpi)
+    return ("roi" in words(kpi) or "return on investment" in text) and "roas" not in words(kpi)
+
+
+def _expanded(ws: Workspace, kpi_id: str) -> sympy.Expr | None:
+    try:
+        return ws.expanded(kpi_id)
+    except (KpiError, RecursionError):
+        return None
+
+
+class RevenueRoi(Check):
+    code = "KPI203"
+    severity = INFO
+    title = "ROI computed on revenue rather than on gross profit"
+    fix = 'use `gross_profit` for revenue, or silence: `allow: [KPI203: "revenue ROI on purpose"]`'
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        ws = context.workspace
+        for kpi in context.kpis:
+            if kpi.formula is None or not _is_roi(kpi):
+                continue
+            inputs = sorted(ws.inputs_of(kpi.id))
+            money = [v for v in inputs if v in ws.variables and is_currency(ws.variables[v].unit)]
+            revenue = [v for v in money if "revenue" in v or "sales" in v]
+            if revenue and not any(w in v for v in money for w in ("profit", "margin")):
+                yield self.finding(
+                    f"`{kpi.id}` is computed on revenue (`{revenue[0]}`), not on gross profit: "
+                    "a campaign that sells at cost still shows a positive return",
+                    kpi,
+                )
+
+
+class RoiWithoutSubtraction(Check):
+    code = "KPI204"
+    title = "an ROI without a subtraction: revenue / cost is a ROAS, not a return on investment"
+    fix = "subtract the cost: `(revenue - cost) / cost`; or call the KPI a ROAS"
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        ws = context.workspace
+        for kpi in context.kpis:
+            if kpi.formula is None or not _is_roi(kpi) or _subtracts(ws, kpi, set()):
+                continue
+            message = f"`{kpi.id}` is called an ROI but nothing is subtracted: it is a ROAS"
+            for example in kpi.examples:
+                try:
+                    value = example_value(ws, kpi, example.given)
+                except KeyError:
+                    continue
+                message += f" ({num(value)} where the ROI would be {num(value - 1)})"
+                break
+            yield self.finding(message, kpi)
+
+
+def _subtracts(ws: Workspace, kpi: KPI, seen: set[str]) -> bool:
+    seen.add(kpi.id)
+    for node in ast.walk(kpi.formula.tree):
+        if isinstance(node, ast.BinOp | ast.UnaryOp) and isinstance(node.op, ast.Sub | ast.USub):
+            return True
+    inner = [ws.kpis[n] for n in kpi.formula.names if n in ws.kpis and n not in seen]
+    return any(k.formula is not None and _subtracts(ws, k, seen) for k in inner)
+
+
+class FlowOverStock(Check):
+    code = "KPI205"
+    title = "a flow divided by a stock presented as a share (new customers / total customers)"
+    fix = (
+        "divide a flow by a flow (new customers / customers active in the period, "
+        "`customers_at_start + new_customers`), or present it as a rate, not a share"
+    )
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        ws = context.workspace
+        for kpi in context.kpis:
+            names = name_ratio(kpi.formula) if kpi.formula else None
+            if names is None or not _is_share(kpi):
+                continue
+            flow, stock = (ws.variables.get(n) for n in names)
+            if flow is None or stock is None or not (is_count(flow.unit) and is_count(stock.unit)):
+                continue
+            if flow.aggregate.time == "sum" and stock.aggregate.time in ("last", "first"):
+                yield self.finding(
+                    f"`{flow.id}` is a flow (summed over the period) and `{stock.id}` a stock "
+                    f"(counted on one day, `{stock.aggregate.time}`): their ratio is not a share; "
+                    "it grows with the period's length and counts those who already left",
+                    kpi,
+                )
+
+
+def _is_share(kpi: KPI) -> bool:
+    return bool(words(kpi) & {"share", "proportion", "percentage", "pct"}) or (
+        "% of" in title_text(kpi)
+    )
+
+
+def _equivalent(a: sympy.Expr | None, b: sympy.Expr | None) -> bool:
+    if a is None or b is None or a.free_symbols != b.free_symbols:
+        return False
+    try:
+        return sympy.simplify(a - b) == 0
+    except (TypeError, ValueError, RecursionError):
+        return False
+
+
+def _called(kpi: KPI, name: str) -> str:
+    alias = "" if kpi.id == name else f" (alias `{name}`)"
+    return f"`{kpi.id}`{alias} = {' '.join(kpi.formula_text.split())}"
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_library() -> Workspace:
+    return load_workspace(None)
+
+
+class SameNameDifferentMeaning(Check):
+    code = "KPI208"
+    title = "one name, two meanings: an id or alias shared by KPIs whose formulas differ"
+    fix = "rename one of them, or drop the alias; compare values only between equal definitions"
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        ws = context.workspace
+        scope = {k.id for k in context.kpis}
+        owners: dict[str, list[KPI]] = {}
+        for kpi in ws.kpis.values():
+            for name in dict.fromkeys([kpi.id, *kpi.aliases]):
+                owners.setdefault(name, []).append(kpi)
+        reported: set[tuple[str, str]] = set()
+        for name, kpis in sorted(owners.items()):
+            for first, other in zip(kpis, kpis[1:], strict=False):
+                pair = tuple(sorted((first.id, other.id)))
+                if pair in reported or not ({first.id, other.id} & scope):
+                    continue
+                reported.add(pair)
+                if _equivalent(_expanded(ws, first.id), _expanded(ws, other.id)):
+                    continue
+                here, there = (first, other) if first.id == name else (other, first)
+                if here.layer != WORKSPACE and there.layer == WORKSPACE:
+                    here, there = there, here
+                yield self.finding(
+                    f"`{name}` names two different KPIs: {_called(here, name)} and "
+                    f"{_called(there, name)}; the formulas are not equivalent",
+                    here,
+                    other=there.id,
+                )
+        for kpi in context.kpis:
+            if kpi.overrides is None or kpi.layer != WORKSPACE or kpi.formula is None:
+                continue
+            builtin = _builtin_library().kpis.get(kpi.id)
+            if builtin is None or builtin.formula is None:
+                continue
+            if not _equivalent(_expanded(ws, kpi.id), _expanded(_builtin_library(), kpi.id)):
+                yield self.finding(
+                    f"`{kpi.id}` overrides the built-in definition with a different formula "
+                    f"({kpi.formula_text} instead of {builtin.formula_text}): values are not "
+                    "comparable with those computed elsewhere under that name",
+                    kpi,
+                    severity=INFO,
+                    fix="keep it if intended; note the difference in the KPI's `notes`",
+                )
+
+
+class DuplicateFormula(Check):
+    code = "KPI209"
+    title = "two KPIs (two ids) with equivalent formulas: a duplicate under another name"
+    fix = "keep one KPI and list the other name under its `aliases`"
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        ws = context.workspace
+        scope = {k.id for k in context.kpis}
+        groups: dict[frozenset, list[tuple[KPI, sympy.Expr]]] = {}
+        for kpi in ws.kpis.values():
+            expr = _expanded(ws, kpi.id) if kpi.evaluable else None
+            if expr is not None and expr.free_symbols:
+                groups.setdefault(frozenset(expr.free_symbols), []).append((kpi, expr))
+        for members in groups.values():
+            for i, (first, a) in enumerate(members):
+                for other, b in members[i + 1 :]:
+                    if not ({first.id, other.id} & scope) or not _equivalent(a, b):
+                        continue
+                    later, earlier = (other, first) if other.layer == WORKSPACE else (first, other)
+                    yield self.finding(
+                        f"`{later.id}` and `{earlier.id}` compute the same thing "
+                        f"({later.formula_text}; {earlier.formula_text})",
+                        later,
+                        other=earlier.id,
+                    )
+
+
+@hookimpl(trylast=True)
+def register_checks(register):
+    for check in (
+        RevenueRoi,
+        RoiWithoutSubtraction,
+        FlowOverStock,
+        SameNameDifferentMeaning,
+        DuplicateFormula,
+    ):
+        register(check)

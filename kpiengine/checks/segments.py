@@ -1,0 +1,138 @@
+"""Data checks across segments: double counting against a total, and Simpson's paradox."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from ..errors import Finding
+from ..evaluation import Results
+from ..hookspecs import hookimpl
+from ..lint import Check, LintContext
+from ._common import num, segment_label, shown
+
+#: Dimension values that usually mark a total row in an export.
+TOTAL_LABELS = frozenset({"", "total", "totals", "grand total", "all", "(all)", "overall", "sum"})
+MAX_REPORTS = 3
+
+
+def _dimension(results: Results) -> str:
+    return ", ".join(results.table.segments[1])
+
+
+class SegmentsOverTotal(Check):
+    code = "KPI305"
+    data = True
+    title = "segments that add up to more than the total (double counting)"
+    fix = (
+        "drop total rows from the data; for attributed conversions use one attribution model "
+        "so that each conversion belongs to one segment"
+    )
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        ws = context.workspace
+        for results in context.breakdowns():
+            for name, values in sorted(results.table.values.items()):
+                var = ws.variables.get(name)
+                if var is None or var.aggregate.segments != "sum":
+                    continue
+                yield from self._check(results, name, values)
+
+    def _check(self, results: Results, name: str, values: np.ndarray) -> Iterator[Finding]:
+        segments = results.table.segments
+        dim = _dimension(results)
+        totals = [
+            s
+            for s in range(1, len(segments))
+            if str(segments[s][dim]).strip().lower() in TOTAL_LABELS
+        ]
+        parts = [s for s in range(1, len(segments)) if s not in totals]
+        for i in results.selected:
+            claimed = np.nansum(values[i, parts]) if parts else math.nan
+            for t in totals:
+                stated = values[i, t]
+                if not (math.isfinite(stated) and stated > 0 and claimed > 0):
+                    continue
+                row = segment_label(segments[t])
+                if claimed > stated * 1.005:
+                    yield self.finding(
+                        f"`{name}` in {results.labels[i]}: the {dim} segments add up to "
+                        f"{num(claimed)}, more than the total row {row} ({num(stated)}): "
+                        f"{num(claimed - stated)} are claimed by more than one {dim}",
+                        claimed=float(claimed),
+                        total=float(stated),
+                    )
+                    return
+                if abs(claimed - stated) <= stated * 0.005:
+                    yield self.finding(
+                        f"`{name}` in {results.labels[i]}: the data has a total row {row} "
+                        f"({num(stated)}) besides the {dim} segments that add up to it, so every "
+                        f"total counts it twice ({num(values[i, 0])})",
+                        claimed=float(claimed),
+                        total=float(values[i, 0]),
+                    )
+                    return
+            if not totals:
+                total = values[i, 0]
+                if math.isfinite(total) and claimed > total * 1.005 + 1e-9:
+                    yield self.finding(
+                        f"`{name}` in {results.labels[i]}: the {dim} segments add up to "
+                        f"{num(claimed)}, more than the total {num(total)}",
+                        claimed=float(claimed),
+                        total=float(total),
+                    )
+                    return
+
+
+class SimpsonsParadox(Check):
+    code = "KPI306"
+    data = True
+    title = "Simpson's paradox: the total moves one way while every segment moves the other"
+    fix = "read the segments, not the total: the mix of segments changed between the periods"
+
+    def run(self, context: LintContext) -> Iterable[Finding]:
+        scope = {k.id for k in context.kpis}
+        for results in context.breakdowns():
+            for kpi_id, result in results.kpis.items():
+                if kpi_id not in scope or context.workspace.is_additive(kpi_id):
+                    continue
+                found = 0
+                for i in results.selected:
+                    if i - 1 not in results.selected:
+                        continue
+                    message = _reversal(results, result.values, i, result.kpi)
+                    if message:
+                        found += 1
+                        if found <= MAX_REPORTS:
+                            yield self.finding(message, result.kpi, period=results.labels[i])
+
+
+def _reversal(results: Results, values: np.ndarray, i: int, kpi) -> str | None:
+    before, after = values[i - 1], values[i]
+    change = after[0] - before[0]
+    if not (math.isfinite(change) and abs(change) > 1e-12 * max(abs(after[0]), 1e-300)):
+        return None
+    moves = after[1:] - before[1:]
+    if len(moves) < 2 or not np.all(np.isfinite(moves)):
+        return None
+    if not np.all(np.sign(moves) == -np.sign(change)):
+        return None
+    dim = _dimension(results)
+    up, down = ("rose", "fell") if change > 0 else ("fell", "rose")
+    segments = ", ".join(
+        f"{results.table.segments[s][dim]} {shown(before[s], kpi)} -> {shown(after[s], kpi)}"
+        for s in range(1, len(after))
+    )
+    return (
+        f"`{kpi.id}` {up} in total from {shown(before[0], kpi)} to {shown(after[0], kpi)} "
+        f"({results.labels[i - 1]} -> {results.labels[i]}) but {down} in every {dim}: "
+        f"{segments}; the mix of {dim} segments changed"
+    )
+
+
+@hookimpl(trylast=True)
+def register_checks(register):
+    for check in (SegmentsOverTotal, SimpsonsParadox):
+        register(check)
