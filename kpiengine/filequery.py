@@ -45,6 +45,8 @@ __all__ = [
     "sniff",
 ]
 SAMPLE_BYTES = 256 * 1024
+CACHE_BYTES = 32 * 1024 * 1024
+_CACHED: dict[tuple, str] = {}  # (path, mtime, size, reader) -> temp table of the file's rows
 DELIMITERS = (",", ";", "\t", "|")
 #: Date formats tried on a sample of values, most specific first.
 DATE_FORMATS = (
@@ -106,15 +108,35 @@ class Sniffed:
                     return field_start(text, index, self.delimiter)
         return 1
 
-    def relation(self, extra: str = "") -> str:
-        """SQL reading this file with every column as text."""
+    def relation(self) -> str:
+        """SQL for this file's rows, every column as text.
+
+        A file under CACHE_BYTES is read once per process into an in-memory table that later
+        queries share; a larger one is streamed from disk by each query.
+        """
+        reader = self._reader()
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return reader
+        if stat.st_size > CACHE_BYTES:
+            return reader
+        key = (str(self.path), stat.st_mtime_ns, stat.st_size, reader)
+        name = _CACHED.get(key)
+        if name is None:
+            name = f"__file_{len(_CACHED)}"
+            _duckdb().sql(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {reader}")
+            _CACHED[key] = name
+        return name
+
+    def _reader(self) -> str:
         if self.kind != "csv":
             reader = "read_parquet" if self.kind == "parquet" else "read_json_auto"
             return f"(SELECT COLUMNS(*)::VARCHAR FROM {reader}({quote_text(str(self.path))}))"
         return (
             f"read_csv({quote_text(str(self.path))}, all_varchar=true, header=true, "
             f"delim={quote_text(self.delimiter)}, skip={self.skip}, encoding="
-            f"{quote_text(self.encoding)}, quote='\"', null_padding=true{extra})"
+            f"{quote_text(self.encoding)}, quote='\"', null_padding=true)"
         )
 
 
