@@ -13,6 +13,7 @@ from kpiengine.filequery import (
     aggregate,
     bad_number_sql,
     date_sql,
+    first_bad_rows,
     first_bad_value,
     guess_date_format,
     guess_decimal,
@@ -188,14 +189,15 @@ class CsvConnector(Connector):
                 f"a date like {fmt}",
             )
         )
-        for column, condition, expected in checks:
-            bad = first_bad_value([sniffed], column, condition)
-            if bad:
-                file, line, text = bad
-                raise KpiError(
-                    f"expected {expected} in column `{column}`, found `{text}`",
-                    file.location(line, column),
-                )
+        failing = first_bad_rows([sniffed], {c: cond for c, cond, _ in checks})
+        if failing:  # the earliest bad cell; its text needs a second look at the file
+            column = min(failing, key=lambda c: failing[c][1])
+            condition, expected = next((cond, e) for c, cond, e in checks if c == column)
+            file, line, text = first_bad_value([sniffed], column, condition)
+            raise KpiError(
+                f"expected {expected} in column `{column}`, found `{text}`",
+                file.location(line, column),
+            )
 
     def fetch(self, request: Request) -> Frame:
         mappings = {v: self.mappings[v] for v in request.variables if v in self.mappings}

@@ -395,6 +395,32 @@ def _floats(column: np.ndarray) -> np.ndarray:
     return np.asarray(column, dtype=float)
 
 
+def first_bad_rows(
+    files: list[Sniffed], checks: dict[str, str]
+) -> dict[str, tuple[Sniffed, int, str]]:
+    """For each check (name -> SQL condition), the first failing row: one scan per file.
+
+    Returns {name: (file, line, the row's first-column text)} for the checks that fail.
+    """
+    duck = _duckdb()
+    found: dict[str, tuple[Sniffed, int, str]] = {}
+    names = list(checks)
+    for sniffed in files:
+        todo = [n for n in names if n not in found]
+        if not todo:
+            break
+        cols = ", ".join(f"min(__row) FILTER (WHERE {checks[n]})" for n in todo)
+        sql = (
+            f"SELECT {cols} FROM (SELECT row_number() OVER () AS __row, * "
+            f"FROM {sniffed.relation()})"
+        )
+        rows = duck.sql(sql).fetchall()[0]
+        for name, row in zip(todo, rows, strict=True):
+            if row is not None:
+                found[name] = (sniffed, sniffed.skip + 1 + int(row), "")
+    return found
+
+
 def first_bad_value(
     files: list[Sniffed], column: str, condition: str
 ) -> tuple[Sniffed, int, str] | None:
