@@ -1,0 +1,105 @@
+"""Shareable KPI reports: one self-contained HTML file or GitHub-flavoured Markdown.
+
+>>> from kpiengine.report import render_report, write_report
+>>> html = render_report(results, fmt="html", locale="fr", period="2024-06")
+>>> write_report(results, "report.html")  # atomic: temporary file, then rename
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import Finding, KpiError
+from ..evaluation import Results
+from .context import build_context
+from .environment import make_environment
+from .labels import LOCALES
+
+FORMATS = {"html": "report.html.j2", "md": "report.md.j2"}
+
+__all__ = ["FORMATS", "LOCALES", "render_report", "write_report"]
+
+
+def _templates_folder(results: Results, workspace_templates: Path | str | None) -> Path | None:
+    if workspace_templates is not None:
+        return Path(workspace_templates)
+    root = results.workspace.root
+    return root / "templates" if root is not None else None
+
+
+def render_report(
+    results: Results,
+    fmt: str = "html",
+    locale: str = "en",
+    period: str | None = None,
+    workspace_templates: Path | str | None = None,
+    *,
+    generated_at: dt.datetime | None = None,
+    findings: list[Finding] | None = None,
+) -> str:
+    """The report as text: `fmt` is `html` or `md`; `period` defaults to the last one selected.
+
+    Templates are taken from `workspace_templates` (default: the workspace's `templates/`
+    folder) before the built-in ones. `findings` replaces the pitfall checks' findings.
+    """
+    if fmt not in FORMATS:
+        raise KpiError(f"unknown report format `{fmt}`", fix="use html or md")
+    context = build_context(results, locale, period, generated_at, findings)
+    env = make_environment(
+        locale, results.workspace.settings.currency, _templates_folder(results, workspace_templates)
+    )
+    return env.get_template(FORMATS[fmt]).render(context)
+
+
+def format_for(path: Path | str) -> str:
+    """`md` for a `.md` or `.markdown` file name, else `html`."""
+    return "md" if str(path).lower().endswith((".md", ".markdown")) else "html"
+
+
+def write_report(
+    results: Results,
+    path: Path | str,
+    fmt: str | None = None,
+    locale: str = "en",
+    period: str | None = None,
+    workspace_templates: Path | str | None = None,
+    *,
+    generated_at: dt.datetime | None = None,
+    findings: list[Finding] | None = None,
+) -> Path:
+    """Render and write the report atomically; an existing file is replaced only on success."""
+    path = Path(path)
+    text = render_report(
+        results,
+        fmt or format_for(path),
+        locale,
+        period,
+        workspace_templates,
+        generated_at=generated_at,
+        findings=findings,
+    )
+    try:
+        _replace(path, text)
+    except OSError as exc:
+        raise KpiError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

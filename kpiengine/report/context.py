@@ -1,0 +1,289 @@
+"""The data a report template receives, built from evaluation Results for one period.
+
+Values are raw numbers (None when undefined, with the reason and a footnote number); templates
+format them with the locale-aware filters. Top-level names: `workspace`, `period`, `kpis`,
+`findings`, `sources`, `definitions`, `variables`, `notes`, `summary`, `dims`, `generated_at`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from .. import __version__
+from ..errors import Finding, KpiError, sort_findings
+from ..evaluation import KpiResult, Results
+from ..periods import ordinal_of, parse_label, year_ago
+from ..workspace import Workspace
+from . import charts
+from .definitions import Definition, definition, shown_location, used_definitions, variables
+from .findings import collect_findings
+from .labels import is_rtl
+
+SPARK_PERIODS = 12
+TREND_PERIODS = 24
+STATUSES = ("off_track", "at_risk", "on_track", "undefined", "no_target")
+
+
+class Notes:
+    """Footnotes for undefined values: one number per distinct reason, in order of first use."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def add(self, reason: str | None) -> int | None:
+        if not reason:
+            return None
+        if reason not in self._index:
+            self.texts.append(reason)
+            self._index[reason] = len(self.texts)
+        return self._index[reason]
+
+
+@dataclass
+class Row:
+    """One KPI value for the report's period: the total or one segment."""
+
+    label: str
+    value: float | None
+    reason: str | None
+    note: int | None
+    target: float | None
+    gap: float | None
+    gap_pct: float | None
+    status: str
+    change: float | None  # relative change vs the previous period
+    change_yoy: float | None  # relative change vs the same period last year
+    change_good: bool | None  # True when the change goes the better way
+    change_yoy_good: bool | None
+
+
+@dataclass
+class FindingView:
+    code: str
+    title: str | None  # what the check looks for
+    severity: str
+    message: str
+    kpi: str | None
+    kpi_title: str | None
+    where: str | None
+    fix: str | None
+    explanation: str | None
+
+
+@dataclass
+class KpiView:
+    id: str
+    anchor: str
+    definition: Definition
+    total: Row
+    segments: list[Row]
+    segment_target: float | None  # the one target every segment shares, if any
+    spark: charts.Sparkline
+    trend: charts.LineChart
+    bars: charts.BarChart | None
+    findings: list[FindingView] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.definition.title
+
+    @property
+    def format(self) -> str:
+        return self.definition.format
+
+    @property
+    def decimals(self) -> int | None:
+        return self.definition.decimals
+
+
+def _num(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def _good(change: float | None, direction: str) -> bool | None:
+    if change is None or change == 0 or direction == "none":
+        return None
+    return (change > 0) == (direction == "higher")
+
+
+def period_index(results: Results, period: str | None) -> int:
+    """The index of the report's period: `period` (any grain), else the last one selected."""
+    table = results.table
+    if table.n_periods == 0:
+        raise KpiError("there is no data to report on")
+    if period is None:
+        return results.selected[-1] if results.selected else table.n_periods - 1
+    _, start = parse_label(period)
+    index = ordinal_of(start, table.grain) - table.first
+    if not 0 <= index < table.n_periods:
+        labels = table.labels
+        raise KpiError(
+            f"no data for period `{period}`: the data covers {labels[0]} to {labels[-1]}",
+            fix=f"choose a period from {labels[0]} to {labels[-1]}",
+        )
+    return index
+
+
+def _segment_label(segment: dict[str, str]) -> str:
+    return " · ".join(segment.values())
+
+
+def _finding_view(
+    finding: Finding, ws: Workspace, locale: str, titles: dict[str, str]
+) -> FindingView:
+    kpi = ws.kpis.get(finding.kpi) if finding.kpi else None
+    details = finding.details or {}
+    explanation = details.get("explanation") or details.get("why")
+    return FindingView(
+        finding.code,
+        titles.get(finding.code),
+        finding.severity,
+        finding.message,
+        finding.kpi,
+        kpi.title_in(locale) if kpi else None,
+        shown_location(finding.location, ws.root),
+        finding.fix,
+        str(explanation) if explanation else None,
+    )
+
+
+def _rows(records: list[dict], direction: str, labels: list[str]) -> list[Row]:
+    rows = []
+    for record, name in zip(records, labels, strict=True):
+        value = _num(record["value"])
+        reason = record["reason"] if value is None else None
+        change, change_yoy = _num(record["change_pct"]), _num(record["change_yoy_pct"])
+        rows.append(
+            Row(
+                label=name,
+                value=value,
+                reason=reason,
+                note=None,
+                target=_num(record["target"]),
+                gap=_num(record["gap"]),
+                gap_pct=_num(record["gap_pct"]),
+                status=record["status"],
+                change=change,
+                change_yoy=change_yoy,
+                change_good=_good(change, direction),
+                change_yoy_good=_good(change_yoy, direction),
+            )
+        )
+    return rows
+
+
+def _series(result: KpiResult, stop: int, count: int) -> tuple[range, list, list, list]:
+    window = range(max(0, stop + 1 - count), stop + 1)
+    values = [_num(result.values[i, 0]) for i in window]
+    targets = [_num(result.targets[i, 0]) for i in window]
+    reasons = [result.reasons[i, 0] for i in window]
+    return window, values, targets, reasons
+
+
+def _kpi_view(
+    results: Results, result: KpiResult, records: list[dict], index: int, locale: str
+) -> KpiView:
+    kpi = result.kpi
+    segments = results.table.segments
+    names = ["", *(_segment_label(s) for s in segments[1:])]
+    rows = _rows(records, kpi.direction, names)
+    labels = results.labels
+    window, values, targets, _ = _series(result, index, SPARK_PERIODS)
+    spark = charts.sparkline(values, targets)
+    window, values, targets, reasons = _series(result, index, TREND_PERIODS)
+    trend = charts.line_chart([labels[i] for i in window], values, targets, reasons)
+    shared = {r.target for r in rows[1:]}
+    segment_target = next(iter(shared)) if len(shared) == 1 else None
+    bars = None
+    if len(rows) > 1:
+        bars = charts.bar_chart(
+            [r.label for r in rows[1:]],
+            [r.value for r in rows[1:]],
+            [r.status for r in rows[1:]],
+            segment_target,
+            [r.reason for r in rows[1:]],
+        )
+    return KpiView(
+        id=kpi.id,
+        anchor=f"kpi-{kpi.id}",
+        definition=definition(results, kpi, locale),
+        total=rows[0],
+        segments=rows[1:],
+        segment_target=segment_target,
+        spark=spark,
+        trend=trend,
+        bars=bars,
+    )
+
+
+def build_context(
+    results: Results,
+    locale: str = "en",
+    period: str | None = None,
+    generated_at: dt.datetime | None = None,
+    findings: list[Finding] | None = None,
+) -> dict:
+    """Everything the report templates use, for the period `period` (default: the last one).
+
+    `findings` replaces the pitfall checks' findings (see `findings.collect_findings`).
+    """
+    ws = results.workspace
+    table = results.table
+    index = period_index(results, period)
+    labels = results.labels
+    records = dataclasses.replace(results, selected=[index]).records()
+    n_segments = len(table.segments)
+    computed = list(results.kpis.values())
+    order = sorted(range(len(computed)), key=lambda k: computed[k].status[index, 0] == "no_target")
+    views = []
+    for k in order:  # KPIs with a target first
+        result = computed[k]
+        chunk = records[k * n_segments : (k + 1) * n_segments]
+        views.append(_kpi_view(results, result, chunk, index, locale))
+    notes = Notes()
+    for row in [v.total for v in views] + [s for v in views for s in v.segments]:
+        row.note = notes.add(row.reason)
+    if findings is None:
+        found, titles = collect_findings(results)
+    else:
+        found, titles = sort_findings(findings), {}
+    findings_view = [_finding_view(f, ws, locale, titles) for f in found]
+    for view in views:
+        view.findings = [f for f in findings_view if f.kpi == view.id]
+    summary = {s: sum(v.total.status == s for v in views) for s in STATUSES}
+    dims = list(table.segments[1].keys()) if n_segments > 1 else []
+    ago = year_ago(table.first + index, table.grain)
+    ago_index = -1 if ago is None else ago - table.first
+    return {
+        "workspace": {
+            "name": ws.name,
+            "description": ws.settings.description,
+            "currency": ws.settings.currency,
+        },
+        "locale": locale,
+        "lang": locale.replace("_", "-"),
+        "dir": "rtl" if is_rtl(locale) else "ltr",
+        "grain": table.grain,
+        "period": labels[index],
+        "previous_period": labels[index - 1] if index > 0 else None,
+        "year_ago_period": labels[ago_index] if 0 <= ago_index < len(labels) else None,
+        "first_period": labels[0],
+        "last_period": labels[-1],
+        "coverage": table.coverage,
+        "generated_at": generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0),
+        "version": __version__,
+        "sources": results.sources,
+        "dims": dims,
+        "kpis": views,
+        "summary": summary,
+        "findings": findings_view,
+        "definitions": [definition(results, ws.kpis[k], locale) for k in used_definitions(results)],
+        "variables": variables(results, locale),
+        "notes": notes.texts,
+        "spark_periods": min(SPARK_PERIODS, index + 1),
+        "trend_periods": min(TREND_PERIODS, index + 1),
+    }

@@ -1,0 +1,53 @@
+"""The one place the report's Jinja2 environment is built: loaders, autoescape, filters, labels.
+
+Templates are looked up in the workspace's `templates/` folder first, then among the built-in
+ones; `default:NAME` always names the built-in template, so a user template can extend it:
+`{% extends "default:report.html.j2" %}`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from .filters import Formatter, inline_code, markdown_text
+from .labels import labeller
+
+BUILTIN_PACKAGE = "kpiengine.templates"
+_PLAIN_SUFFIXES = (".md", ".md.j2", ".txt", ".txt.j2")
+
+
+def autoescape(name: str | None) -> bool:
+    """HTML-escape every template except Markdown and plain-text ones."""
+    return not (name or "").endswith(_PLAIN_SUFFIXES)
+
+
+def loader(workspace_templates: Path | None = None) -> jinja2.BaseLoader:
+    """Workspace templates first, then built-ins; `default:` names a built-in template."""
+    builtin = jinja2.PackageLoader(BUILTIN_PACKAGE, ".")
+    loaders: list[jinja2.BaseLoader] = []
+    if workspace_templates is not None and Path(workspace_templates).is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(workspace_templates)))
+    loaders += [jinja2.PrefixLoader({"default": builtin}, delimiter=":"), builtin]
+    return jinja2.ChoiceLoader(loaders)
+
+
+def make_environment(
+    locale: str = "en", currency: str | None = None, workspace_templates: Path | None = None
+) -> jinja2.Environment:
+    """A Jinja2 environment for one locale and currency, with the report filters and `_()`."""
+    env = jinja2.Environment(
+        loader=loader(workspace_templates),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    formatter = Formatter(locale, currency)
+    env.filters.update(formatter.filters())
+    env.filters["md"] = markdown_text
+    env.filters["code"] = inline_code
+    env.globals["_"] = labeller(locale, formatter.integer)
+    return env
