@@ -143,6 +143,9 @@ _NAMESPACE = {
     "maximum": np.maximum,
     "minimum": np.minimum,
     "reduce": functools.reduce,
+    "inf": np.inf,
+    "nan": np.nan,
+    "ComplexInfinity": np.nan,
 }
 
 
@@ -154,8 +157,11 @@ def compile_expr(expr: sympy.Expr, names: list[str]) -> Callable:
         from sympy.printing.numpy import NumPyPrinter  # noqa: PLC0415
 
         printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True})
-        symbols = [symbol(n) for n in names]
-        func = sympy.lambdify(symbols, expr, modules=[_NAMESPACE], printer=printer)
+        # arguments get neutral names: a variable named like a numpy function (`minimum`)
+        # must not hide that function in the generated code
+        neutral = [sympy.Symbol(f"_x{i}", real=True) for i in range(len(names))]
+        renamed = expr.xreplace(dict(zip((symbol(n) for n in names), neutral, strict=True)))
+        func = sympy.lambdify(neutral, renamed, modules=[_NAMESPACE], printer=printer)
         _COMPILED[key] = func
     return func
 

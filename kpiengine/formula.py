@@ -17,6 +17,7 @@ import sympy
 
 MAX_FORMULA_LENGTH = 5000
 MAX_CONSTANT_EXPONENT = 100
+MAX_CONSTANT_DIGITS = 400
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: Functions a formula may call, with the number of arguments they take (None: one or more).
@@ -121,11 +122,13 @@ def parse_formula(text: str) -> Formula:
     flat = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
     try:
         tree = ast.parse(flat.strip(), mode="eval").body
-    except SyntaxError as exc:
-        column = _char_column(flat.strip(), (exc.offset or 1) - 1)
+    except SyntaxError as exc:  # its offset counts characters, not bytes
+        column = min(max((exc.offset or 1) - 1, 0), len(flat.strip()))
         raise FormulaError(f"cannot parse the formula: {exc.msg}", column) from None
-    except (RecursionError, MemoryError, ValueError):
+    except (RecursionError, MemoryError):
         raise FormulaError("the formula is too deeply nested") from None
+    except ValueError as exc:  # e.g. an integer literal of thousands of digits
+        raise FormulaError(f"cannot parse the formula: {exc}") from None
     stripped = flat.strip()
     offset = len(flat) - len(flat.lstrip())
     builder = _Builder(stripped, offset)
@@ -133,6 +136,12 @@ def parse_formula(text: str) -> Formula:
         expr = builder.build(tree)
     except RecursionError:
         raise FormulaError("the formula is too deeply nested") from None
+    except FormulaError:
+        raise
+    except (ValueError, TypeError, ArithmeticError):  # sympy refusing a non-real constant
+        raise FormulaError("a constant part of the formula is not a finite real number") from None
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I):
+        raise FormulaError("a constant part of the formula is not a finite real number")
     return Formula(text, tree, expr, builder.names, builder.shifts, builder.guards, offset)
 
 
@@ -201,8 +210,12 @@ class _Builder:
         if isinstance(node.op, ast.Div):
             self.guards.append(Guard("nonzero", right, node.right, ast.unparse(node.right)))
             return left / right
-        if right.is_Number and abs(right) > MAX_CONSTANT_EXPONENT:
+        if right.is_Number and (not right.is_finite or abs(right) > MAX_CONSTANT_EXPONENT):
             raise self.fail(node.right, f"exponents are limited to +-{MAX_CONSTANT_EXPONENT}")
+        if left.is_Rational and right.is_Number and left != 0:
+            digits = len(str(abs(left.p))) + len(str(left.q))
+            if digits * abs(right) > MAX_CONSTANT_DIGITS:  # would build a gigantic number
+                raise self.fail(node, f"constants are limited to {MAX_CONSTANT_DIGITS} digits")
         if right.is_Number and right < 0:
             self.guards.append(Guard("nonzero", left, node.left, ast.unparse(node.left)))
         return left**right

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +24,7 @@ from kpiengine.analysis import (
 from kpiengine.analysis.explain import MAX_PLAYERS, UndefinedMix
 from kpiengine.errors import KpiError
 from kpiengine.evaluation import compile_expr
-from kpiengine.formula import parse_formula
+from kpiengine.formula import FormulaError, parse_formula
 
 SHOP = Path(__file__).parent / "fixtures" / "analysis" / "shop"
 ROAS_ROWS = "date,ad_revenue,ad_spend\n2024-05-10,50000,10000\n2024-06-10,50000,12500\n"
@@ -176,9 +175,12 @@ values = st.lists(st.floats(0.5, 20, allow_nan=False), min_size=5, max_size=5)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(formulas(), values, values)
 def test_contributions_sum_to_the_change_for_random_formulas(text, first, second):
-    expr = parse_formula(text).expr
+    try:
+        expr = parse_formula(text).expr
+    except FormulaError:  # e.g. `a / (b - b)`: rejected as undefined whatever the data
+        assume(False)
     names = input_names(expr)
-    assume(names and not expr.has(sympy.zoo, sympy.nan))
+    assume(names)
     before = dict(zip(_NAMES, map(np.float64, first), strict=True))
     after = dict(zip(_NAMES, map(np.float64, second), strict=True))
     func = compile_expr(expr, names)
