@@ -86,6 +86,8 @@ class DifferentRanges(Check):
                 for name in sorted(ws.inputs_of(kpi.id))
                 if name in context.coverage
             }
+            if len(spans) < 2:  # one input (or none with known dates): nothing to compare
+                continue
             starts = [a for a, _ in spans.values()]
             ends = [b for _, b in spans.values()]
             if max(starts) - min(starts) <= SLACK and max(ends) - min(ends) <= SLACK:
