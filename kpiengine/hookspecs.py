@@ -37,5 +37,14 @@ def register_checks(register: Callable[[type], None]) -> None:
 
 
 @hookspec
+def prepare_jinja2_environment(env: Any) -> None:
+    """Customise the report's Jinja2 environment: add filters, globals or tests.
+
+    Called once per report, after the built-in filters are set, e.g.
+    `env.filters["shout"] = str.upper`.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the `kpi` click group: `@cli.command()` inside the hook."""

@@ -218,3 +218,24 @@ def test_every_hook_is_documented_and_tested():
     for hook in hooks:
         assert ast.get_docstring(hook), hook.name
         assert re.search(rf"\b{hook.name}\b", tests.replace(f"import {hook.name}", "")), hook.name
+
+
+def test_plugins_prepare_the_report_environment(write_workspace):
+    root = write_workspace(kpi_yaml="data: data.csv\n", data="date,revenue\n2024-01-05,10\n")
+    (root / "plugins").mkdir()
+    (root / "plugins" / "shout.py").write_text(
+        "from kpiengine import hookimpl\n\n\n"
+        "@hookimpl\n"
+        "def prepare_jinja2_environment(env):\n"
+        "    env.filters['shout'] = lambda text: str(text).upper() + '!'\n"
+    )
+    (root / "templates").mkdir()
+    (root / "templates" / "report.md.j2").write_text(
+        '{% extends "default:report.md.j2" %}{% block title %}{{ "quarterly" | shout }}'
+        "{% endblock %}"
+    )
+    from kpiengine.report import render_report
+
+    ws = kpiengine.load_workspace(root)
+    text = render_report(kpiengine.evaluate(ws, kpis=["sales_revenue"]), fmt="md")
+    assert "QUARTERLY!" in text

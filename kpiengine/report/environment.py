@@ -36,7 +36,11 @@ def loader(workspace_templates: Path | None = None) -> jinja2.BaseLoader:
 def make_environment(
     locale: str = "en", currency: str | None = None, workspace_templates: Path | None = None
 ) -> jinja2.Environment:
-    """A Jinja2 environment for one locale and currency, with the report filters and `_()`."""
+    """A Jinja2 environment for one locale and currency, with the report filters and `_()`.
+
+    Plugins (installed, and the workspace's `plugins/`) then adjust it through the
+    `prepare_jinja2_environment` hook.
+    """
     env = jinja2.Environment(
         loader=loader(workspace_templates),
         autoescape=autoescape,
@@ -50,4 +54,8 @@ def make_environment(
     env.filters["md"] = markdown_text
     env.filters["code"] = inline_code
     env.globals["_"] = labeller(locale, formatter.integer)
+    from ..plugins import get_plugin_manager  # noqa: PLC0415
+
+    workspace = Path(workspace_templates).parent if workspace_templates else None
+    get_plugin_manager(workspace).hook.prepare_jinja2_environment(env=env)
     return env
