@@ -12,6 +12,7 @@ from kpiengine.filequery import (
     Sniffed,
     aggregate,
     bad_number_sql,
+    date_range_sql,
     date_sql,
     first_bad_rows,
     first_bad_value,
@@ -220,9 +221,10 @@ class CsvConnector(Connector):
                 self._check_currency(mapping)
             for sniffed in files:
                 self._check_values(sniffed, numeric, decimal, fmt)
+            day = date_sql(self.date_column, fmt)
             query = Query(
                 files,
-                date_sql(self.date_column, fmt),
+                day,
                 {
                     d: f"trim({quote_ident(c)})"
                     for d, c in self.dims.items()
@@ -232,6 +234,7 @@ class CsvConnector(Connector):
                     v: Measure(self._measure_sql(m, decimal), request.variables[v])
                     for v, m in mappings.items()
                 },
+                date_range_sql(day, request.start, request.end),
             )
             frames.append(aggregate(query, request.grain, request.dimensions, self.config.location))
         return frames[0] if len(frames) == 1 else _concat(frames)

@@ -15,6 +15,7 @@ import numpy as np
 
 from kpiengine.connector import Connector, Mapping, Option, Request
 from kpiengine.errors import KpiError, did_you_mean
+from kpiengine.filequery import date_range_sql
 from kpiengine.hookspecs import hookimpl
 from kpiengine.sqlgen import (
     GENERATED_DIALECTS,
@@ -136,11 +137,13 @@ class SqlConnector(Connector):
         mappings = self.config.mappings or {
             v: Mapping(v, self.config.location, column=v) for v in self.provides()
         }
+        day = f"CAST({self._column(str(self.option('date')))} AS DATE)"
         spec = AggregateSpec(
             self.relation,
-            f"CAST({self._column(str(self.option('date')))} AS DATE)",
+            day,
             {d: self._column(c) for d, c in self.config.dimensions.items()},
             {v: Measure(self._measure(mappings[v]), a) for v, a in request.variables.items()},
+            date_range_sql(day, request.start, request.end),
         )
         return translate(aggregation_sql(spec, request.grain, request.dimensions), self.dialect)
 

@@ -272,7 +272,9 @@ def evaluate(
     aggregates = {v: workspace.variables[v].aggregate for v in sorted(variables)}
     if not aggregates:
         raise KpiError("no KPI can be evaluated: the data provides none of their inputs")
-    table, source_findings = inputs.table(aggregates, grain, list(by))
+    # a year before `start` too: changes against the previous period and last year need it
+    needed_from = _year_before(start) if start else None
+    table, source_findings = inputs.table(aggregates, grain, list(by), (needed_from, end))
     findings += source_findings
     computed: dict[str, KpiResult] = {}
     for kpi_id in workspace.order:
@@ -281,6 +283,11 @@ def evaluate(
     selected = _select_periods(table, start, end)
     results = {k: computed[k] for k in chosen}
     return Results(workspace, table, results, selected, findings, inputs.statuses)
+
+
+def _year_before(day: dt.date) -> dt.date:
+    """The first day of the month a year and a week before `day` (ISO weeks included)."""
+    return (day - dt.timedelta(days=372)).replace(day=1)
 
 
 def _select_periods(table: InputTable, start: dt.date | None, end: dt.date | None) -> list[int]:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import os
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,8 +35,11 @@ __all__ = [
     "Query",
     "Sniffed",
     "aggregate",
+    "aggregate_together",
     "bad_number_sql",
+    "date_range_sql",
     "date_sql",
+    "first_bad_rows",
     "first_bad_value",
     "guess_date_format",
     "guess_decimal",
@@ -42,10 +48,12 @@ __all__ = [
     "quote_ident",
     "quote_text",
     "require_column",
+    "scan",
     "sniff",
 ]
 SAMPLE_BYTES = 256 * 1024
 CACHE_BYTES = 32 * 1024 * 1024
+_CONFIGURED = False
 _CACHED: dict[tuple, str] = {}  # (path, mtime, size, reader) -> temp table of the file's rows
 DELIMITERS = (",", ";", "\t", "|")
 #: Date formats tried on a sample of values, most specific first.
@@ -76,6 +84,12 @@ MISSING = ("", "-", "--", "(not set)", "n/a", "N/A")
 def _duckdb():
     import duckdb  # noqa: PLC0415 - only commands that read files pay for the import
 
+    global _CONFIGURED
+    if not _CONFIGURED:
+        _CONFIGURED = True
+        # a progress bar for long reads on a terminal, never in pipes, files or CI logs
+        show = sys.stderr.isatty() and not os.environ.get("CI")
+        duckdb.execute(f"SET enable_progress_bar = {str(show).lower()}")
     return duckdb
 
 
@@ -351,6 +365,16 @@ def _fits(value: str, fmt: str) -> bool:
     return True
 
 
+def date_range_sql(day: str, start: dt.date | None, end: dt.date | None) -> str:
+    """SQL keeping the rows within the dates an evaluation needs (TRUE when unbounded)."""
+    parts = []
+    if start is not None:
+        parts.append(f"{day} >= DATE '{start.isoformat()}'")
+    if end is not None:
+        parts.append(f"{day} <= DATE '{end.isoformat()}'")
+    return " AND ".join(parts) or "TRUE"
+
+
 def date_sql(column: str, fmt: str) -> str:
     """SQL turning the date column's text into a DATE (NULL when it does not fit `fmt`)."""
     return f"CAST(try_strptime(trim({quote_ident(column)}), {quote_text(fmt)}) AS DATE)"
@@ -387,6 +411,110 @@ def aggregate(query: Query, grain: str, requested: list[str], location: Location
         {n: _floats(result[n]) for n in query.measures},
         source=", ".join(str(f.path) for f in query.files),
     )
+
+
+def aggregate_together(
+    queries: list[Query],
+    grain: str,
+    requested: list[str],
+    location: Location,
+    shared: dict[str, str] | None = None,
+) -> Frame:
+    """Several queries over the same files and dimensions (one per date column, say) in one
+    scan: each row is read once and becomes one row per query whose `where` it meets, with that
+    query's day and measures (the other queries' measures NULL), which one GROUP BY aggregates.
+
+    The measure names must differ between the queries. `shared` are columns (name -> SQL,
+    names starting with `__`) computed once per row, which the days, wheres, dimensions and
+    measures may use: a CASE or a date parsing needed by several of them is evaluated once.
+    The result has the rows `aggregate` would give for each query, merged: one row per period
+    and segment, NaN for the variables of the queries with no row there.
+    """
+    files, dimensions = queries[0].files, queries[0].dimensions
+    names = [n for q in queries for n in q.measures]
+    if len(set(names)) < len(names) or any(q.dimensions != dimensions for q in queries):
+        raise ValueError("the queries must share their dimensions and not their measure names")
+    rows = " UNION ALL BY NAME ".join(f"SELECT * FROM {f.relation()}" for f in files)
+    extra = "".join(f", {sql} AS {quote_ident(name)}" for name, sql in (shared or {}).items())
+    dims = {d: f"__dim{i}" for i, d in enumerate(dimensions)}
+    measure_of = {n: f"__m{i}" for i, n in enumerate(names)}
+    selects = [f"{expr} AS {dims[d]}" for d, expr in dimensions.items()]
+    for g, query in enumerate(queries):
+        selects += [f"{query.day} AS __day{g}", f"coalesce({query.where}, FALSE) AS __where{g}"]
+        selects += [f"{m.expr} AS {measure_of[n]}" for n, m in query.measures.items()]
+    inner = (
+        f"SELECT {', '.join(selects)} FROM (SELECT *{extra} FROM ({rows})) "
+        f"WHERE {' OR '.join(f'coalesce({q.where}, FALSE)' for q in queries)}"
+    )
+    if len(queries) == 1:
+        relation, day, where = f"({inner}) AS file_rows", "__day0", "__where0"
+    else:  # one row per query the row counts in: an unnest in the projection streams
+        role = {n: g for g, q in enumerate(queries) for n in q.measures}
+        cases = [
+            "CASE __query "
+            + " ".join(f"WHEN {g} THEN __{c}{g}" for g in range(len(queries)))
+            + f" END AS __{c}"
+            for c in ("day", "where")
+        ]
+        cases += [
+            f"CASE WHEN __query = {role[n]} THEN {m} END AS {m}" for n, m in measure_of.items()
+        ]
+        relation = (
+            f"(SELECT {', '.join([*dims.values(), *cases])} FROM (SELECT "
+            f"unnest(range({len(queries)})) AS __query, * FROM ({inner}))) AS file_rows"
+        )
+        day, where = "__day", "__where"
+    measures = {
+        n: Measure(measure_of[n], m.aggregate) for q in queries for n, m in q.measures.items()
+    }
+    spec = AggregateSpec(relation, day, dims, measures, where)
+    duck = _duckdb()
+    try:
+        result = duck.sql(aggregation_sql(spec, grain, requested)).fetchnumpy()
+    except duck.Error as exc:
+        raise KpiError(f"cannot read the data: {str(exc).splitlines()[0]}", location) from None
+    return Frame(
+        np.asarray(result["__period"], dtype="datetime64[D]"),
+        {d: np.asarray(result[d], dtype=object).astype(str) for d in requested},
+        {n: _floats(result[n]) for n in names},
+        source=", ".join(str(f.path) for f in files),
+    )
+
+
+def scan(
+    sniffed: Sniffed,
+    aggregates: dict[str, str],
+    shared: dict[str, str] | None = None,
+    by: str | None = None,
+) -> list[dict[str, Any]]:
+    """Many aggregates of one file in one scan, e.g. every check of a request at once.
+
+    `aggregates` maps names to SQL aggregates over the file's rows: `count(*) FILTER (WHERE
+    bad)`, `min(__row) FILTER (WHERE bad)` (`__row` numbers the rows, 1 the first after the
+    header: its line is `sniffed.skip + 1 + __row`), `arg_min_null(column, __row) FILTER (...)`,
+    `list(DISTINCT x)`, `histogram(x)`, ... `shared` are columns (name -> SQL, names starting
+    with `__`) computed once per row for the aggregates to use. `by` is the SQL of a grouping key
+    of small cardinality: a result per group (its key as `__by`); without it, one result.
+    The rows are streamed, never held: memory stays that of the aggregates.
+    """
+    extra = "".join(f", {sql} AS {quote_ident(name)}" for name, sql in (shared or {}).items())
+    numbered = "__row" in " ".join([*aggregates.values(), *(shared or {}).values()])
+    rows = f"SELECT {'row_number() OVER () AS __row, ' if numbered else ''}* FROM "
+    rows += sniffed.relation()
+    columns = [f"{sql} AS {quote_ident(name)}" for name, sql in aggregates.items()]
+    sql = f"SELECT {', '.join(columns)} FROM (SELECT *{extra} FROM ({rows}))"
+    if by is not None:
+        sql = f"SELECT {by} AS __by, {', '.join(columns)} FROM (SELECT *{extra} FROM ({rows}))"
+        sql += " GROUP BY __by"
+    duck = _duckdb()
+    try:
+        relation = duck.sql(sql)
+        names = relation.columns
+        return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+    except duck.Error as exc:
+        raise KpiError(
+            f"cannot read the data: {str(exc).splitlines()[0]}", Location(str(sniffed.path))
+        ) from None
 
 
 def _floats(column: np.ndarray) -> np.ndarray:

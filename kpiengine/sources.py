@@ -245,8 +245,13 @@ def fetch_table(
     aggregates: dict[str, Aggregate],
     grain: str,
     by: list[str],
+    dates: tuple[dt.date | None, dt.date | None] = (None, None),
 ) -> tuple[InputTable, list[SourceStatus], list[Finding]]:
-    """Ask each source for its variables and merge the answers into one input table."""
+    """Ask each source for its variables and merge the answers into one input table.
+
+    `dates` is the range the evaluation needs (a connector may return more; the engine keeps
+    what it needs).
+    """
     tables, statuses, findings = [], [], []
     for source in sources:
         wanted = {v: a for v, a in aggregates.items() if owner.get(v) is source}
@@ -257,7 +262,7 @@ def fetch_table(
         if not wanted:
             continue
         dims = [d for d in by if d in source.connector.dimensions()]
-        request = Request(wanted, grain, dims if len(dims) == len(by) else [])
+        request = Request(wanted, grain, dims if len(dims) == len(by) else [], *dates)
         try:
             frame = source.connector.fetch(request)
         except KpiError:
@@ -368,7 +373,11 @@ class Inputs:
         self.available = set(self.owner)
 
     def table(
-        self, aggregates: dict[str, Aggregate], grain: str, by: list[str]
+        self,
+        aggregates: dict[str, Aggregate],
+        grain: str,
+        by: list[str],
+        dates: tuple[dt.date | None, dt.date | None] = (None, None),
     ) -> tuple[InputTable, list[Finding]]:
         """Aggregate the variables to `grain`, for the total and each `by` segment."""
         if self.frame is not None:
@@ -382,6 +391,6 @@ class Inputs:
                     f"(dimensions: {', '.join(sorted(known)) or 'none'})"
                 )
         table, self.statuses, findings = fetch_table(
-            self.sources, self.owner, aggregates, grain, by
+            self.sources, self.owner, aggregates, grain, by, dates
         )
         return table, findings

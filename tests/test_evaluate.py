@@ -127,3 +127,24 @@ def test_default_selection_and_missing_inputs(write_workspace):
     missing = {f.kpi: f.message for f in results.findings}
     assert "`buyers`" in missing["cac"] and "double_cac" in missing
     assert not any(k.startswith("cpc") for k in missing)
+
+
+def test_sources_are_asked_only_for_the_dates_needed(write_workspace):
+    import datetime as dt
+
+    rows = "\n".join(
+        f"20{y:02d}-{m:02d}-15,{y * 100 + m}" for y in (21, 22, 23, 24) for m in (1, 6)
+    )
+    root = write_workspace(
+        {"v": "variables:\n  revenue: {unit: currency}\n"},
+        kpi_yaml="data: data.csv\n",
+        data="date,revenue\n" + rows + "\n",
+    )
+    ws = load_workspace(root)
+    results = evaluate(
+        ws, kpis=["sales_revenue"], start=dt.date(2024, 6, 1), end=dt.date(2024, 6, 30)
+    )
+    # a year back is kept for the change against last year; older rows are not read
+    assert results.table.labels[0] == "2023-06"
+    [record] = results.records()
+    assert record["value"] == 2406 and record["last_year"] == 2306
