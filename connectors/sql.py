@@ -48,6 +48,7 @@ def expand_env(text: str) -> str:
 class SqlConnector(Connector):
     name = "sql"
     description = "A database table or query, aggregated by the database (PostgreSQL, DuckDB)"
+    mapping_dates = True
     options = (
         Option("url", "postgresql://user@host:5432/db or duckdb:///path.db; ${VAR} expands", True),
         Option("table", "the table (or schema.table) to read"),
@@ -133,17 +134,43 @@ class SqlConnector(Connector):
         return value if not mapping.where else f"(CASE WHEN {condition} THEN {value} ELSE 0.0 END)"
 
     def sql(self, request: Request) -> str:
-        """The query this source runs for `request`, in its dialect."""
+        """The query this source runs for `request`, in its dialect (one statement)."""
         mappings = self.config.mappings or {
             v: Mapping(v, self.config.location, column=v) for v in self.provides()
         }
-        day = f"CAST({self._column(str(self.option('date')))} AS DATE)"
+        wanted = {v: mappings[v] for v in request.variables}
+        default = str(self.option("date"))
+        roles: dict[str, list[str]] = {}
+        for variable, mapping in wanted.items():
+            roles.setdefault(mapping.date or default, []).append(variable)
+        dims = self.config.dimensions
+        if len(roles) == 1:  # one date column: aggregate the table directly
+            relation = self.relation
+            day = f"CAST({self._column(next(iter(roles)))} AS DATE)"
+            dimensions = {d: self._column(c) for d, c in dims.items()}
+            measures = {
+                v: Measure(self._measure(m), request.variables[v]) for v, m in wanted.items()
+            }
+        else:  # each variable dated by its own column: one row per (row, date column)
+            parts = []
+            for column, variables in roles.items():
+                values = ", ".join(
+                    f"{self._measure(m) if v in variables else _absent(m)} AS {quote_ident(v)}"
+                    for v, m in wanted.items()
+                )
+                picked = "".join(
+                    f", {self._column(c)} AS {quote_ident(d)}" for d, c in dims.items()
+                )
+                parts.append(
+                    f"SELECT CAST({self._column(column)} AS DATE) AS __dated{picked}, {values} "
+                    f"FROM {self.relation}"
+                )
+            relation = f"({' UNION ALL '.join(parts)}) AS dated_rows"
+            day = "__dated"
+            dimensions = {d: quote_ident(d) for d in dims}
+            measures = {v: Measure(quote_ident(v), request.variables[v]) for v in wanted}
         spec = AggregateSpec(
-            self.relation,
-            day,
-            {d: self._column(c) for d, c in self.config.dimensions.items()},
-            {v: Measure(self._measure(mappings[v]), a) for v, a in request.variables.items()},
-            date_range_sql(day, request.start, request.end),
+            relation, day, dimensions, measures, date_range_sql(day, request.start, request.end)
         )
         return translate(aggregation_sql(spec, request.grain, request.dimensions), self.dialect)
 
@@ -202,6 +229,12 @@ class SqlConnector(Connector):
         except psycopg.Error as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise self.config.error(f"the database said: {message}") from None
+
+
+def _absent(mapping: Mapping) -> str:
+    """A variable's value on rows dated by another column: no event (0) for counts and
+    filtered sums, missing for a plain column."""
+    return "0.0" if mapping.count or mapping.where else "CAST(NULL AS DOUBLE)"
 
 
 @hookimpl(trylast=True)

@@ -37,7 +37,8 @@ class Mapping:
 
     `column`: sum (or last, ... by the variable's aggregate rule) that column;
     `count`: count rows; `where`: only rows whose columns hold one of the listed values;
-    `scale`: multiply values (1e-6 for `cost_micros`); `currency`: the column's currency.
+    `scale`: multiply values (1e-6 for `cost_micros`); `currency`: the column's currency;
+    `date`: the column that dates this variable (deals won by close date, created by create date).
     """
 
     variable: str
@@ -47,6 +48,7 @@ class Mapping:
     where: dict[str, list[str]] = field(default_factory=dict)
     scale: float = 1.0
     currency: str | None = None
+    date: str | None = None  # the column dating this variable, when not the source's date
 
 
 @dataclass
@@ -104,6 +106,8 @@ class Connector:
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     options: ClassVar[tuple[Option, ...]] = ()
+    #: True when the connector honours `date:` in a variable's mapping.
+    mapping_dates: ClassVar[bool] = False
 
     def __init__(self, config: SourceConfig):
         self.config = config

@@ -17,7 +17,7 @@ from .table import Frame, InputTable, build_table
 from .yamlio import YList, YMap
 
 SOURCE_KEYS = ("connector", "dimensions", "map")
-MAPPING_KEYS = ("column", "count", "where", "scale", "currency")
+MAPPING_KEYS = ("column", "count", "where", "scale", "currency", "date")
 SOURCE_FAILED = "KPI012"
 
 
@@ -146,6 +146,7 @@ def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
             },
             scale=float(spec.get("scale", 1.0)),
             currency=spec.get("currency"),
+            date=spec.get("date"),
         )
         if (mapping.column is None) == (not mapping.count):
             raise KpiError(
@@ -201,6 +202,13 @@ def open_sources(
                     f"{suggestion(name, variables)}",
                     mapping.location,
                 )
+        dated = [m for m in config.mappings.values() if m.date]
+        if dated and not found.obj.mapping_dates:
+            raise KpiError(
+                f"connector `{config.connector}` does not take `date:` in a mapping",
+                dated[0].location,
+                "use one source per date column",
+            )
         connector = found.obj(config)
         out.append(
             OpenSource(config, connector, found.origin, set(connector.provides()) & variables)

@@ -257,3 +257,78 @@ def test_kpi_sql_prints_the_query_for_a_generated_only_dialect(tmp_path):
     assert result.exit_code == 0, result.stderr
     parsed = sqlglot.parse_one(result.stdout, read="snowflake")
     assert {c.name for c in parsed.find_all(sqlglot.exp.Column)} >= {"amount", "spend", "channel"}
+
+
+HUBSPOT_CHANNELS = "{Email Marketing: Email, Referrals: Referral, Direct Traffic: Direct}"
+WAREHOUSE = f"""\
+currency: EUR
+sources:
+  deals:
+    connector: sql
+    url: ${{KPIENGINE_TEST_POSTGRES}}
+    table: sample_deals
+    date: created
+    dimensions: {{channel: {{column: source, values: {HUBSPOT_CHANNELS}}}}}
+    map:
+      opportunities: {{count: true}}
+      deals_won: {{count: true, where: {{stage: [Closed won]}}, date: closed}}
+      revenue: {{column: amount, where: {{stage: [Closed won]}}, date: closed}}
+  costs:
+    connector: sql
+    url: ${{KPIENGINE_TEST_POSTGRES}}
+    table: sample_costs
+    date: month
+    dimensions: [channel]
+    map: {{marketing_cost: amount}}
+"""
+
+
+def load_sample_into_postgres(url):
+    """The sample's HubSpot deals and cost sheet, as a warehouse would hold them (typed)."""
+    import psycopg
+
+    sample = kpiengine.sample_workspace()
+    path = sample / "exports/hubspot_deals.csv"
+    deals = duckdb.sql(
+        'SELECT "Deal Stage", TRY_CAST("Amount" AS DOUBLE), CAST("Create Date" AS TIMESTAMP), '
+        'TRY_CAST(NULLIF("Close Date", \'\') AS TIMESTAMP), "Original Source Type" '
+        f"FROM read_csv('{path}', all_varchar=true)"
+    ).fetchall()
+    costs = []
+    with open(sample / "costs/marketing_costs.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter=";"):
+            month, year = row["Month"].split("/")
+            amount = row["Amount"].replace("€", "").replace(".", "").replace(",", ".").strip()
+            costs.append((dt.date(int(year), int(month), 1), row["Channel"], float(amount)))
+    with psycopg.connect(url) as con:
+        con.execute("DROP TABLE IF EXISTS sample_deals, sample_costs")
+        con.execute(
+            "CREATE TABLE sample_deals (stage text, amount numeric, created timestamp, "
+            "closed timestamp, source text)"
+        )
+        con.execute("CREATE TABLE sample_costs (month date, channel text, amount numeric)")
+        with con.cursor().copy("COPY sample_deals FROM STDIN") as copy:
+            for row in deals:
+                copy.write_row(row)
+        with con.cursor().copy("COPY sample_costs FROM STDIN") as copy:
+            for row in costs:
+                copy.write_row(row)
+
+
+def test_sample_workspace_from_postgres_matches_its_files(tmp_path, postgres_url):
+    load_sample_into_postgres(postgres_url)
+    (tmp_path / "kpi.yaml").write_text(WAREHOUSE)
+    kpis = ["roi", "close_rate", "average_deal_size"]
+    from_db = kpiengine.evaluate(kpiengine.load_workspace(tmp_path), kpis=kpis, by=["channel"])
+    sample = kpiengine.load_workspace(kpiengine.sample_workspace())
+    from_files = kpiengine.evaluate(sample, kpis=kpis, by=["channel"])
+
+    def cells(results):
+        return {
+            (r["kpi"], r["period"], tuple(sorted(r["segment"].items()))): r["value"]
+            for r in results.records()
+        }
+
+    files, db = cells(from_files), cells(from_db)
+    assert len(db) > 500 and files.keys() == db.keys()
+    assert_same(files, db)
