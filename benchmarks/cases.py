@@ -110,6 +110,41 @@ def _pandas_ingest(folder: Path) -> list:
     return [checksum(cells[v].to_numpy(dtype=float)) for v in FUNNEL]
 
 
+# --- 1b. a Google Analytics export (the connector parses it in Python) ---------------------
+
+GA_VARIABLES = ("sessions", "engaged_sessions", "visitors")
+GA_SQL = """
+SELECT date_trunc('month', strptime("Date", '%Y%m%d')) AS month,
+       "Session default channel group" AS channel,
+       sum(CAST(replace("Sessions", ',', '') AS DOUBLE)) AS sessions,
+       sum(CAST(replace("Engaged sessions", ',', '') AS DOUBLE)) AS engaged_sessions,
+       sum(CAST(replace("Users", ',', '') AS DOUBLE)) AS visitors
+FROM read_csv('{path}', skip=7, header=true, all_varchar=true)
+GROUP BY ALL
+"""
+
+
+def _ga(rows: int, workdir: Path) -> Path:
+    return datagen.ga_workspace(workdir / f"ga-{rows}", rows)
+
+
+def _kpiengine_ga(folder: Path) -> list:
+    import kpiengine
+    from kpiengine.sources import Inputs
+
+    ws = kpiengine.load_workspace(folder)
+    aggregates = {v: ws.variables[v].aggregate for v in GA_VARIABLES}
+    table, _ = Inputs(ws).table(aggregates, "month", ["channel"])
+    return [checksum(table.values[v][:, 1:]) for v in GA_VARIABLES]
+
+
+def _duckdb_ga(folder: Path) -> list:
+    import duckdb
+
+    result = duckdb.sql(GA_SQL.format(path=folder / "ga4.csv")).fetchnumpy()
+    return [checksum(np.asarray(result[v], dtype=float)) for v in GA_VARIABLES]
+
+
 # --- 2. evaluate 50 KPIs over 120 periods x 50 segments --------------------------------------
 
 PATTERNS = (
@@ -224,6 +259,8 @@ CASES = {
     "ingest:kpiengine": Case(_deals, _kpiengine_ingest),
     "ingest:duckdb": Case(_deals, _duckdb_ingest),
     "ingest:pandas": Case(_deals, _pandas_ingest),
+    "ga:kpiengine": Case(_ga, _kpiengine_ga),
+    "ga:duckdb": Case(_ga, _duckdb_ga),
     "evaluate:kpiengine": Case(lambda rows, w: _kpiengine_workspace(w), _kpiengine_evaluate),
     "evaluate:numpy": Case(lambda rows, w: _evaluate_data(w), _numpy_evaluate),
     "evaluate:sympy-subs": Case(lambda rows, w: _evaluate_data(w), _sympy_subs),

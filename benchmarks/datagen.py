@@ -66,3 +66,47 @@ def deals_workspace(folder: Path, rows: int) -> Path:
 
 def month(day: dt.date) -> str:
     return f"{day.year}-{day.month:02d}"
+
+
+GA_CHANNELS = np.array(
+    ["Organic Search", "Paid Search", "Direct", "Email", "Referral", "Organic Social",
+     "Paid Social", "Display", "Affiliates", "Unassigned"]
+)  # fmt: skip
+
+
+def ga4_export(path: Path, rows: int, seed: int = 3) -> Path:
+    """A GA4 traffic-acquisition CSV download with `rows` rows (date x channel x source)."""
+    if path.exists():
+        return path
+    rng = np.random.default_rng(seed)
+    days = START + np.sort(rng.integers(0, SPAN_DAYS, rows)).astype("timedelta64[D]")
+    channel = GA_CHANNELS[rng.integers(0, len(GA_CHANNELS), rows)]
+    source = rng.integers(0, 500, rows)
+    sessions = rng.integers(1, 5000, rows)
+    engaged = (sessions * rng.uniform(0.4, 0.7, rows)).astype(int)
+    users = (sessions * 0.8).astype(int)
+    head = (
+        "# ----------------------------------------\n# Traffic acquisition\n"
+        "# Property: bench - GA4\n# ----------------------------------------\n#\n"
+        f"# Start date: {str(days[0]).replace('-', '')}\n"
+        f"# End date: {str(days[-1]).replace('-', '')}\n"
+        "Date,Session default channel group,Session source,Users,Sessions,Engaged sessions\n"
+    )
+    lines = [
+        f'{str(days[i]).replace("-", "")},{channel[i]},source{source[i]},"{users[i]:,}",'
+        f'"{sessions[i]:,}","{engaged[i]:,}"'
+        for i in range(rows)
+    ]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(head + "\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def ga_workspace(folder: Path, rows: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    ga4_export(folder / "ga4.csv", rows)
+    (folder / "kpi.yaml").write_text(
+        "sources:\n  ga4:\n    connector: ga_export\n    path: ga4.csv\n"
+    )
+    return folder

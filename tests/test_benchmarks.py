@@ -17,11 +17,13 @@ def test_quick_benchmarks_run_and_agree(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [
-        line for line in proc.stdout.splitlines() if re.match(r"\| (ingest|evaluate|report) ", line)
+        line
+        for line in proc.stdout.splitlines()
+        if re.match(r"\| (ingest|ga|evaluate|report) ", line)
     ]
     implementations = {tuple(cell.strip() for cell in row.split("|")[1:3]) for row in rows}
     assert {("ingest", "kpiengine"), ("ingest", "duckdb"), ("evaluate", "numpy")} <= implementations
-    assert ("report", "kpiengine") in implementations
+    assert {("report", "kpiengine"), ("ga", "kpiengine"), ("ga", "duckdb")} <= implementations
     for row in rows:
         cells = [cell.strip() for cell in row.split("|")[1:-1]]
         assert float(cells[3]) > 0 and float(cells[4]) > 0  # seconds and ratio are numbers
