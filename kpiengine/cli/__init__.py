@@ -1,0 +1,26 @@
+"""The `kpi` command line: thin wrappers that call the Python API and print.
+
+Heavy modules (sympy, numpy, duckdb) are imported inside commands so that `kpi --help` starts
+fast. Each module of this package holds the commands of one job.
+"""
+
+from __future__ import annotations
+
+import click
+
+from . import analysis, evaluate, lint, report, sources  # noqa: F401 - they register commands
+from .common import cli
+
+__all__ = ["cli", "main"]
+
+
+def main() -> None:
+    """Entry point of the `kpi` script: plugins may add commands first."""
+    from ..plugins import get_plugin_manager
+
+    try:
+        # built-in plugins add no commands; skipping them keeps `kpi --help` fast
+        get_plugin_manager(builtins=False).hook.register_commands(cli=cli)
+    except Exception as exc:  # a broken plugin must not stop the built-in commands
+        click.echo(f"warning: plugins could not add commands: {exc}", err=True)
+    cli(prog_name="kpi")

@@ -1,0 +1,5 @@
+"""`python -m kpiengine.cli`."""
+
+from . import main
+
+main()

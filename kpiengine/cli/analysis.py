@@ -1,0 +1,220 @@
+"""`kpi solve`, `kpi drivers`, `kpi explain` and `kpi plan`: symbolic analysis."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    cli,
+    data_option,
+    grain_option,
+    handle_errors,
+    load,
+    report_findings,
+    workspace_options,
+)
+
+
+def _analysis_context(ws, kpis: list[str], data, period, grain, by):
+    """Load the inputs of `kpis` at the period's grain (analysis commands)."""
+    from ..analysis import load_context
+    from ..periods import parse_label
+
+    grain = grain or (parse_label(period)[0] if period else None)
+    return load_context(ws, kpis, data, grain=grain, by=list(by))
+
+
+def _solve_kpis(ws, kpi_id: str, name: str | None) -> list[str]:
+    return [kpi_id] + ([name] if name in ws.kpis and name != kpi_id else [])
+
+
+@cli.command("solve")
+@click.argument("kpi_id")
+@workspace_options
+@data_option
+@click.option("--target", type=float, default=None, help="Value to reach (default: its target).")
+@click.option("--for", "for_", default=None, help="Input (variable or KPI) to solve for.")
+@click.option("--period", default=None, help="Period (default: the latest with a value).")
+@click.option("--segment", multiple=True, help="DIMENSION=VALUE, e.g. channel=Email.")
+@grain_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@handle_errors
+def solve_command(
+    kpi_id: str,
+    workspace: Path | None,
+    sample: bool,
+    data: Path | None,
+    target: float | None,
+    for_: str | None,
+    period: str | None,
+    segment: tuple[str, ...],
+    grain: str | None,
+    fmt: str,
+) -> None:
+    """Goal-seek: the value an input needs for the KPI to reach a target (all else held)."""
+    from ..analysis import parse_segment, solve_each, solve_for
+    from ..analysis.expand import resolve_kpi
+    from ..analysis.text import render_goalseek, to_json
+
+    ws = load(workspace, sample)
+    kpi_id = resolve_kpi(ws, kpi_id)
+    where = parse_segment(segment)
+    ctx = _analysis_context(ws, _solve_kpis(ws, kpi_id, for_), data, period, grain, where)
+    if for_:
+        results = [solve_for(ctx, kpi_id, target, for_, period, where)]
+    else:
+        results = solve_each(ctx, kpi_id, target, period, where)
+    click.echo(to_json(results) if fmt == "json" else render_goalseek(ws, results))
+    sys.exit(EXIT_FINDINGS if report_findings(ws) else EXIT_OK)
+
+
+@cli.command("drivers")
+@click.argument("kpi_id")
+@workspace_options
+@data_option
+@click.option("--period", default=None, help="Period (default: the latest with a value).")
+@click.option("--segment", multiple=True, help="DIMENSION=VALUE, e.g. channel=Email.")
+@grain_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@handle_errors
+def drivers_command(
+    kpi_id: str,
+    workspace: Path | None,
+    sample: bool,
+    data: Path | None,
+    period: str | None,
+    segment: tuple[str, ...],
+    grain: str | None,
+    fmt: str,
+) -> None:
+    """Drivers: each input's derivative and elasticity, ranked, and the driver tree."""
+    from ..analysis import driver_tree, drivers, parse_segment
+    from ..analysis.expand import resolve_kpi
+    from ..analysis.text import render_drivers, to_json
+
+    ws = load(workspace, sample)
+    kpi_id = resolve_kpi(ws, kpi_id)
+    where = parse_segment(segment)
+    ctx = _analysis_context(ws, [kpi_id], data, period, grain, where)
+    report = drivers(ctx, kpi_id, period, where)
+    tree = driver_tree(ctx, kpi_id, report.period, where)
+    if fmt == "json":
+        click.echo(to_json({**report.to_dict(), "tree": tree.to_dict()}))
+    else:
+        click.echo(render_drivers(ws, report, tree))
+    sys.exit(EXIT_FINDINGS if report_findings(ws) else EXIT_OK)
+
+
+@cli.command("explain")
+@click.argument("kpi_id")
+@workspace_options
+@data_option
+@click.option("--from", "start", default=None, help="First period (default: the one before).")
+@click.option("--to", "end", default=None, help="Second period (default: the latest).")
+@click.option("--by", default=None, help="Dimension to split the change across (mix vs rate).")
+@click.option("--segment", multiple=True, help="DIMENSION=VALUE, e.g. channel=Email.")
+@click.option("--method", type=click.Choice(["shapley", "lmdi"]), default="shapley")
+@grain_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@handle_errors
+def explain_command(
+    kpi_id: str,
+    workspace: Path | None,
+    sample: bool,
+    data: Path | None,
+    start: str | None,
+    end: str | None,
+    by: str | None,
+    segment: tuple[str, ...],
+    method: str,
+    grain: str | None,
+    fmt: str,
+) -> None:
+    """Explain a KPI's change between two periods: each input's exact contribution."""
+    from ..analysis import contributions_to_dict, explain_change, parse_segment, split_by_segment
+    from ..analysis.expand import resolve_kpi
+    from ..analysis.text import render_explanation, to_json
+
+    ws = load(workspace, sample)
+    kpi_id = resolve_kpi(ws, kpi_id)
+    where = parse_segment(segment)
+    if by and where:
+        raise click.UsageError("use either --by or --segment")
+    dims = [by] if by else list(where)
+    ctx = _analysis_context(ws, [kpi_id], data, end or start, grain, dims)
+    explanation = explain_change(ctx, kpi_id, start, end, where, method)
+    split = split_by_segment(ctx, kpi_id, explanation.start, explanation.end) if by else None
+    if fmt == "json":
+        out = contributions_to_dict(explanation)
+        out["segments"] = split.to_dict() if split else None
+        click.echo(to_json(out))
+    else:
+        click.echo(render_explanation(ws, explanation, split))
+    sys.exit(EXIT_FINDINGS if report_findings(ws) else EXIT_OK)
+
+
+@cli.command("plan")
+@click.argument("kpi_id")
+@workspace_options
+@data_option
+@click.option("--annual", type=float, default=None, help="Annual target of an additive KPI.")
+@click.option("--target", type=float, default=None, help="Target of a ratio KPI.")
+@click.option("--year", type=int, default=None, help="Year planned (default: the next one).")
+@click.option(
+    "--weights", default="last-year", help="last-year, even, 12 numbers (10,8,...) or a file."
+)
+@click.option("--given", multiple=True, help="Planned input per month: NAME=VALUE.")
+@click.option("--for", "for_", default=None, help="Input to derive (ratio KPIs).")
+@click.option("--write", is_flag=True, help="Write the targets into kpi.yaml.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@handle_errors
+def plan_command(
+    kpi_id: str,
+    workspace: Path | None,
+    sample: bool,
+    data: Path | None,
+    annual: float | None,
+    target: float | None,
+    year: int | None,
+    weights: str,
+    given: tuple[str, ...],
+    for_: str | None,
+    write: bool,
+    fmt: str,
+) -> None:
+    """SMART targets: split an annual target by month and quarter, or derive input targets."""
+    from ..analysis import plan_annual, plan_ratio, write_targets
+    from ..analysis.plan import parse_given, plan_kpi
+    from ..analysis.text import render_plan, to_json
+
+    ws = load(workspace, sample)
+    if (annual is None) == (target is None):
+        raise click.UsageError("give either --annual (additive KPI) or --target (ratio KPI)")
+    if write and sample:
+        raise click.UsageError("--write needs a workspace folder, not --sample")
+    kpi_id, notes = plan_kpi(ws, kpi_id)
+    ctx = _analysis_context(ws, [kpi_id], data, None, "month", [])
+    if annual is not None:
+        plan = plan_annual(ctx, kpi_id, annual, year, weights)
+    else:
+        plan = plan_ratio(ctx, kpi_id, target, parse_given(given), year, for_)
+    plan.notes = notes + plan.notes
+    written = None
+    if write:
+        if not (plan.months or plan.kind == "ratio" and plan.derived):
+            raise click.UsageError("nothing to write: the plan has no feasible target")
+        root = workspace or Path.cwd()
+        additive = plan.kind == "split"
+        written = write_targets(root, kpi_id, plan.target_entries(), plan.year, additive)
+    if fmt == "json":
+        out = plan.to_dict()
+        out["written"] = {"path": str(written.path), "entry": written.entry} if written else None
+        click.echo(to_json(out))
+    else:
+        click.echo(render_plan(ws, plan, written))
+    sys.exit(EXIT_FINDINGS if report_findings(ws) else EXIT_OK)

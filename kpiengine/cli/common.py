@@ -1,0 +1,95 @@
+"""What every `kpi` command shares: the group, workspace and data options, error handling."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def handle_errors(func: Callable) -> Callable:
+    """Turn user errors into a message and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ..errors import KpiError
+        from ..periods import PeriodError
+
+        try:
+            return func(*args, **kwargs)
+        except KpiError as exc:
+            fail(str(exc))
+        except PeriodError as exc:
+            fail(str(exc))
+
+    return wrapper
+
+
+def workspace_options(func: Callable) -> Callable:
+    func = click.option("--sample", is_flag=True, help="Use the bundled sample workspace.")(func)
+    func = click.option(
+        "--workspace",
+        "-w",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Workspace folder (default: the current directory).",
+    )(func)
+    return func
+
+
+def data_option(func: Callable) -> Callable:
+    return click.option(
+        "--data",
+        "-d",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="CSV with `date`, dimension columns and one column per variable.",
+    )(func)
+
+
+def load(workspace: Path | None, sample: bool):
+    from ..resources import sample_workspace
+    from ..workspace import load_workspace
+
+    if sample and workspace:
+        raise click.UsageError("use either --workspace or --sample")
+    root = sample_workspace() if sample else (workspace or Path.cwd())
+    return load_workspace(root)
+
+
+def report_findings(ws, extra=()) -> bool:
+    """Print definition findings to stderr; True when any is an error."""
+    from ..errors import ERROR, sort_findings
+
+    findings = sort_findings([*ws.findings, *extra])
+    for finding in findings:
+        click.echo(finding.format(), err=True)
+    return any(f.severity == ERROR for f in findings)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kpi")
+def cli() -> None:
+    """Declarative marketing and sales KPIs: YAML formulas, checked units, evaluated data."""
+
+
+GRAINS = ("day", "week", "month", "quarter", "year")
+
+
+def grain_option(func: Callable) -> Callable:
+    return click.option("--grain", type=click.Choice(GRAINS), default=None, help="Period length.")(
+        func
+    )

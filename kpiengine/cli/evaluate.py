@@ -1,0 +1,133 @@
+"""`kpi list`, `kpi show` and `kpi eval`: the definitions and their values."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    cli,
+    data_option,
+    grain_option,
+    handle_errors,
+    load,
+    report_findings,
+    workspace_options,
+)
+
+
+@cli.command("list")
+@workspace_options
+@data_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@handle_errors
+def list_command(workspace: Path | None, sample: bool, data: Path | None, fmt: str) -> None:
+    """List the KPIs, their units and whether the data can feed them."""
+    import json
+
+    from ..sources import Inputs
+
+    ws = load(workspace, sample)
+    available = None
+    if data or ws.settings.sources:
+        available = Inputs(ws, data).available
+    rows = []
+    for kpi in ws.kpis.values():
+        blocker = ws.blocked_by(kpi.id)
+        missing = sorted(ws.inputs_of(kpi.id) - available) if available is not None else []
+        if blocker:
+            state = "errors" if blocker == kpi.id else f"blocked by {blocker}"
+        elif available is None:
+            state = "ok"
+        else:
+            state = "fed" if not missing else "missing " + ", ".join(missing)
+        rows.append(
+            {
+                "kpi": kpi.id,
+                "title": kpi.title_in(ws.settings.locale),
+                "unit": str(kpi.unit) if kpi.unit else kpi.unit_text,
+                "layer": kpi.layer + (" (override)" if kpi.overrides else ""),
+                "state": state,
+            }
+        )
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        from ..formatting import table
+
+        headers = ["kpi", "title", "unit", "layer", "state"]
+        click.echo(table(headers, [[r[h] for h in headers] for r in rows]))
+    sys.exit(EXIT_FINDINGS if report_findings(ws) else EXIT_OK)
+
+
+@cli.command("show")
+@click.argument("kpi_id")
+@workspace_options
+@click.option("--locale", default=None, help="Language of titles (en, fr, zh-Hans, zh-Hant, fa).")
+@handle_errors
+def show_command(kpi_id: str, workspace: Path | None, sample: bool, locale: str | None) -> None:
+    """Show a KPI: formula, how it was read, unit, dependencies, targets, examples, findings."""
+    from ..describe import describe_kpi
+    from ..errors import suggestion
+    from ..lint import show_lines
+
+    ws = load(workspace, sample)
+    kpi = ws.kpis.get(kpi_id) or ws.kpi_for_alias(kpi_id)
+    if kpi is None:
+        raise click.UsageError(f"unknown KPI `{kpi_id}`{suggestion(kpi_id, ws.kpis)}")
+    click.echo(describe_kpi(ws, kpi, locale or ws.settings.locale))
+    for line in show_lines(ws, kpi):
+        click.echo(line)
+    sys.exit(EXIT_FINDINGS if any(f.severity == "error" for f in kpi.findings) else EXIT_OK)
+
+
+@cli.command("eval")
+@workspace_options
+@data_option
+@click.option("--kpi", "kpis", multiple=True, help="KPI to evaluate (repeatable).")
+@grain_option
+@click.option("--by", multiple=True, help="Dimension to break down by (repeatable).")
+@click.option("--from", "start", default=None, help="First period or date (2024-01, 2024-01-15).")
+@click.option("--to", "end", default=None, help="Last period or date.")
+@click.option("--period", default=None, help="One period (2024-06, 2024-Q2, 2024).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("--locale", default=None, help="Language of titles.")
+@handle_errors
+def eval_command(
+    workspace: Path | None,
+    sample: bool,
+    data: Path | None,
+    kpis: tuple[str, ...],
+    grain: str | None,
+    by: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    period: str | None,
+    fmt: str,
+    locale: str | None,
+) -> None:
+    """Evaluate KPIs for every period (and segment), against their targets."""
+    from ..evaluation import evaluate
+    from ..output import render_results
+    from ..periods import label_bounds, parse_label
+
+    ws = load(workspace, sample)
+    if locale:
+        ws.settings.locale = locale
+    if period:
+        if start or end:
+            raise click.UsageError("use either --period or --from/--to")
+        grain = grain or parse_label(period)[0]
+        start = end = period
+    first = label_bounds(start)[0] if start else None
+    last = label_bounds(end)[1] if end else None
+    results = evaluate(
+        ws, data, grain=grain, by=list(by), start=first, end=last, kpis=list(kpis) or None
+    )
+    explicit_range = bool(start or end)
+    click.echo(render_results(results, fmt, latest=None if explicit_range or fmt != "table" else 6))
+    sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

@@ -1,0 +1,54 @@
+"""`kpi lint`: definitional and data pitfalls."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .common import (
+    cli,
+    data_option,
+    handle_errors,
+    load,
+    workspace_options,
+)
+
+
+@cli.command("lint")
+@workspace_options
+@data_option
+@click.option("--by", multiple=True, help="Dimension for the segment checks (default: each).")
+@click.option("--kpi", "kpis", multiple=True, help="Only this KPI's findings (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text")
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on errors.")
+@handle_errors
+def lint_command(
+    workspace: Path | None,
+    sample: bool,
+    data: Path | None,
+    by: tuple[str, ...],
+    kpis: tuple[str, ...],
+    fmt: str,
+    strict: bool,
+) -> None:
+    """Check definitions, and data when there is some, for KPI pitfalls (see README)."""
+    from ..errors import suggestion
+    from ..lint import lint, render_text
+
+    ws = load(workspace, sample)
+    for kpi_id in kpis:
+        if kpi_id not in ws.kpis:
+            raise click.UsageError(f"unknown KPI `{kpi_id}`{suggestion(kpi_id, ws.kpis)}")
+    source = data if data else (True if ws.settings.sources else None)
+    report = lint(ws, data=source, by=list(by) or None, kpis=list(kpis) or None)
+    if fmt == "json":
+        click.echo(report.to_json())
+    elif fmt == "sarif":
+        from ..sarif import render_sarif
+
+        click.echo(render_sarif(report))
+    else:
+        click.echo(render_text(report, color=sys.stdout.isatty()))
+    sys.exit(report.exit_code(strict))
