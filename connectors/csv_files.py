@@ -237,7 +237,7 @@ class CsvConnector(Connector):
                 date_range_sql(day, request.start, request.end),
             )
             frames.append(aggregate(query, request.grain, request.dimensions, self.config.location))
-        return frames[0] if len(frames) == 1 else _concat(frames)
+        return Frame.concat(frames)
 
     def _decimal(self, sniffed: Sniffed, mappings: dict[str, Mapping]) -> str:
         columns = {m.column for m in mappings.values() if m.column and not self._is_long()}
@@ -246,17 +246,6 @@ class CsvConnector(Connector):
         indexes = [sniffed.columns.index(c) for c in columns if c in sniffed.columns]
         values = [row[i] for row in sniffed.sample for i in indexes if i < len(row)]
         return guess_decimal(values)
-
-
-def _concat(frames: list[Frame]) -> Frame:
-    import numpy as np
-
-    return Frame(
-        np.concatenate([f.dates for f in frames]),
-        {d: np.concatenate([f.dims[d] for f in frames]) for d in frames[0].dims},
-        {v: np.concatenate([f.values[v] for f in frames]) for v in frames[0].values},
-        source=", ".join(f.source for f in frames),
-    )
 
 
 @hookimpl(trylast=True)

@@ -36,6 +36,18 @@ class Frame:
     def __len__(self) -> int:
         return len(self.dates)
 
+    @classmethod
+    def concat(cls, frames: list[Frame]) -> Frame:
+        """The rows of several frames with the same columns, one after the other."""
+        if len(frames) == 1:
+            return frames[0]
+        return cls(
+            np.concatenate([f.dates for f in frames]),
+            {d: np.concatenate([f.dims[d] for f in frames]) for d in frames[0].dims},
+            {v: np.concatenate([f.values[v] for f in frames]) for v in frames[0].values},
+            source=", ".join(f.source for f in frames),
+        )
+
     @property
     def coverage(self) -> tuple[dt.date, dt.date] | None:
         if not len(self.dates):
