@@ -253,3 +253,72 @@ def bar_chart(
     chart.step = ticks[1] - ticks[0] if len(ticks) > 1 else None
     chart.empty = all(b.value is None for b in chart.bars)
     return chart
+
+
+@dataclass
+class WaterfallStep:
+    y: float
+    x: float
+    width: float
+    label: str
+    kind: str  # "start" | "step" | "end"
+    value: float  # the level (start, end) or the contribution (step)
+    tone: str  # "total" | "good" | "bad" | "neutral"
+    link_x: float | None = None  # where the dashed connector to the next row is drawn
+
+
+@dataclass
+class Waterfall:
+    """Horizontal waterfall: the previous value, each input's contribution, the current value."""
+
+    width: float
+    height: float
+    left: float
+    right: float
+    row: float
+    steps: list[WaterfallStep] = field(default_factory=list)
+    zero_x: float = 0.0
+    ticks: list[tuple[float, float]] = field(default_factory=list)  # (x, value)
+    step: float | None = None
+    empty: bool = True
+
+
+def _tone(delta: float, direction: str) -> str:
+    if direction not in ("higher", "lower") or delta == 0:
+        return "neutral"
+    return "good" if (delta > 0) == (direction == "higher") else "bad"
+
+
+def waterfall_chart(
+    steps: Sequence[dict], direction: str = "none", width: float = 480, row: float = 26
+) -> Waterfall:
+    """Geometry of a waterfall from `kpiengine.analysis.waterfall` steps (`label`, `kind`,
+    `start`, `end`, `delta`): totals from zero, each contribution floating from the level
+    before it to the level after it, coloured by whether it moves the KPI the better way."""
+    height = row * len(steps) + 24
+    chart = Waterfall(width, height, left=170, right=width - 100, row=row)
+    levels = [v for s in steps for v in (s.get("start"), s.get("end"))]
+    ticks = _domain(levels, include_zero=True)
+    if not ticks or not all(finite(v) for v in levels):
+        return chart
+    low, high = ticks[0], ticks[-1]
+
+    def x_of(v: float) -> float:
+        return chart.left + (v - low) / (high - low) * (chart.right - chart.left)
+
+    chart.zero_x = x_of(0.0)
+    for i, s in enumerate(steps):
+        a, b = sorted((x_of(float(s["start"])), x_of(float(s["end"]))))
+        total = s["kind"] != "step"
+        value = float(s["end"] if total else s.get("delta", s["end"] - s["start"]))
+        tone = "total" if total else _tone(value, direction)
+        step = WaterfallStep(row * i, a, max(b - a, 0.8), str(s["label"]), s["kind"], value, tone)
+        if i < len(steps) - 1:
+            step.link_x = x_of(float(s["end"]))
+        chart.steps.append(step)
+    chart.ticks = [(x_of(t), t) for t in (low, high)]
+    if low < 0 < high and min(chart.zero_x - chart.left, chart.right - chart.zero_x) > 40:
+        chart.ticks.append((chart.zero_x, 0.0))  # unless it would overlap an end's label
+    chart.step = ticks[1] - ticks[0] if len(ticks) > 1 else None
+    chart.empty = False
+    return chart

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from .. import __version__
+from ..analysis import context_of
 from ..errors import Finding, KpiError, sort_findings
 from ..evaluation import KpiResult, Results
 from ..periods import ordinal_of, parse_label, year_ago
@@ -20,6 +21,7 @@ from ..workspace import Workspace
 from . import charts
 from .definitions import Definition, definition, shown_location, used_definitions, variables
 from .findings import collect_findings
+from .insights import Insights, kpi_section_insights
 from .labels import is_rtl
 
 SPARK_PERIODS = 12
@@ -86,6 +88,7 @@ class KpiView:
     trend: charts.LineChart
     bars: charts.BarChart | None
     findings: list[FindingView] = field(default_factory=list)
+    insights: Insights = field(default_factory=Insights)
 
     @property
     def title(self) -> str:
@@ -244,6 +247,9 @@ def build_context(
         result = computed[k]
         chunk = records[k * n_segments : (k + 1) * n_segments]
         views.append(_kpi_view(results, result, chunk, index, locale))
+    analysis = context_of(results)
+    for view in views:  # the KPIs shown, at the report's period, segment total
+        view.insights = kpi_section_insights(analysis, view.id, labels[index], locale)
     notes = Notes()
     for row in [v.total for v in views] + [s for v in views for s in v.segments]:
         row.note = notes.add(row.reason)
