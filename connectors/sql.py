@@ -27,7 +27,7 @@ from kpiengine.sqlgen import (
     quote_text,
     translate,
 )
-from kpiengine.table import Frame
+from kpiengine.table import Frame, span_of
 
 SCHEMES = {"postgresql": "postgres", "postgres": "postgres", "duckdb": "duckdb"}
 _ENV = re.compile(r"\$\{(\w+)\}")
@@ -183,6 +183,10 @@ class SqlConnector(Connector):
             {d: np.array(data[d], dtype=object).astype(str) for d in request.dimensions},
             {v: np.array(data[v], dtype=float) for v in request.variables},
             source=self.config.name,
+            span=span_of(
+                np.array(data["__first"], "datetime64[D]"),
+                np.array(data["__last"], "datetime64[D]"),
+            ),
         )
 
     def _run(self, sql: str) -> tuple[list[str], list[tuple]]:

@@ -28,7 +28,7 @@ from .sqlgen import (
     quote_ident,
     quote_text,
 )
-from .table import Frame
+from .table import Frame, span_of
 
 __all__ = [
     "Measure",
@@ -328,6 +328,22 @@ def bad_number_sql(column: str, decimal: str = ".") -> str:
     )
 
 
+def quick_number_sql(column: str, decimal: str = ".") -> str:
+    """`number_sql`, the same values, faster on a large file: a plain number (`1234`, `-12.50`,
+    most cells of an export) is cast at once; only the other cells take the regexps."""
+    c = quote_ident(column)
+    plain = f"regexp_full_match({c}, '-?[0-9]+({re.escape(decimal)}[0-9]+)?')"
+    text = c if decimal == "." else f"replace({c}, ',', '.')"
+    return f"(CASE WHEN {plain} THEN CAST({text} AS DOUBLE) ELSE {number_sql(column, decimal)} END)"
+
+
+def quick_bad_number_sql(column: str, decimal: str = ".") -> str:
+    """`bad_number_sql`, the same answers, faster on a large file: a plain number (digits, one
+    decimal mark, either) is never bad, and only the other cells take the regexps."""
+    plain = f"regexp_full_match({quote_ident(column)}, '-?[0-9]+([.,][0-9]+)?')"
+    return f"(CASE WHEN {plain} THEN FALSE ELSE {bad_number_sql(column, decimal)} END)"
+
+
 def guess_date_format(sniffed: Sniffed, column: str, explicit: str | None = None) -> str:
     """The strptime format of a date column, from a sample; ambiguous day/month is an error."""
     if explicit:
@@ -410,7 +426,14 @@ def aggregate(query: Query, grain: str, requested: list[str], location: Location
         {d: np.asarray(result[d], dtype=object).astype(str) for d in requested},
         {n: _floats(result[n]) for n in query.measures},
         source=", ".join(str(f.path) for f in query.files),
+        span=span_of(_dates(result["__first"]), _dates(result["__last"])),
     )
+
+
+def _dates(column: np.ndarray) -> np.ndarray:
+    if np.ma.isMaskedArray(column):
+        return column.astype("datetime64[D]").filled(np.datetime64("NaT"))
+    return np.asarray(column, dtype="datetime64[D]")
 
 
 def aggregate_together(
@@ -421,8 +444,8 @@ def aggregate_together(
     shared: dict[str, str] | None = None,
 ) -> Frame:
     """Several queries over the same files and dimensions (one per date column, say) in one
-    scan: each row is read once and becomes one row per query whose `where` it meets, with that
-    query's day and measures (the other queries' measures NULL), which one GROUP BY aggregates.
+    scan: each row is read once and becomes one row per query, with that query's day, `where`
+    and measures (the other queries' measures NULL), which one GROUP BY aggregates.
 
     The measure names must differ between the queries. `shared` are columns (name -> SQL,
     names starting with `__`) computed once per row, which the days, wheres, dimensions and
@@ -438,36 +461,30 @@ def aggregate_together(
     extra = "".join(f", {sql} AS {quote_ident(name)}" for name, sql in (shared or {}).items())
     dims = {d: f"__dim{i}" for i, d in enumerate(dimensions)}
     measure_of = {n: f"__m{i}" for i, n in enumerate(names)}
+    query_of = {n: g for g, q in enumerate(queries) for n in q.measures}
     selects = [f"{expr} AS {dims[d]}" for d, expr in dimensions.items()]
     for g, query in enumerate(queries):
-        selects += [f"{query.day} AS __day{g}", f"coalesce({query.where}, FALSE) AS __where{g}"]
+        selects += [f"{query.day} AS __day{g}", f"{query.where} AS __where{g}"]
         selects += [f"{m.expr} AS {measure_of[n]}" for n, m in query.measures.items()]
-    inner = (
-        f"SELECT {', '.join(selects)} FROM (SELECT *{extra} FROM ({rows})) "
-        f"WHERE {' OR '.join(f'coalesce({q.where}, FALSE)' for q in queries)}"
+    # the unnest (one row per query, streamed) also keeps DuckDB from pushing the wheres down
+    # below the shared columns, which would compute those twice
+    cases = [
+        f"CASE __query {' '.join(f'WHEN {g} THEN __{c}{g}' for g in range(len(queries)))} "
+        f"END AS __{c}"
+        for c in ("day", "where")
+    ]
+    cases += [
+        f"CASE WHEN __query = {query_of[n]} THEN {m} END AS {m}" for n, m in measure_of.items()
+    ]
+    relation = (
+        f"(SELECT {', '.join([*dims.values(), *cases])} FROM (SELECT unnest(range("
+        f"{len(queries)})) AS __query, {', '.join(selects)} FROM (SELECT *{extra} FROM ({rows}))"
+        ")) AS file_rows"
     )
-    if len(queries) == 1:
-        relation, day, where = f"({inner}) AS file_rows", "__day0", "__where0"
-    else:  # one row per query the row counts in: an unnest in the projection streams
-        role = {n: g for g, q in enumerate(queries) for n in q.measures}
-        cases = [
-            "CASE __query "
-            + " ".join(f"WHEN {g} THEN __{c}{g}" for g in range(len(queries)))
-            + f" END AS __{c}"
-            for c in ("day", "where")
-        ]
-        cases += [
-            f"CASE WHEN __query = {role[n]} THEN {m} END AS {m}" for n, m in measure_of.items()
-        ]
-        relation = (
-            f"(SELECT {', '.join([*dims.values(), *cases])} FROM (SELECT "
-            f"unnest(range({len(queries)})) AS __query, * FROM ({inner}))) AS file_rows"
-        )
-        day, where = "__day", "__where"
     measures = {
         n: Measure(measure_of[n], m.aggregate) for q in queries for n, m in q.measures.items()
     }
-    spec = AggregateSpec(relation, day, dims, measures, where)
+    spec = AggregateSpec(relation, "__day", dims, measures, "__where")
     duck = _duckdb()
     try:
         result = duck.sql(aggregation_sql(spec, grain, requested)).fetchnumpy()
@@ -478,6 +495,7 @@ def aggregate_together(
         {d: np.asarray(result[d], dtype=object).astype(str) for d in requested},
         {n: _floats(result[n]) for n in names},
         source=", ".join(str(f.path) for f in files),
+        span=span_of(_dates(result["__first"]), _dates(result["__last"])),
     )
 
 

@@ -54,7 +54,8 @@ def period_sql(day: str, grain: str) -> str:
 
 
 def aggregation_sql(spec: AggregateSpec, grain: str, requested: list[str]) -> str:
-    """One query: columns `__period`, the requested dimensions, one column per measure."""
+    """One query: `__period`, the requested dimensions, one column per measure, and the first
+    and last dates with data (`__first`, `__last`) behind each row."""
     fine = [quote_ident(d) for d in spec.dimensions]
     dims = "".join(
         f", COALESCE(CAST({expr} AS VARCHAR), '') AS {quote_ident(name)}"
@@ -76,7 +77,10 @@ def aggregation_sql(spec: AggregateSpec, grain: str, requested: list[str]) -> st
             f"{_TIME[spec.measures[n].aggregate.time]}({quote_ident(n)}) AS {quote_ident(n)}"
             for n in plain
         )
-        ctes.append(f"plain AS (SELECT {keys}, {cols} FROM base GROUP BY {keys})")
+        ctes.append(
+            f"plain AS (SELECT {keys}, {cols}, MIN(__day) AS __first, MAX(__day) AS __last "
+            f"FROM base GROUP BY {keys})"
+        )
         branches.append(("plain", plain))
     if stocks:
         sums = ", ".join(f"SUM({quote_ident(n)}) AS {quote_ident(n)}" for n in stocks)
@@ -86,7 +90,8 @@ def aggregation_sql(spec: AggregateSpec, grain: str, requested: list[str]) -> st
             join = " AND ".join(f"d.{k} = e.{k}" for k in ["__period", *fine])
             ctes.append(
                 f"stock{i} AS (SELECT d.__period{''.join(f', d.{k}' for k in fine)}, "
-                f"d.{quote_ident(name)} FROM days d JOIN (SELECT {keys}, {edge}(__day) AS __edge "
+                f"d.{quote_ident(name)}, e.__first, e.__last FROM days d JOIN (SELECT {keys}, "
+                f"{edge}(__day) AS __edge, MIN(__day) AS __first, MAX(__day) AS __last "
                 f"FROM days WHERE {quote_ident(name)} IS NOT NULL GROUP BY {keys}) e "
                 f"ON {join} AND d.__day = e.__edge)"
             )
@@ -97,7 +102,7 @@ def aggregation_sql(spec: AggregateSpec, grain: str, requested: list[str]) -> st
             quote_ident(n) if n in cols else f"CAST(NULL AS DOUBLE) AS {quote_ident(n)}"
             for n in names
         )
-        + f" FROM {table}"
+        + f", __first, __last FROM {table}"
         for table, cols in branches
     )
     outer = ", ".join(["__period", *(quote_ident(d) for d in requested)])
@@ -106,8 +111,8 @@ def aggregation_sql(spec: AggregateSpec, grain: str, requested: list[str]) -> st
         for n in names
     )
     return (
-        f"WITH {', '.join(ctes)} SELECT {outer}, {rules} FROM ({union}) AS cells "
-        f"GROUP BY {outer} ORDER BY {outer}"
+        f"WITH {', '.join(ctes)} SELECT {outer}, {rules}, MIN(__first) AS __first, "
+        f"MAX(__last) AS __last FROM ({union}) AS cells GROUP BY {outer} ORDER BY {outer}"
     )
 
 

@@ -25,6 +25,7 @@ class Frame:
     dims: dict[str, np.ndarray] = field(default_factory=dict)
     values: dict[str, np.ndarray] = field(default_factory=dict)
     source: str = ""
+    span: tuple[dt.date, dt.date] | None = None  # the raw dates behind aggregated rows
 
     def __post_init__(self) -> None:
         self.dates = np.asarray(self.dates, dtype="datetime64[D]")
@@ -46,13 +47,31 @@ class Frame:
             {d: np.concatenate([f.dims[d] for f in frames]) for d in frames[0].dims},
             {v: np.concatenate([f.values[v] for f in frames]) for v in frames[0].values},
             source=", ".join(f.source for f in frames),
+            span=_union([f.coverage for f in frames]),
         )
 
     @property
     def coverage(self) -> tuple[dt.date, dt.date] | None:
+        """First and last date of the data (the raw dates, when rows are aggregated)."""
+        if self.span is not None:
+            return self.span
         if not len(self.dates):
             return None
         return self.dates.min().item(), self.dates.max().item()
+
+
+def _union(spans: list[tuple[dt.date, dt.date] | None]) -> tuple[dt.date, dt.date] | None:
+    known = [s for s in spans if s is not None]
+    return (min(s[0] for s in known), max(s[1] for s in known)) if known else None
+
+
+def span_of(first: np.ndarray, last: np.ndarray) -> tuple[dt.date, dt.date] | None:
+    """The overall date range of aggregated rows from their per-row first and last dates."""
+    first = np.asarray(first, dtype="datetime64[D]")
+    last = np.asarray(last, dtype="datetime64[D]")
+    if not len(first) or np.isnat(first).all():
+        return None
+    return first[~np.isnat(first)].min().item(), last[~np.isnat(last)].max().item()
 
 
 @dataclass

@@ -299,3 +299,22 @@ def test_needs_without_a_solution_or_feasible_value_say_so(write_workspace):
     assert float(cost.attrs["data-needed"]) == 0 and cost.attrs["data-feasible"] == "true"
     markdown = render_report(results, "md", generated_at=NOW)
     assert f"| `amount` | 120.00 | — | — | {label('no_solution')} |" in markdown
+
+
+def test_the_report_defaults_to_the_last_complete_period(tmp_path):
+    import datetime as dt
+
+    from click.testing import CliRunner
+
+    from kpiengine.cli import cli
+    from kpiengine.report.context import last_complete_period
+
+    sample = kpiengine.load_workspace(kpiengine.sample_workspace())
+    results = kpiengine.evaluate(sample, kpis=["roi"])
+    end = results.table.coverage[1]
+    assert end.month == 12 and end < dt.date(end.year, 12, 31)  # December is partial
+    assert last_complete_period(results) == "2024-11"
+    out = tmp_path / "r.md"
+    result = CliRunner().invoke(cli, ["report", "--sample", "-o", str(out), "--kpi", "roi"])
+    assert result.exit_code in (0, 1), result.stderr
+    assert "**Period:** November 2024" in out.read_text()

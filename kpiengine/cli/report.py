@@ -64,11 +64,13 @@ def report_command(
     from ..evaluation import evaluate
     from ..periods import parse_label
     from ..report import write_report
+    from ..report.context import last_complete_period
 
     ws = load(workspace, sample)
     if period:
         grain = grain or parse_label(period)[0]
     results = evaluate(ws, data, grain=grain, by=list(by), kpis=list(kpis) or None)
+    period = period or last_complete_period(results)
     path = write_report(results, output, fmt, locale or ws.settings.locale, period)
     click.echo(f"wrote {path}")
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

@@ -16,7 +16,7 @@ from .. import __version__
 from ..analysis import context_of
 from ..errors import Finding, KpiError, sort_findings
 from ..evaluation import KpiResult, Results
-from ..periods import ordinal_of, parse_label, year_ago
+from ..periods import end_date, ordinal_of, parse_label, year_ago
 from ..workspace import Workspace
 from . import charts
 from .definitions import Definition, definition, shown_location, used_definitions, variables
@@ -111,6 +111,25 @@ def _good(change: float | None, direction: str) -> bool | None:
     if change is None or change == 0 or direction == "none":
         return None
     return (change > 0) == (direction == "higher")
+
+
+def last_complete_period(results: Results) -> str | None:
+    """The label of the last period the data covers to its end (None without data).
+
+    The current month, which the data stops in the middle of, would look off track against
+    its target for want of days: reports show it only when asked for.
+    """
+    table = results.table
+    candidates = results.selected or list(range(table.n_periods))
+    if not candidates:
+        return None
+    last_day = table.coverage[1] if table.coverage else None
+    complete = [
+        i
+        for i in candidates
+        if last_day is None or end_date(table.first + i, table.grain) <= last_day
+    ]
+    return table.labels[complete[-1] if complete else candidates[-1]]
 
 
 def period_index(results: Results, period: str | None) -> int:
