@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import numpy as np
+
 from kpiengine.numbers import ascii_digits
 
 COMPACT_RANGE = re.compile(r"(\d{8})\s*[-–]\s*(\d{8})")
@@ -125,6 +127,28 @@ def parse_dates(
         for i, value in _slash_dates(ambiguous, day_first, window).items():
             out_or_none[i] = value
     return [d for d in out_or_none if d is not None]
+
+
+def distinct(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """(the distinct texts in the order they first appear, the position there of each text)."""
+    unique = list(dict.fromkeys(texts))
+    codes = dict(zip(unique, range(len(unique)), strict=True))
+    inverse = np.fromiter(map(codes.__getitem__, texts), dtype=np.intp, count=len(texts))
+    return unique, inverse
+
+
+def parse_day_column(
+    texts: list[str], day_first: bool, window: tuple[dt.date, dt.date] | None
+) -> np.ndarray:
+    """`parse_dates` of a column as datetime64[D], each distinct text read once (GA exports
+    repeat each date on many rows). A DateError's `index` is the first row of the bad text."""
+    unique, inverse = distinct(texts)
+    try:
+        days = parse_dates(unique, day_first, window)
+    except DateError as exc:
+        exc.index = texts.index(unique[exc.index])
+        raise
+    return np.asarray(days, dtype="datetime64[D]")[inverse]
 
 
 def _slash_dates(

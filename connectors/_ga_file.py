@@ -4,7 +4,9 @@ Decodes the bytes (UTF-8 with or without BOM, UTF-16 as Excel saves it, or a giv
 the delimiter, reads the `#` metadata block (report, property, start and end dates), splits the
 rest into tables at blank and `#` lines, sets the totals rows (`Grand total`, `Totals`, or an
 empty first cell) apart from the data rows, and judges the file's interface language and decimal
-mark. Private to the connector: not a plugin module.
+mark. A big export is one big table: its lines go through one csv reader into one list of fields,
+sliced into columns when every row is as wide as the header. Private to the connector: not a
+plugin module.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass, field
+from itertools import accumulate, chain, compress, pairwise, repeat
+from operator import iconcat, itemgetter, not_
 from pathlib import Path
 from typing import Any
 
@@ -119,17 +124,38 @@ def _is_blank(line: str) -> bool:
     return not line.strip().strip(',;\t"')
 
 
-def _delimiter(lines: list[str]) -> str:
+# the lines that separate tables, found in the whole text at once: `#` lines (`_is_comment`) and
+# blank ones (`_is_blank`: spaces, delimiters and quotes only); `[^\S\n]` is a space in a line
+_SEPARATOR = re.compile(  # (the first lookahead only makes lines starting with a digit fail fast)
+    r'\n(?=[\s"#,;]|\Z)(?=[^\S\n]*"*#|[^\S\n]*[,;\t"]*[^\S\n]*(?:\n|\Z))'
+)
+
+
+def _separators(text: str) -> list[int]:
+    """The (0-based) numbers of the lines of `text` that are `#` lines or blank."""
+    out = []
+    line = position = 0
+    for match in _SEPARATOR.finditer("\n" + text):  # a match is the line break before the line
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        out.append(line)
+    return out
+
+
+def _blocks(lines: list[str], separators: list[int]) -> list[tuple[int, int]]:
+    """The runs of lines between separators, as (first, last) 1-based line numbers."""
+    out = []
+    previous = -1
+    for index in [*separators, len(lines)]:
+        if index > previous + 1:
+            out.append((previous + 2, index))
+        previous = index
+    return out
+
+
+def _delimiter(lines: list[str], blocks: list[tuple[int, int]]) -> str:
     """The field separator, judged on the header lines (they hold no numbers)."""
-    headers = []
-    previous_blank = True
-    for line in lines:
-        if _is_comment(line) or _is_blank(line):
-            previous_blank = True
-            continue
-        if previous_blank:
-            headers.append(line)
-        previous_blank = False
+    headers = [lines[first - 1] for first, _ in blocks]
     sample = headers[:5] or lines[:5]
     counts = {d: sum(h.count(d) for h in sample) for d in ("\t", ",", ";")}
     best = max(counts, key=lambda d: counts[d])
@@ -180,21 +206,24 @@ def read_export(path: Path, name: str, encoding: str, translations: dict[str, st
     text = _decode(data, encoding, name)
     if not text.strip():
         raise KpiError("the file is empty", Location(name), "export the report again")
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    export = Export(path, name, lines, _delimiter(lines), translations)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    separators = _separators(text)
+    blocks = _blocks(lines, separators)
+    export = Export(path, name, lines, _delimiter(lines, blocks), translations)
     loose: list[dt.date] = []
-    block: list[int] = []
-    for number, line in enumerate(lines, start=1):
-        if _is_comment(line):
-            _add_table(export, block)
-            block = []
-            _metadata(export, line, loose)
-        elif _is_blank(line):
-            _add_table(export, block)
-            block = []
-        else:
-            block.append(number)
-    _add_table(export, block)
+    following = iter(blocks)
+    block = next(following, None)
+    for index in separators:  # the tables and `#` lines in the order of the file
+        while block is not None and block[0] <= index:
+            _add_table(export, *block)
+            block = next(following, None)
+        if _is_comment(lines[index]):
+            _metadata(export, lines[index], loose)
+    while block is not None:
+        _add_table(export, *block)
+        block = next(following, None)
     if "start" not in export.meta and len(loose) == 2:
         export.meta["start"], export.meta["end"] = loose
     if not export.tables:
@@ -210,32 +239,71 @@ def read_export(path: Path, name: str, encoding: str, translations: dict[str, st
     return export
 
 
-def _add_table(export: Export, block: list[int]) -> None:
-    if not block:
-        return
-    texts = [export.text_lines[n - 1] for n in block]
-    rows = [next(csv.reader([text], delimiter=export.delimiter)) for text in texts]
-    header = [cell.strip().removeprefix("\ufeff") for cell in rows[0]]
+def _fields(texts: list[str], delimiter: str) -> tuple[list[str], list[int]]:
+    """The fields of all the lines in one list, and where each line's fields end in it.
+
+    Each line is read on its own (a quote left open ends at the line's end): one reader goes
+    over all the lines when no quoted field runs past its line, else a reader per line.
+    """
+    fields: list[str] = []
+    adding = map(iconcat, repeat(fields), csv.reader(texts, delimiter=delimiter))
+    ends = list(map(len, adding))  # fields += row, then its length: all in C
+    if len(ends) == len(texts):
+        return fields, ends
+    rows = [next(csv.reader([text], delimiter=delimiter)) for text in texts]
+    return list(chain.from_iterable(rows)), list(accumulate(map(len, rows)))
+
+
+def _add_table(export: Export, first: int, last: int) -> None:
+    """The table on lines `first` to `last` (1-based): its header, data rows and totals rows."""
+    cells, ends = _fields(export.text_lines[first - 1 : last], export.delimiter)
+    start = ends[0]  # where the data rows begin in `cells`
+    header = [cell.strip().removeprefix("\ufeff") for cell in cells[:start]]
     while header and not header[-1]:
         header.pop()  # Excel pads rows with empty cells
     fields = [export.field_of(h) if h else None for h in header]
-    table = Table(export, len(export.tables) + 1, block[0], header, fields)
-    width = len(header)
-    for number, row in zip(block[1:], rows[1:], strict=True):
+    table = Table(export, len(export.tables) + 1, first, header, fields)
+    export.tables.append(table)
+    width, count = len(header), len(ends) - 1
+    if width and ends[1:] == list(range(start + width, start + width * count + 1, width)):
+        # every row as wide as the header: the columns are slices of `cells`
+        columns = [cells[start + i :: width] for i in range(width)]
+        lines = list(range(first + 1, last + 1))
+        totals = {text for text in dict.fromkeys(columns[0]) if _is_total(text)}
+        if totals:  # set the totals rows apart
+            data = [text not in totals for text in columns[0]]
+            for i in compress(range(count), map(not_, data)):
+                table.totals.append((lines[i], cells[start + i * width : start + (i + 1) * width]))
+            columns = [list(compress(column, data)) for column in columns]
+            lines = list(compress(lines, data))
+        table.texts, table.lines = columns, lines
+        return
+    data = []
+    for number, (begin, end) in enumerate(pairwise(ends), start=first + 1):
+        row = cells[begin:end]
         if len(row) > width:
             if any(cell.strip() for cell in row[width:]):
                 raise KpiError(
-                    f"the row has {len(row)} fields but the header (line {block[0]}) has {width}",
+                    f"the row has {len(row)} fields but the header (line {first}) has {width}",
                     export.cell_location(number, width),
                     "export the report again; the rows must match the header",
                 )
             row = row[:width]
         elif len(row) < width:
             row = row + [""] * (width - len(row))
-        first = row[0].strip() if row else ""
-        if not first or header_key(first) in TOTALS:
+        if not row or _is_total(row[0]):
             table.totals.append((number, row))
         else:
-            table.rows.append(row)
+            data.append(row)
             table.lines.append(number)
-    export.tables.append(table)
+    table.texts = [list(map(itemgetter(i), data)) for i in range(width)]
+
+
+def _is_total(cell: str) -> bool:
+    """Whether a row whose first cell is `cell` is a totals row (empty, `Grand total`...)."""
+    first = cell.strip()
+    if not first:
+        return True
+    if first.isascii():  # header_key without its Unicode steps
+        return "".join(first.lower().split()) in TOTALS
+    return header_key(first) in TOTALS

@@ -1,10 +1,11 @@
 """One table of a Google Analytics export, for the `ga_export` connector.
 
-A `Table` is a header, its data rows and its totals rows (split by `_ga_file`). It reads its
-columns by what their headers mean: numbers (rates as fractions, durations in seconds), the date
-of each row (a Date, Nth day or month column, else the export's date range), counts derived from
-rates and sessions (`RECIPES`), `map:` entries, dimensions, and it checks the totals rows against
-the rows. Private to the connector: not a plugin module.
+A `Table` is a header, its data rows (kept column by column: a big export is many rows of few
+columns) and its totals rows (split by `_ga_file`). It reads its columns by what their headers
+mean: numbers (rates as fractions, durations in seconds), the date of each row (a Date, Nth day
+or month column, else the export's date range), counts derived from rates and sessions
+(`RECIPES`), `map:` entries, dimensions, and it checks the totals rows against the rows. Private
+to the connector: not a plugin module.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from kpiengine.errors import KpiError, Location
 from kpiengine.numbers import NumberError, ascii_digits
 from kpiengine.periods import ordinals
 
-from ._ga_dates import DateError, parse_dates
+from ._ga_dates import DateError, distinct, parse_day_column
 from ._ga_headers import DAY_KINDS, GA4_FIELDS, KIND, NUMBER_KINDS, PER_SESSION, header_key
 from ._ga_values import decimal_places, expected, parse_cells, round_counts, show_number
 
@@ -79,8 +80,8 @@ class Table:
     line: int  # line of the header
     headers: list[str]
     fields: list[str | None]
-    rows: list[list[str]] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
+    texts: list[list[str]] = field(default_factory=list)  # the data rows' cells, by column
+    lines: list[int] = field(default_factory=list)  # the line of each data row
     totals: list[tuple[int, list[str]]] = field(default_factory=list)
     _numbers: dict[int, np.ndarray] = field(default_factory=dict)
     _dates: tuple[np.ndarray | None, str | None] | None = None
@@ -120,11 +121,19 @@ class Table:
     def cell_location(self, line: int, index: int) -> Location:
         return self.export.cell_location(line, index)
 
+    @property
+    def size(self) -> int:
+        """How many data rows."""
+        return len(self.lines)
+
+    def cells(self, index: int) -> list[str]:
+        """The text of a column in the data rows."""
+        return self.texts[index]
+
     def numbers(self, index: int) -> np.ndarray:
         """The data rows of a column as floats (rates as fractions, durations in seconds)."""
         if index not in self._numbers:
-            texts = [row[index] for row in self.rows]
-            self._numbers[index] = self._parse(index, texts, self.lines)
+            self._numbers[index] = self._parse(index, self.cells(index), self.lines)
         return self._numbers[index]
 
     def _parse(self, index: int, texts: list[str], lines: list[int]) -> np.ndarray:
@@ -165,8 +174,7 @@ class Table:
             )
         if "date" in columns:
             i = columns["date"]
-            texts = [row[i] for row in self.rows]
-            return self._day_column(i, texts), "day"
+            return self._day_column(i, self.cells(i)), "day"
         if "nth_day" in columns:
             i = columns["nth_day"]
             if export.start is None:
@@ -176,44 +184,47 @@ class Table:
                     self.cell_location(self.line, i),
                     "export the file again with its `#` header lines",
                 )
+            texts = self.cells(i)
+            unique, inverse = distinct(texts)  # each distinct text read once
             days = []
-            for text, line in zip((row[i] for row in self.rows), self.lines, strict=True):
+            for text in unique:
                 digits = ascii_digits(text.strip())
                 if not digits.isdigit():
                     raise KpiError(
                         f"expected a day number like 0007 in column `{self.headers[i]}`, "
                         f"found `{text}`",
-                        self.cell_location(line, i),
+                        self.cell_location(self.lines[texts.index(text)], i),
                     )
                 days.append(int(digits))
             start = np.datetime64(export.start, "D")
-            return start + np.asarray(days, dtype="timedelta64[D]"), "day"
+            return start + np.asarray(days, dtype="timedelta64[D]")[inverse], "day"
         if "month" in columns:
             i = columns["month"]
+            texts = self.cells(i)
+            unique, inverse = distinct(texts)
             out = []
-            for text, line in zip((row[i] for row in self.rows), self.lines, strict=True):
+            for text in unique:
                 digits = ascii_digits(text.strip()).replace("-", "")
                 if not (len(digits) == 6 and digits.isdigit() and 1 <= int(digits[4:]) <= 12):
                     raise KpiError(
                         f"expected a month like 202406 in column `{self.headers[i]}`, "
                         f"found `{text}`",
-                        self.cell_location(line, i),
+                        self.cell_location(self.lines[texts.index(text)], i),
                     )
                 out.append(f"{digits[:4]}-{digits[4:]}-01")
-            return np.asarray(out, dtype="datetime64[D]"), "month"
+            return np.asarray(out, dtype="datetime64[D]")[inverse], "month"
         return None, None
 
     def _day_column(self, index: int, texts: list[str]) -> np.ndarray:
         export = self.export
         try:
-            days = parse_dates(texts, export.day_first, export.window)
+            return parse_day_column(texts, export.day_first, export.window)
         except DateError as exc:
             raise KpiError(
                 f"expected a date like 20240601 in column `{self.headers[index]}`, "
                 f"found `{texts[exc.index]}`{exc.why}",
                 self.cell_location(self.lines[exc.index], index),
             ) from None
-        return np.asarray(days, dtype="datetime64[D]")
 
     def datable(self, grain: str) -> bool:
         """Whether the rows can be dated at `grain` (one period per undated export)."""
@@ -256,7 +267,7 @@ class Table:
                 "(or use a coarser grain)",
             )
         if days is None:
-            return np.full(len(self.rows), np.datetime64(self.export.start, "D"))
+            return np.full(self.size, np.datetime64(self.export.start, "D"))
         return days
 
     # -- what the table can give
@@ -292,15 +303,15 @@ class Table:
 
     def mapped(self, mapping: Mapping) -> np.ndarray | None:
         """The values of a `map:` entry, or None when this table lacks its columns."""
-        mask = np.ones(len(self.rows), dtype=bool)
+        mask = np.ones(self.size, dtype=bool)
         for name, accepted in mapping.where.items():
             index = self.column(name)
             if index is None:
                 return None
             wanted = {str(v).strip() for v in accepted}
-            mask &= np.array([row[index].strip() in wanted for row in self.rows], dtype=bool)
+            mask &= np.array([text.strip() in wanted for text in self.cells(index)], dtype=bool)
         if mapping.count:
-            values = np.ones(len(self.rows))
+            values = np.ones(self.size)
         else:
             values = self._mapped_column(mapping)
             if values is None:
@@ -358,9 +369,17 @@ class Table:
         indexes = self._dimension_columns(column, default)
         if indexes is None:
             raise KeyError(default)
-        return np.array(
-            [" / ".join(row[i].strip() for i in indexes) for row in self.rows], dtype=object
-        )
+        if len(indexes) == 1:
+            return np.array(list(map(str.strip, self.cells(indexes[0]))), dtype=object)
+        parts = [map(str.strip, self.cells(i)) for i in indexes]
+        return np.array([" / ".join(texts) for texts in zip(*parts, strict=True)], dtype=object)
+
+    def _decimal_places(self, index: int) -> int:
+        """The most digits after the decimal mark in a column's data rows."""
+        decimal, texts = self.export.decimal, self.cells(index)
+        if decimal not in "".join(texts):
+            return 0
+        return max((decimal_places(t, decimal) for t in dict.fromkeys(texts)), default=0)
 
     def check_totals(self) -> None:
         """The totals rows must equal the sum of the rows (beyond rounding) for additive columns."""
@@ -376,10 +395,7 @@ class Table:
                 if math.isnan(total):
                     continue
                 added = float(np.nansum(values))
-                places = max(
-                    (decimal_places(t, self.export.decimal) for t in [r[index] for r in self.rows]),
-                    default=0,
-                )
+                places = self._decimal_places(index)
                 allowed = 0.5 * 10.0**-places * (len(values) + 1)
                 if self.ga4 and name in APPROXIMATE:
                     allowed = max(allowed, APPROXIMATE[name] * abs(total))

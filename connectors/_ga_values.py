@@ -39,8 +39,22 @@ def expected(kind: str, decimal: str) -> str:
 def parse_cells(kind: str, texts: list[str], decimal: str) -> np.ndarray:
     """The cells of a numeric column as floats: rates as fractions, durations in seconds.
 
-    Raises NumberError whose `index` is the position of the first bad cell.
+    A column that repeats its values (GA's counts do, row after row) is read one distinct value
+    at a time. Raises NumberError whose `index` is the position of the first bad cell.
     """
+    unique = list(dict.fromkeys(texts))
+    if 2 * len(unique) > len(texts):
+        return _parse_cells(kind, texts, decimal)
+    try:
+        values = _parse_cells(kind, unique, decimal)
+    except NumberError as exc:
+        exc.index = texts.index(unique[exc.index or 0])  # the first cell with that text
+        raise
+    value_of = dict(zip(unique, values.tolist(), strict=True))
+    return np.fromiter(map(value_of.__getitem__, texts), dtype=float, count=len(texts))
+
+
+def _parse_cells(kind: str, texts: list[str], decimal: str) -> np.ndarray:
     if kind == "duration":
         values = []
         for i, text in enumerate(texts):
@@ -52,8 +66,10 @@ def parse_cells(kind: str, texts: list[str], decimal: str) -> np.ndarray:
     else:
         values = parse_numbers(texts, decimal)
     array = np.asarray(values, dtype=float)
+    if kind != "rate":
+        return array
     percent_signs = any("%" in t or "٪" in t for t in texts)
-    if kind == "rate" and not percent_signs and np.nanmax(np.abs(array), initial=0.0) > 1:
+    if not percent_signs and np.nanmax(np.abs(array), initial=0.0) > 1:
         array = array / 100  # percentages written without the % sign
     return array
 
@@ -62,13 +78,15 @@ def file_decimal(tables: list[Table], language: str, name: str) -> str:
     """The decimal mark of a file's numbers, judged on the columns whose kind shows it."""
     samples, whole = [], []
     for table in tables:
-        cells = table.rows[:DECIMAL_SAMPLE] + [row for _, row in table.totals]
         for index, field in enumerate(table.fields):
             kind = KIND.get(field or "")
+            if kind not in ("count", "users", "rate", "average", "money", "duration"):
+                continue
+            cells = table.cells(index)[:DECIMAL_SAMPLE] + [row[index] for _, row in table.totals]
             if kind in ("count", "users"):
-                whole.extend(row[index] for row in cells)
-            elif kind in ("rate", "average", "money", "duration"):
-                samples.extend(row[index] for row in cells if ":" not in row[index])
+                whole.extend(cells)
+            else:
+                samples.extend(cell for cell in cells if ":" not in cell)
     try:
         return guess_decimal(
             samples, integers=whole, default=DECIMAL_BY_LANGUAGE.get(language, ".")

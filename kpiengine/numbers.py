@@ -65,6 +65,21 @@ _GROUPED = {  # the usual grouped numbers, read without the general parser
     ".": re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"),
     ",": re.compile("[-+]?\\d{1,3}(?:[. \u00a0\u202f]\\d{3})+(?:,\\d+)?"),
 }
+# the bulk path of parse_numbers: a chunk of values joined by line breaks, read at once when
+# every value is a plain or grouped number. With '.' (or no) decimal mark: only these characters,
+# float() checks the rest once the commas are gone, and commas must group thousands:
+_BULK_CHARS = re.compile(r"[^0-9.,+\-\n]")
+_BULK_COMMA = re.compile(  # a comma after no digit or four, not before 3 digits then `,.\n`
+    r",(?:(?<![0-9],)|(?<=[0-9]{4},)|(?![0-9]{3}(?:[,.\n]|\Z))|[0-9]{3}\.(?![0-9]))"
+)
+_BULK_POINT = re.compile(r"\.[0-9]*,")  # a comma after the decimal point
+# with ',' as the decimal mark: a line that is not `-1234`, `1234,5` or `1.234,5`
+_BULK_BAD_COMMA = re.compile(
+    "\n(?![-+]?(?:[0-9]{1,300}(?:,[0-9]+)?|[0-9]{1,3}(?:[. \u00a0\u202f][0-9]{3})+(?:,[0-9]+)?)"
+    "(?:\n|\\Z))"
+)
+_MARKS = re.compile("[.,\uff0c\uff0e]")  # the decimal marks and their full-width forms
+_BULK_SIZE = 16384  # values per chunk: a bad value sends only its chunk down the slow path
 _PLAIN = "0123456789.-+ "  # what float() reads as it is (fast path of parse_numbers)
 _PLAIN_COMMA = "0123456789-+ "
 _UNGROUP_COMMA = str.maketrans({".": None, " ": None, "\u00a0": None, "\u202f": None, ",": "."})
@@ -220,33 +235,75 @@ def parse_number(text: str, decimal: str | None = None) -> float:
 def parse_numbers(values: Iterable[str], decimal: str | None = None) -> list[float]:
     """`parse_number` of each value; plain numbers take a fast path.
 
+    Plain and grouped numbers (`1234`, `1,234.5`) are checked and read a chunk at a time; a
+    chunk with any other value is read value by value (each distinct value once).
     Raises NumberError whose `index` is the position of the first bad value.
     """
     _check_decimal(decimal)
-    out = []
-    for index, value in enumerate(values):
-        text = str(value)
-        if not text.strip(_PLAIN_COMMA if decimal == "," else _PLAIN):
-            try:
-                number = float(text)
-            except ValueError:
-                pass
-            else:
-                if not math.isinf(number):
-                    out.append(number)
-                    continue
-        grouped = _GROUPED[decimal or "."].fullmatch(text)
-        if grouped:
-            if decimal == ",":
-                text = text.translate(_UNGROUP_COMMA)
-            out.append(float(text.replace(",", "")))
+    texts = values if isinstance(values, list) else list(values)
+    out: list[float] = []
+    seen: dict[str, float] = {}
+    for start in range(0, len(texts), _BULK_SIZE):
+        chunk = texts[start : start + _BULK_SIZE]
+        bulk = _parse_bulk(chunk, decimal)
+        if bulk is not None:
+            out += bulk
             continue
-        try:
-            out.append(parse_number(text, decimal))
-        except NumberError as exc:
-            exc.index = index
-            raise
+        for index, value in enumerate(chunk, start):
+            text = str(value)
+            number = seen.get(text)
+            if number is None:
+                try:
+                    number = seen[text] = _parse_one(text, decimal)
+                except NumberError as exc:
+                    exc.index = index
+                    raise
+            out.append(number)
     return out
+
+
+def _parse_bulk(texts: list, decimal: str | None) -> list[float] | None:
+    """The values when all are plain or grouped numbers (as `_parse_one` reads them), else None."""
+    try:
+        joined = "\n".join(texts)
+    except TypeError:  # not all strings
+        return None
+    if decimal == ",":
+        if _BULK_BAD_COMMA.search("\n" + joined):
+            return None
+        numbers = joined.translate(_UNGROUP_COMMA).split("\n")
+    else:
+        if _BULK_CHARS.search(joined):
+            return None
+        if "," in joined:
+            if _BULK_COMMA.search(joined) or ("." in joined and _BULK_POINT.search(joined)):
+                return None
+            joined = joined.replace(",", "")
+        numbers = joined.split("\n")
+    if len(numbers) != len(texts):  # a value holds a line break
+        return None
+    try:
+        out = list(map(float, numbers))  # only `[-+]?(1|1.|1.5|.5)` are left to read
+    except ValueError:
+        return None
+    return out if math.isfinite(sum(out)) else None  # huge values: as `_parse_one` reads them
+
+
+def _parse_one(text: str, decimal: str | None) -> float:
+    """One value of `parse_numbers`: the fast paths, then `parse_number`."""
+    if not text.strip(_PLAIN_COMMA if decimal == "," else _PLAIN):
+        try:
+            number = float(text)
+        except ValueError:
+            pass
+        else:
+            if not math.isinf(number):
+                return number
+    if _GROUPED[decimal or "."].fullmatch(text):
+        if decimal == ",":
+            text = text.translate(_UNGROUP_COMMA)
+        return float(text.replace(",", ""))
+    return parse_number(text, decimal)
 
 
 def _vote(text: str, whole: bool) -> str | None:
@@ -283,10 +340,17 @@ def guess_decimal(
     _check_decimal(default)
     votes: dict[str, list[str]] = {".": [], ",": [], "?": []}
     for values, whole in ((samples, False), (integers, True)):
+        known: dict[str, str | None] = {}  # each distinct value judged once
         for value in values:
-            vote = _vote(value, whole)
+            text = str(value)
+            if text in known:
+                vote = known[text]
+            elif _MARKS.search(text) is None:
+                vote = known[text] = None  # neither mark (nor its full-width form): no vote
+            else:
+                vote = known[text] = _vote(text, whole)
             if vote:
-                votes[vote].append(str(value))
+                votes[vote].append(text)
     if votes["."] and votes[","]:
         raise ValueError(
             f"the numbers mix decimal marks: `{votes['.'][0]}` uses '.', `{votes[','][0]}` uses ','"

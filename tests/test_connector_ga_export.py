@@ -756,3 +756,82 @@ def test_slash_dates_follow_the_interface_language_when_nothing_else_tells(tmp_p
     french = fetch(source("fr.csv", root=tmp_path), "sessions").dates.astype(str).tolist()
     assert english == ["2024-01-02", "2024-01-03"]  # month/day/year
     assert french == ["2024-02-01", "2024-03-01"]  # day/month/year
+
+
+# --- big exports: read a table, a column, a distinct value at a time --------------------------
+def big_export(rows, seed=7):
+    """A GA4 export of `rows` rows (date x channel x source), its Grand total row first: its
+    lines (data row i on line 7 + i) and the rows as (day, channel, users, sessions, engaged)."""
+    rng = np.random.default_rng(seed)
+    channels = ["Organic Search", "Direct", "Paid Search", "Referral", "Email"]
+    data = []
+    for i in range(rows):
+        sessions = int(rng.integers(1, 5000))
+        engaged = int(sessions * rng.uniform(0.3, 0.8))
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=int(i * 180 / rows))
+        data.append((day, channels[i % 5], int(sessions * 0.8), sessions, engaged))
+    head = [
+        "# ----------------------------------------",
+        "# Traffic acquisition: Session default channel group",
+        "# Start date: 20240101",
+        "# End date: 20240629",
+        "Date,Session default channel group,Session source,Users,Sessions,Engaged sessions,"
+        "Engagement rate",
+    ]
+    total = [sum(r[k] for r in data) for k in (2, 3, 4)]
+    lines = [*head, f'Grand total,,,"{total[0]:,}","{total[1]:,}","{total[2]:,}",55.00%']
+    for day, channel, users, sessions, engaged in data:
+        rate = f"{engaged / sessions:.2%}"
+        lines.append(
+            f'{day:%Y%m%d},{channel},source{sessions % 97},"{users:,}","{sessions:,}",'
+            f'"{engaged:,}",{rate}'
+        )
+    return lines, data
+
+
+def test_big_export_matches_plain_python(tmp_path):
+    lines, data = big_export(40_000)
+    (tmp_path / "big.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    conn = source("big.csv", root=tmp_path)
+    frame = fetch(conn, "sessions", "visitors", "engaged_sessions", "bounces", dims=["channel"])
+    expected = {}
+    for line in lines[6:]:
+        [day, channel, _, users, sessions, engaged, rate] = next(csv.reader([line]))
+        key = (ymd(day), channel)
+        got = expected.setdefault(key, dict.fromkeys(frame.values, 0.0))
+        got["sessions"] += en(sessions)
+        got["visitors"] += en(users)
+        got["engaged_sessions"] += en(engaged)
+        got["bounces"] += half_up((1 - pct(rate)) * en(sessions))
+    assert by_key(frame, "channel") == expected
+    [table] = conn.exports()[0].tables
+    assert table.size == 40_000 and [line for line, _ in table.totals] == [6]
+
+
+def test_big_export_errors_name_the_line_and_column(tmp_path):
+    lines, data = big_export(30_000)
+    sessions = f'"{data[20_000][3]:,}"'  # lines[6 + i] holds data[i]
+    lines[6 + 20_000] = lines[6 + 20_000].replace(sessions, '"12x"')
+    (tmp_path / "big.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(KpiError) as info:
+        fetch(source("big.csv", root=tmp_path), "sessions", "visitors")
+    column = lines[6 + 20_000].index('"12x"') + 1
+    assert info.value.location == Location("big.csv", 7 + 20_000, column)
+    assert "`12x`" in info.value.message
+    lines, _ = big_export(30_000)
+    lines[6 + 25_000] = lines[6 + 25_000].replace("2024", "2O24", 1)
+    (tmp_path / "big.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(KpiError) as info:
+        fetch(source("big.csv", root=tmp_path), "sessions")
+    assert info.value.location == Location("big.csv", 7 + 25_000, 1)
+    assert "2O24" in info.value.message
+
+
+def test_rows_read_line_by_line_when_a_quote_is_left_open(tmp_path):
+    (tmp_path / "open.csv").write_text(
+        'Date,Sessions,Users\n20240601,"54\n20240602,7,"1,234"\n', "utf-8"
+    )  # the open quote ends at its line's end: each line is read on its own
+    frame = fetch(source("open.csv", root=tmp_path), "sessions", "visitors")
+    assert frame.dates.astype(str).tolist() == ["2024-06-01", "2024-06-02"]
+    assert frame.values["sessions"].tolist() == [54.0, 7.0]
+    assert math.isnan(frame.values["visitors"][0]) and frame.values["visitors"][1] == 1234.0

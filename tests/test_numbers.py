@@ -136,6 +136,80 @@ def test_parse_numbers_rejects_infinity():
         parse_numbers(["inf"])
 
 
+def one_by_one(values, decimal):
+    """parse_numbers value by value, beside a `-` that the bulk path leaves to the value by value
+    path: what the bulk path must agree with."""
+    out = []
+    for index, value in enumerate(values):
+        try:
+            out.append(parse_numbers([value, "-"], decimal)[0])
+        except NumberError as exc:
+            return out, index, str(exc)
+    return out, None, None
+
+
+def bulk(values, decimal):
+    try:
+        return parse_numbers(values, decimal), None, None
+    except NumberError as exc:
+        return None, exc.index, str(exc)
+
+
+@pytest.mark.parametrize("decimal", [None, ".", ","])
+def test_parse_numbers_columns_agree_with_values_one_by_one(decimal):
+    columns = [
+        ["1,234", "12", "+7", "-0", ".5", "5.", "1,234.5", "1,234,567"],
+        ["1,2345", "1"],  # a comma must group three digits
+        ["12,345", "1234,567"],  # at most three digits before the first group
+        ["1.5,000"],  # no group after the decimal point
+        ["1,234."],  # a decimal point needs digits after a group
+        [",5", "5,", "1,,234", "-", "", "n/a", " 5", "1e5", "1_000"],
+        ["1.234,5", "1\u202f234,5", "1 234", "1234,5", "-12,5", "1.2"],
+        ["9" * 400, "9" * 400 + ".", "1," + "000," * 120 + "000"],  # beyond float: read alike
+        ["1\n2", "3"],  # a value holding a line break
+    ]
+    for column in columns:
+        expected_values, expected_index, expected_message = one_by_one(column, decimal)
+        values, index, message = bulk(column, decimal)
+        assert (index, message) == (expected_index, expected_message), column
+        if index is None:
+            assert [repr(v) for v in values] == [repr(v) for v in expected_values], column
+
+
+def test_parse_numbers_long_columns_index_of_bad_value():
+    column = [f"{n:,}" for n in range(40_000)]
+    assert parse_numbers(column) == [float(n) for n in range(40_000)]
+    column[33_333] = "3x"
+    with pytest.raises(NumberError) as info:
+        parse_numbers(column)
+    assert info.value.index == 33_333 and "3x" in str(info.value)
+    column[33_333] = "-"  # missing: only its chunk is read value by value
+    values = parse_numbers(column)
+    assert math.isnan(values[33_333]) and values[33_334] == 33_334.0
+    assert parse_numbers(iter(["1", "2,5"]), ",") == [1.0, 2.5]  # any iterable
+    assert parse_numbers([1, 2.5]) == [1.0, 2.5]  # not only text
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(-(10**12), 10**12).map(lambda n: f"{n:,}"),
+            st.floats(-1e9, 1e9).map(lambda x: f"{x:,.3f}"),
+            st.integers(0, 10**6).map(str),
+            st.text("0123456789,.-+ ", max_size=8),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([None, ".", ","]),
+)
+def test_parse_numbers_bulk_path_reads_as_one_by_one(values, decimal):
+    expected_values, expected_index, expected_message = one_by_one(values, decimal)
+    got, index, message = bulk(values, decimal)
+    assert (index, message) == (expected_index, expected_message)
+    if index is None:
+        assert [repr(v) for v in got] == [repr(v) for v in expected_values]
+
+
 @pytest.mark.parametrize(
     ("samples", "integers", "expected"),
     [
@@ -166,6 +240,13 @@ def test_guess_decimal_ambiguous_only_when_it_matters():
 def test_guess_decimal_mixed_conventions():
     with pytest.raises(ValueError, match="mix"):
         guess_decimal(["1,5", "2.5"])
+
+
+def test_guess_decimal_names_the_first_value_of_each_convention():
+    with pytest.raises(ValueError) as info:
+        guess_decimal(["12", "2.5", "1,5", "2.5", "\uff11\uff0c\uff15"])  # full-width 1,5
+    assert str(info.value) == "the numbers mix decimal marks: `2.5` uses '.', `1,5` uses ','"
+    assert guess_decimal(["1\uff0c5"] * 3, integers=["7"] * 3) == ","
 
 
 @pytest.mark.parametrize(
