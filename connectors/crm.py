@@ -6,15 +6,21 @@ A contacts file gives leads, MQLs, SQLs and new customers by their lifecycle dat
 customers by a churn date, and the customer stock as a daily series (so that the engine's `first`
 and `last` time rules pick the period's first and last day). DuckDB aggregates every file: rows
 never become Python objects, only the aggregated table (and a few distinct values) enter Python.
+
+A fetch reads each file twice, streaming it: one scan computes every check of the request at once
+(dates and amounts that do not parse, unknown stages, currencies, the date range to pad with
+zeros), one aggregates every variable of every date column (the customer stock takes one more).
+Date formats are guessed from the rows `sniff` read; only an error reads the file again.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import json
 from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -24,177 +30,50 @@ from kpiengine.filequery import (
     Measure,
     Query,
     Sniffed,
-    aggregate,
-    bad_number_sql,
+    aggregate_together,
     date_sql,
-    first_bad_value,
-    guess_date_format,
     guess_decimal,
-    number_sql,
+    quick_bad_number_sql,
+    quick_number_sql,
     quote_ident,
     quote_text,
     require_column,
+    scan,
     sniff,
 )
 from kpiengine.hookspecs import hookimpl
+from kpiengine.model import Aggregate
 from kpiengine.periods import ordinals, start_date
 from kpiengine.table import Frame
 
-SYSTEMS = ("hubspot", "salesforce")
-OBJECTS = ("deals", "contacts")
-OBJECT_ALIASES = {"opportunities": "deals", "leads": "contacts"}
-CLASSES = ("won", "lost", "open")
-NONE = "(none)"  # the dimension value of rows whose source (campaign, ...) is empty
+from ._crm_dates import DateFormats
+from ._crm_tables import (
+    CLASSES,
+    CLOSED,
+    CONTACT_DATES,
+    CONTACT_VARIABLES,
+    CONVERTED_AMOUNTS,
+    CURRENCY_MARKS,
+    CURRENCY_PATTERN,
+    DAY_ROLE,
+    DEAL_VARIABLES,
+    DEFAULT_COLUMNS,
+    FALSE,
+    NONE,
+    OBJECT_ALIASES,
+    OBJECT_MARKERS,
+    OBJECTS,
+    ROLES,
+    STAGES,
+    STOCKS,
+    SYSTEM_MARKERS,
+    SYSTEMS,
+    TOTALS_PATTERN,
+    TRUE,
+)
 
-#: role -> the columns that play it in each export, the first one present wins (any case).
-DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
-    ("hubspot", "deals"): {
-        "stage": ("Deal Stage",),
-        "amount": ("Amount in company currency", "Amount"),
-        "close_date": ("Close Date",),
-        "create_date": ("Create Date",),
-        "source": ("Original Source Type", "Original Traffic Source", "Original Source"),
-        "campaign": ("Campaign", "Campaign Name", "UTM Campaign"),
-        "pipeline": ("Pipeline",),
-        "currency": ("Currency", "Deal currency code"),
-    },
-    ("hubspot", "contacts"): {
-        "create_date": ("Create Date",),
-        "lifecycle_stage": ("Lifecycle Stage",),
-        "source": ("Original Source", "Original Traffic Source", "Original Source Type"),
-        "campaign": ("Campaign", "Campaign Name", "UTM Campaign"),
-        "became_lead_date": ("Became a Lead Date",),
-        "became_mql_date": ("Became a Marketing Qualified Lead Date",),
-        "became_sql_date": ("Became a Sales Qualified Lead Date",),
-        "became_customer_date": ("Became a Customer Date",),
-    },
-    ("salesforce", "deals"): {
-        "stage": ("Stage",),
-        "amount": ("Amount (converted)", "Amount"),
-        "close_date": ("Close Date",),
-        "create_date": ("Created Date", "Create Date"),
-        "source": ("Lead Source",),
-        "campaign": ("Primary Campaign Source", "Campaign Source", "Campaign"),
-        "won": ("Won",),
-        "closed": ("Closed",),
-        "currency": ("Opportunity Currency", "Currency"),
-    },
-    ("salesforce", "contacts"): {
-        "create_date": ("Create Date", "Created Date"),
-        "lifecycle_stage": ("Lead Status",),
-        "source": ("Lead Source",),
-        "campaign": ("Campaign", "Primary Campaign Source"),
-    },
-}
-_CONTACT_DATES = ("became_lead_date", "became_mql_date", "became_sql_date", "became_customer_date")
-#: The roles the `columns:` option may set, per object (`date`: the date of `map:` variables).
-ROLES = {
-    "deals": sorted(
-        {r for (_, o), t in DEFAULT_COLUMNS.items() if o == "deals" for r in t} | {"date"}
-    ),
-    "contacts": sorted(
-        {r for (_, o), t in DEFAULT_COLUMNS.items() if o == "contacts" for r in t}
-        | {*_CONTACT_DATES, "churn_date", "date"}
-    ),
-}
-#: Amount columns already converted to one currency (a currency column then does not matter).
-CONVERTED_AMOUNTS = ("amount in company currency", "amount (converted)")
-
-#: Headers that tell the exports apart (matched without case).
-SYSTEM_MARKERS = {
-    "hubspot": (
-        "Record ID", "Deal Stage", "Deal Name", "Deal owner", "Pipeline", "Create Date",
-        "Lifecycle Stage", "Contact owner", "Original Source", "Original Source Type",
-        "Original Traffic Source", "Became a Lead Date", "Became a Customer Date",
-    ),
-    "salesforce": (
-        "Opportunity Name", "Opportunity Owner", "Account Name", "Stage", "Created Date",
-        "Lead Source", "Lead Status", "Lead Owner", "Converted", "Converted Date", "Won",
-        "Closed", "Fiscal Period", "Probability (%)", "Age", "Company / Account",
-    ),
-}  # fmt: skip
-OBJECT_MARKERS = {
-    "deals": (
-        "Deal Stage", "Deal Name", "Deal owner", "Opportunity Name", "Opportunity Owner",
-        "Stage", "Amount", "Close Date", "Won", "Probability (%)",
-    ),
-    "contacts": (
-        "Lifecycle Stage", "Email", "First Name", "Contact owner", "Lead Status", "Lead Owner",
-        "Converted", "Became a Lead Date", "Became a Customer Date",
-    ),
-}  # fmt: skip
-
-#: Deal stages by their exported label or internal id (lower case) -> won | lost | open.
-STAGES = {
-    "hubspot": {
-        "appointment scheduled": "open",
-        "appointmentscheduled": "open",
-        "qualified to buy": "open",
-        "qualifiedtobuy": "open",
-        "presentation scheduled": "open",
-        "presentationscheduled": "open",
-        "decision maker bought-in": "open",
-        "decisionmakerboughtin": "open",
-        "contract sent": "open",
-        "contractsent": "open",
-        "closed won": "won",
-        "closedwon": "won",
-        "closed lost": "lost",
-        "closedlost": "lost",
-    },
-    "salesforce": {
-        "prospecting": "open",
-        "qualification": "open",
-        "needs analysis": "open",
-        "value proposition": "open",
-        "id. decision makers": "open",
-        "perception analysis": "open",
-        "proposal/price quote": "open",
-        "negotiation/review": "open",
-        "closed won": "won",
-        "closed lost": "lost",
-    },
-}
-
-#: Derived variables -> the roles they need.
-DEAL_VARIABLES = {
-    "opportunities": ("create_date",),
-    "sqos": ("create_date",),
-    "deals_won": ("stage", "close_date"),
-    "deals_lost": ("stage", "close_date"),
-    "revenue": ("stage", "close_date", "amount"),
-    "sales_cycle_days": ("stage", "close_date", "create_date"),
-}
-CONTACT_VARIABLES = {
-    "leads": ("lead_date",),  # the became-a-lead date, else the create date
-    "mqls": ("became_mql_date",),
-    "sqls": ("became_sql_date",),
-    "new_customers": ("became_customer_date",),
-    "churned_customers": ("became_customer_date", "churn_date"),
-    "customers_at_start": ("became_customer_date",),
-    "customers_at_end": ("became_customer_date",),
-}
-STOCKS = ("customers_at_start", "customers_at_end")
-CLOSED = ("deals_won", "deals_lost", "revenue", "sales_cycle_days")
-_DAY_ROLE = {
-    "opportunities": "create_date",
-    "sqos": "create_date",
-    "deals_won": "close_date",
-    "deals_lost": "close_date",
-    "revenue": "close_date",
-    "sales_cycle_days": "close_date",
-    "leads": "lead_date",
-    "mqls": "became_mql_date",
-    "sqls": "became_sql_date",
-    "new_customers": "became_customer_date",
-    "churned_customers": "churn_date",
-}
-
-CURRENCY_MARKS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
-_CURRENCY_PATTERN = r"\b(?:USD|EUR|GBP|JPY|CNY|CAD|AUD|CHF|SEK|NOK|DKK|INR|BRL|MXN)\b|[$€£¥]"
-_TOTALS_PATTERN = r"^(Grand )?Totals?\s*\(\d+ records?\)"
-_TRUE = ("1", "true", "yes", "y", "x")
-_FALSE = ("0", "false", "no", "n")
+#: Columns computed once per row in the scans (see `_shared`): the data-row test, the class.
+DATA, CLASS = quote_ident("__data_row"), quote_ident("__class")
 
 
 def _duckdb():
@@ -203,20 +82,30 @@ def _duckdb():
     return duckdb
 
 
-def _fits(value: str, fmt: str) -> bool:
-    try:
-        dt.datetime.strptime(value, fmt)
-    except ValueError:
-        return False
-    return True
-
-
 def _in(expr: str, values: tuple[str, ...]) -> str:
     return f"lower(trim({expr})) IN ({', '.join(quote_text(v) for v in values)})"
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass
+class _Plan:
+    """What a request reads: variables grouped by date column, and what to check."""
+
+    wanted: dict[str, Aggregate]
+    mapped: dict[str, Mapping]
+    derived: list[str]
+    decimal: str
+    #: (date column, where) -> the variables counted by that date on those rows
+    groups: dict[tuple[str, str], dict[str, Measure]] = field(default_factory=dict)
+    dates: set[str] = field(default_factory=set)  # date columns to check (and pad with zeros)
+    numbers: set[str] = field(default_factory=set)  # number columns to check
+    currencies: list[tuple[str, str | None]] = field(default_factory=list)  # amount, code column
+    stages: bool = False  # every stage must be classed
+    zeros: list[str] = field(default_factory=list)  # variables padded with zeros
+    stocks: list[str] = field(default_factory=list)
 
 
 class CrmConnector(Connector):
@@ -263,7 +152,13 @@ class CrmConnector(Connector):
         self.columns = self._columns()
         self.stage_classes = {**STAGES[self.system], **self._stage_option()}
         self.dims = self._dimensions()
-        self._formats: dict[str, str] = {}
+        dates = ("create_date", "close_date", "churn_date", *CONTACT_DATES)
+        self.formats = DateFormats(
+            self.files,
+            {self.columns[r] for r in dates if r in self.columns},
+            self.option("date_format"),
+            self._values,
+        )
 
     # --- configuration -------------------------------------------------------------------------
 
@@ -394,8 +289,13 @@ class CrmConnector(Connector):
         if not rest:
             return "TRUE"
         others = ", ".join(f"nullif(trim({quote_ident(c)}), '')" for c in rest)
-        totals = f"regexp_matches(trim({quote_ident(first)}), {quote_text(_TOTALS_PATTERN)})"
-        return f"(coalesce({others}) IS NOT NULL AND NOT coalesce({totals}, FALSE))"
+        second = quote_ident(rest[0])  # mostly filled: the other cells need no trimming then
+        filled = (
+            f"(CASE WHEN {second} <> '' AND NOT starts_with({second}, ' ') THEN TRUE "
+            f"ELSE coalesce({others}) IS NOT NULL END)"
+        )
+        totals = f"regexp_matches(trim({quote_ident(first)}), {quote_text(TOTALS_PATTERN)})"
+        return f"({filled} AND NOT coalesce({totals}, FALSE))"
 
     def _dim_sql(self, column: str) -> str:
         return f"coalesce(nullif(trim({quote_ident(column)}), ''), {quote_text(NONE)})"
@@ -403,29 +303,43 @@ class CrmConnector(Connector):
     def _day_sql(self, column: str) -> str:
         return date_sql(column, self._date_format(column))
 
+    def _day(self, column: str) -> str:
+        """The column's days as a shared column of the scans (see `_shared`)."""
+        return quote_ident(f"__day {column}")
+
+    def _shared(self, sql: str, dates: set[str]) -> dict[str, str]:
+        """The per-row columns `sql` uses (data row, class, days), each computed once a row."""
+        shared = {"__data_row": self._data_row()}
+        if "stage" in self.columns:
+            shared["__class"] = self._class_sql()
+        shared |= {f"__day {c}": self._day_sql(c) for c in sorted(dates) if self._day(c) in sql}
+        return {name: expr for name, expr in shared.items() if quote_ident(name) in sql}
+
     def _class_sql(self) -> str:
         """SQL for a deal's class (won | lost | open; NULL when the stage is unknown)."""
         stage = self.columns["stage"]
-        whens = " ".join(
-            f"WHEN {quote_text(name)} THEN {quote_text(klass)}"
-            for name, klass in self.stage_classes.items()
+        # a MAP lookup, not `CASE x WHEN ...`: DuckDB expands that into one `x = ...` per stage,
+        # and then computes `x` (a regexp_replace for `bare`) on every row, needed or not
+        classes = ", ".join(
+            f"{quote_text(n)}: {quote_text(k)}" for n, k in self.stage_classes.items()
         )
         text = f"lower(trim({quote_ident(stage)}))"
         bare = f"lower(trim(regexp_replace(trim({quote_ident(stage)}), '\\s*\\([^()]*\\)$', '')))"
-        parts = [f"CASE {text} {whens} END", f"CASE {bare} {whens} END"]
+        parts = [f"MAP {{{classes}}}[{text}]", f"MAP {{{classes}}}[{bare}]"]
         if "won" in self.columns and "closed" in self.columns:  # Salesforce's own flags
             won, closed = quote_ident(self.columns["won"]), quote_ident(self.columns["closed"])
             parts.append(
-                f"CASE WHEN {_in(won, _TRUE)} THEN 'won' WHEN {_in(closed, _TRUE)} THEN 'lost' "
-                f"WHEN {_in(closed, _FALSE)} THEN 'open' END"
+                f"CASE WHEN {_in(won, TRUE)} THEN 'won' WHEN {_in(closed, TRUE)} THEN 'lost' "
+                f"WHEN {_in(closed, FALSE)} THEN 'open' END"
             )
         parts.append(f"CASE WHEN coalesce({text}, '') = '' THEN 'open' END")
         return f"coalesce({', '.join(parts)})"
 
-    # --- formats and checks -----------------------------------------------------------------
+    # --- formats ------------------------------------------------------------------------------
 
     def _values(self, column: str, limit: int = 200) -> list[str]:
-        """Non-empty values of a column (data rows only), for format detection."""
+        """A column's first values (data rows, not empty), read from the files: the error path
+        of the date formats."""
         c = quote_ident(column)
         sql = (
             f"SELECT trim({c}) FROM {self._rows()} WHERE {self._data_row()} "
@@ -433,41 +347,9 @@ class CrmConnector(Connector):
         )
         return [row[0] for row in _duckdb().sql(sql).fetchall()]
 
-    def _guess(self, column: str, values: list[str]) -> str:
-        index = self.layout.columns.index(column)
-        probe = dataclasses.replace(self.layout, sample=[[""] * index + [v] for v in values])
-        return guess_date_format(probe, column)
-
     def _date_format(self, column: str) -> str:
-        """The column's date format: the option, else detected; a column whose own dates are
-        ambiguous (6/1/2024) takes the format the export's other date columns settle."""
-        explicit = self.option("date_format")
-        if explicit:
-            return explicit
-        if column in self._formats:
-            return self._formats[column]
-        values = self._values(column)
-        if not values:
-            fmt = "%Y-%m-%d"  # no date at all: nothing to parse
-        else:
-            try:
-                fmt = self._guess(column, values)
-            except KpiError as exc:
-                fmt = self._pooled_format(column, values, exc)
-        self._formats[column] = fmt
-        return fmt
-
-    def _pooled_format(self, column: str, values: list[str], error: KpiError) -> str:
-        roles = ("create_date", "close_date", "churn_date", *_CONTACT_DATES)
-        others = {self.columns[r] for r in roles if r in self.columns} - {column}
-        pooled = values + [v for other in sorted(others) for v in self._values(other)]
-        try:
-            fmt = self._guess(column, pooled)
-        except KpiError:
-            raise error from None
-        if not all(_fits(v, fmt) for v in values):
-            raise error
-        return fmt
+        """The column's date format (see `_crm_dates`)."""
+        return self.formats[column]
 
     def _decimal(self, columns: set[str]) -> str:
         if self.option("decimal"):
@@ -478,40 +360,220 @@ class CrmConnector(Connector):
             values += [row[i] for row in sniffed.sample for i in indexes if i < len(row)]
         return guess_decimal(values)
 
-    def _check_values(self, dates: set[str], numbers: set[str], decimal: str) -> None:
+    # --- fetch --------------------------------------------------------------------------------
+
+    def fetch(self, request: Request) -> Frame:
+        plan = self._plan(request)
+        found = self._scan(plan)  # the first scan: every check at once
+        if self._reguessed(plan, found):
+            return self.fetch(request)
+        self._raise_problems(plan, found)
+        dims = [d for d in request.dimensions if d in self.dims]
+        frames = []
+        if plan.groups:  # the second scan: every variable of every date column
+            dimensions = {d: self._dim_sql(self.dims[d]) for d in dims}
+            queries = [
+                Query(self.files, self._day(column), dimensions, measures, where)
+                for (column, where), measures in plan.groups.items()
+            ]
+            text = " ".join(
+                [q.day + " " + q.where for q in queries]
+                + [m.expr for q in queries for m in q.measures.values()]
+            )
+            frames.append(
+                aggregate_together(
+                    queries,
+                    request.grain,
+                    dims,
+                    self.config.location,
+                    self._shared(text, plan.dates),
+                )
+            )
+        if plan.zeros:
+            lows = [row[f"lo{i}"] for row in found for i in range(len(plan.dates))]
+            highs = [row[f"hi{i}"] for row in found for i in range(len(plan.dates))]
+            lo = min((d for d in lows if d is not None), default=None)
+            hi = max((d for d in highs if d is not None), default=None)
+            frames.append(self._zero_frame(plan.zeros, lo, hi, frames, dims, request.grain))
+        if plan.stocks:
+            frames.append(self._stock_frame(plan.stocks, dims))
+        return _concat(frames, list(plan.wanted), dims)
+
+    def _plan(self, request: Request) -> _Plan:
+        provided = self.provides()
+        wanted = {v: a for v, a in request.variables.items() if v in provided}
+        mapped = {v: self.config.mappings[v] for v in wanted if v in self.config.mappings}
+        derived = [v for v in wanted if v not in mapped]
+        mapped_numbers = {
+            require_column(self.layout, m.column, "column")
+            for m in mapped.values()
+            if m.column and not m.count
+        }
+        amount = self.columns.get("amount") if "revenue" in derived else None
+        numbers = mapped_numbers | ({amount} if amount else set())
+        plan = _Plan(wanted, mapped, derived, self._decimal(numbers), numbers=numbers)
+        for variable in derived:
+            if variable in STOCKS:
+                continue
+            column = self._column(DAY_ROLE[variable])
+            where = DATA
+            if variable in CLOSED:
+                where += f" AND {CLASS} IN ('won', 'lost')"
+            if variable == "churned_customers":
+                customer = self.columns["became_customer_date"]
+                self._date_format(customer)
+                where += f" AND {self._day(customer)} IS NOT NULL"
+                plan.dates.add(customer)
+            if variable == "sales_cycle_days":
+                plan.dates.add(self.columns["create_date"])
+            plan.dates.add(column)
+            measure = Measure(self._measure_sql(variable, plan.decimal), wanted[variable])
+            plan.groups.setdefault((column, where), {})[variable] = measure
+        for variable, mapping in mapped.items():
+            column = self._mapped_date(mapping)
+            plan.dates.add(column)
+            measure = Measure(self._mapping_sql(mapping, plan.decimal), wanted[variable])
+            plan.groups.setdefault((column, DATA), {})[variable] = measure
+        plan.stocks = [v for v in derived if v in STOCKS]
+        if plan.stocks:
+            plan.dates |= {
+                self.columns[r] for r in ("became_customer_date", "churn_date") if r in self.columns
+            }
+        plan.stages = any(v in CLOSED for v in derived)
+        if amount:
+            converted = amount.lower() in CONVERTED_AMOUNTS
+            plan.currencies.append((amount, None if converted else self.columns.get("currency")))
+        for mapping in mapped.values():
+            if mapping.column and not mapping.count and not mapping.currency:
+                column = require_column(self.layout, mapping.column, "column")
+                plan.currencies.append((column, None))
+        if plan.dates:
+            plan.zeros = [
+                v for v in wanted if (v in mapped or v not in STOCKS) and wanted[v].time == "sum"
+            ]
+        return plan
+
+    # --- checks -------------------------------------------------------------------------------
+
+    def _value_checks(self, plan: _Plan) -> list[tuple[str, str, str]]:
+        """(column, SQL true on a bad value, what was expected) for the dates and the numbers."""
         checks = []
-        for column in sorted(dates):
+        for column in sorted(plan.dates):
             fmt = self._date_format(column)
+            bad = f"coalesce(trim({quote_ident(column)}), '') <> '' AND {self._day(column)} IS NULL"
+            checks.append((column, f"{DATA} AND {bad}", f"a date like {fmt}"))
+        for column in sorted(plan.numbers):
+            bad = quick_bad_number_sql(column, plan.decimal)
+            checks.append((column, f"{DATA} AND {bad}", "a number"))
+        return checks
+
+    def _scan(self, plan: _Plan) -> list[dict[str, Any]]:
+        """Every check of the request computed in one scan per file, as aggregates: how many
+        bad values each value check finds, the date range of each date column (for the zeros),
+        how many stages are unknown, the currencies seen. Returns one dict per file.
+
+        No row numbers (they make DuckDB read the file in order, on one thread): the error
+        path finds the line with another scan."""
+        aggregates = {}
+        for i, (_, condition, _) in enumerate(self._value_checks(plan)):
+            aggregates[f"bad{i}"] = f"count(*) FILTER (WHERE {condition})"
+        if plan.zeros:
+            for i, column in enumerate(sorted(plan.dates)):
+                where = DATA
+                if column == self.columns.get("close_date") and "stage" in self.columns:
+                    where += f" AND {CLASS} IN ('won', 'lost')"  # open deals' dates left out
+                aggregates[f"lo{i}"] = f"min({self._day(column)}) FILTER (WHERE {where})"
+                aggregates[f"hi{i}"] = f"max({self._day(column)}) FILTER (WHERE {where})"
+        if plan.stages:
+            aggregates["unknown"] = f"count(*) FILTER (WHERE {DATA} AND {CLASS} IS NULL)"
+        for i, (column, currency_column) in enumerate(plan.currencies):
+            # the first and the last code in sort order: one code when they are the same (no
+            # DISTINCT aggregate: DuckDB would hold the rows to feed it apart from the others)
             c = quote_ident(column)
-            bad = f"coalesce(trim({c}), '') <> '' AND {date_sql(column, fmt)} IS NULL"
-            checks.append((column, bad, f"a date like {fmt}"))
-        for column in sorted(numbers):
-            checks.append((column, bad_number_sql(column, decimal), "a number"))
-        for column, condition, expected in checks:
-            found = first_bad_value(self.files, column, f"{self._data_row()} AND {condition}")
-            if found:
-                sniffed, line, text = found
+            codes = f"regexp_extract_all(trim({c}), {quote_text(CURRENCY_PATTERN)})"
+            marked = f"regexp_matches({c}, '[A-Z$€£¥]')"  # what a code needs: cheap, first
+            for edge in ("min", "max"):
+                aggregates[f"{edge}{i}"] = (
+                    f"{edge}(CASE WHEN {DATA} AND {marked} THEN list_{edge}({codes}) END)"
+                )
+            if currency_column:
+                k = quote_ident(currency_column)
+                for edge in ("min", "max"):
+                    aggregates[f"{edge}{i}k"] = (
+                        f"{edge}(upper(trim({k}))) "
+                        f"FILTER (WHERE {DATA} AND coalesce(trim({k}), '') <> '')"
+                    )
+        if not aggregates:
+            return [{} for _ in self.files]
+        shared = self._shared(" ".join(aggregates.values()), plan.dates)
+        return [scan(sniffed, aggregates, shared)[0] for sniffed in self.files]
+
+    def _first_row(
+        self, plan: _Plan, condition: str, column: str
+    ) -> tuple[Sniffed, int, str] | None:
+        """The first row where `condition` holds: (file, line, the column's text). The error
+        path: one more scan of the files up to the one holding the row."""
+        aggregates = {
+            "row": f"min(__row) FILTER (WHERE {condition})",
+            "text": f"arg_min_null({quote_ident(column)}, __row) FILTER (WHERE {condition})",
+        }
+        shared = self._shared(" ".join(aggregates.values()), plan.dates)
+        for sniffed in self.files:
+            found = scan(sniffed, aggregates, shared)[0]
+            if found["row"] is not None:
+                return sniffed, sniffed.skip + 1 + int(found["row"]), str(found["text"])
+        return None
+
+    def _reguessed(self, plan: _Plan, found: list[dict[str, Any]]) -> bool:
+        """A column without a date in the samples whose dates do not parse: its format detected
+        from the file's values instead; True when that changed it (the fetch then starts over)."""
+        changed = False
+        for i, (column, _, expected) in enumerate(self._value_checks(plan)):
+            if expected.startswith("a date") and any(row[f"bad{i}"] for row in found):
+                changed |= self.formats.reguess(column)
+        return changed
+
+    def _raise_problems(self, plan: _Plan, found: list[dict[str, Any]]) -> None:
+        """The first problem the scan found, in the order: values, stages, currencies."""
+        for i, (column, condition, expected) in enumerate(self._value_checks(plan)):
+            first = any(row[f"bad{i}"] for row in found) and self._first_row(
+                plan, condition, column
+            )
+            if first:
+                sniffed, line, text = first
                 raise KpiError(
                     f"expected {expected} in column `{column}`, found `{text}`",
                     sniffed.location(line, column),
                     "set the source option `date_format`" if "date" in expected else None,
                 )
+        if plan.stages:
+            self._raise_stages(found)
+        checks = iter(enumerate(plan.currencies))  # the amount's first, then the mappings'
+        if "revenue" in plan.derived:
+            self._raise_currency(found, *next(checks))
+        for mapping in plan.mapped.values():
+            self._check_mapped_currency(mapping)
+            if mapping.column and not mapping.count and not mapping.currency:
+                self._raise_currency(found, *next(checks))
 
-    def _check_stages(self) -> None:
-        """Every deal stage must be classed: list the unknown ones with the mapping to add."""
+    def _raise_stages(self, found: list[dict[str, Any]]) -> None:
+        """Every deal stage must be classed: list the unknown ones with the mapping to add
+        (counted by another scan, grouped by stage: the error path)."""
+        if not any(row["unknown"] for row in found):
+            return
         stage = quote_ident(self.columns["stage"])
         counts: dict[str, int] = {}
-        first: tuple[Sniffed, int, str] | None = None
+        first: tuple[Sniffed, int] | None = None
         for sniffed in self.files:
             sql = (
                 f"SELECT trim({stage}) AS s, count(*), min(__row) FROM (SELECT row_number() "
                 f"OVER () AS __row, * FROM {sniffed.relation()}) WHERE {self._data_row()} "
                 f"AND {self._class_sql()} IS NULL GROUP BY s ORDER BY min(__row)"
             )
-            for name, n, row in _duckdb().sql(sql).fetchall():
+            for name, n, row in _run(sql):
                 counts[name] = counts.get(name, 0) + int(n)
                 if first is None:
-                    first = (sniffed, sniffed.skip + 1 + int(row), name)
+                    first = (sniffed, sniffed.skip + 1 + int(row))
         if not counts or first is None:
             return
         ordered = sorted(counts, key=lambda s: (-counts[s], s))
@@ -519,7 +581,7 @@ class CrmConnector(Connector):
         lines = "\n".join(
             f"      {json.dumps(s, ensure_ascii=False)}: {_suggested_class(s)}" for s in ordered
         )
-        sniffed, line, _ = first
+        sniffed, line = first
         raise KpiError(
             f"source `{self.config.name}`: {_plural(len(counts), 'deal stage')} of column "
             f"`{self.columns['stage']}` are not known as won, lost or open: {listed}",
@@ -528,15 +590,27 @@ class CrmConnector(Connector):
             f"(each one won, lost or open):\n    stages:\n{lines}",
         )
 
-    def _check_currency(self, column: str, currency_column: str | None) -> None:
-        """One currency in the amounts (and the currency column), the workspace's if it has one."""
+    def _raise_currency(
+        self, found: list[dict[str, Any]], i: int, check: tuple[str, str | None]
+    ) -> None:
+        """One currency in the amounts (and the currency column), the workspace's if it has one.
+        The scan gives the first and last code in sort order: one code when they are the same
+        (`$` and `USD` differ there); otherwise `_currency_error` reads the codes and where."""
+        edges = [row.get(f"{e}{i}{k}") for row in found for e in ("min", "max") for k in ("", "k")]
+        codes = {CURRENCY_MARKS.get(code, code) for code in edges if code is not None}
+        workspace = self.config.currency
+        if len(set(edges) - {None}) > 1 or (codes and workspace and codes != {workspace}):
+            self._currency_error(*check)
+
+    def _currency_error(self, column: str, currency_column: str | None) -> None:
+        """Raise the currency error with the line where each code is first seen."""
         found: dict[str, tuple[Sniffed, int, str]] = {}
         c = quote_ident(column)
         for sniffed in self.files:
             numbered = f"(SELECT row_number() OVER () AS __row, * FROM {sniffed.relation()})"
             sql = (
                 f"SELECT code, min(__row) FROM (SELECT __row, unnest(regexp_extract_all("
-                f"trim({c}), {quote_text(_CURRENCY_PATTERN)})) AS code FROM {numbered} "
+                f"trim({c}), {quote_text(CURRENCY_PATTERN)})) AS code FROM {numbered} "
                 f"WHERE {self._data_row()}) GROUP BY code ORDER BY min(__row)"
             )
             marks = [(CURRENCY_MARKS.get(code, code), row, column) for code, row in _run(sql)]
@@ -571,97 +645,21 @@ class CrmConnector(Connector):
                 "convert them first, or set the workspace `currency:` to match",
             )
 
-    # --- fetch --------------------------------------------------------------------------------
-
-    def fetch(self, request: Request) -> Frame:
-        provided = self.provides()
-        wanted = {v: a for v, a in request.variables.items() if v in provided}
-        mapped = {v: self.config.mappings[v] for v in wanted if v in self.config.mappings}
-        derived = [v for v in wanted if v not in mapped]
-        mapped_numbers = {
-            require_column(self.layout, m.column, "column")
-            for m in mapped.values()
-            if m.column and not m.count
-        }
-        amount = self.columns.get("amount") if "revenue" in derived else None
-        decimal = self._decimal(mapped_numbers | ({amount} if amount else set()))
-
-        groups: dict[tuple[str, str], dict[str, Measure]] = {}
-        dates: set[str] = set()
-        for variable in derived:
-            if variable in STOCKS:
-                continue
-            column = self._column(_DAY_ROLE[variable])
-            where = self._data_row()
-            if variable in CLOSED:
-                where += f" AND {self._class_sql()} IN ('won', 'lost')"
-            if variable == "churned_customers":
-                customer = self.columns["became_customer_date"]
-                where += f" AND {self._day_sql(customer)} IS NOT NULL"
-                dates.add(customer)
-            if variable == "sales_cycle_days":
-                dates.add(self.columns["create_date"])
-            dates.add(column)
-            measure = Measure(self._measure_sql(variable, decimal), wanted[variable])
-            groups.setdefault((column, where), {})[variable] = measure
-        for variable, mapping in mapped.items():
-            column = self._mapped_date(mapping)
-            dates.add(column)
-            measure = Measure(self._mapping_sql(mapping, decimal), wanted[variable])
-            groups.setdefault((column, self._data_row()), {})[variable] = measure
-        stocks = [v for v in derived if v in STOCKS]
-        if stocks:
-            dates |= {
-                self.columns[r] for r in ("became_customer_date", "churn_date") if r in self.columns
-            }
-
-        self._check_values(dates, mapped_numbers | ({amount} if amount else set()), decimal)
-        if any(v in CLOSED for v in derived):
-            self._check_stages()
-        if amount:
-            converted = amount.lower() in CONVERTED_AMOUNTS
-            self._check_currency(amount, None if converted else self.columns.get("currency"))
-        for mapping in mapped.values():
-            self._check_mapped_currency(mapping)
-            if mapping.column and not mapping.count and not mapping.currency:
-                self._check_currency(require_column(self.layout, mapping.column, "column"), None)
-
-        dims = [d for d in request.dimensions if d in self.dims]
-        frames = []
-        for (column, where), measures in groups.items():
-            query = Query(
-                self.files,
-                self._day_sql(column),
-                {d: self._dim_sql(self.dims[d]) for d in dims},
-                measures,
-                where,
-            )
-            frames.append(aggregate(query, request.grain, dims, self.config.location))
-        zeros = [v for v in wanted if (v in mapped or v not in STOCKS) and wanted[v].time == "sum"]
-        if zeros and dates:
-            frames.append(self._zero_frame(zeros, dates, frames, dims, request.grain))
-        if stocks:
-            frames.append(self._stock_frame(stocks, dims))
-        return _concat(frames, list(wanted), dims)
+    # --- frames -------------------------------------------------------------------------------
 
     def _zero_frame(
         self,
         variables: list[str],
-        dates: set[str],
+        lo: dt.date | None,
+        hi: dt.date | None,
         frames: list[Frame],
         dims: list[str],
         grain: str,
     ) -> Frame:
         """Zeros for every period and segment the export covers: a month without a deal won
         has 0 deals won (not a missing value), from the first to the last date of the columns
-        used (the close dates of deals still open, often in the future, left out)."""
-        parts = []
-        for column in sorted(dates):
-            where = self._data_row()
-            if column == self.columns.get("close_date") and "stage" in self.columns:
-                where += f" AND {self._class_sql()} IN ('won', 'lost')"
-            parts.append(f"SELECT {self._day_sql(column)} AS d FROM {self._rows()} WHERE {where}")
-        lo, hi = _run(f"SELECT min(d), max(d) FROM ({' UNION ALL '.join(parts)})")[0]
+        used (the close dates of deals still open, often in the future, left out; the scan of
+        the checks gives them) for the segments the aggregated frames hold."""
         segments = sorted(
             {key for f in frames for key in zip(*(f.dims[d] for d in dims), strict=True)}
         )
@@ -684,19 +682,18 @@ class CrmConnector(Connector):
         )
 
     def _measure_sql(self, variable: str, decimal: str) -> str:
+        """A derived variable's value on a row (the class and days are shared columns)."""
         if variable in ("deals_won", "deals_lost"):
             klass = "won" if variable == "deals_won" else "lost"
-            return f"(CASE WHEN {self._class_sql()} = '{klass}' THEN 1.0 ELSE 0.0 END)"
+            return f"(CASE WHEN {CLASS} = '{klass}' THEN 1.0 ELSE 0.0 END)"
         if variable == "revenue":
-            value = number_sql(self.columns["amount"], decimal)
-            return (
-                f"(CASE WHEN {self._class_sql()} = 'won' THEN coalesce({value}, 0.0) ELSE 0.0 END)"
-            )
+            value = quick_number_sql(self.columns["amount"], decimal)
+            return f"(CASE WHEN {CLASS} = 'won' THEN coalesce({value}, 0.0) ELSE 0.0 END)"
         if variable == "sales_cycle_days":
-            create = self._day_sql(self.columns["create_date"])
-            close = self._day_sql(self.columns["close_date"])
+            create = self._day(self.columns["create_date"])
+            close = self._day(self.columns["close_date"])
             days = f"CAST(date_diff('day', {create}, {close}) AS DOUBLE)"
-            return f"(CASE WHEN {self._class_sql()} = 'won' THEN {days} ELSE 0.0 END)"
+            return f"(CASE WHEN {CLASS} = 'won' THEN {days} ELSE 0.0 END)"
         return "1.0"  # a count by the variable's date
 
     def _mapped_date(self, mapping: Mapping) -> str:
@@ -719,7 +716,7 @@ class CrmConnector(Connector):
         condition = " AND ".join(parts) or "TRUE"
         if mapping.count:
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
-        value = number_sql(require_column(self.layout, mapping.column, "column"), decimal)
+        value = quick_number_sql(require_column(self.layout, mapping.column, "column"), decimal)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
         return f"(CASE WHEN {condition} THEN {value} ELSE 0.0 END)" if parts else value

@@ -45,6 +45,8 @@ __all__ = [
     "guess_decimal",
     "number_sql",
     "period_sql",
+    "quick_bad_number_sql",
+    "quick_number_sql",
     "quote_ident",
     "quote_text",
     "require_column",
@@ -330,18 +332,57 @@ def bad_number_sql(column: str, decimal: str = ".") -> str:
 
 def quick_number_sql(column: str, decimal: str = ".") -> str:
     """`number_sql`, the same values, faster on a large file: a plain number (`1234`, `-12.50`,
-    most cells of an export) is cast at once; only the other cells take the regexps."""
-    c = quote_ident(column)
-    plain = f"regexp_full_match({c}, '-?[0-9]+({re.escape(decimal)}[0-9]+)?')"
-    text = c if decimal == "." else f"replace({c}, ',', '.')"
-    return f"(CASE WHEN {plain} THEN CAST({text} AS DOUBLE) ELSE {number_sql(column, decimal)} END)"
+    `1,234.50`: most cells of an export) is cast at once, only the other cells take the regexps;
+    and no `IN` list, which DuckDB turns into a join computed on every row."""
+    raw = quote_ident(column)
+    text = (
+        f"replace({raw}, ',', '')"
+        if decimal == "."
+        else f"replace(replace({raw}, '.', ''), ',', '.')"
+    )
+    return (
+        f"(CASE WHEN {_plain_sql(raw, decimal)} THEN CAST({text} AS DOUBLE) "
+        f"ELSE {_parsed_sql(column, decimal)} END)"
+    )
 
 
 def quick_bad_number_sql(column: str, decimal: str = ".") -> str:
-    """`bad_number_sql`, the same answers, faster on a large file: a plain number (digits, one
-    decimal mark, either) is never bad, and only the other cells take the regexps."""
-    plain = f"regexp_full_match({quote_ident(column)}, '-?[0-9]+([.,][0-9]+)?')"
-    return f"(CASE WHEN {plain} THEN FALSE ELSE {bad_number_sql(column, decimal)} END)"
+    """`bad_number_sql`, the same answers, faster on a large file: a plain number is never bad,
+    only the other cells take the regexps (and no `IN`)."""
+    c = f"trim({quote_ident(column)})"
+    bad = (
+        f"{c} IS NOT NULL AND NOT {_missing_sql(c)} AND "
+        f"(regexp_matches({c}, '[A-Za-z]{{4,}}') OR {_parsed_sql(column, decimal)} IS NULL)"
+    )
+    return f"(CASE WHEN {_plain_sql(quote_ident(column), decimal)} THEN FALSE ELSE ({bad}) END)"
+
+
+def _plain_sql(raw: str, decimal: str) -> str:
+    """SQL true on digits, grouped by thousands or not, with decimals or not: `-1,234.5`."""
+    group = "," if decimal == "." else "\\."
+    mark = "\\." if decimal == "." else ","
+    return f"regexp_full_match({raw}, '-?([0-9]+|[0-9]{{1,3}}({group}[0-9]{{3}})+)({mark}[0-9]+)?')"
+
+
+def _missing_sql(text: str) -> str:
+    # not `IN` nor `list_contains`, which DuckDB rewrites as `IN` (6 values: a join)
+    return f"list_position([{', '.join(quote_text(m) for m in MISSING)}], {text}) IS NOT NULL"
+
+
+def _parsed_sql(column: str, decimal: str) -> str:
+    """`number_sql` without its `IN` list (the same truth: NULL is tested first)."""
+    c = f"trim({quote_ident(column)})"
+    digits = f"regexp_replace({c}, '[^0-9.,]', '', 'g')"
+    if decimal == ",":
+        digits = f"replace(replace({digits}, '.', ''), ',', '.')"
+    else:
+        digits = f"replace({digits}, ',', '')"
+    sign = f"(CASE WHEN {c} LIKE '(%)' OR {c} LIKE '-%' OR {c} LIKE '%-' THEN -1 ELSE 1 END)"
+    percent = f"(CASE WHEN {c} LIKE '%\\%%' ESCAPE '\\' THEN 0.01 ELSE 1 END)"
+    return (
+        f"(CASE WHEN {c} IS NULL OR {_missing_sql(c)} THEN NULL "
+        f"ELSE {sign} * TRY_CAST({digits} AS DOUBLE) * {percent} END)"
+    )
 
 
 def guess_date_format(sniffed: Sniffed, column: str, explicit: str | None = None) -> str:
@@ -476,10 +517,10 @@ def aggregate_together(
     cases += [
         f"CASE WHEN __query = {query_of[n]} THEN {m} END AS {m}" for n, m in measure_of.items()
     ]
+    inner = f"SELECT {', '.join(selects)} FROM (SELECT *{extra} FROM ({rows}))"  # once a row
     relation = (
         f"(SELECT {', '.join([*dims.values(), *cases])} FROM (SELECT unnest(range("
-        f"{len(queries)})) AS __query, {', '.join(selects)} FROM (SELECT *{extra} FROM ({rows}))"
-        ")) AS file_rows"
+        f"{len(queries)})) AS __query, * FROM ({inner}))) AS file_rows"
     )
     measures = {
         n: Measure(measure_of[n], m.aggregate) for q in queries for n, m in q.measures.items()
@@ -507,22 +548,24 @@ def scan(
 ) -> list[dict[str, Any]]:
     """Many aggregates of one file in one scan, e.g. every check of a request at once.
 
-    `aggregates` maps names to SQL aggregates over the file's rows: `count(*) FILTER (WHERE
-    bad)`, `min(__row) FILTER (WHERE bad)` (`__row` numbers the rows, 1 the first after the
-    header: its line is `sniffed.skip + 1 + __row`), `arg_min_null(column, __row) FILTER (...)`,
-    `list(DISTINCT x)`, `histogram(x)`, ... `shared` are columns (name -> SQL, names starting
-    with `__`) computed once per row for the aggregates to use. `by` is the SQL of a grouping key
-    of small cardinality: a result per group (its key as `__by`); without it, one result.
-    The rows are streamed, never held: memory stays that of the aggregates.
+    `aggregates` maps names to SQL aggregates over the file's rows (`count(*) FILTER (WHERE
+    bad)`, `min(x)`, `list(x) FILTER (WHERE rare)`, ...); `shared` are columns (name -> SQL,
+    names starting with `__`) computed once per row for them to use. `by` is the SQL of a
+    grouping key of small cardinality: a result per group (its key as `__by`); without it, one.
+    The rows are streamed, never held, but two things cost: `__row` (the row's number, 1 the
+    first after the header, its line `sniffed.skip + 1 + __row`) reads the file in order, on one
+    thread, so it suits the error path; a DISTINCT aggregate or `histogram` makes DuckDB hold
+    every row to feed it apart from the others.
     """
     extra = "".join(f", {sql} AS {quote_ident(name)}" for name, sql in (shared or {}).items())
     numbered = "__row" in " ".join([*aggregates.values(), *(shared or {}).values()])
     rows = f"SELECT {'row_number() OVER () AS __row, ' if numbered else ''}* FROM "
     rows += sniffed.relation()
     columns = [f"{sql} AS {quote_ident(name)}" for name, sql in aggregates.items()]
+    if by is not None:
+        columns.insert(0, f"{by} AS __by")
     sql = f"SELECT {', '.join(columns)} FROM (SELECT *{extra} FROM ({rows}))"
     if by is not None:
-        sql = f"SELECT {by} AS __by, {', '.join(columns)} FROM (SELECT *{extra} FROM ({rows}))"
         sql += " GROUP BY __by"
     duck = _duckdb()
     try:

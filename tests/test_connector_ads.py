@@ -435,3 +435,78 @@ def test_workspace_end_to_end_ctr_and_cpc(tmp_path):
     for (month,) in impressions:
         assert got[("ctr", month)] == pytest.approx(clicks[(month,)] / impressions[(month,)])
         assert got[("cpc", month)] == pytest.approx(cost[(month,)] / clicks[(month,)])
+
+
+# --- scans of large files ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def scans(monkeypatch):
+    """Every file streamed as if it were large (not cached in memory), and the SQL of each query
+    reading one: a fetch must read a file twice, once for the checks, once to aggregate."""
+    import duckdb
+
+    import kpiengine.filequery
+
+    monkeypatch.setattr(kpiengine.filequery, "CACHE_BYTES", -1)
+    seen = []
+    run = duckdb.sql
+
+    def sql(query, *args, **kwargs):
+        seen.extend([query] * query.count("read_csv("))
+        return run(query, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "sql", sql)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("name", "currency"),
+    [(GOOGLE_UI, "USD"), (GOOGLE_API, "USD"), (GOOGLE_UTF16, "USD"), (META, "EUR")],
+)
+def test_a_fetch_reads_the_file_twice(monkeypatch, scans, name, currency):
+    import kpiengine.filequery
+
+    conn = connector(FIXTURES, name, currency=currency)
+    scans.clear()
+    frame = fetch(conn, *ALL, dims=["campaign"])
+    # the checks (values, currencies, result kinds, totals) in one scan, then the aggregation
+    assert len(scans) == 2
+    with monkeypatch.context() as cached:
+        cached.setattr(kpiengine.filequery, "CACHE_BYTES", 32 * 1024 * 1024)
+        again = fetch(connector(FIXTURES, name, currency=currency), *ALL, dims=["campaign"])
+    for variable in ALL:
+        assert table(frame, variable, "campaign") == table(again, variable, "campaign")
+
+
+def test_errors_of_a_streamed_file_name_the_same_line(tmp_path, scans):
+    path = copy(
+        tmp_path, GOOGLE_UI, lambda t: _edit_line(t, "2024-06-02,Brand", "47.70", "57.70")[0]
+    )
+    with pytest.raises(KpiError, match=r"add up to 2,546\.48 in column `Cost`") as info:
+        fetch(connector(tmp_path, GOOGLE_UI), "ad_spend")
+    assert info.value.location.line == line_of(path, "Total: Campaigns")
+    copy(tmp_path, GOOGLE_API, lambda t: t.replace("PERFORMANCE_MAX,USD", "PERFORMANCE_MAX,CAD"))
+    with pytest.raises(KpiError, match=r"mixes currencies \(CAD, USD\)") as info:
+        fetch(connector(tmp_path, GOOGLE_API), "ad_spend")
+    assert info.value.location.line == 4
+    copy(tmp_path, META, lambda t: t.replace('"Website purchases","3"', '"Leads","3"'))
+    with pytest.raises(KpiError, match="different results") as info:
+        fetch(connector(tmp_path, META, currency="EUR"), "conversions")
+    assert info.value.location.line == 8
+    copy(tmp_path, META, lambda t: t.replace('"2024-07-10","active"', '"2024-07-32","active"', 1))
+    with pytest.raises(KpiError, match="expected a date like %Y-%m-%d in column `Day`") as info:
+        fetch(connector(tmp_path, META, currency="EUR"), "clicks")
+    assert info.value.location.line == 7
+
+
+def test_one_valid_code_passes_without_reading_where_it_is(tmp_path, scans):
+    # the scan's first and last code agree: no second look for the lines of the codes
+    conn = connector(FIXTURES, GOOGLE_UI)
+    scans.clear()
+    fetch(conn, "ad_spend")
+    assert len(scans) == 2
+    copy(tmp_path, GOOGLE_UI, lambda t: t.replace(",USD,", ",usd,"))
+    scans.clear()
+    fetch(connector(tmp_path, GOOGLE_UI), "ad_spend")  # codes are read without case
+    assert len(scans) == 2

@@ -556,3 +556,145 @@ def test_close_rate_end_to_end(tmp_path):
     won = Counter(month(r["close"]) for r in rows if r["class"] == "won")
     got = {r["period"]: r["value"] for r in results.records() if r["segment"] == {}}
     assert got == pytest.approx({m: won[m] / created[m] for m in created})
+
+
+# --- scans of large files ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def scans(monkeypatch):
+    """Every file streamed as if it were large (not cached in memory), and the SQL of each query
+    reading one: a fetch must read a file twice, once for the checks, once to aggregate."""
+    import duckdb
+
+    import kpiengine.filequery
+
+    monkeypatch.setattr(kpiengine.filequery, "CACHE_BYTES", -1)
+    seen = []
+    run = duckdb.sql
+
+    def sql(query, *args, **kwargs):
+        seen.extend([query] * query.count("read_csv("))
+        return run(query, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "sql", sql)
+    return seen
+
+
+DEALS = ("opportunities", "sqos", "deals_won", "deals_lost", "revenue", "sales_cycle_days")
+
+
+@pytest.mark.parametrize(
+    ("name", "dims"),
+    [
+        ("hubspot_deals.csv", ["channel"]),
+        ("hubspot_deals.csv", []),
+        ("salesforce_opportunities.csv", ["campaign"]),
+    ],
+)
+def test_a_fetch_of_every_deal_variable_reads_the_file_twice(monkeypatch, scans, name, dims):
+    import kpiengine.filequery
+
+    conn = connector(name)
+    scans.clear()
+    streamed = table(conn, *DEALS, dims=dims)
+    assert len(scans) == 2  # the checks, then every variable of both date columns at once
+    assert "count(*) FILTER" in scans[0] and "unnest(range(2))" in scans[1]
+    with monkeypatch.context() as cached:
+        cached.setattr(kpiengine.filequery, "CACHE_BYTES", 32 * 1024 * 1024)
+        assert streamed == table(connector(name), *DEALS, dims=dims)
+
+
+def test_contacts_read_twice_and_once_more_for_the_customer_stock(scans):
+    conn = connector("hubspot_contacts.csv", churn_date="Churn Date")
+    flows = ("leads", "mqls", "sqls", "new_customers", "churned_customers")
+    scans.clear()
+    table(conn, *flows, dims=["channel"])
+    assert len(scans) == 2  # five date columns, one aggregation
+    scans.clear()
+    table(conn, *flows, "customers_at_start", "customers_at_end", dims=["channel"])
+    assert len(scans) == 3  # the stock is a daily series: a query of its own
+
+
+def test_date_formats_come_from_the_sampled_rows(scans):
+    conn = connector("salesforce_opportunities.csv")
+    scans.clear()
+    assert conn._date_format("Created Date") == "%m/%d/%Y"  # settled by the close dates
+    assert conn._date_format("Close Date") == "%m/%d/%Y"
+    assert scans == []  # no query: the rows `sniff` read
+
+
+def test_a_date_column_empty_in_the_sampled_rows_takes_its_format_from_the_file(tmp_path, scans):
+    """A churn date appears late in a large export: its format is guessed from the other date
+    columns first, then, when its dates do not fit that, from its own values in the file."""
+    header = '"Record ID","Email","Lifecycle Stage","Create Date","Became a Customer Date","Churn"'
+    lines = [header]
+    for i in range(400):
+        churn = "31.03.2024" if i >= 300 and i % 10 == 0 else ""
+        customer = "2024-01-15" if i % 5 == 0 else ""
+        lines.append(
+            f'"{i}","c{i}@example.com","customer","2024-01-0{1 + i % 9}","{customer}","{churn}"'
+        )
+    (tmp_path / "contacts.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    conn = connector("contacts.csv", root=tmp_path, churn_date="Churn")
+    assert conn._date_format("Churn") == "%Y-%m-%d"  # the others' format: a guess
+    got = table(conn, "churned_customers")["churned_customers"]
+    assert conn._date_format("Churn") == "%d.%m.%Y"
+    assert nonzero(got) == {"2024-03": 10.0}
+    # an explicit format is never second-guessed
+    wrong = connector("contacts.csv", root=tmp_path, churn_date="Churn", date_format="%Y-%m-%d")
+    with pytest.raises(KpiError, match="expected a date like %Y-%m-%d in column `Churn`"):
+        table(wrong, "churned_customers")
+
+
+def test_errors_of_a_streamed_file_name_the_same_line(tmp_path, scans):
+    line = copy_with(tmp_path, "hubspot_deals.csv", '"2024-02-20 17:31"', '"2024-02-30 17:31"')
+    with pytest.raises(KpiError, match="expected a date like .* found `2024-02-30 17:31`") as info:
+        table(connector("hubspot_deals.csv", root=tmp_path), "deals_won")
+    assert info.value.location.line == line and info.value.location.column > 1
+    with pytest.raises(KpiError, match=r"`Verbal yes` \(3 deals\), `On hold` \(1 deal\)"):
+        table(connector("hubspot_deals_custom_stages.csv"), "deals_won")
+    name = "salesforce_opportunities.csv"
+    line = copy_with(tmp_path, name, '"USD 4,800.00"', '"EUR 4,800.00"', encoding="latin-1")
+    with pytest.raises(KpiError, match=r"mix currencies \(EUR, USD\)") as info:
+        table(connector(name, root=tmp_path), "revenue")
+    assert info.value.location.line == line
+
+
+def test_zero_months_span_the_dates_of_every_column_used():
+    # sales cycles count won deals by close date, but the create dates of every deal (open ones
+    # included) are read too: the zero padding covers their months, as the checks' scan found
+    rows = hubspot_deals()
+    got = table(connector("hubspot_deals.csv"), "sales_cycle_days")["sales_cycle_days"]
+    first = min(r["create"] for r in rows)
+    last = max(r["close"] for r in rows if r["class"] != "open")
+    assert min(got) == month(first) and max(got) == month(last)
+    assert all(got[m] == 0.0 for m in got if m not in {month(r["close"]) for r in rows})
+
+
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_quick_number_sql_reads_as_number_sql(decimal):
+    import duckdb
+
+    from kpiengine.filequery import (
+        bad_number_sql,
+        number_sql,
+        quick_bad_number_sql,
+        quick_number_sql,
+    )
+
+    cells = [
+        "", " ", "-", "--", "(not set)", "n/a", "N/A", "1", "-1", "1.5", "-1.50", "1,5",
+        "1.234,50", "1,234.50", "007", " 12 ", "12-", "(1,200)", "45.6%", "$1,234",
+        "USD 4,800.00", "twenty", "inf", "NaN", "1..2", "1,2,3", "+5", "1 234,50", "-0", None,
+        "1,234", "-12,345,678.9", "1.234.567,5", "1,23", "1,2345", "1,234,5", "1.234", ",5",
+    ]  # fmt: skip
+    rows = ", ".join("(NULL)" if c is None else f"('{c}')" for c in cells)
+    sql = (
+        f"SELECT x, {number_sql('x', decimal)}, {quick_number_sql('x', decimal)}, "
+        f"{bad_number_sql('x', decimal)}, {quick_bad_number_sql('x', decimal)} "
+        f"FROM (VALUES {rows}) AS t(x)"
+    )
+    for cell, value, quick, bad, quick_bad in duckdb.sql(sql).fetchall():
+        assert quick == value or (value != value and quick != quick), cell
+        assert quick_bad == bad, cell

@@ -1,0 +1,162 @@
+"""The `crm` connector's tables: the exports' default columns, markers, stages and variables.
+
+Data only (a module starting with `_` is not loaded as a plugin); `crm.py` holds the logic.
+"""
+
+from __future__ import annotations
+
+SYSTEMS = ("hubspot", "salesforce")
+OBJECTS = ("deals", "contacts")
+OBJECT_ALIASES = {"opportunities": "deals", "leads": "contacts"}
+CLASSES = ("won", "lost", "open")
+NONE = "(none)"  # the dimension value of rows whose source (campaign, ...) is empty
+
+#: role -> the columns that play it in each export, the first one present wins (any case).
+DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
+    ("hubspot", "deals"): {
+        "stage": ("Deal Stage",),
+        "amount": ("Amount in company currency", "Amount"),
+        "close_date": ("Close Date",),
+        "create_date": ("Create Date",),
+        "source": ("Original Source Type", "Original Traffic Source", "Original Source"),
+        "campaign": ("Campaign", "Campaign Name", "UTM Campaign"),
+        "pipeline": ("Pipeline",),
+        "currency": ("Currency", "Deal currency code"),
+    },
+    ("hubspot", "contacts"): {
+        "create_date": ("Create Date",),
+        "lifecycle_stage": ("Lifecycle Stage",),
+        "source": ("Original Source", "Original Traffic Source", "Original Source Type"),
+        "campaign": ("Campaign", "Campaign Name", "UTM Campaign"),
+        "became_lead_date": ("Became a Lead Date",),
+        "became_mql_date": ("Became a Marketing Qualified Lead Date",),
+        "became_sql_date": ("Became a Sales Qualified Lead Date",),
+        "became_customer_date": ("Became a Customer Date",),
+    },
+    ("salesforce", "deals"): {
+        "stage": ("Stage",),
+        "amount": ("Amount (converted)", "Amount"),
+        "close_date": ("Close Date",),
+        "create_date": ("Created Date", "Create Date"),
+        "source": ("Lead Source",),
+        "campaign": ("Primary Campaign Source", "Campaign Source", "Campaign"),
+        "won": ("Won",),
+        "closed": ("Closed",),
+        "currency": ("Opportunity Currency", "Currency"),
+    },
+    ("salesforce", "contacts"): {
+        "create_date": ("Create Date", "Created Date"),
+        "lifecycle_stage": ("Lead Status",),
+        "source": ("Lead Source",),
+        "campaign": ("Campaign", "Primary Campaign Source"),
+    },
+}
+CONTACT_DATES = ("became_lead_date", "became_mql_date", "became_sql_date", "became_customer_date")
+#: The roles the `columns:` option may set, per object (`date`: the date of `map:` variables).
+ROLES = {
+    "deals": sorted(
+        {r for (_, o), t in DEFAULT_COLUMNS.items() if o == "deals" for r in t} | {"date"}
+    ),
+    "contacts": sorted(
+        {r for (_, o), t in DEFAULT_COLUMNS.items() if o == "contacts" for r in t}
+        | {*CONTACT_DATES, "churn_date", "date"}
+    ),
+}
+#: Amount columns already converted to one currency (a currency column then does not matter).
+CONVERTED_AMOUNTS = ("amount in company currency", "amount (converted)")
+
+#: Headers that tell the exports apart (matched without case).
+SYSTEM_MARKERS = {
+    "hubspot": (
+        "Record ID", "Deal Stage", "Deal Name", "Deal owner", "Pipeline", "Create Date",
+        "Lifecycle Stage", "Contact owner", "Original Source", "Original Source Type",
+        "Original Traffic Source", "Became a Lead Date", "Became a Customer Date",
+    ),
+    "salesforce": (
+        "Opportunity Name", "Opportunity Owner", "Account Name", "Stage", "Created Date",
+        "Lead Source", "Lead Status", "Lead Owner", "Converted", "Converted Date", "Won",
+        "Closed", "Fiscal Period", "Probability (%)", "Age", "Company / Account",
+    ),
+}  # fmt: skip
+OBJECT_MARKERS = {
+    "deals": (
+        "Deal Stage", "Deal Name", "Deal owner", "Opportunity Name", "Opportunity Owner",
+        "Stage", "Amount", "Close Date", "Won", "Probability (%)",
+    ),
+    "contacts": (
+        "Lifecycle Stage", "Email", "First Name", "Contact owner", "Lead Status", "Lead Owner",
+        "Converted", "Became a Lead Date", "Became a Customer Date",
+    ),
+}  # fmt: skip
+
+#: Deal stages by their exported label or internal id (lower case) -> won | lost | open.
+STAGES = {
+    "hubspot": {
+        "appointment scheduled": "open",
+        "appointmentscheduled": "open",
+        "qualified to buy": "open",
+        "qualifiedtobuy": "open",
+        "presentation scheduled": "open",
+        "presentationscheduled": "open",
+        "decision maker bought-in": "open",
+        "decisionmakerboughtin": "open",
+        "contract sent": "open",
+        "contractsent": "open",
+        "closed won": "won",
+        "closedwon": "won",
+        "closed lost": "lost",
+        "closedlost": "lost",
+    },
+    "salesforce": {
+        "prospecting": "open",
+        "qualification": "open",
+        "needs analysis": "open",
+        "value proposition": "open",
+        "id. decision makers": "open",
+        "perception analysis": "open",
+        "proposal/price quote": "open",
+        "negotiation/review": "open",
+        "closed won": "won",
+        "closed lost": "lost",
+    },
+}
+
+#: Derived variables -> the roles they need.
+DEAL_VARIABLES = {
+    "opportunities": ("create_date",),
+    "sqos": ("create_date",),
+    "deals_won": ("stage", "close_date"),
+    "deals_lost": ("stage", "close_date"),
+    "revenue": ("stage", "close_date", "amount"),
+    "sales_cycle_days": ("stage", "close_date", "create_date"),
+}
+CONTACT_VARIABLES = {
+    "leads": ("lead_date",),  # the became-a-lead date, else the create date
+    "mqls": ("became_mql_date",),
+    "sqls": ("became_sql_date",),
+    "new_customers": ("became_customer_date",),
+    "churned_customers": ("became_customer_date", "churn_date"),
+    "customers_at_start": ("became_customer_date",),
+    "customers_at_end": ("became_customer_date",),
+}
+STOCKS = ("customers_at_start", "customers_at_end")
+CLOSED = ("deals_won", "deals_lost", "revenue", "sales_cycle_days")
+DAY_ROLE = {
+    "opportunities": "create_date",
+    "sqos": "create_date",
+    "deals_won": "close_date",
+    "deals_lost": "close_date",
+    "revenue": "close_date",
+    "sales_cycle_days": "close_date",
+    "leads": "lead_date",
+    "mqls": "became_mql_date",
+    "sqls": "became_sql_date",
+    "new_customers": "became_customer_date",
+    "churned_customers": "churn_date",
+}
+
+CURRENCY_MARKS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+CURRENCY_PATTERN = r"\b(?:USD|EUR|GBP|JPY|CNY|CAD|AUD|CHF|SEK|NOK|DKK|INR|BRL|MXN)\b|[$€£¥]"
+TOTALS_PATTERN = r"^(Grand )?Totals?\s*\(\d+ records?\)"
+TRUE = ("1", "true", "yes", "y", "x")
+FALSE = ("0", "false", "no", "n")
