@@ -24,7 +24,7 @@ from kpiengine.analysis import (
 )
 from kpiengine.analysis.expand import evaluate_at, exact
 from kpiengine.errors import KpiError
-from kpiengine.formula import parse_formula, symbol
+from kpiengine.formula import FormulaError, parse_formula, symbol
 
 SHOP = Path(__file__).parent / "fixtures" / "analysis" / "shop"
 KPIS = ["funnel_roas", "profit_per_acquisition", "sales_growth", "roi", "roas", "ctr"]
@@ -205,9 +205,12 @@ def formulas(draw, depth: int = 0) -> str:
     st.floats(-10, 10, allow_nan=False),
 )
 def test_random_goal_seek_substitutes_back(text, values, target):
-    expr = parse_formula(text).expr
+    try:
+        expr = parse_formula(text).expr
+    except FormulaError:  # e.g. `a / (b - b)`: rejected as undefined whatever the data
+        assume(False)
     names = input_names(expr)
-    assume(names and not expr.has(sympy.zoo, sympy.nan))
+    assume(names)
     name = names[0]
     point = dict(zip(_NAMES, map(float, values), strict=True))
     known = {symbol(n): exact(v) for n, v in point.items() if n != name}
