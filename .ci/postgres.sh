@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start a throw-away PostgreSQL on 127.0.0.1:55432 and print the URL the tests use.
+# Start a throw-away PostgreSQL on a free loopback port and print the URL the tests use.
 # Usage: eval "$(bash .ci/postgres.sh)"   (installs Debian's postgresql when missing)
 set -euo pipefail
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
@@ -11,7 +11,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 data=$(mktemp -d /tmp/kpiengine-pg.XXXXXX)
-port=55432
+port=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 run() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
 [ "$(id -u)" = 0 ] && chown postgres "$data"
 run "$bin/initdb -D $data -U kpi --auth=trust" >/dev/null
