@@ -32,6 +32,7 @@ from kpiengine.filequery import (
     Sniffed,
     aggregate,
     date_sql,
+    duckdb_module,
     first_bad_value,
     guess_date_format,
     guess_decimal,
@@ -641,7 +642,7 @@ class AdsConnector(Connector):
             f"SELECT __row, {quote_ident(start)}, {quote_ident(end)} FROM {_numbered(file)} "
             f"WHERE {self._span_sql(file, grain, self.summary_sql())} ORDER BY __row LIMIT 1"
         )
-        row, first, last = _duckdb().sql(sql).fetchall()[0]
+        row, first, last = duckdb_module().sql(sql).fetchall()[0]
         raise KpiError(
             f"this row covers {first} to {last}, more than one {grain}",
             file.location(file.skip + 1 + int(row), end),
@@ -659,7 +660,7 @@ class AdsConnector(Connector):
                 f"coalesce(trim({quote_ident(column)}), '') NOT IN ({_missing_sql()}) "
                 "GROUP BY c ORDER BY 2"
             )
-            for code, row in _duckdb().sql(sql).fetchall():
+            for code, row in duckdb_module().sql(sql).fetchall():
                 out.append((code, file.location(file.skip + 1 + int(row), column)))
         out += self._header_currency(file)
         return out
@@ -726,7 +727,7 @@ class AdsConnector(Connector):
             f"WHERE NOT {self.summary_sql()} AND coalesce(trim({quote_ident(kind)}), '') <> '' "
             "GROUP BY k ORDER BY 2"
         )
-        kinds = _duckdb().sql(sql).fetchall()
+        kinds = duckdb_module().sql(sql).fetchall()
         if len(kinds) > 1:
             names = ", ".join(sorted(k for k, _ in kinds))
             raise KpiError(
@@ -747,7 +748,7 @@ class AdsConnector(Connector):
         totals = [(None, *t) for t in found["totals"]]
         if self._mismatch(totals, found["groups"], metrics) is None:
             return
-        duck = _duckdb()
+        duck = duckdb_module()
         names = [f"__m{i}" for i in range(len(metrics))]  # no clash with the file's columns
         values = ", ".join(
             f"{self._value_sql(c, decimal)} AS {n}"
@@ -863,7 +864,7 @@ class AdsConnector(Connector):
             query = Query(files, day, dims, measures, where=f"NOT {self.summary_sql()}")
             requested = [d for d in request.dimensions if d in dims]
             frames.append(aggregate(query, request.grain, requested, self.config.location))
-        return frames[0] if len(frames) == 1 else _concat(frames)
+        return Frame.concat(frames)
 
     def _day_sql(self, file: Sniffed) -> str:
         if str(file.path) in self.ranges:
@@ -886,21 +887,6 @@ def _parse(value: str, fmt: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _duckdb():
-    import duckdb  # noqa: PLC0415 - only reading files pays for the import
-
-    return duckdb
-
-
-def _concat(frames: list[Frame]) -> Frame:
-    return Frame(
-        np.concatenate([f.dates for f in frames]),
-        {d: np.concatenate([f.dims[d] for f in frames]) for d in frames[0].dims},
-        {v: np.concatenate([f.values[v] for f in frames]) for v in frames[0].values},
-        source=", ".join(f.source for f in frames),
-    )
 
 
 @hookimpl(trylast=True)

@@ -32,6 +32,7 @@ from kpiengine.filequery import (
     Sniffed,
     aggregate_together,
     date_sql,
+    duckdb_module,
     guess_decimal,
     quick_bad_number_sql,
     quick_number_sql,
@@ -74,12 +75,6 @@ from ._crm_tables import (
 
 #: Columns computed once per row in the scans (see `_shared`): the data-row test, the class.
 DATA, CLASS = quote_ident("__data_row"), quote_ident("__class")
-
-
-def _duckdb():
-    import duckdb  # noqa: PLC0415 - only commands that read files pay for the import
-
-    return duckdb
 
 
 def _in(expr: str, values: tuple[str, ...]) -> str:
@@ -345,7 +340,7 @@ class CrmConnector(Connector):
             f"SELECT trim({c}) FROM {self._rows()} WHERE {self._data_row()} "
             f"AND coalesce(trim({c}), '') <> '' LIMIT {limit}"
         )
-        return [row[0] for row in _duckdb().sql(sql).fetchall()]
+        return [row[0] for row in duckdb_module().sql(sql).fetchall()]
 
     def _date_format(self, column: str) -> str:
         """The column's date format (see `_crm_dates`)."""
@@ -766,7 +761,7 @@ class CrmConnector(Connector):
                 sum(__delta) OVER (PARTITION BY {k} ORDER BY __day) - __delta AS __start
             FROM grid ORDER BY __day{"".join(f", {quote_ident(d)}" for d in dims)}
         """
-        duck = _duckdb()
+        duck = duckdb_module()
         try:
             result = duck.sql(sql).fetchnumpy()
         except duck.Error as exc:
@@ -807,7 +802,7 @@ def _sniff(path) -> Sniffed:
 
 
 def _run(sql: str) -> list[tuple]:
-    return _duckdb().sql(sql).fetchall()
+    return duckdb_module().sql(sql).fetchall()
 
 
 def _suggested_class(stage: str) -> str:

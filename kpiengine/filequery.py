@@ -38,6 +38,7 @@ __all__ = [
     "aggregate_together",
     "bad_number_sql",
     "date_range_sql",
+    "duckdb_module",
     "date_sql",
     "first_bad_rows",
     "first_bad_value",
@@ -83,7 +84,7 @@ _DAY_FIRST = {"%d/%m/%Y": "%m/%d/%Y", "%d/%m/%Y %H:%M": "%m/%d/%Y %H:%M"}
 MISSING = ("", "-", "--", "(not set)", "n/a", "N/A")
 
 
-def _duckdb():
+def duckdb_module():
     import duckdb  # noqa: PLC0415 - only commands that read files pay for the import
 
     global _CONFIGURED
@@ -141,7 +142,7 @@ class Sniffed:
         name = _CACHED.get(key)
         if name is None:
             name = f"__file_{len(_CACHED)}"
-            _duckdb().sql(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {reader}")
+            duckdb_module().sql(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {reader}")
             _CACHED[key] = name
         return name
 
@@ -172,7 +173,7 @@ def _encoding(raw: bytes) -> tuple[str, str]:
 
 def _sniff_typed(path: Path, kind: str) -> Sniffed:
     """Parquet and JSON lines: DuckDB knows the columns; a sample is read for detection."""
-    duck = _duckdb()
+    duck = duckdb_module()
     probe = Sniffed(path, "utf-8", "utf-8", ",", 0, [], kind=kind)
     try:
         relation = duck.sql(f"SELECT * FROM {probe.relation()} LIMIT 200")
@@ -453,7 +454,7 @@ class Query:
 
 def aggregate(query: Query, grain: str, requested: list[str], location: Location) -> Frame:
     """Run the aggregation query over the files (see `kpiengine.sqlgen`) and return its table."""
-    duck = _duckdb()
+    duck = duckdb_module()
     rows = " UNION ALL BY NAME ".join(f"SELECT * FROM {f.relation()}" for f in query.files)
     spec = AggregateSpec(
         f"({rows}) AS file_rows", query.day, query.dimensions, query.measures, query.where
@@ -526,7 +527,7 @@ def aggregate_together(
         n: Measure(measure_of[n], m.aggregate) for q in queries for n, m in q.measures.items()
     }
     spec = AggregateSpec(relation, "__day", dims, measures, "__where")
-    duck = _duckdb()
+    duck = duckdb_module()
     try:
         result = duck.sql(aggregation_sql(spec, grain, requested)).fetchnumpy()
     except duck.Error as exc:
@@ -567,7 +568,7 @@ def scan(
     sql = f"SELECT {', '.join(columns)} FROM (SELECT *{extra} FROM ({rows}))"
     if by is not None:
         sql += " GROUP BY __by"
-    duck = _duckdb()
+    duck = duckdb_module()
     try:
         relation = duck.sql(sql)
         names = relation.columns
@@ -591,7 +592,7 @@ def first_bad_rows(
 
     Returns {name: (file, line, the row's first-column text)} for the checks that fail.
     """
-    duck = _duckdb()
+    duck = duckdb_module()
     found: dict[str, tuple[Sniffed, int, str]] = {}
     names = list(checks)
     for sniffed in files:
@@ -614,7 +615,7 @@ def first_bad_value(
     files: list[Sniffed], column: str, condition: str
 ) -> tuple[Sniffed, int, str] | None:
     """The first row (file, line, text) where `condition` holds, for an error message."""
-    duck = _duckdb()
+    duck = duckdb_module()
     for sniffed in files:
         sql = (
             f"SELECT __row, {quote_ident(column)} FROM (SELECT row_number() OVER () AS __row, * "
