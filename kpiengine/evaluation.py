@@ -334,17 +334,19 @@ def _evaluate_kpi(
     shape = (table.n_periods, len(table.segments))
     values = _run(_compiled(formula.tree), arrays, shape)
     undefined = ~np.isfinite(values)
-    values[undefined] = np.nan
-    reasons = np.empty(shape, dtype=object)  # None where defined
     if undefined.any():
+        values[undefined] = np.nan
+        reasons = np.empty(shape, dtype=object)  # None where defined
         _explain(formula, names, arrays, computed, table, undefined, reasons, shape)
+    else:  # a read-only view: no cell needs a reason
+        reasons = np.broadcast_to(np.empty((), dtype=object), shape)
     additive = kpi.target is not None and workspace.is_additive(kpi.id)
     per_period = period_targets(kpi.target, additive, table.grain, table.first, table.n_periods)
-    targets = np.full(shape, np.nan)
-    if additive:
-        targets[:, 0] = per_period  # an additive target is for the total, not for each segment
-    else:
-        targets[:] = per_period[:, None]
+    if additive:  # an additive target is for the total, not for each segment
+        targets = np.full(shape, np.nan)
+        targets[:, 0] = per_period
+    else:  # the same target in every segment: a read-only view
+        targets = np.broadcast_to(per_period[:, None], shape)
     band = workspace.at_risk_band(kpi)
     return KpiResult(kpi, values, reasons, targets, additive, band)
 
