@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import sympy
 
 from .errors import ERROR, Finding, KpiError, suggestion
-from .formula import Formula, shifted_name, symbol
+from .formula import Formula, shifted_name
 from .model import KPI
 from .periods import ordinals, year_ago
 from .sources import Inputs, SourceStatus
@@ -131,40 +130,6 @@ def _year_ago_index(table: InputTable) -> np.ndarray:
 
 
 # --- compiling ---------------------------------------------------------------------------------
-
-_COMPILED: dict[tuple[sympy.Expr, tuple[str, ...]], Callable] = {}
-#: What generated code may call: only these numpy functions (loading all of numpy's namespace,
-#: as lambdify does by default, imports numpy's lazy submodules and costs a quarter second).
-_NAMESPACE = {
-    "sqrt": np.sqrt,
-    "log": np.log,
-    "exp": np.exp,
-    "abs": np.abs,
-    "maximum": np.maximum,
-    "minimum": np.minimum,
-    "reduce": functools.reduce,
-    "inf": np.inf,
-    "nan": np.nan,
-    "ComplexInfinity": np.nan,
-}
-
-
-def compile_expr(expr: sympy.Expr, names: list[str]) -> Callable:
-    """`lambdify` once per expression and argument list; later calls reuse it."""
-    key = (expr, tuple(names))
-    func = _COMPILED.get(key)
-    if func is None:
-        from sympy.printing.numpy import NumPyPrinter  # noqa: PLC0415
-
-        printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True})
-        # arguments get neutral names: a variable named like a numpy function (`minimum`)
-        # must not hide that function in the generated code
-        neutral = [sympy.Symbol(f"_x{i}", real=True) for i in range(len(names))]
-        renamed = expr.xreplace(dict(zip((symbol(n) for n in names), neutral, strict=True)))
-        func = sympy.lambdify(neutral, renamed, modules=[_NAMESPACE], printer=printer)
-        _COMPILED[key] = func
-    return func
-
 
 _VECTORIZED: dict[int, tuple[ast.AST, Callable]] = {}
 

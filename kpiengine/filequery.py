@@ -304,6 +304,9 @@ def guess_decimal(values: list[str]) -> str:
     return "," if comma > dot else "."
 
 
+_MISSING_SQL = ", ".join(quote_text(m) for m in MISSING)
+
+
 def number_sql(column: str, decimal: str = ".") -> str:
     """SQL turning spreadsheet text into a DOUBLE: `$1,234`, `1 234,50`, `45.6%`, `(1,200)`."""
     c = f"trim({quote_ident(column)})"
@@ -314,9 +317,8 @@ def number_sql(column: str, decimal: str = ".") -> str:
         digits = f"replace({digits}, ',', '')"
     sign = f"(CASE WHEN {c} LIKE '(%)' OR {c} LIKE '-%' OR {c} LIKE '%-' THEN -1 ELSE 1 END)"
     percent = f"(CASE WHEN {c} LIKE '%\\%%' ESCAPE '\\' THEN 0.01 ELSE 1 END)"
-    missing = ", ".join(quote_text(m) for m in MISSING)
     return (
-        f"(CASE WHEN {c} IS NULL OR {c} IN ({missing}) THEN NULL "
+        f"(CASE WHEN {c} IS NULL OR {c} IN ({_MISSING_SQL}) THEN NULL "
         f"ELSE {sign} * TRY_CAST({digits} AS DOUBLE) * {percent} END)"
     )
 
@@ -324,9 +326,8 @@ def number_sql(column: str, decimal: str = ".") -> str:
 def bad_number_sql(column: str, decimal: str = ".") -> str:
     """SQL true where the text is present but is not a number."""
     c = f"trim({quote_ident(column)})"
-    missing = ", ".join(quote_text(m) for m in MISSING)
     return (
-        f"({c} IS NOT NULL AND {c} NOT IN ({missing}) AND "
+        f"({c} IS NOT NULL AND {c} NOT IN ({_MISSING_SQL}) AND "
         f"(regexp_matches({c}, '[A-Za-z]{{4,}}') OR {number_sql(column, decimal)} IS NULL))"
     )
 
@@ -585,15 +586,11 @@ def _floats(column: np.ndarray) -> np.ndarray:
     return np.asarray(column, dtype=float)
 
 
-def first_bad_rows(
-    files: list[Sniffed], checks: dict[str, str]
-) -> dict[str, tuple[Sniffed, int, str]]:
-    """For each check (name -> SQL condition), the first failing row: one scan per file.
-
-    Returns {name: (file, line, the row's first-column text)} for the checks that fail.
-    """
+def first_bad_rows(files: list[Sniffed], checks: dict[str, str]) -> dict[str, tuple[Sniffed, int]]:
+    """For each check (name -> SQL condition) that fails, its first (file, line): one scan per
+    file for all the checks."""
     duck = duckdb_module()
-    found: dict[str, tuple[Sniffed, int, str]] = {}
+    found: dict[str, tuple[Sniffed, int]] = {}
     names = list(checks)
     for sniffed in files:
         todo = [n for n in names if n not in found]
@@ -607,7 +604,7 @@ def first_bad_rows(
         rows = duck.sql(sql).fetchall()[0]
         for name, row in zip(todo, rows, strict=True):
             if row is not None:
-                found[name] = (sniffed, sniffed.skip + 1 + int(row), "")
+                found[name] = (sniffed, sniffed.skip + 1 + int(row))
     return found
 
 

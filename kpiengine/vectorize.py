@@ -1,9 +1,10 @@
-"""Turn a checked formula tree into a numpy function that evaluates every cell at once.
+"""Turn formulas into numpy functions that evaluate every cell at once.
 
 The function is a tree of closures over numpy ufuncs built from the whitelisted AST: no code is
 generated or executed, and the formula is computed exactly as written (sympy would simplify
 `cost / cost` to 1 and hide where the formula is undefined). Building one takes microseconds,
-where `sympy.lambdify` takes milliseconds.
+where `sympy.lambdify` takes milliseconds. `compile_expr` lambdifies a sympy expression, for
+the analyses that evaluate expanded or derived expressions rather than a formula as written.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import functools
 from collections.abc import Callable, Mapping
 
 import numpy as np
+import sympy
 
-from .formula import SHIFTS, shifted_name
+from .formula import SHIFTS, shifted_name, symbol
 
 Env = Mapping[str, np.ndarray]
 Compiled = Callable[[Env], np.ndarray]
@@ -69,3 +71,37 @@ def _build(node: ast.AST) -> Compiled:
         arg = args[0]
         return lambda env: unary(arg(env))
     raise TypeError(f"not a checked formula node: {ast.dump(node)}")
+
+
+_COMPILED: dict[tuple[sympy.Expr, tuple[str, ...]], Callable] = {}
+#: What generated code may call: only these numpy functions (loading all of numpy's namespace,
+#: as lambdify does by default, imports numpy's lazy submodules and costs a quarter second).
+_NAMESPACE = {
+    "sqrt": np.sqrt,
+    "log": np.log,
+    "exp": np.exp,
+    "abs": np.abs,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "reduce": functools.reduce,
+    "inf": np.inf,
+    "nan": np.nan,
+    "ComplexInfinity": np.nan,
+}
+
+
+def compile_expr(expr: sympy.Expr, names: list[str]) -> Callable:
+    """`lambdify` once per expression and argument list; later calls reuse it."""
+    key = (expr, tuple(names))
+    func = _COMPILED.get(key)
+    if func is None:
+        from sympy.printing.numpy import NumPyPrinter  # noqa: PLC0415
+
+        printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True})
+        # arguments get neutral names: a variable named like a numpy function (`minimum`)
+        # must not hide that function in the generated code
+        neutral = [sympy.Symbol(f"_x{i}", real=True) for i in range(len(names))]
+        renamed = expr.xreplace(dict(zip((symbol(n) for n in names), neutral, strict=True)))
+        func = sympy.lambdify(neutral, renamed, modules=[_NAMESPACE], printer=printer)
+        _COMPILED[key] = func
+    return func

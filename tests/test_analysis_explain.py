@@ -23,8 +23,8 @@ from kpiengine.analysis import (
 )
 from kpiengine.analysis.explain import MAX_PLAYERS, UndefinedMix
 from kpiengine.errors import KpiError
-from kpiengine.evaluation import compile_expr
 from kpiengine.formula import FormulaError, parse_formula
+from kpiengine.vectorize import compile_expr
 
 SHOP = Path(__file__).parent / "fixtures" / "analysis" / "shop"
 ROAS_ROWS = "date,ad_revenue,ad_spend\n2024-05-10,50000,10000\n2024-06-10,50000,12500\n"

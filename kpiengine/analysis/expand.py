@@ -15,10 +15,11 @@ import numpy as np
 import sympy
 
 from ..errors import KpiError, suggestion
-from ..evaluation import MISSING_INPUT, Results, compile_expr, evaluate
+from ..evaluation import MISSING_INPUT, Results, evaluate
 from ..formula import SHIFTS, shifted_name, symbol
 from ..periods import parse_label, year_ago
 from ..table import Frame, InputTable
+from ..vectorize import compile_expr
 from ..workspace import Workspace
 
 Segment = dict[str, str]

@@ -16,7 +16,7 @@ import numpy as np
 import sympy
 
 from ..errors import KpiError
-from ..evaluation import compile_expr
+from ..vectorize import compile_expr
 from .expand import (
     Context,
     display_name,

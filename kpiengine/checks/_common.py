@@ -10,12 +10,13 @@ import numpy as np
 import sympy
 
 from ..errors import Location
-from ..evaluation import Results, compile_expr
+from ..evaluation import Results
 from ..formula import Formula, parse_formula, shifted_name, symbol
 from ..model import KPI
 from ..periods import year_ago
 from ..units import Unit
 from ..validate import unit_lookup
+from ..vectorize import compile_expr
 
 __all__ = ["unit_lookup"]
 

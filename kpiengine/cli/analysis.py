@@ -12,9 +12,9 @@ from .common import (
     EXIT_OK,
     cli,
     data_option,
-    grain_option,
     handle_errors,
     load,
+    output_options,
     report_findings,
     workspace_options,
 )
@@ -40,9 +40,7 @@ def _solve_kpis(ws, kpi_id: str, name: str | None) -> list[str]:
 @click.option("--target", type=float, default=None, help="Value to reach (default: its target).")
 @click.option("--for", "for_", default=None, help="Input (variable or KPI) to solve for.")
 @click.option("--period", default=None, help="Period (default: the latest with a value).")
-@click.option("--segment", multiple=True, help="DIMENSION=VALUE, e.g. channel=Email.")
-@grain_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@output_options
 @handle_errors
 def solve_command(
     kpi_id: str,
@@ -78,9 +76,7 @@ def solve_command(
 @workspace_options
 @data_option
 @click.option("--period", default=None, help="Period (default: the latest with a value).")
-@click.option("--segment", multiple=True, help="DIMENSION=VALUE, e.g. channel=Email.")
-@grain_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@output_options
 @handle_errors
 def drivers_command(
     kpi_id: str,
@@ -117,10 +113,8 @@ def drivers_command(
 @click.option("--from", "start", default=None, help="First period (default: the one before).")
 @click.option("--to", "end", default=None, help="Second period (default: the latest).")
 @click.option("--by", default=None, help="Dimension to split the change across (mix vs rate).")
-@click.option("--segment", multiple=True, help="DIMENSION=VALUE, e.g. channel=Email.")
 @click.option("--method", type=click.Choice(["shapley", "lmdi"]), default="shapley")
-@grain_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@output_options
 @handle_errors
 def explain_command(
     kpi_id: str,

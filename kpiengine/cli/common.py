@@ -93,3 +93,14 @@ def grain_option(func: Callable) -> Callable:
     return click.option("--grain", type=click.Choice(GRAINS), default=None, help="Period length.")(
         func
     )
+
+
+def output_options(func: Callable) -> Callable:
+    """`--segment DIM=VALUE`, `--grain` and `--format text|json`, shared by the analyses."""
+    func = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")(
+        func
+    )
+    func = grain_option(func)
+    return click.option("--segment", multiple=True, help="DIMENSION=VALUE, e.g. channel=Email.")(
+        func
+    )

@@ -39,7 +39,7 @@ from .common import (
 )
 @click.option("--kpi", "kpis", multiple=True, help="KPI to report on (repeatable).")
 @grain_option
-@click.option("--period", default=None, help="Period to report on (default: the latest).")
+@click.option("--period", default=None, help="Period (default: the last complete one).")
 @click.option("--by", multiple=True, help="Dimension to break down by (repeatable).")
 @click.option(
     "--locale",
