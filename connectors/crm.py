@@ -45,6 +45,7 @@ from kpiengine.filequery import (
 from kpiengine.hookspecs import hookimpl
 from kpiengine.model import Aggregate
 from kpiengine.periods import ordinals, start_date
+from kpiengine.runcache import duckdb_error
 from kpiengine.table import Frame
 
 from ._crm_dates import DateFormats
@@ -764,7 +765,7 @@ class CrmConnector(Connector):
         duck = duckdb_module()
         try:
             result = duck.sql(sql).fetchnumpy()
-        except duck.Error as exc:
+        except duckdb_error() as exc:
             raise KpiError(
                 f"cannot read the data: {str(exc).splitlines()[0]}", self.config.location
             ) from None

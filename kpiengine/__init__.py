@@ -17,8 +17,9 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "load_workspace": "kpiengine.workspace",
-    "Workspace": "kpiengine.workspace",
-    "evaluate": "kpiengine.evaluation",
+    "Workspace": "kpiengine.model",
+    "Engine": "kpiengine.engine",
+    "evaluate": "kpiengine.engine",
     "Results": "kpiengine.evaluation",
     "Frame": "kpiengine.table",
     "parse_formula": "kpiengine.formula",

@@ -9,13 +9,12 @@ calls `fetch(request)` with the variables, grain, dimensions and dates it needs.
 from __future__ import annotations
 
 import datetime as dt
-import glob
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .errors import KpiError, Location, suggestion
+from .errors import suggestion
 from .model import Aggregate
+from .sourceconfig import Mapping, SourceConfig
 from .table import Frame
 
 __all__ = ["Connector", "Frame", "Mapping", "Option", "Request", "SourceConfig"]
@@ -29,64 +28,6 @@ class Option:
     help: str
     required: bool = False
     default: Any = None
-
-
-@dataclass
-class Mapping:
-    """How one workspace variable comes out of a source.
-
-    `column`: sum (or last, ... by the variable's aggregate rule) that column;
-    `count`: count rows; `where`: only rows whose columns hold one of the listed values;
-    `scale`: multiply values (1e-6 for `cost_micros`); `currency`: the column's currency;
-    `date`: the column that dates this variable (deals won by close date, created by create date).
-    """
-
-    variable: str
-    location: Location
-    column: str | None = None
-    count: bool = False
-    where: dict[str, list[str]] = field(default_factory=dict)
-    scale: float = 1.0
-    currency: str | None = None
-    date: str | None = None  # the column dating this variable, when not the source's date
-
-
-@dataclass
-class SourceConfig:
-    """A source as kpi.yaml declares it, with the positions needed for error messages."""
-
-    name: str
-    connector: str
-    root: Path
-    location: Location
-    options: dict[str, Any] = field(default_factory=dict)
-    option_locations: dict[str, Location] = field(default_factory=dict)
-    mappings: dict[str, Mapping] = field(default_factory=dict)
-    dimensions: dict[str, str] = field(default_factory=dict)  # workspace name -> source column
-    dimension_values: dict[str, dict[str, str]] = field(default_factory=dict)  # value renames
-    currency: str | None = None  # the workspace currency
-    variables: frozenset[str] = frozenset()  # the workspace's variable ids
-
-    def where(self, key: str | None = None) -> Location:
-        return self.option_locations.get(key, self.location) if key else self.location
-
-    def error(self, message: str, key: str | None = None, fix: str | None = None) -> KpiError:
-        """A KpiError about this source, located at `key` in kpi.yaml."""
-        return KpiError(f"source `{self.name}`: {message}", self.where(key), fix)
-
-    def paths(self, key: str = "path") -> list[Path]:
-        """The files an option names (a path or a glob, relative to the workspace), sorted."""
-        pattern = self.options.get(key)
-        if not pattern:
-            raise self.error(f"option `{key}` is required", fix=f"add `{key}: FILE.csv`")
-        full = Path(str(pattern)).expanduser()
-        if not full.is_absolute():
-            full = self.root / full
-        matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
-        files = [p for p in matches if p.is_file()]
-        if not files:
-            raise self.error(f"no file matches `{pattern}` (looked in {full.parent})", key)
-        return files
 
 
 @dataclass

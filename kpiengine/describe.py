@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 
+from .examples import example_matches, example_value
 from .formatting import format_value
-from .model import KPI, localized
-from .validate import example_matches, example_value
-from .workspace import Workspace
+from .model import KPI, Workspace, localized
 
 
 def _target_text(kpi: KPI) -> str:

@@ -41,6 +41,7 @@ class Finding:
     kpi: str | None = None
     fix: str | None = None
     details: dict = field(default_factory=dict, compare=False, hash=False)
+    blocking: bool = field(default=False, compare=False)  # leaves the KPI without a formula
 
     def format(self) -> str:
         where = f"{self.location}: " if self.location else ""
@@ -49,7 +50,7 @@ class Finding:
             text += f"\n    fix: {self.fix}"
         return text
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         loc = self.location
         return {
             "code": self.code,
@@ -66,7 +67,7 @@ class Finding:
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Most severe first, then by file position."""
 
-    def key(f: Finding) -> tuple:
+    def key(f: Finding) -> tuple[int, str, int, int, str]:
         loc = f.location or Location("")
         return (_SEVERITY_RANK.get(f.severity, 9), loc.file, loc.line, loc.column, f.code)
 

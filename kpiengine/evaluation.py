@@ -1,4 +1,7 @@
-"""Evaluate KPIs over every period x segment cell at once, with targets, status and changes."""
+"""Evaluate KPIs over every period x segment cell at once, with targets, status and changes.
+
+Pure: a plan and an input table in, results out; no files, plugins or databases.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +10,20 @@ import datetime as dt
 import functools
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from .errors import ERROR, Finding, KpiError, suggestion
+from .errors import Finding
 from .formula import Formula, shifted_name
-from .model import KPI
+from .model import KPI, Workspace
 from .periods import ordinals, year_ago
-from .sources import Inputs, SourceStatus
-from .table import Frame, InputTable
+from .plan import Plan
+from .table import InputTable, SourceStatus
 from .targets import period_targets, status
 from .vectorize import vectorize
-from .workspace import BUILTIN, Workspace
 
-MISSING_INPUT = "KPI011"
 _SHIFT_WHEN = {"prev": "the previous period", "last_year": "the same period last year"}
 
 
@@ -146,113 +146,22 @@ def _run(func: Callable, arrays: dict[str, np.ndarray], shape: tuple[int, ...]) 
     return np.broadcast_to(np.asarray(func(arrays), dtype=float), shape).copy()
 
 
-# --- selection -----------------------------------------------------------------------------------
-
-
-def select_kpis(
-    workspace: Workspace, available: Iterable[str], requested: list[str] | None = None
-) -> tuple[list[str], list[Finding]]:
-    """Which KPIs to evaluate, and the findings for asked-for KPIs that cannot be."""
-    available = set(available)
-    asked = list(requested or workspace.settings.kpis)
-    for name in asked:
-        if name not in workspace.kpis:
-            alias = workspace.kpi_for_alias(name)
-            hint = (
-                f"; it is an alias of `{alias.id}`" if alias else suggestion(name, workspace.kpis)
-            )
-            raise KpiError(f"unknown KPI `{name}`{hint}")
-    if not asked:
-        asked = [k.id for k in workspace.kpis.values() if k.layer != BUILTIN]
-        optional = [
-            k.id
-            for k in workspace.kpis.values()
-            if k.layer == BUILTIN
-            and workspace.blocked_by(k.id) is None
-            and workspace.inputs_of(k.id) <= available
-        ]
-    else:
-        optional = []
-    chosen, findings = [], []
-    for name in asked:
-        kpi = workspace.kpis[name]
-        blocker = workspace.blocked_by(name)
-        if blocker == name:
-            continue  # its definition errors are already findings
-        if blocker is not None:
-            findings.append(
-                Finding(
-                    MISSING_INPUT,
-                    ERROR,
-                    f"KPI `{name}` depends on `{blocker}`, whose definition has errors",
-                    kpi.location,
-                    name,
-                )
-            )
-            continue
-        missing = sorted(workspace.inputs_of(name) - available)
-        if missing:
-            findings.append(
-                Finding(
-                    MISSING_INPUT,
-                    ERROR,
-                    f"KPI `{name}` needs {', '.join(f'`{m}`' for m in missing)}, "
-                    "which the data does not provide",
-                    kpi.location,
-                    name,
-                    "add the column to the data, or leave the KPI out",
-                )
-            )
-            continue
-        chosen.append(name)
-    chosen += [k for k in optional if k not in chosen]
-    order = {k: i for i, k in enumerate(workspace.order)}
-    return sorted(chosen, key=lambda k: order.get(k, -1)), findings
-
-
 # --- evaluation ----------------------------------------------------------------------------------
 
 
-def evaluate(
-    workspace: Workspace,
-    data: Frame | str | Path | None = None,
-    *,
-    grain: str | None = None,
-    by: list[str] | tuple[str, ...] = (),
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    kpis: list[str] | None = None,
-) -> Results:
-    """Evaluate the chosen KPIs for every period and segment (and the total).
+def evaluate(plan: Plan, table: InputTable) -> Results:
+    """Evaluate the plan's KPIs for every period and segment (and the total) of the table.
 
-    `data` is a Frame, a CSV path, or None for the sources listed in kpi.yaml.
+    Pure: the table holds every input the plan needs (`kpiengine.sources.fetch` makes it).
     """
-    inputs = Inputs(workspace, data)
-    grain = grain or workspace.settings.grain
-    chosen, findings = select_kpis(workspace, inputs.available, kpis)
-    needed = set(chosen)
-    for name in chosen:
-        needed |= workspace.kpi_deps_of(name)
-    variables = set().union(*(workspace.inputs_of(k) for k in needed)) if needed else set()
-    aggregates = {v: workspace.variables[v].aggregate for v in sorted(variables)}
-    if not aggregates:
-        raise KpiError("no KPI can be evaluated: the data provides none of their inputs")
-    # a year before `start` too: changes against the previous period and last year need it
-    needed_from = _year_before(start) if start else None
-    table, source_findings = inputs.table(aggregates, grain, list(by), (needed_from, end))
-    findings += source_findings
+    workspace = plan.workspace
     computed: dict[str, KpiResult] = {}
-    for kpi_id in workspace.order:
-        if kpi_id in needed:
-            computed[kpi_id] = _evaluate_kpi(workspace, workspace.kpis[kpi_id], table, computed)
-    selected = _select_periods(table, start, end)
-    results = {k: computed[k] for k in chosen}
-    return Results(workspace, table, results, selected, findings, inputs.statuses)
-
-
-def _year_before(day: dt.date) -> dt.date:
-    """The first day of the month a year and a week before `day` (ISO weeks included)."""
-    return (day - dt.timedelta(days=372)).replace(day=1)
+    for kpi_id in plan.needed:
+        computed[kpi_id] = _evaluate_kpi(workspace, workspace.kpis[kpi_id], table, computed)
+    selected = _select_periods(table, plan.start, plan.end)
+    results = {k: computed[k] for k in plan.kpis}
+    findings = [*plan.findings, *table.findings]
+    return Results(workspace, table, results, selected, findings, table.sources)
 
 
 def _select_periods(table: InputTable, start: dt.date | None, end: dt.date | None) -> list[int]:

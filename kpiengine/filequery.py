@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import os
 import re
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import KpiError, Location, did_you_mean
+from .runcache import active, duckdb_error
 from .sqlgen import (
     AggregateSpec,
     Measure,
@@ -29,6 +28,9 @@ from .sqlgen import (
     quote_text,
 )
 from .table import Frame, span_of
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = [
     "Measure",
@@ -56,8 +58,6 @@ __all__ = [
 ]
 SAMPLE_BYTES = 256 * 1024
 CACHE_BYTES = 32 * 1024 * 1024
-_CONFIGURED = False
-_CACHED: dict[tuple, str] = {}  # (path, mtime, size, reader) -> temp table of the file's rows
 DELIMITERS = (",", ";", "\t", "|")
 #: Date formats tried on a sample of values, most specific first.
 DATE_FORMATS = (
@@ -84,16 +84,9 @@ _DAY_FIRST = {"%d/%m/%Y": "%m/%d/%Y", "%d/%m/%Y %H:%M": "%m/%d/%Y %H:%M"}
 MISSING = ("", "-", "--", "(not set)", "n/a", "N/A")
 
 
-def duckdb_module():
-    import duckdb  # noqa: PLC0415 - only commands that read files pay for the import
-
-    global _CONFIGURED
-    if not _CONFIGURED:
-        _CONFIGURED = True
-        # a progress bar for long reads on a terminal, never in pipes, files or CI logs
-        show = sys.stderr.isatty() and not os.environ.get("CI")
-        duckdb.execute(f"SET enable_progress_bar = {str(show).lower()}")
-    return duckdb
+def duckdb_module() -> duckdb.DuckDBPyConnection:
+    """The DuckDB connection of the run in progress (see `kpiengine.runcache`)."""
+    return active().duckdb
 
 
 @dataclass
@@ -138,12 +131,13 @@ class Sniffed:
             return reader
         if stat.st_size > CACHE_BYTES:
             return reader
+        cache = active()
         key = (str(self.path), stat.st_mtime_ns, stat.st_size, reader)
-        name = _CACHED.get(key)
+        name = cache.file_tables.get(key)
         if name is None:
-            name = f"__file_{len(_CACHED)}"
-            duckdb_module().sql(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {reader}")
-            _CACHED[key] = name
+            name = f"__file_{len(cache.file_tables)}"
+            cache.duckdb.sql(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {reader}")
+            cache.file_tables[key] = name
         return name
 
     def _reader(self) -> str:
@@ -179,7 +173,7 @@ def _sniff_typed(path: Path, kind: str) -> Sniffed:
         relation = duck.sql(f"SELECT * FROM {probe.relation()} LIMIT 200")
         probe.columns = list(relation.columns)
         probe.sample = [["" if v is None else str(v) for v in row] for row in relation.fetchall()]
-    except duck.Error as exc:
+    except duckdb_error() as exc:
         raise KpiError(
             f"cannot read the file: {str(exc).splitlines()[0]}", Location(str(path))
         ) from None
@@ -462,7 +456,7 @@ def aggregate(query: Query, grain: str, requested: list[str], location: Location
     )
     try:
         result = duck.sql(aggregation_sql(spec, grain, requested)).fetchnumpy()
-    except duck.Error as exc:
+    except duckdb_error() as exc:
         raise KpiError(f"cannot read the data: {str(exc).splitlines()[0]}", location) from None
     return Frame(
         np.asarray(result["__period"], dtype="datetime64[D]"),
@@ -531,7 +525,7 @@ def aggregate_together(
     duck = duckdb_module()
     try:
         result = duck.sql(aggregation_sql(spec, grain, requested)).fetchnumpy()
-    except duck.Error as exc:
+    except duckdb_error() as exc:
         raise KpiError(f"cannot read the data: {str(exc).splitlines()[0]}", location) from None
     return Frame(
         np.asarray(result["__period"], dtype="datetime64[D]"),
@@ -574,7 +568,7 @@ def scan(
         relation = duck.sql(sql)
         names = relation.columns
         return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
-    except duck.Error as exc:
+    except duckdb_error() as exc:
         raise KpiError(
             f"cannot read the data: {str(exc).splitlines()[0]}", Location(str(sniffed.path))
         ) from None

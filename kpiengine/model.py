@@ -1,18 +1,27 @@
-"""The loaded definitions: variables, KPIs, worked examples and targets, with their locations."""
+"""The loaded workspace: settings, variables, KPIs, worked examples and targets, with locations."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 
-from .errors import Finding, Location
-from .formula import Formula
-from .units import Unit
+import sympy
+
+from .errors import ERROR, Finding, KpiError, Location
+from .formula import Formula, symbol
+from .graph import closure, topological_order
+from .sourceconfig import SourceConfig
+from .units import Unit, UnitSystem
 
 AGGREGATES = ("sum", "mean", "last", "first", "min", "max")
 SEGMENT_AGGREGATES = ("sum", "mean", "min", "max")
 FORMATS = ("number", "integer", "percent", "currency", "multiple")
 DIRECTIONS = ("higher", "lower", "none")
 DEFAULT_LOCALE = "en"
+DEFAULT_AT_RISK = 0.1
+BUILTIN = "built-in"
+WORKSPACE = "workspace"
 
 Text = dict[str, str]  # locale -> text
 
@@ -108,11 +117,134 @@ class KPI:
     @property
     def evaluable(self) -> bool:
         """False when the formula could not be parsed or resolved."""
-        return self.formula is not None and not any(f.code in BLOCKING for f in self.findings)
+        return self.formula is not None and not any(f.blocking for f in self.findings)
 
     def title_in(self, locale: str = DEFAULT_LOCALE) -> str:
         return localized(self.title, locale) or self.id
 
 
-#: Finding codes that leave a KPI without a usable formula.
-BLOCKING = frozenset({"KPI003", "KPI005", "KPI006", "KPI007", "KPI008"})
+@dataclass
+class Settings:
+    """What kpi.yaml says; every key is optional."""
+
+    name: str = ""
+    description: str = ""
+    currency: str | None = None
+    locale: str = "en"
+    kpis: list[str] = field(default_factory=list)
+    kpis_location: Location | None = None
+    data: Path | None = None
+    grain: str = "month"
+    at_risk: float = DEFAULT_AT_RISK
+    units: list[str] = field(default_factory=list)
+    targets: dict[str, TargetSpec] = field(default_factory=dict)
+    target_locations: dict[str, Location] = field(default_factory=dict)
+    sources: list[SourceConfig] = field(default_factory=list)
+    choose: dict[str, str] = field(default_factory=dict)
+    choose_location: Location | None = None
+
+
+@dataclass
+class Workspace:
+    """Definitions ready to evaluate, with every finding met while loading them."""
+
+    root: Path | None
+    settings: Settings
+    units: UnitSystem
+    variables: dict[str, Variable]
+    kpis: dict[str, KPI]
+    findings: list[Finding] = field(default_factory=list)
+    _additive: dict[str, bool] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.settings.name or (self.root.name if self.root else "kpiengine")
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @cached_property
+    def deps(self) -> dict[str, set[str]]:
+        """KPI id -> the variable and KPI ids its formula names (shifted names included)."""
+        return {k.id: set(k.formula.names) if k.formula else set() for k in self.kpis.values()}
+
+    @cached_property
+    def order(self) -> list[str]:
+        """KPI ids in evaluation order (dependencies first); KPIs on cycles are left out."""
+        return topological_order(
+            {k: {d for d in v if d in self.kpis} for k, v in self.deps.items()}
+        )
+
+    def inputs_of(self, kpi_id: str) -> set[str]:
+        """The raw variables a KPI needs, through every KPI it depends on."""
+        return {n for n in closure(kpi_id, self.deps) if n not in self.kpis}
+
+    def blocked_by(self, kpi_id: str) -> str | None:
+        """The KPI (this one or one it depends on) whose definition errors stop evaluation."""
+        if kpi_id not in self.order:
+            return kpi_id
+        for name in [kpi_id, *sorted(self.kpi_deps_of(kpi_id))]:
+            if not self.kpis[name].evaluable:
+                return name
+        return None
+
+    def kpi_deps_of(self, kpi_id: str) -> set[str]:
+        return {n for n in closure(kpi_id, self.deps) if n in self.kpis}
+
+    def expanded(self, kpi_id: str) -> sympy.Expr:
+        """The KPI's formula with every KPI it names replaced by its own formula."""
+        kpi = self.kpis[kpi_id]
+        if kpi.formula is None:
+            raise KpiError(f"KPI `{kpi_id}` has no usable formula")
+        expr = kpi.formula.expr
+        inner = {symbol(n): self.expanded(n) for n in kpi.formula.names if n in self.kpis}
+        return expr.xreplace(inner) if inner else expr
+
+    def is_additive(self, kpi_id: str) -> bool:
+        """True for a linear combination of summed variables (revenue, leads): targets add up."""
+        if kpi_id not in self._additive:
+            self._additive[kpi_id] = self._linear_in_sums(kpi_id)
+        return self._additive[kpi_id]
+
+    def _linear_in_sums(self, kpi_id: str) -> bool:
+        kpi = self.kpis[kpi_id]
+        if kpi.formula is None or kpi.formula.shifts:
+            return False
+        try:
+            expr = self.expanded(kpi_id)
+        except (KpiError, RecursionError):
+            return False
+        names = [s.name for s in expr.free_symbols]
+        if not names or any(n not in self.variables for n in names):
+            return False
+        if any(self.variables[n].aggregate != Aggregate() for n in names):
+            return False
+        poly = (
+            sympy.Poly(expr, *sorted(expr.free_symbols, key=str)) if expr.is_polynomial() else None
+        )
+        return (
+            poly is not None
+            and poly.total_degree() == 1
+            and expr.subs({s: 0 for s in expr.free_symbols}) == 0
+        )
+
+    def at_risk_band(self, kpi: KPI) -> float:
+        return kpi.at_risk if kpi.at_risk is not None else self.settings.at_risk
+
+    @cached_property
+    def aliases(self) -> dict[str, str]:
+        """Alias -> the id of the KPI that declares it."""
+        return {alias: kpi.id for kpi in self.kpis.values() for alias in kpi.aliases}
+
+    def kpi_for_alias(self, name: str) -> KPI | None:
+        kpi_id = self.aliases.get(name)
+        return self.kpis[kpi_id] if kpi_id is not None else None
+
+    def unit_of(self, name: str) -> Unit | None:
+        """The declared unit of a variable or KPI (None when unknown or unreadable)."""
+        if name in self.variables:
+            return self.variables[name].unit
+        if name in self.kpis:
+            return self.kpis[name].unit
+        return None

@@ -1,4 +1,10 @@
-"""The plugin manager: built-in plugins, then `kpiengine` entry points, then workspace plugins."""
+"""The plugin manager: built-in plugins, then `kpiengine` entry points, then workspace plugins.
+
+One manager is made per run (`kpiengine.engine.Engine` owns it): each plugin module is
+registered once, so a workspace plugin's module body runs once per command. The built-ins are the
+modules named in `DEFAULT_PLUGINS`; their hook implementations are `trylast`, so a plugin can
+replace a built-in connector or check by registering the same name.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,12 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
-import pkgutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pluggy
 
@@ -19,8 +26,27 @@ from .errors import KpiError, Location, suggestion
 
 ENTRY_POINT_GROUP = "kpiengine"
 TRACE_VARIABLE = "KPIENGINE_TRACE_HOOKS"
-BUILTIN_PACKAGES = ("kpiengine.connectors", "kpiengine.checks")
 BUILTIN = "built-in"
+
+#: The built-in plugin modules: the connectors, then the checks.
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "kpiengine.connectors.csv_files",
+    "kpiengine.connectors.ga_export",
+    "kpiengine.connectors.crm",
+    "kpiengine.connectors.ads",
+    "kpiengine.connectors.sql",
+    "kpiengine.checks.definitions",
+    "kpiengine.checks.resolution",
+    "kpiengine.checks.units",
+    "kpiengine.checks.examples",
+    "kpiengine.checks.formulas",
+    "kpiengine.checks.meaning",
+    "kpiengine.checks.denominators",
+    "kpiengine.checks.segments",
+    "kpiengine.checks.coverage",
+    "kpiengine.checks.sources",
+    "kpiengine.checks.runtime",
+)
 
 
 @dataclass(frozen=True)
@@ -28,27 +54,12 @@ class Registered:
     """Something a plugin registered, and where it came from."""
 
     name: str
-    obj: type
+    obj: Any  # the registered class (a Connector or Check subclass)
     origin: str  # "built-in", "package NAME", or the workspace file
 
 
 def _hook_names() -> set[str]:
     return {n for n in dir(hookspecs) if n.startswith(("register_", "prepare_"))}
-
-
-def _check(pm: PluginManager) -> None:
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        plugin = pm.get_name(exc.plugin) or str(exc.plugin)
-        unknown = [
-            name
-            for name in dir(exc.plugin)
-            if name.startswith(("register_", "prepare_")) and name not in _hook_names()
-        ]
-        hint = suggestion(unknown[0], _hook_names()) if unknown else ""
-        what = f"`{unknown[0]}`{hint}" if unknown else str(exc)
-        raise KpiError(f"plugin `{plugin}` implements an unknown hook: {what}") from None
 
 
 def _load_file(path: Path) -> ModuleType:
@@ -65,54 +76,94 @@ def _load_file(path: Path) -> ModuleType:
     return module
 
 
-def default_plugins() -> list[str]:
-    """The built-in plugin modules: every public module of the built-in packages."""
-    names = []
-    for package in BUILTIN_PACKAGES:
-        path = importlib.import_module(package).__path__
-        names += [
-            f"{package}.{m.name}" for m in pkgutil.iter_modules(path) if not m.name.startswith("_")
-        ]
-    return sorted(names)
-
-
 class PluginManager(pluggy.PluginManager):
-    """pluggy's manager, remembering where each plugin came from."""
+    """pluggy's manager, remembering where each plugin came from; each source is loaded once."""
 
     def __init__(self) -> None:
         super().__init__("kpiengine")
+        self.add_hookspecs(hookspecs)
         self.origins: dict[str, str] = {}
+        self._loaded: set[str] = set()  # "builtins", "entry points", "workspace:ROOT"
+        if os.environ.get(TRACE_VARIABLE):
+            self.trace.root.setwriter(sys.stderr.write)
+            self.enable_tracing()
 
+    def _once(self, what: str, load: Callable[[], None]) -> None:
+        if what not in self._loaded:
+            self._loaded.add(what)
+            load()
+            self._check()
 
-def get_plugin_manager(workspace: Path | None = None, *, builtins: bool = True) -> PluginManager:
-    """Built-in plugins (tried last), installed entry points, then `workspace/plugins/*.py`."""
-    pm = PluginManager()
-    pm.add_hookspecs(hookspecs)
-    origins = pm.origins
-    for name in default_plugins() if builtins else ():  # their hookimpls are marked trylast
-        pm.register(importlib.import_module(name), name=name)
-        origins[name] = BUILTIN
-    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if pm.has_plugin(entry_point.name):
-            continue
+    def load_builtins(self) -> None:
+        """Register the modules of `DEFAULT_PLUGINS`."""
+
+        def load() -> None:
+            for name in DEFAULT_PLUGINS:
+                self.register(importlib.import_module(name), name=name)
+                self.origins[name] = BUILTIN
+
+        self._once("builtins", load)
+
+    def load_entry_points(self) -> None:
+        """Register installed packages that declare an entry point in the `kpiengine` group."""
+
+        def load() -> None:
+            for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+                if self.has_plugin(entry_point.name):
+                    continue
+                try:
+                    module = entry_point.load()
+                except Exception as exc:
+                    raise KpiError(
+                        f"installed plugin `{entry_point.name}` failed to load: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from None
+                self.register(module, name=entry_point.name)
+                dist = entry_point.dist.name if entry_point.dist else entry_point.value
+                self.origins[entry_point.name] = f"package {dist}"
+
+        self._once("entry points", load)
+
+    def load_workspace(self, root: Path | None) -> None:
+        """Register the workspace's `plugins/*.py` files (trusted code: they run as Python)."""
+        if root is None:
+            return
+
+        def load() -> None:
+            for path in sorted((root / "plugins").glob("*.py")):
+                name = f"workspace:{path.name}"
+                self.register(_load_file(path), name=name)
+                self.origins[name] = str(path)
+
+        if (root / "plugins").is_dir():
+            self._once(f"workspace:{root.resolve()}", load)
+
+    def _check(self) -> None:
+        """A misspelt hook name is an error naming the plugin, with the closest hook."""
         try:
-            module = entry_point.load()
-        except Exception as exc:
-            raise KpiError(
-                f"installed plugin `{entry_point.name}` failed to load: {type(exc).__name__}: {exc}"
-            ) from None
-        pm.register(module, name=entry_point.name)
-        dist = entry_point.dist.name if entry_point.dist else entry_point.value
-        origins[entry_point.name] = f"package {dist}"
-    if workspace is not None and (workspace / "plugins").is_dir():
-        for path in sorted((workspace / "plugins").glob("*.py")):
-            name = f"workspace:{path.name}"
-            pm.register(_load_file(path), name=name)
-            origins[name] = str(path)
-    _check(pm)
-    if os.environ.get(TRACE_VARIABLE):
-        pm.trace.root.setwriter(sys.stderr.write)
-        pm.enable_tracing()
+            self.check_pending()
+        except pluggy.PluginValidationError as exc:
+            plugin = self.get_name(exc.plugin) or str(exc.plugin)
+            unknown = [
+                name
+                for name in dir(exc.plugin)
+                if name.startswith(("register_", "prepare_")) and name not in _hook_names()
+            ]
+            hint = suggestion(unknown[0], _hook_names()) if unknown else ""
+            what = f"`{unknown[0]}`{hint}" if unknown else str(exc)
+            raise KpiError(f"plugin `{plugin}` implements an unknown hook: {what}") from None
+
+
+def make_plugin_manager(
+    workspace: Path | None = None, *, builtins: bool = True, entry_points: bool = True
+) -> PluginManager:
+    """A new manager with the built-ins, the installed entry points and the workspace plugins."""
+    pm = PluginManager()
+    if builtins:
+        pm.load_builtins()
+    if entry_points:
+        pm.load_entry_points()
+    pm.load_workspace(workspace)
     return pm
 
 

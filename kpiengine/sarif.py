@@ -89,7 +89,7 @@ def to_sarif(report: LintReport) -> dict[str, Any]:
             "id": rule["code"],
             "shortDescription": {"text": rule["title"]},
             "defaultConfiguration": {"level": LEVELS.get(rule["severity"], "warning")},
-            "properties": {"kind": rule["kind"], "origin": rule.get("origin", "built-in")},
+            "properties": {"stage": rule["stage"], "origin": rule["origin"]},
         }
         if rule["code"] in names:
             entry["name"] = names[rule["code"]]

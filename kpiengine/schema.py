@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .errors import ERROR, Finding, Location, suggestion
+from .checks.base import Check
+from .checks.definitions import BadUnit, BadValue, FormulaSyntax, UnknownKey
+from .checks.examples import ExampleIncomplete
+from .errors import Finding, Location, suggestion
 from .formula import NAME_PATTERN, FormulaError, parse_formula
 from .model import (
     AGGREGATES,
@@ -65,13 +68,13 @@ class Checker:
 
     def error(
         self,
-        code: str,
+        check: type[Check],
         message: str,
         location: Location,
         kpi: str | None = None,
         fix: str | None = None,
     ) -> None:
-        self.findings.append(Finding(code, ERROR, message, location, kpi, fix))
+        self.findings.append(check.finding(message, kpi, location, fix=fix))
 
     def keys(
         self, entry: YMap, allowed: tuple[str, ...], what: str, kpi: str | None = None
@@ -79,7 +82,7 @@ class Checker:
         for key in entry:
             if key not in allowed:
                 self.error(
-                    "KPI002",
+                    UnknownKey,
                     f"unknown key `{key}` in {what}{suggestion(str(key), allowed)}",
                     entry.key_loc(key),
                     kpi,
@@ -89,7 +92,7 @@ class Checker:
     def mapping(self, value: Any, location: Location, what: str, kpi: str | None = None) -> bool:
         if isinstance(value, YMap):
             return True
-        self.error("KPI003", f"{what} must be a mapping of keys to values", location, kpi)
+        self.error(BadValue, f"{what} must be a mapping of keys to values", location, kpi)
         return False
 
     def text(self, entry: YMap, key: str, what: str, kpi: str | None = None) -> dict[str, str]:
@@ -102,7 +105,7 @@ class Checker:
         if isinstance(value, YMap) and all(isinstance(v, str) for v in value.values()):
             return {str(k): v.strip() for k, v in value.items()}
         self.error(
-            "KPI003",
+            BadValue,
             f"`{key}` of {what} must be text or a map of locale to text (en: ..., fr: ...)",
             entry.value_loc(key),
             kpi,
@@ -115,7 +118,7 @@ class Checker:
             return None
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
-        self.error("KPI003", f"`{key}` of {what} must be a number", entry.value_loc(key), kpi)
+        self.error(BadValue, f"`{key}` of {what} must be a number", entry.value_loc(key), kpi)
         return None
 
     def choice(
@@ -125,7 +128,7 @@ class Checker:
         if value in options:
             return value
         self.error(
-            "KPI003",
+            BadValue,
             f"`{key}` must be one of {', '.join(options)}, not `{value}`"
             f"{suggestion(str(value), options)}",
             entry.value_loc(key),
@@ -141,7 +144,7 @@ class Checker:
             return [value]
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return list(value)
-        self.error("KPI003", f"`{key}` must be text or a list of text", entry.value_loc(key), kpi)
+        self.error(BadValue, f"`{key}` must be text or a list of text", entry.value_loc(key), kpi)
         return []
 
 
@@ -158,7 +161,7 @@ def read_file(data: Any, file: str, checker: Checker) -> FileDefinitions:
         if isinstance(units, YList) and all(isinstance(u, str) for u in units):
             out.units = {u: units.item_loc(i) for i, u in enumerate(units)}
         else:
-            checker.error("KPI003", "`units` must be a list of names", data.value_loc("units"))
+            checker.error(BadValue, "`units` must be a list of names", data.value_loc("units"))
     for section, target in (("variables", out.variables), ("kpis", out.kpis)):
         entries = data.get(section)
         if entries is None:
@@ -169,7 +172,7 @@ def read_file(data: Any, file: str, checker: Checker) -> FileDefinitions:
             name = str(name)
             if not NAME_PATTERN.match(name) or "__" in name:
                 checker.error(
-                    "KPI003",
+                    BadValue,
                     f"`{name}` is not a valid id: use lower_snake_case (a letter, then letters, "
                     "digits and single `_`)",
                     entries.key_loc(name),
@@ -185,12 +188,12 @@ def parse_unit(
     text: Any, location: Location, units: UnitSystem, checker: Checker, kpi: str | None = None
 ) -> Unit | None:
     if not isinstance(text, str | int) or isinstance(text, bool):
-        checker.error("KPI008", "`unit` must be text such as `currency / customers`", location, kpi)
+        checker.error(BadUnit, "`unit` must be text such as `currency / customers`", location, kpi)
         return None
     try:
         return units.parse(str(text))
     except UnitSyntaxError as exc:
-        checker.error("KPI008", str(exc), location.shifted(exc.column), kpi)
+        checker.error(BadUnit, str(exc), location.shifted(exc.column), kpi)
         return None
 
 
@@ -201,7 +204,7 @@ def build_variable(
     checker.keys(entry, VARIABLE_KEYS, what)
     unit = None
     if "unit" not in entry:
-        checker.error("KPI003", f"{what} has no `unit`", entry.loc, fix="add `unit: currency`")
+        checker.error(BadValue, f"{what} has no `unit`", entry.loc, fix="add `unit: currency`")
     else:
         unit = parse_unit(entry["unit"], entry.value_loc("unit"), units, checker)
     return Variable(
@@ -225,7 +228,7 @@ def _aggregate(entry: YMap, what: str, checker: Checker) -> Aggregate:
             # `last`/`first` describe a stock over time; across segments a stock adds up
             return Aggregate(value, "sum" if value in TIME_ONLY else value)
         checker.error(
-            "KPI003",
+            BadValue,
             f"`aggregate` of {what} must be one of {rules}{suggestion(value, AGGREGATES)}",
             location,
         )
@@ -238,13 +241,13 @@ def _aggregate(entry: YMap, what: str, checker: Checker) -> Aggregate:
             allowed = AGGREGATES if key == "time" else SEGMENT_AGGREGATES
             if rule not in allowed:
                 checker.error(
-                    "KPI003", f"`{key}` must be one of {', '.join(allowed)}", value.value_loc(key)
+                    BadValue, f"`{key}` must be one of {', '.join(allowed)}", value.value_loc(key)
                 )
                 rule = "sum"
             parts.append(rule)
         return Aggregate(*parts)
     checker.error(
-        "KPI003", f"`aggregate` must be a rule ({rules}) or {{time:, segments:}}", location
+        BadValue, f"`aggregate` must be a rule ({rules}) or {{time:, segments:}}", location
     )
     return Aggregate()
 
@@ -256,32 +259,34 @@ def build_kpi(name: str, entry: YMap, layer: str, units: UnitSystem, checker: Ch
     formula = None
     formula_loc = entry.value_loc("formula")
     if formula_text is None:
-        checker.error("KPI003", f"{what} has no `formula`", entry.loc, name)
+        checker.error(BadValue, f"{what} has no `formula`", entry.loc, name)
     elif not isinstance(formula_text, str | int | float) or isinstance(formula_text, bool):
-        checker.error("KPI003", "`formula` must be text", formula_loc, name)
+        checker.error(BadValue, "`formula` must be text", formula_loc, name)
     else:
         try:
             formula = parse_formula(str(formula_text))
         except FormulaError as exc:
-            checker.error("KPI005", exc.message, formula_loc.shifted(exc.column), name, exc.fix)
+            checker.error(
+                FormulaSyntax, exc.message, formula_loc.shifted(exc.column), name, exc.fix
+            )
     unit = None
     if "unit" not in entry:
-        checker.error("KPI008", f"{what} has no `unit`", entry.loc, name, "add e.g. `unit: ratio`")
+        checker.error(BadUnit, f"{what} has no `unit`", entry.loc, name, "add e.g. `unit: ratio`")
     else:
         unit = parse_unit(entry["unit"], entry.value_loc("unit"), units, checker, name)
     title = checker.text(entry, "title", what, name)
     if not title:
-        checker.error("KPI003", f"{what} has no `title`", entry.loc, name)
+        checker.error(BadValue, f"{what} has no `title`", entry.loc, name)
     decimals = entry.get("decimals")
     if decimals is not None and (not isinstance(decimals, int) or not 0 <= decimals <= 10):
         checker.error(
-            "KPI003", "`decimals` must be a whole number 0-10", entry.value_loc("decimals"), name
+            BadValue, "`decimals` must be a whole number 0-10", entry.value_loc("decimals"), name
         )
         decimals = None
     at_risk = checker.number(entry, "at_risk", what, name)
     if at_risk is not None and not 0 <= at_risk < 1:
         checker.error(
-            "KPI003",
+            BadValue,
             "`at_risk` is a fraction of the target, from 0 to 1",
             entry.value_loc("at_risk"),
             name,
@@ -320,7 +325,7 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
         return TargetSpec(location, constant=float(value))
     if not isinstance(value, YMap):
         checker.error(
-            "KPI003",
+            BadValue,
             "`target` must be a number, a map of period to number, or {annual: ..., split: ...}",
             location,
             kpi,
@@ -338,14 +343,14 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
             spec.by_period[key] = float(item)
         else:
             checker.error(
-                "KPI003",
+                BadValue,
                 f"target key `{key}` must be a period (2024, 2024-Q2, 2024-06, 2024-W23, "
                 "2024-06-01) with a number, or `annual`/`split`",
                 value.key_loc(key),
                 kpi,
             )
     if spec.split is not None and not spec.annual:
-        checker.error("KPI003", "`split` goes with `annual`", value.key_loc("split"), kpi)
+        checker.error(BadValue, "`split` goes with `annual`", value.key_loc("split"), kpi)
     return spec
 
 
@@ -356,7 +361,7 @@ def _annual(item: Any, location: Location, kpi: str, checker: Checker) -> dict[s
         re.match(r"^\d{4}$", str(k)) and _is_number(v) for k, v in item.items()
     ):
         return {str(k): float(v) for k, v in item.items()}
-    checker.error("KPI003", "`annual` must be a number or a map of year to number", location, kpi)
+    checker.error(BadValue, "`annual` must be a number or a map of year to number", location, kpi)
     return {}
 
 
@@ -372,7 +377,7 @@ def _split(item: Any, location: Location, kpi: str, checker: Checker) -> list[fl
         total = float(sum(item))
         return [float(w) / total for w in item]
     checker.error(
-        "KPI003", "`split` must be `even` or 12 non-negative monthly weights", location, kpi
+        BadValue, "`split` must be `even` or 12 non-negative monthly weights", location, kpi
     )
     return None
 
@@ -386,7 +391,7 @@ def _examples(entry: YMap, kpi: str, checker: Checker) -> list:
     if items is None:
         return []
     if not isinstance(items, YList):
-        checker.error("KPI003", "`examples` must be a list", entry.value_loc("examples"), kpi)
+        checker.error(BadValue, "`examples` must be a list", entry.value_loc("examples"), kpi)
         return []
     out = []
     for index, item in enumerate(items):
@@ -398,18 +403,26 @@ def _examples(entry: YMap, kpi: str, checker: Checker) -> list:
         expect = item.get("expect")
         if not isinstance(given, YMap) or not all(_is_number(v) for v in given.values()):
             checker.error(
-                "KPI010", "an example needs `given:` with a number for each input", location, kpi
+                ExampleIncomplete,
+                "an example needs `given:` with a number for each input",
+                location,
+                kpi,
             )
             continue
         if not _is_number(expect):
-            checker.error("KPI010", "an example needs `expect:` with a number", location, kpi)
+            checker.error(
+                ExampleIncomplete, "an example needs `expect:` with a number", location, kpi
+            )
             continue
         bad = [
             str(k) for k in given if not (NAME_PATTERN.match(str(k)) or SHIFTED_GIVEN.match(str(k)))
         ]
         if bad:
             checker.error(
-                "KPI010", f"`{bad[0]}` is not a name in `given`", given.key_loc(bad[0]), kpi
+                ExampleIncomplete,
+                f"`{bad[0]}` is not a name in `given`",
+                given.key_loc(bad[0]),
+                kpi,
             )
             continue
         tolerance = item.get("tolerance")
@@ -455,7 +468,7 @@ def _allow(entry: YMap, kpi: str, checker: Checker) -> dict[str, str]:
             out.update({str(k): v.strip() for k, v in item.items()})
         else:
             checker.error(
-                "KPI003",
+                BadValue,
                 '`allow` entries are `KPI123: "the reason"` (a code and why it is silenced)',
                 entry.value_loc("allow"),
                 kpi,

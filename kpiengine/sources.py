@@ -1,100 +1,27 @@
-"""Workspace sources: `sources:` of kpi.yaml, connectors opened, fetched, merged into one table."""
+"""Sources answer a plan: connectors opened, asked for their variables, merged into one table.
+
+`Sources` opens the workspace's sources (kpi.yaml `sources:`, `data:` or `--data FILE`) with
+the connectors the engine's plugins registered; `FrameInput` takes rows given directly. Both
+answer `fetch(plan) -> InputTable`.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 
-from .connector import Connector, Mapping, Request, SourceConfig
-from .errors import ERROR, Finding, KpiError, Location, suggestion
-from .model import Aggregate
-from .table import Frame, InputTable, build_table
-from .yamlio import YList, YMap
-
-SOURCE_KEYS = ("connector", "dimensions", "map")
-MAPPING_KEYS = ("column", "count", "where", "scale", "currency", "date")
-SOURCE_FAILED = "KPI012"
-
-
-@dataclass
-class SourceStatus:
-    """What happened to one source during an evaluation (shown in reports)."""
-
-    name: str
-    connector: str
-    origin: str
-    variables: list[str] = field(default_factory=list)
-    coverage: tuple[dt.date, dt.date] | None = None
-    error: str | None = None
-
-
-def parse_sources(
-    data: Any, location: Location, root: Path, currency: str | None
-) -> list[SourceConfig]:
-    """`sources:` of kpi.yaml as SourceConfigs; structural mistakes raise KpiError."""
-    if data is None:
-        return []
-    if not isinstance(data, YMap):
-        raise KpiError("`sources` must map source names to their settings", location)
-    configs = []
-    for name, entry in data.items():
-        where = data.value_loc(name)
-        if not isinstance(entry, YMap) or "connector" not in entry:
-            raise KpiError(
-                f"source `{name}` needs `connector:` and the connector's options",
-                where,
-                "e.g. `connector: csv` and `path: data/costs.csv`",
-            )
-        config = SourceConfig(
-            name=str(name),
-            connector=str(entry["connector"]),
-            root=root,
-            location=entry.value_loc("connector"),
-            currency=currency,
-        )
-        for key, value in entry.items():
-            if key not in SOURCE_KEYS:
-                config.options[key] = value
-                config.option_locations[key] = entry.value_loc(key)
-        config.dimensions = _dimensions(entry, config)
-        config.mappings = _mappings(entry, config)
-        configs.append(config)
-    return configs
-
-
-def _dimensions(entry: YMap, config: SourceConfig) -> dict[str, str]:
-    """`dimensions: [channel]`, `{channel: Column}` or `{channel: {column: C, values: {a: b}}}`."""
-    value = entry.get("dimensions")
-    if value is None:
-        return {}
-    if isinstance(value, YList) and all(isinstance(v, str) for v in value):
-        return {v: v for v in value}
-    out = {}
-    if isinstance(value, YMap):
-        for name, spec in value.items():
-            if isinstance(spec, str):
-                out[str(name)] = spec
-                continue
-            if not isinstance(spec, YMap) or set(spec) - {"column", "values"}:
-                break
-            renames = spec.get("values", {})
-            if not isinstance(renames, YMap):
-                break
-            config.dimension_values[str(name)] = {str(k): str(v) for k, v in renames.items()}
-            if "column" in spec:
-                out[str(name)] = str(spec["column"])
-        else:
-            return out
-    raise config.error(
-        "`dimensions` maps workspace dimensions to source columns, optionally renaming values",
-        "dimensions",
-        "e.g. `dimensions: {channel: {column: Source, values: {Email Marketing: Email}}}`",
-    )
+from .checks.runtime import SourceFailed
+from .connector import Connector, Request
+from .errors import Finding, KpiError, Location, suggestion
+from .model import Workspace
+from .plan import Plan
+from .plugins import Registered
+from .sourceconfig import SourceConfig, data_file_source
+from .table import Frame, InputTable, SourceStatus, build_table
 
 
 def relabel(frame: Frame, renames: dict[str, dict[str, str]]) -> Frame:
@@ -108,67 +35,6 @@ def relabel(frame: Frame, renames: dict[str, dict[str, str]]) -> Frame:
     return frame
 
 
-def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
-    value = entry.get("map")
-    if value is None:
-        return {}
-    if not isinstance(value, YMap):
-        raise KpiError("`map` maps variables to source columns", entry.value_loc("map"))
-    out = {}
-    for variable, spec in value.items():
-        loc = value.value_loc(variable)
-        if isinstance(spec, str):
-            out[str(variable)] = Mapping(str(variable), loc, column=spec)
-            continue
-        if not isinstance(spec, YMap):
-            raise KpiError(f"`{variable}` must map to a column name or {{column: ...}}", loc)
-        for key in spec:
-            if key not in MAPPING_KEYS:
-                raise KpiError(
-                    f"unknown key `{key}` in the mapping of `{variable}`"
-                    f"{suggestion(str(key), MAPPING_KEYS)}",
-                    spec.key_loc(key),
-                    f"allowed keys: {', '.join(MAPPING_KEYS)}",
-                )
-        where = spec.get("where", YMap())
-        if not isinstance(where, dict):
-            raise KpiError(
-                "`where` maps columns to a value or a list of values", spec.value_loc("where")
-            )
-        mapping = Mapping(
-            str(variable),
-            loc,
-            column=spec.get("column"),
-            count=bool(spec.get("count", False)),
-            where={
-                str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
-                for k, v in where.items()
-            },
-            scale=float(spec.get("scale", 1.0)),
-            currency=spec.get("currency"),
-            date=spec.get("date"),
-        )
-        if (mapping.column is None) == (not mapping.count):
-            raise KpiError(
-                f"the mapping of `{variable}` needs either `column:` or `count: true`", loc
-            )
-        out[str(variable)] = mapping
-    return out
-
-
-def data_file_source(path: Path, root: Path, currency: str | None) -> SourceConfig:
-    """The source behind `--data FILE` or `data:`: a wide CSV whose columns name variables."""
-    path = Path(path)
-    return SourceConfig(
-        name="data",
-        connector="csv",
-        root=root,
-        location=Location(str(path)),
-        options={"path": str(path.resolve())},
-        currency=currency,
-    )
-
-
 @dataclass
 class OpenSource:
     config: SourceConfig
@@ -178,12 +44,9 @@ class OpenSource:
 
 
 def open_sources(
-    configs: list[SourceConfig], root: Path | None, variables: set[str]
+    configs: list[SourceConfig], connectors: dict[str, Registered], variables: set[str]
 ) -> list[OpenSource]:
     """Instantiate each source's connector; an unknown connector lists the installed ones."""
-    from .plugins import get_plugin_manager, registered  # noqa: PLC0415 - loads plugins lazily
-
-    connectors = registered(get_plugin_manager(root), "register_connectors")
     out = []
     for config in configs:
         found = connectors.get(config.connector)
@@ -247,22 +110,18 @@ def owners(
     return out
 
 
-def fetch_table(
-    sources: list[OpenSource],
-    owner: dict[str, OpenSource],
-    aggregates: dict[str, Aggregate],
-    grain: str,
-    by: list[str],
-    dates: tuple[dt.date | None, dt.date | None] = (None, None),
-) -> tuple[InputTable, list[SourceStatus], list[Finding]]:
+def fetch_table(sources: list[OpenSource], owner: dict[str, OpenSource], plan: Plan) -> InputTable:
     """Ask each source for its variables and merge the answers into one input table.
 
-    `dates` is the range the evaluation needs (a connector may return more; the engine keeps
-    what it needs).
+    The plan's dates are the range the evaluation needs (a connector may return more; the
+    engine keeps what it needs).
     """
-    tables, statuses, findings = [], [], []
+    by = list(plan.by)
+    tables: list[InputTable] = []
+    statuses: list[SourceStatus] = []
+    findings: list[Finding] = []
     for source in sources:
-        wanted = {v: a for v, a in aggregates.items() if owner.get(v) is source}
+        wanted = {v: a for v, a in plan.variables.items() if owner.get(v) is source}
         status = SourceStatus(
             source.config.name, source.config.connector, source.origin, sorted(wanted)
         )
@@ -270,7 +129,13 @@ def fetch_table(
         if not wanted:
             continue
         dims = [d for d in by if d in source.connector.dimensions()]
-        request = Request(wanted, grain, dims if len(dims) == len(by) else [], *dates)
+        request = Request(
+            wanted,
+            plan.grain,
+            dims if len(dims) == len(by) else [],
+            plan.fetch_start,
+            plan.fetch_end,
+        )
         try:
             frame = source.connector.fetch(request)
         except KpiError:
@@ -279,13 +144,10 @@ def fetch_table(
             last = traceback.extract_tb(exc.__traceback__)[-1]
             status.error = f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})"
             findings.append(
-                Finding(
-                    SOURCE_FAILED,
-                    ERROR,
+                SourceFailed.finding(
                     f"source `{status.name}` (connector `{status.connector}`, {status.origin}) "
                     f"failed: {status.error}",
-                    source.config.location,
-                    fix="its variables are missing from this evaluation",
+                    location=source.config.location,
                 )
             )
             continue
@@ -295,7 +157,7 @@ def fetch_table(
         if len(frame) and present:
             tables.append(
                 build_table(
-                    frame, present, grain, [d for d in request.dimensions if d in frame.dims]
+                    frame, present, plan.grain, [d for d in request.dimensions if d in frame.dims]
                 )
             )
     if not tables:
@@ -315,7 +177,9 @@ def fetch_table(
                 )
                 table.missing[variable] = why
                 table.values[variable] = np.full((table.n_periods, len(table.segments)), np.nan)
-    return table, statuses, findings
+    table.sources = statuses
+    table.findings = findings
+    return table
 
 
 def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:
@@ -356,15 +220,42 @@ def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:
     return InputTable(tables[0].grain, first, values, segments, coverage)
 
 
-class Inputs:
-    """Where an evaluation's variables come from: a Frame given directly, or the sources."""
+class Inputs(Protocol):
+    """Where a run's variables come from."""
 
-    def __init__(self, workspace: Any, data: Frame | str | Path | None = None):
-        self.frame = data if isinstance(data, Frame) else None
-        self.statuses: list[SourceStatus] = []
-        if self.frame is not None:
-            self.available = set(self.frame.values)
-            return
+    available: set[str]
+
+    def fetch(self, plan: Plan) -> InputTable: ...
+
+    def dimension_counts(self) -> dict[str, int]:
+        """How many sources can break their variables down by each dimension."""
+        ...
+
+
+class FrameInput:
+    """Rows given directly (a `Frame`): the engine aggregates them."""
+
+    def __init__(self, frame: Frame):
+        self.frame = frame
+        self.available = set(frame.values)
+
+    def fetch(self, plan: Plan) -> InputTable:
+        present = {v: a for v, a in plan.variables.items() if v in self.frame.values}
+        return build_table(self.frame, present, plan.grain, list(plan.by))
+
+    def dimension_counts(self) -> dict[str, int]:
+        return dict.fromkeys(self.frame.dims, 1)
+
+
+class Sources:
+    """The workspace's sources, opened once per run with the registered connectors."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        connectors: dict[str, Registered],
+        data: str | Path | None = None,
+    ):
         settings = workspace.settings
         root = workspace.root or Path.cwd()
         if data is not None:
@@ -376,29 +267,24 @@ class Inputs:
                 "no data: pass --data FILE.csv, or list `sources:` (or `data:`) in kpi.yaml",
                 fix="the CSV needs a `date` column and one column per variable",
             )
-        self.sources = open_sources(configs, workspace.root, set(workspace.variables))
-        self.owner = owners(self.sources, settings.choose, settings.choose_location)
+        self.opened = open_sources(configs, connectors, set(workspace.variables))
+        self.owner = owners(self.opened, settings.choose, settings.choose_location)
         self.available = set(self.owner)
 
-    def table(
-        self,
-        aggregates: dict[str, Aggregate],
-        grain: str,
-        by: list[str],
-        dates: tuple[dt.date | None, dt.date | None] = (None, None),
-    ) -> tuple[InputTable, list[Finding]]:
-        """Aggregate the variables to `grain`, for the total and each `by` segment."""
-        if self.frame is not None:
-            present = {v: a for v, a in aggregates.items() if v in self.frame.values}
-            return build_table(self.frame, present, grain, by), []
-        known = set().union(*(s.connector.dimensions() for s in self.sources))
-        for dim in by:
+    def dimension_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for opened in self.opened:
+            for dim in opened.connector.dimensions():
+                counts[dim] = counts.get(dim, 0) + 1
+        return counts
+
+    def fetch(self, plan: Plan) -> InputTable:
+        """Aggregate the plan's variables to its grain, for the total and each `by` segment."""
+        known = set(self.dimension_counts())
+        for dim in plan.by:
             if dim not in known:
                 raise KpiError(
                     f"no source has the dimension `{dim}`{suggestion(dim, known)} "
                     f"(dimensions: {', '.join(sorted(known)) or 'none'})"
                 )
-        table, self.statuses, findings = fetch_table(
-            self.sources, self.owner, aggregates, grain, by, dates
-        )
-        return table, findings
+        return fetch_table(self.opened, self.owner, plan)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import KpiError
+from .errors import Finding, KpiError
 from .model import Aggregate
 from .periods import label, ordinals, start_date
 
@@ -75,8 +75,23 @@ def span_of(first: np.ndarray, last: np.ndarray) -> tuple[dt.date, dt.date] | No
 
 
 @dataclass
+class SourceStatus:
+    """What happened to one source during a fetch (shown in reports)."""
+
+    name: str
+    connector: str
+    origin: str
+    variables: list[str] = field(default_factory=list)
+    coverage: tuple[dt.date, dt.date] | None = None
+    error: str | None = None
+
+
+@dataclass
 class InputTable:
-    """Variables as arrays of shape (periods, segments); segment 0 is the total."""
+    """Variables as arrays of shape (periods, segments); segment 0 is the total.
+
+    `sources` says what each source gave and `findings` what went wrong while fetching.
+    """
 
     grain: str
     first: int  # ordinal of the first period
@@ -84,6 +99,8 @@ class InputTable:
     segments: list[dict[str, str]]
     coverage: tuple[dt.date, dt.date] | None = None
     missing: dict[str, str] = field(default_factory=dict)  # variable -> why it has no data
+    sources: list[SourceStatus] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def n_periods(self) -> int:

@@ -20,7 +20,6 @@ AT_RISK = "at_risk"
 OFF_TRACK = "off_track"
 NO_TARGET = "no_target"
 UNDEFINED = "undefined"
-DEFAULT_AT_RISK = 0.1
 
 
 def _day_index(day: dt.date, origin: dt.date) -> int:

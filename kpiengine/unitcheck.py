@@ -10,16 +10,17 @@ from fractions import Fraction
 from .formula import Formula, regroupings
 from .units import RATIO, TIME, Unit, format_unit, time_unit_for
 
-CLASH = "KPI101"
-DECLARED_MISMATCH = "KPI102"
-TIME_SCALE = "KPI103"
+#: Kinds of unit problem; `kpiengine.checks.units` reports each as its own check.
+CLASH = "clash"
+DECLARED_MISMATCH = "declared"
+TIME_SCALE = "time_scale"
 
 UnitLookup = Callable[[str], Unit | None]
 
 
 @dataclass(frozen=True)
 class UnitProblem:
-    code: str
+    kind: str  # CLASH, DECLARED_MISMATCH or TIME_SCALE
     message: str
     column: int
     fix: str | None = None
@@ -31,8 +32,8 @@ class _Inference:
         self.unit_of = unit_of
         self.problems: list[UnitProblem] = []
 
-    def report(self, code: str, message: str, node: ast.AST, fix: str | None = None) -> None:
-        self.problems.append(UnitProblem(code, message, self.formula.column(node), fix))
+    def report(self, kind: str, message: str, node: ast.AST, fix: str | None = None) -> None:
+        self.problems.append(UnitProblem(kind, message, self.formula.column(node), fix))
 
     def unit(self, node: ast.AST) -> Unit | None:
         if isinstance(node, ast.Constant):

@@ -30,3 +30,31 @@ def write_workspace(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return write
+
+
+@pytest.fixture
+def scans(monkeypatch):
+    """Every file streamed as if it were large (not cached in memory), and the SQL of each query
+    reading one: a fetch must read a file twice, once for the checks, once to aggregate."""
+    import kpiengine.filequery
+    from kpiengine.runcache import RunCache
+
+    monkeypatch.setattr(kpiengine.filequery, "CACHE_BYTES", -1)
+    seen: list[str] = []
+    connect = RunCache.duckdb.fget
+
+    class Counting:
+        """The run's DuckDB connection, noting each query that reads a CSV file."""
+
+        def __init__(self, connection):
+            self.connection = connection
+
+        def sql(self, query, *args, **kwargs):
+            seen.extend([query] * query.count("read_csv("))
+            return self.connection.sql(query, *args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.connection, name)
+
+    monkeypatch.setattr(RunCache, "duckdb", property(lambda self: Counting(connect(self))))
+    return seen

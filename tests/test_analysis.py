@@ -17,12 +17,12 @@ from kpiengine.analysis import (
     expand,
     input_names,
     is_share,
-    load_context,
     solve_each,
     solve_expr,
     solve_for,
 )
 from kpiengine.analysis.expand import evaluate_at, exact
+from kpiengine.engine import load_context
 from kpiengine.errors import KpiError
 from kpiengine.formula import FormulaError, parse_formula, symbol
 

@@ -16,12 +16,12 @@ from kpiengine.analysis import (
     explain_change,
     input_names,
     lmdi,
-    load_context,
     shapley,
     split_by_segment,
     waterfall,
 )
 from kpiengine.analysis.explain import MAX_PLAYERS, UndefinedMix
+from kpiengine.engine import load_context
 from kpiengine.errors import KpiError
 from kpiengine.formula import FormulaError, parse_formula
 from kpiengine.vectorize import compile_expr

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 import kpiengine
-from kpiengine.analysis import load_context, plan_annual, plan_ratio, split_amount, write_targets
+from kpiengine.analysis import plan_annual, plan_ratio, split_amount
+from kpiengine.engine import load_context
+from kpiengine.writeback import write_targets
 from kpiengine.analysis.plan import parse_given, plan_kpi, read_weights
 from kpiengine.errors import KpiError
 from kpiengine.targets import period_targets

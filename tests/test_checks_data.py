@@ -11,7 +11,7 @@ import pytest
 
 import kpiengine
 from kpiengine import Frame
-from kpiengine.lint import lint
+from kpiengine.engine import Engine
 
 DEFS = """\
 kpis:
@@ -50,7 +50,7 @@ def days(start: str, end: str) -> list[dt.date]:
 
 
 def coded(workspace, data, code, kpis=None) -> list:
-    report = lint(workspace, data=data, kpis=kpis)
+    report = Engine(workspace).lint(data, kpis=kpis)
     assert report.data_checked
     return [f for f in report.findings if f.code == code]
 
@@ -281,5 +281,5 @@ def test_results_passed_in_are_checked(ws):
         sessions=[100, 100, 200, 25],
     )
     results = kpiengine.evaluate(ws, data, by=["channel"])
-    report = lint(ws, results, kpis=["conversion_rate"])
+    report = Engine(ws).lint(results=results, kpis=["conversion_rate"])
     assert [f.code for f in report.findings if f.code.startswith("KPI3")] == ["KPI306"]

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import kpiengine
-from kpiengine.lint import lint
+from kpiengine.checks.base import Check
+from kpiengine.engine import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
 CODES = sorted(p.stem for p in FIXTURES.glob("KPI*.yaml"))
@@ -22,7 +23,7 @@ def fixture_workspace(tmp_path: Path, code: str):
 
 
 def findings(ws, kpi_id: str, code: str) -> list:
-    report = lint(ws, kpis=[kpi_id])
+    report = Engine(ws).lint(kpis=[kpi_id])
     return [f for f in [*report.findings, *(s.finding for s in report.silenced)] if f.code == code]
 
 
@@ -43,9 +44,8 @@ def test_fixture_triggers_and_near_miss_does_not(tmp_path, code):
 
 
 def test_every_builtin_static_check_has_a_fixture():
-    from kpiengine.lint import available_checks
-
-    static = {r.obj.code for r in available_checks() if not r.obj.data}
+    checks = Engine(kpiengine.load_workspace(None)).checks
+    static = {r.obj.code for r in checks if r.obj.stage == "static" and r.obj.run is not Check.run}
     assert static <= set(CODES)
 
 
@@ -97,7 +97,7 @@ def articles(write_workspace):
 
 
 def by_code(ws, kpi_id):
-    report = lint(ws, kpis=[kpi_id])
+    report = Engine(ws).lint(kpis=[kpi_id])
     out: dict[str, list] = {}
     for f in report.findings:
         out.setdefault(f.code, []).append(f)
@@ -145,7 +145,7 @@ def test_retention_times_100_with_percent_format(articles):
 
 def test_builtin_roi_reported_truncated(tmp_path):
     ws = kpiengine.load_workspace(None)
-    report = lint(ws, kpis=["roi"])
+    report = Engine(ws).lint(kpis=["roi"])
     found = report.findings + [s.finding for s in report.silenced]
     reported = [f for f in found if f.code == "KPI206"]
     assert len(reported) == 2  # articles 000 and 001
@@ -154,7 +154,7 @@ def test_builtin_roi_reported_truncated(tmp_path):
 
 
 def test_builtin_ltv_reported_5400_is_a_time_factor():
-    report = lint(kpiengine.load_workspace(None), kpis=["ltv"])
+    report = Engine(kpiengine.load_workspace(None)).lint(kpis=["ltv"])
     found = report.findings + [s.finding for s in report.silenced]
     messages = [f.message for f in found if f.code == "KPI206"]
     assert messages and all("multiplied by 12 (months in a year)" in m for m in messages)

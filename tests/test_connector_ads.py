@@ -9,7 +9,7 @@ import pytest
 from kpiengine.connector import Mapping, Request, SourceConfig
 from kpiengine.errors import KpiError, Location
 from kpiengine.model import Aggregate
-from kpiengine.plugins import get_plugin_manager, registered
+from kpiengine.plugins import make_plugin_manager, registered
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ads"
 VARIABLES = frozenset(
@@ -107,7 +107,7 @@ def assert_tables(got, expected):
 def test_registered_through_the_hook():
     from kpiengine.connectors.ads import AdsConnector
 
-    found = registered(get_plugin_manager(), "register_connectors")["ads"]
+    found = registered(make_plugin_manager(), "register_connectors")["ads"]
     assert found.obj is AdsConnector and found.origin == "built-in"
 
 
@@ -438,26 +438,6 @@ def test_workspace_end_to_end_ctr_and_cpc(tmp_path):
 
 
 # --- scans of large files ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def scans(monkeypatch):
-    """Every file streamed as if it were large (not cached in memory), and the SQL of each query
-    reading one: a fetch must read a file twice, once for the checks, once to aggregate."""
-    import duckdb
-
-    import kpiengine.filequery
-
-    monkeypatch.setattr(kpiengine.filequery, "CACHE_BYTES", -1)
-    seen = []
-    run = duckdb.sql
-
-    def sql(query, *args, **kwargs):
-        seen.extend([query] * query.count("read_csv("))
-        return run(query, *args, **kwargs)
-
-    monkeypatch.setattr(duckdb, "sql", sql)
-    return seen
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ import pytest
 from kpiengine.connector import Mapping, Request, SourceConfig
 from kpiengine.errors import KpiError, Location
 from kpiengine.model import Aggregate
-from kpiengine.plugins import get_plugin_manager, registered
+from kpiengine.plugins import make_plugin_manager, registered
 from kpiengine.table import build_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crm"
@@ -129,7 +129,7 @@ def money(text):
 def test_registered_through_the_hook():
     from kpiengine.connectors.crm import CrmConnector
 
-    found = registered(get_plugin_manager(), "register_connectors")["crm"]
+    found = registered(make_plugin_manager(), "register_connectors")["crm"]
     assert found.obj is CrmConnector and found.origin == "built-in"
 
 
@@ -559,26 +559,6 @@ def test_close_rate_end_to_end(tmp_path):
 
 
 # --- scans of large files ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def scans(monkeypatch):
-    """Every file streamed as if it were large (not cached in memory), and the SQL of each query
-    reading one: a fetch must read a file twice, once for the checks, once to aggregate."""
-    import duckdb
-
-    import kpiengine.filequery
-
-    monkeypatch.setattr(kpiengine.filequery, "CACHE_BYTES", -1)
-    seen = []
-    run = duckdb.sql
-
-    def sql(query, *args, **kwargs):
-        seen.extend([query] * query.count("read_csv("))
-        return run(query, *args, **kwargs)
-
-    monkeypatch.setattr(duckdb, "sql", sql)
-    return seen
 
 
 DEALS = ("opportunities", "sqos", "deals_won", "deals_lost", "revenue", "sales_cycle_days")

@@ -4,7 +4,7 @@ import pytest
 from kpiengine.connector import Mapping, Request, SourceConfig
 from kpiengine.errors import KpiError, Location
 from kpiengine.model import Aggregate
-from kpiengine.plugins import get_plugin_manager, registered
+from kpiengine.plugins import make_plugin_manager, registered
 
 VARIABLES = frozenset({"revenue", "cost", "leads", "customers_at_end"})
 
@@ -38,7 +38,7 @@ def fetch(conn, *variables, grain="month", dims=(), rules=None):
 def test_registered_through_the_hook():
     from kpiengine.connectors.csv_files import CsvConnector
 
-    found = registered(get_plugin_manager(), "register_connectors")["csv"]
+    found = registered(make_plugin_manager(), "register_connectors")["csv"]
     assert found.obj is CsvConnector and found.origin == "built-in"
 
 

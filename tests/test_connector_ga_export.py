@@ -668,9 +668,9 @@ def test_registered_through_the_plugin_manager():
     from kpiengine.connectors.ga_export import GaExportConnector
 
     pytest.importorskip("kpiengine.connectors.crm")  # the other built-ins may not exist yet
-    from kpiengine.plugins import get_plugin_manager, registered
+    from kpiengine.plugins import make_plugin_manager, registered
 
-    found = registered(get_plugin_manager(), "register_connectors")["ga_export"]
+    found = registered(make_plugin_manager(), "register_connectors")["ga_export"]
     assert found.obj is GaExportConnector and found.origin == "built-in"
 
 

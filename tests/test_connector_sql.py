@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kpiengine
+from kpiengine.engine import Engine
+from kpiengine.plan import variables_plan
 from kpiengine.errors import KpiError
 from kpiengine.model import Aggregate
 from kpiengine.sqlgen import GENERATED_DIALECTS, AggregateSpec, Measure, aggregation_sql, translate
@@ -142,8 +144,8 @@ def test_stock_variables_use_the_last_day(tmp_path):
     rows = make_rows(7, 200)
     ws = duckdb_workspace(tmp_path, rows)
     ws.kpis["sales_revenue"].formula  # noqa: B018 - the workspace loaded
-    source = kpiengine.sources.Inputs(ws)
-    table, _ = source.table({"customers_at_end": Aggregate("last", "sum")}, "month", ["channel"])
+    plan = variables_plan(ws, {"customers_at_end": Aggregate("last", "sum")}, "month", ["channel"])
+    table = Engine(ws).fetch(plan)
     by_channel_day = defaultdict(float)
     for row in rows:
         by_channel_day[(row["channel"], row["date"])] += row["customers_at_end"]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kpiengine.validate import example_value
+from kpiengine.examples import example_value
 from kpiengine.workspace import load_workspace
 
 LOCALES = {"en", "zh-Hans", "zh-Hant", "fr", "fa"}

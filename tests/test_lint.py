@@ -11,8 +11,10 @@ from click.testing import CliRunner
 
 import kpiengine
 from kpiengine.cli import cli
-from kpiengine.lint import CHECK_FAILED, available_checks, lint, render_text
-from kpiengine.plugins import get_plugin_manager, registered
+from kpiengine.checks.runtime import CheckFailed
+from kpiengine.engine import Engine
+from kpiengine.terminal.lint import render_text
+from kpiengine.plugins import make_plugin_manager, registered
 from kpiengine.sarif import SCHEMA, to_sarif
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -46,35 +48,35 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_builtin_library_lints_clean_of_errors_and_warnings():
-    report = lint(kpiengine.load_workspace(None))
+    report = Engine(kpiengine.load_workspace(None)).lint()
     assert report.count("error") == 0, render_text(report)
     for finding in report.findings:
         assert finding.severity == "info" or report.workspace.kpis[finding.kpi].notes, finding
 
 
 def test_catalogue_is_complete_and_documented():
-    checks = available_checks()
+    checks = Engine(kpiengine.load_workspace(None)).checks
     codes = [c.obj.code for c in checks]
     assert len(codes) == len(set(codes)) and len(codes) >= 20
     readme = README.read_text()
-    section = readme[readme.index("## Lint checks") : readme.index("## Layout")]
+    section = readme[readme.index("## Finding codes") : readme.index("## Layout")]
     for item in checks:
         check = item.obj
-        assert re.fullmatch(r"KPI[123]\d\d", check.code) and check.title and check.fix
+        assert re.fullmatch(r"KPI[0123]\d\d", check.code) and check.title and check.fix
         assert check.severity in ("error", "warning", "info")
         assert item.origin == "built-in"
         assert f"| {check.code} |" in section, f"{check.code} missing from the README catalogue"
 
 
 def test_checks_come_through_register_checks():
-    found = registered(get_plugin_manager(), "register_checks")
+    found = registered(make_plugin_manager(), "register_checks")
     assert {"KPI101", "KPI201", "KPI303"} <= set(found)
     assert found["KPI201"].origin == "built-in"
 
 
 def test_allow_silences_one_check_for_one_kpi_with_its_reason(write_workspace):
     root = write_workspace({"roi": ROI_ON_REVENUE})
-    report = lint(kpiengine.load_workspace(root), kpis=["campaign_roi"])
+    report = Engine(kpiengine.load_workspace(root)).lint(kpis=["campaign_roi"])
     assert [f.code for f in report.findings] == []
     [silenced] = report.silenced
     assert silenced.finding.code == "KPI203"
@@ -90,7 +92,7 @@ def test_allow_silences_one_check_for_one_kpi_with_its_reason(write_workspace):
 
 PLUGIN = """\
 from kpiengine import hookimpl
-from kpiengine.lint import Check
+from kpiengine.checks.base import Check
 
 
 class NoDescription(Check):
@@ -123,28 +125,28 @@ def test_plugin_checks_and_crashes_become_findings(write_workspace):
     root = write_workspace({"bad": BAD})
     (root / "plugins").mkdir()
     (root / "plugins" / "house_rules.py").write_text(PLUGIN)
-    report = lint(kpiengine.load_workspace(root))
+    report = Engine(kpiengine.load_workspace(root)).lint()
     own = [f for f in report.findings if f.code == "KPI901"]
     assert [f.kpi for f in own] == ["bad_roi"]
-    [crash] = [f for f in report.findings if f.code == CHECK_FAILED]
+    [crash] = [f for f in report.findings if f.code == CheckFailed.code]
     assert "KPI902" in crash.message and "boom" in crash.message
     assert "house_rules.py" in crash.message
     assert any(f.code == "KPI201" for f in report.findings)  # the other checks ran
     origins = {r.obj.code: r.origin for r in report.checks}
     assert origins["KPI901"].endswith("house_rules.py")
-    scoped = lint(kpiengine.load_workspace(root), kpis=["bad_roi"])
-    assert CHECK_FAILED in {f.code for f in scoped.findings}  # a crash is never scoped away
+    scoped = Engine(kpiengine.load_workspace(root)).lint(kpis=["bad_roi"])
+    assert CheckFailed.code in {f.code for f in scoped.findings}  # a crash is never scoped away
 
 
 def test_static_only_without_data(write_workspace):
-    report = lint(kpiengine.load_workspace(write_workspace({"bad": BAD})))
+    report = Engine(kpiengine.load_workspace(write_workspace({"bad": BAD}))).lint()
     assert not report.data_checked
     assert not [f for f in report.findings if f.code.startswith("KPI3")]
     assert "data checks skipped" in render_text(report)
 
 
 def test_text_grouped_by_kpi_with_colour_only_on_request(write_workspace):
-    report = lint(kpiengine.load_workspace(write_workspace({"bad": BAD})), kpis=["bad_roi"])
+    report = Engine(kpiengine.load_workspace(write_workspace({"bad": BAD}))).lint(kpis=["bad_roi"])
     text = render_text(report)
     assert text.splitlines()[0] == "bad_roi: Return"
     assert "\x1b[" not in text

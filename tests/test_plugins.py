@@ -3,6 +3,7 @@
 import ast
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import kpiengine
 from kpiengine import hookspecs
 from kpiengine.cli import cli
 from kpiengine.errors import KpiError
-from kpiengine.plugins import get_plugin_manager, registered
+from kpiengine.plugins import PluginManager, make_plugin_manager, registered
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "newsletter-plugin"
 CAMPAIGNS = [
@@ -33,16 +34,28 @@ kpis:
 
 
 @pytest.fixture(scope="module")
-def example_plugin():
-    """Install the example package from examples/ into this environment, like a user would."""
+def installed_plugin(tmp_path_factory):
+    """The example package from examples/, installed by pip into a throwaway folder (the
+    running environment is left as it is)."""
+    target = tmp_path_factory.mktemp("site")
+    build = tmp_path_factory.mktemp("build")
+    shutil.copytree(EXAMPLE, build / "src", ignore=shutil.ignore_patterns("build", "*.egg-info"))
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run(
-        [*pip, "install", "--no-deps", "--no-build-isolation", str(EXAMPLE)],
+        [*pip, "install", "--no-deps", "--no-build-isolation", "--target", str(target)]
+        + [str(build / "src")],
         check=True,
         capture_output=True,
     )
+    return target
+
+
+@pytest.fixture
+def example_plugin(installed_plugin, monkeypatch):
+    """The example package importable, and its entry point visible, for one test."""
+    monkeypatch.syspath_prepend(str(installed_plugin))
     yield
-    subprocess.run([*pip, "uninstall", "-y", "kpiengine-newsletter"], capture_output=True)
+    sys.modules.pop("kpiengine_newsletter", None)
 
 
 def newsletter_workspace(write_workspace, extra_sources=""):
@@ -62,7 +75,7 @@ def newsletter_workspace(write_workspace, extra_sources=""):
 
 
 def test_third_party_package_is_discovered_and_used(example_plugin, write_workspace):
-    found = registered(get_plugin_manager(), "register_connectors")
+    found = registered(make_plugin_manager(), "register_connectors")
     assert found["newsletter_json"].origin == "package kpiengine-newsletter"
     root = newsletter_workspace(write_workspace)
     results = kpiengine.evaluate(kpiengine.load_workspace(root), kpis=["open_rate"], by=["list"])
@@ -116,7 +129,7 @@ def workspace_plugin(root, name="constant", body="pass", hook="register_connecto
 def test_workspace_plugin_file(write_workspace):
     root = write_workspace(kpi_yaml="sources:\n  c: {connector: constant}\n")
     path = workspace_plugin(root)
-    assert registered(get_plugin_manager(root), "register_connectors")["constant"].origin == str(
+    assert registered(make_plugin_manager(root), "register_connectors")["constant"].origin == str(
         path
     )
     results = kpiengine.evaluate(kpiengine.load_workspace(root), kpis=["sales_revenue"])
@@ -126,7 +139,7 @@ def test_workspace_plugin_file(write_workspace):
 def test_workspace_plugin_replaces_a_builtin(write_workspace):
     root = write_workspace()
     workspace_plugin(root, name="csv")
-    assert registered(get_plugin_manager(root), "register_connectors")["csv"].origin.endswith(
+    assert registered(make_plugin_manager(root), "register_connectors")["csv"].origin.endswith(
         "csv.py"
     )
 
@@ -135,7 +148,7 @@ def test_misspelt_hook_names_the_plugin(write_workspace):
     root = write_workspace()
     workspace_plugin(root, hook="register_conectors")
     with pytest.raises(KpiError) as info:
-        get_plugin_manager(root)
+        make_plugin_manager(root)
     message = str(info.value)
     assert "workspace:constant.py" in message and "register_conectors" in message
     assert "did you mean `register_connectors`" in message
@@ -198,9 +211,10 @@ def test_plugins_can_add_commands(monkeypatch):
             def hello():
                 click.echo("hello from a plugin")
 
-    pm = get_plugin_manager(builtins=False)
-    pm.register(Plugin, name="test-commands")
-    monkeypatch.setattr("kpiengine.plugins.get_plugin_manager", lambda **kw: pm)
+    def load_entry_points(self):  # as if an installed package declared the plugin
+        self.register(Plugin, name="test-commands")
+
+    monkeypatch.setattr(PluginManager, "load_entry_points", load_entry_points)
     monkeypatch.setattr(sys, "argv", ["kpi", "hello"])
     from kpiengine.cli import main
 

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import kpiengine
+from kpiengine.engine import Engine
 from kpiengine.cli import cli
 from kpiengine.errors import KpiError
 from kpiengine.report import render_report, write_report
@@ -264,7 +265,6 @@ def test_sample_markdown_scorecard_matches_the_records(sample_results):
 
 
 def test_sample_findings_are_listed_most_severe_first(sample_results):
-    lint = pytest.importorskip("kpiengine.lint")
     dom = parse(render_report(sample_results, "html", generated_at=NOW))
     shown = [
         (li.attrs["data-code"], li.find("span", class_="sev").attrs["data-severity"])
@@ -274,7 +274,7 @@ def test_sample_findings_are_listed_most_severe_first(sample_results):
     for name in sample_results.kpis:
         used |= sample_results.workspace.kpi_deps_of(name)
     expected = [
-        f for f in lint.lint(sample_results.workspace, sample_results).findings
+        f for f in Engine(sample_results.workspace).lint(results=sample_results).findings
         if f.kpi is None or f.kpi in used
     ]  # fmt: skip
     assert sorted(shown) == sorted((f.code, f.severity) for f in expected)

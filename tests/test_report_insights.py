@@ -14,7 +14,8 @@ import sympy
 from test_report import NOW, number_in, parse, records_for, shown_matches
 
 import kpiengine
-from kpiengine.analysis import expand, explain_change, input_names, load_context
+from kpiengine.analysis import expand, explain_change, input_names
+from kpiengine.engine import load_context
 from kpiengine.report import render_report
 from kpiengine.report.labels import LOCALES, label
 

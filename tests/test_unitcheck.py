@@ -37,7 +37,7 @@ def infer(text):
 def test_missing_parenthesis_is_a_clash_with_the_consistent_reading():
     formula = parse_formula("revenue - marketing_cost / marketing_cost")
     unit, problems = infer_unit(formula, lookup)
-    assert [p.code for p in problems] == [CLASH]
+    assert [p.kind for p in problems] == [CLASH]
     assert "currency" in problems[0].message and "ratio" in problems[0].message
     readings = consistent_readings(formula, lookup, system.parse("ratio"))
     assert readings == ["(revenue - marketing_cost) / marketing_cost"]
@@ -50,7 +50,7 @@ def test_parenthesised_roi_is_clean():
 
 def test_min_max_clash():
     _, problems = infer("max(revenue, visitors)")
-    assert [p.code for p in problems] == [CLASH]
+    assert [p.kind for p in problems] == [CLASH]
 
 
 def test_ltv_per_year_times_months_reports_factor():
@@ -59,7 +59,7 @@ def test_ltv_per_year_times_months_reports_factor():
     assert problems == []
     assert unit.scale == Fraction(1, 12)
     found = check_declared(formula, unit, system.parse("currency / customers"), lookup)
-    assert [p.code for p in found] == [TIME_SCALE]
+    assert [p.kind for p in found] == [TIME_SCALE]
     assert "1/12" in found[0].message
     assert "lifetime_months` in month" in found[0].message
 
@@ -73,7 +73,7 @@ def test_per_year_rate_times_years_is_clean():
 
 def test_adding_rates_in_different_time_units():
     _, problems = infer("rate_per_year + rate_per_month")
-    assert [p.code for p in problems] == [TIME_SCALE]
+    assert [p.kind for p in problems] == [TIME_SCALE]
     assert "12" in problems[0].message
 
 
@@ -81,13 +81,13 @@ def test_inverted_ratio_is_named():
     formula = parse_formula("visitors / new_customers")
     unit, _ = infer_unit(formula, lookup)
     found = check_declared(formula, unit, system.parse("customers / visitors"), lookup)
-    assert [p.code for p in found] == [DECLARED_MISMATCH]
+    assert [p.kind for p in found] == [DECLARED_MISMATCH]
     assert "inverted" in found[0].message
 
 
 def test_log_of_a_currency():
     _, problems = infer("log(revenue)")
-    assert [p.code for p in problems] == [CLASH]
+    assert [p.kind for p in problems] == [CLASH]
 
 
 def test_unknown_names_give_no_unit_and_no_cascade():

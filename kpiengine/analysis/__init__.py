@@ -1,10 +1,11 @@
 """Symbolic analysis of KPIs: goal-seek, drivers, change decomposition and target plans.
 
-Every function takes a `Context` (a workspace and its input table): `load_context(ws, kpis)`
-evaluates the data, `context_of(results)` reuses an evaluation. Results are dataclasses with
-`to_dict()` giving plain data (numbers, strings, lists) for JSON and reports.
+Pure functions over evaluated results: every function takes a `Context` (a workspace and its
+input table), made by `context_of(results)`; analysis never fetches data (`Engine.context`
+evaluates and makes one). Results are dataclasses with `to_dict()` giving plain data (numbers,
+strings, lists) for JSON and reports.
 
-    >>> ctx = load_context(ws, ["roi"])
+    >>> ctx = context_of(kpiengine.evaluate(ws, kpis=["roi"]))
     >>> solve_for(ctx, "roi", 0.30, "revenue", period="2024-06").solutions[0].value
 """
 
@@ -17,7 +18,6 @@ from .expand import (
     display_name,
     expand,
     input_names,
-    load_context,
     parse_segment,
 )
 from .explain import (
@@ -34,14 +34,13 @@ from .goalseek import GoalSeek, Solution, solve_each, solve_expr, solve_for
 from .insights import kpi_insights
 from .plan import Plan, PlanPeriod, month_weights, plan_annual, plan_ratio, split_amount
 from .segments import SegmentRow, SegmentSplit, split_by_segment
-from .writeback import WriteResult, write_targets
 
 __all__ = [
     "Context", "Contribution", "Driver", "Drivers", "Explanation", "GoalSeek", "Plan",
-    "PlanPeriod", "SegmentRow", "SegmentSplit", "Solution", "TreeNode", "WriteResult",
+    "PlanPeriod", "SegmentRow", "SegmentSplit", "Solution", "TreeNode",
     "context_of", "contributions_to_dict", "display_name", "driver_tree", "drivers", "expand",
-    "explain_change", "input_names", "is_share", "kpi_insights", "lmdi", "load_context",
+    "explain_change", "input_names", "is_share", "kpi_insights", "lmdi",
     "month_weights", "parse_segment", "plan_annual", "plan_ratio", "render_tree", "sensitivity",
     "shapley", "share_problems", "solve_each", "solve_expr", "solve_for", "split_amount",
-    "split_by_segment", "value_problems", "waterfall", "write_targets",
+    "split_by_segment", "value_problems", "waterfall",
 ]  # fmt: skip

@@ -9,18 +9,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sympy
 
 from ..errors import KpiError, suggestion
-from ..evaluation import MISSING_INPUT, Results, evaluate
+from ..evaluation import Results
 from ..formula import SHIFTS, shifted_name, symbol
+from ..model import Workspace
 from ..periods import parse_label, year_ago
-from ..table import Frame, InputTable
+from ..table import InputTable
 from ..vectorize import compile_expr
-from ..workspace import Workspace
 
 Segment = dict[str, str]
 
@@ -89,6 +89,21 @@ def exact(value: float) -> sympy.Rational:
 def number(value: float | None) -> float | None:
     """A finite float, or None."""
     return None if value is None or not math.isfinite(value) else float(value)
+
+
+def plain(value: Any) -> Any:
+    """Numbers, strings, lists and dicts only: numpy scalars unwrapped, NaN and inf as None."""
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def segment_text(segment: Segment) -> str:
@@ -183,23 +198,6 @@ def evaluate_at(expr: sympy.Expr, values: dict[str, float]) -> float:
         out = compile_expr(expr, names)(*[np.float64(values[n]) for n in names])
     out = float(np.asarray(out, dtype=float))
     return out if math.isfinite(out) else math.nan
-
-
-def load_context(
-    ws: Workspace,
-    kpis: list[str],
-    data: Frame | str | Path | None = None,
-    *,
-    grain: str | None = None,
-    by: list[str] | tuple[str, ...] = (),
-) -> Context:
-    """Evaluate the inputs the KPIs need; KpiError when the data lacks some of them."""
-    kpis = [resolve_kpi(ws, k) for k in kpis]
-    results = evaluate(ws, data, grain=grain, by=list(by), kpis=kpis)
-    problems = [f.message for f in results.findings if f.code == MISSING_INPUT]
-    if problems:
-        raise KpiError("; ".join(problems))
-    return context_of(results)
 
 
 def context_of(results: Results) -> Context:

@@ -7,8 +7,8 @@ import math
 
 import sympy
 
+from ..model import Workspace
 from ..units import CURRENCY, TIME, Unit
-from ..workspace import Workspace
 from .expand import evaluate_at, expand
 
 

@@ -14,10 +14,9 @@ import numpy as np
 from ..errors import KpiError
 from ..targets import AT_RISK, OFF_TRACK, status
 from .drivers import driver_tree, drivers
-from .expand import Context, expand, latest_defined, resolve_kpi
+from .expand import Context, expand, latest_defined, plain, resolve_kpi
 from .explain import contributions_to_dict, explain_change
 from .goalseek import solve_each, target_at
-from .text import plain
 
 
 def kpi_insights(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..errors import Finding
 from ..hookspecs import hookimpl
-from ..lint import Check, LintContext
 from ..periods import end_date
-from ._common import shown
+from .base import DATA, Check
+from .common import shown
+from .context import CheckContext
 
 MAX_LISTED = 3
 SLACK_DAYS = 7
@@ -18,11 +19,11 @@ SLACK = dt.timedelta(days=SLACK_DAYS)  # ranges a week apart or less count as th
 
 class PartialPeriod(Check):
     code = "KPI307"
-    data = True
+    stage = DATA
     title = "a partial period (the current month so far) compared with full ones"
     fix = "leave the partial period out (`--to` the last full period), or compare it pro rata"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         results = context.primary
         table = results.table
         if table.grain == "day" or table.n_periods < 2 or not context.coverage:
@@ -40,7 +41,7 @@ class PartialPeriod(Check):
             if cut:
                 yield self._finding(context, index, neighbour, cut)
 
-    def _finding(self, context: LintContext, index: int, neighbour: int, cut: dict) -> Finding:
+    def _finding(self, context: CheckContext, index: int, neighbour: int, cut: dict) -> Finding:
         ws, results = context.workspace, context.primary
         table = results.table
         start = table.period_start(index)
@@ -71,11 +72,11 @@ class PartialPeriod(Check):
 
 class DifferentRanges(Check):
     code = "KPI308"
-    data = True
+    stage = DATA
     title = "numerator and denominator from data covering date ranges over a week apart"
     fix = "restrict the evaluation to the dates every input covers (`--from`, `--to`)"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         results = context.primary
         for kpi in context.kpis:
@@ -102,6 +103,6 @@ class DifferentRanges(Check):
 
 
 @hookimpl(trylast=True)
-def register_checks(register):
+def register_checks(register: Callable[[type[Check]], None]) -> None:
     for check in (PartialPeriod, DifferentRanges):
         register(check)

@@ -4,16 +4,17 @@ rates outside [0, 1]."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
 from ..errors import ERROR, INFO, Finding
 from ..evaluation import Results
 from ..hookspecs import hookimpl
-from ..lint import Check, LintContext
 from ..model import KPI
-from ._common import expr_array, input_arrays, is_count, name_ratio, num, pct, segment_label, shown
+from .base import DATA, Check
+from .common import expr_array, input_arrays, is_count, name_ratio, num, pct, segment_label, shown
+from .context import CheckContext
 
 Z95 = 1.959963984540054
 MAX_CELLS = 5
@@ -29,13 +30,13 @@ def wilson(successes: float, trials: float, z: float = Z95) -> tuple[float, floa
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _columns(context: LintContext, results: Results) -> list[int]:
+def _columns(context: CheckContext, results: Results) -> list[int]:
     """The total (from the first results only) and the segments of breakdowns."""
     segments = list(range(1, len(results.table.segments)))
     return [0, *segments] if results is context.primary else segments
 
 
-def _evaluated(context: LintContext) -> Iterator[tuple[Results, KPI, list[int]]]:
+def _evaluated(context: CheckContext) -> Iterator[tuple[Results, KPI, list[int]]]:
     scope = {k.id for k in context.kpis}
     for results in context.results:
         columns = _columns(context, results)
@@ -51,11 +52,11 @@ def _where(results: Results, i: int, s: int) -> str:
 
 class ZeroDenominator(Check):
     code = "KPI301"
-    data = True
+    stage = DATA
     title = "zero or tiny denominators: undefined or exploding values"
     fix = "check the data for the periods named; a tiny denominator needs a longer period"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         for results, kpi, columns in _evaluated(context):
             arrays = input_arrays(results, kpi.formula)
             if arrays is None:
@@ -108,11 +109,11 @@ class ZeroDenominator(Check):
 
 class SmallBase(Check):
     code = "KPI302"
-    data = True
+    stage = DATA
     title = "growth on a near-zero base: a huge percentage from a tiny starting value"
     fix = "show the absolute change for these periods, or compare over a longer period"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         for results, kpi, columns in _evaluated(context):
             arrays = input_arrays(results, kpi.formula)
             if arrays is None:
@@ -159,11 +160,11 @@ def _small_bases(results, kpi, base, current, values, s) -> Iterator[str]:
 
 class SmallSample(Check):
     code = "KPI303"
-    data = True
+    stage = DATA
     title = "a rate from too few cases: its 95% interval is wide or straddles the target"
     fix = "report the interval with the rate, or aggregate over a longer period or more segments"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         for results, kpi, columns in _evaluated(context):
             names = name_ratio(kpi.formula)
@@ -209,11 +210,11 @@ class SmallSample(Check):
 class RateOutOfRange(Check):
     code = "KPI304"
     severity = ERROR
-    data = True
+    stage = DATA
     title = "a rate outside [0, 1] although its numerator is part of its denominator"
     fix = "the numerator counts something the denominator does not: check both sources' filters"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         for results, kpi, columns in _evaluated(context):
             names = name_ratio(kpi.formula)
@@ -244,6 +245,6 @@ class RateOutOfRange(Check):
 
 
 @hookimpl(trylast=True)
-def register_checks(register):
+def register_checks(register: Callable[[type[Check]], None]) -> None:
     for check in (ZeroDenominator, SmallBase, SmallSample, RateOutOfRange):
         register(check)

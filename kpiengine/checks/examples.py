@@ -1,25 +1,28 @@
-"""KPI206: a worked example that disagrees with the formula, with the likely explanation.
+"""KPI009, KPI010, KPI206: worked examples the formula does not reproduce, and why.
 
-Two cases: an example whose `expect` the formula does not give (the error itself is KPI009),
-and an example whose `reported` value (what a source printed) differs from the formula's.
-Tried in order: truncation instead of rounding, percent vs fraction, swapped numerator and
-denominator, another parenthesisation, a time-unit factor (12 months in a year, ...).
+KPI009 (the formula does not give `expect`) and KPI010 (an example that is incomplete) are
+load-stage errors. KPI206 explains a disagreement, in two cases: an example whose `expect` the
+formula does not give, and one whose `reported` value (what a source printed) differs from the
+formula's. Tried in order: truncation instead of rounding, percent vs fraction, swapped
+numerator and denominator, another parenthesisation, a time-unit factor (12 months in a year).
 """
 
 from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from ..errors import INFO, Finding
+from ..errors import Finding
+from ..examples import example_matches, example_value
+from ..formula import SHIFTS, regroupings
 from ..hookspecs import hookimpl
-from ..lint import Check, LintContext
-from ..model import KPI, Example
+from ..model import KPI, Example, Workspace
 from ..units import TIME_UNITS
-from ..validate import example_matches, example_value
-from ._common import num, tree_value
+from .base import ERROR, INFO, LOAD, Check
+from .common import num, tree_value
+from .context import CheckContext
 
 _TIME_FACTORS = [
     (float(TIME_UNITS[big] / TIME_UNITS[small]), f"{small}s in a {big}")
@@ -77,13 +80,69 @@ def explain(
     return out
 
 
+class ExampleIncomplete(Check):
+    code = "KPI010"
+    severity = ERROR
+    stage = LOAD
+    title = "a worked example that is incomplete (an input without a value)"
+    fix = "give a value under `given:` for every input of the formula"
+
+    def run(self, context: CheckContext) -> Iterable[Finding]:
+        ws = context.workspace
+        for kpi in context.kpis:
+            if not kpi.evaluable:
+                continue
+            for example in kpi.examples:
+                try:
+                    example_value(ws, kpi, example.given)
+                except KeyError as exc:
+                    missing = exc.args[0]
+                    what = SHIFTS.get(missing.split("(")[0], "") if "(" in missing else ""
+                    yield self.finding(
+                        f"the example gives no value for `{missing}`{f' ({what})' if what else ''}",
+                        kpi,
+                        example.location,
+                        fix=f"add `{missing}: ...` under `given:`",
+                    )
+
+
+class ExampleMismatch(Check):
+    code = "KPI009"
+    severity = ERROR
+    stage = LOAD
+    title = "a worked example the formula does not reproduce"
+    fix = "fix the formula or the example"
+
+    def run(self, context: CheckContext) -> Iterable[Finding]:
+        ws = context.workspace
+        for kpi in context.kpis:
+            if not kpi.evaluable:
+                continue
+            for example in kpi.examples:
+                try:
+                    value = example_value(ws, kpi, example.given)
+                except KeyError:
+                    continue  # KPI010
+                if example_matches(value, example):
+                    continue
+                shown = "undefined" if not math.isfinite(value) else f"{value:.6g}"
+                yield self.finding(
+                    f"worked example: the formula gives {shown} but the example expects "
+                    f"{example.expect:g}",
+                    kpi,
+                    example.location,
+                    value=value,
+                    expect=example.expect,
+                )
+
+
 class ExampleExplained(Check):
     code = "KPI206"
     severity = INFO
     title = "a worked example that disagrees with the formula, with the likely explanation"
     fix = "fix the formula or the example; a source's wrong figure belongs under `reported:`"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         for kpi in context.kpis:
             if not kpi.evaluable:
@@ -131,10 +190,9 @@ class ExampleExplained(Check):
         )
 
 
-def _readings(ws, kpi: KPI, example: Example) -> list[tuple[str, float]]:
+def _readings(ws: Workspace, kpi: KPI, example: Example) -> list[tuple[str, float]]:
     """The value of every other parenthesisation, for the example's inputs."""
-    from ..formula import regroupings  # noqa: PLC0415
-
+    assert kpi.formula is not None
     given = dict(example.given)
     for name in kpi.formula.names:
         if name not in given and name in ws.kpis:
@@ -143,5 +201,6 @@ def _readings(ws, kpi: KPI, example: Example) -> list[tuple[str, float]]:
 
 
 @hookimpl(trylast=True)
-def register_checks(register):
-    register(ExampleExplained)
+def register_checks(register: Callable[[type[Check]], None]) -> None:
+    for check in (ExampleMismatch, ExampleIncomplete, ExampleExplained):
+        register(check)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import ERROR, Finding
+from ..examples import example_value
 from ..formula import Formula, parse_formula, regroupings
 from ..hookspecs import hookimpl
-from ..lint import Check, LintContext
 from ..model import KPI, Example
 from ..unitcheck import consistent_readings
-from ..validate import example_value
-from ._common import at_column, constants, expr_value, num, pct, unit_lookup, words
+from .base import Check
+from .common import at_column, constants, expr_value, num, pct, words
+from .context import CheckContext
 
 
 def _first_value(ws, kpi: KPI) -> tuple[Example, float] | None:
@@ -30,7 +31,7 @@ class OperatorPrecedence(Check):
     title = "operator precedence: a name cancels out because parentheses are missing"
     fix = "add the parentheses: `(revenue - cost) / cost`, not `revenue - cost / cost`"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         for kpi in context.kpis:
             if kpi.formula is None or not kpi.evaluable:
@@ -93,7 +94,7 @@ def _readings(formula: Formula, ws, kpi: KPI) -> list[str]:
     def complete(text: str) -> bool:
         return {str(s) for s in parse_formula(text).expr.free_symbols} >= keep
 
-    unit_of = unit_lookup(ws)
+    unit_of = ws.unit_of
     readings = [r for r in consistent_readings(formula, unit_of, kpi.unit) if complete(r)]
     if readings:
         return readings
@@ -106,7 +107,7 @@ class PercentScaling(Check):
     title = "`* 100` in a formula whose KPI is formatted as a percent (shown 100 times too big)"
     fix = "remove `* 100`: values are fractions; `format: percent` multiplies by 100 to show them"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         for kpi in context.kpis:
             if kpi.formula is None or kpi.format != "percent":
                 continue
@@ -131,7 +132,7 @@ class PerThousand(Check):
     title = "a cost per thousand (CPM) whose formula has no `* 1000`"
     fix = "multiply by 1000: `ad_spend / impressions * 1000`"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         for kpi in context.kpis:
             if kpi.formula is None or not _per_thousand(kpi):
                 continue
@@ -160,7 +161,7 @@ class RolledUpRates(Check):
         "a KPI value is never summed or averaged"
     )
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         users: dict[str, list[KPI]] = {}
         for kpi in context.kpis:
@@ -202,6 +203,6 @@ def _is_rate(unit) -> bool:
 
 
 @hookimpl(trylast=True)
-def register_checks(register):
+def register_checks(register: Callable[[type[Check]], None]) -> None:
     for check in (OperatorPrecedence, PercentScaling, RolledUpRates, PerThousand):
         register(check)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import sympy
 
 from ..errors import INFO, Finding, KpiError
+from ..examples import example_value
 from ..hookspecs import hookimpl
-from ..lint import Check, LintContext
 from ..model import KPI
-from ..validate import example_value
 from ..workspace import WORKSPACE, Workspace, load_workspace
-from ._common import is_count, is_currency, name_ratio, num, title_text, words
+from .base import Check
+from .common import is_count, is_currency, name_ratio, num, title_text, words
+from .context import CheckContext
 
 
 def _is_roi(kpi: KPI) -> bool:
@@ -35,7 +36,7 @@ class RevenueRoi(Check):
     title = "ROI computed on revenue rather than on gross profit"
     fix = 'use `gross_profit` for revenue, or silence: `allow: [KPI203: "revenue ROI on purpose"]`'
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         for kpi in context.kpis:
             if kpi.formula is None or not _is_roi(kpi):
@@ -56,7 +57,7 @@ class RoiWithoutSubtraction(Check):
     title = "an ROI without a subtraction: revenue / cost is a ROAS, not a return on investment"
     fix = "subtract the cost: `(revenue - cost) / cost`; or call the KPI a ROAS"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         for kpi in context.kpis:
             if kpi.formula is None or not _is_roi(kpi) or _subtracts(ws, kpi, set()):
@@ -89,7 +90,7 @@ class FlowOverStock(Check):
         "`customers_at_start + new_customers`), or present it as a rate, not a share"
     )
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         for kpi in context.kpis:
             names = name_ratio(kpi.formula) if kpi.formula else None
@@ -137,7 +138,7 @@ class SameNameDifferentMeaning(Check):
     title = "one name, two meanings: an id or alias shared by KPIs whose formulas differ"
     fix = "rename one of them, or drop the alias; compare values only between equal definitions"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         scope = {k.id for k in context.kpis}
         owners: dict[str, list[KPI]] = {}
@@ -184,7 +185,7 @@ class DuplicateFormula(Check):
     title = "two KPIs (two ids) with equivalent formulas: a duplicate under another name"
     fix = "keep one KPI and list the other name under its `aliases`"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         scope = {k.id for k in context.kpis}
         groups: dict[frozenset, list[tuple[KPI, sympy.Expr]]] = {}
@@ -207,7 +208,7 @@ class DuplicateFormula(Check):
 
 
 @hookimpl(trylast=True)
-def register_checks(register):
+def register_checks(register: Callable[[type[Check]], None]) -> None:
     for check in (
         RevenueRoi,
         RoiWithoutSubtraction,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
 from ..errors import Finding
 from ..evaluation import Results
 from ..hookspecs import hookimpl
-from ..lint import Check, LintContext
-from ._common import num, segment_label, shown
+from .base import DATA, Check
+from .common import num, segment_label, shown
+from .context import CheckContext
 
 #: Dimension values that usually mark a total row in an export.
 TOTAL_LABELS = frozenset({"", "total", "totals", "grand total", "all", "(all)", "overall", "sum"})
@@ -24,14 +25,14 @@ def _dimension(results: Results) -> str:
 
 class SegmentsOverTotal(Check):
     code = "KPI305"
-    data = True
+    stage = DATA
     title = "segments that add up to more than the total (double counting)"
     fix = (
         "drop total rows from the data; for attributed conversions use one attribution model "
         "so that each conversion belongs to one segment"
     )
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         for results in context.breakdowns():
             for name, values in sorted(results.table.values.items()):
@@ -88,11 +89,11 @@ class SegmentsOverTotal(Check):
 
 class SimpsonsParadox(Check):
     code = "KPI306"
-    data = True
+    stage = DATA
     title = "Simpson's paradox: the total moves one way while every segment moves the other"
     fix = "read the segments, not the total: the mix of segments changed between the periods"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         scope = {k.id for k in context.kpis}
         for results in context.breakdowns():
             for kpi_id, result in results.kpis.items():
@@ -133,6 +134,6 @@ def _reversal(results: Results, values: np.ndarray, i: int, kpi) -> str | None:
 
 
 @hookimpl(trylast=True)
-def register_checks(register):
+def register_checks(register: Callable[[type[Check]], None]) -> None:
     for check in (SegmentsOverTotal, SimpsonsParadox):
         register(check)

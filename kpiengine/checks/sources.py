@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
 from ..errors import ERROR, Finding
 from ..hookspecs import hookimpl
-from ..lint import Check, LintContext
-from ._common import is_count, is_currency, name_ratio, num, pct
+from .base import DATA, Check
+from .common import is_count, is_currency, name_ratio, num, pct
+from .context import CheckContext
 
 MIN_SIDE = 3
 
@@ -39,14 +40,14 @@ def level_shift(series: np.ndarray) -> tuple[int, float, float] | None:
 
 class SplicedDefinitions(Check):
     code = "KPI309"
-    data = True
+    stage = DATA
     title = "one series spliced from two definitions (Universal Analytics and GA4 bounce rate)"
     fix = (
         "compare periods under one definition only; GA4's bounce rate is 1 - engagement rate, "
         "Universal Analytics counted single-page sessions"
     )
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         results = context.primary
         scope = {k.id for k in context.kpis}
@@ -77,16 +78,16 @@ class SplicedDefinitions(Check):
 class MicrosAndCurrencies(Check):
     code = "KPI310"
     severity = ERROR
-    data = True
+    stage = DATA
     title = "money in the wrong unit: Google Ads `cost_micros` read as currency, mixed currencies"
     fix = "scale micros by 0.000001 (`scale: 0.000001` in the mapping); convert to one currency"
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
+    def run(self, context: CheckContext) -> Iterable[Finding]:
         yield from self._mappings(context)
         yield from self._values(context)
         yield from self._currencies(context)
 
-    def _mappings(self, context: LintContext) -> Iterator[Finding]:
+    def _mappings(self, context: CheckContext) -> Iterator[Finding]:
         ws = context.workspace
         for source in ws.settings.sources:
             for name, mapping in source.mappings.items():
@@ -102,7 +103,7 @@ class MicrosAndCurrencies(Check):
                         variable=name,
                     )
 
-    def _values(self, context: LintContext) -> Iterator[Finding]:
+    def _values(self, context: CheckContext) -> Iterator[Finding]:
         ws = context.workspace
         results = context.primary
         for name, values in sorted(results.table.values.items()):
@@ -130,7 +131,7 @@ class MicrosAndCurrencies(Check):
                 message, severity="warning", variable=name, fix="divide the column by 1,000,000"
             )
 
-    def _currencies(self, context: LintContext) -> Iterator[Finding]:
+    def _currencies(self, context: CheckContext) -> Iterator[Finding]:
         ws = context.workspace
         currency_of: dict[str, str] = {}
         for source in ws.settings.sources:
@@ -145,6 +146,6 @@ class MicrosAndCurrencies(Check):
 
 
 @hookimpl(trylast=True)
-def register_checks(register):
+def register_checks(register: Callable[[type[Check]], None]) -> None:
     for check in (SplicedDefinitions, MicrosAndCurrencies):
         register(check)

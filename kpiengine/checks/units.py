@@ -1,47 +1,98 @@
-"""KPI101-KPI103: the unit checks run while loading, reported by `kpi lint` like any check.
+"""KPI101-KPI103: units that clash, a declared unit the formula does not give, mixed time scales.
 
-The findings come from `kpiengine.validate` (unit inference in `kpiengine.unitcheck`); these
-checks only carry them, so they are documented, silenceable and shown in SARIF.
+Load-stage checks over one unit inference per KPI (`kpiengine.unitcheck`), shared through the
+context's memo; the inference also records each KPI's inferred unit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable
 
-from ..errors import ERROR, Finding
+from ..errors import Finding
 from ..hookspecs import hookimpl
-from ..lint import Check, LintContext
-from ..unitcheck import CLASH, DECLARED_MISMATCH, TIME_SCALE
+from ..model import KPI, Workspace
+from ..unitcheck import (
+    CLASH,
+    DECLARED_MISMATCH,
+    TIME_SCALE,
+    UnitProblem,
+    check_declared,
+    consistent_readings,
+    infer_unit,
+)
+from .base import ERROR, LOAD, Check
+from .common import at_column
+from .context import CheckContext
+
+Inferred = dict[str, list[tuple[UnitProblem, str | None]]]  # KPI id -> (problem, suggested fix)
 
 
-class _LoadTimeCheck(Check):
+def _infer(workspace: Workspace, kpi: KPI) -> list[tuple[UnitProblem, str | None]]:
+    """The unit problems of one KPI, each with its fix; records the inferred unit."""
+    assert kpi.formula is not None  # only evaluable KPIs are inferred
+    unit_of = workspace.unit_of
+    inferred, problems = infer_unit(kpi.formula, unit_of)
+    kpi.inferred_unit = inferred
+    if problems:
+        readings = consistent_readings(kpi.formula, unit_of, kpi.unit)
+        if len(readings) == 1:
+            fix = f"did you mean `{readings[0]}`? (the only reading with consistent units)"
+        elif readings:
+            fix = "readings with consistent units: " + ", ".join(f"`{r}`" for r in readings[:3])
+        else:
+            fix = None
+        return [(p, fix or p.fix) for p in problems]
+    if inferred is None or kpi.unit is None:
+        return []
+    return [(p, p.fix) for p in check_declared(kpi.formula, inferred, kpi.unit, unit_of)]
+
+
+def inferred(context: CheckContext) -> Inferred:
+    """Every evaluable KPI's unit problems, computed once per context."""
+    if "units" not in context.memo:
+        ws = context.workspace
+        context.memo["units"] = {kpi.id: _infer(ws, kpi) for kpi in context.kpis if kpi.evaluable}
+    found: Inferred = context.memo["units"]
+    return found
+
+
+class _UnitCheck(Check):
     severity = ERROR
+    stage = LOAD
+    kind = ""
 
-    def run(self, context: LintContext) -> Iterable[Finding]:
-        found = [f for f in context.workspace.findings if f.code == self.code]
-        return [f if f.fix else replace(f, fix=self.fix) for f in found]
+    def run(self, context: CheckContext) -> Iterable[Finding]:
+        ws = context.workspace
+        for kpi_id, problems in inferred(context).items():
+            kpi = ws.kpis[kpi_id]
+            for problem, fix in problems:
+                if problem.kind == self.kind:
+                    where = at_column(kpi, problem.column) if problem.column else None
+                    yield self.finding(problem.message, kpi, where, fix=fix)
 
 
-class UnitClash(_LoadTimeCheck):
-    code = CLASH
+class UnitClash(_UnitCheck):
+    code = "KPI101"
+    kind = CLASH
     title = "unlike units added, subtracted or compared (`min`, `max`)"
     fix = "parenthesise the formula as meant (the consistent reading is suggested), or fix a unit"
 
 
-class DeclaredUnitMismatch(_LoadTimeCheck):
-    code = DECLARED_MISMATCH
+class DeclaredUnitMismatch(_UnitCheck):
+    code = "KPI102"
+    kind = DECLARED_MISMATCH
     title = "the inferred unit differs from the declared one, or the ratio is inverted"
     fix = "swap numerator and denominator when inverted, else declare the unit the formula gives"
 
 
-class TimeScale(_LoadTimeCheck):
-    code = TIME_SCALE
+class TimeScale(_UnitCheck):
+    code = "KPI103"
+    kind = TIME_SCALE
     title = "time units mixed without conversion (a per-year rate times months)"
     fix = "express durations and rates in one time unit, or multiply by the factor given"
 
 
 @hookimpl(trylast=True)
-def register_checks(register):
+def register_checks(register: Callable[[type[Check]], None]) -> None:
     for check in (UnitClash, DeclaredUnitMismatch, TimeScale):
         register(check)

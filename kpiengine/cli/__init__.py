@@ -15,12 +15,18 @@ __all__ = ["cli", "main"]
 
 
 def main() -> None:
-    """Entry point of the `kpi` script: plugins may add commands first."""
-    from ..plugins import get_plugin_manager
+    """Entry point of the `kpi` script: installed plugins may add commands first.
 
+    The plugin manager made here is the run's one: commands hand it to their engine, which
+    adds the built-ins and the workspace's plugins.
+    """
+    from ..plugins import PluginManager
+
+    pm = PluginManager()
     try:
-        # built-in plugins add no commands; skipping them keeps `kpi --help` fast
-        get_plugin_manager(builtins=False).hook.register_commands(cli=cli)
+        # built-in plugins add no commands; loading them later keeps `kpi --help` fast
+        pm.load_entry_points()
+        pm.hook.register_commands(cli=cli)
     except Exception as exc:  # a broken plugin must not stop the built-in commands
         click.echo(f"warning: plugins could not add commands: {exc}", err=True)
-    cli(prog_name="kpi")
+    cli(prog_name="kpi", obj=pm)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,23 +15,34 @@ from .common import (
     cli,
     data_option,
     handle_errors,
-    load,
+    open_engine,
     output_options,
     report_findings,
     workspace_options,
 )
 
+if TYPE_CHECKING:
+    from ..analysis import Context
+    from ..engine import Engine
+    from ..model import Workspace
 
-def _analysis_context(ws, kpis: list[str], data, period, grain, by):
-    """Load the inputs of `kpis` at the period's grain (analysis commands)."""
-    from ..analysis import load_context
+
+def _analysis_context(
+    engine: Engine,
+    kpis: list[str],
+    data: Path | None,
+    period: str | None,
+    grain: str | None,
+    by: Iterable[str],
+) -> Context:
+    """Evaluate the inputs of `kpis` at the period's grain (analysis commands)."""
     from ..periods import parse_label
 
     grain = grain or (parse_label(period)[0] if period else None)
-    return load_context(ws, kpis, data, grain=grain, by=list(by))
+    return engine.context(kpis, data, grain=grain, by=list(by))
 
 
-def _solve_kpis(ws, kpi_id: str, name: str | None) -> list[str]:
+def _solve_kpis(ws: Workspace, kpi_id: str, name: str | None) -> list[str]:
     return [kpi_id] + ([name] if name in ws.kpis and name != kpi_id else [])
 
 
@@ -57,12 +70,13 @@ def solve_command(
     """Goal-seek: the value an input needs for the KPI to reach a target (all else held)."""
     from ..analysis import parse_segment, solve_each, solve_for
     from ..analysis.expand import resolve_kpi
-    from ..analysis.text import render_goalseek, to_json
+    from ..terminal.analysis import render_goalseek, to_json
 
-    ws = load(workspace, sample)
+    engine = open_engine(workspace, sample)
+    ws = engine.workspace
     kpi_id = resolve_kpi(ws, kpi_id)
     where = parse_segment(segment)
-    ctx = _analysis_context(ws, _solve_kpis(ws, kpi_id, for_), data, period, grain, where)
+    ctx = _analysis_context(engine, _solve_kpis(ws, kpi_id, for_), data, period, grain, where)
     if for_:
         results = [solve_for(ctx, kpi_id, target, for_, period, where)]
     else:
@@ -91,12 +105,13 @@ def drivers_command(
     """Drivers: each input's derivative and elasticity, ranked, and the driver tree."""
     from ..analysis import driver_tree, drivers, parse_segment
     from ..analysis.expand import resolve_kpi
-    from ..analysis.text import render_drivers, to_json
+    from ..terminal.analysis import render_drivers, to_json
 
-    ws = load(workspace, sample)
+    engine = open_engine(workspace, sample)
+    ws = engine.workspace
     kpi_id = resolve_kpi(ws, kpi_id)
     where = parse_segment(segment)
-    ctx = _analysis_context(ws, [kpi_id], data, period, grain, where)
+    ctx = _analysis_context(engine, [kpi_id], data, period, grain, where)
     report = drivers(ctx, kpi_id, period, where)
     tree = driver_tree(ctx, kpi_id, report.period, where)
     if fmt == "json":
@@ -132,15 +147,16 @@ def explain_command(
     """Explain a KPI's change between two periods: each input's exact contribution."""
     from ..analysis import contributions_to_dict, explain_change, parse_segment, split_by_segment
     from ..analysis.expand import resolve_kpi
-    from ..analysis.text import render_explanation, to_json
+    from ..terminal.analysis import render_explanation, to_json
 
-    ws = load(workspace, sample)
+    engine = open_engine(workspace, sample)
+    ws = engine.workspace
     kpi_id = resolve_kpi(ws, kpi_id)
     where = parse_segment(segment)
     if by and where:
         raise click.UsageError("use either --by or --segment")
     dims = [by] if by else list(where)
-    ctx = _analysis_context(ws, [kpi_id], data, end or start, grain, dims)
+    ctx = _analysis_context(engine, [kpi_id], data, end or start, grain, dims)
     explanation = explain_change(ctx, kpi_id, start, end, where, method)
     split = split_by_segment(ctx, kpi_id, explanation.start, explanation.end) if by else None
     if fmt == "json":
@@ -182,17 +198,19 @@ def plan_command(
     fmt: str,
 ) -> None:
     """SMART targets: split an annual target by month and quarter, or derive input targets."""
-    from ..analysis import plan_annual, plan_ratio, write_targets
+    from ..analysis import plan_annual, plan_ratio
     from ..analysis.plan import parse_given, plan_kpi
-    from ..analysis.text import render_plan, to_json
+    from ..terminal.analysis import render_plan, to_json
+    from ..writeback import write_targets
 
-    ws = load(workspace, sample)
+    engine = open_engine(workspace, sample)
+    ws = engine.workspace
     if (annual is None) == (target is None):
         raise click.UsageError("give either --annual (additive KPI) or --target (ratio KPI)")
     if write and sample:
         raise click.UsageError("--write needs a workspace folder, not --sample")
     kpi_id, notes = plan_kpi(ws, kpi_id)
-    ctx = _analysis_context(ws, [kpi_id], data, None, "month", [])
+    ctx = _analysis_context(engine, [kpi_id], data, None, "month", [])
     if annual is not None:
         plan = plan_annual(ctx, kpi_id, annual, year, weights)
     else:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import __version__
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+    from ..errors import Finding
+    from ..model import Workspace
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -60,7 +65,8 @@ def data_option(func: Callable) -> Callable:
     )(func)
 
 
-def load(workspace: Path | None, sample: bool):
+def load(workspace: Path | None, sample: bool) -> Workspace:
+    """The workspace of `--workspace DIR` (default: the current directory) or `--sample`."""
     from ..resources import sample_workspace
     from ..workspace import load_workspace
 
@@ -70,7 +76,17 @@ def load(workspace: Path | None, sample: bool):
     return load_workspace(root)
 
 
-def report_findings(ws, extra=()) -> bool:
+def open_engine(workspace: Path | None, sample: bool) -> Engine:
+    """The command's one engine: its workspace, and the plugin manager `kpi` started with."""
+    from ..engine import Engine
+    from ..plugins import PluginManager
+
+    context = click.get_current_context(silent=True)
+    pm = context.find_root().obj if context is not None else None
+    return Engine(load(workspace, sample), pm if isinstance(pm, PluginManager) else None)
+
+
+def report_findings(ws: Workspace, extra: Iterable[Finding] = ()) -> bool:
     """Print definition findings to stderr; True when any is an error."""
     from ..errors import ERROR, sort_findings
 

@@ -14,7 +14,7 @@ from .common import (
     data_option,
     grain_option,
     handle_errors,
-    load,
+    open_engine,
     report_findings,
     workspace_options,
 )
@@ -29,12 +29,11 @@ def list_command(workspace: Path | None, sample: bool, data: Path | None, fmt: s
     """List the KPIs, their units and whether the data can feed them."""
     import json
 
-    from ..sources import Inputs
-
-    ws = load(workspace, sample)
+    engine = open_engine(workspace, sample)
+    ws = engine.workspace
     available = None
     if data or ws.settings.sources:
-        available = Inputs(ws, data).available
+        available = engine.inputs(data).available
     rows = []
     for kpi in ws.kpis.values():
         blocker = ws.blocked_by(kpi.id)
@@ -73,14 +72,15 @@ def show_command(kpi_id: str, workspace: Path | None, sample: bool, locale: str 
     """Show a KPI: formula, how it was read, unit, dependencies, targets, examples, findings."""
     from ..describe import describe_kpi
     from ..errors import suggestion
-    from ..lint import show_lines
+    from ..terminal.lint import show_lines
 
-    ws = load(workspace, sample)
+    engine = open_engine(workspace, sample)
+    ws = engine.workspace
     kpi = ws.kpis.get(kpi_id) or ws.kpi_for_alias(kpi_id)
     if kpi is None:
         raise click.UsageError(f"unknown KPI `{kpi_id}`{suggestion(kpi_id, ws.kpis)}")
     click.echo(describe_kpi(ws, kpi, locale or ws.settings.locale))
-    for line in show_lines(ws, kpi):
+    for line in show_lines(engine.lint(kpis=[kpi.id]), kpi):
         click.echo(line)
     sys.exit(EXIT_FINDINGS if any(f.severity == "error" for f in kpi.findings) else EXIT_OK)
 
@@ -111,11 +111,11 @@ def eval_command(
     locale: str | None,
 ) -> None:
     """Evaluate KPIs for every period (and segment), against their targets."""
-    from ..evaluation import evaluate
-    from ..output import render_results
     from ..periods import label_bounds, parse_label
+    from ..terminal.results import render_results
 
-    ws = load(workspace, sample)
+    engine = open_engine(workspace, sample)
+    ws = engine.workspace
     if locale:
         ws.settings.locale = locale
     if period:
@@ -125,8 +125,8 @@ def eval_command(
         start = end = period
     first = label_bounds(start)[0] if start else None
     last = label_bounds(end)[1] if end else None
-    results = evaluate(
-        ws, data, grain=grain, by=list(by), start=first, end=last, kpis=list(kpis) or None
+    results = engine.evaluate(
+        data, grain=grain, by=list(by), start=first, end=last, kpis=list(kpis) or None
     )
     explicit_range = bool(start or end)
     click.echo(render_results(results, fmt, latest=None if explicit_range or fmt != "table" else 6))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from .common import (
     cli,
     data_option,
     handle_errors,
-    load,
+    open_engine,
     workspace_options,
 )
 
@@ -23,6 +24,7 @@ from .common import (
 @click.option("--kpi", "kpis", multiple=True, help="Only this KPI's findings (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on errors.")
+@click.option("--list-checks", is_flag=True, help="List every check (code, severity, stage).")
 @handle_errors
 def lint_command(
     workspace: Path | None,
@@ -32,17 +34,25 @@ def lint_command(
     kpis: tuple[str, ...],
     fmt: str,
     strict: bool,
+    list_checks: bool,
 ) -> None:
     """Check definitions, and data when there is some, for KPI pitfalls (see README)."""
     from ..errors import suggestion
-    from ..lint import lint, render_text
+    from ..terminal.lint import render_catalogue, render_text
 
-    ws = load(workspace, sample)
+    engine = open_engine(workspace, sample)
+    ws = engine.workspace
+    if list_checks:
+        report = engine.lint()
+        click.echo(
+            json.dumps(report.rules(), indent=1) if fmt == "json" else render_catalogue(report)
+        )
+        return
     for kpi_id in kpis:
         if kpi_id not in ws.kpis:
             raise click.UsageError(f"unknown KPI `{kpi_id}`{suggestion(kpi_id, ws.kpis)}")
     source = data if data else (True if ws.settings.sources else None)
-    report = lint(ws, data=source, by=list(by) or None, kpis=list(kpis) or None)
+    report = engine.lint(source, by=list(by) or None, kpis=list(kpis) or None)
     if fmt == "json":
         click.echo(report.to_json())
     elif fmt == "sarif":

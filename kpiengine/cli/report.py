@@ -14,7 +14,7 @@ from .common import (
     data_option,
     grain_option,
     handle_errors,
-    load,
+    open_engine,
     report_findings,
     workspace_options,
 )
@@ -61,16 +61,16 @@ def report_command(
     locale: str | None,
 ) -> None:
     """Write a shareable report (self-contained HTML or Markdown) for one period."""
-    from ..evaluation import evaluate
     from ..periods import parse_label
     from ..report import write_report
     from ..report.context import last_complete_period
 
-    ws = load(workspace, sample)
+    engine = open_engine(workspace, sample)
+    ws = engine.workspace
     if period:
         grain = grain or parse_label(period)[0]
-    results = evaluate(ws, data, grain=grain, by=list(by), kpis=list(kpis) or None)
+    results = engine.evaluate(data, grain=grain, by=list(by), kpis=list(kpis) or None)
     period = period or last_complete_period(results)
-    path = write_report(results, output, fmt, locale or ws.settings.locale, period)
+    path = write_report(results, output, fmt, locale or ws.settings.locale, period, engine=engine)
     click.echo(f"wrote {path}")
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

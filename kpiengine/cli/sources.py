@@ -10,7 +10,7 @@ from .common import (
     cli,
     grain_option,
     handle_errors,
-    load,
+    open_engine,
     workspace_options,
 )
 
@@ -23,11 +23,7 @@ def connectors_command(workspace: Path | None, sample: bool, fmt: str) -> None:
     """List installed connectors, their options and where each comes from."""
     import json
 
-    from ..plugins import get_plugin_manager, registered
-    from ..resources import sample_workspace
-
-    root = sample_workspace() if sample else (workspace or Path.cwd())
-    found = registered(get_plugin_manager(root), "register_connectors")
+    found = open_engine(workspace, sample).connectors
     rows = [
         {
             "name": name,
@@ -72,11 +68,12 @@ def sql_command(
     from ..errors import KpiError, suggestion
     from ..sources import open_sources
 
-    ws = load(workspace, sample)
+    engine = open_engine(workspace, sample)
+    ws = engine.workspace
     configs = {c.name: c for c in ws.settings.sources}
     if source_name not in configs:
         raise KpiError(f"no source `{source_name}`{suggestion(source_name, configs)}")
-    [source] = open_sources([configs[source_name]], ws.root, set(ws.variables))
+    [source] = open_sources([configs[source_name]], engine.connectors, set(ws.variables))
     if not hasattr(source.connector, "sql"):
         raise KpiError(f"source `{source_name}` does not use SQL")
     wanted = set().union(*(ws.inputs_of(k) for k in kpis)) if kpis else source.provides

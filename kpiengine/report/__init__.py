@@ -12,10 +12,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..engine import Engine
 from ..errors import Finding, KpiError
 from ..evaluation import Results
 from .context import build_context
 from .environment import make_environment
+from .findings import collect_findings
 from .labels import LOCALES
 
 FORMATS = {"html": "report.html.j2", "md": "report.md.j2"}
@@ -39,18 +41,24 @@ def render_report(
     *,
     generated_at: dt.datetime | None = None,
     findings: list[Finding] | None = None,
+    engine: Engine | None = None,
 ) -> str:
     """The report as text: `fmt` is `html` or `md`; `period` defaults to the last one selected.
 
     Templates are taken from `workspace_templates` (default: the workspace's `templates/`
-    folder) before the built-in ones. `findings` replaces the pitfall checks' findings.
+    folder) before the built-in ones. `findings` replaces the checks' findings. `engine` is the
+    run that evaluated `results` (its checks and plugins; default: a new one).
     """
     if fmt not in FORMATS:
         raise KpiError(f"unknown report format `{fmt}`", fix="use html or md")
-    context = build_context(results, locale, period, generated_at, findings)
-    env = make_environment(
-        locale, results.workspace.settings.currency, _templates_folder(results, workspace_templates)
-    )
+    engine = engine or Engine(results.workspace)
+    titles: dict[str, str] = {}
+    if findings is None:
+        findings, titles = collect_findings(results, engine.lint(results=results))
+    context = build_context(results, locale, period, generated_at, findings, titles)
+    templates = _templates_folder(results, workspace_templates)
+    currency = results.workspace.settings.currency
+    env = make_environment(locale, currency, templates, engine.prepare_environment)
     return env.get_template(FORMATS[fmt]).render(context)
 
 
@@ -69,6 +77,7 @@ def write_report(
     *,
     generated_at: dt.datetime | None = None,
     findings: list[Finding] | None = None,
+    engine: Engine | None = None,
 ) -> Path:
     """Render and write the report atomically; an existing file is replaced only on success."""
     path = Path(path)
@@ -80,6 +89,7 @@ def write_report(
         workspace_templates,
         generated_at=generated_at,
         findings=findings,
+        engine=engine,
     )
     try:
         _replace(path, text)

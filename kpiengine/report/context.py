@@ -11,16 +11,16 @@ import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from .. import __version__
 from ..analysis import context_of
 from ..errors import Finding, KpiError, sort_findings
 from ..evaluation import KpiResult, Results
+from ..model import Workspace
 from ..periods import end_date, ordinal_of, parse_label, year_ago
-from ..workspace import Workspace
 from . import charts
 from .definitions import Definition, definition, shown_location, used_definitions, variables
-from .findings import collect_findings
 from .insights import Insights, kpi_section_insights
 from .labels import is_rtl
 
@@ -248,10 +248,12 @@ def build_context(
     period: str | None = None,
     generated_at: dt.datetime | None = None,
     findings: list[Finding] | None = None,
-) -> dict:
+    titles: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Everything the report templates use, for the period `period` (default: the last one).
 
-    `findings` replaces the pitfall checks' findings (see `findings.collect_findings`).
+    `findings` are those the report lists (see `findings.collect_findings`), `titles` what
+    each finding code looks for.
     """
     ws = results.workspace
     table = results.table
@@ -272,11 +274,8 @@ def build_context(
     notes = Notes()
     for row in [v.total for v in views] + [s for v in views for s in v.segments]:
         row.note = notes.add(row.reason)
-    if findings is None:
-        found, titles = collect_findings(results)
-    else:
-        found, titles = sort_findings(findings), {}
-    findings_view = [_finding_view(f, ws, locale, titles) for f in found]
+    found = sort_findings(findings or [])
+    findings_view = [_finding_view(f, ws, locale, titles or {}) for f in found]
     for view in views:
         view.findings = [f for f in findings_view if f.kpi == view.id]
     summary = {s: sum(v.total.status == s for v in views) for s in STATUSES}

@@ -7,6 +7,7 @@ ones; `default:NAME` always names the built-in template, so a user template can 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -34,12 +35,15 @@ def loader(workspace_templates: Path | None = None) -> jinja2.BaseLoader:
 
 
 def make_environment(
-    locale: str = "en", currency: str | None = None, workspace_templates: Path | None = None
+    locale: str = "en",
+    currency: str | None = None,
+    workspace_templates: Path | None = None,
+    prepare: Callable[[jinja2.Environment], None] | None = None,
 ) -> jinja2.Environment:
     """A Jinja2 environment for one locale and currency, with the report filters and `_()`.
 
-    Plugins (installed, and the workspace's `plugins/`) then adjust it through the
-    `prepare_jinja2_environment` hook.
+    `prepare` (the engine's `prepare_environment`, which calls the plugins'
+    `prepare_jinja2_environment` hook) then adjusts it.
     """
     env = jinja2.Environment(
         loader=loader(workspace_templates),
@@ -54,8 +58,6 @@ def make_environment(
     env.filters["md"] = markdown_text
     env.filters["code"] = inline_code
     env.globals["_"] = labeller(locale, formatter.integer)
-    from ..plugins import get_plugin_manager  # noqa: PLC0415
-
-    workspace = Path(workspace_templates).parent if workspace_templates else None
-    get_plugin_manager(workspace).hook.prepare_jinja2_environment(env=env)
+    if prepare is not None:
+        prepare(env)
     return env

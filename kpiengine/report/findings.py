@@ -1,16 +1,15 @@
 """The findings a report lists: definition and data pitfalls of the KPIs it shows.
 
-The pitfall checks (`kpiengine.lint`, through the `register_checks` hook) run on the report's own
-results; findings a KPI silences with `allow:` stay out. Without the checks, the findings met
-while loading and evaluating are used.
+The checks (run by the engine's `lint` on the report's own results) decide; findings a KPI
+silences with `allow:` stay out, and only findings about the KPIs shown (and what they depend
+on) or about the whole workspace are kept.
 """
 
 from __future__ import annotations
 
-from ..errors import ERROR, Finding, sort_findings
+from ..errors import Finding, sort_findings
 from ..evaluation import Results
-
-CHECKS_FAILED = "KPI200"
+from ..lint import LintReport
 
 
 def used_kpis(results: Results) -> set[str]:
@@ -21,27 +20,10 @@ def used_kpis(results: Results) -> set[str]:
     return used
 
 
-def collect_findings(results: Results) -> tuple[list[Finding], dict[str, str]]:
+def collect_findings(results: Results, report: LintReport) -> tuple[list[Finding], dict[str, str]]:
     """Findings about the report's KPIs or the whole workspace (most severe first), and check
     titles by code."""
-    ws = results.workspace
-    titles: dict[str, str] = {}
-    try:
-        from ..lint import ENGINE_CODES, lint
-    except ImportError:  # pragma: no cover - the checks are an optional part of the engine
-        found = [*ws.findings, *results.findings]
-        for name in results.kpis:
-            found += ws.kpis[name].findings
-    else:
-        titles.update(ENGINE_CODES)
-        try:
-            report = lint(ws, results)
-        except Exception as exc:  # a broken check plugin must not stop the report
-            found = [*ws.findings, *results.findings]
-            found.append(Finding(CHECKS_FAILED, ERROR, f"the pitfall checks could not run: {exc}"))
-        else:
-            found = report.findings
-            titles.update({item.obj.code: item.obj.title for item in report.checks})
+    titles = {rule["code"]: rule["title"] for rule in report.rules()}
     used = used_kpis(results)
-    relevant = [f for f in dict.fromkeys(found) if f.kpi is None or f.kpi in used]
+    relevant = [f for f in dict.fromkeys(report.findings) if f.kpi is None or f.kpi in used]
     return sort_findings(relevant), titles

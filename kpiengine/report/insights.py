@@ -12,8 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..analysis import Context, kpi_insights
-from ..model import localized
-from ..workspace import Workspace
+from ..model import Workspace, localized
 from . import charts
 
 TOP_DRIVERS = 3

@@ -6,32 +6,15 @@ import json
 import math
 from typing import Any
 
-import numpy as np
-
+from ..analysis.drivers import Drivers, TreeNode, render_tree
+from ..analysis.expand import plain, segment_text
+from ..analysis.explain import Explanation, waterfall
+from ..analysis.goalseek import GoalSeek
+from ..analysis.plan import Plan
+from ..analysis.segments import SegmentSplit
 from ..formatting import format_change, format_value, table
-from ..workspace import Workspace
-from .drivers import Drivers, TreeNode, render_tree
-from .expand import segment_text
-from .explain import Explanation, waterfall
-from .goalseek import GoalSeek
-from .plan import Plan
-from .segments import SegmentSplit
-from .writeback import WriteResult
-
-
-def plain(value: Any) -> Any:
-    """Numbers, strings, lists and dicts only: numpy scalars unwrapped, NaN and inf as None."""
-    if hasattr(value, "to_dict"):
-        value = value.to_dict()
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+from ..model import Workspace
+from ..writeback import WriteResult
 
 
 def to_json(value: Any) -> str:

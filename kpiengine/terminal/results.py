@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from .evaluation import Results
-from .formatting import STATUS_MARKS, UNDEFINED, format_change, format_value, table
+from ..evaluation import Results
+from ..formatting import STATUS_MARKS, UNDEFINED, format_change, format_value, table
 
 CSV_FIELDS = [
     "kpi", "period", "segment", "value", "unit", "target", "gap", "gap_pct", "status",

@@ -1,17 +1,18 @@
-"""Evaluations for the data checks: totals, breakdowns, and the dates each input covers."""
+"""The evaluations `kpi lint` checks data on: breakdowns, totals, and the dates inputs cover."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..errors import KpiError
-from ..evaluation import Results, evaluate
-from ..periods import end_date, ordinal_of
-from ..table import Frame
-from ..workspace import Workspace
+from .errors import KpiError
+from .evaluation import Results
+from .periods import end_date, ordinal_of
+from .table import Frame
 
 MAX_DIMENSIONS = 2  # breakdowns by default: the dimensions most sources provide
 MAX_FRAME_DIMENSIONS = 4
@@ -20,41 +21,36 @@ Coverage = dict[str, tuple[dt.date, dt.date]]
 
 
 def data_for_lint(
-    workspace: Workspace, data: Frame | str | Path | bool, by: list[str] | None = None
+    evaluate: Callable[..., Results],
+    dimension_counts: dict[str, int],
+    data: Frame | str | Path | None,
+    by: list[str] | None = None,
 ) -> tuple[list[Results], Coverage]:
     """Evaluate a breakdown by each of `by` (default: the main dimensions), or just totals.
 
-    `data` is a Frame, a CSV path, or True for the workspace's sources.
+    `evaluate(data, by=..., grain=...)` is the run's evaluation; `dimension_counts` says how
+    many sources give each dimension; `data` is a Frame, a CSV path, or None for the sources.
     """
-    source = None if data is True else data
     results = []
-    for dim in by if by is not None else _dimensions(workspace, source):
+    for dim in by if by is not None else _dimensions(dimension_counts, data):
         try:
-            broken_down = evaluate(workspace, source, by=[dim])
+            broken_down = evaluate(data, by=[dim])
         except KpiError:
             continue
         if len(broken_down.table.segments) - 1 <= MAX_SEGMENTS:
             results.append(broken_down)  # its column 0 is the total
     if not results:
-        results = [evaluate(workspace, source)]
-    if isinstance(source, Frame):
-        return results, _frame_coverage(source)
+        results = [evaluate(data)]
+    if isinstance(data, Frame):
+        return results, _frame_coverage(data)
     # sources aggregate before answering: ask for days to see which dates hold data
-    daily = (
-        results[0] if results[0].table.grain == "day" else evaluate(workspace, source, grain="day")
-    )
+    daily = results[0] if results[0].table.grain == "day" else evaluate(data, grain="day")
     return results, _source_coverage(daily)
 
 
-def _dimensions(workspace: Workspace, source: Frame | str | Path | None) -> list[str]:
-    if isinstance(source, Frame):
-        return sorted(source.dims)[:MAX_FRAME_DIMENSIONS]
-    from ..sources import Inputs  # noqa: PLC0415 - opens connectors
-
-    counts: dict[str, int] = {}
-    for opened in Inputs(workspace, source).sources:
-        for dim in opened.connector.dimensions():
-            counts[dim] = counts.get(dim, 0) + 1
+def _dimensions(counts: dict[str, int], data: Any) -> list[str]:
+    if isinstance(data, Frame):
+        return sorted(data.dims)[:MAX_FRAME_DIMENSIONS]
     widest = max(counts.values(), default=0)
     return sorted(d for d in counts if counts[d] == widest)[:MAX_DIMENSIONS]
 
@@ -91,13 +87,3 @@ def _source_coverage(daily: Results) -> Coverage:
             span = _span(days)
             out.update({v: span for v in variables if held.get(v)})
     return out
-
-
-def coverage_of(results: Results) -> Coverage:
-    """Coverage known from results evaluated elsewhere: a Frame's dates; none for sources.
-
-    Sources answer with dates already aggregated to periods, so their raw range is unknown.
-    """
-    if results.sources or not results.table.coverage:
-        return {}
-    return {name: results.table.coverage for name in results.table.values}

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import KpiError, Location
-from ..periods import PeriodError, label_bounds
-from ..schema import PERIOD_LABEL, Checker, parse_target
-from ..yamlio import YMap, parse_yaml
+from .errors import KpiError, Location
+from .periods import PeriodError, label_bounds
+from .schema import PERIOD_LABEL, Checker, parse_target
+from .yamlio import YMap, parse_yaml
 
 
 @dataclass

@@ -15,10 +15,7 @@ from ..formula import Formula, parse_formula, shifted_name, symbol
 from ..model import KPI
 from ..periods import year_ago
 from ..units import Unit
-from ..validate import unit_lookup
 from ..vectorize import compile_expr
-
-__all__ = ["unit_lookup"]
 
 
 def at_column(kpi: KPI, column: int) -> Location | None:

@@ -1,0 +1,42 @@
+"""KPI011, KPI012, KPI200: what can go wrong while a run plans, fetches and checks.
+
+The engine reports these as it works (the plan, the sources, the check runner); they are checks
+so that they are catalogued, documented and shown in SARIF like every other code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..hookspecs import hookimpl
+from .base import DATA, ERROR, STATIC, Check
+
+
+class MissingInput(Check):
+    code = "KPI011"
+    severity = ERROR
+    stage = DATA
+    title = "a KPI that was asked for but whose inputs the data lacks"
+    fix = "add the missing inputs to the data, or leave the KPI out"
+
+
+class SourceFailed(Check):
+    code = "KPI012"
+    severity = ERROR
+    stage = DATA
+    title = "a source whose connector (plugin code) raised an error; the other sources were used"
+    fix = "its variables are missing from this evaluation; report it to the connector's author"
+
+
+class CheckFailed(Check):
+    code = "KPI200"
+    severity = ERROR
+    stage = STATIC
+    title = "a check that crashed (the other checks ran)"
+    fix = "report it to the check's author; the other checks ran"
+
+
+@hookimpl(trylast=True)
+def register_checks(register: Callable[[type[Check]], None]) -> None:
+    for check in (MissingInput, SourceFailed, CheckFailed):
+        register(check)

@@ -1,0 +1,173 @@
+"""One run's context: a workspace, its plugin manager (built once), and the run's caches.
+
+The command line builds one `Engine` per command; API users get one from
+`kpiengine.evaluate(ws, ...)` or build their own to share it across calls:
+
+    >>> engine = Engine(kpiengine.load_workspace("examples/sample"))
+    >>> results = engine.evaluate(by=["channel"])
+    >>> report = engine.lint()
+
+The pipeline runs one way: plan (`kpiengine.plan`), fetch (`kpiengine.sources`), evaluate
+(`kpiengine.evaluation`, pure), then checks, analysis and outputs over the results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .evaluation import Results
+from .evaluation import evaluate as evaluate_plan
+from .lint import LintReport, lint
+from .lintdata import data_for_lint
+from .model import Workspace
+from .plan import Plan, make_plan
+from .plugins import PluginManager, Registered, registered
+from .runcache import RunCache
+from .sources import FrameInput, Inputs, Sources
+from .table import Frame, InputTable
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from .analysis.expand import Context
+
+Data = Frame | str | Path | None
+
+
+class Engine:
+    """A workspace with the plugins and caches of one run; see the module docstring."""
+
+    def __init__(self, workspace: Workspace, plugins: PluginManager | None = None):
+        self.workspace = workspace
+        self._plugins = plugins
+        self.cache = RunCache()
+        self._inputs: dict[object, Inputs] = {}
+
+    @cached_property
+    def plugins(self) -> PluginManager:
+        """The run's plugin manager: built-ins, installed packages, then workspace plugins."""
+        pm = self._plugins or PluginManager()
+        pm.load_builtins()
+        pm.load_entry_points()
+        pm.load_workspace(self.workspace.root)
+        return pm
+
+    @cached_property
+    def connectors(self) -> dict[str, Registered]:
+        """Every registered connector by name."""
+        return registered(self.plugins, "register_connectors")
+
+    @cached_property
+    def checks(self) -> list[Registered]:
+        """Every registered check, sorted by code (a plugin's check replaces a built-in one)."""
+        found = registered(self.plugins, "register_checks")
+        return sorted(found.values(), key=lambda r: r.obj.code)
+
+    def inputs(self, data: Data = None) -> Inputs:
+        """Where the variables come from: `data` (a Frame or a CSV path), else the sources;
+        opened once per run."""
+        if isinstance(data, Frame):
+            return FrameInput(data)
+        key = str(data) if data is not None else None
+        if key not in self._inputs:
+            self._inputs[key] = Sources(self.workspace, self.connectors, data)
+        return self._inputs[key]
+
+    def plan(
+        self,
+        data: Data = None,
+        *,
+        grain: str | None = None,
+        by: Sequence[str] = (),
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        kpis: list[str] | None = None,
+    ) -> Plan:
+        """What `evaluate` with these arguments would compute and ask the sources for."""
+        available = self.inputs(data).available
+        return make_plan(self.workspace, available, kpis, grain, by, start, end)
+
+    def evaluate(
+        self,
+        data: Data = None,
+        *,
+        grain: str | None = None,
+        by: Sequence[str] = (),
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        kpis: list[str] | None = None,
+    ) -> Results:
+        """Evaluate the chosen KPIs for every period and segment (and the total).
+
+        `data` is a Frame, a CSV path, or None for the sources listed in kpi.yaml.
+        """
+        plan = self.plan(data, grain=grain, by=by, start=start, end=end, kpis=kpis)
+        return evaluate_plan(plan, self.fetch(plan, data))
+
+    def fetch(self, plan: Plan, data: Data = None) -> InputTable:
+        """The input table the plan asks for, from `data` or the sources."""
+        with self.cache:
+            return self.inputs(data).fetch(plan)
+
+    def lint(
+        self,
+        data: Data | bool = None,
+        *,
+        results: Results | list[Results] | None = None,
+        by: list[str] | None = None,
+        kpis: list[str] | None = None,
+    ) -> LintReport:
+        """Run every registered check: static ones always, data ones on `results` or on `data`
+        (True: the workspace's sources) evaluated here."""
+        coverage = None
+        if results is None and data is not None and data is not False:
+            source = None if data is True else data
+            counts = self.inputs(source).dimension_counts()
+            results, coverage = data_for_lint(self.evaluate, counts, source, by)
+        found = [results] if isinstance(results, Results) else list(results or [])
+        return lint(self.workspace, self.checks, found, coverage, kpis)
+
+    def context(
+        self,
+        kpis: list[str],
+        data: Data = None,
+        *,
+        grain: str | None = None,
+        by: Sequence[str] = (),
+    ) -> Context:
+        """The inputs of `kpis` for analysis; KpiError when the data lacks some of them."""
+        from .analysis.expand import context_of, resolve_kpi  # noqa: PLC0415
+        from .checks.runtime import MissingInput  # noqa: PLC0415
+        from .errors import KpiError  # noqa: PLC0415
+
+        kpis = [resolve_kpi(self.workspace, k) for k in kpis]
+        results = self.evaluate(data, grain=grain, by=by, kpis=kpis)
+        problems = [f.message for f in results.findings if f.code == MissingInput.code]
+        if problems:
+            raise KpiError("; ".join(problems))
+        return context_of(results)
+
+    def prepare_environment(self, env: jinja2.Environment) -> None:
+        """Let plugins add filters and globals to a report's Jinja2 environment."""
+        self.plugins.hook.prepare_jinja2_environment(env=env)
+
+
+def evaluate(workspace: Workspace, data: Data = None, **options: Any) -> Results:
+    """Evaluate a workspace in a run of its own (see `Engine.evaluate` for the options)."""
+    return Engine(workspace).evaluate(data, **options)
+
+
+def load_context(
+    workspace: Workspace,
+    kpis: list[str],
+    data: Data = None,
+    *,
+    grain: str | None = None,
+    by: Sequence[str] = (),
+) -> Context:
+    """The analysis context of `kpis` in a run of its own (see `Engine.context`)."""
+    return Engine(workspace).context(kpis, data, grain=grain, by=by)

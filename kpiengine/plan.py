@@ -1,0 +1,150 @@
+"""The plan of one evaluation: which KPIs, variables and rules, dates and segments.
+
+Pure: it reads the workspace's definitions and the variables the data can give; the sources
+answer the plan (`kpiengine.sources`) and the evaluation computes it (`kpiengine.evaluation`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .checks.runtime import MissingInput
+from .errors import Finding, KpiError, suggestion
+from .model import BUILTIN, Aggregate, Workspace
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to evaluate and what to ask the sources for.
+
+    `kpis` are the KPIs asked for that can be evaluated; `needed` adds every KPI they depend on
+    (both in evaluation order). `start`/`end` bound the periods shown; the sources are asked for
+    data from `fetch_start` so that changes against the previous period and last year exist.
+    """
+
+    workspace: Workspace
+    kpis: tuple[str, ...]
+    needed: tuple[str, ...]
+    variables: dict[str, Aggregate]
+    grain: str
+    by: tuple[str, ...] = ()
+    start: dt.date | None = None
+    end: dt.date | None = None
+    fetch_start: dt.date | None = None
+    findings: tuple[Finding, ...] = field(default=())
+
+    @property
+    def fetch_end(self) -> dt.date | None:
+        return self.end
+
+
+def select_kpis(
+    workspace: Workspace, available: Iterable[str], requested: list[str] | None = None
+) -> tuple[list[str], list[Finding]]:
+    """Which KPIs to evaluate, and the findings for asked-for KPIs that cannot be.
+
+    Asked for (`requested`, else kpi.yaml's `kpis:`), or else every workspace KPI plus every
+    built-in KPI the data can feed.
+    """
+    available = set(available)
+    asked = list(requested or workspace.settings.kpis)
+    for name in asked:
+        if name not in workspace.kpis:
+            alias = workspace.kpi_for_alias(name)
+            hint = (
+                f"; it is an alias of `{alias.id}`" if alias else suggestion(name, workspace.kpis)
+            )
+            raise KpiError(f"unknown KPI `{name}`{hint}")
+    optional = []
+    if not asked:
+        asked = [k.id for k in workspace.kpis.values() if k.layer != BUILTIN]
+        optional = [
+            k.id
+            for k in workspace.kpis.values()
+            if k.layer == BUILTIN
+            and workspace.blocked_by(k.id) is None
+            and workspace.inputs_of(k.id) <= available
+        ]
+    chosen, findings = [], []
+    for name in asked:
+        kpi = workspace.kpis[name]
+        blocker = workspace.blocked_by(name)
+        if blocker == name:
+            continue  # its definition errors are already findings
+        if blocker is not None:
+            findings.append(
+                MissingInput.finding(
+                    f"KPI `{name}` depends on `{blocker}`, whose definition has errors",
+                    kpi.id,
+                    kpi.location,
+                    fix=f"fix the definition of `{blocker}` (see its findings)",
+                )
+            )
+            continue
+        missing = sorted(workspace.inputs_of(name) - available)
+        if missing:
+            findings.append(
+                MissingInput.finding(
+                    f"KPI `{name}` needs {', '.join(f'`{m}`' for m in missing)}, "
+                    "which the data does not provide",
+                    kpi.id,
+                    kpi.location,
+                )
+            )
+            continue
+        chosen.append(name)
+    chosen += [k for k in optional if k not in chosen]
+    order = {k: i for i, k in enumerate(workspace.order)}
+    return sorted(chosen, key=lambda k: order.get(k, -1)), findings
+
+
+def year_before(day: dt.date) -> dt.date:
+    """The first day of the month a year and a week before `day` (ISO weeks included)."""
+    return (day - dt.timedelta(days=372)).replace(day=1)
+
+
+def make_plan(
+    workspace: Workspace,
+    available: Iterable[str],
+    kpis: list[str] | None = None,
+    grain: str | None = None,
+    by: Iterable[str] = (),
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Plan:
+    """The plan for evaluating `kpis` (default: see `select_kpis`) on data that can give the
+    `available` variables, at `grain`, for the total and each combination of `by`."""
+    chosen, findings = select_kpis(workspace, available, kpis)
+    needed = set(chosen)
+    for name in chosen:
+        needed |= workspace.kpi_deps_of(name)
+    variables = set().union(*(workspace.inputs_of(k) for k in needed)) if needed else set()
+    aggregates = {v: workspace.variables[v].aggregate for v in sorted(variables)}
+    if not aggregates:
+        raise KpiError("no KPI can be evaluated: the data provides none of their inputs")
+    return Plan(
+        workspace,
+        tuple(chosen),
+        tuple(k for k in workspace.order if k in needed),
+        aggregates,
+        grain or workspace.settings.grain,
+        tuple(by),
+        start,
+        end,
+        year_before(start) if start else None,
+        tuple(findings),
+    )
+
+
+def variables_plan(
+    workspace: Workspace,
+    variables: dict[str, Aggregate],
+    grain: str,
+    by: Iterable[str] = (),
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Plan:
+    """A plan that asks the sources for `variables` only (no KPI is evaluated)."""
+    return Plan(workspace, (), (), dict(variables), grain, tuple(by), start, end, start)

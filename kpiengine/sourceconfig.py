@@ -1,0 +1,201 @@
+"""Sources as kpi.yaml declares them: connector, options, dimensions and variable mappings.
+
+Parsed while the workspace loads (structural mistakes stop with the kpi.yaml position); the
+connectors are opened and asked for data later, by `kpiengine.sources`.
+"""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import KpiError, Location, suggestion
+from .yamlio import YList, YMap
+
+SOURCE_KEYS = ("connector", "dimensions", "map")
+MAPPING_KEYS = ("column", "count", "where", "scale", "currency", "date")
+
+
+@dataclass
+class Mapping:
+    """How one workspace variable comes out of a source.
+
+    `column`: sum (or last, ... by the variable's aggregate rule) that column;
+    `count`: count rows; `where`: only rows whose columns hold one of the listed values;
+    `scale`: multiply values (1e-6 for `cost_micros`); `currency`: the column's currency;
+    `date`: the column that dates this variable (deals won by close date, created by create date).
+    """
+
+    variable: str
+    location: Location
+    column: str | None = None
+    count: bool = False
+    where: dict[str, list[str]] = field(default_factory=dict)
+    scale: float = 1.0
+    currency: str | None = None
+    date: str | None = None  # the column dating this variable, when not the source's date
+
+
+@dataclass
+class SourceConfig:
+    """A source as kpi.yaml declares it, with the positions needed for error messages."""
+
+    name: str
+    connector: str
+    root: Path
+    location: Location
+    options: dict[str, Any] = field(default_factory=dict)
+    option_locations: dict[str, Location] = field(default_factory=dict)
+    mappings: dict[str, Mapping] = field(default_factory=dict)
+    dimensions: dict[str, str] = field(default_factory=dict)  # workspace name -> source column
+    dimension_values: dict[str, dict[str, str]] = field(default_factory=dict)  # value renames
+    currency: str | None = None  # the workspace currency
+    variables: frozenset[str] = frozenset()  # the workspace's variable ids
+
+    def where(self, key: str | None = None) -> Location:
+        return self.option_locations.get(key, self.location) if key else self.location
+
+    def error(self, message: str, key: str | None = None, fix: str | None = None) -> KpiError:
+        """A KpiError about this source, located at `key` in kpi.yaml."""
+        return KpiError(f"source `{self.name}`: {message}", self.where(key), fix)
+
+    def paths(self, key: str = "path") -> list[Path]:
+        """The files an option names (a path or a glob, relative to the workspace), sorted."""
+        pattern = self.options.get(key)
+        if not pattern:
+            raise self.error(f"option `{key}` is required", fix=f"add `{key}: FILE.csv`")
+        full = Path(str(pattern)).expanduser()
+        if not full.is_absolute():
+            full = self.root / full
+        matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
+        files = [p for p in matches if p.is_file()]
+        if not files:
+            raise self.error(f"no file matches `{pattern}` (looked in {full.parent})", key)
+        return files
+
+
+def parse_sources(
+    data: Any, location: Location, root: Path, currency: str | None
+) -> list[SourceConfig]:
+    """`sources:` of kpi.yaml as SourceConfigs; structural mistakes raise KpiError."""
+    if data is None:
+        return []
+    if not isinstance(data, YMap):
+        raise KpiError("`sources` must map source names to their settings", location)
+    configs = []
+    for name, entry in data.items():
+        where = data.value_loc(name)
+        if not isinstance(entry, YMap) or "connector" not in entry:
+            raise KpiError(
+                f"source `{name}` needs `connector:` and the connector's options",
+                where,
+                "e.g. `connector: csv` and `path: data/costs.csv`",
+            )
+        config = SourceConfig(
+            name=str(name),
+            connector=str(entry["connector"]),
+            root=root,
+            location=entry.value_loc("connector"),
+            currency=currency,
+        )
+        for key, value in entry.items():
+            if key not in SOURCE_KEYS:
+                config.options[key] = value
+                config.option_locations[key] = entry.value_loc(key)
+        config.dimensions = _dimensions(entry, config)
+        config.mappings = _mappings(entry, config)
+        configs.append(config)
+    return configs
+
+
+def _dimensions(entry: YMap, config: SourceConfig) -> dict[str, str]:
+    """`dimensions: [channel]`, `{channel: Column}` or `{channel: {column: C, values: {a: b}}}`."""
+    value = entry.get("dimensions")
+    if value is None:
+        return {}
+    if isinstance(value, YList) and all(isinstance(v, str) for v in value):
+        return {v: v for v in value}
+    out = {}
+    if isinstance(value, YMap):
+        for name, spec in value.items():
+            if isinstance(spec, str):
+                out[str(name)] = spec
+                continue
+            if not isinstance(spec, YMap) or set(spec) - {"column", "values"}:
+                break
+            renames = spec.get("values", {})
+            if not isinstance(renames, YMap):
+                break
+            config.dimension_values[str(name)] = {str(k): str(v) for k, v in renames.items()}
+            if "column" in spec:
+                out[str(name)] = str(spec["column"])
+        else:
+            return out
+    raise config.error(
+        "`dimensions` maps workspace dimensions to source columns, optionally renaming values",
+        "dimensions",
+        "e.g. `dimensions: {channel: {column: Source, values: {Email Marketing: Email}}}`",
+    )
+
+
+def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
+    value = entry.get("map")
+    if value is None:
+        return {}
+    if not isinstance(value, YMap):
+        raise KpiError("`map` maps variables to source columns", entry.value_loc("map"))
+    out = {}
+    for variable, spec in value.items():
+        loc = value.value_loc(variable)
+        if isinstance(spec, str):
+            out[str(variable)] = Mapping(str(variable), loc, column=spec)
+            continue
+        if not isinstance(spec, YMap):
+            raise KpiError(f"`{variable}` must map to a column name or {{column: ...}}", loc)
+        for key in spec:
+            if key not in MAPPING_KEYS:
+                raise KpiError(
+                    f"unknown key `{key}` in the mapping of `{variable}`"
+                    f"{suggestion(str(key), MAPPING_KEYS)}",
+                    spec.key_loc(key),
+                    f"allowed keys: {', '.join(MAPPING_KEYS)}",
+                )
+        where = spec.get("where", YMap())
+        if not isinstance(where, dict):
+            raise KpiError(
+                "`where` maps columns to a value or a list of values", spec.value_loc("where")
+            )
+        mapping = Mapping(
+            str(variable),
+            loc,
+            column=spec.get("column"),
+            count=bool(spec.get("count", False)),
+            where={
+                str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
+                for k, v in where.items()
+            },
+            scale=float(spec.get("scale", 1.0)),
+            currency=spec.get("currency"),
+            date=spec.get("date"),
+        )
+        if (mapping.column is None) == (not mapping.count):
+            raise KpiError(
+                f"the mapping of `{variable}` needs either `column:` or `count: true`", loc
+            )
+        out[str(variable)] = mapping
+    return out
+
+
+def data_file_source(path: Path, root: Path, currency: str | None) -> SourceConfig:
+    """The source behind `--data FILE` or `data:`: a wide CSV whose columns name variables."""
+    path = Path(path)
+    return SourceConfig(
+        name="data",
+        connector="csv",
+        root=root,
+        location=Location(str(path)),
+        options={"path": str(path.resolve())},
+        currency=currency,
+    )
