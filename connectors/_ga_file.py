@@ -271,14 +271,14 @@ def _add_table(export: Export, first: int, last: int) -> None:
         lines = list(range(first + 1, last + 1))
         totals = {text for text in dict.fromkeys(columns[0]) if _is_total(text)}
         if totals:  # set the totals rows apart
-            data = [text not in totals for text in columns[0]]
-            for i in compress(range(count), map(not_, data)):
+            kept = [text not in totals for text in columns[0]]
+            for i in compress(range(count), map(not_, kept)):
                 table.totals.append((lines[i], cells[start + i * width : start + (i + 1) * width]))
-            columns = [list(compress(column, data)) for column in columns]
-            lines = list(compress(lines, data))
+            columns = [list(compress(column, kept)) for column in columns]
+            lines = list(compress(lines, kept))
         table.texts, table.lines = columns, lines
         return
-    data = []
+    data: list[list[str]] = []
     for number, (begin, end) in enumerate(pairwise(ends), start=first + 1):
         row = cells[begin:end]
         if len(row) > width:

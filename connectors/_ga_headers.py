@@ -409,7 +409,8 @@ _KEY_TABLE = str.maketrans(
 
 def _index() -> tuple[dict[str, str], dict[str, str]]:
     """(header key -> field, header key -> language) of every known header."""
-    fields, languages = {}, {}
+    fields: dict[str, str] = {}
+    languages: dict[str, str] = {}
     for name, (_, names) in FIELDS.items():
         english = {header_key(h) for h in names["en"].split("|")}
         for language, headers in names.items():

@@ -10,10 +10,11 @@ to the connector: not a plugin module.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -26,8 +27,32 @@ from ._ga_dates import DateError, distinct, parse_day_column
 from ._ga_headers import DAY_KINDS, GA4_FIELDS, KIND, NUMBER_KINDS, PER_SESSION, header_key
 from ._ga_values import decimal_places, expected, parse_cells, round_counts, show_number
 
-if TYPE_CHECKING:
-    from ._ga_file import Export
+
+class ExportInfo(Protocol):
+    """What a table reads of the export it belongs to (`_ga_file.Export` is one)."""
+
+    name: str
+    decimal: str
+
+    @property
+    def start(self) -> dt.date | None: ...
+
+    @property
+    def end(self) -> dt.date | None: ...
+
+    @property
+    def window(self) -> tuple[dt.date, dt.date] | None: ...
+
+    @property
+    def ga4(self) -> bool: ...
+
+    @property
+    def day_first(self) -> bool: ...
+
+    def field_of(self, header: str) -> str | None: ...
+
+    def cell_location(self, line: int, index: int) -> Location: ...
+
 
 # recipe -> steps, tried in order: (how, field). column: the column itself; rate: rate x sessions;
 # complement: (1 - rate) x sessions; difference: sessions - column; per_session: x sessions.
@@ -75,7 +100,7 @@ _GRAIN_RANK = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4}
 class Table:
     """One table of an export: its header, data rows and totals rows."""
 
-    export: Export
+    export: ExportInfo
     number: int  # 1-based position in the file
     line: int  # line of the header
     headers: list[str]
@@ -310,6 +335,7 @@ class Table:
                 return None
             wanted = {str(v).strip() for v in accepted}
             mask &= np.array([text.strip() in wanted for text in self.cells(index)], dtype=bool)
+        values: np.ndarray | None
         if mapping.count:
             values = np.ones(self.size)
         else:

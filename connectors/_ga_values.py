@@ -9,8 +9,8 @@ connector: not a plugin module.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -19,8 +19,15 @@ from kpiengine.numbers import NumberError, guess_decimal, parse_duration, parse_
 
 from ._ga_headers import KIND
 
-if TYPE_CHECKING:
-    from ._ga_tables import Table
+
+class TableCells(Protocol):
+    """What the decimal-mark guess reads of a table (`_ga_tables.Table` is one)."""
+
+    fields: list[str | None]
+    totals: list[tuple[int, list[str]]]
+
+    def cells(self, index: int) -> list[str]: ...
+
 
 DECIMAL_BY_LANGUAGE = {"fr": ","}
 DECIMAL_SAMPLE = 2000  # rows per table that decide the decimal mark
@@ -74,9 +81,10 @@ def _parse_cells(kind: str, texts: list[str], decimal: str) -> np.ndarray:
     return array
 
 
-def file_decimal(tables: list[Table], language: str, name: str) -> str:
+def file_decimal(tables: Sequence[TableCells], language: str, name: str) -> str:
     """The decimal mark of a file's numbers, judged on the columns whose kind shows it."""
-    samples, whole = [], []
+    samples: list[str] = []
+    whole: list[str] = []
     for table in tables:
         for index, field in enumerate(table.fields):
             kind = KIND.get(field or "")

@@ -17,12 +17,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from kpiengine.connector import Connector, Mapping, Option, Request
+from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, Location, did_you_mean, suggestion
 from kpiengine.filequery import (
     DELIMITERS,
@@ -287,7 +288,7 @@ class AdsConnector(Connector):
         ),
     )
 
-    def __init__(self, config):
+    def __init__(self, config: SourceConfig) -> None:
         super().__init__(config)
         self.overrides = self._check_option_values()
         self.files = [_sniff(p, set(self.overrides.values())) for p in config.paths()]
@@ -463,6 +464,7 @@ class AdsConnector(Connector):
         )
         if mapping.count:
             return f"(CASE WHEN {where or 'TRUE'} THEN 1.0 ELSE 0.0 END)"
+        assert mapping.column is not None  # sourceconfig: a mapping has `column:` or `count: true`
         column = require_column(self.layout_file, mapping.column, "column")
         value = self._value_sql(column, decimal)
         if mapping.scale != 1.0:
@@ -517,11 +519,11 @@ class AdsConnector(Connector):
                 condition = f"({condition} AND NOT {summary})"
             checks.append((column, condition, "a number"))
         for role in ("date", "date_end"):
-            column = self.layout.columns.get(role)
-            if column:
-                fmt = self._date_format(column)
-                condition = f"(NOT {summary} AND {date_sql(column, fmt)} IS NULL)"
-                checks.append((column, condition, f"a date like {fmt}"))
+            dated = self.layout.columns.get(role)
+            if dated:
+                fmt = self._date_format(dated)
+                condition = f"(NOT {summary} AND {date_sql(dated, fmt)} IS NULL)"
+                checks.append((dated, condition, f"a date like {fmt}"))
         return checks
 
     def _span_sql(self, file: Sniffed, grain: str, summary: str) -> str | None:
@@ -681,9 +683,9 @@ class AdsConnector(Connector):
         codes = {str(m.currency).upper() for m in mapped}
         unknown = any("error" in f for f in found.values())  # not scanned: read them below
         if money:  # the scan's codes: fine when they are one valid code, the workspace's
-            codes |= {f.get(e) for f in found.values() for e in ("code_min", "code_max")}
+            scanned = {f.get(e) for f in found.values() for e in ("code_min", "code_max")}
+            codes |= {c for c in scanned if c is not None}
             codes |= {c for file in self.files for c, _ in self._header_currency(file)}
-            codes.discard(None)
         workspace = self.config.currency
         if (
             not unknown
@@ -817,8 +819,8 @@ class AdsConnector(Connector):
         wanted = [v for v in request.variables if v in self.provides()]
         if not wanted:
             empty = np.array([], dtype="datetime64[D]")
-            dims = {d: np.array([], dtype=object) for d in request.dimensions}
-            return Frame(empty, dims, {}, source=self.config.name)
+            no_dims = {d: np.array([], dtype=object) for d in request.dimensions}
+            return Frame(empty, no_dims, {}, source=self.config.name)
         decimals = {}
         for file in self.files:
             decimals[str(file.path)] = self.option("decimal") or self._decimal(file)
@@ -890,5 +892,5 @@ def _parse(value: str, fmt: str) -> bool:
 
 
 @hookimpl(trylast=True)
-def register_connectors(register):
+def register_connectors(register: Callable[[type[Connector]], None]) -> None:
     register(AdsConnector)

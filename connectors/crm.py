@@ -19,12 +19,13 @@ import csv
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from kpiengine.connector import Connector, Mapping, Option, Request
+from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, suggestion
 from kpiengine.filequery import (
     Measure,
@@ -131,7 +132,7 @@ class CrmConnector(Connector):
         Option("churn_date", "contacts: the column holding the date a customer churned"),
     )
 
-    def __init__(self, config):
+    def __init__(self, config: SourceConfig) -> None:
         super().__init__(config)
         self._check_option_values()
         self.files = [_sniff(path) for path in config.paths()]
@@ -712,6 +713,7 @@ class CrmConnector(Connector):
         condition = " AND ".join(parts) or "TRUE"
         if mapping.count:
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
+        assert mapping.column is not None  # sourceconfig: a mapping has `column:` or `count: true`
         value = quick_number_sql(require_column(self.layout, mapping.column, "column"), decimal)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
@@ -836,5 +838,5 @@ def _concat(frames: list[Frame], variables: list[str], dims: list[str]) -> Frame
 
 
 @hookimpl(trylast=True)
-def register_connectors(register):
+def register_connectors(register: Callable[[type[Connector]], None]) -> None:
     register(CrmConnector)

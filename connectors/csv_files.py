@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from kpiengine.connector import Connector, Mapping, Option, Request
+from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, did_you_mean
 from kpiengine.filequery import (
     Measure,
@@ -69,7 +70,7 @@ class CsvConnector(Connector):
         Option("value_column", "long format: the column holding the value", default="value"),
     )
 
-    def __init__(self, config):
+    def __init__(self, config: SourceConfig) -> None:
         super().__init__(config)
         self.files = [
             sniff(path, self.option("delimiter"), self.option("skip")) for path in config.paths()
@@ -151,6 +152,7 @@ class CsvConnector(Connector):
         condition = condition_sql(mapping.where)
         if mapping.count:
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
+        assert mapping.column is not None  # sourceconfig: a mapping has `column:` or `count: true`
         column = require_column(self.layout, mapping.column, "column")
         value = number_sql(column, decimal)
         if mapping.scale != 1.0:
@@ -160,6 +162,7 @@ class CsvConnector(Connector):
     def _check_currency(self, mapping: Mapping) -> None:
         if mapping.count or self._is_long():
             return
+        assert mapping.column is not None  # sourceconfig: a mapping has `column:` or `count: true`
         column = require_column(self.layout, mapping.column, "column")
         index = self.layout.columns.index(column)
         written = currencies_in([row[index] for row in self.layout.sample if index < len(row)])
@@ -194,7 +197,9 @@ class CsvConnector(Connector):
         if failing:  # the earliest bad cell; its text needs a second look at the file
             column = min(failing, key=lambda c: failing[c][1])
             condition, expected = next((cond, e) for c, cond, e in checks if c == column)
-            file, line, text = first_bad_value([sniffed], column, condition)
+            bad = first_bad_value([sniffed], column, condition)
+            assert bad is not None  # first_bad_rows found a row where the condition holds
+            file, line, text = bad
             raise KpiError(
                 f"expected {expected} in column `{column}`, found `{text}`",
                 file.location(line, column),
@@ -249,5 +254,5 @@ class CsvConnector(Connector):
 
 
 @hookimpl(trylast=True)
-def register_connectors(register):
+def register_connectors(register: Callable[[type[Connector]], None]) -> None:
     register(CsvConnector)

@@ -24,6 +24,7 @@ import codecs
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +77,7 @@ class GaExportConnector(Connector):
         ),
     )
 
-    def __init__(self, config: SourceConfig):
+    def __init__(self, config: SourceConfig) -> None:
         super().__init__(config)
         self.translations = self._translations()
         self.table_choice = self._table_choice()
@@ -145,7 +146,7 @@ class GaExportConnector(Connector):
     def _tables(self, export: Export) -> list[Table]:
         if self.table_choice is None:
             return export.tables
-        chosen = []
+        chosen: list[Table] = []
         for choice in self.table_choice:
             if isinstance(choice, int):
                 found = [t for t in export.tables if t.number == choice]
@@ -225,7 +226,7 @@ class GaExportConnector(Connector):
                     d: table.dimension(self.config.dimensions.get(d), d) for d in request.dimensions
                 }
                 values = {v: self._values(table, v) for v in variables}
-                parts.append((dates, dims, values))  # type: ignore[arg-type]
+                parts.append((dates, dims, values))
         for variable in request.variables:
             if variable not in served:
                 raise self._missing(variable)
@@ -423,5 +424,5 @@ def _yaml(text: str) -> str:
 
 
 @hookimpl(trylast=True)
-def register_connectors(register):
+def register_connectors(register: Callable[[type[Connector]], None]) -> None:
     register(GaExportConnector)

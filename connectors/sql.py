@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 
-from kpiengine.connector import Connector, Mapping, Option, Request
+from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, did_you_mean
 from kpiengine.filequery import date_range_sql
 from kpiengine.hookspecs import hookimpl
@@ -57,14 +59,15 @@ class SqlConnector(Connector):
         Option("dialect", "SQL dialect (default: from the URL); bigquery, snowflake, trino, spark"),
     )
 
-    def __init__(self, config):
+    def __init__(self, config: SourceConfig) -> None:
         super().__init__(config)
         if bool(self.option("table")) == bool(self.option("query")):
             raise config.error("give either `table` or `query`", fix="e.g. `table: deals`")
         scheme = urlparse(self.url).scheme.split("+")[0]
-        self.dialect = self.option("dialect") or SCHEMES.get(scheme)
-        if self.dialect is None:
+        dialect = self.option("dialect") or SCHEMES.get(scheme)
+        if dialect is None:
             raise config.error(f"unknown database URL scheme `{scheme}`", "url")
+        self.dialect: str = dialect
         self._columns: list[str] | None = None
 
     @property
@@ -128,6 +131,7 @@ class SqlConnector(Connector):
         )
         if mapping.count:
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
+        assert mapping.column is not None  # sourceconfig: a mapping has `column:` or `count: true`
         value = f"CAST({self._column(mapping.column)} AS DOUBLE)"
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
@@ -176,7 +180,7 @@ class SqlConnector(Connector):
 
     def fetch(self, request: Request) -> Frame:
         names, rows = self._run(self.sql(request))
-        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
         data = dict(zip(names, columns, strict=True))
         return Frame(
             np.array(data["__period"], dtype="datetime64[D]"),
@@ -229,6 +233,7 @@ class SqlConnector(Connector):
             dsn = url.replace("postgresql+psycopg", "postgresql")
             with psycopg.connect(dsn, connect_timeout=10) as con, con.cursor() as cursor:
                 cursor.execute(sql)
+                assert cursor.description is not None  # set after a query that returns rows
                 return [d.name for d in cursor.description], cursor.fetchall()
         except psycopg.Error as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -242,5 +247,5 @@ def _absent(mapping: Mapping) -> str:
 
 
 @hookimpl(trylast=True)
-def register_connectors(register):
+def register_connectors(register: Callable[[type[Connector]], None]) -> None:
     register(SqlConnector)

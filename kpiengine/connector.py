@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from .errors import suggestion
 from .model import Aggregate
 from .sourceconfig import Mapping, SourceConfig
 from .table import Frame
 
-__all__ = ["Connector", "Frame", "Mapping", "Option", "Request", "SourceConfig"]
+__all__ = ["Connector", "Frame", "Mapping", "Option", "Request", "SourceConfig", "SqlGenerating"]
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,12 @@ class Connector:
     def fetch(self, request: Request) -> Frame:
         """Return the requested variables by date (or period) and requested dimensions."""
         raise NotImplementedError
+
+
+@runtime_checkable
+class SqlGenerating(Protocol):
+    """A connector that pushes the aggregation down as SQL (`kpi sql` prints its query)."""
+
+    dialect: str
+
+    def sql(self, request: Request) -> str: ...

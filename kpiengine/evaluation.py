@@ -203,6 +203,7 @@ def _evaluate_kpi(
     workspace: Workspace, kpi: KPI, table: InputTable, computed: dict[str, KpiResult]
 ) -> KpiResult:
     formula = kpi.formula
+    assert formula is not None  # the plan holds evaluable KPIs only
     names = formula.input_names
     arrays = _inputs(formula, table, computed)
     shape = (table.n_periods, len(table.segments))

@@ -468,8 +468,8 @@ def aggregate(query: Query, grain: str, requested: list[str], location: Location
 
 
 def _dates(column: np.ndarray) -> np.ndarray:
-    if np.ma.isMaskedArray(column):
-        return column.astype("datetime64[D]").filled(np.datetime64("NaT"))
+    if isinstance(column, np.ma.MaskedArray):
+        return np.ma.filled(column.astype("datetime64[D]"), np.datetime64("NaT"))
     return np.asarray(column, dtype="datetime64[D]")
 
 
@@ -575,8 +575,8 @@ def scan(
 
 
 def _floats(column: np.ndarray) -> np.ndarray:
-    if np.ma.isMaskedArray(column):
-        return column.astype(float).filled(np.nan)
+    if isinstance(column, np.ma.MaskedArray):
+        return np.ma.filled(column.astype(float), np.nan)
     return np.asarray(column, dtype=float)
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import cast
 
 import sympy
 
@@ -245,11 +246,19 @@ class _Builder:
 
     def _shift(self, node: ast.Call) -> sympy.Expr:
         arg = node.args[0]
+        func = call_name(node)
         if not isinstance(arg, ast.Name):
-            raise self.fail(arg, f"`{node.func.id}` takes a variable or KPI name")
+            raise self.fail(arg, f"`{func}` takes a variable or KPI name")
         self._name(arg)
-        self.shifts.add((node.func.id, arg.id))
-        return symbol(shifted_name(node.func.id, arg.id))
+        self.shifts.add((func, arg.id))
+        return symbol(shifted_name(func, arg.id))
+
+
+def call_name(node: ast.Call) -> str:
+    """The function a checked formula calls (the whitelist only lets plain names through)."""
+    if not isinstance(node.func, ast.Name):
+        raise TypeError(f"not a call of a named function: {ast.unparse(node)}")
+    return node.func.id
 
 
 _ALLOWED = "formulas use numbers, names, + - * / **, parentheses and min, max, abs, sqrt, log, exp"
@@ -295,7 +304,7 @@ def explicit_form(node: ast.AST) -> str:
         if isinstance(n, ast.UnaryOp):
             return f"-{inner(n.operand)}" if isinstance(n.op, ast.USub) else inner(n.operand)
         if isinstance(n, ast.Call):
-            return f"{n.func.id}({', '.join(inner(a) for a in n.args)})"
+            return f"{call_name(n)}({', '.join(inner(a) for a in n.args)})"
         return ast.unparse(n)
 
     text = inner(node)
@@ -313,13 +322,13 @@ def regroupings(node: ast.AST, limit: int = 7) -> Iterator[ast.expr]:
     operands: list[ast.expr] = []
     operators: list[ast.operator] = []
 
-    def flatten(n: ast.expr) -> None:
+    def flatten(n: ast.AST) -> None:
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
             flatten(n.left)
             operators.append(n.op)
             flatten(n.right)
         else:
-            operands.append(n)
+            operands.append(cast(ast.expr, n))
 
     flatten(node)
     if not 3 <= len(operands) <= limit:
@@ -329,7 +338,7 @@ def regroupings(node: ast.AST, limit: int = 7) -> Iterator[ast.expr]:
     def trees(i: int, j: int) -> list[ast.expr]:
         if i == j:
             return [operands[i]]
-        out = []
+        out: list[ast.expr] = []
         for k in range(i, j):
             for left in trees(i, k):
                 for right in trees(k + 1, j):

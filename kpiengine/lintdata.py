@@ -77,8 +77,8 @@ def _source_coverage(daily: Results) -> Coverage:
     table = daily.table
     held: dict[str, list[dt.date]] = {}
     for name, values in table.values.items():
-        days = np.flatnonzero(np.isfinite(values[:, 0]))
-        held[name] = [table.period_start(int(i)) for i in days]
+        rows = np.flatnonzero(np.isfinite(values[:, 0]))
+        held[name] = [table.period_start(int(i)) for i in rows]
     out: Coverage = {}
     groups = [s.variables for s in daily.sources] or [list(held)]
     for variables in groups:

@@ -214,7 +214,9 @@ def build_table(
     # map fine segments to the requested groups
     fine_first_row = np.unique(fine, return_index=True)[1]
     group_codes, group_labels = _codes([frame.dims[d][fine_first_row] for d in by], n_fine)
-    segments = [{}] + [dict(zip(by, key, strict=True)) for key in group_labels] if by else [{}]
+    segments: list[dict[str, str]] = [{}]
+    if by:
+        segments += [dict(zip(by, key, strict=True)) for key in group_labels]
 
     values = {}
     for name, aggregate in aggregates.items():

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .formula import Formula, regroupings
+from .formula import Formula, call_name, regroupings
 from .units import RATIO, TIME, Unit, format_unit, time_unit_for
 
 #: Kinds of unit problem; `kpiengine.checks.units` reports each as its own check.
@@ -78,7 +78,7 @@ class _Inference:
         return base**value
 
     def _call(self, node: ast.Call) -> Unit | None:
-        name = node.func.id
+        name = call_name(node)
         args = [(a, self.unit(a)) for a in node.args]
         if name in ("min", "max"):
             self._same(node, args, f"takes the {name} of")
@@ -93,7 +93,9 @@ class _Inference:
             self.report(CLASH, f"`{name}` of `{ast.unparse(arg)}` which is in {unit}", arg)
         return RATIO
 
-    def _same(self, node: ast.AST, operands: list[tuple[ast.AST, Unit | None]], op: str) -> None:
+    def _same(
+        self, node: ast.AST, operands: Sequence[tuple[ast.AST, Unit | None]], op: str
+    ) -> None:
         known = [(n, u) for n, u in operands if u is not None]
         for (first, u1), (other, u2) in zip(known, known[1:], strict=False):
             if u1 == u2:

@@ -139,9 +139,10 @@ def format_unit(unit: Unit) -> str:
         time_name, leftover = "day", unit.scale
     elif time_name is not None:
         leftover = Fraction(1)
-    num, den = [], []
+    num: list[str] = []
+    den: list[str] = []
     for name, exp in sorted(dims.items(), key=lambda kv: (kv[0] == TIME, kv[0])):
-        label = time_name if name == TIME else name
+        label = (time_name or "day") if name == TIME else name
         target = num if exp > 0 else den
         power = abs(exp)
         target.append(label if power == 1 else f"{label}^{power}")

@@ -12,11 +12,12 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Callable, Mapping
+from typing import cast
 
 import numpy as np
 import sympy
 
-from .formula import SHIFTS, shifted_name, symbol
+from .formula import SHIFTS, call_name, shifted_name, symbol
 
 Env = Mapping[str, np.ndarray]
 Compiled = Callable[[Env], np.ndarray]
@@ -45,7 +46,7 @@ def vectorize(node: ast.AST) -> Compiled:
 
 def _build(node: ast.AST) -> Compiled:
     if isinstance(node, ast.Constant):
-        value = float(node.value)
+        value = np.asarray(float(cast(float, node.value)))  # only int and float constants pass
         return lambda env: value
     if isinstance(node, ast.Name):
         name = node.id
@@ -59,9 +60,9 @@ def _build(node: ast.AST) -> Compiled:
         left, right, op = _build(node.left), _build(node.right), _BINARY[type(node.op)]
         return lambda env: op(left(env), right(env))
     if isinstance(node, ast.Call):
-        func = node.func.id
+        func = call_name(node)
         if func in SHIFTS:
-            name = shifted_name(func, node.args[0].id)
+            name = shifted_name(func, ast.unparse(node.args[0]))
             return lambda env: env[name]
         args = [_build(a) for a in node.args]
         if func in _FOLD:

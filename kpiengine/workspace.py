@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .checker import Checker
 from .checks.definitions import BadValue, DuplicateId
 from .checks.runner import run_load_checks
 from .errors import KpiError, Location, suggestion
 from .model import BUILTIN, KPI, WORKSPACE, Settings, Variable, Workspace
 from .resources import builtin_definitions
 from .schema import (
-    Checker,
     FileDefinitions,
     build_kpi,
     build_variable,

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import yaml
 
+from .checker import Checker
 from .errors import KpiError, Location
 from .periods import PeriodError, label_bounds
-from .schema import PERIOD_LABEL, Checker, parse_target
+from .schema import PERIOD_LABEL, parse_target
 from .yamlio import YMap, parse_yaml
 
 
@@ -57,7 +58,7 @@ def _flow(node: yaml.Node, text: str) -> str:
         return "{" + ", ".join(items) + "}"
     if isinstance(node, yaml.SequenceNode):
         return "[" + ", ".join(_flow(item, text) for item in node.value) + "]"
-    if node.style in ("|", ">"):
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         return repr(str(node.value))
     return text[node.start_mark.index : node.end_mark.index]
 

@@ -21,7 +21,7 @@ class YMap(dict):
     loc: Location
     key_locs: dict[Any, Location]
     value_locs: dict[Any, Location]
-    raw: dict[Any, str]
+    raw: dict[Any, str | None]  # the scalar text as written (None for collections)
 
     def key_loc(self, key: Any) -> Location:
         return self.key_locs.get(key, self.loc)

@@ -13,11 +13,11 @@ import pytest
 
 import kpiengine
 from kpiengine.analysis import plan_annual, plan_ratio, split_amount
-from kpiengine.engine import load_context
-from kpiengine.writeback import write_targets
 from kpiengine.analysis.plan import parse_given, plan_kpi, read_weights
+from kpiengine.engine import load_context
 from kpiengine.errors import KpiError
 from kpiengine.targets import period_targets
+from kpiengine.writeback import write_targets
 
 SHOP = Path(__file__).parent / "fixtures" / "analysis" / "shop"
 

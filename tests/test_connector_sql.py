@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 import kpiengine
 from kpiengine.engine import Engine
-from kpiengine.plan import variables_plan
 from kpiengine.errors import KpiError
 from kpiengine.model import Aggregate
+from kpiengine.plan import variables_plan
 from kpiengine.sqlgen import GENERATED_DIALECTS, AggregateSpec, Measure, aggregation_sql, translate
 
 COLUMNS = ["date", "channel", "revenue", "marketing_cost", "new_customers", "customers_at_end"]

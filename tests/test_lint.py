@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 import kpiengine
-from kpiengine.cli import cli
 from kpiengine.checks.runtime import CheckFailed
+from kpiengine.cli import cli
 from kpiengine.engine import Engine
-from kpiengine.terminal.lint import render_text
 from kpiengine.plugins import make_plugin_manager, registered
 from kpiengine.sarif import SCHEMA, to_sarif
+from kpiengine.terminal.lint import render_text
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -225,13 +225,20 @@ def test_plugins_can_add_commands(monkeypatch):
 
 
 def test_every_hook_is_documented_and_tested():
+    """datasette's rule: each hookspec has a docstring, a section in docs/plugin_hooks.md with
+    its signature, and a test that implements it."""
     tree = ast.parse(Path(hookspecs.__file__).read_text())
     hooks = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     tests = "".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
-    assert hooks
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "plugin_hooks.md").read_text()
+    headings = re.findall(r"^## (\w+)$", docs, re.M)
+    assert sorted(headings) == sorted(h.name for h in hooks)
     for hook in hooks:
         assert ast.get_docstring(hook), hook.name
-        assert re.search(rf"\b{hook.name}\b", tests.replace(f"import {hook.name}", "")), hook.name
+        section = docs.split(f"## {hook.name}\n", 1)[1].split("\n## ", 1)[0]
+        assert f"{hook.name}(" in section and "@hookimpl" in section, hook.name
+        implemented = rf"def {hook.name}\(|hook=\"{hook.name}\""
+        assert re.search(implemented, tests), f"no test implements {hook.name}"
 
 
 def test_plugins_prepare_the_report_environment(write_workspace):

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 import kpiengine
-from kpiengine.engine import Engine
 from kpiengine.cli import cli
+from kpiengine.engine import Engine
 from kpiengine.errors import KpiError
 from kpiengine.report import render_report, write_report
 from kpiengine.report.labels import LOCALES, keys, label

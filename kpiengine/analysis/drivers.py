@@ -84,6 +84,7 @@ def _paths(ctx: Context, kpi_id: str) -> dict[str, list[str]]:
 
     def walk(name: str, path: list[str], shift: tuple[str, ...]) -> None:
         kpi = ws.kpis[name]
+        assert kpi.formula is not None  # the caller expanded the KPI, which needs every formula
         for used in kpi.formula.names:
             if used in ws.kpis:
                 walk(used, [*path, used], shift)
@@ -158,6 +159,7 @@ def driver_tree(
             return TreeNode(internal, display_name(internal), "variable", value, None,
                             str(unit) if unit else None, elasticity)  # fmt: skip
         kpi = ws.kpis[name]
+        assert kpi.formula is not None  # expand() above needed every formula on the tree
         local = kpi.formula.expr
         for func in shift:
             local = shift_expr(local, func)
@@ -169,9 +171,9 @@ def driver_tree(
         for child in input_names(local):
             child_values[child] = _child_value(ctx, child, i, s)
         local_drivers = {d.input: d.elasticity for d in sensitivity(local, child_values)}
-        unit = str(kpi.unit) if kpi.unit else kpi.unit_text
-        out = TreeNode(internal, display_name(internal), "kpi", value, kpi.formula_text, unit,
-                       elasticity)  # fmt: skip
+        unit_text = str(kpi.unit) if kpi.unit else kpi.unit_text
+        out = TreeNode(internal, display_name(internal), "kpi", value, kpi.formula_text,
+                       unit_text, elasticity)  # fmt: skip
         for child in input_names(local):
             base, funcs = split_name(child)
             local_e = local_drivers.get(child)

@@ -148,6 +148,7 @@ def _groups(ctx: Context, kpi_id: str, changed: list[str]) -> tuple[list[list[st
         return [[n] for n in changed], [display_name(n) for n in changed]
     ws = ctx.ws
     formula = ws.kpis[kpi_id].formula
+    assert formula is not None  # the caller expanded the KPI, which needs its formula
     groups: dict[str, list[str]] = {}
     for name in formula.input_names:
         base, funcs = split_name(name)

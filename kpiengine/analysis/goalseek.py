@@ -262,8 +262,11 @@ def _solution(ctx, kpi_id, name, piece, current, values, keep, implied) -> Solut
 
 def _sample(piece: sympy.Set, current: float | None) -> float:
     """A representative value of an interval: today's value when inside it, else an edge."""
-    inside = current is not None and math.isfinite(current)
-    if inside and piece.contains(exact(current)) is sympy.true:
+    if (
+        current is not None
+        and math.isfinite(current)
+        and piece.contains(exact(current)) is sympy.true
+    ):
         return current
     for edge in (piece.inf, piece.sup):
         if edge.is_finite:
@@ -297,6 +300,8 @@ def solve_each(
     the value it needs on its own for the KPI to reach `target`."""
     kpi_id = resolve_kpi(ctx.ws, kpi_id)
     full = expand(ctx.ws, kpi_id)
+    formula = ctx.ws.kpis[kpi_id].formula
+    assert formula is not None  # expand() raised otherwise
     names = [n for n in input_names(full) if "__" not in n]
-    names += sorted(n for n in ctx.ws.kpis[kpi_id].formula.names if n in ctx.ws.kpis)
+    names += sorted(n for n in formula.names if n in ctx.ws.kpis)
     return [solve_for(ctx, kpi_id, target, n, period, segment) for n in names]

@@ -96,6 +96,8 @@ def split_by_segment(
         weights = bottom[:, 1:] / bottom[:, :1]
         rates = np.where(bottom[:, 1:] != 0, top[:, 1:] / bottom[:, 1:], np.nan)
     rows = []
+    mixes: list[float] = []  # each row's mix and rate effects, summed below
+    rate_effects: list[float] = []
     for k, segment in enumerate(ctx.table.segments[1:]):
         w0, w1 = _zero(weights[i, k]), _zero(weights[j, k])
         r0, r1 = rates[i, k], rates[j, k]
@@ -108,12 +110,15 @@ def split_by_segment(
             )
         row = SegmentRow(dict(segment), number(r0), number(r1), w0, w1, mix + rate, mix, rate)
         rows.append(row)
+        mixes.append(mix)
+        rate_effects.append(rate)
     before, after = top[i, 0] / bottom[i, 0], top[j, 0] / bottom[j, 0]
+    total_mix, total_rate = math.fsum(mixes), math.fsum(rate_effects)
     split = SegmentSplit(
         kpi_id, "mix_rate", ctx.labels[i], ctx.labels[j], before, after, after - before,
-        math.fsum(r.mix for r in rows), math.fsum(r.rate for r in rows), rows,
+        total_mix, total_rate, rows,
     )  # fmt: skip
-    residual = split.mix + split.rate - split.change
+    residual = total_mix + total_rate - split.change
     if abs(residual) > 1e-9 * max(1.0, abs(before), abs(after)):
         split.notes.append(
             f"a segment has a numerator but no denominator; {residual:+,.6g} is left unexplained"

@@ -67,7 +67,7 @@ def division(formula: Formula) -> tuple[ast.expr, ast.expr] | None:
 def name_ratio(formula: Formula) -> tuple[str, str] | None:
     """(a, b) when the formula is exactly `a / b` of two names."""
     parts = division(formula)
-    if parts and all(isinstance(p, ast.Name) for p in parts):
+    if parts and isinstance(parts[0], ast.Name) and isinstance(parts[1], ast.Name):
         return parts[0].id, parts[1].id
     return None
 

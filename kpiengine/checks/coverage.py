@@ -25,6 +25,7 @@ class PartialPeriod(Check):
 
     def run(self, context: CheckContext) -> Iterable[Finding]:
         results = context.primary
+        assert results is not None  # data checks run only when there are results
         table = results.table
         if table.grain == "day" or table.n_periods < 2 or not context.coverage:
             return
@@ -43,6 +44,7 @@ class PartialPeriod(Check):
 
     def _finding(self, context: CheckContext, index: int, neighbour: int, cut: dict) -> Finding:
         ws, results = context.workspace, context.primary
+        assert results is not None  # data checks run only when there are results
         table = results.table
         start = table.period_start(index)
         end = end_date(table.first + index, table.grain)
@@ -79,6 +81,7 @@ class DifferentRanges(Check):
     def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         results = context.primary
+        assert results is not None  # data checks run only when there are results
         for kpi in context.kpis:
             if kpi.id not in results.kpis:
                 continue

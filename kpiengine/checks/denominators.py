@@ -58,6 +58,7 @@ class ZeroDenominator(Check):
 
     def run(self, context: CheckContext) -> Iterable[Finding]:
         for results, kpi, columns in _evaluated(context):
+            assert kpi.formula is not None  # _evaluated yields KPIs with a formula
             arrays = input_arrays(results, kpi.formula)
             if arrays is None:
                 continue
@@ -115,6 +116,7 @@ class SmallBase(Check):
 
     def run(self, context: CheckContext) -> Iterable[Finding]:
         for results, kpi, columns in _evaluated(context):
+            assert kpi.formula is not None  # _evaluated yields KPIs with a formula
             arrays = input_arrays(results, kpi.formula)
             if arrays is None:
                 continue
@@ -167,6 +169,7 @@ class SmallSample(Check):
     def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         for results, kpi, columns in _evaluated(context):
+            assert kpi.formula is not None  # _evaluated yields KPIs with a formula
             names = name_ratio(kpi.formula)
             if names is None or kpi.format != "percent" or not results.selected:
                 continue
@@ -217,11 +220,14 @@ class RateOutOfRange(Check):
     def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         for results, kpi, columns in _evaluated(context):
+            assert kpi.formula is not None  # _evaluated yields KPIs with a formula
             names = name_ratio(kpi.formula)
-            variables = [ws.variables.get(n) for n in names or ()]
-            if not names or None in variables or not is_count(variables[0].unit):
+            if not names:
                 continue
-            if variables[0].unit != variables[1].unit:
+            part, whole = (ws.variables.get(n) for n in names)
+            if part is None or whole is None or not is_count(part.unit):
+                continue
+            if part.unit != whole.unit:
                 continue
             values = results.kpis[kpi.id].values
             cells = [

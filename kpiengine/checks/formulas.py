@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from ..errors import ERROR, Finding
 from ..examples import example_value
@@ -50,7 +51,7 @@ class OperatorPrecedence(Check):
             else:
                 message = f"{', '.join(f'`{n}`' for n in lost)} cancels out"
             message += f": `{text}` reads as `{kpi.formula.explicit}`"
-            details = {"readings": readings}
+            details: dict[str, Any] = {"readings": readings}
             example = _first_value(ws, kpi)
             if example:
                 given, value = example[0].given, example[1]
@@ -116,8 +117,8 @@ class PercentScaling(Check):
                 hundredth = node.right is constant and constant.value == 0.01
                 if not (hundred or hundredth):
                     continue
-                value = _first_value(context.workspace, kpi)
-                value = value[1] if value else 42.857142
+                example = _first_value(context.workspace, kpi)
+                value = example[1] if example else 42.857142
                 yield self.finding(
                     f"the formula multiplies by 100 and `format: percent` multiplies again: "
                     f"{num(value)} shows as {pct(value, 0)} instead of {pct(value / 100, 2)}",
@@ -163,7 +164,7 @@ class RolledUpRates(Check):
 
     def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
-        users: dict[str, list[KPI]] = {}
+        users: dict[str, list[KPI | None]] = {}
         for kpi in context.kpis:
             for name in kpi.formula.names if kpi.formula else ():
                 users.setdefault(name, []).append(kpi)
@@ -174,8 +175,8 @@ class RolledUpRates(Check):
                 f"`{var.id}` is a rate ({var.unit}) but aggregates by sum: adding rates over days "
                 "or segments is meaningless (two weeks at 5% do not make 10%)"
             )
-            for kpi in users.get(var.id, []) or [None]:
-                yield self.finding(message, kpi, var.location, variable=var.id)
+            for user in users.get(var.id, []) or [None]:
+                yield self.finding(message, user, var.location, variable=var.id)
         for kpi in context.kpis:
             yield from self._averaged(ws, kpi)
 

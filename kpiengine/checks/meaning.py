@@ -74,6 +74,7 @@ class RoiWithoutSubtraction(Check):
 
 
 def _subtracts(ws: Workspace, kpi: KPI, seen: set[str]) -> bool:
+    assert kpi.formula is not None  # callers pass only KPIs with a formula
     seen.add(kpi.id)
     for node in ast.walk(kpi.formula.tree):
         if isinstance(node, ast.BinOp | ast.UnaryOp) and isinstance(node.op, ast.Sub | ast.USub):
@@ -145,7 +146,7 @@ class SameNameDifferentMeaning(Check):
         for kpi in ws.kpis.values():
             for name in dict.fromkeys([kpi.id, *kpi.aliases]):
                 owners.setdefault(name, []).append(kpi)
-        reported: set[tuple[str, str]] = set()
+        reported: set[tuple[str, ...]] = set()
         for name, kpis in sorted(owners.items()):
             for first, other in zip(kpis, kpis[1:], strict=False):
                 pair = tuple(sorted((first.id, other.id)))

@@ -50,6 +50,7 @@ class SplicedDefinitions(Check):
     def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         results = context.primary
+        assert results is not None  # data checks run only when there are results
         scope = {k.id for k in context.kpis}
         for kpi_id, result in results.kpis.items():
             if kpi_id not in scope:
@@ -106,6 +107,7 @@ class MicrosAndCurrencies(Check):
     def _values(self, context: CheckContext) -> Iterator[Finding]:
         ws = context.workspace
         results = context.primary
+        assert results is not None  # data checks run only when there are results
         for name, values in sorted(results.table.values.items()):
             var = ws.variables.get(name)
             column = values[results.selected, 0]

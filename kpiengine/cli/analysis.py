@@ -214,6 +214,7 @@ def plan_command(
     if annual is not None:
         plan = plan_annual(ctx, kpi_id, annual, year, weights)
     else:
+        assert target is not None  # one of the two, checked above
         plan = plan_ratio(ctx, kpi_id, target, parse_given(given), year, for_)
     plan.notes = notes + plan.notes
     written = None

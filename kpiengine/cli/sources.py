@@ -64,7 +64,7 @@ def sql_command(
     dialect: str | None,
 ) -> None:
     """Print the aggregation query a SQL source runs (useful for generated-only dialects)."""
-    from ..connector import Request
+    from ..connector import Request, SqlGenerating
     from ..errors import KpiError, suggestion
     from ..sources import open_sources
 
@@ -74,11 +74,12 @@ def sql_command(
     if source_name not in configs:
         raise KpiError(f"no source `{source_name}`{suggestion(source_name, configs)}")
     [source] = open_sources([configs[source_name]], engine.connectors, set(ws.variables))
-    if not hasattr(source.connector, "sql"):
+    connector = source.connector
+    if not isinstance(connector, SqlGenerating):
         raise KpiError(f"source `{source_name}` does not use SQL")
     wanted = set().union(*(ws.inputs_of(k) for k in kpis)) if kpis else source.provides
     variables = {v: ws.variables[v].aggregate for v in sorted(wanted & source.provides)}
     if dialect:
-        source.connector.dialect = dialect
+        connector.dialect = dialect
     request = Request(variables, grain or ws.settings.grain, list(by))
-    click.echo(source.connector.sql(request))
+    click.echo(connector.sql(request))

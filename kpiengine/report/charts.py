@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 Number = float | None
 
 
-def finite(value: object) -> bool:
+def finite(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and math.isfinite(value)
 
 
@@ -50,7 +51,8 @@ def _domain(numbers: Sequence[Number], include_zero: bool = False) -> list[float
 
 def _path(points: Sequence[tuple[float, float | None]]) -> list[str]:
     """SVG path data for each run of consecutive defined points."""
-    runs, current = [], []
+    runs: list[list[tuple[float, float]]] = []
+    current: list[tuple[float, float]] = []
     for x, y in points:
         if y is None:
             if current:
@@ -115,10 +117,13 @@ def line_chart(
     low, high = ticks[0], ticks[-1]
     step = (chart.right - chart.left) / max(n - 1, 1)
 
+    def y_at(v: float) -> float:
+        return chart.bottom - (v - low) / (high - low) * (chart.bottom - chart.top)
+
     def y_of(v: Number) -> float | None:
         if not finite(v):
             return None
-        return chart.bottom - (float(v) - low) / (high - low) * (chart.bottom - chart.top)
+        return y_at(float(v))
 
     for i, name in enumerate(labels):
         x = chart.left + step * i if n > 1 else (chart.left + chart.right) / 2
@@ -127,7 +132,7 @@ def line_chart(
         chart.points.append(point)
     chart.paths = _path([(p.x, p.y) for p in chart.points])
     chart.target_paths = _path([(p.x, p.target_y) for p in chart.points])
-    chart.ticks = [(y_of(t), t) for t in ticks]
+    chart.ticks = [(y_at(t), t) for t in ticks]  # ticks are finite
     chart.step = ticks[1] - ticks[0] if len(ticks) > 1 else None
     every = max(1, math.ceil(n / x_label_count), math.ceil(80 / step) if n > 1 else 1)
     shown = [i for i in range(n) if (n - 1 - i) % every == 0]
@@ -176,8 +181,9 @@ def sparkline(
     spark.target_paths = [
         p for p in _path([(pad + step * i, y_of(t)) for i, t in enumerate(targets)]) if p
     ]
-    if points[-1][1] is not None:
-        spark.last = points[-1]  # type: ignore[assignment]
+    last_x, last_y = points[-1]
+    if last_y is not None:
+        spark.last = (last_x, last_y)
     spark.empty = all(y is None for _, y in points)
     return spark
 

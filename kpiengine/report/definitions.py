@@ -69,6 +69,8 @@ def definition(results: Results, kpi: KPI, locale: str) -> Definition:
         (v, localized(ws.variables[v].title, locale) if v in ws.variables else "")
         for v in variables
     ]
+    mathml: str  # Markup when there is a formula
+    latex: str
     if kpi.formula is not None:
         mathml, latex = (
             formula_mathml(kpi.formula.expr, kpi.formula_text),

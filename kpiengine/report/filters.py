@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
+from typing import TypeGuard
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_skeleton
@@ -41,7 +42,7 @@ def parse_locale(locale: str) -> Locale:
         ) from None
 
 
-def defined(value: object) -> bool:
+def defined(value: object) -> TypeGuard[float]:
     """True for a finite number."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
