@@ -220,7 +220,7 @@ def _kpiengine_workspace(workdir: Path) -> dict:
 
     state = _evaluate_data(workdir)
     state["workspace"] = kpiengine.load_workspace(state["folder"], builtins=False)
-    from kpiengine import evaluation  # noqa: F401 - imported before timing
+    import kpiengine.engine  # noqa: F401 - imported before timing
 
     return state
 

@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from .evaluation import Results
 from .evaluation import evaluate as evaluate_plan
-from .lint import LintReport, lint
-from .lintdata import data_for_lint
 from .model import Workspace
 from .plan import Plan, make_plan
 from .plugins import PluginManager, Registered, registered
@@ -34,6 +32,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from .analysis.expand import Context
+    from .lint import LintReport
 
 Data = Frame | str | Path | None
 
@@ -123,6 +122,9 @@ class Engine:
     ) -> LintReport:
         """Run every registered check: static ones always, data ones on `results` or on `data`
         (True: the workspace's sources) evaluated here."""
+        from .lint import lint  # noqa: PLC0415 - the checks load only for runs that lint
+        from .lintdata import data_for_lint  # noqa: PLC0415
+
         coverage = None
         if results is None and data is not None and data is not False:
             source = None if data is True else data
