@@ -1,0 +1,164 @@
+"""What third-party models do not say, guessed the same way by every importer: ids, units, formats.
+
+Semantic layers have no units; kpiengine needs one per variable. The guesses are deliberately
+plain: a count of rows is in the rows' entity (named after the table), a sum whose name speaks of
+money is `currency`, a variable the built-in library knows keeps the library's unit, anything
+else is a plain number (`ratio`). KPI units are then inferred from the formulas, so they agree.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from ..formula import FormulaError, parse_formula
+from ..unitcheck import infer_unit
+from ..units import UnitSyntaxError, UnitSystem, format_unit
+from .model import Model
+
+_MONEY = re.compile(
+    r"amount|revenue|usd|eur|gbp|price|cost|spend|sales|profit|total|paid|tax|fee|income|budget"
+)
+_COUNTISH = re.compile(r"count|quantity|qty|number|units|items|rate|pct|percent")
+_TABLE_PREFIXES = re.compile(r"^(fct|fact|dim|stg|int|mart|mrt|rpt|agg)_")
+
+
+def ident(text: str) -> str:
+    """A valid kpiengine id from any name: `Orders.totalAmount` -> `orders_total_amount`."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(text))
+    name = re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
+    if not name or not name[0].isalpha():
+        name = "m_" + name
+    return name.rstrip("_") or "m"
+
+
+def unique(base: str, taken: set[str] | dict, suffix: str = "") -> str:
+    """`base`, else `base_suffix`, else `base_suffix_2`, ... whichever is not taken."""
+    if base not in taken:
+        return base
+    stem = f"{base}_{suffix}" if suffix else base
+    if stem not in taken:
+        return stem
+    n = 2
+    while f"{stem}_{n}" in taken:
+        n += 1
+    return f"{stem}_{n}"
+
+
+def variable_id(base: str, suffix: str, taken: set[str] | dict) -> str:
+    """A variable id from `base`, with `_suffix` when a KPI (or another variable) has `base`;
+    `orders_count` with suffix `count` becomes `orders_count_rows`, not `orders_count_count`."""
+    base = ident(base)
+    if base.endswith(f"_{suffix}") or base == suffix:
+        suffix = "rows" if suffix == "count" else "value"
+    return unique(base, taken, suffix)
+
+
+def entity_of(table: str) -> str:
+    """The counted entity a table's rows are: `fct_orders` -> `orders`, `Orders` -> `orders`."""
+    name = ident(str(table).split(".")[-1])
+    return _TABLE_PREFIXES.sub("", name) or name
+
+
+@functools.cache
+def builtin_units() -> dict[str, str]:
+    """The unit text of each built-in library variable."""
+    from ..resources import builtin_definitions
+    from ..yamlio import parse_yaml
+
+    units: dict[str, str] = {}
+    for name, text in builtin_definitions():
+        data = parse_yaml(text, name) or {}
+        for var_id, entry in (data.get("variables") or {}).items():
+            if isinstance(entry, dict) and "unit" in entry:
+                units[str(var_id)] = str(entry["unit"])
+    return units
+
+
+def variable_unit(var_id: str, kind: str, column: str | None, table: str, hint: str = "") -> str:
+    """The unit of a variable that counts rows (`kind` count) or aggregates a column."""
+    if hint:
+        return hint
+    known = builtin_units().get(var_id)
+    if kind == "count":
+        if known and "currency" not in known and "/" not in known:
+            return known
+        return entity_of(table)
+    if known:
+        return known
+    words = f"{var_id} {column or ''}".lower()
+    if _MONEY.search(words) and not _COUNTISH.search(words):
+        return "currency"
+    return "ratio"
+
+
+def declared_entities(model: Model) -> list[str]:
+    """The counted entities the variables use that kpiengine does not know out of the box."""
+    system = UnitSystem()
+    out = set(model.units)
+    for variable in model.variables.values():
+        for name in re.findall(r"[A-Za-z_]\w*", variable.unit):
+            try:
+                system.base(name)
+            except UnitSyntaxError:
+                out.add(name)
+    return sorted(out)
+
+
+def finish(model: Model) -> None:
+    """Declare new entities, then give every KPI without a unit or format the inferred one."""
+    model.units = declared_entities(model)
+    system = UnitSystem(model.settings.get("currency"), frozenset(model.units))
+    known: dict[str, object] = {}
+    for var_id, variable in model.variables.items():
+        try:
+            known[var_id] = system.parse(variable.unit)
+        except UnitSyntaxError:
+            known[var_id] = None
+    pending = dict(model.kpis)
+    for _ in range(len(pending) + 1):  # KPIs naming KPIs: settle those whose inputs are known
+        for kpi_id, kpi in list(pending.items()):
+            try:
+                formula = parse_formula(kpi.formula)
+            except FormulaError:
+                del pending[kpi_id]
+                continue
+            names = set(formula.names)
+            if any(n in pending and n != kpi_id for n in names):
+                continue
+            del pending[kpi_id]
+            if kpi.unit:
+                try:
+                    known[kpi_id] = system.parse(kpi.unit)
+                except UnitSyntaxError:
+                    known[kpi_id] = None
+            else:
+                unit, _ = infer_unit(formula, lambda n: _lookup(n, known, system))
+                kpi.unit = format_unit(unit) if unit is not None else "ratio"
+                known[kpi_id] = unit
+            kpi.format = kpi.format or _format(kpi.unit, "/" in kpi.formula)
+        if not pending:
+            break
+    for kpi in pending.values():  # a cycle: the loader will report it
+        kpi.unit = kpi.unit or "ratio"
+        kpi.format = kpi.format or "number"
+
+
+def _lookup(name: str, known: dict[str, object], system: UnitSystem):
+    if name in known:
+        return known[name]
+    text = builtin_units().get(name)
+    try:
+        return system.parse(text) if text else None
+    except UnitSyntaxError:
+        return None
+
+
+def _format(unit: str, divides: bool) -> str:
+    if unit == "currency":
+        return "currency"
+    if unit == "ratio":
+        return "percent" if divides else "number"
+    if re.fullmatch(r"[a-z_]+", unit) and not divides:
+        return "integer"
+    return "number"
