@@ -76,10 +76,16 @@ def builtin_units() -> dict[str, str]:
 
 
 def variable_unit(var_id: str, kind: str, column: str | None, table: str, hint: str = "") -> str:
-    """The unit of a variable that counts rows (`kind` count) or aggregates a column."""
+    """The unit of a variable that counts rows (`kind` count) or aggregates a column.
+
+    A count is in the table's entity; a column in the library's unit for that id, in `currency`
+    when its name speaks of money, in the unit its name is when kpiengine knows it (`sessions`),
+    else in a unit named after the column, declared with the definitions (a plain number that
+    adds up is a count of something; `ratio` would read as a rate).
+    """
     if hint:
         return hint
-    known = builtin_units().get(var_id)
+    known = builtin_units().get(var_id) or builtin_units().get(column or "")
     if kind == "count":
         if known and "currency" not in known and "/" not in known:
             return known
@@ -89,7 +95,7 @@ def variable_unit(var_id: str, kind: str, column: str | None, table: str, hint: 
     words = f"{var_id} {column or ''}".lower()
     if _MONEY.search(words) and not _COUNTISH.search(words):
         return "currency"
-    return "ratio"
+    return ident(column or var_id)  # declared by `declared_entities` unless kpiengine knows it
 
 
 def declared_entities(model: Model) -> list[str]:
@@ -134,7 +140,9 @@ def finish(model: Model) -> None:
                     known[kpi_id] = None
             else:
                 unit, _ = infer_unit(formula, lambda n: _lookup(n, known, system))
-                kpi.unit = format_unit(unit) if unit is not None else "ratio"
+                text = format_unit(unit) if unit is not None else "ratio"
+                text = re.sub(r"currency:([A-Z]{3})", r"\1", text)  # ISO codes as written
+                kpi.unit = text.replace("^", " ** ")
                 known[kpi_id] = unit
             kpi.format = kpi.format or _format(kpi.unit, "/" in kpi.formula)
         if not pending:

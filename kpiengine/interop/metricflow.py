@@ -41,7 +41,7 @@ class _Importer:
     def __init__(self, project: Project, origin: str):
         self.project = project
         self.model = Model(origin)
-        self.kpi_ids = {name: ident(name) for name in project.metrics}
+        self.kpi_ids = {n: ident(n) for n, m in project.metrics.items() if not m.is_variable}
         self.done: dict[str, str | None] = {}
         self.fragments: dict[tuple, str] = {}
         self.used_times: set[tuple[str, str]] = set()
@@ -114,6 +114,9 @@ class _Importer:
         notes: list[str] = []
         before = self.model.checkpoint()
         try:
+            if metric.is_variable:
+                self.done[name] = self._as_variable(metric)
+                return self.done[name]
             formula = self._formula(metric, notes)
         except Untranslatable as exc:
             self.model.rollback(before)
@@ -128,6 +131,7 @@ class _Importer:
             metric.description,
             extra={"notes": "\n".join(notes)} if notes else {},
         )
+        self.model.kpis[kpi_id].restore(metric.meta)
         for note in notes:
             self.model.note(name, f"{metric.type} metric", note)
         self.done[name] = kpi_id
@@ -148,6 +152,35 @@ class _Importer:
         if metric.type == "conversion":
             raise Untranslatable(CONVERSION)
         raise Untranslatable(f"unknown metric type `{metric.type}`")
+
+    def _as_variable(self, metric: Metric) -> str:
+        """A simple metric that `kpi export metricflow` wrote for a variable: that variable."""
+        semantic, measure = self._measure(metric)
+        if metric.filters or (metric.measure and metric.measure.filters):
+            raise Untranslatable("a filter on a metric exported for a variable")
+        entry = metric.meta["variable"]
+        key = (semantic.name, measure.name, ())
+        var_id = self.fragments.get(key, "")
+        if var_id not in self.model.variables:  # not yet read by a KPI naming the measure
+            row = row_measure(parse(measure.expr))
+            var_id = self._variable(
+                semantic,
+                measure,
+                metric.name,
+                "value",
+                date=None,
+                where=row.where,
+                column=row.column,
+                count=row.count,
+                aggregate=entry.get("aggregate", "sum"),
+            )
+            self.fragments[key] = var_id
+        variable = self.model.variables[var_id]
+        variable.aggregate = entry.get("aggregate", variable.aggregate)
+        variable.unit = str(entry.get("unit", variable.unit))
+        variable.title = entry.get("title", "")
+        variable.description = entry.get("description", variable.description)
+        return var_id
 
     def _derived(self, metric: Metric, notes: list[str]) -> str:
         names = {i.alias or i.name: self._input(i, metric.filters, notes) for i in metric.inputs}

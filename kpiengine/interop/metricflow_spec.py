@@ -79,6 +79,12 @@ class Metric:
     inputs: list[Input] = field(default_factory=list)
     raw: dict = field(default_factory=dict)
     loc: Location | None = None
+    meta: dict = field(default_factory=dict)  # what `kpi export metricflow` saved (meta.kpiengine)
+
+    @property
+    def is_variable(self) -> bool:
+        """A simple metric kpiengine exported for one of its variables."""
+        return self.type == "simple" and isinstance(self.meta.get("variable"), dict)
 
 
 @dataclass
@@ -272,6 +278,10 @@ def _metric(entry: dict, loc: Location, model: SemanticModel | None = None) -> M
         raw=merged,
         loc=loc,
     )
+    config = entry.get("config")
+    meta = config.get("meta") if isinstance(config, dict) else entry.get("meta")
+    saved = meta.get("kpiengine") if isinstance(meta, dict) else None
+    metric.meta = dict(saved) if isinstance(saved, dict) else {}
     if metric.type == "simple":
         aggregation = merged.get("metric_aggregation_params")
         if merged.get("measure") is not None:

@@ -31,8 +31,8 @@ class Variable:
     id: str
     unit: str
     aggregate: str | dict[str, str] = "sum"
-    title: str = ""
-    description: str = ""
+    title: str | dict[str, str] = ""  # text, or locale -> text
+    description: str | dict[str, str] = ""
 
 
 @dataclass
@@ -78,6 +78,17 @@ class Kpi:
     target: Any = None
     examples: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # decimals, at_risk, aliases, tags, notes
+
+    def restore(self, entry: dict[str, Any]) -> None:
+        """Take back what kpiengine saved of this KPI (its definitions entry) in an export."""
+        for key, value in entry.items():
+            if key in KPI_FIELDS:
+                setattr(self, key, value)
+            elif key != "formula":
+                self.extra[key] = value
+
+
+KPI_FIELDS = ("title", "description", "unit", "format", "direction", "target", "examples")
 
 
 @dataclass

@@ -35,7 +35,6 @@ from .sqlexpr import (
 
 VENDOR = "KPIENGINE"
 TEMPORAL = ("Date", "Time", "DateTime", "DateTimeTz")
-KPI_FIELDS = ("title", "description", "unit", "format", "direction", "target", "examples")
 _AGGREGATES = {"sum": "sum", "count": "count", "avg": "avg", "min": "min", "max": "max"}
 
 
@@ -227,10 +226,7 @@ class _Reader:
             return None
         kpi = Kpi(kpi_id, formula, name, text(entry, "description", loc, f"metric `{name}`"))
         if isinstance(saved, dict):
-            for key in KPI_FIELDS:
-                if key in saved:
-                    setattr(kpi, key, saved[key])
-            kpi.extra = {k: v for k, v in saved.items() if k not in KPI_FIELDS and k != "formula"}
+            kpi.restore(saved)
         else:
             synonyms = (
                 (entry.get("ai_context") or {}) if isinstance(entry.get("ai_context"), dict) else {}
@@ -280,12 +276,11 @@ class _Reader:
         row = RowMeasure(count=True) if kind == "count" else row_measure(inner)
         dataset = self._dataset_of(row, node)
         row = self._resolve_fields(dataset, row)
-        key = (
-            dataset,
-            kind,
-            row.column,
-            tuple(sorted((k, tuple(v)) for k, v in row.where.items())),
-        )
+        return self._cached(dataset, kind, row, metric)
+
+    def _cached(self, dataset: str, kind: str, row: RowMeasure, metric: str) -> str:
+        where = tuple(sorted((k, tuple(v)) for k, v in row.where.items()))
+        key = (dataset, kind, row.column, row.count, where)
         if key not in self.fragments:
             self.fragments[key] = self._variables(dataset, kind, row, metric)
         return self.fragments[key]
@@ -332,8 +327,8 @@ class _Reader:
 
     def _variables(self, dataset: str, kind: str, row: RowMeasure, metric: str) -> str:
         if kind == "avg":
-            total = self._variables(dataset, "sum", row, metric)
-            rows = self._variables(dataset, "count", RowMeasure(None, True, row.where), metric)
+            total = self._cached(dataset, "sum", row, metric)
+            rows = self._cached(dataset, "count", RowMeasure(None, True, row.where), metric)
             return f"{total} / {rows}"
         count = kind == "count" or row.count
         if count and kind not in ("count", "sum"):

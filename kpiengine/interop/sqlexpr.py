@@ -152,11 +152,26 @@ class _Translator:
             return self.node(n.this)
         if isinstance(n, exp.Cast | exp.TryCast) and _float_type(n):
             return self.node(n.this)
+        if isinstance(n, exp.Window) and isinstance(n.this, exp.Lag):
+            return self.lag(n)
         if isinstance(n, exp.Log):
             raise Untranslatable(
                 f"`{short(n.sql())}`: LOG's base differs between databases; use LN"
             )
         raise Untranslatable(f"`{short(n.sql())}`: {_what(n)} has no formula equivalent")
+
+    def lag(self, n: Any) -> tuple[str, int]:
+        """`LAG(x) OVER (ORDER BY <time>)`: the previous period's value, prev(x)."""
+        offset = n.this.args.get("offset")
+        if n.args.get("partition_by") or (offset is not None and _number(offset) != "1"):
+            raise Untranslatable(
+                f"`{short(n.sql())}`: only LAG by one row over time maps (to prev); other "
+                "offsets need windows, not yet supported"
+            )
+        inner, _ = self.node(n.this.this)
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", inner):
+            raise Untranslatable(f"`{short(n.sql())}`: prev() takes a name, not `{inner}`")
+        return f"prev({inner})", _ATOM
 
 
 def _what(n: Any) -> str:

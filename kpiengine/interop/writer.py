@@ -36,10 +36,19 @@ def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _text)
 
 
+def plain(value: Any) -> Any:
+    """YAML nodes as read (dict and list subclasses with locations) as plain dicts and lists."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
 def dump(data: Any) -> str:
     """YAML text in block style, keys in the order given."""
     return yaml.dump(
-        data,
+        plain(data),
         Dumper=_Dumper,
         sort_keys=False,
         default_flow_style=False,
@@ -58,7 +67,7 @@ def settings_yaml(model: Model) -> str:
     data.update({k: v for k, v in model.settings.items() if k not in ("name", "description")})
     data.setdefault("grain", "month")
     if model.sources:
-        data["sources"] = {s.name: _source(s) for s in model.sources.values()}
+        data["sources"] = {s.name: source_entry(s) for s in model.sources.values()}
     header = f"# Written by kpiengine from {model.origin}.\n"
     return header + dump(data)
 
@@ -69,9 +78,9 @@ def definitions_yaml(model: Model) -> str:
     if model.units:
         data["units"] = list(model.units)
     if model.variables:
-        data["variables"] = {v.id: _variable(v) for v in model.variables.values()}
+        data["variables"] = {v.id: variable_entry(v) for v in model.variables.values()}
     if model.kpis:
-        data["kpis"] = {k.id: _kpi(k) for k in model.kpis.values()}
+        data["kpis"] = {k.id: kpi_entry(k) for k in model.kpis.values()}
     text = f"# Written by kpiengine from {model.origin}.\n" + (dump(data) if data else "")
     return (
         text
@@ -87,7 +96,8 @@ def _listing(title: str, items: list[Unmapped]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _source(source: Source) -> dict[str, Any]:
+def source_entry(source: Source) -> dict[str, Any]:
+    """A source as kpi.yaml spells it."""
     out: dict[str, Any] = {"connector": source.connector}
     if source.connector == "sql" and "url" not in source.options:
         out["url"] = DEFAULT_URL
@@ -120,7 +130,8 @@ def _mapping(mapping: Mapping, filters: dict[str, list[str]]) -> Any:
     return out
 
 
-def _variable(variable: Variable) -> dict[str, Any]:
+def variable_entry(variable: Variable) -> dict[str, Any]:
+    """A variable as a definitions file spells it."""
     out: dict[str, Any] = {"unit": variable.unit, "aggregate": variable.aggregate}
     if variable.title:
         out["title"] = variable.title
@@ -129,7 +140,8 @@ def _variable(variable: Variable) -> dict[str, Any]:
     return out
 
 
-def _kpi(kpi: Kpi) -> dict[str, Any]:
+def kpi_entry(kpi: Kpi) -> dict[str, Any]:
+    """A KPI as a definitions file spells it."""
     out: dict[str, Any] = {"title": kpi.title or kpi.id}
     if kpi.description:
         out["description"] = kpi.description
@@ -143,6 +155,22 @@ def _kpi(kpi: Kpi) -> dict[str, Any]:
         out["examples"] = kpi.examples
     out.update({k: kpi.extra[k] for k in KPI_KEYS_ORDER if k in kpi.extra})
     return out
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write one file through a temporary file renamed into place."""
+    target = Path(path)
+    if target.is_dir():
+        raise KpiError(f"{target} is a folder, not a file")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temp, target)
+    except OSError as exc:
+        raise KpiError(f"cannot write {target}: {exc}") from None
+    return target
 
 
 def write_workspace(model: Model, folder: str | Path, force: bool = False) -> Path:
