@@ -129,10 +129,9 @@ def lint_imported(ws: Any, kpis: list[str]) -> tuple[int, str]:
     report = lint(ws, kpis=kpis or None)
     root = str(ws.root)
     # a variable's finding has no KPI; keep those located in the imported files
-    mine = [
-        f
-        for f in [*report.findings, *ws.findings]
-        if f.kpi in kpis or (not f.kpi and f.location and f.location.file.startswith(root))
+    mine = [f for f in report.findings if f.kpi in kpis]
+    mine += [
+        f for f in ws.findings if not f.kpi and f.location and f.location.file.startswith(root)
     ]
     report.findings = sort_findings(list(dict.fromkeys(mine)))
     report.silenced = [s for s in report.silenced if s.finding.kpi in kpis]

@@ -259,7 +259,7 @@ class _Cube:
         if kind is None or (inner is not None and inner.key == "distinct"):
             raise Untranslatable(f"`{short(node.sql())}` is not a plain SUM, COUNT, AVG, MIN, MAX")
         row = RowMeasure(count=True) if kind == "count" else row_measure(inner)
-        return self._aggregate(kind, row, f"{name}_{node.key}", {})
+        return self._aggregate(kind, row, row.column or "rows", {})
 
     def _aggregate(self, kind: str, row: RowMeasure, name: str, measure: dict) -> str:
         base = f"{self.prefix}_{name}"

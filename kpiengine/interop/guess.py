@@ -18,8 +18,9 @@ from .model import Model
 
 _MONEY = re.compile(
     r"amount|revenue|usd|eur|gbp|price|cost|spend|sales|profit|total|paid|tax|fee|income|budget"
+    r"|discount|refund|margin|gmv|arpu|salary|payment|invoice"
 )
-_COUNTISH = re.compile(r"count|quantity|qty|number|units|items|rate|pct|percent")
+_COUNTISH = re.compile(r"(?<![a-z])(count|quantity|qty|number|units|items|rate|pct|percent)")
 _TABLE_PREFIXES = re.compile(r"^(fct|fact|dim|stg|int|mart|mrt|rpt|agg)_")
 
 
@@ -62,16 +63,17 @@ def entity_of(table: str) -> str:
 
 @functools.cache
 def builtin_units() -> dict[str, str]:
-    """The unit text of each built-in library variable."""
+    """The unit text of each built-in library variable and KPI."""
     from ..resources import builtin_definitions
     from ..yamlio import parse_yaml
 
     units: dict[str, str] = {}
     for name, text in builtin_definitions():
         data = parse_yaml(text, name) or {}
-        for var_id, entry in (data.get("variables") or {}).items():
-            if isinstance(entry, dict) and "unit" in entry:
-                units[str(var_id)] = str(entry["unit"])
+        for section in ("variables", "kpis"):
+            for item_id, entry in (data.get(section) or {}).items():
+                if isinstance(entry, dict) and "unit" in entry:
+                    units[str(item_id)] = str(entry["unit"])
     return units
 
 
@@ -95,7 +97,19 @@ def variable_unit(var_id: str, kind: str, column: str | None, table: str, hint: 
     words = f"{var_id} {column or ''}".lower()
     if _MONEY.search(words) and not _COUNTISH.search(words):
         return "currency"
-    return ident(column or var_id)  # declared by `declared_entities` unless kpiengine knows it
+    name = ident(column or var_id)
+    # `count_lifetime_orders` counts orders; any other name is declared as a new entity
+    return _entity(name.split("_")[-1]) or name
+
+
+def _entity(word: str) -> str | None:
+    """The counted entity kpiengine knows by that word (`order` -> `orders`), if any."""
+    try:
+        dims = UnitSystem().base(word).dim_map
+    except UnitSyntaxError:
+        return None
+    names = [d for d in dims if d not in ("time", "currency") and not d.startswith("currency:")]
+    return names[0] if len(dims) == 1 and names else None
 
 
 def declared_entities(model: Model) -> list[str]:
@@ -150,6 +164,52 @@ def finish(model: Model) -> None:
     for kpi in pending.values():  # a cycle: the loader will report it
         kpi.unit = kpi.unit or "ratio"
         kpi.format = kpi.format or "number"
+    _keep_library_units(model, system)
+
+
+def _keep_library_units(model: Model, system: UnitSystem) -> None:
+    """Rename an imported id that would replace a library one in another unit: the library's
+    KPIs that read it would stop adding up."""
+    units = {
+        **{v.id: v.unit for v in model.variables.values()},
+        **{k.id: k.unit for k in model.kpis.values()},
+    }
+    for item_id, unit in units.items():
+        library = builtin_units().get(item_id)
+        if library is None or _same_unit(unit, library, system):
+            continue
+        new = unique(f"{item_id}_imported", model.taken)
+        model.note(
+            item_id,
+            "id",
+            f"the library's `{item_id}` is in {library}, the import gives "
+            f"{unit}: imported as `{new}` so that the library's KPIs keep their units",
+        )
+        rename(model, item_id, new)
+
+
+def _same_unit(a: str, b: str, system: UnitSystem) -> bool:
+    try:
+        return system.parse(a) == system.parse(b)
+    except UnitSyntaxError:
+        return False
+
+
+def rename(model: Model, old: str, new: str) -> None:
+    """Give a variable or KPI another id, in every formula and mapping that names it."""
+    pattern = re.compile(rf"(?<![\w]){re.escape(old)}(?![\w])")
+    if old in model.variables:
+        model.variables[new] = model.variables.pop(old)
+        model.variables[new].id = new
+        for source in model.sources.values():
+            if old in source.mappings:
+                source.mappings[new] = source.mappings.pop(old)
+                source.mappings[new].variable = new
+    if old in model.kpis:
+        model.kpis[new] = model.kpis.pop(old)
+        model.kpis[new].id = new
+    for kpi in model.kpis.values():
+        kpi.formula = pattern.sub(new, kpi.formula)
 
 
 def _lookup(name: str, known: dict[str, object], system: UnitSystem):

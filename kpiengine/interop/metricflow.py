@@ -25,6 +25,7 @@ CUMULATIVE = "cumulative metrics need windows (ytd/rolling), not yet supported"
 CONVERSION = "conversion metrics need windows and entity matching, not yet supported"
 _YEAR = re.compile(r"^\s*(1\s*years?|12\s*months?)\s*$", re.I)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ATOM = re.compile(r"^([a-z][a-z0-9_]*\()?[a-z][a-z0-9_]*\)?$")
 
 
 def import_metricflow(path: str | Path) -> Model:
@@ -34,7 +35,7 @@ def import_metricflow(path: str | Path) -> Model:
 
 
 def _wrap(text: str) -> str:
-    return text if _NAME.match(text) else f"({text})"
+    return text if _ATOM.match(text) else f"({text})"
 
 
 class _Importer:

@@ -275,14 +275,17 @@ class _Reader:
             )
         row = RowMeasure(count=True) if kind == "count" else row_measure(inner)
         dataset = self._dataset_of(row, node)
+        field = row.column
         row = self._resolve_fields(dataset, row)
-        return self._cached(dataset, kind, row, metric)
+        # a field standing for an expression names its variable; a filtered column, the metric
+        base = field if field and field != row.column else (metric if row.where else "")
+        return self._cached(dataset, kind, row, base)
 
-    def _cached(self, dataset: str, kind: str, row: RowMeasure, metric: str) -> str:
+    def _cached(self, dataset: str, kind: str, row: RowMeasure, base: str) -> str:
         where = tuple(sorted((k, tuple(v)) for k, v in row.where.items()))
         key = (dataset, kind, row.column, row.count, where)
         if key not in self.fragments:
-            self.fragments[key] = self._variables(dataset, kind, row, metric)
+            self.fragments[key] = self._variables(dataset, kind, row, base)
         return self.fragments[key]
 
     def _dataset_of(self, row: RowMeasure, node: Any) -> str:
@@ -325,15 +328,15 @@ class _Reader:
                 row.where[found] = row.where.pop(column)
         return row
 
-    def _variables(self, dataset: str, kind: str, row: RowMeasure, metric: str) -> str:
+    def _variables(self, dataset: str, kind: str, row: RowMeasure, base: str) -> str:
         if kind == "avg":
-            total = self._cached(dataset, "sum", row, metric)
-            rows = self._cached(dataset, "count", RowMeasure(None, True, row.where), metric)
+            total = self._cached(dataset, "sum", row, base)
+            rows = self._cached(dataset, "count", RowMeasure(None, True, row.where), base)
             return f"{total} / {rows}"
         count = kind == "count" or row.count
         if count and kind not in ("count", "sum"):
             raise Untranslatable(f"`{kind}` of a constant")
-        base = metric if row.where else (dataset if count else str(row.column))
+        base = base or (dataset if count else str(row.column))
         suffix = "count" if count else kind
         var_id = variable_id(base, suffix, self.model.taken | {ident(m) for m in self.metrics})
         table = self.datasets[dataset][0].get("source", dataset)
