@@ -64,22 +64,36 @@ def test_tutorial_project_lists_what_it_cannot_map():
     assert "source dimensions are columns" in why["transactions.is_large"]
     assert {"core_transaction_metrics", "countries"} <= set(why)
     # every metric is either a KPI or listed
-    metrics = {"new_customers", "quick_buy_transactions", "quick_buy_amount_usd", "cancellations",
-               "transactions", "alterations", "transaction_amount", "cancellation_rate",
-               "revenue_usd", "cancellations_mx", "transaction_usd_na", "cumulative_transactions",
-               "cumulative_transactions_in_last_7_days"}
+    metrics = {
+        "new_customers",
+        "quick_buy_transactions",
+        "quick_buy_amount_usd",
+        "cancellations",
+        "transactions",
+        "alterations",
+        "transaction_amount",
+        "cancellation_rate",
+        "revenue_usd",
+        "cancellations_mx",
+        "transaction_usd_na",
+        "cumulative_transactions",
+        "cumulative_transactions_in_last_7_days",
+    }
     assert metrics == set(model.kpis) | (metrics & set(why))
 
 
 def test_tutorial_project_evaluates_through_duckdb(tmp_path):
     seeds = SAMPLE / "seeds"
-    db = warehouse(tmp_path, {t: seeds / f"{t}_seed.csv" for t in
-                              ("transactions", "customers", "countries")})
+    db = warehouse(
+        tmp_path, {t: seeds / f"{t}_seed.csv" for t in ("transactions", "customers", "countries")}
+    )
     ws = load(import_metricflow(SAMPLE / "models"), tmp_path / "ws", db)
     got = totals(ws, ["transactions", "revenue_usd", "cancellation_rate"])
     rows = csv_rows(seeds / "transactions_seed.csv")
     amount = lambda kind: monthly(  # noqa: E731
-        rows, "ds", lambda r: float(r["transaction_amount_usd"]),
+        rows,
+        "ds",
+        lambda r: float(r["transaction_amount_usd"]),
         lambda r: kind is None or r["transaction_type_name"] == kind,
     )
     count = monthly(rows, "ds", lambda r: 1.0)
@@ -98,17 +112,27 @@ def test_manifest_reads_like_the_project():
     assert manifest.sources["transactions"].table == "dbt_test.transactions"  # node_relation
     for kpi_id, kpi in manifest.kpis.items():
         assert kpi.formula == from_yaml.kpis[kpi_id].formula
-    mapped = {v: (m.column, m.count, m.where) for v, m in
-              manifest.sources["transactions"].mappings.items()}
-    assert mapped == {v: (m.column, m.count, m.where) for v, m in
-                      from_yaml.sources["transactions"].mappings.items()}
+    mapped = {
+        v: (m.column, m.count, m.where)
+        for v, m in manifest.sources["transactions"].mappings.items()
+    }
+    assert mapped == {
+        v: (m.column, m.count, m.where)
+        for v, m in from_yaml.sources["transactions"].mappings.items()
+    }
     assert "entity_path=['customer', 'country']" in reasons(manifest)["transaction_usd_na"]
 
 
 def test_manifest_evaluates_through_duckdb(tmp_path):
     seeds = SAMPLE / "seeds"
-    db = warehouse(tmp_path, {"transactions": seeds / "transactions_seed.csv",
-                              "customers": seeds / "customers_seed.csv"}, schema="dbt_test")
+    db = warehouse(
+        tmp_path,
+        {
+            "transactions": seeds / "transactions_seed.csv",
+            "customers": seeds / "customers_seed.csv",
+        },
+        schema="dbt_test",
+    )
     ws = load(import_metricflow(SAMPLE / "target" / "semantic_manifest.json"), tmp_path / "w", db)
     got = totals(ws, ["quick_buy_transactions", "new_customers"])
     rows = csv_rows(seeds / "transactions_seed.csv")
@@ -128,7 +152,9 @@ def test_latest_spec_models_and_metrics(tmp_path):
     assert food.count and food.where == {"is_food_order": ["true"]}
     first = orders.mappings[model.kpis["new_customer_orders"].formula]
     assert first.where == {"customer_order_number": ["1"]}
-    assert model.kpis["average_order_value"].formula == "lifetime_spend_pretax / count_lifetime_orders"
+    assert (
+        model.kpis["average_order_value"].formula == "lifetime_spend_pretax / count_lifetime_orders"
+    )
     assert model.kpis["food_revenue_pct"].formula == "food_revenue / revenue"
     why = reasons(model)
     assert ">= 20" in why["large_orders"]
@@ -162,9 +188,16 @@ def test_handwritten_metric_types_by_value():
     assert f["revenue_growth_yoy"] == "(revenue - last_year(revenue)) / last_year(revenue)"
     assert model.variables["order_amount"].unit == "currency"
     assert model.variables["order_count"].unit == "orders"
-    assert unmapped_names(model) >= {"revenue_mom", "buyers", "median_order", "big_orders",
-                                     "loyal_revenue", "revenue_ytd", "revenue_last_30_days",
-                                     "repeat_rate"}
+    assert unmapped_names(model) >= {
+        "revenue_mom",
+        "buyers",
+        "median_order",
+        "big_orders",
+        "loyal_revenue",
+        "revenue_ytd",
+        "revenue_last_30_days",
+        "repeat_rate",
+    }
     assert reasons(model)["repeat_rate"] == CONVERSION
     assert "Metric('revenue'" in reasons(model)["big_orders"]
     assert {n.name for n in model.notes} >= {"orders", "net_revenue", "average_order_value"}
@@ -173,9 +206,19 @@ def test_handwritten_metric_types_by_value():
 def test_handwritten_evaluates_against_an_oracle(tmp_path):
     db = warehouse(tmp_path, {"orders": ORDERS_CSV})
     ws = load(import_metricflow(HANDWRITTEN), tmp_path / "ws", db)
-    kpis = ["revenue", "orders", "email_orders", "kept_orders", "completed_revenue",
-            "first_orders", "average_order_value", "largest_order", "return_rate",
-            "net_revenue", "revenue_growth_yoy"]
+    kpis = [
+        "revenue",
+        "orders",
+        "email_orders",
+        "kept_orders",
+        "completed_revenue",
+        "first_orders",
+        "average_order_value",
+        "largest_order",
+        "return_rate",
+        "net_revenue",
+        "revenue_growth_yoy",
+    ]
     got = totals(ws, kpis)
     rows = csv_rows(ORDERS_CSV)
     amount = lambda r: float(r["amount"])  # noqa: E731
@@ -202,8 +245,11 @@ def test_handwritten_evaluates_against_an_oracle(tmp_path):
     email = monthly(rows, "ordered_at", lambda r: 1.0, lambda r: r["channel"] == "Email")
     first = monthly(rows, "ordered_at", lambda r: 1.0, lambda r: r["is_first"] == "true")
     for month in revenue:
-        for kpi, oracle in (("kept_orders", kept), ("email_orders", email),
-                            ("first_orders", first)):
+        for kpi, oracle in (
+            ("kept_orders", kept),
+            ("email_orders", email),
+            ("first_orders", first),
+        ):
             value = got[(kpi, month)]
             assert value == oracle.get(month, 0) or (value is None and month not in oracle)
     assert not any(isinstance(v, float) and math.isnan(v) for v in got.values())
@@ -254,8 +300,9 @@ def test_cli_check_only_lints(tmp_path, monkeypatch):
     clean = runner.invoke(cli, ["import", "metricflow", str(SAMPLE / "models"), "--check"])
     assert clean.exit_code == 0 and "0 errors" in clean.output
     assert list(tmp_path.iterdir()) == []
-    clash = runner.invoke(cli, ["import", "metricflow", str(BAD / "metricflow_unit_clash.yml"),
-                                "--check"])
+    clash = runner.invoke(
+        cli, ["import", "metricflow", str(BAD / "metricflow_unit_clash.yml"), "--check"]
+    )
     assert clash.exit_code == 1
     assert "KPI101" in clash.output and "<imported>/definitions/imported.yaml" in clash.output
 

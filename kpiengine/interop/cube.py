@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import Location
+from ..errors import KpiError, Location
 from .guess import ident, variable_id, variable_unit
 from .model import Kpi, Mapping, Model, Source, Variable
 from .reading import files_under, items, read_file, text
@@ -50,12 +50,19 @@ def import_cube(path: str | Path) -> Model:
     """Read a Cube model folder (every `*.yml`/`*.yaml` with `cubes:`) or one file."""
     root = Path(path)
     model = Model(f"the Cube model {path}")
+    seen: dict[str, Location] = {}
     for file in files_under(root):
         data = read_file(file)
         if not isinstance(data, dict):
             continue
         for entry, loc in items(data, "cubes", str(file), str(file)):
-            _Cube(model, entry, loc).run()
+            cube = _Cube(model, entry, loc)
+            if cube.prefix in seen:
+                raise KpiError(
+                    f"cube `{cube.name}` is defined twice (first at {seen[cube.prefix]})", loc
+                )
+            seen[cube.prefix] = loc
+            cube.run()
         for entry, loc in items(data, "views", str(file), str(file)):
             name = text(entry, "name", loc, "a view")
             model.skip(name, "view", "views re-expose cube members; their cubes are imported")

@@ -62,15 +62,15 @@ def entity_of(table: str) -> str:
 
 
 @functools.cache
-def builtin_units() -> dict[str, str]:
-    """The unit text of each built-in library variable and KPI."""
+def builtin_units(sections: tuple[str, ...] = ("variables",)) -> dict[str, str]:
+    """The unit text of each built-in library variable (and KPI, if asked)."""
     from ..resources import builtin_definitions
     from ..yamlio import parse_yaml
 
     units: dict[str, str] = {}
     for name, text in builtin_definitions():
         data = parse_yaml(text, name) or {}
-        for section in ("variables", "kpis"):
+        for section in sections:
             for item_id, entry in (data.get(section) or {}).items():
                 if isinstance(entry, dict) and "unit" in entry:
                     units[str(item_id)] = str(entry["unit"])
@@ -175,7 +175,7 @@ def _keep_library_units(model: Model, system: UnitSystem) -> None:
         **{k.id: k.unit for k in model.kpis.values()},
     }
     for item_id, unit in units.items():
-        library = builtin_units().get(item_id)
+        library = builtin_units(("variables", "kpis")).get(item_id)
         if library is None or _same_unit(unit, library, system):
             continue
         new = unique(f"{item_id}_imported", model.taken)
