@@ -12,6 +12,7 @@ importing the document gives the workspace back.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from typing import Any
@@ -155,7 +156,9 @@ class _Exporter:
 
     def _name(self, name: str, path: tuple[str, ...]) -> str:
         if name in self.model.kpis:
-            return f"({self.metric_sql(name, path)})"
+            sql = self.metric_sql(name, path)
+            tree = parse_formula(self.model.kpis[name].formula).tree
+            return f"({sql})" if isinstance(tree, ast.BinOp | ast.UnaryOp) else sql
         dataset, field = self.home.get(name, (INPUTS, name))
         variable = self.model.variables.get(name)
         rule = variable.aggregate if variable else "sum"
