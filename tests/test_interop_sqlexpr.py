@@ -179,3 +179,14 @@ def test_any_sql_gives_a_checked_formula_or_a_reason(sql):
             assert exc.reason
             return
     parse_formula(formula)  # the whitelisting parser accepts what was produced
+
+
+def test_ids_are_names_a_formula_reads():
+    from kpiengine.interop.guess import ident
+
+    assert ident("Orders.totalAmount") == "orders_total_amount"
+    assert ident("a__b") == "a_b"  # a double underscore marks shifted names
+    assert ident("2x") == "m_2x"
+    assert ident("log") == "log_metric" and ident("in") == "in_metric"
+    for name in ("Orders.totalAmount", "a__b", "2x", "log", "in", "max"):
+        parse_formula(ident(name))

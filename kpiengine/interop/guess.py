@@ -9,9 +9,10 @@ else is a plain number (`ratio`). KPI units are then inferred from the formulas,
 from __future__ import annotations
 
 import functools
+import keyword
 import re
 
-from ..formula import FormulaError, parse_formula
+from ..formula import FUNCTIONS, FormulaError, parse_formula
 from ..unitcheck import infer_unit
 from ..units import UnitSyntaxError, UnitSystem, format_unit
 from .model import Model
@@ -30,7 +31,9 @@ def ident(text: str) -> str:
     name = re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
     if not name or not name[0].isalpha():
         name = "m_" + name
-    return name.rstrip("_") or "m"
+    name = name.rstrip("_") or "m"
+    # a formula reads `log` as the function and `in` as Python: such ids need another spelling
+    return f"{name}_metric" if name in FUNCTIONS or keyword.iskeyword(name) else name
 
 
 def unique(base: str, taken: set[str] | dict, suffix: str = "") -> str:

@@ -296,6 +296,8 @@ def _metric(entry: dict, loc: Location, model: SemanticModel | None = None) -> M
     elif metric.type == "derived":
         metric.expr = text(merged, "expr", loc, what, required=True)
         listed = merged.get("input_metrics", merged.get("metrics")) or []
+        if not isinstance(listed, list):
+            raise KpiError(f"the input metrics of {what} must be a list", loc)
         metric.inputs = [_input(i, loc, f"an input of {what}") for i in listed]
     return metric
 

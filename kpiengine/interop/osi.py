@@ -129,7 +129,13 @@ class _Reader:
             source.query = relation
         else:
             source.table = relation
-        keys = {str(k) for k in entry.get("primary_key") or []}
+        keys = entry.get("primary_key") or []
+        if not isinstance(keys, list):
+            raise KpiError(
+                f"`primary_key` of dataset `{name}` must be a list of columns",
+                entry.value_loc("primary_key") if hasattr(entry, "value_loc") else loc,
+            )
+        keys = {str(k) for k in keys}
         for field, floc in items(entry, "fields", loc.file, f"dataset `{name}`"):
             fname = text(field, "name", floc, "a field", True)
             variable = self.ext(field).get("variable")
@@ -137,7 +143,11 @@ class _Reader:
                 self._restore_variable(variable)
             if not build or variable:
                 continue
-            sql = self._expression(field, floc)
+            try:
+                sql = self._expression(field, floc)
+            except Untranslatable as exc:
+                self.model.skip(f"{name}.{fname}", "field", exc.reason)
+                continue
             column = plain_column(sql, DIALECTS[self.dialect]) if sql else None
             dim = field.get("dimension") if isinstance(field.get("dimension"), dict) else None
             is_time = (
@@ -231,7 +241,7 @@ class _Reader:
             synonyms = (
                 (entry.get("ai_context") or {}) if isinstance(entry.get("ai_context"), dict) else {}
             )
-            if synonyms.get("synonyms"):
+            if isinstance(synonyms.get("synonyms"), list):
                 kpi.extra["aliases"] = [str(s) for s in synonyms["synonyms"]]
         if notes:
             kpi.extra["notes"] = "\n".join(notes)

@@ -20,7 +20,7 @@ from typing import Any
 from ..formula import FormulaError, parse_formula
 from ..workspace import Workspace
 from .guess import unique
-from .model import Model, Source, Unmapped, Variable
+from .model import Model, Unmapped, Variable
 from .osi import VENDOR
 from .sqlwrite import formula_sql
 from .workspace_model import workspace_model
@@ -227,6 +227,3 @@ def osi_document(model: Model) -> tuple[dict[str, Any], list[Unmapped]]:
         semantic["description"] = model.description
     semantic.update({"datasets": datasets, "metrics": metrics, "custom_extensions": _ext(top)})
     return {"version": OSI_VERSION, "semantic_model": [semantic]}, exporter.notes
-
-
-__all__ = ["export_osi", "osi_document", "osi_yaml", "Source"]

@@ -163,7 +163,9 @@ class _Translator:
     def lag(self, n: Any) -> tuple[str, int]:
         """`LAG(x) OVER (ORDER BY <time>)`: the previous period's value, prev(x)."""
         offset = n.this.args.get("offset")
-        if n.args.get("partition_by") or (offset is not None and _number(offset) != "1"):
+        exp = self.exp
+        one = offset is None or (isinstance(offset, exp.Literal) and str(offset.this) == "1")
+        if n.args.get("partition_by") or not one:
             raise Untranslatable(
                 f"`{short(n.sql())}`: only LAG by one row over time maps (to prev); other "
                 "offsets need windows, not yet supported"
