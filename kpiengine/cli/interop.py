@@ -1,0 +1,194 @@
+"""`kpi import metricflow|cube|osi` and `kpi export osi|metricflow`: other semantic layers."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    cli,
+    handle_errors,
+    load,
+    report_findings,
+    workspace_options,
+)
+
+
+@cli.group("import")
+def import_group() -> None:
+    """Import metrics from dbt MetricFlow, Cube or Apache Ossie (OSI) as a workspace."""
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Export the workspace's KPIs as an OSI document or a MetricFlow project."""
+
+
+def _import_options(func: Callable) -> Callable:
+    func = click.option(
+        "--url",
+        default=None,
+        help="Database URL for the sources (default: ${KPIENGINE_DATABASE_URL} at run time).",
+    )(func)
+    func = click.option("--check", is_flag=True, help="Only lint the imported metrics.")(func)
+    func = click.option("--force", is_flag=True, help="Write into a folder that has files.")(func)
+    func = click.option(
+        "--output",
+        "-o",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Workspace folder to write (kpi.yaml and definitions/imported.yaml).",
+    )(func)
+    return click.argument("path", type=click.Path(exists=True, path_type=Path))(func)
+
+
+@import_group.command("metricflow")
+@_import_options
+@handle_errors
+def import_metricflow(path: Path, output: Path | None, force: bool, check: bool, url: str | None):
+    """Import a dbt project's semantic layer (folder, YAML file or semantic_manifest.json)."""
+    from ..interop.metricflow import import_metricflow as read
+
+    _import(read(path), output, force, check, url)
+
+
+@import_group.command("cube")
+@_import_options
+@handle_errors
+def import_cube(path: Path, output: Path | None, force: bool, check: bool, url: str | None):
+    """Import a Cube data model (a folder of YAML files or one file)."""
+    from ..interop.cube import import_cube as read
+
+    _import(read(path), output, force, check, url)
+
+
+@import_group.command("osi")
+@_import_options
+@click.option("--dialect", default="ANSI_SQL", help="Expression dialect to read (ANSI_SQL).")
+@click.option("--no-extensions", is_flag=True, help="Ignore KPIENGINE custom extensions.")
+@handle_errors
+def import_osi(
+    path: Path,
+    output: Path | None,
+    force: bool,
+    check: bool,
+    url: str | None,
+    dialect: str,
+    no_extensions: bool,
+):
+    """Import an Apache Ossie (OSI) semantic model document."""
+    from ..interop.osi import import_osi as read
+
+    _import(read(path, dialect, not no_extensions), output, force, check, url)
+
+
+def _import(model: Any, output: Path | None, force: bool, check: bool, url: str | None) -> None:
+    from ..interop.writer import write_workspace
+    from ..workspace import load_workspace
+
+    if url:
+        model.use_database(url)
+    if not check and output is None:
+        raise click.UsageError("give the folder to write with -o DIR (or lint only with --check)")
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / "workspace" if check or output is None else output
+        write_workspace(model, root, force)
+        if not check:
+            click.echo(
+                f"wrote {root}: {len(model.kpis)} KPIs, {len(model.variables)} variables, "
+                f"{len(model.sources)} sources"
+            )
+        ws = load_workspace(root)
+        code, text = lint_imported(ws, list(model.kpis))
+        if check:  # the scratch folder is gone once we return: name what it stood for
+            text = text.replace(str(root), "<imported>")
+    click.echo(text)
+    for title, entries in (
+        ("not imported", model.unmapped),
+        ("imported with a caveat", model.notes),
+    ):
+        if entries:
+            click.echo(f"{title} ({len(entries)}):")
+            for entry in entries:
+                click.echo(f"  {entry}")
+    sys.exit(code)
+
+
+def lint_imported(ws: Any, kpis: list[str]) -> tuple[int, str]:
+    """Exit code and text of the lint findings on the imported KPIs (the one call to lint)."""
+    from ..errors import sort_findings
+    from ..lint import lint, render_text
+
+    report = lint(ws, kpis=kpis or None)
+    root = str(ws.root)
+    # a variable's finding has no KPI; keep those located in the imported files
+    mine = [f for f in report.findings if f.kpi in kpis]
+    mine += [
+        f for f in ws.findings if not f.kpi and f.location and f.location.file.startswith(root)
+    ]
+    report.findings = sort_findings(list(dict.fromkeys(mine)))
+    report.silenced = [s for s in report.silenced if s.finding.kpi in kpis]
+    return report.exit_code(), render_text(report, color=sys.stdout.isatty())
+
+
+@export_group.command("osi")
+@workspace_options
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The OSI YAML file to write.",
+)
+@click.option("--own-only", is_flag=True, help="Only the workspace's KPIs, not the library's.")
+@handle_errors
+def export_osi(workspace: Path | None, sample: bool, output: Path, own_only: bool) -> None:
+    """Write the KPIs, variables and sources as an OSI document (kpiengine data as extensions)."""
+    from ..interop.osi_export import export_osi as build
+    from ..interop.osi_export import osi_yaml
+    from ..interop.writer import write_text
+
+    ws = load(workspace, sample)
+    document, notes = build(ws, own_only)
+    write_text(output, osi_yaml(document))
+    semantic = document["semantic_model"][0]
+    counts = f"{len(semantic['metrics'])} metrics, {len(semantic['datasets'])} datasets"
+    click.echo(f"wrote {output}: {counts}")
+    _notes(notes)
+    sys.exit(EXIT_FINDINGS if report_findings(ws) else EXIT_OK)
+
+
+@export_group.command("metricflow")
+@workspace_options
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the semantic models and metrics YAML into.",
+)
+@click.option("--own-only", is_flag=True, help="Only the workspace's KPIs, not the library's.")
+@handle_errors
+def export_metricflow(workspace: Path | None, sample: bool, output: Path, own_only: bool) -> None:
+    """Write the KPIs as MetricFlow semantic models and metrics (dbt YAML, legacy spec)."""
+    from ..interop.metricflow_export import export_metricflow as build
+
+    ws = load(workspace, sample)
+    written, notes = build(ws, output, own_only)
+    click.echo(f"wrote {', '.join(str(p) for p in written)}")
+    _notes(notes)
+    sys.exit(EXIT_FINDINGS if report_findings(ws) else EXIT_OK)
+
+
+def _notes(notes: list) -> None:
+    if notes:
+        click.echo(f"exported with a caveat ({len(notes)}):")
+        for note in notes:
+            click.echo(f"  {note}")

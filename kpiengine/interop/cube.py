@@ -1,0 +1,313 @@
+"""Import a Cube data model (YAML `cubes:`) as kpiengine sources, variables and KPIs.
+
+Each cube becomes a `sql` source (`sql_table` as its table, `sql` as its query, the first time
+dimension as its date, column dimensions as dimensions); each measure becomes a KPI named
+`<cube>_<measure>`: count, sum, avg (sum / rows), min and max through variables mapped from the
+source, `filters` as `where:`, `number` measures by translating their SQL over other measures.
+Rolling windows, distinct counts, multi-stage measures other than a one-year shift, joins,
+segments, views and pre-aggregations are listed as not imported, each with its reason.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import KpiError, Location
+from .guess import ident, variable_id, variable_unit
+from .model import Kpi, Mapping, Model, Source, Variable
+from .reading import files_under, items, read_file, text
+from .sqlexpr import (
+    RowMeasure,
+    Untranslatable,
+    conditions,
+    is_aggregate,
+    parse,
+    plain_column,
+    row_measure,
+    short,
+    to_formula,
+)
+
+# TODO(windows): map `rolling_window` (trailing, leading, to_date) to the time issue's windows.
+ROLLING = "rolling windows (trailing/to_date) need windows (ytd/rolling), not yet supported"
+_REF = re.compile(r"\$?\{([^{}]*)\}")
+_MEMBER = "mbr__"
+_CUBE_KEYS_NOT_IMPORTED = {
+    "joins": "joins are not imported: each source reads one table",
+    "segments": "segments are query-time filters; add a `where:` to a mapping instead",
+    "pre_aggregations": "pre-aggregations are a cache; kpiengine aggregates at the source",
+    "hierarchies": "hierarchies are a presentation feature",
+    "access_policy": "access policies are not imported",
+    "accessPolicy": "access policies are not imported",
+    "extends": "`extends` is not followed: import the cube it extends",
+}
+_YEAR = re.compile(r"^\s*(1\s*years?|12\s*months?)\s*$", re.I)
+
+
+def import_cube(path: str | Path) -> Model:
+    """Read a Cube model folder (every `*.yml`/`*.yaml` with `cubes:`) or one file."""
+    root = Path(path)
+    model = Model(f"the Cube model {path}")
+    seen: dict[str, Location] = {}
+    for file in files_under(root):
+        data = read_file(file)
+        if not isinstance(data, dict):
+            continue
+        for entry, loc in items(data, "cubes", str(file), str(file)):
+            cube = _Cube(model, entry, loc)
+            if cube.prefix in seen:
+                raise KpiError(
+                    f"cube `{cube.name}` is defined twice (first at {seen[cube.prefix]})", loc
+                )
+            seen[cube.prefix] = loc
+            cube.run()
+        for entry, loc in items(data, "views", str(file), str(file)):
+            name = text(entry, "name", loc, "a view")
+            model.skip(name, "view", "views re-expose cube members; their cubes are imported")
+    if root.is_dir():
+        for script in sorted(root.rglob("*.js")):
+            model.skip(str(script.relative_to(root)), "file", "JavaScript models are not read")
+    return model
+
+
+class _Cube:
+    def __init__(self, model: Model, entry: dict, loc: Location):
+        self.model = model
+        self.entry = entry
+        self.loc = loc
+        self.name = text(entry, "name", loc, "a cube", required=True)
+        self.prefix = ident(self.name)
+        what = f"cube `{self.name}`"
+        self.dimensions = {
+            text(d, "name", dl, "a dimension", True): d
+            for d, dl in items(entry, "dimensions", loc.file, what)
+        }
+        self.measures = {
+            text(m, "name", ml, "a measure", True): m
+            for m, ml in items(entry, "measures", loc.file, what)
+        }
+        self.done: dict[str, str | None] = {}
+        table = text(entry, "sql_table", loc, what)
+        query = text(entry, "sql", loc, what)
+        self.source = Source(self.prefix, table=table or None, query=None if table else query)
+
+    def run(self) -> None:
+        if not self.source.table and not self.source.query:
+            self.model.skip(self.name, "cube", "it has neither `sql_table` nor `sql`")
+            return
+        if self.source.query and _REF.search(self.source.query):
+            self.model.skip(self.name, "cube", "its `sql` uses templates ({...})")
+            return
+        for key, reason in _CUBE_KEYS_NOT_IMPORTED.items():
+            if self.entry.get(key):
+                self.model.skip(f"{self.name}.{key}", key.rstrip("s"), reason)
+        self._dimensions()
+        self.model.sources[self.prefix] = self.source
+        for name in self.measures:
+            self.kpi(name)
+
+    def _dimensions(self) -> None:
+        for name, dim in self.dimensions.items():
+            full = f"{self.name}.{name}"
+            kind = str(dim.get("type", "string"))
+            try:
+                column = plain_column(self.expand(str(dim.get("sql", name)), row=True))
+            except Untranslatable:
+                column = None
+            if dim.get("primary_key"):
+                self.model.skip(full, "dimension", "a primary key: not a breakdown")
+            elif column is None:
+                self.model.skip(full, "dimension", "an expression: source dimensions are columns")
+            elif kind == "time" and self.source.date is None:
+                self.source.date = column
+            elif kind == "time":
+                self.model.skip(
+                    full,
+                    "time dimension",
+                    "another time dimension: each variable is dated by one column",
+                )
+            else:
+                self.source.dimensions[ident(name)] = column
+
+    def expand(self, sql: str, row: bool) -> str:
+        """Cube's `{CUBE}.col`, `{dim}` and `{measure}` references resolved in the SQL text."""
+
+        def replace(match: re.Match) -> str:
+            inner = match.group(1).strip()
+            after = match.string[match.end() : match.end() + 1]
+            if inner == "CUBE" and after == ".":
+                return "cube_self"
+            member = inner[5:] if inner.startswith("CUBE.") else inner
+            if "." in member or not re.fullmatch(r"\w+", member):
+                raise Untranslatable(f"`{inner}` refers to another cube or a context variable")
+            if member in self.dimensions:
+                return f"({self.expand(str(self.dimensions[member].get('sql', member)), row)})"
+            if member in self.measures and not row:
+                return _MEMBER + member
+            raise Untranslatable(f"`{inner}` is not a dimension of cube `{self.name}`")
+
+        out = _REF.sub(replace, sql)
+        return re.sub(r"\bcube_self\.", "", out)
+
+    # --- measures ------------------------------------------------------------------------------
+
+    def kpi(self, name: str) -> str | None:
+        """The KPI id of a measure, importing it first; None when it cannot be imported."""
+        if name in self.done:
+            return self.done[name]
+        self.done[name] = None
+        measure = self.measures[name]
+        kind = str(measure.get("type", "number")).lower()
+        notes: list[str] = []
+        kpi_id = f"{self.prefix}_{ident(name)}"
+        before = self.model.checkpoint()
+        try:
+            formula = self._formula(name, measure, kind, notes)
+        except Untranslatable as exc:
+            self.model.rollback(before)
+            reason = re.sub(rf"\b{_MEMBER}(\w+)", r"{\1}", exc.reason)
+            self.model.skip(f"{self.name}.{name}", f"{kind} measure", reason)
+            return None
+        kpi = Kpi(
+            kpi_id,
+            formula,
+            text(measure, "title", self.loc, name) or name,
+            text(measure, "description", self.loc, name),
+        )
+        self._format(kpi, measure, notes)
+        if notes:
+            kpi.extra["notes"] = "\n".join(notes)
+            for note in notes:
+                self.model.note(f"{self.name}.{name}", f"{kind} measure", note)
+        self.model.kpis[kpi_id] = kpi
+        self.done[name] = kpi_id
+        return kpi_id
+
+    def _formula(self, name: str, measure: dict, kind: str, notes: list[str]) -> str:
+        if measure.get("rolling_window"):
+            raise Untranslatable(ROLLING)
+        if measure.get("case"):
+            raise Untranslatable("`case` switches on a dimension at query time")
+        if measure.get("multi_stage") and measure.get("time_shift"):
+            return self._shifted(measure)
+        if (
+            measure.get("multi_stage")
+            and kind != "number"
+            or any(measure.get(k) for k in ("group_by", "reduce_by", "add_group_by"))
+        ):
+            raise Untranslatable(
+                "multi-stage measures with their own grouping are query-time stages, not imported"
+            )
+        where: dict[str, list[str]] = {}
+        for item, iloc in items(measure, "filters", self.loc.file, f"measure `{name}`"):
+            _, tests = conditions(parse(self.expand(text(item, "sql", iloc, "a filter"), True)))
+            where.update(tests)
+        if kind == "number":
+            if where:
+                raise Untranslatable("`filters` on a number measure")
+            sql = self.expand(text(measure, "sql", self.loc, name, required=True), row=False)
+            return to_formula(parse(sql), lambda node: self._leaf(node, name, notes), notes)
+        if kind in ("count_distinct", "count_distinct_approx"):
+            # TODO(distinct): map to a distinct count once sources' `map:` has one
+            raise Untranslatable("distinct counts are not additive; sources' `map:` has none yet")
+        if kind not in ("count", "sum", "avg", "min", "max"):
+            raise Untranslatable(f"the measure type `{kind}` has no kpiengine equivalent")
+        sql = str(measure.get("sql", "")).strip()
+        row = (
+            RowMeasure(count=True)
+            if kind == "count"
+            else row_measure(parse(self.expand(sql or "", row=True)))
+        )
+        if kind == "count" and sql:
+            notes.append("counts every row (COUNT of an expression skips empty values)")
+        row.where = {**row.where, **where}
+        return self._aggregate(kind, row, name, measure)
+
+    def _shifted(self, measure: dict) -> str:
+        shifts = measure.get("time_shift") or []
+        sql = str(measure.get("sql", "")).strip()
+        target = re.fullmatch(r"\$?\{(?:CUBE\.)?(\w+)\}", sql)
+        shift = shifts[0] if isinstance(shifts, list) and len(shifts) == 1 else None
+        if (
+            target
+            and isinstance(shift, dict)
+            and str(shift.get("type", "")).lower() == "prior"
+            and _YEAR.match(str(shift.get("interval", "")))
+            and target.group(1) in self.measures
+        ):
+            inner = self.kpi(target.group(1))
+            if inner is None:
+                raise Untranslatable(f"it shifts `{target.group(1)}`, which is not imported")
+            return f"last_year({inner})"
+        raise Untranslatable(
+            "a `time_shift` other than one year back on one measure needs "
+            "windows, not yet supported (a year maps to last_year)"
+        )
+
+    def _leaf(self, node: Any, name: str, notes: list[str]) -> str:
+        if is_aggregate(node):
+            return self._sql_aggregate(node, name)
+        if node.key == "column" and node.name.startswith(_MEMBER) and not node.table:
+            kpi = self.kpi(node.name[len(_MEMBER) :])
+            if kpi is None:
+                raise Untranslatable(
+                    f"it reads `{node.name[len(_MEMBER) :]}`, which is not imported"
+                )
+            return kpi
+        raise Untranslatable(f"`{node.sql()}` is a column outside an aggregate")
+
+    def _sql_aggregate(self, node: Any, name: str) -> str:
+        kind = {"sum": "sum", "count": "count", "avg": "avg", "min": "min", "max": "max"}.get(
+            node.key
+        )
+        inner = node.this
+        if kind is None or (inner is not None and inner.key == "distinct"):
+            raise Untranslatable(f"`{short(node.sql())}` is not a plain SUM, COUNT, AVG, MIN, MAX")
+        row = RowMeasure(count=True) if kind == "count" else row_measure(inner)
+        return self._aggregate(kind, row, row.column or "rows", {})
+
+    def _aggregate(self, kind: str, row: RowMeasure, name: str, measure: dict) -> str:
+        base = f"{self.prefix}_{name}"
+        hint = str(measure.get("currency", "")).upper() or (
+            "currency" if measure.get("format") == "currency" else ""
+        )
+        if kind == "count" or row.count:
+            if kind not in ("count", "sum"):
+                raise Untranslatable(f"`{kind}` of a constant")
+            return self._variable(base, "count", RowMeasure(None, True, row.where), "sum", "")
+        if kind == "avg":
+            total = self._variable(f"{base}_sum", "sum", row, "sum", hint)
+            rows = self._variable(
+                f"{base}_rows", "count", RowMeasure(None, True, row.where), "sum", ""
+            )
+            return f"{total} / {rows}"
+        return self._variable(base, kind, row, kind, hint)
+
+    def _variable(self, base: str, suffix: str, row: RowMeasure, aggregate: str, hint: str) -> str:
+        var_id = variable_id(base, suffix, self.model.taken | self._kpi_ids())
+        kind = "count" if row.count else "column"
+        unit = variable_unit(var_id, kind, row.column, self.source.table or self.name, hint)
+        self.model.variables[var_id] = Variable(var_id, unit, aggregate)
+        self.source.mappings[var_id] = Mapping(var_id, row.column, row.count, dict(row.where))
+        return var_id
+
+    def _kpi_ids(self) -> set[str]:
+        return {f"{self.prefix}_{ident(n)}" for n in self.measures}
+
+    def _format(self, kpi: Kpi, measure: dict, notes: list[str]) -> None:
+        fmt = str(measure.get("format", ""))
+        decimals = re.fullmatch(r"number_(\d)", fmt)
+        if decimals:
+            kpi.extra["decimals"] = int(decimals.group(1))
+        elif fmt == "currency":
+            kpi.format = "currency"
+        elif fmt == "percent" and re.search(r"\*\s*100(\.0*)?\s*$", kpi.formula):
+            notes.append(
+                "the value is in percent points (x 100); kpiengine's `percent` format "
+                "expects a fraction, so it is shown as a number"
+            )
+            kpi.format = "number"
+        elif fmt == "percent":
+            kpi.format = "percent"

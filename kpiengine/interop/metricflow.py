@@ -1,0 +1,347 @@
+"""Import a dbt MetricFlow semantic layer as kpiengine sources, variables and KPIs.
+
+Semantic models become `sql` sources (table, time dimension, dimensions); measures (or simple
+metrics aggregating an expression) become variables mapped from their source; every metric
+becomes a KPI: simple ones name their variable, ratio ones divide, derived ones translate their
+SQL expression. Filters become `where:` when they test the measure's own columns. Cumulative and
+conversion metrics, distinct counts, percentiles, joins and time offsets other than a year are
+listed as not imported, each with its reason.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .guess import ident, variable_id, variable_unit
+from .metricflow_spec import Input, Measure, Metric, Project, SemanticModel, read_project
+from .mffilter import filter_where
+from .model import Kpi, Mapping, Model, Source, Variable
+from .sqlexpr import Untranslatable, parse, plain_column, row_measure, short, to_formula
+
+# TODO(windows): when the time issue adds windows (ytd, rolling), map `window`, `grain_to_date`
+# and `offset_window` to them here instead of listing these metrics as not imported.
+CUMULATIVE = "cumulative metrics need windows (ytd/rolling), not yet supported"
+CONVERSION = "conversion metrics need windows and entity matching, not yet supported"
+_YEAR = re.compile(r"^\s*(1\s*years?|12\s*months?)\s*$", re.I)
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ATOM = re.compile(r"^([a-z][a-z0-9_]*\()?[a-z][a-z0-9_]*\)?$")
+
+
+def import_metricflow(path: str | Path) -> Model:
+    """Read a dbt project folder, a YAML file of one, or target/semantic_manifest.json."""
+    project = read_project(Path(path))
+    return _Importer(project, f"the MetricFlow project {path}").run()
+
+
+def _wrap(text: str) -> str:
+    return text if _ATOM.match(text) else f"({text})"
+
+
+class _Importer:
+    def __init__(self, project: Project, origin: str):
+        self.project = project
+        self.model = Model(origin)
+        self.kpi_ids = {n: ident(n) for n, m in project.metrics.items() if not m.is_variable}
+        self.done: dict[str, str | None] = {}
+        self.fragments: dict[tuple, str] = {}
+        self.used_times: set[tuple[str, str]] = set()
+
+    def run(self) -> Model:
+        for semantic in self.project.models.values():
+            self._source(semantic)
+        for name in self.project.metrics:
+            self.metric(name)
+        for semantic in self.project.models.values():
+            for dim in semantic.dimensions.values():
+                if dim.type == "time" and (semantic.name, dim.name) not in self.used_times:
+                    self.model.skip(
+                        f"{semantic.name}.{dim.name}",
+                        "time dimension",
+                        "another time dimension: each variable is dated by one column",
+                    )
+        self.model.drop_unread_sources("semantic model")
+        for query in self.project.saved_queries:
+            self.model.skip(query, "saved query", "saved queries are not imported")
+        return self.model
+
+    # --- semantic models ---------------------------------------------------------------------
+
+    def _source(self, semantic: SemanticModel) -> None:
+        source = Source(ident(semantic.name), table=semantic.table)
+        self.model.sources[semantic.name] = source
+        times = [d for d in semantic.dimensions.values() if d.type == "time"]
+        default = semantic.time or (times[0].name if len(times) == 1 else "")
+        if default:
+            try:
+                source.date = self._time_column(semantic, default)
+            except Untranslatable as exc:
+                self.model.skip(f"{semantic.name}.{default}", "time dimension", exc.reason)
+        for dim in semantic.dimensions.values():
+            if dim.type == "time":
+                continue
+            column = plain_column(dim.expr)
+            if column is None:
+                self.model.skip(
+                    f"{semantic.name}.{dim.name}",
+                    "dimension",
+                    f"the expression `{short(dim.expr)}`: source dimensions are columns",
+                )
+            else:
+                source.dimensions[ident(dim.name)] = column
+        if semantic.foreign:
+            self.model.skip(
+                f"{semantic.name}: {', '.join(semantic.foreign)}",
+                "entity",
+                "joins through entities are not imported: each source reads one table",
+            )
+
+    def _time_column(self, semantic: SemanticModel, name: str) -> str:
+        dim = semantic.dimensions.get(name)
+        self.used_times.add((semantic.name, name))
+        column = plain_column(dim.expr) if dim else name
+        if column is None:
+            raise Untranslatable(f"time dimension `{name}` is an expression, not a column")
+        return column
+
+    # --- metrics -----------------------------------------------------------------------------
+
+    def metric(self, name: str) -> str | None:
+        """The KPI id of a metric, importing it first; None when it cannot be imported."""
+        if name in self.done:
+            return self.done[name]
+        self.done[name] = None  # a cycle reads as "not imported"
+        metric = self.project.metrics[name]
+        notes: list[str] = []
+        before = self.model.checkpoint()
+        try:
+            if metric.is_variable:
+                self.done[name] = self._as_variable(metric)
+                return self.done[name]
+            formula = self._formula(metric, notes)
+        except Untranslatable as exc:
+            self.model.rollback(before)
+            self._forget()
+            self.model.skip(name, f"{metric.type} metric", exc.reason)
+            return None
+        kpi_id = self.kpi_ids[name]
+        self.model.kpis[kpi_id] = Kpi(
+            kpi_id,
+            formula,
+            metric.label or name,
+            metric.description,
+            extra={"notes": "\n".join(notes)} if notes else {},
+        )
+        self.model.kpis[kpi_id].restore(metric.meta)
+        for note in notes:
+            self.model.note(name, f"{metric.type} metric", note)
+        self.done[name] = kpi_id
+        return kpi_id
+
+    def _formula(self, metric: Metric, notes: list[str]) -> str:
+        if metric.type == "simple":
+            return self._simple(metric, [], notes)
+        if metric.type == "ratio":
+            assert metric.numerator is not None and metric.denominator is not None
+            top = self._input(metric.numerator, metric.filters, notes)
+            bottom = self._input(metric.denominator, metric.filters, notes)
+            return f"{_wrap(top)} / {_wrap(bottom)}"
+        if metric.type == "derived":
+            return self._derived(metric, notes)
+        if metric.type == "cumulative":
+            raise Untranslatable(CUMULATIVE)
+        if metric.type == "conversion":
+            raise Untranslatable(CONVERSION)
+        raise Untranslatable(f"unknown metric type `{metric.type}`")
+
+    def _as_variable(self, metric: Metric) -> str:
+        """A simple metric that `kpi export metricflow` wrote for a variable: that variable."""
+        semantic, measure = self._measure(metric)
+        if metric.filters or (metric.measure and metric.measure.filters):
+            raise Untranslatable("a filter on a metric exported for a variable")
+        entry = metric.meta["variable"]
+        key = (semantic.name, measure.name, ())
+        var_id = self.fragments.get(key, "")
+        if var_id not in self.model.variables:  # not yet read by a KPI naming the measure
+            row = row_measure(parse(measure.expr))
+            var_id = self._variable(
+                semantic,
+                measure,
+                metric.name,
+                "value",
+                date=None,
+                where=row.where,
+                column=row.column,
+                count=row.count,
+                aggregate=entry.get("aggregate", "sum"),
+            )
+            self.fragments[key] = var_id
+        variable = self.model.variables[var_id]
+        variable.aggregate = entry.get("aggregate", variable.aggregate)
+        variable.unit = str(entry.get("unit", variable.unit))
+        variable.title = entry.get("title", "")
+        variable.description = entry.get("description", variable.description)
+        return var_id
+
+    def _derived(self, metric: Metric, notes: list[str]) -> str:
+        names = {i.alias or i.name: self._input(i, metric.filters, notes) for i in metric.inputs}
+
+        def leaf(node) -> str:
+            if node.key == "column" and not node.table and node.name in names:
+                return _wrap(names[node.name])
+            raise Untranslatable(f"`{node.sql()}` is not one of the metric's input metrics")
+
+        return to_formula(parse(metric.expr), leaf, notes)
+
+    def _input(self, item: Input, outer: list[str], notes: list[str]) -> str:
+        target = self.project.metrics.get(item.name)
+        if target is None:
+            raise Untranslatable(f"input metric `{item.name}` is not defined")
+        filters = item.filters + outer
+        if filters:
+            if target.type != "simple":
+                raise Untranslatable(f"a filter on the {target.type} input metric `{item.name}`")
+            text = self._simple(target, filters, notes, item.alias or f"{item.name}_filtered")
+        else:
+            kpi = self.metric(item.name)
+            if kpi is None:
+                raise Untranslatable(f"it reads `{item.name}`, which is not imported")
+            text = kpi
+        if item.offset_to_grain:
+            raise Untranslatable(f"`offset_to_grain: {item.offset_to_grain}` needs windows")
+        if item.offset_window:
+            if not _YEAR.match(item.offset_window) or not _NAME.match(text):
+                raise Untranslatable(
+                    f"`offset_window: {item.offset_window}` of `{item.name}`: only a year "
+                    "(last_year) maps; other offsets need windows, not yet supported"
+                )
+            return f"last_year({text})"
+        return text
+
+    def _simple(self, metric: Metric, extra: list[str], notes: list[str], label: str = "") -> str:
+        if metric.measure is None:
+            raise Untranslatable("the simple metric names no measure")
+        semantic, measure = self._measure(metric)
+        filters = metric.filters + metric.measure.filters + extra
+        where: dict[str, list[str]] = {}
+        for template in filters:
+            for column, values in filter_where(template, semantic).items():
+                kept = [v for v in values if v in where[column]] if column in where else values
+                if not kept:
+                    raise Untranslatable(f"the filters on `{column}` exclude every row")
+                where[column] = kept
+        fill = metric.measure.fill_nulls_with
+        fill = metric.raw.get("fill_nulls_with") if fill is None else fill
+        if fill is not None:
+            notes.append(
+                f"`fill_nulls_with: {fill}` not applied: kpiengine leaves a period without rows "
+                "undefined (with its reason) instead of filling it"
+            )
+        name = (label or metric.name) if where else measure.name
+        return self._fragment(semantic, measure, where, name, notes)
+
+    def _measure(self, metric: Metric) -> tuple[SemanticModel, Measure]:
+        if metric.own is not None:
+            semantic = self.project.models.get(metric.model)
+            if semantic is None:
+                raise Untranslatable(f"semantic model `{metric.model}` is not defined")
+            return semantic, metric.own
+        assert metric.measure is not None
+        owners = [m for m in self.project.models.values() if metric.measure.name in m.measures]
+        if len(owners) != 1:
+            found = "no" if not owners else "more than one"
+            raise Untranslatable(f"{found} semantic model has the measure `{metric.measure.name}`")
+        return owners[0], owners[0].measures[metric.measure.name]
+
+    def _forget(self) -> None:
+        """Forget cached fragments whose variables were rolled back."""
+        self.fragments = {
+            k: v
+            for k, v in self.fragments.items()
+            if set(re.findall(r"[a-z]\w*", v)) <= set(self.model.variables)
+        }
+
+    # --- measures as variables -----------------------------------------------------------------
+
+    def _fragment(
+        self, semantic: SemanticModel, measure: Measure, where: dict, name: str, notes: list[str]
+    ) -> str:
+        """The formula text of a measure on rows matching `where` (variables made once)."""
+        key = (semantic.name, measure.name, tuple(sorted((k, tuple(v)) for k, v in where.items())))
+        if key not in self.fragments:
+            self.fragments[key] = self._variables(semantic, measure, where, name, notes)
+        return self.fragments[key]
+
+    def _variables(
+        self, semantic: SemanticModel, measure: Measure, where: dict, name: str, notes: list[str]
+    ) -> str:
+        agg = measure.agg
+        if agg == "count_distinct":
+            # TODO(distinct): map to a distinct count once sources' `map:` has one
+            raise Untranslatable("distinct counts are not additive; sources' `map:` has none yet")
+        if agg in ("percentile", "median"):
+            raise Untranslatable(f"{agg} is not additive over periods and segments")
+        row = row_measure(parse(measure.expr))
+        rows = {**row.where}
+        for column, values in where.items():
+            rows[column] = [v for v in values if v in rows[column]] if column in rows else values
+        aggregate: str | dict[str, str] = "sum"
+        spec = measure.raw.get("non_additive_dimension")
+        if spec:
+            aggregate = self._non_additive(spec, semantic)
+        date = self._time_column(semantic, measure.time) if measure.time else None
+        source = self.model.sources[semantic.name]
+        date = date if date != source.date else None
+        make = lambda base, suffix, **kw: self._variable(  # noqa: E731
+            semantic, measure, base, suffix, date=date, where=rows, **kw
+        )
+        if agg == "sum_boolean":
+            if row.column:
+                rows[row.column] = ["true"]
+            return make(name, "count", count=True)
+        if agg == "count" or (agg == "sum" and row.count):
+            if agg == "count" and row.column:
+                notes.append(f"`{measure.name}` counts every row (COUNT skips empty values)")
+            return make(name, "count", count=True)
+        if row.count:
+            raise Untranslatable(f"`{agg}` of a constant")
+        if agg in ("average", "avg", "mean"):
+            total = make(f"{name}_sum", "sum", column=row.column)
+            count = make(f"{name}_rows", "count", count=True)
+            notes.append(f"`{measure.name}` averages as sum / rows (empty values count as rows)")
+            return f"{total} / {count}"
+        if agg in ("min", "max"):
+            aggregate = agg
+        elif agg != "sum":
+            raise Untranslatable(f"the aggregation `{agg}` has no kpiengine equivalent")
+        return make(name, agg, column=row.column, aggregate=aggregate)
+
+    def _non_additive(self, spec: object, semantic: SemanticModel) -> dict[str, str]:
+        if not isinstance(spec, dict) or spec.get("window_groupings"):
+            raise Untranslatable("non_additive_dimension with window_groupings")
+        if str(spec.get("name", "")) != (semantic.time or ""):
+            raise Untranslatable("non_additive_dimension on another dimension than the time one")
+        choice = str(spec.get("window_choice", "max")).lower()
+        return {"time": "last" if choice == "max" else "first", "segments": "sum"}
+
+    def _variable(
+        self,
+        semantic: SemanticModel,
+        measure: Measure,
+        base: str,
+        suffix: str,
+        *,
+        date: str | None,
+        where: dict,
+        column: str | None = None,
+        count: bool = False,
+        aggregate: str | dict[str, str] = "sum",
+    ) -> str:
+        taken = self.model.taken | set(self.kpi_ids.values())
+        var_id = variable_id(base, suffix, taken)
+        kind = "count" if count else "column"
+        unit = variable_unit(var_id, kind, column, semantic.table)
+        self.model.variables[var_id] = Variable(var_id, unit, aggregate, "", measure.description)
+        source = self.model.sources[semantic.name]
+        source.mappings[var_id] = Mapping(var_id, column, count, dict(where), date)
+        return var_id

@@ -1,0 +1,172 @@
+"""Export a workspace as a dbt MetricFlow project (legacy YAML spec, read by dbt 1.6 and later).
+
+It is built from the OSI document of the workspace: each dataset becomes a semantic model
+(`model: ref('<dataset>')`, its time field as the default time dimension, its other plain
+fields as categorical dimensions), each variable field a measure aggregated as the variable
+rolls up (`last`/`first` as a non-additive dimension on time), each variable a simple metric,
+each KPI a simple, ratio or derived metric over those. kpiengine's own data (unit, format,
+direction, target, examples) stays in each metric's `config: meta: kpiengine:`.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Any
+
+from ..formula import FormulaError, parse_formula
+from ..workspace import Workspace
+from .model import Model, Unmapped
+from .osi import extension
+from .osi_export import osi_document
+from .sqlwrite import formula_sql
+from .workspace_model import workspace_model
+from .writer import dump, kpi_entry, write_text
+
+_AGG = {"sum": "sum", "mean": "average", "min": "min", "max": "max", "last": "sum", "first": "sum"}
+
+
+def export_metricflow(
+    ws: Workspace, folder: str | Path, own_only: bool = False
+) -> tuple[list[Path], list[Unmapped]]:
+    """Write semantic_models.yml and metrics.yml into `folder`; return them and the notes."""
+    models, metrics, notes = metricflow_yaml(workspace_model(ws, own_only))
+    root = Path(folder)
+    header = "# Written by kpiengine (kpi export metricflow).\n"
+    return [
+        write_text(root / "semantic_models.yml", header + dump({"semantic_models": models})),
+        write_text(root / "metrics.yml", header + dump({"metrics": metrics})),
+    ], notes
+
+
+def metricflow_yaml(model: Model) -> tuple[list[dict], list[dict], list[Unmapped]]:
+    """The semantic models and metrics of a neutral model, and the notes on approximations."""
+    document, _ = osi_document(model)  # its notes are about SQL MetricFlow does not use
+    notes: list[Unmapped] = []
+    semantic_models, metrics = [], []
+    for dataset in document["semantic_model"][0]["datasets"]:
+        semantic, measures = _semantic_model(dataset)
+        semantic_models.append(semantic)
+        for measure, label, entry in measures:
+            metrics.append(
+                {
+                    "name": measure,
+                    "label": label,
+                    "type": "simple",
+                    "type_params": {"measure": measure},
+                    "config": {"meta": {"kpiengine": {"variable": entry}}},
+                }
+            )
+    for kpi in model.kpis.values():
+        try:
+            metrics.append(_metric(kpi, model, notes))
+        except FormulaError as exc:
+            notes.append(Unmapped(kpi.id, "KPI", f"not exported: {exc.message}"))
+    return semantic_models, metrics, notes
+
+
+def _sql(field: dict) -> str:
+    return str(field["expression"]["dialects"][0]["expression"])
+
+
+def _semantic_model(dataset: dict) -> tuple[dict, list[tuple[str, str, dict]]]:
+    name = dataset["name"]
+    out: dict[str, Any] = {"name": name}
+    if dataset.get("description"):
+        out["description"] = dataset["description"]
+    out["model"] = f"ref('{name}')"
+    dims: list[dict] = []
+    measures: list[dict] = []
+    metrics: list[tuple[str, str, dict]] = []
+    time = ""
+    for field in dataset.get("fields", []):
+        variable = extension(field).get("variable")
+        if (field.get("dimension") or {}).get("is_time"):
+            time = time or field["name"]
+            dims.append(
+                {
+                    "name": field["name"],
+                    "type": "time",
+                    "expr": _sql(field),
+                    "type_params": {"time_granularity": "day"},
+                }
+            )
+        elif isinstance(variable, dict):
+            entry = variable.get("entry") or {}
+            rule = entry.get("aggregate", "sum")
+            rule = rule if isinstance(rule, str) else rule.get("time", "sum")
+            measure: dict[str, Any] = {
+                "name": field["name"],
+                "agg": _AGG.get(rule, "sum"),
+                "expr": _sql(field),
+            }
+            if rule in ("last", "first"):
+                measure["non_additive_dimension"] = {
+                    "name": time or "date",
+                    "window_choice": "max" if rule == "last" else "min",
+                }
+            measures.append(measure)
+            title = entry.get("title")
+            label = title.get("en", field["name"]) if isinstance(title, dict) else title
+            metrics.append((field["name"], str(label or field["name"]), entry))
+        else:
+            dims.append({"name": field["name"], "type": "categorical", "expr": _sql(field)})
+    if time:
+        out["defaults"] = {"agg_time_dimension": time}
+    out["primary_entity"] = name
+    out["dimensions"] = dims
+    if measures:
+        out["measures"] = measures
+    return out, metrics
+
+
+def _metric(kpi: Any, model: Model, notes: list[Unmapped]) -> dict[str, Any]:
+    formula = parse_formula(kpi.formula)
+    tree = formula.tree
+    title = kpi.title if isinstance(kpi.title, str) else kpi.title.get("en", kpi.id)
+    out: dict[str, Any] = {"name": kpi.id, "label": title}
+    description = (
+        kpi.description
+        if isinstance(kpi.description, str)
+        else (kpi.description or {}).get("en", "")
+    )
+    if description:
+        out["description"] = description
+    if isinstance(tree, ast.Name) and tree.id in model.variables:
+        out.update(type="simple", type_params={"measure": tree.id})
+    elif (
+        isinstance(tree, ast.BinOp)
+        and isinstance(tree.op, ast.Div)
+        and isinstance(tree.left, ast.Name)
+        and isinstance(tree.right, ast.Name)
+    ):
+        out.update(
+            type="ratio", type_params={"numerator": tree.left.id, "denominator": tree.right.id}
+        )
+    else:
+        inputs: dict[str, dict[str, Any]] = {}
+
+        def name(n: str) -> str:
+            inputs.setdefault(n, {"name": n})
+            return n
+
+        def shift(func: str, n: str) -> str:
+            alias = f"{n}_{func}"
+            window = "1 year" if func == "last_year" else "1 month"
+            note = Unmapped(
+                kpi.id,
+                "KPI",
+                f"`prev({n})` written as an offset of 1 month: "
+                "the previous period at a monthly grain",
+            )
+            if func == "prev" and note not in notes:
+                notes.append(note)
+            inputs[alias] = {"name": n, "offset_window": window, "alias": alias}
+            return alias
+
+        expr = formula_sql(formula, name, shift)
+        out.update(type="derived", type_params={"expr": expr, "metrics": list(inputs.values())})
+    # MetricFlow has no units or targets: keep kpiengine's definition with the metric
+    out["config"] = {"meta": {"kpiengine": json.loads(json.dumps(kpi_entry(kpi)))}}
+    return out

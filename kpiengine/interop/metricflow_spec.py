@@ -1,0 +1,334 @@
+"""Read a dbt project's semantic layer (or a semantic_manifest.json) into one plain shape.
+
+Three spellings reach the same dataclasses: the legacy YAML spec (`semantic_models:` with
+`measures:`, `metrics:` with `type_params`), the latest spec (`models:` with `semantic_model:`,
+entities and dimensions on `columns:`, simple metrics with `agg`/`expr` on the model, other
+metrics with top-level keys) and the JSON manifest dbt writes to `target/`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import KpiError, Location
+from .reading import at, files_under, items, mapping, read_file, text
+
+_REF = re.compile(r"""^\s*ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)\s*$""")
+
+
+@dataclass
+class Dimension:
+    name: str
+    type: str  # categorical | time
+    expr: str  # the SQL (the column name when the YAML gives none)
+
+
+@dataclass
+class Measure:
+    name: str
+    agg: str
+    expr: str
+    description: str = ""
+    time: str = ""  # agg_time_dimension when not the model's default
+    raw: dict = field(default_factory=dict)  # the rest (non_additive_dimension, agg_params)
+    loc: Location | None = None
+
+
+@dataclass
+class SemanticModel:
+    name: str
+    table: str
+    description: str = ""
+    time: str = ""  # the default agg_time_dimension
+    entities: dict[str, str] = field(default_factory=dict)  # entity -> column expression
+    foreign: list[str] = field(default_factory=list)
+    dimensions: dict[str, Dimension] = field(default_factory=dict)
+    measures: dict[str, Measure] = field(default_factory=dict)
+    loc: Location | None = None
+
+
+@dataclass
+class Input:
+    """A metric a ratio or derived metric reads, with its own filter, alias and offset."""
+
+    name: str
+    filters: list[str] = field(default_factory=list)
+    alias: str = ""
+    offset_window: str = ""
+    offset_to_grain: str = ""
+    fill_nulls_with: Any = None
+    join_to_timespine: bool = False
+
+
+@dataclass
+class Metric:
+    name: str
+    type: str
+    label: str = ""
+    description: str = ""
+    filters: list[str] = field(default_factory=list)
+    measure: Input | None = None  # simple: the measure it reads (with its own filter)
+    model: str = ""  # simple metric aggregating an expression itself: its semantic model
+    own: Measure | None = None  # ... and that aggregation, as a measure of its own
+    numerator: Input | None = None
+    denominator: Input | None = None
+    expr: str = ""
+    inputs: list[Input] = field(default_factory=list)
+    raw: dict = field(default_factory=dict)
+    loc: Location | None = None
+    meta: dict = field(default_factory=dict)  # what `kpi export metricflow` saved (meta.kpiengine)
+
+    @property
+    def is_variable(self) -> bool:
+        """A simple metric kpiengine exported for one of its variables."""
+        return self.type == "simple" and isinstance(self.meta.get("variable"), dict)
+
+
+@dataclass
+class Project:
+    models: dict[str, SemanticModel] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    saved_queries: list[str] = field(default_factory=list)
+
+
+def read_project(path: Path) -> Project:
+    """Every semantic model and metric under `path` (a folder, a YAML file or a manifest)."""
+    project = Project()
+    files = files_under(path, (".yml", ".yaml", ".json"))
+    for file in files:
+        if (
+            file.suffix.lower() == ".json"
+            and file.name != "semantic_manifest.json"
+            and path.is_dir()
+        ):
+            continue
+        data = read_file(file)
+        if not isinstance(data, dict):
+            continue
+        name = str(file)
+        for entry, loc in items(data, "semantic_models", name, name):
+            _add(project.models, _legacy_model(entry, loc), loc)
+        for entry, loc in items(data, "models", name, name):
+            if entry.get("semantic_model") not in (None, False):
+                _latest_model(project, entry, loc)
+        for entry, loc in items(data, "metrics", name, name):
+            _add(project.metrics, _metric(entry, loc), loc)
+        project.saved_queries += [
+            str(e.get("name", "?")) for e, _ in items(data, "saved_queries", name, name)
+        ]
+    if not project.models and not project.metrics:
+        raise KpiError(
+            f"no `semantic_models:` or `metrics:` found in {path}",
+            fix="point at a dbt project folder, one of its YAML files or "
+            "target/semantic_manifest.json",
+        )
+    return project
+
+
+def _add(table: dict, item: Any, loc: Location) -> None:
+    if item.name in table:
+        raise KpiError(f"`{item.name}` is defined twice (first at {table[item.name].loc})", loc)
+    table[item.name] = item
+
+
+def _lower(entry: dict, key: str, loc: Location, what: str, default: str = "") -> str:
+    return (text(entry, key, loc, what) or default).lower()
+
+
+def table_of(entry: dict, loc: Location) -> str:
+    """The relation a semantic model reads: `ref('orders')` -> orders, or node_relation."""
+    model = entry.get("model")
+    if isinstance(model, str):
+        match = _REF.match(model)
+        if not match:
+            raise KpiError(
+                f"`model: {model}` is not `ref('name')`",
+                at(entry, "model", loc.file),
+            )
+        return match.group(2) or match.group(1)
+    relation = entry.get("node_relation")
+    if isinstance(relation, dict) and relation.get("alias"):
+        schema = relation.get("schema_name")
+        return (
+            f"{schema}.{relation['alias']}"
+            if schema and "$" not in str(schema)
+            else str(relation["alias"])
+        )
+    raise KpiError("the semantic model has no `model: ref('...')`", loc)
+
+
+def _legacy_model(entry: dict, loc: Location) -> SemanticModel:
+    name = text(entry, "name", loc, "a semantic model", required=True)
+    what = f"semantic model `{name}`"
+    defaults = entry.get("defaults") or {}
+    model = SemanticModel(
+        name,
+        table_of(entry, loc),
+        text(entry, "description", loc, what),
+        text(
+            mapping(defaults, at(entry, "defaults", loc.file), "`defaults`"),
+            "agg_time_dimension",
+            loc,
+            what,
+        ),
+        loc=loc,
+    )
+    for item, iloc in items(entry, "entities", loc.file, what):
+        ent = text(item, "name", iloc, "an entity", required=True)
+        model.entities[ent] = text(item, "expr", iloc, "an entity") or ent
+        if _lower(item, "type", iloc, "an entity") == "foreign":
+            model.foreign.append(ent)
+    for item, iloc in items(entry, "dimensions", loc.file, what):
+        dim = text(item, "name", iloc, "a dimension", required=True)
+        kind = _lower(item, "type", iloc, "a dimension", "categorical")
+        model.dimensions[dim] = Dimension(dim, kind, text(item, "expr", iloc, "a dimension") or dim)
+    for item, iloc in items(entry, "measures", loc.file, what):
+        measure = text(item, "name", iloc, "a measure", required=True)
+        model.measures[measure] = Measure(
+            measure,
+            _lower(item, "agg", iloc, f"measure `{measure}`", "sum"),
+            text(item, "expr", iloc, "a measure") or measure,
+            text(item, "description", iloc, "a measure"),
+            text(item, "agg_time_dimension", iloc, "a measure"),
+            {k: v for k, v in item.items() if k in ("non_additive_dimension", "agg_params")},
+            iloc,
+        )
+    return model
+
+
+def _latest_model(project: Project, entry: dict, loc: Location) -> None:
+    """A dbt model with `semantic_model:` (latest spec): columns and simple metrics on it."""
+    dbt_name = text(entry, "name", loc, "a model", required=True)
+    config = entry.get("semantic_model")
+    name = text(config, "name", loc, "`semantic_model`") if isinstance(config, dict) else ""
+    if isinstance(config, dict) and config.get("enabled") is False:
+        return
+    model = SemanticModel(
+        name or dbt_name,
+        dbt_name,
+        text(entry, "description", loc, "a model"),
+        text(entry, "agg_time_dimension", loc, "a model"),
+        loc=loc,
+    )
+    for column, cloc in items(entry, "columns", loc.file, f"model `{dbt_name}`"):
+        col = text(column, "name", cloc, "a column", required=True)
+        entity = column.get("entity")
+        if isinstance(entity, dict):
+            ent = text(entity, "name", cloc, "an entity") or col
+            model.entities[ent] = col
+            if _lower(entity, "type", cloc, "an entity") == "foreign":
+                model.foreign.append(ent)
+        dimension = column.get("dimension")
+        if isinstance(dimension, dict):
+            dim = text(dimension, "name", cloc, "a dimension") or col
+            kind = _lower(dimension, "type", cloc, "a dimension", "categorical")
+            model.dimensions[dim] = Dimension(dim, kind, text(dimension, "expr", cloc, "") or col)
+    _add(project.models, model, loc)
+    for item, mloc in items(entry, "metrics", loc.file, f"model `{dbt_name}`"):
+        metric = _metric(item, mloc, model)
+        _add(project.metrics, metric, mloc)
+
+
+def _filters(value: Any, loc: Location) -> list[str]:
+    """A filter as YAML (text or list of text) or as the manifest writes it."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [f for v in value for f in _filters(v, loc)]
+    if isinstance(value, dict):
+        if "where_filters" in value:
+            return _filters(value["where_filters"], loc)
+        if "where_sql_template" in value:
+            return [str(value["where_sql_template"])]
+    raise KpiError("`filter` must be text or a list of text", loc)
+
+
+def _input(value: Any, loc: Location, what: str) -> Input:
+    if isinstance(value, str):
+        return Input(value)
+    entry = mapping(value, loc, what)
+    return Input(
+        text(entry, "name", loc, what, required=True),
+        _filters(entry.get("filter"), loc),
+        text(entry, "alias", loc, what),
+        text(entry, "offset_window", loc, what),
+        text(entry, "offset_to_grain", loc, what),
+        entry.get("fill_nulls_with"),
+        bool(entry.get("join_to_timespine", False)),
+    )
+
+
+def _metric(entry: dict, loc: Location, model: SemanticModel | None = None) -> Metric:
+    name = text(entry, "name", loc, "a metric", required=True)
+    what = f"metric `{name}`"
+    params = entry.get("type_params") or {}
+    params = mapping(params, at(entry, "type_params", loc.file), f"`type_params` of {what}")
+    merged = {**entry, **params}  # the latest spec promotes type_params to the metric
+    metric = Metric(
+        name,
+        _lower(entry, "type", loc, what, "simple"),
+        text(entry, "label", loc, what),
+        text(entry, "description", loc, what),
+        _filters(entry.get("filter"), loc),
+        raw=merged,
+        loc=loc,
+    )
+    config = entry.get("config")
+    meta = config.get("meta") if isinstance(config, dict) else entry.get("meta")
+    saved = meta.get("kpiengine") if isinstance(meta, dict) else None
+    metric.meta = dict(saved) if isinstance(saved, dict) else {}
+    if metric.type == "simple":
+        aggregation = merged.get("metric_aggregation_params")
+        if merged.get("measure") is not None:
+            metric.measure = _input(merged["measure"], loc, f"the measure of {what}")
+        elif model is not None or isinstance(aggregation, dict):
+            _simple_on_model(metric, merged, loc, model)
+    elif metric.type == "ratio":
+        for side in ("numerator", "denominator"):
+            if merged.get(side) is None:
+                raise KpiError(f"ratio {what} has no `{side}`", loc)
+            setattr(metric, side, _input(merged[side], loc, f"the {side} of {what}"))
+    elif metric.type == "derived":
+        metric.expr = text(merged, "expr", loc, what, required=True)
+        listed = merged.get("input_metrics", merged.get("metrics")) or []
+        if not isinstance(listed, list):
+            raise KpiError(f"the input metrics of {what} must be a list", loc)
+        metric.inputs = [_input(i, loc, f"an input of {what}") for i in listed]
+    return metric
+
+
+def _simple_on_model(
+    metric: Metric, merged: dict, loc: Location, model: SemanticModel | None
+) -> None:
+    """A simple metric that aggregates an expression itself: a measure of its own."""
+    params = merged.get("metric_aggregation_params") or {}
+    agg = str(merged.get("agg") or params.get("agg") or "sum").lower()
+    owner = model.name if model is not None else str(params.get("semantic_model", ""))
+    metric.model = owner
+    metric.measure = Input(
+        metric.name,
+        [],
+        "",
+        "",
+        "",
+        merged.get("fill_nulls_with"),
+        bool(merged.get("join_to_timespine", False)),
+    )
+    metric.own = Measure(
+        metric.name,
+        agg,
+        str(merged.get("expr") or metric.name),
+        metric.description,
+        str(merged.get("agg_time_dimension") or params.get("agg_time_dimension") or ""),
+        {
+            k: merged[k]
+            for k in ("non_additive_dimension", "percentile", "agg_params")
+            if k in merged
+        },
+        loc,
+    )

@@ -1,0 +1,390 @@
+"""Import an Apache Ossie (OSI) document: datasets as sources, metrics as KPIs.
+
+Metric expressions are read in the dialect asked for (ANSI_SQL by default, else the only one
+given): each aggregate (`SUM(orders.amount)`, `COUNT(*)`, `AVG(x)`, `MIN`/`MAX`, over a column, a
+field or a `CASE WHEN <equalities> THEN ... ELSE 0 END`) becomes a variable mapped from its
+dataset's source, the arithmetic around it the formula. A document written by `kpi export osi`
+carries kpiengine's own data in `custom_extensions` under the vendor `KPIENGINE` (each KPI and
+variable as the definitions spell it, the settings and sources of kpi.yaml); it is used when
+present, so that import(export(workspace)) gives the workspace back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import KpiError, Location
+from ..formula import FormulaError, parse_formula
+from .guess import ident, variable_id, variable_unit
+from .model import Kpi, Mapping, Model, Source, Variable
+from .reading import items, mapping, read_file, text
+from .sqlexpr import (
+    DIALECTS,
+    RowMeasure,
+    Untranslatable,
+    is_aggregate,
+    parse,
+    plain_column,
+    row_measure,
+    short,
+    to_formula,
+)
+
+VENDOR = "KPIENGINE"
+TEMPORAL = ("Date", "Time", "DateTime", "DateTimeTz")
+_AGGREGATES = {"sum": "sum", "count": "count", "avg": "avg", "min": "min", "max": "max"}
+
+
+def extension(entry: Any) -> dict:
+    """The KPIENGINE custom extension of an OSI object, decoded ({} when absent or unreadable)."""
+    for item in (entry.get("custom_extensions") or []) if isinstance(entry, dict) else []:
+        if isinstance(item, dict) and str(item.get("vendor_name", "")).upper() == VENDOR:
+            try:
+                data = json.loads(str(item.get("data", "")))
+            except json.JSONDecodeError:
+                return {}
+            return data if isinstance(data, dict) else {}
+    return {}
+
+
+def import_osi(path: str | Path, dialect: str = "ANSI_SQL", extensions: bool = True) -> Model:
+    """Read an OSI YAML (or JSON) document; `extensions=False` ignores KPIENGINE extensions."""
+    file = Path(path)
+    data = read_file(file)
+    where = Location(str(file), 1, 1)
+    data = mapping(data, where, "an OSI document")
+    models = items(data, "semantic_model", str(file), "the document")
+    if not models:
+        raise KpiError(
+            "no `semantic_model:` list in the document",
+            where,
+            "an OSI document starts with `version:` and `semantic_model:`",
+        )
+    dialect = dialect.upper()
+    if dialect not in DIALECTS:
+        raise KpiError(f"kpiengine reads the dialects {', '.join(DIALECTS)}, not {dialect}")
+    model = Model(f"the OSI document {path}")
+    for entry, loc in models:
+        _Reader(model, entry, loc, dialect, extensions).run()
+    return model
+
+
+class _Reader:
+    def __init__(self, model: Model, entry: dict, loc: Location, dialect: str, use_ext: bool):
+        self.model = model
+        self.entry = entry
+        self.loc = loc
+        self.dialect = dialect
+        self.use_ext = use_ext
+        self.name = text(entry, "name", loc, "a semantic model", required=True)
+        self.datasets: dict[str, tuple[dict, Location]] = {}
+        self.metrics: dict[str, tuple[dict, Location]] = {}
+        self.done: dict[str, str | None] = {}
+        self.fragments: dict[tuple, str] = {}
+        self.targets: set[str] = set()  # datasets on the "one" side of a relationship
+        self.fallbacks: set[str] = set()
+
+    def ext(self, entry: Any) -> dict:
+        return extension(entry) if self.use_ext else {}
+
+    def run(self) -> None:
+        top = self.ext(self.entry)
+        self.model.name = self.model.name or self.name
+        self.model.description = self.model.description or text(
+            self.entry, "description", self.loc, "the semantic model"
+        )
+        for key, value in (top.get("settings") or {}).items():
+            self.model.settings.setdefault(key, value)
+        self.model.units += [u for u in top.get("units") or [] if u not in self.model.units]
+        for entry, loc in items(self.entry, "datasets", self.loc.file, "the semantic model"):
+            self.datasets[text(entry, "name", loc, "a dataset", True)] = (entry, loc)
+        for entry, loc in items(self.entry, "metrics", self.loc.file, "the semantic model"):
+            self.metrics[text(entry, "name", loc, "a metric", True)] = (entry, loc)
+        for entry, loc in items(self.entry, "relationships", self.loc.file, "the semantic model"):
+            self.targets.add(text(entry, "to", loc, "a relationship"))
+            self.model.skip(
+                text(entry, "name", loc, "a relationship") or "?",
+                "relationship",
+                "joins are not imported: each source reads one table",
+            )
+        restored = isinstance(top.get("sources"), dict)
+        for name, raw in (top.get("sources") or {}).items():
+            self.model.sources[str(name)] = _restore_source(str(name), raw)
+        for name, (entry, loc) in self.datasets.items():
+            self._dataset(name, entry, loc, build=not restored)
+        for name in self.metrics:
+            self.kpi(name)
+        if not restored:
+            self.model.drop_unread_sources("dataset")
+
+    # --- datasets ------------------------------------------------------------------------------
+
+    def _dataset(self, name: str, entry: dict, loc: Location, build: bool) -> None:
+        source = Source(ident(name))
+        relation = text(entry, "source", loc, f"dataset `{name}`", required=True)
+        if re.match(r"^\s*(select|with)\b", relation, re.I):
+            source.query = relation
+        else:
+            source.table = relation
+        keys = entry.get("primary_key") or []
+        if not isinstance(keys, list):
+            raise KpiError(
+                f"`primary_key` of dataset `{name}` must be a list of columns",
+                entry.value_loc("primary_key") if hasattr(entry, "value_loc") else loc,
+            )
+        keys = {str(k) for k in keys}
+        for field, floc in items(entry, "fields", loc.file, f"dataset `{name}`"):
+            fname = text(field, "name", floc, "a field", True)
+            variable = self.ext(field).get("variable")
+            if isinstance(variable, dict):
+                self._restore_variable(variable)
+            if not build or variable:
+                continue
+            try:
+                sql = self._expression(field, floc)
+            except Untranslatable as exc:
+                self.model.skip(f"{name}.{fname}", "field", exc.reason)
+                continue
+            column = plain_column(sql, DIALECTS[self.dialect]) if sql else None
+            dim = field.get("dimension") if isinstance(field.get("dimension"), dict) else None
+            is_time = (
+                dim.get("is_time")
+                if dim and "is_time" in dim
+                else (field.get("datatype") in TEMPORAL)
+            )
+            categorical = dim is not None or field.get("datatype") in ("String", "Boolean")
+            full = f"{name}.{fname}"
+            if not (is_time or categorical):
+                continue  # a fact: read by the metrics that aggregate it
+            if column is None:
+                self.model.skip(full, "field", "a computed field: source columns are plain")
+            elif is_time and source.date is None:
+                source.date = column
+            elif is_time:
+                self.model.skip(
+                    full, "time field", "another time field: each variable is dated by one column"
+                )
+            elif fname in keys:
+                self.model.skip(full, "field", "a primary key: not a breakdown")
+            else:
+                source.dimensions[ident(fname)] = column
+        if build:
+            self.model.sources[name] = source
+
+    def _restore_variable(self, raw: dict) -> None:
+        var_id = str(raw.get("id", ""))
+        entry = raw.get("entry") or {}
+        self.model.variables[var_id] = Variable(
+            var_id,
+            str(entry.get("unit", "ratio")),
+            entry.get("aggregate", "sum"),
+            entry.get("title", ""),
+            entry.get("description", ""),
+        )
+
+    def _expression(self, entry: dict, loc: Location) -> str:
+        """The expression in the chosen dialect, else ANSI_SQL, else the only readable one."""
+        expression = entry.get("expression")
+        dialects = expression.get("dialects") if isinstance(expression, dict) else None
+        if not isinstance(dialects, list) or not dialects:
+            raise KpiError("`expression` needs `dialects:` with at least one entry", loc)
+        found = {
+            str(d.get("dialect", "")).upper(): str(d.get("expression", ""))
+            for d in dialects
+            if isinstance(d, dict)
+        }
+        for choice in (self.dialect, "ANSI_SQL"):
+            if choice in found:
+                return found[choice]
+        readable = [d for d in found if d in DIALECTS]
+        if len(readable) == 1:
+            if readable[0] not in self.fallbacks:
+                self.fallbacks.add(readable[0])
+                self.model.note(
+                    self.name,
+                    "dialect",
+                    f"no {self.dialect} expressions: read the {readable[0]} ones",
+                )
+            return found[readable[0]]
+        raise Untranslatable(f"no {self.dialect} expression (given: {', '.join(found)})")
+
+    # --- metrics -------------------------------------------------------------------------------
+
+    def kpi(self, name: str) -> str | None:
+        """The KPI id of a metric, importing it first; None when it cannot be imported."""
+        if name in self.done:
+            return self.done[name]
+        self.done[name] = None
+        entry, loc = self.metrics[name]
+        kpi_id = ident(name)
+        saved = self.ext(entry).get("kpi")
+        notes: list[str] = []
+        before = self.model.checkpoint()
+        try:
+            formula = self._saved_formula(saved) or self._translate(name, entry, loc, notes)
+        except Untranslatable as exc:
+            self.model.rollback(before)
+            self.fragments = {
+                k: v
+                for k, v in self.fragments.items()
+                if set(re.findall(r"[a-z]\w*", v)) <= set(self.model.variables)
+            }
+            self.model.skip(name, "metric", exc.reason)
+            return None
+        kpi = Kpi(kpi_id, formula, name, text(entry, "description", loc, f"metric `{name}`"))
+        if isinstance(saved, dict):
+            kpi.restore(saved)
+        else:
+            synonyms = (
+                (entry.get("ai_context") or {}) if isinstance(entry.get("ai_context"), dict) else {}
+            )
+            if isinstance(synonyms.get("synonyms"), list):
+                kpi.extra["aliases"] = [str(s) for s in synonyms["synonyms"]]
+        if notes:
+            kpi.extra["notes"] = "\n".join(notes)
+            for note in notes:
+                self.model.note(name, "metric", note)
+        self.model.kpis[kpi_id] = kpi
+        self.done[name] = kpi_id
+        return kpi_id
+
+    def _saved_formula(self, saved: Any) -> str:
+        formula = saved.get("formula") if isinstance(saved, dict) else None
+        if not isinstance(formula, str):
+            return ""
+        try:
+            parse_formula(formula)
+        except FormulaError:
+            return ""  # not ours to trust: read the SQL instead
+        return formula
+
+    def _translate(self, name: str, entry: dict, loc: Location, notes: list[str]) -> str:
+        sql = self._expression(entry, loc)
+
+        def leaf(node: Any) -> str:
+            if is_aggregate(node):
+                return self._aggregate(node, name)
+            if node.key == "column" and not node.table and node.name in self.metrics:
+                inner = self.kpi(node.name)
+                if inner is None:
+                    raise Untranslatable(f"it reads `{node.name}`, which is not imported")
+                return inner
+            raise Untranslatable(f"`{node.sql()}` is a column outside an aggregate")
+
+        return to_formula(parse(sql, DIALECTS[self.dialect]), leaf, notes)
+
+    def _aggregate(self, node: Any, metric: str) -> str:
+        kind = _AGGREGATES.get(node.key)
+        inner = node.this
+        if kind is None or (inner is not None and inner.key == "distinct"):
+            raise Untranslatable(
+                f"`{short(node.sql())}`: only SUM, COUNT, AVG, MIN and MAX of rows are additive"
+            )
+        row = RowMeasure(count=True) if kind == "count" else row_measure(inner)
+        dataset = self._dataset_of(row, node)
+        field = row.column
+        row = self._resolve_fields(dataset, row)
+        # a field standing for an expression names its variable; a filtered column, the metric
+        base = field if field and field != row.column else (metric if row.where else "")
+        return self._cached(dataset, kind, row, base)
+
+    def _cached(self, dataset: str, kind: str, row: RowMeasure, base: str) -> str:
+        where = tuple(sorted((k, tuple(v)) for k, v in row.where.items()))
+        key = (dataset, kind, row.column, row.count, where)
+        if key not in self.fragments:
+            self.fragments[key] = self._variables(dataset, kind, row, base)
+        return self.fragments[key]
+
+    def _dataset_of(self, row: RowMeasure, node: Any) -> str:
+        if row.table:
+            if row.table not in self.datasets:
+                raise Untranslatable(f"`{short(node.sql())}` names no dataset of the model")
+            return row.table
+        if len(self.datasets) == 1:
+            return next(iter(self.datasets))
+        owners = [
+            n
+            for n, (e, _) in self.datasets.items()
+            if row.column
+            and row.column
+            in {str(f.get("name")) for f in e.get("fields") or [] if isinstance(f, dict)}
+        ]
+        facts = [n for n in self.datasets if n not in self.targets]
+        found = owners or facts
+        if len(found) != 1:
+            raise Untranslatable(f"`{short(node.sql())}`: which dataset it reads is ambiguous")
+        return found[0]
+
+    def _resolve_fields(self, dataset: str, row: RowMeasure) -> RowMeasure:
+        """Field names replaced by the row expressions they stand for."""
+        entry, loc = self.datasets[dataset]
+        fields = {str(f.get("name")): f for f in entry.get("fields") or [] if isinstance(f, dict)}
+        if row.column in fields:
+            inner = row_measure(
+                parse(self._expression(fields[row.column], loc), DIALECTS[self.dialect])
+            )
+            clash = set(inner.where) & set(row.where)
+            if clash:
+                raise Untranslatable(f"field `{row.column}` and its condition both test {clash}")
+            row = RowMeasure(inner.column, row.count or inner.count, {**row.where, **inner.where})
+        for column in list(row.where):
+            if column in fields:
+                found = plain_column(self._expression(fields[column], loc), DIALECTS[self.dialect])
+                if found is None:
+                    raise Untranslatable(f"the condition tests the computed field `{column}`")
+                row.where[found] = row.where.pop(column)
+        return row
+
+    def _variables(self, dataset: str, kind: str, row: RowMeasure, base: str) -> str:
+        if kind == "avg":
+            total = self._cached(dataset, "sum", row, base)
+            rows = self._cached(dataset, "count", RowMeasure(None, True, row.where), base)
+            return f"{total} / {rows}"
+        count = kind == "count" or row.count
+        if count and kind not in ("count", "sum"):
+            raise Untranslatable(f"`{kind}` of a constant")
+        base = base or (dataset if count else str(row.column))
+        suffix = "count" if count else kind
+        var_id = variable_id(base, suffix, self.model.taken | {ident(m) for m in self.metrics})
+        table = self.datasets[dataset][0].get("source", dataset)
+        unit = variable_unit(var_id, "count" if count else "column", row.column, str(table))
+        aggregate = kind if kind in ("min", "max") else "sum"
+        self.model.variables[var_id] = Variable(var_id, unit, aggregate)
+        source = self.model.sources.get(dataset)
+        if source is not None and source.connector == "sql" and not self._restored():
+            source.mappings[var_id] = Mapping(
+                var_id, None if count else row.column, count, dict(row.where)
+            )
+        return var_id
+
+    def _restored(self) -> bool:
+        return isinstance(self.ext(self.entry).get("sources"), dict)
+
+
+def _restore_source(name: str, raw: Any) -> Source:
+    """A kpi.yaml source as the KPIENGINE extension saved it."""
+    raw = dict(raw) if isinstance(raw, dict) else {}
+    source = Source(name, connector=str(raw.pop("connector", "sql")))
+    source.dimensions = dict(raw.pop("dimensions", None) or {})
+    for var_id, spec in (raw.pop("map", None) or {}).items():
+        if isinstance(spec, str):
+            source.mappings[var_id] = Mapping(var_id, spec)
+            continue
+        spec = dict(spec)
+        where = {
+            str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
+            for k, v in (spec.pop("where", None) or {}).items()
+        }
+        source.mappings[var_id] = Mapping(
+            var_id,
+            spec.pop("column", None),
+            bool(spec.pop("count", False)),
+            where,
+            spec.pop("date", None),
+            spec,
+        )
+    source.options = raw  # table, query, date, path and the other options, in their order
+    return source

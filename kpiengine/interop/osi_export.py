@@ -1,0 +1,229 @@
+"""Export a workspace as an Apache Ossie (OSI) document.
+
+Variables are fields: a `sql` source is a dataset whose fields give each mapped variable's value
+per row (its column, 1 for a count, or `CASE WHEN <where> THEN ... ELSE 0 END`); every other
+variable is a field of the dataset `kpiengine_inputs`, the table of variables by date and
+segment that kpiengine's sources deliver. KPIs are metrics whose ANSI_SQL expression aggregates
+those fields as each variable rolls up, with KPIs they name written out in parentheses.
+kpiengine's own data (each KPI and variable as the definitions spell it, the settings and
+sources of kpi.yaml) goes into `custom_extensions` under the vendor `KPIENGINE`, so that
+importing the document gives the workspace back.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from typing import Any
+
+from ..formula import FormulaError, parse_formula
+from ..workspace import Workspace
+from .guess import unique
+from .model import Model, Unmapped, Variable
+from .osi import VENDOR
+from .sqlwrite import formula_sql
+from .workspace_model import workspace_model
+from .writer import dump, kpi_entry, source_entry, variable_entry
+
+OSI_VERSION = "0.2.0.dev0"
+INPUTS = "kpiengine_inputs"
+_AGG = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}
+
+
+def export_osi(ws: Workspace, own_only: bool = False) -> tuple[dict[str, Any], list[Unmapped]]:
+    """The OSI document of a workspace, and what the SQL can only approximate."""
+    return osi_document(workspace_model(ws, own_only))
+
+
+def osi_yaml(document: dict[str, Any]) -> str:
+    """The document as YAML, with the line editors use to find the OSI JSON Schema."""
+    return "# Written by kpiengine (kpi export osi).\n" + dump(document)
+
+
+def _ext(data: dict[str, Any]) -> list[dict[str, str]]:
+    text = json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False)
+    return [{"vendor_name": VENDOR, "data": text}]
+
+
+def _quote(column: str) -> str:
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", column):
+        return column
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _field(name: str, sql: str, ext: dict[str, Any] | None = None, time: bool = False) -> dict:
+    out: dict[str, Any] = {
+        "name": name,
+        "expression": {"dialects": [{"dialect": "ANSI_SQL", "expression": sql}]},
+    }
+    if time:
+        out["dimension"] = {"is_time": True}
+    if ext:
+        out["custom_extensions"] = _ext(ext)
+    return out
+
+
+class _Exporter:
+    def __init__(self, model: Model):
+        self.model = model
+        self.notes: list[Unmapped] = []
+        self.home: dict[str, tuple[str, str]] = {}  # variable -> (dataset, field)
+        self.dates: dict[str, str] = {}  # dataset -> its time field
+        self.sql_cache: dict[str, str] = {}
+
+    def datasets(self) -> list[dict[str, Any]]:
+        out = []
+        choose = self.model.settings.get("choose") or {}
+        for source in self.model.sources.values():
+            relation = source.options.get("table") or source.options.get("query")
+            if source.connector != "sql" or not relation or not source.mappings:
+                continue
+            fields, taken = [], set()
+            for var_id, mapping in source.mappings.items():
+                if var_id in self.home or choose.get(var_id, source.name) != source.name:
+                    continue
+                variable = self.model.variables.get(var_id)
+                if variable is None:
+                    continue
+                fields.append(_field(var_id, self._row_sql(mapping), self._var_ext(variable)))
+                self.home[var_id] = (source.name, var_id)
+                taken.add(var_id)
+            date = str(source.options.get("date", "date"))
+            self.dates[source.name] = unique(date, taken, "date")
+            fields.append(_field(self.dates[source.name], _quote(date), time=True))
+            for dim, spec in source.dimensions.items():
+                column = spec.get("column", dim) if isinstance(spec, dict) else spec
+                fields.append(
+                    _field(
+                        unique(dim, taken | {self.dates[source.name]}, "dimension"),
+                        _quote(str(column)),
+                    )
+                )
+            out.append({"name": source.name, "source": str(relation), "fields": fields})
+        rest = [v for v in self.model.variables.values() if v.id not in self.home]
+        if rest or not out:
+            out.append(self._inputs(rest))
+        return out
+
+    def _inputs(self, variables: list[Variable]) -> dict[str, Any]:
+        self.dates[INPUTS] = "date"
+        fields = [_field("date", "date", time=True)]
+        dims = sorted({d for s in self.model.sources.values() for d in s.dimensions})
+        fields += [_field(d, d) for d in dims if d not in self.model.variables and d != "date"]
+        for variable in variables:
+            fields.append(_field(variable.id, variable.id, self._var_ext(variable)))
+            self.home[variable.id] = (INPUTS, variable.id)
+        return {
+            "name": INPUTS,
+            "source": INPUTS,
+            "description": "The variables as kpiengine's sources deliver them: one row per date "
+            "and segment, one column per variable (the layout of kpiengine's `data:` file).",
+            "fields": fields,
+        }
+
+    def _var_ext(self, variable: Variable) -> dict[str, Any]:
+        return {"variable": {"id": variable.id, "entry": variable_entry(variable)}}
+
+    def _row_sql(self, mapping: Any) -> str:
+        value = "1" if mapping.count else _quote(str(mapping.column))
+        scale = mapping.extra.get("scale")
+        if scale not in (None, 1, 1.0):
+            value = f"{value} * {scale!r}"
+        if not mapping.where:
+            return value
+        tests = " AND ".join(
+            f"{_quote(col)} IN ({', '.join(_literal(v) for v in values)})"
+            for col, values in mapping.where.items()
+        )
+        return f"CASE WHEN {tests} THEN {value} ELSE 0 END"
+
+    def metric_sql(self, kpi_id: str, path: tuple[str, ...] = ()) -> str:
+        if kpi_id in path:
+            raise FormulaError(f"`{kpi_id}` depends on itself")
+        if kpi_id not in self.sql_cache:
+            formula = parse_formula(self.model.kpis[kpi_id].formula)
+            self.sql_cache[kpi_id] = formula_sql(
+                formula,
+                lambda name: self._name(name, (*path, kpi_id)),
+                lambda func, name: self._shift(kpi_id, func, name, (*path, kpi_id)),
+            )
+        return self.sql_cache[kpi_id]
+
+    def _name(self, name: str, path: tuple[str, ...]) -> str:
+        if name in self.model.kpis:
+            sql = self.metric_sql(name, path)
+            tree = parse_formula(self.model.kpis[name].formula).tree
+            return f"({sql})" if isinstance(tree, ast.BinOp | ast.UnaryOp) else sql
+        dataset, field = self.home.get(name, (INPUTS, name))
+        variable = self.model.variables.get(name)
+        rule = variable.aggregate if variable else "sum"
+        time = rule if isinstance(rule, str) else rule.get("time", "sum")
+        if time not in _AGG:
+            self._note(
+                name,
+                "variable",
+                f"rolls up by `{time}` over time; SQL has no such "
+                "aggregate: the expression sums it, the KPIENGINE extension keeps the rule",
+            )
+        return f"{_AGG.get(time, 'SUM')}({dataset}.{_quote(field)})"
+
+    def _shift(self, kpi_id: str, func: str, name: str, path: tuple[str, ...]) -> str:
+        dataset = self.home.get(name, (INPUTS, name))[0]
+        order = f"{dataset}.{self.dates.get(dataset, 'date')}"
+        lag = "" if func == "prev" else ", 12"
+        self._note(
+            kpi_id,
+            "KPI",
+            f"`{func}({name})` written as LAG(...) OVER (ORDER BY {order})"
+            + (" at a monthly grain" if lag else "")
+            + "; the KPIENGINE extension keeps it",
+        )
+        return f"LAG({self._name(name, path)}{lag}) OVER (ORDER BY {order})"
+
+    def _note(self, name: str, kind: str, reason: str) -> None:
+        note = Unmapped(name, kind, reason)
+        if note not in self.notes:
+            self.notes.append(note)
+
+
+def osi_document(model: Model) -> tuple[dict[str, Any], list[Unmapped]]:
+    """The OSI document of a neutral model, and the notes on what its SQL approximates."""
+    exporter = _Exporter(model)
+    datasets = exporter.datasets()
+    metrics = []
+    for kpi in model.kpis.values():
+        try:
+            sql = exporter.metric_sql(kpi.id)
+        except FormulaError as exc:
+            exporter._note(kpi.id, "KPI", f"not exported: {exc.message}")
+            continue
+        metric: dict[str, Any] = {
+            "name": kpi.id,
+            "expression": {"dialects": [{"dialect": "ANSI_SQL", "expression": sql}]},
+        }
+        description = (
+            kpi.description
+            if isinstance(kpi.description, str)
+            else (kpi.description.get("en", "") if kpi.description else "")
+        )
+        if description:
+            metric["description"] = description
+        title = kpi.title if isinstance(kpi.title, str) else kpi.title.get("en", kpi.id)
+        context: dict[str, Any] = {"instructions": f"{title}, in {kpi.unit or 'ratio'}"}
+        if kpi.extra.get("aliases"):
+            context["synonyms"] = list(kpi.extra["aliases"])
+        metric["ai_context"] = context
+        metric["custom_extensions"] = _ext({"kpi": kpi_entry(kpi)})
+        metrics.append(metric)
+    top: dict[str, Any] = {"settings": model.settings, "units": model.units}
+    top["sources"] = {s.name: source_entry(s) for s in model.sources.values()}
+    semantic: dict[str, Any] = {"name": model.name or "kpiengine"}
+    if model.description:
+        semantic["description"] = model.description
+    semantic.update({"datasets": datasets, "metrics": metrics, "custom_extensions": _ext(top)})
+    return {"version": OSI_VERSION, "semantic_model": [semantic]}, exporter.notes

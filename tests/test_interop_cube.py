@@ -1,0 +1,180 @@
+"""kpiengine.interop.cube: Cube data models (YAML)."""
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from interop_helpers import FIXTURES, ORDERS_CSV, csv_rows, load, monthly, totals
+
+from kpiengine.cli import cli
+from kpiengine.errors import KpiError
+from kpiengine.interop.cube import ROLLING, import_cube
+from kpiengine.interop.guess import declared_entities
+
+CUBE = FIXTURES / "cube"
+
+
+def reasons(model):
+    return {u.name: u.reason for u in model.unmapped}
+
+
+def test_calendar_orders_by_value():
+    model = import_cube(CUBE / "schema_compiler" / "calendar_orders.yml")
+    source = model.sources["calendar_orders"]
+    assert (source.table, source.query, source.date) == ("public.orders", None, "created_at")
+    assert source.dimensions == {"user_id": "user_id", "status": "status"}
+    f = {k: v.formula for k, v in model.kpis.items()}
+    assert f["calendar_orders_count"] == "calendar_orders_count_rows"
+    assert source.mappings["calendar_orders_count_rows"].count
+    completed = source.mappings[f["calendar_orders_completed_count"]]
+    assert completed.count and completed.where == {"status": ["completed"]}
+    assert f["calendar_orders_completed_percentage"] == (
+        "calendar_orders_completed_count / calendar_orders_count * 100.0"
+    )
+    assert f["calendar_orders_count_shifted"] == "last_year(calendar_orders_count)"
+    why = reasons(model)
+    assert why["calendar_orders.total"] == ROLLING
+    assert "time_shift" in why["calendar_orders.count_shifted_named"]
+    assert "joins" in why["calendar_orders.joins"]
+    assert "primary key" in why["calendar_orders.id"]
+    [note] = model.notes
+    assert note.name == "calendar_orders.completed_percentage" and "percent points" in note.reason
+
+
+def test_calendar_orders_evaluates_through_duckdb(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE SCHEMA public")
+        con.execute(
+            "CREATE TABLE public.orders AS SELECT *, ordered_at AS created_at, "
+            f"customer_id AS user_id FROM read_csv('{ORDERS_CSV}')"
+        )
+    model = import_cube(CUBE / "schema_compiler" / "calendar_orders.yml")
+    ws = load(model, tmp_path / "ws", db)
+    kpis = list(model.kpis)
+    got = totals(ws, kpis)
+    rows = csv_rows(ORDERS_CSV)
+    count = monthly(rows, "ordered_at", lambda r: 1.0)
+    completed = monthly(rows, "ordered_at", lambda r: 1.0, lambda r: r["status"] == "completed")
+    shifted = 0
+    for month, n in count.items():
+        assert got[("calendar_orders_count", month)] == n
+        done = completed.get(month, 0.0)
+        assert got[("calendar_orders_completed_percentage", month)] == pytest.approx(done / n * 100)
+        year_ago = f"{int(month[:4]) - 1}{month[4:]}"
+        if year_ago in count:
+            assert got[("calendar_orders_count_shifted", month)] == count[year_ago]
+            shifted += 1
+    assert shifted >= 2
+
+
+def test_format_showcase_units_formats_and_averages():
+    model = import_cube(CUBE / "schema_compiler" / "format_showcase.yml")
+    source = model.sources["format_showcase"]
+    assert source.table is None and source.query.lstrip().startswith("SELECT")
+    assert source.date == "sample_date"
+    v = model.variables
+    assert v["format_showcase_revenue_usd_sum"].unit == "USD"
+    assert v["format_showcase_revenue_eur_sum"].unit == "EUR"
+    assert v["format_showcase_revenue_default_sum"].unit == "currency"
+    k = model.kpis
+    assert k["format_showcase_conversion_rate"].formula == (
+        "format_showcase_conversion_rate_sum / format_showcase_conversion_rate_rows"
+    )
+    assert k["format_showcase_conversion_rate"].format == "percent"
+    assert k["format_showcase_number_3_format"].extra["decimals"] == 3
+    assert k["format_showcase_revenue_usd"].format == "currency"
+    assert reasons(model)["format_showcase_view"].startswith("views re-expose")
+
+
+def test_format_showcase_loads_with_iso_currencies(tmp_path):
+    model = import_cube(CUBE / "schema_compiler" / "format_showcase.yml")
+    ws = load(model, tmp_path / "ws")
+    assert ws.kpis["format_showcase_revenue_eur"].unit_text == "EUR"
+
+
+def test_sql_cube_and_a_cube_of_stages():
+    redis = import_cube(CUBE / "bye_redis")
+    assert redis.sources["orders"].query == "SELECT * FROM public.orders"
+    assert redis.kpis["orders_count"].formula == "orders_count_rows"
+    stages = import_cube(CUBE / "shared_calc_group")
+    assert list(stages.kpis) == ["sales_total"]
+    why = reasons(stages)
+    assert why["sales.r3_amount"] == ROLLING and why["sales.ytd_amount"] == ROLLING
+    assert "r3_amount" in why["sales.r3_amount_change"]
+    assert "ytd_amount" in why["sales.prev_ytd_amount"]
+    assert "CASE" in why["sales.r3_amount_growth_pct"]
+    assert "{r3_amount}" in why["sales.r3_amount_growth_pct"]  # as the model wrote it
+    assert "query time" in why["sales.rolling_amount"]
+    assert "cache" in why["sales.pre_aggregations"]
+    assert stages.sources["sales"].dimensions == {"account": "account", "product": "product"}
+
+
+def test_handwritten_measure_types_by_value():
+    model = import_cube(CUBE / "handwritten")
+    f = {k: v.formula for k, v in model.kpis.items()}
+    m = model.sources["orders"].mappings
+    assert m[f["orders_revenue"]].column == "amount"  # `{amount}` is the dimension's column
+    assert m[f["orders_completed_revenue"]].where == {
+        "status": ["completed"],
+        "channel": ["Email", "Ads"],
+    }
+    assert f["orders_average_order_value"] == (
+        "orders_average_order_value_sum / orders_average_order_value_rows"
+    )
+    assert model.variables[f["orders_smallest_order"]].aggregate == "min"
+    assert f["orders_return_rate"] == "orders_returned / orders_count"
+    assert f["orders_revenue_per_item"] == "orders_amount / orders_items"
+    assert f["orders_revenue_last_year"] == "last_year(orders_revenue)"
+    assert model.variables["orders_items"].unit == "items"
+    assert "items" in declared_entities(model)  # written under `units:`
+    why = reasons(model)
+    assert "distinct" in why["orders.customers"]
+    assert why["orders.revenue_rolling_3m"] == ROLLING
+    assert "amount > 100" in why["orders.big_orders"]
+    assert "another cube" in why["orders.loyal_revenue"]
+    assert "query-time filters" in why["orders.segments"]
+    assert "columns" in why["orders.label"]
+
+
+def test_handwritten_evaluates_against_an_oracle(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"CREATE TABLE orders AS SELECT * FROM read_csv('{ORDERS_CSV}')")
+    model = import_cube(CUBE / "handwritten")
+    got = totals(load(model, tmp_path / "ws", db), list(model.kpis))
+    rows = csv_rows(ORDERS_CSV)
+    revenue = monthly(rows, "ordered_at", lambda r: float(r["amount"]))
+    items = monthly(rows, "ordered_at", lambda r: float(r["items"]))
+    kept = monthly(
+        rows,
+        "ordered_at",
+        lambda r: float(r["amount"]),
+        lambda r: r["status"] == "completed" and r["channel"] in ("Email", "Ads"),
+    )
+    for month, value in revenue.items():
+        assert got[("orders_revenue", month)] == pytest.approx(value)
+        assert got[("orders_revenue_per_item", month)] == pytest.approx(value / items[month])
+        assert got[("orders_completed_revenue", month)] == pytest.approx(kept.get(month, 0.0)) or (
+            got[("orders_completed_revenue", month)] is None and month not in kept
+        )
+        smallest = min(float(r["amount"]) for r in rows if r["ordered_at"].startswith(month))
+        assert got[("orders_smallest_order", month)] == pytest.approx(smallest)
+
+
+def test_measures_not_a_list_names_the_place():
+    with pytest.raises(KpiError) as caught:
+        import_cube(FIXTURES / "bad" / "cube_measures_not_list.yml")
+    assert "`measures` of cube `orders` must be a list" in caught.value.message
+    assert caught.value.location.line == 5
+
+
+def test_cli_import_cube(tmp_path):
+    runner = CliRunner()
+    folder = CUBE / "schema_compiler"
+    result = runner.invoke(cli, ["import", "cube", str(folder), "-o", str(tmp_path / "ws")])
+    assert result.exit_code == 0, result.output
+    assert "not imported (6)" in result.output and "imported with a caveat (1)" in result.output
+    twice = runner.invoke(cli, ["import", "cube", str(CUBE), "--check"])  # two `orders` cubes
+    assert twice.exit_code == 2 and "cube `orders` is defined twice" in twice.output
+    check = runner.invoke(cli, ["import", "cube", str(CUBE / "handwritten"), "--check"])
+    assert check.exit_code == 0 and "0 errors" in check.output

@@ -1,0 +1,319 @@
+"""kpiengine.interop.metricflow: dbt MetricFlow projects (legacy spec, latest spec, manifest)."""
+
+import math
+
+import pytest
+from click.testing import CliRunner
+from interop_helpers import (
+    FIXTURES,
+    ORDERS_CSV,
+    csv_rows,
+    load,
+    monthly,
+    totals,
+    unmapped_names,
+    warehouse,
+)
+
+from kpiengine.cli import cli
+from kpiengine.errors import KpiError
+from kpiengine.interop.metricflow import CONVERSION, CUMULATIVE, import_metricflow
+
+SAMPLE = FIXTURES / "metricflow" / "sample_dbt_models"
+LATEST = FIXTURES / "metricflow" / "autofix_latest_spec"
+HANDWRITTEN = FIXTURES / "metricflow" / "handwritten"
+BAD = FIXTURES / "bad"
+
+
+def reasons(model):
+    return {u.name: u.reason for u in model.unmapped}
+
+
+def test_tutorial_project_sources_and_mappings():
+    model = import_metricflow(SAMPLE / "models")
+    transactions = model.sources["transactions"]
+    assert (transactions.table, transactions.date) == ("transactions", "ds")
+    quick = transactions.mappings["quick_buy_amount_usd_sum"]
+    assert quick.column == "transaction_amount_usd"
+    assert quick.where == {"transaction_type_name": ["quick-buy"]}
+    quick_count = transactions.mappings["quick_buy_transactions_count"]
+    assert quick_count.count and quick_count.where == {"transaction_type_name": ["quick-buy"]}
+    assert transactions.mappings["transactions_count"].count
+    assert model.sources["customers"].dimensions == {"customer_country": "country"}
+    assert "countries" not in model.sources  # no measure: it only matters through joins
+
+
+def test_tutorial_project_formulas():
+    model = import_metricflow(SAMPLE / "models")
+    formulas = {k: v.formula for k, v in model.kpis.items()}
+    assert formulas["cancellation_rate"] == "cancellations / transaction_amount"
+    assert formulas["revenue_usd"] == "transaction_amount - cancellations + alterations"
+    assert formulas["transactions"] == "transactions_count"
+    assert formulas["cancellations"] == "cancellations_usd"
+    assert model.kpis["transaction_amount"].title == "Transaction Amount (USD)"
+
+
+def test_tutorial_project_lists_what_it_cannot_map():
+    model = import_metricflow(SAMPLE / "models")
+    why = reasons(model)
+    assert why["cumulative_transactions"] == CUMULATIVE
+    assert why["cumulative_transactions_in_last_7_days"] == CUMULATIVE
+    assert "joins are not imported" in why["cancellations_mx"]
+    assert "customer__customer_country" in why["cancellations_mx"]
+    assert "joins are not imported" in why["transaction_usd_na"]
+    assert "source dimensions are columns" in why["transactions.is_large"]
+    assert {"core_transaction_metrics", "countries"} <= set(why)
+    # every metric is either a KPI or listed
+    metrics = {
+        "new_customers",
+        "quick_buy_transactions",
+        "quick_buy_amount_usd",
+        "cancellations",
+        "transactions",
+        "alterations",
+        "transaction_amount",
+        "cancellation_rate",
+        "revenue_usd",
+        "cancellations_mx",
+        "transaction_usd_na",
+        "cumulative_transactions",
+        "cumulative_transactions_in_last_7_days",
+    }
+    assert metrics == set(model.kpis) | (metrics & set(why))
+
+
+def test_tutorial_project_evaluates_through_duckdb(tmp_path):
+    seeds = SAMPLE / "seeds"
+    db = warehouse(
+        tmp_path, {t: seeds / f"{t}_seed.csv" for t in ("transactions", "customers", "countries")}
+    )
+    ws = load(import_metricflow(SAMPLE / "models"), tmp_path / "ws", db)
+    got = totals(ws, ["transactions", "revenue_usd", "cancellation_rate"])
+    rows = csv_rows(seeds / "transactions_seed.csv")
+    amount = lambda kind: monthly(  # noqa: E731
+        rows,
+        "ds",
+        lambda r: float(r["transaction_amount_usd"]),
+        lambda r: kind is None or r["transaction_type_name"] == kind,
+    )
+    count = monthly(rows, "ds", lambda r: 1.0)
+    total, cancelled, altered = amount(None), amount("cancellation"), amount("alteration")
+    assert set(count) == {"2022-03", "2022-04"}
+    for month in count:
+        assert got[("transactions", month)] == count[month]
+        expected = total[month] - cancelled.get(month, 0) + altered.get(month, 0)
+        assert got[("revenue_usd", month)] == pytest.approx(expected)
+        assert got[("cancellation_rate", month)] == pytest.approx(cancelled[month] / total[month])
+
+
+def test_manifest_reads_like_the_project():
+    from_yaml = import_metricflow(SAMPLE / "models")
+    manifest = import_metricflow(SAMPLE / "target" / "semantic_manifest.json")
+    assert manifest.sources["transactions"].table == "dbt_test.transactions"  # node_relation
+    for kpi_id, kpi in manifest.kpis.items():
+        assert kpi.formula == from_yaml.kpis[kpi_id].formula
+    mapped = {
+        v: (m.column, m.count, m.where)
+        for v, m in manifest.sources["transactions"].mappings.items()
+    }
+    assert mapped == {
+        v: (m.column, m.count, m.where)
+        for v, m in from_yaml.sources["transactions"].mappings.items()
+    }
+    assert "entity_path=['customer', 'country']" in reasons(manifest)["transaction_usd_na"]
+
+
+def test_manifest_evaluates_through_duckdb(tmp_path):
+    seeds = SAMPLE / "seeds"
+    db = warehouse(
+        tmp_path,
+        {
+            "transactions": seeds / "transactions_seed.csv",
+            "customers": seeds / "customers_seed.csv",
+        },
+        schema="dbt_test",
+    )
+    ws = load(import_metricflow(SAMPLE / "target" / "semantic_manifest.json"), tmp_path / "w", db)
+    got = totals(ws, ["quick_buy_transactions", "new_customers"])
+    rows = csv_rows(seeds / "transactions_seed.csv")
+    quick = monthly(rows, "ds", lambda r: 1.0, lambda r: r["transaction_type_name"] == "quick-buy")
+    for month, value in quick.items():
+        assert got[("quick_buy_transactions", month)] == value
+    customers = monthly(csv_rows(seeds / "customers_seed.csv"), "ds", lambda r: 1.0)
+    assert got[("new_customers", "2022-03")] == customers["2022-03"]
+
+
+def test_latest_spec_models_and_metrics(tmp_path):
+    model = import_metricflow(LATEST)
+    orders = model.sources["orders"]
+    assert (orders.table, orders.date) == ("orders", "ordered_at")
+    assert orders.dimensions["order_total_dim"] == "order_total"
+    food = orders.mappings[model.kpis["food_orders"].formula]
+    assert food.count and food.where == {"is_food_order": ["true"]}
+    first = orders.mappings[model.kpis["new_customer_orders"].formula]
+    assert first.where == {"customer_order_number": ["1"]}
+    assert (
+        model.kpis["average_order_value"].formula == "lifetime_spend_pretax / count_lifetime_orders"
+    )
+    assert model.kpis["food_revenue_pct"].formula == "food_revenue / revenue"
+    why = reasons(model)
+    assert ">= 20" in why["large_orders"]
+    assert "distinct" in why["customers"]
+    assert "percentile" in why["lifetime_spend_p99_discrete"]
+    assert why["cumulative_revenue"] == CUMULATIVE
+    assert why["conversion_metric"] == CONVERSION
+    assert "offset_window: 1 month" in why["revenue_growth_mom"]
+    assert "cumulative_revenue" in why["aaa_order_multi_layer_derived_metric"]
+    notes = {n.name: n.reason for n in model.notes}
+    assert "fill_nulls_with: 0" in notes["revenue_fill_nulls_with_0_join_to_timespine"]
+    load(model, tmp_path / "ws")
+
+
+def test_handwritten_metric_types_by_value():
+    model = import_metricflow(HANDWRITTEN)
+    f = {k: v.formula for k, v in model.kpis.items()}
+    source = model.sources["orders"]
+    assert f["revenue"] == "order_amount" and source.mappings["order_amount"].column == "amount"
+    assert source.mappings["order_count"].count
+    assert source.mappings[f["email_orders"]].where == {"channel": ["Email"]}
+    assert source.mappings[f["kept_orders"]].where == {"status": ["completed", "pending"]}
+    assert source.mappings[f["completed_revenue"]].where == {"status": ["completed"]}
+    assert source.mappings[f["first_orders"]].where == {"is_first": ["true"]}
+    assert f["average_order_value"] == "average_amount_sum / average_amount_rows"
+    assert model.variables["largest_order_max"].aggregate == "max"
+    assert f["return_rate"] == "returned_orders / orders"
+    assert source.mappings["returned_orders"].where == {"status": ["returned"]}
+    assert f["net_revenue"] == "revenue - discounts_total"
+    assert f["discount_share"] == "discounts_total / revenue"
+    assert f["revenue_growth_yoy"] == "(revenue - last_year(revenue)) / last_year(revenue)"
+    assert model.variables["order_amount"].unit == "currency"
+    assert model.variables["order_count"].unit == "orders"
+    assert unmapped_names(model) >= {
+        "revenue_mom",
+        "buyers",
+        "median_order",
+        "big_orders",
+        "loyal_revenue",
+        "revenue_ytd",
+        "revenue_last_30_days",
+        "repeat_rate",
+    }
+    assert reasons(model)["repeat_rate"] == CONVERSION
+    assert "Metric('revenue'" in reasons(model)["big_orders"]
+    assert {n.name for n in model.notes} >= {"orders", "net_revenue", "average_order_value"}
+
+
+def test_handwritten_evaluates_against_an_oracle(tmp_path):
+    db = warehouse(tmp_path, {"orders": ORDERS_CSV})
+    ws = load(import_metricflow(HANDWRITTEN), tmp_path / "ws", db)
+    kpis = [
+        "revenue",
+        "orders",
+        "email_orders",
+        "kept_orders",
+        "completed_revenue",
+        "first_orders",
+        "average_order_value",
+        "largest_order",
+        "return_rate",
+        "net_revenue",
+        "revenue_growth_yoy",
+    ]
+    got = totals(ws, kpis)
+    rows = csv_rows(ORDERS_CSV)
+    amount = lambda r: float(r["amount"])  # noqa: E731
+    revenue = monthly(rows, "ordered_at", amount)
+    orders = monthly(rows, "ordered_at", lambda r: 1.0)
+    returned = monthly(rows, "ordered_at", lambda r: 1.0, lambda r: r["status"] == "returned")
+    discounts = monthly(rows, "ordered_at", lambda r: float(r["discount"]))
+    checks = 0
+    for month in revenue:
+        assert got[("revenue", month)] == pytest.approx(revenue[month])
+        assert got[("orders", month)] == orders[month]
+        assert got[("average_order_value", month)] == pytest.approx(revenue[month] / orders[month])
+        assert got[("return_rate", month)] == pytest.approx(returned.get(month, 0) / orders[month])
+        assert got[("net_revenue", month)] == pytest.approx(revenue[month] - discounts[month])
+        largest = max(amount(r) for r in rows if r["ordered_at"].startswith(month))
+        assert got[("largest_order", month)] == pytest.approx(largest)
+        year_ago = f"{int(month[:4]) - 1}{month[4:]}"
+        if year_ago in revenue:
+            growth = (revenue[month] - revenue[year_ago]) / revenue[year_ago]
+            assert got[("revenue_growth_yoy", month)] == pytest.approx(growth)
+            checks += 1
+    assert checks >= 2
+    kept = monthly(rows, "ordered_at", lambda r: 1.0, lambda r: r["status"] != "returned")
+    email = monthly(rows, "ordered_at", lambda r: 1.0, lambda r: r["channel"] == "Email")
+    first = monthly(rows, "ordered_at", lambda r: 1.0, lambda r: r["is_first"] == "true")
+    for month in revenue:
+        for kpi, oracle in (
+            ("kept_orders", kept),
+            ("email_orders", email),
+            ("first_orders", first),
+        ):
+            value = got[(kpi, month)]
+            assert value == oracle.get(month, 0) or (value is None and month not in oracle)
+    assert not any(isinstance(v, float) and math.isnan(v) for v in got.values())
+
+
+def test_bad_yaml_names_file_line_and_column():
+    with pytest.raises(KpiError) as caught:
+        import_metricflow(BAD / "metricflow_bad_yaml.yml")
+    loc = caught.value.location
+    assert loc.file.endswith("metricflow_bad_yaml.yml") and loc.line == 7
+
+
+def test_missing_name_says_what_was_expected():
+    with pytest.raises(KpiError) as caught:
+        import_metricflow(BAD / "metricflow_no_name.yml")
+    assert "has no `name`" in caught.value.message
+    assert caught.value.location.line == 2
+
+
+def test_folder_without_semantic_layer(tmp_path):
+    (tmp_path / "dbt_project.yml").write_text("name: shop\n")
+    with pytest.raises(KpiError, match="no `semantic_models:` or `metrics:`"):
+        import_metricflow(tmp_path)
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def test_cli_import_writes_then_refuses_a_full_folder(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "ws"
+    result = runner.invoke(cli, ["import", "metricflow", str(SAMPLE / "models"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output and "not imported (11)" in result.output
+    assert (out / "kpi.yaml").is_file() and (out / "definitions" / "imported.yaml").is_file()
+    again = runner.invoke(cli, ["import", "metricflow", str(SAMPLE / "models"), "-o", str(out)])
+    assert again.exit_code == 2 and "is not empty" in again.output
+    assert "Traceback" not in again.output
+    forced = runner.invoke(
+        cli, ["import", "metricflow", str(SAMPLE / "models"), "-o", str(out), "--force"]
+    )
+    assert forced.exit_code == 0
+
+
+def test_cli_check_only_lints(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    clean = runner.invoke(cli, ["import", "metricflow", str(SAMPLE / "models"), "--check"])
+    assert clean.exit_code == 0 and "0 errors" in clean.output
+    assert list(tmp_path.iterdir()) == []
+    clash = runner.invoke(
+        cli, ["import", "metricflow", str(BAD / "metricflow_unit_clash.yml"), "--check"]
+    )
+    assert clash.exit_code == 1
+    assert "KPI101" in clash.output and "<imported>/definitions/imported.yaml" in clash.output
+
+
+def test_cli_bad_input_is_a_message(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["import", "metricflow", str(BAD / "metricflow_bad_yaml.yml"), "-o", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "metricflow_bad_yaml.yml:7:" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "kpi.yaml").exists()
+    usage = runner.invoke(cli, ["import", "metricflow", str(SAMPLE / "models")])
+    assert usage.exit_code == 2 and "-o DIR" in usage.output

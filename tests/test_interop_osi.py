@@ -1,0 +1,317 @@
+"""kpiengine.interop.osi and osi_export: Apache Ossie documents in and out, and round trips."""
+
+import json
+import shutil
+
+import pytest
+import sympy
+import yaml
+from click.testing import CliRunner
+from interop_helpers import FIXTURES, ORDERS_CSV, csv_rows, load, monthly, totals, warehouse
+
+import kpiengine
+from kpiengine.cli import cli
+from kpiengine.errors import KpiError
+from kpiengine.formula import parse_formula
+from kpiengine.interop.metricflow import import_metricflow
+from kpiengine.interop.metricflow_export import export_metricflow
+from kpiengine.interop.osi import import_osi
+from kpiengine.interop.osi_export import export_osi, osi_yaml
+
+OSI = FIXTURES / "osi"
+CONVERTERS = OSI / "ossie_converters"
+HANDWRITTEN = OSI / "handwritten" / "orders.yaml"
+
+
+def reasons(model):
+    return {u.name: u.reason for u in model.unmapped}
+
+
+def test_omni_fixture_by_value():
+    model = import_osi(CONVERTERS / "omni_fixtureA_osi.yaml")
+    orders = model.sources["orders"]
+    assert (orders.table, orders.date) == ("samples.tpch.orders", "o_orderdate")
+    assert orders.mappings["o_totalprice"].column == "o_totalprice"
+    assert orders.mappings["orders"].count  # COUNT(*) reads the fact dataset
+    assert model.kpis["total_revenue"].formula == "o_totalprice"
+    assert model.kpis["order_count"].formula == "orders"
+    assert model.kpis["total_revenue"].extra["aliases"] == ["revenue", "sales"]
+    assert model.variables["orders"].unit == "orders"
+    assert model.name == "sales"
+    why = reasons(model)
+    assert "joins" in why["orders_to_customer"] and "customer" in why
+
+
+def test_gsf_fixture_leaves_nothing_behind_a_metric_it_cannot_map():
+    model = import_osi(CONVERTERS / "gsf_sales.ossie.yaml")
+    assert not model.kpis and not model.variables  # SUM(orders.subtotal) was rolled back
+    why = reasons(model)
+    assert "COUNT(DISTINCT customers.customer_id)" in why["revenue_per_customer"]
+    assert "computed field" in why["orders.net_total"]
+
+
+def test_databricks_fixture_reads_its_only_dialect():
+    model = import_osi(CONVERTERS / "databricks_tpcds_ossie.yaml")
+    assert model.kpis["total_sales"].formula == "ss_ext_sales_price"
+    assert model.sources["store_sales"].mappings["ss_quantity"].column == "ss_quantity"
+    assert list(model.sources) == ["store_sales"]  # the fact table; the others need joins
+    [note] = model.notes
+    assert "DATABRICKS" in note.reason
+
+
+def test_handwritten_by_value():
+    model = import_osi(HANDWRITTEN)
+    f = {k: v.formula for k, v in model.kpis.items()}
+    assert f == {
+        "revenue": "amount",
+        "order_count": "orders",
+        "average_order_value": "amount / orders",
+        "completed_share": "completed_amount / amount",
+        "returned_orders": "returned_orders_count",
+        "return_rate": "returned_orders / order_count",
+        "items_per_order": "items / orders",
+        "largest_order": "amount_max",
+    }
+    m = model.sources["orders"].mappings
+    assert (m["completed_amount"].column, m["completed_amount"].where) == (
+        "amount",
+        {"status": ["completed"]},
+    )
+    assert m["returned_orders_count"].count and m["returned_orders_count"].where == {
+        "status": ["returned"]
+    }
+    assert model.variables["amount_max"].aggregate == "max"
+    assert model.sources["orders"].date == "ordered_at"
+    assert model.sources["orders"].dimensions == {"status": "status", "channel": "channel"}
+    why = reasons(model)
+    kinds = {(u.name, u.kind): u.reason for u in model.unmapped}
+    assert "COUNT(DISTINCT" in kinds[("customers", "metric")]
+    assert kinds[("customers", "dataset")] == "no imported metric reads it"
+    assert "only LAG by one row" in why["revenue_growth"]
+    assert "orders.amount > 100" in why["big_order_share"]
+    assert why["tableau_only"] == "no ANSI_SQL expression (given: TABLEAU)"
+    assert "computed field" in why["orders.label"]
+
+
+def test_handwritten_evaluates_against_an_oracle(tmp_path):
+    db = warehouse(tmp_path, {"orders": ORDERS_CSV})
+    model = import_osi(HANDWRITTEN)
+    got = totals(load(model, tmp_path / "ws", db), list(model.kpis))
+    rows = csv_rows(ORDERS_CSV)
+    revenue = monthly(rows, "ordered_at", lambda r: float(r["amount"]))
+    count = monthly(rows, "ordered_at", lambda r: 1.0)
+    items = monthly(rows, "ordered_at", lambda r: float(r["items"]))
+    done = monthly(
+        rows, "ordered_at", lambda r: float(r["amount"]), lambda r: r["status"] == "completed"
+    )
+    returned = monthly(rows, "ordered_at", lambda r: 1.0, lambda r: r["status"] == "returned")
+    for month in revenue:
+        assert got[("revenue", month)] == pytest.approx(revenue[month])
+        assert got[("average_order_value", month)] == pytest.approx(revenue[month] / count[month])
+        assert got[("items_per_order", month)] == pytest.approx(items[month] / count[month])
+        share = done.get(month, 0.0) / revenue[month]
+        assert got[("completed_share", month)] == pytest.approx(share)
+        assert got[("return_rate", month)] == pytest.approx(returned.get(month, 0) / count[month])
+
+
+def test_dialects():
+    snowflake = import_osi(HANDWRITTEN, dialect="snowflake")
+    assert snowflake.kpis["revenue"].formula == "amount"  # SUM(orders.amount)::FLOAT
+    with pytest.raises(KpiError, match="kpiengine reads the dialects"):
+        import_osi(HANDWRITTEN, dialect="MDX")
+
+
+def test_not_an_osi_document():
+    with pytest.raises(KpiError) as caught:
+        import_osi(FIXTURES / "bad" / "osi_no_models.yaml")
+    assert "no `semantic_model:` list" in caught.value.message
+    assert caught.value.location.line == 1
+
+
+# --- export and round trips -------------------------------------------------------------------
+
+
+def round_trip(ws, tmp_path, extensions=True):
+    document, notes = export_osi(ws)
+    path = tmp_path / "model.osi.yaml"
+    path.write_text(osi_yaml(document), encoding="utf-8")
+    model = import_osi(path, extensions=extensions)
+    return document, notes, model
+
+
+def assert_same_kpis(original, imported):
+    assert set(imported.kpis) == set(original.kpis)
+    for kpi_id, a in original.kpis.items():
+        b = imported.kpis[kpi_id]
+        assert b.formula.expr == a.formula.expr, kpi_id
+        assert (b.unit_text, b.direction, b.format, b.decimals) == (
+            a.unit_text,
+            a.direction,
+            a.format,
+            a.decimals,
+        ), kpi_id
+        assert (b.title, b.description, b.aliases, b.tags, b.allow) == (
+            a.title,
+            a.description,
+            a.aliases,
+            a.tags,
+            a.allow,
+        ), kpi_id
+        assert [(e.given, e.expect, e.tolerance, e.reported, e.note) for e in b.examples] == [
+            (e.given, e.expect, e.tolerance, e.reported, e.note) for e in a.examples
+        ], kpi_id
+        if a.target is None:
+            assert b.target is None, kpi_id
+        else:
+            assert (b.target.constant, b.target.by_period, b.target.annual) == (
+                a.target.constant,
+                a.target.by_period,
+                a.target.annual,
+            ), kpi_id
+            assert b.target.split == pytest.approx(a.target.split) if a.target.split else True
+    for var_id, a in original.variables.items():
+        if var_id in imported.variables:
+            b = imported.variables[var_id]
+            assert (b.unit_text, b.aggregate, b.title) == (a.unit_text, a.aggregate, a.title)
+
+
+def test_sample_round_trip_preserves_every_kpi(tmp_path):
+    ws = kpiengine.load_workspace(kpiengine.sample_workspace())
+    _, notes, model = round_trip(ws, tmp_path)
+    assert not model.unmapped and not model.notes
+    back = load(model, tmp_path / "ws")
+    assert_same_kpis(ws, back)
+    settings = back.settings
+    assert (settings.name, settings.currency, settings.grain, settings.at_risk) == (
+        ws.settings.name,
+        ws.settings.currency,
+        ws.settings.grain,
+        ws.settings.at_risk,
+    )
+    assert settings.choose == ws.settings.choose
+    assert [(s.name, s.connector, s.options) for s in settings.sources] == [
+        (s.name, s.connector, s.options) for s in ws.settings.sources
+    ]
+    assert {n.name for n in notes} >= {"customers_at_end", "sales_growth", "lead_velocity_rate"}
+
+
+def test_sample_round_trip_evaluates_the_same(tmp_path):
+    ws = kpiengine.load_workspace(kpiengine.sample_workspace())
+    _, _, model = round_trip(ws, tmp_path)
+    back = load(model, tmp_path / "ws")
+    for folder in ("exports", "costs"):
+        shutil.copytree(kpiengine.sample_workspace() / folder, tmp_path / "ws" / folder)
+    kpis = ["roi", "cac", "lead_velocity_rate", "sales_revenue"]
+    expected = kpiengine.evaluate(ws, grain="month", kpis=kpis).records()
+    got = kpiengine.evaluate(back, grain="month", kpis=kpis).records()
+    assert [(r["kpi"], r["period"], r["value"]) for r in got] == [
+        (r["kpi"], r["period"], r["value"]) for r in expected
+    ]
+    # annual targets split by monthly weights: the weights come back normalised again
+    assert [r["target"] for r in got] == pytest.approx([r["target"] for r in expected])
+
+
+def test_library_round_trip_preserves_every_kpi(tmp_path):
+    library = kpiengine.load_workspace(None)
+    document, _, model = round_trip(library, tmp_path)
+    assert len(document["semantic_model"][0]["metrics"]) == len(library.kpis)
+    assert_same_kpis(library, load(model, tmp_path / "ws"))
+
+
+def test_export_sql_reads_back_without_the_extensions(tmp_path):
+    """The ANSI_SQL alone gives every KPI back (expanded), but for averages (sum / rows)."""
+    ws = kpiengine.load_workspace(kpiengine.sample_workspace())
+    _, _, model = round_trip(ws, tmp_path, extensions=False)
+    assert not model.unmapped
+
+    def expanded(kpi_id):
+        expr = parse_formula(model.kpis[kpi_id].formula).expr
+        return expr.xreplace(
+            {s: expanded(s.name) for s in expr.free_symbols if s.name in model.kpis}
+        )
+
+    checked = 0
+    for kpi_id in ws.kpis:
+        if any(ws.variables[v].aggregate.time == "mean" for v in ws.inputs_of(kpi_id)):
+            continue
+        assert sympy.simplify(expanded(kpi_id) - ws.expanded(kpi_id)) == 0, kpi_id
+        checked += 1
+    assert checked >= 50
+
+
+def test_export_validates_against_the_osi_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((OSI / "spec" / "osi-schema.json").read_text())
+    ws = kpiengine.load_workspace(kpiengine.sample_workspace())
+    document, _ = export_osi(ws)
+    jsonschema.validate(yaml.safe_load(osi_yaml(document)), schema)
+    for fixture in (*CONVERTERS.glob("*.yaml"), HANDWRITTEN):  # the schema is the right one
+        jsonschema.validate(yaml.safe_load(fixture.read_text()), schema)
+
+
+def test_export_of_a_sql_workspace_names_its_tables(tmp_path):
+    db = warehouse(tmp_path, {"orders": ORDERS_CSV})
+    ws = load(import_osi(HANDWRITTEN), tmp_path / "ws", db)
+    document, _ = export_osi(ws, own_only=True)
+    [semantic] = document["semantic_model"]
+    orders = next(d for d in semantic["datasets"] if d["name"] == "orders")
+    assert orders["source"] == "orders"
+    fields = {f["name"]: f["expression"]["dialects"][0]["expression"] for f in orders["fields"]}
+    assert fields["returned_orders_count"] == "CASE WHEN status IN ('returned') THEN 1 ELSE 0 END"
+    assert fields["ordered_at"] == "ordered_at"
+    metric = next(m for m in semantic["metrics"] if m["name"] == "return_rate")
+    sql = metric["expression"]["dialects"][0]["expression"]
+    assert sql == (
+        "CAST(SUM(orders.returned_orders_count) AS DOUBLE PRECISION) / "
+        "NULLIF(SUM(orders.orders), 0)"
+    )
+    exported = {m["name"] for m in semantic["metrics"]}  # --own-only: the library stays out
+    assert "return_rate" in exported and "roi" not in exported
+
+
+def test_metricflow_export_reads_back(tmp_path):
+    ws = kpiengine.load_workspace(kpiengine.sample_workspace())
+    written, notes = export_metricflow(ws, tmp_path / "mf")
+    assert [p.name for p in written] == ["semantic_models.yml", "metrics.yml"]
+    model = import_metricflow(tmp_path / "mf")
+    assert set(reasons(model)) == {"sales_growth", "lead_velocity_rate"}  # prev: 1 month offset
+    assert {n.name for n in notes} == {"sales_growth", "lead_velocity_rate"}
+    back = load(model, tmp_path / "ws")
+    for kpi_id, kpi in ws.kpis.items():
+        if kpi_id in model.kpis:
+            assert back.kpis[kpi_id].formula.expr == kpi.formula.expr, kpi_id
+            assert back.kpis[kpi_id].unit_text == kpi.unit_text
+    assert (
+        back.variables["customers_at_end"].aggregate == ws.variables["customers_at_end"].aggregate
+    )
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def test_cli_export_then_import(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "sample.osi.yaml"
+    exported = runner.invoke(cli, ["export", "osi", "--sample", "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert "56 metrics" in exported.output and "exported with a caveat" in exported.output
+    imported = runner.invoke(cli, ["import", "osi", str(out), "-o", str(tmp_path / "ws")])
+    assert imported.exit_code == 0, imported.output
+    assert "0 errors" in imported.output
+    plain = runner.invoke(cli, ["import", "osi", str(out), "--no-extensions", "--check"])
+    assert plain.exit_code in (0, 1) and "Traceback" not in plain.output
+    mf = runner.invoke(cli, ["export", "metricflow", "--sample", "-o", str(tmp_path / "mf")])
+    assert mf.exit_code == 0 and (tmp_path / "mf" / "metrics.yml").is_file()
+    own = runner.invoke(cli, ["export", "osi", "--sample", "--own-only", "-o", str(out)])
+    assert own.exit_code == 0 and "2 metrics" in own.output
+
+
+def test_cli_errors(tmp_path):
+    runner = CliRunner()
+    bad = runner.invoke(
+        cli, ["import", "osi", str(FIXTURES / "bad" / "osi_no_models.yaml"), "--check"]
+    )
+    assert bad.exit_code == 2 and "osi_no_models.yaml:1:1" in bad.output
+    assert "Traceback" not in bad.output
+    folder = runner.invoke(cli, ["export", "osi", "--sample", "-o", str(tmp_path)])
+    assert folder.exit_code == 2
