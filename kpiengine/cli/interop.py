@@ -6,9 +6,12 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from ..model import Workspace
 
 from .common import (
     EXIT_FINDINGS,
@@ -105,8 +108,7 @@ def _import(model: Any, output: Path | None, force: bool, check: bool, url: str 
                 f"wrote {root}: {len(model.kpis)} KPIs, {len(model.variables)} variables, "
                 f"{len(model.sources)} sources"
             )
-        ws = load_workspace(root)
-        code, text = lint_imported(ws, list(model.kpis))
+        code, text = lint_imported(load_workspace(root), list(model.kpis))
         if check:  # the scratch folder is gone once we return: name what it stood for
             text = text.replace(str(root), "<imported>")
     click.echo(text)
@@ -121,12 +123,13 @@ def _import(model: Any, output: Path | None, force: bool, check: bool, url: str 
     sys.exit(code)
 
 
-def lint_imported(ws: Any, kpis: list[str]) -> tuple[int, str]:
+def lint_imported(ws: Workspace, kpis: list[str]) -> tuple[int, str]:
     """Exit code and text of the lint findings on the imported KPIs (the one call to lint)."""
+    from ..engine import Engine
     from ..errors import sort_findings
-    from ..lint import lint, render_text
+    from ..terminal.lint import render_text
 
-    report = lint(ws, kpis=kpis or None)
+    report = Engine(ws).lint(kpis=kpis or None)
     root = str(ws.root)
     # a variable's finding has no KPI; keep those located in the imported files
     mine = [f for f in report.findings if f.kpi in kpis]
