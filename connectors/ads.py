@@ -863,7 +863,7 @@ class AdsConnector(Connector):
                 )
                 for v in wanted
             }
-            query = Query(files, day, dims, measures, where=f"NOT {self.summary_sql()}")
+            query = Query(files, day, dims, measures, f"NOT {self.summary_sql()}", request.calendar)
             requested = [d for d in request.dimensions if d in dims]
             frames.append(aggregate(query, request.grain, requested, self.config.location))
         return Frame.concat(frames)

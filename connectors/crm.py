@@ -370,7 +370,7 @@ class CrmConnector(Connector):
         if plan.groups:  # the second scan: every variable of every date column
             dimensions = {d: self._dim_sql(self.dims[d]) for d in dims}
             queries = [
-                Query(self.files, self._day(column), dimensions, measures, where)
+                Query(self.files, self._day(column), dimensions, measures, where, request.calendar)
                 for (column, where), measures in plan.groups.items()
             ]
             text = " ".join(

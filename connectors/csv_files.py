@@ -240,6 +240,7 @@ class CsvConnector(Connector):
                     for v, m in mappings.items()
                 },
                 date_range_sql(day, request.start, request.end),
+                request.calendar,
             )
             frames.append(aggregate(query, request.grain, request.dimensions, self.config.location))
         return Frame.concat(frames)

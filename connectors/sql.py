@@ -176,7 +176,8 @@ class SqlConnector(Connector):
         spec = AggregateSpec(
             relation, day, dimensions, measures, date_range_sql(day, request.start, request.end)
         )
-        return translate(aggregation_sql(spec, request.grain, request.dimensions), self.dialect)
+        sql = aggregation_sql(spec, request.grain, request.dimensions, request.calendar)
+        return translate(sql, self.dialect)
 
     def fetch(self, request: Request) -> Frame:
         names, rows = self._run(self.sql(request))
@@ -191,6 +192,7 @@ class SqlConnector(Connector):
                 np.array(data["__first"], "datetime64[D]"),
                 np.array(data["__last"], "datetime64[D]"),
             ),
+            grain=request.grain,
         )
 
     def _run(self, sql: str) -> tuple[list[str], list[tuple]]:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from .errors import suggestion
 from .model import Aggregate
+from .periods import DEFAULT, Calendar
 from .sourceconfig import Mapping, SourceConfig
 from .table import Frame
 
@@ -39,6 +40,7 @@ class Request:
     dimensions: list[str]
     start: dt.date | None = None
     end: dt.date | None = None
+    calendar: Calendar = DEFAULT  # a connector that aggregates uses its weeks and fiscal years
 
 
 class Connector:

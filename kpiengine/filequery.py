@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import KpiError, Location, did_you_mean
+from .periods import DEFAULT, Calendar
 from .runcache import active, duckdb_error
 from .sqlgen import (
     AggregateSpec,
@@ -445,6 +446,7 @@ class Query:
     dimensions: dict[str, str]  # workspace dimension -> SQL expression
     measures: dict[str, Measure]
     where: str = "TRUE"
+    calendar: Calendar = DEFAULT
 
 
 def aggregate(query: Query, grain: str, requested: list[str], location: Location) -> Frame:
@@ -455,7 +457,8 @@ def aggregate(query: Query, grain: str, requested: list[str], location: Location
         f"({rows}) AS file_rows", query.day, query.dimensions, query.measures, query.where
     )
     try:
-        result = duck.sql(aggregation_sql(spec, grain, requested)).fetchnumpy()
+        sql = aggregation_sql(spec, grain, requested, query.calendar)
+        result = duck.sql(sql).fetchnumpy()
     except duckdb_error() as exc:
         raise KpiError(f"cannot read the data: {str(exc).splitlines()[0]}", location) from None
     return Frame(
@@ -464,6 +467,7 @@ def aggregate(query: Query, grain: str, requested: list[str], location: Location
         {n: _floats(result[n]) for n in query.measures},
         source=", ".join(str(f.path) for f in query.files),
         span=span_of(_dates(result["__first"]), _dates(result["__last"])),
+        grain=grain,
     )
 
 
@@ -524,7 +528,8 @@ def aggregate_together(
     spec = AggregateSpec(relation, "__day", dims, measures, "__where")
     duck = duckdb_module()
     try:
-        result = duck.sql(aggregation_sql(spec, grain, requested)).fetchnumpy()
+        sql = aggregation_sql(spec, grain, requested, queries[0].calendar)
+        result = duck.sql(sql).fetchnumpy()
     except duckdb_error() as exc:
         raise KpiError(f"cannot read the data: {str(exc).splitlines()[0]}", location) from None
     return Frame(
@@ -533,6 +538,7 @@ def aggregate_together(
         {n: _floats(result[n]) for n in names},
         source=", ".join(str(f.path) for f in files),
         span=span_of(_dates(result["__first"]), _dates(result["__last"])),
+        grain=grain,
     )
 
 

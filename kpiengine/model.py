@@ -11,10 +11,12 @@ import sympy
 from .errors import ERROR, Finding, KpiError, Location
 from .formula import Formula, symbol
 from .graph import closure, topological_order
+from .periods import Calendar
 from .sourceconfig import SourceConfig
 from .units import Unit, UnitSystem
 
-AGGREGATES = ("sum", "mean", "last", "first", "min", "max")
+DISTINCT = "distinct"  # a count of distinct entities: never added up across dates or segments
+AGGREGATES = ("sum", "mean", "last", "first", "min", "max", DISTINCT)
 SEGMENT_AGGREGATES = ("sum", "mean", "min", "max")
 FORMATS = ("number", "integer", "percent", "currency", "multiple")
 DIRECTIONS = ("higher", "lower", "none")
@@ -142,6 +144,8 @@ class Settings:
     sources: list[SourceConfig] = field(default_factory=list)
     choose: dict[str, str] = field(default_factory=dict)
     choose_location: Location | None = None
+    fiscal_year_start: int = 1  # the month years and quarters start in
+    week_start: str = "monday"
 
 
 @dataclass
@@ -159,6 +163,11 @@ class Workspace:
     @property
     def name(self) -> str:
         return self.settings.name or (self.root.name if self.root else "kpiengine")
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        """When the workspace's years, quarters and weeks start."""
+        return Calendar(self.settings.fiscal_year_start, self.settings.week_start)
 
     @property
     def errors(self) -> list[Finding]:

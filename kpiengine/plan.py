@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .checks.runtime import MissingInput
 from .errors import Finding, KpiError, suggestion
 from .model import BUILTIN, Aggregate, Workspace
+from .periods import DEFAULT, Calendar
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Plan:
     end: dt.date | None = None
     fetch_start: dt.date | None = None
     findings: tuple[Finding, ...] = field(default=())
+    calendar: Calendar = DEFAULT
 
     @property
     def fetch_end(self) -> dt.date | None:
@@ -135,6 +137,7 @@ def make_plan(
         end,
         year_before(start) if start else None,
         tuple(findings),
+        workspace.calendar,
     )
 
 
@@ -147,4 +150,15 @@ def variables_plan(
     end: dt.date | None = None,
 ) -> Plan:
     """A plan that asks the sources for `variables` only (no KPI is evaluated)."""
-    return Plan(workspace, (), (), dict(variables), grain, tuple(by), start, end, start)
+    return Plan(
+        workspace,
+        (),
+        (),
+        dict(variables),
+        grain,
+        tuple(by),
+        start,
+        end,
+        start,
+        calendar=workspace.calendar,
+    )

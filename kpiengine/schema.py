@@ -15,6 +15,7 @@ from .formula import NAME_PATTERN, FormulaError, parse_formula
 from .model import (
     AGGREGATES,
     DIRECTIONS,
+    DISTINCT,
     FORMATS,
     KPI,
     SEGMENT_AGGREGATES,
@@ -48,7 +49,7 @@ KPI_KEYS = (
 EXAMPLE_KEYS = ("given", "expect", "reported", "note", "source", "tolerance")
 TIME_ONLY = ("last", "first")
 SHIFTED_GIVEN = re.compile(r"^(prev|last_year)\((\w+)\)$")
-PERIOD_LABEL = re.compile(r"^\d{4}(-(\d{2}|Q[1-4]|W\d{2}|\d{2}-\d{2}))?$")
+PERIOD_LABEL = re.compile(r"^(FY)?\d{4}(-(\d{2}|Q[1-4]|W\d{2}|\d{2}-\d{2}))?$")
 
 
 @dataclass
@@ -150,10 +151,14 @@ def _aggregate(entry: YMap, what: str, checker: Checker) -> Aggregate:
         parts = []
         for key in ("time", "segments"):
             rule = value.get(key, "sum")
-            allowed = AGGREGATES if key == "time" else SEGMENT_AGGREGATES
+            allowed = tuple(a for a in AGGREGATES if a != DISTINCT)
+            allowed = allowed if key == "time" else SEGMENT_AGGREGATES
             if rule not in allowed:
                 checker.error(
-                    BadValue, f"`{key}` must be one of {', '.join(allowed)}", value.value_loc(key)
+                    BadValue,
+                    f"`{key}` must be one of {', '.join(allowed)} (a distinct count is "
+                    "`aggregate: distinct`)",
+                    value.value_loc(key),
                 )
                 rule = "sum"
             parts.append(rule)

@@ -21,7 +21,7 @@ from .model import Workspace
 from .plan import Plan
 from .plugins import Registered
 from .sourceconfig import SourceConfig, data_file_source
-from .table import Frame, InputTable, SourceStatus, build_table
+from .table import Frame, InputTable, SourceStatus, build_table, union
 
 
 def relabel(frame: Frame, renames: dict[str, dict[str, str]]) -> Frame:
@@ -135,6 +135,7 @@ def fetch_table(sources: list[OpenSource], owner: dict[str, OpenSource], plan: P
             dims if len(dims) == len(by) else [],
             plan.fetch_start,
             plan.fetch_end,
+            plan.calendar,
         )
         try:
             frame = source.connector.fetch(request)
@@ -155,11 +156,8 @@ def fetch_table(sources: list[OpenSource], owner: dict[str, OpenSource], plan: P
         status.coverage = frame.coverage
         present = {v: a for v, a in wanted.items() if v in frame.values}
         if len(frame) and present:
-            tables.append(
-                build_table(
-                    frame, present, plan.grain, [d for d in request.dimensions if d in frame.dims]
-                )
-            )
+            dims = [d for d in request.dimensions if d in frame.dims]
+            tables.append(build_table(frame, present, plan.grain, dims, plan.calendar))
     if not tables:
         failures = "; ".join(f.message for f in findings)
         raise KpiError(
@@ -200,7 +198,6 @@ def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:
     segments = [segments[i] for i in order]
     position = {tuple(s.get(d, "") for d in by) if s else (): i for i, s in enumerate(segments)}
     values: dict[str, np.ndarray] = {}
-    coverage = None
     for table in tables:
         offset = table.first - first
         columns = [position[tuple(s.get(d, "") for d in by) if s else ()] for s in table.segments]
@@ -208,16 +205,17 @@ def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:
             out = np.full((last - first, len(segments)), np.nan)
             out[offset : offset + table.n_periods, columns] = array
             values[name] = out
-        if table.coverage:
-            coverage = (
-                table.coverage
-                if coverage is None
-                else (
-                    min(coverage[0], table.coverage[0]),
-                    max(coverage[1], table.coverage[1]),
-                )
-            )
-    return InputTable(tables[0].grain, first, values, segments, coverage)
+    return InputTable(
+        tables[0].grain,
+        first,
+        values,
+        segments,
+        union([t.coverage for t in tables]),
+        {k: v for t in tables for k, v in t.missing.items()},
+        calendar=tables[0].calendar,
+        spans={k: v for t in tables for k, v in t.spans.items()},
+        dated_by={k: v for t in tables for k, v in t.dated_by.items()},
+    )
 
 
 class Inputs(Protocol):
@@ -241,7 +239,7 @@ class FrameInput:
 
     def fetch(self, plan: Plan) -> InputTable:
         present = {v: a for v, a in plan.variables.items() if v in self.frame.values}
-        return build_table(self.frame, present, plan.grain, list(plan.by))
+        return build_table(self.frame, present, plan.grain, list(plan.by), plan.calendar)
 
     def dimension_counts(self) -> dict[str, int]:
         return dict.fromkeys(self.frame.dims, 1)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .errors import KpiError
 from .model import Aggregate
+from .periods import DEFAULT, Calendar
 
 #: Dialects whose generated SQL runs in the test suite; the others are generated only.
 TESTED_DIALECTS = ("duckdb", "postgres")
@@ -46,14 +47,23 @@ class AggregateSpec:
     where: str = "TRUE"
 
 
-def period_sql(day: str, grain: str) -> str:
-    """SQL for the first day of the period containing `day`."""
+def period_sql(day: str, grain: str, calendar: Calendar = DEFAULT) -> str:
+    """SQL for the first day of the period containing `day`, in the calendar's weeks and
+    (fiscal) quarters and years."""
     if grain == "day":
         return day
+    if grain == "week" and calendar.week_start == "sunday":
+        return f"CAST(DATE_TRUNC('week', {day} + INTERVAL 1 DAY) - INTERVAL 1 DAY AS DATE)"
+    months = calendar.fiscal_year_start - 1 if grain in ("quarter", "year") else 0
+    if months:
+        shifted = f"{day} - INTERVAL {months} MONTH"
+        return f"CAST(DATE_TRUNC({quote_text(grain)}, {shifted}) + INTERVAL {months} MONTH AS DATE)"
     return f"CAST(DATE_TRUNC({quote_text(grain)}, {day}) AS DATE)"
 
 
-def aggregation_sql(spec: AggregateSpec, grain: str, requested: list[str]) -> str:
+def aggregation_sql(
+    spec: AggregateSpec, grain: str, requested: list[str], calendar: Calendar = DEFAULT
+) -> str:
     """One query: `__period`, the requested dimensions, one column per measure, and the first
     and last dates with data (`__first`, `__last`) behind each row."""
     fine = [quote_ident(d) for d in spec.dimensions]
@@ -64,7 +74,7 @@ def aggregation_sql(spec: AggregateSpec, grain: str, requested: list[str]) -> st
     values = "".join(f", {m.expr} AS {quote_ident(n)}" for n, m in spec.measures.items())
     ctes = [
         "base AS (SELECT "
-        f"{period_sql(spec.day, grain)} AS __period, {spec.day} AS __day{dims}{values} "
+        f"{period_sql(spec.day, grain, calendar)} AS __period, {spec.day} AS __day{dims}{values} "
         f"FROM {spec.relation} WHERE ({spec.where}) AND {spec.day} IS NOT NULL)"
     ]
     keys = ", ".join(["__period", *fine])

@@ -8,24 +8,37 @@ dimension combination), then across segments into the requested groups and the t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import Finding, KpiError
-from .model import Aggregate
-from .periods import label, ordinals, start_date
+from .model import DISTINCT, Aggregate
+from .periods import DEFAULT, Calendar
 
 
 @dataclass
 class Frame:
-    """Input rows: dates, dimension columns (text), variable columns (float; NaN is missing)."""
+    """Input rows: dates, dimension columns (text), variable columns (float; NaN is missing).
+
+    Rows are dated events (days) unless a connector aggregated them: then `grain` is the period
+    each row stands for, and `span` the raw dates behind them. `date_grain` is how precise the
+    raw dates are (`month` when they name months, or are all the first of a month): the data
+    covers the whole of its last such period. `totals` marks rows that total every dimension,
+    read only for distinct counts, which cannot be added up; `dated_by` says which date (event)
+    dates each variable, e.g. `Close Date`.
+    """
 
     dates: np.ndarray
     dims: dict[str, np.ndarray] = field(default_factory=dict)
     values: dict[str, np.ndarray] = field(default_factory=dict)
     source: str = ""
-    span: tuple[dt.date, dt.date] | None = None  # the raw dates behind aggregated rows
+    span: tuple[dt.date, dt.date] | None = None
+    grain: str | None = None
+    date_grain: str = "day"
+    totals: np.ndarray | None = None
+    dated_by: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.dates = np.asarray(self.dates, dtype="datetime64[D]")
@@ -33,6 +46,8 @@ class Frame:
         for name, column in [*self.dims.items(), *self.values.items()]:
             if len(column) != n:
                 raise ValueError(f"column `{name}` has {len(column)} rows, dates have {n}")
+        if self.totals is not None and len(self.totals) != n:
+            raise ValueError(f"`totals` has {len(self.totals)} rows, dates have {n}")
 
     def __len__(self) -> int:
         return len(self.dates)
@@ -42,12 +57,21 @@ class Frame:
         """The rows of several frames with the same columns, one after the other."""
         if len(frames) == 1:
             return frames[0]
+        totals = None
+        if any(f.totals is not None for f in frames):
+            totals = np.concatenate(
+                [f.totals if f.totals is not None else np.zeros(len(f), bool) for f in frames]
+            )
         return cls(
             np.concatenate([f.dates for f in frames]),
             {d: np.concatenate([f.dims[d] for f in frames]) for d in frames[0].dims},
             {v: np.concatenate([f.values[v] for f in frames]) for v in frames[0].values},
             source=", ".join(f.source for f in frames),
-            span=_union([f.coverage for f in frames]),
+            span=union([f.coverage for f in frames]),
+            grain=frames[0].grain,
+            date_grain=frames[0].date_grain,
+            totals=totals,
+            dated_by={k: v for f in frames for k, v in f.dated_by.items()},
         )
 
     @property
@@ -59,8 +83,31 @@ class Frame:
             return None
         return self.dates.min().item(), self.dates.max().item()
 
+    def covered(self, calendar: Calendar = DEFAULT) -> tuple[dt.date, dt.date] | None:
+        """The days the data covers: its coverage, to the end of the last `date_grain` period
+        (monthly data dated on the 1st covers its last month)."""
+        span = self.coverage
+        if span is None:
+            return None
+        first, last = span
+        if self.date_grain == "day" and self.month_starts():
+            return first, calendar.end_date(calendar.ordinal_of(last, "month"), "month")
+        if self.date_grain != "day":
+            ordinal = calendar.ordinal_of(last, self.date_grain)
+            return first, calendar.end_date(ordinal, self.date_grain)
+        return span
 
-def _union(spans: list[tuple[dt.date, dt.date] | None]) -> tuple[dt.date, dt.date] | None:
+    def month_starts(self) -> bool:
+        """True when rows are dated events, all on the first of a month, in several months."""
+        if self.grain is not None or self.span is not None or len(self.dates) < 2:
+            return False
+        days = self.dates[~np.isnat(self.dates)]
+        months = days.astype("datetime64[M]")
+        return bool(len(days)) and bool((days == months).all()) and len(np.unique(months)) > 1
+
+
+def union(spans: list[tuple[dt.date, dt.date] | None]) -> tuple[dt.date, dt.date] | None:
+    """The date range that spans every known range."""
     known = [s for s in spans if s is not None]
     return (min(s[0] for s in known), max(s[1] for s in known)) if known else None
 
@@ -90,7 +137,9 @@ class SourceStatus:
 class InputTable:
     """Variables as arrays of shape (periods, segments); segment 0 is the total.
 
-    `sources` says what each source gave and `findings` what went wrong while fetching.
+    `spans` are the days each variable's data covers (see `Frame.covered`), `dated_by` the
+    date that dates it; `sources` says what each source gave and `findings` what went wrong
+    while fetching.
     """
 
     grain: str
@@ -101,6 +150,9 @@ class InputTable:
     missing: dict[str, str] = field(default_factory=dict)  # variable -> why it has no data
     sources: list[SourceStatus] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    calendar: Calendar = DEFAULT
+    spans: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
+    dated_by: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_periods(self) -> int:
@@ -112,10 +164,26 @@ class InputTable:
 
     @property
     def labels(self) -> list[str]:
-        return [label(int(o), self.grain) for o in self.ordinals]
+        return [self.calendar.label(int(o), self.grain) for o in self.ordinals]
 
     def period_start(self, index: int) -> dt.date:
-        return start_date(self.first + index, self.grain)
+        return self.calendar.start_date(self.first + index, self.grain)
+
+    def period_end(self, index: int) -> dt.date:
+        return self.calendar.end_date(self.first + index, self.grain)
+
+    def coverage_of(self, names: Iterable[str]) -> np.ndarray:
+        """For each period, the share of its days that every one of `names` covers (1 when
+        none has a known span)."""
+        out = np.ones(self.n_periods)
+        spans = [self.spans[n] for n in names if n in self.spans]
+        for i in range(self.n_periods if spans else 0):
+            start, end = self.period_start(i), self.period_end(i)
+            days = (end - start).days + 1
+            for first, last in spans:
+                held = (min(end, last) - max(start, first)).days + 1
+                out[i] = min(out[i], max(held, 0) / days)
+        return out
 
 
 def _codes(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, list[tuple]]:
@@ -194,7 +262,11 @@ def _segment_aggregate(
 
 
 def build_table(
-    frame: Frame, aggregates: dict[str, Aggregate], grain: str, by: list[str] | tuple = ()
+    frame: Frame,
+    aggregates: dict[str, Aggregate],
+    grain: str,
+    by: list[str] | tuple[str, ...] = (),
+    calendar: Calendar = DEFAULT,
 ) -> InputTable:
     """Aggregate `frame` to `grain`: the total, and each combination of the `by` dimensions."""
     missing = [d for d in by if d not in frame.dims]
@@ -203,13 +275,14 @@ def build_table(
         raise KpiError(f"the data has no dimension `{missing[0]}` (dimensions: {available})")
     if not len(frame):
         raise KpiError("the data has no rows")
-    periods = ordinals(frame.dates, grain)
+    periods = calendar.ordinals(frame.dates, grain)
     first = int(periods.min())
     n_periods = int(periods.max()) - first + 1
     fine, _ = _codes([frame.dims[d] for d in sorted(frame.dims)], len(frame))
     n_fine = int(fine.max()) + 1
     cell = (periods - first) * n_fine + fine
     days = frame.dates.astype(np.int64)
+    detail = np.ones(len(frame), bool) if frame.totals is None else ~frame.totals
 
     # map fine segments to the requested groups
     fine_first_row = np.unique(fine, return_index=True)[1]
@@ -218,11 +291,18 @@ def build_table(
     if by:
         segments += [dict(zip(by, key, strict=True)) for key in group_labels]
 
-    values = {}
+    values: dict[str, np.ndarray] = {}
+    why: dict[str, str] = {}
     for name, aggregate in aggregates.items():
         if name not in frame.values:
             continue
-        column = np.asarray(frame.values[name], dtype=float)
+        column = np.where(detail, np.asarray(frame.values[name], dtype=float), np.nan)
+        if aggregate.time == DISTINCT:
+            shape = (n_periods, len(segments))
+            values[name], reason = _distinct(frame, name, grain, segments, periods - first, shape)
+            if reason:
+                why[name] = reason
+            continue
         flat = _time_aggregate(aggregate.time, cell, days, column, n_periods * n_fine)
         cube = flat.reshape(n_periods, n_fine)
         total = _segment_aggregate(aggregate.segments, cube, np.zeros(n_fine, dtype=int), 1)
@@ -231,4 +311,62 @@ def build_table(
             values[name] = np.hstack([total, groups])
         else:
             values[name] = total
-    return InputTable(grain, first, values, segments, frame.coverage)
+    span = frame.covered(calendar)
+    return InputTable(
+        grain,
+        first,
+        values,
+        segments,
+        frame.coverage,
+        why,
+        calendar=calendar,
+        spans={name: span for name in values} if span else {},
+        dated_by={k: v for k, v in frame.dated_by.items() if k in values},
+    )
+
+
+def _distinct(
+    frame: Frame,
+    name: str,
+    grain: str,
+    segments: list[dict[str, str]],
+    period: np.ndarray,
+    shape: tuple[int, int],
+) -> tuple[np.ndarray, str | None]:
+    """A distinct count as the source gives it, never added up: each cell is the one row for
+    exactly that period and segment (the total from the rows that total every dimension)."""
+    out = np.full(shape, np.nan)
+    by = list(segments[1].keys()) if len(segments) > 1 else []
+    by_period = frame.grain or "day"
+    if by_period != grain:
+        return out, (
+            f"`{name}` counts distinct entities: the source gives it by {by_period}, and "
+            f"distinct counts do not add up to a {grain}"
+        )
+    column = np.asarray(frame.values[name], dtype=float)
+    totals = np.zeros(len(frame), bool) if frame.totals is None else frame.totals
+    reasons = []
+    extra = sorted(set(frame.dims) - set(by))
+    detail = ~totals & ~np.isnan(column)
+    if by and not extra:
+        column_of = {tuple(s[d] for d in by): j for j, s in enumerate(segments[1:], 1)}
+        rows = np.flatnonzero(detail)
+        keys = [tuple(str(frame.dims[d][i]) for d in by) for i in rows]
+        _place(out, period[rows], [column_of[k] for k in keys], column[rows])
+    elif by:
+        reasons.append(f"by {', '.join(by)} it cannot be added up across {', '.join(extra)}")
+    rows = totals & ~np.isnan(column) if frame.dims else ~np.isnan(column)
+    if rows.any():
+        _place(out, period[rows], [0] * int(rows.sum()), column[rows])
+    else:
+        reasons.append("the source gives no total of it (distinct counts do not add up)")
+    text = f"`{name}` counts distinct entities: " + "; ".join(reasons) if reasons else None
+    return out, text
+
+
+def _place(out: np.ndarray, rows: np.ndarray, columns: list[int], values: np.ndarray) -> None:
+    """Put one value per cell; a cell given twice is undefined (NaN)."""
+    flat = rows * out.shape[1] + np.asarray(columns, dtype=np.int64)
+    seen = np.bincount(flat, minlength=out.size).reshape(out.shape)
+    out[rows, columns] = values
+    out[seen > 1] = np.nan

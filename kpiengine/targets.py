@@ -13,7 +13,7 @@ import datetime as dt
 import numpy as np
 
 from .model import TargetSpec
-from .periods import end_date, label_bounds, start_date
+from .periods import DEFAULT, Calendar
 
 ON_TRACK = "on_track"
 AT_RISK = "at_risk"
@@ -26,28 +26,37 @@ def _day_index(day: dt.date, origin: dt.date) -> int:
     return (day - origin).days
 
 
-def _year_density(year: int, amount: float, split: list[float] | None) -> np.ndarray:
-    """Daily shares of an annual amount, month weights spread evenly over each month's days."""
+def _year_density(start: dt.date, amount: float, split: list[float] | None) -> np.ndarray:
+    """Daily shares of an annual amount over the 12 months from `start`, month weights (the
+    first for the year's first month) spread evenly over each month's days."""
     weights = split or [1 / 12] * 12
     out = []
-    for month, weight in enumerate(weights, start=1):
-        first = dt.date(year, month, 1)
-        last = dt.date(year + month // 12, month % 12 + 1, 1)
+    for index, weight in enumerate(weights):
+        months = start.month - 1 + index
+        first = dt.date(start.year + months // 12, months % 12 + 1, 1)
+        last = dt.date(start.year + (months + 1) // 12, (months + 1) % 12 + 1, 1)
         days = (last - first).days
         out.append(np.full(days, amount * weight / days))
     return np.concatenate(out)
 
 
 def period_targets(
-    spec: TargetSpec | None, additive: bool, grain: str, first: int, n_periods: int
+    spec: TargetSpec | None,
+    additive: bool,
+    grain: str,
+    first: int,
+    n_periods: int,
+    calendar: Calendar = DEFAULT,
 ) -> np.ndarray:
-    """The target of each period (NaN where none applies)."""
+    """The target of each period (NaN where none applies); `annual:` keys are the calendar's
+    (fiscal) years."""
     out = np.full(n_periods, np.nan)
     if spec is None or n_periods == 0:
         return out
     if spec.constant is not None:
         out[:] = spec.constant
         return out
+    start_date, end_date = calendar.start_date, calendar.end_date
     origin = start_date(first, grain)
     n_days = _day_index(end_date(first + n_periods - 1, grain), origin) + 1
     daily = np.full(n_days, np.nan)
@@ -64,15 +73,17 @@ def period_targets(
         daily[lo:hi] = np.where(finer, chunk, daily[lo:hi])
         span[lo:hi] = np.where(finer, length, span[lo:hi])
 
-    last_year = end_date(first + n_periods - 1, grain).year
+    first_year = calendar.fiscal_year_of(origin)
+    last_year = calendar.fiscal_year_of(end_date(first + n_periods - 1, grain))
     for year_key, amount in spec.annual.items():
-        years = range(origin.year, last_year + 1) if year_key == "*" else [int(year_key)]
+        years = range(first_year, last_year + 1) if year_key == "*" else [int(year_key)]
         for year in years:
-            start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-            density = _year_density(year, amount, spec.split)
+            start = dt.date(year - 1 if calendar.fiscal else year, calendar.fiscal_year_start, 1)
+            end = end_date(calendar.ordinal_of(start, "year"), "year")
+            density = _year_density(start, amount, spec.split)
             paint(start, end, density if additive else amount)
-    for text, value in sorted(spec.by_period.items(), key=lambda kv: -_length(kv[0])):
-        start, end = label_bounds(text)
+    for text, value in sorted(spec.by_period.items(), key=lambda kv: -_length(kv[0], calendar)):
+        start, end = calendar.label_bounds(text)
         days = (end - start).days + 1
         paint(start, end, value / days if additive else value)
 
@@ -89,8 +100,8 @@ def period_targets(
     return out
 
 
-def _length(text: str) -> int:
-    start, end = label_bounds(text)
+def _length(text: str, calendar: Calendar) -> int:
+    start, end = calendar.label_bounds(text)
     return (end - start).days + 1
 
 

@@ -14,6 +14,7 @@ from .checks.definitions import BadValue, DuplicateId
 from .checks.runner import run_load_checks
 from .errors import KpiError, Location, suggestion
 from .model import BUILTIN, KPI, WORKSPACE, Settings, Variable, Workspace
+from .periods import WEEK_STARTS
 from .resources import builtin_definitions
 from .schema import (
     FileDefinitions,
@@ -41,6 +42,8 @@ SETTINGS_KEYS = (
     "targets",
     "sources",
     "choose",
+    "fiscal_year_start",
+    "week_start",
 )
 
 
@@ -100,6 +103,25 @@ def _read_settings(root: Path, checker: Checker) -> Settings:
                 BadValue,
                 "`at_risk` is a fraction of the target, from 0 to 1",
                 data.value_loc("at_risk"),
+            )
+    if "fiscal_year_start" in data:
+        month = data["fiscal_year_start"]
+        if isinstance(month, int) and not isinstance(month, bool) and 1 <= month <= 12:
+            settings.fiscal_year_start = month
+        else:
+            checker.error(
+                BadValue,
+                "`fiscal_year_start` is the month number the fiscal year starts in (1-12)",
+                data.value_loc("fiscal_year_start"),
+            )
+    if "week_start" in data:
+        if data["week_start"] in WEEK_STARTS:
+            settings.week_start = str(data["week_start"])
+        else:
+            checker.error(
+                BadValue,
+                f"`week_start` is one of {', '.join(WEEK_STARTS)}",
+                data.value_loc("week_start"),
             )
     if "units" in data:
         units = data["units"]
