@@ -1,0 +1,1 @@
+"""The reading layer: how exports write files, numbers, dates and missing values."""
