@@ -143,22 +143,33 @@ def _integer(decimal: str, loose: bool) -> str:
 
 
 def _exact(decimal: str) -> str:
-    """The regex of a valid cell (after `normalize`): every rule of the grammar is in it."""
+    """The regex of the shape of a valid cell (after `normalize`): its signs, marks and digits
+    in order. A currency mark here is any word of the marks' letters (`grammar` checks it is
+    one), thousands separators any of them (`_mixed` rejects two kinds): a smaller pattern than
+    one listing 200 marks, for DuckDB to compile once per column."""
     g, ws = char_class(GAP) + "*", char_class(WHITESPACE) + "*"
     dec = char_class(decimal + _ARABIC_DECIMAL)
-    number = f"(?:{_integer(decimal, False)}(?:{dec}[0-9]*)?|{dec}[0-9]+)"
+    number = f"(?:{_integer(decimal, True)}(?:{dec}[0-9]*)?|{dec}[0-9]+)"
     mantissa = f"(?:[0-9]+(?:{dec}[0-9]*)?|{dec}[0-9]+)"
-    cur = _marks(loose=False)
-    marked = f"(?:{number}|{cur}{g}{number}|{number}{g}{cur}|%{g}{number}|{number}{g}%)"
+    cur = _marks(loose=True)
+    marked = f"(?:(?:{cur}{g}|%{g})?{number}|{number}{g}(?:{cur}|%))"  # one mark at most
     shapes = [
-        marked,  # 5  $5  5 €  %5  5%
-        f"[-+]{g}{marked}",  # -5  -$5  -5 €  -5%
+        f"(?:[-+]{g})?{marked}",  # 5  -5  -$5  -5 €  -5%  %5
         f"{cur}{g}[-+]{g}{number}",  # $-5
         f"{marked}{g}-",  # 5-  $5-  5%-
         f"\\({g}{marked}{g}\\)",  # (5)  ($5)  (5%)
         f"(?:[-+]{g})?{mantissa}[eE][-+]?[0-9]{{1,3}}",  # -1.2E-05
     ]
     return f"{ws}(?:{'|'.join(shapes)}){ws}"
+
+
+def _mixed(decimal: str) -> str:
+    """A pattern found in a number with two kinds of thousands separators (`1,234 567`)."""
+    separators = _separators(decimal)
+    return "|".join(
+        f"[0-9]{literal(s)}[0-9]{{3}}{char_class(separators.replace(s, ''))}[0-9]"
+        for s in separators
+    )
 
 
 def _loose(decimal: str, capture: str) -> str:
@@ -193,10 +204,27 @@ def grammar(decimal: str) -> tuple[Rewrite, Rewrite]:
     _check_decimal(decimal)
     fixups = [("(", "-"), *((s, "") for s in _separators(decimal)), ("p", ".")]
     fixups += [("e|%", "e-2"), ("e|", "e0"), ("|", "")]
-    exact = _exact(decimal)
-    value = Rewrite(exact, _loose(decimal, "value"), r"\1\2\3\9\5p\6e\7|\4\8", tuple(fixups))
-    currency = Rewrite(exact, _loose(decimal, "currency"), r"\1\2")
+    exact, mixed = _exact(decimal), _mixed(decimal)
+    template = r"\1\2\3\9\5p\6e\7|\4\8"
+    value = Rewrite(exact, _loose(decimal, "value"), template, tuple(fixups), mixed)
+    currency = Rewrite(exact, _loose(decimal, "currency"), r"\1\2", (), mixed)
     return value, currency
+
+
+_MARKS = frozenset(currency_marks())
+#: The exact currency marks, for DuckDB to check the word a cell's pattern took for one.
+_MARKS_PATTERN = _marks(loose=False) + "?"
+
+
+def _mark_sql(text: str, decimal: str) -> str:
+    """SQL true where the cell's currency mark, if any, is one (`_MARKS`): the capture only
+    runs on cells with a letter or sign that a mark has."""
+    chars = "".join(sorted({c for m in _MARKS for c in m}))
+    mark = grammar(decimal)[1].sql(text)
+    return (
+        f"(NOT regexp_matches({text}, {quote_text(char_class(chars))}) OR "
+        f"regexp_full_match({mark}, {quote_text(_MARKS_PATTERN)}))"
+    )
 
 
 def read_number(text: str, decimal: str) -> Number:
@@ -209,12 +237,12 @@ def read_number(text: str, decimal: str) -> Number:
         return Number(math.nan)
     normal = normalize(str(text))
     decimal_text = value_rewrite.py(normal)
-    if decimal_text is None:
+    mark = currency_rewrite.py(normal)
+    if decimal_text is None or (mark and mark not in _MARKS):
         raise NumberError(str(text), _expected(str(text), decimal))
     value = float(decimal_text)
     if not math.isfinite(value):
         raise NumberError(str(text), "a number within a float's range")
-    mark = currency_rewrite.py(normal)
     return Number(value, recorded(mark) if mark else None, "%" in normal)
 
 
@@ -289,7 +317,9 @@ def number_sql(column: str, decimal: str, type_: str | None = None) -> str:
     if kind == "float":
         return f"(CASE WHEN isfinite({col}) THEN CAST({col} AS DOUBLE) END)"
     condition, fast = _fast_sql(col, decimal)
-    slow = f"TRY_CAST({grammar(decimal)[0].sql(normalize_sql(col))} AS DOUBLE)"
+    text = normalize_sql(col)
+    slow = f"TRY_CAST({grammar(decimal)[0].sql(text)} AS DOUBLE)"
+    slow = f"CASE WHEN {_mark_sql(text, decimal)} THEN {slow} END"
     slow = bind_sql(slow, "v", "CASE WHEN isfinite(v) THEN v END")  # too large: NULL, bad
     return (
         f"(CASE WHEN {condition} THEN {fast} WHEN {missing_sql(column)} THEN NULL ELSE {slow} END)"
@@ -319,7 +349,9 @@ def currency_sql(column: str, decimal: str, type_: str | None = None) -> str:
     if _type_kind(type_) != "text":
         return "CAST(NULL AS VARCHAR)"
     condition, _ = _fast_sql(col, decimal)
-    mark = f"nullif({grammar(decimal)[1].sql(normalize_sql(col))}, '')"
+    text = normalize_sql(col)
+    mark = f"nullif({grammar(decimal)[1].sql(text)}, '')"
+    mark = f"CASE WHEN {_mark_sql(text, decimal)} THEN {mark} END"
     symbols = {m: recorded(m) for m in currency_marks() if recorded(m) != m}
     pairs = ", ".join(f"{quote_text(k)}: {quote_text(v)}" for k, v in symbols.items())
     lookup = bind_sql(mark, "c", f"coalesce(MAP {{{pairs}}}[c], c)")

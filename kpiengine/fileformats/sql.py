@@ -153,7 +153,8 @@ def column_sql(column: str) -> str:
 class Rewrite:
     """A grammar as a check and a rewrite, read alike by Python and DuckDB.
 
-    A cell is accepted when `exact` matches it whole; it is then rewritten by matching `loose`
+    A cell is accepted when `exact` matches it whole and `reject` nowhere in it; it is then
+    rewritten by matching `loose`
     (which must match every cell `exact` does, with the groups the template needs) and
     expanding `template` (`\\1` to `\\9`), then replacing each `fixups` pair in turn: plain
     text operations that DuckDB runs fast, where a struct of groups handed to a lambda is
@@ -165,10 +166,16 @@ class Rewrite:
     loose: str
     template: str
     fixups: tuple[tuple[str, str], ...] = ()
+    reject: str | None = None  # a pattern found anywhere in a cell rejects it
+
+    def accepts(self, text: str) -> bool:
+        if full_regex(self.exact).fullmatch(text) is None:
+            return False
+        return self.reject is None or full_regex(self.reject).search(text) is None
 
     def py(self, text: str) -> str | None:
         """The rewritten text, or None when the cell is not accepted."""
-        if full_regex(self.exact).fullmatch(text) is None:
+        if not self.accepts(text):
             return None
         found = full_regex(self.loose).fullmatch(text)
         if found is None:  # `loose` must match what `exact` does
@@ -184,5 +191,11 @@ class Rewrite:
         out += f"{quote_text(self.template)})"
         for old, new in self.fixups:
             out = f"replace({out}, {quote_text(old)}, {quote_text(new)})"
-        exact = quote_text(anchored(self.exact))
-        return f"(CASE WHEN regexp_full_match({text}, {exact}) THEN {out} END)"
+        return f"(CASE WHEN {self.accepts_sql(text)} THEN {out} END)"
+
+    def accepts_sql(self, text: str) -> str:
+        """SQL true where `accepts` is."""
+        check = f"regexp_full_match({text}, {quote_text(anchored(self.exact))})"
+        if self.reject is not None:
+            check += f" AND NOT regexp_matches({text}, {quote_text(self.reject)})"
+        return f"({check})"
