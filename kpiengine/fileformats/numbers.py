@@ -130,12 +130,9 @@ def _marks(loose: bool) -> str:
     return "(?:" + "|".join([char_class("".join(sorted(chars))) + "{1,4}", *words]) + ")"
 
 
-def _integer(decimal: str, loose: bool) -> str:
-    separators = _separators(decimal)
-    if loose:
-        groups = f"(?:{char_class(separators)}[0-9]{{3}})+"
-    else:  # one kind of separator in a number
-        groups = alternatives([f"(?:{literal(s)}[0-9]{{3}})+" for s in separators])
+def _integer(decimal: str) -> str:
+    """Digits, grouped by any separator (`_mixed` rejects two kinds in a number) or not."""
+    groups = f"(?:{char_class(_separators(decimal))}[0-9]{{3}})+"
     integer = [f"[1-9][0-9]{{0,2}}{groups}", "[0-9]+"]
     if decimal == ".":
         integer.insert(1, "[1-9][0-9]?(?:,[0-9]{2})+,[0-9]{3}")  # lakhs: 1,23,45,678
@@ -149,7 +146,7 @@ def _exact(decimal: str) -> str:
     one listing 200 marks, for DuckDB to compile once per column."""
     g, ws = char_class(GAP) + "*", char_class(WHITESPACE) + "*"
     dec = char_class(decimal + _ARABIC_DECIMAL)
-    number = f"(?:{_integer(decimal, True)}(?:{dec}[0-9]*)?|{dec}[0-9]+)"
+    number = f"(?:{_integer(decimal)}(?:{dec}[0-9]*)?|{dec}[0-9]+)"
     mantissa = f"(?:[0-9]+(?:{dec}[0-9]*)?|{dec}[0-9]+)"
     cur = _marks(loose=True)
     marked = f"(?:(?:{cur}{g}|%{g})?{number}|{number}{g}(?:{cur}|%))"  # one mark at most
@@ -185,7 +182,7 @@ def _loose(decimal: str, capture: str) -> str:
     return (
         f"{ws}(?:{group('[(]', 'value')}{g})?(?:{group('[-+]', 'value')}{g})?"
         f"(?:{group(cur, 'currency')}{g})?(?:{group('[-+]', 'value')}{g})?"
-        f"(?:{group('%', 'value')}{g})?{group(_integer(decimal, True) + '|', 'value')}"
+        f"(?:{group('%', 'value')}{g})?{group(_integer(decimal) + '|', 'value')}"
         f"(?:{char_class(decimal + _ARABIC_DECIMAL)}{group('[0-9]*', 'value')})?"
         f"(?:[eE]{group('[-+]?[0-9]{1,3}', 'value')})?(?:{g}{group('%', 'value')})?"
         f"(?:{g}{group(cur, 'currency')})?(?:{g}{group('-', 'value')})?(?:{g}[)])?{ws}"

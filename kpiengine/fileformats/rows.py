@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from kpiengine.errors import KpiError, Location
@@ -115,14 +115,28 @@ class Record:
 
 
 def read_records(
-    lines: list[str], delimiter: str, name: str, first_line: int = 1, complete: bool = True
+    lines: Iterable[str],
+    delimiter: str,
+    name: str,
+    first_line: int = 1,
+    complete: bool = True,
+    text_of: Callable[[int], str] | None = None,
 ) -> Iterator[Record]:
-    """The records of `lines` (with their line breaks), the first on line `first_line`.
+    """The records of some lines (each with its line break), the first on line `first_line`.
 
     A quote still open at the end is an error when the lines are the whole file (`complete`),
     else (a sample cut in a quoted field) the records end there. Text after a closing quote
-    is an error (DuckDB rejects it too).
+    is an error (DuckDB rejects it too). `text_of` gives a line's text for an error's column
+    (by default, `lines` is a list and holds it).
     """
+    if text_of is None:
+        listed = lines if isinstance(lines, list) else list(lines)
+        lines = listed
+
+        def text_of(line: int) -> str:
+            index = line - first_line
+            return listed[index] if 0 <= index < len(listed) else ""
+
     reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
     start = first_line
     while True:
@@ -131,21 +145,18 @@ def read_records(
         except StopIteration:
             return
         except csv.Error as exc:
-            problem = str(exc)
-            if problem.startswith(("unexpected end of data", "field larger")) and not complete:
+            cut = str(exc).startswith(("unexpected end of data", "field larger"))
+            if cut and not complete:
                 return
-            raise _quote_error(lines, start - first_line, delimiter, name, start, problem) from None
+            raise _quote_error(text_of(start), delimiter, name, start, cut) from None
         end = first_line + reader.line_num - 1
         yield Record(start, end, fields)
         start = end + 1
 
 
-def _quote_error(
-    lines: list[str], index: int, delimiter: str, name: str, line: int, problem: str
-) -> KpiError:
-    text = lines[index] if index < len(lines) else ""
+def _quote_error(text: str, delimiter: str, name: str, line: int, open_quote: bool) -> KpiError:
     column, cell = _open_quote(text, delimiter)
-    if problem.startswith(("unexpected end of data", "field larger")):
+    if open_quote:
         return KpiError(
             f'a quoted field is never closed: no `"` ends the field `{shown(cell)}`',
             Location(name, line, column),
@@ -183,37 +194,41 @@ def field_columns(line: str, delimiter: str) -> list[int]:
 
 
 def check_width(
-    record: Record, width: int, header_line: int, line_text: str, delimiter: str, name: str
+    record: Record,
+    width: int,
+    padded: int,
+    header_line: int,
+    text_of: Callable[[int], str],
+    delimiter: str,
+    name: str,
 ) -> None:
-    """Raise KpiError at the first field beyond the header's `width`, or at the end of a row
-    with fewer fields. Extra empty fields (Excel's padding) are accepted."""
+    """KpiError at the end of a row with fewer than `width` fields, or at the first field
+    beyond the header: one filled beyond `width`, or any beyond `padded` (the header's fields
+    with the empty ones Excel pads rows with; DuckDB reads no more)."""
     fields = record.fields
+    fix = (
+        f"each row needs the header's {width} fields; quote a field that holds "
+        f"`{'tab' if delimiter == chr(9) else delimiter}`"
+    )
     if len(fields) < width:
-        end = len(line_text.rstrip("\r\n")) + 1 if record.line == record.end_line else 1
+        text = text_of(record.end_line).rstrip("\r\n")
+        column = len(text) + 1 if record.line == record.end_line else 1
         raise KpiError(
             f"the row has {len(fields)} field{'s' * (len(fields) != 1)} but the header "
             f"(line {header_line}) has {width}",
-            Location(name, record.end_line, end),
-            f"each row needs the header's {width} fields; quote a field that holds "
-            f"`{_shown_delimiter(delimiter)}`",
+            Location(name, record.end_line, column),
+            fix,
         )
     extra = next((i for i in range(width, len(fields)) if fields[i].strip()), None)
+    if extra is None and len(fields) > padded:
+        extra = padded
     if extra is not None:
-        columns = field_columns(line_text, delimiter) if record.line == record.end_line else []
-        column = columns[extra] if extra < len(columns) else 1
+        starts = field_columns(text_of(record.line), delimiter)
+        column = starts[extra] if extra < len(starts) and record.line == record.end_line else 1
+        what = f"`{shown(fields[extra])}` is" if fields[extra].strip() else "an empty field is"
         raise KpiError(
             f"the row has {len(fields)} fields but the header (line {header_line}) has "
-            f"{width}: `{shown(fields[extra])}` is beyond the last column",
+            f"{width}: {what} beyond the last column",
             Location(name, record.line, column),
-            f"each row needs the header's {width} fields; quote a field that holds "
-            f"`{_shown_delimiter(delimiter)}`",
+            fix,
         )
-
-
-def _shown_delimiter(delimiter: str) -> str:
-    return "tab" if delimiter == "\t" else delimiter
-
-
-def records_of(texts: Iterable[str], delimiter: str) -> list[list[str]]:
-    """The fields of each record of some lines (no line numbers, no checks)."""
-    return list(csv.reader(list(texts), delimiter=delimiter, quotechar='"', doublequote=True))
