@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats.currency import currency_fits
+from kpiengine.fileformats.decimals import guess_decimal
 from kpiengine.fileformats.numbers import (
     NumberError,
     bad_number_sql,
     currency_sql,
-    guess_decimal,
     number_sql,
     parse_number,
     read_number,

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from .currency import currency_fits
 from .dates import DateFormat, compile_format, detect_date_format, read_date
+from .decimals import guess_decimal
 from .durations import bad_duration_sql, duration_sql, parse_duration
 from .missing import MISSING, is_missing, missing_sql
 from .numbers import (
     Number,
     bad_number_sql,
     currency_sql,
-    guess_decimal,
     number_sql,
     parse_number,
     read_number,

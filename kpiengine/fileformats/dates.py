@@ -168,10 +168,12 @@ class DateFormat:
             value = bind_sql(rewritten, "r", f"TRY_CAST({text} AS DATE)")
         else:
             value = f"TRY_CAST({rewritten} AS DATE)"
-            fast = FAST.get(self.spec)
-            if fast is not None:  # ISO and compact dates: a plain cast where the text is plain
-                value = f"coalesce({fast(col)}, {value})"
-        return f"(CASE WHEN {missing_sql(column)} THEN NULL ELSE {value} END)"
+        missing = f"WHEN {missing_sql(column)} THEN NULL ELSE {value}"
+        fast = FAST.get(self.spec)
+        if fast is not None:  # ISO and compact dates: a plain cast where the text is plain
+            condition, cast = fast(col)
+            return f"(CASE WHEN {condition} THEN {cast} {missing} END)"
+        return f"(CASE {missing} END)"
 
     def bad_sql(self, column: str, type_: str | None = None, value: str | None = None) -> str:
         """SQL true where a cell is present but not a date in this format."""

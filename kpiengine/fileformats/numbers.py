@@ -1,6 +1,6 @@
 """The one number grammar: cells as spreadsheets, locales and ad platforms write numbers.
 
-A cell is read with its column's decimal mark, `.` or `,` (see `guess_decimal`). Accepted, and
+A cell is read with its column's decimal mark, `.` or `,` (`decimals.guess_decimal`). Accepted, and
 nothing else:
 - digits with that decimal mark (`12.5`, `.5`, `5.`); Arabic `٫` is always a decimal mark;
 - thousands grouped by the other mark, a space (normal, no-break, narrow no-break, thin,
@@ -32,7 +32,6 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -44,12 +43,13 @@ from .sql import (
     CellError,
     Rewrite,
     alternatives,
+    anchored,
     bind_sql,
     char_class,
     column_sql,
+    full_regex,
     literal,
     quote_text,
-    shown,
 )
 
 __all__ = [
@@ -59,7 +59,6 @@ __all__ = [
     "bad_number_sql",
     "currency_sql",
     "grammar",
-    "guess_decimal",
     "normalize",
     "normalize_sql",
     "number_sql",
@@ -199,28 +198,43 @@ def grammar(decimal: str) -> tuple[Rewrite, Rewrite]:
     them may be `.`).
     """
     _check_decimal(decimal)
-    fixups = [("(", "-"), *((s, "") for s in _separators(decimal)), ("p", ".")]
-    fixups += [("e|%", "e-2"), ("e|", "e0"), ("|", "")]
+    fixups = (("(", "-"), ("p", "."), ("e|%", "e-2"), ("e|", "e0"), ("|", ""))
     exact, mixed = _exact(decimal), _mixed(decimal)
     template = r"\1\2\3\9\5p\6e\7|\4\8"
-    value = Rewrite(exact, _loose(decimal, "value"), template, tuple(fixups), mixed)
+    value = Rewrite(exact, _loose(decimal, "value"), template, fixups, mixed, _separators(decimal))
     currency = Rewrite(exact, _loose(decimal, "currency"), r"\1\2", (), mixed)
     return value, currency
 
 
-_MARKS = frozenset(currency_marks())
-#: The exact currency marks, for DuckDB to check the word a cell's pattern took for one.
-_MARKS_PATTERN = _marks(loose=False) + "?"
+#: A letter or sign that a currency mark has: a cell without one has no mark to check.
+_MARK_CHARS = char_class("".join(sorted({c for m in currency_marks() for c in m})))
+
+
+@lru_cache(maxsize=4)
+def _marked(decimal: str) -> str:
+    """The pattern of a cell, already of a number's shape, whose currency mark is one: a
+    real mark before the number (after a sign or `(`) or after it; or no mark, an exponent
+    (`1E5` has a letter of `EUR`). The automaton checks it fast, with no capture."""
+    g, ws = char_class(GAP) + "*", char_class(WHITESPACE) + "*"
+    marks, digit = _marks(loose=False), char_class("0123456789" + decimal + _ARABIC_DECIMAL)
+    return (
+        f"{ws}(?:[-+(]{g})?{marks}{g}(?:[-+]{g})?{digit}.*"
+        f"|.*{digit}{g}{marks}(?:{g}[-)])?{ws}"
+        f"|{ws}(?:[-+]{g})?[0-9.,{_ARABIC_DECIMAL}]+[eE][-+]?[0-9]{{1,3}}{ws}"
+    )
+
+
+def _mark_ok(normal: str, decimal: str) -> bool:
+    if full_regex(_MARK_CHARS).search(normal) is None:
+        return True
+    return full_regex(_marked(decimal)).fullmatch(normal) is not None
 
 
 def _mark_sql(text: str, decimal: str) -> str:
-    """SQL true where the cell's currency mark, if any, is one (`_MARKS`): the capture only
-    runs on cells with a letter or sign that a mark has."""
-    chars = "".join(sorted({c for m in _MARKS for c in m}))
-    mark = grammar(decimal)[1].sql(text)
+    """SQL for `_mark_ok`."""
     return (
-        f"(NOT regexp_matches({text}, {quote_text(char_class(chars))}) OR "
-        f"regexp_full_match({mark}, {quote_text(_MARKS_PATTERN)}))"
+        f"(NOT regexp_matches({text}, {quote_text(_MARK_CHARS)}) OR "
+        f"regexp_full_match({text}, {quote_text(anchored(_marked(decimal)))}))"
     )
 
 
@@ -234,9 +248,9 @@ def read_number(text: str, decimal: str) -> Number:
         return Number(math.nan)
     normal = normalize(str(text))
     decimal_text = value_rewrite.py(normal)
-    mark = currency_rewrite.py(normal)
-    if decimal_text is None or (mark and mark not in _MARKS):
+    if decimal_text is None or not _mark_ok(normal, decimal):
         raise NumberError(str(text), _expected(str(text), decimal))
+    mark = currency_rewrite.py(normal)
     value = float(decimal_text)
     if not math.isfinite(value):
         raise NumberError(str(text), "a number within a float's range")
@@ -353,63 +367,3 @@ def currency_sql(column: str, decimal: str, type_: str | None = None) -> str:
     pairs = ", ".join(f"{quote_text(k)}: {quote_text(v)}" for k, v in symbols.items())
     lookup = bind_sql(mark, "c", f"coalesce(MAP {{{pairs}}}[c], c)")
     return f"(CASE WHEN {condition} OR {missing_sql(column)} THEN NULL ELSE {lookup} END)"
-
-
-# --- the decimal mark of a column -------------------------------------------------------------
-
-
-def _reading(text: str, decimal: str) -> float | None:
-    try:
-        return read_number(text, decimal).value
-    except NumberError:
-        return None
-
-
-def guess_decimal(values: Iterable[str], *, whole: bool = False, default: str | None = None) -> str:
-    """The decimal mark of a column (or of a file's columns), from a sample of its cells.
-
-    Each distinct cell is read both ways: a cell readable only with `.` (`1,234.5`, `12.5`) or
-    only with `,` (`1.234,5`, `12,5`, `0,123`) votes for that mark; a cell read alike both ways
-    (`1234`, `12%`) does not vote; a cell read differently (`1,234`: 1234 or 1.234) is
-    ambiguous. With `whole=True` the cells are counts, so an ambiguous cell votes for the
-    reading that is a whole number. Votes for both marks raise NumberError naming a cell of
-    each. When only ambiguous cells remain, the answer is `default`; without one, NumberError
-    names the first such cell (the source's `decimal:` option decides). Cells not readable
-    either way do not vote: they are reported as bad cells when the column is read.
-    """
-    if default is not None:
-        _check_decimal(default)
-    seen: set[str] = set()
-    votes: dict[str, str] = {}
-    ambiguous: str | None = None
-    for value in values:
-        text = str(value)
-        if text in seen or not re.search("[.,\uff0c\uff0e]", text):
-            continue
-        seen.add(text)
-        dot, comma = _reading(text, "."), _reading(text, ",")
-        if dot is None or comma is None:
-            if dot is not None or comma is not None:
-                votes.setdefault("." if comma is None else ",", text)
-        elif dot != comma:
-            if whole and dot.is_integer() != comma.is_integer():
-                votes.setdefault("." if dot.is_integer() else ",", text)
-            elif ambiguous is None:
-                ambiguous = text
-        if len(votes) == 2:
-            raise NumberError(
-                votes[","],
-                f"in the number format of `{shown(votes['.'])}` (`.` as the decimal mark): "
-                "the cells mix decimal marks",
-                "export the file again in one number format, or set the source's `decimal:`",
-            )
-    if votes:
-        return next(iter(votes))
-    if ambiguous is not None and default is None:
-        raise NumberError(
-            ambiguous,
-            "readable one way only: `,` and `.` could each be the decimal mark or group "
-            "thousands here",
-            "set the source's `decimal:` option to '.' or ','",
-        )
-    return default or "."

@@ -156,7 +156,8 @@ class Rewrite:
     A cell is accepted when `exact` matches it whole and `reject` nowhere in it; it is then
     rewritten by matching `loose`
     (which must match every cell `exact` does, with the groups the template needs) and
-    expanding `template` (`\\1` to `\\9`), then replacing each `fixups` pair in turn: plain
+    expanding `template` (`\\1` to `\\9`), deleting the characters `drop`, then replacing
+    each `fixups` pair in turn: plain
     text operations that DuckDB runs fast, where a struct of groups handed to a lambda is
     prepared again for every chunk of rows. `exact` may be a larger regex than `loose`: DuckDB
     only checks with it, which its automaton does fast, and captures with the smaller one.
@@ -167,6 +168,7 @@ class Rewrite:
     template: str
     fixups: tuple[tuple[str, str], ...] = ()
     reject: str | None = None  # a pattern found anywhere in a cell rejects it
+    drop: str = ""  # characters deleted from the expanded template, before the fixups
 
     def accepts(self, text: str) -> bool:
         if full_regex(self.exact).fullmatch(text) is None:
@@ -181,6 +183,8 @@ class Rewrite:
         if found is None:  # `loose` must match what `exact` does
             raise AssertionError(f"the loose pattern misses {text!r}")
         out = found.expand(self.template)
+        if self.drop:
+            out = re.sub(char_class(self.drop), "", out)
         for old, new in self.fixups:
             out = out.replace(old, new)
         return out
@@ -189,6 +193,8 @@ class Rewrite:
         """SQL for the rewritten text of the SQL text `text`, NULL when it is not accepted."""
         out = f"regexp_replace({text}, {quote_text(anchored(self.loose))}, "
         out += f"{quote_text(self.template)})"
+        if self.drop:
+            out = f"regexp_replace({out}, {quote_text(char_class(self.drop))}, '', 'g')"
         for old, new in self.fixups:
             out = f"replace({out}, {quote_text(old)}, {quote_text(new)})"
         return f"(CASE WHEN {self.accepts_sql(text)} THEN {out} END)"
