@@ -12,7 +12,7 @@ import pytest
 
 from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats.rows import is_total_label, total_label_sql
-from kpiengine.fileformats.sniff import HEAD_BYTES, sniff
+from kpiengine.fileformats.sniff import HEAD_BYTES, check_file, sniff
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -330,3 +330,17 @@ def test_text_after_a_closing_quote(tmp_path):
     with pytest.raises(KpiError, match="closing quote") as info:
         sniff(write(tmp_path, "after.csv", b'a,b\n"x"y,2\n'), name="after.csv")
     assert info.value.location.line == 2
+
+
+def test_check_file_finds_a_problem_past_the_sample_that_duckdb_rejects(tmp_path):
+    rows_before = HEAD_BYTES // 19 + 1000  # 19 bytes a row: the bad one is past the head
+    body = "2024-06-01,Brand,3\n" * rows_before + f"2024-06-02,{SECRET},4,5\n" + "2024-06-03,B,1\n"
+    path = write(tmp_path, "late.csv", ("date,campaign,clicks\n" + body).encode())
+    sniffed = sniff(path, name="late.csv")  # the bad row is beyond the sampled start
+    with pytest.raises(duckdb.Error):
+        duckdb.sql(f"SELECT count(*) FROM {sniffed.read_csv_sql()}").fetchall()
+    with pytest.raises(KpiError) as info:
+        check_file(sniffed)
+    column = len(f"2024-06-02,{SECRET},4,") + 1
+    assert info.value.location == Location("late.csv", rows_before + 2, column)
+    assert "`5`" in info.value.message and SECRET not in str(info.value)
