@@ -1,0 +1,185 @@
+"""Date format specs compiled into a regex check and a rewrite into `year-month-day` text.
+
+The strptime-like directives of `dates` (`%Y` `%y` `%m` `%d` `%b` `%a` `%H` ... `%~`), month and
+weekday names from Babel's CLDR data for the languages exports come in (English, French,
+German, Spanish, Italian, Dutch, Portuguese, Persian: lower case, final `.` optional, accents
+optional), and the calendars the rewrite feeds: Gregorian, Persian (Solar Hijri) and Excel's
+serial day numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .sql import WHITESPACE, alternatives, char_class, literal, spelt
+
+LOCALES = ("en", "fr", "de", "es", "it", "nl", "pt", "fa")
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 past Excel's fictional 1900-02-29
+EXCEL_RANGE = (32874, 73050)  # 1990-01-01 .. 2099-12-31
+JALALI_YEARS = (1300, 1499)
+TIME_TAIL = (
+    "(?:[ T](?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::(?:[0-5][0-9]|60)(?:[.,][0-9]{1,9})?)?"
+    "(?: ?[AaPp]\\.?[Mm]\\.?)?(?: ?(?:Z|UTC|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9]))?)?"
+)
+
+
+@lru_cache(maxsize=1)
+def month_names() -> tuple[dict[str, int], tuple[str, ...]]:
+    """(month name -> number, weekday names): lower case, without a final `.`, accents also
+    dropped; a name meaning different months in two languages is left out."""
+    from babel.dates import get_day_names, get_month_names  # noqa: PLC0415 - slow import
+
+    months: dict[str, set[int]] = {}
+    days: set[str] = set()
+    for locale in LOCALES:
+        for width in ("wide", "abbreviated"):
+            for context in ("format", "stand-alone"):
+                for number, name in get_month_names(width, context, locale).items():
+                    for form in _forms(name):
+                        months.setdefault(form, set()).add(number)
+            days.update(
+                f for n in get_day_names(width, "format", locale).values() for f in _forms(n)
+            )
+    unique = {name: next(iter(ns)) for name, ns in months.items() if len(ns) == 1}
+    return unique, tuple(sorted(days))
+
+
+def _forms(name: str) -> set[str]:
+    base = name.lower().rstrip(".")
+    plain = "".join(c for c in unicodedata.normalize("NFKD", base) if not unicodedata.combining(c))
+    return {base, plain} if plain.isascii() else {base}
+
+
+def _name_pattern(names: Sequence[str]) -> str:
+    return alternatives([spelt(n) for n in names]) + "\\.?"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A spec compiled: the exact and loose regexes and the template of a `sql.Rewrite`."""
+
+    exact: str
+    loose: str
+    template: str
+    named: bool  # the month is a name
+    grain: str
+
+
+def compile_spec(spec: str) -> Compiled:
+    """The regexes and template of a strptime-like spec (see `dates`); ValueError if unusable."""
+    months, days = month_names()
+    exact, loose, roles = [], [], []
+    tokens = re.findall(r"%.|[^%]", spec)
+    numeric = {"%Y", "%y", "%m", "%d", "%H", "%M", "%S"}
+    for index, token in enumerate(tokens):
+        # next to another number (`%Y%m%d`), a month or day has its two digits, else one or two
+        packed = {tokens[index - 1] if index else "", *tokens[index + 1 : index + 2]} & numeric
+        piece: tuple[str, str, str | None]
+        if token in ("%Y", "%y"):
+            digits = "[12][0-9]{3}" if token == "%Y" else "[0-9]{2}"
+            piece = (f"({digits})", f"({digits})", token[1])
+        elif token == "%m":
+            exact_m = "(0[1-9]|1[0-2])" if packed else "(0?[1-9]|1[0-2])"
+            piece = (exact_m, "([0-9]{2})" if packed else "([0-9]{1,2})", "m")
+        elif token == "%d":
+            exact_d = "(0[1-9]|[12][0-9]|3[01])" if packed else "(0?[1-9]|[12][0-9]|3[01])"
+            piece = (exact_d, "([0-9]{2})" if packed else "([0-9]{1,2})", "d")
+        elif token in ("%b", "%B", "%h"):
+            names = _name_pattern(sorted(months)).replace("(?:", "(", 1)
+            piece = (names, names, "b")
+        elif token in ("%a", "%A"):
+            piece = (_name_pattern(days), _name_pattern(days), None)
+        elif token.startswith("%"):
+            if token not in _FIXED:
+                raise ValueError(f"`{token}` is not a date directive this reader knows")
+            piece = (_FIXED[token], _FIXED[token], None)
+        else:
+            pattern = "[ \u00a0]+" if token == " " else literal(token)
+            piece = (pattern, pattern, None)
+        exact.append(piece[0])
+        loose.append(piece[1])
+        if piece[2]:
+            roles.append(piece[2])
+    found = set(roles)
+    if len(found) < len(roles) or not found & {"Y", "y"} or not found & {"m", "b"}:
+        raise ValueError(f"`{spec}` needs one year (%Y or %y) and one month (%m or %b)")
+    group = {role: f"\\{i}" for i, role in enumerate(roles, start=1)}
+    year = group.get("Y") or "20" + group["y"]
+    template = f"{year}-{group.get('m') or group['b']}-{group.get('d', '1')}"
+    ws = char_class(WHITESPACE) + "*"
+    return Compiled(
+        ws + "".join(exact) + ws,
+        ws + "".join(loose) + ws,
+        template,
+        "b" in found,
+        "day" if "d" in found else "month",
+    )
+
+
+_FIXED = {
+    "%H": "(?:[01]?[0-9]|2[0-3])",
+    "%I": "(?:0?[1-9]|1[0-2])",
+    "%M": "[0-5][0-9]",
+    "%S": "(?:[0-5][0-9]|60)",
+    "%f": "[0-9]{1,9}",
+    "%p": "[AaPp]\\.?[Mm]\\.?",
+    "%z": "(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])",
+    "%Z": "[A-Z]{1,5}",
+    "%T": "(?:[01]?[0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)",
+    "%~": TIME_TAIL,
+    "%%": "%",
+}
+
+
+def jalali_days(jy: int, jm: int, jd: int) -> int:
+    """The proleptic Gregorian ordinal (`date.toordinal`) of a Solar Hijri date."""
+    y = jy + 1595
+    month = (jm - 1) * 31 if jm < 7 else (jm - 7) * 30 + 186
+    return -355668 + 365 * y + (y // 33) * 8 + ((y % 33) + 3) // 4 + jd + month - 365
+
+
+def jalali_sql(r: str) -> str:
+    """SQL for `_jalali_days` of the text `y-m-d` in `r`, as a DATE (NULL when invalid)."""
+    y, m, d = (f"CAST(split_part({r}, '-', {i}) AS INTEGER)" for i in (1, 2, 3))
+    days = (
+        f"-355668 + 365 * ({y} + 1595) + (({y} + 1595) // 33) * 8 + ((({y} + 1595) % 33) + 3) // 4"
+        f" + {d} + CASE WHEN {m} < 7 THEN ({m} - 1) * 31 ELSE ({m} - 7) * 30 + 186 END - 365"
+    )
+    valid = f"{y} BETWEEN {JALALI_YEARS[0]} AND {JALALI_YEARS[1]} AND ({m} < 7 OR {d} <= 30)"
+    return f"CASE WHEN {valid} THEN DATE '0001-01-01' + CAST({days} - 1 AS INTEGER) END"
+
+
+EXCEL = Compiled(
+    f"{char_class(WHITESPACE)}*([0-9]{{5}})(?:[.][0-9]+)?{char_class(WHITESPACE)}*",
+    f"{char_class(WHITESPACE)}*([0-9]{{5}})(?:[.][0-9]+)?{char_class(WHITESPACE)}*",
+    "\\1",
+    False,
+    "day",
+)
+
+
+def _fast_iso(col: str) -> tuple[str, str]:
+    # cheaper than a regex on every row: ten characters, the dashes in place and a year of
+    # four digits leave DuckDB's cast no leeway the format does not have (fuzzed both ways)
+    cast = f"TRY_CAST({col} AS DATE)"
+    return f"({col} LIKE '____-__-__' AND year({cast}) BETWEEN 1000 AND 2999)", cast
+
+
+def _fast_compact(col: str) -> tuple[str, str]:
+    plain = f"regexp_full_match({col}, '[12][0-9]{{7}}')"
+    text = f"{col}[1:4] || '-' || {col}[5:6] || '-' || {col}[7:8]"
+    return plain, f"TRY_CAST({text} AS DATE)"
+
+
+#: Formats most cells of which DuckDB's own cast reads: (condition, value) for a cell whose
+#: text is plain, where the cast and the format agree (the calendar decides the rest).
+FAST: dict[str, Callable[[str], tuple[str, str]]] = {
+    "%Y-%m-%d%~": _fast_iso,
+    "%Y-%m-%d": _fast_iso,
+    "%Y%m%d": _fast_compact,
+}

@@ -1,0 +1,72 @@
+"""The decimal mark of a column, `.` or `,`, guessed from its cells with the number grammar.
+
+One rule, for every connector: each distinct cell is read both ways by `numbers.read_number`;
+only cells that read one way only, or differently, tell anything (see `guess_decimal`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .numbers import DECIMALS, NumberError, read_number
+from .sql import shown
+
+__all__ = ["guess_decimal"]
+
+
+def _reading(text: str, decimal: str) -> float | None:
+    try:
+        return read_number(text, decimal).value
+    except NumberError:
+        return None
+
+
+def guess_decimal(values: Iterable[str], *, whole: bool = False, default: str | None = None) -> str:
+    """The decimal mark of a column (or of a file's columns), from a sample of its cells.
+
+    Each distinct cell is read both ways: a cell readable only with `.` (`1,234.5`, `12.5`) or
+    only with `,` (`1.234,5`, `12,5`, `0,123`) votes for that mark; a cell read alike both ways
+    (`1234`, `12%`) does not vote; a cell read differently (`1,234`: 1234 or 1.234) is
+    ambiguous. With `whole=True` the cells are counts, so an ambiguous cell votes for the
+    reading that is a whole number. Votes for both marks raise NumberError naming a cell of
+    each. When only ambiguous cells remain, the answer is `default`; without one, NumberError
+    names the first such cell (the source's `decimal:` option decides). Cells not readable
+    either way do not vote: they are reported as bad cells when the column is read.
+    """
+    if default is not None and default not in DECIMALS:
+        raise ValueError(f"the decimal mark must be '.' or ',', not {default!r}")
+    seen: set[str] = set()
+    votes: dict[str, str] = {}
+    ambiguous: str | None = None
+    for value in values:
+        text = str(value)
+        if text in seen or not re.search("[.,\uff0c\uff0e]", text):
+            continue
+        seen.add(text)
+        dot, comma = _reading(text, "."), _reading(text, ",")
+        if dot is None or comma is None:
+            if dot is not None or comma is not None:
+                votes.setdefault("." if comma is None else ",", text)
+        elif dot != comma:
+            if whole and dot.is_integer() != comma.is_integer():
+                votes.setdefault("." if dot.is_integer() else ",", text)
+            elif ambiguous is None:
+                ambiguous = text
+        if len(votes) == 2:
+            raise NumberError(
+                votes[","],
+                f"in the number format of `{shown(votes['.'])}` (`.` as the decimal mark): "
+                "the cells mix decimal marks",
+                "export the file again in one number format, or set the source's `decimal:`",
+            )
+    if votes:
+        return next(iter(votes))
+    if ambiguous is not None and default is None:
+        raise NumberError(
+            ambiguous,
+            "readable one way only: `,` and `.` could each be the decimal mark or group "
+            "thousands here",
+            "set the source's `decimal:` option to '.' or ','",
+        )
+    return default or "."

@@ -1,0 +1,369 @@
+"""The one number grammar: cells as spreadsheets, locales and ad platforms write numbers.
+
+A cell is read with its column's decimal mark, `.` or `,` (`decimals.guess_decimal`). Accepted, and
+nothing else:
+- digits with that decimal mark (`12.5`, `.5`, `5.`); Arabic `٫` is always a decimal mark;
+- thousands grouped by the other mark, a space (normal, no-break, narrow no-break, thin,
+  figure), an apostrophe (`'`, `’`) or Arabic `٬`, one kind per number, in groups of three
+  after a first group of one to three digits not starting with 0 (`1,234,567`, `1 234,5`,
+  `1'234.50`); with `.` as the decimal mark also Indian lakhs (`1,23,45,678`);
+- Persian, Arabic-Indic and full-width digits, read as ASCII digits;
+- one sign, `-`/`+` before or `-` after (`1234-`), U+2212 and other minus look-alikes as `-`;
+  or accounting parentheses instead (`(1,200)` = -1200);
+- one percent sign before or after (`45.6%` = 0.456, `%45`, `٪`), or else one currency mark
+  before or after (`US$50.00`, `1.234,50 €`, `EUR 12`), recorded (see `currency`);
+- scientific notation on an ungrouped number with at most a leading sign (`1e3`, `1.2E-05`).
+Anything else is an error naming the cell: `5k`, `1-2`, `2024-01-15`, `#DIV/0!`, `1,2,3`, `inf`.
+Missing cells (`missing.MISSING`) read as NaN. Numbers beyond a float's range are errors.
+
+One definition gives both readers (`sql.Rewrite`): the exact regex of valid cells, and a
+rewrite of a valid cell into decimal text (`-1234.5e0`, `45.6e-2` for `45.6%`) that Python's
+`float` and DuckDB's `CAST(... AS DOUBLE)` both round correctly to the same double. Written here
+rather than taken from Babel, whose parser accepts what this grammar rejects (`1,2,3`) and has no
+SQL side.
+
+The SQL is built for large files (`number_sql`): DuckDB's own `TRY_CAST` first, which reads most
+cells of an export, guarded where it accepts more than the grammar (`inf`, `nan`, `1_000`, `.`
+as a thousands mark when the decimal mark is `,`); the grammar only for the cells it rejects.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .currency import currency_marks, recorded
+from .missing import is_missing, missing_sql
+from .sql import (
+    GAP,
+    WHITESPACE,
+    CellError,
+    Rewrite,
+    alternatives,
+    anchored,
+    bind_sql,
+    char_class,
+    column_sql,
+    full_regex,
+    literal,
+    quote_text,
+)
+
+__all__ = [
+    "DECIMALS",
+    "Number",
+    "NumberError",
+    "bad_number_sql",
+    "currency_sql",
+    "grammar",
+    "normalize",
+    "normalize_sql",
+    "number_sql",
+    "parse_number",
+    "read_number",
+]
+
+DECIMALS = (".", ",")
+NumberError = CellError  # the error of a cell that is not a number
+
+# Characters read as others before the grammar applies (Python's `str.translate`, DuckDB's
+# `translate`): other digits, minus and plus look-alikes, full-width marks.
+_FROM, _TO = zip(
+    *[(chr(base + i), str(i)) for base in (0x06F0, 0x0660, 0xFF10) for i in range(10)],
+    *[(c, "-") for c in "\u2212\u2012\u2010\ufe63\uff0d"],
+    *zip("\uff0b\u066a\uff05\uff0c\uff0e\uff04\uffe5\uffe1\uff08\uff09", "+%%,.$¥£()", strict=True),
+    strict=True,
+)
+FROM_CHARS, TO_CHARS = "".join(_FROM), "".join(_TO)
+_TRANSLATE = str.maketrans(FROM_CHARS, TO_CHARS)
+_SPACES = "\u0020\u00a0\u2007\u2009\u202f"
+_ARABIC_DECIMAL, _ARABIC_GROUP = "\u066b", "\u066c"
+
+
+@dataclass(frozen=True)
+class Number:
+    """A cell read: its value (NaN when missing), the currency it shows, if a percentage."""
+
+    value: float
+    currency: str | None = None
+    percent: bool = False
+
+
+def normalize(text: str) -> str:
+    """`text` with other digits, minus signs and full-width marks written as ASCII."""
+    return text.translate(_TRANSLATE)
+
+
+def normalize_sql(col: str) -> str:
+    """SQL for `normalize`: DuckDB's `translate` is slow, so only cells that need it take it."""
+    translated = f"translate({col}, {quote_text(FROM_CHARS)}, {quote_text(TO_CHARS)})"
+    needs = f"regexp_matches({col}, {quote_text(char_class(FROM_CHARS))})"
+    return f"(CASE WHEN {needs} THEN {translated} ELSE {col} END)"
+
+
+def _check_decimal(decimal: str) -> None:
+    if decimal not in DECIMALS:
+        raise ValueError(f"the decimal mark must be '.' or ',', not {decimal!r}")
+
+
+def _separators(decimal: str) -> str:
+    return ("," if decimal == "." else ".") + "'\u2019" + _ARABIC_GROUP + _SPACES
+
+
+def _marks(loose: bool) -> str:
+    """The currency marks: listed; or (`loose`) Latin letters and currency signs as a class and
+    other scripts' marks listed, a pattern DuckDB's capturing matcher runs several times faster
+    than one listing 200 marks or a class of many scripts' letters."""
+    if not loose:
+        return alternatives([literal(m) for m in currency_marks()])
+    chars: set[str] = set()
+    words: list[str] = []
+    for mark in currency_marks():
+        if all(ord(c) < 0x250 or unicodedata.category(c) == "Sc" for c in mark):
+            chars.update(mark)
+        else:
+            words.append(literal(mark))
+    return "(?:" + "|".join([char_class("".join(sorted(chars))) + "{1,4}", *words]) + ")"
+
+
+def _integer(decimal: str) -> str:
+    """Digits, grouped by any separator (`_mixed` rejects two kinds in a number) or not."""
+    groups = f"(?:{char_class(_separators(decimal))}[0-9]{{3}})+"
+    integer = [f"[1-9][0-9]{{0,2}}{groups}", "[0-9]+"]
+    if decimal == ".":
+        integer.insert(1, "[1-9][0-9]?(?:,[0-9]{2})+,[0-9]{3}")  # lakhs: 1,23,45,678
+    return "(?:" + "|".join(integer) + ")"
+
+
+def _exact(decimal: str) -> str:
+    """The regex of the shape of a valid cell (after `normalize`): its signs, marks and digits
+    in order. A currency mark here is any word of the marks' letters (`grammar` checks it is
+    one), thousands separators any of them (`_mixed` rejects two kinds): a smaller pattern than
+    one listing 200 marks, for DuckDB to compile once per column."""
+    g, ws = char_class(GAP) + "*", char_class(WHITESPACE) + "*"
+    dec = char_class(decimal + _ARABIC_DECIMAL)
+    number = f"(?:{_integer(decimal)}(?:{dec}[0-9]*)?|{dec}[0-9]+)"
+    mantissa = f"(?:[0-9]+(?:{dec}[0-9]*)?|{dec}[0-9]+)"
+    cur = _marks(loose=True)
+    marked = f"(?:(?:{cur}{g}|%{g})?{number}|{number}{g}(?:{cur}|%))"  # one mark at most
+    shapes = [
+        f"(?:[-+]{g})?{marked}",  # 5  -5  -$5  -5 €  -5%  %5
+        f"{cur}{g}[-+]{g}{number}",  # $-5
+        f"{marked}{g}-",  # 5-  $5-  5%-
+        f"\\({g}{marked}{g}\\)",  # (5)  ($5)  (5%)
+        f"(?:[-+]{g})?{mantissa}[eE][-+]?[0-9]{{1,3}}",  # -1.2E-05
+    ]
+    return f"{ws}(?:{'|'.join(shapes)}){ws}"
+
+
+def _mixed(decimal: str) -> str:
+    """A pattern found in a number with two kinds of thousands separators (`1,234 567`)."""
+    separators = _separators(decimal)
+    return "|".join(
+        f"[0-9]{literal(s)}[0-9]{{3}}{char_class(separators.replace(s, ''))}[0-9]"
+        for s in separators
+    )
+
+
+def _loose(decimal: str, capture: str) -> str:
+    """A regex matching every valid cell, capturing (`capture`) the parts of its value:
+    1 `(`, 2-3 leading signs, 4 leading %, 5 integer, 6 fraction, 7 exponent, 8 trailing %,
+    9 trailing `-`; or (`capture="currency"`) 1-2 the currency mark before or after."""
+
+    def group(pattern: str, part: str) -> str:
+        return f"({pattern})" if part == capture else f"(?:{pattern})"
+
+    g, ws = char_class(GAP) + "*", char_class(WHITESPACE) + "*"
+    cur = _marks(loose=True)
+    return (
+        f"{ws}(?:{group('[(]', 'value')}{g})?(?:{group('[-+]', 'value')}{g})?"
+        f"(?:{group(cur, 'currency')}{g})?(?:{group('[-+]', 'value')}{g})?"
+        f"(?:{group('%', 'value')}{g})?{group(_integer(decimal) + '|', 'value')}"
+        f"(?:{char_class(decimal + _ARABIC_DECIMAL)}{group('[0-9]*', 'value')})?"
+        f"(?:[eE]{group('[-+]?[0-9]{1,3}', 'value')})?(?:{g}{group('%', 'value')})?"
+        f"(?:{g}{group(cur, 'currency')})?(?:{g}{group('-', 'value')})?(?:{g}[)])?{ws}"
+    )
+
+
+@lru_cache(maxsize=4)
+def grammar(decimal: str) -> tuple[Rewrite, Rewrite]:
+    """(value, currency) rewrites of a cell, for the decimal mark `decimal`.
+
+    The value's decimal text: signs and `(` first (`(` becomes `-`), the integer without its
+    separators, `.`, the fraction, `e` and the exponent, `0` without one, `-2` for a percentage.
+    `|` marks where the exponent ends, `p` the decimal point while the separators go (one of
+    them may be `.`).
+    """
+    _check_decimal(decimal)
+    fixups = (("(", "-"), ("p", "."), ("e|%", "e-2"), ("e|", "e0"), ("|", ""))
+    exact, mixed = _exact(decimal), _mixed(decimal)
+    template = r"\1\2\3\9\5p\6e\7|\4\8"
+    value = Rewrite(exact, _loose(decimal, "value"), template, fixups, mixed, _separators(decimal))
+    currency = Rewrite(exact, _loose(decimal, "currency"), r"\1\2", (), mixed)
+    return value, currency
+
+
+#: A letter or sign that a currency mark has: a cell without one has no mark to check.
+_MARK_CHARS = char_class("".join(sorted({c for m in currency_marks() for c in m})))
+
+
+@lru_cache(maxsize=4)
+def _marked(decimal: str) -> str:
+    """The pattern of a cell, already of a number's shape, whose currency mark is one: a
+    real mark before the number (after a sign or `(`) or after it; or no mark, an exponent
+    (`1E5` has a letter of `EUR`). The automaton checks it fast, with no capture."""
+    g, ws = char_class(GAP) + "*", char_class(WHITESPACE) + "*"
+    marks, digit = _marks(loose=False), char_class("0123456789" + decimal + _ARABIC_DECIMAL)
+    return (
+        f"{ws}(?:[-+(]{g})?{marks}{g}(?:[-+]{g})?{digit}.*"
+        f"|.*{digit}{g}{marks}(?:{g}[-)])?{ws}"
+        f"|{ws}(?:[-+]{g})?[0-9.,{_ARABIC_DECIMAL}]+[eE][-+]?[0-9]{{1,3}}{ws}"
+    )
+
+
+def _mark_ok(normal: str, decimal: str) -> bool:
+    if full_regex(_MARK_CHARS).search(normal) is None:
+        return True
+    return full_regex(_marked(decimal)).fullmatch(normal) is not None
+
+
+def _mark_sql(text: str, decimal: str) -> str:
+    """SQL for `_mark_ok`."""
+    return (
+        f"(NOT regexp_matches({text}, {quote_text(_MARK_CHARS)}) OR "
+        f"regexp_full_match({text}, {quote_text(anchored(_marked(decimal)))}))"
+    )
+
+
+def read_number(text: str, decimal: str) -> Number:
+    """A cell read with the decimal mark `decimal`: value, currency, whether a percentage.
+
+    Raises NumberError (a `CellError`) naming the cell and what was expected.
+    """
+    value_rewrite, currency_rewrite = grammar(decimal)
+    if is_missing(text):
+        return Number(math.nan)
+    normal = normalize(str(text))
+    decimal_text = value_rewrite.py(normal)
+    if decimal_text is None or not _mark_ok(normal, decimal):
+        raise NumberError(str(text), _expected(str(text), decimal))
+    mark = currency_rewrite.py(normal)
+    value = float(decimal_text)
+    if not math.isfinite(value):
+        raise NumberError(str(text), "a number within a float's range")
+    return Number(value, recorded(mark) if mark else None, "%" in normal)
+
+
+def parse_number(text: str, decimal: str) -> float:
+    """The value of a cell (NaN when missing); see `read_number`."""
+    return read_number(text, decimal).value
+
+
+_SPREADSHEET_ERROR = re.compile(r"#(?:DIV/0!|N/A|REF!|VALUE!|NAME\?|NUM!|NULL!|SPILL!|CALC!)")
+_DATE_LIKE = re.compile(r"[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}")
+_RANGE = re.compile(r"[0-9.,]+\s*[-–—~]\s*[0-9.,]+")
+_ABBREVIATED = re.compile(r"[-+]?[0-9.,]+\s*[kKmMbB]")
+
+
+def _expected(text: str, decimal: str) -> str:
+    """What a rejected cell should have been, with the reason when it is a common one."""
+    plain = text.strip()
+    example = "-1,234.50" if decimal == "." else "-1.234,50"
+    base = f"a number (decimal mark `{decimal}`, e.g. `{example}`, `45.6%`, `€12`)"
+    if _SPREADSHEET_ERROR.fullmatch(plain.upper()):
+        return f"{base}: it is a spreadsheet error value"
+    if _DATE_LIKE.fullmatch(plain):
+        return f"{base}: it looks like a date"
+    if _RANGE.fullmatch(plain):
+        return f"{base}: it looks like a range"
+    if _ABBREVIATED.fullmatch(plain):
+        return f"{base}: abbreviations such as `k` are not read"
+    return base
+
+
+# --- SQL ------------------------------------------------------------------------------------
+
+_INTEGERS = "TINYINT SMALLINT INTEGER BIGINT HUGEINT UTINYINT USMALLINT UINTEGER UBIGINT UHUGEINT"
+_EXACT_TYPES = frozenset([*_INTEGERS.split(), "DECIMAL", "NUMERIC"])
+_FLOAT_TYPES = frozenset(["FLOAT", "REAL", "DOUBLE", "FLOAT4", "FLOAT8"])
+_TEXT_TYPES = frozenset(["VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR"])
+
+
+def _type_kind(type_: str | None) -> str:
+    """'text', 'exact' (integers, decimals) or 'float', from a DuckDB column type."""
+    name = (type_ or "VARCHAR").upper().split("(")[0].strip()
+    if name in _TEXT_TYPES:
+        return "text"
+    if name in _EXACT_TYPES:
+        return "exact"
+    if name in _FLOAT_TYPES:
+        return "float"
+    raise ValueError(f"a {type_} column does not hold numbers")
+
+
+def _fast_sql(col: str, decimal: str) -> tuple[str, str]:
+    """(condition, value): the cells DuckDB's own cast reads as the grammar does."""
+    if decimal == ".":
+        cast = f"TRY_CAST({col} AS DOUBLE)"
+        return f"(isfinite({cast}) AND NOT contains({col}, '_'))", cast
+    cast = f"TRY_CAST(replace({col}, ',', '.') AS DOUBLE)"
+    guard = f"NOT contains({col}, '.') AND NOT contains({col}, '_')"
+    return f"({guard} AND isfinite({cast}))", cast
+
+
+def number_sql(column: str, decimal: str, type_: str | None = None) -> str:
+    """SQL for a cell's DOUBLE value, NULL when missing or bad (`bad_number_sql` tells which).
+
+    `column` is a column name (or a `sql.Expr`); `type_` its DuckDB type: a numeric column is
+    used as it is (a float's NaN is missing, its infinities bad), never cast to text.
+    """
+    _check_decimal(decimal)
+    col = column_sql(column)
+    kind = _type_kind(type_)
+    if kind == "exact":
+        return f"CAST({col} AS DOUBLE)"
+    if kind == "float":
+        return f"(CASE WHEN isfinite({col}) THEN CAST({col} AS DOUBLE) END)"
+    condition, fast = _fast_sql(col, decimal)
+    text = normalize_sql(col)
+    slow = f"TRY_CAST({grammar(decimal)[0].sql(text)} AS DOUBLE)"
+    slow = f"CASE WHEN {_mark_sql(text, decimal)} THEN {slow} END"
+    slow = bind_sql(slow, "v", "CASE WHEN isfinite(v) THEN v END")  # too large: NULL, bad
+    return (
+        f"(CASE WHEN {condition} THEN {fast} WHEN {missing_sql(column)} THEN NULL ELSE {slow} END)"
+    )
+
+
+def bad_number_sql(
+    column: str, decimal: str, type_: str | None = None, value: str | None = None
+) -> str:
+    """SQL true where a cell is present but not a number (where `read_number` raises).
+
+    `value` is SQL for the cell's value already computed (`number_sql`), to reuse it.
+    """
+    col = column_sql(column)
+    kind = _type_kind(type_)
+    if kind == "exact":
+        return "FALSE"
+    if kind == "float":
+        return f"coalesce(isinf({col}), FALSE)"
+    value = value or number_sql(column, decimal, type_)
+    return f"({value} IS NULL AND NOT {missing_sql(column)})"
+
+
+def currency_sql(column: str, decimal: str, type_: str | None = None) -> str:
+    """SQL for the currency a cell records (`Number.currency`), NULL when it shows none."""
+    col = column_sql(column)
+    if _type_kind(type_) != "text":
+        return "CAST(NULL AS VARCHAR)"
+    condition, _ = _fast_sql(col, decimal)
+    text = normalize_sql(col)
+    mark = f"nullif({grammar(decimal)[1].sql(text)}, '')"
+    mark = f"CASE WHEN {_mark_sql(text, decimal)} THEN {mark} END"
+    symbols = {m: recorded(m) for m in currency_marks() if recorded(m) != m}
+    pairs = ", ".join(f"{quote_text(k)}: {quote_text(v)}" for k, v in symbols.items())
+    lookup = bind_sql(mark, "c", f"coalesce(MAP {{{pairs}}}[c], c)")
+    return f"(CASE WHEN {condition} OR {missing_sql(column)} THEN NULL ELSE {lookup} END)"

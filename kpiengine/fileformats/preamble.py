@@ -1,0 +1,188 @@
+"""The lines before a file's header: report title, `key: value` metadata, the date range.
+
+The shapes the platforms write, all read here:
+- GA4: a `#` block with `# Start date: 20250101` and `# End date: 20260524` (the keys in the
+  interface's language: `Date de début`, `开始日期`, `تاریخ شروع` ...), maybe padded with
+  delimiters by Excel;
+- Universal Analytics: `# 20240601-20240630`;
+- Google Ads: a title line (`Campaign report`) then the range, quoted or not:
+  `"1 July 2025 - 31 July 2025"`, `June 1, 2024 - July 31, 2024`, `8–31 July 2025`,
+  `July 8 – 31, 2025`;
+- report headers with the range in a field or in parentheses: `Date Range,4/12/15 - 4/11/17`,
+  `REPORT 123 (May 1, 2013-May 10, 2013)`.
+A range's ends are read with the date formats of `dates` and must read one way only (a range of
+dates that could be day/month or month/day is left unread). Months give their whole month
+(`Jan 2025 - Mar 2025` ends on 31 March). A range needs a year (`8 to 31 July` alone does not
+say which July).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from .dates import DATE_FORMATS, compile_format
+from .datespec import month_names
+from .numbers import normalize
+from .rows import Record
+from .sql import CellError
+
+__all__ = ["Preamble", "parse_date_range", "read_preamble"]
+
+_START_KEYS = (
+    "start date|date de début|开始日期|開始日期|تاریخ شروع|تاریخ آغاز|startdatum|"
+    "fecha de inicio|data di inizio|data de início|data inicial"
+)
+_END_KEYS = (
+    "end date|date de fin|结束日期|結束日期|تاریخ پایان|einddatum|enddatum|"
+    "fecha de finalización|fecha de fin|data di fine|data de término|data final"
+)
+_SEPARATOR = r"\s+(?:-|–|—|~|to|au|bis|al|tot|a|até|تا)\s+|\s*[–—]\s*"
+_KEY_VALUE = re.compile(r"([^:：]{1,60}?)\s*[:：]\s*(.+)")
+
+
+@dataclass
+class Preamble:
+    """What the lines before the header say."""
+
+    title: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+    date_range: tuple[dt.date, dt.date] | None = None
+    range_line: int | None = None  # where the range was read
+
+
+def _content(record: Record) -> str:
+    """A preamble line's text: fields joined, `#`, quotes and Excel's padding removed."""
+    fields = [f.strip() for f in record.fields]
+    while fields and not fields[-1]:
+        fields.pop()
+    text = ", ".join(fields) if len(fields) > 1 else (fields[0] if fields else "")
+    return text.lstrip("#").strip().strip('"').strip()
+
+
+def read_preamble(records: list[Record]) -> Preamble:
+    """Title, metadata and date range of the records before the header."""
+    out = Preamble()
+    start = end = None
+    for record in records:
+        text = _content(record)
+        if not text or not text.strip("-=_*# "):
+            continue
+        filled = [f.strip() for f in record.fields if f.strip()]
+        pair = _KEY_VALUE.fullmatch(text) if len(filled) == 1 else None
+        if len(filled) == 2:  # `Date Range,4/12/15 - 4/11/17`
+            pair = _KEY_VALUE.fullmatch(f"{filled[0].lstrip('#').strip()}: {filled[1]}")
+        if pair is not None:
+            key, value = pair[1].strip().lower(), pair[2].strip()
+            out.meta.setdefault(pair[1].strip(), value)
+            if re.fullmatch(_START_KEYS, key):
+                start = start or (_one_date(value), record.line)
+                continue
+            if re.fullmatch(_END_KEYS, key):
+                end = end or (_one_date(value), record.line)
+                continue
+        found = parse_date_range(pair[2]) if pair is not None else None
+        found = found or parse_date_range(text)
+        if found is not None and out.date_range is None:
+            out.date_range, out.range_line = found, record.line
+        elif found is None and out.title is None and pair is None:
+            out.title = text
+    if out.date_range is None and start and end and start[0] and end[0]:
+        first, last = start[0], end[0]
+        if first[0] <= last[1]:
+            out.date_range, out.range_line = (first[0], last[1]), start[1]
+    return out
+
+
+def _readings(text: str) -> set[tuple[dt.date, dt.date]]:
+    """Every way a date text reads: (first day, last day) per format that reads it."""
+    found = set()
+    for spec in DATE_FORMATS:
+        for candidate in {spec, _swapped(spec)}:
+            fmt = compile_format(candidate)
+            try:
+                day = fmt.read(text)
+            except CellError:
+                continue
+            if day is not None:
+                last = day
+                if fmt.grain == "month":
+                    last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+                found.add((day, last))
+    return found
+
+
+def _swapped(spec: str) -> str:
+    year = max(spec.find("%Y"), spec.find("%y"))
+    if 0 <= spec.find("%d") < year and 0 <= spec.find("%m") < year:
+        return spec.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    return spec
+
+
+def _one_date(text: str) -> tuple[dt.date, dt.date] | None:
+    readings = _readings(text)
+    return next(iter(readings)) if len(readings) == 1 else None
+
+
+def parse_date_range(text: str) -> tuple[dt.date, dt.date] | None:
+    """(first day, last day) of a range as reports write it, or None (see the module)."""
+    text = normalize(text).strip().strip('"').strip()
+    inner = re.search(r"\(([^()]*[0-9][^()]*)\)", text)
+    if inner is not None:
+        return parse_date_range(inner[1])
+    compact = re.fullmatch(r"([0-9]{8})\s*-\s*([0-9]{8})", text)
+    if compact is not None:
+        return _ends(compact[1], compact[2])
+    if (short := _short_range(text)) is not None:
+        return short
+    for separator in (_SEPARATOR, r"\s*-\s*"):
+        parts = re.split(separator, text)
+        if len(parts) == 2 and (found := _ends(parts[0], parts[1])) is not None:
+            return found
+    return None
+
+
+def _ends(first: str, last: str) -> tuple[dt.date, dt.date] | None:
+    """A range from its two ends; the first may lack the year (`8 July`) or be a day (`8`)."""
+    ends = _readings(last)
+    if len(ends) != 1:
+        return None
+    end = next(iter(ends))
+    starts = _readings(first)
+    if not starts:
+        day = first.strip()
+        if day.isdigit() and 1 <= int(day) <= 31:
+            starts = _readings(f"{end[1].year}-{end[1].month:02d}-{int(day):02d}")
+        else:
+            starts = _readings(f"{first.strip()} {end[1].year}")
+    if len(starts) != 1:
+        return None
+    start = next(iter(starts))
+    return (start[0], end[1]) if start[0] <= end[1] else None
+
+
+def _short_range(text: str) -> tuple[dt.date, dt.date] | None:
+    """`8–31 July 2025`, `8 to 31 July 2025`, `July 8 – 31, 2025`: one month, one year."""
+    months = month_names()[0]
+    dash = r"\s*(?:-|–|—|to|au|bis|al)\s*"
+    day_first = re.fullmatch(
+        rf"([0-9]{{1,2}}){dash}([0-9]{{1,2}})\s+(\w+)\.?,?\s+([0-9]{{4}})", text
+    )
+    month_first = re.fullmatch(
+        rf"(\w+)\.?\s+([0-9]{{1,2}}){dash}([0-9]{{1,2}}),?\s+([0-9]{{4}})", text
+    )
+    if day_first is not None:
+        first, last, name, year = day_first.groups()
+    elif month_first is not None:
+        name, first, last, year = month_first.groups()
+    else:
+        return None
+    month = months.get(name.lower())
+    if month is None:
+        return None
+    try:
+        return dt.date(int(year), month, int(first)), dt.date(int(year), month, int(last))
+    except ValueError:
+        return None

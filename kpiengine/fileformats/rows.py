@@ -1,0 +1,234 @@
+"""Records of a delimited file with their line numbers, and the rows that are totals.
+
+Records are read by Python's `csv` module (quotes as RFC 4180 and DuckDB read them: `"` quotes a
+field, `""` is a quote inside it, a quoted field may hold line breaks), each with the line it
+starts on, so that every problem is reported at `file:line:column`, the column being the
+1-based character position on that line. A quote left open, or text after a closing quote, is
+an error there.
+
+Totals rows are recognised by the label in their first field (`Total`, `Grand total`,
+`Total: Account`, `Total général`, `总计`, `合計`, `مجموع` ...), one pattern for Python and SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from kpiengine.errors import KpiError, Location
+
+from .sql import (
+    WHITESPACE,
+    alternatives,
+    anchored,
+    char_class,
+    column_sql,
+    full_regex,
+    literal,
+    quote_text,
+    shown,
+    spelt,
+)
+
+__all__ = [
+    "TOTAL_LABELS",
+    "Record",
+    "field_columns",
+    "is_total_label",
+    "read_records",
+    "split_lines",
+    "total_label_sql",
+]
+
+_BREAK = re.compile(r"\r\n|\n|\r")
+
+#: First-field labels of totals rows, as the platforms write them in their UI languages; also
+#: `label: scope` (`Total: Account`, `Total : campagnes`, `Gesamt: Kampagnen`).
+TOTAL_LABELS = (
+    *("total", "totals", "grand total", "total général", "totaux", "total general", "totales"),
+    *("totaal", "eindtotaal", "gesamt", "gesamtergebnis", "summe", "totale", "totale generale"),
+    *("итого", "toplam", "总计", "合计", "總計", "合計", "總和", "合计值"),
+    *("مجموع", "جمع", "جمع کل", "مجموع کل", "جمع كل", "مجموع كل", "الإجمالي", "المجموع"),
+)
+
+
+def _label(text: str) -> str:
+    words = [spelt(w) if w.isascii() else literal(w) for w in text.split(" ")]
+    return "[ \u00a0]+".join(words)
+
+
+_WS = char_class(WHITESPACE) + "*"
+TOTAL_PATTERN = (
+    f"{_WS}{alternatives([_label(t) for t in TOTAL_LABELS])}(?:[ \u00a0]*[:：][^\n\r]*)?{_WS}"
+)
+
+
+def is_total_label(text: str) -> bool:
+    """Whether a first field marks a totals row (`Total`, `Total: Account`, `总计` ...)."""
+    return full_regex(TOTAL_PATTERN).fullmatch(text) is not None
+
+
+def total_label_sql(column: str) -> str:
+    """SQL true where the cell is a totals label (`is_total_label`)."""
+    pattern = quote_text(anchored(TOTAL_PATTERN))
+    return f"coalesce(regexp_full_match({column_sql(column)}, {pattern}), FALSE)"
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of a text with their line breaks (`\\r\\n`, `\\n` or `\\r`; no others)."""
+    lines, start = [], 0
+    for match in _BREAK.finditer(text):
+        lines.append(text[start : match.end()])
+        start = match.end()
+    if start < len(text):
+        lines.append(text[start:])
+    return lines
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record: the lines it spans (1-based) and its fields."""
+
+    line: int
+    end_line: int
+    fields: list[str]
+
+    @property
+    def blank(self) -> bool:
+        """Only empty fields (or none): a blank line, or one of delimiters."""
+        return not any(f.strip() for f in self.fields)
+
+    @property
+    def comment(self) -> bool:
+        """A `#` line (GA's metadata block, possibly padded with delimiters)."""
+        return bool(self.fields) and self.fields[0].lstrip().startswith("#")
+
+    @property
+    def width(self) -> int:
+        """Fields up to the last non-empty one (Excel pads rows with empty fields)."""
+        width = len(self.fields)
+        while width and not self.fields[width - 1].strip():
+            width -= 1
+        return width
+
+
+def read_records(
+    lines: Iterable[str],
+    delimiter: str,
+    name: str,
+    first_line: int = 1,
+    complete: bool = True,
+    text_of: Callable[[int], str] | None = None,
+) -> Iterator[Record]:
+    """The records of some lines (each with its line break), the first on line `first_line`.
+
+    A quote still open at the end is an error when the lines are the whole file (`complete`),
+    else (a sample cut in a quoted field) the records end there. Text after a closing quote
+    is an error (DuckDB rejects it too). `text_of` gives a line's text for an error's column
+    (by default, `lines` is a list and holds it).
+    """
+    if text_of is None:
+        listed = lines if isinstance(lines, list) else list(lines)
+        lines = listed
+
+        def text_of(line: int) -> str:
+            index = line - first_line
+            return listed[index] if 0 <= index < len(listed) else ""
+
+    reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+    start = first_line
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            cut = str(exc).startswith(("unexpected end of data", "field larger"))
+            if cut and not complete:
+                return
+            raise _quote_error(text_of(start), delimiter, name, start, cut) from None
+        end = first_line + reader.line_num - 1
+        yield Record(start, end, fields)
+        start = end + 1
+
+
+def _quote_error(text: str, delimiter: str, name: str, line: int, open_quote: bool) -> KpiError:
+    column, cell = _open_quote(text, delimiter)
+    if open_quote:
+        return KpiError(
+            f'a quoted field is never closed: no `"` ends the field `{shown(cell)}`',
+            Location(name, line, column),
+            'close the quote; a quote inside a quoted field is written twice (`""`)',
+        )
+    return KpiError(
+        f"text follows the closing quote of the field `{shown(cell)}`",
+        Location(name, line, column),
+        'quote the whole field, and write a quote inside it twice (`""`)',
+    )
+
+
+def _open_quote(line: str, delimiter: str) -> tuple[int, str]:
+    """(1-based column, text) of the last quoted field opened on a line (its start, if any)."""
+    quoted, start, opened = False, 0, 0
+    for position, char in enumerate(line):
+        if char == '"':
+            if not quoted and position == start:
+                opened = position
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            start = position + 1
+    return opened + 1, line[opened : opened + 40].rstrip("\r\n")
+
+
+def field_columns(line: str, delimiter: str) -> list[int]:
+    """The 1-based character columns where the fields of a physical line start."""
+    columns, quoted = [1], False
+    for position, char in enumerate(line.rstrip("\r\n")):
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            columns.append(position + 2)
+    return columns
+
+
+def check_width(
+    record: Record,
+    width: int,
+    padded: int,
+    header_line: int,
+    text_of: Callable[[int], str],
+    delimiter: str,
+    name: str,
+) -> None:
+    """KpiError at the end of a row with fewer than `width` fields, or at the first field
+    beyond the header: one filled beyond `width`, or any beyond `padded` (the header's fields
+    with the empty ones Excel pads rows with; DuckDB reads no more)."""
+    fields = record.fields
+    fix = (
+        f"each row needs the header's {width} fields; quote a field that holds "
+        f"`{'tab' if delimiter == chr(9) else delimiter}`"
+    )
+    if len(fields) < width:
+        text = text_of(record.end_line).rstrip("\r\n")
+        column = len(text) + 1 if record.line == record.end_line else 1
+        raise KpiError(
+            f"the row has {len(fields)} field{'s' * (len(fields) != 1)} but the header "
+            f"(line {header_line}) has {width}",
+            Location(name, record.end_line, column),
+            fix,
+        )
+    extra = next((i for i in range(width, len(fields)) if fields[i].strip()), None)
+    if extra is None and len(fields) > padded:
+        extra = padded
+    if extra is not None:
+        starts = field_columns(text_of(record.line), delimiter)
+        column = starts[extra] if extra < len(starts) and record.line == record.end_line else 1
+        what = f"`{shown(fields[extra])}` is" if fields[extra].strip() else "an empty field is"
+        raise KpiError(
+            f"the row has {len(fields)} fields but the header (line {header_line}) has "
+            f"{width}: {what} beyond the last column",
+            Location(name, record.line, column),
+            fix,
+        )

@@ -1,0 +1,315 @@
+"""How a delimited file is written: encoding, delimiter, preamble, header, totals rows.
+
+`sniff(path)` reads the start of a file (and its end, where totals rows are) and returns a
+`Sniffed` that says how to read it, down to an explicit DuckDB `read_csv` call (DuckDB's own
+sniffer returns no rows at all for some real exports). It rejects, at `file:line:column` and
+saying what was expected: NUL-filled or binary files (`encodings`), duplicate header names,
+rows with more or fewer fields than the header, quotes left open (`rows`). One shape is a
+totals row rather than a ragged one: GA4 Explorations end with the grand total's label one
+field beyond the header (`,,,,190426,0.5589,11192,0.0495,Grand total` under 8 columns).
+
+A 5 GB file is sniffed from its first MiB and last 64 KiB: DuckDB checks the rest as it reads
+it (every option strict), and when it rejects the file, `check_file` finds the place.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kpiengine.errors import KpiError, Location
+
+from .encodings import HEAD_BYTES, decode, detect_encoding, read_sample
+from .preamble import Preamble, parse_date_range, read_preamble
+from .rows import (
+    Record,
+    check_width,
+    field_columns,
+    is_total_label,
+    read_records,
+    split_lines,
+    total_label_sql,
+)
+from .sql import quote_ident, quote_text, shown
+
+__all__ = ["DELIMITERS", "EXTRA", "HEAD_BYTES", "Sniffed", "TotalRow", "check_file", "sniff"]
+
+DELIMITERS = (",", ";", "\t", "|")
+EXTRA = "__extra"  # the column of a label one field beyond the header
+
+
+@dataclass(frozen=True)
+class TotalRow:
+    """A totals row: its line, label and fields under the header's columns, and whether the
+    label is one field beyond the header (GA4 Explorations) rather than the first field."""
+
+    line: int
+    label: str
+    cells: list[str]
+    beyond: bool = False
+
+
+@dataclass
+class Sniffed:
+    """What a file's bytes say about how to read it."""
+
+    path: Path
+    name: str  # the file as messages name it
+    encoding: str  # Python's codec: utf-8, utf-8-sig, utf-16, cp1252
+    duckdb_encoding: str | None  # DuckDB's (utf-8, utf-16, latin-1); None: transcode first
+    newline: str
+    delimiter: str
+    header_line: int  # 1-based
+    columns: list[str]  # the header's names, without the empty ones Excel pads it with
+    width: int  # the header's fields, padding included
+    preamble: Preamble
+    header_text: str = ""
+    totals: list[TotalRow] = field(default_factory=list)
+    sample: list[Record] = field(default_factory=list)  # data rows from the start of the file
+    whole: bool = True  # the sample is the whole file
+    next_table: int | None = None  # where another table starts (GA writes several)
+
+    @property
+    def date_range(self) -> tuple[dt.date, dt.date] | None:
+        """The date range the preamble gives (for exports without a date column)."""
+        return self.preamble.date_range
+
+    @property
+    def beyond(self) -> bool:
+        """Whether a totals row has its label one field beyond the header."""
+        return any(t.beyond for t in self.totals)
+
+    def line_text(self, line: int) -> str:
+        """A physical line of the file (for the column of a problem: read again, not kept)."""
+        if line == self.header_line:
+            return self.header_text
+        with self.path.open(encoding=self.encoding, errors="replace", newline="") as handle:
+            return next((text for n, text in enumerate(handle, start=1) if n == line), "")
+
+    def location(self, line: int, field_index: int | None = None) -> Location:
+        """`file:line:column` of a field (0-based) of a line, or of the line's start."""
+        if field_index is None:
+            return Location(self.name, line, 1)
+        starts = field_columns(self.line_text(line), self.delimiter)
+        return Location(self.name, line, starts[field_index] if field_index < len(starts) else 1)
+
+    def column_names(self) -> list[str]:
+        """The columns as `read_csv_sql` names them: an empty name is `column<n>`."""
+        return [name or f"column{i}" for i, name in enumerate(self.columns, start=1)]
+
+    def read_csv_sql(self, types: dict[str, str] | None = None) -> str:
+        """A DuckDB `read_csv` of the data rows, every option explicit and strict: the
+        columns (VARCHAR unless `types` says otherwise), `__pad<n>` for Excel's padding and
+        `__extra` for a label beyond the header (`total_sql` finds its row)."""
+        if self.duckdb_encoding is None:
+            raise ValueError(f"{self.name}: DuckDB cannot read {self.encoding}; transcode it")
+        names = self.column_names()
+        names += [f"__pad{i}" for i in range(len(names) + 1, self.width + 1)]
+        names += [EXTRA] if self.beyond else []
+        listed = ", ".join(
+            f"{quote_text(n)}: {quote_text((types or {}).get(n, 'VARCHAR'))}" for n in names
+        )
+        padding = self.beyond or self.width > len(self.columns)
+        return (
+            f"read_csv({quote_text(str(self.path))}, auto_detect=false, header=false, "
+            f"skip={self.header_line}, delim={quote_text(self.delimiter)}, quote='\"', "
+            f"escape='\"', encoding={quote_text(self.duckdb_encoding)}, columns={{{listed}}}, "
+            f"null_padding={str(padding).lower()})"
+        )
+
+    def total_sql(self) -> str:
+        """SQL true on totals rows: a totals label in the first column, or a label beyond
+        the header (the `__extra` column of `read_csv_sql`)."""
+        parts = [total_label_sql(self.column_names()[0])]
+        if self.beyond:
+            parts.append(f"{quote_ident(EXTRA)} IS NOT NULL")
+        return "(" + " OR ".join(parts) + ")"
+
+
+def sniff(
+    path: Path | str,
+    *,
+    name: str | None = None,
+    delimiter: str | None = None,
+    header_line: int | None = None,
+    encoding: str | None = None,
+    empty_label_is_total: bool = False,
+) -> Sniffed:
+    """How to read a delimited file; KpiError at `file:line:column` for what cannot be read.
+
+    `delimiter`, `header_line` (1-based) and `encoding` (a Python codec) override what the
+    bytes suggest. `empty_label_is_total`: a row with an empty first field is a totals row
+    (Universal Analytics writes its totals so).
+    """
+    path = Path(path)
+    name = name or str(path)
+    head, tail, size = read_sample(path, name)
+    python, duck = detect_encoding(head, name) if encoding is None else (encoding, None)
+    whole = size <= HEAD_BYTES
+    lines = split_lines(decode(head, python))
+    if not whole and len(lines) > 1:
+        lines.pop()  # cut by the sample's end
+    newline = next((b for b in ("\r\n", "\n", "\r") if lines and lines[0].endswith(b)), "\n")
+    delimiter = delimiter or _delimiter(lines)
+    records = list(read_records(lines, delimiter, name, complete=whole))
+    try:
+        index = _header(records) if header_line is None else _record_at(records, header_line)
+    except (KeyError, StopIteration):
+        raise KpiError("no header row in the file", Location(name, 1, 1)) from None
+    header = records[index]
+    columns = [f.strip().lstrip("\ufeff").strip() for f in header.fields[: header.width]]
+    _duplicates(columns, header, lines[header.line - 1], delimiter, name)
+    preamble = read_preamble(records[:index])
+    sniffed = Sniffed(
+        path, name, python, duck, newline, delimiter, header.line, columns,
+        len(header.fields), preamble, lines[header.line - 1], whole=whole,
+    )  # fmt: skip
+    _body(sniffed, records[index + 1 :], lambda n: lines[n - 1], empty_label_is_total)
+    if tail:
+        _tail(sniffed, tail, empty_label_is_total)
+    return sniffed
+
+
+def check_file(sniffed: Sniffed, empty_label_is_total: bool = False) -> None:
+    """Read a whole file as `sniff` reads its start; KpiError at the first problem.
+
+    For the error path: when DuckDB rejects a file, this names the line and the column.
+    """
+    probe = dataclasses.replace(sniffed, totals=[], sample=[])
+    with sniffed.path.open(encoding=sniffed.encoding, errors="replace", newline="") as handle:
+        records = read_records(handle, sniffed.delimiter, sniffed.name, text_of=probe.line_text)
+        after = (r for r in records if r.line > sniffed.header_line)
+        _body(probe, after, probe.line_text, empty_label_is_total, keep=False)
+
+
+# --- layout ---------------------------------------------------------------------------------
+
+
+def _delimiter(lines: list[str]) -> str:
+    """The delimiter most lines split into the same number (above one) of fields by."""
+    body = [line for line in lines[:200] if line.strip() and not line.lstrip().startswith("#")]
+    best, best_score = ",", (0, 0)
+    for candidate in DELIMITERS:
+        counts: dict[int, int] = {}
+        try:
+            for fields in csv.reader(body, delimiter=candidate):
+                if len(fields) > 1:
+                    counts[len(fields)] = counts.get(len(fields), 0) + 1
+        except csv.Error:
+            continue
+        if counts:
+            width, count = max(counts.items(), key=lambda item: (item[1], item[0]))
+            if (count, width) > best_score:
+                best, best_score = candidate, (count, width)
+    return best
+
+
+def _header(records: list[Record]) -> int:
+    """Index of the header, in the first run of records (between blank and `#` lines) that
+    has records of two fields or more: its first record with as many fields as most, two of
+    them filled at least, that is not a date range (titles and ranges come before it)."""
+    blocks: list[list[int]] = [[]]
+    for i, record in enumerate(records):
+        if record.blank or record.comment:
+            blocks.append([])
+        else:
+            blocks[-1].append(i)
+    block = next((b for b in blocks if any(records[i].width > 1 for i in b)), None)
+    block = block or next(b for b in blocks if b)
+    counts: dict[int, int] = {}
+    for i in block:
+        counts[len(records[i].fields)] = counts.get(len(records[i].fields), 0) + 1
+    common = max(counts.items(), key=lambda item: (item[1], item[0]))[0]
+    for i in block:
+        fields = records[i].fields
+        wide = len(fields) == common and records[i].width >= min(common, 2)
+        if wide and parse_date_range(", ".join(f for f in fields if f.strip())) is None:
+            return i
+    return block[0]
+
+
+def _record_at(records: list[Record], line: int) -> int:
+    return next(i for i, r in enumerate(records) if r.line <= line <= r.end_line)
+
+
+def _duplicates(columns: list[str], header: Record, line: str, delimiter: str, name: str) -> None:
+    """Two columns with one name (DuckDB compares names without case) is an error."""
+    seen: dict[str, int] = {}
+    for index, column in enumerate(columns):
+        key = column.casefold()
+        if key and key in seen:
+            starts = field_columns(line, delimiter)
+            raise KpiError(
+                f"two columns are named `{shown(column)}`: columns {seen[key] + 1} and "
+                f"{index + 1} of the header",
+                Location(name, header.line, starts[index] if index < len(starts) else 1),
+                "rename one of them, or export the report again with distinct columns",
+            )
+        seen.setdefault(key, index)
+
+
+def _body(
+    sniffed: Sniffed,
+    records: Iterable[Record],
+    text_of: Callable[[int], str],
+    empty: bool,
+    keep: bool = True,
+) -> None:
+    """Sort the records after the header into data and totals rows, checking their widths;
+    stop where another table starts (after a gap, a `#` line or a row of another width)."""
+    gap = False
+    for record in records:
+        if record.blank:
+            gap = True
+            continue
+        if record.comment or (gap and len(record.fields) not in (sniffed.width, sniffed.width + 1)):
+            sniffed.next_table = record.line
+            return
+        total = _total(record, len(sniffed.columns), empty)
+        if total is not None:
+            sniffed.totals.append(total)
+            continue
+        check_width(record, len(sniffed.columns), sniffed.width, sniffed.header_line,
+                    text_of, sniffed.delimiter, sniffed.name)  # fmt: skip
+        if keep:
+            sniffed.sample.append(record)
+
+
+def _total(record: Record, width: int, empty: bool) -> TotalRow | None:
+    fields = record.fields
+    if len(fields) == width + 1 and fields[width].strip() and is_total_label(fields[width]):
+        return TotalRow(record.line, fields[width].strip(), fields[:width], beyond=True)
+    first = fields[0] if fields else ""
+    if (first.strip() and is_total_label(first)) or (empty and not first.strip()):
+        return TotalRow(record.line, first.strip(), fields[:width])
+    return None
+
+
+def _tail(sniffed: Sniffed, tail: bytes, empty: bool) -> None:
+    """Totals rows in the last bytes of a large file (their lines counted only if found)."""
+    lines = split_lines(decode(tail, sniffed.encoding, at_start=False))[1:]  # the first: cut
+    try:
+        records = list(read_records(lines, sniffed.delimiter, sniffed.name, complete=False))
+    except KpiError:
+        return  # the sample may start inside a quoted field: DuckDB checks the quotes
+    found = [(r, t) for r in records if (t := _total(r, len(sniffed.columns), empty))]
+    if not found:
+        return
+    offset = _line_count(sniffed) - records[-1].end_line
+    for record, total in found:
+        sniffed.totals.append(dataclasses.replace(total, line=record.line + offset))
+
+
+def _line_count(sniffed: Sniffed) -> int:
+    """Lines in the file, read in chunks: `\\r\\n`, `\\n`, `\\r` each end one."""
+    breaks, last = 0, ""
+    with sniffed.path.open(encoding=sniffed.encoding, errors="replace", newline="") as handle:
+        while chunk := handle.read(1 << 22):
+            breaks += chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
+            breaks -= last == "\r" and chunk.startswith("\n")
+            last = chunk[-1]
+    return breaks + (last not in ("\n", "\r", ""))

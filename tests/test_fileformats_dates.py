@@ -1,0 +1,247 @@
+"""Date formats: reading, the grain a format implies, detection and ambiguity, Python and SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+from babel.dates import format_date
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kpiengine.errors import KpiError, Location
+from kpiengine.fileformats.dates import (
+    DATE_FORMATS,
+    DateError,
+    compile_format,
+    detect_date_format,
+    read_date,
+)
+
+PROPERTY = settings(
+    derandomize=True, max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def sql_dates(con, cells: list[str | None], spec: str) -> list[object]:
+    fmt = compile_format(spec)
+    query = (
+        f"SELECT {fmt.sql('x')}, {fmt.bad_sql('x')} "
+        "FROM (SELECT unnest(?) AS x, unnest(range(?)) AS i) ORDER BY i"
+    )
+    rows = con.execute(query, [cells, len(cells)]).fetchall()
+    return ["bad" if bad else value for value, bad in rows]
+
+
+def py_dates(cells: list[str | None], spec: str) -> list[object]:
+    out: list[object] = []
+    for cell in cells:
+        try:
+            out.append(read_date(cell, spec))
+        except DateError:
+            out.append("bad")
+    return out
+
+
+D = dt.date
+
+
+@pytest.mark.parametrize(
+    ("spec", "cell", "expected"),
+    [
+        ("%Y-%m-%d%~", "2024-01-15", D(2024, 1, 15)),
+        ("%Y-%m-%d%~", "2024-01-15T10:30:00Z", D(2024, 1, 15)),
+        ("%Y-%m-%d%~", "2024-01-15 10:30:00+02:00", D(2024, 1, 15)),
+        ("%Y%m%d", "20240601", D(2024, 6, 1)),
+        ("%Y%m%d%H", "2024060114", D(2024, 6, 1)),
+        ("%d/%m/%Y%~", "05/02/2026", D(2026, 2, 5)),
+        ("%m/%d/%Y%~", "05/02/2026", D(2026, 5, 2)),
+        ("%m/%d/%Y%~", "2/5/2026 3:04 PM", D(2026, 2, 5)),
+        ("%d.%m.%Y%~", "05.02.2026", D(2026, 2, 5)),
+        ("%d-%m-%Y%~", "05-02-2026", D(2026, 2, 5)),
+        ("%m/%d/%y%~", "6/1/24", D(2024, 6, 1)),
+        ("%a, %d %b %Y", "Thu, 5 Feb 2026", D(2026, 2, 5)),
+        ("%a, %b %d, %Y", "Thursday, February 5, 2026", D(2026, 2, 5)),
+        ("%a, %b %d, %Y", "Sat, Nov 1, 2025", D(2025, 11, 1)),
+        ("%b %d, %Y", "Feb 5, 2026", D(2026, 2, 5)),
+        ("%d %b %Y", "5 févr. 2026", D(2026, 2, 5)),
+        ("%d %b %Y", "5 FÉVRIER 2026", D(2026, 2, 5)),
+        ("%a %d %b %Y", "jeu. 5 févr. 2026", D(2026, 2, 5)),
+        ("%d. %b %Y", "5. Februar 2026", D(2026, 2, 5)),
+        ("%Y年%m月%d日", "2026年2月5日", D(2026, 2, 5)),
+        ("%Y%m%d", "۲۰۲۴۰۶۰۱", D(2024, 6, 1)),
+        ("jalali:%Y/%m/%d", "1403/03/12", D(2024, 6, 1)),
+        ("excel", "45292", D(2024, 1, 1)),
+        ("excel", "45292.75", D(2024, 1, 1)),
+    ],
+)
+def test_read(spec, cell, expected):
+    assert read_date(cell, spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "cell", "expected"),
+    [
+        ("%Y-%m", "2024-01", D(2024, 1, 1)),
+        ("%Y%m", "202406", D(2024, 6, 1)),
+        ("%b %Y", "Jan 2024", D(2024, 1, 1)),
+        ("%b %Y", "January 2024", D(2024, 1, 1)),
+        ("%b %Y", "janv. 2024", D(2024, 1, 1)),
+        ("%m/%Y", "01/2024", D(2024, 1, 1)),
+    ],
+)
+def test_month_only_formats_have_a_month_grain(spec, cell, expected):
+    fmt = compile_format(spec)
+    assert fmt.grain == "month"
+    assert fmt.read(cell) == expected
+
+
+def test_day_formats_have_a_day_grain():
+    assert {compile_format(s).grain for s in ("%Y-%m-%d%~", "%d %b %Y", "excel")} == {"day"}
+
+
+@pytest.mark.parametrize(
+    ("spec", "cell"),
+    [
+        ("%Y-%m-%d%~", "2024-02-30"),
+        ("%Y-%m-%d%~", "2024-13-01"),
+        ("%Y-%m-%d%~", "20240115"),
+        ("%Y%m%d", "2024011"),
+        ("%b %Y", "Foo 2024"),
+        ("excel", "12345"),  # 1933: not plausibly a date of an export
+        ("%d/%m/%Y%~", "5k"),
+    ],
+)
+def test_bad_cells_name_the_cell_and_the_format(spec, cell):
+    with pytest.raises(DateError) as info:
+        read_date(cell, spec)
+    assert f"`{cell}`" in str(info.value)
+    assert isinstance(info.value, KpiError)
+
+
+def test_missing_dates_are_none():
+    assert [read_date(c, "%Y-%m-%d%~") for c in ("", "-", "(not set)", None)] == [None] * 4
+
+
+def test_unknown_directive():
+    with pytest.raises(ValueError, match="%j"):
+        compile_format("%Y-%j")
+    with pytest.raises(ValueError, match="year"):
+        compile_format("%d/%m")
+
+
+# --- detection ------------------------------------------------------------------------------
+
+
+def locate(index: int) -> Location:
+    return Location("ads.csv", index + 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("cells", "spec"),
+    [
+        (["2024-01-15", "2024-01-16"], "%Y-%m-%d%~"),
+        (["20240601", "20240602"], "%Y%m%d"),
+        (["13/01/2024", "01/02/2024"], "%d/%m/%Y%~"),
+        (["01/13/2024", "02/01/2024"], "%m/%d/%Y%~"),
+        (["Thu, 5 Feb 2026", "Fri, 6 Feb 2026"], "%a, %d %b %Y"),
+        (["Thursday, February 5, 2026"], "%a, %b %d, %Y"),
+        (["Feb 5, 2026", "Feb 6, 2026"], "%b %d, %Y"),
+        (["jeu. 5 févr. 2026"], "%a %d %b %Y"),
+        (["2024-01", "2024-02"], "%Y-%m"),
+        (["Jan 2024", "Feb 2024"], "%b %Y"),
+        (["January 2024"], "%b %Y"),
+        (["01/2024", "02/2024"], "%m/%Y"),
+        (["202406", "202407"], "%Y%m"),
+        (["1403/03/12"], "jalali:%Y/%m/%d%~"),
+        (["05/05/2024"], "%d/%m/%Y%~"),  # reads the same both ways
+    ],
+)
+def test_detect(cells, spec):
+    assert detect_date_format(cells).spec == spec
+
+
+def test_ambiguous_day_month_names_the_cells_and_asks_for_date_format():
+    cells = ["05/02/2026", "", "06/02/2026", "07/02/2026"]
+    with pytest.raises(KpiError) as info:
+        detect_date_format(cells, column="Day", locate=locate)
+    error = info.value
+    assert "`05/02/2026` (line 4)" in error.message and "`06/02/2026` (line 6)" in error.message
+    assert error.location == Location("ads.csv", 4, 1)
+    assert "date_format: '%d/%m/%Y'" in (error.fix or "")
+    assert "date_format: '%m/%d/%Y'" in (error.fix or "")
+
+
+def test_ambiguity_settled_by_the_export_range_or_locale():
+    cells = ["05/02/2026", "06/02/2026"]
+    within = (D(2026, 2, 1), D(2026, 2, 28))
+    assert detect_date_format(cells, within=within).spec == "%d/%m/%Y%~"
+    assert detect_date_format(cells, day_first=False).spec == "%m/%d/%Y%~"
+    assert detect_date_format(cells, date_format="%m/%d/%Y").spec == "%m/%d/%Y"
+
+
+def test_excel_serials_only_for_a_date_column():
+    with pytest.raises(KpiError, match="45292"):
+        detect_date_format(["45292", "45293"])
+    fmt = detect_date_format(["45292", "45293"], excel_serials=True)
+    assert fmt.kind == "excel" and fmt.read("45293") == D(2024, 1, 2)
+
+
+def test_unreadable_column():
+    with pytest.raises(KpiError, match="set the source option `date_format`"):
+        detect_date_format(["soon", "later"], column="Day", locate=locate)
+
+
+# --- Python and SQL read alike ------------------------------------------------------------------
+
+ISSUE_CELLS = [
+    "2024-01-15", " 2024-01-15 ", "2024-1-5", "2024-02-30", "2024-01-15T10:00:00", "20240115",
+    "Thu, 5 Feb 2026", "05/02/2026", "Jan 2024", "45292", "", "-", None, "x",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", [*DATE_FORMATS, "excel", "jalali:%Y/%m/%d", "%m/%d/%Y%~"])
+def test_sql_reads_as_python_does(con, spec):
+    assert sql_dates(con, ISSUE_CELLS, spec) == py_dates(ISSUE_CELLS, spec)
+
+
+WRITERS = {
+    "%Y-%m-%d%~": lambda d: d.isoformat(),
+    "%Y%m%d": lambda d: d.strftime("%Y%m%d"),
+    "%d/%m/%Y%~": lambda d: d.strftime("%d/%m/%Y"),
+    "%m/%d/%y%~": lambda d: f"{d.month}/{d.day}/{d:%y}",
+    "%a, %d %b %Y": lambda d: d.strftime("%a, %d %b %Y"),
+    "%a, %b %d, %Y": lambda d: d.strftime("%A, %B %d, %Y"),
+    "%a %d %b %Y": lambda d: format_date(d, "EEE d MMM y", locale="fr"),
+    "%d %b %Y": lambda d: format_date(d, "d MMMM y", locale="de").replace(".", ""),
+    "excel": lambda d: str((d - D(1899, 12, 30)).days),
+}
+
+
+@pytest.mark.parametrize("spec", list(WRITERS))
+@PROPERTY
+@given(
+    days=st.lists(st.dates(D(2000, 1, 1), D(2099, 12, 31)), min_size=1, max_size=8), data=st.data()
+)
+def test_written_dates_read_back_in_python_and_sql(con, spec, days, data):
+    cells = [WRITERS[spec](d) for d in days]
+    noise = data.draw(
+        st.lists(
+            st.sampled_from(cells).flatmap(
+                lambda c: st.tuples(st.integers(0, len(c)), st.sampled_from("0 9/-.,aT:")).map(
+                    lambda p, c=c: c[: p[0]] + p[1] + c[p[0] :]
+                )
+            ),
+            max_size=4,
+        )
+    )
+    assert py_dates(cells, spec) == days
+    assert sql_dates(con, cells + noise, spec) == py_dates(cells + noise, spec)
