@@ -5,26 +5,21 @@ Pure: a plan and an input table in, results out; no files, plugins or databases.
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import functools
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .compute import Computer
 from .errors import Finding
-from .formula import Formula, shifted_name
 from .model import KPI, Workspace
-from .periods import ordinals, year_ago
 from .plan import Plan
 from .table import InputTable, SourceStatus
 from .targets import period_targets, status
-from .vectorize import vectorize
-
-_SHIFT_WHEN = {"prev": "the previous period", "last_year": "the same period last year"}
+from .transforms import year_ago_index
 
 
 @dataclass
@@ -62,7 +57,7 @@ class Results:
     def records(self) -> list[dict]:
         """One record per KPI x selected period x segment."""
         labels = self.labels
-        ago = _year_ago_index(self.table)
+        ago = year_ago_index(self.table)
         rows = []
         for result in self.kpis.values():
             kpi = result.kpi
@@ -120,32 +115,6 @@ def _cell_reason(reason: str, period: str, segment: dict[str, str]) -> str:
     return f"{reason} in {period}" + (f" ({where})" if where else "")
 
 
-def _year_ago_index(table: InputTable) -> np.ndarray:
-    out = np.full(table.n_periods, -1)
-    for i, ordinal in enumerate(table.ordinals):
-        ago = year_ago(int(ordinal), table.grain)
-        if ago is not None and 0 <= ago - table.first < table.n_periods:
-            out[i] = ago - table.first
-    return out
-
-
-# --- compiling ---------------------------------------------------------------------------------
-
-_VECTORIZED: dict[int, tuple[ast.AST, Callable]] = {}
-
-
-def _compiled(node: ast.AST) -> Callable:
-    """The vectorised function of a formula (sub)tree, built once per tree."""
-    found = _VECTORIZED.get(id(node))
-    if found is None or found[0] is not node:
-        found = _VECTORIZED[id(node)] = (node, vectorize(node))
-    return found[1]
-
-
-def _run(func: Callable, arrays: dict[str, np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    return np.broadcast_to(np.asarray(func(arrays), dtype=float), shape).copy()
-
-
 # --- evaluation ----------------------------------------------------------------------------------
 
 
@@ -155,11 +124,9 @@ def evaluate(plan: Plan, table: InputTable) -> Results:
     Pure: the table holds every input the plan needs (`kpiengine.sources.fetch` makes it).
     """
     workspace = plan.workspace
-    computed: dict[str, KpiResult] = {}
-    for kpi_id in plan.needed:
-        computed[kpi_id] = _evaluate_kpi(workspace, workspace.kpis[kpi_id], table, computed)
+    computer = Computer(workspace, table)
+    results = {k: _evaluate_kpi(workspace, workspace.kpis[k], computer) for k in plan.kpis}
     selected = _select_periods(table, plan.start, plan.end)
-    results = {k: computed[k] for k in plan.kpis}
     findings = [*plan.findings, *table.findings]
     return Results(workspace, table, results, selected, findings, table.sources)
 
@@ -167,56 +134,21 @@ def evaluate(plan: Plan, table: InputTable) -> Results:
 def _select_periods(table: InputTable, start: dt.date | None, end: dt.date | None) -> list[int]:
     first, last = 0, table.n_periods - 1
     if start is not None:
-        first = max(
-            first, int(ordinals(np.array([start], "datetime64[D]"), table.grain)[0]) - table.first
-        )
+        first = max(first, table.calendar.ordinal_of(start, table.grain) - table.first)
     if end is not None:
-        last = min(
-            last, int(ordinals(np.array([end], "datetime64[D]"), table.grain)[0]) - table.first
-        )
+        last = min(last, table.calendar.ordinal_of(end, table.grain) - table.first)
     return list(range(first, last + 1))
 
 
-def _shift(array: np.ndarray, func: str, table: InputTable) -> np.ndarray:
-    out = np.full_like(array, np.nan)
-    if func == "prev":
-        out[1:] = array[:-1]
-        return out
-    ago = _year_ago_index(table)
-    ok = ago >= 0
-    out[ok] = array[ago[ok]]
-    return out
-
-
-def _inputs(
-    formula: Formula, table: InputTable, computed: dict[str, KpiResult]
-) -> dict[str, np.ndarray]:
-    arrays = {}
-    for name in formula.names:
-        arrays[name] = computed[name].values if name in computed else table.values[name]
-    for func, name in formula.shifts:
-        arrays[shifted_name(func, name)] = _shift(arrays[name], func, table)
-    return arrays
-
-
-def _evaluate_kpi(
-    workspace: Workspace, kpi: KPI, table: InputTable, computed: dict[str, KpiResult]
-) -> KpiResult:
-    formula = kpi.formula
-    assert formula is not None  # the plan holds evaluable KPIs only
-    names = formula.input_names
-    arrays = _inputs(formula, table, computed)
-    shape = (table.n_periods, len(table.segments))
-    values = _run(_compiled(formula.tree), arrays, shape)
-    undefined = ~np.isfinite(values)
-    if undefined.any():
-        values[undefined] = np.nan
-        reasons = np.empty(shape, dtype=object)  # None where defined
-        _explain(formula, names, arrays, computed, table, undefined, reasons, shape)
-    else:  # a read-only view: no cell needs a reason
-        reasons = np.broadcast_to(np.empty((), dtype=object), shape)
+def _evaluate_kpi(workspace: Workspace, kpi: KPI, computer: Computer) -> KpiResult:
+    table = computer.table
+    values = computer.kpi(kpi.id)
+    reasons = computer.reasons(kpi.id)
+    shape = values.shape
     additive = kpi.target is not None and workspace.is_additive(kpi.id)
-    per_period = period_targets(kpi.target, additive, table.grain, table.first, table.n_periods)
+    per_period = period_targets(
+        kpi.target, additive, table.grain, table.first, table.n_periods, table.calendar
+    )
     if additive:  # an additive target is for the total, not for each segment
         targets = np.full(shape, np.nan)
         targets[:, 0] = per_period
@@ -224,50 +156,3 @@ def _evaluate_kpi(
         targets = np.broadcast_to(per_period[:, None], shape)
     band = workspace.at_risk_band(kpi)
     return KpiResult(kpi, values, reasons, targets, additive, band)
-
-
-def _explain(
-    formula: Formula,
-    names: list[str],
-    arrays: dict[str, np.ndarray],
-    computed: dict[str, KpiResult],
-    table: InputTable,
-    undefined: np.ndarray,
-    reasons: np.ndarray,
-    shape: tuple[int, ...],
-) -> None:
-    """Say why each undefined cell is undefined: missing input, zero denominator, bad domain."""
-    todo = undefined.copy()
-
-    def mark(mask: np.ndarray, reason: str | np.ndarray) -> None:
-        hit = todo & mask
-        if isinstance(reason, np.ndarray):
-            reasons[hit] = reason[hit]
-        else:
-            reasons[hit] = reason
-        todo[hit] = False
-
-    for name in names:
-        missing = np.isnan(arrays[name])
-        if not (todo & missing).any():
-            continue
-        base, _, func = name.partition("__")
-        when = f" for {_SHIFT_WHEN[func]}" if func else ""
-        if base in computed and not func:
-            inner = computed[base].reasons
-            reason = np.array([f"`{base}` is undefined ({r})" for r in inner.ravel()], dtype=object)
-            mark(missing, reason.reshape(shape))
-        else:
-            why = table.missing.get(base)
-            mark(missing, f"no data for `{base}`{when}" + (f" ({why})" if why else ""))
-    for guard in formula.guards:
-        if not todo.any():
-            break
-        value = _run(_compiled(guard.node), arrays, shape)
-        if guard.kind == "nonzero":
-            mark(value == 0, f"`{guard.text}` is 0" if " " in guard.text else f"no `{guard.text}`")
-        elif guard.kind == "positive":
-            mark(value <= 0, f"`{guard.text}` is not positive (log)")
-        else:
-            mark(value < 0, f"`{guard.text}` is negative (square root)")
-    mark(todo, "the result is not a finite number")

@@ -8,6 +8,7 @@ import sympy
 
 from .formula import shifted_name, symbol
 from .model import KPI, Example, Workspace
+from .refs import display_ref
 
 
 def example_value(workspace: Workspace, kpi: KPI, given: dict[str, float]) -> float:
@@ -26,11 +27,11 @@ def example_value(workspace: Workspace, kpi: KPI, given: dict[str, float]) -> fl
             substitutions[symbol(name)] = sympy.Float(inner, 30)
         else:
             raise KeyError(name)
-    for func, name in kpi.formula.shifts:
-        key = f"{func}({name})"
+    for chain, name in kpi.formula.shifts:
+        key = display_ref(shifted_name(chain, name))
         if key not in given:
             raise KeyError(key)
-        substitutions[symbol(shifted_name(func, name))] = sympy.Float(given[key], 30)
+        substitutions[symbol(shifted_name(chain, name))] = sympy.Float(given[key], 30)
     value = kpi.formula.expr.xreplace(substitutions)
     try:
         return float(value.evalf())

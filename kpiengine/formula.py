@@ -16,6 +16,10 @@ from typing import cast
 
 import sympy
 
+from .refs import MAX_ROLLING, SHIFTS, TRANSFORMS, ref_name, window_of
+
+__all__ = ["SHIFTS", "TRANSFORMS", "Formula", "FormulaError", "parse_formula", "symbol"]
+
 MAX_FORMULA_LENGTH = 5000
 MAX_CONSTANT_EXPONENT = 100
 MAX_CONSTANT_DIGITS = 400
@@ -31,9 +35,12 @@ FUNCTIONS: dict[str, int | None] = {
     "exp": 1,
     "prev": 1,
     "last_year": 1,
+    "ytd": 1,
+    "qtd": 1,
+    "mtd": 1,
+    "rolling": 2,
+    "total": 1,
 }
-#: Functions that read a name at another period; their argument must be a plain name.
-SHIFTS = {"prev": "previous period", "last_year": "same period last year"}
 _SYMPY_FUNCTIONS: dict[str, Callable] = {
     "min": sympy.Min,
     "max": sympy.Max,
@@ -65,9 +72,9 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 
-def shifted_name(func: str, name: str) -> str:
-    """The internal input name for `prev(name)` or `last_year(name)`."""
-    return f"{name}__{func}"
+def shifted_name(chain: str, name: str) -> str:
+    """The internal input name of `name` read through a `__`-joined chain (see `refs`)."""
+    return f"{name}__{chain}"
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,9 @@ class Formula:
     tree: ast.expr
     expr: sympy.Expr
     names: dict[str, int]  # name -> column of its first use
-    shifts: set[tuple[str, str]] = field(default_factory=set)  # (func, name)
+    #: (chain, name) of every name read through prev, last_year, a window or total; the chain
+    #: is the transforms joined by `__`, innermost first (see `kpiengine.refs`)
+    shifts: set[tuple[str, str]] = field(default_factory=set)
     guards: list[Guard] = field(default_factory=list)
     offset: int = 0  # leading blanks stripped before parsing
 
@@ -228,14 +237,9 @@ class _Builder:
         if func.id not in FUNCTIONS:
             allowed = ", ".join(FUNCTIONS)
             raise self.fail(node, f"function `{func.id}` is not allowed; use one of: {allowed}")
-        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            raise self.fail(node, f"`{func.id}` takes plain arguments only")
-        arity = FUNCTIONS[func.id]
-        if (arity is None and not node.args) or (arity is not None and len(node.args) != arity):
-            wanted = "at least one argument" if arity is None else f"{arity} argument"
-            raise self.fail(node, f"`{func.id}` takes {wanted}")
-        if func.id in SHIFTS:
-            return self._shift(node)
+        self._check_arguments(node, func.id)
+        if func.id in TRANSFORMS:
+            return self._ref(node)
         args = [self.build(a) for a in node.args]
         if func.id == "log":
             self.guards.append(Guard("positive", args[0], node.args[0], ast.unparse(node.args[0])))
@@ -244,14 +248,68 @@ class _Builder:
             self.guards.append(Guard("nonnegative", args[0], arg, ast.unparse(arg)))
         return _SYMPY_FUNCTIONS[func.id](*args)
 
-    def _shift(self, node: ast.Call) -> sympy.Expr:
-        arg = node.args[0]
+    def _check_arguments(self, node: ast.Call, func: str) -> None:
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail(node, f"`{func}` takes plain arguments only")
+        arity = FUNCTIONS[func]
+        if (arity is None and not node.args) or (arity is not None and len(node.args) != arity):
+            wanted = "at least one argument" if arity is None else f"{arity} arguments"
+            raise self.fail(node, f"`{func}` takes {wanted.replace('1 arguments', '1 argument')}")
+
+    def _ref(self, node: ast.Call) -> sympy.Expr:
+        """`prev(x)`, `ytd(cac)`, `total(rolling(x, 3))`: a name read through transforms."""
+        name, chain = self._chain(node)
+        windows = [i for i, token in enumerate(chain) if window_of(token)]
+        if len(windows) > 1 or (windows and windows[0] != 0):
+            raise self.fail(
+                node,
+                "a formula reads a name through one window at most, innermost",
+                "write `prev(ytd(x))`, not `ytd(prev(x))`",
+            )
+        self.shifts.add(("__".join(chain), name))
+        return symbol(ref_name(name, tuple(chain)))
+
+    def _chain(self, node: ast.Call) -> tuple[str, list[str]]:
         func = call_name(node)
-        if not isinstance(arg, ast.Name):
-            raise self.fail(arg, f"`{func}` takes a variable or KPI name")
-        self._name(arg)
-        self.shifts.add((func, arg.id))
-        return symbol(shifted_name(func, arg.id))
+        token = func
+        if func == "rolling":
+            count = node.args[1]
+            value = count.value if isinstance(count, ast.Constant) else None
+            if type(value) is not int or not 1 <= value <= MAX_ROLLING:
+                raise self.fail(
+                    count, f"`rolling(x, n)` takes a whole number of periods n, 1 to {MAX_ROLLING}"
+                )
+            token = f"rolling{value}"
+        arg = node.args[0]
+        if isinstance(arg, ast.Name):
+            self._name(arg)
+            return arg.id, [token]
+        if (
+            isinstance(arg, ast.Call)
+            and isinstance(arg.func, ast.Name)
+            and arg.func.id in TRANSFORMS
+        ):
+            self._check_arguments(arg, arg.func.id)
+            name, inner = self._chain(arg)
+            return name, [*inner, token]
+        raise self.fail(
+            arg, f"`{func}` takes a variable or KPI name (or {', '.join(TRANSFORMS)} of one)"
+        )
+
+
+def ref_key(node: ast.Call) -> str:
+    """The internal name a checked `prev(...)`, `ytd(...)`, ... call reads (see `refs`)."""
+    chain: list[str] = []
+    current: ast.expr = node
+    while isinstance(current, ast.Call):
+        func = call_name(current)
+        count = current.args[1] if func == "rolling" else None
+        periods = int(cast(int, cast(ast.Constant, count).value)) if count else 0
+        chain.insert(0, f"rolling{periods}" if count else func)
+        current = current.args[0]
+    if not isinstance(current, ast.Name):
+        raise TypeError(f"not a checked reference: {ast.unparse(node)}")
+    return ref_name(current.id, tuple(chain))
 
 
 def call_name(node: ast.Call) -> str:

@@ -24,6 +24,7 @@ from .model import (
     TargetSpec,
     Variable,
 )
+from .refs import display_ref, parse_display
 from .units import Unit, UnitSyntaxError, UnitSystem
 from .yamlio import YList, YMap
 
@@ -48,7 +49,6 @@ KPI_KEYS = (
 )
 EXAMPLE_KEYS = ("given", "expect", "reported", "note", "source", "tolerance")
 TIME_ONLY = ("last", "first")
-SHIFTED_GIVEN = re.compile(r"^(prev|last_year)\((\w+)\)$")
 PERIOD_LABEL = re.compile(r"^(FY)?\d{4}(-(\d{2}|Q[1-4]|W\d{2}|\d{2}-\d{2}))?$")
 
 
@@ -331,9 +331,7 @@ def _examples(entry: YMap, kpi: str, checker: Checker) -> list:
                 ExampleIncomplete, "an example needs `expect:` with a number", location, kpi
             )
             continue
-        bad = [
-            str(k) for k in given if not (NAME_PATTERN.match(str(k)) or SHIFTED_GIVEN.match(str(k)))
-        ]
+        bad = [str(k) for k in given if _given_key(str(k)) is None]
         if bad:
             checker.error(
                 ExampleIncomplete,
@@ -345,7 +343,7 @@ def _examples(entry: YMap, kpi: str, checker: Checker) -> list:
         tolerance = item.get("tolerance")
         out.append(
             Example(
-                given={str(k): float(v) for k, v in given.items()},
+                given={str(_given_key(str(k))): float(v) for k, v in given.items()},
                 expect=float(expect),
                 tolerance=float(tolerance)
                 if _is_number(tolerance)
@@ -357,6 +355,15 @@ def _examples(entry: YMap, kpi: str, checker: Checker) -> list:
             )
         )
     return out
+
+
+def _given_key(key: str) -> str | None:
+    """A name in `given:` as the engine looks it up: `revenue`, `prev(revenue)`,
+    `rolling(revenue, 3)` (references written the usual way); None when it is not one."""
+    if NAME_PATTERN.match(key):
+        return key
+    internal = parse_display(key)
+    return display_ref(internal) if internal else None
 
 
 def written_precision(raw: str | None) -> float:

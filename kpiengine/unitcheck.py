@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .formula import Formula, call_name, regroupings
+from .formula import TRANSFORMS, Formula, call_name, regroupings
 from .units import RATIO, TIME, Unit, format_unit, time_unit_for
 
 #: Kinds of unit problem; `kpiengine.checks.units` reports each as its own check.
@@ -83,7 +83,7 @@ class _Inference:
         if name in ("min", "max"):
             self._same(node, args, f"takes the {name} of")
             return args[0][1]
-        if name in ("abs", "prev", "last_year"):
+        if name == "abs" or name in TRANSFORMS:  # `rolling`'s count of periods is no operand
             return args[0][1]
         if name == "sqrt":
             unit = args[0][1]

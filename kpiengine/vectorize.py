@@ -17,7 +17,7 @@ from typing import cast
 import numpy as np
 import sympy
 
-from .formula import SHIFTS, call_name, shifted_name, symbol
+from .formula import TRANSFORMS, call_name, ref_key, symbol
 
 Env = Mapping[str, np.ndarray]
 Compiled = Callable[[Env], np.ndarray]
@@ -61,8 +61,8 @@ def _build(node: ast.AST) -> Compiled:
         return lambda env: op(left(env), right(env))
     if isinstance(node, ast.Call):
         func = call_name(node)
-        if func in SHIFTS:
-            name = shifted_name(func, ast.unparse(node.args[0]))
+        if func in TRANSFORMS:
+            name = ref_key(node)
             return lambda env: env[name]
         args = [_build(a) for a in node.args]
         if func in _FOLD:

@@ -596,7 +596,9 @@ def _tricks(sentinel: Path) -> list[str]:
         "min",
         "prev(1)",
         "prev(a + b)",
-        "last_year(prev(x))",
+        "ytd(prev(x))",  # a window reads first: prev(ytd(x))
+        "rolling(x, 1.5)",
+        "total(x + 1)",
         "abs(a, b)",
         "min()",
         "sqrt()",

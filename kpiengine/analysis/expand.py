@@ -6,6 +6,7 @@ Shifted inputs keep their internal names: `prev(revenue)` is the symbol `revenue
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,34 +15,34 @@ from typing import Any
 import numpy as np
 import sympy
 
+from ..compute import Computer
 from ..errors import KpiError, suggestion
 from ..evaluation import Results
-from ..formula import SHIFTS, shifted_name, symbol
+from ..formula import shifted_name, symbol
 from ..model import Workspace
-from ..periods import parse_label, year_ago
+from ..periods import parse_label
+from ..refs import describe, display_ref, ref_name, split_ref, window_of
 from ..table import InputTable
 from ..vectorize import compile_expr
 
 Segment = dict[str, str]
 
 
-def split_name(name: str) -> tuple[str, tuple[str, ...]]:
-    """`revenue__prev__last_year` -> (`revenue`, (`prev`, `last_year`))."""
-    base, *funcs = name.split("__")
-    return base, tuple(funcs)
+split_name = split_ref
+display_name = display_ref
 
 
-def display_name(name: str) -> str:
-    """How a user writes an internal input name: `revenue__prev` -> `prev(revenue)`."""
-    base, funcs = split_name(name)
-    for func in funcs:
-        base = f"{func}({base})"
-    return base
-
-
-def shift_expr(expr: sympy.Expr, func: str) -> sympy.Expr:
-    """The expression one `func` (`prev` or `last_year`) earlier: every input shifted."""
-    return expr.xreplace({s: symbol(shifted_name(func, s.name)) for s in expr.free_symbols})
+def shift_expr(expr: sympy.Expr, chain: str) -> sympy.Expr:
+    """The expression read through transforms (`prev`, `ytd__prev`, `total`): a window goes
+    first in every input's chain, shifts and `total` after what the input already has."""
+    out = {}
+    for s in expr.free_symbols:
+        base, inner = split_ref(s.name)
+        tokens = tuple(chain.split("__"))
+        window = tuple(t for t in tokens if window_of(t))
+        rest = tuple(t for t in tokens if not window_of(t))
+        out[s] = symbol(ref_name(base, (*window, *inner, *rest)))
+    return expr.xreplace(out)
 
 
 def resolve_kpi(ws: Workspace, name: str) -> str:
@@ -143,26 +144,17 @@ class Context:
         raise KpiError(f"no segment {segment_text(segment)} in the data (segments: {known})")
 
     def array(self, name: str) -> np.ndarray:
-        """An input (raw or shifted) for every period x segment; NaN where there is none."""
-        base, funcs = split_name(name)
+        """An input (raw, or read through prev, a window, total) for every period x segment;
+        NaN where there is none."""
+        base, _ = split_ref(name)
         if base not in self.table.values:
             why = self.table.missing.get(base)
             raise KpiError(f"the data has no `{base}`" + (f" ({why})" if why else ""))
-        values = self.table.values[base]
-        for func in funcs:
-            values = self._shift(values, func)
-        return values
+        return self._computer.ref(name)
 
-    def _shift(self, values: np.ndarray, func: str) -> np.ndarray:
-        out = np.full_like(values, np.nan)
-        if func == "prev":
-            out[1:] = values[:-1]
-            return out
-        for i, ordinal in enumerate(self.table.ordinals):
-            ago = year_ago(int(ordinal), self.table.grain)
-            if ago is not None and 0 <= ago - self.table.first < self.table.n_periods:
-                out[i] = values[ago - self.table.first]
-        return out
+    @functools.cached_property
+    def _computer(self) -> Computer:
+        return Computer(self.ws, self.table)
 
     def values(self, names: Iterable[str], period: int, segment: int = 0) -> dict[str, float]:
         """Each input's value at one cell (NaN where missing)."""
@@ -186,7 +178,7 @@ class Context:
         for name in names:
             if math.isnan(self.array(name)[period, segment]):
                 base, funcs = split_name(name)
-                when = f" for {SHIFTS[funcs[-1]]}" if funcs else ""
+                when = f" for {describe(funcs[-1])}" if funcs else ""
                 out.append(f"no `{base}`{when} in {label}{where}")
         return out
 

@@ -9,11 +9,11 @@ import re
 import numpy as np
 import sympy
 
+from ..compute import Computer
 from ..errors import Location
 from ..evaluation import Results
-from ..formula import Formula, parse_formula, shifted_name, symbol
+from ..formula import Formula, parse_formula, symbol
 from ..model import KPI
-from ..periods import year_ago
 from ..units import Unit
 from ..vectorize import compile_expr
 
@@ -114,27 +114,11 @@ def segment_label(segment: dict[str, str]) -> str:
 
 
 def input_arrays(results: Results, formula: Formula) -> dict[str, np.ndarray] | None:
-    """The arrays the formula was evaluated on (shifted names included); None if one is missing."""
+    """The arrays the formula was evaluated on (references included); None if one is missing."""
     table = results.table
-    arrays: dict[str, np.ndarray] = {}
-    for name in formula.names:
-        if name in results.kpis:
-            arrays[name] = results.kpis[name].values
-        elif name in table.values:
-            arrays[name] = table.values[name]
-        else:
-            return None
-    for func, name in formula.shifts:
-        out = np.full_like(arrays[name], np.nan)
-        if func == "prev":
-            out[1:] = arrays[name][:-1]
-        else:
-            for i, ordinal in enumerate(table.ordinals):
-                ago = year_ago(int(ordinal), table.grain)
-                if ago is not None and 0 <= ago - table.first < table.n_periods:
-                    out[i] = arrays[name][ago - table.first]
-        arrays[shifted_name(func, name)] = out
-    return arrays
+    if any(n not in results.kpis and n not in table.values for n in formula.names):
+        return None
+    return Computer(results.workspace, table).inputs(formula)
 
 
 def expr_array(expr: sympy.Expr, arrays: dict[str, np.ndarray], shape: tuple) -> np.ndarray:

@@ -16,9 +16,10 @@ from decimal import Decimal
 
 from ..errors import Finding
 from ..examples import example_matches, example_value
-from ..formula import SHIFTS, regroupings
+from ..formula import regroupings
 from ..hookspecs import hookimpl
 from ..model import KPI, Example, Workspace
+from ..refs import describe
 from ..units import TIME_UNITS
 from .base import ERROR, INFO, LOAD, Check
 from .common import num, tree_value
@@ -97,7 +98,7 @@ class ExampleIncomplete(Check):
                     example_value(ws, kpi, example.given)
                 except KeyError as exc:
                     missing = exc.args[0]
-                    what = SHIFTS.get(missing.split("(")[0], "") if "(" in missing else ""
+                    what = describe(missing.split("(")[0]) if "(" in missing else ""
                     yield self.finding(
                         f"the example gives no value for `{missing}`{f' ({what})' if what else ''}",
                         kpi,

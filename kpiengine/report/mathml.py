@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.mathml import MathMLPresentationPrinter
 
-from ..formula import SHIFTS
+from ..refs import TRANSFORMS, display_ref, split_ref
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -26,9 +26,12 @@ _ENTITY = re.compile(r"&(?:[A-Za-z]+|#[0-9]+|#x[0-9a-fA-F]+);")
 
 
 def _split_shift(name: str) -> tuple[str | None, str]:
-    """(`prev`, `revenue`) for the internal name `revenue__prev`; (None, name) otherwise."""
-    base, _, func = name.partition("__")
-    return (func, base) if func in SHIFTS else (None, name)
+    """(`prev`, `revenue`) for the internal name `revenue__prev`; (None, `rolling(x, 3)`) for a
+    reference printed as written; (None, name) for a plain name."""
+    base, chain = split_ref(name)
+    if len(chain) == 1 and chain[0] in TRANSFORMS:
+        return chain[0], base
+    return None, display_ref(name)
 
 
 def _positive_first(terms: list[sympy.Expr]) -> list[sympy.Expr]:

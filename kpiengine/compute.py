@@ -1,0 +1,151 @@
+"""KPI formulas on input arrays: every period x segment cell at once, references read, and the
+reason each undefined cell is undefined.
+
+Arrays have periods on the second-to-last axis and segments on the last; a leading axis (the
+draws of a projection) passes through unchanged. A KPI read through a window (`ytd(cac)`) is
+computed again from its inputs over that window: year-to-date cost over year-to-date new
+customers, never an aggregate of monthly CACs.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+import numpy as np
+
+from .formula import Formula
+from .model import Workspace
+from .refs import describe, ref_name, split_ref, window_of
+from .table import InputTable
+from .transforms import value_transform, window
+from .vectorize import vectorize
+
+_VECTORIZED: dict[int, tuple[ast.AST, Callable]] = {}
+
+
+def compiled(node: ast.AST) -> Callable:
+    """The vectorised function of a formula (sub)tree, built once per tree."""
+    found = _VECTORIZED.get(id(node))
+    if found is None or found[0] is not node:
+        found = _VECTORIZED[id(node)] = (node, vectorize(node))
+    return found[1]
+
+
+def run(func: Callable, arrays: dict[str, np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    return np.broadcast_to(np.asarray(func(arrays), dtype=float), shape).copy()
+
+
+class Computer:
+    """Computes KPIs and references on one table, each once (results are cached)."""
+
+    def __init__(self, workspace: Workspace, table: InputTable):
+        self.ws = workspace
+        self.table = table
+        any_array = next(iter(table.values.values()), None)
+        segments = len(table.segments)
+        self.shape = any_array.shape if any_array is not None else (table.n_periods, segments)
+        self.arrays: dict[str, np.ndarray] = {}
+        self.why: dict[str, str] = {}  # internal name -> why it is undefined everywhere
+
+    def kpi(self, kpi_id: str, window_token: str | None = None) -> np.ndarray:
+        """A KPI's values (NaN where undefined), over a window when one is given."""
+        key = ref_name(kpi_id, (window_token,)) if window_token else kpi_id
+        if key not in self.arrays:
+            formula = self.ws.kpis[kpi_id].formula
+            assert formula is not None  # the plan holds evaluable KPIs only
+            arrays = self.inputs(formula, window_token)
+            values = run(compiled(formula.tree), arrays, self.shape)
+            values[~np.isfinite(values)] = np.nan
+            self.arrays[key] = values
+        return self.arrays[key]
+
+    def inputs(self, formula: Formula, window_token: str | None = None) -> dict[str, np.ndarray]:
+        """Each name the formula reads (plain and through references), as arrays."""
+        out = {}
+        for name in formula.input_names:
+            base, chain = split_ref(name)
+            if window_token and chain and window_of(chain[0]):
+                internal = ref_name(base, (window_token, *chain))
+                self.arrays[internal] = np.full(self.shape, np.nan)
+                self.why[internal] = "a window over a KPI that reads a window itself"
+                out[name] = self.arrays[internal]
+                continue
+            if window_token:
+                chain = (window_token, *chain)
+            out[name] = self.ref(ref_name(base, chain))
+        return out
+
+    def ref(self, internal: str) -> np.ndarray:
+        """A variable or KPI read through its chain of transforms."""
+        if internal in self.arrays:
+            return self.arrays[internal]
+        base, chain = split_ref(internal)
+        windowed = bool(chain) and window_of(chain[0]) is not None
+        token = chain[0] if windowed else None
+        rest = chain[1:] if windowed else chain
+        if rest:
+            inner = ref_name(base, chain[:-1])
+            out = value_transform(self.ref(inner), chain[-1], self.table)
+            if inner in self.why:
+                self.why[internal] = self.why[inner]
+        elif base in self.ws.kpis:
+            out = self.kpi(base, token)
+        elif token is None:
+            out = self.table.values[base]
+        else:
+            rule = self.ws.variables[base].aggregate.time
+            out, reason = window(self.table.values[base], rule, token, self.table)
+            if reason:
+                self.why[internal] = reason
+        self.arrays[internal] = out
+        return out
+
+    def reasons(self, kpi_id: str) -> np.ndarray:
+        """Why each undefined cell of a KPI (2-D) is undefined: a missing input, a zero
+        denominator, a bad domain; None where defined (a read-only view when all are)."""
+        values = self.kpi(kpi_id)
+        undefined = np.isnan(values)
+        if not undefined.any():
+            return np.broadcast_to(np.empty((), dtype=object), values.shape)
+        formula = self.ws.kpis[kpi_id].formula
+        assert formula is not None
+        reasons = np.empty(values.shape, dtype=object)
+        todo = undefined.copy()
+
+        def mark(mask: np.ndarray, reason: str | np.ndarray) -> None:
+            hit = todo & mask
+            reasons[hit] = reason[hit] if isinstance(reason, np.ndarray) else reason
+            todo[hit] = False
+
+        arrays = self.inputs(formula)
+        for name, array in arrays.items():
+            missing = np.isnan(array)
+            if (todo & missing).any():
+                mark(missing, self._missing(name))
+        for guard in formula.guards:
+            if not todo.any():
+                break
+            value = run(compiled(guard.node), arrays, values.shape)
+            text = guard.text
+            if guard.kind == "nonzero":
+                mark(value == 0, f"`{text}` is 0" if " " in text else f"no `{text}`")
+            elif guard.kind == "positive":
+                mark(value <= 0, f"`{text}` is not positive (log)")
+            else:
+                mark(value < 0, f"`{text}` is negative (square root)")
+        mark(todo, "the result is not a finite number")
+        return reasons
+
+    def _missing(self, name: str) -> str | np.ndarray:
+        base, chain = split_ref(name)
+        over = " and ".join(describe(t) for t in reversed(chain))
+        when = f" for {over}" if chain else ""
+        if name in self.why:
+            return f"no value for `{base}`{when}: {self.why[name]}"
+        if base in self.ws.kpis and not chain:
+            inner = self.reasons(base)
+            text = [f"`{base}` is undefined ({r})" for r in inner.ravel()]
+            return np.array(text, dtype=object).reshape(inner.shape)
+        why = self.table.missing.get(base)
+        return f"no data for `{base}`{when}" + (f" ({why})" if why else "")

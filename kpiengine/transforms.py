@@ -1,0 +1,125 @@
+"""A variable read through `prev`, `last_year`, a window or `total`, on period x segment arrays.
+
+Arrays have periods on their second-to-last axis and segments (0: the total) on the last, so a
+leading axis (simulated draws of a projection) passes through. A window aggregates a variable's
+period values by its own time rule: `ytd` of a summed variable is the sum since the start of the
+(fiscal) year, of a stock (`last`) the latest value; a `mean` or `distinct` variable cannot be
+windowed from period values and is undefined, with the reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .refs import window_of
+from .table import InputTable
+
+#: Window -> the grain whose periods it accumulates over, and the grains it is defined at.
+_WINDOW_GRAIN = {"ytd": "year", "qtd": "quarter", "mtd": "month"}
+_FINER = {
+    "year": ("day", "week", "month", "quarter", "year"),
+    "quarter": ("day", "week", "month", "quarter"),
+    "month": ("day", "week", "month"),
+}
+
+
+def year_ago_index(table: InputTable) -> np.ndarray:
+    """For each period, the index of the same period a year earlier (-1 when outside)."""
+    out = np.full(table.n_periods, -1)
+    for i, ordinal in enumerate(table.ordinals):
+        ago = table.calendar.year_ago(int(ordinal), table.grain)
+        if ago is not None and 0 <= ago - table.first < table.n_periods:
+            out[i] = ago - table.first
+    return out
+
+
+def shift(values: np.ndarray, token: str, table: InputTable) -> np.ndarray:
+    """`prev`: the previous period's values; `last_year`: the same period a year earlier."""
+    out = np.full_like(values, np.nan, dtype=float)
+    if token == "prev":
+        out[..., 1:, :] = values[..., :-1, :]
+        return out
+    ago = year_ago_index(table)
+    ok = ago >= 0
+    out[..., ok, :] = values[..., ago[ok], :]
+    return out
+
+
+def total(values: np.ndarray) -> np.ndarray:
+    """Every segment's cell holds the total (segment 0) of the same period."""
+    return np.broadcast_to(values[..., :1], values.shape).copy()
+
+
+def value_transform(values: np.ndarray, token: str, table: InputTable) -> np.ndarray:
+    """A transform that reads computed values: a shift, or `total`."""
+    return total(values) if token == "total" else shift(values, token, table)
+
+
+def window(
+    values: np.ndarray, rule: str, token: str, table: InputTable
+) -> tuple[np.ndarray, str | None]:
+    """The variable over the window `token` (`ytd`, `qtd`, `mtd`, `rolling3`) by its time rule,
+    and why it is undefined everywhere (None when it is not)."""
+    found = window_of(token)
+    assert found is not None
+    kind, count = found
+    undefined = np.full_like(values, np.nan, dtype=float)
+    if rule not in ("sum", "min", "max", "last", "first"):
+        return undefined, (
+            f"a `{rule}` variable cannot be aggregated over {_text(kind, count)} "
+            "from its period values"
+        )
+    if kind == "rolling":
+        return _rolling(values, rule, count), None
+    outer = _WINDOW_GRAIN[kind]
+    if table.grain not in _FINER[outer]:
+        return undefined, f"{kind} is not defined for {table.grain}s (a {table.grain} is longer)"
+    calendar = table.calendar
+    groups = np.array(
+        [calendar.ordinal_of(table.period_start(i), outer) for i in range(table.n_periods)]
+    )
+    return _cumulative(values, rule, groups), None
+
+
+def _text(kind: str, count: int) -> str:
+    return f"the last {count} periods" if kind == "rolling" else f"a {kind} window"
+
+
+def _combine(rule: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two aggregates of consecutive spans as one (`a` earlier); NaN is no data."""
+    if rule == "sum":
+        return np.where(np.isnan(a), b, np.where(np.isnan(b), a, a + b))
+    if rule == "min":
+        return np.fmin(a, b)
+    if rule == "max":
+        return np.fmax(a, b)
+    if rule == "last":
+        return np.where(np.isnan(b), a, b)
+    return np.where(np.isnan(a), b, a)  # first
+
+
+def _cumulative(values: np.ndarray, rule: str, groups: np.ndarray) -> np.ndarray:
+    out = np.array(values, dtype=float, copy=True)
+    for i in range(1, out.shape[-2]):
+        if groups[i] == groups[i - 1]:
+            out[..., i, :] = _combine(rule, out[..., i - 1, :], values[..., i, :])
+    return out
+
+
+def _rolling(values: np.ndarray, rule: str, count: int) -> np.ndarray:
+    out = np.full_like(values, np.nan, dtype=float)
+    if rule == "sum":  # prefix sums: linear in the number of periods, whatever the window
+        held = ~np.isnan(values)
+        zero = np.zeros_like(values[..., :1, :], dtype=float)
+        sums = np.concatenate([zero, np.cumsum(np.where(held, values, 0.0), axis=-2)], axis=-2)
+        counts = np.concatenate([zero, np.cumsum(held, axis=-2)], axis=-2)
+        window = sums[..., count:, :] - sums[..., :-count, :]
+        some = (counts[..., count:, :] - counts[..., :-count, :]) > 0
+        out[..., count - 1 :, :] = np.where(some, window, np.nan)
+        return out
+    for i in range(count - 1, values.shape[-2]):
+        acc = values[..., i - count + 1, :]
+        for j in range(i - count + 2, i + 1):
+            acc = _combine(rule, acc, values[..., j, :])
+        out[..., i, :] = acc
+    return out
