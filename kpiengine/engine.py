@@ -119,13 +119,14 @@ class Engine:
         results: Results | list[Results] | None = None,
         by: list[str] | None = None,
         kpis: list[str] | None = None,
+        coverage: dict[str, tuple[dt.date, dt.date]] | None = None,
     ) -> LintReport:
         """Run every registered check: static ones always, data ones on `results` or on `data`
-        (True: the workspace's sources) evaluated here."""
+        (True: the workspace's sources) evaluated here; `coverage` gives the dates each
+        variable's data covers (default: what the results tell)."""
         from .lint import lint  # noqa: PLC0415 - the checks load only for runs that lint
         from .lintdata import data_for_lint  # noqa: PLC0415
 
-        coverage = None
         if results is None and data is not None and data is not False:
             source = None if data is True else data
             counts = self.inputs(source).dimension_counts()

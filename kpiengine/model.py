@@ -124,6 +124,15 @@ class KPI:
 
 
 @dataclass
+class ReportDefaults:
+    """kpi.yaml's `report:` key: what `kpi report` shows unless told otherwise."""
+
+    by: list[str] = field(default_factory=list)  # dimensions to break down by
+    kpis: list[str] = field(default_factory=list)  # KPIs to show (default: those evaluated)
+    title: str = ""  # the report's title (default: the workspace name)
+
+
+@dataclass
 class Settings:
     """What kpi.yaml says; every key is optional."""
 
@@ -142,6 +151,7 @@ class Settings:
     sources: list[SourceConfig] = field(default_factory=list)
     choose: dict[str, str] = field(default_factory=dict)
     choose_location: Location | None = None
+    report: ReportDefaults = field(default_factory=ReportDefaults)
 
 
 @dataclass

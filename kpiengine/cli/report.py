@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..i18n import locales
 from .common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -40,10 +41,14 @@ from .common import (
 @click.option("--kpi", "kpis", multiple=True, help="KPI to report on (repeatable).")
 @grain_option
 @click.option("--period", default=None, help="Period (default: the last complete one).")
-@click.option("--by", multiple=True, help="Dimension to break down by (repeatable).")
+@click.option(
+    "--by",
+    multiple=True,
+    help="Dimension to break down by (repeatable; default: kpi.yaml's report).",
+)
 @click.option(
     "--locale",
-    type=click.Choice(["en", "fr", "zh-Hans", "zh-Hant", "fa"]),
+    type=click.Choice(list(locales())),
     default=None,
     help="Language of the report (default: the workspace's).",
 )
@@ -69,6 +74,9 @@ def report_command(
     ws = engine.workspace
     if period:
         grain = grain or parse_label(period)[0]
+    defaults = ws.settings.report  # kpi.yaml's `report:` when the command line is silent
+    by = by or tuple(defaults.by)
+    kpis = kpis or tuple(defaults.kpis)
     results = engine.evaluate(data, grain=grain, by=list(by), kpis=list(kpis) or None)
     period = period or last_complete_period(results)
     path = write_report(results, output, fmt, locale or ws.settings.locale, period, engine=engine)

@@ -15,12 +15,13 @@ from pathlib import Path
 from ..engine import Engine
 from ..errors import Finding, KpiError
 from ..evaluation import Results
-from .context import build_context
+from ..i18n import locales
+from .context import build_context, period_index
 from .environment import make_environment
-from .findings import collect_findings
-from .labels import LOCALES
+from .findings import report_findings
 
 FORMATS = {"html": "report.html.j2", "md": "report.md.j2"}
+LOCALES = locales()
 
 __all__ = ["FORMATS", "LOCALES", "render_report", "write_report"]
 
@@ -54,7 +55,7 @@ def render_report(
     engine = engine or Engine(results.workspace)
     titles: dict[str, str] = {}
     if findings is None:
-        findings, titles = collect_findings(results, engine.lint(results=results))
+        findings, titles = report_findings(engine, results, period_index(results, period))
     context = build_context(results, locale, period, generated_at, findings, titles)
     templates = _templates_folder(results, workspace_templates)
     currency = results.workspace.settings.currency

@@ -24,8 +24,8 @@ from babel.numbers import (
 from markupsafe import Markup, escape
 
 from ..errors import KpiError
+from ..i18n import label
 from ..periods import PeriodError, parse_label
-from .labels import label
 
 UNDEFINED = "—"
 # Babel knows each locale's default numbering system but writes ASCII digits; these are its digits.
@@ -180,6 +180,27 @@ class Formatter:
             return self.percent(0.0, decimals)
         return self.percent(value, decimals, sign=True)
 
+    def change_parts(
+        self,
+        delta: object,
+        pct: object = None,
+        fmt: str = "number",
+        decimals: int | None = None,
+        rate: bool = False,
+    ) -> dict[str, object] | None:
+        """A change as shown: `main` (a rate's difference in points or in its own unit, else the
+        relative change), `extra` (an amount's absolute change, else "") and `sign` (-1, 0, 1
+        as `main` reads once rounded); None when undefined."""
+        if not defined(delta):
+            return None
+        if rate or not defined(pct):
+            main, extra = self.gap(delta, fmt, decimals), ""
+        else:
+            main, extra = self.change(pct), self.gap(delta, fmt, decimals)
+        shown = any(ch.isdigit() and ch not in "0٠۰" for ch in main)
+        sign = (1 if delta > 0 else -1) if shown and delta != 0 else 0
+        return {"main": main, "extra": extra, "sign": sign}
+
     # --- periods and dates ------------------------------------------------------------------------
 
     def digits(self, text: object) -> str:
@@ -231,6 +252,7 @@ class Formatter:
             "gap": self.gap,
             "axis": self.axis,
             "change": self.change,
+            "change_parts": self.change_parts,
             "period": self.period,
             "date": self.date,
             "datetime": self.datetime,
