@@ -20,6 +20,22 @@ APART = 0.05  # values further apart than 5% of their typical size must look dif
 BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
 
+TIME_WORDS = {
+    "day": "days", "week": "weeks", "month": "months", "quarter": "quarters", "year": "years",
+}  # fmt: skip
+
+
+def time_unit_word(unit: str, value: float = 2.0) -> str:
+    """`days` for a KPI in `day` (`day` for exactly 1), `/ day` for a rate per day, else ""."""
+    unit = unit.strip()
+    if unit in TIME_WORDS:
+        return unit if value == 1 else TIME_WORDS[unit]
+    for word in TIME_WORDS:
+        if unit.endswith(f"/ {word}") and "currency" in unit:
+            return f"/ {word}"
+    return ""
+
+
 def strip_bidi(text: str) -> str:
     """`text` without bidi override characters (U+202A-U+202E, U+2066-U+2069)."""
     return text.translate(BIDI_CONTROLS)

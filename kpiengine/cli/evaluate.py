@@ -56,10 +56,9 @@ def list_command(workspace: Path | None, sample: bool, data: Path | None, fmt: s
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
-        from ..formatting import table
+        from ..terminal.results import render_list
 
-        headers = ["kpi", "title", "unit", "layer", "state"]
-        click.echo(table(headers, [[r[h] for h in headers] for r in rows]))
+        click.echo(render_list(rows))
     sys.exit(EXIT_FINDINGS if report_findings(ws) else EXIT_OK)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 
 from ..i18n import labeller, translations
-from .filters import Formatter, inline_code, markdown_text
+from .filters import Formatter, inline_code, markdown_text, without_bidi
 
 BUILTIN_PACKAGE = "kpiengine.templates"
 _PLAIN_SUFFIXES = (".md", ".md.j2", ".txt", ".txt.j2")
@@ -53,6 +53,7 @@ def make_environment(
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
+        finalize=without_bidi,  # data must not reorder the text around it
     )
     # gettext/ngettext and {% trans %} for template authors; `_` also formats numbers
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
