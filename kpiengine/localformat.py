@@ -153,6 +153,9 @@ class Formatter:
             return f"{points} {label('points', self.locale_name)}"
         if fmt == "multiple" and decimals is None:
             decimals = 2
+        shown = decimals if decimals is not None else (2 if fmt == "currency" else None)
+        if defined(value) and shown is not None and round(value, shown) == 0:
+            return self.kpi_value(0.0, fmt, decimals)  # no sign on what shows as zero
         return self.kpi_value(value, fmt, decimals, sign=True)
 
     def axis(self, value: object, fmt: str = "number", step: float | None = None) -> str:

@@ -34,9 +34,12 @@ from .common import (
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["html", "md"]),
+    type=click.Choice(["html", "md", "pdf"]),
     default=None,
-    help="html or md (default: from the file name, else html).",
+    help="html, md or pdf (pdf: the `pdf` extra and Chromium; default: from the file name).",
+)
+@click.option(
+    "--paper", type=click.Choice(["a4", "letter"]), default="a4", help="Paper size of a PDF."
 )
 @click.option("--kpi", "kpis", multiple=True, help="KPI to report on (repeatable).")
 @grain_option
@@ -64,6 +67,7 @@ def report_command(
     period: str | None,
     by: tuple[str, ...],
     locale: str | None,
+    paper: str,
 ) -> None:
     """Write a shareable report (self-contained HTML or Markdown) for one period."""
     from ..periods import parse_label
@@ -79,6 +83,8 @@ def report_command(
     kpis = kpis or tuple(defaults.kpis)
     results = engine.evaluate(data, grain=grain, by=list(by), kpis=list(kpis) or None)
     period = period or last_complete_period(results)
-    path = write_report(results, output, fmt, locale or ws.settings.locale, period, engine=engine)
+    path = write_report(
+        results, output, fmt, locale or ws.settings.locale, period, engine=engine, paper=paper
+    )
     click.echo(f"wrote {path}")
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

@@ -23,6 +23,7 @@ from ..i18n import is_rtl
 from ..model import Workspace
 from ..periods import end_date, ordinal_of, parse_label, year_ago
 from . import charts
+from .bullets import Bullet, bullet
 from .definitions import Definition, definition, shown_location, used_definitions, variables
 from .insights import Insights, kpi_section_insights
 
@@ -92,6 +93,7 @@ class KpiView:
     trend: charts.LineChart
     bars: charts.BarChart | None
     rate: bool  # changes in points (percent) or in its own unit, never in %
+    bullet: Bullet | None = None  # the value against its target, for the scorecard
     findings: list[FindingView] = field(default_factory=list)
     insights: Insights = field(default_factory=Insights)
 
@@ -263,6 +265,7 @@ def _kpi_view(
         trend=trend,
         bars=bars,
         rate=is_rate(kpi),
+        bullet=bullet(rows[0].value, rows[0].target, kpi.direction, result.band),
     )
 
 
