@@ -14,7 +14,7 @@ The pipeline runs one way: plan (`kpiengine.plan`), fetch (`kpiengine.sources`),
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,7 @@ class Engine:
         self._plugins = plugins
         self.cache = RunCache()
         self._inputs: dict[object, Inputs] = {}
+        self.on_source: Callable[[str], None] | None = None  # told as each source is read
 
     @cached_property
     def plugins(self) -> PluginManager:
@@ -109,8 +110,11 @@ class Engine:
 
     def fetch(self, plan: Plan, data: Data = None) -> InputTable:
         """The input table the plan asks for, from `data` or the sources."""
+        inputs = self.inputs(data)
+        if isinstance(inputs, Sources):
+            inputs.on_source = self.on_source
         with self.cache:
-            return self.inputs(data).fetch(plan)
+            return inputs.fetch(plan)
 
     def lint(
         self,

@@ -111,6 +111,7 @@ def eval_command(
 ) -> None:
     """Evaluate KPIs for every period (and segment), against their targets."""
     from ..periods import label_bounds, parse_label
+    from ..terminal.console import reading
     from ..terminal.results import render_results
 
     engine = open_engine(workspace, sample)
@@ -124,9 +125,11 @@ def eval_command(
         start = end = period
     first = label_bounds(start)[0] if start else None
     last = label_bounds(end)[1] if end else None
-    results = engine.evaluate(
-        data, grain=grain, by=list(by), start=first, end=last, kpis=list(kpis) or None
-    )
+    with reading(engine, data) as bar:
+        results = engine.evaluate(
+            data, grain=grain, by=list(by), start=first, end=last, kpis=list(kpis) or None
+        )
+        bar.done()
     explicit_range = bool(start or end)
     click.echo(render_results(results, fmt, latest=None if explicit_range or fmt != "table" else 6))
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

@@ -73,6 +73,7 @@ def report_command(
     from ..periods import parse_label
     from ..report import write_report
     from ..report.context import last_complete_period
+    from ..terminal.console import reading
 
     engine = open_engine(workspace, sample)
     ws = engine.workspace
@@ -81,10 +82,12 @@ def report_command(
     defaults = ws.settings.report  # kpi.yaml's `report:` when the command line is silent
     by = by or tuple(defaults.by)
     kpis = kpis or tuple(defaults.kpis)
-    results = engine.evaluate(data, grain=grain, by=list(by), kpis=list(kpis) or None)
-    period = period or last_complete_period(results)
-    path = write_report(
-        results, output, fmt, locale or ws.settings.locale, period, engine=engine, paper=paper
-    )
+    with reading(engine, data, passes=2) as bar:  # the report reads days too (date checks)
+        results = engine.evaluate(data, grain=grain, by=list(by), kpis=list(kpis) or None)
+        period = period or last_complete_period(results)
+        path = write_report(
+            results, output, fmt, locale or ws.settings.locale, period, engine=engine, paper=paper
+        )
+        bar.done()
     click.echo(f"wrote {path}")
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

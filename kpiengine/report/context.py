@@ -18,7 +18,7 @@ from .. import __version__
 from ..analysis import context_of
 from ..errors import Finding, KpiError, sort_findings
 from ..evaluation import KpiResult, Results, is_rate
-from ..formatting import decimals_for
+from ..formatting import decimals_for, time_unit_word
 from ..i18n import is_rtl
 from ..model import Workspace
 from ..periods import end_date, ordinal_of, parse_label, year_ago
@@ -94,6 +94,7 @@ class KpiView:
     bars: charts.BarChart | None
     rate: bool  # changes in points (percent) or in its own unit, never in %
     bullet: Bullet | None = None  # the value against its target, for the scorecard
+    unit_word: str = ""  # `days` for a KPI in days, `/ day` for an amount per day
     findings: list[FindingView] = field(default_factory=list)
     insights: Insights = field(default_factory=Insights)
 
@@ -266,6 +267,7 @@ def _kpi_view(
         bars=bars,
         rate=is_rate(kpi),
         bullet=bullet(rows[0].value, rows[0].target, kpi.direction, result.band),
+        unit_word=time_unit_word(str(kpi.unit) if kpi.unit else kpi.unit_text),
     )
 
 

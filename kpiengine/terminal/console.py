@@ -6,14 +6,17 @@ from __future__ import annotations
 import io
 import math
 import os
+import shutil
 import sys
 from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from ..formatting import UNDEFINED, decimals_for, strip_bidi, time_unit_word
 from ..localformat import Formatter
 
+BIG = 20_000_000  # bytes: a data file this large takes long enough to show progress
 PIPE_WIDTH = 120  # a pipe has no width: wide enough for `kpi eval` with titles and units
 
 
@@ -24,8 +27,8 @@ def is_terminal() -> bool:
 
 def width() -> int:
     """The terminal's columns, else `COLUMNS`, else 120."""
-    if is_terminal():
-        return os.get_terminal_size().columns
+    if is_terminal():  # COLUMNS first, then the terminal (a pty may say 0)
+        return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns or PIPE_WIDTH
     columns = os.environ.get("COLUMNS", "")
     return int(columns) if columns.isdigit() else PIPE_WIDTH
 
@@ -45,9 +48,10 @@ def render(*renderables: Any, columns: int | None = None, colour: bool | None = 
         emoji=False,
         soft_wrap=False,
     )
-    for item in renderables:
-        console.print(item)
-    return buffer.getvalue().rstrip("\n")
+    with console.capture() as captured:  # a StringIO alone stays empty on a real terminal
+        for item in renderables:
+            console.print(item)
+    return captured.get().rstrip("\n")
 
 
 def progress(total: int, description: str) -> AbstractContextManager[Any]:
@@ -59,8 +63,23 @@ def progress(total: int, description: str) -> AbstractContextManager[Any]:
     return _Bar(Progress(transient=True), total, description)
 
 
+def reading(engine: Any, data: object = None, passes: int = 1) -> AbstractContextManager[Any]:
+    """A progress bar over the engine's sources while a command reads them (a terminal only,
+    and only with several sources or a large file); `.done()` ends it."""
+    sources = engine.workspace.settings.sources if data is None else []
+    large = data is not None and Path(str(data)).is_file() and Path(str(data)).stat().st_size > BIG
+    if not is_terminal() or not (len(sources) > 1 or large):
+        return nullcontext(_Silent())
+    bar = progress(max(1, len(sources)) * passes, "reading sources")
+    engine.on_source = lambda name: bar.advance()  # type: ignore[attr-defined]
+    return bar
+
+
 class _Silent:
     def advance(self, steps: int = 1) -> None:
+        pass
+
+    def done(self) -> None:
         pass
 
 
@@ -75,6 +94,9 @@ class _Bar(AbstractContextManager):
 
     def advance(self, steps: int = 1) -> None:
         self.bar.advance(self.task, steps)
+
+    def done(self) -> None:
+        self.bar.update(self.task, completed=self.total)
 
     def __exit__(self, *exc: object) -> None:
         self.bar.__exit__(*exc)
