@@ -143,3 +143,20 @@ def test_the_sample_report_breaks_down_by_channel(tmp_path: Path):
 
 def test_bidi_controls_are_stripped():
     assert strip_bidi("a\u202ebc\u2066d\u2069") == "abcd"
+
+
+def test_data_cannot_start_maths_or_reorder_text(sample):
+    from kpiengine.report.filters import markdown_text
+
+    assert markdown_text("costs $5 and $6") == "costs \\$5 and \\$6"
+    _, results = sample
+    defaults = results.workspace.settings.report
+    title, defaults.title = defaults.title, "North\u202ewind $x$"
+    try:
+        html = render_report(results, "html", period="2024-11", generated_at=NOW)
+        markdown = render_report(results, "md", period="2024-11", generated_at=NOW)
+    finally:
+        defaults.title = title
+    for text in (html, markdown):
+        assert not any(0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in text)
+    assert markdown.startswith("# Northwind \\$x\\$")
