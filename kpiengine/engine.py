@@ -14,7 +14,7 @@ The pipeline runs one way: plan (`kpiengine.plan`), fetch (`kpiengine.sources`),
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,7 @@ class Engine:
         self._plugins = plugins
         self.cache = RunCache()
         self._inputs: dict[object, Inputs] = {}
+        self.on_source: Callable[[str], None] | None = None  # told as each source is read
 
     @cached_property
     def plugins(self) -> PluginManager:
@@ -109,8 +110,11 @@ class Engine:
 
     def fetch(self, plan: Plan, data: Data = None) -> InputTable:
         """The input table the plan asks for, from `data` or the sources."""
+        inputs = self.inputs(data)
+        if isinstance(inputs, Sources):
+            inputs.on_source = self.on_source
         with self.cache:
-            return self.inputs(data).fetch(plan)
+            return inputs.fetch(plan)
 
     def lint(
         self,
@@ -119,13 +123,14 @@ class Engine:
         results: Results | list[Results] | None = None,
         by: list[str] | None = None,
         kpis: list[str] | None = None,
+        coverage: dict[str, tuple[dt.date, dt.date]] | None = None,
     ) -> LintReport:
         """Run every registered check: static ones always, data ones on `results` or on `data`
-        (True: the workspace's sources) evaluated here."""
+        (True: the workspace's sources) evaluated here; `coverage` gives the dates each
+        variable's data covers (default: what the results tell)."""
         from .lint import lint  # noqa: PLC0415 - the checks load only for runs that lint
         from .lintdata import data_for_lint  # noqa: PLC0415
 
-        coverage = None
         if results is None and data is not None and data is not False:
             source = None if data is True else data
             counts = self.inputs(source).dimension_counts()

@@ -61,6 +61,7 @@ class Results:
         rows = []
         for result in self.kpis.values():
             kpi = result.kpi
+            rel = _no_rel if is_rate(kpi) else _rel  # a rate changes in points, not in %
             for i in self.selected:
                 for s, segment in enumerate(self.table.segments):
                     value = _num(result.values[i, s])
@@ -83,10 +84,10 @@ class Results:
                             "status": result.status[i, s],
                             "previous": prev,
                             "change": _sub(value, prev),
-                            "change_pct": _rel(value, prev),
+                            "change_pct": rel(value, prev),
                             "last_year": last,
                             "change_yoy": _sub(value, last),
-                            "change_yoy_pct": _rel(value, last),
+                            "change_yoy_pct": rel(value, last),
                             "reason": None
                             if reason is None
                             else _cell_reason(reason, labels[i], segment),
@@ -108,6 +109,21 @@ def _sub(a: float | None, b: float | None) -> float | None:
 
 def _rel(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else (a - b) / abs(b)
+
+
+def _no_rel(a: float | None, b: float | None) -> None:
+    return None
+
+
+def is_rate(kpi: KPI) -> bool:
+    """True for a KPI whose changes are differences, not percentages: a `percent` format or a
+    dimensionless unit (a ratio, a multiple). Its `change` is in its own unit (0.005 = 0.5 pp for
+    a percentage) and its `change_pct` is None: a relative change of a rate (-1,281.9% for a rate
+    that went from 0.1% to -1.2%) says nothing a manager can use."""
+    if kpi.format == "percent":
+        return True
+    unit = kpi.unit
+    return unit is not None and unit.dimensionless and kpi.format != "integer"
 
 
 def _cell_reason(reason: str, period: str, segment: dict[str, str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 STATUS_MARKS = {
     "on_track": "✓ on track",
@@ -12,6 +13,55 @@ STATUS_MARKS = {
     "undefined": "? undefined",
 }
 UNDEFINED = "—"
+BASE_DECIMALS = {"percent": 1, "multiple": 1}  # formats whose decimals adapt to the values
+MAX_EXTRA_DECIMALS = 2
+APART = 0.05  # values further apart than 5% of their typical size must look different
+# Bidirectional embedding, override and isolate controls: data must not reorder what it is shown in.
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+TIME_WORDS = {
+    "day": "days", "week": "weeks", "month": "months", "quarter": "quarters", "year": "years",
+}  # fmt: skip
+
+
+def time_unit_word(unit: str, value: float = 2.0) -> str:
+    """`days` for a KPI in `day` (`day` for exactly 1), `/ day` for a rate per day, else ""."""
+    unit = unit.strip()
+    if unit in TIME_WORDS:
+        return unit if value == 1 else TIME_WORDS[unit]
+    for word in TIME_WORDS:
+        if unit.endswith(f"/ {word}") and "currency" in unit:
+            return f"/ {word}"
+    return ""
+
+
+def strip_bidi(text: str) -> str:
+    """`text` without bidi override characters (U+202A-U+202E, U+2066-U+2069)."""
+    return text.translate(BIDI_CONTROLS)
+
+
+def decimals_for(values: Iterable[float | None], fmt: str, fixed: int | None = None) -> int | None:
+    """The decimals that tell a KPI's values apart: `fixed` when the definition sets them, else
+    for percentages and multiples at least the format's one decimal, two significant digits of
+    a typical value, and more (at most two) until values over 5% apart no longer look the same.
+    None for the other formats (their own rules apply)."""
+    if fixed is not None or fmt not in BASE_DECIMALS:
+        return fixed
+    base = BASE_DECIMALS[fmt]
+    scale = 100 if fmt == "percent" else 1
+    shown = sorted({v * scale for v in values if v is not None and math.isfinite(v)})
+    sizes = sorted(abs(v) for v in shown if v)
+    if not sizes:
+        return base
+    typical = sizes[len(sizes) // 2]
+    places = min(base + MAX_EXTRA_DECIMALS, max(base, 1 - math.floor(math.log10(typical))))
+    pairs = [(a, b) for a, b in zip(shown, shown[1:], strict=False) if b - a > APART * typical]
+    while places < base + MAX_EXTRA_DECIMALS and any(
+        round(a, places) == round(b, places) for a, b in pairs
+    ):
+        places += 1
+    return places
 
 
 def format_value(value: float | None, fmt: str = "number", decimals: int | None = None) -> str:

@@ -45,7 +45,7 @@ def data_for_lint(
         return results, _frame_coverage(data)
     # sources aggregate before answering: ask for days to see which dates hold data
     daily = results[0] if results[0].table.grain == "day" else evaluate(data, grain="day")
-    return results, _source_coverage(daily)
+    return results, source_coverage(daily)
 
 
 def _dimensions(counts: dict[str, int], data: Any) -> list[str]:
@@ -72,7 +72,7 @@ def _frame_coverage(frame: Frame) -> Coverage:
     return out
 
 
-def _source_coverage(daily: Results) -> Coverage:
+def source_coverage(daily: Results) -> Coverage:
     """Each variable gets the date range of the source it comes from (rows, not values)."""
     table = daily.table
     held: dict[str, list[dt.date]] = {}

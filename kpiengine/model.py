@@ -126,6 +126,15 @@ class KPI:
 
 
 @dataclass
+class ReportDefaults:
+    """kpi.yaml's `report:` key: what `kpi report` shows unless told otherwise."""
+
+    by: list[str] = field(default_factory=list)  # dimensions to break down by
+    kpis: list[str] = field(default_factory=list)  # KPIs to show (default: those evaluated)
+    title: str = ""  # the report's title (default: the workspace name)
+
+
+@dataclass
 class Settings:
     """What kpi.yaml says; every key is optional."""
 
@@ -146,6 +155,7 @@ class Settings:
     choose_location: Location | None = None
     fiscal_year_start: int = 1  # the month years and quarters start in
     week_start: str = "monday"
+    report: ReportDefaults = field(default_factory=ReportDefaults)
 
 
 @dataclass

@@ -1,10 +1,11 @@
-"""Where the package's own data lives: built-in definitions, templates and the sample workspace."""
+"""Where the package's own data lives: built-in definitions, templates, message catalogs, sample."""
 
 from __future__ import annotations
 
 from importlib.resources import as_file, files
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import IO
 
 
 def builtin_definitions() -> list[tuple[str, str]]:
@@ -26,3 +27,15 @@ def sample_workspace() -> Path:
         return root
     with as_file(root) as path:  # pragma: no cover - zipped installs only
         return Path(path)
+
+
+def catalog_locales() -> list[str]:
+    """The locale folders of the built-in message catalogs (`en`, `fr`, `zh_Hans`...)."""
+    root = files("kpiengine").joinpath("locales")
+    return sorted(e.name for e in root.iterdir() if e.joinpath("LC_MESSAGES").is_dir())
+
+
+def open_catalog(folder: str, domain: str) -> IO[bytes]:
+    """The compiled message catalog (`.mo`) of a locale folder, opened for reading."""
+    entry = files("kpiengine").joinpath("locales", folder, "LC_MESSAGES", f"{domain}.mo")
+    return entry.open("rb")

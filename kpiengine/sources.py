@@ -8,6 +8,7 @@ answer `fetch(plan) -> InputTable`.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -110,8 +111,14 @@ def owners(
     return out
 
 
-def fetch_table(sources: list[OpenSource], owner: dict[str, OpenSource], plan: Plan) -> InputTable:
-    """Ask each source for its variables and merge the answers into one input table.
+def fetch_table(
+    sources: list[OpenSource],
+    owner: dict[str, OpenSource],
+    plan: Plan,
+    on_source: Callable[[str], None] | None = None,
+) -> InputTable:
+    """Ask each source for its variables and merge the answers into one input table;
+    `on_source(name)` is told as each source is done (a progress bar).
 
     The plan's dates are the range the evaluation needs (a connector may return more; the
     engine keeps what it needs).
@@ -154,6 +161,8 @@ def fetch_table(sources: list[OpenSource], owner: dict[str, OpenSource], plan: P
             continue
         frame = relabel(frame, source.config.dimension_values)
         status.coverage = frame.coverage
+        if on_source is not None:
+            on_source(status.name)
         present = {v: a for v, a in wanted.items() if v in frame.values}
         if len(frame) and present:
             dims = [d for d in request.dimensions if d in frame.dims]
@@ -268,6 +277,7 @@ class Sources:
         self.opened = open_sources(configs, connectors, set(workspace.variables))
         self.owner = owners(self.opened, settings.choose, settings.choose_location)
         self.available = set(self.owner)
+        self.on_source: Callable[[str], None] | None = None  # told as each source is done
 
     def dimension_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -285,4 +295,4 @@ class Sources:
                     f"no source has the dimension `{dim}`{suggestion(dim, known)} "
                     f"(dimensions: {', '.join(sorted(known)) or 'none'})"
                 )
-        return fetch_table(self.opened, self.owner, plan)
+        return fetch_table(self.opened, self.owner, plan, self.on_source)

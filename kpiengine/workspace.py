@@ -29,6 +29,7 @@ from .yamlio import YList, YMap, load_yaml, parse_yaml
 
 __all__ = ["BUILTIN", "WORKSPACE", "Settings", "Workspace", "load_workspace"]
 
+REPORT_KEYS = ("by", "kpis", "title")
 SETTINGS_KEYS = (
     "name",
     "description",
@@ -44,6 +45,7 @@ SETTINGS_KEYS = (
     "choose",
     "fiscal_year_start",
     "week_start",
+    "report",
 )
 
 
@@ -136,6 +138,19 @@ def _read_settings(root: Path, checker: Checker) -> Settings:
             if spec is not None:
                 settings.targets[str(name)] = spec
                 settings.target_locations[str(name)] = targets.key_loc(name)
+    report = data.get("report")
+    if report is not None and checker.mapping(report, data.value_loc("report"), "`report`"):
+        checker.keys(report, REPORT_KEYS, "`report`")
+        for key in ("by", "kpis"):
+            items = report.get(key)
+            if items is None:
+                continue
+            if isinstance(items, YList) and all(isinstance(i, str) for i in items):
+                setattr(settings.report, key, list(items))
+            else:
+                checker.error(BadValue, f"`report.{key}` must be a list", report.value_loc(key))
+        if "title" in report:
+            settings.report.title = str(report["title"])
     return settings
 
 

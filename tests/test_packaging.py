@@ -55,6 +55,8 @@ print(json.dumps({
     "builtin_definitions": [name for name, _ in r.builtin_definitions()],
     "templates": sorted(e.name for e in r.templates().iterdir()),
     "sample": str(r.sample_workspace()),
+    "catalogs": r.catalog_locales(),
+    "fa_scorecard": __import__("kpiengine.i18n").i18n.label("scorecard", "fa"),
     "sample_files": sorted(
         str(p.relative_to(r.sample_workspace())) for p in r.sample_workspace().rglob("*")
         if p.is_file() and "__pycache__" not in p.parts
@@ -226,6 +228,9 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
     )
     missing = sorted(set(sample_files) - set(probe["sample_files"]))
     assert not missing, f"sample files left out of the wheel: {missing}"
+    catalogs = sorted(p.parents[1].name for p in ROOT.glob("kpiengine/locales/*/LC_MESSAGES/*.mo"))
+    assert probe["catalogs"] == catalogs and "fa" in catalogs  # compiled catalogs are shipped
+    assert probe["fa_scorecard"] == "کارنامه"  # read from the installed .mo
 
     # `kpi list --sample` finds the built-in definitions
     table = _run([str(kpi), "list", "--sample"], cwd=outside, env=env)

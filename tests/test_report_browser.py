@@ -121,3 +121,76 @@ def test_report_in_chromium(browser, reports, locale, width):
     direction = browser.execute_script("return document.documentElement.dir")
     assert direction == ("rtl" if locale == "fa" else "ltr")
     _save(browser, sections[0], f"report-{locale}-{width}")
+
+
+def test_report_in_print_media(browser, reports):
+    """Printing: scorecard and findings first, cards never split, what the page shows is what
+    a manager needs (points for rates, no command-line hints)."""
+    from selenium.webdriver.common.by import By
+
+    _open(browser, reports["en"], DESKTOP)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        breaks = browser.execute_script(
+            "return [...document.querySelectorAll('section.kpi')]"
+            ".map(e => getComputedStyle(e).breakInside)"
+        )
+        assert breaks and set(breaks) == {"avoid"}
+        tops = browser.execute_script(
+            "return ['scorecard', 'findings', 'kpis']"
+            ".map(id => document.getElementById(id).getBoundingClientRect().top)"
+        )
+        assert tops == sorted(tops)
+        text = browser.find_element(By.TAG_NAME, "body").text
+        assert " pp" in text and "--by" not in text and "--to" not in text
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "report-en-print.png"))
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_bullet_targets_sit_where_the_geometry_says(browser, reports):
+    _open(browser, reports["en"], DESKTOP)
+    found = browser.execute_script(
+        """return [...document.querySelectorAll('svg.bullet')].map(svg => {
+             const box = svg.getBoundingClientRect();
+             const mark = svg.querySelector('.bullet-target').getBoundingClientRect();
+             return [(mark.left + mark.width / 2 - box.left) / box.width,
+                     parseFloat(svg.dataset.targetX) / svg.viewBox.baseVal.width];
+           })"""
+    )
+    assert len(found) >= 8
+    for seen, expected in found:
+        assert abs(seen - expected) < 0.03
+
+
+def test_persian_needs_table_keeps_each_change_in_its_column(browser, reports):
+    _open(browser, reports["fa"], DESKTOP)
+    drift = browser.execute_script(
+        """return [...document.querySelectorAll('table.needs td .pct')].map(pct => {
+             const cell = pct.closest('td').getBoundingClientRect();
+             const box = pct.getBoundingClientRect();
+             return box.left >= cell.left - 1 && box.right <= cell.right + 1;
+           })"""
+    )
+    assert drift and all(drift)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "report-fa-desktop.png"))
+
+
+def test_printed_pdf_has_few_pages(browser, reports):
+    import base64
+
+    pypdf = pytest.importorskip("pypdf")
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    _open(browser, reports["en"], DESKTOP)
+    for paper, size in (("a4", (21.0, 29.7)), ("letter", (21.59, 27.94))):
+        options = PrintOptions()
+        options.page_width, options.page_height = size
+        options.background = True
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"report-en-{paper}.pdf"
+        path.write_bytes(base64.b64decode(browser.print_page(options)))
+        pages = pypdf.PdfReader(str(path)).pages
+        assert len(pages) < 30, (paper, len(pages))

@@ -16,9 +16,10 @@ from test_report import NOW, number_in, parse, records_for, shown_matches
 import kpiengine
 from kpiengine.analysis import expand, explain_change, input_names
 from kpiengine.engine import load_context
+from kpiengine.i18n import label, locales
 from kpiengine.report import render_report
-from kpiengine.report.labels import LOCALES, label
 
+LOCALES = locales()
 H = 1e-6  # relative step of the finite differences
 
 

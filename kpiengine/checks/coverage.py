@@ -69,7 +69,7 @@ class PartialPeriod(Check):
         )
         if affected:
             message += ": totals look low, e.g. " + ", ".join(affected[:MAX_LISTED])
-        return self.finding(message, period=label, days=held, period_days=length)
+        return self.finding(message, period=label, periods=[label], days=held, period_days=length)
 
 
 class DifferentRanges(Check):
@@ -97,12 +97,27 @@ class DifferentRanges(Check):
             if max(starts) - min(starts) <= SLACK and max(ends) - min(ends) <= SLACK:
                 continue
             ranges = ", ".join(f"`{n}` {a} to {b}" for n, (a, b) in spans.items())
+            edges = [(min(starts), max(starts)), (min(ends), max(ends))]
             yield self.finding(
                 f"`{kpi.id}` combines inputs covering different dates: {ranges}; periods at the "
                 "edges compare amounts over different spans",
                 kpi,
                 ranges={n: [str(a), str(b)] for n, (a, b) in spans.items()},
+                periods=_periods_over(results, [(a, b) for a, b in edges if b - a > SLACK]),
             )
+
+
+def _periods_over(results, spans: list[tuple[dt.date, dt.date]]) -> list[str]:
+    """The labels of the periods that overlap any of `spans` (where some input has no data)."""
+    table = results.table
+    return [
+        results.labels[i]
+        for i in range(table.n_periods)
+        if any(
+            table.period_start(i) <= b and a <= end_date(table.first + i, table.grain)
+            for a, b in spans
+        )
+    ]
 
 
 @hookimpl(trylast=True)

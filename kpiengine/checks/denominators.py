@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,15 @@ def _evaluated(context: CheckContext) -> Iterator[tuple[Results, KPI, list[int]]
         for kpi_id, result in results.kpis.items():
             if kpi_id in scope and result.kpi.formula is not None:
                 yield results, result.kpi, columns
+
+
+def _cells(results: Results, cells: list[tuple[int, int]]) -> dict[str, Any]:
+    """`periods` and `segments` ({} for the total) of cells, for filtering findings."""
+    segments = results.table.segments
+    return {
+        "periods": list(dict.fromkeys(results.labels[i] for i, _ in cells)),
+        "segments": [dict(segments[s]) for s in dict.fromkeys(s for _, s in cells)],
+    }
 
 
 def _where(results: Results, i: int, s: int) -> str:
@@ -86,6 +96,7 @@ class ZeroDenominator(Check):
                 kpi,
                 severity=severity,
                 cells=len(cells),
+                **_cells(results, cells),
             )
 
     def _tiny(self, results, kpi, text, den, values, columns) -> Iterator[Finding]:
@@ -105,6 +116,7 @@ class ZeroDenominator(Check):
                         kpi,
                         denominator=float(den[i, s]),
                         median=median,
+                        **_cells(results, [(i, s)]),
                     )
 
 
@@ -127,11 +139,12 @@ class SmallBase(Check):
                     continue
                 base = expr_array(guard.expr, arrays, values.shape)
                 current = arrays.get(symbols[0].split("__")[0])
-                parts = [
-                    part
+                found = [
+                    (part, (i, s))
                     for s in columns
-                    for part in _small_bases(results, kpi, base, current, values, s)
+                    for part, i in _small_bases(results, kpi, base, current, values, s)
                 ]
+                parts = [part for part, _ in found]
                 if parts:
                     more = f"; {len(parts) - MAX_CELLS} more" if len(parts) > MAX_CELLS else ""
                     yield self.finding(
@@ -139,10 +152,11 @@ class SmallBase(Check):
                         f"{'; '.join(parts[:MAX_CELLS])}{more}",
                         kpi,
                         cells=len(parts),
+                        **_cells(results, [cell for _, cell in found]),
                     )
 
 
-def _small_bases(results, kpi, base, current, values, s) -> Iterator[str]:
+def _small_bases(results, kpi, base, current, values, s) -> Iterator[tuple[str, int]]:
     column = np.abs(base[results.selected, s])
     usable = column[np.isfinite(column) & (column > 0)]
     median = float(np.median(usable)) if len(usable) else math.nan
@@ -156,7 +170,8 @@ def _small_bases(results, kpi, base, current, values, s) -> Iterator[str]:
         growth = shown(values[i, s], kpi) if math.isfinite(values[i, s]) else "undefined"
         yield (
             f"in {_where(results, i, s)} it is {growth} on a base of {num(b)} (typically "
-            f"{num(median)}): {num(b)} -> {num(now)}, an absolute change of {num(now - b)}"
+            f"{num(median)}): {num(b)} -> {num(now)}, an absolute change of {num(now - b)}",
+            i,
         )
 
 
@@ -199,14 +214,16 @@ class SmallSample(Check):
                 )
                 if straddles:
                     text += f", around the target {pct(target, d)}"
-                cells.append((text, {"low": low, "high": high, "successes": k, "trials": n}))
+                where_cell = {"low": low, "high": high, "successes": k, "trials": n, "s": s}
+                cells.append((text, where_cell))
             if cells:
                 more = f"; {len(cells) - MAX_CELLS} more" if len(cells) > MAX_CELLS else ""
                 yield self.finding(
                     f"`{kpi.id}` in {results.labels[i]} rests on few cases (95% Wilson "
                     f"intervals): {'; '.join(t for t, _ in cells[:MAX_CELLS])}{more}",
                     kpi,
-                    cells=[c for _, c in cells],
+                    cells=[{k: v for k, v in c.items() if k != "s"} for _, c in cells],
+                    **_cells(results, [(i, c["s"]) for _, c in cells]),
                 )
 
 
@@ -247,6 +264,7 @@ class RateOutOfRange(Check):
                 f"of `{names[1]}`{more}",
                 kpi,
                 cells=len(cells),
+                **_cells(results, cells),
             )
 
 

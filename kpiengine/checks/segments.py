@@ -64,6 +64,7 @@ class SegmentsOverTotal(Check):
                         f"{num(claimed - stated)} are claimed by more than one {dim}",
                         claimed=float(claimed),
                         total=float(stated),
+                        periods=[results.labels[i]],
                     )
                     return
                 if abs(claimed - stated) <= stated * 0.005:
@@ -73,6 +74,7 @@ class SegmentsOverTotal(Check):
                         f"total counts it twice ({num(values[i, 0])})",
                         claimed=float(claimed),
                         total=float(values[i, 0]),
+                        periods=[results.labels[i]],
                     )
                     return
             if not totals:
@@ -83,6 +85,7 @@ class SegmentsOverTotal(Check):
                         f"{num(claimed)}, more than the total {num(total)}",
                         claimed=float(claimed),
                         total=float(total),
+                        periods=[results.labels[i]],
                     )
                     return
 
@@ -101,13 +104,18 @@ class SimpsonsParadox(Check):
                     continue
                 found = 0
                 for i in results.selected:
-                    if i - 1 not in results.selected:
+                    if i < 1:  # compared with the period before, selected or not
                         continue
                     message = _reversal(results, result.values, i, result.kpi)
                     if message:
                         found += 1
                         if found <= MAX_REPORTS:
-                            yield self.finding(message, result.kpi, period=results.labels[i])
+                            yield self.finding(
+                                message,
+                                result.kpi,
+                                period=results.labels[i],
+                                periods=[results.labels[i]],
+                            )
 
 
 def _reversal(results: Results, values: np.ndarray, i: int, kpi) -> str | None:

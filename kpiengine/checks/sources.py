@@ -73,6 +73,7 @@ class SplicedDefinitions(Check):
                 before=before,
                 after=after,
                 split=first,
+                periods=[results.labels[i] for i in periods],
             )
 
 

@@ -56,10 +56,9 @@ def list_command(workspace: Path | None, sample: bool, data: Path | None, fmt: s
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
-        from ..formatting import table
+        from ..terminal.results import render_list
 
-        headers = ["kpi", "title", "unit", "layer", "state"]
-        click.echo(table(headers, [[r[h] for h in headers] for r in rows]))
+        click.echo(render_list(rows))
     sys.exit(EXIT_FINDINGS if report_findings(ws) else EXIT_OK)
 
 
@@ -112,6 +111,7 @@ def eval_command(
 ) -> None:
     """Evaluate KPIs for every period (and segment), against their targets."""
     from ..periods import label_bounds, parse_label
+    from ..terminal.console import reading
     from ..terminal.results import render_results
 
     engine = open_engine(workspace, sample)
@@ -125,9 +125,11 @@ def eval_command(
         start = end = period
     first = label_bounds(start)[0] if start else None
     last = label_bounds(end)[1] if end else None
-    results = engine.evaluate(
-        data, grain=grain, by=list(by), start=first, end=last, kpis=list(kpis) or None
-    )
+    with reading(engine, data) as bar:
+        results = engine.evaluate(
+            data, grain=grain, by=list(by), start=first, end=last, kpis=list(kpis) or None
+        )
+        bar.done()
     explicit_range = bool(start or end)
     click.echo(render_results(results, fmt, latest=None if explicit_range or fmt != "table" else 6))
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..i18n import locales
 from .common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -33,17 +34,24 @@ from .common import (
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["html", "md"]),
+    type=click.Choice(["html", "md", "pdf"]),
     default=None,
-    help="html or md (default: from the file name, else html).",
+    help="html, md or pdf (pdf: the `pdf` extra and Chromium; default: from the file name).",
+)
+@click.option(
+    "--paper", type=click.Choice(["a4", "letter"]), default="a4", help="Paper size of a PDF."
 )
 @click.option("--kpi", "kpis", multiple=True, help="KPI to report on (repeatable).")
 @grain_option
 @click.option("--period", default=None, help="Period (default: the last complete one).")
-@click.option("--by", multiple=True, help="Dimension to break down by (repeatable).")
+@click.option(
+    "--by",
+    multiple=True,
+    help="Dimension to break down by (repeatable; default: kpi.yaml's report).",
+)
 @click.option(
     "--locale",
-    type=click.Choice(["en", "fr", "zh-Hans", "zh-Hant", "fa"]),
+    type=click.Choice(list(locales())),
     default=None,
     help="Language of the report (default: the workspace's).",
 )
@@ -59,18 +67,27 @@ def report_command(
     period: str | None,
     by: tuple[str, ...],
     locale: str | None,
+    paper: str,
 ) -> None:
     """Write a shareable report (self-contained HTML or Markdown) for one period."""
     from ..periods import parse_label
     from ..report import write_report
     from ..report.context import last_complete_period
+    from ..terminal.console import reading
 
     engine = open_engine(workspace, sample)
     ws = engine.workspace
     if period:
         grain = grain or parse_label(period)[0]
-    results = engine.evaluate(data, grain=grain, by=list(by), kpis=list(kpis) or None)
-    period = period or last_complete_period(results)
-    path = write_report(results, output, fmt, locale or ws.settings.locale, period, engine=engine)
+    defaults = ws.settings.report  # kpi.yaml's `report:` when the command line is silent
+    by = by or tuple(defaults.by)
+    kpis = kpis or tuple(defaults.kpis)
+    with reading(engine, data, passes=2) as bar:  # the report reads days too (date checks)
+        results = engine.evaluate(data, grain=grain, by=list(by), kpis=list(kpis) or None)
+        period = period or last_complete_period(results)
+        path = write_report(
+            results, output, fmt, locale or ws.settings.locale, period, engine=engine, paper=paper
+        )
+        bar.done()
     click.echo(f"wrote {path}")
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

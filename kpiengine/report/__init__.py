@@ -15,12 +15,13 @@ from pathlib import Path
 from ..engine import Engine
 from ..errors import Finding, KpiError
 from ..evaluation import Results
-from .context import build_context
+from ..i18n import locales
+from .context import build_context, period_index
 from .environment import make_environment
-from .findings import collect_findings
-from .labels import LOCALES
+from .findings import report_findings
 
-FORMATS = {"html": "report.html.j2", "md": "report.md.j2"}
+FORMATS = {"html": "report.html.j2", "md": "report.md.j2", "pdf": "report.html.j2"}
+LOCALES = locales()
 
 __all__ = ["FORMATS", "LOCALES", "render_report", "write_report"]
 
@@ -50,11 +51,11 @@ def render_report(
     run that evaluated `results` (its checks and plugins; default: a new one).
     """
     if fmt not in FORMATS:
-        raise KpiError(f"unknown report format `{fmt}`", fix="use html or md")
+        raise KpiError(f"unknown report format `{fmt}`", fix="use html, md or pdf")
     engine = engine or Engine(results.workspace)
     titles: dict[str, str] = {}
     if findings is None:
-        findings, titles = collect_findings(results, engine.lint(results=results))
+        findings, titles = report_findings(engine, results, period_index(results, period))
     context = build_context(results, locale, period, generated_at, findings, titles)
     templates = _templates_folder(results, workspace_templates)
     currency = results.workspace.settings.currency
@@ -63,8 +64,11 @@ def render_report(
 
 
 def format_for(path: Path | str) -> str:
-    """`md` for a `.md` or `.markdown` file name, else `html`."""
-    return "md" if str(path).lower().endswith((".md", ".markdown")) else "html"
+    """`md` for a `.md` or `.markdown` file name, `pdf` for `.pdf`, else `html`."""
+    name = str(path).lower()
+    return (
+        "md" if name.endswith((".md", ".markdown")) else "pdf" if name.endswith(".pdf") else "html"
+    )
 
 
 def write_report(
@@ -78,12 +82,16 @@ def write_report(
     generated_at: dt.datetime | None = None,
     findings: list[Finding] | None = None,
     engine: Engine | None = None,
+    paper: str = "a4",
 ) -> Path:
-    """Render and write the report atomically; an existing file is replaced only on success."""
+    """Render and write the report atomically; an existing file is replaced only on success.
+
+    `fmt` `pdf` prints the HTML report with headless Chromium on `paper` (`a4` or `letter`)."""
     path = Path(path)
+    fmt = fmt or format_for(path)
     text = render_report(
         results,
-        fmt or format_for(path),
+        fmt,
         locale,
         period,
         workspace_templates,
@@ -91,19 +99,25 @@ def write_report(
         findings=findings,
         engine=engine,
     )
+    content: str | bytes = text
+    if fmt == "pdf":
+        from .pdf import html_to_pdf  # noqa: PLC0415 - the optional extra
+
+        content = html_to_pdf(text, paper)
     try:
-        _replace(path, text)
+        _replace(path, content)
     except OSError as exc:
         raise KpiError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
     return path
 
 
-def _replace(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
+def _replace(path: Path, content: str | bytes) -> None:
+    """Write `content` to a temporary file beside `path`, then rename it over `path`."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         umask = os.umask(0)

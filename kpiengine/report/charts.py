@@ -97,6 +97,26 @@ class LineChart:
     step: float | None = None  # between ticks
     has_target: bool = False
     empty: bool = True
+    from_zero: bool = True  # False: the axis starts above zero (or ends below it), said so
+    outlier: Point | None = None  # one value far outside the others, drawn at the edge
+
+
+def single_outlier(values: Sequence[Number], factor: float = 8.0) -> int | None:
+    """The index of the one value far outside all others (more than `factor` median absolute
+    deviations from the median, and twice as far as any other value), else None."""
+    defined = [(i, float(v)) for i, v in enumerate(values) if finite(v)]
+    if len(defined) < 6:
+        return None
+    numbers = sorted(v for _, v in defined)
+    median = numbers[len(numbers) // 2]
+    deviations = sorted(abs(v - median) for v in numbers)
+    mad = deviations[len(deviations) // 2]
+    if mad == 0:
+        return None
+    far = max(defined, key=lambda p: abs(p[1] - median))
+    if abs(far[1] - median) > factor * mad and abs(far[1] - median) > 2 * deviations[-2]:
+        return far[0]
+    return None
 
 
 def line_chart(
@@ -110,7 +130,8 @@ def line_chart(
 ) -> LineChart:
     """Geometry of a trend chart of `values` (and `targets`) over `labels`."""
     chart = LineChart(width, height, left=66, right=width - 12, top=36, bottom=height - 28)
-    ticks = _domain([*values, *targets])
+    outlier = single_outlier(values)
+    ticks = _domain([v for i, v in enumerate(values) if i != outlier] + [*targets])
     n = len(labels)
     if not ticks or not n:
         return chart
@@ -123,7 +144,7 @@ def line_chart(
     def y_of(v: Number) -> float | None:
         if not finite(v):
             return None
-        return y_at(float(v))
+        return min(max(y_at(float(v)), chart.top - 8), chart.bottom + 8)  # an outlier at the edge
 
     for i, name in enumerate(labels):
         x = chart.left + step * i if n > 1 else (chart.left + chart.right) / 2
@@ -140,6 +161,9 @@ def line_chart(
         anchor = "end" if i == n - 1 and n > 1 else ("start" if i == 0 else "middle")
         chart.x_labels.append((chart.points[i].x, labels[i], anchor, k % 2 == 1))
     chart.has_target = any(p.target_y is not None for p in chart.points)
+    chart.from_zero = low <= 0 <= high
+    if outlier is not None:
+        chart.outlier = chart.points[outlier]
     chart.empty = all(p.y is None for p in chart.points)
     return chart
 

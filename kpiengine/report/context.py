@@ -10,19 +10,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
 from ..analysis import context_of
 from ..errors import Finding, KpiError, sort_findings
-from ..evaluation import KpiResult, Results
+from ..evaluation import KpiResult, Results, is_rate
+from ..formatting import decimals_for, time_unit_word
+from ..i18n import is_rtl
 from ..model import Workspace
 from ..periods import end_date, ordinal_of, parse_label, year_ago
 from . import charts
+from .bullets import Bullet, bullet
 from .definitions import Definition, definition, shown_location, used_definitions, variables
 from .insights import Insights, kpi_section_insights
-from .labels import is_rtl
 
 SPARK_PERIODS = 12
 TREND_PERIODS = 24
@@ -57,8 +60,10 @@ class Row:
     gap: float | None
     gap_pct: float | None
     status: str
-    change: float | None  # relative change vs the previous period
-    change_yoy: float | None  # relative change vs the same period last year
+    change: float | None  # change vs the previous period, in the KPI's unit
+    change_pct: float | None  # relative change (None for rates: they change in points)
+    change_yoy: float | None  # change vs the same period last year, in the KPI's unit
+    change_yoy_pct: float | None
     change_good: bool | None  # True when the change goes the better way
     change_yoy_good: bool | None
 
@@ -87,6 +92,9 @@ class KpiView:
     spark: charts.Sparkline
     trend: charts.LineChart
     bars: charts.BarChart | None
+    rate: bool  # changes in points (percent) or in its own unit, never in %
+    bullet: Bullet | None = None  # the value against its target, for the scorecard
+    unit_word: str = ""  # `days` for a KPI in days, `/ day` for an amount per day
     findings: list[FindingView] = field(default_factory=list)
     insights: Insights = field(default_factory=Insights)
 
@@ -100,6 +108,7 @@ class KpiView:
 
     @property
     def decimals(self) -> int | None:
+        """The definition's decimals, or those that tell this KPI's shown values apart."""
         return self.definition.decimals
 
 
@@ -154,6 +163,18 @@ def _segment_label(segment: dict[str, str]) -> str:
     return " · ".join(segment.values())
 
 
+_CLI_ASIDE = re.compile(r"\s*\([^()]*`--[^()]*\)")  # "(`--to` the last full period)"
+
+
+def for_readers(fix: str | None) -> str | None:
+    """A check's fix without command-line options, which mean nothing to a report's reader;
+    None when nothing else is left."""
+    if not fix:
+        return None
+    text = _CLI_ASIDE.sub("", fix)
+    return None if "--" in text else text
+
+
 def _finding_view(
     finding: Finding, ws: Workspace, locale: str, titles: dict[str, str]
 ) -> FindingView:
@@ -168,7 +189,7 @@ def _finding_view(
         finding.kpi,
         kpi.title_in(locale) if kpi else None,
         shown_location(finding.location, ws.root),
-        finding.fix,
+        for_readers(finding.fix),
         str(explanation) if explanation else None,
     )
 
@@ -178,7 +199,7 @@ def _rows(records: list[dict], direction: str, labels: list[str]) -> list[Row]:
     for record, name in zip(records, labels, strict=True):
         value = _num(record["value"])
         reason = record["reason"] if value is None else None
-        change, change_yoy = _num(record["change_pct"]), _num(record["change_yoy_pct"])
+        change, change_yoy = _num(record["change"]), _num(record["change_yoy"])
         rows.append(
             Row(
                 label=name,
@@ -190,7 +211,9 @@ def _rows(records: list[dict], direction: str, labels: list[str]) -> list[Row]:
                 gap_pct=_num(record["gap_pct"]),
                 status=record["status"],
                 change=change,
+                change_pct=_num(record["change_pct"]),
                 change_yoy=change_yoy,
+                change_yoy_pct=_num(record["change_yoy_pct"]),
                 change_good=_good(change, direction),
                 change_yoy_good=_good(change_yoy, direction),
             )
@@ -229,16 +252,22 @@ def _kpi_view(
             segment_target,
             [r.reason for r in rows[1:]],
         )
+    shown_values = [*values, *targets, *(r.value for r in rows), *(r.target for r in rows)]
+    defined_as = definition(results, kpi, locale)
+    defined_as.decimals = decimals_for(shown_values, kpi.format, kpi.decimals)
     return KpiView(
         id=kpi.id,
         anchor=f"kpi-{kpi.id}",
-        definition=definition(results, kpi, locale),
+        definition=defined_as,
         total=rows[0],
         segments=rows[1:],
         segment_target=segment_target,
         spark=spark,
         trend=trend,
         bars=bars,
+        rate=is_rate(kpi),
+        bullet=bullet(rows[0].value, rows[0].target, kpi.direction, result.band),
+        unit_word=time_unit_word(str(kpi.unit) if kpi.unit else kpi.unit_text),
     )
 
 
@@ -285,6 +314,7 @@ def build_context(
     return {
         "workspace": {
             "name": ws.name,
+            "title": ws.settings.report.title or None,
             "description": ws.settings.description,
             "currency": ws.settings.currency,
         },

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import jinja2
 
-from .filters import Formatter, inline_code, markdown_text
-from .labels import labeller
+from ..i18n import labeller, translations
+from .filters import Formatter, inline_code, markdown_text, without_bidi
 
 BUILTIN_PACKAGE = "kpiengine.templates"
 _PLAIN_SUFFIXES = (".md", ".md.j2", ".txt", ".txt.j2")
@@ -52,7 +52,11 @@ def make_environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+        finalize=without_bidi,  # data must not reorder the text around it
     )
+    # gettext/ngettext and {% trans %} for template authors; `_` also formats numbers
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     formatter = Formatter(locale, currency)
     env.filters.update(formatter.filters())
     env.filters["md"] = markdown_text

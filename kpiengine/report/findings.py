@@ -1,15 +1,25 @@
-"""The findings a report lists: definition and data pitfalls of the KPIs it shows.
+"""The findings a report lists: every pitfall about the KPIs, period and segments it shows.
 
-The checks (run by the engine's `lint` on the report's own results) decide; findings a KPI
-silences with `allow:` stay out, and only findings about the KPIs shown (and what they depend
-on) or about the whole workspace are kept.
+The checks (run by the engine's `lint` on the report's own results, narrowed to the report's
+period) decide; findings a KPI silences with `allow:` stay out. A finding is kept when it is
+about a KPI shown (or one it depends on) or the whole workspace, and, when its `details` name
+`periods` or `segments`, when one of them is the report's period and one a segment it shows.
 """
 
 from __future__ import annotations
 
-from ..errors import Finding, sort_findings
+import dataclasses
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Finding, KpiError, sort_findings
 from ..evaluation import Results
 from ..lint import LintReport
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+
+Coverage = dict[str, tuple[dt.date, dt.date]]
 
 
 def used_kpis(results: Results) -> set[str]:
@@ -20,10 +30,59 @@ def used_kpis(results: Results) -> set[str]:
     return used
 
 
-def collect_findings(results: Results, report: LintReport) -> tuple[list[Finding], dict[str, str]]:
-    """Findings about the report's KPIs or the whole workspace (most severe first), and check
+def _periods(details: dict[str, Any]) -> list[str] | None:
+    if "periods" in details:
+        return [str(p) for p in details["periods"]]
+    if "period" in details:
+        return [str(details["period"])]
+    return None
+
+
+def concerns(finding: Finding, period: str, segments: list[dict[str, str]]) -> bool:
+    """True unless the finding names periods or segments and none is shown."""
+    details = finding.details or {}
+    periods = _periods(details)
+    if periods is not None and period not in periods:
+        return False
+    named = details.get("segments")
+    return named is None or any(dict(s) in segments for s in named)
+
+
+def collect_findings(
+    results: Results, report: LintReport, period: str | None = None
+) -> tuple[list[Finding], dict[str, str]]:
+    """Findings about the report's KPIs, `period` and segments (most severe first), and check
     titles by code."""
     titles = {rule["code"]: rule["title"] for rule in report.rules()}
     used = used_kpis(results)
-    relevant = [f for f in dict.fromkeys(report.findings) if f.kpi is None or f.kpi in used]
+    shown = [dict(s) for s in results.table.segments]
+    relevant = [
+        f
+        for f in dict.fromkeys(report.findings)
+        if (f.kpi is None or f.kpi in used) and (period is None or concerns(f, period, shown))
+    ]
     return sort_findings(relevant), titles
+
+
+def source_coverage(engine: Engine, results: Results) -> Coverage | None:
+    """The dates each variable's source covers, from a daily evaluation (sources answer with
+    periods, so the partial-period and date-range checks need the days); None without sources
+    (the checks then read the results' own dates)."""
+    from ..lintdata import source_coverage as daily_coverage  # noqa: PLC0415 - sources only
+
+    if not results.sources or not results.workspace.settings.sources:
+        return None
+    try:
+        daily = engine.evaluate(grain="day", kpis=list(results.kpis))
+    except KpiError:  # the data cannot be read by day: no coverage, no date checks
+        return None
+    return daily_coverage(daily)
+
+
+def report_findings(
+    engine: Engine, results: Results, index: int
+) -> tuple[list[Finding], dict[str, str]]:
+    """Lint the report's results at its period (index `index`) and keep what concerns it."""
+    at_period = dataclasses.replace(results, selected=[index])
+    report = engine.lint(results=at_period, coverage=source_coverage(engine, results))
+    return collect_findings(at_period, report, results.labels[index])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ..analysis.drivers import Drivers, TreeNode, render_tree
@@ -12,7 +13,8 @@ from ..analysis.explain import Explanation, waterfall
 from ..analysis.goalseek import GoalSeek
 from ..analysis.plan import Plan
 from ..analysis.segments import SegmentSplit
-from ..formatting import format_change, format_value, table
+from ..formatting import table
+from ..localformat import Formatter
 from ..model import Workspace
 from ..writeback import WriteResult
 
@@ -21,9 +23,29 @@ def to_json(value: Any) -> str:
     return json.dumps(plain(value), ensure_ascii=False, indent=1)
 
 
+def _fmt(ws: Workspace) -> Formatter:
+    return Formatter("en", ws.settings.currency)
+
+
 def kpi_value(ws: Workspace, kpi_id: str, value: float | None) -> str:
+    """A KPI's value as the report writes it (`€540.04`, `42.9%`, `3.2×`)."""
     kpi = ws.kpis[kpi_id]
-    return format_value(value, kpi.format, kpi.decimals)
+    return _fmt(ws).kpi_value(value, kpi.format, kpi.decimals)
+
+
+def kpi_change(ws: Workspace, kpi_id: str, value: float | None) -> str:
+    """A signed change of a KPI: points for percentages (`-0.5 pp`), else its own format."""
+    kpi = ws.kpis[kpi_id]
+    return _fmt(ws).gap(value, kpi.format, kpi.decimals)
+
+
+def number(ws: Workspace, value: float | None, sign: bool = False) -> str:
+    """A plain number with 4 significant digits (`0.9194`, `-4.031e-05` as `-0.00004031`)."""
+    return _fmt(ws).number(value, sign=sign)
+
+
+def change_pct(ws: Workspace, value: float | None) -> str:
+    return _fmt(ws).change(value)
 
 
 def input_value(ws: Workspace, name: str, value: float | None) -> str:
@@ -33,8 +55,8 @@ def input_value(ws: Workspace, name: str, value: float | None) -> str:
     variable = ws.variables.get(name.split("__")[0])
     money = variable is not None and variable.unit is not None and "currency" in str(variable.unit)
     if value is not None and math.isfinite(value) and not money and value == int(value):
-        return f"{value:,.0f}"
-    return format_value(value, "currency" if money else "number")
+        return _fmt(ws).integer(value)
+    return _fmt(ws).kpi_value(value, "currency" if money else "number")
 
 
 def _signed(text: str) -> str:
@@ -59,7 +81,7 @@ def render_goalseek(ws: Workspace, results: list[GoalSeek]) -> str:
             change = ""
             if solution.change is not None:
                 change = _signed(input_value(ws, result.input, solution.change))
-                change += f" ({format_change(solution.change_pct)})"
+                change += f" ({change_pct(ws, solution.change_pct)})"
             ok = "yes" if solution.feasible else "NO"
             rows.append([result.input, now, needed, change, ok])
             notes += [f"{result.input}: {why}" for why in solution.why]
@@ -76,9 +98,9 @@ def render_drivers(ws: Workspace, report: Drivers, tree: TreeNode) -> str:
     )
     rows = []
     for rank, d in enumerate(report.drivers, 1):
-        impact = "—" if d.impact_1pct is None else f"{d.impact_1pct:+,.4g}"
-        elasticity = "—" if d.elasticity is None else f"{d.elasticity:+.3f}"
-        derivative = "—" if d.derivative is None else f"{d.derivative:,.4g}"
+        impact = kpi_change(ws, report.kpi, d.impact_1pct)
+        elasticity = number(ws, d.elasticity, sign=True)
+        derivative = number(ws, d.derivative)
         via = ", ".join(d.via)
         rows.append([str(rank), d.label, input_value(ws, d.input, d.value), derivative,
                      elasticity, impact, via])  # fmt: skip
@@ -88,26 +110,30 @@ def render_drivers(ws: Workspace, report: Drivers, tree: TreeNode) -> str:
         out += "\n\n" + "\n".join(report.missing)
     if report.cancelled:
         out += "\n\ncancel out of the expanded formula: " + ", ".join(report.cancelled)
-    fmt = lambda v: "—" if v is None else f"{v:,.6g}"  # noqa: E731
-    return out + "\n\ndriver tree:\n" + render_tree(tree, fmt)
+    return out + "\n\ndriver tree:\n" + render_tree(tree, lambda v: number(ws, v))
 
 
 def render_explanation(ws: Workspace, e: Explanation, split: SegmentSplit | None) -> str:
     where = segment_text(e.segment)
     head = (
         f"{e.kpi} ({where}): {kpi_value(ws, e.kpi, e.before)} in {e.start} -> "
-        f"{kpi_value(ws, e.kpi, e.after)} in {e.end}, change {e.change:+,.6g} ({e.method})"
+        f"{kpi_value(ws, e.kpi, e.after)} in {e.end}, change {kpi_change(ws, e.kpi, e.change)} "
+        f"({e.method})"
     )
     rows = [
         [r.label, input_value(ws, r.input, r.before), input_value(ws, r.input, r.after),
-         f"{r.contribution:+,.6g}", format_change(r.share).lstrip("+") if r.share else "—"]
+         kpi_change(ws, e.kpi, r.contribution),
+         change_pct(ws, r.share).lstrip("+") if r.share else "—"]
         for r in e.contributions
     ]  # fmt: skip
     headers = ["input", e.start, e.end, "contribution", "share of change"]
     out = f"{head}\n\n{table(headers, rows)}"
     total = math.fsum(r.contribution for r in e.contributions)
-    out += f"\n\nsum of contributions {total:+,.6g} = change {e.change:+,.6g}"
-    bars = _bars(waterfall(e))
+    out += (
+        f"\n\nsum of contributions {kpi_change(ws, e.kpi, total)} = change "
+        f"{kpi_change(ws, e.kpi, e.change)}"
+    )
+    bars = _bars(waterfall(e), lambda v, step: (kpi_change if step else kpi_value)(ws, e.kpi, v))
     out += "\n\nwaterfall:\n" + bars
     if e.notes:
         out += "\n" + "\n".join(e.notes)
@@ -116,7 +142,7 @@ def render_explanation(ws: Workspace, e: Explanation, split: SegmentSplit | None
     return out
 
 
-def _bars(steps: list[dict], width: int = 30) -> str:
+def _bars(steps: list[dict], shown: Callable[[float, bool], str], width: int = 30) -> str:
     levels = [s["end"] for s in steps] + [s["start"] for s in steps if s["kind"] == "step"]
     low, high = min(0.0, *levels), max(0.0, *levels)
     scale = width / (high - low) if high > low else 0.0
@@ -126,36 +152,37 @@ def _bars(steps: list[dict], width: int = 30) -> str:
         left, right = round((a - low) * scale), round((b - low) * scale)
         bar = " " * left + ("█" if step["kind"] != "step" else "▒") * max(1, right - left)
         amount = step["end"] if step["kind"] != "step" else step["delta"]
-        sign = "+" if step["kind"] == "step" and amount >= 0 else ""
-        lines.append(f"{step['label'][:18]:<18} {bar:<{width + 1}} {sign}{amount:,.6g}")
+        text = shown(amount, step["kind"] == "step")
+        lines.append(f"{step['label'][:18]:<18} {bar:<{width + 1}} {text}")
     return "\n".join(lines)
 
 
 def render_split(ws: Workspace, split: SegmentSplit) -> str:
     if split.kind == "sum":
         rows = [[segment_text(r.segment), input_value(ws, split.kpi, r.before),
-                 input_value(ws, split.kpi, r.after), f"{r.change:+,.6g}"]
+                 input_value(ws, split.kpi, r.after), kpi_change(ws, split.kpi, r.change)]
                 for r in split.rows]  # fmt: skip
         text = table(["segment", split.start, split.end, "change"], rows)
         return f"by segment:\n{text}" + "".join(f"\n{n}" for n in split.notes)
     rows = [
         [segment_text(r.segment), _pct(r.weight_before), _pct(r.weight_after),
          kpi_value(ws, split.kpi, r.before), kpi_value(ws, split.kpi, r.after),
-         f"{r.mix:+.4g}", f"{r.rate:+.4g}"]
+         kpi_change(ws, split.kpi, r.mix), kpi_change(ws, split.kpi, r.rate)]
         for r in split.rows
         if r.before is not None or r.after is not None
     ]  # fmt: skip
     headers = ["segment", "mix before", "mix after", "rate before", "rate after", "mix", "rate"]
     text = table(headers, rows)
     summary = (
-        f"change {split.change:+.6g} = mix {split.mix:+.6g} (segments' weights shifting) "
-        f"+ rate {split.rate:+.6g} (rates within segments)"
+        f"change {kpi_change(ws, split.kpi, split.change)} = mix "
+        f"{kpi_change(ws, split.kpi, split.mix)} (segments' weights shifting) + rate "
+        f"{kpi_change(ws, split.kpi, split.rate)} (rates within segments)"
     )
     return f"mix versus rate:\n{text}\n{summary}" + "".join(f"\n{n}" for n in split.notes)
 
 
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
+    return Formatter("en").percent(value)
 
 
 def render_plan(ws: Workspace, plan: Plan, written: WriteResult | None = None) -> str:
@@ -172,10 +199,10 @@ def render_plan(ws: Workspace, plan: Plan, written: WriteResult | None = None) -
             lines += [table(["input", "per month", ""], rows)]
     else:
         lines += plan.notes
-        rows = [[q.label, input_value(ws, plan.kpi, q.value), f"{q.weight:.1%}"]
+        rows = [[q.label, input_value(ws, plan.kpi, q.value), _pct(q.weight)]
                 for q in plan.quarters]  # fmt: skip
         lines += ["", table(["quarter", "target", "share"], rows)]
-        rows = [[m.label, input_value(ws, plan.kpi, m.value), f"{m.weight:.1%}"]
+        rows = [[m.label, input_value(ws, plan.kpi, m.value), _pct(m.weight)]
                 for m in plan.months]  # fmt: skip
         lines += ["", table(["month", "target", "share"], rows)]
     if written is not None:

@@ -1,0 +1,138 @@
+"""The terminal: a rich console that colours only a real terminal, and values as the report
+writes them (currency symbol, percent, points, time units)."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import shutil
+import sys
+from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from ..formatting import UNDEFINED, decimals_for, strip_bidi, time_unit_word
+from ..localformat import Formatter
+
+BIG = 20_000_000  # bytes: a data file this large takes long enough to show progress
+PIPE_WIDTH = 120  # a pipe has no width: wide enough for `kpi eval` with titles and units
+
+
+def is_terminal() -> bool:
+    """True when stdout is an interactive terminal (not a pipe, a file or CI)."""
+    return sys.stdout.isatty() and not os.environ.get("CI")
+
+
+def width() -> int:
+    """The terminal's columns, else `COLUMNS`, else 120."""
+    if is_terminal():  # COLUMNS first, then the terminal (a pty may say 0)
+        return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns or PIPE_WIDTH
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() else PIPE_WIDTH
+
+
+def render(*renderables: Any, columns: int | None = None, colour: bool | None = None) -> str:
+    """Renderables as text `columns` wide (default: `width()`), with colours only on a TTY."""
+    from rich.console import Console  # noqa: PLC0415 - rich loads only for tables
+
+    colour = is_terminal() if colour is None else colour
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=columns or width(),
+        force_terminal=colour,
+        color_system="standard" if colour else None,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    with console.capture() as captured:  # a StringIO alone stays empty on a real terminal
+        for item in renderables:
+            console.print(item)
+    return captured.get().rstrip("\n")
+
+
+def progress(total: int, description: str) -> AbstractContextManager[Any]:
+    """A progress bar on a terminal (`.advance()` per step); nothing in pipes or CI."""
+    if not is_terminal():
+        return nullcontext(_Silent())
+    from rich.progress import Progress  # noqa: PLC0415
+
+    return _Bar(Progress(transient=True), total, description)
+
+
+def reading(engine: Any, data: object = None, passes: int = 1) -> AbstractContextManager[Any]:
+    """A progress bar over the engine's sources while a command reads them (a terminal only,
+    and only with several sources or a large file); `.done()` ends it."""
+    sources = engine.workspace.settings.sources if data is None else []
+    large = data is not None and Path(str(data)).is_file() and Path(str(data)).stat().st_size > BIG
+    if not is_terminal() or not (len(sources) > 1 or large):
+        return nullcontext(_Silent())
+    bar = progress(max(1, len(sources)) * passes, "reading sources")
+    engine.on_source = lambda name: bar.advance()  # type: ignore[attr-defined]
+    return bar
+
+
+class _Silent:
+    def advance(self, steps: int = 1) -> None:
+        pass
+
+    def done(self) -> None:
+        pass
+
+
+class _Bar(AbstractContextManager):
+    def __init__(self, bar: Any, total: int, description: str):
+        self.bar, self.total, self.description = bar, total, description
+
+    def __enter__(self) -> _Bar:
+        self.bar.__enter__()
+        self.task = self.bar.add_task(self.description, total=self.total)
+        return self
+
+    def advance(self, steps: int = 1) -> None:
+        self.bar.advance(self.task, steps)
+
+    def done(self) -> None:
+        self.bar.update(self.task, completed=self.total)
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(*exc)
+
+
+class Values:
+    """A KPI's values as text, like the report: decimals chosen from the values shown."""
+
+    def __init__(self, currency: str | None, locale: str = "en"):
+        self.format = Formatter(locale if locale else "en", currency)
+
+    def value(self, value: float | None, fmt: str, decimals: int | None, unit: str = "") -> str:
+        if value is None or not math.isfinite(value):
+            return UNDEFINED
+        text = self.format.kpi_value(value, fmt, decimals)
+        word = time_unit_word(unit, value)
+        return f"{text} {word}" if word else text
+
+    def change(
+        self, delta: float | None, pct: float | None, fmt: str, decimals: int | None, rate: bool
+    ) -> str:
+        parts = self.format.change_parts(delta, pct, fmt, decimals, rate)
+        if parts is None:
+            return UNDEFINED
+        arrow = {1: "▲ ", -1: "▼ "}.get(int(parts["sign"]), "")  # type: ignore[call-overload]
+        return f"{arrow}{parts['main']}"
+
+    def number(self, value: float | None, fmt: str = "number", decimals: int | None = None) -> str:
+        return self.format.kpi_value(value, fmt, decimals)
+
+
+def decimals(values: Iterable[float | None], fmt: str, fixed: int | None) -> int | None:
+    """The decimals that tell these values apart (see `formatting.decimals_for`)."""
+    return decimals_for(values, fmt, fixed)
+
+
+def clean(text: object) -> str:
+    """Data shown in the terminal, without bidi override characters."""
+    return strip_bidi(str(text))

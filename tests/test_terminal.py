@@ -1,0 +1,103 @@
+"""The terminal: `kpi eval` and `kpi list` tables (rich) that fit, read like the report, and
+keep colours for a real terminal; JSON and CSV unchanged for scripts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+from rich.cells import cell_len
+
+import kpiengine
+from kpiengine.cli import cli
+from kpiengine.terminal import console
+from kpiengine.terminal.results import render_list, render_results
+
+ANSI = re.compile(r"\x1b\[")
+
+
+def run(*args: str, columns: int = 120) -> str:
+    result = CliRunner().invoke(cli, list(args), env={"COLUMNS": str(columns), "CI": ""})
+    assert result.exit_code in (0, 1), result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def sample_table() -> str:
+    return run("eval", "--sample")
+
+
+def test_eval_fits_in_120_columns_with_titles_and_units(sample_table):
+    lines = sample_table.splitlines()
+    assert max(cell_len(line) for line in lines) <= 120
+    assert "Bounce rate" in sample_table and "bounce_rate" in sample_table
+    assert "Average sales cycle length" in sample_table
+    assert re.search(r"\d+\.\d days", sample_table)  # a KPI in days says so
+    assert re.search(r"€\d[\d,]*\.\d\d", sample_table)  # currency symbol
+    assert re.search(r"[▲▼] [+-]\d+\.\d pp", sample_table)  # a rate's change in points
+    assert not ANSI.search(sample_table)  # no colours in a pipe
+
+
+def test_eval_changes_of_rates_are_points_and_of_amounts_percent(sample_table):
+    ws = kpiengine.load_workspace(kpiengine.sample_workspace())
+    results = kpiengine.evaluate(ws)
+    last = results.labels[-1]
+    rows = {r["kpi"]: r for r in results.records() if r["period"] == last}
+    line = next(s for s in sample_table.splitlines() if s.lstrip().startswith("Bounce rate"))
+    pp = (rows["bounce_rate"]["value"] - rows["bounce_rate"]["previous"]) * 100
+    assert f"{pp:+.1f} pp" in line
+    line = next(s for s in sample_table.splitlines() if s.lstrip().startswith("Sales revenue"))
+    revenue = rows["sales_revenue"]
+    pct = (revenue["value"] - revenue["previous"]) / revenue["previous"] * 100
+    assert f"{pct:+.1f}%" in line
+
+
+def test_narrow_terminals_show_fewer_periods():
+    wide = run("eval", "--sample", columns=200)
+    narrow = run("eval", "--sample", columns=100)
+    header = lambda text: [s for s in text.splitlines() if s.strip().startswith("KPI")][0]  # noqa: E731
+    assert len(re.findall(r"20\d\d-\d\d", header(wide))) > len(
+        re.findall(r"20\d\d-\d\d", header(narrow))
+    )
+    assert max(cell_len(line) for line in narrow.splitlines()) <= 100
+
+
+def test_colours_only_on_a_terminal():
+    assert ANSI.search(console.render("[red]x[/red]", columns=40, colour=True))
+    assert not ANSI.search(console.render("[red]x[/red]", columns=40, colour=False))
+
+
+def test_progress_is_silent_in_pipes_and_ci(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with console.progress(3, "reading") as bar:
+        bar.advance()  # does nothing, prints nothing
+    assert not console.is_terminal()
+
+
+def test_list_aligns_wide_characters():
+    rows = [
+        {"kpi": "roi", "title": "投资回报率", "unit": "ratio", "layer": "built-in", "state": "ok"},
+        {"kpi": "cac", "title": "获客成本", "unit": "currency", "layer": "built-in", "state": "ok"},
+        {"kpi": "ctr", "title": "CTR", "unit": "ratio", "layer": "built-in", "state": "ok"},
+    ]
+    lines = [
+        s for s in render_list(rows, columns=100).splitlines() if re.match(r"\s*(roi|cac|ctr)", s)
+    ]
+    starts = {cell_len(line[: line.index("built-in")]) for line in lines}
+    assert len(starts) == 1, lines  # the layer column starts at the same cell in every row
+
+
+def test_json_and_csv_are_for_scripts_and_drop_bidi_controls():
+    ws = kpiengine.load_workspace(kpiengine.sample_workspace())
+    results = kpiengine.evaluate(ws, kpis=["roi"])
+    ws.kpis["roi"].title = {"en": "R\u202eOI"}
+    records = json.loads(render_results(results, "json"))
+    assert set(records[0]) >= {"kpi", "value", "change", "change_pct", "status"}
+    assert records[0]["title"] == "ROI"
+    assert records[0]["change_pct"] is None  # a rate: its change is `change`, in its unit
+    rows = list(csv.DictReader(io.StringIO(render_results(results, "csv"))))
+    assert rows[0]["kpi"] == "roi" and "\u202e" not in "".join(rows[0].values())
