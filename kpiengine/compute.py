@@ -101,10 +101,10 @@ class Computer:
         self.arrays[internal] = out
         return out
 
-    def reasons(self, kpi_id: str) -> np.ndarray:
+    def reasons(self, kpi_id: str, window_token: str | None = None) -> np.ndarray:
         """Why each undefined cell of a KPI (2-D) is undefined: a missing input, a zero
         denominator, a bad domain; None where defined (a read-only view when all are)."""
-        values = self.kpi(kpi_id)
+        values = self.kpi(kpi_id, window_token)
         undefined = np.isnan(values)
         if not undefined.any():
             return np.broadcast_to(np.empty((), dtype=object), values.shape)
@@ -118,11 +118,13 @@ class Computer:
             reasons[hit] = reason[hit] if isinstance(reason, np.ndarray) else reason
             todo[hit] = False
 
-        arrays = self.inputs(formula)
+        arrays = self.inputs(formula, window_token)
         for name, array in arrays.items():
             missing = np.isnan(array)
             if (todo & missing).any():
-                mark(missing, self._missing(name))
+                base, chain = split_ref(name)
+                over = (window_token,) if window_token and not chain else ()
+                mark(missing, self._missing(ref_name(base, (*over, *chain))))
         for guard in formula.guards:
             if not todo.any():
                 break

@@ -19,10 +19,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .evaluation import Results
+from .errors import KpiError
+from .evaluation import Results, in_progress
 from .evaluation import evaluate as evaluate_plan
 from .model import Workspace
-from .plan import Plan, make_plan
+from .plan import Plan, daily_plan, make_plan
 from .plugins import PluginManager, Registered, registered
 from .runcache import RunCache
 from .sources import FrameInput, Inputs, Sources
@@ -86,10 +87,11 @@ class Engine:
         start: dt.date | None = None,
         end: dt.date | None = None,
         kpis: list[str] | None = None,
+        window: str | None = None,
     ) -> Plan:
         """What `evaluate` with these arguments would compute and ask the sources for."""
         available = self.inputs(data).available
-        return make_plan(self.workspace, available, kpis, grain, by, start, end)
+        return make_plan(self.workspace, available, kpis, grain, by, start, end, window)
 
     def evaluate(
         self,
@@ -100,13 +102,26 @@ class Engine:
         start: dt.date | None = None,
         end: dt.date | None = None,
         kpis: list[str] | None = None,
+        window: str | None = None,
     ) -> Results:
         """Evaluate the chosen KPIs for every period and segment (and the total).
 
-        `data` is a Frame, a CSV path, or None for the sources listed in kpi.yaml.
+        `data` is a Frame, a CSV path, or None for the sources listed in kpi.yaml; `window`
+        (`ytd`, `qtd`, `mtd`, `rolling:N`) evaluates every KPI over that window. A period
+        outside the data is a KpiError naming the data's range.
         """
-        plan = self.plan(data, grain=grain, by=by, start=start, end=end, kpis=kpis)
-        return evaluate_plan(plan, self.fetch(plan, data))
+        plan = self.plan(data, grain=grain, by=by, start=start, end=end, kpis=kpis, window=window)
+        table = self.fetch(plan, data)
+        paced = in_progress(table) and plan.window is None
+        daily = self.fetch(daily_plan(plan, table), data) if paced else None
+        results = evaluate_plan(plan, table, daily)
+        if (start or end) and not results.selected and table.n_periods:
+            labels = table.labels
+            raise KpiError(
+                f"no data in the periods asked for: the data covers {labels[0]} to {labels[-1]}",
+                fix=f"choose periods from {labels[0]} to {labels[-1]}",
+            )
+        return results
 
     def fetch(self, plan: Plan, data: Data = None) -> InputTable:
         """The input table the plan asks for, from `data` or the sources."""
@@ -149,7 +164,6 @@ class Engine:
         """The inputs of `kpis` for analysis; KpiError when the data lacks some of them."""
         from .analysis.expand import context_of, resolve_kpi  # noqa: PLC0415
         from .checks.runtime import MissingInput  # noqa: PLC0415
-        from .errors import KpiError  # noqa: PLC0415
 
         kpis = [resolve_kpi(self.workspace, k) for k in kpis]
         results = self.evaluate(data, grain=grain, by=by, kpis=kpis)

@@ -16,10 +16,11 @@ import numpy as np
 from .compute import Computer
 from .errors import Finding
 from .model import KPI, Workspace
+from .pacing import Projection, ToDate, elapsed_days, p_target, project, to_date, to_date_table
 from .plan import Plan
 from .table import InputTable, SourceStatus
 from .targets import period_targets, status
-from .transforms import year_ago_index
+from .transforms import window, year_ago_index
 
 
 @dataclass
@@ -32,11 +33,32 @@ class KpiResult:
     targets: np.ndarray
     additive: bool
     band: float  # the at-risk band
+    coverage: np.ndarray  # per period: the share of its days every input covers
+    partial: int | None = None  # the period the data stops inside, when there is one
+    to_date: ToDate | None = None  # its comparisons with earlier periods' same elapsed days
+    projection: Projection | None = None  # its value at the period's end
 
     @functools.cached_property
     def status(self) -> np.ndarray:
-        """`on_track | at_risk | off_track | no_target | undefined` for each cell."""
-        return status(self.values, self.targets, self.kpi.direction, self.band)
+        """`on_track | at_risk | off_track | no_target | undefined` for each cell; a partial
+        period is judged on its projection when there is one."""
+        judged = self.values
+        if self.partial is not None and self.projection is not None:
+            judged = self.values.copy()
+            projected = self.projection.value
+            judged[self.partial] = np.where(np.isnan(projected), judged[self.partial], projected)
+        return status(judged, self.targets, self.kpi.direction, self.band)
+
+    @property
+    def complete(self) -> np.ndarray:
+        return self.coverage >= 1 - 1e-9
+
+    @functools.cached_property
+    def p_target(self) -> np.ndarray | None:
+        """The probability of reaching the target in the partial period, per segment."""
+        if self.partial is None or self.projection is None:
+            return None
+        return p_target(self.projection, self.targets[self.partial], self.kpi.direction)
 
 
 @dataclass
@@ -67,6 +89,10 @@ class Results:
                     value = _num(result.values[i, s])
                     prev = _num(result.values[i - 1, s]) if i > 0 else None
                     last = _num(result.values[ago[i], s]) if ago[i] >= 0 else None
+                    pacing = _pacing(result, i, s)
+                    if pacing["compared"] == "to_date" and result.to_date is not None:
+                        prev = _num(result.to_date.previous[s])
+                        last = _num(result.to_date.last_year[s])
                     target = _num(result.targets[i, s])
                     reason = result.reasons[i, s]
                     rows.append(
@@ -91,12 +117,40 @@ class Results:
                             "reason": None
                             if reason is None
                             else _cell_reason(reason, labels[i], segment),
+                            "complete": bool(result.complete[i]),
+                            "coverage": float(result.coverage[i]),
+                            **pacing,
                         }
                     )
         return rows
 
     def to_json(self) -> str:
         return json.dumps(self.records(), ensure_ascii=False, indent=1)
+
+
+def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
+    """The projection fields of a record: only the partial period has them."""
+    fields: dict[str, object] = dict.fromkeys(PACING_FIELDS)
+    fields["status_basis"] = "value"
+    fields["compared"] = "period"
+    if i != result.partial:
+        return fields
+    if result.to_date is not None:
+        fields["compared"] = "to_date"
+    projection = result.projection
+    if projection is not None and math.isfinite(projection.value[s]):
+        chance = result.p_target
+        fields.update(
+            projected=float(projection.value[s]),
+            projected_low=_num(projection.low[s]),
+            projected_high=_num(projection.high[s]),
+            p_target=None if chance is None else _num(chance[s]),
+            status_basis="projection",
+        )
+    return fields
+
+
+PACING_FIELDS = ("projected", "projected_low", "projected_high", "p_target")
 
 
 def _num(value: float) -> float | None:
@@ -134,14 +188,20 @@ def _cell_reason(reason: str, period: str, segment: dict[str, str]) -> str:
 # --- evaluation ----------------------------------------------------------------------------------
 
 
-def evaluate(plan: Plan, table: InputTable) -> Results:
+def evaluate(plan: Plan, table: InputTable, daily: InputTable | None = None) -> Results:
     """Evaluate the plan's KPIs for every period and segment (and the total) of the table.
 
     Pure: the table holds every input the plan needs (`kpiengine.sources.fetch` makes it).
+    `daily` (the inputs by day, when the data stops inside its last period) gives that partial
+    period its values-to-date comparisons and its projection (`kpiengine.pacing`).
     """
     workspace = plan.workspace
     computer = Computer(workspace, table)
-    results = {k: _evaluate_kpi(workspace, workspace.kpis[k], computer) for k in plan.kpis}
+    results = {
+        k: _evaluate_kpi(workspace, workspace.kpis[k], computer, plan.window) for k in plan.kpis
+    }
+    if daily is not None and daily.n_periods:
+        _pace(workspace, table, daily, results)
     selected = _select_periods(table, plan.start, plan.end)
     findings = [*plan.findings, *table.findings]
     return Results(workspace, table, results, selected, findings, table.sources)
@@ -156,19 +216,58 @@ def _select_periods(table: InputTable, start: dt.date | None, end: dt.date | Non
     return list(range(first, last + 1))
 
 
-def _evaluate_kpi(workspace: Workspace, kpi: KPI, computer: Computer) -> KpiResult:
+def _evaluate_kpi(
+    workspace: Workspace, kpi: KPI, computer: Computer, window_token: str | None = None
+) -> KpiResult:
     table = computer.table
-    values = computer.kpi(kpi.id)
-    reasons = computer.reasons(kpi.id)
+    values = computer.kpi(kpi.id, window_token)
+    reasons = computer.reasons(kpi.id, window_token)
     shape = values.shape
     additive = kpi.target is not None and workspace.is_additive(kpi.id)
     per_period = period_targets(
         kpi.target, additive, table.grain, table.first, table.n_periods, table.calendar
     )
+    if window_token:  # an additive target adds up over the window; a rate's stays as it is
+        per_period = window(
+            per_period[:, None], "sum" if additive else "last", window_token, table
+        )[0][:, 0]
     if additive:  # an additive target is for the total, not for each segment
         targets = np.full(shape, np.nan)
         targets[:, 0] = per_period
     else:  # the same target in every segment: a read-only view
         targets = np.broadcast_to(per_period[:, None], shape)
     band = workspace.at_risk_band(kpi)
-    return KpiResult(kpi, values, reasons, targets, additive, band)
+    inputs = workspace.inputs_of(kpi.id)
+    coverage = table.coverage_of(inputs)
+    last = table.n_periods - 1
+    partial = last if table.n_periods and 0 < coverage[last] < 1 - 1e-9 else None
+    return KpiResult(kpi, values, reasons, targets, additive, band, coverage, partial)
+
+
+def in_progress(table: InputTable) -> bool:
+    """True when the data stops inside its last period (the current month, say)."""
+    if not table.n_periods:
+        return False
+    return bool(table.coverage_of(table.spans)[-1] < 1 - 1e-9)
+
+
+def _pace(
+    workspace: Workspace, table: InputTable, daily: InputTable, results: dict[str, KpiResult]
+) -> None:
+    """Values to date and projections for each KPI's partial period."""
+    paced = [r for r in results.values() if r.partial is not None]
+    by_elapsed: dict[int, list[KpiResult]] = {}
+    for result in paced:
+        assert result.partial is not None
+        inputs = workspace.inputs_of(result.kpi.id)
+        by_elapsed.setdefault(elapsed_days(table, inputs, result.partial), []).append(result)
+    for elapsed, group in by_elapsed.items():
+        todate = to_date_table(daily, table, workspace, elapsed)
+        for result in group:
+            assert result.partial is not None
+            result.to_date = to_date(workspace, result.kpi.id, todate, result.partial, elapsed)
+    if paced:
+        period = table.n_periods - 1
+        found = project(workspace, [r.kpi.id for r in paced], daily, table, period)
+        for result in paced:
+            result.projection = found[result.kpi.id]

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 from .checks.runtime import MissingInput
 from .errors import Finding, KpiError, suggestion
-from .model import BUILTIN, Aggregate, Workspace
+from .model import BUILTIN, DISTINCT, Aggregate, Workspace
 from .periods import DEFAULT, Calendar
+from .refs import MAX_ROLLING, WINDOWS, window_of
+from .table import InputTable
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Plan:
     fetch_start: dt.date | None = None
     findings: tuple[Finding, ...] = field(default=())
     calendar: Calendar = DEFAULT
+    window: str | None = None  # evaluate every KPI over this window (`ytd`, `rolling3`)
 
     @property
     def fetch_end(self) -> dt.date | None:
@@ -115,9 +118,14 @@ def make_plan(
     by: Iterable[str] = (),
     start: dt.date | None = None,
     end: dt.date | None = None,
+    window: str | None = None,
 ) -> Plan:
     """The plan for evaluating `kpis` (default: see `select_kpis`) on data that can give the
-    `available` variables, at `grain`, for the total and each combination of `by`."""
+    `available` variables, at `grain`, for the total and each combination of `by`; `window`
+    (`ytd`, `qtd`, `mtd`, `rolling:N`) evaluates each KPI over that window instead."""
+    if start and end and start > end:
+        raise KpiError(f"the first period ({start}) comes after the last ({end})")
+    token = window_token(window) if window else None
     chosen, findings = select_kpis(workspace, available, kpis)
     needed = set(chosen)
     for name in chosen:
@@ -135,10 +143,33 @@ def make_plan(
         tuple(by),
         start,
         end,
-        year_before(start) if start else None,
+        _fetch_start(start, token),
         tuple(findings),
         workspace.calendar,
+        token,
     )
+
+
+def window_token(text: str) -> str:
+    """`ytd`, `qtd`, `mtd` or `rolling:N` (as `--window` takes it) as a reference token."""
+    kind, _, count = text.partition(":")
+    if kind in WINDOWS and kind != "rolling" and not count:
+        return kind
+    if kind == "rolling" and count.isdigit() and 1 <= int(count) <= MAX_ROLLING:
+        return f"rolling{int(count)}"
+    raise KpiError(
+        f"`{text}` is not a window",
+        fix=f"use ytd, qtd, mtd or rolling:N (N from 1 to {MAX_ROLLING})",
+    )
+
+
+def _fetch_start(start: dt.date | None, token: str | None) -> dt.date | None:
+    """A year and a week before the first period shown (changes, year-to-date); everything
+    for a rolling window longer than that."""
+    if start is None:
+        return None
+    found = window_of(token) if token else None
+    return None if found and found[1] > 12 else year_before(start)
 
 
 def variables_plan(
@@ -162,3 +193,16 @@ def variables_plan(
         start,
         calendar=workspace.calendar,
     )
+
+
+#: Beyond this many segments, a partial period is paced for the total only.
+MAX_PACED_SEGMENTS = 50
+
+
+def daily_plan(plan: Plan, table: InputTable) -> Plan:
+    """The daily data a partial last period needs: its own days, the same days of the previous
+    period and of last year (values to date), and eight weeks before it (projections)."""
+    start = year_before(table.period_start(table.n_periods - 1)) - dt.timedelta(days=7)
+    by = plan.by if len(table.segments) <= MAX_PACED_SEGMENTS else ()
+    summed = {v: a for v, a in plan.variables.items() if a.time != DISTINCT}
+    return variables_plan(plan.workspace, summed, "day", by, start)

@@ -17,6 +17,9 @@ from .errors import Finding, KpiError
 from .model import DISTINCT, Aggregate
 from .periods import DEFAULT, Calendar
 
+#: The period to date: the one the data stops inside (or the last one).
+CURRENT = "current"
+
 
 @dataclass
 class Frame:
@@ -156,7 +159,7 @@ class InputTable:
 
     @property
     def n_periods(self) -> int:
-        return next(iter(self.values.values())).shape[0] if self.values else 0
+        return next(iter(self.values.values())).shape[-2] if self.values else 0
 
     @property
     def ordinals(self) -> np.ndarray:
@@ -171,6 +174,29 @@ class InputTable:
 
     def period_end(self, index: int) -> dt.date:
         return self.calendar.end_date(self.first + index, self.grain)
+
+    def last_complete(self) -> int:
+        """The last period every variable covers to its end: the default period of every
+        command (the last period when none is complete)."""
+        complete = np.flatnonzero(self.coverage_of(self.spans) >= 1 - 1e-9)
+        return int(complete[-1]) if complete.size else self.n_periods - 1
+
+    def period_index(self, label: str | None) -> int:
+        """A period label's index: None is the last complete period, `current` the last one."""
+        if label is None:
+            return self.last_complete()
+        if label == CURRENT:
+            return self.n_periods - 1
+        labels = self.labels
+        if label in labels:
+            return labels.index(label)
+        grain, start = self.calendar.parse_label(label)
+        if grain != self.grain:
+            raise KpiError(f"`{label}` is a {grain}, but the data is by {self.grain}")
+        raise KpiError(
+            f"no data for {label}: the data covers {labels[0]} to {labels[-1]}",
+            fix=f"choose a period from {labels[0]} to {labels[-1]}, or `current`",
+        )
 
     def coverage_of(self, names: Iterable[str]) -> np.ndarray:
         """For each period, the share of its days that every one of `names` covers (1 when
@@ -207,7 +233,7 @@ def _codes(columns: list[np.ndarray], n: int) -> tuple[np.ndarray, list[tuple]]:
     return codes.reshape(-1), labels
 
 
-def _time_aggregate(
+def time_aggregate(
     rule: str, cell: np.ndarray, days: np.ndarray, values: np.ndarray, n_cells: int
 ) -> np.ndarray:
     """Aggregate rows into cells; rows with NaN are missing; empty cells are NaN."""
@@ -303,7 +329,7 @@ def build_table(
             if reason:
                 why[name] = reason
             continue
-        flat = _time_aggregate(aggregate.time, cell, days, column, n_periods * n_fine)
+        flat = time_aggregate(aggregate.time, cell, days, column, n_periods * n_fine)
         cube = flat.reshape(n_periods, n_fine)
         total = _segment_aggregate(aggregate.segments, cube, np.zeros(n_fine, dtype=int), 1)
         if by:

@@ -182,7 +182,7 @@ def test_top_driver_has_the_largest_elasticity(sample_results, back):
 
 
 def test_off_track_kpi_shows_the_input_values_that_reach_the_target(sample_results):
-    period = sample_results.labels[-1]
+    period = sample_results.labels[sample_results.table.last_complete()]
     i = sample_results.labels.index(period)
     html = render_report(sample_results, "html", period=period, generated_at=NOW)
     markdown = render_report(sample_results, "md", period=period, generated_at=NOW)
@@ -213,8 +213,8 @@ def test_off_track_kpi_shows_the_input_values_that_reach_the_target(sample_resul
             tolerance = 1.01 * slope * 0.5 * 10**-decimals + 1e-12  # 1%: the slope varies
             assert abs(f({**values, name: number_in(shown)}) - target) <= tolerance
             assert row.attrs["data-feasible"] == "true"
-            checked += record["status"] == "off_track"
-    assert checked >= 2  # cac, lead_velocity_rate, sales_revenue are off track
+            checked += 1
+    assert checked >= 2  # the KPIs off track or at risk in the report's period
 
 
 # --- computed once per KPI shown, at the report's period -----------------------------------------

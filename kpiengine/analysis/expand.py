@@ -20,7 +20,6 @@ from ..errors import KpiError, suggestion
 from ..evaluation import Results
 from ..formula import shifted_name, symbol
 from ..model import Workspace
-from ..periods import parse_label
 from ..refs import describe, display_ref, ref_name, split_ref, window_of
 from ..table import InputTable
 from ..vectorize import compile_expr
@@ -123,16 +122,11 @@ class Context:
         return self.table.labels
 
     def period_index(self, label: str | None, default: int | None = None) -> int:
-        """The index of a period label; `default` (else the last period) when None."""
-        if label is None:
-            return self.table.n_periods - 1 if default is None else default
-        labels = self.labels
-        if label not in labels:
-            grain = parse_label(label)[0]
-            if grain != self.table.grain:
-                raise KpiError(f"`{label}` is a {grain}, but the data is by {self.table.grain}")
-            raise KpiError(f"no data for {label} (the data covers {labels[0]} to {labels[-1]})")
-        return labels.index(label)
+        """The index of a period label (`current`: the period to date); `default` (else the
+        last complete period) when None."""
+        if label is None and default is not None:
+            return default
+        return self.table.period_index(label)
 
     def segment_index(self, segment: Segment | None) -> int:
         if not segment:
@@ -209,6 +203,8 @@ def parse_segment(items: Iterable[str]) -> Segment:
 
 
 def latest_defined(ctx: Context, expr: sympy.Expr, segment: int = 0) -> int:
-    """The last period where the expression is defined (the last period when it never is)."""
-    defined = np.flatnonzero(np.isfinite(ctx.series(expr)[:, segment]))
-    return int(defined[-1]) if defined.size else ctx.table.n_periods - 1
+    """The last complete period where the expression is defined (the last complete period
+    when it never is): the default period of every analysis."""
+    last = ctx.table.last_complete()
+    defined = np.flatnonzero(np.isfinite(ctx.series(expr)[: last + 1, segment]))
+    return int(defined[-1]) if defined.size else last

@@ -92,7 +92,17 @@ def show_command(kpi_id: str, workspace: Path | None, sample: bool, locale: str 
 @click.option("--by", multiple=True, help="Dimension to break down by (repeatable).")
 @click.option("--from", "start", default=None, help="First period or date (2024-01, 2024-01-15).")
 @click.option("--to", "end", default=None, help="Last period or date.")
-@click.option("--period", default=None, help="One period (2024-06, 2024-Q2, 2024).")
+@click.option(
+    "--period",
+    default=None,
+    help="One period (2024-06, 2024-Q2, 2024), or `current` for the period to date "
+    "(default: every period up to the last complete one).",
+)
+@click.option(
+    "--window",
+    default=None,
+    help="Evaluate over a window instead of each period: ytd, qtd, mtd or rolling:N.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--locale", default=None, help="Language of titles.")
 @handle_errors
@@ -106,30 +116,47 @@ def eval_command(
     start: str | None,
     end: str | None,
     period: str | None,
+    window: str | None,
     fmt: str,
     locale: str | None,
 ) -> None:
     """Evaluate KPIs for every period (and segment), against their targets."""
-    from ..periods import label_bounds, parse_label
+    from ..table import CURRENT
     from ..terminal.console import reading
-    from ..terminal.results import render_results
+    from ..terminal.results import partial_note, render_results
 
     engine = open_engine(workspace, sample)
     ws = engine.workspace
     if locale:
         ws.settings.locale = locale
-    if period:
-        if start or end:
-            raise click.UsageError("use either --period or --from/--to")
-        grain = grain or parse_label(period)[0]
+    calendar = ws.calendar
+    current = period == CURRENT
+    if period and (start or end):
+        raise click.UsageError("use either --period or --from/--to")
+    if period and not current:
+        grain = grain or calendar.parse_label(period)[0]
         start = end = period
-    first = label_bounds(start)[0] if start else None
-    last = label_bounds(end)[1] if end else None
+    first = calendar.label_bounds(start)[0] if start else None
+    last = calendar.label_bounds(end)[1] if end else None
     with reading(engine, data) as bar:
         results = engine.evaluate(
-            data, grain=grain, by=list(by), start=first, end=last, kpis=list(kpis) or None
+            data,
+            grain=grain,
+            by=list(by),
+            start=first,
+            end=last,
+            kpis=list(kpis) or None,
+            window=window,
         )
         bar.done()
-    explicit_range = bool(start or end)
+    table = results.table
+    if current:
+        results.selected = [table.n_periods - 1]
+    elif not (start or end) and fmt == "table":  # the default: up to the last complete period
+        results.selected = [i for i in results.selected if i <= table.last_complete()]
+    explicit_range = bool(start or end or current)
     click.echo(render_results(results, fmt, latest=None if explicit_range or fmt != "table" else 6))
+    note = partial_note(results) if fmt == "table" else None
+    if note:
+        click.echo(note)
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

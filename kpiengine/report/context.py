@@ -21,7 +21,7 @@ from ..evaluation import KpiResult, Results, is_rate
 from ..formatting import decimals_for, time_unit_word
 from ..i18n import is_rtl
 from ..model import Workspace
-from ..periods import end_date, ordinal_of, parse_label, year_ago
+from ..periods import ordinal_of, parse_label, year_ago
 from . import charts
 from .bullets import Bullet, bullet
 from .definitions import Definition, definition, shown_location, used_definitions, variables
@@ -129,16 +129,9 @@ def last_complete_period(results: Results) -> str | None:
     its target for want of days: reports show it only when asked for.
     """
     table = results.table
-    candidates = results.selected or list(range(table.n_periods))
-    if not candidates:
+    if not table.n_periods:
         return None
-    last_day = table.coverage[1] if table.coverage else None
-    complete = [
-        i
-        for i in candidates
-        if last_day is None or end_date(table.first + i, table.grain) <= last_day
-    ]
-    return table.labels[complete[-1] if complete else candidates[-1]]
+    return table.labels[table.last_complete()]
 
 
 def period_index(results: Results, period: str | None) -> int:

@@ -20,6 +20,8 @@ from .console import Values, clean, decimals, render, width
 CSV_FIELDS = [
     "kpi", "period", "segment", "value", "unit", "target", "gap", "gap_pct", "status",
     "previous", "change", "change_pct", "last_year", "change_yoy", "change_yoy_pct", "reason",
+    "complete", "coverage", "compared", "projected", "projected_low", "projected_high",
+    "p_target", "status_basis",
 ]  # fmt: skip
 STATUS_TEXT = {
     "on_track": ("✓ on track", "green"),
@@ -134,6 +136,27 @@ def _fitting(lines: list[list], periods: int, columns: int) -> int:
     return max(1, fit)
 
 
+def _period_label(results: Results, index: int) -> str:
+    """`2024-12 (18/31 d)` for a partial period: its value is to date, its status projected."""
+    table = results.table
+    label = table.labels[index]
+    coverage = min((r.coverage[index] for r in results.kpis.values()), default=1.0)
+    if coverage >= 1 - 1e-9:
+        return label
+    days = (table.period_end(index) - table.period_start(index)).days + 1
+    return f"{label} ({round(coverage * days)}/{days} d)"
+
+
+def partial_note(results: Results) -> str | None:
+    """A line saying the data stops inside a period that the selection leaves out."""
+    table = results.table
+    last = table.n_periods - 1
+    if last < 0 or last in results.selected or last == table.last_complete():
+        return None
+    label = _period_label(results, last)
+    return f"{label} is partial and left out: `--period current` shows it to date, projected"
+
+
 def _table(results: Results, latest: int | None, columns: int) -> str:
     from rich import box  # noqa: PLC0415 - rich loads only for tables
     from rich.table import Table  # noqa: PLC0415
@@ -145,7 +168,7 @@ def _table(results: Results, latest: int | None, columns: int) -> str:
     values = Values(results.workspace.settings.currency)
     notes: list[str] = []
     cells = _cells(results, values, notes)
-    labels = [results.labels[i] for i in results.selected]
+    labels = [_period_label(results, i) for i in results.selected]
     every = [line for lines in cells.values() for line in lines.values()]
     keep = _fitting(every, len(labels), columns)
     tables: list[Any] = []
