@@ -13,6 +13,7 @@ The pipeline runs one way: plan (`kpiengine.plan`), fetch (`kpiengine.sources`),
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -26,7 +27,7 @@ from .model import Workspace
 from .plan import Plan, daily_plan, make_plan
 from .plugins import PluginManager, Registered, registered
 from .runcache import RunCache
-from .sources import FrameInput, Inputs, Sources
+from .sources import FrameInput, Inputs, NoData, Sources
 from .table import Frame, InputTable
 
 if TYPE_CHECKING:
@@ -111,17 +112,29 @@ class Engine:
         outside the data is a KpiError naming the data's range.
         """
         plan = self.plan(data, grain=grain, by=by, start=start, end=end, kpis=kpis, window=window)
-        table = self.fetch(plan, data)
+        try:
+            table = self.fetch(plan, data)
+        except NoData:
+            if not (start or end):
+                raise
+            whole = self.fetch(
+                dataclasses.replace(plan, start=None, end=None, fetch_start=None), data
+            )
+            raise self._outside(whole) from None
         paced = in_progress(table) and plan.window is None
         daily = self.fetch(daily_plan(plan, table), data) if paced else None
         results = evaluate_plan(plan, table, daily)
         if (start or end) and not results.selected and table.n_periods:
-            labels = table.labels
-            raise KpiError(
-                f"no data in the periods asked for: the data covers {labels[0]} to {labels[-1]}",
-                fix=f"choose periods from {labels[0]} to {labels[-1]}",
-            )
+            raise self._outside(table)
         return results
+
+    @staticmethod
+    def _outside(table: InputTable) -> KpiError:
+        labels = table.labels
+        return KpiError(
+            f"no data in the periods asked for: the data covers {labels[0]} to {labels[-1]}",
+            fix=f"choose periods from {labels[0]} to {labels[-1]}",
+        )
 
     def fetch(self, plan: Plan, data: Data = None) -> InputTable:
         """The input table the plan asks for, from `data` or the sources."""

@@ -169,7 +169,7 @@ def fetch_table(
             tables.append(build_table(frame, present, plan.grain, dims, plan.calendar))
     if not tables:
         failures = "; ".join(f.message for f in findings)
-        raise KpiError(
+        raise NoData(
             "the sources returned no data for the KPIs asked for"
             + (f": {failures}" if failures else "")
         )
@@ -187,6 +187,10 @@ def fetch_table(
     table.sources = statuses
     table.findings = findings
     return table
+
+
+class NoData(KpiError):
+    """The sources answered, with no rows for what the plan asked."""
 
 
 def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:

@@ -1,0 +1,179 @@
+"""Partial periods: coverage, values to date, projections (with a backtest) and the default
+period, checked against sums of the rows computed here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import kpiengine
+from kpiengine import Frame
+from kpiengine.cli import cli
+
+DEFS = """\
+variables:
+  sales: {unit: currency}
+  sessions: {unit: sessions}
+  orders: {unit: orders}
+kpis:
+  revenue_kpi: {title: Revenue, formula: sales, unit: currency, target: {annual: 365000}}
+  order_rate:
+    {title: Order rate, formula: orders / sessions, unit: orders / sessions, format: percent,
+     target: 0.05}
+"""
+WEEKDAY = np.array([1.2, 1.1, 1.0, 1.0, 0.9, 0.5, 0.4])  # Monday first
+
+
+def _daily(first: dt.date, last: dt.date, seed: int = 7) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    days = np.arange(np.datetime64(first), np.datetime64(last) + 1)
+    weekday = (days.astype(np.int64) + 3) % 7
+    sessions = rng.poisson(400 * WEEKDAY[weekday]).astype(float)
+    orders = rng.binomial(sessions.astype(int), 0.05).astype(float)
+    sales = orders * rng.uniform(15, 25, len(days))
+    return {"date": days, "sales": sales, "sessions": sessions, "orders": orders}
+
+
+def _frame(data: dict[str, np.ndarray], cut: dt.date | None = None) -> Frame:
+    keep = data["date"] <= np.datetime64(cut) if cut else np.ones(len(data["date"]), bool)
+    return Frame(data["date"][keep], {}, {k: v[keep] for k, v in data.items() if k != "date"})
+
+
+def _sum(data, name, lo: dt.date, hi: dt.date) -> float:
+    days = data["date"]
+    return float(data[name][(days >= np.datetime64(lo)) & (days <= np.datetime64(hi))].sum())
+
+
+@pytest.fixture
+def shop(write_workspace):
+    return kpiengine.load_workspace(write_workspace({"shop": DEFS}))
+
+
+def test_a_partial_month_is_marked_and_compared_to_date(shop):
+    data = _daily(dt.date(2023, 1, 1), dt.date(2024, 12, 31))
+    results = kpiengine.evaluate(shop, _frame(data, dt.date(2024, 12, 18)))
+    rows = {(r["kpi"], r["period"]): r for r in results.records()}
+    december = rows[("order_rate", "2024-12")]
+    assert december["complete"] is False and december["coverage"] == pytest.approx(18 / 31)
+    assert rows[("order_rate", "2024-11")]["complete"] is True
+    assert december["compared"] == "to_date"
+    expected = _sum(data, "orders", dt.date(2024, 11, 1), dt.date(2024, 11, 18)) / _sum(
+        data, "sessions", dt.date(2024, 11, 1), dt.date(2024, 11, 18)
+    )
+    assert december["previous"] == pytest.approx(expected, rel=1e-12)
+    year_ago = _sum(data, "orders", dt.date(2023, 12, 1), dt.date(2023, 12, 18)) / _sum(
+        data, "sessions", dt.date(2023, 12, 1), dt.date(2023, 12, 18)
+    )
+    assert december["last_year"] == pytest.approx(year_ago, rel=1e-12)
+    revenue = rows[("revenue_kpi", "2024-12")]
+    to_date = _sum(data, "sales", dt.date(2024, 12, 1), dt.date(2024, 12, 18))
+    assert revenue["value"] == pytest.approx(to_date)
+    assert revenue["projected_low"] <= revenue["projected"] <= revenue["projected_high"]
+    assert revenue["projected"] > to_date
+    assert revenue["status_basis"] == "projection"
+    assert rows[("revenue_kpi", "2024-11")]["projected"] is None
+
+
+def test_the_status_of_a_partial_period_is_judged_on_its_projection(shop):
+    data = _daily(dt.date(2023, 1, 1), dt.date(2024, 12, 31))
+    results = kpiengine.evaluate(shop, _frame(data, dt.date(2024, 12, 18)))
+    [december] = [
+        r for r in results.records() if r["kpi"] == "revenue_kpi" and r["period"] == "2024-12"
+    ]
+    month_target = 365000 / 12
+    assert december["target"] == pytest.approx(month_target)
+    assert december["value"] < month_target * 0.8  # to date it looks off track...
+    full = _sum(data, "sales", dt.date(2024, 12, 1), dt.date(2024, 12, 31))
+    if full > month_target * 1.05:  # ...while pro rata it is ahead
+        assert december["status"] == "on_track" and december["p_target"] > 0.5
+
+
+def test_projection_backtest_covers_the_truth_about_80_percent_of_the_time(shop):
+    """A known series (weekday pattern, Poisson noise): the 80% interval of the month total,
+    projected from its first 15 days, holds the true total in about 80% of held-back months."""
+    data = _daily(dt.date(2022, 1, 1), dt.date(2024, 12, 31), seed=11)
+    hits, months = 0, 0
+    for year, month in [(y, m) for y in (2023, 2024) for m in range(1, 13)]:
+        cut = dt.date(year, month, 15)
+        end = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+        results = kpiengine.evaluate(shop, _frame(data, cut), kpis=["revenue_kpi"])
+        [row] = [r for r in results.records() if r["period"] == f"{year}-{month:02d}"]
+        truth = _sum(data, "sales", dt.date(year, month, 1), end)
+        hits += row["projected_low"] <= truth <= row["projected_high"]
+        months += 1
+    assert 0.6 <= hits / months <= 0.97, (hits, months)
+
+
+def test_the_chance_of_reaching_the_target_follows_the_target(write_workspace):
+    data = _daily(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    chances = []
+    for annual in (100000, 365000, 1000000):
+        defs = DEFS.replace("annual: 365000", f"annual: {annual}")
+        ws = kpiengine.load_workspace(write_workspace({"shop": defs}, folder=f"w{annual}"))
+        results = kpiengine.evaluate(ws, _frame(data, dt.date(2024, 12, 10)), kpis=["revenue_kpi"])
+        [row] = [r for r in results.records() if r["period"] == "2024-12"]
+        chances.append(row["p_target"])
+    assert chances[0] > 0.95 and chances[2] < 0.05 and chances[0] >= chances[1] >= chances[2]
+
+
+def _cli(root, *args):
+    result = CliRunner().invoke(cli, [*args, "--workspace", str(root)], catch_exceptions=False)
+    return result
+
+
+def test_every_command_defaults_to_the_last_complete_period(write_workspace):
+    data = _daily(dt.date(2023, 1, 1), dt.date(2024, 12, 18))
+    lines = ["date,sales,sessions,orders"] + [
+        f"{d},{s},{n},{o}"
+        for d, s, n, o in zip(
+            data["date"], data["sales"], data["sessions"], data["orders"], strict=True
+        )
+    ]
+    root = write_workspace({"shop": DEFS}, kpi_yaml="data: data.csv\n")
+    (root / "data.csv").write_text("\n".join(lines) + "\n")
+    table = _cli(root, "eval").stdout
+    assert "2024-11" in table and "2024-12 (18/31 d) is partial" in table
+    current = json.loads(_cli(root, "eval", "--period", "current", "--format", "json").stdout)
+    assert {r["period"] for r in current} == {"2024-12"}
+    solved = json.loads(_cli(root, "solve", "order_rate", "--format", "json").stdout)
+    assert solved[0]["period"] == "2024-11"
+    drivers = json.loads(_cli(root, "drivers", "order_rate", "--format", "json").stdout)
+    assert drivers["period"] == "2024-11"
+    explained = json.loads(_cli(root, "explain", "order_rate", "--format", "json").stdout)
+    assert explained["end"] == "2024-11"
+    report = root / "r.md"
+    _cli(root, "report", "-o", str(report))
+    assert "November 2024" in report.read_text()
+
+
+def test_monthly_data_dated_on_the_first_covers_its_last_month(write_workspace):
+    lines = ["date,sales,sessions,orders"]
+    lines += [f"2024-{m:02d}-01,{1000 + m},{900},{40}" for m in range(1, 13)]
+    root = write_workspace({"shop": DEFS}, kpi_yaml="data: data.csv\n")
+    (root / "data.csv").write_text("\n".join(lines) + "\n")
+    records = json.loads(_cli(root, "eval", "--format", "json").stdout)
+    december = [r for r in records if r["period"] == "2024-12"]
+    assert december and all(r["complete"] for r in december)
+    report = root / "r.md"
+    _cli(root, "report", "-o", str(report))
+    assert "December 2024" in report.read_text()
+
+
+@pytest.mark.parametrize(
+    "args", [["--period", "2030-01"], ["--from", "2024-06", "--to", "2024-01"]]
+)
+def test_a_period_outside_the_data_is_a_usage_error(write_workspace, args):
+    root = write_workspace(
+        {"shop": DEFS},
+        kpi_yaml="data: data.csv\n",
+        data="date,sales\n2024-01-05,10\n2024-02-05,12\n",
+    )
+    commands = [["eval"]] + ([["report", "-o", str(root / "r.html")]] if "--period" in args else [])
+    for command in commands:
+        result = CliRunner().invoke(cli, [*command, "--workspace", str(root), *args])
+        assert result.exit_code == 2, result.output
+        assert "2024-01" in result.output or "after" in result.output
