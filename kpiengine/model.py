@@ -115,6 +115,8 @@ class KPI:
     inferred_unit: Unit | None = None
     overrides: Location | None = None
     findings: list[Finding] = field(default_factory=list)
+    #: The values the KPI can take (`range: [0, 1]` for a share); None: no bound
+    range: tuple[float | None, float | None] | None = None
 
     @property
     def evaluable(self) -> bool:

@@ -82,10 +82,11 @@ def to_date_table(
     n_seg = len(table.segments)
     position = _segment_positions(daily, table)
     values = {}
-    for name, array in daily.values.items():
+    for name in table.values:
         rule = workspace.variables[name].aggregate.time
-        out = np.full((table.n_periods, n_seg), np.nan)
-        if rule != DISTINCT:
+        out = np.full((table.n_periods, n_seg), np.nan)  # distinct counts: none to date
+        array = daily.values.get(name)
+        if rule != DISTINCT and array is not None:
             rows, cols = np.nonzero(inside[:, None] & (position >= 0)[None, :])
             cell = periods[rows] * n_seg + position[cols]
             flat = time_aggregate(

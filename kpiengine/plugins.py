@@ -45,6 +45,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "kpiengine.checks.segments",
     "kpiengine.checks.coverage",
     "kpiengine.checks.sources",
+    "kpiengine.checks.plausibility",
     "kpiengine.checks.runtime",
 )
 

@@ -46,6 +46,7 @@ KPI_KEYS = (
     "source",
     "notes",
     "allow",
+    "range",
 )
 EXAMPLE_KEYS = ("given", "expect", "reported", "note", "source", "tolerance")
 TIME_ONLY = ("last", "first")
@@ -231,7 +232,27 @@ def build_kpi(name: str, entry: YMap, layer: str, units: UnitSystem, checker: Ch
         notes=checker.text(entry, "notes", what, name),
         allow=_allow(entry, name, checker),
         formula_location=formula_loc,
+        range=_range(entry, name, checker),
     )
+
+
+def _range(entry: YMap, kpi: str, checker: Checker) -> tuple[float | None, float | None] | None:
+    """`range: [0, 1]`: the values a KPI can take (`null` for an open end)."""
+    value = entry.get("range")
+    if value is None:
+        return None
+    bounds = list(value) if isinstance(value, list) else []
+    if len(bounds) == 2 and all(b is None or _is_number(b) for b in bounds):
+        low, high = (None if b is None else float(b) for b in bounds)
+        if low is None or high is None or low <= high:
+            return low, high
+    checker.error(
+        BadValue,
+        "`range` is [lowest, highest] (null for an open end), e.g. `range: [0, 1]` for a share",
+        entry.value_loc("range"),
+        kpi,
+    )
+    return None
 
 
 def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> TargetSpec | None:

@@ -7,6 +7,7 @@ dimension combination), then across segments into the requested groups and the t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -55,6 +56,16 @@ class Frame:
     def __len__(self) -> int:
         return len(self.dates)
 
+    def subset(self, rows: np.ndarray) -> Frame:
+        """The frame's rows where `rows` (a bool mask) is true."""
+        return dataclasses.replace(
+            self,
+            dates=self.dates[rows],
+            dims={d: c[rows] for d, c in self.dims.items()},
+            values={v: np.asarray(c)[rows] for v, c in self.values.items()},
+            totals=None if self.totals is None else self.totals[rows],
+        )
+
     @classmethod
     def concat(cls, frames: list[Frame]) -> Frame:
         """The rows of several frames with the same columns, one after the other."""
@@ -93,6 +104,9 @@ class Frame:
         if span is None:
             return None
         first, last = span
+        if self.span is None and self.grain not in (None, "day", "range"):
+            ordinal = calendar.ordinal_of(last, self.grain)  # rows stand for whole periods
+            return first, calendar.end_date(ordinal, self.grain)
         if self.date_grain == "day" and self.month_starts():
             return first, calendar.end_date(calendar.ordinal_of(last, "month"), "month")
         if self.date_grain != "day":
@@ -301,6 +315,9 @@ def build_table(
         raise KpiError(f"the data has no dimension `{missing[0]}` (dimensions: {available})")
     if not len(frame):
         raise KpiError("the data has no rows")
+    whole = frame
+    if frame.totals is not None and frame.totals.any() and not frame.totals.all():
+        frame = frame.subset(~frame.totals)  # total rows only give distinct counts' totals
     periods = calendar.ordinals(frame.dates, grain)
     first = int(periods.min())
     n_periods = int(periods.max()) - first + 1
@@ -309,6 +326,7 @@ def build_table(
     cell = (periods - first) * n_fine + fine
     days = frame.dates.astype(np.int64)
     detail = np.ones(len(frame), bool) if frame.totals is None else ~frame.totals
+    first_of = calendar.ordinals(whole.dates, grain) - first
 
     # map fine segments to the requested groups
     fine_first_row = np.unique(fine, return_index=True)[1]
@@ -325,7 +343,7 @@ def build_table(
         column = np.where(detail, np.asarray(frame.values[name], dtype=float), np.nan)
         if aggregate.time == DISTINCT:
             shape = (n_periods, len(segments))
-            values[name], reason = _distinct(frame, name, grain, segments, periods - first, shape)
+            values[name], reason = _distinct(whole, name, grain, segments, first_of, shape)
             if reason:
                 why[name] = reason
             continue
@@ -369,7 +387,9 @@ def _distinct(
             f"`{name}` counts distinct entities: the source gives it by {by_period}, and "
             f"distinct counts do not add up to a {grain}"
         )
-    column = np.asarray(frame.values[name], dtype=float)
+    inside = (period >= 0) & (period < shape[0])
+    column = np.where(inside, np.asarray(frame.values[name], dtype=float), np.nan)
+    period = np.clip(period, 0, shape[0] - 1).astype(np.int64)
     totals = np.zeros(len(frame), bool) if frame.totals is None else frame.totals
     reasons = []
     extra = sorted(set(frame.dims) - set(by))
@@ -381,9 +401,9 @@ def _distinct(
         _place(out, period[rows], [column_of[k] for k in keys], column[rows])
     elif by:
         reasons.append(f"by {', '.join(by)} it cannot be added up across {', '.join(extra)}")
-    rows = totals & ~np.isnan(column) if frame.dims else ~np.isnan(column)
-    if rows.any():
-        _place(out, period[rows], [0] * int(rows.sum()), column[rows])
+    given = totals & ~np.isnan(column) if frame.dims else ~np.isnan(column)
+    if given.any():
+        _place(out, period[given], [0] * int(given.sum()), column[given])
     else:
         reasons.append("the source gives no total of it (distinct counts do not add up)")
     text = f"`{name}` counts distinct entities: " + "; ".join(reasons) if reasons else None
