@@ -93,17 +93,44 @@ def default_year(ctx: Context) -> int:
     return last.year + 1 if last.month == 12 else last.year
 
 
-def _monthly(ctx: Context, kpi_id: str, year: int) -> np.ndarray:
+def _monthly(ctx: Context, kpi_id: str, year: int) -> tuple[np.ndarray, list[str]]:
+    """The KPI's total in each month of `year` (NaN where unknown), and the months left out
+    because the data covers only part of them."""
     if ctx.table.grain != "month":
         raise KpiError("plans are made from monthly data: evaluate with grain month")
     values = ctx.series(expand(ctx.ws, kpi_id))[:, 0]
+    complete = ctx.table.coverage_of(ctx.ws.inputs_of(kpi_id)) >= 1 - 1e-9
     labels = ctx.labels
     out = np.full(MONTHS, np.nan)
+    partial = []
     for m in range(MONTHS):
         label = f"{year}-{m + 1:02d}"
         if label in labels:
-            out[m] = values[labels.index(label)]
-    return out
+            if complete[labels.index(label)]:
+                out[m] = values[labels.index(label)]
+            else:
+                partial.append(label)
+    return out, partial
+
+
+def _last_year(ctx: Context, kpi_id: str, year: int) -> tuple[np.ndarray, list[str]]:
+    """Last year's months; a partial month is replaced by the same month a year before,
+    scaled by how the months both years have grew (and named in the notes)."""
+    values, partial = _monthly(ctx, kpi_id, year - 1)
+    notes = []
+    if partial:
+        before, _ = _monthly(ctx, kpi_id, year - 2)
+        both = np.isfinite(values) & np.isfinite(before)
+        growth = values[both].sum() / before[both].sum() if both.any() and before[both].sum() else 0
+        for label in partial:
+            m = int(label[-2:]) - 1
+            if np.isfinite(before[m]) and growth > 0:
+                values[m] = before[m] * growth
+                notes.append(
+                    f"{label} is partial: its share is {year - 2}-{m + 1:02d}'s, scaled by the "
+                    f"growth of the other months ({growth:.3f})"
+                )
+    return values, notes
 
 
 def read_weights(text: str) -> list[Fraction]:
@@ -134,7 +161,7 @@ def month_weights(
     if weights == "even":
         return [Fraction(1, MONTHS)] * MONTHS, "even weights"
     if weights == "last-year":
-        values = _monthly(ctx, kpi_id, year - 1)
+        values, notes = _last_year(ctx, kpi_id, year)
         lacking = [f"{year - 1}-{m + 1:02d}" for m in range(MONTHS) if not np.isfinite(values[m])]
         if lacking:
             raise KpiError(
@@ -144,7 +171,7 @@ def month_weights(
         if (values < 0).any() or values.sum() <= 0:
             raise KpiError(f"`{kpi_id}` has negative or no values in {year - 1}: no seasonality")
         raw = [Fraction(float(v)) for v in values]
-        source = f"last year ({year - 1})"
+        source = f"last year ({year - 1})" + "".join(f"; {n}" for n in notes)
     else:
         raw, source = read_weights(weights), f"weights {weights}"
     total = sum(raw)
@@ -273,15 +300,23 @@ def plan_ratio(
         plan.notes.append(
             "held at their monthly average of " + f"{year - 1}: " + ", ".join(sorted(held))
         )
+        used = {ctx.labels[i] for i in _year_indices(ctx, year - 1)}
+        skipped = [f"{year - 1}-{m:02d}" for m in range(1, 13) if f"{year - 1}-{m:02d}" not in used]
+        if skipped:
+            plan.notes.append(f"left out as partial: {', '.join(skipped)}")
     if len(feasible) > 1:
         plan.notes.append("other solutions: " + ", ".join(f"{v:,.6g}" for v in feasible[1:]))
     return plan
 
 
 def _year_indices(ctx: Context, year: int) -> list[int]:
+    """The months of `year` the data covers whole (none unless all twelve are in the data)."""
     labels = ctx.labels
     wanted = [f"{year}-{m + 1:02d}" for m in range(MONTHS)]
-    return [labels.index(w) for w in wanted] if all(w in labels for w in wanted) else []
+    if not all(w in labels for w in wanted):
+        return []
+    complete = ctx.table.coverage_of(ctx.table.spans) >= 1 - 1e-9
+    return [labels.index(w) for w in wanted if complete[labels.index(w)]]
 
 
 def _problems(ctx: Context, kpi_id: str, name: str, value: float, point: dict) -> list[str]:
