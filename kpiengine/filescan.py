@@ -24,6 +24,7 @@ import numpy as np
 
 from .errors import KpiError, Location
 from .fileformats import CellError, DateFormat, currency_fits, read_number
+from .fileformats.currency import AMBIGUOUS
 from .fileformats.durations import bad_duration_sql, duration_sql, parse_duration
 from .fileformats.numbers import bad_number_sql, currency_sql, number_sql
 from .fileformats.sql import Expr, shown
@@ -114,6 +115,19 @@ class _Role:
     where: str
     measures: dict[str, tuple[str, Aggregate]]
     daily: bool = False  # given by day, whatever the request (a stock's flows)
+
+
+@dataclass
+class _Shape:
+    """What the query's parts need to know of each other."""
+
+    keys: list[str]  # the dimension columns, `__g<i>`
+    dims: list[str]
+    measures: list[tuple[str, str, Aggregate, int, bool]]
+    checks: dict[str, tuple[str, str]]
+    distinct: bool  # distinct counts: grouping sets
+    by_day: bool  # first/last rules or daily measures: grouped by day, then by period
+    keep: str  # SQL true on the rows a variable counts (its role's rows, in the dates asked)
 
 
 @dataclass
@@ -222,75 +236,102 @@ class Scan:
     def sql(self) -> str:
         """The query: kind 0 rows are periods, 1 the checks, 2 the daily measures."""
         measures = self._measures()
-        reads = self._reads.values()
-        checks = {f"__bad{r.index}": ("count", f"__b{r.index}") for r in reads}
+        reads = list(self._reads.values())
+        # one count of rows with any bad cell (the error path finds which); currencies by
+        # column only where any one currency will do (a column must not mix them)
+        checks = {"__bad": ("count", "__bad")} if reads else {}
         checks |= {
             f"__cur{r.index}{e}": (e, f"__cur{r.index}")
             for r in reads
-            if r.currency is not None
+            if r.currency == ""
             for e in ("min", "max")
         }
         checks |= {f"__c_{n}": c for n, c in self._checks.items()}
         rows = " UNION ALL BY NAME ".join(self._table_sql(t) for t in self.tables)
         derived = "".join(f", {sql} AS {quote_ident(n)}" for n, sql in self._derived.items())
         many = len(self._roles) > 1
-        role = (lambda i: f"__role = {i}") if many else (lambda i: "TRUE")
         in_range = _range_sql("__day", self.start, self.end)
-        day = (
-            "CASE __role " + " ".join(f"WHEN {i} THEN {r.day}" for i, r in enumerate(self._roles))
-            + " END" if many else self._roles[0].day
-        )  # fmt: skip
-        where = (
-            "CASE __role " + " ".join(f"WHEN {i} THEN {r.where}" for i, r in enumerate(self._roles))
-            + " END" if many else self._roles[0].where
-        )  # fmt: skip
+
+        def both(*conditions: str) -> str:
+            kept = [c for c in conditions if c != "TRUE"]
+            return " AND ".join(kept) if kept else "TRUE"
+
+        def when(condition: str, sql: str) -> str:
+            return sql if condition == "TRUE" else f"CASE WHEN {condition} THEN {sql} END"
+
+        roles = self._roles
+        day = roles[0].day
+        where = roles[0].where
+        if many:
+            day = "CASE __role " + " ".join(f"WHEN {i} THEN {r.day}" for i, r in enumerate(roles))
+            day += " END"
+            where = "CASE __role " + " ".join(
+                f"WHEN {i} THEN {r.where}" for i, r in enumerate(roles)
+            )
+            where += " END"
+        role = (lambda i: f"__role = {i}") if many else (lambda i: "TRUE")
+        keep = both("__w" if where != "TRUE" else "TRUE", in_range)
         dims = list(self._dims)
         keys = [f"__g{i}" for i in range(len(dims))]
-        expand = [f"{day} AS __day", f"coalesce({where}, FALSE) AS __w"]
+        expand = [f"{day} AS __day"]
+        if where != "TRUE":
+            expand.append(f"coalesce({where}, FALSE) AS __w")
         expand += [f"{sql} AS {k}" for k, sql in zip(keys, self._dims.values(), strict=True)]
         for k, (_, sql, _, i, daily) in enumerate(measures):
-            keep = role(i) if daily else f"{role(i)} AND __w AND {in_range}"
-            expand.append(f"CASE WHEN {keep} THEN {sql} END AS __v{k}")
+            expand.append(f"{when(role(i) if daily else both(role(i), keep), sql)} AS __v{k}")
         for name, (_, sql) in checks.items():
-            expand.append(f"CASE WHEN {role(0)} THEN {sql} END AS {quote_ident(name)}")
+            expand.append(f"{when(role(0), sql)} AS {quote_ident(name)}")
         distinct = any(rule.time == DISTINCT for _, _, rule, _, _ in measures)
-        if distinct:
+        by_day = any(d or r.time in ("last", "first") for _, _, r, _, d in measures)
+        if distinct or not by_day:
             expand.append(f"{period_sql('__day', self.grain, self.calendar)} AS __period")
         source = f"(SELECT *{derived} FROM ({rows}))"
         if many:
-            source = f"(SELECT unnest(range({len(self._roles)})) AS __role, * FROM {source})"
+            source = f"(SELECT unnest(range({len(roles)})) AS __role, * FROM {source})"
         first = f"SELECT {', '.join(expand)} FROM {source}"
-        cells = self._cells_sql(first, keys, measures, checks, distinct, in_range)
-        return self._answer_sql(cells, dims, keys, measures, checks, distinct)
+        shape = _Shape(keys, dims, measures, checks, distinct, by_day, keep)
+        return self._answer_sql(self._cells_sql(first, shape), shape)
 
     def _table_sql(self, table: FileTable) -> str:
-        """A table's rows: the row columns, then each read's bad flag and currency (the cell
-        and its value are read at once, in the table's own types)."""
+        """A table's rows: the row columns and currencies (read in one projection: a cell and
+        its value share DuckDB's work), then the row's bad-cell flag."""
         inner = [f"{make(table)} AS {quote_ident(n)}" for n, make in self._row.items()]
-        outer, raws = [], []
+        raws, flags, kept = [], [], []
         for read in self._reads.values():
             i, type_ = read.index, table.type_of(read.column)
             inner.append(f"{quote_ident(read.column)} AS __raw{i}")
             raws.append(f"__raw{i}")
             reader = read.reader(table)
-            outer.append(f"{reader.bad_sql(Expr(f'__raw{i}'), type_, read.name)} AS __b{i}")
-            if read.currency is not None:
-                mark = "CAST(NULL AS VARCHAR)"
-                if reader.kind == "number":
-                    mark = currency_sql(Expr(f"__raw{i}"), reader.decimal, type_)
-                outer.append(f"{mark} AS __cur{i}")
+            flags.append(reader.bad_sql(Expr(f"__raw{i}"), type_, read.name))
+            if read.currency is None:
+                continue
+            mark = "CAST(NULL AS VARCHAR)"
+            if reader.kind == "number":
+                mark = currency_sql(read.column, reader.decimal, type_)
+            inner.append(f"{mark} AS __cur{i}")
+            if read.currency:
+                fitting = ", ".join(quote_text(c) for c in _fitting(read.currency))
+                flags.append(f"coalesce(__cur{i} NOT IN ({fitting}), FALSE)")
+                raws.append(f"__cur{i}")
+            else:
+                kept.append(f"__cur{i}")
         body = f"SELECT {', '.join(inner)} FROM {table.relation()} WHERE {table.keep_sql()}"
         if not raws:
             return body
-        return f"SELECT * EXCLUDE ({', '.join(raws)}), {', '.join(outer)} FROM ({body})"
+        return (
+            f"SELECT * EXCLUDE ({', '.join(raws)}), ({' OR '.join(flags)}) AS __bad FROM ({body})"
+        )
 
-    def _cells_sql(self, first, keys, measures, checks, distinct, in_range) -> str:
-        aggs = [
-            "count(*) FILTER (WHERE __w AND " + in_range + ") AS __rows",
-            f"min(__day) FILTER (WHERE __w AND {in_range}) AS __lo",
-            f"max(__day) FILTER (WHERE __w AND {in_range}) AS __hi",
-        ]
-        for k, (_, _, rule, _, _) in enumerate(measures):
+    def _cells_sql(self, first: str, shape: _Shape) -> str:
+        """The one GROUP BY over the rows: by day (or period) and segment, `__gd` 0; with
+        distinct counts, grouping sets by period and segment too and by period alone
+        (`__gs` 1: the total)."""
+        keep = shape.keep
+        flt = f" FILTER (WHERE {keep})" if keep != "TRUE" else ""
+        aggs = [f"count(*){flt} AS __rows"]
+        if shape.distinct or not shape.by_day:
+            aggs += [f"min(__day){flt} AS __lo", f"max(__day){flt} AS __hi"]
+        for k, (_, _, rule, _, _) in enumerate(shape.measures):
             time = rule.time
             if time == DISTINCT:
                 aggs.append(f"CAST(count(DISTINCT __v{k}) AS DOUBLE) AS __m{k}")
@@ -300,28 +341,33 @@ class Scan:
                 aggs.append(f"sum(__v{k}) AS __m{k}")
                 if time == "mean":
                     aggs.append(f"count(__v{k}) AS __n{k}")
-        for name, (reduce, _) in checks.items():
+        for name, (reduce, _) in shape.checks.items():
             q = quote_ident(name)
             aggs.append(f"count(*) FILTER (WHERE {q}) AS {q}" if reduce == "count" else
                         f"{reduce}({q}) AS {q}")  # fmt: skip
-        group = ", ".join(["__day", *keys])
-        if distinct:
-            sets = [f"({group})", f"({', '.join(['__period', *keys])})"]
-            sets += ["(__period)"] if keys else []
-            aggs.append("GROUPING(__day) AS __gd")
-            aggs.append(f"GROUPING({', '.join(keys)}) AS __gs" if keys else "0 AS __gs")
-            by = f"GROUPING SETS ({', '.join(sets)})"
-            lead = ", ".join(["__day", "__period", *keys])
-        else:
-            aggs.append("0 AS __gd")
-            by, lead = group, group
-        return f"SELECT {lead}, {', '.join(aggs)} FROM ({first}) GROUP BY {by}"
+        keys = shape.keys
+        main = ["__day" if shape.by_day else "__period", *keys]
+        if not shape.distinct:
+            aggs += ["0 AS __gd", "0 AS __gs"]
+            by = ", ".join(main)
+            return f"SELECT {by}, {', '.join(aggs)} FROM ({first}) GROUP BY {by}"
+        sets = [main, ["__period", *keys], ["__period"]] if shape.by_day else [main, ["__period"]]
+        sets = [s for i, s in enumerate(sets) if s not in sets[:i]]
+        total = f"GROUPING({', '.join(keys)})" if keys else "0"
+        aggs += ["GROUPING(__day) AS __gd" if shape.by_day else f"{total} AS __gd"]
+        aggs += [f"{total} AS __gs"]
+        columns = list(dict.fromkeys(["__day" if shape.by_day else "__period", "__period", *keys]))
+        listed = ", ".join(f"({', '.join(s)})" for s in sets)
+        return (
+            f"SELECT {', '.join(columns)}, {', '.join(aggs)} FROM ({first}) "
+            f"GROUP BY GROUPING SETS ({listed})"
+        )
 
-    def _answer_sql(self, cells, dims, keys, measures, checks, distinct) -> str:
-        period = period_sql("__day", self.grain, self.calendar)
+    def _answer_sql(self, cells: str, shape: _Shape) -> str:
+        keys, dims = shape.keys, shape.dims
         named = [f"{k} AS {quote_ident(d)}" for k, d in zip(keys, dims, strict=True)]
         values = []
-        for k, (variable, _, rule, _, daily) in enumerate(measures):
+        for k, (variable, _, rule, _, daily) in enumerate(shape.measures):
             if daily:
                 continue
             out = quote_ident(variable)
@@ -333,30 +379,37 @@ class Scan:
             elif time in ("last", "first"):
                 edge = "arg_max" if time == "last" else "arg_min"
                 values.append(f"{edge}(__m{k}, __day) FILTER (WHERE __m{k} IS NOT NULL) AS {out}")
-            else:
-                values.append(f"CAST(NULL AS DOUBLE) AS {out}")
-        lead = ", ".join([f"{period} AS __period", *named])
+            elif not shape.by_day:  # a distinct count by period and segment: that set's row
+                values.append(f"max(__m{k}) AS {out}")
+        if shape.by_day:
+            period = period_sql("__day", self.grain, self.calendar)
+            first = "min(__day) FILTER (WHERE __rows > 0)"
+            last = "max(__day) FILTER (WHERE __rows > 0)"
+            time = "__day"
+        else:
+            period, first, last, time = "__period", "min(__lo)", "max(__hi)", "__period"
+        groups = ", ".join(str(i + 1) for i in range(len(keys) + 1))
         plain = (
-            f"SELECT {lead}, {', '.join([*values, 'min(__lo) AS __first', 'max(__hi) AS __last'])}"
-            f", FALSE AS __total FROM cells WHERE __gd = 0 AND __day IS NOT NULL "
-            f"GROUP BY ALL HAVING sum(__rows) > 0"
+            f"SELECT {', '.join([f'{period} AS __period', *named, *values])}, {first} AS "
+            f"__first, {last} AS __last, FALSE AS __total FROM cells WHERE __gd = 0 AND "
+            f"{time} IS NOT NULL GROUP BY {groups} HAVING sum(__rows) > 0"
         )
         parts = [plain]
-        if distinct:
+        if shape.distinct:
             counted = [
                 f"__m{k} AS {quote_ident(v)}"
-                for k, (v, _, rule, _, _) in enumerate(measures)
+                for k, (v, _, rule, _, _) in enumerate(shape.measures)
                 if rule.time == DISTINCT
             ]
-            shown_dims = [
+            shown = [
                 f"coalesce({k}, '') AS {quote_ident(d)}" for k, d in zip(keys, dims, strict=True)
             ]
             parts.append(
-                f"SELECT {', '.join(['__period', *shown_dims, *counted])}, __lo AS __first, "
-                f"__hi AS __last, __gs > 0 AS __total FROM cells WHERE __gd = 1 AND "
+                f"SELECT {', '.join(['__period', *shown, *counted])}, __lo AS __first, "
+                "__hi AS __last, __gs > 0 AS __total FROM cells WHERE __gd > 0 AND "
                 "__period IS NOT NULL AND __rows > 0"
             )
-        names = [quote_ident(v) for v, *_, daily in measures if not daily]
+        names = [quote_ident(v) for v, *_, daily in shape.measures if not daily]
         outer = ", ".join(["__period", *(quote_ident(d) for d in dims), "__total"])
         merged = ", ".join(f"max({n}) AS {n}" for n in names)
         answer = (
@@ -366,10 +419,11 @@ class Scan:
         )
         reduce = {"count": "sum", "sum": "sum", "min": "min", "max": "max"}
         rolled = ", ".join(
-            f"{reduce[r]}({quote_ident(n)}) AS {quote_ident(n)}" for n, (r, _) in checks.items()
+            f"{reduce[r]}({quote_ident(n)}) AS {quote_ident(n)}"
+            for n, (r, _) in shape.checks.items()
         )
         tail = [f"SELECT 1 AS __kind{', ' + rolled if rolled else ''} FROM cells WHERE __gd = 0"]
-        daily = [(k, v) for k, (v, *_, d) in enumerate(measures) if d]
+        daily = [(k, v) for k, (v, *_, d) in enumerate(shape.measures) if d]
         if daily:
             tail.append(
                 "SELECT 2 AS __kind, __day AS __period, "
@@ -434,13 +488,42 @@ class Scan:
         return True
 
     def _raise_bad_cells(self, checks: dict[str, Any]) -> None:
-        failing = [r for r in self._reads.values() if checks.get(f"__bad{r.index}")]
-        if failing:
+        """The error of the first bad cell, when the scan counted some: which columns have
+        them is counted again (the error path), then each one's first is found."""
+        if checks.get("__bad"):
+            failing = self._failing()
             self._first_bad(failing)
+            for read in failing:  # no bad cell: a cell in another currency
+                self._check_currency(read, self._codes(read))
         for read in self._reads.values():
-            if read.currency is not None:
+            if read.currency == "":
                 low, high = checks.get(f"__cur{read.index}min"), checks.get(f"__cur{read.index}max")
-                self._check_currency(read, low, high)
+                if low != high:
+                    self._check_currency(read, self._codes(read))
+
+    def _failing(self) -> list[_Read]:
+        """The reads with a bad cell, or a cell in another currency than asked: one scan."""
+        counts: dict[int, int] = {}
+        for table in self.tables:
+            parts = []
+            for read in self._reads.values():
+                if read.column not in table.columns:
+                    continue
+                reader = read.reader(table)
+                type_ = table.type_of(read.column)
+                bad = reader.bad_sql(read.column, type_, reader.sql(read.column, type_))
+                if read.currency and reader.kind == "number":
+                    fitting = ", ".join(quote_text(c) for c in _fitting(read.currency))
+                    mark = currency_sql(read.column, reader.decimal, type_)
+                    bad = f"({bad} OR coalesce({mark} NOT IN ({fitting}), FALSE))"
+                parts.append((read.index, f"count(*) FILTER (WHERE {bad})"))
+            if not parts:
+                continue
+            sql = f"SELECT {', '.join(p for _, p in parts)} FROM {table.relation()} WHERE "
+            [row] = run_sql(sql + table.keep_sql(), table)
+            for (index, _), n in zip(parts, row, strict=True):
+                counts[index] = counts.get(index, 0) + int(n or 0)
+        return [r for r in self._reads.values() if counts.get(r.index)]
 
     def _first_bad(self, failing: list[_Read]) -> None:
         """Raise the error of the first bad cell among the failing columns (files in order)."""
@@ -465,22 +548,19 @@ class Scan:
                     where,
                     "set the source's `date_format:`" if reader.kind == "date" else None,
                 )
-        raise KpiError(f"a bad cell in column `{failing[0].column}`", Location(self.source))
 
-    def _check_currency(self, read: _Read, low: str | None, high: str | None) -> None:
+    def _check_currency(self, read: _Read, codes: set[str]) -> None:
         """One currency in a column, and the one asked for (`read.currency`) if any."""
-        codes = {c for c in (low, high) if c}
-        if len(codes) > 1:
-            codes = self._codes(read)
-            if not any(all(currency_fits(c, code) for c in codes) for code in codes):
-                second = sorted(codes, key=lambda c: self._first_with(read, c)[0].line)[-1]
-                where, _ = self._first_with(read, second)
-                raise KpiError(
-                    f"column `{read.column}` mixes currencies ({', '.join(sorted(codes))}) and "
-                    "there is no rate table",
-                    where,
-                    "export the amounts in one currency, or convert them first",
-                )
+        one = any(all(currency_fits(c, code) for c in codes) for code in codes)
+        if len(codes) > 1 and not one:
+            second = sorted(codes, key=lambda c: self._first_with(read, c)[0].line)[-1]
+            where, _ = self._first_with(read, second)
+            raise KpiError(
+                f"column `{read.column}` mixes currencies ({', '.join(sorted(codes))}) and "
+                "there is no rate table",
+                where,
+                "export the amounts in one currency, or convert them first",
+            )
         wanted = read.currency
         for code in codes:
             if wanted and not currency_fits(code, wanted):
@@ -534,6 +614,11 @@ def _has_currency(decimal: str, code: str) -> Callable[[str], bool]:
             return False
 
     return check
+
+
+def _fitting(code: str) -> list[str]:
+    """The currencies recorded in cells that fit `code`: itself and the symbols that may be it."""
+    return [code.upper(), *(m for m, codes in AMBIGUOUS.items() if code.upper() in codes)]
 
 
 def _range_sql(day: str, start: dt.date | None, end: dt.date | None) -> str:

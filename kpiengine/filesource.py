@@ -20,6 +20,9 @@ from .fileformats import CellError, DateFormat, detect_date_format, guess_decima
 from .fileformats.tables import FileTable, open_tables
 from .sourceconfig import SourceConfig
 
+#: Distinct cells of a column that decide its decimal mark or date format.
+SAMPLE = 300
+
 __all__ = ["Profile", "decimal_of", "date_format_of", "find", "open_files", "require", "typed"]
 
 
@@ -118,7 +121,7 @@ def decimal_of(
         return option
     present = [c for c in columns if c in table.columns]
     counts = [c for c in whole if c in table.columns]
-    cells = [(c, t) for c in present for t in table.cells(c)]
+    cells = [(c, t) for c in present for t in _spread(table.cells(c))[:100]]
     cells += [(c, t.cells[table.columns.index(c)]) for c in present for t in table.totals]
     try:
         if counts:
@@ -144,8 +147,8 @@ def date_format_of(
     """The format of a date column from the sampled cells of every table (and `extra` cells
     of other date columns that settle day/month), or the `date_format:` option."""
     table = tables[0]
-    cells = [(t, c) for t in tables if column in t.columns for c in t.cells(column)]
-    texts = [c for _, c in cells] + list(extra)
+    cells = [(t, c) for t in tables if column in t.columns for c in _spread(t.cells(column))]
+    texts = [c for _, c in cells] + _spread(list(extra))
 
     def locate(i: int) -> Location:
         if i >= len(cells):
@@ -165,6 +168,13 @@ def date_format_of(
         )
     except ValueError as exc:  # a `date_format:` this reader cannot use
         raise KpiError(f"`date_format`: {exc}", table.header(column)) from None
+
+
+def _spread(cells: list[str]) -> list[str]:
+    """At most `SAMPLE` distinct cells, spread over the sample (detection reads each one)."""
+    distinct = list(dict.fromkeys(cells))
+    step = max(1, len(distinct) // SAMPLE)
+    return distinct[::step][:SAMPLE]
 
 
 def typed(

@@ -249,7 +249,12 @@ def detect_date_format(
     if not distinct:
         raise KpiError(f"no dates in column `{column}` to tell their format", where)
     candidates = _candidates(distinct, excel_serials)
-    scores = {spec: sum(_fits(fmt, t) for t in distinct) for spec, fmt in candidates.items()}
+    # a format that reads none of the first cells is out (then each is tried on every cell)
+    first = distinct[:16]
+    kept = {s: f for s, f in candidates.items() if any(_fits(f, t) for t in first)}
+    scores = {
+        spec: sum(_fits(fmt, t) for t in distinct) for spec, fmt in (kept or candidates).items()
+    }
     best = max(scores.values())
     if best == 0:
         raise KpiError(
@@ -282,6 +287,8 @@ def _candidates(distinct: list[str], excel_serials: bool) -> dict[str, DateForma
         specs = [f"jalali:{s}" for s in specs if "%b" not in s and "%Y" in s] + specs
     if excel_serials:
         specs.append("excel")
+    if not any(c.isalpha() for t in distinct for c in t):  # no month or weekday names
+        specs = [s for s in specs if "%b" not in s and "%a" not in s]
     return {spec: compile_format(spec) for spec in specs}
 
 

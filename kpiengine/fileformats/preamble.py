@@ -129,6 +129,8 @@ def _one_date(text: str) -> tuple[dt.date, dt.date] | None:
 def parse_date_range(text: str) -> tuple[dt.date, dt.date] | None:
     """(first day, last day) of a range as reports write it, or None (see the module)."""
     text = normalize(text).strip().strip('"').strip()
+    if not any(c.isdigit() for c in text):  # no day nor year: not a range (and no regex)
+        return None
     inner = re.search(r"\(([^()]*[0-9][^()]*)\)", text)
     if inner is not None:
         return parse_date_range(inner[1])
