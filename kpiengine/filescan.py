@@ -15,7 +15,9 @@ first bad cell's `file:line:column` (`FileTable.first_cell`).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,10 +154,12 @@ class Scan:
         start: dt.date | None = None,
         end: dt.date | None = None,
         source: str = "",
+        keep: str = "TRUE",
     ):
         self.tables = tables
         self.grain, self.calendar, self.start, self.end = grain, calendar, start, end
         self.source = source
+        self.keep = keep  # SQL on the file's columns: the data rows (beside the totals rule)
         self._row: dict[str, Callable[[FileTable], str]] = {}  # read once per row
         self._derived: dict[str, str] = {}  # computed from the row columns
         self._reads: dict[tuple[str, str, Any], _Read] = {}
@@ -315,12 +319,18 @@ class Scan:
                 raws.append(f"__cur{i}")
             else:
                 kept.append(f"__cur{i}")
-        body = f"SELECT {', '.join(inner)} FROM {table.relation()} WHERE {table.keep_sql()}"
+        body = f"SELECT {', '.join(inner)} FROM {table.relation()} WHERE {self._kept(table)}"
         if not raws:
             return body
         return (
             f"SELECT * EXCLUDE ({', '.join(raws)}), ({' OR '.join(flags)}) AS __bad FROM ({body})"
         )
+
+    def rows_sql(self, table: FileTable) -> str:
+        """A table's data rows with the scan's row and derived columns (an error path's
+        query, e.g. the unknown stages)."""
+        derived = "".join(f", {sql} AS {quote_ident(n)}" for n, sql in self._derived.items())
+        return f"SELECT *{derived} FROM ({self._table_sql(table)})"
 
     def _cells_sql(self, first: str, shape: _Shape) -> str:
         """The one GROUP BY over the rows: by day (or period) and segment, `__gd` 0; with
@@ -436,14 +446,28 @@ class Scan:
 
     # --- running it -----------------------------------------------------------------------------
 
+    def _kept(self, table: FileTable) -> str:
+        keep = table.keep_sql()
+        return keep if self.keep == "TRUE" else f"{keep} AND ({self.keep})"
+
     def run(self) -> Scanned:
+        """The answer; the first bad cell's error when there is one (see `try_run`)."""
+        scanned = self.try_run()
+        assert scanned is not None  # no retry: an answer or an error
+        return scanned
+
+    def try_run(self, retry: Callable[[set[str]], bool] | None = None) -> Scanned | None:
         """Run the query (retyping a column DuckDB could not read as a number or date), raise
-        the first bad cell's error, and return the answer."""
+        the first bad cell's error, and return the answer. With bad cells, `retry(columns)`
+        may read those columns otherwise (a date format detected again) and return True: the
+        answer is then None, and the scan is to be built again."""
         for _ in range(len(self.tables[0].columns) + 1):
             try:
                 result = active().duckdb.sql(self.sql()).fetchnumpy()
                 break
             except duckdb_error() as exc:
+                if os.environ.get("KPIENGINE_DEBUG_SQL"):  # for developers: DuckDB's own words
+                    print(f"{exc}\n{self.sql()}", file=sys.stderr)
                 if not self._retype(exc):
                     raise _unreadable(self.tables, exc) from None
         kind = np.asarray(_filled(result["__kind"], -1))
@@ -452,6 +476,9 @@ class Scan:
             for n in result
             if n.startswith(("__bad", "__cur", "__c_"))
         }
+        if retry is not None and checks.get("__bad"):
+            if retry({r.column for r in self._failing()}):
+                return None  # the connector reads those columns otherwise now: ask again
         self._raise_bad_cells(checks)
         rows = kind == 0
         names = [v for v, *_, daily in self._measures() if not daily]
@@ -520,7 +547,7 @@ class Scan:
             if not parts:
                 continue
             sql = f"SELECT {', '.join(p for _, p in parts)} FROM {table.relation()} WHERE "
-            [row] = run_sql(sql + table.keep_sql(), table)
+            [row] = run_sql(sql + self._kept(table), table)
             for (index, _), n in zip(parts, row, strict=True):
                 counts[index] = counts.get(index, 0) + int(n or 0)
         return [r for r in self._reads.values() if counts.get(r.index)]
@@ -576,7 +603,7 @@ class Scan:
         for table in self.tables:
             reader = read.reader(table)
             mark = currency_sql(read.column, reader.decimal, table.type_of(read.column))
-            sql = f"SELECT DISTINCT {mark} FROM {table.relation()} WHERE {table.keep_sql()}"
+            sql = f"SELECT DISTINCT {mark} FROM {table.relation()} WHERE {self._kept(table)}"
             found |= {str(r[0]) for r in run_sql(sql, table) if r[0] is not None}
         return found
 
@@ -654,7 +681,8 @@ def _scalar(column: np.ndarray) -> Any:
     if not len(column) or (isinstance(column, np.ma.MaskedArray) and column.mask.all()):
         return None
     value = column[0]
-    return value.item() if hasattr(value, "item") else value
+    value = value.item() if hasattr(value, "item") else value
+    return value.date() if isinstance(value, dt.datetime) else value  # a DATE check
 
 
 def _dates(column: np.ndarray) -> np.ndarray:

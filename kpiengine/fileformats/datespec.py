@@ -170,6 +170,15 @@ def _fast_iso(col: str) -> tuple[str, str]:
     return f"({col} LIKE '____-__-__' AND year({cast}) BETWEEN 1000 AND 2999)", cast
 
 
+def _fast_iso_time(col: str) -> tuple[str, str]:
+    # `2024-02-20 17:31` as CRMs write it: one automaton for the shape (hours 00-23, a subset
+    # of the time tail `%~` reads), the day cast from its first ten characters
+    shape = "[12][0-9]{3}-[01][0-9]-[0-3][0-9](?: (?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
+    cast = f"TRY_CAST({col}[1:10] AS DATE)"
+    iso, _ = _fast_iso(col)
+    return f"({iso} OR (regexp_full_match({col}, '{shape}') AND {cast} IS NOT NULL))", cast
+
+
 def _fast_compact(col: str) -> tuple[str, str]:
     plain = f"regexp_full_match({col}, '[12][0-9]{{7}}')"
     text = f"{col}[1:4] || '-' || {col}[5:6] || '-' || {col}[7:8]"
@@ -179,7 +188,7 @@ def _fast_compact(col: str) -> tuple[str, str]:
 #: Formats most cells of which DuckDB's own cast reads: (condition, value) for a cell whose
 #: text is plain, where the cast and the format agree (the calendar decides the rest).
 FAST: dict[str, Callable[[str], tuple[str, str]]] = {
-    "%Y-%m-%d%~": _fast_iso,
+    "%Y-%m-%d%~": _fast_iso_time,
     "%Y-%m-%d": _fast_iso,
     "%Y%m%d": _fast_compact,
 }
