@@ -114,7 +114,9 @@ def ga_workspace(folder: Path, rows: int) -> Path:
 
 # --- a daily marketing export: 7 KPIs by month and channel ----------------------------------
 
-MARKETING_HEADER = "Date,Channel,Campaign,Impressions,Clicks,Cost,Conversions,Revenue,Sessions,Engagement\n"
+MARKETING_HEADER = (
+    "Date,Channel,Campaign,Impressions,Clicks,Cost,Conversions,Revenue,Sessions,Engagement\n"
+)
 CAMPAIGNS = np.array([f"Campaign {i:02d}" for i in range(40)])
 
 
@@ -137,12 +139,21 @@ def _marketing_chunk(rng: np.random.Generator, n: int, mess: float) -> tuple[str
     conv_out = conversions.astype(float)
     sess_out = sessions.astype(float)
     for i in range(n):
-        imp, cst, rev, eng = str(impressions[i]), f"{cost[i]:.2f}", f"{revenue[i]:.2f}", f"{engagement[i]:.4f}"
+        imp, cst, rev, eng = (
+            str(impressions[i]),
+            f"{cost[i]:.2f}",
+            f"{revenue[i]:.2f}",
+            f"{engagement[i]:.4f}",
+        )
         conv, sess = str(conversions[i]), str(sessions[i])
         if messy[i]:
             k = kind[i]
             if k == 0:
-                imp, cst, rev = f'"{impressions[i]:,}"', f'"${cost[i]:,.2f}"', f'"${revenue[i]:,.2f}"'
+                imp, cst, rev = (
+                    f'"{impressions[i]:,}"',
+                    f'"${cost[i]:,.2f}"',
+                    f'"${revenue[i]:,.2f}"',
+                )
             elif k == 1:
                 eng = f"{engagement[i] * 100:.2f}%"
             elif k == 2:

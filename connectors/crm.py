@@ -283,9 +283,11 @@ class CrmConnector(Connector):
             f"(CASE WHEN {second} <> '' AND NOT starts_with({second}, ' ') THEN TRUE "
             f"ELSE coalesce({others}) IS NOT NULL END)"
         )
-        totals = f"regexp_matches(trim(CAST({quote_ident(first)} AS VARCHAR)), " + quote_text(
-            TOTALS_PATTERN
-        ) + ")"
+        totals = (
+            f"regexp_matches(trim(CAST({quote_ident(first)} AS VARCHAR)), "
+            + quote_text(TOTALS_PATTERN)
+            + ")"
+        )
         return f"({filled} AND NOT coalesce({totals}, FALSE))"
 
     def _class_sql(self, scan: Scan) -> str:
@@ -322,9 +324,9 @@ class CrmConnector(Connector):
         dims = [d for d in request.dimensions if d in self.dims]
         wanted = [v for v in request.variables if v in self.provides()]
         parts = [scanned.frame]
-        los = [checks[k] for k in checks if k.startswith("lo") and checks[k]]
-        his = [checks[k] for k in checks if k.startswith("hi") and checks[k]]
-        span = union([scanned.frame.span, (min(los), max(his)) if los and his else None])
+        span = scanned.frame.span
+        if checks.get("lo_create") and span:
+            span = (min(span[0], checks["lo_create"]), span[1])
         sums = [v for v in wanted if v not in STOCKS and request.variables[v].time == "sum"]
         if sums and dated:
             frame = scanned.frame
@@ -367,7 +369,8 @@ class CrmConnector(Connector):
         numbers = {require(self.layout, m.column) for m in mapped.values() if m.column}
         numbers |= {amount} if amount else set()
         decimal = decimal_of(self.layout, numbers, self.option("decimal"), default=".")
-        tables = [typed(t, numbers, decimal, {}) for t in self.tables]
+        formats = {c: self._format(c).spec for c in self.date_columns}
+        tables = [typed(t, numbers, decimal, formats) for t in self.tables]
         source = ", ".join(t.name for t in self.tables)
         scan = Scan(tables, request.grain, request.calendar, request.start, request.end, source,
                     keep=self._data_row())  # fmt: skip
@@ -401,15 +404,8 @@ class CrmConnector(Connector):
             if measures:
                 scan.role(day[column], measures, where)
         dated = sorted({c for c, _ in roles})
-        for i, column in enumerate(dated):  # the dates the zeros span: each column's used rows
-            wheres = [w for c, w in roles if c == column]
-            used = "TRUE" if "TRUE" in wheres else " OR ".join(f"({w})" for w in wheres)
-            scan.check(f"lo{i}", "min", f"CASE WHEN {used} THEN {day[column]} END")
-            scan.check(f"hi{i}", "max", f"CASE WHEN {used} THEN {day[column]} END")
-        if "sales_cycle_days" in derived:
-            create = day[self.columns["create_date"]]
-            scan.check(f"lo{len(dated)}", "min", create)
-            dated.append(self.columns["create_date"])
+        if "sales_cycle_days" in derived:  # its months span the create dates too (zeros)
+            scan.check("lo_create", "min", day[self.columns["create_date"]])
         if any(v in CLOSED for v in derived):
             scan.check("unknown", "count", f"{klass} IS NULL")
         code = self.columns.get("currency")

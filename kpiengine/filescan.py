@@ -120,19 +120,6 @@ class _Role:
 
 
 @dataclass
-class _Shape:
-    """What the query's parts need to know of each other."""
-
-    keys: list[str]  # the dimension columns, `__g<i>`
-    dims: list[str]
-    measures: list[tuple[str, str, Aggregate, int, bool]]
-    checks: dict[str, tuple[str, str]]
-    distinct: bool  # distinct counts: grouping sets
-    by_day: bool  # first/last rules or daily measures: grouped by day, then by period
-    keep: str  # SQL true on the rows a variable counts (its role's rows, in the dates asked)
-
-
-@dataclass
 class Scanned:
     """The answer of a scan: the frame, the checks' values, the daily measures."""
 
@@ -238,11 +225,12 @@ class Scan:
         ]
 
     def sql(self) -> str:
-        """The query: kind 0 rows are periods, 1 the checks, 2 the daily measures."""
-        measures = self._measures()
+        """The query: kind 0 rows are periods, 1 the checks, 2 the daily measures.
+
+        Each row is read once and grouped by the period (or day) of every role at once and by
+        segment: deals by close month, create month and channel together, a small table each
+        role then rolls up by its own period. No row is read twice, none duplicated."""
         reads = list(self._reads.values())
-        # one count of rows with any bad cell (the error path finds which); currencies by
-        # column only where any one currency will do (a column must not mix them)
         checks = {"__bad": ("count", "__bad")} if reads else {}
         checks |= {
             f"__cur{r.index}{e}": (e, f"__cur{r.index}")
@@ -253,48 +241,154 @@ class Scan:
         checks |= {f"__c_{n}": c for n, c in self._checks.items()}
         rows = " UNION ALL BY NAME ".join(self._table_sql(t) for t in self.tables)
         derived = "".join(f", {sql} AS {quote_ident(n)}" for n, sql in self._derived.items())
-        many = len(self._roles) > 1
-        in_range = _range_sql("__day", self.start, self.end)
+        expand, keys = [], []
+        for r, role in enumerate(self._roles):
+            # a row's key for a role is NULL unless the role counts it (its rows, in the dates
+            # asked): the role's cells are then those with a key, and need no other test
+            day = f"__d{r}"
+            expand.append(f"{role.day} AS {day}")
+            keep = role.where
+            if not role.daily:
+                keep = _both(keep, _range_sql(day, self.start, self.end))
+            key = day if self._by_day(role) else period_sql(day, self.grain, self.calendar)
+            expand.append(f"{_when(keep, key)} AS __t{r}")
+            keys.append(f"__t{r}")
+            if self._distinct(role):
+                expand.append(
+                    f"{_when(keep, period_sql(day, self.grain, self.calendar))} AS __p{r}"
+                )
+        dims = [f"__g{i}" for i in range(len(self._dims))]
+        expand += [f"{sql} AS {g}" for g, sql in zip(dims, self._dims.values(), strict=True)]
+        for k, (_, sql, _, _, _) in enumerate(self._measures()):
+            expand.append(f"{sql} AS __v{k}")
+        expand += [f"{sql} AS {quote_ident(n)}" for n, (_, sql) in checks.items()]
+        first = f"SELECT {', '.join(expand)} FROM (SELECT *{derived} FROM ({rows}))"
+        return self._answer_sql(self._cells_sql(first, keys, dims, checks), dims, checks)
 
-        def both(*conditions: str) -> str:
-            kept = [c for c in conditions if c != "TRUE"]
-            return " AND ".join(kept) if kept else "TRUE"
+    def _by_day(self, role: _Role) -> bool:
+        """A role whose rules need its days (first, last; daily measures)."""
+        return role.daily or any(
+            rule.time in ("last", "first") for _, rule in role.measures.values()
+        )
 
-        def when(condition: str, sql: str) -> str:
-            return sql if condition == "TRUE" else f"CASE WHEN {condition} THEN {sql} END"
+    def _distinct(self, role: _Role) -> bool:
+        return any(rule.time == DISTINCT for _, rule in role.measures.values())
 
-        roles = self._roles
-        day = roles[0].day
-        where = roles[0].where
-        if many:
-            day = "CASE __role " + " ".join(f"WHEN {i} THEN {r.day}" for i, r in enumerate(roles))
-            day += " END"
-            where = "CASE __role " + " ".join(
-                f"WHEN {i} THEN {r.where}" for i, r in enumerate(roles)
+    def _cells_sql(
+        self, first: str, keys: list[str], dims: list[str], checks: dict[str, tuple[str, str]]
+    ) -> str:
+        """The one GROUP BY over the rows, by every role's period (or day) and segment
+        (`__gd` 0); distinct counts by grouping sets of their role's period and segment, and
+        of the period alone (`__gs` > 0: the total)."""
+        aggs = []
+        for r, role in enumerate(self._roles):
+            if not self._by_day(role) or self._distinct(role):
+                aggs += [f"min(__d{r}) AS __lo{r}", f"max(__d{r}) AS __hi{r}"]
+        for k, (_, _, rule, _, _) in enumerate(self._measures()):
+            time = rule.time
+            if time == DISTINCT:
+                aggs.append(f"CAST(count(DISTINCT __v{k}) AS DOUBLE) AS __m{k}")
+            elif time in ("min", "max"):
+                aggs.append(f"{time}(__v{k}) AS __m{k}")
+            else:
+                aggs.append(f"sum(__v{k}) AS __m{k}")
+                if time == "mean":
+                    aggs.append(f"count(__v{k}) AS __n{k}")
+        for name, (reduce, _) in checks.items():
+            q = quote_ident(name)
+            aggs.append(f"count(*) FILTER (WHERE {q}) AS {q}" if reduce == "count" else
+                        f"{reduce}({q}) AS {q}")  # fmt: skip
+        main = [*keys, *dims]
+        distinct = [r for r, role in enumerate(self._roles) if self._distinct(role)]
+        if not distinct:
+            aggs.append("0 AS __gd")
+            return f"SELECT {', '.join(main)}, {', '.join(aggs)} FROM ({first}) GROUP BY ALL"
+        sets = [main]
+        for r in distinct:
+            sets += [[f"__p{r}", *dims]] + ([[f"__p{r}"]] if dims else [])
+        aggs.append(f"GROUPING({keys[0]}) AS __gd")
+        aggs += [f"GROUPING(__p{r}) AS __gp{r}" for r in distinct]
+        aggs.append(f"GROUPING({', '.join(dims)}) AS __gs" if dims else "0 AS __gs")
+        columns = [*keys, *(f"__p{r}" for r in distinct), *dims]
+        listed = ", ".join(f"({', '.join(s)})" for s in sets)
+        return (
+            f"SELECT {', '.join(columns)}, {', '.join(aggs)} FROM ({first}) "
+            f"GROUP BY GROUPING SETS ({listed})"
+        )
+
+    def _answer_sql(self, cells: str, dims: list[str], checks: dict[str, tuple[str, str]]) -> str:
+        names = self._dims
+        named = [f"{g} AS {quote_ident(d)}" for g, d in zip(dims, names, strict=True)]
+        measures = self._measures()
+        parts, daily = [], []
+        for r, role in enumerate(self._roles):
+            mine = [(k, v, rule) for k, (v, _, rule, i, d) in enumerate(measures)
+                    if i == r and not d and rule.time != DISTINCT]  # fmt: skip
+            days = [(k, v) for k, (v, _, _, i, d) in enumerate(measures) if i == r and d]
+            where = f"__gd = 0 AND __t{r} IS NOT NULL"
+            if not self._by_day(role):
+                if mine:
+                    values = [f"{_rule_sql(rule, k)} AS {quote_ident(v)}" for k, v, rule in mine]
+                    parts.append(
+                        f"SELECT {', '.join([f'__t{r} AS __period', *named, *values])}, "
+                        f"min(__lo{r}) AS __first, max(__hi{r}) AS __last, FALSE AS __total "
+                        f"FROM cells WHERE {where} GROUP BY ALL"
+                    )
+                continue
+            sums = []
+            for k, _, rule in mine:
+                if rule.time in ("min", "max"):
+                    sums.append(f"{rule.time}(__m{k}) AS __m{k}")
+                else:
+                    sums.append(f"sum(__m{k}) AS __m{k}")
+                    sums += [f"sum(__n{k}) AS __n{k}"] if rule.time == "mean" else []
+            sums += [f"sum(__m{k}) AS __m{k}" for k, _ in days]
+            by_day = (
+                f"SELECT {', '.join([f'__t{r} AS __day', *dims, *sums])} FROM cells WHERE "
+                f"{where} GROUP BY ALL"
             )
-            where += " END"
-        role = (lambda i: f"__role = {i}") if many else (lambda i: "TRUE")
-        keep = both("__w" if where != "TRUE" else "TRUE", in_range)
-        dims = list(self._dims)
-        keys = [f"__g{i}" for i in range(len(dims))]
-        expand = [f"{day} AS __day"]
-        if where != "TRUE":
-            expand.append(f"coalesce({where}, FALSE) AS __w")
-        expand += [f"{sql} AS {k}" for k, sql in zip(keys, self._dims.values(), strict=True)]
-        for k, (_, sql, _, i, daily) in enumerate(measures):
-            expand.append(f"{when(role(i) if daily else both(role(i), keep), sql)} AS __v{k}")
-        for name, (_, sql) in checks.items():
-            expand.append(f"{when(role(0), sql)} AS {quote_ident(name)}")
-        distinct = any(rule.time == DISTINCT for _, _, rule, _, _ in measures)
-        by_day = any(d or r.time in ("last", "first") for _, _, r, _, d in measures)
-        if distinct or not by_day:
-            expand.append(f"{period_sql('__day', self.grain, self.calendar)} AS __period")
-        source = f"(SELECT *{derived} FROM ({rows}))"
-        if many:
-            source = f"(SELECT unnest(range({len(roles)})) AS __role, * FROM {source})"
-        first = f"SELECT {', '.join(expand)} FROM {source}"
-        shape = _Shape(keys, dims, measures, checks, distinct, by_day, keep)
-        return self._answer_sql(self._cells_sql(first, shape), shape)
+            if days:
+                daily.append(
+                    "SELECT 2 AS __kind, __day AS __period, "
+                    + ", ".join([*named, *(f"__m{k} AS {quote_ident(v)}" for k, v in days)])
+                    + f" FROM ({by_day})"
+                )
+            if mine:
+                period = period_sql("__day", self.grain, self.calendar)
+                values = [f"{_rule_sql(rule, k)} AS {quote_ident(v)}" for k, v, rule in mine]
+                parts.append(
+                    f"SELECT {', '.join([f'{period} AS __period', *named, *values])}, "
+                    "min(__day) AS __first, max(__day) AS __last, FALSE AS __total "
+                    f"FROM ({by_day}) GROUP BY ALL"
+                )
+        for r in range(len(self._roles)):
+            counted = [f"__m{k} AS {quote_ident(v)}" for k, (v, _, rule, i, _) in
+                       enumerate(measures) if i == r and rule.time == DISTINCT]  # fmt: skip
+            if counted:
+                shown = [f"coalesce({g}, '') AS {quote_ident(d)}" for g, d in
+                         zip(dims, names, strict=True)]  # fmt: skip
+                parts.append(
+                    f"SELECT {', '.join([f'__p{r} AS __period', *shown, *counted])}, "
+                    f"__lo{r} AS __first, __hi{r} AS __last, __gs > 0 AS __total FROM cells "
+                    f"WHERE __gp{r} = 0 AND __p{r} IS NOT NULL"
+                )
+        values = [quote_ident(v) for v, *_, d in measures if not d]
+        outer = ", ".join(["__period", *(quote_ident(d) for d in names), "__total"])
+        merged = "".join(f"max({v}) AS {v}, " for v in values)
+        answer = [
+            f"SELECT 0 AS __kind, {outer}, {merged}min(__first) AS __first, max(__last) AS "
+            f"__last FROM ({' UNION ALL BY NAME '.join(parts)}) GROUP BY {outer}"
+        ] if parts else []  # fmt: skip
+        reduce = {"count": "sum", "sum": "sum", "min": "min", "max": "max"}
+        rolled = "".join(
+            f", {reduce[c]}({quote_ident(n)}) AS {quote_ident(n)}" for n, (c, _) in checks.items()
+        )
+        empty = "CAST(NULL AS DATE) AS __period, NULL::BOOLEAN AS __total, NULL::DATE AS __first"
+        tail = [f"SELECT 1 AS __kind, {empty}, NULL::DATE AS __last{rolled} FROM cells WHERE "
+                "__gd = 0"]  # fmt: skip
+        order = ", ".join(["__kind", "__total", "__period", *(quote_ident(d) for d in names)])
+        union = " UNION ALL BY NAME ".join([*answer, *tail, *daily])
+        return f"WITH cells AS MATERIALIZED ({cells}) SELECT * FROM ({union}) ORDER BY {order}"
 
     def _table_sql(self, table: FileTable) -> str:
         """A table's rows: the row columns and currencies (read in one projection: a cell and
@@ -332,118 +426,6 @@ class Scan:
         derived = "".join(f", {sql} AS {quote_ident(n)}" for n, sql in self._derived.items())
         return f"SELECT *{derived} FROM ({self._table_sql(table)})"
 
-    def _cells_sql(self, first: str, shape: _Shape) -> str:
-        """The one GROUP BY over the rows: by day (or period) and segment, `__gd` 0; with
-        distinct counts, grouping sets by period and segment too and by period alone
-        (`__gs` 1: the total)."""
-        keep = shape.keep
-        flt = f" FILTER (WHERE {keep})" if keep != "TRUE" else ""
-        aggs = [f"count(*){flt} AS __rows"]
-        if shape.distinct or not shape.by_day:
-            aggs += [f"min(__day){flt} AS __lo", f"max(__day){flt} AS __hi"]
-        for k, (_, _, rule, _, _) in enumerate(shape.measures):
-            time = rule.time
-            if time == DISTINCT:
-                aggs.append(f"CAST(count(DISTINCT __v{k}) AS DOUBLE) AS __m{k}")
-            elif time in ("min", "max"):
-                aggs.append(f"{time}(__v{k}) AS __m{k}")
-            else:
-                aggs.append(f"sum(__v{k}) AS __m{k}")
-                if time == "mean":
-                    aggs.append(f"count(__v{k}) AS __n{k}")
-        for name, (reduce, _) in shape.checks.items():
-            q = quote_ident(name)
-            aggs.append(f"count(*) FILTER (WHERE {q}) AS {q}" if reduce == "count" else
-                        f"{reduce}({q}) AS {q}")  # fmt: skip
-        keys = shape.keys
-        main = ["__day" if shape.by_day else "__period", *keys]
-        if not shape.distinct:
-            aggs += ["0 AS __gd", "0 AS __gs"]
-            by = ", ".join(main)
-            return f"SELECT {by}, {', '.join(aggs)} FROM ({first}) GROUP BY {by}"
-        sets = [main, ["__period", *keys], ["__period"]] if shape.by_day else [main, ["__period"]]
-        sets = [s for i, s in enumerate(sets) if s not in sets[:i]]
-        total = f"GROUPING({', '.join(keys)})" if keys else "0"
-        aggs += ["GROUPING(__day) AS __gd" if shape.by_day else f"{total} AS __gd"]
-        aggs += [f"{total} AS __gs"]
-        columns = list(dict.fromkeys(["__day" if shape.by_day else "__period", "__period", *keys]))
-        listed = ", ".join(f"({', '.join(s)})" for s in sets)
-        return (
-            f"SELECT {', '.join(columns)}, {', '.join(aggs)} FROM ({first}) "
-            f"GROUP BY GROUPING SETS ({listed})"
-        )
-
-    def _answer_sql(self, cells: str, shape: _Shape) -> str:
-        keys, dims = shape.keys, shape.dims
-        named = [f"{k} AS {quote_ident(d)}" for k, d in zip(keys, dims, strict=True)]
-        values = []
-        for k, (variable, _, rule, _, daily) in enumerate(shape.measures):
-            if daily:
-                continue
-            out = quote_ident(variable)
-            time = rule.time
-            if time in ("sum", "min", "max"):
-                values.append(f"{time}(__m{k}) AS {out}")
-            elif time == "mean":
-                values.append(f"sum(__m{k}) / nullif(sum(__n{k}), 0) AS {out}")
-            elif time in ("last", "first"):
-                edge = "arg_max" if time == "last" else "arg_min"
-                values.append(f"{edge}(__m{k}, __day) FILTER (WHERE __m{k} IS NOT NULL) AS {out}")
-            elif not shape.by_day:  # a distinct count by period and segment: that set's row
-                values.append(f"max(__m{k}) AS {out}")
-        if shape.by_day:
-            period = period_sql("__day", self.grain, self.calendar)
-            first = "min(__day) FILTER (WHERE __rows > 0)"
-            last = "max(__day) FILTER (WHERE __rows > 0)"
-            time = "__day"
-        else:
-            period, first, last, time = "__period", "min(__lo)", "max(__hi)", "__period"
-        groups = ", ".join(str(i + 1) for i in range(len(keys) + 1))
-        plain = (
-            f"SELECT {', '.join([f'{period} AS __period', *named, *values])}, {first} AS "
-            f"__first, {last} AS __last, FALSE AS __total FROM cells WHERE __gd = 0 AND "
-            f"{time} IS NOT NULL GROUP BY {groups} HAVING sum(__rows) > 0"
-        )
-        parts = [plain]
-        if shape.distinct:
-            counted = [
-                f"__m{k} AS {quote_ident(v)}"
-                for k, (v, _, rule, _, _) in enumerate(shape.measures)
-                if rule.time == DISTINCT
-            ]
-            shown = [
-                f"coalesce({k}, '') AS {quote_ident(d)}" for k, d in zip(keys, dims, strict=True)
-            ]
-            parts.append(
-                f"SELECT {', '.join(['__period', *shown, *counted])}, __lo AS __first, "
-                "__hi AS __last, __gs > 0 AS __total FROM cells WHERE __gd > 0 AND "
-                "__period IS NOT NULL AND __rows > 0"
-            )
-        names = [quote_ident(v) for v, *_, daily in shape.measures if not daily]
-        outer = ", ".join(["__period", *(quote_ident(d) for d in dims), "__total"])
-        merged = ", ".join(f"max({n}) AS {n}" for n in names)
-        answer = (
-            f"SELECT 0 AS __kind, {outer}, {merged + ', ' if merged else ''}min(__first) AS "
-            f"__first, max(__last) AS __last FROM ({' UNION ALL BY NAME '.join(parts)}) "
-            f"GROUP BY {outer}"
-        )
-        reduce = {"count": "sum", "sum": "sum", "min": "min", "max": "max"}
-        rolled = ", ".join(
-            f"{reduce[r]}({quote_ident(n)}) AS {quote_ident(n)}"
-            for n, (r, _) in shape.checks.items()
-        )
-        tail = [f"SELECT 1 AS __kind{', ' + rolled if rolled else ''} FROM cells WHERE __gd = 0"]
-        daily = [(k, v) for k, (v, *_, d) in enumerate(shape.measures) if d]
-        if daily:
-            tail.append(
-                "SELECT 2 AS __kind, __day AS __period, "
-                + ", ".join([*named, *(f"__m{k} AS {quote_ident(v)}" for k, v in daily)])
-                + " FROM cells WHERE __gd = 0 AND __day IS NOT NULL"
-            )
-        order = ", ".join(["__kind", "__total", "__period", *(quote_ident(d) for d in dims)])
-        union = " UNION ALL BY NAME ".join([answer, *tail])
-        return f"WITH cells AS MATERIALIZED ({cells}) SELECT * FROM ({union}) ORDER BY {order}"
-
     # --- running it -----------------------------------------------------------------------------
 
     def _kept(self, table: FileTable) -> str:
@@ -476,16 +458,19 @@ class Scan:
             for n in result
             if n.startswith(("__bad", "__cur", "__c_"))
         }
-        if retry is not None and checks.get("__bad"):
-            if retry({r.column for r in self._failing()}):
-                return None  # the connector reads those columns otherwise now: ask again
+        failing = self._failing() if retry is not None and checks.get("__bad") else []
+        if failing and retry is not None and retry({r.column for r in failing}):
+            return None  # the connector reads those columns otherwise now: ask again
         self._raise_bad_cells(checks)
         rows = kind == 0
         names = [v for v, *_, daily in self._measures() if not daily]
         frame = Frame(
             _dates(result["__period"][rows]),
             {d: _texts(result[d][rows]) for d in self._dims},
-            {v: _floats(result[v][rows]) for v in names},
+            {
+                v: _floats(result[v][rows]) if v in result else np.full(int(rows.sum()), np.nan)
+                for v in names
+            },  # fmt: skip
             source=self.source,
             span=span_of(_dates(result["__first"][rows]), _dates(result["__last"][rows])),
             grain=self.grain,
@@ -641,6 +626,26 @@ def _has_currency(decimal: str, code: str) -> Callable[[str], bool]:
             return False
 
     return check
+
+
+def _both(*conditions: str) -> str:
+    kept = [c for c in conditions if c != "TRUE"]
+    return " AND ".join(f"({c})" for c in kept) if kept else "TRUE"
+
+
+def _when(condition: str, sql: str) -> str:
+    return sql if condition == "TRUE" else f"CASE WHEN {condition} THEN {sql} END"
+
+
+def _rule_sql(rule: Aggregate, k: int) -> str:
+    """A measure's value over the cells of a period, by its time rule."""
+    time = rule.time
+    if time in ("sum", "min", "max"):
+        return f"{time}(__m{k})"
+    if time == "mean":
+        return f"sum(__m{k}) / nullif(sum(__n{k}), 0)"
+    edge = "arg_max" if time == "last" else "arg_min"
+    return f"{edge}(__m{k}, __day) FILTER (WHERE __m{k} IS NOT NULL)"
 
 
 def _fitting(code: str) -> list[str]:

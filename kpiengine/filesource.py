@@ -181,11 +181,16 @@ def typed(
     table: FileTable, numbers: Iterable[str], decimal: str, dates: dict[str, str]
 ) -> FileTable:
     """The table with the columns DuckDB can parse itself typed: plain numbers (with `.` as the
-    decimal mark) as DOUBLE, ISO dates as DATE. A later cell DuckDB cannot parse makes the scan
-    read that column as text again (see `Scan.run`)."""
+    decimal mark) as DOUBLE, ISO days (with or without a time) as TIMESTAMP, which DuckDB
+    reads strictly (its DATE reads `2024-01-01 junk` as a day). A later cell DuckDB cannot
+    parse makes the scan read that column as text again (see `Scan.run`). One difference
+    with the grammar is known: DuckDB reads `24:00` as the next day's start, as ISO 8601 says,
+    where the grammar rejects the hour."""
     types: dict[str, str] = {}
     if decimal == ".":
         types |= {c: "DOUBLE" for c in numbers if table.suits(c, "DOUBLE")}
     iso = ("%Y-%m-%d", "%Y-%m-%d%~")
-    types |= {c: "DATE" for c, spec in dates.items() if spec in iso and table.suits(c, "DATE")}
+    types |= {
+        c: "TIMESTAMP" for c, spec in dates.items() if spec in iso and table.suits(c, "TIMESTAMP")
+    }
     return table.typed(types) if types else table

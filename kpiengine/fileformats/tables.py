@@ -40,7 +40,9 @@ CACHE_BYTES = 32 * 1024 * 1024
 TYPED = {".parquet": "parquet", ".jsonl": "json", ".ndjson": "json"}
 SAMPLE_ROWS = 2000
 _PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?")
-_ISO_DAY = re.compile(r"[12][0-9]{3}-[01][0-9]-[0-3][0-9]")
+_ISO_DAY = re.compile(
+    r"[12][0-9]{3}-[01][0-9]-[0-3][0-9](?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
+)
 _COPIES: list[Path] = []
 
 
@@ -80,8 +82,9 @@ class FileTable:
         return dataclasses.replace(self, types={**self.types, **types})
 
     def suits(self, column: str, type_: str) -> bool:
-        """Whether DuckDB can read a delimited file's column as `type_` (DOUBLE or DATE),
-        judged on the sample and the totals rows: plain numbers (`-12.5`, `1e3`) or ISO days."""
+        """Whether DuckDB can read a delimited file's column as `type_` (DOUBLE or TIMESTAMP),
+        judged on the sample and the totals rows: plain numbers (`-12.5`, `1e3`) or ISO days
+        with or without a time (`2024-02-20 17:31`)."""
         if self.kind != "csv" or column not in self.columns:
             return False
         index = self.columns.index(column)
@@ -122,8 +125,9 @@ class FileTable:
         return table
 
     def keep_sql(self) -> str:
-        """SQL true on data rows (not totals rows)."""
-        if self.sniffed is None:
+        """SQL true on data rows (not totals rows). Totals rows are where exports write them, at
+        the start or the end: when `sniff` found none there, no row is tested."""
+        if self.sniffed is None or not (self.sniffed.totals or self.empty_total):
             return "TRUE"
         first = quote_ident(self.columns[0])
         if self.type_of(self.columns[0]) != "VARCHAR":
