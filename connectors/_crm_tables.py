@@ -191,6 +191,5 @@ DAY_ROLE = {
     "churned_customers": "churn_date",
 }
 
-TOTALS_PATTERN = r"^(Grand )?Totals?\s*\(\d+ records?\)"
 TRUE = ("1", "true", "yes", "y", "x")
 FALSE = ("0", "false", "no", "n")

@@ -339,7 +339,8 @@ def _tier2_sql(col: str, decimal: str) -> tuple[str, str, str]:
     digits = f"regexp_replace({col}, {quote_text(marks)}, '', 'g')"
     if decimal == ",":
         digits = f"replace({digits}, ',', '.')"
-    value = f"TRY_CAST(CASE WHEN ends_with({col}, '%') THEN {digits} || 'e-2' ELSE {digits} END AS DOUBLE)"
+    text = f"CASE WHEN ends_with({col}, '%') THEN {digits} || 'e-2' ELSE {digits} END"
+    value = f"TRY_CAST({text} AS DOUBLE)"
     sign = f"ltrim({col}, '-')"
     currency = (
         f"CASE WHEN starts_with({sign}, '$') THEN '$' WHEN starts_with({sign}, '€') OR "
