@@ -449,7 +449,7 @@ class Scan:
                 break
             except duckdb_error() as exc:
                 if os.environ.get("KPIENGINE_DEBUG_SQL"):  # for developers: DuckDB's own words
-                    print(f"{exc}\n{self.sql()}", file=sys.stderr)
+                    print(exc, file=sys.stderr)
                 if not self._retype(exc):
                     raise _unreadable(self.tables, exc) from None
         kind = np.asarray(_filled(result["__kind"], -1))

@@ -153,50 +153,61 @@ class FileTable:
         return self.location(self.header_line, column)
 
     def first_cell(
-        self, column: str, bad: str, check: Callable[[str], bool]
+        self, column: str, bad: str, check: Callable[[str], bool], also: tuple[str, ...] = ()
     ) -> tuple[Location, str] | None:
         """The first data row whose `column` cell is bad: its place and text. `bad` is SQL on
-        the column read as text, `check(text)` its Python twin (the same grammar)."""
-        text_table = self.typed({column: "VARCHAR"})
-        col = quote_ident(column)
+        the columns read as text, `check(text)` its Python twin (the same grammar); the cells
+        of the columns `also` must then hold the texts DuckDB found (a test of several)."""
+        columns = [column, *also]
+        text_table = self.typed(dict.fromkeys([*self.types, *columns], "VARCHAR"))  # as written
+        cols = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in columns)
         if self.sniffed is None:  # Parquet, JSON lines: DuckDB numbers the rows
             sql = (
-                f"SELECT __row, CAST({col} AS VARCHAR) FROM (SELECT row_number() OVER () AS "
-                f"__row, * FROM {text_table.reader()}) WHERE {bad} ORDER BY __row LIMIT 1"
+                f"SELECT __row, {cols} FROM (SELECT row_number() OVER () AS __row, * FROM "
+                f"{text_table.reader()}) WHERE {bad} ORDER BY __row LIMIT 1"
             )
             found = run_sql(sql, self)
             if not found:
                 return None
-            row, text = found[0]
+            row, text = found[0][0], found[0][1]
             return self.location(int(row), column), "" if text is None else str(text)
-        sql = f"SELECT {col} FROM {text_table.reader()} WHERE {self.keep_sql()} AND {bad} LIMIT 1"
+        sql = f"SELECT {cols} FROM {text_table.reader()} WHERE {text_table.keep_sql()} AND {bad} "
+        sql += "LIMIT 1"
         found = run_sql(sql, self)
         if not found:
             return None
-        text = "" if found[0][0] is None else str(found[0][0])
-        line = self._line_of(column, lambda cell: cell == text) or self._line_of(column, check)
-        if line is None:
-            return Location(self.name), text
-        return self.location(line, column), text
+        texts = ["" if v is None else str(v) for v in found[0]]
+        index = [self.columns.index(c) for c in columns]
 
-    def _line_of(self, column: str, match: Callable[[str], bool]) -> int | None:
-        """The line of the first data record (not a totals row) whose cell matches."""
+        def same(fields: list[str]) -> bool:
+            return all(
+                i < len(fields) and fields[i] == t for i, t in zip(index, texts, strict=True)
+            )
+
+        line = self._line_of(same) or (None if also else self._line_of(_cell(index[0], check)))
+        if line is None:
+            return Location(self.name), texts[0]
+        return self.location(line, column), texts[0]
+
+    def _line_of(self, match: Callable[[list[str]], bool]) -> int | None:
+        """The line of the first data record (not a totals row) whose fields match."""
         sniffed = self.sniffed
         assert sniffed is not None
-        index = self.columns.index(column)
         totals = {t.line for t in sniffed.totals}
         with sniffed.path.open(encoding=sniffed.encoding, errors="replace", newline="") as f:
             for record in read_records(f, sniffed.delimiter, self.name, text_of=sniffed.line_text):
                 if record.line <= sniffed.header_line or record.line in totals or record.blank:
                     continue
-                if sniffed.next_table is not None and record.line >= sniffed.next_table:
-                    break
                 fields = record.fields
                 if fields and is_total_label(fields[0]):
                     continue
-                if index < len(fields) and match(fields[index]):
+                if match(fields):
                     return record.line
         return None
+
+
+def _cell(index: int, check: Callable[[str], bool]) -> Callable[[list[str]], bool]:
+    return lambda fields: index < len(fields) and check(fields[index])
 
 
 def run_sql(sql: str, table: FileTable) -> list[tuple]:
