@@ -96,7 +96,9 @@ def check_codes(
                      (not workspace or codes == {workspace.upper()})):  # fmt: skip
         return
     listed: list[tuple[str, Location]] = []
-    for table in tables if column else ():
+    for table in tables:
+        if column is None:
+            break
         c = quote_ident(column)
         sql = (
             f"SELECT upper(trim({c})), count(*) FROM {table.relation()} WHERE {table.keep_sql()} "

@@ -80,14 +80,15 @@ class AdsConnector(Connector):
         self.overrides = self._check_option_values()
         self.tables = open_files(config)
         self.layout = self.tables[0]
-        self.platform = self.option("platform") or detect_platform(self.layout.columns)
-        if self.platform is None:
+        platform = self.option("platform") or detect_platform(self.layout.columns)
+        if platform is None:
             raise KpiError(
                 "cannot tell whether this is a Google Ads or a Meta Ads export "
                 f"(columns: {', '.join(self.layout.columns)})",
                 self.layout.header(self.layout.columns[0]),
                 "set the source option `platform: google_ads` or `platform: meta_ads`",
             )
+        self.platform: str = str(platform)
         self.columns = self._roles()
         self.value_variable = str(self.option("conversion_value_as"))
         variable_of = {"cost": "ad_spend", "conversion_value": self.value_variable}
@@ -103,9 +104,9 @@ class AdsConnector(Connector):
         for column in config.dimensions.values():
             require(self.layout, column, "dimension column")
         for mapping in config.mappings.values():
-            for column in [mapping.column, mapping.distinct, *mapping.where]:
-                if column:
-                    require(self.layout, column)
+            for name in [mapping.column, mapping.distinct, *mapping.where]:
+                if name:
+                    require(self.layout, name)
         if "date" not in self.columns:
             self._ranges()  # a report without days needs its date range
 
@@ -358,16 +359,17 @@ class AdsConnector(Connector):
         if metrics:
             scan.check("rows", "count", "TRUE")
             kind = self.columns.get("campaign_type")
-            types = self._total_types() if kind else set()
+            is_type = {}
+            if kind:
+                typed_as = scan.text(kind)
+                is_type = {t: f"lower({typed_as}) = {quote_text(t)}" for t in self._total_types()}
             for i, variable in enumerate(metrics):
                 scan.check(f"sum_m{i}", "sum", values[variable])
-                for t in types:
-                    is_type = f"lower({scan.text(kind)}) = {quote_text(t)}"
-                    scan.check(
-                        f"sum_m{i}_{t}", "sum", f"CASE WHEN {is_type} THEN {values[variable]} END"
-                    )
-            for t in types:
-                scan.check(f"rows_{t}", "count", f"lower({scan.text(kind)}) = {quote_text(t)}")
+                for t, test in is_type.items():
+                    sql = f"CASE WHEN {test} THEN {values[variable]} END"
+                    scan.check(f"sum_m{i}_{t}", "sum", sql)
+            for t, test in is_type.items():
+                scan.check(f"rows_{t}", "count", test)
         code = self.columns.get("currency")
         if code and any(self.role_of[v] in MONEY for v in metrics):
             text = scan.text(code)

@@ -470,7 +470,7 @@ class CrmConnector(Connector):
                 cell = table.first_cell(
                     stage,
                     f"trim({quote_ident(stage)}) IN ({', '.join(map(quote_text, unknown))})",
-                    lambda text, u=unknown: text.strip() in u,
+                    unknown.__contains__,
                 )
                 first = cell[0] if cell else table.header(stage)
         ordered = sorted(counts, key=lambda s: (-counts[s], s))

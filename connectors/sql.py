@@ -17,7 +17,6 @@ import numpy as np
 
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, did_you_mean
-from kpiengine.filequery import date_range_sql
 from kpiengine.hookspecs import hookimpl
 from kpiengine.sqlgen import (
     GENERATED_DIALECTS,
@@ -25,6 +24,7 @@ from kpiengine.sqlgen import (
     AggregateSpec,
     Measure,
     aggregation_sql,
+    date_range_sql,
     quote_ident,
     quote_text,
     translate,

@@ -124,10 +124,11 @@ def decimal_of(
     cells = [(c, t) for c in present for t in _spread(table.cells(c))[:100]]
     cells += [(c, t.cells[table.columns.index(c)]) for c in present for t in table.totals]
     try:
-        if counts:
-            mark = guess_decimal([t for c, t in cells if c in counts], whole=True, default="")
-            if mark:
-                return mark
+        if counts:  # counts are whole: `2.546` sessions say `,` is the decimal mark
+            whole_cells = [t for c, t in cells if c in counts]
+            marks = {guess_decimal(whole_cells, whole=True, default=d) for d in (".", ",")}
+            if len(marks) == 1:  # the counts decide, whatever the default
+                return marks.pop()
         return guess_decimal([t for _, t in cells], default=default)
     except CellError as exc:
         column = next((c for c, t in cells if t == exc.text), present[0] if present else None)

@@ -10,6 +10,7 @@ and translated by sqlglot for the others.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,16 @@ class AggregateSpec:
     dimensions: dict[str, str]  # workspace dimension -> SQL expression (the finest segment)
     measures: dict[str, Measure]
     where: str = "TRUE"
+
+
+def date_range_sql(day: str, start: dt.date | None, end: dt.date | None) -> str:
+    """SQL keeping the rows within the dates an evaluation needs (TRUE when unbounded)."""
+    parts = []
+    if start is not None:
+        parts.append(f"{day} >= DATE '{start.isoformat()}'")
+    if end is not None:
+        parts.append(f"{day} <= DATE '{end.isoformat()}'")
+    return " AND ".join(parts) or "TRUE"
 
 
 def period_sql(day: str, grain: str, calendar: Calendar = DEFAULT) -> str:
