@@ -99,7 +99,9 @@ def _decimal(export: Export) -> str:
     marks = set()
     for table in export.tables:
         kinds = {c: KIND.get(f or "") for c, f in zip(table.headers, table.fields, strict=True)}
-        numbers = [c for c, k in kinds.items() if k in ("count", "users", "rate", "average", "money")]
+        numbers = [
+            c for c, k in kinds.items() if k in ("count", "users", "rate", "average", "money")
+        ]
         counts = [c for c, k in kinds.items() if k in ("count", "users")]
         if numbers:
             marks.add(decimal_of(table.file, numbers, default=default, whole=counts))
