@@ -201,9 +201,12 @@ def marketing_parquet(path: Path, rows: int, seed: int = 5) -> Path:
     for i, start in enumerate(range(0, rows, CHUNK)):
         _, values = _marketing_chunk(rng, min(CHUNK, rows - start), 0.0)
         part = path.parent / f".{path.stem}-{i}.parquet"
-        frame = {k: (v.astype("datetime64[D]") if k == "Date" else v) for k, v in values.items()}
+        frame = {k: (v.astype("datetime64[us]") if k == "Date" else v) for k, v in values.items()}
         con.register("chunk", frame)
-        con.execute(f"COPY (SELECT * FROM chunk) TO '{part}' (FORMAT parquet)")
+        con.execute(
+            f"COPY (SELECT * REPLACE (CAST(Date AS DATE) AS Date) FROM chunk) TO '{part}' "
+            "(FORMAT parquet)"
+        )
         con.unregister("chunk")
         parts.append(str(part))
     listed = ", ".join(f"'{p}'" for p in parts)
