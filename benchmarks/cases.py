@@ -195,6 +195,7 @@ FROM rows GROUP BY ALL
 """
 HAND_SCRIPT = """
 import json, sys, duckdb
+duckdb.execute("SET enable_progress_bar = false")
 rows = duckdb.sql(sys.argv[1]).fetchall()
 print(json.dumps([[str(r[0])[:7], r[1], *r[2:]] for r in rows]))
 """
@@ -240,7 +241,7 @@ def _hand_duckdb(state: dict) -> list:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     sums: dict = {}
-    for month, channel, *values in json.loads(out.stdout):
+    for month, channel, *values in json.loads(out.stdout.strip().splitlines()[-1]):
         sums[(month, channel)] = values
     cells = {}
     for month in {m for m, _ in sums}:

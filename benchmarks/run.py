@@ -160,7 +160,7 @@ def main() -> None:
     if not cases.has_pandas():
         print("skip ingest:pandas: pandas is not installed", file=sys.stderr)
         plan = [p for p in plan if not p[0].endswith("pandas")]
-    once = [p for p in plan if p[1] > 1_000_000 or p[0].startswith("evaluate:sympy")]
+    once = [p for p in plan if p[1] >= 10_000_000 or p[0].startswith("evaluate:sympy")]
     results = run_cases([p for p in plan if p not in once], workdir, repeat)
     results |= run_cases(once, workdir, 1)  # 10M rows and the sympy estimate: once each
     lines = []

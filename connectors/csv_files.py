@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, did_you_mean
 from kpiengine.fileformats import DateFormat
@@ -167,6 +169,11 @@ class CsvConnector(Connector):
             if dim in self.dims:
                 scan.dimension(dim, scan.text(self.dims[dim]))
         frame = scan.run().frame
+        for variable, mapping in mappings.items():  # no event in a period another date has
+            counted = mapping.count or (mapping.where and mapping.column)
+            if len(roles) > 1 and counted and request.variables[variable].time == "sum":
+                values = frame.values[variable]
+                frame.values[variable] = np.where(np.isnan(values), 0.0, values)
         frame.date_grain = "month" if any(f.grain == "month" for f in formats.values()) else "day"
         frame.dated_by = {
             v: m.date or self.date_column for v, m in mappings.items() if len(roles) > 1
