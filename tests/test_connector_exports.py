@@ -23,8 +23,20 @@ from kpiengine.model import Aggregate
 from kpiengine.plugins import make_plugin_manager, registered
 
 FIXTURES = Path(__file__).parent / "fixtures"
-VARIABLES = frozenset({"sessions", "conversions", "ad_spend", "clicks", "impressions",
-                       "ad_revenue", "revenue", "visitors", "deals_won", "opportunities"})  # fmt: skip
+VARIABLES = frozenset(
+    [
+        "sessions",
+        "conversions",
+        "ad_spend",
+        "clicks",
+        "impressions",
+        "ad_revenue",
+        "revenue",
+        "visitors",
+        "deals_won",
+        "opportunities",
+    ]
+)
 
 
 def connector(kind, root, path, currency=None, mappings=None, dimensions=None, **options):
@@ -112,7 +124,10 @@ def test_month_dates_need_no_date_format(tmp_path, cells, spec):
 
 @pytest.mark.parametrize(("encoding", "bom"), [("utf-16-be", b"\xfe\xff"), ("cp1252", b"")])
 def test_encodings_duckdb_cannot_read_are_transcoded(tmp_path, encoding, bom):
-    text = "date;channel;revenue\r\n2024-03-01;Caf\u00e9;\u20ac1.234,50\r\n2024-03-02;Caf\u00e9;\u20ac10\r\n"
+    text = (
+        "date;channel;revenue\r\n2024-03-01;Caf\u00e9;\u20ac1.234,50\r\n"
+        "2024-03-02;Caf\u00e9;\u20ac10\r\n"
+    )
     (tmp_path / "d.csv").write_bytes(bom + text.encode(encoding))
     frame = fetch(connector("csv", tmp_path, "d.csv", currency="EUR"), "revenue", dims=["channel"])
     assert frame.values["revenue"].tolist() == [1244.5] and frame.dims["channel"][0] == "Caf\u00e9"
