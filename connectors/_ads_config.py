@@ -86,6 +86,16 @@ class AdsConfig(Connector):
         out = []
         for table in self.tables:
             found = table.sniffed.date_range if table.sniffed else None
+            yearless = (
+                table.sniffed.preamble.meta.get("range without a year") if table.sniffed else None
+            )
+            if found is None and yearless:
+                raise KpiError(
+                    f"the report's date range `{yearless}` names no year, and nothing else in "
+                    "the file does",
+                    table.header(table.columns[0]),
+                    "download the report again with its year in the range, or segmented by day",
+                )
             if found is None:
                 names = PROFILES[self.platform].roles["date"]
                 close = next(

@@ -260,3 +260,14 @@ def test_typed_columns_are_never_cast_to_text(tmp_path):
     assert frame.values["revenue"].tolist() == [sum(i * 1.5 for i in range(31)),
                                                 sum(i * 1.5 for i in range(31, 40))]  # fmt: skip
     assert 'CAST("revenue" AS VARCHAR)' not in seen[0] and 'CAST("date" AS VARCHAR)' not in seen[0]
+
+
+def test_a_range_without_its_year_takes_the_preamble_s_or_asks(tmp_path):
+    body = "Campaign,Impr.,Clicks,Cost\r\nBrand,100,10,5.00\r\nTotal: Account,100,10,5.00\r\n"
+    dated = 'Campaign report\r\n"8 to 31 July"\r\n"Downloaded on 2 August 2025"\r\n' + body
+    (tmp_path / "a.csv").write_bytes(dated.encode("utf-8"))
+    frame = fetch(connector("ads", tmp_path, "a.csv"), "ad_spend")
+    assert frame.span == (dt.date(2025, 7, 8), dt.date(2025, 7, 31))
+    (tmp_path / "b.csv").write_bytes(('Campaign report\r\n"8 to 31 July"\r\n' + body).encode())
+    with pytest.raises(KpiError, match="`8 to 31 July` names no year"):
+        connector("ads", tmp_path, "b.csv")
