@@ -193,6 +193,11 @@ SELECT month, channel, sum(impressions), sum(clicks), sum(cost), sum(conversions
   sum(revenue), sum(sessions), avg(engagement)
 FROM rows GROUP BY ALL
 """
+HAND_PARQUET = """
+SELECT date_trunc('month', Date) AS month, Channel AS channel, sum(Impressions), sum(Clicks),
+  sum(Cost), sum(Conversions), sum(Revenue), sum(Sessions), avg(Engagement)
+FROM {source} GROUP BY ALL
+"""
 HAND_SCRIPT = """
 import json, sys, duckdb
 duckdb.execute("SET enable_progress_bar = false")
@@ -235,9 +240,12 @@ def _hand_duckdb(state: dict) -> list:
     import sys
 
     data = state["data"]
-    source = f"read_parquet('{data}')" if state["kind"] == "parquet" else f"read_csv('{data}')"
+    if state["kind"] == "parquet":  # typed columns: plain sums, as one would write them
+        query = HAND_PARQUET.format(source=f"read_parquet('{data}')")
+    else:
+        query = HAND_CSV.format(source=f"read_csv('{data}')")
     out = subprocess.run(
-        [sys.executable, "-c", HAND_SCRIPT, HAND_CSV.format(source=source)],
+        [sys.executable, "-c", HAND_SCRIPT, query],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     sums: dict = {}
