@@ -48,8 +48,10 @@ def _deals(rows: int, workdir: Path) -> Path:
 
 def _kpiengine_deals(rows: int, workdir: Path):
     """The export, and the workspace loaded: imports and definitions are not ingestion."""
+    import kpiengine.connectors.crm  # noqa: F401 - imported before timing
+
     import kpiengine
-    import kpiengine.engine  # noqa: F401 - imported before timing
+    import kpiengine.engine  # noqa: F401
 
     return kpiengine.load_workspace(_deals(rows, workdir))
 
@@ -131,13 +133,12 @@ def _pandas_ingest(folder: Path) -> list:
 
 # --- 1b. a Google Analytics export (the connector parses it in Python) ---------------------
 
-GA_VARIABLES = ("sessions", "engaged_sessions", "visitors")
+GA_VARIABLES = ("sessions", "engaged_sessions")  # users are distinct: never added up
 GA_SQL = """
 SELECT date_trunc('month', strptime("Date", '%Y%m%d')) AS month,
        "Session default channel group" AS channel,
        sum(CAST(replace("Sessions", ',', '') AS DOUBLE)) AS sessions,
-       sum(CAST(replace("Engaged sessions", ',', '') AS DOUBLE)) AS engaged_sessions,
-       sum(CAST(replace("Users", ',', '') AS DOUBLE)) AS visitors
+       sum(CAST(replace("Engaged sessions", ',', '') AS DOUBLE)) AS engaged_sessions
 FROM read_csv('{path}', skip=7, header=true, all_varchar=true)
 GROUP BY ALL
 """
@@ -168,6 +169,124 @@ def _duckdb_ga(folder: Path) -> list:
 
     result = duckdb.sql(GA_SQL.format(path=folder / "ga4.csv")).fetchnumpy()
     return [checksum(np.asarray(result[v], dtype=float)) for v in GA_VARIABLES]
+
+
+# --- 1c. the issue's case: a 5M-row daily marketing CSV -> 7 KPIs by month x channel ------
+#
+# Both sides are whole processes, started fresh: `kpi eval` against a Python process running a
+# hand-written DuckDB query over the same file (or the same data as Parquet).
+
+HAND_CSV = """
+WITH rows AS (
+  SELECT date_trunc('month', Date) AS month, Channel AS channel,
+    TRY_CAST(replace(CAST(Impressions AS VARCHAR), ',', '') AS DOUBLE) AS impressions,
+    TRY_CAST(CAST(Clicks AS VARCHAR) AS DOUBLE) AS clicks,
+    TRY_CAST(replace(replace(CAST(Cost AS VARCHAR), '$', ''), ',', '') AS DOUBLE) AS cost,
+    TRY_CAST(CAST(Conversions AS VARCHAR) AS DOUBLE) AS conversions,
+    TRY_CAST(replace(replace(CAST(Revenue AS VARCHAR), '$', ''), ',', '') AS DOUBLE) AS revenue,
+    TRY_CAST(CAST(Sessions AS VARCHAR) AS DOUBLE) AS sessions,
+    CASE WHEN ends_with(CAST(Engagement AS VARCHAR), '%')
+      THEN TRY_CAST(rtrim(CAST(Engagement AS VARCHAR), '%') || 'e-2' AS DOUBLE)
+      ELSE TRY_CAST(CAST(Engagement AS VARCHAR) AS DOUBLE) END AS engagement
+  FROM {source})
+SELECT month, channel, sum(impressions), sum(clicks), sum(cost), sum(conversions),
+  sum(revenue), sum(sessions), avg(engagement)
+FROM rows GROUP BY ALL
+"""
+HAND_PARQUET = """
+SELECT date_trunc('month', Date) AS month, Channel AS channel, sum(Impressions), sum(Clicks),
+  sum(Cost), sum(Conversions), sum(Revenue), sum(Sessions), avg(Engagement)
+FROM {source} GROUP BY ALL
+"""
+HAND_SCRIPT = """
+import json, sys, duckdb
+duckdb.execute("SET enable_progress_bar = false")
+rows = duckdb.sql(sys.argv[1]).fetchall()
+print(json.dumps([[str(r[0])[:7], r[1], *r[2:]] for r in rows]))
+"""
+
+
+def _marketing(rows: int, workdir: Path, kind: str) -> dict:
+    csv_path = datagen.marketing_csv(workdir / f"marketing-{rows}.csv", rows)
+    data = csv_path
+    if kind == "parquet":
+        data = datagen.marketing_parquet(workdir / f"marketing-{rows}.parquet", rows)
+    folder = datagen.marketing_workspace(workdir / f"marketing-{kind}-{rows}", data)
+    return {"folder": folder, "data": data, "kind": kind}
+
+
+def _kpi_eval(state: dict) -> list:
+    """`kpi eval` as a user runs it: the 7 KPIs by month and channel, as JSON."""
+    import json
+    import subprocess
+    import sys
+
+    kpi = Path(sys.executable).with_name("kpi")
+    out = subprocess.run(
+        [str(kpi), "eval", "-w", str(state["folder"]), "--by", "channel", "--format", "json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    cells = {}
+    for record in json.loads(out.stdout):
+        segment = record["segment"].get("channel", "")
+        cells[(record["kpi"], record["period"], segment)] = record["value"]
+    return _kpi_checksum(cells)
+
+
+def _hand_duckdb(state: dict) -> list:
+    """The hand-written query in a fresh Python process; the KPIs computed from its sums."""
+    import json
+    import subprocess
+    import sys
+
+    data = state["data"]
+    if state["kind"] == "parquet":  # typed columns: plain sums, as one would write them
+        query = HAND_PARQUET.format(source=f"read_parquet('{data}')")
+    else:
+        query = HAND_CSV.format(source=f"read_csv('{data}')")
+    out = subprocess.run(
+        [sys.executable, "-c", HAND_SCRIPT, query],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    sums: dict = {}
+    for month, channel, *values in json.loads(out.stdout.strip().splitlines()[-1]):
+        sums[(month, channel)] = values
+    cells = {}
+    for month in {m for m, _ in sums}:
+        per = {c: v for (m, c), v in sums.items() if m == month}
+        total = [sum(v[i] or 0.0 for v in per.values()) for i in range(6)]
+        shares = [v[6] for v in per.values() if v[6] is not None]
+        total.append(sum(shares) / len(shares) if shares else None)  # a mean of the means
+        for channel, values in [*per.items(), ("", total)]:
+            for kpi, value in _kpis(values).items():
+                cells[(kpi, month, channel)] = value
+    return _kpi_checksum(cells)
+
+
+def _kpis(v: list) -> dict:
+    impressions, clicks, cost, conversions, revenue, sessions, engagement = v
+
+    def ratio(a, b):
+        return a / b if a is not None and b else None
+
+    return {
+        "cpa": ratio(cost, conversions),
+        "cpc": ratio(cost, clicks),
+        "cpm": None if ratio(cost, impressions) is None else cost / impressions * 1000,
+        "ctr": ratio(clicks, impressions),
+        "roas": ratio(revenue, cost),
+        "conversion_rate": ratio(conversions, sessions),
+        "engagement": engagement,
+    }
+
+
+def _kpi_checksum(cells: dict) -> list:
+    """Per KPI: how many cells are defined, and the sum and sum of squares of their values."""
+    out = []
+    for kpi in datagen.MARKETING_KPIS:
+        values = np.array([v for (k, *_), v in cells.items() if k == kpi and v is not None])
+        out.append([len(values), float(f"{values.sum():.6g}"), float(f"{(values**2).sum():.6g}")])
+    return out
 
 
 # --- 2. evaluate 50 KPIs over 120 periods x 50 segments --------------------------------------
@@ -283,6 +402,10 @@ def _report(folder: Path) -> list:
 
 
 CASES = {
+    "csv:kpiengine": Case(lambda rows, w: _marketing(rows, w, "csv"), _kpi_eval),
+    "csv:duckdb": Case(lambda rows, w: _marketing(rows, w, "csv"), _hand_duckdb),
+    "parquet:kpiengine": Case(lambda rows, w: _marketing(rows, w, "parquet"), _kpi_eval),
+    "parquet:duckdb": Case(lambda rows, w: _marketing(rows, w, "parquet"), _hand_duckdb),
     "ingest:kpiengine": Case(_kpiengine_deals, _kpiengine_ingest),
     "ingest:duckdb": Case(_imported("duckdb", _deals), _duckdb_ingest),
     "ingest:pandas": Case(_imported("pandas", _deals), _pandas_ingest),

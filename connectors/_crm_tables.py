@@ -1,11 +1,15 @@
-"""The `crm` connector's tables: the exports' default columns, markers, stages and variables.
+"""The `crm` connector's export profiles: each system's and object's column roles (the first
+header present wins, any case), the markers that tell the exports apart, the stages each system
+classes as won, lost or open, and the variables each object gives by which date.
 
-Data only (a module starting with `_` is not loaded as a plugin); `crm.py` holds the logic.
+HubSpot and Salesforce as they export, and `generic` deal and lead tables (another CRM, a
+spreadsheet) with the usual English headers. Data only (a module starting with `_` is not loaded
+as a plugin); `crm.py` holds the logic.
 """
 
 from __future__ import annotations
 
-SYSTEMS = ("hubspot", "salesforce")
+SYSTEMS = ("hubspot", "salesforce", "generic")
 OBJECTS = ("deals", "contacts")
 OBJECT_ALIASES = {"opportunities": "deals", "leads": "contacts"}
 CLASSES = ("won", "lost", "open")
@@ -49,6 +53,26 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "lifecycle_stage": ("Lead Status",),
         "source": ("Lead Source",),
         "campaign": ("Campaign", "Primary Campaign Source"),
+    },
+    # a deal or lead table of another CRM, or of a spreadsheet: the usual English names
+    ("generic", "deals"): {
+        "stage": ("Stage", "Deal Stage", "Status", "Deal Status"),
+        "amount": ("Amount", "Value", "Deal Value", "Revenue"),
+        "close_date": ("Close Date", "Closed Date", "Closed At", "Won Date", "Closed"),
+        "create_date": ("Create Date", "Created Date", "Created At", "Created", "Date"),
+        "source": ("Source", "Lead Source", "Channel"),
+        "campaign": ("Campaign", "Campaign Name"),
+        "pipeline": ("Pipeline",),
+        "currency": ("Currency",),
+    },
+    ("generic", "contacts"): {
+        "create_date": ("Create Date", "Created Date", "Created At", "Created", "Date"),
+        "lifecycle_stage": ("Lifecycle Stage", "Status", "Lead Status"),
+        "source": ("Source", "Lead Source", "Channel"),
+        "campaign": ("Campaign", "Campaign Name"),
+        "became_mql_date": ("MQL Date",),
+        "became_sql_date": ("SQL Date",),
+        "became_customer_date": ("Customer Date", "Converted Date", "Won Date"),
     },
 }
 CONTACT_DATES = ("became_lead_date", "became_mql_date", "became_sql_date", "became_customer_date")
@@ -119,6 +143,18 @@ STAGES = {
         "closed won": "won",
         "closed lost": "lost",
     },
+    "generic": {
+        "won": "won",
+        "closed won": "won",
+        "lost": "lost",
+        "closed lost": "lost",
+        "open": "open",
+        "new": "open",
+        "in progress": "open",
+        "qualified": "open",
+        "proposal": "open",
+        "negotiation": "open",
+    },
 }
 
 #: Derived variables -> the roles they need.
@@ -155,8 +191,5 @@ DAY_ROLE = {
     "churned_customers": "churn_date",
 }
 
-CURRENCY_MARKS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
-CURRENCY_PATTERN = r"\b(?:USD|EUR|GBP|JPY|CNY|CAD|AUD|CHF|SEK|NOK|DKK|INR|BRL|MXN)\b|[$€£¥]"
-TOTALS_PATTERN = r"^(Grand )?Totals?\s*\(\d+ records?\)"
 TRUE = ("1", "true", "yes", "y", "x")
 FALSE = ("0", "false", "no", "n")

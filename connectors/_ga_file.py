@@ -1,83 +1,56 @@
-"""Reading one Google Analytics export file, for the `ga_export` connector.
+"""One Google Analytics export file, for the `ga_export` connector (not a plugin module).
 
-Decodes the bytes (UTF-8 with or without BOM, UTF-16 as Excel saves it, or a given codec), finds
-the delimiter, reads the `#` metadata block (report, property, start and end dates), splits the
-rest into tables at blank and `#` lines, sets the totals rows (`Grand total`, `Totals`, or an
-empty first cell) apart from the data rows, and judges the file's interface language and decimal
-mark. A big export is one big table: its lines go through one csv reader into one list of fields,
-sliced into columns when every row is as wide as the header. Private to the connector: not a
-plugin module.
+The file is read by the reading layer: its encoding, delimiter, the `#` metadata block and the
+date range it gives (`# Start date: 20250101`, `# 20240601-20240630`, in the interface's
+language), every table (GA writes several, separated by blank and `#` lines), each table's
+totals rows (`Grand total`, `Totals`, an empty first cell, or a GA4 Exploration's label one
+field beyond the header). This module adds what GA's own conventions say: what the headers mean
+in each interface language, whether it is a GA4 export, its decimal mark and date order.
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import datetime as dt
-import re
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, compress, pairwise, repeat
-from operator import iconcat, itemgetter, not_
 from pathlib import Path
-from typing import Any
 
 from kpiengine.errors import KpiError, Location
-from kpiengine.filequery import field_start
-from kpiengine.numbers import ascii_digits
+from kpiengine.fileformats.tables import open_tables
+from kpiengine.filesource import decimal_of
 
-from ._ga_dates import COMPACT_RANGE, date_or_none
-from ._ga_headers import ALIASES, METADATA_KEYS, TOTALS, header_key, language_of
+from ._ga_headers import ALIASES, GA4_FIELDS, KIND, METADATA_KEYS, header_key, language_of
 from ._ga_tables import Table
-from ._ga_values import file_decimal
+
+DECIMAL_BY_LANGUAGE = {"fr": ","}
+#: Interface languages whose numeric dates read month first (`6/1/24` is June 1st).
+MONTH_FIRST = ("en", "zh")
 
 
 @dataclass
 class Export:
-    """One exported file: its metadata and tables, and how it writes numbers and dates."""
+    """One exported file: its tables and metadata, and how it writes numbers and dates."""
 
     path: Path
     name: str
-    text_lines: list[str]
-    delimiter: str
     translations: dict[str, str]  # header_key(file header) -> English header
-    meta: dict[str, Any] = field(default_factory=dict)
     tables: list[Table] = field(default_factory=list)
-    decimal: str = "."
+    date_range: tuple[dt.date, dt.date] | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+    ga4: bool = False
     language: str = "en"
-
-    @property
-    def start(self) -> dt.date | None:
-        return self.meta.get("start")
-
-    @property
-    def end(self) -> dt.date | None:
-        return self.meta.get("end") or self.meta.get("start")
-
-    @property
-    def window(self) -> tuple[dt.date, dt.date] | None:
-        return (self.start, self.end) if self.start and self.end else None
-
-    @property
-    def ga4(self) -> bool:
-        return bool(self.meta.get("ga4"))
+    decimal: str = "."
 
     @property
     def day_first(self) -> bool:
         """Whether `01/06/2024` is the 1st of June when nothing else tells."""
-        return self.language not in ("en", "zh")
+        return self.language not in MONTH_FIRST
 
     def field_of(self, header: str) -> str | None:
+        """What a header means (its field in `_ga_headers`), through `headers:` too."""
         key = header_key(header)
         translated = self.translations.get(key)
         return ALIASES.get(header_key(translated)) if translated else ALIASES.get(key)
-
-    def cell_location(self, line: int, index: int) -> Location:
-        """Where field `index` of a line starts (past the line's end when it has fewer fields)."""
-        text = self.text_lines[line - 1] if 0 < line <= len(self.text_lines) else ""
-        column = field_start(text, index, self.delimiter)
-        if index and column == 1:  # the line ends before the field
-            column = len(text) + 1
-        return Location(self.name, line, column)
 
     def unrecognised(self) -> list[str]:
         seen: list[str] = []
@@ -88,222 +61,73 @@ class Export:
         return seen
 
 
-def _decode(data: bytes, encoding: str, name: str) -> str:
-    if encoding != "auto":
-        chosen = encoding
-    elif data.startswith(codecs.BOM_UTF8):
-        chosen = "utf-8-sig"
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        chosen = "utf-16"
-    else:
-        head = data[:400]
-        if head and head.count(0) > len(head) // 4:
-            chosen = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
-        else:
-            chosen = "utf-8"
-    try:
-        text = data.decode(chosen)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        where = Location(name, line, column) if chosen.startswith("utf-8") else Location(name)
-        raise KpiError(
-            f"the file is not {chosen} text (byte {data[exc.start]:#04x})",
-            where,
-            "set the source option `encoding:` (e.g. `encoding: cp1252`), or save the file "
-            "as UTF-8",
-        ) from None
-    return text.removeprefix("\ufeff")
-
-
-def _is_comment(line: str) -> bool:
-    return line.lstrip().lstrip('"').startswith("#")
-
-
-def _is_blank(line: str) -> bool:
-    return not line.strip().strip(',;\t"')
-
-
-# the lines that separate tables, found in the whole text at once: `#` lines (`_is_comment`) and
-# blank ones (`_is_blank`: spaces, delimiters and quotes only); `[^\S\n]` is a space in a line
-_SEPARATOR = re.compile(  # (the first lookahead only makes lines starting with a digit fail fast)
-    r'\n(?=[\s"#,;]|\Z)(?=[^\S\n]*"*#|[^\S\n]*[,;\t"]*[^\S\n]*(?:\n|\Z))'
-)
-
-
-def _separators(text: str) -> list[int]:
-    """The (0-based) numbers of the lines of `text` that are `#` lines or blank."""
-    out = []
-    line = position = 0
-    for match in _SEPARATOR.finditer("\n" + text):  # a match is the line break before the line
-        line += text.count("\n", position, match.start())
-        position = match.start()
-        out.append(line)
-    return out
-
-
-def _blocks(lines: list[str], separators: list[int]) -> list[tuple[int, int]]:
-    """The runs of lines between separators, as (first, last) 1-based line numbers."""
-    out = []
-    previous = -1
-    for index in [*separators, len(lines)]:
-        if index > previous + 1:
-            out.append((previous + 2, index))
-        previous = index
-    return out
-
-
-def _delimiter(lines: list[str], blocks: list[tuple[int, int]]) -> str:
-    """The field separator, judged on the header lines (they hold no numbers)."""
-    headers = [lines[first - 1] for first, _ in blocks]
-    sample = headers[:5] or lines[:5]
-    counts = {d: sum(h.count(d) for h in sample) for d in ("\t", ",", ";")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _metadata(export: Export, line: str, loose: list[dt.date]) -> None:
-    """One `#` line: `Start date: 20240601`, `20240601-20240630` (UA), the report's name..."""
-    content = line.strip().strip(f'{export.delimiter}"').strip()
-    content = content.lstrip("#").strip().rstrip(export.delimiter).strip()
-    if not content or not content.strip("-= "):
-        return
-    meta = export.meta
-    compact = COMPACT_RANGE.fullmatch(ascii_digits(content))
-    if compact:
-        if "start" not in meta:
-            meta["start"] = date_or_none(compact[1])
-            meta["end"] = date_or_none(compact[2])
-        return
-    for colon in (":", "："):
-        if colon in content:
-            key, _, value = content.partition(colon)
-            break
-    else:
-        key, value = content, ""
-    key_text = export.translations.get(header_key(key), key)
-    name = METADATA_KEYS.get(header_key(key_text))
-    value = value.strip()
-    if name in ("start", "end"):
-        meta.setdefault(name, date_or_none(value))
-        meta["ga4"] = True
-        return
-    if name:
-        meta.setdefault(name, value)
-        return
-    day = date_or_none(value) if value else None
-    if day is not None:
-        loose.append(day)
-    elif "report" not in meta:
-        meta["report"] = content
+def _metadata(export: Export, keys: dict[str, str]) -> None:
+    """The `#` block's `key: value` lines: GA4 writes its dates so, and the property."""
+    for key, value in keys.items():
+        text = export.translations.get(header_key(key), key)
+        name = METADATA_KEYS.get(header_key(text))
+        if name in ("start", "end"):
+            export.ga4 = True
+        elif name:
+            export.meta.setdefault(name, value)
 
 
 def read_export(path: Path, name: str, encoding: str, translations: dict[str, str]) -> Export:
-    """Parse one export: metadata, tables (header, rows, totals rows), number format."""
-    data = path.read_bytes()
-    if not data.strip():
-        raise KpiError("the file is empty", Location(name), "export the report again")
-    text = _decode(data, encoding, name)
-    if not text.strip():
-        raise KpiError("the file is empty", Location(name), "export the report again")
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    separators = _separators(text)
-    blocks = _blocks(lines, separators)
-    export = Export(path, name, lines, _delimiter(lines, blocks), translations)
-    loose: list[dt.date] = []
-    following = iter(blocks)
-    block = next(following, None)
-    for index in separators:  # the tables and `#` lines in the order of the file
-        while block is not None and block[0] <= index:
-            _add_table(export, *block)
-            block = next(following, None)
-        if _is_comment(lines[index]):
-            _metadata(export, lines[index], loose)
-    while block is not None:
-        _add_table(export, *block)
-        block = next(following, None)
-    if "start" not in export.meta and len(loose) == 2:
-        export.meta["start"], export.meta["end"] = loose
-    if not export.tables:
-        last = max((n for n, t in enumerate(lines, 1) if t.strip()), default=1)
-        raise KpiError(
-            "no table in the file (only `#` lines and blank lines)",
-            Location(name, last, 1),
-            "export the report again with its data",
-        )
-    export.meta["ga4"] = export.meta.get("ga4") or any(t.ga4 for t in export.tables)
-    export.language = language_of([h for table in export.tables for h in table.headers])
-    export.decimal = file_decimal(export.tables, export.language, export.name)
+    """Parse one export: its tables, metadata, language and number format."""
+    codec = None if encoding == "auto" else encoding
+    if codec is not None:
+        _check_encoding(path, name, codec)
+    files = open_tables(path, name, encoding=codec, empty_label_is_total=True, every_table=True)
+    export = Export(path, name, translations)
+    first = files[0].sniffed
+    if first is not None:
+        export.date_range = first.date_range
+        _metadata(export, first.preamble.meta)
+    for number, file in enumerate(files, start=1):
+        fields = [export.field_of(h) if h else None for h in file.columns]
+        export.tables.append(Table(export, number, file, list(file.columns), fields))
+    export.ga4 = export.ga4 or any(f in GA4_FIELDS for t in export.tables for f in t.fields)
+    export.language = language_of([h for t in export.tables for h in t.headers])
+    export.decimal = _decimal(export)
     return export
 
 
-def _fields(texts: list[str], delimiter: str) -> tuple[list[str], list[int]]:
-    """The fields of all the lines in one list, and where each line's fields end in it.
-
-    Each line is read on its own (a quote left open ends at the line's end): one reader goes
-    over all the lines when no quoted field runs past its line, else a reader per line.
-    """
-    fields: list[str] = []
-    adding = map(iconcat, repeat(fields), csv.reader(texts, delimiter=delimiter))
-    ends = list(map(len, adding))  # fields += row, then its length: all in C
-    if len(ends) == len(texts):
-        return fields, ends
-    rows = [next(csv.reader([text], delimiter=delimiter)) for text in texts]
-    return list(chain.from_iterable(rows)), list(accumulate(map(len, rows)))
-
-
-def _add_table(export: Export, first: int, last: int) -> None:
-    """The table on lines `first` to `last` (1-based): its header, data rows and totals rows."""
-    cells, ends = _fields(export.text_lines[first - 1 : last], export.delimiter)
-    start = ends[0]  # where the data rows begin in `cells`
-    header = [cell.strip().removeprefix("\ufeff") for cell in cells[:start]]
-    while header and not header[-1]:
-        header.pop()  # Excel pads rows with empty cells
-    fields = [export.field_of(h) if h else None for h in header]
-    table = Table(export, len(export.tables) + 1, first, header, fields)
-    export.tables.append(table)
-    width, count = len(header), len(ends) - 1
-    if width and ends[1:] == list(range(start + width, start + width * count + 1, width)):
-        # every row as wide as the header: the columns are slices of `cells`
-        columns = [cells[start + i :: width] for i in range(width)]
-        lines = list(range(first + 1, last + 1))
-        totals = {text for text in dict.fromkeys(columns[0]) if _is_total(text)}
-        if totals:  # set the totals rows apart
-            kept = [text not in totals for text in columns[0]]
-            for i in compress(range(count), map(not_, kept)):
-                table.totals.append((lines[i], cells[start + i * width : start + (i + 1) * width]))
-            columns = [list(compress(column, kept)) for column in columns]
-            lines = list(compress(lines, kept))
-        table.texts, table.lines = columns, lines
-        return
-    data: list[list[str]] = []
-    for number, (begin, end) in enumerate(pairwise(ends), start=first + 1):
-        row = cells[begin:end]
-        if len(row) > width:
-            if any(cell.strip() for cell in row[width:]):
-                raise KpiError(
-                    f"the row has {len(row)} fields but the header (line {first}) has {width}",
-                    export.cell_location(number, width),
-                    "export the report again; the rows must match the header",
-                )
-            row = row[:width]
-        elif len(row) < width:
-            row = row + [""] * (width - len(row))
-        if not row or _is_total(row[0]):
-            table.totals.append((number, row))
-        else:
-            data.append(row)
-            table.lines.append(number)
-    table.texts = [list(map(itemgetter(i), data)) for i in range(width)]
+def _decimal(export: Export) -> str:
+    """The decimal mark of the file's numbers, judged on the columns whose kind shows it
+    (counts vote for the reading that makes them whole), else the language's."""
+    default = DECIMAL_BY_LANGUAGE.get(export.language, ".")
+    marks = set()
+    for table in export.tables:
+        kinds = {c: KIND.get(f or "") for c, f in zip(table.headers, table.fields, strict=True)}
+        numbers = [
+            c for c, k in kinds.items() if k in ("count", "users", "rate", "average", "money")
+        ]
+        counts = [c for c, k in kinds.items() if k in ("count", "users")]
+        if numbers:
+            marks.add(decimal_of(table.file, numbers, default=default, whole=counts))
+    if len(marks) > 1:
+        raise KpiError(
+            "the tables of the file write numbers with different decimal marks",
+            Location(export.name),
+            "export the report again from one interface language",
+        )
+    return marks.pop() if marks else default
 
 
-def _is_total(cell: str) -> bool:
-    """Whether a row whose first cell is `cell` is a totals row (empty, `Grand total`...)."""
-    first = cell.strip()
-    if not first:
-        return True
-    if first.isascii():  # header_key without its Unicode steps
-        return "".join(first.lower().split()) in TOTALS
-    return header_key(first) in TOTALS
+def _check_encoding(path: Path, name: str, codec: str) -> None:
+    """The `encoding:` option names a codec that reads the file (its first bytes)."""
+    with path.open("rb") as handle:
+        data = handle.read(256 * 1024)
+    try:
+        codecs.decode(data, codec)
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 4 and exc.reason == "unexpected end of data":
+            return  # a character cut by the sample's end
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise KpiError(
+            f"the file is not {codec} text (byte {data[exc.start]:#04x})",
+            Location(name, line, column),
+            "set the source option `encoding:` to the file's (e.g. `encoding: cp1252`), or "
+            "leave it out to detect it",
+        ) from None

@@ -1,43 +1,38 @@
 """The `ga_export` connector: Google Analytics CSV exports (Universal Analytics and GA4).
 
 Reads the files as GA writes them ("Export > CSV" in Universal Analytics, "Download file > CSV"
-in GA4 reports and explorations, or such a file re-saved by Excel as UTF-16 text): the `#`
+in GA4 reports and Explorations, or such a file re-saved by Excel as UTF-16 text): the `#`
 metadata block (report, property, start and end dates), one or more tables separated by blank
-and `#` lines, a totals row (`Grand total`, `Totals`, or empty dimension cells) that is checked
-against the rows and never counted, numbers in the interface language's format, durations
-(`00:02:13`) and percentages. Rates come back as counts: bounces = bounce rate x sessions,
-engaged sessions = engagement rate x sessions (GA4: bounce rate = 1 - engagement rate),
-conversions = key event rate x sessions, pageviews = pages per session x sessions.
+and `#` lines, a totals row (`Grand total`, `Totals`, empty dimension cells, or a GA4
+Exploration's label one field beyond the header) that is checked against the rows and never
+counted, numbers in the interface language's format, durations (`00:02:13`) and percentages.
+Rates come back as counts: bounces = bounce rate x sessions, engaged sessions = engagement rate x
+sessions (GA4: bounce rate = 1 - engagement rate), conversions = key event rate x sessions,
+pageviews = pages per session x sessions. Users are counts of distinct people: never added up.
 
 Headers are recognised in English (UA and GA4), French, Chinese (simplified and traditional) and
-Persian; the `headers:` option translates any other language. The reader is pure Python, and
-fast on big exports because no step works row by row in Python: `_ga_file` reads a file into its
-metadata and tables (the tables found by one regular expression, each table's lines read by one
-csv reader into columns), `_ga_tables` reads a table's columns, with `_ga_headers` (what headers
-mean), `_ga_values` (numbers: each distinct text once, checked a column at a time) and
-`_ga_dates` (dates: each distinct text once); this module is the connector itself.
+Persian; the `headers:` option translates any other language. Files are read by the reading layer
+(`_ga_file`), each table by one DuckDB scan (`_ga_scan`), what headers mean in `_ga_headers`.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
-import math
 import re
 from collections.abc import Callable
-from pathlib import Path
+from functools import partial
 
-import numpy as np
-
-from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
+from kpiengine.connector import Connector, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, did_you_mean, suggestion
+from kpiengine.filesource import display
 from kpiengine.hookspecs import hookimpl
 from kpiengine.table import Frame
 
 from ._ga_file import Export, read_export
-from ._ga_headers import ALIASES, ENGLISH, KIND, METADATA, METADATA_KEYS, header_key
+from ._ga_headers import ALIASES, ENGLISH, METADATA, METADATA_KEYS, header_key
+from ._ga_scan import combine, one_period, scan_table
 from ._ga_tables import RECIPES, Table
-from ._ga_values import currencies_written
 
 # workspace variables given by default, and how (see RECIPES)
 DEFAULT_VARIABLES = (
@@ -136,11 +131,10 @@ class GaExportConnector(Connector):
     # -- files
     def exports(self) -> list[Export]:
         if self._exports is None:
-            out = []
-            for path in self.config.paths():
-                name = _display(path, self.config.root)
-                out.append(read_export(path, name, self.encoding, self.translations))
-            self._exports = out
+            self._exports = [
+                read_export(path, display(path, self.config.root), self.encoding, self.translations)
+                for path in self.config.paths()
+            ]
         return self._exports
 
     def _tables(self, export: Export) -> list[Table]:
@@ -152,10 +146,9 @@ class GaExportConnector(Connector):
                 found = [t for t in export.tables if t.number == choice]
             else:
                 found = [
-                    t
-                    for t in export.tables
+                    t for t in export.tables
                     if t.headers and header_key(t.headers[0]) == header_key(choice)
-                ]
+                ]  # fmt: skip
             if not found:
                 listing = "; ".join(
                     f"{t.number}: line {t.line} `{', '.join(t.headers[:3])}`" for t in export.tables
@@ -172,15 +165,12 @@ class GaExportConnector(Connector):
     def provides(self) -> set[str]:
         if self.config.mappings:
             return set(self.config.mappings)
-        declared = self.config.variables
         found = set()
         for export in self.exports():
             for table in self._tables(export):
                 found |= {v for v in DEFAULT_VARIABLES if table.can(v)}
-        if declared:
-            found &= declared
-        else:
-            found -= ONLY_IF_DECLARED
+        declared = self.config.variables
+        found = found & declared if declared else found - ONLY_IF_DECLARED
         if not found:
             raise self._unrecognised(self.exports()[0], "no Google Analytics metric recognised")
         return found
@@ -210,47 +200,39 @@ class GaExportConnector(Connector):
                     "dimensions",
                     f"name its column: `dimensions: {{{dim}: COLUMN}}`",
                 )
-        parts: list[tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]] = []
-        served: set[str] = set()
+        frames, served = [], set()
+        dims = {d: self.config.dimensions.get(d) for d in request.dimensions}
         for export in self.exports():
-            plan: dict[Table, list[str]] = {}
+            plan: dict[Table, dict] = {}
             for variable in request.variables:
                 table = self._choose(export, variable, request)
                 if table is not None:
-                    plan.setdefault(table, []).append(variable)
+                    plan.setdefault(table, {})[variable] = self._maker(table, variable)
                     served.add(variable)
+            source = (
+                f"{export.name} ({export.meta['property']})" if export.meta.get("property")
+                else export.name
+            )  # fmt: skip
             for table, variables in plan.items():
-                dates = table.dated(request.grain)
-                table.check_totals()
-                dims = {
-                    d: table.dimension(self.config.dimensions.get(d), d) for d in request.dimensions
-                }
-                values = {v: self._values(table, v) for v in variables}
-                parts.append((dates, dims, values))
+                frames.append(scan_table(table, variables, request, dims, source))
         for variable in request.variables:
             if variable not in served:
                 raise self._missing(variable)
-        return self._combine(parts, request)
+        names = ", ".join(e.name for e in self.exports())
+        return combine(frames, list(request.variables), list(request.dimensions), names)
 
     # -- helpers of fetch
-    def _mapping(self, variable: str) -> Mapping | None:
-        return self.config.mappings.get(variable)
+    def _maker(self, table: Table, variable: str) -> str | Callable:
+        mapping = self.config.mappings.get(variable)
+        if mapping is None:
+            return variable  # a recipe
+        return partial(table.mapped, mapping=mapping, currency=self.config.currency or "")
 
     def _serves(self, table: Table, variable: str) -> bool:
-        mapping = self._mapping(variable)
+        mapping = self.config.mappings.get(variable)
         if mapping is not None:
             return table.mappable(mapping)
         return variable in RECIPES and table.can(variable)
-
-    def _values(self, table: Table, variable: str) -> np.ndarray:
-        mapping = self._mapping(variable)
-        if mapping is None:
-            return table.derive(variable)
-        values = table.mapped(mapping)
-        if values is None:
-            raise self._missing(variable)
-        self._check_currency(table, mapping)
-        return values
 
     def _choose(self, export: Export, variable: str, request: Request) -> Table | None:
         able = [t for t in self._tables(export) if self._serves(t, variable)]
@@ -269,13 +251,17 @@ class GaExportConnector(Connector):
                 f"export the report with that dimension, or name its column: "
                 f"`dimensions: {{{lacking[0]}: COLUMN}}`",
             )
-        datable = [t for t in with_dims if t.datable(request.grain)]
-        if not datable:
-            with_dims[0].dated(request.grain)  # raises the reason
-        return max(datable, key=lambda t: (t.metric_count, -t.number))
+
+        # a table whose rows are periods of the grain asked for first (dated by day; by month
+        # for a month or more; undated when one period holds the export), then the table with
+        # the most metrics, then the first
+        def rank(table: Table) -> tuple[int, int, int]:
+            return (0 if _exact(table, request) else 1, -table.metric_count, table.number)
+
+        return min(with_dims, key=rank)
 
     def _missing(self, variable: str) -> KpiError:
-        mapping = self._mapping(variable)
+        mapping = self.config.mappings.get(variable)
         export = self.exports()[0]
         if mapping is not None:
             what = f"column `{mapping.column}`" if mapping.column else "the `where` columns"
@@ -306,114 +292,18 @@ class GaExportConnector(Connector):
             "in kpi.yaml (replace each ? with the English header, delete the others):\n"
             "    headers:\n" + "\n".join(lines) + "\n    English headers: " + ", ".join(english)
         )
-        return KpiError(
-            f"{message}; unrecognised headers: {', '.join(unknown)}",
-            table.where,
-            fix,
-        )
-
-    def _check_currency(self, table: Table, mapping: Mapping) -> None:
-        workspace = self.config.currency
-        index = table.column(mapping.column) if mapping.column else None
-        if index is None or KIND.get(table.fields[index] or "", "money") != "money":
-            return
-        written = currencies_written(table.cells(index)[:50])
-        found = written | ({mapping.currency} if mapping.currency else set())
-        if len(found) > 1:
-            raise KpiError(
-                f"column `{table.headers[index]}` mixes currencies ({', '.join(sorted(found))})",
-                mapping.location,
-                "export the report in one currency",
-            )
-        if found and workspace and found != {workspace}:
-            raise KpiError(
-                f"column `{table.headers[index]}` is in {found.pop()} but the workspace currency "
-                f"is {workspace}",
-                mapping.location,
-                "change the property's currency, or set the workspace `currency:` to match",
-            )
-
-    def _combine(self, parts: list, request: Request) -> Frame:
-        """One row per date and segment: repeated rows added up (by the variable's rule)."""
-        names = list(request.variables)
-        source = ", ".join(
-            f"{e.name} ({e.meta['property']})" if e.meta.get("property") else e.name
-            for e in self.exports()
-        )
-        if not parts:
-            return Frame(
-                np.array([], dtype="datetime64[D]"),
-                {d: np.array([], dtype=object) for d in request.dimensions},
-                {v: np.array([], dtype=float) for v in names},
-                source,
-            )
-        dates = np.concatenate([p[0] for p in parts]).astype("datetime64[D]")
-        dims = {d: np.concatenate([p[1][d] for p in parts]) for d in request.dimensions}
-        values = {
-            v: np.concatenate([p[2].get(v, np.full(len(p[0]), np.nan)) for p in parts])
-            for v in names
-        }
-        keep = np.ones(len(dates), dtype=bool)
-        if request.start:
-            keep &= dates >= np.datetime64(request.start, "D")
-        if request.end:
-            keep &= dates <= np.datetime64(request.end, "D")
-        dates = dates[keep]
-        dims = {d: a[keep] for d, a in dims.items()}
-        values = {v: a[keep] for v, a in values.items()}
-        if not len(dates):
-            return self._combine([], request)
-        codes = [dates.astype(np.int64)] + [_codes(dims[d]) for d in dims]
-        first, group = _groups(codes)
-        n = len(first)
-        out = {}
-        for name in names:
-            column = values[name]
-            present = ~np.isnan(column)
-            rule = request.variables[name].time
-            if rule in ("min", "max"):
-                result = np.full(n, np.nan)
-                (np.fmin if rule == "min" else np.fmax).at(result, group, column)
-            else:
-                total = np.bincount(group, weights=np.where(present, column, 0.0), minlength=n)
-                count = np.bincount(group, weights=present.astype(float), minlength=n)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    result = total / count if rule == "mean" else total
-                result[count == 0] = np.nan
-            out[name] = result
-        return Frame(dates[first], {d: a[first] for d, a in dims.items()}, out, source)
+        return KpiError(f"{message}; unrecognised headers: {', '.join(unknown)}", table.where, fix)
 
 
-def _codes(values: np.ndarray) -> np.ndarray:
-    """The rank of each text among the distinct texts (as `np.unique(values.astype(str))`)."""
-    unique = list(dict.fromkeys(values.tolist()))
-    ranks = np.unique(np.array(unique, dtype=str), return_inverse=True)[1].reshape(-1)
-    rank_of = dict(zip(unique, ranks.tolist(), strict=True))
-    return np.fromiter(map(rank_of.__getitem__, values.tolist()), dtype=np.int64, count=len(values))
-
-
-def _groups(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(first row of each distinct combination of codes, in their order; group of each row):
-    `np.unique(rows, axis=0)`, on one number per row when the combinations fit in 62 bits."""
-    lows = [int(c.min()) for c in codes]
-    spans = [int(c.max()) - low + 1 for c, low in zip(codes, lows, strict=True)]
-    if math.prod(spans) >= 2**62:
-        _, first, group = np.unique(
-            np.stack(codes, axis=1), axis=0, return_index=True, return_inverse=True
-        )
-        return first, group.reshape(-1)
-    key = np.zeros(len(codes[0]), dtype=np.int64)
-    for column, low, span in zip(codes, lows, spans, strict=True):
-        key = key * span + (column - low)
-    _, first, group = np.unique(key, return_index=True, return_inverse=True)
-    return first, group.reshape(-1)
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
+def _exact(table: Table, request: Request) -> bool:
+    """Whether the table's rows date at the request's grain without a `range` period."""
+    how = table.dating[0]
+    if how in ("day", "nth"):
+        return True
+    if how == "month":
+        return request.grain in ("month", "quarter", "year", "range")
+    span = table.export.date_range
+    return span is not None and one_period(span, request)
 
 
 def _yaml(text: str) -> str:

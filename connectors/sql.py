@@ -17,7 +17,6 @@ import numpy as np
 
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, did_you_mean
-from kpiengine.filequery import date_range_sql
 from kpiengine.hookspecs import hookimpl
 from kpiengine.sqlgen import (
     GENERATED_DIALECTS,
@@ -25,6 +24,7 @@ from kpiengine.sqlgen import (
     AggregateSpec,
     Measure,
     aggregation_sql,
+    date_range_sql,
     quote_ident,
     quote_text,
     translate,
@@ -131,6 +131,8 @@ class SqlConnector(Connector):
         )
         if mapping.count:
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
+        if mapping.distinct is not None:  # counted distinct by sqlgen; NULL is not a value
+            return f"(CASE WHEN {condition} THEN {self._column(mapping.distinct)} END)"
         assert mapping.column is not None  # sourceconfig: a mapping has `column:` or `count: true`
         value = f"CAST({self._column(mapping.column)} AS DOUBLE)"
         if mapping.scale != 1.0:
@@ -193,6 +195,7 @@ class SqlConnector(Connector):
                 np.array(data["__last"], "datetime64[D]"),
             ),
             grain=request.grain,
+            totals=np.array(data["__total"], dtype=bool),
         )
 
     def _run(self, sql: str) -> tuple[list[str], list[tuple]]:
@@ -244,7 +247,9 @@ class SqlConnector(Connector):
 
 def _absent(mapping: Mapping) -> str:
     """A variable's value on rows dated by another column: no event (0) for counts and
-    filtered sums, missing for a plain column."""
+    filtered sums, missing for a plain column or a distinct count."""
+    if mapping.distinct is not None:
+        return "NULL"
     return "0.0" if mapping.count or mapping.where else "CAST(NULL AS DOUBLE)"
 
 

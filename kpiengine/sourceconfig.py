@@ -15,7 +15,7 @@ from .errors import KpiError, Location, suggestion
 from .yamlio import YList, YMap
 
 SOURCE_KEYS = ("connector", "dimensions", "map")
-MAPPING_KEYS = ("column", "count", "where", "scale", "currency", "date")
+MAPPING_KEYS = ("column", "count", "distinct", "where", "scale", "currency", "date")
 
 
 @dataclass
@@ -23,7 +23,9 @@ class Mapping:
     """How one workspace variable comes out of a source.
 
     `column`: sum (or last, ... by the variable's aggregate rule) that column;
-    `count`: count rows; `where`: only rows whose columns hold one of the listed values;
+    `count`: count rows; `distinct`: count the distinct values of a column (`user_id`) at the
+    requested grain, per segment and in total, never added up; `where`: only rows whose columns
+    hold one of the listed values;
     `scale`: multiply values (1e-6 for `cost_micros`); `currency`: the column's currency;
     `date`: the column that dates this variable (deals won by close date, created by create date).
     """
@@ -32,6 +34,7 @@ class Mapping:
     location: Location
     column: str | None = None
     count: bool = False
+    distinct: str | None = None  # the column whose distinct values are counted
     where: dict[str, list[str]] = field(default_factory=dict)
     scale: float = 1.0
     currency: str | None = None
@@ -172,6 +175,7 @@ def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
             loc,
             column=spec.get("column"),
             count=bool(spec.get("count", False)),
+            distinct=None if spec.get("distinct") is None else str(spec["distinct"]),
             where={
                 str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
                 for k, v in where.items()
@@ -180,9 +184,11 @@ def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
             currency=spec.get("currency"),
             date=spec.get("date"),
         )
-        if (mapping.column is None) == (not mapping.count):
+        if (mapping.column is not None) + mapping.count + (mapping.distinct is not None) != 1:
             raise KpiError(
-                f"the mapping of `{variable}` needs either `column:` or `count: true`", loc
+                f"the mapping of `{variable}` needs one of `column:`, `count: true` or "
+                "`distinct: COLUMN`",
+                loc,
             )
         out[str(variable)] = mapping
     return out

@@ -2,22 +2,29 @@
 
 The query follows the engine's roll-up rules exactly: each variable is aggregated over time within
 each period at the finest segment (time rule), then across segments to the requested dimensions
-(segment rule). `last`/`first` keep the rows of the last (first) day with data. The SQL is written
-in DuckDB's dialect and translated by sqlglot for the others.
+(segment rule). `last`/`first` keep the rows of the last (first) day with data. A `distinct` count
+is never added up: it is counted at the requested grain for each requested segment and for the
+total (rows flagged `__total`), from the rows themselves. The SQL is written in DuckDB's dialect
+and translated by sqlglot for the others.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import KpiError
-from .model import Aggregate
-from .periods import DEFAULT, Calendar
+from .periods import DEFAULT, RANGE, Calendar
+
+if TYPE_CHECKING:  # the model pulls sympy in: SQL generation only needs the rule's names
+    from .model import Aggregate
 
 #: Dialects whose generated SQL runs in the test suite; the others are generated only.
 TESTED_DIALECTS = ("duckdb", "postgres")
 GENERATED_DIALECTS = ("bigquery", "snowflake", "trino", "spark")
 _TIME = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}
+DISTINCT = "distinct"  # kpiengine.model.DISTINCT, without importing the model
 
 
 def quote_ident(name: str) -> str:
@@ -47,11 +54,24 @@ class AggregateSpec:
     where: str = "TRUE"
 
 
+def date_range_sql(day: str, start: dt.date | None, end: dt.date | None) -> str:
+    """SQL keeping the rows within the dates an evaluation needs (TRUE when unbounded)."""
+    parts = []
+    if start is not None:
+        parts.append(f"{day} >= DATE '{start.isoformat()}'")
+    if end is not None:
+        parts.append(f"{day} <= DATE '{end.isoformat()}'")
+    return " AND ".join(parts) or "TRUE"
+
+
 def period_sql(day: str, grain: str, calendar: Calendar = DEFAULT) -> str:
     """SQL for the first day of the period containing `day`, in the calendar's weeks and
     (fiscal) quarters and years."""
     if grain == "day":
         return day
+    if grain == RANGE:  # the one period of an undated export: every row is in it
+        first = calendar.start_date(0, RANGE)
+        return f"CAST({quote_text(first.isoformat())} AS DATE)"
     if grain == "week" and calendar.week_start == "sunday":
         return f"CAST(DATE_TRUNC('week', {day} + INTERVAL 1 DAY) - INTERVAL 1 DAY AS DATE)"
     months = calendar.fiscal_year_start - 1 if grain in ("quarter", "year") else 0
@@ -64,8 +84,9 @@ def period_sql(day: str, grain: str, calendar: Calendar = DEFAULT) -> str:
 def aggregation_sql(
     spec: AggregateSpec, grain: str, requested: list[str], calendar: Calendar = DEFAULT
 ) -> str:
-    """One query: `__period`, the requested dimensions, one column per measure, and the first
-    and last dates with data (`__first`, `__last`) behind each row."""
+    """One query: `__period`, the requested dimensions, one column per measure, the first and
+    last dates with data (`__first`, `__last`) behind each row, and `__total`: true on the rows
+    of distinct counts for every requested dimension at once (the other rows are false)."""
     fine = [quote_ident(d) for d in spec.dimensions]
     dims = "".join(
         f", COALESCE(CAST({expr} AS VARCHAR), '') AS {quote_ident(name)}"
@@ -80,7 +101,8 @@ def aggregation_sql(
     keys = ", ".join(["__period", *fine])
     names = list(spec.measures)
     plain = [n for n, m in spec.measures.items() if m.aggregate.time in _TIME]
-    stocks = [n for n in names if n not in plain]
+    distinct = [n for n, m in spec.measures.items() if m.aggregate.time == DISTINCT]
+    stocks = [n for n in names if n not in plain and n not in distinct]
     branches = []
     if plain:
         cols = ", ".join(
@@ -106,6 +128,10 @@ def aggregation_sql(
                 f"ON {join} AND d.__day = e.__edge)"
             )
             branches.append((f"stock{i}", [name]))
+    wanted = [quote_ident(d) for d in requested]
+    outer = ", ".join(["__period", *wanted])
+    if distinct:
+        ctes.append(_distinct_cte(spec, distinct, wanted))
     union = " UNION ALL ".join(
         f"SELECT {keys}, "
         + ", ".join(
@@ -115,14 +141,49 @@ def aggregation_sql(
         + f", __first, __last FROM {table}"
         for table, cols in branches
     )
-    outer = ", ".join(["__period", *(quote_ident(d) for d in requested)])
     rules = ", ".join(
-        f"{_TIME[spec.measures[n].aggregate.segments]}({quote_ident(n)}) AS {quote_ident(n)}"
+        f"{_TIME.get(spec.measures[n].aggregate.segments, 'MAX')}({quote_ident(n)}) "
+        f"AS {quote_ident(n)}"
         for n in names
     )
+    parts = []
+    if union:
+        parts.append(
+            f"SELECT {outer}, {rules}, MIN(__first) AS __first, MAX(__last) AS __last, "
+            f"FALSE AS __total FROM ({union}) AS cells GROUP BY {outer}"
+        )
+    if distinct:
+        counted = ", ".join(
+            quote_ident(n) if n in distinct else f"CAST(NULL AS DOUBLE) AS {quote_ident(n)}"
+            for n in names
+        )
+        parts.append(f"SELECT {outer}, {counted}, __first, __last, __total FROM counted")
+    answer = parts[0]
+    if len(parts) > 1:  # one row per period and segment: the counts beside the other measures
+        merged = ", ".join(f"MAX({quote_ident(n)}) AS {quote_ident(n)}" for n in names)
+        answer = (
+            f"SELECT {outer}, {merged}, MIN(__first) AS __first, MAX(__last) AS __last, "
+            f"__total FROM ({' UNION ALL '.join(parts)}) AS parts GROUP BY {outer}, __total"
+        )
+    return f"WITH {', '.join(ctes)} SELECT * FROM ({answer}) AS answer ORDER BY __total, {outer}"
+
+
+def _distinct_cte(spec: AggregateSpec, distinct: list[str], wanted: list[str]) -> str:
+    """Distinct counts by period and requested segment, and by period alone (`__total`): a
+    grouping set each, from the rows."""
+    counts = ", ".join(
+        f"CAST(COUNT(DISTINCT {quote_ident(n)}) AS DOUBLE) AS {quote_ident(n)}" for n in distinct
+    )
+    if not wanted:
+        return (
+            f"counted AS (SELECT __period, {counts}, MIN(__day) AS __first, MAX(__day) AS "
+            "__last, FALSE AS __total FROM base GROUP BY __period)"
+        )
+    shown = ", ".join(f"COALESCE({d}, '') AS {d}" for d in wanted)
     return (
-        f"WITH {', '.join(ctes)} SELECT {outer}, {rules}, MIN(__first) AS __first, "
-        f"MAX(__last) AS __last FROM ({union}) AS cells GROUP BY {outer} ORDER BY {outer}"
+        f"counted AS (SELECT __period, {shown}, {counts}, MIN(__day) AS __first, "
+        f"MAX(__day) AS __last, GROUPING({', '.join(wanted)}) > 0 AS __total FROM base "
+        f"GROUP BY GROUPING SETS ((__period, {', '.join(wanted)}), (__period)))"
     )
 
 

@@ -43,11 +43,11 @@ def write_workspace(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def scans(monkeypatch):
     """Every file streamed as if it were large (not cached in memory), and the SQL of each query
-    reading one: a fetch must read a file twice, once for the checks, once to aggregate."""
-    import kpiengine.filequery
+    reading one: a fetch reads a file once, checking every cell as it aggregates."""
+    import kpiengine.fileformats.tables
     from kpiengine.runcache import RunCache
 
-    monkeypatch.setattr(kpiengine.filequery, "CACHE_BYTES", -1)
+    monkeypatch.setattr(kpiengine.fileformats.tables, "CACHE_BYTES", -1)
     seen: list[str] = []
     connect = RunCache.duckdb.fget
 

@@ -94,7 +94,7 @@ def test_no_import_cycle():
 
 def test_the_evaluation_is_pure():
     reached = _closure("kpiengine.evaluation") | {"kpiengine.evaluation"}
-    for impure in ("sources", "plugins", "workspace", "engine", "filequery", "runcache"):
+    for impure in ("sources", "plugins", "workspace", "engine", "filescan", "runcache"):
         assert f"kpiengine.{impure}" not in reached, impure
     assert not any(m.startswith("kpiengine.connectors") for m in reached)
     text = (ROOT / "kpiengine" / "evaluation.py").read_text()
@@ -104,7 +104,7 @@ def test_the_evaluation_is_pure():
 def test_analysis_never_fetches_or_writes():
     analysis = [m for m in MODULES if m.startswith("kpiengine.analysis")]
     reached = set().union(*(_closure(m) for m in analysis))
-    for impure in ("sources", "plugins", "workspace", "engine", "writeback", "filequery"):
+    for impure in ("sources", "plugins", "workspace", "engine", "writeback", "filescan"):
         assert f"kpiengine.{impure}" not in reached, impure
     assert not any(m.startswith("kpiengine.terminal") for m in reached)
 
@@ -279,4 +279,4 @@ def test_every_module_is_small_or_says_why():
         lines = path.read_text(encoding="utf-8").splitlines()
         if len(lines) > 420 and name.startswith("kpiengine.") and ".connectors" not in name:
             head = "\n".join(lines[:15]).lower()
-            assert "longer than" in head or name == "kpiengine.filequery", (name, len(lines))
+            assert "longer than" in head, (name, len(lines))

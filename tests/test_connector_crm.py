@@ -504,10 +504,10 @@ def test_missing_column_names_the_closest_one():
 def test_currencies_mixed_or_not_the_workspace_one(tmp_path):
     name = "salesforce_opportunities.csv"
     line = copy_with(tmp_path, name, '"USD 4,800.00"', '"EUR 4,800.00"', encoding="latin-1")
-    with pytest.raises(KpiError, match=r"mix currencies \(EUR, USD\)") as info:
+    with pytest.raises(KpiError, match=r"mixes currencies \(EUR, USD\)") as info:
         table(connector(name, root=tmp_path), "revenue")
     assert info.value.location.line == line
-    with pytest.raises(KpiError, match="are in USD but the workspace currency is EUR"):
+    with pytest.raises(KpiError, match="is in USD but the workspace currency is EUR"):
         table(connector(name, currency="EUR"), "revenue")
     assert table(connector(name, currency=None), "revenue")  # no workspace currency: fine
 
@@ -572,28 +572,28 @@ DEALS = ("opportunities", "sqos", "deals_won", "deals_lost", "revenue", "sales_c
         ("salesforce_opportunities.csv", ["campaign"]),
     ],
 )
-def test_a_fetch_of_every_deal_variable_reads_the_file_twice(monkeypatch, scans, name, dims):
-    import kpiengine.filequery
+def test_a_fetch_of_every_deal_variable_reads_the_file_once(monkeypatch, scans, name, dims):
+    import kpiengine.fileformats.tables
 
     conn = connector(name)
     scans.clear()
     streamed = table(conn, *DEALS, dims=dims)
-    assert len(scans) == 2  # the checks, then every variable of both date columns at once
-    assert "count(*) FILTER" in scans[0] and "unnest(range(2))" in scans[1]
+    assert len(scans) == 1  # every check and every variable of both date columns at once
+    assert "count(*) FILTER" in scans[0]  # the checks, in the same query
     with monkeypatch.context() as cached:
-        cached.setattr(kpiengine.filequery, "CACHE_BYTES", 32 * 1024 * 1024)
+        cached.setattr(kpiengine.fileformats.tables, "CACHE_BYTES", 32 * 1024 * 1024)
         assert streamed == table(connector(name), *DEALS, dims=dims)
 
 
-def test_contacts_read_twice_and_once_more_for_the_customer_stock(scans):
+def test_contacts_and_the_customer_stock_read_the_file_once(scans):
     conn = connector("hubspot_contacts.csv", churn_date="Churn Date")
     flows = ("leads", "mqls", "sqls", "new_customers", "churned_customers")
     scans.clear()
     table(conn, *flows, dims=["channel"])
-    assert len(scans) == 2  # five date columns, one aggregation
+    assert len(scans) == 1  # five date columns, one aggregation
     scans.clear()
     table(conn, *flows, "customers_at_start", "customers_at_end", dims=["channel"])
-    assert len(scans) == 3  # the stock is a daily series: a query of its own
+    assert len(scans) == 1  # the stock from the same scan's days
 
 
 def test_date_formats_come_from_the_sampled_rows(scans):
@@ -609,8 +609,8 @@ def test_a_date_column_empty_in_the_sampled_rows_takes_its_format_from_the_file(
     columns first, then, when its dates do not fit that, from its own values in the file."""
     header = '"Record ID","Email","Lifecycle Stage","Create Date","Became a Customer Date","Churn"'
     lines = [header]
-    for i in range(400):
-        churn = "31.03.2024" if i >= 300 and i % 10 == 0 else ""
+    for i in range(20_300):  # past the start that `sniff` samples
+        churn = "31.03.2024" if i >= 20_200 and i % 10 == 0 else ""
         customer = "2024-01-15" if i % 5 == 0 else ""
         lines.append(
             f'"{i}","c{i}@example.com","customer","2024-01-0{1 + i % 9}","{customer}","{churn}"'
@@ -636,7 +636,7 @@ def test_errors_of_a_streamed_file_name_the_same_line(tmp_path, scans):
         table(connector("hubspot_deals_custom_stages.csv"), "deals_won")
     name = "salesforce_opportunities.csv"
     line = copy_with(tmp_path, name, '"USD 4,800.00"', '"EUR 4,800.00"', encoding="latin-1")
-    with pytest.raises(KpiError, match=r"mix currencies \(EUR, USD\)") as info:
+    with pytest.raises(KpiError, match=r"mixes currencies \(EUR, USD\)") as info:
         table(connector(name, root=tmp_path), "revenue")
     assert info.value.location.line == line
 
@@ -650,31 +650,3 @@ def test_zero_months_span_the_dates_of_every_column_used():
     last = max(r["close"] for r in rows if r["class"] != "open")
     assert min(got) == month(first) and max(got) == month(last)
     assert all(got[m] == 0.0 for m in got if m not in {month(r["close"]) for r in rows})
-
-
-@pytest.mark.parametrize("decimal", [".", ","])
-def test_quick_number_sql_reads_as_number_sql(decimal):
-    import duckdb
-
-    from kpiengine.filequery import (
-        bad_number_sql,
-        number_sql,
-        quick_bad_number_sql,
-        quick_number_sql,
-    )
-
-    cells = [
-        "", " ", "-", "--", "(not set)", "n/a", "N/A", "1", "-1", "1.5", "-1.50", "1,5",
-        "1.234,50", "1,234.50", "007", " 12 ", "12-", "(1,200)", "45.6%", "$1,234",
-        "USD 4,800.00", "twenty", "inf", "NaN", "1..2", "1,2,3", "+5", "1 234,50", "-0", None,
-        "1,234", "-12,345,678.9", "1.234.567,5", "1,23", "1,2345", "1,234,5", "1.234", ",5",
-    ]  # fmt: skip
-    rows = ", ".join("(NULL)" if c is None else f"('{c}')" for c in cells)
-    sql = (
-        f"SELECT x, {number_sql('x', decimal)}, {quick_number_sql('x', decimal)}, "
-        f"{bad_number_sql('x', decimal)}, {quick_bad_number_sql('x', decimal)} "
-        f"FROM (VALUES {rows}) AS t(x)"
-    )
-    for cell, value, quick, bad, quick_bad in duckdb.sql(sql).fetchall():
-        assert quick == value or (value != value and quick != quick), cell
-        assert quick_bad == bad, cell

@@ -81,6 +81,7 @@ def value(results, kpi, segment=None):
 def test_every_source_is_used(results):
     assert {s.name: s.connector for s in results.sources} == {
         "ga4": "ga_export",
+        "ga4_users": "ga_export",
         "hubspot_contacts": "crm",
         "hubspot_deals": "crm",
         "google_ads": "ads",

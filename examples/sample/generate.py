@@ -3,6 +3,8 @@
 Deterministic (fixed seed). The files are shaped like the real exports, quirks included:
 - exports/ga4_traffic_acquisition.csv: GA4 "Traffic acquisition" download (metadata block,
   Grand total row, formatted numbers, engagement rate as a percentage, durations);
+- exports/ga4_users_by_month.csv: GA4 users by "Year month": users are distinct people, whose
+  monthly count is not the sum of the days' (the same person visits on several days);
 - exports/hubspot_contacts.csv and exports/hubspot_deals.csv: HubSpot CRM exports (lifecycle
   dates, empty cells, HubSpot's own source labels);
 - exports/google_ads_campaigns.csv: Google Ads campaign report (title and date-range lines,
@@ -177,6 +179,31 @@ def ga4_export(traffic) -> str:
     return out.getvalue()
 
 
+def ga4_users(traffic) -> str:
+    """Users by month: people come back on several days, so a month's users are fewer than
+    the days' added up (drawn from no random numbers: the other exports stay as they are)."""
+    by_month: dict[str, int] = {}
+    for day, _, users, *_ in traffic:
+        by_month[f"{day:%Y%m}"] = by_month.get(f"{day:%Y%m}", 0) + users
+    out = io.StringIO()
+    out.write(
+        "# ----------------------------------------\n"
+        "# Users: Year month\n"
+        "# Account: Northwind Courses\n"
+        "# Property: northwind-courses.example - GA4\n"
+        "# ----------------------------------------\n#\n# All Users\n"
+        f"# Start date: {START:%Y%m%d}\n# End date: {END:%Y%m%d}\n"
+    )
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Year month", "Total users", "New users"])
+    total = int(sum(by_month.values()) * 0.41)
+    writer.writerow(["Grand total", thousands(total), thousands(int(total * 0.93))])
+    for month, users in by_month.items():
+        monthly = int(users * 0.68)
+        writer.writerow([month, thousands(monthly), thousands(int(monthly * 0.57))])
+    return out.getvalue()
+
+
 def _duration(seconds: float) -> str:
     seconds = max(int(round(seconds)), 0)
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
@@ -265,6 +292,7 @@ def main(folder: Path = Path(__file__).parent) -> list[Path]:
             ads_cost[month] = ads_cost.get(month, 0.0) + float(row[9].replace(",", ""))
     files = {
         "exports/ga4_traffic_acquisition.csv": ga4_export(traffic),
+        "exports/ga4_users_by_month.csv": ga4_users(traffic),
         "exports/hubspot_contacts.csv": _csv(contacts),
         "exports/hubspot_deals.csv": _csv(deals),
         "exports/google_ads_campaigns.csv": ads,

@@ -50,6 +50,9 @@ __all__ = [
     "read_date",
 ]
 
+_ISO = re.compile(
+    r"[12][0-9]{3}-[01][0-9]-[0-3][0-9](?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
+)
 DateError = CellError  # the error of a cell that is not a date in the expected format
 #: Formats tried by `detect_date_format`, most specific first; a `%d`/`%m` pair is tried both
 #: ways round.
@@ -178,7 +181,11 @@ class DateFormat:
     def bad_sql(self, column: str, type_: str | None = None, value: str | None = None) -> str:
         """SQL true where a cell is present but not a date in this format."""
         value = value or self.sql(column, type_)
-        return f"({value} IS NULL AND NOT {missing_sql(column)})"
+        col = column_sql(column)  # a CASE: the missing-cell test only where there is no date
+        return (
+            f"(CASE WHEN {value} IS NOT NULL OR {col} IS NULL THEN FALSE "
+            f"ELSE NOT {missing_sql(column)} END)"
+        )
 
 
 @lru_cache(maxsize=128)
@@ -248,8 +255,15 @@ def detect_date_format(
     where = locate(cells[0][0]) if locate and cells else None
     if not distinct:
         raise KpiError(f"no dates in column `{column}` to tell their format", where)
+    if all(_ISO.fullmatch(t) and t[:2] in ("19", "20") for t in distinct):
+        return compile_format(DATE_FORMATS[0])  # ISO days: the first format reads them all
     candidates = _candidates(distinct, excel_serials)
-    scores = {spec: sum(_fits(fmt, t) for t in distinct) for spec, fmt in candidates.items()}
+    # a format that reads none of the first cells is out (then each is tried on every cell)
+    first = distinct[:16]
+    kept = {s: f for s, f in candidates.items() if any(_fits(f, t) for t in first)}
+    scores = {
+        spec: sum(_fits(fmt, t) for t in distinct) for spec, fmt in (kept or candidates).items()
+    }
     best = max(scores.values())
     if best == 0:
         raise KpiError(
@@ -282,6 +296,8 @@ def _candidates(distinct: list[str], excel_serials: bool) -> dict[str, DateForma
         specs = [f"jalali:{s}" for s in specs if "%b" not in s and "%Y" in s] + specs
     if excel_serials:
         specs.append("excel")
+    if not any(c.isalpha() for t in distinct for c in t):  # no month or weekday names
+        specs = [s for s in specs if "%b" not in s and "%a" not in s]
     return {spec: compile_format(spec) for spec in specs}
 
 

@@ -72,7 +72,6 @@ class Compiled:
 
 def compile_spec(spec: str) -> Compiled:
     """The regexes and template of a strptime-like spec (see `dates`); ValueError if unusable."""
-    months, days = month_names()
     exact, loose, roles = [], [], []
     tokens = re.findall(r"%.|[^%]", spec)
     numeric = {"%Y", "%y", "%m", "%d", "%H", "%M", "%S"}
@@ -90,9 +89,10 @@ def compile_spec(spec: str) -> Compiled:
             exact_d = "(0[1-9]|[12][0-9]|3[01])" if packed else "(0?[1-9]|[12][0-9]|3[01])"
             piece = (exact_d, "([0-9]{2})" if packed else "([0-9]{1,2})", "d")
         elif token in ("%b", "%B", "%h"):
-            names = _name_pattern(sorted(months)).replace("(?:", "(", 1)
+            names = _name_pattern(sorted(month_names()[0])).replace("(?:", "(", 1)
             piece = (names, names, "b")
         elif token in ("%a", "%A"):
+            days = month_names()[1]  # Babel's data: loaded for named formats only
             piece = (_name_pattern(days), _name_pattern(days), None)
         elif token.startswith("%"):
             if token not in _FIXED:
@@ -163,11 +163,20 @@ EXCEL = Compiled(
 )
 
 
+_ISO_SHAPE = "[12][0-9]{3}-[01][0-9]-[0-3][0-9]"
+_TIME_SHAPE = "(?: (?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
+
+
 def _fast_iso(col: str) -> tuple[str, str]:
-    # cheaper than a regex on every row: ten characters, the dashes in place and a year of
-    # four digits leave DuckDB's cast no leeway the format does not have (fuzzed both ways)
-    cast = f"TRY_CAST({col} AS DATE)"
-    return f"({col} LIKE '____-__-__' AND year({cast}) BETWEEN 1000 AND 2999)", cast
+    # one automaton for the shape (a subset of the format), then DuckDB's cast of the day,
+    # which checks the calendar (a day it rejects is NULL: a bad cell, as the grammar says)
+    return f"regexp_full_match({col}, '{_ISO_SHAPE}')", f"TRY_CAST({col} AS DATE)"
+
+
+def _fast_iso_time(col: str) -> tuple[str, str]:
+    # `2024-02-20 17:31` as CRMs write it (hours 00-23: a subset of the time tail `%~`)
+    shape = _ISO_SHAPE + _TIME_SHAPE
+    return f"regexp_full_match({col}, '{shape}')", f"TRY_CAST({col}[1:10] AS DATE)"
 
 
 def _fast_compact(col: str) -> tuple[str, str]:
@@ -179,7 +188,7 @@ def _fast_compact(col: str) -> tuple[str, str]:
 #: Formats most cells of which DuckDB's own cast reads: (condition, value) for a cell whose
 #: text is plain, where the cast and the format agree (the calendar decides the rest).
 FAST: dict[str, Callable[[str], tuple[str, str]]] = {
-    "%Y-%m-%d%~": _fast_iso,
+    "%Y-%m-%d%~": _fast_iso_time,
     "%Y-%m-%d": _fast_iso,
     "%Y%m%d": _fast_compact,
 }

@@ -97,4 +97,8 @@ def duration_sql(column: str, decimal: str = ".") -> str:
 def bad_duration_sql(column: str, decimal: str = ".", value: str | None = None) -> str:
     """SQL true where a cell is present but not a duration."""
     value = value or duration_sql(column, decimal)
-    return f"({value} IS NULL AND NOT {missing_sql(column)})"
+    col = column_sql(column)  # a CASE: the missing-cell test only where there is no value
+    return (
+        f"(CASE WHEN {value} IS NOT NULL OR {col} IS NULL THEN FALSE "
+        f"ELSE NOT {missing_sql(column)} END)"
+    )

@@ -16,7 +16,7 @@ from kpiengine.errors import KpiError, Location
 
 __all__ = ["HEAD_BYTES", "TAIL_BYTES", "decode", "detect_encoding", "read_sample"]
 
-HEAD_BYTES = 1024 * 1024
+HEAD_BYTES = 256 * 1024
 TAIL_BYTES = 64 * 1024
 
 

@@ -314,11 +314,48 @@ def _fast_sql(col: str, decimal: str) -> tuple[str, str]:
     return f"({guard} AND isfinite({cast}))", cast
 
 
+#: The second tier: shapes most exports write that DuckDB's cast does not read, each a subset of
+#: the grammar (`$1,234.56`, `-€12.50`, `45.6%`, `12,345`; `1.234,50`, `1.234,50 €`, `12,5 %`),
+#: read by deleting their marks and separators: the decimal text the grammar's rewrite gives,
+#: up to an exponent of zero, so the same double. (A first group never starts with 0: `0,123`
+#: is not a grouped number.)
+_TIER2 = {
+    ".": (
+        "-?(?:[$€£]?(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\\.[0-9]+)?"
+        "|(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\\.[0-9]+)?%)",
+        "[$€£,%]",
+    ),
+    ",": (
+        "-?(?:[1-9][0-9]{0,2}(?:\\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?(?: ?(?:€|%))?",
+        "[.€% ]",
+    ),
+}
+
+
+def _tier2_sql(col: str, decimal: str) -> tuple[str, str, str]:
+    """(condition, value, currency) of the second tier."""
+    pattern, marks = _TIER2[decimal]
+    condition = f"regexp_full_match({col}, {quote_text(pattern)})"
+    digits = f"regexp_replace({col}, {quote_text(marks)}, '', 'g')"
+    if decimal == ",":
+        digits = f"replace({digits}, ',', '.')"
+    text = f"CASE WHEN ends_with({col}, '%') THEN {digits} || 'e-2' ELSE {digits} END"
+    value = f"TRY_CAST({text} AS DOUBLE)"
+    sign = f"ltrim({col}, '-')"
+    currency = (
+        f"CASE WHEN starts_with({sign}, '$') THEN '$' WHEN starts_with({sign}, '€') OR "
+        f"ends_with({col}, '€') THEN 'EUR' WHEN starts_with({sign}, '£') THEN 'GBP' END"
+    )
+    return condition, value, currency
+
+
 def number_sql(column: str, decimal: str, type_: str | None = None) -> str:
     """SQL for a cell's DOUBLE value, NULL when missing or bad (`bad_number_sql` tells which).
 
     `column` is a column name (or a `sql.Expr`); `type_` its DuckDB type: a numeric column is
-    used as it is (a float's NaN is missing, its infinities bad), never cast to text.
+    used as it is (a float's NaN is missing, its infinities bad), never cast to text. A text
+    cell is read by DuckDB's cast when it can, else by the second tier (`_TIER2`), else by the
+    whole grammar.
     """
     _check_decimal(decimal)
     col = column_sql(column)
@@ -328,12 +365,15 @@ def number_sql(column: str, decimal: str, type_: str | None = None) -> str:
     if kind == "float":
         return f"(CASE WHEN isfinite({col}) THEN CAST({col} AS DOUBLE) END)"
     condition, fast = _fast_sql(col, decimal)
+    tier2, tier2_value, _ = _tier2_sql(col, decimal)
     text = normalize_sql(col)
     slow = f"TRY_CAST({grammar(decimal)[0].sql(text)} AS DOUBLE)"
     slow = f"CASE WHEN {_mark_sql(text, decimal)} THEN {slow} END"
     slow = bind_sql(slow, "v", "CASE WHEN isfinite(v) THEN v END")  # too large: NULL, bad
     return (
-        f"(CASE WHEN {condition} THEN {fast} WHEN {missing_sql(column)} THEN NULL ELSE {slow} END)"
+        f"(CASE WHEN {condition} THEN {fast} WHEN {col} IS NULL THEN NULL "
+        f"WHEN {tier2} AND isfinite({tier2_value}) THEN {tier2_value} "
+        f"WHEN {missing_sql(column)} THEN NULL ELSE {slow} END)"
     )
 
 
@@ -342,7 +382,8 @@ def bad_number_sql(
 ) -> str:
     """SQL true where a cell is present but not a number (where `read_number` raises).
 
-    `value` is SQL for the cell's value already computed (`number_sql`), to reuse it.
+    `value` is SQL for the cell's value already computed (`number_sql`), to reuse it: a CASE,
+    so that the missing-cell test runs only on the few cells without a value.
     """
     col = column_sql(column)
     kind = _type_kind(type_)
@@ -351,7 +392,10 @@ def bad_number_sql(
     if kind == "float":
         return f"coalesce(isinf({col}), FALSE)"
     value = value or number_sql(column, decimal, type_)
-    return f"({value} IS NULL AND NOT {missing_sql(column)})"
+    return (
+        f"(CASE WHEN {value} IS NOT NULL OR {col} IS NULL THEN FALSE "
+        f"ELSE NOT {missing_sql(column)} END)"
+    )
 
 
 def currency_sql(column: str, decimal: str, type_: str | None = None) -> str:
@@ -360,10 +404,14 @@ def currency_sql(column: str, decimal: str, type_: str | None = None) -> str:
     if _type_kind(type_) != "text":
         return "CAST(NULL AS VARCHAR)"
     condition, _ = _fast_sql(col, decimal)
+    tier2, _, tier2_currency = _tier2_sql(col, decimal)
     text = normalize_sql(col)
     mark = f"nullif({grammar(decimal)[1].sql(text)}, '')"
     mark = f"CASE WHEN {_mark_sql(text, decimal)} THEN {mark} END"
     symbols = {m: recorded(m) for m in currency_marks() if recorded(m) != m}
     pairs = ", ".join(f"{quote_text(k)}: {quote_text(v)}" for k, v in symbols.items())
     lookup = bind_sql(mark, "c", f"coalesce(MAP {{{pairs}}}[c], c)")
-    return f"(CASE WHEN {condition} OR {missing_sql(column)} THEN NULL ELSE {lookup} END)"
+    return (
+        f"(CASE WHEN {condition} OR {col} IS NULL THEN NULL WHEN {tier2} THEN {tier2_currency} "
+        f"WHEN {missing_sql(column)} THEN NULL ELSE {lookup} END)"
+    )

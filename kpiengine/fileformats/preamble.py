@@ -66,6 +66,7 @@ def read_preamble(records: list[Record]) -> Preamble:
     """Title, metadata and date range of the records before the header."""
     out = Preamble()
     start = end = None
+    yearless: tuple[str, int] | None = None
     for record in records:
         text = _content(record)
         if not text or not text.strip("-=_*# "):
@@ -85,6 +86,9 @@ def read_preamble(records: list[Record]) -> Preamble:
                 continue
         found = parse_date_range(pair[2]) if pair is not None else None
         found = found or parse_date_range(text)
+        if found is None and _yearless(text) is not None and out.date_range is None:
+            yearless = (text, record.line)
+            continue
         if found is not None and out.date_range is None:
             out.date_range, out.range_line = found, record.line
         elif found is None and out.title is None and pair is None:
@@ -93,7 +97,23 @@ def read_preamble(records: list[Record]) -> Preamble:
         first, last = start[0], end[0]
         if first[0] <= last[1]:
             out.date_range, out.range_line = (first[0], last[1]), start[1]
+    if out.date_range is None and yearless is not None:  # `8 to 31 July`: the preamble's year
+        years = {y for r in records for y in re.findall(r"\b(?:19|20)[0-9]{2}\b", _content(r))}
+        if len(years) == 1:
+            out.date_range = parse_date_range(f"{yearless[0]} {years.pop()}")
+            out.range_line = yearless[1]
+        else:
+            out.meta.setdefault("range without a year", yearless[0])
     return out
+
+
+def _yearless(text: str) -> tuple[str, str, str] | None:
+    """`8 to 31 July`, `8–31 July`: a range of days in a month, without its year."""
+    dash = r"\s*(?:-|–|—|to|au|bis|al)\s*"
+    found = re.fullmatch(rf"([0-9]{{1,2}}){dash}([0-9]{{1,2}})\s+([^\W\d_]+)\.?", text.strip())
+    if found is None or found[3].lower() not in month_names()[0]:
+        return None
+    return found[1], found[2], found[3]
 
 
 def _readings(text: str) -> set[tuple[dt.date, dt.date]]:
@@ -129,6 +149,8 @@ def _one_date(text: str) -> tuple[dt.date, dt.date] | None:
 def parse_date_range(text: str) -> tuple[dt.date, dt.date] | None:
     """(first day, last day) of a range as reports write it, or None (see the module)."""
     text = normalize(text).strip().strip('"').strip()
+    if not any(c.isdigit() for c in text):  # no day nor year: not a range (and no regex)
+        return None
     inner = re.search(r"\(([^()]*[0-9][^()]*)\)", text)
     if inner is not None:
         return parse_date_range(inner[1])

@@ -8,7 +8,7 @@ rows with more or fewer fields than the header, quotes left open (`rows`). One s
 totals row rather than a ragged one: GA4 Explorations end with the grand total's label one
 field beyond the header (`,,,,190426,0.5589,11192,0.0495,Grand total` under 8 columns).
 
-A 5 GB file is sniffed from its first MiB and last 64 KiB: DuckDB checks the rest as it reads
+A 5 GB file is sniffed from its first 256 KiB and last 64 KiB: DuckDB checks the rest as it reads
 it (every option strict), and when it rejects the file, `check_file` finds the place.
 """
 

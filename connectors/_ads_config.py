@@ -1,0 +1,125 @@
+"""The `ads` connector's configuration (not a plugin module): its options, the columns of each
+role by the platform's profile and the `columns:` option, and the date range of a report
+without a day column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kpiengine.connector import Connector
+from kpiengine.errors import KpiError, did_you_mean, suggestion
+from kpiengine.fileformats.tables import FileTable
+from kpiengine.filesource import find, require
+
+from ._ads_profiles import ALIASES, AMOUNT_SPENT, META, METRICS, PLATFORMS, PROFILES, ROLES
+
+
+class AdsConfig(Connector):
+    """The configuration half of `ads.AdsConnector`."""
+
+    tables: list[FileTable]
+    layout: FileTable
+    platform: str
+    overrides: dict[str, str]
+
+    def _check_option_values(self) -> dict[str, str]:
+        platform = self.option("platform")
+        if platform is not None and platform not in PLATFORMS:
+            raise self.config.error(
+                f"unknown platform `{platform}`{suggestion(str(platform), PLATFORMS)}",
+                "platform",
+                f"use one of {', '.join(PLATFORMS)}, or leave it out to detect it",
+            )
+        if self.option("decimal") not in (None, ".", ","):
+            raise self.config.error("`decimal` must be `.` or `,`", "decimal")
+        for key in ("channel", "date_format", "conversion_value_as"):
+            value = self.option(key)
+            if value is not None and not isinstance(value, str):
+                raise self.config.error(f"`{key}` must be a text", key)
+        value_as, known = self.option("conversion_value_as"), self.config.variables
+        if known and value_as not in known:
+            raise self.config.error(
+                f"`conversion_value_as` names unknown variable `{value_as}`"
+                f"{suggestion(value_as, known)}",
+                "conversion_value_as",
+            )
+        columns = self.option("columns") or {}
+        if not isinstance(columns, dict):
+            raise self.config.error(
+                "`columns` maps roles to column names", "columns",
+                "e.g. `columns: {cost: Spend, date: Date}`",
+            )  # fmt: skip
+        out = {}
+        for role, column in columns.items():
+            name = "conversion_value" if role == value_as else ALIASES.get(str(role), str(role))
+            if name not in ROLES:
+                raise self.config.error(
+                    f"unknown role `{role}` in `columns`{suggestion(str(role), ROLES)}",
+                    "columns",
+                    f"roles: {', '.join(ROLES)}",
+                )
+            if not isinstance(column, str):
+                raise self.config.error(f"the column of `{role}` must be a column name", "columns")
+            out[name] = column
+        return out
+
+    def _roles(self) -> dict[str, str]:
+        """role -> column: the platform's profile, then `columns:`."""
+        columns = {}
+        for role, names in PROFILES[self.platform].roles.items():
+            found = find(self.layout, names)
+            if role == "cost" and self.platform == META and found is None:
+                found = next(
+                    (c for c in self.layout.columns if AMOUNT_SPENT.match(c.strip())), None
+                )
+            if found is not None:
+                columns[role] = found
+        if self.platform == META and columns.get("date", "").lower() != "reporting starts":
+            columns.pop("date_end", None)  # a Day column dates the rows
+        for role, column in self.overrides.items():
+            columns[role] = require(self.layout, column, f"{role} column")
+        return columns
+
+    def _ranges(self) -> list[tuple[Any, Any]]:
+        """Reports without a date column: the date range of each file's title lines."""
+        out = []
+        for table in self.tables:
+            found = table.sniffed.date_range if table.sniffed else None
+            yearless = (
+                table.sniffed.preamble.meta.get("range without a year") if table.sniffed else None
+            )
+            if found is None and yearless:
+                raise KpiError(
+                    f"the report's date range `{yearless}` names no year, and nothing else in "
+                    "the file does",
+                    table.header(table.columns[0]),
+                    "download the report again with its year in the range, or segmented by day",
+                )
+            if found is None:
+                names = PROFILES[self.platform].roles["date"]
+                close = next(
+                    (c for c in (did_you_mean(n, table.columns) for n in names) if c), None
+                )
+                hint = f"; did you mean `{close}`?" if close else ""
+                raise KpiError(
+                    f"no date column: expected `{names[0]}`{hint}, or a date range before the "
+                    f"header (columns: {', '.join(table.columns)})",
+                    table.header(table.columns[0]),
+                    "download the report segmented by day, or name the column with "
+                    "`columns: {date: COLUMN}`",
+                )
+            out.append(found)
+        return out
+
+    def _no_metrics(self) -> None:
+        roles = PROFILES[self.platform].roles
+        names = [n for r in METRICS for n in roles.get(r, ())]
+        close = next((c for c in (did_you_mean(n, self.layout.columns) for n in names) if c), None)
+        hint = f"; did you mean `{close}`?" if close else ""
+        raise KpiError(
+            f"no ad metric columns: expected some of `{'`, `'.join(names[:8])}`{hint} "
+            f"(columns: {', '.join(self.layout.columns)})",
+            self.layout.header(self.layout.columns[0]),
+            "name them with the source option `columns: {clicks: COLUMN, cost: COLUMN}`",
+        )

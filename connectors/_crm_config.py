@@ -1,0 +1,215 @@
+"""The `crm` connector's configuration (not a plugin module): which export a file is, its
+columns by role, the stages classed, the date format of each date column.
+
+The system and object come from the options or the headers (`_crm_tables` markers), the columns
+from the profile's roles then the `columns:` option; a date column's format from its sampled
+cells, with the other date columns' cells when they read day/month and month/day alike, and from
+its own first values in the file when the sample held none (a churn date appears late).
+"""
+
+from __future__ import annotations
+
+from kpiengine.connector import Connector
+from kpiengine.errors import KpiError, suggestion
+from kpiengine.fileformats import DateFormat, detect_date_format
+from kpiengine.fileformats.tables import FileTable, run_sql
+from kpiengine.filesource import date_format_of, find, require
+from kpiengine.sqlgen import quote_ident, quote_text
+
+from ._crm_tables import (
+    CLASSES,
+    CONTACT_VARIABLES,
+    DEAL_VARIABLES,
+    DEFAULT_COLUMNS,
+    OBJECT_ALIASES,
+    OBJECT_MARKERS,
+    OBJECTS,
+    ROLES,
+    SYSTEM_MARKERS,
+    SYSTEMS,
+)
+
+
+def _in(expr: str, values: tuple[str, ...]) -> str:
+    return f"lower(trim({expr})) IN ({', '.join(quote_text(v) for v in values)})"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class CrmConfig(Connector):
+    """The configuration half of `crm.CrmConnector`."""
+
+    tables: list[FileTable]
+    layout: FileTable
+    system: str
+    object: str
+    columns: dict[str, str]
+    dims: dict[str, str]
+    date_columns: set[str]
+    _formats: dict[str, DateFormat]
+    _unsampled: set[str]
+
+    def _check_option_values(self) -> None:
+        options = self.config.options
+        for key, allowed in (("system", SYSTEMS), ("object", OBJECTS + tuple(OBJECT_ALIASES))):
+            value = options.get(key)
+            if value is not None and str(value).lower() not in allowed:
+                raise self.config.error(
+                    f"`{key}` must be one of {', '.join(allowed)}, not `{value}`"
+                    f"{suggestion(str(value).lower(), allowed)}",
+                    key,
+                )
+        if options.get("decimal") is not None and options["decimal"] not in (".", ","):
+            raise self.config.error("`decimal` must be `.` or `,`", "decimal")
+        for key in ("date_format", "churn_date"):
+            if key in options and not (isinstance(options[key], str) and options[key].strip()):
+                raise self.config.error(f"`{key}` must be a column name or text", key)
+        for key in ("columns", "stages"):
+            value = options.get(key)
+            if value is not None and not (
+                isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+            ):
+                example = "{source: Lead Source}" if key == "columns" else "{Verbal yes: won}"
+                raise self.config.error(f"`{key}` maps names to text", key, f"e.g. {example}")
+
+    def _stage_option(self) -> dict[str, str]:
+        out = {}
+        for stage, klass in (self.option("stages") or {}).items():
+            if klass.strip().lower() not in CLASSES:
+                raise self.config.error(
+                    f"stage `{stage}` is classed `{klass}`; the classes are won, lost and open"
+                    f"{suggestion(klass.strip().lower(), CLASSES)}",
+                    "stages",
+                )
+            out[str(stage).strip().lower()] = klass.strip().lower()
+        return out
+
+    def _detect(self, markers: dict[str, tuple[str, ...]], key: str) -> str:
+        have = {c.lower() for c in self.layout.columns}
+        scores = {name: sum(m.lower() in have for m in found) for name, found in markers.items()}
+        best = max(scores.values())
+        winners = [name for name, score in scores.items() if score == best]
+        if best == 0 or len(winners) > 1:
+            raise KpiError(
+                f"cannot tell the {key} of this export from its columns "
+                f"({', '.join(self.layout.columns)})",
+                self.layout.header(),
+                f"set the source option `{key}: {' | '.join(markers)}` in kpi.yaml"
+                + (" (`generic`: a deal or lead table of another CRM)" if key == "system" else ""),
+            )
+        return winners[0]
+
+    def _system(self) -> str:
+        explicit = self.option("system")
+        return str(explicit).lower() if explicit else self._detect(SYSTEM_MARKERS, "system")
+
+    def _object(self) -> str:
+        explicit = self.option("object")
+        if explicit:
+            return OBJECT_ALIASES.get(str(explicit).lower(), str(explicit).lower())
+        return self._detect(OBJECT_MARKERS, "object")
+
+    def _columns(self) -> dict[str, str]:
+        """role -> the file's column: the profile's, then `columns:` and `churn_date:`."""
+        out = {}
+        for role, candidates in DEFAULT_COLUMNS[(self.system, self.object)].items():
+            found = find(self.layout, candidates)
+            if found:
+                out[role] = found
+        explicit = dict(self.option("columns") or {})
+        if self.option("churn_date"):
+            if self.object != "contacts":
+                raise self.config.error("`churn_date` is for contacts files", "churn_date")
+            explicit["churn_date"] = self.option("churn_date")
+        allowed = ROLES[self.object]
+        for role, column in explicit.items():
+            if role not in allowed:
+                raise self.config.error(
+                    f"no column role `{role}` for {self.object} files"
+                    f"{suggestion(str(role), allowed)}",
+                    "columns",
+                    f"roles: {', '.join(allowed)}",
+                )
+            out[role] = require(self.layout, column, f"{role.replace('_', ' ')} column")
+        return out
+
+    def _dimensions(self) -> dict[str, str]:
+        if self.config.dimensions:
+            return {
+                dim: require(self.layout, column, "dimension column")
+                for dim, column in self.config.dimensions.items()
+            }
+        defaults = (("channel", "source"), ("campaign", "campaign"), ("pipeline", "pipeline"))
+        return {dim: self.columns[role] for dim, role in defaults if role in self.columns}
+
+    def _has(self, role: str) -> bool:
+        if role == "lead_date":
+            return "became_lead_date" in self.columns or "create_date" in self.columns
+        return role in self.columns
+
+    def _column(self, role: str) -> str:
+        if role == "lead_date":
+            return self.columns.get("became_lead_date") or self.columns["create_date"]
+        return self.columns[role]
+
+    def provides(self) -> set[str]:
+        derived = DEAL_VARIABLES if self.object == "deals" else CONTACT_VARIABLES
+        found = {v for v, roles in derived.items() if all(self._has(r) for r in roles)}
+        return found | set(self.config.mappings)
+
+    def dimensions(self) -> set[str]:
+        return set(self.dims)
+
+    # --- date formats --------------------------------------------------------------------
+
+    def _date_format(self, column: str) -> str:
+        """A date column's format, as `date_format:` would give it."""
+        return self._format(column).spec.replace("%~", "")
+
+    def _format(self, column: str) -> DateFormat:
+        """A date column's format: its sampled dates'; when they read both day/month and
+        month/day, with the other date columns' dates; without any, the others' format."""
+        if column not in self._formats:
+            option = self.option("date_format")
+            others = [c for o in sorted(self.date_columns - {column}) for t in self.tables
+                      for c in t.cells(o)]  # fmt: skip
+            if option or any(c.strip() for t in self.tables for c in t.cells(column)):
+                try:
+                    fmt = date_format_of(self.tables, column, option)
+                except KpiError as error:  # ambiguous alone: the other columns may settle it
+                    fmt = date_format_of(self.tables, column, extra=others)
+                    if any(fmt.read(c) is None for t in self.tables for c in t.cells(column)
+                           if c.strip()):  # fmt: skip
+                        raise error from None
+            else:
+                self._unsampled.add(column)
+                try:
+                    fmt = detect_date_format(others, column=column)
+                except KpiError:
+                    fmt = detect_date_format(["2024-01-01"])  # nothing to go by (or parse)
+            self._formats[column] = fmt
+        return self._formats[column]
+
+    def _reguess(self, columns: set[str]) -> bool:
+        """Columns whose format came from the other date columns and whose dates do not read
+        so: their format from their own first values in the files. True when one changed."""
+        changed = False
+        for column in columns & self._unsampled:
+            self._unsampled.discard(column)
+            c = quote_ident(column)
+            values = [
+                str(v[0])
+                for t in self.tables
+                for v in run_sql(
+                    f"SELECT trim({c}) FROM {t.relation()} WHERE {t.keep_sql()} AND "
+                    f"coalesce(trim({c}), '') <> '' LIMIT 200",
+                    t,
+                )
+            ]
+            if values:
+                fmt = detect_date_format(values, column=column)
+                changed |= fmt.spec != self._formats[column].spec
+                self._formats[column] = fmt
+        return changed

@@ -1,0 +1,179 @@
+"""A table of a Google Analytics export read for a request, for `ga_export` (not a plugin module).
+
+One DuckDB scan per table reads every cell with the reading layer, derives the counts, sums the
+columns the totals rows total, and groups the rows by the request's periods and segments. Users
+(a count of distinct people) are given as the export has them: per row, when a row is exactly a
+period and segment of the request; the totals row as the total, when the export is one period.
+An export without dates is one period: of the request's grain when one holds its date range,
+else of the `range` grain (its date range, which the engine labels).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from kpiengine.connector import Request
+from kpiengine.errors import KpiError
+from kpiengine.fileformats import CellError, read_number
+from kpiengine.filescan import Scan
+from kpiengine.model import DISTINCT, Aggregate
+from kpiengine.periods import RANGE
+from kpiengine.table import Frame
+
+from ._ga_tables import Table
+
+
+def one_period(span: tuple[dt.date, dt.date], request: Request) -> bool:
+    """Whether one period of the request's grain holds the whole date range."""
+    if request.grain == RANGE:
+        return True
+    days = np.array(span, dtype="datetime64[D]")
+    first, last = request.calendar.ordinals(days, request.grain)
+    return bool(first == last)
+
+
+def scan_table(
+    table: Table,
+    variables: dict[str, str],
+    request: Request,
+    dimensions: dict[str, str | None],
+    source: str,
+) -> Frame:
+    """The frame of a table: `variables` maps each variable to its SQL maker's key (a recipe,
+    or `map:` for a mapping; see `measure`)."""
+    how, _ = table.dating
+    span = table.export.date_range
+    grain, calendar = request.grain, request.calendar
+    if how == "range" and span is not None and not one_period(span, request):
+        grain, calendar = RANGE, calendar.for_range(*span)
+    while True:  # once more only when a rate column turns out to hold percentages
+        scan = Scan([table.file], grain, calendar, request.start, request.end, source)
+        day = table.day(scan)
+        measures: dict[str, tuple[str, Aggregate]] = {}
+        for variable, make in variables.items():
+            sql = make(scan) if callable(make) else table.derive(scan, make)
+            rule = request.variables[variable]
+            if rule.time == DISTINCT:  # the row's own count, and how many rows a cell has
+                measures[variable] = (sql, Aggregate())
+                measures[f"__rows {variable}"] = ("1.0", Aggregate())
+            else:
+                measures[variable] = (sql, rule)
+        scan.role(day, measures)
+        for dim, column in dimensions.items():
+            scan.dimension(dim, table.dimension(scan, column, dim))
+        totalled = table.totals_checks(scan)
+        scanned = scan.run()
+        rescale = [
+            h for h, scale in table.percent.items()
+            if scale == 1.0 and (scanned.checks.get(f"rate {h}") or 0) > 1
+        ]  # fmt: skip
+        if not rescale:
+            break
+        table.percent.update(dict.fromkeys(rescale, 0.01))
+    table.check_totals(scanned.checks, totalled)
+    frame = scanned.frame
+    if how == "range" and span is not None:
+        frame.span = span
+    if how == "month":
+        frame.date_grain = "month"
+    distinct = [v for v in variables if request.variables[v].time == DISTINCT]
+    if distinct:
+        frame = _distinct(table, frame, distinct, request, dimensions, grain)
+    return frame
+
+
+def _distinct(
+    table: Table,
+    frame: Frame,
+    names: list[str],
+    request: Request,
+    dimensions: dict[str, str | None],
+    grain: str,
+) -> Frame:
+    """Users per row only where a row is exactly a cell of the request; the totals row as the
+    total when the export is one period of it."""
+    how, _ = table.dating
+    own = {"day": "day", "nth": "day", "month": "month"}.get(how, grain)
+    wanted = {c for d, col in dimensions.items() for c in table.dimension_columns(col, d) or ()}
+    whole = own == grain and table.dimension_fields <= wanted
+    for name in names:
+        rows = frame.values.pop(f"__rows {name}")
+        frame.values[name] = np.where(whole & (rows == 1), frame.values[name], np.nan)
+    span = table.export.date_range
+    one = how == "range" or (span is not None and one_period(span, request))
+    totals = [_total(table, name) for name in names] if one and table.file.totals else []
+    if not totals or not len(frame):
+        return frame
+    start = frame.dates.min()
+    row = Frame(
+        np.array([start], dtype="datetime64[D]"),
+        {d: np.array([""], dtype=object) for d in frame.dims},
+        {v: np.array([totals[names.index(v)] if v in names else np.nan]) for v in frame.values},
+        totals=np.array([True]),
+    )
+    out = Frame.concat([frame, row])
+    out.source, out.span, out.grain, out.date_grain = (
+        frame.source, frame.span, frame.grain, frame.date_grain
+    )  # fmt: skip
+    return out
+
+
+def _total(table: Table, name: str) -> float:
+    """A distinct count's value in the (first) totals row."""
+    recipe = {"visitors": "visitors", "new_visitors": "new_visitors"}.get(name, name)
+    step = table._step(recipe) if recipe in ("visitors", "new_visitors") else None
+    if step is None or step[0] != "column":
+        return np.nan
+    header = table.columns[step[1]]
+    total = table.file.totals[0]
+    index = table.headers.index(header)
+    try:
+        return read_number(total.cells[index], table.export.decimal).value
+    except (CellError, IndexError):
+        raise KpiError(
+            f"expected a number in the totals row's `{header}`",
+            table.file.location(total.line, header),
+        ) from None
+
+
+def combine(frames: list[Frame], names: list[str], dims: list[str], source: str) -> Frame:
+    """One frame from the tables' (absent variables NaN); a `range` period is every one's."""
+    if not frames:
+        return Frame(
+            np.array([], dtype="datetime64[D]"),
+            {d: np.array([], dtype=object) for d in dims},
+            {v: np.array([], dtype=float) for v in names},
+            source,
+        )
+    grains = {f.grain for f in frames}
+    if RANGE in grains and len(grains) > 1:
+        raise KpiError(
+            "some variables come from a table without dates, others from a dated one",
+            None,
+            "ask for a grain that holds the export's date range, or export the report with the "
+            "Date dimension",
+        )
+    aligned = []
+    for frame in frames:
+        values: dict[str, Any] = {
+            v: frame.values.get(v, np.full(len(frame), np.nan)) for v in names
+        }
+        aligned.append(
+            Frame(
+                frame.dates,
+                frame.dims,
+                values,
+                frame.source,
+                frame.span,
+                frame.grain,
+                frame.date_grain,
+                frame.totals,
+            )  # fmt: skip
+        )
+    out = Frame.concat(aligned)
+    out.source = source
+    out.date_grain = "month" if all(f.date_grain == "month" for f in frames) else "day"
+    return out

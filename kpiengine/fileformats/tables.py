@@ -1,0 +1,326 @@
+"""Files as tables DuckDB reads: delimited files as `sniff` finds them, Parquet, JSON lines.
+
+`open_tables(path, name)` gives a file's tables (a GA export may hold several), each a
+`FileTable`: its columns, the DuckDB type each is read as, a sample of its data rows as text,
+its totals rows, the SQL of its rows (`relation`, `keep_sql`) and where a cell is in the file.
+
+A delimited file is read by DuckDB as it is when it can be: a copy is written (UTF-8, the same
+lines) only for encodings DuckDB cannot read (UTF-16 big-endian, Windows-1252 with `€` or curly
+quotes) and for a table followed by another one in the same file (the copy stops before it).
+Columns are text unless a connector asks for a type its sample supports (`typed`): numbers and
+ISO dates that DuckDB then parses itself, never cast to text. A small file is read once per run
+into a temporary table shared by the run's queries.
+
+The error path, `first_cell`, finds the first data row whose cell fails a check, and its
+`file:line:column`: DuckDB gives the cell's text, Python's `csv` module the line it is on.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kpiengine.errors import KpiError, Location
+from kpiengine.runcache import active, duckdb_error
+
+from .rows import is_total_label, read_records, split_lines, total_label_sql
+from .sniff import EXTRA, Sniffed, TotalRow, sniff
+from .sql import Expr, quote_ident, quote_text
+
+__all__ = ["CACHE_BYTES", "FileTable", "open_tables", "run_sql"]
+
+#: Files up to this size are read once per run into a temporary table.
+CACHE_BYTES = 32 * 1024 * 1024
+TYPED = {".parquet": "parquet", ".jsonl": "json", ".ndjson": "json"}
+SAMPLE_ROWS = 2000
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?")
+_ISO_DAY = re.compile(
+    r"[12][0-9]{3}-[01][0-9]-[0-3][0-9](?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
+)
+_COPIES: list[Path] = []
+
+
+@dataclass
+class FileTable:
+    """One table of a file: what DuckDB reads and where its cells are."""
+
+    name: str  # the file as messages name it
+    path: Path  # the file DuckDB reads (a UTF-8 copy, or the file itself)
+    kind: str  # csv | parquet | json
+    columns: list[str]
+    types: dict[str, str] = field(default_factory=dict)  # column -> DuckDB type (default text)
+    sniffed: Sniffed | None = None
+    sample: list[list[str]] = field(default_factory=list)  # data rows, cells as text
+    native: dict[str, str] = field(default_factory=dict)  # typed files: the file's own types
+    empty_total: bool = False  # a row with an empty first field totals the others (UA)
+
+    @property
+    def totals(self) -> list[TotalRow]:
+        return self.sniffed.totals if self.sniffed else []
+
+    @property
+    def header_line(self) -> int:
+        return self.sniffed.header_line if self.sniffed else 1
+
+    def type_of(self, column: str) -> str:
+        return self.types.get(column, self.native.get(column, "VARCHAR"))
+
+    def cells(self, column: str, limit: int | None = None) -> list[str]:
+        """The sampled data rows' cells of a column (text; '' for a missing one)."""
+        index = self.columns.index(column)
+        out = [row[index] if index < len(row) else "" for row in self.sample]
+        return out[:limit] if limit else out
+
+    def typed(self, types: dict[str, str]) -> FileTable:
+        """This table read with `types` for some columns (a delimited file's text otherwise)."""
+        return dataclasses.replace(self, types={**self.types, **types})
+
+    def suits(self, column: str, type_: str) -> bool:
+        """Whether DuckDB can read a delimited file's column as `type_` (DOUBLE or TIMESTAMP),
+        judged on the sample and the totals rows: plain numbers (`-12.5`, `1e3`) or ISO days
+        with or without a time (`2024-02-20 17:31`)."""
+        if self.kind != "csv" or column not in self.columns:
+            return False
+        index = self.columns.index(column)
+        pattern = _PLAIN_NUMBER if type_ == "DOUBLE" else _ISO_DAY
+        cells = self.cells(column) + [
+            t.cells[index] if index < len(t.cells) else "" for t in self.totals
+        ]
+        filled = [c for c in cells if c != ""]
+        return bool(filled) and all(pattern.fullmatch(c) for c in filled)
+
+    # --- SQL ----------------------------------------------------------------------------------
+
+    def reader(self) -> str:
+        """DuckDB's reading of the file (every column, typed as `types` says)."""
+        if self.kind == "csv":
+            assert self.sniffed is not None  # a delimited file is sniffed
+            return self.sniffed.read_csv_sql({c: t for c, t in self.types.items()})
+        function = "read_parquet" if self.kind == "parquet" else "read_json_auto"
+        return f"{function}({quote_text(str(self.path))})"
+
+    def relation(self) -> str:
+        """SQL for the file's rows: a run's temporary table for a small file."""
+        reader = self.reader()
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return reader
+        if stat.st_size > CACHE_BYTES:
+            return reader
+        cache = active()
+        key = (str(self.path), stat.st_mtime_ns, stat.st_size, reader)
+        table = cache.file_tables.get(key)
+        if table is None:
+            table = f"__file_{len(cache.file_tables)}"
+            # DuckDB's error is the caller's: a typed column it cannot convert is read again
+            cache.duckdb.sql(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {reader}")
+            cache.file_tables[key] = table
+        return table
+
+    def keep_sql(self) -> str:
+        """SQL true on data rows (not totals rows). Totals rows are where exports write them, at
+        the start or the end: when `sniff` found none there, no row is tested."""
+        if self.sniffed is None or not (self.sniffed.totals or self.empty_total):
+            return "TRUE"
+        first = quote_ident(self.columns[0])
+        if self.type_of(self.columns[0]) != "VARCHAR":
+            first = f"CAST({first} AS VARCHAR)"
+        parts = [total_label_sql(Expr(first))]
+        if self.sniffed.beyond:
+            parts.append(f"{quote_ident(EXTRA)} IS NOT NULL")
+        if self.empty_total:
+            parts.append(f"coalesce(trim({first}), '') = ''")
+        return f"NOT ({' OR '.join(parts)})"
+
+    # --- places ---------------------------------------------------------------------------------
+
+    def location(self, line: int, column: str | None = None) -> Location:
+        """`file:line:column` of a column's cell on a line (a row number for typed files)."""
+        if self.sniffed is None:
+            return Location(self.name, line, 1) if self.kind == "json" else Location(self.name)
+        index = self.columns.index(column) if column in self.columns else None
+        return self.sniffed.location(line, index)
+
+    def header(self, column: str | None = None) -> Location:
+        """Where a column's name is in the header (the header line for None)."""
+        return self.location(self.header_line, column)
+
+    def first_cell(
+        self, column: str, bad: str, check: Callable[[str], bool], also: tuple[str, ...] = ()
+    ) -> tuple[Location, str] | None:
+        """The first data row whose `column` cell is bad: its place and text. `bad` is SQL on
+        the columns read as text, `check(text)` its Python twin (the same grammar); the cells
+        of the columns `also` must then hold the texts DuckDB found (a test of several)."""
+        columns = [column, *also]
+        text_table = self.typed(dict.fromkeys([*self.types, *columns], "VARCHAR"))  # as written
+        cols = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in columns)
+        if self.sniffed is None:  # Parquet, JSON lines: DuckDB numbers the rows
+            sql = (
+                f"SELECT __row, {cols} FROM (SELECT row_number() OVER () AS __row, * FROM "
+                f"{text_table.reader()}) WHERE {bad} ORDER BY __row LIMIT 1"
+            )
+            found = run_sql(sql, self)
+            if not found:
+                return None
+            row, text = found[0][0], found[0][1]
+            return self.location(int(row), column), "" if text is None else str(text)
+        sql = f"SELECT {cols} FROM {text_table.reader()} WHERE {text_table.keep_sql()} AND {bad} "
+        sql += "LIMIT 1"
+        found = run_sql(sql, self)
+        if not found:
+            return None
+        texts = ["" if v is None else str(v) for v in found[0]]
+        index = [self.columns.index(c) for c in columns]
+
+        def same(fields: list[str]) -> bool:
+            return all(
+                i < len(fields) and fields[i] == t for i, t in zip(index, texts, strict=True)
+            )
+
+        line = self._line_of(same) or (None if also else self._line_of(_cell(index[0], check)))
+        if line is None:
+            return Location(self.name), texts[0]
+        return self.location(line, column), texts[0]
+
+    def _line_of(self, match: Callable[[list[str]], bool]) -> int | None:
+        """The line of the first data record (not a totals row) whose fields match."""
+        sniffed = self.sniffed
+        assert sniffed is not None
+        totals = {t.line for t in sniffed.totals}
+        with sniffed.path.open(encoding=sniffed.encoding, errors="replace", newline="") as f:
+            for record in read_records(f, sniffed.delimiter, self.name, text_of=sniffed.line_text):
+                if record.line <= sniffed.header_line or record.line in totals or record.blank:
+                    continue
+                fields = record.fields
+                if fields and is_total_label(fields[0]):
+                    continue
+                if match(fields):
+                    return record.line
+        return None
+
+
+def _cell(index: int, check: Callable[[str], bool]) -> Callable[[list[str]], bool]:
+    return lambda fields: index < len(fields) and check(fields[index])
+
+
+def run_sql(sql: str, table: FileTable) -> list[tuple]:
+    """Rows of a query on a file; DuckDB's own errors become a message about the file."""
+    try:
+        return active().duckdb.sql(sql).fetchall()
+    except duckdb_error() as exc:
+        raise _unreadable(table, exc) from None
+
+
+def _unreadable(table: FileTable, exc: Exception) -> KpiError:
+    """The error of a file DuckDB cannot read: located by reading it again in Python."""
+    if table.sniffed is not None:
+        from .sniff import check_file  # noqa: PLC0415 - the error path only
+
+        check_file(table.sniffed)
+        return KpiError(
+            "cannot read the file as delimited text",
+            Location(table.name),
+            "export it again as CSV, or set the source's `delimiter:`",
+        )
+    what = "Parquet" if table.kind == "parquet" else "JSON lines"
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    detail = " (it is empty)" if "empty" in first.lower() else ""
+    return KpiError(f"cannot read the file as {what}{detail}", Location(table.name))
+
+
+# --- opening files ------------------------------------------------------------------------
+
+
+def open_tables(
+    path: Path,
+    name: str,
+    *,
+    delimiter: str | None = None,
+    header_line: int | None = None,
+    encoding: str | None = None,
+    empty_label_is_total: bool = False,
+    every_table: bool = False,
+) -> list[FileTable]:
+    """The tables of a file: the first (or each one, `every_table`); see the module."""
+    kind = TYPED.get(path.suffix.lower())
+    if kind is not None:
+        return [_typed_table(path, name, kind)]
+    options = {"name": name, "delimiter": delimiter, "encoding": encoding}
+    first = sniff(path, header_line=header_line, empty_label_is_total=empty_label_is_total,
+                  **options)  # fmt: skip
+    tables = [_csv_table(first, empty_label_is_total)]
+    sniffed = first
+    while every_table and sniffed.next_table is not None:
+        line = _next_header(sniffed)
+        if line is None:
+            break
+        sniffed = sniff(path, header_line=line, empty_label_is_total=empty_label_is_total,
+                        **options)  # fmt: skip
+        sniffed.preamble = first.preamble  # the file's `#` block, not the table before
+        tables.append(_csv_table(sniffed, empty_label_is_total))
+    return tables
+
+
+def _next_header(sniffed: Sniffed) -> int | None:
+    """The header line of the table after this one: past `#` and blank lines."""
+    assert sniffed.next_table is not None
+    with sniffed.path.open(encoding=sniffed.encoding, errors="replace", newline="") as handle:
+        for number, text in enumerate(handle, start=1):
+            body = text.strip().strip('"').strip()
+            if (
+                number >= sniffed.next_table
+                and body.strip(sniffed.delimiter + " ")
+                and not (body.startswith("#"))
+            ):
+                return number
+    return None
+
+
+def _csv_table(sniffed: Sniffed, empty_total: bool) -> FileTable:
+    if sniffed.duckdb_encoding is None or sniffed.next_table is not None:
+        sniffed = _copy(sniffed)
+    columns = sniffed.column_names()
+    sample = [r.fields[: len(columns)] for r in sniffed.sample[:SAMPLE_ROWS]]
+    return FileTable(
+        sniffed.name, sniffed.path, "csv", columns, sniffed=sniffed, sample=sample,
+        empty_total=empty_total,
+    )  # fmt: skip
+
+
+def _copy(sniffed: Sniffed) -> Sniffed:
+    """A UTF-8 copy of the file with the same lines, cut before the next table."""
+    with sniffed.path.open(encoding=sniffed.encoding, errors="replace", newline="") as handle:
+        lines = split_lines(handle.read())
+    if sniffed.next_table is not None:
+        lines = lines[: sniffed.next_table - 1]
+        blank = re.compile(f'[\\s"{re.escape(sniffed.delimiter)}]*')
+        while lines and blank.fullmatch(lines[-1]):
+            lines.pop()  # the gap before the next table: not rows
+    if not _COPIES:
+        _COPIES.append(Path(tempfile.mkdtemp(prefix="kpiengine-")))
+        atexit.register(shutil.rmtree, _COPIES[0], True)
+    target = _COPIES[0] / f"{len(list(_COPIES[0].iterdir()))}.csv"
+    target.write_text("".join(lines), encoding="utf-8", newline="")
+    return dataclasses.replace(
+        sniffed, path=target, encoding="utf-8", duckdb_encoding="utf-8", next_table=None
+    )
+
+
+def _typed_table(path: Path, name: str, kind: str) -> FileTable:
+    """Parquet and JSON lines: DuckDB knows the columns and their types."""
+    if not path.is_file():
+        raise KpiError("file not found", Location(name))
+    table = FileTable(name, path, kind, [])
+    described = run_sql(f"DESCRIBE SELECT * FROM {table.reader()}", table)
+    table.columns = [str(row[0]) for row in described]
+    table.native = {str(row[0]): str(row[1]) for row in described}
+    rows = run_sql(f"SELECT * FROM {table.reader()} LIMIT {SAMPLE_ROWS}", table)
+    table.sample = [["" if v is None else str(v) for v in row] for row in rows]
+    return table

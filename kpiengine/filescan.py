@@ -1,0 +1,233 @@
+"""One scan of a source's files: every variable aggregated and every cell checked at once.
+
+A connector describes what it reads in a `Scan`: the cells each row needs (numbers, dates,
+durations, text, read by the grammar of `kpiengine.fileformats`), its variables as SQL over
+them, the date that dates each variable (a role: deals won by close date, opportunities by
+create date), the requested dimensions and checks of its own (unknown stages, currencies).
+`Scan.run` writes one DuckDB query that reads each row once and groups it by day and segment,
+counting the cells that fail their grammar in the same pass (DuckDB's cheap `TRY_CAST` reads
+most cells, the full grammar only the others); the small table of days is then rolled up to the
+requested periods by each variable's time rule, and distinct counts come from grouping sets of
+the rows themselves, never added up. Only when a check fails is a file read again, to name the
+first bad cell's `file:line:column` (`FileTable.first_cell`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .fileformats.tables import FileTable
+from .model import Aggregate
+from .periods import DEFAULT, Calendar
+from .runcache import active, duckdb_error
+from .scanerrors import ScanErrors, _unreadable
+from .scanquery import Read, Reader, Role, _constant, _same, _text
+from .sqlgen import quote_ident, quote_text
+from .table import Frame, span_of
+
+__all__ = ["Reader", "Scan", "Scanned"]
+
+_CONVERTING = re.compile(r'Error when converting column "((?:[^"]|"")*)"')
+
+
+@dataclass
+class Scanned:
+    """The answer of a scan: the frame, the checks' values, the daily measures."""
+
+    frame: Frame
+    checks: dict[str, Any]
+    days: np.ndarray = field(default_factory=lambda: np.array([], dtype="datetime64[D]"))
+    day_dims: dict[str, np.ndarray] = field(default_factory=dict)
+    day_values: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Scan(ScanErrors):
+    """What one query reads from a source's tables (files of one layout); see the module."""
+
+    def __init__(
+        self,
+        tables: list[FileTable],
+        grain: str,
+        calendar: Calendar = DEFAULT,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        source: str = "",
+        keep: str = "TRUE",
+    ):
+        self.tables = tables
+        self.grain, self.calendar, self.start, self.end = grain, calendar, start, end
+        self.source = source
+        self.keep = keep  # SQL on the file's columns: the data rows (beside the totals rule)
+        self._row: dict[str, Callable[[FileTable], str]] = {}  # read once per row
+        self._derived: dict[str, str] = {}  # computed from the row columns
+        self._reads: dict[tuple[str, str, Any], Read] = {}
+        self._checks: dict[str, tuple[str, str]] = {}  # name -> (reduce, SQL per row)
+        self._roles: list[Role] = []
+        self._dims: dict[str, str] = {}
+        self._texts: dict[tuple[str, str], str] = {}
+
+    # --- what to read ---------------------------------------------------------------------------
+
+    def row(self, sql: str | Callable[[FileTable], str]) -> str:
+        """A column computed once per row from the file's columns (SQL, or SQL per table)."""
+        name = f"__r{len(self._row)}"
+        self._row[name] = sql if callable(sql) else _constant(sql)
+        return quote_ident(name)
+
+    def derive(self, sql: str) -> str:
+        """A column computed once per row from the columns `row` and `read` give."""
+        name = f"__x{len(self._derived)}"
+        self._derived[name] = sql
+        return quote_ident(name)
+
+    def read(
+        self,
+        column: str,
+        reader: Reader | Callable[[FileTable], Reader],
+        currency: str | None = None,
+    ) -> str:
+        """A column's value on each row, every bad cell counted (and the file's first named
+        when there is one). `currency`: the cells' currency must be this one ("" for any one:
+        a column must not mix currencies)."""
+        of = reader if callable(reader) else _same(reader)
+        key = (column, repr([of(t) for t in self.tables]), currency)
+        if key not in self._reads:
+            name = self.row(lambda t: of(t).sql(column, t.type_of(column)))
+            self._reads[key] = Read(column, of, name, len(self._reads), currency)
+        return self._reads[key].name
+
+    def text(self, column: str, empty: str = "") -> str:
+        """A column's trimmed text (`empty` for an empty cell): dimensions, `where` tests."""
+        if (column, empty) not in self._texts:
+            self._texts[column, empty] = self.row(
+                lambda t: (
+                    f"coalesce(nullif(trim({_text(column, t.type_of(column))}), ''), "
+                    f"{quote_text(empty)})"
+                )
+            )
+        return self._texts[column, empty]
+
+    def check(self, name: str, reduce: str, sql: str) -> None:
+        """A check of the connector's: `reduce` (count, sum, min, max) of `sql` over every
+        data row, read from `Scanned.checks[name]`."""
+        self._checks[name] = (reduce, sql)
+
+    def role(
+        self,
+        day: str,
+        measures: dict[str, tuple[str, Aggregate]],
+        where: str = "TRUE",
+        daily: bool = False,
+    ) -> None:
+        """Variables dated by `day` (on the rows where `where` holds): name -> (SQL, rule)."""
+        self._roles.append(Role(day, where, measures, daily))
+
+    def dimension(self, name: str, sql: str) -> None:
+        self._dims[name] = sql
+
+    # --- the query ------------------------------------------------------------------------------
+
+    def run(self) -> Scanned:
+        """The answer; the first bad cell's error when there is one (see `try_run`)."""
+        scanned = self.try_run()
+        assert scanned is not None  # no retry: an answer or an error
+        return scanned
+
+    def try_run(self, retry: Callable[[set[str]], bool] | None = None) -> Scanned | None:
+        """Run the query (retyping a column DuckDB could not read as a number or date), raise
+        the first bad cell's error, and return the answer. With bad cells, `retry(columns)`
+        may read those columns otherwise (a date format detected again) and return True: the
+        answer is then None, and the scan is to be built again."""
+        for _ in range(len(self.tables[0].columns) + 1):
+            try:
+                result = active().duckdb.sql(self.sql()).fetchnumpy()
+                break
+            except duckdb_error() as exc:
+                if os.environ.get("KPIENGINE_DEBUG_SQL"):  # for developers: DuckDB's own words
+                    print(exc, file=sys.stderr)
+                if not self._retype(exc):
+                    raise _unreadable(self.tables, exc) from None
+        kind = np.asarray(_filled(result["__kind"], -1))
+        checks = {
+            n: _scalar(result[n][kind == 1])
+            for n in result
+            if n.startswith(("__bad", "__cur", "__c_"))
+        }
+        failing = self._failing() if retry is not None and checks.get("__bad") else []
+        if failing and retry is not None and retry({r.column for r in failing}):
+            return None  # the connector reads those columns otherwise now: ask again
+        self._raise_bad_cells(checks)
+        rows = kind == 0
+        names = [v for v, *_, daily in self._measures() if not daily]
+        frame = Frame(
+            _dates(result["__period"][rows]),
+            {d: _texts(result[d][rows]) for d in self._dims},
+            {
+                v: _floats(result[v][rows]) if v in result else np.full(int(rows.sum()), np.nan)
+                for v in names
+            },  # fmt: skip
+            source=self.source,
+            span=span_of(_dates(result["__first"][rows]), _dates(result["__last"][rows])),
+            grain=self.grain,
+            totals=np.asarray(_filled(result["__total"][rows], False), dtype=bool),
+        )
+        days = kind == 2
+        daily = [v for v, *_, d in self._measures() if d]
+        return Scanned(
+            frame,
+            {n.removeprefix("__c_"): v for n, v in checks.items() if n.startswith("__c_")},
+            _dates(result["__period"][days]) if daily else np.array([], "datetime64[D]"),
+            {d: _texts(result[d][days]) for d in self._dims} if daily else {},
+            {v: _floats(result[v][days]) for v in daily},
+        )
+
+    def _retype(self, exc: Exception) -> bool:
+        """A typed column DuckDB could not convert: read it as text (True), else False."""
+        found = _CONVERTING.search(str(exc))
+        if found is None:
+            return False
+        column = found.group(1).replace('""', '"')
+        if not any(t.types.get(column, "VARCHAR") != "VARCHAR" for t in self.tables):
+            return False
+        self.tables = [
+            t.typed({column: "VARCHAR"}) if column in t.types else t for t in self.tables
+        ]
+        return True
+
+
+def _filled(column: np.ndarray, value: Any) -> np.ndarray:
+    if isinstance(column, np.ma.MaskedArray):
+        return np.ma.filled(column, value)
+    return np.asarray(column)
+
+
+def _scalar(column: np.ndarray) -> Any:
+    if not len(column) or (isinstance(column, np.ma.MaskedArray) and column.mask.all()):
+        return None
+    value = column[0]
+    value = value.item() if hasattr(value, "item") else value
+    return value.date() if isinstance(value, dt.datetime) else value  # a DATE check
+
+
+def _dates(column: np.ndarray) -> np.ndarray:
+    if isinstance(column, np.ma.MaskedArray):
+        return np.ma.filled(column.astype("datetime64[D]"), np.datetime64("NaT"))
+    return np.asarray(column, dtype="datetime64[D]")
+
+
+def _floats(column: np.ndarray) -> np.ndarray:
+    if isinstance(column, np.ma.MaskedArray):
+        return np.ma.filled(column.astype(float), np.nan)
+    return np.asarray(column, dtype=float)
+
+
+def _texts(column: np.ndarray) -> np.ndarray:
+    return np.asarray(_filled(column, ""), dtype=object).astype(str)

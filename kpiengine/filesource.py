@@ -1,0 +1,197 @@
+"""What every file connector does the same way: export profiles, files of one layout, columns by
+role, a file's decimal mark and date formats, typed columns.
+
+An export is described by a `Profile`, data in the way sqlglot describes SQL dialects: its
+column roles (the headers that play each, any case, the first present wins), its totals rule
+(which rows total the others), its currency rule (where the currency is written) and its date
+rule (a format, or detected with a day/month preference). A connector keeps a table of profiles
+and overrides what differs in a few methods.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import KpiError, Location, did_you_mean
+from .fileformats import CellError, DateFormat, detect_date_format, guess_decimal
+from .fileformats.tables import FileTable, open_tables
+from .sourceconfig import SourceConfig
+
+#: Distinct cells of a column that decide its decimal mark or date format.
+SAMPLE = 300
+
+__all__ = ["Profile", "decimal_of", "date_format_of", "find", "open_files", "require", "typed"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one kind of export is written (see the module)."""
+
+    name: str
+    roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    totals: str = "label"  # label: a `Total` label in the first field; empty: or an empty one
+    currency: str = "cells"  # cells: marks in the amounts; column: a code column; header: `(EUR)`
+    day_first: bool | None = None  # the date order when the dates themselves do not tell
+    date_format: str | None = None  # a fixed format (None: detected)
+
+
+def display(path: Path, root: Path) -> str:
+    """A file as messages name it: relative to the workspace when inside it."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def open_files(
+    config: SourceConfig,
+    *,
+    delimiter: str | None = None,
+    header_line: int | None = None,
+    encoding: str | None = None,
+    empty_label_is_total: bool = False,
+    every_table: bool = False,
+    same_layout: bool = True,
+) -> list[FileTable]:
+    """The tables of the files a source's `path` names; with `same_layout`, every file must
+    have the first one's columns."""
+    tables = []
+    for path in config.paths():
+        tables += open_tables(
+            path,
+            display(path, config.root),
+            delimiter=delimiter,
+            header_line=header_line,
+            encoding=encoding,
+            empty_label_is_total=empty_label_is_total,
+            every_table=every_table,
+        )
+    first = tables[0]
+    for other in tables[1:] if same_layout else ():
+        if [c.lower() for c in other.columns] != [c.lower() for c in first.columns]:
+            raise KpiError(
+                f"the columns differ from {first.name}'s ({', '.join(first.columns)})",
+                other.header(),
+                "give each report layout its own source",
+            )
+    return tables
+
+
+def find(table: FileTable, names: Iterable[str]) -> str | None:
+    """The first of `names` that is a column of the table (any case), as the file spells it."""
+    lowered = {c.strip().lower(): c for c in table.columns}
+    return next((lowered[n.lower()] for n in names if n.lower() in lowered), None)
+
+
+def require(table: FileTable, column: str, what: str = "column") -> str:
+    """The column as the file spells it; an error with the closest name otherwise."""
+    found = find(table, [column])
+    if found is not None:
+        return found
+    close = did_you_mean(column, table.columns)
+    hint = f"; did you mean `{close}`?" if close else ""
+    raise KpiError(
+        f"no {what} `{column}`{hint} (columns: {', '.join(table.columns)})", table.header()
+    )
+
+
+def _cell_location(table: FileTable, column: str, text: str) -> Location:
+    """Where a sampled cell is (its first occurrence), for an error about it."""
+    if table.sniffed is not None:
+        index = table.columns.index(column)
+        for record in table.sniffed.sample:
+            if index < len(record.fields) and record.fields[index] == text:
+                return table.location(record.line, column)
+    return table.header(column)
+
+
+def decimal_of(
+    table: FileTable,
+    columns: Iterable[str],
+    option: str | None = None,
+    default: str | None = None,
+    whole: Iterable[str] = (),
+) -> str:
+    """The decimal mark of a table's number columns: the `decimal:` option, else the sampled
+    cells' (`guess_decimal`; `whole` columns hold counts), else `default`."""
+    if option:
+        return option
+    present = [c for c in columns if c in table.columns]
+    counts = [c for c in whole if c in table.columns]
+    cells = [(c, t) for c in present for t in _spread(table.cells(c))[:100]]
+    cells += [(c, t.cells[table.columns.index(c)]) for c in present for t in table.totals]
+    try:
+        if counts:  # counts are whole: `2.546` sessions say `,` is the decimal mark
+            whole_cells = [t for c, t in cells if c in counts]
+            marks = {guess_decimal(whole_cells, whole=True, default=d) for d in (".", ",")}
+            if len(marks) == 1:  # the counts decide, whatever the default
+                return marks.pop()
+        return guess_decimal([t for _, t in cells], default=default)
+    except CellError as exc:
+        column = next((c for c, t in cells if t == exc.text), present[0] if present else None)
+        where = _cell_location(table, column, exc.text) if column else table.header()
+        raise exc.at(where) from None
+
+
+def date_format_of(
+    tables: list[FileTable],
+    column: str,
+    option: str | None = None,
+    *,
+    within: tuple[dt.date, dt.date] | None = None,
+    day_first: bool | None = None,
+    extra: Iterable[str] = (),
+) -> DateFormat:
+    """The format of a date column from the sampled cells of every table (and `extra` cells
+    of other date columns that settle day/month), or the `date_format:` option."""
+    table = tables[0]
+    cells = [(t, c) for t in tables if column in t.columns for c in _spread(t.cells(column))]
+    texts = [c for _, c in cells] + _spread(list(extra))
+
+    def locate(i: int) -> Location:
+        if i >= len(cells):
+            return table.header(column)
+        where, text = cells[i]
+        return _cell_location(where, column, text)
+
+    try:
+        return detect_date_format(
+            texts,
+            date_format=option,
+            excel_serials=True,
+            day_first=day_first,
+            within=within,
+            column=column,
+            locate=locate,
+        )
+    except ValueError as exc:  # a `date_format:` this reader cannot use
+        raise KpiError(f"`date_format`: {exc}", table.header(column)) from None
+
+
+def _spread(cells: list[str]) -> list[str]:
+    """At most `SAMPLE` distinct cells, spread over the sample (detection reads each one)."""
+    distinct = list(dict.fromkeys(cells))
+    step = max(1, len(distinct) // SAMPLE)
+    return distinct[::step][:SAMPLE]
+
+
+def typed(
+    table: FileTable, numbers: Iterable[str], decimal: str, dates: dict[str, str]
+) -> FileTable:
+    """The table with the columns DuckDB can parse itself typed: plain numbers (with `.` as the
+    decimal mark) as DOUBLE, ISO days (with or without a time) as TIMESTAMP, which DuckDB
+    reads strictly (its DATE reads `2024-01-01 junk` as a day). A later cell DuckDB cannot
+    parse makes the scan read that column as text again (see `Scan.run`). One difference
+    with the grammar is known: DuckDB reads `24:00` as the next day's start, as ISO 8601 says,
+    where the grammar rejects the hour."""
+    types: dict[str, str] = {}
+    if decimal == ".":
+        types |= {c: "DOUBLE" for c in numbers if table.suits(c, "DOUBLE")}
+    iso = ("%Y-%m-%d", "%Y-%m-%d%~")
+    types |= {
+        c: "TIMESTAMP" for c, spec in dates.items() if spec in iso and table.suits(c, "TIMESTAMP")
+    }
+    return table.typed(types) if types else table

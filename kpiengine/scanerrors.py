@@ -1,0 +1,165 @@
+"""The error path of a scan (`kpiengine.filescan`): which column holds a bad cell, and where.
+
+The scan counts the rows with a bad cell (or an amount in another currency) as it aggregates;
+only then are the files read again: one query counts the bad cells by column, then each failing
+column's first bad cell is found (`FileTable.first_cell`: DuckDB gives its text, Python's `csv`
+module its line), and the error names the file, line, column and what was expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .errors import KpiError, Location
+from .fileformats import CellError, currency_fits, read_number
+from .fileformats.numbers import currency_sql
+from .fileformats.sql import shown
+from .fileformats.tables import FileTable, run_sql
+from .scanquery import Read, Reader, ScanQuery, _fitting
+from .sqlgen import quote_text
+
+__all__ = ["ScanErrors"]
+
+
+class ScanErrors(ScanQuery):
+    """The error-path half of `kpiengine.filescan.Scan`."""
+
+    source: str
+
+    def _raise_bad_cells(self, checks: dict[str, Any]) -> None:
+        """The error of the first bad cell, when the scan counted some: which columns have
+        them is counted again (the error path), then each one's first is found."""
+        if checks.get("__bad"):
+            failing = self._failing()
+            self._first_bad(failing)
+            for read in failing:  # no bad cell: a cell in another currency
+                self._check_currency(read, self._codes(read))
+        for read in self._reads.values():
+            if read.currency == "":
+                low, high = checks.get(f"__cur{read.index}min"), checks.get(f"__cur{read.index}max")
+                if low != high:
+                    self._check_currency(read, self._codes(read))
+
+    def _failing(self) -> list[Read]:
+        """The reads with a bad cell, or a cell in another currency than asked: one scan."""
+        counts: dict[int, int] = {}
+        for table in self.tables:
+            parts = []
+            for read in self._reads.values():
+                if read.column not in table.columns:
+                    continue
+                reader = read.reader(table)
+                type_ = table.type_of(read.column)
+                bad = reader.bad_sql(read.column, type_, reader.sql(read.column, type_))
+                if read.currency and reader.kind == "number":
+                    fitting = ", ".join(quote_text(c) for c in _fitting(read.currency))
+                    mark = currency_sql(read.column, reader.decimal, type_)
+                    bad = f"({bad} OR coalesce({mark} NOT IN ({fitting}), FALSE))"
+                parts.append((read.index, f"count(*) FILTER (WHERE {bad})"))
+            if not parts:
+                continue
+            sql = f"SELECT {', '.join(p for _, p in parts)} FROM {table.relation()} WHERE "
+            [row] = run_sql(sql + self._kept(table), table)
+            for (index, _), n in zip(parts, row, strict=True):
+                counts[index] = counts.get(index, 0) + int(n or 0)
+        return [r for r in self._reads.values() if counts.get(r.index)]
+
+    def _first_bad(self, failing: list[Read]) -> None:
+        """Raise the error of the first bad cell among the failing columns (files in order)."""
+        for table in self.tables:
+            found = []
+            for read in failing:
+                if read.column not in table.columns:
+                    continue
+                reader = read.reader(table)
+                bad = reader.bad_sql(read.column, "VARCHAR", reader.sql(read.column, "VARCHAR"))
+                cell = table.first_cell(read.column, bad, _is_bad(reader))
+                if cell is not None:
+                    found.append((cell[0].line, cell, read, reader))
+            if found:
+                _, (where, text), read, reader = min(found, key=lambda f: f[0])
+                error = reader.error(text)
+                why = error.expected.partition(": ")[2] if error is not None else ""
+                raise KpiError(
+                    f"expected {reader.expected} in column `{read.column}`, found "
+                    f"{f'`{shown(text)}`' if text.strip() else 'an empty cell'}"
+                    + (f" ({why})" if why else ""),
+                    where,
+                    "set the source's `date_format:`" if reader.kind == "date" else None,
+                )
+
+    def _check_currency(self, read: Read, codes: set[str]) -> None:
+        """One currency in a column, and the one asked for (`read.currency`) if any."""
+        one = any(all(currency_fits(c, code) for c in codes) for code in codes)
+        if len(codes) > 1 and not one:
+            second = sorted(codes, key=lambda c: self._first_with(read, c)[0].line)[-1]
+            where, _ = self._first_with(read, second)
+            raise KpiError(
+                f"column `{read.column}` mixes currencies ({', '.join(sorted(codes))}) and "
+                "there is no rate table",
+                where,
+                "export the amounts in one currency, or convert them first",
+            )
+        wanted = read.currency
+        for code in codes:
+            if wanted and not currency_fits(code, wanted):
+                where, _ = self._first_with(read, code)
+                raise KpiError(
+                    f"column `{read.column}` is in {code} but the workspace currency is {wanted}",
+                    where,
+                    "convert it first, or set the workspace `currency:` to match",
+                )
+
+    def _codes(self, read: Read) -> set[str]:
+        found: set[str] = set()
+        for table in self.tables:
+            reader = read.reader(table)
+            mark = currency_sql(read.column, reader.decimal, table.type_of(read.column))
+            sql = f"SELECT DISTINCT {mark} FROM {table.relation()} WHERE {self._kept(table)}"
+            found |= {str(r[0]) for r in run_sql(sql, table) if r[0] is not None}
+        return found
+
+    def _first_with(self, read: Read, code: str) -> tuple[Location, str]:
+        for table in self.tables:
+            reader = read.reader(table)
+            mark = currency_sql(read.column, reader.decimal, "VARCHAR")
+            cell = table.first_cell(
+                read.column,
+                f"{mark} = {quote_text(code)}",
+                _has_currency(reader.decimal, code),
+            )
+            if cell is not None:
+                return cell
+        return Location(self.source), ""
+
+
+def _is_bad(reader: Reader) -> Callable[[str], bool]:
+    return lambda text: reader.error(text) is not None
+
+
+def _has_currency(decimal: str, code: str) -> Callable[[str], bool]:
+    def check(text: str) -> bool:
+        try:
+            return read_number(text, decimal).currency == code
+        except CellError:
+            return False
+
+    return check
+
+
+def _unreadable(tables: list[FileTable], exc: Exception) -> KpiError:
+    from .fileformats.tables import _unreadable as located  # noqa: PLC0415 - the error path
+
+    return located(tables[0], exc) if len(tables) == 1 else _each(tables, exc)
+
+
+def _each(tables: list[FileTable], exc: Exception) -> KpiError:
+    from .fileformats.tables import _unreadable as located  # noqa: PLC0415 - the error path
+
+    for table in tables:
+        try:
+            run_sql(f"SELECT count(*) FROM {table.reader()}", table)
+        except KpiError as error:
+            return error
+    return located(tables[0], exc)

@@ -1,0 +1,379 @@
+"""The SQL of a scan (`kpiengine.filescan`): the rows of each file, one GROUP BY, the roll-up.
+
+Each row is read once, in one projection per file (a cell and its value share DuckDB's work: the
+number grammar's tiers, the currency of the amounts), with its bad-cell flag; the rows of every
+file are grouped once, by the period (or day) of every role at once and by segment, and each role
+then rolls up that small table by its own periods and time rules. Distinct counts come from
+grouping sets of the rows: a role's period and segment, and its period alone (the total).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .fileformats import CellError, DateFormat, read_number
+from .fileformats.currency import AMBIGUOUS
+from .fileformats.durations import bad_duration_sql, duration_sql, parse_duration
+from .fileformats.numbers import bad_number_sql, currency_sql, number_sql
+from .fileformats.sql import Expr
+from .fileformats.tables import FileTable
+from .model import DISTINCT, Aggregate
+from .periods import Calendar
+from .sqlgen import period_sql, quote_ident, quote_text
+
+__all__ = ["Read", "Reader", "Role", "ScanQuery"]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How a column's cells are read: `number` (a decimal mark), `date` (a format),
+    `duration` (seconds) or `text` (trimmed)."""
+
+    kind: str
+    decimal: str = "."
+    fmt: DateFormat | None = None
+    what: str = ""  # what a cell should be, for messages (default: by the kind)
+
+    def sql(self, column: str, type_: str) -> str:
+        if self.kind == "number":
+            return number_sql(column, self.decimal, type_)
+        if self.kind == "duration":
+            return duration_sql(_text(column, type_), self.decimal)
+        if self.kind == "date":
+            assert self.fmt is not None
+            return self.fmt.sql(column, type_)
+        return f"trim({_text(column, type_)})"
+
+    def bad_sql(self, column: str, type_: str, value: str) -> str:
+        if self.kind == "number":
+            return bad_number_sql(column, self.decimal, type_, value)
+        if self.kind == "duration":
+            return bad_duration_sql(_text(column, type_), self.decimal, value)
+        if self.kind == "date":
+            assert self.fmt is not None
+            if type_.upper() == "DATE" or type_.upper().startswith("TIMESTAMP"):
+                return "FALSE"  # DuckDB read the dates
+            return self.fmt.bad_sql(_text(column, type_), "VARCHAR", value)
+        return "FALSE"  # text is never bad
+
+    def error(self, text: str) -> CellError | None:
+        """Why a cell is bad (Python's reading, the same grammar), or None when it is good."""
+        try:
+            if self.kind == "number":
+                read_number(text, self.decimal)
+            elif self.kind == "duration":
+                parse_duration(text, self.decimal)
+            elif self.kind == "date":
+                assert self.fmt is not None
+                self.fmt.read(text)
+        except CellError as exc:
+            return exc
+        return None
+
+    @property
+    def expected(self) -> str:
+        if self.what:
+            return self.what
+        if self.kind == "date":
+            assert self.fmt is not None
+            return f"a date like {self.fmt.spec.replace('%~', '')}"
+        if self.kind == "duration":
+            return "a duration like 00:02:13 (or seconds)"
+        return "a number"
+
+
+def _text(column: str, type_: str) -> str:
+    col = str(column) if isinstance(column, Expr) else quote_ident(column)
+    return Expr(col if type_.upper() == "VARCHAR" else f"CAST({col} AS VARCHAR)")
+
+
+@dataclass
+class Read:
+    column: str
+    reader: Callable[[FileTable], Reader]
+    name: str  # the row column of the value (quoted)
+    index: int  # names its raw cell `__raw<i>`, bad flag `__b<i>`, currency `__cur<i>`
+    currency: str | None = None  # the currency the cells must be in ("" = any, one)
+
+
+@dataclass
+class Role:
+    day: str
+    where: str
+    measures: dict[str, tuple[str, Aggregate]]
+    daily: bool = False  # given by day, whatever the request (a stock's flows)
+
+
+class ScanQuery:
+    """The query-writing half of `kpiengine.filescan.Scan` (its state is set there)."""
+
+    tables: list[FileTable]
+    grain: str
+    calendar: Calendar
+    start: dt.date | None
+    end: dt.date | None
+    keep: str
+    _row: dict[str, Callable[[FileTable], str]]
+    _derived: dict[str, str]
+    _reads: dict[tuple[str, str, Any], Read]
+    _checks: dict[str, tuple[str, str]]
+    _roles: list[Role]
+    _dims: dict[str, str]
+
+    def _measures(self) -> list[tuple[str, str, Aggregate, int, bool]]:
+        """(variable, SQL, rule, role, daily) of every measure."""
+        return [
+            (n, sql, rule, i, role.daily)
+            for i, role in enumerate(self._roles)
+            for n, (sql, rule) in role.measures.items()
+        ]
+
+    def sql(self) -> str:
+        """The query: kind 0 rows are periods, 1 the checks, 2 the daily measures.
+
+        Each row is read once and grouped by the period (or day) of every role at once and by
+        segment: deals by close month, create month and channel together, a small table each
+        role then rolls up by its own period. No row is read twice, none duplicated."""
+        reads = list(self._reads.values())
+        checks = {"__bad": ("count", "__bad")} if reads else {}
+        checks |= {
+            f"__cur{r.index}{e}": (e, f"__cur{r.index}")
+            for r in reads
+            if r.currency == ""
+            for e in ("min", "max")
+        }
+        checks |= {f"__c_{n}": c for n, c in self._checks.items()}
+        rows = " UNION ALL BY NAME ".join(self._table_sql(t) for t in self.tables)
+        derived = "".join(f", {sql} AS {quote_ident(n)}" for n, sql in self._derived.items())
+        expand, keys = [], []
+        for r, role in enumerate(self._roles):
+            # a row's key for a role is NULL unless the role counts it (its rows, in the dates
+            # asked): the role's cells are then those with a key, and need no other test
+            day = f"__d{r}"
+            expand.append(f"{role.day} AS {day}")
+            keep = role.where
+            if not role.daily:
+                keep = _both(keep, _range_sql(day, self.start, self.end))
+            key = day if self._by_day(role) else period_sql(day, self.grain, self.calendar)
+            expand.append(f"{_when(keep, key)} AS __t{r}")
+            keys.append(f"__t{r}")
+            if self._distinct(role):
+                expand.append(
+                    f"{_when(keep, period_sql(day, self.grain, self.calendar))} AS __p{r}"
+                )
+        dims = [f"__g{i}" for i in range(len(self._dims))]
+        expand += [f"{sql} AS {g}" for g, sql in zip(dims, self._dims.values(), strict=True)]
+        for k, (_, sql, _, _, _) in enumerate(self._measures()):
+            expand.append(f"{sql} AS __v{k}")
+        expand += [f"{sql} AS {quote_ident(n)}" for n, (_, sql) in checks.items()]
+        first = f"SELECT {', '.join(expand)} FROM (SELECT *{derived} FROM ({rows}))"
+        return self._answer_sql(self._cells_sql(first, keys, dims, checks), dims, checks)
+
+    def _by_day(self, role: Role) -> bool:
+        """A role whose rules need its days (first, last; daily measures)."""
+        return role.daily or any(
+            rule.time in ("last", "first") for _, rule in role.measures.values()
+        )
+
+    def _distinct(self, role: Role) -> bool:
+        return any(rule.time == DISTINCT for _, rule in role.measures.values())
+
+    def _cells_sql(
+        self, first: str, keys: list[str], dims: list[str], checks: dict[str, tuple[str, str]]
+    ) -> str:
+        """The one GROUP BY over the rows, by every role's period (or day) and segment
+        (`__gd` 0); distinct counts by grouping sets of their role's period and segment, and
+        of the period alone (`__gs` > 0: the total)."""
+        aggs = []
+        for r, role in enumerate(self._roles):
+            if not self._by_day(role) or self._distinct(role):
+                aggs += [f"min(__d{r}) AS __lo{r}", f"max(__d{r}) AS __hi{r}"]
+        for k, (_, _, rule, _, _) in enumerate(self._measures()):
+            time = rule.time
+            if time == DISTINCT:
+                aggs.append(f"CAST(count(DISTINCT __v{k}) AS DOUBLE) AS __m{k}")
+            elif time in ("min", "max"):
+                aggs.append(f"{time}(__v{k}) AS __m{k}")
+            else:
+                aggs.append(f"sum(__v{k}) AS __m{k}")
+                if time == "mean":
+                    aggs.append(f"count(__v{k}) AS __n{k}")
+        for name, (reduce, _) in checks.items():
+            q = quote_ident(name)
+            aggs.append(f"count(*) FILTER (WHERE {q}) AS {q}" if reduce == "count" else
+                        f"{reduce}({q}) AS {q}")  # fmt: skip
+        main = [*keys, *dims]
+        distinct = [r for r, role in enumerate(self._roles) if self._distinct(role)]
+        if not distinct:
+            aggs.append("0 AS __gd")
+            return f"SELECT {', '.join(main)}, {', '.join(aggs)} FROM ({first}) GROUP BY ALL"
+        sets = [main]
+        for r in distinct:
+            sets += [[f"__p{r}", *dims]] + ([[f"__p{r}"]] if dims else [])
+        aggs.append(f"GROUPING({keys[0]}) AS __gd")
+        aggs += [f"GROUPING(__p{r}) AS __gp{r}" for r in distinct]
+        aggs.append(f"GROUPING({', '.join(dims)}) AS __gs" if dims else "0 AS __gs")
+        columns = [*keys, *(f"__p{r}" for r in distinct), *dims]
+        listed = ", ".join(f"({', '.join(s)})" for s in sets)
+        return (
+            f"SELECT {', '.join(columns)}, {', '.join(aggs)} FROM ({first}) "
+            f"GROUP BY GROUPING SETS ({listed})"
+        )
+
+    def _answer_sql(self, cells: str, dims: list[str], checks: dict[str, tuple[str, str]]) -> str:
+        names = self._dims
+        named = [f"{g} AS {quote_ident(d)}" for g, d in zip(dims, names, strict=True)]
+        measures = self._measures()
+        parts, daily = [], []
+        for r, role in enumerate(self._roles):
+            mine = [(k, v, rule) for k, (v, _, rule, i, d) in enumerate(measures)
+                    if i == r and not d and rule.time != DISTINCT]  # fmt: skip
+            days = [(k, v) for k, (v, _, _, i, d) in enumerate(measures) if i == r and d]
+            where = f"__gd = 0 AND __t{r} IS NOT NULL"
+            if not self._by_day(role):
+                if mine:
+                    values = [f"{_rule_sql(rule, k)} AS {quote_ident(v)}" for k, v, rule in mine]
+                    parts.append(
+                        f"SELECT {', '.join([f'__t{r} AS __period', *named, *values])}, "
+                        f"min(__lo{r}) AS __first, max(__hi{r}) AS __last, FALSE AS __total "
+                        f"FROM cells WHERE {where} GROUP BY ALL"
+                    )
+                continue
+            sums = []
+            for k, _, rule in mine:
+                if rule.time in ("min", "max"):
+                    sums.append(f"{rule.time}(__m{k}) AS __m{k}")
+                else:
+                    sums.append(f"sum(__m{k}) AS __m{k}")
+                    sums += [f"sum(__n{k}) AS __n{k}"] if rule.time == "mean" else []
+            sums += [f"sum(__m{k}) AS __m{k}" for k, _ in days]
+            by_day = (
+                f"SELECT {', '.join([f'__t{r} AS __day', *dims, *sums])} FROM cells WHERE "
+                f"{where} GROUP BY ALL"
+            )
+            if days:
+                daily.append(
+                    "SELECT 2 AS __kind, __day AS __period, "
+                    + ", ".join([*named, *(f"__m{k} AS {quote_ident(v)}" for k, v in days)])
+                    + f" FROM ({by_day})"
+                )
+            if mine:
+                period = period_sql("__day", self.grain, self.calendar)
+                values = [f"{_rule_sql(rule, k)} AS {quote_ident(v)}" for k, v, rule in mine]
+                parts.append(
+                    f"SELECT {', '.join([f'{period} AS __period', *named, *values])}, "
+                    "min(__day) AS __first, max(__day) AS __last, FALSE AS __total "
+                    f"FROM ({by_day}) GROUP BY ALL"
+                )
+        for r in range(len(self._roles)):
+            counted = [f"__m{k} AS {quote_ident(v)}" for k, (v, _, rule, i, _) in
+                       enumerate(measures) if i == r and rule.time == DISTINCT]  # fmt: skip
+            if counted:
+                shown = [f"coalesce({g}, '') AS {quote_ident(d)}" for g, d in
+                         zip(dims, names, strict=True)]  # fmt: skip
+                parts.append(
+                    f"SELECT {', '.join([f'__p{r} AS __period', *shown, *counted])}, "
+                    f"__lo{r} AS __first, __hi{r} AS __last, __gs > 0 AS __total FROM cells "
+                    f"WHERE __gp{r} = 0 AND __p{r} IS NOT NULL"
+                )
+        values = [quote_ident(v) for v, *_, d in measures if not d]
+        outer = ", ".join(["__period", *(quote_ident(d) for d in names), "__total"])
+        merged = "".join(f"max({v}) AS {v}, " for v in values)
+        answer = [
+            f"SELECT 0 AS __kind, {outer}, {merged}min(__first) AS __first, max(__last) AS "
+            f"__last FROM ({' UNION ALL BY NAME '.join(parts)}) GROUP BY {outer}"
+        ] if parts else []  # fmt: skip
+        reduce = {"count": "sum", "sum": "sum", "min": "min", "max": "max"}
+        rolled = "".join(
+            f", {reduce[c]}({quote_ident(n)}) AS {quote_ident(n)}" for n, (c, _) in checks.items()
+        )
+        empty = "CAST(NULL AS DATE) AS __period, NULL::BOOLEAN AS __total, NULL::DATE AS __first"
+        tail = [f"SELECT 1 AS __kind, {empty}, NULL::DATE AS __last{rolled} FROM cells WHERE "
+                "__gd = 0"]  # fmt: skip
+        order = ", ".join(["__kind", "__total", "__period", *(quote_ident(d) for d in names)])
+        union = " UNION ALL BY NAME ".join([*answer, *tail, *daily])
+        return f"WITH cells AS MATERIALIZED ({cells}) SELECT * FROM ({union}) ORDER BY {order}"
+
+    def _table_sql(self, table: FileTable) -> str:
+        """A table's rows: the row columns and currencies (read in one projection: a cell and
+        its value share DuckDB's work), then the row's bad-cell flag."""
+        inner = [f"{make(table)} AS {quote_ident(n)}" for n, make in self._row.items()]
+        raws, flags, kept = [], [], []
+        for read in self._reads.values():
+            i, type_ = read.index, table.type_of(read.column)
+            inner.append(f"{quote_ident(read.column)} AS __raw{i}")
+            raws.append(f"__raw{i}")
+            reader = read.reader(table)
+            flags.append(reader.bad_sql(Expr(f"__raw{i}"), type_, read.name))
+            if read.currency is None:
+                continue
+            mark = "CAST(NULL AS VARCHAR)"
+            if reader.kind == "number":
+                mark = currency_sql(read.column, reader.decimal, type_)
+            inner.append(f"{mark} AS __cur{i}")
+            if read.currency:
+                fitting = ", ".join(quote_text(c) for c in _fitting(read.currency))
+                flags.append(f"coalesce(__cur{i} NOT IN ({fitting}), FALSE)")
+                raws.append(f"__cur{i}")
+            else:
+                kept.append(f"__cur{i}")
+        body = f"SELECT {', '.join(inner)} FROM {table.relation()} WHERE {self._kept(table)}"
+        if not raws:
+            return body
+        return (
+            f"SELECT * EXCLUDE ({', '.join(raws)}), ({' OR '.join(flags)}) AS __bad FROM ({body})"
+        )
+
+    def rows_sql(self, table: FileTable) -> str:
+        """A table's data rows with the scan's row and derived columns (an error path's
+        query, e.g. the unknown stages)."""
+        derived = "".join(f", {sql} AS {quote_ident(n)}" for n, sql in self._derived.items())
+        return f"SELECT *{derived} FROM ({self._table_sql(table)})"
+
+    # --- running it -----------------------------------------------------------------------------
+
+    def _kept(self, table: FileTable) -> str:
+        keep = table.keep_sql()
+        return keep if self.keep == "TRUE" else f"{keep} AND ({self.keep})"
+
+
+def _same(reader: Reader) -> Callable[[FileTable], Reader]:
+    return lambda _table: reader
+
+
+def _constant(sql: str) -> Callable[[FileTable], str]:
+    return lambda _table: sql
+
+
+def _both(*conditions: str) -> str:
+    kept = [c for c in conditions if c != "TRUE"]
+    return " AND ".join(f"({c})" for c in kept) if kept else "TRUE"
+
+
+def _when(condition: str, sql: str) -> str:
+    return sql if condition == "TRUE" else f"CASE WHEN {condition} THEN {sql} END"
+
+
+def _rule_sql(rule: Aggregate, k: int) -> str:
+    """A measure's value over the cells of a period, by its time rule."""
+    time = rule.time
+    if time in ("sum", "min", "max"):
+        return f"{time}(__m{k})"
+    if time == "mean":
+        return f"sum(__m{k}) / nullif(sum(__n{k}), 0)"
+    edge = "arg_max" if time == "last" else "arg_min"
+    return f"{edge}(__m{k}, __day) FILTER (WHERE __m{k} IS NOT NULL)"
+
+
+def _fitting(code: str) -> list[str]:
+    """The currencies recorded in cells that fit `code`: itself and the symbols that may be it."""
+    return [code.upper(), *(m for m, codes in AMBIGUOUS.items() if code.upper() in codes)]
+
+
+def _range_sql(day: str, start: dt.date | None, end: dt.date | None) -> str:
+    parts = [f"{day} >= DATE '{start.isoformat()}'"] if start else []
+    parts += [f"{day} <= DATE '{end.isoformat()}'"] if end else []
+    return f"({' AND '.join(parts)})" if parts else "TRUE"
