@@ -225,7 +225,8 @@ class AdsConnector(AdsConfig):
         frame = scanned.frame
         if span is not None:
             frame.span = span
-        frame.date_grain = "month" if any(f.grain == "month" for f in formats.values()) else "day"
+        if any(f.grain == "month" for f in formats.values()):
+            frame.date_grain = "month"
         return frame
 
     def _value(self, value: str, column: str) -> str:

@@ -149,7 +149,8 @@ class CrmConnector(CrmConfig):
         out.span, out.source = span, scan.source
         out.dated_by = self._dated_by(wanted)
         formats = [self._format(c) for c in self.date_columns if c in self._formats]
-        out.date_grain = "month" if formats and all(f.grain == "month" for f in formats) else "day"
+        if formats and all(f.grain == "month" for f in formats):
+            out.date_grain = "month"
         return out
 
     def _dated_by(self, wanted: list[str]) -> dict[str, str]:

@@ -174,7 +174,8 @@ class CsvConnector(Connector):
             if len(roles) > 1 and counted and request.variables[variable].time == "sum":
                 values = frame.values[variable]
                 frame.values[variable] = np.where(np.isnan(values), 0.0, values)
-        frame.date_grain = "month" if any(f.grain == "month" for f in formats.values()) else "day"
+        if any(f.grain == "month" for f in formats.values()):
+            frame.date_grain = "month"
         frame.dated_by = {
             v: m.date or self.date_column for v, m in mappings.items() if len(roles) > 1
         }

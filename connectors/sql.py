@@ -29,7 +29,7 @@ from kpiengine.sqlgen import (
     quote_text,
     translate,
 )
-from kpiengine.table import Frame, span_of
+from kpiengine.table import Frame, date_grain_of, span_of
 
 SCHEMES = {"postgresql": "postgres", "postgres": "postgres", "duckdb": "duckdb"}
 _ENV = re.compile(r"\$\{(\w+)\}")
@@ -195,6 +195,10 @@ class SqlConnector(Connector):
                 np.array(data["__last"], "datetime64[D]"),
             ),
             grain=request.grain,
+            date_grain=date_grain_of(
+                np.array(data["__first"], "datetime64[D]"),
+                np.array(data["__last"], "datetime64[D]"),
+            ),
             totals=np.array(data["__total"], dtype=bool),
         )
 

@@ -31,7 +31,7 @@ from .runcache import active, duckdb_error
 from .scanerrors import ScanErrors, _unreadable
 from .scanquery import Read, Reader, Role, _constant, _same, _text
 from .sqlgen import quote_ident, quote_text
-from .table import Frame, span_of
+from .table import Frame, date_grain_of, span_of
 
 __all__ = ["Reader", "Scan", "Scanned"]
 
@@ -177,6 +177,9 @@ class Scan(ScanErrors):
             source=self.source,
             span=span_of(_dates(result["__first"][rows]), _dates(result["__last"][rows])),
             grain=self.grain,
+            date_grain=date_grain_of(
+                _dates(result["__first"][rows]), _dates(result["__last"][rows])
+            ),
             totals=np.asarray(_filled(result["__total"][rows], False), dtype=bool),
         )
         days = kind == 2

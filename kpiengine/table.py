@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .distinct import distinct
 from .errors import Finding, KpiError
 from .model import DISTINCT, Aggregate
 from .periods import DEFAULT, Calendar
@@ -127,6 +128,19 @@ def union(spans: list[tuple[dt.date, dt.date] | None]) -> tuple[dt.date, dt.date
     """The date range that spans every known range."""
     known = [s for s in spans if s is not None]
     return (min(s[0] for s in known), max(s[1] for s in known)) if known else None
+
+
+def date_grain_of(first: np.ndarray, last: np.ndarray) -> str:
+    """`month` when aggregated rows only ever saw the first day of their months (monthly data
+    dated on the 1st: it covers its months whole), else `day`."""
+    first = np.asarray(first, dtype="datetime64[D]")
+    last = np.asarray(last, dtype="datetime64[D]")
+    held = ~np.isnat(first) & ~np.isnat(last)
+    first, last = first[held], last[held]
+    if len(np.unique(first)) < 2:
+        return "day"
+    starts = first.astype("datetime64[M]").astype("datetime64[D]")
+    return "month" if bool((first == starts).all() and (last == first).all()) else "day"
 
 
 def span_of(first: np.ndarray, last: np.ndarray) -> tuple[dt.date, dt.date] | None:
@@ -343,7 +357,7 @@ def build_table(
         column = np.where(detail, np.asarray(frame.values[name], dtype=float), np.nan)
         if aggregate.time == DISTINCT:
             shape = (n_periods, len(segments))
-            values[name], reason = _distinct(whole, name, grain, segments, first_of, shape)
+            values[name], reason = distinct(whole, name, grain, segments, first_of, shape)
             if reason:
                 why[name] = reason
             continue
@@ -367,52 +381,3 @@ def build_table(
         spans={name: span for name in values} if span else {},
         dated_by={k: v for k, v in frame.dated_by.items() if k in values},
     )
-
-
-def _distinct(
-    frame: Frame,
-    name: str,
-    grain: str,
-    segments: list[dict[str, str]],
-    period: np.ndarray,
-    shape: tuple[int, int],
-) -> tuple[np.ndarray, str | None]:
-    """A distinct count as the source gives it, never added up: each cell is the one row for
-    exactly that period and segment (the total from the rows that total every dimension)."""
-    out = np.full(shape, np.nan)
-    by = list(segments[1].keys()) if len(segments) > 1 else []
-    by_period = frame.grain or "day"
-    if by_period != grain:
-        return out, (
-            f"`{name}` counts distinct entities: the source gives it by {by_period}, and "
-            f"distinct counts do not add up to a {grain}"
-        )
-    inside = (period >= 0) & (period < shape[0])
-    column = np.where(inside, np.asarray(frame.values[name], dtype=float), np.nan)
-    period = np.clip(period, 0, shape[0] - 1).astype(np.int64)
-    totals = np.zeros(len(frame), bool) if frame.totals is None else frame.totals
-    reasons = []
-    extra = sorted(set(frame.dims) - set(by))
-    detail = ~totals & ~np.isnan(column)
-    if by and not extra:
-        column_of = {tuple(s[d] for d in by): j for j, s in enumerate(segments[1:], 1)}
-        rows = np.flatnonzero(detail)
-        keys = [tuple(str(frame.dims[d][i]) for d in by) for i in rows]
-        _place(out, period[rows], [column_of[k] for k in keys], column[rows])
-    elif by:
-        reasons.append(f"by {', '.join(by)} it cannot be added up across {', '.join(extra)}")
-    given = totals & ~np.isnan(column) if frame.dims else ~np.isnan(column)
-    if given.any():
-        _place(out, period[given], [0] * int(given.sum()), column[given])
-    else:
-        reasons.append("the source gives no total of it (distinct counts do not add up)")
-    text = f"`{name}` counts distinct entities: " + "; ".join(reasons) if reasons else None
-    return out, text
-
-
-def _place(out: np.ndarray, rows: np.ndarray, columns: list[int], values: np.ndarray) -> None:
-    """Put one value per cell; a cell given twice is undefined (NaN)."""
-    flat = rows * out.shape[1] + np.asarray(columns, dtype=np.int64)
-    seen = np.bincount(flat, minlength=out.size).reshape(out.shape)
-    out[rows, columns] = values
-    out[seen > 1] = np.nan

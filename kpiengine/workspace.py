@@ -20,10 +20,10 @@ from .schema import (
     FileDefinitions,
     build_kpi,
     build_variable,
-    parse_target,
     read_file,
 )
 from .sourceconfig import data_file_source, parse_sources
+from .targetspec import parse_target
 from .units import UnitSystem
 from .yamlio import YList, YMap, load_yaml, parse_yaml
 

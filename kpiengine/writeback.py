@@ -22,7 +22,7 @@ import yaml
 from .checker import Checker
 from .errors import KpiError, Location
 from .periods import PeriodError, label_bounds
-from .schema import PERIOD_LABEL, parse_target
+from .targetspec import PERIOD_LABEL, parse_target
 from .yamlio import YMap, parse_yaml
 
 

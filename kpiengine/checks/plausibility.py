@@ -71,8 +71,8 @@ class CohortMismatch(Check):
         for results, kpi, _ in _evaluated(context):
             assert kpi.formula is not None  # _evaluated yields KPIs with a formula
             names = name_ratio(kpi.formula)
-            if not names or kpi.id in seen:
-                continue
+            if not names or kpi.id in seen or not (kpi.format == "percent" or kpi.range):
+                continue  # a rate: an amount per customer is no cohort comparison
             dated = results.table.dated_by
             part, whole = names
             if part not in dated or whole not in dated or dated[part] == dated[whole]:

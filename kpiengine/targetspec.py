@@ -1,0 +1,84 @@
+"""A KPI's `target:` as YAML writes it: a constant, values by period, or annual amounts split
+over the months (`kpi.yaml`'s `targets:` too)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .checker import Checker
+from .checks.definitions import BadValue
+from .errors import Location
+from .model import TargetSpec
+from .yamlio import YMap
+
+PERIOD_LABEL = re.compile(r"^(FY)?\d{4}(-(\d{2}|Q[1-4]|W\d{2}|\d{2}-\d{2}))?$")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> TargetSpec | None:
+    """`0.3`, `{2024-06: 0.3, ...}` or `{annual: 1200000, split: even}`; None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return TargetSpec(location, constant=float(value))
+    if not isinstance(value, YMap):
+        checker.error(
+            BadValue,
+            "`target` must be a number, a map of period to number, or {annual: ..., split: ...}",
+            location,
+            kpi,
+        )
+        return None
+    spec = TargetSpec(location)
+    for key, item in value.items():
+        key = str(key)
+        item_loc = value.value_loc(key)
+        if key == "annual":
+            spec.annual = _annual(item, item_loc, kpi, checker)
+        elif key == "split":
+            spec.split = _split(item, item_loc, kpi, checker)
+        elif PERIOD_LABEL.match(key) and _is_number(item):
+            spec.by_period[key] = float(item)
+        else:
+            checker.error(
+                BadValue,
+                f"target key `{key}` must be a period (2024, 2024-Q2, 2024-06, 2024-W23, "
+                "2024-06-01) with a number, or `annual`/`split`",
+                value.key_loc(key),
+                kpi,
+            )
+    if spec.split is not None and not spec.annual:
+        checker.error(BadValue, "`split` goes with `annual`", value.key_loc("split"), kpi)
+    return spec
+
+
+def _annual(item: Any, location: Location, kpi: str, checker: Checker) -> dict[str, float]:
+    if _is_number(item):
+        return {"*": float(item)}
+    if isinstance(item, YMap) and all(
+        re.match(r"^\d{4}$", str(k)) and _is_number(v) for k, v in item.items()
+    ):
+        return {str(k): float(v) for k, v in item.items()}
+    checker.error(BadValue, "`annual` must be a number or a map of year to number", location, kpi)
+    return {}
+
+
+def _split(item: Any, location: Location, kpi: str, checker: Checker) -> list[float] | None:
+    if item == "even":
+        return None
+    if (
+        isinstance(item, list)
+        and len(item) == 12
+        and all(_is_number(w) and w >= 0 for w in item)
+        and sum(item) > 0
+    ):
+        total = float(sum(item))
+        return [float(w) / total for w in item]
+    checker.error(
+        BadValue, "`split` must be `even` or 12 non-negative monthly weights", location, kpi
+    )
+    return None
