@@ -112,10 +112,12 @@ def segment_text(segment: Segment) -> str:
 
 @dataclass
 class Context:
-    """A workspace and its input table: the values every analysis reads."""
+    """A workspace and its input table: the values every analysis reads (and the evaluation
+    they come from, for the projections of a partial period)."""
 
     ws: Workspace
     table: InputTable
+    results: Results | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -188,7 +190,7 @@ def evaluate_at(expr: sympy.Expr, values: dict[str, float]) -> float:
 
 def context_of(results: Results) -> Context:
     """The context of an evaluation already made (for reports)."""
-    return Context(results.workspace, results.table)
+    return Context(results.workspace, results.table, results)
 
 
 def parse_segment(items: Iterable[str]) -> Segment:

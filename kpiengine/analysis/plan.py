@@ -118,6 +118,17 @@ def _last_year(ctx: Context, kpi_id: str, year: int) -> tuple[np.ndarray, list[s
     scaled by how the months both years have grew (and named in the notes)."""
     values, partial = _monthly(ctx, kpi_id, year - 1)
     notes = []
+    result = ctx.results.kpis.get(kpi_id) if ctx.results else None
+    projection = result.projection if result is not None else None
+    if projection is not None and result is not None and result.partial is not None:
+        label = ctx.labels[result.partial]
+        if label in partial and np.isfinite(projection.value[0]):
+            values[int(label[-2:]) - 1] = projection.value[0]
+            partial.remove(label)
+            notes.append(
+                f"{label} is partial: its share comes from its projection to the month's end "
+                f"({projection.value[0]:,.2f})"
+            )
     if partial:
         before, _ = _monthly(ctx, kpi_id, year - 2)
         both = np.isfinite(values) & np.isfinite(before)

@@ -1,0 +1,66 @@
+"""The sample's December 2024 holds 18 of 31 days: partial, projected, and never the default."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import kpiengine
+from kpiengine.cli import cli
+
+SAMPLE = kpiengine.sample_workspace()
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(cli, [*args, "--sample"], catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output
+    return result.stdout
+
+
+def _won_revenue(lo: str, hi: str) -> float:
+    """Closed-won amounts by close date, from the HubSpot export, with the csv module."""
+    total = 0.0
+    with (SAMPLE / "exports" / "hubspot_deals.csv").open(encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            won = row["Deal Stage"].strip().lower() in ("closed won", "closedwon")
+            if won and lo <= row["Close Date"][:10] <= hi and row["Amount"].strip():
+                total += float(row["Amount"].replace(",", "").replace("€", "").strip() or 0)
+    return total
+
+
+def test_december_is_partial_projected_above_target_and_not_off_track():
+    [row] = [
+        r
+        for r in json.loads(
+            _run("eval", "--kpi", "sales_revenue", "--period", "current", "--format", "json")
+        )
+        if not r["segment"]
+    ]
+    assert row["period"] == "2024-12"
+    assert row["complete"] is False and row["coverage"] == pytest.approx(18 / 31)
+    assert row["value"] == pytest.approx(_won_revenue("2024-12-01", "2024-12-31"), abs=0.01)
+    assert row["previous"] == pytest.approx(_won_revenue("2024-11-01", "2024-11-18"), abs=0.01)
+    assert row["target"] == pytest.approx(30000)
+    assert row["projected"] > 30000 and row["p_target"] > 0.5
+    assert row["status"] != "off_track" and row["status_basis"] == "projection"
+
+
+def test_every_command_defaults_to_november():
+    table = _run("eval", "--kpi", "sales_revenue")
+    assert "2024-11" in table and "2024-12 (18/31 d) is partial" in table
+    assert json.loads(_run("solve", "roi", "--format", "json"))[0]["period"] == "2024-11"
+    assert json.loads(_run("drivers", "roi", "--format", "json"))["period"] == "2024-11"
+    assert json.loads(_run("explain", "roi", "--format", "json"))["end"] == "2024-11"
+
+
+def test_the_plan_does_not_learn_from_the_partial_december():
+    plan = json.loads(
+        _run("plan", "sales_revenue", "--annual", "360000", "--year", "2025", "--format", "json")
+    )
+    december = next(m for m in plan["months"] if m["label"] == "2025-12")
+    # the sample's December is a peak month (~10.4% of a year); learnt from 18 days it was 6.3%
+    assert 0.094 <= december["weight"] <= 0.114
+    assert "2024-12 is partial" in plan["weights"]
