@@ -24,10 +24,11 @@ from .errors import KpiError
 from .evaluation import Results, in_progress
 from .evaluation import evaluate as evaluate_plan
 from .model import Workspace
+from .periods import RANGE
 from .plan import Plan, daily_plan, make_plan
 from .plugins import PluginManager, Registered, registered
 from .runcache import RunCache
-from .sources import FrameInput, Inputs, NoData, Sources
+from .sources import FrameInput, Inputs, NoData, OnlyRange, Sources
 from .table import Frame, InputTable
 
 if TYPE_CHECKING:
@@ -113,6 +114,10 @@ class Engine:
         """
         plan = self.plan(data, grain=grain, by=by, start=start, end=end, kpis=kpis, window=window)
         try:
+            table = self.fetch(plan, data)
+        except OnlyRange as only:  # undated exports of one range: that range is the period
+            calendar = plan.calendar.for_range(*only.span)
+            plan = dataclasses.replace(plan, grain=RANGE, calendar=calendar, fetch_start=None)
             table = self.fetch(plan, data)
         except NoData:
             if not (start or end):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TypeGuard
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_skeleton
+from babel.dates import format_date, format_datetime, format_interval, format_skeleton
 from babel.numbers import (
     format_compact_currency,
     format_compact_decimal,
@@ -26,7 +26,7 @@ from babel.numbers import (
 
 from .errors import KpiError
 from .i18n import label
-from .periods import PeriodError, parse_label
+from .periods import RANGE, PeriodError, label_bounds, parse_label
 
 UNDEFINED = "—"
 # Babel knows each locale's default numbering system but writes ASCII digits; these are its digits.
@@ -218,6 +218,9 @@ class Formatter:
         except PeriodError:
             return str(text)
         long = style == "long"
+        if grain == RANGE:  # an undated export's range: `8–31 Jul 2025`
+            end = label_bounds(str(text))[1]
+            return self.digits(format_interval(start, end, "yMMMd", locale=self.locale))
         if grain == "day":
             out = format_date(start, "long" if long else "medium", locale=self.locale)
         elif grain == "week":

@@ -7,6 +7,7 @@ answer `fetch(plan) -> InputTable`.
 
 from __future__ import annotations
 
+import datetime as dt
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,10 +16,11 @@ from typing import Protocol
 
 import numpy as np
 
-from .checks.runtime import SourceFailed
+from .checks.runtime import SourceFailed, Undatable
 from .connector import Connector, Request
 from .errors import Finding, KpiError, Location, suggestion
 from .model import Workspace
+from .periods import RANGE
 from .plan import Plan
 from .plugins import Registered
 from .sourceconfig import SourceConfig, data_file_source
@@ -127,6 +129,8 @@ def fetch_table(
     tables: list[InputTable] = []
     statuses: list[SourceStatus] = []
     findings: list[Finding] = []
+    spans: list[tuple[dt.date, dt.date]] = []  # of sources without dates
+    undatable: dict[str, str] = {}
     for source in sources:
         wanted = {v: a for v, a in plan.variables.items() if owner.get(v) is source}
         status = SourceStatus(
@@ -164,9 +168,19 @@ def fetch_table(
         if on_source is not None:
             on_source(status.name)
         present = {v: a for v, a in wanted.items() if v in frame.values}
-        if len(frame) and present:
+        ranged = frame.grain == RANGE and plan.grain != RANGE
+        if ranged and frame.span is not None and present:
+            spans.append(frame.span)
+            findings.append(_undatable(source, frame.span, plan.grain, sorted(present)))
+            undatable.update(dict.fromkeys(present, f"`{status.name}` has no dates"))
+        elif len(frame) and present:
             dims = [d for d in request.dimensions if d in frame.dims]
-            tables.append(build_table(frame, present, plan.grain, dims, plan.calendar))
+            calendar = plan.calendar
+            if frame.grain == RANGE and frame.span is not None:
+                calendar = calendar.for_range(*frame.span)
+            tables.append(build_table(frame, present, plan.grain, dims, calendar))
+    if not tables and spans and len(set(spans)) == 1:
+        raise OnlyRange(spans[0])
     if not tables:
         failures = "; ".join(f.message for f in findings)
         raise NoData(
@@ -180,7 +194,7 @@ def fetch_table(
                 why = (
                     f"source `{status.name}` failed"
                     if status.error
-                    else f"no data from `{status.name}`"
+                    else undatable.get(variable, f"no data from `{status.name}`")
                 )
                 table.missing[variable] = why
                 table.values[variable] = np.full((table.n_periods, len(table.segments)), np.nan)
@@ -191,6 +205,26 @@ def fetch_table(
 
 class NoData(KpiError):
     """The sources answered, with no rows for what the plan asked."""
+
+
+class OnlyRange(NoData):
+    """Every source that answered covers one date range without dates: one `range` period."""
+
+    def __init__(self, span: tuple[dt.date, dt.date]):
+        super().__init__(f"the data covers {span[0]} to {span[1]} without dates")
+        self.span = span
+
+
+def _undatable(
+    source: OpenSource, span: tuple[dt.date, dt.date], grain: str, variables: list[str]
+) -> Finding:
+    names = ", ".join(f"`{v}`" for v in variables)
+    return Undatable.finding(
+        f"source `{source.config.name}` covers {span[0]} to {span[1]} without dates, which no "
+        f"{grain} holds: {names} cannot be dated by {grain}, and the KPIs that need them are "
+        "left undefined",
+        location=source.config.location,
+    )
 
 
 def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:

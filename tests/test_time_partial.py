@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -177,3 +179,37 @@ def test_a_period_outside_the_data_is_a_usage_error(write_workspace, args):
         result = CliRunner().invoke(cli, [*command, "--workspace", str(root), *args])
         assert result.exit_code == 2, result.output
         assert "2024-01" in result.output or "after" in result.output
+
+
+GA_RANGE = Path(__file__).parent / "fixtures" / "ga" / "ga4_custom_range_undated.csv"
+
+
+def test_an_undated_export_is_one_period_labelled_by_its_range(write_workspace):
+    root = write_workspace(kpi_yaml="sources:\n  ga:\n    connector: ga_export\n    path: ga.csv\n")
+    shutil.copy(GA_RANGE, root / "ga.csv")
+    result = CliRunner().invoke(
+        cli, ["eval", "--workspace", str(root), "--kpi", "bounce_rate", "--format", "json"]
+    )
+    rows = json.loads(result.stdout) if result.exit_code in (0, 1) else result.output
+    assert isinstance(rows, list), rows
+    assert {r["period"] for r in rows} == {"2025-01-01/2026-05-24"}
+    [total] = [r for r in rows if not r["segment"]]
+    assert total["value"] == pytest.approx(1 - 57315 / 94633)  # engaged sessions, by hand
+    lint = CliRunner().invoke(cli, ["lint", "--workspace", str(root)])
+    assert lint.exit_code in (0, 1), lint.output
+
+
+def test_an_undated_export_beside_dated_data_is_a_finding_not_a_failure(write_workspace):
+    root = write_workspace(
+        kpi_yaml="data: data.csv\nsources:\n  ga:\n    connector: ga_export\n    path: ga.csv\n",
+        data="date,revenue,marketing_cost\n2025-01-05,100,80\n2025-02-05,120,90\n",
+    )
+    shutil.copy(GA_RANGE, root / "ga.csv")
+    ws = kpiengine.load_workspace(root)
+    results = kpiengine.evaluate(ws, kpis=["roi", "bounce_rate"])
+    [finding] = [f for f in results.findings if f.code == "KPI013"]
+    assert "2025-01-01 to 2026-05-24" in finding.message and "`sessions`" in finding.message
+    rows = {(r["kpi"], r["period"]): r for r in results.records() if not r["segment"]}
+    assert rows[("roi", "2025-01")]["value"] == pytest.approx(0.25)
+    assert rows[("bounce_rate", "2025-01")]["value"] is None
+    assert "has no dates" in rows[("bounce_rate", "2025-01")]["reason"]

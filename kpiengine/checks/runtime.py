@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..hookspecs import hookimpl
-from .base import DATA, ERROR, STATIC, Check
+from .base import DATA, ERROR, STATIC, WARNING, Check
 
 
 class MissingInput(Check):
@@ -28,6 +28,14 @@ class SourceFailed(Check):
     fix = "its variables are missing from this evaluation; report it to the connector's author"
 
 
+class Undatable(Check):
+    code = "KPI013"
+    severity = WARNING
+    stage = DATA
+    title = "a source without dates covers a range that no period of the grain holds"
+    fix = "evaluate that source on its own (one period: its range), or export it with dates"
+
+
 class CheckFailed(Check):
     code = "KPI200"
     severity = ERROR
@@ -38,5 +46,5 @@ class CheckFailed(Check):
 
 @hookimpl(trylast=True)
 def register_checks(register: Callable[[type[Check]], None]) -> None:
-    for check in (MissingInput, SourceFailed, CheckFailed):
+    for check in (MissingInput, SourceFailed, Undatable, CheckFailed):
         register(check)

@@ -15,6 +15,8 @@ from typing import Any
 
 from ..evaluation import Results, is_rate
 from ..formatting import UNDEFINED
+from ..localformat import Formatter
+from ..periods import RANGE
 from .console import Values, clean, decimals, render, width
 
 CSV_FIELDS = [
@@ -140,6 +142,8 @@ def _period_label(results: Results, index: int) -> str:
     """`2024-12 (18/31 d)` for a partial period: its value is to date, its status projected."""
     table = results.table
     label = table.labels[index]
+    if table.grain == RANGE:
+        return Formatter("en").period(label)
     coverage = min((r.coverage[index] for r in results.kpis.values()), default=1.0)
     if coverage >= 1 - 1e-9:
         return label
