@@ -20,6 +20,7 @@ from .errors import Finding, KpiError, Location, suggestion
 from .model import Workspace
 from .plan import Plan
 from .plugins import Registered
+from .redaction import redact
 from .sourceconfig import SourceConfig, data_file_source
 from .table import Frame, InputTable, SourceStatus, build_table
 
@@ -142,7 +143,8 @@ def fetch_table(sources: list[OpenSource], owner: dict[str, OpenSource], plan: P
             raise
         except Exception as exc:  # a plugin's bug: report it, keep the other sources
             last = traceback.extract_tb(exc.__traceback__)[-1]
-            status.error = f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})"
+            text = f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})"
+            status.error = redact(text, source.connector.secrets)
             findings.append(
                 SourceFailed.finding(
                     f"source `{status.name}` (connector `{status.connector}`, {status.origin}) "
