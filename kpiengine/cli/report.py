@@ -26,9 +26,9 @@ from .common import (
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     required=True,
-    help="File to write (replaced only when rendering succeeds).",
+    help="File to write (replaced only when rendering succeeds); `-` for standard output.",
 )
 @click.option(
     "--format",
@@ -62,7 +62,7 @@ def report_command(
 ) -> None:
     """Write a shareable report (self-contained HTML or Markdown) for one period."""
     from ..periods import parse_label
-    from ..report import write_report
+    from ..report import render_report, write_report
     from ..report.context import last_complete_period
 
     engine = open_engine(workspace, sample)
@@ -71,6 +71,10 @@ def report_command(
         grain = grain or parse_label(period)[0]
     results = engine.evaluate(data, grain=grain, by=list(by), kpis=list(kpis) or None)
     period = period or last_complete_period(results)
-    path = write_report(results, output, fmt, locale or ws.settings.locale, period, engine=engine)
-    click.echo(f"wrote {path}")
+    locale = locale or ws.settings.locale
+    if str(output) == "-":
+        click.echo(render_report(results, fmt or "html", locale, period, engine=engine), nl=False)
+    else:
+        path = write_report(results, output, fmt, locale, period, engine=engine)
+        click.echo(f"wrote {path}")
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

@@ -8,15 +8,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 from ..engine import Engine
 from ..errors import Finding, KpiError
 from ..evaluation import Results
+from ..safewrite import write_atomic
 from .context import build_context
-from .environment import make_environment
+from .environment import make_environment, render
 from .findings import collect_findings
 from .labels import LOCALES
 
@@ -59,7 +58,7 @@ def render_report(
     templates = _templates_folder(results, workspace_templates)
     currency = results.workspace.settings.currency
     env = make_environment(locale, currency, templates, engine.prepare_environment)
-    return env.get_template(FORMATS[fmt]).render(context)
+    return render(env, FORMATS[fmt], context)
 
 
 def format_for(path: Path | str) -> str:
@@ -79,7 +78,8 @@ def write_report(
     findings: list[Finding] | None = None,
     engine: Engine | None = None,
 ) -> Path:
-    """Render and write the report atomically; an existing file is replaced only on success."""
+    """Render and write the report atomically; an existing file is replaced only on success,
+    keeps its mode, and is written through a symlink (see `kpiengine.safewrite`)."""
     path = Path(path)
     text = render_report(
         results,
@@ -91,25 +91,5 @@ def write_report(
         findings=findings,
         engine=engine,
     )
-    try:
-        _replace(path, text)
-    except OSError as exc:
-        raise KpiError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+    write_atomic(path, text.encode("utf-8"), "the report")
     return path
-
-
-def _replace(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
