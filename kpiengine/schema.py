@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -23,6 +24,7 @@ from .model import (
     TargetSpec,
     Variable,
 )
+from .periods import PeriodError, label_bounds
 from .units import Unit, UnitSyntaxError, UnitSystem
 from .yamlio import YList, YMap
 
@@ -233,7 +235,7 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
     """`0.3`, `{2024-06: 0.3, ...}` or `{annual: 1200000, split: even}`; None when absent."""
     if value is None:
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if _is_number(value):
         return TargetSpec(location, constant=float(value))
     if not isinstance(value, YMap):
         checker.error(
@@ -251,7 +253,7 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
             spec.annual = _annual(item, item_loc, kpi, checker)
         elif key == "split":
             spec.split = _split(item, item_loc, kpi, checker)
-        elif PERIOD_LABEL.match(key) and _is_number(item):
+        elif PERIOD_LABEL.match(key) and _is_number(item) and _is_period(key):
             spec.by_period[key] = float(item)
         else:
             checker.error(
@@ -270,7 +272,8 @@ def _annual(item: Any, location: Location, kpi: str, checker: Checker) -> dict[s
     if _is_number(item):
         return {"*": float(item)}
     if isinstance(item, YMap) and all(
-        re.match(r"^\d{4}$", str(k)) and _is_number(v) for k, v in item.items()
+        re.match(r"^\d{4}$", str(k)) and _is_period(str(k)) and _is_number(v)
+        for k, v in item.items()
     ):
         return {str(k): float(v) for k, v in item.items()}
     checker.error(BadValue, "`annual` must be a number or a map of year to number", location, kpi)
@@ -295,7 +298,17 @@ def _split(item: Any, location: Location, kpi: str, checker: Checker) -> list[fl
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite number (YAML's `.inf` and `.nan` are not targets, weights or examples)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_period(label: str) -> bool:
+    """A label naming a real period (not 2024-02-30, nor one ending after year 9999)."""
+    try:
+        label_bounds(label)
+    except (PeriodError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def _examples(entry: YMap, kpi: str, checker: Checker) -> list:

@@ -7,6 +7,7 @@ connectors are opened and asked for data later, by `kpiengine.sources`.
 from __future__ import annotations
 
 import glob
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,29 +163,71 @@ def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
                     spec.key_loc(key),
                     f"allowed keys: {', '.join(MAPPING_KEYS)}",
                 )
-        where = spec.get("where", YMap())
-        if not isinstance(where, dict):
-            raise KpiError(
-                "`where` maps columns to a value or a list of values", spec.value_loc("where")
-            )
         mapping = Mapping(
             str(variable),
             loc,
-            column=spec.get("column"),
-            count=bool(spec.get("count", False)),
-            where={
-                str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
-                for k, v in where.items()
-            },
-            scale=float(spec.get("scale", 1.0)),
-            currency=spec.get("currency"),
-            date=spec.get("date"),
+            column=_name(spec, "column"),
+            count=_flag(spec, "count"),
+            where=_where(spec),
+            scale=_scale(spec),
+            currency=_name(spec, "currency"),
+            date=_name(spec, "date"),
         )
         if (mapping.column is None) == (not mapping.count):
             raise KpiError(
                 f"the mapping of `{variable}` needs either `column:` or `count: true`", loc
             )
         out[str(variable)] = mapping
+    return out
+
+
+def _name(spec: YMap, key: str) -> str | None:
+    """A column (or currency) name: text, or a number written as a name (`2024`)."""
+    value = spec.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value)
+    raise KpiError(f"`{key}` must be a column name", spec.value_loc(key))
+
+
+def _flag(spec: YMap, key: str) -> bool:
+    """`true` or `false` only: `count: 'no'` is not silently true."""
+    value = spec.get(key, False)
+    if not isinstance(value, bool):
+        raise KpiError(f"`{key}` must be true or false, not `{value}`", spec.value_loc(key))
+    return value
+
+
+def _scale(spec: YMap) -> float:
+    """A finite, non-zero number (1e-6 for `cost_micros`)."""
+    value = spec.get("scale", 1.0)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and math.isfinite(value) and value != 0:
+        return float(value)
+    raise KpiError(
+        "`scale` must be a finite, non-zero number such as 0.000001",
+        spec.value_loc("scale"),
+        "e.g. `scale: 1e-6` for Google Ads `cost_micros`",
+    )
+
+
+def _where(spec: YMap) -> dict[str, list[str]]:
+    """`{column: value}` or `{column: [values]}`: values are text, numbers or booleans."""
+    where = spec.get("where", YMap())
+    message = "`where` maps columns to a value or a list of values"
+    if not isinstance(where, YMap):
+        raise KpiError(message, spec.value_loc("where"))
+    out = {}
+    for column, values in where.items():
+        items = values if isinstance(values, list) else [values]
+        if not items or any(isinstance(v, dict | list) or v is None for v in items):
+            raise KpiError(
+                f"{message}: `{column}` holds {'nothing' if not items else 'a nested value'}",
+                where.value_loc(column),
+                f"e.g. `where: {{{column}: [Closed won]}}`",
+            )
+        out[str(column)] = [str(v) for v in items]
     return out
 
 
