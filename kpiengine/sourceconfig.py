@@ -15,7 +15,10 @@ from typing import Any
 from .errors import KpiError, Location, suggestion
 from .yamlio import YList, YMap
 
-SOURCE_KEYS = ("connector", "dimensions", "map")
+SOURCE_KEYS = ("connector", "dimensions", "map", "timeout")
+#: Seconds a source's `fetch` may take unless its `timeout:` says otherwise: generous, since a
+#: warehouse may aggregate millions of rows; the point is that a hung plugin cannot hang the run.
+DEFAULT_TIMEOUT = 600.0
 MAPPING_KEYS = ("column", "count", "where", "scale", "currency", "date")
 
 
@@ -54,6 +57,7 @@ class SourceConfig:
     dimension_values: dict[str, dict[str, str]] = field(default_factory=dict)  # value renames
     currency: str | None = None  # the workspace currency
     variables: frozenset[str] = frozenset()  # the workspace's variable ids
+    timeout: float = DEFAULT_TIMEOUT  # seconds `fetch` may take before the source is dropped
 
     def where(self, key: str | None = None) -> Location:
         return self.option_locations.get(key, self.location) if key else self.location
@@ -105,6 +109,7 @@ def parse_sources(
             if key not in SOURCE_KEYS:
                 config.options[key] = value
                 config.option_locations[key] = entry.value_loc(key)
+        config.timeout = _timeout(entry)
         config.dimensions = _dimensions(entry, config)
         config.mappings = _mappings(entry, config)
         configs.append(config)
@@ -179,6 +184,18 @@ def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
             )
         out[str(variable)] = mapping
     return out
+
+
+def _timeout(entry: YMap) -> float:
+    value = entry.get("timeout", DEFAULT_TIMEOUT)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and math.isfinite(value) and value > 0:
+        return float(value)
+    raise KpiError(
+        "`timeout` is the seconds a source may take: a positive number",
+        entry.value_loc("timeout"),
+        f"e.g. `timeout: 1800` (default {DEFAULT_TIMEOUT:g})",
+    )
 
 
 def _name(spec: YMap, key: str) -> str | None:

@@ -169,3 +169,11 @@ def test_a_malformed_database_url_is_a_message(tmp_path: Path):
     )
     code, output = run("eval", "-w", root)
     assert code == 2 and "kpi.yaml:4:" in output and "malformed" in output
+
+
+def test_a_broken_kpi_asked_for_shows_its_finding(write_workspace):
+    broken = DEFS + "  conv:\n    title: c\n    formula: revenue +\n    unit: ratio\n"
+    root = write_workspace({"d": broken}, "data: data.csv\nkpis: [conv]\n", DATA)
+    code, output = run("eval", "-w", root)
+    assert code == 2 and "the definition of `conv` has errors" in output
+    assert "KPI005" in output and "unknown KPI" not in output

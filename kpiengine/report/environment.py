@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import jinja2
 import jinja2.sandbox
 
 from ..errors import KpiError
+from ..plugincall import PluginFailure, call
 from .filters import Formatter, inline_code, markdown_text
 from .labels import labeller
 
@@ -65,7 +67,10 @@ def make_environment(
     env.filters["code"] = inline_code
     env.globals["_"] = labeller(locale, formatter.integer)
     if prepare is not None:
-        prepare(env)
+        try:
+            call(partial(prepare, env), "a plugin's `prepare_jinja2_environment`")
+        except PluginFailure as exc:
+            raise KpiError(str(exc), fix="report it to the plugin's author") from None
     return env
 
 
