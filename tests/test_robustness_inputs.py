@@ -177,3 +177,100 @@ def test_a_broken_kpi_asked_for_shows_its_finding(write_workspace):
     code, output = run("eval", "-w", root)
     assert code == 2 and "the definition of `conv` has errors" in output
     assert "KPI005" in output and "unknown KPI" not in output
+
+
+# --- negative counts and costs ------------------------------------------------------------------
+
+NEGATIVE = """\
+date,channel,sessions,conversions,marketing_cost,revenue
+2024-01-05,a,100,5,50,300
+2024-01-06,b,-120,3,40,-20
+2024-02-05,a,90,4,-60,200
+2024-02-06,b,80,2,30,100
+"""
+
+
+def test_negative_counts_and_costs_are_findings(tmp_path):
+    from kpiengine.engine import Engine
+
+    (tmp_path / "neg.csv").write_text(NEGATIVE)
+    report = Engine(kpiengine.load_workspace(None)).lint(tmp_path / "neg.csv", by=["channel"])
+    found = {f.details["variable"]: f for f in report.findings if f.code == "KPI311"}
+    assert set(found) == {"sessions", "marketing_cost"}  # negative revenue is a refund: fine
+    assert found["sessions"].severity == "error"
+    assert "`sessions` is -20 in 2024-01 (and 1 more cells)" in found["sessions"].message
+    assert found["marketing_cost"].severity == "warning"
+    assert found["sessions"].location is not None
+
+
+def test_positive_data_has_no_negative_finding(tmp_path):
+    from kpiengine.engine import Engine
+
+    (tmp_path / "pos.csv").write_text(NEGATIVE.replace(",-", ","))
+    report = Engine(kpiengine.load_workspace(None)).lint(tmp_path / "pos.csv", by=["channel"])
+    assert not [f for f in report.findings if f.code == "KPI311"]
+
+
+# --- command-line numbers and odd formulas ---------------------------------------------------
+
+
+@pytest.fixture
+def shop(write_workspace):
+    return write_workspace({"d": DEFS}, "data: data.csv\n", DATA)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["solve", "roi", "--target", "nan"],
+        ["solve", "roi", "--target", "inf"],
+        ["solve", "roi", "--target", "-inf"],
+        ["solve", "roi", "--target", "1e400"],
+        ["plan", "roi", "--target", "nan"],
+        ["plan", "sales_revenue", "--annual", "nan"],
+        ["plan", "sales_revenue", "--annual", "inf"],
+        ["plan", "sales_revenue", "--annual", "1000", "--year", "10000"],
+        ["plan", "roi", "--target", "0.3", "--given", "revenue=nan"],
+        ["plan", "roi", "--target", "0.3", "--given", "revenue=inf"],
+    ],
+)
+def test_non_finite_numbers_on_the_command_line_are_usage_errors(shop, args):
+    code, output = run(*args, "-w", shop)
+    assert code == 2 and ("finite number" in output or "10000" in output), output
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "exp(exp(exp(exp(10)))) * revenue / marketing_cost",
+        "1e308 * 1e308 * revenue / marketing_cost",
+        "1e-320 * revenue / marketing_cost",
+        "revenue ** 0.123456789 / marketing_cost ** 0.123456789",
+        "(revenue / marketing_cost) ** 1e-300",
+    ],
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["eval"],
+        ["lint"],
+        ["solve", "roi", "--target", "2"],
+        ["drivers", "roi"],
+        ["explain", "roi"],
+        ["show", "roi"],
+    ],
+)
+def test_odd_formulas_never_crash(write_workspace, formula, command):
+    defs = DEFS.replace("(revenue - marketing_cost) / marketing_cost", formula)
+    root = write_workspace({"d": defs}, "data: data.csv\n", DATA)
+    code, output = run(*command, "-w", root)
+    assert code in (0, 1, 2) and "Traceback" not in output
+
+
+def test_a_report_on_odd_formulas_is_written(write_workspace, tmp_path):
+    defs = DEFS.replace(
+        "(revenue - marketing_cost) / marketing_cost", "1e308 * 1e308 * revenue / marketing_cost"
+    )
+    root = write_workspace({"d": defs}, "data: data.csv\n", DATA)
+    code, output = run("report", "-w", root, "-o", tmp_path / "r.html")
+    assert code in (0, 1) and (tmp_path / "r.html").exists(), output

@@ -69,6 +69,8 @@ def parse_given(items: list[str] | tuple[str, ...]) -> dict[str, float]:
             out[name.strip()] = float(text.strip().replace(",", "").replace("_", ""))
         except ValueError:
             sep = ""
+        if sep and not math.isfinite(out[name.strip()]):
+            raise KpiError(f"`{item}`: the value must be a finite number, not {text.strip()}")
         if not sep or not name.strip():
             raise KpiError(f"`{item}` is not NAME=VALUE (e.g. ad_spend=25000)")
     return out
