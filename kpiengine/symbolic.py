@@ -57,6 +57,15 @@ def substitute(expr: sympy.Expr, values: dict[sympy.Symbol, float]) -> sympy.Exp
     return expr.xreplace({s: sympy.Float(repr(float(v)), 30) for s, v in values.items()})
 
 
+def text(expr: sympy.Basic, fallback: str = "the formula") -> str:
+    """`str(expr)`, or `fallback` when sympy overflows printing it (printing orders terms by
+    evaluating them: `exp(exp(exp(exp(10)))) * revenue - ...`)."""
+    try:
+        return str(expr)
+    except SYMBOLIC_ERRORS:
+        return fallback
+
+
 def _exp_depth(node: sympy.Basic) -> int:
     inner = [a for a in sympy.preorder_traversal(node.args[0]) if isinstance(a, sympy.exp)]
     return 1 + max((_exp_depth(a) for a in inner[:1]), default=0)

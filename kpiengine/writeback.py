@@ -174,6 +174,8 @@ def write_targets(
     """Put `entries` (period label -> target) into kpi.yaml's `targets:` for the KPI."""
     path = Path(root) / "kpi.yaml"
     try:
+        if path.exists() and not path.is_file():  # a FIFO would block the read forever
+            raise KpiError(f"cannot update {path}: it is not a regular file")
         raw = path.read_bytes() if path.exists() else b""
     except OSError as exc:
         raise KpiError(f"cannot read {path}: {exc.strerror or exc}") from None

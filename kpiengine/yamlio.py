@@ -9,6 +9,7 @@ mapping's own keys win over merged ones.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -209,7 +210,10 @@ def load_yaml(path: Path | str, display: str | None = None) -> Any:
     """Read and parse a YAML file; `display` is the name used in messages."""
     name = display or str(path)
     try:
-        size = Path(path).stat().st_size
+        info = Path(path).stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
+            raise KpiError("not a regular file", Location(name))
+        size = info.st_size
         if size > MAX_BYTES:
             raise KpiError(
                 f"the file is {size:,} bytes, over the {MAX_BYTES:,} a YAML file may have",

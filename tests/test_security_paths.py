@@ -180,3 +180,11 @@ def test_a_flow_entry_stays_flow(tmp_path):
     write_targets(tmp_path, "roas", {"2025": 4.0}, 2025, False)
     expected = "targets: {roi: 0.3, roas: {2024: 3, 2025: 4}}  # flow\n"
     assert (tmp_path / "kpi.yaml").read_text() == expected
+
+
+def test_a_kpi_yaml_that_is_a_fifo_is_refused_not_read(tmp_path):
+    os.mkfifo(tmp_path / "kpi.yaml")
+    with pytest.raises(KpiError, match="not a regular file"):
+        write_targets(tmp_path, "roi", {"2025": 0.3}, 2025, False)
+    with pytest.raises(KpiError, match="not a regular file"):
+        kpiengine.load_workspace(tmp_path)

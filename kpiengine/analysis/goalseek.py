@@ -17,7 +17,7 @@ import sympy
 
 from ..errors import KpiError
 from ..formula import symbol
-from ..symbolic import SYMBOLIC_ERRORS, substitute, too_hard
+from ..symbolic import SYMBOLIC_ERRORS, substitute, text, too_hard
 from ..targets import period_targets
 from .expand import (
     Context,
@@ -186,7 +186,7 @@ def solve_for(
         number(current),
         [],
         "",
-        str(expr),
+        text(expr, ws.kpis[kpi_id].formula_text),
         method,
         notes,
     )
@@ -219,7 +219,7 @@ def _equation(ctx: Context, kpi_id: str, name: str) -> tuple[sympy.Expr, list[st
     if symbol(name) not in expr.free_symbols and name in ws.inputs_of(kpi_id):
         raise KpiError(
             f"`{name}` cancels out of `{kpi_id}` once the KPIs it uses are expanded "
-            f"({kpi_id} = {expr}): changing it alone does not move `{kpi_id}`"
+            f"({kpi_id} = {text(expr)}): changing it alone does not move `{kpi_id}`"
         )
     if symbol(name) not in expr.free_symbols:
         inputs = ", ".join(f"`{display_name(n)}`" for n in input_names(expr))
@@ -259,9 +259,9 @@ def _current(ctx: Context, name: str, i: int, s: int) -> float:
 def _solution(ctx, kpi_id, name, piece, current, values, keep, implied) -> Solution:
     ws = ctx.ws
     if isinstance(piece, sympy.Set):
-        text = _interval_text(piece)
+        interval = _interval_text(piece)
         sample = _sample(piece, current)
-        solution = Solution(None, str(piece), interval=text)
+        solution = Solution(None, str(piece), interval=interval)
     else:
         sample = float(piece.evalf(30))
         solution = Solution(sample, f"{sample:.15g}" if piece.is_Float else str(piece))
