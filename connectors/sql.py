@@ -6,18 +6,17 @@ dialect, so only the aggregated table crosses the network.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
-from kpiengine.errors import KpiError, did_you_mean
+from kpiengine.errors import KpiError, did_you_mean, suggestion
 from kpiengine.hookspecs import hookimpl
+from kpiengine.redaction import redact
 from kpiengine.sqlgen import (
     GENERATED_DIALECTS,
     TESTED_DIALECTS,
@@ -31,20 +30,10 @@ from kpiengine.sqlgen import (
 )
 from kpiengine.table import Frame, date_grain_of, span_of
 
-SCHEMES = {"postgresql": "postgres", "postgres": "postgres", "duckdb": "duckdb"}
-_ENV = re.compile(r"\$\{(\w+)\}")
+from ._sql_query import QueryRejected, checked_query
+from ._sql_url import DOCUMENTED, DatabaseUrl, UrlError
 
-
-def expand_env(text: str) -> str:
-    """`${NAME}` replaced by the environment variable (so passwords stay out of kpi.yaml)."""
-
-    def value(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise KpiError(f"environment variable `{name}` is not set (used in a database URL)")
-        return os.environ[name]
-
-    return _ENV.sub(value, text)
+_PATHLIKE = re.compile(r"[/\\:*?]")
 
 
 class SqlConnector(Connector):
@@ -52,38 +41,70 @@ class SqlConnector(Connector):
     description = "A database table or query, aggregated by the database (PostgreSQL, DuckDB)"
     mapping_dates = True
     options = (
-        Option("url", "postgresql://user@host:5432/db or duckdb:///path.db; ${VAR} expands", True),
+        Option(
+            "url",
+            "postgresql://user@host:5432/db or duckdb:///path.db; reads only the variables "
+            f"{DOCUMENTED} (URL-encoded, never printed)",
+            True,
+        ),
         Option("table", "the table (or schema.table) to read"),
-        Option("query", "a SELECT to read instead of a table"),
+        Option("query", "one read-only SELECT to read instead of a table"),
         Option("date", "the date column", default="date"),
         Option("dialect", "SQL dialect (default: from the URL); bigquery, snowflake, trino, spark"),
+        Option(
+            "allow_files",
+            "true lets `query` read files and URLs (read_csv, ...); DuckDB external access",
+            default=False,
+        ),
     )
 
     def __init__(self, config: SourceConfig) -> None:
+        self.secrets: tuple[str, ...] = ()
         super().__init__(config)
         if bool(self.option("table")) == bool(self.option("query")):
             raise config.error("give either `table` or `query`", fix="e.g. `table: deals`")
-        scheme = urlparse(self.url).scheme.split("+")[0]
-        dialect = self.option("dialect") or SCHEMES.get(scheme)
+        allow_files = self.option("allow_files")
+        if not isinstance(allow_files, bool):
+            raise config.error("`allow_files` must be true or false", "allow_files")
+        self.allow_files: bool = allow_files
+        try:
+            self.url = DatabaseUrl.expand(str(self.option("url")))
+        except UrlError as exc:
+            raise config.error(str(exc), "url") from None
+        self.secrets = tuple(self.url.secrets)
+        dialect = self.option("dialect") or self.url.dialect
         if dialect is None:
-            raise config.error(f"unknown database URL scheme `{scheme}`", "url")
+            raise self.error(f"unknown database URL scheme `{self.url.scheme}`", "url")
+        if dialect not in (*TESTED_DIALECTS, *GENERATED_DIALECTS):
+            raise config.error(
+                f"unknown dialect `{dialect}`{suggestion(str(dialect), GENERATED_DIALECTS)}",
+                "dialect",
+                f"one of {', '.join((*TESTED_DIALECTS, *GENERATED_DIALECTS))}",
+            )
         self.dialect: str = dialect
+        self.relation = self._relation()
         self._columns: list[str] | None = None
 
-    @property
-    def url(self) -> str:
-        """The database URL with `${VAR}` expanded."""
-        try:
-            return expand_env(str(self.option("url")))
-        except KpiError as exc:
-            raise self.config.error(exc.message, "url") from None
+    def error(self, message: str, key: str | None = None, fix: str | None = None) -> KpiError:
+        """A KpiError about this source with every secret of its URL shown as ***."""
+        return self.config.error(redact(message, self.secrets), key, fix)
 
-    @property
-    def relation(self) -> str:
+    def _relation(self) -> str:
         table = self.option("table")
         if table:
-            return ".".join(quote_ident(part) for part in str(table).split("."))
-        return f"({self.option('query')}) AS source_rows"
+            name = str(table)
+            if not self.allow_files and _PATHLIKE.search(name):
+                raise self.config.error(
+                    f"`table` names a file (`{name}`): only tables are read",
+                    "table",
+                    "set `allow_files: true` on this source to read a file through the database",
+                )
+            return ".".join(quote_ident(part) for part in name.split("."))
+        try:
+            query = checked_query(str(self.option("query")), self.dialect, self.allow_files)
+        except QueryRejected as exc:
+            raise self.config.error(str(exc), "query") from None
+        return f"({query}) AS source_rows"
 
     def columns(self) -> list[str]:
         """The relation's column names (asked once from the database)."""
@@ -116,7 +137,7 @@ class SqlConnector(Connector):
         if name not in columns:
             close = did_you_mean(name, columns)
             hint = f"; did you mean `{close}`?" if close else ""
-            raise self.config.error(
+            raise self.error(
                 f"the table has no column `{name}`{hint} (columns: {', '.join(columns)})"
             )
         return quote_ident(name)
@@ -203,11 +224,10 @@ class SqlConnector(Connector):
         )
 
     def _run(self, sql: str) -> tuple[list[str], list[tuple]]:
-        url = self.url
         if self.dialect == "duckdb":
-            return self._run_duckdb(url, sql)
+            return self._run_duckdb(sql)
         if self.dialect == "postgres":
-            return self._run_postgres(url, sql)
+            return self._run_postgres(sql)
         raise self.config.error(
             f"kpiengine generates {self.dialect} SQL but does not run it",
             "dialect",
@@ -215,23 +235,25 @@ class SqlConnector(Connector):
             f"({', '.join(GENERATED_DIALECTS)} are generated only)",
         )
 
-    def _run_duckdb(self, url: str, sql: str) -> tuple[list[str], list[tuple]]:
+    def _run_duckdb(self, sql: str) -> tuple[list[str], list[tuple]]:
         import duckdb
 
-        # duckdb:///relative.db (to the workspace) or duckdb:////absolute/path.db
-        rest = url.split("://", 1)[1] if "://" in url else url
-        path = Path(rest[1:] if rest.startswith("/") else rest)
+        path = Path(self.url.duckdb_path())
         path = path if path.is_absolute() else self.config.root / path
         if not path.is_file():
-            raise self.config.error(f"no DuckDB database at {path}", "url")
+            raise self.error(f"no DuckDB database at {path}", "url")
+        # read-only, and (unless allowed) no file, URL or extension access beyond the database
+        config = {} if self.allow_files else {"enable_external_access": False}
         try:
-            with duckdb.connect(str(path), read_only=True) as con:
+            with duckdb.connect(
+                str(path), read_only=True, config={**config, "lock_configuration": True}
+            ) as con:
                 cursor = con.execute(sql)
                 return [d[0] for d in cursor.description], cursor.fetchall()
         except duckdb.Error as exc:
-            raise self.config.error(f"the database said: {str(exc).splitlines()[0]}") from None
+            raise self.error(f"the database said: {_first_line(exc)}") from None
 
-    def _run_postgres(self, url: str, sql: str) -> tuple[list[str], list[tuple]]:
+    def _run_postgres(self, sql: str) -> tuple[list[str], list[tuple]]:
         try:
             import psycopg
         except ImportError:
@@ -239,14 +261,27 @@ class SqlConnector(Connector):
                 "PostgreSQL needs the `psycopg` package", fix='pip install "psycopg[binary]"'
             ) from None
         try:
-            dsn = url.replace("postgresql+psycopg", "postgresql")
-            with psycopg.connect(dsn, connect_timeout=10) as con, con.cursor() as cursor:
-                cursor.execute(sql)
-                assert cursor.description is not None  # set after a query that returns rows
-                return [d.name for d in cursor.description], cursor.fetchall()
+            params = self.url.postgres_params()
+        except UrlError as exc:
+            raise self.error(str(exc), "url") from None
+        # every transaction of the session is read-only, and this one is declared so too
+        options = f"{params.pop('options', '')} -c default_transaction_read_only=on".strip()
+        params.setdefault("connect_timeout", "10")
+        try:
+            conninfo = psycopg.conninfo.make_conninfo("", **params, options=options)
+            with psycopg.connect(conninfo) as con:
+                con.read_only = True
+                with con.cursor() as cursor:
+                    cursor.execute(sql)
+                    assert cursor.description is not None  # set after a query returning rows
+                    return [d.name for d in cursor.description], cursor.fetchall()
         except psycopg.Error as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise self.config.error(f"the database said: {message}") from None
+            raise self.error(f"the database said: {_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _absent(mapping: Mapping) -> str:

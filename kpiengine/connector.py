@@ -51,6 +51,8 @@ class Connector:
     options: ClassVar[tuple[Option, ...]] = ()
     #: True when the connector honours `date:` in a variable's mapping.
     mapping_dates: ClassVar[bool] = False
+    #: Values the engine never prints (a password from the environment): shown as `***`.
+    secrets: tuple[str, ...] = ()
 
     def __init__(self, config: SourceConfig):
         self.config = config

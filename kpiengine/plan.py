@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .checks.runtime import MissingInput
-from .errors import Finding, KpiError, suggestion
+from .errors import ERROR, Finding, KpiError, suggestion
 from .model import BUILTIN, DISTINCT, Aggregate, Workspace
 from .periods import DEFAULT, Calendar
 from .refs import MAX_ROLLING, WINDOWS, window_of
@@ -133,6 +133,16 @@ def make_plan(
     variables = set().union(*(workspace.inputs_of(k) for k in needed)) if needed else set()
     aggregates = {v: workspace.variables[v].aggregate for v in sorted(variables)}
     if not aggregates:
+        # a KPI asked for but broken: show why (its own errors), not that data is missing
+        asked = [k for k in (kpis or workspace.settings.kpis) if workspace.blocked_by(k) == k]
+        errors = [f for k in asked for f in workspace.kpis[k].findings if f.severity == ERROR]
+        if errors:
+            raise KpiError(
+                "no KPI can be evaluated: the definition of "
+                + ", ".join(f"`{k}`" for k in asked)
+                + " has errors:\n"
+                + "\n".join(f.format() for f in errors)
+            )
         raise KpiError("no KPI can be evaluated: the data provides none of their inputs")
     return Plan(
         workspace,

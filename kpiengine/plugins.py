@@ -71,7 +71,7 @@ def _load_file(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # a broken plugin must not look like a kpiengine crash
+    except (Exception, SystemExit) as exc:  # a broken plugin must not look like a crash
         message = f"plugin failed to load: {type(exc).__name__}: {exc}"
         raise KpiError(message, Location(str(path))) from None
     return module
@@ -114,7 +114,7 @@ class PluginManager(pluggy.PluginManager):
                     continue
                 try:
                     module = entry_point.load()
-                except Exception as exc:
+                except (Exception, SystemExit) as exc:
                     raise KpiError(
                         f"installed plugin `{entry_point.name}` failed to load: "
                         f"{type(exc).__name__}: {exc}"
@@ -180,7 +180,7 @@ def registered(pm: PluginManager, hook: str) -> dict[str, Registered]:
         items: list[type] = []
         try:
             impl.function(items.append)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise KpiError(
                 f"plugin `{impl.plugin_name}` failed in `{hook}`: {type(exc).__name__}: {exc}"
             ) from None

@@ -24,6 +24,7 @@ from .model import (
     Variable,
 )
 from .refs import display_ref, parse_display
+from .targetspec import is_number as _is_number
 from .targetspec import parse_target
 from .units import Unit, UnitSyntaxError, UnitSystem
 from .yamlio import YList, YMap
@@ -252,10 +253,6 @@ def _range(entry: YMap, kpi: str, checker: Checker) -> tuple[float | None, float
         kpi,
     )
     return None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _examples(entry: YMap, kpi: str, checker: Checker) -> list:

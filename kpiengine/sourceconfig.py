@@ -7,6 +7,7 @@ connectors are opened and asked for data later, by `kpiengine.sources`.
 from __future__ import annotations
 
 import glob
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,10 @@ from typing import Any
 from .errors import KpiError, Location, suggestion
 from .yamlio import YList, YMap
 
-SOURCE_KEYS = ("connector", "dimensions", "map")
+SOURCE_KEYS = ("connector", "dimensions", "map", "timeout")
+#: Seconds a source's `fetch` may take unless its `timeout:` says otherwise: generous, since a
+#: warehouse may aggregate millions of rows; the point is that a hung plugin cannot hang the run.
+DEFAULT_TIMEOUT = 600.0
 MAPPING_KEYS = ("column", "count", "distinct", "where", "scale", "currency", "date")
 
 
@@ -56,6 +60,7 @@ class SourceConfig:
     dimension_values: dict[str, dict[str, str]] = field(default_factory=dict)  # value renames
     currency: str | None = None  # the workspace currency
     variables: frozenset[str] = frozenset()  # the workspace's variable ids
+    timeout: float = DEFAULT_TIMEOUT  # seconds `fetch` may take before the source is dropped
 
     def where(self, key: str | None = None) -> Location:
         return self.option_locations.get(key, self.location) if key else self.location
@@ -107,6 +112,7 @@ def parse_sources(
             if key not in SOURCE_KEYS:
                 config.options[key] = value
                 config.option_locations[key] = entry.value_loc(key)
+        config.timeout = _timeout(entry)
         config.dimensions = _dimensions(entry, config)
         config.mappings = _mappings(entry, config)
         configs.append(config)
@@ -165,24 +171,16 @@ def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
                     spec.key_loc(key),
                     f"allowed keys: {', '.join(MAPPING_KEYS)}",
                 )
-        where = spec.get("where", YMap())
-        if not isinstance(where, dict):
-            raise KpiError(
-                "`where` maps columns to a value or a list of values", spec.value_loc("where")
-            )
         mapping = Mapping(
             str(variable),
             loc,
-            column=spec.get("column"),
-            count=bool(spec.get("count", False)),
-            distinct=None if spec.get("distinct") is None else str(spec["distinct"]),
-            where={
-                str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
-                for k, v in where.items()
-            },
-            scale=float(spec.get("scale", 1.0)),
-            currency=spec.get("currency"),
-            date=spec.get("date"),
+            column=_name(spec, "column"),
+            count=_flag(spec, "count"),
+            distinct=_name(spec, "distinct"),
+            where=_where(spec),
+            scale=_scale(spec),
+            currency=_name(spec, "currency"),
+            date=_name(spec, "date"),
         )
         if (mapping.column is not None) + mapping.count + (mapping.distinct is not None) != 1:
             raise KpiError(
@@ -191,6 +189,68 @@ def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
                 loc,
             )
         out[str(variable)] = mapping
+    return out
+
+
+def _timeout(entry: YMap) -> float:
+    value = entry.get("timeout", DEFAULT_TIMEOUT)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and math.isfinite(value) and value > 0:
+        return float(value)
+    raise KpiError(
+        "`timeout` is the seconds a source may take: a positive number",
+        entry.value_loc("timeout"),
+        f"e.g. `timeout: 1800` (default {DEFAULT_TIMEOUT:g})",
+    )
+
+
+def _name(spec: YMap, key: str) -> str | None:
+    """A column (or currency) name: text, or a number written as a name (`2024`)."""
+    value = spec.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value)
+    raise KpiError(f"`{key}` must be a column name", spec.value_loc(key))
+
+
+def _flag(spec: YMap, key: str) -> bool:
+    """`true` or `false` only: `count: 'no'` is not silently true."""
+    value = spec.get(key, False)
+    if not isinstance(value, bool):
+        raise KpiError(f"`{key}` must be true or false, not `{value}`", spec.value_loc(key))
+    return value
+
+
+def _scale(spec: YMap) -> float:
+    """A finite, non-zero number (1e-6 for `cost_micros`)."""
+    value = spec.get("scale", 1.0)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and math.isfinite(value) and value != 0:
+        return float(value)
+    raise KpiError(
+        "`scale` must be a finite, non-zero number such as 0.000001",
+        spec.value_loc("scale"),
+        "e.g. `scale: 1e-6` for Google Ads `cost_micros`",
+    )
+
+
+def _where(spec: YMap) -> dict[str, list[str]]:
+    """`{column: value}` or `{column: [values]}`: values are text, numbers or booleans."""
+    where = spec.get("where", YMap())
+    message = "`where` maps columns to a value or a list of values"
+    if not isinstance(where, YMap):
+        raise KpiError(message, spec.value_loc("where"))
+    out = {}
+    for column, values in where.items():
+        items = values if isinstance(values, list) else [values]
+        if not items or any(isinstance(v, dict | list) or v is None for v in items):
+            raise KpiError(
+                f"{message}: `{column}` holds {'nothing' if not items else 'a nested value'}",
+                where.value_loc(column),
+                f"e.g. `where: {{{column}: [Closed won]}}`",
+            )
+        out[str(column)] = [str(v) for v in items]
     return out
 
 

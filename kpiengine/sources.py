@@ -8,9 +8,9 @@ answer `fetch(plan) -> InputTable`.
 from __future__ import annotations
 
 import datetime as dt
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -22,7 +22,9 @@ from .errors import Finding, KpiError, Location, suggestion
 from .model import Workspace
 from .periods import RANGE
 from .plan import Plan
+from .plugincall import PluginFailure, call, call_with_timeout, checked_frame
 from .plugins import Registered
+from .redaction import redact
 from .sourceconfig import SourceConfig, data_file_source
 from .table import Frame, InputTable, SourceStatus, build_table, union
 
@@ -44,12 +46,37 @@ class OpenSource:
     connector: Connector
     origin: str
     provides: set[str]
+    dimensions: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Failure:
+    """A source whose connector failed (its bug): its status and the KPI012 finding."""
+
+    status: SourceStatus
+    finding: Finding
+
+
+def failure(config: SourceConfig, origin: str, text: str, secrets: tuple[str, ...] = ()) -> Failure:
+    """The status and KPI012 finding of a source whose connector failed with `text`."""
+    status = SourceStatus(config.name, config.connector, origin, error=redact(text, secrets))
+    message = (
+        f"source `{status.name}` (connector `{status.connector}`, {status.origin}) "
+        f"failed: {status.error}"
+    )
+    return Failure(status, SourceFailed.finding(message, location=config.location))
 
 
 def open_sources(
-    configs: list[SourceConfig], connectors: dict[str, Registered], variables: set[str]
+    configs: list[SourceConfig],
+    connectors: dict[str, Registered],
+    variables: set[str],
+    failures: list[Failure] | None = None,
 ) -> list[OpenSource]:
-    """Instantiate each source's connector; an unknown connector lists the installed ones."""
+    """Instantiate each source's connector; an unknown connector lists the installed ones.
+
+    A connector whose constructor, `provides()` or `dimensions()` fails by a bug is left out
+    and added to `failures` (raised as a KpiError when `failures` is None)."""
     out = []
     for config in configs:
         found = connectors.get(config.connector)
@@ -75,11 +102,23 @@ def open_sources(
                 dated[0].location,
                 "use one source per date column",
             )
-        connector = found.obj(config)
-        out.append(
-            OpenSource(config, connector, found.origin, set(connector.provides()) & variables)
-        )
+        what = f"connector `{config.connector}`"
+        try:
+            connector: Connector = call(partial(found.obj, config), what)
+            provides = call(partial(_as_set, connector.provides), f"{what} `provides()`")
+            dims = call(partial(_as_set, connector.dimensions), f"{what} `dimensions()`")
+        except PluginFailure as exc:
+            failed = failure(config, found.origin, str(exc))
+            if failures is None:
+                raise KpiError(failed.finding.message, config.location) from None
+            failures.append(failed)
+            continue
+        out.append(OpenSource(config, connector, found.origin, provides & variables, dims))
     return out
+
+
+def _as_set(method: Callable[[], Iterable[str]]) -> set[str]:
+    return {str(name) for name in method()}
 
 
 def owners(
@@ -117,18 +156,21 @@ def fetch_table(
     sources: list[OpenSource],
     owner: dict[str, OpenSource],
     plan: Plan,
+    failures: Sequence[Failure] = (),
     on_source: Callable[[str], None] | None = None,
 ) -> InputTable:
     """Ask each source for its variables and merge the answers into one input table;
     `on_source(name)` is told as each source is done (a progress bar).
 
     The plan's dates are the range the evaluation needs (a connector may return more; the
-    engine keeps what it needs).
+    engine keeps what it needs). A source that fails by a bug, hangs past its `timeout:` or
+    returns a malformed Frame is reported (KPI012) and the others are used; so are `failures`,
+    the sources that could not be opened.
     """
     by = list(plan.by)
     tables: list[InputTable] = []
-    statuses: list[SourceStatus] = []
-    findings: list[Finding] = []
+    statuses: list[SourceStatus] = [f.status for f in failures]
+    findings: list[Finding] = [f.finding for f in failures]
     spans: list[tuple[dt.date, dt.date]] = []  # of sources without dates
     undatable: dict[str, str] = {}
     for source in sources:
@@ -139,7 +181,7 @@ def fetch_table(
         statuses.append(status)
         if not wanted:
             continue
-        dims = [d for d in by if d in source.connector.dimensions()]
+        dims = [d for d in by if d in source.dimensions]
         request = Request(
             wanted,
             plan.grain,
@@ -148,20 +190,15 @@ def fetch_table(
             plan.fetch_end,
             plan.calendar,
         )
+        what = f"connector `{source.config.connector}` `fetch()`"
         try:
-            frame = source.connector.fetch(request)
-        except KpiError:
-            raise
-        except Exception as exc:  # a plugin's bug: report it, keep the other sources
-            last = traceback.extract_tb(exc.__traceback__)[-1]
-            status.error = f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})"
-            findings.append(
-                SourceFailed.finding(
-                    f"source `{status.name}` (connector `{status.connector}`, {status.origin}) "
-                    f"failed: {status.error}",
-                    location=source.config.location,
-                )
-            )
+            fetch = partial(source.connector.fetch, request)
+            answer = call_with_timeout(fetch, source.config.timeout, what)
+            frame = checked_frame(answer, list(wanted), what)
+        except PluginFailure as exc:  # a plugin's bug: report it, keep the other sources
+            failed = failure(source.config, source.origin, str(exc), source.connector.secrets)
+            status.error = failed.status.error
+            findings.append(failed.finding)
             continue
         frame = relabel(frame, source.config.dimension_values)
         status.coverage = frame.coverage
@@ -182,10 +219,10 @@ def fetch_table(
     if not tables and spans and len(set(spans)) == 1:
         raise OnlyRange(spans[0])
     if not tables:
-        failures = "; ".join(f.message for f in findings)
+        failed_text = "; ".join(f.message for f in findings)
         raise NoData(
             "the sources returned no data for the KPIs asked for"
-            + (f": {failures}" if failures else "")
+            + (f": {failed_text}" if failed_text else "")
         )
     table = merge_tables(tables, by)
     for status in statuses:
@@ -312,7 +349,8 @@ class Sources:
                 "no data: pass --data FILE.csv, or list `sources:` (or `data:`) in kpi.yaml",
                 fix="the CSV needs a `date` column and one column per variable",
             )
-        self.opened = open_sources(configs, connectors, set(workspace.variables))
+        self.failures: list[Failure] = []
+        self.opened = open_sources(configs, connectors, set(workspace.variables), self.failures)
         self.owner = owners(self.opened, settings.choose, settings.choose_location)
         self.available = set(self.owner)
         self.on_source: Callable[[str], None] | None = None  # told as each source is done
@@ -320,7 +358,7 @@ class Sources:
     def dimension_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for opened in self.opened:
-            for dim in opened.connector.dimensions():
+            for dim in opened.dimensions:
                 counts[dim] = counts.get(dim, 0) + 1
         return counts
 
@@ -333,4 +371,4 @@ class Sources:
                     f"no source has the dimension `{dim}`{suggestion(dim, known)} "
                     f"(dimensions: {', '.join(sorted(known)) or 'none'})"
                 )
-        return fetch_table(self.opened, self.owner, plan, self.on_source)
+        return fetch_table(self.opened, self.owner, plan, self.failures, self.on_source)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -291,27 +292,54 @@ def time_aggregate(
     return out
 
 
+#: Segments a breakdown may have unless `KPIENGINE_MAX_SEGMENTS` says otherwise: every variable
+#: and KPI gets periods x segments cells, and every report and table shows them.
+MAX_SEGMENTS = 10_000
+SEGMENTS_VARIABLE = "KPIENGINE_MAX_SEGMENTS"
+
+
+def segment_limit() -> int:
+    """The largest number of segments a breakdown may have (`KPIENGINE_MAX_SEGMENTS`)."""
+    text = os.environ.get(SEGMENTS_VARIABLE, "").strip()
+    if not text:
+        return MAX_SEGMENTS
+    if not text.isdigit() or int(text) < 1:
+        raise KpiError(f"{SEGMENTS_VARIABLE} must be a positive whole number, not `{text}`")
+    return int(text)
+
+
 def _segment_aggregate(
     rule: str, cube: np.ndarray, groups: np.ndarray, n_groups: int
 ) -> np.ndarray:
-    """Aggregate the columns of `cube` (periods x fine segments) into `n_groups` columns."""
-    present = ~np.isnan(cube)
-    onehot = np.zeros((cube.shape[1], n_groups))
-    onehot[np.arange(cube.shape[1]), groups] = 1.0
-    count = present.astype(float) @ onehot
+    """Aggregate the columns of `cube` (periods x fine segments) into `n_groups` columns.
+
+    The fine segments are sorted by group and each group reduced over its own columns
+    (`reduceat`): time and memory grow with the cells, never with fine segments x groups."""
+    limit = segment_limit()
+    if n_groups > limit:
+        raise KpiError(
+            f"the breakdown has {n_groups:,} segments, more than the {limit:,} allowed",
+            fix=f"break down by a dimension with fewer values, or raise the limit: "
+            f"{SEGMENTS_VARIABLE}={n_groups}",
+        )
+    out = np.full((cube.shape[0], n_groups), np.nan)
+    if not cube.shape[1]:
+        return out
+    order = np.argsort(groups, kind="stable")
+    ordered = groups[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    columns = cube[:, order]
+    present = ~np.isnan(columns)
+    count = np.add.reduceat(present.astype(np.int64), starts, axis=1)
     if rule in ("sum", "mean"):
-        out = np.where(present, cube, 0.0) @ onehot
+        values = np.add.reduceat(np.where(present, columns, 0.0), starts, axis=1)
         if rule == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
-                out = out / count
-    else:
-        reduce = np.fmin if rule == "min" else np.fmax
-        out = np.full((cube.shape[0], n_groups), np.nan)
-        for g in range(n_groups):
-            columns = cube[:, groups == g]
-            if columns.shape[1]:
-                out[:, g] = reduce.reduce(columns, axis=1)
-    out[count == 0] = np.nan
+                values = values / count
+    else:  # fmin/fmax skip NaN; a group with no value stays NaN (count == 0 below)
+        values = (np.fmin if rule == "min" else np.fmax).reduceat(columns, starts, axis=1)
+    values[count == 0] = np.nan
+    out[:, ordered[starts]] = values
     return out
 
 

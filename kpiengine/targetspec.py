@@ -3,6 +3,7 @@ over the months (`kpi.yaml`'s `targets:` too)."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -10,13 +11,24 @@ from .checker import Checker
 from .checks.definitions import BadValue
 from .errors import Location
 from .model import TargetSpec
+from .periods import DEFAULT, PeriodError
 from .yamlio import YMap
 
 PERIOD_LABEL = re.compile(r"^(FY)?\d{4}(-(\d{2}|Q[1-4]|W\d{2}|\d{2}-\d{2}))?$")
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def is_number(value: Any) -> bool:
+    """A finite number (YAML's `.inf` and `.nan` are not targets, weights or examples)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_period(label: str) -> bool:
+    """A label naming a real period (not 2024-02-30, nor one ending after year 9999)."""
+    try:
+        DEFAULT.label_bounds(label.removeprefix("FY"))  # a fiscal year's dates need the calendar
+    except (PeriodError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> TargetSpec | None:
@@ -41,7 +53,7 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
             spec.annual = _annual(item, item_loc, kpi, checker)
         elif key == "split":
             spec.split = _split(item, item_loc, kpi, checker)
-        elif PERIOD_LABEL.match(key) and _is_number(item):
+        elif PERIOD_LABEL.match(key) and is_number(item) and _is_period(key):
             spec.by_period[key] = float(item)
         else:
             checker.error(
@@ -57,10 +69,11 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
 
 
 def _annual(item: Any, location: Location, kpi: str, checker: Checker) -> dict[str, float]:
-    if _is_number(item):
+    if is_number(item):
         return {"*": float(item)}
     if isinstance(item, YMap) and all(
-        re.match(r"^\d{4}$", str(k)) and _is_number(v) for k, v in item.items()
+        re.match(r"^\d{4}$", str(k)) and _is_period(str(k)) and is_number(v)
+        for k, v in item.items()
     ):
         return {str(k): float(v) for k, v in item.items()}
     checker.error(BadValue, "`annual` must be a number or a map of year to number", location, kpi)
@@ -73,7 +86,7 @@ def _split(item: Any, location: Location, kpi: str, checker: Checker) -> list[fl
     if (
         isinstance(item, list)
         and len(item) == 12
-        and all(_is_number(w) and w >= 0 for w in item)
+        and all(is_number(w) and w >= 0 for w in item)
         and sum(item) > 0
     ):
         total = float(sum(item))

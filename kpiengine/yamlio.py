@@ -1,13 +1,27 @@
-"""YAML loading that remembers the file, line and column of every key and value."""
+"""YAML loading that remembers the file, line and column of every key and value.
+
+YAML files may come from someone else, so reading them is bounded: a file over `MAX_BYTES`, more
+than `MAX_ALIAS_NODES` nodes built again through aliases (a "billion laughs" bomb), an alias
+inside itself, nesting deeper than `MAX_DEPTH` or an integer beyond any float (or beyond Python's
+digit limit) is a KpiError at its position. Merge keys (`<<: *defaults`) are supported: the
+mapping's own keys win over merged ones.
+"""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import KpiError, Location
+
+MAX_BYTES = 8_000_000  # a definitions file of ten thousand KPIs is about 2 MB
+MAX_ALIAS_NODES = 100_000  # nodes built a second time through an alias
+MAX_DEPTH = 100  # nesting of mappings and lists
+MERGE_TAG = "tag:yaml.org,2002:merge"
+_FLOAT_MAX = 1.7976931348623157e308
 
 try:  # the C loader is much faster and builds the same nodes
     _Loader: type = yaml.CSafeLoader
@@ -60,8 +74,38 @@ class _Builder:
     def __init__(self, file: str):
         self.file = file
         self.constructor = yaml.constructor.SafeConstructor()
+        self.seen: set[int] = set()  # nodes built once (a second build is an alias expansion)
+        self.active: list[yaml.Node] = []  # the nodes being built, outermost first
+        self.expanded = 0
+        self.user: yaml.Node | None = None  # the node whose alias is being expanded
 
     def build(self, node: yaml.Node) -> Any:
+        key = id(node)
+        if any(node is outer for outer in self.active):
+            raise KpiError("an alias refers to a node that contains it", _mark(self.file, node))
+        if len(self.active) >= MAX_DEPTH:
+            raise KpiError(f"nested deeper than {MAX_DEPTH} levels", _mark(self.file, node))
+        starts = False
+        if key in self.seen:
+            if self.user is None and self.active:  # an alias: where it is used
+                self.user, starts = self.active[-1], True
+            self.expanded += 1
+            if self.expanded > MAX_ALIAS_NODES:
+                raise KpiError(
+                    f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes",
+                    _mark(self.file, self.user or node),
+                    "write the repeated parts out, or alias smaller parts",
+                )
+        self.seen.add(key)
+        self.active.append(node)
+        try:
+            return self._build(node)
+        finally:
+            self.active.pop()
+            if starts:
+                self.user = None
+
+    def _build(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node)
         if isinstance(node, yaml.SequenceNode):
@@ -70,16 +114,33 @@ class _Builder:
             out.item_locs = [_value_location(self.file, item) for item in node.value]
             out.raw = [_raw(item) for item in node.value]
             return out
-        return self.constructor.construct_object(node, deep=True)
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except ValueError as exc:  # 2024-02-30, or an integer past Python's digit limit
+            what = "date" if node.tag.endswith("timestamp") else "number"
+            raise KpiError(f"invalid {what}: {exc}", _mark(self.file, node)) from None
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _FLOAT_MAX:
+            raise KpiError("a number too large for any calculation", _mark(self.file, node))
+        return value
 
     def _mapping(self, node: yaml.MappingNode) -> YMap:
         out = YMap()
         out.loc = _mark(self.file, node)
         out.key_locs, out.value_locs, out.raw = {}, {}, {}
+        merged: list[yaml.Node] = []
         for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                merged.append(value_node)
+                continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise KpiError("a mapping key must be a plain name", _mark(self.file, key_node))
-            key = self.constructor.construct_object(key_node)
+            try:
+                key = self._scalar(key_node)
+            except KpiError:  # 2024-02-30: the checks of its mapping say what is wrong
+                key = key_node.value
             if isinstance(key, int | float) and not isinstance(key, bool):
                 key = key_node.value  # period labels such as 2024 stay text
             if key in out:
@@ -93,7 +154,27 @@ class _Builder:
             out.key_locs[key] = _mark(self.file, key_node)
             out.value_locs[key] = _value_location(self.file, value_node)
             out.raw[key] = _raw(value_node)
+        for value_node in merged:
+            self._merge(out, value_node)
         return out
+
+    def _merge(self, out: YMap, node: yaml.Node) -> None:
+        """`<<: *a` or `<<: [*a, *b]`: keys of the merged mappings the mapping lacks (the
+        first merged mapping wins over later ones, as YAML 1.1 says)."""
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        for source in sources:
+            merged = self.build(source)
+            if not isinstance(merged, YMap):
+                raise KpiError(
+                    "`<<` merges a mapping (or a list of mappings) into this one",
+                    _mark(self.file, source),
+                )
+            for key, value in merged.items():
+                if key not in out:
+                    out[key] = value
+                    out.key_locs[key] = merged.key_loc(key)
+                    out.value_locs[key] = merged.value_loc(key)
+                    out.raw[key] = merged.raw.get(key)
 
 
 def _raw(node: yaml.Node) -> str | None:
@@ -102,6 +183,8 @@ def _raw(node: yaml.Node) -> str | None:
 
 def parse_yaml(text: str, file: str) -> Any:
     """Parse YAML text into YMap/YList/scalars; syntax errors become KpiError with a position."""
+    if len(text) > MAX_BYTES:
+        raise KpiError(f"over the {MAX_BYTES:,} characters a YAML file may have", Location(file))
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -115,6 +198,8 @@ def parse_yaml(text: str, file: str) -> Any:
         return None
     try:
         return _Builder(file).build(node)
+    except RecursionError:  # MAX_DEPTH keeps well below Python's limit; never a traceback
+        raise KpiError(f"nested too deeply (over {MAX_DEPTH} levels)", Location(file)) from None
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
@@ -125,6 +210,15 @@ def load_yaml(path: Path | str, display: str | None = None) -> Any:
     """Read and parse a YAML file; `display` is the name used in messages."""
     name = display or str(path)
     try:
+        info = Path(path).stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
+            raise KpiError("not a regular file", Location(name))
+        size = info.st_size
+        if size > MAX_BYTES:
+            raise KpiError(
+                f"the file is {size:,} bytes, over the {MAX_BYTES:,} a YAML file may have",
+                Location(name),
+            )
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise KpiError("file not found", Location(name)) from None

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+# every test runs with a planted secret in the environment and fails if it leaks (secretguard.py)
+from secretguard import no_secret_leaks, planted_secret  # noqa: F401
+
 # Property tests are derandomized (a fixed seed per test) so a run is repeatable on any machine;
 # `HYPOTHESIS_PROFILE=explore` searches with fresh random examples instead.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)

@@ -117,8 +117,10 @@ def test_writing_targets_keeps_the_rest_of_kpi_yaml(workspace, shop):
     start = before.index(b"  sales_revenue:")
     end = before.index(b"\n\n# the end")
     assert after[:start] == before[:start] and after.endswith(before[end:])
-    assert after[start:].startswith(b"  sales_revenue: {annual: {2023: 900000, 2024: 1000000}, ")
-    assert b"split: [10, 8, 8, 7, 7, 6, 6, 8, 10, 10, 10, 10], 2025-01: " in after
+    # a block entry stays a block: its lines as written, then a line per month
+    kept = before[start : before.index(b"\n\n# the end")] + b"\n    2025-01: "
+    assert after[start:].startswith(kept)
+    assert after.count(b"\n    2025-") == 12
     assert result.entry.startswith("sales_revenue: {")
     ws = kpiengine.load_workspace(workspace)
     assert not ws.errors

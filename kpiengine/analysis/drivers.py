@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import sympy
 
 from ..formula import symbol
+from ..symbolic import SYMBOLIC_ERRORS
 from .expand import (
     Context,
     display_name,
@@ -59,7 +60,10 @@ def sensitivity(expr: sympy.Expr, values: dict[str, float]) -> list[Driver]:
     value = evaluate_at(expr, values)
     out = []
     for name in input_names(expr):
-        derivative = evaluate_at(sympy.diff(expr, symbol(name)), values)
+        try:
+            derivative = evaluate_at(sympy.diff(expr, symbol(name)), values)
+        except SYMBOLIC_ERRORS:  # sympy overflowing on exp(exp(exp(exp(10)))): undefined
+            derivative = math.nan
         x = values[name]
         impact = derivative * x / 100
         elasticity = impact * 100 / value if value and math.isfinite(value) else math.nan

@@ -160,8 +160,7 @@ class Context:
         """An expression evaluated for every period x segment (NaN where undefined)."""
         names = input_names(expr)
         shape = (self.table.n_periods, len(self.table.segments))
-        with np.errstate(all="ignore"):
-            out = compile_expr(expr, names)(*[self.array(n) for n in names])
+        out = run_expr(expr, names, [self.array(n) for n in names])
         out = np.broadcast_to(np.asarray(out, dtype=float), shape).copy()
         out[~np.isfinite(out)] = np.nan
         return out
@@ -179,12 +178,20 @@ class Context:
         return out
 
 
+def run_expr(expr: sympy.Expr, names: list[str], args: list[Any]) -> np.ndarray:
+    """The compiled expression applied to `args`; NaN when its numbers leave the float range
+    (`1e308 * 1e308 * revenue`, `exp(exp(exp(exp(10))))`), as evaluation reports them."""
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(compile_expr(expr, names)(*args), dtype=float)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return np.asarray(np.nan)
+
+
 def evaluate_at(expr: sympy.Expr, values: dict[str, float]) -> float:
     """The expression at one point (NaN when undefined there)."""
     names = input_names(expr)
-    with np.errstate(all="ignore"):
-        out = compile_expr(expr, names)(*[np.float64(values[n]) for n in names])
-    out = float(np.asarray(out, dtype=float))
+    out = float(np.asarray(run_expr(expr, names, [np.float64(values[n]) for n in names])))
     return out if math.isfinite(out) else math.nan
 
 

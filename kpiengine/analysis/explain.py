@@ -16,7 +16,6 @@ import numpy as np
 import sympy
 
 from ..errors import KpiError
-from ..vectorize import compile_expr
 from .expand import (
     Context,
     display_name,
@@ -26,6 +25,7 @@ from .expand import (
     latest_defined,
     number,
     resolve_kpi,
+    run_expr,
     shift_expr,
     split_name,
 )
@@ -62,8 +62,7 @@ def shapley(
             args.append(np.full(masks.size, before[name], dtype=float))
         else:
             args.append(np.where((masks >> k) & 1, after[name], before[name]).astype(float))
-    with np.errstate(all="ignore"):
-        values = compile_expr(expr, names)(*args)
+    values = run_expr(expr, names, args)
     values = np.broadcast_to(np.asarray(values, dtype=float), masks.shape)
     if not np.isfinite(values).all():
         raise UndefinedMix(

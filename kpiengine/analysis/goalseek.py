@@ -1,7 +1,9 @@
 """Goal-seek: the value one input needs for a KPI to reach a target, all else held.
 
 The KPI's expanded formula is solved exactly with sympy `solveset` over the reals, every other
-input replaced by the exact rational of its value in the period. An input may be a raw variable
+input replaced by the exact rational of its value in the period; a formula too hard for a
+closed form (`kpiengine.symbolic.too_hard`: huge or fine exponents, deep exp towers, a large
+expression) is solved numerically instead, with a note saying why. An input may be a raw variable
 several KPI levels down, a KPI the formula uses (kept as a symbol), or a KPI sharing inputs
 with the formula (one shared input is rewritten in terms of it).
 """
@@ -15,6 +17,7 @@ import sympy
 
 from ..errors import KpiError
 from ..formula import symbol
+from ..symbolic import SYMBOLIC_ERRORS, substitute, text, too_hard
 from ..targets import period_targets
 from .expand import (
     Context,
@@ -71,22 +74,27 @@ def solve_expr(
     expr: sympy.Expr, name: str, target: float, start: float | None = None
 ) -> tuple[list[sympy.Expr | sympy.Set], str]:
     """Solve `expr == target` for `name` over the reals: points (or intervals) and the method,
-    `exact` or `numeric` (sympy could not solve it in closed form; nsolve from several starts)."""
+    `exact` or `numeric` (no closed form, or one too hard to try: nsolve from several
+    starts)."""
     x = symbol(name)
-    equation = sympy.Eq(expr, exact(target))
-    found = sympy.solveset(equation, x, sympy.S.Reals)
-    pieces = _pieces(found)
-    if pieces is not None:
-        return pieces, "exact"
+    if too_hard(expr) is None:
+        try:
+            pieces = _pieces(sympy.solveset(sympy.Eq(expr, exact(target)), x, sympy.S.Reals))
+        except SYMBOLIC_ERRORS:
+            pieces = None
+        if pieces is not None:
+            return pieces, "exact"
     roots: list[sympy.Expr] = []
     starts = ([start] if start is not None and math.isfinite(start) else []) + list(NUMERIC_STARTS)
     for x0 in starts:
         try:
             root = sympy.nsolve(expr - exact(target), x, x0, verify=True)
-        except (ValueError, ZeroDivisionError, TypeError):
+            if root.is_real and not any(
+                abs(float(root - r)) <= 1e-9 * max(1, abs(r)) for r in roots
+            ):
+                roots.append(root)
+        except (*SYMBOLIC_ERRORS, ArithmeticError):
             continue
-        if root.is_real and not any(abs(float(root - r)) <= 1e-9 * max(1, abs(r)) for r in roots):
-            roots.append(root)
     return roots, "numeric"
 
 
@@ -166,8 +174,8 @@ def solve_for(
     if lacking:
         raise KpiError(f"cannot solve `{kpi_id}` for `{name}`: " + "; ".join(lacking))
     current = _current(ctx, name, i, s)
-    known = {symbol(n): exact(v) for n, v in values.items()}
-    pieces, method = solve_expr(expr.xreplace(known), name, target, current)
+    known = {symbol(n): v for n, v in values.items()}
+    pieces, method = solve_expr(substitute(expr, known), name, target, current)
     result = GoalSeek(
         kpi_id,
         name,
@@ -178,13 +186,23 @@ def solve_for(
         number(current),
         [],
         "",
-        str(expr),
+        text(expr, ws.kpis[kpi_id].formula_text),
         method,
         notes,
     )
+    hard = too_hard(expr)
+    if method == "numeric" and hard:
+        result.notes.append(f"no closed form tried ({hard}): solved numerically")
     keep = frozenset({name} if name in ws.kpis else ())
     for piece in pieces:
-        result.solutions.append(_solution(ctx, kpi_id, name, piece, current, values, keep, implied))
+        try:
+            solution = _solution(ctx, kpi_id, name, piece, current, values, keep, implied)
+        except SYMBOLIC_ERRORS:  # a root beyond the float range
+            result.notes.append(
+                "a solution beyond the range of floating-point numbers was left out"
+            )
+            continue
+        result.solutions.append(solution)
     result.message = _message(result)
     return result
 
@@ -201,7 +219,7 @@ def _equation(ctx: Context, kpi_id: str, name: str) -> tuple[sympy.Expr, list[st
     if symbol(name) not in expr.free_symbols and name in ws.inputs_of(kpi_id):
         raise KpiError(
             f"`{name}` cancels out of `{kpi_id}` once the KPIs it uses are expanded "
-            f"({kpi_id} = {expr}): changing it alone does not move `{kpi_id}`"
+            f"({kpi_id} = {text(expr)}): changing it alone does not move `{kpi_id}`"
         )
     if symbol(name) not in expr.free_symbols:
         inputs = ", ".join(f"`{display_name(n)}`" for n in input_names(expr))
@@ -215,8 +233,13 @@ def _eliminate(ctx: Context, kpi_id: str, name: str) -> tuple[sympy.Expr, list[s
     expr = expand(ws, kpi_id)
     other = expand(ws, name)
     shared = sorted({s.name for s in expr.free_symbols} & {s.name for s in other.free_symbols})
+    if too_hard(expr) or too_hard(other):
+        shared = []  # rewriting one input in terms of the other needs a closed form
     for var in shared:
-        roots = sympy.solve(sympy.Eq(symbol(name), other), symbol(var), dict=False)
+        try:
+            roots = sympy.solve(sympy.Eq(symbol(name), other), symbol(var), dict=False)
+        except SYMBOLIC_ERRORS:
+            continue
         if len(roots) == 1:
             rewritten = sympy.simplify(expr.xreplace({symbol(var): roots[0]}))
             note = f"`{name}` is not in `{kpi_id}`'s formula: `{var}` is written as {roots[0]}"
@@ -236,9 +259,9 @@ def _current(ctx: Context, name: str, i: int, s: int) -> float:
 def _solution(ctx, kpi_id, name, piece, current, values, keep, implied) -> Solution:
     ws = ctx.ws
     if isinstance(piece, sympy.Set):
-        text = _interval_text(piece)
+        interval = _interval_text(piece)
         sample = _sample(piece, current)
-        solution = Solution(None, str(piece), interval=text)
+        solution = Solution(None, str(piece), interval=interval)
     else:
         sample = float(piece.evalf(30))
         solution = Solution(sample, f"{sample:.15g}" if piece.is_Float else str(piece))

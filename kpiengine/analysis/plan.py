@@ -18,7 +18,8 @@ import sympy
 
 from ..errors import KpiError
 from ..formula import symbol
-from .expand import Context, exact, expand, input_names, resolve_kpi
+from ..symbolic import substitute
+from .expand import Context, expand, input_names, resolve_kpi
 from .feasible import count_entity, share_problems, value_problems
 from .goalseek import solve_expr
 
@@ -68,6 +69,8 @@ def parse_given(items: list[str] | tuple[str, ...]) -> dict[str, float]:
             out[name.strip()] = float(text.strip().replace(",", "").replace("_", ""))
         except ValueError:
             sep = ""
+        if sep and not math.isfinite(out[name.strip()]):
+            raise KpiError(f"`{item}`: the value must be a finite number, not {text.strip()}")
         if not sep or not name.strip():
             raise KpiError(f"`{item}` is not NAME=VALUE (e.g. ad_spend=25000)")
     return out
@@ -285,8 +288,8 @@ def plan_ratio(
                 raise KpiError(f"`{name}` needs a planned value: no full {year - 1} to hold it at")
             held[name] = math.fsum(values) / len(values)
     point = {**given, **held}
-    known = {symbol(n): exact(v) for n, v in point.items()}
-    pieces, _ = solve_expr(expr.xreplace(known), derive, target)
+    known = {symbol(n): v for n, v in point.items()}
+    pieces, _ = solve_expr(substitute(expr, known), derive, target)
     values = [float(p.evalf(30)) for p in pieces if not isinstance(p, sympy.Set)]
     plan = Plan(kpi_id, "ratio", year, float(target), "constant", [], [], dict(given),
                 held=held)  # fmt: skip

@@ -15,6 +15,7 @@ import numpy as np
 import sympy
 
 from ..errors import KpiError
+from ..symbolic import text
 from .expand import Context, expand, number, resolve_kpi, segment_text
 from .explain import periods
 
@@ -86,7 +87,7 @@ def split_by_segment(
         or not (_linear(numerator) and _linear(denominator))
     ):
         raise KpiError(
-            f"`{kpi_id}` = {expr} is neither a ratio of sums nor a sum of its inputs: "
+            f"`{kpi_id}` = {text(expr)} is neither a ratio of sums nor a sum of its inputs: "
             "its change cannot be split across segments"
         )
     top, bottom = ctx.series(numerator), ctx.series(denominator)

@@ -12,6 +12,7 @@ from ..errors import INFO, Finding, KpiError
 from ..examples import example_value
 from ..hookspecs import hookimpl
 from ..model import KPI
+from ..symbolic import SYMBOLIC_ERRORS, fingerprint, too_hard
 from ..workspace import WORKSPACE, Workspace, load_workspace
 from .base import Check
 from .common import is_count, is_currency, name_ratio, num, title_text, words
@@ -116,11 +117,18 @@ def _is_share(kpi: KPI) -> bool:
 
 
 def _equivalent(a: sympy.Expr | None, b: sympy.Expr | None) -> bool:
+    """Equal values at fixed points, then (when sympy may try) `simplify(a - b) == 0`; a pair
+    too hard to simplify counts as equivalent when the values agree at every point."""
     if a is None or b is None or a.free_symbols != b.free_symbols:
         return False
+    first = fingerprint(a)
+    if first is None or first != fingerprint(b):
+        return False
+    if too_hard(a) or too_hard(b):
+        return fingerprint(a, points=4) == fingerprint(b, points=4)
     try:
         return sympy.simplify(a - b) == 0
-    except (TypeError, ValueError, RecursionError):
+    except SYMBOLIC_ERRORS:
         return False
 
 
@@ -189,23 +197,38 @@ class DuplicateFormula(Check):
     def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         scope = {k.id for k in context.kpis}
-        groups: dict[frozenset, list[tuple[KPI, sympy.Expr]]] = {}
+        # grouped by inputs and values at fixed points: only formulas that agree there are
+        # compared symbolically, so the work grows with the KPIs, not with their pairs
+        by_inputs: dict[frozenset, list[tuple[KPI, sympy.Expr]]] = {}
         for kpi in ws.kpis.values():
             expr = _expanded(ws, kpi.id) if kpi.evaluable else None
             if expr is not None and expr.free_symbols:
-                groups.setdefault(frozenset(expr.free_symbols), []).append((kpi, expr))
+                by_inputs.setdefault(frozenset(expr.free_symbols), []).append((kpi, expr))
+        groups: dict[tuple, list[tuple[KPI, sympy.Expr]]] = {}
+        for inputs, candidates in by_inputs.items():
+            for kpi, expr in candidates if len(candidates) > 1 else []:
+                values = fingerprint(expr)
+                if values is not None:
+                    groups.setdefault((inputs, values), []).append((kpi, expr))
         for members in groups.values():
-            for i, (first, a) in enumerate(members):
-                for other, b in members[i + 1 :]:
-                    if not ({first.id, other.id} & scope) or not _equivalent(a, b):
-                        continue
-                    later, earlier = (other, first) if other.layer == WORKSPACE else (first, other)
-                    yield self.finding(
-                        f"`{later.id}` and `{earlier.id}` compute the same thing "
-                        f"({later.formula_text}; {earlier.formula_text})",
-                        later,
-                        other=earlier.id,
-                    )
+            # each KPI is compared with the first of each class of equivalent ones: ten copies
+            # of one formula are nine findings and nine comparisons, not forty-five
+            classes: list[tuple[KPI, sympy.Expr]] = []
+            for other, b in members:
+                first = next(((k, a) for k, a in classes if _equivalent(a, b)), None)
+                if first is None:
+                    classes.append((other, b))
+                    continue
+                kpi = first[0]
+                if not ({kpi.id, other.id} & scope):
+                    continue
+                later, earlier = (other, kpi) if other.layer == WORKSPACE else (kpi, other)
+                yield self.finding(
+                    f"`{later.id}` and `{earlier.id}` compute the same thing "
+                    f"({later.formula_text}; {earlier.formula_text})",
+                    later,
+                    other=earlier.id,
+                )
 
 
 @hookimpl(trylast=True)

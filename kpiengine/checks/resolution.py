@@ -5,9 +5,11 @@ Load-stage checks: they run while the workspace is loaded and block the KPIs the
 
 from __future__ import annotations
 
+import difflib
+from collections import Counter
 from collections.abc import Callable, Iterable
 
-from ..errors import Finding, suggestion
+from ..errors import Finding
 from ..graph import find_cycles
 from ..hookspecs import hookimpl
 from .base import ERROR, LOAD, Check
@@ -26,6 +28,7 @@ class UnknownName(Check):
     def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         known = set(ws.variables) | set(ws.kpis)
+        suggestion = Suggestions(known)
         for kpi in context.kpis:
             if kpi.formula is None:
                 continue
@@ -33,10 +36,46 @@ class UnknownName(Check):
                 if name in known:
                     continue
                 alias = ws.aliases.get(name)
-                hint = (
-                    f"; `{name}` is an alias of KPI `{alias}`" if alias else suggestion(name, known)
-                )
+                hint = f"; `{name}` is an alias of KPI `{alias}`" if alias else suggestion(name)
                 yield self.finding(f"unknown variable `{name}`{hint}", kpi, at_column(kpi, column))
+
+
+class Suggestions:
+    """`; did you mean `x`?` for many misspelt names against many known ones, in time that
+    grows with the names rather than with their product: a name is compared (difflib, as
+    `errors.suggestion`) only with a short list: the known names one deleted letter away on
+    either side (a typo), and those sharing the most three-letter pieces with it."""
+
+    SHORTLIST = 40
+    POSTINGS = 200  # names looked at per key: a key most names share says little
+
+    def __init__(self, known: Iterable[str]) -> None:
+        self.grams: dict[str, list[str]] = {}
+        self.deletions: dict[str, list[str]] = {}
+        for name in sorted(set(known)):
+            for gram in _grams(name):
+                self.grams.setdefault(gram, []).append(name)
+            for key in _deletions(name):
+                self.deletions.setdefault(key, []).append(name)
+
+    def __call__(self, name: str) -> str:
+        shared: Counter[str] = Counter()
+        for gram in _grams(name):
+            shared.update(self.grams.get(gram, [])[: self.POSTINGS])
+        shortlist = {n for n, _ in shared.most_common(self.SHORTLIST)}
+        for key in _deletions(name):
+            shortlist.update(self.deletions.get(key, [])[: self.POSTINGS])
+        match = difflib.get_close_matches(name, sorted(shortlist), n=1, cutoff=0.6)
+        return f"; did you mean `{match[0]}`?" if match else ""
+
+
+def _grams(name: str) -> set[str]:
+    padded = f"  {name} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def _deletions(name: str) -> set[str]:
+    return {name} | {name[:i] + name[i + 1 :] for i in range(len(name))}
 
 
 class Cycle(Check):

@@ -1,7 +1,8 @@
 """The one check runner: load-stage checks while a workspace loads, the others for `kpi lint`.
 
-A check that raises becomes a KPI200 finding naming the check and where it came from; the other
-checks still run.
+A check that raises (anything but KeyboardInterrupt: SystemExit from a plugin is a bug too) or
+yields something other than a Finding becomes a KPI200 finding naming the check and where it
+came from; the other checks still run.
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ def run_check(check: type[Check], context: CheckContext, origin: str = BUILTIN) 
     """The check's findings; a crash (or something that is not a finding) is one KPI200 finding."""
     try:
         found = list(check().run(context))
-        bad = next((f for f in found if not isinstance(f, Finding)), None)
-        if bad is not None:
-            raise TypeError(f"yielded {type(bad).__name__}, not a Finding")
+        bad = [f for f in found if not isinstance(f, Finding)]
+        if bad:  # `None` too
+            raise TypeError(f"yielded {type(bad[0]).__name__}, not a Finding")
         return found
-    except Exception as exc:  # a check's bug is a finding, not a traceback
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a check's bug is a finding, not a traceback
         frames = traceback.extract_tb(exc.__traceback__)
         where = f" ({Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
         return [

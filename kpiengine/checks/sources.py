@@ -1,4 +1,5 @@
-"""Data checks on what the numbers are: spliced definitions, micros and mixed currencies."""
+"""Data checks on what the numbers are: spliced definitions, micros and mixed currencies,
+negative counts and costs."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
-from ..errors import ERROR, Finding
+from ..errors import ERROR, WARNING, Finding
 from ..hookspecs import hookimpl
 from .base import DATA, Check
-from .common import is_count, is_currency, name_ratio, num, pct
+from .common import is_count, is_currency, name_ratio, num, pct, segment_label
 from .context import CheckContext
 
 MIN_SIDE = 3
@@ -148,7 +149,58 @@ class MicrosAndCurrencies(Check):
                 yield self.finding(f"`{kpi.id}` mixes currencies: {listed}", kpi, currencies=used)
 
 
+#: Words of a money variable's id that make it a cost (negative only as a refund or credit).
+COST_WORDS = frozenset({"cost", "costs", "spend", "spending", "budget", "fee", "fees", "expense"})
+
+
+class NegativeValues(Check):
+    code = "KPI311"
+    severity = ERROR
+    stage = DATA
+    title = "a negative count (sessions, conversions, deals) or a negative cost"
+    fix = (
+        "check the export: a count cannot be below zero; a negative cost is a refund or a "
+        "credit, which belongs in its own variable"
+    )
+
+    def run(self, context: CheckContext) -> Iterable[Finding]:
+        ws = context.workspace
+        used = sorted({v for kpi in context.kpis for v in ws.inputs_of(kpi.id)})
+        for name in used:
+            var = ws.variables.get(name)
+            if var is None:
+                continue
+            count = is_count(var.unit)
+            cost = is_currency(var.unit) and bool(COST_WORDS & set(name.split("_")))
+            if not (count or cost):
+                continue
+            cells = []  # (results, period, segment) of every negative value, totals first
+            for results in context.results:
+                values = results.table.values.get(name)
+                if values is None:
+                    continue
+                first = 0 if results is context.primary else 1
+                block = values[results.selected, first:]
+                for i, s in zip(*np.nonzero(np.nan_to_num(block, nan=0.0) < 0), strict=True):
+                    cells.append((results, results.selected[i], s + first))
+            if not cells:
+                continue
+            results, i, s = cells[0]
+            segment = results.table.segments[s]
+            where = results.labels[i] + (f" ({segment_label(segment)})" if segment else "")
+            more = f" (and {len(cells) - 1} more cells)" if len(cells) > 1 else ""
+            what = "a count cannot be below zero" if count else "a cost below zero"
+            yield self.finding(
+                f"`{name}` is {num(float(results.table.values[name][i, s]))} in {where}{more}: "
+                f"{what}",
+                location=var.location,
+                severity=None if count else WARNING,
+                variable=name,
+                cells=len(cells),
+            )
+
+
 @hookimpl(trylast=True)
 def register_checks(register: Callable[[type[Check]], None]) -> None:
-    for check in (SplicedDefinitions, MicrosAndCurrencies):
+    for check in (SplicedDefinitions, MicrosAndCurrencies, NegativeValues):
         register(check)

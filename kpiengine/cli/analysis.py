@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +26,23 @@ if TYPE_CHECKING:
     from ..analysis import Context
     from ..engine import Engine
     from ..model import Workspace
+
+
+class FiniteFloat(click.ParamType):
+    """A number, not nan or inf (which would turn every answer into nonsense)."""
+
+    name = "number"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        number: float = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+FINITE = FiniteFloat()
 
 
 def _analysis_context(
@@ -50,7 +68,7 @@ def _solve_kpis(ws: Workspace, kpi_id: str, name: str | None) -> list[str]:
 @click.argument("kpi_id")
 @workspace_options
 @data_option
-@click.option("--target", type=float, default=None, help="Value to reach (default: its target).")
+@click.option("--target", type=FINITE, default=None, help="Value to reach (default: its target).")
 @click.option("--for", "for_", default=None, help="Input (variable or KPI) to solve for.")
 @click.option("--period", default=None, help="Period (default: the latest with a value).")
 @output_options
@@ -172,9 +190,11 @@ def explain_command(
 @click.argument("kpi_id")
 @workspace_options
 @data_option
-@click.option("--annual", type=float, default=None, help="Annual target of an additive KPI.")
-@click.option("--target", type=float, default=None, help="Target of a ratio KPI.")
-@click.option("--year", type=int, default=None, help="Year planned (default: the next one).")
+@click.option("--annual", type=FINITE, default=None, help="Annual target of an additive KPI.")
+@click.option("--target", type=FINITE, default=None, help="Target of a ratio KPI.")
+@click.option(
+    "--year", type=click.IntRange(1, 9998), default=None, help="Year (default: the next one)."
+)
 @click.option(
     "--weights", default="last-year", help="last-year, even, 12 numbers (10,8,...) or a file."
 )

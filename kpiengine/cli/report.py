@@ -27,9 +27,9 @@ from .common import (
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     required=True,
-    help="File to write (replaced only when rendering succeeds).",
+    help="File to write (replaced only when rendering succeeds); `-` for standard output.",
 )
 @click.option(
     "--format",
@@ -71,7 +71,7 @@ def report_command(
 ) -> None:
     """Write a shareable report (self-contained HTML or Markdown) for one period."""
     from ..periods import parse_label
-    from ..report import write_report
+    from ..report import render_report, write_report
     from ..report.context import last_complete_period
     from ..terminal.console import reading
 
@@ -82,12 +82,16 @@ def report_command(
     defaults = ws.settings.report  # kpi.yaml's `report:` when the command line is silent
     by = by or tuple(defaults.by)
     kpis = kpis or tuple(defaults.kpis)
+    locale = locale or ws.settings.locale
     with reading(engine, data, passes=2) as bar:  # the report reads days too (date checks)
         results = engine.evaluate(data, grain=grain, by=list(by), kpis=list(kpis) or None)
         period = period or last_complete_period(results)
-        path = write_report(
-            results, output, fmt, locale or ws.settings.locale, period, engine=engine, paper=paper
-        )
-        bar.done()
-    click.echo(f"wrote {path}")
+        if str(output) == "-":
+            text = render_report(results, fmt or "html", locale, period, engine=engine)
+            bar.done()
+            click.echo(text, nl=False)
+        else:
+            path = write_report(results, output, fmt, locale, period, engine=engine, paper=paper)
+            bar.done()
+            click.echo(f"wrote {path}")
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

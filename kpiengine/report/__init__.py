@@ -8,16 +8,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 from ..engine import Engine
 from ..errors import Finding, KpiError
 from ..evaluation import Results
 from ..i18n import locales
+from ..safewrite import write_atomic
 from .context import build_context, period_index
-from .environment import make_environment
+from .environment import make_environment, render
 from .findings import report_findings
 
 FORMATS = {"html": "report.html.j2", "md": "report.md.j2", "pdf": "report.html.j2"}
@@ -60,7 +59,7 @@ def render_report(
     templates = _templates_folder(results, workspace_templates)
     currency = results.workspace.settings.currency
     env = make_environment(locale, currency, templates, engine.prepare_environment)
-    return env.get_template(FORMATS[fmt]).render(context)
+    return render(env, FORMATS[fmt], context)
 
 
 def format_for(path: Path | str) -> str:
@@ -84,7 +83,8 @@ def write_report(
     engine: Engine | None = None,
     paper: str = "a4",
 ) -> Path:
-    """Render and write the report atomically; an existing file is replaced only on success.
+    """Render and write the report atomically; an existing file is replaced only on success,
+    keeps its mode, and is written through a symlink (see `kpiengine.safewrite`).
 
     `fmt` `pdf` prints the HTML report with headless Chromium on `paper` (`a4` or `letter`)."""
     path = Path(path)
@@ -99,31 +99,10 @@ def write_report(
         findings=findings,
         engine=engine,
     )
-    content: str | bytes = text
+    content = text.encode("utf-8")
     if fmt == "pdf":
         from .pdf import html_to_pdf  # noqa: PLC0415 - the optional extra
 
         content = html_to_pdf(text, paper)
-    try:
-        _replace(path, content)
-    except OSError as exc:
-        raise KpiError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+    write_atomic(path, content, "the report")
     return path
-
-
-def _replace(path: Path, content: str | bytes) -> None:
-    """Write `content` to a temporary file beside `path`, then rename it over `path`."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

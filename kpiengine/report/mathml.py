@@ -94,12 +94,20 @@ def formula_mathml(expr: sympy.Expr, fallback: str = "") -> Markup:
     """`<math display="block">` for a KPI's sympy expression (escaped `fallback` if it fails)."""
     if not all(_NAME.match(s.name) for s in expr.free_symbols):
         return Markup("<code>{}</code>").format(fallback or str(expr))
-    inner = _MathML({"mul_symbol": "dot"}).doprint(expr).replace("<mo>-</mo>", "<mo>&#x2212;</mo>")
+    try:
+        inner = _MathML({"mul_symbol": "dot"}).doprint(expr)
+    except (OverflowError, ValueError, RecursionError):  # exp(exp(exp(exp(10)))) overflows
+        return Markup("<code>{}</code>").format(fallback)
+    inner = inner.replace("<mo>-</mo>", "<mo>&#x2212;</mo>")
     if not is_safe_mathml(inner):
         return Markup("<code>{}</code>").format(fallback or str(expr))
     return Markup(f'<math xmlns="{MATHML_NS}" display="block">{inner}</math>')
 
 
 def formula_latex(expr: sympy.Expr) -> str:
-    """LaTeX for a KPI's sympy expression, for `$...$` in Markdown."""
-    return _Latex({"mul_symbol": "dot"}).doprint(expr)
+    """LaTeX for a KPI's sympy expression, for `$...$` in Markdown ("" when sympy overflows
+    printing it: the caller shows the formula as written)."""
+    try:
+        return _Latex({"mul_symbol": "dot"}).doprint(expr)
+    except (OverflowError, ValueError, RecursionError):
+        return ""

@@ -146,6 +146,7 @@ def _bars(steps: list[dict], shown: Callable[[float, bool], str], width: int = 3
     levels = [s["end"] for s in steps] + [s["start"] for s in steps if s["kind"] == "step"]
     low, high = min(0.0, *levels), max(0.0, *levels)
     scale = width / (high - low) if high > low else 0.0
+    scale = scale if math.isfinite(scale) else 0.0  # a span of denormals (1e-320): no bars
     lines = []
     for step in steps:
         a, b = sorted((step["start"], step["end"]))

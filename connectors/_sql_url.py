@@ -1,0 +1,124 @@
+"""Database URLs of the `sql` connector: environment variables, URL-encoding, redaction.
+
+A workspace may come from someone else, so its `url:` reads only the environment variables named
+in a documented form: libpq's `${PGPASSWORD}`, `${PGUSER}`, `${PGHOST}`, `${PGPORT}`,
+`${PGDATABASE}`, and any `${KPI_...}` or `${KPIENGINE_...}` variable. A value substituted inside
+a URL is URL-encoded (a password with `&`, `%` or `?` stays one password); a `url:` that is one
+variable and nothing else holds a whole URL. Every substituted value, and the URL's password, is
+a secret: messages show it as `***`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote, unquote, urlsplit
+
+from kpiengine.redaction import redact
+
+SCHEMES = {"postgresql": "postgres", "postgres": "postgres", "duckdb": "duckdb"}
+ALLOWED_VARIABLES = ("PGPASSWORD", "PGUSER", "PGHOST", "PGPORT", "PGDATABASE")
+ALLOWED_PREFIXES = ("KPI_", "KPIENGINE_")
+DOCUMENTED = "${PGPASSWORD}, ${PGUSER}, ${PGHOST}, ${PGPORT}, ${PGDATABASE}, ${KPI_...}"
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+class UrlError(ValueError):
+    """A URL that cannot be used; the message never holds a secret."""
+
+
+def allowed(name: str) -> bool:
+    """True for the variable names a workspace's `url:` may read."""
+    return name in ALLOWED_VARIABLES or (
+        name.startswith(ALLOWED_PREFIXES) and re.fullmatch(r"[A-Z0-9_]+", name) is not None
+    )
+
+
+@dataclass
+class DatabaseUrl:
+    """A `url:` option expanded: the URL, its scheme and dialect, and the secrets it holds."""
+
+    text: str
+    dialect: str | None
+    secrets: list[str] = field(default_factory=list)
+
+    @classmethod
+    def expand(cls, template: str) -> DatabaseUrl:
+        """Substitute the documented `${NAME}` forms; UrlError for any other or an unset one."""
+        secrets: list[str] = []
+        whole = _VARIABLE.fullmatch(template.strip())
+
+        def value(match: re.Match) -> str:
+            name = match.group(1)
+            if not allowed(name):
+                raise UrlError(
+                    f"`${{{name}}}` is not read: a database URL reads only {DOCUMENTED} "
+                    "(so a workspace from someone else cannot read other environment variables)"
+                )
+            if name not in os.environ:
+                raise UrlError(f"environment variable `{name}` is not set (used in `url:`)")
+            raw = os.environ[name]
+            encoded = raw if whole else quote(raw, safe="")
+            secrets.extend([raw, encoded])
+            return encoded
+
+        text = _VARIABLE.sub(value, template)
+        secrets += _url_secrets(text)
+        try:
+            scheme = urlsplit(text).scheme.split("+")[0].lower()
+        except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+            raise UrlError(f"the database URL is malformed ({exc})") from None
+        return cls(text, SCHEMES.get(scheme), secrets)
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.text).scheme.split("+")[0].lower()
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.secrets)
+
+    def duckdb_path(self) -> str:
+        """The file of `duckdb:///relative.db` or `duckdb:////absolute.db` (percent-decoded)."""
+        rest = self.text.split("://", 1)[1] if "://" in self.text else self.text
+        return unquote(rest[1:] if rest.startswith("/") else rest)
+
+    def postgres_params(self) -> dict[str, str]:
+        """libpq keywords (host, port, user, password, dbname and the query's), so libpq never
+        sees the URL text and cannot echo it in an error."""
+        try:
+            parts = urlsplit(self.text)
+            port = parts.port
+        except ValueError as exc:
+            raise UrlError(f"the database URL is malformed ({exc})") from None
+        params: dict[str, str] = {}
+        if parts.hostname:
+            params["host"] = unquote(parts.hostname)
+        if port is not None:
+            params["port"] = str(port)
+        if parts.username:
+            params["user"] = unquote(parts.username)
+        if parts.password is not None:
+            params["password"] = unquote(parts.password)
+        if parts.path.strip("/"):
+            params["dbname"] = unquote(parts.path.lstrip("/"))
+        for item in filter(None, parts.query.split("&")):
+            key, _, value = item.partition("=")
+            params[unquote(key)] = unquote(value)  # not `+` as a space: libpq does not
+        return params
+
+
+def _url_secrets(text: str) -> list[str]:
+    """The password written in a URL (userinfo or `password=`), as written and decoded."""
+    found: list[str] = []
+    try:
+        parts = urlsplit(text)
+        if parts.password:
+            found += [parts.password, unquote(parts.password)]
+    except ValueError:
+        match = re.search(r"://[^/@:]*:([^@/]*)@", text)  # still hide it in a malformed URL
+        if match:
+            found += [match.group(1), unquote(match.group(1))]
+    for match in re.finditer(r"[?&]password=([^&#]*)", text):
+        found += [match.group(1), unquote(match.group(1))]
+    return found
