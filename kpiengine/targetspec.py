@@ -35,7 +35,7 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
     """`0.3`, `{2024-06: 0.3, ...}` or `{annual: 1200000, split: even}`; None when absent."""
     if value is None:
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if is_number(value):
         return TargetSpec(location, constant=float(value))
     if not isinstance(value, YMap):
         checker.error(
