@@ -18,6 +18,7 @@ out; the random generator is seeded, so a run is repeatable.
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,7 +131,6 @@ def project(
         return {
             k: Projection(empty, empty, empty, np.full((1, n_seg), np.nan), reason) for k in kpi_ids
         }
-    rng = np.random.default_rng(SEED)
     position = _segment_positions(daily, table)
     point: dict[str, np.ndarray] = {}
     draws: dict[str, np.ndarray] = {}
@@ -144,6 +144,8 @@ def project(
             draws[name][:] = np.nan
         if rule != "sum" or not len(remaining) or name not in daily.values:
             continue
+        # one stream per input, so its interval does not depend on which other KPIs are run
+        rng = np.random.default_rng([SEED, zlib.crc32(name.encode())])
         mean, sampled = _bootstrap(daily.values[name], history, remaining, rng)
         columns = position >= 0
         point[name][position[columns]] = _plus(observed[position[columns]], mean[columns])

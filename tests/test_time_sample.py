@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -64,3 +65,25 @@ def test_the_plan_does_not_learn_from_the_partial_december():
     # the sample's December is a peak month (~10.4% of a year); learnt from 18 days it was 6.3%
     assert 0.094 <= december["weight"] <= 0.114
     assert "2024-12 is partial" in plan["weights"]
+
+
+def test_the_report_of_the_current_period_shows_it_partial_with_its_projection(tmp_path):
+    out = tmp_path / "current.html"
+    _run("report", "--period", "current", "-o", str(out))
+    html = out.read_text()
+    section = html[html.index('<section class="kpi card" id="kpi-sales_revenue"') :]
+    section = section[: section.index("</section>")]
+    assert 'data-covered="18" data-days="31"' in section and "18 of 31 days" in section
+    [row] = [
+        r
+        for r in json.loads(
+            _run("eval", "--kpi", "sales_revenue", "--period", "current", "--format", "json")
+        )
+        if not r["segment"]
+    ]
+    pace = re.search(r'data-projected="([^"]+)" data-low="([^"]+)" data-high="([^"]+)"', section)
+    assert pace is not None
+    shown = [float(x) for x in pace.groups()]
+    expected = [row["projected"], row["projected_low"], row["projected_high"]]
+    assert shown == pytest.approx(expected, rel=1e-9)  # the same run of the same inputs
+    assert "data-projection" in section  # the trend chart's whisker

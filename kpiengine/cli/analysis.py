@@ -54,9 +54,10 @@ def _analysis_context(
     by: Iterable[str],
 ) -> Context:
     """Evaluate the inputs of `kpis` at the period's grain (analysis commands)."""
-    from ..periods import parse_label
+    from ..table import CURRENT
 
-    grain = grain or (parse_label(period)[0] if period else None)
+    if period and period != CURRENT:
+        grain = grain or engine.workspace.calendar.parse_label(period)[0]
     return engine.context(kpis, data, grain=grain, by=list(by))
 
 

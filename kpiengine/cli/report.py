@@ -70,15 +70,15 @@ def report_command(
     paper: str,
 ) -> None:
     """Write a shareable report (self-contained HTML or Markdown) for one period."""
-    from ..periods import parse_label
     from ..report import render_report, write_report
     from ..report.context import last_complete_period
+    from ..table import CURRENT
     from ..terminal.console import reading
 
     engine = open_engine(workspace, sample)
     ws = engine.workspace
-    if period:
-        grain = grain or parse_label(period)[0]
+    if period and period != CURRENT:
+        grain = grain or ws.calendar.parse_label(period)[0]
     defaults = ws.settings.report  # kpi.yaml's `report:` when the command line is silent
     by = by or tuple(defaults.by)
     kpis = kpis or tuple(defaults.kpis)

@@ -99,6 +99,8 @@ class LineChart:
     empty: bool = True
     from_zero: bool = True  # False: the axis starts above zero (or ends below it), said so
     outlier: Point | None = None  # one value far outside the others, drawn at the edge
+    #: the last period's projection to its end: (x, y, y of the 80% interval's low and high)
+    projection: tuple[float, float, float, float] | None = None
 
 
 def single_outlier(values: Sequence[Number], factor: float = 8.0) -> int | None:
@@ -127,11 +129,15 @@ def line_chart(
     width: float = 480,
     height: float = 210,
     x_label_count: int = 6,
+    projection: tuple[float, float, float] | None = None,
 ) -> LineChart:
-    """Geometry of a trend chart of `values` (and `targets`) over `labels`."""
+    """Geometry of a trend chart of `values` (and `targets`) over `labels`; `projection` is the
+    last (partial) period's projected value and 80% interval, drawn as a dashed whisker."""
     chart = LineChart(width, height, left=66, right=width - 12, top=36, bottom=height - 28)
     outlier = single_outlier(values)
-    ticks = _domain([v for i, v in enumerate(values) if i != outlier] + [*targets])
+    ticks = _domain(
+        [v for i, v in enumerate(values) if i != outlier] + [*targets] + list(projection or ())
+    )
     n = len(labels)
     if not ticks or not n:
         return chart
@@ -165,6 +171,11 @@ def line_chart(
     if outlier is not None:
         chart.outlier = chart.points[outlier]
     chart.empty = all(p.y is None for p in chart.points)
+    if projection is not None and chart.points:
+        value, low_value, high_value = projection
+        y, y_low, y_high = y_of(value), y_of(low_value), y_of(high_value)
+        if y is not None and y_low is not None and y_high is not None:
+            chart.projection = (chart.points[-1].x, y, y_low, y_high)
     return chart
 
 

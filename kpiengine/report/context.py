@@ -21,7 +21,8 @@ from ..evaluation import KpiResult, Results, is_rate
 from ..formatting import decimals_for, time_unit_word
 from ..i18n import is_rtl
 from ..model import Workspace
-from ..periods import ordinal_of, parse_label, year_ago
+from ..periods import year_ago
+from ..table import CURRENT
 from . import charts
 from .bullets import Bullet, bullet
 from .definitions import Definition, definition, shown_location, used_definitions, variables
@@ -82,6 +83,37 @@ class FindingView:
 
 
 @dataclass
+class Pace:
+    """A partial period: how many of its days the data covers, and its projection (total)."""
+
+    covered: int
+    days: int
+    projected: float | None = None
+    low: float | None = None
+    high: float | None = None
+    p_target: float | None = None
+
+
+def _pace(results: Results, result: KpiResult, index: int) -> Pace | None:
+    if result.complete[index]:
+        return None
+    table = results.table
+    days = (table.period_end(index) - table.period_start(index)).days + 1
+    pace = Pace(round(result.coverage[index] * days), days)
+    projection = result.projection
+    if index == result.partial and projection is not None:
+        chance = result.p_target
+        pace.projected = _finite(projection.value[0])
+        pace.low, pace.high = _finite(projection.low[0]), _finite(projection.high[0])
+        pace.p_target = None if chance is None else _finite(chance[0])
+    return pace
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+@dataclass
 class KpiView:
     id: str
     anchor: str
@@ -97,6 +129,7 @@ class KpiView:
     unit_word: str = ""  # `days` for a KPI in days, `/ day` for an amount per day
     findings: list[FindingView] = field(default_factory=list)
     insights: Insights = field(default_factory=Insights)
+    pace: Pace | None = None  # the period is partial: its days so far and its projection
 
     @property
     def title(self) -> str:
@@ -141,8 +174,10 @@ def period_index(results: Results, period: str | None) -> int:
         raise KpiError("there is no data to report on")
     if period is None:
         return results.selected[-1] if results.selected else table.n_periods - 1
-    _, start = parse_label(period)
-    index = ordinal_of(start, table.grain) - table.first
+    if period == CURRENT:
+        return table.n_periods - 1
+    _, start = table.calendar.parse_label(period)
+    index = table.calendar.ordinal_of(start, table.grain) - table.first
     if not 0 <= index < table.n_periods:
         labels = table.labels
         raise KpiError(
@@ -233,7 +268,13 @@ def _kpi_view(
     window, values, targets, _ = _series(result, index, SPARK_PERIODS)
     spark = charts.sparkline(values, targets)
     window, values, targets, reasons = _series(result, index, TREND_PERIODS)
-    trend = charts.line_chart([labels[i] for i in window], values, targets, reasons)
+    pace = _pace(results, result, index)
+    projected = None
+    if pace and pace.projected is not None and pace.low is not None and pace.high is not None:
+        projected = (pace.projected, pace.low, pace.high)
+    trend = charts.line_chart(
+        [labels[i] for i in window], values, targets, reasons, projection=projected
+    )
     shared = {r.target for r in rows[1:]}
     segment_target = next(iter(shared)) if len(shared) == 1 else None
     bars = None
@@ -261,6 +302,7 @@ def _kpi_view(
         rate=is_rate(kpi),
         bullet=bullet(rows[0].value, rows[0].target, kpi.direction, result.band),
         unit_word=time_unit_word(str(kpi.unit) if kpi.unit else kpi.unit_text),
+        pace=pace,
     )
 
 
