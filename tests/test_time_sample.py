@@ -87,3 +87,17 @@ def test_the_report_of_the_current_period_shows_it_partial_with_its_projection(t
     expected = [row["projected"], row["projected_low"], row["projected_high"]]
     assert shown == pytest.approx(expected, rel=1e-9)  # the same run of the same inputs
     assert "data-projection" in section  # the trend chart's whisker
+
+
+def test_the_table_of_the_current_period_shows_the_projection_its_status_is_judged_on():
+    [row] = [
+        r
+        for r in json.loads(
+            _run("eval", "--kpi", "sales_revenue", "--period", "current", "--format", "json")
+        )
+        if not r["segment"]
+    ]
+    assert row["status_basis"] == "projection"
+    table = _run("eval", "--kpi", "sales_revenue", "--period", "current")
+    assert "2024-12 (18/31 d)" in table
+    assert f"projected €{row['projected']:,.2f}" in table

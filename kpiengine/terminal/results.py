@@ -112,6 +112,9 @@ def _cells(results: Results, values: Values, notes: list[str]) -> dict[str, dict
         line.append(cell)
         if r["period"] == last:
             text, style = STATUS_TEXT[r["status"]]
+            if r["status_basis"] == "projection" and r["projected"] is not None:
+                # a partial period is judged on where it will end, so show that value
+                text += f" · projected {values.value(r['projected'], fmt, d)}"
             line += [
                 "" if r["target"] is None else values.value(r["target"], fmt, d),
                 Text(text, style=style),
