@@ -181,7 +181,10 @@ class Calendar:
             ranged = _RANGE_LABEL.match(text.strip())
             assert ranged is not None
             return start, dt.date.fromisoformat(ranged.group(2))
-        return start, self.end_date(self.ordinal_of(start, grain), grain)
+        try:
+            return start, self.end_date(self.ordinal_of(start, grain), grain)
+        except (ValueError, OverflowError):
+            raise PeriodError(f"`{text}` ends after the year 9999") from None
 
     def year_ago(self, ordinal: int, grain: str) -> int | None:
         """The same period one year earlier (None for a week 53 or a range)."""

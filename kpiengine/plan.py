@@ -107,6 +107,8 @@ def select_kpis(
 
 def year_before(day: dt.date) -> dt.date:
     """The first day of the month a year and a week before `day` (ISO weeks included)."""
+    if day.toordinal() <= 372:  # no history before the year 1
+        return dt.date.min
     return (day - dt.timedelta(days=372)).replace(day=1)
 
 

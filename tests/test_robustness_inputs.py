@@ -240,6 +240,23 @@ def test_non_finite_numbers_on_the_command_line_are_usage_errors(shop, args):
 
 
 @pytest.mark.parametrize(
+    "args",
+    [
+        ["eval", "--from", "0001-01", "--to", "9999-11"],
+        ["eval", "--from", "0001-01", "--to", "9999-12"],
+        ["eval", "--period", "9999"],
+        ["explain", "roi", "--from", "0001-01", "--to", "9999-11"],
+        ["solve", "roi", "--target", "1", "--period", "0001-01"],
+    ],
+)
+def test_periods_at_the_ends_of_the_calendar_are_answered(shop, args):
+    code, output = run(*args, "-w", shop)
+    assert "Traceback" not in output and code in (0, 1, 2), output
+    if code == 2:
+        assert "9999" in output or "the data covers" in output, output
+
+
+@pytest.mark.parametrize(
     "formula",
     [
         "exp(exp(exp(exp(10)))) * revenue / marketing_cost",
