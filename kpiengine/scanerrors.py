@@ -86,7 +86,10 @@ class ScanErrors(ScanQuery):
                     f"{f'`{shown(text)}`' if text.strip() else 'an empty cell'}"
                     + (f" ({why})" if why else ""),
                     where,
-                    "set the source's `date_format:`" if reader.kind == "date" else None,
+                    "set the source's `date_format:` if the dates are written otherwise "
+                    "(years 1000 to 2999 are read as dates)"
+                    if reader.kind == "date"
+                    else None,
                 )
 
     def _check_currency(self, read: Read, codes: set[str]) -> None:
