@@ -77,7 +77,13 @@ def scan_table(
     frame = scanned.frame
     if how == "range" and span is not None:
         frame.span = span
-    if how == "month":
+    if how == "month" and span is not None and len(frame.dates):
+        # monthly rows cover their months, but only the days of the export's date range
+        first, last = frame.dates.min().item(), frame.dates.max().item()
+        month_end = calendar.end_date(calendar.ordinal_of(last, "month"), "month")
+        frame.span = (max(first, span[0]), min(month_end, span[1]))
+        frame.date_grain = "day"  # the range's days, not whole months
+    elif how == "month":
         frame.date_grain = "month"
     distinct = [v for v in variables if request.variables[v].time == DISTINCT]
     if distinct:

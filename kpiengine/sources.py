@@ -201,7 +201,7 @@ def fetch_table(
             findings.append(failed.finding)
             continue
         frame = relabel(frame, source.config.dimension_values)
-        status.coverage = frame.coverage
+        status.coverage = frame.covered(plan.calendar)  # monthly rows cover their month
         if on_source is not None:
             on_source(status.name)
         present = {v: a for v, a in wanted.items() if v in frame.values}

@@ -101,3 +101,24 @@ def test_the_table_of_the_current_period_shows_the_projection_its_status_is_judg
     table = _run("eval", "--kpi", "sales_revenue", "--period", "current")
     assert "2024-12 (18/31 d)" in table
     assert f"projected €{row['projected']:,.2f}" in table
+
+
+def test_sources_cover_what_their_files_say():
+    """Monthly rows cover their months, up to the export's own end date (`End date: 20241218`);
+    a monthly cost sheet covers its last month whole."""
+    from kpiengine.engine import Engine
+    from kpiengine.workspace import load_workspace
+
+    exports = SAMPLE / "exports"
+    preamble = (exports / "ga4_users_by_month.csv").read_text().splitlines()
+    end = next(line.split(": ")[1] for line in preamble if line.startswith("# End date"))
+    results = Engine(load_workspace(SAMPLE)).evaluate(
+        None, kpis=["traffic_to_customer_ratio", "cac"]
+    )
+    coverage = {s.name: s.coverage for s in results.sources if s.coverage}
+    assert coverage["ga4_users"][1].strftime("%Y%m%d") == end
+    with open(SAMPLE / "costs" / "marketing_costs.csv", encoding="utf-8") as f:
+        months = {row[0] for row in csv.reader(f, delimiter=";") if row and "/" in row[0]}
+    last = max(months, key=lambda m: (m.split("/")[1], m.split("/")[0]))
+    assert coverage["costs"][1].isoformat()[:7] == f"{last[3:]}-{last[:2]}"
+    assert coverage["costs"][1].day == 31  # December
