@@ -17,10 +17,42 @@ from urllib.parse import quote, unquote, urlsplit
 
 from kpiengine.redaction import redact
 
-SCHEMES = {"postgresql": "postgres", "postgres": "postgres", "duckdb": "duckdb"}
-ALLOWED_VARIABLES = ("PGPASSWORD", "PGUSER", "PGHOST", "PGPORT", "PGDATABASE")
+#: URL scheme -> the SQL dialect of the engine that runs the query.
+SCHEMES = {
+    "postgresql": "postgres",
+    "postgres": "postgres",
+    "duckdb": "duckdb",
+    "chdb": "clickhouse",
+    "clickhouse": "clickhouse",
+    "spark": "spark",
+    "sc": "spark",
+    "snowflake": "snowflake",
+}
+#: The URL forms, for the message about an unknown scheme.
+URL_FORMS = (
+    "postgresql://user@host:5432/db",
+    "duckdb:///path.db (duckdb:// in memory)",
+    "clickhouse://user@host:8123/db",
+    "chdb://PATH (chdb:// in memory)",
+    "spark:local[2]",
+    "spark://HOST:7077",
+    "sc://HOST:15002",
+    "snowflake://user@account/database/schema",
+)
+ALLOWED_VARIABLES = (
+    "PGPASSWORD",
+    "PGUSER",
+    "PGHOST",
+    "PGPORT",
+    "PGDATABASE",
+    "CLICKHOUSE_PASSWORD",
+    "SNOWFLAKE_PASSWORD",
+)
 ALLOWED_PREFIXES = ("KPI_", "KPIENGINE_")
-DOCUMENTED = "${PGPASSWORD}, ${PGUSER}, ${PGHOST}, ${PGPORT}, ${PGDATABASE}, ${KPI_...}"
+DOCUMENTED = (
+    "${PGPASSWORD}, ${PGUSER}, ${PGHOST}, ${PGPORT}, ${PGDATABASE}, ${CLICKHOUSE_PASSWORD}, "
+    "${SNOWFLAKE_PASSWORD}, ${KPI_...}"
+)
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -82,6 +114,24 @@ class DatabaseUrl:
         """The file of `duckdb:///relative.db` or `duckdb:////absolute.db` (percent-decoded)."""
         rest = self.text.split("://", 1)[1] if "://" in self.text else self.text
         return unquote(rest[1:] if rest.startswith("/") else rest)
+
+    def local_path(self) -> str | None:
+        """The database file of `chdb://PATH` (None: in memory), percent-decoded."""
+        rest = self.text.split("://", 1)[1] if "://" in self.text else ""
+        return unquote(rest) or None
+
+    def spark_master(self) -> tuple[str, str]:
+        """("master", `local[N]` or `spark://HOST:PORT`) or ("remote", `sc://HOST:PORT`)."""
+        if self.scheme == "sc":
+            return "remote", self.text
+        if self.text.startswith("spark://"):
+            return "master", self.text
+        rest = self.text.split(":", 1)[1]
+        if not re.fullmatch(r"local(\[(\d+|\*)\])?", rest):
+            raise UrlError(
+                f"a Spark URL is spark:local[N], spark://HOST:PORT or sc://HOST:PORT, not `{rest}`"
+            )
+        return "master", rest
 
     def postgres_params(self) -> dict[str, str]:
         """libpq keywords (host, port, user, password, dbname and the query's), so libpq never

@@ -1,4 +1,5 @@
-"""The `sql` connector: push the aggregation down to a database (PostgreSQL, DuckDB; others as SQL).
+"""The `sql` connector: push the aggregation down to a database (PostgreSQL, DuckDB, ClickHouse,
+chDB, Spark, Snowflake; BigQuery and Trino as SQL).
 
 The engine's request becomes one GROUP BY query (kpiengine.sqlgen), translated to the database's
 dialect, so only the aggregated table crosses the network.
@@ -30,27 +31,42 @@ from kpiengine.sqlgen import (
 )
 from kpiengine.table import Frame, date_grain_of, span_of
 
+from ._sql_clickhouse import run_chdb, run_server
+from ._sql_engine import EngineError, Result, first_line
+from ._sql_files import FilesError, table_files
 from ._sql_query import QueryRejected, checked_query
-from ._sql_url import DOCUMENTED, DatabaseUrl, UrlError
+from ._sql_snowflake import run_snowflake
+from ._sql_spark import run_spark
+from ._sql_url import DOCUMENTED, URL_FORMS, DatabaseUrl, UrlError
 
 _PATHLIKE = re.compile(r"[/\\:*?]")
 
 
 class SqlConnector(Connector):
     name = "sql"
-    description = "A database table or query, aggregated by the database (PostgreSQL, DuckDB)"
+    description = (
+        "A database table or query, aggregated by the database "
+        "(PostgreSQL, DuckDB, ClickHouse, chDB, Spark, Snowflake)"
+    )
     mapping_dates = True
     options = (
         Option(
             "url",
-            "postgresql://user@host:5432/db or duckdb:///path.db; reads only the variables "
+            "postgresql://user@host:5432/db, duckdb:///path.db, clickhouse://user@host:8123/db, "
+            "chdb://PATH, spark:local[2], spark://HOST:7077, sc://HOST:15002, "
+            "snowflake://user@account/db/schema; reads only the variables "
             f"{DOCUMENTED} (URL-encoded, never printed)",
             True,
         ),
         Option("table", "the table (or schema.table) to read"),
         Option("query", "one read-only SELECT to read instead of a table"),
         Option("date", "the date column", default="date"),
-        Option("dialect", "SQL dialect (default: from the URL); bigquery, snowflake, trino, spark"),
+        Option(
+            "files",
+            "tables read from CSV or Parquet files by an in-process engine (duckdb, chdb, "
+            "spark:local), e.g. {deals: exports/deals.parquet}",
+        ),
+        Option("dialect", "SQL dialect (default: from the URL); bigquery, trino: SQL only"),
         Option(
             "allow_files",
             "true lets `query` read files and URLs (read_csv, ...); DuckDB external access",
@@ -74,7 +90,15 @@ class SqlConnector(Connector):
         self.secrets = tuple(self.url.secrets)
         dialect = self.option("dialect") or self.url.dialect
         if dialect is None:
-            raise self.error(f"unknown database URL scheme `{self.url.scheme}`", "url")
+            raise self.error(
+                f"unknown database URL scheme `{self.url.scheme}`",
+                "url",
+                f"one of: {', '.join(URL_FORMS)}",
+            )
+        try:
+            self.files = table_files(self.option("files"), config.root)
+        except FilesError as exc:
+            raise self.error(str(exc), "files") from None
         if dialect not in (*TESTED_DIALECTS, *GENERATED_DIALECTS):
             raise config.error(
                 f"unknown dialect `{dialect}`{suggestion(str(dialect), GENERATED_DIALECTS)}",
@@ -109,14 +133,14 @@ class SqlConnector(Connector):
     def columns(self) -> list[str]:
         """The relation's column names (asked once from the database)."""
         if self._columns is None:
-            names, _ = self._run(f"SELECT * FROM {self.relation} LIMIT 0")
+            names, _ = self._run(translate(f"SELECT * FROM {self.relation} LIMIT 0", self.dialect))
             self._columns = names
         return self._columns
 
     @property
     def runnable(self) -> bool:
-        """True for the dialects kpiengine runs (the others are generated only)."""
-        return self.dialect in TESTED_DIALECTS
+        """True when the URL's engine runs this dialect (else the SQL is generated only)."""
+        return self.dialect == self.url.dialect
 
     def provides(self) -> set[str]:
         if self.config.mappings:
@@ -223,37 +247,71 @@ class SqlConnector(Connector):
             totals=np.array(data["__total"], dtype=bool),
         )
 
-    def _run(self, sql: str) -> tuple[list[str], list[tuple]]:
-        if self.dialect == "duckdb":
-            return self._run_duckdb(sql)
-        if self.dialect == "postgres":
-            return self._run_postgres(sql)
+    def _run(self, sql: str) -> Result:
+        runners: dict[str, Callable[[], Result]] = {
+            "duckdb": lambda: self._run_duckdb(sql),
+            "postgres": lambda: self._run_postgres(sql),
+            "spark": lambda: run_spark(self.url, self.files, sql),
+            "snowflake": lambda: run_snowflake(self.url, self.files, sql),
+            "clickhouse": lambda: (
+                run_chdb(self.url, self.config.root, self.files, sql)
+                if self.url.scheme == "chdb"
+                else run_server(self.url, self.files, sql)
+            ),
+        }
+        if self.runnable:
+            try:
+                return runners[self.dialect]()
+            except (EngineError, UrlError) as exc:
+                raise self.error(
+                    str(exc), getattr(exc, "key", "url"), getattr(exc, "fix", None)
+                ) from None
         raise self.config.error(
-            f"kpiengine generates {self.dialect} SQL but does not run it",
+            f"kpiengine generates {self.dialect} SQL but the URL's engine "
+            f"({self.url.dialect}) does not run it",
             "dialect",
             f"`kpi sql --source {self.config.name}` prints the query for {self.dialect} "
             f"({', '.join(GENERATED_DIALECTS)} are generated only)",
         )
 
-    def _run_duckdb(self, sql: str) -> tuple[list[str], list[tuple]]:
+    def _run_duckdb(self, sql: str) -> Result:
         import duckdb
 
-        path = Path(self.url.duckdb_path())
-        path = path if path.is_absolute() else self.config.root / path
-        if not path.is_file():
-            raise self.error(f"no DuckDB database at {path}", "url")
-        # read-only, and (unless allowed) no file, URL or extension access beyond the database
-        config = {} if self.allow_files else {"enable_external_access": False}
+        database = self.url.duckdb_path()
+        if database in ("", ":memory:"):
+            if not self.files:
+                raise self.error(
+                    "an in-memory DuckDB (`duckdb://`) has no tables: add `files:`", "url"
+                )
+            target, read_only = ":memory:", False
+        else:
+            path = Path(database)
+            path = path if path.is_absolute() else self.config.root / path
+            if not path.is_file():
+                raise self.error(f"no DuckDB database at {path}", "url")
+            target, read_only = str(path), True
         try:
-            with duckdb.connect(
-                str(path), read_only=True, config={**config, "lock_configuration": True}
-            ) as con:
+            with duckdb.connect(target, read_only=read_only) as con:
+                # read-only, and (unless allowed) no file, URL or extension access beyond the
+                # database and the `files:` tables
+                if self.files and not self.allow_files:
+                    paths = ", ".join(quote_text(str(f.path)) for f in self.files)
+                    con.execute(f"SET allowed_paths = [{paths}]")
+                if not self.allow_files:
+                    con.execute("SET enable_external_access = false")
+                con.execute("SET lock_configuration = true")
+                for file in self.files:
+                    reader = "read_parquet" if file.format == "Parquet" else "read_csv"
+                    con.execute(
+                        f"CREATE TEMP VIEW {quote_ident(file.name)} AS SELECT * FROM "
+                        f"{reader}({quote_text(str(file.path))})"
+                    )
                 cursor = con.execute(sql)
                 return [d[0] for d in cursor.description], cursor.fetchall()
         except duckdb.Error as exc:
-            raise self.error(f"the database said: {_first_line(exc)}") from None
+            raise self.error(f"the database said: {first_line(exc)}") from None
 
-    def _run_postgres(self, sql: str) -> tuple[list[str], list[tuple]]:
+    def _run_postgres(self, sql: str) -> Result:
         try:
             import psycopg
         except ImportError:
@@ -276,12 +334,7 @@ class SqlConnector(Connector):
                     assert cursor.description is not None  # set after a query returning rows
                     return [d.name for d in cursor.description], cursor.fetchall()
         except psycopg.Error as exc:
-            raise self.error(f"the database said: {_first_line(exc)}") from None
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+            raise self.error(f"the database said: {first_line(exc)}") from None
 
 
 def _absent(mapping: Mapping) -> str:

@@ -279,7 +279,9 @@ def time_aggregate(
     else:  # last / first: the rows on the last (first) date of each cell, added up
         order = np.lexsort((days, cell))
         cell, days, values = cell[order], days[order], values[order]
-        if rule == "last":
+        if not len(cell):  # every value missing: every cell is empty
+            edge = np.zeros(0, dtype=bool)
+        elif rule == "last":
             edge = np.r_[cell[1:] != cell[:-1], True]
         else:
             edge = np.r_[True, cell[1:] != cell[:-1]]

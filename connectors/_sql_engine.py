@@ -1,0 +1,35 @@
+"""What every engine runner of the `sql` connector shares: its error and its optional package."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+#: Rows as the database returns them: column names, then tuples.
+Result = tuple[list[str], list[tuple]]
+
+
+class EngineError(Exception):
+    """An engine could not run the query; `str()` is the message (the caller redacts it)."""
+
+    def __init__(self, message: str, fix: str | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix
+        self.key = key
+
+
+def need(module: str, package: str, extra: str) -> ModuleType:
+    """Import an optional engine package, or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise EngineError(
+            f"this URL needs the `{package}` package",
+            fix=f'pip install "kpiengine[{extra}]"',
+            key="url",
+        ) from None
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,84 @@
+"""The `files:` of a `sql` source: CSV or Parquet files read as tables by an in-process engine.
+
+`files: {deals: exports/deals.parquet}` names each table and its file, relative to the workspace
+(or absolute), like every other file option. Each engine registers them before the aggregation:
+a DuckDB temporary view (file access limited to exactly these files), a chDB `file()` table
+function in place of the table's name, a Spark temporary view.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class FilesError(ValueError):
+    """A `files:` entry that cannot be used (the message says what was expected)."""
+
+
+@dataclass(frozen=True)
+class TableFile:
+    """One file read as the table `name`."""
+
+    name: str
+    path: Path
+
+    @property
+    def format(self) -> str:
+        """`CSV` or `Parquet` (ClickHouse's format names)."""
+        return FORMATS[self.path.suffix.lower()]
+
+
+def table_files(option: Any, root: Path) -> list[TableFile]:
+    """The checked `files:` option: plain table names, existing CSV or Parquet files."""
+    if option is None:
+        return []
+    if not isinstance(option, dict) or not option:
+        raise FilesError("`files` maps table names to CSV or Parquet files, e.g. {deals: d.csv}")
+    found = []
+    for name, value in option.items():
+        name = str(name)
+        if not _NAME.fullmatch(name):
+            raise FilesError(f"`files`: `{name}` is not a plain table name (letters, digits, _)")
+        if not isinstance(value, str) or not value.strip():
+            raise FilesError(f"`files`: `{name}` needs a file path, e.g. {name}: {name}.parquet")
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else root / path
+        if path.suffix.lower() not in FORMATS:
+            raise FilesError(f"`files`: `{value}` is neither .csv nor .parquet")
+        if not path.is_file():
+            raise FilesError(f"`files`: no file `{value}` (looked for {path})")
+        found.append(TableFile(name, path.resolve()))
+    return found
+
+
+def sql_text(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def inline_clickhouse(sql: str, files: list[TableFile]) -> str:
+    """The ClickHouse query with each file table read through `file(path, format)`."""
+    if not files:
+        return sql
+    import sqlglot  # noqa: PLC0415
+    from sqlglot import exp  # noqa: PLC0415
+
+    by_name = {f.name: f for f in files}
+    tree = sqlglot.parse_one(sql, read="clickhouse")
+    ctes = {c.alias for c in tree.find_all(exp.CTE)}
+    for table in list(tree.find_all(exp.Table)):
+        file = by_name.get(table.name)
+        if file is None or table.db or table.name in ctes:
+            continue
+        call = exp.Anonymous(
+            this="file",
+            expressions=[exp.Literal.string(str(file.path)), exp.Literal.string(file.format)],
+        )
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(file.name))
+        table.replace(exp.Table(this=call, alias=alias))
+    return tree.sql(dialect="clickhouse")

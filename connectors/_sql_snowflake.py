@@ -1,0 +1,39 @@
+"""Snowflake for the `sql` connector, through snowflake-connector-python.
+
+`snowflake://user@account/database/schema?warehouse=WH&role=R`, the password in the URL (e.g.
+`${SNOWFLAKE_PASSWORD}`), passed to the connector as a keyword, never in a message. The suite
+runs it against fakesnow (Snowflake's SQL emulated on DuckDB).
+"""
+
+from __future__ import annotations
+
+from ._sql_engine import EngineError, Result, first_line, need
+from ._sql_files import TableFile
+from ._sql_url import DatabaseUrl
+
+
+def run_snowflake(url: DatabaseUrl, files: list[TableFile], sql: str) -> Result:
+    """Run `sql` (Snowflake dialect) and return the aggregated rows."""
+    if files:
+        raise EngineError("`files` is for in-process engines, not Snowflake", key="files")
+    need("snowflake.connector", "snowflake-connector-python", "snowflake")
+    import snowflake.connector  # noqa: PLC0415
+
+    params = url.postgres_params()
+    database, _, schema = params.pop("dbname", "").partition("/")
+    keywords = {
+        "account": params.pop("host", ""),
+        "user": params.pop("user", ""),
+        "password": params.pop("password", ""),
+        "database": database or None,
+        "schema": schema or None,
+        **{k: v for k, v in params.items() if k in ("warehouse", "role")},
+    }
+    try:
+        with snowflake.connector.connect(**keywords) as con, con.cursor() as cursor:
+            cursor.execute(sql)
+            assert cursor.description is not None  # set after a query returning rows
+            names = [d[0].lower() if d[0].startswith("__") else d[0] for d in cursor.description]
+            return names, [tuple(row) for row in cursor.fetchall()]
+    except Exception as exc:  # snowflake.connector.Error and fakesnow's own
+        raise EngineError(f"the database said: {first_line(exc)}") from None
