@@ -290,9 +290,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m kpiengine.jsonschema", description="Write kpiengine's JSON Schemas."
     )
-    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument(
+        "folder", nargs="?", type=Path, default=None, help="default: the checkout's schema/"
+    )
     parser.add_argument("--check", action="store_true", help="only report out-of-date files")
     args = parser.parse_args(argv)
+    if args.folder is None:
+        if not (DEFAULT_FOLDER.parent / "pyproject.toml").is_file():  # an installed package
+            parser.error("give the folder to write the schemas in")
+        args.folder = DEFAULT_FOLDER
     if args.check:
         out_of_date = stale(args.folder)
         for name in out_of_date:
