@@ -44,7 +44,7 @@ async def _session() -> dict[str, Any]:
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "kpiengine.cli", "mcp", "--sample"], cwd=str(ROOT)
     )
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"before": _files()}
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         out["tools"] = {tool.name for tool in (await session.list_tools()).tools}
@@ -52,7 +52,15 @@ async def _session() -> dict[str, Any]:
             result = await session.call_tool(tool, arguments)
             text = result.content[0].text
             out[key] = (text, True) if _error(result) else (json.loads(text), False)
+    out["after_files"] = _files()
     return out
+
+
+def _files() -> dict[str, tuple[int, int]]:
+    """Every file of the sample workspace with its size and modification time."""
+    sample = ROOT / "examples" / "sample"
+    found = [p for p in sample.rglob("*") if "__pycache__" not in p.parts]
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in found}
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +161,10 @@ def test_bad_input_is_a_tool_error_not_a_crash(answers: dict[str, Any]) -> None:
     text, failed = answers["bad_period"]
     assert failed and "2024-13" in text
     assert _ok(answers, "after") == _ok(answers, "list")  # the server is still up
+
+
+def test_no_tool_writes_files(answers: dict[str, Any]) -> None:
+    assert answers["after_files"] == answers["before"]
 
 
 def test_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
