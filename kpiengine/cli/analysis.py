@@ -54,11 +54,9 @@ def _analysis_context(
     by: Iterable[str],
 ) -> Context:
     """Evaluate the inputs of `kpis` at the period's grain (analysis commands)."""
-    from ..table import CURRENT
+    from ..answers import analysis_context
 
-    if period and period != CURRENT:
-        grain = grain or engine.workspace.calendar.parse_label(period)[0]
-    return engine.context(kpis, data, grain=grain, by=list(by))
+    return analysis_context(engine, kpis, data, period, grain, by)
 
 
 def _solve_kpis(ws: Workspace, kpi_id: str, name: str | None) -> list[str]:

@@ -29,30 +29,11 @@ def list_command(workspace: Path | None, sample: bool, data: Path | None, fmt: s
     """List the KPIs, their units and whether the data can feed them."""
     import json
 
+    from ..answers import list_rows
+
     engine = open_engine(workspace, sample)
     ws = engine.workspace
-    available = None
-    if data or ws.settings.sources:
-        available = engine.inputs(data).available
-    rows = []
-    for kpi in ws.kpis.values():
-        blocker = ws.blocked_by(kpi.id)
-        missing = sorted(ws.inputs_of(kpi.id) - available) if available is not None else []
-        if blocker:
-            state = "errors" if blocker == kpi.id else f"blocked by {blocker}"
-        elif available is None:
-            state = "ok"
-        else:
-            state = "fed" if not missing else "missing " + ", ".join(missing)
-        rows.append(
-            {
-                "kpi": kpi.id,
-                "title": kpi.title_in(ws.settings.locale),
-                "unit": str(kpi.unit) if kpi.unit else kpi.unit_text,
-                "layer": kpi.layer + (" (override)" if kpi.overrides else ""),
-                "state": state,
-            }
-        )
+    rows = list_rows(engine, data)
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
