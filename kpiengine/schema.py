@@ -29,7 +29,7 @@ from .targetspec import parse_target
 from .units import Unit, UnitSyntaxError, UnitSystem
 from .yamlio import YList, YMap
 
-FILE_KEYS = ("units", "variables", "kpis")
+FILE_KEYS = ("units", "variables", "kpis", "parameters")
 VARIABLE_KEYS = ("unit", "aggregate", "title", "description")
 KPI_KEYS = (
     "title",
@@ -60,6 +60,7 @@ class FileDefinitions:
     units: dict[str, Location] = field(default_factory=dict)
     variables: list[tuple[YMap, str]] = field(default_factory=list)  # (entry, id)
     kpis: list[tuple[YMap, str]] = field(default_factory=list)
+    parameters: list[tuple[Any, str, Location]] = field(default_factory=list)
 
 
 def read_file(data: Any, file: str, checker: Checker) -> FileDefinitions:
@@ -76,6 +77,12 @@ def read_file(data: Any, file: str, checker: Checker) -> FileDefinitions:
             out.units = {u: units.item_loc(i) for i, u in enumerate(units)}
         else:
             checker.error(BadValue, "`units` must be a list of names", data.value_loc("units"))
+    parameters = data.get("parameters")
+    if parameters is not None and checker.mapping(
+        parameters, data.value_loc("parameters"), "`parameters`"
+    ):
+        for name, entry in parameters.items():
+            out.parameters.append((entry, str(name), parameters.key_loc(name)))
     for section, target in (("variables", out.variables), ("kpis", out.kpis)):
         entries = data.get(section)
         if entries is None:
