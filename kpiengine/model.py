@@ -100,6 +100,17 @@ class Parameter:
         return ", ".join(f"{v:g} from {s.isoformat()}" for s, v in self.by_period)
 
 
+@dataclass
+class Reference:
+    """Where a KPI's definition comes from: a published article, with its title and language."""
+
+    id: str
+    title: str
+    language: str
+    location: Location
+    published: str = ""
+
+
 #: The built-in name formulas read for the number of periods in a year at the grain evaluated
 PERIODS_PER_YEAR = "periods_per_year"
 
@@ -210,6 +221,7 @@ class Workspace:
     kpis: dict[str, KPI]
     findings: list[Finding] = field(default_factory=list)
     parameters: dict[str, Parameter] = field(default_factory=dict)
+    references: dict[str, Reference] = field(default_factory=dict)
     _additive: dict[str, bool] = field(default_factory=dict, repr=False)
 
     @property

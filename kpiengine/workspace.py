@@ -222,8 +222,16 @@ def load_workspace(path: str | Path | None = None, *, builtins: bool = True) -> 
                 f"kpi.yaml lists unknown KPI `{name}`{suggestion(name, kpis)}",
                 settings.kpis_location or Location("kpi.yaml"),
             )
+    references = {r.id: r for _, _, defs in parsed for r in defs.references}
     workspace = Workspace(
-        root, settings, units, variables, kpis, checker.findings, parameters=parameters
+        root,
+        settings,
+        units,
+        variables,
+        kpis,
+        checker.findings,
+        parameters=parameters,
+        references=references,
     )
     run_load_checks(workspace)
     return workspace
