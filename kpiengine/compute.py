@@ -16,6 +16,7 @@ import numpy as np
 
 from .formula import Formula
 from .model import Workspace
+from .parameters import constant_array
 from .refs import describe, ref_name, split_ref, window_of
 from .table import InputTable
 from .transforms import value_transform, window
@@ -91,6 +92,8 @@ class Computer:
                 self.why[internal] = self.why[inner]
         elif base in self.ws.kpis:
             out = self.kpi(base, token)
+        elif not self.ws.is_data(base):  # a parameter: the same over any window
+            out = self._constant(base)
         elif token is None:
             out = self.table.values[base]
         else:
@@ -99,6 +102,13 @@ class Computer:
             if reason:
                 self.why[internal] = reason
         self.arrays[internal] = out
+        return out
+
+    def _constant(self, name: str) -> np.ndarray:
+        out = constant_array(self.ws, name, self.table)
+        assert out is not None  # `is_data` said it is a parameter
+        if np.isnan(out).any():
+            self.why[name] = "the parameter has no value before its first period"
         return out
 
     def reasons(self, kpi_id: str, window_token: str | None = None) -> np.ndarray:

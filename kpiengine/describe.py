@@ -6,7 +6,7 @@ import math
 
 from .examples import example_matches, example_value
 from .formatting import format_value
-from .model import KPI, Workspace, localized
+from .model import KPI, PERIODS_PER_YEAR, Workspace, localized
 
 
 def _target_text(kpi: KPI) -> str:
@@ -26,8 +26,9 @@ def _target_text(kpi: KPI) -> str:
     return "; ".join(parts)
 
 
-def describe_kpi(ws: Workspace, kpi: KPI, locale: str = "en") -> str:
-    """Everything `kpi show` prints about one KPI."""
+def describe_kpi(ws: Workspace, kpi: KPI, locale: str = "en", references: bool = False) -> str:
+    """Everything `kpi show` prints about one KPI (with the articles it comes from when
+    `references`)."""
     lines = [f"{kpi.id}: {kpi.title_in(locale)}"]
     description = localized(kpi.description, locale)
     if description:
@@ -52,11 +53,12 @@ def describe_kpi(ws: Workspace, kpi: KPI, locale: str = "en") -> str:
             var = ws.variables.get(name)
             if var is not None:
                 lines.append(f"    {name}: {var.unit_text}, aggregate {var.aggregate}")
+        lines += parameter_lines(ws, kpi, locale)
     lines.append(f"  target:       {_target_text(kpi)}")
     if kpi.aliases:
         lines.append(f"  aliases:      {', '.join(kpi.aliases)}")
-    if kpi.source:
-        lines.append(f"  source:       {', '.join(kpi.source)}")
+    if references:
+        lines += reference_lines(ws, kpi)
     notes = localized(kpi.notes, locale)
     if notes:
         lines.append(f"  notes:        {notes}")
@@ -81,3 +83,39 @@ def describe_kpi(ws: Workspace, kpi: KPI, locale: str = "en") -> str:
         lines.append("  findings:")
         lines += [f"    {f.format()}" for f in kpi.findings]
     return "\n".join(lines)
+
+
+def parameter_lines(ws: Workspace, kpi: KPI, locale: str = "en") -> list[str]:
+    """The assumptions a KPI rests on: each parameter, its value and where it is set."""
+    names = sorted(ws.parameters_of(kpi.id))
+    if not names:
+        return []
+    lines = ["  parameters:"]
+    for name in names:
+        if name == PERIODS_PER_YEAR:
+            lines.append(f"    {name}: the periods in a year at the grain evaluated (month: 12)")
+            continue
+        param = ws.parameters[name]
+        where = f"set at {param.location}"
+        if param.overrides:
+            where += f", replacing the default at {param.overrides}"
+        lines.append(f"    {name} ({param.unit_text}) = {param.value_text()}; {where}")
+        text = localized(param.description, locale)
+        if text:
+            lines.append(f"      {text}")
+    return lines
+
+
+def reference_lines(ws: Workspace, kpi: KPI) -> list[str]:
+    """The articles a KPI's definition comes from, by title and language."""
+    if not kpi.source:
+        return ["  references:   none (not from a published article)"]
+    lines = ["  references:"]
+    for ref_id in kpi.source:
+        ref = ws.references.get(ref_id)
+        if ref is None:
+            lines.append(f"    {ref_id}")
+            continue
+        when = f", {ref.published}" if ref.published else ""
+        lines.append(f"    {ref.title} ({ref.language}{when}) [{ref.id}]")
+    return lines

@@ -25,6 +25,9 @@ def example_value(workspace: Workspace, kpi: KPI, given: dict[str, float]) -> fl
         elif name in workspace.kpis and workspace.kpis[name].formula is not None:
             inner = example_value(workspace, workspace.kpis[name], given)
             substitutions[symbol(name)] = sympy.Float(inner, 30)
+        elif name in workspace.parameters and workspace.parameters[name].constant is not None:
+            constant = workspace.parameters[name].constant
+            substitutions[symbol(name)] = sympy.Float(constant, 30)
         else:
             raise KeyError(name)
     for chain, name in kpi.formula.shifts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -65,6 +66,53 @@ class Variable:
     location: Location
     layer: str
     overrides: Location | None = None
+
+
+@dataclass
+class Parameter:
+    """An assumption (a gross margin, a customer lifetime): a number, or numbers by period,
+    the same in every segment; formulas read it like a variable, no source provides it."""
+
+    id: str
+    unit_text: str
+    unit: Unit | None
+    constant: float | None  # None when the value changes by period
+    by_period: tuple[tuple[dt.date, float], ...]  # (start, value from then on), sorted
+    title: Text
+    description: Text
+    location: Location
+    layer: str
+    overrides: Location | None = None
+
+    def value_at(self, day: dt.date) -> float | None:
+        """The value on `day` (None before the first period start given)."""
+        if self.constant is not None:
+            return self.constant
+        found = None
+        for start, value in self.by_period:
+            if start <= day:
+                found = value
+        return found
+
+    def value_text(self) -> str:
+        if self.constant is not None:
+            return f"{self.constant:g}"
+        return ", ".join(f"{v:g} from {s.isoformat()}" for s, v in self.by_period)
+
+
+@dataclass
+class Reference:
+    """Where a KPI's definition comes from: a published article, with its title and language."""
+
+    id: str
+    title: str
+    language: str
+    location: Location
+    published: str = ""
+
+
+#: The built-in name formulas read for the number of periods in a year at the grain evaluated
+PERIODS_PER_YEAR = "periods_per_year"
 
 
 @dataclass
@@ -158,6 +206,8 @@ class Settings:
     fiscal_year_start: int = 1  # the month years and quarters start in
     week_start: str = "monday"
     report: ReportDefaults = field(default_factory=ReportDefaults)
+    #: kpi.yaml's `parameters:` as (entry, name, location), merged over the definitions'
+    parameters: list[tuple[object, str, Location]] = field(default_factory=list)
 
 
 @dataclass
@@ -170,6 +220,8 @@ class Workspace:
     variables: dict[str, Variable]
     kpis: dict[str, KPI]
     findings: list[Finding] = field(default_factory=list)
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    references: dict[str, Reference] = field(default_factory=dict)
     _additive: dict[str, bool] = field(default_factory=dict, repr=False)
 
     @property
@@ -198,8 +250,19 @@ class Workspace:
         )
 
     def inputs_of(self, kpi_id: str) -> set[str]:
-        """The raw variables a KPI needs, through every KPI it depends on."""
-        return {n for n in closure(kpi_id, self.deps) if n not in self.kpis}
+        """The raw variables a KPI needs from the data, through every KPI it depends on
+        (parameters and `periods_per_year` are not data: see `parameters_of`)."""
+        return {n for n in closure(kpi_id, self.deps) if self.is_data(n)}
+
+    def parameters_of(self, kpi_id: str) -> set[str]:
+        """The parameters (and `periods_per_year`) a KPI reads, through every KPI it uses."""
+        return {
+            n for n in closure(kpi_id, self.deps) if n in self.parameters or n == PERIODS_PER_YEAR
+        }
+
+    def is_data(self, name: str) -> bool:
+        """True for a name the sources provide (not a KPI, a parameter or a built-in)."""
+        return name not in self.kpis and name not in self.parameters and name != PERIODS_PER_YEAR
 
     def blocked_by(self, kpi_id: str) -> str | None:
         """The KPI (this one or one it depends on) whose definition errors stop evaluation."""
@@ -268,4 +331,8 @@ class Workspace:
             return self.variables[name].unit
         if name in self.kpis:
             return self.kpis[name].unit
+        if name in self.parameters:
+            return self.parameters[name].unit
+        if name == PERIODS_PER_YEAR:
+            return self.units.parse("ratio")
         return None

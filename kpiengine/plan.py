@@ -128,6 +128,7 @@ def make_plan(
     if start and end and start > end:
         raise KpiError(f"the first period ({start}) comes after the last ({end})")
     token = window_token(window) if window else None
+    available = set(available)
     chosen, findings = select_kpis(workspace, available, kpis)
     needed = set(chosen)
     for name in chosen:
@@ -145,7 +146,10 @@ def make_plan(
                 + " has errors:\n"
                 + "\n".join(f.format() for f in errors)
             )
-        raise KpiError("no KPI can be evaluated: the data provides none of their inputs")
+        raise KpiError(
+            "no KPI can be evaluated: " + missing_text(workspace, set(available), kpis),
+            fix="add the missing columns to the data, or map them in the source's `columns:`",
+        )
     return Plan(
         workspace,
         tuple(chosen),
@@ -160,6 +164,30 @@ def make_plan(
         workspace.calendar,
         token,
     )
+
+
+def missing_text(workspace: Workspace, available: set[str], kpis: list[str] | None) -> str:
+    """Which inputs each asked-for KPI lacks and which the data has; the data's inputs when no
+    KPI was asked for."""
+    asked = [k for k in (kpis or workspace.settings.kpis) if k in workspace.kpis]
+    if not asked:
+        return "the data provides none of the inputs of any KPI"
+    parts = []
+    for name in asked:
+        inputs = workspace.inputs_of(name)
+        missing, present = sorted(inputs - available), sorted(inputs & available)
+        if not missing:
+            continue
+        text = f"`{name}` needs {_names(missing)}, which the data does not provide"
+        if present:
+            text += f" (it provides {_names(present)})"
+        parts.append(text)
+    return "; ".join(parts) or "the data provides none of their inputs"
+
+
+def _names(names: list[str]) -> str:
+    quoted = [f"`{n}`" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def window_token(text: str) -> str:

@@ -21,6 +21,7 @@ from .model import (
     SEGMENT_AGGREGATES,
     Aggregate,
     Example,
+    Reference,
     Variable,
 )
 from .refs import display_ref, parse_display
@@ -29,7 +30,7 @@ from .targetspec import parse_target
 from .units import Unit, UnitSyntaxError, UnitSystem
 from .yamlio import YList, YMap
 
-FILE_KEYS = ("units", "variables", "kpis")
+FILE_KEYS = ("units", "variables", "kpis", "parameters", "references")
 VARIABLE_KEYS = ("unit", "aggregate", "title", "description")
 KPI_KEYS = (
     "title",
@@ -45,6 +46,7 @@ KPI_KEYS = (
     "aliases",
     "tags",
     "source",
+    "references",
     "notes",
     "allow",
     "range",
@@ -60,6 +62,8 @@ class FileDefinitions:
     units: dict[str, Location] = field(default_factory=dict)
     variables: list[tuple[YMap, str]] = field(default_factory=list)  # (entry, id)
     kpis: list[tuple[YMap, str]] = field(default_factory=list)
+    parameters: list[tuple[Any, str, Location]] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
 
 
 def read_file(data: Any, file: str, checker: Checker) -> FileDefinitions:
@@ -76,6 +80,13 @@ def read_file(data: Any, file: str, checker: Checker) -> FileDefinitions:
             out.units = {u: units.item_loc(i) for i, u in enumerate(units)}
         else:
             checker.error(BadValue, "`units` must be a list of names", data.value_loc("units"))
+    parameters = data.get("parameters")
+    if parameters is not None and checker.mapping(
+        parameters, data.value_loc("parameters"), "`parameters`"
+    ):
+        for name, entry in parameters.items():
+            out.parameters.append((entry, str(name), parameters.key_loc(name)))
+    out.references = read_references(data, checker)
     for section, target in (("variables", out.variables), ("kpis", out.kpis)):
         entries = data.get(section)
         if entries is None:
@@ -95,6 +106,39 @@ def read_file(data: Any, file: str, checker: Checker) -> FileDefinitions:
             if not checker.mapping(entry, entries.value_loc(name), f"`{name}`"):
                 continue
             target.append((entry, name))
+    return out
+
+
+REFERENCE_KEYS = ("title", "language", "published")
+
+
+def read_references(data: YMap, checker: Checker) -> list[Reference]:
+    """A file's `references:`: id -> {title, language, published} (the articles KPIs cite)."""
+    entries = data.get("references")
+    out: list[Reference] = []
+    if entries is None or not checker.mapping(
+        entries, data.value_loc("references"), "`references`"
+    ):
+        return out
+    for name, entry in entries.items():
+        what = f"reference `{name}`"
+        if not checker.mapping(entry, entries.value_loc(name), what):
+            continue
+        checker.keys(entry, REFERENCE_KEYS, what)
+        if not isinstance(entry.get("title"), str) or not isinstance(entry.get("language"), str):
+            checker.error(
+                BadValue,
+                f"{what} needs a `title` and a `language` (text)",
+                entries.key_loc(name),
+                fix='add e.g. `title: "Marketing KPIs: a guide"` and `language: en`',
+            )
+            continue
+        published = entry.get("published", "")
+        out.append(
+            Reference(
+                str(name), entry["title"], entry["language"], entries.key_loc(name), str(published)
+            )
+        )
     return out
 
 
@@ -228,7 +272,7 @@ def build_kpi(name: str, entry: YMap, layer: str, units: UnitSystem, checker: Ch
         examples=_examples(entry, name, checker),
         aliases=checker.strings(entry, "aliases", name),
         tags=checker.strings(entry, "tags", name),
-        source=checker.strings(entry, "source", name),
+        source=checker.strings(entry, "references", name) or checker.strings(entry, "source", name),
         notes=checker.text(entry, "notes", what, name),
         allow=_allow(entry, name, checker),
         formula_location=formula_loc,

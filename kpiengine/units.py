@@ -54,6 +54,9 @@ ENTITIES = frozenset(
 
 #: Length of each time unit in days, exactly (a month is 1/12 of a 365.25-day year).
 TIME_UNITS: dict[str, Fraction] = {
+    "second": Fraction(1, 86400),
+    "minute": Fraction(1, 1440),
+    "hour": Fraction(1, 24),
     "day": Fraction(1),
     "week": Fraction(7),
     "month": Fraction(1461, 48),

@@ -14,6 +14,7 @@ from .checks.definitions import BadValue, DuplicateId
 from .checks.runner import run_load_checks
 from .errors import KpiError, Location, suggestion
 from .model import BUILTIN, KPI, WORKSPACE, Settings, Variable, Workspace
+from .paramspec import merge_parameters
 from .periods import WEEK_STARTS
 from .resources import builtin_definitions
 from .schema import (
@@ -46,6 +47,7 @@ SETTINGS_KEYS = (
     "fiscal_year_start",
     "week_start",
     "report",
+    "parameters",
 )
 
 
@@ -138,6 +140,11 @@ def _read_settings(root: Path, checker: Checker) -> Settings:
             if spec is not None:
                 settings.targets[str(name)] = spec
                 settings.target_locations[str(name)] = targets.key_loc(name)
+    parameters = data.get("parameters")
+    if parameters is not None and checker.mapping(
+        parameters, data.value_loc("parameters"), "`parameters`"
+    ):
+        settings.parameters = [(parameters[k], str(k), parameters.key_loc(k)) for k in parameters]
     report = data.get("report")
     if report is not None and checker.mapping(report, data.value_loc("report"), "`report`"):
         checker.keys(report, REPORT_KEYS, "`report`")
@@ -189,6 +196,16 @@ def load_workspace(path: str | Path | None = None, *, builtins: bool = True) -> 
     )
     units = UnitSystem(settings.currency, extra_units)
     variables, kpis = _merge(parsed, units, checker)
+    layered = [(layer, defs.parameters) for layer, _, defs in parsed]
+    parameters = merge_parameters([*layered, (WORKSPACE, settings.parameters)], units, checker)
+    for name in [n for n in parameters if n in variables or n in kpis]:
+        checker.error(
+            DuplicateId,
+            f"`{name}` is both a parameter and a {'KPI' if name in kpis else 'variable'}",
+            parameters[name].location,
+            fix="rename one of them",
+        )
+        del parameters[name]
     for name, spec in settings.targets.items():
         if name in kpis:
             kpis[name].target = spec
@@ -205,7 +222,17 @@ def load_workspace(path: str | Path | None = None, *, builtins: bool = True) -> 
                 f"kpi.yaml lists unknown KPI `{name}`{suggestion(name, kpis)}",
                 settings.kpis_location or Location("kpi.yaml"),
             )
-    workspace = Workspace(root, settings, units, variables, kpis, checker.findings)
+    references = {r.id: r for _, _, defs in parsed for r in defs.references}
+    workspace = Workspace(
+        root,
+        settings,
+        units,
+        variables,
+        kpis,
+        checker.findings,
+        parameters=parameters,
+        references=references,
+    )
     run_load_checks(workspace)
     return workspace
 

@@ -17,6 +17,7 @@ import kpiengine
 from kpiengine.analysis import expand, explain_change, input_names
 from kpiengine.engine import load_context
 from kpiengine.i18n import label, locales
+from kpiengine.parameters import constant_array
 from kpiengine.report import render_report
 
 LOCALES = locales()
@@ -39,6 +40,8 @@ def input_at(results, name: str, i: int) -> float:
     """An input's total in period i, read from the input table (`x__prev`: period i - 1)."""
     base, *funcs = name.split("__")
     assert set(funcs) <= {"prev"}, name
+    if base not in results.table.values:  # a parameter, or periods_per_year
+        return float(constant_array(results.workspace, base, results.table)[i - len(funcs), 0])
     return float(results.table.values[base][i - len(funcs), 0])
 
 
@@ -57,6 +60,8 @@ def elasticities(results, kpi: str, i: int) -> dict[str, float]:
     value = f(values)
     out = {}
     for name, x in values.items():
+        if name == "periods_per_year":  # a fact of the calendar, not a driver
+            continue
         up, down = dict(values), dict(values)
         up[name], down[name] = x * (1 + H), x * (1 - H)
         out[name] = (f(up) - f(down)) / (2 * H * value)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import sympy
 
 from ..formula import symbol
+from ..model import PERIODS_PER_YEAR
 from ..symbolic import SYMBOLIC_ERRORS
 from .expand import (
     Context,
@@ -114,7 +115,8 @@ def drivers(
     i = ctx.period_index(period, latest_defined(ctx, expr, s))
     names = input_names(expr)
     values = ctx.values(names, i, s)
-    found = sensitivity(expr, values)
+    # the number of periods in a year is a fact of the calendar, not a lever
+    found = [d for d in sensitivity(expr, values) if d.input != PERIODS_PER_YEAR]
     paths = _paths(ctx, kpi_id)
     for driver in found:
         driver.via = paths.get(driver.input, [])

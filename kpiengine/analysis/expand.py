@@ -143,7 +143,7 @@ class Context:
         """An input (raw, or read through prev, a window, total) for every period x segment;
         NaN where there is none."""
         base, _ = split_ref(name)
-        if base not in self.table.values:
+        if base not in self.table.values and self.ws.is_data(base):
             why = self.table.missing.get(base)
             raise KpiError(f"the data has no `{base}`" + (f" ({why})" if why else ""))
         return self._computer.ref(name)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from ..errors import Finding
 from ..graph import find_cycles
 from ..hookspecs import hookimpl
+from ..model import PERIODS_PER_YEAR
 from .base import ERROR, LOAD, Check
 from .common import at_column
 from .context import CheckContext
@@ -27,7 +28,7 @@ class UnknownName(Check):
 
     def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
-        known = set(ws.variables) | set(ws.kpis)
+        known = set(ws.variables) | set(ws.kpis) | set(ws.parameters) | {PERIODS_PER_YEAR}
         suggestion = Suggestions(known)
         for kpi in context.kpis:
             if kpi.formula is None:

@@ -47,8 +47,13 @@ def list_command(workspace: Path | None, sample: bool, data: Path | None, fmt: s
 @click.argument("kpi_id")
 @workspace_options
 @click.option("--locale", default=None, help="Language of titles (en, fr, zh-Hans, zh-Hant, fa).")
+@click.option(
+    "--references", is_flag=True, help="Also list the articles the definition comes from."
+)
 @handle_errors
-def show_command(kpi_id: str, workspace: Path | None, sample: bool, locale: str | None) -> None:
+def show_command(
+    kpi_id: str, workspace: Path | None, sample: bool, locale: str | None, references: bool
+) -> None:
     """Show a KPI: formula, how it was read, unit, dependencies, targets, examples, findings."""
     from ..describe import describe_kpi
     from ..errors import suggestion
@@ -59,7 +64,7 @@ def show_command(kpi_id: str, workspace: Path | None, sample: bool, locale: str 
     kpi = ws.kpis.get(kpi_id) or ws.kpi_for_alias(kpi_id)
     if kpi is None:
         raise click.UsageError(f"unknown KPI `{kpi_id}`{suggestion(kpi_id, ws.kpis)}")
-    click.echo(describe_kpi(ws, kpi, locale or ws.settings.locale))
+    click.echo(describe_kpi(ws, kpi, locale or ws.settings.locale, references))
     for line in show_lines(engine.lint(kpis=[kpi.id]), kpi):
         click.echo(line)
     sys.exit(EXIT_FINDINGS if any(f.severity == "error" for f in kpi.findings) else EXIT_OK)

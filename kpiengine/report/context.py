@@ -25,7 +25,14 @@ from ..periods import year_ago
 from ..table import CURRENT
 from . import charts
 from .bullets import Bullet, bullet
-from .definitions import Definition, definition, shown_location, used_definitions, variables
+from .definitions import (
+    Definition,
+    definition,
+    parameters,
+    shown_location,
+    used_definitions,
+    variables,
+)
 from .insights import Insights, kpi_section_insights
 
 SPARK_PERIODS = 12
@@ -372,6 +379,7 @@ def build_context(
         "findings": findings_view,
         "definitions": [definition(results, ws.kpis[k], locale) for k in used_definitions(results)],
         "variables": variables(results, locale),
+        "parameters": parameters(results, locale),
         "notes": notes.texts,
         "spark_periods": min(SPARK_PERIODS, index + 1),
         "trend_periods": min(TREND_PERIODS, index + 1),

@@ -126,3 +126,25 @@ def variables(results: Results, locale: str) -> list[dict]:
             }
         )
     return out
+
+
+def parameters(results: Results, locale: str) -> list[dict]:
+    """The parameters (assumptions) the report's definitions rest on, with their values."""
+    ws = results.workspace
+    names: set[str] = set()
+    for name in used_definitions(results):
+        names |= ws.parameters_of(name)
+    out = []
+    for name in sorted(n for n in names if n in ws.parameters):
+        param = ws.parameters[name]
+        out.append(
+            {
+                "id": name,
+                "title": localized(param.title, locale),
+                "description": localized(param.description, locale),
+                "unit": unit_text(param.unit, param.unit_text, ws.settings.currency),
+                "value": param.value_text(),
+                "where": shown_location(param.location, ws.root) or "",
+            }
+        )
+    return out

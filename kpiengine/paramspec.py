@@ -1,0 +1,146 @@
+"""`parameters:` entries (assumptions such as a gross margin): read and checked, with locations.
+
+A parameter is `{value: 0.75, unit: ratio, title: ..., description: ...}`; its value is one
+number, or a map from the start of a period to the number that holds from then on
+(`value: {2024: 0.7, 2025-01: 0.75}`: a year, a month `YYYY-MM` or a day `YYYY-MM-DD`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from .checker import Checker
+from .checks.definitions import BadValue
+from .errors import Location
+from .formula import NAME_PATTERN
+from .model import PERIODS_PER_YEAR, Parameter
+from .schema import parse_unit
+from .targetspec import is_number
+from .units import UnitSystem
+from .yamlio import YMap
+
+PARAMETER_KEYS = ("value", "unit", "title", "description")
+_START = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+VALUE_HELP = "a number, or a map from a period start to a number (`{2024: 0.7, 2025-01: 0.75}`)"
+
+
+def period_start(key: Any) -> dt.date | None:
+    """`2024` -> 2024-01-01, `2025-01` -> 2025-01-01, `2025-03-15` -> itself; None if not one."""
+    if isinstance(key, dt.date) and not isinstance(key, dt.datetime):
+        return key
+    if isinstance(key, bool):
+        return None
+    found = _START.match(str(key))
+    if not found:
+        return None
+    year, month, day = (int(g) if g else 1 for g in found.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_values(
+    value: Any, location: Location, what: str, checker: Checker
+) -> tuple[float | None, tuple[tuple[dt.date, float], ...]] | None:
+    """(constant, ()) or (None, ((start, value), ...) sorted); None after reporting an error."""
+    if is_number(value):
+        return float(value), ()
+    if not isinstance(value, YMap) or not value:
+        checker.error(BadValue, f"the `value` of {what} must be {VALUE_HELP}", location)
+        return None
+    starts: list[tuple[dt.date, float]] = []
+    for key, item in value.items():
+        start = period_start(key)
+        if start is None:
+            checker.error(
+                BadValue,
+                f"`{key}` is not a period start: write a year (2024), a month (2025-01) "
+                "or a day (2025-01-15)",
+                value.key_loc(key),
+            )
+            return None
+        if not is_number(item):
+            checker.error(
+                BadValue, f"the value from {key} on must be a number", value.value_loc(key)
+            )
+            return None
+        starts.append((start, float(item)))
+    return None, tuple(sorted(starts))
+
+
+def build_parameter(
+    name: str,
+    entry: Any,
+    location: Location,
+    layer: str,
+    units: UnitSystem,
+    checker: Checker,
+    base: Parameter | None = None,
+) -> Parameter | None:
+    """A parameter from its entry; `base` (the one it overrides) lends its unit and texts, and
+    then the entry may be the value alone (`gross_margin_rate: 0.7` in kpi.yaml)."""
+    what = f"parameter `{name}`"
+    if not isinstance(entry, YMap) or (base is not None and "value" not in entry):
+        entry = _wrap(entry, location)
+    checker.keys(entry, PARAMETER_KEYS, what)
+    if "value" not in entry:
+        checker.error(BadValue, f"{what} has no `value`", location, fix="add e.g. `value: 0.75`")
+        return None
+    parsed = parse_values(entry["value"], entry.value_loc("value"), what, checker)
+    if parsed is None:
+        return None
+    unit_text = str(entry.get("unit", base.unit_text if base else ""))
+    if not unit_text:
+        checker.error(BadValue, f"{what} has no `unit`", location, fix="add e.g. `unit: ratio`")
+        return None
+    unit_loc = entry.value_loc("unit") if "unit" in entry else location
+    unit = parse_unit(unit_text, unit_loc, units, checker)
+    return Parameter(
+        id=name,
+        unit_text=unit_text,
+        unit=unit,
+        constant=parsed[0],
+        by_period=parsed[1],
+        title=checker.text(entry, "title", what) or (base.title if base else {}),
+        description=checker.text(entry, "description", what) or (base.description if base else {}),
+        location=location,
+        layer=layer,
+        overrides=base.location if base else None,
+    )
+
+
+def _wrap(value: Any, location: Location) -> YMap:
+    """`{value: <value>}` located where the value stands."""
+    out = YMap({"value": value})
+    out.loc = location
+    out.key_locs = {"value": location}
+    out.value_locs = {"value": location}
+    out.raw = {"value": None}
+    return out
+
+
+def merge_parameters(
+    layers: list[tuple[str, list[tuple[Any, str, Location]]]],
+    units: UnitSystem,
+    checker: Checker,
+) -> dict[str, Parameter]:
+    """Every layer's parameters, a later layer overriding an earlier one's (kpi.yaml last)."""
+    out: dict[str, Parameter] = {}
+    for layer, entries in layers:
+        for entry, name, location in entries:
+            if not NAME_PATTERN.match(name) or "__" in name or name == PERIODS_PER_YEAR:
+                checker.error(
+                    BadValue,
+                    f"`{name}` is not a valid parameter id: use lower_snake_case"
+                    + (" (`periods_per_year` is built in)" if name == PERIODS_PER_YEAR else ""),
+                    location,
+                )
+                continue
+            base = out.get(name)
+            built = build_parameter(name, entry, location, layer, units, checker, base)
+            if built is not None:
+                out[name] = built
+    return out

@@ -1,0 +1,124 @@
+"""The published examples, reproduced through `kpi eval` with the built-in library alone."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kpiengine.cli import cli
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def evaluate(tmp_path, columns, kpi, *extra, kpi_yaml=None):
+    """`kpi eval` of one KPI on a one-row CSV dated January 2025; the total's value."""
+    names = list(columns)
+    (tmp_path / "d.csv").write_text(
+        "date," + ",".join(names) + "\n2025-01-01," + ",".join(str(columns[n]) for n in names)
+    )
+    args = ["eval", "--data", str(tmp_path / "d.csv"), "--kpi", kpi, "--format", "json"]
+    if kpi_yaml is not None:
+        (tmp_path / "kpi.yaml").write_text(kpi_yaml)
+        args += ["-w", str(tmp_path)]
+    code, out, err = run(*args, *extra)
+    assert code == 0, err
+    [row] = [r for r in json.loads(out) if r["kpi"] == kpi and r["segment"] == {}]
+    return row
+
+
+# (KPI, data columns, the value worked out by hand)
+EXAMPLES = [
+    ("aov", {"revenue": 428000, "orders": 6240}, 428000 / 6240),  # 68.59
+    ("cost_per_opportunity", {"marketing_cost": 30000, "opportunities": 60}, 500.0),
+    ("win_rate", {"deals_won": 45, "deals_lost": 135, "opportunities": 400}, 0.25),
+    ("email_open_rate", {"email_opens": 2400, "emails_delivered": 12000}, 0.20),
+    ("email_click_rate", {"email_clicks": 360, "emails_delivered": 12000}, 0.03),
+    ("email_click_to_open_rate", {"email_clicks": 360, "email_opens": 2400}, 0.15),
+    ("unsubscribe_rate", {"unsubscribes": 24, "emails_delivered": 12000}, 0.002),
+    ("paid_traffic_share", {"paid_sessions": 3000, "sessions": 12000}, 0.25),
+    ("average_session_duration", {"session_duration": 360000, "sessions": 3000}, 120.0),
+    # 5% a month: 1 - 0.95^12 = 0.4596399...
+    ("annual_churn_rate", {"churned_customers": 5, "customers_at_start": 100}, 0.4596399123),
+    # 40 open deals x 25,000 (1,125,000 / 45 won) x 25% (45 / 180) / 90 days (4,050 / 45)
+    (
+        "pipeline_velocity",
+        {
+            "open_opportunities": 40,
+            "deals_won": 45,
+            "deals_lost": 135,
+            "revenue": 1125000,
+            "sales_cycle_days": 4050,
+        },
+        2777.7777778,
+    ),
+]
+
+
+@pytest.mark.parametrize(("kpi", "columns", "expected"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_published_example(tmp_path, kpi, columns, expected):
+    row = evaluate(tmp_path, columns, kpi)
+    assert row["value"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_aov_rounds_to_the_published_figure(tmp_path):
+    row = evaluate(tmp_path, {"revenue": 428000, "orders": 6240}, "aov")
+    assert round(row["value"], 2) == 68.59
+
+
+def test_win_rate_is_not_the_close_rate(tmp_path):
+    columns = {"deals_won": 45, "deals_lost": 135, "opportunities": 400}
+    assert evaluate(tmp_path, columns, "close_rate")["value"] == pytest.approx(45 / 400)
+    code, _, err = run("eval", "--data", str(tmp_path / "d.csv"), "--kpi", "win_rate")
+    assert code == 0, err
+
+
+def test_annual_churn_compounds_at_the_grain(tmp_path):
+    columns = {"churned_customers": 5, "customers_at_start": 100}
+    quarter = evaluate(tmp_path, columns, "annual_churn_rate", "--grain", "quarter")
+    assert quarter["value"] == pytest.approx(1 - 0.95**4)  # 0.18549375
+    year = evaluate(tmp_path, columns, "annual_churn_rate", "--grain", "year")
+    assert year["value"] == pytest.approx(0.05)
+
+
+def test_cac_payback_uses_the_gross_margin_parameter(tmp_path):
+    # CAC = (400 + 200) / 1 = 600; 600 / (100 x 0.75) = 8 months
+    columns = {"marketing_cost": 400, "sales_cost": 200, "new_customers": 1, "arpa": 100}
+    row = evaluate(tmp_path, columns, "cac_payback_months")
+    assert row["value"] == pytest.approx(8.0)
+    assert row["unit"] == "month"
+    # a workspace's own margin overrides the library's 75%: 600 / (100 x 0.6) = 10
+    row = evaluate(
+        tmp_path, columns, "cac_payback_months", kpi_yaml="parameters:\n  gross_margin_rate: 0.6\n"
+    )
+    assert row["value"] == pytest.approx(10.0)
+
+
+def test_solve_pipeline_velocity_for_the_open_pipeline(tmp_path):
+    columns = {
+        "open_opportunities": 40,
+        "deals_won": 45,
+        "deals_lost": 135,
+        "revenue": 1125000,
+        "sales_cycle_days": 4050,
+    }
+    evaluate(tmp_path, columns, "pipeline_velocity")
+    data = str(tmp_path / "d.csv")
+    args = ["solve", "pipeline_velocity", "--data", data, "--for", "open_opportunities"]
+    code, out, err = run(*args, "--target", "5000", "--format", "json")
+    assert code == 0, err
+    [answer] = json.loads(out)
+    # 5,000 / (25,000 x 25% / 90) = 72 open deals
+    assert answer["input"] == "open_opportunities" and answer["input_value"] == 40
+    assert [s["value"] for s in answer["solutions"]] == [pytest.approx(72.0)]
+
+
+def test_missing_inputs_are_named(tmp_path):
+    (tmp_path / "d.csv").write_text("date,marketing_cost,new_customers\n2025-01-01,1000,10\n")
+    result = CliRunner().invoke(cli, ["eval", "--data", str(tmp_path / "d.csv"), "--kpi", "cac"])
+    assert result.exit_code != 0
+    assert "`cac` needs `sales_cost`, which the data does not provide" in result.stderr
+    assert "it provides `marketing_cost` and `new_customers`" in result.stderr
+    assert "Traceback" not in result.stderr
