@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ..errors import Finding
+from ..formula import parse_formula
 from ..hookspecs import hookimpl
-from ..model import KPI, Workspace
+from ..model import KPI, WORKSPACE, Workspace
 from ..unitcheck import (
     CLASH,
     DECLARED_MISMATCH,
@@ -40,11 +41,45 @@ def _infer(workspace: Workspace, kpi: KPI) -> list[tuple[UnitProblem, str | None
         elif readings:
             fix = "readings with consistent units: " + ", ".join(f"`{r}`" for r in readings[:3])
         else:
-            fix = None
+            fix = _library_reading(kpi) or _ratio_reading(kpi, unit_of)
         return [(p, fix or p.fix) for p in problems]
     if inferred is None or kpi.unit is None:
         return []
     return [(p, p.fix) for p in check_declared(kpi.formula, inferred, kpi.unit, unit_of)]
+
+
+def _library_reading(kpi: KPI) -> str | None:
+    """The built-in formula of the KPI a workspace KPI is named after (its id, an alias or its
+    title names the built-in's id or alias)."""
+    if kpi.layer != WORKSPACE:
+        return None
+    from .meaning import _builtin_library  # noqa: PLC0415 - the library loads these checks
+    from .titles import normalised, title_names  # noqa: PLC0415
+
+    library = _builtin_library()
+    names = {normalised(n) for n in (kpi.id, *kpi.aliases)}
+    names |= {n for title in kpi.title.values() for n in title_names(title)}
+    for other in library.kpis.values():
+        if other.formula is None:
+            continue
+        if names & {normalised(n) for n in (other.id, *other.aliases)}:
+            text = " ".join(other.formula_text.split())
+            return f"did you mean `{text}`? (the built-in `{other.id}`, {other.title_in()})"
+    return None
+
+
+def _ratio_reading(kpi: KPI, unit_of: Callable) -> str | None:
+    """`a / b`, `b / a` or `a * b` of a two-name formula, when it gives the declared unit."""
+    assert kpi.formula is not None
+    names = sorted(kpi.formula.names)
+    if len(names) != 2 or kpi.unit is None:
+        return None
+    a, b = names
+    for text in (f"{a} / {b}", f"{b} / {a}", f"{a} * {b}"):
+        unit, problems = infer_unit(parse_formula(text), unit_of)
+        if not problems and unit == kpi.unit:
+            return f"did you mean `{text}`? (it gives the declared unit, {kpi.unit_text})"
+    return None
 
 
 def inferred(context: CheckContext) -> Inferred:
@@ -75,7 +110,7 @@ class UnitClash(_UnitCheck):
     code = "KPI101"
     kind = CLASH
     title = "unlike units added, subtracted or compared (`min`, `max`)"
-    fix = "parenthesise the formula as meant (the consistent reading is suggested), or fix a unit"
+    fix = "parenthesise the formula as meant, or fix a unit (a consistent reading is suggested)"
 
 
 class DeclaredUnitMismatch(_UnitCheck):
