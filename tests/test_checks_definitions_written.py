@@ -236,7 +236,7 @@ def test_a_title_naming_another_kpi_is_a_warning(write_workspace):
 
 
 def test_normalised_titles_ignore_case_spaces_and_punctuation():
-    from kpiengine.checks.titles import normalised, title_names
+    from kpiengine.checks.library import normalised, title_names
 
     assert normalised("Cost-per  Lead!") == normalised("cost per lead")
     assert title_names("资产回报率 (ROI)") == {"资产回报率roi", "资产回报率", "roi"}

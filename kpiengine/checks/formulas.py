@@ -139,9 +139,10 @@ def _latest(context: CheckContext, kpi_id: str) -> float | None:
     """The KPI's last finite total in the evaluated results, if any."""
     results = context.primary
     result = results.kpis.get(kpi_id) if results is not None else None
-    if result is None:
+    if results is None or result is None:
         return None
-    totals = [float(v) for v in result.values[results.selected, 0] if math.isfinite(v)]
+    totals = [float(result.values[i, 0]) for i in results.selected]
+    totals = [v for v in totals if math.isfinite(v)]
     return totals[-1] if totals else None
 
 

@@ -8,8 +8,6 @@ Chinese article 003 heads its ROI section "资产回报率 (ROI)": return on ass
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Iterable
 
 from ..errors import Finding
@@ -17,23 +15,8 @@ from ..hookspecs import hookimpl
 from ..model import KPI, WORKSPACE, Workspace
 from .base import INFO, Check
 from .context import CheckContext
+from .library import PARENS, normalised
 from .meaning import _builtin_library, _equivalent, _expanded
-
-_PARENS = re.compile(r"[(（]([^()（）]*)[)）]")
-
-
-def normalised(text: str) -> str:
-    """Case-folded, without spaces, punctuation or symbols: `Cost-per lead` -> `costperlead`."""
-    text = unicodedata.normalize("NFKC", text).casefold().replace("_", " ")
-    return "".join(c for c in text if unicodedata.category(c)[0] not in "PZSC")
-
-
-def title_names(title: str) -> set[str]:
-    """A title's normalised names: whole, without its parentheses, and each parenthesised part."""
-    names = {normalised(title), normalised(_PARENS.sub(" ", title))}
-    names.update(normalised(part) for part in _PARENS.findall(title))
-    return {n for n in names if n}
-
 
 Index = tuple[dict[str, set[str]], dict[str, set[str]]]
 
@@ -49,7 +32,7 @@ def _index(kpis: Iterable[KPI], stripped: bool) -> Index:
         for title in kpi.title.values():
             whole = {normalised(title)}
             if stripped:
-                whole.add(normalised(_PARENS.sub(" ", title)))
+                whole.add(normalised(PARENS.sub(" ", title)))
             for name in whole - {""}:
                 titles.setdefault(name, set()).add(kpi.id)
     return titles, ids
@@ -59,9 +42,9 @@ def _named(index: Index, title: str) -> set[str]:
     """The KPIs a title names: the title, whole or without its parentheses, matches titles, ids
     and aliases; a part in parentheses (an abbreviation) matches ids and aliases only."""
     titles, ids = index
-    whole = {normalised(title), normalised(_PARENS.sub(" ", title))} - {""}
+    whole = {normalised(title), normalised(PARENS.sub(" ", title))} - {""}
     found = {k for name in whole for k in titles.get(name, set()) | ids.get(name, set())}
-    for part in _PARENS.findall(title):
+    for part in PARENS.findall(title):
         found |= ids.get(normalised(part), set())
     return found
 

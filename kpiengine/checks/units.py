@@ -24,6 +24,7 @@ from ..unitcheck import (
 from .base import ERROR, LOAD, Check
 from .common import at_column
 from .context import CheckContext
+from .library import library_kpis, normalised, title_names
 
 Inferred = dict[str, list[tuple[UnitProblem, str | None]]]  # KPI id -> (problem, suggested fix)
 
@@ -36,6 +37,7 @@ def _infer(workspace: Workspace, kpi: KPI) -> list[tuple[UnitProblem, str | None
     kpi.inferred_unit = inferred
     if problems:
         readings = consistent_readings(kpi.formula, unit_of, kpi.unit)
+        fix: str | None
         if len(readings) == 1:
             fix = f"did you mean `{readings[0]}`? (the only reading with consistent units)"
         elif readings:
@@ -53,18 +55,12 @@ def _library_reading(kpi: KPI) -> str | None:
     title names the built-in's id or alias)."""
     if kpi.layer != WORKSPACE:
         return None
-    from .meaning import _builtin_library  # noqa: PLC0415 - the library loads these checks
-    from .titles import normalised, title_names  # noqa: PLC0415
-
-    library = _builtin_library()
     names = {normalised(n) for n in (kpi.id, *kpi.aliases)}
     names |= {n for title in kpi.title.values() for n in title_names(title)}
-    for other in library.kpis.values():
-        if other.formula is None:
-            continue
+    for other in library_kpis():
         if names & {normalised(n) for n in (other.id, *other.aliases)}:
-            text = " ".join(other.formula_text.split())
-            return f"did you mean `{text}`? (the built-in `{other.id}`, {other.title_in()})"
+            text = " ".join(other.formula.split())
+            return f"did you mean `{text}`? (the built-in `{other.id}`, {other.title})"
     return None
 
 
