@@ -22,8 +22,10 @@ from .checks.runner import LOAD_CHECKS, run_checks
 from .checks.runtime import CheckFailed
 from .errors import ERROR, INFO, WARNING, Finding, sort_findings
 from .evaluation import Results
-from .model import Workspace
+from .model import WORKSPACE, Workspace
 from .plugins import Registered
+
+BUILTIN_FILES = "<built-in>/"  # where the built-in definitions are located
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,46 @@ def lint(
     if kpis:
         found = [f for f in found if f.kpi in kpis or f.code == CheckFailed.code]
     active, silenced = _silence(workspace, list(dict.fromkeys(found)))
+    if not kpis and (results or _has_own(workspace)):
+        shown = in_use(workspace, results)
+        data = {item.obj.code for item in checks if item.obj.stage == DATA}
+        active = [f for f in active if _concerns_user(workspace, f, shown, data)]
+        silenced = [s for s in silenced if _concerns_user(workspace, s.finding, set(), data)]
     return LintReport(workspace, sort_findings(active), silenced, list(checks), bool(results))
+
+
+def in_use(workspace: Workspace, results: Sequence[Results] = ()) -> set[str]:
+    """The KPIs a workspace uses: its own, those kpi.yaml lists (`kpis:`, `targets:`,
+    `report.kpis`), those evaluated with a value, and every KPI these depend on."""
+    settings = workspace.settings
+    used = {k.id for k in workspace.kpis.values() if k.layer == WORKSPACE}
+    used |= {*settings.kpis, *settings.targets, *settings.report.kpis}
+    for result in results[:1]:
+        used |= {k for k, r in result.kpis.items() if np.isfinite(r.values).any()}
+    used &= set(workspace.kpis)
+    return used | {d for k in used for d in workspace.kpi_deps_of(k)}
+
+
+def _has_own(workspace: Workspace) -> bool:
+    """A user's workspace: definitions or kpi.yaml lists of its own (else: the library)."""
+    settings = workspace.settings
+    layers = [k.layer for k in workspace.kpis.values()]
+    layers += [v.layer for v in workspace.variables.values()]
+    return WORKSPACE in layers or bool(settings.kpis or settings.targets or settings.report.kpis)
+
+
+def _concerns_user(workspace: Workspace, finding: Finding, used: set[str], data: set[str]) -> bool:
+    """In a user's lint, a built-in KPI's findings show only when the workspace uses it (in
+    `used`), and the library's own notes (an info on the built-in definitions, not on data:
+    codes in `data`) never."""
+    kpi = workspace.kpis.get(finding.kpi) if finding.kpi else None
+    if kpi is None or kpi.layer == WORKSPACE:
+        return True
+    if kpi.id not in used:
+        return False
+    where = finding.location.file if finding.location else ""
+    note = finding.severity == INFO and finding.code not in data
+    return not (note and str(where).startswith(BUILTIN_FILES))
 
 
 def coverage_of(results: Results) -> Coverage:

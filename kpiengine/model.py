@@ -42,6 +42,12 @@ def localized(text: Text | None, locale: str = DEFAULT_LOCALE) -> str:
     return next(iter(text.values()))
 
 
+def title_from_id(kpi_id: str) -> str:
+    """`cost_per_mql` -> `Cost per mql`: the title of a KPI written without one."""
+    words = kpi_id.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else kpi_id
+
+
 @dataclass(frozen=True)
 class Aggregate:
     """How a variable rolls up: over time within a period, then across segments."""
@@ -172,7 +178,8 @@ class KPI:
         return self.formula is not None and not any(f.blocking for f in self.findings)
 
     def title_in(self, locale: str = DEFAULT_LOCALE) -> str:
-        return localized(self.title, locale) or self.id
+        """The title in `locale`; without any, one made from the id (`Cost per mql`)."""
+        return localized(self.title, locale) or title_from_id(self.id)
 
 
 @dataclass

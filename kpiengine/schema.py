@@ -236,9 +236,7 @@ def build_kpi(name: str, entry: YMap, layer: str, units: UnitSystem, checker: Ch
         checker.error(BadUnit, f"{what} has no `unit`", entry.loc, name, "add e.g. `unit: ratio`")
     else:
         unit = parse_unit(entry["unit"], entry.value_loc("unit"), units, checker, name)
-    title = checker.text(entry, "title", what, name)
-    if not title:
-        checker.error(BadValue, f"{what} has no `title`", entry.loc, name)
+    title = checker.text(entry, "title", what, name)  # optional: KPI.title_in falls back
     decimals = entry.get("decimals")
     if decimals is not None and (not isinstance(decimals, int) or not 0 <= decimals <= 10):
         checker.error(

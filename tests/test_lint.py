@@ -230,7 +230,17 @@ def test_sarif_structure(write_workspace):
             assert physical["region"].get("startColumn", 1) >= 1
             uris.add((artifact["uriBaseId"], artifact["uri"]))
     assert ("%SRCROOT%", "definitions/bad.yaml") in uris
-    assert ("KPIENGINE", "definitions/revenue.yaml") in uris  # the built-in ltv/roi notes
+    # the built-in ltv/roi notes show where the library itself is linted, not in a workspace's
+    assert ("KPIENGINE", "definitions/revenue.yaml") not in uris
+    _, library_out, _ = run("lint", "-w", str(write_workspace(folder="empty")), "--format", "sarif")
+    builtin = json.loads(library_out)["runs"][0]["results"]
+    assert any(
+        loc["physicalLocation"]["artifactLocation"]
+        == {"uri": "definitions/revenue.yaml", "uriBaseId": "KPIENGINE"}
+        for r in builtin
+        for loc in r["locations"]
+        if "physicalLocation" in loc
+    )
     [precedence] = [r for r in sarif_run["results"] if r["ruleId"] == "KPI201"]
     region = precedence["locations"][0]["physicalLocation"]["region"]
     line = BAD.splitlines().index(next(x for x in BAD.splitlines() if "bad_roi" in x)) + 1

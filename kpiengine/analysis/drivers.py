@@ -1,8 +1,9 @@
 """Drivers and sensitivity: partial derivatives and elasticities of a KPI, through every level.
 
 The elasticity of input x is d ln KPI / d ln x = (dKPI/dx) * x / KPI: the percent change of the
-KPI for a 1% change of x. `impact_1pct` = (dKPI/dx) * x / 100 is the KPI's change for that 1%,
-defined even where the KPI is 0; drivers are ranked by its size.
+KPI for a 1% change of x. `impact_1pct` = (dKPI/dx) * x / 100 is the linear estimate of the KPI's
+change for that 1%, defined even where the KPI is 0; drivers are ranked by its size.
+`change_1pct` is the exact change, the KPI recomputed with x alone 1% higher.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ class Driver:
     value: float | None
     derivative: float | None
     elasticity: float | None
-    impact_1pct: float | None
+    impact_1pct: float | None  # the linear estimate, (dKPI/dx) * x / 100
     via: list[str] = field(default_factory=list)
+    #: the exact change of the KPI when x alone is 1% higher, by substitution
+    change_1pct: float | None = None
 
 
 @dataclass
@@ -68,10 +71,14 @@ def sensitivity(expr: sympy.Expr, values: dict[str, float]) -> list[Driver]:
         x = values[name]
         impact = derivative * x / 100
         elasticity = impact * 100 / value if value and math.isfinite(value) else math.nan
+        try:
+            exact = evaluate_at(expr, {**values, name: x * 1.01}) - value
+        except SYMBOLIC_ERRORS:
+            exact = math.nan
         out.append(
             Driver(
                 name, display_name(name), number(x), number(derivative), number(elasticity),
-                number(impact),
+                number(impact), change_1pct=number(exact),
             )
         )  # fmt: skip
     out.sort(key=lambda d: (d.impact_1pct is None, -abs(d.impact_1pct or 0.0), d.input))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -118,14 +119,31 @@ class PercentScaling(Check):
                 if not (hundred or hundredth):
                     continue
                 example = _first_value(context.workspace, kpi)
-                value = example[1] if example else 42.857142
+                value = example[1] if example else _latest(context, kpi.id)
+                message = "the formula multiplies by 100 and `format: percent` multiplies again"
+                if value is not None:
+                    message += (
+                        f": {num(value)} shows as {pct(value, 0)} instead of {pct(value / 100, 2)}"
+                    )
+                else:
+                    message += ": every value shows 100 times too big"
                 yield self.finding(
-                    f"the formula multiplies by 100 and `format: percent` multiplies again: "
-                    f"{num(value)} shows as {pct(value, 0)} instead of {pct(value / 100, 2)}",
+                    message,
                     kpi,
                     at_column(kpi, kpi.formula.column(constant)),
                     value=value,
                 )
+
+
+def _latest(context: CheckContext, kpi_id: str) -> float | None:
+    """The KPI's last finite total in the evaluated results, if any."""
+    results = context.primary
+    result = results.kpis.get(kpi_id) if results is not None else None
+    if results is None or result is None:
+        return None
+    totals = [float(result.values[i, 0]) for i in results.selected]
+    totals = [v for v in totals if math.isfinite(v)]
+    return totals[-1] if totals else None
 
 
 class PerThousand(Check):

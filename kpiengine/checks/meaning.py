@@ -223,12 +223,29 @@ class DuplicateFormula(Check):
                 if not ({kpi.id, other.id} & scope):
                     continue
                 later, earlier = (other, kpi) if other.layer == WORKSPACE else (kpi, other)
+                if later.layer == WORKSPACE and earlier.layer != WORKSPACE:
+                    yield self._builtin_twin(later, earlier)
+                    continue
                 yield self.finding(
                     f"`{later.id}` and `{earlier.id}` compute the same thing "
                     f"({later.formula_text}; {earlier.formula_text})",
                     later,
                     other=earlier.id,
                 )
+
+    def _builtin_twin(self, kpi: KPI, builtin: KPI) -> Finding:
+        """A workspace KPI equivalent to a built-in one: an override under another id."""
+        return self.finding(
+            f"`{kpi.id}` computes the same as the built-in `{builtin.id}` "
+            f"({builtin.title_in()} = {' '.join(builtin.formula_text.split())})",
+            kpi,
+            severity=INFO,
+            fix=(
+                f"to customise the built-in (title, target, notes), define it under its id "
+                f"`{builtin.id}` in the workspace; or drop `{kpi.id}` and use `{builtin.id}`"
+            ),
+            other=builtin.id,
+        )
 
 
 @hookimpl(trylast=True)

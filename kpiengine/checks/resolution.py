@@ -16,6 +16,7 @@ from ..model import PERIODS_PER_YEAR
 from .base import ERROR, LOAD, Check
 from .common import at_column
 from .context import CheckContext
+from .selfref import own_names
 
 
 class UnknownName(Check):
@@ -33,8 +34,9 @@ class UnknownName(Check):
         for kpi in context.kpis:
             if kpi.formula is None:
                 continue
+            own = own_names(kpi)
             for name, column in kpi.formula.names.items():
-                if name in known:
+                if name in known or name in own:  # a KPI's own alias: KPI211
                     continue
                 alias = ws.aliases.get(name)
                 hint = f"; `{name}` is an alias of KPI `{alias}`" if alias else suggestion(name)
@@ -91,6 +93,8 @@ class Cycle(Check):
         ws = context.workspace
         graph = {k: {d for d in deps if d in ws.kpis} for k, deps in ws.deps.items()}
         for cycle in find_cycles(graph):
+            if len(set(cycle)) == 1:  # a KPI naming itself: KPI211
+                continue
             path = " -> ".join(cycle)
             for name in dict.fromkeys(cycle):
                 kpi = ws.kpis[name]

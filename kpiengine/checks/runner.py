@@ -18,6 +18,7 @@ from .context import CheckContext
 from .examples import ExampleIncomplete, ExampleMismatch
 from .resolution import Cycle, UnknownName
 from .runtime import CheckFailed
+from .selfref import SelfReference
 from .units import DeclaredUnitMismatch, TimeScale, UnitClash
 
 BUILTIN = "built-in"
@@ -25,6 +26,7 @@ BUILTIN = "built-in"
 #: The built-in load-stage checks, in the order they must run: a KPI blocked by an earlier
 #: check (an unknown name, a cycle) is not looked at by the later ones.
 LOAD_CHECKS: tuple[type[Check], ...] = (
+    SelfReference,
     UnknownName,
     Cycle,
     UnitClash,

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ..errors import Finding
+from ..formula import parse_formula
 from ..hookspecs import hookimpl
-from ..model import KPI, Workspace
+from ..model import KPI, WORKSPACE, Workspace
 from ..unitcheck import (
     CLASH,
     DECLARED_MISMATCH,
@@ -23,6 +24,7 @@ from ..unitcheck import (
 from .base import ERROR, LOAD, Check
 from .common import at_column
 from .context import CheckContext
+from .library import library_kpis, normalised, title_names
 
 Inferred = dict[str, list[tuple[UnitProblem, str | None]]]  # KPI id -> (problem, suggested fix)
 
@@ -35,16 +37,45 @@ def _infer(workspace: Workspace, kpi: KPI) -> list[tuple[UnitProblem, str | None
     kpi.inferred_unit = inferred
     if problems:
         readings = consistent_readings(kpi.formula, unit_of, kpi.unit)
+        fix: str | None
         if len(readings) == 1:
             fix = f"did you mean `{readings[0]}`? (the only reading with consistent units)"
         elif readings:
             fix = "readings with consistent units: " + ", ".join(f"`{r}`" for r in readings[:3])
         else:
-            fix = None
+            fix = _library_reading(kpi) or _ratio_reading(kpi, unit_of)
         return [(p, fix or p.fix) for p in problems]
     if inferred is None or kpi.unit is None:
         return []
     return [(p, p.fix) for p in check_declared(kpi.formula, inferred, kpi.unit, unit_of)]
+
+
+def _library_reading(kpi: KPI) -> str | None:
+    """The built-in formula of the KPI a workspace KPI is named after (its id, an alias or its
+    title names the built-in's id or alias)."""
+    if kpi.layer != WORKSPACE:
+        return None
+    names = {normalised(n) for n in (kpi.id, *kpi.aliases)}
+    names |= {n for title in kpi.title.values() for n in title_names(title)}
+    for other in library_kpis():
+        if names & {normalised(n) for n in (other.id, *other.aliases)}:
+            text = " ".join(other.formula.split())
+            return f"did you mean `{text}`? (the built-in `{other.id}`, {other.title})"
+    return None
+
+
+def _ratio_reading(kpi: KPI, unit_of: Callable) -> str | None:
+    """`a / b`, `b / a` or `a * b` of a two-name formula, when it gives the declared unit."""
+    assert kpi.formula is not None
+    names = sorted(kpi.formula.names)
+    if len(names) != 2 or kpi.unit is None:
+        return None
+    a, b = names
+    for text in (f"{a} / {b}", f"{b} / {a}", f"{a} * {b}"):
+        unit, problems = infer_unit(parse_formula(text), unit_of)
+        if not problems and unit == kpi.unit:
+            return f"did you mean `{text}`? (it gives the declared unit, {kpi.unit_text})"
+    return None
 
 
 def inferred(context: CheckContext) -> Inferred:
@@ -75,7 +106,7 @@ class UnitClash(_UnitCheck):
     code = "KPI101"
     kind = CLASH
     title = "unlike units added, subtracted or compared (`min`, `max`)"
-    fix = "parenthesise the formula as meant (the consistent reading is suggested), or fix a unit"
+    fix = "parenthesise the formula as meant, or fix a unit (a consistent reading is suggested)"
 
 
 class DeclaredUnitMismatch(_UnitCheck):

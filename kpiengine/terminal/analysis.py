@@ -98,13 +98,21 @@ def render_drivers(ws: Workspace, report: Drivers, tree: TreeNode) -> str:
     )
     rows = []
     for rank, d in enumerate(report.drivers, 1):
-        impact = kpi_change(ws, report.kpi, d.impact_1pct)
+        impact = kpi_change(ws, report.kpi, d.change_1pct)
         elasticity = number(ws, d.elasticity, sign=True)
         derivative = number(ws, d.derivative)
         via = ", ".join(d.via)
         rows.append([str(rank), d.label, input_value(ws, d.input, d.value), derivative,
                      elasticity, impact, via])  # fmt: skip
-    headers = ["rank", "input", "value", "d kpi/d input", "elasticity", "kpi change per +1%", "via"]
+    headers = [
+        "rank",
+        "input",
+        "value",
+        "d kpi/d input",
+        "elasticity",
+        "kpi change for +1% (exact)",
+        "via",
+    ]
     out = f"{head}\n\n{table(headers, rows)}"
     if report.missing:
         out += "\n\n" + "\n".join(report.missing)
