@@ -9,9 +9,11 @@ Every function returns "—" for an undefined value (None, NaN or infinite), nev
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TypeGuard
 
 from babel import Locale, UnknownLocaleError
@@ -53,6 +55,11 @@ def _pattern(decimals: int, sign: bool = False, optional: bool = False) -> str:
     return f"+{body};-{body}" if sign else body
 
 
+def _wide() -> AbstractContextManager[decimal.Context]:
+    """A decimal context wide enough to round any float (1e308 to the cent needs 311 digits)."""
+    return decimal.localcontext(prec=400)
+
+
 class Formatter:
     """Formatting for one locale and one workspace currency (None: amounts without a symbol)."""
 
@@ -70,7 +77,8 @@ class Formatter:
         return text.translate(self._digits)
 
     def _number_text(self, value: float, pattern: str | None = None) -> str:
-        text = format_decimal(value, pattern, locale=self.locale, numbering_system="default")
+        with _wide():
+            text = format_decimal(value, pattern, locale=self.locale, numbering_system="default")
         return self._native(text)
 
     # --- numbers --------------------------------------------------------------------------------
@@ -99,14 +107,15 @@ class Formatter:
             return self._number_text(value, _pattern(places, sign))
         standard = self.locale.currency_formats["standard"].pattern.split(";")[0]
         body = re.sub(r"[#,0.]+", _pattern(places), standard, count=1)
-        text = format_currency(
-            value,
-            self.currency,
-            f"+{body};-{body}" if sign else body,
-            locale=self.locale,
-            currency_digits=False,
-            numbering_system="default",
-        )
+        with _wide():
+            text = format_currency(
+                value,
+                self.currency,
+                f"+{body};-{body}" if sign else body,
+                locale=self.locale,
+                currency_digits=False,
+                numbering_system="default",
+            )
         return self._native(text)
 
     def percent(self, value: object, decimals: int | None = 1, sign: bool = False) -> str:
@@ -116,12 +125,13 @@ class Formatter:
         places = 1 if decimals is None else decimals
         standard = self.locale.percent_formats[None].pattern.split(";")[0]
         body = re.sub(r"[#,0.]+", _pattern(places), standard, count=1)
-        text = format_percent(
-            value,
-            f"+{body};-{body}" if sign else body,
-            locale=self.locale,
-            numbering_system="default",
-        )
+        with _wide():
+            text = format_percent(
+                value,
+                f"+{body};-{body}" if sign else body,
+                locale=self.locale,
+                numbering_system="default",
+            )
         return self._native(text).replace("%", self._percent_sign)
 
     def multiple(self, value: object, decimals: int | None = 1, sign: bool = False) -> str:
