@@ -9,6 +9,8 @@ from kpiengine.examples import example_value
 from kpiengine.workspace import load_workspace
 
 LOCALES = {"en", "zh-Hans", "zh-Hant", "fr", "fa"}
+# a letter every description in the locale must contain (so an English copy fails)
+SCRIPTS = {"zh-Hans": r"[\u4e00-\u9fff]", "zh-Hant": r"[\u4e00-\u9fff]", "fa": r"[\u0600-\u06ff]"}
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
@@ -26,6 +28,10 @@ def test_every_kpi_is_complete(library):
     for kpi in library.kpis.values():
         assert set(kpi.title) >= LOCALES, kpi.id
         assert kpi.description.get("en"), kpi.id
+        # a description in every locale that has a title, written in that locale's script
+        assert set(kpi.description) >= set(kpi.title), kpi.id
+        for locale, script in SCRIPTS.items():
+            assert re.search(script, kpi.description[locale]), (kpi.id, locale)
         # a KPI from the articles names them; the others (e-mail rates, AOV...) have none
         assert all(re.fullmatch(r"\d{3}_[0-9a-f]{16}\.txt", s) for s in kpi.source), kpi.id
         assert kpi.inferred_unit == kpi.unit, kpi.id
