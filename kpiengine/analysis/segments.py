@@ -215,20 +215,20 @@ def split_by_segment(
                 dict(segment),
                 number(n0 / d0) if d0 else None,
                 number(n1 / d1) if d1 else None,
-                float(Fraction(d0) / found.denominator_before),
-                float(Fraction(d1) / found.denominator_after),
-                float(terms.total),
-                float(terms.mix) if both else None,
-                float(terms.rate) if both else None,
+                _float(Fraction(d0) / found.denominator_before),
+                _float(Fraction(d1) / found.denominator_after),
+                _float(terms.total),
+                _float(terms.mix) if both else None,
+                _float(terms.rate) if both else None,
                 terms.status,
-                float(terms.entering_leaving) if moved else None,
-                float(terms.without_denominator) if without else None,
+                _float(terms.entering_leaving) if moved else None,
+                _float(terms.without_denominator) if without else None,
                 float(n0), float(n1), float(d0), float(d1),
             )
         )  # fmt: skip
     return SegmentSplit(
-        kpi_id, "mix_rate", ctx.labels[i], ctx.labels[j], float(found.before),
-        float(found.after), float(found.change), _total(found, "mix"), _total(found, "rate"),
+        kpi_id, "mix_rate", ctx.labels[i], ctx.labels[j], _float(found.before),
+        _float(found.after), _float(found.change), _total(found, "mix"), _total(found, "rate"),
         rows, notes, _total(found, "entering_leaving"), _total(found, "without_denominator"),
         text(numerator, "the numerator"), den_text,
     )  # fmt: skip
@@ -236,7 +236,17 @@ def split_by_segment(
 
 def _total(found: Decomposition, kind: str) -> float:
     """One kind of term summed over the segments, exactly, then rounded once."""
-    return float(sum((getattr(t, kind) for t in found.terms), Fraction(0)))
+    return _float(sum((getattr(t, kind) for t in found.terms), Fraction(0)))
+
+
+def _float(value: Fraction) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # a rate over a denominator of 1e-320: beyond any float
+        raise KpiError(
+            "a segment's term is too large for a number (a denominator near 0): the change "
+            "cannot be split across segments"
+        ) from None
 
 
 def _linear(expr: sympy.Expr) -> bool:
@@ -245,10 +255,6 @@ def _linear(expr: sympy.Expr) -> bool:
     return not symbols or (
         expr.is_polynomial(*symbols) and sympy.Poly(expr, *symbols).total_degree() <= 1
     )
-
-
-def _zero(value: float) -> float:
-    return float(value) if math.isfinite(value) else 0.0
 
 
 def _sums(ctx: Context, kpi_id: str, expr: sympy.Expr, i: int, j: int) -> SegmentSplit:
