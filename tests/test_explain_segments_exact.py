@@ -133,7 +133,17 @@ def test_split_by_segment_on_random_tables(tmp_path_factory, rows):
     assert not any("unexplained" in n for n in split.notes)
 
 
-SAMPLE_EXPLAIN = "explain cac --sample --from 2023-01 --to 2023-02 --by channel".split()
+SAMPLE_EXPLAIN = [
+    "explain",
+    "cac",
+    "--sample",
+    "--from",
+    "2023-01",
+    "--to",
+    "2023-02",
+    "--by",
+    "channel",
+]
 # the sample's channel names in HubSpot, as its kpi.yaml maps them
 HUBSPOT_CHANNELS = {"Email Marketing": "Email", "Referrals": "Referral", "Direct Traffic": "Direct"}
 
