@@ -232,3 +232,61 @@ def test_sample_cac_terminal_equation_is_exact_and_labelled():
     assert "unexplained" not in result.output
     assert "entered in 2023-02: channel=Referral" in result.output
     assert "channel=Referral in 2023-01: €785.50" in result.output
+
+
+LEAVING_ROWS = (
+    "date,channel,conversions,sessions\n"
+    "2024-05-10,A,10,100\n2024-05-10,B,5,50\n"
+    "2024-06-10,A,20,100\n2024-06-10,B,3,0\n"
+)
+
+
+def test_a_leaving_segment_with_conversions_but_no_sessions(write_workspace):
+    # May 15/150 = 10%, June 23/100 = 23%. A: share 2/3 -> 1, rate 10% -> 20%:
+    # mix (1 - 2/3) * 15% = 5 pp, rate 10% * (2/3 + 1)/2 = 8.33 pp. B leaves: -5/150 = -3.33 pp;
+    # its 3 conversions over no sessions still count in June: +3/100 = +3 pp.
+    root = write_workspace(kpi_yaml="data: data.csv\n", data=LEAVING_ROWS)
+    ctx = load_context(kpiengine.load_workspace(root), ["conversion_rate"], by=["channel"])
+    split = split_by_segment(ctx, "conversion_rate", "2024-05", "2024-06")
+    assert split.change == pytest.approx(0.13)
+    assert split.mix == pytest.approx(0.05) and split.rate == pytest.approx(0.25 / 3)
+    assert split.entering_leaving == pytest.approx(-1 / 30)
+    assert split.without_denominator == pytest.approx(0.03)
+    b = split.rows[1]
+    assert (b.status, b.before, b.after, b.mix) == ("leaving", 0.1, None, None)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "explain",
+            "conversion_rate",
+            "-w",
+            str(root),
+            "--from",
+            "2024-05",
+            "--to",
+            "2024-06",
+            "--by",
+            "channel",
+        ],  # fmt: skip
+    )
+    assert (
+        "change +13.0 pp = mix +5.0 pp + rate +8.3 pp + entering/leaving -3.3 pp "
+        "+ no sessions +3.0 pp\n" in result.output
+    )
+    assert "left in 2024-06: channel=B" in result.output
+    assert "channel=B in 2024-06: 3" in result.output
+
+
+def test_a_rounded_equation_that_does_not_add_up_says_so(write_workspace):
+    from kpiengine.terminal.analysis import render_split
+
+    root = write_workspace(kpi_yaml="data: data.csv\n", data=LEAVING_ROWS)
+    ctx = load_context(kpiengine.load_workspace(root), ["conversion_rate"], by=["channel"])
+    split = split_by_segment(ctx, "conversion_rate", "2024-05", "2024-06")
+    # 0.04 pp + 0.04 pp = 0.08 pp: each shows as 0.0 pp, the change as 0.1 pp
+    split.change, split.mix, split.rate = 0.0008, 0.0004, 0.0004
+    split.entering_leaving = split.without_denominator = 0.0
+    text = render_split(ctx.ws, split)
+    assert "they add up exactly before rounding" in text
+    split.change, split.mix, split.rate = 0.13, 0.05, 0.08
+    assert "rounding" not in render_split(ctx.ws, split)

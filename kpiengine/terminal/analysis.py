@@ -209,6 +209,11 @@ def _render_mix_rate(ws: Workspace, split: SegmentSplit) -> str:
     equation = f"change {change(split.change)} = " + " + ".join(
         f"{name} {change(value)}" for name, value in terms
     )
+    places = _places(ws, kpi)
+    if places is not None and round(split.change, places) != round(
+        math.fsum(round(v or 0.0, places) for _, v in terms), places
+    ):
+        equation += " (each term rounded: they add up exactly before rounding)"
     legend = [
         f"  mix: the segments' shares of {den} shifting (segments with {den} in both periods)",
         f"  rate: {kpi} changing within those segments",
@@ -235,6 +240,16 @@ def _render_mix_rate(ws: Workspace, split: SegmentSplit) -> str:
         + "\n".join(legend)
         + "".join(f"\n{n}" for n in split.notes)
     )
+
+
+def _places(ws: Workspace, kpi_id: str) -> int | None:
+    """The decimals `kpi_change` shows of a KPI's value (None: significant digits)."""
+    kpi = ws.kpis[kpi_id]
+    if kpi.format == "percent":
+        return (1 if kpi.decimals is None else kpi.decimals) + 2
+    if kpi.decimals is not None:
+        return kpi.decimals
+    return 2 if kpi.format in ("currency", "multiple") else None
 
 
 def _without(ws: Workspace, split: SegmentSplit, row: SegmentRow) -> str:
