@@ -1,5 +1,6 @@
 """`kpi explain --by`: the mix / rate / entering-leaving / no-denominator split of a ratio's
-change is exact, on random segment tables and on the sample (numbers from its files)."""
+change is exact, on random segment tables and on the sample (numbers from its files); `kpi
+drivers` shows the exact change for +1% of an input."""
 
 from __future__ import annotations
 
@@ -290,3 +291,22 @@ def test_a_rounded_equation_that_does_not_add_up_says_so(write_workspace):
     assert "they add up exactly before rounding" in text
     split.change, split.mix, split.rate = 0.13, 0.05, 0.08
     assert "rounding" not in render_split(ctx.ws, split)
+
+
+def test_drivers_prints_the_exact_change_for_one_percent_on_the_sample():
+    cost, customers = _sample_by_channel()
+    c = math.fsum(v for (m, _), v in cost.items() if m == "2024-11")
+    n = sum(v for (m, _), v in customers.items() if m == "2024-11")
+    exact = {"marketing_cost": c * 1.01 / n - c / n, "new_customers": c / (n * 1.01) - c / n}
+    linear = -c / n / 100  # (dcac/dn) * n / 100, what the column used to show
+    assert abs(exact["new_customers"] - linear) > 0.04
+    args = ["drivers", "cac", "--sample", "--period", "2024-11"]
+    found = json.loads(CliRunner().invoke(cli, [*args, "--format", "json"]).output)["drivers"]
+    for driver in found:
+        assert driver["change_1pct"] == pytest.approx(exact[driver["input"]], rel=1e-12)
+    out = CliRunner().invoke(cli, args).output
+    assert "kpi change for +1% (exact)" in out
+    [line] = [x for x in out.splitlines() if x.startswith("2 ")]
+    assert line.split()[1] == "new_customers"
+    assert f"-€{-exact['new_customers']:,.2f}" in line
+    assert f"-€{-linear:,.2f}" not in line  # -€4.27, the linear estimate, is not shown
