@@ -184,7 +184,7 @@ def split_by_segment(
     top, bottom = ctx.series(numerator), ctx.series(denominator)
     _check_partition(ctx, top, str(numerator), (i, j))
     _check_partition(ctx, bottom, str(denominator), (i, j))
-    den_text = text(denominator, "the denominator")
+    num_text, den_text = text(numerator, "the numerator"), text(denominator, "the denominator")
     for k in (i, j):
         if np.nansum(bottom[k, 1:]) == 0:
             raise KpiError(
@@ -197,7 +197,7 @@ def split_by_segment(
         for n, segment in enumerate(segments)
         for k in (i, j)
         for what, values, other in (
-            (str(numerator), top, bottom),
+            (num_text, top, bottom),
             (den_text, bottom, top),
         )
         if math.isnan(values[k, n + 1]) and not math.isnan(other[k, n + 1])
@@ -230,7 +230,7 @@ def split_by_segment(
         kpi_id, "mix_rate", ctx.labels[i], ctx.labels[j], _float(found.before),
         _float(found.after), _float(found.change), _total(found, "mix"), _total(found, "rate"),
         rows, notes, _total(found, "entering_leaving"), _total(found, "without_denominator"),
-        text(numerator, "the numerator"), den_text,
+        num_text, den_text,
     )  # fmt: skip
 
 
