@@ -1,15 +1,30 @@
 """A KPI's change across segments: mix versus rate for a ratio, segment changes for a sum.
 
-For a ratio R = N / D over segments s, R = sum_s w_s r_s with w_s = D_s / D (the mix) and
-r_s = N_s / D_s (the rates). With midpoint weights the change splits exactly:
-R1 - R0 = sum_s (w1 - w0)(r0 + r1)/2  [mix]  +  sum_s (r1 - r0)(w0 + w1)/2  [rate].
-A segment without denominator in one period has no rate there: its whole term is mix.
+A ratio KPI is R = N / D with N = sum_s n_s and D = sum_s d_s over the segments s. Each segment
+adds c_s = n_s / D to R, so R1 - R0 = sum_s (c_s1 - c_s0) exactly; each segment's term is
+split by what happened to its denominator d_s:
+
+- in both periods (d_s != 0 before and after), with its share w_s = d_s / D and its rate
+  r_s = n_s / d_s, c_s = w_s r_s and the midpoint (two-factor Shapley) split is exact:
+  mix = (w1 - w0)(r0 + r1)/2 (its share moving) and rate = (r1 - r0)(w0 + w1)/2 (its rate
+  moving);
+- entering (d_s = 0 before) or leaving (d_s = 0 after): entering/leaving = w1 r1, or -w0 r0;
+- a numerator without a denominator (n_s != 0 where d_s = 0, e.g. cost in a channel that won
+  no customers) counts in R but in no segment's rate: without_denominator = n_s1/D1 [if
+  d_s1 = 0] - n_s0/D0 [if d_s0 = 0].
+
+So R1 - R0 = mix + rate + entering/leaving + without_denominator, with nothing left over. The
+terms are computed in exact rational arithmetic (`Fraction`s of the floats), so they sum to the
+change exactly before each is rounded to a float once; R0 and R1 are the sums of the segments
+(checked to match the totals to 1e-9).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 
 import numpy as np
 import sympy
@@ -25,18 +40,29 @@ TOLERANCE = 1e-9
 @dataclass
 class SegmentRow:
     segment: dict[str, str]
-    before: float | None  # the segment's KPI value (its rate)
+    before: float | None  # the segment's KPI value (its rate); None without a denominator
     after: float | None
     weight_before: float | None  # share of the denominator (ratios only)
     weight_after: float | None
-    change: float  # the segment's contribution to the total change
-    mix: float | None  # ratios: the part from the shift of its weight
-    rate: float | None  # ratios: the part from the change of its rate
+    change: float  # the segment's contribution to the total change (the sum of its terms)
+    mix: float | None  # ratios, segments in both periods: the part from the shift of its weight
+    rate: float | None  # ratios, segments in both periods: the part from the change of its rate
+    #: ratios: `both`, `entering` or `leaving` (a denominator in one period only), or `neither`
+    status: str | None = None
+    entering_leaving: float | None = None  # ratios: w1 r1 when entering, -w0 r0 when leaving
+    #: ratios: its numerator where it has no denominator (counted in the total, in no rate)
+    without_denominator: float | None = None
+    numerator_before: float | None = None  # ratios: the segment's numerator and denominator
+    numerator_after: float | None = None
+    denominator_before: float | None = None
+    denominator_after: float | None = None
 
 
 @dataclass
 class SegmentSplit:
-    """The total change of a KPI split across segments (`kind`: `mix_rate` or `sum`)."""
+    """The total change of a KPI split across segments (`kind`: `mix_rate` or `sum`).
+
+    For `mix_rate`, change = mix + rate + entering_leaving + without_denominator."""
 
     kpi: str
     kind: str
@@ -49,9 +75,74 @@ class SegmentSplit:
     rate: float | None  # ratios: the total rate effect
     rows: list[SegmentRow]
     notes: list[str] = field(default_factory=list)
+    entering_leaving: float | None = None  # ratios: segments entering or leaving
+    without_denominator: float | None = None  # ratios: numerators without a denominator
+    numerator: str | None = None  # ratios: the formula's numerator and denominator, as text
+    denominator: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+Number = float | int | Fraction
+
+
+@dataclass(frozen=True)
+class Terms:
+    """One segment's exact part of a ratio's change (see the module docstring)."""
+
+    status: str  # both | entering | leaving | neither
+    mix: Fraction
+    rate: Fraction
+    entering_leaving: Fraction
+    without_denominator: Fraction
+
+    @property
+    def total(self) -> Fraction:
+        return self.mix + self.rate + self.entering_leaving + self.without_denominator
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    before: Fraction  # sum n0 / sum d0
+    after: Fraction
+    terms: list[Terms]
+    denominator_before: Fraction  # sum d0
+    denominator_after: Fraction
+
+    @property
+    def change(self) -> Fraction:
+        return self.after - self.before
+
+
+def decompose(
+    n0: Sequence[Number], d0: Sequence[Number], n1: Sequence[Number], d1: Sequence[Number]
+) -> Decomposition:
+    """Exact mix / rate / entering-leaving / without-denominator terms of sum(n)/sum(d) moving
+    from period 0 to period 1, per segment. Values must be finite; each total denominator
+    must be nonzero (KpiError otherwise)."""
+    if not len(n0) == len(d0) == len(n1) == len(d1):
+        raise KpiError("the segments' numerators and denominators differ in number")
+    n0_, d0_, n1_, d1_ = ([Fraction(v) for v in values] for values in (n0, d0, n1, d1))
+    total0, total1 = sum(d0_, Fraction(0)), sum(d1_, Fraction(0))
+    if total0 == 0 or total1 == 0:
+        raise KpiError("the denominator's total is 0: the ratio is undefined")
+    zero = Fraction(0)
+    terms = []
+    for a, b, c, d in zip(n0_, d0_, n1_, d1_, strict=True):
+        share0, share1 = a / total0, c / total1  # what the segment adds to the ratio
+        if b and d:
+            w0, w1, r0, r1 = b / total0, d / total1, a / b, c / d
+            terms.append(
+                Terms("both", (w1 - w0) * (r0 + r1) / 2, (r1 - r0) * (w0 + w1) / 2, zero, zero)
+            )
+        elif d:
+            terms.append(Terms("entering", zero, zero, share1, -share0))
+        elif b:
+            terms.append(Terms("leaving", zero, zero, -share0, share1))
+        else:
+            terms.append(Terms("neither", zero, zero, zero, share1 - share0))
+    return Decomposition(sum(n0_, zero) / total0, sum(n1_, zero) / total1, terms, total0, total1)
 
 
 def _check_partition(ctx: Context, values: np.ndarray, what: str, periods_: tuple[int, int]):
@@ -93,38 +184,69 @@ def split_by_segment(
     top, bottom = ctx.series(numerator), ctx.series(denominator)
     _check_partition(ctx, top, str(numerator), (i, j))
     _check_partition(ctx, bottom, str(denominator), (i, j))
-    with np.errstate(all="ignore"):
-        weights = bottom[:, 1:] / bottom[:, :1]
-        rates = np.where(bottom[:, 1:] != 0, top[:, 1:] / bottom[:, 1:], np.nan)
-    rows = []
-    mixes: list[float] = []  # each row's mix and rate effects, summed below
-    rate_effects: list[float] = []
-    for k, segment in enumerate(ctx.table.segments[1:]):
-        w0, w1 = _zero(weights[i, k]), _zero(weights[j, k])
-        r0, r1 = rates[i, k], rates[j, k]
-        if math.isfinite(r0) and math.isfinite(r1):
-            mix, rate = (w1 - w0) * (r0 + r1) / 2, (r1 - r0) * (w0 + w1) / 2
-        else:
-            mix, rate = (
-                (w1 * r1 if math.isfinite(r1) else 0.0) - (w0 * r0 if math.isfinite(r0) else 0.0),
-                0.0,
+    num_text, den_text = text(numerator, "the numerator"), text(denominator, "the denominator")
+    for k in (i, j):
+        if np.nansum(bottom[k, 1:]) == 0:
+            raise KpiError(
+                f"`{kpi_id}` is undefined in {ctx.labels[k]}: its denominator `{den_text}` is 0, "
+                "so its change cannot be split across segments"
             )
-        row = SegmentRow(dict(segment), number(r0), number(r1), w0, w1, mix + rate, mix, rate)
-        rows.append(row)
-        mixes.append(mix)
-        rate_effects.append(rate)
-    before, after = top[i, 0] / bottom[i, 0], top[j, 0] / bottom[j, 0]
-    total_mix, total_rate = math.fsum(mixes), math.fsum(rate_effects)
-    split = SegmentSplit(
-        kpi_id, "mix_rate", ctx.labels[i], ctx.labels[j], before, after, after - before,
-        total_mix, total_rate, rows,
-    )  # fmt: skip
-    residual = total_mix + total_rate - split.change
-    if abs(residual) > 1e-9 * max(1.0, abs(before), abs(after)):
-        split.notes.append(
-            f"a segment has a numerator but no denominator; {residual:+,.6g} is left unexplained"
+    segments = ctx.table.segments[1:]
+    notes = [
+        f"{segment_text(segment)} in {ctx.labels[k]}: no value for `{what}`, counted as 0"
+        for n, segment in enumerate(segments)
+        for k in (i, j)
+        for what, values, other in (
+            (num_text, top, bottom),
+            (den_text, bottom, top),
         )
-    return split
+        if math.isnan(values[k, n + 1]) and not math.isnan(other[k, n + 1])
+    ]
+    top, bottom = np.nan_to_num(top[:, 1:], nan=0.0), np.nan_to_num(bottom[:, 1:], nan=0.0)
+    found = decompose(top[i], bottom[i], top[j], bottom[j])
+    rows = []
+    for k, (segment, terms) in enumerate(zip(segments, found.terms, strict=True)):
+        n0, d0, n1, d1 = top[i, k], bottom[i, k], top[j, k], bottom[j, k]
+        both = terms.status == "both"
+        moved = terms.status in ("entering", "leaving")
+        without = n0 != 0 and d0 == 0 or n1 != 0 and d1 == 0
+        rows.append(
+            SegmentRow(
+                dict(segment),
+                number(n0 / d0) if d0 else None,
+                number(n1 / d1) if d1 else None,
+                _float(Fraction(d0) / found.denominator_before),
+                _float(Fraction(d1) / found.denominator_after),
+                _float(terms.total),
+                _float(terms.mix) if both else None,
+                _float(terms.rate) if both else None,
+                terms.status,
+                _float(terms.entering_leaving) if moved else None,
+                _float(terms.without_denominator) if without else None,
+                float(n0), float(n1), float(d0), float(d1),
+            )
+        )  # fmt: skip
+    return SegmentSplit(
+        kpi_id, "mix_rate", ctx.labels[i], ctx.labels[j], _float(found.before),
+        _float(found.after), _float(found.change), _total(found, "mix"), _total(found, "rate"),
+        rows, notes, _total(found, "entering_leaving"), _total(found, "without_denominator"),
+        num_text, den_text,
+    )  # fmt: skip
+
+
+def _total(found: Decomposition, kind: str) -> float:
+    """One kind of term summed over the segments, exactly, then rounded once."""
+    return _float(sum((getattr(t, kind) for t in found.terms), Fraction(0)))
+
+
+def _float(value: Fraction) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # a rate over a denominator of 1e-320: beyond any float
+        raise KpiError(
+            "a segment's term is too large for a number (a denominator near 0): the change "
+            "cannot be split across segments"
+        ) from None
 
 
 def _linear(expr: sympy.Expr) -> bool:
@@ -133,10 +255,6 @@ def _linear(expr: sympy.Expr) -> bool:
     return not symbols or (
         expr.is_polynomial(*symbols) and sympy.Poly(expr, *symbols).total_degree() <= 1
     )
-
-
-def _zero(value: float) -> float:
-    return float(value) if math.isfinite(value) else 0.0
 
 
 def _sums(ctx: Context, kpi_id: str, expr: sympy.Expr, i: int, j: int) -> SegmentSplit:

@@ -12,7 +12,7 @@ from ..analysis.expand import plain, segment_text
 from ..analysis.explain import Explanation, waterfall
 from ..analysis.goalseek import GoalSeek
 from ..analysis.plan import Plan
-from ..analysis.segments import SegmentSplit
+from ..analysis.segments import SegmentRow, SegmentSplit
 from ..formatting import table
 from ..localformat import Formatter
 from ..model import Workspace
@@ -173,21 +173,98 @@ def render_split(ws: Workspace, split: SegmentSplit) -> str:
                 for r in split.rows]  # fmt: skip
         text = table(["segment", split.start, split.end, "change"], rows)
         return f"by segment:\n{text}" + "".join(f"\n{n}" for n in split.notes)
-    rows = [
-        [segment_text(r.segment), _pct(r.weight_before), _pct(r.weight_after),
-         kpi_value(ws, split.kpi, r.before), kpi_value(ws, split.kpi, r.after),
-         kpi_change(ws, split.kpi, r.mix), kpi_change(ws, split.kpi, r.rate)]
-        for r in split.rows
-        if r.before is not None or r.after is not None
+    return _render_mix_rate(ws, split)
+
+
+def _render_mix_rate(ws: Workspace, split: SegmentSplit) -> str:
+    """The segments' table, the exact equation change = mix + rate (+ entering/leaving + no
+    denominator, when some segment has one) and a line saying what each term is."""
+    kpi, den = split.kpi, split.denominator or "the denominator"
+    moved = [r for r in split.rows if r.entering_leaving is not None]
+    without = [r for r in split.rows if r.without_denominator is not None]
+    shown = [
+        r for r in split.rows
+        if r.before is not None or r.after is not None or r.without_denominator is not None
     ]  # fmt: skip
-    headers = ["segment", "mix before", "mix after", "rate before", "rate after", "mix", "rate"]
-    text = table(headers, rows)
-    summary = (
-        f"change {kpi_change(ws, split.kpi, split.change)} = mix "
-        f"{kpi_change(ws, split.kpi, split.mix)} (segments' weights shifting) + rate "
-        f"{kpi_change(ws, split.kpi, split.rate)} (rates within segments)"
+    headers = ["segment", f"share {split.start}", f"share {split.end}", f"{kpi} {split.start}",
+               f"{kpi} {split.end}", "mix", "rate"]  # fmt: skip
+    no_den = f"no {den}"
+    headers += ["entering/leaving"] * bool(moved) + [no_den] * bool(without)
+
+    def change(value: float | None) -> str:
+        return "—" if value is None else kpi_change(ws, kpi, value)
+
+    rows = []
+    for r in shown:
+        row = [segment_text(r.segment), _pct(r.weight_before), _pct(r.weight_after),
+               kpi_value(ws, kpi, r.before), kpi_value(ws, kpi, r.after), change(r.mix),
+               change(r.rate)]  # fmt: skip
+        row += [change(r.entering_leaving)] * bool(moved) + [change(r.without_denominator)] * bool(
+            without
+        )
+        rows.append(row)
+    terms = [("mix", split.mix), ("rate", split.rate)]
+    terms += [("entering/leaving", split.entering_leaving)] * bool(moved)
+    terms += [(no_den, split.without_denominator)] * bool(without)
+    equation = f"change {change(split.change)} = " + " + ".join(
+        f"{name} {change(value)}" for name, value in terms
     )
-    return f"mix versus rate:\n{text}\n{summary}" + "".join(f"\n{n}" for n in split.notes)
+    places = _places(ws, kpi)
+    if places is not None and round(split.change, places) != round(
+        math.fsum(round(v or 0.0, places) for _, v in terms), places
+    ):
+        equation += " (each term rounded: they add up exactly before rounding)"
+    legend = [
+        f"  mix: the segments' shares of {den} shifting (segments with {den} in both periods)",
+        f"  rate: {kpi} changing within those segments",
+    ]
+    if moved:
+        entered = ", ".join(segment_text(r.segment) for r in moved if r.status == "entering")
+        left = ", ".join(segment_text(r.segment) for r in moved if r.status == "leaving")
+        which = "; ".join(
+            f"{verb} in {label}: {names}"
+            for verb, label, names in (("entered", split.end, entered), ("left", split.end, left))
+            if names
+        )
+        legend.append(f"  entering/leaving: segments with {den} in one period only ({which})")
+    if without:
+        num = split.numerator or "the numerator"
+        where = "; ".join(_without(ws, split, r) for r in without)
+        legend.append(
+            f"  {no_den}: {num} in segments with no {den}, which counts in the total {kpi} but "
+            f"in no segment's ({where})"
+        )
+    text = table(headers, rows)
+    return (
+        f"mix versus rate:\n{text}\n{equation}\n"
+        + "\n".join(legend)
+        + "".join(f"\n{n}" for n in split.notes)
+    )
+
+
+def _places(ws: Workspace, kpi_id: str) -> int | None:
+    """The decimals `kpi_change` shows of a KPI's value (None: significant digits)."""
+    kpi = ws.kpis[kpi_id]
+    if kpi.format == "percent":
+        return (1 if kpi.decimals is None else kpi.decimals) + 2
+    if kpi.decimals is not None:
+        return kpi.decimals
+    return 2 if kpi.format in ("currency", "multiple") else None
+
+
+def _without(ws: Workspace, split: SegmentSplit, row: SegmentRow) -> str:
+    """`channel=Referral in 2023-01: €785.50`: a segment's numerator where it has no
+    denominator, in the numerator's unit when it is a single input."""
+    num = split.numerator or ""
+    parts = [
+        f"{label}: {input_value(ws, num, value) if num.isidentifier() else number(ws, value)}"
+        for label, value, den in (
+            (split.start, row.numerator_before, row.denominator_before),
+            (split.end, row.numerator_after, row.denominator_after),
+        )
+        if den == 0 and value
+    ]
+    return f"{segment_text(row.segment)} in " + ", ".join(parts)
 
 
 def _pct(value: float | None) -> str:
