@@ -80,6 +80,7 @@ class Metric:
     raw: dict = field(default_factory=dict)
     loc: Location | None = None
     meta: dict = field(default_factory=dict)  # what `kpi export metricflow` saved (meta.kpiengine)
+    cumulative: dict = field(default_factory=dict)  # window, grain_to_date, period_agg
 
     @property
     def is_variable(self) -> bool:
@@ -293,6 +294,21 @@ def _metric(entry: dict, loc: Location, model: SemanticModel | None = None) -> M
             if merged.get(side) is None:
                 raise KpiError(f"ratio {what} has no `{side}`", loc)
             setattr(metric, side, _input(merged[side], loc, f"the {side} of {what}"))
+    elif metric.type == "cumulative":
+        # legacy spec: a measure; latest spec: the simple metric it accumulates
+        if merged.get("measure") is not None:
+            metric.measure = _input(merged["measure"], loc, f"the measure of {what}")
+        else:
+            listed = merged.get("input_metric", merged.get("metric"))
+            if listed is None:
+                raise KpiError(f"cumulative {what} names no `measure` or `input_metric`", loc)
+            metric.inputs = [_input(listed, loc, f"the input metric of {what}")]
+        params = merged.get("cumulative_type_params") or {}
+        params = mapping(params, loc, f"`cumulative_type_params` of {what}")
+        for key in ("window", "grain_to_date", "period_agg"):
+            value = params.get(key, merged.get(key))
+            if value is not None:
+                metric.cumulative[key] = value
     elif metric.type == "derived":
         metric.expr = text(merged, "expr", loc, what, required=True)
         listed = merged.get("input_metrics", merged.get("metrics")) or []

@@ -37,9 +37,10 @@ class Variable:
 
 @dataclass
 class Mapping:
-    """How a source gives one variable: a column, or a count of rows; `where` keeps rows whose
-    column holds one of the values; `date` is the column dating this variable if not the
-    source's; `extra` holds other mapping keys (scale, currency) as they were."""
+    """How a source gives one variable: a column, a count of rows, or a count of the distinct
+    values of the column `distinct`; `where` keeps rows whose column holds one of the values;
+    `date` is the column dating this variable if not the source's; `extra` holds other mapping
+    keys (scale, currency) as they were."""
 
     variable: str
     column: str | None = None
@@ -47,6 +48,7 @@ class Mapping:
     where: dict[str, list[str]] = field(default_factory=dict)
     date: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    distinct: str | None = None
 
 
 @dataclass
