@@ -255,9 +255,7 @@ class _Cube:
         notes.append(rolling_note(count, grain))
         return apply(inner, "rolling", count)
 
-    def _distinct(
-        self, name: str, measure: dict, kind: str, where: dict, notes: list[str]
-    ) -> str:
+    def _distinct(self, name: str, measure: dict, kind: str, where: dict, notes: list[str]) -> str:
         sql = str(measure.get("sql", "")).strip()
         if not sql:
             raise Untranslatable("a distinct count without `sql`")
@@ -266,8 +264,12 @@ class _Cube:
             raise Untranslatable("a distinct count of a constant")
         if "approx" in kind.lower():
             notes.append("an approximate distinct count in Cube; kpiengine counts exactly")
-        var_id = variable_id(f"{self.prefix}_{name}", "distinct", self.model.taken | self._kpi_ids())
-        self.model.variables[var_id] = Variable(var_id, distinct_unit(var_id, row.column), "distinct")
+        var_id = variable_id(
+            f"{self.prefix}_{name}", "distinct", self.model.taken | self._kpi_ids()
+        )
+        self.model.variables[var_id] = Variable(
+            var_id, distinct_unit(var_id, row.column), "distinct"
+        )
         self.source.mappings[var_id] = Mapping(
             var_id, None, False, {**row.where, **where}, distinct=row.column
         )

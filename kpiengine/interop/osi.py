@@ -298,7 +298,8 @@ class _Reader:
         # a field standing for an expression names its variable; a filtered column, the metric
         base = field if field and field != row.column else (metric if row.where else "")
         if kind == "distinct" and not base:
-            base = metric  # `customer_id` names the column counted, not the count
+            # a field (an exported variable) names the count; a bare `customer_id` does not
+            base = field if field and field in self._fields(dataset) else metric
         return self._cached(dataset, kind, row, base)
 
     def _cached(self, dataset: str, kind: str, row: RowMeasure, base: str) -> str:
@@ -327,6 +328,10 @@ class _Reader:
         if len(found) != 1:
             raise Untranslatable(f"`{short(node.sql())}`: which dataset it reads is ambiguous")
         return found[0]
+
+    def _fields(self, dataset: str) -> set[str]:
+        entry = self.datasets[dataset][0]
+        return {str(f.get("name")) for f in entry.get("fields") or [] if isinstance(f, dict)}
 
     def _resolve_fields(self, dataset: str, row: RowMeasure) -> RowMeasure:
         """Field names replaced by the row expressions they stand for."""
@@ -375,6 +380,11 @@ class _Reader:
     def _distinct(self, dataset: str, row: RowMeasure, base: str) -> str:
         """A count of the distinct values of a column: never added up across periods."""
         column = str(row.column)
+        if dataset in self.targets:
+            raise Untranslatable(
+                f"COUNT(DISTINCT {dataset}.{column}) counts `{dataset}`, the one side of a "
+                "relationship, through a join; joins are not imported"
+            )
         taken = self.model.taken | {ident(m) for m in self.metrics}
         var_id = variable_id(base or column, "distinct", taken)
         self.model.variables[var_id] = Variable(var_id, distinct_unit(var_id, column), "distinct")

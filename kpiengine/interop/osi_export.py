@@ -197,9 +197,7 @@ class _Exporter:
         )
         return f"LAG({self._name(name, path)}{lag}) OVER (ORDER BY {order})"
 
-    def _window(
-        self, kpi_id: str, func: str, name: str, order: str, path: tuple[str, ...]
-    ) -> str:
+    def _window(self, kpi_id: str, func: str, name: str, order: str, path: tuple[str, ...]) -> str:
         """A window (or `total`) as a window function over the aggregate, approximately."""
         inner = self._name(name, path) if name in self.model.kpis or "(" not in name else name
         grain = {"ytd": "YEAR", "qtd": "QUARTER", "mtd": "MONTH"}

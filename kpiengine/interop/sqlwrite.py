@@ -56,7 +56,8 @@ def formula_sql(
                 arg, token = node.args[0], func
                 if func == "rolling":
                     count = node.args[1]
-                    token = f"rolling:{count.value if isinstance(count, ast.Constant) else ''}"
+                    value = count.value if isinstance(count, ast.Constant) else ""
+                    token = f"rolling:{value!s}"
                 return shift(token, arg.id if isinstance(arg, ast.Name) else ast.unparse(arg))
             args = [walk(a, top=True) for a in node.args]
             if func in ("min", "max") and len(args) == 1:

@@ -50,7 +50,8 @@ def to_date(grain: Any) -> str:
 
 
 def rolling_count(value: Any, grain: str) -> int:
-    """How many periods of `grain` the window `value` (`3 months`) is; Untranslatable if not whole."""
+    """How many periods of `grain` the window `value` (`3 months`) is (Untranslatable if not
+    a whole number)."""
     count, unit = interval(value)
     per = _PERIODS.get(grain, {}).get(unit)
     if per is None or count < 1:
