@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -143,6 +144,24 @@ class Model:
             if source.connector == "sql" and not source.mappings:
                 del self.sources[key]
                 self.skip(key, kind, "no imported metric reads it")
+
+    def use_files(self, folder: Path) -> list[str]:
+        """Point each `sql` source reading a table at `folder/<table>.csv` (or `.parquet`) through
+        an in-memory DuckDB (`files:`); return the tables without a file there."""
+        missing = []
+        for source in self.sources.values():
+            if source.connector != "sql" or not source.table or "url" in source.options:
+                continue
+            name = source.table.split(".")[-1]  # `public.orders`: the file is orders.csv
+            found = [folder / f"{name}{ext}" for ext in (".csv", ".parquet")]
+            path = next((p for p in found if p.is_file()), None)
+            if path is None:
+                missing.append(source.table)
+                continue
+            source.table = name
+            source.options["url"] = "duckdb://"
+            source.options["files"] = {name: str(path.resolve())}
+        return missing
 
     def use_database(self, url: str, dialect: str | None = None) -> None:
         """Point every `sql` source without a URL at `url` (and `dialect`, if given)."""
