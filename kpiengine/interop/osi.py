@@ -316,13 +316,7 @@ class _Reader:
             return row.table
         if len(self.datasets) == 1:
             return next(iter(self.datasets))
-        owners = [
-            n
-            for n, (e, _) in self.datasets.items()
-            if row.column
-            and row.column
-            in {str(f.get("name")) for f in e.get("fields") or [] if isinstance(f, dict)}
-        ]
+        owners = [n for n in self.datasets if row.column and row.column in self._fields(n)]
         facts = [n for n in self.datasets if n not in self.targets]
         found = owners or facts
         if len(found) != 1:
