@@ -49,6 +49,95 @@ def _tpch_orders(folder: Path) -> None:
         writer.writerows([k, f"Customer#{k:03d}"] for k in range(1, 20))
 
 
+def _jaffle_shop(folder: Path) -> None:
+    """The jaffle shop's `orders`, `order_items` and `customers` marts (dbt's latest spec)."""
+    rng = random.Random(31)
+    orders, items, first = [], [], {}
+    for order_id in range(1, 151):
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(150))
+        customer = rng.randrange(1, 40)
+        prices = [round(rng.choice([3.5, 6.0, 7.25, 11.0]), 2) for _ in range(rng.randint(1, 4))]
+        food = [rng.random() < 0.6 for _ in prices]
+        for price, is_food in zip(prices, food, strict=True):
+            items.append([len(items) + 1, order_id, day, is_food, not is_food, price])
+        first.setdefault(customer, []).append((day, sum(prices)))
+        number = len(first[customer])  # by order id, not by date: the mart's own numbering
+        total = round(sum(prices) * 1.06, 2)
+        orders.append(
+            [
+                order_id,
+                customer,
+                day,
+                total,
+                round(total * 0.3, 2),
+                any(food),
+                not all(food),
+                number,
+                round(total - sum(prices), 2),
+            ]
+        )
+    tables = {
+        "orders": (
+            [
+                "order_id",
+                "customer_id",
+                "ordered_at",
+                "order_total",
+                "order_cost",
+                "is_food_order",
+                "is_drink_order",
+                "customer_order_number",
+                "tax_paid",
+            ],
+            orders,
+        ),
+        "order_items": (
+            [
+                "order_item_id",
+                "order_id",
+                "ordered_at",
+                "is_food_item",
+                "is_drink_item",
+                "product_price",
+            ],
+            items,
+        ),
+        # the fixture's `customers` measure has no `expr`: MetricFlow reads a column so named
+        "customers": (
+            [
+                "customer_id",
+                "customers",
+                "customer_name",
+                "customer_type",
+                "first_ordered_at",
+                "count_lifetime_orders",
+                "lifetime_spend_pretax",
+                "lifetime_spend",
+            ],
+            [
+                [
+                    c,
+                    c,
+                    f"Customer {c}",
+                    "returning" if len(v) > 1 else "new",
+                    min(d for d, _ in v),
+                    len(v),
+                    round(sum(t for _, t in v), 2),
+                    round(sum(t for _, t in v) * 1.06, 2),
+                ]
+                for c, v in sorted(first.items())
+            ],
+        ),
+    }
+    for name, (header, rows) in tables.items():
+        with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(header)
+            writer.writerows(
+                [str(v).lower() if isinstance(v, bool) else v for v in row] for row in rows
+            )
+
+
 def _seeds(folder: Path) -> None:
     for table in ("transactions", "customers", "countries"):
         shutil.copy(SEEDS / f"{table}_seed.csv", folder / f"{table}.csv")
@@ -81,6 +170,33 @@ PROJECTS = {
             "new_customers": ("customers", "ds", "COUNT(*)"),
         },
         {"cumulative_transactions", "cancellations_mx", "core_transaction_metrics"},
+    ),
+    "metricflow-jaffle-latest-spec": (
+        "metricflow",
+        FIXTURES / "metricflow" / "autofix_latest_spec" / "models",
+        _jaffle_shop,
+        {
+            "revenue": ("order_items", "ordered_at", "SUM(product_price)"),
+            "food_revenue_pct": (
+                "order_items",
+                "ordered_at",
+                "SUM(product_price) FILTER (WHERE is_food_item) / SUM(product_price)",
+            ),
+            "orders": ("orders", "ordered_at", "COUNT(*)"),
+            "new_customer_orders": (
+                "orders",
+                "ordered_at",
+                "COUNT(*) FILTER (WHERE customer_order_number = 1)",
+            ),
+            "order_cost": ("orders", "ordered_at", "SUM(order_cost)"),
+            "customers": ("customers", "first_ordered_at", "COUNT(DISTINCT customers)"),
+            "average_order_value": (
+                "customers",
+                "first_ordered_at",
+                "SUM(lifetime_spend_pretax) / SUM(count_lifetime_orders)",
+            ),
+        },
+        {"cumulative_revenue", "large_orders", "conversion_metric", "revenue_growth_mom"},
     ),
     "metricflow-handwritten": (
         "metricflow",
@@ -224,3 +340,71 @@ def test_data_folder_without_a_table_says_so(tmp_path):
     assert "orders (table): no orders.csv or .parquet in" in out.output
     source = yaml.safe_load((tmp_path / "ws" / "kpi.yaml").read_text())["sources"]["orders"]
     assert source["url"] == "${KPIENGINE_DATABASE_URL}" and "files" not in source
+
+
+def _import(tool: str, path: Path, ws: Path, *options: str) -> str:
+    imported = CliRunner().invoke(cli, ["import", tool, str(path), "-o", str(ws), *options])
+    assert imported.exit_code == 0, imported.output
+    assert "0 errors" in imported.output
+    return imported.output
+
+
+def _eval(ws: Path, kpis: list[str]) -> dict[tuple[str, str], float | None]:
+    args = ["eval", "-w", str(ws), "--format", "json", "--grain", "month"]
+    for kpi in kpis:
+        args += ["--kpi", kpi]
+    evaluated = CliRunner().invoke(cli, args)
+    assert evaluated.exit_code == 0, evaluated.output
+    return {
+        (r["kpi"], r["period"]): r["value"]
+        for r in json.loads(evaluated.output)
+        if not r["segment"]
+    }
+
+
+def test_cube_with_its_own_data_evaluates_windows(tmp_path):
+    """The shared_calc_group cube holds its rows in its `sql` (a UNION ALL of literals): run
+    through an empty DuckDB, its rolling window and year to date equal DuckDB's window functions
+    over the same query."""
+    path = FIXTURES / "cube" / "shared_calc_group"
+    db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(db)).close()
+    output = _import("cube", path, tmp_path / "ws", "--url", f"duckdb:///{db}")
+    assert "  sales.rolling_amount (" in output.split("not imported (", 1)[1]
+    got = _eval(tmp_path / "ws", ["sales_total_metric", "sales_r3_amount", "sales_ytd_amount"])
+    query = yaml.safe_load((path / "sales.yml").read_text())["cubes"][0]["sql"]
+    oracle = f"""
+        SELECT strftime(month, '%Y-%m'), total,
+               SUM(total) OVER (ORDER BY month ROWS BETWEEN 2 PRECEDING AND CURRENT ROW),
+               COUNT(*) OVER (ORDER BY month ROWS BETWEEN 2 PRECEDING AND CURRENT ROW),
+               SUM(total) OVER (PARTITION BY year(month) ORDER BY month)
+        FROM (SELECT date_trunc('month', CAST(sale_date AS DATE)) AS month,
+                     SUM(amount) AS total FROM ({query}) GROUP BY 1)
+        ORDER BY 1"""
+    with duckdb.connect() as con:
+        rows = con.execute(oracle).fetchall()
+    assert len(rows) == 6
+    for month, total, last3, months, ytd in rows:
+        assert got[("sales_total_metric", month)] == pytest.approx(total)
+        assert got[("sales_ytd_amount", month)] == pytest.approx(ytd)
+        expected = last3 if months == 3 else None  # fewer than 3 months: undefined
+        assert got[("sales_r3_amount", month)] == pytest.approx(expected)
+
+
+def test_cube_query_over_a_schema_table_evaluates(tmp_path):
+    """bye_redis reads `SELECT * FROM public.orders`: a DuckDB file with that table serves it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    _calendar_orders(data)
+    db = tmp_path / "shop.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE SCHEMA public")
+        con.execute(
+            f"CREATE TABLE public.orders AS SELECT * FROM read_csv('{data / 'orders.csv'}')"
+        )
+    _import("cube", FIXTURES / "cube" / "bye_redis", tmp_path / "ws", "--url", f"duckdb:///{db}")
+    got = _eval(tmp_path / "ws", ["orders_count"])
+    oracle = _duckdb_monthly(data / "orders.csv", "created_at", "COUNT(*)")
+    assert len(oracle) == 6
+    for month, value in oracle.items():
+        assert got[("orders_count", month)] == value
