@@ -207,7 +207,12 @@ def test_handwritten_metric_types_by_value():
         "repeat_rate",
     }
     assert not unmapped_names(model) & {"buyers", "revenue_ytd", "revenue_3_months"}
-    assert reasons(model)["repeat_rate"] == CONVERSION
+    assert reasons(model)["repeat_rate"] == CONVERSION  # customers: many orders each
+    # one row per order: an order's completion is on its own row (MetricFlow joins a conversion
+    # to base events of the same entity at or before it, within the window)
+    assert f["order_completion_rate"] == "completed_orders / order_count"
+    assert f["completed_conversions"] == "completed_orders"
+    assert "one row per `order`" in {n.name: n.reason for n in model.notes}["completed_conversions"]
     assert "Metric('revenue'" in reasons(model)["big_orders"]
     assert {n.name for n in model.notes} >= {"orders", "net_revenue", "average_order_value"}
 
@@ -380,6 +385,7 @@ def test_handwritten_windows_and_distinct_evaluate_against_an_oracle(tmp_path):
     model = import_metricflow(HANDWRITTEN)
     ws = load(model, tmp_path / "ws", db)
     kpis = ["revenue_ytd", "revenue_qtd", "revenue_3_months", "aov_3_months", "buyers"]
+    kpis += ["order_completion_rate", "completed_conversions"]
     kpis += ["completed_buyers", "revenue_per_buyer", "revenue_ytd_per_month_buyers"]
     got = totals(ws, kpis)
     rows = csv_rows(ORDERS_CSV)
@@ -403,6 +409,9 @@ def test_handwritten_windows_and_distinct_evaluate_against_an_oracle(tmp_path):
             assert got[("aov_3_months", month)] == pytest.approx(aov)
             checked += 1
         assert got[("buyers", month)] == len(buyers[month])
+        done = sum(1 for r in rows if r["ordered_at"][:7] == month and r["status"] == "completed")
+        assert got[("completed_conversions", month)] == done
+        assert got[("order_completion_rate", month)] == pytest.approx(done / orders[month])
         assert got[("completed_buyers", month)] == len(completed.get(month, ())) or (
             month not in completed and got[("completed_buyers", month)] in (None, 0)
         )

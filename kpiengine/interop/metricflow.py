@@ -6,7 +6,9 @@ becomes a KPI: simple ones name their variable, ratio ones divide, derived ones 
 SQL expression. Filters become `where:` when they test the measure's own columns. Cumulative
 metrics read their measure through a window (`grain_to_date: year` is `ytd(x)`, `window: 3
 months` is `rolling(x, 3)` at a monthly grain); `count_distinct` measures are distinct counts
-(`distinct:` mappings, never added up). Conversion metrics, all-time running totals,
+(`distinct:` mappings, never added up). A conversion metric maps when its semantic model has one
+row per entity and the base measure counts every row (the conversion is then on the base row);
+other conversion metrics, all-time running totals,
 percentiles, joins and time offsets other than a year are listed as not imported, each with its
 reason.
 """
@@ -164,7 +166,7 @@ class _Importer:
         if metric.type == "cumulative":
             return self._cumulative(metric, notes)
         if metric.type == "conversion":
-            raise Untranslatable(CONVERSION)
+            return self._conversion(metric, notes)
         raise Untranslatable(f"unknown metric type `{metric.type}`")
 
     def _cumulative(self, metric: Metric, notes: list[str]) -> str:
@@ -193,6 +195,42 @@ class _Importer:
                 "with it (MetricFlow's `period_agg: last`)"
             )
         return apply(inner, func, count)
+
+    def _conversion(self, metric: Metric, notes: list[str]) -> str:
+        """A conversion metric over one row per entity: each entity's conversion event is its
+        base event's row (the same time, the same constant properties), so no matching is
+        needed: conversions / base events. Any other conversion metric is Untranslatable."""
+        spec = metric.conversion
+        if len(metric.inputs) != 2:
+            raise Untranslatable(CONVERSION)
+        base, conversion = (Input(i.name, i.filters) for i in metric.inputs)
+        owners = {self._owner(i.name) for i in (base, conversion)}
+        semantic = self.project.models.get(next(iter(owners))) if len(owners) == 1 else None
+        entity = str(spec.get("entity", ""))
+        measure = semantic.measures.get(base.name) if semantic else None
+        if (
+            semantic is None
+            or measure is None
+            or entity != semantic.primary
+            or base.filters
+            or not (measure.agg == "count" or row_measure(parse(measure.expr)).count)
+            or any(semantic.measures[i.name].time for i in (base, conversion))
+        ):
+            raise Untranslatable(CONVERSION)
+        rows = Metric(base.name, "simple", measure=base)
+        events = Metric(conversion.name, "simple", measure=conversion)
+        top, bottom = self._simple(events, [], notes), self._simple(rows, [], notes)
+        notes.append(
+            f"one row per `{entity}`: its conversion is on its base row, so the conversion "
+            "window and constant properties always hold"
+        )
+        if str(spec.get("calculation", "conversion_rate")).lower() == "conversions":
+            return top
+        return f"{_wrap(top)} / {_wrap(bottom)}"
+
+    def _owner(self, measure: str) -> str:
+        owners = [m.name for m in self.project.models.values() if measure in m.measures]
+        return owners[0] if len(owners) == 1 else ""
 
     def _as_variable(self, metric: Metric) -> str:
         """A simple metric that `kpi export metricflow` wrote for a variable: that variable."""
