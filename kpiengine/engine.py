@@ -127,7 +127,9 @@ class Engine:
             )
             raise self._outside(whole) from None
         paced = in_progress(table) and plan.window is None
-        daily = self.fetch(daily_plan(plan, table), data) if paced else None
+        days = daily_plan(plan, table) if paced else None
+        # distinct counts have no daily values to project: nothing to fetch when only they are read
+        daily = self.fetch(days, data) if days is not None and days.variables else None
         results = evaluate_plan(plan, table, daily)
         if (start or end) and not results.selected and table.n_periods:
             raise self._outside(table)

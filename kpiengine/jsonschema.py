@@ -2,8 +2,9 @@
 
 The keys come from `schema.py`, `workspace.py` and `sourceconfig.py`, the choices from `model.py`
 and `periods.py`; only the shape of each value is written here. A key without a shape is
-accepted with any value. `python -m kpiengine.jsonschema` rewrites `schema/*.schema.json`;
-`--check` exits 1 when they are out of date.
+accepted with any value. `python -m kpiengine.jsonschema` rewrites `schema/*.schema.json` (shipped
+as the package data `kpiengine.schema_files`); `--check` exits 1 when they are out of date;
+`--print kpi|definitions` prints one, as generated (an installed package has no `schema/`).
 """
 
 from __future__ import annotations
@@ -294,7 +295,11 @@ def main(argv: list[str] | None = None) -> int:
         "folder", nargs="?", type=Path, default=None, help="default: the checkout's schema/"
     )
     parser.add_argument("--check", action="store_true", help="only report out-of-date files")
+    parser.add_argument("--print", dest="show", choices=sorted(FILES), help="print one schema")
     args = parser.parse_args(argv)
+    if args.show:
+        sys.stdout.write(render(schemas()[FILES[args.show]]))
+        return 0
     if args.folder is None:
         if not (DEFAULT_FOLDER.parent / "pyproject.toml").is_file():  # an installed package
             parser.error("give the folder to write the schemas in")

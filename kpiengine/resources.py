@@ -1,4 +1,5 @@
-"""Where the package's own data lives: built-in definitions, templates, message catalogs, sample."""
+"""Where the package's own data lives: built-in definitions, templates, message catalogs, sample,
+JSON Schemas."""
 
 from __future__ import annotations
 
@@ -26,6 +27,15 @@ def sample_workspace() -> Path:
     if isinstance(root, Path):
         return root
     with as_file(root) as path:  # pragma: no cover - zipped installs only
+        return Path(path)
+
+
+def schema_file(name: str) -> Path:
+    """The installed JSON Schema file `name` (`kpi.schema.json`), a real path for editors."""
+    entry = files("kpiengine.schema_files").joinpath(name)
+    if isinstance(entry, Path):
+        return entry
+    with as_file(entry) as path:  # pragma: no cover - zipped installs only
         return Path(path)
 
 

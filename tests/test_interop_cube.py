@@ -7,7 +7,7 @@ from interop_helpers import FIXTURES, ORDERS_CSV, csv_rows, load, monthly, total
 
 from kpiengine.cli import cli
 from kpiengine.errors import KpiError
-from kpiengine.interop.cube import ROLLING, import_cube
+from kpiengine.interop.cube import UNBOUNDED, import_cube
 from kpiengine.interop.guess import declared_entities
 
 CUBE = FIXTURES / "cube"
@@ -32,7 +32,7 @@ def test_calendar_orders_by_value():
     )
     assert f["calendar_orders_count_shifted"] == "last_year(calendar_orders_count)"
     why = reasons(model)
-    assert why["calendar_orders.total"] == ROLLING
+    assert why["calendar_orders.total"] == UNBOUNDED  # trailing: unbounded
     assert "time_shift" in why["calendar_orders.count_shifted_named"]
     assert "joins" in why["calendar_orders.joins"]
     assert "primary key" in why["calendar_orders.id"]
@@ -97,11 +97,15 @@ def test_sql_cube_and_a_cube_of_stages():
     assert redis.sources["orders"].query == "SELECT * FROM public.orders"
     assert redis.kpis["orders_count"].formula == "orders_count_rows"
     stages = import_cube(CUBE / "shared_calc_group")
-    assert list(stages.kpis) == ["sales_total_metric"]  # `total` is a formula function
+    f = {k: v.formula for k, v in stages.kpis.items()}
+    assert f["sales_total_metric"] == "sales_total"  # `total` is a formula function
+    assert f["sales_r3_amount"] == "rolling(sales_r3_amount_sum, 3)"  # trailing: 3 month
+    assert f["sales_ytd_amount"] == "ytd(sales_ytd_amount_sum)"  # to_date, year
+    assert f["sales_prev_ytd_amount"] == "last_year(sales_ytd_amount)"
+    assert f["sales_ytd_amount_change"] == "sales_ytd_amount - sales_prev_ytd_amount"
     why = reasons(stages)
-    assert why["sales.r3_amount"] == ROLLING and why["sales.ytd_amount"] == ROLLING
-    assert "r3_amount" in why["sales.r3_amount_change"]
-    assert "ytd_amount" in why["sales.prev_ytd_amount"]
+    assert "time_shift" in why["sales.prev_r3_amount"]  # 3 months back: no kpiengine form
+    assert "prev_r3_amount" in why["sales.r3_amount_change"]
     assert "CASE" in why["sales.r3_amount_growth_pct"]
     assert "{r3_amount}" in why["sales.r3_amount_growth_pct"]  # as the model wrote it
     assert "query time" in why["sales.rolling_amount"]
@@ -128,8 +132,16 @@ def test_handwritten_measure_types_by_value():
     assert model.variables["orders_items"].unit == "items"
     assert "items" in declared_entities(model)  # written under `units:`
     why = reasons(model)
-    assert "distinct" in why["orders.customers"]
-    assert why["orders.revenue_rolling_3m"] == ROLLING
+    assert f["orders_revenue_rolling_3m"] == "rolling(orders_revenue_rolling_3m_sum, 3)"
+    assert f["orders_revenue_ytd"] == "ytd(orders_revenue_ytd_sum)"
+    customers = model.variables[f["orders_customers"]]
+    assert (customers.aggregate, customers.unit) == ("distinct", "customers")
+    assert m[f["orders_customers"]].distinct == "customer_id"
+    completed = m[f["orders_completed_customers"]]  # countDistinctApprox, counted exactly
+    assert (completed.distinct, completed.where) == ("customer_id", {"status": ["completed"]})
+    assert "approximate" in {n.name: n.reason for n in model.notes}["orders.completed_customers"]
+    assert why["orders.revenue_all_time"] == UNBOUNDED
+    assert "7 day(s)` is not a whole number of months" in why["orders.revenue_last_week"]
     assert "amount > 100" in why["orders.big_orders"]
     assert "another cube" in why["orders.loyal_revenue"]
     assert "query-time filters" in why["orders.segments"]
@@ -159,6 +171,21 @@ def test_handwritten_evaluates_against_an_oracle(tmp_path):
         )
         smallest = min(float(r["amount"]) for r in rows if r["ordered_at"].startswith(month))
         assert got[("orders_smallest_order", month)] == pytest.approx(smallest)
+        ytd = sum(v for m, v in revenue.items() if m[:4] == month[:4] and m <= month)
+        assert got[("orders_revenue_ytd", month)] == pytest.approx(ytd)
+        months = sorted(revenue)
+        i = months.index(month)
+        if i >= 2:
+            last3 = sum(revenue[m] for m in months[i - 2 : i + 1])
+            assert got[("orders_revenue_rolling_3m", month)] == pytest.approx(last3)
+        buyers = {r["customer_id"] for r in rows if r["ordered_at"].startswith(month)}
+        assert got[("orders_customers", month)] == len(buyers)
+        done = {
+            r["customer_id"]
+            for r in rows
+            if r["ordered_at"].startswith(month) and r["status"] == "completed"
+        }
+        assert got[("orders_completed_customers", month)] == len(done)
 
 
 def test_measures_not_a_list_names_the_place():

@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from interop_helpers import (
     FIXTURES,
@@ -15,9 +16,10 @@ from interop_helpers import (
     warehouse,
 )
 
+import kpiengine
 from kpiengine.cli import cli
 from kpiengine.errors import KpiError
-from kpiengine.interop.metricflow import CONVERSION, CUMULATIVE, import_metricflow
+from kpiengine.interop.metricflow import ALL_TIME, CONVERSION, import_metricflow
 
 SAMPLE = FIXTURES / "metricflow" / "sample_dbt_models"
 LATEST = FIXTURES / "metricflow" / "autofix_latest_spec"
@@ -56,8 +58,10 @@ def test_tutorial_project_formulas():
 def test_tutorial_project_lists_what_it_cannot_map():
     model = import_metricflow(SAMPLE / "models")
     why = reasons(model)
-    assert why["cumulative_transactions"] == CUMULATIVE
-    assert why["cumulative_transactions_in_last_7_days"] == CUMULATIVE
+    assert why["cumulative_transactions"] == ALL_TIME
+    assert (
+        "7 day(s)` is not a whole number of months" in why["cumulative_transactions_in_last_7_days"]
+    )
     assert "joins are not imported" in why["cancellations_mx"]
     assert "customer__customer_country" in why["cancellations_mx"]
     assert "joins are not imported" in why["transaction_usd_na"]
@@ -158,9 +162,13 @@ def test_latest_spec_models_and_metrics(tmp_path):
     assert model.kpis["food_revenue_pct"].formula == "food_revenue / revenue"
     why = reasons(model)
     assert ">= 20" in why["large_orders"]
-    assert "distinct" in why["customers"]
+    customers = model.kpis["customers"].formula  # count_distinct: a distinct count
+    # no `expr`: MetricFlow reads the column named like the metric
+    assert model.sources["customers"].mappings[customers].distinct == "customers"
+    assert model.variables[customers].aggregate == "distinct"
     assert "percentile" in why["lifetime_spend_p99_discrete"]
-    assert why["cumulative_revenue"] == CUMULATIVE
+    assert why["cumulative_revenue"] == ALL_TIME  # input_metric, no window
+    assert "both `window` and `grain_to_date`" in why["cumulative_revenue_with_input_settings"]
     assert why["conversion_metric"] == CONVERSION
     assert "offset_window: 1 month" in why["revenue_growth_mom"]
     assert "cumulative_revenue" in why["aaa_order_multi_layer_derived_metric"]
@@ -190,15 +198,21 @@ def test_handwritten_metric_types_by_value():
     assert model.variables["order_count"].unit == "orders"
     assert unmapped_names(model) >= {
         "revenue_mom",
-        "buyers",
         "median_order",
         "big_orders",
         "loyal_revenue",
-        "revenue_ytd",
         "revenue_last_30_days",
+        "revenue_all_time",
+        "revenue_week_to_date",
         "repeat_rate",
     }
-    assert reasons(model)["repeat_rate"] == CONVERSION
+    assert not unmapped_names(model) & {"buyers", "revenue_ytd", "revenue_3_months"}
+    assert reasons(model)["repeat_rate"] == CONVERSION  # customers: many orders each
+    # one row per order: an order's completion is on its own row (MetricFlow joins a conversion
+    # to base events of the same entity at or before it, within the window)
+    assert f["order_completion_rate"] == "completed_orders / order_count"
+    assert f["completed_conversions"] == "completed_orders"
+    assert "one row per `order`" in {n.name: n.reason for n in model.notes}["completed_conversions"]
     assert "Metric('revenue'" in reasons(model)["big_orders"]
     assert {n.name for n in model.notes} >= {"orders", "net_revenue", "average_order_value"}
 
@@ -317,3 +331,100 @@ def test_cli_bad_input_is_a_message(tmp_path):
     assert not (tmp_path / "kpi.yaml").exists()
     usage = runner.invoke(cli, ["import", "metricflow", str(SAMPLE / "models")])
     assert usage.exit_code == 2 and "-o DIR" in usage.output
+
+
+# --- windows and distinct counts ---------------------------------------------------------------
+
+
+def _quarter_to_date(series: dict[str, float], month: str) -> float:
+    start = (int(month[5:]) - 1) // 3 * 3 + 1
+    return sum(
+        v for m, v in series.items() if m[:4] == month[:4] and start <= int(m[5:]) <= int(month[5:])
+    )
+
+
+def _last_months(series: dict[str, float], month: str, n: int) -> float | None:
+    months = sorted(series)
+    i = months.index(month)
+    return sum(series[m] for m in months[i - n + 1 : i + 1]) if i >= n - 1 else None
+
+
+def test_handwritten_windows_and_distinct_in_the_written_yaml(tmp_path):
+    model = import_metricflow(HANDWRITTEN)
+    ws = load(model, tmp_path / "ws")
+    definitions = yaml.safe_load((tmp_path / "ws" / "definitions" / "imported.yaml").read_text())
+    settings = yaml.safe_load((tmp_path / "ws" / "kpi.yaml").read_text())
+    kpis, variables = definitions["kpis"], definitions["variables"]
+    assert kpis["revenue_ytd"]["formula"] == "ytd(order_amount)"
+    assert kpis["revenue_qtd"]["formula"] == "qtd(order_amount)"
+    assert kpis["revenue_3_months"]["formula"] == "rolling(order_amount, 3)"
+    assert kpis["aov_3_months"]["formula"] == (
+        "rolling(average_amount_sum, 3) / rolling(average_amount_rows, 3)"
+    )
+    assert kpis["revenue_ytd_per_month_buyers"]["formula"] == "revenue_ytd / buyers"
+    mapping = settings["sources"]["orders"]["map"]
+    buyers = kpis["buyers"]["formula"]
+    assert variables[buyers]["aggregate"] == "distinct"
+    assert variables[buyers]["unit"] == "customers"
+    assert mapping[buyers] == {"distinct": "customer_id"}
+    completed = kpis["completed_buyers"]["formula"]
+    assert mapping[completed] == {"distinct": "customer_id", "where": {"status": ["completed"]}}
+    assert kpis["revenue_per_buyer"]["formula"] == "revenue / buyers"  # the KPIs
+    assert ws.variables[buyers].aggregate.time == "distinct"
+    notes = {n.name: n.reason for n in model.notes}
+    assert "rolling(x, 3) is the last 3 months" in notes["revenue_3_months"]
+    assert "period_agg: first" in notes["revenue_ytd"]  # MetricFlow's default, said
+    why = reasons(model)
+    assert why["revenue_all_time"] == ALL_TIME
+    assert "week` to date" in why["revenue_week_to_date"]
+    assert "30 day(s)` is not a whole number of months" in why["revenue_last_30_days"]
+
+
+def test_handwritten_windows_and_distinct_evaluate_against_an_oracle(tmp_path):
+    db = warehouse(tmp_path, {"orders": ORDERS_CSV})
+    model = import_metricflow(HANDWRITTEN)
+    ws = load(model, tmp_path / "ws", db)
+    kpis = ["revenue_ytd", "revenue_qtd", "revenue_3_months", "aov_3_months", "buyers"]
+    kpis += ["order_completion_rate", "completed_conversions"]
+    kpis += ["completed_buyers", "revenue_per_buyer", "revenue_ytd_per_month_buyers"]
+    got = totals(ws, kpis)
+    rows = csv_rows(ORDERS_CSV)
+    revenue = monthly(rows, "ordered_at", lambda r: float(r["amount"]))
+    orders = monthly(rows, "ordered_at", lambda r: 1.0)
+    buyers: dict[str, set[str]] = {}
+    completed: dict[str, set[str]] = {}
+    for r in rows:
+        buyers.setdefault(r["ordered_at"][:7], set()).add(r["customer_id"])
+        if r["status"] == "completed":
+            completed.setdefault(r["ordered_at"][:7], set()).add(r["customer_id"])
+    checked = 0
+    for month in sorted(revenue):
+        ytd = sum(v for m, v in revenue.items() if m[:4] == month[:4] and m <= month)
+        assert got[("revenue_ytd", month)] == pytest.approx(ytd)
+        assert got[("revenue_qtd", month)] == pytest.approx(_quarter_to_date(revenue, month))
+        three = _last_months(revenue, month, 3)
+        if three is not None:
+            assert got[("revenue_3_months", month)] == pytest.approx(three)
+            aov = three / _last_months(orders, month, 3)
+            assert got[("aov_3_months", month)] == pytest.approx(aov)
+            checked += 1
+        assert got[("buyers", month)] == len(buyers[month])
+        done = sum(1 for r in rows if r["ordered_at"][:7] == month and r["status"] == "completed")
+        assert got[("completed_conversions", month)] == done
+        assert got[("order_completion_rate", month)] == pytest.approx(done / orders[month])
+        assert got[("completed_buyers", month)] == len(completed.get(month, ())) or (
+            month not in completed and got[("completed_buyers", month)] in (None, 0)
+        )
+        assert got[("revenue_per_buyer", month)] == pytest.approx(
+            revenue[month] / len(buyers[month])
+        )
+        assert got[("revenue_ytd_per_month_buyers", month)] == pytest.approx(
+            ytd / len(buyers[month])
+        )
+    assert checked >= 10
+    # a distinct count is never added up: by quarter it is counted again, not summed
+    by_quarter = kpiengine.evaluate(ws, grain="quarter", kpis=["buyers"]).records()
+    q1 = next(r["value"] for r in by_quarter if r["period"] == "2023-Q1" and not r["segment"])
+    first_quarter = {r["customer_id"] for r in rows if r["ordered_at"][:7] <= "2023-03"}
+    assert q1 == len(first_quarter)
+    assert q1 < sum(len(buyers[m]) for m in ("2023-01", "2023-02", "2023-03"))

@@ -46,7 +46,10 @@ def test_gsf_fixture_leaves_nothing_behind_a_metric_it_cannot_map():
     model = import_osi(CONVERTERS / "gsf_sales.ossie.yaml")
     assert not model.kpis and not model.variables  # SUM(orders.subtotal) was rolled back
     why = reasons(model)
-    assert "COUNT(DISTINCT customers.customer_id)" in why["revenue_per_customer"]
+    assert (
+        "COUNT(DISTINCT customers.customer_id) counts `customers`, the one side"
+        in (why["revenue_per_customer"])
+    )
     assert "computed field" in why["orders.net_total"]
 
 
@@ -71,6 +74,9 @@ def test_handwritten_by_value():
         "return_rate": "returned_orders / order_count",
         "items_per_order": "items / orders",
         "largest_order": "amount_max",
+        "customers": "customers_distinct",
+        "completed_customers": "completed_customers_distinct",
+        "revenue_per_customer": "amount / customers_distinct",
     }
     m = model.sources["orders"].mappings
     assert (m["completed_amount"].column, m["completed_amount"].where) == (
@@ -85,8 +91,13 @@ def test_handwritten_by_value():
     assert model.sources["orders"].dimensions == {"status": "status", "channel": "channel"}
     why = reasons(model)
     kinds = {(u.name, u.kind): u.reason for u in model.unmapped}
-    assert "COUNT(DISTINCT" in kinds[("customers", "metric")]
     assert kinds[("customers", "dataset")] == "no imported metric reads it"
+    # COUNT(DISTINCT ...) is a distinct count: a `distinct:` mapping, never added up
+    assert (m["customers_distinct"].distinct, m["customers_distinct"].where) == ("customer_id", {})
+    assert m["completed_customers_distinct"].distinct == "customer_id"
+    assert m["completed_customers_distinct"].where == {"status": ["completed"]}
+    assert model.variables["customers_distinct"].aggregate == "distinct"
+    assert model.variables["customers_distinct"].unit == "customers"
     assert "only LAG by one row" in why["revenue_growth"]
     assert "orders.amount > 100" in why["big_order_share"]
     assert why["tableau_only"] == "no ANSI_SQL expression (given: TABLEAU)"
@@ -112,6 +123,14 @@ def test_handwritten_evaluates_against_an_oracle(tmp_path):
         share = done.get(month, 0.0) / revenue[month]
         assert got[("completed_share", month)] == pytest.approx(share)
         assert got[("return_rate", month)] == pytest.approx(returned.get(month, 0) / count[month])
+        ids = [r for r in rows if r["ordered_at"].startswith(month)]
+        customers = {r["customer_id"] for r in ids}
+        assert got[("customers", month)] == len(customers)
+        assert got[("revenue_per_customer", month)] == pytest.approx(
+            revenue[month] / len(customers)
+        )
+        completed = {r["customer_id"] for r in ids if r["status"] == "completed"}
+        assert got[("completed_customers", month)] == len(completed)
 
 
 def test_dialects():
@@ -319,3 +338,84 @@ def test_cli_errors(tmp_path):
     assert "Traceback" not in bad.output
     folder = runner.invoke(cli, ["export", "osi", "--sample", "-o", str(tmp_path)])
     assert folder.exit_code == 2
+
+
+# --- windows and distinct counts, out and back ---------------------------------------------
+
+WINDOWED = {
+    "revenue_ytd": "ytd(amount)",
+    "revenue_3_months": "rolling(amount, 3)",
+    "revenue_per_customer_qtd": "qtd(amount) / qtd(customers_distinct)",
+}
+
+
+def _windowed_workspace(tmp_path):
+    """The handwritten OSI model over DuckDB, with KPIs reading windows and a distinct count."""
+    db = warehouse(tmp_path, {"orders": ORDERS_CSV})
+    ws = load(import_osi(HANDWRITTEN), tmp_path / "ws", db)
+    kpis = {k: {"formula": f, "unit": "ratio", "format": "number"} for k, f in WINDOWED.items()}
+    kpis["revenue_ytd"]["unit"] = kpis["revenue_3_months"]["unit"] = "currency"
+    kpis["revenue_per_customer_qtd"]["unit"] = "currency / customers"
+    (tmp_path / "ws" / "definitions" / "windows.yaml").write_text(yaml.safe_dump({"kpis": kpis}))
+    ws = kpiengine.load_workspace(tmp_path / "ws")
+    assert not ws.errors, [f.format() for f in ws.errors]
+    return ws
+
+
+def _values(ws, kpis):
+    records = kpiengine.evaluate(ws, grain="month", kpis=kpis).records()
+    return {(r["kpi"], r["period"]): r["value"] for r in records if not r["segment"]}
+
+
+def test_osi_round_trip_keeps_windows_and_distinct_counts(tmp_path):
+    ws = _windowed_workspace(tmp_path)
+    document, notes, model = round_trip(ws, tmp_path)
+    [semantic] = document["semantic_model"]
+    orders = next(d for d in semantic["datasets"] if d["name"] == "orders")
+    fields = {f["name"]: f["expression"]["dialects"][0]["expression"] for f in orders["fields"]}
+    assert fields["completed_customers_distinct"] == (
+        "CASE WHEN status IN ('completed') THEN customer_id END"  # NULL is not counted
+    )
+    sql = {m["name"]: m["expression"]["dialects"][0]["expression"] for m in semantic["metrics"]}
+    assert sql["customers"] == "COUNT(DISTINCT orders.customers_distinct)"
+    assert sql["revenue_3_months"].startswith("SUM(SUM(orders.amount)) OVER (ORDER BY")
+    assert "revenue_ytd" in {n.name for n in notes}  # the SQL window is approximate, and said
+    for kpi_id, formula in WINDOWED.items():
+        assert model.kpis[kpi_id].formula == formula
+    mapping = model.sources["orders"].mappings["completed_customers_distinct"]
+    assert (mapping.distinct, mapping.where) == ("customer_id", {"status": ["completed"]})
+    back = load(model, tmp_path / "back")
+    assert back.variables["customers_distinct"].aggregate.time == "distinct"
+    kpis = [*WINDOWED, "customers", "completed_customers"]
+    assert _values(back, kpis) == _values(ws, kpis)
+    # without the extensions, the SQL still gives the distinct counts back
+    plain = import_osi(tmp_path / "model.osi.yaml", extensions=False)
+    assert plain.sources["orders"].mappings["customers_distinct"].distinct == "customer_id"
+
+
+def test_metricflow_round_trip_keeps_windows_and_distinct_counts(tmp_path):
+    ws = _windowed_workspace(tmp_path)
+    export_metricflow(ws, tmp_path / "mf", own_only=True)
+    metrics = {
+        m["name"]: m
+        for m in yaml.safe_load((tmp_path / "mf" / "metrics.yml").read_text())["metrics"]
+    }
+    assert metrics["amount_ytd"]["type"] == "cumulative"
+    assert metrics["amount_ytd"]["type_params"]["cumulative_type_params"] == {
+        "grain_to_date": "year",
+        "period_agg": "last",
+    }
+    assert metrics["amount_rolling_3"]["type_params"]["cumulative_type_params"]["window"] == (
+        "3 months"
+    )
+    semantic = yaml.safe_load((tmp_path / "mf" / "semantic_models.yml").read_text())
+    measures = {m["name"]: m for s in semantic["semantic_models"] for m in s.get("measures", [])}
+    assert measures["customers_distinct"]["agg"] == "count_distinct"
+    model = import_metricflow(tmp_path / "mf")
+    for kpi_id, formula in WINDOWED.items():
+        assert model.kpis[kpi_id].formula == formula, kpi_id
+    assert "amount_ytd" not in model.kpis  # the window's helper metric is read as the window
+    assert model.sources["orders"].mappings["customers_distinct"].distinct == "customer_id"
+    back = load(model, tmp_path / "back", tmp_path / "warehouse.duckdb")
+    kpis = [*WINDOWED, "customers", "completed_customers"]
+    assert _values(back, kpis) == _values(ws, kpis)

@@ -133,3 +133,28 @@ def test_schema_errors_fail_validation(kind: str, path: Path, tmp_path: Path) ->
 def test_invalid_fixtures_exist() -> None:
     assert len(list((INVALID / "definitions").glob("*.yaml"))) >= 5
     assert len(list((INVALID / "kpi").glob("*.yaml"))) >= 5
+
+
+def test_package_data_ships_the_generated_schemas(tmp_path: Path, capsys) -> None:
+    """`kpi schema` reads the schemas installed with the package (`kpiengine.schema_files`),
+    which are the committed files, which are the generated ones."""
+    from click.testing import CliRunner
+
+    from kpiengine.cli import cli
+    from kpiengine.resources import schema_file
+
+    runner = CliRunner()
+    for kind, name in gen.FILES.items():
+        generated = gen.render(gen.schemas()[name])
+        installed = schema_file(name)
+        assert installed.read_text(encoding="utf-8") == generated
+        printed = runner.invoke(cli, ["schema", kind])
+        assert printed.exit_code == 0 and printed.output == generated
+        located = runner.invoke(cli, ["schema", kind, "--path"])
+        assert Path(located.output.strip()) == installed
+        assert gen.main(["--print", kind]) == 0
+        assert capsys.readouterr().out == generated
+    copied = runner.invoke(cli, ["schema", "-o", str(tmp_path / ".vscode")])
+    assert copied.exit_code == 0, copied.output
+    assert sorted(p.name for p in (tmp_path / ".vscode").iterdir()) == sorted(gen.FILES.values())
+    assert runner.invoke(cli, ["schema"]).exit_code == 2  # which one: a usage error

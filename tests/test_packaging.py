@@ -55,6 +55,10 @@ print(json.dumps({
     "builtin_definitions": [name for name, _ in r.builtin_definitions()],
     "templates": sorted(e.name for e in r.templates().iterdir()),
     "sample": str(r.sample_workspace()),
+    "schemas": {
+        name: r.schema_file(name).read_text(encoding="utf-8")
+        for name in ("definitions.schema.json", "kpi.schema.json")
+    },
     "catalogs": r.catalog_locales(),
     "fa_scorecard": __import__("kpiengine.i18n").i18n.label("scorecard", "fa"),
     "sample_files": sorted(
@@ -231,6 +235,16 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
     catalogs = sorted(p.parents[1].name for p in ROOT.glob("kpiengine/locales/*/LC_MESSAGES/*.mo"))
     assert probe["catalogs"] == catalogs and "fa" in catalogs  # compiled catalogs are shipped
     assert probe["fa_scorecard"] == "کارنامه"  # read from the installed .mo
+
+    # the JSON Schemas are package data, equal to the committed (generated) files
+    for name, text in probe["schemas"].items():
+        assert text == (ROOT / "schema" / name).read_text(encoding="utf-8"), name
+    printed = _run([str(kpi), "schema", "kpi"], cwd=outside, env=env)
+    assert printed == (ROOT / "schema" / "kpi.schema.json").read_text(encoding="utf-8")
+    located = Path(
+        _run([str(kpi), "schema", "definitions", "--path"], cwd=outside, env=env).strip()
+    )
+    assert venv.resolve() in located.resolve().parents
 
     # `kpi list --sample` finds the built-in definitions
     table = _run([str(kpi), "list", "--sample"], cwd=outside, env=env)

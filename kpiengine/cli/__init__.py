@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from . import analysis, evaluate, interop, lint, mcp, report, sources  # noqa: F401 - they register commands
+from . import analysis, evaluate, interop, lint, mcp, report, schema, sources  # noqa: F401 - they register commands
 from .common import cli
 
 __all__ = ["cli", "main"]

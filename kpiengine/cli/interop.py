@@ -36,6 +36,12 @@ def export_group() -> None:
 
 def _import_options(func: Callable) -> Callable:
     func = click.option(
+        "--data",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        default=None,
+        help="Folder of <table>.csv or .parquet files: the sources read them through DuckDB.",
+    )(func)
+    func = click.option(
         "--url",
         default=None,
         help="Database URL for the sources (default: ${KPIENGINE_DATABASE_URL} at run time).",
@@ -55,21 +61,25 @@ def _import_options(func: Callable) -> Callable:
 @import_group.command("metricflow")
 @_import_options
 @handle_errors
-def import_metricflow(path: Path, output: Path | None, force: bool, check: bool, url: str | None):
+def import_metricflow(
+    path: Path, output: Path | None, force: bool, check: bool, url: str | None, data: Path | None
+):
     """Import a dbt project's semantic layer (folder, YAML file or semantic_manifest.json)."""
     from ..interop.metricflow import import_metricflow as read
 
-    _import(read(path), output, force, check, url)
+    _import(read(path), output, force, check, url, data)
 
 
 @import_group.command("cube")
 @_import_options
 @handle_errors
-def import_cube(path: Path, output: Path | None, force: bool, check: bool, url: str | None):
+def import_cube(
+    path: Path, output: Path | None, force: bool, check: bool, url: str | None, data: Path | None
+):
     """Import a Cube data model (a folder of YAML files or one file)."""
     from ..interop.cube import import_cube as read
 
-    _import(read(path), output, force, check, url)
+    _import(read(path), output, force, check, url, data)
 
 
 @import_group.command("osi")
@@ -83,19 +93,25 @@ def import_osi(
     force: bool,
     check: bool,
     url: str | None,
+    data: Path | None,
     dialect: str,
     no_extensions: bool,
 ):
     """Import an Apache Ossie (OSI) semantic model document."""
     from ..interop.osi import import_osi as read
 
-    _import(read(path, dialect, not no_extensions), output, force, check, url)
+    _import(read(path, dialect, not no_extensions), output, force, check, url, data)
 
 
-def _import(model: Any, output: Path | None, force: bool, check: bool, url: str | None) -> None:
+def _import(
+    model: Any, output: Path | None, force: bool, check: bool, url: str | None, data: Path | None
+) -> None:
     from ..interop.writer import write_workspace
     from ..workspace import load_workspace
 
+    if data is not None:
+        for table in model.use_files(data):
+            model.note(table, "table", f"no {table.split('.')[-1]}.csv or .parquet in {data}")
     if url:
         model.use_database(url)
     if not check and output is None:

@@ -4,8 +4,11 @@ Each cube becomes a `sql` source (`sql_table` as its table, `sql` as its query, 
 dimension as its date, column dimensions as dimensions); each measure becomes a KPI named
 `<cube>_<measure>`: count, sum, avg (sum / rows), min and max through variables mapped from the
 source, `filters` as `where:`, `number` measures by translating their SQL over other measures.
-Rolling windows, distinct counts, multi-stage measures other than a one-year shift, joins,
-segments, views and pre-aggregations are listed as not imported, each with its reason.
+`rolling_window` reads the measure through a window (`type: to_date, granularity: year` is
+`ytd(x)`, `trailing: 3 month` is `rolling(x, 3)` at a monthly grain); `count_distinct` measures
+are distinct counts (`distinct:` mappings, never added up). Unbounded or leading windows,
+multi-stage measures other than a one-year shift, joins, segments, views and pre-aggregations
+are listed as not imported, each with its reason.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KpiError, Location
-from .guess import ident, variable_id, variable_unit
+from .guess import distinct_unit, ident, variable_id, variable_unit
 from .model import Kpi, Mapping, Model, Source, Variable
 from .reading import files_under, items, read_file, text
 from .sqlexpr import (
@@ -29,9 +32,13 @@ from .sqlexpr import (
     short,
     to_formula,
 )
+from .windows import apply, rolling_count, rolling_note, to_date
 
-# TODO(windows): map `rolling_window` (trailing, leading, to_date) to the time issue's windows.
-ROLLING = "rolling windows (trailing/to_date) need windows (ytd/rolling), not yet supported"
+UNBOUNDED = (
+    "an unbounded trailing window is an all-time running total: kpiengine's windows are "
+    "ytd/qtd/mtd and rolling(x, n)"
+)
+_DISTINCT = ("countdistinct", "countdistinctapprox")
 _REF = re.compile(r"\$?\{([^{}]*)\}")
 _MEMBER = "mbr__"
 _CUBE_KEYS_NOT_IMPORTED = {
@@ -187,7 +194,7 @@ class _Cube:
 
     def _formula(self, name: str, measure: dict, kind: str, notes: list[str]) -> str:
         if measure.get("rolling_window"):
-            raise Untranslatable(ROLLING)
+            return self._rolling(name, measure, kind, notes)
         if measure.get("case"):
             raise Untranslatable("`case` switches on a dimension at query time")
         if measure.get("multi_stage") and measure.get("time_shift"):
@@ -209,9 +216,8 @@ class _Cube:
                 raise Untranslatable("`filters` on a number measure")
             sql = self.expand(text(measure, "sql", self.loc, name, required=True), row=False)
             return to_formula(parse(sql), lambda node: self._leaf(node, name, notes), notes)
-        if kind in ("count_distinct", "count_distinct_approx"):
-            # TODO(distinct): map to a distinct count once sources' `map:` has one
-            raise Untranslatable("distinct counts are not additive; sources' `map:` has none yet")
+        if kind.replace("_", "") in _DISTINCT:
+            return self._distinct(name, measure, kind, where, notes)
         if kind not in ("count", "sum", "avg", "min", "max"):
             raise Untranslatable(f"the measure type `{kind}` has no kpiengine equivalent")
         sql = str(measure.get("sql", "")).strip()
@@ -224,6 +230,50 @@ class _Cube:
             notes.append("counts every row (COUNT of an expression skips empty values)")
         row.where = {**row.where, **where}
         return self._aggregate(kind, row, name, measure)
+
+    def _rolling(self, name: str, measure: dict, kind: str, notes: list[str]) -> str:
+        """The measure without its window, read through the window."""
+        spec = measure.get("rolling_window")
+        if not isinstance(spec, dict):
+            raise Untranslatable("`rolling_window` is not a mapping")
+        window_type = str(spec.get("type", "fixed")).lower()
+        trailing, leading = spec.get("trailing"), spec.get("leading")
+        if leading:
+            raise Untranslatable("a `leading` window reads later periods")
+        if str(spec.get("offset", "end")).lower() != "end":
+            raise Untranslatable("`offset: start` ends the window before the period")
+        inner = self._formula(
+            name, {k: v for k, v in measure.items() if k != "rolling_window"}, kind, notes
+        )
+        if window_type.endswith("to_date"):
+            grain = spec.get("granularity") or window_type.removesuffix("_to_date")
+            return apply(inner, to_date(grain))
+        if str(trailing).strip().lower() == "unbounded" or not trailing:
+            raise Untranslatable(UNBOUNDED)
+        grain = "month"  # the grain the written kpi.yaml declares
+        count = rolling_count(trailing, grain)
+        notes.append(rolling_note(count, grain))
+        return apply(inner, "rolling", count)
+
+    def _distinct(self, name: str, measure: dict, kind: str, where: dict, notes: list[str]) -> str:
+        sql = str(measure.get("sql", "")).strip()
+        if not sql:
+            raise Untranslatable("a distinct count without `sql`")
+        row = row_measure(parse(self.expand(sql, row=True)))
+        if row.column is None:
+            raise Untranslatable("a distinct count of a constant")
+        if "approx" in kind.lower():
+            notes.append("an approximate distinct count in Cube; kpiengine counts exactly")
+        var_id = variable_id(
+            f"{self.prefix}_{name}", "distinct", self.model.taken | self._kpi_ids()
+        )
+        self.model.variables[var_id] = Variable(
+            var_id, distinct_unit(var_id, row.column), "distinct"
+        )
+        self.source.mappings[var_id] = Mapping(
+            var_id, None, False, {**row.where, **where}, distinct=row.column
+        )
+        return var_id
 
     def _shifted(self, measure: dict) -> str:
         shifts = measure.get("time_shift") or []

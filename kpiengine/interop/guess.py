@@ -105,6 +105,16 @@ def variable_unit(var_id: str, kind: str, column: str | None, table: str, hint: 
     return _entity(name.split("_")[-1]) or name
 
 
+def distinct_unit(var_id: str, column: str) -> str:
+    """The unit of a count of distinct `column` values: the entity the column identifies
+    (`customer_id` -> customers), the library's unit for that id, else one named after it."""
+    known = builtin_units().get(var_id)
+    if known and "currency" not in known and "/" not in known:
+        return known
+    stem = re.sub(r"_?(id|key|uuid)$", "", ident(column)) or ident(column)
+    return _entity(stem.split("_")[-1]) or stem
+
+
 def _entity(word: str) -> str | None:
     """The counted entity kpiengine knows by that word (`order` -> `orders`), if any."""
     try:

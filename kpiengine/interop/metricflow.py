@@ -3,9 +3,13 @@
 Semantic models become `sql` sources (table, time dimension, dimensions); measures (or simple
 metrics aggregating an expression) become variables mapped from their source; every metric
 becomes a KPI: simple ones name their variable, ratio ones divide, derived ones translate their
-SQL expression. Filters become `where:` when they test the measure's own columns. Cumulative and
-conversion metrics, distinct counts, percentiles, joins and time offsets other than a year are
-listed as not imported, each with its reason.
+SQL expression, cumulative ones read it through a window (`grain_to_date: year` is `ytd(x)`,
+`window: 3 months` is `rolling(x, 3)` at a monthly grain), conversion ones over one row per
+entity divide conversions by rows. Filters become `where:` when they test the measure's own
+columns; `count_distinct` measures are distinct counts (`distinct:` mappings). Other conversion
+metrics, all-time running totals, percentiles, joins and time offsets other than a year are
+listed as not imported, each with its reason. The module is longer than 420 lines because the
+five metric types read each other (a derived metric over a cumulative one) through one importer.
 """
 
 from __future__ import annotations
@@ -13,19 +17,25 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .guess import ident, variable_id, variable_unit
+from .guess import distinct_unit, ident, variable_id, variable_unit
 from .metricflow_spec import Input, Measure, Metric, Project, SemanticModel, read_project
 from .mffilter import filter_where
 from .model import Kpi, Mapping, Model, Source, Variable
 from .sqlexpr import Untranslatable, parse, plain_column, row_measure, short, to_formula
+from .windows import apply, rolling_count, rolling_note, to_date
 
-# TODO(windows): when the time issue adds windows (ytd, rolling), map `window`, `grain_to_date`
-# and `offset_window` to them here instead of listing these metrics as not imported.
-CUMULATIVE = "cumulative metrics need windows (ytd/rolling), not yet supported"
-CONVERSION = "conversion metrics need windows and entity matching, not yet supported"
+ALL_TIME = (
+    "an all-time running total (no `window` or `grain_to_date`): kpiengine's windows are "
+    "ytd/qtd/mtd and rolling(x, n)"
+)
+CONVERSION = (
+    "a conversion metric counts the entities whose conversion event follows their base event "
+    "within the window; kpiengine's sources aggregate each variable per period and cannot match "
+    "events of one entity across two measures"
+)
 _YEAR = re.compile(r"^\s*(1\s*years?|12\s*months?)\s*$", re.I)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_ATOM = re.compile(r"^([a-z][a-z0-9_]*\()?[a-z][a-z0-9_]*\)?$")
+_ATOM = re.compile(r"^([a-z][a-z0-9_]*\()*[a-z][a-z0-9_]*(, \d+)?\)*$")
 
 
 def import_metricflow(path: str | Path) -> Model:
@@ -119,6 +129,10 @@ class _Importer:
                 self.done[name] = self._as_variable(metric)
                 return self.done[name]
             formula = self._formula(metric, notes)
+            if metric.type == "cumulative" and metric.meta.get("window"):
+                # a window `kpi export metricflow` wrote for a formula: read as the window
+                self.done[name] = formula
+                return formula
         except Untranslatable as exc:
             self.model.rollback(before)
             self._forget()
@@ -149,10 +163,73 @@ class _Importer:
         if metric.type == "derived":
             return self._derived(metric, notes)
         if metric.type == "cumulative":
-            raise Untranslatable(CUMULATIVE)
+            return self._cumulative(metric, notes)
         if metric.type == "conversion":
-            raise Untranslatable(CONVERSION)
+            return self._conversion(metric, notes)
         raise Untranslatable(f"unknown metric type `{metric.type}`")
+
+    def _cumulative(self, metric: Metric, notes: list[str]) -> str:
+        spec = metric.cumulative
+        window, grain_to_date = spec.get("window"), spec.get("grain_to_date")
+        if window and grain_to_date:
+            raise Untranslatable("both `window` and `grain_to_date`")
+        if not window and not grain_to_date:
+            raise Untranslatable(ALL_TIME)
+        func, count = (to_date(grain_to_date), 0) if grain_to_date else ("rolling", 0)
+        grain = str(self.model.settings.get("grain", "month"))
+        if window:
+            count = rolling_count(window, grain)
+        if metric.inputs:
+            inner = self._input(metric.inputs[0], metric.filters, notes)
+        else:
+            inner = self._simple(metric, [], notes)
+        if re.search(r"\b(prev|last_year|ytd|qtd|mtd|rolling|total)\(", inner):
+            raise Untranslatable("a window over a shifted or windowed metric")
+        if window:
+            notes.append(rolling_note(count, grain))
+        period_agg = str(spec.get("period_agg", "first")).lower()
+        if period_agg != "last":
+            notes.append(
+                f"`period_agg: {period_agg}`: kpiengine gives each period the window ending "
+                "with it (MetricFlow's `period_agg: last`)"
+            )
+        return apply(inner, func, count)
+
+    def _conversion(self, metric: Metric, notes: list[str]) -> str:
+        """A conversion metric over one row per entity: each entity's conversion event is its
+        base event's row (the same time, the same constant properties), so no matching is
+        needed: conversions / base events. Any other conversion metric is Untranslatable."""
+        spec = metric.conversion
+        if len(metric.inputs) != 2:
+            raise Untranslatable(CONVERSION)
+        base, conversion = (Input(i.name, i.filters) for i in metric.inputs)
+        owners = {self._owner(i.name) for i in (base, conversion)}
+        semantic = self.project.models.get(next(iter(owners))) if len(owners) == 1 else None
+        entity = str(spec.get("entity", ""))
+        measure = semantic.measures.get(base.name) if semantic else None
+        if (
+            semantic is None
+            or measure is None
+            or entity != semantic.primary
+            or base.filters
+            or not (measure.agg == "count" or row_measure(parse(measure.expr)).count)
+            or any(semantic.measures[i.name].time for i in (base, conversion))
+        ):
+            raise Untranslatable(CONVERSION)
+        rows = Metric(base.name, "simple", measure=base)
+        events = Metric(conversion.name, "simple", measure=conversion)
+        top, bottom = self._simple(events, [], notes), self._simple(rows, [], notes)
+        notes.append(
+            f"one row per `{entity}`: its conversion is on its base row, so the conversion "
+            "window and constant properties always hold"
+        )
+        if str(spec.get("calculation", "conversion_rate")).lower() == "conversions":
+            return top
+        return f"{_wrap(top)} / {_wrap(bottom)}"
+
+    def _owner(self, measure: str) -> str:
+        owners = [m.name for m in self.project.models.values() if measure in m.measures]
+        return owners[0] if len(owners) == 1 else ""
 
     def _as_variable(self, metric: Metric) -> str:
         """A simple metric that `kpi export metricflow` wrote for a variable: that variable."""
@@ -164,6 +241,7 @@ class _Importer:
         var_id = self.fragments.get(key, "")
         if var_id not in self.model.variables:  # not yet read by a KPI naming the measure
             row = row_measure(parse(measure.expr))
+            distinct = row.column if measure.agg == "count_distinct" else None
             var_id = self._variable(
                 semantic,
                 measure,
@@ -171,9 +249,10 @@ class _Importer:
                 "value",
                 date=None,
                 where=row.where,
-                column=row.column,
+                column=None if distinct else row.column,
                 count=row.count,
                 aggregate=entry.get("aggregate", "sum"),
+                distinct=distinct,
             )
             self.fragments[key] = var_id
         variable = self.model.variables[var_id]
@@ -276,9 +355,6 @@ class _Importer:
         self, semantic: SemanticModel, measure: Measure, where: dict, name: str, notes: list[str]
     ) -> str:
         agg = measure.agg
-        if agg == "count_distinct":
-            # TODO(distinct): map to a distinct count once sources' `map:` has one
-            raise Untranslatable("distinct counts are not additive; sources' `map:` has none yet")
         if agg in ("percentile", "median"):
             raise Untranslatable(f"{agg} is not additive over periods and segments")
         row = row_measure(parse(measure.expr))
@@ -295,6 +371,10 @@ class _Importer:
         make = lambda base, suffix, **kw: self._variable(  # noqa: E731
             semantic, measure, base, suffix, date=date, where=rows, **kw
         )
+        if agg == "count_distinct":
+            if row.column is None:
+                raise Untranslatable("a distinct count of a constant")
+            return make(name, "distinct", distinct=row.column, aggregate="distinct")
         if agg == "sum_boolean":
             if row.column:
                 rows[row.column] = ["true"]
@@ -336,12 +416,17 @@ class _Importer:
         column: str | None = None,
         count: bool = False,
         aggregate: str | dict[str, str] = "sum",
+        distinct: str | None = None,
     ) -> str:
         taken = self.model.taken | set(self.kpi_ids.values())
         var_id = variable_id(base, suffix, taken)
-        kind = "count" if count else "column"
-        unit = variable_unit(var_id, kind, column, semantic.table)
+        if distinct:
+            unit = distinct_unit(var_id, distinct)
+        else:
+            kind = "count" if count else "column"
+            unit = variable_unit(var_id, kind, column, semantic.table)
         self.model.variables[var_id] = Variable(var_id, unit, aggregate, "", measure.description)
         source = self.model.sources[semantic.name]
-        source.mappings[var_id] = Mapping(var_id, column, count, dict(where), date)
+        mapping = Mapping(var_id, column, count, dict(where), date, distinct=distinct)
+        source.mappings[var_id] = mapping
         return var_id

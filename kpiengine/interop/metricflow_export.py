@@ -4,8 +4,11 @@ It is built from the OSI document of the workspace: each dataset becomes a seman
 (`model: ref('<dataset>')`, its time field as the default time dimension, its other plain
 fields as categorical dimensions), each variable field a measure aggregated as the variable
 rolls up (`last`/`first` as a non-additive dimension on time), each variable a simple metric,
-each KPI a simple, ratio or derived metric over those. kpiengine's own data (unit, format,
-direction, target, examples) stays in each metric's `config: meta: kpiengine:`.
+each KPI a simple, ratio or derived metric over those. A window over a variable (`ytd(x)`,
+`rolling(x, 3)`) is a cumulative metric the derived one reads (`grain_to_date: year`, `window:
+3 months` at a monthly grain), marked `meta: kpiengine: {window: ...}` so that the import reads
+it back as the window. kpiengine's own data (unit, format, direction, target, examples) stays in
+each metric's `config: meta: kpiengine:`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,16 @@ from .sqlwrite import formula_sql
 from .workspace_model import workspace_model
 from .writer import dump, kpi_entry, write_text
 
-_AGG = {"sum": "sum", "mean": "average", "min": "min", "max": "max", "last": "sum", "first": "sum"}
+_AGG = {
+    "sum": "sum",
+    "mean": "average",
+    "min": "min",
+    "max": "max",
+    "last": "sum",
+    "first": "sum",
+    "distinct": "count_distinct",
+}
+_TO_DATE = {"ytd": "year", "qtd": "quarter", "mtd": "month"}
 
 
 def export_metricflow(
@@ -58,12 +70,34 @@ def metricflow_yaml(model: Model) -> tuple[list[dict], list[dict], list[Unmapped
                     "config": {"meta": {"kpiengine": {"variable": entry}}},
                 }
             )
+    windows: dict[str, dict] = {}
     for kpi in model.kpis.values():
         try:
-            metrics.append(_metric(kpi, model, notes))
+            metrics.append(_metric(kpi, model, notes, windows))
         except FormulaError as exc:
             notes.append(Unmapped(kpi.id, "KPI", f"not exported: {exc.message}"))
-    return semantic_models, metrics, notes
+    return semantic_models, metrics + list(windows.values()), notes
+
+
+def _cumulative(token: str, variable: str, grain: str, windows: dict[str, dict]) -> str:
+    """The cumulative metric of a window over a variable (made once); its name."""
+    if token.startswith("rolling:"):
+        count = int(token.split(":")[1] or 1)
+        name, params = f"{variable}_rolling_{count}", {"window": f"{count} {grain}s"}
+    else:
+        name, params = f"{variable}_{token}", {"grain_to_date": _TO_DATE[token]}
+    params["period_agg"] = "last"  # kpiengine's window ends with the period
+    windows.setdefault(
+        name,
+        {
+            "name": name,
+            "label": name,
+            "type": "cumulative",
+            "type_params": {"measure": variable, "cumulative_type_params": params},
+            "config": {"meta": {"kpiengine": {"window": token}}},
+        },
+    )
+    return name
 
 
 def _sql(field: dict) -> str:
@@ -121,7 +155,9 @@ def _semantic_model(dataset: dict) -> tuple[dict, list[tuple[str, str, dict]]]:
     return out, metrics
 
 
-def _metric(kpi: Any, model: Model, notes: list[Unmapped]) -> dict[str, Any]:
+def _metric(
+    kpi: Any, model: Model, notes: list[Unmapped], windows: dict[str, dict]
+) -> dict[str, Any]:
     formula = parse_formula(kpi.formula)
     tree = formula.tree
     title = kpi.title if isinstance(kpi.title, str) else kpi.title.get("en", kpi.id)
@@ -152,6 +188,16 @@ def _metric(kpi: Any, model: Model, notes: list[Unmapped]) -> dict[str, Any]:
             return n
 
         def shift(func: str, n: str) -> str:
+            if func not in ("prev", "last_year"):
+                if func == "total" or n not in model.variables:
+                    raise FormulaError(
+                        f"`{func.split(':')[0]}({n})`: MetricFlow accumulates measures only, "
+                        "over time only"
+                    )
+                grain = str(model.settings.get("grain", "month"))
+                helper = _cumulative(func, n, grain, windows)
+                inputs.setdefault(helper, {"name": helper})
+                return helper
             alias = f"{n}_{func}"
             window = "1 year" if func == "last_year" else "1 month"
             note = Unmapped(

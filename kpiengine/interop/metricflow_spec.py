@@ -45,6 +45,7 @@ class SemanticModel:
     time: str = ""  # the default agg_time_dimension
     entities: dict[str, str] = field(default_factory=dict)  # entity -> column expression
     foreign: list[str] = field(default_factory=list)
+    primary: str = ""  # the entity each row is one of, if any
     dimensions: dict[str, Dimension] = field(default_factory=dict)
     measures: dict[str, Measure] = field(default_factory=dict)
     loc: Location | None = None
@@ -80,6 +81,8 @@ class Metric:
     raw: dict = field(default_factory=dict)
     loc: Location | None = None
     meta: dict = field(default_factory=dict)  # what `kpi export metricflow` saved (meta.kpiengine)
+    cumulative: dict = field(default_factory=dict)  # window, grain_to_date, period_agg
+    conversion: dict = field(default_factory=dict)  # entity, calculation, window, ...
 
     @property
     def is_variable(self) -> bool:
@@ -181,6 +184,9 @@ def _legacy_model(entry: dict, loc: Location) -> SemanticModel:
         model.entities[ent] = text(item, "expr", iloc, "an entity") or ent
         if _lower(item, "type", iloc, "an entity") == "foreign":
             model.foreign.append(ent)
+        elif _lower(item, "type", iloc, "an entity") == "primary":
+            model.primary = ent
+    model.primary = text(entry, "primary_entity", loc, what) or model.primary
     for item, iloc in items(entry, "dimensions", loc.file, what):
         dim = text(item, "name", iloc, "a dimension", required=True)
         kind = _lower(item, "type", iloc, "a dimension", "categorical")
@@ -221,6 +227,8 @@ def _latest_model(project: Project, entry: dict, loc: Location) -> None:
             model.entities[ent] = col
             if _lower(entity, "type", cloc, "an entity") == "foreign":
                 model.foreign.append(ent)
+            elif _lower(entity, "type", cloc, "an entity") == "primary":
+                model.primary = ent
         dimension = column.get("dimension")
         if isinstance(dimension, dict):
             dim = text(dimension, "name", cloc, "a dimension") or col
@@ -293,6 +301,30 @@ def _metric(entry: dict, loc: Location, model: SemanticModel | None = None) -> M
             if merged.get(side) is None:
                 raise KpiError(f"ratio {what} has no `{side}`", loc)
             setattr(metric, side, _input(merged[side], loc, f"the {side} of {what}"))
+    elif metric.type == "cumulative":
+        # legacy spec: a measure; latest spec: the simple metric it accumulates
+        if merged.get("measure") is not None:
+            metric.measure = _input(merged["measure"], loc, f"the measure of {what}")
+        else:
+            listed = merged.get("input_metric", merged.get("metric"))
+            if listed is None:
+                raise KpiError(f"cumulative {what} names no `measure` or `input_metric`", loc)
+            metric.inputs = [_input(listed, loc, f"the input metric of {what}")]
+        params = merged.get("cumulative_type_params") or {}
+        params = mapping(params, loc, f"`cumulative_type_params` of {what}")
+        for key in ("window", "grain_to_date", "period_agg"):
+            value = params.get(key, merged.get(key))
+            if value is not None:
+                metric.cumulative[key] = value
+    elif metric.type == "conversion":
+        params = merged.get("conversion_type_params") or merged
+        params = mapping(params, loc, f"`conversion_type_params` of {what}")
+        for side in ("base_measure", "conversion_measure", "base_metric", "conversion_metric"):
+            if params.get(side) is not None:
+                metric.inputs.append(_input(params[side], loc, f"the {side} of {what}"))
+        metric.conversion = {
+            k: v for k, v in params.items() if not k.endswith(("_measure", "_metric"))
+        }
     elif metric.type == "derived":
         metric.expr = text(merged, "expr", loc, what, required=True)
         listed = merged.get("input_metrics", merged.get("metrics")) or []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -37,9 +38,10 @@ class Variable:
 
 @dataclass
 class Mapping:
-    """How a source gives one variable: a column, or a count of rows; `where` keeps rows whose
-    column holds one of the values; `date` is the column dating this variable if not the
-    source's; `extra` holds other mapping keys (scale, currency) as they were."""
+    """How a source gives one variable: a column, a count of rows, or a count of the distinct
+    values of the column `distinct`; `where` keeps rows whose column holds one of the values;
+    `date` is the column dating this variable if not the source's; `extra` holds other mapping
+    keys (scale, currency) as they were."""
 
     variable: str
     column: str | None = None
@@ -47,6 +49,7 @@ class Mapping:
     where: dict[str, list[str]] = field(default_factory=dict)
     date: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    distinct: str | None = None
 
 
 @dataclass
@@ -141,6 +144,24 @@ class Model:
             if source.connector == "sql" and not source.mappings:
                 del self.sources[key]
                 self.skip(key, kind, "no imported metric reads it")
+
+    def use_files(self, folder: Path) -> list[str]:
+        """Point each `sql` source reading a table at `folder/<table>.csv` (or `.parquet`) through
+        an in-memory DuckDB (`files:`); return the tables without a file there."""
+        missing = []
+        for source in self.sources.values():
+            if source.connector != "sql" or not source.table or "url" in source.options:
+                continue
+            name = source.table.split(".")[-1]  # `public.orders`: the file is orders.csv
+            found = [folder / f"{name}{ext}" for ext in (".csv", ".parquet")]
+            path = next((p for p in found if p.is_file()), None)
+            if path is None:
+                missing.append(source.table)
+                continue
+            source.table = name
+            source.options["url"] = "duckdb://"
+            source.options["files"] = {name: str(path.resolve())}
+        return missing
 
     def use_database(self, url: str, dialect: str | None = None) -> None:
         """Point every `sql` source without a URL at `url` (and `dialect`, if given)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import KpiError, Location
 from ..formula import FormulaError, parse_formula
-from .guess import ident, variable_id, variable_unit
+from .guess import distinct_unit, ident, variable_id, variable_unit
 from .model import Kpi, Mapping, Model, Source, Variable
 from .reading import items, mapping, read_file, text
 from .sqlexpr import (
@@ -279,16 +279,27 @@ class _Reader:
     def _aggregate(self, node: Any, metric: str) -> str:
         kind = _AGGREGATES.get(node.key)
         inner = node.this
-        if kind is None or (inner is not None and inner.key == "distinct"):
+        if kind == "count" and inner is not None and inner.key == "distinct":
+            if len(inner.expressions) != 1:
+                raise Untranslatable(f"`{short(node.sql())}` counts combinations of columns")
+            kind, row = "distinct", row_measure(inner.expressions[0])
+            if row.column is None:
+                raise Untranslatable(f"`{short(node.sql())}` counts a constant")
+        elif kind is None or (inner is not None and inner.key == "distinct"):
             raise Untranslatable(
-                f"`{short(node.sql())}`: only SUM, COUNT, AVG, MIN and MAX of rows are additive"
+                f"`{short(node.sql())}`: only SUM, COUNT, AVG, MIN and MAX of rows and "
+                "COUNT(DISTINCT column) map"
             )
-        row = RowMeasure(count=True) if kind == "count" else row_measure(inner)
+        else:
+            row = RowMeasure(count=True) if kind == "count" else row_measure(inner)
         dataset = self._dataset_of(row, node)
         field = row.column
         row = self._resolve_fields(dataset, row)
         # a field standing for an expression names its variable; a filtered column, the metric
         base = field if field and field != row.column else (metric if row.where else "")
+        if kind == "distinct" and not base:
+            # a field (an exported variable) names the count; a bare `customer_id` does not
+            base = field if field and field in self._fields(dataset) else metric
         return self._cached(dataset, kind, row, base)
 
     def _cached(self, dataset: str, kind: str, row: RowMeasure, base: str) -> str:
@@ -305,18 +316,16 @@ class _Reader:
             return row.table
         if len(self.datasets) == 1:
             return next(iter(self.datasets))
-        owners = [
-            n
-            for n, (e, _) in self.datasets.items()
-            if row.column
-            and row.column
-            in {str(f.get("name")) for f in e.get("fields") or [] if isinstance(f, dict)}
-        ]
+        owners = [n for n in self.datasets if row.column and row.column in self._fields(n)]
         facts = [n for n in self.datasets if n not in self.targets]
         found = owners or facts
         if len(found) != 1:
             raise Untranslatable(f"`{short(node.sql())}`: which dataset it reads is ambiguous")
         return found[0]
+
+    def _fields(self, dataset: str) -> set[str]:
+        entry = self.datasets[dataset][0]
+        return {str(f.get("name")) for f in entry.get("fields") or [] if isinstance(f, dict)}
 
     def _resolve_fields(self, dataset: str, row: RowMeasure) -> RowMeasure:
         """Field names replaced by the row expressions they stand for."""
@@ -343,6 +352,8 @@ class _Reader:
             total = self._cached(dataset, "sum", row, base)
             rows = self._cached(dataset, "count", RowMeasure(None, True, row.where), base)
             return f"{total} / {rows}"
+        if kind == "distinct":
+            return self._distinct(dataset, row, base)
         count = kind == "count" or row.count
         if count and kind not in ("count", "sum"):
             raise Untranslatable(f"`{kind}` of a constant")
@@ -358,6 +369,22 @@ class _Reader:
             source.mappings[var_id] = Mapping(
                 var_id, None if count else row.column, count, dict(row.where)
             )
+        return var_id
+
+    def _distinct(self, dataset: str, row: RowMeasure, base: str) -> str:
+        """A count of the distinct values of a column: never added up across periods."""
+        column = str(row.column)
+        if dataset in self.targets:
+            raise Untranslatable(
+                f"COUNT(DISTINCT {dataset}.{column}) counts `{dataset}`, the one side of a "
+                "relationship, through a join; joins are not imported"
+            )
+        taken = self.model.taken | {ident(m) for m in self.metrics}
+        var_id = variable_id(base or column, "distinct", taken)
+        self.model.variables[var_id] = Variable(var_id, distinct_unit(var_id, column), "distinct")
+        source = self.model.sources.get(dataset)
+        if source is not None and source.connector == "sql" and not self._restored():
+            source.mappings[var_id] = Mapping(var_id, None, False, dict(row.where), distinct=column)
         return var_id
 
     def _restored(self) -> bool:
@@ -378,6 +405,7 @@ def _restore_source(name: str, raw: Any) -> Source:
             str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
             for k, v in (spec.pop("where", None) or {}).items()
         }
+        distinct = spec.pop("distinct", None)
         source.mappings[var_id] = Mapping(
             var_id,
             spec.pop("column", None),
@@ -385,6 +413,7 @@ def _restore_source(name: str, raw: Any) -> Source:
             where,
             spec.pop("date", None),
             spec,
+            str(distinct) if distinct is not None else None,
         )
     source.options = raw  # table, query, date, path and the other options, in their order
     return source

@@ -130,17 +130,25 @@ class _Exporter:
         return {"variable": {"id": variable.id, "entry": variable_entry(variable)}}
 
     def _row_sql(self, mapping: Any) -> str:
+        if mapping.distinct:  # counted as COUNT(DISTINCT field): rows left out are NULL
+            value = _quote(str(mapping.distinct))
+            if not mapping.where:
+                return value
+            return f"CASE WHEN {self._tests(mapping.where)} THEN {value} END"
         value = "1" if mapping.count else _quote(str(mapping.column))
         scale = mapping.extra.get("scale")
         if scale not in (None, 1, 1.0):
             value = f"{value} * {scale!r}"
         if not mapping.where:
             return value
-        tests = " AND ".join(
+        return f"CASE WHEN {self._tests(mapping.where)} THEN {value} ELSE 0 END"
+
+    @staticmethod
+    def _tests(where: dict[str, list[str]]) -> str:
+        return " AND ".join(
             f"{_quote(col)} IN ({', '.join(_literal(v) for v in values)})"
-            for col, values in mapping.where.items()
+            for col, values in where.items()
         )
-        return f"CASE WHEN {tests} THEN {value} ELSE 0 END"
 
     def metric_sql(self, kpi_id: str, path: tuple[str, ...] = ()) -> str:
         if kpi_id in path:
@@ -163,6 +171,8 @@ class _Exporter:
         variable = self.model.variables.get(name)
         rule = variable.aggregate if variable else "sum"
         time = rule if isinstance(rule, str) else rule.get("time", "sum")
+        if time == "distinct":
+            return f"COUNT(DISTINCT {dataset}.{_quote(field)})"
         if time not in _AGG:
             self._note(
                 name,
@@ -175,6 +185,8 @@ class _Exporter:
     def _shift(self, kpi_id: str, func: str, name: str, path: tuple[str, ...]) -> str:
         dataset = self.home.get(name, (INPUTS, name))[0]
         order = f"{dataset}.{self.dates.get(dataset, 'date')}"
+        if func not in ("prev", "last_year"):
+            return self._window(kpi_id, func, name, order, path)
         lag = "" if func == "prev" else ", 12"
         self._note(
             kpi_id,
@@ -184,6 +196,28 @@ class _Exporter:
             + "; the KPIENGINE extension keeps it",
         )
         return f"LAG({self._name(name, path)}{lag}) OVER (ORDER BY {order})"
+
+    def _window(self, kpi_id: str, func: str, name: str, order: str, path: tuple[str, ...]) -> str:
+        """A window (or `total`) as a window function over the aggregate, approximately."""
+        inner = self._name(name, path) if name in self.model.kpis or "(" not in name else name
+        grain = {"ytd": "YEAR", "qtd": "QUARTER", "mtd": "MONTH"}
+        if func in grain:
+            over = f"PARTITION BY EXTRACT({grain[func]} FROM {order}) ORDER BY {order}"
+            text = f"{func}({name})"
+        elif func.startswith("rolling:"):
+            count = int(func.split(":")[1] or 1)
+            over = f"ORDER BY {order} ROWS BETWEEN {count - 1} PRECEDING AND CURRENT ROW"
+            text = f"rolling({name}, {count})"
+        else:  # total: every segment of the period
+            over = f"PARTITION BY {order}"
+            text = f"total({name})"
+        self._note(
+            kpi_id,
+            "KPI",
+            f"`{text}` written as SUM(...) OVER ({over}) (calendar years, whole periods); "
+            "the KPIENGINE extension keeps it",
+        )
+        return f"SUM({inner}) OVER ({over})"
 
     def _note(self, name: str, kind: str, reason: str) -> None:
         note = Unmapped(name, kind, reason)

@@ -4,8 +4,9 @@ The formula is walked over its checked syntax tree (from `parse_formula`): names
 caller says (an aggregate such as `SUM(orders.amount)`, or another KPI's SQL in parentheses),
 `a / b` becomes `CAST(a AS DOUBLE PRECISION) / NULLIF(b, 0)` so that a zero denominator gives
 NULL (undefined) and integers do not divide as integers, `x ** y` becomes `POWER(x, y)`, min and
-max become LEAST and GREATEST, log becomes LN. `prev` and `last_year` have no aggregate SQL
-equivalent; the caller decides (`shift`).
+max become LEAST and GREATEST, log becomes LN. `prev`, `last_year`, the windows (`ytd`, `qtd`,
+`mtd`, `rolling(x, n)`) and `total` have no aggregate SQL equivalent; the caller decides
+(`shift`, given the transform as `ytd` or `rolling:3` and the reference read through it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import ast
 from collections.abc import Callable
 
 from ..formula import Formula
+from ..refs import TRANSFORMS
 
 _FUNCTIONS = {
     "abs": "ABS",
@@ -50,9 +52,13 @@ def formula_sql(
             return text if top else f"({text})"
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             func = node.func.id
-            if func in ("prev", "last_year"):
-                arg = node.args[0]
-                return shift(func, arg.id if isinstance(arg, ast.Name) else "")
+            if func in TRANSFORMS:
+                arg, token = node.args[0], func
+                if func == "rolling":
+                    count = node.args[1]
+                    value = count.value if isinstance(count, ast.Constant) else ""
+                    token = f"rolling:{value!s}"
+                return shift(token, arg.id if isinstance(arg, ast.Name) else ast.unparse(arg))
             args = [walk(a, top=True) for a in node.args]
             if func in ("min", "max") and len(args) == 1:
                 return args[0]

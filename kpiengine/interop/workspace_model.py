@@ -60,7 +60,7 @@ def workspace_model(ws: Workspace, own_only: bool = False) -> Model:
                 if v is not None and not (k == "scale" and v == 1.0)
             }
             source.mappings[var_id] = Mapping(
-                var_id, m.column, m.count, dict(m.where), m.date, extra
+                var_id, m.column, m.count, dict(m.where), m.date, extra, m.distinct
             )
         model.sources[config.name] = source
     return model

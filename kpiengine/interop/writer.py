@@ -118,7 +118,9 @@ def _mapping(mapping: Mapping, filters: dict[str, list[str]]) -> Any:
     if mapping.column and not (where or mapping.date or mapping.extra or mapping.count):
         return mapping.column
     out: dict[str, Any] = {}
-    if mapping.count:
+    if mapping.distinct:
+        out["distinct"] = mapping.distinct
+    elif mapping.count:
         out["count"] = True
     else:
         out["column"] = mapping.column

@@ -1,0 +1,77 @@
+"""Semantic-layer windows (MetricFlow cumulative metrics, Cube rolling windows) as kpiengine's.
+
+kpiengine reads a window in the formula: `ytd(x)`, `qtd(x)`, `mtd(x)` (to date) and
+`rolling(x, n)` (the last n periods of the evaluated grain, the current one included). A window
+of a fixed length therefore maps only when it is a whole number of periods of the workspace's
+grain (3 months at a monthly grain is `rolling(x, 3)`; 7 days is not); an all-time running total
+and a week to date have no kpiengine form. Each function raises `Untranslatable` with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .sqlexpr import Untranslatable
+
+TO_DATE = {"month": "mtd", "quarter": "qtd", "year": "ytd"}
+#: How many periods of a grain (outer key) one unit (inner key) is.
+_PERIODS = {
+    "day": {"day": 1, "week": 7},
+    "week": {"week": 1},
+    "month": {"month": 1, "quarter": 3, "year": 12},
+    "quarter": {"quarter": 1, "year": 4},
+    "year": {"year": 1},
+}
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([a-z]+?)s?\s*$", re.I)
+_NAME = re.compile(r"\b([a-z][a-z0-9_]*)\b(?!\s*\()")
+
+
+def interval(value: Any) -> tuple[int, str]:
+    """(count, unit) of `7 days`, `1 month` or MetricFlow's manifest form {count, granularity}."""
+    if isinstance(value, dict):
+        value = f"{value.get('count', '')} {value.get('granularity', '')}"
+    match = _INTERVAL.match(str(value))
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in _PERIODS:
+        raise Untranslatable(f"`{value}` is not a number of days, weeks, months, quarters or years")
+    return int(match.group(1)), unit
+
+
+def to_date(grain: Any) -> str:
+    """The window function of `grain_to_date: month|quarter|year` (mtd, qtd, ytd)."""
+    name = str(grain).strip().lower()
+    if name not in TO_DATE:
+        raise Untranslatable(
+            f"`{name}` to date: kpiengine's to-date windows are mtd, qtd and ytd (month, "
+            "quarter, year)"
+        )
+    return TO_DATE[name]
+
+
+def rolling_count(value: Any, grain: str) -> int:
+    """How many periods of `grain` the window `value` (`3 months`) is (Untranslatable if not
+    a whole number)."""
+    count, unit = interval(value)
+    per = _PERIODS.get(grain, {}).get(unit)
+    if per is None or count < 1:
+        raise Untranslatable(
+            f"a window of `{count} {unit}(s)` is not a whole number of {grain}s, the workspace's "
+            f"grain: rolling(x, n) counts periods of the evaluated grain"
+        )
+    return count * per
+
+
+def apply(formula: str, func: str, count: int = 0) -> str:
+    """`formula` with every name read through the window (`a / b` -> `ytd(a) / ytd(b)`)."""
+    if func == "rolling":
+        return _NAME.sub(lambda m: f"rolling({m.group(1)}, {count})", formula)
+    return _NAME.sub(lambda m: f"{func}({m.group(1)})", formula)
+
+
+def rolling_note(count: int, grain: str) -> str:
+    """The caveat of a fixed-length window: it is counted in periods of the evaluated grain."""
+    return (
+        f"rolling(x, {count}) is the last {count} {grain}s at the workspace's grain; evaluated "
+        f"by another grain (`--grain`), it covers {count} periods of that grain"
+    )
