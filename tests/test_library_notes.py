@@ -1,0 +1,104 @@
+"""The built-in library's notes speak to users: no article numbers or reference file names, and
+every locale that has a title has the notes; `kpi show` names sources only with --references."""
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from kpiengine.cli import cli
+from kpiengine.workspace import load_workspace
+
+LOCALES = ("en", "zh-Hans", "zh-Hant", "fr", "fa")
+# "Article 004", "articles 000 and 001", "l'article 3", "文章 002", "مقاله ۴", or a file name
+PROVENANCE = re.compile(
+    r"(?:articles?|l['’]article|文章|مقاله)\s*[0-9۰-۹]|\d{3}_[0-9a-f]{16}\.txt", re.IGNORECASE
+)
+REF_FILE = re.compile(r"\d{3}_[0-9a-f]{16}\.txt")
+
+
+@pytest.fixture(scope="module")
+def library():
+    return load_workspace(None)
+
+
+def library_texts(library):
+    """(where, text) for every KPI note, in every locale, and every worked-example note."""
+    for kpi in library.kpis.values():
+        for locale, text in kpi.notes.items():
+            yield f"{kpi.id} notes ({locale})", text
+        for n, example in enumerate(kpi.examples):
+            yield f"{kpi.id} example {n + 1}", example.note
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Article 004 titles it ...",
+        "as articles 000 and 001 write it",
+        "Dans l'article 3, le CAC ...",
+        "文章 002 把它定义为",
+        "مقاله ۴ آن را",
+        "see 000_374127cce0fb44f0.txt",
+    ],
+)
+def test_the_pattern_catches_article_references(text):
+    # the scan below is only as good as this pattern
+    assert PROVENANCE.search(text)
+
+
+def test_the_pattern_leaves_user_text_alone():
+    assert not PROVENANCE.search("Published guides sometimes call it CPA; 12 months = 1 year.")
+
+
+def test_notes_name_no_article_or_reference_file(library):
+    texts = list(library_texts(library))
+    assert len(texts) > 100  # 18 KPIs x 5 locales and the examples: the scan saw the library
+    assert [where for where, text in texts if PROVENANCE.search(text)] == []
+
+
+def test_notes_are_in_every_locale_that_has_a_title(library):
+    with_notes = [kpi for kpi in library.kpis.values() if kpi.notes]
+    assert len(with_notes) >= 18
+    for kpi in with_notes:
+        assert set(kpi.notes) >= set(kpi.title) >= set(LOCALES), kpi.id
+        assert all(text.strip() for text in kpi.notes.values()), kpi.id
+
+
+def test_notes_are_translated_not_copied(library):
+    # a locale that repeats the English text has not been translated
+    for kpi in library.kpis.values():
+        if kpi.notes:
+            english = kpi.notes["en"]
+            assert [loc for loc in LOCALES[1:] if kpi.notes[loc] == english] == [], kpi.id
+
+
+def show(*args: str) -> str:
+    result = CliRunner().invoke(cli, ["show", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_show_prints_no_reference_file_names(locale):
+    # roi has article sources on the KPI and on its examples, and notes in every locale
+    out = show("roi", "--locale", locale)
+    assert not REF_FILE.search(out), out
+    assert "source:" not in out
+
+
+def test_show_prints_the_notes_in_the_locale():
+    assert "资产回报率" in show("roi", "--locale", "zh-Hans").split("notes:")[1]
+    assert "rendement des actifs" in show("roi", "--locale", "fr")
+
+
+def test_show_with_references_names_example_sources_by_title():
+    out = show("roi", "--references")
+    examples = out.split("  examples:")[1]
+    sources = [line.strip() for line in examples.splitlines() if line.strip().startswith("source:")]
+    # references.yaml: 000 is in Traditional Chinese, 001 in French, 004 in Persian
+    assert sources == [
+        "source: 營銷指標:如何跟踪您的在線課程的營銷 KPI (zh-Hant)",
+        "source: Métriques marketing : comment suivre les KPI marketing de votre cours en ligne (fr)",
+        "source: شاخصهای کلیدی عملکرد بازاریابی (fa)",
+    ]
