@@ -99,6 +99,7 @@ def test_show_with_references_names_example_sources_by_title():
     # references.yaml: 000 is in Traditional Chinese, 001 in French, 004 in Persian
     assert sources == [
         "source: 營銷指標:如何跟踪您的在線課程的營銷 KPI (zh-Hant)",
-        "source: Métriques marketing : comment suivre les KPI marketing de votre cours en ligne (fr)",
+        "source: Métriques marketing : comment suivre les KPI marketing de votre cours en ligne"
+        " (fr)",
         "source: شاخصهای کلیدی عملکرد بازاریابی (fa)",
     ]
