@@ -77,8 +77,9 @@ def describe_kpi(ws: Workspace, kpi: KPI, locale: str = "en", references: bool =
         )
         if example.reported is not None:
             lines.append(f"        the source reported {example.reported:g}")
-        if example.note:
-            lines.append(f"        note: {example.note}")
+        note = localized(example.note, locale)
+        if note:
+            lines.append(f"        note: {note}")
         if references and example.source:
             lines.append(f"        source: {reference_title(ws, example.source)}")
     if kpi.findings:

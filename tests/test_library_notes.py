@@ -28,7 +28,8 @@ def library_texts(library):
         for locale, text in kpi.notes.items():
             yield f"{kpi.id} notes ({locale})", text
         for n, example in enumerate(kpi.examples):
-            yield f"{kpi.id} example {n + 1}", example.note
+            for locale, text in example.note.items():
+                yield f"{kpi.id} example {n + 1} ({locale})", text
 
 
 @pytest.mark.parametrize(
@@ -103,3 +104,47 @@ def test_show_with_references_names_example_sources_by_title():
         " (fr)",
         "source: شاخصهای کلیدی عملکرد بازاریابی (fa)",
     ]
+
+
+# --- a workspace's own example notes, in several languages ------------------------------------
+
+LOCALIZED_NOTE = """\
+kpis:
+  margin_rate:
+    title: {en: Margin rate, fr: Taux de marge}
+    formula: margin / revenue
+    unit: ratio
+    format: percent
+    examples:
+      - given: {margin: 25, revenue: 100}
+        expect: 0.25
+        note:
+          en: 25 of margin on 100 of revenue.
+          fr: 25 de marge pour 100 de chiffre d'affaires.
+variables:
+  margin: {unit: currency}
+  revenue: {unit: currency}
+"""
+
+
+def test_an_example_note_can_be_a_locale_map(write_workspace):
+    root = write_workspace({"margin": LOCALIZED_NOTE})
+    assert "note: 25 de marge pour 100 de chiffre d'affaires." in show(
+        "margin_rate", "-w", str(root), "--locale", "fr"
+    )
+    # a locale without its own note falls back to English
+    assert "note: 25 of margin on 100 of revenue." in show(
+        "margin_rate", "-w", str(root), "--locale", "fa"
+    )
+
+
+def test_an_example_note_that_is_not_text_is_named_with_its_line(write_workspace):
+    bad = LOCALIZED_NOTE.replace(
+        "          en: 25 of margin on 100 of revenue.\n", "          en: [25, 100]\n"
+    )
+    root = write_workspace({"margin": bad})
+    result = CliRunner().invoke(cli, ["show", "margin_rate", "-w", str(root)])
+    assert "margin.yaml:11:" in result.output + result.stderr
+    assert "`note` of an example must be text or a map of locale to text" in (
+        result.output + result.stderr
+    )
