@@ -66,12 +66,21 @@ def test_notes_are_in_every_locale_that_has_a_title(library):
         assert all(text.strip() for text in kpi.notes.values()), kpi.id
 
 
+def test_example_notes_are_in_every_locale(library):
+    noted = [(kpi, ex) for kpi in library.kpis.values() for ex in kpi.examples if ex.note]
+    assert len(noted) >= 24
+    for kpi, example in noted:
+        assert set(example.note) >= set(LOCALES), kpi.id
+        assert all(text.strip() for text in example.note.values()), kpi.id
+
+
 def test_notes_are_translated_not_copied(library):
     # a locale that repeats the English text has not been translated
     for kpi in library.kpis.values():
-        if kpi.notes:
-            english = kpi.notes["en"]
-            assert [loc for loc in LOCALES[1:] if kpi.notes[loc] == english] == [], kpi.id
+        for text in [kpi.notes, *(ex.note for ex in kpi.examples)]:
+            if text:
+                english = text["en"]
+                assert [loc for loc in LOCALES[1:] if text[loc] == english] == [], kpi.id
 
 
 def show(*args: str) -> str:
@@ -90,7 +99,9 @@ def test_show_prints_no_reference_file_names(locale):
 
 def test_show_prints_the_notes_in_the_locale():
     assert "资产回报率" in show("roi", "--locale", "zh-Hans").split("notes:")[1]
-    assert "rendement des actifs" in show("roi", "--locale", "fr")
+    french = show("roi", "--locale", "fr")
+    assert "rendement des actifs" in french
+    assert "note: Une campagne e-mail de 8 000 $ qui rapporte 10 000 $" in french
 
 
 def test_show_with_references_names_example_sources_by_title():
