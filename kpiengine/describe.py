@@ -77,8 +77,11 @@ def describe_kpi(ws: Workspace, kpi: KPI, locale: str = "en", references: bool =
         )
         if example.reported is not None:
             lines.append(f"        the source reported {example.reported:g}")
-        if example.note:
-            lines.append(f"        note: {example.note}")
+        note = localized(example.note, locale)
+        if note:
+            lines.append(f"        note: {note}")
+        if references and example.source:
+            lines.append(f"        source: {reference_title(ws, example.source)}")
     if kpi.findings:
         lines.append("  findings:")
         lines += [f"    {f.format()}" for f in kpi.findings]
@@ -119,3 +122,9 @@ def reference_lines(ws: Workspace, kpi: KPI) -> list[str]:
         when = f", {ref.published}" if ref.published else ""
         lines.append(f"    {ref.title} ({ref.language}{when}) [{ref.id}]")
     return lines
+
+
+def reference_title(ws: Workspace, ref_id: str) -> str:
+    """An article as a reader knows it: its title and language (the id when it is not listed)."""
+    ref = ws.references.get(ref_id)
+    return f"{ref.title} ({ref.language})" if ref is not None else ref_id

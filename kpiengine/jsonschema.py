@@ -96,7 +96,7 @@ def _example() -> Json:
         "given": {"type": "object", "additionalProperties": NUMBER},
         "expect": NUMBER,
         "reported": NUMBER,
-        "note": TEXT,
+        "note": LOCALIZED,
         "source": TEXT,
         "tolerance": NUMBER,
     }

@@ -128,7 +128,7 @@ class Example:
     tolerance: float
     location: Location
     reported: float | None = None
-    note: str = ""
+    note: Text = field(default_factory=dict)
     source: str = ""
 
 

@@ -344,7 +344,7 @@ def _examples(entry: YMap, kpi: str, checker: Checker) -> list:
                 else written_precision(item.raw.get("expect")),
                 location=location,
                 reported=float(item["reported"]) if _is_number(item.get("reported")) else None,
-                note=str(item.get("note", "")).strip(),
+                note=checker.text(item, "note", "an example", kpi),
                 source=str(item.get("source", "")),
             )
         )

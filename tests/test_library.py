@@ -90,12 +90,11 @@ def reported_examples(library):
 def test_article_mistakes_are_recorded_with_the_correct_value(library):
     found = reported_examples(library)
     roi = found[("roi", 0.42)]
-    assert roi.expect == pytest.approx(3000 / 7000, abs=1e-6) and roi.note
+    assert roi.expect == pytest.approx(3000 / 7000, abs=1e-6) and roi.note["en"]
     ltv = found[("ltv", 5400)]
-    assert ltv.expect == 450 and "12" in ltv.note
-    [inverted] = [
-        ex for ex in library.kpis["traffic_to_customer_ratio"].examples if "inverted" in ex.note
-    ]
+    assert ltv.expect == 450 and "12" in ltv.note["en"]
+    ratio = library.kpis["traffic_to_customer_ratio"]
+    [inverted] = [ex for ex in ratio.examples if "inverted" in ex.note["en"]]
     assert inverted.expect == pytest.approx(inverted.given["new_customers"] / 100000)
 
 

@@ -109,8 +109,8 @@ def example_entry(example: Example) -> dict[str, Any]:
     out: dict[str, Any] = {"given": dict(example.given), "expect": example.expect}
     if example.reported is not None:
         out["reported"] = example.reported
-    if example.note:
-        out["note"] = example.note
+    if any(example.note.values()):
+        out["note"] = _text(example.note)
     if example.source:
         out["source"] = example.source
     if written_precision(repr(example.expect)) != example.tolerance:
