@@ -124,3 +124,17 @@ def test_sample_runs_clean():
     assert code == 0, err
     assert err == ""
     assert json.loads(out)[0]["kpi"] == "roi"
+
+
+def test_cpm_unit_reads_per_1000_impressions():
+    code, out, err = run("show", "cpm", "--sample")
+    assert code == 0, err
+    assert "unit:         currency / (1000 impressions) (declared)" in out
+    assert "currency / (1000 impressions) (from the formula)" in out
+    assert "KPI10" not in out  # the `* 1000` is the conversion the unit declares
+    code, out, err = run("eval", "--sample", "--kpi", "cpm", "--format", "json")
+    assert code == 0, err
+    assert {row["unit"] for row in json.loads(out)} == {"currency / (1000 impressions)"}
+    code, out, err = run("report", "--sample", "--kpi", "cpm", "-o", "-", "--format", "md")
+    assert code == 0, err
+    assert "**Unit:** `EUR / (1000 impressions)`" in out  # the sample's currency is EUR
