@@ -122,3 +122,30 @@ def test_missing_inputs_are_named(tmp_path):
     assert "`cac` needs `sales_cost`, which the data does not provide" in result.stderr
     assert "it provides `marketing_cost` and `new_customers`" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_average_deal_size_reads_deals_won_when_the_data_has_no_count_with_amount(tmp_path):
+    # `deals_won_with_amount` has `otherwise: deals_won`: data that does not tell them apart
+    row = evaluate(tmp_path, {"revenue": 1125000, "deals_won": 45}, "average_deal_size")
+    assert row["value"] == pytest.approx(25000.0)
+    # data that does: the won deals with an amount, not every won deal
+    columns = {"revenue": 1125000, "deals_won": 50, "deals_won_with_amount": 45}
+    row = evaluate(tmp_path, columns, "average_deal_size")
+    assert row["value"] == pytest.approx(25000.0)
+
+
+def test_otherwise_stands_in_for_frame_input():
+    import datetime as dt
+
+    import numpy as np
+
+    import kpiengine
+    from kpiengine.table import Frame
+
+    frame = Frame(
+        dates=np.array([dt.date(2025, 1, 1)], dtype="datetime64[D]"),
+        dims={},
+        values={"revenue": np.array([1000.0]), "deals_won": np.array([4.0])},
+    )
+    results = kpiengine.evaluate(kpiengine.load_workspace(None), frame, kpis=["average_deal_size"])
+    assert results.kpis["average_deal_size"].values[0, 0] == pytest.approx(250.0)
