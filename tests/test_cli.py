@@ -138,3 +138,27 @@ def test_cpm_unit_reads_per_1000_impressions():
     code, out, err = run("report", "--sample", "--kpi", "cpm", "-o", "-", "--format", "md")
     assert code == 0, err
     assert "**Unit:** `EUR / (1000 impressions)`" in out  # the sample's currency is EUR
+
+
+def test_show_references_prints_the_articles_by_title_and_language(tmp_path):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    definitions = Path(__file__).resolve().parents[1] / "definitions"
+    articles = yaml.safe_load((definitions / "references.yaml").read_text("utf-8"))["references"]
+    roi = yaml.safe_load((definitions / "revenue.yaml").read_text("utf-8"))["kpis"]["roi"]
+    cited = roi["references"]
+    assert len(cited) >= 2
+    code, out, err = run("show", "roi", "--references", "-w", str(tmp_path))
+    assert code == 0, err
+    shown = out[out.index("  references:") :].splitlines()[1 : len(cited) + 1]
+    for line, name in zip(shown, cited, strict=True):
+        article = articles[name]
+        assert line.strip().startswith(f"{article['title']} ({article['language']}")
+    raw = re.compile(r"\d{3}_[0-9a-f]{16}\.txt")
+    code, out, err = run("show", "roi", "-w", str(tmp_path))
+    assert code == 0, err
+    assert not raw.search(out), out  # no file names without --references
+    assert "references:" not in out
