@@ -149,3 +149,22 @@ def test_otherwise_stands_in_for_frame_input():
     )
     results = kpiengine.evaluate(kpiengine.load_workspace(None), frame, kpis=["average_deal_size"])
     assert results.kpis["average_deal_size"].values[0, 0] == pytest.approx(250.0)
+
+
+def test_otherwise_must_name_a_variable_in_the_same_unit(write_workspace):
+    import kpiengine
+
+    root = write_workspace(
+        {
+            "mine": """\
+            variables:
+              paid_deals: {unit: deals, otherwise: deals_wonn}
+              paid_revenue: {unit: currency, otherwise: deals_won}
+            """
+        }
+    )
+    found = [f for f in kpiengine.load_workspace(root).findings if "otherwise" in f.message]
+    assert len(found) == 2
+    assert "did you mean `deals_won`" in found[0].message
+    assert "`otherwise: deals_won` must name a variable in the same unit" in found[1].message
+    assert found[0].location.line == 2
