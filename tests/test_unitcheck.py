@@ -140,3 +140,29 @@ def test_a_factor_of_12_converts_months_to_years():
     wrong = parse_formula("rate_per_month * 10")
     [found] = check_declared(wrong, unit, system.parse("customers / year"), lookup)
     assert found.kind == TIME_SCALE and "12" in found.message
+
+
+def test_a_workspace_cpm_without_the_factor_is_kpi102(write_workspace):
+    import kpiengine
+
+    root = write_workspace(
+        {
+            "ads": """\
+            kpis:
+              my_cpm:
+                title: My CPM
+                formula: ad_spend / impressions
+                unit: currency / (1000 impressions)
+              my_cpm_ok:
+                title: My CPM, per mille
+                formula: 1000 * ad_spend / impressions
+                unit: currency / (1000 impressions)
+            """
+        }
+    )
+    ws = kpiengine.load_workspace(root)
+    found = [(f.kpi, f.code) for f in ws.findings if f.code.startswith("KPI10")]
+    assert found == [("my_cpm", "KPI102")]
+    [finding] = [f for f in ws.findings if f.kpi == "my_cpm" and f.code == "KPI102"]
+    assert "must be multiplied by 1000" in finding.message
+    assert str(ws.kpis["my_cpm_ok"].inferred_unit) == "currency / (1000 impressions)"
