@@ -168,3 +168,22 @@ def test_otherwise_must_name_a_variable_in_the_same_unit(write_workspace):
     assert "did you mean `deals_won`" in found[0].message
     assert "`otherwise: deals_won` must name a variable in the same unit" in found[1].message
     assert found[0].location.line == 2
+
+
+def test_left_out_deals_in_a_period_where_none_has_an_amount(write_workspace):
+    import kpiengine
+    from kpiengine.engine import Engine
+
+    root = write_workspace(
+        kpi_yaml="data: data.csv\n",
+        data="date,revenue,deals_won,deals_won_with_amount\n"
+        "2025-01-10,900,4,3\n2025-02-10,0,2,0\n2025-03-10,500,5,5\n",
+    )
+    report = Engine(kpiengine.load_workspace(root)).lint(True, kpis=["average_deal_size"])
+    [finding] = [f for f in report.findings if f.code == "KPI314"]
+    assert finding.details["left_out"] == {"2025-01": 1.0, "2025-02": 2.0}
+    # 900 / 3 = 300 without the deal left out, 900 / 4 = 225 with it
+    assert finding.details["without"] == {"2025-01": 300.0, "2025-02": None}
+    assert finding.details["with_them"] == {"2025-01": 225.0, "2025-02": 0.0}
+    assert "3 `deals_won` are left out of it, in 2 periods" in finding.message
+    assert "2025-02: 2 left out, undefined without them" in finding.message

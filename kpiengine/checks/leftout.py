@@ -51,9 +51,10 @@ class LeftOut(Check):
                     cells.append(i)
             if not cells:
                 continue
-            left = {results.labels[i]: values[every][i, 0] - values[whole][i, 0] for i in cells}
-            without = {results.labels[i]: values[part][i, 0] / values[whole][i, 0] for i in cells}
-            with_them = {results.labels[i]: values[part][i, 0] / values[every][i, 0] for i in cells}
+            label = results.labels
+            left = {label[i]: float(values[every][i, 0] - values[whole][i, 0]) for i in cells}
+            without = {label[i]: _ratio(values[part][i, 0], values[whole][i, 0]) for i in cells}
+            with_them = {label[i]: _ratio(values[part][i, 0], values[every][i, 0]) for i in cells}
             shown_cells = cells[-MAX_CELLS:]  # the latest periods
             listed = "; ".join(
                 self._period(results.labels[i], kpi, left, without, with_them) for i in shown_cells
@@ -78,15 +79,22 @@ class LeftOut(Check):
         label: str,
         kpi: KPI,
         left: dict[str, float],
-        without: dict[str, float],
-        with_them: dict[str, float],
+        without: dict[str, float | None],
+        with_them: dict[str, float | None],
     ) -> str:
-        change = with_them[label] / without[label] - 1 if without[label] else math.nan
-        shift = f", {change:+.1%}" if math.isfinite(change) else ""
-        return (
-            f"{label}: {num(left[label])} left out, {shown(without[label], kpi)} without them, "
-            f"{shown(with_them[label], kpi)} with them{shift}"
-        )
+        before, after = without[label], with_them[label]
+        text = f"{label}: {num(left[label])} left out"
+        if before is None:  # every one is left out: the KPI is undefined without them
+            return f"{text}, undefined without them"
+        change = f", {after / before - 1:+.1%}" if after is not None and before else ""
+        shown_after = shown(after, kpi) if after is not None else "undefined"
+        return f"{text}, {shown(before, kpi)} without them, {shown_after} with them{change}"
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    if not math.isfinite(numerator) or not denominator:
+        return None
+    return float(numerator / denominator)
 
 
 def _periods(count: int) -> str:
