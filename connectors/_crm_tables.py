@@ -162,6 +162,7 @@ DEAL_VARIABLES = {
     "opportunities": ("create_date",),
     "sqos": ("create_date",),
     "deals_won": ("stage", "close_date"),
+    "deals_won_with_amount": ("stage", "close_date", "amount"),
     "deals_lost": ("stage", "close_date"),
     "revenue": ("stage", "close_date", "amount"),
     "sales_cycle_days": ("stage", "close_date", "create_date"),
@@ -176,11 +177,12 @@ CONTACT_VARIABLES = {
     "customers_at_end": ("became_customer_date",),
 }
 STOCKS = ("customers_at_start", "customers_at_end")
-CLOSED = ("deals_won", "deals_lost", "revenue", "sales_cycle_days")
+CLOSED = ("deals_won", "deals_won_with_amount", "deals_lost", "revenue", "sales_cycle_days")
 DAY_ROLE = {
     "opportunities": "create_date",
     "sqos": "create_date",
     "deals_won": "close_date",
+    "deals_won_with_amount": "close_date",
     "deals_lost": "close_date",
     "revenue": "close_date",
     "sales_cycle_days": "close_date",

@@ -26,7 +26,8 @@ from kpiengine.sqlgen import quote_text
 from ._ga_headers import DAY_KINDS, GA4_FIELDS, KIND, NUMBER_KINDS, PER_SESSION, header_key
 
 # recipe -> steps, tried in order: (how, field). column: the column itself; rate: rate x sessions;
-# complement: (1 - rate) x sessions; difference: sessions - column; per_session: x sessions.
+# complement: (1 - rate) x sessions; difference: sessions - column; per_session: x sessions;
+# duration: an average duration x sessions, the total seconds (not rounded: time is no count).
 # A trailing `4` only applies to GA4 files.
 RECIPES: dict[str, tuple[tuple[str, str], ...]] = {
     "sessions": (("column", "sessions"),),
@@ -47,6 +48,11 @@ RECIPES: dict[str, tuple[tuple[str, str], ...]] = {
     "pageviews": (("column", "pageviews"), ("per_session", "pages_per_session")),
     "conversions": (("column", "conversions"), ("rate", "conversion_rate")),
     "goal_completions": (("column", "goal_completions"), ("rate", "goal_conversion_rate")),
+    # the sessions' total time, so that averages over rows weigh each row by its sessions
+    "session_duration": (
+        ("duration", "avg_session_duration"),
+        ("duration", "avg_engagement_time"),
+    ),
 }
 # a mapped column that is missing but derivable: `map: {bounces: Bounces}` on a GA4 export
 FIELD_RECIPE = {
@@ -234,6 +240,8 @@ class Table:
         sessions = self.value(scan, self.columns["sessions"])
         if how.startswith("difference"):
             return f"({sessions} - {value})"
+        if how == "duration":
+            return f"({value} * {sessions})"
         if how.startswith("complement"):
             value = f"(1.0 - {value})"
         return rounded(f"{value} * {sessions}")

@@ -1,7 +1,8 @@
 """The `crm` connector: HubSpot, Salesforce and generic deal (opportunity) and lead exports.
 
-A deals file gives the opportunities created by create date, and the deals won and lost, their
-revenue and sales-cycle days by close date, each deal's stage classed as won, lost or open. A
+A deals file gives the opportunities created by create date, and the deals won (all of them, and
+those with an amount: the denominator of the average deal size) and lost, their revenue and
+sales-cycle days by close date, each deal's stage classed as won, lost or open. A
 contacts file gives leads, MQLs, SQLs and new customers by their lifecycle dates, churned
 customers by a churn date, and the customer stock at the start and end of each period.
 
@@ -164,7 +165,11 @@ class CrmConnector(CrmConfig):
         wanted = {v: a for v, a in request.variables.items() if v in self.provides()}
         mapped = {v: self.config.mappings[v] for v in wanted if v in self.config.mappings}
         derived = [v for v in wanted if v not in mapped]
-        amount = self.columns.get("amount") if "revenue" in derived else None
+        amount = (
+            self.columns.get("amount")
+            if {"revenue", "deals_won_with_amount"} & set(derived)
+            else None
+        )
         numbers = {require(self.layout, m.column) for m in mapped.values() if m.column}
         numbers |= {amount} if amount else set()
         decimal = decimal_of(self.layout, numbers, self.option("decimal"), default=".")
@@ -224,6 +229,8 @@ class CrmConnector(CrmConfig):
             return f"(CASE WHEN {klass} = '{won}' THEN 1.0 ELSE 0.0 END)"
         if variable == "revenue":
             return f"(CASE WHEN {klass} = 'won' THEN coalesce({value}, 0.0) ELSE 0.0 END)"
+        if variable == "deals_won_with_amount":  # the deals the revenue is the amounts of
+            return f"(CASE WHEN {klass} = 'won' AND {value} IS NOT NULL THEN 1.0 ELSE 0.0 END)"
         if variable == "sales_cycle_days":
             create = day[self.columns["create_date"]]
             close = day[self.columns["close_date"]]

@@ -8,7 +8,10 @@ Exploration's label one field beyond the header) that is checked against the row
 counted, numbers in the interface language's format, durations (`00:02:13`) and percentages.
 Rates come back as counts: bounces = bounce rate x sessions, engaged sessions = engagement rate x
 sessions (GA4: bounce rate = 1 - engagement rate), conversions = key event rate x sessions,
-pageviews = pages per session x sessions. Users are counts of distinct people: never added up.
+pageviews = pages per session x sessions; averages of time come back as totals: session_duration =
+average session duration (GA4: average engagement time per session) x sessions, so that an
+average over days or channels weighs each row by its sessions. Users are counts of distinct
+people: never added up.
 
 Headers are recognised in English (UA and GA4), French, Chinese (simplified and traditional) and
 Persian; the `headers:` option translates any other language. Files are read by the reading layer
@@ -44,6 +47,7 @@ DEFAULT_VARIABLES = (
     "pageviews",
     "conversions",
     "goal_completions",
+    "session_duration",
 )
 ONLY_IF_DECLARED = frozenset({"new_visitors"})
 DEFAULT_DIMENSIONS = ("channel", "source_medium", "landing_page", "campaign", "device")

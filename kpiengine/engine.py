@@ -74,7 +74,7 @@ class Engine:
         """Where the variables come from: `data` (a Frame or a CSV path), else the sources;
         opened once per run."""
         if isinstance(data, Frame):
-            return FrameInput(data)
+            return FrameInput(data, self.workspace)
         key = str(data) if data is not None else None
         if key not in self._inputs:
             self._inputs[key] = Sources(self.workspace, self.connectors, data)

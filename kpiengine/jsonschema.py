@@ -163,6 +163,10 @@ def definitions_schema() -> Json:
         "aggregate": _aggregate(),
         "title": LOCALIZED,
         "description": LOCALIZED,
+        "otherwise": {
+            "type": "string",
+            "description": "the variable read in this one's place when no source gives it",
+        },
     }
     file_shapes = {
         "units": NAMES,

@@ -72,6 +72,7 @@ class Variable:
     location: Location
     layer: str
     overrides: Location | None = None
+    otherwise: str | None = None  # read in its place when no source gives it
 
 
 @dataclass

@@ -134,6 +134,12 @@ def make_plan(
     for name in chosen:
         needed |= workspace.kpi_deps_of(name)
     variables = set().union(*(workspace.inputs_of(k) for k in needed)) if needed else set()
+    # the whole a part stands for, when the data gives both: KPI314 compares them
+    variables |= {
+        other
+        for v in variables
+        if (other := workspace.variables[v].otherwise) is not None and other in available
+    }
     aggregates = {v: workspace.variables[v].aggregate for v in sorted(variables)}
     if not aggregates:
         # a KPI asked for but broken: show why (its own errors), not that data is missing

@@ -49,6 +49,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "kpiengine.checks.coverage",
     "kpiengine.checks.sources",
     "kpiengine.checks.plausibility",
+    "kpiengine.checks.leftout",
     "kpiengine.checks.runtime",
 )
 

@@ -31,7 +31,7 @@ from .units import Unit, UnitSyntaxError, UnitSystem
 from .yamlio import YList, YMap
 
 FILE_KEYS = ("units", "variables", "kpis", "parameters", "references")
-VARIABLE_KEYS = ("unit", "aggregate", "title", "description")
+VARIABLE_KEYS = ("unit", "aggregate", "title", "description", "otherwise")
 KPI_KEYS = (
     "title",
     "description",
@@ -174,7 +174,23 @@ def build_variable(
         description=checker.text(entry, "description", what),
         location=entry.loc,
         layer=layer,
+        otherwise=_otherwise(entry, what, checker),
     )
+
+
+def _otherwise(entry: YMap, what: str, checker: Checker) -> str | None:
+    """`otherwise: deals_won`: the variable read in this one's place when no source gives it."""
+    value = entry.get("otherwise")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not NAME_PATTERN.match(value):
+        checker.error(
+            BadValue,
+            f"{what}: `otherwise` names another variable, e.g. `otherwise: deals_won`",
+            entry.value_loc("otherwise"),
+        )
+        return None
+    return value
 
 
 def _aggregate(entry: YMap, what: str, checker: Checker) -> Aggregate:

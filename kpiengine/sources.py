@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Protocol
@@ -302,6 +302,37 @@ def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:
     )
 
 
+def stand_ins(workspace: Workspace, available: set[str]) -> dict[str, str]:
+    """Variables the data does not give -> the variable read in their place (`otherwise:`):
+    `deals_won_with_amount` is `deals_won` for data that does not tell deals without amounts."""
+    return {
+        v.id: v.otherwise
+        for v in workspace.variables.values()
+        if v.otherwise and v.id not in available and v.otherwise in available
+    }
+
+
+def _asking_stand_ins(plan: Plan, stand_in: dict[str, str]) -> Plan:
+    """The plan with each stood-in variable replaced by the one read in its place."""
+    variables: dict = {}
+    for name, aggregate in plan.variables.items():
+        variables.setdefault(stand_in.get(name, name), aggregate)
+    return replace(plan, variables=variables)
+
+
+def _copy_stand_ins(table: InputTable, plan: Plan, stand_in: dict[str, str]) -> InputTable:
+    for name, other in stand_in.items():
+        if name in plan.variables and other in table.values:
+            table.values[name] = table.values[other].copy()
+            if other in table.missing:
+                table.missing[name] = table.missing[other]
+            if other in table.spans:
+                table.spans[name] = table.spans[other]
+            if other in table.dated_by:
+                table.dated_by[name] = table.dated_by[other]
+    return table
+
+
 class Inputs(Protocol):
     """Where a run's variables come from."""
 
@@ -317,13 +348,16 @@ class Inputs(Protocol):
 class FrameInput:
     """Rows given directly (a `Frame`): the engine aggregates them."""
 
-    def __init__(self, frame: Frame):
+    def __init__(self, frame: Frame, workspace: Workspace | None = None):
         self.frame = frame
-        self.available = set(frame.values)
+        self.stand_in = stand_ins(workspace, set(frame.values)) if workspace else {}
+        self.available = set(frame.values) | set(self.stand_in)
 
     def fetch(self, plan: Plan) -> InputTable:
-        present = {v: a for v, a in plan.variables.items() if v in self.frame.values}
-        return build_table(self.frame, present, plan.grain, list(plan.by), plan.calendar)
+        asked = _asking_stand_ins(plan, self.stand_in)
+        present = {v: a for v, a in asked.variables.items() if v in self.frame.values}
+        table = build_table(self.frame, present, plan.grain, list(plan.by), plan.calendar)
+        return _copy_stand_ins(table, plan, self.stand_in)
 
     def dimension_counts(self) -> dict[str, int]:
         return dict.fromkeys(self.frame.dims, 1)
@@ -352,7 +386,8 @@ class Sources:
         self.failures: list[Failure] = []
         self.opened = open_sources(configs, connectors, set(workspace.variables), self.failures)
         self.owner = owners(self.opened, settings.choose, settings.choose_location)
-        self.available = set(self.owner)
+        self.stand_in = stand_ins(workspace, set(self.owner))
+        self.available = set(self.owner) | set(self.stand_in)
         self.on_source: Callable[[str], None] | None = None  # told as each source is done
 
     def dimension_counts(self) -> dict[str, int]:
@@ -371,4 +406,6 @@ class Sources:
                     f"no source has the dimension `{dim}`{suggestion(dim, known)} "
                     f"(dimensions: {', '.join(sorted(known)) or 'none'})"
                 )
-        return fetch_table(self.opened, self.owner, plan, self.failures, self.on_source)
+        asked = _asking_stand_ins(plan, self.stand_in)
+        table = fetch_table(self.opened, self.owner, asked, self.failures, self.on_source)
+        return _copy_stand_ins(table, plan, self.stand_in)

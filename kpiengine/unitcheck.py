@@ -146,8 +146,20 @@ def check_declared(
         return []
     if inferred.same_dimension(declared):
         factor = inferred.factor_to(declared)
+        if _converts(formula, inferred, declared):
+            return []  # the formula's own constant converts: `* 1000` for per 1,000 impressions
         mixed = _time_names(formula, unit_of)
-        where = f" ({', '.join(mixed)})" if mixed else ""
+        if not mixed:
+            return [
+                UnitProblem(
+                    DECLARED_MISMATCH,
+                    f"the formula gives {inferred} but the KPI is declared in {declared}: "
+                    f"its value must be multiplied by {_ratio(factor)}",
+                    0,
+                    f"multiply the formula by {_ratio(factor)}, or declare `unit: {inferred}`",
+                )
+            ]
+        where = f" ({', '.join(mixed)})"
         return [
             UnitProblem(
                 TIME_SCALE,
@@ -164,6 +176,35 @@ def check_declared(
         message += ": the ratio looks inverted"
         fix = "swap the numerator and the denominator"
     return [UnitProblem(DECLARED_MISMATCH, message, 0, fix)]
+
+
+def constant_factor(node: ast.AST) -> Fraction:
+    """The product of the constants a formula multiplies and divides its whole value by
+    (1000 in `ad_spend / impressions * 1000`); 1 when there are none."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult | ast.Div):
+        left, right = constant_factor(node.left), constant_factor(node.right)
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        return left / right if right else Fraction(1)
+    value = _constant(node)
+    return value if value else Fraction(1)
+
+
+def scaled_unit(formula: Formula, inferred: Unit, declared: Unit | None) -> Unit:
+    """The unit the formula gives once its constant factor is read as the conversion to the
+    declared unit's multiple (`declared` when it is), else `inferred`."""
+    if declared is not None and _converts(formula, inferred, declared):
+        return declared
+    return inferred
+
+
+def _converts(formula: Formula, inferred: Unit, declared: Unit) -> bool:
+    """Whether `inferred` differs from `declared` only by a scale the formula's constant applies."""
+    return (
+        inferred != declared
+        and inferred.same_dimension(declared)
+        and inferred.factor_to(declared) == constant_factor(formula.tree)
+    )
 
 
 def _time_names(formula: Formula, unit_of: UnitLookup) -> list[str]:
@@ -193,7 +234,9 @@ __all__ = [
     "TIME_SCALE",
     "UnitProblem",
     "check_declared",
+    "constant_factor",
     "consistent_readings",
     "format_unit",
     "infer_unit",
+    "scaled_unit",
 ]

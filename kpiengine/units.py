@@ -67,6 +67,7 @@ TIME_UNITS: dict[str, Fraction] = {
 TIME = "time"
 CURRENCY = "currency"
 _ISO_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_MULTIPLE = re.compile(r"(\d)(\s*)\s(?=[A-Za-z_])")
 _IRREGULAR_SINGULARS = {"opportunity": "opportunities", "day": "day", "sqo": "sqos"}
 
 
@@ -74,9 +75,10 @@ _IRREGULAR_SINGULARS = {"opportunity": "opportunities", "day": "day", "sqo": "sq
 class Unit:
     """A product of base dimensions with rational exponents, times an exact scale.
 
-    The scale only comes from time units: `customers / year` has dimension customers/time and
-    scale 1/365.25 (per day). Two units with equal dimensions but different scales differ by
-    a conversion factor (`scale` ratio) that a formula forgot to apply.
+    The scale comes from time units and from counts written in multiples: `customers / year`
+    has dimension customers/time and scale 1/365.25 (per day); `currency / (1000 impressions)`
+    has dimension currency/impressions and scale 1/1000. Two units with equal dimensions but
+    different scales differ by a conversion factor (`scale` ratio) a formula must apply.
     """
 
     dims: tuple[tuple[str, Fraction], ...] = ()
@@ -133,22 +135,52 @@ def time_unit_for(dims: dict[str, Fraction], scale: Fraction) -> str | None:
     return None
 
 
+def _is_multiple(factor: Fraction) -> bool:
+    """Whether `factor` is a power of ten above 1, the multiples a unit may count in."""
+    if factor.denominator != 1 or factor.numerator < 10:
+        return False
+    digits = str(factor.numerator)
+    return digits[0] == "1" and set(digits[1:]) == {"0"}
+
+
+def _time_and_leftover(dims: dict[str, Fraction], scale: Fraction) -> tuple[str, Fraction]:
+    """The time unit to show and the scale left for a multiple (`day` and the scale if none)."""
+    exact = time_unit_for(dims, scale)
+    if exact is not None:
+        return exact, Fraction(1)
+    exp = dims.get(TIME, Fraction(0))
+    if exp.denominator == 1:
+        for name, days in TIME_UNITS.items():
+            leftover = scale / days ** int(exp)
+            if _is_multiple(leftover) or _is_multiple(1 / leftover):
+                return name, leftover
+    return "day", scale
+
+
 def format_unit(unit: Unit) -> str:
-    """Readable form: `currency / customers`, `customers / year`, `ratio`."""
+    """Readable form: `currency / customers`, `customers / year`, `currency / (1000 impressions)`,
+    `ratio`; it parses back to the same unit."""
     dims = unit.dim_map
-    time_name = time_unit_for(dims, unit.scale)
-    leftover = unit.scale
-    if TIME in dims and time_name is None:
-        time_name, leftover = "day", unit.scale
-    elif time_name is not None:
-        leftover = Fraction(1)
-    num: list[str] = []
-    den: list[str] = []
-    for name, exp in sorted(dims.items(), key=lambda kv: (kv[0] == TIME, kv[0])):
-        label = (time_name or "day") if name == TIME else name
-        target = num if exp > 0 else den
-        power = abs(exp)
-        target.append(label if power == 1 else f"{label}^{power}")
+    time_name, leftover = _time_and_leftover(dims, unit.scale) if TIME in dims else ("", unit.scale)
+    ordered = sorted(dims.items(), key=lambda kv: (kv[0] == TIME, kv[0]))
+    labels = []
+    for name, exp in ordered:
+        label = time_name if name == TIME else name
+        labels.append(label if abs(exp) == 1 else f"{label}^{abs(exp)}")
+    # A multiple is written on the first counted entity: per 1,000 impressions is
+    # `currency / (1000 impressions)`, whose value is 1,000 times the per-impression one.
+    counted_den = [i for i, (n, e) in enumerate(ordered) if e < 0 and n != TIME]
+    counted_num = [i for i, (n, e) in enumerate(ordered) if e > 0 and n != TIME]
+    if leftover != 1 and _is_multiple(1 / leftover) and counted_den:
+        i = counted_den[0]
+        labels[i], leftover = f"({1 / leftover} {labels[i]})", Fraction(1)
+    elif leftover != 1 and _is_multiple(leftover) and counted_num:
+        i = counted_num[0]
+        labels[i], leftover = f"({leftover} {labels[i]})", Fraction(1)
+    elif not dims and (_is_multiple(leftover) or _is_multiple(1 / leftover)):
+        return str(leftover) if leftover > 1 else f"1 / {1 / leftover}"
+    num = [label for label, (_, e) in zip(labels, ordered, strict=True) if e > 0]
+    den = [label for label, (_, e) in zip(labels, ordered, strict=True) if e < 0]
     text = " * ".join(num) if num else ("1" if den else "ratio")
     if den:
         text += " / " + " / ".join(den)
@@ -200,10 +232,13 @@ class UnitSystem:
         return None
 
     def parse(self, text: str) -> Unit:
-        """Parse `currency / customers`, `customers / year`, `currency * day`, `ratio`."""
+        """Parse `currency / customers`, `customers / year`, `currency * day`, `ratio`, and
+        multiples of ten: `currency / (1000 impressions)` (per 1,000 impressions)."""
         source = str(text).strip()
         if not source:
             raise UnitSyntaxError("empty unit")
+        # `1000 impressions` reads as `1000*impressions`; the same length keeps columns exact.
+        source = _MULTIPLE.sub(r"\1\2*", source)
         try:
             tree = ast.parse(source, mode="eval")
         except SyntaxError as exc:
@@ -218,6 +253,12 @@ class UnitSystem:
                 raise UnitSyntaxError(str(exc), node.col_offset) from None
         if isinstance(node, ast.Constant) and node.value == 1 and type(node.value) is int:
             return RATIO
+        if (
+            isinstance(node, ast.Constant)
+            and type(node.value) is int
+            and _is_multiple(Fraction(node.value))
+        ):
+            return Unit((), Fraction(node.value))
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.Mult):
                 return self._eval(node.left) * self._eval(node.right)
@@ -230,6 +271,7 @@ class UnitSystem:
             ):
                 return self._eval(node.left) ** node.right.value
         raise UnitSyntaxError(
-            "a unit is made of names joined by `*`, `/` and integer `**` powers",
+            "a unit is made of names joined by `*`, `/` and integer `**` powers, "
+            "counted in multiples of ten if need be (`1000 impressions`)",
             getattr(node, "col_offset", 0),
         )

@@ -206,6 +206,17 @@ def load_workspace(path: str | Path | None = None, *, builtins: bool = True) -> 
             fix="rename one of them",
         )
         del parameters[name]
+    for variable in variables.values():
+        other = variables.get(variable.otherwise or "")
+        if variable.otherwise is None or (other is not None and other.unit == variable.unit):
+            continue
+        checker.error(
+            BadValue,
+            f"variable `{variable.id}`: `otherwise: {variable.otherwise}` must name a variable "
+            f"in the same unit{suggestion(variable.otherwise, variables)}",
+            variable.location,
+        )
+        variable.otherwise = None
     for name, spec in settings.targets.items():
         if name in kpis:
             kpis[name].target = spec

@@ -124,3 +124,41 @@ def test_sample_runs_clean():
     assert code == 0, err
     assert err == ""
     assert json.loads(out)[0]["kpi"] == "roi"
+
+
+def test_cpm_unit_reads_per_1000_impressions():
+    code, out, err = run("show", "cpm", "--sample")
+    assert code == 0, err
+    assert "unit:         currency / (1000 impressions) (declared)" in out
+    assert "currency / (1000 impressions) (from the formula)" in out
+    assert "KPI10" not in out  # the `* 1000` is the conversion the unit declares
+    code, out, err = run("eval", "--sample", "--kpi", "cpm", "--format", "json")
+    assert code == 0, err
+    assert {row["unit"] for row in json.loads(out)} == {"currency / (1000 impressions)"}
+    code, out, err = run("report", "--sample", "--kpi", "cpm", "-o", "-", "--format", "md")
+    assert code == 0, err
+    assert "**Unit:** `EUR / (1000 impressions)`" in out  # the sample's currency is EUR
+
+
+def test_show_references_prints_the_articles_by_title_and_language(tmp_path):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    definitions = Path(__file__).resolve().parents[1] / "definitions"
+    articles = yaml.safe_load((definitions / "references.yaml").read_text("utf-8"))["references"]
+    roi = yaml.safe_load((definitions / "revenue.yaml").read_text("utf-8"))["kpis"]["roi"]
+    cited = roi["references"]
+    assert len(cited) >= 2
+    code, out, err = run("show", "roi", "--references", "-w", str(tmp_path))
+    assert code == 0, err
+    shown = out[out.index("  references:") :].splitlines()[1 : len(cited) + 1]
+    for line, name in zip(shown, cited, strict=True):
+        article = articles[name]
+        assert line.strip().startswith(f"{article['title']} ({article['language']}")
+    raw = re.compile(r"\d{3}_[0-9a-f]{16}\.txt")
+    code, out, err = run("show", "roi", "-w", str(tmp_path))
+    assert code == 0, err
+    assert not raw.search(out), out  # no file names without --references
+    assert "references:" not in out

@@ -94,6 +94,14 @@ def ymd(text):
     return f"{text[:4]}-{text[4:6]}-{text[6:]}"
 
 
+def seconds(text):
+    """`00:02:13` (or plain seconds) in seconds."""
+    total = 0.0
+    for part in text.split(":"):
+        total = total * 60 + float(part)
+    return total
+
+
 # --- GA4, English ----------------------------------------------------------------------------
 def test_ga4_traffic_acquisition_by_day_and_channel():
     [(header, rows, totals)] = blocks("ga4_traffic_acquisition.csv")
@@ -105,6 +113,7 @@ def test_ga4_traffic_acquisition_by_day_and_channel():
         "engaged_sessions",
         "pageviews",
         "conversions",
+        "session_duration",
     }
     assert conn.dimensions() == {"channel"}
     frame = fetch(conn, *sorted(conn.provides()), dims=["channel"])
@@ -120,6 +129,8 @@ def test_ga4_traffic_acquisition_by_day_and_channel():
             "bounces": half_up((1 - rate) * sessions),  # GA4: bounce rate = 1 - engagement rate
             "pageviews": en(col(header, row, "Views")),
             "conversions": en(col(header, row, "Key events")),
+            "session_duration": seconds(col(header, row, "Average engagement time per session"))
+            * sessions,
         }
     assert got == expected
     assert len(frame) == 12
@@ -183,10 +194,6 @@ def test_a_mapped_rate_becomes_a_count():
     conn = source("ga4_traffic_acquisition.csv", mappings=mappings)
     got = by_key(fetch(conn, "bounces", "engagement_seconds"))
 
-    def seconds(text):
-        h, m, s = (int(x) for x in text.split(":"))
-        return h * 3600 + m * 60 + s
-
     expected: dict = {}
     for r in rows:
         day = expected.setdefault((ymd(r[0]),), {"bounces": 0, "engagement_seconds": 0})
@@ -226,7 +233,14 @@ def test_request_window_and_repeated_rows(tmp_path):
 def test_ua_channels_by_month():
     (header, rows, totals), _ = blocks("ua_channels.csv")
     conn = source("ua_channels.csv")
-    assert conn.provides() == {"sessions", "visitors", "bounces", "pageviews", "goal_completions"}
+    assert conn.provides() == {
+        "sessions",
+        "visitors",
+        "bounces",
+        "pageviews",
+        "goal_completions",
+        "session_duration",
+    }
     frame = fetch(conn, *sorted(conn.provides()), grain="month", dims=["channel"])
     expected = {}
     for row in rows:
@@ -237,6 +251,7 @@ def test_ua_channels_by_month():
             "bounces": half_up(pct(col(header, row, "Bounce Rate")) * sessions),
             "pageviews": half_up(float(col(header, row, "Pages / Session")) * sessions),
             "goal_completions": en(col(header, row, "Goal Completions")),
+            "session_duration": seconds(col(header, row, "Avg. Session Duration")) * sessions,
         }
     assert by_key(frame, "channel") == expected
     total_sessions = en(col(header, totals[0], "Sessions"))
@@ -295,7 +310,13 @@ def test_excel_utf16_tab_separated():
     assert raw[:2] == b"\xff\xfe" and "\t".encode("utf-16-le") in raw
     [(header, rows, totals)] = blocks("ga4_excel_utf16.txt", "utf-16", "\t")
     conn = source("ga4_excel_utf16.txt")
-    assert conn.provides() == {"sessions", "engaged_sessions", "bounces", "conversions"}
+    assert conn.provides() == {
+        "sessions",
+        "engaged_sessions",
+        "bounces",
+        "conversions",
+        "session_duration",
+    }
     assert conn.dimensions() == {"source_medium"}
     frame = fetch(conn, *sorted(conn.provides()), dims=["source_medium"])
     expected = {}
@@ -307,6 +328,9 @@ def test_excel_utf16_tab_separated():
             "engaged_sessions": half_up(engagement * sessions),
             "bounces": half_up((1 - engagement) * sessions),
             "conversions": half_up(float(col(header, row, "Session key event rate")) * sessions),
+            # seconds with decimals: the total is not rounded
+            "session_duration": float(col(header, row, "Average engagement time per session"))
+            * sessions,
         }
     assert by_key(frame, "source_medium") == expected
     assert frame.values["sessions"].sum() == float(col(header, totals[0], "Sessions"))
@@ -486,7 +510,14 @@ def test_dutch_export_with_headers_option():
         return float(plain.replace(".", ""))  # 2.546 sessions: a thousands separator
 
     conn = source("ua_nl.csv", headers=DUTCH)
-    assert conn.provides() == {"sessions", "visitors", "bounces", "pageviews", "goal_completions"}
+    assert conn.provides() == {
+        "sessions",
+        "visitors",
+        "bounces",
+        "pageviews",
+        "goal_completions",
+        "session_duration",
+    }
     frame = fetch(conn, *sorted(conn.provides()), grain="month", dims=["channel"])
     expected = {}
     for row in rows:
@@ -497,6 +528,7 @@ def test_dutch_export_with_headers_option():
             "bounces": half_up(nl(col(header, row, "Bouncepercentage")) * sessions),
             "pageviews": half_up(nl(col(header, row, "Pagina's/sessie")) * sessions),
             "goal_completions": nl(col(header, row, "Behaalde doelen")),
+            "session_duration": seconds(col(header, row, "Gem. sessieduur")) * sessions,
         }
     assert by_key(frame, "channel") == expected
     assert expected[("2024-06-01", "Organic Search")]["sessions"] == 2546
@@ -847,3 +879,49 @@ def test_a_quote_left_open_is_an_error_at_its_place(tmp_path):
     with pytest.raises(KpiError, match="text follows the closing quote") as info:
         fetch(source("open.csv", root=tmp_path), "sessions", "visitors")
     assert info.value.location == Location("open.csv", 2, 10)
+
+
+# --- average session duration: the sessions-weighted average of the rows ----------------------
+@pytest.mark.parametrize(
+    ("name", "column"),
+    [
+        ("ga4_traffic_acquisition.csv", "Average engagement time per session"),
+        ("ua_channels.csv", "Avg. Session Duration"),
+    ],
+)
+def test_average_session_duration_weighs_rows_by_sessions(tmp_path, name, column):
+    import shutil
+
+    from kpiengine import evaluate, load_workspace
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    shutil.copy(FIXTURES / name, root / "ga.csv")
+    (root / "kpi.yaml").write_text(
+        "grain: month\nsources:\n  ga:\n    connector: ga_export\n    path: ga.csv\n    table: 1\n",
+        "utf-8",
+    )
+    # the export's first table as csv reads it: rows with a dimension, not the totals row
+    lines = (FIXTURES / name).read_text("utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if column in line)
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    table = list(csv.DictReader(lines[start:end]))
+    dim = next(h for h in table[0] if "hannel" in h)
+    rows = [r for r in table if r[dim] and r[next(iter(r))] not in TOTAL_WORDS]
+    by_channel: dict[str, list[float]] = {}
+    for r in rows:
+        pair = by_channel.setdefault(r[dim], [0.0, 0.0])
+        pair[0] += seconds(r[column]) * en(r["Sessions"])
+        pair[1] += en(r["Sessions"])
+    total_time = sum(p[0] for p in by_channel.values())
+    total_sessions = sum(p[1] for p in by_channel.values())
+    mean_of_averages = sum(seconds(r[column]) for r in rows) / len(rows)
+    assert abs(total_time / total_sessions - mean_of_averages) > 1  # the test can tell them apart
+
+    results = evaluate(load_workspace(root), kpis=["average_session_duration"], by=["channel"])
+    records = [r for r in results.records() if r["kpi"] == "average_session_duration"]
+    [total] = [r for r in records if not r["segment"]]
+    assert total["period"] == "2024-06"
+    assert total["value"] == pytest.approx(total_time / total_sessions)
+    got = {r["segment"]["channel"]: r["value"] for r in records if r["segment"]}
+    assert got == pytest.approx({c: t / s for c, (t, s) in by_channel.items()})

@@ -103,3 +103,15 @@ def test_every_example_reproduces_through_the_formula(library):
         for example in kpi.examples:
             value = example_value(library, kpi, example.given)
             assert value == pytest.approx(example.expect, abs=example.tolerance * 1.0001), kpi.id
+
+
+def test_roa_is_net_income_over_total_assets(library):
+    roa = library.kpis["roa"]
+    assert roa.formula_text == "net_income / total_assets"
+    assert set(roa.title) >= LOCALES and set(roa.description) >= LOCALES
+    assert "资产回报率" in roa.title["zh-Hans"]  # the name article 003 gives its ROI
+    assert roa.range is None  # not a share: a loss makes it negative
+    assert library.variables["total_assets"].aggregate.time == "last"  # a balance-sheet stock
+    [example] = roa.examples
+    assert 150000 / 1200000 == 0.125
+    assert example_value(library, roa, example.given) == pytest.approx(0.125)

@@ -122,3 +122,68 @@ def test_missing_inputs_are_named(tmp_path):
     assert "`cac` needs `sales_cost`, which the data does not provide" in result.stderr
     assert "it provides `marketing_cost` and `new_customers`" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_average_deal_size_reads_deals_won_when_the_data_has_no_count_with_amount(tmp_path):
+    # `deals_won_with_amount` has `otherwise: deals_won`: data that does not tell them apart
+    row = evaluate(tmp_path, {"revenue": 1125000, "deals_won": 45}, "average_deal_size")
+    assert row["value"] == pytest.approx(25000.0)
+    # data that does: the won deals with an amount, not every won deal
+    columns = {"revenue": 1125000, "deals_won": 50, "deals_won_with_amount": 45}
+    row = evaluate(tmp_path, columns, "average_deal_size")
+    assert row["value"] == pytest.approx(25000.0)
+
+
+def test_otherwise_stands_in_for_frame_input():
+    import datetime as dt
+
+    import numpy as np
+
+    import kpiengine
+    from kpiengine.table import Frame
+
+    frame = Frame(
+        dates=np.array([dt.date(2025, 1, 1)], dtype="datetime64[D]"),
+        dims={},
+        values={"revenue": np.array([1000.0]), "deals_won": np.array([4.0])},
+    )
+    results = kpiengine.evaluate(kpiengine.load_workspace(None), frame, kpis=["average_deal_size"])
+    assert results.kpis["average_deal_size"].values[0, 0] == pytest.approx(250.0)
+
+
+def test_otherwise_must_name_a_variable_in_the_same_unit(write_workspace):
+    import kpiengine
+
+    root = write_workspace(
+        {
+            "mine": """\
+            variables:
+              paid_deals: {unit: deals, otherwise: deals_wonn}
+              paid_revenue: {unit: currency, otherwise: deals_won}
+            """
+        }
+    )
+    found = [f for f in kpiengine.load_workspace(root).findings if "otherwise" in f.message]
+    assert len(found) == 2
+    assert "did you mean `deals_won`" in found[0].message
+    assert "`otherwise: deals_won` must name a variable in the same unit" in found[1].message
+    assert found[0].location.line == 2
+
+
+def test_left_out_deals_in_a_period_where_none_has_an_amount(write_workspace):
+    import kpiengine
+    from kpiengine.engine import Engine
+
+    root = write_workspace(
+        kpi_yaml="data: data.csv\n",
+        data="date,revenue,deals_won,deals_won_with_amount\n"
+        "2025-01-10,900,4,3\n2025-02-10,0,2,0\n2025-03-10,500,5,5\n",
+    )
+    report = Engine(kpiengine.load_workspace(root)).lint(True, kpis=["average_deal_size"])
+    [finding] = [f for f in report.findings if f.code == "KPI314"]
+    assert finding.details["left_out"] == {"2025-01": 1.0, "2025-02": 2.0}
+    # 900 / 3 = 300 without the deal left out, 900 / 4 = 225 with it
+    assert finding.details["without"] == {"2025-01": 300.0, "2025-02": None}
+    assert finding.details["with_them"] == {"2025-01": 225.0, "2025-02": 0.0}
+    assert "3 `deals_won` are left out of it, in 2 periods" in finding.message
+    assert "2025-02: 2 left out, undefined without them" in finding.message

@@ -116,3 +116,47 @@ def test_december_is_partial():
     ga = rows("exports/ga4_traffic_acquisition.csv", skip=9)
     last = max(dt.date(int(r["Date"][:4]), int(r["Date"][4:6]), int(r["Date"][6:])) for r in ga[1:])
     assert last.month == 12 and last.day < 31
+
+
+# --- won deals without an amount --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def won_by_month():
+    """Month -> [revenue, won deals, won deals with an amount], from the deal file."""
+    out: dict[str, list[float]] = defaultdict(lambda: [0.0, 0, 0])
+    for row in rows("exports/hubspot_deals.csv"):
+        if row["Deal Stage"] == "Closed won":
+            month = out[row["Close Date"][:7]]
+            month[0] += number(row["Amount"])
+            month[1] += 1
+            month[2] += 1 if row["Amount"].strip() else 0
+    return dict(out)
+
+
+def test_average_deal_size_counts_the_won_deals_with_an_amount(results, won_by_month):
+    revenue, won, with_amount = won_by_month["2024-03"]
+    assert (won, with_amount) == (49, 47)  # two won deals without an amount
+    assert round(revenue / with_amount, 2) == 808.79 and round(revenue / won, 2) == 775.78
+    march = results.table.labels.index("2024-03")
+    assert results.kpis["average_deal_size"].values[march, 0] == pytest.approx(
+        revenue / with_amount
+    )
+    # the win and close rates still count every won deal
+    assert results.table.values["deals_won"][march, 0] == won
+    assert results.table.values["deals_won_with_amount"][march, 0] == with_amount
+
+
+def test_won_deals_without_an_amount_are_a_finding(won_by_month):
+    ws = kpiengine.load_workspace(ROOT)
+    report = kpiengine.Engine(ws).lint(True, kpis=["average_deal_size"])
+    [finding] = [f for f in report.findings if f.code == "KPI314"]
+    assert finding.kpi == "average_deal_size" and finding.severity == "warning"
+    missing = {m: w - a for m, (_, w, a) in won_by_month.items() if w > a}
+    assert sum(missing.values()) == 10  # ten won deals without an amount in the sample
+    assert f"10 `deals_won` are left out of it, in {len(missing)} periods" in finding.message
+    assert finding.details["left_out"] == missing
+    revenue, won, with_amount = won_by_month["2024-03"]
+    assert finding.details["without"]["2024-03"] == pytest.approx(revenue / with_amount)
+    assert finding.details["with_them"]["2024-03"] == pytest.approx(revenue / won)
+    assert "2024-03: 2 left out, 808.79 without them, 775.78 with them, -4.1%" in (finding.message)

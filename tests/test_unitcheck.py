@@ -1,5 +1,7 @@
 from fractions import Fraction
 
+import pytest
+
 from kpiengine.formula import parse_formula
 from kpiengine.unitcheck import (
     CLASH,
@@ -7,7 +9,9 @@ from kpiengine.unitcheck import (
     TIME_SCALE,
     check_declared,
     consistent_readings,
+    constant_factor,
     infer_unit,
+    scaled_unit,
 )
 from kpiengine.units import UnitSystem
 
@@ -23,7 +27,10 @@ UNITS = {
     "lifetime_years": "year",
     "rate_per_year": "customers / year",
     "rate_per_month": "customers / month",
+    "ad_spend": "currency",
+    "impressions": "impressions",
 }
+PER_MILLE = system.parse("currency / (1000 impressions)")
 
 
 def lookup(name):
@@ -94,3 +101,68 @@ def test_unknown_names_give_no_unit_and_no_cascade():
     unit, problems = infer("revenue - mystery")
     assert problems == []
     assert unit is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ad_spend / impressions * 1000",
+        "1000 * ad_spend / impressions",
+        "ad_spend / (impressions / 1000)",
+    ],
+)
+def test_cpm_times_1000_is_per_1000_impressions(text):
+    formula = parse_formula(text)
+    unit, problems = infer_unit(formula, lookup)
+    assert problems == []
+    assert constant_factor(formula.tree) == 1000
+    assert check_declared(formula, unit, PER_MILLE, lookup) == []
+    assert str(scaled_unit(formula, unit, PER_MILLE)) == "currency / (1000 impressions)"
+
+
+@pytest.mark.parametrize(
+    ("text", "factor"), [("ad_spend / impressions", "1000"), ("ad_spend / impressions * 100", "10")]
+)
+def test_cpm_without_the_right_factor_is_flagged(text, factor):
+    formula = parse_formula(text)
+    unit, _ = infer_unit(formula, lookup)
+    [found] = check_declared(formula, unit, PER_MILLE, lookup)
+    assert found.kind == DECLARED_MISMATCH
+    assert f"must be multiplied by {factor}" in found.message
+    assert "declared in currency / (1000 impressions)" in found.message
+    assert scaled_unit(formula, unit, PER_MILLE) == unit
+
+
+def test_a_factor_of_12_converts_months_to_years():
+    formula = parse_formula("rate_per_month * 12")
+    unit, _ = infer_unit(formula, lookup)
+    assert check_declared(formula, unit, system.parse("customers / year"), lookup) == []
+    wrong = parse_formula("rate_per_month * 10")
+    [found] = check_declared(wrong, unit, system.parse("customers / year"), lookup)
+    assert found.kind == TIME_SCALE and "12" in found.message
+
+
+def test_a_workspace_cpm_without_the_factor_is_kpi102(write_workspace):
+    import kpiengine
+
+    root = write_workspace(
+        {
+            "ads": """\
+            kpis:
+              my_cpm:
+                title: My CPM
+                formula: ad_spend / impressions
+                unit: currency / (1000 impressions)
+              my_cpm_ok:
+                title: My CPM, per mille
+                formula: 1000 * ad_spend / impressions
+                unit: currency / (1000 impressions)
+            """
+        }
+    )
+    ws = kpiengine.load_workspace(root)
+    found = [(f.kpi, f.code) for f in ws.findings if f.code.startswith("KPI10")]
+    assert found == [("my_cpm", "KPI102")]
+    [finding] = [f for f in ws.findings if f.kpi == "my_cpm" and f.code == "KPI102"]
+    assert "must be multiplied by 1000" in finding.message
+    assert str(ws.kpis["my_cpm_ok"].inferred_unit) == "currency / (1000 impressions)"

@@ -40,7 +40,31 @@ def test_unknown_unit_suggests():
     assert info.value.column == 11
 
 
-@pytest.mark.parametrize("text", ["currency + leads", "2 * leads", "leads ** x", ""])
+def test_counts_in_multiples_of_ten():
+    per_mille = units.parse("currency / (1000 impressions)")
+    assert per_mille == units.parse("currency / (1000 * impressions)")
+    assert per_mille.same_dimension(units.parse("currency / impressions"))
+    assert per_mille.scale == Fraction(1, 1000)
+    # a value per 1,000 impressions is 1,000 times the value per impression
+    assert units.parse("currency / impressions").factor_to(per_mille) == 1000
+    assert format_unit(per_mille) == "currency / (1000 impressions)"
+    per_month = units.parse("currency / (1000  impressions) / month")
+    assert format_unit(per_month) == "currency / (1000 impressions) / month"
+    assert format_unit(units.parse("(100 customers) / year")) == "(100 customers) / year"
+    for unit in (per_mille, per_month, units.parse("customers / (100 visitors)")):
+        assert units.parse(format_unit(unit)) == unit
+
+
+def test_a_multiple_keeps_the_column_of_an_unknown_name():
+    with pytest.raises(UnitSyntaxError) as info:
+        units.parse("currency / (1000 impresions)")
+    assert "did you mean `impressions`" in str(info.value)
+    assert info.value.column == len("currency / (1000 ")
+
+
+@pytest.mark.parametrize(
+    "text", ["currency + leads", "2 * leads", "1500 leads", "0.1 * leads", "leads ** x", ""]
+)
 def test_malformed_units(text):
     with pytest.raises(UnitSyntaxError):
         units.parse(text)

@@ -20,6 +20,7 @@ from ..unitcheck import (
     check_declared,
     consistent_readings,
     infer_unit,
+    scaled_unit,
 )
 from .base import ERROR, LOAD, Check
 from .common import at_column
@@ -34,7 +35,7 @@ def _infer(workspace: Workspace, kpi: KPI) -> list[tuple[UnitProblem, str | None
     assert kpi.formula is not None  # only evaluable KPIs are inferred
     unit_of = workspace.unit_of
     inferred, problems = infer_unit(kpi.formula, unit_of)
-    kpi.inferred_unit = inferred
+    kpi.inferred_unit = None if inferred is None else scaled_unit(kpi.formula, inferred, kpi.unit)
     if problems:
         readings = consistent_readings(kpi.formula, unit_of, kpi.unit)
         fix: str | None
