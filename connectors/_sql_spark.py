@@ -34,6 +34,8 @@ def session(url: DatabaseUrl) -> Any:
                 _SESSIONS[target] = (
                     builder.master(target)
                     .config("spark.ui.enabled", "false")
+                    # no progress bars on the terminal of `kpi eval`
+                    .config("spark.ui.showConsoleProgress", "false")
                     .config("spark.sql.shuffle.partitions", "4")
                     .config("spark.sql.session.timeZone", "UTC")
                     .getOrCreate()

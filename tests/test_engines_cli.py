@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from engine_helpers import chdb_url, spark_url  # noqa: F401 - fixtures
 from secretguard import VARIABLE
 
 from kpiengine.cli import cli
@@ -47,7 +46,7 @@ def evaluate(root: Path) -> list:
     return json.loads(result.stdout)
 
 
-def test_chdb_and_spark_give_duckdbs_values(tmp_path, chdb_url, spark_url):  # noqa: F811
+def test_chdb_and_spark_give_duckdbs_values(tmp_path, chdb_url, spark_url):
     expected = evaluate(make(tmp_path / "duckdb", "duckdb://"))
     assert "1.0" in json.dumps(expected) or expected  # something was evaluated
     assert evaluate(make(tmp_path / "chdb", chdb_url)) == expected
