@@ -181,7 +181,7 @@ def engine_table(results: dict) -> list[str]:
     """The engines benchmark as a table: each engine's time, its ratio to DuckDB's, start-up,
     queries and memory; whether its KPIs are DuckDB's."""
     lines = [
-        "| engine | rows | seconds | this / duckdb | start-up s | aggregation queries "
+        "| engine | rows | seconds | this / duckdb | load + start-up s | aggregation queries "
         "(result rows) | peak MB: Python / JVM | same result |",
         "|---|---|---|---|---|---|---|---|",
     ]
