@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from secretguard import VARIABLE
+from kpiengine.connectors._sql_url import DatabaseUrl
+from secretguard import VARIABLE, contains_secret
 
 from kpiengine.cli import cli
 from kpiengine.sqlgen import GENERATED_DIALECTS, TESTED_DIALECTS
@@ -60,13 +61,47 @@ def test_chdb_and_spark_give_duckdbs_values(tmp_path, chdb_url, spark_url):
         f"chdb://{SECRET}",
         f"snowflake://kpi:{SECRET}@nowhere/db/schema",
         f"sc://127.0.0.1:9/;token={SECRET}",
+        f"sc://127.0.0.1:9/;user_id=kpi;token={SECRET}",
+        # Spark's JVM prints a master URL it rejects, past any redaction: refused before it
+        f"spark://kpi:{SECRET}@127.0.0.1:9",
+        f"spark://127.0.0.1:9/{SECRET}",
     ],
 )
-def test_passwords_never_shown(tmp_path, url):
+def test_passwords_never_shown(tmp_path, url, capfd):
     result = CliRunner().invoke(cli, ["eval", "-w", str(make(tmp_path / "ws", url))])
     assert result.exit_code != 0
     assert "Traceback" not in result.output
     assert "source `deals`" in result.output  # and secretguard fails the test on a leak
+    assert not contains_secret(capfd.readouterr())  # nor written by a JVM to the terminal
+
+
+@pytest.mark.parametrize(
+    "url", ["sc://127.0.0.1:9/;token=x", "spark://127.0.0.1:9", "spark://127.0.0.1:9,[::1]:9"]
+)
+def test_an_unreachable_spark_server_is_said_at_once(tmp_path, url):
+    """Spark's clients retry a closed port for many minutes; the connector asks the port first."""
+    result = CliRunner().invoke(cli, ["eval", "-w", str(make(tmp_path / "ws", url))])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "no Spark server answers at 127.0.0.1:9" in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "servers"),
+    [
+        ("sc://spark.example:15002/;token=t", [("spark.example", 15002)]),
+        ("sc://spark.example", [("spark.example", 15002)]),
+        ("spark://m1:7077,m2:7078", [("m1", 7077), ("m2", 7078)]),
+        ("spark://[::1]", [("::1", 7077)]),
+    ],
+)
+def test_spark_servers_are_read_from_the_url(url, servers):
+    assert DatabaseUrl.expand(url).spark_servers() == servers
+
+
+def test_a_literal_spark_connect_token_is_a_secret():
+    url = DatabaseUrl.expand("sc://h:15002/;user_id=kpi;token=T0k%26en;session_id=s")
+    said = url.redact("could not reach sc://h:15002/;user_id=kpi;token=T0k%26en (T0k&en)")
+    assert "T0k" not in said and "user_id=kpi" in said and said.count("***") == 2
 
 
 def test_unknown_scheme_lists_the_supported_ones(tmp_path):
