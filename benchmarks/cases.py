@@ -27,6 +27,9 @@ EVALUATE_CELLS = N_KPIS * N_PERIODS * (N_SEGMENTS + 1)
 class Case:
     prepare: Callable[[int, Path], Any]
     run: Callable[[Any], list]
+    #: started in the child process only, after `prepare` and before timing (an engine's
+    #: start-up, timed on its own)
+    warm: Callable[[Any], None] | None = None
 
 
 def has_pandas() -> bool:
@@ -401,6 +404,90 @@ def _report(folder: Path) -> list:
     return [out.stat().st_size > 0]
 
 
+# --- 4. the `sql` connector's engines: the same 7 KPIs pushed down to DuckDB, chDB, Spark ----
+#
+# The marketing Parquet file read through `files:` as the table `ads`; `kpiengine.evaluate` of the
+# 7 KPIs by month and channel is timed in process, the workspace loaded and the engine started
+# beforehand (Spark's start-up is timed on its own). Each engine runs the aggregation queries
+# the engine's requests need (one per source and request) and returns only their result.
+
+ENGINE_URLS = {"duckdb": "duckdb://", "chdb": "chdb://", "spark": "spark:local[2]"}
+
+
+def engine_missing(engine: str) -> str | None:
+    """Why `engine` cannot run here (None: it can)."""
+    import os
+    import shutil
+
+    if engine == "chdb" and importlib.util.find_spec("chdb") is None:
+        return "chdb is not installed"
+    if engine == "spark":
+        if importlib.util.find_spec("pyspark") is None:
+            return "pyspark is not installed"
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            return "no Java for Spark"
+    return None
+
+
+def _sql_engine(rows: int, workdir: Path, engine: str) -> dict:
+    data = datagen.marketing_parquet(workdir / f"marketing-{rows}.parquet", rows)
+    folder = datagen.sql_workspace(workdir / f"sql-{engine}-{rows}", data, ENGINE_URLS[engine])
+    return {"folder": folder, "engine": engine}
+
+
+def _sql_warm(state: dict) -> None:
+    """The workspace loaded and the engine's process-wide part started (Spark's session)."""
+    import kpiengine.connectors.sql  # noqa: F401 - imported before timing
+
+    import kpiengine
+    import kpiengine.engine  # noqa: F401
+
+    state["workspace"] = kpiengine.load_workspace(state["folder"])
+    if state["engine"] == "spark":
+        from kpiengine.connectors._sql_spark import session
+        from kpiengine.connectors._sql_url import DatabaseUrl
+
+        session(DatabaseUrl.expand(ENGINE_URLS["spark"])).sql("SELECT 1").collect()
+    elif state["engine"] == "chdb":
+        import chdb  # noqa: F401
+
+
+def _sql_evaluate(state: dict) -> list:
+    """The 7 KPIs by month and channel through the `sql` connector; its queries counted (the
+    aggregations, and the `LIMIT 0` asking for the table's columns) with their result rows."""
+    import kpiengine.connectors.sql as sql
+
+    import kpiengine
+
+    queries: list[tuple[str, int]] = []
+    run = sql.SqlConnector._run
+
+    def counted(self, text):
+        names, rows = run(self, text)
+        queries.append((text, len(rows)))
+        return names, rows
+
+    sql.SqlConnector._run = counted
+    try:
+        results = kpiengine.evaluate(
+            state["workspace"], kpis=list(datagen.MARKETING_KPIS), by=["channel"]
+        )
+    finally:
+        sql.SqlConnector._run = run
+    aggregations = [n for text, n in queries if "LIMIT 0" not in text]
+    state["queries"] = {"aggregations": len(aggregations), "result_rows": sum(aggregations)}
+    state["queries"]["column_probes"] = len(queries) - len(aggregations)
+    cells = {}
+    for record in results.records():
+        segment = record["segment"].get("channel", "")
+        cells[(record["kpi"], record["period"], segment)] = record["value"]
+    return _kpi_checksum(cells)
+
+
+def _sql_case(engine: str) -> Case:
+    return Case(lambda rows, w: _sql_engine(rows, w, engine), _sql_evaluate, warm=_sql_warm)
+
+
 CASES = {
     "csv:kpiengine": Case(lambda rows, w: _marketing(rows, w, "csv"), _kpi_eval),
     "csv:duckdb": Case(lambda rows, w: _marketing(rows, w, "csv"), _hand_duckdb),
@@ -415,4 +502,5 @@ CASES = {
     "evaluate:numpy": Case(lambda rows, w: _evaluate_data(w), _numpy_evaluate),
     "evaluate:sympy-subs": Case(lambda rows, w: _evaluate_data(w), _sympy_subs),
     "report:kpiengine": Case(_deals, _report),
+    **{f"engines:{engine}": _sql_case(engine) for engine in ENGINE_URLS},
 }

@@ -238,3 +238,19 @@ def marketing_workspace(folder: Path, data: Path) -> Path:
         "      engagement_share: Engagement\n"
     )
     return folder
+
+
+def sql_workspace(folder: Path, data: Path, url: str) -> Path:
+    """The marketing workspace with the Parquet `data` read through the `sql` connector at `url`
+    (an in-process engine reading the file as the table `ads`)."""
+    marketing_workspace(folder, data)
+    (folder / "kpi.yaml").write_text(
+        "name: Benchmark marketing (sql)\ncurrency: USD\ngrain: month\n"
+        f"kpis: [{', '.join(MARKETING_KPIS)}]\n"
+        f"sources:\n  ads:\n    connector: sql\n    url: {url}\n    table: ads\n"
+        f"    files: {{ads: {data}}}\n    date: Date\n    dimensions: {{channel: Channel}}\n"
+        "    map:\n      impressions: Impressions\n      clicks: Clicks\n      ad_spend: Cost\n"
+        "      conversions: Conversions\n      ad_revenue: Revenue\n      sessions: Sessions\n"
+        "      engagement_share: Engagement\n"
+    )
+    return folder

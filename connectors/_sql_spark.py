@@ -8,6 +8,7 @@ is collected.
 
 from __future__ import annotations
 
+import socket
 import threading
 from typing import Any
 
@@ -16,12 +17,33 @@ from ._sql_files import TableFile
 from ._sql_url import DatabaseUrl
 
 _LOCK = threading.Lock()
+#: seconds to wait for a Spark server's TCP port before saying it does not answer
+CONNECT_TIMEOUT = 10
 _SESSIONS: dict[str, Any] = {}
+
+
+def _reachable(url: DatabaseUrl) -> None:
+    """EngineError unless a server of `sc://` or `spark://` accepts a connection: Spark's
+    clients retry an unreachable server for many minutes before they give up."""
+    tried = []
+    for host, port in url.spark_servers():
+        try:
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+            return
+        except OSError as exc:
+            tried.append(f"{host}:{port} ({exc.strerror or type(exc).__name__})")
+    raise EngineError(
+        f"no Spark server answers at {', '.join(tried)}",
+        fix="start the Spark Connect server or cluster master, or check the URL's host and port",
+        key="url",
+    )
 
 
 def session(url: DatabaseUrl) -> Any:
     """The process's SparkSession for this URL (started on first use)."""
     kind, target = url.spark_master()
+    if target not in _SESSIONS and target.startswith(("sc://", "spark://")):
+        _reachable(url)
     need("pyspark", "pyspark", "spark")
     if target not in _SESSIONS:
         from pyspark.sql import SparkSession  # noqa: PLC0415
@@ -34,6 +56,8 @@ def session(url: DatabaseUrl) -> Any:
                 _SESSIONS[target] = (
                     builder.master(target)
                     .config("spark.ui.enabled", "false")
+                    # no progress bars on the terminal of `kpi eval`
+                    .config("spark.ui.showConsoleProgress", "false")
                     .config("spark.sql.shuffle.partitions", "4")
                     .config("spark.sql.session.timeZone", "UTC")
                     .getOrCreate()

@@ -4,8 +4,8 @@ A workspace may come from someone else, so its `url:` reads only the environment
 in a documented form: libpq's `${PGPASSWORD}`, `${PGUSER}`, `${PGHOST}`, `${PGPORT}`,
 `${PGDATABASE}`, and any `${KPI_...}` or `${KPIENGINE_...}` variable. A value substituted inside
 a URL is URL-encoded (a password with `&`, `%` or `?` stays one password); a `url:` that is one
-variable and nothing else holds a whole URL. Every substituted value, and the URL's password, is
-a secret: messages show it as `***`.
+variable and nothing else holds a whole URL. Every substituted value, and the URL's password (or
+a Spark Connect URL's `;token=`), is a secret: messages show it as `***`.
 """
 
 from __future__ import annotations
@@ -123,8 +123,10 @@ class DatabaseUrl:
     def spark_master(self) -> tuple[str, str]:
         """("master", `local[N]` or `spark://HOST:PORT`) or ("remote", `sc://HOST:PORT`)."""
         if self.scheme == "sc":
+            self.spark_servers()  # checked before Spark sees it
             return "remote", self.text
         if self.text.startswith("spark://"):
+            self.spark_servers()
             return "master", self.text
         rest = self.text.split(":", 1)[1]
         if not re.fullmatch(r"local(\[(\d+|\*)\])?", rest):
@@ -132,6 +134,36 @@ class DatabaseUrl:
                 f"a Spark URL is spark:local[N], spark://HOST:PORT or sc://HOST:PORT, not `{rest}`"
             )
         return "master", rest
+
+    def spark_servers(self) -> list[tuple[str, int]]:
+        """The (host, port) pairs of `sc://HOST:PORT/;params` (default port 15002) or of a
+        standalone master `spark://HOST:PORT[,HOST:PORT...]` (default 7077).
+
+        A master URL is only hosts and ports: Spark's JVM writes a master URL it rejects to
+        the terminal itself, where no redaction reaches, so a user or password in it is refused
+        here."""
+        parts = self.text.split("://", 1)[1]
+        remote = self.scheme == "sc"
+        netloc, _, rest = parts.partition("/")
+        if not remote and (rest or "@" in netloc or "?" in netloc):
+            raise UrlError(
+                "a standalone Spark master URL is spark://HOST:PORT (several masters: "
+                "spark://HOST1:PORT1,HOST2:PORT2), with no user, password, path or query"
+            )
+        if remote and "@" in netloc:
+            raise UrlError("a Spark Connect URL is sc://HOST:PORT/;token=...;user_id=...")
+        servers = []
+        for item in netloc.split(",") if not remote else [netloc]:
+            bare = item.endswith("]") or ":" not in item  # no port ([IPv6] or a name)
+            host, _, port = (item, "", "") if bare else item.rpartition(":")
+            host = host.strip("[]")
+            if not host or (port and not port.isdigit()):
+                raise UrlError(
+                    "a Spark URL names HOST:PORT (sc://HOST:15002, spark://HOST:7077), "
+                    f"not `{item}`"
+                )
+            servers.append((host, int(port) if port else 15002 if remote else 7077))
+        return servers
 
     def postgres_params(self) -> dict[str, str]:
         """libpq keywords (host, port, user, password, dbname and the query's), so libpq never
@@ -171,4 +203,7 @@ def _url_secrets(text: str) -> list[str]:
             found += [match.group(1), unquote(match.group(1))]
     for match in re.finditer(r"[?&]password=([^&#]*)", text):
         found += [match.group(1), unquote(match.group(1))]
+    if text.lower().startswith("sc://"):  # Spark Connect: sc://HOST:PORT/;token=...;...
+        for match in re.finditer(r";token=([^;]*)", text):
+            found += [match.group(1), unquote(match.group(1))]
     return found

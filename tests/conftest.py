@@ -8,6 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+# the engines of the `sql` connector, for any test that names one (skip or fail: engine_helpers)
+from engine_helpers import chdb_url, postgres_url, spark_url  # noqa: F401
 from hypothesis import settings
 
 # every test runs with a planted secret in the environment and fails if it leaks (secretguard.py)

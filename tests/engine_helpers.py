@@ -63,7 +63,13 @@ def load_postgres(url: str, table: str, columns: dict[str, str], rows: list[tupl
     """`rows` as a PostgreSQL table (DuckDB types mapped to PostgreSQL's)."""
     import psycopg
 
-    types = {"DATE": "date", "VARCHAR": "text", "DOUBLE": "double precision", "BIGINT": "bigint"}
+    types = {
+        "DATE": "date",
+        "TIMESTAMP": "timestamp",
+        "VARCHAR": "text",
+        "DOUBLE": "double precision",
+        "BIGINT": "bigint",
+    }
     with psycopg.connect(url) as con:
         con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(

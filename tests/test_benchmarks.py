@@ -28,3 +28,14 @@ def test_quick_benchmarks_run_and_agree(tmp_path):
         cells = [cell.strip() for cell in row.split("|")[1:-1]]
         assert float(cells[3]) > 0 and float(cells[4]) > 0  # seconds and ratio are numbers
         assert cells[6] == "yes", row  # every alternative computed the same result
+    # the sql connector on DuckDB and chDB: the same KPIs, from one aggregation per request
+    engines = {
+        cells[0]: cells
+        for line in proc.stdout.splitlines()
+        if re.match(r"\| (duckdb|chdb) \| 10,000 ", line)
+        for cells in [[cell.strip() for cell in line.split("|")[1:-1]]]
+    }
+    assert set(engines) == {"duckdb", "chdb"}, proc.stdout[-2000:]
+    for cells in engines.values():
+        assert cells[7] == "yes" and float(cells[2]) > 0 and float(cells[3]) > 0
+        assert cells[5].startswith("2 (")  # the months by channel, and the partial month's days

@@ -1,12 +1,13 @@
-"""The `sql` connector: the same workspace from files, from DuckDB and from PostgreSQL agrees.
+"""The `sql` connector: the same workspace from files, from DuckDB and from PostgreSQL agrees,
+and the sample workspace's deals and costs give the same KPIs on every engine.
 
 PostgreSQL runs for real when KPIENGINE_TEST_POSTGRES holds a URL (.ci/run starts a server on
-loopback); KPIENGINE_REQUIRE_POSTGRES=1 turns its absence into a failure.
+loopback), chDB and Spark local when their packages (and Java) are installed; the
+KPIENGINE_REQUIRE_... flags turn a missing engine into a failure (tests/engine_helpers.py).
 """
 
 import csv
 import datetime as dt
-import os
 import random
 from collections import defaultdict
 
@@ -14,6 +15,8 @@ import duckdb
 import numpy as np
 import pytest
 import sqlglot
+from engine_helpers import load_postgres as load_postgres_table
+from engine_helpers import write_parquet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +29,6 @@ from kpiengine.sqlgen import GENERATED_DIALECTS, AggregateSpec, Measure, aggrega
 
 COLUMNS = ["date", "channel", "revenue", "marketing_cost", "new_customers", "customers_at_end"]
 KPIS = ["roi", "mcac", "sales_revenue"]
-POSTGRES = os.environ.get("KPIENGINE_TEST_POSTGRES")
 
 
 def make_rows(seed: int, n: int = 400) -> list[dict]:
@@ -161,15 +163,6 @@ def test_stock_variables_use_the_last_day(tmp_path):
     assert table.values["customers_at_end"][index, 0] == sum(expected.values())
 
 
-@pytest.fixture
-def postgres_url():
-    if not POSTGRES:
-        if os.environ.get("KPIENGINE_REQUIRE_POSTGRES") == "1":
-            pytest.fail("KPIENGINE_TEST_POSTGRES is not set but PostgreSQL is required")
-        pytest.skip("no PostgreSQL (set KPIENGINE_TEST_POSTGRES)")
-    return POSTGRES
-
-
 def load_postgres(url, table, rows):
     import psycopg
 
@@ -262,33 +255,46 @@ def test_kpi_sql_prints_the_query_for_a_generated_only_dialect(tmp_path):
 
 
 HUBSPOT_CHANNELS = "{Email Marketing: Email, Referrals: Referral, Direct Traffic: Direct}"
-WAREHOUSE = f"""\
+SAMPLE_KPIS = ["roi", "close_rate", "average_deal_size"]
+#: the sample's two tables as a warehouse holds them (DuckDB types)
+SAMPLE_DEALS = {
+    "stage": "VARCHAR",
+    "amount": "DOUBLE",
+    "created": "TIMESTAMP",
+    "closed": "TIMESTAMP",
+    "source": "VARCHAR",
+}
+SAMPLE_COSTS = {"month": "DATE", "channel": "VARCHAR", "amount": "DOUBLE"}
+
+
+def warehouse(url: str, files: dict[str, str] | None) -> str:
+    """The sample's deals and costs read from the tables `sample_deals` and `sample_costs` at
+    `url` (or from the files `files` names, read as those tables by an in-process engine)."""
+
+    def source(table: str) -> str:
+        text = f"    connector: sql\n    url: {url}\n    table: {table}\n"
+        return text + (f"    files: {{{table}: {files[table]}}}\n" if files else "")
+
+    return f"""\
 currency: EUR
 sources:
   deals:
-    connector: sql
-    url: ${{KPIENGINE_TEST_POSTGRES}}
-    table: sample_deals
-    date: created
+{source("sample_deals")}    date: created
     dimensions: {{channel: {{column: source, values: {HUBSPOT_CHANNELS}}}}}
     map:
       opportunities: {{count: true}}
       deals_won: {{count: true, where: {{stage: [Closed won]}}, date: closed}}
       revenue: {{column: amount, where: {{stage: [Closed won]}}, date: closed}}
   costs:
-    connector: sql
-    url: ${{KPIENGINE_TEST_POSTGRES}}
-    table: sample_costs
-    date: month
+{source("sample_costs")}    date: month
     dimensions: [channel]
     map: {{marketing_cost: amount}}
 """
 
 
-def load_sample_into_postgres(url):
-    """The sample's HubSpot deals and cost sheet, as a warehouse would hold them (typed)."""
-    import psycopg
-
+def sample_tables() -> tuple[list[tuple], list[tuple]]:
+    """The sample's HubSpot deals and cost sheet as typed rows (read by DuckDB and csv, not by
+    kpiengine)."""
     sample = kpiengine.sample_workspace()
     path = sample / "exports/hubspot_deals.csv"
     deals = duckdb.sql(
@@ -302,35 +308,49 @@ def load_sample_into_postgres(url):
             month, year = row["Month"].split("/")
             amount = row["Amount"].replace("€", "").replace(".", "").replace(",", ".").strip()
             costs.append((dt.date(int(year), int(month), 1), row["Channel"], float(amount)))
-    with psycopg.connect(url) as con:
-        con.execute("DROP TABLE IF EXISTS sample_deals, sample_costs")
-        con.execute(
-            "CREATE TABLE sample_deals (stage text, amount numeric, created timestamp, "
-            "closed timestamp, source text)"
-        )
-        con.execute("CREATE TABLE sample_costs (month date, channel text, amount numeric)")
-        with con.cursor().copy("COPY sample_deals FROM STDIN") as copy:
-            for row in deals:
-                copy.write_row(row)
-        with con.cursor().copy("COPY sample_costs FROM STDIN") as copy:
-            for row in costs:
-                copy.write_row(row)
+    return deals, costs
 
 
-def test_sample_workspace_from_postgres_matches_its_files(tmp_path, postgres_url):
-    load_sample_into_postgres(postgres_url)
-    (tmp_path / "kpi.yaml").write_text(WAREHOUSE)
-    kpis = ["roi", "close_rate", "average_deal_size"]
-    from_db = kpiengine.evaluate(kpiengine.load_workspace(tmp_path), kpis=kpis, by=["channel"])
+def load_sample(engine: str, url: str, folder) -> dict[str, str] | None:
+    """The sample's tables loaded for `engine`: PostgreSQL tables, else Parquet files to be read
+    through `files:` (their paths by table name)."""
+    deals, costs = sample_tables()
+    if engine == "postgres":
+        load_postgres_table(url, "sample_deals", SAMPLE_DEALS, deals)
+        load_postgres_table(url, "sample_costs", SAMPLE_COSTS, costs)
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    write_parquet(folder / "deals.parquet", SAMPLE_DEALS, deals)
+    write_parquet(folder / "costs.parquet", SAMPLE_COSTS, costs)
+    return {"sample_deals": "deals.parquet", "sample_costs": "costs.parquet"}
+
+
+def kpi_cells(results) -> dict:
+    return {
+        (r["kpi"], r["period"], tuple(sorted(r["segment"].items()))): r["value"]
+        for r in results.records()
+    }
+
+
+@pytest.fixture(scope="module")
+def sample_from_files() -> dict:
+    """The sample workspace's ROI, close rate and deal size by channel and month, from its
+    export files (evaluated once for every engine)."""
     sample = kpiengine.load_workspace(kpiengine.sample_workspace())
-    from_files = kpiengine.evaluate(sample, kpis=kpis, by=["channel"])
+    return kpi_cells(kpiengine.evaluate(sample, kpis=SAMPLE_KPIS, by=["channel"]))
 
-    def cells(results):
-        return {
-            (r["kpi"], r["period"], tuple(sorted(r["segment"].items()))): r["value"]
-            for r in results.records()
-        }
 
-    files, db = cells(from_files), cells(from_db)
-    assert len(db) > 500 and files.keys() == db.keys()
-    assert_same(files, db)
+@pytest.mark.parametrize("engine", ["duckdb", "postgres", "chdb", "spark"])
+def test_sample_workspace_from_each_engine_matches_its_files(
+    request, tmp_path, sample_from_files, engine
+):
+    url = "duckdb://" if engine == "duckdb" else request.getfixturevalue(f"{engine}_url")
+    files = load_sample(engine, url, tmp_path)
+    written_url = "${KPIENGINE_TEST_POSTGRES}" if engine == "postgres" else url
+    (tmp_path / "kpi.yaml").write_text(warehouse(written_url, files))
+    ws = kpiengine.load_workspace(tmp_path)
+    from_db = kpi_cells(kpiengine.evaluate(ws, kpis=SAMPLE_KPIS, by=["channel"]))
+    assert len(from_db) > 500 and sample_from_files.keys() == from_db.keys()
+    assert {k for k, *_ in from_db} == set(SAMPLE_KPIS)
+    assert sum(v is not None for v in from_db.values()) > 400  # defined values, not just keys
+    assert_same(sample_from_files, from_db)

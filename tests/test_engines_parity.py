@@ -13,13 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from engine_helpers import (  # noqa: F401 - fixtures
-    chdb_url,
-    load_postgres,
-    postgres_url,
-    spark_url,
-    write_parquet,
-)
+from engine_helpers import load_postgres, write_parquet
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -196,7 +190,7 @@ SETTINGS = {
 
 @settings(max_examples=15, **SETTINGS)
 @given(rows=rows_strategy)
-def test_python_duckdb_chdb_and_postgres_agree(tmp_path_factory, chdb_url, postgres_url, rows):  # noqa: F811, E501
+def test_python_duckdb_chdb_and_postgres_agree(tmp_path_factory, chdb_url, postgres_url, rows):
     tmp = tmp_path_factory.mktemp("parity")
     load_postgres(postgres_url, "deals", COLUMNS, rows)
     check(tmp, rows, {"chdb": chdb_url, "postgres": postgres_url})
@@ -204,5 +198,5 @@ def test_python_duckdb_chdb_and_postgres_agree(tmp_path_factory, chdb_url, postg
 
 @settings(max_examples=3, **SETTINGS)
 @given(rows=rows_strategy)
-def test_spark_agrees(tmp_path_factory, spark_url, rows):  # noqa: F811
+def test_spark_agrees(tmp_path_factory, spark_url, rows):
     check(tmp_path_factory.mktemp("spark"), rows, {"spark": spark_url})

@@ -52,7 +52,12 @@ def connectors_command(workspace: Path | None, sample: bool, fmt: str) -> None:
 @click.option("--kpi", "kpis", multiple=True, help="KPI whose inputs to query (repeatable).")
 @grain_option
 @click.option("--by", multiple=True, help="Dimension to break down by (repeatable).")
-@click.option("--dialect", default=None, help="Print for this dialect instead of the source's.")
+@click.option(
+    "--dialect",
+    default=None,
+    help="Print for this dialect instead of the source's: duckdb, postgres, clickhouse, spark, "
+    "snowflake, bigquery, trino.",
+)
 @handle_errors
 def sql_command(
     workspace: Path | None,
@@ -65,9 +70,20 @@ def sql_command(
 ) -> None:
     """Print the aggregation query a SQL source runs (useful for generated-only dialects)."""
     from ..connector import Request, SqlGenerating
-    from ..errors import KpiError, suggestion
+    from ..errors import KpiError, did_you_mean, suggestion
     from ..sources import open_sources
+    from ..sqlgen import GENERATED_DIALECTS, TESTED_DIALECTS
 
+    dialects = (*TESTED_DIALECTS, *GENERATED_DIALECTS)
+    if dialect is not None:
+        dialect = dialect.lower()
+        if dialect not in dialects:
+            close = did_you_mean(dialect, dialects)
+            hint = f" (did you mean `{close}`?)" if close else ""
+            raise click.BadParameter(
+                f"unknown dialect `{dialect}`{hint}; the dialects: {', '.join(dialects)}",
+                param_hint="--dialect",
+            )
     engine = open_engine(workspace, sample)
     ws = engine.workspace
     configs = {c.name: c for c in ws.settings.sources}
