@@ -21,7 +21,6 @@ from kpiengine.fileformats.durations import parse_duration
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import date_format_of
-from kpiengine.sqlgen import quote_text
 
 from ._ga_headers import DAY_KINDS, GA4_FIELDS, KIND, NUMBER_KINDS, PER_SESSION, header_key
 
@@ -259,15 +258,15 @@ class Table:
 
     def mapped(self, scan: Scan, mapping: Mapping, currency: str) -> str:
         """SQL for a `map:` entry's value on a row."""
-        condition = " AND ".join(
-            f"{scan.text(self.column(c) or c)} IN ({', '.join(map(quote_text, values))})"
-            for c, values in mapping.where.items()
+        condition = scan.rows(
+            {self.column(c) or c: values for c, values in mapping.where.items()},
+            mapping.present and (self.column(mapping.present) or mapping.present),
         )
         if mapping.count:
-            return f"(CASE WHEN {condition or 'TRUE'} THEN 1.0 ELSE 0.0 END)"
+            return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
         if mapping.distinct is not None:
             text = scan.text(self.column(mapping.distinct) or mapping.distinct)
-            return f"(CASE WHEN {condition or 'TRUE'} AND {text} <> '' THEN {text} END)"
+            return f"(CASE WHEN {condition} AND {text} <> '' THEN {text} END)"
         header = self.column(mapping.column or "")
         if header is None:
             recipe = FIELD_RECIPE[self.export.field_of(mapping.column or "") or ""]
@@ -285,7 +284,7 @@ class Table:
                 value = rounded(f"{value} * {self.value(scan, self.columns['sessions'])}")
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
-        return f"(CASE WHEN {condition} THEN {value} ELSE 0.0 END)" if condition else value
+        return f"(CASE WHEN {condition} THEN {value} ELSE 0.0 END)" if mapping.where else value
 
     # --- dimensions -----------------------------------------------------------------------
 

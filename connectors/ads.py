@@ -236,21 +236,21 @@ class AdsConnector(AdsConfig):
     def _mapping_sql(
         self, scan: Scan, mapping: Mapping, number: Callable[[FileTable], Reader], workspace: str
     ) -> str:
-        where = " AND ".join(
-            f"{scan.text(require(self.layout, c))} IN ({', '.join(map(quote_text, vs))})"
-            for c, vs in mapping.where.items()
+        where = scan.rows(
+            {require(self.layout, c): vs for c, vs in mapping.where.items()},
+            mapping.present and require(self.layout, mapping.present),
         )
         if mapping.count:
-            return f"(CASE WHEN {where or 'TRUE'} THEN 1.0 ELSE 0.0 END)"
+            return f"(CASE WHEN {where} THEN 1.0 ELSE 0.0 END)"
         if mapping.distinct is not None:
             text = scan.text(require(self.layout, mapping.distinct))
-            return f"(CASE WHEN {where or 'TRUE'} AND {text} <> '' THEN {text} END)"
+            return f"(CASE WHEN {where} AND {text} <> '' THEN {text} END)"
         assert mapping.column is not None  # sourceconfig: `column:`, `count:` or `distinct:`
         column = require(self.layout, mapping.column)
         value = self._value(scan.read(column, number, mapping.currency or None), column)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
-        return f"(CASE WHEN {where} THEN {value} ELSE 0.0 END)" if where else value
+        return f"(CASE WHEN {where} THEN {value} ELSE 0.0 END)" if mapping.where else value
 
     def _add_checks(
         self,

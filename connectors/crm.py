@@ -252,15 +252,15 @@ class CrmConnector(CrmConfig):
         )
 
     def _mapping_sql(self, scan: Scan, mapping: Mapping, decimal: str, workspace: str) -> str:
-        condition = " AND ".join(
-            f"{scan.text(require(self.layout, c))} IN ({', '.join(map(quote_text, vs))})"
-            for c, vs in mapping.where.items()
+        condition = scan.rows(
+            {require(self.layout, c): vs for c, vs in mapping.where.items()},
+            mapping.present and require(self.layout, mapping.present),
         )
         if mapping.count:
-            return f"(CASE WHEN {condition or 'TRUE'} THEN 1.0 ELSE 0.0 END)"
+            return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
         if mapping.distinct is not None:
             text = scan.text(require(self.layout, mapping.distinct))
-            return f"(CASE WHEN {condition or 'TRUE'} AND {text} <> '' THEN {text} END)"
+            return f"(CASE WHEN {condition} AND {text} <> '' THEN {text} END)"
         assert mapping.column is not None  # sourceconfig: `column:`, `count:` or `distinct:`
         if mapping.currency and workspace and mapping.currency.upper() != workspace.upper():
             raise KpiError(
@@ -273,7 +273,7 @@ class CrmConnector(CrmConfig):
         value = scan.read(column, Reader("number", decimal), mapping.currency or workspace)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
-        return f"(CASE WHEN {condition} THEN {value} ELSE 0.0 END)" if condition else value
+        return f"(CASE WHEN {condition} THEN {value} ELSE 0.0 END)" if mapping.where else value
 
     # --- errors -------------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import date_format_of, decimal_of, find, open_files, require, typed
 from kpiengine.hookspecs import hookimpl
-from kpiengine.sqlgen import quote_text
 from kpiengine.table import Frame
 
 DATE_NAMES = ("date", "day", "datum", "fecha", "month", "week", "period", "日期", "تاریخ")
@@ -186,22 +185,22 @@ class CsvConnector(Connector):
         if self._long():
             variable = require(self.layout, self.option("variable_column"), "variable column")
             where = {variable: [mapping.column or mapping.variable], **where}
-        condition = " AND ".join(
-            f"{scan.text(require(self.layout, c))} IN ({', '.join(map(quote_text, vs))})"
-            for c, vs in where.items()
+        condition = scan.rows(
+            {require(self.layout, c): vs for c, vs in where.items()},
+            mapping.present and require(self.layout, mapping.present),
         )
         if mapping.count:
-            return f"(CASE WHEN {condition or 'TRUE'} THEN 1.0 ELSE 0.0 END)"
+            return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
         if mapping.distinct is not None:
             text = scan.text(require(self.layout, mapping.distinct), empty="")
-            return f"(CASE WHEN {condition or 'TRUE'} AND {text} <> '' THEN {text} END)"
+            return f"(CASE WHEN {condition} AND {text} <> '' THEN {text} END)"
         column = self._value_column(mapping)
         assert column is not None  # sourceconfig: `column:`, `count:` or `distinct:`
         currency = self._currency(mapping)
         value = scan.read(column, number, currency=currency)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
-        if not condition:
+        if not where:
             return value
         return f"(CASE WHEN {condition} THEN {value} ELSE 0.0 END)"
 

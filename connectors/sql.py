@@ -175,6 +175,9 @@ class SqlConnector(Connector):
             or "TRUE"
         )
         if mapping.count:
+            if mapping.present is not None:  # a value: not NULL, not blank text
+                text = f"CAST({self._column(mapping.present)} AS VARCHAR)"
+                condition = f"{condition} AND NULLIF(TRIM({text}), '') IS NOT NULL"
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
         if mapping.distinct is not None:  # counted distinct by sqlgen; NULL is not a value
             return f"(CASE WHEN {condition} THEN {self._column(mapping.distinct)} END)"

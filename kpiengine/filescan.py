@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .fileformats.missing import MISSING_PATTERN
+from .fileformats.sql import anchored
 from .fileformats.tables import FileTable
 from .model import Aggregate
 from .periods import DEFAULT, Calendar
@@ -114,6 +116,19 @@ class Scan(ScanErrors):
                 )
             )
         return self._texts[column, empty]
+
+    def rows(self, where: dict[str, list[str]], present: str | None = None) -> str:
+        """SQL true on the rows a `map:` entry takes: those whose `where` columns (headers)
+        hold a listed value and, for `count: COLUMN`, whose `present` column has a value (not
+        empty, not a missing-value mark such as `—` or `n/a`)."""
+        tests = [
+            f"{self.text(column)} IN ({', '.join(map(quote_text, values))})"
+            for column, values in where.items()
+        ]
+        if present is not None:
+            pattern = quote_text(anchored(MISSING_PATTERN))
+            tests.append(f"NOT regexp_full_match({self.text(present)}, {pattern})")
+        return " AND ".join(tests) or "TRUE"
 
     def check(self, name: str, reduce: str, sql: str) -> None:
         """A check of the connector's: `reduce` (count, sum, min, max) of `sql` over every

@@ -194,7 +194,7 @@ def definitions_schema() -> Json:
 def _source() -> Json:
     mapping_shapes = {
         "column": TEXT,
-        "count": {"type": "boolean"},
+        "count": {"anyOf": [{"type": "boolean"}, {"type": "string", "minLength": 1}]},
         "distinct": TEXT,
         "where": {"type": "object", "additionalProperties": {"anyOf": [TEXT, NAMES]}},
         "scale": NUMBER,

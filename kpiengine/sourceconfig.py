@@ -27,9 +27,9 @@ class Mapping:
     """How one workspace variable comes out of a source.
 
     `column`: sum (or last, ... by the variable's aggregate rule) that column;
-    `count`: count rows; `distinct`: count the distinct values of a column (`user_id`) at the
-    requested grain, per segment and in total, never added up; `where`: only rows whose columns
-    hold one of the listed values;
+    `count`: count rows (`count: COLUMN`: the rows where COLUMN has a value); `distinct`: count
+    the distinct values of a column (`user_id`) at the requested grain, per segment and in
+    total, never added up; `where`: only rows whose columns hold one of the listed values;
     `scale`: multiply values (1e-6 for `cost_micros`); `currency`: the column's currency;
     `date`: the column that dates this variable (deals won by close date, created by create date).
     """
@@ -38,6 +38,7 @@ class Mapping:
     location: Location
     column: str | None = None
     count: bool = False
+    present: str | None = None  # `count: COLUMN`: only rows where this column has a value
     distinct: str | None = None  # the column whose distinct values are counted
     where: dict[str, list[str]] = field(default_factory=dict)
     scale: float = 1.0
@@ -175,7 +176,8 @@ def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
             str(variable),
             loc,
             column=_name(spec, "column"),
-            count=_flag(spec, "count"),
+            count=spec.get("count", False) is not False,
+            present=_counted_column(spec),
             distinct=_name(spec, "distinct"),
             where=_where(spec),
             scale=_scale(spec),
@@ -184,8 +186,8 @@ def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
         )
         if (mapping.column is not None) + mapping.count + (mapping.distinct is not None) != 1:
             raise KpiError(
-                f"the mapping of `{variable}` needs one of `column:`, `count: true` or "
-                "`distinct: COLUMN`",
+                f"the mapping of `{variable}` needs one of `column:`, `count: true` (or "
+                "`count: COLUMN`) or `distinct: COLUMN`",
                 loc,
             )
         out[str(variable)] = mapping
@@ -214,12 +216,19 @@ def _name(spec: YMap, key: str) -> str | None:
     raise KpiError(f"`{key}` must be a column name", spec.value_loc(key))
 
 
-def _flag(spec: YMap, key: str) -> bool:
-    """`true` or `false` only: `count: 'no'` is not silently true."""
-    value = spec.get(key, False)
-    if not isinstance(value, bool):
-        raise KpiError(f"`{key}` must be true or false, not `{value}`", spec.value_loc(key))
-    return value
+def _counted_column(spec: YMap) -> str | None:
+    """`count: true` (every row), `count: COLUMN` (the rows where COLUMN has a value, as SQL's
+    COUNT(COLUMN)), or `count: false`; a number is neither."""
+    value = spec.get("count", False)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip():
+        return value
+    raise KpiError(
+        f"`count` is `true` or a column name (count the rows where it has a value), not `{value}`",
+        spec.value_loc("count"),
+        "e.g. `deals_won_with_amount: {count: Amount, where: {Stage: [Closed won]}}`",
+    )
 
 
 def _scale(spec: YMap) -> float:

@@ -104,6 +104,24 @@ def test_counts_with_where_and_last_rule(tmp_path):
     assert frame.values["customers_at_end"].tolist() == [115.0, 120.0]  # last day's rows add up
 
 
+def test_count_of_a_column_counts_the_rows_where_it_has_a_value(tmp_path):
+    # won deals with an amount: empty cells and missing marks are no value; 0 is a value
+    text = (
+        "closed,stage,amount\n"
+        "2024-01-03,Won,12\n2024-01-04,Won,\n2024-01-05,Won,—\n2024-01-06,Lost,7\n"
+        "2024-02-01,Won,0\n2024-02-02,Won,n/a\n2024-02-03,Won, 5 \n"
+    )
+    where = {"stage": ["Won"]}
+    mappings = {
+        "leads": Mapping("leads", Location("k"), count=True, where=where, present="amount"),
+        "revenue": Mapping("revenue", Location("k"), count=True, where=where),
+    }
+    conn = connector(tmp_path, text, mappings=mappings, date="closed")
+    frame = fetch(conn, "leads", "revenue")
+    assert frame.values["leads"].tolist() == [1.0, 2.0]
+    assert frame.values["revenue"].tolist() == [3.0, 3.0]  # `count: true`: every won row
+
+
 def test_ambiguous_dates_need_an_explicit_format(tmp_path):
     text = "date,revenue\n01/02/2024,1\n03/04/2024,2\n"
     with pytest.raises(KpiError, match="day/month or as month/day") as info:

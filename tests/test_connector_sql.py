@@ -284,6 +284,7 @@ sources:
     map:
       opportunities: {{count: true}}
       deals_won: {{count: true, where: {{stage: [Closed won]}}, date: closed}}
+      deals_won_with_amount: {{count: amount, where: {{stage: [Closed won]}}, date: closed}}
       revenue: {{column: amount, where: {{stage: [Closed won]}}, date: closed}}
   costs:
 {source("sample_costs")}    date: month

@@ -38,7 +38,8 @@ class Variable:
 
 @dataclass
 class Mapping:
-    """How a source gives one variable: a column, a count of rows, or a count of the distinct
+    """How a source gives one variable: a column, a count of rows (of the rows where `column`
+    has a value, when both are set), or a count of the distinct
     values of the column `distinct`; `where` keeps rows whose column holds one of the values;
     `date` is the column dating this variable if not the source's; `extra` holds other mapping
     keys (scale, currency) as they were."""

@@ -135,7 +135,9 @@ class _Exporter:
             if not mapping.where:
                 return value
             return f"CASE WHEN {self._tests(mapping.where)} THEN {value} END"
-        value = "1" if mapping.count else _quote(str(mapping.column))
+        value = _quote(str(mapping.column)) if mapping.column else "1"
+        if mapping.count and mapping.column:  # `count: COLUMN`: the rows where it has a value
+            value = f"CASE WHEN {value} IS NOT NULL THEN 1 ELSE 0 END"
         scale = mapping.extra.get("scale")
         if scale not in (None, 1, 1.0):
             value = f"{value} * {scale!r}"

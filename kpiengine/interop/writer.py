@@ -121,7 +121,7 @@ def _mapping(mapping: Mapping, filters: dict[str, list[str]]) -> Any:
     if mapping.distinct:
         out["distinct"] = mapping.distinct
     elif mapping.count:
-        out["count"] = True
+        out["count"] = mapping.column or True
     else:
         out["column"] = mapping.column
     if where:
