@@ -17,7 +17,7 @@ from typing import Any
 from .fileformats import CellError, DateFormat, read_number
 from .fileformats.currency import AMBIGUOUS
 from .fileformats.durations import bad_duration_sql, duration_sql, parse_duration
-from .fileformats.numbers import bad_number_sql, currency_sql, number_sql
+from .fileformats.numbers import NO_CURRENCY_SQL, bad_number_sql, currency_sql, number_sql
 from .fileformats.sql import Expr
 from .fileformats.tables import FileTable
 from .model import DISTINCT, Aggregate
@@ -307,12 +307,16 @@ class ScanQuery:
             inner.append(f"{quote_ident(read.column)} AS __raw{i}")
             raws.append(f"__raw{i}")
             reader = read.reader(table)
-            flags.append(reader.bad_sql(Expr(f"__raw{i}"), type_, read.name))
+            flag = reader.bad_sql(Expr(f"__raw{i}"), type_, read.name)
+            if flag != "FALSE":  # a typed column DuckDB read: nothing to test per row
+                flags.append(flag)
             if read.currency is None:
                 continue
-            mark = "CAST(NULL AS VARCHAR)"
+            mark = NO_CURRENCY_SQL
             if reader.kind == "number":
                 mark = currency_sql(read.column, reader.decimal, type_)
+            if read.currency and mark == NO_CURRENCY_SQL:
+                continue  # a typed number records no currency: it cannot be another one
             inner.append(f"{mark} AS __cur{i}")
             if read.currency:
                 fitting = ", ".join(quote_text(c) for c in _fitting(read.currency))
@@ -323,9 +327,8 @@ class ScanQuery:
         body = f"SELECT {', '.join(inner)} FROM {table.relation()} WHERE {self._kept(table)}"
         if not raws:
             return body
-        return (
-            f"SELECT * EXCLUDE ({', '.join(raws)}), ({' OR '.join(flags)}) AS __bad FROM ({body})"
-        )
+        bad = " OR ".join(flags) or "FALSE"
+        return f"SELECT * EXCLUDE ({', '.join(raws)}), ({bad}) AS __bad FROM ({body})"
 
     def rows_sql(self, table: FileTable) -> str:
         """A table's data rows with the scan's row and derived columns (an error path's
