@@ -179,8 +179,8 @@ def test_typed_parquet_amounts_in_the_workspace_currency(tmp_path, monkeypatch):
     """A typed amount column records no currency: the scan tests none per row, and still
     reads every value and rejects an infinite one, naming it."""
     import duckdb
-
     from kpiengine.connectors.csv_files import CsvConnector
+
     from kpiengine.scanquery import ScanQuery
 
     parquet = tmp_path / "d.parquet"
