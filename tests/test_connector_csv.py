@@ -193,8 +193,10 @@ def test_typed_parquet_amounts_in_the_workspace_currency(tmp_path, monkeypatch):
         currency="USD",
     )  # fmt: skip
     queries: list[str] = []
-    sql = ScanQuery.sql
-    monkeypatch.setattr(ScanQuery, "sql", lambda self: queries.append(sql(self)) or queries[-1])
+    parts = ScanQuery.parts
+    monkeypatch.setattr(
+        ScanQuery, "parts", lambda self: queries.append(parts(self)[0]) or parts(self)
+    )
     frame = fetch(CsvConnector(config), "revenue", "cost")
     assert frame.values["revenue"].tolist() == [46.5, 13.5]
     assert frame.values["cost"].tolist() == [sum(range(31)), sum(range(31, 40))]
