@@ -84,6 +84,8 @@ class Results:
         for result in self.kpis.values():
             kpi = result.kpi
             rel = _no_rel if is_rate(kpi) else _rel  # a rate changes in points, not in %
+            title = kpi.title_in(self.workspace.settings.locale)  # once per KPI, not per cell
+            unit = str(kpi.unit) if kpi.unit else kpi.unit_text
             for i in self.selected:
                 for s, segment in enumerate(self.table.segments):
                     value = _num(result.values[i, s])
@@ -98,11 +100,11 @@ class Results:
                     rows.append(
                         {
                             "kpi": kpi.id,
-                            "title": kpi.title_in(self.workspace.settings.locale),
+                            "title": title,
                             "period": labels[i],
                             "segment": dict(segment),
                             "value": value,
-                            "unit": str(kpi.unit) if kpi.unit else kpi.unit_text,
+                            "unit": unit,
                             "format": kpi.format,
                             "target": target,
                             "gap": _sub(value, target),

@@ -20,6 +20,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -163,7 +164,7 @@ class Scan(ScanErrors):
         answer is then None, and the scan is to be built again."""
         for _ in range(len(self.tables[0].columns) + 1):
             try:
-                result = active().duckdb.sql(self.sql()).fetchnumpy()
+                result = self._execute()
                 break
             except duckdb_error() as exc:
                 if os.environ.get("KPIENGINE_DEBUG_SQL"):  # for developers: DuckDB's own words
@@ -207,6 +208,21 @@ class Scan(ScanErrors):
             {v: _floats(result[v][days]) for v in daily},
         )
 
+    def _execute(self) -> dict[str, np.ndarray]:
+        """The query's answer. Day cells are kept for the run (a temporary table): a second
+        request on the same rows (a partial period's daily values) reads them, not the files."""
+        cells, answer = self.parts()
+        cache = active()
+        if not self._day_cells:
+            return cache.duckdb.sql(f"WITH cells AS MATERIALIZED ({cells}) {answer}").fetchnumpy()
+        key = (cells, *(_identity(t.path) for t in self.tables))
+        table = cache.scan_cells.get(key)
+        if table is None:
+            table = f"__cells_{len(cache.scan_cells)}"
+            cache.duckdb.sql(f"CREATE OR REPLACE TEMP TABLE {table} AS {cells}")
+            cache.scan_cells[key] = table
+        return cache.duckdb.sql(f"WITH cells AS (SELECT * FROM {table}) {answer}").fetchnumpy()
+
     def _retype(self, exc: Exception) -> bool:
         """A typed column DuckDB could not convert: read it as text (True), else False."""
         found = _CONVERTING.search(str(exc))
@@ -219,6 +235,15 @@ class Scan(ScanErrors):
             t.typed({column: "VARCHAR"}) if column in t.types else t for t in self.tables
         ]
         return True
+
+
+def _identity(path: Path) -> tuple[str, int, int]:
+    """A file as it is now: a changed file is not the one whose cells were kept."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return (str(path), -1, -1)
+    return (str(path), stat.st_mtime_ns, stat.st_size)
 
 
 def _filled(column: np.ndarray, value: Any) -> np.ndarray:

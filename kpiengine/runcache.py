@@ -25,6 +25,7 @@ class RunCache:
     def __init__(self) -> None:
         self._connection: duckdb.DuckDBPyConnection | None = None
         self.file_tables: dict[tuple[object, ...], str] = {}  # file identity -> temp table
+        self.scan_cells: dict[tuple[object, ...], str] = {}  # a scan's cells -> temp table
         self._tokens: list[contextvars.Token[RunCache | None]] = []
 
     @property
@@ -43,6 +44,7 @@ class RunCache:
             self._connection.close()
             self._connection = None
             self.file_tables.clear()
+            self.scan_cells.clear()
 
     def __enter__(self) -> RunCache:
         self._tokens.append(_ACTIVE.set(self))

@@ -17,7 +17,7 @@ from typing import Any
 from .fileformats import CellError, DateFormat, read_number
 from .fileformats.currency import AMBIGUOUS
 from .fileformats.durations import bad_duration_sql, duration_sql, parse_duration
-from .fileformats.numbers import bad_number_sql, currency_sql, number_sql
+from .fileformats.numbers import NO_CURRENCY_SQL, bad_number_sql, currency_sql, number_sql
 from .fileformats.sql import Expr
 from .fileformats.tables import FileTable
 from .model import DISTINCT, Aggregate
@@ -25,6 +25,9 @@ from .periods import Calendar
 from .sqlgen import period_sql, quote_ident, quote_text
 
 __all__ = ["Read", "Reader", "Role", "ScanQuery"]
+
+#: Day cells for at most this many segments (the bound of a partial period's daily values).
+DAY_CELLS_SEGMENTS = 50
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,8 @@ class ScanQuery:
     _checks: dict[str, tuple[str, str]]
     _roles: list[Role]
     _dims: dict[str, str]
+    _texts: dict[tuple[str, str], str]
+    _day_cells: bool = False  # set by `parts`
 
     def _measures(self) -> list[tuple[str, str, Aggregate, int, bool]]:
         """(variable, SQL, rule, role, daily) of every measure."""
@@ -132,11 +137,20 @@ class ScanQuery:
         ]
 
     def sql(self) -> str:
-        """The query: kind 0 rows are periods, 1 the checks, 2 the daily measures.
+        """The query: kind 0 rows are periods, 1 the checks, 2 the daily measures."""
+        cells, answer = self.parts()
+        return f"WITH cells AS MATERIALIZED ({cells}) {answer}"
+
+    def parts(self) -> tuple[str, str]:
+        """The query in two: the cells (the one pass over the rows) and the answer over them.
 
         Each row is read once and grouped by the period (or day) of every role at once and by
         segment: deals by close month, create month and channel together, a small table each
-        role then rolls up by its own period. No row is read twice, none duplicated."""
+        role then rolls up by its own period. No row is read twice, none duplicated. With
+        `day_cells`, the cells are days whatever the grain and dates asked (the answer picks
+        those), so that another request of the run (the daily values of a partial period)
+        reads the same cells."""
+        day_cells = self._day_cells = self.day_cells()
         reads = list(self._reads.values())
         checks = {"__bad": ("count", "__bad")} if reads else {}
         checks |= {
@@ -155,7 +169,7 @@ class ScanQuery:
             day = f"__d{r}"
             expand.append(f"{role.day} AS {day}")
             keep = role.where
-            if not role.daily:
+            if not role.daily and not day_cells:
                 keep = _both(keep, _range_sql(day, self.start, self.end))
             key = day if self._by_day(role) else period_sql(day, self.grain, self.calendar)
             expand.append(f"{_when(keep, key)} AS __t{r}")
@@ -170,10 +184,31 @@ class ScanQuery:
             expand.append(f"{sql} AS __v{k}")
         expand += [f"{sql} AS {quote_ident(n)}" for n, (_, sql) in checks.items()]
         first = f"SELECT {', '.join(expand)} FROM (SELECT *{derived} FROM ({rows}))"
-        return self._answer_sql(self._cells_sql(first, keys, dims, checks), dims, checks)
+        return self._cells_sql(first, keys, dims, checks), self._answer_sql(dims, checks)
+
+    def day_cells(self) -> bool:
+        """Whether the cells are days: one role (no distinct count) and few segments in the
+        sampled rows (at most `DAY_CELLS_SEGMENTS`), so the days stay a small table."""
+        if len(self._roles) != 1 or self._distinct(self._roles[0]):
+            return False
+        texts = {sql: column for (column, _), sql in self._texts.items()}
+        if any(sql not in texts for sql in self._dims.values()):
+            return False
+        columns = [texts[sql] for sql in self._dims.values()]
+        seen = set()
+        for table in self.tables:
+            cells = [
+                table.cells(c) if c in table.columns else [""] * len(table.sample) for c in columns
+            ]
+            seen |= {tuple(v.strip() for v in row) for row in zip(*cells, strict=True)}
+            if len(seen) > DAY_CELLS_SEGMENTS:
+                return False
+        return True
 
     def _by_day(self, role: Role) -> bool:
-        """A role whose rules need its days (first, last; daily measures)."""
+        """A role whose rules need its days (first, last; daily measures), or day cells."""
+        if self._day_cells:
+            return True
         return role.daily or any(
             rule.time in ("last", "first") for _, rule in role.measures.values()
         )
@@ -223,7 +258,7 @@ class ScanQuery:
             f"GROUP BY GROUPING SETS ({listed})"
         )
 
-    def _answer_sql(self, cells: str, dims: list[str], checks: dict[str, tuple[str, str]]) -> str:
+    def _answer_sql(self, dims: list[str], checks: dict[str, tuple[str, str]]) -> str:
         names = self._dims
         named = [f"{g} AS {quote_ident(d)}" for g, d in zip(dims, names, strict=True)]
         measures = self._measures()
@@ -233,6 +268,8 @@ class ScanQuery:
                     if i == r and not d and rule.time != DISTINCT]  # fmt: skip
             days = [(k, v) for k, (v, _, _, i, d) in enumerate(measures) if i == r and d]
             where = f"__gd = 0 AND __t{r} IS NOT NULL"
+            if not role.daily and self._day_cells:  # the dates asked, of cells of any date
+                where = _both(where, _range_sql(f"__t{r}", self.start, self.end))
             if not self._by_day(role):
                 if mine:
                     values = [f"{_rule_sql(rule, k)} AS {quote_ident(v)}" for k, v, rule in mine]
@@ -295,7 +332,7 @@ class ScanQuery:
                 "__gd = 0"]  # fmt: skip
         order = ", ".join(["__kind", "__total", "__period", *(quote_ident(d) for d in names)])
         union = " UNION ALL BY NAME ".join([*answer, *tail, *daily])
-        return f"WITH cells AS MATERIALIZED ({cells}) SELECT * FROM ({union}) ORDER BY {order}"
+        return f"SELECT * FROM ({union}) ORDER BY {order}"
 
     def _table_sql(self, table: FileTable) -> str:
         """A table's rows: the row columns and currencies (read in one projection: a cell and
@@ -307,12 +344,16 @@ class ScanQuery:
             inner.append(f"{quote_ident(read.column)} AS __raw{i}")
             raws.append(f"__raw{i}")
             reader = read.reader(table)
-            flags.append(reader.bad_sql(Expr(f"__raw{i}"), type_, read.name))
+            flag = reader.bad_sql(Expr(f"__raw{i}"), type_, read.name)
+            if flag != "FALSE":  # a typed column DuckDB read: nothing to test per row
+                flags.append(flag)
             if read.currency is None:
                 continue
-            mark = "CAST(NULL AS VARCHAR)"
+            mark = NO_CURRENCY_SQL
             if reader.kind == "number":
                 mark = currency_sql(read.column, reader.decimal, type_)
+            if read.currency and mark == NO_CURRENCY_SQL:
+                continue  # a typed number records no currency: it cannot be another one
             inner.append(f"{mark} AS __cur{i}")
             if read.currency:
                 fitting = ", ".join(quote_text(c) for c in _fitting(read.currency))
@@ -323,9 +364,8 @@ class ScanQuery:
         body = f"SELECT {', '.join(inner)} FROM {table.relation()} WHERE {self._kept(table)}"
         if not raws:
             return body
-        return (
-            f"SELECT * EXCLUDE ({', '.join(raws)}), ({' OR '.join(flags)}) AS __bad FROM ({body})"
-        )
+        bad = " OR ".join(flags) or "FALSE"
+        return f"SELECT * EXCLUDE ({', '.join(raws)}), ({bad}) AS __bad FROM ({body})"
 
     def rows_sql(self, table: FileTable) -> str:
         """A table's data rows with the scan's row and derived columns (an error path's

@@ -191,3 +191,39 @@ def test_unknown_option_is_named(tmp_path):
 def test_returns_only_numbers_as_floats(tmp_path):
     frame = fetch(connector(tmp_path, "date,revenue\n2024-01-01,\n2024-02-01,3\n"), "revenue")
     assert np.isnan(frame.values["revenue"][0]) and frame.values["revenue"][1] == 3.0
+
+
+def test_typed_parquet_amounts_in_the_workspace_currency(tmp_path, monkeypatch):
+    """A typed amount column records no currency: the scan tests none per row, and still
+    reads every value and rejects an infinite one, naming it."""
+    import duckdb
+    from kpiengine.connectors.csv_files import CsvConnector
+
+    from kpiengine.scanquery import ScanQuery
+
+    parquet = tmp_path / "d.parquet"
+    duckdb.sql(
+        "SELECT DATE '2024-01-01' + CAST(i AS INTEGER) AS date, CAST(i AS BIGINT) AS cost, "
+        "1.5 AS revenue FROM range(40) t(i)"
+    ).write_parquet(str(parquet))
+    config = SourceConfig(
+        "p", "csv", tmp_path, Location("k"), {"path": "d.parquet"}, variables=VARIABLES,
+        currency="USD",
+    )  # fmt: skip
+    queries: list[str] = []
+    parts = ScanQuery.parts
+    monkeypatch.setattr(
+        ScanQuery, "parts", lambda self: queries.append(parts(self)[0]) or parts(self)
+    )
+    frame = fetch(CsvConnector(config), "revenue", "cost")
+    assert frame.values["revenue"].tolist() == [46.5, 13.5]
+    assert frame.values["cost"].tolist() == [sum(range(31)), sum(range(31, 40))]
+    assert "__cur" not in queries[-1] and "NOT IN ('USD'" not in queries[-1]
+    duckdb.sql(
+        "SELECT DATE '2024-01-01' + CAST(i AS INTEGER) AS date, "
+        "CASE WHEN i = 35 THEN 'infinity'::DOUBLE ELSE 1.5 END AS revenue FROM range(40) t(i)"
+    ).write_parquet(str(tmp_path / "e.parquet"))
+    config.options = {"path": "e.parquet"}
+    with pytest.raises(KpiError) as info:
+        fetch(CsvConnector(config), "revenue")
+    assert str(info.value) == "e.parquet: expected a number in column `revenue`, found `inf`"

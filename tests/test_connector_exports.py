@@ -246,17 +246,18 @@ def test_typed_columns_are_never_cast_to_text(tmp_path):
     import kpiengine.filescan as fs
 
     seen = []
-    original = fs.Scan.sql
+    original = fs.Scan.parts
 
-    def sql(self):
-        seen.append(original(self))
-        return seen[-1]
+    def parts(self):
+        cells, answer = original(self)
+        seen.append(f"{cells} {answer}")
+        return cells, answer
 
-    fs.Scan.sql = sql
+    fs.Scan.parts = parts
     try:
         frame = fetch(conn, "revenue")
     finally:
-        fs.Scan.sql = original
+        fs.Scan.parts = original
     assert frame.values["revenue"].tolist() == [sum(i * 1.5 for i in range(31)),
                                                 sum(i * 1.5 for i in range(31, 40))]  # fmt: skip
     assert 'CAST("revenue" AS VARCHAR)' not in seen[0] and 'CAST("date" AS VARCHAR)' not in seen[0]

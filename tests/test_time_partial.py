@@ -213,3 +213,52 @@ def test_an_undated_export_beside_dated_data_is_a_finding_not_a_failure(write_wo
     assert rows[("roi", "2025-01")]["value"] == pytest.approx(0.25)
     assert rows[("bounce_rate", "2025-01")]["value"] is None
     assert "has no dates" in rows[("bounce_rate", "2025-01")]["reason"]
+
+
+def test_a_partial_period_s_daily_values_reuse_the_scan(write_workspace, scans, monkeypatch):
+    """The daily values of a partial month come from the cells of the run's first scan (days
+    by segment, kept for the run): the file is read once, and every value is the one the two
+    scans of the plain path give, and the rows' own sums."""
+    import kpiengine.scanquery
+    from kpiengine.engine import Engine
+
+    data = _daily(dt.date(2023, 1, 1), dt.date(2024, 12, 18))
+    lines = ["date,channel,sales,sessions,orders"]
+    for i, day in enumerate(data["date"]):
+        for channel, share in (("A", 0.25), ("B", 0.75)):
+            values = [float(data[k][i]) * share for k in ("sales", "sessions", "orders")]
+            lines.append(f"{day},{channel}," + ",".join(f"{v!r}" for v in values))
+    root = write_workspace(
+        {"shop": DEFS}, "sources:\n  shop:\n    connector: csv\n    path: shop.csv\n"
+    )
+    (root / "shop.csv").write_text("\n".join(lines) + "\n")
+
+    def evaluate() -> dict:
+        engine = Engine(kpiengine.load_workspace(root))
+        results = engine.evaluate(by=["channel"])
+        return {(r["kpi"], r["period"], r["segment"].get("channel")): r
+                for r in results.records()}  # fmt: skip
+
+    shared = evaluate()
+    assert len(scans) == 1  # one read for the months and the partial month's days
+    monkeypatch.setattr(kpiengine.scanquery, "DAY_CELLS_SEGMENTS", 0)
+    scans.clear()
+    plain = evaluate()
+    assert len(scans) == 2
+    assert shared.keys() == plain.keys()
+    for key, record in plain.items():
+        for field in ("value", "previous", "projected", "projected_low", "coverage"):
+            expected = record[field]
+            if expected is None:
+                assert shared[key][field] is None, (key, field)
+            else:
+                assert shared[key][field] == pytest.approx(expected, rel=1e-12), (key, field)
+    december = shared["revenue_kpi", "2024-12", None]
+    assert december["projected"] is not None and december["complete"] is False
+    assert december["value"] == pytest.approx(
+        _sum(data, "sales", dt.date(2024, 12, 1), dt.date(2024, 12, 18))
+    )
+    november = shared["revenue_kpi", "2024-11", "B"]["value"]
+    assert november == pytest.approx(
+        0.75 * _sum(data, "sales", dt.date(2024, 11, 1), dt.date(2024, 11, 30))
+    )

@@ -54,6 +54,7 @@ from .sql import (
 
 __all__ = [
     "DECIMALS",
+    "NO_CURRENCY_SQL",
     "Number",
     "NumberError",
     "bad_number_sql",
@@ -67,6 +68,8 @@ __all__ = [
 ]
 
 DECIMALS = (".", ",")
+#: `currency_sql` of a typed number column: it records no currency.
+NO_CURRENCY_SQL = "CAST(NULL AS VARCHAR)"
 NumberError = CellError  # the error of a cell that is not a number
 
 # Characters read as others before the grammar applies (Python's `str.translate`, DuckDB's
@@ -402,7 +405,7 @@ def currency_sql(column: str, decimal: str, type_: str | None = None) -> str:
     """SQL for the currency a cell records (`Number.currency`), NULL when it shows none."""
     col = column_sql(column)
     if _type_kind(type_) != "text":
-        return "CAST(NULL AS VARCHAR)"
+        return NO_CURRENCY_SQL
     condition, _ = _fast_sql(col, decimal)
     tier2, _, tier2_currency = _tier2_sql(col, decimal)
     text = normalize_sql(col)

@@ -162,9 +162,12 @@ class FileTable:
         text_table = self.typed(dict.fromkeys([*self.types, *columns], "VARCHAR"))  # as written
         cols = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in columns)
         if self.sniffed is None:  # Parquet, JSON lines: DuckDB numbers the rows
+            # their typed columns as text, as `bad` reads them (an infinite float is `inf`)
+            as_text = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}"
+                                for c in dict.fromkeys(columns))  # fmt: skip
             sql = (
-                f"SELECT __row, {cols} FROM (SELECT row_number() OVER () AS __row, * FROM "
-                f"{text_table.reader()}) WHERE {bad} ORDER BY __row LIMIT 1"
+                f"SELECT __row, {cols} FROM (SELECT row_number() OVER () AS __row, * REPLACE "
+                f"({as_text}) FROM {text_table.reader()}) WHERE {bad} ORDER BY __row LIMIT 1"
             )
             found = run_sql(sql, self)
             if not found:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from ..formatting import UNDEFINED, decimals_for, strip_bidi, time_unit_word
-from ..localformat import Formatter
 
 BIG = 20_000_000  # bytes: a data file this large takes long enough to show progress
 PIPE_WIDTH = 120  # a pipe has no width: wide enough for `kpi eval` with titles and units
@@ -106,6 +105,8 @@ class Values:
     """A KPI's values as text, like the report: decimals chosen from the values shown."""
 
     def __init__(self, currency: str | None, locale: str = "en"):
+        from ..localformat import Formatter  # noqa: PLC0415 - Babel loads only for tables
+
         self.format = Formatter(locale if locale else "en", currency)
 
     def value(self, value: float | None, fmt: str, decimals: int | None, unit: str = "") -> str:

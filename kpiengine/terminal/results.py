@@ -15,7 +15,6 @@ from typing import Any
 
 from ..evaluation import Results, is_rate
 from ..formatting import UNDEFINED
-from ..localformat import Formatter
 from ..periods import RANGE
 from .console import Values, clean, decimals, render, width
 
@@ -146,6 +145,8 @@ def _period_label(results: Results, index: int) -> str:
     table = results.table
     label = table.labels[index]
     if table.grain == RANGE:
+        from ..localformat import Formatter  # noqa: PLC0415 - Babel loads only for tables
+
         return Formatter("en").period(label)
     coverage = min((r.coverage[index] for r in results.kpis.values()), default=1.0)
     if coverage >= 1 - 1e-9:
