@@ -62,6 +62,16 @@ def test_databricks_fixture_reads_its_only_dialect():
     assert "DATABRICKS" in note.reason
 
 
+def test_a_source_without_a_time_field_is_listed(tmp_path):
+    # TPC-DS dates store_sales only through a join to date_dim: said, not left to a bad column
+    out = tmp_path / "ws"
+    path = str(CONVERTERS / "databricks_tpcds_ossie.yaml")
+    result = CliRunner().invoke(cli, ["import", "osi", path, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "store_sales (time): no time field: set `date:`" in result.output
+    assert "date:" not in (out / "kpi.yaml").read_text().split("store_sales:")[1]
+
+
 def test_handwritten_by_value():
     model = import_osi(HANDWRITTEN)
     f = {k: v.formula for k, v in model.kpis.items()}

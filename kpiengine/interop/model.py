@@ -146,6 +146,18 @@ class Model:
                 del self.sources[key]
                 self.skip(key, kind, "no imported metric reads it")
 
+    def note_undated_sources(self) -> None:
+        """List the `sql` sources with no time field: they cannot be evaluated by period until
+        their `date:` names the column dating their rows."""
+        for key, source in self.sources.items():
+            if source.connector == "sql" and source.date is None:
+                self.note(
+                    key,
+                    "time",
+                    "no time field: set `date:` on this source to the column that dates its rows "
+                    "(a date reached through a join is not imported)",
+                )
+
     def use_files(self, folder: Path) -> list[str]:
         """Point each `sql` source reading a table at `folder/<table>.csv` (or `.parquet`) through
         an in-memory DuckDB (`files:`); return the tables without a file there."""
