@@ -428,3 +428,20 @@ def test_handwritten_windows_and_distinct_evaluate_against_an_oracle(tmp_path):
     first_quarter = {r["customer_id"] for r in rows if r["ordered_at"][:7] <= "2023-03"}
     assert q1 == len(first_quarter)
     assert q1 < sum(len(buyers[m]) for m in ("2023-01", "2023-02", "2023-03"))
+
+
+def test_project_folder_skips_dbt_project_settings(tmp_path):
+    # dbt_project.yml configures folders under `models:` (a mapping): not a model file.
+    (tmp_path / "dbt_project.yml").write_text(
+        "name: shop\nmodels:\n  shop:\n    +materialized: table\n"
+        "semantic-models:\n  +enabled: true\nmetrics:\n  +enabled: true\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "orders.yml").write_text(
+        (FIXTURES / "metricflow" / "handwritten" / "orders.yml").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    with_settings = import_metricflow(tmp_path)
+    alone = import_metricflow(tmp_path / "models")
+    assert sorted(with_settings.kpis) == sorted(alone.kpis) != []

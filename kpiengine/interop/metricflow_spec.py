@@ -16,6 +16,19 @@ from typing import Any
 from ..errors import KpiError, Location
 from .reading import at, files_under, items, mapping, read_file, text
 
+# dbt's project settings: `models:`, `metrics:` and `semantic-models:` there configure folders
+# (`+enabled`, `+schema`), they define nothing.
+_SETTINGS = frozenset(
+    {
+        "dbt_project.yml",
+        "dbt_project.yaml",
+        "profiles.yml",
+        "packages.yml",
+        "dependencies.yml",
+        "package-lock.yml",
+        "selectors.yml",
+    }
+)
 _REF = re.compile(r"""^\s*ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)\s*$""")
 
 
@@ -107,6 +120,8 @@ def read_project(path: Path) -> Project:
             and file.name != "semantic_manifest.json"
             and path.is_dir()
         ):
+            continue
+        if file.name.lower() in _SETTINGS and path.is_dir():
             continue
         data = read_file(file)
         if not isinstance(data, dict):
