@@ -205,3 +205,21 @@ def test_cli_import_cube(tmp_path):
     assert twice.exit_code == 2 and "cube `orders` is defined twice" in twice.output
     check = runner.invoke(cli, ["import", "cube", str(CUBE / "handwritten"), "--check"])
     assert check.exit_code == 0 and "0 errors" in check.output
+
+
+def test_cube_without_time_dimension_is_listed_not_written(tmp_path):
+    # the sql connector dates rows by a column of the table: without one, eval would fail
+    path = tmp_path / "undated.yml"
+    path.write_text(
+        "cubes:\n  - name: stores\n    sql_table: stores\n    dimensions:\n"
+        "      - name: city\n        sql: city\n        type: string\n    measures:\n"
+        "      - name: employees\n        sql: employees\n        type: sum\n"
+        "      - name: cities\n        sql: city\n        type: count_distinct\n",
+        encoding="utf-8",
+    )
+    model = import_cube(path)
+    assert not model.kpis and not model.variables
+    assert not model.sources["stores"].mappings
+    why = reasons(model)
+    assert "`stores` has no time column of its own" in why["stores.employees"]
+    assert "`stores` has no time column of its own" in why["stores.cities"]

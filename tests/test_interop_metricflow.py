@@ -445,3 +445,23 @@ def test_project_folder_skips_dbt_project_settings(tmp_path):
     with_settings = import_metricflow(tmp_path)
     alone = import_metricflow(tmp_path / "models")
     assert sorted(with_settings.kpis) == sorted(alone.kpis) != []
+
+
+def test_semantic_model_without_a_default_time_is_listed_not_written(tmp_path):
+    # two time dimensions, no `defaults: agg_time_dimension`: the measure has no date column
+    path = tmp_path / "undated.yml"
+    path.write_text(
+        "semantic_models:\n  - name: orders\n    model: ref('orders')\n    dimensions:\n"
+        "      - {name: ordered_at, type: time}\n      - {name: shipped_at, type: time}\n"
+        "    measures:\n      - {name: amount, agg: sum}\n"
+        "      - {name: shipped, agg: sum, agg_time_dimension: shipped_at}\n"
+        "metrics:\n  - {name: revenue, type: simple, type_params: {measure: amount}}\n"
+        "  - {name: shipped_amount, type: simple, type_params: {measure: shipped}}\n",
+        encoding="utf-8",
+    )
+    model = import_metricflow(path)
+    assert list(model.kpis) == ["shipped_amount"]
+    [mapping] = model.sources["orders"].mappings.values()
+    assert mapping.date == "shipped_at" and mapping.column == "shipped"
+    why = {u.name: u.reason for u in model.unmapped}
+    assert "`orders` has no time column of its own" in why["revenue"]

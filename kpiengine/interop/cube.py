@@ -262,6 +262,7 @@ class _Cube:
         row = row_measure(parse(self.expand(sql, row=True)))
         if row.column is None:
             raise Untranslatable("a distinct count of a constant")
+        self._dated()
         if "approx" in kind.lower():
             notes.append("an approximate distinct count in Cube; kpiengine counts exactly")
         var_id = variable_id(
@@ -335,7 +336,13 @@ class _Cube:
             return f"{total} / {rows}"
         return self._variable(base, kind, row, kind, hint)
 
+    def _dated(self) -> None:
+        reason = self.source.undated("cube")
+        if reason:
+            raise Untranslatable(reason)
+
     def _variable(self, base: str, suffix: str, row: RowMeasure, aggregate: str, hint: str) -> str:
+        self._dated()
         var_id = variable_id(base, suffix, self.model.taken | self._kpi_ids())
         kind = "count" if row.count else "column"
         unit = variable_unit(var_id, kind, row.column, self.source.table or self.name, hint)

@@ -368,6 +368,9 @@ class _Importer:
         date = self._time_column(semantic, measure.time) if measure.time else None
         source = self.model.sources[semantic.name]
         date = date if date != source.date else None
+        reason = source.undated("semantic model", date)
+        if reason:
+            raise Untranslatable(reason)
         make = lambda base, suffix, **kw: self._variable(  # noqa: E731
             semantic, measure, base, suffix, date=date, where=rows, **kw
         )

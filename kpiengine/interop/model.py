@@ -67,6 +67,17 @@ class Source:
     connector: str = "sql"
     options: dict[str, Any] = field(default_factory=dict)  # other options: url, dialect, path
 
+    def undated(self, kind: str, date: str | None = None) -> str:
+        """Why a variable read from this built `sql` source (with its own `date`, if any) cannot
+        be evaluated, or ''. The connector dates rows by a column of the table (`date` when
+        none is named), so a table dated only through a join has no periods."""
+        if self.connector != "sql" or self.date or date:
+            return ""
+        return (
+            f"{kind} `{self.name}` has no time column of its own: each variable is dated by a "
+            "column of its table (a date reached through a join is not imported)"
+        )
+
 
 @dataclass
 class Kpi:

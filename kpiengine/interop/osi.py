@@ -357,6 +357,7 @@ class _Reader:
         count = kind == "count" or row.count
         if count and kind not in ("count", "sum"):
             raise Untranslatable(f"`{kind}` of a constant")
+        self._dated(dataset)
         base = base or (dataset if count else str(row.column))
         suffix = "count" if count else kind
         var_id = variable_id(base, suffix, self.model.taken | {ident(m) for m in self.metrics})
@@ -379,6 +380,7 @@ class _Reader:
                 f"COUNT(DISTINCT {dataset}.{column}) counts `{dataset}`, the one side of a "
                 "relationship, through a join; joins are not imported"
             )
+        self._dated(dataset)
         taken = self.model.taken | {ident(m) for m in self.metrics}
         var_id = variable_id(base or column, "distinct", taken)
         self.model.variables[var_id] = Variable(var_id, distinct_unit(var_id, column), "distinct")
@@ -386,6 +388,12 @@ class _Reader:
         if source is not None and source.connector == "sql" and not self._restored():
             source.mappings[var_id] = Mapping(var_id, None, False, dict(row.where), distinct=column)
         return var_id
+
+    def _dated(self, dataset: str) -> None:
+        source = self.model.sources.get(dataset)
+        reason = "" if source is None or self._restored() else source.undated("dataset")
+        if reason:
+            raise Untranslatable(reason)
 
     def _restored(self) -> bool:
         return isinstance(self.ext(self.entry).get("sources"), dict)
