@@ -465,3 +465,37 @@ def test_semantic_model_without_a_default_time_is_listed_not_written(tmp_path):
     assert mapping.date == "shipped_at" and mapping.column == "shipped"
     why = {u.name: u.reason for u in model.unmapped}
     assert "`orders` has no time column of its own" in why["revenue"]
+
+
+_ORDERS_MODEL = (
+    "semantic_models:\n  - name: orders\n    model: ref('orders')\n"
+    "    defaults: {agg_time_dimension: d}\n    dimensions: [{name: d, type: time}]\n"
+    "    measures:\n      - {name: amount, agg: sum}\nmetrics:\n"
+    "  - {name: revenue, type: simple, type_params: {measure: amount}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        (
+            "{name: bad, type: simple, type_params: {measure: nosuch}}",
+            "metric `bad` reads the measure `nosuch`, which no semantic model defines",
+        ),
+        (
+            "{name: bad, type: ratio, type_params: {numerator: revenue, denominator: gone}}",
+            "metric `bad` reads the metric `gone`, which is not defined",
+        ),
+        (
+            "{name: bad, type: derived, type_params: {expr: a + b, metrics: [revenue, gone]}}",
+            "metric `bad` reads the metric `gone`, which is not defined",
+        ),
+    ],
+)
+def test_cli_undefined_reference_is_an_error_at_the_metric(tmp_path, metric, message):
+    path = tmp_path / "m.yml"
+    path.write_text(_ORDERS_MODEL + f"  - {metric}\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "metricflow", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert f"m.yml:10:5: {message}" in result.output
+    assert "Traceback" not in result.output

@@ -143,7 +143,38 @@ def read_project(path: Path) -> Project:
             fix="point at a dbt project folder, one of its YAML files or "
             "target/semantic_manifest.json",
         )
+    _check_references(project)
     return project
+
+
+def _check_references(project: Project) -> None:
+    """Every measure, semantic model and metric a metric names is defined (dbt refuses the
+    project otherwise); conversion metrics, which name either, are checked on import."""
+    measures = {m for model in project.models.values() for m in model.measures}
+    for metric in project.metrics.values():
+        what = f"metric `{metric.name}`"
+        if metric.own is not None and metric.model and metric.model not in project.models:
+            raise KpiError(
+                f"{what} aggregates semantic model `{metric.model}`, which is not defined",
+                metric.loc,
+            )
+        if metric.own is None and metric.measure and metric.measure.name not in measures:
+            raise KpiError(
+                f"{what} reads the measure `{metric.measure.name}`, which no semantic model "
+                "defines",
+                metric.loc,
+                "name a measure of a semantic model (`measures:` entries)",
+            )
+        inputs = [i for i in (metric.numerator, metric.denominator) if i is not None]
+        if metric.type in ("ratio", "derived", "cumulative"):
+            inputs += metric.inputs
+        for item in inputs:
+            if item.name not in project.metrics:
+                raise KpiError(
+                    f"{what} reads the metric `{item.name}`, which is not defined",
+                    metric.loc,
+                    "name a metric defined under `metrics:`",
+                )
 
 
 def _add(table: dict, item: Any, loc: Location) -> None:
