@@ -223,3 +223,38 @@ def test_cube_without_time_dimension_is_listed_not_written(tmp_path):
     why = reasons(model)
     assert "`stores` has no time column of its own" in why["stores.employees"]
     assert "`stores` has no time column of its own" in why["stores.cities"]
+
+
+def test_count_of_a_column_and_avg_skip_empty_values(tmp_path):
+    # Cube's COUNT(discount) and AVG(discount) leave out rows without a discount
+    rows = [
+        ("2024-01-03", "5"),
+        ("2024-01-09", ""),
+        ("2024-01-20", "7"),
+        ("2024-02-02", ""),
+        ("2024-02-11", "4"),
+    ]
+    data = tmp_path / "orders.csv"
+    data.write_text(
+        "ordered_at,discount\n" + "".join(f"{d},{v}\n" for d, v in rows), encoding="utf-8"
+    )
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"CREATE TABLE orders AS SELECT * FROM read_csv('{data}')")
+    path = tmp_path / "orders.yml"
+    path.write_text(
+        "cubes:\n  - name: orders\n    sql_table: orders\n    dimensions:\n"
+        "      - {name: ordered_at, sql: ordered_at, type: time}\n    measures:\n"
+        "      - {name: count, type: count}\n"
+        "      - {name: discounted, sql: discount, type: count}\n"
+        "      - {name: avg_discount, sql: discount, type: avg}\n",
+        encoding="utf-8",
+    )
+    model = import_cube(path)
+    assert not model.notes  # exact, no caveat
+    got = totals(load(model, tmp_path / "ws", db), list(model.kpis))
+    assert got[("orders_count", "2024-01")] == 3
+    assert got[("orders_discounted", "2024-01")] == 2
+    assert got[("orders_discounted", "2024-02")] == 1
+    assert got[("orders_avg_discount", "2024-01")] == pytest.approx((5 + 7) / 2)
+    assert got[("orders_avg_discount", "2024-02")] == pytest.approx(4)

@@ -87,7 +87,7 @@ def test_handwritten_by_value():
     assert f == {
         "revenue": "amount",
         "order_count": "orders",
-        "average_order_value": "amount / orders",
+        "average_order_value": "amount / amount_rows",  # AVG skips empty amounts
         "completed_share": "completed_amount / amount",
         "returned_orders": "returned_orders_count",
         "return_rate": "returned_orders / order_count",
@@ -444,3 +444,26 @@ def test_metricflow_round_trip_keeps_windows_and_distinct_counts(tmp_path):
     back = load(model, tmp_path / "back", tmp_path / "warehouse.duckdb")
     kpis = [*WINDOWED, "customers", "completed_customers"]
     assert _values(back, kpis) == _values(ws, kpis)
+
+
+def test_count_of_a_column_counts_the_rows_with_a_value(tmp_path):
+    doc = yaml.safe_load(HANDWRITTEN.read_text(encoding="utf-8"))
+    counts = {
+        "orders_with_items": "COUNT(items)",
+        # COUNT skips the NULL of a CASE without ELSE; an ELSE 0 is a value, counted
+        "returned": "COUNT(CASE WHEN status = 'returned' THEN 1 END)",
+        "every_row": "COUNT(CASE WHEN status = 'returned' THEN 1 ELSE 0 END)",
+    }
+    for name, sql in counts.items():
+        doc["semantic_model"][0]["metrics"].append(
+            {"name": name, "expression": {"dialects": [{"dialect": "ANSI_SQL", "expression": sql}]}}
+        )
+    path = tmp_path / "count.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    model = import_osi(path)
+    maps = {k: model.sources["orders"].mappings[model.kpis[k].formula] for k in counts}
+    assert maps["orders_with_items"].count and maps["orders_with_items"].column == "items"
+    assert maps["returned"].count and maps["returned"].column is None
+    assert maps["returned"].where == {"status": ["returned"]}
+    assert maps["every_row"].count and not maps["every_row"].where
+    assert maps["every_row"].column is None

@@ -221,13 +221,14 @@ class _Cube:
         if kind not in ("count", "sum", "avg", "min", "max"):
             raise Untranslatable(f"the measure type `{kind}` has no kpiengine equivalent")
         sql = str(measure.get("sql", "")).strip()
-        row = (
-            RowMeasure(count=True)
-            if kind == "count"
-            else row_measure(parse(self.expand(sql or "", row=True)))
-        )
-        if kind == "count" and sql:
-            notes.append("counts every row (COUNT of an expression skips empty values)")
+        if kind == "count":
+            # COUNT(column) counts the rows where it has a value: `count: column`
+            column = plain_column(self.expand(sql, row=True)) if sql else None
+            row = RowMeasure(column, count=True)
+            if sql and column is None:
+                notes.append("counts every row (COUNT of an expression skips empty values)")
+        else:
+            row = row_measure(parse(self.expand(sql or "", row=True)))
         row.where = {**row.where, **where}
         return self._aggregate(kind, row, name, measure)
 
@@ -327,11 +328,13 @@ class _Cube:
         if kind == "count" or row.count:
             if kind not in ("count", "sum"):
                 raise Untranslatable(f"`{kind}` of a constant")
-            return self._variable(base, "count", RowMeasure(None, True, row.where), "sum", "")
+            present = row.column if kind == "count" else None
+            return self._variable(base, "count", RowMeasure(present, True, row.where), "sum", "")
         if kind == "avg":
             total = self._variable(f"{base}_sum", "sum", row, "sum", hint)
+            # AVG skips empty values: divide by the rows where the column has one
             rows = self._variable(
-                f"{base}_rows", "count", RowMeasure(None, True, row.where), "sum", ""
+                f"{base}_rows", "count", RowMeasure(row.column, True, row.where), "sum", ""
             )
             return f"{total} / {rows}"
         return self._variable(base, kind, row, kind, hint)

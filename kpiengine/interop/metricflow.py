@@ -383,15 +383,15 @@ class _Importer:
                 rows[row.column] = ["true"]
             return make(name, "count", count=True)
         if agg == "count" or (agg == "sum" and row.count):
-            if agg == "count" and row.column:
-                notes.append(f"`{measure.name}` counts every row (COUNT skips empty values)")
-            return make(name, "count", count=True)
+            # COUNT(column) counts the rows where it has a value: `count: column`
+            present = row.column if agg == "count" else None
+            return make(name, "count", count=True, column=present)
         if row.count:
             raise Untranslatable(f"`{agg}` of a constant")
         if agg in ("average", "avg", "mean"):
             total = make(f"{name}_sum", "sum", column=row.column)
-            count = make(f"{name}_rows", "count", count=True)
-            notes.append(f"`{measure.name}` averages as sum / rows (empty values count as rows)")
+            # AVG skips empty values: divide by the rows where the column has one
+            count = make(f"{name}_rows", "count", count=True, column=row.column)
             return f"{total} / {count}"
         if agg in ("min", "max"):
             aggregate = agg

@@ -291,7 +291,7 @@ class _Reader:
                 "COUNT(DISTINCT column) map"
             )
         else:
-            row = RowMeasure(count=True) if kind == "count" else row_measure(inner)
+            row = _counted(inner) if kind == "count" else row_measure(inner)
         dataset = self._dataset_of(row, node)
         field = row.column
         row = self._resolve_fields(dataset, row)
@@ -350,7 +350,9 @@ class _Reader:
     def _variables(self, dataset: str, kind: str, row: RowMeasure, base: str) -> str:
         if kind == "avg":
             total = self._cached(dataset, "sum", row, base)
-            rows = self._cached(dataset, "count", RowMeasure(None, True, row.where), base)
+            # AVG skips empty values: divide by the rows where the column has one
+            counted = RowMeasure(row.column, True, row.where)
+            rows = self._cached(dataset, "count", counted, f"{base or row.column}_rows")
             return f"{total} / {rows}"
         if kind == "distinct":
             return self._distinct(dataset, row, base)
@@ -367,9 +369,9 @@ class _Reader:
         self.model.variables[var_id] = Variable(var_id, unit, aggregate)
         source = self.model.sources.get(dataset)
         if source is not None and source.connector == "sql" and not self._restored():
-            source.mappings[var_id] = Mapping(
-                var_id, None if count else row.column, count, dict(row.where)
-            )
+            # COUNT(column) counts the rows where it has a value: `count: column`
+            column = row.column if kind == "count" or not count else None
+            source.mappings[var_id] = Mapping(var_id, column, count, dict(row.where))
         return var_id
 
     def _distinct(self, dataset: str, row: RowMeasure, base: str) -> str:
@@ -397,6 +399,19 @@ class _Reader:
 
     def _restored(self) -> bool:
         return isinstance(self.ext(self.entry).get("sources"), dict)
+
+
+def _counted(inner: Any) -> RowMeasure:
+    """The rows COUNT(inner) counts: every row (`*`, a constant), the rows where a column has a
+    value (`count: column`), or those a CASE WHEN keeps; a CASE with an ELSE value counts every
+    row."""
+    if inner is None or inner.key == "star":
+        return RowMeasure(count=True)
+    row = row_measure(inner)
+    default = inner.args.get("default") if inner.key == "case" else None
+    if default is not None and default.key != "null":
+        return RowMeasure(count=True, table=row.table)
+    return RowMeasure(row.column, True, row.where, row.table)
 
 
 def _restore_source(name: str, raw: Any) -> Source:
