@@ -504,3 +504,19 @@ def test_cli_undefined_reference_is_an_error_at_the_metric(tmp_path, metric, mes
     assert result.exit_code == 2, result.output
     assert f"m.yml:10:5: {message}" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", ["orders.yml", "target/semantic_manifest.json"])
+def test_cli_non_utf8_file_names_line_and_column(tmp_path, name):
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if name.endswith(".json"):
+        path.write_bytes(b'{"metrics": [\n  {"name": "caf\xe9"}]}')
+        where = f"{name.split('/')[-1]}:2:16:"
+    else:
+        path.write_bytes(b"\xef\xbb\xbfsemantic_models:\n  - name: caf\xe9\n")
+        where = "orders.yml:2:14:"  # the BOM is not a column
+    result = CliRunner().invoke(cli, ["import", "metricflow", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert f"{where} not UTF-8 text: byte 0xe9 cannot be decoded" in result.output
+    assert "Traceback" not in result.output
