@@ -520,3 +520,16 @@ def test_cli_non_utf8_file_names_line_and_column(tmp_path, name):
     assert result.exit_code == 2, result.output
     assert f"{where} not UTF-8 text: byte 0xe9 cannot be decoded" in result.output
     assert "Traceback" not in result.output
+
+
+def test_cli_dbt_manifest_is_not_the_semantic_manifest(tmp_path):
+    path = tmp_path / "manifest.json"
+    path.write_text(
+        '{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"},'
+        ' "nodes": {}, "semantic_models": {"semantic_model.shop.orders": {"name": "orders"}}}',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["import", "metricflow", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert "manifest.json: this is dbt's manifest.json, not the semantic manifest" in result.output
+    assert "target/semantic_manifest.json" in result.output and "Traceback" not in result.output

@@ -127,6 +127,14 @@ def read_project(path: Path) -> Project:
         if not isinstance(data, dict):
             continue
         name = str(file)
+        if file.suffix.lower() == ".json" and isinstance(data.get("nodes"), dict):
+            # dbt's target/manifest.json keys its nodes by id; MetricFlow reads the other one
+            raise KpiError(
+                "this is dbt's manifest.json, not the semantic manifest",
+                Location(name),
+                "point at target/semantic_manifest.json (`dbt parse` writes it) or the project "
+                "folder",
+            )
         for entry, loc in items(data, "semantic_models", name, name):
             _add(project.models, _legacy_model(entry, loc), loc)
         for entry, loc in items(data, "models", name, name):
