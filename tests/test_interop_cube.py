@@ -258,3 +258,28 @@ def test_count_of_a_column_and_avg_skip_empty_values(tmp_path):
     assert got[("orders_discounted", "2024-02")] == 1
     assert got[("orders_avg_discount", "2024-01")] == pytest.approx((5 + 7) / 2)
     assert got[("orders_avg_discount", "2024-02")] == pytest.approx(4)
+
+
+@pytest.mark.parametrize(
+    ("second", "first_line"),
+    [("      - {name: c, type: sum, sql: x}\n", 7), ("      - {name: d, type: count}\n", 5)],
+)
+def test_cli_member_defined_twice_is_an_error(tmp_path, second, first_line):
+    path = tmp_path / "dup.yml"
+    path.write_text(
+        "cubes:\n  - name: o\n    sql_table: o\n    dimensions:\n"
+        "      - {name: d, sql: d, type: time}\n    measures:\n      - {name: c, type: count}\n"
+        + second,
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["import", "cube", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert f"dup.yml:8:9: `{second[15]}` is defined twice in cube `o`" in result.output
+    assert f"(first at {path}:{first_line}:9)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_empty_folder_is_an_error(tmp_path):
+    result = CliRunner().invoke(cli, ["import", "cube", str(tmp_path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert f"no `cubes:` found in {tmp_path}" in result.output

@@ -76,6 +76,11 @@ def import_cube(path: str | Path) -> Model:
     if root.is_dir():
         for script in sorted(root.rglob("*.js")):
             model.skip(str(script.relative_to(root)), "file", "JavaScript models are not read")
+    if not seen and not model.unmapped:
+        raise KpiError(
+            f"no `cubes:` found in {path}",
+            fix="point at a Cube model folder (`model/`) or one of its YAML files",
+        )
     return model
 
 
@@ -87,18 +92,26 @@ class _Cube:
         self.name = text(entry, "name", loc, "a cube", required=True)
         self.prefix = ident(self.name)
         what = f"cube `{self.name}`"
-        self.dimensions = {
-            text(d, "name", dl, "a dimension", True): d
-            for d, dl in items(entry, "dimensions", loc.file, what)
-        }
-        self.measures = {
-            text(m, "name", ml, "a measure", True): m
-            for m, ml in items(entry, "measures", loc.file, what)
-        }
+        # a member name is unique in its cube (Cube refuses the model otherwise)
+        members: dict[str, Location] = {}
+        self.dimensions = self._members(entry, "dimensions", what, members)
+        self.measures = self._members(entry, "measures", what, members)
         self.done: dict[str, str | None] = {}
         table = text(entry, "sql_table", loc, what)
         query = text(entry, "sql", loc, what)
         self.source = Source(self.prefix, table=table or None, query=None if table else query)
+
+    def _members(
+        self, entry: dict, key: str, what: str, seen: dict[str, Location]
+    ) -> dict[str, dict]:
+        out = {}
+        for member, mloc in items(entry, key, self.loc.file, what):
+            name = text(member, "name", mloc, f"an entry of `{key}`", True)
+            if name in seen:
+                raise KpiError(f"`{name}` is defined twice in {what} (first at {seen[name]})", mloc)
+            seen[name] = mloc
+            out[name] = member
+        return out
 
     def run(self) -> None:
         if not self.source.table and not self.source.query:
