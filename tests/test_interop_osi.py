@@ -467,3 +467,16 @@ def test_count_of_a_column_counts_the_rows_with_a_value(tmp_path):
     assert maps["returned"].where == {"status": ["returned"]}
     assert maps["every_row"].count and not maps["every_row"].where
     assert maps["every_row"].column is None
+
+
+@pytest.mark.parametrize("key", ["metrics", "datasets"])
+def test_cli_name_defined_twice_is_an_error(tmp_path, key):
+    doc = yaml.safe_load(HANDWRITTEN.read_text(encoding="utf-8"))
+    entries = doc["semantic_model"][0][key]
+    entries.append(dict(entries[0]))
+    path = tmp_path / "twice.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "osi", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert f"`{entries[0]['name']}` is defined twice (first at {path}:" in result.output
+    assert "Traceback" not in result.output

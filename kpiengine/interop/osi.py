@@ -100,9 +100,9 @@ class _Reader:
             self.model.settings.setdefault(key, value)
         self.model.units += [u for u in top.get("units") or [] if u not in self.model.units]
         for entry, loc in items(self.entry, "datasets", self.loc.file, "the semantic model"):
-            self.datasets[text(entry, "name", loc, "a dataset", True)] = (entry, loc)
+            _once(self.datasets, text(entry, "name", loc, "a dataset", True), entry, loc)
         for entry, loc in items(self.entry, "metrics", self.loc.file, "the semantic model"):
-            self.metrics[text(entry, "name", loc, "a metric", True)] = (entry, loc)
+            _once(self.metrics, text(entry, "name", loc, "a metric", True), entry, loc)
         for entry, loc in items(self.entry, "relationships", self.loc.file, "the semantic model"):
             self.targets.add(text(entry, "to", loc, "a relationship"))
             self.model.skip(
@@ -399,6 +399,13 @@ class _Reader:
 
     def _restored(self) -> bool:
         return isinstance(self.ext(self.entry).get("sources"), dict)
+
+
+def _once(table: dict[str, tuple[dict, Location]], name: str, entry: dict, loc: Location) -> None:
+    """Add a named entry; a name given twice is an error (the document would be ambiguous)."""
+    if name in table:
+        raise KpiError(f"`{name}` is defined twice (first at {table[name][1]})", loc)
+    table[name] = (entry, loc)
 
 
 def _counted(inner: Any) -> RowMeasure:
