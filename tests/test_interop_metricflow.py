@@ -533,3 +533,28 @@ def test_cli_dbt_manifest_is_not_the_semantic_manifest(tmp_path):
     assert result.exit_code == 2, result.output
     assert "manifest.json: this is dbt's manifest.json, not the semantic manifest" in result.output
     assert "target/semantic_manifest.json" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        (
+            "      - {name: amount, agg: max}\n",
+            "m.yml:8:9: measure `amount` is defined twice in semantic model `orders` "
+            "(first at {path}:7:9)",
+        ),
+        (
+            "  - name: returns\n    model: ref('returns')\n    measures:\n"
+            "      - {name: amount, agg: sum}\n",
+            "m.yml:11:9: measure `amount` is defined in two semantic models (first at {path}:7:9)",
+        ),
+    ],
+)
+def test_cli_measure_defined_twice_is_an_error(tmp_path, second, message):
+    # a metric reading `amount` would otherwise read whichever came last
+    path = tmp_path / "m.yml"
+    head, metrics = _ORDERS_MODEL.split("metrics:\n")
+    path.write_text(head + second + "metrics:\n" + metrics, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "metricflow", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert message.format(path=path) in result.output

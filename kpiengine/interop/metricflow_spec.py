@@ -158,7 +158,16 @@ def read_project(path: Path) -> Project:
 def _check_references(project: Project) -> None:
     """Every measure, semantic model and metric a metric names is defined (dbt refuses the
     project otherwise); conversion metrics, which name either, are checked on import."""
-    measures = {m for model in project.models.values() for m in model.measures}
+    measures: dict[str, Measure] = {}
+    for model in project.models.values():
+        for name, measure in model.measures.items():
+            if name in measures and measure.loc is not None:
+                raise KpiError(
+                    f"measure `{name}` is defined in two semantic models (first at "
+                    f"{measures[name].loc}); MetricFlow names each measure once",
+                    measure.loc,
+                )
+            measures[name] = measure
     for metric in project.metrics.values():
         what = f"metric `{metric.name}`"
         if metric.own is not None and metric.model and metric.model not in project.models:
@@ -247,6 +256,11 @@ def _legacy_model(entry: dict, loc: Location) -> SemanticModel:
         model.dimensions[dim] = Dimension(dim, kind, text(item, "expr", iloc, "a dimension") or dim)
     for item, iloc in items(entry, "measures", loc.file, what):
         measure = text(item, "name", iloc, "a measure", required=True)
+        if measure in model.measures:
+            first = model.measures[measure].loc
+            raise KpiError(
+                f"measure `{measure}` is defined twice in {what} (first at {first})", iloc
+            )
         model.measures[measure] = Measure(
             measure,
             _lower(item, "agg", iloc, f"measure `{measure}`", "sum"),
