@@ -480,3 +480,39 @@ def test_cli_name_defined_twice_is_an_error(tmp_path, key):
     assert result.exit_code == 2, result.output
     assert f"`{entries[0]['name']}` is defined twice (first at {path}:" in result.output
     assert "Traceback" not in result.output
+
+
+def test_databricks_fixture_a_dates_by_the_untyped_date_field(tmp_path):
+    # no field is typed: `o_orderdate` is the one named like a date, so it dates the orders
+    model = import_osi(CONVERTERS / "databricks_fixtureA_ossie.yaml")
+    assert model.sources["orders"].date == "o_orderdate"
+    assert "orders.o_orderdate" in {n.name for n in model.notes}
+    data = tmp_path / "orders.csv"
+    data.write_text(
+        "o_orderkey,o_orderdate,o_totalprice\n1,2024-01-05,10.5\n2,2024-01-20,4\n"
+        "3,2024-02-02,7.25\n",
+        encoding="utf-8",
+    )
+    db = warehouse(tmp_path, {"orders": data}, schema="tpch")
+    model.use_database(f"duckdb:///{db}")
+    model.sources["orders"].table = "tpch.orders"  # samples.tpch.orders, without the catalog
+    got = totals(load(model, tmp_path / "ws"), list(model.kpis))
+    assert got[("total_revenue", "2024-01")] == pytest.approx(14.5)
+    assert got[("total_revenue", "2024-02")] == pytest.approx(7.25)
+    assert got[("order_count", "2024-01")] == 2
+
+
+@pytest.mark.parametrize("datatype", ["timestamp", "date", "DateTime"])
+def test_time_datatype_is_read_whatever_its_case(tmp_path, datatype):
+    doc = yaml.safe_load(HANDWRITTEN.read_text(encoding="utf-8"))
+    for dataset in doc["semantic_model"][0]["datasets"]:
+        for field in dataset.get("fields") or []:
+            if field.get("datatype") == "Date":
+                field["datatype"] = datatype
+                field.pop("dimension", None)
+                field["name"] = "placed"  # not named like a date: the type alone says it
+    path = tmp_path / "typed.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    model = import_osi(path)
+    assert model.sources["orders"].date == "ordered_at"
+    assert model.kpis["revenue"].formula == "amount"

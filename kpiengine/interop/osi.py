@@ -35,6 +35,8 @@ from .sqlexpr import (
 
 VENDOR = "KPIENGINE"
 TEMPORAL = ("Date", "Time", "DateTime", "DateTimeTz")
+_TEMPORAL = {t.lower() for t in TEMPORAL} | {"timestamp", "timestamp_tz", "timestamptz"}
+_DATE_NAME = re.compile(r"(date|timestamp|_at|_on|_time)$", re.I)
 _AGGREGATES = {"sum": "sum", "count": "count", "avg": "avg", "min": "min", "max": "max"}
 
 
@@ -86,6 +88,7 @@ class _Reader:
         self.fragments: dict[tuple, str] = {}
         self.targets: set[str] = set()  # datasets on the "one" side of a relationship
         self.fallbacks: set[str] = set()
+        self.guessed: dict[str, str] = {}  # dataset -> the field taken as its time column
 
     def ext(self, entry: Any) -> dict:
         return extension(entry) if self.use_ext else {}
@@ -119,6 +122,14 @@ class _Reader:
             self.kpi(name)
         if not restored:
             self.model.drop_unread_sources("dataset")
+        for name, full in self.guessed.items():
+            if name in self.model.sources:
+                self.model.note(
+                    full,
+                    "time field",
+                    "taken as the dataset's time column for its name: the document gives it "
+                    "no `dimension: {is_time: true}` or date `datatype`",
+                )
 
     # --- datasets ------------------------------------------------------------------------------
 
@@ -136,6 +147,7 @@ class _Reader:
                 entry.value_loc("primary_key") if hasattr(entry, "value_loc") else loc,
             )
         keys = {str(k) for k in keys}
+        named_like_dates: list[tuple[str, str]] = []
         for field, floc in items(entry, "fields", loc.file, f"dataset `{name}`"):
             fname = text(field, "name", floc, "a field", True)
             variable = self.ext(field).get("variable")
@@ -150,13 +162,12 @@ class _Reader:
                 continue
             column = plain_column(sql, DIALECTS[self.dialect]) if sql else None
             dim = field.get("dimension") if isinstance(field.get("dimension"), dict) else None
-            is_time = (
-                dim.get("is_time")
-                if dim and "is_time" in dim
-                else (field.get("datatype") in TEMPORAL)
-            )
-            categorical = dim is not None or field.get("datatype") in ("String", "Boolean")
+            datatype = str(field.get("datatype") or "").lower()  # converters write `string`
+            is_time = dim.get("is_time") if dim and "is_time" in dim else datatype in _TEMPORAL
+            categorical = dim is not None or datatype in ("string", "boolean")
             full = f"{name}.{fname}"
+            if dim is None and not datatype and column and _DATE_NAME.search(fname):
+                named_like_dates.append((full, column))
             if not (is_time or categorical):
                 continue  # a fact: read by the metrics that aggregate it
             if column is None:
@@ -171,6 +182,9 @@ class _Reader:
                 self.model.skip(full, "field", "a primary key: not a breakdown")
             else:
                 source.dimensions[ident(fname)] = column
+        if build and source.date is None and len(named_like_dates) == 1:
+            # no field says it is a time: one untyped field named like a date dates the rows
+            self.guessed[name], source.date = named_like_dates[0]
         if build:
             self.model.sources[name] = source
 
