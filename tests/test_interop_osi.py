@@ -516,3 +516,12 @@ def test_time_datatype_is_read_whatever_its_case(tmp_path, datatype):
     model = import_osi(path)
     assert model.sources["orders"].date == "ordered_at"
     assert model.kpis["revenue"].formula == "amount"
+
+
+def test_osi_export_says_which_names_are_not_data():
+    # the document's SQL reads them as fields; the note says so instead of passing silently
+    ws = kpiengine.load_workspace(kpiengine.sample_workspace())
+    _, notes = export_osi(ws)
+    why = {n.name: n.reason for n in notes}
+    assert why["annual_churn_rate"].startswith("`periods_per_year` is not data")
+    assert why["ltv"].startswith("`customer_lifetime` is not data")
