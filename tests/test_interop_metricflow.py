@@ -558,3 +558,35 @@ def test_cli_measure_defined_twice_is_an_error(tmp_path, second, message):
     result = CliRunner().invoke(cli, ["import", "metricflow", str(path), "--check"])
     assert result.exit_code == 2, result.output
     assert message.format(path=path) in result.output
+
+
+def test_filter_testing_one_column_twice_keeps_the_rows_both_accept(tmp_path):
+    # two references to `status` (by name and through a dimension with that expr): the second
+    # used to replace the first
+    path = tmp_path / "m.yml"
+    head, metrics = _ORDERS_MODEL.split("metrics:\n")
+    head = head.replace(
+        "dimensions: [{name: d, type: time}]",
+        "dimensions: [{name: d, type: time}, {name: status, type: categorical},"
+        " {name: state, type: categorical, expr: status}]",
+    )
+    status, state = "{{ Dimension('status') }}", "{{ Dimension('state') }}"
+    path.write_text(
+        head
+        + "metrics:\n"
+        + metrics
+        + f"  - {{name: none, type: simple, type_params: {{measure: amount}},"
+        f" filter: \"{status} = 'a' AND {status} = 'b'\"}}\n"
+        + f"  - {{name: only_b, type: simple, type_params: {{measure: amount}},"
+        f" filter: \"{status} IN ('a', 'b') AND {state} = 'b'\"}}\n",
+        encoding="utf-8",
+    )
+    model = import_metricflow(path)
+    assert "the filter on `status` excludes every row" in model_reasons(model)["none"]
+    mapping = model.source_of(model.kpis["only_b"].formula)
+    assert mapping is not None
+    assert mapping.mappings[model.kpis["only_b"].formula].where == {"status": ["b"]}
+
+
+def model_reasons(model):
+    return {u.name: u.reason for u in model.unmapped}

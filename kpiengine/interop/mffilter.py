@@ -62,7 +62,12 @@ def filter_where(template: str, model: SemanticModel) -> dict[str, list[str]]:
         for key, values in tests.items():
             if key not in refs:
                 raise Untranslatable(f"`{key}` is not a {{{{ Dimension(...) }}}} reference")
-            out[_column(refs[key], model)] = values
+            column = _column(refs[key], model)
+            if column in out:  # two references to one column (`status = 'a' AND status = 'b'`)
+                values = [v for v in values if v in out[column]]
+                if not values:
+                    raise Untranslatable(f"the filter on `{column}` excludes every row")
+            out[column] = values
         return out
     except Untranslatable as exc:
         reason = exc.reason
