@@ -283,3 +283,27 @@ def test_cli_empty_folder_is_an_error(tmp_path):
     result = CliRunner().invoke(cli, ["import", "cube", str(tmp_path), "--check"])
     assert result.exit_code == 2, result.output
     assert f"no `cubes:` found in {tmp_path}" in result.output
+
+
+def test_two_filters_on_one_column_keep_the_rows_both_accept(tmp_path):
+    # the second filter used to replace the first
+    path = tmp_path / "orders.yml"
+    path.write_text(
+        "cubes:\n  - name: orders\n    sql_table: orders\n    dimensions:\n"
+        "      - {name: d, sql: d, type: time}\n    measures:\n"
+        "      - name: some\n        type: count\n        filters:\n"
+        "          - sql: \"{CUBE}.status IN ('a', 'b')\"\n"
+        "          - sql: \"{CUBE}.status = 'b'\"\n"
+        "      - name: none\n        sql: amount\n        type: sum\n        filters:\n"
+        "          - sql: \"{CUBE}.status = 'a'\"\n          - sql: \"{CUBE}.status = 'b'\"\n"
+        "      - name: case_and_filter\n        type: sum\n"
+        "        sql: \"CASE WHEN {CUBE}.status = 'a' THEN amount ELSE 0 END\"\n"
+        "        filters:\n          - sql: \"{CUBE}.status = 'b'\"\n",
+        encoding="utf-8",
+    )
+    model = import_cube(path)
+    source = model.sources["orders"]
+    assert source.mappings[model.kpis["orders_some"].formula].where == {"status": ["b"]}
+    why = reasons(model)
+    assert "the filters on `status` exclude every row" in why["orders.none"]
+    assert "the filters on `status` exclude every row" in why["orders.case_and_filter"]

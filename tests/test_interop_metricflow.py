@@ -582,7 +582,7 @@ def test_filter_testing_one_column_twice_keeps_the_rows_both_accept(tmp_path):
         encoding="utf-8",
     )
     model = import_metricflow(path)
-    assert "the filter on `status` excludes every row" in model_reasons(model)["none"]
+    assert "the filters on `status` exclude every row" in model_reasons(model)["none"]
     mapping = model.source_of(model.kpis["only_b"].formula)
     assert mapping is not None
     assert mapping.mappings[model.kpis["only_b"].formula].where == {"status": ["b"]}

@@ -26,6 +26,7 @@ from .sqlexpr import (
     Untranslatable,
     conditions,
     is_aggregate,
+    merge_where,
     parse,
     plain_column,
     row_measure,
@@ -223,7 +224,7 @@ class _Cube:
         where: dict[str, list[str]] = {}
         for item, iloc in items(measure, "filters", self.loc.file, f"measure `{name}`"):
             _, tests = conditions(parse(self.expand(text(item, "sql", iloc, "a filter"), True)))
-            where.update(tests)
+            where = merge_where(where, tests)
         if kind == "number":
             if where:
                 raise Untranslatable("`filters` on a number measure")
@@ -242,7 +243,7 @@ class _Cube:
                 notes.append("counts every row (COUNT of an expression skips empty values)")
         else:
             row = row_measure(parse(self.expand(sql or "", row=True)))
-        row.where = {**row.where, **where}
+        row.where = merge_where(row.where, where)
         return self._aggregate(kind, row, name, measure)
 
     def _rolling(self, name: str, measure: dict, kind: str, notes: list[str]) -> str:
@@ -286,7 +287,7 @@ class _Cube:
             var_id, distinct_unit(var_id, row.column), "distinct"
         )
         self.source.mappings[var_id] = Mapping(
-            var_id, None, False, {**row.where, **where}, distinct=row.column
+            var_id, None, False, merge_where(row.where, where), distinct=row.column
         )
         return var_id
 

@@ -21,7 +21,15 @@ from .guess import distinct_unit, ident, variable_id, variable_unit
 from .metricflow_spec import Input, Measure, Metric, Project, SemanticModel, read_project
 from .mffilter import filter_where
 from .model import Kpi, Mapping, Model, Source, Variable
-from .sqlexpr import Untranslatable, parse, plain_column, row_measure, short, to_formula
+from .sqlexpr import (
+    Untranslatable,
+    merge_where,
+    parse,
+    plain_column,
+    row_measure,
+    short,
+    to_formula,
+)
 from .windows import apply, rolling_count, rolling_note, to_date
 
 ALL_TIME = (
@@ -358,9 +366,7 @@ class _Importer:
         if agg in ("percentile", "median"):
             raise Untranslatable(f"{agg} is not additive over periods and segments")
         row = row_measure(parse(measure.expr))
-        rows = {**row.where}
-        for column, values in where.items():
-            rows[column] = [v for v in values if v in rows[column]] if column in rows else values
+        rows = merge_where(row.where, where)
         aggregate: str | dict[str, str] = "sum"
         spec = measure.raw.get("non_additive_dimension")
         if spec:

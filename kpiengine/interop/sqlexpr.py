@@ -263,6 +263,18 @@ def row_measure(n: Any) -> RowMeasure:
     )
 
 
+def merge_where(first: dict[str, list[str]], second: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Rows both tests keep: a column tested by both keeps the values both accept."""
+    out = dict(first)
+    for column, values in second.items():
+        if column in out:
+            values = [v for v in values if v in out[column]]
+            if not values:
+                raise Untranslatable(f"the filters on `{column}` exclude every row")
+        out[column] = values
+    return out
+
+
 def conditions(n: Any) -> tuple[list[str], dict[str, list[str]]]:
     """(table qualifiers used, column -> accepted values) of `a = 'x' AND b IN (1, 2)`."""
     exp = _sqlglot().exp
