@@ -6,7 +6,9 @@ field or a `CASE WHEN <equalities> THEN ... ELSE 0 END`) becomes a variable mapp
 dataset's source, the arithmetic around it the formula. A document written by `kpi export osi`
 carries kpiengine's own data in `custom_extensions` under the vendor `KPIENGINE` (each KPI and
 variable as the definitions spell it, the settings and sources of kpi.yaml); it is used when
-present, so that import(export(workspace)) gives the workspace back.
+present, so that import(export(workspace)) gives the workspace back. The module is longer than
+420 lines because a dataset's fields, its metrics and the extension that restores them are read
+by one importer that resolves names across the three.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .sqlexpr import (
     DIALECTS,
     RowMeasure,
     Untranslatable,
+    count_measure,
     is_aggregate,
     parse,
     plain_column,
@@ -305,7 +308,7 @@ class _Reader:
                 "COUNT(DISTINCT column) map"
             )
         else:
-            row = _counted(inner) if kind == "count" else row_measure(inner)
+            row = count_measure(inner) if kind == "count" else row_measure(inner)
         dataset = self._dataset_of(row, node)
         field = row.column
         row = self._resolve_fields(dataset, row)
@@ -420,19 +423,6 @@ def _once(table: dict[str, tuple[dict, Location]], name: str, entry: dict, loc: 
     if name in table:
         raise KpiError(f"`{name}` is defined twice (first at {table[name][1]})", loc)
     table[name] = (entry, loc)
-
-
-def _counted(inner: Any) -> RowMeasure:
-    """The rows COUNT(inner) counts: every row (`*`, a constant), the rows where a column has a
-    value (`count: column`), or those a CASE WHEN keeps; a CASE with an ELSE value counts every
-    row."""
-    if inner is None or inner.key == "star":
-        return RowMeasure(count=True)
-    row = row_measure(inner)
-    default = inner.args.get("default") if inner.key == "case" else None
-    if default is not None and default.key != "null":
-        return RowMeasure(count=True, table=row.table)
-    return RowMeasure(row.column, True, row.where, row.table)
 
 
 def _restore_source(name: str, raw: Any) -> Source:

@@ -331,3 +331,16 @@ def plain_column(sql: str, dialect: str | None = None) -> str | None:
     while isinstance(node, exp.Paren | exp.Cast | exp.TryCast):
         node = node.this
     return node.name if isinstance(node, exp.Column) and node.name else None
+
+
+def count_measure(inner: Any) -> RowMeasure:
+    """The rows COUNT(inner) counts: every row (`*`, a constant), the rows where a column has a
+    value (`count: column`), or those a CASE WHEN keeps; a CASE with an ELSE value counts every
+    row."""
+    if inner is None or inner.key == "star":
+        return RowMeasure(count=True)
+    row = row_measure(inner)
+    default = inner.args.get("default") if inner.key == "case" else None
+    if default is not None and default.key != "null":
+        return RowMeasure(count=True, table=row.table)
+    return RowMeasure(row.column, True, row.where, row.table)
