@@ -307,3 +307,16 @@ def test_two_filters_on_one_column_keep_the_rows_both_accept(tmp_path):
     why = reasons(model)
     assert "the filters on `status` exclude every row" in why["orders.none"]
     assert "the filters on `status` exclude every row" in why["orders.case_and_filter"]
+
+
+def test_templated_sql_table_is_listed_not_queried(tmp_path):
+    path = tmp_path / "orders.yml"
+    path.write_text(
+        "cubes:\n  - name: orders\n    sql_table: \"{{ env_var('SCHEMA') }}.orders\"\n"
+        "    dimensions:\n      - {name: d, sql: d, type: time}\n"
+        "    measures:\n      - {name: c, type: count}\n",
+        encoding="utf-8",
+    )
+    model = import_cube(path)
+    assert not model.kpis and not model.variables and "orders" not in model.sources
+    assert "its `sql_table` uses templates" in reasons(model)["orders"]

@@ -121,6 +121,10 @@ class _Cube:
         if self.source.query and _REF.search(self.source.query):
             self.model.skip(self.name, "cube", "its `sql` uses templates ({...})")
             return
+        if self.source.table and ("{" in self.source.table or "%}" in self.source.table):
+            # `{{ env_var('SCHEMA') }}.orders`: Cube renders it; kpiengine would query it as is
+            self.model.skip(self.name, "cube", "its `sql_table` uses templates ({{ ... }})")
+            return
         for key, reason in _CUBE_KEYS_NOT_IMPORTED.items():
             if self.entry.get(key):
                 self.model.skip(f"{self.name}.{key}", key.rstrip("s"), reason)
