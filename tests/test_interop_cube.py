@@ -320,3 +320,17 @@ def test_templated_sql_table_is_listed_not_queried(tmp_path):
     model = import_cube(path)
     assert not model.kpis and not model.variables and "orders" not in model.sources
     assert "its `sql_table` uses templates" in reasons(model)["orders"]
+
+
+def test_cli_jinja_loop_in_yaml_names_the_template(tmp_path):
+    path = tmp_path / "orders.yml"
+    path.write_text(
+        "cubes:\n  - name: orders\n    sql_table: orders\n    measures:\n"
+        "      {%- for m in ['a', 'b'] %}\n      - name: {{ m }}_sum\n        sql: {{ m }}\n"
+        "        type: sum\n      {%- endfor %}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["import", "cube", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert "orders.yml:5:8: invalid YAML" in result.output
+    assert "Cube renders the Jinja in this model first" in result.output

@@ -60,7 +60,7 @@ def import_cube(path: str | Path) -> Model:
     model = Model(f"the Cube model {path}")
     seen: dict[str, Location] = {}
     for file in files_under(root):
-        data = read_file(file)
+        data = _read(file)
         if not isinstance(data, dict):
             continue
         for entry, loc in items(data, "cubes", str(file), str(file)):
@@ -83,6 +83,16 @@ def import_cube(path: str | Path) -> Model:
             fix="point at a Cube model folder (`model/`) or one of its YAML files",
         )
     return model
+
+
+def _read(file: Path) -> object:
+    """The file's YAML; a syntax error in a Jinja-templated model says the template is why."""
+    try:
+        return read_file(file)
+    except KpiError as exc:
+        if exc.message.startswith("invalid YAML") and "{%" in file.read_text(errors="replace"):
+            exc.fix = "Cube renders the Jinja in this model first: import the rendered YAML"
+        raise
 
 
 class _Cube:
