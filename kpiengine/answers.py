@@ -155,7 +155,13 @@ def evaluate_period(
 ) -> Results:
     """Results of one KPI selected at `period` (or the last complete period), as `kpi eval`
     computes them."""
+    from .table import CURRENT  # noqa: PLC0415
+
     calendar = engine.workspace.calendar
+    if period == CURRENT:  # the period to date, as `kpi eval --period current` and the others
+        results = engine.evaluate(data, by=by, kpis=[kpi_id])
+        results.selected = [results.table.n_periods - 1]
+        return results
     if period is None:
         results = engine.evaluate(data, by=by, kpis=[kpi_id])
         complete = [i for i in results.selected if i <= results.table.last_complete()]

@@ -222,6 +222,19 @@ def load_yaml(path: Path | str, display: str | None = None) -> Any:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise KpiError("file not found", Location(name)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise KpiError(
+            f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot be decoded",
+            byte_location(name, exc.object, exc.start),
+            "save the file as UTF-8",
+        ) from None
+    except OSError as exc:
         raise KpiError(f"cannot read file: {exc}", Location(name)) from None
     return parse_yaml(text, name)
+
+
+def byte_location(name: str, data: bytes, offset: int) -> Location:
+    """The line and column (in characters of the decodable text before it) of a byte."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    before = data[line_start:offset].decode("utf-8", errors="replace").lstrip("\ufeff")
+    return Location(name, data.count(b"\n", 0, offset) + 1, len(before) + 1)

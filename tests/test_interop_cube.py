@@ -205,3 +205,132 @@ def test_cli_import_cube(tmp_path):
     assert twice.exit_code == 2 and "cube `orders` is defined twice" in twice.output
     check = runner.invoke(cli, ["import", "cube", str(CUBE / "handwritten"), "--check"])
     assert check.exit_code == 0 and "0 errors" in check.output
+
+
+def test_cube_without_time_dimension_is_listed_not_written(tmp_path):
+    # the sql connector dates rows by a column of the table: without one, eval would fail
+    path = tmp_path / "undated.yml"
+    path.write_text(
+        "cubes:\n  - name: stores\n    sql_table: stores\n    dimensions:\n"
+        "      - name: city\n        sql: city\n        type: string\n    measures:\n"
+        "      - name: employees\n        sql: employees\n        type: sum\n"
+        "      - name: cities\n        sql: city\n        type: count_distinct\n",
+        encoding="utf-8",
+    )
+    model = import_cube(path)
+    assert not model.kpis and not model.variables
+    assert not model.sources["stores"].mappings
+    why = reasons(model)
+    assert "`stores` has no time column of its own" in why["stores.employees"]
+    assert "`stores` has no time column of its own" in why["stores.cities"]
+
+
+def test_count_of_a_column_and_avg_skip_empty_values(tmp_path):
+    # Cube's COUNT(discount) and AVG(discount) leave out rows without a discount
+    rows = [
+        ("2024-01-03", "5"),
+        ("2024-01-09", ""),
+        ("2024-01-20", "7"),
+        ("2024-02-02", ""),
+        ("2024-02-11", "4"),
+    ]
+    data = tmp_path / "orders.csv"
+    data.write_text(
+        "ordered_at,discount\n" + "".join(f"{d},{v}\n" for d, v in rows), encoding="utf-8"
+    )
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"CREATE TABLE orders AS SELECT * FROM read_csv('{data}')")
+    path = tmp_path / "orders.yml"
+    path.write_text(
+        "cubes:\n  - name: orders\n    sql_table: orders\n    dimensions:\n"
+        "      - {name: ordered_at, sql: ordered_at, type: time}\n    measures:\n"
+        "      - {name: count, type: count}\n"
+        "      - {name: discounted, sql: discount, type: count}\n"
+        "      - {name: avg_discount, sql: discount, type: avg}\n",
+        encoding="utf-8",
+    )
+    model = import_cube(path)
+    assert not model.notes  # exact, no caveat
+    got = totals(load(model, tmp_path / "ws", db), list(model.kpis))
+    assert got[("orders_count", "2024-01")] == 3
+    assert got[("orders_discounted", "2024-01")] == 2
+    assert got[("orders_discounted", "2024-02")] == 1
+    assert got[("orders_avg_discount", "2024-01")] == pytest.approx((5 + 7) / 2)
+    assert got[("orders_avg_discount", "2024-02")] == pytest.approx(4)
+
+
+@pytest.mark.parametrize(
+    ("second", "first_line"),
+    [("      - {name: c, type: sum, sql: x}\n", 7), ("      - {name: d, type: count}\n", 5)],
+)
+def test_cli_member_defined_twice_is_an_error(tmp_path, second, first_line):
+    path = tmp_path / "dup.yml"
+    path.write_text(
+        "cubes:\n  - name: o\n    sql_table: o\n    dimensions:\n"
+        "      - {name: d, sql: d, type: time}\n    measures:\n      - {name: c, type: count}\n"
+        + second,
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["import", "cube", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert f"dup.yml:8:9: `{second[15]}` is defined twice in cube `o`" in result.output
+    assert f"(first at {path}:{first_line}:9)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_empty_folder_is_an_error(tmp_path):
+    result = CliRunner().invoke(cli, ["import", "cube", str(tmp_path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert f"no `cubes:` found in {tmp_path}" in result.output
+
+
+def test_two_filters_on_one_column_keep_the_rows_both_accept(tmp_path):
+    # the second filter used to replace the first
+    path = tmp_path / "orders.yml"
+    path.write_text(
+        "cubes:\n  - name: orders\n    sql_table: orders\n    dimensions:\n"
+        "      - {name: d, sql: d, type: time}\n    measures:\n"
+        "      - name: some\n        type: count\n        filters:\n"
+        "          - sql: \"{CUBE}.status IN ('a', 'b')\"\n"
+        "          - sql: \"{CUBE}.status = 'b'\"\n"
+        "      - name: none\n        sql: amount\n        type: sum\n        filters:\n"
+        "          - sql: \"{CUBE}.status = 'a'\"\n          - sql: \"{CUBE}.status = 'b'\"\n"
+        "      - name: case_and_filter\n        type: sum\n"
+        "        sql: \"CASE WHEN {CUBE}.status = 'a' THEN amount ELSE 0 END\"\n"
+        "        filters:\n          - sql: \"{CUBE}.status = 'b'\"\n",
+        encoding="utf-8",
+    )
+    model = import_cube(path)
+    source = model.sources["orders"]
+    assert source.mappings[model.kpis["orders_some"].formula].where == {"status": ["b"]}
+    why = reasons(model)
+    assert "the filters on `status` exclude every row" in why["orders.none"]
+    assert "the filters on `status` exclude every row" in why["orders.case_and_filter"]
+
+
+def test_templated_sql_table_is_listed_not_queried(tmp_path):
+    path = tmp_path / "orders.yml"
+    path.write_text(
+        "cubes:\n  - name: orders\n    sql_table: \"{{ env_var('SCHEMA') }}.orders\"\n"
+        "    dimensions:\n      - {name: d, sql: d, type: time}\n"
+        "    measures:\n      - {name: c, type: count}\n",
+        encoding="utf-8",
+    )
+    model = import_cube(path)
+    assert not model.kpis and not model.variables and "orders" not in model.sources
+    assert "its `sql_table` uses templates" in reasons(model)["orders"]
+
+
+def test_cli_jinja_loop_in_yaml_names_the_template(tmp_path):
+    path = tmp_path / "orders.yml"
+    path.write_text(
+        "cubes:\n  - name: orders\n    sql_table: orders\n    measures:\n"
+        "      {%- for m in ['a', 'b'] %}\n      - name: {{ m }}_sum\n        sql: {{ m }}\n"
+        "        type: sum\n      {%- endfor %}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["import", "cube", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert "orders.yml:5:8: invalid YAML" in result.output
+    assert "Cube renders the Jinja in this model first" in result.output

@@ -214,7 +214,12 @@ def test_handwritten_metric_types_by_value():
     assert f["completed_conversions"] == "completed_orders"
     assert "one row per `order`" in {n.name: n.reason for n in model.notes}["completed_conversions"]
     assert "Metric('revenue'" in reasons(model)["big_orders"]
-    assert {n.name for n in model.notes} >= {"orders", "net_revenue", "average_order_value"}
+    assert {n.name for n in model.notes} >= {"orders", "net_revenue"}
+    # AVG skips empty values: the average divides by the rows where the column has one
+    [total, rows] = f["average_order_value"].split(" / ")
+    source = model.sources["orders"]
+    assert source.mappings[rows].count and source.mappings[rows].column == "amount"
+    assert source.mappings[total].column == "amount" and not source.mappings[total].count
 
 
 def test_handwritten_evaluates_against_an_oracle(tmp_path):
@@ -428,3 +433,160 @@ def test_handwritten_windows_and_distinct_evaluate_against_an_oracle(tmp_path):
     first_quarter = {r["customer_id"] for r in rows if r["ordered_at"][:7] <= "2023-03"}
     assert q1 == len(first_quarter)
     assert q1 < sum(len(buyers[m]) for m in ("2023-01", "2023-02", "2023-03"))
+
+
+def test_project_folder_skips_dbt_project_settings(tmp_path):
+    # dbt_project.yml configures folders under `models:` (a mapping): not a model file.
+    (tmp_path / "dbt_project.yml").write_text(
+        "name: shop\nmodels:\n  shop:\n    +materialized: table\n"
+        "semantic-models:\n  +enabled: true\nmetrics:\n  +enabled: true\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "orders.yml").write_text(
+        (FIXTURES / "metricflow" / "handwritten" / "orders.yml").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    with_settings = import_metricflow(tmp_path)
+    alone = import_metricflow(tmp_path / "models")
+    assert sorted(with_settings.kpis) == sorted(alone.kpis) != []
+
+
+def test_semantic_model_without_a_default_time_is_listed_not_written(tmp_path):
+    # two time dimensions, no `defaults: agg_time_dimension`: the measure has no date column
+    path = tmp_path / "undated.yml"
+    path.write_text(
+        "semantic_models:\n  - name: orders\n    model: ref('orders')\n    dimensions:\n"
+        "      - {name: ordered_at, type: time}\n      - {name: shipped_at, type: time}\n"
+        "    measures:\n      - {name: amount, agg: sum}\n"
+        "      - {name: shipped, agg: sum, agg_time_dimension: shipped_at}\n"
+        "metrics:\n  - {name: revenue, type: simple, type_params: {measure: amount}}\n"
+        "  - {name: shipped_amount, type: simple, type_params: {measure: shipped}}\n",
+        encoding="utf-8",
+    )
+    model = import_metricflow(path)
+    assert list(model.kpis) == ["shipped_amount"]
+    [mapping] = model.sources["orders"].mappings.values()
+    assert mapping.date == "shipped_at" and mapping.column == "shipped"
+    why = {u.name: u.reason for u in model.unmapped}
+    assert "`orders` has no time column of its own" in why["revenue"]
+
+
+_ORDERS_MODEL = (
+    "semantic_models:\n  - name: orders\n    model: ref('orders')\n"
+    "    defaults: {agg_time_dimension: d}\n    dimensions: [{name: d, type: time}]\n"
+    "    measures:\n      - {name: amount, agg: sum}\nmetrics:\n"
+    "  - {name: revenue, type: simple, type_params: {measure: amount}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        (
+            "{name: bad, type: simple, type_params: {measure: nosuch}}",
+            "metric `bad` reads the measure `nosuch`, which no semantic model defines",
+        ),
+        (
+            "{name: bad, type: ratio, type_params: {numerator: revenue, denominator: gone}}",
+            "metric `bad` reads the metric `gone`, which is not defined",
+        ),
+        (
+            "{name: bad, type: derived, type_params: {expr: a + b, metrics: [revenue, gone]}}",
+            "metric `bad` reads the metric `gone`, which is not defined",
+        ),
+    ],
+)
+def test_cli_undefined_reference_is_an_error_at_the_metric(tmp_path, metric, message):
+    path = tmp_path / "m.yml"
+    path.write_text(_ORDERS_MODEL + f"  - {metric}\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "metricflow", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert f"m.yml:10:5: {message}" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", ["orders.yml", "target/semantic_manifest.json"])
+def test_cli_non_utf8_file_names_line_and_column(tmp_path, name):
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if name.endswith(".json"):
+        path.write_bytes(b'{"metrics": [\n  {"name": "caf\xe9"}]}')
+        where = f"{name.split('/')[-1]}:2:16:"
+    else:
+        path.write_bytes(b"\xef\xbb\xbfsemantic_models:\n  - name: caf\xe9\n")
+        where = "orders.yml:2:14:"  # the BOM is not a column
+    result = CliRunner().invoke(cli, ["import", "metricflow", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert f"{where} not UTF-8 text: byte 0xe9 cannot be decoded" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_dbt_manifest_is_not_the_semantic_manifest(tmp_path):
+    path = tmp_path / "manifest.json"
+    path.write_text(
+        '{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"},'
+        ' "nodes": {}, "semantic_models": {"semantic_model.shop.orders": {"name": "orders"}}}',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["import", "metricflow", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert "manifest.json: this is dbt's manifest.json, not the semantic manifest" in result.output
+    assert "target/semantic_manifest.json" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        (
+            "      - {name: amount, agg: max}\n",
+            "m.yml:8:9: measure `amount` is defined twice in semantic model `orders` "
+            "(first at {path}:7:9)",
+        ),
+        (
+            "  - name: returns\n    model: ref('returns')\n    measures:\n"
+            "      - {name: amount, agg: sum}\n",
+            "m.yml:11:9: measure `amount` is defined in two semantic models (first at {path}:7:9)",
+        ),
+    ],
+)
+def test_cli_measure_defined_twice_is_an_error(tmp_path, second, message):
+    # a metric reading `amount` would otherwise read whichever came last
+    path = tmp_path / "m.yml"
+    head, metrics = _ORDERS_MODEL.split("metrics:\n")
+    path.write_text(head + second + "metrics:\n" + metrics, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "metricflow", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert message.format(path=path) in result.output
+
+
+def test_filter_testing_one_column_twice_keeps_the_rows_both_accept(tmp_path):
+    # two references to `status` (by name and through a dimension with that expr): the second
+    # used to replace the first
+    path = tmp_path / "m.yml"
+    head, metrics = _ORDERS_MODEL.split("metrics:\n")
+    head = head.replace(
+        "dimensions: [{name: d, type: time}]",
+        "dimensions: [{name: d, type: time}, {name: status, type: categorical},"
+        " {name: state, type: categorical, expr: status}]",
+    )
+    status, state = "{{ Dimension('status') }}", "{{ Dimension('state') }}"
+    path.write_text(
+        head
+        + "metrics:\n"
+        + metrics
+        + f"  - {{name: none, type: simple, type_params: {{measure: amount}},"
+        f" filter: \"{status} = 'a' AND {status} = 'b'\"}}\n"
+        + f"  - {{name: only_b, type: simple, type_params: {{measure: amount}},"
+        f" filter: \"{status} IN ('a', 'b') AND {state} = 'b'\"}}\n",
+        encoding="utf-8",
+    )
+    model = import_metricflow(path)
+    assert "the filters on `status` exclude every row" in model_reasons(model)["none"]
+    mapping = model.source_of(model.kpis["only_b"].formula)
+    assert mapping is not None
+    assert mapping.mappings[model.kpis["only_b"].formula].where == {"status": ["b"]}
+
+
+def model_reasons(model):
+    return {u.name: u.reason for u in model.unmapped}

@@ -55,21 +55,30 @@ def test_gsf_fixture_leaves_nothing_behind_a_metric_it_cannot_map():
 
 def test_databricks_fixture_reads_its_only_dialect():
     model = import_osi(CONVERTERS / "databricks_tpcds_ossie.yaml")
-    assert model.kpis["total_sales"].formula == "ss_ext_sales_price"
-    assert model.sources["store_sales"].mappings["ss_quantity"].column == "ss_quantity"
-    assert list(model.sources) == ["store_sales"]  # the fact table; the others need joins
     [note] = model.notes
     assert "DATABRICKS" in note.reason
+    # store_sales is dated only through its relationship to date_dim (a join): a source without
+    # a time column of its own would fail at evaluation, so its metrics are listed instead
+    assert not model.kpis and not model.variables and not model.sources
+    why = reasons(model)
+    assert "`store_sales` has no time column of its own" in why["total_sales"]
 
 
-def test_a_source_without_a_time_field_is_listed(tmp_path):
-    # TPC-DS dates store_sales only through a join to date_dim: said, not left to a bad column
-    out = tmp_path / "ws"
-    path = str(CONVERTERS / "databricks_tpcds_ossie.yaml")
-    result = CliRunner().invoke(cli, ["import", "osi", path, "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "store_sales (time): no time field: set `date:`" in result.output
-    assert "date:" not in (out / "kpi.yaml").read_text().split("store_sales:")[1]
+def test_dataset_without_time_field_is_listed_not_written(tmp_path):
+    doc = yaml.safe_load(HANDWRITTEN.read_text(encoding="utf-8"))
+    model_doc = doc["semantic_model"][0]
+    for dataset in model_doc["datasets"]:
+        dataset["fields"] = [
+            f
+            for f in dataset.get("fields") or []
+            if not (f.get("dimension") or {}).get("is_time")
+            and f.get("datatype") not in ("Date", "Timestamp", "Timestamp_TZ")
+        ]
+    path = tmp_path / "undated.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    model = import_osi(path)
+    assert not model.kpis and not model.variables
+    assert "has no time column of its own" in reasons(model)["revenue"]
 
 
 def test_handwritten_by_value():
@@ -78,7 +87,7 @@ def test_handwritten_by_value():
     assert f == {
         "revenue": "amount",
         "order_count": "orders",
-        "average_order_value": "amount / orders",
+        "average_order_value": "amount / amount_rows",  # AVG skips empty amounts
         "completed_share": "completed_amount / amount",
         "returned_orders": "returned_orders_count",
         "return_rate": "returned_orders / order_count",
@@ -303,10 +312,16 @@ def test_metricflow_export_reads_back(tmp_path):
     written, notes = export_metricflow(ws, tmp_path / "mf")
     assert [p.name for p in written] == ["semantic_models.yml", "metrics.yml"]
     model = import_metricflow(tmp_path / "mf")
-    # prev: 1 month offset; parameters (assumptions) and periods_per_year have no MetricFlow form
+    # prev: 1 month offset; parameters (assumptions) and periods_per_year have no MetricFlow
+    # form: not written (dbt refuses a metric naming an undefined one), nor ltv_to_cac, which
+    # reads ltv
     assumptions = {"ltv", "ltv_to_cac", "cac_payback_months", "annual_churn_rate"}
-    assert set(reasons(model)) == {"sales_growth", "lead_velocity_rate"} | assumptions
-    assert {n.name for n in notes} == {"sales_growth", "lead_velocity_rate"}
+    assert set(reasons(model)) == {"sales_growth", "lead_velocity_rate"}
+    assert {n.name for n in notes} == {"sales_growth", "lead_velocity_rate"} | assumptions
+    why = {n.name: n.reason for n in notes}
+    assert why["ltv_to_cac"] == "not exported: it reads `ltv`, not exported"
+    assert "`periods_per_year` is not a variable or KPI" in why["annual_churn_rate"]
+    assert not assumptions & set(model.kpis)
     back = load(model, tmp_path / "ws")
     for kpi_id, kpi in ws.kpis.items():
         if kpi_id in model.kpis:
@@ -429,3 +444,84 @@ def test_metricflow_round_trip_keeps_windows_and_distinct_counts(tmp_path):
     back = load(model, tmp_path / "back", tmp_path / "warehouse.duckdb")
     kpis = [*WINDOWED, "customers", "completed_customers"]
     assert _values(back, kpis) == _values(ws, kpis)
+
+
+def test_count_of_a_column_counts_the_rows_with_a_value(tmp_path):
+    doc = yaml.safe_load(HANDWRITTEN.read_text(encoding="utf-8"))
+    counts = {
+        "orders_with_items": "COUNT(items)",
+        # COUNT skips the NULL of a CASE without ELSE; an ELSE 0 is a value, counted
+        "returned": "COUNT(CASE WHEN status = 'returned' THEN 1 END)",
+        "every_row": "COUNT(CASE WHEN status = 'returned' THEN 1 ELSE 0 END)",
+    }
+    for name, sql in counts.items():
+        doc["semantic_model"][0]["metrics"].append(
+            {"name": name, "expression": {"dialects": [{"dialect": "ANSI_SQL", "expression": sql}]}}
+        )
+    path = tmp_path / "count.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    model = import_osi(path)
+    maps = {k: model.sources["orders"].mappings[model.kpis[k].formula] for k in counts}
+    assert maps["orders_with_items"].count and maps["orders_with_items"].column == "items"
+    assert maps["returned"].count and maps["returned"].column is None
+    assert maps["returned"].where == {"status": ["returned"]}
+    assert maps["every_row"].count and not maps["every_row"].where
+    assert maps["every_row"].column is None
+
+
+@pytest.mark.parametrize("key", ["metrics", "datasets"])
+def test_cli_name_defined_twice_is_an_error(tmp_path, key):
+    doc = yaml.safe_load(HANDWRITTEN.read_text(encoding="utf-8"))
+    entries = doc["semantic_model"][0][key]
+    entries.append(dict(entries[0]))
+    path = tmp_path / "twice.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "osi", str(path), "--check"])
+    assert result.exit_code == 2, result.output
+    assert f"`{entries[0]['name']}` is defined twice (first at {path}:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_databricks_fixture_a_dates_by_the_untyped_date_field(tmp_path):
+    # no field is typed: `o_orderdate` is the one named like a date, so it dates the orders
+    model = import_osi(CONVERTERS / "databricks_fixtureA_ossie.yaml")
+    assert model.sources["orders"].date == "o_orderdate"
+    assert "orders.o_orderdate" in {n.name for n in model.notes}
+    data = tmp_path / "orders.csv"
+    data.write_text(
+        "o_orderkey,o_orderdate,o_totalprice\n1,2024-01-05,10.5\n2,2024-01-20,4\n"
+        "3,2024-02-02,7.25\n",
+        encoding="utf-8",
+    )
+    db = warehouse(tmp_path, {"orders": data}, schema="tpch")
+    model.use_database(f"duckdb:///{db}")
+    model.sources["orders"].table = "tpch.orders"  # samples.tpch.orders, without the catalog
+    got = totals(load(model, tmp_path / "ws"), list(model.kpis))
+    assert got[("total_revenue", "2024-01")] == pytest.approx(14.5)
+    assert got[("total_revenue", "2024-02")] == pytest.approx(7.25)
+    assert got[("order_count", "2024-01")] == 2
+
+
+@pytest.mark.parametrize("datatype", ["timestamp", "date", "DateTime"])
+def test_time_datatype_is_read_whatever_its_case(tmp_path, datatype):
+    doc = yaml.safe_load(HANDWRITTEN.read_text(encoding="utf-8"))
+    for dataset in doc["semantic_model"][0]["datasets"]:
+        for field in dataset.get("fields") or []:
+            if field.get("datatype") == "Date":
+                field["datatype"] = datatype
+                field.pop("dimension", None)
+                field["name"] = "placed"  # not named like a date: the type alone says it
+    path = tmp_path / "typed.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    model = import_osi(path)
+    assert model.sources["orders"].date == "ordered_at"
+    assert model.kpis["revenue"].formula == "amount"
+
+
+def test_osi_export_says_which_names_are_not_data():
+    # the document's SQL reads them as fields; the note says so instead of passing silently
+    ws = kpiengine.load_workspace(kpiengine.sample_workspace())
+    _, notes = export_osi(ws)
+    why = {n.name: n.reason for n in notes}
+    assert why["annual_churn_rate"].startswith("`periods_per_year` is not data")
+    assert why["ltv"].startswith("`customer_lifetime` is not data")

@@ -188,3 +188,16 @@ def test_cli_help_does_not_import_mcp() -> None:
     code = "import sys; from kpiengine.cli import cli; print('mcp' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_evaluate_accepts_current_like_the_other_tools():
+    # explain_change and solve_for_target take `current` (and their errors suggest it)
+    import kpiengine  # noqa: PLC0415
+    from kpiengine import answers  # noqa: PLC0415
+    from kpiengine.engine import Engine  # noqa: PLC0415
+
+    ws = kpiengine.load_workspace(kpiengine.sample_workspace())
+    got = answers.evaluate_kpi(Engine(ws), "roi", "current")
+    last = [r for r in kpiengine.evaluate(ws, kpis=["roi"]).records() if not r["segment"]][-1]
+    assert got["record"]["period"] == last["period"]
+    assert got["value"] == pytest.approx(last["value"])

@@ -109,7 +109,6 @@ def _import(
     from ..interop.writer import write_workspace
     from ..workspace import load_workspace
 
-    model.note_undated_sources()
     if data is not None:
         for table in model.use_files(data):
             model.note(table, "table", f"no {table.split('.')[-1]}.csv or .parquet in {data}")

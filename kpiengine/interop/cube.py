@@ -26,6 +26,7 @@ from .sqlexpr import (
     Untranslatable,
     conditions,
     is_aggregate,
+    merge_where,
     parse,
     plain_column,
     row_measure,
@@ -59,7 +60,7 @@ def import_cube(path: str | Path) -> Model:
     model = Model(f"the Cube model {path}")
     seen: dict[str, Location] = {}
     for file in files_under(root):
-        data = read_file(file)
+        data = _read(file)
         if not isinstance(data, dict):
             continue
         for entry, loc in items(data, "cubes", str(file), str(file)):
@@ -76,7 +77,22 @@ def import_cube(path: str | Path) -> Model:
     if root.is_dir():
         for script in sorted(root.rglob("*.js")):
             model.skip(str(script.relative_to(root)), "file", "JavaScript models are not read")
+    if not seen and not model.unmapped:
+        raise KpiError(
+            f"no `cubes:` found in {path}",
+            fix="point at a Cube model folder (`model/`) or one of its YAML files",
+        )
     return model
+
+
+def _read(file: Path) -> object:
+    """The file's YAML; a syntax error in a Jinja-templated model says the template is why."""
+    try:
+        return read_file(file)
+    except KpiError as exc:
+        if exc.message.startswith("invalid YAML") and "{%" in file.read_text(errors="replace"):
+            exc.fix = "Cube renders the Jinja in this model first: import the rendered YAML"
+        raise
 
 
 class _Cube:
@@ -87,18 +103,26 @@ class _Cube:
         self.name = text(entry, "name", loc, "a cube", required=True)
         self.prefix = ident(self.name)
         what = f"cube `{self.name}`"
-        self.dimensions = {
-            text(d, "name", dl, "a dimension", True): d
-            for d, dl in items(entry, "dimensions", loc.file, what)
-        }
-        self.measures = {
-            text(m, "name", ml, "a measure", True): m
-            for m, ml in items(entry, "measures", loc.file, what)
-        }
+        # a member name is unique in its cube (Cube refuses the model otherwise)
+        members: dict[str, Location] = {}
+        self.dimensions = self._members(entry, "dimensions", what, members)
+        self.measures = self._members(entry, "measures", what, members)
         self.done: dict[str, str | None] = {}
         table = text(entry, "sql_table", loc, what)
         query = text(entry, "sql", loc, what)
         self.source = Source(self.prefix, table=table or None, query=None if table else query)
+
+    def _members(
+        self, entry: dict, key: str, what: str, seen: dict[str, Location]
+    ) -> dict[str, dict]:
+        out = {}
+        for member, mloc in items(entry, key, self.loc.file, what):
+            name = text(member, "name", mloc, f"an entry of `{key}`", True)
+            if name in seen:
+                raise KpiError(f"`{name}` is defined twice in {what} (first at {seen[name]})", mloc)
+            seen[name] = mloc
+            out[name] = member
+        return out
 
     def run(self) -> None:
         if not self.source.table and not self.source.query:
@@ -106,6 +130,10 @@ class _Cube:
             return
         if self.source.query and _REF.search(self.source.query):
             self.model.skip(self.name, "cube", "its `sql` uses templates ({...})")
+            return
+        if self.source.table and ("{" in self.source.table or "%}" in self.source.table):
+            # `{{ env_var('SCHEMA') }}.orders`: Cube renders it; kpiengine would query it as is
+            self.model.skip(self.name, "cube", "its `sql_table` uses templates ({{ ... }})")
             return
         for key, reason in _CUBE_KEYS_NOT_IMPORTED.items():
             if self.entry.get(key):
@@ -210,7 +238,7 @@ class _Cube:
         where: dict[str, list[str]] = {}
         for item, iloc in items(measure, "filters", self.loc.file, f"measure `{name}`"):
             _, tests = conditions(parse(self.expand(text(item, "sql", iloc, "a filter"), True)))
-            where.update(tests)
+            where = merge_where(where, tests)
         if kind == "number":
             if where:
                 raise Untranslatable("`filters` on a number measure")
@@ -221,14 +249,15 @@ class _Cube:
         if kind not in ("count", "sum", "avg", "min", "max"):
             raise Untranslatable(f"the measure type `{kind}` has no kpiengine equivalent")
         sql = str(measure.get("sql", "")).strip()
-        row = (
-            RowMeasure(count=True)
-            if kind == "count"
-            else row_measure(parse(self.expand(sql or "", row=True)))
-        )
-        if kind == "count" and sql:
-            notes.append("counts every row (COUNT of an expression skips empty values)")
-        row.where = {**row.where, **where}
+        if kind == "count":
+            # COUNT(column) counts the rows where it has a value: `count: column`
+            column = plain_column(self.expand(sql, row=True)) if sql else None
+            row = RowMeasure(column, count=True)
+            if sql and column is None:
+                notes.append("counts every row (COUNT of an expression skips empty values)")
+        else:
+            row = row_measure(parse(self.expand(sql or "", row=True)))
+        row.where = merge_where(row.where, where)
         return self._aggregate(kind, row, name, measure)
 
     def _rolling(self, name: str, measure: dict, kind: str, notes: list[str]) -> str:
@@ -262,6 +291,7 @@ class _Cube:
         row = row_measure(parse(self.expand(sql, row=True)))
         if row.column is None:
             raise Untranslatable("a distinct count of a constant")
+        self._dated()
         if "approx" in kind.lower():
             notes.append("an approximate distinct count in Cube; kpiengine counts exactly")
         var_id = variable_id(
@@ -271,7 +301,7 @@ class _Cube:
             var_id, distinct_unit(var_id, row.column), "distinct"
         )
         self.source.mappings[var_id] = Mapping(
-            var_id, None, False, {**row.where, **where}, distinct=row.column
+            var_id, None, False, merge_where(row.where, where), distinct=row.column
         )
         return var_id
 
@@ -326,16 +356,24 @@ class _Cube:
         if kind == "count" or row.count:
             if kind not in ("count", "sum"):
                 raise Untranslatable(f"`{kind}` of a constant")
-            return self._variable(base, "count", RowMeasure(None, True, row.where), "sum", "")
+            present = row.column if kind == "count" else None
+            return self._variable(base, "count", RowMeasure(present, True, row.where), "sum", "")
         if kind == "avg":
             total = self._variable(f"{base}_sum", "sum", row, "sum", hint)
+            # AVG skips empty values: divide by the rows where the column has one
             rows = self._variable(
-                f"{base}_rows", "count", RowMeasure(None, True, row.where), "sum", ""
+                f"{base}_rows", "count", RowMeasure(row.column, True, row.where), "sum", ""
             )
             return f"{total} / {rows}"
         return self._variable(base, kind, row, kind, hint)
 
+    def _dated(self) -> None:
+        reason = self.source.undated("cube")
+        if reason:
+            raise Untranslatable(reason)
+
     def _variable(self, base: str, suffix: str, row: RowMeasure, aggregate: str, hint: str) -> str:
+        self._dated()
         var_id = variable_id(base, suffix, self.model.taken | self._kpi_ids())
         kind = "count" if row.count else "column"
         unit = variable_unit(var_id, kind, row.column, self.source.table or self.name, hint)

@@ -21,7 +21,15 @@ from .guess import distinct_unit, ident, variable_id, variable_unit
 from .metricflow_spec import Input, Measure, Metric, Project, SemanticModel, read_project
 from .mffilter import filter_where
 from .model import Kpi, Mapping, Model, Source, Variable
-from .sqlexpr import Untranslatable, parse, plain_column, row_measure, short, to_formula
+from .sqlexpr import (
+    Untranslatable,
+    merge_where,
+    parse,
+    plain_column,
+    row_measure,
+    short,
+    to_formula,
+)
 from .windows import apply, rolling_count, rolling_note, to_date
 
 ALL_TIME = (
@@ -358,9 +366,7 @@ class _Importer:
         if agg in ("percentile", "median"):
             raise Untranslatable(f"{agg} is not additive over periods and segments")
         row = row_measure(parse(measure.expr))
-        rows = {**row.where}
-        for column, values in where.items():
-            rows[column] = [v for v in values if v in rows[column]] if column in rows else values
+        rows = merge_where(row.where, where)
         aggregate: str | dict[str, str] = "sum"
         spec = measure.raw.get("non_additive_dimension")
         if spec:
@@ -368,6 +374,9 @@ class _Importer:
         date = self._time_column(semantic, measure.time) if measure.time else None
         source = self.model.sources[semantic.name]
         date = date if date != source.date else None
+        reason = source.undated("semantic model", date)
+        if reason:
+            raise Untranslatable(reason)
         make = lambda base, suffix, **kw: self._variable(  # noqa: E731
             semantic, measure, base, suffix, date=date, where=rows, **kw
         )
@@ -380,15 +389,15 @@ class _Importer:
                 rows[row.column] = ["true"]
             return make(name, "count", count=True)
         if agg == "count" or (agg == "sum" and row.count):
-            if agg == "count" and row.column:
-                notes.append(f"`{measure.name}` counts every row (COUNT skips empty values)")
-            return make(name, "count", count=True)
+            # COUNT(column) counts the rows where it has a value: `count: column`
+            present = row.column if agg == "count" else None
+            return make(name, "count", count=True, column=present)
         if row.count:
             raise Untranslatable(f"`{agg}` of a constant")
         if agg in ("average", "avg", "mean"):
             total = make(f"{name}_sum", "sum", column=row.column)
-            count = make(f"{name}_rows", "count", count=True)
-            notes.append(f"`{measure.name}` averages as sum / rows (empty values count as rows)")
+            # AVG skips empty values: divide by the rows where the column has one
+            count = make(f"{name}_rows", "count", count=True, column=row.column)
             return f"{total} / {count}"
         if agg in ("min", "max"):
             aggregate = agg

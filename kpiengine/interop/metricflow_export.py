@@ -76,7 +76,33 @@ def metricflow_yaml(model: Model) -> tuple[list[dict], list[dict], list[Unmapped
             metrics.append(_metric(kpi, model, notes, windows))
         except FormulaError as exc:
             notes.append(Unmapped(kpi.id, "KPI", f"not exported: {exc.message}"))
-    return semantic_models, metrics + list(windows.values()), notes
+    metrics += list(windows.values())
+    return semantic_models, _defined_inputs(metrics, notes), notes
+
+
+def _inputs(metric: dict) -> list[str]:
+    params = metric.get("type_params") or {}
+    if metric["type"] == "ratio":
+        return [params["numerator"], params["denominator"]]
+    return [i["name"] for i in params.get("metrics") or []]
+
+
+def _defined_inputs(metrics: list[dict], notes: list[Unmapped]) -> list[dict]:
+    """The metrics whose inputs are all written (dbt refuses a project naming a metric it does
+    not define): a KPI reading one that was not exported, or left out with `--own-only`, is
+    listed instead, and so in turn are the KPIs that read it."""
+    while True:
+        names = {m["name"] for m in metrics}
+        dropped = [m for m in metrics if any(n not in names for n in _inputs(m))]
+        if not dropped:
+            return metrics
+        for metric in dropped:
+            missing = sorted({n for n in _inputs(metric) if n not in names})
+            reason = ", ".join(f"`{n}`" for n in missing)
+            notes.append(
+                Unmapped(metric["name"], "KPI", f"not exported: it reads {reason}, not exported")
+            )
+        metrics = [m for m in metrics if m not in dropped]
 
 
 def _cumulative(token: str, variable: str, grain: str, windows: dict[str, dict]) -> str:
@@ -184,6 +210,9 @@ def _metric(
         inputs: dict[str, dict[str, Any]] = {}
 
         def name(n: str) -> str:
+            if n not in model.variables and n not in model.kpis:
+                # a built-in value (`periods_per_year`, a parameter): no metric defines it
+                raise FormulaError(f"`{n}` is not a variable or KPI: no MetricFlow metric")
             inputs.setdefault(n, {"name": n})
             return n
 

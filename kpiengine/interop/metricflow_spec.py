@@ -3,7 +3,9 @@
 Three spellings reach the same dataclasses: the legacy YAML spec (`semantic_models:` with
 `measures:`, `metrics:` with `type_params`), the latest spec (`models:` with `semantic_model:`,
 entities and dimensions on `columns:`, simple metrics with `agg`/`expr` on the model, other
-metrics with top-level keys) and the JSON manifest dbt writes to `target/`.
+metrics with top-level keys) and the JSON manifest dbt writes to `target/`. The module is
+longer than 420 lines because the three spellings, and the checks that every name a metric
+reads is defined, share these readers.
 """
 
 from __future__ import annotations
@@ -16,6 +18,19 @@ from typing import Any
 from ..errors import KpiError, Location
 from .reading import at, files_under, items, mapping, read_file, text
 
+# dbt's project settings: `models:`, `metrics:` and `semantic-models:` there configure folders
+# (`+enabled`, `+schema`), they define nothing.
+_SETTINGS = frozenset(
+    {
+        "dbt_project.yml",
+        "dbt_project.yaml",
+        "profiles.yml",
+        "packages.yml",
+        "dependencies.yml",
+        "package-lock.yml",
+        "selectors.yml",
+    }
+)
 _REF = re.compile(r"""^\s*ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)\s*$""")
 
 
@@ -108,10 +123,20 @@ def read_project(path: Path) -> Project:
             and path.is_dir()
         ):
             continue
+        if file.name.lower() in _SETTINGS and path.is_dir():
+            continue
         data = read_file(file)
         if not isinstance(data, dict):
             continue
         name = str(file)
+        if file.suffix.lower() == ".json" and isinstance(data.get("nodes"), dict):
+            # dbt's target/manifest.json keys its nodes by id; MetricFlow reads the other one
+            raise KpiError(
+                "this is dbt's manifest.json, not the semantic manifest",
+                Location(name),
+                "point at target/semantic_manifest.json (`dbt parse` writes it) or the project "
+                "folder",
+            )
         for entry, loc in items(data, "semantic_models", name, name):
             _add(project.models, _legacy_model(entry, loc), loc)
         for entry, loc in items(data, "models", name, name):
@@ -128,7 +153,47 @@ def read_project(path: Path) -> Project:
             fix="point at a dbt project folder, one of its YAML files or "
             "target/semantic_manifest.json",
         )
+    _check_references(project)
     return project
+
+
+def _check_references(project: Project) -> None:
+    """Every measure, semantic model and metric a metric names is defined (dbt refuses the
+    project otherwise); conversion metrics, which name either, are checked on import."""
+    measures: dict[str, Measure] = {}
+    for model in project.models.values():
+        for name, measure in model.measures.items():
+            if name in measures and measure.loc is not None:
+                raise KpiError(
+                    f"measure `{name}` is defined in two semantic models (first at "
+                    f"{measures[name].loc}); MetricFlow names each measure once",
+                    measure.loc,
+                )
+            measures[name] = measure
+    for metric in project.metrics.values():
+        what = f"metric `{metric.name}`"
+        if metric.own is not None and metric.model and metric.model not in project.models:
+            raise KpiError(
+                f"{what} aggregates semantic model `{metric.model}`, which is not defined",
+                metric.loc,
+            )
+        if metric.own is None and metric.measure and metric.measure.name not in measures:
+            raise KpiError(
+                f"{what} reads the measure `{metric.measure.name}`, which no semantic model "
+                "defines",
+                metric.loc,
+                "name a measure of a semantic model (`measures:` entries)",
+            )
+        inputs = [i for i in (metric.numerator, metric.denominator) if i is not None]
+        if metric.type in ("ratio", "derived", "cumulative"):
+            inputs += metric.inputs
+        for item in inputs:
+            if item.name not in project.metrics:
+                raise KpiError(
+                    f"{what} reads the metric `{item.name}`, which is not defined",
+                    metric.loc,
+                    "name a metric defined under `metrics:`",
+                )
 
 
 def _add(table: dict, item: Any, loc: Location) -> None:
@@ -193,6 +258,11 @@ def _legacy_model(entry: dict, loc: Location) -> SemanticModel:
         model.dimensions[dim] = Dimension(dim, kind, text(item, "expr", iloc, "a dimension") or dim)
     for item, iloc in items(entry, "measures", loc.file, what):
         measure = text(item, "name", iloc, "a measure", required=True)
+        if measure in model.measures:
+            first = model.measures[measure].loc
+            raise KpiError(
+                f"measure `{measure}` is defined twice in {what} (first at {first})", iloc
+            )
         model.measures[measure] = Measure(
             measure,
             _lower(item, "agg", iloc, f"measure `{measure}`", "sum"),

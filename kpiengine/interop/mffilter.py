@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .metricflow_spec import SemanticModel
-from .sqlexpr import Untranslatable, conditions, parse, plain_column
+from .sqlexpr import Untranslatable, conditions, merge_where, parse, plain_column
 
 _TEMPLATE = re.compile(r"\{\{\s*(\w+)\s*\((.*?)\)\s*\}\}", re.S)
 _QUOTED = re.compile(r"""['"]([^'"]*)['"]""")
@@ -62,7 +62,8 @@ def filter_where(template: str, model: SemanticModel) -> dict[str, list[str]]:
         for key, values in tests.items():
             if key not in refs:
                 raise Untranslatable(f"`{key}` is not a {{{{ Dimension(...) }}}} reference")
-            out[_column(refs[key], model)] = values
+            # two references to one column (`status = 'a' AND status = 'b'`) keep both tests
+            out = merge_where(out, {_column(refs[key], model): values})
         return out
     except Untranslatable as exc:
         reason = exc.reason

@@ -67,6 +67,17 @@ class Source:
     connector: str = "sql"
     options: dict[str, Any] = field(default_factory=dict)  # other options: url, dialect, path
 
+    def undated(self, kind: str, date: str | None = None) -> str:
+        """Why a variable read from this built `sql` source (with its own `date`, if any) cannot
+        be evaluated, or ''. The connector dates rows by a column of the table (`date` when
+        none is named), so a table dated only through a join has no periods."""
+        if self.connector != "sql" or self.date or date:
+            return ""
+        return (
+            f"{kind} `{self.name}` has no time column of its own: each variable is dated by a "
+            "column of its table (a date reached through a join is not imported)"
+        )
+
 
 @dataclass
 class Kpi:
@@ -145,18 +156,6 @@ class Model:
             if source.connector == "sql" and not source.mappings:
                 del self.sources[key]
                 self.skip(key, kind, "no imported metric reads it")
-
-    def note_undated_sources(self) -> None:
-        """List the `sql` sources with no time field: they cannot be evaluated by period until
-        their `date:` names the column dating their rows."""
-        for key, source in self.sources.items():
-            if source.connector == "sql" and source.date is None:
-                self.note(
-                    key,
-                    "time",
-                    "no time field: set `date:` on this source to the column that dates its rows "
-                    "(a date reached through a join is not imported)",
-                )
 
     def use_files(self, folder: Path) -> list[str]:
         """Point each `sql` source reading a table at `folder/<table>.csv` (or `.parquet`) through

@@ -6,7 +6,9 @@ field or a `CASE WHEN <equalities> THEN ... ELSE 0 END`) becomes a variable mapp
 dataset's source, the arithmetic around it the formula. A document written by `kpi export osi`
 carries kpiengine's own data in `custom_extensions` under the vendor `KPIENGINE` (each KPI and
 variable as the definitions spell it, the settings and sources of kpi.yaml); it is used when
-present, so that import(export(workspace)) gives the workspace back.
+present, so that import(export(workspace)) gives the workspace back. The module is longer than
+420 lines because a dataset's fields, its metrics and the extension that restores them are read
+by one importer that resolves names across the three.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .sqlexpr import (
     DIALECTS,
     RowMeasure,
     Untranslatable,
+    count_measure,
     is_aggregate,
     parse,
     plain_column,
@@ -35,6 +38,8 @@ from .sqlexpr import (
 
 VENDOR = "KPIENGINE"
 TEMPORAL = ("Date", "Time", "DateTime", "DateTimeTz")
+_TEMPORAL = {t.lower() for t in TEMPORAL} | {"timestamp", "timestamp_tz", "timestamptz"}
+_DATE_NAME = re.compile(r"(date|timestamp|_at|_on|_time)$", re.I)
 _AGGREGATES = {"sum": "sum", "count": "count", "avg": "avg", "min": "min", "max": "max"}
 
 
@@ -86,6 +91,7 @@ class _Reader:
         self.fragments: dict[tuple, str] = {}
         self.targets: set[str] = set()  # datasets on the "one" side of a relationship
         self.fallbacks: set[str] = set()
+        self.guessed: dict[str, str] = {}  # dataset -> the field taken as its time column
 
     def ext(self, entry: Any) -> dict:
         return extension(entry) if self.use_ext else {}
@@ -100,9 +106,9 @@ class _Reader:
             self.model.settings.setdefault(key, value)
         self.model.units += [u for u in top.get("units") or [] if u not in self.model.units]
         for entry, loc in items(self.entry, "datasets", self.loc.file, "the semantic model"):
-            self.datasets[text(entry, "name", loc, "a dataset", True)] = (entry, loc)
+            _once(self.datasets, text(entry, "name", loc, "a dataset", True), entry, loc)
         for entry, loc in items(self.entry, "metrics", self.loc.file, "the semantic model"):
-            self.metrics[text(entry, "name", loc, "a metric", True)] = (entry, loc)
+            _once(self.metrics, text(entry, "name", loc, "a metric", True), entry, loc)
         for entry, loc in items(self.entry, "relationships", self.loc.file, "the semantic model"):
             self.targets.add(text(entry, "to", loc, "a relationship"))
             self.model.skip(
@@ -119,6 +125,14 @@ class _Reader:
             self.kpi(name)
         if not restored:
             self.model.drop_unread_sources("dataset")
+        for name, full in self.guessed.items():
+            if name in self.model.sources:
+                self.model.note(
+                    full,
+                    "time field",
+                    "taken as the dataset's time column for its name: the document gives it "
+                    "no `dimension: {is_time: true}` or date `datatype`",
+                )
 
     # --- datasets ------------------------------------------------------------------------------
 
@@ -136,6 +150,7 @@ class _Reader:
                 entry.value_loc("primary_key") if hasattr(entry, "value_loc") else loc,
             )
         keys = {str(k) for k in keys}
+        named_like_dates: list[tuple[str, str]] = []
         for field, floc in items(entry, "fields", loc.file, f"dataset `{name}`"):
             fname = text(field, "name", floc, "a field", True)
             variable = self.ext(field).get("variable")
@@ -150,13 +165,12 @@ class _Reader:
                 continue
             column = plain_column(sql, DIALECTS[self.dialect]) if sql else None
             dim = field.get("dimension") if isinstance(field.get("dimension"), dict) else None
-            is_time = (
-                dim.get("is_time")
-                if dim and "is_time" in dim
-                else (field.get("datatype") in TEMPORAL)
-            )
-            categorical = dim is not None or field.get("datatype") in ("String", "Boolean")
+            datatype = str(field.get("datatype") or "").lower()  # converters write `string`
+            is_time = dim.get("is_time") if dim and "is_time" in dim else datatype in _TEMPORAL
+            categorical = dim is not None or datatype in ("string", "boolean")
             full = f"{name}.{fname}"
+            if dim is None and not datatype and column and _DATE_NAME.search(fname):
+                named_like_dates.append((full, column))
             if not (is_time or categorical):
                 continue  # a fact: read by the metrics that aggregate it
             if column is None:
@@ -171,6 +185,9 @@ class _Reader:
                 self.model.skip(full, "field", "a primary key: not a breakdown")
             else:
                 source.dimensions[ident(fname)] = column
+        if build and source.date is None and len(named_like_dates) == 1:
+            # no field says it is a time: one untyped field named like a date dates the rows
+            self.guessed[name], source.date = named_like_dates[0]
         if build:
             self.model.sources[name] = source
 
@@ -291,7 +308,7 @@ class _Reader:
                 "COUNT(DISTINCT column) map"
             )
         else:
-            row = RowMeasure(count=True) if kind == "count" else row_measure(inner)
+            row = count_measure(inner) if kind == "count" else row_measure(inner)
         dataset = self._dataset_of(row, node)
         field = row.column
         row = self._resolve_fields(dataset, row)
@@ -350,13 +367,16 @@ class _Reader:
     def _variables(self, dataset: str, kind: str, row: RowMeasure, base: str) -> str:
         if kind == "avg":
             total = self._cached(dataset, "sum", row, base)
-            rows = self._cached(dataset, "count", RowMeasure(None, True, row.where), base)
+            # AVG skips empty values: divide by the rows where the column has one
+            counted = RowMeasure(row.column, True, row.where)
+            rows = self._cached(dataset, "count", counted, f"{base or row.column}_rows")
             return f"{total} / {rows}"
         if kind == "distinct":
             return self._distinct(dataset, row, base)
         count = kind == "count" or row.count
         if count and kind not in ("count", "sum"):
             raise Untranslatable(f"`{kind}` of a constant")
+        self._dated(dataset)
         base = base or (dataset if count else str(row.column))
         suffix = "count" if count else kind
         var_id = variable_id(base, suffix, self.model.taken | {ident(m) for m in self.metrics})
@@ -366,9 +386,9 @@ class _Reader:
         self.model.variables[var_id] = Variable(var_id, unit, aggregate)
         source = self.model.sources.get(dataset)
         if source is not None and source.connector == "sql" and not self._restored():
-            source.mappings[var_id] = Mapping(
-                var_id, None if count else row.column, count, dict(row.where)
-            )
+            # COUNT(column) counts the rows where it has a value: `count: column`
+            column = row.column if kind == "count" or not count else None
+            source.mappings[var_id] = Mapping(var_id, column, count, dict(row.where))
         return var_id
 
     def _distinct(self, dataset: str, row: RowMeasure, base: str) -> str:
@@ -379,6 +399,7 @@ class _Reader:
                 f"COUNT(DISTINCT {dataset}.{column}) counts `{dataset}`, the one side of a "
                 "relationship, through a join; joins are not imported"
             )
+        self._dated(dataset)
         taken = self.model.taken | {ident(m) for m in self.metrics}
         var_id = variable_id(base or column, "distinct", taken)
         self.model.variables[var_id] = Variable(var_id, distinct_unit(var_id, column), "distinct")
@@ -387,8 +408,21 @@ class _Reader:
             source.mappings[var_id] = Mapping(var_id, None, False, dict(row.where), distinct=column)
         return var_id
 
+    def _dated(self, dataset: str) -> None:
+        source = self.model.sources.get(dataset)
+        reason = "" if source is None or self._restored() else source.undated("dataset")
+        if reason:
+            raise Untranslatable(reason)
+
     def _restored(self) -> bool:
         return isinstance(self.ext(self.entry).get("sources"), dict)
+
+
+def _once(table: dict[str, tuple[dict, Location]], name: str, entry: dict, loc: Location) -> None:
+    """Add a named entry; a name given twice is an error (the document would be ambiguous)."""
+    if name in table:
+        raise KpiError(f"`{name}` is defined twice (first at {table[name][1]})", loc)
+    table[name] = (entry, loc)
 
 
 def _restore_source(name: str, raw: Any) -> Source:

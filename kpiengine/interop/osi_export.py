@@ -171,6 +171,13 @@ class _Exporter:
             return f"({sql})" if isinstance(tree, ast.BinOp | ast.UnaryOp) else sql
         dataset, field = self.home.get(name, (INPUTS, name))
         variable = self.model.variables.get(name)
+        if variable is None:
+            self._note(
+                path[-1] if path else name,
+                "KPI",
+                f"`{name}` is not data (a parameter, or the periods in a year): the expression "
+                f"reads it as a field of {INPUTS}; the KPIENGINE extension keeps the formula",
+            )
         rule = variable.aggregate if variable else "sum"
         time = rule if isinstance(rule, str) else rule.get("time", "sum")
         if time == "distinct":

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KpiError, Location
-from ..yamlio import YList, YMap, load_yaml
+from ..yamlio import YList, YMap, byte_location, load_yaml
 
 
 def read_file(path: Path) -> Any:
@@ -26,7 +26,13 @@ def read_file(path: Path) -> Any:
         raise KpiError(
             f"invalid JSON: {exc.msg}", Location(str(path), exc.lineno, exc.colno)
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise KpiError(
+            f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot be decoded",
+            byte_location(str(path), exc.object, exc.start),
+            "save the file as UTF-8",
+        ) from None
+    except OSError as exc:
         raise KpiError(f"cannot read file: {exc}", Location(str(path))) from None
 
 

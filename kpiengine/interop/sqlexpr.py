@@ -263,6 +263,18 @@ def row_measure(n: Any) -> RowMeasure:
     )
 
 
+def merge_where(first: dict[str, list[str]], second: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Rows both tests keep: a column tested by both keeps the values both accept."""
+    out = dict(first)
+    for column, values in second.items():
+        if column in out:
+            values = [v for v in values if v in out[column]]
+            if not values:
+                raise Untranslatable(f"the filters on `{column}` exclude every row")
+        out[column] = values
+    return out
+
+
 def conditions(n: Any) -> tuple[list[str], dict[str, list[str]]]:
     """(table qualifiers used, column -> accepted values) of `a = 'x' AND b IN (1, 2)`."""
     exp = _sqlglot().exp
@@ -319,3 +331,16 @@ def plain_column(sql: str, dialect: str | None = None) -> str | None:
     while isinstance(node, exp.Paren | exp.Cast | exp.TryCast):
         node = node.this
     return node.name if isinstance(node, exp.Column) and node.name else None
+
+
+def count_measure(inner: Any) -> RowMeasure:
+    """The rows COUNT(inner) counts: every row (`*`, a constant), the rows where a column has a
+    value (`count: column`), or those a CASE WHEN keeps; a CASE with an ELSE value counts every
+    row."""
+    if inner is None or inner.key == "star":
+        return RowMeasure(count=True)
+    row = row_measure(inner)
+    default = inner.args.get("default") if inner.key == "case" else None
+    if default is not None and default.key != "null":
+        return RowMeasure(count=True, table=row.table)
+    return RowMeasure(row.column, True, row.where, row.table)
