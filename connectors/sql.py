@@ -282,7 +282,7 @@ class SqlConnector(Connector):
 
         database = self.url.duckdb_path()
         if database in ("", ":memory:"):
-            if not self.files:
+            if not self.files and not self.option("query"):  # a query may need no table
                 raise self.error(
                     "an in-memory DuckDB (`duckdb://`) has no tables: add `files:`", "url"
                 )

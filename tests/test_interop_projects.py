@@ -408,3 +408,22 @@ def test_cube_query_over_a_schema_table_evaluates(tmp_path):
     assert len(oracle) == 6
     for month, value in oracle.items():
         assert got[("orders_count", month)] == value
+
+
+def test_cube_of_literals_evaluates_in_an_in_memory_duckdb(tmp_path):
+    """format_showcase reads one row of literals dated `current_timestamp`: an in-memory DuckDB
+    (no tables needed for a query) evaluates every measure as DuckDB aggregates that row."""
+    path = FIXTURES / "cube" / "schema_compiler" / "format_showcase.yml"
+    _import("cube", path, tmp_path / "ws", "--url", "duckdb://")
+    cube = yaml.safe_load(path.read_text())["cubes"][0]
+    measures = {m["name"]: m for m in cube["measures"]}
+    got = _eval(tmp_path / "ws", [f"format_showcase_{name}" for name in measures])
+    aggregate = {"sum": "SUM({})", "avg": "AVG({})", "count": "COUNT(*)"}
+    selects = ", ".join(aggregate[m["type"]].format(m.get("sql")) for m in measures.values())
+    with duckdb.connect() as con:
+        month, *values = con.execute(
+            f"SELECT strftime(MAX(sample_date), '%Y-%m'), {selects} FROM ({cube['sql']})"
+        ).fetchone()
+    assert len(values) == len(measures) == 13
+    for name, value in zip(measures, values, strict=True):
+        assert got[(f"format_showcase_{name}", month)] == pytest.approx(float(value)), name
