@@ -59,9 +59,9 @@ def workspace_model(ws: Workspace, own_only: bool = False) -> Model:
                 for k, v in (("scale", m.scale), ("currency", m.currency))
                 if v is not None and not (k == "scale" and v == 1.0)
             }
-            column = m.present if m.count else m.column  # `count: COLUMN` keeps its column
+            mapped: str | None = m.present if m.count else m.column  # `count: COLUMN` keeps it
             source.mappings[var_id] = Mapping(
-                var_id, column, m.count, dict(m.where), m.date, extra, m.distinct
+                var_id, mapped, m.count, dict(m.where), m.date, extra, m.distinct
             )
         model.sources[config.name] = source
     return model
