@@ -67,7 +67,13 @@ TIME_UNITS: dict[str, Fraction] = {
 TIME = "time"
 CURRENCY = "currency"
 _ISO_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_MULTIPLE = re.compile(r"(\d)(\s*)\s(?=[A-Za-z_])")
+# A count written in a multiple (`1000 impressions`, `1,000 impressions`, `1e3 impressions`):
+# the number and the spaces after it become one name `_1000impressions` of the same length,
+# so the multiple binds to its entity (`currency / 1000 impressions` is per 1,000) and the
+# columns of errors stay exact.
+_MULTIPLE = re.compile(r"(?<![\w.])(\d[\d,_]*(?:[eE]\d+)?)(\s+)(?=[A-Za-z_])")
+_MULTIPLE_NAME = re.compile(r"^_(\d[\d_]*?(?:e\d+)?)(_*)([A-Za-z]\w*)$")
+_PER = re.compile(r"(?<!\w)per(?!\w)")
 _IRREGULAR_SINGULARS = {"opportunity": "opportunities", "day": "day", "sqo": "sqos"}
 
 
@@ -166,27 +172,43 @@ def format_unit(unit: Unit) -> str:
     labels = []
     for name, exp in ordered:
         label = time_name if name == TIME else name
-        labels.append(label if abs(exp) == 1 else f"{label}^{abs(exp)}")
+        power = abs(exp)
+        labels.append(
+            label
+            if power == 1
+            else f"{label}**{power}"
+            if power.denominator == 1
+            else f"{label}^{power}"
+        )
     # A multiple is written on the first counted entity: per 1,000 impressions is
     # `currency / (1000 impressions)`, whose value is 1,000 times the per-impression one.
     counted_den = [i for i, (n, e) in enumerate(ordered) if e < 0 and n != TIME]
     counted_num = [i for i, (n, e) in enumerate(ordered) if e > 0 and n != TIME]
     if leftover != 1 and _is_multiple(1 / leftover) and counted_den:
         i = counted_den[0]
-        labels[i], leftover = f"({1 / leftover} {labels[i]})", Fraction(1)
+        labels[i], leftover = f"({1 / leftover}{_joint(labels[i])}{labels[i]})", Fraction(1)
     elif leftover != 1 and _is_multiple(leftover) and counted_num:
         i = counted_num[0]
-        labels[i], leftover = f"({leftover} {labels[i]})", Fraction(1)
-    elif not dims and (_is_multiple(leftover) or _is_multiple(1 / leftover)):
-        return str(leftover) if leftover > 1 else f"1 / {1 / leftover}"
+        labels[i], leftover = f"({leftover}{_joint(labels[i])}{labels[i]})", Fraction(1)
     num = [label for label, (_, e) in zip(labels, ordered, strict=True) if e > 0]
     den = [label for label, (_, e) in zip(labels, ordered, strict=True) if e < 0]
+    # A multiple with no counted entity to carry it is written as a number, which parses back.
+    if leftover != 1 and _is_multiple(leftover):
+        num, leftover = [str(leftover), *num], Fraction(1)
+    elif leftover != 1 and _is_multiple(1 / leftover):
+        den, leftover = [*den, str(1 / leftover)], Fraction(1)
     text = " * ".join(num) if num else ("1" if den else "ratio")
     if den:
         text += " / " + " / ".join(den)
     if leftover != 1:
         text += f" (x{leftover})"
     return text
+
+
+def _joint(label: str) -> str:
+    """A space before a plain name (`1000 impressions`); `*` before a power, which a
+    space would bind less tightly than the multiple."""
+    return " * " if "*" in label or "^" in label else " "
 
 
 class UnitSyntaxError(ValueError):
@@ -214,6 +236,11 @@ class UnitSystem:
         time = name[:-1] if name.endswith("s") and name[:-1] in TIME_UNITS else name
         if time in TIME_UNITS:
             return Unit.of({TIME: Fraction(1)}, TIME_UNITS[time])
+        if name in ("percent", "percentage", "pct"):
+            raise UnitSyntaxError(
+                f"`{name}` is no unit: a percentage is the unit `ratio` "
+                "(0.25 for 25%), shown as a percent with `format: percent`"
+            )
         entity = self._entity(name)
         if entity is None:
             known = sorted(self.entities | set(TIME_UNITS) | {CURRENCY, "ratio"})
@@ -237,28 +264,52 @@ class UnitSystem:
         source = str(text).strip()
         if not source:
             raise UnitSyntaxError("empty unit")
-        # `1000 impressions` reads as `1000*impressions`; the same length keeps columns exact.
-        source = _MULTIPLE.sub(r"\1\2*", source)
+        # Rewrites keep the length, so columns stay those of the text as written.
+        written = source
+        source = _PER.sub(" / ", source)
+        source = _MULTIPLE.sub(_multiple_name, source)
         try:
             tree = ast.parse(source, mode="eval")
         except SyntaxError as exc:
-            raise UnitSyntaxError(f"cannot read unit `{source}`", (exc.offset or 1) - 1) from None
+            raise UnitSyntaxError(
+                f"cannot read unit `{written}`: {_EXPECTED}", (exc.offset or 1) - 1
+            ) from None
         return self._eval(tree.body)
+
+    def _multiple(self, node: ast.Name) -> Unit | None:
+        """`_1000impressions` (from `1000 impressions`) as 1000 times the entity, else None."""
+        match = _MULTIPLE_NAME.match(node.id)
+        if match is None:
+            return None
+        number, spaces, name = match.groups()
+        factor = _number(number.replace("_", ""))
+        if factor is None or not _is_multiple(factor):
+            raise UnitSyntaxError(
+                f"a count is written in a multiple of ten (10, 100, 1000, ...), not "
+                f"`{number.replace('_', '')}`",
+                node.col_offset,
+            )
+        column = node.col_offset + 1 + len(number) + len(spaces)
+        try:
+            return Unit((), factor) * self.base(name)
+        except UnitSyntaxError as exc:
+            raise UnitSyntaxError(str(exc), column) from None
 
     def _eval(self, node: ast.AST) -> Unit:
         if isinstance(node, ast.Name):
+            multiple = self._multiple(node)
+            if multiple is not None:
+                return multiple
             try:
                 return self.base(node.id)
             except UnitSyntaxError as exc:
                 raise UnitSyntaxError(str(exc), node.col_offset) from None
         if isinstance(node, ast.Constant) and node.value == 1 and type(node.value) is int:
             return RATIO
-        if (
-            isinstance(node, ast.Constant)
-            and type(node.value) is int
-            and _is_multiple(Fraction(node.value))
-        ):
-            return Unit((), Fraction(node.value))
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            factor = _number(str(node.value))
+            if factor is not None and _is_multiple(factor):
+                return Unit((), factor)
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.Mult):
                 return self._eval(node.left) * self._eval(node.right)
@@ -270,8 +321,24 @@ class UnitSystem:
                 and type(node.right.value) is int
             ):
                 return self._eval(node.left) ** node.right.value
-        raise UnitSyntaxError(
-            "a unit is made of names joined by `*`, `/` and integer `**` powers, "
-            "counted in multiples of ten if need be (`1000 impressions`)",
-            getattr(node, "col_offset", 0),
-        )
+        raise UnitSyntaxError(_EXPECTED, getattr(node, "col_offset", 0))
+
+
+_EXPECTED = (
+    "a unit is made of names joined by `*`, `/` (or `per`) and integer `**` powers, "
+    "counted in multiples of ten if need be (`1000 impressions`)"
+)
+
+
+def _multiple_name(match: re.Match[str]) -> str:
+    number, spaces = match.group(1), match.group(2)
+    # Thousands separators (`1,000`) read as `_`, which a Python name may hold.
+    return "_" + number.replace(",", "_").lower() + "_" * (len(spaces) - 1)
+
+
+def _number(text: str) -> Fraction | None:
+    """The exact value of `1000`, `1_000` or `1e3`; None for text that is no number."""
+    try:
+        return Fraction(text.replace("_", ""))
+    except ValueError:
+        return None

@@ -207,14 +207,14 @@ def load_workspace(path: str | Path | None = None, *, builtins: bool = True) -> 
         )
         del parameters[name]
     for variable in variables.values():
-        other = variables.get(variable.otherwise or "")
-        if variable.otherwise is None or (other is not None and other.unit == variable.unit):
+        problem = _otherwise_problem(variable, variables, kpis, parameters)
+        if problem is None:
             continue
         checker.error(
             BadValue,
-            f"variable `{variable.id}`: `otherwise: {variable.otherwise}` must name a variable "
-            f"in the same unit{suggestion(variable.otherwise, variables)}",
+            f"variable `{variable.id}`: `otherwise: {variable.otherwise}` {problem}",
             variable.location,
+            fix="name a variable in the same unit that the data may give instead",
         )
         variable.otherwise = None
     for name, spec in settings.targets.items():
@@ -280,3 +280,25 @@ def _merge(
                 variables[name].overrides = overrides
             seen[name] = (layer, entry.loc)
     return variables, kpis
+
+
+def _otherwise_problem(
+    variable: Variable, variables: dict, kpis: dict, parameters: dict
+) -> str | None:
+    """Why `otherwise:` cannot stand in for the variable (a KPI, a parameter, itself, another
+    unit, an unknown name), None when it can."""
+    name = variable.otherwise
+    if name is None:
+        return None
+    other = variables.get(name)
+    if name == variable.id:
+        return "names the variable itself"
+    if other is None and name in kpis:
+        return "names a KPI; it must name a variable, which the data gives"
+    if other is None and name in parameters:
+        return "names a parameter; it must name a variable, which the data gives"
+    if other is None:
+        return f"names no variable{suggestion(name, variables)}"
+    if other.unit != variable.unit:
+        return f"is in {other.unit_text}, `{variable.id}` in {variable.unit_text}: units differ"
+    return None

@@ -310,3 +310,31 @@ def test_drivers_prints_the_exact_change_for_one_percent_on_the_sample():
     assert line.split()[1] == "new_customers"
     assert f"-€{-exact['new_customers']:,.2f}" in line
     assert f"-€{-linear:,.2f}" not in line  # -€4.27, the linear estimate, is not shown
+
+
+def test_a_kpi_of_kpis_with_a_constant_numerator_is_said_not_to_split(tmp_path):
+    # rk / rsum = (revenue / deals_won * 1000) / (2 * revenue) = 500 / deals_won: the 500 is
+    # in every segment, so no split applies (it was "the total of `500`" does not add up).
+    (tmp_path / "definitions").mkdir()
+    (tmp_path / "kpi.yaml").write_text("data: data.csv\n", "utf-8")
+    (tmp_path / "data.csv").write_text(
+        "date,channel,revenue,deals_won\n2024-01-01,Web,1000,4\n2024-02-01,Web,1200,5\n"
+        "2024-01-01,شبکه,500,2\n2024-02-01,شبکه,700,1\n",
+        "utf-8",
+    )
+    (tmp_path / "definitions" / "a.yaml").write_text(
+        "kpis:\n"
+        "  rsum: {title: Rsum, formula: revenue + revenue, unit: currency}\n"
+        "  rk: {title: Rk, formula: revenue / deals_won * 1000, unit: currency / (1000 deals)}\n"
+        "  kk: {title: KK, formula: rk / rsum, unit: 1 / (1000 deals)}\n",
+        "utf-8",
+    )
+    args = ["explain", "kk", "-w", str(tmp_path), "--by", "channel"]
+    result = CliRunner().invoke(cli, [*args, "--from", "2024-01", "--to", "2024-02"])
+    assert (
+        result.exit_code != 0
+        and result.exception is None
+        or isinstance(result.exception, SystemExit)
+    )
+    assert "neither a ratio of sums nor a sum of its inputs" in result.output
+    assert "`500`" not in result.output

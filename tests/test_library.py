@@ -115,3 +115,15 @@ def test_roa_is_net_income_over_total_assets(library):
     [example] = roa.examples
     assert 150000 / 1200000 == 0.125
     assert example_value(library, roa, example.given) == pytest.approx(0.125)
+
+
+@pytest.mark.parametrize("locale", ["fr", "zh-Hans", "zh-Hant", "fa"])
+def test_kpi_show_says_the_library_parameters_in_each_locale(locale):
+    from click.testing import CliRunner
+
+    from kpiengine.cli import cli
+
+    for kpi in ("ltv", "cac_payback_months"):
+        result = CliRunner().invoke(cli, ["show", kpi, "--sample", "--locale", locale])
+        assert result.exit_code == 0, result.output
+        assert "An assumption, not data" not in result.output

@@ -166,8 +166,28 @@ def test_otherwise_must_name_a_variable_in_the_same_unit(write_workspace):
     found = [f for f in kpiengine.load_workspace(root).findings if "otherwise" in f.message]
     assert len(found) == 2
     assert "did you mean `deals_won`" in found[0].message
-    assert "`otherwise: deals_won` must name a variable in the same unit" in found[1].message
+    assert "`otherwise: deals_won` is in deals, `paid_revenue` in currency" in found[1].message
     assert found[0].location.line == 2
+
+
+def test_otherwise_naming_a_kpi_a_parameter_or_itself_says_so(write_workspace):
+    import kpiengine
+
+    root = write_workspace(
+        {
+            "mine": """\
+            variables:
+              a: {unit: ratio, otherwise: roa}
+              b: {unit: year, otherwise: customer_lifetime}
+              c: {unit: deals, otherwise: c}
+            """
+        }
+    )
+    found = [f.message for f in kpiengine.load_workspace(root).findings if "otherwise" in f.message]
+    assert len(found) == 3
+    assert "`otherwise: roa` names a KPI" in found[0]
+    assert "`otherwise: customer_lifetime` names a parameter" in found[1]
+    assert "`otherwise: c` names the variable itself" in found[2]
 
 
 def test_left_out_deals_in_a_period_where_none_has_an_amount(write_workspace):

@@ -68,3 +68,41 @@ def test_a_multiple_keeps_the_column_of_an_unknown_name():
 def test_malformed_units(text):
     with pytest.raises(UnitSyntaxError):
         units.parse(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "currency/(1000 impressions)",
+        "currency / (1,000 impressions)",
+        "currency / (1_000 impressions)",
+        "currency / (1e3 impressions)",
+        "currency per 1000 impressions",
+        "currency / 1000 impressions",  # the multiple binds to its entity, as it is read
+        "currency / ((1000 impressions))",
+        "EUR / (1000  impression)",
+    ],
+)
+def test_spellings_of_per_thousand_read_as_cpm(text):
+    unit = UnitSystem("EUR").parse(text)
+    assert unit.dim_map == {"currency": 1, "impressions": -1}
+    assert unit.scale == Fraction(1, 1000)
+
+
+@pytest.mark.parametrize(
+    "text", ["currency / 1000", "1000 / impressions", "currency / (1000 impressions)**2"]
+)
+def test_every_scaled_unit_displays_as_text_that_parses_back(text):
+    unit = units.parse(text)
+    assert "(x" not in format_unit(unit)
+    assert units.parse(format_unit(unit)) == unit
+
+
+def test_a_count_that_is_no_power_of_ten_and_percent_say_what_is_expected():
+    with pytest.raises(UnitSyntaxError) as info:
+        units.parse("currency / (1500 leads)")
+    assert "multiple of ten" in str(info.value) and "`1500`" in str(info.value)
+    assert info.value.column == len("currency / (")
+    with pytest.raises(UnitSyntaxError) as info:
+        units.parse("percent")
+    assert "`ratio`" in str(info.value) and "format: percent" in str(info.value)

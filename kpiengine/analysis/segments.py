@@ -173,7 +173,10 @@ def split_by_segment(
         return _sums(ctx, kpi_id, expr, i, j)
     numerator, denominator = sympy.fraction(sympy.together(expr))
     if (
-        denominator.is_Number
+        # A constant numerator (`500 / deals_won`, a KPI of KPIs once expanded) is the same
+        # in every segment, so the segments' numerators would not add up to the total's.
+        not numerator.free_symbols
+        or not denominator.free_symbols
         or any("__" in s.name for s in expr.free_symbols)
         or not (_linear(numerator) and _linear(denominator))
     ):
