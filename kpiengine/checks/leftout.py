@@ -57,7 +57,7 @@ class LeftOut(Check):
             with_them = {label[i]: _ratio(values[part][i, 0], values[every][i, 0]) for i in cells}
             shown_cells = cells[-MAX_CELLS:]  # the latest periods
             listed = "; ".join(
-                self._period(results.labels[i], kpi, left, without, with_them) for i in shown_cells
+                self._period(label[i], kpi, left, without, with_them) for i in shown_cells
             )
             earlier = len(cells) - len(shown_cells)
             more = f"; and {_periods(earlier)} before" if earlier else ""
