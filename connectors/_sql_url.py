@@ -17,6 +17,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 from kpiengine.redaction import redact
 
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")  # RFC 3986 scheme
+
 #: URL scheme -> the SQL dialect of the engine that runs the query.
 SCHEMES = {
     "postgresql": "postgres",
@@ -97,15 +99,18 @@ class DatabaseUrl:
 
         text = _VARIABLE.sub(value, template)
         secrets += _url_secrets(text)
-        try:
-            scheme = urlsplit(text).scheme.split("+")[0].lower()
-        except ValueError as exc:  # e.g. an unclosed IPv6 bracket
-            raise UrlError(f"the database URL is malformed ({exc})") from None
-        return cls(text, SCHEMES.get(scheme), secrets)
+        # a list of hosts (spark://h1:7077,h2:7077) is no single URL host: Python versions
+        # differ on how urlsplit reads it, and the Spark connector reads it itself
+        if "," not in text.split("://", 1)[-1].split("/", 1)[0]:
+            try:
+                urlsplit(text)
+            except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+                raise UrlError(f"the database URL is malformed ({exc})") from None
+        return cls(text, SCHEMES.get(_scheme(text)), secrets)
 
     @property
     def scheme(self) -> str:
-        return urlsplit(self.text).scheme.split("+")[0].lower()
+        return _scheme(self.text)
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
@@ -188,6 +193,12 @@ class DatabaseUrl:
             key, _, value = item.partition("=")
             params[unquote(key)] = unquote(value)  # not `+` as a space: libpq does not
         return params
+
+
+def _scheme(text: str) -> str:
+    """`postgresql` of `postgresql+psycopg2://...`, read without parsing the hosts."""
+    match = _SCHEME.match(text)
+    return match.group(1).split("+")[0].lower() if match else ""
 
 
 def _url_secrets(text: str) -> list[str]:
