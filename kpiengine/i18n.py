@@ -77,6 +77,8 @@ def text_of(key: str, locale: str = "en", n: int | None = None) -> str:
     KeyError for a key no catalog has."""
     found = translations(locale)
     text = found.ugettext(key) if n is None else found.ungettext(key, key, n)
+    if n is None and text == key:  # a plural entry: some Python 3.11 builds give no form
+        text = found.ungettext(key, key, 1)
     if text == key and key not in _known():
         raise KeyError(f"the report has no label `{key}`")
     return text
