@@ -1,45 +1,107 @@
-"""Worked examples: a KPI's value for an example's inputs, and whether it matches `expect`."""
+"""Worked examples: a KPI's value for an example's inputs, and whether it matches `expect`.
+
+Examples are computed in 30-digit decimals on the checked formula tree, not with sympy:
+loading a workspace checks every example, and loading needs no sympy (see `formula`).
+"""
 
 from __future__ import annotations
 
+import ast
+import decimal
 import math
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import cast
 
-import sympy
-
-from .formula import shifted_name, symbol
+from .formula import TRANSFORMS, call_name, ref_key, shifted_name
 from .model import KPI, Example, Workspace
 from .refs import display_ref
 
+#: 30 significant digits; what sympy would call complex or infinite raises (the value is NaN)
+_CONTEXT = decimal.Context(
+    prec=30, traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow]
+)
+_UNARY: dict[str, Callable[[Decimal], Decimal]] = {
+    "abs": abs,
+    "sqrt": Decimal.sqrt,
+    "log": Decimal.ln,
+    "exp": Decimal.exp,
+}
 
-def example_value(workspace: Workspace, kpi: KPI, given: dict[str, float]) -> float:
+
+def example_value(workspace: Workspace, kpi: KPI, given: Mapping[str, float]) -> float:
     """The KPI's value for the example inputs; KPIs not given are computed from them.
 
     Raises KeyError with the first name the example does not provide.
     """
     if kpi.formula is None:
         raise ValueError(f"KPI `{kpi.id}` has no usable formula")
-    substitutions = {}
+    values: dict[str, float] = {}
     for name in kpi.formula.names:
         if name in given:
-            substitutions[symbol(name)] = sympy.Float(given[name], 30)
+            values[name] = given[name]
         elif name in workspace.kpis and workspace.kpis[name].formula is not None:
-            inner = example_value(workspace, workspace.kpis[name], given)
-            substitutions[symbol(name)] = sympy.Float(inner, 30)
-        elif name in workspace.parameters and workspace.parameters[name].constant is not None:
-            constant = workspace.parameters[name].constant
-            substitutions[symbol(name)] = sympy.Float(constant, 30)
+            values[name] = example_value(workspace, workspace.kpis[name], given)
+        elif (constant := _constant(workspace, name)) is not None:
+            values[name] = constant
         else:
             raise KeyError(name)
     for chain, name in kpi.formula.shifts:
         key = display_ref(shifted_name(chain, name))
         if key not in given:
             raise KeyError(key)
-        substitutions[symbol(shifted_name(chain, name))] = sympy.Float(given[key], 30)
-    value = kpi.formula.expr.xreplace(substitutions)
+        values[shifted_name(chain, name)] = given[key]
+    return tree_value(kpi.formula.tree, values)
+
+
+def _constant(workspace: Workspace, name: str) -> float | None:
+    parameter = workspace.parameters.get(name)
+    return parameter.constant if parameter is not None else None
+
+
+def tree_value(tree: ast.AST, values: Mapping[str, float]) -> float:
+    """The value of a checked formula tree for the given inputs; NaN where it is undefined
+    (a division by zero, the root or log of a negative number, an input not given)."""
     try:
-        return float(value.evalf())
-    except TypeError:  # complex or otherwise not a real number
+        with decimal.localcontext(_CONTEXT):
+            value = float(_value(tree, values))
+    except (ArithmeticError, KeyError):
         return math.nan
+    return value if math.isfinite(value) else math.nan
+
+
+def _value(node: ast.AST, values: Mapping[str, float]) -> Decimal:
+    if isinstance(node, ast.Constant):
+        number = cast(float, node.value)  # a checked tree holds int and float constants only
+        return Decimal(str(number)) if isinstance(number, float) else Decimal(number)
+    if isinstance(node, ast.Name):
+        return Decimal(values[node.id])
+    if isinstance(node, ast.UnaryOp):
+        operand = _value(node.operand, values)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        left, right = _value(node.left, values), _value(node.right, values)
+        op = type(node.op)
+        if op is ast.Add:
+            return left + right
+        if op is ast.Sub:
+            return left - right
+        if op is ast.Mult:
+            return left * right
+        if op is ast.Div:
+            return left / right
+        return left**right
+    if isinstance(node, ast.Call):
+        func = call_name(node)
+        if func in TRANSFORMS:
+            return Decimal(values[ref_key(node)])
+        args = [_value(a, values) for a in node.args]
+        if func == "min":
+            return min(args)
+        if func == "max":
+            return max(args)
+        return _UNARY[func](args[0])
+    raise TypeError(f"not a checked formula node: {ast.dump(node)}")
 
 
 def example_matches(value: float, example: Example) -> bool:

@@ -1,7 +1,9 @@
 """Safe formula parsing: a whitelisted Python-expression AST turned into a sympy expression.
 
 User text never reaches `eval`, `exec`, `sympify` or `parse_expr`: Python's `ast` parses it,
-every node is checked against a whitelist, and the sympy tree is built node by node.
+every node is checked against a whitelist, and the sympy tree is built node by node. The check
+runs on exact fractions first (`kpiengine.formulavalues`), so loading definitions and
+evaluating them need no sympy; the sympy tree is built when something asks for it.
 """
 
 from __future__ import annotations
@@ -9,13 +11,13 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import cast
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
 
-import sympy
-
+from .formulavalues import Fractions, Sympy
 from .refs import MAX_ROLLING, SHIFTS, TRANSFORMS, ref_name, window_of
 
 __all__ = ["SHIFTS", "TRANSFORMS", "Formula", "FormulaError", "parse_formula", "symbol"]
@@ -41,14 +43,6 @@ FUNCTIONS: dict[str, int | None] = {
     "rolling": 2,
     "total": 1,
 }
-_SYMPY_FUNCTIONS: dict[str, Callable] = {
-    "min": sympy.Min,
-    "max": sympy.Max,
-    "abs": sympy.Abs,
-    "sqrt": sympy.sqrt,
-    "log": sympy.log,
-    "exp": sympy.exp,
-}
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _HINTS = {
     ast.BitXor: "use `**` for powers, not `^`",
@@ -67,8 +61,14 @@ class FormulaError(ValueError):
         self.fix = fix
 
 
+if TYPE_CHECKING:
+    import sympy
+
+
 def symbol(name: str) -> sympy.Symbol:
     """The sympy symbol for a variable or KPI id (always real-valued)."""
+    import sympy  # noqa: PLC0415 - see the module docstring
+
     return sympy.Symbol(name, real=True)
 
 
@@ -82,9 +82,13 @@ class Guard:
     """A sub-expression that must be non-zero (or positive) for the formula to be defined."""
 
     kind: str  # "nonzero" | "positive" | "nonnegative"
-    expr: sympy.Expr
     node: ast.expr
     text: str
+
+    @cached_property
+    def expr(self) -> sympy.Expr:
+        """The sub-expression as sympy builds it."""
+        return sympy_expr(self.node)
 
 
 @dataclass
@@ -93,13 +97,21 @@ class Formula:
 
     text: str
     tree: ast.expr
-    expr: sympy.Expr
     names: dict[str, int]  # name -> column of its first use
     #: (chain, name) of every name read through prev, last_year, a window or total; the chain
     #: is the transforms joined by `__`, innermost first (see `kpiengine.refs`)
     shifts: set[tuple[str, str]] = field(default_factory=set)
     guards: list[Guard] = field(default_factory=list)
     offset: int = 0  # leading blanks stripped before parsing
+    #: the sympy expression, when the check needed it; else built on first use of `expr`
+    built: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def expr(self) -> sympy.Expr:
+        """The formula as a sympy expression (built on first use)."""
+        if self.built is None:
+            self.built = sympy_expr(self.tree)
+        return cast("sympy.Expr", self.built)
 
     def column(self, node: ast.AST) -> int:
         """0-based character column of an AST node within `text`."""
@@ -141,24 +153,33 @@ def parse_formula(text: str) -> Formula:
         raise FormulaError(f"cannot parse the formula: {exc}") from None
     stripped = flat.strip()
     offset = len(flat) - len(flat.lstrip())
-    builder = _Builder(stripped, offset)
+    fractions = Fractions()
     try:
-        expr = builder.build(tree)
-    except RecursionError:
-        raise FormulaError("the formula is too deeply nested") from None
+        builder = _Builder(stripped, offset, fractions)
+        builder.check(tree)
     except FormulaError:
-        raise
-    except (ValueError, TypeError, ArithmeticError):  # sympy refusing a non-real constant
-        raise FormulaError("a constant part of the formula is not a finite real number") from None
-    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I):
-        raise FormulaError("a constant part of the formula is not a finite real number")
-    return Formula(text, tree, expr, builder.names, builder.shifts, builder.guards, offset)
+        if not fractions.undecided:
+            raise
+    if not fractions.undecided:
+        return Formula(text, tree, builder.names, builder.shifts, builder.guards, offset)
+    builder = _Builder(stripped, offset, Sympy())  # sympy's simplification decides
+    expr = builder.check(tree)
+    return Formula(text, tree, builder.names, builder.shifts, builder.guards, offset, expr)
+
+
+def sympy_expr(tree: ast.expr) -> sympy.Expr:
+    """The sympy expression of a checked formula tree (or of a part of one)."""
+    return _Builder("", 0, Sympy()).build(tree)
 
 
 class _Builder:
-    def __init__(self, text: str, offset: int):
+    """Checks a formula tree node by node, computing its parts' values in `values`: the first
+    problem is raised as a FormulaError at its column."""
+
+    def __init__(self, text: str, offset: int, values: Fractions | Sympy):
         self.text = text
         self.offset = offset
+        self.values: Any = values
         self.names: dict[str, int] = {}
         self.shifts: set[tuple[str, str]] = set()
         self.guards: list[Guard] = []
@@ -169,14 +190,28 @@ class _Builder:
     def fail(self, node: ast.AST, message: str, fix: str | None = None) -> FormulaError:
         return FormulaError(message, self.col(node), fix)
 
-    def build(self, node: ast.AST) -> sympy.Expr:
+    def check(self, tree: ast.expr) -> Any:
+        """The whole formula's value; FormulaError for its first problem."""
+        try:
+            whole = self.build(tree)
+        except RecursionError:
+            raise FormulaError("the formula is too deeply nested") from None
+        except FormulaError:
+            raise
+        except (ValueError, TypeError, ArithmeticError):  # sympy refusing a non-real constant
+            raise FormulaError(_NOT_FINITE) from None
+        if self.values.nonfinite(whole):
+            raise FormulaError(_NOT_FINITE)
+        return whole
+
+    def build(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Constant):
             return self._constant(node)
         if isinstance(node, ast.Name):
             return self._name(node)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
             operand = self.build(node.operand)
-            return -operand if isinstance(node.op, ast.USub) else operand
+            return self.values.negative(operand) if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             return self._binop(node)
         if isinstance(node, ast.BinOp):
@@ -186,16 +221,17 @@ class _Builder:
             return self._call(node)
         raise self.fail(node, f"{_describe(node)} is not allowed in a formula", _ALLOWED)
 
-    def _constant(self, node: ast.Constant) -> sympy.Expr:
+    def _constant(self, node: ast.Constant) -> Any:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(node, f"{_describe(node)} is not allowed in a formula", _ALLOWED)
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(node, "the number is not finite")
-        fraction = Fraction(str(value)) if isinstance(value, float) else Fraction(value)
-        return sympy.Rational(fraction.numerator, fraction.denominator)
+        return self.values.constant(
+            Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+        )
 
-    def _name(self, node: ast.Name) -> sympy.Expr:
+    def _name(self, node: ast.Name) -> Any:
         name = node.id
         if not NAME_PATTERN.match(name) or "__" in name:
             raise self.fail(
@@ -206,31 +242,33 @@ class _Builder:
         if name in FUNCTIONS:
             raise self.fail(node, f"`{name}` is a function: call it as `{name}(...)`")
         self.names.setdefault(name, self.col(node))
-        return symbol(name)
+        return self.values.name(name)
 
-    def _binop(self, node: ast.BinOp) -> sympy.Expr:
+    def _binop(self, node: ast.BinOp) -> Any:
         left = self.build(node.left)
         right = self.build(node.right)
+        values = self.values
         if isinstance(node.op, ast.Add):
-            return left + right
+            return values.add(left, right)
         if isinstance(node.op, ast.Sub):
-            return left - right
+            return values.subtract(left, right)
         if isinstance(node.op, ast.Mult):
-            return left * right
+            return values.multiply(left, right)
         if isinstance(node.op, ast.Div):
-            self.guards.append(Guard("nonzero", right, node.right, ast.unparse(node.right)))
-            return left / right
-        if right.is_Number and (not right.is_finite or abs(right) > MAX_CONSTANT_EXPONENT):
+            self.guards.append(Guard("nonzero", node.right, ast.unparse(node.right)))
+            return values.divide(left, right)
+        base, exponent = values.number(left), values.number(right)
+        if exponent is not None and (exponent == math.inf or abs(exponent) > MAX_CONSTANT_EXPONENT):
             raise self.fail(node.right, f"exponents are limited to +-{MAX_CONSTANT_EXPONENT}")
-        if left.is_Rational and right.is_Number and left != 0:
-            digits = len(str(abs(left.p))) + len(str(left.q))
-            if digits * abs(right) > MAX_CONSTANT_DIGITS:  # would build a gigantic number
+        if isinstance(base, Fraction) and exponent is not None and base != 0:
+            digits = len(str(abs(base.numerator))) + len(str(base.denominator))
+            if digits * abs(exponent) > MAX_CONSTANT_DIGITS:  # would build a gigantic number
                 raise self.fail(node, f"constants are limited to {MAX_CONSTANT_DIGITS} digits")
-        if right.is_Number and right < 0:
-            self.guards.append(Guard("nonzero", left, node.left, ast.unparse(node.left)))
-        return left**right
+        if exponent is not None and exponent < 0:
+            self.guards.append(Guard("nonzero", node.left, ast.unparse(node.left)))
+        return values.power(left, right)
 
-    def _call(self, node: ast.Call) -> sympy.Expr:
+    def _call(self, node: ast.Call) -> Any:
         func = node.func
         if not isinstance(func, ast.Name):
             raise self.fail(node, "only the built-in functions can be called", _ALLOWED)
@@ -242,11 +280,11 @@ class _Builder:
             return self._ref(node)
         args = [self.build(a) for a in node.args]
         if func.id == "log":
-            self.guards.append(Guard("positive", args[0], node.args[0], ast.unparse(node.args[0])))
+            self.guards.append(Guard("positive", node.args[0], ast.unparse(node.args[0])))
         if func.id == "sqrt":
             arg = node.args[0]
-            self.guards.append(Guard("nonnegative", args[0], arg, ast.unparse(arg)))
-        return _SYMPY_FUNCTIONS[func.id](*args)
+            self.guards.append(Guard("nonnegative", arg, ast.unparse(arg)))
+        return self.values.call(func.id, args)
 
     def _check_arguments(self, node: ast.Call, func: str) -> None:
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
@@ -256,7 +294,7 @@ class _Builder:
             wanted = "at least one argument" if arity is None else f"{arity} arguments"
             raise self.fail(node, f"`{func}` takes {wanted.replace('1 arguments', '1 argument')}")
 
-    def _ref(self, node: ast.Call) -> sympy.Expr:
+    def _ref(self, node: ast.Call) -> Any:
         """`prev(x)`, `ytd(cac)`, `total(rolling(x, 3))`: a name read through transforms."""
         name, chain = self._chain(node)
         windows = [i for i, token in enumerate(chain) if window_of(token)]
@@ -267,7 +305,7 @@ class _Builder:
                 "write `prev(ytd(x))`, not `ytd(prev(x))`",
             )
         self.shifts.add(("__".join(chain), name))
-        return symbol(ref_name(name, tuple(chain)))
+        return self.values.name(ref_name(name, tuple(chain)))
 
     def _chain(self, node: ast.Call) -> tuple[str, list[str]]:
         func = call_name(node)
@@ -319,6 +357,7 @@ def call_name(node: ast.Call) -> str:
     return node.func.id
 
 
+_NOT_FINITE = "a constant part of the formula is not a finite real number"
 _ALLOWED = "formulas use numbers, names, + - * / **, parentheses and min, max, abs, sqrt, log, exp"
 
 

@@ -6,8 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-
-import sympy
+from typing import TYPE_CHECKING
 
 from .errors import ERROR, Finding, KpiError, Location
 from .formula import Formula, symbol
@@ -15,6 +14,9 @@ from .graph import closure, topological_order
 from .periods import Calendar
 from .sourceconfig import SourceConfig
 from .units import Unit, UnitSystem
+
+if TYPE_CHECKING:
+    import sympy
 
 DISTINCT = "distinct"  # a count of distinct entities: never added up across dates or segments
 AGGREGATES = ("sum", "mean", "last", "first", "min", "max", DISTINCT)
@@ -312,6 +314,8 @@ class Workspace:
             return False
         if any(self.variables[n].aggregate != Aggregate() for n in names):
             return False
+        import sympy  # noqa: PLC0415 - loading and evaluating need no sympy (see formula)
+
         poly = (
             sympy.Poly(expr, *sorted(expr.free_symbols, key=str)) if expr.is_polynomial() else None
         )

@@ -12,12 +12,14 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Callable, Mapping
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
-import sympy
 
 from .formula import TRANSFORMS, call_name, ref_key, symbol
+
+if TYPE_CHECKING:
+    import sympy
 
 Env = Mapping[str, np.ndarray]
 Compiled = Callable[[Env], np.ndarray]
@@ -96,6 +98,7 @@ def compile_expr(expr: sympy.Expr, names: list[str]) -> Callable:
     key = (expr, tuple(names))
     func = _COMPILED.get(key)
     if func is None:
+        import sympy  # noqa: PLC0415 - evaluating formulas as written needs no sympy
         from sympy.printing.numpy import NumPyPrinter  # noqa: PLC0415
 
         printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True})

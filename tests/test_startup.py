@@ -3,8 +3,6 @@
 import subprocess
 import sys
 
-import pytest
-
 PROBE = """
 import sys
 sys.argv = ["kpi"] + {args!r}
@@ -32,16 +30,35 @@ def test_help_imports_neither_sympy_nor_numpy():
     assert imported("--help") == []
 
 
-@pytest.mark.parametrize("args", [["list", "--sample"], ["show", "roi", "--sample"]])
-def test_list_and_show_do_not_import_duckdb(args):
-    modules = imported(*args)
-    assert "sympy" in modules  # the probe works: these commands do parse formulas
-    assert "duckdb" not in modules
+def test_list_imports_neither_duckdb_nor_sympy():
+    """Formulas are parsed and checked on exact fractions; sympy is for the analyses and lint."""
+    assert imported("list", "--sample") == ["numpy"]  # the probe works: definitions load
+
+
+def test_show_does_not_import_duckdb():
+    assert imported("show", "roi", "--sample") == ["numpy", "sympy"]  # sympy: its lint
+
+
+def test_a_formula_only_sympy_can_judge_is_still_refused(tmp_path):
+    """`x / (y - y)` divides by zero once sympy simplifies it: the fractions cannot tell, so
+    that formula (and only it) is checked with sympy, and refused as before."""
+    (tmp_path / "definitions").mkdir()
+    (tmp_path / "definitions" / "k.yaml").write_text(
+        "variables:\n  x: {unit: currency}\n  y: {unit: currency}\n"
+        "kpis:\n  odd: {title: Odd, formula: x / (y - y), unit: ratio}\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=["lint", "-w", str(tmp_path)])],
+        capture_output=True,
+        text=True,
+    )
+    assert "not a finite real number" in proc.stdout + proc.stderr
+    assert "sympy" in eval_list(proc.stderr.strip().splitlines()[-1])
 
 
 def test_eval_as_json_loads_no_table_or_report_library(tmp_path):
     """`kpi eval --format json` on a plain CSV is for scripts: Babel, rich and Jinja2 serve
-    tables and reports only, and stay unimported."""
+    tables and reports only, sympy the analyses: they stay unimported."""
     (tmp_path / "definitions").mkdir()
     (tmp_path / "definitions" / "k.yaml").write_text(
         "variables:\n  cash: {unit: currency}\n"
@@ -51,10 +68,12 @@ def test_eval_as_json_loads_no_table_or_report_library(tmp_path):
         "sources:\n  books:\n    connector: csv\n    path: cash.csv\n"
     )
     (tmp_path / "cash.csv").write_text("date,cash\n2024-01-05,10\n2024-02-01,7\n")
-    probe = PROBE.replace('("duckdb", "sympy", "numpy")', '("babel", "rich", "jinja2", "sympy")')
+    probe = PROBE.replace(
+        '("duckdb", "sympy", "numpy")', '("babel", "rich", "jinja2", "sympy", "duckdb")'
+    )
     args = ["eval", "-w", str(tmp_path), "--kpi", "cash_in", "--format", "json"]
     proc = subprocess.run(
         [sys.executable, "-c", probe.format(args=args)], capture_output=True, text=True
     )
     assert '"value": 10.0' in proc.stdout and '"value": 7.0' in proc.stdout, proc.stderr
-    assert eval_list(proc.stderr.strip().splitlines()[-1]) == ["sympy"]  # the probe works
+    assert eval_list(proc.stderr.strip().splitlines()[-1]) == ["duckdb"]  # the probe works

@@ -5,17 +5,20 @@ from __future__ import annotations
 import ast
 import math
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sympy
 
 from ..compute import Computer
 from ..errors import Location
 from ..evaluation import Results
-from ..formula import Formula, parse_formula, symbol
+from ..formula import Formula, symbol
 from ..model import KPI
 from ..units import Unit
 from ..vectorize import compile_expr
+
+if TYPE_CHECKING:
+    import sympy
 
 
 def at_column(kpi: KPI, column: int) -> Location | None:
@@ -95,13 +98,10 @@ def is_currency(unit: Unit | None) -> bool:
     return unit is not None and any(d.startswith("currency") for d, e in unit.dims if e == 1)
 
 
-def tree_value(tree: ast.AST, given: dict[str, float]) -> float:
-    """The value of a formula tree (as `ast.unparse` writes it) for the given inputs."""
-    expr = parse_formula(ast.unparse(tree)).expr
-    return expr_value(expr, given)
-
-
 def expr_value(expr: sympy.Expr, given: dict[str, float]) -> float:
+    """The value of a sympy expression for the given inputs (NaN where undefined)."""
+    import sympy  # noqa: PLC0415 - the checks that load with a workspace need no sympy
+
     try:
         value = expr.xreplace({symbol(k): sympy.Float(v, 30) for k, v in given.items()})
         return float(value.evalf())

@@ -8,8 +8,7 @@ after expanding every KPI the formula names; `revenue - revenue` is always 0.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-
-import sympy
+from typing import TYPE_CHECKING
 
 from ..errors import Finding
 from ..hookspecs import hookimpl
@@ -18,6 +17,9 @@ from .base import ERROR, Check
 from .common import num, pct
 from .context import CheckContext
 from .meaning import _expanded
+
+if TYPE_CHECKING:
+    import sympy
 
 
 def constant_value(expr: sympy.Expr) -> sympy.Expr | None:
@@ -28,6 +30,8 @@ def constant_value(expr: sympy.Expr) -> sympy.Expr | None:
     if values is None or len(set(values)) > 1 or too_hard(expr):
         return None  # values that differ at fixed points: not constant, no simplify needed
     try:
+        import sympy  # noqa: PLC0415 - loading the checks needs no sympy
+
         simple = sympy.simplify(sympy.expand(expr))
     except SYMBOLIC_ERRORS:
         return None

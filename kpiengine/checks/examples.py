@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from ..errors import Finding
-from ..examples import example_matches, example_value
+from ..examples import example_matches, example_value, tree_value
 from ..formula import regroupings
 from ..hookspecs import hookimpl
 from ..model import KPI, Example, Workspace
 from ..refs import describe
 from ..units import TIME_UNITS
 from .base import ERROR, INFO, LOAD, Check
-from .common import num, tree_value
+from .common import num
 from .context import CheckContext
 
 _TIME_FACTORS = [

@@ -5,8 +5,7 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Callable, Iterable
-
-import sympy
+from typing import TYPE_CHECKING
 
 from ..errors import INFO, Finding, KpiError
 from ..examples import example_value
@@ -17,6 +16,9 @@ from ..workspace import WORKSPACE, Workspace, load_workspace
 from .base import Check
 from .common import is_count, is_currency, name_ratio, num, title_text, words
 from .context import CheckContext
+
+if TYPE_CHECKING:
+    import sympy
 
 
 def _is_roi(kpi: KPI) -> bool:
@@ -127,6 +129,8 @@ def _equivalent(a: sympy.Expr | None, b: sympy.Expr | None) -> bool:
     if too_hard(a) or too_hard(b):
         return fingerprint(a, points=4) == fingerprint(b, points=4)
     try:
+        import sympy  # noqa: PLC0415 - loading the checks needs no sympy
+
         return sympy.simplify(a - b) == 0
     except SYMBOLIC_ERRORS:
         return False
