@@ -52,9 +52,10 @@ class Engine:
 
     @cached_property
     def plugins(self) -> PluginManager:
-        """The run's plugin manager: built-ins, installed packages, then workspace plugins."""
+        """The run's plugin manager: built-in connectors, installed packages, then workspace
+        plugins; the built-in checks join when `checks` is first asked for."""
         pm = self._plugins or PluginManager()
-        pm.load_builtins()
+        pm.load_builtins(checks=False)
         pm.load_entry_points()
         pm.load_workspace(self.workspace.root)
         return pm
@@ -67,6 +68,7 @@ class Engine:
     @cached_property
     def checks(self) -> list[Registered]:
         """Every registered check, sorted by code (a plugin's check replaces a built-in one)."""
+        self.plugins.load_builtins()
         found = registered(self.plugins, "register_checks")
         return sorted(found.values(), key=lambda r: r.obj.code)
 

@@ -116,10 +116,11 @@ def decimal_of(
     whole: Iterable[str] = (),
 ) -> str:
     """The decimal mark of a table's number columns: the `decimal:` option, else the sampled
-    cells' (`guess_decimal`; `whole` columns hold counts), else `default`."""
+    cells' (`guess_decimal`; `whole` columns hold counts), else `default`. Typed columns
+    (Parquet, JSON numbers) have no decimal mark: only text columns are sampled."""
     if option:
         return option
-    present = [c for c in columns if c in table.columns]
+    present = [c for c in columns if c in table.columns and table.type_of(c) == "VARCHAR"]
     counts = [c for c in whole if c in table.columns]
     cells = [(c, t) for c in present for t in _spread(table.cells(c))[:100]]
     cells += [(c, t.cells[table.columns.index(c)]) for c in present for t in table.totals]

@@ -28,13 +28,16 @@ ENTRY_POINT_GROUP = "kpiengine"
 TRACE_VARIABLE = "KPIENGINE_TRACE_HOOKS"
 BUILTIN = "built-in"
 
-#: The built-in plugin modules: the connectors, then the checks.
-DEFAULT_PLUGINS: tuple[str, ...] = (
+#: The built-in connector modules.
+CONNECTOR_PLUGINS: tuple[str, ...] = (
     "kpiengine.connectors.csv_files",
     "kpiengine.connectors.ga_export",
     "kpiengine.connectors.crm",
     "kpiengine.connectors.ads",
     "kpiengine.connectors.sql",
+)
+#: The built-in check modules (loaded when checks are asked for: reading data needs none).
+CHECK_PLUGINS: tuple[str, ...] = (
     "kpiengine.checks.definitions",
     "kpiengine.checks.selfref",
     "kpiengine.checks.resolution",
@@ -52,6 +55,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "kpiengine.checks.leftout",
     "kpiengine.checks.runtime",
 )
+#: The built-in plugin modules: the connectors, then the checks.
+DEFAULT_PLUGINS: tuple[str, ...] = CONNECTOR_PLUGINS + CHECK_PLUGINS
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,8 @@ class PluginManager(pluggy.PluginManager):
         super().__init__("kpiengine")
         self.add_hookspecs(hookspecs)
         self.origins: dict[str, str] = {}
-        self._loaded: set[str] = set()  # "builtins", "entry points", "workspace:ROOT"
+        #: "built-in connectors", "built-in checks", "entry points", "workspace:ROOT"
+        self._loaded: set[str] = set()
         if os.environ.get(TRACE_VARIABLE):
             self.trace.root.setwriter(sys.stderr.write)
             self.enable_tracing()
@@ -99,15 +105,20 @@ class PluginManager(pluggy.PluginManager):
             load()
             self._check()
 
-    def load_builtins(self) -> None:
-        """Register the modules of `DEFAULT_PLUGINS`."""
+    def load_builtins(self, checks: bool = True) -> None:
+        """Register the modules of `CONNECTOR_PLUGINS`, and of `CHECK_PLUGINS` with `checks`."""
 
-        def load() -> None:
-            for name in DEFAULT_PLUGINS:
-                self.register(importlib.import_module(name), name=name)
-                self.origins[name] = BUILTIN
+        def load(names: tuple[str, ...]) -> Callable[[], None]:
+            def register() -> None:
+                for name in names:
+                    self.register(importlib.import_module(name), name=name)
+                    self.origins[name] = BUILTIN
 
-        self._once("builtins", load)
+            return register
+
+        self._once("built-in connectors", load(CONNECTOR_PLUGINS))
+        if checks:
+            self._once("built-in checks", load(CHECK_PLUGINS))
 
     def load_entry_points(self) -> None:
         """Register installed packages that declare an entry point in the `kpiengine` group."""

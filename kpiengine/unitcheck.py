@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .formula import TRANSFORMS, Formula, call_name, regroupings
+from .formula import TRANSFORMS, Formula, call_name
+from .regroup import regroupings
 from .units import RATIO, TIME, Unit, format_unit, time_unit_for
 
 #: Kinds of unit problem; `kpiengine.checks.units` reports each as its own check.

@@ -368,3 +368,20 @@ def test_well_formed_cells_read_their_value(decimal, data):
 def test_python_and_duckdb_read_every_cell_alike(con, cells):
     expected = [[py_read(c, decimal) for c in cells] for decimal in (".", ",")]
     assert sql_read(con, cells, ".", ",") == expected
+
+
+plain_cells = st.from_regex(r"-?[0-9]{1,5}([.,][0-9]{1,5})?", fullmatch=True)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(cell=plain_cells, decimal=st.sampled_from([".", ","]))
+def test_plain_cells_are_guessed_as_the_grammar_reads_them(cell, decimal):
+    """`guess_decimal` reads plain cells without the grammar's patterns: the same answer."""
+    from kpiengine.fileformats.decimals import _plain_reading
+
+    try:
+        expected: float | None = read_number(cell, decimal).value
+    except NumberError:
+        expected = None
+    assert _plain_reading(cell, decimal) == expected
+    assert _plain_reading(f"{cell}%", decimal) is False  # anything else: the grammar reads it

@@ -1,7 +1,8 @@
 import pytest
 import sympy
 
-from kpiengine.formula import FormulaError, parse_formula, regroupings, symbol
+from kpiengine.formula import FormulaError, parse_formula, symbol
+from kpiengine.regroup import regroupings
 
 
 def value(text: str, **values: float) -> float:

@@ -16,10 +16,10 @@ from decimal import Decimal
 
 from ..errors import Finding
 from ..examples import example_matches, example_value, tree_value
-from ..formula import regroupings
 from ..hookspecs import hookimpl
 from ..model import KPI, Example, Workspace
 from ..refs import describe
+from ..regroup import regroupings
 from ..units import TIME_UNITS
 from .base import ERROR, INFO, LOAD, Check
 from .common import num

@@ -9,9 +9,10 @@ from typing import Any
 
 from ..errors import ERROR, Finding
 from ..examples import example_value
-from ..formula import Formula, parse_formula, regroupings
+from ..formula import Formula, parse_formula
 from ..hookspecs import hookimpl
 from ..model import KPI, Example
+from ..regroup import regroupings
 from ..unitcheck import consistent_readings
 from .base import Check
 from .common import at_column, constants, expr_value, num, pct, words

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable
 from typing import Any
 
-from ..evaluation import Results, is_rate
+from ..evaluation import Results, is_rate, records_json
 from ..formatting import UNDEFINED
 from ..periods import RANGE
 from .console import Values, clean, decimals, render, width
@@ -41,7 +40,7 @@ def render_results(
 ) -> str:
     """`table` (at most the `latest` periods, as many as fit in `columns`), `json` or `csv`."""
     if fmt == "json":
-        return json.dumps(list(_clean(results.records())), ensure_ascii=False, indent=1)
+        return records_json(_clean(results.records()))
     if fmt == "csv":
         return _csv(results)
     return _table(results, latest, columns or width())
