@@ -15,6 +15,7 @@ first bad cell's `file:line:column` (`FileTable.first_cell`).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import sys
@@ -103,7 +104,7 @@ class Scan(ScanErrors):
         of = reader if callable(reader) else _same(reader)
         key = (column, repr([of(t) for t in self.tables]), currency)
         if key not in self._reads:
-            name = self.row(lambda t: of(t).sql(column, t.type_of(column)))
+            name = self.row(lambda t: self.value_sql(of(t), column, t.type_of(column)))
             self._reads[key] = Read(column, of, name, len(self._reads), currency)
         return self._reads[key].name
 
@@ -175,8 +176,11 @@ class Scan(ScanErrors):
         checks = {
             n: _scalar(result[n][kind == 1])
             for n in result
-            if n.startswith(("__bad", "__cur", "__c_"))
+            if n.startswith(("__bad", "__cur", "__c_", "__fin"))
         }
+        if any(n.startswith("__fin") and not _finite(v) for n, v in checks.items()):
+            self.trust_floats = False  # a NaN or an infinity: read again, testing each cell
+            return self.try_run(retry)
         failing = self._failing() if retry is not None and checks.get("__bad") else []
         if failing and retry is not None and retry({r.column for r in failing}):
             return None  # the connector reads those columns otherwise now: ask again
@@ -244,6 +248,10 @@ def _identity(path: Path) -> tuple[str, int, int]:
     except OSError:
         return (str(path), -1, -1)
     return (str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def _finite(value: Any) -> bool:
+    return value is None or math.isfinite(value)
 
 
 def _filled(column: np.ndarray, value: Any) -> np.ndarray:

@@ -17,7 +17,13 @@ from typing import Any
 from .fileformats import CellError, DateFormat, read_number
 from .fileformats.currency import AMBIGUOUS
 from .fileformats.durations import bad_duration_sql, duration_sql, parse_duration
-from .fileformats.numbers import NO_CURRENCY_SQL, bad_number_sql, currency_sql, number_sql
+from .fileformats.numbers import (
+    FLOAT_TYPES,
+    NO_CURRENCY_SQL,
+    bad_number_sql,
+    currency_sql,
+    number_sql,
+)
 from .fileformats.sql import Expr
 from .fileformats.tables import FileTable
 from .model import DISTINCT, Aggregate
@@ -127,6 +133,19 @@ class ScanQuery:
     _dims: dict[str, str]
     _texts: dict[tuple[str, str], str]
     _day_cells: bool = False  # set by `parts`
+    #: float columns read as they are, their sums telling whether a NaN or infinity is there
+    #: (then the scan runs again testing each cell: NaN is missing, an infinity bad)
+    trust_floats: bool = True
+
+    def trusted(self, reader: Reader, type_: str) -> bool:
+        """Whether a number column is a float column read without per-cell tests."""
+        return self.trust_floats and reader.kind == "number" and type_.upper() in FLOAT_TYPES
+
+    def value_sql(self, reader: Reader, column: str, type_: str) -> str:
+        """SQL for a read cell's value (see `trust_floats`)."""
+        if self.trusted(reader, type_):
+            return f"CAST({quote_ident(column)} AS DOUBLE)"
+        return reader.sql(column, type_)
 
     def _measures(self) -> list[tuple[str, str, Aggregate, int, bool]]:
         """(variable, SQL, rule, role, daily) of every measure."""
@@ -160,6 +179,11 @@ class ScanQuery:
             for e in ("min", "max")
         }
         checks |= {f"__c_{n}": c for n, c in self._checks.items()}
+        checks |= {
+            f"__fin{r.index}": ("sum", r.name)
+            for r in reads
+            if any(self.trusted(r.reader(t), t.type_of(r.column)) for t in self.tables)
+        }
         rows = " UNION ALL BY NAME ".join(self._table_sql(t) for t in self.tables)
         derived = "".join(f", {sql} AS {quote_ident(n)}" for n, sql in self._derived.items())
         expand, keys = [], []
@@ -345,7 +369,9 @@ class ScanQuery:
             raws.append(f"__raw{i}")
             reader = read.reader(table)
             flag = reader.bad_sql(Expr(f"__raw{i}"), type_, read.name)
-            if flag != "FALSE":  # a typed column DuckDB read: nothing to test per row
+            if flag != "FALSE" and not self.trusted(
+                reader, type_
+            ):  # a typed column DuckDB read: nothing to test per row
                 flags.append(flag)
             if read.currency is None:
                 continue

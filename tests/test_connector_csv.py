@@ -227,3 +227,36 @@ def test_typed_parquet_amounts_in_the_workspace_currency(tmp_path, monkeypatch):
     with pytest.raises(KpiError) as info:
         fetch(CsvConnector(config), "revenue")
     assert str(info.value) == "e.parquet: expected a number in column `revenue`, found `inf`"
+
+
+def test_typed_float_columns_are_tested_per_cell_only_when_their_sums_say_so(
+    tmp_path, monkeypatch
+):
+    """A float column is summed as it is, its sum telling whether a NaN or an infinity is
+    there: a clean file is one query with no per-cell test; a NaN (a missing value) makes
+    the scan run again testing each cell, and the NaN is left out as missing."""
+    import duckdb
+    from kpiengine.connectors.csv_files import CsvConnector
+
+    from kpiengine.scanquery import ScanQuery
+
+    config = SourceConfig(
+        "p", "csv", tmp_path, Location("k"), {"path": "f.parquet"}, variables=VARIABLES,
+        currency="USD",
+    )  # fmt: skip
+    queries: list[str] = []
+    parts = ScanQuery.parts
+    monkeypatch.setattr(
+        ScanQuery, "parts", lambda self: queries.append(parts(self)[0]) or parts(self)
+    )
+    for nan_row, expected in ((None, [46.5, 13.5]), (3, [45.0, 13.5])):
+        duckdb.sql(
+            "SELECT DATE '2024-01-01' + CAST(i AS INTEGER) AS date, "
+            f"CASE WHEN i = {nan_row if nan_row is not None else -1} THEN 'nan'::DOUBLE "
+            "ELSE 1.5 END AS revenue FROM range(40) t(i)"
+        ).write_parquet(str(tmp_path / "f.parquet"))
+        queries.clear()
+        frame = fetch(CsvConnector(config), "revenue")
+        assert frame.values["revenue"].tolist() == expected
+        tested = ["isfinite" in q for q in queries]
+        assert tested == ([False] if nan_row is None else [False, True]), queries

@@ -291,7 +291,7 @@ def _expected(text: str, decimal: str) -> str:
 
 _INTEGERS = "TINYINT SMALLINT INTEGER BIGINT HUGEINT UTINYINT USMALLINT UINTEGER UBIGINT UHUGEINT"
 _EXACT_TYPES = frozenset([*_INTEGERS.split(), "DECIMAL", "NUMERIC"])
-_FLOAT_TYPES = frozenset(["FLOAT", "REAL", "DOUBLE", "FLOAT4", "FLOAT8"])
+FLOAT_TYPES = frozenset(["FLOAT", "REAL", "DOUBLE", "FLOAT4", "FLOAT8"])
 _TEXT_TYPES = frozenset(["VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR"])
 
 
@@ -302,7 +302,7 @@ def _type_kind(type_: str | None) -> str:
         return "text"
     if name in _EXACT_TYPES:
         return "exact"
-    if name in _FLOAT_TYPES:
+    if name in FLOAT_TYPES:
         return "float"
     raise ValueError(f"a {type_} column does not hold numbers")
 

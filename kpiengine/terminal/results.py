@@ -8,6 +8,7 @@ report writes them, as many of the latest periods as the width allows.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable
 from typing import Any
@@ -47,12 +48,13 @@ def render_results(
 
 
 def _clean(records: Iterable[dict]) -> Iterable[dict]:
+    cleaned = functools.lru_cache(maxsize=4096)(clean)  # titles, units, labels: few, repeated
     for record in records:
         row = dict(record)
         for key in TEXT_FIELDS:
             if isinstance(row.get(key), str):
-                row[key] = clean(row[key])
-        row["segment"] = {clean(k): clean(v) for k, v in record["segment"].items()}
+                row[key] = cleaned(row[key])
+        row["segment"] = {cleaned(k): cleaned(v) for k, v in record["segment"].items()}
         yield row
 
 
