@@ -321,9 +321,12 @@ def _typed_table(path: Path, name: str, kind: str) -> FileTable:
     if not path.is_file():
         raise KpiError("file not found", Location(name))
     table = FileTable(name, path, kind, [])
-    described = run_sql(f"DESCRIBE SELECT * FROM {table.reader()}", table)
-    table.columns = [str(row[0]) for row in described]
-    table.native = {str(row[0]): str(row[1]) for row in described}
-    rows = run_sql(f"SELECT * FROM {table.reader()} LIMIT {SAMPLE_ROWS}", table)
+    try:  # one query gives the columns, their types and the sample
+        sampled = active().duckdb.sql(f"SELECT * FROM {table.reader()} LIMIT {SAMPLE_ROWS}")
+        rows = sampled.fetchall()
+    except duckdb_error() as exc:
+        raise _unreadable(table, exc) from None
+    table.columns = [str(c) for c in sampled.columns]
+    table.native = {str(c): str(t) for c, t in zip(sampled.columns, sampled.types, strict=True)}
     table.sample = [["" if v is None else str(v) for v in row] for row in rows]
     return table
