@@ -229,9 +229,7 @@ def test_typed_parquet_amounts_in_the_workspace_currency(tmp_path, monkeypatch):
     assert str(info.value) == "e.parquet: expected a number in column `revenue`, found `inf`"
 
 
-def test_typed_float_columns_are_tested_per_cell_only_when_their_sums_say_so(
-    tmp_path, monkeypatch
-):
+def test_typed_float_columns_are_tested_per_cell_only_when_their_sums_say_so(tmp_path, monkeypatch):
     """A float column is summed as it is, its sum telling whether a NaN or an infinity is
     there: a clean file is one query with no per-cell test; a NaN (a missing value) makes
     the scan run again testing each cell, and the NaN is left out as missing."""
