@@ -324,6 +324,8 @@ def _kpi_specs() -> list[tuple[str, str, Callable, tuple[int, int, int, int]]]:
 
 
 def _evaluate_data(workdir: Path) -> dict:
+    import numpy.ma  # noqa: F401 - numpy imports it on the first np.unique: untimed, as imports are
+
     rng = np.random.default_rng(11)
     months = np.arange(np.datetime64("2015-01"), np.datetime64("2015-01") + N_PERIODS)
     dates = np.repeat(months.astype("datetime64[D]"), N_SEGMENTS)

@@ -90,7 +90,7 @@ def _value(node: ast.AST, values: Mapping[str, float]) -> Decimal:
             return left * right
         if op is ast.Div:
             return left / right
-        return left**right
+        return left**right if left or right else Decimal(1)  # 0 ** 0 is 1, as in numpy
     if isinstance(node, ast.Call):
         func = call_name(node)
         if func in TRANSFORMS:

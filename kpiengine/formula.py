@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any, cast
 from .formulavalues import Fractions, Sympy
 from .refs import MAX_ROLLING, SHIFTS, TRANSFORMS, ref_name, window_of
 
+if TYPE_CHECKING:
+    import sympy
+
 __all__ = ["SHIFTS", "TRANSFORMS", "Formula", "FormulaError", "parse_formula", "symbol"]
 
 MAX_FORMULA_LENGTH = 5000
@@ -58,10 +61,6 @@ class FormulaError(ValueError):
         self.message = message
         self.column = column
         self.fix = fix
-
-
-if TYPE_CHECKING:
-    import sympy
 
 
 def symbol(name: str) -> sympy.Symbol:

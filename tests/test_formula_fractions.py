@@ -9,6 +9,10 @@ divisions by constant parts.
 
 from __future__ import annotations
 
+import ast
+import math
+from fractions import Fraction
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -115,3 +119,70 @@ def test_a_plain_formula_is_checked_without_building_sympy() -> None:
 def test_a_formula_sympy_must_judge_is_refused_with_its_message() -> None:
     with pytest.raises(FormulaError, match="not a finite real number"):
         parse_formula("revenue / (cost - cost)")
+
+
+class _NotRational(Exception):
+    """A root, a log or a fractional power: no exact rational value to compare with."""
+
+
+def _exact(node: ast.AST, values: dict[str, Fraction]) -> Fraction | None:
+    """The formula's exact value as written (no simplification); None where it is undefined."""
+    if isinstance(node, ast.Constant):
+        return Fraction(str(node.value))
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.UnaryOp):
+        inner = _exact(node.operand, values)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Call):
+        func = ast.unparse(node.func)
+        if func in ("prev", "ytd"):
+            return values[ast.unparse(node)]
+        if func not in ("min", "max", "abs"):
+            raise _NotRational
+        args = [_exact(a, values) for a in node.args]
+        known = [a for a in args if a is not None]
+        if len(known) < len(args):
+            return None
+        return min(known) if func == "min" else max(known) if func == "max" else abs(known[0])
+    assert isinstance(node, ast.BinOp)
+    left, right = _exact(node.left, values), _exact(node.right, values)
+    if left is None or right is None:
+        return None
+    if isinstance(node.op, ast.Pow):
+        if right.denominator != 1 or abs(right) > 12:
+            raise _NotRational
+        return None if left == 0 and right < 0 else left ** int(right)
+    if isinstance(node.op, ast.Div):
+        return None if right == 0 else left / right
+    return (
+        left + right
+        if isinstance(node.op, ast.Add)
+        else (left - right if isinstance(node.op, ast.Sub) else left * right)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=formulas, values=st.lists(st.integers(-40, 40), min_size=5, max_size=5))
+def test_worked_examples_are_computed_as_written(text: str, values: list[int]) -> None:
+    """Examples are computed in 30-digit decimals on the formula as written (`x / x` at
+    x = 0 is undefined, as in evaluation, where sympy would say 1): the exact value."""
+    from kpiengine.examples import tree_value
+
+    try:
+        formula = parse_formula(text)
+    except FormulaError:
+        return
+    given = {"x": values[0] / 4, "y": values[1] / 4, "z": values[2] / 4}
+    given |= {"x__prev": values[3] / 4, "y__ytd": values[4] / 4}
+    exact_values = {k: Fraction(v) for k, v in given.items()}
+    exact_values |= {"prev(x)": exact_values["x__prev"], "ytd(y)": exact_values["y__ytd"]}
+    try:
+        expected = _exact(formula.tree, exact_values)
+    except _NotRational:
+        return
+    ours = tree_value(formula.tree, given)
+    if expected is None:
+        assert math.isnan(ours), text
+    elif abs(expected) < 1e300:
+        assert ours == pytest.approx(float(expected), rel=1e-12, abs=1e-300), text
