@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .cellreader import Reader, as_text
 from .fileformats.missing import MISSING_PATTERN
 from .fileformats.sql import anchored
 from .fileformats.tables import FileTable
@@ -33,7 +34,7 @@ from .model import Aggregate
 from .periods import DEFAULT, Calendar
 from .runcache import active, duckdb_error
 from .scanerrors import ScanErrors, _unreadable
-from .scanquery import Read, Reader, Role, _constant, _same, _text
+from .scanquery import Read, Role, _constant, _same
 from .sqlgen import quote_ident, quote_text
 from .table import Frame, date_grain_of, span_of
 
@@ -113,7 +114,7 @@ class Scan(ScanErrors):
         if (column, empty) not in self._texts:
             self._texts[column, empty] = self.row(
                 lambda t: (
-                    f"coalesce(nullif(trim({_text(column, t.type_of(column))}), ''), "
+                    f"coalesce(nullif(trim({as_text(column, t.type_of(column))}), ''), "
                     f"{quote_text(empty)})"
                 )
             )

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .cellreader import Reader
 from .errors import KpiError, Location
 from .fileformats import CellError, currency_fits, read_number
 from .fileformats.numbers import currency_sql
 from .fileformats.sql import shown
 from .fileformats.tables import FileTable, run_sql
-from .scanquery import Read, Reader, ScanQuery, _fitting
+from .scanquery import Read, ScanQuery, _fitting
 from .sqlgen import quote_text
 
 __all__ = ["ScanErrors"]

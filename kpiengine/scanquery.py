@@ -14,89 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .fileformats import CellError, DateFormat, read_number
+from .cellreader import Reader
 from .fileformats.currency import AMBIGUOUS
-from .fileformats.durations import bad_duration_sql, duration_sql, parse_duration
-from .fileformats.numbers import (
-    FLOAT_TYPES,
-    NO_CURRENCY_SQL,
-    bad_number_sql,
-    currency_sql,
-    number_sql,
-)
+from .fileformats.numbers import FLOAT_TYPES, NO_CURRENCY_SQL, currency_sql
 from .fileformats.sql import Expr
 from .fileformats.tables import FileTable
 from .model import DISTINCT, Aggregate
 from .periods import Calendar
 from .sqlgen import period_sql, quote_ident, quote_text
 
-__all__ = ["Read", "Reader", "Role", "ScanQuery"]
+__all__ = ["Read", "Role", "ScanQuery"]
 
 #: Day cells for at most this many segments (the bound of a partial period's daily values).
 DAY_CELLS_SEGMENTS = 50
-
-
-@dataclass(frozen=True)
-class Reader:
-    """How a column's cells are read: `number` (a decimal mark), `date` (a format),
-    `duration` (seconds) or `text` (trimmed)."""
-
-    kind: str
-    decimal: str = "."
-    fmt: DateFormat | None = None
-    what: str = ""  # what a cell should be, for messages (default: by the kind)
-
-    def sql(self, column: str, type_: str) -> str:
-        if self.kind == "number":
-            return number_sql(column, self.decimal, type_)
-        if self.kind == "duration":
-            return duration_sql(_text(column, type_), self.decimal)
-        if self.kind == "date":
-            assert self.fmt is not None
-            return self.fmt.sql(column, type_)
-        return f"trim({_text(column, type_)})"
-
-    def bad_sql(self, column: str, type_: str, value: str) -> str:
-        if self.kind == "number":
-            return bad_number_sql(column, self.decimal, type_, value)
-        if self.kind == "duration":
-            return bad_duration_sql(_text(column, type_), self.decimal, value)
-        if self.kind == "date":
-            assert self.fmt is not None
-            if type_.upper() == "DATE" or type_.upper().startswith("TIMESTAMP"):
-                return "FALSE"  # DuckDB read the dates
-            return self.fmt.bad_sql(_text(column, type_), "VARCHAR", value)
-        return "FALSE"  # text is never bad
-
-    def error(self, text: str) -> CellError | None:
-        """Why a cell is bad (Python's reading, the same grammar), or None when it is good."""
-        try:
-            if self.kind == "number":
-                read_number(text, self.decimal)
-            elif self.kind == "duration":
-                parse_duration(text, self.decimal)
-            elif self.kind == "date":
-                assert self.fmt is not None
-                self.fmt.read(text)
-        except CellError as exc:
-            return exc
-        return None
-
-    @property
-    def expected(self) -> str:
-        if self.what:
-            return self.what
-        if self.kind == "date":
-            assert self.fmt is not None
-            return f"a date like {self.fmt.spec.replace('%~', '')}"
-        if self.kind == "duration":
-            return "a duration like 00:02:13 (or seconds)"
-        return "a number"
-
-
-def _text(column: str, type_: str) -> str:
-    col = str(column) if isinstance(column, Expr) else quote_ident(column)
-    return Expr(col if type_.upper() == "VARCHAR" else f"CAST({col} AS VARCHAR)")
 
 
 @dataclass

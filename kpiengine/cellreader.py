@@ -1,0 +1,78 @@
+"""How a column's cells are read in a scan: the SQL of a cell's value and of its bad-cell
+test, and Python's reading of one cell (the same grammar) to say why it is bad."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .fileformats import CellError, DateFormat, read_number
+from .fileformats.durations import bad_duration_sql, duration_sql, parse_duration
+from .fileformats.numbers import bad_number_sql, number_sql
+from .fileformats.sql import Expr
+from .sqlgen import quote_ident
+
+__all__ = ["Reader", "as_text"]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How a column's cells are read: `number` (a decimal mark), `date` (a format),
+    `duration` (seconds) or `text` (trimmed)."""
+
+    kind: str
+    decimal: str = "."
+    fmt: DateFormat | None = None
+    what: str = ""  # what a cell should be, for messages (default: by the kind)
+
+    def sql(self, column: str, type_: str) -> str:
+        if self.kind == "number":
+            return number_sql(column, self.decimal, type_)
+        if self.kind == "duration":
+            return duration_sql(as_text(column, type_), self.decimal)
+        if self.kind == "date":
+            assert self.fmt is not None
+            return self.fmt.sql(column, type_)
+        return f"trim({as_text(column, type_)})"
+
+    def bad_sql(self, column: str, type_: str, value: str) -> str:
+        if self.kind == "number":
+            return bad_number_sql(column, self.decimal, type_, value)
+        if self.kind == "duration":
+            return bad_duration_sql(as_text(column, type_), self.decimal, value)
+        if self.kind == "date":
+            assert self.fmt is not None
+            if type_.upper() == "DATE" or type_.upper().startswith("TIMESTAMP"):
+                return "FALSE"  # DuckDB read the dates
+            return self.fmt.bad_sql(as_text(column, type_), "VARCHAR", value)
+        return "FALSE"  # text is never bad
+
+    def error(self, text: str) -> CellError | None:
+        """Why a cell is bad (Python's reading, the same grammar), or None when it is good."""
+        try:
+            if self.kind == "number":
+                read_number(text, self.decimal)
+            elif self.kind == "duration":
+                parse_duration(text, self.decimal)
+            elif self.kind == "date":
+                assert self.fmt is not None
+                self.fmt.read(text)
+        except CellError as exc:
+            return exc
+        return None
+
+    @property
+    def expected(self) -> str:
+        if self.what:
+            return self.what
+        if self.kind == "date":
+            assert self.fmt is not None
+            return f"a date like {self.fmt.spec.replace('%~', '')}"
+        if self.kind == "duration":
+            return "a duration like 00:02:13 (or seconds)"
+        return "a number"
+
+
+def as_text(column: str, type_: str) -> str:
+    """SQL for a column as text (a typed column cast to VARCHAR)."""
+    col = str(column) if isinstance(column, Expr) else quote_ident(column)
+    return Expr(col if type_.upper() == "VARCHAR" else f"CAST({col} AS VARCHAR)")
