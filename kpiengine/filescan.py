@@ -77,6 +77,7 @@ class Scan(ScanErrors):
         self._checks: dict[str, tuple[str, str]] = {}  # name -> (reduce, SQL per row)
         self._roles: list[Role] = []
         self._dims: dict[str, str] = {}
+        self._dim_texts: dict[str, tuple[str, str]] = {}
         self._texts: dict[tuple[str, str], str] = {}
 
     # --- what to read ---------------------------------------------------------------------------
@@ -149,7 +150,12 @@ class Scan(ScanErrors):
         self._roles.append(Role(day, where, measures, daily))
 
     def dimension(self, name: str, sql: str) -> None:
+        """A dimension: SQL on the row columns (`text` of a column: trimmed after grouping)."""
         self._dims[name] = sql
+        column = next(((c, e) for (c, e), s in self._texts.items() if s == sql), None)
+        if column is not None:
+            raw = self.row(lambda t: as_text(column[0], t.type_of(column[0])))
+            self._dim_texts[name] = (raw, column[1])
 
     # --- the query ------------------------------------------------------------------------------
 

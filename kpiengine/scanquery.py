@@ -61,6 +61,9 @@ class ScanQuery:
     _checks: dict[str, tuple[str, str]]
     _roles: list[Role]
     _dims: dict[str, str]
+    #: dimensions read as trimmed text: (the raw text's row column, the empty value); without
+    #: distinct counts they are grouped raw and trimmed after (a trim per group, not per row)
+    _dim_texts: dict[str, tuple[str, str]]
     _texts: dict[tuple[str, str], str]
     _day_cells: bool = False  # set by `parts`
     #: float columns read as they are, their sums telling whether a NaN or infinity is there
@@ -109,11 +112,17 @@ class ScanQuery:
             for e in ("min", "max")
         }
         checks |= {f"__c_{n}": c for n, c in self._checks.items()}
-        checks |= {
-            f"__fin{r.index}": ("sum", r.name)
-            for r in reads
-            if any(self.trusted(r.reader(t), t.type_of(r.column)) for t in self.tables)
-        }
+        # a trusted float column's sum: that of a measure summing it, else a sum of its own
+        summed = {sql: k for k, (_, sql, rule, _, _) in enumerate(self._measures())
+                  if rule.time in ("sum", "mean")}  # fmt: skip
+        finite: dict[str, str] = {}
+        for read in reads:
+            if not any(self.trusted(read.reader(t), t.type_of(read.column)) for t in self.tables):
+                continue
+            if read.name in summed:
+                finite[f"__fin{read.index}"] = f"sum(__m{summed[read.name]})"
+            else:
+                checks[f"__fin{read.index}"] = ("sum", read.name)
         rows = " UNION ALL BY NAME ".join(self._table_sql(t) for t in self.tables)
         derived = "".join(f", {sql} AS {quote_ident(n)}" for n, sql in self._derived.items())
         expand, keys = [], []
@@ -133,12 +142,21 @@ class ScanQuery:
                     f"{_when(keep, period_sql(day, self.grain, self.calendar))} AS __p{r}"
                 )
         dims = [f"__g{i}" for i in range(len(self._dims))]
-        expand += [f"{sql} AS {g}" for g, sql in zip(dims, self._dims.values(), strict=True)]
+        late = {} if any(self._distinct(r) for r in self._roles) else self._dim_texts
+        for g, (name, sql) in zip(dims, self._dims.items(), strict=True):
+            expand.append(f"{late[name][0] if name in late else sql} AS {g}")
+        trims = {g: late[name][1] for g, name in zip(dims, self._dims, strict=True) if name in late}
         for k, (_, sql, _, _, _) in enumerate(self._measures()):
             expand.append(f"{sql} AS __v{k}")
         expand += [f"{sql} AS {quote_ident(n)}" for n, (_, sql) in checks.items()]
         first = f"SELECT {', '.join(expand)} FROM (SELECT *{derived} FROM ({rows}))"
-        return self._cells_sql(first, keys, dims, checks), self._answer_sql(dims, checks)
+        cells = self._cells_sql(first, keys, dims, checks)
+        if trims:
+            trimmed = ", ".join(
+                f"coalesce(nullif(trim({g}), ''), {quote_text(e)}) AS {g}" for g, e in trims.items()
+            )
+            cells = f"SELECT * REPLACE ({trimmed}) FROM ({cells})"
+        return cells, self._answer_sql(dims, checks, finite)
 
     def day_cells(self) -> bool:
         """Whether the cells are days: one role (no distinct count) and few segments in the
@@ -212,7 +230,9 @@ class ScanQuery:
             f"GROUP BY GROUPING SETS ({listed})"
         )
 
-    def _answer_sql(self, dims: list[str], checks: dict[str, tuple[str, str]]) -> str:
+    def _answer_sql(
+        self, dims: list[str], checks: dict[str, tuple[str, str]], finite: dict[str, str]
+    ) -> str:
         names = self._dims
         named = [f"{g} AS {quote_ident(d)}" for g, d in zip(dims, names, strict=True)]
         measures = self._measures()
@@ -281,6 +301,7 @@ class ScanQuery:
         rolled = "".join(
             f", {reduce[c]}({quote_ident(n)}) AS {quote_ident(n)}" for n, (c, _) in checks.items()
         )
+        rolled += "".join(f", {sql} AS {quote_ident(n)}" for n, sql in finite.items())
         empty = "CAST(NULL AS DATE) AS __period, NULL::BOOLEAN AS __total, NULL::DATE AS __first"
         tail = [f"SELECT 1 AS __kind, {empty}, NULL::DATE AS __last{rolled} FROM cells WHERE "
                 "__gd = 0"]  # fmt: skip

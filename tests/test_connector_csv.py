@@ -258,3 +258,59 @@ def test_typed_float_columns_are_tested_per_cell_only_when_their_sums_say_so(tmp
         assert frame.values["revenue"].tolist() == expected
         tested = ["isfinite" in q for q in queries]
         assert tested == ([False] if nan_row is None else [False, True]), queries
+
+
+@pytest.mark.parametrize("distinct", [False, True])
+def test_dimension_values_are_trimmed_whether_grouped_before_or_after(tmp_path, distinct):
+    """Segments are trimmed text: `Email`, ` Email` and `Email  ` are one segment (grouped
+    raw and trimmed after, or trimmed per row when a distinct count needs the rows)."""
+    import csv
+    import io
+
+    rows = [
+        ("2024-01-05", "Email", "10", "a"),
+        ("2024-01-06", " Email", "5", "b"),
+        ("2024-01-07", "Email  ", "2.5", "a"),
+        ("2024-01-08", "  ", "1", "c"),
+        ("2024-02-01", " Ads ", "7", "d"),
+        ("2024-02-03", "Ads", "3", "d"),
+    ]
+    text = "date,channel,revenue,customer\n" + "".join(f"{','.join(r)}\n" for r in rows)
+    mappings = {"revenue": Mapping("revenue", Location("k"), column="revenue")}
+    rules = {}
+    if distinct:
+        mappings["leads"] = Mapping("leads", Location("k"), distinct="customer")
+        rules["leads"] = Aggregate(time="distinct", segments="distinct")
+    from kpiengine.connectors.csv_files import CsvConnector
+
+    (tmp_path / "d.csv").write_text(text)
+    config = SourceConfig(
+        "test", "csv", tmp_path, Location("k"), {"path": "d.csv"}, mappings=mappings,
+        dimensions={"channel": "channel"}, variables=VARIABLES,
+    )  # fmt: skip
+    frame = fetch(CsvConnector(config), *mappings, dims=["channel"], rules=rules)
+    got = {
+        (str(d)[:7], c): v
+        for d, c, v, total in zip(
+            frame.dates, frame.dims["channel"], frame.values["revenue"], frame.totals, strict=True
+        )
+        if not total
+    }
+    expected: dict[tuple[str, str], float] = {}
+    for record in csv.DictReader(io.StringIO(text)):
+        key = (record["date"][:7], record["channel"].strip())
+        expected[key] = expected.get(key, 0.0) + float(record["revenue"])
+    assert got == expected
+    if distinct:  # distinct customers per month and trimmed channel
+        customers: dict[tuple[str, str], set[str]] = {}
+        for record in csv.DictReader(io.StringIO(text)):
+            key = (record["date"][:7], record["channel"].strip())
+            customers.setdefault(key, set()).add(record["customer"])
+        counted = {
+            (str(d)[:7], c): v
+            for d, c, v, total in zip(
+                frame.dates, frame.dims["channel"], frame.values["leads"], frame.totals, strict=True
+            )
+            if not total
+        }
+        assert counted == {k: float(len(v)) for k, v in customers.items()}
