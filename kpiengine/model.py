@@ -283,6 +283,20 @@ class Workspace:
                 return name
         return None
 
+    def stand_in(self, name: str, available: set[str] | frozenset[str]) -> str | None:
+        """The variable read in place of `name`: the first of its `otherwise:` chain that is
+        `available` (`a: {otherwise: b}`, `b: {otherwise: c}`: b, else c); None for none."""
+        seen = {name}
+        variable = self.variables.get(name)
+        current = variable.otherwise if variable is not None else None
+        while current is not None and current not in seen:
+            if current in available:
+                return current
+            seen.add(current)
+            variable = self.variables.get(current)
+            current = variable.otherwise if variable is not None else None
+        return None
+
     def kpi_deps_of(self, kpi_id: str) -> set[str]:
         return {n for n in closure(kpi_id, self.deps) if n in self.kpis}
 

@@ -179,7 +179,8 @@ def build_variable(
 
 
 def _otherwise(entry: YMap, what: str, checker: Checker) -> str | None:
-    """`otherwise: deals_won`: the variable read in this one's place when no source gives it."""
+    """`otherwise: deals_won`: the variable read in this one's place when no source gives it
+    (its own `otherwise:` in turn, when no source gives that one either)."""
     value = entry.get("otherwise")
     if value is None:
         return None

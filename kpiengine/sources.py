@@ -303,12 +303,15 @@ def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:
 
 
 def stand_ins(workspace: Workspace, available: set[str]) -> dict[str, str]:
-    """Variables the data does not give -> the variable read in their place (`otherwise:`):
-    `deals_won_with_amount` is `deals_won` for data that does not tell deals without amounts."""
+    """Variables the data does not give -> the variable read in their place (`otherwise:`, its
+    chain followed): `deals_won_with_amount` is `deals_won` for data that does not tell deals
+    without amounts."""
     return {
-        v.id: v.otherwise
+        v.id: other
         for v in workspace.variables.values()
-        if v.otherwise and v.id not in available and v.otherwise in available
+        if v.otherwise
+        and v.id not in available
+        and (other := workspace.stand_in(v.id, available)) is not None
     }
 
 

@@ -217,6 +217,16 @@ def load_workspace(path: str | Path | None = None, *, builtins: bool = True) -> 
             fix="name a variable in the same unit that the data may give instead",
         )
         variable.otherwise = None
+    for variable in variables.values():
+        loop = _otherwise_loop(variable, variables)
+        if loop is not None:
+            checker.error(
+                BadValue,
+                f"variable `{variable.id}`: `otherwise:` goes round in a circle: {loop}",
+                variable.location,
+                fix="end the chain at a variable the data gives, with no `otherwise:`",
+            )
+            variable.otherwise = None
     for name, spec in settings.targets.items():
         if name in kpis:
             kpis[name].target = spec
@@ -280,6 +290,18 @@ def _merge(
                 variables[name].overrides = overrides
             seen[name] = (layer, entry.loc)
     return variables, kpis
+
+
+def _otherwise_loop(variable: Variable, variables: dict[str, Variable]) -> str | None:
+    """`a -> b -> a` when the variable's `otherwise:` chain comes back to it, else None."""
+    chain = [variable.id]
+    current = variable.otherwise
+    while current is not None and current in variables and current not in chain:
+        chain.append(current)
+        current = variables[current].otherwise
+    if current != variable.id:
+        return None
+    return " -> ".join(f"`{n}`" for n in [*chain, variable.id])
 
 
 def _otherwise_problem(

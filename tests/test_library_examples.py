@@ -207,3 +207,50 @@ def test_left_out_deals_in_a_period_where_none_has_an_amount(write_workspace):
     assert finding.details["with_them"] == {"2025-01": 225.0, "2025-02": 0.0}
     assert "3 `deals_won` are left out of it, in 2 periods" in finding.message
     assert "2025-02: 2 left out, undefined without them" in finding.message
+
+
+def test_otherwise_follows_its_chain_to_the_first_variable_the_data_gives():
+    """`a: {otherwise: b}`, `b: {otherwise: c}`: data with only c reads c for a."""
+    import dataclasses
+    import datetime as dt
+
+    import numpy as np
+
+    import kpiengine
+    from kpiengine.table import Frame
+
+    ws = kpiengine.load_workspace(None)
+    # won deals with an amount -> won deals -> a stand-in further down the chain
+    won = ws.variables["deals_won"]
+    ws.variables["deals_closed_won"] = dataclasses.replace(won, id="deals_closed_won")
+    won.otherwise = "deals_closed_won"
+    frame = Frame(
+        dates=np.array([dt.date(2025, 1, 1)], dtype="datetime64[D]"),
+        dims={},
+        values={"revenue": np.array([1000.0]), "deals_closed_won": np.array([8.0])},
+    )
+    results = kpiengine.evaluate(ws, frame, kpis=["average_deal_size"])
+    assert results.kpis["average_deal_size"].values[0, 0] == pytest.approx(125.0)
+    assert ws.stand_in("deals_won_with_amount", {"deals_won"}) == "deals_won"
+    assert ws.stand_in("deals_won_with_amount", {"deals_closed_won"}) == "deals_closed_won"
+    assert ws.stand_in("deals_won_with_amount", {"revenue"}) is None
+
+
+def test_otherwise_going_round_in_a_circle_is_an_error(write_workspace):
+    import kpiengine
+
+    root = write_workspace(
+        {
+            "mine": """\
+            variables:
+              a: {unit: deals, otherwise: b}
+              b: {unit: deals, otherwise: c}
+              c: {unit: deals, otherwise: a}
+            """
+        }
+    )
+    found = [f for f in kpiengine.load_workspace(root).findings if "otherwise" in f.message]
+    assert [f.message for f in found] == [
+        "variable `a`: `otherwise:` goes round in a circle: `a` -> `b` -> `c` -> `a`"
+    ]
+    assert found[0].severity == "error" and found[0].location.line == 2
