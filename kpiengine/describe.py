@@ -1,25 +1,53 @@
-"""`kpi show` text: formula, reading, unit, dependencies, targets, worked examples."""
+"""`kpi show` text: formula, reading, unit, dependencies, targets, worked examples.
+
+Its labels come from the gettext catalogs (`i18n`, keys `show_*`), in the locale of the titles.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from .examples import example_matches, example_value
 from .formatting import format_value
 from .model import KPI, PERIODS_PER_YEAR, Workspace, localized
 
+_FIELDS = (
+    "show_defined_at", "show_overrides", "show_formula", "show_read_as", "show_unit",
+    "show_format", "show_uses_kpis", "show_inputs", "show_target", "show_aliases",
+    "show_notes", "show_references",
+)  # fmt: skip
 
-def _target_text(kpi: KPI) -> str:
+
+def _labels(locale: str) -> Callable[..., str]:
+    """`_(key, **values)`: a text of the catalog; `_(key, True)`: a field's label and colon,
+    padded to the widest label's terminal cells (`_.width`) and three spaces."""
+    from rich.cells import cell_len  # noqa: PLC0415 - `kpi show` only
+
+    from .i18n import label  # noqa: PLC0415
+
+    width = max(cell_len(label(k, locale)) for k in _FIELDS) + 4
+
+    def text(key: str, field: bool = False, **values: object) -> str:
+        shown = label(key, locale, None, **values)
+        return shown + ":" + " " * (width - cell_len(shown) - 1) if field else shown
+
+    text.width = width  # type: ignore[attr-defined]
+    return text
+
+
+def _target_text(kpi: KPI, _: Callable[..., str]) -> str:
     spec = kpi.target
     if spec is None:
-        return "none"
+        return _("show_no_target")
     parts = []
     if spec.constant is not None:
         parts.append(format_value(spec.constant, kpi.format, kpi.decimals))
     for year, amount in spec.annual.items():
-        when = "every year" if year == "*" else year
-        split = "by monthly weights" if spec.split else "evenly"
-        parts.append(f"{format_value(amount, kpi.format, kpi.decimals)} for {when}, split {split}")
+        value = format_value(amount, kpi.format, kpi.decimals)
+        key = "show_annual_target" + ("_weighted" if spec.split else "")
+        when = _("show_every_year") if year == "*" else year
+        parts.append(_(key, value=value, year=when))
     parts += [
         f"{p}: {format_value(v, kpi.format, kpi.decimals)}" for p, v in spec.by_period.items()
     ]
@@ -29,41 +57,46 @@ def _target_text(kpi: KPI) -> str:
 def describe_kpi(ws: Workspace, kpi: KPI, locale: str = "en", references: bool = False) -> str:
     """Everything `kpi show` prints about one KPI (with the articles it comes from when
     `references`)."""
+    _ = _labels(locale)
     lines = [f"{kpi.id}: {kpi.title_in(locale)}"]
     description = localized(kpi.description, locale)
     if description:
         lines.append(f"  {description}")
-    lines.append(f"  defined at:   {kpi.location} ({kpi.layer})")
+    lines.append(f"  {_('show_defined_at', True)}{kpi.location} ({kpi.layer})")
     if kpi.overrides:
-        lines.append(f"  overrides:    {kpi.overrides}")
-    lines.append(f"  formula:      {kpi.formula_text}")
+        lines.append(f"  {_('show_overrides', True)}{kpi.overrides}")
+    lines.append(f"  {_('show_formula', True)}{kpi.formula_text}")
     if kpi.formula is not None:
-        lines.append(f"  read as:      {kpi.formula.explicit}")
-    lines.append(f"  unit:         {kpi.unit or kpi.unit_text} (declared)")
+        lines.append(f"  {_('show_read_as', True)}{kpi.formula.explicit}")
+    unit = kpi.unit or kpi.unit_text
+    lines.append(f"  {_('show_unit', True)}{_('show_declared', unit=unit)}")
     if kpi.inferred_unit is not None:
-        lines.append(f"                {kpi.inferred_unit} (from the formula)")
-    lines.append(f"  format:       {kpi.format}, {kpi.direction} is better")
+        indent = " " * (2 + _.width)  # type: ignore[attr-defined]
+        lines.append(f"{indent}{_('show_inferred', unit=kpi.inferred_unit)}")
+    better = _(f"show_{kpi.direction}_better")
+    lines.append(f"  {_('show_format', True)}{kpi.format}, {better}")
     if kpi.formula is not None:
         kpis = sorted(n for n in kpi.formula.names if n in ws.kpis)
         variables = sorted(ws.inputs_of(kpi.id))
         if kpis:
-            lines.append(f"  uses KPIs:    {', '.join(kpis)}")
-        lines.append(f"  inputs:       {', '.join(variables)}")
+            lines.append(f"  {_('show_uses_kpis', True)}{', '.join(kpis)}")
+        lines.append(f"  {_('show_inputs', True)}{', '.join(variables)}")
         for name in variables:
             var = ws.variables.get(name)
             if var is not None:
-                lines.append(f"    {name}: {var.unit_text}, aggregate {var.aggregate}")
+                aggregate = _("show_aggregate", rule=var.aggregate)
+                lines.append(f"    {name}: {var.unit_text}, {aggregate}")
         lines += parameter_lines(ws, kpi, locale)
-    lines.append(f"  target:       {_target_text(kpi)}")
+    lines.append(f"  {_('show_target', True)}{_target_text(kpi, _)}")
     if kpi.aliases:
-        lines.append(f"  aliases:      {', '.join(kpi.aliases)}")
+        lines.append(f"  {_('show_aliases', True)}{', '.join(kpi.aliases)}")
     if references:
-        lines += reference_lines(ws, kpi)
+        lines += reference_lines(ws, kpi, locale)
     notes = localized(kpi.notes, locale)
     if notes:
-        lines.append(f"  notes:        {notes}")
+        lines.append(f"  {_('show_notes', True)}{notes}")
     if kpi.examples:
-        lines.append("  examples:")
+        lines.append(f"  {_('show_examples')}:")
     for example in kpi.examples:
         given = ", ".join(f"{k}={v:g}" for k, v in example.given.items())
         try:
@@ -72,18 +105,17 @@ def describe_kpi(ws: Workspace, kpi: KPI, locale: str = "en", references: bool =
             value = math.nan
         ok = example_matches(value, example)
         shown = f"{value:.6g}" if math.isfinite(value) else "undefined"
-        lines.append(
-            f"    {'ok ' if ok else 'BAD'} {given} -> {shown} (expected {example.expect:g})"
-        )
+        expected = _("show_expected", value=f"{example.expect:g}")
+        lines.append(f"    {'ok ' if ok else 'BAD'} {given} -> {shown} ({expected})")
         if example.reported is not None:
-            lines.append(f"        the source reported {example.reported:g}")
+            lines.append(f"        {_('show_reported', value=f'{example.reported:g}')}")
         note = localized(example.note, locale)
         if note:
-            lines.append(f"        note: {note}")
+            lines.append(f"        {_('show_note')}: {note}")
         if references and example.source:
-            lines.append(f"        source: {reference_title(ws, example.source)}")
+            lines.append(f"        {_('show_source')}: {reference_title(ws, example.source)}")
     if kpi.findings:
-        lines.append("  findings:")
+        lines.append(f"  {_('show_findings')}:")
         lines += [f"    {f.format()}" for f in kpi.findings]
     return "\n".join(lines)
 
@@ -93,15 +125,16 @@ def parameter_lines(ws: Workspace, kpi: KPI, locale: str = "en") -> list[str]:
     names = sorted(ws.parameters_of(kpi.id))
     if not names:
         return []
-    lines = ["  parameters:"]
+    _ = _labels(locale)
+    lines = [f"  {_('show_parameters')}:"]
     for name in names:
         if name == PERIODS_PER_YEAR:
-            lines.append(f"    {name}: the periods in a year at the grain evaluated (month: 12)")
+            lines.append(f"    {name}: {_('show_periods_per_year')}")
             continue
         param = ws.parameters[name]
-        where = f"set at {param.location}"
+        where = _("show_set_at", where=param.location)
         if param.overrides:
-            where += f", replacing the default at {param.overrides}"
+            where = _("show_set_at_replacing", where=param.location, default=param.overrides)
         lines.append(f"    {name} ({param.unit_text}) = {param.value_text()}; {where}")
         text = localized(param.description, locale)
         if text:
@@ -109,11 +142,12 @@ def parameter_lines(ws: Workspace, kpi: KPI, locale: str = "en") -> list[str]:
     return lines
 
 
-def reference_lines(ws: Workspace, kpi: KPI) -> list[str]:
+def reference_lines(ws: Workspace, kpi: KPI, locale: str = "en") -> list[str]:
     """The articles a KPI's definition comes from, by title and language."""
+    _ = _labels(locale)
     if not kpi.source:
-        return ["  references:   none (not from a published article)"]
-    lines = ["  references:"]
+        return [f"  {_('show_references', True)}{_('show_no_references')}"]
+    lines = [f"  {_('show_references')}:"]
     for ref_id in kpi.source:
         ref = ws.references.get(ref_id)
         if ref is None:

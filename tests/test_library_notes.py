@@ -98,10 +98,15 @@ def test_show_prints_no_reference_file_names(locale):
 
 
 def test_show_prints_the_notes_in_the_locale():
-    assert "资产回报率" in show("roi", "--locale", "zh-Hans").split("notes:")[1]
+    """Notes, and `kpi show`'s own labels, in the locale of the titles."""
+    assert "资产回报率" in show("roi", "--locale", "zh-Hans").split("注意事项:")[1]
     french = show("roi", "--locale", "fr")
     assert "rendement des actifs" in french
-    assert "note: Une campagne e-mail de 8 000 $ qui rapporte 10 000 $" in french
+    assert "remarque: Une campagne e-mail de 8 000 $ qui rapporte 10 000 $" in french
+    assert "\n  formule:" in french and "plus haut est mieux" in french
+    assert "\n  formula:" not in french and "is better" not in french
+    persian = show("roi", "--locale", "fa")
+    assert "\n  فرمول:" in persian and "بیشتر بهتر است" in persian
 
 
 def test_show_with_references_names_example_sources_by_title():
@@ -140,11 +145,11 @@ variables:
 
 def test_an_example_note_can_be_a_locale_map(write_workspace):
     root = write_workspace({"margin": LOCALIZED_NOTE})
-    assert "note: 25 de marge pour 100 de chiffre d'affaires." in show(
+    assert "remarque: 25 de marge pour 100 de chiffre d'affaires." in show(
         "margin_rate", "-w", str(root), "--locale", "fr"
     )
-    # a locale without its own note falls back to English
-    assert "note: 25 of margin on 100 of revenue." in show(
+    # a locale without its own note falls back to English (the label is Persian)
+    assert "نکته: 25 of margin on 100 of revenue." in show(
         "margin_rate", "-w", str(root), "--locale", "fa"
     )
 
