@@ -260,19 +260,26 @@ def explain(
     segment: dict[str, str] | None = None,
     method: str = "shapley",
     data: Any = None,
+    by: str | None = None,
 ) -> Answer:
     """`kpi explain --format json`: each input's contribution to the change, with the receipt
-    of the later period."""
-    from .analysis import contributions_to_dict, explain_change  # noqa: PLC0415
+    of the later period; with `by`, the change split across that dimension's segments (mix,
+    rate, entering and leaving segments), as `kpi explain --by`."""
+    from .analysis import contributions_to_dict, explain_change, split_by_segment  # noqa: PLC0415
     from .analysis.expand import plain, resolve_kpi  # noqa: PLC0415
 
     if method not in ("shapley", "lmdi"):
         raise KpiError(f"`method` is shapley or lmdi, not `{method}`")
     where = dict(segment or {})
+    if by and where:
+        raise KpiError("use either `by` or `segment`")
     kpi_id = resolve_kpi(engine.workspace, name)
-    ctx = analysis_context(engine, [kpi_id], data, end or start, None, where)
+    ctx = analysis_context(engine, [kpi_id], data, end or start, None, [by] if by else where)
     explanation = explain_change(ctx, kpi_id, start, end, where, method)
     out = plain(contributions_to_dict(explanation))
+    if by:
+        split = split_by_segment(ctx, kpi_id, explanation.start, explanation.end)
+        out["segments"] = plain(split.to_dict()) if split else None
     out["receipt"] = receipt(engine, kpi_id, explanation.end, where, data)
     out["receipt"]["compared_with"] = explanation.start
     return out

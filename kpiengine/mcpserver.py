@@ -84,10 +84,12 @@ def build_server(open_engine: Callable[[], Any]) -> Any:
         end: str | None = None,
         segment: dict[str, str] | None = None,
         method: str = "shapley",
+        by: str | None = None,
     ) -> str:
         """Why the KPI moved from `start` to `end` (default: the latest period and the one
-        before): each input's exact contribution (shapley or lmdi)."""
-        return run(lambda engine: answers.explain(engine, kpi, start, end, segment, method))
+        before): each input's exact contribution (shapley or lmdi); with `by` (a dimension,
+        e.g. channel), the change split across its segments: mix, rate, entering, leaving."""
+        return run(lambda engine: answers.explain(engine, kpi, start, end, segment, method, by=by))
 
     @server.tool()
     def solve_for_target(

@@ -28,6 +28,10 @@ CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "roi": ("evaluate", {"kpi": "roi", "period": "2024-06"}),
     "roi_may": ("evaluate", {"kpi": "roi", "period": "2024-05"}),
     "explain": ("explain_change", {"kpi": "roi", "start": "2024-05", "end": "2024-06"}),
+    "explain_by": (
+        "explain_change",
+        {"kpi": "cac", "start": "2023-01", "end": "2023-02", "by": "channel"},
+    ),
     "solve": ("solve_for_target", {"kpi": "roi", "target": 0.6, "period": "2024-06"}),
     "lint": ("lint", {"kpi": "roi"}),
     "unknown": ("evaluate", {"kpi": "roii", "period": "2024-06"}),
@@ -132,6 +136,23 @@ def test_explain_change_adds_up(answers: dict[str, Any]) -> None:
     assert total == pytest.approx(answer["after"] - answer["before"], rel=1e-9)
     assert answer["receipt"]["period"] == "2024-06"
     assert answer["receipt"]["compared_with"] == "2024-05"
+
+
+def test_explain_change_by_a_dimension_splits_it_as_the_cli_does(answers: dict[str, Any]) -> None:
+    """`by: channel` splits the change across channels (mix, rate, entering and leaving, no
+    remainder), the same numbers as `kpi explain --by channel --format json`."""
+    answer = _ok(answers, "explain_by")
+    split = answer["segments"]
+    parts = split["mix"] + split["rate"] + (split["entering_leaving"] or 0.0)
+    parts += split["without_denominator"] or 0.0
+    assert parts == pytest.approx(answer["after"] - answer["before"], rel=1e-9)
+    args = ["explain", "cac", "--sample", "--from", "2023-01", "--to", "2023-02", "--by"]
+    shown = CliRunner().invoke(cli, [*args, "channel", "--format", "json"]).stdout
+    expected = json.loads(shown)["segments"]
+    for key in ("change", "mix", "rate"):
+        assert split[key] == pytest.approx(expected[key], rel=1e-12)
+    rows = [(r["segment"], r["change"]) for r in split["rows"]]
+    assert rows == [(r["segment"], pytest.approx(r["change"])) for r in expected["rows"]]
 
 
 def test_solve_for_target_reaches_it(answers: dict[str, Any]) -> None:
