@@ -107,6 +107,8 @@ def test_show_prints_the_notes_in_the_locale():
     assert "\n  formula:" not in french and "is better" not in french
     persian = show("roi", "--locale", "fa")
     assert "\n  فرمول:" in persian and "بیشتر بهتر است" in persian
+    overriding = show("cac", "--sample", "--locale", "fr")  # the sample's own cac: KPI208
+    assert "\n  vérifications:\n" in overriding and "\n  lint:" not in overriding
 
 
 def test_show_with_references_names_example_sources_by_title():

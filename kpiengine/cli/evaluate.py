@@ -64,8 +64,9 @@ def show_command(
     kpi = ws.kpis.get(kpi_id) or ws.kpi_for_alias(kpi_id)
     if kpi is None:
         raise click.UsageError(f"unknown KPI `{kpi_id}`{suggestion(kpi_id, ws.kpis)}")
-    click.echo(describe_kpi(ws, kpi, locale or ws.settings.locale, references))
-    for line in show_lines(engine.lint(kpis=[kpi.id]), kpi):
+    shown_in = locale or ws.settings.locale
+    click.echo(describe_kpi(ws, kpi, shown_in, references))
+    for line in show_lines(engine.lint(kpis=[kpi.id]), kpi, shown_in):
         click.echo(line)
     sys.exit(EXIT_FINDINGS if any(f.severity == "error" for f in kpi.findings) else EXIT_OK)
 

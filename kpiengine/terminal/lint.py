@@ -60,13 +60,18 @@ def render_catalogue(report: LintReport) -> str:
     return "\n".join(lines)
 
 
-def show_lines(report: LintReport, kpi: KPI) -> list[str]:
-    """Lines for `kpi show`: lint findings of one KPI not already among its definition findings."""
+def show_lines(report: LintReport, kpi: KPI, locale: str = "en") -> list[str]:
+    """Lines for `kpi show`: lint findings of one KPI not already among its definition findings
+    (the heading and the word "silenced" in `locale`; findings are English)."""
+    from ..i18n import label  # noqa: PLC0415 - `kpi show` only
+
     findings, silenced = report.for_kpi(kpi.id)
     known = {(f.code, f.message, f.location) for f in kpi.findings}
     new: list[Finding] = [f for f in findings if (f.code, f.message, f.location) not in known]
     if not new and not silenced:
         return []
-    lines = ["  lint:"] + ["    " + f.format().replace("\n", "\n    ") for f in new]
-    lines += [f"    silenced {s.finding.code}: {s.finding.message} ({s.reason})" for s in silenced]
+    lines = [f"  {label('show_lint', locale)}:"]
+    lines += ["    " + f.format().replace("\n", "\n    ") for f in new]
+    word = label("show_silenced", locale)
+    lines += [f"    {word} {s.finding.code}: {s.finding.message} ({s.reason})" for s in silenced]
     return lines
