@@ -9,9 +9,9 @@ from .fileformats import CellError, DateFormat, read_number
 from .fileformats.durations import bad_duration_sql, duration_sql, parse_duration
 from .fileformats.numbers import bad_number_sql, number_sql
 from .fileformats.sql import Expr
-from .sqlgen import quote_ident
+from .sqlgen import quote_ident, quote_text
 
-__all__ = ["Reader", "as_text"]
+__all__ = ["Reader", "as_text", "trimmed_sql"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,8 @@ def as_text(column: str, type_: str) -> str:
     """SQL for a column as text (a typed column cast to VARCHAR)."""
     col = str(column) if isinstance(column, Expr) else quote_ident(column)
     return Expr(col if type_.upper() == "VARCHAR" else f"CAST({col} AS VARCHAR)")
+
+
+def trimmed_sql(text: str, empty: str) -> str:
+    """SQL for text SQL trimmed, `empty` when nothing is left (dimensions, `where` tests)."""
+    return f"coalesce(nullif(trim({text}), ''), {quote_text(empty)})"

@@ -6,7 +6,6 @@ Its labels come from the gettext catalogs (`i18n`, keys `show_*`), in the locale
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from .examples import example_matches, example_value
 from .formatting import format_value
@@ -19,24 +18,28 @@ _FIELDS = (
 )  # fmt: skip
 
 
-def _labels(locale: str) -> Callable[..., str]:
-    """`_(key, **values)`: a text of the catalog; `_(key, True)`: a field's label and colon,
-    padded to the widest label's terminal cells (`_.width`) and three spaces."""
-    from rich.cells import cell_len  # noqa: PLC0415 - `kpi show` only
+class _Labels:
+    """`kpi show`'s words in one locale: `_(key, **values)` a text of the catalog,
+    `_.field(key)` a field's label and colon padded to `width` terminal cells (the widest
+    label's and three spaces)."""
 
-    from .i18n import label  # noqa: PLC0415
+    def __init__(self, locale: str):
+        from rich.cells import cell_len  # noqa: PLC0415 - `kpi show` only
 
-    width = max(cell_len(label(k, locale)) for k in _FIELDS) + 4
+        self.locale, self.cells = locale, cell_len
+        self.width = max(cell_len(self(k)) for k in _FIELDS) + 4
 
-    def text(key: str, field: bool = False, **values: object) -> str:
-        shown = label(key, locale, None, **values)
-        return shown + ":" + " " * (width - cell_len(shown) - 1) if field else shown
+    def __call__(self, key: str, **values: object) -> str:
+        from .i18n import label  # noqa: PLC0415
 
-    text.width = width  # type: ignore[attr-defined]
-    return text
+        return label(key, self.locale, None, **values)
+
+    def field(self, key: str) -> str:
+        shown = self(key)
+        return shown + ":" + " " * (self.width - self.cells(shown) - 1)
 
 
-def _target_text(kpi: KPI, _: Callable[..., str]) -> str:
+def _target_text(kpi: KPI, _: _Labels) -> str:
     spec = kpi.target
     if spec is None:
         return _("show_no_target")
@@ -57,44 +60,44 @@ def _target_text(kpi: KPI, _: Callable[..., str]) -> str:
 def describe_kpi(ws: Workspace, kpi: KPI, locale: str = "en", references: bool = False) -> str:
     """Everything `kpi show` prints about one KPI (with the articles it comes from when
     `references`)."""
-    _ = _labels(locale)
+    _ = _Labels(locale)
     lines = [f"{kpi.id}: {kpi.title_in(locale)}"]
     description = localized(kpi.description, locale)
     if description:
         lines.append(f"  {description}")
-    lines.append(f"  {_('show_defined_at', True)}{kpi.location} ({kpi.layer})")
+    lines.append(f"  {_.field('show_defined_at')}{kpi.location} ({kpi.layer})")
     if kpi.overrides:
-        lines.append(f"  {_('show_overrides', True)}{kpi.overrides}")
-    lines.append(f"  {_('show_formula', True)}{kpi.formula_text}")
+        lines.append(f"  {_.field('show_overrides')}{kpi.overrides}")
+    lines.append(f"  {_.field('show_formula')}{kpi.formula_text}")
     if kpi.formula is not None:
-        lines.append(f"  {_('show_read_as', True)}{kpi.formula.explicit}")
+        lines.append(f"  {_.field('show_read_as')}{kpi.formula.explicit}")
     unit = kpi.unit or kpi.unit_text
-    lines.append(f"  {_('show_unit', True)}{_('show_declared', unit=unit)}")
+    lines.append(f"  {_.field('show_unit')}{_('show_declared', unit=unit)}")
     if kpi.inferred_unit is not None:
-        indent = " " * (2 + _.width)  # type: ignore[attr-defined]
+        indent = " " * (2 + _.width)
         lines.append(f"{indent}{_('show_inferred', unit=kpi.inferred_unit)}")
     better = _(f"show_{kpi.direction}_better")
-    lines.append(f"  {_('show_format', True)}{kpi.format}, {better}")
+    lines.append(f"  {_.field('show_format')}{kpi.format}, {better}")
     if kpi.formula is not None:
         kpis = sorted(n for n in kpi.formula.names if n in ws.kpis)
         variables = sorted(ws.inputs_of(kpi.id))
         if kpis:
-            lines.append(f"  {_('show_uses_kpis', True)}{', '.join(kpis)}")
-        lines.append(f"  {_('show_inputs', True)}{', '.join(variables)}")
+            lines.append(f"  {_.field('show_uses_kpis')}{', '.join(kpis)}")
+        lines.append(f"  {_.field('show_inputs')}{', '.join(variables)}")
         for name in variables:
             var = ws.variables.get(name)
             if var is not None:
                 aggregate = _("show_aggregate", rule=var.aggregate)
                 lines.append(f"    {name}: {var.unit_text}, {aggregate}")
         lines += parameter_lines(ws, kpi, locale)
-    lines.append(f"  {_('show_target', True)}{_target_text(kpi, _)}")
+    lines.append(f"  {_.field('show_target')}{_target_text(kpi, _)}")
     if kpi.aliases:
-        lines.append(f"  {_('show_aliases', True)}{', '.join(kpi.aliases)}")
+        lines.append(f"  {_.field('show_aliases')}{', '.join(kpi.aliases)}")
     if references:
         lines += reference_lines(ws, kpi, locale)
     notes = localized(kpi.notes, locale)
     if notes:
-        lines.append(f"  {_('show_notes', True)}{notes}")
+        lines.append(f"  {_.field('show_notes')}{notes}")
     if kpi.examples:
         lines.append(f"  {_('show_examples')}:")
     for example in kpi.examples:
@@ -125,7 +128,7 @@ def parameter_lines(ws: Workspace, kpi: KPI, locale: str = "en") -> list[str]:
     names = sorted(ws.parameters_of(kpi.id))
     if not names:
         return []
-    _ = _labels(locale)
+    _ = _Labels(locale)
     lines = [f"  {_('show_parameters')}:"]
     for name in names:
         if name == PERIODS_PER_YEAR:
@@ -144,9 +147,9 @@ def parameter_lines(ws: Workspace, kpi: KPI, locale: str = "en") -> list[str]:
 
 def reference_lines(ws: Workspace, kpi: KPI, locale: str = "en") -> list[str]:
     """The articles a KPI's definition comes from, by title and language."""
-    _ = _labels(locale)
+    _ = _Labels(locale)
     if not kpi.source:
-        return [f"  {_('show_references', True)}{_('show_no_references')}"]
+        return [f"  {_.field('show_references')}{_('show_no_references')}"]
     lines = [f"  {_('show_references')}:"]
     for ref_id in kpi.source:
         ref = ws.references.get(ref_id)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .cellreader import Reader, as_text
+from .cellreader import Reader, as_text, trimmed_sql
 from .fileformats.missing import MISSING_PATTERN
 from .fileformats.sql import anchored
 from .fileformats.tables import FileTable
@@ -114,10 +114,7 @@ class Scan(ScanErrors):
         """A column's trimmed text (`empty` for an empty cell): dimensions, `where` tests."""
         if (column, empty) not in self._texts:
             self._texts[column, empty] = self.row(
-                lambda t: (
-                    f"coalesce(nullif(trim({as_text(column, t.type_of(column))}), ''), "
-                    f"{quote_text(empty)})"
-                )
+                lambda t: trimmed_sql(as_text(column, t.type_of(column)), empty)
             )
         return self._texts[column, empty]
 

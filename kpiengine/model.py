@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -75,6 +76,19 @@ class Variable:
     layer: str
     overrides: Location | None = None
     otherwise: str | None = None  # read in its place when no source gives it
+
+
+def otherwise_chain(variables: Mapping[str, Variable], name: str) -> list[str]:
+    """The names `name`'s `otherwise:` leads to, in order (`a: {otherwise: b}`, `b: {otherwise:
+    c}`: [b, c]); it stops after a name that is no variable or that came before (a loop)."""
+    chain = [name]
+    current = variables[name].otherwise if name in variables else None
+    while current is not None:
+        chain.append(current)
+        if current not in variables or current in chain[:-1]:
+            break
+        current = variables[current].otherwise
+    return chain[1:]
 
 
 @dataclass
@@ -286,16 +300,8 @@ class Workspace:
     def stand_in(self, name: str, available: set[str] | frozenset[str]) -> str | None:
         """The variable read in place of `name`: the first of its `otherwise:` chain that is
         `available` (`a: {otherwise: b}`, `b: {otherwise: c}`: b, else c); None for none."""
-        seen = {name}
-        variable = self.variables.get(name)
-        current = variable.otherwise if variable is not None else None
-        while current is not None and current not in seen:
-            if current in available:
-                return current
-            seen.add(current)
-            variable = self.variables.get(current)
-            current = variable.otherwise if variable is not None else None
-        return None
+        chain = otherwise_chain(self.variables, name)
+        return next((n for n in chain if n in available and n != name), None)
 
     def kpi_deps_of(self, kpi_id: str) -> set[str]:
         return {n for n in closure(kpi_id, self.deps) if n in self.kpis}

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .cellreader import Reader
+from .cellreader import Reader, trimmed_sql
 from .fileformats.currency import AMBIGUOUS
 from .fileformats.numbers import FLOAT_TYPES, NO_CURRENCY_SQL, currency_sql
 from .fileformats.sql import Expr
@@ -152,9 +152,7 @@ class ScanQuery:
         first = f"SELECT {', '.join(expand)} FROM (SELECT *{derived} FROM ({rows}))"
         cells = self._cells_sql(first, keys, dims, checks)
         if trims:
-            trimmed = ", ".join(
-                f"coalesce(nullif(trim({g}), ''), {quote_text(e)}) AS {g}" for g, e in trims.items()
-            )
+            trimmed = ", ".join(f"{trimmed_sql(g, e)} AS {g}" for g, e in trims.items())
             cells = f"SELECT * REPLACE ({trimmed}) FROM ({cells})"
         return cells, self._answer_sql(dims, checks, finite)
 
@@ -320,9 +318,8 @@ class ScanQuery:
             raws.append(f"__raw{i}")
             reader = read.reader(table)
             flag = reader.bad_sql(Expr(f"__raw{i}"), type_, read.name)
-            if flag != "FALSE" and not self.trusted(
-                reader, type_
-            ):  # a typed column DuckDB read: nothing to test per row
+            # a typed column DuckDB read, or a float column its sum checks: no test per row
+            if flag != "FALSE" and not self.trusted(reader, type_):
                 flags.append(flag)
             if read.currency is None:
                 continue

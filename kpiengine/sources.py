@@ -309,9 +309,7 @@ def stand_ins(workspace: Workspace, available: set[str]) -> dict[str, str]:
     return {
         v.id: other
         for v in workspace.variables.values()
-        if v.otherwise
-        and v.id not in available
-        and (other := workspace.stand_in(v.id, available)) is not None
+        if v.id not in available and (other := workspace.stand_in(v.id, available)) is not None
     }
 
 

@@ -13,7 +13,7 @@ from .checker import Checker
 from .checks.definitions import BadValue, DuplicateId
 from .checks.runner import run_load_checks
 from .errors import KpiError, Location, suggestion
-from .model import BUILTIN, KPI, WORKSPACE, Settings, Variable, Workspace
+from .model import BUILTIN, KPI, WORKSPACE, Settings, Variable, Workspace, otherwise_chain
 from .paramspec import merge_parameters
 from .periods import WEEK_STARTS
 from .resources import builtin_definitions
@@ -294,14 +294,10 @@ def _merge(
 
 def _otherwise_loop(variable: Variable, variables: dict[str, Variable]) -> str | None:
     """`a -> b -> a` when the variable's `otherwise:` chain comes back to it, else None."""
-    chain = [variable.id]
-    current = variable.otherwise
-    while current is not None and current in variables and current not in chain:
-        chain.append(current)
-        current = variables[current].otherwise
-    if current != variable.id:
+    chain = otherwise_chain(variables, variable.id)
+    if not chain or chain[-1] != variable.id:
         return None
-    return " -> ".join(f"`{n}`" for n in [*chain, variable.id])
+    return " -> ".join(f"`{n}`" for n in [variable.id, *chain])
 
 
 def _otherwise_problem(

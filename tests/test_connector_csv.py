@@ -193,28 +193,37 @@ def test_returns_only_numbers_as_floats(tmp_path):
     assert np.isnan(frame.values["revenue"][0]) and frame.values["revenue"][1] == 3.0
 
 
+def _parquet_config(tmp_path, name):
+    return SourceConfig(
+        "p", "csv", tmp_path, Location("k"), {"path": name}, variables=VARIABLES, currency="USD"
+    )
+
+
+def _scan_queries(monkeypatch) -> list[str]:
+    """The cells query of every scan run from now on (a list that fills as they run)."""
+    from kpiengine.scanquery import ScanQuery
+
+    queries: list[str] = []
+    parts = ScanQuery.parts
+    monkeypatch.setattr(
+        ScanQuery, "parts", lambda self: queries.append(parts(self)[0]) or parts(self)
+    )
+    return queries
+
+
 def test_typed_parquet_amounts_in_the_workspace_currency(tmp_path, monkeypatch):
     """A typed amount column records no currency: the scan tests none per row, and still
     reads every value and rejects an infinite one, naming it."""
     import duckdb
     from kpiengine.connectors.csv_files import CsvConnector
 
-    from kpiengine.scanquery import ScanQuery
-
     parquet = tmp_path / "d.parquet"
     duckdb.sql(
         "SELECT DATE '2024-01-01' + CAST(i AS INTEGER) AS date, CAST(i AS BIGINT) AS cost, "
         "1.5 AS revenue FROM range(40) t(i)"
     ).write_parquet(str(parquet))
-    config = SourceConfig(
-        "p", "csv", tmp_path, Location("k"), {"path": "d.parquet"}, variables=VARIABLES,
-        currency="USD",
-    )  # fmt: skip
-    queries: list[str] = []
-    parts = ScanQuery.parts
-    monkeypatch.setattr(
-        ScanQuery, "parts", lambda self: queries.append(parts(self)[0]) or parts(self)
-    )
+    config = _parquet_config(tmp_path, "d.parquet")
+    queries = _scan_queries(monkeypatch)
     frame = fetch(CsvConnector(config), "revenue", "cost")
     assert frame.values["revenue"].tolist() == [46.5, 13.5]
     assert frame.values["cost"].tolist() == [sum(range(31)), sum(range(31, 40))]
@@ -236,17 +245,8 @@ def test_typed_float_columns_are_tested_per_cell_only_when_their_sums_say_so(tmp
     import duckdb
     from kpiengine.connectors.csv_files import CsvConnector
 
-    from kpiengine.scanquery import ScanQuery
-
-    config = SourceConfig(
-        "p", "csv", tmp_path, Location("k"), {"path": "f.parquet"}, variables=VARIABLES,
-        currency="USD",
-    )  # fmt: skip
-    queries: list[str] = []
-    parts = ScanQuery.parts
-    monkeypatch.setattr(
-        ScanQuery, "parts", lambda self: queries.append(parts(self)[0]) or parts(self)
-    )
+    config = _parquet_config(tmp_path, "f.parquet")
+    queries = _scan_queries(monkeypatch)
     for nan_row, expected in ((None, [46.5, 13.5]), (3, [45.0, 13.5])):
         duckdb.sql(
             "SELECT DATE '2024-01-01' + CAST(i AS INTEGER) AS date, "
