@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .additivity import UNDECIDED, Linear, linear_form
 from .errors import ERROR, Finding, KpiError, Location
 from .formula import Formula, symbol
 from .graph import closure, topological_order
@@ -326,13 +328,36 @@ class Workspace:
         if kpi.formula is None or kpi.formula.shifts:
             return False
         try:
+            part = linear_form(kpi.formula.tree, self._kpi_tree)
+        except KpiError:
+            return False
+        if part == UNDECIDED:
+            return self._linear_by_sympy(kpi_id)
+        return isinstance(part, Linear) and self._summed(part.coefficients) and part.constant == 0
+
+    def _kpi_tree(self, name: str) -> ast.expr | None:
+        """The formula tree of a KPI a formula names; None for a variable."""
+        if name not in self.kpis:
+            return None
+        formula = self.kpis[name].formula
+        if formula is None:
+            raise KpiError(f"KPI `{name}` has no usable formula")
+        return formula.tree
+
+    def _summed(self, names: Iterable[str]) -> bool:
+        """Some names, each a variable summed over time and across segments."""
+        names = list(names)
+        return bool(names) and all(
+            n in self.variables and self.variables[n].aggregate == Aggregate() for n in names
+        )
+
+    def _linear_by_sympy(self, kpi_id: str) -> bool:
+        """`_linear_in_sums` on the expanded sympy expression (see `additivity`)."""
+        try:
             expr = self.expanded(kpi_id)
         except (KpiError, RecursionError):
             return False
-        names = [s.name for s in expr.free_symbols]
-        if not names or any(n not in self.variables for n in names):
-            return False
-        if any(self.variables[n].aggregate != Aggregate() for n in names):
+        if not self._summed(s.name for s in expr.free_symbols):
             return False
         import sympy  # noqa: PLC0415 - loading and evaluating need no sympy (see formula)
 

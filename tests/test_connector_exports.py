@@ -253,11 +253,9 @@ def test_typed_columns_are_never_cast_to_text(tmp_path):
         seen.append(f"{cells} {answer}")
         return cells, answer
 
-    fs.Scan.parts = parts
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # undone by deleting: `parts` is inherited
+        patch.setattr(fs.Scan, "parts", parts)
         frame = fetch(conn, "revenue")
-    finally:
-        fs.Scan.parts = original
     assert frame.values["revenue"].tolist() == [sum(i * 1.5 for i in range(31)),
                                                 sum(i * 1.5 for i in range(31, 40))]  # fmt: skip
     assert 'CAST("revenue" AS VARCHAR)' not in seen[0] and 'CAST("date" AS VARCHAR)' not in seen[0]

@@ -242,6 +242,11 @@ def test_google_ads_title_and_range_lines_and_total_rows(tmp_path):
         ("8–31 July 2025", (dt.date(2025, 7, 8), dt.date(2025, 7, 31))),
         ('"July 8 – 31, 2025"', (dt.date(2025, 7, 8), dt.date(2025, 7, 31))),
         ("Date Range,4/12/15 - 4/11/17", None),  # day/month or month/day: not read
+        # one end reads one way only: the other end is read in its order
+        ("01.07.2025 - 31.07.2025", (dt.date(2025, 7, 1), dt.date(2025, 7, 31))),
+        ("31.07.2025 - 01.08.2025", (dt.date(2025, 7, 31), dt.date(2025, 8, 1))),
+        ("01.07.2025 - 03.07.2025", None),  # 1-3 July or 7 January - 7 March
+        ("2025-01-01 - 2026-05-24", (dt.date(2025, 1, 1), dt.date(2026, 5, 24))),
     ],
 )
 def test_range_line_shapes(tmp_path, line, expected):

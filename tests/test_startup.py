@@ -77,3 +77,9 @@ def test_eval_as_json_loads_no_table_or_report_library(tmp_path):
     )
     assert '"value": 10.0' in proc.stdout and '"value": 7.0' in proc.stdout, proc.stderr
     assert eval_list(proc.stderr.strip().splitlines()[-1]) == ["duckdb"]  # the probe works
+
+
+def test_eval_of_the_sample_imports_no_sympy():
+    """Whether a KPI adds up (its targets split across segments) is read from its formula
+    tree (see `kpiengine.additivity`): the sample's sums and ratios need no sympy."""
+    assert imported("eval", "--sample", "--format", "json") == ["duckdb", "numpy"]

@@ -47,6 +47,7 @@ __all__ = [
     "DateError",
     "compile_format",
     "detect_date_format",
+    "may_read",
     "read_date",
 ]
 
@@ -203,6 +204,35 @@ def compile_format(spec: str) -> DateFormat:
     return DateFormat(spec, compiled.grain, kind or "gregorian", compiled)
 
 
+#: Directives that read letters: month and weekday names (which need them), AM/PM, zones and
+#: the time tail (`T`, `Z`).
+_NAMES = ("%b", "%B", "%h", "%a", "%A")
+_LETTERED = (*_NAMES, "%p", "%z", "%Z", "%~")
+_DIGITS = {"%Y": 4, "%y": 2, "%m": 1, "%d": 1, "%H": 1, "%I": 1, "%M": 2, "%S": 2, "%f": 1}
+
+
+@lru_cache(maxsize=256)
+def _shape(spec: str) -> tuple[bool, bool, int]:
+    """(needs letters, may read letters, fewest digits) of a text the spec reads."""
+    if spec == "excel":
+        return False, False, 5
+    spec = spec.removeprefix("jalali:")
+    literal = any(c.isalpha() for c in re.sub("%.", "", spec))
+    needs = literal or any(d in spec for d in _NAMES)
+    reads = needs or any(d in spec for d in _LETTERED)
+    return needs, reads, sum(_DIGITS.get(d, 0) for d in re.findall("%.", spec))
+
+
+def may_read(spec: str, text: str) -> bool:
+    """Whether a spec could read a text: a cheap test that spares compiling the patterns of
+    formats that cannot match it (names need letters, a spec of numbers and marks reads no
+    letter, a year needs its digits)."""
+    needs, reads, digits = _shape(spec)
+    text = normalize(text)
+    letters = any(c.isalpha() for c in text)
+    return (reads if letters else not needs) and sum(c.isdigit() for c in text) >= digits
+
+
 def read_date(text: str, spec: str) -> dt.date | None:
     """`compile_format(spec).read(text)`."""
     return compile_format(spec).read(text)
@@ -296,8 +326,8 @@ def _candidates(distinct: list[str], excel_serials: bool) -> dict[str, DateForma
         specs = [f"jalali:{s}" for s in specs if "%b" not in s and "%Y" in s] + specs
     if excel_serials:
         specs.append("excel")
-    if not any(c.isalpha() for t in distinct for c in t):  # no month or weekday names
-        specs = [s for s in specs if "%b" not in s and "%a" not in s]
+    shapes = {re.sub("[0-9]", "0", t) for t in distinct}  # cells alike for `may_read`
+    specs = [s for s in specs if any(may_read(s, t) for t in shapes)] or specs
     return {spec: compile_format(spec) for spec in specs}
 
 

@@ -23,7 +23,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .dates import DATE_FORMATS, compile_format
+from .dates import DATE_FORMATS, compile_format, may_read
 from .datespec import month_names
 from .numbers import normalize
 from .rows import Record
@@ -116,11 +116,13 @@ def _yearless(text: str) -> tuple[str, str, str] | None:
     return found[1], found[2], found[3]
 
 
-def _readings(text: str) -> set[tuple[dt.date, dt.date]]:
-    """Every way a date text reads: (first day, last day) per format that reads it."""
-    found = set()
+def _readings(text: str) -> dict[tuple[dt.date, dt.date], set[str]]:
+    """Every way a date text reads: (first day, last day) -> the formats that read it so."""
+    found: dict[tuple[dt.date, dt.date], set[str]] = {}
     for spec in DATE_FORMATS:
         for candidate in {spec, _swapped(spec)}:
+            if not may_read(candidate, text):
+                continue
             fmt = compile_format(candidate)
             try:
                 day = fmt.read(text)
@@ -130,7 +132,7 @@ def _readings(text: str) -> set[tuple[dt.date, dt.date]]:
                 last = day
                 if fmt.grain == "month":
                     last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
-                found.add((day, last))
+                found.setdefault((day, last), set()).add(candidate)
     return found
 
 
@@ -167,27 +169,32 @@ def parse_date_range(text: str) -> tuple[dt.date, dt.date] | None:
 
 
 def _ends(first: str, last: str) -> tuple[dt.date, dt.date] | None:
-    """A range from its two ends; the first may lack the year (`8 July`) or be a day (`8`)."""
+    """A range from its two ends; the first may lack the year (`8 July`) or be a day (`8`).
+
+    An end that reads two ways (`01.07.2025`: 1 July or 7 January) takes the order of the
+    other end's format (`31.07.2025` reads one way only).
+    """
     ends = _readings(last)
-    if len(ends) != 1:
-        return None
-    end = next(iter(ends))
     starts = _readings(first)
-    if not starts:
+    if not starts and len(ends) == 1:
+        end = next(iter(ends))[1]
         day = first.strip()
         if day.isdigit() and 1 <= int(day) <= 31:
-            starts = _readings(f"{end[1].year}-{end[1].month:02d}-{int(day):02d}")
+            starts = _readings(f"{end.year}-{end.month:02d}-{int(day):02d}")
         else:
-            starts = _readings(f"{first.strip()} {end[1].year}")
-    if len(starts) != 1:
-        return None
-    start = next(iter(starts))
-    return (start[0], end[1]) if start[0] <= end[1] else None
+            starts = _readings(f"{first.strip()} {end.year}")
+        ends = {key: set() for key in ends}  # written otherwise than the start: any format
+    pairs = {
+        (start[0], end[1])
+        for start, by in starts.items()
+        for end, formats in ends.items()
+        if start[0] <= end[1] and (by & formats or len(starts) == len(ends) == 1)
+    }
+    return pairs.pop() if len(pairs) == 1 else None
 
 
 def _short_range(text: str) -> tuple[dt.date, dt.date] | None:
     """`8–31 July 2025`, `8 to 31 July 2025`, `July 8 – 31, 2025`: one month, one year."""
-    months = month_names()[0]
     dash = r"\s*(?:-|–|—|to|au|bis|al)\s*"
     day_first = re.fullmatch(
         rf"([0-9]{{1,2}}){dash}([0-9]{{1,2}})\s+(\w+)\.?,?\s+([0-9]{{4}})", text
@@ -201,7 +208,7 @@ def _short_range(text: str) -> tuple[dt.date, dt.date] | None:
         name, first, last, year = month_first.groups()
     else:
         return None
-    month = months.get(name.lower())
+    month = month_names()[0].get(name.lower())
     if month is None:
         return None
     try:
