@@ -245,3 +245,43 @@ def test_written_dates_read_back_in_python_and_sql(con, spec, days, data):
     )
     assert py_dates(cells, spec) == days
     assert sql_dates(con, cells + noise, spec) == py_dates(cells + noise, spec)
+
+
+def test_the_frozen_calendar_names_are_babels():
+    """Month and weekday names are read from a table, not from Babel at each run: the table
+    must be what Babel gives (`KPIENGINE_UPDATE_SNAPSHOTS=1` writes it again)."""
+    import json
+    import os
+
+    from kpiengine.fileformats.datespec import NAMES_FILE, month_names, names_from_babel
+
+    months, days = names_from_babel()
+    if os.environ.get("KPIENGINE_UPDATE_SNAPSHOTS") == "1":
+        table = {"source": json.loads(NAMES_FILE.read_text())["source"], "months": months}
+        text = json.dumps({**table, "days": list(days)}, ensure_ascii=False, indent=0)
+        NAMES_FILE.write_text(text + "\n", encoding="utf-8")
+        month_names.cache_clear()
+    assert month_names() == (months, days)
+    assert months["janvier"] == 1 and months["dec"] == 12 and "thu" in days  # the probe works
+
+
+def test_the_probe_of_a_named_format_matches_whatever_the_format_reads():
+    """A named format first tries a pattern with any run of letters in place of its names
+    (fast to compile); it must match every cell the format reads, each name in any case."""
+    from kpiengine.fileformats.datespec import compile_spec, month_names
+    from kpiengine.fileformats.sql import full_regex
+
+    months, days = month_names()
+    named = [s for s in DATE_FORMATS if "%b" in s or "%a" in s]
+    checked = 0
+    for spec in named:
+        compiled = compile_spec(spec)
+        for month in months:
+            for case in (str.lower, str.upper, str.title):
+                day = days[checked % len(days)]
+                text = spec.replace("%a", case(day)).replace("%b", case(month) + ".")
+                text = text.replace("%d", "5").replace("%Y", "2024")
+                assert full_regex(compiled.exact).fullmatch(text), (spec, text)
+                assert full_regex(compiled.probe).fullmatch(text), (spec, text)
+                checked += 1
+    assert checked == len(named) * len(months) * 3

@@ -39,7 +39,7 @@ from .datespec import (
 )
 from .missing import is_missing, missing_sql
 from .numbers import normalize, normalize_sql
-from .sql import CellError, Rewrite, bind_sql, column_sql, quote_text, shown
+from .sql import CellError, Rewrite, bind_sql, column_sql, full_regex, quote_text, shown
 
 __all__ = [
     "DATE_FORMATS",
@@ -117,7 +117,9 @@ class DateFormat:
         """
         if is_missing(text):
             return None
-        out = self.rewrite.py(normalize(str(text)))
+        cell = normalize(str(text))
+        probe = self.compiled.probe  # fails fast, without compiling the lists of names
+        out = None if probe and full_regex(probe).fullmatch(cell) is None else self.rewrite.py(cell)
         day = None if out is None else self._date(out)
         if day is None:
             raise DateError(
@@ -212,25 +214,46 @@ _DIGITS = {"%Y": 4, "%y": 2, "%m": 1, "%d": 1, "%H": 1, "%I": 1, "%M": 2, "%S": 
 
 
 @lru_cache(maxsize=256)
-def _shape(spec: str) -> tuple[bool, bool, int]:
-    """(needs letters, may read letters, fewest digits) of a text the spec reads."""
+def _shape(spec: str) -> tuple[bool, bool, int, bool, bool]:
+    """What a text the spec reads has: (letters needed, letters allowed, fewest digits, a month
+    name, a weekday name)."""
     if spec == "excel":
-        return False, False, 5
+        return False, False, 5, False, False
     spec = spec.removeprefix("jalali:")
-    literal = any(c.isalpha() for c in re.sub("%.", "", spec))
-    needs = literal or any(d in spec for d in _NAMES)
-    reads = needs or any(d in spec for d in _LETTERED)
-    return needs, reads, sum(_DIGITS.get(d, 0) for d in re.findall("%.", spec))
+    directives = re.findall("%.", spec)
+    month, day = bool({"%b", "%B", "%h"} & set(directives)), bool({"%a", "%A"} & set(directives))
+    needs = month or day or any(c.isalpha() for c in re.sub("%.", "", spec))
+    reads = needs or any(d in directives for d in _LETTERED)
+    return needs, reads, sum(_DIGITS.get(d, 0) for d in directives), month, day
+
+
+@lru_cache(maxsize=4096)
+def _traits(text: str) -> tuple[bool, int, bool, bool]:
+    """(letters, digits, a month name, a weekday name) of a text, as `_shape` counts them."""
+    text = normalize(text)
+    letters = any(c.isalpha() for c in text)
+    folded = text.lower()  # names are lower case; a letter's upper case folds back to it
+    months, days = month_names() if letters else ({}, ())
+    return (
+        letters,
+        sum(c.isdigit() for c in text),
+        any(name in folded for name in months),
+        any(name in folded for name in days),
+    )
 
 
 def may_read(spec: str, text: str) -> bool:
     """Whether a spec could read a text: a cheap test that spares compiling the patterns of
-    formats that cannot match it (names need letters, a spec of numbers and marks reads no
-    letter, a year needs its digits)."""
-    needs, reads, digits = _shape(spec)
-    text = normalize(text)
-    letters = any(c.isalpha() for c in text)
-    return (reads if letters else not needs) and sum(c.isdigit() for c in text) >= digits
+    formats that cannot match it (names need letters, and a month or weekday name among them;
+    a spec of numbers and marks reads no letter; a year needs its digits)."""
+    needs, reads, digits, month, day = _shape(spec)
+    letters, count, has_month, has_day = _traits(text)
+    return (
+        (reads if letters else not needs)
+        and count >= digits
+        and (has_month or not month)
+        and (has_day or not day)
+    )
 
 
 def read_date(text: str, spec: str) -> dt.date | None:

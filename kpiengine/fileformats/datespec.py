@@ -10,11 +10,13 @@ serial day numbers.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from .sql import WHITESPACE, alternatives, char_class, literal, spelt
 
@@ -28,10 +30,21 @@ TIME_TAIL = (
 )
 
 
+#: Babel's names frozen into a table (`names_from_babel`): loading eight locales' CLDR data
+#: takes a tenth of a second per run; a test checks the table against Babel.
+NAMES_FILE = Path(__file__).with_name("calendar_names.json")
+
+
 @lru_cache(maxsize=1)
 def month_names() -> tuple[dict[str, int], tuple[str, ...]]:
     """(month name -> number, weekday names): lower case, without a final `.`, accents also
     dropped; a name meaning different months in two languages is left out."""
+    table = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
+    return table["months"], tuple(table["days"])
+
+
+def names_from_babel() -> tuple[dict[str, int], tuple[str, ...]]:
+    """`month_names` as Babel's CLDR data gives them for `LOCALES`."""
     from babel.dates import get_day_names, get_month_names  # noqa: PLC0415 - slow import
 
     months: dict[str, set[int]] = {}
@@ -45,7 +58,7 @@ def month_names() -> tuple[dict[str, int], tuple[str, ...]]:
             days.update(
                 f for n in get_day_names(width, "format", locale).values() for f in _forms(n)
             )
-    unique = {name: next(iter(ns)) for name, ns in months.items() if len(ns) == 1}
+    unique = {name: next(iter(ns)) for name, ns in sorted(months.items()) if len(ns) == 1}
     return unique, tuple(sorted(days))
 
 
@@ -53,6 +66,13 @@ def _forms(name: str) -> set[str]:
     base = name.lower().rstrip(".")
     plain = "".join(c for c in unicodedata.normalize("NFKD", base) if not unicodedata.combining(c))
     return {base, plain} if plain.isascii() else {base}
+
+
+def _any_name(names: Iterable[str]) -> str:
+    """A run of letters (and of the other characters the names hold: `-`, a zero-width
+    non-joiner), then an optional `.`: it matches every name `_name_pattern` lists."""
+    others = sorted({c for n in names for c in n if not c.isalpha()})
+    return f"(?:[^\\W\\d_]{'|' + char_class(''.join(others)) if others else ''})+\\.?"
 
 
 def _name_pattern(names: Sequence[str]) -> str:
@@ -68,11 +88,14 @@ class Compiled:
     template: str
     named: bool  # the month is a name
     grain: str
+    #: `exact` with any run of letters in place of each list of names: a pattern fast to
+    #: compile that every text `exact` matches also matches ("" when the spec names nothing)
+    probe: str = ""
 
 
 def compile_spec(spec: str) -> Compiled:
     """The regexes and template of a strptime-like spec (see `dates`); ValueError if unusable."""
-    exact, loose, roles = [], [], []
+    exact, loose, probe, roles = [], [], [], []
     tokens = re.findall(r"%.|[^%]", spec)
     numeric = {"%Y", "%y", "%m", "%d", "%H", "%M", "%S"}
     for index, token in enumerate(tokens):
@@ -91,9 +114,11 @@ def compile_spec(spec: str) -> Compiled:
         elif token in ("%b", "%B", "%h"):
             names = _name_pattern(sorted(month_names()[0])).replace("(?:", "(", 1)
             piece = (names, names, "b")
+            probe.append(_any_name(month_names()[0]))
         elif token in ("%a", "%A"):
-            days = month_names()[1]  # Babel's data: loaded for named formats only
+            days = month_names()[1]
             piece = (_name_pattern(days), _name_pattern(days), None)
+            probe.append(_any_name(days))
         elif token.startswith("%"):
             if token not in _FIXED:
                 raise ValueError(f"`{token}` is not a date directive this reader knows")
@@ -101,6 +126,8 @@ def compile_spec(spec: str) -> Compiled:
         else:
             pattern = "[ \u00a0]+" if token == " " else literal(token)
             piece = (pattern, pattern, None)
+        if token not in ("%b", "%B", "%h", "%a", "%A"):
+            probe.append(piece[0])
         exact.append(piece[0])
         loose.append(piece[1])
         if piece[2]:
@@ -118,6 +145,7 @@ def compile_spec(spec: str) -> Compiled:
         template,
         "b" in found,
         "day" if "d" in found else "month",
+        ws + "".join(probe) + ws if probe != exact else "",
     )
 
 
