@@ -136,13 +136,17 @@ class CsvConnector(Connector):
             )
         return formats
 
+    def _decimals(self) -> dict[str, str]:
+        """Each file's decimal mark, told by the cells of every mapped column (not only those
+        asked for: a column of counts may tell what a column of amounts cannot)."""
+        numbers = sorted({c for m in self.mappings.values() if (c := self._value_column(m))})
+        return {t.name: decimal_of(t, numbers, self.option("decimal")) for t in self.tables}
+
     def fetch(self, request: Request) -> Frame:
         mappings = {v: self.mappings[v] for v in request.variables if v in self.mappings}
         numbers = sorted({c for m in mappings.values() if (c := self._value_column(m))})
         formats = self._formats(mappings)
-        decimals = {
-            t.name: decimal_of(t, numbers, self.option("decimal"), default=".") for t in self.tables
-        }
+        decimals = self._decimals()
         tables = [
             typed(t, numbers, decimals[t.name], {c: f.spec for c, f in formats.items()})
             for t in self.tables

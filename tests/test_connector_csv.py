@@ -72,6 +72,28 @@ def test_locale_numbers_and_semicolons(tmp_path):
     assert frame.values["revenue"][0] == pytest.approx(1234.5 - 1000 + 0.125)
 
 
+def test_whole_amounts_grouped_by_dots_are_thousands(tmp_path):
+    """German whole euros (`1.500 €`): no cell has decimals, each has one mark before three
+    digits, which groups thousands: 1500, never 1.5; a column not asked for may tell too."""
+    mappings = {
+        "revenue": Mapping("revenue", Location("k"), column="Betrag"),
+        "cost": Mapping("cost", Location("k"), column="Kosten"),
+    }
+    text = (
+        "Monat;Kanal;Betrag;Kosten\n01.2024;A;1.500 €;7\n01.2024;B;2.250 €;2\n02.2024;A;750 €;3\n"
+    )
+    conn = connector(tmp_path, text, mappings=mappings, date="Monat")
+    assert fetch(conn, "revenue").values["revenue"].tolist() == [3750.0, 750.0]
+    text = "Monat;Betrag;Kosten\n01.2024;1.500;1,5\n"  # `1,5` says `,` is the decimal mark
+    conn = connector(tmp_path, text, mappings=mappings, date="Monat")
+    assert fetch(conn, "revenue").values["revenue"].tolist() == [1500.0]
+    text = "Monat;Betrag;Kosten\n01.2024;1.500;1,500\n"  # grouped both ways: ask
+    with pytest.raises(KpiError) as info:
+        fetch(connector(tmp_path, text, mappings=mappings, date="Monat"), "revenue")
+    assert info.value.location is not None and info.value.location.line == 2
+    assert "decimal:" in (info.value.fix or "")
+
+
 @pytest.mark.parametrize(
     ("encoding", "bom"), [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b"")]
 )

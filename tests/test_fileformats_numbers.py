@@ -229,11 +229,20 @@ def test_guess_decimal(cells, whole, expected):
     assert guess_decimal(cells, whole=whole) == expected
 
 
-def test_guess_decimal_asks_when_only_ambiguous_cells_show_a_mark():
-    with pytest.raises(NumberError, match="`1,234`") as info:
-        guess_decimal(["1,234", "56,789"])
-    assert "decimal:" in (info.value.fix or "")
+def test_only_ambiguous_cells_read_their_lone_mark_as_grouping_thousands():
+    """`1,234` and `56,789`: one mark before three digits is how both conventions group
+    thousands (amounts have two decimals, counts none): `.` is the decimal mark. German
+    `1.500 €` and `2.250 €` say `,`. The export's language (`default`) comes first."""
+    assert guess_decimal(["1,234", "56,789"]) == "."
+    assert guess_decimal(["1.500 €", "2.250 €", "750 €"]) == ","
+    assert guess_decimal(["(1,200)"]) == "."
     assert guess_decimal(["1,234"], default=",") == ","
+
+
+def test_guess_decimal_asks_when_ambiguous_cells_group_both_ways():
+    with pytest.raises(NumberError, match="`1.500`") as info:
+        guess_decimal(["1,234", "1.500"])
+    assert "`1,234`" in str(info.value) and "decimal:" in (info.value.fix or "")
 
 
 def test_guess_decimal_names_a_cell_of_each_convention():

@@ -257,7 +257,10 @@ def test_range_line_shapes(tmp_path, line, expected):
 @pytest.mark.parametrize(
     "label",
     ["Total", "Totals", "Grand total", "Total: Account", "Total : campagnes", "Gesamt: Konto"]
-    + ["Total général", "总计", "合計", "مجموع", "جمع کل", "TOTAL"],
+    + ["Total général", "总计", "合計", "مجموع", "جمع کل", "TOTAL"]
+    # any case in any script, and the words of other interface languages
+    + ["Итого", "ИТОГО", "Total Général", "TOTAL GÉNÉRAL", "Gesamtsumme", "総計", "총계"]
+    + ["Total geral", "Totale complessivo", "Genel toplam", "Общий итог", "Suma"],
 )
 def test_total_labels_in_python_and_sql(label):
     assert is_total_label(label)

@@ -53,15 +53,18 @@ def guess_decimal(values: Iterable[str], *, whole: bool = False, default: str | 
     (`1234`, `12%`) does not vote; a cell read differently (`1,234`: 1234 or 1.234) is
     ambiguous. With `whole=True` the cells are counts, so an ambiguous cell votes for the
     reading that is a whole number. Votes for both marks raise NumberError naming a cell of
-    each. When only ambiguous cells remain, the answer is `default`; without one, NumberError
-    names the first such cell (the source's `decimal:` option decides). Cells not readable
-    either way do not vote: they are reported as bad cells when the column is read.
+    each. When only ambiguous cells remain, the answer is `default` (what the export's
+    language writes); without one, their lone mark before three digits is read as grouping
+    thousands, as both conventions write it (`1,200` is 1200 with `.` as the decimal mark,
+    `1.500` is 1500 with `,`): amounts have two decimals, counts none. Ambiguous cells of both
+    kinds (`1,200` and `1.500`) raise NumberError: the source's `decimal:` option decides.
+    Cells not readable either way do not vote: they are reported when the column is read.
     """
     if default is not None and default not in DECIMALS:
         raise ValueError(f"the decimal mark must be '.' or ',', not {default!r}")
     seen: set[str] = set()
     votes: dict[str, str] = {}
-    ambiguous: str | None = None
+    grouped: dict[str, str] = {}  # the decimal mark under which an ambiguous cell is grouped
     for value in values:
         text = str(value)
         if text in seen or not re.search("[.,\uff0c\uff0e]", text):
@@ -74,22 +77,28 @@ def guess_decimal(values: Iterable[str], *, whole: bool = False, default: str | 
         elif dot != comma:
             if whole and dot.is_integer() != comma.is_integer():
                 votes.setdefault("." if dot.is_integer() else ",", text)
-            elif ambiguous is None:
-                ambiguous = text
+            else:
+                grouped.setdefault("." if abs(dot) > abs(comma) else ",", text)
         if len(votes) == 2:
-            raise NumberError(
-                votes[","],
-                f"in the number format of `{shown(votes['.'])}` (`.` as the decimal mark): "
-                "the cells mix decimal marks",
-                "export the file again in one number format, or set the source's `decimal:`",
-            )
+            raise _mixed(votes)
     if votes:
         return next(iter(votes))
-    if ambiguous is not None and default is None:
+    if default is not None or not grouped:
+        return default or "."
+    if len(grouped) == 2:
         raise NumberError(
-            ambiguous,
-            "readable one way only: `,` and `.` could each be the decimal mark or group "
-            "thousands here",
+            grouped[","],
+            f"in the number format of `{shown(grouped['.'])}` (`,` grouping thousands there, "
+            "`.` here): the cells cannot tell the decimal mark",
             "set the source's `decimal:` option to '.' or ','",
         )
-    return default or "."
+    return next(iter(grouped))
+
+
+def _mixed(votes: dict[str, str]) -> NumberError:
+    return NumberError(
+        votes[","],
+        f"in the number format of `{shown(votes['.'])}` (`.` as the decimal mark): "
+        "the cells mix decimal marks",
+        "export the file again in one number format, or set the source's `decimal:`",
+    )

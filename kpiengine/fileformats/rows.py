@@ -26,7 +26,6 @@ from .sql import (
     char_class,
     column_sql,
     full_regex,
-    literal,
     quote_text,
     shown,
     spelt,
@@ -44,19 +43,20 @@ __all__ = [
 
 _BREAK = re.compile(r"\r\n|\n|\r")
 
-#: First-field labels of totals rows, as the platforms write them in their UI languages; also
-#: `label: scope` (`Total: Account`, `Total : campagnes`, `Gesamt: Kampagnen`).
+#: First-field labels of totals rows, as the platforms write them in their UI languages (any
+#: case); also `label: scope` (`Total: Account`, `Total : campagnes`, `Gesamt: Kampagnen`).
 TOTAL_LABELS = (
     *("total", "totals", "grand total", "total général", "totaux", "total general", "totales"),
-    *("totaal", "eindtotaal", "gesamt", "gesamtergebnis", "summe", "totale", "totale generale"),
-    *("итого", "toplam", "总计", "合计", "總計", "合計", "總和", "合计值"),
+    *("total geral", "totale", "totale generale", "totale complessivo", "totaal", "eindtotaal"),
+    *("gesamt", "gesamtsumme", "gesamtergebnis", "summe", "totalt", "summa", "suma", "razem"),
+    *("celkem", "итого", "всего", "общий итог", "toplam", "genel toplam", "tổng cộng"),
+    *("总计", "合计", "總計", "合計", "總和", "合计值", "総計", "総合計", "총계", "합계"),
     *("مجموع", "جمع", "جمع کل", "مجموع کل", "جمع كل", "مجموع كل", "الإجمالي", "المجموع"),
 )
 
 
 def _label(text: str) -> str:
-    words = [spelt(w) if w.isascii() else literal(w) for w in text.split(" ")]
-    return "[ \u00a0]+".join(words)
+    return "[ \u00a0]+".join(spelt(w) for w in text.split(" "))  # any case: `Итого`, `TOTAL`
 
 
 _WS = char_class(WHITESPACE) + "*"
