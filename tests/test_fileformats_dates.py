@@ -163,6 +163,8 @@ def locate(index: int) -> Location:
         (["202406", "202407"], "%Y%m"),
         (["1403/03/12"], "jalali:%Y/%m/%d%~"),
         (["05/05/2024"], "%d/%m/%Y%~"),  # reads the same both ways
+        (["5-Jan-24", "12-Feb-24"], "%d-%b-%y"),  # Excel's default `d-mmm-yy`
+        (["05-Jan-2024", "12-Feb-2024"], "%d-%b-%Y"),
     ],
 )
 def test_detect(cells, spec):
@@ -280,7 +282,7 @@ def test_the_probe_of_a_named_format_matches_whatever_the_format_reads():
             for case in (str.lower, str.upper, str.title):
                 day = days[checked % len(days)]
                 text = spec.replace("%a", case(day)).replace("%b", case(month) + ".")
-                text = text.replace("%d", "5").replace("%Y", "2024")
+                text = text.replace("%d", "5").replace("%Y", "2024").replace("%y", "24")
                 assert full_regex(compiled.exact).fullmatch(text), (spec, text)
                 assert full_regex(compiled.probe).fullmatch(text), (spec, text)
                 checked += 1

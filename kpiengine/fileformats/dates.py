@@ -77,6 +77,8 @@ DATE_FORMATS = (
     "%a, %b %d, %Y",
     "%a %d. %b %Y",
     "%d de %b de %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
     "%Y年%m月%d日",
     "%Y-%m",
     "%Y%m",
