@@ -192,6 +192,7 @@ class CsvConnector(Connector):
         condition = scan.rows(
             {require(self.layout, c): vs for c, vs in where.items()},
             mapping.present and require(self.layout, mapping.present),
+            mapping.location,
         )
         if mapping.count:
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .cellreader import Reader, as_text, trimmed_sql
+from .errors import KpiError, Location
 from .fileformats.missing import MISSING_PATTERN
 from .fileformats.sql import anchored
 from .fileformats.tables import FileTable
@@ -79,6 +80,7 @@ class Scan(ScanErrors):
         self._dims: dict[str, str] = {}
         self._dim_texts: dict[str, tuple[str, str]] = {}
         self._texts: dict[tuple[str, str], str] = {}
+        self._watched: dict[tuple[str, str], tuple[int, Location | None]] = {}  # `where` values
 
     # --- what to read ---------------------------------------------------------------------------
 
@@ -118,18 +120,49 @@ class Scan(ScanErrors):
             )
         return self._texts[column, empty]
 
-    def rows(self, where: dict[str, list[str]], present: str | None = None) -> str:
+    def rows(
+        self, where: dict[str, list[str]], present: str | None = None, at: Location | None = None
+    ) -> str:
         """SQL true on the rows a `map:` entry takes: those whose `where` columns (headers)
         hold a listed value and, for `count: COLUMN`, whose `present` column has a value (not
-        empty, not a missing-value mark such as `—` or `n/a`)."""
+        empty, not a missing-value mark such as `—` or `n/a`). Values compare exactly; one
+        that matches no cell while a cell differs from it only in case is an error (at `at`,
+        the entry's place in kpi.yaml), not a silent zero."""
         tests = [
             f"{self.text(column)} IN ({', '.join(map(quote_text, values))})"
             for column, values in where.items()
         ]
+        for column, values in where.items():
+            for value in values:
+                self._watch(column, value, at)
         if present is not None:
             pattern = quote_text(anchored(MISSING_PATTERN))
             tests.append(f"NOT regexp_full_match({self.text(present)}, {pattern})")
         return " AND ".join(tests) or "TRUE"
+
+    def _watch(self, column: str, value: str, at: Location | None) -> None:
+        if (column, value) in self._watched:
+            return
+        n = len(self._watched)
+        self._watched[column, value] = (n, at)
+        text, wanted = self.text(column), quote_text(value)
+        self._checks[f"__w{n}"] = ("count", f"{text} = {wanted}")
+        self._checks[f"__v{n}"] = (
+            "min",
+            f"CASE WHEN lower({text}) = lower({wanted}) THEN {text} END",
+        )
+
+    def _raise_unmatched(self, checks: dict[str, Any]) -> None:
+        """A `where` value no cell holds, when one cell differs from it only in case."""
+        for (column, value), (n, at) in self._watched.items():
+            other = checks.get(f"__c___v{n}")
+            if not checks.get(f"__c___w{n}") and other is not None:
+                raise KpiError(
+                    f"`where:` value `{value}` matches no cell of column `{column}` in "
+                    f"{self.source}; `{other}` differs only in case (values compare exactly)",
+                    at,
+                    f"write `{other}`",
+                )
 
     def check(self, name: str, reduce: str, sql: str) -> None:
         """A check of the connector's: `reduce` (count, sum, min, max) of `sql` over every
@@ -189,6 +222,7 @@ class Scan(ScanErrors):
         if failing and retry is not None and retry({r.column for r in failing}):
             return None  # the connector reads those columns otherwise now: ask again
         self._raise_bad_cells(checks)
+        self._raise_unmatched(checks)
         rows = kind == 0
         names = [v for v, *_, daily in self._measures() if not daily]
         frame = Frame(

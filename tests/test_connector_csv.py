@@ -126,6 +126,22 @@ def test_counts_with_where_and_last_rule(tmp_path):
     assert frame.values["customers_at_end"].tolist() == [115.0, 120.0]  # last day's rows add up
 
 
+def test_a_where_value_in_another_case_than_the_cells_is_named_not_counted_as_zero(tmp_path):
+    """`where: {stage: [Closed Won]}` on cells `Closed won` would count nothing: values compare
+    exactly, so the entry is an error at its place in kpi.yaml, naming the cell to write.
+    A value that matches nothing in any case (no lost deal yet) stays a plain zero."""
+    text = "created,stage\n2024-01-03,Closed won\n2024-01-20,Open\n"
+    at = Location("kpi.yaml", 7, 9)
+    mappings = {"leads": Mapping("leads", at, count=True, where={"stage": ["Closed Won"]})}
+    with pytest.raises(KpiError) as info:
+        fetch(connector(tmp_path, text, mappings=mappings, date="created"), "leads")
+    assert info.value.location == at and info.value.fix == "write `Closed won`"
+    assert "`Closed Won` matches no cell of column `stage`" in info.value.message
+    mappings = {"leads": Mapping("leads", at, count=True, where={"stage": ["Closed lost"]})}
+    frame = fetch(connector(tmp_path, text, mappings=mappings, date="created"), "leads")
+    assert frame.values["leads"].tolist() == [0.0]
+
+
 def test_count_of_a_column_counts_the_rows_where_it_has_a_value(tmp_path):
     # won deals with an amount: empty cells and missing marks are no value; 0 is a value
     text = (
