@@ -7,28 +7,41 @@ only when one fails is a file read again, to name the line (`FileTable.first_cel
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
+from kpiengine.connector import NoDailyValues
 from kpiengine.errors import KpiError, Location
-from kpiengine.fileformats import CellError, read_number
+from kpiengine.fileformats import CellError, DateFormat, read_number
 from kpiengine.fileformats.tables import FileTable, run_sql
 from kpiengine.sqlgen import quote_ident, quote_text
 
-from ._ads_profiles import CODE, GOOGLE, SHOWN_TOTALS, TOTAL_LABEL
+from ._ads_profiles import (
+    ACCOUNT_TOTALS,
+    ALL_WORDS,
+    CAMPAIGNS_WORDS,
+    CODE,
+    GOOGLE,
+    SHOWN_TOTALS,
+    TOTAL_LABEL,
+)
 
 
-def scope(label: str, types: set[str], platform: str) -> str | None:
-    """Which rows a total row totals: `shown`, `account`, a campaign type, or None."""
+def scope(label: str, platform: str) -> str | None:
+    """Which rows a totals row totals: `shown` (every row of its file), `account`, or the name
+    of a campaign type (lowercase, as the rows would write it); None when the label says
+    neither (it is then not checked)."""
     if platform != GOOGLE:
         return "shown"
-    kind = TOTAL_LABEL.sub("", label).strip().lower()
-    single = kind.removesuffix(" campaigns").strip()
-    if single and single in types:
-        return single
-    if kind == "account":
+    kind = " ".join(TOTAL_LABEL.sub("", label).split()).lower()
+    if kind in ACCOUNT_TOTALS:
         return "account"
-    return "shown" if kind in SHOWN_TOTALS else None
+    if kind in SHOWN_TOTALS or kind.split(" ", 1)[0] in ALL_WORDS:
+        return "shown"
+    for word in CAMPAIGNS_WORDS:  # `Search campaigns`, `campagnes Search`
+        kind = kind.removesuffix(f" {word}").removeprefix(f"{word} ")
+    return kind.strip() or None
 
 
 def check_totals(
@@ -38,21 +51,29 @@ def check_totals(
     decimals: dict[str, str],
     types: set[str],
     platform: str,
+    files: dict[str, str] | None = None,
 ) -> None:
     """Total (summary) rows must match the sum of the rows they total, beyond rounding.
 
     `totals`: (table, line, label, cells) of each; `metrics`: column -> (name in the checks,
     field index); the checks hold `sum_<name>` and `rows` for every row, `sum_<name>_<type>`
-    and `rows_<type>` by campaign type. An account total may count what a filter hid: it is
-    checked only without a total of the rows shown."""
-    scopes = [scope(label, types, platform) for _, _, label, _ in totals]
-    shown = "shown" in scopes
+    and `rows_<type>` by campaign type, each followed by the file's key in `files` (table name
+    -> key; none for one file): a file's totals total its own rows. An account total may count
+    what a filter hid: it is checked only without a total of the rows shown in its file. A
+    type's total is checked only when rows of that type are there to add up."""
+    files = files or {}
+    scopes = [scope(label, platform) for _, _, label, _ in totals]
+    shown = {t.name for (t, *_), where in zip(totals, scopes, strict=True) if where == "shown"}
     order = sorted(zip(totals, scopes, strict=True), key=lambda t: t[1] not in ("shown", "account"))
     for (table, line, label, cells), where in order:
-        if where is None or (where == "account" and shown):
+        if where is None or (where == "account" and table.name in shown):
             continue
-        suffix = "" if where in ("shown", "account") else f"_{where}"
+        if where not in ("shown", "account") and where not in types:
+            continue  # no campaign type column to tell the rows of this total
+        suffix = ("" if where in ("shown", "account") else f"_{where}") + files.get(table.name, "")
         count = checks.get(f"rows{suffix}") or 0
+        if where not in ("shown", "account") and not count:
+            continue  # never compare a total with a type no row has
         for column, (name, index) in metrics.items():
             text = cells[index] if index < len(cells) else ""
             try:
@@ -64,8 +85,9 @@ def check_totals(
             got = checks.get(f"sum_{name}{suffix}") or 0.0
             if abs(got - expected) > 0.005 * (count + 1) + 1e-9 * abs(expected):
                 what = f"`{label}`" if platform == GOOGLE else "the summary row"
+                mine = " in this file" if table.name in files else ""
                 raise KpiError(
-                    f"the rows add up to {got:,.2f} in column `{column}` but {what} says "
+                    f"the rows{mine} add up to {got:,.2f} in column `{column}` but {what} says "
                     f"{expected:,.2f}",
                     table.location(line, column),
                     "the export was edited or is incomplete: download it again (without filters "
@@ -156,3 +178,72 @@ def check_kinds(tables: list[FileTable], kind: str, results: str, checks: dict[s
         "name a column counting one action, e.g. `columns: {conversions: Purchases}`, or export "
         "campaigns with one objective",
     )
+
+
+def in_bounds(day: str, bounds: tuple[dt.date | None, dt.date | None]) -> str:
+    """SQL true when `day` (a DATE) is within the dates asked for (either end may be open)."""
+    start, end = bounds
+    tests = [f"{day} >= DATE '{start.isoformat()}'"] if start else []
+    tests += [f"{day} <= DATE '{end.isoformat()}'"] if end else []
+    return "(" + " AND ".join(tests) + ")" if tests else "TRUE"
+
+
+def floor(day: dt.date, grain: str) -> dt.date:
+    """The earliest start of a `grain` period (a row's date) that still overlaps a range
+    starting on `day`: a week may start six days before it, a month on its first day."""
+    if grain == "week":
+        return day - dt.timedelta(days=6)
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    return dt.date(day.year, 1, 1) if grain == "year" else day
+
+
+def raise_outside(
+    tables: list[FileTable],
+    column: str,
+    fmt: DateFormat,
+    ranges: dict[str, tuple[dt.date, dt.date, dt.date]],
+) -> None:
+    """The first row dated outside its report's stated date range (the title lines).
+    `ranges`: table name -> (earliest date a row may have, the range's first and last day)."""
+    day = fmt.sql(column, "VARCHAR")
+    for table in tables:
+        if table.name not in ranges:
+            continue
+        low, first, last = ranges[table.name]
+        bad = f"({day} < DATE '{low}' OR {day} > DATE '{last}')"
+        found = table.first_cell(column, bad, lambda _: False)
+        if found is not None:
+            where, text = found
+            raise KpiError(
+                f"this row is dated `{text}` ({fmt.read(text)} read as `{fmt.spec}`), outside "
+                f"the report's date range {first} to {last}",
+                where,
+                "set the source's `date_format:` if the day and month are the other way round, "
+                "or download the report again",
+            )
+    raise KpiError(f"rows dated outside their report's date range in column `{column}`")
+
+
+def raise_span(
+    tables: list[FileTable],
+    start: str,
+    end: str,
+    crossing: str,
+    names: tuple[str, ...],
+    grain: str,
+) -> None:
+    """Meta rows dated from `Reporting starts` to `Reporting ends` must each fall in one
+    period (`crossing`: SQL true on those that do not): the first that does not."""
+    for table in tables:  # the names tell a row from the summary row of the same dates
+        first = table.first_cell(start, crossing, lambda _: False, also=(end, *names))
+        last = table.first_cell(end, crossing, lambda _: False, also=(start, *names))
+        if first is not None and last is not None:
+            whole = "export whole months" if grain == "day" else "ask for a coarser grain"
+            raise (NoDailyValues if grain == "day" else KpiError)(
+                f"this row covers {first[1]} to {last[1]}, more than one {grain}",
+                last[0],
+                f"export with a daily breakdown (Breakdown > By time > Day), or {whole}",
+            )

@@ -1,6 +1,7 @@
 """The `ads` connector's configuration (not a plugin module): its options, the columns of each
-role by the platform's profile and the `columns:` option, and the date range of a report
-without a day column.
+role by the platform's profile and the `columns:` option, the date range each report states
+(the whole period of a report without a day column; the range its days must keep to), the
+date formats, Meta's name columns and the campaign types the totals rows name.
 """
 
 from __future__ import annotations
@@ -9,10 +10,23 @@ from typing import Any
 
 from kpiengine.connector import Connector
 from kpiengine.errors import KpiError, did_you_mean, suggestion
+from kpiengine.fileformats import DateFormat
 from kpiengine.fileformats.tables import FileTable
-from kpiengine.filesource import find, require
+from kpiengine.filesource import date_format_of, find, require
+from kpiengine.table import union
 
-from ._ads_profiles import ALIASES, AMOUNT_SPENT, META, METRICS, PLATFORMS, PROFILES, ROLES
+from ._ads_checks import floor, scope
+from ._ads_profiles import (
+    ALIASES,
+    AMOUNT_SPENT,
+    META,
+    META_NAMES,
+    METRICS,
+    PERIOD_HEADERS,
+    PLATFORMS,
+    PROFILES,
+    ROLES,
+)
 
 
 class AdsConfig(Connector):
@@ -22,6 +36,7 @@ class AdsConfig(Connector):
     layout: FileTable
     platform: str
     overrides: dict[str, str]
+    columns: dict[str, str]
 
     def _check_option_values(self) -> dict[str, str]:
         platform = self.option("platform")
@@ -123,3 +138,53 @@ class AdsConfig(Connector):
             self.layout.header(self.layout.columns[0]),
             "name them with the source option `columns: {clicks: COLUMN, cost: COLUMN}`",
         )
+
+    def _names(self, table: FileTable) -> list[str]:
+        """Meta's name columns (campaign, ad set, ad; the `campaign` role's whatever its
+        language): all empty on the summary row."""
+        mapped = self.columns.get("campaign", "").strip().lower()
+        names = (*META_NAMES, mapped) if mapped else META_NAMES
+        return [c for c in table.columns if c.strip().lower() in names]
+
+    def _format(self, column: str) -> DateFormat:
+        """A date column's format; the day/month order the one that keeps the days in the
+        reports' date ranges (Google's title lines), else the profile's, else asked for."""
+        known: dict[str, DateFormat] = self.__dict__.setdefault("_formats", {})
+        if column not in known:  # detected once per column
+            stated = union([r for r in self._stated() if r is not None])
+            known[column] = date_format_of(
+                self.tables, column, self.option("date_format"),
+                day_first=PROFILES[self.platform].day_first,
+                within=stated if column == self.columns.get("date") else None,
+            )  # fmt: skip
+        return known[column]
+
+    def _stated(self) -> list[tuple[Any, Any] | None]:
+        """Each file's date range as its title lines state it (Google), or None."""
+        return [t.sniffed.date_range if t.sniffed else None for t in self.tables]
+
+    def _ranges_of(self, column: str) -> dict[str, tuple[Any, Any, Any]]:
+        """Each file's stated range: file -> (the earliest date a row of `column` may have:
+        a week's start may come before the range, a month's is its first day; first, last)."""
+        grain = PERIOD_HEADERS.get(column.strip().lower(), self._format(column).grain)
+        spans = zip(self.tables, self._stated(), strict=True)
+        return {t.name: (floor(r[0], grain), *r) for t, r in spans if r is not None}
+
+    def _total_types(self) -> set[str]:
+        """Campaign types the totals rows may name (`Total: Search`, `Total: Search
+        campaigns`): none without a campaign type column to tell their rows."""
+        if "campaign_type" not in self.columns:
+            return set()
+        labels = {total.label for table in self.tables for total in table.totals}
+        return {s for s in (scope(label, self.platform) for label in labels) if s} - {
+            "shown",
+            "account",
+        }
+
+    def _results_kind(self) -> str | None:
+        """The `Result type` column when `Results` are the conversions (Meta)."""
+        column = self.columns.get("conversions", "")
+        kind = self.columns.get("result_type")
+        if not kind or column.strip().lower() != "results" or "conversions" in self.overrides:
+            return None
+        return kind

@@ -48,7 +48,7 @@ PROFILES = {
         },
         totals="label",
         currency="column",
-        day_first=False,
+        day_first=None,  # the day/month order from the dates and the report's range, else asked
     ),
     META: Profile(
         META,
@@ -71,7 +71,7 @@ PROFILES = {
         },
         totals="summary",
         currency="header",
-        day_first=False,
+        day_first=None,  # the day/month order from the dates and the report's range, else asked
     ),
 }
 ROLES = (
@@ -90,6 +90,8 @@ ROLES = (
 ALIASES = {"ad_spend": "cost", "spend": "cost", "ad_revenue": "conversion_value", "day": "date"}
 METRICS = ("impressions", "clicks", "cost", "conversions", "conversion_value")
 MONEY = ("cost", "conversion_value")
+#: Metrics that count (whole numbers): `1.204` impressions say `,` is the decimal mark.
+COUNTS = ("impressions", "clicks")
 #: Meta summary rows: every name column empty.
 META_NAMES = ("campaign name", "ad set name", "ad name")
 #: API enum values of campaign types, as the Google Ads UI writes them.
@@ -110,8 +112,39 @@ CAMPAIGN_TYPES = {
 }
 #: `Total: Account`, `Total : campagnes`, `Gesamt: Kampagnen`, ... in the first column.
 TOTAL_LABEL = re.compile(r"^(total|totals|totale|totales|totaal|gesamt|summe)\s*:", re.I)
-#: Totals of every row shown (as opposed to the whole account, filters included).
-SHOWN_TOTALS = ("campaigns", "all campaigns", "filtered campaigns", "all", "")
+#: The scope word of a whole account's total, in the languages Google Ads writes: `Total:
+#: Account`, `Gesamt: Konto`, `Total : compte`, `Total: cuenta`, `Totale: account`, `Totaal:
+#: account`, `Total: conta`.
+ACCOUNT_TOTALS = ("account", "konto", "compte", "cuenta", "conta")
+#: Totals of every row shown (as opposed to the whole account, filters included), and the
+#: words that open a filter's total (`Total: All enabled campaigns`, `Gesamt: Alle außer
+#: entfernte Anzeigen`, `Total : toutes les campagnes activées`).
+SHOWN_TOTALS = (
+    "",
+    "all",
+    "campaigns",
+    "filtered campaigns",
+    "kampagnen",
+    "campagnes",
+    "campañas",
+    "campagne",
+    "campanhas",
+)
+ALL_WORDS = ("all", "alle", "toutes", "tous", "todas", "todos", "tutte", "tutti")
+#: How a campaign type's total names it: `Total: Search campaigns`, `Total : campagnes Search`.
+CAMPAIGNS_WORDS = ("campaigns", "kampagnen", "campagnes", "campañas", "campagne", "campanhas")
+#: Date columns that start a longer period than a day (Google Ads' `Week`, `Month`, ...
+#: segments): a row may start before the report's range. Header (any case) -> grain.
+PERIOD_HEADERS = {
+    **dict.fromkeys(("week", "segments.week", "segments_week", "woche", "semaine"), "week"),
+    **dict.fromkeys(("semana", "settimana"), "week"),
+    **dict.fromkeys(("month", "segments.month", "segments_month", "monat", "mois"), "month"),
+    **dict.fromkeys(("mes", "mese", "maand", "mês"), "month"),
+    **dict.fromkeys(("quarter", "segments.quarter", "segments_quarter", "quartal"), "quarter"),
+    **dict.fromkeys(("trimestre", "kwartaal"), "quarter"),
+    **dict.fromkeys(("year", "segments.year", "segments_year", "jahr", "année"), "year"),
+    **dict.fromkeys(("año", "anno", "jaar", "ano"), "year"),
+}
 AMOUNT_SPENT = re.compile(r"^amount spent(?:\s*\(([A-Za-z]{3})\))?$", re.IGNORECASE)
 CODE = re.compile(r"^[A-Z]{3}$")
 

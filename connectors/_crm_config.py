@@ -1,5 +1,6 @@
 """The `crm` connector's configuration (not a plugin module): which export a file is, its
-columns by role, the stages classed, the date format of each date column.
+columns by role, the stages classed (and the unknown ones listed with the mapping to add), the
+column naming the amounts' currency, the date format of each date column.
 
 The system and object come from the options or the headers (`_crm_tables` markers), the columns
 from the profile's roles then the `columns:` option; a date column's format from its sampled
@@ -9,24 +10,32 @@ its own first values in the file when the sample held none (a churn date appears
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 from kpiengine.connector import Connector
 from kpiengine.errors import KpiError, suggestion
 from kpiengine.fileformats import DateFormat, detect_date_format
+from kpiengine.fileformats.sql import CellError, shown
 from kpiengine.fileformats.tables import FileTable, run_sql
+from kpiengine.filescan import Scan
 from kpiengine.filesource import date_format_of, find, require
 from kpiengine.sqlgen import quote_ident, quote_text
 
 from ._crm_tables import (
     CLASSES,
     CONTACT_VARIABLES,
+    CONVERTED_AMOUNTS,
     DEAL_VARIABLES,
     DEFAULT_COLUMNS,
+    FALSE,
     OBJECT_ALIASES,
     OBJECT_MARKERS,
     OBJECTS,
     ROLES,
     SYSTEM_MARKERS,
     SYSTEMS,
+    TRUE,
 )
 
 
@@ -46,6 +55,7 @@ class CrmConfig(Connector):
     system: str
     object: str
     columns: dict[str, str]
+    stage_classes: dict[str, str]
     dims: dict[str, str]
     date_columns: set[str]
     _formats: dict[str, DateFormat]
@@ -179,10 +189,9 @@ class CrmConfig(Connector):
                 try:
                     fmt = date_format_of(self.tables, column, option)
                 except KpiError as error:  # ambiguous alone: the other columns may settle it
-                    fmt = date_format_of(self.tables, column, extra=others)
-                    if any(fmt.read(c) is None for t in self.tables for c in t.cells(column)
-                           if c.strip()):  # fmt: skip
-                        raise error from None
+                    if option:
+                        raise
+                    fmt = self._settled(column, others, error)
             else:
                 self._unsampled.add(column)
                 try:
@@ -191,6 +200,34 @@ class CrmConfig(Connector):
                     fmt = detect_date_format(["2024-01-01"])  # nothing to go by (or parse)
             self._formats[column] = fmt
         return self._formats[column]
+
+    def _settled(self, column: str, others: list[str], error: KpiError) -> DateFormat:
+        """The format of a date column whose own dates do not tell it (`error`), read with the
+        other date columns' dates. When these do not tell it either, `error` (its own cells at
+        their lines); when the format found does not read one of its cells, that cell's place
+        and the format expected."""
+        try:
+            fmt = date_format_of(self.tables, column, extra=others)
+        except KpiError:
+            raise error from None
+        for table in self.tables:
+            for cell in dict.fromkeys(table.cells(column)):
+                try:
+                    fmt.read(cell)
+                except CellError:
+                    found = table.first_cell(
+                        column, f"{quote_ident(column)} = {quote_text(cell)}", cell.__eq__
+                    )
+                    raise KpiError(
+                        f"expected a date like {fmt.spec.replace('%~', '')} in column "
+                        f"`{column}` (the format of the other date columns: its own dates do "
+                        f"not tell one), found `{shown(cell)}`",
+                        found[0] if found else table.header(column),
+                        error.fix
+                        or "set the source's `date_format:` to the format of "
+                        f"the dates of `{column}`",
+                    ) from None
+        return fmt
 
     def _reguess(self, columns: set[str]) -> bool:
         """Columns whose format came from the other date columns and whose dates do not read
@@ -213,3 +250,77 @@ class CrmConfig(Connector):
                 changed |= fmt.spec != self._formats[column].spec
                 self._formats[column] = fmt
         return changed
+
+    # --- stages and currencies ----------------------------------------------------------------
+
+    def _class_sql(self, text: Callable[[str], str]) -> str:
+        """SQL for a deal's class (won | lost | open; NULL when the stage is unknown), on the
+        columns' trimmed `text` (the scan's, or the file's as written for an error's place)."""
+        stage = text(self.columns["stage"])
+        # a MAP lookup, not `CASE x WHEN ...`: DuckDB expands that into one `x = ...` per stage
+        classes = ", ".join(
+            f"{quote_text(n)}: {quote_text(k)}" for n, k in self.stage_classes.items()
+        )
+        bare = f"lower(trim(regexp_replace({stage}, '\\s*\\([^()]*\\)$', '')))"
+        parts = [f"MAP {{{classes}}}[lower({stage})]", f"MAP {{{classes}}}[{bare}]"]
+        if "won" in self.columns and "closed" in self.columns:  # Salesforce's own flags
+            won, closed = text(self.columns["won"]), text(self.columns["closed"])
+            parts.append(
+                f"CASE WHEN {_in(won, TRUE)} THEN 'won' WHEN {_in(closed, TRUE)} THEN 'lost' "
+                f"WHEN {_in(closed, FALSE)} THEN 'open' END"
+            )
+        parts.append(f"CASE WHEN {stage} = '' THEN 'open' END")
+        return f"coalesce({', '.join(parts)})"
+
+    def _code_column(self) -> str | None:
+        """The column naming the amounts' currency: HubSpot's `Currency`, Salesforce's
+        `Opportunity Currency` or `Amount Currency`; for converted amounts, the currency they
+        were converted to (Salesforce's `Amount (converted) Currency`) when exported."""
+        if self.columns.get("amount", "").lower() in CONVERTED_AMOUNTS:
+            return self.columns.get("converted_currency")
+        return self.columns.get("currency")
+
+    def _raise_stages(self, scan: Scan, klass: str) -> None:
+        """Every deal stage must be classed: list the unknown ones with the mapping to add."""
+        counts: dict[str, int] = {}
+        stage = self.columns["stage"]
+        name = scan.text(stage)
+        first = None
+        for table in scan.tables:
+            rows = run_sql(
+                f"SELECT {name}, count(*) FROM ({scan.rows_sql(table)}) WHERE {klass} IS NULL "
+                "GROUP BY 1",
+                table,
+            )
+            for text, n in rows:
+                counts[str(text)] = counts.get(str(text), 0) + int(n)
+            if rows and first is None:
+                unknown = {str(t) for t, _ in rows}
+                cell = table.first_cell(
+                    stage,
+                    f"trim({quote_ident(stage)}) IN ({', '.join(map(quote_text, unknown))})",
+                    unknown.__contains__,
+                )
+                first = cell[0] if cell else table.header(stage)
+        ordered = sorted(counts, key=lambda s: (-counts[s], s))
+        listed = ", ".join(f"`{s}` ({_plural(counts[s], 'deal')})" for s in ordered)
+        lines = "\n".join(
+            f"      {json.dumps(s, ensure_ascii=False)}: {_suggested_class(s)}" for s in ordered
+        )
+        raise KpiError(
+            f"source `{self.config.name}`: {_plural(len(counts), 'deal stage')} of column "
+            f"`{stage}` are not known as won, lost or open: {listed}",
+            first,
+            f"class them under the source `{self.config.name}` in kpi.yaml "
+            f"(each one won, lost or open):\n    stages:\n{lines}",
+        )
+
+
+def _suggested_class(stage: str) -> str:
+    """A first guess at an unknown stage's class, for the suggested `stages:` mapping."""
+    text = stage.lower()
+    if any(word in text for word in ("won", "win", "signed", "booked")):
+        return "won"
+    if any(word in text for word in ("lost", "lose", "dead", "disqualified", "closed")):
+        return "lost"
+    return "open"

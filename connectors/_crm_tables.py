@@ -46,7 +46,9 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "campaign": ("Primary Campaign Source", "Campaign Source", "Campaign"),
         "won": ("Won",),
         "closed": ("Closed",),
-        "currency": ("Opportunity Currency", "Currency"),
+        # `Amount Currency`: a multi-currency org's export (the currency of each `Amount`)
+        "currency": ("Opportunity Currency", "Currency", "Amount Currency"),
+        "converted_currency": ("Amount (converted) Currency",),
     },
     ("salesforce", "contacts"): {
         "create_date": ("Create Date", "Created Date"),
@@ -86,7 +88,9 @@ ROLES = {
         | {*CONTACT_DATES, "churn_date", "date"}
     ),
 }
-#: Amount columns already converted to one currency (a currency column then does not matter).
+#: Amount columns already converted to one currency: the `currency` column (of the amounts as
+#: entered) then does not matter, the `converted_currency` one (when exported) must be the
+#: workspace's.
 CONVERTED_AMOUNTS = ("amount in company currency", "amount (converted)")
 
 #: Headers that tell the exports apart (matched without case).

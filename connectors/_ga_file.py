@@ -16,10 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpiengine.errors import KpiError, Location
+from kpiengine.fileformats.preamble import range_between
 from kpiengine.fileformats.tables import open_tables
 from kpiengine.filesource import decimal_of
 
-from ._ga_headers import ALIASES, GA4_FIELDS, KIND, METADATA_KEYS, header_key, language_of
+from ._ga_headers import (
+    ALIASES,
+    GA4_FIELDS,
+    KIND,
+    METADATA_KEYS,
+    NUMBER_KINDS,
+    header_key,
+    language_of,
+)
 from ._ga_tables import Table
 
 DECIMAL_BY_LANGUAGE = {"fr": ","}
@@ -40,6 +49,7 @@ class Export:
     ga4: bool = False
     language: str = "en"
     decimal: str = "."
+    date_format: str | None = None  # the `date_format:` option
 
     @property
     def day_first(self) -> bool:
@@ -62,23 +72,33 @@ class Export:
 
 
 def _metadata(export: Export, keys: dict[str, str]) -> None:
-    """The `#` block's `key: value` lines: GA4 writes its dates so, and the property."""
+    """The `#` block's `key: value` lines: GA4 writes its dates so, and the property. Keys
+    that `headers:` translates (`開始日: Start date`) give the date range too."""
     for key, value in keys.items():
         text = export.translations.get(header_key(key), key)
         name = METADATA_KEYS.get(header_key(text))
         if name in ("start", "end"):
             export.ga4 = True
-        elif name:
+        if name:
             export.meta.setdefault(name, value)
+    if export.date_range is None and "start" in export.meta and "end" in export.meta:
+        export.date_range = range_between(export.meta["start"], export.meta["end"])
 
 
-def read_export(path: Path, name: str, encoding: str, translations: dict[str, str]) -> Export:
-    """Parse one export: its tables, metadata, language and number format."""
+def read_export(
+    path: Path,
+    name: str,
+    encoding: str,
+    translations: dict[str, str],
+    date_format: str | None = None,
+) -> Export:
+    """Parse one export: its tables, metadata, language and number format; `date_format` is
+    the strptime format of its date columns when given."""
     codec = None if encoding == "auto" else encoding
     if codec is not None:
         _check_encoding(path, name, codec)
     files = open_tables(path, name, encoding=codec, empty_label_is_total=True, every_table=True)
-    export = Export(path, name, translations)
+    export = Export(path, name, translations, date_format=date_format)
     first = files[0].sniffed
     if first is not None:
         export.date_range = first.date_range
@@ -94,14 +114,13 @@ def read_export(path: Path, name: str, encoding: str, translations: dict[str, st
 
 def _decimal(export: Export) -> str:
     """The decimal mark of the file's numbers, judged on the columns whose kind shows it
-    (counts vote for the reading that makes them whole), else the language's."""
+    (counts vote for the reading that makes them whole; durations written as seconds, `50.25`,
+    vote too, clocks do not), else the language's."""
     default = DECIMAL_BY_LANGUAGE.get(export.language, ".")
     marks = set()
     for table in export.tables:
         kinds = {c: KIND.get(f or "") for c, f in zip(table.headers, table.fields, strict=True)}
-        numbers = [
-            c for c, k in kinds.items() if k in ("count", "users", "rate", "average", "money")
-        ]
+        numbers = [c for c, k in kinds.items() if k in NUMBER_KINDS]
         counts = [c for c, k in kinds.items() if k in ("count", "users")]
         if numbers:
             marks.add(decimal_of(table.file, numbers, default=default, whole=counts))

@@ -2,12 +2,15 @@
 
 The header tables of the `ga_export` connector (English for Universal Analytics and GA4, French,
 Chinese simplified and traditional, Persian), the totals-row labels and `#` metadata keys, and
-`header_key`, how headers compare. Private to the connector: not a plugin module.
+`header_key`, how headers compare. Private to the connector: not a plugin module. The module is
+longer than 420 lines because it is one table of data, a block per field, which reads best whole.
 """
 
 from __future__ import annotations
 
 import unicodedata
+
+from kpiengine.fileformats.preamble import END_KEYS, START_KEYS
 
 # --- what the headers mean ------------------------------------------------------------------
 # kind: how a column is read and used.
@@ -374,12 +377,19 @@ TOTAL_LABELS = (
     "Eindtotaal",
     "Totaal",
 )
+# the `#` block's keys; the start and end dates are the reading layer's (it reads the range)
 METADATA = {
-    "start": ("Start date", "Date de début", "开始日期", "開始日期", "تاریخ شروع", "تاریخ آغاز"),
-    "end": ("End date", "Date de fin", "结束日期", "結束日期", "تاریخ پایان"),
-    "property": ("Property", "Property name", "Propriété", "媒体资源", "資源", "ویژگی", "دارایی"),
-    "account": ("Account", "Compte", "账号", "帳戶", "حساب"),
-}
+    "start": START_KEYS,
+    "end": END_KEYS,
+    "property": (
+        "Property", "Property name", "Propriété", "Propiedad", "Proprietà", "Propriedade",
+        "Ресурс", "プロパティ", "속성", "媒体资源", "資源", "ویژگی", "دارایی",
+    ),
+    "account": (
+        "Account", "Compte", "Konto", "Cuenta", "Conta", "Аккаунт", "アカウント", "계정", "账号",
+        "帳戶", "حساب",
+    ),
+}  # fmt: skip
 
 
 # --- recognising headers ---------------------------------------------------------------------

@@ -51,6 +51,7 @@ def scan_table(
         grain, calendar = RANGE, calendar.for_range(*span)
     while True:  # once more only when a rate column turns out to hold percentages
         scan = Scan([table.file], grain, calendar, request.start, request.end, source)
+        table.read.clear()  # what this scan reads, for the totals checks
         day = table.day(scan)
         measures: dict[str, tuple[str, Aggregate]] = {}
         for variable, make in variables.items():

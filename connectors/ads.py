@@ -4,8 +4,12 @@ Reads the files as the platforms write them (profiles in `_ads_profiles`): Googl
 downloads (a title line and a date range before the header, `Total: ...` rows at the end, `1,234`
 and `--` cells, `Thu, 5 Feb 2026` dates, UTF-16 with tabs for the "CSV (Excel)" download), API /
 BigQuery exports (`metrics.cost_micros`), and Meta Ads Manager exports (`Amount spent (EUR)`, a
-summary row without a name). Total and summary rows are never summed: they cross-check the rows.
-A report without a day column covers the range its preamble gives: one period of that range.
+summary row without a name). Total and summary rows are never summed: they cross-check the rows
+of their own file. A report without a day column covers the range its preamble gives: one period
+of that range; a report with one keeps its days in that range (the day/month order is the one
+that does). Meta rows from `Reporting starts` to `Reporting ends` cover the days to their end (a
+row of a whole month is monthly data; a row across periods asked for is an error). The decimal
+mark comes from every number column of a file (counts are whole), else the `decimal:` option.
 Rates (CTR, Avg. CPC, ...) are ignored: the engine recomputes them from the counts.
 
 One DuckDB scan per request reads and checks every cell (`kpiengine.filescan`), the currencies
@@ -21,29 +25,34 @@ import numpy as np
 
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.errors import KpiError
-from kpiengine.fileformats import DateFormat
 from kpiengine.fileformats.missing import missing_sql
 from kpiengine.fileformats.sql import Expr
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
-from kpiengine.filesource import date_format_of, decimal_of, open_files, require, typed
+from kpiengine.filesource import decimal_of, open_files, require, typed
 from kpiengine.hookspecs import hookimpl
 from kpiengine.periods import RANGE
 from kpiengine.sqlgen import period_sql, quote_ident, quote_text
 from kpiengine.table import Frame
 
-from ._ads_checks import check_codes, check_kinds, check_totals, scope
+from ._ads_checks import (
+    check_codes,
+    check_kinds,
+    check_totals,
+    in_bounds,
+    raise_outside,
+    raise_span,
+)
 from ._ads_config import AdsConfig
 from ._ads_profiles import (
     AMOUNT_SPENT,
     CAMPAIGN_TYPES,
+    COUNTS,
     GOOGLE,
     META,
-    META_NAMES,
     METRICS,
     MONEY,
     PLATFORMS,
-    PROFILES,
     detect_platform,
 )
 
@@ -66,7 +75,10 @@ class AdsConnector(AdsConfig):
             default={},
         ),
         Option("date_format", "strptime format of the dates, e.g. '%d/%m/%Y' (default: detected)"),
-        Option("decimal", "decimal separator, `.` or `,` (default: detected per file)"),
+        Option(
+            "decimal",
+            "decimal separator, `.` or `,` (default: detected per file from its number columns)",
+        ),
         Option(
             "conversion_value_as",
             "the variable the conversion value is given as",
@@ -126,12 +138,11 @@ class AdsConnector(AdsConfig):
             return "FALSE"  # Google's `Total:` rows are the reading layer's totals rows
         blank = [
             f"coalesce(trim(CAST({quote_ident(c)} AS VARCHAR)), '') = ''"
-            for c in self.layout.columns
-            if c.strip().lower() in META_NAMES
+            for c in self._names(self.layout)
         ]
         parts = ["(" + " AND ".join(blank) + ")"] if blank else []
         date = self.columns.get("date", "")
-        if date and date.lower() != "reporting starts":
+        if date and "date_end" not in self.columns:  # a Day column: the summary has no day
             parts.append(f"{quote_ident(date)} IS NULL")
         return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
@@ -149,12 +160,6 @@ class AdsConnector(AdsConfig):
             )
             return f"coalesce(MAP {{{cases}}}[upper({text})], {text})"
         return text
-
-    def _format(self, column: str) -> DateFormat:
-        return date_format_of(
-            self.tables, column, self.option("date_format"),
-            day_first=PROFILES[self.platform].day_first,
-        )  # fmt: skip
 
     # --- fetch ------------------------------------------------------------------------------
 
@@ -185,7 +190,12 @@ class AdsConnector(AdsConfig):
         metrics = {v: self.columns[self.role_of[v]] for v in wanted if v in self.role_of}
         mapped = {v: self.config.mappings[v] for v in wanted if v in self.config.mappings}
         numbers = set(metrics.values()) | {m.column for m in mapped.values() if m.column}
-        decimals = {t.name: decimal_of(t, numbers, self.option("decimal"), ".") for t in tables}
+        # the decimal mark from every number column the profile knows (counts are whole:
+        # `1.204` impressions say `,`), not only those asked for; none when nothing tells
+        known = {self.columns[r] for r in METRICS if r in self.columns} | numbers
+        counts = [self.columns[r] for r in COUNTS if r in self.columns]
+        option = self.option("decimal")
+        decimals = {t.name: decimal_of(t, known, option, None, whole=counts) for t in tables}
         formats = {
             self.columns[r]: self._format(self.columns[r])
             for r in ("date", "date_end")
@@ -217,17 +227,46 @@ class AdsConnector(AdsConfig):
         scan.role(day, {v: (values[v], request.variables[v]) for v in wanted})
         for dim in dims:
             scan.dimension(dim, self._dimension_sql(scan, dim))
-        self._add_checks(scan, metrics, values, days, grain, calendar)
+        totals = self._totals(tables)
+        files = {t.name: f"@{i}" for i, t in enumerate(tables)} if len(tables) > 1 else {}
+        bounds = (request.start, request.end)
+        self._add_checks(scan, metrics, values, days, grain, calendar, bounds, totals, files)
         scanned = scan.run()
-        self._cross_check(tables, scanned.checks, metrics, decimals, mapped)
-        if scanned.checks.get("spans"):
-            self._raise_span(tables, grain, calendar)
+        checks = scanned.checks
+        self._cross_check(tables, checks, metrics, decimals, mapped, totals, files)
+        if checks.get("outside"):
+            date = self.columns["date"]
+            raise_outside(tables, date, formats[date], self._ranges_of(date))
+        if checks.get("spans"):
+            start, end = self.columns["date"], self.columns["date_end"]
+            first, last = (formats[c].sql(c, "VARCHAR") for c in (start, end))
+            crossing = self._crossing(first, last, grain, calendar, bounds)
+            names = tuple(self._names(self.layout))
+            raise_span(
+                tables, start, end, f"NOT {self._summary_sql()} AND {crossing}", names, grain
+            )
         frame = scanned.frame
         if span is not None:
             frame.span = span
         if any(f.grain == "month" for f in formats.values()):
             frame.date_grain = "month"
+        if "date_end" in self.columns and frame.span and checks.get("last_end"):
+            # rows from `Reporting starts` to `Reporting ends` cover the days to the last end
+            last = max(frame.span[1], checks["last_end"])
+            frame.span, frame.date_grain = (frame.span[0], last), "day"
         return frame
+
+    @staticmethod
+    def _crossing(start: str, end: str, grain: str, calendar: Any, bounds: tuple[Any, Any]) -> str:
+        """SQL true on a row (from `start` to `end`, DATEs) the periods asked for cannot hold:
+        it crosses periods of the grain; a row of a whole month is monthly data (dated on its
+        first day, as months are) when days are asked for. Only rows in `bounds`."""
+        crossing = f"{period_sql(start, grain, calendar)} <> {period_sql(end, grain, calendar)}"
+        if grain == "day":
+            crossing += (
+                f" AND NOT ({start} = date_trunc('month', {start}) AND {end} = last_day({start}))"
+            )
+        return f"({crossing}) AND {in_bounds(start, bounds)}"
 
     def _value(self, value: str, column: str) -> str:
         # API money in millionths of the currency: never read as currency
@@ -239,6 +278,7 @@ class AdsConnector(AdsConfig):
         where = scan.rows(
             {require(self.layout, c): vs for c, vs in mapping.where.items()},
             mapping.present and require(self.layout, mapping.present),
+            mapping.location,
         )
         if mapping.count:
             return f"(CASE WHEN {where} THEN 1.0 ELSE 0.0 END)"
@@ -260,23 +300,32 @@ class AdsConnector(AdsConfig):
         days: dict[str, str],
         grain: str,
         calendar: Any,
+        bounds: tuple[Any, Any],
+        totals: list[tuple[FileTable, int, str, list[str]]],
+        files: dict[str, str],
     ) -> None:
         """The scan's aggregates the cross-checks read: sums and rows (by campaign type when a
-        total names one), the codes, the result kinds, rows across periods."""
-        if metrics:
-            scan.check("rows", "count", "TRUE")
+        total names one; by file when several have totals), the codes, the result kinds, rows
+        across periods or outside their report's date range, the last day rows cover."""
+        if metrics and totals:
             kind = self.columns.get("campaign_type")
             is_type = {}
             if kind:
                 typed_as = scan.text(kind)
                 is_type = {t: f"lower({typed_as}) = {quote_text(t)}" for t in self._total_types()}
-            for i, variable in enumerate(metrics):
-                scan.check(f"sum_m{i}", "sum", values[variable])
-                for t, test in is_type.items():
-                    sql = f"CASE WHEN {test} THEN {values[variable]} END"
-                    scan.check(f"sum_m{i}_{t}", "sum", sql)
-            for t, test in is_type.items():
-                scan.check(f"rows_{t}", "count", test)
+            index = {name: i for i, name in enumerate(files)}
+            fileno = scan.row(lambda t: str(index.get(t.name, -1))) if files else ""
+            held = {t.name for t, *_ in totals}
+            groups = [(files[n], f"{fileno} = {index[n]}") for n in files if n in held] or [
+                ("", "TRUE")
+            ]
+            for key, in_file in groups:
+                for t, test in [("", "TRUE"), *((f"_{t}", s) for t, s in is_type.items())]:
+                    where = f"{in_file} AND {test}"
+                    scan.check(f"rows{t}{key}", "count", where)
+                    for i, variable in enumerate(metrics):
+                        sql = f"CASE WHEN {where} THEN {values[variable]} END"
+                        scan.check(f"sum_m{i}{t}{key}", "sum", sql)
         code = self.columns.get("currency")
         if code and any(self.role_of[v] in MONEY for v in metrics):
             text = scan.text(code)
@@ -288,32 +337,17 @@ class AdsConnector(AdsConfig):
             text = scan.text(kind)
             scan.check("kind_min", "min", f"nullif({text}, '')")
             scan.check("kind_max", "max", f"nullif({text}, '')")
-        end = self.columns.get("date_end")
+        date, end = self.columns.get("date"), self.columns.get("date_end")
+        if date in days and self._ranges_of(date):  # Google: days in the report's range
+            ranges = self._ranges_of(date)
+            lo = scan.row(lambda t: f"DATE '{ranges[t.name][0]}'" if t.name in ranges else "NULL")
+            hi = scan.row(lambda t: f"DATE '{ranges[t.name][2]}'" if t.name in ranges else "NULL")
+            scan.check("outside", "count", f"{days[date]} < {lo} OR {days[date]} > {hi}")
         if end and end in days and grain != RANGE:
             start, stop = days[self.columns["date"]], days[end]
-            crossing = (
-                f"{period_sql(start, grain, calendar)} <> {period_sql(stop, grain, calendar)}"
-            )
-            scan.check("spans", "count", crossing)
-
-    def _total_types(self) -> set[str]:
-        """Campaign types the totals rows name (`Total: Search`, `Total: Search campaigns`)."""
-        types = set()
-        for table in self.tables:
-            for total in table.totals:
-                kind = scope(total.label, {"*"}, self.platform)
-                label = total.label.split(":", 1)[-1].strip().lower().removesuffix(" campaigns")
-                if kind is None and label:
-                    types.add(label)
-        return types
-
-    def _results_kind(self) -> str | None:
-        """The `Result type` column when `Results` are the conversions (Meta)."""
-        column = self.columns.get("conversions", "")
-        kind = self.columns.get("result_type")
-        if not kind or column.strip().lower() != "results" or "conversions" in self.overrides:
-            return None
-        return kind
+            scan.check("spans", "count", self._crossing(start, stop, grain, calendar, bounds))
+            last = f"CASE WHEN {in_bounds(start, bounds)} THEN {stop} END"
+            scan.check("last_end", "max", last)
 
     def _cross_check(
         self,
@@ -322,6 +356,8 @@ class AdsConnector(AdsConfig):
         metrics: dict[str, str],
         decimals: dict[str, str],
         mapped: dict[str, Mapping],
+        totals: list[tuple[FileTable, int, str, list[str]]],
+        files: dict[str, str],
     ) -> None:
         code = self.columns.get("currency")
         money = [v for v in metrics if self.role_of[v] in MONEY]
@@ -335,13 +371,12 @@ class AdsConnector(AdsConfig):
         kind = self._results_kind()
         if kind:
             check_kinds(tables, kind, self.columns["conversions"], checks)
-        totals = self._totals(tables)
         if metrics and totals:
             names = {
                 c: (f"m{i}", self.layout.columns.index(c)) for i, c in enumerate(metrics.values())
             }
             types = self._total_types()
-            check_totals(totals, names, checks, decimals, types, self.platform)
+            check_totals(totals, names, checks, decimals, types, self.platform, files)
 
     def _totals(self, tables: list[FileTable]) -> list[tuple[FileTable, int, str, list[str]]]:
         """The totals rows: Google's `Total:` rows (the reading layer's), Meta's summary rows
@@ -351,32 +386,12 @@ class AdsConnector(AdsConfig):
             if self.platform == GOOGLE:
                 out += [(table, t.line, t.label, t.cells) for t in table.totals]
                 continue
-            names = [table.columns.index(c) for c in table.columns if c.lower() in META_NAMES]
+            names = [table.columns.index(c) for c in self._names(table)]
             sniffed = table.sniffed
             for record in (sniffed.sample if sniffed else [])[:5]:
                 if names and all(not record.fields[i].strip() for i in names):
                     out.append((table, record.line, "", record.fields))
         return out
-
-    def _raise_span(self, tables: list[FileTable], grain: str, calendar: Any) -> None:
-        """Meta rows dated from `Reporting starts` to `Reporting ends` must each fall in one
-        period: the first that does not."""
-        start, end = self.columns["date"], self.columns["date_end"]
-        periods = [
-            period_sql(self._format(c).sql(c, "VARCHAR"), grain, calendar) for c in (start, end)
-        ]
-        crossing = f"NOT {self._summary_sql()} AND {periods[0]} <> {periods[1]}"
-        names = tuple(c for c in self.layout.columns if c.lower() in META_NAMES)
-        for table in tables:  # the names tell a row from the summary row of the same dates
-            first = table.first_cell(start, crossing, lambda _: False, also=(end, *names))
-            last = table.first_cell(end, crossing, lambda _: False, also=(start, *names))
-            if first is not None and last is not None:
-                raise KpiError(
-                    f"this row covers {first[1]} to {last[1]}, more than one {grain}",
-                    last[0],
-                    "export with a daily breakdown (Breakdown > By time > Day), or ask for a "
-                    "coarser grain",
-                )
 
 
 @hookimpl(trylast=True)

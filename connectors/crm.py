@@ -9,38 +9,38 @@ customers by a churn date, and the customer stock at the start and end of each p
 Each export is a profile of `_crm_tables` (column roles, stages); the rows are read by the
 reading layer and aggregated in one DuckDB scan per request (`kpiengine.filescan`), every date,
 amount, stage and currency checked in the same pass. Only an error reads a file again.
+A closed deal no period can count right stops the run with how many there are and the first
+one's place (never a silent drop): one without a close date (revenue, deals won and lost, the
+win rate would leave it out), a won one closed before it was created (a negative sales cycle)
+or without a create date.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from kpiengine.cellreader import trimmed_sql
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
-from kpiengine.errors import KpiError
+from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats import DateFormat
-from kpiengine.fileformats.tables import run_sql
 from kpiengine.filescan import Reader, Scan
-from kpiengine.filesource import decimal_of, open_files, require, typed
+from kpiengine.filesource import decimal_of, find, open_files, require, typed
 from kpiengine.hookspecs import hookimpl
 from kpiengine.sqlgen import quote_ident, quote_text
 from kpiengine.table import Frame, union
 
 from . import _crm_frames as frames
-from ._crm_config import CrmConfig, _in, _plural
+from ._crm_config import CrmConfig, _plural
 from ._crm_tables import (
     CLOSED,
     CONTACT_DATES,
-    CONVERTED_AMOUNTS,
     DAY_ROLE,
-    FALSE,
     NONE,
     STAGES,
     STOCKS,
-    TRUE,
 )
 
 
@@ -60,6 +60,7 @@ class CrmConnector(CrmConfig):
             "columns",
             "role -> column, to override the export's defaults (roles: stage, amount, "
             "close_date, create_date, source, campaign, pipeline, won, closed, currency, "
+            "converted_currency, "
             "lifecycle_stage, became_lead_date, became_mql_date, became_sql_date, "
             "became_customer_date, churn_date, date)",
         ),
@@ -87,26 +88,6 @@ class CrmConnector(CrmConfig):
         self._formats: dict[str, DateFormat] = {}
         self._unsampled: set[str] = set()  # formats guessed from the other date columns
 
-    # --- SQL pieces ---------------------------------------------------------------------------
-
-    def _class_sql(self, scan: Scan) -> str:
-        """SQL for a deal's class (won | lost | open; NULL when the stage is unknown)."""
-        stage = scan.text(self.columns["stage"])
-        # a MAP lookup, not `CASE x WHEN ...`: DuckDB expands that into one `x = ...` per stage
-        classes = ", ".join(
-            f"{quote_text(n)}: {quote_text(k)}" for n, k in self.stage_classes.items()
-        )
-        bare = f"lower(trim(regexp_replace({stage}, '\\s*\\([^()]*\\)$', '')))"
-        parts = [f"MAP {{{classes}}}[lower({stage})]", f"MAP {{{classes}}}[{bare}]"]
-        if "won" in self.columns and "closed" in self.columns:  # Salesforce's own flags
-            won, closed = scan.text(self.columns["won"]), scan.text(self.columns["closed"])
-            parts.append(
-                f"CASE WHEN {_in(won, TRUE)} THEN 'won' WHEN {_in(closed, TRUE)} THEN 'lost' "
-                f"WHEN {_in(closed, FALSE)} THEN 'open' END"
-            )
-        parts.append(f"CASE WHEN {stage} = '' THEN 'open' END")
-        return scan.derive(f"coalesce({', '.join(parts)})")
-
     # --- fetch --------------------------------------------------------------------------------
 
     def fetch(self, request: Request) -> Frame:
@@ -120,6 +101,7 @@ class CrmConnector(CrmConfig):
         if checks.get("unknown"):
             self._raise_stages(scan, klass)
         self._check_codes(checks)
+        self._check_closed(checks)
         dims = [d for d in request.dimensions if d in self.dims]
         wanted = [v for v in request.variables if v in self.provides()]
         parts = [scanned.frame]
@@ -172,17 +154,24 @@ class CrmConnector(CrmConfig):
         )
         numbers = {require(self.layout, m.column) for m in mapped.values() if m.column}
         numbers |= {amount} if amount else set()
-        decimal = decimal_of(self.layout, numbers, self.option("decimal"), default=".")
-        formats = {c: self._format(c).spec for c in self.date_columns}
+        # the mark the cells of every amount column tell, whichever are asked for (one reading
+        # for every request), never a default: `12.000` alone is twelve thousand, `1,200` and
+        # `1.500` together ask for the `decimal:` option (`guess_decimal`)
+        mappings = self.config.mappings.values()
+        evidence = {find(self.layout, [m.column]) for m in mappings if m.column}
+        evidence |= {self.columns.get("amount")}
+        known = numbers | {c for c in evidence if c}
+        decimal = decimal_of(self.layout, known, self.option("decimal")) if numbers else "."
+        # in name order: the first column whose dates fail is the same on every run
+        formats = {c: self._format(c).spec for c in sorted(self.date_columns)}
         tables = [typed(t, numbers, decimal, formats) for t in self.tables]
         source = ", ".join(t.name for t in self.tables)
         # report footers (`Grand Totals (16 records)`, `Generated By:`) fill only the first
         # cell: without dates they count in no variable, and hold no bad cell
         scan = Scan(tables, request.grain, request.calendar, request.start, request.end, source)
         day = {c: scan.read(c, Reader("date", fmt=self._format(c))) for c in self.date_columns}
-        klass = self._class_sql(scan) if "stage" in self.columns else "NULL"
+        klass = scan.derive(self._class_sql(scan.text)) if "stage" in self.columns else "NULL"
         workspace = self.config.currency or ""
-        converted = amount is not None and amount.lower() in CONVERTED_AMOUNTS
         value = scan.read(amount, Reader("number", decimal), workspace) if amount else "NULL"
         roles: dict[tuple[str, str], dict[str, Any]] = {}
         for variable in derived:
@@ -213,14 +202,36 @@ class CrmConnector(CrmConfig):
             scan.check("lo_create", "min", day[self.columns["create_date"]])
         if any(v in CLOSED for v in derived):
             scan.check("unknown", "count", f"{klass} IS NULL")
-        code = self.columns.get("currency")
-        if amount and code and not converted:
+            self._closed_checks(scan, set(derived), klass, day, value)
+        code = self._code_column()
+        if amount and code:
             scan.check("code_min", "min", f"nullif(upper({scan.text(code)}), '')")
             scan.check("code_max", "max", f"nullif(upper({scan.text(code)}), '')")
         for dim in request.dimensions:
             if dim in self.dims:
                 scan.dimension(dim, scan.text(self.dims[dim], empty=NONE))
         return scan, dated, klass
+
+    def _closed_checks(
+        self, scan: Scan, derived: set[str], klass: str, day: dict[str, str], value: str
+    ) -> None:
+        """Counts of the closed deals no period would count right (see `_check_closed`)."""
+        close = day[self.columns["close_date"]]
+        needs = {"won": set(CLOSED) - {"deals_lost"}, "lost": {"deals_lost"}}
+        for name, variables in needs.items():
+            if variables & derived:
+                scan.check(f"undated_{name}", "count", f"{klass} = '{name}' AND {close} IS NULL")
+        if "revenue" in derived:
+            undated = f"{klass} = 'won' AND {close} IS NULL"
+            scan.check("undated_amount", "sum", f"CASE WHEN {undated} THEN {value} END")
+        if "sales_cycle_days" in derived:
+            create = day[self.columns["create_date"]]
+            won = f"{klass} = 'won' AND {close} IS NOT NULL"
+            backwards = f"{won} AND {close} < {create}"
+            scan.check("backwards", "count", backwards)
+            days = f"date_diff('day', {create}, {close})"
+            scan.check("backwards_min", "min", f"CASE WHEN {backwards} THEN {days} END")
+            scan.check("uncreated", "count", f"{won} AND {create} IS NULL")
 
     def _measure(self, variable: str, klass: str, value: str, day: dict[str, str]) -> str:
         """A derived variable's value on a row."""
@@ -255,6 +266,7 @@ class CrmConnector(CrmConfig):
         condition = scan.rows(
             {require(self.layout, c): vs for c, vs in mapping.where.items()},
             mapping.present and require(self.layout, mapping.present),
+            mapping.location,
         )
         if mapping.count:
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
@@ -277,56 +289,26 @@ class CrmConnector(CrmConfig):
 
     # --- errors -------------------------------------------------------------------------------
 
-    def _raise_stages(self, scan: Scan, klass: str) -> None:
-        """Every deal stage must be classed: list the unknown ones with the mapping to add."""
-        counts: dict[str, int] = {}
-        stage = self.columns["stage"]
-        name = scan.text(stage)
-        first = None
-        for table in scan.tables:
-            rows = run_sql(
-                f"SELECT {name}, count(*) FROM ({scan.rows_sql(table)}) WHERE {klass} IS NULL "
-                "GROUP BY 1",
-                table,
-            )
-            for text, n in rows:
-                counts[str(text)] = counts.get(str(text), 0) + int(n)
-            if rows and first is None:
-                unknown = {str(t) for t, _ in rows}
-                cell = table.first_cell(
-                    stage,
-                    f"trim({quote_ident(stage)}) IN ({', '.join(map(quote_text, unknown))})",
-                    unknown.__contains__,
-                )
-                first = cell[0] if cell else table.header(stage)
-        ordered = sorted(counts, key=lambda s: (-counts[s], s))
-        listed = ", ".join(f"`{s}` ({_plural(counts[s], 'deal')})" for s in ordered)
-        lines = "\n".join(
-            f"      {json.dumps(s, ensure_ascii=False)}: {_suggested_class(s)}" for s in ordered
-        )
-        raise KpiError(
-            f"source `{self.config.name}`: {_plural(len(counts), 'deal stage')} of column "
-            f"`{stage}` are not known as won, lost or open: {listed}",
-            first,
-            f"class them under the source `{self.config.name}` in kpi.yaml "
-            f"(each one won, lost or open):\n    stages:\n{lines}",
-        )
-
     def _check_codes(self, checks: dict[str, Any]) -> None:
-        """The currency column (HubSpot's `Currency`, Salesforce's `Opportunity Currency`)
-        names one currency, the workspace's."""
+        """The currency column (`_code_column`) names one currency, the workspace's."""
         codes = {c for c in (checks.get("code_min"), checks.get("code_max")) if c}
         workspace = self.config.currency
         if not codes or (len(codes) == 1 and (not workspace or codes == {workspace.upper()})):
             return
-        column = self.columns["currency"]
-        code = max(codes) if len(codes) > 1 else next(iter(codes))
-        table = self.tables[0]
-        cell = table.first_cell(
-            column, f"upper(trim({quote_ident(column)})) = {quote_text(code)}",
-            lambda text: text.strip().upper() == code,
-        )  # fmt: skip
-        where = cell[0] if cell else table.header(column)
+        column = self._code_column()
+        assert column is not None  # the codes were read from it
+        # where each currency first appears; a mix shows where the second one starts
+        firsts: list[tuple[int, int, str, Location]] = []
+        for code in sorted(codes):
+            for index, table in enumerate(self.tables):
+                cell = table.first_cell(
+                    column, f"upper(trim({quote_ident(column)})) = {quote_text(code)}",
+                    _names(code),
+                )  # fmt: skip
+                if cell is not None:
+                    firsts.append((index, cell[0].line or 0, code, cell[0]))
+                    break
+        _, _, code, where = max(firsts) if firsts else (0, 0, max(codes), self.layout.header())
         if len(codes) > 1:
             raise KpiError(
                 f"the amounts of column `{self.columns['amount']}` mix currencies "
@@ -335,22 +317,91 @@ class CrmConnector(CrmConfig):
                 "export the amounts in one currency (HubSpot: `Amount in company currency`, "
                 "Salesforce: `Amount (converted)`)",
             )
+        converted = column != self.columns.get("currency")
         raise KpiError(
-            f"the amounts of column `{self.columns['amount']}` are in {code} but the workspace "
-            f"currency is {workspace}",
+            f"the amounts of column `{self.columns['amount']}` are in {code} (column `{column}`) "
+            f"but the workspace currency is {workspace}",
             where,
-            "convert them first, or set the workspace `currency:` to match",
+            "run the report as a user whose currency is the workspace's (Salesforce converts to "
+            "the running user's currency), or set the workspace `currency:` to match"
+            if converted
+            else "convert them first, or set the workspace `currency:` to match",
         )
 
+    def _check_closed(self, checks: dict[str, Any]) -> None:
+        """Every closed deal has a close date (else no period counts it: revenue, deals won
+        and lost, the win rate would leave it out), and every won deal's sales cycle is known
+        and not negative (closed before created): else the run stops at the first such deal,
+        with how many there are. Never a silent drop."""
+        close, create = self.columns.get("close_date", ""), self.columns.get("create_date", "")
+        undated = {k: int(checks.get(f"undated_{k}") or 0) for k in ("won", "lost")}
+        if any(undated.values()):
+            n = sum(undated.values())
+            which = " and ".join(f"{m} {k}" for k, m in undated.items() if m)
+            worth = checks.get("undated_amount")
+            worth_text = f", won worth {worth:,.2f} in all" if worth else ""
+            classes = ", ".join(quote_text(k) for k, m in undated.items() if m)
+            them = "it" if n == 1 else "them"
+            raise KpiError(
+                f"source `{self.config.name}`: {_plural(n, 'closed deal')} ({which}{worth_text}) "
+                f"{'has' if n == 1 else 'have'} no close date in column `{close}`: no period "
+                f"can count {them}, and the revenue, the deals won and lost and the win rate "
+                f"would leave {them} out",
+                self._place(lambda k, day: f"{k} IN ({classes}) AND {day(close)} IS NULL", close),
+                "fill in the close dates in the CRM and export again, or name the column that "
+                "holds them with `columns: {close_date: COLUMN}`",
+            )
+        if checks.get("backwards"):
+            n = int(checks["backwards"])
+            raise KpiError(
+                f"source `{self.config.name}`: {_plural(n, 'won deal')} closed before "
+                f"{'it was' if n == 1 else 'they were'} created (column `{close}` before "
+                f"`{create}`, by up to {-int(checks['backwards_min'])} days): a negative sales "
+                "cycle would pull the average sales cycle down",
+                self._place(lambda k, day: f"{k} = 'won' AND {day(close)} < {day(create)}", close),
+                "correct the dates in the CRM (a deal imported after it closed often keeps "
+                "the import day as its create date), or name the create date column with "
+                "`columns: {create_date: COLUMN}`",
+            )
+        if checks.get("uncreated"):
+            n = int(checks["uncreated"])
+            raise KpiError(
+                f"source `{self.config.name}`: {_plural(n, 'won deal')} "
+                f"{'has' if n == 1 else 'have'} no create date in column `{create}`: the "
+                "average sales cycle would count them as closed the day they were created",
+                self._place(
+                    lambda k, day: (
+                        f"{k} = 'won' AND {day(close)} IS NOT NULL AND {day(create)} IS NULL"
+                    ),
+                    create,
+                ),
+                "fill in the create dates in the CRM and export again",
+            )
 
-def _suggested_class(stage: str) -> str:
-    """A first guess at an unknown stage's class, for the suggested `stages:` mapping."""
-    text = stage.lower()
-    if any(word in text for word in ("won", "win", "signed", "booked")):
-        return "won"
-    if any(word in text for word in ("lost", "lose", "dead", "disqualified", "closed")):
-        return "lost"
-    return "open"
+    def _place(
+        self, condition: Callable[[str, Callable[[str], str]], str], column: str
+    ) -> Location:
+        """The `column` cell of the first deal for which `condition(class, day)` holds: SQL on
+        the file's cells as written (`day(column)`: the day a date column's cell reads)."""
+
+        def day(name: str) -> str:
+            return self._format(name).sql(name, "VARCHAR")
+
+        bad = condition(self._class_sql(lambda c: trimmed_sql(quote_ident(c), "")), day)
+        roles = ("stage", "won", "closed", "close_date", "create_date")
+        # the first row whose cells are those of the row DuckDB found is such a deal too
+        also = [self.columns[r] for r in roles if r in self.columns]
+        also = [c for c in dict.fromkeys(also) if c != column]
+        for table in self.tables:
+            cell = table.first_cell(column, bad, lambda _text: False, tuple(also))
+            if cell is not None:
+                return cell[0]
+        return self.layout.header(column)
+
+
+def _names(code: str) -> Callable[[str], bool]:
+    """Whether a currency cell names `code`."""
+    return lambda text: text.strip().upper() == code
 
 
 @hookimpl(trylast=True)

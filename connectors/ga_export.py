@@ -14,7 +14,9 @@ average over days or channels weighs each row by its sessions. Users are counts 
 people: never added up.
 
 Headers are recognised in English (UA and GA4), French, Chinese (simplified and traditional) and
-Persian; the `headers:` option translates any other language. Files are read by the reading layer
+Persian; the `headers:` option translates any other language, the `#` block's keys too (the
+start and end dates are known in a dozen languages). `date_format:` gives the format of a Date
+column that detection cannot settle. Files are read by the reading layer
 (`_ga_file`), each table by one DuckDB scan (`_ga_scan`), what headers mean in `_ga_headers`.
 """
 
@@ -74,6 +76,10 @@ class GaExportConnector(Connector):
             "`auto` (UTF-8 with or without BOM, UTF-16 as Excel saves it) or a Python codec",
             default="auto",
         ),
+        Option(
+            "date_format",
+            "strptime format of the Date column, e.g. '%y. %m. %d.' (default: detected)",
+        ),
     )
 
     def __init__(self, config: SourceConfig) -> None:
@@ -89,6 +95,14 @@ class GaExportConnector(Connector):
                     f"unknown encoding `{encoding}`", "encoding", "e.g. utf-8, utf-16, cp1252"
                 ) from None
         self.encoding = str(encoding)
+        date_format = self.option("date_format")
+        if date_format is not None and not isinstance(date_format, str):
+            raise config.error(
+                "`date_format` is a strptime format",
+                "date_format",
+                "e.g. `date_format: '%d/%m/%Y'`",
+            )
+        self.date_format = date_format
         self._exports: list[Export] | None = None
 
     def _translations(self) -> dict[str, str]:
@@ -135,10 +149,14 @@ class GaExportConnector(Connector):
     # -- files
     def exports(self) -> list[Export]:
         if self._exports is None:
-            self._exports = [
-                read_export(path, display(path, self.config.root), self.encoding, self.translations)
-                for path in self.config.paths()
-            ]
+            read = partial(
+                read_export,
+                encoding=self.encoding,
+                translations=self.translations,
+                date_format=self.date_format,
+            )
+            root = self.config.root
+            self._exports = [read(path, display(path, root)) for path in self.config.paths()]
         return self._exports
 
     def _tables(self, export: Export) -> list[Table]:
@@ -207,9 +225,13 @@ class GaExportConnector(Connector):
         frames, served = [], set()
         dims = {d: self.config.dimensions.get(d) for d in request.dimensions}
         for export in self.exports():
+            chosen = {v: self._choose(export, v, request) for v in request.variables}
+            if any(t is not None and _ranged(t, request) for t in chosen.values()):
+                # a variable only an undated table gives makes the export one `range` period:
+                # the others come from undated tables too when they can
+                chosen = {v: self._choose(export, v, request, undated=True) for v in chosen}
             plan: dict[Table, dict] = {}
-            for variable in request.variables:
-                table = self._choose(export, variable, request)
+            for variable, table in chosen.items():
                 if table is not None:
                     plan.setdefault(table, {})[variable] = self._maker(table, variable)
                     served.add(variable)
@@ -238,7 +260,9 @@ class GaExportConnector(Connector):
             return table.mappable(mapping)
         return variable in RECIPES and table.can(variable)
 
-    def _choose(self, export: Export, variable: str, request: Request) -> Table | None:
+    def _choose(
+        self, export: Export, variable: str, request: Request, undated: bool = False
+    ) -> Table | None:
         able = [t for t in self._tables(export) if self._serves(t, variable)]
         if not able:
             return None
@@ -257,10 +281,11 @@ class GaExportConnector(Connector):
             )
 
         # a table whose rows are periods of the grain asked for first (dated by day; by month
-        # for a month or more; undated when one period holds the export), then the table with
-        # the most metrics, then the first
+        # for a month or more; undated when one period holds the export), or an undated one
+        # when `undated`, then the table with the most metrics, then the first
         def rank(table: Table) -> tuple[int, int, int]:
-            return (0 if _exact(table, request) else 1, -table.metric_count, table.number)
+            first = table.dating[0] == "range" if undated else _exact(table, request)
+            return (0 if first else 1, -table.metric_count, table.number)
 
         return min(with_dims, key=rank)
 
@@ -308,6 +333,12 @@ def _exact(table: Table, request: Request) -> bool:
         return request.grain in ("month", "quarter", "year", "range")
     span = table.export.date_range
     return span is not None and one_period(span, request)
+
+
+def _ranged(table: Table, request: Request) -> bool:
+    """Whether the table is undated and no period of the request's grain holds its range."""
+    span = table.export.date_range
+    return table.dating[0] == "range" and span is not None and not one_period(span, request)
 
 
 def _yaml(text: str) -> str:

@@ -12,13 +12,28 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from .errors import suggestion
+from .errors import KpiError, suggestion
 from .model import Aggregate
 from .periods import DEFAULT, Calendar
 from .sourceconfig import Mapping, SourceConfig
 from .table import Frame
 
-__all__ = ["Connector", "Frame", "Mapping", "Option", "Request", "SourceConfig", "SqlGenerating"]
+__all__ = [
+    "Connector",
+    "Frame",
+    "Mapping",
+    "NoDailyValues",
+    "Option",
+    "Request",
+    "SourceConfig",
+    "SqlGenerating",
+]
+
+
+class NoDailyValues(KpiError):
+    """Raised by `fetch` for a day-grain request that its rows cannot answer (a row covering
+    1 to 14 February is no set of days). The engine asks for days only to pace a partial
+    period: that period is then left unprojected; asked for by the user, it is the error."""
 
 
 @dataclass(frozen=True)

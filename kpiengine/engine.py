@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .connector import NoDailyValues
 from .errors import KpiError
 from .evaluation import Results, in_progress
 from .evaluation import evaluate as evaluate_plan
@@ -118,9 +119,7 @@ class Engine:
         try:
             table = self.fetch(plan, data)
         except OnlyRange as only:  # undated exports of one range: that range is the period
-            calendar = plan.calendar.for_range(*only.span)
-            plan = dataclasses.replace(plan, grain=RANGE, calendar=calendar, fetch_start=None)
-            table = self.fetch(plan, data)
+            plan, table = self._range(plan, data, only.span)
         except NoData:
             if not (start or end):
                 raise
@@ -130,12 +129,33 @@ class Engine:
             raise self._outside(whole) from None
         paced = in_progress(table) and plan.window is None
         days = daily_plan(plan, table) if paced else None
+        daily = None
         # distinct counts have no daily values to project: nothing to fetch when only they are read
-        daily = self.fetch(days, data) if days is not None and days.variables else None
+        if days is not None and days.variables:
+            try:
+                daily = self.fetch(days, data)
+            except NoDailyValues:  # rows spanning days (a Meta row of 1 to 14 February)
+                daily = None
+            except OnlyRange as only:
+                # the partial period is an undated export's range, which has no days to compare
+                # or project: when it is all the data, it is that range, one complete period
+                # (labelled by its dates); beside other periods it is left unprojected
+                if table.n_periods == 1:
+                    plan, table = self._range(plan, data, only.span)
         results = evaluate_plan(plan, table, daily)
+        if daily is not None and daily.missing:
+            _unprojected(results, set(daily.missing))
         if (start or end) and not results.selected and table.n_periods:
             raise self._outside(table)
         return results
+
+    def _range(
+        self, plan: Plan, data: Data, span: tuple[dt.date, dt.date]
+    ) -> tuple[Plan, InputTable]:
+        """The plan and table of one `range` period: the dates of undated exports."""
+        calendar = plan.calendar.for_range(*span)
+        plan = dataclasses.replace(plan, grain=RANGE, calendar=calendar, fetch_start=None)
+        return plan, self.fetch(plan, data)
 
     @staticmethod
     def _outside(table: InputTable) -> KpiError:
@@ -197,6 +217,14 @@ class Engine:
     def prepare_environment(self, env: jinja2.Environment) -> None:
         """Let plugins add filters and globals to a report's Jinja2 environment."""
         self.plugins.hook.prepare_jinja2_environment(env=env)
+
+
+def _unprojected(results: Results, undated: set[str]) -> None:
+    """No projection for the KPIs with an input the daily data lacks (an undated export's, a
+    failed source's): the projection would add none of it for the days left."""
+    for result in results.kpis.values():
+        if result.projection is not None and results.workspace.inputs_of(result.kpi.id) & undated:
+            result.projection = None
 
 
 def evaluate(workspace: Workspace, data: Data = None, **options: Any) -> Results:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .connector import NoDailyValues
 from .errors import KpiError
 from .evaluation import Results
 from .periods import end_date, ordinal_of
@@ -44,7 +45,10 @@ def data_for_lint(
     if isinstance(data, Frame):
         return results, _frame_coverage(data)
     # sources aggregate before answering: ask for days to see which dates hold data
-    daily = results[0] if results[0].table.grain == "day" else evaluate(data, grain="day")
+    try:
+        daily = results[0] if results[0].table.grain == "day" else evaluate(data, grain="day")
+    except NoDailyValues:  # rows spanning days: the spans the rows cover
+        return results, dict(results[0].table.spans)
     return results, source_coverage(daily)
 
 

@@ -15,7 +15,7 @@ from .checks.runner import run_load_checks
 from .errors import KpiError, Location, suggestion
 from .model import BUILTIN, KPI, WORKSPACE, Settings, Variable, Workspace, otherwise_chain
 from .paramspec import merge_parameters
-from .periods import WEEK_STARTS
+from .periods import GRAINS, WEEK_STARTS
 from .resources import builtin_definitions
 from .schema import (
     FileDefinitions,
@@ -62,9 +62,17 @@ def _read_settings(root: Path, checker: Checker) -> Settings:
     if not checker.mapping(data, Location(str(path), 1, 1), "kpi.yaml"):
         return settings
     checker.keys(data, SETTINGS_KEYS, "kpi.yaml")
-    for key in ("name", "description", "locale", "grain"):
+    for key in ("name", "description", "locale"):
         if key in data:
             setattr(settings, key, str(data[key]))
+    if "grain" in data:  # every number depends on it: a bad one stops the command
+        if data["grain"] not in GRAINS:
+            raise KpiError(
+                f"`grain` is `{data['grain']}`, not one of {', '.join(GRAINS)}",
+                data.value_loc("grain"),
+                "write one of them after `grain:`, or leave the key out (month)",
+            )
+        settings.grain = data["grain"]
     if "currency" in data:
         currency = str(data["currency"])
         if len(currency) != 3 or not currency.isalpha() or not currency.isupper():

@@ -69,6 +69,15 @@ def test_decimal_comma_and_missing():
     assert math.isnan(parse_duration("--", "."))
 
 
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_arabic_decimal_separator_in_seconds(con, decimal):
+    # Persian GA writes `۵۰٫۲۵` (U+066B), which the number grammar reads as 50.25 whatever
+    # the file's mark; by hand: 50 + 25/100, 12 + 5/10, 1.5 hours = 5400 seconds
+    cells = ["۵۰٫۲۵", "۰۰:۰۰:۱۲٫۵", "1٫5 hours", "٫5"]
+    assert [parse_duration(c, decimal) for c in cells] == [50.25, 12.5, 5400.0, 0.5]
+    assert sql_read(con, cells, decimal) == [50.25, 12.5, 5400.0, 0.5]
+
+
 @pytest.mark.parametrize(
     "cell", ["00:75:00", "1:2:3:4", "a:b", "12:60", "2 fortnights", "45%", "-5", "1e3", "3s 2m"]
 )
@@ -77,7 +86,7 @@ def test_bad_durations(cell):
         parse_duration(cell)
 
 
-CELLS = ["00:02:13", "2:13", "1h 2m 3s", "45.5", "45,5", "", "-", "12:60", "1,234", None]
+CELLS = ["00:02:13", "2:13", "1h 2m 3s", "45.5", "45,5", "", "-", "12:60", "1,234", None, "45٫5"]
 
 
 @settings(derandomize=True, max_examples=80, deadline=None,

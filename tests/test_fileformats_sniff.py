@@ -247,6 +247,10 @@ def test_google_ads_title_and_range_lines_and_total_rows(tmp_path):
         ("31.07.2025 - 01.08.2025", (dt.date(2025, 7, 31), dt.date(2025, 8, 1))),
         ("01.07.2025 - 03.07.2025", None),  # 1-3 July or 7 January - 7 March
         ("2025-01-01 - 2026-05-24", (dt.date(2025, 1, 1), dt.date(2026, 5, 24))),
+        ("2025年1月1日～2025年1月31日", (dt.date(2025, 1, 1), dt.date(2025, 1, 31))),
+        ("2025年1月1日至2025年1月31日", (dt.date(2025, 1, 1), dt.date(2025, 1, 31))),
+        # a Persian (Solar Hijri) range: 1 Farvardin 1403 is 20 March 2024
+        ("۱۴۰۳/۰۱/۰۱ - ۱۴۰۳/۰۱/۳۱", (dt.date(2024, 3, 20), dt.date(2024, 4, 19))),
     ],
 )
 def test_range_line_shapes(tmp_path, line, expected):

@@ -4,7 +4,8 @@ Accepted, and nothing else: `h:mm:ss` (minutes and seconds below 60), `m:ss` (an
 either with a fraction of a second (`00:00:12.5`); hours, minutes and seconds with their units
 in that order, each at most once (`1h 2m`, `2 min 13 s`, `1.5 hours`), units in English,
 French, Dutch, Chinese and Persian; a plain number of seconds with the column's decimal mark
-(`48.7887`, `45,5`). Other digits read as ASCII digits. Signs, percentages, currencies and
+(`48.7887`, `45,5`). The Arabic decimal separator `٫` is a decimal mark everywhere, as in
+numbers (`۴۸٫۵`). Other digits read as ASCII digits. Signs, percentages, currencies and
 thousands separators are errors; missing cells (`missing.MISSING`) read as NaN.
 
 Like numbers, each form is a `sql.Rewrite` of the cell, here into `hours|minutes|seconds`, and
@@ -33,6 +34,7 @@ from .sql import (
 __all__ = ["DurationError", "bad_duration_sql", "duration_sql", "parse_duration"]
 
 DurationError = CellError  # the error of a cell that is not a duration
+ARABIC_DECIMAL = "\u066b"  # `٫`, as the number grammar reads it
 _UNITS = {
     "h": "h hr hrs hour hours heure heures uur 小时 小時 时 時 ساعت",
     "m": "m min mins minute minutes minuut minuten 分 分钟 分鐘 دقیقه",
@@ -47,12 +49,14 @@ def _rewrites(decimal: str) -> tuple[Rewrite, Rewrite, Rewrite]:
     if decimal not in DECIMALS:
         raise ValueError(f"the decimal mark must be '.' or ',', not {decimal!r}")
     ws, g = char_class(WHITESPACE) + "*", char_class(GAP) + "*"
-    mark = "\\." if decimal == "." else ","
+    mark = char_class(decimal + ARABIC_DECIMAL)  # `٫` is a decimal mark wherever it is written
+    point = ((",", "."), (ARABIC_DECIMAL, "."))
     seconds = f"([0-9]+(?:{mark}[0-9]*)?|{mark}[0-9]+)"
-    plain = Rewrite(f"{ws}{seconds}{ws}", f"{ws}{seconds}{ws}", "0|0|\\1", ((",", "."),))
-    clock = f"{ws}(?:([0-9]+):([0-5]?[0-9])|([0-9]+)):([0-5][0-9])(?:[.,]([0-9]+))?{ws}"
+    plain = Rewrite(f"{ws}{seconds}{ws}", f"{ws}{seconds}{ws}", "0|0|\\1", point)
+    fraction = char_class(".," + ARABIC_DECIMAL)
+    clock = f"{ws}(?:([0-9]+):([0-5]?[0-9])|([0-9]+)):([0-5][0-9])(?:{fraction}([0-9]+))?{ws}"
     clock_rewrite = Rewrite(clock, clock, "0\\1|0\\2\\3|\\4.\\5")
-    amount = "([0-9]+(?:[.,][0-9]+)?)"
+    amount = f"([0-9]+(?:{fraction}[0-9]+)?)"
     part = {
         u: f"{amount}{g}{alternatives([spelt(w) for w in words.split()])}\\.?"
         for u, words in _UNITS.items()
@@ -60,7 +64,7 @@ def _rewrites(decimal: str) -> tuple[Rewrite, Rewrite, Rewrite]:
     h, m, s = (part[u] for u in "hms")
     exact = f"{ws}(?:{h}(?:{g}{m})?(?:{g}{s})?|{m}(?:{g}{s})?|{s}){ws}"
     loose = f"{ws}(?:{h})?{g}(?:{m})?{g}(?:{s})?{ws}"
-    units = Rewrite(exact, loose, "0\\1|0\\2|0\\3", ((",", "."),))
+    units = Rewrite(exact, loose, "0\\1|0\\2|0\\3", point)
     return plain, clock_rewrite, units
 
 

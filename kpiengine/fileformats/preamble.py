@@ -24,22 +24,36 @@ import re
 from dataclasses import dataclass, field
 
 from .dates import DATE_FORMATS, compile_format, may_read
-from .datespec import month_names
+from .datespec import JALALI_YEARS, month_names
 from .numbers import normalize
 from .rows import Record
 from .sql import CellError
 
-__all__ = ["Preamble", "parse_date_range", "read_preamble"]
+__all__ = [
+    "END_KEYS",
+    "START_KEYS",
+    "Preamble",
+    "parse_date_range",
+    "range_between",
+    "read_preamble",
+]
 
-_START_KEYS = (
-    "start date|date de début|开始日期|開始日期|تاریخ شروع|تاریخ آغاز|startdatum|"
-    "fecha de inicio|data di inizio|data de início|data inicial"
-)
-_END_KEYS = (
-    "end date|date de fin|结束日期|結束日期|تاریخ پایان|einddatum|enddatum|"
-    "fecha de finalización|fecha de fin|data di fine|data de término|data final"
-)
-_SEPARATOR = r"\s+(?:-|–|—|~|to|au|bis|al|tot|a|até|تا)\s+|\s*[–—]\s*"
+#: The keys of a GA4 preamble's start and end dates in the interface languages (compared in
+#: lower case): English, French, German, Dutch, Spanish, Italian, Portuguese, Russian, Japanese,
+#: Korean, Chinese (simplified and traditional), Persian.
+START_KEYS = (
+    "start date", "date de début", "startdatum", "fecha de inicio", "data di inizio",
+    "data de início", "data inicial", "дата начала", "開始日", "시작일", "시작 날짜", "开始日期",
+    "開始日期", "تاریخ شروع", "تاریخ آغاز",
+)  # fmt: skip
+END_KEYS = (
+    "end date", "date de fin", "enddatum", "einddatum", "fecha de finalización", "fecha de fin",
+    "data di fine", "data de término", "data final", "дата окончания", "дата завершения",
+    "終了日", "종료일", "종료 날짜", "结束日期", "結束日期", "تاریخ پایان",
+)  # fmt: skip
+_START_KEYS = "|".join(re.escape(k) for k in START_KEYS)
+_END_KEYS = "|".join(re.escape(k) for k in END_KEYS)
+_SEPARATOR = r"\s+(?:-|–|—|~|to|au|bis|al|tot|a|até|تا)\s+|\s*[–—~～〜至]\s*"
 _KEY_VALUE = re.compile(r"([^:：]{1,60}?)\s*[:：]\s*(.+)")
 
 
@@ -79,10 +93,10 @@ def read_preamble(records: list[Record]) -> Preamble:
             key, value = pair[1].strip().lower(), pair[2].strip()
             out.meta.setdefault(pair[1].strip(), value)
             if re.fullmatch(_START_KEYS, key):
-                start = start or (_one_date(value), record.line)
+                start = start or (value, record.line)
                 continue
             if re.fullmatch(_END_KEYS, key):
-                end = end or (_one_date(value), record.line)
+                end = end or (value, record.line)
                 continue
         found = parse_date_range(pair[2]) if pair is not None else None
         found = found or parse_date_range(text)
@@ -93,10 +107,10 @@ def read_preamble(records: list[Record]) -> Preamble:
             out.date_range, out.range_line = found, record.line
         elif found is None and out.title is None and pair is None:
             out.title = text
-    if out.date_range is None and start and end and start[0] and end[0]:
-        first, last = start[0], end[0]
-        if first[0] <= last[1]:
-            out.date_range, out.range_line = (first[0], last[1]), start[1]
+    if out.date_range is None and start and end:
+        found = range_between(start[0], end[0])
+        if found is not None:
+            out.date_range, out.range_line = found, start[1]
     if out.date_range is None and yearless is not None:  # `8 to 31 July`: the preamble's year
         years = {y for r in records for y in re.findall(r"\b(?:19|20)[0-9]{2}\b", _content(r))}
         if len(years) == 1:
@@ -119,8 +133,13 @@ def _yearless(text: str) -> tuple[str, str, str] | None:
 def _readings(text: str) -> dict[tuple[dt.date, dt.date], set[str]]:
     """Every way a date text reads: (first day, last day) -> the formats that read it so."""
     found: dict[tuple[dt.date, dt.date], set[str]] = {}
+    years = [int(y) for y in re.findall(r"(?<![0-9])[0-9]{4}(?![0-9])", normalize(text))]
+    persian = bool(years) and all(JALALI_YEARS[0] <= y <= JALALI_YEARS[1] for y in years)
     for spec in DATE_FORMATS:
+        if persian and ("%b" in spec or "%Y" not in spec):
+            continue  # `۱۴۰۳/۰۱/۰۱`: a Persian (Solar Hijri) date, written in numbers
         for candidate in {spec, _swapped(spec)}:
+            candidate = f"jalali:{candidate}" if persian else candidate
             if not may_read(candidate, text):
                 continue
             fmt = compile_format(candidate)
@@ -146,6 +165,15 @@ def _swapped(spec: str) -> str:
 def _one_date(text: str) -> tuple[dt.date, dt.date] | None:
     readings = _readings(text)
     return next(iter(readings)) if len(readings) == 1 else None
+
+
+def range_between(start: str, end: str) -> tuple[dt.date, dt.date] | None:
+    """The range a start date and an end date give (`20250101`, `20250115`), as the
+    `# Start date:` and `# End date:` lines do; None unless each reads one way, in order."""
+    first, last = _one_date(start), _one_date(end)
+    if first is None or last is None or first[0] > last[1]:
+        return None
+    return first[0], last[1]
 
 
 def parse_date_range(text: str) -> tuple[dt.date, dt.date] | None:
