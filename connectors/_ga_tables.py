@@ -267,6 +267,7 @@ class Table:
         condition = scan.rows(
             {self.column(c) or c: values for c, values in mapping.where.items()},
             mapping.present and (self.column(mapping.present) or mapping.present),
+            mapping.location,
         )
         if mapping.count:
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
