@@ -9,10 +9,11 @@ customers by a churn date, and the customer stock at the start and end of each p
 Each export is a profile of `_crm_tables` (column roles, stages); the rows are read by the
 reading layer and aggregated in one DuckDB scan per request (`kpiengine.filescan`), every date,
 amount, stage and currency checked in the same pass. Only an error reads a file again.
-A closed deal no period can count right stops the run with how many there are and the first
-one's place (never a silent drop): one without a close date (revenue, deals won and lost, the
-win rate would leave it out), a won one closed before it was created (a negative sales cycle)
-or without a create date.
+Closed deals no period can count right are never dropped silently: one without a close date
+(revenue, deals won and lost would leave it out), a won one closed before it was created (a
+negative sales cycle) or without a create date leave the variables they would distort out of
+the answer, with how many deals and where the first is: the KPIs reading them are undefined
+with that reason, the others stand.
 """
 
 from __future__ import annotations
@@ -101,9 +102,9 @@ class CrmConnector(CrmConfig):
         if checks.get("unknown"):
             self._raise_stages(scan, klass)
         self._check_codes(checks)
-        self._check_closed(checks)
+        left_out = self._left_out(checks)
         dims = [d for d in request.dimensions if d in self.dims]
-        wanted = [v for v in request.variables if v in self.provides()]
+        wanted = [v for v in request.variables if v in self.provides() and v not in left_out]
         parts = [scanned.frame]
         span = scanned.frame.span
         if checks.get("lo_create") and span:
@@ -131,6 +132,7 @@ class CrmConnector(CrmConfig):
         out = frames.concat(parts, wanted, dims)
         out.span, out.source = span, scan.source
         out.dated_by = self._dated_by(wanted)
+        out.missing = {v: why for v, why in left_out.items() if v in request.variables}
         formats = [self._format(c) for c in self.date_columns if c in self._formats]
         if formats and all(f.grain == "month" for f in formats):
             out.date_grain = "month"
@@ -215,7 +217,7 @@ class CrmConnector(CrmConfig):
     def _closed_checks(
         self, scan: Scan, derived: set[str], klass: str, day: dict[str, str], value: str
     ) -> None:
-        """Counts of the closed deals no period would count right (see `_check_closed`)."""
+        """Counts of the closed deals no period would count right (see `_left_out`)."""
         close = day[self.columns["close_date"]]
         needs = {"won": set(CLOSED) - {"deals_lost"}, "lost": {"deals_lost"}}
         for name, variables in needs.items():
@@ -328,55 +330,59 @@ class CrmConnector(CrmConfig):
             else "convert them first, or set the workspace `currency:` to match",
         )
 
-    def _check_closed(self, checks: dict[str, Any]) -> None:
-        """Every closed deal has a close date (else no period counts it: revenue, deals won
-        and lost, the win rate would leave it out), and every won deal's sales cycle is known
-        and not negative (closed before created): else the run stops at the first such deal,
-        with how many there are. Never a silent drop."""
+    def _left_out(self, checks: dict[str, Any]) -> dict[str, str]:
+        """The variables closed deals no period can count right would distort, and why: a
+        closed deal without a close date (revenue, deals won and lost), a won deal closed
+        before it was created or without a create date (the sales cycle). They are left out,
+        so that the KPIs reading them are undefined with the reason (how many deals, where the
+        first is); never a silent drop, and the other KPIs stand."""
         close, create = self.columns.get("close_date", ""), self.columns.get("create_date", "")
-        undated = {k: int(checks.get(f"undated_{k}") or 0) for k in ("won", "lost")}
-        if any(undated.values()):
-            n = sum(undated.values())
-            which = " and ".join(f"{m} {k}" for k, m in undated.items() if m)
-            worth = checks.get("undated_amount")
-            worth_text = f", won worth {worth:,.2f} in all" if worth else ""
-            classes = ", ".join(quote_text(k) for k, m in undated.items() if m)
-            them = "it" if n == 1 else "them"
-            raise KpiError(
-                f"source `{self.config.name}`: {_plural(n, 'closed deal')} ({which}{worth_text}) "
-                f"{'has' if n == 1 else 'have'} no close date in column `{close}`: no period "
-                f"can count {them}, and the revenue, the deals won and lost and the win rate "
-                f"would leave {them} out",
-                self._place(lambda k, day: f"{k} IN ({classes}) AND {day(close)} IS NULL", close),
-                "fill in the close dates in the CRM and export again, or name the column that "
-                "holds them with `columns: {close_date: COLUMN}`",
+        out: dict[str, str] = {}
+
+        def first(condition: str, column: str) -> Location:  # `{k}`: the class, dates as read
+            return self._place(
+                lambda k, day: condition.format(k=k, close=day(close), create=day(create)), column
             )
+
+        undated = {k: int(checks.get(f"undated_{k}") or 0) for k in ("won", "lost")}
+        for kind, n in undated.items():
+            if not n:
+                continue
+            worth = checks.get("undated_amount") if kind == "won" else None
+            where = first(f"{{k}} = '{kind}' AND {{close}} IS NULL", close)
+            why = (
+                f"{_plural(n, f'{kind} deal')} without a close date in column `{close}`"
+                f"{f' (worth {worth:,.2f})' if worth else ''}, first at {where}: no period can "
+                "count them; fill in the close dates and export again"
+            )
+            for variable in set(CLOSED) - {"deals_lost"} if kind == "won" else {"deals_lost"}:
+                out.setdefault(variable, why)
+        cycles = []
         if checks.get("backwards"):
-            n = int(checks["backwards"])
-            raise KpiError(
-                f"source `{self.config.name}`: {_plural(n, 'won deal')} closed before "
-                f"{'it was' if n == 1 else 'they were'} created (column `{close}` before "
-                f"`{create}`, by up to {-int(checks['backwards_min'])} days): a negative sales "
-                "cycle would pull the average sales cycle down",
-                self._place(lambda k, day: f"{k} = 'won' AND {day(close)} < {day(create)}", close),
-                "correct the dates in the CRM (a deal imported after it closed often keeps "
-                "the import day as its create date), or name the create date column with "
-                "`columns: {create_date: COLUMN}`",
+            n, most = int(checks["backwards"]), -int(checks["backwards_min"])
+            where = self._place(
+                lambda k, day: f"{k} = 'won' AND {day(close)} < {day(create)}", close
+            )
+            cycles.append(
+                f"{_plural(n, 'won deal')} closed before created (column `{close}` before "
+                f"`{create}`, by up to {most} days), first at {where}"
             )
         if checks.get("uncreated"):
             n = int(checks["uncreated"])
-            raise KpiError(
-                f"source `{self.config.name}`: {_plural(n, 'won deal')} "
-                f"{'has' if n == 1 else 'have'} no create date in column `{create}`: the "
-                "average sales cycle would count them as closed the day they were created",
-                self._place(
-                    lambda k, day: (
-                        f"{k} = 'won' AND {day(close)} IS NOT NULL AND {day(create)} IS NULL"
-                    ),
-                    create,
+            where = self._place(
+                lambda k, day: (
+                    f"{k} = 'won' AND {day(close)} IS NOT NULL AND {day(create)} IS NULL"
                 ),
-                "fill in the create dates in the CRM and export again",
+                create,
             )
+            cycles.append(f"{_plural(n, 'won deal')} without a create date, first at {where}")
+        if cycles:
+            out.setdefault(
+                "sales_cycle_days",
+                " and ".join(cycles) + ": their sales cycles are unknown (a deal imported after "
+                "it closed often keeps the import day as its create date); correct the dates",
+            )
+        return out
 
     def _place(
         self, condition: Callable[[str, Callable[[str], str]], str], column: str

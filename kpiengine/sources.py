@@ -173,6 +173,7 @@ def fetch_table(
     findings: list[Finding] = [f.finding for f in failures]
     spans: list[tuple[dt.date, dt.date]] = []  # of sources without dates
     undatable: dict[str, str] = {}
+    left_out: dict[str, str] = {}  # variables a connector leaves out, and why
     for source in sources:
         wanted = {v: a for v, a in plan.variables.items() if owner.get(v) is source}
         status = SourceStatus(
@@ -201,6 +202,7 @@ def fetch_table(
             findings.append(failed.finding)
             continue
         frame = relabel(frame, source.config.dimension_values)
+        left_out.update({v: f"`{status.name}`: {why}" for v, why in frame.missing.items()})
         status.coverage = frame.covered(plan.calendar)  # monthly rows cover their month
         if on_source is not None:
             on_source(status.name)
@@ -219,7 +221,7 @@ def fetch_table(
     if not tables and spans and len(set(spans)) == 1:
         raise OnlyRange(spans[0])
     if not tables:
-        failed_text = "; ".join(f.message for f in findings)
+        failed_text = "; ".join([f.message for f in findings] + sorted(set(left_out.values())))
         raise NoData(
             "the sources returned no data for the KPIs asked for"
             + (f": {failed_text}" if failed_text else "")
@@ -231,7 +233,8 @@ def fetch_table(
                 why = (
                     f"source `{status.name}` failed"
                     if status.error
-                    else undatable.get(variable, f"no data from `{status.name}`")
+                    else undatable.get(variable)
+                    or left_out.get(variable, f"no data from `{status.name}`")
                 )
                 table.missing[variable] = why
                 table.values[variable] = np.full((table.n_periods, len(table.segments)), np.nan)

@@ -33,7 +33,8 @@ class Frame:
     raw dates are (`month` when they name months, or are all the first of a month): the data
     covers the whole of its last such period. `totals` marks rows that total every dimension,
     read only for distinct counts, which cannot be added up; `dated_by` says which date (event)
-    dates each variable, e.g. `Close Date`.
+    dates each variable, e.g. `Close Date`; `missing` names the variables a connector leaves
+    out on purpose, and why (the KPIs reading them are undefined with that reason).
     """
 
     dates: np.ndarray
@@ -45,6 +46,7 @@ class Frame:
     date_grain: str = "day"
     totals: np.ndarray | None = None
     dated_by: dict[str, str] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.dates = np.asarray(self.dates, dtype="datetime64[D]")

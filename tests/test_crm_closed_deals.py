@@ -1,7 +1,8 @@
-"""Closed deals no period can count right stop the `crm` connector's run, never dropped or
-averaged in silently: a closed deal without a close date (revenue, deals won and lost and the win
-rate would leave it out), a won deal closed before it was created (a negative sales cycle) or
-without a create date. Each error says how many there are and points at the first one.
+"""Closed deals no period can count right are never dropped or averaged in silently by the
+`crm` connector: a closed deal without a close date (revenue, deals won and lost would leave it
+out), a won deal closed before it was created (a negative sales cycle) or without a create date
+leave the variables they would distort out of the answer, with a reason saying how many deals
+there are and where the first is; the other variables stand.
 
 Counts and places are worked out here with the csv module, not with the connector's SQL.
 """
@@ -10,10 +11,8 @@ import csv
 import datetime as dt
 import io
 
-import pytest
+import numpy as np
 from test_connector_crm import connector, nonzero, table
-
-from kpiengine.errors import KpiError
 
 HEADER = '"Record ID","Deal Name","Deal Stage","Amount","Close Date","Create Date","Pipeline"'
 CLASSES = {"Closed won": "won", "Closed lost": "lost"}
@@ -47,7 +46,15 @@ def day(text):
     return dt.date.fromisoformat(text[:10]) if text else None
 
 
-def test_a_closed_deal_without_close_date_stops_with_the_count_and_its_place(tmp_path):
+def fetch(tmp_path, *variables):
+    from kpiengine.connector import Request
+    from kpiengine.model import Aggregate
+
+    conn = connector("deals.csv", root=tmp_path)
+    return conn.fetch(Request({v: Aggregate() for v in variables}, "month", []))
+
+
+def test_a_closed_deal_without_close_date_leaves_the_closed_variables_out(tmp_path):
     text = deals(
         tmp_path,
         ("Contract sent", "10", "", "2024-01-03 09:00"),  # open: no close date yet, fine
@@ -61,34 +68,33 @@ def test_a_closed_deal_without_close_date_stops_with_the_count_and_its_place(tmp
         if CLASSES.get(r["Deal Stage"]) and not r["Close Date"]
     ]
     first = undated[0][0]
-    with pytest.raises(KpiError) as info:
-        table(connector("deals.csv", root=tmp_path), "revenue", "deals_won")
-    error = info.value
+    frame = fetch(tmp_path, "revenue", "deals_won", "opportunities")
+    assert "revenue" not in frame.values and "deals_won" not in frame.values
     worth = sum(float(r["Amount"]) for _, r in undated)
-    assert f"{len(undated)} closed deals ({len(undated)} won, won worth {worth:,.2f}" in (
-        error.message
-    )
-    assert "no close date in column `Close Date`" in error.message
-    assert (error.location.file, error.location.line) == ("deals.csv", first)
-    assert error.location.column == close_cell(text, first)
-    assert "close dates" in error.fix
+    why = frame.missing["revenue"]
+    assert why == frame.missing["deals_won"]
+    assert f"{len(undated)} won deals without a close date in column `Close Date`" in why
+    assert f"(worth {worth:,.2f})" in why and "fill in the close dates" in why
+    assert f"first at deals.csv:{first}:{close_cell(text, first)}" in why
+    # the opportunities (by create date) stand: every deal, the undated ones too
+    assert np.nansum(frame.values["opportunities"]) == len(records(text))
 
 
-def test_a_lost_deal_without_close_date_stops_the_win_rate_not_the_revenue(tmp_path):
+def test_a_lost_deal_without_close_date_leaves_the_lost_deals_out_not_the_revenue(tmp_path):
     text = deals(
         tmp_path,
         ("Closed won", "100", "2024-02-10 10:00", "2024-01-05 09:00"),
         ("Closed lost", "50", "", "2024-01-06 09:00"),
     )
-    with pytest.raises(KpiError, match="1 closed deal \\(1 lost\\) has no close date") as info:
-        table(connector("deals.csv", root=tmp_path), "deals_won", "deals_lost")
-    assert info.value.location.line == 3
+    frame = fetch(tmp_path, "deals_won", "deals_lost", "revenue")
+    assert set(frame.missing) == {"deals_lost"} and "deals_lost" not in frame.values
+    assert "1 lost deal without a close date" in frame.missing["deals_lost"]
+    assert "deals.csv:3:" in frame.missing["deals_lost"]
     won = [r for _, r in records(text) if r["Deal Stage"] == "Closed won"]
-    got = table(connector("deals.csv", root=tmp_path), "revenue")["revenue"]
-    assert nonzero(got) == {"2024-02": sum(float(r["Amount"]) for r in won)}
+    assert np.nansum(frame.values["revenue"]) == sum(float(r["Amount"]) for r in won)
 
 
-def test_a_deal_closed_before_it_was_created_stops_the_sales_cycle(tmp_path):
+def test_a_deal_closed_before_it_was_created_leaves_the_sales_cycle_out(tmp_path):
     text = deals(
         tmp_path,
         ("Closed won", "50", "2024-02-10 10:00", "2024-01-06 09:00"),
@@ -102,32 +108,53 @@ def test_a_deal_closed_before_it_was_created_stops_the_sales_cycle(tmp_path):
         for line, r in rows
         if r["Deal Stage"] == "Closed won" and day(r["Close Date"]) < day(r["Create Date"])
     ]
-    with pytest.raises(KpiError) as info:
-        table(connector("deals.csv", root=tmp_path), "sales_cycle_days", "deals_won")
-    error = info.value
+    frame = fetch(tmp_path, "sales_cycle_days", "deals_won")
     worst = -min(days for _, days in backwards)
-    assert f"{len(backwards)} won deals closed before they were created" in error.message
-    assert f"by up to {worst} days" in error.message and worst == 18
-    assert (error.location.line, error.location.column) == (
-        backwards[0][0],
-        close_cell(text, backwards[0][0]),
-    )
+    why = frame.missing["sales_cycle_days"]
+    assert f"{len(backwards)} won deals closed before created" in why
+    assert f"by up to {worst} days" in why and worst == 18
+    line = backwards[0][0]
+    assert f"first at deals.csv:{line}:{close_cell(text, line)}" in why
     # the other variables are right and read on
-    got = table(connector("deals.csv", root=tmp_path), "revenue", "deals_won")
-    assert sum(got["deals_won"].values()) == sum(
-        1 for _, r in rows if r["Deal Stage"] == "Closed won"
-    )
+    won = sum(1 for _, r in rows if r["Deal Stage"] == "Closed won")
+    assert np.nansum(frame.values["deals_won"]) == won and set(frame.missing) == {
+        "sales_cycle_days"
+    }
 
 
-def test_a_won_deal_without_create_date_stops_the_sales_cycle(tmp_path):
+def test_a_won_deal_without_create_date_leaves_the_sales_cycle_out(tmp_path):
     deals(
         tmp_path,
         ("Closed won", "50", "2024-02-10 10:00", "2024-01-06 09:00"),
         ("Closed won", "70", "2024-02-12 10:00", ""),
     )
-    with pytest.raises(KpiError, match="1 won deal has no create date") as info:
-        table(connector("deals.csv", root=tmp_path), "sales_cycle_days")
-    assert info.value.location.line == 3
+    frame = fetch(tmp_path, "sales_cycle_days", "revenue")
+    assert (
+        "1 won deal without a create date, first at deals.csv:3:"
+        in (frame.missing["sales_cycle_days"])
+    )
+    assert np.nansum(frame.values["revenue"]) == 120.0
+
+
+def test_the_kpis_reading_a_left_out_variable_are_undefined_with_its_reason(tmp_path):
+    """Through the engine: the average sales cycle is undefined, saying why; revenue stands."""
+    from kpiengine.engine import Engine
+    from kpiengine.workspace import load_workspace
+
+    deals(
+        tmp_path,
+        ("Closed won", "50", "2024-02-10 10:00", "2024-01-06 09:00"),
+        ("Closed won", "70", "2024-02-02 10:00", "2024-02-20 09:00"),
+    )
+    (tmp_path / "kpi.yaml").write_text(
+        "currency: USD\nkpis: [average_sales_cycle, sales_revenue]\n"
+        "sources:\n  crm: {connector: crm, path: deals.csv}\n"
+    )
+    records_ = Engine(load_workspace(tmp_path)).evaluate().records()
+    got = {(r["kpi"], r["period"]): r for r in records_ if not r["segment"]}
+    cycle = got["average_sales_cycle", "2024-02"]
+    assert cycle["value"] is None and "closed before created" in cycle["reason"]
+    assert got["sales_revenue", "2024-02"]["value"] == 120.0
 
 
 def test_sales_cycles_of_well_dated_deals_are_unchanged(tmp_path):
