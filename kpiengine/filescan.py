@@ -176,7 +176,13 @@ class Scan(ScanErrors):
         where: str = "TRUE",
         daily: bool = False,
     ) -> None:
-        """Variables dated by `day` (on the rows where `where` holds): name -> (SQL, rule)."""
+        """Variables dated by `day` (on the rows where `where` holds): name -> (SQL, rule).
+
+        The first and last of its days over the whole file (not only the dates asked for) say
+        how far the data goes: June asked alone is complete when July has rows."""
+        dated = day if where == "TRUE" else f"(CASE WHEN {where} THEN {day} END)"
+        self._checks[f"__span_lo{len(self._roles)}"] = ("min", dated)
+        self._checks[f"__span_hi{len(self._roles)}"] = ("max", dated)
         self._roles.append(Role(day, where, measures, daily))
 
     def dimension(self, name: str, sql: str) -> None:
@@ -233,7 +239,9 @@ class Scan(ScanErrors):
                 for v in names
             },  # fmt: skip
             source=self.source,
-            span=span_of(_dates(result["__first"][rows]), _dates(result["__last"][rows])),
+            span=self._span(
+                checks, span_of(_dates(result["__first"][rows]), _dates(result["__last"][rows]))
+            ),
             grain=self.grain,
             date_grain=date_grain_of(
                 _dates(result["__first"][rows]), _dates(result["__last"][rows])
@@ -249,6 +257,19 @@ class Scan(ScanErrors):
             {d: _texts(result[d][days]) for d in self._dims} if daily else {},
             {v: _floats(result[v][days]) for v in daily},
         )
+
+    def _span(
+        self, checks: dict[str, Any], asked: tuple[dt.date, dt.date] | None
+    ) -> tuple[dt.date, dt.date] | None:
+        """The days of the rows asked for, widened to those of the whole file (see `role`)."""
+        ends = [
+            (checks.get(f"__c___span_lo{r}"), checks.get(f"__c___span_hi{r}"))
+            for r in range(len(self._roles))
+        ]
+        known = [(lo, hi) for lo, hi in ends if lo is not None and hi is not None]
+        if asked is None or not known:
+            return asked
+        return min(asked[0], *(lo for lo, _ in known)), max(asked[1], *(hi for _, hi in known))
 
     def _execute(self) -> dict[str, np.ndarray]:
         """The query's answer. Day cells are kept for the run (a temporary table): a second

@@ -262,3 +262,22 @@ def test_a_partial_period_s_daily_values_reuse_the_scan(write_workspace, scans, 
     assert november == pytest.approx(
         0.75 * _sum(data, "sales", dt.date(2024, 11, 1), dt.date(2024, 11, 30))
     )
+
+
+def test_a_period_asked_alone_is_as_complete_as_in_the_whole_run(write_workspace):
+    """June without rows after the 15th is complete when July has rows: asking for June alone
+    (`--period 2024-06`) must not judge it partial from the rows of June only."""
+    days = [dt.date(2024, 5, 1) + dt.timedelta(days=i) for i in range(92)]
+    kept = [d for d in days if not (dt.date(2024, 6, 16) <= d <= dt.date(2024, 6, 30))]
+    lines = ["date,sales,sessions,orders"] + [f"{d},10,100,2" for d in kept]
+    root = write_workspace({"shop": DEFS}, kpi_yaml="data: data.csv\n")
+    (root / "data.csv").write_text("\n".join(lines) + "\n")
+    may = sum(10 for d in kept if d.month == 5)
+    june = sum(10 for d in kept if d.month == 6)
+    whole = json.loads(_cli(root, "eval", "--kpi", "revenue_kpi", "--format", "json").stdout)
+    alone = json.loads(
+        _cli(root, "eval", "--kpi", "revenue_kpi", "--period", "2024-06", "--format", "json").stdout
+    )
+    [row] = [r for r in alone if not r["segment"]]
+    assert row == next(r for r in whole if r["period"] == "2024-06" and not r["segment"])
+    assert row["value"] == june == 150 and row["complete"] and row["previous"] == may == 310
