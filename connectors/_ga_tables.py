@@ -21,6 +21,7 @@ from kpiengine.fileformats.durations import parse_duration
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import date_format_of
+from kpiengine.sqlgen import where_value
 
 from ._ga_headers import DAY_KINDS, GA4_FIELDS, KIND, NUMBER_KINDS, PER_SESSION, header_key
 
@@ -262,7 +263,7 @@ class Table:
             return bool(recipe and self.can(recipe))
         return self.kind(header) not in PER_SESSION or "sessions" in self.columns
 
-    def mapped(self, scan: Scan, mapping: Mapping, currency: str) -> str:
+    def mapped(self, scan: Scan, mapping: Mapping, currency: str, time: str = "sum") -> str:
         """SQL for a `map:` entry's value on a row."""
         condition = scan.rows(
             {self.column(c) or c: values for c, values in mapping.where.items()},
@@ -291,7 +292,7 @@ class Table:
                 value = rounded(f"{value} * {self.value(scan, self.columns['sessions'])}")
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
-        return f"(CASE WHEN {condition} THEN {value} ELSE 0.0 END)" if mapping.where else value
+        return where_value(condition, value, time) if mapping.where else value
 
     # --- dimensions -----------------------------------------------------------------------
 

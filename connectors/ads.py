@@ -32,7 +32,7 @@ from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import decimal_of, open_files, require, typed
 from kpiengine.hookspecs import hookimpl
 from kpiengine.periods import RANGE
-from kpiengine.sqlgen import period_sql, quote_ident, quote_text
+from kpiengine.sqlgen import period_sql, quote_ident, quote_text, where_value
 from kpiengine.table import Frame
 
 from ._ads_checks import (
@@ -221,7 +221,8 @@ class AdsConnector(AdsConfig):
                 scan.read(column, number, workspace if money else None), column
             )
         for variable, mapping in mapped.items():
-            values[variable] = self._mapping_sql(scan, mapping, number, workspace)
+            time = request.variables[variable].time
+            values[variable] = self._mapping_sql(scan, mapping, number, workspace, time)
         days = {c: scan.read(c, Reader("date", fmt=f)) for c, f in formats.items()}
         day = days[self.columns["date"]] if span is None else f"DATE '{span[0].isoformat()}'"
         scan.role(day, {v: (values[v], request.variables[v]) for v in wanted})
@@ -273,7 +274,12 @@ class AdsConnector(AdsConfig):
         return f"({value} * 1e-06)" if "micros" in column.lower() else value
 
     def _mapping_sql(
-        self, scan: Scan, mapping: Mapping, number: Callable[[FileTable], Reader], workspace: str
+        self,
+        scan: Scan,
+        mapping: Mapping,
+        number: Callable[[FileTable], Reader],
+        workspace: str,
+        time: str,
     ) -> str:
         where = scan.rows(
             {require(self.layout, c): vs for c, vs in mapping.where.items()},
@@ -290,7 +296,7 @@ class AdsConnector(AdsConfig):
         value = self._value(scan.read(column, number, mapping.currency or None), column)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
-        return f"(CASE WHEN {where} THEN {value} ELSE 0.0 END)" if mapping.where else value
+        return where_value(where, value, time) if mapping.where else value
 
     def _add_checks(
         self,

@@ -30,7 +30,7 @@ from kpiengine.fileformats import DateFormat
 from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import decimal_of, find, open_files, require, typed
 from kpiengine.hookspecs import hookimpl
-from kpiengine.sqlgen import quote_ident, quote_text
+from kpiengine.sqlgen import quote_ident, quote_text, where_value
 from kpiengine.table import Frame, union
 
 from . import _crm_frames as frames
@@ -186,7 +186,7 @@ class CrmConnector(CrmConfig):
             sql = self._measure(variable, klass, value, day)
             roles.setdefault((column, where), {})[variable] = (sql, wanted[variable])
         for variable, mapping in mapped.items():
-            sql = self._mapping_sql(scan, mapping, decimal, workspace)
+            sql = self._mapping_sql(scan, mapping, decimal, workspace, wanted[variable].time)
             column = self._mapped_date(mapping)
             roles.setdefault((column, "TRUE"), {})[variable] = (sql, wanted[variable])
         if any(v in STOCKS for v in derived):
@@ -264,7 +264,9 @@ class CrmConnector(CrmConfig):
             "name the date column with `columns: {date: COLUMN}`, or `date:` in the mapping",
         )
 
-    def _mapping_sql(self, scan: Scan, mapping: Mapping, decimal: str, workspace: str) -> str:
+    def _mapping_sql(
+        self, scan: Scan, mapping: Mapping, decimal: str, workspace: str, time: str
+    ) -> str:
         condition = scan.rows(
             {require(self.layout, c): vs for c, vs in mapping.where.items()},
             mapping.present and require(self.layout, mapping.present),
@@ -287,7 +289,7 @@ class CrmConnector(CrmConfig):
         value = scan.read(column, Reader("number", decimal), mapping.currency or workspace)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
-        return f"(CASE WHEN {condition} THEN {value} ELSE 0.0 END)" if mapping.where else value
+        return where_value(condition, value, time) if mapping.where else value
 
     # --- errors -------------------------------------------------------------------------------
 

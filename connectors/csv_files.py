@@ -20,6 +20,7 @@ from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import date_format_of, decimal_of, find, open_files, require, typed
 from kpiengine.hookspecs import hookimpl
+from kpiengine.sqlgen import where_value
 from kpiengine.table import Frame
 
 DATE_NAMES = ("date", "day", "datum", "fecha", "month", "week", "period", "日期", "تاریخ")
@@ -164,8 +165,9 @@ class CsvConnector(Connector):
         roles: dict[str, dict] = {}
         for variable, mapping in mappings.items():
             date = require(self.layout, mapping.date) if mapping.date else self.date_column
-            measure = self._measure(scan, mapping, number)
-            roles.setdefault(date, {})[variable] = (measure, request.variables[variable])
+            rule = request.variables[variable]
+            measure = self._measure(scan, mapping, number, rule.time)
+            roles.setdefault(date, {})[variable] = (measure, rule)
         for date, measures in roles.items():
             scan.role(days[date], measures)
         for dim in request.dimensions:
@@ -184,7 +186,9 @@ class CsvConnector(Connector):
         }
         return frame
 
-    def _measure(self, scan: Scan, mapping: Mapping, number: Callable[[FileTable], Reader]) -> str:
+    def _measure(
+        self, scan: Scan, mapping: Mapping, number: Callable[[FileTable], Reader], time: str
+    ) -> str:
         where = dict(mapping.where)
         if self._long():
             variable = require(self.layout, self.option("variable_column"), "variable column")
@@ -205,9 +209,7 @@ class CsvConnector(Connector):
         value = scan.read(column, number, currency=currency)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
-        if not where:
-            return value
-        return f"(CASE WHEN {condition} THEN {value} ELSE 0.0 END)"
+        return where_value(condition, value, time) if where else value
 
     def _currency(self, mapping: Mapping) -> str:
         """The currency a value column's cells must be in: the mapping's, the workspace's, or

@@ -233,7 +233,8 @@ class GaExportConnector(Connector):
             plan: dict[Table, dict] = {}
             for variable, table in chosen.items():
                 if table is not None:
-                    plan.setdefault(table, {})[variable] = self._maker(table, variable)
+                    time = request.variables[variable].time
+                    plan.setdefault(table, {})[variable] = self._maker(table, variable, time)
                     served.add(variable)
             source = (
                 f"{export.name} ({export.meta['property']})" if export.meta.get("property")
@@ -248,11 +249,12 @@ class GaExportConnector(Connector):
         return combine(frames, list(request.variables), list(request.dimensions), names)
 
     # -- helpers of fetch
-    def _maker(self, table: Table, variable: str) -> str | Callable:
+    def _maker(self, table: Table, variable: str, time: str) -> str | Callable:
         mapping = self.config.mappings.get(variable)
         if mapping is None:
             return variable  # a recipe
-        return partial(table.mapped, mapping=mapping, currency=self.config.currency or "")
+        currency = self.config.currency or ""
+        return partial(table.mapped, mapping=mapping, currency=currency, time=time)
 
     def _serves(self, table: Table, variable: str) -> bool:
         mapping = self.config.mappings.get(variable)

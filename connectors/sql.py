@@ -28,6 +28,7 @@ from kpiengine.sqlgen import (
     quote_ident,
     quote_text,
     translate,
+    where_value,
 )
 from kpiengine.table import Frame, date_grain_of, span_of
 
@@ -166,7 +167,7 @@ class SqlConnector(Connector):
             )
         return quote_ident(name)
 
-    def _measure(self, mapping: Mapping) -> str:
+    def _measure(self, mapping: Mapping, time: str) -> str:
         condition = (
             " AND ".join(
                 f"CAST({self._column(col)} AS VARCHAR) IN ({', '.join(map(quote_text, values))})"
@@ -185,7 +186,7 @@ class SqlConnector(Connector):
         value = f"CAST({self._column(mapping.column)} AS DOUBLE)"
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
-        return value if not mapping.where else f"(CASE WHEN {condition} THEN {value} ELSE 0.0 END)"
+        return where_value(condition, value, time) if mapping.where else value
 
     def sql(self, request: Request) -> str:
         """The query this source runs for `request`, in its dialect (one statement)."""
@@ -203,13 +204,16 @@ class SqlConnector(Connector):
             day = f"CAST({self._column(next(iter(roles)))} AS DATE)"
             dimensions = {d: self._column(c) for d, c in dims.items()}
             measures = {
-                v: Measure(self._measure(m), request.variables[v]) for v, m in wanted.items()
+                v: Measure(self._measure(m, request.variables[v].time), request.variables[v])
+                for v, m in wanted.items()
             }
         else:  # each variable dated by its own column: one row per (row, date column)
             parts = []
             for column, variables in roles.items():
+                rules = request.variables
                 values = ", ".join(
-                    f"{self._measure(m) if v in variables else _absent(m)} AS {quote_ident(v)}"
+                    f"{self._measure(m, rules[v].time) if v in variables else _absent(m)} AS "
+                    f"{quote_ident(v)}"
                     for v, m in wanted.items()
                 )
                 picked = "".join(

@@ -55,6 +55,14 @@ class AggregateSpec:
     where: str = "TRUE"
 
 
+def where_value(condition: str, value: str, time: str) -> str:
+    """A mapped value on the rows a `where:` keeps: 0 on the others for a sum (nothing
+    happened there), nothing (NULL) for any other rule: a mean, minimum, maximum, first or last
+    value is not pulled towards 0 by the rows left out."""
+    other = " ELSE 0.0" if time == "sum" else ""
+    return f"(CASE WHEN {condition} THEN {value}{other} END)"
+
+
 def date_range_sql(day: str, start: dt.date | None, end: dt.date | None) -> str:
     """SQL keeping the rows within the dates an evaluation needs (TRUE when unbounded)."""
     parts = []

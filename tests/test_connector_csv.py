@@ -142,6 +142,35 @@ def test_a_where_value_in_another_case_than_the_cells_is_named_not_counted_as_ze
     assert frame.values["leads"].tolist() == [0.0]
 
 
+def test_where_leaves_rows_out_of_a_mean_a_minimum_and_a_last_value(tmp_path):
+    """Rows a `where:` leaves out are no values, not zeros: a mean, minimum or last value
+    reads only the rows kept (a sum reads the others as 0: nothing happened there)."""
+    text = (
+        "date,plan,price,customers\n2024-01-05,Pro,100,10\n2024-01-06,Basic,20,5\n"
+        "2024-01-07,Pro,200,12\n2024-01-31,Basic,30,6\n"
+    )
+    pro = {"plan": ["Pro"]}
+    mappings = {
+        "revenue": Mapping("revenue", Location("k"), column="price", where=pro),
+        "cost": Mapping("cost", Location("k"), column="price", where=pro),
+        "customers_at_end": Mapping(
+            "customers_at_end", Location("k"), column="customers", where=pro
+        ),
+        "leads": Mapping("leads", Location("k"), column="price", where=pro),
+    }
+    rules = {
+        "revenue": Aggregate("mean"),
+        "cost": Aggregate("min"),
+        "customers_at_end": Aggregate("last"),
+    }
+    conn = connector(tmp_path, text, mappings=mappings, date="date")
+    frame = fetch(conn, "revenue", "cost", "customers_at_end", "leads", rules=rules)
+    assert frame.values["revenue"].tolist() == [(100 + 200) / 2]
+    assert frame.values["cost"].tolist() == [100.0]
+    assert frame.values["customers_at_end"].tolist() == [12.0]  # the last Pro day
+    assert frame.values["leads"].tolist() == [300.0]  # a sum: the Basic rows add 0
+
+
 def test_count_of_a_column_counts_the_rows_where_it_has_a_value(tmp_path):
     # won deals with an amount: empty cells and missing marks are no value; 0 is a value
     text = (
