@@ -86,6 +86,10 @@ def scan_table(
         frame.date_grain = "day"  # the range's days, not whole months
     elif how == "month":
         frame.date_grain = "month"
+    elif how != "range" and span is not None and frame.span is not None:
+        # the export's date range says how far the data goes: GA4 leaves out days without
+        # sessions, so rows ending on the 20th of a range ending on the 29th are a whole month
+        frame.span = (min(frame.span[0], span[0]), max(frame.span[1], span[1]))
     distinct = [v for v in variables if request.variables[v].time == DISTINCT]
     if distinct:
         frame = _distinct(table, frame, distinct, request, dimensions, grain)

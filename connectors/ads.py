@@ -33,7 +33,7 @@ from kpiengine.filesource import decimal_of, open_files, require, typed
 from kpiengine.hookspecs import hookimpl
 from kpiengine.periods import RANGE
 from kpiengine.sqlgen import period_sql, quote_ident, quote_text, where_value
-from kpiengine.table import Frame
+from kpiengine.table import Frame, union
 
 from ._ads_checks import (
     check_codes,
@@ -249,6 +249,12 @@ class AdsConnector(AdsConfig):
         frame = scanned.frame
         if span is not None:
             frame.span = span
+        elif frame.span is not None:  # Google leaves out days without activity: the report's
+            # stated range says how far the data goes (rows to the 20th of a month-long report)
+            names = {t.name for t in tables}
+            stated = [r for t, r in zip(self.tables, self._stated(), strict=True)
+                      if r is not None and t.name in names]  # fmt: skip
+            frame.span = union([frame.span, *stated])
         if any(f.grain == "month" for f in formats.values()):
             frame.date_grain = "month"
         if "date_end" in self.columns and frame.span and checks.get("last_end"):

@@ -244,6 +244,18 @@ def test_a_meta_month_in_progress_is_partial_and_left_unprojected(tmp_path):
         Engine(ws).evaluate(grain="day")  # days asked for by the user: the error
 
 
+def test_a_daily_report_whose_rows_stop_early_covers_its_stated_range(tmp_path):
+    """Google Ads leaves out days without activity: rows to 20 June in a report of 1 May to
+    30 June still cover June whole (a finished month, not one projected)."""
+    days = [dt.date(2024, 5, 1) + dt.timedelta(days=i) for i in range(51)]  # to 20 June
+    text = 'Campaign report\r\n"May 1, 2024 - June 30, 2024"\r\nDay,Campaign,Cost\r\n'
+    text += "".join(f"{d.isoformat()},Brand,10.00\r\n" for d in days)
+    (tmp_path / "r.csv").write_text(text, "utf-8")
+    frame = fetch(connector(tmp_path, "r.csv"), "ad_spend")
+    assert frame.covered() == (dt.date(2024, 5, 1), dt.date(2024, 6, 30))
+    assert frame.values["ad_spend"].sum() == 10 * len(days)
+
+
 # --- 4. several exports under one glob, each with its totals -------------------------------------
 
 

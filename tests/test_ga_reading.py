@@ -198,3 +198,18 @@ def test_date_format_option_reads_the_date_column(tmp_path):
     assert frame.values["sessions"].tolist() == [800.0, 900.0, 800.0]
     with pytest.raises(KpiError, match="`date_format` is a strptime format"):
         _source(tmp_path, KOREAN, date_format=5)
+
+
+# --- the export's date range says how far a dated table goes -----------------------------------
+def test_a_daily_export_ending_before_its_end_date_covers_its_range(tmp_path):
+    """GA4 leaves out days without sessions: rows ending on 20 February in an export whose
+    `# End date:` is 29 February still cover February whole (not 20 of 29 days)."""
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(51)]  # to 20 February
+    rows = [f"{d:%Y%m%d},Email,10" for d in days]
+    text = (
+        "# Start date: 20240101\n# End date: 20240229\n"
+        "Date,Session default channel group,Sessions\n" + "\n".join(rows) + "\n"
+    )
+    frame = _fetch(_source(tmp_path, text), "sessions")
+    assert frame.covered() == (dt.date(2024, 1, 1), dt.date(2024, 2, 29))
+    assert frame.values["sessions"].sum() == 10 * len(days)
