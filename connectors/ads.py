@@ -251,9 +251,9 @@ class AdsConnector(AdsConfig):
             frame.span = span
         elif frame.span is not None:  # Google leaves out days without activity: the report's
             # stated range says how far the data goes (rows to the 20th of a month-long report)
-            names = {t.name for t in tables}
+            read = {t.name for t in tables}
             stated = [r for t, r in zip(self.tables, self._stated(), strict=True)
-                      if r is not None and t.name in names]  # fmt: skip
+                      if r is not None and t.name in read]  # fmt: skip
             frame.span = union([frame.span, *stated])
         if any(f.grain == "month" for f in formats.values()):
             frame.date_grain = "month"

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from functools import partial
 
 from kpiengine.connector import Connector, Option, Request, SourceConfig
-from kpiengine.errors import KpiError, did_you_mean, suggestion
+from kpiengine.errors import KpiError, Location, did_you_mean, suggestion
 from kpiengine.filesource import display
 from kpiengine.hookspecs import hookimpl
 from kpiengine.table import Frame
@@ -157,6 +157,7 @@ class GaExportConnector(Connector):
             )
             root = self.config.root
             self._exports = [read(path, display(path, root)) for path in self.config.paths()]
+            _no_overlap(self._exports)
         return self._exports
 
     def _tables(self, export: Export) -> list[Table]:
@@ -335,6 +336,30 @@ def _exact(table: Table, request: Request) -> bool:
         return request.grain in ("month", "quarter", "year", "range")
     span = table.export.date_range
     return span is not None and one_period(span, request)
+
+
+def _no_overlap(exports: list[Export]) -> None:
+    """Two files of a source with the same tables over overlapping dates (the same month
+    downloaded twice, `jan.csv` and `jan (1).csv`) would count those days twice: an error."""
+
+    def layout(export: Export) -> tuple[object, ...]:  # its tables, its property
+        meta = {k: v for k, v in export.meta.items() if k not in ("start", "end")}
+        return tuple(t.headers for t in export.tables), sorted(meta.items())
+
+    seen: list[Export] = []
+    for export in exports:
+        for other in seen:
+            a, b = export.date_range, other.date_range
+            if a and b and a[0] <= b[1] and b[0] <= a[1] and layout(export) == layout(other):
+                both = (max(a[0], b[0]), min(a[1], b[1]))
+                raise KpiError(
+                    f"`{other.name}` and `{export.name}` are the same report over dates that "
+                    f"overlap ({both[0]} to {both[1]}): the source would count those days twice",
+                    Location(export.name),
+                    "keep one file per date range (a download saved twice?), or give each its "
+                    "own source",
+                )
+        seen.append(export)
 
 
 def _ranged(table: Table, request: Request) -> bool:

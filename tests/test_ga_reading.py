@@ -213,3 +213,32 @@ def test_a_daily_export_ending_before_its_end_date_covers_its_range(tmp_path):
     frame = _fetch(_source(tmp_path, text), "sessions")
     assert frame.covered() == (dt.date(2024, 1, 1), dt.date(2024, 2, 29))
     assert frame.values["sessions"].sum() == 10 * len(days)
+
+
+def test_the_same_report_saved_twice_under_one_glob_is_an_error(tmp_path):
+    """`jan.csv` and `jan (1).csv` (a download saved twice) would add January up twice."""
+    from kpiengine.connectors.ga_export import GaExportConnector
+
+    month = (
+        "# Start date: 20240101\n# End date: 20240131\n"
+        "Session default channel group,Sessions\nEmail,100\nDirect,50\n"
+    )
+    (tmp_path / "exports").mkdir()
+    for name in ("jan.csv", "jan (1).csv"):
+        (tmp_path / "exports" / name).write_text(month, "utf-8")
+    february = month.replace("20240101", "20240201").replace("20240131", "20240229")
+    (tmp_path / "exports" / "feb.csv").write_text(february, "utf-8")
+    config = SourceConfig(
+        name="ga",
+        connector="ga_export",
+        root=tmp_path,
+        location=Location("kpi.yaml", 3, 5),
+        options={"path": "exports/*.csv"},
+    )
+    with pytest.raises(KpiError) as info:
+        _fetch(GaExportConnector(config), "sessions")
+    assert "overlap (2024-01-01 to 2024-01-31)" in info.value.message
+    assert "`exports/jan (1).csv`" in info.value.message
+    (tmp_path / "exports" / "jan (1).csv").unlink()
+    frame = _fetch(GaExportConnector(config), "sessions")
+    assert frame.values["sessions"].sum() == 2 * 150
