@@ -171,6 +171,20 @@ def test_where_leaves_rows_out_of_a_mean_a_minimum_and_a_last_value(tmp_path):
     assert frame.values["leads"].tolist() == [300.0]  # a sum: the Basic rows add 0
 
 
+def test_a_row_of_values_without_a_date_is_an_error_not_dropped(tmp_path):
+    """`,Email,50` between dated rows would count in no period: the run stops at its line.
+    A row without values (Excel's trailing `,,`) is no data and passes."""
+    text = "Date,Channel,Amount\n2024-01-05,Email,100\n,Email,50\n2024-01-06,Paid,200\n"
+    mappings = {"revenue": Mapping("revenue", Location("k"), column="Amount")}
+    with pytest.raises(KpiError) as info:
+        fetch(connector(tmp_path, text, mappings=mappings, date="Date"), "revenue")
+    assert info.value.location == Location("d.csv", 3, 1)
+    assert "values but no date in column `Date`" in info.value.message
+    text = "Date,Channel,Amount\n2024-01-05,Email,100\n,,\n2024-01-06,Paid,200\n"
+    frame = fetch(connector(tmp_path, text, mappings=mappings, date="Date"), "revenue")
+    assert frame.values["revenue"].tolist() == [300.0]
+
+
 def test_count_of_a_column_counts_the_rows_where_it_has_a_value(tmp_path):
     # won deals with an amount: empty cells and missing marks are no value; 0 is a value
     text = (
