@@ -50,6 +50,9 @@ def test_salesforce_icu_date_times_next_to_date_only_closes(tmp_path, locale):
         ("%d.%m.%Y%~", "05.01.2024, 09:00", dt.date(2024, 1, 5)),
         ("%d/%m/%Y%~", "05/01/2024, 09:00:30", dt.date(2024, 1, 5)),
         ("%Y-%m-%d%~", "2024-01-05, 09:00", dt.date(2024, 1, 5)),
+        # ICU 72 and later write a narrow no-break space before AM/PM
+        ("%m/%d/%Y%~", "1/5/2024, 9:00\u202fAM", dt.date(2024, 1, 5)),
+        ("%m/%d/%Y%~", "1/5/2024 9:00\u00a0PM", dt.date(2024, 1, 5)),
     ],
 )
 def test_a_comma_before_the_time(spec, cell, expected):

@@ -25,11 +25,12 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 past Excel's ficti
 EXCEL_RANGE = (32874, 73050)  # 1990-01-01 .. 2099-12-31
 JALALI_YEARS = (1300, 1499)
 #: `%~`: an optional time after the day, ISO (`T10:30:00Z`) or as spreadsheets and CRMs write it
-#: (`17:31`, `9:00 AM`), also after a comma as ICU's medium formats write it (Salesforce:
-#: `1/5/2024, 9:00 AM`, `05.01.2024, 09:00`); Python and DuckDB read the same pattern.
+#: (`17:31`, `9:00 AM`, a no-break space before AM/PM as ICU 72+ writes it), also after a
+#: comma as ICU's medium formats write it (Salesforce: `1/5/2024, 9:00 AM`, `05.01.2024, 09:00`);
+#: Python and DuckDB read the same pattern.
 TIME_TAIL = (
     "(?:(?:,? |T)(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::(?:[0-5][0-9]|60)(?:[.,][0-9]{1,9})?)?"
-    "(?: ?[AaPp]\\.?[Mm]\\.?)?(?: ?(?:Z|UTC|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9]))?)?"
+    "(?:[ \u202f\u00a0]?[AaPp]\\.?[Mm]\\.?)?(?: ?(?:Z|UTC|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9]))?)?"
 )
 
 
