@@ -275,8 +275,10 @@ class CrmConfig(Connector):
     def _code_column(self) -> str | None:
         """The column naming the amounts' currency: HubSpot's `Currency`, Salesforce's
         `Opportunity Currency` or `Amount Currency`; for converted amounts, the currency they
-        were converted to (Salesforce's `Amount (converted) Currency`) when exported."""
-        if self.columns.get("amount", "").lower() in CONVERTED_AMOUNTS:
+        were converted to (Salesforce's `Amount (converted) Currency`) when exported, or
+        mapped (`columns: {converted_currency: Betrag (konvertiert) Währung}`)."""
+        mapped = "converted_currency" in dict(self.option("columns") or {})
+        if mapped or self.columns.get("amount", "").lower() in CONVERTED_AMOUNTS:
             return self.columns.get("converted_currency")
         return self.columns.get("currency")
 

@@ -171,3 +171,27 @@ def test_salesforce_converted_amounts_are_checked_against_the_workspace_currency
     where = info.value.location
     assert (where.line, where.column) == place(text, 2, '"USD"')
     assert "Amount (converted) Currency" in info.value.message
+
+
+def test_converted_amounts_mapped_in_another_language_are_checked_as_converted(tmp_path):
+    """German headers mapped with `columns:`: the amounts are the converted ones, so their
+    currency is `Betrag (konvertiert) Währung` (EUR), not each deal's own `Betrag Währung`."""
+    text = (
+        '"Opportunity-Name","Phase","Betrag Währung","Betrag","Betrag (konvertiert) Währung",'
+        '"Betrag (konvertiert)","Schlusstermin","Erstellt am"\n'
+        '"A","Closed Won","USD","1.000,00","EUR","920,00","20.02.2024","05.01.2024"\n'
+        '"B","Closed Won","EUR","500,00","EUR","500,00","21.02.2024","06.01.2024"\n'
+    )
+    write(tmp_path, "opps.csv", text)
+    columns = {
+        "stage": "Phase",
+        "amount": "Betrag (konvertiert)",
+        "close_date": "Schlusstermin",
+        "create_date": "Erstellt am",
+        "currency": "Betrag Währung",
+        "converted_currency": "Betrag (konvertiert) Währung",
+    }
+    options = {"system": "salesforce", "object": "deals", "columns": columns}
+    conn = connector("opps.csv", root=tmp_path, currency="EUR", **options)
+    got = table(conn, "revenue")["revenue"]
+    assert nonzero(got) == {"2024-02": 920.0 + 500.0}
