@@ -225,6 +225,8 @@ class AdsConnector(AdsConfig):
             values[variable] = self._mapping_sql(scan, mapping, number, workspace, time)
         days = {c: scan.read(c, Reader("date", fmt=f)) for c, f in formats.items()}
         day = days[self.columns["date"]] if span is None else f"DATE '{span[0].isoformat()}'"
+        if span is None:
+            day = self._within_range(scan, day)
         scan.role(day, {v: (values[v], request.variables[v]) for v in wanted})
         for dim in dims:
             scan.dimension(dim, self._dimension_sql(scan, dim))

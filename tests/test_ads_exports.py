@@ -171,6 +171,20 @@ def test_weeks_may_start_before_the_reports_range(tmp_path):
     assert frame.values["clicks"].tolist() == [10.0, 30.0]
 
 
+def test_a_week_starting_before_the_reports_range_counts_in_the_range(tmp_path):
+    """A June report's first week starts on 27 May, but its numbers are those of June 1-2:
+    at month grain they count in June, not in May."""
+    text = (
+        'Campaign report\r\n"June 1, 2024 - June 30, 2024"\r\nWeek,Campaign,Cost\r\n'
+        "2024-05-27,Brand,20.00\r\n2024-06-03,Brand,70.00\r\n2024-06-10,Brand,70.00\r\n"
+        "2024-06-17,Brand,70.00\r\n2024-06-24,Brand,70.00\r\n"
+    )
+    (tmp_path / "w.csv").write_text(text, "utf-8")
+    frame = fetch(connector(tmp_path, "w.csv", columns={"date": "Week"}), "ad_spend")
+    assert frame.values["ad_spend"].tolist() == [20.0 + 4 * 70.0]
+    assert [str(d)[:7] for d in frame.dates] == ["2024-06"]
+
+
 # --- 3. Meta months without a time breakdown -----------------------------------------------------
 
 META_MONTH = (
