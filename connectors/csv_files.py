@@ -139,9 +139,20 @@ class CsvConnector(Connector):
 
     def _decimals(self) -> dict[str, str]:
         """Each file's decimal mark, told by the cells of every mapped column (not only those
-        asked for: a column of counts may tell what a column of amounts cannot)."""
+        asked for: a column of counts may tell what a column of amounts cannot). A file whose
+        cells cannot tell (`1,500` alone) takes the mark the source's other files tell (one
+        export, one number format), else `guess_decimal`'s reading of grouped cells."""
         numbers = sorted({c for m in self.mappings.values() if (c := self._value_column(m))})
-        return {t.name: decimal_of(t, numbers, self.option("decimal")) for t in self.tables}
+        option = self.option("decimal")
+        told: dict[str, str | None] = {}
+        for table in self.tables:
+            dot, comma = (decimal_of(table, numbers, option, default=d) for d in (".", ","))
+            told[table.name] = dot if dot == comma else None
+        agreed = {mark for mark in told.values() if mark}
+        shared = agreed.pop() if len(agreed) == 1 else None
+        return {
+            t.name: told[t.name] or shared or decimal_of(t, numbers, option) for t in self.tables
+        }
 
     def fetch(self, request: Request) -> Frame:
         mappings = {v: self.mappings[v] for v in request.variables if v in self.mappings}

@@ -94,6 +94,28 @@ def test_whole_amounts_grouped_by_dots_are_thousands(tmp_path):
     assert "decimal:" in (info.value.fix or "")
 
 
+def test_a_file_whose_cells_cannot_tell_takes_the_mark_of_the_sources_other_files(tmp_path):
+    """`b.csv` alone (`1,500`, `2,750`) reads as thousands; beside `a.csv`, whose `1,5` says
+    `,` is the decimal mark, it is the same export's number format: 1.5 and 2.75."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.csv").write_text("date;cost\n2024-01-05;1,5\n2024-01-06;2,25\n")
+    (tmp_path / "data" / "b.csv").write_text("date;cost\n2024-01-07;1,500\n2024-01-08;2,750\n")
+    mappings = {"cost": Mapping("cost", Location("k"), column="cost")}
+    config = SourceConfig(
+        name="test",
+        connector="csv",
+        root=tmp_path,
+        location=Location("kpi.yaml", 3, 5),
+        options={"path": "data/*.csv", "date": "date"},
+        mappings=mappings,
+        variables=VARIABLES,
+    )
+    from kpiengine.connectors.csv_files import CsvConnector
+
+    frame = fetch(CsvConnector(config), "cost")
+    assert frame.values["cost"].tolist() == [pytest.approx(1.5 + 2.25 + 1.5 + 2.75)]
+
+
 @pytest.mark.parametrize(
     ("encoding", "bom"), [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b"")]
 )
