@@ -254,6 +254,27 @@ def test_parquet_and_json_lines(tmp_path):
     assert fetch(CsvConnector(config), "revenue").values["revenue"].tolist() == [7.0]
 
 
+def test_json_lines_cells_of_mixed_types_and_offsets_read_as_written(tmp_path):
+    """A JSON column of numbers and texts (`1234.5`, `"1,000.50"`, `"n/a"`) reads with the
+    grammar, a boolean is a bad cell at its line, and `23:30-05:00` on 31 January stays on
+    31 January (DuckDB's typed reading would move it to the next UTC day)."""
+    lines = [
+        '{"Date": "2024-01-31T23:30:00-05:00", "Cost": 1234.5}',
+        '{"Date": "2024-02-01T08:00:00-05:00", "Cost": "1,000.50"}',
+        '{"Date": "2024-02-02T08:00:00-05:00", "Cost": "n/a"}',
+    ]
+    mappings = {"cost": Mapping("cost", Location("k"), column="Cost")}
+    text = "\n".join(lines) + "\n"
+    conn = connector(tmp_path, text, name="d.jsonl", mappings=mappings, date="Date")
+    assert fetch(conn, "cost").values["cost"].tolist() == [1234.5, 1000.5]
+    text += '{"Date": "2024-02-03T08:00:00-05:00", "Cost": true}\n'
+    conn = connector(tmp_path, text, name="d.jsonl", mappings=mappings, date="Date")
+    with pytest.raises(KpiError) as info:
+        fetch(conn, "cost")
+    assert info.value.location is not None and info.value.location.line == 4
+    assert "expected a number" in info.value.message and "`true`" in info.value.message
+
+
 @pytest.mark.parametrize(
     ("text", "where", "words"),
     [

@@ -44,6 +44,8 @@ _ISO_DAY = re.compile(
     r"[12][0-9]{3}-[01][0-9]-[0-3][0-9](?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
 )
 _COPIES: list[Path] = []
+#: JSON types read as DuckDB types them; any other is read as text (see `FileTable.reader`).
+_JSON_PLAIN = frozenset(["VARCHAR", "BIGINT", "DOUBLE", "UBIGINT", "HUGEINT", "DATE", "TIMESTAMP"])
 
 
 @dataclass
@@ -58,6 +60,7 @@ class FileTable:
     sniffed: Sniffed | None = None
     sample: list[list[str]] = field(default_factory=list)  # data rows, cells as text
     native: dict[str, str] = field(default_factory=dict)  # typed files: the file's own types
+    as_text: frozenset[str] = frozenset()  # JSON columns read as written (see `reader`)
     empty_total: bool = False  # a row with an empty first field totals the others (UA)
 
     @property
@@ -102,8 +105,14 @@ class FileTable:
         if self.kind == "csv":
             assert self.sniffed is not None  # a delimited file is sniffed
             return self.sniffed.read_csv_sql({c: t for c, t in self.types.items()})
-        function = "read_parquet" if self.kind == "parquet" else "read_json_auto"
-        return f"{function}({quote_text(str(self.path))})"
+        if self.kind == "parquet":
+            return f"read_parquet({quote_text(str(self.path))})"
+        if not self.as_text:
+            return f"read_json_auto({quote_text(str(self.path))})"
+        # cells of mixed types (`1234.5` and `"1,000.50"`), booleans, timestamps with an offset
+        # (DuckDB would move `23:30-05:00` to the next UTC day): read as written, as text
+        columns = ", ".join(f"{quote_text(c)}: {quote_text(t)}" for c, t in self.native.items())
+        return f"read_json({quote_text(str(self.path))}, columns = {{{columns}}})"
 
     def relation(self) -> str:
         """SQL for the file's rows: a run's temporary table for a small file."""
@@ -328,5 +337,17 @@ def _typed_table(path: Path, name: str, kind: str) -> FileTable:
         raise _unreadable(table, exc) from None
     table.columns = [str(c) for c in sampled.columns]
     table.native = {str(c): str(t) for c, t in zip(sampled.columns, sampled.types, strict=True)}
+    odd = {c for c, t in table.native.items() if t not in _JSON_PLAIN}
+    if kind == "json" and odd:  # see `reader`: read as written, as text
+        table.as_text = frozenset(odd)
+        table.native = {c: "VARCHAR" if c in odd else t for c, t in table.native.items()}
+        try:
+            rows = (
+                active()
+                .duckdb.sql(f"SELECT * FROM {table.reader()} LIMIT {SAMPLE_ROWS}")
+                .fetchall()
+            )
+        except duckdb_error() as exc:
+            raise _unreadable(table, exc) from None
     table.sample = [["" if v is None else str(v) for v in row] for row in rows]
     return table
