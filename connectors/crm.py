@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from kpiengine.cellreader import trimmed_sql
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats import DateFormat
@@ -34,7 +33,7 @@ from kpiengine.sqlgen import quote_ident, quote_text, where_value
 from kpiengine.table import Frame, union
 
 from . import _crm_frames as frames
-from ._crm_config import CrmConfig, _plural
+from ._crm_closed import ClosedDeals
 from ._crm_tables import (
     CLOSED,
     CONTACT_DATES,
@@ -45,7 +44,7 @@ from ._crm_tables import (
 )
 
 
-class CrmConnector(CrmConfig):
+class CrmConnector(ClosedDeals):
     name = "crm"
     description = "HubSpot, Salesforce or generic exports of deals (opportunities) or leads"
     mapping_dates = True
@@ -92,11 +91,16 @@ class CrmConnector(CrmConfig):
     # --- fetch --------------------------------------------------------------------------------
 
     def fetch(self, request: Request) -> Frame:
+        self._detail = False
         while True:
             built = self._scan(request)
             scanned = built[0].try_run(self._reguess)
-            if scanned is not None:
-                break
+            if scanned is None:
+                continue  # the dates are read otherwise now
+            if not self._detail and (scanned.checks.get("undated") or scanned.checks.get("cycles")):
+                self._detail = True  # closed deals to leave out: count them in detail
+                continue
+            break
         scan, dated, klass = built
         checks = scanned.checks
         if checks.get("unknown"):
@@ -214,27 +218,6 @@ class CrmConnector(CrmConfig):
                 scan.dimension(dim, scan.text(self.dims[dim], empty=NONE))
         return scan, dated, klass
 
-    def _closed_checks(
-        self, scan: Scan, derived: set[str], klass: str, day: dict[str, str], value: str
-    ) -> None:
-        """Counts of the closed deals no period would count right (see `_left_out`)."""
-        close = day[self.columns["close_date"]]
-        needs = {"won": set(CLOSED) - {"deals_lost"}, "lost": {"deals_lost"}}
-        for name, variables in needs.items():
-            if variables & derived:
-                scan.check(f"undated_{name}", "count", f"{klass} = '{name}' AND {close} IS NULL")
-        if "revenue" in derived:
-            undated = f"{klass} = 'won' AND {close} IS NULL"
-            scan.check("undated_amount", "sum", f"CASE WHEN {undated} THEN {value} END")
-        if "sales_cycle_days" in derived:
-            create = day[self.columns["create_date"]]
-            won = f"{klass} = 'won' AND {close} IS NOT NULL"
-            backwards = f"{won} AND {close} < {create}"
-            scan.check("backwards", "count", backwards)
-            days = f"date_diff('day', {create}, {close})"
-            scan.check("backwards_min", "min", f"CASE WHEN {backwards} THEN {days} END")
-            scan.check("uncreated", "count", f"{won} AND {create} IS NULL")
-
     def _measure(self, variable: str, klass: str, value: str, day: dict[str, str]) -> str:
         """A derived variable's value on a row."""
         if variable in ("deals_won", "deals_lost"):
@@ -331,80 +314,6 @@ class CrmConnector(CrmConfig):
             if converted
             else "convert them first, or set the workspace `currency:` to match",
         )
-
-    def _left_out(self, checks: dict[str, Any]) -> dict[str, str]:
-        """The variables closed deals no period can count right would distort, and why: a
-        closed deal without a close date (revenue, deals won and lost), a won deal closed
-        before it was created or without a create date (the sales cycle). They are left out,
-        so that the KPIs reading them are undefined with the reason (how many deals, where the
-        first is); never a silent drop, and the other KPIs stand."""
-        close, create = self.columns.get("close_date", ""), self.columns.get("create_date", "")
-        out: dict[str, str] = {}
-
-        def first(condition: str, column: str) -> Location:  # `{k}`: the class, dates as read
-            return self._place(
-                lambda k, day: condition.format(k=k, close=day(close), create=day(create)), column
-            )
-
-        undated = {k: int(checks.get(f"undated_{k}") or 0) for k in ("won", "lost")}
-        for kind, n in undated.items():
-            if not n:
-                continue
-            worth = checks.get("undated_amount") if kind == "won" else None
-            where = first(f"{{k}} = '{kind}' AND {{close}} IS NULL", close)
-            why = (
-                f"{_plural(n, f'{kind} deal')} without a close date in column `{close}`"
-                f"{f' (worth {worth:,.2f})' if worth else ''}, first at {where}: no period can "
-                "count them; fill in the close dates and export again"
-            )
-            for variable in set(CLOSED) - {"deals_lost"} if kind == "won" else {"deals_lost"}:
-                out.setdefault(variable, why)
-        cycles = []
-        if checks.get("backwards"):
-            n, most = int(checks["backwards"]), -int(checks["backwards_min"])
-            where = self._place(
-                lambda k, day: f"{k} = 'won' AND {day(close)} < {day(create)}", close
-            )
-            cycles.append(
-                f"{_plural(n, 'won deal')} closed before created (column `{close}` before "
-                f"`{create}`, by up to {most} days), first at {where}"
-            )
-        if checks.get("uncreated"):
-            n = int(checks["uncreated"])
-            where = self._place(
-                lambda k, day: (
-                    f"{k} = 'won' AND {day(close)} IS NOT NULL AND {day(create)} IS NULL"
-                ),
-                create,
-            )
-            cycles.append(f"{_plural(n, 'won deal')} without a create date, first at {where}")
-        if cycles:
-            out.setdefault(
-                "sales_cycle_days",
-                " and ".join(cycles) + ": their sales cycles are unknown (a deal imported after "
-                "it closed often keeps the import day as its create date); correct the dates",
-            )
-        return out
-
-    def _place(
-        self, condition: Callable[[str, Callable[[str], str]], str], column: str
-    ) -> Location:
-        """The `column` cell of the first deal for which `condition(class, day)` holds: SQL on
-        the file's cells as written (`day(column)`: the day a date column's cell reads)."""
-
-        def day(name: str) -> str:
-            return self._format(name).sql(name, "VARCHAR")
-
-        bad = condition(self._class_sql(lambda c: trimmed_sql(quote_ident(c), "")), day)
-        roles = ("stage", "won", "closed", "close_date", "create_date")
-        # the first row whose cells are those of the row DuckDB found is such a deal too
-        also = [self.columns[r] for r in roles if r in self.columns]
-        also = [c for c in dict.fromkeys(also) if c != column]
-        for table in self.tables:
-            cell = table.first_cell(column, bad, lambda _text: False, tuple(also))
-            if cell is not None:
-                return cell[0]
-        return self.layout.header(column)
 
 
 def _names(code: str) -> Callable[[str], bool]:

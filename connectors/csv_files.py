@@ -174,29 +174,22 @@ class CsvConnector(Connector):
         number = lambda t: Reader("number", decimals[t.name])  # noqa: E731 - per file
         days = {c: scan.read(c, Reader("date", fmt=f)) for c, f in formats.items()}
         roles: dict[str, dict] = {}
-        dated: list[str] = []  # SQL true on a row with values the source's date dates
         for variable, mapping in mappings.items():
             date = require(self.layout, mapping.date) if mapping.date else self.date_column
             rule = request.variables[variable]
             measure = self._measure(scan, mapping, number, rule.time)
             roles.setdefault(date, {})[variable] = (measure, rule)
-            if not mapping.date and self._value_column(mapping):
-                dated.append(f"coalesce({measure}, 0) <> 0")
-            texts = [*mapping.where, *(c for c in (mapping.distinct, mapping.present) if c)]
-            if not mapping.date:
-                dated += [f"{scan.text(require(self.layout, c))} <> ''" for c in texts]
         for date, measures in roles.items():
             scan.role(days[date], measures)
         for dim in request.dimensions:
             if dim in self.dims:
                 scan.dimension(dim, scan.text(self.dims[dim]))
-        if dated:  # a row of values without a date counts in no period
-            filled = f"{days[self.date_column]} IS NULL AND ({' OR '.join(dated)})"
-            scan.check("undated", "count", filled)
+        main = [m for m in mappings.values() if not m.date]
+        if main:  # rows without a date: an error when they hold values (see `_raise_undated`)
+            scan.check("undated", "count", f"{days[self.date_column]} IS NULL")
         scanned = scan.run()
         if scanned.checks.get("undated"):
-            main = [m for m in mappings.values() if not m.date]
-            self._raise_undated(int(scanned.checks["undated"]), formats[self.date_column], main)
+            self._raise_undated(formats[self.date_column], main)
         frame = scanned.frame
         for variable, mapping in mappings.items():  # no event in a period another date has
             counted = mapping.count or (mapping.where and mapping.column)
@@ -210,25 +203,24 @@ class CsvConnector(Connector):
         }
         return frame
 
-    def _raise_undated(self, count: int, fmt: DateFormat, mappings: list[Mapping]) -> None:
-        """The error of rows with values but no date (a subtotal, a row whose date was lost)."""
+    def _raise_undated(self, fmt: DateFormat, mappings: list[Mapping]) -> None:
+        """The error of rows with values but no date (a subtotal, a row whose date was lost);
+        rows without values (Excel's trailing `,,`) are no data: no error."""
         date = self.date_column
         columns = [self._value_column(m) for m in mappings]
         columns += [c for m in mappings for c in (*m.where, m.distinct, m.present)]
         filled = sorted({require(self.layout, c) for c in columns if c})
         cells = " OR ".join(f"trim(coalesce(CAST({quote_ident(c)} AS VARCHAR), '')) <> ''"
                             for c in filled)  # fmt: skip
-        bad = f"{fmt.sql(date, 'VARCHAR')} IS NULL AND ({cells})"
-        place = next(
-            (cell[0] for t in self.tables if (cell := t.first_cell(date, bad, lambda _: False))),
-            self.layout.header(date),
-        )
-        rows = "a row has" if count == 1 else f"{count} rows have"
-        raise KpiError(
-            f"{rows} values but no date in column `{date}`: no period can count them",
-            place,
-            "fill in the dates, or remove those rows (a subtotal, a note?)",
-        )
+        bad = f"{fmt.sql(date, 'VARCHAR')} IS NULL AND ({cells or 'FALSE'})"
+        for table in self.tables:
+            cell = table.first_cell(date, bad, lambda _: False)
+            if cell is not None:
+                raise KpiError(
+                    f"a row has values but no date in column `{date}`: no period can count it",
+                    cell[0],
+                    "fill in the dates, or remove those rows (a subtotal, a note?)",
+                )
 
     def _measure(
         self, scan: Scan, mapping: Mapping, number: Callable[[FileTable], Reader], time: str

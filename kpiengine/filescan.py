@@ -178,11 +178,8 @@ class Scan(ScanErrors):
     ) -> None:
         """Variables dated by `day` (on the rows where `where` holds): name -> (SQL, rule).
 
-        The first and last of its days over the whole file (not only the dates asked for) say
-        how far the data goes: June asked alone is complete when July has rows."""
-        dated = day if where == "TRUE" else f"(CASE WHEN {where} THEN {day} END)"
-        self._checks[f"__span_lo{len(self._roles)}"] = ("min", dated)
-        self._checks[f"__span_hi{len(self._roles)}"] = ("max", dated)
+        With dates asked for, the first and last of its days over the whole file say how far
+        the data goes (`ScanQuery.parts`): June asked alone is complete when July has rows."""
         self._roles.append(Role(day, where, measures, daily))
 
     def dimension(self, name: str, sql: str) -> None:

@@ -112,6 +112,24 @@ class ScanQuery:
             for e in ("min", "max")
         }
         checks |= {f"__c_{n}": c for n, c in self._checks.items()}
+        # how far the data goes beyond the dates asked for (`Scan.role`): from the day cells,
+        # which hold every day, else counted on the rows
+        spans: dict[str, str] = {}
+        if self.start is not None or self.end is not None:
+            for r, role in enumerate(self._roles):
+                if day_cells:
+                    spans |= {
+                        f"__c___span_lo{r}": f"min(__t{r})",
+                        f"__c___span_hi{r}": f"max(__t{r})",
+                    }
+                    continue
+                dated = (
+                    role.day
+                    if role.where == "TRUE"
+                    else f"(CASE WHEN {role.where} THEN {role.day} END)"
+                )
+                checks[f"__c___span_lo{r}"] = ("min", dated)
+                checks[f"__c___span_hi{r}"] = ("max", dated)
         # a trusted float column's sum: that of a measure summing it, else a sum of its own
         summed = {sql: k for k, (_, sql, rule, _, _) in enumerate(self._measures())
                   if rule.time in ("sum", "mean")}  # fmt: skip
@@ -154,7 +172,7 @@ class ScanQuery:
         if trims:
             trimmed = ", ".join(f"{trimmed_sql(g, e)} AS {g}" for g, e in trims.items())
             cells = f"SELECT * REPLACE ({trimmed}) FROM ({cells})"
-        return cells, self._answer_sql(dims, checks, finite)
+        return cells, self._answer_sql(dims, checks, finite | spans)
 
     def day_cells(self) -> bool:
         """Whether the cells are days: one role (no distinct count) and few segments in the
