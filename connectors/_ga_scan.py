@@ -41,9 +41,10 @@ def scan_table(
     request: Request,
     dimensions: dict[str, str | None],
     source: str,
+    renames: dict[str, dict[str, str]] | None = None,
 ) -> Frame:
     """The frame of a table: `variables` maps each variable to its SQL maker's key (a recipe,
-    or `map:` for a mapping; see `measure`)."""
+    or `map:` for a mapping; see `measure`); `renames` the source's `values:` per dimension."""
     how, _ = table.dating
     span = table.export.date_range
     grain, calendar = request.grain, request.calendar
@@ -64,7 +65,7 @@ def scan_table(
                 measures[variable] = (sql, rule)
         scan.role(day, measures)
         for dim, column in dimensions.items():
-            scan.dimension(dim, table.dimension(scan, column, dim))
+            scan.dimension(dim, table.dimension(scan, column, dim), (renames or {}).get(dim))
         totalled = table.totals_checks(scan)
         scanned = scan.run()
         rescale = [

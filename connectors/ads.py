@@ -59,6 +59,7 @@ from ._ads_profiles import (
 
 class AdsConnector(AdsConfig):
     name = "ads"
+    renames_values = True
     description = "Google Ads and Meta Ads Manager report exports (UI downloads, API/BigQuery CSVs)"
     options = (
         Option("path", "file or glob, relative to the workspace", required=True),
@@ -229,7 +230,8 @@ class AdsConnector(AdsConfig):
             day = self._within_range(scan, day)
         scan.role(day, {v: (values[v], request.variables[v]) for v in wanted})
         for dim in dims:
-            scan.dimension(dim, self._dimension_sql(scan, dim))
+            renames = self.config.dimension_values.get(dim)
+            scan.dimension(dim, self._dimension_sql(scan, dim), renames)
         totals = self._totals(tables)
         files = {t.name: f"@{i}" for i, t in enumerate(tables)} if len(tables) > 1 else {}
         bounds = (request.start, request.end)

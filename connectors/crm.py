@@ -46,6 +46,7 @@ from ._crm_tables import (
 
 class CrmConnector(ClosedDeals):
     name = "crm"
+    renames_values = True
     description = "HubSpot, Salesforce or generic exports of deals (opportunities) or leads"
     mapping_dates = True
     options = (
@@ -215,7 +216,8 @@ class CrmConnector(ClosedDeals):
             scan.check("code_max", "max", f"nullif(upper({scan.text(code)}), '')")
         for dim in request.dimensions:
             if dim in self.dims:
-                scan.dimension(dim, scan.text(self.dims[dim], empty=NONE))
+                renames = self.config.dimension_values.get(dim)
+                scan.dimension(dim, scan.text(self.dims[dim], empty=NONE), renames)
         return scan, dated, klass
 
     def _measure(self, variable: str, klass: str, value: str, day: dict[str, str]) -> str:

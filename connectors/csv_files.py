@@ -28,6 +28,7 @@ DATE_NAMES = ("date", "day", "datum", "fecha", "month", "week", "period", "æ—¥æœ
 
 class CsvConnector(Connector):
     name = "csv"
+    renames_values = True
     description = "CSV or TSV spreadsheets (wide or long), Parquet and JSON lines files"
     mapping_dates = True
     options = (
@@ -183,7 +184,9 @@ class CsvConnector(Connector):
             scan.role(days[date], measures)
         for dim in request.dimensions:
             if dim in self.dims:
-                scan.dimension(dim, scan.text(self.dims[dim]))
+                scan.dimension(
+                    dim, scan.text(self.dims[dim]), self.config.dimension_values.get(dim)
+                )
         main = [m for m in mappings.values() if not m.date]
         if main:  # rows without a date: an error when they hold values (see `_raise_undated`)
             scan.check("undated", "count", f"{days[self.date_column]} IS NULL")

@@ -57,6 +57,7 @@ DEFAULT_DIMENSIONS = ("channel", "source_medium", "landing_page", "campaign", "d
 
 class GaExportConnector(Connector):
     name = "ga_export"
+    renames_values = True
     description = "Google Analytics CSV exports (Universal Analytics and GA4 reports)"
     options = (
         Option("path", "GA export file or glob, relative to the workspace", required=True),
@@ -242,7 +243,8 @@ class GaExportConnector(Connector):
                 else export.name
             )  # fmt: skip
             for table, variables in plan.items():
-                frames.append(scan_table(table, variables, request, dims, source))
+                renames = self.config.dimension_values
+                frames.append(scan_table(table, variables, request, dims, source, renames))
         for variable in request.variables:
             if variable not in served:
                 raise self._missing(variable)

@@ -66,6 +66,9 @@ class Connector:
     options: ClassVar[tuple[Option, ...]] = ()
     #: True when the connector honours `date:` in a variable's mapping.
     mapping_dates: ClassVar[bool] = False
+    #: True when the connector renames dimension values (`values:`) before it aggregates (a
+    #: mean of a merged segment reads all its rows); else the engine renames its answer.
+    renames_values: ClassVar[bool] = False
     #: Values the engine never prints (a password from the environment): shown as `***`.
     secrets: tuple[str, ...] = ()
 

@@ -182,8 +182,13 @@ class Scan(ScanErrors):
         the data goes (`ScanQuery.parts`): June asked alone is complete when July has rows."""
         self._roles.append(Role(day, where, measures, daily))
 
-    def dimension(self, name: str, sql: str) -> None:
-        """A dimension: SQL on the row columns (`text` of a column: trimmed after grouping)."""
+    def dimension(self, name: str, sql: str, renames: dict[str, str] | None = None) -> None:
+        """A dimension: SQL on the row columns (`text` of a column: trimmed after grouping).
+        `renames` (the source's `values:`) rename values before rows are grouped, so that a
+        mean or a distinct count of a merged segment reads all its rows."""
+        if renames:
+            pairs = ", ".join(f"{quote_text(k)}: {quote_text(v)}" for k, v in renames.items())
+            sql = f"coalesce(MAP {{{pairs}}}[{sql}], {sql})"
         self._dims[name] = sql
         column = next(((c, e) for (c, e), s in self._texts.items() if s == sql), None)
         if column is not None:

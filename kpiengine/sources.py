@@ -201,7 +201,8 @@ def fetch_table(
             status.error = failed.status.error
             findings.append(failed.finding)
             continue
-        frame = relabel(frame, source.config.dimension_values)
+        if not source.connector.renames_values:
+            frame = relabel(frame, source.config.dimension_values)
         left_out.update({v: f"`{status.name}`: {why}" for v, why in frame.missing.items()})
         status.coverage = frame.covered(plan.calendar)  # monthly rows cover their month
         if on_source is not None:

@@ -438,3 +438,40 @@ def test_dimension_values_are_trimmed_whether_grouped_before_or_after(tmp_path, 
             if not total
         }
         assert counted == {k: float(len(v)) for k, v in customers.items()}
+
+
+def test_renamed_values_are_merged_before_a_mean_or_a_distinct_count(tmp_path):
+    """`values: {Email Marketing: Email}` merges two raw values into one segment before rows
+    are aggregated: its mean reads its four rows (not the mean of two means), and its distinct
+    customers count each customer once, as the engine's total does."""
+    from kpiengine.engine import Engine
+    from kpiengine.workspace import load_workspace
+
+    rows = [
+        ("2024-01-05", "Email", "100", "a"),
+        ("2024-01-05", "Email", "200", "b"),
+        ("2024-01-07", "Email", "30", "a"),
+        ("2024-01-07", "Email Marketing", "20", "a"),
+    ]
+    text = "Date,Channel,Price,Customer\n" + "".join(f"{','.join(r)}\n" for r in rows)
+    (tmp_path / "d.csv").write_text(text)
+    (tmp_path / "definitions").mkdir()
+    (tmp_path / "definitions" / "k.yaml").write_text(
+        "variables:\n"
+        "  price: {unit: currency, aggregate: mean}\n"
+        "  buyers: {unit: customers, aggregate: distinct}\n"
+        "kpis:\n"
+        "  avg_price: {formula: price, unit: currency}\n"
+        "  buyers_kpi: {formula: buyers, unit: customers}\n"
+    )
+    (tmp_path / "kpi.yaml").write_text(
+        "currency: EUR\nkpis: [avg_price, buyers_kpi]\nsources:\n  s:\n    connector: csv\n"
+        "    path: d.csv\n    date: Date\n"
+        "    dimensions: {channel: {column: Channel, values: {Email Marketing: Email}}}\n"
+        "    map: {price: {column: Price}, buyers: {distinct: Customer}}\n"
+    )
+    records = Engine(load_workspace(tmp_path)).evaluate(by=["channel"]).records()
+    got = {(r["kpi"], r["segment"].get("channel", "")): r["value"] for r in records}
+    prices = [float(r[2]) for r in rows]
+    assert got["avg_price", "Email"] == got["avg_price", ""] == sum(prices) / len(prices)
+    assert got["buyers_kpi", "Email"] == got["buyers_kpi", ""] == len({r[3] for r in rows})
