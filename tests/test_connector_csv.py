@@ -72,6 +72,27 @@ def test_locale_numbers_and_semicolons(tmp_path):
     assert frame.values["revenue"][0] == pytest.approx(1234.5 - 1000 + 0.125)
 
 
+def test_accounting_formats_as_excel_saves_them(tmp_path):
+    """Excel's accounting format written to CSV: `$ -` is a zero (it counts in a mean), `(...)`
+    and a sign before a trailing mark are negatives; values by hand."""
+    mappings = {"cost": Mapping("cost", Location("k"), column="Cost")}
+    text = (
+        "Date,channel,Cost\r\n"
+        '2024-01-05,A," $ 1,234.00 "\r\n'
+        '2024-01-09,A," $ -   "\r\n'
+        '2024-01-10,B," $ (50.50)"\r\n'
+    )
+    conn = connector(tmp_path, text, mappings=mappings, date="Date")
+    mean = fetch(conn, "cost", rules={"cost": Aggregate("mean")}).values["cost"]
+    assert mean.tolist() == [(1234.0 + 0.0 - 50.5) / 3]
+    lines = ["Datum;channel;Kosten", "15.01.2024;A;1.234,50- €", "19.01.2024;A;- €"]
+    text = "\n".join([*lines, "20.01.2024;B;10,00 €", ""])
+    mappings = {"cost": Mapping("cost", Location("k"), column="Kosten")}
+    conn = connector(tmp_path, text, name="de.csv", mappings=mappings, date="Datum")
+    mean = fetch(conn, "cost", rules={"cost": Aggregate("mean")}).values["cost"]
+    assert mean.tolist() == [(-1234.5 + 0.0 + 10.0) / 3]
+
+
 def test_whole_amounts_grouped_by_dots_are_thousands(tmp_path):
     """German whole euros (`1.500 €`): no cell has decimals, each has one mark before three
     digits, which groups thousands: 1500, never 1.5; a column not asked for may tell too."""

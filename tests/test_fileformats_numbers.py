@@ -138,6 +138,15 @@ def test_percentages_are_exact_decimals():
         ("CHF 1'234.50", ".", 1234.5, "CHF"),
         ("12 kr", ",", 12.0, "kr"),
         ("1234", ".", 1234.0, None),
+        ("1.234,50- €", ",", -1234.5, "EUR"),  # SAP and German Excel: the sign before the mark
+        ("$1,234.50-", ".", -1234.5, "$"),
+        # an accounting format's zero, as Excel writes it to CSV: a zero, not a missing cell
+        (" $ -   ", ".", 0.0, "$"),
+        ("$-", ".", 0.0, "$"),
+        ("- €", ",", 0.0, "EUR"),
+        ("EUR -", ",", 0.0, "EUR"),
+        (" $ (1,234.00) ", ".", -1234.0, "$"),  # the accounting format's negative
+        ("(50,50) €", ",", -50.5, "EUR"),
     ],
 )
 def test_currency_is_recorded(cell, decimal, value, currency):
@@ -363,7 +372,9 @@ def test_well_formed_cells_read_their_value(decimal, data):
             number_cells(".").flatmap(lambda c: mutated(c[0])),
             number_cells(",").flatmap(lambda c: mutated(c[0])),
             st.text("0123456789.,-+()%$€ eEinfa_#'\u00a0", max_size=10),
-            st.sampled_from(["", "-", "--", "N/A", "(not set)", "nan", "inf", None]),
+            st.sampled_from(["", "-", "--", "N/A", "(not set)", "nan", "inf", None, "$ -"]),
+            st.sampled_from(["- €", "1.234,50- €", "12- $", "($ -)", "$ - -", "- - €", "-$-"]),
+            st.sampled_from(["$ (5)", "(5,5) €", "$ -(5)", "(5) € )", "$(5", "(-5)", "(5 %)"]),
             # what DuckDB's own cast reads that the grammar does not, or reads otherwise
             st.from_regex(
                 r"[-+]?[0-9]{1,4}(_[0-9]{1,3})*(\.[0-9_]*)?([eE][-+]?[0-9]{1,4})?", fullmatch=True

@@ -1,4 +1,5 @@
 """The one number grammar: cells as spreadsheets, locales and ad platforms write numbers.
+(A little longer than 420 lines: the grammar and its SQL are one definition.)
 
 A cell is read with its column's decimal mark, `.` or `,` (`decimals.guess_decimal`). Accepted, and
 nothing else:
@@ -8,8 +9,9 @@ nothing else:
   after a first group of one to three digits not starting with 0 (`1,234,567`, `1 234,5`,
   `1'234.50`); with `.` as the decimal mark also Indian lakhs (`1,23,45,678`);
 - Persian, Arabic-Indic and full-width digits, read as ASCII digits;
-- one sign, `-`/`+` before or `-` after (`1234-`), U+2212 and other minus look-alikes as `-`;
-  or accounting parentheses instead (`(1,200)` = -1200);
+- one sign, `-`/`+` before or `-` after (`1234-`, `1.234,50- €`), U+2212 and other minus
+  look-alikes as `-`; or accounting parentheses instead (`(1,200)` = -1200, `$ (1,200)`); a
+  currency mark and a dash alone is an accounting format's zero (`$ -`, `- €`);
 - one percent sign before or after (`45.6%` = 0.456, `%45`, `٪`), or else one currency mark
   before or after (`US$50.00`, `1.234,50 €`, `EUR 12`), recorded (see `currency`);
 - scientific notation on an ungrouped number with at most a leading sign (`1e3`, `1.2E-05`).
@@ -142,10 +144,9 @@ def _integer(decimal: str) -> str:
 
 
 def _exact(decimal: str) -> str:
-    """The regex of the shape of a valid cell (after `normalize`): its signs, marks and digits
-    in order. A currency mark here is any word of the marks' letters (`grammar` checks it is
-    one), thousands separators any of them (`_mixed` rejects two kinds): a smaller pattern than
-    one listing 200 marks, for DuckDB to compile once per column."""
+    """The regex of a valid cell's shape (after `normalize`). A currency mark is any word of
+    the marks' letters (`_mark_ok` checks it is one), a thousands separator any of them
+    (`_mixed` rejects two kinds): smaller than one listing 200 marks, for DuckDB to compile."""
     g, ws = char_class(GAP) + "*", char_class(WHITESPACE) + "*"
     dec = char_class(decimal + _ARABIC_DECIMAL)
     number = f"(?:{_integer(decimal)}(?:{dec}[0-9]*)?|{dec}[0-9]+)"
@@ -156,7 +157,10 @@ def _exact(decimal: str) -> str:
         f"(?:[-+]{g})?{marked}",  # 5  -5  -$5  -5 €  -5%  %5
         f"{cur}{g}[-+]{g}{number}",  # $-5
         f"{marked}{g}-",  # 5-  $5-  5%-
+        f"{number}{g}-{g}{cur}",  # 1.234,50- €
+        f"{cur}{g}-|-{g}{cur}",  # $ -  - €: an accounting format's zero
         f"\\({g}{marked}{g}\\)",  # (5)  ($5)  (5%)
+        f"{cur}{g}\\({g}{number}{g}\\)|\\({g}{number}{g}\\){g}{cur}",  # $ (5)  (5) €
         f"(?:[-+]{g})?{mantissa}[eE][-+]?[0-9]{{1,3}}",  # -1.2E-05
     ]
     return f"{ws}(?:{'|'.join(shapes)}){ws}"
@@ -173,8 +177,9 @@ def _mixed(decimal: str) -> str:
 
 def _loose(decimal: str, capture: str) -> str:
     """A regex matching every valid cell, capturing (`capture`) the parts of its value:
-    1 `(`, 2-3 leading signs, 4 leading %, 5 integer, 6 fraction, 7 exponent, 8 trailing %,
-    9 trailing `-`; or (`capture="currency"`) 1-2 the currency mark before or after."""
+    1 `(` or a sign, 2 `(` or a sign after a mark, 3 leading %, 4 integer, 5 fraction, 6 exponent,
+    7 trailing %, 8-9 `-` before or after a trailing mark (nine: DuckDB has no `\\10`); or
+    (`capture="currency"`) 1-2 the currency mark before or after."""
 
     def group(pattern: str, part: str) -> str:
         return f"({pattern})" if part == capture else f"(?:{pattern})"
@@ -182,12 +187,13 @@ def _loose(decimal: str, capture: str) -> str:
     g, ws = char_class(GAP) + "*", char_class(WHITESPACE) + "*"
     cur = _marks(loose=True)
     return (
-        f"{ws}(?:{group('[(]', 'value')}{g})?(?:{group('[-+]', 'value')}{g})?"
-        f"(?:{group(cur, 'currency')}{g})?(?:{group('[-+]', 'value')}{g})?"
+        f"{ws}(?:{group('[-+(]', 'value')}{g})?"
+        f"(?:{group(cur, 'currency')}{g})?(?:{group('[-+(]', 'value')}{g})?"
         f"(?:{group('%', 'value')}{g})?{group(_integer(decimal) + '|', 'value')}"
         f"(?:{char_class(decimal + _ARABIC_DECIMAL)}{group('[0-9]*', 'value')})?"
         f"(?:[eE]{group('[-+]?[0-9]{1,3}', 'value')})?(?:{g}{group('%', 'value')})?"
-        f"(?:{g}{group(cur, 'currency')})?(?:{g}{group('-', 'value')})?(?:{g}[)])?{ws}"
+        f"(?:{g}{group('-', 'value')})?(?:{g}[)])?(?:{g}{group(cur, 'currency')})?"
+        f"(?:{g}{group('-', 'value')})?(?:{g}[)])?{ws}"
     )
 
 
@@ -198,12 +204,12 @@ def grammar(decimal: str) -> tuple[Rewrite, Rewrite]:
     The value's decimal text: signs and `(` first (`(` becomes `-`), the integer without its
     separators, `.`, the fraction, `e` and the exponent, `0` without one, `-2` for a percentage.
     `|` marks where the exponent ends, `p` the decimal point while the separators go (one of
-    them may be `.`).
+    them may be `.`); a sign without digits (`-pe|`) is an accounting zero (`$ -`).
     """
     _check_decimal(decimal)
-    fixups = (("(", "-"), ("p", "."), ("e|%", "e-2"), ("e|", "e0"), ("|", ""))
+    fixups = (("(", "-"), ("-pe|", "0pe|"), ("p", "."), ("e|%", "e-2"), ("e|", "e0"), ("|", ""))
     exact, mixed = _exact(decimal), _mixed(decimal)
-    template = r"\1\2\3\9\5p\6e\7|\4\8"
+    template = r"\1\2\8\9\4p\5e\6|\3\7"
     value = Rewrite(exact, _loose(decimal, "value"), template, fixups, mixed, _separators(decimal))
     currency = Rewrite(exact, _loose(decimal, "currency"), r"\1\2", (), mixed)
     return value, currency
@@ -221,8 +227,9 @@ def _marked(decimal: str) -> str:
     g, ws = char_class(GAP) + "*", char_class(WHITESPACE) + "*"
     marks, digit = _marks(loose=False), char_class("0123456789" + decimal + _ARABIC_DECIMAL)
     return (
-        f"{ws}(?:[-+(]{g})?{marks}{g}(?:[-+]{g})?{digit}.*"
-        f"|.*{digit}{g}{marks}(?:{g}[-)])?{ws}"
+        f"{ws}(?:[-+(]{g})?{marks}{g}(?:[-+(]{g})?{digit}.*"
+        f"|.*{digit}{g}(?:[-)]{g})?{marks}(?:{g}[-)])?{ws}"
+        f"|{ws}{marks}{g}-{ws}|{ws}-{g}{marks}{ws}"
         f"|{ws}(?:[-+]{g})?[0-9.,{_ARABIC_DECIMAL}]+[eE][-+]?[0-9]{{1,3}}{ws}"
     )
 
