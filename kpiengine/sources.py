@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .checks.runtime import SourceFailed, Undatable
+from .checks.runtime import RowsLeftOut, SourceFailed, Undatable
 from .connector import Connector, Request
 from .errors import Finding, KpiError, Location, suggestion
 from .model import Workspace
@@ -204,6 +204,7 @@ def fetch_table(
         if not source.connector.renames_values:
             frame = relabel(frame, source.config.dimension_values)
         left_out.update({v: f"`{status.name}`: {why}" for v, why in frame.missing.items()})
+        findings.extend(_left_out(source, frame.missing))
         status.coverage = frame.covered(plan.calendar)  # monthly rows cover their month
         if on_source is not None:
             on_source(status.name)
@@ -266,6 +267,21 @@ def _undatable(
         "left undefined",
         location=source.config.location,
     )
+
+
+def _left_out(source: OpenSource, missing: dict[str, str]) -> list[Finding]:
+    """KPI015 for each reason a connector gave to leave variables out (`Frame.missing`)."""
+    reasons: dict[str, list[str]] = {}
+    for variable, why in sorted(missing.items()):
+        reasons.setdefault(why, []).append(f"`{variable}`")
+    return [
+        RowsLeftOut.finding(
+            f"source `{source.config.name}` left {', '.join(names)} out: {why}; the KPIs that "
+            "need them are undefined",
+            location=source.config.location,
+        )
+        for why, names in reasons.items()
+    ]
 
 
 def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:

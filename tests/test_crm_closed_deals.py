@@ -10,6 +10,7 @@ Counts and places are worked out here with the csv module, not with the connecto
 import csv
 import datetime as dt
 import io
+import json
 
 import numpy as np
 from test_connector_crm import connector, nonzero, table
@@ -155,6 +156,27 @@ def test_the_kpis_reading_a_left_out_variable_are_undefined_with_its_reason(tmp_
     cycle = got["average_sales_cycle", "2024-02"]
     assert cycle["value"] is None and "closed before created" in cycle["reason"]
     assert got["sales_revenue", "2024-02"]["value"] == 120.0
+
+
+def test_lint_names_the_variables_left_out_and_why(tmp_path):
+    """`kpi lint` warns (KPI015, at the source) rather than staying clean or failing."""
+    from click.testing import CliRunner
+
+    from kpiengine.cli import cli
+
+    deals(
+        tmp_path,
+        ("Closed won", "100", "2024-01-10 10:00", "2024-01-03 09:00"),
+        ("Closed won", "200", "", "2024-01-04 09:00"),
+    )
+    (tmp_path / "kpi.yaml").write_text(
+        "currency: USD\nkpis: [win_rate]\nsources:\n  crm: {connector: crm, path: deals.csv}\n"
+    )
+    lint = CliRunner().invoke(cli, ["lint", "--workspace", str(tmp_path), "--format", "json"])
+    assert lint.exit_code == 0, lint.output
+    [finding] = [f for f in json.loads(lint.output)["findings"] if f["code"] == "KPI015"]
+    assert "`deals_won`" in finding["message"] and "deals.csv:3:" in finding["message"]
+    assert finding["severity"] == "warning" and finding["line"] == 4
 
 
 def test_sales_cycles_of_well_dated_deals_are_unchanged(tmp_path):

@@ -1,4 +1,4 @@
-"""KPI011, KPI012, KPI200: what can go wrong while a run plans, fetches and checks.
+"""KPI011, KPI012, KPI013, KPI015, KPI200: what can go wrong while a run plans, fetches and checks.
 
 The engine reports these as it works (the plan, the sources, the check runner); they are checks
 so that they are catalogued, documented and shown in SARIF like every other code.
@@ -36,6 +36,14 @@ class Undatable(Check):
     fix = "evaluate that source on its own (one period: its range), or export it with dates"
 
 
+class RowsLeftOut(Check):
+    code = "KPI015"
+    severity = WARNING
+    stage = DATA
+    title = "a source that left variables out because of rows no period can count"
+    fix = "correct the rows it names (a won deal's close date) and export again"
+
+
 class CheckFailed(Check):
     code = "KPI200"
     severity = ERROR
@@ -46,5 +54,5 @@ class CheckFailed(Check):
 
 @hookimpl(trylast=True)
 def register_checks(register: Callable[[type[Check]], None]) -> None:
-    for check in (MissingInput, SourceFailed, Undatable, CheckFailed):
+    for check in (MissingInput, SourceFailed, Undatable, RowsLeftOut, CheckFailed):
         register(check)
