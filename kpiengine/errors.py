@@ -42,6 +42,7 @@ class Finding:
     fix: str | None = None
     details: dict = field(default_factory=dict, compare=False, hash=False)
     blocking: bool = field(default=False, compare=False)  # leaves the KPI without a formula
+    withholds: bool = field(default=False, compare=False)  # its values would be wrong
 
     def format(self) -> str:
         where = f"{self.location}: " if self.location else ""

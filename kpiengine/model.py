@@ -196,6 +196,14 @@ class KPI:
         """False when the formula could not be parsed or resolved."""
         return self.formula is not None and not any(f.blocking for f in self.findings)
 
+    @property
+    def sound(self) -> bool:
+        """Evaluable, and no load-stage finding says its values would be wrong (unlike units
+        added, a per-year rate times months) unless the KPI allows its code: what runs evaluate."""
+        return self.evaluable and not any(
+            f.withholds and f.code not in self.allow for f in self.findings
+        )
+
     def title_in(self, locale: str = DEFAULT_LOCALE) -> str:
         """The title in `locale`; without any, one made from the id (`Cost per mql`)."""
         return localized(self.title, locale) or title_from_id(self.id)
@@ -295,7 +303,7 @@ class Workspace:
         if kpi_id not in self.order:
             return kpi_id
         for name in [kpi_id, *sorted(self.kpi_deps_of(kpi_id))]:
-            if not self.kpis[name].evaluable:
+            if not self.kpis[name].sound:
                 return name
         return None
 

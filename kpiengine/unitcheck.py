@@ -25,6 +25,7 @@ class UnitProblem:
     message: str
     column: int
     fix: str | None = None
+    wrong_value: bool = True  # False: only the declared unit is off, not the value
 
 
 class _Inference:
@@ -173,10 +174,11 @@ def check_declared(
         ]
     message = f"the formula gives {inferred} but the KPI is declared in {declared}"
     fix = f"declare `unit: {inferred}` if that is what the KPI measures"
-    if inferred == declared**-1:
+    inverted = inferred == declared**-1
+    if inverted:
         message += ": the ratio looks inverted"
         fix = "swap the numerator and the denominator"
-    return [UnitProblem(DECLARED_MISMATCH, message, 0, fix)]
+    return [UnitProblem(DECLARED_MISMATCH, message, 0, fix, wrong_value=inverted)]
 
 
 def constant_factor(node: ast.AST) -> Fraction:

@@ -166,3 +166,54 @@ def test_a_workspace_cpm_without_the_factor_is_kpi102(write_workspace):
     [finding] = [f for f in ws.findings if f.kpi == "my_cpm" and f.code == "KPI102"]
     assert "must be multiplied by 1000" in finding.message
     assert str(ws.kpis["my_cpm_ok"].inferred_unit) == "currency / (1000 impressions)"
+
+
+WRONG_VALUES = """\
+parameters:
+  lifetime_months: {value: 24, unit: month}
+  purchases_per_year: {value: 3, unit: orders / customers / year}
+kpis:
+  roi_typo:
+    title: ROI with a missing parenthesis
+    formula: revenue - marketing_cost / marketing_cost
+    unit: ratio
+  ltv_months:
+    title: LTV, a per-year rate times months
+    formula: revenue / orders * purchases_per_year * lifetime_months
+    unit: currency / customers
+  orders_per_revenue:
+    title: Order value, inverted
+    formula: orders / revenue
+    unit: currency / orders
+  order_share:
+    title: Orders per unit of revenue, loosely declared
+    formula: orders / revenue
+    unit: ratio
+  roi_kept:
+    title: A clash the analyst allows
+    formula: revenue - marketing_cost / marketing_cost
+    unit: ratio
+    allow: {KPI101: "a test of allow"}
+"""
+
+
+def test_kpis_whose_units_say_the_value_is_wrong_are_not_evaluated(write_workspace):
+    """KPI101, KPI103 and an inverted ratio (KPI102) leave the KPI out of runs (lint still
+    names them); a declared unit that is only loose does not; `allow:` keeps a KPI in."""
+    import kpiengine
+
+    root = write_workspace(
+        {"mine": WRONG_VALUES},
+        kpi_yaml="currency: USD\ndata: data.csv\n",
+        data="date,revenue,marketing_cost,orders\n2024-01-10,1000,400,10\n",
+    )
+    ws = kpiengine.load_workspace(root)
+    kpis = ["roi_typo", "ltv_months", "orders_per_revenue", "order_share", "roi_kept"]
+    records = kpiengine.evaluate(ws, kpis=kpis).records()
+    values = {r["kpi"]: r["value"] for r in records if not r["segment"]}
+    assert values == {"order_share": 10 / 1000, "roi_kept": 1000 - 400 / 400}
+    for kpi in ("roi_typo", "ltv_months", "orders_per_revenue"):
+        assert not ws.kpis[kpi].sound and ws.kpis[kpi].evaluable  # lint still checks them
+        assert ws.blocked_by(kpi) == kpi
+    with pytest.raises(kpiengine.KpiError, match="has errors"):
+        kpiengine.evaluate(ws, kpis=["ltv_months"])

@@ -41,6 +41,9 @@ class Check:
     stage: ClassVar[str] = STATIC
     #: A finding of this check leaves its KPI without a usable formula (load stage only).
     blocking: ClassVar[bool] = False
+    #: A finding of this check says the KPI's values would be wrong (unlike units added): runs
+    #: leave the KPI out unless it allows the code (`allow:`); lint still checks it.
+    withholds: ClassVar[bool] = False
     name: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -63,6 +66,7 @@ class Check:
         *,
         fix: str | None = None,
         severity: str | None = None,
+        withholds: bool | None = None,
         **details: Any,
     ) -> Finding:
         """A finding of this check; located at the KPI's formula unless `location` is given.
@@ -81,6 +85,7 @@ class Check:
             fix or cls.fix or None,
             details,
             blocking=cls.blocking,
+            withholds=cls.withholds if withholds is None else withholds,
         )
 
     @classmethod

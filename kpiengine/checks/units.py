@@ -100,7 +100,9 @@ class _UnitCheck(Check):
             for problem, fix in problems:
                 if problem.kind == self.kind:
                     where = at_column(kpi, problem.column) if problem.column else None
-                    yield self.finding(problem.message, kpi, where, fix=fix)
+                    yield self.finding(
+                        problem.message, kpi, where, fix=fix, withholds=problem.wrong_value
+                    )
 
 
 class UnitClash(_UnitCheck):
