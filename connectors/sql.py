@@ -50,6 +50,7 @@ class SqlConnector(Connector):
         "(PostgreSQL, DuckDB, ClickHouse, chDB, Spark, Snowflake)"
     )
     mapping_dates = True
+    renames_values = True  # `values:` are renamed in the query, before GROUP BY
     options = (
         Option(
             "url",
@@ -167,6 +168,13 @@ class SqlConnector(Connector):
             )
         return quote_ident(name)
 
+    def _dimension(self, name: str, column: str) -> str:
+        """A dimension's SQL: its column, with the source's `values:` renamed before rows are
+        grouped, so that a merged segment's mean or distinct count reads all its rows."""
+        sql = self._column(column)
+        renames = self.config.dimension_values.get(name)
+        return renamed_sql(sql, renames) if renames else sql
+
     def _measure(self, mapping: Mapping, time: str) -> str:
         condition = (
             " AND ".join(
@@ -199,34 +207,27 @@ class SqlConnector(Connector):
         for variable, mapping in wanted.items():
             roles.setdefault(mapping.date or default, []).append(variable)
         dims = self.config.dimensions
-        if len(roles) == 1:  # one date column: aggregate the table directly
-            relation = self.relation
-            day = f"CAST({self._column(next(iter(roles)))} AS DATE)"
-            dimensions = {d: self._column(c) for d, c in dims.items()}
-            measures = {
-                v: Measure(self._measure(m, request.variables[v].time), request.variables[v])
+        rules = request.variables
+        # the rows' values under internal names (ClickHouse reads a name as an alias of the
+        # same SELECT before a column: `source AS channel, CAST(channel AS DOUBLE) AS x` would
+        # read the alias); one SELECT per date column when variables are dated by other columns
+        inner = {v: f"__m{i}" for i, v in enumerate(wanted)}
+        named = {d: f"__d{i}" for i, d in enumerate(dims)}
+        picked = "".join(f", {self._dimension(d, c)} AS {named[d]}" for d, c in dims.items())
+        parts = []
+        for column, variables in roles.items():
+            values = ", ".join(
+                f"{self._measure(m, rules[v].time) if v in variables else _absent(m)} AS {inner[v]}"
                 for v, m in wanted.items()
-            }
-        else:  # each variable dated by its own column: one row per (row, date column)
-            parts = []
-            for column, variables in roles.items():
-                rules = request.variables
-                values = ", ".join(
-                    f"{self._measure(m, rules[v].time) if v in variables else _absent(m)} AS "
-                    f"{quote_ident(v)}"
-                    for v, m in wanted.items()
-                )
-                picked = "".join(
-                    f", {self._column(c)} AS {quote_ident(d)}" for d, c in dims.items()
-                )
-                parts.append(
-                    f"SELECT CAST({self._column(column)} AS DATE) AS __dated{picked}, {values} "
-                    f"FROM {self.relation}"
-                )
-            relation = f"({' UNION ALL '.join(parts)}) AS dated_rows"
-            day = "__dated"
-            dimensions = {d: quote_ident(d) for d in dims}
-            measures = {v: Measure(quote_ident(v), request.variables[v]) for v in wanted}
+            )
+            parts.append(
+                f"SELECT CAST({self._column(column)} AS DATE) AS __dated{picked}, {values} "
+                f"FROM {self.relation}"
+            )
+        relation = f"({' UNION ALL '.join(parts)}) AS dated_rows"
+        day = "__dated"
+        dimensions = {d: named[d] for d in dims}
+        measures = {v: Measure(inner[v], rules[v]) for v in wanted}
         spec = AggregateSpec(
             relation, day, dimensions, measures, date_range_sql(day, request.start, request.end)
         )
@@ -342,6 +343,16 @@ class SqlConnector(Connector):
                     return [d.name for d in cursor.description], cursor.fetchall()
         except psycopg.Error as exc:
             raise self.error(f"the database said: {first_line(exc)}") from None
+
+
+def renamed_sql(sql: str, renames: dict[str, str]) -> str:
+    """`sql` as the text its segment shows (NULL as '', as in `aggregation_sql`), a value that
+    `renames` names replaced by its new name. Values compare exactly, case included, as in the
+    file connectors (which trim cells first; this connector shows cells untrimmed). Keys and
+    names are SQL string literals, re-quoted by sqlglot for each dialect it translates to."""
+    text = f"COALESCE(CAST({sql} AS VARCHAR), '')"
+    cases = " ".join(f"WHEN {quote_text(k)} THEN {quote_text(v)}" for k, v in renames.items())
+    return f"(CASE {text} {cases} ELSE {text} END)"
 
 
 def _absent(mapping: Mapping) -> str:
