@@ -180,14 +180,6 @@ def check_kinds(tables: list[FileTable], kind: str, results: str, checks: dict[s
     )
 
 
-def in_bounds(day: str, bounds: tuple[dt.date | None, dt.date | None]) -> str:
-    """SQL true when `day` (a DATE) is within the dates asked for (either end may be open)."""
-    start, end = bounds
-    tests = [f"{day} >= DATE '{start.isoformat()}'"] if start else []
-    tests += [f"{day} <= DATE '{end.isoformat()}'"] if end else []
-    return "(" + " AND ".join(tests) + ")" if tests else "TRUE"
-
-
 def floor(day: dt.date, grain: str) -> dt.date:
     """The earliest start of a `grain` period (a row's date) that still overlaps a range
     starting on `day`: a week may start six days before it, a month on its first day."""

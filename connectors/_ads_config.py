@@ -163,19 +163,6 @@ class AdsConfig(Connector):
         """Each file's date range as its title lines state it (Google), or None."""
         return [t.sniffed.date_range if t.sniffed else None for t in self.tables]
 
-    def _within_range(self, scan: Any, day: str) -> str:
-        """A week's or month's row dated by its first day, which may come before the report's
-        range (a week of 27 May in a June report): its numbers are those of the range's days,
-        so it is dated by the range's first day (June 1st), in the period that holds them."""
-        column = self.columns["date"]
-        if column.strip().lower() not in PERIOD_HEADERS:
-            return day
-        ranges = self._ranges_of(column)
-        start = scan.row(
-            lambda t: f"DATE '{ranges[t.name][1].isoformat()}'" if t.name in ranges else "NULL"
-        )
-        return f"greatest({day}, coalesce({start}, {day}))"
-
     def _ranges_of(self, column: str) -> dict[str, tuple[Any, Any, Any]]:
         """Each file's stated range: file -> (the earliest date a row of `column` may have:
         a week's start may come before the range, a month's is its first day; first, last)."""

@@ -21,7 +21,21 @@ PROFILES = {
     GOOGLE: Profile(
         GOOGLE,
         {
-            "date": ("Day", "Date", "segments.date", "segments_date"),
+            # a day; else the first day of a Week or Month segment (`_ads_spans`)
+            "date": (
+                "Day",
+                "Date",
+                "segments.date",
+                "segments_date",
+                "Week",
+                "segments.week",
+                "segments_week",
+                "Month",
+                "segments.month",
+                "segments_month",
+                "segments.quarter",
+                "segments_quarter",
+            ),
             "campaign": ("Campaign", "Campaign name", "campaign.name", "campaign_name"),
             "campaign_type": (
                 "Campaign type",

@@ -12,14 +12,17 @@ import unicodedata
 
 from kpiengine.fileformats.preamble import END_KEYS, START_KEYS
 
+from ._ga_time_headers import TIME_FIELDS
+
 # --- what the headers mean ------------------------------------------------------------------
 # kind: how a column is read and used.
 #   date: a day (`20240601`, a locale date); nth_day: days after the start date (GA4 charts);
-#   month: a month (`202406`); range: a comparison's date range (unsupported); dim: a dimension;
+#   period: the row's days in another way (`Year month` 202406, `_ga_periods`); range: a
+#   comparison's date range (unsupported); dim: a dimension;
 #   count: an additive count (checked against the totals row); users: a count that does not add
 #   up (users are deduplicated in totals); money: an amount; rate: a share of sessions;
 #   duration: seconds per session; average: a quantity per session.
-DAY_KINDS = ("date", "nth_day", "month", "range")
+DAY_KINDS = ("date", "nth_day", "period", "range")
 NUMBER_KINDS = ("count", "users", "money", "rate", "duration", "average")
 PER_SESSION = ("rate", "duration", "average")
 
@@ -30,7 +33,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
     "date": (
         "date",
         {
-            "en": "Date|Day Index|Date + hour (YYYYMMDDHH)",
+            "en": "Date|Day Index|Date + hour (YYYYMMDDHH)|dateHour",
             "fr": "Index des jours|Date + heure (AAAAMMJJHH)",
             "zh": "日期|天索引|日索引|日期 + 小时 (YYYYMMDDHH)|日期 + 小時 (YYYYMMDDHH)",
             "fa": "تاریخ|فهرست روز|نمایه روز",
@@ -46,7 +49,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "month": (
-        "month",
+        "period",
         {
             "en": "Year month|Month of Year",
             "fr": "Année et mois|Mois de l'année",
@@ -68,7 +71,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "en": (
                 "Session default channel group"
-                "|Session primary channel group (Default Channel Group)"
+                "|Session primary channel group (Default Channel Group)|sessionPrimaryChannelGroup"
                 "|Session default channel grouping|Default Channel Grouping"
                 "|Default channel group"
             ),
@@ -91,7 +94,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
     "source_medium": (
         "dim",
         {
-            "en": "Session source / medium|Source / Medium",
+            "en": "Session source / medium|Source / Medium|sessionSourceMedium",
             "fr": "Source/Support de la session|Source/Support",
             "zh": "会话来源/媒介|来源/媒介|工作階段來源/媒介|來源/媒介",
             "fa": "منبع / رسانه جلسه|منبع / رسانه",
@@ -118,7 +121,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
     "landing_page": (
         "dim",
         {
-            "en": "Landing page|Landing page + query string",
+            "en": "Landing page|Landing page + query string|landingPagePlusQueryString",
             "fr": "Page de destination|Page de destination + chaîne de requête",
             "zh": "着陆页|着陆页 + 查询字符串|到達網頁|到達網頁 + 查詢字串",
             "fa": "صفحه فرود|صفحه فرود + رشته پرس‌وجو|صفحه ورود",
@@ -208,7 +211,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
     "pageviews": (
         "count",
         {
-            "en": "Pageviews|Views|Page views",
+            "en": "Pageviews|Views|Page views|screenPageViews",
             "fr": "Pages vues|Vues",
             "zh": "浏览量|浏览次数|网页浏览量|瀏覽|瀏覽量|瀏覽次數|網頁瀏覽",
             "fa": "بازدیدهای صفحه|بازدیدها|نماها",
@@ -328,7 +331,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
     "pages_per_session": (
         "average",
         {
-            "en": "Pages / Session|Views per session",
+            "en": "Pages / Session|Views per session|screenPageViewsPerSession",
             "fr": "Pages/session|Vues par session",
             "zh": "每次会话浏览页数|每次会话浏览量|單次工作階段頁數|每個工作階段的瀏覽次數",
             "fa": "صفحه / جلسه|صفحات در هر جلسه|بازدید در هر جلسه",
@@ -343,6 +346,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
             "fa": "رویداد در هر جلسه|رویدادها در هر جلسه",
         },
     ),
+    **TIME_FIELDS,
 }
 KIND = {name: kind for name, (kind, _) in FIELDS.items()}
 ENGLISH = {name: names["en"].split("|")[0] for name, (_, names) in FIELDS.items()}
@@ -350,6 +354,9 @@ ENGLISH = {name: names["en"].split("|")[0] for name, (_, names) in FIELDS.items(
 GA4_FIELDS = frozenset(
     {
         "nth_day",
+        "nth_week",
+        "nth_month",
+        "nth_year",
         "engaged_sessions",
         "engagement_rate",
         "active_users",

@@ -4,6 +4,7 @@ One DuckDB scan per table reads every cell with the reading layer, derives the c
 columns the totals rows total, and groups the rows by the request's periods and segments. Users
 (a count of distinct people) are given as the export has them: per row, when a row is exactly a
 period and segment of the request; the totals row as the total, when the export is one period.
+Rows dated by periods (`Year month`) are dated by their first day (`_ga_periods`).
 An export without dates is one period: of the request's grain when one holds its date range,
 else of the `range` grain (its date range, which the engine labels).
 """
@@ -79,14 +80,12 @@ def scan_table(
     frame = scanned.frame
     if how == "range" and span is not None:
         frame.span = span
-    if how == "month" and span is not None and len(frame.dates):
-        # monthly rows cover their months, but only the days of the export's date range
-        first, last = frame.dates.min().item(), frame.dates.max().item()
-        month_end = calendar.end_date(calendar.ordinal_of(last, "month"), "month")
-        frame.span = (max(first, span[0]), min(month_end, span[1]))
-        frame.date_grain = "day"  # the range's days, not whole months
-    elif how == "month":
-        frame.date_grain = "month"
+    if how == "period":
+        # the rows' days, cut to the export's range, and the whole range (GA leaves out
+        # periods without sessions)
+        frame.span = table.periods.span()
+        whole = table.periods.whole_months and span is None
+        frame.date_grain = "month" if whole else "day"
     elif how != "range" and span is not None and frame.span is not None:
         # the export's date range says how far the data goes: GA4 leaves out days without
         # sessions, so rows ending on the 20th of a range ending on the 29th are a whole month
@@ -108,7 +107,7 @@ def _distinct(
     """Users per row only where a row is exactly a cell of the request; the totals row as the
     total when the export is one period of it."""
     how, _ = table.dating
-    own = {"day": "day", "nth": "day", "month": "month"}.get(how, grain)
+    own = {"day": "day", "nth": "day"}.get(how, grain)  # period rows are periods of the grain
     wanted = {c for d, col in dimensions.items() for c in table.dimension_columns(col, d) or ()}
     whole = own == grain and table.dimension_fields <= wanted
     for name in names:
@@ -188,4 +187,5 @@ def combine(frames: list[Frame], names: list[str], dims: list[str], source: str)
     out = Frame.concat(aligned)
     out.source = source
     out.date_grain = "month" if all(f.date_grain == "month" for f in frames) else "day"
+    out.missing = {v: why for f in frames for v, why in f.missing.items()}
     return out

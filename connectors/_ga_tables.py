@@ -2,9 +2,9 @@
 
 A `Table` is a table the reading layer found in the file, with what its headers mean. It gives
 the SQL of its columns to a scan by their meaning: numbers, rates as fractions, durations in
-seconds, the date of each row (a Date, Nth day or month column, else none: the export's range),
-counts derived from rates and sessions (`RECIPES`), `map:` entries and dimensions; and it checks
-its totals rows against the sums the scan found.
+seconds, the date of each row (a Date or Nth day column, the periods of `_ga_periods`, else
+none: the export's range), counts derived from rates and sessions (`RECIPES`), `map:` entries
+and dimensions; and it checks its totals rows against the sums the scan found.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from kpiengine.filesource import date_format_of
 from kpiengine.sqlgen import where_value
 
 from ._ga_headers import DAY_KINDS, GA4_FIELDS, KIND, NUMBER_KINDS, PER_SESSION, header_key
+from ._ga_periods import Periods, read_periods
 
 # recipe -> steps, tried in order: (how, field). column: the column itself; rate: rate x sessions;
 # complement: (1 - rate) x sessions; difference: sessions - column; per_session: x sessions;
@@ -131,7 +132,7 @@ class Table:
 
     @property
     def dating(self) -> tuple[str, str | None]:
-        """How rows are dated: ('day' | 'nth' | 'month', column) or ('range', None)."""
+        """How rows are dated: ('day' | 'nth' | 'period', column) or ('range', None)."""
         if "date_range" in self.columns:
             header = self.columns["date_range"]
             raise KpiError(
@@ -139,19 +140,33 @@ class Table:
                 self.file.header(header),
                 "export one date range at a time (turn the comparison off)",
             )
-        for name, how in (("date", "day"), ("nth_day", "nth"), ("month", "month")):
+        for name, how in (("date", "day"), ("date_minute", "day"), ("nth_day", "nth")):
             if name in self.columns:
                 return how, self.columns[name]
-        return "range", None
+        periods = self.period_columns
+        return ("period", periods[0][1]) if periods else ("range", None)
 
-    def date_format(self) -> DateFormat | None:
-        how, header = self.dating
-        if how not in ("day", "month") or header is None:
-            return None
+    @property
+    def period_columns(self) -> list[tuple[str, str]]:
+        """(field, header) of the columns that name the rows' days otherwise (`Year month`)."""
+        return [(f, h) for f, h in self.columns.items() if KIND[f] == "period"]
+
+    @cached_property
+    def periods(self) -> Periods:
+        """The days of each row of a table dated by periods (read once)."""
+        fields, headers = zip(*self.period_columns, strict=True)
+        return read_periods(self, list(headers), list(fields))
+
+    def format_of(self, header: str) -> DateFormat:
+        """The format of a date or `Year month` column: the `date_format:` option, else
+        detected (`Date hour and minute` is `%Y%m%d%H%M`)."""
+        option = self.export.date_format
+        if option is None and self.fields[self.headers.index(header)] == "date_minute":
+            option = "%Y%m%d%H%M"
         return date_format_of(
             [self.file],
             header,
-            self.export.date_format,
+            option,
             within=self.export.date_range,
             day_first=self.export.day_first,
         )
@@ -159,9 +174,10 @@ class Table:
     def day(self, scan: Scan) -> str:
         """SQL for the date of each row."""
         how, header = self.dating
-        fmt = self.date_format()
-        if fmt is not None and header is not None:
-            return scan.read(header, Reader("date", fmt=fmt))
+        if how == "period":
+            return self.periods.day(scan)
+        if how == "day" and header is not None:
+            return scan.read(header, Reader("date", fmt=self.format_of(header)))
         start = self.export.date_range[0] if self.export.date_range else None
         if start is None:
             raise KpiError(
@@ -297,9 +313,12 @@ class Table:
     # --- dimensions -----------------------------------------------------------------------
 
     def dimension_columns(self, column: str | None, default: str) -> list[str] | None:
+        """The columns of a dimension: `column` (`dimensions:`) or the one GA's headers say;
+        `dimensions: [channel]` names no column but the dimension GA's headers say."""
         if column is not None:
             found = self.column(column)
-            return None if found is None else [found]
+            if found is not None or column != default:
+                return None if found is None else [found]
         if default in self.columns:
             return [self.columns[default]]
         if default == "source_medium" and {"source", "medium"} <= set(self.columns):

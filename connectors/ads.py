@@ -7,9 +7,11 @@ BigQuery exports (`metrics.cost_micros`), and Meta Ads Manager exports (`Amount 
 summary row without a name). Total and summary rows are never summed: they cross-check the rows
 of their own file. A report without a day column covers the range its preamble gives: one period
 of that range; a report with one keeps its days in that range (the day/month order is the one
-that does). Meta rows from `Reporting starts` to `Reporting ends` cover the days to their end (a
-row of a whole month is monthly data; a row across periods asked for is an error). The decimal
-mark comes from every number column of a file (counts are whole), else the `decimal:` option.
+that does). A row of a `Week` or `Month` segment holds its period's days in the range, and Meta
+rows from `Reporting starts` to `Reporting ends` the days to their end: a period counts a row
+only when it holds all of its days (`_ads_spans`: otherwise no period gets a value from the
+source, and why is said; no daily values by day). The decimal mark comes from every number
+column of a file (counts are whole), else the `decimal:` option.
 Rates (CTR, Avg. CPC, ...) are ignored: the engine recomputes them from the counts.
 
 One DuckDB scan per request reads and checks every cell (`kpiengine.filescan`), the currencies
@@ -32,18 +34,10 @@ from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import decimal_of, open_files, require, typed
 from kpiengine.hookspecs import hookimpl
 from kpiengine.periods import RANGE
-from kpiengine.sqlgen import period_sql, quote_ident, quote_text, where_value
+from kpiengine.sqlgen import quote_ident, quote_text, where_value
 from kpiengine.table import Frame, union
 
-from ._ads_checks import (
-    check_codes,
-    check_kinds,
-    check_totals,
-    in_bounds,
-    raise_outside,
-    raise_span,
-)
-from ._ads_config import AdsConfig
+from ._ads_checks import check_codes, check_kinds, check_totals, raise_outside
 from ._ads_profiles import (
     AMOUNT_SPENT,
     CAMPAIGN_TYPES,
@@ -55,9 +49,10 @@ from ._ads_profiles import (
     PLATFORMS,
     detect_platform,
 )
+from ._ads_spans import RowSpans, crossing_sql, overlaps, unanswered
 
 
-class AdsConnector(AdsConfig):
+class AdsConnector(RowSpans):
     name = "ads"
     renames_values = True
     description = "Google Ads and Meta Ads Manager report exports (UI downloads, API/BigQuery CSVs)"
@@ -225,9 +220,8 @@ class AdsConnector(AdsConfig):
             time = request.variables[variable].time
             values[variable] = self._mapping_sql(scan, mapping, number, workspace, time)
         days = {c: scan.read(c, Reader("date", fmt=f)) for c, f in formats.items()}
-        day = days[self.columns["date"]] if span is None else f"DATE '{span[0].isoformat()}'"
-        if span is None:
-            day = self._within_range(scan, day)
+        # rows dated by their first day (in the report's range); `last`: None for days
+        day, last = self._row_days(scan, days) if span is None else (f"DATE '{span[0]}'", None)
         scan.role(day, {v: (values[v], request.variables[v]) for v in wanted})
         for dim in dims:
             renames = self.config.dimension_values.get(dim)
@@ -235,21 +229,20 @@ class AdsConnector(AdsConfig):
         totals = self._totals(tables)
         files = {t.name: f"@{i}" for i, t in enumerate(tables)} if len(tables) > 1 else {}
         bounds = (request.start, request.end)
-        self._add_checks(scan, metrics, values, days, grain, calendar, bounds, totals, files)
+        rows = (day, last)
+        self._add_checks(scan, metrics, values, days, rows, grain, calendar, bounds, totals, files)
         scanned = scan.run()
         checks = scanned.checks
         self._cross_check(tables, checks, metrics, decimals, mapped, totals, files)
         if checks.get("outside"):
             date = self.columns["date"]
             raise_outside(tables, date, formats[date], self._ranges_of(date))
-        if checks.get("spans"):
-            start, end = self.columns["date"], self.columns["date_end"]
-            first, last = (formats[c].sql(c, "VARCHAR") for c in (start, end))
-            crossing = self._crossing(first, last, grain, calendar, bounds)
-            names = tuple(self._names(self.layout))
-            raise_span(
-                tables, start, end, f"NOT {self._summary_sql()} AND {crossing}", names, grain
-            )
+        if checks.get("spans"):  # rows no period can count: none is counted (see _ads_spans)
+            why = self._crossing(tables, grain, calendar, bounds, self._summary_sql())
+            stated = [r for r in self._stated() if r is not None]
+            covered = union([*stated, (checks["row_first"], checks["row_last"])])
+            assert covered is not None  # rows across periods have days
+            return unanswered(wanted, covered, why)
         frame = scanned.frame
         if span is not None:
             frame.span = span
@@ -261,23 +254,12 @@ class AdsConnector(AdsConfig):
             frame.span = union([frame.span, *stated])
         if any(f.grain == "month" for f in formats.values()):
             frame.date_grain = "month"
-        if "date_end" in self.columns and frame.span and checks.get("last_end"):
-            # rows from `Reporting starts` to `Reporting ends` cover the days to the last end
-            last = max(frame.span[1], checks["last_end"])
-            frame.span, frame.date_grain = (frame.span[0], last), "day"
+        if frame.span and checks.get("last_end"):
+            # rows of a week, a month, or from `Reporting starts` to `Reporting ends` cover
+            # the days to the last one's end
+            end = max(frame.span[1], checks["last_end"])
+            frame.span, frame.date_grain = (frame.span[0], end), "day"
         return frame
-
-    @staticmethod
-    def _crossing(start: str, end: str, grain: str, calendar: Any, bounds: tuple[Any, Any]) -> str:
-        """SQL true on a row (from `start` to `end`, DATEs) the periods asked for cannot hold:
-        it crosses periods of the grain; a row of a whole month is monthly data (dated on its
-        first day, as months are) when days are asked for. Only rows in `bounds`."""
-        crossing = f"{period_sql(start, grain, calendar)} <> {period_sql(end, grain, calendar)}"
-        if grain == "day":
-            crossing += (
-                f" AND NOT ({start} = date_trunc('month', {start}) AND {end} = last_day({start}))"
-            )
-        return f"({crossing}) AND {in_bounds(start, bounds)}"
 
     def _value(self, value: str, column: str) -> str:
         # API money in millionths of the currency: never read as currency
@@ -314,6 +296,7 @@ class AdsConnector(AdsConfig):
         metrics: dict[str, str],
         values: dict[str, str],
         days: dict[str, str],
+        rows: tuple[str, str | None],
         grain: str,
         calendar: Any,
         bounds: tuple[Any, Any],
@@ -322,7 +305,8 @@ class AdsConnector(AdsConfig):
     ) -> None:
         """The scan's aggregates the cross-checks read: sums and rows (by campaign type when a
         total names one; by file when several have totals), the codes, the result kinds, rows
-        across periods or outside their report's date range, the last day rows cover."""
+        across periods or outside their report's date range, the days rows cover (`rows`: SQL
+        of a row's first and last day; None for rows of one day)."""
         if metrics and totals:
             kind = self.columns.get("campaign_type")
             is_type = {}
@@ -353,17 +337,19 @@ class AdsConnector(AdsConfig):
             text = scan.text(kind)
             scan.check("kind_min", "min", f"nullif({text}, '')")
             scan.check("kind_max", "max", f"nullif({text}, '')")
-        date, end = self.columns.get("date"), self.columns.get("date_end")
+        date = self.columns.get("date")
         if date in days and self._ranges_of(date):  # Google: days in the report's range
             ranges = self._ranges_of(date)
             lo = scan.row(lambda t: f"DATE '{ranges[t.name][0]}'" if t.name in ranges else "NULL")
             hi = scan.row(lambda t: f"DATE '{ranges[t.name][2]}'" if t.name in ranges else "NULL")
             scan.check("outside", "count", f"{days[date]} < {lo} OR {days[date]} > {hi}")
-        if end and end in days and grain != RANGE:
-            start, stop = days[self.columns["date"]], days[end]
-            scan.check("spans", "count", self._crossing(start, stop, grain, calendar, bounds))
-            last = f"CASE WHEN {in_bounds(start, bounds)} THEN {stop} END"
-            scan.check("last_end", "max", last)
+        first, last = rows
+        if last is not None and grain != RANGE:
+            scan.check("spans", "count", crossing_sql(first, last, grain, calendar, bounds))
+            asked = overlaps(first, last, bounds)
+            scan.check("last_end", "max", f"CASE WHEN {asked} THEN {last} END")
+            scan.check("row_first", "min", first)
+            scan.check("row_last", "max", last)
 
     def _cross_check(
         self,

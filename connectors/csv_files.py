@@ -9,17 +9,21 @@ dated by the source's date column or its mapping's own `date:`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
 
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
+from kpiengine.distinct import given as distinct_given
+from kpiengine.distinct import rows_counted
 from kpiengine.errors import KpiError, did_you_mean
 from kpiengine.fileformats import DateFormat
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import date_format_of, decimal_of, find, open_files, require, typed
 from kpiengine.hookspecs import hookimpl
+from kpiengine.model import DISTINCT, Aggregate
 from kpiengine.sqlgen import quote_ident, where_value
 from kpiengine.table import Frame
 
@@ -175,11 +179,16 @@ class CsvConnector(Connector):
         number = lambda t: Reader("number", decimals[t.name])  # noqa: E731 - per file
         days = {c: scan.read(c, Reader("date", fmt=f)) for c, f in formats.items()}
         roles: dict[str, dict] = {}
+        given = []  # distinct counts the export counted: see `_given`
         for variable, mapping in mappings.items():
             date = require(self.layout, mapping.date) if mapping.date else self.date_column
             rule = request.variables[variable]
-            measure = self._measure(scan, mapping, number, rule.time)
-            roles.setdefault(date, {})[variable] = (measure, rule)
+            measures = roles.setdefault(date, {})
+            if rule.time == DISTINCT and mapping.distinct is None:
+                given.append(variable)
+                measures |= self._given(scan, mapping, number)
+            else:
+                measures[variable] = (self._measure(scan, mapping, number, rule.time), rule)
         for date, measures in roles.items():
             scan.role(days[date], measures)
         for dim in request.dimensions:
@@ -194,6 +203,13 @@ class CsvConnector(Connector):
         if scanned.checks.get("undated"):
             self._raise_undated(formats[self.date_column], main)
         frame = scanned.frame
+        for variable in given:
+            rows = frame.values.pop(f"__rows {variable}")
+            frame.values[variable], note = distinct_given(
+                frame.values[variable], rows, request.grain
+            )
+            if note:
+                frame.notes[variable] = note
         for variable, mapping in mappings.items():  # no event in a period another date has
             counted = mapping.count or (mapping.where and mapping.column)
             if len(roles) > 1 and counted and request.variables[variable].time == "sum":
@@ -201,6 +217,11 @@ class CsvConnector(Connector):
                 frame.values[variable] = np.where(np.isnan(values), 0.0, values)
         if any(f.grain == "month" for f in formats.values()):
             frame.date_grain = "month"
+        stated = _stated_range(self.tables)
+        if stated is not None and frame.span is not None:
+            # the export says how far it goes: days without activity are left out of its rows,
+            # so rows to the 20th of a report to the 29th are the whole month
+            frame.span = (min(frame.span[0], stated[0]), max(frame.span[1], stated[1]))
         frame.dated_by = {
             v: m.date or self.date_column for v, m in mappings.items() if len(roles) > 1
         }
@@ -225,18 +246,34 @@ class CsvConnector(Connector):
                     "fill in the dates, or remove those rows (a subtotal, a note?)",
                 )
 
-    def _measure(
-        self, scan: Scan, mapping: Mapping, number: Callable[[FileTable], Reader], time: str
-    ) -> str:
+    def _given(
+        self, scan: Scan, mapping: Mapping, number: Callable[[FileTable], Reader]
+    ) -> dict[str, tuple[str, Aggregate]]:
+        """A distinct count mapped to a column of counts: its values and its rows per cell
+        (`kpiengine.distinct.given`)."""
+        if mapping.count:
+            raise rows_counted(mapping.variable, mapping.location)
+        value = self._measure(scan, mapping, number, "sum")
+        rows = f"(CASE WHEN {self._condition(scan, mapping)} THEN 1.0 ELSE 0.0 END)"
+        name = mapping.variable
+        return {name: (value, Aggregate()), f"__rows {name}": (rows, Aggregate())}
+
+    def _condition(self, scan: Scan, mapping: Mapping) -> str:
+        """SQL true on the rows the mapping reads (its `where:`, `count: COLUMN`, long rows)."""
         where = dict(mapping.where)
         if self._long():
             variable = require(self.layout, self.option("variable_column"), "variable column")
             where = {variable: [mapping.column or mapping.variable], **where}
-        condition = scan.rows(
+        return scan.rows(
             {require(self.layout, c): vs for c, vs in where.items()},
             mapping.present and require(self.layout, mapping.present),
             mapping.location,
         )
+
+    def _measure(
+        self, scan: Scan, mapping: Mapping, number: Callable[[FileTable], Reader], time: str
+    ) -> str:
+        condition = self._condition(scan, mapping)
         if mapping.count:
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
         if mapping.distinct is not None:
@@ -248,7 +285,7 @@ class CsvConnector(Connector):
         value = scan.read(column, number, currency=currency)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
-        return where_value(condition, value, time) if where else value
+        return where_value(condition, value, time) if condition != "TRUE" else value
 
     def _currency(self, mapping: Mapping) -> str:
         """The currency a value column's cells must be in: the mapping's, the workspace's, or
@@ -262,6 +299,24 @@ class CsvConnector(Connector):
                 "convert it first, or set the workspace `currency:` to match",
             )
         return str(mapping.currency or workspace or "")
+
+
+def _stated_range(tables: list[FileTable]) -> tuple[dt.date, dt.date] | None:
+    """The dates the files' preambles say they cover (`Report Time: 1/1/2024 - 2/29/2024`),
+    when every file states its range and together they leave no gap."""
+    ranges = sorted(
+        t.sniffed.preamble.date_range
+        for t in tables
+        if t.sniffed is not None and t.sniffed.preamble.date_range is not None
+    )
+    if not ranges or len(ranges) != len(tables):
+        return None
+    start, end = ranges[0]
+    for first, last in ranges[1:]:
+        if first > end + dt.timedelta(days=1):
+            return None
+        end = max(end, last)
+    return start, end
 
 
 @hookimpl(trylast=True)

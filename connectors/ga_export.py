@@ -16,7 +16,10 @@ people: never added up.
 Headers are recognised in English (UA and GA4), French, Chinese (simplified and traditional) and
 Persian; the `headers:` option translates any other language, the `#` block's keys too (the
 start and end dates are known in a dozen languages). `date_format:` gives the format of a Date
-column that detection cannot settle. Files are read by the reading layer
+column that detection cannot settle. Rows are dated by Date, Nth day, or another time dimension
+(`Year month`, `ISO week of ISO year`, `Month`...: `_ga_periods`) when each row lies in one
+period of the grain asked; hour and day of week are segments. `map:` adds variables to those the
+headers give (or replaces one), `dimensions:` adds dimensions. Files are read by the reading layer
 (`_ga_file`), each table by one DuckDB scan (`_ga_scan`), what headers mean in `_ga_headers`.
 """
 
@@ -27,6 +30,8 @@ import json
 import re
 from collections.abc import Callable
 from functools import partial
+
+import numpy as np
 
 from kpiengine.connector import Connector, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, Location, did_you_mean, suggestion
@@ -187,25 +192,34 @@ class GaExportConnector(Connector):
 
     # -- contract
     def provides(self) -> set[str]:
-        if self.config.mappings:
-            return set(self.config.mappings)
+        """The variables the headers give (restricted to the workspace's, `new_visitors` only
+        when it declares it) and those of `map:`, which add to them or replace them."""
         found = set()
         for export in self.exports():
             for table in self._tables(export):
                 found |= {v for v in DEFAULT_VARIABLES if table.can(v)}
         declared = self.config.variables
         found = found & declared if declared else found - ONLY_IF_DECLARED
+        found |= set(self.config.mappings)
         if not found:
             raise self._unrecognised(self.exports()[0], "no Google Analytics metric recognised")
         return found
 
     def dimensions(self) -> set[str]:
-        if self.config.dimensions:
-            return set(self.config.dimensions)
-        found = set()
+        """The dimensions `dimensions:` names and those the headers give, but for a column
+        `dimensions:` names otherwise (`traffic: Session source / medium` replaces
+        `source_medium`)."""
+        named = self.config.dimensions
+        found = set(named)
         for export in self.exports():
             for table in self._tables(export):
-                found |= {d for d in DEFAULT_DIMENSIONS if table.has_dimension(None, d)}
+                taken: set[str] = set()
+                for dim, column in named.items():
+                    taken.update(table.dimension_columns(column, dim) or ())
+                for dim in DEFAULT_DIMENSIONS:
+                    columns = table.dimension_columns(None, dim)
+                    if columns is not None and not taken & set(columns):
+                        found.add(dim)
         return found
 
     def fetch(self, request: Request) -> Frame:
@@ -243,8 +257,14 @@ class GaExportConnector(Connector):
                 else export.name
             )  # fmt: skip
             for table, variables in plan.items():
+                # rows of periods that do not each lie in one period of the grain: left out
+                why = table.periods.check(request) if table.dating[0] == "period" else None
                 renames = self.config.dimension_values
-                frames.append(scan_table(table, variables, request, dims, source, renames))
+                frame = scan_table(table, variables, request, dims, source, renames)
+                if why is not None:
+                    frame.values.update({v: np.full(len(frame), np.nan) for v in variables})
+                    frame.missing.update(dict.fromkeys(variables, why))
+                frames.append(frame)
         for variable in request.variables:
             if variable not in served:
                 raise self._missing(variable)
@@ -334,8 +354,8 @@ def _exact(table: Table, request: Request) -> bool:
     how = table.dating[0]
     if how in ("day", "nth"):
         return True
-    if how == "month":
-        return request.grain in ("month", "quarter", "year", "range")
+    if how == "period":
+        return table.periods.exact(request)
     span = table.export.date_range
     return span is not None and one_period(span, request)
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
+from kpiengine.distinct import given as distinct_given
+from kpiengine.distinct import rows_counted
 from kpiengine.errors import KpiError, did_you_mean, suggestion
 from kpiengine.hookspecs import hookimpl
+from kpiengine.model import DISTINCT, Aggregate
 from kpiengine.redaction import redact
 from kpiengine.sqlgen import (
     GENERATED_DIALECTS,
@@ -202,12 +206,16 @@ class SqlConnector(Connector):
             v: Mapping(v, self.config.location, column=v) for v in self.provides()
         }
         wanted = {v: mappings[v] for v in request.variables}
+        rules = dict(request.variables)
+        for variable in _given(request, mappings):  # a column of counts: its rows per cell too
+            rows = f"__rows {variable}"
+            wanted[rows] = replace(wanted[variable], count=True, present=None)
+            rules[variable] = rules[rows] = Aggregate()
         default = str(self.option("date"))
         roles: dict[str, list[str]] = {}
         for variable, mapping in wanted.items():
             roles.setdefault(mapping.date or default, []).append(variable)
         dims = self.config.dimensions
-        rules = request.variables
         # the rows' values under internal names (ClickHouse reads a name as an alias of the
         # same SELECT before a column: `source AS channel, CAST(channel AS DOUBLE) AS x` would
         # read the alias); one SELECT per date column when variables are dated by other columns
@@ -238,10 +246,16 @@ class SqlConnector(Connector):
         names, rows = self._run(self.sql(request))
         columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
         data = dict(zip(names, columns, strict=True))
+        values = {v: np.array(data[v], dtype=float) for v in request.variables}
+        notes: dict[str, str] = {}
+        for variable in _given(request, self.config.mappings):
+            counted = np.array(data[f"__rows {variable}"], dtype=float)
+            values[variable], note = distinct_given(values[variable], counted, request.grain)
+            notes |= {variable: note} if note else {}
         return Frame(
             np.array(data["__period"], dtype="datetime64[D]"),
             {d: np.array(data[d], dtype=object).astype(str) for d in request.dimensions},
-            {v: np.array(data[v], dtype=float) for v in request.variables},
+            values,
             source=self.config.name,
             span=span_of(
                 np.array(data["__first"], "datetime64[D]"),
@@ -253,6 +267,7 @@ class SqlConnector(Connector):
                 np.array(data["__last"], "datetime64[D]"),
             ),
             totals=np.array(data["__total"], dtype=bool),
+            notes=notes,
         )
 
     def _run(self, sql: str) -> Result:
@@ -353,6 +368,20 @@ def renamed_sql(sql: str, renames: dict[str, str]) -> str:
     text = f"COALESCE(CAST({sql} AS VARCHAR), '')"
     cases = " ".join(f"WHEN {quote_text(k)} THEN {quote_text(v)}" for k, v in renames.items())
     return f"(CASE {text} {cases} ELSE {text} END)"
+
+
+def _given(request: Request, mappings: dict[str, Mapping]) -> list[str]:
+    """The distinct counts mapped to a column of counts (`kpiengine.distinct.given`); counting
+    rows of one is an error."""
+    found = []
+    for variable, rule in request.variables.items():
+        mapping = mappings.get(variable)
+        if rule.time != DISTINCT or (mapping is not None and mapping.distinct is not None):
+            continue
+        if mapping is not None and mapping.count:
+            raise rows_counted(variable, mapping.location)
+        found.append(variable)
+    return found
 
 
 def _absent(mapping: Mapping) -> str:

@@ -135,10 +135,11 @@ def _dimensions(entry: YMap, config: SourceConfig) -> dict[str, str]:
                 continue
             if not isinstance(spec, YMap) or set(spec) - {"column", "values"}:
                 break
-            renames = spec.get("values", {})
-            if not isinstance(renames, YMap):
+            renames = spec.get("values")
+            if renames is not None and not isinstance(renames, YMap):
                 break
-            config.dimension_values[str(name)] = {str(k): str(v) for k, v in renames.items()}
+            if renames:
+                config.dimension_values[str(name)] = {str(k): str(v) for k, v in renames.items()}
             if "column" in spec:
                 out[str(name)] = str(spec["column"])
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +26,7 @@ from .plugincall import PluginFailure, call, call_with_timeout, checked_frame
 from .plugins import Registered
 from .redaction import redact
 from .sourceconfig import SourceConfig, data_file_source
+from .standins import asking_stand_ins, copy_stand_ins, stand_ins
 from .table import Frame, InputTable, SourceStatus, build_table, union
 
 
@@ -240,6 +241,8 @@ def fetch_table(
                 )
                 table.missing[variable] = why
                 table.values[variable] = np.full((table.n_periods, len(table.segments)), np.nan)
+            elif variable in left_out:  # given as empty cells (to keep the periods), and why
+                table.missing.setdefault(variable, left_out[variable])
     table.sources = statuses
     table.findings = findings
     return table
@@ -322,38 +325,6 @@ def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:
     )
 
 
-def stand_ins(workspace: Workspace, available: set[str]) -> dict[str, str]:
-    """Variables the data does not give -> the variable read in their place (`otherwise:`, its
-    chain followed): `deals_won_with_amount` is `deals_won` for data that does not tell deals
-    without amounts."""
-    return {
-        v.id: other
-        for v in workspace.variables.values()
-        if v.id not in available and (other := workspace.stand_in(v.id, available)) is not None
-    }
-
-
-def _asking_stand_ins(plan: Plan, stand_in: dict[str, str]) -> Plan:
-    """The plan with each stood-in variable replaced by the one read in its place."""
-    variables: dict = {}
-    for name, aggregate in plan.variables.items():
-        variables.setdefault(stand_in.get(name, name), aggregate)
-    return replace(plan, variables=variables)
-
-
-def _copy_stand_ins(table: InputTable, plan: Plan, stand_in: dict[str, str]) -> InputTable:
-    for name, other in stand_in.items():
-        if name in plan.variables and other in table.values:
-            table.values[name] = table.values[other].copy()
-            if other in table.missing:
-                table.missing[name] = table.missing[other]
-            if other in table.spans:
-                table.spans[name] = table.spans[other]
-            if other in table.dated_by:
-                table.dated_by[name] = table.dated_by[other]
-    return table
-
-
 class Inputs(Protocol):
     """Where a run's variables come from."""
 
@@ -375,10 +346,10 @@ class FrameInput:
         self.available = set(frame.values) | set(self.stand_in)
 
     def fetch(self, plan: Plan) -> InputTable:
-        asked = _asking_stand_ins(plan, self.stand_in)
+        asked = asking_stand_ins(plan, self.stand_in)
         present = {v: a for v, a in asked.variables.items() if v in self.frame.values}
         table = build_table(self.frame, present, plan.grain, list(plan.by), plan.calendar)
-        return _copy_stand_ins(table, plan, self.stand_in)
+        return copy_stand_ins(table, plan, self.stand_in)
 
     def dimension_counts(self) -> dict[str, int]:
         return dict.fromkeys(self.frame.dims, 1)
@@ -427,6 +398,6 @@ class Sources:
                     f"no source has the dimension `{dim}`{suggestion(dim, known)} "
                     f"(dimensions: {', '.join(sorted(known)) or 'none'})"
                 )
-        asked = _asking_stand_ins(plan, self.stand_in)
+        asked = asking_stand_ins(plan, self.stand_in)
         table = fetch_table(self.opened, self.owner, asked, self.failures, self.on_source)
-        return _copy_stand_ins(table, plan, self.stand_in)
+        return copy_stand_ins(table, plan, self.stand_in)

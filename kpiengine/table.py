@@ -34,7 +34,8 @@ class Frame:
     covers the whole of its last such period. `totals` marks rows that total every dimension,
     read only for distinct counts, which cannot be added up; `dated_by` says which date (event)
     dates each variable, e.g. `Close Date`; `missing` names the variables a connector leaves
-    out on purpose, and why (the KPIs reading them are undefined with that reason).
+    out on purpose, and why (the KPIs reading them are undefined with that reason); `notes` why
+    some cells of a distinct count are empty (several rows of counts fell in them).
     """
 
     dates: np.ndarray
@@ -47,6 +48,7 @@ class Frame:
     totals: np.ndarray | None = None
     dated_by: dict[str, str] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.dates = np.asarray(self.dates, dtype="datetime64[D]")
@@ -389,7 +391,9 @@ def build_table(
         column = np.where(detail, np.asarray(frame.values[name], dtype=float), np.nan)
         if aggregate.time == DISTINCT:
             shape = (n_periods, len(segments))
-            values[name], reason = distinct(whole, name, grain, segments, first_of, shape)
+            values[name], reason = distinct(
+                whole, name, grain, segments, first_of, shape, frame.notes.get(name)
+            )
             if reason:
                 why[name] = reason
             continue

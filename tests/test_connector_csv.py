@@ -496,3 +496,86 @@ def test_renamed_values_are_merged_before_a_mean_or_a_distinct_count(tmp_path):
     prices = [float(r[2]) for r in rows]
     assert got["avg_price", "Email"] == got["avg_price", ""] == sum(prices) / len(prices)
     assert got["buyers_kpi", "Email"] == got["buyers_kpi", ""] == len({r[3] for r in rows})
+
+
+def test_a_distinct_count_mapped_to_a_column_of_counts_is_never_added_up(write_workspace):
+    """`visitors` (`aggregate: distinct`) from a column of counts the export made: a cell
+    takes its one row's count; cells with several rows (days of a month, channels in a total)
+    are undefined with the reason, never a count of distinct cell values or a sum."""
+    import kpiengine
+
+    text = (
+        "date,channel,visitors,revenue\n2024-01-01,Email,100,500\n2024-01-01,Paid Search,200,800\n"
+        "2024-02-01,Email,120,600\n2024-02-01,Paid Search,100,900\n2024-02-15,Email,30,60\n"
+    )
+    mine = (
+        "kpis:\n  revenue_per_visitor: {formula: revenue / visitors, unit: currency / visitors}\n"
+    )
+    root = write_workspace({"mine": mine}, kpi_yaml="currency: USD\ndata: data.csv\n", data=text)
+    ws = kpiengine.load_workspace(root)
+    records = kpiengine.evaluate(ws, kpis=["revenue_per_visitor"], by=["channel"]).records()
+    got = {(r["period"], r["segment"].get("channel", "")): r for r in records}
+    assert got["2024-01", "Email"]["value"] == 500 / 100
+    assert got["2024-01", "Paid Search"]["value"] == 800 / 200
+    assert got["2024-02", "Paid Search"]["value"] == 900 / 100
+    for cell in [("2024-01", ""), ("2024-02", ""), ("2024-02", "Email")]:
+        assert got[cell]["value"] is None  # two channels; two Email days in February
+    assert "several rows of counts in a month" in got["2024-02", "Email"]["reason"]
+    assert "gives no total" in got["2024-01", ""]["reason"]
+
+
+def test_counting_rows_of_a_distinct_count_is_an_error(tmp_path):
+    text = "date,user\n2024-01-05,a\n2024-01-06,a\n"
+    mappings = {"visitors": Mapping("visitors", Location("kpi.yaml", 7, 9), count=True)}
+    conn = connector(tmp_path, text, mappings=mappings)
+    with pytest.raises(KpiError, match="counts distinct entities") as info:
+        fetch(conn, "visitors", rules={"visitors": Aggregate("distinct", "distinct")})
+    assert info.value.location == Location("kpi.yaml", 7, 9)
+    assert "distinct: user_id" in (info.value.fix or "")
+
+
+def test_a_dimension_given_as_a_column_without_renames(tmp_path):
+    """`dimensions: {channel: {column: Channel}}` (no `values:`) is a plain column mapping."""
+    from kpiengine.engine import Engine
+    from kpiengine.workspace import load_workspace
+
+    (tmp_path / "d.csv").write_text("Date,Channel,revenue\n2024-01-05,A,5\n2024-01-06,B,7\n")
+    (tmp_path / "kpi.yaml").write_text(
+        "currency: EUR\nkpis: [sales_revenue]\nsources:\n  s:\n    connector: csv\n"
+        "    path: d.csv\n    date: Date\n    dimensions: {channel: {column: Channel}}\n"
+    )
+    records = Engine(load_workspace(tmp_path)).evaluate(by=["channel"]).records()
+    got = {r["segment"].get("channel", ""): r["value"] for r in records}
+    assert got == {"": 12.0, "A": 5.0, "B": 7.0}
+
+
+MS_ADS = (
+    '\ufeff"Report Name: Campaign performance"\r\n"Report Time: 1/1/2024 - 2/29/2024"\r\n'
+    '"Time Zone: (GMT-08:00) Pacific Time (US & Canada); Tijuana"\r\n'
+    '"Report Aggregation: Daily"\r\n"Potential Incomplete Data: false"\r\n"Rows: 4"\r\n\r\n'
+    '"Day","Campaign name","Impressions","Clicks","Spend"\r\n'
+    '"1/2/2024","Brand","1,000","50","300.00"\r\n"1/29/2024","Brand","1,200","55","700.00"\r\n'
+    '"2/2/2024","Brand","1,000","50","300.00"\r\n"2/13/2024","Brand","1,200","55","600.00"\r\n'
+    '"Total","","4,400","210","1,900.00"\r\n\r\n'
+    '"\u00a92024 Microsoft Corporation. All rights reserved. "\r\n'
+)
+
+
+def test_the_range_an_export_states_says_how_far_its_rows_go(write_workspace):
+    """A Microsoft Advertising report for 1 January to 29 February whose last row is the 13th
+    (days without spend are left out): February is whole, compared with all of January."""
+    import kpiengine
+
+    root = write_workspace(
+        {"s": "kpis:\n  spend: {formula: ad_spend, unit: currency}\n"},
+        kpi_yaml="currency: USD\nsources:\n  bing:\n    connector: csv\n    path: ms.csv\n"
+        "    date: Day\n    map: {ad_spend: {column: Spend}}\n",
+    )
+    (root / "ms.csv").write_text(MS_ADS, encoding="utf-8", newline="")
+    ws = kpiengine.load_workspace(root)
+    records = kpiengine.evaluate(ws, kpis=["spend"]).records()
+    got = {r["period"]: r for r in records}
+    assert got["2024-02"]["complete"] and got["2024-02"]["coverage"] == 1.0
+    assert got["2024-02"]["value"] == 300.0 + 600.0
+    assert got["2024-02"]["previous"] == 300.0 + 700.0  # all of January, not its first 13 days
+    assert got["2024-02"]["compared"] == "period" and got["2024-02"]["projected"] is None

@@ -355,3 +355,38 @@ def test_sample_workspace_from_each_engine_matches_its_files(
     assert {k for k, *_ in from_db} == set(SAMPLE_KPIS)
     assert sum(v is not None for v in from_db.values()) > 400  # defined values, not just keys
     assert_same(sample_from_files, from_db)
+
+
+VISITORS = (
+    "date,channel,visitors,revenue\n2024-01-01,Email,100,500\n2024-01-01,Paid Search,200,800\n"
+    "2024-02-01,Email,120,600\n2024-02-01,Paid Search,100,900\n2024-02-15,Email,30,60\n"
+)
+
+
+@pytest.mark.parametrize("connector", ["csv", "sql"])
+def test_a_column_of_distinct_counts_is_read_alike_by_files_and_databases(tmp_path, connector):
+    """`visitors` (`aggregate: distinct`) mapped to a column of counts: a cell is its one row's
+    count, a cell with several rows undefined (never a count of distinct values, never a sum)."""
+    (tmp_path / "rows.csv").write_text(VISITORS)
+    source = f"    connector: csv\n    path: {tmp_path / 'rows.csv'}\n    date: date\n"
+    if connector == "sql":
+        db = tmp_path / "w.duckdb"
+        with duckdb.connect(str(db)) as con:
+            con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{tmp_path / 'rows.csv'}')")
+        source = f"    connector: sql\n    url: duckdb:///{db}\n    table: t\n"
+    (tmp_path / "definitions").mkdir()
+    (tmp_path / "definitions" / "k.yaml").write_text(
+        "kpis:\n  rpv: {formula: revenue / visitors, unit: currency / visitors}\n"
+    )
+    (tmp_path / "kpi.yaml").write_text(
+        f"currency: USD\nsources:\n  s:\n{source}    dimensions: [channel]\n"
+        "    map: {visitors: {column: visitors}, revenue: {column: revenue}}\n"
+    )
+    records = kpiengine.evaluate(kpiengine.load_workspace(tmp_path), kpis=["rpv"], by=["channel"])
+    got = {(r["period"], r["segment"].get("channel", "")): r for r in records.records()}
+    assert {k: r["value"] for k, r in got.items() if r["value"] is not None} == {
+        ("2024-01", "Email"): 5.0,
+        ("2024-01", "Paid Search"): 4.0,
+        ("2024-02", "Paid Search"): 9.0,
+    }
+    assert "several rows of counts in a month" in got["2024-02", "Email"]["reason"]

@@ -40,8 +40,11 @@ class RowsLeftOut(Check):
     code = "KPI015"
     severity = WARNING
     stage = DATA
-    title = "a source that left variables out because of rows no period can count"
-    fix = "correct the rows it names (a won deal's close date) and export again"
+    title = "a source that left variables out because of rows no period of the grain can count"
+    fix = (
+        "the message names the first such row and what to do: correct it, export at a finer "
+        "grain, or evaluate at a grain that holds the rows"
+    )
 
 
 class CheckFailed(Check):
