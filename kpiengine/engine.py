@@ -134,7 +134,7 @@ class Engine:
         if days is not None and days.variables:
             try:
                 daily = self.fetch(days, data)
-            except NoDailyValues:  # rows spanning days (a Meta row of 1 to 14 February)
+            except (NoDailyValues, NoData):  # no source has days (a Meta row of 1-14 Feb)
                 daily = None
             except OnlyRange as only:
                 # the partial period is an undated export's range, which has no days to compare

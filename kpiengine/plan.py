@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .checks.runtime import MissingInput
 from .errors import ERROR, Finding, KpiError, suggestion
@@ -39,6 +39,9 @@ class Plan:
     findings: tuple[Finding, ...] = field(default=())
     calendar: Calendar = DEFAULT
     window: str | None = None  # evaluate every KPI over this window (`ytd`, `rolling3`)
+    #: days asked only to pace a partial period: a source without daily values (a weekly
+    #: export) is left out of them, not an error
+    pacing: bool = False
 
     @property
     def fetch_end(self) -> dt.date | None:
@@ -251,4 +254,4 @@ def daily_plan(plan: Plan, table: InputTable) -> Plan:
     start = year_before(table.period_start(table.n_periods - 1)) - dt.timedelta(days=7)
     by = plan.by if len(table.segments) <= MAX_PACED_SEGMENTS else ()
     summed = {v: a for v, a in plan.variables.items() if a.time != DISTINCT}
-    return variables_plan(plan.workspace, summed, "day", by, start)
+    return replace(variables_plan(plan.workspace, summed, "day", by, start), pacing=True)

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from .checks.runtime import RowsLeftOut, SourceFailed, Undatable
-from .connector import Connector, Request
+from .connector import Connector, NoDailyValues, Request
 from .errors import Finding, KpiError, Location, suggestion
 from .model import Workspace
 from .periods import RANGE
@@ -197,6 +197,12 @@ def fetch_table(
             fetch = partial(source.connector.fetch, request)
             answer = call_with_timeout(fetch, source.config.timeout, what)
             frame = checked_frame(answer, list(wanted), what)
+        except NoDailyValues as exc:
+            if not plan.pacing:
+                raise
+            # days asked only to pace: this source's KPIs are left unprojected, the others not
+            left_out.update(dict.fromkeys(wanted, f"`{status.name}` has no daily values: {exc}"))
+            continue
         except PluginFailure as exc:  # a plugin's bug: report it, keep the other sources
             failed = failure(source.config, source.origin, str(exc), source.connector.secrets)
             status.error = failed.status.error

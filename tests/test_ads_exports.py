@@ -258,6 +258,23 @@ def test_a_meta_month_in_progress_is_partial_and_left_unprojected(tmp_path):
         Engine(ws).evaluate(grain="day")  # days asked for by the user: the error
 
 
+def test_a_source_without_days_leaves_only_its_own_kpis_unprojected(tmp_path):
+    """Beside the Meta month in progress, a daily csv source still paces its KPIs: the
+    projection is withheld only from the KPIs that read the source without days."""
+    from kpiengine.engine import Engine
+
+    text = META_MONTH + '"2025-02-01","2025-02-14","Prospecting","5000","100.00"\r\n'
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(31 + 14)]  # to 14 Feb
+    daily = "date,revenue\n" + "".join(f"{d.isoformat()},10\n" for d in days)
+    source = "  m: {connector: ads, path: m.csv}\n  d: {connector: csv, path: d.csv}\n"
+    ws = workspace(tmp_path, {"m.csv": text, "d.csv": daily}, source)
+    records = Engine(ws).evaluate(kpis=["s_spend", "sales_revenue"]).records()
+    got = {(r["kpi"], r["period"]): r for r in records if not r["segment"]}
+    assert got["s_spend", "2025-02"]["projected"] is None
+    revenue = got["sales_revenue", "2025-02"]
+    assert revenue["value"] == 14 * 10 and revenue["projected"] == pytest.approx(28 * 10)
+
+
 def test_a_daily_report_whose_rows_stop_early_covers_its_stated_range(tmp_path):
     """Google Ads leaves out days without activity: rows to 20 June in a report of 1 May to
     30 June still cover June whole (a finished month, not one projected)."""
