@@ -10,7 +10,6 @@ its own first values in the file when the sample held none (a churn date appears
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from kpiengine.connector import Connector
@@ -22,6 +21,7 @@ from kpiengine.filescan import Scan
 from kpiengine.filesource import date_format_of, find, require
 from kpiengine.sqlgen import quote_ident, quote_text
 
+from . import _crm_hints as hints
 from ._crm_tables import (
     CLASSES,
     CONTACT_VARIABLES,
@@ -86,7 +86,17 @@ class CrmConfig(Connector):
 
     def _stage_option(self) -> dict[str, str]:
         out = {}
-        for stage, klass in (self.option("stages") or {}).items():
+        stages = self.option("stages") or {}
+        for stage, klass in stages.items():
+            if klass.strip() == hints.PLACEHOLDER:  # a pasted suggestion not yet chosen
+                raise KpiError(
+                    f"source `{self.config.name}`: stage `{stage}` is still to be classed",
+                    stages.value_loc(stage)  # its line in kpi.yaml
+                    if hasattr(stages, "value_loc")
+                    else self.config.where("stages"),
+                    f"replace `{hints.PLACEHOLDER}` with the stage's class: won (its deals "
+                    "count as won, with their revenue), lost, or open (still in the pipeline)",
+                )
             if klass.strip().lower() not in CLASSES:
                 raise self.config.error(
                     f"stage `{stage}` is classed `{klass}`; the classes are won, lost and open"
@@ -269,7 +279,6 @@ class CrmConfig(Connector):
                 f"CASE WHEN {_in(won, TRUE)} THEN 'won' WHEN {_in(closed, TRUE)} THEN 'lost' "
                 f"WHEN {_in(closed, FALSE)} THEN 'open' END"
             )
-        parts.append(f"CASE WHEN {stage} = '' THEN 'open' END")
         return f"coalesce({', '.join(parts)})"
 
     def _code_column(self) -> str | None:
@@ -282,47 +291,35 @@ class CrmConfig(Connector):
             return self.columns.get("converted_currency")
         return self.columns.get("currency")
 
-    def _raise_stages(self, scan: Scan, klass: str) -> None:
-        """Every deal stage must be classed: list the unknown ones with the mapping to add."""
+    def _raise_stages(self, scan: Scan, unknown: str) -> None:
+        """Every deal stage must be classed: list the unknown ones (the deals where the scan's
+        SQL `unknown` holds) with the mapping to add."""
         counts: dict[str, int] = {}
         stage = self.columns["stage"]
         name = scan.text(stage)
         first = None
         for table in scan.tables:
             rows = run_sql(
-                f"SELECT {name}, count(*) FROM ({scan.rows_sql(table)}) WHERE {klass} IS NULL "
-                "GROUP BY 1",
+                f"SELECT {name}, count(*) FROM ({scan.rows_sql(table)}) WHERE {unknown} GROUP BY 1",
                 table,
             )
             for text, n in rows:
                 counts[str(text)] = counts.get(str(text), 0) + int(n)
             if rows and first is None:
-                unknown = {str(t) for t, _ in rows}
+                found = {str(t) for t, _ in rows}
                 cell = table.first_cell(
                     stage,
-                    f"trim({quote_ident(stage)}) IN ({', '.join(map(quote_text, unknown))})",
-                    unknown.__contains__,
+                    f"trim({quote_ident(stage)}) IN ({', '.join(map(quote_text, found))})",
+                    found.__contains__,
                 )
                 first = cell[0] if cell else table.header(stage)
         ordered = sorted(counts, key=lambda s: (-counts[s], s))
         listed = ", ".join(f"`{s}` ({_plural(counts[s], 'deal')})" for s in ordered)
-        lines = "\n".join(
-            f"      {json.dumps(s, ensure_ascii=False)}: {_suggested_class(s)}" for s in ordered
-        )
         raise KpiError(
             f"source `{self.config.name}`: {_plural(len(counts), 'deal stage')} of column "
             f"`{stage}` are not known as won, lost or open: {listed}",
             first,
-            f"class them under the source `{self.config.name}` in kpi.yaml "
-            f"(each one won, lost or open):\n    stages:\n{lines}",
+            f"class them under the source `{self.config.name}` in kpi.yaml: each one won, lost "
+            f"or open (replace `{hints.PLACEHOLDER}`, check the guesses)\n"
+            + hints.suggestion(ordered),
         )
-
-
-def _suggested_class(stage: str) -> str:
-    """A first guess at an unknown stage's class, for the suggested `stages:` mapping."""
-    text = stage.lower()
-    if any(word in text for word in ("won", "win", "signed", "booked")):
-        return "won"
-    if any(word in text for word in ("lost", "lose", "dead", "disqualified", "closed")):
-        return "lost"
-    return "open"

@@ -13,11 +13,16 @@ Closed deals no period can count right are never dropped silently: one without a
 (revenue, deals won and lost would leave it out), a won one closed before it was created (a
 negative sales cycle) or without a create date leave the variables they would distort out of
 the answer, with how many deals and where the first is: the KPIs reading them are undefined
-with that reason, the others stand.
+with that reason, the others stand. A deal with a date but no stage (a grouped report exported
+formatted) is an error naming `fill_down:` (`_crm_grouped`), and summary rows are never counted.
+Won and lost deals and revenue are 0 in every month the export covers (its deals' create dates,
+its closed deals' close dates) where none closed: an export of open deals answers 0, not "no
+data".
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -29,11 +34,12 @@ from kpiengine.fileformats import DateFormat
 from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import decimal_of, find, open_files, require, typed
 from kpiengine.hookspecs import hookimpl
+from kpiengine.model import Aggregate
 from kpiengine.sqlgen import quote_ident, quote_text, where_value
 from kpiengine.table import Frame, union
 
 from . import _crm_frames as frames
-from ._crm_closed import ClosedDeals
+from ._crm_grouped import GroupedReports, crm_tables
 from ._crm_tables import (
     CLOSED,
     CONTACT_DATES,
@@ -43,12 +49,16 @@ from ._crm_tables import (
     STOCKS,
 )
 
+DEALS = "__deals"  # every deal by its create date: the months and segments of the export
+SUM = Aggregate()
 
-class CrmConnector(ClosedDeals):
+
+class CrmConnector(GroupedReports):
     name = "crm"
     renames_values = True
     description = "HubSpot, Salesforce or generic exports of deals (opportunities) or leads"
     mapping_dates = True
+    _unknown = "FALSE"  # SQL: a deal whose stage is not classed (set by `_scan`)
     options = (
         Option("path", "file or glob, relative to the workspace", required=True),
         Option("system", "`hubspot`, `salesforce` or `generic` (default: detected)"),
@@ -72,12 +82,21 @@ class CrmConnector(ClosedDeals):
         Option("date_format", "strptime format of the dates, e.g. '%m/%d/%Y' (default: detected)"),
         Option("decimal", "decimal separator of the amounts, `.` or `,` (default: detected)"),
         Option("churn_date", "contacts: the column holding the date a customer churned"),
+        Option(
+            "fill_down",
+            "columns a grouped (formatted) report shows once per group, carried down to the "
+            "group's rows, e.g. `[Stage, Lead Source]`; `[]`: none (default: an empty stage, or "
+            "a dimension column that looks grouped, is an error)",
+        ),
     )
 
     def __init__(self, config: SourceConfig) -> None:
         super().__init__(config)
         self._check_option_values()
         self.tables = open_files(config)
+        self.layout = self.tables[0]
+        self.fill = self._fill_down()
+        self.tables = crm_tables(self.tables, self.fill or ())  # summary rows left out
         self.layout = self.tables[0]
         self.system = self._system()
         self.object = self._object()
@@ -92,6 +111,7 @@ class CrmConnector(ClosedDeals):
     # --- fetch --------------------------------------------------------------------------------
 
     def fetch(self, request: Request) -> Frame:
+        self._check_grouped(request.dimensions)
         self._detail = False
         while True:
             built = self._scan(request)
@@ -104,17 +124,28 @@ class CrmConnector(ClosedDeals):
             break
         scan, dated, klass = built
         checks = scanned.checks
+        if checks.get("no_stage"):
+            self._raise_no_stage(int(checks["no_stage"]))
         if checks.get("unknown"):
-            self._raise_stages(scan, klass)
+            self._raise_stages(scan, self._unknown)
         self._check_codes(checks)
         left_out = self._left_out(checks)
         dims = [d for d in request.dimensions if d in self.dims]
         wanted = [v for v in request.variables if v in self.provides() and v not in left_out]
         parts = [scanned.frame]
         span = scanned.frame.span
-        if checks.get("lo_create") and span:
-            span = (min(span[0], checks["lo_create"]), span[1])
         sums = [v for v in wanted if v not in STOCKS and request.variables[v].time == "sum"]
+        if any(v in CLOSED for v in sums):  # the months of the whole export (`_covered`)
+            span = union([span, *self._covered(checks)])
+            if span is None:  # no closed deal, no create date: no month to say 0 in
+                why = (
+                    f"{scan.source} has no won or lost deal (column "
+                    f"`{self.columns['stage']}`), and no create date to tell the months it "
+                    "covers: no month can say 0"
+                )
+                left_out |= {v: why for v in sums if v in CLOSED}
+                wanted = [v for v in wanted if v not in left_out]
+                sums = [v for v in sums if v not in left_out]
         if sums and dated:
             frame = scanned.frame
             segments = sorted(set(zip(*(frame.dims[d] for d in dims), strict=True)))
@@ -142,6 +173,14 @@ class CrmConnector(ClosedDeals):
         if formats and all(f.grain == "month" for f in formats):
             out.date_grain = "month"
         return out
+
+    @staticmethod
+    def _covered(checks: dict[str, Any]) -> list[tuple[dt.date, dt.date]]:
+        """The days a deals export covers, whatever dates were asked: its deals' create dates
+        and its closed deals' close dates (an open deal's is a forecast). Closed variables are
+        0 in those months where no deal closed (`frames.zeros`)."""
+        ends = [(checks.get(f"{k}_lo"), checks.get(f"{k}_hi")) for k in ("created", "closed")]
+        return [(lo, hi) for lo, hi in ends if lo is not None and hi is not None]
 
     def _dated_by(self, wanted: list[str]) -> dict[str, str]:
         out = {v: self._column(DAY_ROLE[v]) for v in wanted if v in DAY_ROLE and
@@ -173,8 +212,9 @@ class CrmConnector(ClosedDeals):
         formats = {c: self._format(c).spec for c in sorted(self.date_columns)}
         tables = [typed(t, numbers, decimal, formats) for t in self.tables]
         source = ", ".join(t.name for t in self.tables)
-        # report footers (`Grand Totals (16 records)`, `Generated By:`) fill only the first
-        # cell: without dates they count in no variable, and hold no bad cell
+        # report footers (`Generated By:`, a company's name) fill only the first cell: without
+        # dates they count in no variable; summary rows (`Subtotal`, `Grand Totals (16
+        # records)`, `Sum of Amount`) are left out by the tables (`CrmTable`)
         scan = Scan(tables, request.grain, request.calendar, request.start, request.end, source)
         day = {c: scan.read(c, Reader("date", fmt=self._format(c))) for c in self.date_columns}
         klass = scan.derive(self._class_sql(scan.text)) if "stage" in self.columns else "NULL"
@@ -194,6 +234,10 @@ class CrmConnector(ClosedDeals):
             sql = self._mapping_sql(scan, mapping, decimal, workspace, wanted[variable].time)
             column = self._mapped_date(mapping)
             roles.setdefault((column, "TRUE"), {})[variable] = (sql, wanted[variable])
+        if "create_date" in self.columns and any(
+            v in CLOSED and wanted[v].time == "sum" for v in derived
+        ):  # the months and segments of every deal: closed variables are 0 where none closed
+            roles.setdefault((self.columns["create_date"], "TRUE"), {})[DEALS] = ("1.0", SUM)
         if any(v in STOCKS for v in derived):
             became = day[self.columns["became_customer_date"]]
             rule = wanted.get("customers_at_end") or wanted["customers_at_start"]
@@ -205,10 +249,21 @@ class CrmConnector(ClosedDeals):
             if measures:
                 scan.role(day[column], measures, where)
         dated = sorted({c for c, _ in roles})
-        if "sales_cycle_days" in derived:  # its months span the create dates too (zeros)
-            scan.check("lo_create", "min", day[self.columns["create_date"]])
         if any(v in CLOSED for v in derived):
-            scan.check("unknown", "count", f"{klass} IS NULL")
+            stage = scan.text(self.columns["stage"])
+            dates = [self.columns[r] for r in ("close_date", "create_date") if r in self.columns]
+            # a row without any date is no deal (a footer such as a company's name)
+            deal = f"{klass} IS NULL AND ({' OR '.join(f'{day[c]} IS NOT NULL' for c in dates)})"
+            self._unknown = f"{deal} AND {stage} <> ''"
+            scan.check("unknown", "count", self._unknown)
+            # a deal without a stage: a grouped report's row (`_raise_no_stage`)
+            scan.check("no_stage", "count", f"{deal} AND {stage} = ''")
+            close = day[self.columns["close_date"]]
+            scan.check("closed_lo", "min", f"CASE WHEN {klass} IN ('won', 'lost') THEN {close} END")
+            scan.check("closed_hi", "max", f"CASE WHEN {klass} IN ('won', 'lost') THEN {close} END")
+            if "create_date" in self.columns:
+                scan.check("created_lo", "min", day[self.columns["create_date"]])
+                scan.check("created_hi", "max", day[self.columns["create_date"]])
             self._closed_checks(scan, set(derived), klass, day, value)
         code = self._code_column()
         if amount and code:

@@ -134,14 +134,14 @@ class Engine:
         if days is not None and days.variables:
             try:
                 daily = self.fetch(days, data)
-            except (NoDailyValues, NoData):  # no source has days (a Meta row of 1-14 Feb)
-                daily = None
             except OnlyRange as only:
                 # the partial period is an undated export's range, which has no days to compare
                 # or project: when it is all the data, it is that range, one complete period
                 # (labelled by its dates); beside other periods it is left unprojected
                 if table.n_periods == 1:
                     plan, table = self._range(plan, data, only.span)
+            except (NoDailyValues, NoData):  # no source has days (a Meta row of 1-14 Feb)
+                daily = None
         results = evaluate_plan(plan, table, daily)
         if daily is not None and daily.missing:
             _unprojected(results, set(daily.missing))

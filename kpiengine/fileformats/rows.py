@@ -44,7 +44,8 @@ __all__ = [
 _BREAK = re.compile(r"\r\n|\n|\r")
 
 #: First-field labels of totals rows, as the platforms write them in their UI languages (any
-#: case); also `label: scope` (`Total: Account`, `Total : campagnes`, `Gesamt: Kampagnen`).
+#: case); also `label: scope` (`Total: Account`, `Total : campagnes`, `Gesamt: Kampagnen`)
+#: and a count of records (`Grand Totals (16 records)`, as Salesforce writes).
 TOTAL_LABELS = (
     *("total", "totals", "grand total", "total général", "totaux", "total general", "totales"),
     *("total geral", "totale", "totale generale", "totale complessivo", "totaal", "eindtotaal"),
@@ -52,6 +53,8 @@ TOTAL_LABELS = (
     *("celkem", "итого", "всего", "общий итог", "toplam", "genel toplam", "tổng cộng"),
     *("总计", "合计", "總計", "合計", "總和", "合计值", "総計", "総合計", "총계", "합계"),
     *("مجموع", "جمع", "جمع کل", "مجموع کل", "جمع كل", "مجموع كل", "الإجمالي", "المجموع"),
+    *("subtotal", "sub-total", "grand totals", "sous-total", "zwischensumme", "subtotale"),
+    *("小计", "小計", "소계"),
 )
 
 
@@ -61,7 +64,8 @@ def _label(text: str) -> str:
 
 _WS = char_class(WHITESPACE) + "*"
 TOTAL_PATTERN = (
-    f"{_WS}{alternatives([_label(t) for t in TOTAL_LABELS])}(?:[ \u00a0]*[:：][^\n\r]*)?{_WS}"
+    f"{_WS}{alternatives([_label(t) for t in TOTAL_LABELS])}(?:[ \u00a0]*[:：][^\n\r]*)?"
+    f"(?:[ \u00a0]*\\([^()\n\r]*\\))?{_WS}"
 )
 
 
