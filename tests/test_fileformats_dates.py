@@ -96,6 +96,8 @@ def test_read(spec, cell, expected):
         ("%b %Y", "January 2024", D(2024, 1, 1)),
         ("%b %Y", "janv. 2024", D(2024, 1, 1)),
         ("%m/%Y", "01/2024", D(2024, 1, 1)),
+        ("%b-%y", "Feb-24", D(2024, 2, 1)),
+        ("%b-%y", "déc.-23", D(2023, 12, 1)),
     ],
 )
 def test_month_only_formats_have_a_month_grain(spec, cell, expected):
@@ -165,6 +167,7 @@ def locate(index: int) -> Location:
         (["05/05/2024"], "%d/%m/%Y%~"),  # reads the same both ways
         (["5-Jan-24", "12-Feb-24"], "%d-%b-%y"),  # Excel's default `d-mmm-yy`
         (["05-Jan-2024", "12-Feb-2024"], "%d-%b-%Y"),
+        (["Jan-24", "Feb-24", "Dec-23"], "%b-%y"),  # Excel's `mmm-yy`: months
     ],
 )
 def test_detect(cells, spec):

@@ -88,6 +88,7 @@ DATE_FORMATS = (
     "%m-%Y",
     "%b %Y",
     "%b-%Y",
+    "%b-%y",  # Excel's `mmm-yy` (`Jan-24`): a month, as a year-less day would be no date
     "%Y年%m月",
 )
 
