@@ -19,7 +19,7 @@ from .model import Workspace
 from .parameters import constant_array
 from .refs import describe, ref_name, split_ref, window_of
 from .table import InputTable
-from .transforms import value_transform, window
+from .transforms import shift, value_transform, window
 from .vectorize import vectorize
 
 _VECTORIZED: dict[int, tuple[ast.AST, Callable]] = {}
@@ -97,12 +97,16 @@ class Computer:
         elif token is None:
             out = self.table.values[base]
         else:
-            rule = self.ws.variables[base].aggregate.time
-            out, reason = window(self.table.values[base], rule, token, self.table)
+            out, reason = self._window(base, token)
             if reason:
                 self.why[internal] = reason
         self.arrays[internal] = out
         return out
+
+    def _window(self, base: str, token: str) -> tuple[np.ndarray, str | None]:
+        """A variable over a window, and why it is undefined everywhere (None when it is not)."""
+        rule = self.ws.variables[base].aggregate.time
+        return window(self.table.values[base], rule, token, self.table)
 
     def _constant(self, name: str) -> np.ndarray:
         out = constant_array(self.ws, name, self.table)
@@ -161,3 +165,50 @@ class Computer:
             return np.array(text, dtype=object).reshape(inner.shape)
         why = self.table.missing.get(base)
         return f"no data for `{base}`{when}" + (f" ({why})" if why else "")
+
+
+class ToDateComputer(Computer):
+    """KPIs at the same elapsed day of every period: `todate` holds each period's first days
+    (`kpiengine.pacing.to_date_table`), `full` the whole periods.
+
+    A name read plainly or through `prev` and `last_year` takes its period's days to date
+    (`prev(revenue)` on 15 February is 1-15 January); a window holds its earlier periods whole
+    and its last one to date (`ytd(revenue)` on 15 March is January, February and 1-15 March;
+    `last_year(ytd(revenue))` the same days of the year before).
+    """
+
+    def __init__(self, workspace: Workspace, todate: InputTable, full: InputTable):
+        super().__init__(workspace, todate)
+        self.full = full
+
+    def _window(self, base: str, token: str) -> tuple[np.ndarray, str | None]:
+        rule = self.ws.variables[base].aggregate.time
+        now, whole = self.table.values[base], self.full.values[base]
+        found = window_of(token)
+        assert found is not None
+        kind, count = found
+        if kind == "rolling" and count == 1:
+            return now, None
+        inner = f"rolling{count - 1}" if kind == "rolling" else token
+        before, reason = window(whole, rule, inner, self.full)
+        if reason:
+            return before, reason
+        before = shift(before, "prev", self.full)  # period i - 1's window, for period i
+        if kind != "rolling":  # only when period i - 1 is in period i's window (same year)
+            ones = np.ones((self.full.n_periods, 1))
+            position = window(ones, "sum", token, self.full)[0][:, 0]
+            before = np.where((position > 1)[:, None], before, np.nan)
+        return then(rule, before, now), None
+
+
+def then(rule: str, earlier: np.ndarray, later: np.ndarray) -> np.ndarray:
+    """Two aggregates of consecutive spans as one, by a variable's time rule (NaN: no data)."""
+    if rule == "sum":
+        return np.where(
+            np.isnan(earlier), later, np.where(np.isnan(later), earlier, earlier + later)
+        )
+    if rule in ("min", "max"):
+        return (np.fmin if rule == "min" else np.fmax)(earlier, later)
+    if rule == "last":
+        return np.where(np.isnan(later), earlier, later)
+    return np.where(np.isnan(earlier), later, earlier)  # first

@@ -9,7 +9,7 @@ import datetime as dt
 import functools
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,10 +17,22 @@ import numpy as np
 from .compute import Computer
 from .errors import Finding
 from .model import KPI, Workspace
-from .pacing import Projection, ToDate, elapsed_days, p_target, project, to_date, to_date_table
+from .pacing import (
+    Projection,
+    ToDate,
+    elapsed_days,
+    p_target,
+    project,
+    reads_earlier,
+    scale_free,
+    segment_positions,
+    to_date,
+    to_date_table,
+)
 from .plan import Plan
+from .refs import display_ref
 from .table import InputTable, SourceStatus
-from .targets import period_targets, status
+from .targets import UNDEFINED, period_targets, status, to_date_target
 from .transforms import window, year_ago_index
 
 
@@ -38,17 +50,48 @@ class KpiResult:
     partial: int | None = None  # the period the data stops inside, when there is one
     to_date: ToDate | None = None  # its comparisons with earlier periods' same elapsed days
     projection: Projection | None = None  # its value at the period's end
+    elapsed: int = 0  # the days of the partial period every input covers
+    days: int = 0  # the partial period's length in days
+    target_to_date: np.ndarray | None = None  # segments: an additive target for those days
+    #: segments: whether its value to date holds for the whole period (`pacing.scale_free`),
+    #: found only when a status needs it (without a projection)
+    scale_free: Callable[[], np.ndarray] | None = None
+
+    @functools.cached_property
+    def basis(self) -> np.ndarray | None:
+        """What the partial period's status rests on, per segment (see `BASES`)."""
+        if self.partial is None:
+            return None
+        value, target = self.values[self.partial], self.targets[self.partial]
+        out = np.full(value.shape, VALUE, dtype=object)
+        projected = self.projection.value if self.projection is not None else value * np.nan
+        to_date = self.target_to_date if self.target_to_date is not None else value * np.nan
+        judged = np.isfinite(value) & np.isfinite(target) & np.isnan(projected)
+        pro_rata = judged & self.additive & np.isfinite(to_date)
+        rest = judged & ~pro_rata
+        if rest.any():  # a ratio's value to date stands for the period, a sum's does not
+            free = self.scale_free() if self.scale_free else np.zeros(value.shape, bool)
+            out[rest & ~free] = UNJUDGED
+        out[pro_rata] = PRO_RATA
+        out[np.isfinite(projected)] = PROJECTION
+        return out
 
     @functools.cached_property
     def status(self) -> np.ndarray:
         """`on_track | at_risk | off_track | no_target | undefined` for each cell; a partial
-        period is judged on its projection when there is one."""
-        judged = self.values
-        if self.partial is not None and self.projection is not None:
-            judged = self.values.copy()
-            projected = self.projection.value
-            judged[self.partial] = np.where(np.isnan(projected), judged[self.partial], projected)
-        return status(judged, self.targets, self.kpi.direction, self.band)
+        period is judged as its `basis` says: `undefined` when it cannot be judged."""
+        out = status(self.values, self.targets, self.kpi.direction, self.band)
+        basis, p = self.basis, self.partial
+        if basis is None or p is None:
+            return out
+        judged, target = self.values[p].copy(), np.array(self.targets[p], dtype=float)
+        if self.projection is not None:
+            judged[basis == PROJECTION] = self.projection.value[basis == PROJECTION]
+        if self.target_to_date is not None:
+            target[basis == PRO_RATA] = self.target_to_date[basis == PRO_RATA]
+        out[p] = status(judged, target, self.kpi.direction, self.band)
+        out[p][basis == UNJUDGED] = UNDEFINED
+        return out
 
     @property
     def complete(self) -> np.ndarray:
@@ -72,6 +115,7 @@ class Results:
     selected: list[int]  # indices of the periods asked for
     findings: list[Finding] = field(default_factory=list)
     sources: list[SourceStatus] = field(default_factory=list)
+    daily: InputTable | None = None  # the inputs by day, when a partial period was paced
 
     @property
     def labels(self) -> list[str]:
@@ -142,12 +186,13 @@ def records_json(records: Iterable[dict]) -> str:
 def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
     """The projection fields of a record: only the partial period has them."""
     fields: dict[str, object] = dict.fromkeys(PACING_FIELDS)
-    fields["status_basis"] = "value"
+    fields["status_basis"] = VALUE
     fields["compared"] = "period"
-    if i != result.partial:
+    if i != result.partial or result.basis is None:
         return fields
     if result.to_date is not None:
         fields["compared"] = "to_date"
+    basis = fields["status_basis"] = result.basis[s]
     projection = result.projection
     if projection is not None and math.isfinite(projection.value[s]):
         chance = result.p_target
@@ -156,12 +201,30 @@ def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
             projected_low=_num(projection.low[s]),
             projected_high=_num(projection.high[s]),
             p_target=None if chance is None else _num(chance[s]),
-            status_basis="projection",
+        )
+    held = f"{result.elapsed} of {result.days} days"
+    if basis == PRO_RATA and result.target_to_date is not None:
+        fields["target_to_date"] = _num(result.target_to_date[s])
+        fields["status_reason"] = (
+            f"no projection: the value to date is judged against the target for its {held} "
+            "(pro rata)"
+        )
+    elif basis == UNJUDGED:
+        fields["status_reason"] = (
+            f"not judged: the period holds {held} and has no projection, and the KPI's value "
+            "to date changes with the number of days without being a sum to judge pro rata"
         )
     return fields
 
 
-PACING_FIELDS = ("projected", "projected_low", "projected_high", "p_target")
+PACING_FIELDS = (
+    "projected", "projected_low", "projected_high", "p_target", "target_to_date", "status_reason"
+)  # fmt: skip
+#: What a partial period's status rests on: its projection; with none, the value to date
+#: against the target for the days to date (an additive KPI), or against the whole target (a
+#: ratio, whose value to date does not grow with the days); else nothing (`undefined`).
+PROJECTION, PRO_RATA, VALUE, UNJUDGED = "projection", "pro_rata", "value", "none"
+BASES = (PROJECTION, PRO_RATA, VALUE, UNJUDGED)
 
 
 def _num(value: float) -> float | None:
@@ -211,11 +274,16 @@ def evaluate(plan: Plan, table: InputTable, daily: InputTable | None = None) -> 
     results = {
         k: _evaluate_kpi(workspace, workspace.kpis[k], computer, plan.window) for k in plan.kpis
     }
-    if daily is not None and daily.n_periods:
-        _pace(workspace, table, daily, results)
+    paced = [r for r in results.values() if r.partial is not None]
+    if paced and daily is not None and daily.n_periods:
+        _pace(workspace, table, daily, paced, plan.window)
+    for result in paced:
+        _like_with_like(workspace, table, result)
+        _judge(workspace, table, result, plan.window)
     selected = _select_periods(table, plan.start, plan.end)
     findings = [*plan.findings, *table.findings]
-    return Results(workspace, table, results, selected, findings, table.sources)
+    kept = daily if paced and daily is not None and daily.n_periods else None
+    return Results(workspace, table, results, selected, findings, table.sources, kept)
 
 
 def _select_periods(table: InputTable, start: dt.date | None, end: dt.date | None) -> list[int]:
@@ -263,10 +331,13 @@ def in_progress(table: InputTable) -> bool:
 
 
 def _pace(
-    workspace: Workspace, table: InputTable, daily: InputTable, results: dict[str, KpiResult]
+    workspace: Workspace,
+    table: InputTable,
+    daily: InputTable,
+    paced: list[KpiResult],
+    window_token: str | None = None,
 ) -> None:
     """Values to date and projections for each KPI's partial period."""
-    paced = [r for r in results.values() if r.partial is not None]
     by_elapsed: dict[int, list[KpiResult]] = {}
     for result in paced:
         assert result.partial is not None
@@ -274,11 +345,66 @@ def _pace(
         by_elapsed.setdefault(elapsed_days(table, inputs, result.partial), []).append(result)
     for elapsed, group in by_elapsed.items():
         todate = to_date_table(daily, table, workspace, elapsed)
+        missing = segment_positions(daily, table) < 0
         for result in group:
             assert result.partial is not None
-            result.to_date = to_date(workspace, result.kpi.id, todate, result.partial, elapsed)
-    if paced:
-        period = table.n_periods - 1
-        found = project(workspace, [r.kpi.id for r in paced], daily, table, period)
-        for result in paced:
-            result.projection = found[result.kpi.id]
+            found = to_date(
+                workspace, result.kpi.id, todate, table, result.partial, elapsed, window_token
+            )
+            found.reasons[missing & np.isnan(found.current)] = "no daily values for the segment"
+            result.to_date = found
+    period = table.n_periods - 1
+    ids = [r.kpi.id for r in paced]
+    projected = project(workspace, ids, daily, table, period, window_token)
+    for result in paced:
+        result.projection = projected[result.kpi.id]
+
+
+def _like_with_like(workspace: Workspace, table: InputTable, result: KpiResult) -> None:
+    """A KPI that reads an earlier period (`prev`, `last_year`) takes, in the partial period,
+    that period's same days (`revenue / prev(revenue)` on 15 February: 1-15 February over 1-15
+    January); without daily values to take them, it is undefined there."""
+    p = result.partial
+    shifted = reads_earlier(workspace, result.kpi.id)
+    if p is None or shifted is None:
+        return
+    result.values = np.array(result.values, dtype=float, copy=True)
+    result.reasons = np.array(result.reasons, dtype=object, copy=True)
+    if result.to_date is not None:
+        result.values[p] = result.to_date.current
+        result.reasons[p] = result.to_date.reasons
+        return
+    start, end = table.period_start(p), table.period_end(p)
+    held = elapsed_days(table, workspace.inputs_of(result.kpi.id), p)
+    result.values[p] = np.nan
+    result.reasons[p] = (
+        f"the period holds {held} of {(end - start).days + 1} days, and `{display_ref(shifted)}` "
+        "is compared on the same days of an earlier period: without daily values to take "
+        "them, only the whole of that period, which would not compare like with like"
+    )
+
+
+def _judge(
+    workspace: Workspace, table: InputTable, result: KpiResult, window_token: str | None
+) -> None:
+    """What the partial period's status can rest on without a projection (`KpiResult.basis`):
+    an additive KPI's target for the days to date, or whether its value to date holds for the
+    whole period (`pacing.scale_free`)."""
+    p = result.partial
+    assert p is not None
+    kpi = result.kpi
+    result.elapsed = elapsed_days(table, workspace.inputs_of(kpi.id), p)
+    result.days = (table.period_end(p) - table.period_start(p)).days + 1
+    if result.additive:
+        ordinal = table.first + p
+        to_date = to_date_target(kpi.target, table.grain, ordinal, result.elapsed, table.calendar)
+        if window_token:  # the window's earlier periods whole, the partial one to date
+            per_period = period_targets(
+                kpi.target, True, table.grain, table.first, table.n_periods, table.calendar
+            )
+            per_period[p] = to_date
+            to_date = window(per_period[:, None], "sum", window_token, table)[0][p, 0]
+        result.target_to_date = np.full(result.values.shape[1], np.nan)
+        result.target_to_date[0] = to_date
+    else:
+        result.scale_free = functools.partial(scale_free, workspace, kpi.id, table, p, window_token)

@@ -13,6 +13,7 @@ from .connector import NoDailyValues
 from .errors import KpiError
 from .evaluation import Results
 from .periods import end_date, ordinal_of
+from .sources import NoData
 from .table import Frame
 
 MAX_DIMENSIONS = 2  # breakdowns by default: the dimensions most sources provide
@@ -47,7 +48,7 @@ def data_for_lint(
     # sources aggregate before answering: ask for days to see which dates hold data
     try:
         daily = results[0] if results[0].table.grain == "day" else evaluate(data, grain="day")
-    except NoDailyValues:  # rows spanning days: the spans the rows cover
+    except (NoDailyValues, NoData):  # rows spanning days: the spans the rows cover
         return results, dict(results[0].table.spans)
     return results, source_coverage(daily)
 

@@ -2,17 +2,22 @@
 
 A period the data stops inside (the current month) is compared with the same number of days
 at the start of the previous period and of the same period last year (value to date), and
-projected to its end.
+projected to its end. A KPI whose formula reads an earlier period (`prev`, `last_year`) reads
+it to the same day there (`reads_earlier`, `compute.ToDateComputer`).
 
 The projection is a weekday bootstrap (a seasonal-naive model with the week as season, after
 Hyndman and Athanasopoulos, *Forecasting: principles and practice*, 3rd ed., 5.2 and 5.5): each
-remaining day of a summed input is its weekday's mean over the last eight weeks, and each of
+remaining day of a summed input is its weekday's mean over the last eight weeks of data (a
+day its source covers without rows counts as 0: exports leave out days without activity; a
+day before the source starts is unknown; days after its last date are the future), and each of
 `DRAWS` simulated futures takes every remaining day from a random day of the same weekday in
 those weeks, all inputs and segments from the same day, so inputs that move together (sessions
 and conversions) keep doing so. A KPI is projected by its formula on the projected inputs; the
 80% interval and the probability of reaching the target are read from the simulated futures.
-Inputs that are not summed (stocks, means) keep their value to date. Pure: arrays in, arrays
-out; the random generator is seeded, so a run is repeatable.
+Inputs that are not summed (stocks, means) keep their value to date. Without a projection, a
+partial period's status rests on what its value to date can say (`scale_free`; see
+`evaluation.BASES`). Pure: arrays in, arrays out; the random generator is seeded, so a run is
+repeatable.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compute import Computer
+from .compute import Computer, ToDateComputer
 from .model import DISTINCT, Workspace
+from .refs import SHIFTS
 from .table import InputTable, time_aggregate
 from .transforms import year_ago_index
 
@@ -42,6 +48,8 @@ class ToDate:
     elapsed: int  # days of the period the data covers
     previous: np.ndarray  # segments
     last_year: np.ndarray
+    current: np.ndarray  # the partial period itself, its earlier periods read to the same day
+    reasons: np.ndarray  # object: why `current` is undefined (None where defined)
 
 
 @dataclass
@@ -81,7 +89,7 @@ def to_date_table(
     )
     inside = (periods >= 0) & (periods < table.n_periods) & ((days - starts).astype(int) < elapsed)
     n_seg = len(table.segments)
-    position = _segment_positions(daily, table)
+    position = segment_positions(daily, table)
     values = {}
     for name in table.values:
         rule = workspace.variables[name].aggregate.time
@@ -98,40 +106,55 @@ def to_date_table(
     return dataclasses.replace(table, values=values)
 
 
-def _segment_positions(daily: InputTable, table: InputTable) -> np.ndarray:
+def segment_positions(daily: InputTable, table: InputTable) -> np.ndarray:
     """For each segment of the daily table, its column in `table` (-1 when it has none)."""
     index = {tuple(sorted(s.items())): i for i, s in enumerate(table.segments)}
     return np.array([index.get(tuple(sorted(s.items())), -1) for s in daily.segments])
 
 
 def to_date(
-    workspace: Workspace, kpi_id: str, todate: InputTable, period: int, elapsed: int
+    workspace: Workspace,
+    kpi_id: str,
+    todate: InputTable,
+    table: InputTable,
+    period: int,
+    elapsed: int,
+    window_token: str | None = None,
 ) -> ToDate:
-    """The KPI on the first `elapsed` days of the previous period and of last year's."""
-    values = Computer(workspace, todate).kpi(kpi_id)
+    """The KPI on the first `elapsed` days of the partial period, of the previous one and of
+    last year's, each reading earlier periods to the same day (`ToDateComputer`)."""
+    computer = ToDateComputer(workspace, todate, table)
+    values = computer.kpi(kpi_id, window_token)
     nan = np.full(values.shape[1], np.nan)
     ago = year_ago_index(todate)[period]
     return ToDate(
         elapsed,
         values[period - 1] if period > 0 else nan,
         values[ago] if ago >= 0 else nan,
+        values[period],
+        np.array(computer.reasons(kpi_id, window_token)[period], dtype=object),
     )
 
 
 def project(
-    workspace: Workspace, kpi_ids: list[str], daily: InputTable, table: InputTable, period: int
+    workspace: Workspace,
+    kpi_ids: list[str],
+    daily: InputTable,
+    table: InputTable,
+    period: int,
+    window_token: str | None = None,
 ) -> dict[str, Projection]:
     """Each KPI projected to the end of `period` from the daily table (see the module)."""
     n_seg = len(table.segments)
     end = np.datetime64(table.period_end(period), "D")
-    history = _history(daily, end)
+    history = _history(workspace, daily, table, end)
     if history is None:
         reason = f"a projection needs {MIN_HISTORY_DAYS} days of daily data before it"
         empty = np.full(n_seg, np.nan)
         return {
             k: Projection(empty, empty, empty, np.full((1, n_seg), np.nan), reason) for k in kpi_ids
         }
-    position = _segment_positions(daily, table)
+    position = segment_positions(daily, table)
     point: dict[str, np.ndarray] = {}
     draws: dict[str, np.ndarray] = {}
     for name, observed in ((n, table.values[n][period]) for n in table.values):
@@ -146,44 +169,90 @@ def project(
             continue
         # one stream per input, so its interval does not depend on which other KPIs are run
         rng = np.random.default_rng([SEED, zlib.crc32(name.encode())])
-        mean, sampled = _bootstrap(daily.values[name], history, remaining, rng)
+        covered = history.covered.get(name, np.ones(len(history.rows), bool))
+        mean, sampled = _bootstrap(daily.values[name], covered, history, remaining, rng)
         columns = position >= 0
         point[name][position[columns]] = _plus(observed[position[columns]], mean[columns])
         draws[name][:, position[columns]] = _plus(observed[position[columns]], sampled[:, columns])
-    return {k: _kpi_projection(workspace, k, table, period, point, draws) for k in kpi_ids}
+    return {
+        k: _kpi_projection(workspace, k, table, period, point, draws, window_token) for k in kpi_ids
+    }
 
 
-def _history(daily: InputTable, end: np.datetime64) -> tuple[np.ndarray, np.ndarray] | None:
-    """The daily rows (indices) of the last HISTORY_DAYS days with data, and their weekdays."""
-    held = np.zeros(daily.n_periods, bool)
-    for array in daily.values.values():
-        held |= ~np.isnan(array).all(axis=1)
+@dataclass
+class History:
+    """The days a projection learns from: the last HISTORY_DAYS days the data covers."""
+
+    rows: np.ndarray  # indices into the daily table
+    weekdays: np.ndarray  # Monday = 0
+    covered: dict[str, np.ndarray]  # summed input -> which of `rows` its source covers
+
+
+def _history(
+    workspace: Workspace, daily: InputTable, table: InputTable, end: np.datetime64
+) -> History | None:
+    """The days to learn from, to `end`: a day a summed input's source covers counts even
+    without rows (exports leave out days without activity: none of it happened that day); for
+    other inputs (a mean, a stock) only a day with rows holds a value."""
     days = np.arange(daily.first, daily.first + daily.n_periods)
+    held = np.zeros(daily.n_periods, bool)
+    covered: dict[str, np.ndarray] = {}
+    for name, array in daily.values.items():
+        rows = ~np.isnan(array).all(axis=1)
+        if workspace.variables[name].aggregate.time != "sum":
+            held |= rows
+            continue
+        span = table.spans.get(name) or daily.spans.get(name)
+        if span is not None:
+            lo, hi = (np.datetime64(d, "D").astype(np.int64) for d in span)
+            covered[name] = (days >= lo) & (days <= hi)
+        else:  # no span known: the days from its first row to its last
+            seen = np.flatnonzero(rows)
+            covered[name] = np.zeros(len(days), bool)
+            if len(seen):
+                covered[name][seen[0] : seen[-1] + 1] = True
+        held |= covered[name]
     rows = np.flatnonzero(held & (days <= end.astype(np.int64)))
     if len(rows) < MIN_HISTORY_DAYS:
         return None
     last = days[rows[-1]]
     rows = rows[days[rows] > last - HISTORY_DAYS]
-    return rows, (days[rows] + 3) % 7  # Monday = 0
+    return History(rows, (days[rows] + 3) % 7, {n: c[rows] for n, c in covered.items()})
 
 
 def _bootstrap(
     values: np.ndarray,
-    history: tuple[np.ndarray, np.ndarray],
+    covered: np.ndarray,
+    history: History,
     remaining: np.ndarray,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The expected sum over the remaining days, and DRAWS simulated sums (x segments)."""
-    rows, weekdays = history
-    filled = np.nan_to_num(values[rows])  # a day without rows is a day with none of it
+    """The expected sum over the remaining days, and DRAWS simulated sums (x segments).
+
+    A covered day without rows is a day with none of it (0); a day the source does not cover
+    is unknown, and takes the mean of the days drawn with it (same weekday) that it covers."""
+    sample = np.where(covered[:, None], np.nan_to_num(values[history.rows]), np.nan)
+    known = ~np.isnan(sample)
+    filled = np.nan_to_num(sample)
+    overall = _mean(filled, known)
     mean = np.zeros(values.shape[1])
     sampled = np.zeros((DRAWS, values.shape[1]))
     for day in remaining.astype(np.int64):
-        same = np.flatnonzero(weekdays == (day + 3) % 7)
-        pool = same if len(same) else np.arange(len(rows))
-        mean += filled[pool].mean(axis=0)
-        sampled += filled[rng.choice(pool, DRAWS)]
+        same = np.flatnonzero(history.weekdays == (day + 3) % 7)
+        pool = same if len(same) else np.arange(len(history.rows))
+        typical = _mean(filled[pool], known[pool])
+        typical = np.where(np.isnan(typical), overall, typical)
+        mean += typical
+        drawn = rng.choice(pool, DRAWS)
+        sampled += np.where(known[drawn], filled[drawn], typical)
     return mean, sampled
+
+
+def _mean(values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """The mean of each column over its known rows (NaN where none is known)."""
+    count = known.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, np.where(known, values, 0.0).sum(axis=0) / count, np.nan)
 
 
 def _plus(observed: np.ndarray, more: np.ndarray) -> np.ndarray:
@@ -197,16 +266,18 @@ def _kpi_projection(
     period: int,
     point: dict[str, np.ndarray],
     draws: dict[str, np.ndarray],
+    window_token: str | None = None,
 ) -> Projection:
-    lo = max(0, period - _lookback(table))
-    window = {name: array[lo : period + 1] for name, array in table.values.items()}
-    current = dataclasses.replace(table, first=table.first + lo, values=window)
+    current = recent(table, period)
+    window = current.values
     one = {n: _with(a, -1, point[n]) for n, a in window.items()}
     many = {
         n: _with(np.broadcast_to(a, (DRAWS, *a.shape)), -1, draws[n]) for n, a in window.items()
     }
-    value = Computer(workspace, dataclasses.replace(current, values=one)).kpi(kpi_id)[-1]
-    simulated = Computer(workspace, dataclasses.replace(current, values=many)).kpi(kpi_id)[:, -1]
+    point_table = dataclasses.replace(current, values=one)
+    value = Computer(workspace, point_table).kpi(kpi_id, window_token)[-1]
+    draws_table = dataclasses.replace(current, values=many)
+    simulated = Computer(workspace, draws_table).kpi(kpi_id, window_token)[:, -1]
     low, high = np.full_like(value, np.nan), np.full_like(value, np.nan)
     for s in range(value.shape[-1]):
         column = simulated[:, s]
@@ -214,6 +285,39 @@ def _kpi_projection(
         if len(column) and np.isfinite(value[s]):
             low[s], high[s] = np.quantile(column, INTERVAL)
     return Projection(value, low, high, simulated)
+
+
+def recent(table: InputTable, period: int) -> InputTable:
+    """The table's periods up to `period`, from as far back as references may read."""
+    lo = max(0, period - _lookback(table))
+    values = {name: array[lo : period + 1] for name, array in table.values.items()}
+    return dataclasses.replace(table, first=table.first + lo, values=values)
+
+
+#: Time rules whose value grows (or shrinks) as a period's days are added.
+ACCUMULATING = ("sum", DISTINCT, "min", "max")
+
+
+def scale_free(
+    workspace: Workspace, kpi_id: str, table: InputTable, period: int, window_token: str | None
+) -> np.ndarray:
+    """For each segment, whether the KPI's value in `period` stays the same when every input
+    that accumulates over the days (sums, distinct counts, minima, maxima) is doubled or
+    tripled: a ratio of sums, whose value to date stands for the whole period, as a sum's
+    does not. Tried on the data's own values (False where the KPI is undefined)."""
+    current = recent(table, period)
+    value = Computer(workspace, current).kpi(kpi_id, window_token)[-1]
+    same = np.isfinite(value)
+    for factor in (2.0, 3.0):
+        values = {
+            n: a * factor if workspace.variables[n].aggregate.time in ACCUMULATING else a
+            for n, a in current.values.items()
+        }
+        scaled = Computer(workspace, dataclasses.replace(current, values=values))
+        other = scaled.kpi(kpi_id, window_token)[-1]
+        with np.errstate(invalid="ignore"):
+            same &= np.isclose(other, value, rtol=1e-9, atol=0.0)
+    return same
 
 
 def _with(array: np.ndarray, period: int, row: np.ndarray) -> np.ndarray:
@@ -236,3 +340,14 @@ def p_target(projection: Projection, targets: np.ndarray, direction: str) -> np.
         out = (hit & valid).sum(axis=0) / valid.sum(axis=0)
     out[~np.isfinite(targets) | (valid.sum(axis=0) == 0)] = np.nan
     return out
+
+
+def reads_earlier(workspace: Workspace, kpi_id: str) -> str | None:
+    """The first reference to an earlier period (`prev`, `last_year`) a KPI's formula makes,
+    directly or through the KPIs it reads (internal name); None when it makes none."""
+    for name in sorted({kpi_id, *workspace.kpi_deps_of(kpi_id)}):
+        formula = workspace.kpis[name].formula
+        for chain, base in sorted(formula.shifts if formula else ()):
+            if any(token in SHIFTS for token in chain.split("__")):
+                return f"{base}__{chain}"
+    return None

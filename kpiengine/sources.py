@@ -175,6 +175,7 @@ def fetch_table(
     spans: list[tuple[dt.date, dt.date]] = []  # of sources without dates
     undatable: dict[str, str] = {}
     left_out: dict[str, str] = {}  # variables a connector leaves out, and why
+    reported: set[str] = set()  # the reasons a finding already gives
     for source in sources:
         wanted = {v: a for v, a in plan.variables.items() if owner.get(v) is source}
         status = SourceStatus(
@@ -197,11 +198,17 @@ def fetch_table(
             fetch = partial(source.connector.fetch, request)
             answer = call_with_timeout(fetch, source.config.timeout, what)
             frame = checked_frame(answer, list(wanted), what)
-        except NoDailyValues as exc:
-            if not plan.pacing:
-                raise
-            # days asked only to pace: this source's KPIs are left unprojected, the others not
-            left_out.update(dict.fromkeys(wanted, f"`{status.name}` has no daily values: {exc}"))
+        except NoDailyValues as exc:  # rows spanning days (months of users, Meta's ranges)
+            where = f"{exc.location}: " if exc.location else ""
+            why = f"`{status.name}` has no daily values: {where}{exc.message}"
+            left_out.update(dict.fromkeys(wanted, why))
+            if not plan.pacing:  # days asked for: a finding; to pace: its KPIs unprojected
+                reported.add(why)
+                findings.append(RowsLeftOut.finding(
+                    f"source `{status.name}` left {', '.join(f'`{v}`' for v in sorted(wanted))} "
+                    f"out: it has no daily values: {exc.message}",
+                    location=exc.location or source.config.location, fix=exc.fix,
+                ))  # fmt: skip
             continue
         except PluginFailure as exc:  # a plugin's bug: report it, keep the other sources
             failed = failure(source.config, source.origin, str(exc), source.connector.secrets)
@@ -230,7 +237,8 @@ def fetch_table(
     if not tables and spans and len(set(spans)) == 1:
         raise OnlyRange(spans[0])
     if not tables:
-        failed_text = "; ".join([f.message for f in findings] + sorted(set(left_out.values())))
+        reasons = sorted(set(left_out.values()) - reported)
+        failed_text = "; ".join([f.message for f in findings] + reasons)
         raise NoData(
             "the sources returned no data for the KPIs asked for"
             + (f": {failed_text}" if failed_text else "")

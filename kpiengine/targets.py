@@ -56,6 +56,46 @@ def period_targets(
     if spec.constant is not None:
         out[:] = spec.constant
         return out
+    daily, origin = _daily(spec, additive, grain, first, n_periods, calendar)
+    for i in range(n_periods):
+        a = _day_index(calendar.start_date(first + i, grain), origin)
+        b = _day_index(calendar.end_date(first + i, grain), origin) + 1
+        chunk = daily[a:b]
+        if np.isnan(chunk).any():
+            continue
+        if additive:
+            out[i] = chunk.sum()
+        elif np.all(chunk == chunk[0]):
+            out[i] = chunk[0]
+    return out
+
+
+def to_date_target(
+    spec: TargetSpec | None,
+    grain: str,
+    ordinal: int,
+    days: int,
+    calendar: Calendar = DEFAULT,
+) -> float:
+    """An additive target for the first `days` days of the period `ordinal`: the sum of the
+    target's days (a constant period target spread evenly over the period); NaN without one."""
+    if spec is None:
+        return float("nan")
+    start, end = calendar.start_date(ordinal, grain), calendar.end_date(ordinal, grain)
+    length = (end - start).days + 1
+    days = max(0, min(days, length))
+    if spec.constant is not None:
+        return float(spec.constant) * days / length
+    daily, origin = _daily(spec, True, grain, ordinal, 1, calendar)
+    chunk = daily[_day_index(start, origin) :][:days]
+    return float("nan") if np.isnan(daily).any() else float(chunk.sum())
+
+
+def _daily(
+    spec: TargetSpec, additive: bool, grain: str, first: int, n_periods: int, calendar: Calendar
+) -> tuple[np.ndarray, dt.date]:
+    """The target of each day of the periods (an additive one spread over its days; NaN where
+    none applies), and the first day."""
     start_date, end_date = calendar.start_date, calendar.end_date
     origin = start_date(first, grain)
     n_days = _day_index(end_date(first + n_periods - 1, grain), origin) + 1
@@ -86,18 +126,7 @@ def period_targets(
         start, end = calendar.label_bounds(text)
         days = (end - start).days + 1
         paint(start, end, value / days if additive else value)
-
-    for i in range(n_periods):
-        a = _day_index(start_date(first + i, grain), origin)
-        b = _day_index(end_date(first + i, grain), origin) + 1
-        chunk = daily[a:b]
-        if np.isnan(chunk).any():
-            continue
-        if additive:
-            out[i] = chunk.sum()
-        elif np.all(chunk == chunk[0]):
-            out[i] = chunk[0]
-    return out
+    return daily, origin
 
 
 def _length(text: str, calendar: Calendar) -> int:

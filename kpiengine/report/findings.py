@@ -12,9 +12,11 @@ import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from ..connector import NoDailyValues
 from ..errors import Finding, KpiError, sort_findings
 from ..evaluation import Results
 from ..lint import LintReport
+from ..sources import NoData
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -74,6 +76,8 @@ def source_coverage(engine: Engine, results: Results) -> Coverage | None:
         return None
     try:
         daily = engine.evaluate(grain="day", kpis=list(results.kpis))
+    except (NoDailyValues, NoData):  # rows spanning days (monthly users): the rows' spans
+        return dict(results.table.spans)
     except KpiError:  # the data cannot be read by day: no coverage, no date checks
         return None
     return daily_coverage(daily)

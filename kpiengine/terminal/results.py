@@ -22,7 +22,7 @@ CSV_FIELDS = [
     "kpi", "period", "segment", "value", "unit", "target", "gap", "gap_pct", "status",
     "previous", "change", "change_pct", "last_year", "change_yoy", "change_yoy_pct", "reason",
     "complete", "coverage", "compared", "projected", "projected_low", "projected_high",
-    "p_target", "status_basis",
+    "p_target", "status_basis", "target_to_date", "status_reason",
 ]  # fmt: skip
 STATUS_TEXT = {
     "on_track": ("✓ on track", "green"),
@@ -115,6 +115,11 @@ def _cells(results: Results, values: Values, notes: list[str]) -> dict[str, dict
             if r["status_basis"] == "projection" and r["projected"] is not None:
                 # a partial period is judged on where it will end, so show that value
                 text += f" · projected {values.value(r['projected'], fmt, d)}"
+            elif r["status_basis"] == "pro_rata" and r["target_to_date"] is not None:
+                text += f" · pro rata, target to date {values.value(r['target_to_date'], fmt, d)}"
+            elif r["status_basis"] == "none" and r["status_reason"]:
+                notes.append(r["status_reason"])
+                text = f"? not judged [{len(notes)}]"
             line += [
                 "" if r["target"] is None else values.value(r["target"], fmt, d),
                 Text(text, style=style),
