@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .connector import NoDailyValues
-from .errors import KpiError
+from .errors import Finding, KpiError, sort_findings
 from .evaluation import Results, in_progress
 from .evaluation import evaluate as evaluate_plan
 from .model import Workspace
@@ -185,15 +185,25 @@ class Engine:
         """Run every registered check: static ones always, data ones on `results` or on `data`
         (True: the workspace's sources) evaluated here; `coverage` gives the dates each
         variable's data covers (default: what the results tell)."""
-        from .lint import lint  # noqa: PLC0415 - the checks load only for runs that lint
+        from .lint import lint, report_dimension_findings  # noqa: PLC0415 - runs that lint
         from .lintdata import data_for_lint  # noqa: PLC0415
 
+        extra: list[Finding] = []
         if results is None and data is not None and data is not False:
             source = None if data is True else data
             counts = self.inputs(source).dimension_counts()
-            results, coverage = data_for_lint(self.evaluate, counts, source, by)
+            extra = report_dimension_findings(self.workspace, counts)
+            try:
+                results, coverage = data_for_lint(self.evaluate, counts, source, by)
+            except KpiError:
+                if not self.workspace.errors:
+                    raise
+                # nothing to evaluate because of definition errors: report those, located
+                results, coverage = None, None
         found = [results] if isinstance(results, Results) else list(results or [])
-        return lint(self.workspace, self.checks, found, coverage, kpis)
+        report = lint(self.workspace, self.checks, found, coverage, kpis)
+        report.findings = sort_findings([*report.findings, *extra])
+        return report
 
     def context(
         self,

@@ -36,10 +36,14 @@ LOCALIZED: Json = {
     "anyOf": [TEXT, {"type": "object", "additionalProperties": TEXT}],
     "description": "text, or a map of locale to text (en: ..., fr: ...)",
 }
+TARGET_NUMBER: Json = {
+    "anyOf": [NUMBER, {"type": "string", "pattern": r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)\s*%\s*$"}]
+}
 TARGET: Json = {
-    "description": "a number, a map of period to number, or {annual: ..., split: ...}",
+    "description": "a number (or a percentage: 5%), a map of period to number, or "
+    "{annual: ..., split: ...}",
     "anyOf": [
-        NUMBER,
+        TARGET_NUMBER,
         {
             "type": "object",
             "properties": {
@@ -65,7 +69,7 @@ TARGET: Json = {
                     ]
                 },
             },
-            "patternProperties": {PERIOD: NUMBER},
+            "patternProperties": {PERIOD: TARGET_NUMBER},
             "additionalProperties": False,
         },
     ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,10 @@ import numpy as np
 
 from .checks.base import DATA
 from .checks.context import CheckContext, Coverage
+from .checks.definitions import BadValue
 from .checks.runner import LOAD_CHECKS, run_checks
 from .checks.runtime import CheckFailed
-from .errors import ERROR, INFO, WARNING, Finding, sort_findings
+from .errors import ERROR, INFO, WARNING, Finding, sort_findings, suggestion
 from .evaluation import Results
 from .model import WORKSPACE, Workspace
 from .plugins import Registered
@@ -170,13 +171,15 @@ def _concerns_user(workspace: Workspace, finding: Finding, used: set[str], data:
     `used`), and the library's own notes (an info on the built-in definitions, not on data:
     codes in `data`) never."""
     kpi = workspace.kpis.get(finding.kpi) if finding.kpi else None
+    where = str(finding.location.file) if finding.location else ""
     if kpi is None or kpi.layer == WORKSPACE:
         return True
+    if where and not where.startswith(BUILTIN_FILES):
+        return True  # about the user's own files (a target in kpi.yaml for a built-in KPI)
     if kpi.id not in used:
         return False
-    where = finding.location.file if finding.location else ""
     note = finding.severity == INFO and finding.code not in data
-    return not (note and str(where).startswith(BUILTIN_FILES))
+    return not (note and where.startswith(BUILTIN_FILES))
 
 
 def coverage_of(results: Results) -> Coverage:
@@ -199,3 +202,18 @@ def _silence(workspace: Workspace, findings: list[Finding]) -> tuple[list[Findin
         else:
             active.append(finding)
     return active, silenced
+
+
+def report_dimension_findings(workspace: Workspace, known: Iterable[str]) -> list[Finding]:
+    """KPI003 for each of kpi.yaml's `report.by` dimensions that no source has."""
+    known = set(known)
+    report = workspace.settings.report
+    return [
+        BadValue.finding(
+            f"`report.by` names the dimension `{dim}`, which no source has"
+            f"{suggestion(dim, known)} (dimensions: {', '.join(sorted(known)) or 'none'})",
+            location=report.by_location,
+        )
+        for dim in report.by
+        if dim not in known
+    ]

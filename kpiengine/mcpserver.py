@@ -88,7 +88,10 @@ def build_server(open_engine: Callable[[], Any]) -> Any:
     ) -> str:
         """Why the KPI moved from `start` to `end` (default: the latest period and the one
         before): each input's exact contribution (shapley or lmdi); with `by` (a dimension,
-        e.g. channel), the change split across its segments: mix, rate, entering, leaving."""
+        e.g. channel), the change split across its segments: mix, rate, entering, leaving.
+        With the current, partial period it compares the same days of both (`compared`:
+        `to_date`, `start_days`, `end_days`); otherwise `warnings` says the change is of part
+        of a period against a whole one."""
         return run(lambda engine: answers.explain(engine, kpi, start, end, segment, method, by=by))
 
     @server.tool()

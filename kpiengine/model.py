@@ -216,6 +216,7 @@ class ReportDefaults:
     by: list[str] = field(default_factory=list)  # dimensions to break down by
     kpis: list[str] = field(default_factory=list)  # KPIs to show (default: those evaluated)
     title: str = ""  # the report's title (default: the workspace name)
+    by_location: Location | None = None  # where `by` is written, for its errors
 
 
 @dataclass

@@ -58,8 +58,19 @@ def select_kpis(
     """
     available = set(available)
     asked = list(requested or workspace.settings.kpis)
+    if not requested:  # kpi.yaml's list: an unknown id there is a finding at its place
+        known = [name for name in asked if name in workspace.kpis]
+        if asked and not known:
+            raise KpiError(
+                "kpi.yaml's `kpis:` names no known KPI: " + ", ".join(f"`{n}`" for n in asked),
+                workspace.settings.kpis_location,
+                "fix the ids (`kpi list` shows the KPIs)",
+            )
+        asked = known
     for name in asked:
         if name not in workspace.kpis:
+            for own in (f for f in workspace.errors if f.kpi == name):  # a definition left out
+                raise KpiError(own.message, own.location, own.fix)
             alias = workspace.kpi_for_alias(name)
             hint = (
                 f"; it is an alias of `{alias.id}`" if alias else suggestion(name, workspace.kpis)

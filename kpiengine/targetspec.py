@@ -22,6 +22,25 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+_PERCENT = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%\s*")
+
+
+def target_number(value: Any) -> float | None:
+    """A target's number: a finite number, or a percentage written as text (`5%` = 0.05, as a
+    percent KPI shows it); None for anything else."""
+    if is_number(value):
+        return float(value)
+    found = _PERCENT.fullmatch(value) if isinstance(value, str) else None
+    return float(found.group(1)) / 100 if found else None
+
+
+def _shown(value: Any) -> str:
+    """A bad value as the user wrote it: text in quotes, saying so (`"0.5"` is text)."""
+    if isinstance(value, str):
+        return f'the text "{value}" (a number is written without quotes)'
+    return f"`{value}`"
+
+
 def _is_period(label: str) -> bool:
     """A label naming a real period (not 2024-02-30, nor one ending after year 9999)."""
     try:
@@ -35,12 +54,14 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
     """`0.3`, `{2024-06: 0.3, ...}` or `{annual: 1200000, split: even}`; None when absent."""
     if value is None:
         return None
-    if is_number(value):
-        return TargetSpec(location, constant=float(value))
+    constant = target_number(value)
+    if constant is not None:
+        return TargetSpec(location, constant=constant)
     if not isinstance(value, YMap):
         checker.error(
             BadValue,
-            "`target` must be a number, a map of period to number, or {annual: ..., split: ...}",
+            "`target` must be a number (or a percentage: `5%`), a map of period to number, or "
+            f"{{annual: ..., split: ...}}, not {_shown(value)}",
             location,
             kpi,
         )
@@ -53,8 +74,18 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
             spec.annual = _annual(item, item_loc, kpi, checker)
         elif key == "split":
             spec.split = _split(item, item_loc, kpi, checker)
-        elif PERIOD_LABEL.match(key) and is_number(item) and _is_period(key):
-            spec.by_period[key] = float(item)
+        elif PERIOD_LABEL.match(key) and _is_period(key):
+            number = target_number(item)
+            if number is None:
+                checker.error(
+                    BadValue,
+                    f"the target for `{key}` must be a number (or a percentage: `5%`), "
+                    f"not {_shown(item)}",
+                    item_loc,
+                    kpi,
+                )
+            else:
+                spec.by_period[key] = number
         else:
             checker.error(
                 BadValue,

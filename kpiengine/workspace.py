@@ -162,6 +162,8 @@ def _read_settings(root: Path, checker: Checker) -> Settings:
                 continue
             if isinstance(items, YList) and all(isinstance(i, str) for i in items):
                 setattr(settings.report, key, list(items))
+                if key == "by":
+                    settings.report.by_location = report.value_loc(key)
             else:
                 checker.error(BadValue, f"`report.{key}` must be a list", report.value_loc(key))
         if "title" in report:
@@ -217,6 +219,12 @@ def load_workspace(path: str | Path | None = None, *, builtins: bool = True) -> 
     for variable in variables.values():
         problem = _otherwise_problem(variable, variables, kpis, parameters)
         if problem is None:
+            continue
+        shadowed = kpis.get(str(variable.otherwise))
+        if variable.layer == BUILTIN and shadowed is not None and shadowed.layer != BUILTIN:
+            # the workspace named a KPI as the library named a variable (`deals_won`): the
+            # library's stand-in no longer applies, which is no error of the user's
+            variable.otherwise = None
             continue
         checker.error(
             BadValue,

@@ -257,3 +257,27 @@ def test_show_lists_the_kpis_lint_findings(write_workspace):
     lint_part = out[out.index("  lint:") :]
     assert "error KPI201" in lint_part and "did you mean `(revenue - cost) / cost`?" in lint_part
     assert "KPI101" not in lint_part  # already listed among the definition findings
+
+
+def test_kpi_yaml_lists_and_report_dimensions_are_named_at_their_place(write_workspace):
+    """An unknown id in kpi.yaml's `kpis:` is a located finding (the known ones are evaluated),
+    a `report.by` dimension no source has a located KPI003 in lint and the report's error."""
+    from click.testing import CliRunner
+
+    from kpiengine.cli import cli
+
+    data = "date,channel,revenue,marketing_cost\n2024-01-01,Email,100,50\n2024-02-01,Email,120,60\n"
+    root = write_workspace(kpi_yaml="data: data.csv\nkpis: [roi, roii]\n", data=data)
+    out = CliRunner().invoke(cli, ["eval", "-w", str(root), "--format", "csv"])
+    assert out.exit_code == 1 and "roi,2024-02,,1.0" in out.output
+    assert "kpi.yaml:2:7: error KPI003: kpi.yaml lists unknown KPI `roii`" in out.output
+    lint = CliRunner().invoke(cli, ["lint", "-w", str(root)])
+    assert lint.exit_code == 1 and "lists unknown KPI `roii`" in lint.output
+    root = write_workspace(
+        kpi_yaml="data: data.csv\nreport:\n  by: [chanel]\n", data=data, folder="by"
+    )
+    lint = CliRunner().invoke(cli, ["lint", "-w", str(root)])
+    assert lint.exit_code == 1 and "kpi.yaml:3:7" in lint.output and "`channel`" in lint.output
+    report = CliRunner().invoke(cli, ["report", "-w", str(root), "-o", str(root / "r.html")])
+    assert report.exit_code == 2 and "kpi.yaml:3:7" in report.output
+    assert not (root / "r.html").exists()

@@ -56,3 +56,23 @@ def test_status_honours_direction_and_band():
         "at_risk", "on_track", "on_track", "undefined"
     ]  # fmt: skip
     assert status(values, np.full(4, np.nan), "higher", 0.1).tolist() == ["no_target"] * 4
+
+
+def test_a_target_written_as_a_percentage(write_workspace):
+    """`roi: 5%` (YAML text) is 0.05, as a percent KPI shows it; quoted numbers are an error
+    that says they are text, at the value, and lint shows it though the KPI is a built-in."""
+    import kpiengine
+    from kpiengine.engine import Engine
+
+    data = "date,revenue,marketing_cost\n2024-01-01,100,50\n2024-02-01,120,60\n"
+    root = write_workspace(
+        kpi_yaml="data: data.csv\ntargets:\n  roi: {2024-01: 5 %, 2024-02: 0.07}\n", data=data
+    )
+    records = kpiengine.evaluate(kpiengine.load_workspace(root), kpis=["roi"]).records()
+    assert {r["period"]: r["target"] for r in records} == {"2024-01": 0.05, "2024-02": 0.07}
+    root = write_workspace(
+        kpi_yaml='data: data.csv\ntargets:\n  roi: {2024: "0.5"}\n', data=data, folder="bad"
+    )
+    found = Engine(kpiengine.load_workspace(root)).lint(True).findings
+    [finding] = [f for f in found if f.code == "KPI003"]
+    assert 'the text "0.5"' in finding.message and finding.location.line == 3

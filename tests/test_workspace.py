@@ -248,3 +248,27 @@ def test_additive_kpis(write_workspace):
     assert not ws.is_additive("ratio")
     assert ws.is_additive("net")
     assert not ws.is_additive("base")
+
+
+def test_a_workspace_kpi_named_as_a_library_variable_shadows_it_cleanly(write_workspace):
+    """A KPI `deals_won` (as `kpi import cube` names a cube `deals`' measure `won`) replaces the
+    library's variable of that name: the library's stand-in that named it no longer applies,
+    with no error pointing into the built-in files."""
+    import kpiengine
+
+    root = write_workspace(
+        {
+            "d": """\
+            variables:
+              won_count: {unit: deals, aggregate: sum}
+            kpis:
+              deals_won: {title: Deals won, formula: won_count, unit: deals}
+            """
+        },
+        kpi_yaml="data: data.csv\n",
+        data="date,won_count\n2024-06-01,3\n2024-07-01,4\n",
+    )
+    ws = kpiengine.load_workspace(root)
+    assert not ws.errors and ws.variables["deals_won_with_amount"].otherwise is None
+    records = kpiengine.evaluate(ws, kpis=["deals_won"]).records()
+    assert [r["value"] for r in records] == [3.0, 4.0]

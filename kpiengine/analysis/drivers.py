@@ -4,17 +4,25 @@ The elasticity of input x is d ln KPI / d ln x = (dKPI/dx) * x / KPI: the percen
 KPI for a 1% change of x. `impact_1pct` = (dKPI/dx) * x / 100 is the linear estimate of the KPI's
 change for that 1%, defined even where the KPI is 0; drivers are ranked by its size.
 `change_1pct` is the exact change, the KPI recomputed with x alone 1% higher.
+
+`Drivers.basis` says how to show a driver's effect: `relative` (the elasticity, a % change) for
+a KPI above 0 that is not a rate, else `absolute` (`change_1pct`, in the KPI's own unit; points
+for a percentage). A rate changes in points (`is_rate`), and a relative change of a negative KPI
+has the opposite sign of its move (ROI -37.5% "+1.67%" is ROI falling), so the elasticity is None
+where the KPI is 0 or below.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import sympy
 
+from ..evaluation import is_rate
 from ..formula import symbol
-from ..model import PERIODS_PER_YEAR
+from ..model import KPI, PERIODS_PER_YEAR
 from ..symbolic import SYMBOLIC_ERRORS
 from .expand import (
     Context,
@@ -28,6 +36,7 @@ from .expand import (
     shift_expr,
     split_name,
 )
+from .todate import cell_context
 
 
 @dataclass
@@ -54,9 +63,34 @@ class Drivers:
     drivers: list[Driver]
     missing: list[str] = field(default_factory=list)  # inputs without data in the period
     cancelled: list[str] = field(default_factory=list)  # inputs that cancel out of the formula
+    #: `relative`: show each driver's elasticity (%); `absolute`: its `change_1pct` (KPI unit)
+    basis: str = "relative"
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+RELATIVE, ABSOLUTE = "relative", "absolute"
+
+
+def effect_basis(kpi: KPI, value: float | None) -> str:
+    """`relative` (% change) for a KPI above 0 that is not a rate, else `absolute`."""
+    positive = value is not None and math.isfinite(value) and value > 0
+    return RELATIVE if positive and not is_rate(kpi) else ABSOLUTE
+
+
+def basis_note(kpi: KPI, value: float | None) -> str | None:
+    """Why the effects are in the KPI's unit, not in % (None when they are in %)."""
+    if effect_basis(kpi, value) == RELATIVE:
+        return None
+    unit = "in points (pp)" if kpi.format == "percent" else "in its own unit"
+    if value is not None and math.isfinite(value) and value <= 0:
+        return (
+            f"`{kpi.id}` is {'0' if value == 0 else 'negative'}: a % change of it would not say "
+            f"which way it moves, so no elasticity; each effect is its change {unit}"
+        )
+    return f"`{kpi.id}` is a rate: each effect is its change {unit}, not a % change"
 
 
 def sensitivity(expr: sympy.Expr, values: dict[str, float]) -> list[Driver]:
@@ -70,7 +104,8 @@ def sensitivity(expr: sympy.Expr, values: dict[str, float]) -> list[Driver]:
             derivative = math.nan
         x = values[name]
         impact = derivative * x / 100
-        elasticity = impact * 100 / value if value and math.isfinite(value) else math.nan
+        # d ln KPI / d ln x: for a KPI at or below 0 its sign would not be the KPI's direction
+        elasticity = impact * 100 / value if value > 0 and math.isfinite(value) else math.nan
         try:
             exact = evaluate_at(expr, {**values, name: x * 1.01}) - value
         except SYMBOLIC_ERRORS:
@@ -120,6 +155,7 @@ def drivers(
     expr = expand(ctx.ws, kpi_id)
     s = ctx.segment_index(segment)
     i = ctx.period_index(period, latest_defined(ctx, expr, s))
+    ctx = cell_context(ctx, kpi_id, i)
     names = input_names(expr)
     values = ctx.values(names, i, s)
     # the number of periods in a year is a fact of the calendar, not a lever
@@ -129,9 +165,11 @@ def drivers(
         driver.via = paths.get(driver.input, [])
     value = number(evaluate_at(expr, values))
     cancelled = sorted(ctx.ws.inputs_of(kpi_id) - {split_name(n)[0] for n in names})
+    kpi = ctx.ws.kpis[kpi_id]
+    note = basis_note(kpi, value)
     return Drivers(
         kpi_id, ctx.labels[i], dict(ctx.table.segments[s]), value, found,
-        ctx.missing(names, i, s), cancelled,
+        ctx.missing(names, i, s), cancelled, effect_basis(kpi, value), [note] if note else [],
     )  # fmt: skip
 
 
@@ -139,8 +177,9 @@ def drivers(
 class TreeNode:
     """A node of a KPI's formula tree: a KPI (with children) or a raw input (a leaf).
 
-    `elasticity` is the top KPI's elasticity to this node along the path to it (the other
-    inputs of each formula on the path held)."""
+    Along the path to the node (the other inputs of each formula on it held): `impact_1pct`
+    is the top KPI's linear change for +1% of the node, `elasticity` its % change (None where
+    the top KPI is 0 or below: see the module)."""
 
     name: str
     label: str
@@ -150,6 +189,7 @@ class TreeNode:
     unit: str | None = None
     elasticity: float | None = None
     children: list[TreeNode] = field(default_factory=list)
+    impact_1pct: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -162,15 +202,27 @@ def driver_tree(
     ws = ctx.ws
     kpi_id = resolve_kpi(ws, kpi_id)
     s = ctx.segment_index(segment)
-    i = ctx.period_index(period, latest_defined(ctx, expand(ws, kpi_id), s))
+    expr = expand(ws, kpi_id)
+    i = ctx.period_index(period, latest_defined(ctx, expr, s))
+    ctx = cell_context(ctx, kpi_id, i)
+    top = evaluate_at(expr, ctx.values(input_names(expr), i, s))
 
-    def node(name: str, shift: tuple[str, ...], elasticity: float | None) -> TreeNode:
+    def effects(value: float | None, slope: float | None) -> tuple[float | None, float | None]:
+        """(elasticity, impact_1pct) of a node of `value` whose path derivative is `slope`."""
+        if value is None or slope is None:
+            return None, None
+        impact = slope * value / 100
+        return number(impact * 100 / top) if top > 0 else None, number(impact)
+
+    def node(name: str, shift: tuple[str, ...], slope: float | None) -> TreeNode:
+        """`slope`: d top / d node along the path (the chain rule's product)."""
         internal = "__".join([name, *shift])
         if name not in ws.kpis:
             value = number(ctx.values([internal], i, s)[internal])
             unit = ws.variables[name].unit if name in ws.variables else None
+            elasticity, impact = effects(value, slope)
             return TreeNode(internal, display_name(internal), "variable", value, None,
-                            str(unit) if unit else None, elasticity)  # fmt: skip
+                            str(unit) if unit else None, elasticity, [], impact)  # fmt: skip
         kpi = ws.kpis[name]
         assert kpi.formula is not None  # expand() above needed every formula on the tree
         local = kpi.formula.expr
@@ -183,15 +235,16 @@ def driver_tree(
         child_values = {}
         for child in input_names(local):
             child_values[child] = _child_value(ctx, child, i, s)
-        local_drivers = {d.input: d.elasticity for d in sensitivity(local, child_values)}
+        local_slopes = {d.input: d.derivative for d in sensitivity(local, child_values)}
         unit_text = str(kpi.unit) if kpi.unit else kpi.unit_text
+        elasticity, impact = effects(value, slope)
         out = TreeNode(internal, display_name(internal), "kpi", value, kpi.formula_text,
-                       unit_text, elasticity)  # fmt: skip
+                       unit_text, elasticity, [], impact)  # fmt: skip
         for child in input_names(local):
             base, funcs = split_name(child)
-            local_e = local_drivers.get(child)
-            path_e = None if elasticity is None or local_e is None else elasticity * local_e
-            out.children.append(node(base, funcs, path_e))
+            local_slope = local_slopes.get(child)
+            path = None if slope is None or local_slope is None else slope * local_slope
+            out.children.append(node(base, funcs, path))
         return out
 
     return node(kpi_id, (), 1.0)
@@ -207,17 +260,25 @@ def _child_value(ctx: Context, child: str, i: int, s: int) -> float:
     return evaluate_at(full, ctx.values(input_names(full), i, s))
 
 
-def render_tree(node: TreeNode, fmt=lambda v: "—" if v is None else f"{v:,.6g}") -> str:
-    """The tree as indented text: `roi = 0.25  (revenue - cost) / cost`."""
+def render_tree(
+    node: TreeNode,
+    fmt: Callable[[float | None], str] = lambda v: "—" if v is None else f"{v:,.6g}",
+    effect: Callable[[TreeNode], str | None] | None = None,
+) -> str:
+    """The tree as indented text: `roi = 0.25  (revenue - cost) / cost`; `effect` gives the
+    text in parentheses after each node but the top (default: its elasticity)."""
     lines: list[str] = []
+    if effect is None:
+        effect = _elasticity_text
 
     def walk(n: TreeNode, prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
         text = f"{prefix}{branch}{n.label} = {fmt(n.value)}"
         if n.formula:
             text += f"   = {n.formula}"
-        if n.elasticity is not None and not top:
-            text += f"   (elasticity {n.elasticity:+.3g})"
+        shown = None if top else effect(n)
+        if shown:
+            text += f"   ({shown})"
         lines.append(text)
         extend = "" if top else ("   " if last else "│  ")
         for k, child in enumerate(n.children):
@@ -225,3 +286,7 @@ def render_tree(node: TreeNode, fmt=lambda v: "—" if v is None else f"{v:,.6g}
 
     walk(node, "", True, True)
     return "\n".join(lines)
+
+
+def _elasticity_text(n: TreeNode) -> str | None:
+    return None if n.elasticity is None else f"elasticity {n.elasticity:+.3g}"

@@ -9,13 +9,13 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import sympy
 
-from ..compute import Computer
+from ..compute import Computer, ToDateComputer
 from ..errors import KpiError, suggestion
 from ..evaluation import Results
 from ..formula import shifted_name, symbol
@@ -113,11 +113,18 @@ def segment_text(segment: Segment) -> str:
 @dataclass
 class Context:
     """A workspace and its input table: the values every analysis reads (and the evaluation
-    they come from, for the projections of a partial period)."""
+    they come from, for the projections of a partial period). `daily` holds the inputs by day
+    when the data stops inside its last period: a change of that partial period is explained
+    on the same days of the periods compared (`kpiengine.analysis.todate`)."""
 
     ws: Workspace
     table: InputTable
     results: Results | None = None
+    daily: InputTable | None = None
+    #: the whole periods, when `table` holds only each period's first days (a to-date context)
+    full: InputTable | None = None
+    #: contexts over the first N days of every period, by N (see `todate.to_date_context`)
+    to_date: dict[int, Context | None] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def labels(self) -> list[str]:
@@ -150,6 +157,8 @@ class Context:
 
     @functools.cached_property
     def _computer(self) -> Computer:
+        if self.full is not None:  # windows: earlier periods whole, the last one to date
+            return ToDateComputer(self.ws, self.table, self.full)
         return Computer(self.ws, self.table)
 
     def values(self, names: Iterable[str], period: int, segment: int = 0) -> dict[str, float]:
@@ -196,8 +205,9 @@ def evaluate_at(expr: sympy.Expr, values: dict[str, float]) -> float:
 
 
 def context_of(results: Results) -> Context:
-    """The context of an evaluation already made (for reports)."""
-    return Context(results.workspace, results.table, results)
+    """The context of an evaluation already made (for reports), with its daily inputs when
+    the evaluation kept them (a partial last period's)."""
+    return Context(results.workspace, results.table, results, results.daily)
 
 
 def parse_segment(items: Iterable[str]) -> Segment:

@@ -5,6 +5,9 @@ contribution is its average effect over every order of switching the inputs from
 period's values to the second's, computed from all 2^n combinations in one vectorised call.
 LMDI (log-mean Divisia) is offered for a product of powers, where it is exact too. Both sum to
 the change up to floating-point rounding.
+
+A change with the partial last period compares the same days of both periods (`todate`):
+`compared` says which, `start_days`/`end_days` which days, `warnings` when it cannot.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .expand import (
     shift_expr,
     split_name,
 )
+from .todate import PERIOD, change_basis
 
 MAX_PLAYERS = 12
 
@@ -135,6 +139,11 @@ class Explanation:
     method: str
     contributions: list[Contribution]
     notes: list[str] = field(default_factory=list)
+    compared: str = PERIOD  # `period`, or `to_date`: the first days of each, as `start_days`
+    start_days: list[str] = field(default_factory=list)  # first and last day compared (ISO)
+    end_days: list[str] = field(default_factory=list)
+    partial: dict | None = None  # the partial period among the two: label, covered, days
+    warnings: list[str] = field(default_factory=list)  # a partial period against a whole one
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -204,12 +213,15 @@ def explain_change(
     expr = expand(ctx.ws, kpi_id)
     s = ctx.segment_index(segment)
     i, j = periods(ctx, expr, start, end, s)
+    basis = change_basis(ctx, kpi_id, expr, i, j, s)
     names = input_names(expr)
-    a, b = ctx.values(names, i, s), ctx.values(names, j, s)
+    a, b = basis.ctx.values(names, i, s), basis.ctx.values(names, j, s)
     fa, fb = evaluate_at(expr, a), evaluate_at(expr, b)
     for value, k in ((fa, i), (fb, j)):
         if not math.isfinite(value):
-            raise KpiError("cannot explain the change: " + _undefined(ctx, expr, kpi_id, k, s))
+            raise KpiError(
+                "cannot explain the change: " + _undefined(basis.ctx, expr, kpi_id, k, s)
+            )
     changed = [n for n in names if a[n] != b[n]]
     notes: list[str] = []
     if method == "lmdi":
@@ -244,9 +256,11 @@ def explain_change(
     unchanged = [display_name(n) for n in names if n not in changed]
     if unchanged:
         notes.append("unchanged (no contribution): " + ", ".join(unchanged))
+    partial = basis.partial.to_dict() if basis.partial else None
     return Explanation(
         kpi_id, ctx.labels[i], ctx.labels[j], dict(ctx.table.segments[s]),
-        fa, fb, change, method, rows, notes,
+        fa, fb, change, method, rows, notes, basis.compared, **basis.days(), partial=partial,
+        warnings=[basis.warning] if basis.warning else [],
     )  # fmt: skip
 
 

@@ -32,6 +32,7 @@ from .expand import (
     segment_text,
 )
 from .feasible import share_problems, value_problems
+from .todate import cell_context
 
 NUMERIC_STARTS = (1.0, 10.0, 0.1, 100.0, -1.0, 1000.0)
 
@@ -163,6 +164,7 @@ def solve_for(
     s = ctx.segment_index(segment)
     full = expand(ws, kpi_id)
     i = ctx.period_index(period, latest_defined(ctx, full, s))
+    ctx = cell_context(ctx, kpi_id, i)
     if target is None:
         target = target_at(ctx, kpi_id, i, s)
         if target is None:

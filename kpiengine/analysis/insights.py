@@ -13,10 +13,11 @@ import numpy as np
 
 from ..errors import KpiError
 from ..targets import AT_RISK, OFF_TRACK, status
-from .drivers import driver_tree, drivers
+from .drivers import driver_tree, drivers, effect_basis
 from .expand import Context, expand, latest_defined, plain, resolve_kpi
 from .explain import contributions_to_dict, explain_change
 from .goalseek import solve_each, target_at
+from .todate import cell_context
 
 
 def kpi_insights(
@@ -27,9 +28,11 @@ def kpi_insights(
     top: int = 3,
 ) -> dict[str, Any]:
     """Plain data for one KPI at one period: `period`, `value`, `target`, `status`,
-    `drivers` (the `top` ranked), `tree`, `change` (the explanation against the previous
-    period, with its `waterfall`), `needs` (each input's value to reach the target, when the
-    KPI is at risk or off track) and `unavailable` (part -> why it is missing)."""
+    `drivers` (the `top` ranked) with `drivers_basis` (how to show their effects: `relative`
+    elasticities or `absolute` changes, see `drivers.effect_basis`), `tree`, `change` (the
+    explanation against the previous period, with its `waterfall`), `needs` (each input's
+    value to reach the target, when the KPI is at risk or off track) and `unavailable` (part
+    -> why it is missing)."""
     out: dict[str, Any] = {"kpi": kpi_id, "unavailable": {}}
     try:
         kpi_id = resolve_kpi(ctx.ws, kpi_id)
@@ -39,7 +42,10 @@ def kpi_insights(
         out["unavailable"]["kpi"] = str(exc)
         return out
     label = ctx.labels[i]
-    value = float(ctx.series(expand(ctx.ws, kpi_id))[i, s])
+    try:
+        value = float(cell_context(ctx, kpi_id, i).series(expand(ctx.ws, kpi_id))[i, s])
+    except KpiError:  # no daily values to read an earlier period to date: as evaluated
+        value = math.nan
     target = target_at(ctx, kpi_id, i, s)
     kpi = ctx.ws.kpis[kpi_id]
     state = status(
@@ -50,8 +56,15 @@ def kpi_insights(
     )[0]
     out.update(kpi=kpi_id, period=label, segment=segment or {}, value=value, target=target)
     out["status"] = state
+    out["drivers_basis"] = effect_basis(kpi, value)
+
+    def top_drivers() -> list[dict]:
+        found = drivers(ctx, kpi_id, label, segment)
+        out["drivers_basis"] = found.basis
+        return found.to_dict()["drivers"][:top]
+
     parts = {
-        "drivers": lambda: drivers(ctx, kpi_id, label, segment).to_dict()["drivers"][:top],
+        "drivers": top_drivers,
         "tree": lambda: driver_tree(ctx, kpi_id, label, segment).to_dict(),
         "change": lambda: _change(ctx, kpi_id, i, segment),
         "needs": lambda: _needs(ctx, kpi_id, label, segment, state),

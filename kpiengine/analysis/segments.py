@@ -33,6 +33,7 @@ from ..errors import KpiError
 from ..symbolic import text
 from .expand import Context, expand, number, resolve_kpi, segment_text
 from .explain import periods
+from .todate import change_basis
 
 TOLERANCE = 1e-9
 
@@ -79,6 +80,10 @@ class SegmentSplit:
     without_denominator: float | None = None  # ratios: numerators without a denominator
     numerator: str | None = None  # ratios: the formula's numerator and denominator, as text
     denominator: str | None = None
+    compared: str = "period"  # or `to_date`: the same first days of both (see `todate`)
+    start_days: list[str] = field(default_factory=list)  # first and last day compared (ISO)
+    end_days: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # a partial period against a whole one
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -169,6 +174,17 @@ def split_by_segment(
         raise KpiError("splitting a change across segments needs --by DIMENSION")
     expr = expand(ws, kpi_id)
     i, j = periods(ctx, expr, start, end, 0)
+    basis = change_basis(ctx, kpi_id, expr, i, j, segments=True)
+    split = _split(basis.ctx, kpi_id, expr, i, j)
+    split.compared = basis.compared
+    split.start_days, split.end_days = basis.days()["start_days"], basis.days()["end_days"]
+    split.warnings = [basis.warning] if basis.warning else []
+    return split
+
+
+def _split(ctx: Context, kpi_id: str, expr: sympy.Expr, i: int, j: int) -> SegmentSplit:
+    """The split of the change from period i to j of the values in `ctx`."""
+    ws = ctx.ws
     if ws.is_additive(kpi_id):
         return _sums(ctx, kpi_id, expr, i, j)
     numerator, denominator = sympy.fraction(sympy.together(expr))

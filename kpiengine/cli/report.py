@@ -70,6 +70,8 @@ def report_command(
     paper: str,
 ) -> None:
     """Write a shareable report (self-contained HTML or Markdown) for one period."""
+    from ..errors import KpiError
+    from ..lint import report_dimension_findings
     from ..report import render_report, write_report
     from ..report.context import last_complete_period
     from ..table import CURRENT
@@ -80,6 +82,9 @@ def report_command(
     if period and period != CURRENT:
         grain = grain or ws.calendar.parse_label(period)[0]
     defaults = ws.settings.report  # kpi.yaml's `report:` when the command line is silent
+    if not by and defaults.by:  # kpi.yaml's dimensions: a typo there is named at its place
+        for bad in report_dimension_findings(ws, engine.inputs(data).dimension_counts()):
+            raise KpiError(bad.message, bad.location, bad.fix)
     by = by or tuple(defaults.by)
     kpis = kpis or tuple(defaults.kpis)
     locale = locale or ws.settings.locale

@@ -8,10 +8,18 @@ Computed for the report's period and the segment total only. A part the analysis
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import TypeGuard
+
+from babel.dates import format_interval
 
 from ..analysis import Context, kpi_insights
+from ..analysis.drivers import RELATIVE
+from ..formatting import decimals_for
+from ..i18n import label
+from ..localformat import Formatter
 from ..model import Workspace, localized
 from . import charts
 
@@ -31,9 +39,13 @@ class Input:
 
 @dataclass
 class DriverView:
+    """One top driver: the KPI's change for +1% of the input, the others held."""
+
     input: Input
     value: float | None
-    elasticity: float  # % change of the KPI for +1% of the input
+    elasticity: float | None  # % change of the KPI (None for a KPI at or below 0)
+    effect: float  # shown: the elasticity (`relative`), else the change in the KPI's unit
+    basis: str  # `relative` or `absolute` (a rate, or a KPI at or below 0: see drivers.py)
 
 
 @dataclass
@@ -47,6 +59,11 @@ class ContributionView:
 
 @dataclass
 class ChangeView:
+    """The change since the previous period. With the partial last period it compares the same
+    days of both (`compared` = `to_date`, said by `to_date`) or, without the daily values,
+    labels the partial period (`Feb 2024 (15/29 d)`) and says why it is no movement (`warning`).
+    """
+
     start: str
     end: str
     before: float
@@ -55,6 +72,11 @@ class ChangeView:
     contributions: list[ContributionView]
     chart: charts.Waterfall
     notes: list[str] = field(default_factory=list)
+    compared: str = "period"
+    start_label: str = ""  # the periods as compared: `Jan 2024`, `Jan 1 – 15, 2024`...
+    end_label: str = ""
+    to_date: str | None = None  # "Compared to date: Feb 1 – 15, 2024 vs Jan 1 – 15, 2024, ..."
+    warning: str | None = None
 
 
 @dataclass
@@ -75,6 +97,7 @@ class NeedView:
 @dataclass
 class Insights:
     drivers: list[DriverView] = field(default_factory=list)
+    effect_decimals: int | None = None  # of the drivers' `absolute` effects
     change: ChangeView | None = None
     needs: list[NeedView] = field(default_factory=list)
     target: float | None = None
@@ -97,16 +120,24 @@ def _input(ws: Workspace, name: str, label: str, locale: str) -> Input:
     return Input(name, label, title, "currency" if money else "number", None)
 
 
-def _finite(value: object) -> bool:
+def _finite(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and math.isfinite(value)
 
 
-def _drivers(ws: Workspace, found: list[dict], locale: str) -> list[DriverView]:
-    return [
-        DriverView(_input(ws, d["input"], d["label"], locale), d["value"], d["elasticity"])
-        for d in found
-        if _finite(d.get("elasticity"))
-    ]
+def _drivers(ws: Workspace, found: list[dict], basis: str, locale: str) -> list[DriverView]:
+    """The drivers whose effect is defined: the elasticity (`relative`), else the exact change
+    for +1% (the linear estimate where that is undefined)."""
+    out = []
+    for d in found:
+        if basis == RELATIVE:
+            effect = d.get("elasticity")
+        else:
+            effect = d.get("change_1pct")
+            effect = effect if _finite(effect) else d.get("impact_1pct")
+        if _finite(effect):
+            shown = _input(ws, d["input"], d["label"], locale)
+            out.append(DriverView(shown, d["value"], d.get("elasticity"), effect, basis))
+    return out
 
 
 def _change(ws: Workspace, data: dict, direction: str, locale: str) -> ChangeView:
@@ -121,10 +152,46 @@ def _change(ws: Workspace, data: dict, direction: str, locale: str) -> ChangeVie
         for c in data["contributions"]
     ]
     chart = charts.waterfall_chart(data["waterfall"], direction)
-    return ChangeView(
+    out = ChangeView(
         data["start"], data["end"], data["before"], data["after"], data["change"], rows, chart,
-        list(data.get("notes") or []),
+        list(data.get("notes") or []), data.get("compared") or "period",
     )  # fmt: skip
+    _compared(out, data, locale)
+    return out
+
+
+def _compared(view: ChangeView, data: dict, locale: str) -> None:
+    """The labels of the two periods as compared, and what the comparison says (see
+    ChangeView), in `locale`."""
+    shown = Formatter(locale)
+    view.start_label = shown.period(view.start, "short")
+    view.end_label = shown.period(view.end, "short")
+    partial = data.get("partial")
+    if not partial:
+        return
+    if view.compared == "to_date":
+        view.start_label = _days(shown, data["start_days"])
+        view.end_label = _days(shown, data["end_days"])
+        view.to_date = label("change_to_date", locale, end=view.end_label, start=view.start_label)
+        return
+    covered, days = shown.integer(partial["covered"]), shown.integer(partial["days"])
+    mark = " (" + label("partial_short", locale, covered=covered, days=days) + ")"
+    is_end = partial["period"] == view.end
+    other = view.start_label if is_end else view.end_label
+    period = shown.period(partial["period"], "short")
+    if is_end:
+        view.end_label += mark
+    else:
+        view.start_label += mark
+    view.warning = label(
+        "change_partial_warning", locale, period=period, covered=covered, days=days, other=other
+    )
+
+
+def _days(shown: Formatter, days: list[str]) -> str:
+    """`Feb 1 – 15, 2024`: the first and last day compared (ISO dates), in the locale."""
+    first, last = (dt.date.fromisoformat(d) for d in days)
+    return shown.digits(format_interval(first, last, "yMMMd", locale=shown.locale))
 
 
 def _needs(ws: Workspace, found: list[dict], locale: str) -> list[NeedView]:
@@ -161,7 +228,12 @@ def kpi_section_insights(
         return out
     out.target = data.get("target")
     direction = ws.kpis[kpi_id].direction if kpi_id in ws.kpis else "none"
-    out.drivers = _drivers(ws, data.get("drivers") or [], locale)
+    basis = data.get("drivers_basis") or RELATIVE
+    out.drivers = _drivers(ws, data.get("drivers") or [], basis, locale)
+    if kpi_id in ws.kpis:
+        kpi = ws.kpis[kpi_id]
+        effects = [d.effect for d in out.drivers if d.basis != RELATIVE]
+        out.effect_decimals = decimals_for(effects, kpi.format, kpi.decimals)
     if data.get("change"):
         out.change = _change(ws, data["change"], direction, locale)
     out.needs = _needs(ws, data.get("needs") or [], locale)

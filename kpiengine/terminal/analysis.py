@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..analysis.drivers import Drivers, TreeNode, render_tree
+from ..analysis.drivers import RELATIVE, Drivers, TreeNode, render_tree
 from ..analysis.expand import plain, segment_text
 from ..analysis.explain import Explanation, waterfall
 from ..analysis.goalseek import GoalSeek
@@ -114,27 +114,71 @@ def render_drivers(ws: Workspace, report: Drivers, tree: TreeNode) -> str:
         "via",
     ]
     out = f"{head}\n\n{table(headers, rows)}"
+    if report.notes:
+        out += "\n\n" + "\n".join(report.notes)
     if report.missing:
         out += "\n\n" + "\n".join(report.missing)
     if report.cancelled:
         out += "\n\ncancel out of the expanded formula: " + ", ".join(report.cancelled)
-    return out + "\n\ndriver tree:\n" + render_tree(tree, lambda v: number(ws, v))
+    tree_text = render_tree(tree, lambda v: number(ws, v), _tree_effect(ws, report))
+    return out + "\n\ndriver tree:\n" + tree_text
+
+
+def _tree_effect(ws: Workspace, report: Drivers) -> Callable[[TreeNode], str | None]:
+    """A tree node's effect on the KPI: its elasticity, or for a rate or a KPI at or below 0
+    the KPI's change for +1% of it (`+1% -> -0.6 pp`), as the drivers' table shows them."""
+
+    def effect(node: TreeNode) -> str | None:
+        if report.basis == RELATIVE:
+            return None if node.elasticity is None else f"elasticity {node.elasticity:+.3g}"
+        if node.impact_1pct is None:
+            return None
+        return f"+1% -> {kpi_change(ws, report.kpi, node.impact_1pct)}"
+
+    return effect
+
+
+def _sides(e: Explanation) -> tuple[str, str]:
+    """The two periods as compared: `2024-01 (days 1-15)` to date, `2024-02 (15/29 d)` for a
+    partial period compared with a whole one, else the labels."""
+    if e.compared == "to_date" and e.partial:
+        days = f" (days 1-{e.partial['covered']})"
+        return e.start + days, e.end + days
+    if e.partial:
+        mark = f" ({e.partial['covered']}/{e.partial['days']} d)"
+        partial = e.partial["period"]
+        return e.start + mark * (e.start == partial), e.end + mark * (e.end == partial)
+    return e.start, e.end
+
+
+def _compared_line(e: Explanation) -> str:
+    """`compared to date: 2024-02-01 to 2024-02-15 vs 2024-01-01 to 2024-01-15 (...)`."""
+    if e.compared != "to_date" or not e.partial:
+        return ""
+    start, end = (" to ".join(days) for days in (e.start_days, e.end_days))
+    p = e.partial
+    return (
+        f"\ncompared to date: {end} vs {start}, the same {p['covered']} days of each period "
+        f"({p['period']} holds {p['covered']} of {p['days']} days)"
+    )
 
 
 def render_explanation(ws: Workspace, e: Explanation, split: SegmentSplit | None) -> str:
     where = segment_text(e.segment)
+    start, end = _sides(e)
     head = (
-        f"{e.kpi} ({where}): {kpi_value(ws, e.kpi, e.before)} in {e.start} -> "
-        f"{kpi_value(ws, e.kpi, e.after)} in {e.end}, change {kpi_change(ws, e.kpi, e.change)} "
+        f"{e.kpi} ({where}): {kpi_value(ws, e.kpi, e.before)} in {start} -> "
+        f"{kpi_value(ws, e.kpi, e.after)} in {end}, change {kpi_change(ws, e.kpi, e.change)} "
         f"({e.method})"
     )
+    head += _compared_line(e) + "".join(f"\nwarning: {w}" for w in e.warnings)
     rows = [
         [r.label, input_value(ws, r.input, r.before), input_value(ws, r.input, r.after),
          kpi_change(ws, e.kpi, r.contribution),
          change_pct(ws, r.share).lstrip("+") if r.share else "—"]
         for r in e.contributions
     ]  # fmt: skip
-    headers = ["input", e.start, e.end, "contribution", "share of change"]
+    headers = ["input", start, end, "contribution", "share of change"]
     out = f"{head}\n\n{table(headers, rows)}"
     total = math.fsum(r.contribution for r in e.contributions)
     out += (
@@ -167,6 +211,19 @@ def _bars(steps: list[dict], shown: Callable[[float, bool], str], width: int = 3
 
 
 def render_split(ws: Workspace, split: SegmentSplit) -> str:
+    return _split_head(split) + _render_split(ws, split)
+
+
+def _split_head(split: SegmentSplit) -> str:
+    """What the split compares, when a period is partial: its days to date, or a warning."""
+    lines = [f"warning: {w}" for w in split.warnings]
+    if split.compared == "to_date":
+        start, end = (" to ".join(days) for days in (split.start_days, split.end_days))
+        lines.append(f"segments compared to date: {end} vs {start}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _render_split(ws: Workspace, split: SegmentSplit) -> str:
     if split.kind == "sum":
         rows = [[segment_text(r.segment), input_value(ws, split.kpi, r.before),
                  input_value(ws, split.kpi, r.after), kpi_change(ws, split.kpi, r.change)]
