@@ -13,7 +13,7 @@ from typing import Any
 
 from .checker import Checker
 from .checks.definitions import BadValue
-from .errors import Location
+from .errors import Location, suggestion
 from .formula import NAME_PATTERN
 from .model import PERIODS_PER_YEAR, Parameter
 from .schema import parse_unit
@@ -140,6 +140,15 @@ def merge_parameters(
                 )
                 continue
             base = out.get(name)
+            bare = base is None and not isinstance(entry, YMap)
+            close = suggestion(name, out) if bare else ""
+            if close:  # a bare value overrides a parameter: `gross_margn_rate: 0.7` is a typo
+                checker.error(
+                    BadValue, f"parameter `{name}` overrides no parameter{close}", location,
+                    fix="write the id of the parameter to override, or give a new one its "
+                    "`value:` and `unit:`",
+                )  # fmt: skip
+                continue
             built = build_parameter(name, entry, location, layer, units, checker, base)
             if built is not None:
                 out[name] = built

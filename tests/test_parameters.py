@@ -133,3 +133,14 @@ def test_a_date_key_is_a_period_start():
     assert period_start("2025-03") == dt.date(2025, 3, 1)
     assert period_start(dt.date(2025, 3, 15)) == dt.date(2025, 3, 15)
     assert period_start("2025-02-30") is None and period_start(True) is None
+
+
+def test_a_bare_value_for_a_misspelt_parameter_names_the_one_meant(write_workspace):
+    """`gross_margn_rate: 0.7` in kpi.yaml overrides nothing: an error suggesting the library's
+    `gross_margin_rate`, not "add a unit" (which would make a new, unused parameter)."""
+    import kpiengine
+
+    root = write_workspace(kpi_yaml="parameters:\n  gross_margn_rate: 0.7\n")
+    [finding] = [f for f in kpiengine.load_workspace(root).errors if "gross_margn" in f.message]
+    assert "did you mean `gross_margin_rate`" in finding.message
+    assert (finding.location.line, finding.location.column) == (2, 3)
