@@ -160,3 +160,23 @@ def test_data_cannot_start_maths_or_reorder_text(sample):
     for text in (html, markdown):
         assert not any(0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in text)
     assert markdown.startswith("# Northwind \\$x\\$")
+
+
+def test_a_partial_period_is_labelled_and_its_status_basis_shown(sample):
+    """December to date: the heading says 18 of 31 days, and each status says what it judged
+    (the projection the record gives), so "on track" beside a low value is explained."""
+    engine, results = sample
+    text = render_report(results, "md", period="2024-12", engine=engine, generated_at=NOW)
+    assert "## Scorecard · December 2024 (18/31 d)" in text
+    assert "**Period:** December 2024 (18 of 31 days)" in text
+    record = next(
+        r
+        for r in results.records()
+        if r["kpi"] == "sales_revenue" and r["period"] == "2024-12" and not r["segment"]
+    )
+    assert record["status_basis"] == "projection"
+    [row] = [line for line in text.splitlines() if line.startswith("| Sales revenue |")]
+    assert f"(projected at period end: €{record['projected']:,.2f})" in row
+    html = parse(render_report(results, "html", period="2024-12", engine=engine))
+    cell = html.find("tr", **{"data-kpi": "sales_revenue"}).find("td", class_="status-cell")
+    assert cell.find("span", **{"data-basis": "projection"}) is not None

@@ -74,6 +74,10 @@ class Row:
     change_yoy_pct: float | None
     change_good: bool | None  # True when the change goes the better way
     change_yoy_good: bool | None
+    status_basis: str = "value"  # what the status judged: `value`, `projection`, `pro_rata`
+    projected: float | None = None  # a partial period's projection, when judged on it
+    target_to_date: float | None = None  # the target for the days to date, when pro rata
+    status_reason: str | None = None  # why a partial period is not judged
 
 
 @dataclass
@@ -251,9 +255,23 @@ def _rows(records: list[dict], direction: str, labels: list[str]) -> list[Row]:
                 change_yoy_pct=_num(record["change_yoy_pct"]),
                 change_good=_good(change, direction),
                 change_yoy_good=_good(change_yoy, direction),
+                status_basis=record["status_basis"],
+                projected=_num(record["projected"]),
+                target_to_date=_num(record["target_to_date"]),
+                status_reason=record["status_reason"],
             )
         )
     return rows
+
+
+def _judged(row: Row) -> tuple[float | None, float | None]:
+    """(value, target) the status compares: a partial period's projection with the target, or
+    its value with the target to date (pro rata); else the value with the target."""
+    if row.status_basis == "projection" and row.projected is not None:
+        return row.projected, row.target
+    if row.status_basis == "pro_rata" and row.target_to_date is not None:
+        return row.value, row.target_to_date
+    return row.value, row.target
 
 
 def _series(result: KpiResult, stop: int, count: int) -> tuple[range, list, list, list]:
@@ -307,7 +325,7 @@ def _kpi_view(
         trend=trend,
         bars=bars,
         rate=is_rate(kpi),
-        bullet=bullet(rows[0].value, rows[0].target, kpi.direction, result.band),
+        bullet=bullet(*_judged(rows[0]), kpi.direction, result.band),
         unit_word=time_unit_word(str(kpi.unit) if kpi.unit else kpi.unit_text),
         pace=pace,
     )
@@ -365,6 +383,7 @@ def build_context(
         "dir": "rtl" if is_rtl(locale) else "ltr",
         "grain": table.grain,
         "period": labels[index],
+        "partial": next((v.pace for v in views if v.pace), None),  # its days so far, if partial
         "previous_period": labels[index - 1] if index > 0 else None,
         "year_ago_period": labels[ago_index] if 0 <= ago_index < len(labels) else None,
         "first_period": labels[0],
