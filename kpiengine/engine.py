@@ -127,7 +127,7 @@ class Engine:
                 dataclasses.replace(plan, start=None, end=None, fetch_start=None), data
             )
             raise self._outside(whole) from None
-        paced = in_progress(table) and plan.window is None
+        paced = in_progress(table)
         days = daily_plan(plan, table) if paced else None
         daily = None
         # distinct counts have no daily values to project: nothing to fetch when only they are read

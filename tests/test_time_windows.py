@@ -220,3 +220,20 @@ def test_sums_by_month_match_a_plain_count(write_workspace):
         months[f"{r['date']:%Y-%m}"] += r["cost"]
     cac = {r["period"]: r for r in _records(root, "--kpi", "cac")}
     assert set(cac) == set(months)
+
+
+def test_a_window_run_paces_its_partial_period(write_workspace):
+    """`--window ytd` on data to 15 March: the year to date is compared to date (January and
+    February whole, March 1-15 against February 1-15) and projected, as without a window."""
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(31 + 29 + 15)]
+    data = "date,revenue\n" + "".join(f"{d.isoformat()},10\n" for d in days)
+    root = write_workspace(kpi_yaml="data: data.csv\n", data=data)
+    out = CliRunner().invoke(
+        cli,
+        ["eval", "-w", str(root), "--kpi", "sales_revenue", "--window", "ytd"]
+        + ["--period", "current", "--format", "json"],
+    )
+    [record] = json.loads(out.stdout)
+    assert record["value"] == 10 * len(days) and record["compared"] == "to_date"
+    assert record["previous"] == 10 * (31 + 15)  # January whole, February 1-15
+    assert record["projected"] == pytest.approx(10 * (31 + 29 + 31))
