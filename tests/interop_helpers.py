@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pytest
 
 import kpiengine
 from kpiengine.interop.model import Model
@@ -15,6 +16,8 @@ from kpiengine.interop.writer import write_workspace
 
 FIXTURES = Path(__file__).parent / "fixtures" / "interop"
 ORDERS_CSV = FIXTURES / "data" / "orders.csv"
+#: id, created_at, region, status, customer_id, amount (a quarter of the rows empty), price, stock
+DEALS_CSV = FIXTURES / "roundtrip" / "data" / "deals.csv"
 
 
 def warehouse(tmp_path: Path, tables: dict[str, Path], schema: str | None = None) -> Path:
@@ -65,5 +68,21 @@ def monthly(
     return out
 
 
+def duckdb_monthly(path: Path, sql: str, date: str = "created_at") -> dict[str, float | None]:
+    """An independent oracle: month label -> the aggregate `sql` over the CSV's rows."""
+    query = (
+        f"SELECT strftime({date}, '%Y-%m') AS month, CAST({sql} AS DOUBLE) "
+        f"FROM read_csv('{path}') GROUP BY month"
+    )
+    return dict(duckdb.sql(query).fetchall())
+
+
 def unmapped_names(model: Model) -> set[str]:
     return {u.name for u in model.unmapped}
+
+
+def assert_monthly(got: dict, expected: dict[str, dict[str, float | None]]) -> None:
+    """Each KPI's total by month (`got[(kpi, month)]`) equals the oracle's (`duckdb_monthly`)."""
+    for kpi, months in expected.items():
+        for month, value in months.items():
+            assert got[(kpi, month)] == pytest.approx(value), (kpi, month)

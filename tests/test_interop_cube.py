@@ -3,7 +3,17 @@
 import duckdb
 import pytest
 from click.testing import CliRunner
-from interop_helpers import FIXTURES, ORDERS_CSV, csv_rows, load, monthly, totals
+from interop_helpers import (
+    DEALS_CSV,
+    FIXTURES,
+    ORDERS_CSV,
+    assert_monthly,
+    csv_rows,
+    duckdb_monthly,
+    load,
+    monthly,
+    totals,
+)
 
 from kpiengine.cli import cli
 from kpiengine.errors import KpiError
@@ -37,7 +47,7 @@ def test_calendar_orders_by_value():
     assert "joins" in why["calendar_orders.joins"]
     assert "primary key" in why["calendar_orders.id"]
     [note] = model.notes
-    assert note.name == "calendar_orders.completed_percentage" and "percent points" in note.reason
+    assert note.name == "calendar_orders.completed_percentage" and "0-100 scale" in note.reason
 
 
 def test_calendar_orders_evaluates_through_duckdb(tmp_path):
@@ -334,3 +344,44 @@ def test_cli_jinja_loop_in_yaml_names_the_template(tmp_path):
     assert result.exit_code == 2, result.output
     assert "orders.yml:5:8: invalid YAML" in result.output
     assert "Cube renders the Jinja in this model first" in result.output
+
+
+def test_is_not_null_counts_the_rows_with_a_value(tmp_path):
+    path = tmp_path / "deals.yml"
+    path.write_text(
+        "cubes:\n  - name: deals\n    sql_table: deals\n    dimensions:\n"
+        "      - {name: created_at, sql: created_at, type: time}\n"
+        "      - {name: status, sql: status, type: string}\n    measures:\n"
+        "      - name: with_amount\n        type: count\n"
+        "        filters: [{sql: '{CUBE}.amount IS NOT NULL'}]\n"
+        "      - name: won_with_amount\n        type: count\n"
+        '        sql: "CASE WHEN {CUBE}.amount IS NOT NULL THEN 1 END"\n'
+        "        filters: [{sql: \"{status} = 'won'\"}]\n"
+        "      - {name: flags, type: sum, sql: 'CASE WHEN amount IS NOT NULL THEN 1 ELSE 0 END'}\n"
+        "      - {name: amount_sum, type: sum, sql: amount}\n"
+        "      - {name: average_amount, type: number, sql: '{amount_sum} / {flags}'}\n"
+        "      - name: without_amount\n        type: count\n"
+        "        filters: [{sql: '{CUBE}.amount IS NULL'}]\n",
+        encoding="utf-8",
+    )
+    model = import_cube(path)
+    assert "keeps the rows without a value" in reasons(model)["deals.without_amount"]
+    assert not model.notes  # exact, no caveat
+    maps = model.sources["deals"].mappings
+    for kpi in ("deals_with_amount", "deals_won_with_amount", "deals_flags"):
+        assert (maps[model.kpis[kpi].formula].column, maps[model.kpis[kpi].formula].count) == (
+            "amount",
+            True,
+        ), kpi
+    assert maps[model.kpis["deals_won_with_amount"].formula].where == {"status": ["won"]}
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"CREATE TABLE deals AS SELECT * FROM read_csv('{DEALS_CSV}')")
+    got = totals(load(model, tmp_path / "ws", db), list(model.kpis))
+    expected = {
+        "deals_with_amount": duckdb_monthly(DEALS_CSV, "COUNT(amount)"),
+        "deals_won_with_amount": duckdb_monthly(DEALS_CSV, "COUNT(amount) FILTER (status = 'won')"),
+        "deals_flags": duckdb_monthly(DEALS_CSV, "COUNT(amount)"),
+        "deals_average_amount": duckdb_monthly(DEALS_CSV, "AVG(amount)"),
+    }
+    assert_monthly(got, expected)

@@ -6,9 +6,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from interop_helpers import (
+    DEALS_CSV,
     FIXTURES,
     ORDERS_CSV,
+    assert_monthly,
     csv_rows,
+    duckdb_monthly,
     load,
     monthly,
     totals,
@@ -170,11 +173,16 @@ def test_latest_spec_models_and_metrics(tmp_path):
     assert why["cumulative_revenue"] == ALL_TIME  # input_metric, no window
     assert "both `window` and `grain_to_date`" in why["cumulative_revenue_with_input_settings"]
     assert why["conversion_metric"] == CONVERSION
-    assert "offset_window: 1 month" in why["revenue_growth_mom"]
+    # one month back at a monthly grain is prev; `* 100` keeps MetricFlow's 0-100 scale
+    growth = model.kpis["revenue_growth_mom"]
+    assert growth.formula == "(revenue - prev(revenue)) * 100 / prev(revenue)"
     assert "cumulative_revenue" in why["aaa_order_multi_layer_derived_metric"]
     notes = {n.name: n.reason for n in model.notes}
     assert "fill_nulls_with: 0" in notes["revenue_fill_nulls_with_0_join_to_timespine"]
-    load(model, tmp_path / "ws")
+    assert "read as prev(revenue)" in notes["revenue_growth_mom"]
+    ws = load(model, tmp_path / "ws")
+    assert (ws.kpis["revenue_growth_mom"].format, growth.format) == ("number", "number")
+    assert "0-100 scale" in {n.name: n.reason for n in model.notes}["revenue_growth_mom"]
 
 
 def test_handwritten_metric_types_by_value():
@@ -196,8 +204,8 @@ def test_handwritten_metric_types_by_value():
     assert f["revenue_growth_yoy"] == "(revenue - last_year(revenue)) / last_year(revenue)"
     assert model.variables["order_amount"].unit == "currency"
     assert model.variables["order_count"].unit == "orders"
+    assert f["revenue_mom"] == "revenue - prev(revenue)"  # offset_window: 1 month
     assert unmapped_names(model) >= {
-        "revenue_mom",
         "median_order",
         "big_orders",
         "loyal_revenue",
@@ -590,3 +598,69 @@ def test_filter_testing_one_column_twice_keeps_the_rows_both_accept(tmp_path):
 
 def model_reasons(model):
     return {u.name: u.reason for u in model.unmapped}
+
+
+_DEALS_MODEL = """
+semantic_models:
+  - name: deals
+    model: ref('deals')
+    defaults: {agg_time_dimension: created_at}
+    entities: [{name: deal, type: primary, expr: id}]
+    dimensions:
+      - {name: created_at, type: time, type_params: {time_granularity: day}}
+      - {name: amount, type: categorical}
+      - {name: status, type: categorical}
+    measures:
+      - {name: deal_rows, agg: sum, expr: '1'}
+      - {name: amount_sum, agg: sum, expr: amount}
+      - {name: amount_present, agg: sum, expr: 'CASE WHEN amount IS NOT NULL THEN 1 ELSE 0 END'}
+      - {name: flags_counted, agg: count, expr: 'CASE WHEN amount IS NOT NULL THEN 1 ELSE 0 END'}
+metrics:
+  - name: with_amount
+    type: simple
+    type_params: {measure: deal_rows}
+    filter: "{{ Dimension('deal__amount') }} IS NOT NULL"
+  - name: won_with_amount
+    type: simple
+    type_params: {measure: deal_rows}
+    filter: >-
+      NOT {{ Dimension('deal__amount') }} IS NULL AND
+      {{ Dimension('deal__status') }} = 'won'
+  - name: average_amount
+    type: ratio
+    type_params: {numerator: amount_sum, denominator: amount_present}
+  - {name: amount_sum, type: simple, type_params: {measure: amount_sum}}
+  - {name: amount_present, type: simple, type_params: {measure: amount_present}}
+  - {name: flags_counted, type: simple, type_params: {measure: flags_counted}}
+  - name: without_amount
+    type: simple
+    type_params: {measure: deal_rows}
+    filter: "{{ Dimension('deal__amount') }} IS NULL"
+"""
+
+
+def test_is_not_null_filters_and_measures_count_the_rows_with_a_value(tmp_path):
+    path = tmp_path / "deals.yml"
+    path.write_text(_DEALS_MODEL, encoding="utf-8")
+    model = import_metricflow(path)
+    assert "keeps the rows without a value" in model_reasons(model)["without_amount"]
+    maps = model.sources["deals"].mappings
+    found = {
+        k: maps[model.kpis[k].formula]
+        for k in ("with_amount", "won_with_amount", "amount_present", "flags_counted")
+    }
+    assert (found["with_amount"].column, found["with_amount"].count) == ("amount", True)
+    assert found["won_with_amount"].where == {"status": ["won"]}
+    assert found["won_with_amount"].column == "amount"
+    assert (found["amount_present"].column, found["amount_present"].count) == ("amount", True)
+    # COUNT of a 0-or-1 expression counts every row: 0 is a value
+    assert (found["flags_counted"].column, found["flags_counted"].count) == (None, True)
+    db = warehouse(tmp_path, {"deals": DEALS_CSV})
+    got = totals(load(model, tmp_path / "ws", db), list(model.kpis))
+    expected = {
+        "with_amount": duckdb_monthly(DEALS_CSV, "COUNT(amount)"),
+        "won_with_amount": duckdb_monthly(DEALS_CSV, "COUNT(amount) FILTER (status = 'won')"),
+        "average_amount": duckdb_monthly(DEALS_CSV, "AVG(amount)"),
+        "flags_counted": duckdb_monthly(DEALS_CSV, "COUNT(*)"),
+    }
+    assert_monthly(got, expected)

@@ -8,12 +8,15 @@ from test_properties import no_dynamic_code
 
 from kpiengine.formula import parse_formula
 from kpiengine.interop.sqlexpr import (
+    RowMeasure,
     Untranslatable,
     conditions,
+    count_measure,
     parse,
     plain_column,
     row_measure,
     to_formula,
+    with_present,
 )
 from kpiengine.interop.sqlwrite import formula_sql
 
@@ -97,6 +100,63 @@ def test_row_measures_and_conditions():
             conditions(parse(bad))
     assert plain_column("CAST(ordered_at AS DATE)") == "ordered_at"
     assert plain_column("a || b") is None
+
+
+def row(sql: str) -> tuple:
+    found = row_measure(parse(sql))
+    return found.column, found.count, found.where
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        # the rows where amount has a value: `count: amount`
+        ("CASE WHEN amount IS NOT NULL THEN 1 ELSE 0 END", ("amount", True, {})),
+        ("CASE WHEN NOT amount IS NULL THEN 1 ELSE 0 END", ("amount", True, {})),
+        ("CASE WHEN NOT (amount IS NULL) THEN 1 END", ("amount", True, {})),
+        (
+            "CASE WHEN status IN ('won') AND amount IS NOT NULL THEN 1 ELSE 0 END",
+            ("amount", True, {"status": ["won"]}),
+        ),
+        # what `kpi export osi` wrote before: a CASE inside the CASE of `where:`
+        (
+            "CASE WHEN status IN ('won') THEN CASE WHEN amount IS NOT NULL THEN 1 ELSE 0 END "
+            "ELSE 0 END",
+            ("amount", True, {"status": ["won"]}),
+        ),
+        # SUM skips NULL: testing the summed column itself changes nothing
+        ("CASE WHEN amount IS NOT NULL THEN amount ELSE 0 END", ("amount", False, {})),
+    ],
+)
+def test_is_not_null_counts_the_rows_with_a_value(sql, expected):
+    assert row(sql) == expected
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("CASE WHEN amount IS NULL THEN 1 ELSE 0 END", "keeps the rows without a value"),
+        ("CASE WHEN a IS NOT NULL AND b IS NOT NULL THEN 1 END", "2 columns have a value"),
+        ("CASE WHEN discount IS NOT NULL THEN amount ELSE 0 END", "where `discount` has a value"),
+        ("CASE WHEN NOT status = 'won' THEN 1 END", "IS NOT NULL"),
+    ],
+)
+def test_other_presence_tests_say_why(sql, reason):
+    with pytest.raises(Untranslatable) as caught:
+        row_measure(parse(sql))
+    assert reason in caught.value.reason
+
+
+def test_conditions_list_the_columns_that_must_have_a_value():
+    tables, where, present = conditions(parse("o.status = 'won' AND o.amount IS NOT NULL"))
+    assert (tables, where, present) == (["o", "o"], {"status": ["won"]}, ["amount"])
+    # COUNT skips NULL: COUNT(CASE ... THEN 1 END) counts the kept rows, an ELSE 0 every row
+    kept = count_measure(parse("CASE WHEN amount IS NOT NULL THEN 1 END"))
+    assert (kept.column, kept.count) == ("amount", True)
+    every = count_measure(parse("CASE WHEN amount IS NOT NULL THEN 1 ELSE 0 END"))
+    assert (every.column, every.count, every.where) == (None, True, {})
+    counted = with_present(RowMeasure(count=True, where={"s": ["a"]}), ["x"], "x")
+    assert (counted.column, counted.count, counted.where) == ("x", True, {"s": ["a"]})
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,12 @@
 Each cube becomes a `sql` source (`sql_table` as its table, `sql` as its query, the first time
 dimension as its date, column dimensions as dimensions); each measure becomes a KPI named
 `<cube>_<measure>`: count, sum, avg (sum / rows), min and max through variables mapped from the
-source, `filters` as `where:`, `number` measures by translating their SQL over other measures.
-`rolling_window` reads the measure through a window (`type: to_date, granularity: year` is
-`ytd(x)`, `trailing: 3 month` is `rolling(x, 3)` at a monthly grain); `count_distinct` measures
-are distinct counts (`distinct:` mappings, never added up). Unbounded or leading windows,
-multi-stage measures other than a one-year shift, joins, segments, views and pre-aggregations
-are listed as not imported, each with its reason.
+source, `filters` as `where:` (`IS NOT NULL` on a count: `count: column`), `number` measures by
+translating their SQL over other measures. `rolling_window` reads the measure through a window
+(`type: to_date, granularity: year` is `ytd(x)`, `trailing: 3 month` is `rolling(x, 3)` at a
+monthly grain); `count_distinct` measures are distinct counts (`distinct:` mappings, never added
+up). Unbounded or leading windows, multi-stage measures other than a one-year shift, joins,
+segments, views and pre-aggregations are listed as not imported, each with its reason.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KpiError, Location
-from .guess import distinct_unit, ident, variable_id, variable_unit
+from .guess import POINTS, distinct_unit, ident, percent_points, variable_id, variable_unit
 from .model import Kpi, Mapping, Model, Source, Variable
 from .reading import files_under, items, read_file, text
 from .sqlexpr import (
     RowMeasure,
     Untranslatable,
     conditions,
+    count_measure,
     is_aggregate,
     merge_where,
     parse,
@@ -32,6 +33,7 @@ from .sqlexpr import (
     row_measure,
     short,
     to_formula,
+    with_present,
 )
 from .windows import apply, rolling_count, rolling_note, to_date
 
@@ -236,27 +238,33 @@ class _Cube:
                 "multi-stage measures with their own grouping are query-time stages, not imported"
             )
         where: dict[str, list[str]] = {}
+        present: list[str] = []  # columns a filter says must have a value (IS NOT NULL)
         for item, iloc in items(measure, "filters", self.loc.file, f"measure `{name}`"):
-            _, tests = conditions(parse(self.expand(text(item, "sql", iloc, "a filter"), True)))
+            sql = self.expand(text(item, "sql", iloc, "a filter"), True)
+            _, tests, needed = conditions(parse(sql))
             where = merge_where(where, tests)
+            present += [c for c in needed if c not in present]
         if kind == "number":
-            if where:
+            if where or present:
                 raise Untranslatable("`filters` on a number measure")
             sql = self.expand(text(measure, "sql", self.loc, name, required=True), row=False)
             return to_formula(parse(sql), lambda node: self._leaf(node, name, notes), notes)
         if kind.replace("_", "") in _DISTINCT:
-            return self._distinct(name, measure, kind, where, notes)
+            return self._distinct(name, measure, kind, where, present, notes)
         if kind not in ("count", "sum", "avg", "min", "max"):
             raise Untranslatable(f"the measure type `{kind}` has no kpiengine equivalent")
         sql = str(measure.get("sql", "")).strip()
         if kind == "count":
             # COUNT(column) counts the rows where it has a value: `count: column`
-            column = plain_column(self.expand(sql, row=True)) if sql else None
-            row = RowMeasure(column, count=True)
-            if sql and column is None:
-                notes.append("counts every row (COUNT of an expression skips empty values)")
+            row = RowMeasure(plain_column(self.expand(sql, row=True)) if sql else None, True)
+            if sql and row.column is None:
+                try:  # COUNT(CASE WHEN ... THEN 1 END): the rows the CASE keeps
+                    row = count_measure(parse(self.expand(sql, row=True)))
+                except Untranslatable:
+                    notes.append("counts every row (COUNT of an expression skips empty values)")
         else:
             row = row_measure(parse(self.expand(sql or "", row=True)))
+        row = with_present(row, present, sql or "*")
         row.where = merge_where(row.where, where)
         return self._aggregate(kind, row, name, measure)
 
@@ -284,11 +292,13 @@ class _Cube:
         notes.append(rolling_note(count, grain))
         return apply(inner, "rolling", count)
 
-    def _distinct(self, name: str, measure: dict, kind: str, where: dict, notes: list[str]) -> str:
+    def _distinct(
+        self, name: str, measure: dict, kind: str, where: dict, present: list[str], notes: list[str]
+    ) -> str:
         sql = str(measure.get("sql", "")).strip()
         if not sql:
             raise Untranslatable("a distinct count without `sql`")
-        row = row_measure(parse(self.expand(sql, row=True)))
+        row = with_present(row_measure(parse(self.expand(sql, row=True))), present, sql)
         if row.column is None:
             raise Untranslatable("a distinct count of a constant")
         self._dated()
@@ -345,7 +355,7 @@ class _Cube:
         inner = node.this
         if kind is None or (inner is not None and inner.key == "distinct"):
             raise Untranslatable(f"`{short(node.sql())}` is not a plain SUM, COUNT, AVG, MIN, MAX")
-        row = RowMeasure(count=True) if kind == "count" else row_measure(inner)
+        row = count_measure(inner) if kind == "count" else row_measure(inner)
         return self._aggregate(kind, row, row.column or "rows", {})
 
     def _aggregate(self, kind: str, row: RowMeasure, name: str, measure: dict) -> str:
@@ -356,8 +366,8 @@ class _Cube:
         if kind == "count" or row.count:
             if kind not in ("count", "sum"):
                 raise Untranslatable(f"`{kind}` of a constant")
-            present = row.column if kind == "count" else None
-            return self._variable(base, "count", RowMeasure(present, True, row.where), "sum", "")
+            # COUNT(column), or SUM(CASE WHEN column IS NOT NULL THEN 1 ...): `count: column`
+            return self._variable(base, "count", RowMeasure(row.column, True, row.where), "sum", "")
         if kind == "avg":
             total = self._variable(f"{base}_sum", "sum", row, "sum", hint)
             # AVG skips empty values: divide by the rows where the column has one
@@ -391,11 +401,9 @@ class _Cube:
             kpi.extra["decimals"] = int(decimals.group(1))
         elif fmt == "currency":
             kpi.format = "currency"
-        elif fmt == "percent" and re.search(r"\*\s*100(\.0*)?\s*$", kpi.formula):
-            notes.append(
-                "the value is in percent points (x 100); kpiengine's `percent` format "
-                "expects a fraction, so it is shown as a number"
-            )
+        elif fmt == "percent" and percent_points(kpi.formula):
+            # Cube's percent shows the value with a % sign (its docs multiply by 100 in SQL)
+            notes.append(POINTS)
             kpi.format = "number"
         elif fmt == "percent":
             kpi.format = "percent"

@@ -4,10 +4,14 @@ Semantic layers have no units; kpiengine needs one per variable. The guesses are
 plain: a count of rows is in the rows' entity (named after the table), a sum whose name speaks of
 money is `currency`, a variable the built-in library knows keeps the library's unit, anything
 else is a plain number (`ratio`). KPI units are then inferred from the formulas, so they agree.
+A formula multiplied by 100 as a whole (`100.0 * a / b`) gives percentages on a 0-100 scale: it
+is imported with `format: number`, so that every value reads as the model computed it (`percent`
+would multiply by 100 again).
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import keyword
 import re
@@ -23,6 +27,11 @@ _MONEY = re.compile(
 )
 _COUNTISH = re.compile(r"(?<![a-z])(count|quantity|qty|number|units|items|rate|pct|percent)")
 _TABLE_PREFIXES = re.compile(r"^(fct|fact|dim|stg|int|mart|mrt|rpt|agg)_")
+POINTS = (
+    "the formula multiplies by 100: its values are percentages on a 0-100 scale, as the model "
+    "computes them; imported with `format: number` so that each value reads as it did there "
+    "(`format: percent` would multiply by 100 again)"
+)
 
 
 def ident(text: str) -> str:
@@ -171,6 +180,11 @@ def finish(model: Model) -> None:
                 text = re.sub(r"currency:([A-Z]{3})", r"\1", text)  # ISO codes as written
                 kpi.unit = text.replace("^", " ** ")
                 known[kpi_id] = unit
+            if not kpi.format and kpi.unit == "ratio" and percent_points(kpi.formula):
+                kpi.format = "number"
+                model.note(kpi.id, "KPI", POINTS)
+                notes = kpi.extra.get("notes")
+                kpi.extra["notes"] = f"{notes}\n{POINTS}" if notes else POINTS
             kpi.format = kpi.format or _format(kpi.unit, "/" in kpi.formula)
         if not pending:
             break
@@ -243,3 +257,26 @@ def _format(unit: str, divides: bool) -> str:
     if re.fullmatch(r"[a-z_]+", unit) and not divides:
         return "integer"
     return "number"
+
+
+def percent_points(formula: str) -> bool:
+    """True when the whole formula is multiplied by 100 (`100.0 * a / b`, `(a - b) * 100 / b`,
+    `a / b / 0.01`): its values are percentages on a 0-100 scale, not fractions."""
+    try:
+        tree = parse_formula(formula).tree
+    except FormulaError:
+        return False
+
+    def factors(node: ast.AST, inverse: bool) -> list[tuple[ast.AST, bool]]:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult | ast.Div):
+            right = inverse != isinstance(node.op, ast.Div)
+            return factors(node.left, inverse) + factors(node.right, right)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return factors(node.operand, inverse)
+        return [(node, inverse)]
+
+    for node, inverse in factors(tree, False):
+        value = node.value if isinstance(node, ast.Constant) else None
+        if isinstance(value, int | float) and value == (0.01 if inverse else 100):
+            return True
+    return False

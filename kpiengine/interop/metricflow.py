@@ -6,10 +6,12 @@ becomes a KPI: simple ones name their variable, ratio ones divide, derived ones 
 SQL expression, cumulative ones read it through a window (`grain_to_date: year` is `ytd(x)`,
 `window: 3 months` is `rolling(x, 3)` at a monthly grain), conversion ones over one row per
 entity divide conversions by rows. Filters become `where:` when they test the measure's own
-columns; `count_distinct` measures are distinct counts (`distinct:` mappings). Other conversion
-metrics, all-time running totals, percentiles, joins and time offsets other than a year are
-listed as not imported, each with its reason. The module is longer than 420 lines because the
-five metric types read each other (a derived metric over a cumulative one) through one importer.
+columns (`IS NOT NULL` on a count: `count: column`); `count_distinct` measures are distinct
+counts (`distinct:` mappings); an offset of a year is `last_year(x)`, of one period of the grain
+`prev(x)`. Other conversion metrics, all-time running totals, percentiles, joins and other time
+offsets are listed as not imported, each with its reason. The module is longer than 420 lines
+because the five metric types read each other (a derived metric over a cumulative one) through
+one importer.
 """
 
 from __future__ import annotations
@@ -22,15 +24,18 @@ from .metricflow_spec import Input, Measure, Metric, Project, SemanticModel, rea
 from .mffilter import filter_where
 from .model import Kpi, Mapping, Model, Source, Variable
 from .sqlexpr import (
+    RowMeasure,
     Untranslatable,
+    count_measure,
     merge_where,
     parse,
     plain_column,
     row_measure,
     short,
     to_formula,
+    with_present,
 )
-from .windows import apply, rolling_count, rolling_note, to_date
+from .windows import apply, offset, rolling_count, rolling_note, to_date
 
 ALL_TIME = (
     "an all-time running total (no `window` or `grain_to_date`): kpiengine's windows are "
@@ -41,7 +46,6 @@ CONVERSION = (
     "within the window; kpiengine's sources aggregate each variable per period and cannot match "
     "events of one entity across two measures"
 )
-_YEAR = re.compile(r"^\s*(1\s*years?|12\s*months?)\s*$", re.I)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ATOM = re.compile(r"^([a-z][a-z0-9_]*\()*[a-z][a-z0-9_]*(, \d+)?\)*$")
 
@@ -248,7 +252,7 @@ class _Importer:
         key = (semantic.name, measure.name, ())
         var_id = self.fragments.get(key, "")
         if var_id not in self.model.variables:  # not yet read by a KPI naming the measure
-            row = row_measure(parse(measure.expr))
+            row = _row(measure)
             distinct = row.column if measure.agg == "count_distinct" else None
             var_id = self._variable(
                 semantic,
@@ -297,13 +301,16 @@ class _Importer:
         if item.offset_to_grain:
             raise Untranslatable(f"`offset_to_grain: {item.offset_to_grain}` needs windows")
         if item.offset_window:
-            if not _YEAR.match(item.offset_window) or not _NAME.match(text):
-                raise Untranslatable(
-                    f"`offset_window: {item.offset_window}` of `{item.name}`: only a year "
-                    "(last_year) maps; other offsets need windows, not yet supported"
-                )
-            return f"last_year({text})"
+            return self._offset(item, text, notes)
         return text
+
+    def _offset(self, item: Input, text: str, notes: list[str]) -> str:
+        """An input a year back (`last_year`) or one period of the grain back (`prev`)."""
+        if not _NAME.match(text):
+            raise Untranslatable(f"`offset_window` of `{item.name}`, which is not one variable")
+        return offset(
+            text, item.offset_window, str(self.model.settings.get("grain", "month")), notes
+        )
 
     def _simple(self, metric: Metric, extra: list[str], notes: list[str], label: str = "") -> str:
         if metric.measure is None:
@@ -311,8 +318,11 @@ class _Importer:
         semantic, measure = self._measure(metric)
         filters = metric.filters + metric.measure.filters + extra
         where: dict[str, list[str]] = {}
+        present: list[str] = []  # columns that must have a value (IS NOT NULL)
         for template in filters:
-            for column, values in filter_where(template, semantic).items():
+            tests, needed = filter_where(template, semantic)
+            present += [c for c in needed if c not in present]
+            for column, values in tests.items():
                 kept = [v for v in values if v in where[column]] if column in where else values
                 if not kept:
                     raise Untranslatable(f"the filters on `{column}` exclude every row")
@@ -324,8 +334,8 @@ class _Importer:
                 f"`fill_nulls_with: {fill}` not applied: kpiengine leaves a period without rows "
                 "undefined (with its reason) instead of filling it"
             )
-        name = (label or metric.name) if where else measure.name
-        return self._fragment(semantic, measure, where, name, notes)
+        name = (label or metric.name) if where or present else measure.name
+        return self._fragment(semantic, measure, where, name, notes, present)
 
     def _measure(self, metric: Metric) -> tuple[SemanticModel, Measure]:
         if metric.own is not None:
@@ -351,21 +361,36 @@ class _Importer:
     # --- measures as variables -----------------------------------------------------------------
 
     def _fragment(
-        self, semantic: SemanticModel, measure: Measure, where: dict, name: str, notes: list[str]
+        self,
+        semantic: SemanticModel,
+        measure: Measure,
+        where: dict,
+        name: str,
+        notes: list[str],
+        present: list[str],
     ) -> str:
-        """The formula text of a measure on rows matching `where` (variables made once)."""
-        key = (semantic.name, measure.name, tuple(sorted((k, tuple(v)) for k, v in where.items())))
+        """The formula text of a measure on rows matching `where` and having a value in each
+        `present` column (variables made once)."""
+        where_key = tuple(sorted((k, tuple(v)) for k, v in where.items()))
+        # an unfiltered measure's key stays (model, name, ()), as `_as_variable` reads it
+        key: tuple = (semantic.name, measure.name, where_key, *sorted(present))
         if key not in self.fragments:
-            self.fragments[key] = self._variables(semantic, measure, where, name, notes)
+            self.fragments[key] = self._variables(semantic, measure, where, name, notes, present)
         return self.fragments[key]
 
     def _variables(
-        self, semantic: SemanticModel, measure: Measure, where: dict, name: str, notes: list[str]
+        self,
+        semantic: SemanticModel,
+        measure: Measure,
+        where: dict,
+        name: str,
+        notes: list[str],
+        present: list[str],
     ) -> str:
         agg = measure.agg
         if agg in ("percentile", "median"):
             raise Untranslatable(f"{agg} is not additive over periods and segments")
-        row = row_measure(parse(measure.expr))
+        row = with_present(_row(measure), present, measure.expr)
         rows = merge_where(row.where, where)
         aggregate: str | dict[str, str] = "sum"
         spec = measure.raw.get("non_additive_dimension")
@@ -389,9 +414,9 @@ class _Importer:
                 rows[row.column] = ["true"]
             return make(name, "count", count=True)
         if agg == "count" or (agg == "sum" and row.count):
-            # COUNT(column) counts the rows where it has a value: `count: column`
-            present = row.column if agg == "count" else None
-            return make(name, "count", count=True, column=present)
+            # COUNT(column), or SUM(CASE WHEN column IS NOT NULL THEN 1 ...), counts the rows
+            # where the column has a value: `count: column`
+            return make(name, "count", count=True, column=row.column)
         if row.count:
             raise Untranslatable(f"`{agg}` of a constant")
         if agg in ("average", "avg", "mean"):
@@ -439,3 +464,9 @@ class _Importer:
         mapping = Mapping(var_id, column, count, dict(where), date, distinct=distinct)
         source.mappings[var_id] = mapping
         return var_id
+
+
+def _row(measure: Measure) -> RowMeasure:
+    """What one row gives the measure: COUNT(expr) counts the rows where expr has a value."""
+    node = parse(measure.expr)
+    return count_measure(node) if measure.agg == "count" else row_measure(node)

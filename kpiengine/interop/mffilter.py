@@ -1,10 +1,11 @@
 """MetricFlow filters (`{{ Dimension('order__status') }} = 'paid'`) as `where:` on a source.
 
-A filter maps when it is an equality, an IN list or a boolean test on dimensions of the measure's
-own semantic model whose expressions are plain columns; a filter through a join (a dimension of
-another model), on an entity, a time dimension or a metric, or with other operators, does not.
-The Jinja references are recognised by pattern and replaced by placeholders before sqlglot
-parses the SQL; no template is rendered.
+A filter maps when it is an equality, an IN list, a boolean test or IS NOT NULL (the rows where
+a column has a value: `count: COLUMN`) on dimensions of the measure's own semantic model whose
+expressions are plain columns; a filter through a join (a dimension of another model), on an
+entity, a time dimension or a metric, or with other operators, does not. The Jinja references
+are recognised by pattern and replaced by placeholders before sqlglot parses the SQL; no
+template is rendered.
 """
 
 from __future__ import annotations
@@ -53,23 +54,28 @@ def references(template: str) -> tuple[str, dict[str, Reference]]:
     return sql, found
 
 
-def filter_where(template: str, model: SemanticModel) -> dict[str, list[str]]:
-    """Column -> accepted values of a filter on measures of `model`; Untranslatable otherwise."""
+def filter_where(template: str, model: SemanticModel) -> tuple[dict[str, list[str]], list[str]]:
+    """(column -> accepted values, columns that must have a value) of a filter on measures of
+    `model`; Untranslatable otherwise."""
     sql, refs = references(template)
     try:
-        _, tests = conditions(parse(sql))
+        _, tests, present = conditions(parse(sql))
         out: dict[str, list[str]] = {}
         for key, values in tests.items():
-            if key not in refs:
-                raise Untranslatable(f"`{key}` is not a {{{{ Dimension(...) }}}} reference")
             # two references to one column (`status = 'a' AND status = 'b'`) keep both tests
-            out = merge_where(out, {_column(refs[key], model): values})
-        return out
+            out = merge_where(out, {_column(_ref(key, refs), model): values})
+        return out, [_column(_ref(key, refs), model) for key in present]
     except Untranslatable as exc:
         reason = exc.reason
         for key, ref in refs.items():
             reason = reason.replace(key, ref.text)
         raise Untranslatable(reason) from None
+
+
+def _ref(key: str, refs: dict[str, Reference]) -> Reference:
+    if key not in refs:
+        raise Untranslatable(f"`{key}` is not a {{{{ Dimension(...) }}}} reference")
+    return refs[key]
 
 
 def _column(ref: Reference, model: SemanticModel) -> str:

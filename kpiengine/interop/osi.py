@@ -1,14 +1,15 @@
 """Import an Apache Ossie (OSI) document: datasets as sources, metrics as KPIs.
 
 Metric expressions are read in the dialect asked for (ANSI_SQL by default, else the only one
-given): each aggregate (`SUM(orders.amount)`, `COUNT(*)`, `AVG(x)`, `MIN`/`MAX`, over a column, a
-field or a `CASE WHEN <equalities> THEN ... ELSE 0 END`) becomes a variable mapped from its
-dataset's source, the arithmetic around it the formula. A document written by `kpi export osi`
-carries kpiengine's own data in `custom_extensions` under the vendor `KPIENGINE` (each KPI and
-variable as the definitions spell it, the settings and sources of kpi.yaml); it is used when
-present, so that import(export(workspace)) gives the workspace back. The module is longer than
-420 lines because a dataset's fields, its metrics and the extension that restores them are read
-by one importer that resolves names across the three.
+given): each aggregate (`SUM(orders.amount)`, `COUNT(*)`, `AVG(x)`, `MIN`/`MAX`, over a column,
+a field or a `CASE WHEN <equalities> THEN ... ELSE 0 END`; `IS NOT NULL` in a counted CASE is
+`count: column`) becomes a variable mapped from its dataset's source, the arithmetic around it
+the formula. A document written by `kpi export osi` carries kpiengine's own data in
+`custom_extensions` under the vendor `KPIENGINE` (each KPI and variable as the definitions spell
+it, the settings and sources of kpi.yaml); it is used when present, so that
+import(export(workspace)) gives the workspace back. The module is longer than 420 lines because
+a dataset's fields, its metrics and the extension that restores them are read by one importer
+that resolves names across the three.
 """
 
 from __future__ import annotations
@@ -311,7 +312,7 @@ class _Reader:
             row = count_measure(inner) if kind == "count" else row_measure(inner)
         dataset = self._dataset_of(row, node)
         field = row.column
-        row = self._resolve_fields(dataset, row)
+        row = self._resolve_fields(dataset, row, kind == "count")
         # a field standing for an expression names its variable; a filtered column, the metric
         base = field if field and field != row.column else (metric if row.where else "")
         if kind == "distinct" and not base:
@@ -344,14 +345,14 @@ class _Reader:
         entry = self.datasets[dataset][0]
         return {str(f.get("name")) for f in entry.get("fields") or [] if isinstance(f, dict)}
 
-    def _resolve_fields(self, dataset: str, row: RowMeasure) -> RowMeasure:
-        """Field names replaced by the row expressions they stand for."""
+    def _resolve_fields(self, dataset: str, row: RowMeasure, counting: bool) -> RowMeasure:
+        """Field names replaced by the row expressions they stand for (under COUNT, the rows
+        where the expression has a value)."""
         entry, loc = self.datasets[dataset]
         fields = {str(f.get("name")): f for f in entry.get("fields") or [] if isinstance(f, dict)}
         if row.column in fields:
-            inner = row_measure(
-                parse(self._expression(fields[row.column], loc), DIALECTS[self.dialect])
-            )
+            node = parse(self._expression(fields[row.column], loc), DIALECTS[self.dialect])
+            inner = count_measure(node) if counting else row_measure(node)
             clash = set(inner.where) & set(row.where)
             if clash:
                 raise Untranslatable(f"field `{row.column}` and its condition both test {clash}")
@@ -386,9 +387,9 @@ class _Reader:
         self.model.variables[var_id] = Variable(var_id, unit, aggregate)
         source = self.model.sources.get(dataset)
         if source is not None and source.connector == "sql" and not self._restored():
-            # COUNT(column) counts the rows where it has a value: `count: column`
-            column = row.column if kind == "count" or not count else None
-            source.mappings[var_id] = Mapping(var_id, column, count, dict(row.where))
+            # COUNT(column), or SUM(CASE WHEN column IS NOT NULL THEN 1 ...), counts the rows
+            # where the column has a value: `count: column`
+            source.mappings[var_id] = Mapping(var_id, row.column, count, dict(row.where))
         return var_id
 
     def _distinct(self, dataset: str, row: RowMeasure, base: str) -> str:
@@ -440,10 +441,12 @@ def _restore_source(name: str, raw: Any) -> Source:
             for k, v in (spec.pop("where", None) or {}).items()
         }
         distinct = spec.pop("distinct", None)
+        count = spec.pop("count", False)
+        column = spec.pop("column", None)
         source.mappings[var_id] = Mapping(
             var_id,
-            spec.pop("column", None),
-            bool(spec.pop("count", False)),
+            str(count) if isinstance(count, str) else column,  # `count: COLUMN` keeps its column
+            count is not False and count is not None,
             where,
             spec.pop("date", None),
             spec,

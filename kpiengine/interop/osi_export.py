@@ -135,15 +135,16 @@ class _Exporter:
             if not mapping.where:
                 return value
             return f"CASE WHEN {self._tests(mapping.where)} THEN {value} END"
-        value = _quote(str(mapping.column)) if mapping.column else "1"
+        value = _quote(str(mapping.column)) if mapping.column and not mapping.count else "1"
+        tests = [self._tests(mapping.where)] if mapping.where else []
         if mapping.count and mapping.column:  # `count: COLUMN`: the rows where it has a value
-            value = f"CASE WHEN {value} IS NOT NULL THEN 1 ELSE 0 END"
+            tests.append(f"{_quote(str(mapping.column))} IS NOT NULL")
         scale = mapping.extra.get("scale")
         if scale not in (None, 1, 1.0):
             value = f"{value} * {scale!r}"
-        if not mapping.where:
+        if not tests:
             return value
-        return f"CASE WHEN {self._tests(mapping.where)} THEN {value} ELSE 0 END"
+        return f"CASE WHEN {' AND '.join(tests)} THEN {value} ELSE 0 END"
 
     @staticmethod
     def _tests(where: dict[str, list[str]]) -> str:

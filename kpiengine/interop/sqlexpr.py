@@ -250,16 +250,38 @@ def row_measure(n: Any) -> RowMeasure:
         ):
             branch = n.args["ifs"][0]
             inner = row_measure(branch.args["true"])
-            tables, where = conditions(branch.this)
+            tables, where, present = conditions(branch.this)
             if inner.where:
                 raise Untranslatable(f"`{short(n.sql())}`: nested conditions")
             qualifiers = {t for t in [inner.table, *tables] if t}
             if len(qualifiers) > 1:
                 raise Untranslatable(f"`{short(n.sql())}` mixes tables {sorted(qualifiers)}")
-            return RowMeasure(inner.column, inner.count, where, next(iter(qualifiers), None))
+            row = RowMeasure(inner.column, inner.count, where, next(iter(qualifiers), None))
+            return with_present(row, present, n.sql())
     raise Untranslatable(
         f"`{short(n.sql())}` is not a column, a count or CASE WHEN <equalities> THEN <column> "
         "ELSE 0 END"
+    )
+
+
+def with_present(row: RowMeasure, present: list[str], sql: str) -> RowMeasure:
+    """`row` kept to the rows where each column of `present` has a value (IS NOT NULL): a count
+    of rows becomes a count of the rows where that column has one (`count: COLUMN`); a column's
+    own test changes nothing (SUM, MIN, MAX and COUNT skip NULL). Any other test of a value's
+    presence has no mapping and is Untranslatable."""
+    own = {row.column} if row.column else set()
+    others = [c for c in present if c not in own]
+    if row.count and row.column is None and len(others) == 1:
+        return RowMeasure(others[0], True, row.where, row.table)
+    if not others:
+        return row
+    if row.count:
+        what = f"counts rows where {len(own | set(others))} columns have a value"
+    else:
+        what = f"reads `{row.column}` on the rows where `{others[0]}` has a value"
+    raise Untranslatable(
+        f"`{short(sql)}` {what}: a mapping counts the rows where one column has a value "
+        "(`count: COLUMN`); `where:` tests values"
     )
 
 
@@ -275,39 +297,63 @@ def merge_where(first: dict[str, list[str]], second: dict[str, list[str]]) -> di
     return out
 
 
-def conditions(n: Any) -> tuple[list[str], dict[str, list[str]]]:
-    """(table qualifiers used, column -> accepted values) of `a = 'x' AND b IN (1, 2)`."""
+def conditions(n: Any) -> tuple[list[str], dict[str, list[str]], list[str]]:
+    """(table qualifiers used, column -> accepted values, columns that must have a value) of
+    `a = 'x' AND b IN (1, 2) AND c IS NOT NULL`."""
     exp = _sqlglot().exp
     if isinstance(n, exp.Paren):
         return conditions(n.this)
     if isinstance(n, exp.And):
-        t1, left = conditions(n.this)
-        t2, right = conditions(n.expression)
+        t1, left, p1 = conditions(n.this)
+        t2, right, p2 = conditions(n.expression)
         both = set(left) & set(right)
         if both:
             raise Untranslatable(f"`{short(n.sql())}` tests `{sorted(both)[0]}` twice")
-        return t1 + t2, {**left, **right}
+        return t1 + t2, {**left, **right}, p1 + [c for c in p2 if c not in p1]
+    # `x IS NOT NULL`: sqlglot reads it as NOT x IS NULL
+    negated = n.this.unnest() if isinstance(n, exp.Not) else None
+    if negated is not None and _is_null(negated):
+        table, name = column_of(negated.this.unnest())
+        return ([table] if table else []), {}, [name]
+    if _is_null(n):
+        raise Untranslatable(
+            f"the condition `{short(n.sql())}` keeps the rows without a value; a mapping counts "
+            "the rows with one (`count: COLUMN`)"
+        )
     column, values = None, None
+    # Cube's `{status} = 'x'` expands to `(status) = 'x'`
+    this = n.this.unnest() if isinstance(n.this, exp.Expression) else None
     if isinstance(n, exp.EQ):
-        for a, b in ((n.this, n.expression), (n.expression, n.this)):
+        for a, b in ((this, n.expression.unnest()), (n.expression.unnest(), this)):
             if isinstance(a, exp.Column) and _value(b) is not None:
                 column, values = a, [_value(b)]
                 break
-    elif isinstance(n, exp.In) and isinstance(n.this, exp.Column) and not n.args.get("query"):
+    elif isinstance(n, exp.In) and isinstance(this, exp.Column) and not n.args.get("query"):
         found = [_value(v) for v in n.expressions]
         if found and all(v is not None for v in found):
-            column, values = n.this, found
-    elif isinstance(n, exp.Is) and isinstance(n.this, exp.Column):
+            column, values = this, found
+    elif isinstance(n, exp.Is) and isinstance(this, exp.Column):
         if isinstance(n.expression, exp.Boolean):
-            column, values = n.this, [_value(n.expression)]
+            column, values = this, [_value(n.expression)]
     elif isinstance(n, exp.Column):
         column, values = n, ["true"]
     if column is None or values is None:
         raise Untranslatable(
-            f"the condition `{short(n.sql())}` is not an equality, an IN list or a boolean column"
+            f"the condition `{short(n.sql())}` is not an equality, an IN list, a boolean column "
+            "or IS NOT NULL"
         )
     table, name = column_of(column)
-    return ([table] if table else []), {name: [str(v) for v in values]}
+    return ([table] if table else []), {name: [str(v) for v in values]}, []
+
+
+def _is_null(n: Any) -> bool:
+    """`column IS NULL`."""
+    exp = _sqlglot().exp
+    return (
+        isinstance(n, exp.Is)
+        and isinstance(n.this.unnest(), exp.Column)
+        and isinstance(n.expression, exp.Null)
+    )
 
 
 def _value(n: Any) -> str | None:

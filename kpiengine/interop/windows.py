@@ -25,6 +25,7 @@ _PERIODS = {
 }
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([a-z]+?)s?\s*$", re.I)
 _NAME = re.compile(r"\b([a-z][a-z0-9_]*)\b(?!\s*\()")
+_YEAR = re.compile(r"^\s*(1\s*years?|12\s*months?)\s*$", re.I)
 
 
 def interval(value: Any) -> tuple[int, str]:
@@ -75,3 +76,24 @@ def rolling_note(count: int, grain: str) -> str:
         f"rolling(x, {count}) is the last {count} {grain}s at the workspace's grain; evaluated "
         f"by another grain (`--grain`), it covers {count} periods of that grain"
     )
+
+
+def offset(name: str, value: Any, grain: str, notes: list[str]) -> str:
+    """`name` read `value` back (a time offset): a year is `last_year(name)`, one period of
+    `grain` is `prev(name)` (with a note: it is one period of the evaluated grain)."""
+    if _YEAR.match(str(value)):
+        return f"last_year({name})"
+    try:
+        periods = rolling_count(value, grain)
+    except Untranslatable:
+        periods = 0
+    if periods != 1:
+        raise Untranslatable(
+            f"an offset of `{value}`: only a year (last_year) and one {grain}, the workspace's "
+            "grain (prev), map; other offsets need windows, not yet supported"
+        )
+    notes.append(
+        f"an offset of `{value}` read as prev({name}), the previous {grain} at the workspace's "
+        "grain; evaluated by another grain (`--grain`), it is the previous period of that grain"
+    )
+    return f"prev({name})"
