@@ -7,42 +7,19 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_connector_ga_export import FIXTURES, fetch, source
 
 from kpiengine.cli import cli
-from kpiengine.connector import Mapping, Request, SourceConfig
+from kpiengine.connector import Mapping
 from kpiengine.errors import Location
-from kpiengine.model import Aggregate
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ga"
-KPI_YAML = Location("kpi.yaml", 3, 5)
 CUSTOM = "ga4_exploration_custom_metric.csv"
 # what the headers of the custom-metric Exploration give by themselves (GA4: bounces are the
 # sessions without engagement)
 RECOGNISED = {"sessions", "engaged_sessions", "bounces", "conversions"}
-
-
-def _source(path, root=FIXTURES, mappings=None, dimensions=None, variables=(), **options):
-    from kpiengine.connectors.ga_export import GaExportConnector
-
-    config = SourceConfig(
-        name="ga",
-        connector="ga_export",
-        root=root,
-        location=KPI_YAML,
-        options={"path": path, **options},
-        mappings=mappings or {},
-        dimensions=dimensions or {},
-        variables=frozenset(variables),
-    )
-    return GaExportConnector(config)
-
-
-def _fetch(conn, *variables, grain="day", dims=()):
-    return conn.fetch(Request({v: Aggregate() for v in variables}, grain, list(dims)))
 
 
 def _by_key(frame, *dims):
@@ -75,10 +52,10 @@ def test_a_mapped_custom_metric_adds_to_the_recognised_variables():
     """Was: `map: {newsletter_signups: ...}` made the source give only `newsletter_signups`;
     sessions, engagement and key events were lost."""
     header, rows = _table(CUSTOM, "Date")
-    conn = _source(CUSTOM, mappings=_mapping("newsletter_signups", "Newsletter signups"))
+    conn = source(CUSTOM, mappings=_mapping("newsletter_signups", "Newsletter signups"))
     assert conn.provides() == RECOGNISED | {"newsletter_signups"}
     names = ["sessions", "engaged_sessions", "bounces", "conversions", "newsletter_signups"]
-    frame = _fetch(conn, *names, dims=["channel"])
+    frame = fetch(conn, *names, dims=["channel"])
     expected = {}
     for row in rows:
         cell = dict(zip(header, row, strict=True))
@@ -97,9 +74,9 @@ def test_a_mapped_custom_metric_adds_to_the_recognised_variables():
 
 def test_a_mapping_overrides_the_recognised_variable_of_its_name():
     header, rows = _table(CUSTOM, "Date")
-    conn = _source(CUSTOM, mappings=_mapping("conversions", "Newsletter signups"))
+    conn = source(CUSTOM, mappings=_mapping("conversions", "Newsletter signups"))
     assert conn.provides() == RECOGNISED
-    frame = _fetch(conn, "conversions", "sessions", grain="month")
+    frame = fetch(conn, "conversions", "sessions", grain="month")
     signups = sum(float(r[header.index("Newsletter signups")]) for r in rows)
     key_events = sum(float(r[header.index("Key events")]) for r in rows)
     assert frame.values["conversions"].tolist() == [signups] != [key_events]
@@ -107,7 +84,7 @@ def test_a_mapping_overrides_the_recognised_variable_of_its_name():
 
 
 def test_declared_variables_restrict_the_recognised_ones_not_the_mapped():
-    conn = _source(
+    conn = source(
         CUSTOM,
         mappings=_mapping("newsletter_signups", "Newsletter signups"),
         variables={"sessions", "pageviews", "new_visitors"},
@@ -121,9 +98,9 @@ def test_mapped_and_recognised_variables_come_from_their_own_tables():
     come from the Day Index table."""
     channels_header, channels = _table("ua_channels.csv", "Default Channel Grouping")
     _, days = _table("ua_channels.csv", "Day Index")
-    conn = _source("ua_channels.csv", mappings=_mapping("signed_up", "New Users"))
+    conn = source("ua_channels.csv", mappings=_mapping("signed_up", "New Users"))
     assert "sessions" in conn.provides() and "signed_up" in conn.provides()
-    frame = _fetch(conn, "signed_up", "sessions", grain="month", dims=["channel"])
+    frame = fetch(conn, "signed_up", "sessions", grain="month", dims=["channel"])
     expected = {
         ("2024-06-01", r[0]): {
             "signed_up": _number(r[channels_header.index("New Users")]),
@@ -132,7 +109,7 @@ def test_mapped_and_recognised_variables_come_from_their_own_tables():
         for r in channels
     }
     assert _by_key(frame, "channel") == expected
-    daily = _fetch(conn, "sessions")
+    daily = fetch(conn, "sessions")
     assert len(daily) == len(days) == 30
     assert daily.values["sessions"].tolist() == [_number(r[1]) for r in days]
 
@@ -140,9 +117,9 @@ def test_mapped_and_recognised_variables_come_from_their_own_tables():
 def test_named_dimensions_add_to_the_recognised_ones():
     """Was: `dimensions: {country: Country}` left only `country`; `channel` was lost."""
     header, rows = _table("ga4_exploration_grand_total.csv", "Session default")
-    conn = _source("ga4_exploration_grand_total.csv", dimensions={"country": "Country"})
+    conn = source("ga4_exploration_grand_total.csv", dimensions={"country": "Country"})
     assert conn.dimensions() == {"country", "channel", "device"}
-    frame = _fetch(conn, "sessions", grain="month", dims=["channel", "country"])
+    frame = fetch(conn, "sessions", grain="month", dims=["channel", "country"])
     expected: dict = {}
     for row in rows:
         key = ("2025-07-01", row[0], row[header.index("Country")])
@@ -150,12 +127,12 @@ def test_named_dimensions_add_to_the_recognised_ones():
         cell["sessions"] += float(row[header.index("Sessions")])
     assert _by_key(frame, "channel", "country") == expected
     # a column named under another name is no longer given under its own
-    renamed = _source("ga4_exploration_grand_total.csv", dimensions={"traffic": "Device category"})
+    renamed = source("ga4_exploration_grand_total.csv", dimensions={"traffic": "Device category"})
     assert renamed.dimensions() == {"traffic", "channel"}
     # the list form names the dimensions the headers give
-    listed = _source("ga4_exploration_grand_total.csv", dimensions={"channel": "channel"})
+    listed = source("ga4_exploration_grand_total.csv", dimensions={"channel": "channel"})
     assert listed.dimensions() == {"channel", "device"}
-    by_list = _fetch(listed, "sessions", grain="month", dims=["channel"])
+    by_list = fetch(listed, "sessions", grain="month", dims=["channel"])
     assert sorted(by_list.dims["channel"]) == sorted({r[0] for r in rows})
 
 
