@@ -12,6 +12,7 @@ also returns a checksum of its result, and the alternatives must agree with kpie
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -57,6 +58,11 @@ def run_once(name: str, rows: int, workdir: Path) -> dict:
 def run_cases(plan: list[tuple[str, int]], workdir: Path, repeat: int) -> dict[str, dict]:
     """Every case `repeat` times, the cases taking turns (a busy machine slows them alike);
     each case's median time and peak memory."""
+    # A user's installed kpiengine has its bytecode: pip writes it at install time, an editable
+    # install on first import. Write it here too, so a machine that sets
+    # PYTHONDONTWRITEBYTECODE does not time compiling every module on every run.
+    compileall.compile_dir(HERE.parent / "kpiengine", quiet=1)
+    compileall.compile_dir(HERE.parent / "connectors", quiet=1)
     runs: dict[str, list[dict]] = {}
     for name, rows in plan:  # data are generated once, before any timing
         cases.CASES[name].prepare(rows, workdir)

@@ -198,8 +198,9 @@ def raise_outside(
     fmt: DateFormat,
     ranges: dict[str, tuple[dt.date, dt.date, dt.date]],
 ) -> None:
-    """The first row dated outside its report's stated date range (the title lines).
-    `ranges`: table name -> (earliest date a row may have, the range's first and last day)."""
+    """The first row dated outside its report's stated date range (Google's title lines,
+    Meta's summary row). `ranges`: table name -> (earliest date a row may have, the range's
+    first and last day)."""
     day = fmt.sql(column, "VARCHAR")
     for table in tables:
         if table.name not in ranges:
@@ -234,7 +235,7 @@ def raise_span(
         last = table.first_cell(end, crossing, lambda _: False, also=(start, *names))
         if first is not None and last is not None:
             whole = "export whole months" if grain == "day" else "ask for a coarser grain"
-            raise (NoDailyValues if grain == "day" else KpiError)(
+            raise NoDailyValues(  # the engine leaves the source's variables out, and says why
                 f"this row covers {first[1]} to {last[1]}, more than one {grain}",
                 last[0],
                 f"export with a daily breakdown (Breakdown > By time > Day), or {whole}",

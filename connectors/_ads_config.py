@@ -1,7 +1,8 @@
 """The `ads` connector's configuration (not a plugin module): its options, the columns of each
 role by the platform's profile and the `columns:` option, the date range each report states
-(the whole period of a report without a day column; the range its days must keep to), the
-date formats, Meta's name columns and the campaign types the totals rows name.
+(Google's title lines, Meta's summary row: the whole period of a report without a day column;
+the range its days must keep to and the days it covers), the date formats, Meta's name columns
+and the campaign types the totals rows name.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from kpiengine.filesource import date_format_of, find, require
 from kpiengine.table import union
 
 from ._ads_checks import floor, scope
+from ._ads_files import summary_range
+from ._ads_headers import columns_block, unknown_headers
 from ._ads_profiles import (
     ALIASES,
     AMOUNT_SPENT,
@@ -136,8 +139,9 @@ class AdsConfig(Connector):
             f"no ad metric columns: expected some of `{'`, `'.join(names[:8])}`{hint} "
             f"(columns: {', '.join(self.layout.columns)})",
             self.layout.header(self.layout.columns[0]),
-            "name them with the source option `columns: {clicks: COLUMN, cost: COLUMN}`",
-        )
+            columns_block(self.layout, self.platform, self.columns,
+                          unknown_headers(self.layout.columns, self.platform), self.config.name),
+        )  # fmt: skip
 
     def _names(self, table: FileTable) -> list[str]:
         """Meta's name columns (campaign, ad set, ad; the `campaign` role's whatever its
@@ -148,7 +152,7 @@ class AdsConfig(Connector):
 
     def _format(self, column: str) -> DateFormat:
         """A date column's format; the day/month order the one that keeps the days in the
-        reports' date ranges (Google's title lines), else the profile's, else asked for."""
+        reports' stated date ranges (`_stated`), else the profile's, else asked for."""
         known: dict[str, DateFormat] = self.__dict__.setdefault("_formats", {})
         if column not in known:  # detected once per column
             stated = union([r for r in self._stated() if r is not None])
@@ -160,8 +164,16 @@ class AdsConfig(Connector):
         return known[column]
 
     def _stated(self) -> list[tuple[Any, Any] | None]:
-        """Each file's date range as its title lines state it (Google), or None."""
-        return [t.sniffed.date_range if t.sniffed else None for t in self.tables]
+        """Each file's date range as it states it (Google's title lines, Meta's summary row:
+        `summary_range`), or None."""
+        if self.platform != META:
+            return [t.sniffed.date_range if t.sniffed else None for t in self.tables]
+        ends = self.columns.get("date_end")
+        start = self.columns["date"] if ends else find(self.layout, ("Reporting starts",))
+        end = ends or find(self.layout, ("Reporting ends",))
+        if start is None or end is None:
+            return [None] * len(self.tables)
+        return [summary_range(t, self._names(t), start, end) for t in self.tables]
 
     def _ranges_of(self, column: str) -> dict[str, tuple[Any, Any, Any]]:
         """Each file's stated range: file -> (the earliest date a row of `column` may have:

@@ -11,54 +11,90 @@ from __future__ import annotations
 
 import re
 
+from kpiengine.fileformats.currency import ISO_CODES
 from kpiengine.filesource import Profile
 
 GOOGLE, META = "google_ads", "meta_ads"
 #: platform -> (value of the `platform` dimension, default `channel`)
 PLATFORMS = {GOOGLE: ("Google Ads", "Paid Search"), META: ("Meta Ads", "Paid Social")}
 
+#: Google Ads UI headers in the languages it writes them (German, French, Spanish, Italian,
+#: Portuguese, Dutch), each as found in published exports and Google's help pages; a language's
+#: header not listed here (not found) is named with `columns:`, which the error says how to do.
+GOOGLE_LOCAL = {
+    "date": ("Tag", "Jour", "Día", "Giorno"),
+    "campaign": ("Kampagne", "Campagne", "Campaña", "Campagna"),
+    "campaign_type": ("Type de campagne", "Tipo de campaña"),
+    "currency": ("Währungscode", "Code de la devise"),
+    "impressions": (
+        "Impressionen",
+        "Impresiones",
+        "Impressioni",
+        "Impressões",
+        "Vertoningen",
+        "Verton.",
+    ),  # fmt: skip
+    "clicks": ("Klicks", "Clics", "Clic", "Cliques", "Klikken"),
+    "cost": ("Kosten", "Coût", "Coste", "Costo", "Custo"),
+    "conversions": ("Conversiones", "Conversioni", "Conversões", "Conversies"),
+    "conversion_value": (
+        "Conv.-Wert",
+        "Valeur de conv.",
+        "Valor de conv.",
+        "Valore conv.",
+        "Conv.waarde",
+        "Conversiewaarde",
+    ),  # fmt: skip
+}
+#: A `Week` or `Month` segment's header in those languages (`PERIOD_HEADERS` tells its grain).
+GOOGLE_PERIODS = ("Woche", "Semaine", "Semana", "Settimana", "Monat", "Mois", "Mes", "Mese",
+                  "Maand", "Mês")  # fmt: skip
+_GOOGLE = {
+    # a day; else the first day of a Week or Month segment (`_ads_spans`)
+    "date": (
+        "Day",
+        "Date",
+        "segments.date",
+        "segments_date",
+        "Week",
+        "segments.week",
+        "segments_week",
+        "Month",
+        "segments.month",
+        "segments_month",
+        "segments.quarter",
+        "segments_quarter",
+    ),
+    "campaign": ("Campaign", "Campaign name", "campaign.name", "campaign_name"),
+    "campaign_type": (
+        "Campaign type",
+        "campaign.advertising_channel_type",
+        "campaign_advertising_channel_type",
+    ),
+    "currency": (
+        "Currency code",
+        "Currency",
+        "customer.currency_code",
+        "customer_currency_code",
+    ),
+    "impressions": ("Impr.", "Impressions", "metrics.impressions", "metrics_impressions"),
+    "clicks": ("Clicks", "metrics.clicks", "metrics_clicks"),
+    "cost": ("Cost", "metrics.cost_micros", "metrics_cost_micros"),
+    "conversions": ("Conversions", "metrics.conversions", "metrics_conversions"),
+    "conversion_value": (
+        "Conv. value",
+        "Conversion value",
+        "Total conv. value",
+        "metrics.conversions_value",
+        "metrics_conversions_value",
+    ),
+}
 PROFILES = {
     GOOGLE: Profile(
         GOOGLE,
         {
-            # a day; else the first day of a Week or Month segment (`_ads_spans`)
-            "date": (
-                "Day",
-                "Date",
-                "segments.date",
-                "segments_date",
-                "Week",
-                "segments.week",
-                "segments_week",
-                "Month",
-                "segments.month",
-                "segments_month",
-                "segments.quarter",
-                "segments_quarter",
-            ),
-            "campaign": ("Campaign", "Campaign name", "campaign.name", "campaign_name"),
-            "campaign_type": (
-                "Campaign type",
-                "campaign.advertising_channel_type",
-                "campaign_advertising_channel_type",
-            ),
-            "currency": (
-                "Currency code",
-                "Currency",
-                "customer.currency_code",
-                "customer_currency_code",
-            ),
-            "impressions": ("Impr.", "Impressions", "metrics.impressions", "metrics_impressions"),
-            "clicks": ("Clicks", "metrics.clicks", "metrics_clicks"),
-            "cost": ("Cost", "metrics.cost_micros", "metrics_cost_micros"),
-            "conversions": ("Conversions", "metrics.conversions", "metrics_conversions"),
-            "conversion_value": (
-                "Conv. value",
-                "Conversion value",
-                "Total conv. value",
-                "metrics.conversions_value",
-                "metrics_conversions_value",
-            ),
+            role: names + GOOGLE_LOCAL.get(role, ()) + (GOOGLE_PERIODS if role == "date" else ())
+            for role, names in _GOOGLE.items()
         },
         totals="label",
         currency="column",
@@ -160,7 +196,19 @@ PERIOD_HEADERS = {
     **dict.fromkeys(("año", "anno", "jaar", "ano"), "year"),
 }
 AMOUNT_SPENT = re.compile(r"^amount spent(?:\s*\(([A-Za-z]{3})\))?$", re.IGNORECASE)
+#: A currency code closing a header in any language: `Montant dépensé (EUR)`, `Kosten (CHF)`.
+HEADER_CODE = re.compile(r"\(([A-Z]{3})\)$")
 CODE = re.compile(r"^[A-Z]{3}$")
+
+
+def header_currency(header: str) -> str | None:
+    """The currency a money column's header names (`Amount spent (eur)`, `Montant dépensé
+    (EUR)`: an ISO 4217 code in capitals, in any language), else None."""
+    english = AMOUNT_SPENT.match(header.strip())
+    if english:
+        return english.group(1).upper() if english.group(1) else None
+    found = HEADER_CODE.search(header.strip())
+    return found.group(1) if found and found.group(1) in ISO_CODES else None
 
 
 def detect_platform(columns: list[str]) -> str | None:
@@ -172,6 +220,7 @@ def detect_platform(columns: list[str]) -> str | None:
         return GOOGLE
     if any(c.startswith(("metrics.", "metrics_", "segments.", "segments_")) for c in lowered):
         return GOOGLE
-    if {"campaign", "cost"} <= lowered:
+    roles = PROFILES[GOOGLE].roles  # a campaign and its cost, in a language Google writes
+    if all(lowered & {n.lower() for n in roles[r]} for r in ("campaign", "cost")):
         return GOOGLE
     return None

@@ -4,18 +4,22 @@ A closed deal without a close date (revenue, deals won and lost would leave it o
 closed before it was created (a negative sales cycle) or without a create date: the scan counts
 them cheaply (two counts); only when there are some does a second scan count them in detail,
 and the variables they would distort are left out of the answer (`Frame.missing`) with how
-many deals there are and where the first is.
+many deals there are and where the first is. Closed deals dated after today (Salesforce keeps
+the expected close date of a deal closed early; a typo) are dated as the export says, and
+reported (`_future`): how many, the latest date, where the first is, the fix.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from kpiengine.cellreader import trimmed_sql
-from kpiengine.errors import Location
+from kpiengine.errors import KpiError, Location
 from kpiengine.filescan import Scan
 from kpiengine.sqlgen import quote_ident
+from kpiengine.today import today
 
 from ._crm_config import CrmConfig, _plural
 from ._crm_tables import CLOSED
@@ -25,6 +29,7 @@ class ClosedDeals(CrmConfig):
     """The checks and the left-out variables of `CrmConnector` (see the module)."""
 
     _detail = False  # the scan counts the closed deals to leave out in detail
+    _today = dt.date.min  # the day `_future` reads close dates against, set by the scan
 
     def _closed_checks(
         self, scan: Scan, derived: set[str], klass: str, day: dict[str, str], value: str
@@ -34,6 +39,12 @@ class ClosedDeals(CrmConfig):
         many days) only when there are some, in a second scan (`self._detail`)."""
         close = day[self.columns["close_date"]]
         create = day.get(self.columns.get("create_date", ""), "NULL")
+        self._today = today()
+        after = f"{close} > DATE '{self._today.isoformat()}'"
+        for kind in ("won", "lost"):
+            scan.check(f"future_{kind}", "count", f"{klass} = '{kind}' AND {after}")
+        # the latest closed deal's date: a day to come when there are some
+        scan.check("future_hi", "max", f"CASE WHEN {klass} IN ('won', 'lost') THEN {close} END")
         won = f"{klass} = 'won' AND {close} IS NOT NULL"
         cycle = "sales_cycle_days" in derived
         if not self._detail:
@@ -108,6 +119,29 @@ class ClosedDeals(CrmConfig):
                 "it closed often keeps the import day as its create date); correct the dates",
             )
         return out
+
+    def _future(self, checks: dict[str, Any]) -> KpiError | None:
+        """The closed deals dated after today, if any: a warning, not an error (they are
+        counted by the date they have)."""
+        won, lost = (int(checks.get(f"future_{k}") or 0) for k in ("won", "lost"))
+        if not won + lost:
+            return None
+        close, day = self.columns["close_date"], self._today.isoformat()
+        where = self._place(
+            lambda k, d: f"{k} IN ('won', 'lost') AND {d(close)} > DATE '{day}'", close
+        )
+        deals = " and ".join(
+            _plural(n, f"{k} deal") for n, k in ((won, "won"), (lost, "lost")) if n
+        )
+        return KpiError(
+            f"{deals} with a close date after today ({day}) in column `{close}`, up to "
+            f"{checks['future_hi']}, first at "
+            f"{where}: no deal closes on a day still to come (Salesforce keeps the expected "
+            "close date of a deal closed early; or a typo)",
+            where,
+            "correct the close date in the CRM to the day the deal was won or lost, and "
+            "export again",
+        )
 
     def _place(
         self, condition: Callable[[str, Callable[[str], str]], str], column: str

@@ -88,10 +88,12 @@ def stock(
     wanted: list[str],
     grain: str,
     calendar: Calendar,
+    span: tuple[dt.date, dt.date] | None = None,
 ) -> Frame:
     """Customers at the start and the end of each period, per segment: the customers won
     (`won` per day and segment, the scan's daily cells) less those lost, added up in day order
-    from the first day with an event; every period from that day's to the last one's."""
+    from the first day with an event; every period from that day's to the last one's, and
+    every period of `span` (the days the export covers; 0 before the first event)."""
     dims = list(segments)
     ok = ~np.isnat(days)
     days = days[ok]
@@ -99,7 +101,10 @@ def stock(
     keys = list(zip(*(segments[d][ok] for d in dims), strict=True)) if dims else [()] * len(days)
     if not len(days):
         return empty(wanted, dims)
-    ordinals, starts, ends = _periods(days.min().item(), days.max().item(), grain, calendar)
+    lo, hi = days.min().item(), days.max().item()
+    if span is not None:
+        lo, hi = min(lo, span[0]), max(hi, span[1])
+    ordinals, starts, ends = _periods(lo, hi, grain, calendar)
     out_dates, out_keys, at_start, at_end = [], [], [], []
     for key in sorted(set(keys)):
         mine = np.array([k == key for k in keys])

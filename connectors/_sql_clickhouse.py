@@ -2,7 +2,9 @@
 
 `clickhouse://user@host:8123/db` (password in the URL, e.g. `${CLICKHOUSE_PASSWORD}`, sent as a
 connection setting, never in a message); `chdb://PATH` opens a chDB database folder and `chdb://`
-an empty in-memory one. File tables (`files:`) are read with `file(path, format)` in chDB.
+an empty in-memory one. File tables (`files:`) are read with `file(path, format)` in chDB. chDB
+sessions run in UTC (`session_timezone`; chDB takes the machine's zone otherwise), and a row's day
+is asked in UTC (`toDate(column, 'UTC')`, see `SqlConnector._day`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def run_chdb(url: DatabaseUrl, root: Path, files: list[TableFile], sql: str) -> 
             raise EngineError(f"chDB could not open the database: {first_line(exc)}") from None
         try:
             cursor = con.cursor()
+            cursor.execute("SET session_timezone = 'UTC'")
             cursor.execute(inline_clickhouse(sql, files))
             names = [d[0] for d in cursor.description]
             return names, [tuple(row) for row in cursor.fetchall()]

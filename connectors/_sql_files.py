@@ -1,7 +1,8 @@
 """The `files:` of a `sql` source: CSV or Parquet files read as tables by an in-process engine.
 
 `files: {deals: exports/deals.parquet}` names each table and its file, relative to the workspace
-(or absolute), like every other file option. Each engine registers them before the aggregation:
+(or absolute), like every other file option. A CSV file is read by kpiengine's reading layer
+into a typed Parquet file first (`_sql_csv`). Each engine registers them before the aggregation:
 a DuckDB temporary view (file access limited to exactly these files), a chDB `file()` table
 function in place of the table's name, a Spark temporary view.
 """
@@ -27,6 +28,7 @@ class TableFile:
 
     name: str
     path: Path
+    converted: bool = False  # the typed Parquet file kpiengine wrote from a CSV file
 
     @property
     def format(self) -> str:

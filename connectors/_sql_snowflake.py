@@ -1,8 +1,9 @@
 """Snowflake for the `sql` connector, through snowflake-connector-python.
 
 `snowflake://user@account/database/schema?warehouse=WH&role=R`, the password in the URL (e.g.
-`${SNOWFLAKE_PASSWORD}`), passed to the connector as a keyword, never in a message. The suite
-runs it against fakesnow (Snowflake's SQL emulated on DuckDB).
+`${SNOWFLAKE_PASSWORD}`), passed to the connector as a keyword, never in a message. The session
+runs in UTC (`timezone`), so a TIMESTAMP_LTZ is dated by its UTC day (not by the account's zone).
+The suite runs it against fakesnow (Snowflake's SQL emulated on DuckDB).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def run_snowflake(url: DatabaseUrl, files: list[TableFile], sql: str) -> Result:
         "password": params.pop("password", ""),
         "database": database or None,
         "schema": schema or None,
+        "timezone": "UTC",
         **{k: v for k, v in params.items() if k in ("warehouse", "role")},
     }
     try:

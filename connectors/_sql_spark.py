@@ -2,8 +2,10 @@
 
 `spark:local[2]` starts Spark in this process (Java 17), `spark://HOST:7077` joins a standalone
 cluster, `sc://HOST:15002` talks to a Spark Connect server. One SparkSession per process and URL,
-reused by every query. File tables (`files:`) become temporary views; only the aggregated table
-is collected.
+reused by every query, in UTC (`spark.sql.session.timeZone`: a timestamp is dated by its UTC day
+on every machine). File tables (`files:`) become temporary views; only the aggregated table is
+collected. A CSV file, read by kpiengine into a Parquet file on this machine (`_sql_csv`), is
+read from that file by a local session and sent as rows to a server, which cannot see it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 from typing import Any
 
 from ._sql_engine import EngineError, Result, first_line, need
-from ._sql_files import TableFile
+from ._sql_files import TableFile, sql_text
 from ._sql_url import DatabaseUrl
 
 _LOCK = threading.Lock()
@@ -51,7 +53,8 @@ def session(url: DatabaseUrl) -> Any:
         builder: Any = SparkSession.builder.appName("kpiengine")
         try:
             if kind == "remote":
-                _SESSIONS[target] = builder.remote(target).getOrCreate()
+                builder = builder.remote(target).config("spark.sql.session.timeZone", "UTC")
+                _SESSIONS[target] = builder.getOrCreate()
             else:
                 _SESSIONS[target] = (
                     builder.master(target)
@@ -73,15 +76,24 @@ def run_spark(url: DatabaseUrl, files: list[TableFile], sql: str) -> Result:
     with _LOCK:  # temporary views are per session: register and query as one step
         try:
             for file in files:
-                reader = spark.read
-                if file.format == "CSV":
-                    reader = reader.option("header", True).option("inferSchema", True)
-                    frame = reader.csv(str(file.path))
-                else:
-                    frame = reader.parquet(str(file.path))
+                frame = _frame(spark, file, local=url.spark_master()[1].startswith("local"))
                 frame.createOrReplaceTempView(file.name)
             result = spark.sql(sql)
             names = list(result.columns)
             return names, [tuple(row) for row in result.collect()]
         except Exception as exc:  # pyspark's AnalysisException, Py4JJavaError, ...
             raise EngineError(f"Spark said: {first_line(exc)}") from None
+
+
+def _frame(spark: Any, file: TableFile, local: bool) -> Any:
+    """A file table as a DataFrame: read by Spark, or (a CSV file kpiengine read, for a server
+    that cannot see this machine's files) its rows sent from here."""
+    if file.converted and not local:
+        import duckdb  # noqa: PLC0415 - the file was written by DuckDB, which reads it back
+
+        with duckdb.connect() as con:
+            rows = con.sql(
+                f"SELECT * FROM read_parquet({sql_text(str(file.path))})"
+            ).to_arrow_table()
+        return spark.createDataFrame(rows)
+    return spark.read.parquet(str(file.path))

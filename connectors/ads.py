@@ -4,14 +4,19 @@ Reads the files as the platforms write them (profiles in `_ads_profiles`): Googl
 downloads (a title line and a date range before the header, `Total: ...` rows at the end, `1,234`
 and `--` cells, `Thu, 5 Feb 2026` dates, UTF-16 with tabs for the "CSV (Excel)" download), API /
 BigQuery exports (`metrics.cost_micros`), and Meta Ads Manager exports (`Amount spent (EUR)`, a
-summary row without a name). Total and summary rows are never summed: they cross-check the rows
-of their own file. A report without a day column covers the range its preamble gives: one period
-of that range; a report with one keeps its days in that range (the day/month order is the one
-that does). A row of a `Week` or `Month` segment holds its period's days in the range, and Meta
-rows from `Reporting starts` to `Reporting ends` the days to their end: a period counts a row
-only when it holds all of its days (`_ads_spans`: otherwise no period gets a value from the
-source, and why is said; no daily values by day). The decimal mark comes from every number
-column of a file (counts are whole), else the `decimal:` option.
+summary row without a name), with their headers in the languages Google Ads writes them (a file
+whose day, or cost and clicks, are unknown headers is an error with a `columns:` block to paste:
+`_ads_headers`). Total and summary rows are never summed: they cross-check the rows of their own
+file. A report without a day column covers the range its preamble gives: that period of the grain
+asked for when the range is exactly one (June 1 to 30 by month), else one period of that range;
+a report with one keeps its days in the range it states (Google's preamble, Meta's summary row),
+which is how far its data goes (the day/month order is the one that keeps them in it). A row of
+a `Week` or `Month` segment holds its period's days in the range, and Meta rows from `Reporting
+starts` to `Reporting ends` the days to their end: a period counts a row only when it holds all
+of its days (`_ads_spans`: otherwise no period gets a value from the source, and why is said; no
+daily values by day). Files of a source over overlapping dates with a campaign in common are the
+same report twice: an error (`_ads_files`). The decimal mark comes from every number column of a
+file (counts are whole), else the `decimal:` option.
 Rates (CTR, Avg. CPC, ...) are ignored: the engine recomputes them from the counts.
 
 One DuckDB scan per request reads and checks every cell (`kpiengine.filescan`), the currencies
@@ -27,32 +32,25 @@ import numpy as np
 
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.errors import KpiError
-from kpiengine.fileformats.missing import missing_sql
-from kpiengine.fileformats.sql import Expr
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import decimal_of, open_files, require, typed
 from kpiengine.hookspecs import hookimpl
 from kpiengine.periods import RANGE
-from kpiengine.sqlgen import quote_ident, quote_text, where_value
+from kpiengine.sqlgen import quote_text, where_value
 from kpiengine.table import Frame, union
 
-from ._ads_checks import check_codes, check_kinds, check_totals, raise_outside
-from ._ads_profiles import (
-    AMOUNT_SPENT,
-    CAMPAIGN_TYPES,
-    COUNTS,
-    GOOGLE,
-    META,
-    METRICS,
-    MONEY,
-    PLATFORMS,
-    detect_platform,
-)
-from ._ads_spans import RowSpans, crossing_sql, overlaps, unanswered
+from ._ads_checks import raise_outside
+from ._ads_files import check_overlaps, whole_period
+from ._ads_headers import check_recognised
+from ._ads_profiles import CAMPAIGN_TYPES, COUNTS, METRICS, MONEY, PLATFORMS, detect_platform
+from ._ads_scan import AdsScan
+from ._ads_spans import unanswered
+
+__all__ = ["AdsConnector", "detect_platform", "register_connectors"]
 
 
-class AdsConnector(RowSpans):
+class AdsConnector(AdsScan):
     name = "ads"
     renames_values = True
     description = "Google Ads and Meta Ads Manager report exports (UI downloads, API/BigQuery CSVs)"
@@ -106,6 +104,9 @@ class AdsConnector(RowSpans):
             self.role_of.pop(variable, None)
         if not self.role_of and not config.mappings:
             self._no_metrics()
+        if not self.overrides:  # headers in a language the profiles do not list
+            check_recognised(self.layout, self.platform, self.columns, set(config.mappings),
+                             config.name)  # fmt: skip
         self.platform_name, channel = PLATFORMS[self.platform]
         self.channel = str(self.option("channel") or channel)
         for column in config.dimensions.values():
@@ -127,20 +128,6 @@ class AdsConnector(RowSpans):
         return dims | {d for d in ("campaign", "campaign_type") if d in self.columns}
 
     # --- SQL pieces -------------------------------------------------------------------------
-
-    def _summary_sql(self) -> str:
-        """SQL true on Meta's summary rows (every name empty; or no day in a Day column)."""
-        if self.platform != META:
-            return "FALSE"  # Google's `Total:` rows are the reading layer's totals rows
-        blank = [
-            f"coalesce(trim(CAST({quote_ident(c)} AS VARCHAR)), '') = ''"
-            for c in self._names(self.layout)
-        ]
-        parts = ["(" + " AND ".join(blank) + ")"] if blank else []
-        date = self.columns.get("date", "")
-        if date and "date_end" not in self.columns:  # a Day column: the summary has no day
-            parts.append(f"{quote_ident(date)} IS NULL")
-        return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
     def _dimension_sql(self, scan: Scan, dim: str) -> str:
         if dim in self.config.dimensions:
@@ -167,12 +154,17 @@ class AdsConnector(RowSpans):
             return Frame(empty, {d: np.array([], dtype=object) for d in dims}, {})
         if "date" in self.columns:
             return self._fetch(self.tables, request, wanted, dims, None)
-        frames = [  # one period per report: its date range
-            self._fetch([table], request, wanted, dims, span)
-            for table, span in zip(self.tables, self._ranges(), strict=True)
+        spans = self._ranges()
+        check_overlaps(self.tables, spans, self.columns.get("campaign"))
+        # each report is the period of the grain its range is exactly (a month's campaign
+        # report by month), as a dated source's days are; else each is one period: its range
+        whole = all(whole_period(span, request) for span in spans)
+        frames = [
+            self._fetch([table], request, wanted, dims, span, whole)
+            for table, span in zip(self.tables, spans, strict=True)
         ]
         out = Frame.concat(frames)
-        out.grain = RANGE
+        out.grain = request.grain if whole else RANGE
         return out
 
     def _fetch(
@@ -182,7 +174,10 @@ class AdsConnector(RowSpans):
         wanted: list[str],
         dims: list[str],
         span: tuple[Any, Any] | None,
+        whole: bool = False,
     ) -> Frame:
+        """The frame of `tables` (one report without days over `span`, or dated reports):
+        `whole` when the span is exactly one period of the grain asked for."""
         metrics = {v: self.columns[self.role_of[v]] for v in wanted if v in self.role_of}
         mapped = {v: self.config.mappings[v] for v in wanted if v in self.config.mappings}
         numbers = set(metrics.values()) | {m.column for m in mapped.values() if m.column}
@@ -202,7 +197,7 @@ class AdsConnector(RowSpans):
             for t in tables
         ]
         grain, calendar = request.grain, request.calendar
-        if span is not None:
+        if span is not None and not whole:
             grain, calendar = RANGE, calendar.for_range(*span)
         scan = Scan(
             tables, grain, calendar, request.start, request.end,
@@ -233,6 +228,10 @@ class AdsConnector(RowSpans):
         self._add_checks(scan, metrics, values, days, rows, grain, calendar, bounds, totals, files)
         scanned = scan.run()
         checks = scanned.checks
+        if files:  # each file's stated range, else its rows' days: none counted twice
+            spans = [s or (checks.get(f"first{files[t.name]}"), checks.get(f"last{files[t.name]}"))
+                     for t, s in zip(self.tables, self._stated(), strict=True)]  # fmt: skip
+            check_overlaps(self.tables, spans, self.columns.get("campaign"))
         self._cross_check(tables, checks, metrics, decimals, mapped, totals, files)
         if checks.get("outside"):
             date = self.columns["date"]
@@ -246,8 +245,8 @@ class AdsConnector(RowSpans):
         frame = scanned.frame
         if span is not None:
             frame.span = span
-        elif frame.span is not None:  # Google leaves out days without activity: the report's
-            # stated range says how far the data goes (rows to the 20th of a month-long report)
+        elif frame.span is not None:  # Google and Meta leave out days without activity: the
+            # report's stated range says how far the data goes (rows to the 20th of a month)
             read = {t.name for t in tables}
             stated = [r for t, r in zip(self.tables, self._stated(), strict=True)
                       if r is not None and t.name in read]  # fmt: skip
@@ -289,111 +288,6 @@ class AdsConnector(RowSpans):
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
         return where_value(where, value, time) if mapping.where else value
-
-    def _add_checks(
-        self,
-        scan: Scan,
-        metrics: dict[str, str],
-        values: dict[str, str],
-        days: dict[str, str],
-        rows: tuple[str, str | None],
-        grain: str,
-        calendar: Any,
-        bounds: tuple[Any, Any],
-        totals: list[tuple[FileTable, int, str, list[str]]],
-        files: dict[str, str],
-    ) -> None:
-        """The scan's aggregates the cross-checks read: sums and rows (by campaign type when a
-        total names one; by file when several have totals), the codes, the result kinds, rows
-        across periods or outside their report's date range, the days rows cover (`rows`: SQL
-        of a row's first and last day; None for rows of one day)."""
-        if metrics and totals:
-            kind = self.columns.get("campaign_type")
-            is_type = {}
-            if kind:
-                typed_as = scan.text(kind)
-                is_type = {t: f"lower({typed_as}) = {quote_text(t)}" for t in self._total_types()}
-            index = {name: i for i, name in enumerate(files)}
-            fileno = scan.row(lambda t: str(index.get(t.name, -1))) if files else ""
-            held = {t.name for t, *_ in totals}
-            groups = [(files[n], f"{fileno} = {index[n]}") for n in files if n in held] or [
-                ("", "TRUE")
-            ]
-            for key, in_file in groups:
-                for t, test in [("", "TRUE"), *((f"_{t}", s) for t, s in is_type.items())]:
-                    where = f"{in_file} AND {test}"
-                    scan.check(f"rows{t}{key}", "count", where)
-                    for i, variable in enumerate(metrics):
-                        sql = f"CASE WHEN {where} THEN {values[variable]} END"
-                        scan.check(f"sum_m{i}{t}{key}", "sum", sql)
-        code = self.columns.get("currency")
-        if code and any(self.role_of[v] in MONEY for v in metrics):
-            text = scan.text(code)
-            present = f"NOT {missing_sql(Expr(text))}"
-            scan.check("code_min", "min", f"CASE WHEN {present} THEN upper({text}) END")
-            scan.check("code_max", "max", f"CASE WHEN {present} THEN upper({text}) END")
-        kind = self._results_kind()
-        if kind and any(self.role_of[v] == "conversions" for v in metrics):
-            text = scan.text(kind)
-            scan.check("kind_min", "min", f"nullif({text}, '')")
-            scan.check("kind_max", "max", f"nullif({text}, '')")
-        date = self.columns.get("date")
-        if date in days and self._ranges_of(date):  # Google: days in the report's range
-            ranges = self._ranges_of(date)
-            lo = scan.row(lambda t: f"DATE '{ranges[t.name][0]}'" if t.name in ranges else "NULL")
-            hi = scan.row(lambda t: f"DATE '{ranges[t.name][2]}'" if t.name in ranges else "NULL")
-            scan.check("outside", "count", f"{days[date]} < {lo} OR {days[date]} > {hi}")
-        first, last = rows
-        if last is not None and grain != RANGE:
-            scan.check("spans", "count", crossing_sql(first, last, grain, calendar, bounds))
-            asked = overlaps(first, last, bounds)
-            scan.check("last_end", "max", f"CASE WHEN {asked} THEN {last} END")
-            scan.check("row_first", "min", first)
-            scan.check("row_last", "max", last)
-
-    def _cross_check(
-        self,
-        tables: list[FileTable],
-        checks: dict[str, Any],
-        metrics: dict[str, str],
-        decimals: dict[str, str],
-        mapped: dict[str, Mapping],
-        totals: list[tuple[FileTable, int, str, list[str]]],
-        files: dict[str, str],
-    ) -> None:
-        code = self.columns.get("currency")
-        money = [v for v in metrics if self.role_of[v] in MONEY]
-        declared = [(m.currency.upper(), m.location) for m in mapped.values() if m.currency]
-        cost = self.columns.get("cost", "")
-        header = AMOUNT_SPENT.match(cost.strip())
-        if money and header and header.group(1):
-            declared.append((header.group(1).upper(), self.layout.header(cost)))
-        if money or declared:
-            check_codes(tables, code, checks if code else {}, declared, self.config.currency)
-        kind = self._results_kind()
-        if kind:
-            check_kinds(tables, kind, self.columns["conversions"], checks)
-        if metrics and totals:
-            names = {
-                c: (f"m{i}", self.layout.columns.index(c)) for i, c in enumerate(metrics.values())
-            }
-            types = self._total_types()
-            check_totals(totals, names, checks, decimals, types, self.platform, files)
-
-    def _totals(self, tables: list[FileTable]) -> list[tuple[FileTable, int, str, list[str]]]:
-        """The totals rows: Google's `Total:` rows (the reading layer's), Meta's summary rows
-        (the first rows, in the sample)."""
-        out = []
-        for table in tables:
-            if self.platform == GOOGLE:
-                out += [(table, t.line, t.label, t.cells) for t in table.totals]
-                continue
-            names = [table.columns.index(c) for c in self._names(table)]
-            sniffed = table.sniffed
-            for record in (sniffed.sample if sniffed else [])[:5]:
-                if names and all(not record.fields[i].strip() for i in names):
-                    out.append((table, record.line, "", record.fields))
-        return out
 
 
 @hookimpl(trylast=True)

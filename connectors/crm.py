@@ -15,14 +15,14 @@ negative sales cycle) or without a create date leave the variables they would di
 the answer, with how many deals and where the first is: the KPIs reading them are undefined
 with that reason, the others stand. A deal with a date but no stage (a grouped report exported
 formatted) is an error naming `fill_down:` (`_crm_grouped`), and summary rows are never counted.
-Won and lost deals and revenue are 0 in every month the export covers (its deals' create dates,
-its closed deals' close dates) where none closed: an export of open deals answers 0, not "no
-data".
+Every variable covers the days the export covers, whatever is asked (`_crm_span`: a deals
+export's create dates and closed deals' close dates, a contacts export's date columns): counts
+are 0 in its months and segments where nothing happened (an export of open deals answers 0
+revenue, not "no data"). Closed deals dated after today are reported (`_crm_closed`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +40,7 @@ from kpiengine.table import Frame, union
 
 from . import _crm_frames as frames
 from ._crm_grouped import GroupedReports, crm_tables
+from ._crm_span import covered, span_checks
 from ._crm_tables import (
     CLOSED,
     CONTACT_DATES,
@@ -49,7 +50,8 @@ from ._crm_tables import (
     STOCKS,
 )
 
-DEALS = "__deals"  # every deal by its create date: the months and segments of the export
+DEALS = "__deals"  # every deal by its create date: the segments of the export
+CONTACTS = "__contacts"  # every contact by its create date: the segments of the export
 SUM = Aggregate()
 
 
@@ -133,19 +135,19 @@ class CrmConnector(GroupedReports):
         dims = [d for d in request.dimensions if d in self.dims]
         wanted = [v for v in request.variables if v in self.provides() and v not in left_out]
         parts = [scanned.frame]
-        span = scanned.frame.span
+        # the days of the whole export, whatever is asked (`_crm_span`)
+        span = union([scanned.frame.span, *covered(checks)])
         sums = [v for v in wanted if v not in STOCKS and request.variables[v].time == "sum"]
-        if any(v in CLOSED for v in sums):  # the months of the whole export (`_covered`)
-            span = union([span, *self._covered(checks)])
-            if span is None:  # no closed deal, no create date: no month to say 0 in
-                why = (
-                    f"{scan.source} has no won or lost deal (column "
-                    f"`{self.columns['stage']}`), and no create date to tell the months it "
-                    "covers: no month can say 0"
-                )
-                left_out |= {v: why for v in sums if v in CLOSED}
-                wanted = [v for v in wanted if v not in left_out]
-                sums = [v for v in sums if v not in left_out]
+        if span is None and any(v in CLOSED for v in sums):
+            # no closed deal, no create date: no month to say 0 in
+            why = (
+                f"{scan.source} has no won or lost deal (column "
+                f"`{self.columns['stage']}`), and no create date to tell the months it "
+                "covers: no month can say 0"
+            )
+            left_out |= {v: why for v in sums if v in CLOSED}
+            wanted = [v for v in wanted if v not in left_out]
+            sums = [v for v in sums if v not in left_out]
         if sums and dated:
             frame = scanned.frame
             segments = sorted(set(zip(*(frame.dims[d] for d in dims), strict=True)))
@@ -161,6 +163,7 @@ class CrmConnector(GroupedReports):
                     stocks,
                     request.grain,
                     request.calendar,
+                    span,
                 )  # fmt: skip
             )
             if len(scanned.days):
@@ -169,18 +172,13 @@ class CrmConnector(GroupedReports):
         out.span, out.source = span, scan.source
         out.dated_by = self._dated_by(wanted)
         out.missing = {v: why for v, why in left_out.items() if v in request.variables}
+        future = self._future(checks) if any(v in CLOSED for v in wanted) else None
+        if future is not None:
+            out.warnings.append(future)
         formats = [self._format(c) for c in self.date_columns if c in self._formats]
         if formats and all(f.grain == "month" for f in formats):
             out.date_grain = "month"
         return out
-
-    @staticmethod
-    def _covered(checks: dict[str, Any]) -> list[tuple[dt.date, dt.date]]:
-        """The days a deals export covers, whatever dates were asked: its deals' create dates
-        and its closed deals' close dates (an open deal's is a forecast). Closed variables are
-        0 in those months where no deal closed (`frames.zeros`)."""
-        ends = [(checks.get(f"{k}_lo"), checks.get(f"{k}_hi")) for k in ("created", "closed")]
-        return [(lo, hi) for lo, hi in ends if lo is not None and hi is not None]
 
     def _dated_by(self, wanted: list[str]) -> dict[str, str]:
         out = {v: self._column(DAY_ROLE[v]) for v in wanted if v in DAY_ROLE and
@@ -236,8 +234,18 @@ class CrmConnector(GroupedReports):
             roles.setdefault((column, "TRUE"), {})[variable] = (sql, wanted[variable])
         if "create_date" in self.columns and any(
             v in CLOSED and wanted[v].time == "sum" for v in derived
-        ):  # the months and segments of every deal: closed variables are 0 where none closed
+        ):  # the segments of every deal: closed variables are 0 where none closed
             roles.setdefault((self.columns["create_date"], "TRUE"), {})[DEALS] = ("1.0", SUM)
+        anchor = self.columns.get("create_date") or self.columns.get("became_lead_date")
+        counts = [v for v, a in wanted.items() if a.time == "sum" and v not in STOCKS]
+        if (
+            self.object == "contacts"
+            and anchor
+            and counts
+            and set(request.dimensions) & set(self.dims)
+        ):
+            # the segments of every contact: a count is 0 in those where none reached its stage
+            roles.setdefault((anchor, "TRUE"), {})[CONTACTS] = ("1.0", SUM)
         if any(v in STOCKS for v in derived):
             became = day[self.columns["became_customer_date"]]
             rule = wanted.get("customers_at_end") or wanted["customers_at_start"]
@@ -258,13 +266,8 @@ class CrmConnector(GroupedReports):
             scan.check("unknown", "count", self._unknown)
             # a deal without a stage: a grouped report's row (`_raise_no_stage`)
             scan.check("no_stage", "count", f"{deal} AND {stage} = ''")
-            close = day[self.columns["close_date"]]
-            scan.check("closed_lo", "min", f"CASE WHEN {klass} IN ('won', 'lost') THEN {close} END")
-            scan.check("closed_hi", "max", f"CASE WHEN {klass} IN ('won', 'lost') THEN {close} END")
-            if "create_date" in self.columns:
-                scan.check("created_lo", "min", day[self.columns["create_date"]])
-                scan.check("created_hi", "max", day[self.columns["create_date"]])
             self._closed_checks(scan, set(derived), klass, day, value)
+        span_checks(scan, self.object, self.columns, klass, day)
         code = self._code_column()
         if amount and code:
             scan.check("code_min", "min", f"nullif(upper({scan.text(code)}), '')")

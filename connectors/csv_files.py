@@ -210,9 +210,8 @@ class CsvConnector(Connector):
             )
             if note:
                 frame.notes[variable] = note
-        for variable, mapping in mappings.items():  # no event in a period another date has
-            counted = mapping.count or (mapping.where and mapping.column)
-            if len(roles) > 1 and counted and request.variables[variable].time == "sum":
+        for variable in mappings:  # no event of a sum in a period only another date has
+            if len(roles) > 1 and request.variables[variable].time == "sum":
                 values = frame.values[variable]
                 frame.values[variable] = np.where(np.isnan(values), 0.0, values)
         if any(f.grain == "month" for f in formats.values()):

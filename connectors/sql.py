@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,8 +36,11 @@ from kpiengine.sqlgen import (
 from kpiengine.table import Frame, date_grain_of, span_of
 
 from ._sql_clickhouse import run_chdb, run_server
-from ._sql_engine import EngineError, Result, first_line
-from ._sql_files import FilesError, table_files
+from ._sql_csv import Reading, as_parquet
+from ._sql_duckdb import run_duckdb
+from ._sql_engine import EngineError, Result
+from ._sql_files import FilesError, TableFile, table_files
+from ._sql_postgres import run_postgres
 from ._sql_query import QueryRejected, checked_query
 from ._sql_snowflake import run_snowflake
 from ._sql_spark import run_spark
@@ -70,8 +72,14 @@ class SqlConnector(Connector):
         Option(
             "files",
             "tables read from CSV or Parquet files by an in-process engine (duckdb, chdb, "
-            "spark:local), e.g. {deals: exports/deals.parquet}",
+            "spark:local), e.g. {deals: exports/deals.parquet}; CSV read as the csv connector "
+            "reads it",
         ),
+        Option(
+            "date_format",
+            "`files:` CSV: strptime format of dates, e.g. '%d/%m/%Y' (default: detected)",
+        ),
+        Option("decimal", "`files:` CSV: decimal separator, `.` or `,` (default: detected)"),
         Option("dialect", "SQL dialect (default: from the URL); bigquery, trino: SQL only"),
         Option(
             "allow_files",
@@ -105,6 +113,9 @@ class SqlConnector(Connector):
             self.files = table_files(self.option("files"), config.root)
         except FilesError as exc:
             raise self.error(str(exc), "files") from None
+        if self.option("decimal") not in (None, ".", ","):
+            raise config.error("`decimal` must be `.` or `,`", "decimal")
+        self.reading = self._reading()
         if dialect not in (*TESTED_DIALECTS, *GENERATED_DIALECTS):
             raise config.error(
                 f"unknown dialect `{dialect}`{suggestion(str(dialect), GENERATED_DIALECTS)}",
@@ -179,6 +190,15 @@ class SqlConnector(Connector):
         renames = self.config.dimension_values.get(name)
         return renamed_sql(sql, renames) if renames else sql
 
+    def _day(self, column: str) -> str:
+        """A row's day. Every session runs in UTC (a timestamp with a zone has its UTC day);
+        ClickHouse's CAST takes a DateTime column's day in the server's zone whatever the
+        session's, so its day is asked in UTC (Nullable, as CAST gives it: a plain Date would
+        be 1970-01-01 where the aggregation's joins find no row)."""
+        if self.dialect == "clickhouse":
+            return f"CAST(toDate({self._column(column)}, 'UTC') AS DATE)"
+        return f"CAST({self._column(column)} AS DATE)"
+
     def _measure(self, mapping: Mapping, time: str) -> str:
         condition = (
             " AND ".join(
@@ -225,12 +245,11 @@ class SqlConnector(Connector):
         parts = []
         for column, variables in roles.items():
             values = ", ".join(
-                f"{self._measure(m, rules[v].time) if v in variables else _absent(m)} AS {inner[v]}"
+                f"{(self._measure if v in variables else _absent)(m, rules[v].time)} AS {inner[v]}"
                 for v, m in wanted.items()
             )
             parts.append(
-                f"SELECT CAST({self._column(column)} AS DATE) AS __dated{picked}, {values} "
-                f"FROM {self.relation}"
+                f"SELECT {self._day(column)} AS __dated{picked}, {values} FROM {self.relation}"
             )
         relation = f"({' UNION ALL '.join(parts)}) AS dated_rows"
         day = "__dated"
@@ -270,94 +289,74 @@ class SqlConnector(Connector):
             notes=notes,
         )
 
-    def _run(self, sql: str) -> Result:
-        runners: dict[str, Callable[[], Result]] = {
-            "duckdb": lambda: self._run_duckdb(sql),
-            "postgres": lambda: self._run_postgres(sql),
-            "spark": lambda: run_spark(self.url, self.files, sql),
-            "snowflake": lambda: run_snowflake(self.url, self.files, sql),
-            "clickhouse": lambda: (
-                run_chdb(self.url, self.config.root, self.files, sql)
-                if self.url.scheme == "chdb"
-                else run_server(self.url, self.files, sql)
-            ),
-        }
-        if self.runnable:
-            try:
-                return runners[self.dialect]()
-            except (EngineError, UrlError) as exc:
-                raise self.error(
-                    str(exc), getattr(exc, "key", "url"), getattr(exc, "fix", None)
-                ) from None
-        raise self.config.error(
-            f"kpiengine generates {self.dialect} SQL but the URL's engine "
-            f"({self.url.dialect}) does not run it",
-            "dialect",
-            f"`kpi sql --source {self.config.name}` prints the query for {self.dialect} "
-            f"({', '.join(GENERATED_DIALECTS)} are generated only)",
+    def _engine_files(self) -> list[TableFile]:
+        """The `files:` tables as in-process engines read them: a CSV file through kpiengine's
+        reading layer, as the `csv` connector reads it (`_sql_csv`); the mappings type the
+        columns of the table `table:` names."""
+        if not (self.dialect in ("duckdb", "spark") or self.url.scheme == "chdb"):
+            return self.files  # refused by the engine's runner
+        options = Reading(self.reading.date_format, self.reading.decimal)
+        return [
+            f if f.format != "CSV" else as_parquet(
+                f, self.config.root, self.reading if f.name == self.option("table") else options
+            )
+            for f in self.files
+        ]  # fmt: skip
+
+    def _reading(self) -> Reading:
+        """How the source's CSV files are read: its options, and the columns its mappings read
+        as amounts (in which currency), dates and text, when `table:` names a file table."""
+        table = self.option("table")
+        if table not in {f.name for f in self.files}:
+            return Reading(self.option("date_format"), self.option("decimal"))
+        mappings = self.config.mappings.values()
+        workspace = str(self.config.currency or "")
+        numbers = {m.column: str(m.currency or workspace) for m in mappings if m.column}
+        dates = {str(self.option("date")), *(m.date for m in mappings if m.date)}
+        texts = {*self.config.dimensions.values(), *(c for m in mappings for c in m.where)}
+        texts |= {c for m in mappings for c in (m.present, m.distinct) if c}
+        return Reading(
+            self.option("date_format"),
+            self.option("decimal"),
+            tuple(sorted(numbers.items())),
+            tuple(sorted(dates)),
+            tuple(sorted(texts)),
         )
 
-    def _run_duckdb(self, sql: str) -> Result:
-        import duckdb
-
-        database = self.url.duckdb_path()
-        if database in ("", ":memory:"):
-            if not self.files and not self.option("query"):  # a query may need no table
-                raise self.error(
-                    "an in-memory DuckDB (`duckdb://`) has no tables: add `files:`", "url"
-                )
-            target, read_only = ":memory:", False
-        else:
-            path = Path(database)
-            path = path if path.is_absolute() else self.config.root / path
-            if not path.is_file():
-                raise self.error(f"no DuckDB database at {path}", "url")
-            target, read_only = str(path), True
-        try:
-            with duckdb.connect(target, read_only=read_only) as con:
-                # read-only, and (unless allowed) no file, URL or extension access beyond the
-                # database and the `files:` tables
-                if self.files and not self.allow_files:
-                    paths = ", ".join(quote_text(str(f.path)) for f in self.files)
-                    con.execute(f"SET allowed_paths = [{paths}]")
-                if not self.allow_files:
-                    con.execute("SET enable_external_access = false")
-                con.execute("SET lock_configuration = true")
-                for file in self.files:
-                    reader = "read_parquet" if file.format == "Parquet" else "read_csv"
-                    con.execute(
-                        f"CREATE TEMP VIEW {quote_ident(file.name)} AS SELECT * FROM "
-                        f"{reader}({quote_text(str(file.path))})"
-                    )
-                cursor = con.execute(sql)
-                return [d[0] for d in cursor.description], cursor.fetchall()
-        except duckdb.Error as exc:
-            raise self.error(f"the database said: {first_line(exc)}") from None
-
-    def _run_postgres(self, sql: str) -> Result:
-        try:
-            import psycopg
-        except ImportError:
+    def _run(self, sql: str) -> Result:
+        if not self.runnable:
             raise self.config.error(
-                "PostgreSQL needs the `psycopg` package", fix='pip install "psycopg[binary]"'
+                f"kpiengine generates {self.dialect} SQL but the URL's engine "
+                f"({self.url.dialect}) does not run it",
+                "dialect",
+                f"`kpi sql --source {self.config.name}` prints the query for {self.dialect} "
+                f"({', '.join(GENERATED_DIALECTS)} are generated only)",
+            )
+        files = self._engine_files()
+        runners: dict[str, Callable[[], Result]] = {
+            "duckdb": lambda: run_duckdb(
+                self.url,
+                self.config.root,
+                files,
+                sql,
+                allow_files=self.allow_files,
+                query=bool(self.option("query")),
+            ),
+            "postgres": lambda: run_postgres(self.url, sql),
+            "spark": lambda: run_spark(self.url, files, sql),
+            "snowflake": lambda: run_snowflake(self.url, files, sql),
+            "clickhouse": lambda: (
+                run_chdb(self.url, self.config.root, files, sql)
+                if self.url.scheme == "chdb"
+                else run_server(self.url, files, sql)
+            ),
+        }
+        try:
+            return runners[self.dialect]()
+        except (EngineError, UrlError) as exc:
+            raise self.error(
+                str(exc), getattr(exc, "key", "url"), getattr(exc, "fix", None)
             ) from None
-        try:
-            params = self.url.postgres_params()
-        except UrlError as exc:
-            raise self.error(str(exc), "url") from None
-        # every transaction of the session is read-only, and this one is declared so too
-        options = f"{params.pop('options', '')} -c default_transaction_read_only=on".strip()
-        params.setdefault("connect_timeout", "10")
-        try:
-            conninfo = psycopg.conninfo.make_conninfo("", **params, options=options)
-            with psycopg.connect(conninfo) as con:
-                con.read_only = True
-                with con.cursor() as cursor:
-                    cursor.execute(sql)
-                    assert cursor.description is not None  # set after a query returning rows
-                    return [d.name for d in cursor.description], cursor.fetchall()
-        except psycopg.Error as exc:
-            raise self.error(f"the database said: {first_line(exc)}") from None
 
 
 def renamed_sql(sql: str, renames: dict[str, str]) -> str:
@@ -384,12 +383,12 @@ def _given(request: Request, mappings: dict[str, Mapping]) -> list[str]:
     return found
 
 
-def _absent(mapping: Mapping) -> str:
-    """A variable's value on rows dated by another column: no event (0) for counts and
-    filtered sums, missing for a plain column or a distinct count."""
+def _absent(mapping: Mapping, time: str) -> str:
+    """A variable's value on rows dated by another column: no event (0) for a sum, as on a day
+    without rows; no value for a distinct count, a mean, a stock."""
     if mapping.distinct is not None:
         return "NULL"
-    return "0.0" if mapping.count or mapping.where else "CAST(NULL AS DOUBLE)"
+    return "0.0" if time == "sum" or mapping.count else "CAST(NULL AS DOUBLE)"
 
 
 @hookimpl(trylast=True)

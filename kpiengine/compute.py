@@ -19,7 +19,7 @@ from .model import Workspace
 from .parameters import constant_array
 from .refs import describe, ref_name, split_ref, window_of
 from .table import InputTable
-from .transforms import shift, value_transform, window
+from .transforms import shift, value_transform, window, window_known
 from .vectorize import vectorize
 
 _VECTORIZED: dict[int, tuple[ast.AST, Callable]] = {}
@@ -106,7 +106,7 @@ class Computer:
     def _window(self, base: str, token: str) -> tuple[np.ndarray, str | None]:
         """A variable over a window, and why it is undefined everywhere (None when it is not)."""
         rule = self.ws.variables[base].aggregate.time
-        return window(self.table.values[base], rule, token, self.table)
+        return window(self.table.values[base], rule, token, self.table, base)
 
     def _constant(self, name: str) -> np.ndarray:
         out = constant_array(self.ws, name, self.table)
@@ -188,17 +188,22 @@ class ToDateComputer(Computer):
         assert found is not None
         kind, count = found
         if kind == "rolling" and count == 1:
-            return now, None
-        inner = f"rolling{count - 1}" if kind == "rolling" else token
-        before, reason = window(whole, rule, inner, self.full)
-        if reason:
-            return before, reason
-        before = shift(before, "prev", self.full)  # period i - 1's window, for period i
-        if kind != "rolling":  # only when period i - 1 is in period i's window (same year)
-            ones = np.ones((self.full.n_periods, 1))
-            position = window(ones, "sum", token, self.full)[0][:, 0]
-            before = np.where((position > 1)[:, None], before, np.nan)
-        return then(rule, before, now), None
+            out = now
+        else:
+            inner = f"rolling{count - 1}" if kind == "rolling" else token
+            before, reason = window(whole, rule, inner, self.full, base)
+            if reason:
+                return before, reason
+            before = shift(before, "prev", self.full)  # period i - 1's window, for period i
+            if kind != "rolling":  # only when period i - 1 is in period i's window (same year)
+                ones = np.ones((self.full.n_periods, 1))
+                position = window(ones, "sum", token, self.full)[0][:, 0]
+                before = np.where((position > 1)[:, None], before, np.nan)
+            out = then(rule, before, now)
+        if rule == "last":  # a stock's latest value is known whatever came before
+            return out, None
+        # the days to date of a window that starts before the data do not make it known
+        return np.where(window_known(token, self.full, base)[:, None], out, np.nan), None
 
 
 def then(rule: str, earlier: np.ndarray, later: np.ndarray) -> np.ndarray:

@@ -31,9 +31,10 @@ __all__ = [
 
 
 class NoDailyValues(KpiError):
-    """Raised by `fetch` for a day-grain request that its rows cannot answer (a row covering
-    1 to 14 February is no set of days). The engine asks for days only to pace a partial
-    period: that period is then left unprojected; asked for by the user, it is the error."""
+    """Raised by `fetch` for a request that its rows cannot answer because they are not days
+    (a row covering 1 to 14 February is no set of days, nor in one week). Asked for by the
+    engine to pace a partial period, that period is left unprojected; asked for by the user,
+    the source's variables are left out with a finding (KPI015)."""
 
 
 @dataclass(frozen=True)

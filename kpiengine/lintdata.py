@@ -50,7 +50,8 @@ def data_for_lint(
         daily = results[0] if results[0].table.grain == "day" else evaluate(data, grain="day")
     except (NoDailyValues, NoData):  # rows spanning days: the spans the rows cover
         return results, dict(results[0].table.spans)
-    return results, source_coverage(daily)
+    # a source without days (monthly costs) keeps the span of its rows
+    return results, {**dict(results[0].table.spans), **source_coverage(daily)}
 
 
 def _dimensions(counts: dict[str, int], data: Any) -> list[str]:

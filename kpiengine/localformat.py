@@ -168,6 +168,30 @@ class Formatter:
             return self.kpi_value(0.0, fmt, decimals)  # no sign on what shows as zero
         return self.kpi_value(value, fmt, decimals, sign=True)
 
+    def change_amount(self, value: object, fmt: str = "number", decimals: int | None = None) -> str:
+        """An absolute change in the KPI's format, signed unless it is 0: `+0.04` for 0.0438
+        where the format's decimals would show `0.0` (the fewest more decimals, at most 6, that
+        show a non-zero digit); percentages in points (`+0.02 pp`)."""
+        if not defined(value):
+            return UNDEFINED
+        if fmt == "integer":
+            places: int | None = 0
+        elif decimals is not None:
+            places = decimals
+        else:
+            places = {"percent": 1, "currency": 2, "multiple": 2}.get(fmt)
+        scaled = value * 100 if fmt == "percent" else value
+        if places is None:  # a plain number's 4 significant digits show it (to 6 decimals)
+            return self.number(value, sign=True) if round(value, 6) else self.number(0.0)
+        while round(scaled, places) == 0 and places < 6:
+            places += 1
+        if round(scaled, places) == 0:  # below a millionth: float noise, shown as 0
+            return self.gap(0.0, fmt, decimals)
+        if fmt == "percent":
+            points = self._number_text(scaled, _pattern(places, sign=True))
+            return f"{points} {label('points', self.locale_name)}"
+        return self.kpi_value(value, "number" if fmt == "integer" else fmt, places, sign=True)
+
     def axis(self, value: object, fmt: str = "number", step: float | None = None) -> str:
         """A short axis label: compact from 10,000 up (`€115K`), else just enough decimals."""
         if not defined(value):
@@ -210,7 +234,7 @@ class Formatter:
         if rate or not defined(pct):
             main, extra = self.gap(delta, fmt, decimals), ""
         else:
-            main, extra = self.change(pct), self.gap(delta, fmt, decimals)
+            main, extra = self.change(pct), self.change_amount(delta, fmt, decimals)
         shown = any(ch.isdigit() and ch not in "0٠۰" for ch in main)
         sign = (1 if delta > 0 else -1) if shown and delta != 0 else 0
         return {"main": main, "extra": extra, "sign": sign}
@@ -270,6 +294,7 @@ class Formatter:
             "axis": self.axis,
             "change": self.change,
             "change_parts": self.change_parts,
+            "change_amount": self.change_amount,
             "period": self.period,
             "date": self.date,
             "datetime": self.datetime,

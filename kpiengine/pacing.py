@@ -23,7 +23,9 @@ repeatable.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import zlib
+from calendar import monthrange
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,10 +76,28 @@ def elapsed_days(table: InputTable, names: set[str], period: int) -> int:
     return held
 
 
+def same_days(table: InputTable, index: int, elapsed: int) -> int:
+    """How many first days of period `index` match the first `elapsed` days of the table's last
+    (partial) period, to the same date: 1-15 March is 1-15 February, 1-30 March all of February
+    (as a month-to-date is compared), 1 January-15 March 2025 is 1 January-15 March 2024 (not
+    the first 74 days of a leap year); weeks and ranges take the same number of days."""
+    start = table.period_start(index)
+    if table.grain not in ("month", "quarter", "year"):
+        return min(elapsed, (table.period_end(index) - start).days + 1)
+    first = table.period_start(table.n_periods - 1)
+    cut = first + dt.timedelta(days=elapsed - 1)
+    months = (cut.year - first.year) * 12 + cut.month - first.month
+    year, month = divmod(start.month - 1 + months, 12)
+    month_start = dt.date(start.year + year, month + 1, 1)
+    month_days = monthrange(month_start.year, month_start.month)[1]
+    return (month_start - start).days + min(cut.day, month_days)
+
+
 def to_date_table(
     daily: InputTable, table: InputTable, workspace: Workspace, elapsed: int
 ) -> InputTable:
-    """`table`'s periods, each holding only its first `elapsed` days (from the daily table)."""
+    """`table`'s periods, each holding only its days to the same date as the first `elapsed`
+    days of the last one (`same_days`; from the daily table)."""
     calendar = table.calendar
     days = np.arange(daily.first, daily.first + daily.n_periods).astype("datetime64[D]")
     periods = calendar.ordinals(days, table.grain) - table.first
@@ -87,7 +107,10 @@ def to_date_table(
             for i in periods
         ]  # fmt: skip
     )
-    inside = (periods >= 0) & (periods < table.n_periods) & ((days - starts).astype(int) < elapsed)
+    held = np.array([same_days(table, i, elapsed) for i in range(table.n_periods)] or [0])
+    within = np.clip(periods, 0, max(table.n_periods - 1, 0))
+    before = (days - starts).astype(int) < held[within]
+    inside = (periods >= 0) & (periods < table.n_periods) & before
     n_seg = len(table.segments)
     position = segment_positions(daily, table)
     values = {}

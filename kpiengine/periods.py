@@ -28,6 +28,19 @@ _WEEK_OFFSET = {"monday": 3, "sunday": 4}
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
+#: A first day this many days into a period may be the data's first event (a first deal on the
+#: 5th), not a late start: the period counts as covered from its start.
+FIRST_EVENT_DAYS = 7
+
+
+def counts_whole(date_grain: str, grain: str) -> bool:
+    """Whether rows dated to `date_grain` periods (days, or whole months) fall each in one
+    period of `grain`: a month's row is in one quarter or year, never in one week or day."""
+    if date_grain in ("day", RANGE) or grain == RANGE:
+        return True
+    return grain in _MONTHS and _MONTHS[grain] >= _MONTHS.get(date_grain, 13)
+
+
 class PeriodError(ValueError):
     pass
 

@@ -265,4 +265,5 @@ def daily_plan(plan: Plan, table: InputTable) -> Plan:
     start = year_before(table.period_start(table.n_periods - 1)) - dt.timedelta(days=7)
     by = plan.by if len(table.segments) <= MAX_PACED_SEGMENTS else ()
     summed = {v: a for v, a in plan.variables.items() if a.time != DISTINCT}
-    return replace(variables_plan(plan.workspace, summed, "day", by, start), pacing=True)
+    days = variables_plan(plan.workspace, summed, "day", by, start, plan.end)
+    return replace(days, pacing=True)

@@ -1,4 +1,8 @@
-"""The definitions schema: variables, KPIs and units read from YAML, every key checked."""
+"""The definitions schema: variables, KPIs and units read from YAML, every key checked.
+
+Longer than 420 lines: every key of a definitions file is checked here, with the messages that
+say what was expected; split, the readers of one file would be spread over several modules.
+"""
 
 from __future__ import annotations
 
@@ -66,12 +70,32 @@ class FileDefinitions:
     references: list[Reference] = field(default_factory=list)
 
 
+def _one_kpi_at_top(data: YMap, checker: Checker) -> bool:
+    """A file holding one KPI's keys at its top level (`formula:`, `title:` ...), as a newcomer
+    writes it: one error saying where they go (True), not one unknown key per line."""
+    if "formula" not in data or any(key in data for key in FILE_KEYS):
+        return False
+    name = data.get("id")
+    name = name if isinstance(name, str) and NAME_PATTERN.match(name) else "my_kpi"
+    checker.error(
+        BadValue,
+        "this file writes one KPI's keys (`formula`, ...) at its top level: a definitions file "
+        "lists KPIs under `kpis:`, each under its id",
+        data.key_loc("formula"),
+        fix=f"indent the KPI under `kpis:` and its id: `kpis:` / `  {name}:` / "
+        f"`    formula: {data.get('formula')}` ...",
+    )
+    return True
+
+
 def read_file(data: Any, file: str, checker: Checker) -> FileDefinitions:
     """Split a parsed definitions file into its units, variable entries and KPI entries."""
     out = FileDefinitions()
     if data is None:
         return out
     if not checker.mapping(data, Location(file, 1, 1), "a definitions file"):
+        return out
+    if _one_kpi_at_top(data, checker):
         return out
     checker.keys(data, FILE_KEYS, "a definitions file")
     units = data.get("units")

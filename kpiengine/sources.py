@@ -2,7 +2,9 @@
 
 `Sources` opens the workspace's sources (kpi.yaml `sources:`, `data:` or `--data FILE`) with
 the connectors the engine's plugins registered; `FrameInput` takes rows given directly. Both
-answer `fetch(plan) -> InputTable`.
+answer `fetch(plan) -> InputTable`. The module is longer than 420 lines because `fetch_table`
+is one merge of every source's answer whose cases (failures, rows with no days, undated
+ranges) read best side by side.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from typing import Protocol
 
 import numpy as np
 
-from .checks.runtime import RowsLeftOut, SourceFailed, Undatable
+from .checks.runtime import RowsLeftOut, SourceFailed, SuspectRows, Undatable
 from .connector import Connector, NoDailyValues, Request
 from .errors import Finding, KpiError, Location, suggestion
 from .model import Workspace
-from .periods import RANGE
+from .periods import RANGE, counts_whole
 from .plan import Plan
 from .plugincall import PluginFailure, call, call_with_timeout, checked_frame
 from .plugins import Registered
@@ -28,6 +30,7 @@ from .redaction import redact
 from .sourceconfig import SourceConfig, data_file_source
 from .standins import asking_stand_ins, copy_stand_ins, stand_ins
 from .table import Frame, InputTable, SourceStatus, build_table, union
+from .today import cut_at, today
 
 
 def relabel(frame: Frame, renames: dict[str, dict[str, str]]) -> Frame:
@@ -176,6 +179,7 @@ def fetch_table(
     undatable: dict[str, str] = {}
     left_out: dict[str, str] = {}  # variables a connector leaves out, and why
     reported: set[str] = set()  # the reasons a finding already gives
+    now = today()
     for source in sources:
         wanted = {v: a for v, a in plan.variables.items() if owner.get(v) is source}
         status = SourceStatus(
@@ -198,6 +202,13 @@ def fetch_table(
             fetch = partial(source.connector.fetch, request)
             answer = call_with_timeout(fetch, source.config.timeout, what)
             frame = checked_frame(answer, list(wanted), what)
+            if not counts_whole(frame.date_grain, plan.grain):
+                raise NoDailyValues(  # a month's total put on a day or in a week is wrong
+                    f"its rows are whole {frame.date_grain}s, which no {plan.grain} can count",
+                    source.config.location,
+                    f"evaluate by {frame.date_grain} or longer (`--grain {frame.date_grain}`), "
+                    f"or export the data by day",
+                )
         except NoDailyValues as exc:  # rows spanning days (months of users, Meta's ranges)
             where = f"{exc.location}: " if exc.location else ""
             why = f"`{status.name}` has no daily values: {where}{exc.message}"
@@ -220,6 +231,17 @@ def fetch_table(
         left_out.update({v: f"`{status.name}`: {why}" for v, why in frame.missing.items()})
         findings.extend(_left_out(source, frame.missing))
         status.coverage = frame.covered(plan.calendar)  # monthly rows cover their month
+        findings.extend(
+            SuspectRows.finding(
+                f"source `{status.name}`: {w.message}",
+                location=w.location or source.config.location,
+                fix=w.fix,
+            )
+            for w in frame.warnings
+        )
+        # rows after today that the connector has not explained itself
+        if frame.coverage is not None and frame.coverage[1] > now and not frame.warnings:
+            findings.append(_after_today(source, frame.coverage[1], now, sorted(wanted)))
         if on_source is not None:
             on_source(status.name)
         present = {v: a for v, a in wanted.items() if v in frame.values}
@@ -239,11 +261,17 @@ def fetch_table(
     if not tables:
         reasons = sorted(set(left_out.values()) - reported)
         failed_text = "; ".join([f.message for f in findings] + reasons)
+        fixes = sorted({f.fix for f in findings if f.fix})
         raise NoData(
             "the sources returned no data for the KPIs asked for"
-            + (f": {failed_text}" if failed_text else "")
+            + (f": {failed_text}" if failed_text else ""),
+            fix="; ".join(fixes) or None,
         )
-    table = merge_tables(tables, by)
+    # data after `--to DAY` is unknown as the days after today are: the run is as of that day
+    cut = min(now, plan.end or now)
+    table = cut_at(merge_tables(tables, by), cut)
+    if not table.n_periods:
+        raise NoData(f"the sources hold no data up to {cut}: every row is dated later")
     for status in statuses:
         for variable in status.variables:
             if variable not in table.values:
@@ -283,6 +311,17 @@ def _undatable(
         f"{grain} holds: {names} cannot be dated by {grain}, and the KPIs that need them are "
         "left undefined",
         location=source.config.location,
+    )
+
+
+def _after_today(source: OpenSource, last: dt.date, now: dt.date, variables: list[str]) -> Finding:
+    names = ", ".join(f"`{v}`" for v in variables)
+    return RowsLeftOut.finding(
+        f"source `{source.config.name}` has data dated after today ({now}), up to {last}: "
+        f"the periods after today are left out of {names}, and the current one is partial",
+        location=source.config.location,
+        fix="correct the dates in the source (a close date left as planned, a typo) or the "
+        "export's date range; set KPIENGINE_TODAY to run as of another day",
     )
 
 

@@ -3,6 +3,7 @@
 Each variable is first aggregated over time within each period at the finest segment (every
 dimension combination), then across segments into the requested groups and the total, by its
 `aggregate` rule. KPI values are never summed or averaged: formulas run on these inputs.
+Longer than 420 lines: the frame, its aggregation and the table it makes change together.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ class Frame:
     read only for distinct counts, which cannot be added up; `dated_by` says which date (event)
     dates each variable, e.g. `Close Date`; `missing` names the variables a connector leaves
     out on purpose, and why (the KPIs reading them are undefined with that reason); `notes` why
-    some cells of a distinct count are empty (several rows of counts fell in them).
+    some cells of a distinct count are empty (several rows of counts fell in them); `warnings`
+    rows a connector counted but that look wrong (a deal closed on a day still to come).
     """
 
     dates: np.ndarray
@@ -49,6 +51,7 @@ class Frame:
     dated_by: dict[str, str] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    warnings: list[KpiError] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.dates = np.asarray(self.dates, dtype="datetime64[D]")
@@ -92,6 +95,7 @@ class Frame:
             date_grain=frames[0].date_grain,
             totals=totals,
             dated_by={k: v for f in frames for k, v in f.dated_by.items()},
+            warnings=[w for f in frames for w in f.warnings],
         )
 
     @property
@@ -349,6 +353,28 @@ def _segment_aggregate(
     return out
 
 
+def _quiet(
+    cell: np.ndarray,
+    n_fine: int,
+    first: int,
+    n_periods: int,
+    grain: str,
+    calendar: Calendar,
+    span: tuple[dt.date, dt.date] | None,
+) -> np.ndarray | None:
+    """The cells (period x finest segment) without rows in periods the source covers: exports
+    leave out days without activity, so a summed input is 0 there (before or after the
+    source's dates it stays unknown)."""
+    if span is None:
+        return None
+    rows = np.bincount(cell, minlength=n_periods * n_fine) > 0
+    inside = [
+        calendar.start_date(o, grain) <= span[1] and calendar.end_date(o, grain) >= span[0]
+        for o in range(first, first + n_periods)
+    ]
+    return ~rows & np.repeat(np.array(inside, dtype=bool), n_fine)
+
+
 def build_table(
     frame: Frame,
     aggregates: dict[str, Aggregate],
@@ -385,6 +411,10 @@ def build_table(
 
     values: dict[str, np.ndarray] = {}
     why: dict[str, str] = {}
+    span = frame.covered(calendar)
+    # rows of days: a day without one had none; a monthly export without a month lacks it
+    daily = frame.date_grain == "day" and not frame.month_starts()
+    quiet = _quiet(cell, n_fine, first, n_periods, grain, calendar, span) if daily else None
     for name, aggregate in aggregates.items():
         if name not in frame.values:
             continue
@@ -398,6 +428,10 @@ def build_table(
                 why[name] = reason
             continue
         flat = time_aggregate(aggregate.time, cell, days, column, n_periods * n_fine)
+        # a variable the source left out, or holds no value of, is not known to be 0 anywhere
+        summed = aggregate.time == "sum" and name not in frame.missing
+        if summed and quiet is not None and np.isfinite(column).any():
+            flat[quiet] = 0.0
         cube = flat.reshape(n_periods, n_fine)
         total = _segment_aggregate(aggregate.segments, cube, np.zeros(n_fine, dtype=int), 1)
         if by:
@@ -405,7 +439,6 @@ def build_table(
             values[name] = np.hstack([total, groups])
         else:
             values[name] = total
-    span = frame.covered(calendar)
     return InputTable(
         grain,
         first,

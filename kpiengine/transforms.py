@@ -4,13 +4,19 @@ Arrays have periods on their second-to-last axis and segments (0: the total) on 
 leading axis (simulated draws of a projection) passes through. A window aggregates a variable's
 period values by its own time rule: `ytd` of a summed variable is the sum since the start of the
 (fiscal) year, of a stock (`last`) the latest value; a `mean` or `distinct` variable cannot be
-windowed from period values and is undefined, with the reason.
+windowed from period values and is undefined, with the reason. A window that starts before the
+variable's data (before the table's first period, or before the first day its data covers) is
+undefined: the days it lacks are unknown, not zero. A stock is exempt: its latest value is
+known.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
+from .periods import FIRST_EVENT_DAYS
 from .refs import window_of
 from .table import InputTable
 
@@ -56,10 +62,11 @@ def value_transform(values: np.ndarray, token: str, table: InputTable) -> np.nda
 
 
 def window(
-    values: np.ndarray, rule: str, token: str, table: InputTable
+    values: np.ndarray, rule: str, token: str, table: InputTable, name: str | None = None
 ) -> tuple[np.ndarray, str | None]:
     """The variable over the window `token` (`ytd`, `qtd`, `mtd`, `rolling3`) by its time rule,
-    and why it is undefined everywhere (None when it is not)."""
+    and why it is undefined everywhere (None when it is not). `name` is the variable, whose
+    span says where its data starts (found in `table.values` by identity when not given)."""
     found = window_of(token)
     assert found is not None
     kind, count = found
@@ -69,16 +76,69 @@ def window(
             f"a `{rule}` variable cannot be aggregated over {_text(kind, count)} "
             "from its period values"
         )
-    if kind == "rolling":
-        return _rolling(values, rule, count), None
-    outer = _WINDOW_GRAIN[kind]
-    if table.grain not in _FINER[outer]:
+    if kind != "rolling" and table.grain not in _FINER[_WINDOW_GRAIN[kind]]:
         return undefined, f"{kind} is not defined for {table.grain}s (a {table.grain} is longer)"
+    if kind == "rolling":
+        out = _rolling(values, rule, count)
+    else:
+        out = _cumulative(values, rule, _groups(table, _WINDOW_GRAIN[kind]))
+    if rule == "last":  # the latest known value is after any unknown day: it stands
+        return out, None
+    if name is None:
+        name = next((n for n, a in table.values.items() if a is values), None)
+    known = window_known(token, table, name)
+    return np.where(known[:, None], out, np.nan), None
+
+
+def window_known(token: str, table: InputTable, name: str | None = None) -> np.ndarray:
+    """For each period, whether the data covers its window `token` from the window's first day:
+    the window's first period is in the table and starts at most `FIRST_EVENT_DAYS` before the
+    first day `name`'s data covers (the earliest of any variable's when `name` has no span)."""
+    found = window_of(token)
+    assert found is not None
+    kind, count = found
+    if kind == "rolling":
+        starts = np.arange(table.n_periods) - count + 1
+    else:
+        starts = _group_starts(table, _WINDOW_GRAIN[kind])
+    known = starts >= 0
+    first = _first_day(table, name)
+    if first is not None:  # a first day a few days in may be the first event, not a late start
+        first -= dt.timedelta(days=FIRST_EVENT_DAYS)
+        known &= np.array([s >= 0 and table.period_start(int(s)) >= first for s in starts], bool)
+    return known
+
+
+def _groups(table: InputTable, outer: str) -> np.ndarray:
+    """For each period, the ordinal of the `outer` period (year, quarter, month) it starts in."""
     calendar = table.calendar
-    groups = np.array(
+    return np.array(
         [calendar.ordinal_of(table.period_start(i), outer) for i in range(table.n_periods)]
     )
-    return _cumulative(values, rule, groups), None
+
+
+def _group_starts(table: InputTable, outer: str) -> np.ndarray:
+    """For each period, the index of the first period of its `outer` window; -1 when that
+    window began before the table (the period before the table is in the same window)."""
+    groups = _groups(table, outer)
+    starts = np.zeros(table.n_periods, dtype=int)
+    for i in range(1, table.n_periods):
+        starts[i] = starts[i - 1] if groups[i] == groups[i - 1] else i
+    if table.n_periods:
+        calendar = table.calendar
+        before = calendar.ordinal_of(calendar.start_date(table.first - 1, table.grain), outer)
+        starts[(starts == 0) & (groups == before)] = -1
+    return starts
+
+
+def _first_day(table: InputTable, name: str | None) -> dt.date | None:
+    """The first day `name`'s data covers; the earliest any variable's covers without a span."""
+    if name is not None and name in table.spans:
+        return table.spans[name][0]
+    firsts = [first for first, _ in table.spans.values()]
+    if table.coverage is not None:
+        firsts.append(table.coverage[0])
+    return min(firsts) if firsts else None
 
 
 def _text(kind: str, count: int) -> str:

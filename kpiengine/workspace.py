@@ -251,6 +251,7 @@ def load_workspace(path: str | Path | None = None, *, builtins: bool = True) -> 
                 BadValue,
                 f"target for unknown KPI `{name}`{suggestion(name, kpis)}",
                 settings.target_locations[name],
+                fix="write the id of a KPI (`kpi list` shows every KPI)",
             )
     for name in settings.kpis:
         if name not in kpis:
@@ -258,6 +259,8 @@ def load_workspace(path: str | Path | None = None, *, builtins: bool = True) -> 
                 BadValue,
                 f"kpi.yaml lists unknown KPI `{name}`{suggestion(name, kpis)}",
                 settings.kpis_location or Location("kpi.yaml"),
+                fix=f"define `{name}` under `kpis:` in a file of definitions/, or take it out "
+                "of the list (`kpi list` shows every KPI)",
             )
     references = {r.id: r for _, _, defs in parsed for r in defs.references}
     workspace = Workspace(

@@ -418,7 +418,9 @@ def test_google_report_without_day_uses_its_date_range(tmp_path):
     assert frame.dates.astype(str).tolist() == ["2024-06-01", "2024-06-01"]
     assert frame.values["ad_spend"].tolist() == [5.0, 2.5]
     assert frame.values["clicks"][0] == 10.0 and np.isnan(frame.values["clicks"][1])
-    assert frame.grain == "range" and frame.span == (dt.date(2024, 6, 1), dt.date(2024, 6, 30))
+    # June 1 to 30 is a month: by month, that month's (by week, one period: its range)
+    assert frame.grain == "month" and frame.span == (dt.date(2024, 6, 1), dt.date(2024, 6, 30))
+    assert fetch(connector(tmp_path, "g.csv"), "ad_spend", grain="week").grain == "range"
     # a range longer than the grain asked for is still one period: the engine labels it
     (tmp_path / "g.csv").write_text(text.replace("June 30", "July 31"))
     frame = fetch(connector(tmp_path, "g.csv"), "ad_spend")

@@ -122,6 +122,25 @@ def test_month_dates_need_no_date_format(tmp_path, cells, spec):
     assert frame.values["revenue"].tolist() == [1.0, 2.0] and frame.date_grain == "month"
 
 
+@pytest.mark.parametrize("cells", [["2024-01", "2024-02", "2024-03"],
+                                   ["2024-01-01", "2024-02-01", "2024-03-01"]])  # fmt: skip
+def test_monthly_rows_are_never_put_on_a_day_or_in_a_week(tmp_path, cells):
+    data = "month,ad_spend,clicks\n" + "".join(f"{c},{100 * (i + 1)},{10 * (i + 2)}\n"
+                                              for i, c in enumerate(cells))  # fmt: skip
+    (tmp_path / "m.csv").write_text(data)
+    (tmp_path / "kpi.yaml").write_text(
+        "currency: USD\nkpis: [cpc]\nsources:\n  ads: {connector: csv, path: m.csv, date: month}\n"
+    )
+    engine = kpiengine.Engine(kpiengine.load_workspace(tmp_path))
+    for grain in ("day", "week"):  # March's total is not a 1 March or a week-9 figure
+        with pytest.raises(KpiError) as info:
+            engine.evaluate(grain=grain)
+        assert f"whole months, which no {grain} can count" in str(info.value)
+        assert "--grain month" in (info.value.fix or "")
+    quarter = engine.evaluate(grain="quarter")
+    assert quarter.kpis["cpc"].values[0, 0] == pytest.approx((100 + 200 + 300) / (20 + 30 + 40))
+
+
 @pytest.mark.parametrize(("encoding", "bom"), [("utf-16-be", b"\xfe\xff"), ("cp1252", b"")])
 def test_encodings_duckdb_cannot_read_are_transcoded(tmp_path, encoding, bom):
     text = (

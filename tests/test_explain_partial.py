@@ -242,8 +242,8 @@ def test_explain_command_and_mcp_answer(root, total):
     assert run.exit_code == 0, run.output
     head, compared = run.stdout.splitlines()[:2]
     assert head == (
-        f"sales_revenue (total): ${jan:,.2f} in 2024-01 (days 1-15) -> ${feb:,.2f} in 2024-02 "
-        f"(days 1-15), change +${feb - jan:,.2f} (shapley)"
+        f"sales_revenue (total): ${jan:,.2f} in 2024-01 (to 2024-01-15) -> ${feb:,.2f} in "
+        f"2024-02 (to 2024-02-15), change +${feb - jan:,.2f} (shapley)"
     )
     assert compared.startswith("compared to date: 2024-02-01 to 2024-02-15 vs 2024-01-01 to")
     data = json.loads(CliRunner().invoke(cli, [*args, "--format", "json"]).stdout)

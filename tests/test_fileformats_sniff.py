@@ -264,7 +264,8 @@ def test_range_line_shapes(tmp_path, line, expected):
     + ["Total général", "总计", "合計", "مجموع", "جمع کل", "TOTAL"]
     # any case in any script, and the words of other interface languages
     + ["Итого", "ИТОГО", "Total Général", "TOTAL GÉNÉRAL", "Gesamtsumme", "総計", "총계"]
-    + ["Total geral", "Totale complessivo", "Genel toplam", "Общий итог", "Suma"],
+    + ["Total geral", "Totale complessivo", "Genel toplam", "Общий итог", "Suma"]
+    + ["I alt", "Yhteensä: Tili", "Σύνολο", "Összesen", 'סה"כ', "ผลรวม", "Iš viso"],
 )
 def test_total_labels_in_python_and_sql(label):
     assert is_total_label(label)

@@ -96,6 +96,13 @@ def expected(rows: list[tuple], two_dates: bool) -> dict[tuple[str, str, str], f
     if two_dates:  # a cell with rows dated by `closed` only has no buyers (not no answer)
         out.update({("closed_spend_kpi", *key): value for key, value in closed.items()})
         out.update({("buyer_count", *k): 0.0 for k in closed if k not in buyers})
+        # the table covers the months of both dates: a month and channel without rows by one
+        # date had none of the sum that date dates (exports leave out what did not happen)
+        labels = {label for _, label in [*spend, *closed]}
+        for month in {m for m, _ in [*spend, *closed]}:
+            for label in labels:
+                out.setdefault(("total_spend", month, label), 0.0)
+                out.setdefault(("closed_spend_kpi", month, label), 0.0)
     return out
 
 
@@ -307,4 +314,7 @@ def test_names_shared_by_columns_and_aliases_read_the_columns(request, tmp_path,
             want["ck", day.isoformat()[:7], label] += channel
             want["pk", day.isoformat()[:7], label] += q
             want["qk", (closed if two_dates else day).isoformat()[:7], label] += p
+    for key in [(k, m, label) for k in ("ck", "pk", "qk") for m in ("2024-01", "2024-02")
+                for label in ("A", "b", "")]:  # fmt: skip
+        want.setdefault(key, 0.0)  # channel b has no row in February: none of any sum
     assert got == want

@@ -219,6 +219,16 @@ def test_kpi_yaml_settings_and_targets(write_workspace):
     assert "unknown key `colour`" in messages
 
 
+def test_one_kpi_written_at_the_top_of_a_file_says_where_it_goes(write_workspace):
+    root = write_workspace(
+        {"ctr100": "id: ctr100\ntitle: CTR\nformula: clicks / impressions\nformat: percent\n"}
+    )
+    found = [f for f in load_workspace(root).findings if "ctr100.yaml" in str(f.location)]
+    assert len(found) == 1  # one error, not one unknown key per line
+    assert "under `kpis:`" in found[0].message and found[0].location.line == 3
+    assert "`  ctr100:`" in found[0].fix and "formula: clicks / impressions" in found[0].fix
+
+
 def test_yaml_syntax_error_is_a_user_error(write_workspace):
     root = write_workspace({"broken": "kpis:\n  roi: {title: ROI\n"})
     with pytest.raises(KpiError) as info:

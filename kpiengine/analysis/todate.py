@@ -19,7 +19,7 @@ import sympy
 from ..errors import KpiError
 from ..evaluation import reads_earlier
 from ..model import DISTINCT
-from ..pacing import elapsed_days, to_date_table
+from ..pacing import elapsed_days, same_days, to_date_table
 from .expand import Context, display_name, input_names, split_name
 
 PERIOD, TO_DATE = "period", "to_date"
@@ -107,8 +107,8 @@ def cell_context(ctx: Context, kpi_id: str, i: int) -> Context:
 def days_of(ctx: Context, index: int, covered: int | None = None) -> tuple[dt.date, dt.date]:
     """The first and last day of period `index` (its first `covered` days, when given)."""
     start, end = ctx.table.period_start(index), ctx.table.period_end(index)
-    if covered is not None:
-        end = min(end, start + dt.timedelta(days=covered - 1))
+    if covered is not None:  # to the same date as the partial period's `covered` days
+        end = start + dt.timedelta(days=same_days(ctx.table, index, covered) - 1)
     return start, end
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
+import numpy as np
+
 from ..errors import Finding
 from ..hookspecs import hookimpl
-from ..periods import end_date
+from ..periods import FIRST_EVENT_DAYS, end_date
+from ..transforms import year_ago_index
 from .base import DATA, Check
 from .common import shown
 from .context import CheckContext
@@ -29,20 +32,26 @@ class PartialPeriod(Check):
         table = results.table
         if table.grain == "day" or table.n_periods < 2 or not context.coverage:
             return
+        ago = year_ago_index(table)
         for index, neighbour in ((table.n_periods - 1, table.n_periods - 2), (0, 1)):
-            if index not in results.selected:
+            # the first period is a base too: of the next one's change and of last year's
+            later = [] if index else [i for i in (1, *np.flatnonzero(ago == 0)) if i]
+            shown_at = [i for i in (index, *later) if i in results.selected]
+            if not shown_at:
                 continue
             start = table.period_start(index)
             end = end_date(table.first + index, table.grain)
             if index:
                 cut = {v: c[1] for v, c in context.coverage.items() if start <= c[1] < end}
             else:  # a late first day is often the first event, not missing data: allow a week
-                late = start + dt.timedelta(days=SLACK_DAYS)
+                late = start + dt.timedelta(days=FIRST_EVENT_DAYS)
                 cut = {v: c[0] for v, c in context.coverage.items() if late < c[0] <= end}
             if cut:
-                yield self._finding(context, index, neighbour, cut)
+                yield self._finding(context, index, neighbour, cut, shown_at)
 
-    def _finding(self, context: CheckContext, index: int, neighbour: int, cut: dict) -> Finding:
+    def _finding(
+        self, context: CheckContext, index: int, neighbour: int, cut: dict, shown_at: list[int]
+    ) -> Finding:
         ws, results = context.workspace, context.primary
         assert results is not None  # data checks run only when there are results
         table = results.table
@@ -69,7 +78,14 @@ class PartialPeriod(Check):
         )
         if affected:
             message += ": totals look low, e.g. " + ", ".join(affected[:MAX_LISTED])
-        return self.finding(message, period=label, periods=[label], days=held, period_days=length)
+        later = [results.labels[i] for i in shown_at if i != index]
+        if later:
+            message += (
+                f"; the changes of {' and '.join(later)} against it compare a full period with "
+                f"{held} days"
+            )
+        periods = [results.labels[i] for i in shown_at]
+        return self.finding(message, period=label, periods=periods, days=held, period_days=length)
 
 
 class DifferentRanges(Check):

@@ -1,4 +1,4 @@
-"""KPI011, KPI012, KPI013, KPI015, KPI200: what can go wrong while a run plans, fetches and checks.
+"""KPI011-KPI016, KPI200: what can go wrong while a run plans, fetches and checks.
 
 The engine reports these as it works (the plan, the sources, the check runner); they are checks
 so that they are catalogued, documented and shown in SARIF like every other code.
@@ -47,6 +47,14 @@ class RowsLeftOut(Check):
     )
 
 
+class SuspectRows(Check):
+    code = "KPI016"
+    severity = WARNING
+    stage = DATA
+    title = "rows a source counted although they look wrong (a deal closed on a day to come)"
+    fix = "the message names the first such row: correct it in the system it comes from"
+
+
 class CheckFailed(Check):
     code = "KPI200"
     severity = ERROR
@@ -57,5 +65,5 @@ class CheckFailed(Check):
 
 @hookimpl(trylast=True)
 def register_checks(register: Callable[[type[Check]], None]) -> None:
-    for check in (MissingInput, SourceFailed, Undatable, RowsLeftOut, CheckFailed):
+    for check in (MissingInput, SourceFailed, Undatable, RowsLeftOut, SuspectRows, CheckFailed):
         register(check)

@@ -110,7 +110,7 @@ def eval_command(
     """Evaluate KPIs for every period (and segment), against their targets."""
     from ..table import CURRENT
     from ..terminal.console import reading
-    from ..terminal.results import partial_note, render_results
+    from ..terminal.results import base_note, partial_note, render_results
 
     engine = open_engine(workspace, sample)
     ws = engine.workspace
@@ -143,7 +143,7 @@ def eval_command(
         results.selected = [i for i in results.selected if i <= table.last_complete()]
     explicit_range = bool(start or end or current)
     click.echo(render_results(results, fmt, latest=None if explicit_range or fmt != "table" else 6))
-    note = partial_note(results) if fmt == "table" else None
-    if note:
-        click.echo(note)
+    for note in (partial_note(results), base_note(results)) if fmt == "table" else ():
+        if note:
+            click.echo(note)
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

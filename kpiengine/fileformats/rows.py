@@ -55,6 +55,11 @@ TOTAL_LABELS = (
     *("مجموع", "جمع", "جمع کل", "مجموع کل", "جمع كل", "مجموع كل", "الإجمالي", "المجموع"),
     *("subtotal", "sub-total", "grand totals", "sous-total", "zwischensumme", "subtotale"),
     *("小计", "小計", "소계"),
+    # the other languages of the GA and Google Ads interfaces
+    *("i alt", "i alt i alt", "yhteensä", "kaikki yhteensä", "σύνολο", "γενικό σύνολο"),
+    *("összesen", "mindösszesen", "kokku", "kopā", "iš viso", "ukupno", "sveukupno", "skupaj"),
+    *("spolu", "celkom", "общо", "усього", "разом", "укупно", "סה״כ", 'סה"כ', "סך הכל"),
+    *("รวม", "ผลรวม", "jumlah", "jumlah keseluruhan", "kabuuan", "कुल", "कुल योग", "sumă"),
 )
 
 

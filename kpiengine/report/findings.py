@@ -80,7 +80,8 @@ def source_coverage(engine: Engine, results: Results) -> Coverage | None:
         return dict(results.table.spans)
     except KpiError:  # the data cannot be read by day: no coverage, no date checks
         return None
-    return daily_coverage(daily)
+    # a source without days (monthly costs) keeps the span of its rows
+    return {**dict(results.table.spans), **daily_coverage(daily)}
 
 
 def report_findings(

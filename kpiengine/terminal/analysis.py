@@ -139,11 +139,10 @@ def _tree_effect(ws: Workspace, report: Drivers) -> Callable[[TreeNode], str | N
 
 
 def _sides(e: Explanation) -> tuple[str, str]:
-    """The two periods as compared: `2024-01 (days 1-15)` to date, `2024-02 (15/29 d)` for a
-    partial period compared with a whole one, else the labels."""
+    """The two periods as compared: `2024-01 (to 2024-01-15)` to date, `2024-02 (15/29 d)`
+    for a partial period compared with a whole one, else the labels."""
     if e.compared == "to_date" and e.partial:
-        days = f" (days 1-{e.partial['covered']})"
-        return e.start + days, e.end + days
+        return f"{e.start} (to {e.start_days[1]})", f"{e.end} (to {e.end_days[1]})"
     if e.partial:
         mark = f" ({e.partial['covered']}/{e.partial['days']} d)"
         partial = e.partial["period"]
@@ -158,7 +157,7 @@ def _compared_line(e: Explanation) -> str:
     start, end = (" to ".join(days) for days in (e.start_days, e.end_days))
     p = e.partial
     return (
-        f"\ncompared to date: {end} vs {start}, the same {p['covered']} days of each period "
+        f"\ncompared to date: {end} vs {start}, each period to the same date "
         f"({p['period']} holds {p['covered']} of {p['days']} days)"
     )
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..evaluation import Results, is_rate, records_json
 from ..formatting import UNDEFINED
-from ..periods import RANGE
+from ..periods import FIRST_EVENT_DAYS, RANGE
+from ..transforms import year_ago_index
 from .console import Values, clean, decimals, render, width
 
 CSV_FIELDS = [
@@ -169,6 +170,26 @@ def partial_note(results: Results) -> str | None:
         return None
     label = _period_label(results, last)
     return f"{label} is partial and left out: `--period current` shows it to date, projected"
+
+
+def base_note(results: Results) -> str | None:
+    """A line saying the changes shown compare with the first period, which the data holds
+    only from a late first day (more than a week in: not just its first event, as KPI307)."""
+    table = results.table
+    shown = results.selected[-1] if results.selected else -1
+    if table.grain in ("day", RANGE) or shown < 1 or not table.spans:
+        return None
+    first_day = min(a for a, _ in table.spans.values())
+    if (first_day - table.period_start(0)).days <= FIRST_EVENT_DAYS:
+        return None
+    ago = int(year_ago_index(table)[shown])
+    bases = [what for i, what in ((shown - 1, "vs prev"), (ago, "vs last year")) if i == 0]
+    if not bases:
+        return None
+    return (
+        f"{' and '.join(bases)} compare{'s' * (len(bases) == 1)} with "
+        f"{_period_label(results, 0)}: the data starts on {first_day}, so it is not whole"
+    )
 
 
 def _table(results: Results, latest: int | None, columns: int) -> str:

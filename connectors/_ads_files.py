@@ -1,0 +1,96 @@
+"""The `ads` connector's rules across a source's files and their stated ranges (not a plugin
+module): the range Meta's summary row states, whether a report without days is one whole period
+of the grain asked for, and files that would count the same days twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from kpiengine.connector import Request
+from kpiengine.errors import KpiError
+from kpiengine.fileformats.tables import FileTable, run_sql
+from kpiengine.periods import RANGE
+from kpiengine.sqlgen import quote_ident
+
+Span = tuple[dt.date, dt.date]
+
+
+def whole_period(span: Span, request: Request) -> bool:
+    """Whether a date range is exactly one period of the grain asked for (June 1 to 30 by
+    month, a quarter by quarter): a report without days over it is that period's."""
+    if request.grain == RANGE:
+        return False
+    calendar, grain = request.calendar, request.grain
+    ordinal = calendar.ordinal_of(span[0], grain)
+    return (calendar.start_date(ordinal, grain), calendar.end_date(ordinal, grain)) == span
+
+
+def summary_range(table: FileTable, names: list[str], start: str, end: str) -> Span | None:
+    """The range Meta's summary row states (among the first rows, every name column empty):
+    its `Reporting starts` and `Reporting ends`, which Meta writes as ISO days; None without
+    one. Meta leaves out days without delivery: the rows may stop before the range does."""
+    columns = table.columns
+    if not names or start not in columns or end not in columns or table.sniffed is None:
+        return None
+    blank = [columns.index(c) for c in names]
+    first, last = columns.index(start), columns.index(end)
+    for record in table.sniffed.sample[:5]:
+        cells = record.fields
+        if max(first, last, *blank) >= len(cells) or any(cells[i].strip() for i in blank):
+            continue
+        try:
+            span = (
+                dt.date.fromisoformat(cells[first].strip()),
+                dt.date.fromisoformat(cells[last].strip()),
+            )
+        except ValueError:
+            return None
+        return span if span[0] <= span[1] else None
+    return None
+
+
+def check_overlaps(
+    tables: list[FileTable], spans: Sequence[tuple[Any, Any] | None], campaign: str | None
+) -> None:
+    """Files of a source (one layout) over dates that overlap, with a campaign in common (or
+    without a campaign column), are the same report downloaded twice (`ts.csv` and `ts (1).csv`):
+    adding them up would count those days twice, so it is an error naming both. Files over
+    other dates (monthly downloads), or of other campaigns (one file per account), add up.
+    `spans`: each file's stated range, else the days of its rows (None: no days)."""
+    seen: list[tuple[FileTable, Span]] = []
+    for table, span in zip(tables, spans, strict=True):
+        if span is None or None in span:
+            continue
+        for other, before in seen:
+            if span[0] > before[1] or before[0] > span[1]:
+                continue
+            shared = _shared_campaign(other, table, campaign) if campaign else ""
+            if shared is None:
+                continue  # no campaign in common: other accounts' or campaigns' rows
+            first, last = max(span[0], before[0]), min(span[1], before[1])
+            both = f", both with campaign `{shared}`" if shared else ""
+            raise KpiError(
+                f"`{other.name}` and `{table.name}` are the same report over dates that overlap "
+                f"({first} to {last}{both}): the source would count those days twice",
+                table.header(),
+                "delete one of them (a download saved twice?), or download the reports over "
+                "dates that do not overlap",
+            )
+        seen.append((table, span))
+
+
+def _shared_campaign(one: FileTable, two: FileTable, column: str) -> str | None:
+    """A campaign name both files have rows of (totals and summary rows aside), else None."""
+
+    def names(table: FileTable) -> str:
+        cell = f"trim(CAST({quote_ident(column)} AS VARCHAR))"
+        return (
+            f"SELECT {cell} AS name FROM {table.relation()} WHERE {table.keep_sql()} "
+            f"AND coalesce({cell}, '') <> ''"
+        )
+
+    rows = run_sql(f"{names(one)} INTERSECT {names(two)} ORDER BY name LIMIT 1", two)
+    return str(rows[0][0]) if rows else None

@@ -1,0 +1,151 @@
+"""The `ads` connector's checks in its scan (not a plugin module): the SQL of Meta's summary rows,
+the aggregates the cross-checks read (sums beside totals rows, currency codes, result kinds,
+rows outside their report's range or across periods, each file's first and last day when there
+are several), and the cross-checks on them once the scan has run (`_ads_checks`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kpiengine.connector import Mapping
+from kpiengine.fileformats.missing import missing_sql
+from kpiengine.fileformats.sql import Expr
+from kpiengine.fileformats.tables import FileTable
+from kpiengine.filescan import Scan
+from kpiengine.periods import RANGE
+from kpiengine.sqlgen import quote_ident, quote_text
+
+from ._ads_checks import check_codes, check_kinds, check_totals
+from ._ads_profiles import GOOGLE, META, MONEY, header_currency
+from ._ads_spans import RowSpans, crossing_sql, overlaps
+
+
+class AdsScan(RowSpans):
+    """The scan-side half of `ads.AdsConnector`: its checks."""
+
+    role_of: dict[str, str]
+
+    def _summary_sql(self) -> str:
+        """SQL true on Meta's summary rows (every name empty; or no day in a Day column)."""
+        if self.platform != META:
+            return "FALSE"  # Google's `Total:` rows are the reading layer's totals rows
+        blank = [
+            f"coalesce(trim(CAST({quote_ident(c)} AS VARCHAR)), '') = ''"
+            for c in self._names(self.layout)
+        ]
+        parts = ["(" + " AND ".join(blank) + ")"] if blank else []
+        date = self.columns.get("date", "")
+        if date and "date_end" not in self.columns:  # a Day column: the summary has no day
+            parts.append(f"{quote_ident(date)} IS NULL")
+        return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+    def _add_checks(
+        self,
+        scan: Scan,
+        metrics: dict[str, str],
+        values: dict[str, str],
+        days: dict[str, str],
+        rows: tuple[str, str | None],
+        grain: str,
+        calendar: Any,
+        bounds: tuple[Any, Any],
+        totals: list[tuple[FileTable, int, str, list[str]]],
+        files: dict[str, str],
+    ) -> None:
+        """The scan's aggregates the cross-checks read: sums and rows (by campaign type when a
+        total names one; by file when several have totals), the codes, the result kinds, rows
+        across periods or outside their report's date range, the days rows cover (`rows`: SQL
+        of a row's first and last day; None for rows of one day), each file's (`files`: table
+        name -> key, for several files) in `first<key>` and `last<key>`."""
+        index = {name: i for i, name in enumerate(files)}
+        fileno = scan.row(lambda t: str(index.get(t.name, -1))) if files else ""
+        first, last = rows
+        for name, key in files.items():
+            mine = f"CASE WHEN {fileno} = {index[name]} THEN"
+            scan.check(f"first{key}", "min", f"{mine} {first} END")
+            scan.check(f"last{key}", "max", f"{mine} {last or first} END")
+        if metrics and totals:
+            kind = self.columns.get("campaign_type")
+            is_type = {}
+            if kind:
+                typed_as = scan.text(kind)
+                is_type = {t: f"lower({typed_as}) = {quote_text(t)}" for t in self._total_types()}
+            held = {t.name for t, *_ in totals}
+            groups = [(files[n], f"{fileno} = {index[n]}") for n in files if n in held] or [
+                ("", "TRUE")
+            ]
+            for key, in_file in groups:
+                for t, test in [("", "TRUE"), *((f"_{t}", s) for t, s in is_type.items())]:
+                    where = f"{in_file} AND {test}"
+                    scan.check(f"rows{t}{key}", "count", where)
+                    for i, variable in enumerate(metrics):
+                        sql = f"CASE WHEN {where} THEN {values[variable]} END"
+                        scan.check(f"sum_m{i}{t}{key}", "sum", sql)
+        code = self.columns.get("currency")
+        if code and any(self.role_of[v] in MONEY for v in metrics):
+            text = scan.text(code)
+            present = f"NOT {missing_sql(Expr(text))}"
+            scan.check("code_min", "min", f"CASE WHEN {present} THEN upper({text}) END")
+            scan.check("code_max", "max", f"CASE WHEN {present} THEN upper({text}) END")
+        kind = self._results_kind()
+        if kind and any(self.role_of[v] == "conversions" for v in metrics):
+            text = scan.text(kind)
+            scan.check("kind_min", "min", f"nullif({text}, '')")
+            scan.check("kind_max", "max", f"nullif({text}, '')")
+        date = self.columns.get("date")
+        if date in days and self._ranges_of(date):  # Google: days in the report's range
+            ranges = self._ranges_of(date)
+            lo = scan.row(lambda t: f"DATE '{ranges[t.name][0]}'" if t.name in ranges else "NULL")
+            hi = scan.row(lambda t: f"DATE '{ranges[t.name][2]}'" if t.name in ranges else "NULL")
+            scan.check("outside", "count", f"{days[date]} < {lo} OR {days[date]} > {hi}")
+        if last is not None and grain != RANGE:
+            scan.check("spans", "count", crossing_sql(first, last, grain, calendar, bounds))
+            asked = overlaps(first, last, bounds)
+            scan.check("last_end", "max", f"CASE WHEN {asked} THEN {last} END")
+            scan.check("row_first", "min", first)
+            scan.check("row_last", "max", last)
+
+    def _cross_check(
+        self,
+        tables: list[FileTable],
+        checks: dict[str, Any],
+        metrics: dict[str, str],
+        decimals: dict[str, str],
+        mapped: dict[str, Mapping],
+        totals: list[tuple[FileTable, int, str, list[str]]],
+        files: dict[str, str],
+    ) -> None:
+        code = self.columns.get("currency")
+        money = [v for v in metrics if self.role_of[v] in MONEY]
+        declared = [(m.currency.upper(), m.location) for m in mapped.values() if m.currency]
+        cost = self.columns.get("cost", "")
+        named = header_currency(cost)  # `Amount spent (EUR)`, `Montant dépensé (EUR)`
+        if money and named:
+            declared.append((named, self.layout.header(cost)))
+        if money or declared:
+            check_codes(tables, code, checks if code else {}, declared, self.config.currency)
+        kind = self._results_kind()
+        if kind:
+            check_kinds(tables, kind, self.columns["conversions"], checks)
+        if metrics and totals:
+            names = {
+                c: (f"m{i}", self.layout.columns.index(c)) for i, c in enumerate(metrics.values())
+            }
+            types = self._total_types()
+            check_totals(totals, names, checks, decimals, types, self.platform, files)
+
+    def _totals(self, tables: list[FileTable]) -> list[tuple[FileTable, int, str, list[str]]]:
+        """The totals rows: Google's `Total:` rows (the reading layer's), Meta's summary rows
+        (the first rows, in the sample)."""
+        out = []
+        for table in tables:
+            if self.platform == GOOGLE:
+                out += [(table, t.line, t.label, t.cells) for t in table.totals]
+                continue
+            names = [table.columns.index(c) for c in self._names(table)]
+            sniffed = table.sniffed
+            for record in (sniffed.sample if sniffed else [])[:5]:
+                if names and all(not record.fields[i].strip() for i in names):
+                    out.append((table, record.line, "", record.fields))
+        return out
