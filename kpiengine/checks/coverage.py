@@ -72,12 +72,13 @@ class PartialPeriod(Check):
             for k, r in results.kpis.items()
             if k in scope and ws.inputs_of(k) & set(cut) and ws.is_additive(k)
         ]
-        message = (
-            f"{label} holds {held} of {length} days of data ({span}) for {names} and is "
-            "compared with full periods"
-        )
-        if affected:
-            message += ": totals look low, e.g. " + ", ".join(affected[:MAX_LISTED])
+        message = f"{label} holds {held} of {length} days of data ({span}) for {names}"
+        if index and _to_date(context, cut):  # what it is compared with are the same days
+            message += ": its totals are to date, compared with the same days of earlier periods"
+        else:
+            message += " and is compared with full periods"
+            if affected:
+                message += ": totals look low, e.g. " + ", ".join(affected[:MAX_LISTED])
         later = [results.labels[i] for i in shown_at if i != index]
         if later:
             message += (
@@ -86,6 +87,17 @@ class PartialPeriod(Check):
             )
         periods = [results.labels[i] for i in shown_at]
         return self.finding(message, period=label, periods=periods, days=held, period_days=length)
+
+
+def _to_date(context: CheckContext, cut: dict) -> bool:
+    """Whether every KPI reading the partial last period's inputs compares it to date (with
+    the same days of earlier periods, from daily values): then nothing compares it with full
+    periods."""
+    results = context.primary
+    assert results is not None
+    ws = context.workspace
+    reading = [r for k, r in results.kpis.items() if ws.inputs_of(k) & set(cut)]
+    return bool(reading) and all(r.to_date is not None for r in reading)
 
 
 class DifferentRanges(Check):
