@@ -137,9 +137,10 @@ class Results:
                     prev = _num(result.values[i - 1, s]) if i > 0 else None
                     last = _num(result.values[ago[i], s]) if ago[i] >= 0 else None
                     pacing = _pacing(result, i, s)
-                    if pacing["compared"] == "to_date" and result.to_date is not None:
-                        prev = _num(result.to_date.previous[s])
-                        last = _num(result.to_date.last_year[s])
+                    if i == result.partial:  # to the same date, or not at all (no daily values)
+                        todate = result.to_date
+                        prev = None if todate is None else _num(todate.previous[s])
+                        last = None if todate is None else _num(todate.last_year[s])
                     target = _num(result.targets[i, s])
                     reason = result.reasons[i, s]
                     rows.append(

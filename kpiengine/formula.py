@@ -133,6 +133,31 @@ def _char_column(text: str, byte_offset: int) -> int:
     return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
+def _syntax_error(text: str, exc: SyntaxError) -> FormulaError:
+    """What a formula that Python cannot parse most likely gets wrong, at its column: a name
+    given to it (`cac = ...`), a percent sign after it, an operator without its operand."""
+    column = min(max((exc.offset or 1) - 1, 0), len(text))
+    equals = re.search(r"(?<![<>=!])=(?!=)", text)
+    if equals is not None:
+        return FormulaError(
+            "a formula is an expression, without `=`: write only what the KPI equals",
+            equals.start(),
+            f"write `{text[equals.end() :].strip()}` (the KPI's id is the key it is under)",
+        )
+    if text.endswith("%"):
+        return FormulaError(
+            "`%` after a formula is no percent sign here", len(text) - 1, _HINTS[ast.Mod]
+        )
+    ending = re.search(r"(\*\*|[-+*/])\s*$", text)
+    if ending is not None:
+        return FormulaError(
+            f"the formula ends with `{ending.group(1)}`: an operand is missing after it",
+            ending.start(1),
+            "finish the formula, or remove the operator",
+        )
+    return FormulaError(f"cannot parse the formula: {exc.msg}", column)
+
+
 def parse_formula(text: str) -> Formula:
     """Parse and check a formula; raise FormulaError with the column of the first problem."""
     if not isinstance(text, str) or not text.strip():
@@ -143,8 +168,7 @@ def parse_formula(text: str) -> Formula:
     try:
         tree = ast.parse(flat.strip(), mode="eval").body
     except SyntaxError as exc:  # its offset counts characters, not bytes
-        column = min(max((exc.offset or 1) - 1, 0), len(flat.strip()))
-        raise FormulaError(f"cannot parse the formula: {exc.msg}", column) from None
+        raise _syntax_error(flat.strip(), exc) from None
     except (RecursionError, MemoryError):
         raise FormulaError("the formula is too deeply nested") from None
     except ValueError as exc:  # e.g. an integer literal of thousands of digits
@@ -212,9 +236,11 @@ class _Builder:
             return self.values.negative(operand) if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             return self._binop(node)
-        if isinstance(node, ast.BinOp):
-            hint = _HINTS.get(type(node.op))
-            raise self.fail(node, f"operator `{_op_text(node.op)}` is not allowed", hint)
+        if isinstance(node, ast.BinOp):  # pointed at the operator, after its left operand
+            hint, symbol = _HINTS.get(type(node.op)), _op_text(node.op)
+            at = self.text.encode("utf-8").find(symbol.encode(), node.left.end_col_offset or 0)
+            column = self.offset + _char_column(self.text, at) if at >= 0 else self.col(node)
+            raise FormulaError(f"operator `{symbol}` is not allowed", column, hint)
         if isinstance(node, ast.Call):
             return self._call(node)
         raise self.fail(node, f"{_describe(node)} is not allowed in a formula", _ALLOWED)

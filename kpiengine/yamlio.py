@@ -181,6 +181,49 @@ def _raw(node: yaml.Node) -> str | None:
     return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
+_YAML_FIX = (
+    "indent with spaces, the keys of one mapping alike; quote a value that holds `: ` or "
+    "starts with one of { [ * & ! % @ `"
+)
+
+
+def _syntax_error(text: str, file: str, exc: yaml.MarkedYAMLError) -> KpiError:
+    """PyYAML's error, said as what a person editing the file most likely did: a tab, a line
+    indented unlike its neighbours, an unquoted `: ` in a value."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    if mark is None:
+        return KpiError(f"invalid YAML: {problem}", Location(file), _YAML_FIX)
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    indent = len(line) - len(line.lstrip(" \t"))
+    if "\t" in line[:indent] or "'\\t'" in problem:
+        where = Location(file, mark.line + 1, line.find("\t") + 1 if "\t" in line else 1)
+        message = "a tab indents this line: YAML indents with spaces"
+        return KpiError(message, where, "replace the tab with spaces")
+    if "mapping values are not allowed" in problem:
+        above = [s for s in lines[: mark.line] if s.strip() and not s.lstrip().startswith("#")]
+        before = len(above[-1]) - len(above[-1].lstrip(" ")) if above else 0
+        where = Location(file, mark.line + 1, indent + 1)
+        if above and indent > before and not above[-1].rstrip().endswith(":"):
+            return KpiError(
+                f"this line is indented {indent} spaces, the line above {before}: a key must "
+                "line up with the keys of its mapping",
+                where,
+                f"indent it {before} spaces like the line above, or give the line above a `:` to "
+                "hold it",
+            )
+        key, _, value = line.strip().partition(": ")
+        quoted = value.replace("'", "''")
+        return KpiError(
+            "a `: ` inside a value reads as a new key",
+            Location(file, mark.line + 1, mark.column + 1),
+            f"quote the value: `{key}: '{quoted}'`" if value else "quote the value",
+        )
+    loc = Location(file, mark.line + 1, mark.column + 1)
+    return KpiError(f"invalid YAML: {problem}", loc, _YAML_FIX)
+
+
 def parse_yaml(text: str, file: str) -> Any:
     """Parse YAML text into YMap/YList/scalars; syntax errors become KpiError with a position."""
     if len(text) > MAX_BYTES:
@@ -188,10 +231,7 @@ def parse_yaml(text: str, file: str) -> Any:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise KpiError(f"invalid YAML: {problem}", loc) from None
+        raise _syntax_error(text, file, exc) from None
     except yaml.YAMLError as exc:
         raise KpiError(f"invalid YAML: {exc}", Location(file)) from None
     if node is None:

@@ -42,8 +42,10 @@ def test_decimal_constants_are_exact():
         ("lambda: 1", 0, "lambda"),
         ("a + foo(b)", 4, "function `foo`"),
         ("a + __import__('os')", 4, "function `__import__`"),
-        ("a ^ 2", 0, "`^`"),
-        ("a % 2", 0, "`%`"),
+        ("a ^ 2", 2, "`^`"),  # at the operator
+        ("a % 2", 2, "`%`"),
+        ("(a / a) ^ 2", 8, "`^`"),
+        ("a / b + (a - b) ^ 2", 16, "`^`"),
         ("a if b else c", 0, "if"),
         ("min(a, key=b)", 0, "plain arguments"),
         ("abs(a, b)", 0, "1 argument"),
@@ -67,6 +69,22 @@ def test_syntax_error_has_a_column():
         parse_formula("revenue - * cost")
     assert "cannot parse" in info.value.message
     assert info.value.column >= 8
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "words", "fix"),
+    [
+        ("cac = cost / customers", 4, "without `=`", "write `cost / customers`"),
+        ("a / b %", 6, "`%` after a formula", "x / 100"),
+        ("a / b +", 6, "ends with `+`: an operand is missing", "finish the formula"),
+        ("revenue - cost **", 15, "ends with `**`", "finish the formula"),
+    ],
+)
+def test_common_slips_say_what_to_write(text, column, words, fix):
+    with pytest.raises(FormulaError) as info:
+        parse_formula(text)
+    assert words in info.value.message and fix in (info.value.fix or "")
+    assert info.value.column == column
 
 
 def test_empty_and_too_long():

@@ -37,6 +37,23 @@ def test_duplicate_keys_are_errors():
     assert "first at line 1" in info.value.message
 
 
+@pytest.mark.parametrize(
+    ("text", "where", "words", "fix"),
+    [
+        ("kpis:\n  k:\n\tformula: a\n", "f.yaml:3:1", "a tab indents", "replace the tab"),
+        ("kpis:\n  k:\n    formula: a\n     unit: ratio\n", "f.yaml:4:6",
+         "indented 5 spaces, the line above 4", "indent it 4 spaces"),
+        ("kpis:\n  k:\n    title: Cost: per lead\n", "f.yaml:3:16",
+         "a `: ` inside a value", "`title: 'Cost: per lead'`"),
+    ],
+)  # fmt: skip
+def test_syntax_errors_say_what_was_typed_wrong(text, where, words, fix):
+    with pytest.raises(KpiError) as info:
+        parse_yaml(text, "f.yaml")
+    assert str(info.value.location) == where
+    assert words in info.value.message and fix in (info.value.fix or "")
+
+
 def test_syntax_error_has_position():
     with pytest.raises(KpiError) as info:
         parse_yaml("kpis:\n  roi: [1, 2\n", "f.yaml")

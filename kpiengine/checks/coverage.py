@@ -73,8 +73,11 @@ class PartialPeriod(Check):
             if k in scope and ws.inputs_of(k) & set(cut) and ws.is_additive(k)
         ]
         message = f"{label} holds {held} of {length} days of data ({span}) for {names}"
-        if index and _to_date(context, cut):  # what it is compared with are the same days
-            message += ": its totals are to date, compared with the same days of earlier periods"
+        if index:  # the evaluation compares it to date, or not at all
+            message += (
+                ": its totals are to date, compared with the same days of earlier periods (not "
+                "at all without daily values)"
+            )
         else:
             message += " and is compared with full periods"
             if affected:
@@ -87,17 +90,6 @@ class PartialPeriod(Check):
             )
         periods = [results.labels[i] for i in shown_at]
         return self.finding(message, period=label, periods=periods, days=held, period_days=length)
-
-
-def _to_date(context: CheckContext, cut: dict) -> bool:
-    """Whether every KPI reading the partial last period's inputs compares it to date (with
-    the same days of earlier periods, from daily values): then nothing compares it with full
-    periods."""
-    results = context.primary
-    assert results is not None
-    ws = context.workspace
-    reading = [r for k, r in results.kpis.items() if ws.inputs_of(k) & set(cut)]
-    return bool(reading) and all(r.to_date is not None for r in reading)
 
 
 class DifferentRanges(Check):
