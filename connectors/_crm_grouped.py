@@ -89,7 +89,13 @@ def summary_sql(columns: Sequence[str]) -> str:
     if not cells:
         return "FALSE"
     pattern = quote_text(anchored(SUMMARY_PATTERN))
-    return f"coalesce(regexp_full_match(coalesce({cells}), {pattern}), FALSE)"
+    first = f"coalesce({cells})"
+    # every label starts with a letter: a first cell starting with a digit (a record id, an
+    # amount, a date) is no label, and the long pattern is not run on it (a CASE: only then)
+    return (
+        f"(CASE WHEN {first} SIMILAR TO '[0-9].*' THEN FALSE "
+        f"ELSE coalesce(regexp_full_match({first}, {pattern}), FALSE) END)"
+    )
 
 
 @dataclass
