@@ -19,7 +19,7 @@ from .model import Workspace
 from .parameters import constant_array
 from .refs import describe, ref_name, split_ref, window_of
 from .table import InputTable
-from .transforms import shift, value_transform, window, window_known
+from .transforms import known_only, shift, value_transform, window
 from .vectorize import vectorize
 
 _VECTORIZED: dict[int, tuple[ast.AST, Callable]] = {}
@@ -200,10 +200,8 @@ class ToDateComputer(Computer):
                 position = window(ones, "sum", token, self.full)[0][:, 0]
                 before = np.where((position > 1)[:, None], before, np.nan)
             out = then(rule, before, now)
-        if rule == "last":  # a stock's latest value is known whatever came before
-            return out, None
         # the days to date of a window that starts before the data do not make it known
-        return np.where(window_known(token, self.full, base)[:, None], out, np.nan), None
+        return known_only(out, rule, token, self.full, base), None
 
 
 def then(rule: str, earlier: np.ndarray, later: np.ndarray) -> np.ndarray:

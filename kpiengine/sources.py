@@ -2,9 +2,8 @@
 
 `Sources` opens the workspace's sources (kpi.yaml `sources:`, `data:` or `--data FILE`) with
 the connectors the engine's plugins registered; `FrameInput` takes rows given directly. Both
-answer `fetch(plan) -> InputTable`. The module is longer than 420 lines because `fetch_table`
-is one merge of every source's answer whose cases (failures, rows with no days, undated
-ranges) read best side by side.
+answer `fetch(plan) -> InputTable`; the findings about each answer are made by
+`kpiengine.sourcefindings`.
 """
 
 from __future__ import annotations
@@ -19,7 +18,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .checks.runtime import RowsLeftOut, SourceFailed, SuspectRows, Undatable
+from . import sourcefindings
+from .checks.runtime import SourceFailed
 from .connector import Connector, NoDailyValues, Request
 from .errors import Finding, KpiError, Location, suggestion
 from .model import Workspace
@@ -198,38 +198,29 @@ def fetch_table(
             plan.fetch_end,
             plan.calendar,
         )
-        what = f"connector `{source.config.connector}` `fetch()`"
+        name, where = status.name, source.config.location
         later = None  # the last day of data after today, which this run does not count
         try:
-            fetch = partial(source.connector.fetch, request)
-            answer = call_with_timeout(fetch, source.config.timeout, what)
-            frame = checked_frame(answer, list(wanted), what)
-            late = frame.coverage is not None and frame.coverage[1] > now
-            if late and frame.coverage and (request.end is None or request.end > now):
+            frame = _ask(source, request, list(wanted))
+            last = frame.coverage[1] if frame.coverage else now
+            if last > now and (request.end is None or request.end > now):
                 # asked again up to today (rare: asking so always would cost every scan a test)
-                later, request = frame.coverage[1], dataclasses.replace(request, end=now)
-                answer = call_with_timeout(
-                    partial(source.connector.fetch, request), source.config.timeout, what
-                )
-                frame = checked_frame(answer, list(wanted), what)
+                later = last
+                frame = _ask(source, dataclasses.replace(request, end=now), list(wanted))
             if not counts_whole(frame.date_grain, plan.grain):
                 raise NoDailyValues(  # a month's total put on a day or in a week is wrong
                     f"its rows are whole {frame.date_grain}s, which no {plan.grain} can count",
-                    source.config.location,
+                    where,
                     f"evaluate by {frame.date_grain} or longer (`--grain {frame.date_grain}`), "
                     f"or export the data by day",
                 )
         except NoDailyValues as exc:  # rows spanning days (months of users, Meta's ranges)
-            where = f"{exc.location}: " if exc.location else ""
-            why = f"`{status.name}` has no daily values: {where}{exc.message}"
+            at = f"{exc.location}: " if exc.location else ""
+            why = f"`{name}` has no daily values: {at}{exc.message}"
             left_out.update(dict.fromkeys(wanted, why))
             if not plan.pacing:  # days asked for: a finding; to pace: its KPIs unprojected
                 reported.add(why)
-                findings.append(RowsLeftOut.finding(
-                    f"source `{status.name}` left {', '.join(f'`{v}`' for v in sorted(wanted))} "
-                    f"out: it has no daily values: {exc.message}",
-                    location=exc.location or source.config.location, fix=exc.fix,
-                ))  # fmt: skip
+                findings.append(sourcefindings.no_daily_values(name, where, exc, sorted(wanted)))
             continue
         except PluginFailure as exc:  # a plugin's bug: report it, keep the other sources
             failed = failure(source.config, source.origin, str(exc), source.connector.secrets)
@@ -239,25 +230,20 @@ def fetch_table(
         if not source.connector.renames_values:
             frame = relabel(frame, source.config.dimension_values)
         left_out.update({v: f"`{status.name}`: {why}" for v, why in frame.missing.items()})
-        findings.extend(_left_out(source, frame.missing))
+        findings.extend(sourcefindings.left_out(name, where, frame.missing))
         status.coverage = frame.covered(plan.calendar)  # monthly rows cover their month
-        findings.extend(
-            SuspectRows.finding(
-                f"source `{status.name}`: {w.message}",
-                location=w.location or source.config.location,
-                fix=w.fix,
-            )
-            for w in frame.warnings
-        )
+        findings.extend(sourcefindings.suspect(name, where, frame.warnings))
         if later is not None and not frame.warnings:  # unless the connector says which rows
-            findings.append(_after_today(source, later, now, sorted(wanted)))
+            findings.append(sourcefindings.after_today(name, where, later, now, sorted(wanted)))
         if on_source is not None:
             on_source(status.name)
         present = {v: a for v, a in wanted.items() if v in frame.values}
         ranged = frame.grain == RANGE and plan.grain != RANGE
         if ranged and frame.span is not None and present:
             spans.append(frame.span)
-            findings.append(_undatable(source, frame.span, plan.grain, sorted(present)))
+            findings.append(
+                sourcefindings.undatable(name, where, frame.span, plan.grain, sorted(present))
+            )
             undatable.update(dict.fromkeys(present, f"`{status.name}` has no dates"))
         elif len(frame) and present:
             dims = [d for d in request.dimensions if d in frame.dims]
@@ -311,42 +297,11 @@ class OnlyRange(NoData):
         self.span = span
 
 
-def _undatable(
-    source: OpenSource, span: tuple[dt.date, dt.date], grain: str, variables: list[str]
-) -> Finding:
-    names = ", ".join(f"`{v}`" for v in variables)
-    return Undatable.finding(
-        f"source `{source.config.name}` covers {span[0]} to {span[1]} without dates, which no "
-        f"{grain} holds: {names} cannot be dated by {grain}, and the KPIs that need them are "
-        "left undefined",
-        location=source.config.location,
-    )
-
-
-def _after_today(source: OpenSource, last: dt.date, now: dt.date, variables: list[str]) -> Finding:
-    names = ", ".join(f"`{v}`" for v in variables)
-    return RowsLeftOut.finding(
-        f"source `{source.config.name}` has data dated after today ({now}), up to {last}: "
-        f"it is left out of {names}, and the current period is partial",
-        location=source.config.location,
-        fix="correct the dates in the source (a close date left as planned, a typo) or the "
-        "export's date range; set KPIENGINE_TODAY to run as of another day",
-    )
-
-
-def _left_out(source: OpenSource, missing: dict[str, str]) -> list[Finding]:
-    """KPI015 for each reason a connector gave to leave variables out (`Frame.missing`)."""
-    reasons: dict[str, list[str]] = {}
-    for variable, why in sorted(missing.items()):
-        reasons.setdefault(why, []).append(f"`{variable}`")
-    return [
-        RowsLeftOut.finding(
-            f"source `{source.config.name}` left {', '.join(names)} out: {why}; the KPIs that "
-            "need them are undefined",
-            location=source.config.location,
-        )
-        for why, names in reasons.items()
-    ]
+def _ask(source: OpenSource, request: Request, variables: list[str]) -> Frame:
+    """The source's answer to `request`, within its `timeout:`, checked (`PluginFailure` else)."""
+    what = f"connector `{source.config.connector}` `fetch()`"
+    fetch = partial(source.connector.fetch, request)
+    return checked_frame(call_with_timeout(fetch, source.config.timeout, what), variables, what)
 
 
 def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:

@@ -66,7 +66,7 @@ def window(
 ) -> tuple[np.ndarray, str | None]:
     """The variable over the window `token` (`ytd`, `qtd`, `mtd`, `rolling3`) by its time rule,
     and why it is undefined everywhere (None when it is not). `name` is the variable, whose
-    span says where its data starts (found in `table.values` by identity when not given)."""
+    span says where its data starts (without it: where the earliest variable's starts)."""
     found = window_of(token)
     assert found is not None
     kind, count = found
@@ -82,12 +82,17 @@ def window(
         out = _rolling(values, rule, count)
     else:
         out = _cumulative(values, rule, _groups(table, _WINDOW_GRAIN[kind]))
-    if rule == "last":  # the latest known value is after any unknown day: it stands
-        return out, None
-    if name is None:
-        name = next((n for n, a in table.values.items() if a is values), None)
-    known = window_known(token, table, name)
-    return np.where(known[:, None], out, np.nan), None
+    return known_only(out, rule, token, table, name), None
+
+
+def known_only(
+    out: np.ndarray, rule: str, token: str, table: InputTable, name: str | None
+) -> np.ndarray:
+    """A window's values, undefined where the window starts before `name`'s data
+    (`window_known`); a stock's latest value is after any unknown day: it stands."""
+    if rule == "last":
+        return out
+    return np.where(window_known(token, table, name)[:, None], out, np.nan)
 
 
 def window_known(token: str, table: InputTable, name: str | None = None) -> np.ndarray:
