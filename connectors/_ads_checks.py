@@ -1,5 +1,5 @@
-"""The `ads` connector's cross-checks on its scan (not a plugin module): totals and summary rows
-against the rows they total, one currency, one kind of result, rows within one period.
+"""The `ads` connector's cross-checks on its scan (not a plugin module): one currency, one kind
+of result, rows within one period (totals rows against their rows: `_ads_totals`).
 
 Each check reads the scan's aggregates (sums, counts, the first and last value in sort order);
 only when one fails is a file read again, to name the line (`FileTable.first_cell`).
@@ -8,91 +8,16 @@ only when one fails is a file read again, to name the line (`FileTable.first_cel
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 from kpiengine.connector import NoDailyValues
 from kpiengine.errors import KpiError, Location
-from kpiengine.fileformats import CellError, DateFormat, read_number
+from kpiengine.fileformats import DateFormat
 from kpiengine.fileformats.tables import FileTable, run_sql
+from kpiengine.periods import GRAINS, Calendar
 from kpiengine.sqlgen import quote_ident, quote_text
 
-from ._ads_profiles import (
-    ACCOUNT_TOTALS,
-    ALL_WORDS,
-    CAMPAIGNS_WORDS,
-    CODE,
-    GOOGLE,
-    SHOWN_TOTALS,
-    TOTAL_LABEL,
-)
-
-
-def scope(label: str, platform: str) -> str | None:
-    """Which rows a totals row totals: `shown` (every row of its file), `account`, or the name
-    of a campaign type (lowercase, as the rows would write it); None when the label says
-    neither (it is then not checked)."""
-    if platform != GOOGLE:
-        return "shown"
-    kind = " ".join(TOTAL_LABEL.sub("", label).split()).lower()
-    if kind in ACCOUNT_TOTALS:
-        return "account"
-    if kind in SHOWN_TOTALS or kind.split(" ", 1)[0] in ALL_WORDS:
-        return "shown"
-    for word in CAMPAIGNS_WORDS:  # `Search campaigns`, `campagnes Search`
-        kind = kind.removesuffix(f" {word}").removeprefix(f"{word} ")
-    return kind.strip() or None
-
-
-def check_totals(
-    totals: list[tuple[FileTable, int, str, list[str]]],
-    metrics: dict[str, tuple[str, int]],
-    checks: dict[str, Any],
-    decimals: dict[str, str],
-    types: set[str],
-    platform: str,
-    files: dict[str, str] | None = None,
-) -> None:
-    """Total (summary) rows must match the sum of the rows they total, beyond rounding.
-
-    `totals`: (table, line, label, cells) of each; `metrics`: column -> (name in the checks,
-    field index); the checks hold `sum_<name>` and `rows` for every row, `sum_<name>_<type>`
-    and `rows_<type>` by campaign type, each followed by the file's key in `files` (table name
-    -> key; none for one file): a file's totals total its own rows. An account total may count
-    what a filter hid: it is checked only without a total of the rows shown in its file. A
-    type's total is checked only when rows of that type are there to add up."""
-    files = files or {}
-    scopes = [scope(label, platform) for _, _, label, _ in totals]
-    shown = {t.name for (t, *_), where in zip(totals, scopes, strict=True) if where == "shown"}
-    order = sorted(zip(totals, scopes, strict=True), key=lambda t: t[1] not in ("shown", "account"))
-    for (table, line, label, cells), where in order:
-        if where is None or (where == "account" and table.name in shown):
-            continue
-        if where not in ("shown", "account") and where not in types:
-            continue  # no campaign type column to tell the rows of this total
-        suffix = ("" if where in ("shown", "account") else f"_{where}") + files.get(table.name, "")
-        count = checks.get(f"rows{suffix}") or 0
-        if where not in ("shown", "account") and not count:
-            continue  # never compare a total with a type no row has
-        for column, (name, index) in metrics.items():
-            text = cells[index] if index < len(cells) else ""
-            try:
-                expected = read_number(text, decimals[table.name]).value
-            except CellError as exc:
-                raise exc.at(table.location(line, column)) from None
-            if math.isnan(expected):
-                continue
-            got = checks.get(f"sum_{name}{suffix}") or 0.0
-            if abs(got - expected) > 0.005 * (count + 1) + 1e-9 * abs(expected):
-                what = f"`{label}`" if platform == GOOGLE else "the summary row"
-                mine = " in this file" if table.name in files else ""
-                raise KpiError(
-                    f"the rows{mine} add up to {got:,.2f} in column `{column}` but {what} says "
-                    f"{expected:,.2f}",
-                    table.location(line, column),
-                    "the export was edited or is incomplete: download it again (without filters "
-                    "hiding rows)",
-                )
+from ._ads_profiles import CODE
 
 
 def _first(tables: list[FileTable], column: str, sql: str, text: str) -> Location:
@@ -192,6 +117,21 @@ def floor(day: dt.date, grain: str) -> dt.date:
     return dt.date(day.year, 1, 1) if grain == "year" else day
 
 
+def raise_undated(tables: list[FileTable], column: str, fmt: DateFormat) -> None:
+    """The first row without a day in a report by day (Google's `Total:` lines are not rows):
+    no period can count it, and leaving it out would lose its numbers."""
+    day = fmt.sql(column, "VARCHAR")
+    for table in tables:
+        found = table.first_cell(column, f"{day} IS NULL", lambda _: False)
+        if found is not None:
+            raise KpiError(
+                f"a row has values but no day in column `{column}`: no period can count it",
+                found[0],
+                "fill in its day, or remove the row (a subtotal, a note?)",
+            )
+    raise KpiError(f"rows without a day in column `{column}`")
+
+
 def raise_outside(
     tables: list[FileTable],
     column: str,
@@ -211,7 +151,7 @@ def raise_outside(
         if found is not None:
             where, text = found
             raise KpiError(
-                f"this row is dated `{text}` ({fmt.read(text)} read as `{fmt.spec}`), outside "
+                f"this row is dated `{text}` ({fmt.read(text)} read as `{fmt.written}`), outside "
                 f"the report's date range {first} to {last}",
                 where,
                 "set the source's `date_format:` if the day and month are the other way round, "
@@ -222,21 +162,40 @@ def raise_outside(
 
 def raise_span(
     tables: list[FileTable],
-    start: str,
-    end: str,
+    start: tuple[str, DateFormat],
+    end: tuple[str, DateFormat],
     crossing: str,
     names: tuple[str, ...],
     grain: str,
+    calendar: Calendar,
 ) -> None:
-    """Meta rows dated from `Reporting starts` to `Reporting ends` must each fall in one
-    period (`crossing`: SQL true on those that do not): the first that does not."""
+    """Meta rows dated from `Reporting starts` to `Reporting ends` (`start`, `end`: column and
+    format) must each fall in one period (`crossing`: SQL true on those that do not): the first
+    that does not. The fix names the grain whose periods hold it (a week's row across two
+    months: `--grain week`)."""
+    (begins, fmt), (ends, stop) = start, end
     for table in tables:  # the names tell a row from the summary row of the same dates
-        first = table.first_cell(start, crossing, lambda _: False, also=(end, *names))
-        last = table.first_cell(end, crossing, lambda _: False, also=(start, *names))
-        if first is not None and last is not None:
-            whole = "export whole months" if grain == "day" else "ask for a coarser grain"
-            raise NoDailyValues(  # the engine leaves the source's variables out, and says why
-                f"this row covers {first[1]} to {last[1]}, more than one {grain}",
-                last[0],
-                f"export with a daily breakdown (Breakdown > By time > Day), or {whole}",
-            )
+        first = table.first_cell(begins, crossing, lambda _: False, also=(ends, *names))
+        last = table.first_cell(ends, crossing, lambda _: False, also=(begins, *names))
+        if first is None or last is None:
+            continue
+        what = f"this row covers {first[1]} to {last[1]}"
+        fix = "export with a daily breakdown (Breakdown > By time > Day)"
+        if grain == "day":
+            raise NoDailyValues(f"{what}, more than one day", last[0], f"{fix}, or export whole "
+                                "months")  # fmt: skip
+        since, until = fmt.read(first[1]), stop.read(last[1])
+        held = None  # the finest grain whose periods hold the row
+        if since is not None and until is not None:
+            same = (g for g in GRAINS[1:] if calendar.ordinal_of(since, g) ==
+                    calendar.ordinal_of(until, g))  # fmt: skip
+            held = next(same, None)
+        if since and until and held and GRAINS.index(held) < GRAINS.index(grain):
+            labels = (calendar.label(calendar.ordinal_of(d, grain), grain) for d in [since, until])
+            one, two = labels
+            what += f", a {held} partly in {one} and partly in {two}"
+        else:
+            what += f", more than one {grain}"
+        fix += f", or evaluate with `--grain {held}`" if held else ", or ask for a coarser grain"
+        # the engine leaves the source's variables out, and says why
+        raise NoDailyValues(what, last[0], fix)

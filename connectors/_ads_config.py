@@ -16,7 +16,7 @@ from kpiengine.fileformats.tables import FileTable
 from kpiengine.filesource import date_format_of, find, require
 from kpiengine.table import union
 
-from ._ads_checks import floor, scope
+from ._ads_checks import floor
 from ._ads_files import summary_range
 from ._ads_headers import columns_block, unknown_headers
 from ._ads_profiles import (
@@ -30,6 +30,7 @@ from ._ads_profiles import (
     PROFILES,
     ROLES,
 )
+from ._ads_totals import scope
 
 
 class AdsConfig(Connector):

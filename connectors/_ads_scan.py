@@ -1,7 +1,7 @@
 """The `ads` connector's checks in its scan (not a plugin module): the SQL of Meta's summary rows,
 the aggregates the cross-checks read (sums beside totals rows, currency codes, result kinds,
 rows outside their report's range or across periods, each file's first and last day when there
-are several), and the cross-checks on them once the scan has run (`_ads_checks`).
+are several), and the cross-checks on them once the scan has run (`_ads_checks`, `_ads_totals`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from kpiengine.filescan import Scan
 from kpiengine.periods import RANGE
 from kpiengine.sqlgen import quote_ident, quote_text
 
-from ._ads_checks import check_codes, check_kinds, check_totals
+from ._ads_checks import check_codes, check_kinds
 from ._ads_profiles import GOOGLE, META, MONEY, header_currency
 from ._ads_spans import RowSpans, crossing_sql, overlaps
+from ._ads_totals import Gap, check_totals
 
 
 class AdsScan(RowSpans):
@@ -94,6 +95,8 @@ class AdsScan(RowSpans):
             scan.check("kind_min", "min", f"nullif({text}, '')")
             scan.check("kind_max", "max", f"nullif({text}, '')")
         date = self.columns.get("date")
+        if date in days and self.platform != META:  # Meta's summary row has no day: not counted
+            scan.check("undated", "count", f"{days[date]} IS NULL")
         if date in days and self._ranges_of(date):  # Google: days in the report's range
             ranges = self._ranges_of(date)
             lo = scan.row(lambda t: f"DATE '{ranges[t.name][0]}'" if t.name in ranges else "NULL")
@@ -115,7 +118,10 @@ class AdsScan(RowSpans):
         mapped: dict[str, Mapping],
         totals: list[tuple[FileTable, int, str, list[str]]],
         files: dict[str, str],
+        gaps: list[Gap],
     ) -> None:
+        """The cross-checks once the scan has run; the account totals the rows do not make
+        are added to `gaps` (`_ads_totals.raise_gaps`: the source's files together)."""
         code = self.columns.get("currency")
         money = [v for v in metrics if self.role_of[v] in MONEY]
         declared = [(m.currency.upper(), m.location) for m in mapped.values() if m.currency]
@@ -133,7 +139,9 @@ class AdsScan(RowSpans):
                 c: (f"m{i}", self.layout.columns.index(c)) for i, c in enumerate(metrics.values())
             }
             types = self._total_types()
-            check_totals(totals, names, checks, decimals, types, self.platform, files)
+            spans = {t.name: r for t, r in zip(self.tables, self._stated(), strict=True)}
+            gaps += check_totals(totals, names, checks, decimals, types, self.platform, files,
+                                 spans)  # fmt: skip
 
     def _totals(self, tables: list[FileTable]) -> list[tuple[FileTable, int, str, list[str]]]:
         """The totals rows: Google's `Total:` rows (the reading layer's), Meta's summary rows

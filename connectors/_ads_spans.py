@@ -126,7 +126,8 @@ class RowSpans(AdsConfig):
             stop = self._format(end).sql(end, "VARCHAR")
             crossing = crossing_sql(day, stop, grain, calendar, bounds)
             names = tuple(self._names(self.layout))
-            raise_span(tables, column, end, f"NOT {summary} AND {crossing}", names, grain)
+            raise_span(tables, (column, fmt), (end, self._format(end)),
+                       f"NOT {summary} AND {crossing}", names, grain, calendar)  # fmt: skip
             tables = []  # raise_span found none: a row's two cells could not be told
         row_grain, ranges = self._row_grain(), self._ranges_of(column)
         for table in tables:

@@ -186,7 +186,7 @@ class CrmConfig(Connector):
 
     def _date_format(self, column: str) -> str:
         """A date column's format, as `date_format:` would give it."""
-        return self._format(column).spec.replace("%~", "")
+        return self._format(column).written
 
     def _format(self, column: str) -> DateFormat:
         """A date column's format: its sampled dates'; when they read both day/month and
@@ -229,7 +229,7 @@ class CrmConfig(Connector):
                         column, f"{quote_ident(column)} = {quote_text(cell)}", cell.__eq__
                     )
                     raise KpiError(
-                        f"expected a date like {fmt.spec.replace('%~', '')} in column "
+                        f"expected a date like {fmt.written} in column "
                         f"`{column}` (the format of the other date columns: its own dates do "
                         f"not tell one), found `{shown(cell)}`",
                         found[0] if found else table.header(column),

@@ -26,6 +26,7 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "campaign": ("Campaign", "Campaign Name", "UTM Campaign"),
         "pipeline": ("Pipeline",),
         "currency": ("Currency", "Deal currency code"),
+        "id": ("Record ID", "Deal ID"),  # one deal's id: the same deal in two files (`_crm_files`)
     },
     ("hubspot", "contacts"): {
         "create_date": ("Create Date",),
@@ -36,6 +37,7 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "became_mql_date": ("Became a Marketing Qualified Lead Date",),
         "became_sql_date": ("Became a Sales Qualified Lead Date",),
         "became_customer_date": ("Became a Customer Date",),
+        "id": ("Record ID", "Contact ID"),
     },
     ("salesforce", "deals"): {
         "stage": ("Stage",),
@@ -49,14 +51,17 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         # `Amount Currency`: a multi-currency org's export (the currency of each `Amount`)
         "currency": ("Opportunity Currency", "Currency", "Amount Currency"),
         "converted_currency": ("Amount (converted) Currency",),
+        "id": ("Opportunity ID",),  # when exported (a report's column to add)
     },
     ("salesforce", "contacts"): {
         "create_date": ("Create Date", "Created Date"),
         "lifecycle_stage": ("Lead Status",),
         "source": ("Lead Source",),
         "campaign": ("Campaign", "Primary Campaign Source"),
+        "id": ("Lead ID",),
     },
-    # a deal or lead table of another CRM, or of a spreadsheet: the usual English names
+    # a deal or lead table of another CRM, or of a spreadsheet: the usual English names (no
+    # default `id`: a spreadsheet's `ID` may number each file's rows from 1; `columns: {id: ..}`)
     ("generic", "deals"): {
         "stage": ("Stage", "Deal Stage", "Status", "Deal Status"),
         "amount": ("Amount", "Value", "Deal Value", "Revenue"),

@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 
 from kpiengine.connector import Request
-from kpiengine.errors import KpiError
+from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats import CellError, read_number
 from kpiengine.filescan import Scan
 from kpiengine.model import DISTINCT, Aggregate
 from kpiengine.periods import RANGE
 from kpiengine.table import Frame
 
+from ._ga_rates import checked
 from ._ga_tables import Table
 
 
@@ -47,6 +48,7 @@ def scan_table(
     """The frame of a table: `variables` maps each variable to its SQL maker's key (a recipe,
     or `map:` for a mapping; see `measure`); `renames` the source's `values:` per dimension."""
     how, _ = table.dating
+    undated(table)
     span = table.export.date_range
     grain, calendar = request.grain, request.calendar
     if how == "range" and span is not None and not one_period(span, request):
@@ -67,12 +69,13 @@ def scan_table(
         scan.role(day, measures)
         for dim, column in dimensions.items():
             scan.dimension(dim, table.dimension(scan, column, dim), (renames or {}).get(dim))
+        if how == "day":  # a data row whose Date is empty elsewhere than in its first field
+            scan.check("undated", "count", f"{day} IS NULL")
         totalled = table.totals_checks(scan)
         scanned = scan.run()
-        rescale = [
-            h for h, scale in table.percent.items()
-            if scale == 1.0 and (scanned.checks.get(f"rate {h}") or 0) > 1
-        ]  # fmt: skip
+        if scanned.checks.get("undated"):
+            undated(table, scanned=True)
+        rescale = checked(table, scanned.checks)  # rates without `%` above 1: percentages
         if not rescale:
             break
         table.percent.update(dict.fromkeys(rescale, 0.01))
@@ -94,6 +97,35 @@ def scan_table(
     if distinct:
         frame = _distinct(table, frame, distinct, request, dimensions, grain)
     return frame
+
+
+def undated(table: Table, scanned: bool = False) -> None:
+    """A row with values but no date is an error, as the `csv` connector gives it: a row whose
+    first field, its date, is empty but another dimension filled (`,Direct,656,834`) is a
+    data row that lost its date, not a totals row (`Grand total,,...`, UA's `,"2,000",...`,
+    every dimension empty), and must not reach the totals check. `scanned`: the scan found a
+    data row without a date (its date elsewhere than in the first field)."""
+    how, header = table.dating
+    if scanned and header is not None:
+        empty = f"{table.format_of(header).sql(header, 'VARCHAR')} IS NULL"
+        found = table.file.first_cell(header, empty, lambda _: False)
+        raise _undated(header, found[0] if found else table.file.header(header))
+    if how == "range" or header is None or table.headers.index(header) != 0:
+        return
+    dimensions = [i for i, h in enumerate(table.headers) if i and h in table.dimension_fields]
+    for total in table.file.totals:
+        if total.label or total.beyond:
+            continue
+        if any(i < len(total.cells) and total.cells[i].strip() for i in dimensions):
+            raise _undated(header, table.file.location(total.line, header))
+
+
+def _undated(header: str, where: Location) -> KpiError:
+    return KpiError(
+        f"a row has values but no date in column `{header}`: no period can count it",
+        where,
+        "fill in the dates, or remove those rows (a subtotal, a note?)",
+    )
 
 
 def _distinct(

@@ -25,6 +25,7 @@ from kpiengine.sqlgen import where_value
 
 from ._ga_headers import DAY_KINDS, GA4_FIELDS, KIND, NUMBER_KINDS, PER_SESSION, header_key
 from ._ga_periods import Periods, read_periods
+from ._ga_rates import rate_sql
 
 # recipe -> steps, tried in order: (how, field). column: the column itself; rate: rate x sessions;
 # complement: (1 - rate) x sessions; difference: sessions - column; per_session: x sessions;
@@ -87,7 +88,7 @@ class Table:
     file: FileTable
     headers: list[str]
     fields: list[str | None]
-    percent: dict[str, float] = field(default_factory=dict)  # rate column -> 1 or 0.01
+    percent: dict[str, float] = field(default_factory=dict)  # rate column -> 1, 0.01: _ga_rates
     read: set[str] = field(default_factory=set)  # the columns the current scan reads
 
     @property
@@ -213,29 +214,12 @@ class Table:
         return any(":" in c for c in self.file.cells(header)[:50])
 
     def value(self, scan: Scan, header: str, currency: str | None = None) -> str:
-        """SQL for a column's value on a row: rates as fractions, durations in seconds."""
+        """SQL for a column's value on a row: rates as fractions (`_ga_rates`), durations in
+        seconds."""
         money = self.kind(header) == "money"
         sql = scan.read(header, self.reader(header), currency if money else None)
         self.read.add(header)
-        if self.kind(header) == "rate":
-            scale = self.percent.setdefault(header, self._rate_scale(header))
-            scan.check(f"rate {header}", "max", f"abs({sql})")
-            return sql if scale == 1.0 else f"({sql} * {scale!r})"
-        return sql
-
-    def _rate_scale(self, header: str) -> float:
-        """1, or 0.01 for rates written as percentages without the `%` sign (a cell above 1)."""
-        cells = self.file.cells(header) + [t.cells[self.headers.index(header)] for t in
-                                           self.file.totals]  # fmt: skip
-        if any("%" in c or "٪" in c for c in cells):
-            return 1.0
-        values = []
-        for cell in cells:
-            try:
-                values.append(abs(read_number(cell, self.export.decimal).value))
-            except CellError:
-                continue
-        return 0.01 if max((v for v in values if not math.isnan(v)), default=0) > 1 else 1.0
+        return rate_sql(self, scan, header, sql) if self.kind(header) == "rate" else sql
 
     def can(self, recipe: str) -> bool:
         return self._step(recipe) is not None

@@ -17,7 +17,9 @@ column (`column:` of `map:`) holds numbers, in the mapping's (or the workspace's
 `date:` column dates; a dimension, `where:`, `count:` or `distinct:` column text. A cell that
 does not read as its column's type is an error at `file:line:column`. The rows are written once
 per process (again when the file changes) as a typed Parquet file, the file every in-process
-engine then reads.
+engine then reads; the date range the file states before its header (`Report Time: ...`, Google
+Ads' `"June 1, 2024 - July 31, 2024"`) is kept with it, as the `csv` connector keeps it: the span
+of the rows of the table `table:` names.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
+import datetime as dt
 import itertools
 import os
 import re
@@ -39,6 +42,7 @@ from kpiengine.errors import KpiError
 from kpiengine.fileformats import CellError, DateFormat, compile_format, detect_date_format
 from kpiengine.fileformats import read_number as grammar_number
 from kpiengine.fileformats.currency import AMBIGUOUS, currency_fits
+from kpiengine.fileformats.datespec import date_orders
 from kpiengine.fileformats.missing import is_missing, missing_sql
 from kpiengine.fileformats.numbers import currency_sql, number_sql
 from kpiengine.fileformats.sql import bind_sql, shown
@@ -47,9 +51,9 @@ from kpiengine.filesource import date_format_of, decimal_of, display
 from kpiengine.runcache import active, duckdb_error
 from kpiengine.sqlgen import quote_ident, quote_text
 
-from ._sql_files import TableFile
+from ._sql_files import Reading, TableFile, mapped_reading
 
-__all__ = ["Reading", "as_parquet"]
+__all__ = ["Reading", "as_parquet", "mapped_reading"]
 
 _INTEGER = re.compile(r" *-?(?:0|[1-9][0-9]{0,17}) *")
 _INTEGER_SQL = quote_text("^ *-?(?:0|[1-9][0-9]{0,17}) *$")
@@ -61,24 +65,11 @@ _CLOCK = (
     "(?:^|[ T,])([01]?[0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]|60)(?:[.,]([0-9]{1,9}))?)?"
     "(?:[ \u202f\u00a0]?([AaPp])\\.?[Mm])?"
 )
-_SIGNAL = re.compile(r"kpi:(bad|cur|retype):([0-9]+)")
+_SIGNAL = re.compile(r"kpi:(bad|cur|retype|undated):([0-9]+)")
 _LOCK = threading.Lock()
-_CACHE: dict[tuple[object, ...], Path] = {}
+_CACHE: dict[tuple[object, ...], tuple[Path, tuple[dt.date, dt.date] | None]] = {}
 _FOLDER: list[Path] = []
 _NAMES = itertools.count()
-
-
-@dataclass(frozen=True)
-class Reading:
-    """How a source reads its CSV files: its options, and the roles its mappings give columns
-    (`numbers`: a value column and the currency its amounts must be in, "" for any; `texts`:
-    columns compared or shown as text)."""
-
-    date_format: str | None = None
-    decimal: str | None = None
-    numbers: tuple[tuple[str, str], ...] = ()
-    dates: tuple[str, ...] = ()
-    texts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,17 +93,19 @@ def as_parquet(file: TableFile, root: Path, reading: Reading) -> TableFile:
     stat = file.path.stat()
     key = (str(file.path), stat.st_mtime_ns, stat.st_size, reading)
     with _LOCK:
-        path = _CACHE.get(key)
+        path, stated = _CACHE.get(key) or (None, None)
         if path is None or not path.is_file():
-            path = _write(file.path, display(file.path, root), reading)
+            path, stated = _write(file.path, display(file.path, root), reading)
             for old in [k for k in _CACHE if k[0] == key[0] and k[1:3] != key[1:3]]:
-                _CACHE.pop(old).unlink(missing_ok=True)  # the file has changed since
-            _CACHE[key] = path
-    return dataclasses.replace(file, path=path, converted=True)
+                _CACHE.pop(old)[0].unlink(missing_ok=True)  # the file has changed since
+            _CACHE[key] = path, stated
+    return dataclasses.replace(file, path=path, converted=True, stated=stated)
 
 
-def _write(path: Path, name: str, reading: Reading) -> Path:
+def _write(path: Path, name: str, reading: Reading) -> tuple[Path, tuple[dt.date, dt.date] | None]:
+    """The typed Parquet file of a CSV file, and the date range its preamble states."""
     table = open_tables(path, name)[0]
+    stated = table.sniffed.preamble.date_range if table.sniffed is not None else None
     columns = _plan(table, reading)
     if not _FOLDER:
         _FOLDER.append(Path(tempfile.mkdtemp(prefix="kpiengine-sql-")))
@@ -121,9 +114,8 @@ def _write(path: Path, name: str, reading: Reading) -> Path:
     partial = target.with_suffix(".partial")
     for _ in range(len(columns) + 1):  # each retry widens one column's type
         try:
-            active().duckdb.execute(
-                f"COPY ({_rows_sql(table, columns)}) TO {quote_text(str(partial))} (FORMAT parquet)"
-            )
+            rows = _rows_sql(table, columns, reading)
+            active().duckdb.execute(f"COPY ({rows}) TO {quote_text(str(partial))} (FORMAT parquet)")
             break
         except duckdb_error() as exc:
             partial.unlink(missing_ok=True)
@@ -135,12 +127,14 @@ def _write(path: Path, name: str, reading: Reading) -> Path:
                     f"cannot read the file as a table: {first}", table.header()
                 ) from None
             signal, index = found.group(1), int(found.group(2))
+            if signal == "undated":
+                raise _undated(table, columns, reading) from None
             if signal != "retype":
                 raise _bad_cell(table, columns[index], signal) from None
             wider = "number" if columns[index].kind == "integer" else "timestamp"
             columns[index] = dataclasses.replace(columns[index], kind=wider)
     os.replace(partial, target)
-    return target
+    return target, stated
 
 
 # --- the type of each column ----------------------------------------------------------------
@@ -223,22 +217,30 @@ def _reads(fmt: DateFormat, text: str) -> bool:
 
 
 def _twins(spec: str) -> set[str]:
-    """A spec and its day/month twin (`%d/%m/%Y` and `%m/%d/%Y`)."""
+    """A spec and its twins in the other orders of day, month and year (`%d/%m/%Y` and
+    `%m/%d/%Y`; `%d/%m/%y`, `%m/%d/%y` and `%y/%m/%d`: `date_orders`), or day and month
+    swapped when they are not apart (`%d%m%Y`)."""
     swapped = spec.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
-    return {spec, swapped}
+    return {spec, swapped, *date_orders(spec)}
 
 
 # --- the rows as SQL ------------------------------------------------------------------------
 
 
-def _rows_sql(table: FileTable, columns: list[_Column]) -> str:
-    """The typed rows; a cell that fails its column's type raises `kpi:<signal>:<index>`."""
+def _rows_sql(table: FileTable, columns: list[_Column], reading: Reading) -> str:
+    """The typed rows; a cell that fails its column's type raises `kpi:<signal>:<index>`, a row
+    with values but no date `kpi:undated:<index>` (`_undated`)."""
     inner, outer = [], []
+    names = [c.name for c in columns]
     for i, column in enumerate(columns):
         text, value = f"__t{i}", f"__v{i}"
         inner.append(f"{quote_ident(column.name)} AS {text}")
         inner.append(f"{_value_sql(column)} AS {value}")
         checks = _checks_sql(column, text, value)
+        dated = [f"__t{names.index(c)}" for c in reading.dated if c in names]
+        if column.name == reading.date and column.kind in ("date", "timestamp") and dated:
+            cells = " OR ".join(f"trim(coalesce({t}, '')) <> ''" for t in dated)
+            checks.append(("undated", f"{value} IS NULL AND ({cells})"))
         cases = "".join(f" WHEN {c} THEN error('kpi:{s}:{i}')" for s, c in checks)
         out = f"CASE{cases} ELSE {value} END" if cases else value
         outer.append(f"{out} AS {quote_ident(column.name)}")
@@ -344,6 +346,23 @@ def _bad_cell(table: FileTable, column: _Column, signal: str) -> KpiError:
         f"{f'`{shown(text)}`' if text.strip() else 'an empty cell'}" + (f" ({why})" if why else ""),
         where,
         fix,
+    )
+
+
+def _undated(table: FileTable, columns: list[_Column], reading: Reading) -> KpiError:
+    """The error of a row with values but no date, at its date cell, as the `csv` connector
+    gives it (rows without values, Excel's trailing `,,`, are no data: no error)."""
+    date = str(reading.date)
+    fmt = next(c.fmt for c in columns if c.name == date)
+    assert fmt is not None  # a date column (`_rows_sql`)
+    cells = " OR ".join(f"trim(coalesce({quote_ident(c)}, '')) <> ''"
+                        for c in reading.dated if c in table.columns)  # fmt: skip
+    found = table.first_cell(date, f"{fmt.sql(date, 'VARCHAR')} IS NULL AND ({cells})",
+                             lambda _: False)  # fmt: skip
+    return KpiError(
+        f"a row has values but no date in column `{date}`: no period can count it",
+        found[0] if found else table.header(date),
+        "fill in the dates, or remove those rows (a subtotal, a note?)",
     )
 
 

@@ -2,17 +2,22 @@
 
 `files: {deals: exports/deals.parquet}` names each table and its file, relative to the workspace
 (or absolute), like every other file option. A CSV file is read by kpiengine's reading layer
-into a typed Parquet file first (`_sql_csv`). Each engine registers them before the aggregation:
-a DuckDB temporary view (file access limited to exactly these files), a chDB `file()` table
-function in place of the table's name, a Spark temporary view.
+into a typed Parquet file first (`_sql_csv`, as `Reading` says), the date range its preamble
+states kept. Each
+engine registers them before the aggregation: a DuckDB temporary view (file access limited to
+exactly these files), a chDB `file()` table function in place of the table's name, a Spark
+temporary view.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from kpiengine.connector import SourceConfig
 
 FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -29,11 +34,55 @@ class TableFile:
     name: str
     path: Path
     converted: bool = False  # the typed Parquet file kpiengine wrote from a CSV file
+    #: the date range a CSV file states before its header (an export's `June 1, 2024 - July
+    #: 31, 2024`): how far its rows go, days without activity left out (`_sql_csv`)
+    stated: tuple[dt.date, dt.date] | None = None
 
     @property
     def format(self) -> str:
         """`CSV` or `Parquet` (ClickHouse's format names)."""
         return FORMATS[self.path.suffix.lower()]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a source reads its CSV files: its options, and the roles its mappings give columns
+    (`numbers`: a value column and the currency its amounts must be in, "" for any; `texts`:
+    columns compared or shown as text)."""
+
+    date_format: str | None = None
+    decimal: str | None = None
+    numbers: tuple[tuple[str, str], ...] = ()
+    dates: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
+    #: the source's date column and the columns whose cells a row can only hold with a date
+    #: there (the value, `where:`, `count:` and `distinct:` columns of the mappings it dates)
+    date: str | None = None
+    dated: tuple[str, ...] = ()
+
+
+def mapped_reading(
+    config: SourceConfig, date: str, date_format: str | None, decimal: str | None
+) -> Reading:
+    """How the CSV file of the table `table:` names is read: the source's options, and the
+    columns its mappings read as amounts (in which currency), dates and text."""
+    mappings = config.mappings.values()
+    workspace = str(config.currency or "")
+    numbers = {m.column: str(m.currency or workspace) for m in mappings if m.column}
+    dates = {date, *(m.date for m in mappings if m.date)}
+    texts = {*config.dimensions.values(), *(c for m in mappings for c in m.where)}
+    texts |= {c for m in mappings for c in (m.present, m.distinct) if c}
+    main = [m for m in mappings if m.date in (None, date)]
+    dated = {c for m in main for c in (m.column, *m.where, m.distinct, m.present) if c}
+    return Reading(
+        date_format,
+        decimal,
+        tuple(sorted(numbers.items())),
+        tuple(sorted(dates)),
+        tuple(sorted(texts)),
+        date,
+        tuple(sorted(dated)),
+    )
 
 
 def table_files(option: Any, root: Path) -> list[TableFile]:

@@ -7,8 +7,9 @@ BigQuery exports (`metrics.cost_micros`), and Meta Ads Manager exports (`Amount 
 summary row without a name), with their headers in the languages Google Ads writes them (a file
 whose day, or cost and clicks, are unknown headers is an error with a `columns:` block to paste:
 `_ads_headers`). Total and summary rows are never summed: they cross-check the rows of their own
-file. A report without a day column covers the range its preamble gives: that period of the grain
-asked for when the range is exactly one (June 1 to 30 by month), else one period of that range;
+file, `Total: Account` those of the files of its range with that total (`_ads_totals`). A report
+without a day column covers the range its preamble gives: that period of the grain asked for
+when the range is exactly one (June 1 to 30 by month), else one period of that range;
 a report with one keeps its days in the range it states (Google's preamble, Meta's summary row),
 which is how far its data goes (the day/month order is the one that keeps them in it). A row of
 a `Week` or `Month` segment holds its period's days in the range, and Meta rows from `Reporting
@@ -40,12 +41,13 @@ from kpiengine.periods import RANGE
 from kpiengine.sqlgen import quote_text, where_value
 from kpiengine.table import Frame, union
 
-from ._ads_checks import raise_outside
+from ._ads_checks import raise_outside, raise_undated
 from ._ads_files import check_overlaps, whole_period
 from ._ads_headers import check_recognised
 from ._ads_profiles import CAMPAIGN_TYPES, COUNTS, METRICS, MONEY, PLATFORMS, detect_platform
 from ._ads_scan import AdsScan
 from ._ads_spans import unanswered
+from ._ads_totals import Gap, raise_gaps
 
 __all__ = ["AdsConnector", "detect_platform", "register_connectors"]
 
@@ -159,10 +161,12 @@ class AdsConnector(AdsScan):
         # each report is the period of the grain its range is exactly (a month's campaign
         # report by month), as a dated source's days are; else each is one period: its range
         whole = all(whole_period(span, request) for span in spans)
+        gaps: list[Gap] = []  # account totals a file's rows do not make: the files together
         frames = [
-            self._fetch([table], request, wanted, dims, span, whole)
+            self._fetch([table], request, wanted, dims, span, whole, gaps)
             for table, span in zip(self.tables, spans, strict=True)
         ]
+        raise_gaps(gaps, len(self.tables) > 1)
         out = Frame.concat(frames)
         out.grain = request.grain if whole else RANGE
         return out
@@ -175,9 +179,11 @@ class AdsConnector(AdsScan):
         dims: list[str],
         span: tuple[Any, Any] | None,
         whole: bool = False,
+        gaps: list[Gap] | None = None,
     ) -> Frame:
         """The frame of `tables` (one report without days over `span`, or dated reports):
-        `whole` when the span is exactly one period of the grain asked for."""
+        `whole` when the span is exactly one period of the grain asked for. The account totals
+        their rows do not make are added to `gaps` (None: `tables` are all the source's)."""
         metrics = {v: self.columns[self.role_of[v]] for v in wanted if v in self.role_of}
         mapped = {v: self.config.mappings[v] for v in wanted if v in self.config.mappings}
         numbers = set(metrics.values()) | {m.column for m in mapped.values() if m.column}
@@ -232,7 +238,14 @@ class AdsConnector(AdsScan):
             spans = [s or (checks.get(f"first{files[t.name]}"), checks.get(f"last{files[t.name]}"))
                      for t, s in zip(self.tables, self._stated(), strict=True)]  # fmt: skip
             check_overlaps(self.tables, spans, self.columns.get("campaign"))
-        self._cross_check(tables, checks, metrics, decimals, mapped, totals, files)
+        found: list[Gap] = []
+        self._cross_check(tables, checks, metrics, decimals, mapped, totals, files, found)
+        if gaps is None:
+            raise_gaps(found, len(self.tables) > 1)
+        else:
+            gaps += found
+        if checks.get("undated"):
+            raise_undated(tables, self.columns["date"], formats[self.columns["date"]])
         if checks.get("outside"):
             date = self.columns["date"]
             raise_outside(tables, date, formats[date], self._ranges_of(date))

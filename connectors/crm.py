@@ -39,7 +39,9 @@ from kpiengine.sqlgen import quote_ident, quote_text, where_value
 from kpiengine.table import Frame, union
 
 from . import _crm_frames as frames
+from ._crm_files import check_shared
 from ._crm_grouped import GroupedReports, crm_tables
+from ._crm_headers import check_key_roles
 from ._crm_span import covered, span_checks
 from ._crm_tables import (
     CLOSED,
@@ -73,7 +75,7 @@ class CrmConnector(GroupedReports):
             "columns",
             "role -> column, to override the export's defaults (roles: stage, amount, "
             "close_date, create_date, source, campaign, pipeline, won, closed, currency, "
-            "converted_currency, "
+            "converted_currency, id (the record id that tells the same deal in two files), "
             "lifecycle_stage, became_lead_date, became_mql_date, became_sql_date, "
             "became_customer_date, churn_date, date)",
         ),
@@ -103,17 +105,24 @@ class CrmConnector(GroupedReports):
         self.system = self._system()
         self.object = self._object()
         self.columns = self._columns()
+        check_key_roles(self.layout, self.system, self.object, self.columns, self.provides(),
+                        set(config.mappings), config.name)  # fmt: skip
         self.stage_classes = {**STAGES[self.system], **self._stage_option()}
         self.dims = self._dimensions()
         dates = ("create_date", "close_date", "churn_date", "date", *CONTACT_DATES)
         self.date_columns = {self.columns[r] for r in dates if r in self.columns}
         self._formats: dict[str, DateFormat] = {}
         self._unsampled: set[str] = set()  # formats guessed from the other date columns
+        self._shared_checked = False  # `_crm_files`: no two files hold the same deals
 
     # --- fetch --------------------------------------------------------------------------------
 
     def fetch(self, request: Request) -> Frame:
         self._check_grouped(request.dimensions)
+        if not self._shared_checked:  # files holding the same deals (one file: no query)
+            check_shared(self.tables, self.columns.get("id"), sorted(self.date_columns),
+                         self.object)  # fmt: skip
+            self._shared_checked = True
         self._detail = False
         while True:
             built = self._scan(request)

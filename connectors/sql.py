@@ -2,11 +2,13 @@
 chDB, Spark, Snowflake; BigQuery and Trino as SQL).
 
 The engine's request becomes one GROUP BY query (kpiengine.sqlgen), translated to the database's
-dialect, so only the aggregated table crosses the network.
+dialect, so only the aggregated table crosses the network. A float column's NaN is a missing
+value and an infinity an error, as in a CSV file (`_sql_floats`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,11 +18,11 @@ import numpy as np
 
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.distinct import given as distinct_given
-from kpiengine.distinct import rows_counted
 from kpiengine.errors import KpiError, did_you_mean, suggestion
 from kpiengine.hookspecs import hookimpl
-from kpiengine.model import DISTINCT, Aggregate
+from kpiengine.model import Aggregate
 from kpiengine.redaction import redact
+from kpiengine.rowdates import date_grain_of, span_of
 from kpiengine.sqlgen import (
     GENERATED_DIALECTS,
     TESTED_DIALECTS,
@@ -33,15 +35,17 @@ from kpiengine.sqlgen import (
     translate,
     where_value,
 )
-from kpiengine.table import Frame, date_grain_of, span_of
+from kpiengine.table import Frame
 
 from ._sql_clickhouse import run_chdb, run_server
-from ._sql_csv import Reading, as_parquet
+from ._sql_csv import Reading, as_parquet, mapped_reading
 from ._sql_duckdb import run_duckdb
 from ._sql_engine import EngineError, Result
 from ._sql_files import FilesError, TableFile, table_files
+from ._sql_floats import PREFIX, RULE, finite_sql, infinite_sql, infinity_error
 from ._sql_postgres import run_postgres
 from ._sql_query import QueryRejected, checked_query
+from ._sql_rows import absent, given, renamed_sql
 from ._sql_snowflake import run_snowflake
 from ._sql_spark import run_spark
 from ._sql_url import DOCUMENTED, URL_FORMS, DatabaseUrl, UrlError
@@ -199,14 +203,25 @@ class SqlConnector(Connector):
             return f"CAST(toDate({self._column(column)}, 'UTC') AS DATE)"
         return f"CAST({self._column(column)} AS DATE)"
 
+    def _condition(self, mapping: Mapping) -> str:
+        return " AND ".join(
+            f"CAST({self._column(col)} AS VARCHAR) IN ({', '.join(map(quote_text, values))})"
+            for col, values in mapping.where.items()
+        ) or "TRUE"  # fmt: skip
+
+    def _value(self, name: str, mapping: Mapping, time: str, dated: bool) -> str:
+        """A row's value of a measure: its variable's, or the day of an infinite value
+        (`_sql_floats`); `dated`: the row is dated by the variable's date column."""
+        if not dated:
+            return absent(mapping, time)
+        if name.startswith(PREFIX):
+            value = f"CAST({self._column(str(mapping.column))} AS DOUBLE)"
+            day = self._day(mapping.date or str(self.option("date")))
+            return infinite_sql(value, day, self._condition(mapping), self.dialect)
+        return self._measure(mapping, time)
+
     def _measure(self, mapping: Mapping, time: str) -> str:
-        condition = (
-            " AND ".join(
-                f"CAST({self._column(col)} AS VARCHAR) IN ({', '.join(map(quote_text, values))})"
-                for col, values in mapping.where.items()
-            )
-            or "TRUE"
-        )
+        condition = self._condition(mapping)
         if mapping.count:
             if mapping.present is not None:  # a value: not NULL, not blank text
                 text = f"CAST({self._column(mapping.present)} AS VARCHAR)"
@@ -215,22 +230,28 @@ class SqlConnector(Connector):
         if mapping.distinct is not None:  # counted distinct by sqlgen; NULL is not a value
             return f"(CASE WHEN {condition} THEN {self._column(mapping.distinct)} END)"
         assert mapping.column is not None  # sourceconfig: a mapping has `column:` or `count: true`
-        value = f"CAST({self._column(mapping.column)} AS DOUBLE)"
+        value = finite_sql(f"CAST({self._column(mapping.column)} AS DOUBLE)", self.dialect)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
         return where_value(condition, value, time) if mapping.where else value
 
-    def sql(self, request: Request) -> str:
-        """The query this source runs for `request`, in its dialect (one statement)."""
-        mappings = self.config.mappings or {
+    def _mappings(self) -> dict[str, Mapping]:
+        return self.config.mappings or {
             v: Mapping(v, self.config.location, column=v) for v in self.provides()
         }
+
+    def sql(self, request: Request) -> str:
+        """The query this source runs for `request`, in its dialect (one statement)."""
+        mappings = self._mappings()
         wanted = {v: mappings[v] for v in request.variables}
         rules = dict(request.variables)
-        for variable in _given(request, mappings):  # a column of counts: its rows per cell too
+        for variable in given(request, mappings):  # a column of counts: its rows per cell too
             rows = f"__rows {variable}"
             wanted[rows] = replace(wanted[variable], count=True, present=None)
             rules[variable] = rules[rows] = Aggregate()
+        for variable, mapping in list(wanted.items()):  # its infinite values (`_sql_floats`)
+            if mapping.column is not None and not mapping.count and mapping.distinct is None:
+                wanted[PREFIX + variable], rules[PREFIX + variable] = mapping, RULE
         default = str(self.option("date"))
         roles: dict[str, list[str]] = {}
         for variable, mapping in wanted.items():
@@ -245,7 +266,7 @@ class SqlConnector(Connector):
         parts = []
         for column, variables in roles.items():
             values = ", ".join(
-                f"{(self._measure if v in variables else _absent)(m, rules[v].time)} AS {inner[v]}"
+                f"{self._value(v, m, rules[v].time, v in variables)} AS {inner[v]}"
                 for v, m in wanted.items()
             )
             parts.append(
@@ -265,21 +286,27 @@ class SqlConnector(Connector):
         names, rows = self._run(self.sql(request))
         columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
         data = dict(zip(names, columns, strict=True))
+        self._no_infinity(data)
         values = {v: np.array(data[v], dtype=float) for v in request.variables}
         notes: dict[str, str] = {}
-        for variable in _given(request, self.config.mappings):
+        for variable in given(request, self.config.mappings):
             counted = np.array(data[f"__rows {variable}"], dtype=float)
             values[variable], note = distinct_given(values[variable], counted, request.grain)
             notes |= {variable: note} if note else {}
+        span = span_of(
+            np.array(data["__first"], "datetime64[D]"), np.array(data["__last"], "datetime64[D]")
+        )
+        stated = self._stated()
+        if stated is not None and span is not None:
+            # the export says how far it goes: days without activity are left out of its rows,
+            # so rows to the 2nd of a report to the 31st are the whole month (as `csv` reads it)
+            span = (min(span[0], stated[0]), max(span[1], stated[1]))
         return Frame(
             np.array(data["__period"], dtype="datetime64[D]"),
             {d: np.array(data[d], dtype=object).astype(str) for d in request.dimensions},
             values,
             source=self.config.name,
-            span=span_of(
-                np.array(data["__first"], "datetime64[D]"),
-                np.array(data["__last"], "datetime64[D]"),
-            ),
+            span=span,
             grain=request.grain,
             date_grain=date_grain_of(
                 np.array(data["__first"], "datetime64[D]"),
@@ -288,6 +315,15 @@ class SqlConnector(Connector):
             totals=np.array(data["__total"], dtype=bool),
             notes=notes,
         )
+
+    def _no_infinity(self, data: dict[str, Any]) -> None:
+        """The first infinite value the query found is an error (`_sql_floats`)."""
+        table = self.option("table")
+        file = next((f.path for f in self.files if f.name == table), None)
+        error = infinity_error(data, self._mappings(), table and str(table), file)
+        if error is not None:  # (no secret in it: the URL is not named)
+            message, where, fix = error
+            raise KpiError(f"source `{self.config.name}`: {message}", where, fix)
 
     def _engine_files(self) -> list[TableFile]:
         """The `files:` tables as in-process engines read them: a CSV file through kpiengine's
@@ -303,25 +339,21 @@ class SqlConnector(Connector):
             for f in self.files
         ]  # fmt: skip
 
-    def _reading(self) -> Reading:
-        """How the source's CSV files are read: its options, and the columns its mappings read
-        as amounts (in which currency), dates and text, when `table:` names a file table."""
+    def _stated(self) -> tuple[dt.date, dt.date] | None:
+        """The date range the CSV file of the table `table:` names states before its header
+        (`_sql_csv`); None for a query (its rows may be some of a file's) or another table."""
         table = self.option("table")
-        if table not in {f.name for f in self.files}:
-            return Reading(self.option("date_format"), self.option("decimal"))
-        mappings = self.config.mappings.values()
-        workspace = str(self.config.currency or "")
-        numbers = {m.column: str(m.currency or workspace) for m in mappings if m.column}
-        dates = {str(self.option("date")), *(m.date for m in mappings if m.date)}
-        texts = {*self.config.dimensions.values(), *(c for m in mappings for c in m.where)}
-        texts |= {c for m in mappings for c in (m.present, m.distinct) if c}
-        return Reading(
-            self.option("date_format"),
-            self.option("decimal"),
-            tuple(sorted(numbers.items())),
-            tuple(sorted(dates)),
-            tuple(sorted(texts)),
-        )
+        if not self.runnable or table not in {f.name for f in self.files}:
+            return None
+        return next((f.stated for f in self._engine_files() if f.name == table), None)
+
+    def _reading(self) -> Reading:
+        """How the source's CSV files are read: its options, and the roles its mappings give
+        columns when `table:` names a file table (`mapped_reading`)."""
+        date_format, decimal = self.option("date_format"), self.option("decimal")
+        if self.option("table") not in {f.name for f in self.files}:
+            return Reading(date_format, decimal)
+        return mapped_reading(self.config, str(self.option("date")), date_format, decimal)
 
     def _run(self, sql: str) -> Result:
         if not self.runnable:
@@ -342,7 +374,7 @@ class SqlConnector(Connector):
                 allow_files=self.allow_files,
                 query=bool(self.option("query")),
             ),
-            "postgres": lambda: run_postgres(self.url, sql),
+            "postgres": lambda: run_postgres(self.url, sql) if not files else _no_files(),
             "spark": lambda: run_spark(self.url, files, sql),
             "snowflake": lambda: run_snowflake(self.url, files, sql),
             "clickhouse": lambda: (
@@ -359,36 +391,13 @@ class SqlConnector(Connector):
             ) from None
 
 
-def renamed_sql(sql: str, renames: dict[str, str]) -> str:
-    """`sql` as the text its segment shows (NULL as '', as in `aggregation_sql`), a value that
-    `renames` names replaced by its new name. Values compare exactly, case included, as in the
-    file connectors (which trim cells first; this connector shows cells untrimmed). Keys and
-    names are SQL string literals, re-quoted by sqlglot for each dialect it translates to."""
-    text = f"COALESCE(CAST({sql} AS VARCHAR), '')"
-    cases = " ".join(f"WHEN {quote_text(k)} THEN {quote_text(v)}" for k, v in renames.items())
-    return f"(CASE {text} {cases} ELSE {text} END)"
-
-
-def _given(request: Request, mappings: dict[str, Mapping]) -> list[str]:
-    """The distinct counts mapped to a column of counts (`kpiengine.distinct.given`); counting
-    rows of one is an error."""
-    found = []
-    for variable, rule in request.variables.items():
-        mapping = mappings.get(variable)
-        if rule.time != DISTINCT or (mapping is not None and mapping.distinct is not None):
-            continue
-        if mapping is not None and mapping.count:
-            raise rows_counted(variable, mapping.location)
-        found.append(variable)
-    return found
-
-
-def _absent(mapping: Mapping, time: str) -> str:
-    """A variable's value on rows dated by another column: no event (0) for a sum, as on a day
-    without rows; no value for a distinct count, a mean, a stock."""
-    if mapping.distinct is not None:
-        return "NULL"
-    return "0.0" if time == "sum" or mapping.count else "CAST(NULL AS DOUBLE)"
+def _no_files() -> Result:
+    """PostgreSQL would read `table:` from the database, not from the file `files:` names."""
+    raise EngineError(
+        "`files` is for in-process engines (duckdb://, chdb://, spark:local); PostgreSQL reads "
+        "its own tables",
+        key="files",
+    )
 
 
 @hookimpl(trylast=True)

@@ -66,7 +66,7 @@ class Reader:
             return self.what
         if self.kind == "date":
             assert self.fmt is not None
-            return f"a date like {self.fmt.spec.replace('%~', '')}"
+            return f"a date like {self.fmt.written}"
         if self.kind == "duration":
             return "a duration like 00:02:13 (or seconds)"
         return "a number"

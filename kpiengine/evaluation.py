@@ -346,7 +346,9 @@ def _pace(
         by_elapsed.setdefault(elapsed_days(table, inputs, result.partial), []).append(result)
     for elapsed, group in by_elapsed.items():
         todate = to_date_table(daily, table, workspace, elapsed)
-        missing = segment_positions(daily, table) < 0
+        position = segment_positions(daily, table)
+        missing = np.ones(len(table.segments), bool)  # the table's segments without daily rows
+        missing[position[position >= 0]] = False
         for result in group:
             assert result.partial is not None
             found = to_date(

@@ -29,15 +29,17 @@ import numpy as np
 from .cellreader import Reader, as_text, trimmed_sql
 from .errors import KpiError, Location
 from .fileformats.missing import MISSING_PATTERN
+from .fileformats.percents import BAD
 from .fileformats.sql import anchored
 from .fileformats.tables import FileTable
 from .model import Aggregate
 from .periods import DEFAULT, Calendar
+from .rowdates import date_grain_of, span_of
 from .runcache import active, duckdb_error
 from .scanerrors import ScanErrors, _unreadable
 from .scanquery import Read, Role, _constant, _same
 from .sqlgen import quote_ident, quote_text
-from .table import Frame, date_grain_of, span_of
+from .table import Frame
 
 __all__ = ["Reader", "Scan", "Scanned"]
 
@@ -221,8 +223,12 @@ class Scan(ScanErrors):
         checks = {
             n: _scalar(result[n][kind == 1])
             for n in result
-            if n.startswith(("__bad", "__cur", "__c_", "__fin"))
+            if n.startswith(("__bad", "__cur", "__c_", "__fin", "__pct"))
         }
+        if "__bad" in checks:  # bad cells and the first twenty columns' kinds, in one integer
+            flags = checks["__pct0"] = checks["__bad"] or 0
+            shifts = [s for g, s in self.percent_slots().values() if g == 0]
+            checks["__bad"] = flags & (1 | sum(BAD << s for s in shifts))
         if any(n.startswith("__fin") and not _finite(v) for n, v in checks.items()):
             self.trust_floats = False  # a NaN or an infinity: read again, testing each cell
             return self.try_run(retry)
@@ -230,6 +236,7 @@ class Scan(ScanErrors):
         if failing and retry is not None and retry({r.column for r in failing}):
             return None  # the connector reads those columns otherwise now: ask again
         self._raise_bad_cells(checks)
+        self._raise_mixed_percents(checks)
         self._raise_unmatched(checks)
         rows = kind == 0
         names = [v for v, *_, daily in self._measures() if not daily]

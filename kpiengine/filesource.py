@@ -11,12 +11,13 @@ and overrides what differs in a few methods.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KpiError, Location, did_you_mean
-from .fileformats import CellError, DateFormat, detect_date_format, guess_decimal
+from .fileformats import CellError, DateFormat, detect_date_format, guess_decimal, read_number
+from .fileformats.percents import is_percent, mixed, mixed_message
 from .fileformats.tables import FileTable, open_tables
 from .sourceconfig import SourceConfig
 
@@ -114,27 +115,59 @@ def decimal_of(
     option: str | None = None,
     default: str | None = None,
     whole: Iterable[str] = (),
+    currency: str | Mapping[str, str] | None = None,
 ) -> str:
     """The decimal mark of a table's number columns: the `decimal:` option, else the sampled
-    cells' (`guess_decimal`; `whole` columns hold counts), else `default`. Typed columns
-    (Parquet, JSON numbers) have no decimal mark: only text columns are sampled."""
-    if option:
-        return option
+    cells' (`guess_decimal`, over the cells of every column at once: `whole` columns hold
+    counts, `currency` is the amounts' currency, one code or a code by column), else
+    `default`. Every cell votes together, so that the mark does not depend on the columns a
+    request reads: a count voting for `,` beside an amount voting for `.` is an error. A
+    sampled column mixing percentages with plain numbers beyond ±1 is an error too
+    (`percents.mixed`; a scan counts every cell). Typed columns (Parquet, JSON numbers) have no
+    decimal mark: only text columns are sampled."""
     present = [c for c in columns if c in table.columns and table.type_of(c) == "VARCHAR"]
-    counts = [c for c in whole if c in table.columns]
+    if option:
+        _check_percents(table, present, option)
+        return option
+    counts = {c for c in whole if c in table.columns}
     cells = [(c, t) for c in present for t in _spread(table.cells(c))[:100]]
     cells += [(c, t.cells[table.columns.index(c)]) for c in present for t in table.totals]
+    amounts: str | dict[str, str] | None = None
+    if isinstance(currency, Mapping):
+        amounts = {t: currency[c] for c, t in cells if currency.get(c)}
+    elif currency:
+        amounts = {t: currency for c, t in cells if c not in counts}
     try:
-        if counts:  # counts are whole: `2.546` sessions say `,` is the decimal mark
-            whole_cells = [t for c, t in cells if c in counts]
-            marks = {guess_decimal(whole_cells, whole=True, default=d) for d in (".", ",")}
-            if len(marks) == 1:  # the counts decide, whatever the default
-                return marks.pop()
-        return guess_decimal([t for _, t in cells], default=default)
+        mark = guess_decimal(
+            [t for _, t in cells],
+            whole={t for c, t in cells if c in counts},
+            default=default,
+            currency=amounts,
+        )
     except CellError as exc:
         column = next((c for c, t in cells if t == exc.text), present[0] if present else None)
         where = _cell_location(table, column, exc.text) if column else table.header()
         raise exc.at(where) from None
+    _check_percents(table, present, mark)
+    return mark
+
+
+def _check_percents(table: FileTable, columns: list[str], decimal: str) -> None:
+    """The error of a sampled column mixing percentages with plain numbers beyond ±1."""
+    for column in columns:
+        cells = table.cells(column)
+        if not any(map(is_percent, cells)):
+            continue
+        found = mixed(cells, decimal)
+        if found is not None:
+            plain, percent = found
+            message, fix = mixed_message(
+                column,
+                (plain, read_number(plain, decimal).value),
+                (percent, read_number(percent, decimal).value),
+                _cell_location(table, column, percent).line,
+            )
+            raise KpiError(message, _cell_location(table, column, plain), fix)
 
 
 def date_format_of(
@@ -185,9 +218,10 @@ def typed(
     """The table with the columns DuckDB can parse itself typed: plain numbers (with `.` as the
     decimal mark) as DOUBLE, ISO days (with or without a time) as TIMESTAMP, which DuckDB
     reads strictly (its DATE reads `2024-01-01 junk` as a day). A later cell DuckDB cannot
-    parse makes the scan read that column as text again (see `Scan.run`). One difference
-    with the grammar is known: DuckDB reads `24:00` as the next day's start, as ISO 8601 says,
-    where the grammar rejects the hour."""
+    parse makes the scan read that column as text again (see `Scan.run`). Differences with
+    the grammar are known, in cells after the sample of a column typed by it: DuckDB reads
+    `24:00` as the next day's start, as ISO 8601 says, where the grammar rejects the hour, and
+    `1_000` and `+-5` as numbers (1000, -5), where the grammar rejects them."""
     types: dict[str, str] = {}
     if decimal == ".":
         types |= {c: "DOUBLE" for c in numbers if table.suits(c, "DOUBLE")}

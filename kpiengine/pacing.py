@@ -173,10 +173,10 @@ def project(
     history = _history(workspace, daily, table, end)
     if history is None:
         reason = f"a projection needs {MIN_HISTORY_DAYS} days of daily data before it"
-        empty = np.full(n_seg, np.nan)
-        return {
-            k: Projection(empty, empty, empty, np.full((1, n_seg), np.nan), reason) for k in kpi_ids
-        }
+        return {k: _unprojected(n_seg, reason) for k in kpi_ids}
+    # each input learns from the days its own source covers: too few, and none is projected
+    # (whatever other KPIs, with longer data, are asked)
+    short = sorted(n for n, c in history.covered.items() if c.sum() < MIN_HISTORY_DAYS)
     position = segment_positions(daily, table)
     point: dict[str, np.ndarray] = {}
     draws: dict[str, np.ndarray] = {}
@@ -197,9 +197,20 @@ def project(
         columns = position >= 0
         point[name][position[columns]] = _plus(observed[position[columns]], mean[columns])
         draws[name][:, position[columns]] = _plus(observed[position[columns]], sampled[:, columns])
-    return {
-        k: _kpi_projection(workspace, k, table, period, point, draws, window_token) for k in kpi_ids
-    }
+    out = {}
+    for k in kpi_ids:
+        lacking = [n for n in short if n in workspace.inputs_of(k)]
+        if lacking:
+            reason = f"a projection needs {MIN_HISTORY_DAYS} days of daily data of `{lacking[0]}`"
+            out[k] = _unprojected(n_seg, reason)
+        else:
+            out[k] = _kpi_projection(workspace, k, table, period, point, draws, window_token)
+    return out
+
+
+def _unprojected(n_seg: int, reason: str) -> Projection:
+    empty = np.full(n_seg, np.nan)
+    return Projection(empty, empty, empty, np.full((1, n_seg), np.nan), reason)
 
 
 @dataclass

@@ -8,6 +8,7 @@ module its line), and the error names the file, line, column and what was expect
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -15,10 +16,20 @@ from .cellreader import Reader
 from .errors import KpiError, Location
 from .fileformats import CellError, currency_fits, read_number
 from .fileformats.numbers import currency_sql
+from .fileformats.percents import (
+    MIXED,
+    PERCENT,
+    PLAIN_ABOVE_ONE,
+    is_percent,
+    kind_sql,
+    mixed_message,
+    percent_sql,
+    plain_above_one,
+)
 from .fileformats.sql import shown
 from .fileformats.tables import FileTable, run_sql
 from .scanquery import Read, ScanQuery, _fitting
-from .sqlgen import quote_text
+from .sqlgen import quote_ident, quote_text
 
 __all__ = ["ScanErrors"]
 
@@ -82,16 +93,58 @@ class ScanErrors(ScanQuery):
                 _, (where, text), read, reader = min(found, key=lambda f: f[0])
                 error = reader.error(text)
                 why = error.expected.partition(": ")[2] if error is not None else ""
+                fix = error.fix if error is not None else None  # the cell's own (ISO weeks)
+                if reader.kind == "date" and (fix is None or "`date_format:`" in fix):
+                    fix = (
+                        "set the source's `date_format:` if the dates are written otherwise "
+                        "(years 1000 to 2999 are read as dates)"
+                    )
                 raise KpiError(
                     f"expected {reader.expected} in column `{read.column}`, found "
                     f"{f'`{shown(text)}`' if text.strip() else 'an empty cell'}"
                     + (f" ({why})" if why else ""),
                     where,
-                    "set the source's `date_format:` if the dates are written otherwise "
-                    "(years 1000 to 2999 are read as dates)"
-                    if reader.kind == "date"
-                    else None,
+                    fix,
                 )
+
+    def _raise_mixed_percents(self, checks: dict[str, Any]) -> None:
+        """The error of a column mixing percentages with plain numbers beyond ±1 (the scan's
+        flags, `percents.flag_sql`), naming the first plain cell and a percentage: the cells
+        are read again to find them."""
+        slots = self.percent_slots()
+        for read in self._reads.values():
+            if read.index not in slots:
+                continue
+            group, shift = slots[read.index]
+            kinds = (checks.get(f"__pct{group}") or 0) >> shift
+            if kinds & MIXED != MIXED and (self.percent_seen(read) or not kinds & PERCENT):
+                continue  # read again: a mix, or a percentage where the sample showed none
+            plain = percent = None
+            for table in self.tables:
+                if not self._percents(read, table):
+                    continue
+                reader = read.reader(table)
+                value = reader.sql(read.column, "VARCHAR")
+                kind = kind_sql(value, percent_sql(quote_ident(read.column)))
+                decimal = reader.decimal
+                if plain is None:
+                    cell = table.first_cell(
+                        read.column, f"{kind} = {PLAIN_ABOVE_ONE}", _plain_above_one(decimal)
+                    )
+                    plain = (cell, decimal) if cell is not None else None
+                if percent is None:
+                    cell = table.first_cell(read.column, f"{kind} = {PERCENT}", _percent(decimal))
+                    percent = (cell, decimal) if cell is not None else None
+            if plain is None or percent is None:
+                continue  # percentages and plain numbers within ±1 only
+            ((where, text), mark), ((place, sign), sign_mark) = plain, percent
+            message, fix = mixed_message(
+                read.column,
+                (text, read_number(text, mark).value),
+                (sign, read_number(sign, sign_mark).value),
+                place.line if place.file == where.file else 0,
+            )
+            raise KpiError(message, where, fix)
 
     def _check_currency(self, read: Read, codes: set[str]) -> None:
         """One currency in a column, and the one asked for (`read.currency`) if any."""
@@ -140,6 +193,20 @@ class ScanErrors(ScanQuery):
 
 def _is_bad(reader: Reader) -> Callable[[str], bool]:
     return lambda text: reader.error(text) is not None
+
+
+def _plain_above_one(decimal: str) -> Callable[[str], bool]:
+    return lambda text: plain_above_one(text, decimal)
+
+
+def _percent(decimal: str) -> Callable[[str], bool]:
+    def check(text: str) -> bool:
+        try:
+            return is_percent(text) and not math.isnan(read_number(text, decimal).value)
+        except CellError:
+            return False
+
+    return check
 
 
 def _has_currency(decimal: str, code: str) -> Callable[[str], bool]:

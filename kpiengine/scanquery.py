@@ -1,4 +1,5 @@
 """The SQL of a scan (`kpiengine.filescan`): the rows of each file, one GROUP BY, the roll-up.
+(A little longer than 420 lines: the rows' flags and the query they feed are one piece.)
 
 Each row is read once, in one projection per file (a cell and its value share DuckDB's work: the
 number grammar's tiers, the currency of the amounts), with its bad-cell flag; the rows of every
@@ -16,7 +17,8 @@ from typing import Any
 
 from .cellreader import Reader, trimmed_sql
 from .fileformats.currency import AMBIGUOUS
-from .fileformats.numbers import FLOAT_TYPES, NO_CURRENCY_SQL, currency_sql
+from .fileformats.numbers import FLOAT_TYPES, NO_CURRENCY_SQL, currency_sql, fast_sql, number_sql
+from .fileformats.percents import flag_sql, is_percent, slot
 from .fileformats.sql import Expr
 from .fileformats.tables import FileTable
 from .model import DISTINCT, Aggregate
@@ -75,9 +77,12 @@ class ScanQuery:
         return self.trust_floats and reader.kind == "number" and type_.upper() in FLOAT_TYPES
 
     def value_sql(self, reader: Reader, column: str, type_: str) -> str:
-        """SQL for a read cell's value (see `trust_floats`)."""
+        """SQL for a read cell's value (see `trust_floats`; a text number's two signs, `+-5`,
+        are flagged by `percents.flag_sql`)."""
         if self.trusted(reader, type_):
             return f"CAST({quote_ident(column)} AS DOUBLE)"
+        if reader.kind == "number" and type_.upper() == "VARCHAR":
+            return number_sql(column, reader.decimal, type_, signs=False)
         return reader.sql(column, type_)
 
     def _measures(self) -> list[tuple[str, str, Aggregate, int, bool]]:
@@ -104,13 +109,15 @@ class ScanQuery:
         reads the same cells."""
         day_cells = self._day_cells = self.day_cells()
         reads = list(self._reads.values())
-        checks = {"__bad": ("count", "__bad")} if reads else {}
+        checks = {"__bad": ("bit_or", "__bad")} if reads else {}  # see `_table_sql`
         checks |= {
             f"__cur{r.index}{e}": (e, f"__cur{r.index}")
             for r in reads
             if r.currency == ""
             for e in ("min", "max")
         }
+        groups = {group for group, _ in self.percent_slots().values()} - {0}
+        checks |= {f"__pct{g}": ("bit_or", f"__pm{g}") for g in sorted(groups)}
         checks |= {f"__c_{n}": c for n, c in self._checks.items()}
         # how far the data goes beyond the dates asked for (`Scan.role`): from the day cells,
         # which hold every day, else counted on the rows
@@ -313,7 +320,7 @@ class ScanQuery:
             f"SELECT 0 AS __kind, {outer}, {merged}min(__first) AS __first, max(__last) AS "
             f"__last FROM ({' UNION ALL BY NAME '.join(parts)}) GROUP BY {outer}"
         ] if parts else []  # fmt: skip
-        reduce = {"count": "sum", "sum": "sum", "min": "min", "max": "max"}
+        reduce = {"count": "sum", "sum": "sum", "min": "min", "max": "max", "bit_or": "bit_or"}
         rolled = "".join(
             f", {reduce[c]}({quote_ident(n)}) AS {quote_ident(n)}" for n, (c, _) in checks.items()
         )
@@ -327,18 +334,31 @@ class ScanQuery:
 
     def _table_sql(self, table: FileTable) -> str:
         """A table's rows: the row columns and currencies (read in one projection: a cell and
-        its value share DuckDB's work), then the row's bad-cell flag."""
+        its value share DuckDB's work), then the row's flags, `__bad`: bit 0 a bad cell (or
+        currency) of other columns, then each text number column's `percents.flag_sql`."""
+        slots = self.percent_slots()
         inner = [f"{make(table)} AS {quote_ident(n)}" for n, make in self._row.items()]
         raws, flags, kept = [], [], []
+        packed: dict[int, list[str]] = {}
         for read in self._reads.values():
             i, type_ = read.index, table.type_of(read.column)
             inner.append(f"{quote_ident(read.column)} AS __raw{i}")
             raws.append(f"__raw{i}")
             reader = read.reader(table)
-            flag = reader.bad_sql(Expr(f"__raw{i}"), type_, read.name)
-            # a typed column DuckDB read, or a float column its sum checks: no test per row
-            if flag != "FALSE" and not self.trusted(reader, type_):
-                flags.append(flag)
+            if i in slots and self._percents(read, table):
+                inner.append(f"{fast_sql(read.column, reader.decimal)} AS __c{i}")
+                raws.append(f"__c{i}")
+                asked = (reader.decimal, _fitting(read.currency)) if read.currency else None
+                packed.setdefault(slots[i][0], []).append(flag_sql(
+                    f"__raw{i}", read.name, f"__c{i}", slots[i][1], self.percent_seen(read), asked
+                ))  # fmt: skip
+                if read.currency != "":
+                    continue  # its currency is in its flags
+            else:
+                flag = reader.bad_sql(Expr(f"__raw{i}"), type_, read.name)
+                # a typed column DuckDB read, or a float column its sum checks: no test per row
+                if flag != "FALSE" and not self.trusted(reader, type_):
+                    flags.append(flag)
             if read.currency is None:
                 continue
             mark = NO_CURRENCY_SQL
@@ -356,8 +376,25 @@ class ScanQuery:
         body = f"SELECT {', '.join(inner)} FROM {table.relation()} WHERE {self._kept(table)}"
         if not raws:
             return body
-        bad = " OR ".join(flags) or "FALSE"
-        return f"SELECT * EXCLUDE ({', '.join(raws)}), ({bad}) AS __bad FROM ({body})"
+        bad = [f"CAST(({' OR '.join(flags)}) AS BIGINT)"] if flags else []
+        columns = [f"* EXCLUDE ({', '.join(raws)})"]
+        columns.append(f"({' | '.join([*bad, *packed.pop(0, [])]) or '0'}) AS __bad")
+        columns += [f"({' | '.join(k)}) AS __pm{g}" for g, k in packed.items()]
+        return f"SELECT {', '.join(columns)} FROM ({body})"
+
+    def _percents(self, read: Read, table: FileTable) -> bool:
+        """Whether a read's cells are flagged by `percents.flag_sql`: text numbers."""
+        return read.reader(table).kind == "number" and table.type_of(read.column) == "VARCHAR"
+
+    def percent_slots(self) -> dict[int, tuple[int, int]]:
+        """Where each text number read's flags are: read index -> `percents.slot`."""
+        reads = [r for r in self._reads.values() if any(self._percents(r, t) for t in self.tables)]
+        return {r.index: slot(k) for k, r in enumerate(reads)}
+
+    def percent_seen(self, read: Read) -> bool:
+        """Whether a read's sampled cells show a percent sign (see `percents.flag_sql`)."""
+        cells = (c for t in self.tables if read.column in t.columns for c in t.cells(read.column))
+        return any(map(is_percent, cells))
 
     def rows_sql(self, table: FileTable) -> str:
         """A table's data rows with the scan's row and derived columns (an error path's

@@ -1,11 +1,12 @@
 """The findings a fetch makes about what one source answered: variables it left out (KPI015),
-rows that look wrong (KPI016), data without dates (KPI013), data dated after today (KPI015)."""
+rows that look wrong (KPI016), data without dates (KPI013), data dated after today (KPI015),
+months missing from monthly rows (KPI017)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from .checks.runtime import RowsLeftOut, SuspectRows, Undatable
+from .checks.runtime import MissingMonths, RowsLeftOut, SuspectRows, Undatable
 from .connector import NoDailyValues
 from .errors import Finding, KpiError, Location
 
@@ -15,11 +16,12 @@ def _names(variables: list[str]) -> str:
 
 
 def no_daily_values(
-    name: str, where: Location, exc: NoDailyValues, variables: list[str]
+    name: str, where: Location, exc: NoDailyValues, variables: list[str], grain: str
 ) -> Finding:
     """KPI015: the source's rows are not days (or not in one period of the grain)."""
     return RowsLeftOut.finding(
-        f"source `{name}` left {_names(variables)} out: it has no daily values: {exc.message}",
+        f"source `{name}` left {_names(variables)} out: it has rows no {grain} holds: "
+        f"{exc.message}",
         location=exc.location or where,
         fix=exc.fix,
     )
@@ -71,5 +73,18 @@ def undatable(
         f"source `{name}` covers {span[0]} to {span[1]} without dates, which no {grain} holds: "
         f"{_names(variables)} cannot be dated by {grain}, and the KPIs that need them are left "
         "undefined",
+        location=where,
+    )
+
+
+def missing_months(
+    name: str, where: Location, months: list[dt.date], variables: list[str]
+) -> Finding:
+    """KPI017: a source of monthly rows lacks months between its first and its last."""
+    listed = ", ".join(f"{m:%Y-%m}" for m in months)
+    return MissingMonths.finding(
+        f"source `{name}` has monthly rows but none for {listed}, between its first and last "
+        f"month: {_names(variables)} are unknown there, and so are the quarters, years and "
+        "windows that hold those months",
         location=where,
     )

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from . import sourcefindings
+from . import monthgaps, sourcefindings
 from .checks.runtime import SourceFailed
 from .connector import Connector, NoDailyValues, Request
 from .errors import Finding, KpiError, Location, suggestion
@@ -165,13 +165,11 @@ def fetch_table(
     on_source: Callable[[str], None] | None = None,
 ) -> InputTable:
     """Ask each source for its variables and merge the answers into one input table;
-    `on_source(name)` is told as each source is done (a progress bar).
-
-    The plan's dates are the range the evaluation needs (a connector may return more; the
-    engine keeps what it needs). A source that fails by a bug, hangs past its `timeout:` or
-    returns a malformed Frame is reported (KPI012) and the others are used; so are `failures`,
-    the sources that could not be opened.
-    """
+    `on_source(name)` is told as each source is done (a progress bar). The plan's dates are the
+    range the evaluation needs (a connector may return more; the engine keeps what it needs). A
+    source that fails by a bug, hangs past its `timeout:` or returns a malformed Frame is
+    reported (KPI012) and the others are used; so are `failures`, the sources that could not
+    be opened."""
     by = list(plan.by)
     tables: list[InputTable] = []
     statuses: list[SourceStatus] = [f.status for f in failures]
@@ -190,14 +188,8 @@ def fetch_table(
         if not wanted:
             continue
         dims = [d for d in by if d in source.dimensions]
-        request = Request(
-            wanted,
-            plan.grain,
-            dims if len(dims) == len(by) else [],
-            plan.fetch_start,
-            plan.fetch_end,
-            plan.calendar,
-        )
+        dims = dims if len(dims) == len(by) else []
+        request = Request(wanted, plan.grain, dims, plan.fetch_start, plan.fetch_end, plan.calendar)
         name, where = status.name, source.config.location
         later = None  # the last day of data after today, which this run does not count
         try:
@@ -216,11 +208,13 @@ def fetch_table(
                 )
         except NoDailyValues as exc:  # rows spanning days (months of users, Meta's ranges)
             at = f"{exc.location}: " if exc.location else ""
-            why = f"`{name}` has no daily values: {at}{exc.message}"
+            why = f"`{name}` has rows no {plan.grain} holds: {at}{exc.message}"
             left_out.update(dict.fromkeys(wanted, why))
             if not plan.pacing:  # days asked for: a finding; to pace: its KPIs unprojected
                 reported.add(why)
-                findings.append(sourcefindings.no_daily_values(name, where, exc, sorted(wanted)))
+                findings.append(
+                    sourcefindings.no_daily_values(name, where, exc, sorted(wanted), plan.grain)
+                )
             continue
         except PluginFailure as exc:  # a plugin's bug: report it, keep the other sources
             failed = failure(source.config, source.origin, str(exc), source.connector.secrets)
@@ -250,7 +244,10 @@ def fetch_table(
             calendar = plan.calendar
             if frame.grain == RANGE and frame.span is not None:
                 calendar = calendar.for_range(*frame.span)
-            tables.append(build_table(frame, present, plan.grain, dims, calendar))
+            built = build_table(frame, present, plan.grain, dims, calendar)
+            ask = partial(_ask, source, variables=list(present))
+            findings.extend(monthgaps.blank_gaps(built, frame, request, ask, name, where, present))
+            tables.append(built)
     if not tables and spans and len(set(spans)) == 1:
         raise OnlyRange(spans[0])
     if not tables:
@@ -338,6 +335,7 @@ def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:
         {k: v for t in tables for k, v in t.missing.items()},
         calendar=tables[0].calendar,
         spans={k: v for t in tables for k, v in t.spans.items()},
+        gaps={k: v for t in tables for k, v in t.gaps.items()},
         dated_by={k: v for t in tables for k, v in t.dated_by.items()},
     )
 

@@ -30,15 +30,13 @@ def asking_stand_ins(plan: Plan, stand_in: dict[str, str]) -> Plan:
 
 
 def copy_stand_ins(table: InputTable, plan: Plan, stand_in: dict[str, str]) -> InputTable:
-    """The table with each stood-in variable's values (and reasons, spans, dates) copied from
-    the one read in its place."""
+    """The table with each stood-in variable's values (and reasons, spans, gaps, dates) copied
+    from the one read in its place."""
     for name, other in stand_in.items():
         if name in plan.variables and other in table.values:
             table.values[name] = table.values[other].copy()
-            if other in table.missing:
-                table.missing[name] = table.missing[other]
-            if other in table.spans:
-                table.spans[name] = table.spans[other]
-            if other in table.dated_by:
-                table.dated_by[name] = table.dated_by[other]
+            about: tuple[dict, ...] = (table.missing, table.spans, table.gaps, table.dated_by)
+            for facts in about:
+                if other in facts:
+                    facts[name] = facts[other]
     return table

@@ -19,7 +19,7 @@ import numpy as np
 from .distinct import distinct
 from .errors import Finding, KpiError
 from .model import DISTINCT, Aggregate
-from .periods import DEFAULT, Calendar
+from .periods import DEFAULT, FIRST_EVENT_DAYS, Calendar
 
 #: The period to date: the one the data stops inside (or the last one).
 CURRENT = "current"
@@ -139,28 +139,6 @@ def union(spans: list[tuple[dt.date, dt.date] | None]) -> tuple[dt.date, dt.date
     return (min(s[0] for s in known), max(s[1] for s in known)) if known else None
 
 
-def date_grain_of(first: np.ndarray, last: np.ndarray) -> str:
-    """`month` when aggregated rows only ever saw the first day of their months (monthly data
-    dated on the 1st: it covers its months whole), else `day`."""
-    first = np.asarray(first, dtype="datetime64[D]")
-    last = np.asarray(last, dtype="datetime64[D]")
-    held = ~np.isnat(first) & ~np.isnat(last)
-    first, last = first[held], last[held]
-    if len(np.unique(first)) < 2:
-        return "day"
-    starts = first.astype("datetime64[M]").astype("datetime64[D]")
-    return "month" if bool((first == starts).all() and (last == first).all()) else "day"
-
-
-def span_of(first: np.ndarray, last: np.ndarray) -> tuple[dt.date, dt.date] | None:
-    """The overall date range of aggregated rows from their per-row first and last dates."""
-    first = np.asarray(first, dtype="datetime64[D]")
-    last = np.asarray(last, dtype="datetime64[D]")
-    if not len(first) or np.isnat(first).all():
-        return None
-    return first[~np.isnat(first)].min().item(), last[~np.isnat(last)].max().item()
-
-
 @dataclass
 class SourceStatus:
     """What happened to one source during a fetch (shown in reports)."""
@@ -177,8 +155,9 @@ class SourceStatus:
 class InputTable:
     """Variables as arrays of shape (periods, segments); segment 0 is the total.
 
-    `spans` are the days each variable's data covers (see `Frame.covered`), `dated_by` the
-    date that dates it; `sources` says what each source gave and `findings` what went wrong
+    `spans` are the days each variable's data covers (see `Frame.covered`), `gaps` the first
+    days of the months inside them that a monthly source lacks, `dated_by` the date that dates
+    it; `sources` says what each source gave and `findings` what went wrong
     while fetching.
     """
 
@@ -192,6 +171,7 @@ class InputTable:
     findings: list[Finding] = field(default_factory=list)
     calendar: Calendar = DEFAULT
     spans: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
+    gaps: dict[str, list[dt.date]] = field(default_factory=dict)  # months a monthly source lacks
     dated_by: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -237,13 +217,16 @@ class InputTable:
 
     def coverage_of(self, names: Iterable[str]) -> np.ndarray:
         """For each period, the share of its days that every one of `names` covers (1 when
-        none has a known span)."""
+        none has a known span); a first day at most `FIRST_EVENT_DAYS` into its period is the
+        first event: the data covers that period from its start."""
         out = np.ones(self.n_periods)
         spans = [self.spans[n] for n in names if n in self.spans]
+        slack = dt.timedelta(days=FIRST_EVENT_DAYS)
         for i in range(self.n_periods if spans else 0):
             start, end = self.period_start(i), self.period_end(i)
             days = (end - start).days + 1
             for first, last in spans:
+                first = start if start < first <= min(end, start + slack) else first
                 held = (min(end, last) - max(start, first)).days + 1
                 out[i] = min(out[i], max(held, 0) / days)
         return out

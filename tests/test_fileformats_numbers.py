@@ -267,7 +267,8 @@ ISSUE_CELLS = [
     "1e3", "1e+06", "1.2E-05", "-3.5e2", "5k", "1-2", "#DIV/0!", "2024-01-15", "—", "--",
     "(not set)", "1,234", "(1,200)", "45.6%", "US$50.00", "1 234,50 €", "۱۲۳", "1,2,3", "inf",
     "nan", "NaN", "Infinity", "1_000", "0x10", " 12 ", "\t12\n", "\u00a012", "1e400", "9" * 400,
-    "1.5", "1,5", "1.", ",5", None, "", "N/A",
+    "1.5", "1,5", "1.", ",5", None, "", "N/A", "+-5", " +-5", "+-0", "+-1,5", "+-.6", "+5", "+0",
+    " -0", "1e0005", "1e-0003", "0e5327", "1.5e-0010", "+-7E4",
 ]  # fmt: skip
 
 
@@ -375,9 +376,11 @@ def test_well_formed_cells_read_their_value(decimal, data):
             st.sampled_from(["", "-", "--", "N/A", "(not set)", "nan", "inf", None, "$ -"]),
             st.sampled_from(["- €", "1.234,50- €", "12- $", "($ -)", "$ - -", "- - €", "-$-"]),
             st.sampled_from(["$ (5)", "(5,5) €", "$ -(5)", "(5) € )", "$(5", "(-5)", "(5 %)"]),
-            # what DuckDB's own cast reads that the grammar does not, or reads otherwise
+            # what DuckDB's own cast reads that the grammar does not, or reads otherwise: `_`,
+            # two signs (`+-5`), exponents of any length (`1e0005`), padded
             st.from_regex(
-                r"[-+]?[0-9]{1,4}(_[0-9]{1,3})*(\.[0-9_]*)?([eE][-+]?[0-9]{1,4})?", fullmatch=True
+                r"[ \t]?[-+]{0,2}[0-9]{1,4}(_[0-9]{1,3})*([.,][0-9_]*)?([eE][-+]{0,2}[0-9]{1,6})?",
+                fullmatch=True,
             ),
             st.sampled_from(["Infinity", "-inf", "+NaN", "1e", "+.5", "0x10", "1.e3", "\v12"]),
         ),
@@ -397,11 +400,11 @@ plain_cells = st.from_regex(r"-?[0-9]{1,5}([.,][0-9]{1,5})?", fullmatch=True)
 @given(cell=plain_cells, decimal=st.sampled_from([".", ","]))
 def test_plain_cells_are_guessed_as_the_grammar_reads_them(cell, decimal):
     """`guess_decimal` reads plain cells without the grammar's patterns: the same answer."""
-    from kpiengine.fileformats.decimals import _plain_reading
+    from kpiengine.fileformats.decimals import plain_reading
 
     try:
         expected: float | None = read_number(cell, decimal).value
     except NumberError:
         expected = None
-    assert _plain_reading(cell, decimal) == expected
-    assert _plain_reading(f"{cell}%", decimal) is False  # anything else: the grammar reads it
+    assert plain_reading(cell, decimal) == expected
+    assert plain_reading(f"{cell}%", decimal) is False  # anything else: the grammar reads it

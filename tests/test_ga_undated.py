@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import json
 import math
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -155,3 +156,15 @@ def test_an_empty_grain_is_a_usage_error_naming_kpi_yaml(write_workspace):
     assert "kpi.yaml:1:" in result.output
     assert "`grain` is `None`, not one of day, week, month, quarter, year" in result.output
     assert "KPI012" not in result.output and "PeriodError" not in result.output
+
+
+def test_a_report_on_one_range_period_names_its_data_range_once(write_workspace):
+    root = _workspace(write_workspace, GA4_HALF_MONTH)
+    for fmt in ("md", "html"):
+        out = CliRunner().invoke(
+            cli, ["report", "--workspace", str(root), "--format", fmt, "-o", "-"]
+        )
+        assert out.exit_code in (0, 1), out.output
+        text = re.sub(r"<[^>]+>", "", out.stdout).replace("\u2009", " ")  # the HTML's text
+        assert "Jan 1 – 15, 2025" in text, fmt
+        assert "Jan 1 – 15, 2025 – Jan 1 – 15, 2025" not in text, fmt

@@ -341,3 +341,64 @@ def test_a_postgres_session_runs_in_utc(tmp_path, postgres_url, monkeypatch):
         records = kpiengine.evaluate(kpiengine.load_workspace(root), kpis=["spend"]).records()
         got = {r["period"]: r["value"] for r in records if r["value"]}
         assert got == {"2024-03": 100.0, "2024-05": 1000.0}
+
+
+# --- the date range an export states ----------------------------------------------------------
+
+#: Google Ads' campaign report: its title lines state `June 1, 2024 - July 31, 2024`, its rows
+#: stop on 2 July (days without activity are left out of an export)
+GOOGLE_ADS = Path(__file__).parent / "fixtures" / "ads" / "google_ads_campaign_report.csv"
+CPC = "kpis:\n  cpc: {title: CPC, formula: ad_spend / clicks, unit: currency / clicks}\n"
+
+
+def monthly_cpc(path: Path) -> dict[str, float]:
+    """Cost over clicks by month, read with the csv module (title lines and totals left out)."""
+    import csv
+
+    lines = path.read_text("utf-8").splitlines()[2:]
+    sums: dict[str, list[float]] = {}
+    for row in csv.DictReader(lines):
+        if row["Day"][:2] == "20":
+            cost, clicks = sums.setdefault(row["Day"][:7], [0.0, 0.0])
+            sums[row["Day"][:7]] = [cost + float(row["Cost"].replace(",", "")),
+                                    clicks + float(row["Clicks"].replace(",", ""))]  # fmt: skip
+    return {month: cost / clicks for month, (cost, clicks) in sums.items()}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_range_an_export_states_carries_over(request, tmp_path, engine, monkeypatch):
+    """`files:` reads the export as `csv` does: July, with rows on its first two days only, is
+    whole (the export says it runs to July 31), not partial."""
+    monkeypatch.setenv("KPIENGINE_TODAY", "2024-09-15")
+    common = "    date: Day\n    map: {ad_spend: Cost, clicks: Clicks}\n"
+    sources = {
+        "csv": f"    connector: csv\n    path: {GOOGLE_ADS}\n{common}",
+        "sql": f"    connector: sql\n    url: {json.dumps(url_of(request, engine))}\n"
+        f"    files: {{ads: {GOOGLE_ADS}}}\n    table: ads\n{common}",
+    }
+    got = {}
+    for name, source in sources.items():
+        root = workspace(tmp_path / name, source)
+        (root / "definitions" / "k.yaml").write_text(CPC)
+        records = kpiengine.evaluate(kpiengine.load_workspace(root), kpis=["cpc"]).records()
+        got[name] = {r["period"]: (r["value"], r["complete"], r["coverage"]) for r in records}
+    expected = monthly_cpc(GOOGLE_ADS)
+    assert sorted(expected) == ["2024-06", "2024-07"]
+    assert got["sql"] == {m: (pytest.approx(v), True, 1.0) for m, v in expected.items()}
+    assert got["sql"] == got["csv"]
+
+
+def test_postgres_says_it_does_not_read_files(tmp_path):
+    """PostgreSQL reads its own tables: `table: ads` would be the database's, not the file's
+    (no server needed: the source is refused before connecting)."""
+    root = workspace(
+        tmp_path,
+        '    connector: sql\n    url: "postgresql://kpi@127.0.0.1:9/db"\n'
+        f"    files: {{ads: {GOOGLE_ADS}}}\n    table: ads\n    date: Day\n"
+        "    map: {marketing_cost: Cost}\n",
+    )
+    with pytest.raises(KpiError) as caught:
+        kpiengine.evaluate(kpiengine.load_workspace(root), kpis=["spend"])
+    said = str(caught.value)
+    assert said.startswith(f"{root / 'kpi.yaml'}:6:")
+    assert "`files` is for in-process engines" in said and "PostgreSQL" in said

@@ -101,3 +101,40 @@ def test_json_and_csv_are_for_scripts_and_drop_bidi_controls():
     assert records[0]["change_pct"] is None  # a rate: its change is `change`, in its unit
     rows = list(csv.DictReader(io.StringIO(render_results(results, "csv"))))
     assert rows[0]["kpi"] == "roi" and "\u202e" not in "".join(rows[0].values())
+
+
+@pytest.mark.parametrize("columns", [200, 120, 100, 80])
+def test_no_number_or_header_is_cut_at_any_width(write_workspace, monkeypatch, columns):
+    """A partial period's long label and a projected status take room: periods, then empty
+    columns, give way; every value shown is whole, and the KPI ids stay."""
+    monkeypatch.setenv("KPIENGINE_TODAY", "2024-08-27")
+    rows = "".join(f"2024-{m:02d}-{d:02d},{1000 + 37 * m + d}.25\n" for m in range(5, 9)
+                   for d in range(1, 32 if m < 8 else 28) if not (m == 6 and d == 31))  # fmt: skip
+    kpi_yaml = "currency: USD\ndata: data.csv\nkpis: [sales_revenue]\n"
+    root = write_workspace({}, kpi_yaml, "date,revenue\n" + rows)
+    text = run("eval", "-w", str(root), "--from", "2024-05", columns=columns)
+    assert max(cell_len(line) for line in text.splitlines()) <= columns
+    assert "…" not in text
+    assert re.sub(r"\s+", "", text).count("sales_revenue") == 1  # the id, folded or not
+    records = json.loads(run("eval", "-w", str(root), "--from", "2024-05", "--format", "json"))
+    header = next(s for s in text.splitlines() if s.strip().startswith("KPI"))
+    for record in records:
+        if record["period"] in header:  # every period shown has its whole value
+            assert f"${record['value']:,.2f}" in text
+    assert "2024-08 (27/31 d)" in header
+    projected = next(r["projected"] for r in records if r["period"] == "2024-08")
+    assert "projected" in text and f"${projected:,.2f}" in text
+
+
+def test_a_partial_period_that_has_ended_says_where_the_data_stops(write_workspace, monkeypatch):
+    days = [f"2024-07-{d:02d}" for d in range(1, 32)] + [f"2024-08-{d:02d}" for d in range(1, 21)]
+    rows = "".join(f"{day},10\n" for day in days)
+    root = write_workspace({}, "data: data.csv\nkpis: [sales_revenue]\n", "date,revenue\n" + rows)
+    monkeypatch.setenv("KPIENGINE_TODAY", "2024-08-20")  # August is still running
+    running = run("eval", "-w", str(root))
+    assert "2024-08 (20/31 d) is partial and left out" in running
+    monkeypatch.setenv("KPIENGINE_TODAY", "2024-12-01")  # an export taken on 20 August
+    stale = run("eval", "-w", str(root))
+    assert "is partial (the data stops on 2024-08-20, before the period ended)" in " ".join(
+        stale.split()
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -14,7 +13,7 @@ from ..hookspecs import hookimpl
 from ..model import KPI, Example
 from ..regroup import regroupings
 from ..unitcheck import consistent_readings
-from .base import Check
+from .base import LOAD, Check
 from .common import at_column, constants, expr_value, num, pct, words
 from .context import CheckContext
 
@@ -107,12 +106,13 @@ def _readings(formula: Formula, ws, kpi: KPI) -> list[str]:
 class PercentScaling(Check):
     code = "KPI202"
     severity = ERROR
+    stage = LOAD
     title = "`* 100` in a formula whose KPI is formatted as a percent (shown 100 times too big)"
     fix = "remove `* 100`: values are fractions; `format: percent` multiplies by 100 to show them"
 
     def run(self, context: CheckContext) -> Iterable[Finding]:
         for kpi in context.kpis:
-            if kpi.formula is None or kpi.format != "percent":
+            if kpi.formula is None or kpi.format != "percent" or not kpi.evaluable:
                 continue
             for node, constant in constants(kpi.formula.tree):
                 hundred = isinstance(node.op, ast.Mult) and constant.value == 100
@@ -120,7 +120,7 @@ class PercentScaling(Check):
                 if not (hundred or hundredth):
                     continue
                 example = _first_value(context.workspace, kpi)
-                value = example[1] if example else _latest(context, kpi.id)
+                value = example[1] if example else None
                 message = "the formula multiplies by 100 and `format: percent` multiplies again"
                 if value is not None:
                     message += (
@@ -132,19 +132,9 @@ class PercentScaling(Check):
                     message,
                     kpi,
                     at_column(kpi, kpi.formula.column(constant)),
+                    withholds=True,
                     value=value,
                 )
-
-
-def _latest(context: CheckContext, kpi_id: str) -> float | None:
-    """The KPI's last finite total in the evaluated results, if any."""
-    results = context.primary
-    result = results.kpis.get(kpi_id) if results is not None else None
-    if results is None or result is None:
-        return None
-    totals = [float(result.values[i, 0]) for i in results.selected]
-    totals = [v for v in totals if math.isfinite(v)]
-    return totals[-1] if totals else None
 
 
 class PerThousand(Check):

@@ -16,6 +16,7 @@ from ..model import Workspace
 from .base import Check
 from .context import CheckContext
 from .examples import ExampleIncomplete, ExampleMismatch
+from .formulas import PercentScaling
 from .resolution import Cycle, UnknownName
 from .runtime import CheckFailed
 from .selfref import SelfReference
@@ -32,6 +33,7 @@ LOAD_CHECKS: tuple[type[Check], ...] = (
     UnitClash,
     DeclaredUnitMismatch,
     TimeScale,
+    PercentScaling,
     ExampleIncomplete,
     ExampleMismatch,
 )

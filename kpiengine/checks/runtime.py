@@ -1,4 +1,4 @@
-"""KPI011-KPI016, KPI200: what can go wrong while a run plans, fetches and checks.
+"""KPI011-KPI017, KPI200: what can go wrong while a run plans, fetches and checks.
 
 The engine reports these as it works (the plan, the sources, the check runner); they are checks
 so that they are catalogued, documented and shown in SARIF like every other code.
@@ -55,6 +55,14 @@ class SuspectRows(Check):
     fix = "the message names the first such row: correct it in the system it comes from"
 
 
+class MissingMonths(Check):
+    code = "KPI017"
+    severity = WARNING
+    stage = DATA
+    title = "a source of monthly rows without some months between its first and its last"
+    fix = "export or paste in the missing months (a month without activity as a row of zeros)"
+
+
 class CheckFailed(Check):
     code = "KPI200"
     severity = ERROR
@@ -65,5 +73,13 @@ class CheckFailed(Check):
 
 @hookimpl(trylast=True)
 def register_checks(register: Callable[[type[Check]], None]) -> None:
-    for check in (MissingInput, SourceFailed, Undatable, RowsLeftOut, SuspectRows, CheckFailed):
+    for check in (
+        MissingInput,
+        SourceFailed,
+        Undatable,
+        RowsLeftOut,
+        SuspectRows,
+        MissingMonths,
+        CheckFailed,
+    ):
         register(check)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -109,7 +110,7 @@ def eval_command(
 ) -> None:
     """Evaluate KPIs for every period (and segment), against their targets."""
     from ..table import CURRENT
-    from ..terminal.console import reading
+    from ..terminal.console import reading, width
     from ..terminal.results import base_note, partial_note, render_results
 
     engine = open_engine(workspace, sample)
@@ -145,5 +146,5 @@ def eval_command(
     click.echo(render_results(results, fmt, latest=None if explicit_range or fmt != "table" else 6))
     for note in (partial_note(results), base_note(results)) if fmt == "table" else ():
         if note:
-            click.echo(note)
+            click.echo(textwrap.fill(note, width(), break_on_hyphens=False))
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

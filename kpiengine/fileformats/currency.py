@@ -15,7 +15,14 @@ characters of the number grammar itself (digits, `.`, `,`, spaces, signs) are le
 
 from __future__ import annotations
 
-__all__ = ["AMBIGUOUS", "ISO_CODES", "SYMBOLS", "currency_fits", "currency_marks"]
+__all__ = [
+    "AMBIGUOUS",
+    "ISO_CODES",
+    "SYMBOLS",
+    "THREE_DECIMALS",
+    "currency_fits",
+    "currency_marks",
+]
 
 #: Current ISO 4217 codes (CLDR's tender currencies of every territory, 2025).
 _CODES = """
@@ -28,6 +35,10 @@ _CODES = """
     UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG
 """
 ISO_CODES = frozenset(_CODES.split())
+#: The currencies whose amounts have three decimals (ISO 4217's minor unit; CLDR, and so Babel,
+#: writes the Iraqi dinar without decimals, but a file may follow ISO): `123.450` dinars are
+#: as likely 123.45 as 123450, where two-decimal amounts never put three digits after the mark.
+THREE_DECIMALS = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
 
 #: Symbols that name one currency -> its ISO code.
 SYMBOLS: dict[str, str] = {

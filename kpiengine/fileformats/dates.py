@@ -11,8 +11,10 @@ matches one or more spaces. A spec without `%d` has the grain of a month: its ro
 whole month, dated by its first day. Two specs are special: `excel`, serial day numbers
 (`45292` is 2024-01-01) in 1990-2099, and a `jalali:` prefix for Persian (Solar Hijri) dates.
 
-`detect_date_format` picks the format that reads most of a sample: day/month orders that both
-read it raise an error naming the ambiguous values and asking for `date_format`.
+`detect_date_format` picks the format that reads most of a sample, then its order of day, month
+and year: orders that each read it (`24/01/15`: d/m/y or y/m/d) raise an error naming the
+ambiguous values and asking for `date_format`, as does a column no one order reads whole (its
+rows mix orders) and one of ISO weeks (`2024-W01`: a week is no day).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NoReturn
 
 from kpiengine.errors import KpiError, Location
 
@@ -31,11 +34,18 @@ from .datespec import (
     EXCEL_RANGE,
     FAST,
     JALALI_YEARS,
+    WEEK_DIRECTIVES,
+    WEEK_LABEL,
+    WEEKS_FIX,
+    WEEKS_NOT_READ,
     Compiled,
     compile_spec,
+    date_orders,
     jalali_days,
     jalali_sql,
+    may_read,
     month_names,
+    order_name,
 )
 from .missing import is_missing, missing_sql
 from .numbers import normalize, normalize_sql
@@ -55,42 +65,18 @@ _ISO = re.compile(
     r"[12][0-9]{3}-[01][0-9]-[0-3][0-9](?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
 )
 DateError = CellError  # the error of a cell that is not a date in the expected format
-#: Formats tried by `detect_date_format`, most specific first; a `%d`/`%m` pair is tried both
-#: ways round.
+#: Formats tried by `detect_date_format`, most specific first; each is tried in its other orders
+#: of day, month and year too (`date_orders`: `%d/%m/%Y` and `%m/%d/%Y`; a two-digit year also
+#: written first, `%y/%m/%d`).
 DATE_FORMATS = (
-    "%Y-%m-%d%~",
-    "%Y%m%d",
-    "%Y%m%d%H",
-    "%Y/%m/%d%~",
-    "%Y.%m.%d",
-    "%d/%m/%Y%~",
-    "%d.%m.%Y%~",
-    "%d-%m-%Y%~",
-    "%d/%m/%y%~",
-    "%d.%m.%y",
-    "%d %b %Y",
-    "%d. %b %Y",
-    "%b %d, %Y",
-    "%b %d %Y",
-    "%a, %d %b %Y",
-    "%a %d %b %Y",
-    "%a, %b %d, %Y",
-    "%a %d. %b %Y",
-    "%d de %b de %Y",
-    "%d-%b-%Y",
-    "%d-%b-%y",
-    "%Y年%m月%d日",
-    "%Y-%m",
-    "%Y%m",
-    "%Y/%m",
-    "%m/%Y",
-    "%m.%Y",
-    "%m-%Y",
-    "%b %Y",
-    "%b-%Y",
+    "%Y-%m-%d%~", "%Y%m%d", "%Y%m%d%H", "%Y/%m/%d%~", "%Y.%m.%d",
+    "%d/%m/%Y%~", "%d.%m.%Y%~", "%d-%m-%Y%~", "%d/%m/%y%~", "%d.%m.%y", "%d-%m-%y%~",
+    "%d %b %Y", "%d. %b %Y", "%b %d, %Y", "%b %d %Y", "%a, %d %b %Y", "%a %d %b %Y",
+    "%a, %b %d, %Y", "%a %d. %b %Y", "%d de %b de %Y", "%d-%b-%Y", "%d-%b-%y", "%Y年%m月%d日",
+    "%Y-%m", "%Y%m", "%Y/%m", "%m/%Y", "%m.%Y", "%m-%Y", "%b %Y", "%b-%Y",
     "%b-%y",  # Excel's `mmm-yy` (`Jan-24`): a month, as a year-less day would be no date
     "%Y年%m月",
-)
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -108,10 +94,15 @@ class DateFormat:
         return Rewrite(c.exact, c.loose, c.template)
 
     @property
+    def written(self) -> str:
+        """The spec as messages show it (without the optional time, an internal `%~`)."""
+        return self.spec.replace("%~", "")
+
+    @property
     def expected(self) -> str:
         if self.kind == "excel":
             return "a spreadsheet date serial number (1990 to 2099)"
-        return f"a date in the format `{self.spec}`"
+        return f"a date in the format `{self.written}`"
 
     def read(self, text: object) -> dt.date | None:
         """The date of a cell (its first day for a month grain); None when missing.
@@ -124,11 +115,14 @@ class DateFormat:
         probe = self.compiled.probe  # fails fast, without compiling the lists of names
         out = None if probe and full_regex(probe).fullmatch(cell) is None else self.rewrite.py(cell)
         day = None if out is None else self._date(out)
+        if day is None and WEEK_LABEL.fullmatch(cell):
+            raise DateError(str(text), f"{self.expected}: it is an ISO week", WEEKS_FIX)
         if day is None:
             raise DateError(
                 str(text),
                 self.expected,
-                f"set the source's `date_format:` if the dates are not in the format `{self.spec}`",
+                "set the source's `date_format:` if the dates are not in the format "
+                f"`{self.written}`",
             )
         return day
 
@@ -209,56 +203,6 @@ def compile_format(spec: str) -> DateFormat:
     return DateFormat(spec, compiled.grain, kind or "gregorian", compiled)
 
 
-#: Directives that read letters: month and weekday names (which need them), AM/PM, zones and
-#: the time tail (`T`, `Z`).
-_NAMES = ("%b", "%B", "%h", "%a", "%A")
-_LETTERED = (*_NAMES, "%p", "%z", "%Z", "%~")
-_DIGITS = {"%Y": 4, "%y": 2, "%m": 1, "%d": 1, "%H": 1, "%I": 1, "%M": 2, "%S": 2, "%f": 1}
-
-
-@lru_cache(maxsize=256)
-def _shape(spec: str) -> tuple[bool, bool, int, bool, bool]:
-    """What a text the spec reads has: (letters needed, letters allowed, fewest digits, a month
-    name, a weekday name)."""
-    if spec == "excel":
-        return False, False, 5, False, False
-    spec = spec.removeprefix("jalali:")
-    directives = re.findall("%.", spec)
-    month, day = bool({"%b", "%B", "%h"} & set(directives)), bool({"%a", "%A"} & set(directives))
-    needs = month or day or any(c.isalpha() for c in re.sub("%.", "", spec))
-    reads = needs or any(d in directives for d in _LETTERED)
-    return needs, reads, sum(_DIGITS.get(d, 0) for d in directives), month, day
-
-
-@lru_cache(maxsize=4096)
-def _traits(text: str) -> tuple[bool, int, bool, bool]:
-    """(letters, digits, a month name, a weekday name) of a text, as `_shape` counts them."""
-    text = normalize(text)
-    letters = any(c.isalpha() for c in text)
-    folded = text.lower()  # names are lower case; a letter's upper case folds back to it
-    months, days = month_names() if letters else ({}, ())
-    return (
-        letters,
-        sum(c.isdigit() for c in text),
-        any(name in folded for name in months),
-        any(name in folded for name in days),
-    )
-
-
-def may_read(spec: str, text: str) -> bool:
-    """Whether a spec could read a text: a cheap test that spares compiling the patterns of
-    formats that cannot match it (names need letters, and a month or weekday name among them;
-    a spec of numbers and marks reads no letter; a year needs its digits)."""
-    needs, reads, digits, month, day = _shape(spec)
-    letters, count, has_month, has_day = _traits(text)
-    return (
-        (reads if letters else not needs)
-        and count >= digits
-        and (has_month or not month)
-        and (has_day or not day)
-    )
-
-
 def read_date(text: str, spec: str) -> dt.date | None:
     """`compile_format(spec).read(text)`."""
     return compile_format(spec).read(text)
@@ -267,20 +211,23 @@ def read_date(text: str, spec: str) -> dt.date | None:
 # --- detection ------------------------------------------------------------------------------
 
 
-def _twin(spec: str) -> str | None:
-    """The spec with day and month swapped, when both are numbers written before the year
-    (a year written first is always followed by the month)."""
-    year = max(spec.find("%Y"), spec.find("%y"))
-    if not 0 <= spec.find("%d") < year or not 0 <= spec.find("%m") < year:
+def _reading(fmt: DateFormat, text: str) -> dt.date | None:
+    """The date a format reads in a cell, None when it does not read it."""
+    try:
+        return fmt.read(text)
+    except CellError:
         return None
-    return spec.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
 
 
 def _fits(fmt: DateFormat, text: str) -> bool:
-    try:
-        return fmt.read(text) is not None
-    except CellError:
-        return False
+    return _reading(fmt, text) is not None
+
+
+def latest_year() -> int:
+    """The last year a two-digit year plausibly is: next year (data is not dated years ahead)."""
+    from kpiengine.today import today  # noqa: PLC0415 - the engine's today, imported late
+
+    return today().year + 1
 
 
 def detect_date_format(
@@ -295,18 +242,37 @@ def detect_date_format(
 ) -> DateFormat:
     """The format of a date column from a sample of its cells.
 
-    `date_format` (the user's) wins. Otherwise each candidate (`DATE_FORMATS`, their day/month
-    twins, their `jalali:` variants when every year is 1300-1499, and `excel` when
-    `excel_serials`: the column is known to hold dates) is scored by the cells it reads; the
-    best wins, the first listed on a tie. A format and its twin reading the same cells are
-    told apart by `within` (the export's date range: the reading that stays in it), then by
-    `day_first` (the export's locale); else KpiError names the ambiguous cells (`locate` turns a
-    cell's index into its place in the file) and asks for `date_format`. The cells the chosen
-    format does not read are the caller's to report.
+    `date_format` (the user's) wins. Otherwise each candidate (`DATE_FORMATS`, their other
+    orders of day, month and year (`date_orders`), their `jalali:` variants when every year is
+    1300-1499, and `excel` when `excel_serials`: the column is known to hold dates) is scored by
+    the cells it reads; the best wins, the first listed on a tie. Its orders are then weighed
+    (`_settle`): a column that no one order reads whole mixes orders (an error naming two rows
+    that contradict each other); of the orders that read it whole, those putting a two-digit
+    year after next year are out, then those leaving `within` (the export's date range), then
+    `day_first` (the export's locale, which writes the year last) picks day/month or month/day;
+    else KpiError names the ambiguous cells (`locate` turns a cell's index into its place in the
+    file) and asks for `date_format`. ISO weeks (`2024-W01`) are an error: a week is no date.
+    The cells the chosen format does not read are the caller's to report.
     """
-    if date_format:
-        return compile_format(date_format)
     cells = [(i, str(v).strip()) for i, v in enumerate(values) if not is_missing(v)]
+    weeks = [(i, t) for i, t in cells if WEEK_LABEL.fullmatch(t)]
+    if date_format:
+        try:
+            return compile_format(date_format)
+        except ValueError:
+            week = next((d for d in WEEK_DIRECTIVES if d in date_format), None)
+            if week is None or not locate or not cells:
+                raise
+            raise KpiError(
+                f"`date_format: '{date_format}'` reads weeks (`{week}`): {WEEKS_NOT_READ} "
+                f"(column `{column}`)",
+                locate((weeks or cells)[0][0]),
+                WEEKS_FIX,
+            ) from None
+    if weeks:  # the first such cell, at its place
+        (i, text), line = weeks[0], _line(weeks[0][0], locate)
+        where = locate(i) if locate else None
+        raise KpiError(f"`{shown(text)}` is an ISO week{line}: {WEEKS_NOT_READ}", where, WEEKS_FIX)
     distinct = list(dict.fromkeys(text for _, text in cells))
     where = locate(cells[0][0]) if locate and cells else None
     if not distinct:
@@ -329,22 +295,13 @@ def detect_date_format(
             "set the source option `date_format`, e.g. `date_format: '%d/%m/%Y'`",
         )
     chosen = next(spec for spec, score in scores.items() if score == best)
-    twin = _twin(chosen.removeprefix("jalali:"))
-    if twin is None or scores.get(twin, scores.get(f"jalali:{twin}", -1)) != best:
+    if len(date_orders(chosen)) == 1:
         return candidates[chosen]
-    twin = f"jalali:{twin}" if chosen.startswith("jalali:") else twin
-    return _choose_order(
-        candidates[chosen], candidates[twin], cells, within, day_first, column, locate
-    )
+    return _settle(chosen, cells, within, day_first, column, locate)
 
 
 def _candidates(distinct: list[str], excel_serials: bool) -> dict[str, DateFormat]:
-    specs: list[str] = []
-    for spec in DATE_FORMATS:
-        specs.append(spec)
-        twin = _twin(spec)
-        if twin:
-            specs.append(twin)
+    specs = list(dict.fromkeys(o for spec in DATE_FORMATS for o in (spec, *date_orders(spec))))
     years = [
         int(y) for t in distinct for y in re.findall(r"(?<![0-9])[0-9]{4}(?![0-9])", normalize(t))
     ]
@@ -357,45 +314,105 @@ def _candidates(distinct: list[str], excel_serials: bool) -> dict[str, DateForma
     return {spec: compile_format(spec) for spec in specs}
 
 
-def _choose_order(
-    first: DateFormat,
-    second: DateFormat,
+def _settle(
+    chosen: str,
     cells: list[tuple[int, str]],
     within: tuple[dt.date, dt.date] | None,
     day_first: bool | None,
     column: str,
     locate: Callable[[int], Location] | None,
 ) -> DateFormat:
-    """Day/month or month/day: by the export's date range, its locale, else an error."""
-    pair = (first, second)
+    """The order of day, month and year among the chosen spec's (`date_orders`): the one that
+    reads every cell any of them reads, told apart by plausible years, the export's date range
+    and its locale; else an error (a column mixing orders, or an ambiguous one)."""
+    orders = sorted(date_orders(chosen), key=lambda o: o != chosen)  # the chosen first
+    texts = list(dict.fromkeys(t for _, t in cells))
+    days = {o: {t: _reading(compile_format(o), t) for t in texts} for o in orders}
+    readers = {t: {o for o in orders if days[o][t] is not None} for t in texts}
+    read = [t for t in texts if readers[t]]
+    whole = [o for o in orders if all(o in readers[t] for t in read)]
+    if not whole:
+        _mixed(orders, days, readers, cells, column, locate)
+    left = whole
+    if "%y" in chosen:  # `24/01/31` is not 24 January 2031
+        latest = latest_year()
+        plausible = [o for o in left if all(d.year <= latest for d in days[o].values() if d)]
+        left = plausible or left
     if within is not None:
-        inside = [f for f in pair if all(_inside(f, t, within) for _, t in cells)]
-        if len(inside) == 1:
-            return inside[0]
-    if day_first is not None:
-        return next(f for f in pair if (f.spec.find("%d") < f.spec.find("%m")) == day_first)
-    ambiguous = [(i, t) for i, t in cells if first.read(t) != second.read(t)]
-    if not ambiguous:  # every cell reads the same both ways (`05/05/2024`)
-        return first
-    listed = ", ".join(
-        f"`{shown(t)}`" + (f" (line {locate(i).line})" if locate else "") for i, t in ambiguous[:5]
-    )
+        inside = [o for o in left if all(_inside(days[o][t], o, within) for t in read)]
+        left = inside or left
+    if len(left) > 1 and day_first is not None:
+        year_last = [o for o in left if order_name(o).endswith("year")]
+        left = [o for o in year_last if (o.find("%d") < o.find("%m")) == day_first] or left
+    ambiguous = [(i, t) for i, t in cells if len({days[o][t] for o in left}) > 1]
+    if not ambiguous:  # every cell reads the same each way (`05/05/2024`)
+        return compile_format(left[0])
+    listed = ", ".join(f"`{shown(t)}`{_line(i, locate)}" for i, t in ambiguous[:5])
     more = f" and {len(ambiguous) - 5} more" if len(ambiguous) > 5 else ""
-    day_month, month_day = sorted(pair, key=lambda f: f.spec.find("%d") > f.spec.find("%m"))
+    left.sort(key=lambda o: (order_name(o).startswith("year"), o.find("%d") > o.find("%m")))
+    short = all(order_name(o).endswith("year") for o in left)  # `day/month or as month/day`
+    names = _either([order_name(o, short) for o in left], " or as " if short else " or ")
+    example = ambiguous[0][1]
+    readings = _either(list(dict.fromkeys(str(days[o][example]) for o in left)))
+    options = _either([f"`date_format: '{compile_format(o).written}'`" for o in left])
     raise KpiError(
-        f"the dates in column `{column}` read as day/month or as month/day: {listed}{more}",
+        f"the dates in column `{column}` read as {names}: {listed}{more} "
+        f"(`{shown(example)}` is {readings})",
         locate(ambiguous[0][0]) if locate else None,
-        f"set the source option `date_format: '{day_month.spec.replace('%~', '')}'` or "
-        f"`date_format: '{month_day.spec.replace('%~', '')}'`",
+        f"set the source option {options}",
     )
 
 
-def _inside(fmt: DateFormat, text: str, within: tuple[dt.date, dt.date]) -> bool:
-    try:
-        day = fmt.read(text)
-    except CellError:
-        return False
+def _line(index: int, locate: Callable[[int], Location] | None) -> str:
+    return f" (line {locate(index).line})" if locate else ""
+
+
+def _either(items: list[str], last: str = " or ") -> str:
+    """`a`, `a or b`, `a, b or c`."""
+    return last.join([", ".join(items[:-1]), items[-1]] if len(items) > 2 else items)
+
+
+def _mixed(
+    orders: list[str],
+    days: dict[str, dict[str, dt.date | None]],
+    readers: dict[str, set[str]],
+    cells: list[tuple[int, str]],
+    column: str,
+    locate: Callable[[int], Location] | None,
+) -> NoReturn:
+    """Raise the error of a column whose dates no one order reads: the first cell the order of
+    most cells does not read (the odd one), and cells that contradict it."""
+    most = max(orders, key=lambda o: sum(d is not None for d in days[o].values()))
+    odd = next((i, t) for i, t in cells if readers[t] and most not in readers[t])
+    shown_cells, common = [odd], set(readers[odd[1]])
+    for i, t in cells:
+        if readers[t] and common & readers[t] < common:
+            shown_cells.append((i, t))
+            common &= readers[t]
+            if not common:
+                break
+    short = all(order_name(o).endswith("year") for o in orders)
+    parts = [
+        f"`{shown(t)}`{_line(i, locate)} {'only' if n else 'can only be'} "
+        + _either([order_name(o, short) for o in orders if o in readers[t]])
+        for n, (i, t) in enumerate(sorted(shown_cells))
+    ]
+    options = [
+        f"`'{compile_format(o).written}'` for {order_name(o, short)}"
+        for o in orders
+        if any(o in r for r in readers.values())
+    ]
+    raise KpiError(
+        f"the dates in column `{column}` mix orders: {' and '.join(parts)}: no one order reads "
+        "them all",
+        locate(odd[0]) if locate else None,
+        "correct the rows so that every date is in the same order, then set the source "
+        f"option `date_format:` to it ({_either(options)})",
+    )
+
+
+def _inside(day: dt.date | None, spec: str, within: tuple[dt.date, dt.date]) -> bool:
     if day is None:
         return True
-    start = within[0].replace(day=1) if fmt.grain == "month" else within[0]
+    start = within[0].replace(day=1) if compile_format(spec).grain == "month" else within[0]
     return start - dt.timedelta(days=1) <= day <= within[1] + dt.timedelta(days=1)

@@ -4,7 +4,9 @@ The strptime-like directives of `dates` (`%Y` `%y` `%m` `%d` `%b` `%a` `%H` ... 
 weekday names from Babel's CLDR data for the languages exports come in (English, French,
 German, Spanish, Italian, Dutch, Portuguese, Persian: lower case, final `.` optional, accents
 optional), and the calendars the rewrite feeds: Gregorian, Persian (Solar Hijri) and Excel's
-serial day numbers.
+serial day numbers. Also: the orders a spec's day, month and year may be written in
+(`date_orders`), which specs could read a text (`may_read`), and ISO weeks (`2024-W01`, `%V`):
+no dates, as a week's rows cannot be split between the months it spans.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .numbers import normalize
 from .sql import WHITESPACE, alternatives, char_class, literal, spelt
 
 LOCALES = ("en", "fr", "de", "es", "it", "nl", "pt", "fa")
@@ -124,6 +127,8 @@ def compile_spec(spec: str) -> Compiled:
             piece = (_name_pattern(days), _name_pattern(days), None)
             probe.append(_any_name(days))
         elif token.startswith("%"):
+            if token in WEEK_DIRECTIVES:
+                raise ValueError(f"`{token}` {WEEK_DIRECTIVES[token]}: {WEEKS_NOT_READ}")
             if token not in _FIXED:
                 raise ValueError(f"`{token}` is not a date directive this reader knows")
             piece = (_FIXED[token], _FIXED[token], None)
@@ -153,6 +158,57 @@ def compile_spec(spec: str) -> Compiled:
     )
 
 
+#: strptime's week directives: a week is not a day, and the engine's dates are days or months.
+WEEK_DIRECTIVES = {
+    "%G": "is an ISO week-numbering year",
+    "%V": "is an ISO week number",
+    "%W": "is a week number",
+    "%U": "is a week number",
+}
+WEEKS_NOT_READ = "weekly rows are not read as dates"
+#: What to do with weekly rows (the fix of every message about them).
+WEEKS_FIX = (
+    "export the rows by day (or by month): a week's total cannot be split between the months "
+    "it spans; GA exports by `ISO week of ISO year` are read by the `ga_export` connector, "
+    "Google Ads reports by Week by the `ads` connector"
+)
+#: An ISO week as exports label it: `2024-W01`, `2024-W1`, `2024W01`, `2024 W01`, `W01 2024`.
+WEEK_LABEL = re.compile(
+    r"\s*(?:[12][0-9]{3}\s*-?\s*[Ww]\s*(?:0?[1-9]|[1-4][0-9]|5[0-3])"
+    r"|[Ww]\s*(?:0?[1-9]|[1-4][0-9]|5[0-3])\s*[-/ ]?\s*[12][0-9]{3})\s*"
+)
+
+
+def date_orders(spec: str) -> tuple[str, ...]:
+    """The spec and the specs reading its day, month and year numbers in the other orders
+    exports write them: day/month/year, month/day/year and, for a two-digit year, year/month/day
+    (a four-digit year written first is told by its length). The spec alone when it has not
+    these three numbers, each with a separator after it."""
+    prefix = "jalali:" if spec.startswith("jalali:") else ""
+    tokens = re.findall(r"%.|[^%]", spec.removeprefix(prefix))
+    places = [i for i, t in enumerate(tokens) if t in ("%d", "%m", "%y", "%Y")]
+    fields = tuple(tokens[i] for i in places)
+    year = "%y" if "%y" in fields else "%Y"
+    orders = [("%d", "%m", year), ("%m", "%d", year)] + [(year, "%m", "%d")] * (year == "%y")
+    packed = any(b - a < 2 for a, b in zip(places, places[1:], strict=False))
+    if fields not in orders or packed:
+        return (spec,)
+    out = []
+    for order in orders:
+        written = list(tokens)
+        for place, token in zip(places, order, strict=True):
+            written[place] = token
+        out.append(prefix + "".join(written))
+    return tuple(out)
+
+
+def order_name(spec: str, short: bool = False) -> str:
+    """`day/month/year`, `month/day/year` or `year/month/day` (`day/month`, `month/day` short)."""
+    names = {"d": "day", "m": "month", "y": "year", "Y": "year"}
+    fields = [names[t[1]] for t in re.findall("%[dmyY]", spec)]
+    return "/".join(f for f in fields if not short or f != "year")
+
+
 _FIXED = {
     "%H": "(?:[01]?[0-9]|2[0-3])",
     "%I": "(?:0?[1-9]|1[0-2])",
@@ -166,6 +222,56 @@ _FIXED = {
     "%~": TIME_TAIL,
     "%%": "%",
 }
+
+
+#: Directives that read letters: month and weekday names (which need them), AM/PM, zones and
+#: the time tail (`T`, `Z`).
+_NAMES = ("%b", "%B", "%h", "%a", "%A")
+_LETTERED = (*_NAMES, "%p", "%z", "%Z", "%~")
+_DIGITS = {"%Y": 4, "%y": 2, "%m": 1, "%d": 1, "%H": 1, "%I": 1, "%M": 2, "%S": 2, "%f": 1}
+
+
+@lru_cache(maxsize=256)
+def _shape(spec: str) -> tuple[bool, bool, int, bool, bool]:
+    """What a text the spec reads has: (letters needed, letters allowed, fewest digits, a month
+    name, a weekday name)."""
+    if spec == "excel":
+        return False, False, 5, False, False
+    spec = spec.removeprefix("jalali:")
+    directives = re.findall("%.", spec)
+    month, day = bool({"%b", "%B", "%h"} & set(directives)), bool({"%a", "%A"} & set(directives))
+    needs = month or day or any(c.isalpha() for c in re.sub("%.", "", spec))
+    reads = needs or any(d in directives for d in _LETTERED)
+    return needs, reads, sum(_DIGITS.get(d, 0) for d in directives), month, day
+
+
+@lru_cache(maxsize=4096)
+def _traits(text: str) -> tuple[bool, int, bool, bool]:
+    """(letters, digits, a month name, a weekday name) of a text, as `_shape` counts them."""
+    text = normalize(text)
+    letters = any(c.isalpha() for c in text)
+    folded = text.lower()  # names are lower case; a letter's upper case folds back to it
+    months, days = month_names() if letters else ({}, ())
+    return (
+        letters,
+        sum(c.isdigit() for c in text),
+        any(name in folded for name in months),
+        any(name in folded for name in days),
+    )
+
+
+def may_read(spec: str, text: str) -> bool:
+    """Whether a spec could read a text: a cheap test that spares compiling the patterns of
+    formats that cannot match it (names need letters, and a month or weekday name among them;
+    a spec of numbers and marks reads no letter; a year needs its digits)."""
+    needs, reads, digits, month, day = _shape(spec)
+    letters, count, has_month, has_day = _traits(text)
+    return (
+        (reads if letters else not needs)
+        and count >= digits
+        and (has_month or not month)
+        and (has_day or not day)
+    )
 
 
 def jalali_days(jy: int, jm: int, jd: int) -> int:

@@ -2,7 +2,7 @@
 
 One rule, for every connector: each distinct cell is read both ways by `numbers.read_number`;
 only cells that read one way only, or differently, tell anything (see `guess_decimal`). Plain
-cells (`1234.5`, `-1,234`: digits and one mark) are read by `_plain_reading`, which gives the
+cells (`1234.5`, `-1,234`: digits and one mark) are read by `plain_reading`, which gives the
 grammar's answer without compiling its patterns (a twentieth of a second per process);
 tests/test_fileformats_numbers.py checks that the two agree.
 """
@@ -10,18 +10,19 @@ tests/test_fileformats_numbers.py checks that the two agree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Mapping
 
+from .currency import AMBIGUOUS, THREE_DECIMALS, currency_fits
 from .numbers import DECIMALS, NumberError, read_number
 from .sql import shown
 
-__all__ = ["guess_decimal"]
+__all__ = ["guess_decimal", "plain_reading"]
 
 
 _PLAIN = re.compile(r"(-?)([0-9]+)(?:([.,])([0-9]+))?")
 
 
-def _plain_reading(text: str, decimal: str) -> float | None | bool:
+def plain_reading(text: str, decimal: str) -> float | None | bool:
     """The value of a plain cell with the decimal mark `decimal` (None: not a number that
     way); False when the cell is not plain."""
     found = _PLAIN.fullmatch(text)
@@ -36,7 +37,7 @@ def _plain_reading(text: str, decimal: str) -> float | None | bool:
 
 
 def _reading(text: str, decimal: str) -> float | None:
-    plain = _plain_reading(text, decimal)
+    plain = plain_reading(text, decimal)
     if plain is not False:
         return plain
     try:
@@ -45,46 +46,67 @@ def _reading(text: str, decimal: str) -> float | None:
         return None
 
 
-def guess_decimal(values: Iterable[str], *, whole: bool = False, default: str | None = None) -> str:
+def guess_decimal(
+    values: Iterable[str],
+    *,
+    whole: bool | Container[str] = False,
+    default: str | None = None,
+    currency: str | Mapping[str, str] | None = None,
+) -> str:
     """The decimal mark of a column (or of a file's columns), from a sample of its cells.
 
     Each distinct cell is read both ways: a cell readable only with `.` (`1,234.5`, `12.5`) or
     only with `,` (`1.234,5`, `12,5`, `0,123`) votes for that mark; a cell read alike both ways
     (`1234`, `12%`) does not vote; a cell read differently (`1,234`: 1234 or 1.234) is
-    ambiguous. With `whole=True` the cells are counts, so an ambiguous cell votes for the
-    reading that is a whole number. Votes for both marks raise NumberError naming a cell of
-    each. When only ambiguous cells remain, the answer is `default` (what the export's
-    language writes); without one, their lone mark before three digits is read as grouping
-    thousands, as both conventions write it (`1,200` is 1200 with `.` as the decimal mark,
-    `1.500` is 1500 with `,`): amounts have two decimals, counts none. Ambiguous cells of both
-    kinds (`1,200` and `1.500`) raise NumberError: the source's `decimal:` option decides.
-    Cells not readable either way do not vote: they are reported when the column is read.
+    ambiguous. Counts (`whole`: True for every cell, or the cells that are counts) are whole,
+    so an ambiguous count votes for the reading that is a whole number. Votes for both marks
+    raise NumberError naming a cell of each (a count whole in neither reading, `1,5` beside
+    `1.00`, is the one named). When only ambiguous cells remain, the answer is `default` (what
+    the export's language writes); without one, their lone mark before three digits is read as
+    grouping thousands, as both conventions write it (`1,200` is 1200 with `.` as the decimal
+    mark, `1.500` is 1500 with `,`): amounts have two decimals, counts none. Ambiguous cells of
+    both kinds (`1,200` and `1.500`) raise NumberError: the source's `decimal:` option decides.
+    So does an ambiguous amount in a currency with three decimals (`KWD 123.450`: 123.45 or
+    123450), the currency the cell shows or else `currency` (the amounts' currency: one code,
+    or a code for each cell).
     """
     if default is not None and default not in DECIMALS:
         raise ValueError(f"the decimal mark must be '.' or ',', not {default!r}")
     seen: set[str] = set()
     votes: dict[str, str] = {}
+    odd: dict[str, float] = {}  # voting counts whole in neither reading: their one reading
     grouped: dict[str, str] = {}  # the decimal mark under which an ambiguous cell is grouped
+    thousandths: list[tuple[str, float, float, str]] = []  # ambiguous, three decimals
     for value in values:
         text = str(value)
         if text in seen or not re.search("[.,\uff0c\uff0e]", text):
             continue
         seen.add(text)
+        count = whole is True or (whole is not False and text in whole)
         dot, comma = _reading(text, "."), _reading(text, ",")
         if dot is None or comma is None:
             if dot is not None or comma is not None:
+                read = dot if comma is None else comma
                 votes.setdefault("." if comma is None else ",", text)
+                if count and read is not None and not read.is_integer():
+                    odd[text] = read
         elif dot != comma:
-            if whole and dot.is_integer() != comma.is_integer():
+            if count and dot.is_integer() != comma.is_integer():
                 votes.setdefault("." if dot.is_integer() else ",", text)
+            elif not count and (code := _three_decimals(text, currency)):
+                thousandths.append((text, dot, comma, code))
             else:
                 grouped.setdefault("." if abs(dot) > abs(comma) else ",", text)
         if len(votes) == 2:
-            raise _mixed(votes)
+            raise _mixed(votes, odd)
     if votes:
         return next(iter(votes))
-    if default is not None or not grouped:
-        return default or "."
+    if default is not None:
+        return default
+    if thousandths:
+        raise _thousandths(*thousandths[0])
+    if not grouped:
+        return "."
     if len(grouped) == 2:
         raise NumberError(
             grouped[","],
@@ -95,10 +117,48 @@ def guess_decimal(values: Iterable[str], *, whole: bool = False, default: str | 
     return next(iter(grouped))
 
 
-def _mixed(votes: dict[str, str]) -> NumberError:
+def _three_decimals(text: str, currency: str | Mapping[str, str] | None) -> str | None:
+    """The currency with three decimals a cell is an amount in, if any (see `guess_decimal`)."""
+    workspace = currency.get(text) if isinstance(currency, Mapping) else currency
+    found = read_number(text, ".").currency if re.search("[^0-9.,\\-]", text) else None
+    if found in AMBIGUOUS:  # `﷼`: the workspace's rial when it may be that one
+        found = workspace if workspace and currency_fits(found, workspace) else None
+    code = (found or workspace or "").upper()
+    return code if code in THREE_DECIMALS else None
+
+
+def _thousandths(text: str, dot: float, comma: float, code: str) -> NumberError:
     return NumberError(
-        votes[","],
-        f"in the number format of `{shown(votes['.'])}` (`.` as the decimal mark): "
+        text,
+        f"a number whose decimal mark the cells tell: {code} amounts have three decimals, so "
+        f"it is {_shown(dot)} with `.` as the decimal mark and {_shown(comma)} with `,`",
+        "set the source's `decimal:` option to '.' or ','",
+    )
+
+
+def _shown(value: float) -> str:
+    return f"{value:.0f}" if value.is_integer() else repr(value)
+
+
+def _mixed(votes: dict[str, str], odd: dict[str, float]) -> NumberError:
+    """The error of cells voting for both marks, naming a count whole in neither reading when
+    one voted (the other cell is then right), else the `,` cell."""
+    named, other, mark = votes[","], votes["."], "."
+    if named not in odd and other in odd:
+        named, other, mark = other, named, ","
+    if named in odd:
+        own = "," if mark == "." else "."
+        return NumberError(
+            named,
+            f"a count in the number format of `{shown(other)}` (`{mark}` as the decimal mark), "
+            f"nor a whole number with `{own}` ({_shown(odd[named])}): the cells contradict "
+            "each other",
+            "correct the cell (a count is a whole number), or export the file again in one "
+            "number format",
+        )
+    return NumberError(
+        named,
+        f"in the number format of `{shown(other)}` (`{mark}` as the decimal mark): "
         "the cells mix decimal marks",
         "export the file again in one number format, or set the source's `decimal:`",
     )

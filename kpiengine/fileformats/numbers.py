@@ -14,7 +14,8 @@ nothing else:
   currency mark and a dash alone is an accounting format's zero (`$ -`, `- €`);
 - one percent sign before or after (`45.6%` = 0.456, `%45`, `٪`), or else one currency mark
   before or after (`US$50.00`, `1.234,50 €`, `EUR 12`), recorded (see `currency`);
-- scientific notation on an ungrouped number with at most a leading sign (`1e3`, `1.2E-05`).
+- scientific notation on an ungrouped number with at most a leading sign (`1e3`, `1.2E-05`,
+  `1e0005`: any number of exponent digits, as Python and DuckDB read them).
 Anything else is an error naming the cell: `5k`, `1-2`, `2024-01-15`, `#DIV/0!`, `1,2,3`, `inf`.
 Missing cells (`missing.MISSING`) read as NaN. Numbers beyond a float's range are errors.
 
@@ -26,7 +27,8 @@ SQL side.
 
 The SQL is built for large files (`number_sql`): DuckDB's own `TRY_CAST` first, which reads most
 cells of an export, guarded where it accepts more than the grammar (`inf`, `nan`, `1_000`, `.`
-as a thousands mark when the decimal mark is `,`); the grammar only for the cells it rejects.
+as a thousands mark when the decimal mark is `,`, two signs `+-5`); the grammar only for the
+cells it rejects.
 """
 
 from __future__ import annotations
@@ -57,10 +59,12 @@ from .sql import (
 __all__ = [
     "DECIMALS",
     "NO_CURRENCY_SQL",
+    "PERCENT_SIGNS",
     "Number",
     "NumberError",
     "bad_number_sql",
     "currency_sql",
+    "fast_sql",
     "grammar",
     "normalize",
     "normalize_sql",
@@ -85,6 +89,8 @@ _FROM, _TO = zip(
 FROM_CHARS, TO_CHARS = "".join(_FROM), "".join(_TO)
 _TRANSLATE = str.maketrans(FROM_CHARS, TO_CHARS)
 _SPACES = "\u0020\u00a0\u2007\u2009\u202f"
+#: The percent signs a cell may carry (ASCII, full-width, Arabic).
+PERCENT_SIGNS = "%\uff05\u066a"
 _ARABIC_DECIMAL, _ARABIC_GROUP = "\u066b", "\u066c"
 
 
@@ -161,7 +167,7 @@ def _exact(decimal: str) -> str:
         f"{cur}{g}-|-{g}{cur}",  # $ -  - €: an accounting format's zero
         f"\\({g}{marked}{g}\\)",  # (5)  ($5)  (5%)
         f"{cur}{g}\\({g}{number}{g}\\)|\\({g}{number}{g}\\){g}{cur}",  # $ (5)  (5) €
-        f"(?:[-+]{g})?{mantissa}[eE][-+]?[0-9]{{1,3}}",  # -1.2E-05
+        f"(?:[-+]{g})?{mantissa}[eE][-+]?[0-9]+",  # -1.2E-05
     ]
     return f"{ws}(?:{'|'.join(shapes)}){ws}"
 
@@ -191,7 +197,7 @@ def _loose(decimal: str, capture: str) -> str:
         f"(?:{group(cur, 'currency')}{g})?(?:{group('[-+(]', 'value')}{g})?"
         f"(?:{group('%', 'value')}{g})?{group(_integer(decimal) + '|', 'value')}"
         f"(?:{char_class(decimal + _ARABIC_DECIMAL)}{group('[0-9]*', 'value')})?"
-        f"(?:[eE]{group('[-+]?[0-9]{1,3}', 'value')})?(?:{g}{group('%', 'value')})?"
+        f"(?:[eE]{group('[-+]?[0-9]+', 'value')})?(?:{g}{group('%', 'value')})?"
         f"(?:{g}{group('-', 'value')})?(?:{g}[)])?(?:{g}{group(cur, 'currency')})?"
         f"(?:{g}{group('-', 'value')})?(?:{g}[)])?{ws}"
     )
@@ -230,7 +236,7 @@ def _marked(decimal: str) -> str:
         f"{ws}(?:[-+(]{g})?{marks}{g}(?:[-+(]{g})?{digit}.*"
         f"|.*{digit}{g}(?:[-)]{g})?{marks}(?:{g}[-)])?{ws}"
         f"|{ws}{marks}{g}-{ws}|{ws}-{g}{marks}{ws}"
-        f"|{ws}(?:[-+]{g})?[0-9.,{_ARABIC_DECIMAL}]+[eE][-+]?[0-9]{{1,3}}{ws}"
+        f"|{ws}(?:[-+]{g})?[0-9.,{_ARABIC_DECIMAL}]+[eE][-+]?[0-9]+{ws}"
     )
 
 
@@ -314,8 +320,17 @@ def _type_kind(type_: str | None) -> str:
     raise ValueError(f"a {type_} column does not hold numbers")
 
 
+def fast_sql(column: str, decimal: str) -> str:
+    """SQL true where DuckDB's cast reads a text cell as the grammar does, but for a second
+    sign (see `number_sql`): such a cell has no percent sign. The same text as in
+    `number_sql` and `currency_sql`, so that DuckDB computes it once per cell."""
+    return _fast_sql(column_sql(column), decimal)[0]
+
+
 def _fast_sql(col: str, decimal: str) -> tuple[str, str]:
-    """(condition, value): the cells DuckDB's own cast reads as the grammar does."""
+    """(condition, value): the cells DuckDB's own cast reads as the grammar does, but for a
+    second sign (`+-5`: see `number_sql`). DuckDB computes the two once per cell, shared by
+    `number_sql` and `currency_sql`: keep them the same text in both."""
     if decimal == ".":
         cast = f"TRY_CAST({col} AS DOUBLE)"
         return f"(isfinite({cast}) AND NOT contains({col}, '_'))", cast
@@ -359,14 +374,15 @@ def _tier2_sql(col: str, decimal: str) -> tuple[str, str, str]:
     return condition, value, currency
 
 
-def number_sql(column: str, decimal: str, type_: str | None = None) -> str:
+def number_sql(column: str, decimal: str, type_: str | None = None, signs: bool = True) -> str:
     """SQL for a cell's DOUBLE value, NULL when missing or bad (`bad_number_sql` tells which).
 
     `column` is a column name (or a `sql.Expr`); `type_` its DuckDB type: a numeric column is
     used as it is (a float's NaN is missing, its infinities bad), never cast to text. A text
-    cell is read by DuckDB's cast when it can, else by the second tier (`_TIER2`), else by the
-    whole grammar.
-    """
+    cell is read by DuckDB's cast when it can (`fast_sql`), else by the second tier
+    (`_TIER2`), else by the whole grammar. The cast reads two signs, `+-5`, as -5: a value at
+    or below zero is taken from it only when the cell starts with neither `+` nor a space;
+    `signs=False` leaves that to the cells' test (`bad_number_sql`, `percents.flag_sql`)."""
     _check_decimal(decimal)
     col = column_sql(column)
     kind = _type_kind(type_)
@@ -374,14 +390,16 @@ def number_sql(column: str, decimal: str, type_: str | None = None) -> str:
         return f"CAST({col} AS DOUBLE)"
     if kind == "float":
         return f"(CASE WHEN isfinite({col}) THEN CAST({col} AS DOUBLE) END)"
-    condition, fast = _fast_sql(col, decimal)
+    condition, cast = _fast_sql(col, decimal)
+    if signs:
+        condition = f"{condition} AND ({cast} > 0 OR ord({col}) > 43)"
     tier2, tier2_value, _ = _tier2_sql(col, decimal)
     text = normalize_sql(col)
     slow = f"TRY_CAST({grammar(decimal)[0].sql(text)} AS DOUBLE)"
     slow = f"CASE WHEN {_mark_sql(text, decimal)} THEN {slow} END"
     slow = bind_sql(slow, "v", "CASE WHEN isfinite(v) THEN v END")  # too large: NULL, bad
     return (
-        f"(CASE WHEN {condition} THEN {fast} WHEN {col} IS NULL THEN NULL "
+        f"(CASE WHEN {condition} THEN {cast} WHEN {col} IS NULL THEN NULL "
         f"WHEN {tier2} AND isfinite({tier2_value}) THEN {tier2_value} "
         f"WHEN {missing_sql(column)} THEN NULL ELSE {slow} END)"
     )
@@ -392,8 +410,9 @@ def bad_number_sql(
 ) -> str:
     """SQL true where a cell is present but not a number (where `read_number` raises).
 
-    `value` is SQL for the cell's value already computed (`number_sql`), to reuse it: a CASE,
-    so that the missing-cell test runs only on the few cells without a value.
+    `value` is SQL for the cell's value already computed (`number_sql`, with or without its
+    `signs` test), to reuse it: a CASE, so that the missing-cell test runs only on the few
+    cells without a value, and the test of two signs only on those at or below zero.
     """
     col = column_sql(column)
     kind = _type_kind(type_)
@@ -403,17 +422,20 @@ def bad_number_sql(
         return f"coalesce(isinf({col}), FALSE)"
     value = value or number_sql(column, decimal, type_)
     return (
-        f"(CASE WHEN {value} IS NOT NULL OR {col} IS NULL THEN FALSE "
-        f"ELSE NOT {missing_sql(column)} END)"
+        f"(CASE WHEN {value} > 0 OR {col} IS NULL THEN FALSE WHEN {value} IS NOT NULL THEN "
+        f"contains({col}, '+-') ELSE NOT {missing_sql(column)} END)"
     )
 
 
-def currency_sql(column: str, decimal: str, type_: str | None = None) -> str:
-    """SQL for the currency a cell records (`Number.currency`), NULL when it shows none."""
+def currency_sql(
+    column: str, decimal: str, type_: str | None = None, fast: str | None = None
+) -> str:
+    """SQL for the currency a cell records (`Number.currency`), NULL when it shows none
+    (`fast`: its `fast_sql` already computed, true where it shows none)."""
     col = column_sql(column)
     if _type_kind(type_) != "text":
         return NO_CURRENCY_SQL
-    condition, _ = _fast_sql(col, decimal)
+    condition = fast or _fast_sql(col, decimal)[0]
     tier2, _, tier2_currency = _tier2_sql(col, decimal)
     text = normalize_sql(col)
     mark = f"nullif({grammar(decimal)[1].sql(text)}, '')"

@@ -11,7 +11,8 @@ The shapes the platforms write, all read here:
 - report headers with the range in a field or in parentheses: `Date Range,4/12/15 - 4/11/17`,
   `REPORT 123 (May 1, 2013-May 10, 2013)`.
 A range's ends are read with the date formats of `dates` and must read one way only (a range of
-dates that could be day/month or month/day is left unread). Months give their whole month
+dates that could be day/month or month/day, or a two-digit year first or last, is left unread;
+a two-digit year is not read after next year). Months give their whole month
 (`Jan 2025 - Mar 2025` ends on 31 March). A range needs a year (`8 to 31 July` alone does not
 say which July).
 """
@@ -23,8 +24,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .dates import DATE_FORMATS, compile_format, may_read
-from .datespec import JALALI_YEARS, month_names
+from .dates import DATE_FORMATS, compile_format, latest_year, may_read
+from .datespec import JALALI_YEARS, date_orders, month_names
 from .numbers import normalize
 from .rows import Record
 from .sql import CellError
@@ -135,10 +136,11 @@ def _readings(text: str) -> dict[tuple[dt.date, dt.date], set[str]]:
     found: dict[tuple[dt.date, dt.date], set[str]] = {}
     years = [int(y) for y in re.findall(r"(?<![0-9])[0-9]{4}(?![0-9])", normalize(text))]
     persian = bool(years) and all(JALALI_YEARS[0] <= y <= JALALI_YEARS[1] for y in years)
+    latest = latest_year()  # `24/01/31` is 2024-01-31, not 24 January 2031
     for spec in DATE_FORMATS:
         if persian and ("%b" in spec or "%Y" not in spec):
             continue  # `۱۴۰۳/۰۱/۰۱`: a Persian (Solar Hijri) date, written in numbers
-        for candidate in {spec, _swapped(spec)}:
+        for candidate in date_orders(spec):
             candidate = f"jalali:{candidate}" if persian else candidate
             if not may_read(candidate, text):
                 continue
@@ -147,19 +149,12 @@ def _readings(text: str) -> dict[tuple[dt.date, dt.date], set[str]]:
                 day = fmt.read(text)
             except CellError:
                 continue
-            if day is not None:
+            if day is not None and (day.year <= latest or "%y" not in candidate):
                 last = day
                 if fmt.grain == "month":
                     last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
                 found.setdefault((day, last), set()).add(candidate)
     return found
-
-
-def _swapped(spec: str) -> str:
-    year = max(spec.find("%Y"), spec.find("%y"))
-    if 0 <= spec.find("%d") < year and 0 <= spec.find("%m") < year:
-        return spec.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
-    return spec
 
 
 def _one_date(text: str) -> tuple[dt.date, dt.date] | None:

@@ -11,11 +11,13 @@ import csv
 import functools
 import io
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ..evaluation import Results, is_rate, records_json
 from ..formatting import UNDEFINED
 from ..periods import FIRST_EVENT_DAYS, RANGE
+from ..today import today
 from ..transforms import year_ago_index
 from .console import Values, clean, decimals, render, width
 
@@ -33,8 +35,11 @@ STATUS_TEXT = {
     "undefined": ("? undefined", "dim"),
 }
 TEXT_FIELDS = ("title", "reason", "unit")
-TITLE_MIN = 26  # the KPI column: titles wrap inside it, never narrower than this
-GAP = 2  # between columns
+TAIL = ("target", "status", "vs prev", "vs last year")  # the columns after the periods
+TITLE_MIN = 26  # the KPI column: titles wrap inside it, narrower only when nothing else fits
+TITLE_NARROWEST = 12
+GAP = 3  # between columns: padding, the (blank) rule, padding
+EDGES = 2  # the table's blank left and right borders
 
 
 def render_results(
@@ -130,21 +135,45 @@ def _cells(results: Results, values: Values, notes: list[str]) -> dict[str, dict
     return out
 
 
-def _fitting(lines: list[list], periods: int, columns: int) -> int:
-    """How many of the latest periods fit beside the titles, targets, statuses and changes."""
+@dataclass
+class _Layout:
+    """The columns a table shows: the latest `periods`, the `tail` columns, the title width
+    (`narrow`: no wider either), whether statuses wrap."""
+
+    periods: int
+    tail: list[int]  # indices into TAIL
+    title: int
+    narrow: bool
+    wrap: bool
+
+
+def _layout(lines: list[list], labels: list[str], columns: int) -> _Layout:
+    """As many of the latest periods as fit beside the titles, targets, statuses and changes (a
+    column is as wide as its widest cell or header: numbers are never cut). When even the latest
+    period does not fit, tail columns without a value are left out, then titles fold narrower,
+    then statuses wrap."""
     from rich.cells import cell_len  # noqa: PLC0415 - East Asian wide characters count twice
 
-    def widest(k: int) -> int:
-        return max(cell_len(str(line[k])) for line in lines) + GAP
-
-    tail = sum(widest(k) for k in range(periods + 1, periods + 5))
-    room, fit = columns - TITLE_MIN - tail, 0
-    for k in range(periods, 0, -1):  # the latest period first
-        room -= widest(k)
+    headers = ["KPI", *labels, *TAIL]
+    width = [max(cell_len(str(t)) for t in [h, *(line[k] for line in lines)]) + GAP
+             for k, h in enumerate(headers)]  # fmt: skip
+    n = len(labels)
+    tail = list(range(len(TAIL)))
+    room = columns - EDGES - TITLE_MIN - width[n]  # beside the latest period
+    for t in (3, 0, 2):  # vs last year, target, vs prev: only those without any value
+        if room - sum(width[n + 1 + i] for i in tail) >= 0:
+            break
+        if all(str(line[n + 1 + t]) in ("", "—") for line in lines):
+            tail.remove(t)
+    room -= sum(width[n + 1 + i] for i in tail)
+    title = max(TITLE_NARROWEST, TITLE_MIN + min(room, 0))
+    layout = _Layout(1, tail, title, narrow=room < 0, wrap=TITLE_MIN + room < TITLE_NARROWEST)
+    for k in range(n - 1, 0, -1):  # the latest period is in: then the others, latest first
+        room -= width[k]
         if room < 0:
             break
-        fit += 1
-    return max(1, fit)
+        layout.periods += 1
+    return layout
 
 
 def _period_label(results: Results, index: int) -> str:
@@ -169,7 +198,10 @@ def partial_note(results: Results) -> str | None:
     if last < 0 or last in results.selected or last == table.last_complete():
         return None
     label = _period_label(results, last)
-    return f"{label} is partial and left out: `--period current` shows it to date, projected"
+    stops = ""
+    if table.coverage is not None and table.period_end(last) < today():  # not still running
+        stops = f" (the data stops on {table.coverage[1]}, before the period ended)"
+    return f"{label} is partial{stops} and left out: `--period current` shows it to date, projected"
 
 
 def base_note(results: Results) -> str | None:
@@ -205,17 +237,22 @@ def _table(results: Results, latest: int | None, columns: int) -> str:
     cells = _cells(results, values, notes)
     labels = [_period_label(results, i) for i in results.selected]
     every = [line for lines in cells.values() for line in lines.values()]
-    keep = _fitting(every, len(labels), columns)
+    layout = _layout(every, labels, columns)
+    keep, n = layout.periods, len(labels)
     tables: list[Any] = []
     for segment, lines in cells.items():
         table = Table(title=segment, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-        table.add_column("KPI", overflow="fold", min_width=TITLE_MIN, ratio=1)
+        narrow = layout.title if layout.narrow else None
+        table.add_column("KPI", overflow="fold", min_width=layout.title, max_width=narrow, ratio=1)
         for period in labels[-keep:]:
             table.add_column(period, justify="right", no_wrap=True)
-        for name in ("target", "status", "vs prev", "vs last year"):
-            table.add_column(name, justify="left" if name == "status" else "right", no_wrap=True)
+        for t in layout.tail:
+            status = TAIL[t] == "status"
+            wrap = status and layout.wrap
+            table.add_column(TAIL[t], justify="left" if status else "right", no_wrap=not wrap)
         for line in lines.values():
-            table.add_row(line[0], *line[1 + len(labels) - keep :])
+            tail = [line[n + 1 + t] for t in layout.tail]
+            table.add_row(line[0], *line[1 + n - keep : 1 + n], *tail)
         tables.append(table)
     if notes:
         listed = "\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1))
