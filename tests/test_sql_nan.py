@@ -15,11 +15,11 @@ import duckdb
 import pytest
 import sqlglot
 from engine_helpers import write_parquet
-from kpiengine.connectors.sql import SqlConnector
+from test_sql_renames import connector
 
 import kpiengine
-from kpiengine.connector import Mapping, Request, SourceConfig
-from kpiengine.errors import KpiError, Location
+from kpiengine.connector import Request
+from kpiengine.errors import KpiError
 from kpiengine.model import Aggregate
 
 NAN, INF = math.nan, math.inf
@@ -228,20 +228,7 @@ def test_a_query_is_named_as_the_query(tmp_path):
 def test_each_dialect_tests_nan_and_infinity_with_its_own_functions(dialect, nan, infinite):
     """The generated-only dialects too: BigQuery's IS_NAN and IS_INF, Trino's is_nan and
     is_infinite (NaN equals nothing there, so no NULLIF)."""
-    where = Location("kpi.yaml")
-    config = SourceConfig(
-        "s",
-        "sql",
-        Path("."),
-        where,
-        {
-            "url": "postgresql://u@localhost/db" if dialect == "duckdb" else "duckdb:///x.db",
-            "table": "t",
-            "dialect": dialect,
-        },
-        mappings={"spend": Mapping("spend", where, column="spend")},
-    )
-    text = SqlConnector(config).sql(Request({"spend": Aggregate()}, "month", []))
+    text = connector(dialect, {}, {}).sql(Request({"spend": Aggregate()}, "month", []))
     assert len(sqlglot.parse(text, read=dialect)) == 1
     assert nan.upper() in text.upper() and infinite.upper() in text.upper()
     assert "__inf spend" in text
