@@ -10,6 +10,7 @@ its own first values in the file when the sample held none (a churn date appears
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from kpiengine.connector import Connector
@@ -45,6 +46,10 @@ def _in(expr: str, values: tuple[str, ...]) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+#: At most this many of the sampled stages are classed as written (see `_seen_stages`).
+SEEN_STAGES = 12
 
 
 class CrmConfig(Connector):
@@ -263,9 +268,10 @@ class CrmConfig(Connector):
 
     # --- stages and currencies ----------------------------------------------------------------
 
-    def _class_sql(self, text: Callable[[str], str]) -> str:
+    def _class_sql(self, text: Callable[[str], str], written: str | None = None) -> str:
         """SQL for a deal's class (won | lost | open; NULL when the stage is unknown), on the
-        columns' trimmed `text` (the scan's, or the file's as written for an error's place)."""
+        columns' trimmed `text` (the scan's, or the file's as written for an error's place);
+        `written`: the stage's text untrimmed, compared with the sampled stages first."""
         stage = text(self.columns["stage"])
         # a MAP lookup, not `CASE x WHEN ...`: DuckDB expands that into one `x = ...` per stage
         classes = ", ".join(
@@ -279,7 +285,28 @@ class CrmConfig(Connector):
                 f"CASE WHEN {_in(won, TRUE)} THEN 'won' WHEN {_in(closed, TRUE)} THEN 'lost' "
                 f"WHEN {_in(closed, FALSE)} THEN 'open' END"
             )
-        return f"coalesce({', '.join(parts)})"
+        found = f"coalesce({', '.join(parts)})"
+        seen = self._seen_stages()
+        if not seen:
+            return found
+        # the sample's stages as written first: the other rows alone are trimmed, lowered and
+        # looked up (DuckDB works out a CASE's branch on the rows that reach it only)
+        whens = " ".join(f"WHEN {quote_text(t)} THEN {quote_text(k)}" for t, k in seen)
+        return f"CASE {written or stage} {whens} ELSE {found} END"
+
+    def _seen_stages(self) -> list[tuple[str, str]]:
+        """The sample's stages as written that the table classes (`_class_sql`), the most
+        frequent first (at most `SEEN_STAGES`): ASCII texts only, whose lower case is DuckDB's
+        and Python's alike, so that each is classed as `lower` would class it."""
+        stage = self.columns["stage"]
+        cells = Counter(
+            c.strip() for t in self.tables if stage in t.columns for c in t.cells(stage)
+        )
+        return [
+            (text, self.stage_classes[text.lower()])
+            for text, _ in cells.most_common()
+            if text.isascii() and text.lower() in self.stage_classes
+        ][:SEEN_STAGES]
 
     def _code_column(self) -> str | None:
         """The column naming the amounts' currency: HubSpot's `Currency`, Salesforce's

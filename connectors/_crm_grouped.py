@@ -72,7 +72,9 @@ SUMMARY_PATTERN = (
 def is_summary(fields: Sequence[str]) -> bool:
     """Whether a row is a summary row: its first filled cell is a summary label."""
     first = next((f for f in fields if f.strip()), None)
-    return first is not None and full_regex(SUMMARY_PATTERN).fullmatch(first) is not None
+    if first is None or "0" <= first[0] <= "9":  # every label starts with a letter
+        return False
+    return full_regex(SUMMARY_PATTERN).fullmatch(first) is not None
 
 
 def _text(column: str) -> str:
@@ -85,15 +87,20 @@ def _filled(column: str) -> str:
 
 def summary_sql(columns: Sequence[str]) -> str:
     """SQL true on a summary row (`is_summary`), on the file's columns."""
-    cells = ", ".join(f"nullif({_text(c)}, '')" for c in columns if c)
-    if not cells:
+    named = [c for c in columns if c]
+    if not named:
         return "FALSE"
+    cells = ", ".join(f"nullif({_text(c)}, '')" for c in named)
     pattern = quote_text(anchored(SUMMARY_PATTERN))
     first = f"coalesce({cells})"
     # every label starts with a letter: a first cell starting with a digit (a record id, an
-    # amount, a date) is no label, and the long pattern is not run on it (a CASE: only then)
+    # amount, a date) is no label, and the long pattern is not run on it (a CASE: only then).
+    # The file's first cell as written, its first byte compared (`0` to `9`), settles most
+    # rows first: the trims of every cell are then made for the other rows only
+    lead = f"CAST({quote_ident(named[0])} AS VARCHAR)"
     return (
-        f"(CASE WHEN {first} SIMILAR TO '[0-9].*' THEN FALSE "
+        f"(CASE WHEN {lead} >= '0' AND {lead} < ':' THEN FALSE "
+        f"WHEN {first} >= '0' AND {first} < ':' THEN FALSE "
         f"ELSE coalesce(regexp_full_match({first}, {pattern}), FALSE) END)"
     )
 

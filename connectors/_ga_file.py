@@ -18,7 +18,7 @@ from pathlib import Path
 from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats.preamble import range_between
 from kpiengine.fileformats.tables import open_tables
-from kpiengine.filesource import decimal_of
+from kpiengine.filesource import decimal_of, no_rows
 
 from ._ga_headers import (
     ALIASES,
@@ -106,6 +106,8 @@ def read_export(
     for number, file in enumerate(files, start=1):
         fields = [export.field_of(h) if h else None for h in file.columns]
         export.tables.append(Table(export, number, file, list(file.columns), fields))
+    if not any(f.sample for f in files):  # an empty export: an error at its header
+        raise no_rows(files[0])
     export.ga4 = export.ga4 or any(f in GA4_FIELDS for t in export.tables for f in t.fields)
     export.language = language_of([h for t in export.tables for h in t.headers])
     export.decimal = _decimal(export)

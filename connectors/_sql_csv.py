@@ -152,7 +152,10 @@ def _plan(table: FileTable, reading: Reading) -> list[_Column]:
     numeric = [
         c for c in typed if c in numbers or (c not in dates and cells[c] and _numeric(cells[c]))
     ]
-    decimal = decimal_of(table, [c for c in numeric if c in numbers] or numeric, reading.decimal)
+    amounts = {c: code for c, code in numbers.items() if code}  # `1.250` KWD: ask `decimal:`
+    decimal = decimal_of(
+        table, [c for c in numeric if c in numbers] or numeric, reading.decimal, currency=amounts
+    )
     plan: dict[str, _Column] = {}
     for column in numeric:
         if column in numbers or all(_number(t, decimal) for t in cells[column]):

@@ -33,9 +33,10 @@ import numpy as np
 
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.errors import KpiError
+from kpiengine.fileformats.currency import ISO_CODES
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
-from kpiengine.filesource import decimal_of, open_files, require, typed
+from kpiengine.filesource import decimal_of, open_files, require, require_rows, typed
 from kpiengine.hookspecs import hookimpl
 from kpiengine.periods import RANGE
 from kpiengine.sqlgen import quote_text, where_value
@@ -44,7 +45,15 @@ from kpiengine.table import Frame, union
 from ._ads_checks import raise_outside, raise_undated
 from ._ads_files import check_overlaps, whole_period
 from ._ads_headers import check_recognised
-from ._ads_profiles import CAMPAIGN_TYPES, COUNTS, METRICS, MONEY, PLATFORMS, detect_platform
+from ._ads_profiles import (
+    CAMPAIGN_TYPES,
+    COUNTS,
+    METRICS,
+    MONEY,
+    PLATFORMS,
+    detect_platform,
+    header_currency,
+)
 from ._ads_scan import AdsScan
 from ._ads_spans import unanswered
 from ._ads_totals import Gap, raise_gaps
@@ -117,6 +126,7 @@ class AdsConnector(AdsScan):
             for name in [mapping.column, mapping.distinct, *mapping.where]:
                 if name:
                     require(self.layout, name)
+        require_rows(self.tables)  # an empty export: no days, no zeros, an error at its header
         if "date" not in self.columns:
             self._ranges()  # a report without days needs its date range
 
@@ -145,6 +155,20 @@ class AdsConnector(AdsScan):
             )
             return f"coalesce(MAP {{{cases}}}[upper({text})], {text})"
         return text
+
+    def _amounts(self, table: FileTable) -> dict[str, str]:
+        """The currency of each money column of a file, for its decimal mark (`1.250` KWD is
+        1.25 or 1250: `guess_decimal`): the account's (the first code of the currency column,
+        or the cost header's `(KWD)`), else the workspace's; a mapped column's own
+        `currency:`. Counts and conversions are no amounts."""
+        code = self.columns.get("currency")
+        codes = [c.strip().upper() for c in table.cells(code)] if code else []
+        account = next((c for c in codes if c in ISO_CODES), None)
+        account = account or header_currency(self.columns.get("cost", "")) or self.config.currency
+        columns = [self.columns[r] for r in MONEY if r in self.columns]
+        out = {c: account for c in columns if account and "micros" not in c.lower()}
+        mapped = self.config.mappings.values()
+        return out | {m.column: m.currency for m in mapped if m.column and m.currency}
 
     # --- fetch ------------------------------------------------------------------------------
 
@@ -192,7 +216,10 @@ class AdsConnector(AdsScan):
         known = {self.columns[r] for r in METRICS if r in self.columns} | numbers
         counts = [self.columns[r] for r in COUNTS if r in self.columns]
         option = self.option("decimal")
-        decimals = {t.name: decimal_of(t, known, option, None, whole=counts) for t in tables}
+        decimals = {
+            t.name: decimal_of(t, known, option, None, whole=counts, currency=self._amounts(t))
+            for t in tables
+        }
         formats = {
             self.columns[r]: self._format(self.columns[r])
             for r in ("date", "date_end")

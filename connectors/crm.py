@@ -24,13 +24,16 @@ revenue, not "no data"). Closed deals dated after today are reported (`_crm_clos
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from kpiengine.cellreader import as_text, trimmed_sql
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats import DateFormat
+from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import decimal_of, find, open_files, require, typed
 from kpiengine.hookspecs import hookimpl
@@ -224,7 +227,16 @@ class CrmConnector(GroupedReports):
         # records)`, `Sum of Amount`) are left out by the tables (`CrmTable`)
         scan = Scan(tables, request.grain, request.calendar, request.start, request.end, source)
         day = {c: scan.read(c, Reader("date", fmt=self._format(c))) for c in self.date_columns}
-        klass = scan.derive(self._class_sql(scan.text)) if "stage" in self.columns else "NULL"
+        klass, stage = "NULL", "''"
+        if "stage" in self.columns:
+            # the stage as written, trimmed only on the rows the sampled stages leave (a trim
+            # copies every cell): the class, then the checks of unclassed deals, read it
+            named = self.columns["stage"]
+            written = scan.row(partial(_as_text, named))
+            stage = trimmed_sql(written, "")
+            klass = scan.derive(
+                self._class_sql(lambda c: stage if c == named else scan.text(c), written)
+            )
         workspace = self.config.currency or ""
         value = scan.read(amount, Reader("number", decimal), workspace) if amount else "NULL"
         roles: dict[tuple[str, str], dict[str, Any]] = {}
@@ -267,14 +279,15 @@ class CrmConnector(GroupedReports):
                 scan.role(day[column], measures, where)
         dated = sorted({c for c, _ in roles})
         if any(v in CLOSED for v in derived):
-            stage = scan.text(self.columns["stage"])
             dates = [self.columns[r] for r in ("close_date", "create_date") if r in self.columns]
-            # a row without any date is no deal (a footer such as a company's name)
-            deal = f"{klass} IS NULL AND ({' OR '.join(f'{day[c]} IS NOT NULL' for c in dates)})"
-            self._unknown = f"{deal} AND {stage} <> ''"
+            # a row without any date is no deal (a footer such as a company's name); the rest
+            # is tested on unclassed rows only (a CASE), the stage trimmed on those alone
+            has_date = " OR ".join(f"{day[c]} IS NOT NULL" for c in dates)
+            deal = f"CASE WHEN {klass} IS NULL THEN ({has_date})"
+            self._unknown = f"{deal} AND {stage} <> '' END"
             scan.check("unknown", "count", self._unknown)
             # a deal without a stage: a grouped report's row (`_raise_no_stage`)
-            scan.check("no_stage", "count", f"{deal} AND {stage} = ''")
+            scan.check("no_stage", "count", f"{deal} AND {stage} = '' END")
             self._closed_checks(scan, set(derived), klass, day, value)
         span_checks(scan, self.object, self.columns, klass, day)
         code = self._code_column()
@@ -383,6 +396,11 @@ class CrmConnector(GroupedReports):
             if converted
             else "convert them first, or set the workspace `currency:` to match",
         )
+
+
+def _as_text(column: str, table: FileTable) -> str:
+    """A column's cells as text, as written (a typed column cast to VARCHAR)."""
+    return as_text(column, table.type_of(column))
 
 
 def _names(code: str) -> Callable[[str], bool]:

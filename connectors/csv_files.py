@@ -149,6 +149,9 @@ class CsvConnector(Connector):
         export, one number format), else `guess_decimal`'s reading of grouped cells."""
         numbers = sorted({c for m in self.mappings.values() if (c := self._value_column(m))})
         option = self.option("decimal")
+        # the amounts' currency: `1.250` KWD are 1.25 or 1250, the source's `decimal:` decides
+        currency = {c: code for m in self.mappings.values()
+                    if (c := self._value_column(m)) and (code := self._currency(m))}  # fmt: skip
         told: dict[str, str | None] = {}
         for table in self.tables:
             dot, comma = (decimal_of(table, numbers, option, default=d) for d in (".", ","))
@@ -156,7 +159,8 @@ class CsvConnector(Connector):
         agreed = {mark for mark in told.values() if mark}
         shared = agreed.pop() if len(agreed) == 1 else None
         return {
-            t.name: told[t.name] or shared or decimal_of(t, numbers, option) for t in self.tables
+            t.name: told[t.name] or shared or decimal_of(t, numbers, option, currency=currency)
+            for t in self.tables
         }
 
     def fetch(self, request: Request) -> Frame:

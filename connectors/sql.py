@@ -45,7 +45,7 @@ from ._sql_files import FilesError, TableFile, table_files
 from ._sql_floats import PREFIX, RULE, finite_sql, infinite_sql, infinity_error
 from ._sql_postgres import run_postgres
 from ._sql_query import QueryRejected, checked_query
-from ._sql_rows import absent, given, renamed_sql
+from ._sql_rows import absent, given, renamed_sql, widened, with_edges
 from ._sql_snowflake import run_snowflake
 from ._sql_spark import run_spark
 from ._sql_url import DOCUMENTED, URL_FORMS, DatabaseUrl, UrlError
@@ -280,10 +280,16 @@ class SqlConnector(Connector):
             relation, day, dimensions, measures, date_range_sql(day, request.start, request.end)
         )
         sql = aggregation_sql(spec, request.grain, request.dimensions, request.calendar)
+        if request.start is not None or request.end is not None:  # how far the rows go
+            days = [self._day(column) for column in roles]
+            sql = with_edges(sql, days, self.relation, request.dimensions, list(wanted))
         return translate(sql, self.dialect)
 
     def fetch(self, request: Request) -> Frame:
         names, rows = self._run(self.sql(request))
+        at = names.index("__period")  # NULL on the row of all the rows' first and last days
+        edges = [r for r in rows if r[at] is None]
+        rows = [r for r in rows if r[at] is not None]
         columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
         data = dict(zip(names, columns, strict=True))
         self._no_infinity(data)
@@ -296,6 +302,7 @@ class SqlConnector(Connector):
         span = span_of(
             np.array(data["__first"], "datetime64[D]"), np.array(data["__last"], "datetime64[D]")
         )
+        span = widened(span, names, edges)  # by the rows beyond the dates asked for
         stated = self._stated()
         if stated is not None and span is not None:
             # the export says how far it goes: days without activity are left out of its rows,

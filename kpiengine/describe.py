@@ -1,6 +1,8 @@
 """`kpi show` text: formula, reading, unit, dependencies, targets, worked examples.
 
-Its labels come from the gettext catalogs (`i18n`, keys `show_*`), in the locale of the titles.
+Its labels come from the gettext catalogs (`i18n`, keys `show_*`), in the locale of the titles:
+the locale as written is normalised first (`zh-CN` -> `zh-Hans`, `fr_FR` -> `fr`), so labels,
+titles, descriptions and notes are in one language.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import math
 
 from .examples import example_matches, example_value
 from .formatting import format_value
+from .i18n import normalize_locale
 from .model import KPI, PERIODS_PER_YEAR, Workspace, localized
 
 _FIELDS = (
@@ -60,6 +63,7 @@ def _target_text(kpi: KPI, _: _Labels) -> str:
 def describe_kpi(ws: Workspace, kpi: KPI, locale: str = "en", references: bool = False) -> str:
     """Everything `kpi show` prints about one KPI (with the articles it comes from when
     `references`)."""
+    locale = normalize_locale(locale)
     _ = _Labels(locale)
     lines = [f"{kpi.id}: {kpi.title_in(locale)}"]
     description = localized(kpi.description, locale)
@@ -128,6 +132,7 @@ def parameter_lines(ws: Workspace, kpi: KPI, locale: str = "en") -> list[str]:
     names = sorted(ws.parameters_of(kpi.id))
     if not names:
         return []
+    locale = normalize_locale(locale)
     _ = _Labels(locale)
     lines = [f"  {_('show_parameters')}:"]
     for name in names:
@@ -147,7 +152,7 @@ def parameter_lines(ws: Workspace, kpi: KPI, locale: str = "en") -> list[str]:
 
 def reference_lines(ws: Workspace, kpi: KPI, locale: str = "en") -> list[str]:
     """The articles a KPI's definition comes from, by title and language."""
-    _ = _Labels(locale)
+    _ = _Labels(normalize_locale(locale))
     if not kpi.source:
         return [f"  {_.field('show_references')}{_('show_no_references')}"]
     lines = [f"  {_('show_references')}:"]

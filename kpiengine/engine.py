@@ -80,7 +80,8 @@ class Engine:
             return FrameInput(data, self.workspace)
         key = str(data) if data is not None else None
         if key not in self._inputs:
-            self._inputs[key] = Sources(self.workspace, self.connectors, data)
+            broken = self.plugins.broken.values()
+            self._inputs[key] = Sources(self.workspace, self.connectors, data, broken)
         return self._inputs[key]
 
     def plan(
@@ -95,8 +96,17 @@ class Engine:
         window: str | None = None,
     ) -> Plan:
         """What `evaluate` with these arguments would compute and ask the sources for."""
-        available = self.inputs(data).available
-        return make_plan(self.workspace, available, kpis, grain, by, start, end, window)
+        inputs = self.inputs(data)
+        try:
+            return make_plan(self.workspace, inputs.available, kpis, grain, by, start, end, window)
+        except KpiError:  # nothing to evaluate: the sources that failed are why, if any did
+            failed = [f.finding for f in getattr(inputs, "failures", [])]
+            if not failed:
+                raise
+            text = "; ".join(f.message for f in failed)
+            raise KpiError(
+                f"no KPI can be evaluated: {text}", failed[0].location, failed[0].fix
+            ) from None
 
     def evaluate(
         self,

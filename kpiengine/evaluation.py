@@ -1,6 +1,8 @@
 """Evaluate KPIs over every period x segment cell at once, with targets, status and changes.
 
 Pure: a plan and an input table in, results out; no files, plugins or databases.
+Longer than 420 lines: the results, the records they flatten to and the evaluation filling them
+change together.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -143,6 +146,7 @@ class Results:
                         last = None if todate is None else _num(todate.last_year[s])
                     target = _num(result.targets[i, s])
                     reason = result.reasons[i, s]
+                    judged, against = _judged(value, target, pacing)
                     rows.append(
                         {
                             "kpi": kpi.id,
@@ -153,8 +157,8 @@ class Results:
                             "unit": unit,
                             "format": kpi.format,
                             "target": target,
-                            "gap": _sub(value, target),
-                            "gap_pct": _rel(value, target),
+                            "gap": _sub(judged, against),
+                            "gap_pct": _rel(judged, against),
                             "status": result.status[i, s],
                             "previous": prev,
                             "change": _sub(value, prev),
@@ -182,6 +186,19 @@ def records_json(records: Iterable[dict]) -> str:
     encode = json.JSONEncoder(ensure_ascii=False).encode
     lines = [encode(r) for r in records]
     return "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
+
+
+def _judged(
+    value: float | None, target: float | None, pacing: dict[str, object]
+) -> tuple[float | None, float | None]:
+    """What a cell's gap compares, as its status does: a partial period's projection with the
+    target, or its value to date with the target to date (pro rata); none when not judged."""
+    basis = pacing["status_basis"]
+    if basis == PROJECTION:
+        return cast("float | None", pacing["projected"]), target
+    if basis == PRO_RATA:
+        return value, cast("float | None", pacing["target_to_date"])
+    return (None, None) if basis == UNJUDGED else (value, target)
 
 
 def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
@@ -304,8 +321,9 @@ def _evaluate_kpi(
     reasons = computer.reasons(kpi.id, window_token)
     shape = values.shape
     additive = kpi.target is not None and workspace.is_additive(kpi.id)
+    per = workspace.settings.grain
     per_period = period_targets(
-        kpi.target, additive, table.grain, table.first, table.n_periods, table.calendar
+        kpi.target, additive, table.grain, table.first, table.n_periods, table.calendar, per
     )
     if window_token:  # an additive target adds up over the window; a rate's stays as it is
         per_period = window(
@@ -400,10 +418,13 @@ def _judge(
     result.days = (table.period_end(p) - table.period_start(p)).days + 1
     if result.additive:
         ordinal = table.first + p
-        to_date = to_date_target(kpi.target, table.grain, ordinal, result.elapsed, table.calendar)
+        per = workspace.settings.grain
+        to_date = to_date_target(
+            kpi.target, table.grain, ordinal, result.elapsed, table.calendar, per
+        )
         if window_token:  # the window's earlier periods whole, the partial one to date
             per_period = period_targets(
-                kpi.target, True, table.grain, table.first, table.n_periods, table.calendar
+                kpi.target, True, table.grain, table.first, table.n_periods, table.calendar, per
             )
             per_period[p] = to_date
             to_date = window(per_period[:, None], "sum", window_token, table)[0][p, 0]

@@ -24,7 +24,17 @@ from .sourceconfig import SourceConfig
 #: Distinct cells of a column that decide its decimal mark or date format.
 SAMPLE = 300
 
-__all__ = ["Profile", "decimal_of", "date_format_of", "find", "open_files", "require", "typed"]
+__all__ = [
+    "Profile",
+    "date_format_of",
+    "decimal_of",
+    "find",
+    "no_rows",
+    "open_files",
+    "require",
+    "require_rows",
+    "typed",
+]
 
 
 @dataclass(frozen=True)
@@ -170,6 +180,28 @@ def _check_percents(table: FileTable, columns: list[str], decimal: str) -> None:
             raise KpiError(message, _cell_location(table, column, plain), fix)
 
 
+def require_rows(tables: list[FileTable]) -> None:
+    """KpiError naming the first file when no table has a data row (a header alone, or
+    with its preamble and totals rows): an empty export says neither which days it covers
+    nor that its values are zero, so it is not read as an empty period. A file without rows
+    beside files with rows adds nothing."""
+    if tables and not any(t.sample for t in tables):
+        raise no_rows(tables[0])
+
+
+def no_rows(table: FileTable) -> KpiError:
+    """The error of a table without data rows, at its header."""
+    if table.sniffed is None:
+        return KpiError("the file has no rows", table.header())
+    totals = ", only totals rows" if table.totals else ""
+    return KpiError(
+        f"no data rows under the header{totals}: the export is empty",
+        table.header(),
+        "export the report again over a period with data, or leave the file out of the "
+        "source's `path:`",
+    )
+
+
 def date_format_of(
     tables: list[FileTable],
     column: str,
@@ -182,6 +214,7 @@ def date_format_of(
     """The format of a date column from the sampled cells of every table (and `extra` cells
     of other date columns that settle day/month), or the `date_format:` option."""
     table = tables[0]
+    require_rows(tables)
     cells = [(t, c) for t in tables if column in t.columns for c in _spread(t.cells(column))]
     texts = [c for _, c in cells] + _spread(list(extra))
 

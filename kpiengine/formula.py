@@ -15,6 +15,7 @@ import ast
 import math
 import re
 from dataclasses import dataclass, field
+from decimal import Context, Decimal
 from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
@@ -30,24 +31,15 @@ __all__ = ["SHIFTS", "TRANSFORMS", "Formula", "FormulaError", "parse_formula", "
 MAX_FORMULA_LENGTH = 5000
 MAX_CONSTANT_EXPONENT = 100
 MAX_CONSTANT_DIGITS = 400
+#: the largest magnitude a float holds: a constant part beyond it is inf once evaluated
+LARGEST = Fraction(1.7976931348623157e308)
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: Functions a formula may call, with the number of arguments they take (None: one or more).
 FUNCTIONS: dict[str, int | None] = {
-    "min": None,
-    "max": None,
-    "abs": 1,
-    "sqrt": 1,
-    "log": 1,
-    "exp": 1,
-    "prev": 1,
-    "last_year": 1,
-    "ytd": 1,
-    "qtd": 1,
-    "mtd": 1,
-    "rolling": 2,
-    "total": 1,
-}
+    "min": None, "max": None, "abs": 1, "sqrt": 1, "log": 1, "exp": 1, "prev": 1, "last_year": 1,
+    "ytd": 1, "qtd": 1, "mtd": 1, "rolling": 2, "total": 1,
+}  # fmt: skip
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _HINTS = {
     ast.BitXor: "use `**` for powers, not `^`",
@@ -127,9 +119,7 @@ class Formula:
     @property
     def input_names(self) -> list[str]:
         """Names the compiled expression takes, including shifted ones, in a stable order."""
-        names = sorted(self.names)
-        names += sorted(shifted_name(f, n) for f, n in self.shifts)
-        return names
+        return sorted(self.names) + sorted(shifted_name(f, n) for f, n in self.shifts)
 
 
 def _char_column(text: str, byte_offset: int) -> int:
@@ -176,8 +166,7 @@ def parse_formula(text: str) -> Formula:
         raise FormulaError("the formula is too deeply nested") from None
     except ValueError as exc:  # e.g. an integer literal of thousands of digits
         raise FormulaError(f"cannot parse the formula: {exc}") from None
-    stripped = flat.strip()
-    offset = len(flat) - len(flat.lstrip())
+    stripped, offset = flat.strip(), len(flat) - len(flat.lstrip())
     fractions = Fractions()
     try:
         builder = _Builder(stripped, offset, fractions)
@@ -202,12 +191,12 @@ class _Builder:
     problem is raised as a FormulaError at its column."""
 
     def __init__(self, text: str, offset: int, values: Fractions | Sympy):
-        self.text = text
-        self.offset = offset
+        self.text, self.offset = text, offset
         self.values: Any = values
         self.names: dict[str, int] = {}
         self.shifts: set[tuple[str, str]] = set()
         self.guards: list[Guard] = []
+        self.scales: dict[int, Fraction] = {}  # id of a product -> its constant factor
 
     def col(self, node: ast.AST) -> int:
         return self.offset + _char_column(self.text, getattr(node, "col_offset", 0))
@@ -230,6 +219,15 @@ class _Builder:
         return whole
 
     def build(self, node: ast.AST) -> Any:
+        """A part's value; a constant part (or a product's constant factor) too large for a
+        float is refused where it stands, as numpy would make it inf."""
+        value = self._part(node)
+        number = self.values.number(value)
+        if isinstance(number, Fraction) and abs(number) > LARGEST:
+            raise self.fail(node, _too_large(self.text, node, number), _SMALLER)
+        return value
+
+    def _part(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Constant):
             return self._constant(node)
         if isinstance(node, ast.Name):
@@ -252,8 +250,8 @@ class _Builder:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(node, f"{_describe(node)} is not allowed in a formula", _ALLOWED)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.fail(node, "the number is not finite")
+        if isinstance(value, float) and not math.isfinite(value):  # 1e999 reads as inf
+            raise self.fail(node, _too_large(self.text, node, LARGEST), _SMALLER)
         return self.values.constant(
             Fraction(str(value)) if isinstance(value, float) else Fraction(value)
         )
@@ -261,9 +259,12 @@ class _Builder:
     def _name(self, node: ast.Name) -> Any:
         name = node.id
         if not NAME_PATTERN.match(name) or "__" in name:
+            lower = name.lower()  # `Cac`: did you mean `cac`?
+            ok = NAME_PATTERN.match(lower) and "__" not in lower
+            close = f"; did you mean `{lower}`?" if ok else ""
             raise self.fail(
                 node,
-                f"`{name}` is not a valid name",
+                f"`{name}` is not a valid name{close}",
                 "names are lower_snake_case: a letter, then letters, digits and single `_`",
             )
         if name in FUNCTIONS:
@@ -279,6 +280,8 @@ class _Builder:
             return values.add(left, right)
         if isinstance(node.op, ast.Sub):
             return values.subtract(left, right)
+        if isinstance(node.op, ast.Mult | ast.Div):
+            self._scale(node)
         if isinstance(node.op, ast.Mult):
             return values.multiply(left, right)
         if isinstance(node.op, ast.Div):
@@ -295,6 +298,24 @@ class _Builder:
             self.guards.append(Guard("nonzero", node.left, ast.unparse(node.left)))
         return values.power(left, right)
 
+    def _scale(self, node: ast.BinOp) -> None:
+        """The constant factor of a product or quotient, as sympy folds it (`x * 1e308 * 10`
+        is 1e309 * x): beyond a float, the formula is inf whatever the data."""
+        left, right = (self._factor(part) for part in (node.left, node.right))
+        scale = left * right if isinstance(node.op, ast.Mult) else left / (right or 1)
+        if scale > LARGEST:
+            raise self.fail(
+                node, _too_large(self.text, node, scale, "the constant factors of "), _SMALLER
+            )
+        self.scales[id(node)] = scale
+
+    def _factor(self, part: ast.expr) -> Fraction:
+        while isinstance(part, ast.UnaryOp):
+            part = part.operand
+        if isinstance(part, ast.Constant):
+            return abs(Fraction(str(part.value)))
+        return self.scales.get(id(part), Fraction(1))
+
     def _call(self, node: ast.Call) -> Any:
         func = node.func
         if not isinstance(func, ast.Name):
@@ -309,8 +330,7 @@ class _Builder:
         if func.id == "log":
             self.guards.append(Guard("positive", node.args[0], ast.unparse(node.args[0])))
         if func.id == "sqrt":
-            arg = node.args[0]
-            self.guards.append(Guard("nonnegative", arg, ast.unparse(arg)))
+            self.guards.append(Guard("nonnegative", node.args[0], ast.unparse(node.args[0])))
         return self.values.call(func.id, args)
 
     def _check_arguments(self, node: ast.Call, func: str) -> None:
@@ -384,21 +404,29 @@ def call_name(node: ast.Call) -> str:
     return node.func.id
 
 
+def _too_large(text: str, node: ast.AST, value: Fraction, of: str = "") -> str:
+    """`1e308 * 10` comes to about 1e309: over the largest number a calculation holds."""
+    limit = "too large for any calculation (the largest is about 1.8e+308)"
+    if isinstance(node, ast.Constant):
+        return f"the number is {limit}"
+    about = Context(prec=2).divide(Decimal(value.numerator), Decimal(value.denominator))
+    written = ast.get_source_segment(text, node) or ast.unparse(node)
+    return f"{of}`{written}` come{'' if of else 's'} to about {about.normalize():g}, {limit}"
+
+
+_SMALLER = "write smaller constants: a value is computed as a float, at most about 1.8e+308"
 _NOT_FINITE = "a constant part of the formula is not a finite real number"
 _ALLOWED = "formulas use numbers, names, + - * / **, parentheses and min, max, abs, sqrt, log, exp"
 
 
+_OP_TEXT: dict[type, str] = {
+    ast.BitXor: "^", ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|",
+    ast.LShift: "<<", ast.RShift: ">>", ast.MatMult: "@",
+}  # fmt: skip
+
+
 def _op_text(op: ast.operator) -> str:
-    return {
-        ast.BitXor: "^",
-        ast.Mod: "%",
-        ast.FloorDiv: "//",
-        ast.BitAnd: "&",
-        ast.BitOr: "|",
-        ast.LShift: "<<",
-        ast.RShift: ">>",
-        ast.MatMult: "@",
-    }.get(type(op), type(op).__name__)
+    return _OP_TEXT.get(type(op), type(op).__name__)
 
 
 def _describe(node: ast.AST) -> str:
@@ -406,13 +434,10 @@ def _describe(node: ast.AST) -> str:
         kind = type(node.value).__name__
         return {"str": "text", "bool": "a boolean", "NoneType": "None"}.get(kind, f"a {kind}")
     names = {
-        ast.Attribute: "attribute access (`.`)",
-        ast.Subscript: "indexing (`[...]`)",
-        ast.Lambda: "a lambda",
-        ast.Compare: "a comparison",
-        ast.BoolOp: "`and`/`or`",
+        ast.Attribute: "attribute access (`.`)", ast.Subscript: "indexing (`[...]`)",
+        ast.Lambda: "a lambda", ast.Compare: "a comparison", ast.BoolOp: "`and`/`or`",
         ast.IfExp: "`if ... else`",
-    }
+    }  # fmt: skip
     return names.get(type(node), f"`{type(node).__name__}`")
 
 

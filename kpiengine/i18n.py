@@ -5,6 +5,10 @@
 it is compiled from it (`pybabel compile -d kpiengine/locales -D kpiengine`; a test fails when
 one is stale). Adding a language is adding its catalog. English is the fallback of every other
 locale, so an untranslated text shows in English, never as its key.
+
+A locale tag as people write it is normalised to the one texts are keyed by (`normalize_locale`):
+`zh`, `zh-CN`, `zh_SG` -> `zh-Hans`; `zh-TW`, `zh-HK` -> `zh-Hant`; `fr_FR`, `fr-CA` -> `fr`;
+`fa-IR` -> `fa` (Babel reads the tag), so a title and the labels around it share one language.
 """
 
 from __future__ import annotations
@@ -33,6 +37,37 @@ def locales() -> tuple[str, ...]:
 
 
 LOCALE_ORDER = {"en": 0, "fr": 1, "zh-Hans": 2, "zh-Hant": 3, "fa": 4}
+
+
+def normalize_locale(tag: str) -> str:
+    """The locale kpiengine's texts are keyed by for a tag as written: the catalog's for a
+    language with one (`zh-CN` -> `zh-Hans`, `fr_FR` -> `fr`), else the tag in Babel's
+    spelling (`pt-BR`, `de`); a tag Babel cannot read stays as written."""
+    written = str(tag).strip().replace("_", "-")
+    if written in LOCALE_ORDER:
+        return written
+    from babel import Locale, UnknownLocaleError  # noqa: PLC0415 - only for another tag
+
+    try:
+        parsed = Locale.parse(written, sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        return written
+    if parsed.language == "zh":  # Babel adds the script a region writes: zh-TW is Hant
+        return "zh-Hant" if parsed.script == "Hant" else "zh-Hans"
+    if parsed.language in {name.split("-")[0] for name in locales()}:
+        return str(parsed.language)
+    return "-".join(p for p in (parsed.language, parsed.script, parsed.territory) if p)
+
+
+def missing_locale(tag: str) -> str | None:
+    """What to warn about a locale kpiengine has no texts in (`de`, `xx`); None if it has."""
+    name = normalize_locale(tag)
+    if name.split("-")[0] == "en" or catalog_for(name) != "en":
+        return None
+    return (
+        f"no translations for locale `{tag}`: kpiengine's own texts, and titles and descriptions "
+        f"a definition does not give in it, are in English (available: {', '.join(locales())})"
+    )
 
 
 def catalog_for(locale: str) -> str:

@@ -183,9 +183,9 @@ class Formatter:
         scaled = value * 100 if fmt == "percent" else value
         if places is None:  # a plain number's 4 significant digits show it (to 6 decimals)
             return self.number(value, sign=True) if round(value, 6) else self.number(0.0)
-        while round(scaled, places) == 0 and places < 6:
+        while _shown_zero(scaled, places) and places < 6:
             places += 1
-        if round(scaled, places) == 0:  # below a millionth: float noise, shown as 0
+        if _shown_zero(scaled, places):  # below a millionth: float noise, shown as 0
             return self.gap(0.0, fmt, decimals)
         if fmt == "percent":
             points = self._number_text(scaled, _pattern(places, sign=True))
@@ -231,8 +231,8 @@ class Formatter:
         as `main` reads once rounded); None when undefined."""
         if not defined(delta):
             return None
-        if rate or not defined(pct):
-            main, extra = self.gap(delta, fmt, decimals), ""
+        if rate or not defined(pct):  # a non-zero change shows a non-zero digit: `-0.03×`
+            main, extra = self.change_amount(delta, fmt, decimals), ""
         else:
             main, extra = self.change(pct), self.change_amount(delta, fmt, decimals)
         shown = any(ch.isdigit() and ch not in "0٠۰" for ch in main)
@@ -307,6 +307,14 @@ def _significant(magnitude: float, digits: int = 4) -> int:
     if magnitude == 0:
         return 0
     return max(0, min(6, digits - 1 - math.floor(math.log10(magnitude))))
+
+
+def _shown_zero(value: float, places: int) -> bool:
+    """Whether `value` shows as zero at `places` decimals, rounded as Babel writes it (half to
+    even on the shortest decimal text: 0.05 is `0.0`, where `round` says 0.1)."""
+    exponent = decimal.Decimal(1).scaleb(-places)
+    shown = decimal.Decimal(repr(value)).quantize(exponent, rounding=decimal.ROUND_HALF_EVEN)
+    return shown == 0
 
 
 def _step_decimals(step: float) -> int:

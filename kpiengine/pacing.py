@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import zlib
+import functools
 from calendar import monthrange
 from dataclasses import dataclass
 
@@ -190,10 +190,8 @@ def project(
             draws[name][:] = np.nan
         if rule != "sum" or not len(remaining) or name not in daily.values:
             continue
-        # one stream per input, so its interval does not depend on which other KPIs are run
-        rng = np.random.default_rng([SEED, zlib.crc32(name.encode())])
         covered = history.covered.get(name, np.ones(len(history.rows), bool))
-        mean, sampled = _bootstrap(daily.values[name], covered, history, remaining, rng)
+        mean, sampled = _bootstrap(daily.values[name], covered, history, remaining)
         columns = position >= 0
         point[name][position[columns]] = _plus(observed[position[columns]], mean[columns])
         draws[name][:, position[columns]] = _plus(observed[position[columns]], sampled[:, columns])
@@ -254,12 +252,16 @@ def _history(
     return History(rows, (days[rows] + 3) % 7, {n: c[rows] for n, c in covered.items()})
 
 
+@functools.lru_cache(maxsize=1024)
+def _day_draws(day: int) -> np.ndarray:
+    """DRAWS numbers in [0, 1) for a calendar day, the same for every input: each simulated
+    future takes all inputs and segments of that day from the same past day (whatever KPIs are
+    run, and in what order)."""
+    return np.random.default_rng([SEED, day % 2**32]).random(DRAWS)
+
+
 def _bootstrap(
-    values: np.ndarray,
-    covered: np.ndarray,
-    history: History,
-    remaining: np.ndarray,
-    rng: np.random.Generator,
+    values: np.ndarray, covered: np.ndarray, history: History, remaining: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The expected sum over the remaining days, and DRAWS simulated sums (x segments).
 
@@ -277,7 +279,7 @@ def _bootstrap(
         typical = _mean(filled[pool], known[pool])
         typical = np.where(np.isnan(typical), overall, typical)
         mean += typical
-        drawn = rng.choice(pool, DRAWS)
+        drawn = pool[(_day_draws(int(day)) * len(pool)).astype(np.int64)]
         sampled += np.where(known[drawn], filled[drawn], typical)
     return mean, sampled
 

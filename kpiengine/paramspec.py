@@ -3,12 +3,17 @@
 A parameter is `{value: 0.75, unit: ratio, title: ..., description: ...}`; its value is one
 number, or a map from the start of a period to the number that holds from then on
 (`value: {2024: 0.7, 2025-01: 0.75}`: a year, a month `YYYY-MM` or a day `YYYY-MM-DD`).
+
+An override in another unit of the same kind is converted exactly to the unit the overridden
+parameter declares, which its formulas are written for: `customer_lifetime: {value: 12, unit:
+month}` is 1 year for the library's LTV. A unit of another kind is an error at the override.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from fractions import Fraction
 from typing import Any
 
 from .checker import Checker
@@ -98,6 +103,18 @@ def build_parameter(
         return None
     unit_loc = entry.value_loc("unit") if "unit" in entry else location
     unit = parse_unit(unit_text, unit_loc, units, checker)
+    if base is not None and base.unit is not None and unit is not None and unit != base.unit:
+        if not unit.same_dimension(base.unit):
+            checker.error(
+                BadValue,
+                f"{what} is in {base.unit_text} where it is declared ({base.location}), which "
+                f"its formulas rely on: `{unit_text}` cannot be converted to {base.unit_text}",
+                unit_loc,
+                fix=f"give the value in {base.unit_text}, or declare a parameter of your own",
+            )
+            return None
+        parsed = _converted(parsed, unit.factor_to(base.unit))
+        unit, unit_text = base.unit, base.unit_text
     return Parameter(
         id=name,
         unit_text=unit_text,
@@ -109,6 +126,21 @@ def build_parameter(
         location=location,
         layer=layer,
         overrides=base.location if base else None,
+    )
+
+
+def _converted(
+    parsed: tuple[float | None, tuple[tuple[dt.date, float], ...]], factor: Fraction
+) -> tuple[float | None, tuple[tuple[dt.date, float], ...]]:
+    """The values times an exact unit factor (12 month x 1/12 = 1 year, not 0.9999...)."""
+
+    def times(value: float) -> float:
+        return float(Fraction(value) * factor)
+
+    constant, by_period = parsed
+    return (
+        None if constant is None else times(constant),
+        tuple((start, times(value)) for start, value in by_period),
     )
 
 

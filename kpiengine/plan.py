@@ -168,7 +168,7 @@ def make_plan(
             )
         raise KpiError(
             "no KPI can be evaluated: " + missing_text(workspace, set(available), kpis),
-            fix="add the missing columns to the data, or map them in the source's `columns:`",
+            fix=_missing_fix(workspace),
         )
     return Plan(
         workspace,
@@ -184,6 +184,34 @@ def make_plan(
         workspace.calendar,
         token,
     )
+
+
+#: where a connector's own options name the columns it reads, besides `map:`
+_COLUMN_OPTIONS = {
+    "crm": "`columns:` (e.g. `{amount: Deal Value}`) when the export's headers are not recognised",
+    "ads": "`columns:` (e.g. `{cost: Spend}`) when the export's headers are not recognised",
+    "ga_export": "`headers:` (e.g. `{Sessies: Sessions}`) for headers in another language",
+}
+
+
+def _missing_fix(workspace: Workspace) -> str:
+    """How to give the missing inputs, in the keys of the workspace's own sources: a `data:`
+    file names variables by its column headers; every source maps them with `map:`."""
+    settings = workspace.settings
+    declared = [s for s in settings.sources if settings.data is None or s.name != "data"]
+    if not declared:  # `data:` (or --data): a csv file whose column headers name variables
+        return (
+            "add the missing columns to the data file, headed with the variables' names, or "
+            "declare the file under `sources:` (connector: csv) with `map: {variable: column}`"
+        )
+    fix = "add the missing columns to the data, or map them in the source's `map:`"
+    fix += " (`map: {variable: column}`)"
+    extra = [
+        f"in a {name} source, {_COLUMN_OPTIONS[name]}"
+        for name in sorted({s.connector for s in declared})
+        if name in _COLUMN_OPTIONS
+    ]
+    return fix + "".join(f"; {e}" for e in extra)
 
 
 def missing_text(workspace: Workspace, available: set[str], kpis: list[str] | None) -> str:

@@ -4,7 +4,8 @@ A connector is plugin code. Whatever it raises but a `KpiError` (bad input, show
 or `KeyboardInterrupt` (the user stopping the run) is its bug, `SystemExit` included: it becomes
 a `PluginFailure` the engine reports as KPI012 while the other sources are used. `fetch` runs in
 a worker thread so that one that hangs is abandoned after the source's `timeout:` (seconds); its
-answer must be a `Frame` of one-dimensional columns, dates without NaT and numeric values.
+answer must be a `Frame` of one-dimensional columns, dates without NaT and numeric values
+without infinities.
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ def checked_frame(frame: object, variables: list[str], what: str) -> Frame:
         if kind == "variable" and array.dtype.kind not in "biuf":
             raise PluginFailure(
                 f"{what} returned the variable `{name}` as {array.dtype}, not numbers"
+            )
+        if kind == "variable" and array.dtype.kind == "f" and np.isinf(array).any():
+            raise PluginFailure(  # NaN is a missing value; infinity is no amount of anything
+                f"{what} returned {int(np.isinf(array).sum())} infinite values in the variable "
+                f"`{name}`"
             )
     span = frame.span
     if span is not None and not (

@@ -95,6 +95,7 @@ class PluginManager(pluggy.PluginManager):
         self.origins: dict[str, str] = {}
         #: "built-in connectors", "built-in checks", "entry points", "workspace:ROOT"
         self._loaded: set[str] = set()
+        self.broken: dict[str, str] = {}  # installed plugins that failed to load, and why
         if os.environ.get(TRACE_VARIABLE):
             self.trace.root.setwriter(sys.stderr.write)
             self.enable_tracing()
@@ -121,7 +122,8 @@ class PluginManager(pluggy.PluginManager):
             self._once("built-in checks", load(CHECK_PLUGINS))
 
     def load_entry_points(self) -> None:
-        """Register installed packages that declare an entry point in the `kpiengine` group."""
+        """Register installed packages that declare an entry point in the `kpiengine` group;
+        one that fails to load is left out, with why in `broken`, and the others are used."""
 
         def load() -> None:
             for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -130,10 +132,11 @@ class PluginManager(pluggy.PluginManager):
                 try:
                     module = entry_point.load()
                 except (Exception, SystemExit) as exc:
-                    raise KpiError(
+                    self.broken[entry_point.name] = (
                         f"installed plugin `{entry_point.name}` failed to load: "
                         f"{type(exc).__name__}: {exc}"
-                    ) from None
+                    )
+                    continue
                 self.register(module, name=entry_point.name)
                 dist = entry_point.dist.name if entry_point.dist else entry_point.value
                 self.origins[entry_point.name] = f"package {dist}"

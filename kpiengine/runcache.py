@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # duckdb is imported only by runs that read files
     import duckdb
 
 _ACTIVE: contextvars.ContextVar[RunCache | None] = contextvars.ContextVar("kpi_run", default=None)
+#: One in-memory DuckDB database per process; each run works on its own connection to it (its
+#: temporary tables are its own), so a process running many engines opens the database once.
+_DATABASE: list[duckdb.DuckDBPyConnection] = []
 
 
 class RunCache:
@@ -33,7 +36,9 @@ class RunCache:
         if self._connection is None:
             import duckdb  # noqa: PLC0415 - only runs that read files pay for the import
 
-            self._connection = duckdb.connect(":memory:")
+            if not _DATABASE:
+                _DATABASE.append(duckdb.connect(":memory:"))
+            self._connection = _DATABASE[0].cursor()
             # a progress bar for long reads on a terminal, never in pipes, files or CI logs
             show = sys.stderr.isatty() and not os.environ.get("CI")
             self._connection.execute(f"SET enable_progress_bar = {str(show).lower()}")

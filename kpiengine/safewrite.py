@@ -26,10 +26,31 @@ _KINDS = (
 )
 
 
+def output_path(name: str, what: str = "the file") -> Path:
+    """The file an output name given as text means: a name ending in a separator (`out/`)
+    names a directory, which is never replaced by a file (KpiError, before any work)."""
+    if name.endswith(("/", os.sep)) or (os.altsep and name.endswith(os.altsep)):
+        folder = name.rstrip("/" + os.sep + (os.altsep or "")) or name
+        state = (
+            "is a directory"
+            if os.path.isdir(folder)
+            else "is a file, not a directory"
+            if os.path.lexists(folder)
+            else "does not exist"
+        )
+        raise KpiError(
+            f"cannot write {what} to {name}: a name ending in `/` is a directory, and {folder}"
+            f" {state}",
+            fix=f"name a file, such as {folder}/report.html (the directory must exist)",
+        )
+    return Path(name)
+
+
 def write_atomic(path: Path | str, data: bytes, what: str = "the file") -> Path:
     """Replace the regular file at `path` (or its symlink's target) with `data`; returns the
-    file written. KpiError when `path` is not a regular file or cannot be written."""
-    path = Path(path)
+    file written. KpiError when `path` is not a regular file or cannot be written (a name
+    given as text that ends in a separator names a directory: see `output_path`)."""
+    path = output_path(path, what) if isinstance(path, str) else path
     target = Path(os.path.realpath(path))
     try:
         existing: os.stat_result | None = os.stat(target)

@@ -30,7 +30,7 @@ from .model import (
 )
 from .refs import display_ref, parse_display
 from .targetspec import is_number as _is_number
-from .targetspec import parse_target
+from .targetspec import parse_target, target_number
 from .units import Unit, UnitSyntaxError, UnitSystem
 from .yamlio import YList, YMap
 
@@ -361,9 +361,13 @@ def _examples(entry: YMap, kpi: str, checker: Checker) -> list:
                 kpi,
             )
             continue
-        if not _is_number(expect):
+        expected = target_number(expect)  # 0.4286, or `42.86%` as a percent KPI shows it
+        if expected is None:
             checker.error(
-                ExampleIncomplete, "an example needs `expect:` with a number", location, kpi
+                ExampleIncomplete,
+                "an example needs `expect:` with a number (or a percentage: `42.86%`)",
+                location,
+                kpi,
             )
             continue
         bad = [str(k) for k in given if _given_key(str(k)) is None]
@@ -379,7 +383,7 @@ def _examples(entry: YMap, kpi: str, checker: Checker) -> list:
         out.append(
             Example(
                 given={str(_given_key(str(k))): float(v) for k, v in given.items()},
-                expect=float(expect),
+                expect=expected,
                 tolerance=float(tolerance)
                 if _is_number(tolerance)
                 else written_precision(item.raw.get("expect")),
@@ -402,14 +406,17 @@ def _given_key(key: str) -> str | None:
 
 
 def written_precision(raw: str | None) -> float:
-    """Half a unit of the last decimal written: `0.4286` -> 0.00005, `450` -> 0.5."""
+    """Half a unit of the last decimal written: `0.4286` -> 0.00005, `450` -> 0.5,
+    `42.86%` -> 0.00005 (a percentage is hundredths)."""
+    text = str(raw).replace("_", "").strip()
+    percent = text.endswith("%")
     try:
-        exponent = Decimal(str(raw).replace("_", "")).as_tuple().exponent
+        exponent = Decimal(text.removesuffix("%").strip()).as_tuple().exponent
     except (InvalidOperation, ValueError):
         return 1e-9
     if not isinstance(exponent, int):
         return 1e-9
-    return 0.5 * 10.0**exponent
+    return 0.5 * 10.0 ** (exponent - 2 if percent else exponent)
 
 
 def _allow(entry: YMap, kpi: str, checker: Checker) -> dict[str, str]:

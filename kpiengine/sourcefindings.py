@@ -1,14 +1,39 @@
-"""The findings a fetch makes about what one source answered: variables it left out (KPI015),
-rows that look wrong (KPI016), data without dates (KPI013), data dated after today (KPI015),
+"""The findings a fetch makes about what one source answered: its connector's failure
+(KPI012), variables it left out (KPI015), rows that look wrong (KPI016: a connector's, or a few
+dates years away from the rest), data without dates (KPI013), data dated after today (KPI015),
 months missing from monthly rows (KPI017)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from .checks.runtime import MissingMonths, RowsLeftOut, SuspectRows, Undatable
+import numpy as np
+
+from .checks.runtime import MissingMonths, RowsLeftOut, SourceFailed, SuspectRows, Undatable
 from .connector import NoDailyValues
 from .errors import Finding, KpiError, Location
+from .redaction import redact
+from .sourceconfig import SourceConfig
+from .table import Frame, SourceStatus
+
+
+@dataclass
+class Failure:
+    """A source whose connector failed (its bug): its status and the KPI012 finding."""
+
+    status: SourceStatus
+    finding: Finding
+
+
+def failure(config: SourceConfig, origin: str, text: str, secrets: tuple[str, ...] = ()) -> Failure:
+    """The status and KPI012 finding of a source whose connector failed with `text`."""
+    status = SourceStatus(config.name, config.connector, origin, error=redact(text, secrets))
+    message = (
+        f"source `{status.name}` (connector `{status.connector}`, {status.origin}) "
+        f"failed: {status.error}"
+    )
+    return Failure(status, SourceFailed.finding(message, location=config.location))
 
 
 def _names(variables: list[str]) -> str:
@@ -50,6 +75,51 @@ def suspect(name: str, where: Location, warnings: list[KpiError]) -> list[Findin
         )
         for w in warnings
     ]
+
+
+#: At most this many dates, years away from the others, look like typos ...
+STRAY_DATES = 3
+#: ... when the gap is over three years and twice what the other dates span.
+STRAY_GAP_DAYS = 3 * 365
+
+
+def stray_dates(name: str, where: Location, frame: Frame) -> Finding | None:
+    """KPI016: the first or last few dates of a source lie years from the others, further than
+    twice the rest of the data spans (`1900-01-06` typed for `2024-01-06`): the periods
+    between get zeros or gaps, so the run says where they come from."""
+    days = np.unique(frame.dates[~np.isnat(frame.dates)])
+    n = min(STRAY_DATES, (len(days) - 1) // 2)  # fewer strays than other dates
+    if n < 1:
+        return None
+    gaps = np.diff(days).astype(int)
+    head = int(np.argmax(gaps[:n]))  # the widest gap after one of the first dates
+    tail = len(gaps) - n + int(np.argmax(gaps[-n:]))  # ... before one of the last
+    grain = frame.grain if frame.grain in ("week", "month", "quarter", "year") else "day"
+    for gap, stray, rest in (
+        (head, days[: head + 1], days[head + 1 :]),
+        (tail, days[tail + 1 :], days[: tail + 1]),
+    ):
+        span = int((rest[-1] - rest[0]).astype(int))
+        if gaps[gap] > max(STRAY_GAP_DAYS, 2 * span):
+            side, near = ("before", rest[:1]) if stray[0] < rest[0] else ("after", rest[-1:])
+            years = int(gaps[gap]) // 365
+            return SuspectRows.finding(
+                f"source `{name}` has rows {_when(stray, grain)}, {years} years {side} the "
+                f"rest of its data ({_when(near, grain)}): a typo in the date? The periods "
+                "between hold no rows",
+                location=where,
+                fix="correct the date in the source, or leave those rows out with `--from` "
+                "and `--to`",
+            )
+    return None
+
+
+def _when(days: np.ndarray, grain: str) -> str:
+    """`dated 1900-01-06`, or for rows a connector summed by period `in the month of 1900-01`."""
+    if grain == "day":
+        return "dated " + ", ".join(str(d) for d in days)
+    shown = [f"{d.item():%Y-%m}" if grain == "month" else str(d) for d in days]
+    return f"in the {grain} of " + ", ".join(shown)
 
 
 def after_today(

@@ -19,7 +19,6 @@ from typing import Protocol
 import numpy as np
 
 from . import monthgaps, sourcefindings
-from .checks.runtime import SourceFailed
 from .connector import Connector, NoDailyValues, Request
 from .errors import Finding, KpiError, Location, suggestion
 from .model import Workspace
@@ -27,8 +26,8 @@ from .periods import RANGE, counts_whole
 from .plan import Plan
 from .plugincall import PluginFailure, call, call_with_timeout, checked_frame
 from .plugins import Registered
-from .redaction import redact
 from .sourceconfig import SourceConfig, data_file_source
+from .sourcefindings import Failure, failure
 from .standins import asking_stand_ins, copy_stand_ins, stand_ins
 from .table import Frame, InputTable, SourceStatus, build_table, union
 from .today import cut_at, today
@@ -54,31 +53,15 @@ class OpenSource:
     dimensions: set[str] = field(default_factory=set)
 
 
-@dataclass
-class Failure:
-    """A source whose connector failed (its bug): its status and the KPI012 finding."""
-
-    status: SourceStatus
-    finding: Finding
-
-
-def failure(config: SourceConfig, origin: str, text: str, secrets: tuple[str, ...] = ()) -> Failure:
-    """The status and KPI012 finding of a source whose connector failed with `text`."""
-    status = SourceStatus(config.name, config.connector, origin, error=redact(text, secrets))
-    message = (
-        f"source `{status.name}` (connector `{status.connector}`, {status.origin}) "
-        f"failed: {status.error}"
-    )
-    return Failure(status, SourceFailed.finding(message, location=config.location))
-
-
 def open_sources(
     configs: list[SourceConfig],
     connectors: dict[str, Registered],
     variables: set[str],
     failures: list[Failure] | None = None,
+    broken: Iterable[str] = (),
 ) -> list[OpenSource]:
-    """Instantiate each source's connector; an unknown connector lists the installed ones.
+    """Instantiate each source's connector; an unknown connector lists the installed ones (and
+    `broken`, why installed plugins failed to load).
 
     A connector whose constructor, `provides()` or `dimensions()` fails by a bug is left out
     and added to `failures` (raised as a KpiError when `failures` is None)."""
@@ -89,7 +72,8 @@ def open_sources(
             installed = ", ".join(sorted(connectors))
             raise KpiError(
                 f"source `{config.name}`: unknown connector `{config.connector}`"
-                f"{suggestion(config.connector, connectors)} (installed: {installed})",
+                f"{suggestion(config.connector, connectors)} (installed: {installed})"
+                + "".join(f"; {why}" for why in broken),
                 config.location,
             )
         config.variables = frozenset(variables)
@@ -227,6 +211,8 @@ def fetch_table(
         findings.extend(sourcefindings.left_out(name, where, frame.missing))
         status.coverage = frame.covered(plan.calendar)  # monthly rows cover their month
         findings.extend(sourcefindings.suspect(name, where, frame.warnings))
+        if (stray := sourcefindings.stray_dates(name, where, frame)) is not None:
+            findings.append(stray)
         if later is not None and not frame.warnings:  # unless the connector says which rows
             findings.append(sourcefindings.after_today(name, where, later, now, sorted(wanted)))
         if on_source is not None:
@@ -378,6 +364,7 @@ class Sources:
         workspace: Workspace,
         connectors: dict[str, Registered],
         data: str | Path | None = None,
+        broken: Iterable[str] = (),
     ):
         settings = workspace.settings
         root = workspace.root or Path.cwd()
@@ -391,7 +378,8 @@ class Sources:
                 fix="the CSV needs a `date` column and one column per variable",
             )
         self.failures: list[Failure] = []
-        self.opened = open_sources(configs, connectors, set(workspace.variables), self.failures)
+        variables = set(workspace.variables)
+        self.opened = open_sources(configs, connectors, variables, self.failures, broken)
         self.owner = owners(self.opened, settings.choose, settings.choose_location)
         self.stand_in = stand_ins(workspace, set(self.owner))
         self.available = set(self.owner) | set(self.stand_in)

@@ -47,16 +47,19 @@ def period_targets(
     first: int,
     n_periods: int,
     calendar: Calendar = DEFAULT,
+    per: str | None = None,
 ) -> np.ndarray:
     """The target of each period (NaN where none applies); `annual:` keys are the calendar's
-    (fiscal) years."""
+    (fiscal) years. A constant is for every period of the grain `per` (the workspace's): an
+    additive one evaluated by another grain is spread over the days (a quarter's is three
+    months')."""
     out = np.full(n_periods, np.nan)
     if spec is None or n_periods == 0:
         return out
-    if spec.constant is not None:
+    if spec.constant is not None and not _respread(additive, grain, per):
         out[:] = spec.constant
         return out
-    daily, origin = _daily(spec, additive, grain, first, n_periods, calendar)
+    daily, origin = _daily(spec, additive, grain, first, n_periods, calendar, per)
     for i in range(n_periods):
         a = _day_index(calendar.start_date(first + i, grain), origin)
         b = _day_index(calendar.end_date(first + i, grain), origin) + 1
@@ -76,6 +79,7 @@ def to_date_target(
     ordinal: int,
     days: int,
     calendar: Calendar = DEFAULT,
+    per: str | None = None,
 ) -> float:
     """An additive target for the first `days` days of the period `ordinal`: the sum of the
     target's days (a constant period target spread evenly over the period); NaN without one."""
@@ -84,15 +88,26 @@ def to_date_target(
     start, end = calendar.start_date(ordinal, grain), calendar.end_date(ordinal, grain)
     length = (end - start).days + 1
     days = max(0, min(days, length))
-    if spec.constant is not None:
+    if spec.constant is not None and not _respread(True, grain, per):
         return float(spec.constant) * days / length
-    daily, origin = _daily(spec, True, grain, ordinal, 1, calendar)
+    daily, origin = _daily(spec, True, grain, ordinal, 1, calendar, per)
     chunk = daily[_day_index(start, origin) :][:days]
     return float("nan") if np.isnan(daily).any() else float(chunk.sum())
 
 
+def _respread(additive: bool, grain: str, per: str | None) -> bool:
+    """Whether an additive constant, given per period of `per`, is spread over other periods."""
+    return additive and per is not None and per != grain
+
+
 def _daily(
-    spec: TargetSpec, additive: bool, grain: str, first: int, n_periods: int, calendar: Calendar
+    spec: TargetSpec,
+    additive: bool,
+    grain: str,
+    first: int,
+    n_periods: int,
+    calendar: Calendar,
+    per: str | None = None,
 ) -> tuple[np.ndarray, dt.date]:
     """The target of each day of the periods (an additive one spread over its days; NaN where
     none applies), and the first day."""
@@ -113,6 +128,12 @@ def _daily(
         daily[lo:hi] = np.where(finer, chunk, daily[lo:hi])
         span[lo:hi] = np.where(finer, length, span[lo:hi])
 
+    if spec.constant is not None and per is not None:  # per period of `per`, over its days
+        last = end_date(first + n_periods - 1, grain)
+        for o in range(calendar.ordinal_of(origin, per), calendar.ordinal_of(last, per) + 1):
+            start, end = start_date(o, per), end_date(o, per)
+            paint(start, end, spec.constant / ((end - start).days + 1))
+        return daily, origin
     first_year = calendar.fiscal_year_of(origin)
     last_year = calendar.fiscal_year_of(end_date(first + n_periods - 1, grain))
     for year_key, amount in spec.annual.items():

@@ -34,11 +34,14 @@ def target_number(value: Any) -> float | None:
     return float(found.group(1)) / 100 if found else None
 
 
-def _shown(value: Any) -> str:
-    """A bad value as the user wrote it: text in quotes, saying so (`"0.5"` is text)."""
+def _refused(value: Any, expected: str) -> str:
+    """What is wrong with a bad value as the user wrote it: text in quotes, saying so (`"0.5"`
+    is text); a number beyond any float (`1e999`, which YAML reads as infinite) too large."""
+    if isinstance(value, float) and math.isinf(value):
+        return "is a number too large for any calculation (the largest is about 1.8e+308)"
     if isinstance(value, str):
-        return f'the text "{value}" (a number is written without quotes)'
-    return f"`{value}`"
+        return f'must be {expected}, not the text "{value}" (a number is written without quotes)'
+    return f"must be {expected}, not `{value}`"
 
 
 def _is_period(label: str) -> bool:
@@ -60,8 +63,12 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
     if not isinstance(value, YMap):
         checker.error(
             BadValue,
-            "`target` must be a number (or a percentage: `5%`), a map of period to number, or "
-            f"{{annual: ..., split: ...}}, not {_shown(value)}",
+            "`target` "
+            + _refused(
+                value,
+                "a number (or a percentage: `5%`), a map of period to number, or "
+                "{annual: ..., split: ...}",
+            ),
             location,
             kpi,
         )
@@ -79,8 +86,7 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
             if number is None:
                 checker.error(
                     BadValue,
-                    f"the target for `{key}` must be a number (or a percentage: `5%`), "
-                    f"not {_shown(item)}",
+                    f"the target for `{key}` " + _refused(item, "a number (or a percentage: `5%`)"),
                     item_loc,
                     kpi,
                 )

@@ -13,6 +13,7 @@ from .checker import Checker
 from .checks.definitions import BadValue, DuplicateId
 from .checks.runner import run_load_checks
 from .errors import KpiError, Location, suggestion
+from .i18n import normalize_locale
 from .model import BUILTIN, KPI, WORKSPACE, Settings, Variable, Workspace, otherwise_chain
 from .paramspec import merge_parameters
 from .periods import GRAINS, WEEK_STARTS
@@ -62,9 +63,11 @@ def _read_settings(root: Path, checker: Checker) -> Settings:
     if not checker.mapping(data, Location(str(path), 1, 1), "kpi.yaml"):
         return settings
     checker.keys(data, SETTINGS_KEYS, "kpi.yaml")
-    for key in ("name", "description", "locale"):
+    for key in ("name", "description"):
         if key in data:
             setattr(settings, key, str(data[key]))
+    if "locale" in data:  # `zh-CN` or `fr_FR` as written: the texts are keyed `zh-Hans`, `fr`
+        settings.locale = normalize_locale(str(data["locale"]))
     if "grain" in data:  # every number depends on it: a bad one stops the command
         if data["grain"] not in GRAINS:
             raise KpiError(

@@ -3,12 +3,15 @@
 YAML files may come from someone else, so reading them is bounded: a file over `MAX_BYTES`, more
 than `MAX_ALIAS_NODES` nodes built again through aliases (a "billion laughs" bomb), an alias
 inside itself, nesting deeper than `MAX_DEPTH` or an integer beyond any float (or beyond Python's
-digit limit) is a KpiError at its position. Merge keys (`<<: *defaults`) are supported: the
-mapping's own keys win over merged ones.
+digit limit) is a KpiError at its position, and so is any tag beyond plain YAML's (`!!python/...`,
+`!!set`, `!custom`), on a mapping, a list or a value alike. Merge keys (`<<: *defaults`) are
+supported: the mapping's own keys win over merged ones. A plain number with an exponent and no
+dot (`1e6`, `2.5e-3`) is a number, as YAML 1.2 and editors read it (YAML 1.1 makes it text).
 """
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,12 @@ MAX_ALIAS_NODES = 100_000  # nodes built a second time through an alias
 MAX_DEPTH = 100  # nesting of mappings and lists
 MERGE_TAG = "tag:yaml.org,2002:merge"
 _FLOAT_MAX = 1.7976931348623157e308
+_CORE = "tag:yaml.org,2002:"
+#: the tags plain YAML gives (or a file may write) to each kind of node
+_MAP, _SEQ, _STR = _CORE + "map", _CORE + "seq", _CORE + "str"
+_SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
+#: YAML 1.2's numbers with an exponent that YAML 1.1 reads as text (`1e6`, `1.5e6`, `2E-3`)
+_EXPONENT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+")
 
 try:  # the C loader is much faster and builds the same nodes
     _Loader: type = yaml.CSafeLoader
@@ -71,8 +80,8 @@ def _value_location(file: str, node: yaml.Node) -> Location:
 
 
 class _Builder:
-    def __init__(self, file: str):
-        self.file = file
+    def __init__(self, file: str, text: str = ""):
+        self.file, self.text = file, text
         self.constructor = yaml.constructor.SafeConstructor()
         self.seen: set[int] = set()  # nodes built once (a second build is an alias expansion)
         self.active: list[yaml.Node] = []  # the nodes being built, outermost first
@@ -107,8 +116,12 @@ class _Builder:
 
     def _build(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP:
+                raise self._tag_error(node)
             return self._mapping(node)
         if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                raise self._tag_error(node)
             out = YList(self.build(item) for item in node.value)
             out.loc = _mark(self.file, node)
             out.item_locs = [_value_location(self.file, item) for item in node.value]
@@ -116,7 +129,21 @@ class _Builder:
             return out
         return self._scalar(node)
 
+    def _tag_error(self, node: yaml.Node) -> KpiError:
+        """Plain YAML only: `!!python/object:...`, `!!set`, `!x` are errors on any node."""
+        tag = node.tag.replace(_CORE, "!!", 1)
+        return KpiError(
+            f"the YAML tag `{tag}` is not allowed: kpiengine reads plain YAML (mappings, "
+            "lists, text, numbers, booleans and dates)",
+            _mark(self.file, node),
+            f"remove `{tag}`",
+        )
+
     def _scalar(self, node: yaml.Node) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            raise self._tag_error(node)
+        if node.tag == _STR and self._exponent_number(node):  # `1e6`; 1e999 is inf, like `.inf`
+            return float(node.value)
         try:
             value = self.constructor.construct_object(node, deep=True)
         except ValueError as exc:  # 2024-02-30, or an integer past Python's digit limit
@@ -125,6 +152,16 @@ class _Builder:
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _FLOAT_MAX:
             raise KpiError("a number too large for any calculation", _mark(self.file, node))
         return value
+
+    def _exponent_number(self, node: yaml.Node) -> bool:
+        """`1e6` written plain (not `'1e6'` nor `!!str 1e6`): YAML 1.1 made it text."""
+        if not isinstance(node, yaml.ScalarNode) or node.style:
+            return False
+        if not _EXPONENT.fullmatch(node.value):
+            return False
+        mark = node.start_mark
+        lines = self.text.splitlines()
+        return mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] != "!"
 
     def _mapping(self, node: yaml.MappingNode) -> YMap:
         out = YMap()
@@ -137,6 +174,8 @@ class _Builder:
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise KpiError("a mapping key must be a plain name", _mark(self.file, key_node))
+            if key_node.tag not in _SCALAR_TAGS:
+                raise self._tag_error(key_node)
             try:
                 key = self._scalar(key_node)
             except KpiError:  # 2024-02-30: the checks of its mapping say what is wrong
@@ -237,7 +276,7 @@ def parse_yaml(text: str, file: str) -> Any:
     if node is None:
         return None
     try:
-        return _Builder(file).build(node)
+        return _Builder(file, text).build(node)
     except RecursionError:  # MAX_DEPTH keeps well below Python's limit; never a traceback
         raise KpiError(f"nested too deeply (over {MAX_DEPTH} levels)", Location(file)) from None
     except yaml.constructor.ConstructorError as exc:

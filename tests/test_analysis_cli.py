@@ -111,4 +111,4 @@ def test_sample_workspace_commands():
     assert sum(c["contribution"] for c in data["contributions"]) == pytest.approx(data["change"])
     code, out, err = run("plan", "roas", "--sample", "--target", "4", "--given", "ad_spend=25000")
     assert code == 0, err
-    assert "ad_revenue must be 100,000.00/month" in out
+    assert "ad_revenue must be €100,000.00/month" in out

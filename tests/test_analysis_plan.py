@@ -81,7 +81,7 @@ def test_split_amount_rounds_by_largest_remainder():
 def test_ratio_plan_derives_the_input_target(shop):
     plan = plan_ratio(shop, "roas", 4, {"ad_spend": 25_000}, year=2025)
     assert plan.derived == {"ad_revenue": 100_000}
-    assert "ad_revenue must be 100,000.00/month" in plan.message
+    assert "ad_revenue must be €100,000.00/month" in plan.message
     assert plan.target_entries() == {"2025": 4}
     held = plan_ratio(shop, "roas", 4, {}, year=2025, derive="ad_revenue")
     assert held.held["ad_spend"] > 0 and held.derived["ad_revenue"] == pytest.approx(

@@ -34,6 +34,16 @@ def test_a_small_change_keeps_its_sign_and_a_digit(locale):
     assert parts is not None and parts["extra"] == down and parts["sign"] == -1
 
 
+def test_a_rate_s_small_change_keeps_its_sign_and_a_digit():
+    fmt = Formatter("en", "EUR")
+    roas = fmt.change_parts(-0.03, None, "multiple", 1, rate=True)  # 4.00x -> 3.97x
+    assert roas is not None and roas["main"] == "-0.03×" and roas["sign"] == -1
+    share = fmt.change_parts(0.0005, None, "percent", 1, rate=True)  # 3.90% -> 3.95%
+    assert share is not None and share["main"] == "+0.05 pp" and share["sign"] == 1
+    big = fmt.change_parts(0.2, None, "multiple", 1, rate=True)
+    assert big is not None and big["main"] == "+0.2×"
+
+
 @pytest.mark.parametrize(
     ("value", "fmt", "decimals", "expected"),
     [

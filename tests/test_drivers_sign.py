@@ -179,8 +179,8 @@ def test_drivers_command_text_and_json(root):
     cost = next(line for line in lines if line.startswith("1 "))
     assert cost.split()[1:] == ["marketing_cost", "$2,320.00", "-0.000269", "—", "-0.6", "pp"]
     assert "`roi` is negative" in run.stdout
-    assert "├─ marketing_cost = 2,320   (+1% -> -0.6 pp)" in run.stdout
-    assert "└─ revenue = 1,450   (+1% -> +0.6 pp)" in run.stdout
+    assert "├─ marketing_cost = $2,320.00   (+1% -> -0.6 pp)" in run.stdout
+    assert "└─ revenue = $1,450.00   (+1% -> +0.6 pp)" in run.stdout
     run = CliRunner().invoke(
         cli, ["drivers", "roi", "-w", str(root), "--period", "2024-02", "--format", "json"]
     )

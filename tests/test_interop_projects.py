@@ -372,7 +372,7 @@ def test_cube_with_its_own_data_evaluates_windows(tmp_path):
     duckdb.connect(str(db)).close()
     output = _import("cube", path, tmp_path / "ws", "--url", f"duckdb:///{db}")
     assert "  sales.rolling_amount (" in output.split("not imported (", 1)[1]
-    got = _eval(tmp_path / "ws", ["sales_total_metric", "sales_r3_amount", "sales_ytd_amount"])
+    got = _eval(tmp_path / "ws", ["sales_total", "sales_r3_amount", "sales_ytd_amount"])
     query = yaml.safe_load((path / "sales.yml").read_text())["cubes"][0]["sql"]
     oracle = f"""
         SELECT strftime(month, '%Y-%m'), total,
@@ -386,7 +386,7 @@ def test_cube_with_its_own_data_evaluates_windows(tmp_path):
         rows = con.execute(oracle).fetchall()
     assert len(rows) == 6
     for month, total, last3, months, _ytd in rows:
-        assert got[("sales_total_metric", month)] == pytest.approx(total)
+        assert got[("sales_total", month)] == pytest.approx(total)
         assert got[("sales_ytd_amount", month)] is None  # 2017 starts before 15 January
         # 3 months from February (after 15 January); fewer than 3 months, or from January: none
         if months == 3 and month >= "2017-04":

@@ -203,8 +203,10 @@ def test_top_driver_has_the_largest_elasticity(sample_results, back):
                 assert float(li.attrs["data-effect"]) == pytest.approx(exact, rel=1e-9)
                 assert shown_matches(effect, exact, definition.format), (kpi, name, effect)
                 assert (effect[0] == "-") == (exact < 0) and "%" not in effect, (kpi, effect)
-            else:
-                assert shown_matches(effect, found[name] / 100, "percent"), (kpi, name, effect)
+            else:  # the exact % change for +1%, not the elasticity (-0.99%, not -1.00%)
+                exact = exact_change(sample_results, kpi, i, name) / current
+                assert float(li.attrs["data-effect"]) == pytest.approx(100 * exact, rel=1e-6)
+                assert shown_matches(effect, exact, "percent"), (kpi, name, effect)
             if current > 0:
                 assert float(li.attrs["data-elasticity"]) == pytest.approx(found[name], rel=1e-6)
             else:

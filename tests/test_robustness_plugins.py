@@ -83,6 +83,9 @@ CASES = {
         "return Frame(DATES, {'channel': np.ones((2, 2))}, {'revenue': np.ones(2)})"
     ),
     "a bad span": FETCH.format("return Frame(DATES, {}, {'revenue': np.ones(2)}, span=('a', 'b'))"),
+    "infinite values": FETCH.format(
+        "return Frame(DATES, {}, {'revenue': np.array([np.inf, 2.0])})"
+    ),
     "a hang": FETCH.format("time.sleep(5)"),
     "__init__ raising": "    def __init__(self, config):\n        raise ValueError('init')\n",
     "provides() raising": "    def provides(self):\n        raise KeyError('provides')\n",
@@ -168,3 +171,37 @@ def test_a_plugin_file_calling_exit_is_a_message(write_workspace):
     (root / "plugins" / "bye.py").write_text("import sys\nsys.exit(0)\n")
     result = CliRunner().invoke(cli, ["eval", "-w", str(root)])
     assert result.exit_code == 2 and "plugin failed to load: SystemExit" in result.output
+
+
+def test_a_lone_source_failing_is_named_not_taken_for_missing_data(write_workspace):
+    root = write_workspace({"d": DEFS}, "sources:\n  odd:\n    connector: odd\n")
+    (root / "plugins").mkdir()
+    (root / "plugins" / "odd.py").write_text(PLUGIN.format(body=CASES["dimensions() raising"]))
+    result = CliRunner().invoke(cli, ["eval", "-w", str(root)])
+    assert result.exit_code == 2
+    assert "no KPI can be evaluated: source `odd` (connector `odd`" in result.output
+    assert "`dimensions()` raised SystemExit" in result.output
+    assert "the data provides none" not in result.output  # the failure is why, not the data
+
+
+def test_a_broken_installed_plugin_leaves_the_others_loaded(write_workspace, monkeypatch, tmp_path):
+    from importlib.metadata import EntryPoint
+
+    import kpiengine.plugins
+
+    package = tmp_path / "pkgs"
+    package.mkdir()
+    body = FETCH.format("return Frame(DATES, {}, {'revenue': np.array([100.0, 99.0])})")
+    (package / "kpi_odd_plugin.py").write_text(PLUGIN.format(body=body))
+    monkeypatch.syspath_prepend(str(package))
+    points = [
+        EntryPoint("broken", "kpi_no_such_module_xyz", "kpiengine"),
+        EntryPoint("odd", "kpi_odd_plugin", "kpiengine"),
+    ]
+    monkeypatch.setattr(kpiengine.plugins.importlib.metadata, "entry_points", lambda group: points)
+    root = write_workspace({"d": DEFS}, KPI_YAML.format(timeout=600))
+    (root / "costs.csv").write_text("date,marketing_cost\n2024-01-05,80\n2024-02-05,90\n")
+    results = Engine(kpiengine.load_workspace(root)).evaluate(kpis=["yield_ratio"])
+    assert np.allclose(results.kpis["yield_ratio"].values[:, 0], [1.25, 1.1])
+    engine = Engine(kpiengine.load_workspace(root))
+    assert "installed plugin `broken` failed to load" in engine.plugins.broken["broken"]

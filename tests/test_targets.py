@@ -19,6 +19,21 @@ def test_constant_applies_everywhere():
     assert out.tolist() == [0.3, 0.3, 0.3]
 
 
+def test_an_additive_constant_is_per_period_of_the_workspace_grain():
+    spec = TargetSpec(LOC, constant=60000)
+    first = ordinal_of(parse_label("2024-Q1")[1], "quarter")
+    quarters = period_targets(spec, True, "quarter", first, 2, per="month")
+    assert quarters == pytest.approx([180000, 180000])  # three months each
+    week = ordinal_of(parse_label("2024-W10")[1], "week")  # 4-10 March 2024
+    assert period_targets(spec, True, "week", week, 1, per="month") == pytest.approx(
+        [60000 * 7 / 31]
+    )
+    month = ordinal_of(parse_label("2024-02")[1], "month")
+    assert period_targets(spec, True, "month", month, 1, per="month").tolist() == [60000]
+    ratio = period_targets(TargetSpec(LOC, constant=0.3), False, "quarter", first, 1, per="month")
+    assert ratio.tolist() == [0.3]  # a rate's target holds in any period
+
+
 def test_annual_additive_split_evenly_and_by_weights():
     even = targets(TargetSpec(LOC, annual={"2024": 1200}), True, "month", "2024-01", 12)
     assert even == pytest.approx([100] * 12)

@@ -126,6 +126,41 @@ def test_no_number_or_header_is_cut_at_any_width(write_workspace, monkeypatch, c
     assert "projected" in text and f"${projected:,.2f}" in text
 
 
+def _columns(text: str) -> dict[str, list[str]]:
+    """The cells of each column of a table rendered wide enough for one line per row."""
+    lines = text.splitlines()
+    header = next(i for i, s in enumerate(lines) if s.strip().startswith("KPI"))
+    names = re.split(r"\s{2,}", lines[header].strip())
+    out: dict[str, list[str]] = {name: [] for name in names}
+    for line in lines[header + 2 :]:
+        if not line.strip():
+            break
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) == len(names):  # rows with every column filled: unambiguous
+            for name, cell in zip(names, cells, strict=True):
+                out[name].append(cell)
+    return out
+
+
+@pytest.mark.parametrize("columns", [40, 50, 58, 64, 72, 80, 90])
+def test_narrow_terminals_leave_columns_out_and_say_so_rather_than_cut_them(columns):
+    wide = _columns(run("eval", "--sample", "--period", "2024-11", columns=400))
+    assert all(wide[name] for name in ("target", "status", "vs prev", "vs last year"))
+    text = run("eval", "--sample", "--period", "2024-11", columns=columns)
+    assert max(cell_len(line) for line in text.splitlines()) <= columns
+    assert "…" not in text
+    header = next(s for s in text.splitlines() if s.strip().startswith("KPI"))
+    shown = [n for n in wide if re.search(rf"(^|\s){re.escape(n)}(\s|$)", header)]
+    flat = " ".join(text.split())
+    note = flat.split("left out for the width")[0] if "left out for the width" in flat else ""
+    for name in ("target", "vs prev", "vs last year", "status"):
+        assert name in shown or name in note, (name, header, note)
+    for name in shown:
+        if name not in ("KPI", "status"):  # titles fold and statuses wrap, by design
+            assert all(" ".join(cell.split()) in flat for cell in wide[name]), name
+    assert "2024-11" in shown  # the latest period stays, whatever the width
+
+
 def test_a_partial_period_that_has_ended_says_where_the_data_stops(write_workspace, monkeypatch):
     days = [f"2024-07-{d:02d}" for d in range(1, 32)] + [f"2024-08-{d:02d}" for d in range(1, 21)]
     rows = "".join(f"{day},10\n" for day in days)

@@ -23,7 +23,7 @@ import sympy
 from ..evaluation import is_rate
 from ..formula import symbol
 from ..model import KPI, PERIODS_PER_YEAR
-from ..symbolic import SYMBOLIC_ERRORS
+from ..symbolic import SYMBOLIC_ERRORS, text
 from .expand import (
     Context,
     display_name,
@@ -33,6 +33,7 @@ from .expand import (
     latest_defined,
     number,
     resolve_kpi,
+    segment_text,
     shift_expr,
     split_name,
 )
@@ -81,8 +82,9 @@ def effect_basis(kpi: KPI, value: float | None) -> str:
 
 
 def basis_note(kpi: KPI, value: float | None) -> str | None:
-    """Why the effects are in the KPI's unit, not in % (None when they are in %)."""
-    if effect_basis(kpi, value) == RELATIVE:
+    """Why the effects are in the KPI's unit, not in % (None when they are in %, or when the
+    KPI is undefined: `undefined_note` says why)."""
+    if effect_basis(kpi, value) == RELATIVE or value is None or not math.isfinite(value):
         return None
     unit = "in points (pp)" if kpi.format == "percent" else "in its own unit"
     if value is not None and math.isfinite(value) and value <= 0:
@@ -91,6 +93,44 @@ def basis_note(kpi: KPI, value: float | None) -> str | None:
             f"which way it moves, so no elasticity; each effect is its change {unit}"
         )
     return f"`{kpi.id}` is a rate: each effect is its change {unit}, not a % change"
+
+
+def undefined_why(expr: sympy.Expr, values: dict[str, float]) -> str | None:
+    """Why an expression is undefined at `values`: the first divisor at 0 (`new_customers` is
+    0), logarithm of a number at or below 0 or square root of a negative number; None when no
+    such part is found."""
+    for part in sympy.preorder_traversal(expr):
+        if isinstance(part, sympy.log):
+            inner, problem = part.args[0], "is not positive (log)"
+        elif isinstance(part, sympy.Pow) and not part.base.is_Number:
+            inner, problem = part.base, ""
+        else:
+            continue
+        try:
+            value = evaluate_at(inner, {n: values[n] for n in input_names(inner)})
+        except (*SYMBOLIC_ERRORS, KeyError):
+            continue
+        shown = display_name(inner.name) if isinstance(inner, sympy.Symbol) else text(inner)
+        if problem and value <= 0:
+            return f"`{shown}` {problem}"
+        if isinstance(part, sympy.Pow) and part.exp.is_negative and value == 0:
+            return f"`{shown}` is 0, and the formula divides by it"
+        if isinstance(part, sympy.Pow) and not part.exp.is_integer and value < 0:
+            return f"`{shown}` is negative ({value:,.6g}), and the formula takes a root of it"
+    return None
+
+
+def undefined_note(
+    ctx: Context, kpi_id: str, expr: sympy.Expr, values: dict[str, float], i: int, s: int
+) -> str:
+    """`cac` is undefined in 2024-03 (channel=Social): `new_customers` is 0, and ..."""
+    where = ctx.labels[i] + ("" if s == 0 else f" ({segment_text(ctx.table.segments[s])})")
+    missing = [n for n, v in values.items() if math.isnan(v)]
+    if missing:
+        why = "no value of " + ", ".join(f"`{display_name(n)}`" for n in missing)
+    else:
+        why = undefined_why(expr, values) or "the result is not a finite number"
+    return f"`{kpi_id}` is undefined in {where}: {why}; no input has an effect on it there"
 
 
 def sensitivity(expr: sympy.Expr, values: dict[str, float]) -> list[Driver]:
@@ -167,6 +207,8 @@ def drivers(
     cancelled = sorted(ctx.ws.inputs_of(kpi_id) - {split_name(n)[0] for n in names})
     kpi = ctx.ws.kpis[kpi_id]
     note = basis_note(kpi, value)
+    if value is None:
+        note = undefined_note(ctx, kpi_id, expr, values, i, s)
     return Drivers(
         kpi_id, ctx.labels[i], dict(ctx.table.segments[s]), value, found,
         ctx.missing(names, i, s), cancelled, effect_basis(kpi, value), [note] if note else [],
@@ -179,7 +221,8 @@ class TreeNode:
 
     Along the path to the node (the other inputs of each formula on it held): `impact_1pct`
     is the top KPI's linear change for +1% of the node, `elasticity` its % change (None where
-    the top KPI is 0 or below: see the module)."""
+    the top KPI is 0 or below: see the module), `change_1pct` the top KPI's exact change,
+    recomputed through each formula on the path with the node alone 1% higher."""
 
     name: str
     label: str
@@ -190,6 +233,7 @@ class TreeNode:
     elasticity: float | None = None
     children: list[TreeNode] = field(default_factory=list)
     impact_1pct: float | None = None
+    change_1pct: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -214,15 +258,28 @@ def driver_tree(
         impact = slope * value / 100
         return number(impact * 100 / top) if top > 0 else None, number(impact)
 
-    def node(name: str, shift: tuple[str, ...], slope: float | None) -> TreeNode:
-        """`slope`: d top / d node along the path (the chain rule's product)."""
+    def exact(value: float | None, lift: Callable[[float], float]) -> float | None:
+        """The top KPI's exact change when a node of `value` alone is 1% higher."""
+        if value is None:
+            return None
+        try:
+            return number(lift(value * 1.01) - top)
+        except SYMBOLIC_ERRORS:
+            return None
+
+    def node(
+        name: str, shift: tuple[str, ...], slope: float | None, lift: Callable[[float], float]
+    ) -> TreeNode:
+        """`slope`: d top / d node along the path (the chain rule's product); `lift`: the top
+        KPI for a value of the node, the rest of the path held."""
         internal = "__".join([name, *shift])
         if name not in ws.kpis:
             value = number(ctx.values([internal], i, s)[internal])
             unit = ws.variables[name].unit if name in ws.variables else None
             elasticity, impact = effects(value, slope)
             return TreeNode(internal, display_name(internal), "variable", value, None,
-                            str(unit) if unit else None, elasticity, [], impact)  # fmt: skip
+                            str(unit) if unit else None, elasticity, [], impact,
+                            exact(value, lift))  # fmt: skip
         kpi = ws.kpis[name]
         assert kpi.formula is not None  # expand() above needed every formula on the tree
         local = kpi.formula.expr
@@ -239,15 +296,22 @@ def driver_tree(
         unit_text = str(kpi.unit) if kpi.unit else kpi.unit_text
         elasticity, impact = effects(value, slope)
         out = TreeNode(internal, display_name(internal), "kpi", value, kpi.formula_text,
-                       unit_text, elasticity, [], impact)  # fmt: skip
+                       unit_text, elasticity, [], impact, exact(value, lift))  # fmt: skip
         for child in input_names(local):
             base, funcs = split_name(child)
             local_slope = local_slopes.get(child)
             path = None if slope is None or local_slope is None else slope * local_slope
-            out.children.append(node(base, funcs, path))
+            out.children.append(node(base, funcs, path, _lifted(lift, local, child_values, child)))
         return out
 
-    return node(kpi_id, (), 1.0)
+    return node(kpi_id, (), 1.0, lambda v: v)
+
+
+def _lifted(
+    lift: Callable[[float], float], local: sympy.Expr, values: dict[str, float], child: str
+) -> Callable[[float], float]:
+    """The top KPI for a value of `child`: its parent's formula at it, then up the path."""
+    return lambda v: lift(evaluate_at(local, {**values, child: v}))
 
 
 def _child_value(ctx: Context, child: str, i: int, s: int) -> float:
@@ -264,21 +328,23 @@ def render_tree(
     node: TreeNode,
     fmt: Callable[[float | None], str] = lambda v: "—" if v is None else f"{v:,.6g}",
     effect: Callable[[TreeNode], str | None] | None = None,
+    shown: Callable[[TreeNode], str] | None = None,
 ) -> str:
     """The tree as indented text: `roi = 0.25  (revenue - cost) / cost`; `effect` gives the
-    text in parentheses after each node but the top (default: its elasticity)."""
+    text in parentheses after each node but the top (default: its elasticity); `shown`, when
+    given, writes a node's value (in its format: `roi = 364.5%`) instead of `fmt`."""
     lines: list[str] = []
     if effect is None:
         effect = _elasticity_text
 
     def walk(n: TreeNode, prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
-        text = f"{prefix}{branch}{n.label} = {fmt(n.value)}"
+        text = f"{prefix}{branch}{n.label} = {shown(n) if shown else fmt(n.value)}"
         if n.formula:
             text += f"   = {n.formula}"
-        shown = None if top else effect(n)
-        if shown:
-            text += f"   ({shown})"
+        said = None if top else effect(n)
+        if said:
+            text += f"   ({said})"
         lines.append(text)
         extend = "" if top else ("   " if last else "│  ")
         for k, child in enumerate(n.children):

@@ -30,6 +30,26 @@ def count_entity(unit: Unit | None) -> str | None:
     return name
 
 
+def is_count(ws: Workspace, name: str) -> bool:
+    """True for an input counted in whole entities (customers, sessions): a variable whose unit
+    is a plain count, summed or read at a date (an average of counts need not be whole), or a
+    KPI with a count unit that adds up (or is shown as an integer). Money is no count."""
+    base = name.split("__")[0]
+    if base in ws.variables:
+        variable = ws.variables[base]
+        unit, rule = variable.unit, variable.aggregate
+        if unit is None or unit.scale != 1 or count_entity(unit) is None:
+            return False
+        return "mean" not in (rule.time, rule.segments)
+    if base in ws.kpis:
+        kpi = ws.kpis[base]
+        unit = kpi.unit
+        if unit is None or unit.scale != 1 or count_entity(unit) is None:
+            return False
+        return kpi.format == "integer" or ws.is_additive(base)
+    return False
+
+
 def _side_unit(ws: Workspace, expr: sympy.Expr) -> Unit | None:
     """The unit of a sum of names (with numeric factors), when all terms agree."""
     units = set()

@@ -31,7 +31,7 @@ from .expand import (
     resolve_kpi,
     segment_text,
 )
-from .feasible import share_problems, value_problems
+from .feasible import is_count, share_problems, value_problems
 from .todate import cell_context
 
 NUMERIC_STARTS = (1.0, 10.0, 0.1, 100.0, -1.0, 1000.0)
@@ -48,6 +48,14 @@ class Solution:
     feasible: bool = True
     why: list[str] = field(default_factory=list)
     interval: str | None = None
+    #: for a count input (`feasible.is_count`): the whole number that reaches the target (for a
+    #: KPI whose direction is `higher`, at or above it; `lower`, at or below it; else the
+    #: nearest), the KPI's value there and its change from today; None for other inputs, an
+    #: interval, or when neither whole neighbour of `value` reaches the target
+    whole: float | None = None
+    whole_kpi_value: float | None = None
+    whole_change: float | None = None
+    whole_change_pct: float | None = None
 
 
 @dataclass
@@ -145,7 +153,10 @@ def target_at(ctx: Context, kpi_id: str, period: int, segment: int = 0) -> float
         return None
     table = ctx.table
     spec = ws.kpis[kpi_id].target
-    return number(period_targets(spec, additive, table.grain, table.first, table.n_periods)[period])
+    targets = period_targets(
+        spec, additive, table.grain, table.first, table.n_periods, table.calendar, ws.settings.grain
+    )
+    return number(targets[period])
 
 
 def solve_for(
@@ -192,21 +203,42 @@ def solve_for(
         method,
         notes,
     )
+    if (note := _to_date_note(ctx, kpi_id, i)) is not None:
+        result.notes.append(note)
     hard = too_hard(expr)
     if method == "numeric" and hard:
         result.notes.append(f"no closed form tried ({hard}): solved numerically")
     keep = frozenset({name} if name in ws.kpis else ())
+    reach = _Reach(expr, values, name, float(target), ws.kpis[kpi_id].direction)
     for piece in pieces:
         try:
-            solution = _solution(ctx, kpi_id, name, piece, current, values, keep, implied)
+            solution = _solution(ctx, kpi_id, name, piece, current, values, keep, implied, reach)
         except SYMBOLIC_ERRORS:  # a root beyond the float range
             result.notes.append(
                 "a solution beyond the range of floating-point numbers was left out"
             )
             continue
         result.solutions.append(solution)
+        if solution.value is not None and solution.whole is None and is_count(ws, name):
+            result.notes.append(
+                f"`{name}` is counted whole, and neither whole number next to "
+                f"{solution.value:,.6g} brings `{kpi_id}` to its target"
+            )
     result.message = _message(result)
     return result
+
+
+def _to_date_note(ctx: Context, kpi_id: str, period: int) -> str | None:
+    """What a partial period's values are: to date, against a target for the whole period."""
+    table = ctx.table
+    share = float(table.coverage_of(ctx.ws.inputs_of(kpi_id))[period])
+    if share >= 1 - 1e-9:
+        return None
+    days = (table.period_end(period) - table.period_start(period)).days + 1
+    return (
+        f"{ctx.labels[period]} holds {round(share * days)} of {days} days: the values now are to "
+        "date, and the value needed is the whole period's, by its end"
+    )
 
 
 def _equation(ctx: Context, kpi_id: str, name: str) -> tuple[sympy.Expr, list[str], tuple]:
@@ -258,7 +290,43 @@ def _current(ctx: Context, name: str, i: int, s: int) -> float:
     return float(ctx.array(name)[i, s])
 
 
-def _solution(ctx, kpi_id, name, piece, current, values, keep, implied) -> Solution:
+@dataclass
+class _Reach:
+    """The KPI as a function of the input solved for (the others held), and what reaching the
+    target means for it: at or above (`higher`), at or below (`lower`), else the nearest."""
+
+    expr: sympy.Expr
+    values: dict[str, float]
+    name: str
+    target: float
+    direction: str
+
+    def kpi(self, x: float) -> float:
+        return evaluate_at(self.expr, {**self.values, self.name: x})
+
+    def reaches(self, kpi: float) -> bool:
+        slack = 1e-12 * max(1.0, abs(self.target))
+        if self.direction == "higher":
+            return kpi >= self.target - slack
+        if self.direction == "lower":
+            return kpi <= self.target + slack
+        return True
+
+    def whole(self, x: float) -> tuple[float, float] | None:
+        """The whole number (and the KPI there) next to `x` that reaches the target; None
+        when neither neighbour does (the KPI turns between them) or the KPI is undefined."""
+        near = round(x)
+        if abs(x - near) <= 1e-9 * max(1.0, abs(x)):
+            candidates = [float(near)]
+        else:
+            candidates = [float(math.floor(x)), float(math.ceil(x))]
+        found = [(w, k) for w in candidates if math.isfinite(k := self.kpi(w)) and self.reaches(k)]
+        if not found:
+            return None
+        return min(found, key=lambda wk: abs(wk[1] - self.target))
+
+
+def _solution(ctx, kpi_id, name, piece, current, values, keep, implied, reach) -> Solution:
     ws = ctx.ws
     if isinstance(piece, sympy.Set):
         interval = _interval_text(piece)
@@ -270,6 +338,13 @@ def _solution(ctx, kpi_id, name, piece, current, values, keep, implied) -> Solut
         if current is not None and math.isfinite(current):
             solution.change = sample - current
             solution.change_pct = (sample - current) / abs(current) if current else None
+        whole = reach.whole(sample) if is_count(ws, name) else None
+        if whole is not None:
+            sample, solution.whole_kpi_value = whole  # a count can only take a whole value
+            solution.whole = sample
+            if current is not None and math.isfinite(current):
+                solution.whole_change = sample - current
+                solution.whole_change_pct = (sample - current) / abs(current) if current else None
     point = {**values, name: sample}
     problems = value_problems(ws, name, sample)
     if implied:

@@ -22,6 +22,7 @@ from ..symbolic import substitute
 from .expand import Context, expand, input_names, resolve_kpi
 from .feasible import count_entity, share_problems, value_problems
 from .goalseek import solve_expr
+from .shown import input_value, kpi_value
 
 MONTHS = 12
 
@@ -130,7 +131,7 @@ def _last_year(ctx: Context, kpi_id: str, year: int) -> tuple[np.ndarray, list[s
             partial.remove(label)
             notes.append(
                 f"{label} is partial: its share comes from its projection to the month's end "
-                f"({projection.value[0]:,.2f})"
+                f"({input_value(ctx.ws, kpi_id, projection.value[0])})"
             )
     if partial:
         before, _ = _monthly(ctx, kpi_id, year - 2)
@@ -245,7 +246,8 @@ def plan_annual(
         )  # fmt: skip
         for q in range(4)
     ]
-    message = f"`{kpi_id}` {float(amount):,.2f} in {year}, split by {source}"
+    shown = input_value(ctx.ws, kpi_id, float(amount))
+    message = f"`{kpi_id}` {shown} in {year}, split by {source}"
     return Plan(kpi_id, "split", year, float(amount), source, months, quarters, message=message)
 
 
@@ -305,10 +307,12 @@ def plan_ratio(
     plan.derived = {derive: value}
     plan.months = [PlanPeriod(f"{year}-{m + 1:02d}", float(target), 1 / MONTHS) for m in range(12)]
     plan.quarters = [PlanPeriod(f"{year}-Q{q + 1}", float(target), 0.25) for q in range(4)]
-    with_text = ", ".join(f"{n} {v:,.2f}/month" for n, v in {**given, **held}.items())
+    ws, shown = ctx.ws, kpi_value(ctx.ws, kpi_id, target)
+    point_text = ", ".join(f"{n} {input_value(ws, n, v)}/month" for n, v in point.items())
     plan.message = (
-        f"to reach {kpi_id} {target:,.6g} with {with_text}, {derive} must be "
-        f"{value:,.2f}/month ({value * MONTHS:,.2f} in {year})"
+        f"to reach {kpi_id} {shown} with {point_text}, {derive} must be "
+        f"{input_value(ws, derive, value)}/month ({input_value(ws, derive, value * MONTHS)} "
+        f"in {year})"
     )
     if held:
         plan.notes.append(

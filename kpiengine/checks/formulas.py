@@ -10,9 +10,12 @@ from ..errors import ERROR, Finding
 from ..examples import example_value
 from ..formula import Formula, parse_formula
 from ..hookspecs import hookimpl
-from ..model import KPI, Example
+from ..model import KPI, WORKSPACE, Example
 from ..regroup import regroupings
 from ..unitcheck import consistent_readings
+from ._factor import constant_factor
+from ._fit import FormatFitsUnit, TargetScale
+from ._yamlkeys import key_location
 from .base import LOAD, Check
 from .common import at_column, constants, expr_value, num, pct, words
 from .context import CheckContext
@@ -114,27 +117,47 @@ class PercentScaling(Check):
         for kpi in context.kpis:
             if kpi.formula is None or kpi.format != "percent" or not kpi.evaluable:
                 continue
-            for node, constant in constants(kpi.formula.tree):
-                hundred = isinstance(node.op, ast.Mult) and constant.value == 100
-                hundredth = node.right is constant and constant.value == 0.01
-                if not (hundred or hundredth):
-                    continue
-                example = _first_value(context.workspace, kpi)
-                value = example[1] if example else None
-                message = "the formula multiplies by 100 and `format: percent` multiplies again"
-                if value is not None:
-                    message += (
-                        f": {num(value)} shows as {pct(value, 0)} instead of {pct(value / 100, 2)}"
-                    )
-                else:
-                    message += ": every value shows 100 times too big"
-                yield self.finding(
-                    message,
-                    kpi,
-                    at_column(kpi, kpi.formula.column(constant)),
-                    withholds=True,
-                    value=value,
+            # the factor the formula evaluates to, not how it is written: `x / (y / 100)`
+            # and `x * 10 * 10 / y` multiply by 100 as much as `x / y * 100`
+            if constant_factor(kpi.formula) != 100:
+                continue
+            example = _first_value(context.workspace, kpi)
+            value = example[1] if example else None
+            message = "the formula multiplies by 100 and `format: percent` multiplies again"
+            if not _written_hundred(kpi.formula):
+                message += f" (`{' '.join(kpi.formula.text.split())}` is 100 times a fraction)"
+            if value is not None:
+                message += (
+                    f": {num(value)} shows as {pct(value, 0)} instead of {pct(value / 100, 2)}"
                 )
+            else:
+                message += ": every value shows 100 times too big"
+            yield self.finding(
+                message,
+                kpi,
+                at_column(kpi, _hundred_column(kpi.formula)),
+                withholds=True,
+                value=value,
+            )
+
+
+def _written_hundred(formula: Formula) -> bool:
+    """`* 100` or `/ 0.01` as written."""
+    return any(
+        (isinstance(node.op, ast.Mult) and constant.value == 100)
+        or (node.right is constant and constant.value == 0.01)
+        for node, constant in constants(formula.tree)
+    )
+
+
+def _hundred_column(formula: Formula) -> int:
+    """The column of the constant making the factor: a 100 or 0.01 first, else the first
+    constant multiplying or dividing (`10 * 10`), else the formula's start."""
+    found = sorted((formula.column(c), c.value) for _, c in constants(formula.tree))
+    for column, value in found:
+        if value in (100, 0.01):
+            return column
+    return found[0][0] if found else 0
 
 
 class PerThousand(Check):
@@ -193,19 +216,95 @@ class RolledUpRates(Check):
         if kpi.formula is None:
             return
         nodes = ast.walk(kpi.formula.tree)
-        if not any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) for n in nodes):
-            return
+        divides = any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) for n in nodes)
+        dimensionless = kpi.unit is not None and kpi.unit.dimensionless
+        ratio = divides or kpi.format == "percent" or dimensionless
         for name in sorted(kpi.formula.names):
             var = ws.variables.get(name)
             if var is None or "mean" not in (var.aggregate.time, var.aggregate.segments):
                 continue
+            rate = var.unit is not None and var.unit.dimensionless
+            if not (ratio or rate):
+                continue  # an average order value times a frequency: a product, not a ratio
+            if divides:
+                what = f"`{kpi.id}` is a ratio built on `{name}`"
+            else:
+                what = f"`{kpi.id}` is the rate `{name}` ({var.unit_text or var.unit})"
+            where = None
+            if var.layer == WORKSPACE:  # the user's own definition: point at its `aggregate:`
+                where = key_location(var.location, "variables", var.id, "aggregate")
+            how = "" if str(var.aggregate) == "mean" else f" ({var.aggregate})"
             yield self.finding(
-                f"`{kpi.id}` is a ratio built on `{name}`, which aggregates by mean "
-                f"({var.aggregate}): its total becomes an average of averages, weighting a "
-                "small segment or week like a large one",
+                f"{what}, which aggregates by mean{how}: its total becomes an "
+                "average of averages, weighting a small segment or week like a large one",
                 kpi,
+                where,
                 variable=name,
             )
+        yield from self._mean_of_ratios(kpi)
+
+    def _mean_of_ratios(self, kpi: KPI) -> Iterator[Finding]:
+        """`(a / b + c / d) / 2`: the plain mean of n ratios (a sum of ratios divided by n)."""
+        assert kpi.formula is not None
+        terms = _ratio_terms(kpi.formula.tree)
+        if terms is None:
+            return
+        numerators = " + ".join(ast.unparse(n) for n, _ in terms)
+        denominators = " + ".join(ast.unparse(d) for _, d in terms)
+        pooled = f"({numerators}) / ({denominators})"
+        yield self.finding(
+            f"`{kpi.id}` averages {len(terms)} ratios "
+            f"({', '.join(f'`{ast.unparse(n)} / {ast.unparse(d)}`' for n, d in terms)}): "
+            "each counts the same whatever its denominator, so a ratio of 10 sessions weighs "
+            "as much as one of 10,000 and the result is no rate of the whole",
+            kpi,
+            fix=f"pool the counts: `{pooled}`",
+            pooled=pooled,
+        )
+
+
+def _ratio_terms(tree: ast.expr) -> list[tuple[ast.expr, ast.expr]] | None:
+    """[(numerator, denominator)] of `(a / b + c / d + ...) / n` (or `* (1 / n)`, `0.5 * (...)`)
+    when the n terms are ratios with names in their denominators, else None."""
+    total, scale = None, None
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
+        total, scale = tree.left, _number(tree.right)
+        scale = None if not scale else 1 / scale
+    elif isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Mult):
+        for a, b in ((tree.left, tree.right), (tree.right, tree.left)):
+            if _number(a) is not None:
+                total, scale = b, _number(a)
+    if total is None or scale is None:
+        return None
+    terms: list[ast.expr] = []
+    pending = [total]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            pending += [node.right, node.left]
+        else:
+            terms.append(node)
+    ratios = [
+        (t.left, t.right)
+        for t in terms
+        if isinstance(t, ast.BinOp)
+        and isinstance(t.op, ast.Div)
+        and any(isinstance(n, ast.Name) for n in ast.walk(t.right))
+    ]
+    if len(ratios) < 2 or len(ratios) != len(terms) or abs(scale * len(terms) - 1) > 1e-9:
+        return None
+    return ratios
+
+
+def _number(node: ast.expr) -> float | None:
+    """The value of a constant, or of `1 / n`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return float(node.value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        top, bottom = _number(node.left), _number(node.right)
+        if top is not None and bottom:
+            return top / bottom
+    return None
 
 
 def _is_rate(unit) -> bool:
@@ -214,5 +313,14 @@ def _is_rate(unit) -> bool:
 
 @hookimpl(trylast=True)
 def register_checks(register: Callable[[type[Check]], None]) -> None:
-    for check in (OperatorPrecedence, PercentScaling, RolledUpRates, PerThousand):
+    # KPI214 and KPI215 (`_fit`) look at the KPI's format and targets, not its formula: they
+    # register here, as the module of the formula's own scale checks
+    for check in (
+        OperatorPrecedence,
+        PercentScaling,
+        RolledUpRates,
+        PerThousand,
+        FormatFitsUnit,
+        TargetScale,
+    ):
         register(check)

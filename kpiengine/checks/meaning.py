@@ -13,6 +13,7 @@ from ..hookspecs import hookimpl
 from ..model import KPI
 from ..symbolic import SYMBOLIC_ERRORS, fingerprint, too_hard
 from ..workspace import WORKSPACE, Workspace, load_workspace
+from ._stocks import StockCase, stock_case
 from .base import Check
 from .common import is_count, is_currency, name_ratio, num, title_text, words
 from .context import CheckContext
@@ -88,7 +89,10 @@ def _subtracts(ws: Workspace, kpi: KPI, seen: set[str]) -> bool:
 
 class FlowOverStock(Check):
     code = "KPI205"
-    title = "a flow divided by a stock presented as a share (new customers / total customers)"
+    title = (
+        "a flow divided by a stock: a share of new customers, churn over the customers at the "
+        "end, costs over all customers"
+    )
     fix = (
         "divide a flow by a flow (new customers / customers active in the period, "
         "`customers_at_start + new_customers`), or present it as a rate, not a share"
@@ -97,6 +101,10 @@ class FlowOverStock(Check):
     def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         for kpi in context.kpis:
+            case = stock_case(ws, kpi) if kpi.evaluable else None
+            if case is not None:
+                yield self._stock_case(kpi, case)
+                continue
             names = name_ratio(kpi.formula) if kpi.formula else None
             if names is None or not _is_share(kpi):
                 continue
@@ -111,6 +119,41 @@ class FlowOverStock(Check):
                     kpi,
                 )
 
+    def _stock_case(self, kpi: KPI, case: StockCase) -> Finding:
+        """Churn over the end stock, costs over a stock of customers (`_stocks`)."""
+        assert kpi.formula is not None
+        flows = ", ".join(f"`{v.id}`" for v in case.flows)
+        stock = case.stock
+        numerator = " + ".join(v.id for v in case.flows)
+        better = (
+            f"({numerator}) / {case.better}"
+            if len(case.flows) > 1
+            else f"{numerator} / {case.better}"
+        )
+        if case.kind == "churn":
+            message = (
+                f"`{kpi.id}` divides {flows}, lost over the period, by `{stock.id}`, the stock "
+                "at its end: those who left are not in it and those who joined are, so the "
+                "rate is understated while the base grows and can pass 100% when many leave"
+            )
+            fix = f"divide by the stock at the start of the period: `{better}`"
+        else:
+            message = (
+                f"`{kpi.id}` divides costs ({flows}), spent over the period, by `{stock.id}`, "
+                f"a stock counted on one day (`{stock.aggregate.time}`) that holds the "
+                f"{stock.unit_text or 'customers'} of every earlier period too: it is no cost "
+                "of acquisition and falls as the base grows"
+            )
+            fix = f"divide by those acquired in the period: `{better}`"
+        return self.finding(
+            message,
+            kpi,
+            fix=fix,
+            flows=[v.id for v in case.flows],
+            stock=stock.id,
+            better=case.better,
+        )
+
 
 def _is_share(kpi: KPI) -> bool:
     return bool(words(kpi) & {"share", "proportion", "percentage", "pct"}) or (
@@ -123,6 +166,8 @@ def _equivalent(a: sympy.Expr | None, b: sympy.Expr | None) -> bool:
     too hard to simplify counts as equivalent when the values agree at every point."""
     if a is None or b is None or a.free_symbols != b.free_symbols:
         return False
+    if a == b:  # structurally equal: the same parsed formula
+        return True
     first = fingerprint(a)
     if first is None or first != fingerprint(b):
         return False
@@ -181,6 +226,9 @@ class SameNameDifferentMeaning(Check):
                 continue
             builtin = _builtin_library().kpis.get(kpi.id)
             if builtin is None or builtin.formula is None:
+                continue
+            # the same formula is no override of it, whatever its names stand for here
+            if _equivalent(kpi.formula.expr, builtin.formula.expr):
                 continue
             if not _equivalent(_expanded(ws, kpi.id), _expanded(_builtin_library(), kpi.id)):
                 yield self.finding(

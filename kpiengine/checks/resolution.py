@@ -30,7 +30,7 @@ class UnknownName(Check):
     def run(self, context: CheckContext) -> Iterable[Finding]:
         ws = context.workspace
         known = set(ws.variables) | set(ws.kpis) | set(ws.parameters) | {PERIODS_PER_YEAR}
-        suggestion = Suggestions(known)
+        suggestion: Suggestions | None = None  # built for the first unknown name
         for kpi in context.kpis:
             if kpi.formula is None:
                 continue
@@ -39,6 +39,7 @@ class UnknownName(Check):
                 if name in known or name in own:  # a KPI's own alias: KPI211
                     continue
                 alias = ws.aliases.get(name)
+                suggestion = suggestion or Suggestions(known)
                 hint = f"; `{name}` is an alias of KPI `{alias}`" if alias else suggestion(name)
                 yield self.finding(f"unknown variable `{name}`{hint}", kpi, at_column(kpi, column))
 

@@ -51,7 +51,10 @@ class SuspectRows(Check):
     code = "KPI016"
     severity = WARNING
     stage = DATA
-    title = "rows a source counted although they look wrong (a deal closed on a day to come)"
+    title = (
+        "rows a source counted although they look wrong (a deal closed on a day to come, a "
+        "date years from the rest)"
+    )
     fix = "the message names the first such row: correct it in the system it comes from"
 
 

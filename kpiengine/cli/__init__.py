@@ -29,4 +29,6 @@ def main() -> None:
         pm.hook.register_commands(cli=cli)
     except Exception as exc:  # a broken plugin must not stop the built-in commands
         click.echo(f"warning: plugins could not add commands: {exc}", err=True)
+    for why in pm.broken.values():  # the others are loaded: say what is missing, and why
+        click.echo(f"warning: {why}: its connectors, checks and commands are missing", err=True)
     cli(prog_name="kpi", obj=pm)

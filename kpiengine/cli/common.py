@@ -96,7 +96,37 @@ def report_findings(ws: Workspace, extra: Iterable[Finding] = ()) -> bool:
     return any(f.severity == ERROR for f in findings)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@functools.cache
+def _warn_locale(tag: str) -> None:
+    from ..i18n import missing_locale
+
+    warning = missing_locale(tag)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def shown_locale(tag: str | None) -> str | None:
+    """`--locale` as kpiengine's texts are keyed (`zh-CN` -> `zh-Hans`, `fr_FR` -> `fr`),
+    warning once on stderr when there are no translations for it (`de`): not an error."""
+    if not tag:
+        return tag
+    from ..i18n import normalize_locale
+
+    _warn_locale(tag)
+    return normalize_locale(tag)
+
+
+class _Commands(click.Group):
+    """The `kpi` group: every command's `--locale` (plugins' too) goes through `shown_locale`."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        for param in cmd.params:
+            if isinstance(param, click.Option) and param.name == "locale" and not param.callback:
+                param.callback = lambda _ctx, _param, value: shown_locale(value)
+        super().add_command(cmd, name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kpi")
 def cli() -> None:
     """Declarative marketing and sales KPIs: YAML formulas, checked units, evaluated data."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..i18n import locales
+from ..i18n import locales, normalize_locale
 from .common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -21,13 +21,24 @@ from .common import (
 )
 
 
+def _report_locale(tag: str | None) -> str | None:
+    """`--locale` as the catalogs are keyed (`zh-CN` -> `zh-Hans`); one without report
+    translations is a usage error naming those there are."""
+    if not tag:
+        return tag
+    shown = normalize_locale(tag)
+    if shown not in locales():
+        raise click.BadParameter(f"`{tag}` has no report translations: {', '.join(locales())}")
+    return shown
+
+
 @cli.command("report")
 @workspace_options
 @data_option
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    type=click.Path(dir_okay=False, allow_dash=True),  # a str: a trailing `/` must be seen
     required=True,
     help="File to write (replaced only when rendering succeeds); `-` for standard output.",
 )
@@ -51,16 +62,17 @@ from .common import (
 )
 @click.option(
     "--locale",
-    type=click.Choice(list(locales())),
     default=None,
-    help="Language of the report (default: the workspace's).",
+    callback=lambda _ctx, _param, value: _report_locale(value),
+    help=f"Language of the report: {', '.join(locales())}, as written (`zh-CN`, `fr_FR`) or "
+    "not (default: the workspace's).",
 )
 @handle_errors
 def report_command(
     workspace: Path | None,
     sample: bool,
     data: Path | None,
-    output: Path,
+    output: str,
     fmt: str | None,
     kpis: tuple[str, ...],
     grain: str | None,
@@ -74,9 +86,11 @@ def report_command(
     from ..lint import report_dimension_findings
     from ..report import render_report, write_report
     from ..report.context import last_complete_period
+    from ..safewrite import output_path
     from ..table import CURRENT
     from ..terminal.console import reading
 
+    target = None if output == "-" else output_path(output, "the report")
     engine = open_engine(workspace, sample)
     ws = engine.workspace
     if period and period != CURRENT:
@@ -91,12 +105,12 @@ def report_command(
     with reading(engine, data, passes=2) as bar:  # the report reads days too (date checks)
         results = engine.evaluate(data, grain=grain, by=list(by), kpis=list(kpis) or None)
         period = period or last_complete_period(results)
-        if str(output) == "-":
+        if target is None:
             text = render_report(results, fmt or "html", locale, period, engine=engine)
             bar.done()
             click.echo(text, nl=False)
         else:
-            path = write_report(results, output, fmt, locale, period, engine=engine, paper=paper)
+            path = write_report(results, target, fmt, locale, period, engine=engine, paper=paper)
             bar.done()
             click.echo(f"wrote {path}")
     sys.exit(EXIT_FINDINGS if report_findings(ws, results.findings) else EXIT_OK)

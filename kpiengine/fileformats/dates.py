@@ -251,8 +251,9 @@ def detect_date_format(
     year after next year are out, then those leaving `within` (the export's date range), then
     `day_first` (the export's locale, which writes the year last) picks day/month or month/day;
     else KpiError names the ambiguous cells (`locate` turns a cell's index into its place in the
-    file) and asks for `date_format`. ISO weeks (`2024-W01`) are an error: a week is no date.
-    The cells the chosen format does not read are the caller's to report.
+    file; `len(values)`, a column without dates, into its header) and asks for `date_format`.
+    ISO weeks (`2024-W01`) are an error: a week is no date. The cells the chosen format does
+    not read are the caller's to report.
     """
     cells = [(i, str(v).strip()) for i, v in enumerate(values) if not is_missing(v)]
     weeks = [(i, t) for i, t in cells if WEEK_LABEL.fullmatch(t)]
@@ -274,7 +275,7 @@ def detect_date_format(
         where = locate(i) if locate else None
         raise KpiError(f"`{shown(text)}` is an ISO week{line}: {WEEKS_NOT_READ}", where, WEEKS_FIX)
     distinct = list(dict.fromkeys(text for _, text in cells))
-    where = locate(cells[0][0]) if locate and cells else None
+    where = locate(cells[0][0] if cells else len(values)) if locate else None
     if not distinct:
         raise KpiError(f"no dates in column `{column}` to tell their format", where)
     if all(_ISO.fullmatch(t) and t[:2] in ("19", "20") for t in distinct):

@@ -107,7 +107,7 @@ class Record:
     @property
     def blank(self) -> bool:
         """Only empty fields (or none): a blank line, or one of delimiters."""
-        return not any(f.strip() for f in self.fields)
+        return not "".join(self.fields).strip()
 
     @property
     def comment(self) -> bool:
@@ -213,31 +213,49 @@ def check_width(
 ) -> None:
     """KpiError at the end of a row with fewer than `width` fields, or at the first field
     beyond the header: one filled beyond `width`, or any beyond `padded` (the header's fields
-    with the empty ones Excel pads rows with; DuckDB reads no more)."""
+    with the empty ones Excel pads rows with; DuckDB reads no more). A header ending in
+    delimiters (`Date,Cost,`) names `width` columns in `padded` fields: the messages say so."""
     fields = record.fields
-    fix = (
-        f"each row needs the header's {width} fields; quote a field that holds "
-        f"`{'tab' if delimiter == chr(9) else delimiter}`"
-    )
+    if len(fields) == width:  # the common row: nothing to check (the sniff sees thousands)
+        return
+    sep = "tab" if delimiter == chr(9) else delimiter
+    header = f"the header (line {header_line}) has {width}"
+    if padded > width:
+        header = f"the header (line {header_line}) names {width} columns"
+    fix = f"each row needs the header's {width} fields; quote a field that holds `{sep}`"
     if len(fields) < width:
         text = text_of(record.end_line).rstrip("\r\n")
         column = len(text) + 1 if record.line == record.end_line else 1
         raise KpiError(
-            f"the row has {len(fields)} field{'s' * (len(fields) != 1)} but the header "
-            f"(line {header_line}) has {width}",
+            f"the row has {len(fields)} field{'s' * (len(fields) != 1)} but {header}",
             Location(name, record.end_line, column),
             fix,
         )
     extra = next((i for i in range(width, len(fields)) if fields[i].strip()), None)
     if extra is None and len(fields) > padded:
         extra = padded
-    if extra is not None:
-        starts = field_columns(text_of(record.line), delimiter)
-        column = starts[extra] if extra < len(starts) and record.line == record.end_line else 1
-        what = f"`{shown(fields[extra])}` is" if fields[extra].strip() else "an empty field is"
+    if extra is None:
+        return
+    starts = field_columns(text_of(record.line), delimiter)
+    column = starts[extra] if extra < len(starts) and record.line == record.end_line else 1
+    where = Location(name, record.line, column)
+    if extra < padded:  # under an empty header field: a column without a name
         raise KpiError(
-            f"the row has {len(fields)} fields but the header (line {header_line}) has "
-            f"{width}: {what} beyond the last column",
-            Location(name, record.line, column),
-            fix,
+            f"`{shown(fields[extra])}` is in field {extra + 1}, which the header (line "
+            f"{header_line}) leaves unnamed: it names {width} columns, then ends with "
+            f"{padded - width} empty field{'s' * (padded - width != 1)}",
+            where,
+            f"name that column in the header, or remove the cell; quote a field that holds `{sep}`",
         )
+    what = f"`{shown(fields[extra])}` is" if fields[extra].strip() else "an empty field is"
+    if padded > width:  # the header's fields, its empty ones included
+        header = f"the header (line {header_line}) has {padded}"
+        fix = (
+            f"each row needs the header's {width} columns and at most its {padded} fields; "
+            f"quote a field that holds `{sep}`"
+        )
+    raise KpiError(
+        f"the row has {len(fields)} fields but {header}: {what} beyond the last column",
+        where,
+        fix,
+    )

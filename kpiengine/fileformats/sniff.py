@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,7 +155,8 @@ def sniff(
         lines.pop()  # cut by the sample's end
     newline = next((b for b in ("\r\n", "\n", "\r") if lines and lines[0].endswith(b)), "\n")
     delimiter = delimiter or _delimiter(lines)
-    records = list(read_records(lines, delimiter, name, complete=whole))
+    read = read_records(lines, delimiter, name, complete=whole)
+    records = list(_one_ending(read, lambda n: lines[n - 1], name))
     try:
         index = _header(records) if header_line is None else _record_at(records, header_line)
     except (KeyError, StopIteration):
@@ -166,7 +167,7 @@ def sniff(
     preamble = read_preamble(records[:index])
     sniffed = Sniffed(
         path, name, python, duck, newline, delimiter, header.line, columns,
-        len(header.fields), preamble, lines[header.line - 1], whole=whole,
+        _padding(records[index + 1 :], header), preamble, lines[header.line - 1], whole=whole,
     )  # fmt: skip
     _body(sniffed, records[index + 1 :], lambda n: lines[n - 1], empty_label_is_total)
     if tail:
@@ -181,12 +182,54 @@ def check_file(sniffed: Sniffed, empty_label_is_total: bool = False) -> None:
     """
     probe = dataclasses.replace(sniffed, totals=[], sample=[])
     with sniffed.path.open(encoding=sniffed.encoding, errors="replace", newline="") as handle:
-        records = read_records(handle, sniffed.delimiter, sniffed.name, text_of=probe.line_text)
-        after = (r for r in records if r.line > sniffed.header_line)
+        last = [""]  # the line read last: a record's last line when the record is read
+
+        def lines() -> Iterator[str]:
+            for text in handle:
+                last[0] = text
+                yield text
+
+        records = read_records(lines(), sniffed.delimiter, sniffed.name, text_of=probe.line_text)
+        checked = _one_ending(records, lambda _: last[0], sniffed.name)
+        after = (r for r in checked if r.line > sniffed.header_line)
         _body(probe, after, probe.line_text, empty_label_is_total, keep=False)
 
 
 # --- layout ---------------------------------------------------------------------------------
+
+_ENDINGS = {"\r\n": "CRLF (`\\r\\n`, Windows)", "\n": "LF (`\\n`)", "\r": "CR (`\\r`)"}
+
+
+def _ending(text: str) -> str:
+    if text.endswith("\n"):  # tests, not a copy: the sniff asks this of every line it reads
+        return "\r\n" if text.endswith("\r\n") else "\n"
+    return "\r" if text.endswith("\r") else ""
+
+
+def _one_ending(
+    records: Iterable[Record], text_of: Callable[[int], str], name: str
+) -> Iterator[Record]:
+    """The records, checked to end their lines alike (a line break inside a quoted field may
+    differ): DuckDB cannot read a file mixing `\\r\\n` and `\\n` (it stops, or reads no row
+    at all when the preamble's lines end otherwise than the rows'), so the line where the
+    ending changes is an error."""
+    first: tuple[str, int] | None = None
+    for record in records:
+        text = text_of(record.end_line)
+        ending = _ending(text)
+        if ending and first is None:
+            first = ending, record.end_line
+        elif ending and first is not None and ending != first[0]:
+            raise KpiError(
+                f"the line ends with {_ENDINGS[ending]} but the lines before it end with "
+                f"{_ENDINGS[first[0]]} (from line {first[1]}): the file mixes line endings, so its "
+                "rows cannot be told apart reliably",
+                Location(name, record.end_line, len(text) - len(ending) + 1),
+                "save the file again with one kind of line ending (a text editor's line-ending "
+                "setting, or opening and saving it as CSV in a spreadsheet); files pasted "
+                "together from several exports often mix them",
+            )
+        yield record
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -210,8 +253,9 @@ def _delimiter(lines: list[str]) -> str:
 
 def _header(records: list[Record]) -> int:
     """Index of the header, in the first run of records (between blank and `#` lines) that
-    has records of two fields or more: its first record with as many fields as most, two of
-    them filled at least, that is not a date range (titles and ranges come before it)."""
+    has records of two fields or more: its first record with as many fields as most records
+    with two filled fields (not titles nor ranges: so in an export without data rows too), two
+    of them filled at least, that is not a date range (titles and ranges come before it)."""
     blocks: list[list[int]] = [[]]
     for i, record in enumerate(records):
         if record.blank or record.comment:
@@ -221,15 +265,42 @@ def _header(records: list[Record]) -> int:
     block = next((b for b in blocks if any(records[i].width > 1 for i in b)), None)
     block = block or next(b for b in blocks if b)
     counts: dict[int, int] = {}
-    for i in block:
+    filled = [i for i in block if records[i].width > 1] or block
+    for i in filled:
         counts[len(records[i].fields)] = counts.get(len(records[i].fields), 0) + 1
     common = max(counts.items(), key=lambda item: (item[1], item[0]))[0]
     for i in block:
         fields = records[i].fields
-        wide = len(fields) == common and records[i].width >= min(common, 2)
+        wide = len(fields) == common or _padded_rows(records, block, len(fields), common)
+        wide = wide and records[i].width >= min(common, 2)
         if wide and parse_date_range(", ".join(f for f in fields if f.strip())) is None:
             return i
     return block[0]
+
+
+def _padded_rows(records: list[Record], block: list[int], width: int, common: int) -> bool:
+    """Whether the rows of `common` fields all end with empty ones beyond `width` (rows ending
+    in a delimiter under a header that does not: `Date,Cost` over `2024-01-01,5,`)."""
+    rows = [records[i].fields for i in block if len(records[i].fields) == common]
+    return width < common and all(not f.strip() for r in rows for f in r[width:])
+
+
+def _padding(body: list[Record], header: Record) -> int:
+    """The header's fields with the empty ones its rows end with (`_padded_rows`), when no
+    row has only the header's fields."""
+    rows: list[Record] = []
+    for record in body[:200]:
+        if record.blank or record.comment:
+            break
+        rows.append(record)
+    counts: dict[int, int] = {}
+    for record in rows:
+        counts[len(record.fields)] = counts.get(len(record.fields), 0) + 1
+    if not counts or len(header.fields) in counts:
+        return len(header.fields)
+    common = max(counts.items(), key=lambda item: (item[1], item[0]))[0]
+    padded = _padded_rows(rows, list(range(len(rows))), len(header.fields), common)
+    return common if padded else len(header.fields)
 
 
 def _record_at(records: list[Record], line: int) -> int:

@@ -7,8 +7,9 @@ source, `filters` as `where:` (`IS NOT NULL` on a count: `count: column`), `numb
 translating their SQL over other measures. `rolling_window` reads the measure through a window
 (`type: to_date, granularity: year` is `ytd(x)`, `trailing: 3 month` is `rolling(x, 3)` at a
 monthly grain); `count_distinct` measures are distinct counts (`distinct:` mappings, never added
-up). Unbounded or leading windows, multi-stage measures other than a one-year shift, joins,
-segments, views and pre-aggregations are listed as not imported, each with its reason.
+up). Unbounded or leading windows, windows over distinct counts, multi-stage measures other than
+a one-year shift, joins, segments, views and pre-aggregations are listed as not imported, each
+with its reason.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from .sqlexpr import (
     to_formula,
     with_present,
 )
-from .windows import apply, rolling_count, rolling_note, to_date
+from .windows import apply, rolling_count, rolling_note, to_date, windowable
 
 UNBOUNDED = (
     "an unbounded trailing window is an all-time running total: kpiengine's windows are "
@@ -198,7 +199,7 @@ class _Cube:
         measure = self.measures[name]
         kind = str(measure.get("type", "number")).lower()
         notes: list[str] = []
-        kpi_id = f"{self.prefix}_{ident(name)}"
+        kpi_id = self._kpi_id(name)
         before = self.model.checkpoint()
         try:
             formula = self._formula(name, measure, kind, notes)
@@ -284,11 +285,14 @@ class _Cube:
         )
         if window_type.endswith("to_date"):
             grain = spec.get("granularity") or window_type.removesuffix("_to_date")
-            return apply(inner, to_date(grain))
+            func = to_date(grain)
+            windowable(inner, self.model, func)
+            return apply(inner, func)
         if str(trailing).strip().lower() == "unbounded" or not trailing:
             raise Untranslatable(UNBOUNDED)
         grain = "month"  # the grain the written kpi.yaml declares
         count = rolling_count(trailing, grain)
+        windowable(inner, self.model, "rolling")
         notes.append(rolling_note(count, grain))
         return apply(inner, "rolling", count)
 
@@ -391,8 +395,12 @@ class _Cube:
         self.source.mappings[var_id] = Mapping(var_id, row.column, row.count, dict(row.where))
         return var_id
 
+    def _kpi_id(self, measure: str) -> str:
+        """`<cube>_<measure>`: `orders_total` (a measure alone named `total` is not a valid id)."""
+        return ident(f"{self.prefix}_{measure}")
+
     def _kpi_ids(self) -> set[str]:
-        return {f"{self.prefix}_{ident(n)}" for n in self.measures}
+        return {self._kpi_id(n) for n in self.measures}
 
     def _format(self, kpi: Kpi, measure: dict, notes: list[str]) -> None:
         fmt = str(measure.get("format", ""))

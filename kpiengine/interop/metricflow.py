@@ -8,7 +8,8 @@ SQL expression, cumulative ones read it through a window (`grain_to_date: year` 
 entity divide conversions by rows. Filters become `where:` when they test the measure's own
 columns (`IS NOT NULL` on a count: `count: column`); `count_distinct` measures are distinct
 counts (`distinct:` mappings); an offset of a year is `last_year(x)`, of one period of the grain
-`prev(x)`. Other conversion metrics, all-time running totals, percentiles, joins and other time
+`prev(x)`; a `non_additive_dimension` is a stock (`semiadditive`). Other conversion metrics,
+all-time running totals, windows over distinct counts, percentiles, joins and other time
 offsets are listed as not imported, each with its reason. The module is longer than 420 lines
 because the five metric types read each other (a derived metric over a cumulative one) through
 one importer.
@@ -23,6 +24,7 @@ from .guess import distinct_unit, ident, variable_id, variable_unit
 from .metricflow_spec import Input, Measure, Metric, Project, SemanticModel, read_project
 from .mffilter import filter_where
 from .model import Kpi, Mapping, Model, Source, Variable
+from .semiadditive import fold_twins, stock_rule, stock_source
 from .sqlexpr import (
     RowMeasure,
     Untranslatable,
@@ -35,7 +37,7 @@ from .sqlexpr import (
     to_formula,
     with_present,
 )
-from .windows import apply, offset, rolling_count, rolling_note, to_date
+from .windows import apply, offset, rolling_count, rolling_note, to_date, windowable
 
 ALL_TIME = (
     "an all-time running total (no `window` or `grain_to_date`): kpiengine's windows are "
@@ -82,6 +84,7 @@ class _Importer:
                         "time dimension",
                         "another time dimension: each variable is dated by one column",
                     )
+        fold_twins(self.model)
         self.model.drop_unread_sources("semantic model")
         for query in self.project.saved_queries:
             self.model.skip(query, "saved query", "saved queries are not imported")
@@ -197,6 +200,8 @@ class _Importer:
             inner = self._simple(metric, [], notes)
         if re.search(r"\b(prev|last_year|ytd|qtd|mtd|rolling|total)\(", inner):
             raise Untranslatable("a window over a shifted or windowed metric")
+        if not metric.meta.get("window"):  # kpiengine's own window comes back as it was
+            windowable(inner, self.model, func)
         if window:
             notes.append(rolling_note(count, grain))
         period_agg = str(spec.get("period_agg", "first")).lower()
@@ -393,17 +398,17 @@ class _Importer:
         row = with_present(_row(measure), present, measure.expr)
         rows = merge_where(row.where, where)
         aggregate: str | dict[str, str] = "sum"
-        spec = measure.raw.get("non_additive_dimension")
-        if spec:
-            aggregate = self._non_additive(spec, semantic)
-        date = self._time_column(semantic, measure.time) if measure.time else None
         source = self.model.sources[semantic.name]
+        if measure.raw.get("non_additive_dimension"):  # a stock: the latest day's rows
+            aggregate = stock_rule(measure.raw["non_additive_dimension"], semantic.time, agg)
+            source = stock_source(self.model, semantic.name, notes)
+        date = self._time_column(semantic, measure.time) if measure.time else None
         date = date if date != source.date else None
         reason = source.undated("semantic model", date)
         if reason:
             raise Untranslatable(reason)
         make = lambda base, suffix, **kw: self._variable(  # noqa: E731
-            semantic, measure, base, suffix, date=date, where=rows, **kw
+            semantic, measure, base, suffix, date=date, where=rows, source=source, **kw
         )
         if agg == "count_distinct":
             if row.column is None:
@@ -412,11 +417,11 @@ class _Importer:
         if agg == "sum_boolean":
             if row.column:
                 rows[row.column] = ["true"]
-            return make(name, "count", count=True)
+            return make(name, "count", count=True, aggregate=aggregate)
         if agg == "count" or (agg == "sum" and row.count):
             # COUNT(column), or SUM(CASE WHEN column IS NOT NULL THEN 1 ...), counts the rows
             # where the column has a value: `count: column`
-            return make(name, "count", count=True, column=row.column)
+            return make(name, "count", count=True, column=row.column, aggregate=aggregate)
         if row.count:
             raise Untranslatable(f"`{agg}` of a constant")
         if agg in ("average", "avg", "mean"):
@@ -429,14 +434,6 @@ class _Importer:
         elif agg != "sum":
             raise Untranslatable(f"the aggregation `{agg}` has no kpiengine equivalent")
         return make(name, agg, column=row.column, aggregate=aggregate)
-
-    def _non_additive(self, spec: object, semantic: SemanticModel) -> dict[str, str]:
-        if not isinstance(spec, dict) or spec.get("window_groupings"):
-            raise Untranslatable("non_additive_dimension with window_groupings")
-        if str(spec.get("name", "")) != (semantic.time or ""):
-            raise Untranslatable("non_additive_dimension on another dimension than the time one")
-        choice = str(spec.get("window_choice", "max")).lower()
-        return {"time": "last" if choice == "max" else "first", "segments": "sum"}
 
     def _variable(
         self,
@@ -451,6 +448,7 @@ class _Importer:
         count: bool = False,
         aggregate: str | dict[str, str] = "sum",
         distinct: str | None = None,
+        source: Source | None = None,
     ) -> str:
         taken = self.model.taken | set(self.kpi_ids.values())
         var_id = variable_id(base, suffix, taken)
@@ -460,7 +458,7 @@ class _Importer:
             kind = "count" if count else "column"
             unit = variable_unit(var_id, kind, column, semantic.table)
         self.model.variables[var_id] = Variable(var_id, unit, aggregate, "", measure.description)
-        source = self.model.sources[semantic.name]
+        source = source or self.model.sources[semantic.name]
         mapping = Mapping(var_id, column, count, dict(where), date, distinct=distinct)
         source.mappings[var_id] = mapping
         return var_id

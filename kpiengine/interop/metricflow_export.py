@@ -7,8 +7,10 @@ rolls up (`last`/`first` as a non-additive dimension on time), each variable a s
 each KPI a simple, ratio or derived metric over those. A window over a variable (`ytd(x)`,
 `rolling(x, 3)`) is a cumulative metric the derived one reads (`grain_to_date: year`, `window:
 3 months` at a monthly grain), marked `meta: kpiengine: {window: ...}` so that the import reads
-it back as the window. kpiengine's own data (unit, format, direction, target, examples) stays in
-each metric's `config: meta: kpiengine:`.
+it back as the window; its name is one no variable or KPI has (`revenue_ytd_window` when a KPI is
+`revenue_ytd`), and each label is used once (a variable titled like a KPI is labelled
+`<title> (<name>)`), as dbt requires. kpiengine's own data (unit, format, direction, target,
+examples) stays in each metric's `config: meta: kpiengine:`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from ..formula import FormulaError, parse_formula
 from ..workspace import Workspace
+from .guess import unique
 from .model import Model, Unmapped
 from .osi import extension
 from .osi_export import osi_document
@@ -37,6 +40,11 @@ _AGG = {
     "distinct": "count_distinct",
 }
 _TO_DATE = {"ytd": "year", "qtd": "quarter", "mtd": "month"}
+_RESERVED = {"DAY", "WEEK", "MONTH", "QUARTER", "YEAR", "HOUR", "MINUTE", "SECOND"} | {
+    "MILLISECOND",
+    "MICROSECOND",
+    "NANOSECOND",
+}
 
 
 def export_metricflow(
@@ -70,14 +78,34 @@ def metricflow_yaml(model: Model) -> tuple[list[dict], list[dict], list[Unmapped
                     "config": {"meta": {"kpiengine": {"variable": entry}}},
                 }
             )
-    windows: dict[str, dict] = {}
+    # a window's cumulative metric takes a name no variable or KPI has (`revenue_ytd` may be
+    # the KPI reading it, as the MetricFlow import names it): dbt names each metric once
+    windows = _Windows(set(model.variables) | set(model.kpis) | {str(m["name"]) for m in metrics})
     for kpi in model.kpis.values():
         try:
             metrics.append(_metric(kpi, model, notes, windows))
         except FormulaError as exc:
             notes.append(Unmapped(kpi.id, "KPI", f"not exported: {exc.message}"))
-    metrics += list(windows.values())
-    return semantic_models, _defined_inputs(metrics, notes), notes
+    metrics += list(windows.metrics.values())
+    return semantic_models, _unique_labels(_defined_inputs(metrics, notes)), notes
+
+
+def _unique_labels(metrics: list[dict]) -> list[dict]:
+    """Each label once (dbt refuses a label two metrics share): KPIs first, in order, keep their
+    titles; a label already taken becomes `<label> (<name>)` (a variable titled like a KPI)."""
+    taken: set[str] = set()
+    helpers = [m for m in metrics if {"variable", "window"} & set(_meta(m))]
+    for metric in [m for m in metrics if m not in helpers] + helpers:
+        label = str(metric["label"])
+        if label in taken:
+            label = unique(f"{label} ({metric['name']})", taken)
+        metric["label"] = label
+        taken.add(label)
+    return metrics
+
+
+def _meta(metric: dict) -> dict:
+    return metric.get("config", {}).get("meta", {}).get("kpiengine", {})
 
 
 def _inputs(metric: dict) -> list[str]:
@@ -105,25 +133,33 @@ def _defined_inputs(metrics: list[dict], notes: list[Unmapped]) -> list[dict]:
         metrics = [m for m in metrics if m not in dropped]
 
 
-def _cumulative(token: str, variable: str, grain: str, windows: dict[str, dict]) -> str:
-    """The cumulative metric of a window over a variable (made once); its name."""
-    if token.startswith("rolling:"):
-        count = int(token.split(":")[1] or 1)
-        name, params = f"{variable}_rolling_{count}", {"window": f"{count} {grain}s"}
-    else:
-        name, params = f"{variable}_{token}", {"grain_to_date": _TO_DATE[token]}
-    params["period_agg"] = "last"  # kpiengine's window ends with the period
-    windows.setdefault(
-        name,
-        {
+class _Windows:
+    """The cumulative metrics of the windows KPIs read, each made once under a name not taken."""
+
+    def __init__(self, taken: set[str]):
+        self.taken = taken
+        self.metrics: dict[tuple[str, str], dict] = {}
+
+    def name(self, token: str, variable: str, grain: str) -> str:
+        """The name of the cumulative metric of `token` (`ytd`, `rolling:3`) over `variable`."""
+        if (token, variable) in self.metrics:
+            return str(self.metrics[token, variable]["name"])
+        if token.startswith("rolling:"):
+            count = int(token.split(":")[1] or 1)
+            base, params = f"{variable}_rolling_{count}", {"window": f"{count} {grain}s"}
+        else:
+            base, params = f"{variable}_{token}", {"grain_to_date": _TO_DATE[token]}
+        params["period_agg"] = "last"  # kpiengine's window ends with the period
+        name = unique(base, self.taken, "window")
+        self.taken.add(name)
+        self.metrics[token, variable] = {
             "name": name,
             "label": name,
             "type": "cumulative",
             "type_params": {"measure": variable, "cumulative_type_params": params},
             "config": {"meta": {"kpiengine": {"window": token}}},
-        },
-    )
-    return name
+        }
+        return name
 
 
 def _sql(field: dict) -> str:
@@ -139,14 +175,23 @@ def _semantic_model(dataset: dict) -> tuple[dict, list[tuple[str, str, dict]]]:
     dims: list[dict] = []
     measures: list[dict] = []
     metrics: list[tuple[str, str, dict]] = []
-    time = ""
-    for field in dataset.get("fields", []):
+    fields = dataset.get("fields", [])
+    names = {str(f["name"]) for f in fields}
+    times = [f for f in fields if (f.get("dimension") or {}).get("is_time")]
+
+    # the time dimension is named before the measures that read it (non_additive_dimension);
+    # MetricFlow reserves the grains' names (`day`, `month`) for itself
+    def dim_name(field: dict) -> str:
+        given = str(field["name"])
+        return unique(f"{given}_date", names) if given.upper() in _RESERVED else given
+
+    time = dim_name(times[0]) if times else ""
+    for field in fields:
         variable = extension(field).get("variable")
-        if (field.get("dimension") or {}).get("is_time"):
-            time = time or field["name"]
+        if field in times:
             dims.append(
                 {
-                    "name": field["name"],
+                    "name": dim_name(field),
                     "type": "time",
                     "expr": _sql(field),
                     "type_params": {"time_granularity": "day"},
@@ -163,7 +208,7 @@ def _semantic_model(dataset: dict) -> tuple[dict, list[tuple[str, str, dict]]]:
             }
             if rule in ("last", "first"):
                 measure["non_additive_dimension"] = {
-                    "name": time or "date",
+                    "name": time,
                     "window_choice": "max" if rule == "last" else "min",
                 }
             measures.append(measure)
@@ -171,7 +216,7 @@ def _semantic_model(dataset: dict) -> tuple[dict, list[tuple[str, str, dict]]]:
             label = title.get("en", field["name"]) if isinstance(title, dict) else title
             metrics.append((field["name"], str(label or field["name"]), entry))
         else:
-            dims.append({"name": field["name"], "type": "categorical", "expr": _sql(field)})
+            dims.append({"name": dim_name(field), "type": "categorical", "expr": _sql(field)})
     if time:
         out["defaults"] = {"agg_time_dimension": time}
     out["primary_entity"] = name
@@ -181,9 +226,7 @@ def _semantic_model(dataset: dict) -> tuple[dict, list[tuple[str, str, dict]]]:
     return out, metrics
 
 
-def _metric(
-    kpi: Any, model: Model, notes: list[Unmapped], windows: dict[str, dict]
-) -> dict[str, Any]:
+def _metric(kpi: Any, model: Model, notes: list[Unmapped], windows: _Windows) -> dict[str, Any]:
     formula = parse_formula(kpi.formula)
     tree = formula.tree
     title = kpi.title if isinstance(kpi.title, str) else kpi.title.get("en", kpi.id)
@@ -224,7 +267,7 @@ def _metric(
                         "over time only"
                     )
                 grain = str(model.settings.get("grain", "month"))
-                helper = _cumulative(func, n, grain, windows)
+                helper = windows.name(func, n, grain)
                 inputs.setdefault(helper, {"name": helper})
                 return helper
             alias = f"{n}_{func}"

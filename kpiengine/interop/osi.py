@@ -23,6 +23,7 @@ from ..errors import KpiError, Location
 from ..formula import FormulaError, parse_formula
 from .guess import distinct_unit, ident, variable_id, variable_unit
 from .model import Kpi, Mapping, Model, Source, Variable
+from .osi_restore import restore_kpis, restore_source
 from .reading import items, mapping, read_file, text
 from .sqlexpr import (
     DIALECTS,
@@ -119,11 +120,12 @@ class _Reader:
             )
         restored = isinstance(top.get("sources"), dict)
         for name, raw in (top.get("sources") or {}).items():
-            self.model.sources[str(name)] = _restore_source(str(name), raw)
+            self.model.sources[str(name)] = restore_source(str(name), raw)
         for name, (entry, loc) in self.datasets.items():
             self._dataset(name, entry, loc, build=not restored)
         for name in self.metrics:
             self.kpi(name)
+        restore_kpis(self.model, top.get("kpis"))  # the KPIs the export could not write as SQL
         if not restored:
             self.model.drop_unread_sources("dataset")
         for name, full in self.guessed.items():
@@ -424,33 +426,3 @@ def _once(table: dict[str, tuple[dict, Location]], name: str, entry: dict, loc: 
     if name in table:
         raise KpiError(f"`{name}` is defined twice (first at {table[name][1]})", loc)
     table[name] = (entry, loc)
-
-
-def _restore_source(name: str, raw: Any) -> Source:
-    """A kpi.yaml source as the KPIENGINE extension saved it."""
-    raw = dict(raw) if isinstance(raw, dict) else {}
-    source = Source(name, connector=str(raw.pop("connector", "sql")))
-    source.dimensions = dict(raw.pop("dimensions", None) or {})
-    for var_id, spec in (raw.pop("map", None) or {}).items():
-        if isinstance(spec, str):
-            source.mappings[var_id] = Mapping(var_id, spec)
-            continue
-        spec = dict(spec)
-        where = {
-            str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
-            for k, v in (spec.pop("where", None) or {}).items()
-        }
-        distinct = spec.pop("distinct", None)
-        count = spec.pop("count", False)
-        column = spec.pop("column", None)
-        source.mappings[var_id] = Mapping(
-            var_id,
-            str(count) if isinstance(count, str) else column,  # `count: COLUMN` keeps its column
-            count is not False and count is not None,
-            where,
-            spec.pop("date", None),
-            spec,
-            str(distinct) if distinct is not None else None,
-        )
-    source.options = raw  # table, query, date, path and the other options, in their order
-    return source

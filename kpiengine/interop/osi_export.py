@@ -4,7 +4,10 @@ Variables are fields: a `sql` source is a dataset whose fields give each mapped 
 per row (its column, 1 for a count, or `CASE WHEN <where> THEN ... ELSE 0 END`); every other
 variable is a field of the dataset `kpiengine_inputs`, the table of variables by date and
 segment that kpiengine's sources deliver. KPIs are metrics whose ANSI_SQL expression aggregates
-those fields as each variable rolls up, with KPIs they name written out in parentheses.
+those fields as each variable rolls up, with KPIs they name written out in parentheses; a window
+is a window function over the period aggregate, ordered by the period (`DATE_TRUNC('MONTH',
+date)`) and by the variable's time rule (`MIN(MIN(x)) OVER (...)` for a min), and a window
+kpiengine leaves undefined (over a distinct count or a mean) is no metric: the extension keeps it.
 kpiengine's own data (each KPI and variable as the definitions spell it, the settings and
 sources of kpi.yaml) goes into `custom_extensions` under the vendor `KPIENGINE`, so that
 importing the document gives the workspace back.
@@ -29,6 +32,16 @@ from .writer import dump, kpi_entry, source_entry, variable_entry
 OSI_VERSION = "0.2.0.dev0"
 INPUTS = "kpiengine_inputs"
 _AGG = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}
+#: A variable's period values over a window, by its time rule (kpiengine's `transforms.window`):
+#: a stock is its latest (or first) period's value; a mean or a distinct count has no form.
+_WINDOW_SQL = {
+    "sum": "SUM",
+    "min": "MIN",
+    "max": "MAX",
+    "last": "LAST_VALUE",
+    "first": "FIRST_VALUE",
+}
+_PER_YEAR = {"month": 12, "quarter": 4, "year": 1, "week": 52, "day": 365}
 
 
 def export_osi(ws: Workspace, own_only: bool = False) -> tuple[dict[str, Any], list[Unmapped]]:
@@ -192,42 +205,76 @@ class _Exporter:
             )
         return f"{_AGG.get(time, 'SUM')}({dataset}.{_quote(field)})"
 
-    def _shift(self, kpi_id: str, func: str, name: str, path: tuple[str, ...]) -> str:
+    def _period(self, name: str) -> str:
+        """The period expression of the dataset `name` lives in, at the workspace's grain (what
+        a query grouping the metric by period groups by)."""
         dataset = self.home.get(name, (INPUTS, name))[0]
-        order = f"{dataset}.{self.dates.get(dataset, 'date')}"
+        grain = str(self.model.settings.get("grain", "month")).upper()
+        return f"DATE_TRUNC('{grain}', {dataset}.{self.dates.get(dataset, 'date')})"
+
+    def _shift(self, kpi_id: str, func: str, name: str, path: tuple[str, ...]) -> str:
         if func not in ("prev", "last_year"):
-            return self._window(kpi_id, func, name, order, path)
-        lag = "" if func == "prev" else ", 12"
+            return self._window(kpi_id, func, name, path)
+        order = self._period(name)
+        grain = str(self.model.settings.get("grain", "month"))
+        lag = "" if func == "prev" else f", {_PER_YEAR.get(grain, 12)}"
         self._note(
             kpi_id,
             "KPI",
-            f"`{func}({name})` written as LAG(...) OVER (ORDER BY {order})"
-            + (" at a monthly grain" if lag else "")
-            + "; the KPIENGINE extension keeps it",
+            f"`{func}({name})` written as LAG(...{lag}) OVER (ORDER BY {order}): the previous row "
+            "of a query by period, which is the previous period only when none is missing; the "
+            "KPIENGINE extension keeps it",
         )
         return f"LAG({self._name(name, path)}{lag}) OVER (ORDER BY {order})"
 
-    def _window(self, kpi_id: str, func: str, name: str, order: str, path: tuple[str, ...]) -> str:
-        """A window (or `total`) as a window function over the aggregate, approximately."""
-        inner = self._name(name, path) if name in self.model.kpis or "(" not in name else name
+    def _window(self, kpi_id: str, func: str, name: str, path: tuple[str, ...]) -> str:
+        """A window (or `total`) as a window function over the period aggregate, approximately;
+        a KPI read through a window is its formula over windowed inputs, as kpiengine computes
+        it. Windows kpiengine cannot compute (a distinct count, a mean) raise FormulaError."""
+        text = f"rolling({name}, {func.split(':')[1]})" if ":" in func else f"{func}({name})"
+        if name in self.model.kpis:
+            if name in path:
+                raise FormulaError(f"`{name}` depends on itself")
+
+            def nested(inner_func: str, inner: str) -> str:
+                raise FormulaError(f"`{text}`: a window over a KPI that reads `{inner_func}`")
+
+            formula = parse_formula(self.model.kpis[name].formula)
+            sql = formula_sql(
+                formula, lambda n: self._window(kpi_id, func, n, (*path, name)), nested
+            )
+            return f"({sql})"
+        variable = self.model.variables.get(name)
+        rule = variable.aggregate if variable else "sum"
+        if func == "total":
+            rule = rule if isinstance(rule, str) else rule.get("segments", "sum")
+        else:
+            rule = rule if isinstance(rule, str) else rule.get("time", "sum")
+        if rule not in _WINDOW_SQL or (func == "total" and rule in ("last", "first")):
+            across = "segments" if func == "total" else "periods"
+            raise FormulaError(
+                f"`{text}` has no SQL form: kpiengine leaves it undefined, since a `{rule}` "
+                f"variable's values do not combine across {across}"
+            )
+        inner, period = self._name(name, path), self._period(name)
         grain = {"ytd": "YEAR", "qtd": "QUARTER", "mtd": "MONTH"}
+        window = _WINDOW_SQL[rule] if func != "total" else _AGG.get(rule, "SUM")
         if func in grain:
-            over = f"PARTITION BY EXTRACT({grain[func]} FROM {order}) ORDER BY {order}"
-            text = f"{func}({name})"
+            over = f"PARTITION BY DATE_TRUNC('{grain[func]}', {period}) ORDER BY {period}"
+            if window in ("FIRST_VALUE", "LAST_VALUE"):
+                over += " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
         elif func.startswith("rolling:"):
             count = int(func.split(":")[1] or 1)
-            over = f"ORDER BY {order} ROWS BETWEEN {count - 1} PRECEDING AND CURRENT ROW"
-            text = f"rolling({name}, {count})"
+            over = f"ORDER BY {period} ROWS BETWEEN {count - 1} PRECEDING AND CURRENT ROW"
         else:  # total: every segment of the period
-            over = f"PARTITION BY {order}"
-            text = f"total({name})"
+            over = f"PARTITION BY {period}"
         self._note(
             kpi_id,
             "KPI",
-            f"`{text}` written as SUM(...) OVER ({over}) (calendar years, whole periods); "
-            "the KPIENGINE extension keeps it",
+            f"`{text}` written as {window}(...) OVER ({over}): calendar periods, and "
+            "whole ones (a missing period is not counted); the KPIENGINE extension keeps it",
         )
-        return f"SUM({inner}) OVER ({over})"
+        return f"{window}({inner}) OVER ({over})"
 
     def _note(self, name: str, kind: str, reason: str) -> None:
         note = Unmapped(name, kind, reason)
@@ -239,12 +286,17 @@ def osi_document(model: Model) -> tuple[dict[str, Any], list[Unmapped]]:
     """The OSI document of a neutral model, and the notes on what its SQL approximates."""
     exporter = _Exporter(model)
     datasets = exporter.datasets()
-    metrics = []
+    metrics, kept = [], {}
     for kpi in model.kpis.values():
         try:
             sql = exporter.metric_sql(kpi.id)
         except FormulaError as exc:
-            exporter._note(kpi.id, "KPI", f"not exported: {exc.message}")
+            exporter._note(
+                kpi.id,
+                "KPI",
+                f"not written as a metric: {exc.message}; the KPIENGINE extension keeps it",
+            )
+            kept[kpi.id] = kpi_entry(kpi)
             continue
         metric: dict[str, Any] = {
             "name": kpi.id,
@@ -266,6 +318,8 @@ def osi_document(model: Model) -> tuple[dict[str, Any], list[Unmapped]]:
         metrics.append(metric)
     top: dict[str, Any] = {"settings": model.settings, "units": model.units}
     top["sources"] = {s.name: source_entry(s) for s in model.sources.values()}
+    if kept:
+        top["kpis"] = kept
     semantic: dict[str, Any] = {"name": model.name or "kpiengine"}
     if model.description:
         semantic["description"] = model.description

@@ -4,7 +4,9 @@ kpiengine reads a window in the formula: `ytd(x)`, `qtd(x)`, `mtd(x)` (to date) 
 `rolling(x, n)` (the last n periods of the evaluated grain, the current one included). A window
 of a fixed length therefore maps only when it is a whole number of periods of the workspace's
 grain (3 months at a monthly grain is `rolling(x, 3)`; 7 days is not); an all-time running total
-and a week to date have no kpiengine form. Each function raises `Untranslatable` with the reason.
+and a week to date have no kpiengine form; nor has a window over a distinct count or a mean,
+which kpiengine cannot aggregate from period values (`windowable`). Each function raises
+`Untranslatable` with the reason.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .model import Model
 from .sqlexpr import Untranslatable
 
 TO_DATE = {"month": "mtd", "quarter": "qtd", "year": "ytd"}
@@ -25,6 +28,9 @@ _PERIODS = {
 }
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([a-z]+?)s?\s*$", re.I)
 _NAME = re.compile(r"\b([a-z][a-z0-9_]*)\b(?!\s*\()")
+#: The time rules kpiengine windows (`transforms.window`): a sum adds up, a min, max or stock
+#: keeps one period's value; a distinct count or a mean is undefined over a window.
+_WINDOWED = ("sum", "min", "max", "last", "first")
 _YEAR = re.compile(r"^\s*(1\s*years?|12\s*months?)\s*$", re.I)
 
 
@@ -97,3 +103,24 @@ def offset(name: str, value: Any, grain: str, notes: list[str]) -> str:
         "grain; evaluated by another grain (`--grain`), it is the previous period of that grain"
     )
     return f"prev({name})"
+
+
+def windowable(formula: str, model: Model, func: str, seen: frozenset[str] = frozenset()) -> None:
+    """Raise Untranslatable when a variable `formula` reads (through the KPIs it names) rolls up
+    by a rule kpiengine cannot window: it would evaluate to no value in every period."""
+    for name in dict.fromkeys(_NAME.findall(formula)):
+        variable = model.variables.get(name)
+        kpi = model.kpis.get(name)
+        if kpi is not None and name not in seen:
+            windowable(kpi.formula, model, func, seen | {name})
+        if variable is None:
+            continue
+        rule = variable.aggregate
+        rule = rule if isinstance(rule, str) else rule.get("time", "sum")
+        if rule not in _WINDOWED:
+            how = "counts the distinct values of" if rule == "distinct" else f"takes the {rule} of"
+            raise Untranslatable(
+                f"a `{rule}` variable cannot be aggregated over a {func} window: `{name}` "
+                f"{how} each period's rows, and kpiengine cannot combine periods into it, so the "
+                "window would have no value"
+            )

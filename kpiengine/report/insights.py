@@ -39,12 +39,14 @@ class Input:
 
 @dataclass
 class DriverView:
-    """One top driver: the KPI's change for +1% of the input, the others held."""
+    """One top driver: the KPI's exact change for +1% of the input, the others held (the KPI
+    recomputed, not the elasticity's linear estimate: +1% customers moves CAC by -0.990%, where
+    the elasticity is -1)."""
 
     input: Input
     value: float | None
-    elasticity: float | None  # % change of the KPI (None for a KPI at or below 0)
-    effect: float  # shown: the elasticity (`relative`), else the change in the KPI's unit
+    elasticity: float | None  # d ln KPI / d ln input (None for a KPI at or below 0)
+    effect: float  # shown: the exact change in % of the KPI (`relative`), else in its unit
     basis: str  # `relative` or `absolute` (a rate, or a KPI at or below 0: see drivers.py)
 
 
@@ -86,12 +88,16 @@ class NeedView:
     input: Input
     current: float | None
     value: float | None  # None: no single value (see `interval`) or no solution
-    change: float | None
+    change: float | None  # from `current` to `value`
     change_pct: float | None
     feasible: bool
     why: list[str]
     interval: str | None
     solved: bool
+    #: the value that makes the KPI equal its target exactly; differs from `value` for a
+    #: count, which needs the whole number that reaches the target (`Solution.whole`)
+    exact: float | None = None
+    whole_kpi: float | None = None  # the KPI's value at that whole number
 
 
 @dataclass
@@ -124,16 +130,16 @@ def _finite(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and math.isfinite(value)
 
 
-def _drivers(ws: Workspace, found: list[dict], basis: str, locale: str) -> list[DriverView]:
-    """The drivers whose effect is defined: the elasticity (`relative`), else the exact change
-    for +1% (the linear estimate where that is undefined)."""
+def _drivers(
+    ws: Workspace, found: list[dict], basis: str, value: object, locale: str
+) -> list[DriverView]:
+    """The drivers whose exact change for +1% is defined, as a % of the KPI's `value`
+    (`relative`) or in the KPI's unit."""
     out = []
     for d in found:
+        effect = d.get("change_1pct")
         if basis == RELATIVE:
-            effect = d.get("elasticity")
-        else:
-            effect = d.get("change_1pct")
-            effect = effect if _finite(effect) else d.get("impact_1pct")
+            effect = 100 * effect / value if _finite(effect) and _finite(value) and value else None
         if _finite(effect):
             shown = _input(ws, d["input"], d["label"], locale)
             out.append(DriverView(shown, d["value"], d.get("elasticity"), effect, basis))
@@ -203,10 +209,14 @@ def _needs(ws: Workspace, found: list[dict], locale: str) -> list[NeedView]:
         if not seek["solutions"]:
             out.append(NeedView(shown, current, None, None, None, False, [], None, False))
         for s in seek["solutions"]:
+            whole = s.get("whole") is not None
+            value = s["whole"] if whole else s["value"]
+            change = s["whole_change"] if whole else s["change"]
+            change_pct = s["whole_change_pct"] if whole else s["change_pct"]
             out.append(
                 NeedView(
-                    shown, current, s["value"], s["change"], s["change_pct"], bool(s["feasible"]),
-                    list(s["why"]), s["interval"], True,
+                    shown, current, value, change, change_pct, bool(s["feasible"]),
+                    list(s["why"]), s["interval"], True, s["value"], s.get("whole_kpi_value"),
                 )
             )  # fmt: skip
     return out
@@ -229,7 +239,7 @@ def kpi_section_insights(
     out.target = data.get("target")
     direction = ws.kpis[kpi_id].direction if kpi_id in ws.kpis else "none"
     basis = data.get("drivers_basis") or RELATIVE
-    out.drivers = _drivers(ws, data.get("drivers") or [], basis, locale)
+    out.drivers = _drivers(ws, data.get("drivers") or [], basis, data.get("value"), locale)
     if kpi_id in ws.kpis:
         kpi = ws.kpis[kpi_id]
         effects = [d.effect for d in out.drivers if d.basis != RELATIVE]

@@ -10,9 +10,10 @@ from typing import Any
 from ..analysis.drivers import RELATIVE, Drivers, TreeNode, render_tree
 from ..analysis.expand import plain, segment_text
 from ..analysis.explain import Explanation, waterfall
-from ..analysis.goalseek import GoalSeek
+from ..analysis.goalseek import GoalSeek, Solution
 from ..analysis.plan import Plan
 from ..analysis.segments import SegmentRow, SegmentSplit
+from ..analysis.shown import input_value, kpi_value
 from ..formatting import table
 from ..localformat import Formatter
 from ..model import Workspace
@@ -25,12 +26,6 @@ def to_json(value: Any) -> str:
 
 def _fmt(ws: Workspace) -> Formatter:
     return Formatter("en", ws.settings.currency)
-
-
-def kpi_value(ws: Workspace, kpi_id: str, value: float | None) -> str:
-    """A KPI's value as the report writes it (`€540.04`, `42.9%`, `3.2×`)."""
-    kpi = ws.kpis[kpi_id]
-    return _fmt(ws).kpi_value(value, kpi.format, kpi.decimals)
 
 
 def kpi_change(ws: Workspace, kpi_id: str, value: float | None) -> str:
@@ -46,17 +41,6 @@ def number(ws: Workspace, value: float | None, sign: bool = False) -> str:
 
 def change_pct(ws: Workspace, value: float | None) -> str:
     return _fmt(ws).change(value)
-
-
-def input_value(ws: Workspace, name: str, value: float | None) -> str:
-    """An input in its KPI's format (a KPI) or by its unit (currency with cents)."""
-    if name in ws.kpis:
-        return kpi_value(ws, name, value)
-    variable = ws.variables.get(name.split("__")[0])
-    money = variable is not None and variable.unit is not None and "currency" in str(variable.unit)
-    if value is not None and math.isfinite(value) and not money and value == int(value):
-        return _fmt(ws).integer(value)
-    return _fmt(ws).kpi_value(value, "currency" if money else "number")
 
 
 def _signed(text: str) -> str:
@@ -77,19 +61,36 @@ def render_goalseek(ws: Workspace, results: list[GoalSeek]) -> str:
             rows.append([result.input, now, "no solution", "", ""])
             notes.append(result.message)
         for solution in result.solutions:
-            needed = solution.interval or input_value(ws, result.input, solution.value)
+            whole = solution.whole is not None
+            value = solution.whole if whole else solution.value
+            needed = solution.interval or input_value(ws, result.input, value)
+            moved = solution.whole_change if whole else solution.change
+            moved_pct = solution.whole_change_pct if whole else solution.change_pct
             change = ""
-            if solution.change is not None:
-                change = _signed(input_value(ws, result.input, solution.change))
-                change += f" ({change_pct(ws, solution.change_pct)})"
+            if moved is not None:
+                change = _signed(input_value(ws, result.input, moved))
+                change += f" ({change_pct(ws, moved_pct)})"
             ok = "yes" if solution.feasible else "NO"
             rows.append([result.input, now, needed, change, ok])
+            if whole and solution.value != solution.whole:
+                notes.append(_whole_note(ws, result, solution))
             notes += [f"{result.input}: {why}" for why in solution.why]
         notes += result.notes
         if result.method == "numeric":
             notes.append(f"{result.input}: solved numerically (no closed form)")
     out = head + "\n\n" + table(["input", "now", "needed", "change", "feasible"], rows)
     return out + ("\n\n" + "\n".join(notes) if notes else "")
+
+
+def _whole_note(ws: Workspace, result: GoalSeek, solution: Solution) -> str:
+    """`new_customers: counted whole: 99 gives cac €148.55 (exactly 98.04 would give the
+    target)`."""
+    assert solution.whole is not None and solution.value is not None
+    kpi = kpi_value(ws, result.kpi, solution.whole_kpi_value)
+    return (
+        f"{result.input}: counted whole: {input_value(ws, result.input, solution.whole)} gives "
+        f"{result.kpi} {kpi} (exactly {number(ws, solution.value)} would give the target)"
+    )
 
 
 def render_drivers(ws: Workspace, report: Drivers, tree: TreeNode) -> str:
@@ -120,20 +121,31 @@ def render_drivers(ws: Workspace, report: Drivers, tree: TreeNode) -> str:
         out += "\n\n" + "\n".join(report.missing)
     if report.cancelled:
         out += "\n\ncancel out of the expanded formula: " + ", ".join(report.cancelled)
-    tree_text = render_tree(tree, lambda v: number(ws, v), _tree_effect(ws, report))
+    tree_text = render_tree(tree, effect=_tree_effect(ws, report), shown=_tree_value(ws))
     return out + "\n\ndriver tree:\n" + tree_text
+
+
+def _tree_value(ws: Workspace) -> Callable[[TreeNode], str]:
+    """A tree node's value as the drivers' table writes it: a KPI in its format (`364.5%`,
+    `€151.61`), a variable by its unit (`€11,752.93`, `97`)."""
+
+    def shown(node: TreeNode) -> str:
+        base = node.name.split("__")[0]
+        return input_value(ws, base if base in ws.kpis else node.name, node.value)
+
+    return shown
 
 
 def _tree_effect(ws: Workspace, report: Drivers) -> Callable[[TreeNode], str | None]:
     """A tree node's effect on the KPI: its elasticity, or for a rate or a KPI at or below 0
-    the KPI's change for +1% of it (`+1% -> -0.6 pp`), as the drivers' table shows them."""
+    the KPI's exact change for +1% of it (`+1% -> -0.6 pp`), as the drivers' table shows them."""
 
     def effect(node: TreeNode) -> str | None:
         if report.basis == RELATIVE:
             return None if node.elasticity is None else f"elasticity {node.elasticity:+.3g}"
-        if node.impact_1pct is None:
+        if node.change_1pct is None:
             return None
-        return f"+1% -> {kpi_change(ws, report.kpi, node.impact_1pct)}"
+        return f"+1% -> {kpi_change(ws, report.kpi, node.change_1pct)}"
 
     return effect
 

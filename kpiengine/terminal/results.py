@@ -12,7 +12,7 @@ import functools
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..evaluation import Results, is_rate, records_json
 from ..formatting import UNDEFINED
@@ -138,36 +138,61 @@ def _cells(results: Results, values: Values, notes: list[str]) -> dict[str, dict
 @dataclass
 class _Layout:
     """The columns a table shows: the latest `periods`, the `tail` columns, the title width
-    (`narrow`: no wider either), whether statuses wrap."""
+    (`narrow`: no wider either), the width statuses wrap to (0: none), the tail columns
+    `left_out` for the width."""
 
     periods: int
     tail: list[int]  # indices into TAIL
     title: int
     narrow: bool
-    wrap: bool
+    wrap: int
+    left_out: list[str]
 
 
 def _layout(lines: list[list], labels: list[str], columns: int) -> _Layout:
     """As many of the latest periods as fit beside the titles, targets, statuses and changes (a
-    column is as wide as its widest cell or header: numbers are never cut). When even the latest
-    period does not fit, tail columns without a value are left out, then titles fold narrower,
-    then statuses wrap."""
+    column is as wide as its widest cell or header: values are never cut). When even the latest
+    period does not fit, tail columns without a value are left out, then titles fold narrower
+    (to their longest word or id), then statuses wrap, then titles fold further (splitting ids),
+    then the tail columns with values are left out, the last first (`left_out`, which the table
+    names)."""
     from rich.cells import cell_len  # noqa: PLC0415 - East Asian wide characters count twice
+
+    def longest_word(k: int) -> int:
+        return max((cell_len(w) for line in lines for w in str(line[k]).split()), default=0)
 
     headers = ["KPI", *labels, *TAIL]
     width = [max(cell_len(str(t)) for t in [h, *(line[k] for line in lines)]) + GAP
              for k, h in enumerate(headers)]  # fmt: skip
     n = len(labels)
+    status = n + 1 + TAIL.index("status")
     tail = list(range(len(TAIL)))
-    room = columns - EDGES - TITLE_MIN - width[n]  # beside the latest period
+    beside = columns - EDGES - GAP - width[n]  # for the title, beside the latest period
+    room = beside - TITLE_MIN
     for t in (3, 0, 2):  # vs last year, target, vs prev: only those without any value
         if room - sum(width[n + 1 + i] for i in tail) >= 0:
             break
         if all(str(line[n + 1 + t]) in ("", "—") for line in lines):
             tail.remove(t)
     room -= sum(width[n + 1 + i] for i in tail)
-    title = max(TITLE_NARROWEST, TITLE_MIN + min(room, 0))
-    layout = _Layout(1, tail, title, narrow=room < 0, wrap=TITLE_MIN + room < TITLE_NARROWEST)
+    title = max(min(longest_word(0), beside), TITLE_NARROWEST, TITLE_MIN + min(room, 0))
+    room += TITLE_MIN - title
+    wrapped = 0  # the width statuses wrap to (0: they do not)
+    if room < 0 and 1 in tail:
+        wrapped = max(longest_word(status), len("status"))
+        room += width[status] - wrapped - GAP
+    if room < 0:  # a long id folds rather than a column with values is left out
+        narrower = max(TITLE_NARROWEST, title + room)
+        room += title - narrower
+        title = narrower
+    left_out = []
+    for t in (3, 2, 1, 0):  # vs last year, vs prev, status, target: the least needed first
+        if room >= 0 or t not in tail:
+            continue
+        tail.remove(t)
+        left_out.append(TAIL[t])
+        room += width[n + 1 + t]
+    layout = _Layout(1, tail, title, title < TITLE_MIN, wrapped, left_out)
     for k in range(n - 1, 0, -1):  # the latest period is in: then the others, latest first
         room -= width[k]
         if room < 0:
@@ -247,13 +272,20 @@ def _table(results: Results, latest: int | None, columns: int) -> str:
         for period in labels[-keep:]:
             table.add_column(period, justify="right", no_wrap=True)
         for t in layout.tail:
-            status = TAIL[t] == "status"
-            wrap = status and layout.wrap
-            table.add_column(TAIL[t], justify="left" if status else "right", no_wrap=not wrap)
+            if TAIL[t] == "status" and layout.wrap:  # exactly as wide as the layout says
+                table.add_column(TAIL[t], min_width=layout.wrap, max_width=layout.wrap)
+            else:
+                side: Literal["left", "right"] = "left" if TAIL[t] == "status" else "right"
+                table.add_column(TAIL[t], justify=side, no_wrap=True)
         for line in lines.values():
             tail = [line[n + 1 + t] for t in layout.tail]
             table.add_row(line[0], *line[1 + n - keep : 1 + n], *tail)
         tables.append(table)
+    if layout.left_out:
+        tables.append(
+            f"{', '.join(layout.left_out)}: left out for the width ({columns} columns); a wider "
+            "terminal or `--format json` shows them"
+        )
     if notes:
         listed = "\n".join(f"[{i}] {n}" for i, n in enumerate(notes, 1))
         tables.append("\nundefined values:\n" + listed)
