@@ -5,8 +5,9 @@ every node is checked against a whitelist, and the sympy tree is built node by n
 runs on exact fractions first (`kpiengine.formulavalues`), so loading definitions and
 evaluating them need no sympy; the sympy tree is built when something asks for it.
 
-The module is longer than 420 lines: the whitelist and the message for each thing it refuses
-(with its column and the fix an analyst needs) belong together.
+The module is longer than 420 lines: the whitelist and the check of each node belong together;
+the words of each refusal (what was written, and the fix an analyst needs) are in
+`kpiengine.formulamessages`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import ast
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import Context, Decimal
 from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
+from .formulamessages import ALLOWED, HINTS, NOT_FINITE, SMALLER, describe, op_text, too_large
 from .formulavalues import Fractions, Sympy
 from .refs import MAX_ROLLING, SHIFTS, TRANSFORMS, ref_name, window_of
 
@@ -37,15 +38,21 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: Functions a formula may call, with the number of arguments they take (None: one or more).
 FUNCTIONS: dict[str, int | None] = {
-    "min": None, "max": None, "abs": 1, "sqrt": 1, "log": 1, "exp": 1, "prev": 1, "last_year": 1,
-    "ytd": 1, "qtd": 1, "mtd": 1, "rolling": 2, "total": 1,
-}  # fmt: skip
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_HINTS = {
-    ast.BitXor: "use `**` for powers, not `^`",
-    ast.Mod: "percentages are fractions here: write `x / 100`, not `%`",
-    ast.FloorDiv: "use `/` for division",
+    "min": None,
+    "max": None,
+    "abs": 1,
+    "sqrt": 1,
+    "log": 1,
+    "exp": 1,
+    "prev": 1,
+    "last_year": 1,
+    "ytd": 1,
+    "qtd": 1,
+    "mtd": 1,
+    "rolling": 2,
+    "total": 1,
 }
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
 
 class FormulaError(ValueError):
@@ -139,7 +146,7 @@ def _syntax_error(text: str, exc: SyntaxError) -> FormulaError:
         )
     if text.endswith("%"):
         return FormulaError(
-            "`%` after a formula is no percent sign here", len(text) - 1, _HINTS[ast.Mod]
+            "`%` after a formula is no percent sign here", len(text) - 1, HINTS[ast.Mod]
         )
     ending = re.search(r"(\*\*|[-+*/])\s*$", text)
     if ending is not None:
@@ -213,9 +220,9 @@ class _Builder:
         except FormulaError:
             raise
         except (ValueError, TypeError, ArithmeticError):  # sympy refusing a non-real constant
-            raise FormulaError(_NOT_FINITE) from None
+            raise FormulaError(NOT_FINITE) from None
         if self.values.nonfinite(whole):
-            raise FormulaError(_NOT_FINITE)
+            raise FormulaError(NOT_FINITE)
         return whole
 
     def build(self, node: ast.AST) -> Any:
@@ -224,7 +231,7 @@ class _Builder:
         value = self._part(node)
         number = self.values.number(value)
         if isinstance(number, Fraction) and abs(number) > LARGEST:
-            raise self.fail(node, _too_large(self.text, node, number), _SMALLER)
+            raise self.fail(node, too_large(self.text, node, number), SMALLER)
         return value
 
     def _part(self, node: ast.AST) -> Any:
@@ -238,20 +245,20 @@ class _Builder:
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             return self._binop(node)
         if isinstance(node, ast.BinOp):  # pointed at the operator, after its left operand
-            hint, symbol = _HINTS.get(type(node.op)), _op_text(node.op)
+            hint, symbol = HINTS.get(type(node.op)), op_text(node.op)
             at = self.text.encode("utf-8").find(symbol.encode(), node.left.end_col_offset or 0)
             column = self.offset + _char_column(self.text, at) if at >= 0 else self.col(node)
             raise FormulaError(f"operator `{symbol}` is not allowed", column, hint)
         if isinstance(node, ast.Call):
             return self._call(node)
-        raise self.fail(node, f"{_describe(node)} is not allowed in a formula", _ALLOWED)
+        raise self.fail(node, f"{describe(node)} is not allowed in a formula", ALLOWED)
 
     def _constant(self, node: ast.Constant) -> Any:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(node, f"{_describe(node)} is not allowed in a formula", _ALLOWED)
+            raise self.fail(node, f"{describe(node)} is not allowed in a formula", ALLOWED)
         if isinstance(value, float) and not math.isfinite(value):  # 1e999 reads as inf
-            raise self.fail(node, _too_large(self.text, node, LARGEST), _SMALLER)
+            raise self.fail(node, too_large(self.text, node, LARGEST), SMALLER)
         return self.values.constant(
             Fraction(str(value)) if isinstance(value, float) else Fraction(value)
         )
@@ -305,7 +312,7 @@ class _Builder:
         scale = left * right if isinstance(node.op, ast.Mult) else left / (right or 1)
         if scale > LARGEST:
             raise self.fail(
-                node, _too_large(self.text, node, scale, "the constant factors of "), _SMALLER
+                node, too_large(self.text, node, scale, "the constant factors of "), SMALLER
             )
         self.scales[id(node)] = scale
 
@@ -319,7 +326,7 @@ class _Builder:
     def _call(self, node: ast.Call) -> Any:
         func = node.func
         if not isinstance(func, ast.Name):
-            raise self.fail(node, "only the built-in functions can be called", _ALLOWED)
+            raise self.fail(node, "only the built-in functions can be called", ALLOWED)
         if func.id not in FUNCTIONS:
             allowed = ", ".join(FUNCTIONS)
             raise self.fail(node, f"function `{func.id}` is not allowed; use one of: {allowed}")
@@ -402,43 +409,6 @@ def call_name(node: ast.Call) -> str:
     if not isinstance(node.func, ast.Name):
         raise TypeError(f"not a call of a named function: {ast.unparse(node)}")
     return node.func.id
-
-
-def _too_large(text: str, node: ast.AST, value: Fraction, of: str = "") -> str:
-    """`1e308 * 10` comes to about 1e309: over the largest number a calculation holds."""
-    limit = "too large for any calculation (the largest is about 1.8e+308)"
-    if isinstance(node, ast.Constant):
-        return f"the number is {limit}"
-    about = Context(prec=2).divide(Decimal(value.numerator), Decimal(value.denominator))
-    written = ast.get_source_segment(text, node) or ast.unparse(node)
-    return f"{of}`{written}` come{'' if of else 's'} to about {about.normalize():g}, {limit}"
-
-
-_SMALLER = "write smaller constants: a value is computed as a float, at most about 1.8e+308"
-_NOT_FINITE = "a constant part of the formula is not a finite real number"
-_ALLOWED = "formulas use numbers, names, + - * / **, parentheses and min, max, abs, sqrt, log, exp"
-
-
-_OP_TEXT: dict[type, str] = {
-    ast.BitXor: "^", ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|",
-    ast.LShift: "<<", ast.RShift: ">>", ast.MatMult: "@",
-}  # fmt: skip
-
-
-def _op_text(op: ast.operator) -> str:
-    return _OP_TEXT.get(type(op), type(op).__name__)
-
-
-def _describe(node: ast.AST) -> str:
-    if isinstance(node, ast.Constant):
-        kind = type(node.value).__name__
-        return {"str": "text", "bool": "a boolean", "NoneType": "None"}.get(kind, f"a {kind}")
-    names = {
-        ast.Attribute: "attribute access (`.`)", ast.Subscript: "indexing (`[...]`)",
-        ast.Lambda: "a lambda", ast.Compare: "a comparison", ast.BoolOp: "`and`/`or`",
-        ast.IfExp: "`if ... else`",
-    }  # fmt: skip
-    return names.get(type(node), f"`{type(node).__name__}`")
 
 
 # --- rendering -------------------------------------------------------------------------------
