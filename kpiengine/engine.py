@@ -56,20 +56,31 @@ class Engine:
         """The run's plugin manager: built-in connectors, installed packages, then workspace
         plugins; the built-in checks join when `checks` is first asked for."""
         pm = self._plugins or PluginManager()
-        pm.load_builtins(checks=False)
+        pm.load_builtins(checks=False, connectors=self._named)
         pm.load_entry_points()
         pm.load_workspace(self.workspace.root)
         return pm
 
+    @property
+    def _named(self) -> set[str]:
+        """The connectors the workspace's sources name (`csv` for a `data:` or `--data` file)."""
+        return {"csv", *(s.connector for s in self.workspace.settings.sources)}
+
     @cached_property
     def connectors(self) -> dict[str, Registered]:
-        """Every registered connector by name."""
+        """The registered connectors by name: every plugin's, and the built-ins the sources name
+        (`every_connector` for all)."""
+        return registered(self.plugins, "register_connectors")
+
+    def every_connector(self) -> dict[str, Registered]:
+        """Every registered connector by name, the built-ins no source names included."""
+        self.plugins.load_builtins(checks=False)
         return registered(self.plugins, "register_connectors")
 
     @cached_property
     def checks(self) -> list[Registered]:
         """Every registered check, sorted by code (a plugin's check replaces a built-in one)."""
-        self.plugins.load_builtins()
+        self.plugins.load_builtins(connectors=self._named)
         found = registered(self.plugins, "register_checks")
         return sorted(found.values(), key=lambda r: r.obj.code)
 

@@ -13,7 +13,7 @@ import importlib.metadata
 import importlib.util
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -28,14 +28,16 @@ ENTRY_POINT_GROUP = "kpiengine"
 TRACE_VARIABLE = "KPIENGINE_TRACE_HOOKS"
 BUILTIN = "built-in"
 
+#: The built-in connectors' names and modules (a run imports only those its sources name).
+BUILTIN_CONNECTORS: dict[str, str] = {
+    "csv": "kpiengine.connectors.csv_files",
+    "ga_export": "kpiengine.connectors.ga_export",
+    "crm": "kpiengine.connectors.crm",
+    "ads": "kpiengine.connectors.ads",
+    "sql": "kpiengine.connectors.sql",
+}
 #: The built-in connector modules.
-CONNECTOR_PLUGINS: tuple[str, ...] = (
-    "kpiengine.connectors.csv_files",
-    "kpiengine.connectors.ga_export",
-    "kpiengine.connectors.crm",
-    "kpiengine.connectors.ads",
-    "kpiengine.connectors.sql",
-)
+CONNECTOR_PLUGINS: tuple[str, ...] = tuple(BUILTIN_CONNECTORS.values())
 #: The built-in check modules (loaded when checks are asked for: reading data needs none).
 CHECK_PLUGINS: tuple[str, ...] = (
     "kpiengine.checks.definitions",
@@ -106,20 +108,26 @@ class PluginManager(pluggy.PluginManager):
             load()
             self._check()
 
-    def load_builtins(self, checks: bool = True) -> None:
-        """Register the modules of `CONNECTOR_PLUGINS`, and of `CHECK_PLUGINS` with `checks`."""
-
-        def load(names: tuple[str, ...]) -> Callable[[], None]:
-            def register() -> None:
-                for name in names:
-                    self.register(importlib.import_module(name), name=name)
-                    self.origins[name] = BUILTIN
-
-            return register
-
-        self._once("built-in connectors", load(CONNECTOR_PLUGINS))
+    def load_builtins(self, checks: bool = True, connectors: Iterable[str] | None = None) -> None:
+        """Register the modules of `CONNECTOR_PLUGINS` (only those of the built-in connectors
+        named in `connectors`, when given and all built-in: a module not needed is not imported),
+        and of `CHECK_PLUGINS` with `checks`."""
+        wanted = CONNECTOR_PLUGINS
+        if connectors is not None and set(connectors) <= set(BUILTIN_CONNECTORS):
+            wanted = tuple(BUILTIN_CONNECTORS[c] for c in sorted(set(connectors)))
+        added = self._register_builtins(wanted)
         if checks:
-            self._once("built-in checks", load(CHECK_PLUGINS))
+            added += self._register_builtins(CHECK_PLUGINS)
+        if added:
+            self._check()
+
+    def _register_builtins(self, names: tuple[str, ...]) -> int:
+        """Register the built-in modules not registered yet; how many were."""
+        todo = [name for name in names if not self.has_plugin(name)]
+        for name in todo:
+            self.register(importlib.import_module(name), name=name)
+            self.origins[name] = BUILTIN
+        return len(todo)
 
     def load_entry_points(self) -> None:
         """Register installed packages that declare an entry point in the `kpiengine` group;

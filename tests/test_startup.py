@@ -83,3 +83,37 @@ def test_eval_of_the_sample_imports_no_sympy():
     """Whether a KPI adds up (its targets split across segments) is read from its formula
     tree (see `kpiengine.additivity`): the sample's sums and ratios need no sympy."""
     assert imported("eval", "--sample", "--format", "json") == ["duckdb", "numpy"]
+
+
+CONNECTORS_PROBE = """
+import sys
+sys.argv = ["kpi"] + {args!r}
+from kpiengine.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+names = ("csv_files", "ga_export", "crm", "ads", "sql")
+print([n for n in names if "kpiengine.connectors." + n in sys.modules], file=sys.stderr)
+"""
+
+
+def connectors_imported(*args: str) -> list[str]:
+    probe = CONNECTORS_PROBE.format(args=list(args))
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    return eval_list(proc.stderr.strip().splitlines()[-1])
+
+
+def test_a_run_imports_only_the_connectors_its_sources_name(tmp_path):
+    (tmp_path / "kpi.yaml").write_text("data: data.csv\nkpis: [roi]\n")
+    (tmp_path / "data.csv").write_text("date,revenue,marketing_cost\n2024-01-05,130,100\n")
+    assert connectors_imported("eval", "-w", str(tmp_path)) == ["csv_files"]
+    listed = connectors_imported("connectors", "-w", str(tmp_path))
+    assert listed == ["csv_files", "ga_export", "crm", "ads", "sql"]  # a list names them all
+    (tmp_path / "kpi.yaml").write_text("sources:\n  s: {connector: csvv, path: data.csv}\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "kpiengine.cli", "eval", "-w", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert "unknown connector `csvv`; did you mean `csv`? (installed: ads, crm, csv" in out.stderr

@@ -23,7 +23,7 @@ def connectors_command(workspace: Path | None, sample: bool, fmt: str) -> None:
     """List installed connectors, their options and where each comes from."""
     import json
 
-    found = open_engine(workspace, sample).connectors
+    found = open_engine(workspace, sample).every_connector()
     rows = [
         {
             "name": name,
