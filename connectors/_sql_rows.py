@@ -14,7 +14,7 @@ import numpy as np
 from kpiengine.connector import Mapping, Request
 from kpiengine.distinct import rows_counted
 from kpiengine.model import DISTINCT
-from kpiengine.sqlgen import quote_ident, quote_text
+from kpiengine.sqlgen import quote_text
 
 
 def renamed_sql(sql: str, renames: dict[str, str]) -> str:
@@ -49,33 +49,20 @@ def absent(mapping: Mapping, time: str) -> str:
     return "0.0" if time == "sum" or mapping.count else "CAST(NULL AS DOUBLE)"
 
 
-def with_edges(
-    sql: str, days: list[str], relation: str, dimensions: list[str], measures: list[str]
-) -> str:
-    """`sql` (an `aggregation_sql` query of the dates asked for) with one more row, its
-    `__period` NULL: in `__first` and `__last` the first and last of the `days` (SQL on the
-    rows of `relation`, one per date column) over all the rows. A period is partial only when
-    the data stops inside it: June asked alone is complete when the table has rows in July, as
-    the file connectors read it (`kpiengine.filescan`). One MIN and MAX per date column, in the
-    same query; its other columns are NULL, typed by the aggregation's rows."""
-    order = " ORDER BY " + ", ".join(["__total", "__period", *map(quote_ident, dimensions)])
-    assert sql.endswith(order), "aggregation_sql ends with its ORDER BY"
-    edges = " UNION ALL ".join(
+def extent_sql(days: list[str], relation: str) -> str:
+    """The `AggregateSpec.extent` of a table: one MIN and MAX per date column (`days`, SQL on
+    the rows of `relation`) over all its rows. June asked alone is complete when the table has
+    rows in July, as the file connectors read it (`kpiengine.filescan`)."""
+    return " UNION ALL ".join(
         f"SELECT MIN({day}) AS __lo, MAX({day}) AS __hi FROM {relation}" for day in days
     )
-    blanks = "".join(f"NULL AS {quote_ident(name)}, " for name in [*dimensions, *measures])
-    row = (
-        f"SELECT NULL AS __period, {blanks}MIN(__lo) AS __first, MAX(__hi) AS __last, "
-        f"NULL AS __total FROM ({edges}) AS edges"
-    )
-    return f"{sql.removesuffix(order)} UNION ALL {row}{order}"
 
 
 def widened(
     span: tuple[dt.date, dt.date] | None, names: list[str], edges: list[tuple]
 ) -> tuple[dt.date, dt.date] | None:
     """`span`, the days of the rows asked for, widened to the first and last days of all the
-    rows (the `edges` rows of `with_edges`); None stays None, as in the file connectors: no
+    rows (the `extent` row of `aggregation_sql`); None stays None, as in the file connectors: no
     rows were asked for."""
     for edge in edges:
         first, last = (edge[names.index(n)] for n in ("__first", "__last"))

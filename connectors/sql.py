@@ -45,7 +45,7 @@ from ._sql_files import FilesError, TableFile, table_files
 from ._sql_floats import PREFIX, RULE, finite_sql, infinite_sql, infinity_error
 from ._sql_postgres import run_postgres
 from ._sql_query import QueryRejected, checked_query
-from ._sql_rows import absent, given, renamed_sql, widened, with_edges
+from ._sql_rows import absent, extent_sql, given, renamed_sql, widened
 from ._sql_snowflake import run_snowflake
 from ._sql_spark import run_spark
 from ._sql_url import DOCUMENTED, URL_FORMS, DatabaseUrl, UrlError
@@ -276,13 +276,12 @@ class SqlConnector(Connector):
         day = "__dated"
         dimensions = {d: named[d] for d in dims}
         measures = {v: Measure(inner[v], rules[v]) for v in wanted}
-        spec = AggregateSpec(
-            relation, day, dimensions, measures, date_range_sql(day, request.start, request.end)
-        )
+        extent = None  # how far the rows go, when only some dates are asked for
+        if request.start is not None or request.end is not None:
+            extent = extent_sql([self._day(column) for column in roles], self.relation)
+        where = date_range_sql(day, request.start, request.end)
+        spec = AggregateSpec(relation, day, dimensions, measures, where, extent)
         sql = aggregation_sql(spec, request.grain, request.dimensions, request.calendar)
-        if request.start is not None or request.end is not None:  # how far the rows go
-            days = [self._day(column) for column in roles]
-            sql = with_edges(sql, days, self.relation, request.dimensions, list(wanted))
         return translate(sql, self.dialect)
 
     def fetch(self, request: Request) -> Frame:

@@ -111,7 +111,7 @@ class Engine:
         try:
             return make_plan(self.workspace, inputs.available, kpis, grain, by, start, end, window)
         except KpiError:  # nothing to evaluate: the sources that failed are why, if any did
-            failed = [f.finding for f in getattr(inputs, "failures", [])]
+            failed = [f.finding for f in inputs.failures]
             if not failed:
                 raise
             text = "; ".join(f.message for f in failed)

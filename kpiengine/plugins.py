@@ -95,7 +95,7 @@ class PluginManager(pluggy.PluginManager):
         super().__init__("kpiengine")
         self.add_hookspecs(hookspecs)
         self.origins: dict[str, str] = {}
-        #: "built-in connectors", "built-in checks", "entry points", "workspace:ROOT"
+        #: "entry points", "workspace:ROOT" (built-in modules are registered by name)
         self._loaded: set[str] = set()
         self.broken: dict[str, str] = {}  # installed plugins that failed to load, and why
         if os.environ.get(TRACE_VARIABLE):

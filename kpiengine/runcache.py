@@ -8,6 +8,7 @@ Code running outside an engine (a connector tested alone) gets a process-wide ca
 from __future__ import annotations
 
 import contextvars
+import functools
 import os
 import sys
 from types import TracebackType
@@ -17,9 +18,15 @@ if TYPE_CHECKING:  # duckdb is imported only by runs that read files
     import duckdb
 
 _ACTIVE: contextvars.ContextVar[RunCache | None] = contextvars.ContextVar("kpi_run", default=None)
-#: One in-memory DuckDB database per process; each run works on its own connection to it (its
-#: temporary tables are its own), so a process running many engines opens the database once.
-_DATABASE: list[duckdb.DuckDBPyConnection] = []
+
+
+@functools.cache
+def _database() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB database per process; each run works on its own connection to it
+    (its temporary tables are its own), so a process running many engines opens it once."""
+    import duckdb  # noqa: PLC0415 - only runs that read files pay for the import
+
+    return duckdb.connect(":memory:")
 
 
 class RunCache:
@@ -34,11 +41,7 @@ class RunCache:
     @property
     def duckdb(self) -> duckdb.DuckDBPyConnection:
         if self._connection is None:
-            import duckdb  # noqa: PLC0415 - only runs that read files pay for the import
-
-            if not _DATABASE:
-                _DATABASE.append(duckdb.connect(":memory:"))
-            self._connection = _DATABASE[0].cursor()
+            self._connection = _database().cursor()
             # a progress bar for long reads on a terminal, never in pipes, files or CI logs
             show = sys.stderr.isatty() and not os.environ.get("CI")
             self._connection.execute(f"SET enable_progress_bar = {str(show).lower()}")

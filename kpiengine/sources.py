@@ -330,6 +330,7 @@ class Inputs(Protocol):
     """Where a run's variables come from."""
 
     available: set[str]
+    failures: list[Failure]  # sources whose connector failed as they were opened
 
     def fetch(self, plan: Plan) -> InputTable: ...
 
@@ -345,6 +346,7 @@ class FrameInput:
         self.frame = frame
         self.stand_in = stand_ins(workspace, set(frame.values)) if workspace else {}
         self.available = set(frame.values) | set(self.stand_in)
+        self.failures: list[Failure] = []  # no connector opened
 
     def fetch(self, plan: Plan) -> InputTable:
         asked = asking_stand_ins(plan, self.stand_in)

@@ -53,6 +53,10 @@ class AggregateSpec:
     dimensions: dict[str, str]  # workspace dimension -> SQL expression (the finest segment)
     measures: dict[str, Measure]
     where: str = "TRUE"
+    #: SQL of rows `__lo`, `__hi`: the first and last days of all the data, whatever `where`
+    #: keeps; given, the answer has one more row (`__period` NULL) with them as `__first`,
+    #: `__last`, so that a period is partial only where the data stops, not the dates asked
+    extent: str | None = None
 
 
 def where_value(condition: str, value: str, time: str) -> str:
@@ -174,7 +178,14 @@ def aggregation_sql(
             f"SELECT {outer}, {merged}, MIN(__first) AS __first, MAX(__last) AS __last, "
             f"__total FROM ({' UNION ALL '.join(parts)}) AS parts GROUP BY {outer}, __total"
         )
-    return f"WITH {', '.join(ctes)} SELECT * FROM ({answer}) AS answer ORDER BY __total, {outer}"
+    query = f"SELECT * FROM ({answer}) AS answer"
+    if spec.extent is not None:
+        blanks = "".join(f"NULL AS {name}, " for name in [*wanted, *map(quote_ident, names)])
+        query += (
+            f" UNION ALL SELECT NULL AS __period, {blanks}MIN(__lo) AS __first, "
+            f"MAX(__hi) AS __last, NULL AS __total FROM ({spec.extent}) AS extent"
+        )
+    return f"WITH {', '.join(ctes)} {query} ORDER BY __total, {outer}"
 
 
 def _distinct_cte(spec: AggregateSpec, distinct: list[str], wanted: list[str]) -> str:

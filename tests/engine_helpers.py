@@ -78,3 +78,19 @@ def load_postgres(url: str, table: str, columns: dict[str, str], rows: list[tupl
         with con.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+def load_snowflake(table: str, columns: dict[str, str], rows: list[tuple]) -> None:
+    """`rows` as the table `db.s.TABLE` of a fakesnow Snowflake (call inside
+    `fakesnow.patch()`), `columns`: name -> type."""
+    import snowflake.connector
+
+    with snowflake.connector.connect(database="db", schema="s") as con:
+        cur = con.cursor()
+        cur.execute("CREATE DATABASE IF NOT EXISTS db")
+        cur.execute("CREATE SCHEMA IF NOT EXISTS db.s")
+        types = ", ".join(f'"{c}" {t}' for c, t in columns.items())
+        cur.execute(f"CREATE TABLE db.s.{table} ({types})")
+        marks = ", ".join("%s" for _ in columns)
+        for row in rows:
+            cur.execute(f"INSERT INTO db.s.{table} VALUES ({marks})", row)

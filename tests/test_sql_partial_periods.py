@@ -17,7 +17,7 @@ import duckdb
 import fakesnow  # a test dependency (pinned in the `test` extra)
 import pytest
 from click.testing import CliRunner
-from engine_helpers import load_postgres, write_parquet
+from engine_helpers import load_postgres, load_snowflake, write_parquet
 
 import kpiengine
 from kpiengine.cli import cli
@@ -217,14 +217,5 @@ def test_every_engine_knows_how_far_the_rows_go(request, tmp_path, engine):
         assert cells(root) == expected
         return
     with fakesnow.patch():
-        import snowflake.connector
-
-        with snowflake.connector.connect(database="db", schema="s") as con:
-            cur = con.cursor()
-            cur.execute("CREATE DATABASE IF NOT EXISTS db")
-            cur.execute("CREATE SCHEMA IF NOT EXISTS db.s")
-            types = ", ".join(f'"{c}" {t}' for c, t in COLUMNS.items())
-            cur.execute(f"CREATE TABLE db.s.orders ({types})")
-            for row in rows():
-                cur.execute("INSERT INTO db.s.orders VALUES (%s, %s, %s, %s, %s)", row)
+        load_snowflake("orders", COLUMNS, rows())
         assert cells(root) == expected

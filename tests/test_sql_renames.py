@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlglot
-from engine_helpers import load_postgres, write_parquet
+from engine_helpers import load_postgres, load_snowflake, write_parquet
 from kpiengine.connectors.sql import SqlConnector
 
 import kpiengine
@@ -211,16 +211,7 @@ def test_snowflake_on_fakesnow_renames_before_aggregating(tmp_path):
 
     rows = make_rows(n=60)
     with fakesnow.patch():
-        import snowflake.connector
-
-        with snowflake.connector.connect(database="db", schema="s") as con:
-            cur = con.cursor()
-            cur.execute("CREATE DATABASE IF NOT EXISTS db")
-            cur.execute("CREATE SCHEMA IF NOT EXISTS db.s")
-            types = ", ".join(f'"{c}" {t}' for c, t in COLUMNS.items())
-            cur.execute(f"CREATE TABLE db.s.rename_rows ({types})")
-            for row in rows:
-                cur.execute("INSERT INTO db.s.rename_rows VALUES (%s, %s, %s, %s, %s, %s)", row)
+        load_snowflake("rename_rows", COLUMNS, rows)
         write_workspace(tmp_path / "ws", "snowflake://kpi@account/db/s", None, True)
         got = evaluated(tmp_path / "ws")
     assert_matches(got, expected(rows, True))

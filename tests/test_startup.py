@@ -11,14 +11,17 @@ try:
     main()
 except SystemExit:
     pass
-print(sorted(m for m in ("duckdb", "sympy", "numpy") if m in sys.modules), file=sys.stderr)
+print([m for m in {modules!r} if m in sys.modules], file=sys.stderr)
 """
 
 
-def imported(*args: str) -> list[str]:
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE.format(args=list(args))], capture_output=True, text=True
-    )
+HEAVY = ("duckdb", "numpy", "sympy")
+
+
+def imported(*args: str, modules: tuple[str, ...] = HEAVY) -> list[str]:
+    """Which of `modules` a `kpi` command with `args` imports, in their order."""
+    probe = PROBE.format(args=list(args), modules=modules)
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     return eval_list(proc.stderr.strip().splitlines()[-1])
 
 
@@ -48,7 +51,7 @@ def test_a_formula_only_sympy_can_judge_is_still_refused(tmp_path):
         "kpis:\n  odd: {title: Odd, formula: x / (y - y), unit: ratio}\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE.format(args=["lint", "-w", str(tmp_path)])],
+        [sys.executable, "-c", PROBE.format(args=["lint", "-w", str(tmp_path)], modules=HEAVY)],
         capture_output=True,
         text=True,
     )
@@ -68,13 +71,9 @@ def test_eval_as_json_loads_no_table_or_report_library(tmp_path):
         "sources:\n  books:\n    connector: csv\n    path: cash.csv\n"
     )
     (tmp_path / "cash.csv").write_text("date,cash\n2024-01-05,10\n2024-02-01,7\n")
-    probe = PROBE.replace(
-        '("duckdb", "sympy", "numpy")', '("babel", "rich", "jinja2", "sympy", "duckdb")'
-    )
     args = ["eval", "-w", str(tmp_path), "--kpi", "cash_in", "--format", "json"]
-    proc = subprocess.run(
-        [sys.executable, "-c", probe.format(args=args)], capture_output=True, text=True
-    )
+    probe = PROBE.format(args=args, modules=("babel", "duckdb", "jinja2", "rich", "sympy"))
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert '"value": 10.0' in proc.stdout and '"value": 7.0' in proc.stdout, proc.stderr
     assert eval_list(proc.stderr.strip().splitlines()[-1]) == ["duckdb"]  # the probe works
 
@@ -85,23 +84,12 @@ def test_eval_of_the_sample_imports_no_sympy():
     assert imported("eval", "--sample", "--format", "json") == ["duckdb", "numpy"]
 
 
-CONNECTORS_PROBE = """
-import sys
-sys.argv = ["kpi"] + {args!r}
-from kpiengine.cli import main
-try:
-    main()
-except SystemExit:
-    pass
-names = ("csv_files", "ga_export", "crm", "ads", "sql")
-print([n for n in names if "kpiengine.connectors." + n in sys.modules], file=sys.stderr)
-"""
+CONNECTORS = ("csv_files", "ga_export", "crm", "ads", "sql")
 
 
 def connectors_imported(*args: str) -> list[str]:
-    probe = CONNECTORS_PROBE.format(args=list(args))
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    return eval_list(proc.stderr.strip().splitlines()[-1])
+    modules = tuple(f"kpiengine.connectors.{name}" for name in CONNECTORS)
+    return [m.rsplit(".", 1)[1] for m in imported(*args, modules=modules)]
 
 
 def test_a_run_imports_only_the_connectors_its_sources_name(tmp_path):
