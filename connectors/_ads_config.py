@@ -1,8 +1,9 @@
 """The `ads` connector's configuration (not a plugin module): its options, the columns of each
 role by the platform's profile and the `columns:` option, the date range each report states
-(Google's title lines, Meta's summary row: the whole period of a report without a day column;
-the range its days must keep to and the days it covers), the date formats, Meta's name columns
-and the campaign types the totals rows name.
+(Google's title lines, Meta's summary row, Microsoft's `Report Time:` line: the whole period of
+a report without a day column; the range its days must keep to and the days it covers), the
+period a row covers, the date formats, Meta's name columns and the campaign types the totals
+rows name.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from kpiengine.table import union
 from ._ads_checks import floor
 from ._ads_files import summary_range
 from ._ads_headers import columns_block, unknown_headers
+from ._ads_microsoft import check_columns, report_time, row_grain, stated_range
 from ._ads_profiles import (
     ALIASES,
     AMOUNT_SPENT,
     META,
     META_NAMES,
     METRICS,
+    MICROSOFT,
     PERIOD_HEADERS,
     PLATFORMS,
     PROFILES,
@@ -98,6 +101,8 @@ class AdsConfig(Connector):
             columns.pop("date_end", None)  # a Day column dates the rows
         for role, column in self.overrides.items():
             columns[role] = require(self.layout, column, f"{role} column")
+        if self.platform == MICROSOFT:  # `TimePeriod` by the report's aggregation
+            check_columns(self.tables, columns, "date" in self.overrides)
         return columns
 
     def _ranges(self) -> list[tuple[Any, Any]]:
@@ -105,6 +110,8 @@ class AdsConfig(Connector):
         out = []
         for table in self.tables:
             found = table.sniffed.date_range if table.sniffed else None
+            if self.platform == MICROSOFT:  # `Report Time:`, not a date in the report's name
+                found = report_time(table)
             yearless = (
                 table.sniffed.preamble.meta.get("range without a year") if table.sniffed else None
             )
@@ -166,7 +173,9 @@ class AdsConfig(Connector):
 
     def _stated(self) -> list[tuple[Any, Any] | None]:
         """Each file's date range as it states it (Google's title lines, Meta's summary row:
-        `summary_range`), or None."""
+        `summary_range`; Microsoft's `Report Time:` line), or None."""
+        if self.platform == MICROSOFT:  # not the preamble's guess: a title may hold dates
+            return [stated_range(t) for t in self.tables]
         if self.platform != META:
             return [t.sniffed.date_range if t.sniffed else None for t in self.tables]
         ends = self.columns.get("date_end")
@@ -179,9 +188,18 @@ class AdsConfig(Connector):
     def _ranges_of(self, column: str) -> dict[str, tuple[Any, Any, Any]]:
         """Each file's stated range: file -> (the earliest date a row of `column` may have:
         a week's start may come before the range, a month's is its first day; first, last)."""
-        grain = PERIOD_HEADERS.get(column.strip().lower(), self._format(column).grain)
+        grain = self._row_grain_of(column)
         spans = zip(self.tables, self._stated(), strict=True)
         return {t.name: (floor(r[0], grain), *r) for t, r in spans if r is not None}
+
+    def _row_grain_of(self, column: str) -> str:
+        """The period one row of a date column covers: the segment its header names (`Week`,
+        `Month`, ...), or Microsoft's `Report Aggregation` (`Weekly`: a `TimePeriod` is the
+        Sunday starting a week), or `month` for dates that name months, else `day`."""
+        grain = PERIOD_HEADERS.get(column.strip().lower())
+        if grain is None and self.platform == MICROSOFT:
+            grain = row_grain(self.tables)
+        return grain or self._format(column).grain
 
     def _total_types(self) -> set[str]:
         """Campaign types the totals rows may name (`Total: Search`, `Total: Search

@@ -16,7 +16,7 @@ from kpiengine.errors import KpiError
 from kpiengine.fileformats import CellError, detect_date_format
 from kpiengine.fileformats.tables import FileTable
 
-from ._ads_profiles import GOOGLE, META, PROFILES, ROLES, header_currency
+from ._ads_profiles import GOOGLE, META, MICROSOFT, PROFILES, ROLES, header_currency
 
 #: Headers of both platforms that hold no role: rates the engine recomputes, states, budgets,
 #: and dates that are not a row's day (a campaign's start). Lowercase.
@@ -53,12 +53,22 @@ IGNORED = frozenset(
         "campaign delivery",
         "ad set name",
         "ad name",
+        # Microsoft Advertising's, as the Reporting API and the UI's downloads name them
+        *("ctr (%)", "averagecpc", "average cpc", "conversionrate", "conversion rate", "cpa"),
+        *("conversion rate (%)", "costperconversion", "returnonadspend", "return on ad spend"),
+        *("accountid", "accountname", "accountnumber", "account number", "campaignid"),
+        *("campaignstatus", "adgroupid", "adgroupname", "keyword", "keywordid", "keyword id"),
+        *("devicetype", "device type", "network", "addistribution", "ad distribution"),
+        *("bidmatchtype", "bid match type", "deliveredmatchtype", "delivered match type"),
+        *("top impression rate", "absolute top impression rate", "current maximum cpc"),
+        *("allconversions", "allrevenue", "assists", "averageposition", "avg. position"),
     }
 )
 #: The roles a `columns:` block offers, per platform.
 OFFERED = {
     GOOGLE: tuple(r for r in ROLES if r not in ("date_end", "result_type")),
     META: tuple(r for r in ROLES if r not in ("campaign_type", "currency")),
+    MICROSOFT: tuple(r for r in ROLES if r not in ("date_end", "result_type")),
 }
 #: The value of a role the block cannot fill in (quoted: a plain `?` is not YAML's value).
 ASK = '"?"'

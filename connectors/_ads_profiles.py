@@ -14,9 +14,13 @@ import re
 from kpiengine.fileformats.currency import ISO_CODES
 from kpiengine.filesource import Profile
 
-GOOGLE, META = "google_ads", "meta_ads"
+GOOGLE, META, MICROSOFT = "google_ads", "meta_ads", "microsoft_ads"
 #: platform -> (value of the `platform` dimension, default `channel`)
-PLATFORMS = {GOOGLE: ("Google Ads", "Paid Search"), META: ("Meta Ads", "Paid Social")}
+PLATFORMS = {
+    GOOGLE: ("Google Ads", "Paid Search"),
+    META: ("Meta Ads", "Paid Social"),
+    MICROSOFT: ("Microsoft Advertising", "Paid Search"),
+}
 
 #: Google Ads UI headers in the languages it writes them (German, French, Spanish, Italian,
 #: Portuguese, Dutch), each as found in published exports and Google's help pages; a language's
@@ -89,6 +93,32 @@ _GOOGLE = {
         "metrics_conversions_value",
     ),
 }
+#: Microsoft Advertising: the Reporting API's column names (`TimePeriod`, `CampaignName`, as
+#: `CampaignPerformanceReportColumn` lists them; `GregorianDate` in older versions) and the
+#: names the UI's report downloads show (`Gregorian date`, `Campaign name`, `Currency code`),
+#: with the grid's short ones (`Impr.`, `Conv.`). `TimePeriod` holds a day, or the first day of
+#: a week or month as `Report Aggregation:` says (`_ads_microsoft`).
+_MICROSOFT = {
+    "date": (
+        "TimePeriod",
+        "Time period",
+        "GregorianDate",
+        "Gregorian date",
+        "Day",
+        "Date",
+        "Week",
+        "Month",
+        "Year",
+    ),  # fmt: skip
+    "campaign": ("CampaignName", "Campaign name", "Campaign"),
+    "campaign_type": ("CampaignType", "Campaign type"),
+    "currency": ("CurrencyCode", "Currency code", "Currency"),
+    "impressions": ("Impressions", "Impr."),
+    "clicks": ("Clicks",),
+    "cost": ("Spend",),
+    "conversions": ("Conversions", "Conv."),
+    "conversion_value": ("Revenue",),
+}
 PROFILES = {
     GOOGLE: Profile(
         GOOGLE,
@@ -122,6 +152,13 @@ PROFILES = {
         totals="summary",
         currency="header",
         day_first=None,  # the day/month order from the dates and the report's range, else asked
+    ),
+    MICROSOFT: Profile(
+        MICROSOFT,
+        _MICROSOFT,
+        totals="label",  # a `Total` row above the copyright footer (the footer ends the table)
+        currency="column",
+        day_first=False,  # Microsoft writes the month first (`Report Time: 1/15/2024,1/31/2024`)
     ),
 }
 ROLES = (
@@ -211,11 +248,25 @@ def header_currency(header: str) -> str | None:
     return found.group(1) if found and found.group(1) in ISO_CODES else None
 
 
-def detect_platform(columns: list[str]) -> str | None:
-    """`google_ads` or `meta_ads` from a header row; None when it looks like neither."""
+#: Headers only Microsoft's Reporting API writes (lowercase).
+MICROSOFT_API = frozenset(
+    {"timeperiod", "gregoriandate", "campaignname", "currencycode", "averagecpc", "adgroupname"}
+)
+#: The keys of the lines Microsoft writes before the header (`"Report Time: 1/1/2024,1/31/2024"`).
+MICROSOFT_KEYS = frozenset({"report name", "report time", "report aggregation", "report filter"})
+
+
+def detect_platform(columns: list[str], meta: dict[str, str] | None = None) -> str | None:
+    """`google_ads`, `meta_ads` or `microsoft_ads` from a header row and the `key: value`
+    lines before it (`meta`); None when it looks like none of them."""
     lowered = {c.strip().lower() for c in columns}
     if "reporting starts" in lowered or any(AMOUNT_SPENT.match(c.strip()) for c in columns):
         return META
+    keys = {k.strip().lower() for k in meta or {}}
+    if len(keys & MICROSOFT_KEYS) >= 2 or lowered & MICROSOFT_API:
+        return MICROSOFT
+    if "spend" in lowered and "cost" not in lowered and lowered & {"impressions", "impr."}:
+        return MICROSOFT  # Microsoft's word for the cost (Google: `Cost`, Meta: `Amount spent`)
     if lowered & {"impr.", "currency code", "conv. value", "avg. cpc"}:
         return GOOGLE
     if any(c.startswith(("metrics.", "metrics_", "segments.", "segments_")) for c in lowered):

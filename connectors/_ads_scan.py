@@ -1,7 +1,8 @@
 """The `ads` connector's checks in its scan (not a plugin module): the SQL of Meta's summary rows,
 the aggregates the cross-checks read (sums beside totals rows, currency codes, result kinds,
 rows outside their report's range or across periods, each file's first and last day when there
-are several), and the cross-checks on them once the scan has run (`_ads_checks`, `_ads_totals`).
+are several, the rows of a Microsoft report), and the cross-checks on them once the scan has
+run (`_ads_checks`, `_ads_totals`, `_ads_microsoft`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from kpiengine.periods import RANGE
 from kpiengine.sqlgen import quote_ident, quote_text
 
 from ._ads_checks import check_codes, check_kinds
-from ._ads_profiles import GOOGLE, META, MONEY, header_currency
+from ._ads_microsoft import check_rows
+from ._ads_profiles import META, MICROSOFT, MONEY, header_currency
 from ._ads_spans import RowSpans, crossing_sql, overlaps
 from ._ads_totals import Gap, check_totals
 
@@ -62,6 +64,10 @@ class AdsScan(RowSpans):
         index = {name: i for i, name in enumerate(files)}
         fileno = scan.row(lambda t: str(index.get(t.name, -1))) if files else ""
         first, last = rows
+        if self.platform == MICROSOFT:  # the rows of each file, against its `Rows:` line
+            keys = [(files[n], f"{fileno} = {index[n]}") for n in files] or [("", "TRUE")]
+            for key, where in keys:
+                scan.check(f"listed{key}", "count", where)
         for name, key in files.items():
             mine = f"CASE WHEN {fileno} = {index[name]} THEN"
             scan.check(f"first{key}", "min", f"{mine} {first} END")
@@ -131,6 +137,8 @@ class AdsScan(RowSpans):
             declared.append((named, self.layout.header(cost)))
         if money or declared:
             check_codes(tables, code, checks if code else {}, declared, self.config.currency)
+        if self.platform == MICROSOFT:
+            check_rows(tables, checks, files)
         kind = self._results_kind()
         if kind:
             check_kinds(tables, kind, self.columns["conversions"], checks)
@@ -144,11 +152,11 @@ class AdsScan(RowSpans):
                                  spans)  # fmt: skip
 
     def _totals(self, tables: list[FileTable]) -> list[tuple[FileTable, int, str, list[str]]]:
-        """The totals rows: Google's `Total:` rows (the reading layer's), Meta's summary rows
-        (the first rows, in the sample)."""
+        """The totals rows: Google's `Total:` rows and Microsoft's `Total` row (the reading
+        layer's), Meta's summary rows (the first rows, in the sample)."""
         out = []
         for table in tables:
-            if self.platform == GOOGLE:
+            if self.platform != META:
                 out += [(table, t.line, t.label, t.cells) for t in table.totals]
                 continue
             names = [table.columns.index(c) for c in self._names(table)]

@@ -28,7 +28,8 @@ from kpiengine.table import Frame
 
 from ._ads_checks import raise_span
 from ._ads_config import AdsConfig
-from ._ads_profiles import PERIOD_HEADERS
+from ._ads_microsoft import week_fix
+from ._ads_profiles import MICROSOFT
 
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
@@ -88,10 +89,8 @@ class RowSpans(AdsConfig):
     """The days each row covers, and the first that periods of the grain cannot hold."""
 
     def _row_grain(self) -> str:
-        """The period one row of the date column covers: `day`, or the segment its header
-        names (`Week`, `Month`, ...), or `month` for dates that name months (`Jan 2024`)."""
-        column = self.columns["date"]
-        return PERIOD_HEADERS.get(column.strip().lower(), self._format(column).grain)
+        """The period one row of the date column covers (`_row_grain_of`)."""
+        return self._row_grain_of(self.columns["date"])
 
     def _row_days(self, scan: Scan, days: dict[str, str]) -> tuple[str, str | None]:
         """SQL of each row's first and last day in the scan (last None: rows are days)."""
@@ -145,11 +144,15 @@ class RowSpans(AdsConfig):
                 first, last = max(first, stated[1]), min(last, stated[2])
             what = f"the {row_grain} of `{text}` ({first} to {last})"
             fix = "download the report segmented by Day (Segment > Time > Day)"
+            if self.platform == MICROSOFT:
+                fix = "download the report with Daily aggregation (`Report Aggregation: Daily`)"
             if grain == "day":
                 raise NoDailyValues(f"this row holds {what}, more than one day", where, fix)
             one, two = (calendar.label(calendar.ordinal_of(d, grain), grain) for d in (first, last))
             if calendar.ordinal_of(first, row_grain) == calendar.ordinal_of(last, row_grain):
                 fix += f", or evaluate with `--grain {row_grain}`"
+            elif self.platform == MICROSOFT:  # `Weekly`: weeks from Sunday
+                fix += week_fix(self.tables, calendar.week_start, grain)
             return (
                 f"a row lies across two {grain}s, so no {grain} can count this source's rows: "
                 f"the first, at {where}, holds {what}, partly in {one} and partly in {two}, and "

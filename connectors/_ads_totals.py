@@ -2,7 +2,8 @@
 
 Google Ads writes up to several `Total:` rows under a report, each of other rows:
 - the rows shown (`Total: Campaigns`, `Total: Filtered campaigns`, `Total: All enabled
-  campaigns`; Meta's summary row): its file's rows, or the file was edited;
+  campaigns`; Meta's summary row, Microsoft's `Total` row): its file's rows, or the file was
+  edited;
 - the whole account (`Total: Account`, `Gesamt: Konto`, ...): every campaign of the range, those
   a filter or the status view hid too (the default view hides removed campaigns, which may have
   spent in the range). Rows short of it are not the account's spend, whatever the other totals
@@ -30,6 +31,7 @@ from ._ads_profiles import (
     ALL_WORDS,
     CAMPAIGNS_WORDS,
     GOOGLE,
+    META,
     SHOWN_TOTALS,
     TOTAL_LABEL,
 )
@@ -135,7 +137,7 @@ def check_totals(
             continue
         for column, expected in numbers.items():
             if not close(sums[column], expected, count):
-                what = f"`{label}`" if platform == GOOGLE else "the summary row"
+                what = "the summary row" if platform == META else f"`{label}`"
                 mine = " in this file" if table.name in files else ""
                 raise KpiError(
                     f"the rows{mine} add up to {sums[column]:,.2f} in column `{column}` but "

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from kpiengine.connector import Connector
 from kpiengine.errors import KpiError, suggestion
 from kpiengine.fileformats import DateFormat, detect_date_format
+from kpiengine.fileformats.currency import ISO_CODES, THREE_DECIMALS
 from kpiengine.fileformats.sql import CellError, shown
 from kpiengine.fileformats.tables import FileTable, run_sql
 from kpiengine.filescan import Scan
@@ -317,6 +318,43 @@ class CrmConfig(Connector):
         if mapped or self.columns.get("amount", "").lower() in CONVERTED_AMOUNTS:
             return self.columns.get("converted_currency")
         return self.columns.get("currency")
+
+    def _amounts(self) -> dict[str, str]:
+        """The currency of each amount column, for the decimal mark (`1.250` KWD is 1.25 or
+        1250: `guess_decimal` asks for `decimal:`). The amount column's is the one its currency
+        column names (`_code_column`; of several, a three-decimal one first: a mix is an error
+        later), else the workspace's; a mapped value column's its mapping's `currency:`, else
+        the workspace's, as the `csv` connector reads them (a column of unknown kind asks
+        rather than guesses), unless it holds whole counts (`_whole`). Other columns (ids,
+        probabilities) are no amounts."""
+        workspace = (self.config.currency or "").upper()
+        out: dict[str, str] = {}
+        whole = self._whole()
+        for mapping in self.config.mappings.values():
+            column = find(self.layout, [mapping.column]) if mapping.column else None
+            if column and column not in whole and (mapping.currency or workspace):
+                out[column] = str(mapping.currency or workspace).upper()
+        amount, code = self.columns.get("amount"), self._code_column()
+        cells = [c.strip().upper() for t in self.tables if code in t.columns
+                 for c in t.cells(code)] if code else []  # fmt: skip
+        codes = [c for c in dict.fromkeys(cells) if c in ISO_CODES]
+        told = next((c for c in codes if c in THREE_DECIMALS), codes[0] if codes else workspace)
+        stated = {find(self.layout, [m.column]) for m in self.config.mappings.values()
+                  if m.column and m.currency}  # fmt: skip
+        if amount and told and amount not in stated:  # a mapping's own `currency:` wins
+            out[amount] = told
+        return out
+
+    def _whole(self) -> set[str]:
+        """The mapped value columns of whole counts (`SourceConfig.counts`, without `currency:`
+        or `scale:`), as the `csv` connector tells them: no amounts, so `1.500` is 1500."""
+        counted: dict[str, bool] = {}
+        for name, m in self.config.mappings.items():
+            column = find(self.layout, [m.column]) if m.column else None
+            if column:
+                count = name in self.config.counts and not m.currency and m.scale == 1.0
+                counted[column] = counted.get(column, True) and count
+        return {column for column, count in counted.items() if count}
 
     def _raise_stages(self, scan: Scan, unknown: str) -> None:
         """Every deal stage must be classed: list the unknown ones (the deals where the scan's

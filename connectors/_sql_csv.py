@@ -13,13 +13,14 @@ cells (the first 2,000 data rows):
 - anything else (and whole numbers written with a leading zero, `007`): text, trimmed (NULL
   when blank).
 When `table:` names the file, its mappings type columns whatever their first cells say: a value
-column (`column:` of `map:`) holds numbers, in the mapping's (or the workspace's) currency; a
-`date:` column dates; a dimension, `where:`, `count:` or `distinct:` column text. A cell that
-does not read as its column's type is an error at `file:line:column`. The rows are written once
-per process (again when the file changes) as a typed Parquet file, the file every in-process
-engine then reads; the date range the file states before its header (`Report Time: ...`, Google
-Ads' `"June 1, 2024 - July 31, 2024"`) is kept with it, as the `csv` connector keeps it: the span
-of the rows of the table `table:` names.
+column (`column:` of `map:`) holds numbers, in the mapping's (or the workspace's) currency, or
+whole counts (`Reading.counts`: `1.500` orders are 1500 whatever the currency); a `date:` column
+dates; a dimension, `where:`, `count:` or `distinct:` column text. A cell that does not read as
+its column's type is an error at `file:line:column`. The rows are written once per process
+(again when the file changes) as a typed Parquet file, the file every in-process engine then
+reads; the date range the file states before its header (`Report Time: ...`, Google Ads' `"June
+1, 2024 - July 31, 2024"`) is kept with it, as the `csv` connector keeps it: the span of the rows
+of the table `table:` names.
 """
 
 from __future__ import annotations
@@ -152,10 +153,11 @@ def _plan(table: FileTable, reading: Reading) -> list[_Column]:
     numeric = [
         c for c in typed if c in numbers or (c not in dates and cells[c] and _numeric(cells[c]))
     ]
-    amounts = {c: code for c, code in numbers.items() if code}  # `1.250` KWD: ask `decimal:`
-    decimal = decimal_of(
-        table, [c for c in numeric if c in numbers] or numeric, reading.decimal, currency=amounts
-    )
+    counts = [c for c in reading.counts if c in numbers]  # whole: `1.500` orders are 1500
+    # `1.250` KWD: ask `decimal:`
+    amounts = {c: code for c, code in numbers.items() if code and c not in counts}
+    sampled = [c for c in numeric if c in numbers] or numeric
+    decimal = decimal_of(table, sampled, reading.decimal, whole=counts, currency=amounts)
     plan: dict[str, _Column] = {}
     for column in numeric:
         if column in numbers or all(_number(t, decimal) for t in cells[column]):

@@ -47,8 +47,9 @@ class TableFile:
 @dataclass(frozen=True)
 class Reading:
     """How a source reads its CSV files: its options, and the roles its mappings give columns
-    (`numbers`: a value column and the currency its amounts must be in, "" for any; `texts`:
-    columns compared or shown as text)."""
+    (`numbers`: a value column and the currency its amounts must be in, "" for any; `counts`:
+    the value columns of whole counts, no amounts; `texts`: columns compared or shown as
+    text)."""
 
     date_format: str | None = None
     decimal: str | None = None
@@ -59,16 +60,24 @@ class Reading:
     #: there (the value, `where:`, `count:` and `distinct:` columns of the mappings it dates)
     date: str | None = None
     dated: tuple[str, ...] = ()
+    counts: tuple[str, ...] = ()
 
 
 def mapped_reading(
     config: SourceConfig, date: str, date_format: str | None, decimal: str | None
 ) -> Reading:
     """How the CSV file of the table `table:` names is read: the source's options, and the
-    columns its mappings read as amounts (in which currency), dates and text."""
+    columns its mappings read as amounts (in which currency) or whole counts (every mapping of
+    the column is of a variable in `config.counts`, without `currency:` or `scale:`), dates
+    and text."""
     mappings = config.mappings.values()
     workspace = str(config.currency or "")
     numbers = {m.column: str(m.currency or workspace) for m in mappings if m.column}
+    counted: dict[str, bool] = {}
+    for m in mappings:
+        if m.column:
+            count = m.variable in config.counts and not m.currency and m.scale == 1.0
+            counted[m.column] = counted.get(m.column, True) and count
     dates = {date, *(m.date for m in mappings if m.date)}
     texts = {*config.dimensions.values(), *(c for m in mappings for c in m.where)}
     texts |= {c for m in mappings for c in (m.present, m.distinct) if c}
@@ -82,6 +91,7 @@ def mapped_reading(
         tuple(sorted(texts)),
         date,
         tuple(sorted(dated)),
+        tuple(sorted(c for c, count in counted.items() if count)),
     )
 
 

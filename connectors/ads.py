@@ -1,10 +1,13 @@
-"""The `ads` connector: Google Ads and Meta Ads Manager report exports, aggregated by DuckDB.
+"""The `ads` connector: Google Ads, Meta Ads Manager and Microsoft Advertising report exports,
+aggregated by DuckDB.
 
 Reads the files as the platforms write them (profiles in `_ads_profiles`): Google Ads UI
 downloads (a title line and a date range before the header, `Total: ...` rows at the end, `1,234`
 and `--` cells, `Thu, 5 Feb 2026` dates, UTF-16 with tabs for the "CSV (Excel)" download), API /
 BigQuery exports (`metrics.cost_micros`), and Meta Ads Manager exports (`Amount spent (EUR)`, a
-summary row without a name), with their headers in the languages Google Ads writes them (a file
+summary row without a name), and Microsoft Advertising (Bing Ads) reports from its UI and its
+Reporting API (`"Report Time: 1/1/2024,1/31/2024"` lines, a `Total` row and a copyright footer:
+`_ads_microsoft`), with their headers in the languages Google Ads writes them (a file
 whose day, or cost and clicks, are unknown headers is an error with a `columns:` block to paste:
 `_ads_headers`). Total and summary rows are never summed: they cross-check the rows of their own
 file, `Total: Account` those of the files of its range with that total (`_ads_totals`). A report
@@ -64,14 +67,20 @@ __all__ = ["AdsConnector", "detect_platform", "register_connectors"]
 class AdsConnector(AdsScan):
     name = "ads"
     renames_values = True
-    description = "Google Ads and Meta Ads Manager report exports (UI downloads, API/BigQuery CSVs)"
+    description = (
+        "Google Ads, Meta Ads Manager and Microsoft Advertising report exports (UI downloads, "
+        "API/BigQuery CSVs)"
+    )
     options = (
         Option("path", "file or glob, relative to the workspace", required=True),
-        Option("platform", "`google_ads` or `meta_ads` (default: detected from the headers)"),
+        Option(
+            "platform",
+            "`google_ads`, `meta_ads` or `microsoft_ads` (default: detected from the headers)",
+        ),
         Option(
             "channel",
-            "value of the `channel` dimension (default: `Paid Search` for Google Ads, "
-            "`Paid Social` for Meta)",
+            "value of the `channel` dimension (default: `Paid Search` for Google Ads and "
+            "Microsoft Advertising, `Paid Social` for Meta)",
         ),
         Option(
             "columns",
@@ -96,13 +105,15 @@ class AdsConnector(AdsScan):
         self.overrides = self._check_option_values()
         self.tables = open_files(config)
         self.layout = self.tables[0]
-        platform = self.option("platform") or detect_platform(self.layout.columns)
+        meta = self.layout.sniffed.preamble.meta if self.layout.sniffed else {}
+        platform = self.option("platform") or detect_platform(self.layout.columns, meta)
         if platform is None:
             raise KpiError(
-                "cannot tell whether this is a Google Ads or a Meta Ads export "
-                f"(columns: {', '.join(self.layout.columns)})",
+                "cannot tell whether this is a Microsoft Advertising, a Google Ads or a Meta Ads "
+                f"export (columns: {', '.join(self.layout.columns)})",
                 self.layout.header(self.layout.columns[0]),
-                "set the source option `platform: google_ads` or `platform: meta_ads`",
+                "set the source option `platform: google_ads`, `platform: meta_ads` or "
+                "`platform: microsoft_ads`",
             )
         self.platform: str = str(platform)
         self.columns = self._roles()

@@ -217,7 +217,11 @@ class CrmConnector(GroupedReports):
         evidence = {find(self.layout, [m.column]) for m in mappings if m.column}
         evidence |= {self.columns.get("amount")}
         known = numbers | {c for c in evidence if c}
-        decimal = decimal_of(self.layout, known, self.option("decimal")) if numbers else "."
+        decimal = "."
+        if numbers:  # `1.250` KWD amounts are 1.25 or 1250: `decimal:` decides (`_amounts`)
+            option = self.option("decimal")
+            amounts, whole = self._amounts(), self._whole()
+            decimal = decimal_of(self.layout, known, option, whole=whole, currency=amounts)
         # in name order: the first column whose dates fail is the same on every run
         formats = {c: self._format(c).spec for c in sorted(self.date_columns)}
         tables = [typed(t, numbers, decimal, formats) for t in self.tables]

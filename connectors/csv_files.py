@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from itertools import zip_longest
 
 import numpy as np
 
@@ -149,19 +150,46 @@ class CsvConnector(Connector):
         export, one number format), else `guess_decimal`'s reading of grouped cells."""
         numbers = sorted({c for m in self.mappings.values() if (c := self._value_column(m))})
         option = self.option("decimal")
+        whole = self._whole()
         # the amounts' currency: `1.250` KWD are 1.25 or 1250, the source's `decimal:` decides
-        currency = {c: code for m in self.mappings.values()
-                    if (c := self._value_column(m)) and (code := self._currency(m))}  # fmt: skip
+        currency = {c: code for m in self.mappings.values() if (c := self._value_column(m))
+                    and c not in whole and (code := self._currency(m))}  # fmt: skip
         told: dict[str, str | None] = {}
         for table in self.tables:
-            dot, comma = (decimal_of(table, numbers, option, default=d) for d in (".", ","))
+            dot, comma = (
+                decimal_of(table, numbers, option, default=d, whole=whole) for d in (".", ",")
+            )
             told[table.name] = dot if dot == comma else None
         agreed = {mark for mark in told.values() if mark}
         shared = agreed.pop() if len(agreed) == 1 else None
         return {
-            t.name: told[t.name] or shared or decimal_of(t, numbers, option, currency=currency)
+            t.name: told[t.name]
+            or shared
+            or decimal_of(t, numbers, option, whole=whole, currency=currency)
             for t in self.tables
         }
+
+    def _whole(self) -> set[str]:
+        """The value columns of whole counts: every mapping reading the column is of a variable
+        the workspace counts whole (`SourceConfig.counts`), without `currency:` or `scale:`; a
+        column one mapping reads as an amount stays one. In a long file the value column holds
+        every variable's values: whole only when each sampled row's variable is such a count
+        (an amount of a variable the workspace does not map would vote as a count)."""
+        counted: dict[str, bool] = {}
+        for m in self.mappings.values():
+            if column := self._value_column(m):
+                count = m.variable in self.config.counts and not m.currency and m.scale == 1.0
+                counted[column] = counted.get(column, True) and count
+        whole = {c for c, count in counted.items() if count}
+        if whole and self._long():
+            names = {m.column or m.variable for m in self.mappings.values()}
+            [value] = whole
+            name = require(self.layout, self.option("variable_column"), "variable column")
+            for table in self.tables:
+                rows = zip_longest(_voting(table, name), _voting(table, value), fillvalue="")
+                if any(cell.strip() and row.strip() not in names for row, cell in rows):
+                    return set()
+        return whole
 
     def fetch(self, request: Request) -> Frame:
         mappings = {v: self.mappings[v] for v in request.variables if v in self.mappings}
@@ -302,6 +330,15 @@ class CsvConnector(Connector):
                 "convert it first, or set the workspace `currency:` to match",
             )
         return str(mapping.currency or workspace or "")
+
+
+def _voting(table: FileTable, column: str) -> list[str]:
+    """The cells of a column that `decimal_of` samples: the sampled rows', then the totals'."""
+    if column not in table.columns:  # as `decimal_of`: another file's spelling is not sampled
+        return []
+    index = table.columns.index(column)
+    totals = [t.cells[index] if index < len(t.cells) else "" for t in table.totals]
+    return table.cells(column) + totals
 
 
 def _stated_range(tables: list[FileTable]) -> tuple[dt.date, dt.date] | None:

@@ -9,7 +9,6 @@ replace a built-in connector or check by registering the same name.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -21,7 +20,7 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
+from . import entrypoints, hookspecs
 from .errors import KpiError, Location, suggestion
 
 ENTRY_POINT_GROUP = "kpiengine"
@@ -134,7 +133,7 @@ class PluginManager(pluggy.PluginManager):
         one that fails to load is left out, with why in `broken`, and the others are used."""
 
         def load() -> None:
-            for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            for entry_point in entrypoints.entry_points(ENTRY_POINT_GROUP):
                 if self.has_plugin(entry_point.name):
                     continue
                 try:

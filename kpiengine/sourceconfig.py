@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import glob
 import math
+from collections.abc import Mapping as Named
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import KpiError, Location, suggestion
+from .units import CURRENCY, TIME, Unit
 from .yamlio import YList, YMap
 
 SOURCE_KEYS = ("connector", "dimensions", "map", "timeout")
@@ -48,7 +50,16 @@ class Mapping:
 
 @dataclass
 class SourceConfig:
-    """A source as kpi.yaml declares it, with the positions needed for error messages."""
+    """A source as kpi.yaml declares it, with the positions needed for error messages.
+
+    Besides what kpi.yaml says of the source, the engine gives each connector what the
+    workspace says of its variables: `currency`, the workspace currency; `variables`, the
+    variables' ids; `counts`, the variables whose source values are whole counts (a unit that
+    is one counted entity, `orders`, not in a multiple such as `1000 impressions`, summed or
+    counted distinct): a column of them holds no amount, so a file connector may let its cells
+    tell the decimal mark (`1.500` orders are 1500) without asking, whatever the currency.
+    Empty when a connector is built by hand, as before the field existed.
+    """
 
     name: str
     connector: str
@@ -61,6 +72,7 @@ class SourceConfig:
     dimension_values: dict[str, dict[str, str]] = field(default_factory=dict)  # value renames
     currency: str | None = None  # the workspace currency
     variables: frozenset[str] = frozenset()  # the workspace's variable ids
+    counts: frozenset[str] = frozenset()  # the variables whose values are whole counts
     timeout: float = DEFAULT_TIMEOUT  # seconds `fetch` may take before the source is dropped
 
     def where(self, key: str | None = None) -> Location:
@@ -83,6 +95,45 @@ class SourceConfig:
         if not files:
             raise self.error(f"no file matches `{pattern}` (looked in {full.parent})", key)
         return files
+
+
+class _Rule(Protocol):
+    @property
+    def time(self) -> str: ...
+
+    @property
+    def segments(self) -> str: ...
+
+
+class _Variable(Protocol):
+    """What `whole_counts` reads of a `model.Variable` (which imports this module)."""
+
+    @property
+    def unit(self) -> Unit | None: ...
+
+    @property
+    def aggregate(self) -> _Rule: ...
+
+
+_WHOLE_RULES = frozenset({"sum", "distinct", "last", "first", "min", "max"})
+
+
+def whole_counts(variables: Named[str, _Variable]) -> frozenset[str]:
+    """The variables whose source values are whole counts (`SourceConfig.counts`): a unit of
+    one counted entity (not money, time or a ratio), not in a multiple (`1000 impressions` may
+    be 1.5 thousand), taken by a rule that keeps whole values whole: summed, counted distinct,
+    or a stock's last, first, least or greatest value (a mean of orders may be 1.5)."""
+    out = set()
+    for name, variable in variables.items():
+        unit, rule = variable.unit, variable.aggregate
+        if unit is None or unit.scale != 1 or len(unit.dims) != 1:
+            continue
+        entity, exponent = unit.dims[0]
+        if exponent != 1 or entity == TIME or entity.startswith(CURRENCY):
+            continue
+        if {rule.time, rule.segments} <= _WHOLE_RULES:
+            out.add(name)
+    return frozenset(out)
 
 
 def parse_sources(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -21,12 +21,12 @@ import numpy as np
 from . import monthgaps, sourcefindings
 from .connector import Connector, NoDailyValues, Request
 from .errors import Finding, KpiError, Location, suggestion
-from .model import Workspace
+from .model import Variable, Workspace
 from .periods import RANGE, counts_whole
 from .plan import Plan
 from .plugincall import PluginFailure, call, call_with_timeout, checked_frame
 from .plugins import Registered
-from .sourceconfig import SourceConfig, data_file_source
+from .sourceconfig import SourceConfig, data_file_source, whole_counts
 from .sourcefindings import Failure, failure
 from .standins import asking_stand_ins, copy_stand_ins, stand_ins
 from .table import Frame, InputTable, SourceStatus, build_table, union
@@ -56,16 +56,18 @@ class OpenSource:
 def open_sources(
     configs: list[SourceConfig],
     connectors: dict[str, Registered],
-    variables: set[str],
+    declared: Mapping[str, Variable],
     failures: list[Failure] | None = None,
     broken: Iterable[str] = (),
 ) -> list[OpenSource]:
-    """Instantiate each source's connector; an unknown connector lists the installed ones (and
-    `broken`, why installed plugins failed to load).
+    """Instantiate each source's connector, told the `declared` variables (their ids, and
+    which are whole counts: `SourceConfig.counts`); an unknown connector lists the installed
+    ones (and `broken`, why installed plugins failed to load).
 
     A connector whose constructor, `provides()` or `dimensions()` fails by a bug is left out
     and added to `failures` (raised as a KpiError when `failures` is None)."""
     out = []
+    variables, counts = set(declared), whole_counts(declared)
     for config in configs:
         found = connectors.get(config.connector)
         if found is None:
@@ -77,6 +79,7 @@ def open_sources(
                 config.location,
             )
         config.variables = frozenset(variables)
+        config.counts = counts
         for name, mapping in config.mappings.items():
             if name not in variables:
                 raise KpiError(
@@ -380,8 +383,8 @@ class Sources:
                 fix="the CSV needs a `date` column and one column per variable",
             )
         self.failures: list[Failure] = []
-        variables = set(workspace.variables)
-        self.opened = open_sources(configs, connectors, variables, self.failures, broken)
+        declared = workspace.variables
+        self.opened = open_sources(configs, connectors, declared, self.failures, broken)
         self.owner = owners(self.opened, settings.choose, settings.choose_location)
         self.stand_in = stand_ins(workspace, set(self.owner))
         self.available = set(self.owner) | set(self.stand_in)

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kpiengine.errors import KpiError, Location
-from kpiengine.fileformats.rows import is_total_label, total_label_sql
+from kpiengine.fileformats.rows import TOTAL_LABELS, TOTAL_PATTERN, is_total_label, total_label_sql
 from kpiengine.fileformats.sniff import HEAD_BYTES, check_file, sniff
+from kpiengine.fileformats.sql import WHITESPACE, full_regex
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -276,6 +279,22 @@ def test_total_labels_in_python_and_sql(label):
 @pytest.mark.parametrize("label", ["Totally", "Subtotal Brand", "Brand total", "", "Search"])
 def test_not_total_labels(label):
     assert not is_total_label(label)
+
+
+_LABELED = st.builds(
+    lambda space, label, case, tail: space + getattr(label, case)() + tail,
+    st.text(alphabet=WHITESPACE, max_size=2),
+    st.sampled_from(TOTAL_LABELS),
+    st.sampled_from(["lower", "upper", "title", "strip"]),
+    st.sampled_from(["", ": Account", " (3 rows)", "x", " \u00a0"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_LABELED, st.text(max_size=12)))
+def test_total_label_shortcut_agrees_with_the_pattern(text):
+    """`is_total_label` skips the pattern for cells no label starts like: same answers."""
+    assert is_total_label(text) == (full_regex(TOTAL_PATTERN).fullmatch(text) is not None)
 
 
 # --- what cannot be read ----------------------------------------------------------------------

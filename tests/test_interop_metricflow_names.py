@@ -65,7 +65,9 @@ def test_kpi_named_like_its_window_round_trips(tmp_path):
     assert helper["name"] != "revenue_ytd"  # it reads the cumulative metric, not itself
     assert kpi["type_params"]["expr"] == helper["name"]
     assert by_name[helper["name"]]["type"] == "cumulative"
-    assert by_name[helper["name"]]["type_params"]["measure"] == "revenue"
+    # current dbt's spelling: the variable's simple metric as `input_metric`, no measure
+    assert by_name[helper["name"]]["input_metric"] == "revenue"
+    assert "type_params" not in by_name[helper["name"]]
     assert not _repeated(m["label"] for m in metrics)
     # and back: the same KPI, no "defined twice"
     check = runner.invoke(cli, ["import", "metricflow", str(out), "--check"])

@@ -198,7 +198,7 @@ def test_a_broken_installed_plugin_leaves_the_others_loaded(write_workspace, mon
         EntryPoint("broken", "kpi_no_such_module_xyz", "kpiengine"),
         EntryPoint("odd", "kpi_odd_plugin", "kpiengine"),
     ]
-    monkeypatch.setattr(kpiengine.plugins.importlib.metadata, "entry_points", lambda group: points)
+    monkeypatch.setattr(kpiengine.plugins.entrypoints, "entry_points", lambda group: points)
     root = write_workspace({"d": DEFS}, KPI_YAML.format(timeout=600))
     (root / "costs.csv").write_text("date,marketing_cost\n2024-01-05,80\n2024-02-05,90\n")
     results = Engine(kpiengine.load_workspace(root)).evaluate(kpis=["yield_ratio"])

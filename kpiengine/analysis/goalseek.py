@@ -209,10 +209,10 @@ def solve_for(
     if method == "numeric" and hard:
         result.notes.append(f"no closed form tried ({hard}): solved numerically")
     keep = frozenset({name} if name in ws.kpis else ())
-    reach = _Reach(expr, values, name, float(target), ws.kpis[kpi_id].direction)
+    reach = Reach(expr, values, name, float(target), ws.kpis[kpi_id].direction)
     for piece in pieces:
         try:
-            solution = _solution(ctx, kpi_id, name, piece, current, values, keep, implied, reach)
+            solution = solution_at(ctx, kpi_id, name, piece, current, values, keep, implied, reach)
         except SYMBOLIC_ERRORS:  # a root beyond the float range
             result.notes.append(
                 "a solution beyond the range of floating-point numbers was left out"
@@ -220,12 +220,17 @@ def solve_for(
             continue
         result.solutions.append(solution)
         if solution.value is not None and solution.whole is None and is_count(ws, name):
-            result.notes.append(
-                f"`{name}` is counted whole, and neither whole number next to "
-                f"{solution.value:,.6g} brings `{kpi_id}` to its target"
-            )
+            result.notes.append(no_whole_note(kpi_id, name, solution.value))
     result.message = _message(result)
     return result
+
+
+def no_whole_note(kpi_id: str, name: str, value: float) -> str:
+    """Why a count needed is shown as its exact, fractional value (see `Reach.whole`)."""
+    return (
+        f"`{name}` is counted whole, and neither whole number next to {value:,.6g} brings "
+        f"`{kpi_id}` to its target"
+    )
 
 
 def _to_date_note(ctx: Context, kpi_id: str, period: int) -> str | None:
@@ -291,9 +296,10 @@ def _current(ctx: Context, name: str, i: int, s: int) -> float:
 
 
 @dataclass
-class _Reach:
+class Reach:
     """The KPI as a function of the input solved for (the others held), and what reaching the
-    target means for it: at or above (`higher`), at or below (`lower`), else the nearest."""
+    target means for it: at or above (`higher`), at or below (`lower`), else the nearest. Its
+    `whole` is how `kpi solve` and `kpi plan` round a count."""
 
     expr: sympy.Expr
     values: dict[str, float]
@@ -326,7 +332,9 @@ class _Reach:
         return min(found, key=lambda wk: abs(wk[1] - self.target))
 
 
-def _solution(ctx, kpi_id, name, piece, current, values, keep, implied, reach) -> Solution:
+def solution_at(ctx, kpi_id, name, piece, current, values, keep, implied, reach) -> Solution:
+    """The Solution at one solved `piece` (a point or an interval) for input `name`: its change
+    from `current`, a count's whole number (`reach`), whether it can happen there."""
     ws = ctx.ws
     if isinstance(piece, sympy.Set):
         interval = _interval_text(piece)

@@ -2,7 +2,9 @@
 the input values that reach its target given the planned values of the other inputs.
 
 Splits use exact fractions and are rounded by largest remainder, so the months add up to the
-annual target exactly (to the cent, or to the unit for counts).
+annual target exactly (to the cent, or to the unit for counts). A count the plan derives (the
+input of a ratio, the months of an annual count) is whole, rounded as `kpi solve` rounds it
+(`goalseek.Reach`): toward the side of the target the KPI's direction calls reached.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import sympy
 
 from ..errors import KpiError
 from ..formula import symbol
+from ..model import Workspace
 from ..symbolic import substitute
 from .expand import Context, expand, input_names, resolve_kpi
-from .feasible import count_entity, share_problems, value_problems
-from .goalseek import solve_expr
-from .shown import input_value, kpi_value
+from .feasible import count_entity, is_count
+from .goalseek import Reach, Solution, no_whole_note, solution_at, solve_expr
+from .shown import formatter, input_value, kpi_value
 
 MONTHS = 12
 
@@ -50,9 +53,34 @@ class Plan:
     held: dict[str, float] = field(default_factory=dict)  # per month, last year's average
     message: str = ""
     notes: list[str] = field(default_factory=list)
+    #: what was solved, as `kpi solve` writes it: for a ratio, the derived input per month (its
+    #: exact `value`; `change`s from its monthly average last year; a count's `whole`,
+    #: `whole_kpi_value`, `whole_change`, `whole_change_pct`); for an annual count, the annual
+    #: amount (`value` as given, `whole` as planned); else None
+    solution: Solution | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def shown_derived(self) -> dict[str, float]:
+        """The derived inputs per month as shown: a count as its whole number."""
+        whole = self.solution.whole if self.solution is not None else None
+        return {n: v if whole is None else whole for n, v in self.derived.items()}
+
+    def reached(self) -> float:
+        """The KPI's value every month of a ratio plan: at the whole count when one is derived."""
+        solution = self.solution
+        if solution is not None and solution.whole_kpi_value is not None:
+            return solution.whole_kpi_value
+        return self.target
+
+    def reached_text(self, ws: Workspace) -> str:
+        """`every month of 2025: cac €148.55 (target €150.00)`: the KPI at the derived inputs
+        as shown (a count whole), and the target when that differs from it."""
+        reached = kpi_value(ws, self.kpi, self.reached())
+        target = kpi_value(ws, self.kpi, self.target)
+        text = f"every month of {self.year}: {self.kpi} {reached}"
+        return text if reached == target else f"{text} (target {target})"
 
     def target_entries(self) -> dict[str, float]:
         """What to write under `targets:` for the KPI: 12 months, or the year for a ratio."""
@@ -233,6 +261,9 @@ def plan_annual(
     year = year or default_year(ctx)
     shares, source = month_weights(ctx, kpi_id, year, weights)
     amount = Fraction(repr(float(annual)))
+    solution, notes = _whole_annual(ctx, kpi_id, float(annual))
+    if solution is not None and solution.whole is not None:
+        amount = Fraction(int(solution.whole))
     values = split_amount(amount, shares, _decimals(ctx, kpi_id, amount))
     months = [
         PlanPeriod(f"{year}-{m + 1:02d}", float(v), float(w))
@@ -248,7 +279,28 @@ def plan_annual(
     ]
     shown = input_value(ctx.ws, kpi_id, float(amount))
     message = f"`{kpi_id}` {shown} in {year}, split by {source}"
-    return Plan(kpi_id, "split", year, float(amount), source, months, quarters, message=message)
+    return Plan(kpi_id, "split", year, float(annual), source, months, quarters, message=message,
+                notes=notes, solution=solution)  # fmt: skip
+
+
+def _whole_annual(ctx: Context, kpi_id: str, annual: float) -> tuple[Solution | None, list[str]]:
+    """For a count KPI, the annual amount as a whole number (`Reach.whole`) and a note when it
+    is not the amount given; (None, []) for any other KPI."""
+    ws = ctx.ws
+    if not is_count(ws, kpi_id):
+        return None, []
+    direction = ws.kpis[kpi_id].direction
+    found = Reach(symbol(kpi_id), {}, kpi_id, annual, direction).whole(annual)
+    whole = found[0] if found is not None else float(round(annual))
+    solution = Solution(annual, repr(annual), whole=whole, whole_kpi_value=whole)
+    if whole == annual:
+        return solution, []
+    which = "that reaches it" if direction in ("higher", "lower") else "nearest to it"
+    note = (
+        f"`{kpi_id}` is counted whole: the annual target {annual:,} is planned as "
+        f"{input_value(ws, kpi_id, whole)}, the whole number {which}"
+    )
+    return solution, [note]
 
 
 def plan_ratio(
@@ -285,35 +337,51 @@ def plan_ratio(
     held = {}
     for name in free:
         if name != derive:
-            values = [float(ctx.array(name)[i, 0]) for i in _year_indices(ctx, year - 1)]
-            if not values or any(math.isnan(v) for v in values):
+            average = _average(ctx, name, year - 1)
+            if average is None:
                 raise KpiError(f"`{name}` needs a planned value: no full {year - 1} to hold it at")
-            held[name] = math.fsum(values) / len(values)
+            held[name] = average
     point = {**given, **held}
     known = {symbol(n): v for n, v in point.items()}
     pieces, _ = solve_expr(substitute(expr, known), derive, target)
-    values = [float(p.evalf(30)) for p in pieces if not isinstance(p, sympy.Set)]
+    reach = Reach(expr, point, derive, float(target), ws.kpis[kpi_id].direction)
+    try:
+        before = _average(ctx, derive, year - 1)  # the base of the solution's changes
+    except KpiError:  # an input the data lacks can still be planned
+        before = None
+    solutions = [solution_at(ctx, kpi_id, derive, p, before, point, frozenset(), (), reach)
+                 for p in pieces if not isinstance(p, sympy.Set)]  # fmt: skip
     plan = Plan(kpi_id, "ratio", year, float(target), "constant", [], [], dict(given),
                 held=held)  # fmt: skip
-    feasible = [v for v in values if not _problems(ctx, kpi_id, derive, v, point)]
-    if not values:
+    feasible = [s for s in solutions if s.feasible]
+    if not solutions:
         plan.message = f"no value of `{derive}` makes `{kpi_id}` = {target:,.6g} with these inputs"
         return plan
     if not feasible:
-        plan.notes = _problems(ctx, kpi_id, derive, values[0], point)
+        plan.notes = solutions[0].why
         plan.message = f"no feasible value of `{derive}` makes `{kpi_id}` = {target:,.6g}"
         return plan
-    value = feasible[0]
-    plan.derived = {derive: value}
+    plan.solution = chosen = feasible[0]
+    assert chosen.value is not None  # a point, not an interval
+    plan.derived = {derive: chosen.value}
+    value = plan.shown_derived()[derive]
     plan.months = [PlanPeriod(f"{year}-{m + 1:02d}", float(target), 1 / MONTHS) for m in range(12)]
     plan.quarters = [PlanPeriod(f"{year}-Q{q + 1}", float(target), 0.25) for q in range(4)]
-    ws, shown = ctx.ws, kpi_value(ctx.ws, kpi_id, target)
+    shown = kpi_value(ws, kpi_id, target)
     point_text = ", ".join(f"{n} {input_value(ws, n, v)}/month" for n, v in point.items())
     plan.message = (
         f"to reach {kpi_id} {shown} with {point_text}, {derive} must be "
         f"{input_value(ws, derive, value)}/month ({input_value(ws, derive, value * MONTHS)} "
         f"in {year})"
     )
+    if chosen.whole is not None and chosen.whole != chosen.value:
+        plan.message += f", which gives {kpi_id} {kpi_value(ws, kpi_id, plan.reached())}"
+        plan.notes.append(
+            f"{derive} is counted whole: exactly {formatter(ws).number(chosen.value)}/month "
+            f"would give {kpi_id} {shown}"
+        )
+    elif chosen.whole is None and is_count(ws, derive):
+        plan.notes.append(no_whole_note(kpi_id, derive, chosen.value))
     if held:
         plan.notes.append(
             "held at their monthly average of " + f"{year - 1}: " + ", ".join(sorted(held))
@@ -323,8 +391,19 @@ def plan_ratio(
         if skipped:
             plan.notes.append(f"left out as partial: {', '.join(skipped)}")
     if len(feasible) > 1:
-        plan.notes.append("other solutions: " + ", ".join(f"{v:,.6g}" for v in feasible[1:]))
+        others = [s.value if s.whole is None else s.whole for s in feasible[1:]]
+        plan.notes.append(
+            "other solutions: " + ", ".join(input_value(ws, derive, v) for v in others)
+        )
     return plan
+
+
+def _average(ctx: Context, name: str, year: int) -> float | None:
+    """An input's monthly average over `year`'s whole months; None without a full year."""
+    values = [float(ctx.array(name)[i, 0]) for i in _year_indices(ctx, year)]
+    if not values or any(math.isnan(v) for v in values):
+        return None
+    return math.fsum(values) / len(values)
 
 
 def _year_indices(ctx: Context, year: int) -> list[int]:
@@ -335,8 +414,3 @@ def _year_indices(ctx: Context, year: int) -> list[int]:
         return []
     complete = ctx.table.coverage_of(ctx.table.spans) >= 1 - 1e-9
     return [labels.index(w) for w in wanted if complete[labels.index(w)]]
-
-
-def _problems(ctx: Context, kpi_id: str, name: str, value: float, point: dict) -> list[str]:
-    full = {**point, name: value}
-    return value_problems(ctx.ws, name, value) + share_problems(ctx.ws, kpi_id, full)

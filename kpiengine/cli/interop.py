@@ -196,7 +196,13 @@ def export_osi(workspace: Path | None, sample: bool, output: Path, own_only: boo
 @click.option("--own-only", is_flag=True, help="Only the workspace's KPIs, not the library's.")
 @handle_errors
 def export_metricflow(workspace: Path | None, sample: bool, output: Path, own_only: bool) -> None:
-    """Write the KPIs as MetricFlow semantic models and metrics (dbt YAML, legacy spec)."""
+    """Write the KPIs as MetricFlow semantic models and metrics (dbt YAML).
+
+    Semantic models and most metrics are in dbt's legacy spec (`type_params`, read by dbt 1.6
+    and later); the cumulative metrics of windows (ytd, rolling) in dbt 1.12's spelling, on an
+    `input_metric`. What MetricFlow would compute otherwise than kpiengine is listed: not
+    exported, or exported with a caveat (also in the metric's description).
+    """
     from ..interop.metricflow_export import export_metricflow as build
 
     ws = load(workspace, sample)

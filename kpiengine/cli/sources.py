@@ -89,7 +89,7 @@ def sql_command(
     configs = {c.name: c for c in ws.settings.sources}
     if source_name not in configs:
         raise KpiError(f"no source `{source_name}`{suggestion(source_name, configs)}")
-    [source] = open_sources([configs[source_name]], engine.connectors, set(ws.variables))
+    [source] = open_sources([configs[source_name]], engine.connectors, ws.variables)
     connector = source.connector
     if not isinstance(connector, SqlGenerating):
         raise KpiError(f"source `{source_name}` does not use SQL")

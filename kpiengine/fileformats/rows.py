@@ -74,8 +74,20 @@ TOTAL_PATTERN = (
 )
 
 
+#: the characters a totals label can start with, in either case: most cells start otherwise, and
+#: are told apart without compiling the pattern or matching it (a reader tests every row)
+_FIRST_CHARS = frozenset(
+    f
+    for label in TOTAL_LABELS
+    for f in (label[0], label[0].lower(), label[0].upper())
+    if len(f) == 1
+)
+
+
 def is_total_label(text: str) -> bool:
     """Whether a first field marks a totals row (`Total`, `Total: Account`, `总计` ...)."""
+    if text.lstrip(WHITESPACE)[:1] not in _FIRST_CHARS:
+        return False
     return full_regex(TOTAL_PATTERN).fullmatch(text) is not None
 
 

@@ -24,7 +24,7 @@ from .guess import distinct_unit, ident, variable_id, variable_unit
 from .metricflow_spec import Input, Measure, Metric, Project, SemanticModel, read_project
 from .mffilter import filter_where
 from .model import Kpi, Mapping, Model, Source, Variable
-from .semiadditive import fold_twins, stock_rule, stock_source
+from .semiadditive import fold_twins, joins, stock
 from .sqlexpr import (
     RowMeasure,
     Untranslatable,
@@ -114,9 +114,9 @@ class _Importer:
                 )
             else:
                 source.dimensions[ident(dim.name)] = column
-        if semantic.foreign:
+        if foreign := joins(semantic, self.project):
             self.model.skip(
-                f"{semantic.name}: {', '.join(semantic.foreign)}",
+                f"{semantic.name}: {', '.join(foreign)}",
                 "entity",
                 "joins through entities are not imported: each source reads one table",
             )
@@ -400,8 +400,7 @@ class _Importer:
         aggregate: str | dict[str, str] = "sum"
         source = self.model.sources[semantic.name]
         if measure.raw.get("non_additive_dimension"):  # a stock: the latest day's rows
-            aggregate = stock_rule(measure.raw["non_additive_dimension"], semantic.time, agg)
-            source = stock_source(self.model, semantic.name, notes)
+            aggregate, source = stock(self.model, semantic, measure, notes)
         date = self._time_column(semantic, measure.time) if measure.time else None
         date = date if date != source.date else None
         reason = source.undated("semantic model", date)

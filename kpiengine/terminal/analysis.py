@@ -346,10 +346,9 @@ def render_plan(ws: Workspace, plan: Plan, written: WriteResult | None = None) -
         rows = [[n, input_value(ws, n, v), "given"] for n, v in plan.given.items()]
         rows += [[n, input_value(ws, n, v), f"held ({plan.year - 1} average)"]
                  for n, v in plan.held.items()]  # fmt: skip
-        rows += [[n, input_value(ws, n, v), "derived"] for n, v in plan.derived.items()]
+        rows += [[n, input_value(ws, n, v), "derived"] for n, v in plan.shown_derived().items()]
         if plan.derived:
-            target = kpi_value(ws, plan.kpi, plan.target)
-            lines += ["", f"every month of {plan.year}: {plan.kpi} {target}"]
+            lines += ["", plan.reached_text(ws)]
             lines += [table(["input", "per month", ""], rows)]
     else:
         lines += plan.notes
