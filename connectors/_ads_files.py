@@ -9,23 +9,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from kpiengine.connector import Request
 from kpiengine.errors import KpiError
 from kpiengine.fileformats.tables import FileTable, run_sql
-from kpiengine.periods import RANGE
 from kpiengine.sqlgen import quote_ident
 
 Span = tuple[dt.date, dt.date]
-
-
-def whole_period(span: Span, request: Request) -> bool:
-    """Whether a date range is exactly one period of the grain asked for (June 1 to 30 by
-    month, a quarter by quarter): a report without days over it is that period's."""
-    if request.grain == RANGE:
-        return False
-    calendar, grain = request.calendar, request.grain
-    ordinal = calendar.ordinal_of(span[0], grain)
-    return (calendar.start_date(ordinal, grain), calendar.end_date(ordinal, grain)) == span
 
 
 def summary_range(table: FileTable, names: list[str], start: str, end: str) -> Span | None:

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import itertools
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats.preamble import range_between
-from kpiengine.fileformats.tables import open_tables
+from kpiengine.fileformats.rows import check_width, read_records
+from kpiengine.fileformats.tables import FileTable, open_tables
 from kpiengine.filesource import decimal_of, no_rows
 
 from ._ga_headers import (
@@ -104,6 +108,7 @@ def read_export(
         export.date_range = first.date_range
         _metadata(export, first.preamble.meta)
     for number, file in enumerate(files, start=1):
+        check_totals(file)
         fields = [export.field_of(h) if h else None for h in file.columns]
         export.tables.append(Table(export, number, file, list(file.columns), fields))
     if not any(f.sample for f in files):  # an empty export: an error at its header
@@ -112,6 +117,34 @@ def read_export(
     export.language = language_of([h for t in export.tables for h in t.headers])
     export.decimal = _decimal(export)
     return export
+
+
+def check_totals(file: FileTable) -> None:
+    """Each totals row has the header's fields, as each data row must (`check_width`: an error
+    at its `file:line:column`). DuckDB reads totals rows with the data rows, so one whose stray
+    character splits a number (`Grand total,x"354,585","329,764"`) would fail there instead,
+    with DuckDB's own message and no line to fix. A label one field beyond the header (GA4
+    Explorations) is the reading layer's known shape, not checked here."""
+    sniffed = file.sniffed
+    if sniffed is None:
+        return
+    for total in sniffed.totals:
+        if total.beyond:
+            continue
+        with closing(_lines_from(sniffed.path, sniffed.encoding, total.line)) as lines:
+            records = read_records(
+                lines, sniffed.delimiter, sniffed.name, total.line, text_of=sniffed.line_text
+            )
+            record = next(records, None)
+        if record is not None:
+            check_width(record, len(sniffed.columns), sniffed.width, sniffed.header_line,
+                        sniffed.line_text, sniffed.delimiter, sniffed.name)  # fmt: skip
+
+
+def _lines_from(path: Path, encoding: str, line: int) -> Generator[str, None, None]:
+    """The file's physical lines from `line` (1-based) on, each with its line break."""
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
+        yield from itertools.islice(handle, line - 1, None)
 
 
 def _decimal(export: Export) -> str:

@@ -32,6 +32,7 @@ from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats import CellError
 from kpiengine.fileformats.tables import run_sql
 from kpiengine.filescan import Scan
+from kpiengine.runcache import duckdb_error
 from kpiengine.sqlgen import quote_ident, quote_text
 
 from ._ga_headers import FIELDS
@@ -196,13 +197,22 @@ def read_periods(table: Any, headers: list[str], fields: list[str]) -> Periods:
     """The period columns' distinct rows and their days (an error at the first bad one)."""
     file = table.file
     cells = ", ".join(_cell(h) for h in headers)
-    found = run_sql(f"SELECT DISTINCT {cells} FROM {file.relation()} WHERE {file.keep_sql()}", file)
+    found = run_sql(f"SELECT DISTINCT {cells} FROM {_rows(file)} WHERE {file.keep_sql()}", file)
     periods = Periods(table, headers, fields, [])
     formats = {h: table.format_of(h) for h, f in zip(headers, fields, strict=True) if f == "month"}
     for values in sorted(found):
         texts = tuple(str(v) for v in values)
         periods.rows.append(_row(periods, texts, formats))
     return periods
+
+
+def _rows(file: Any) -> str:
+    """SQL for the file's rows; when DuckDB cannot read it (caching it), its reader, whose error
+    `run_sql` then gives as one about the file (where it is), not as DuckDB's own."""
+    try:
+        return file.relation()
+    except duckdb_error():
+        return file.reader()
 
 
 def _cell(header: str) -> str:

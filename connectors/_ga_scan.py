@@ -5,8 +5,10 @@ columns the totals rows total, and groups the rows by the request's periods and 
 (a count of distinct people) are given as the export has them: per row, when a row is exactly a
 period and segment of the request; the totals row as the total, when the export is one period.
 Rows dated by periods (`Year month`) are dated by their first day (`_ga_periods`).
-An export without dates is one period: of the request's grain when one holds its date range,
-else of the `range` grain (its date range, which the engine labels).
+An export without dates is one period: of the request's grain when its date range is one, whole
+or from its first day on (`kpiengine.rowdates.period_so_far`: a month-to-date download is the
+month so far), else of the `range` grain (its date range, which the engine labels: 8 to 31 July
+is not July).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from kpiengine.fileformats import CellError, read_number
 from kpiengine.filescan import Scan
 from kpiengine.model import DISTINCT, Aggregate
 from kpiengine.periods import RANGE
+from kpiengine.rowdates import period_so_far
 from kpiengine.table import Frame
 
 from ._ga_rates import checked
@@ -35,6 +38,14 @@ def one_period(span: tuple[dt.date, dt.date], request: Request) -> bool:
     days = np.array(span, dtype="datetime64[D]")
     first, last = request.calendar.ordinals(days, request.grain)
     return bool(first == last)
+
+
+def own_range(span: tuple[dt.date, dt.date] | None, request: Request) -> bool:
+    """Whether an undated table over `span` is a `range` period of its own: its range is not
+    one period of the grain asked for, whole or so far (and the request is not for that range)."""
+    if span is None or request.grain == RANGE:
+        return False
+    return not period_so_far(span, request.grain, request.calendar)
 
 
 def scan_table(
@@ -51,7 +62,7 @@ def scan_table(
     undated(table)
     span = table.export.date_range
     grain, calendar = request.grain, request.calendar
-    if how == "range" and span is not None and not one_period(span, request):
+    if how == "range" and span is not None and own_range(span, request):
         grain, calendar = RANGE, calendar.for_range(*span)
     while True:  # once more only when a rate column turns out to hold percentages
         scan = Scan([table.file], grain, calendar, request.start, request.end, source)
@@ -193,12 +204,7 @@ def combine(frames: list[Frame], names: list[str], dims: list[str], source: str)
         )
     grains = {f.grain for f in frames}
     if RANGE in grains and len(grains) > 1:
-        raise KpiError(
-            "some variables come from a table without dates, others from a dated one",
-            None,
-            "ask for a grain that holds the export's date range, or export the report with the "
-            "Date dimension",
-        )
+        raise _mixed(frames)
     aligned = []
     for frame in frames:
         values: dict[str, Any] = {
@@ -221,3 +227,27 @@ def combine(frames: list[Frame], names: list[str], dims: list[str], source: str)
     out.date_grain = "month" if all(f.date_grain == "month" for f in frames) else "day"
     out.missing = {v: why for f in frames for v, why in f.missing.items()}
     return out
+
+
+def _mixed(frames: list[Frame]) -> KpiError:
+    """A table without dates over a range that is not one period of the grain, beside data
+    dated by that grain (a month's exports and one of 1 to 30 May): no period counts it."""
+    ranged = next(f for f in frames if f.grain == RANGE)
+    dated = next(f for f in frames if f.grain != RANGE)
+    grain, (first, last) = dated.grain, ranged.span or (None, None)
+    if ranged.source == dated.source:
+        message = (
+            f"`{ranged.source}` has a table without dates over {first} to {last}, not exactly "
+            f"one {grain}, beside one dated by {grain}"
+        )
+    else:
+        message = (
+            f"`{ranged.source}` covers {first} to {last} without dates, not exactly one {grain}, "
+            f"beside `{dated.source}`, dated by {grain}"
+        )
+    return KpiError(
+        f"{message}: no {grain} can count its rows",
+        None,
+        f"export every file over whole {grain}s or with the Date dimension, give that file a "
+        "source of its own, or ask for a grain one of whose periods is exactly its date range",
+    )

@@ -1,7 +1,7 @@
 """What the rows of a `sql` source give its aggregation, beside their mapped values (not a
 plugin module): a segment's renamed text, a variable's value on rows dated by another column,
-which distinct counts are read from a column of counts, and the first and last days of all the
-rows, not only of those in the dates asked for.
+which distinct counts are read from a column of counts, the first and last days of all the
+rows, not only of those in the dates asked for, and the windows of distinct counts.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 
 from kpiengine.connector import Mapping, Request
-from kpiengine.distinct import rows_counted
+from kpiengine.distinct import Event, rows_counted, window_kind, window_rows
 from kpiengine.model import DISTINCT
 from kpiengine.sqlgen import quote_text
+from kpiengine.table import Frame
 
 
 def renamed_sql(sql: str, renames: dict[str, str]) -> str:
@@ -74,3 +75,42 @@ def widened(
 def _date(value: Any) -> dt.date:
     """A DATE as an engine returns it (a date, a datetime, numpy's date)."""
     return np.datetime64(value, "D").item()
+
+
+def id_windows(request: Request, mappings: dict[str, Mapping]) -> dict[str, tuple[str, ...]]:
+    """The periods the windows asked of the distinct counts this source counts from ids
+    (`distinct:`) run in (`AggregateSpec.windows`)."""
+    return {
+        v: tuple(k for t in tokens if (k := window_kind(t, request.grain)) is not None)
+        for v, tokens in request.windows.items()
+        if v in request.variables and (m := mappings.get(v)) is not None and m.distinct
+    }
+
+
+def window_events(names: list[str], rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """The answer's rows, and apart its rows of window events (`__wvar` set)."""
+    if "__wvar" not in names:
+        return rows, []
+    at = names.index("__wvar")
+    return [r for r in rows if r[at] is None], [r for r in rows if r[at] is not None]
+
+
+def with_windows(frame: Frame, names: list[str], rows: list[tuple], request: Request) -> Frame:
+    """`frame` with its windows' rows (`kpiengine.distinct.window_rows`) from the event rows."""
+    if not rows:
+        return frame
+    at = {n: i for i, n in enumerate(names)}
+    events = [
+        Event(
+            str(r[at["__wvar"]]),
+            str(r[at["__wkind"]]),
+            _date(r[at["__period"]]),
+            None if r[at["__wb"]] is None else _date(r[at["__wb"]]),
+            tuple("" if r[at[d]] is None else str(r[at[d]]) for d in request.dimensions),
+            bool(r[at["__total"]]),
+            float(r[at["__wn"]]),
+        )
+        for r in rows
+    ]
+    window_rows(frame, events, request.windows, request.grain, request.calendar)
+    return frame

@@ -42,11 +42,12 @@ from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import decimal_of, open_files, require, require_rows, typed
 from kpiengine.hookspecs import hookimpl
 from kpiengine.periods import RANGE
+from kpiengine.rowdates import whole_period
 from kpiengine.sqlgen import quote_text, where_value
 from kpiengine.table import Frame, union
 
 from ._ads_checks import raise_outside, raise_undated
-from ._ads_files import check_overlaps, whole_period
+from ._ads_files import check_overlaps
 from ._ads_headers import check_recognised
 from ._ads_profiles import (
     CAMPAIGN_TYPES,
@@ -195,7 +196,7 @@ class AdsConnector(AdsScan):
         check_overlaps(self.tables, spans, self.columns.get("campaign"))
         # each report is the period of the grain its range is exactly (a month's campaign
         # report by month), as a dated source's days are; else each is one period: its range
-        whole = all(whole_period(span, request) for span in spans)
+        whole = all(whole_period(span, request.grain, request.calendar) for span in spans)
         gaps: list[Gap] = []  # account totals a file's rows do not make: the files together
         frames = [
             self._fetch([table], request, wanted, dims, span, whole, gaps)

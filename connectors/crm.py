@@ -18,7 +18,8 @@ formatted) is an error naming `fill_down:` (`_crm_grouped`), and summary rows ar
 Every variable covers the days the export covers, whatever is asked (`_crm_span`: a deals
 export's create dates and closed deals' close dates, a contacts export's date columns): counts
 are 0 in its months and segments where nothing happened (an export of open deals answers 0
-revenue, not "no data"). Closed deals dated after today are reported (`_crm_closed`).
+revenue, not "no data"). Closed deals dated after today are reported (`_crm_closed`). A NUL in
+a text cell stops at it (`_crm_cells`).
 """
 
 from __future__ import annotations
@@ -42,18 +43,12 @@ from kpiengine.sqlgen import quote_ident, quote_text, where_value
 from kpiengine.table import Frame, union
 
 from . import _crm_frames as frames
+from ._crm_cells import nul_sql, raise_nul, text_columns
 from ._crm_files import check_shared
 from ._crm_grouped import GroupedReports, crm_tables
 from ._crm_headers import check_key_roles
 from ._crm_span import covered, span_checks
-from ._crm_tables import (
-    CLOSED,
-    CONTACT_DATES,
-    DAY_ROLE,
-    NONE,
-    STAGES,
-    STOCKS,
-)
+from ._crm_tables import CLOSED, CONTACT_DATES, DAY_ROLE, NONE, STAGES, STOCKS
 
 DEALS = "__deals"  # every deal by its create date: the segments of the export
 CONTACTS = "__contacts"  # every contact by its create date: the segments of the export
@@ -117,6 +112,7 @@ class CrmConnector(GroupedReports):
         self._formats: dict[str, DateFormat] = {}
         self._unsampled: set[str] = set()  # formats guessed from the other date columns
         self._shared_checked = False  # `_crm_files`: no two files hold the same deals
+        self._texts: list[str] = []  # the text columns a scan reads (`_crm_cells`)
 
     # --- fetch --------------------------------------------------------------------------------
 
@@ -132,6 +128,8 @@ class CrmConnector(GroupedReports):
             scanned = built[0].try_run(self._reguess)
             if scanned is None:
                 continue  # the dates are read otherwise now
+            if scanned.checks.get("nul"):  # a NUL beyond the bytes the reading layer tests
+                raise_nul(self.tables, self._texts)
             if not self._detail and (scanned.checks.get("undated") or scanned.checks.get("cycles")):
                 self._detail = True  # closed deals to leave out: count them in detail
                 continue
@@ -231,6 +229,10 @@ class CrmConnector(GroupedReports):
         # records)`, `Sum of Amount`) are left out by the tables (`CrmTable`)
         scan = Scan(tables, request.grain, request.calendar, request.start, request.end, source)
         day = {c: scan.read(c, Reader("date", fmt=self._format(c))) for c in self.date_columns}
+        # `_crm_cells`: a NUL in a text cell beyond the bytes the reading layer tests stops
+        self._texts = text_columns(self.layout, [*self.columns.values(), *self.dims.values()],
+                                   self.date_columns | known, mappings)  # fmt: skip
+        scan.check("nul", "count", scan.row(partial(nul_sql, self._texts)))
         klass, stage = "NULL", "''"
         if "stage" in self.columns:
             # the stage as written, trimmed only on the rows the sampled stages leave (a trim

@@ -207,6 +207,7 @@ class CsvConnector(Connector):
             request.start,
             request.end,
             ", ".join(t.name for t in self.tables),
+            windows=request.windows,
         )
         number = lambda t: Reader("number", decimals[t.name])  # noqa: E731 - per file
         days = {c: scan.read(c, Reader("date", fmt=f)) for c, f in formats.items()}

@@ -41,7 +41,7 @@ from kpiengine.table import Frame
 
 from ._ga_file import Export, read_export
 from ._ga_headers import ALIASES, ENGLISH, METADATA, METADATA_KEYS, header_key
-from ._ga_scan import combine, one_period, scan_table
+from ._ga_scan import combine, own_range, scan_table
 from ._ga_tables import RECIPES, Table
 
 # workspace variables given by default, and how (see RECIPES)
@@ -306,7 +306,7 @@ class GaExportConnector(Connector):
             )
 
         # a table whose rows are periods of the grain asked for first (dated by day; by month
-        # for a month or more; undated when one period holds the export), or an undated one
+        # for a month or more; undated when the export's range is exactly one), or an undated one
         # when `undated`, then the table with the most metrics, then the first
         def rank(table: Table) -> tuple[int, int, int]:
             first = table.dating[0] == "range" if undated else _exact(table, request)
@@ -357,7 +357,7 @@ def _exact(table: Table, request: Request) -> bool:
     if how == "period":
         return table.periods.exact(request)
     span = table.export.date_range
-    return span is not None and one_period(span, request)
+    return span is not None and not own_range(span, request)
 
 
 def _no_overlap(exports: list[Export]) -> None:
@@ -385,9 +385,9 @@ def _no_overlap(exports: list[Export]) -> None:
 
 
 def _ranged(table: Table, request: Request) -> bool:
-    """Whether the table is undated and no period of the request's grain holds its range."""
-    span = table.export.date_range
-    return table.dating[0] == "range" and span is not None and not one_period(span, request)
+    """Whether the table is undated and its range is not exactly one period of the request's
+    grain (8 to 31 July by month): it is a `range` period of its own."""
+    return table.dating[0] == "range" and own_range(table.export.date_range, request)
 
 
 def _yaml(text: str) -> str:

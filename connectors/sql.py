@@ -45,7 +45,16 @@ from ._sql_files import FilesError, TableFile, table_files
 from ._sql_floats import PREFIX, RULE, finite_sql, infinite_sql, infinity_error
 from ._sql_postgres import run_postgres
 from ._sql_query import QueryRejected, checked_query
-from ._sql_rows import absent, extent_sql, given, renamed_sql, widened
+from ._sql_rows import (
+    absent,
+    extent_sql,
+    given,
+    id_windows,
+    renamed_sql,
+    widened,
+    window_events,
+    with_windows,
+)
 from ._sql_snowflake import run_snowflake
 from ._sql_spark import run_spark
 from ._sql_url import DOCUMENTED, URL_FORMS, DatabaseUrl, UrlError
@@ -281,11 +290,13 @@ class SqlConnector(Connector):
             extent = extent_sql([self._day(column) for column in roles], self.relation)
         where = date_range_sql(day, request.start, request.end)
         spec = AggregateSpec(relation, day, dimensions, measures, where, extent)
+        spec.windows = id_windows(request, mappings)  # distinct counts over windows
         sql = aggregation_sql(spec, request.grain, request.dimensions, request.calendar)
         return translate(sql, self.dialect)
 
     def fetch(self, request: Request) -> Frame:
         names, rows = self._run(self.sql(request))
+        rows, events = window_events(names, rows)
         at = names.index("__period")  # NULL on the row of all the rows' first and last days
         edges = [r for r in rows if r[at] is None]
         rows = [r for r in rows if r[at] is not None]
@@ -307,7 +318,7 @@ class SqlConnector(Connector):
             # the export says how far it goes: days without activity are left out of its rows,
             # so rows to the 2nd of a report to the 31st are the whole month (as `csv` reads it)
             span = (min(span[0], stated[0]), max(span[1], stated[1]))
-        return Frame(
+        frame = Frame(
             np.array(data["__period"], dtype="datetime64[D]"),
             {d: np.array(data[d], dtype=object).astype(str) for d in request.dimensions},
             values,
@@ -321,6 +332,7 @@ class SqlConnector(Connector):
             totals=np.array(data["__total"], dtype=bool),
             notes=notes,
         )
+        return with_windows(frame, names, events, request)
 
     def _no_infinity(self, data: dict[str, Any]) -> None:
         """The first infinite value the query found is an error (`_sql_floats`)."""

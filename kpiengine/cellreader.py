@@ -42,7 +42,7 @@ class Reader:
         if self.kind == "date":
             assert self.fmt is not None
             if type_.upper() == "DATE" or type_.upper().startswith("TIMESTAMP"):
-                return "FALSE"  # DuckDB read the dates
+                return self.fmt.bad_sql(column, type_, value)  # beyond the grammar's years
             return self.fmt.bad_sql(as_text(column, type_), "VARCHAR", value)
         return "FALSE"  # text is never bad
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .formula import Formula
-from .model import Workspace
+from .model import DISTINCT, Workspace
 from .parameters import constant_array
 from .refs import describe, ref_name, split_ref, window_of
 from .table import InputTable
@@ -23,6 +23,10 @@ from .transforms import known_only, shift, value_transform, window
 from .vectorize import vectorize
 
 _VECTORIZED: dict[int, tuple[ast.AST, Callable]] = {}
+DISTINCT_TO_DATE = (
+    "a distinct count over a window is counted by its source to the end of each period, not to "
+    "the same day of an earlier one"
+)
 
 
 def compiled(node: ast.AST) -> Callable:
@@ -184,6 +188,8 @@ class ToDateComputer(Computer):
     def _window(self, base: str, token: str) -> tuple[np.ndarray, str | None]:
         rule = self.ws.variables[base].aggregate.time
         now, whole = self.table.values[base], self.full.values[base]
+        if rule == DISTINCT:  # its ids are not counted to a day inside a window's periods
+            return np.full_like(now, np.nan, dtype=float), DISTINCT_TO_DATE
         found = window_of(token)
         assert found is not None
         kind, count = found

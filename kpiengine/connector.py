@@ -9,7 +9,7 @@ calls `fetch(request)` with the variables, grain, dimensions and dates it needs.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from .errors import KpiError, suggestion
@@ -49,7 +49,15 @@ class Option:
 
 @dataclass
 class Request:
-    """What the engine asks a source for."""
+    """What the engine asks a source for.
+
+    `windows` (optional to answer): distinct counts (`aggregate: distinct`) read over windows,
+    variable -> tokens (`ytd`, `qtd`, `mtd`, `rolling3`). A connector that counts the ids itself
+    may answer with a column `VARIABLE__TOKEN` (`visitors__ytd`): the ids counted once from the
+    window's first day to the end of each period, per segment and for the total (`totals`), on
+    rows of their own (the variables NaN there; a row with such a value is read for windows
+    only). A window left unanswered is undefined, with the reason (see `kpiengine.distinct`).
+    """
 
     variables: dict[str, Aggregate]
     grain: str
@@ -57,6 +65,7 @@ class Request:
     start: dt.date | None = None
     end: dt.date | None = None
     calendar: Calendar = DEFAULT  # a connector that aggregates uses its weeks and fiscal years
+    windows: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class Connector:

@@ -134,6 +134,7 @@ class Results:
             rel = _no_rel if is_rate(kpi) else _rel  # a rate changes in points, not in %
             title = kpi.title_in(self.workspace.settings.locale)  # once per KPI, not per cell
             unit = str(kpi.unit) if kpi.unit else kpi.unit_text
+            complete, coverage = result.complete.tolist(), result.coverage.tolist()
             for i in self.selected:
                 for s, segment in enumerate(self.table.segments):
                     value = _num(result.values[i, s])
@@ -169,8 +170,8 @@ class Results:
                             "reason": None
                             if reason is None
                             else _cell_reason(reason, labels[i], segment),
-                            "complete": bool(result.complete[i]),
-                            "coverage": float(result.coverage[i]),
+                            "complete": complete[i],
+                            "coverage": coverage[i],
                             **pacing,
                         }
                     )

@@ -8,8 +8,9 @@ create date), the requested dimensions and checks of its own (unknown stages, cu
 counting the cells that fail their grammar in the same pass (DuckDB's cheap `TRY_CAST` reads
 most cells, the full grammar only the others); the small table of days is then rolled up to the
 requested periods by each variable's time rule, and distinct counts come from grouping sets of
-the rows themselves, never added up. Only when a check fails is a file read again, to name the
-first bad cell's `file:line:column` (`FileTable.first_cell`).
+the rows themselves, never added up; over windows (`windows`: `Request.windows`), from grouping
+sets by id too, in the same pass (`window_parts`). Only when a check fails is a file read again,
+to name the first bad cell's `file:line:column` (`FileTable.first_cell`).
 """
 
 from __future__ import annotations
@@ -27,18 +28,19 @@ from typing import Any
 import numpy as np
 
 from .cellreader import Reader, as_text, trimmed_sql
+from .distinct import ROLLING, Event, window_kind, window_rows
 from .errors import KpiError, Location
 from .fileformats.missing import MISSING_PATTERN
 from .fileformats.percents import BAD
 from .fileformats.sql import anchored
 from .fileformats.tables import FileTable
-from .model import Aggregate
+from .model import DISTINCT, Aggregate
 from .periods import DEFAULT, Calendar
 from .rowdates import date_grain_of, span_of
 from .runcache import active, duckdb_error
 from .scanerrors import ScanErrors, _unreadable
 from .scanquery import Read, Role, _constant, _same
-from .sqlgen import quote_ident, quote_text
+from .sqlgen import quote_ident, quote_text, window_group_sql
 from .table import Frame
 
 __all__ = ["Reader", "Scan", "Scanned"]
@@ -69,8 +71,11 @@ class Scan(ScanErrors):
         end: dt.date | None = None,
         source: str = "",
         keep: str = "TRUE",
+        windows: dict[str, tuple[str, ...]] | None = None,
     ):
         self.tables = tables
+        self.windows = dict(windows or {})  # distinct counts over windows, counted by id
+        self._by_id: list[tuple[int, str, int]] = []
         self.grain, self.calendar, self.start, self.end = grain, calendar, start, end
         self.source = source
         self.keep = keep  # SQL on the file's columns: the data rows (beside the totals rule)
@@ -183,6 +188,8 @@ class Scan(ScanErrors):
         With dates asked for, the first and last of its days over the whole file say how far
         the data goes (`ScanQuery.parts`): June asked alone is complete when July has rows."""
         self._roles.append(Role(day, where, measures, daily))
+        self._by_id = [(k, v, r) for k, (v, _, rule, r, d) in enumerate(self._measures())
+                       if rule.time == DISTINCT and not d and self.windows.get(v)]  # fmt: skip
 
     def dimension(self, name: str, sql: str, renames: dict[str, str] | None = None) -> None:
         """A dimension: SQL on the row columns (`text` of a column: trimmed after grouping).
@@ -257,6 +264,9 @@ class Scan(ScanErrors):
             ),
             totals=np.asarray(_filled(result["__total"][rows], False), dtype=bool),
         )
+        if self._by_id:  # the windows' rows, from the events of their ids
+            events = self._events(result, kind == 3)
+            window_rows(frame, events, self.windows, self.grain, self.calendar)
         days = kind == 2
         daily = [v for v, *_, d in self._measures() if d]
         return Scanned(
@@ -266,6 +276,58 @@ class Scan(ScanErrors):
             {d: _texts(result[d][days]) for d in self._dims} if daily else {},
             {v: _floats(result[v][days]) for v in daily},
         )
+
+    def _answer_sql(
+        self, dims: list[str], checks: dict[str, tuple[str, str]], finite: dict[str, str]
+    ) -> str:
+        answer = super()._answer_sql(dims, checks, finite)
+        if not self._by_id:
+            return answer
+        return " UNION ALL BY NAME ".join([f"SELECT * FROM ({answer})", *self.window_parts(dims)])
+
+    def window_parts(self, dims: list[str]) -> list[str]:
+        """Rows of kind 3: the events (`kpiengine.distinct.Event`) of the distinct counts over
+        windows, from the cells of their ids (grouping sets of period, segment and id, and of
+        period and id: the total; `__gw` tells them): the first period of each (fiscal) year,
+        quarter or month an id is seen in, or each period it is seen in and the next one."""
+        shown = [
+            f"coalesce({g}, '') AS {quote_ident(d)}" for g, d in zip(dims, self._dims, strict=True)
+        ]
+        names = "".join(f"{quote_ident(d)}, " for d in self._dims)
+        total = "__gs > 0" if dims else "FALSE"
+        parts = []
+        for j, (k, variable, r) in enumerate(self._by_id):
+            mask = 2 ** len(self._by_id) - 1 - 2 ** (len(self._by_id) - 1 - j)
+            where = f"__gw = {mask} AND __p{r} IS NOT NULL AND __v{k} IS NOT NULL"
+            kinds = {w for t in self.windows[variable] if (w := window_kind(t, self.grain))}
+            for kind in sorted(kinds):
+                if kind == ROLLING:
+                    keys = ", ".join(["__gs", *dims, f"__v{k}"])
+                    following = f"lead(__p{r}) OVER (PARTITION BY {keys} ORDER BY __p{r})"
+                    inner = f"SELECT __p{r} AS __period, {following} AS __wb"
+                    grouped = ""
+                else:
+                    group = window_group_sql(f"__p{r}", self.grain, kind, self.calendar)
+                    inner = f"SELECT min(__p{r}) AS __period, NULL::DATE AS __wb"
+                    grouped = f" GROUP BY {', '.join([group, f'__v{k}', '__gs', *dims])}"
+                inner += "".join(f", {c}" for c in shown)
+                parts.append(
+                    f"SELECT 3 AS __kind, {quote_text(variable)} AS __wvar, {quote_text(kind)} "
+                    f"AS __wkind, __period, __wb, {names}__total, count(*) AS __wn FROM ({inner}, "
+                    f"{total} AS __total FROM cells WHERE {where}{grouped}) GROUP BY ALL"
+                )
+        return parts
+
+    def _events(self, result: dict[str, np.ndarray], rows: np.ndarray) -> list[Event]:
+        """The events of the answer's `rows` (see `window_parts`)."""
+        texts = [_texts(result[n][rows]).tolist() for n in ["__wvar", "__wkind", *self._dims]]
+        days = [_dates(result[n][rows]).tolist() for n in ("__period", "__wb")]  # NULL: None
+        totals = np.asarray(_filled(result["__total"][rows], False), dtype=bool).tolist()
+        read = [*texts[:2], *days, totals, _floats(result["__wn"][rows]).tolist(), *texts[2:]]
+        return [
+            Event(v, kind, a, b, tuple(dims), total, n)
+            for v, kind, a, b, total, n, *dims in zip(*read, strict=True)
+        ]
 
     def _span(
         self, checks: dict[str, Any], asked: tuple[dt.date, dt.date] | None

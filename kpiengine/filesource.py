@@ -11,6 +11,7 @@ and overrides what differs in a few methods.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +19,13 @@ from pathlib import Path
 from .errors import KpiError, Location, did_you_mean
 from .fileformats import CellError, DateFormat, detect_date_format, guess_decimal, read_number
 from .fileformats.percents import is_percent, mixed, mixed_message
+from .fileformats.sql import quote_ident, quote_text
 from .fileformats.tables import FileTable, open_tables
 from .sourceconfig import SourceConfig
 
 #: Distinct cells of a column that decide its decimal mark or date format.
 SAMPLE = 300
+_MARK = re.compile("[.,\uff0c\uff0e]")  # a cell `guess_decimal` reads both ways
 
 __all__ = [
     "Profile",
@@ -109,13 +112,23 @@ def require(table: FileTable, column: str, what: str = "column") -> str:
     )
 
 
-def _cell_location(table: FileTable, column: str, text: str) -> Location:
-    """Where a sampled cell is (its first occurrence), for an error about it."""
+def _cell_location(table: FileTable, column: str, text: str, scan: bool = False) -> Location:
+    """Where a cell is (its first occurrence), for an error about it: in the sample, a totals
+    row, or (`scan`: a cell of the whole file, `FileTable.marked_cells`) found by reading the
+    file (never on the way to a result: `date_format_of` places its first cell eagerly)."""
     if table.sniffed is not None:
         index = table.columns.index(column)
         for record in table.sniffed.sample:
             if index < len(record.fields) and record.fields[index] == text:
                 return table.location(record.line, column)
+        for total in table.totals:
+            if index < len(total.cells) and total.cells[index] == text:
+                return table.location(total.line, column)
+    if scan and not table.complete:
+        bad = f"{quote_ident(column)} = {quote_text(text)}"
+        found = table.first_cell(column, bad, lambda cell: cell == text)
+        if found is not None:
+            return found[0]
     return table.header(column)
 
 
@@ -131,8 +144,11 @@ def decimal_of(
     cells' (`guess_decimal`, over the cells of every column at once: `whole` columns hold
     counts, `currency` is the amounts' currency, one code or a code by column), else
     `default`. Every cell votes together, so that the mark does not depend on the columns a
-    request reads: a count voting for `,` beside an amount voting for `.` is an error. A
-    sampled column mixing percentages with plain numbers beyond ±1 is an error too
+    request reads: a count voting for `,` beside an amount voting for `.` is an error. When
+    no sampled cell votes (the mark would be `default`'s or the grouping rule's), the marked
+    cells of the whole table vote too (`FileTable.marked_cells`, one query on a file larger
+    than its sample): a cell means the same whatever its row, `1.000` at line 5000 as at line
+    5. A sampled column mixing percentages with plain numbers beyond ±1 is an error too
     (`percents.mixed`; a scan counts every cell). Typed columns (Parquet, JSON numbers) have no
     decimal mark: only text columns are sampled."""
     present = [c for c in columns if c in table.columns and table.type_of(c) == "VARCHAR"]
@@ -142,24 +158,44 @@ def decimal_of(
     counts = {c for c in whole if c in table.columns}
     cells = [(c, t) for c in present for t in _spread(table.cells(c))[:100]]
     cells += [(c, t.cells[table.columns.index(c)]) for c in present for t in table.totals]
-    amounts: str | dict[str, str] | None = None
-    if isinstance(currency, Mapping):
-        amounts = {t: currency[c] for c, t in cells if currency.get(c)}
-    elif currency:
-        amounts = {t: currency for c, t in cells if c not in counts}
-    try:
-        mark = guess_decimal(
-            [t for _, t in cells],
-            whole={t for c, t in cells if c in counts},
-            default=default,
-            currency=amounts,
-        )
-    except CellError as exc:
-        column = next((c for c, t in cells if t == exc.text), present[0] if present else None)
-        where = _cell_location(table, column, exc.text) if column else table.header()
-        raise exc.at(where) from None
+
+    def guess(cells: list[tuple[str, str]], default: str | None) -> str:
+        amounts: str | dict[str, str] | None = None
+        if isinstance(currency, Mapping):
+            amounts = {t: currency[c] for c, t in cells if currency.get(c)}
+        elif currency:
+            amounts = {t: currency for c, t in cells if c not in counts}
+        try:
+            return guess_decimal(
+                [t for _, t in cells],
+                whole={t for c, t in cells if c in counts},
+                default=default,
+                currency=amounts,
+            )
+        except CellError as exc:
+            column = next((c for c, t in cells if t == exc.text), present[0] if present else None)
+            where = _cell_location(table, column, exc.text, True) if column else table.header()
+            raise exc.at(where) from None
+
+    mark = guess(cells, ".")
+    if mark == "." and guess(cells, ",") == ",":  # the default's mark, or grouping's: ask all
+        cells += _marked(table, present, cells)
+        mark = guess(cells, default)
     _check_percents(table, present, mark)
     return mark
+
+
+def _marked(
+    table: FileTable, columns: list[str], seen: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The table's distinct cells with a mark beyond `seen`: every sampled one when the sample
+    is the whole table, else the file's (`FileTable.marked_cells`)."""
+    if table.complete:
+        found = [(c, t) for c in columns for t in table.cells(c) if _MARK.search(t)]
+    else:
+        found = table.marked_cells(columns)
+    known = set(seen)
+    return [cell for cell in dict.fromkeys(found) if cell not in known]
 
 
 def _check_percents(table: FileTable, columns: list[str], decimal: str) -> None:

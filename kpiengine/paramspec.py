@@ -97,12 +97,15 @@ def build_parameter(
     parsed = parse_values(entry["value"], entry.value_loc("value"), what, checker)
     if parsed is None:
         return None
-    unit_text = str(entry.get("unit", base.unit_text if base else ""))
-    if not unit_text:
+    written = entry.get("unit", base.unit_text if base else None)
+    if written is None or written == "":
         checker.error(BadValue, f"{what} has no `unit`", location, fix="add e.g. `unit: ratio`")
         return None
     unit_loc = entry.value_loc("unit") if "unit" in entry else location
-    unit = parse_unit(unit_text, unit_loc, units, checker)
+    unit = parse_unit(written, unit_loc, units, checker)  # a list or a mapping is KPI008
+    if unit is None and (isinstance(written, bool) or not isinstance(written, str | int)):
+        return None
+    unit_text = str(written)
     if base is not None and base.unit is not None and unit is not None and unit != base.unit:
         if not unit.same_dimension(base.unit):
             checker.error(

@@ -2,6 +2,9 @@
 
 A scan that sums rows by period keeps each row's first and last raw date; these say whether the
 raw dates were days or months (`Frame.date_grain`) and which days the data covers (`Frame.span`).
+An export without dates over a range is the period of the grain its range is exactly
+(`whole_period`, the rule every file connector follows; a GA download may also be a period so
+far, `period_so_far`), else one period of that range.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+
+from .periods import RANGE, Calendar
 
 
 def date_grain_of(first: np.ndarray, last: np.ndarray) -> str:
@@ -32,3 +37,24 @@ def span_of(first: np.ndarray, last: np.ndarray) -> tuple[dt.date, dt.date] | No
     if not len(first) or np.isnat(first).all():
         return None
     return first[~np.isnat(first)].min().item(), last[~np.isnat(last)].max().item()
+
+
+def whole_period(span: tuple[dt.date, dt.date], grain: str, calendar: Calendar) -> bool:
+    """Whether a date range is exactly one period of `grain` (June 1 to 30 by month, a quarter
+    by quarter): an export without dates over it is that period's; over any other range it is
+    one `range` period, labelled by its dates (8 to 31 July is not July, nor the third quarter)."""
+    if grain == RANGE:
+        return False
+    ordinal = calendar.ordinal_of(span[0], grain)
+    return (calendar.start_date(ordinal, grain), calendar.end_date(ordinal, grain)) == tuple(span)
+
+
+def period_so_far(span: tuple[dt.date, dt.date], grain: str, calendar: Calendar) -> bool:
+    """Whether a date range is one period of `grain`, whole or from its first day on (1 to 15
+    January by month: the month so far, which the engine judges as a partial period); a range
+    starting inside a period (8 to 31 July) is not."""
+    if grain == RANGE:
+        return False
+    ordinal = calendar.ordinal_of(span[0], grain)
+    first, last = calendar.start_date(ordinal, grain), calendar.end_date(ordinal, grain)
+    return span[0] == first and span[1] <= last

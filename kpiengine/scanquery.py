@@ -68,6 +68,7 @@ class ScanQuery:
     _dim_texts: dict[str, tuple[str, str]]
     _texts: dict[tuple[str, str], str]
     _day_cells: bool = False  # set by `parts`
+    _by_id: list[tuple[int, str, int]]  # (measure, variable, role): distinct, over windows
     #: float columns read as they are, their sums telling whether a NaN or infinity is there
     #: (then the scan runs again testing each cell: NaN is missing, an infinity bad)
     trust_floats: bool = True
@@ -243,10 +244,14 @@ class ScanQuery:
         sets = [main]
         for r in distinct:
             sets += [[f"__p{r}", *dims]] + ([[f"__p{r}"]] if dims else [])
+        for k, _, r in self._by_id:  # and by id, for windows (`filescan.Scan.window_parts`)
+            sets += [[f"__p{r}", *dims, f"__v{k}"]] + ([[f"__p{r}", f"__v{k}"]] if dims else [])
+        ids = [f"__v{k}" for k, _, _ in self._by_id]
+        aggs += [f"GROUPING({', '.join(ids)}) AS __gw"] if ids else []
         aggs.append(f"GROUPING({keys[0]}) AS __gd")
         aggs += [f"GROUPING(__p{r}) AS __gp{r}" for r in distinct]
         aggs.append(f"GROUPING({', '.join(dims)}) AS __gs" if dims else "0 AS __gs")
-        columns = [*keys, *(f"__p{r}" for r in distinct), *dims]
+        columns = [*keys, *(f"__p{r}" for r in distinct), *dims, *ids]
         listed = ", ".join(f"({', '.join(s)})" for s in sets)
         return (
             f"SELECT {', '.join(columns)}, {', '.join(aggs)} FROM ({first}) "
@@ -312,6 +317,7 @@ class ScanQuery:
                     f"SELECT {', '.join([f'__p{r} AS __period', *shown, *counted])}, "
                     f"__lo{r} AS __first, __hi{r} AS __last, __gs > 0 AS __total FROM cells "
                     f"WHERE __gp{r} = 0 AND __p{r} IS NOT NULL"
+                    + (f" AND __gw = {2 ** len(self._by_id) - 1}" if self._by_id else "")
                 )
         values = [quote_ident(v) for v, *_, d in measures if not d]
         outer = ", ".join(["__period", *(quote_ident(d) for d in names), "__total"])

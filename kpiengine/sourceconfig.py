@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import math
+import os
 from collections.abc import Mapping as Named
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 
 from .errors import KpiError, Location, suggestion
 from .units import CURRENCY, TIME, Unit
+from .workspacefiles import describe_path, looked_in, shown_path
 from .yamlio import YList, YMap
 
 SOURCE_KEYS = ("connector", "dimensions", "map", "timeout")
@@ -83,18 +85,59 @@ class SourceConfig:
         return KpiError(f"source `{self.name}`: {message}", self.where(key), fix)
 
     def paths(self, key: str = "path") -> list[Path]:
-        """The files an option names (a path or a glob, relative to the workspace), sorted."""
+        """The files an option names (a path or a glob, relative to the workspace), sorted; a
+        folder, pipe, device or broken link standing there is named (`describe_path`)."""
         pattern = self.options.get(key)
-        if not pattern:
+        if pattern is None or pattern == "":
             raise self.error(f"option `{key}` is required", fix=f"add `{key}: FILE.csv`")
+        if isinstance(pattern, bool) or not isinstance(pattern, str | int):
+            raise self.error(
+                f"`{key}` is the path of a file, or a pattern such as `exports/*.csv` (text), "
+                f"not {kind_of(pattern)}",
+                key,
+                "write one path; a pattern with `*` reads several files of one layout",
+            )
         full = Path(str(pattern)).expanduser()
         if not full.is_absolute():
             full = self.root / full
-        matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
+        if os.path.lexists(full):
+            matches = [full]
+        else:
+            matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
         files = [p for p in matches if p.is_file()]
-        if not files:
-            raise self.error(f"no file matches `{pattern}` (looked in {full.parent})", key)
-        return files
+        if files:
+            return files
+        shown = shown_path(matches[0] if matches else full, self.root)
+        if matches:
+            folder = matches == [full] and full.is_dir()  # `path: exports`
+            fix = f"`{shown}/*.csv` reads the CSV files in it" if folder else None
+            raise self.error(f"`{shown}` is {describe_path(matches[0])}", key, fix)
+        raise self.error(f"no file matches `{shown}` ({looked_in(full.parent)})", key)
+
+
+def kind_of(value: Any) -> str:
+    """What a YAML value is, as a message says it: `a list`, `a mapping`, `nothing (null)`..."""
+    if value is None or value == "":
+        return "nothing (null)" if value is None else "empty text"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}` (read as true/false)"
+    return f"`{value}`"
+
+
+def scalar_text(container: YMap, key: Any) -> str | None:
+    """A value that is text, or a number, date or yes/no a name may be (`2024`, `2024-01`,
+    `Yes`), as written in the file; None for null, a list or a mapping."""
+    value = container.get(key)
+    if value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, str):
+        return value
+    raw = container.raw.get(key) if isinstance(container, YMap) else None
+    return raw if raw is not None else str(value)
 
 
 class _Rule(Protocol):
@@ -153,9 +196,17 @@ def parse_sources(
                 where,
                 "e.g. `connector: csv` and `path: data/costs.csv`",
             )
+        connector = scalar_text(entry, "connector")
+        if connector is None or isinstance(entry["connector"], bool):
+            raise KpiError(
+                f"the `connector` of source `{name}` is a connector's name (text), "
+                f"not {kind_of(entry['connector'])}",
+                entry.value_loc("connector"),
+                "e.g. `connector: csv` (`kpi connectors` lists them)",
+            )
         config = SourceConfig(
             name=str(name),
-            connector=str(entry["connector"]),
+            connector=connector,
             root=root,
             location=entry.value_loc("connector"),
             currency=currency,
@@ -190,9 +241,17 @@ def _dimensions(entry: YMap, config: SourceConfig) -> dict[str, str]:
             if renames is not None and not isinstance(renames, YMap):
                 break
             if renames:
-                config.dimension_values[str(name)] = {str(k): str(v) for k, v in renames.items()}
+                config.dimension_values[str(name)] = _renames(renames, str(name), config)
             if "column" in spec:
-                out[str(name)] = str(spec["column"])
+                column = scalar_text(spec, "column")
+                if column is None:
+                    raise KpiError(
+                        f"source `{config.name}`: the `column` of dimension `{name}` is the "
+                        f"name of a column (text), not {kind_of(spec['column'])}",
+                        spec.value_loc("column"),
+                        f"e.g. `{name}: {{column: Channel}}`",
+                    )
+                out[str(name)] = column
         else:
             return out
     raise config.error(
@@ -200,6 +259,31 @@ def _dimensions(entry: YMap, config: SourceConfig) -> dict[str, str]:
         "dimensions",
         "e.g. `dimensions: {channel: {column: Source, values: {Email Marketing: Email}}}`",
     )
+
+
+def _renames(renames: YMap, dimension: str, config: SourceConfig) -> dict[str, str]:
+    """`values: {Email Marketing: Email}`: each value as the source writes it, and the segment
+    it counts in; both text (a number or a date as written: `2024: FY24`)."""
+    out = {}
+    what = f"source `{config.name}`: `values` of dimension `{dimension}`"
+    for old in renames:
+        if isinstance(old, bool):
+            raise KpiError(
+                f"{what}: the value to rename is read as `{str(old).lower()}` (YAML reads yes, "
+                "no, on, off as true/false)",
+                renames.key_loc(old),
+                "write it in quotes as the source writes it, e.g. `'Yes': Paid`",
+            )
+        text = scalar_text(renames, old)
+        if text is None:
+            raise KpiError(
+                f"{what} renames `{old}` to one segment name (text), not {kind_of(renames[old])}",
+                renames.value_loc(old),
+                f"e.g. `values: {{{old}: Email}}`; each value the source writes that belongs "
+                "to the segment is a key of its own",
+            )
+        out[str(old)] = text
+    return out
 
 
 def _mappings(entry: YMap, config: SourceConfig) -> dict[str, Mapping]:
@@ -315,14 +399,19 @@ def _where(spec: YMap) -> dict[str, list[str]]:
     return out
 
 
-def data_file_source(path: Path, root: Path, currency: str | None) -> SourceConfig:
-    """The source behind `--data FILE` or `data:`: a wide CSV whose columns name variables."""
+def data_file_source(
+    path: Path, root: Path, currency: str | None, location: Location | None = None
+) -> SourceConfig:
+    """The source behind `--data FILE` or `data:` (its position in kpi.yaml is `location`): a
+    wide CSV whose columns name variables."""
     path = Path(path)
     return SourceConfig(
         name="data",
         connector="csv",
         root=root,
         location=Location(str(path)),
-        options={"path": str(path.resolve())},
+        # absolute without following links: a link that loops is said to, when it is opened
+        options={"path": os.path.abspath(path)},
+        option_locations={"path": location} if location else {},
         currency=currency,
     )

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import monthgaps, sourcefindings
 from .connector import Connector, NoDailyValues, Request
+from .distinct import detach_windows, place_windows, split_windows, windows_asked
 from .errors import Finding, KpiError, Location, suggestion
 from .model import Variable, Workspace
 from .periods import RANGE, counts_whole
@@ -177,6 +178,7 @@ def fetch_table(
         dims = [d for d in by if d in source.dimensions]
         dims = dims if len(dims) == len(by) else []
         request = Request(wanted, plan.grain, dims, plan.fetch_start, plan.fetch_end, plan.calendar)
+        request.windows = windows_asked(plan, wanted)  # distinct counts read over windows
         name, where = status.name, source.config.location
         later = None  # the last day of data after today, which this run does not count
         try:
@@ -210,6 +212,7 @@ def fetch_table(
             continue
         if not source.connector.renames_values:
             frame = relabel(frame, source.config.dimension_values)
+        frame, counted = split_windows(frame, request.windows)  # rows of windows apart
         left_out.update({v: f"`{status.name}`: {why}" for v, why in frame.missing.items()})
         findings.extend(sourcefindings.left_out(name, where, frame.missing))
         status.coverage = frame.covered(plan.calendar)  # monthly rows cover their month
@@ -234,8 +237,10 @@ def fetch_table(
             if frame.grain == RANGE and frame.span is not None:
                 calendar = calendar.for_range(*frame.span)
             built = build_table(frame, present, plan.grain, dims, calendar)
+            place_windows(counted, built)
             ask = partial(_ask, source, variables=list(present))
-            findings.extend(monthgaps.blank_gaps(built, frame, request, ask, name, where, present))
+            plain = dataclasses.replace(request, windows={})  # months of rows, not of windows
+            findings.extend(monthgaps.blank_gaps(built, frame, plain, ask, name, where, present))
             tables.append(built)
     if not tables and spans and len(set(spans)) == 1:
         raise OnlyRange(spans[0])
@@ -251,6 +256,7 @@ def fetch_table(
     # data after `--to DAY` is unknown as the days after today are: the run is as of that day
     cut = min(now, plan.end or now)
     table = cut_at(merge_tables(tables, by), cut)
+    detach_windows(table)
     if not table.n_periods:
         raise NoData(f"the sources hold no data up to {cut}: every row is dated later")
     for status in statuses:

@@ -11,7 +11,7 @@ and translated by sqlglot for the others.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import KpiError
@@ -26,6 +26,7 @@ TESTED_DIALECTS = ("duckdb", "postgres", "clickhouse", "spark", "snowflake")
 GENERATED_DIALECTS = ("bigquery", "trino")
 _TIME = {"sum": "SUM", "mean": "AVG", "min": "MIN", "max": "MAX"}
 DISTINCT = "distinct"  # kpiengine.model.DISTINCT, without importing the model
+ROLLING = "rolling"  # the events of rolling windows (`AggregateSpec.windows`)
 
 
 def quote_ident(name: str) -> str:
@@ -57,6 +58,10 @@ class AggregateSpec:
     #: keeps; given, the answer has one more row (`__period` NULL) with them as `__first`,
     #: `__last`, so that a period is partial only where the data stops, not the dates asked
     extent: str | None = None
+    #: distinct measures counted over windows: measure -> the periods their windows run in
+    #: (`year`, `quarter`, `month`) or `rolling` (`kpiengine.distinct.window_kind`); given, the
+    #: answer has rows of events (`__wvar` set, see `_window_ctes`)
+    windows: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def where_value(condition: str, value: str, time: str) -> str:
@@ -145,6 +150,8 @@ def aggregation_sql(
     outer = ", ".join(["__period", *wanted])
     if distinct:
         ctes.append(_distinct_cte(spec, distinct, wanted))
+    windowed, events = _window_ctes(spec, grain, calendar, wanted)
+    ctes += windowed
     union = " UNION ALL ".join(
         f"SELECT {keys}, "
         + ", ".join(
@@ -178,12 +185,21 @@ def aggregation_sql(
             f"SELECT {outer}, {merged}, MIN(__first) AS __first, MAX(__last) AS __last, "
             f"__total FROM ({' UNION ALL '.join(parts)}) AS parts GROUP BY {outer}, __total"
         )
-    query = f"SELECT * FROM ({answer}) AS answer"
+    more = _NO_EVENT if events else ""
+    query = f"SELECT *{more} FROM ({answer}) AS answer"
     if spec.extent is not None:
         blanks = "".join(f"NULL AS {name}, " for name in [*wanted, *map(quote_ident, names)])
         query += (
             f" UNION ALL SELECT NULL AS __period, {blanks}MIN(__lo) AS __first, "
-            f"MAX(__hi) AS __last, NULL AS __total FROM ({spec.extent}) AS extent"
+            f"MAX(__hi) AS __last, NULL AS __total{more} FROM ({spec.extent}) AS extent"
+        )
+    nothing = "".join(f"CAST(NULL AS DOUBLE) AS {quote_ident(n)}, " for n in names)
+    for table, variable, kind, following in events:
+        query += (
+            f" UNION ALL SELECT __wa AS __period, {''.join(f'{d}, ' for d in wanted)}{nothing}"
+            "CAST(NULL AS DATE) AS __first, CAST(NULL AS DATE) AS __last, __total, "
+            f"{quote_text(variable)} AS __wvar, {quote_text(kind)} AS __wkind, "
+            f"{following} AS __wb, CAST(__wn AS DOUBLE) AS __wn FROM {table}"
         )
     return f"WITH {', '.join(ctes)} {query} ORDER BY __total, {outer}"
 
@@ -205,6 +221,71 @@ def _distinct_cte(spec: AggregateSpec, distinct: list[str], wanted: list[str]) -
         f"MAX(__day) AS __last, GROUPING({', '.join(wanted)}) > 0 AS __total FROM base "
         f"GROUP BY GROUPING SETS ((__period, {', '.join(wanted)}), (__period)))"
     )
+
+
+#: The event columns of the rows that are no events (see `_window_ctes`).
+_NO_EVENT = (
+    ", CAST(NULL AS VARCHAR) AS __wvar, CAST(NULL AS VARCHAR) AS __wkind, "
+    "CAST(NULL AS DATE) AS __wb, CAST(NULL AS DOUBLE) AS __wn"
+)
+
+
+def window_group_sql(period: str, grain: str, outer: str, calendar: Calendar = DEFAULT) -> str:
+    """SQL for the first day of the `outer` period (year, quarter, month) that the period
+    starting on `period` belongs to: the one it starts in; a week's is its Thursday's
+    (`kpiengine.distinct.outer_of`)."""
+    if grain == "week":
+        period = f"({period} + INTERVAL {4 if calendar.week_start == 'sunday' else 3} DAY)"
+    return period_sql(period, outer, calendar)
+
+
+def _window_ctes(
+    spec: AggregateSpec, grain: str, calendar: Calendar, wanted: list[str]
+) -> tuple[list[str], list[tuple[str, str, str, str]]]:
+    """The events of each distinct measure counted over windows (`kpiengine.distinct.Event`),
+    per requested segment and for the total: the ids by the first period of each (fiscal) year,
+    quarter or month they are seen in, counted (`__wa`); for rolling windows, by each period
+    they are seen in and the next one (`__wa`, `__wb`, by LEAD over the ids' periods). The
+    CTEs and (CTE, measure, kind, SQL of `__wb`) of each."""
+    ctes: list[str] = []
+    events: list[tuple[str, str, str, str]] = []
+    dims = ", ".join(wanted)
+    shown = "".join(f"COALESCE({d}, '') AS {d}, " for d in wanted)
+    total = f"GROUPING({dims}) > 0" if wanted else "FALSE"
+    for name, kinds in spec.windows.items():
+        if spec.measures.get(name) is None or spec.measures[name].aggregate.time != DISTINCT:
+            continue
+        ids = f"SELECT __period, {''.join(f'{d}, ' for d in wanted)}{quote_ident(name)} AS __wid "
+        ids += f"FROM base WHERE {quote_ident(name)} IS NOT NULL"
+        for kind in sorted(set(kinds)):
+            cte = f"w{len(events)}"
+            keys = ["__wg" if kind != ROLLING else "__period", *wanted, "__wid"]
+            sets = f"({', '.join(keys)})" + (f", ({keys[0]}, __wid)" if wanted else "")
+            if kind == ROLLING:  # each id once a period, then the next period it is seen in
+                seen = (
+                    f"SELECT __period, {shown}{total} AS __total, __wid FROM ({ids}) AS r "
+                    f"GROUP BY GROUPING SETS ({sets})"
+                )
+                inner = (
+                    f"SELECT __period AS __wa, LEAD(__period) OVER (PARTITION BY __total, "
+                    f"{dims + ', ' if dims else ''}__wid ORDER BY __period) AS __wb, "
+                    f"{''.join(f'{d}, ' for d in wanted)}__total FROM ({seen}) AS s"
+                )
+                keep = ["__wa", "__wb", *wanted, "__total"]
+            else:  # each id once a year (quarter, month): its first period there
+                group = window_group_sql("__period", grain, kind, calendar)
+                inner = (
+                    f"SELECT MIN(__period) AS __wa, {shown}{total} AS __total FROM (SELECT "
+                    f"{group} AS __wg, {ids.removeprefix('SELECT ')}) AS r GROUP BY GROUPING "
+                    f"SETS ({sets})"
+                )
+                keep = ["__wa", *wanted, "__total"]
+            ctes.append(
+                f"{cte} AS (SELECT {', '.join(keep)}, COUNT(*) AS __wn FROM ({inner}) AS i "
+                f"GROUP BY {', '.join(keep)})"
+            )
+            events.append((cte, name, kind, "__wb" if "__wb" in keep else "CAST(NULL AS DATE)"))
+    return ctes, events
 
 
 def translate(sql: str, dialect: str) -> str:

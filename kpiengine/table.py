@@ -173,6 +173,9 @@ class InputTable:
     spans: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
     gaps: dict[str, list[dt.date]] = field(default_factory=dict)  # months a monthly source lacks
     dated_by: dict[str, str] = field(default_factory=dict)
+    #: distinct counts over windows as the source counted them (`kpiengine.distinct`): this
+    #: table's own, never copied by `dataclasses.replace` onto one with other values
+    counted_windows: dict[str, np.ndarray] = field(default_factory=dict, init=False)
 
     @property
     def n_periods(self) -> int:

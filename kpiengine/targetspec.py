@@ -12,6 +12,7 @@ from .checks.definitions import BadValue
 from .errors import Location
 from .model import TargetSpec
 from .periods import DEFAULT, PeriodError
+from .sourceconfig import kind_of
 from .yamlio import YMap
 
 PERIOD_LABEL = re.compile(r"^(FY)?\d{4}(-(\d{2}|Q[1-4]|W\d{2}|\d{2}-\d{2}))?$")
@@ -41,7 +42,7 @@ def _refused(value: Any, expected: str) -> str:
         return "is a number too large for any calculation (the largest is about 1.8e+308)"
     if isinstance(value, str):
         return f'must be {expected}, not the text "{value}" (a number is written without quotes)'
-    return f"must be {expected}, not `{value}`"
+    return f"must be {expected}, not {kind_of(value)}"
 
 
 def _is_period(label: str) -> bool:

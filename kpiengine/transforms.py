@@ -3,8 +3,10 @@
 Arrays have periods on their second-to-last axis and segments (0: the total) on the last, so a
 leading axis (simulated draws of a projection) passes through. A window aggregates a variable's
 period values by its own time rule: `ytd` of a summed variable is the sum since the start of the
-(fiscal) year, of a stock (`last`) the latest value; a `mean` or `distinct` variable cannot be
-windowed from period values and is undefined, with the reason. A window that starts before the
+(fiscal) year, of a stock (`last`) the latest value; a `mean` variable cannot be windowed from
+period values and is undefined, with the reason; nor can a `distinct` one, whose window is read
+as its source counted it from the ids (`kpiengine.distinct.counted_window`), where it did, and
+is undefined, with the reason, elsewhere. A window that starts before the
 variable's data (before the table's first period, or before the first day its data covers) is
 undefined: the days it lacks are unknown, not zero; so is a sum over a period without data after
 that day (a month a monthly export lacks). A stock is exempt: its latest value is known.
@@ -16,17 +18,13 @@ import datetime as dt
 
 import numpy as np
 
+from .distinct import FINER as _FINER
+from .distinct import WINDOW_GRAIN as _WINDOW_GRAIN
+from .distinct import counted_window, outer_of
+from .model import DISTINCT
 from .periods import FIRST_EVENT_DAYS
 from .refs import window_of
 from .table import InputTable
-
-#: Window -> the grain whose periods it accumulates over, and the grains it is defined at.
-_WINDOW_GRAIN = {"ytd": "year", "qtd": "quarter", "mtd": "month"}
-_FINER = {
-    "year": ("day", "week", "month", "quarter", "year"),
-    "quarter": ("day", "week", "month", "quarter"),
-    "month": ("day", "week", "month"),
-}
 
 
 def year_ago_index(table: InputTable) -> np.ndarray:
@@ -71,7 +69,8 @@ def window(
     assert found is not None
     kind, count = found
     undefined = np.full_like(values, np.nan, dtype=float)
-    if rule not in ("sum", "min", "max", "last", "first"):
+    counted = counted_window(table, name, token) if rule == DISTINCT and name else None
+    if rule not in ("sum", "min", "max", "last", "first") and counted is None:
         return undefined, (
             f"a `{rule}` variable cannot be aggregated over {_text(kind, count)} "
             "from its period values"
@@ -79,12 +78,16 @@ def window(
     if kind != "rolling" and table.grain not in _FINER[_WINDOW_GRAIN[kind]]:
         return undefined, f"{kind} is not defined for {table.grain}s (a {table.grain} is longer)"
     if kind == "rolling":
-        out = _rolling(values, rule, count)
         starts = np.arange(table.n_periods) - count + 1
     else:
-        out = _cumulative(values, rule, _groups(table, _WINDOW_GRAIN[kind]))
         starts = _group_starts(table, _WINDOW_GRAIN[kind])
-    if rule == "sum":  # a period without data inside the window: its sum is not the window's
+    if counted is not None:  # the ids the source counted from the window's first day
+        out = np.array(counted, dtype=float, copy=True)
+    elif kind == "rolling":
+        out = _rolling(values, rule, count)
+    else:
+        out = _cumulative(values, rule, _groups(table, _WINDOW_GRAIN[kind]))
+    if rule in ("sum", DISTINCT):  # a period without data inside the window: not the window's
         holes = np.concatenate([[0], np.cumsum(_holes(table, name))])
         gap = holes[1:] > holes[np.maximum(starts, 0)]
         out = np.where(gap[:, None], np.nan, out)
@@ -144,10 +147,7 @@ def _outer(table: InputTable, index: int, outer: str) -> int:
     """The `outer` period of the table's period `index` (which may be before the table): the
     one it starts in; a week's is the one its Thursday is in, as ISO weeks belong to the year of
     their Thursday (2025-W01, 30 December 2024 to 5 January 2025, is in 2025)."""
-    day = table.calendar.start_date(table.first + index, table.grain)
-    if table.grain == "week":
-        day += dt.timedelta(days=4 if table.calendar.week_start == "sunday" else 3)
-    return table.calendar.ordinal_of(day, outer)
+    return outer_of(table.calendar, table.first + index, table.grain, outer)
 
 
 def _group_starts(table: InputTable, outer: str) -> np.ndarray:

@@ -6,13 +6,15 @@ units, worked examples) then run through the one check runner.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from .checker import Checker
-from .checks.definitions import BadValue, DuplicateId
+from .checks.base import WARNING
+from .checks.definitions import BadValue, DuplicateId, UnknownKey
 from .checks.runner import run_load_checks
-from .errors import KpiError, Location, suggestion
+from .errors import DefinitionError, KpiError, Location, suggestion
 from .i18n import normalize_locale
 from .model import BUILTIN, KPI, WORKSPACE, Settings, Variable, Workspace, otherwise_chain
 from .paramspec import merge_parameters
@@ -24,9 +26,10 @@ from .schema import (
     build_variable,
     read_file,
 )
-from .sourceconfig import data_file_source, parse_sources
+from .sourceconfig import data_file_source, kind_of, parse_sources, scalar_text
 from .targetspec import parse_target
 from .units import UnitSystem
+from .workspacefiles import describe_path, workspace_files
 from .yamlio import YList, YMap, load_yaml, parse_yaml
 
 __all__ = ["BUILTIN", "WORKSPACE", "Settings", "Workspace", "load_workspace"]
@@ -55,8 +58,10 @@ SETTINGS_KEYS = (
 def _read_settings(root: Path, checker: Checker) -> Settings:
     path = root / "kpi.yaml"
     settings = Settings()
-    if not path.exists():
+    if not os.path.lexists(path):
         return settings
+    if not path.exists():  # a link to nowhere or in a loop is no missing kpi.yaml: say so
+        raise KpiError(f"`kpi.yaml` is {describe_path(path)}", Location(str(path)))
     data = load_yaml(path)
     if data is None:
         return settings
@@ -64,14 +69,14 @@ def _read_settings(root: Path, checker: Checker) -> Settings:
         return settings
     checker.keys(data, SETTINGS_KEYS, "kpi.yaml")
     for key in ("name", "description"):
-        if key in data:
-            setattr(settings, key, str(data[key]))
-    if "locale" in data:  # `zh-CN` or `fr_FR` as written: the texts are keyed `zh-Hans`, `fr`
-        settings.locale = normalize_locale(str(data["locale"]))
+        if data.get(key) is not None:
+            setattr(settings, key, _text(data, key, "kpi.yaml", checker))
+    if data.get("locale") is not None:  # `zh-CN`, `fr_FR`: texts are keyed `zh-Hans`, `fr`
+        settings.locale = normalize_locale(_text(data, "locale", "kpi.yaml", checker) or "en")
     if "grain" in data:  # every number depends on it: a bad one stops the command
         if data["grain"] not in GRAINS:
             raise KpiError(
-                f"`grain` is `{data['grain']}`, not one of {', '.join(GRAINS)}",
+                f"`grain` is {kind_of(data['grain'])}, not one of {', '.join(GRAINS)}",
                 data.value_loc("grain"),
                 "write one of them after `grain:`, or leave the key out (month)",
             )
@@ -93,13 +98,22 @@ def _read_settings(root: Path, checker: Checker) -> Settings:
             settings.kpis_location = data.value_loc("kpis")
         else:
             checker.error(BadValue, "`kpis` must be a list of KPI ids", data.value_loc("kpis"))
-    if "data" in data:
-        settings.data = root / str(data["data"])
+    if "data" in data:  # every number depends on it: a bad one stops the command
+        written = scalar_text(data, "data")
+        if not written or isinstance(data["data"], bool):
+            problem = f"`data` is the path of one CSV file (text), not {kind_of(data['data'])}"
+            fix = "e.g. `data: data.csv`; several files are `sources:` (see README)"
+            raise DefinitionError(
+                [BadValue.finding(problem, None, data.value_loc("data"), fix=fix)]
+            )
+        settings.data = root / written
     settings.sources = parse_sources(
         data.get("sources"), data.value_loc("sources"), root, settings.currency
     )
     if settings.data is not None:
-        settings.sources.append(data_file_source(settings.data, root, settings.currency))
+        settings.sources.append(
+            data_file_source(settings.data, root, settings.currency, data.value_loc("data"))
+        )
     choose = data.get("choose")
     if choose is not None:
         if isinstance(choose, YMap) and all(isinstance(v, str) for v in choose.values()):
@@ -169,17 +183,23 @@ def _read_settings(root: Path, checker: Checker) -> Settings:
                     settings.report.by_location = report.value_loc(key)
             else:
                 checker.error(BadValue, f"`report.{key}` must be a list", report.value_loc(key))
-        if "title" in report:
-            settings.report.title = str(report["title"])
+        if report.get("title") is not None:
+            settings.report.title = _text(report, "title", "`report`", checker)
     return settings
 
 
-def _workspace_files(root: Path) -> list[tuple[str, Any]]:
-    folder = root / "definitions"
-    if not folder.is_dir():
-        return []
-    paths = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
-    return [(str(p), load_yaml(p)) for p in paths]
+def _text(data: YMap, key: str, what: str, checker: Checker) -> str:
+    """A text setting as written (a number or date as written too: `name: 2024`); a list or a
+    mapping is KPI003 and leaves the setting empty."""
+    text = scalar_text(data, key)
+    if text is None:
+        checker.error(
+            BadValue,
+            f"`{key}` of {what} is text, not {kind_of(data[key])}",
+            data.value_loc(key),
+            fix=f"write one line of text after `{key}:` (quote it if it holds `: `)",
+        )
+    return text or ""
 
 
 def _builtin_files() -> list[tuple[str, Any]]:
@@ -191,13 +211,21 @@ def load_workspace(path: str | Path | None = None, *, builtins: bool = True) -> 
     checker = Checker()
     root = Path(path) if path is not None else None
     if root is not None and not root.is_dir():
+        if os.path.lexists(root):
+            raise KpiError(f"the workspace `{root}` is {describe_path(root, 'a folder')}")
         raise KpiError(f"workspace folder not found: {root}")
     settings = _read_settings(root, checker) if root else Settings()
     layers: list[tuple[str, list[tuple[str, Any]]]] = []
     if builtins:
         layers.append((BUILTIN, _builtin_files()))
     if root is not None:
-        layers.append((WORKSPACE, _workspace_files(root)))
+        files, unread = workspace_files(root)
+        layers.append((WORKSPACE, files))
+        for message, where in unread:
+            fix = "move them up into definitions/ to use them, or out of definitions/"
+            checker.findings.append(
+                UnknownKey.finding(message, None, where, fix=fix, severity=WARNING)
+            )
 
     parsed = [
         (layer, name, read_file(data, name, checker))

@@ -283,3 +283,33 @@ def test_the_csv_connector_reads_counts_from_the_config(tmp_path):
     assert connector(frozenset({"orders"}))._decimals() == {"d.csv": ","}
     with pytest.raises(KpiError, match=ASK):
         connector(frozenset())._decimals()
+
+
+# --- a count's mark never turns an amount into a three-decimal fraction -----------------------
+
+MIXED = 'Date,Orders,Revenue\n2024-01-05,1.500,"1,250"\n2024-01-06,2,3\n'
+
+
+@pytest.mark.parametrize("currency", ["USD", "EUR"])
+def test_a_count_telling_a_mark_that_makes_an_amount_three_decimals_asks(tmp_path, currency):
+    """`1.500` orders are whole only with `,` as the decimal mark, which makes `1,250` dollars
+    1.25; with `.` the amount is 1250 and the orders 1.5: one cell is wrong, and the cells
+    cannot tell which (before counts were told apart, both asked; a person reads $1,250)."""
+    root = workspace(tmp_path, {"d.csv": MIXED}, csv_source(BOTH_MAP), currency)
+    message = error_of(root, "k_revenue")
+    # line 2: `2024-01-05,1.500,` is 17 characters: the amount's field starts at column 18
+    assert message.startswith("d.csv:2:18: `1,250` is not a number whose decimal mark")
+    assert "the count `1.500` is whole only with `,`" in message
+    assert "1.25" in message and "1250 with `.`" in message
+    told = workspace(
+        tmp_path / "told", {"d.csv": MIXED}, csv_source(BOTH_MAP, "    decimal: ','\n")
+    )
+    assert january(told, "k_orders", "k_revenue") == {"k_orders": 1502.0, "k_revenue": 4.25}
+
+
+def test_a_count_and_an_amount_telling_the_same_mark_read_without_asking(tmp_path):
+    """`1,500` orders are whole with `.` as the decimal mark, as `1,250` dollars read grouped:
+    1500 orders, $1250 (and 2 + 3 on the next day)."""
+    text = 'Date,Orders,Revenue\n2024-01-05,"1,500","1,250"\n2024-01-06,2,3\n'
+    root = workspace(tmp_path, {"d.csv": text}, csv_source(BOTH_MAP), "USD")
+    assert january(root, "k_orders", "k_revenue") == {"k_orders": 1502.0, "k_revenue": 1253.0}

@@ -154,7 +154,7 @@ def test_an_empty_grain_is_a_usage_error_naming_kpi_yaml(write_workspace):
     result = _eval(root, "--kpi", "k_sessions")
     assert result.exit_code == 2, result.output
     assert "kpi.yaml:1:" in result.output
-    assert "`grain` is `None`, not one of day, week, month, quarter, year" in result.output
+    assert "`grain` is nothing (null), not one of day, week, month, quarter, year" in result.output
     assert "KPI012" not in result.output and "PeriodError" not in result.output
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import sympy
 
 from ..compute import Computer, ToDateComputer
-from ..errors import KpiError, suggestion
+from ..errors import ERROR, Finding, KpiError, sort_findings, suggestion
 from ..evaluation import Results
 from ..formula import shifted_name, symbol
 from ..model import Workspace
@@ -54,8 +54,24 @@ def resolve_kpi(ws: Workspace, name: str) -> str:
         raise KpiError(f"unknown KPI `{name}`{suggestion(name, ws.kpis)}")
     blocker = ws.blocked_by(kpi_id)
     if blocker is not None:
-        raise KpiError(f"`{kpi_id}` cannot be analysed: the definition of `{blocker}` has errors")
+        findings = "".join("\n" + f.format() for f in blocking_findings(ws, blocker))
+        raise KpiError(
+            f"`{kpi_id}` cannot be analysed: the definition of `{blocker}` has errors"
+            + (":" + findings if findings else "")
+        )
     return kpi_id
+
+
+def blocking_findings(ws: Workspace, kpi_id: str) -> list[Finding]:
+    """The findings that stop a KPI being evaluated (file:line:column, code, message, fix), as
+    `kpi eval` prints them: its unparsed formula, unknown names, values that would be wrong."""
+    kpi = ws.kpis.get(kpi_id)
+    own = kpi.findings if kpi is not None else []
+    allow = kpi.allow if kpi is not None else {}
+    found = [f for f in own if f.blocking or (f.withholds and f.code not in allow)]
+    found = found or [f for f in own if f.severity == ERROR]
+    found = found or [f for f in ws.findings if f.kpi == kpi_id and f.severity == ERROR]
+    return sort_findings(dict.fromkeys(found))
 
 
 def expand(ws: Workspace, kpi_id: str, keep: Iterable[str] = ()) -> sympy.Expr:

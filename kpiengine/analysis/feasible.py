@@ -8,6 +8,7 @@ import math
 import sympy
 
 from ..model import Workspace
+from ..refs import display_ref
 from ..units import CURRENCY, TIME, Unit
 from .expand import evaluate_at, expand
 
@@ -80,7 +81,8 @@ def is_share(ws: Workspace, kpi_id: str) -> bool:
 def must_be_nonnegative(ws: Workspace, name: str) -> bool:
     """A variable with a unit (a count, an amount, a duration, or a quotient of them) cannot be
     negative; a dimensionless one can."""
-    unit = _unit_of(ws, name) if name in ws.variables else None
+    base = name.split("__")[0]  # a window or total of such a variable cannot be negative either
+    unit = _unit_of(ws, base) if base in ws.variables else None
     return unit is not None and not unit.dimensionless
 
 
@@ -92,8 +94,9 @@ def value_problems(ws: Workspace, name: str, value: float) -> list[str]:
     """Why an input (variable or KPI) cannot take this value by itself; empty when it can."""
     out = []
     if must_be_nonnegative(ws, name) and value < 0:
-        unit = _unit_of(ws, name)
-        out.append(f"`{name}` would be negative ({_fmt(value)}), but it is measured in {unit}")
+        unit = _unit_of(ws, name.split("__")[0])
+        shown = display_ref(name)
+        out.append(f"`{shown}` would be negative ({_fmt(value)}), but it is measured in {unit}")
     if name in ws.kpis and is_share(ws, name) and not 0 <= value <= 1:
         out.append(f"`{name}` would be {value:.2%}, but it is a share, from 0 to 100%")
     return out

@@ -17,7 +17,7 @@ import sympy
 
 from ..errors import KpiError
 from ..formula import symbol
-from ..symbolic import SYMBOLIC_ERRORS, substitute, text, too_hard
+from ..symbolic import SYMBOLIC_ERRORS, substitute, too_hard
 from ..targets import period_targets
 from .expand import (
     Context,
@@ -32,6 +32,7 @@ from .expand import (
     segment_text,
 )
 from .feasible import is_count, share_problems, value_problems
+from .solvable import movable_inputs, resolve_input, shown_expr, window_check
 from .todate import cell_context
 
 NUMERIC_STARTS = (1.0, 10.0, 0.1, 100.0, -1.0, 1000.0)
@@ -74,6 +75,8 @@ class GoalSeek:
     formula: str
     method: str = "exact"
     notes: list[str] = field(default_factory=list)
+    #: the input as a formula writes it (`ytd(revenue)` for the internal `revenue__ytd`)
+    label: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -171,6 +174,7 @@ def solve_for(
     (None: the KPI's own target in that period)."""
     ws = ctx.ws
     kpi_id = resolve_kpi(ws, kpi_id)
+    name, read_as = resolve_input(ws, kpi_id, name)
     expr, notes, implied = _equation(ctx, kpi_id, name)
     s = ctx.segment_index(segment)
     full = expand(ws, kpi_id)
@@ -199,9 +203,10 @@ def solve_for(
         number(current),
         [],
         "",
-        text(expr, ws.kpis[kpi_id].formula_text),
+        shown_expr(expr, ws.kpis[kpi_id].formula_text),
         method,
-        notes,
+        read_as + notes,
+        display_name(name),
     )
     if (note := _to_date_note(ctx, kpi_id, i)) is not None:
         result.notes.append(note)
@@ -219,8 +224,9 @@ def solve_for(
             )
             continue
         result.solutions.append(solution)
+        result.notes += window_check(ctx, name, solution, i, s)
         if solution.value is not None and solution.whole is None and is_count(ws, name):
-            result.notes.append(no_whole_note(kpi_id, name, solution.value))
+            result.notes.append(no_whole_note(kpi_id, display_name(name), solution.value))
     result.message = _message(result)
     return result
 
@@ -258,7 +264,7 @@ def _equation(ctx: Context, kpi_id: str, name: str) -> tuple[sympy.Expr, list[st
     if symbol(name) not in expr.free_symbols and name in ws.inputs_of(kpi_id):
         raise KpiError(
             f"`{name}` cancels out of `{kpi_id}` once the KPIs it uses are expanded "
-            f"({kpi_id} = {text(expr)}): changing it alone does not move `{kpi_id}`"
+            f"({kpi_id} = {shown_expr(expr)}): changing it alone does not move `{kpi_id}`"
         )
     if symbol(name) not in expr.free_symbols:
         inputs = ", ".join(f"`{display_name(n)}`" for n in input_names(expr))
@@ -385,16 +391,17 @@ def _sample(piece: sympy.Set, current: float | None) -> float:
 def _message(result: GoalSeek) -> str:
     where = f"{result.period}" + (f" ({segment_text(result.segment)})" if result.segment else "")
     head = f"`{result.kpi}` = {result.target:,.6g} in {where}"
+    shown = result.label or result.input
     if not result.solutions and result.method == "numeric":
         return (
             f"no solution found: sympy has no closed form for {head}, and a numeric search "
-            f"for `{result.input}` from several starting points found none"
+            f"for `{shown}` from several starting points found none"
         )
     if not result.solutions:
-        return f"no solution: no value of `{result.input}` alone makes {head}"
+        return f"no solution: no value of `{shown}` alone makes {head}"
     if all(not s.feasible for s in result.solutions):
-        return f"no feasible solution: the `{result.input}` that would make {head} cannot happen"
-    return f"{len(result.solutions)} solution(s) for `{result.input}` making {head}"
+        return f"no feasible solution: the `{shown}` that would make {head} cannot happen"
+    return f"{len(result.solutions)} solution(s) for `{shown}` making {head}"
 
 
 def solve_each(
@@ -404,12 +411,9 @@ def solve_each(
     period: str | None = None,
     segment: dict[str, str] | None = None,
 ) -> list[GoalSeek]:
-    """For every input of the KPI (current raw variables, then the KPIs its formula names),
-    the value it needs on its own for the KPI to reach `target`."""
+    """For every input of the KPI (current raw variables, windows of variables read no other
+    way, then the KPIs its formula names: `solvable.movable_inputs`), the value it needs on its
+    own for the KPI to reach `target`; KpiError when the KPI has no such input."""
     kpi_id = resolve_kpi(ctx.ws, kpi_id)
-    full = expand(ctx.ws, kpi_id)
-    formula = ctx.ws.kpis[kpi_id].formula
-    assert formula is not None  # expand() raised otherwise
-    names = [n for n in input_names(full) if "__" not in n]
-    names += sorted(n for n in formula.names if n in ctx.ws.kpis)
+    names = movable_inputs(ctx.ws, kpi_id)
     return [solve_for(ctx, kpi_id, target, n, period, segment) for n in names]

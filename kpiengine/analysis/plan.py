@@ -10,10 +10,8 @@ input of a ratio, the months of an annual count) is whole, rounded as `kpi solve
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import sympy
@@ -26,8 +24,7 @@ from .expand import Context, expand, input_names, resolve_kpi
 from .feasible import count_entity, is_count
 from .goalseek import Reach, Solution, no_whole_note, solution_at, solve_expr
 from .shown import formatter, input_value, kpi_value
-
-MONTHS = 12
+from .weights import MONTHS, read_weights
 
 
 @dataclass
@@ -174,27 +171,6 @@ def _last_year(ctx: Context, kpi_id: str, year: int) -> tuple[np.ndarray, list[s
                     f"growth of the other months ({growth:.3f})"
                 )
     return values, notes
-
-
-def read_weights(text: str) -> list[Fraction]:
-    """12 non-negative monthly weights from `10,8,8,...` or a file holding them (commas,
-    spaces, semicolons or new lines between them; `#` starts a comment)."""
-    path = Path(text)
-    if path.is_file():
-        source = path.read_text(encoding="utf-8-sig")
-    elif re.search(r"[,;\s]", text.strip()):
-        source = text
-    else:
-        raise KpiError(f"weights file not found: {text} (or give 12 numbers: 10,8,8,...)")
-    source = "\n".join(line.split("#")[0] for line in source.splitlines())
-    items = [t for t in re.split(r"[,;\s\[\]]+", source) if t]
-    try:
-        weights = [Fraction(t) for t in items]
-    except ValueError:
-        raise KpiError(f"weights must be numbers, got {items}") from None
-    if len(weights) != MONTHS or any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise KpiError(f"weights must be 12 non-negative numbers, not all 0 (got {len(weights)})")
-    return weights
 
 
 def month_weights(

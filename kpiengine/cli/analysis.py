@@ -87,6 +87,7 @@ def solve_command(
     """Goal-seek: the value an input needs for the KPI to reach a target (all else held)."""
     from ..analysis import parse_segment, solve_each, solve_for
     from ..analysis.expand import resolve_kpi
+    from ..errors import KpiError
     from ..terminal.analysis import render_goalseek, to_json
 
     engine = open_engine(workspace, sample)
@@ -94,10 +95,15 @@ def solve_command(
     kpi_id = resolve_kpi(ws, kpi_id)
     where = parse_segment(segment)
     ctx = _analysis_context(engine, _solve_kpis(ws, kpi_id, for_), data, period, grain, where)
-    if for_:
-        results = [solve_for(ctx, kpi_id, target, for_, period, where)]
-    else:
-        results = solve_each(ctx, kpi_id, target, period, where)
+    try:
+        if for_:
+            results = [solve_for(ctx, kpi_id, target, for_, period, where)]
+        else:
+            results = solve_each(ctx, kpi_id, target, period, where)
+    except KpiError as exc:  # nothing to solve for, a past value...: JSON says why, too
+        if fmt == "json":
+            click.echo(to_json({"kpi": kpi_id, "error": str(exc)}))
+        raise
     click.echo(to_json(results) if fmt == "json" else render_goalseek(ws, results))
     sys.exit(EXIT_FINDINGS if report_findings(ws) else EXIT_OK)
 

@@ -106,14 +106,18 @@ def import_osi(
 def _import(
     model: Any, output: Path | None, force: bool, check: bool, url: str | None, data: Path | None
 ) -> None:
-    from ..interop.writer import write_workspace
+    from ..interop.writer import keep_secret, write_workspace
     from ..workspace import load_workspace
 
     if data is not None:
         for table in model.use_files(data):
             model.note(table, "table", f"no {table.split('.')[-1]}.csv or .parquet in {data}")
+    secret = None  # the variable the password of --url is read from (never written)
     if url:
+        url, secret = keep_secret(url)
         model.use_database(url)
+        if not any(s.options.get("url") == url for s in model.sources.values()):
+            secret = None  # no source reads it
     if not check and output is None:
         raise click.UsageError("give the folder to write with -o DIR (or lint only with --check)")
     with tempfile.TemporaryDirectory() as scratch:
@@ -124,6 +128,12 @@ def _import(
                 f"wrote {root}: {len(model.kpis)} KPIs, {len(model.variables)} variables, "
                 f"{len(model.sources)} sources"
             )
+            if secret:
+                click.echo(
+                    f"the password in --url is not written to kpi.yaml: its `url:` reads "
+                    f"${{{secret}}} instead; set {secret} to the password (not URL-encoded) "
+                    "where kpi runs"
+                )
         code, text = lint_imported(load_workspace(root), list(model.kpis))
         if check:  # the scratch folder is gone once we return: name what it stood for
             text = text.replace(str(root), "<imported>")

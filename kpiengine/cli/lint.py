@@ -37,7 +37,7 @@ def lint_command(
     list_checks: bool,
 ) -> None:
     """Check definitions, and data when there is some, for KPI pitfalls (see README)."""
-    from ..errors import suggestion
+    from ..errors import KpiError, suggestion
     from ..terminal.lint import render_catalogue, render_text
 
     engine = open_engine(workspace, sample)
@@ -52,6 +52,15 @@ def lint_command(
         if kpi_id not in ws.kpis:
             raise click.UsageError(f"unknown KPI `{kpi_id}`{suggestion(kpi_id, ws.kpis)}")
     source = data if data else (True if ws.settings.sources else None)
+    if by and source is not None:  # as `kpi eval --by` says it, not "data checks ran"
+        inputs = engine.inputs(data)  # the sources when no --data
+        known = inputs.dimension_counts()
+        for dim in by:
+            if dim not in known and not inputs.failures:  # a failed source is reported as such
+                raise KpiError(
+                    f"no source has the dimension `{dim}`{suggestion(dim, known)} "
+                    f"(dimensions: {', '.join(sorted(known)) or 'none'})"
+                )
     report = engine.lint(source, by=list(by) or None, kpis=list(kpis) or None)
     if fmt == "json":
         click.echo(report.to_json())

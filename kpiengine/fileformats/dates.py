@@ -10,6 +10,7 @@ a row is dated by its day), `%~` (an optional ISO or `hh:mm[:ss] [AM]` time), `%
 matches one or more spaces. A spec without `%d` has the grain of a month: its rows cover the
 whole month, dated by its first day. Two specs are special: `excel`, serial day numbers
 (`45292` is 2024-01-01) in 1990-2099, and a `jalali:` prefix for Persian (Solar Hijri) dates.
+The module is longer than most: a format's Python and SQL readings stay side by side.
 
 `detect_date_format` picks the format that reads most of a sample, then its order of day, month
 and year: orders that each read it (`24/01/15`: d/m/y or y/m/d) raise an error naming the
@@ -65,6 +66,8 @@ _ISO = re.compile(
     r"[12][0-9]{3}-[01][0-9]-[0-3][0-9](?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
 )
 DateError = CellError  # the error of a cell that is not a date in the expected format
+#: The days of the grammar's years (`%Y`: 1000 to 2999), for cells DuckDB typed as dates.
+TYPED_DAYS = "DATE '1000-01-01' AND DATE '2999-12-31'"
 #: Formats tried by `detect_date_format`, most specific first; each is tried in its other orders
 #: of day, month and year too (`date_orders`: `%d/%m/%Y` and `%m/%d/%Y`; a two-digit year also
 #: written first, `%y/%m/%d`).
@@ -149,7 +152,10 @@ class DateFormat:
         col = column_sql(column)
         kind = (type_ or "VARCHAR").upper()
         if kind == "DATE" or kind.startswith("TIMESTAMP"):
-            return f"CAST({col} AS DATE)"
+            # DuckDB types cells the grammar refuses (`-2024-01-15`, a day of 2025 BC; years
+            # 12024 and 999): a typed day is one of the grammar's years (`%Y`) or a bad cell
+            day = f"CAST({col} AS DATE)"
+            return f"(CASE WHEN {day} BETWEEN {TYPED_DAYS} THEN {day} END)"
         if kind not in ("VARCHAR", "TEXT", "STRING"):
             col = f"CAST({col} AS VARCHAR)"  # `20240601` typed as a number, say
         rewritten = self.rewrite.sql(normalize_sql(col))
@@ -182,6 +188,9 @@ class DateFormat:
         """SQL true where a cell is present but not a date in this format."""
         value = value or self.sql(column, type_)
         col = column_sql(column)  # a CASE: the missing-cell test only where there is no date
+        kind = (type_ or "VARCHAR").upper()
+        if kind == "DATE" or kind.startswith("TIMESTAMP"):  # a typed cell is never missing
+            return f"({col} IS NOT NULL AND {value} IS NULL)"
         return (
             f"(CASE WHEN {value} IS NOT NULL OR {col} IS NULL THEN FALSE "
             f"ELSE NOT {missing_sql(column)} END)"

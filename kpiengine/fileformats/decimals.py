@@ -59,7 +59,8 @@ def guess_decimal(
     only with `,` (`1.234,5`, `12,5`, `0,123`) votes for that mark; a cell read alike both ways
     (`1234`, `12%`) does not vote; a cell read differently (`1,234`: 1234 or 1.234) is
     ambiguous. Counts (`whole`: True for every cell, or the cells that are counts) are whole,
-    so an ambiguous count votes for the reading that is a whole number. Votes for both marks
+    so an ambiguous count tells the reading that is a whole number, unless that reading makes
+    an ambiguous amount a fraction (`1.500` orders beside `1,250` dollars). Votes for both marks
     raise NumberError naming a cell of each (a count whole in neither reading, `1,5` beside
     `1.00`, is the one named). When only ambiguous cells remain, the answer is `default` (what
     the export's language writes); without one, their lone mark before three digits is read as
@@ -74,6 +75,7 @@ def guess_decimal(
         raise ValueError(f"the decimal mark must be '.' or ',', not {default!r}")
     seen: set[str] = set()
     votes: dict[str, str] = {}
+    counted: dict[str, str] = {}  # ambiguous counts: the mark that makes them whole
     odd: dict[str, float] = {}  # voting counts whole in neither reading: their one reading
     grouped: dict[str, str] = {}  # the decimal mark under which an ambiguous cell is grouped
     thousandths: list[tuple[str, float, float, str]] = []  # ambiguous, three decimals
@@ -92,15 +94,17 @@ def guess_decimal(
                     odd[text] = read
         elif dot != comma:
             if count and dot.is_integer() != comma.is_integer():
-                votes.setdefault("." if dot.is_integer() else ",", text)
+                counted.setdefault("." if dot.is_integer() else ",", text)
             elif not count and (code := _three_decimals(text, currency)):
                 thousandths.append((text, dot, comma, code))
             else:
                 grouped.setdefault("." if abs(dot) > abs(comma) else ",", text)
-        if len(votes) == 2:
-            raise _mixed(votes, odd)
+        if len(votes.keys() | counted.keys()) == 2:
+            raise _mixed({**counted, **votes}, odd)
     if votes:
         return next(iter(votes))
+    if counted:
+        return _counted(counted, grouped)
     if default is not None:
         return default
     if thousandths:
@@ -115,6 +119,25 @@ def guess_decimal(
             "set the source's `decimal:` option to '.' or ','",
         )
     return next(iter(grouped))
+
+
+def _counted(counted: dict[str, str], grouped: dict[str, str]) -> str:
+    """The mark the counts tell, unless it makes an ambiguous amount a fraction with three
+    decimals (`1.500` orders say `,`, so `1,250` dollars would be 1.25): which cell is wrong
+    the cells cannot tell, so the source's `decimal:` option decides."""
+    [(mark, count)] = counted.items()
+    other = "," if mark == "." else "."
+    if other not in grouped:
+        return mark
+    amount = grouped[other]
+    raise NumberError(
+        amount,
+        f"a number whose decimal mark the cells tell: the count `{shown(count)}` is whole only "
+        f"with `{mark}` as the decimal mark, which makes this amount "
+        f"{_shown(_reading(amount, mark) or 0.0)}, and {_shown(_reading(amount, other) or 0.0)} "
+        f"with `{other}`",
+        "set the source's `decimal:` option to '.' or ','",
+    )
 
 
 def _three_decimals(text: str, currency: str | Mapping[str, str] | None) -> str | None:

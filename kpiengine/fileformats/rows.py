@@ -6,6 +6,9 @@ starts on, so that every problem is reported at `file:line:column`, the column b
 1-based character position on that line. A quote left open, or text after a closing quote, is
 an error there.
 
+Whether a record reads as data or as a header's names (`reads_as_data`, `is_name`) is told by
+the number grammar and the date detector.
+
 Totals rows are recognised by the label in their first field (`Total`, `Grand total`,
 `Total: Account`, `Total général`, `总计`, `合計`, `مجموع` ...), one pattern for Python and SQL.
 """
@@ -19,8 +22,14 @@ from dataclasses import dataclass
 
 from kpiengine.errors import KpiError, Location
 
+from .dates import DATE_FORMATS, compile_format
+from .datespec import date_orders, may_read
+from .decimals import plain_reading
+from .missing import is_missing
+from .numbers import DECIMALS, read_number
 from .sql import (
     WHITESPACE,
+    CellError,
     alternatives,
     anchored,
     char_class,
@@ -35,7 +44,9 @@ __all__ = [
     "TOTAL_LABELS",
     "Record",
     "field_columns",
+    "is_name",
     "is_total_label",
+    "reads_as_data",
     "read_records",
     "split_lines",
     "total_label_sql",
@@ -271,3 +282,49 @@ def check_width(
         where,
         fix,
     )
+
+
+def reads_as_data(record: Record) -> bool:
+    """Whether a record reads as data rather than as a header: a number among its cells, and
+    a date or most of its filled cells numbers (`sniff` takes a header of names above it)."""
+    filled = [f.strip() for f in record.fields if f.strip()]
+    numbers = sum(map(_number, filled))
+    return numbers > 0 and (2 * numbers > len(filled) or any(map(_date, filled)))
+
+
+def is_name(text: str) -> bool:
+    """A header's column name: filled, neither a number nor a date."""
+    return bool(text.strip()) and not _number(text) and not _date(text)
+
+
+def _number(text: str) -> bool:
+    text = text.strip()
+    if not any(c.isdigit() for c in text) or is_missing(text):
+        return False
+    plain = plain_reading(text, ".")
+    if plain is not False:
+        return True  # a plain cell: a number one way or the other
+    return any(_reads(text, mark) for mark in DECIMALS)
+
+
+def _reads(text: str, decimal: str) -> bool:
+    try:
+        read_number(text, decimal)
+    except CellError:
+        return False
+    return True
+
+
+def _date(text: str) -> bool:
+    """Whether a cell reads as a date in one of the detector's formats (any order)."""
+    text = text.strip()
+    if not any(c.isdigit() for c in text):
+        return False
+    for spec in (o for f in DATE_FORMATS for o in date_orders(f)):
+        if may_read(spec, text):
+            try:
+                if compile_format(spec).read(text) is not None:
+                    return True
+            except CellError:
+                continue
+    return False

@@ -29,8 +29,10 @@ from .rows import (
     Record,
     check_width,
     field_columns,
+    is_name,
     is_total_label,
     read_records,
+    reads_as_data,
     split_lines,
     total_label_sql,
 )
@@ -159,6 +161,7 @@ def sniff(
     records = list(_one_ending(read, lambda n: lines[n - 1], name))
     try:
         index = _header(records) if header_line is None else _record_at(records, header_line)
+        index = _names_above(records, index) if header_line is None else index
     except (KeyError, StopIteration):
         raise KpiError("no header row in the file", Location(name, 1, 1)) from None
     header = records[index]
@@ -276,6 +279,27 @@ def _header(records: list[Record]) -> int:
         if wide and parse_date_range(", ".join(f for f in fields if f.strip())) is None:
             return i
     return block[0]
+
+
+def _names_above(records: list[Record], index: int) -> int:
+    """The header above a chosen one that reads as data (`2024-01-05,A,1,5` under
+    `date,channel,revenue`: decimal commas left unquoted make the rows wider than their header,
+    and `_header` takes the first of the rows' width): the nearest record before it in its
+    block, past rows like it, with two fields or more, all of them names (filled, neither
+    numbers nor dates), and fewer than the chosen one. The rows wider than it are then the
+    errors they are (`check_width`)."""
+    chosen = records[index]
+    before = index - 1
+    if before < 0 or records[before].blank or records[before].comment or not reads_as_data(chosen):
+        return index
+    while before >= 0 and not (records[before].blank or records[before].comment):
+        fields = records[before].fields
+        if 2 <= len(fields) < len(chosen.fields) and all(map(is_name, fields)):
+            return before
+        if not reads_as_data(records[before]):
+            return index
+        before -= 1
+    return index
 
 
 def _padded_rows(records: list[Record], block: list[int], width: int, common: int) -> bool:

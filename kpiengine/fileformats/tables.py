@@ -11,6 +11,9 @@ Columns are text unless a connector asks for a type its sample supports (`typed`
 ISO dates that DuckDB then parses itself, never cast to text. A small file is read once per run
 into a temporary table shared by the run's queries.
 
+A file larger than its sample tells its decimal mark by its marked cells (`marked_cells`: one
+query, distinct cells of every shape) when the sample's cells cannot (`filesource.decimal_of`).
+
 The error path, `first_cell`, finds the first data row whose cell fails a check, and its
 `file:line:column`: DuckDB gives the cell's text, Python's `csv` module the line it is on.
 """
@@ -39,6 +42,9 @@ __all__ = ["CACHE_BYTES", "FileTable", "open_tables", "run_sql"]
 CACHE_BYTES = 32 * 1024 * 1024
 TYPED = {".parquet": "parquet", ".jsonl": "json", ".ndjson": "json"}
 SAMPLE_ROWS = 2000
+#: At most this many distinct cells with a mark are read from a whole file (`marked_cells`).
+MARKED_CELLS = 1000
+_MARK = "[.,\uff0c\uff0e]"  # a decimal or grouping mark, as `decimals.guess_decimal` finds it
 _PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?")
 _ISO_DAY = re.compile(
     r"[12][0-9]{3}-[01][0-9]-[0-3][0-9](?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
@@ -62,6 +68,10 @@ class FileTable:
     native: dict[str, str] = field(default_factory=dict)  # typed files: the file's own types
     as_text: frozenset[str] = frozenset()  # JSON columns read as written (see `reader`)
     empty_total: bool = False  # a row with an empty first field totals the others (UA)
+    # `marked_cells` by columns, read once (shared by the table's typed copies)
+    marked: dict[tuple[str, ...], list[tuple[str, str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def totals(self) -> list[TotalRow]:
@@ -79,6 +89,42 @@ class FileTable:
         index = self.columns.index(column)
         out = [row[index] if index < len(row) else "" for row in self.sample]
         return out[:limit] if limit else out
+
+    @property
+    def complete(self) -> bool:
+        """Whether the sample holds every data row (the file is no larger than its sniff)."""
+        if self.sniffed is None:
+            return len(self.sample) < SAMPLE_ROWS
+        return self.sniffed.whole and len(self.sniffed.sample) <= SAMPLE_ROWS
+
+    def marked_cells(self, columns: list[str]) -> list[tuple[str, str]]:
+        """(column, text) of the distinct cells of text columns holding a mark (`.`, `,` or
+        their full-width forms) in every data row, not only the sample's: one query, at most
+        `MARKED_CELLS`, taken in turns from each column's shapes (digits as `9`, runs of more
+        than four as four, a lone `0` before a mark and only zeros after one flagged), so a
+        shape one row in a million has is among them; within a shape, cells spread over their
+        values (by hash). Read once per table and columns."""
+        key = tuple(columns)
+        if key not in self.marked:
+            self.marked[key] = self._marked(columns) if columns else []
+        return self.marked[key]
+
+    def _marked(self, columns: list[str]) -> list[tuple[str, str]]:
+        text = self.typed(dict.fromkeys(columns, "VARCHAR")) if self.kind == "csv" else self
+        indexes = ", ".join(str(i) for i in range(len(columns)))
+        cells = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in columns)
+        digits = "regexp_replace(regexp_replace(v, '[0-9]', '9', 'g'), '9{5,}', '9999', 'g')"
+        zero = f"CASE WHEN regexp_matches(v, '(^|[^0-9])0{_MARK}') THEN ' 0.' ELSE '' END"
+        zeros = f"CASE WHEN regexp_matches(v, '{_MARK}0+([^0-9]|$)') THEN ' .0' ELSE '' END"
+        shape = f"{digits} || {zero} || {zeros}"
+        sql = (
+            f"SELECT i, v FROM (SELECT i, v, {shape} AS shape, row_number() OVER "
+            f"(PARTITION BY i, {shape} ORDER BY hash(v), v) AS n FROM (SELECT DISTINCT i, v "
+            f"FROM (SELECT UNNEST([{indexes}]) AS i, UNNEST([{cells}]) AS v "
+            f"FROM {text.reader()} WHERE {text.keep_sql()}) WHERE regexp_matches(v, '{_MARK}'))) "
+            f"ORDER BY n, i, shape LIMIT {MARKED_CELLS}"
+        )
+        return [(columns[i], str(v)) for i, v in run_sql(sql, self)]
 
     def typed(self, types: dict[str, str]) -> FileTable:
         """This table read with `types` for some columns (a delimited file's text otherwise)."""

@@ -15,7 +15,8 @@ used once (`<title> (<name>)`), as dbt requires. kpiengine's own data (unit, for
 stays in each metric's `config: meta: kpiengine:`. Where MetricFlow computes otherwise, the
 metric's description and the notes say so, for each KPI reading it too: a mean's `agg: average`
 is kpiengine's by segment, but its total averages the rows, not the segments' means; a window
-starting before the data is a partial sum in MetricFlow, undefined in kpiengine.
+starting before the data is a partial sum in MetricFlow, undefined in kpiengine. A fiscal `ytd`
+(`qtd` unless its quarters are calendar ones) is not exported: `grain_to_date` is calendar.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from ..workspace import Workspace
 from .guess import unique
 from .model import Model, Unmapped
 from .osi import extension
-from .osi_export import osi_document
+from .osi_export import export_model, osi_document
 from .semiadditive import Segments, stock_unsaid
 from .sqlwrite import formula_sql
-from .workspace_model import workspace_model
+from .windows import calendar_to_date
 from .writer import dump, kpi_entry, write_text
 
 # a stock (`last`, `first`) is a sum with a non-additive time dimension
@@ -50,7 +51,7 @@ def export_metricflow(
     ws: Workspace, folder: str | Path, own_only: bool = False
 ) -> tuple[list[Path], list[Unmapped]]:
     """Write semantic_models.yml and metrics.yml into `folder`; return them and the notes."""
-    models, metrics, notes = metricflow_yaml(workspace_model(ws, own_only))
+    models, metrics, notes = metricflow_yaml(export_model(ws, own_only))
     root = Path(folder)
     header = "# Written by kpiengine (kpi export metricflow).\n"
     return [
@@ -392,6 +393,8 @@ def _metric(kpi: Any, model: Model, notes: list[Unmapped], windows: _Windows) ->
                         f"`{func.split(':')[0]}({n})`: MetricFlow accumulates measures only, "
                         "over time only"
                     )
+                if reason := calendar_to_date(func, model.settings.get("fiscal_year_start", 1)):
+                    raise FormulaError(reason)
                 grain = str(model.settings.get("grain", "month"))
                 helper = windows.name(func, n, grain)
                 inputs.setdefault(helper, {"name": helper})

@@ -6,8 +6,12 @@ variable is a field of the dataset `kpiengine_inputs`, the table of variables by
 segment that kpiengine's sources deliver. KPIs are metrics whose ANSI_SQL expression aggregates
 those fields as each variable rolls up, with KPIs they name written out in parentheses; a window
 is a window function over the period aggregate, ordered by the period (`DATE_TRUNC('MONTH',
-date)`) and by the variable's time rule (`MIN(MIN(x)) OVER (...)` for a min), and a window
-kpiengine leaves undefined (over a distinct count or a mean) is no metric: the extension keeps it.
+date)`) and by the variable's time rule (`MIN(MIN(x)) OVER (...)` for a min), partitioned by the
+workspace's (fiscal) year or quarter; a window kpiengine leaves undefined (over a distinct count
+or a mean) is no metric: the extension keeps it. Where a metric's SQL gives other numbers than
+kpiengine (the total of a mean over a dataset with dimensions: AVG over all rows, not the mean of
+the segments' means, which no single aggregate expression can say), the notes and the
+descriptions of the metric, of each KPI reading it and of the variable's field say so.
 kpiengine's own data (each KPI and variable as the definitions spell it, the settings and
 sources of kpi.yaml) goes into `custom_extensions` under the vendor `KPIENGINE`, so that
 importing the document gives the workspace back.
@@ -26,6 +30,7 @@ from .guess import unique
 from .model import Model, Unmapped, Variable
 from .osi import VENDOR
 from .sqlwrite import formula_sql
+from .windows import period_sql, window_period_sql
 from .workspace_model import workspace_model
 from .writer import dump, kpi_entry, source_entry, variable_entry
 
@@ -42,11 +47,23 @@ _WINDOW_SQL = {
     "first": "FIRST_VALUE",
 }
 _PER_YEAR = {"month": 12, "quarter": 4, "year": 1, "week": 52, "day": 365}
+_SAYS = {"sum": "sum", "mean": "average", "min": "smallest value", "max": "largest value"}
 
 
 def export_osi(ws: Workspace, own_only: bool = False) -> tuple[dict[str, Any], list[Unmapped]]:
     """The OSI document of a workspace, and what the SQL can only approximate."""
-    return osi_document(workspace_model(ws, own_only))
+    return osi_document(export_model(ws, own_only))
+
+
+def export_model(ws: Workspace, own_only: bool = False) -> Model:
+    """The neutral model of a workspace for the exports, with its calendar in the settings (a
+    fiscal year's start, Sunday weeks), so that its windows are written and read back in it."""
+    model = workspace_model(ws, own_only)
+    if ws.settings.fiscal_year_start != 1:
+        model.settings["fiscal_year_start"] = ws.settings.fiscal_year_start
+    if ws.settings.week_start != "monday":
+        model.settings["week_start"] = ws.settings.week_start
+    return model
 
 
 def osi_yaml(document: dict[str, Any]) -> str:
@@ -88,6 +105,10 @@ class _Exporter:
         self.home: dict[str, tuple[str, str]] = {}  # variable -> (dataset, field)
         self.dates: dict[str, str] = {}  # dataset -> its time field
         self.sql_cache: dict[str, str] = {}
+        self.segments: dict[str, list[str]] = {}  # dataset -> its dimension fields
+        self.fields: dict[str, dict[str, Any]] = {}  # variable -> its field
+        self.fiscal = int(model.settings.get("fiscal_year_start", 1) or 1)
+        self.week_start = str(model.settings.get("week_start", "monday"))
 
     def datasets(self) -> list[dict[str, Any]]:
         out = []
@@ -105,18 +126,16 @@ class _Exporter:
                     continue
                 fields.append(_field(var_id, self._row_sql(mapping), self._var_ext(variable)))
                 self.home[var_id] = (source.name, var_id)
+                self.fields[var_id] = fields[-1]
                 taken.add(var_id)
             date = str(source.options.get("date", "date"))
             self.dates[source.name] = unique(date, taken, "date")
             fields.append(_field(self.dates[source.name], _quote(date), time=True))
             for dim, spec in source.dimensions.items():
                 column = spec.get("column", dim) if isinstance(spec, dict) else spec
-                fields.append(
-                    _field(
-                        unique(dim, taken | {self.dates[source.name]}, "dimension"),
-                        _quote(str(column)),
-                    )
-                )
+                name = unique(dim, taken | {self.dates[source.name]}, "dimension")
+                fields.append(_field(name, _quote(str(column))))
+                self.segments.setdefault(source.name, []).append(name)
             out.append({"name": source.name, "source": str(relation), "fields": fields})
         rest = [v for v in self.model.variables.values() if v.id not in self.home]
         if rest or not out:
@@ -127,10 +146,13 @@ class _Exporter:
         self.dates[INPUTS] = "date"
         fields = [_field("date", "date", time=True)]
         dims = sorted({d for s in self.model.sources.values() for d in s.dimensions})
-        fields += [_field(d, d) for d in dims if d not in self.model.variables and d != "date"]
+        dims = [d for d in dims if d not in self.model.variables and d != "date"]
+        fields += [_field(d, d) for d in dims]
+        self.segments[INPUTS] = dims
         for variable in variables:
             fields.append(_field(variable.id, variable.id, self._var_ext(variable)))
             self.home[variable.id] = (INPUTS, variable.id)
+            self.fields[variable.id] = fields[-1]
         return {
             "name": INPUTS,
             "source": INPUTS,
@@ -209,8 +231,9 @@ class _Exporter:
         """The period expression of the dataset `name` lives in, at the workspace's grain (what
         a query grouping the metric by period groups by)."""
         dataset = self.home.get(name, (INPUTS, name))[0]
-        grain = str(self.model.settings.get("grain", "month")).upper()
-        return f"DATE_TRUNC('{grain}', {dataset}.{self.dates.get(dataset, 'date')})"
+        grain = str(self.model.settings.get("grain", "month"))
+        day = f"{dataset}.{self.dates.get(dataset, 'date')}"
+        return period_sql(day, grain, self.fiscal, self.week_start)
 
     def _shift(self, kpi_id: str, func: str, name: str, path: tuple[str, ...]) -> str:
         if func not in ("prev", "last_year"):
@@ -257,10 +280,15 @@ class _Exporter:
                 f"variable's values do not combine across {across}"
             )
         inner, period = self._name(name, path), self._period(name)
-        grain = {"ytd": "YEAR", "qtd": "QUARTER", "mtd": "MONTH"}
+        outer = {"ytd": "year", "qtd": "quarter", "mtd": "month"}
         window = _WINDOW_SQL[rule] if func != "total" else _AGG.get(rule, "SUM")
-        if func in grain:
-            over = f"PARTITION BY DATE_TRUNC('{grain[func]}', {period}) ORDER BY {period}"
+        calendar = "calendar periods"
+        if self.fiscal != 1 and func in ("ytd", "qtd"):
+            calendar += f" (quarters and years from month {self.fiscal}, as kpiengine's)"
+        if func in outer:
+            grain = str(self.model.settings.get("grain", "month"))
+            part = window_period_sql(period, grain, outer[func], self.fiscal, self.week_start)
+            over = f"PARTITION BY {part} ORDER BY {period}"
             if window in ("FIRST_VALUE", "LAST_VALUE"):
                 over += " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
         elif func.startswith("rolling:"):
@@ -271,10 +299,50 @@ class _Exporter:
         self._note(
             kpi_id,
             "KPI",
-            f"`{text}` written as {window}(...) OVER ({over}): calendar periods, and "
+            f"`{text}` written as {window}(...) OVER ({over}): {calendar}, and "
             "whole ones (a missing period is not counted); the KPIENGINE extension keeps it",
         )
         return f"{window}({inner}) OVER ({over})"
+
+    def caveat(self, var_id: str) -> str:
+        """How the expression of a variable of a dataset with dimensions gives another total than
+        kpiengine's (a mean's AVG over all the rows, a sum over time taken as a max across
+        segments...), or ''. By its finest segment it is kpiengine's value."""
+        variable = self.model.variables.get(var_id)
+        dims = self.segments.get(self.home.get(var_id, (INPUTS, var_id))[0]) or []
+        if variable is None or not dims:
+            return ""
+        rule = variable.aggregate
+        if isinstance(rule, str):
+            time, across = rule, rule
+        else:
+            time, across = rule.get("time", "sum"), rule.get("segments", "sum")
+        if time not in _AGG or (time == across and time != "mean"):
+            return ""
+        if time == across:
+            what, ours = f"`{var_id}` is a mean", "the average of the segments' means"
+        else:
+            what = f"`{var_id}` rolls up by `{time}` over time and by `{across}` across segments"
+            ours = f"the {_SAYS.get(across, across)} of the segments' values"
+        by = " and ".join(f"`{d}`" for d in dims)
+        return (
+            f"{what}: by {by} its {_AGG[time]}(...) is kpiengine's value, but the total (and any "
+            f"grouping coarser than that) is the {_SAYS[time]} of all the rows, kpiengine's "
+            f"{ours}; no metric expression says that, as it needs the rows grouped by segment first"
+        )
+
+    def reads(self, kpi_id: str, seen: set[str] | None = None) -> list[str]:
+        """The variables a KPI reads, directly or through the KPIs it names, in model order."""
+        seen = {kpi_id} if seen is None else seen
+        found: set[str] = set()
+        for node in ast.walk(parse_formula(self.model.kpis[kpi_id].formula).tree):
+            name = node.id if isinstance(node, ast.Name) else ""
+            if name in self.model.kpis and name not in seen:
+                seen.add(name)
+                found.update(self.reads(name, seen))
+            elif name in self.model.variables:
+                found.add(name)
+        return [v for v in self.model.variables if v in found]
 
     def _note(self, name: str, kind: str, reason: str) -> None:
         note = Unmapped(name, kind, reason)
@@ -287,6 +355,8 @@ def osi_document(model: Model) -> tuple[dict[str, Any], list[Unmapped]]:
     exporter = _Exporter(model)
     datasets = exporter.datasets()
     metrics, kept = [], {}
+    readers: dict[str, list[str]] = {}  # variable with a caveat -> the metrics reading it
+    differs: list[Unmapped] = []  # other numbers than kpiengine's: listed first
     for kpi in model.kpis.values():
         try:
             sql = exporter.metric_sql(kpi.id)
@@ -307,6 +377,13 @@ def osi_document(model: Model) -> tuple[dict[str, Any], list[Unmapped]]:
             if isinstance(kpi.description, str)
             else (kpi.description.get("en", "") if kpi.description else "")
         )
+        entry = kpi_entry(kpi)
+        caveats = [(v, exporter.caveat(v)) for v in exporter.reads(kpi.id)]
+        for var_id, caveat in [c for c in caveats if c[1]]:
+            readers.setdefault(var_id, []).append(kpi.id)
+            differs.append(Unmapped(kpi.id, "KPI", caveat))
+            description += ("\n\n" if description else "") + f"Caveat: {caveat}."
+            entry.setdefault("description", "")  # the import takes kpiengine's, not the caveat
         if description:
             metric["description"] = description
         title = kpi.title if isinstance(kpi.title, str) else kpi.title.get("en", kpi.id)
@@ -314,8 +391,18 @@ def osi_document(model: Model) -> tuple[dict[str, Any], list[Unmapped]]:
         if kpi.extra.get("aliases"):
             context["synonyms"] = list(kpi.extra["aliases"])
         metric["ai_context"] = context
-        metric["custom_extensions"] = _ext({"kpi": kpi_entry(kpi)})
+        metric["custom_extensions"] = _ext({"kpi": entry})
         metrics.append(metric)
+    for var_id, kpis in readers.items():
+        caveat = exporter.caveat(var_id)
+        names = ", ".join(f"`{k}`" for k in kpis)
+        differs.append(Unmapped(var_id, "variable", f"{caveat} (read by {names})"))
+        field = exporter.fields[var_id]
+        described = {k: v for k, v in field.items() if k != "custom_extensions"}
+        described["description"] = f"Caveat: {caveat}."
+        described.update({k: v for k, v in field.items() if k == "custom_extensions"})
+        field.clear()
+        field.update(described)
     top: dict[str, Any] = {"settings": model.settings, "units": model.units}
     top["sources"] = {s.name: source_entry(s) for s in model.sources.values()}
     if kept:
@@ -324,4 +411,4 @@ def osi_document(model: Model) -> tuple[dict[str, Any], list[Unmapped]]:
     if model.description:
         semantic["description"] = model.description
     semantic.update({"datasets": datasets, "metrics": metrics, "custom_extensions": _ext(top)})
-    return {"version": OSI_VERSION, "semantic_model": [semantic]}, exporter.notes
+    return {"version": OSI_VERSION, "semantic_model": [semantic]}, differs + exporter.notes

@@ -6,7 +6,9 @@ of a fixed length therefore maps only when it is a whole number of periods of th
 grain (3 months at a monthly grain is `rolling(x, 3)`; 7 days is not); an all-time running total
 and a week to date have no kpiengine form; nor has a window over a distinct count or a mean,
 which kpiengine cannot aggregate from period values (`windowable`). Each function raises
-`Untranslatable` with the reason.
+`Untranslatable` with the reason. The exports write windows back in kpiengine's calendar
+(`period_sql`: fiscal quarters and years, Sunday weeks; a week's year is its Thursday's), and
+`calendar_to_date` says when a calendar `grain_to_date` would not be kpiengine's window.
 """
 
 from __future__ import annotations
@@ -124,3 +126,41 @@ def windowable(formula: str, model: Model, func: str, seen: frozenset[str] = fro
                 f"{how} each period's rows, and kpiengine cannot combine periods into it, so the "
                 "window would have no value"
             )
+
+
+def period_sql(day: str, grain: str, fiscal_start: int = 1, week_start: str = "monday") -> str:
+    """ANSI SQL for the first day of the period of `grain` holding `day`, in kpiengine's calendar
+    (`sqlgen.period_sql`): quarters and years start in month `fiscal_start`, weeks on Monday or
+    Sunday."""
+    months = {"year": fiscal_start - 1, "quarter": (fiscal_start - 1) % 3}.get(grain, 0)
+    if months:
+        shifted = f"{day} - INTERVAL '{months}' MONTH"
+        return f"DATE_TRUNC('{grain.upper()}', {shifted}) + INTERVAL '{months}' MONTH"
+    if grain == "week" and week_start == "sunday":
+        return f"DATE_TRUNC('WEEK', {day} + INTERVAL '1' DAY) - INTERVAL '1' DAY"
+    return f"DATE_TRUNC('{grain.upper()}', {day})"
+
+
+def window_period_sql(
+    period: str, grain: str, outer: str, fiscal_start: int = 1, week_start: str = "monday"
+) -> str:
+    """The `outer` period (year, quarter, month) a period of `grain` starting on `period` is in,
+    as kpiengine's `ytd`/`qtd`/`mtd` take it (`transforms._outer`): a week's is its Thursday's."""
+    if grain == "week":
+        period = f"{period} + INTERVAL '{4 if week_start == 'sunday' else 3}' DAY"
+    return period_sql(period, outer, fiscal_start, week_start)
+
+
+def calendar_to_date(token: str, fiscal_start: Any) -> str:
+    """Why `token` (`ytd`, `qtd`) in a workspace whose years start in month `fiscal_start` is no
+    `grain_to_date` (MetricFlow's calendar year or quarter to date), or ''. Fiscal quarters that
+    start in January, April, July or October are calendar quarters."""
+    start = int(fiscal_start or 1)
+    if start == 1 or token not in ("ytd", "qtd") or (token == "qtd" and (start - 1) % 3 == 0):
+        return ""
+    period = "year" if token == "ytd" else "quarter"
+    return (
+        f"`{token}` runs from the start of the fiscal {period} (`fiscal_year_start: {start}`), "
+        f"where `grain_to_date: {period}` runs from the calendar {period}'s; it takes no custom "
+        "granularity (a time spine's fiscal year): dbt-semantic-interfaces refuses one there"
+    )

@@ -8,6 +8,7 @@ place; a folder that already holds files is only written into with `force`.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,17 @@ from .model import Kpi, Mapping, Model, Source, Unmapped, Variable
 DEFINITIONS = Path("definitions") / "imported.yaml"
 #: The database URL written when the importer does not know it (expanded from the environment).
 DEFAULT_URL = "${KPIENGINE_DATABASE_URL}"
+#: The variable a URL's password is read from at run time, by scheme: the ones the `sql`
+#: connector documents (libpq's own for PostgreSQL), else a `${KPI_...}` one it reads too.
+PASSWORD_VARIABLES = {
+    "postgresql": "PGPASSWORD",
+    "postgres": "PGPASSWORD",
+    "clickhouse": "CLICKHOUSE_PASSWORD",
+    "snowflake": "SNOWFLAKE_PASSWORD",
+}
+OTHER_PASSWORD = "KPI_DATABASE_PASSWORD"
+SPARK_TOKEN = "KPI_SPARK_TOKEN"
+_REFERENCE = re.compile(r"\$\{[^}]*\}")
 KPI_KEYS_ORDER = ("decimals", "at_risk", "aliases", "tags", "source", "notes", "allow")
 
 
@@ -96,8 +108,36 @@ def _listing(title: str, items: list[Unmapped]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def keep_secret(url: str) -> tuple[str, str | None]:
+    """`url` with the password written in it (`user:PW@`, `?password=PW`, Spark Connect's
+    `;token=PW`) replaced by the environment variable the `sql` connector reads it from at run
+    time (`${PGPASSWORD}` for PostgreSQL), and that variable's name (None: no password, or one
+    that is already a `${...}` reference). Passwords stay out of kpi.yaml."""
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?", url)
+    scheme = match.group(1).split("+")[0].lower() if match else ""
+    if scheme == "sc":  # sc://HOST:PORT/;token=...;user_id=...
+        text, found = re.subn(r"(;token=)(?!\$\{)[^;]+", rf"\1${{{SPARK_TOKEN}}}", url)
+        return text, SPARK_TOKEN if found else None
+    name = PASSWORD_VARIABLES.get(scheme, OTHER_PASSWORD)
+    reference = f"${{{name}}}"
+    found = False
+    if match and match.group(2):  # the userinfo of scheme://user:password@host
+        start = match.end()
+        end = next((i for i, c in enumerate(url) if i >= start and c in "/?#"), len(url))
+        userinfo, at, host = url[start:end].rpartition("@")
+        user, colon, password = userinfo.partition(":")
+        if at and colon and password and not _REFERENCE.fullmatch(password):
+            url, found = f"{url[:start]}{user}:{reference}@{host}{url[end:]}", True
+    url, count = re.subn(
+        r"([?&]password=)(?!\$\{[^}]*\}(?:[&#]|$))[^&#]+",
+        lambda m: m.group(1) + reference,  # not a template: the reference is literal text
+        url,
+    )
+    return url, name if found or count else None
+
+
 def source_entry(source: Source) -> dict[str, Any]:
-    """A source as kpi.yaml spells it."""
+    """A source as kpi.yaml spells it (a URL's password as the variable it is read from)."""
     out: dict[str, Any] = {"connector": source.connector}
     if source.connector == "sql" and "url" not in source.options:
         out["url"] = DEFAULT_URL
@@ -106,6 +146,8 @@ def source_entry(source: Source) -> dict[str, Any]:
         if value:
             out[key] = value
     out.update(source.options)
+    if isinstance(out.get("url"), str):
+        out["url"] = keep_secret(out["url"])[0]
     if source.dimensions:
         out["dimensions"] = dict(source.dimensions)
     if source.mappings:

@@ -204,7 +204,7 @@ def _needs(ws: Workspace, found: list[dict], locale: str) -> list[NeedView]:
     out = []
     for seek in found:
         name = seek["input"]
-        shown = _input(ws, name, name, locale)
+        shown = _input(ws, name, seek.get("label") or name, locale)  # `ytd(revenue)`
         current = seek["input_value"]
         if not seek["solutions"]:
             out.append(NeedView(shown, current, None, None, None, False, [], None, False))

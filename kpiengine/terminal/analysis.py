@@ -48,6 +48,8 @@ def _signed(text: str) -> str:
 
 
 def render_goalseek(ws: Workspace, results: list[GoalSeek]) -> str:
+    if not results:  # a caller's empty list: solve_each raises when there is no input
+        return "nothing to solve for"
     first = results[0]
     where = f"{first.period} ({segment_text(first.segment)})"
     head = (
@@ -56,9 +58,10 @@ def render_goalseek(ws: Workspace, results: list[GoalSeek]) -> str:
     )
     rows, notes = [], []
     for result in results:
+        label = result.label or result.input  # `ytd(revenue)`, not `revenue__ytd`
         now = input_value(ws, result.input, result.input_value)
         if not result.solutions:
-            rows.append([result.input, now, "no solution", "", ""])
+            rows.append([label, now, "no solution", "", ""])
             notes.append(result.message)
         for solution in result.solutions:
             whole = solution.whole is not None
@@ -71,13 +74,13 @@ def render_goalseek(ws: Workspace, results: list[GoalSeek]) -> str:
                 change = _signed(input_value(ws, result.input, moved))
                 change += f" ({change_pct(ws, moved_pct)})"
             ok = "yes" if solution.feasible else "NO"
-            rows.append([result.input, now, needed, change, ok])
+            rows.append([label, now, needed, change, ok])
             if whole and solution.value != solution.whole:
                 notes.append(_whole_note(ws, result, solution))
-            notes += [f"{result.input}: {why}" for why in solution.why]
+            notes += [f"{label}: {why}" for why in solution.why]
         notes += result.notes
         if result.method == "numeric":
-            notes.append(f"{result.input}: solved numerically (no closed form)")
+            notes.append(f"{label}: solved numerically (no closed form)")
     out = head + "\n\n" + table(["input", "now", "needed", "change", "feasible"], rows)
     return out + ("\n\n" + "\n".join(notes) if notes else "")
 
@@ -88,7 +91,8 @@ def _whole_note(ws: Workspace, result: GoalSeek, solution: Solution) -> str:
     assert solution.whole is not None and solution.value is not None
     kpi = kpi_value(ws, result.kpi, solution.whole_kpi_value)
     return (
-        f"{result.input}: counted whole: {input_value(ws, result.input, solution.whole)} gives "
+        f"{result.label or result.input}: counted whole: "
+        f"{input_value(ws, result.input, solution.whole)} gives "
         f"{result.kpi} {kpi} (exactly {number(ws, solution.value)} would give the target)"
     )
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import shutil
 import sys
 from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
@@ -17,6 +16,7 @@ from ..formatting import UNDEFINED, decimals_for, strip_bidi, time_unit_word
 
 BIG = 20_000_000  # bytes: a data file this large takes long enough to show progress
 PIPE_WIDTH = 120  # a pipe has no width: wide enough for `kpi eval` with titles and units
+MIN_WIDTH, MAX_WIDTH = 20, 10_000  # a COLUMNS outside these is a mistake, not a width
 
 
 def is_terminal() -> bool:
@@ -25,11 +25,26 @@ def is_terminal() -> bool:
 
 
 def width() -> int:
-    """The terminal's columns, else `COLUMNS`, else 120."""
-    if is_terminal():  # COLUMNS first, then the terminal (a pty may say 0)
-        return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns or PIPE_WIDTH
-    columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() else PIPE_WIDTH
+    """`COLUMNS`, else the terminal's columns (on a terminal), else 120. A `COLUMNS` that is no
+    whole number from 20 to 10,000 (`0`, `-3`, `wide`, `1e9`) is ignored, as rich ignores an
+    unset one, and so is a terminal size out of that range (a pty may say 0)."""
+    columns = sane_columns(os.environ.get("COLUMNS"))
+    stdout = sys.__stdout__
+    if columns is None and stdout is not None and is_terminal():
+        try:
+            columns = sane_columns(str(os.get_terminal_size(stdout.fileno()).columns))
+        except (OSError, ValueError):  # not a terminal after all
+            columns = None
+    return columns or PIPE_WIDTH
+
+
+def sane_columns(text: str | None) -> int | None:
+    """A width from `COLUMNS`, when it is a whole number from MIN_WIDTH to MAX_WIDTH."""
+    text = (text or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    columns = int(text)
+    return columns if MIN_WIDTH <= columns <= MAX_WIDTH else None
 
 
 def render(*renderables: Any, columns: int | None = None, colour: bool | None = None) -> str:
