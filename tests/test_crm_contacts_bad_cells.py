@@ -107,7 +107,6 @@ def test_the_export_reads_right_beyond_the_sample(tmp_path):
         ("Original Source", "\x00Email Marketing"),
         ("Original Source", "Refer\x00rals"),
         ("Lifecycle Stage", "Lead\x00"),
-        ("Record ID", "45\x004500"),
     ],
 )
 @pytest.mark.parametrize("dims", [("channel",), ()])
