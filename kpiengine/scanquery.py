@@ -63,14 +63,14 @@ class ScanQuery:
     _checks: dict[str, tuple[str, str]]
     _roles: list[Role]
     _dims: dict[str, str]
-    #: dimensions read as trimmed text: (the raw text's row column, the empty value); without
-    #: distinct counts they are grouped raw and trimmed after (a trim per group, not per row)
+    #: dimensions read as trimmed text (raw row column, empty value): without distinct counts
+    #: grouped raw and trimmed after (a trim per group, not per row)
     _dim_texts: dict[str, tuple[str, str]]
     _texts: dict[tuple[str, str], str]
     _day_cells: bool = False  # set by `parts`
     _by_id: list[tuple[int, str, int]]  # (measure, variable, role): distinct, over windows
     #: float columns read as they are, their sums telling whether a NaN or infinity is there
-    #: (then the scan runs again testing each cell: NaN is missing, an infinity bad)
+    #: (then the scan runs again: NaN is missing, an infinity bad)
     trust_floats: bool = True
 
     def trusted(self, reader: Reader, type_: str) -> bool:
@@ -78,8 +78,7 @@ class ScanQuery:
         return self.trust_floats and reader.kind == "number" and type_.upper() in FLOAT_TYPES
 
     def value_sql(self, reader: Reader, column: str, type_: str) -> str:
-        """SQL for a read cell's value (see `trust_floats`; a text number's two signs, `+-5`,
-        are flagged by `percents.flag_sql`)."""
+        """SQL for a read cell's value (`trust_floats`; `+-5` is flagged by `percents.flag_sql`)."""
         if self.trusted(reader, type_):
             return f"CAST({quote_ident(column)} AS DOUBLE)"
         if reader.kind == "number" and type_.upper() == "VARCHAR":
@@ -106,8 +105,7 @@ class ScanQuery:
         segment: deals by close month, create month and channel together, a small table each
         role then rolls up by its own period. No row is read twice, none duplicated. With
         `day_cells`, the cells are days whatever the grain and dates asked (the answer picks
-        those), so that another request of the run (the daily values of a partial period)
-        reads the same cells."""
+        those): another request of the run (a partial period's days) reads the same cells."""
         day_cells = self._day_cells = self.day_cells()
         reads = list(self._reads.values())
         checks = {"__bad": ("bit_or", "__bad")} if reads else {}  # see `_table_sql`
@@ -183,8 +181,8 @@ class ScanQuery:
         return cells, self._answer_sql(dims, checks, finite | spans)
 
     def day_cells(self) -> bool:
-        """Whether the cells are days: one role (no distinct count) and few segments in the
-        sampled rows (at most `DAY_CELLS_SEGMENTS`), so the days stay a small table."""
+        """Whether the cells are days: one role, no distinct count, at most
+        `DAY_CELLS_SEGMENTS` segments in the sampled rows (so the days stay a small table)."""
         if len(self._roles) != 1 or self._distinct(self._roles[0]):
             return False
         texts = {sql: column for (column, _), sql in self._texts.items()}
@@ -339,9 +337,8 @@ class ScanQuery:
         return f"SELECT * FROM ({union}) ORDER BY {order}"
 
     def _table_sql(self, table: FileTable) -> str:
-        """A table's rows: the row columns and currencies (read in one projection: a cell and
-        its value share DuckDB's work), then the row's flags, `__bad`: bit 0 a bad cell (or
-        currency) of other columns, then each text number column's `percents.flag_sql`."""
+        """A table's rows in one projection (a cell and its value share DuckDB's work), with
+        `__bad`: bit 0 a bad cell or currency, then each text number's `percents.flag_sql`."""
         slots = self.percent_slots()
         inner = [f"{make(table)} AS {quote_ident(n)}" for n, make in self._row.items()]
         raws, flags, kept = [], [], []
@@ -403,8 +400,7 @@ class ScanQuery:
         return any(map(is_percent, cells))
 
     def rows_sql(self, table: FileTable) -> str:
-        """A table's data rows with the scan's row and derived columns (an error path's
-        query, e.g. the unknown stages)."""
+        """A table's data rows with the scan's row and derived columns (an error path's query)."""
         derived = "".join(f", {sql} AS {quote_ident(n)}" for n, sql in self._derived.items())
         return f"SELECT *{derived} FROM ({self._table_sql(table)})"
 
