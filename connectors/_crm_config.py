@@ -20,7 +20,7 @@ from kpiengine.fileformats.currency import ISO_CODES, THREE_DECIMALS
 from kpiengine.fileformats.sql import CellError, shown
 from kpiengine.fileformats.tables import FileTable, run_sql
 from kpiengine.filescan import Scan
-from kpiengine.filesource import date_format_of, find, require
+from kpiengine.filesource import count_columns, date_format_of, find, require
 from kpiengine.sqlgen import quote_ident, quote_text
 
 from . import _crm_hints as hints
@@ -346,15 +346,11 @@ class CrmConfig(Connector):
         return out
 
     def _whole(self) -> set[str]:
-        """The mapped value columns of whole counts (`SourceConfig.counts`, without `currency:`
-        or `scale:`), as the `csv` connector tells them: no amounts, so `1.500` is 1500."""
-        counted: dict[str, bool] = {}
-        for name, m in self.config.mappings.items():
-            column = find(self.layout, [m.column]) if m.column else None
-            if column:
-                count = name in self.config.counts and not m.currency and m.scale == 1.0
-                counted[column] = counted.get(column, True) and count
-        return {column for column, count in counted.items() if count}
+        """The mapped value columns of whole counts, as the `csv` connector tells them: no
+        amounts, so `1.500` is 1500."""
+        read = [(find(self.layout, [m.column]) if m.column else None, m)
+                for m in self.config.mappings.values()]  # fmt: skip
+        return count_columns(read, self.config.counts)
 
     def _raise_stages(self, scan: Scan, unknown: str) -> None:
         """Every deal stage must be classed: list the unknown ones (the deals where the scan's

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kpiengine.connector import SourceConfig
+from kpiengine.filesource import count_columns
 
 FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -73,11 +74,6 @@ def mapped_reading(
     mappings = config.mappings.values()
     workspace = str(config.currency or "")
     numbers = {m.column: str(m.currency or workspace) for m in mappings if m.column}
-    counted: dict[str, bool] = {}
-    for m in mappings:
-        if m.column:
-            count = m.variable in config.counts and not m.currency and m.scale == 1.0
-            counted[m.column] = counted.get(m.column, True) and count
     dates = {date, *(m.date for m in mappings if m.date)}
     texts = {*config.dimensions.values(), *(c for m in mappings for c in m.where)}
     texts |= {c for m in mappings for c in (m.present, m.distinct) if c}
@@ -91,7 +87,7 @@ def mapped_reading(
         tuple(sorted(texts)),
         date,
         tuple(sorted(dated)),
-        tuple(sorted(c for c, count in counted.items() if count)),
+        tuple(sorted(count_columns(((m.column, m) for m in mappings), config.counts))),
     )
 
 

@@ -22,7 +22,15 @@ from kpiengine.errors import KpiError, did_you_mean
 from kpiengine.fileformats import DateFormat
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
-from kpiengine.filesource import date_format_of, decimal_of, find, open_files, require, typed
+from kpiengine.filesource import (
+    count_columns,
+    date_format_of,
+    decimal_of,
+    find,
+    open_files,
+    require,
+    typed,
+)
 from kpiengine.hookspecs import hookimpl
 from kpiengine.model import DISTINCT, Aggregate
 from kpiengine.sqlgen import quote_ident, where_value
@@ -175,12 +183,8 @@ class CsvConnector(Connector):
         column one mapping reads as an amount stays one. In a long file the value column holds
         every variable's values: whole only when each sampled row's variable is such a count
         (an amount of a variable the workspace does not map would vote as a count)."""
-        counted: dict[str, bool] = {}
-        for m in self.mappings.values():
-            if column := self._value_column(m):
-                count = m.variable in self.config.counts and not m.currency and m.scale == 1.0
-                counted[column] = counted.get(column, True) and count
-        whole = {c for c, count in counted.items() if count}
+        read = [(self._value_column(m), m) for m in self.mappings.values()]
+        whole = count_columns(read, self.config.counts)
         if whole and self._long():
             names = {m.column or m.variable for m in self.mappings.values()}
             [value] = whole

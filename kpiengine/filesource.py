@@ -21,6 +21,7 @@ from .fileformats import CellError, DateFormat, detect_date_format, guess_decima
 from .fileformats.percents import is_percent, mixed, mixed_message
 from .fileformats.sql import quote_ident, quote_text
 from .fileformats.tables import FileTable, open_tables
+from .sourceconfig import Mapping as Mapped
 from .sourceconfig import SourceConfig
 
 #: Distinct cells of a column that decide its decimal mark or date format.
@@ -29,6 +30,7 @@ _MARK = re.compile("[.,\uff0c\uff0e]")  # a cell `guess_decimal` reads both ways
 
 __all__ = [
     "Profile",
+    "count_columns",
     "date_format_of",
     "decimal_of",
     "find",
@@ -130,6 +132,18 @@ def _cell_location(table: FileTable, column: str, text: str, scan: bool = False)
         if found is not None:
             return found[0]
     return table.header(column)
+
+
+def count_columns(read: Iterable[tuple[str | None, Mapped]], counts: frozenset[str]) -> set[str]:
+    """The value columns of whole counts, for `decimal_of(whole=...)`: every mapping reading the
+    column (`read`: column, mapping) is of a variable in `counts` (`SourceConfig.counts`),
+    without `currency:` or `scale:`; a column one mapping reads as an amount stays one."""
+    counted: dict[str, bool] = {}
+    for column, m in read:
+        if column:
+            count = m.variable in counts and not m.currency and m.scale == 1.0
+            counted[column] = counted.get(column, True) and count
+    return {column for column, count in counted.items() if count}
 
 
 def decimal_of(
