@@ -12,13 +12,13 @@ from typing import Any
 
 from kpiengine.connector import Connector
 from kpiengine.errors import KpiError, did_you_mean, suggestion
-from kpiengine.fileformats import DateFormat
+from kpiengine.fileformats import CellError, DateFormat
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filesource import date_format_of, find, require
 from kpiengine.table import union
 
 from ._ads_checks import floor
-from ._ads_files import summary_range
+from ._ads_files import one_range, summary_range
 from ._ads_headers import columns_block, unknown_headers
 from ._ads_microsoft import check_columns, report_time, row_grain, stated_range
 from ._ads_profiles import (
@@ -137,6 +137,31 @@ class AdsConfig(Connector):
                 )
             out.append(found)
         return out
+
+    def _undated(self) -> list[tuple[Any, Any]] | None:
+        """Each report's range when the reports have no days: Google's and Microsoft's without
+        a day column (`_ranges`), Meta's without a time breakdown (`one_range`: each row from
+        `Reporting starts` to `Reporting ends` of the report); None when rows are dated."""
+        if "date" not in self.columns:
+            return self._ranges()
+        start, end = self.columns["date"], self.columns.get("date_end")
+        if self.platform != META or end is None:
+            return None
+        fmt = self._format(start)
+
+        def read(text: str) -> Any:
+            try:
+                return fmt.read(text)
+            except CellError:
+                return None
+
+        spans = []
+        for table, stated in zip(self.tables, self._stated(), strict=True):
+            span = one_range(table, self._names(table), (start, end), read, stated)
+            if span is None:
+                return None  # rows of days, weeks or months: dated by them
+            spans.append(span)
+        return spans
 
     def _no_metrics(self) -> None:
         roles = PROFILES[self.platform].roles

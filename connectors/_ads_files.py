@@ -1,12 +1,12 @@
 """The `ads` connector's rules across a source's files and their stated ranges (not a plugin
-module): the range Meta's summary row states, whether a report without days is one whole period
-of the grain asked for, and files that would count the same days twice.
+module): the range Meta's summary row states, the one range of a Meta export without a time
+breakdown (a report without days), and files that would count the same days twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kpiengine.errors import KpiError
@@ -38,6 +38,37 @@ def summary_range(table: FileTable, names: list[str], start: str, end: str) -> S
             return None
         return span if span[0] <= span[1] else None
     return None
+
+
+def one_range(
+    table: FileTable,
+    names: list[str],
+    columns: tuple[str, str],
+    read: Callable[[str], dt.date | None],
+    stated: Span | None,
+) -> Span | None:
+    """The range of a Meta export without a time breakdown: every row of its sample runs from
+    `Reporting starts` to `Reporting ends` (`columns`, read by `read`) of the report (`stated`,
+    its summary row's, else the first row's). None when one runs otherwise (rows of days,
+    weeks, months: dated by their days), or no row tells. A sample short of the whole file
+    (`Sniffed.whole`) only proposes the range: the scan checks the other rows."""
+    header = table.columns
+    if table.sniffed is None or not all(c in header for c in columns):
+        return None
+    first, last = (header.index(c) for c in columns)
+    blank = [header.index(c) for c in names]
+    span, rows = stated, 0
+    for record in table.sniffed.sample:
+        cells = record.fields
+        if max(first, last, *blank) >= len(cells):
+            return None
+        if blank and not any(cells[i].strip() for i in blank):
+            continue  # the summary row
+        got = read(cells[first]), read(cells[last])
+        if got[0] is None or got[1] is None or got != (span or got):
+            return None
+        span, rows = (got[0], got[1]), rows + 1
+    return span if rows else None
 
 
 def check_overlaps(

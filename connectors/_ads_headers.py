@@ -1,5 +1,11 @@
 """The `ads` connector's headers it does not know (not a plugin module): an export in a language
-(or layout) the profiles do not list must not be read with its days or its amounts left out.
+(or layout) the profiles do not list must not be read with its days, its amounts or its currency
+left out.
+
+A column of currency codes (`USD` in every sampled cell, `--` and empty cells aside) that no role
+takes is the report's currency column whatever its header (`Codice valuta`, `通貨コード`,
+`Devise`): its codes are checked against the workspace currency as a known header's are. Two such
+columns are an error naming them (`with_codes`).
 
 Without a `columns:` option, a file whose day column is not recognised while an unknown column
 holds dates, or whose cost and clicks are both unrecognised, is an error listing its unknown
@@ -14,6 +20,7 @@ import re
 
 from kpiengine.errors import KpiError
 from kpiengine.fileformats import CellError, detect_date_format
+from kpiengine.fileformats.currency import ISO_CODES
 from kpiengine.fileformats.tables import FileTable
 
 from ._ads_profiles import GOOGLE, META, MICROSOFT, PROFILES, ROLES, header_currency
@@ -91,6 +98,39 @@ def unknown_headers(columns: list[str], platform: str) -> list[str]:
     return out
 
 
+def code_columns(table: FileTable, columns: dict[str, str]) -> list[str]:
+    """The columns no role takes (`columns`: role -> column) whose sampled cells are all ISO
+    4217 codes in capitals (`--` and empty cells aside; at least one code)."""
+    taken = set(columns.values())
+    out = []
+    for column in table.columns:
+        if column in taken:
+            continue
+        cells = (c.strip() for c in table.cells(column))
+        filled = [c for c in cells if c not in ("", "--", "-")]
+        if filled and all(c in ISO_CODES for c in filled):
+            out.append(column)
+    return out
+
+
+def with_codes(table: FileTable, columns: dict[str, str]) -> dict[str, str]:
+    """`columns` (role -> column) with the currency column when no header names one: the only
+    column of currency codes no role takes (see the module); an error naming them when several
+    are, for a report has one currency column."""
+    if "currency" in columns:
+        return columns
+    found = code_columns(table, columns)
+    if len(found) > 1:
+        raise KpiError(
+            f"columns {', '.join(f'`{c}`' for c in found)} all hold currency codes: which one "
+            "is the currency of the report's amounts cannot be told",
+            table.header(found[1]),
+            f"name it in the source's `columns:` option, e.g. `columns: {{currency: "
+            f"{_yaml(found[0])}}}`",
+        )
+    return {**columns, "currency": found[0]} if found else columns
+
+
 def holds_dates(table: FileTable, column: str) -> bool:
     """Whether the sampled cells of a column are dates (not plain numbers)."""
     cells = [c.strip() for c in table.cells(column, 50) if c.strip() not in ("", "--")]
@@ -98,7 +138,7 @@ def holds_dates(table: FileTable, column: str) -> bool:
         return False
     try:
         fmt = detect_date_format(cells, column=column)
-        return all(fmt.read(c) is not None for c in cells)
+        return all(fmt.read(c, weekday=False) is not None for c in cells)
     except (KpiError, CellError, ValueError):
         return False
 

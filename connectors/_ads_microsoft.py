@@ -15,6 +15,11 @@ whole periods whatever `Report Time` says. `DayOfWeek` and `HourOfDay` segment t
 (`1` to `7`, `0` to `23`: the rows are the range's, as a `Summary` report's); `Hourly` cells
 (`2024-01-15|7`) and `Yearly` ones (`2024`) are not read (an error saying what to download).
 `Rows:` counts the report's rows: a file with others (cut short, edited) is an error.
+`Potential Incomplete Data: true` says Microsoft had not processed all of the range's data (its
+Reporting API otherwise refuses the report with `NoCompleteDataAvailable`, "only partial data
+is available"): its days from the one `Last Completed Available Day` (a time in GMT) falls on in
+the report's time zone, and at least its last day, may still change (`unsettled`, a warning):
+when they end the source's data, its period is not complete (`settle`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from typing import Any
 from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats.preamble import range_between
 from kpiengine.fileformats.tables import FileTable
+from kpiengine.filescan import Scan
+from kpiengine.periods import RANGE, Calendar
+from kpiengine.table import Frame
 
 Span = tuple[dt.date, dt.date]
 
@@ -41,6 +49,9 @@ UNREAD = {
 #: Aggregations whose `TimePeriod` is a segment of the whole range, not a date.
 SEGMENTS = ("dayofweek", "hourofday")
 _US = ("%m/%d/%Y", "%Y-%m-%d")  # Microsoft's (the SDKs read `Report Time` month first)
+_STAMPS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y")  # `Last Completed ...`
+_OFFSET = re.compile(r"\(\s*(?:GMT|UTC)\s*(?:([+-])\s*(\d{1,2}):?(\d{2}))?\s*\)")
+DAY = dt.timedelta(days=1)
 
 
 def meta(table: FileTable) -> dict[str, str]:
@@ -185,3 +196,91 @@ def check_rows(tables: list[FileTable], checks: dict[str, Any], files: dict[str,
             key_location(table, "Rows"),
             "download the report again, and read it unedited",
         )
+
+
+def unsettled(table: FileTable) -> tuple[dt.date, str] | None:
+    """The first day of a report flagged `Potential Incomplete Data: true` that may still
+    change, and why (for the warning); None for a report not so flagged or without a range.
+    `Last Completed Available Day: 8/1/2025 10:15:00 AM (GMT)` is when Microsoft had
+    processed the data: in the report's `Time Zone` (`(GMT+01:00) ...`: its standard offset, an
+    hour off in summer time at most), that day was not over; the report's last day is counted
+    in whatever the time (its campaigns' time zones may differ from the report's)."""
+    head = meta(table)
+    span = report_time(table)
+    if head.get("potential incomplete data", "").lower() != "true" or span is None:
+        return None
+    since, stamp = span[1], head.get("last completed available day", "")
+    done = _stamp(stamp)
+    offset = _OFFSET.match(head.get("time zone", ""))
+    if done is not None and offset is not None:
+        sign, hours, minutes = offset.groups()
+        shift = dt.timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
+        since = max(span[0], min(since, (done + (-shift if sign == "-" else shift)).date()))
+    after = f" (`Last Completed Available Day: {stamp}`)" if stamp else ""
+    return since, after
+
+
+def _stamp(text: str) -> dt.datetime | None:
+    """A `Last Completed Available Day` time (GMT), without its `(GMT)`."""
+    text = re.sub(r"\s*\([^)]*\)\s*$", "", text).strip()
+    for fmt in _STAMPS:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def unsettled_days(tables: list[FileTable]) -> dict[str, tuple[dt.date, str]]:
+    """`unsettled` of each file that has such days (file name -> its first, and why)."""
+    return {t.name: found for t in tables if (found := unsettled(t)) is not None}
+
+
+def settled_sql(scan: Scan, tables: list[FileTable], day: str) -> str:
+    """SQL true on the rows of days to count (`day`: a row's): not those of the days a report
+    flagged `Potential Incomplete Data: true` may still change (`settle`), unless all may."""
+    found = unsettled_days(tables)
+    since = {t.name: found[t.name][0] for t in tables if t.name in found
+             and (span := report_time(t)) is not None and found[t.name][0] > span[0]}  # fmt: skip
+    if not since:
+        return "TRUE"
+    bound = scan.row(lambda t: f"DATE '{since[t.name]}'" if t.name in since else "NULL")
+    return f"({bound} IS NULL OR {day} < {bound})"
+
+
+def settle(
+    frame: Frame, tables: list[FileTable], grain: str, calendar: Calendar, by_day: bool
+) -> Frame:
+    """A warning for each report flagged `Potential Incomplete Data: true` (`unsettled`), at
+    that line. When its days that may change end the source's data, the frame's days end the
+    day before them: the period holding them is not complete, as a period in progress is not.
+    `by_day`: rows of days, those of the days that may change left out (`ads._fetch`: as days
+    to come are, so that the value is that of the days counted, and the projection adds the
+    others once); rows of longer periods are counted as they stand, their last period kept
+    at least one day long. A `range` period (labelled by its days) is left as it is."""
+    found = unsettled_days(tables)
+    for table in tables:
+        if table.name not in found:
+            continue
+        since, after = found[table.name]
+        stated, span = stated_range(table), frame.span
+        judged = "; they are counted as they stand"
+        if frame.grain != RANGE and span is not None and stated and since <= span[1] <= stated[1]:
+            cut = since - DAY
+            first = calendar.start_date(calendar.ordinal_of(span[1], grain), grain)
+            if not by_day and first < span[1]:
+                cut = max(cut, first)
+            if span[0] <= cut < span[1]:
+                frame.span = (span[0], cut)
+                left = ", its rows of later days left out" if by_day else ""
+                judged = f"; the data is taken as complete to {cut} only{left}"
+        frame.warnings.append(
+            KpiError(
+                f"Microsoft marks `{table.name}` `Potential Incomplete Data: true`: its numbers "
+                f"from {since} on{after} may still change as Microsoft processes them{judged}",
+                key_location(table, "Potential Incomplete Data"),
+                "download the report again once Microsoft has processed those days (its header "
+                "then says `Potential Incomplete Data: false`)",
+            )
+        )
+    return frame

@@ -9,9 +9,11 @@ marks in the amounts) and the campaign types the API writes as enums.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from kpiengine.fileformats.currency import ISO_CODES
+from kpiengine.fileformats.rows import TOTAL_LABELS
 from kpiengine.filesource import Profile
 
 GOOGLE, META, MICROSOFT = "google_ads", "meta_ads", "microsoft_ads"
@@ -29,7 +31,14 @@ GOOGLE_LOCAL = {
     "date": ("Tag", "Jour", "Día", "Giorno"),
     "campaign": ("Kampagne", "Campagne", "Campaña", "Campagna"),
     "campaign_type": ("Type de campagne", "Tipo de campaña"),
-    "currency": ("Währungscode", "Code de la devise"),
+    # `Código de moneda` as a Spanish download names it (a public importer of Spanish Google Ads
+    # reports maps it to `codigo_moneda`); the Italian, Portuguese and Dutch names are assumed
+    # (the words Google's other products use), and any column of codes is the currency anyway
+    # (`_ads_headers.with_codes`)
+    "currency": (
+        *("Währungscode", "Code de la devise", "Código de moneda", "Codice valuta"),
+        *("Código da moeda", "Valutacode"),
+    ),
     "impressions": (
         "Impressionen",
         "Impresiones",
@@ -197,12 +206,36 @@ CAMPAIGN_TYPES = {
     "LOCAL_SERVICES": "Local Services",
     "TRAVEL": "Travel",
 }
-#: `Total: Account`, `Total : campagnes`, `Gesamt: Kampagnen`, ... in the first column.
-TOTAL_LABEL = re.compile(r"^(total|totals|totale|totales|totaal|gesamt|summe)\s*:", re.I)
-#: The scope word of a whole account's total, in the languages Google Ads writes: `Total:
-#: Account`, `Gesamt: Konto`, `Total : compte`, `Total: cuenta`, `Totale: account`, `Totaal:
-#: account`, `Total: conta`.
-ACCOUNT_TOTALS = ("account", "konto", "compte", "cuenta", "conta")
+
+
+def total_scope(label: str) -> str | None:
+    """The scope of a totals row's label: what follows a totals word the reading layer knows in
+    any language (`Total`, `Gesamt`, `合計`, `Yhteensä`, ...: `rows.TOTAL_LABELS`) and `:`
+    (`Total: Account`, `Total : campagnes`, `合計: アカウント`); `""` for the word alone, None
+    when the label starts with no totals word."""
+    found = _total_label().match(label)
+    return None if found is None else found.group(1) or ""
+
+
+@functools.cache
+def _total_label() -> re.Pattern[str]:  # compiled once, when a report has totals rows
+    words = sorted(TOTAL_LABELS, key=len, reverse=True)
+    spelt = ("[ \u00a0]+".join(map(re.escape, w.split(" "))) for w in words)
+    return re.compile(
+        rf"^\s*(?:{'|'.join(spelt)})\s*(?:[:：]\s*(.*?))?\s*(?:\([^()]*\))?\s*$", re.IGNORECASE
+    )
+
+
+#: The scope word of a whole account's total. Confirmed in public downloads or code reading
+#: them: `Total: Account`, `Gesamt: Konto`, `Total : compte`, `Total: cuenta`, `合計: アカウント`
+#: (a scraper of the Japanese campaigns table). Assumed: Italian and Dutch `account`, Portuguese
+#: `conta`, Finnish `Tili`, and the word Google Analytics' own interface uses for an account in
+#: Russian, Korean, Chinese and Persian/Arabic. A scope not listed is checked all the same
+#: (`_ads_totals`: a total more than the rows is one of campaigns they do not hold).
+ACCOUNT_TOTALS = (
+    *("account", "konto", "compte", "cuenta", "conta", "アカウント", "tili", "аккаунт", "계정"),
+    *("账号", "账户", "帳戶", "حساب"),
+)
 #: Totals of every row shown (as opposed to the whole account, filters included), and the
 #: words that open a filter's total (`Total: All enabled campaigns`, `Gesamt: Alle außer
 #: entfernte Anzeigen`, `Total : toutes les campagnes activées`).

@@ -12,7 +12,10 @@ Google Ads writes up to several `Total:` rows under a report, each of other rows
   same account total hold the rest (one download split by a filter: together they are the
   account's, which is the number the source gives);
 - a campaign type (`Total: Search campaigns`, `Total : campagnes Search`): the rows of that type,
-  when a campaign type column tells them and the file's rows make its account total.
+  when a campaign type column tells them and the file's rows make its account total;
+- anything else (a type no column or row tells, a scope word in a language not listed after a
+  totals word the reading layer knows: `Összesen: Fiók`): a part of the rows, so never more than
+  they add up to; more is a total of campaigns they do not hold, a gap as an account total's.
 """
 
 from __future__ import annotations
@@ -33,27 +36,29 @@ from ._ads_profiles import (
     GOOGLE,
     META,
     SHOWN_TOTALS,
-    TOTAL_LABEL,
+    total_scope,
 )
 
 Total = tuple[FileTable, int, str, list[str]]  # (table, line, label, cells) of a totals row
 EDITED = "the export was edited or is incomplete: download it again (without filters hiding rows)"
 
 
-def scope(label: str, platform: str) -> str | None:
-    """Which rows a totals row totals: `shown` (every row of its file), `account`, or the name
-    of a campaign type (lowercase, as the rows would write it); None when the label says
-    neither (it is then not checked)."""
+def scope(label: str, platform: str) -> str:
+    """Which rows a totals row totals: `shown` (every row of its file), `account`, or what else
+    its label names (lowercase: a campaign type, as the rows would write it, or a scope word of
+    a language not listed: `check_totals` bounds it by the rows). The totals word is any the
+    reading layer knows (`Total`, `合計`, `Yhteensä`, ...), alone for the rows shown."""
     if platform != GOOGLE:
         return "shown"
-    kind = " ".join(TOTAL_LABEL.sub("", label).split()).lower()
+    found = total_scope(label)
+    kind = " ".join((label if found is None else found).split()).lower()
     if kind in ACCOUNT_TOTALS:
         return "account"
     if kind in SHOWN_TOTALS or kind.split(" ", 1)[0] in ALL_WORDS:
         return "shown"
     for word in CAMPAIGNS_WORDS:  # `Search campaigns`, `campagnes Search`
         kind = kind.removesuffix(f" {word}").removeprefix(f"{word} ")
-    return kind.strip() or None
+    return kind.strip() or "shown"
 
 
 @dataclass
@@ -69,9 +74,10 @@ class Share:
 
 @dataclass
 class Gap:
-    """An account total its file's rows do not add up to (`raise_gaps` settles it with the
-    source's other files): its numbers and the rows' sums by column, the file's stated range,
-    its campaign types' totals and its total of the rows shown (label, or None)."""
+    """An account total its file's rows do not add up to, or a total no rows tell that is more
+    than them (`placed` False), which `raise_gaps` settles with the source's other files: its
+    numbers and the rows' sums by column, the file's stated range, its campaign types' totals
+    and its total of the rows shown (label, or None)."""
 
     table: FileTable
     line: int
@@ -82,6 +88,7 @@ class Gap:
     count: int
     shares: list[Share]
     shown: str | None
+    placed: bool = True  # an account total (else a total of what the rows do not tell)
 
 
 def close(got: float, expected: float, count: int) -> bool:
@@ -115,22 +122,32 @@ def check_totals(
         if where == "shown":
             shown.setdefault(table.name, label)
     rank = {"shown": 0, "account": 1}
-    order = sorted(zip(totals, scopes, strict=True), key=lambda t: rank.get(str(t[1]), 2))
+    order = sorted(zip(totals, scopes, strict=True), key=lambda t: rank.get(t[1], 2))
     gaps: list[Gap] = []
     for (table, line, label, cells), where in order:
-        if where is None or any(g.table.name == table.name for g in gaps):
+        if any(g.table.name == table.name for g in gaps):
             continue  # a type's total in a file short of its account: a share of the gap
-        if where not in rank and where not in types:
-            continue  # no campaign type column to tell the rows of this total
-        suffix = ("" if where in rank else f"_{where}") + files.get(table.name, "")
+        key = files.get(table.name, "")
+        # a type's total is compared with the rows of that type when a column tells them
+        placed = where in rank or bool(where in types and checks.get(f"rows_{where}{key}"))
+        suffix = ("" if where in rank or not placed else f"_{where}") + key
         count = checks.get(f"rows{suffix}") or 0
-        if where not in rank and not count:
-            continue  # never compare a total with a type no row has
         numbers = _numbers(table, line, cells, metrics, decimals)
         sums = {c: checks.get(f"sum_{name}{suffix}") or 0.0 for c, (name, _) in metrics.items()}
+        short = not all(close(sums[c], v, count) for c, v in numbers.items())
+        if not placed:  # a type the rows cannot tell, or a scope no list here names: a part
+            # of the rows, else of campaigns they do not hold (the account's, in a language
+            # not listed; a type a filter hid): then a gap, as an account's
+            if any(v > sums[c] and not close(sums[c], v, count) for c, v in numbers.items()):
+                shares = _shares(totals, scopes, table, line, metrics, checks, decimals, types,
+                                 files)  # fmt: skip
+                gaps.append(Gap(table, line, label, spans.get(table.name), numbers, sums, count,
+                                shares, shown.get(table.name), placed=False))  # fmt: skip
+            continue
         if where == "account":
-            if not all(close(sums[c], v, count) for c, v in numbers.items()):
-                shares = _shares(totals, scopes, table, metrics, checks, decimals, types, files)
+            if short:
+                shares = _shares(totals, scopes, table, line, metrics, checks, decimals, types,
+                                 files)  # fmt: skip
                 span = spans.get(table.name)
                 gaps.append(Gap(table, line, label, span, numbers, sums, count, shares,
                                 shown.get(table.name)))  # fmt: skip
@@ -170,20 +187,22 @@ def _numbers(
 
 def _shares(
     totals: list[Total],
-    scopes: list[str | None],
+    scopes: list[str],
     table: FileTable,
+    line: int,
     metrics: dict[str, tuple[str, int]],
     checks: dict[str, Any],
     decimals: dict[str, str],
     types: set[str],
     files: dict[str, str],
 ) -> list[Share]:
-    """The campaign types' totals of `table`, with their rows' sums when a column tells them."""
+    """The campaign types' totals of `table` (but the one on `line`), with their rows' sums
+    when a column tells them."""
     out = []
-    for (mine, line, label, cells), where in zip(totals, scopes, strict=True):
-        if mine.name != table.name or where in (None, "shown", "account"):
+    for (mine, at, label, cells), where in zip(totals, scopes, strict=True):
+        if mine.name != table.name or at == line or where in ("shown", "account"):
             continue
-        numbers = _numbers(table, line, cells, metrics, decimals)
+        numbers = _numbers(table, at, cells, metrics, decimals)
         if where not in types:
             out.append(Share(label, numbers, None))
             continue
@@ -207,7 +226,9 @@ def raise_gaps(gaps: list[Gap], several: bool = False) -> None:
         count = sum(g.count for g in group)
         if len(group) > 1 and all(close(sums[c], v, count) for c, v in first.numbers.items()):
             continue  # the rest of the account is in the source's other files
-        column = next(c for c, v in first.numbers.items() if not close(sums[c], v, count))
+        off = [c for c, v in first.numbers.items() if not close(sums[c], v, count)]
+        # a total of what the rows do not tell is more than them on some column: that one
+        column = next((c for c in off if first.numbers[c] > sums[c] or first.placed), off[0])
         got, expected = sums[column], first.numbers[column]
         mine = f"the rows{' in this file' if several else ''}" if len(group) == 1 else (
             f"the rows of the {len(group)} files over this range with this `{first.label}` "
@@ -221,6 +242,8 @@ def raise_gaps(gaps: list[Gap], several: bool = False) -> None:
         if got > expected:
             raise KpiError(said, where, EDITED)
         named = _named(first, column, count) if len(group) == 1 else []
+        if not first.placed and not named:  # a scope no list here names, or a type no row has
+            named = ["it totals campaigns that are not among the rows"]
         why = f"`{first.shown}` totals only the rows shown; " if first.shown else ""
         raise KpiError(
             f"{said}, {expected - got:,.2f} more" + (f": {'; '.join(named)}" if named else ""),

@@ -3,75 +3,55 @@ text holding a NUL byte.
 
 The reading layer stops at a NUL in a file's first bytes (`fileformats.encodings`: the file is a
 sparse, partly written or binary one); one further down, in a quoted cell, DuckDB reads as a
-character like any other: `\\x00Email Marketing` would be a channel of its own (`values:`
-renames `Email Marketing`), `Closed\\x00won` an unknown stage. The connector's text columns (its
-roles, dimensions and `map:` columns) are checked in its one scan, a count; only when there are
-some is the first one looked for, and the error is the reading layer's, at the NUL's
-`file:line:column`. A date or an amount holding one is already no date or number.
+character like any other. A segment's label holding one (`\\x00Email Marketing` beside `Email
+Marketing`) is found in the scan's grouped output (`kpiengine.scanerrors`), and a stage holding
+one (`Closed\\x00won`) is no known stage, so the scan's count of unknown stages finds its deal:
+neither costs a test per row; the error is then the reading layer's, at the NUL's
+`file:line:column` (`raise_nul_stage`), not a stage to class. The text columns of the `map:`
+entries asked for (`where`, `count`, `distinct`: a `where` cell holding a NUL would leave its
+row out silently) show in no grouped output: they alone are tested on every row, by a request
+that maps them (`nul_sql`). A NUL in a cell that neither classes a deal nor names a segment of
+the answer (an id, a column no request breaks down by, a contact's lifecycle stage) changes no
+number and is not looked for. A date or an amount holding one is already no date or number.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import NoReturn
+from collections.abc import Iterable
 
 from kpiengine.connector import Mapping
-from kpiengine.errors import KpiError, Location
-from kpiengine.fileformats.tables import FileTable
+from kpiengine.fileformats.tables import FileTable, run_sql
+from kpiengine.filescan import Scan
 from kpiengine.filesource import require
+from kpiengine.scanerrors import raise_nul
 from kpiengine.sqlgen import quote_ident
 
-NUL = "chr(0)"
-#: The words of `fileformats.encodings` for a NUL in a file's first bytes.
-NUL_MESSAGE = (
-    "the file holds NUL bytes: it is not a text export (a sparse or partly written file, or a "
-    "binary one)"
-)
-NUL_FIX = "export the report again as CSV"
 
-
-def text_columns(
-    layout: FileTable, columns: Iterable[str], read: set[str], mappings: Iterable[Mapping]
-) -> list[str]:
-    """The text columns a scan reads: `columns` (roles, dimensions) but those `read` by a
-    grammar (dates, amounts), and the `map:` entries' `where`, `count` and `distinct` columns."""
-    mapped = [c for m in mappings for c in (*m.where, m.present, m.distinct) if c]
-    return sorted((set(columns) - read) | {require(layout, c) for c in mapped})
+def mapped_texts(layout: FileTable, mappings: Iterable[Mapping]) -> list[str]:
+    """The `where`, `count` and `distinct` columns of `map:` entries."""
+    named = [c for m in mappings for c in (*m.where, m.present, m.distinct) if c]
+    return sorted({require(layout, c) for c in named})
 
 
 def nul_sql(columns: Iterable[str], table: FileTable) -> str:
     """SQL true on a row of `table` whose cell of one of `columns` holds a NUL (text columns:
     DuckDB reads no NUL as a number or a date)."""
     tests = [
-        f"contains({quote_ident(c)}, {NUL})"
+        f"contains({quote_ident(c)}, chr(0))"
         for c in dict.fromkeys(columns)
         if c in table.columns and table.type_of(c).upper() == "VARCHAR"
     ]
     return f"({' OR '.join(tests)})" if tests else "FALSE"
 
 
-def raise_nul(tables: Sequence[FileTable], columns: Iterable[str]) -> NoReturn:
-    """The error of the first cell of `columns` holding a NUL (files in order; in a file, the
-    first line, then the leftmost column)."""
-    for table in tables:
-        found: list[tuple[int, int, Location]] = []
-        for column in dict.fromkeys(columns):
-            if column not in table.columns:
-                continue
-            bad = f"contains({quote_ident(column)}, {NUL})"  # on the cells as written
-            cell = table.first_cell(column, bad, lambda t: "\x00" in t)
-            if cell is not None:
-                where = cell[0]
-                found.append((where.line, table.columns.index(column), where))
-        if found:
-            raise KpiError(NUL_MESSAGE, _at_nul(table, min(found)[2]), NUL_FIX)
-    raise KpiError(NUL_MESSAGE, Location(tables[0].name), NUL_FIX)  # not found again
-
-
-def _at_nul(table: FileTable, cell: Location) -> Location:
-    """The place of the NUL in a cell (at `cell`): on its line, from the cell's start (the
-    cell's own place when its NUL is on a later line, or the file is not delimited text)."""
-    if table.sniffed is None or not cell.line or not cell.column:
-        return cell
-    found = table.sniffed.line_text(cell.line).find("\x00", cell.column - 1)
-    return cell.shifted(found + 1 - cell.column) if found >= 0 else cell
+def raise_nul_stage(scan: Scan, unknown: str, stage: str) -> None:
+    """The reading layer's error when a deal the scan's SQL `unknown` holds for (a stage not
+    classed) has a NUL in its `stage` cell: at the first stage cell holding one."""
+    text = scan.text(stage)
+    for table in scan.tables:
+        sql = (
+            f"SELECT 1 FROM ({scan.rows_sql(table)}) WHERE ({unknown}) AND "
+            f"contains({text}, chr(0)) LIMIT 1"
+        )
+        if stage in table.columns and run_sql(sql, table):
+            raise_nul(scan.tables, [stage])

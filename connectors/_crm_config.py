@@ -1,6 +1,7 @@
 """The `crm` connector's configuration (not a plugin module): which export a file is, its
 columns by role, the stages classed (and the unknown ones listed with the mapping to add), the
-column naming the amounts' currency, the date format of each date column.
+column naming the amounts' currency (`_crm_headers.currency_column`: by its name in the UI's
+language, or the one column of currency codes), the date format of each date column.
 
 The system and object come from the options or the headers (`_crm_tables` markers), the columns
 from the profile's roles then the `columns:` option; a date column's format from its sampled
@@ -24,10 +25,10 @@ from kpiengine.filesource import count_columns, date_format_of, find, require
 from kpiengine.sqlgen import quote_ident, quote_text
 
 from . import _crm_hints as hints
+from ._crm_headers import CURRENCY_WORDS, converted, currency_column
 from ._crm_tables import (
     CLASSES,
     CONTACT_VARIABLES,
-    CONVERTED_AMOUNTS,
     DEAL_VARIABLES,
     DEFAULT_COLUMNS,
     FALSE,
@@ -66,6 +67,7 @@ class CrmConfig(Connector):
     date_columns: set[str]
     _formats: dict[str, DateFormat]
     _unsampled: set[str]
+    _guessed: str | None = None  # the currency column taken for its cells (`_code_note`)
 
     def _check_option_values(self) -> None:
         options = self.config.options
@@ -141,7 +143,7 @@ class CrmConfig(Connector):
         """role -> the file's column: the profile's, then `columns:` and `churn_date:`."""
         out = {}
         for role, candidates in DEFAULT_COLUMNS[(self.system, self.object)].items():
-            found = find(self.layout, candidates)
+            found = find(self.layout, candidates + (CURRENCY_WORDS if role == "currency" else ()))
             if found:
                 out[role] = found
         explicit = dict(self.option("columns") or {})
@@ -159,6 +161,10 @@ class CrmConfig(Connector):
                     f"roles: {', '.join(allowed)}",
                 )
             out[role] = require(self.layout, column, f"{role.replace('_', ' ')} column")
+        currency = currency_column(self.tables, out, self.config.name)
+        if currency:  # the amounts' currency beyond the profile's English headers
+            out[currency[0]] = currency[1]
+            self._guessed = currency[1] if currency[2] else None
         return out
 
     def _dimensions(self) -> dict[str, str]:
@@ -315,9 +321,20 @@ class CrmConfig(Connector):
         were converted to (Salesforce's `Amount (converted) Currency`) when exported, or
         mapped (`columns: {converted_currency: Betrag (konvertiert) Währung}`)."""
         mapped = "converted_currency" in dict(self.option("columns") or {})
-        if mapped or self.columns.get("amount", "").lower() in CONVERTED_AMOUNTS:
+        if mapped or converted(self.columns.get("amount", "")):
             return self.columns.get("converted_currency")
         return self.columns.get("currency")
+
+    def _code_note(self) -> str:
+        """The words of an error about the amounts' currencies telling that their currency
+        column was taken for its cells (no header names it), else ''."""
+        column = self._code_column()
+        if column is None or column != self._guessed:
+            return ""
+        return (
+            f" (column `{column}` is taken as their currency: its cells are currency codes; "
+            "another one is named with `columns: {currency: ...}`)"
+        )
 
     def _amounts(self) -> dict[str, str]:
         """The currency of each amount column, for the decimal mark (`1.250` KWD is 1.25 or

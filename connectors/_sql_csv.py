@@ -47,7 +47,7 @@ from kpiengine.fileformats.datespec import date_orders
 from kpiengine.fileformats.missing import is_missing, missing_sql
 from kpiengine.fileformats.numbers import currency_sql, number_sql
 from kpiengine.fileformats.sql import bind_sql, shown
-from kpiengine.fileformats.tables import FileTable, open_tables, run_sql
+from kpiengine.fileformats.tables import FileTable, open_tables, reencoded, run_sql
 from kpiengine.filesource import date_format_of, decimal_of, display
 from kpiengine.runcache import active, duckdb_error
 from kpiengine.sqlgen import quote_ident, quote_text
@@ -113,7 +113,7 @@ def _write(path: Path, name: str, reading: Reading) -> tuple[Path, tuple[dt.date
         atexit.register(shutil.rmtree, _FOLDER[0], True)
     target = _FOLDER[0] / f"{next(_NAMES)}.parquet"
     partial = target.with_suffix(".partial")
-    for _ in range(len(columns) + 1):  # each retry widens one column's type
+    for _ in range(len(columns) + 2):  # a retry widens one column's type, or reads it anew
         try:
             rows = _rows_sql(table, columns, reading)
             active().duckdb.execute(f"COPY ({rows}) TO {quote_text(str(partial))} (FORMAT parquet)")
@@ -121,6 +121,9 @@ def _write(path: Path, name: str, reading: Reading) -> tuple[Path, tuple[dt.date
         except duckdb_error() as exc:
             partial.unlink(missing_ok=True)
             found = _SIGNAL.search(str(exc))
+            # bytes its first ones did not announce (`count(*)` below reads no cell to see them)
+            if found is None and reencoded([table], exc):
+                continue  # read in the encoding of its every byte
             if found is None:  # the file's own problem, located if it can be; or DuckDB's
                 run_sql(f"SELECT count(*) FROM {table.reader()}", table)
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
@@ -216,7 +219,7 @@ def _probe(cells: list[str], option: str | None) -> DateFormat | None:
 
 def _reads(fmt: DateFormat, text: str) -> bool:
     try:
-        return fmt.read(text) is not None
+        return fmt.read(text, weekday=False) is not None
     except CellError:
         return False
 

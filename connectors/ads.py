@@ -1,26 +1,30 @@
 """The `ads` connector: Google Ads, Meta Ads Manager and Microsoft Advertising report exports,
 aggregated by DuckDB.
 
-Reads the files as the platforms write them (profiles in `_ads_profiles`): Google Ads UI
-downloads (a title line and a date range before the header, `Total: ...` rows at the end, `1,234`
-and `--` cells, `Thu, 5 Feb 2026` dates, UTF-16 with tabs for the "CSV (Excel)" download), API /
-BigQuery exports (`metrics.cost_micros`), and Meta Ads Manager exports (`Amount spent (EUR)`, a
-summary row without a name), and Microsoft Advertising (Bing Ads) reports from its UI and its
-Reporting API (`"Report Time: 1/1/2024,1/31/2024"` lines, a `Total` row and a copyright footer:
-`_ads_microsoft`), with their headers in the languages Google Ads writes them (a file
-whose day, or cost and clicks, are unknown headers is an error with a `columns:` block to paste:
-`_ads_headers`). Total and summary rows are never summed: they cross-check the rows of their own
-file, `Total: Account` those of the files of its range with that total (`_ads_totals`). A report
-without a day column covers the range its preamble gives: that period of the grain asked for
-when the range is exactly one (June 1 to 30 by month), else one period of that range;
-a report with one keeps its days in the range it states (Google's preamble, Meta's summary row),
-which is how far its data goes (the day/month order is the one that keeps them in it). A row of
-a `Week` or `Month` segment holds its period's days in the range, and Meta rows from `Reporting
-starts` to `Reporting ends` the days to their end: a period counts a row only when it holds all
-of its days (`_ads_spans`: otherwise no period gets a value from the source, and why is said; no
-daily values by day). Files of a source over overlapping dates with a campaign in common are the
-same report twice: an error (`_ads_files`). The decimal mark comes from every number column of a
-file (counts are whole), else the `decimal:` option.
+Reads the files as the platforms write them (profiles in `_ads_profiles`): Google Ads UI downloads
+(a title line and a date range before the header, `Total: ...` rows at the end, `1,234` and `--`
+cells, `Thu, 5 Feb 2026` dates, UTF-16 with tabs for the "CSV (Excel)" download), API / BigQuery
+exports (`metrics.cost_micros`), and Meta Ads Manager exports (`Amount spent (EUR)`, a summary row
+without a name), and Microsoft Advertising (Bing Ads) reports from its UI and its Reporting API
+(`"Report Time: 1/1/2024,1/31/2024"` lines, a `Total` row and a copyright footer:
+`_ads_microsoft`), with their headers in the languages Google Ads writes them (a file whose day, or
+cost and clicks, are unknown headers is an error with a `columns:` block to paste: `_ads_headers`).
+Total and summary rows are never summed: they cross-check the rows of their own file, `Total:
+Account` those of the files of its range with that total (`_ads_totals`). A report without a day
+column (a Meta export without a time breakdown: each row from `Reporting starts` to `Reporting
+ends` of the report) covers the range its preamble gives: that period of the grain asked for when
+the range is one, whole (June 1 to 30 by month) or from its first day on (1 to 15 January: the
+month so far, as `ga_export` reads a GA download: `rowdates`), else one period of that range (8 to
+31 July: `2025-07-08/2025-07-31`); a report with one keeps its days in the range it states
+(Google's preamble, Meta's summary row), which is how far its data goes (the day/month order is the
+one that keeps them in it). A Microsoft report flagged `Potential Incomplete Data: true` is a
+warning, and its period not complete (`settle`). A row of a `Week` or `Month` segment holds its
+period's days in the range, and Meta rows from `Reporting starts` to `Reporting ends` the days to
+their end: a period counts a row only when it holds all of its days (`_ads_spans`: otherwise no
+period gets a value from the source, and why is said; no daily values by day). Files of a source
+over overlapping dates with a campaign in common are the same report twice: an error
+(`_ads_files`). The decimal mark comes from every number column of a file (counts are whole), else
+the `decimal:` option.
 Rates (CTR, Avg. CPC, ...) are ignored: the engine recomputes them from the counts.
 
 One DuckDB scan per request reads and checks every cell (`kpiengine.filescan`), the currencies
@@ -39,20 +43,30 @@ from kpiengine.errors import KpiError
 from kpiengine.fileformats.currency import ISO_CODES
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
-from kpiengine.filesource import decimal_of, open_files, require, require_rows, typed
+from kpiengine.filesource import (
+    date_format_option,
+    decimal_of,
+    decimal_option,
+    open_files,
+    require,
+    require_rows,
+    typed,
+)
 from kpiengine.hookspecs import hookimpl
 from kpiengine.periods import RANGE
-from kpiengine.rowdates import whole_period
+from kpiengine.rowdates import periods_so_far
 from kpiengine.sqlgen import quote_text, where_value
 from kpiengine.table import Frame, union
 
 from ._ads_checks import raise_outside, raise_undated
 from ._ads_files import check_overlaps
-from ._ads_headers import check_recognised
+from ._ads_headers import check_recognised, with_codes
+from ._ads_microsoft import settle, settled_sql
 from ._ads_profiles import (
     CAMPAIGN_TYPES,
     COUNTS,
     METRICS,
+    MICROSOFT,
     MONEY,
     PLATFORMS,
     detect_platform,
@@ -65,6 +79,10 @@ from ._ads_totals import Gap, raise_gaps
 __all__ = ["AdsConnector", "detect_platform", "register_connectors"]
 
 
+class Breakdown(Exception):
+    """A Meta export read as one without a time breakdown has rows of other ranges."""
+
+
 class AdsConnector(AdsScan):
     name = "ads"
     renames_values = True
@@ -73,31 +91,32 @@ class AdsConnector(AdsScan):
         "API/BigQuery CSVs)"
     )
     options = (
-        Option("path", "file or glob, relative to the workspace", required=True),
+        Option("path", "file or glob, relative to the workspace", required=True, kind="path"),
         Option(
             "platform",
             "`google_ads`, `meta_ads` or `microsoft_ads` (default: detected from the headers)",
+            kind="text",
         ),
         Option(
             "channel",
             "value of the `channel` dimension (default: `Paid Search` for Google Ads and "
             "Microsoft Advertising, `Paid Social` for Meta)",
+            kind="name",
         ),
         Option(
             "columns",
             "role -> column overrides; roles: date, date_end, campaign, campaign_type, currency, "
             "impressions, clicks, cost, conversions, conversion_value, result_type",
             default={},
+            kind="mapping",
         ),
-        Option("date_format", "strptime format of the dates, e.g. '%d/%m/%Y' (default: detected)"),
-        Option(
-            "decimal",
-            "decimal separator, `.` or `,` (default: detected per file from its number columns)",
-        ),
+        date_format_option(),
+        decimal_option("detected per file from its number columns"),
         Option(
             "conversion_value_as",
             "the variable the conversion value is given as",
             default="ad_revenue",
+            kind="name",
         ),
     )
 
@@ -117,7 +136,7 @@ class AdsConnector(AdsScan):
                 "`platform: microsoft_ads`",
             )
         self.platform: str = str(platform)
-        self.columns = self._roles()
+        self.columns = with_codes(self.layout, self._roles())  # a code column, any header
         self.value_variable = str(self.option("conversion_value_as"))
         variable_of = {"cost": "ad_spend", "conversion_value": self.value_variable}
         self.role_of = {  # variable -> role, for the metrics the files have
@@ -190,18 +209,39 @@ class AdsConnector(AdsScan):
         if not wanted:
             empty = np.array([], dtype="datetime64[D]")
             return Frame(empty, {d: np.array([], dtype=object) for d in dims}, {})
-        if "date" in self.columns:
-            return self._fetch(self.tables, request, wanted, dims, None)
-        spans = self._ranges()
+        frame = None
+        spans = self._undated()  # reports without days: each one range
+        if spans is not None:
+            frame = self._fetch_ranges(request, wanted, dims, spans)
+        if frame is None:  # rows dated by their days
+            frame = self._fetch(self.tables, request, wanted, dims, None)
+        if self.platform == MICROSOFT:  # `Potential Incomplete Data: true`
+            by_day = spans is None and self._daily_microsoft(None, None)
+            frame = settle(frame, self.tables, request.grain, request.calendar, by_day)
+        return frame
+
+    def _daily_microsoft(self, span: Any, last: str | None) -> bool:
+        """Whether the source is Microsoft reports of rows of days (not over `span`, a report
+        without days, nor to a row's `last` day)."""
+        dated = span is None and last is None and "date" in self.columns
+        return self.platform == MICROSOFT and dated and self._row_grain() == "day"
+
+    def _fetch_ranges(
+        self, request: Request, wanted: list[str], dims: list[str], spans: list[Any]
+    ) -> Frame | None:
+        """Reports without days: each the period of the grain its range is, whole or so far
+        (a month's campaign report by month, 1 to 15 January the month so far: `rowdates`), as
+        a dated source's days are; else each one period: its range. None when a Meta export
+        turns out to have rows of other ranges than its sample's (`_ads_files.one_range`)."""
         check_overlaps(self.tables, spans, self.columns.get("campaign"))
-        # each report is the period of the grain its range is exactly (a month's campaign
-        # report by month), as a dated source's days are; else each is one period: its range
-        whole = all(whole_period(span, request.grain, request.calendar) for span in spans)
+        whole = periods_so_far(spans, request.grain, request.calendar)
         gaps: list[Gap] = []  # account totals a file's rows do not make: the files together
-        frames = [
-            self._fetch([table], request, wanted, dims, span, whole, gaps)
-            for table, span in zip(self.tables, spans, strict=True)
-        ]
+        frames: list[Frame] = []
+        try:
+            for table, span in zip(self.tables, spans, strict=True):
+                frames.append(self._fetch([table], request, wanted, dims, span, whole, gaps))
+        except Breakdown:
+            return None
         raise_gaps(gaps, len(self.tables) > 1)
         out = Frame.concat(frames)
         out.grain = request.grain if whole else RANGE
@@ -262,7 +302,9 @@ class AdsConnector(AdsScan):
         days = {c: scan.read(c, Reader("date", fmt=f)) for c, f in formats.items()}
         # rows dated by their first day (in the report's range); `last`: None for days
         day, last = self._row_days(scan, days) if span is None else (f"DATE '{span[0]}'", None)
-        scan.role(day, {v: (values[v], request.variables[v]) for v in wanted})
+        # rows of days Microsoft may still change are not counted (`settle`)
+        where = settled_sql(scan, tables, day) if self._daily_microsoft(span, last) else "TRUE"
+        scan.role(day, {v: (values[v], request.variables[v]) for v in wanted}, where)
         for dim in dims:
             renames = self.config.dimension_values.get(dim)
             scan.dimension(dim, self._dimension_sql(scan, dim), renames)
@@ -271,8 +313,16 @@ class AdsConnector(AdsScan):
         bounds = (request.start, request.end)
         rows = (day, last)
         self._add_checks(scan, metrics, values, days, rows, grain, calendar, bounds, totals, files)
+        ends = [days[self.columns[r]] for r in ("date", "date_end") if r in self.columns]
+        sampled = all(t.sniffed and t.sniffed.whole for t in tables)
+        if span is not None and len(ends) == 2 and not sampled:  # Meta: past `one_range`'s rows
+            pairs = zip(ends, span, strict=True)
+            other = " OR ".join(f"{e} IS DISTINCT FROM DATE '{d}'" for e, d in pairs)
+            scan.check("ranges", "count", other)  # each row the report's range?
         scanned = scan.run()
         checks = scanned.checks
+        if checks.get("ranges"):
+            raise Breakdown  # a time breakdown after all: rows dated by their days
         if files:  # each file's stated range, else its rows' days: none counted twice
             spans = [s or (checks.get(f"first{files[t.name]}"), checks.get(f"last{files[t.name]}"))
                      for t, s in zip(self.tables, self._stated(), strict=True)]  # fmt: skip

@@ -19,7 +19,7 @@ Every variable covers the days the export covers, whatever is asked (`_crm_span`
 export's create dates and closed deals' close dates, a contacts export's date columns): counts
 are 0 in its months and segments where nothing happened (an export of open deals answers 0
 revenue, not "no data"). Closed deals dated after today are reported (`_crm_closed`). A NUL in
-a text cell stops at it (`_crm_cells`).
+a stage or in a segment's label stops at it (`_crm_cells`).
 """
 
 from __future__ import annotations
@@ -36,14 +36,23 @@ from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats import DateFormat
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
-from kpiengine.filesource import decimal_of, find, open_files, require, typed
+from kpiengine.filesource import (
+    date_format_option,
+    decimal_of,
+    decimal_option,
+    find,
+    open_files,
+    require,
+    typed,
+)
 from kpiengine.hookspecs import hookimpl
 from kpiengine.model import Aggregate
+from kpiengine.scanerrors import raise_nul
 from kpiengine.sqlgen import quote_ident, quote_text, where_value
 from kpiengine.table import Frame, union
 
 from . import _crm_frames as frames
-from ._crm_cells import nul_sql, raise_nul, text_columns
+from ._crm_cells import mapped_texts, nul_sql, raise_nul_stage
 from ._crm_files import check_shared
 from ._crm_grouped import GroupedReports, crm_tables
 from ._crm_headers import check_key_roles
@@ -62,12 +71,13 @@ class CrmConnector(GroupedReports):
     mapping_dates = True
     _unknown = "FALSE"  # SQL: a deal whose stage is not classed (set by `_scan`)
     options = (
-        Option("path", "file or glob, relative to the workspace", required=True),
-        Option("system", "`hubspot`, `salesforce` or `generic` (default: detected)"),
+        Option("path", "file or glob, relative to the workspace", required=True, kind="path"),
+        Option("system", "`hubspot`, `salesforce` or `generic` (default: detected)", kind="text"),
         Option(
             "object",
             "`deals` (Salesforce opportunities) or `contacts` (Salesforce leads) "
             "(default: detected from the headers)",
+            kind="text",
         ),
         Option(
             "columns",
@@ -76,19 +86,27 @@ class CrmConnector(GroupedReports):
             "converted_currency, id (the record id that tells the same deal in two files), "
             "lifecycle_stage, became_lead_date, became_mql_date, became_sql_date, "
             "became_customer_date, churn_date, date)",
+            kind="mapping",
         ),
         Option(
             "stages",
             "deal stage -> won | lost | open, added to the built-in HubSpot and Salesforce stages",
+            kind="mapping",
         ),
-        Option("date_format", "strptime format of the dates, e.g. '%m/%d/%Y' (default: detected)"),
-        Option("decimal", "decimal separator of the amounts, `.` or `,` (default: detected)"),
-        Option("churn_date", "contacts: the column holding the date a customer churned"),
+        date_format_option("%m/%d/%Y"),
+        decimal_option("detected from the amounts"),
+        Option(
+            "churn_date",
+            "contacts: the column holding the date a customer churned",
+            kind="name",
+        ),
         Option(
             "fill_down",
             "columns a grouped (formatted) report shows once per group, carried down to the "
             "group's rows, e.g. `[Stage, Lead Source]`; `[]`: none (default: an empty stage, or "
             "a dimension column that looks grouped, is an error)",
+            kind="names",
+            expected="lists the columns a grouped report shows once per group",
         ),
     )
 
@@ -112,7 +130,7 @@ class CrmConnector(GroupedReports):
         self._formats: dict[str, DateFormat] = {}
         self._unsampled: set[str] = set()  # formats guessed from the other date columns
         self._shared_checked = False  # `_crm_files`: no two files hold the same deals
-        self._texts: list[str] = []  # the text columns a scan reads (`_crm_cells`)
+        self._texts: list[str] = []  # the `map:` text columns a scan tests (`_crm_cells`)
 
     # --- fetch --------------------------------------------------------------------------------
 
@@ -128,7 +146,7 @@ class CrmConnector(GroupedReports):
             scanned = built[0].try_run(self._reguess)
             if scanned is None:
                 continue  # the dates are read otherwise now
-            if scanned.checks.get("nul"):  # a NUL beyond the bytes the reading layer tests
+            if scanned.checks.get("nul"):  # a NUL in a `map:` text cell (`_crm_cells`)
                 raise_nul(self.tables, self._texts)
             if not self._detail and (scanned.checks.get("undated") or scanned.checks.get("cycles")):
                 self._detail = True  # closed deals to leave out: count them in detail
@@ -138,7 +156,8 @@ class CrmConnector(GroupedReports):
         checks = scanned.checks
         if checks.get("no_stage"):
             self._raise_no_stage(int(checks["no_stage"]))
-        if checks.get("unknown"):
+        if checks.get("unknown"):  # a NUL in a stage makes it unknown (`_crm_cells`)
+            raise_nul_stage(scan, self._unknown, self.columns["stage"])
             self._raise_stages(scan, self._unknown)
         self._check_codes(checks)
         left_out = self._left_out(checks)
@@ -229,15 +248,9 @@ class CrmConnector(GroupedReports):
         # records)`, `Sum of Amount`) are left out by the tables (`CrmTable`)
         scan = Scan(tables, request.grain, request.calendar, request.start, request.end, source)
         day = {c: scan.read(c, Reader("date", fmt=self._format(c))) for c in self.date_columns}
-        # `_crm_cells`: a NUL in a text cell beyond the bytes the reading layer tests stops
-        # the cells that class a row or name its segment (a NUL in an id or a pipeline counts
-        # in no variable: testing every text cell of a million rows costs a tenth of the scan)
-        classing = [
-            self.columns[r] for r in ("stage", "lifecycle_stage", "source") if r in self.columns
-        ]
-        self._texts = text_columns(self.layout, [*classing, *self.dims.values()],
-                                   self.date_columns | known, mappings)  # fmt: skip
-        scan.check("nul", "count", scan.row(partial(nul_sql, self._texts)))
+        self._texts = mapped_texts(self.layout, mapped.values())  # `_crm_cells`: a NUL in them
+        if self._texts:  # (stages and segments' labels cost nothing per row)
+            scan.check("nul", "count", scan.row(partial(nul_sql, self._texts)))
         klass, stage = "NULL", "''"
         if "stage" in self.columns:
             # the stage as written, trimmed only on the rows the sampled stages leave (a trim
@@ -392,7 +405,7 @@ class CrmConnector(GroupedReports):
         if len(codes) > 1:
             raise KpiError(
                 f"the amounts of column `{self.columns['amount']}` mix currencies "
-                f"({', '.join(sorted(codes))}) and there is no rate table",
+                f"({', '.join(sorted(codes))}) and there is no rate table{self._code_note()}",
                 where,
                 "export the amounts in one currency (HubSpot: `Amount in company currency`, "
                 "Salesforce: `Amount (converted)`)",
@@ -400,7 +413,7 @@ class CrmConnector(GroupedReports):
         converted = column != self.columns.get("currency")
         raise KpiError(
             f"the amounts of column `{self.columns['amount']}` are in {code} (column `{column}`) "
-            f"but the workspace currency is {workspace}",
+            f"but the workspace currency is {workspace}{self._code_note()}",
             where,
             "run the report as a user whose currency is the workspace's (Salesforce converts to "
             "the running user's currency), or set the workspace `currency:` to match"

@@ -9,6 +9,7 @@ dated by the source's date column or its mapping's own `date:`.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from collections.abc import Callable
 from itertools import zip_longest
@@ -25,7 +26,9 @@ from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import (
     count_columns,
     date_format_of,
+    date_format_option,
     decimal_of,
+    decimal_option,
     find,
     open_files,
     require,
@@ -36,6 +39,8 @@ from kpiengine.model import DISTINCT, Aggregate
 from kpiengine.sqlgen import quote_ident, where_value
 from kpiengine.table import Frame
 
+from ._csv_totals import Totals
+
 DATE_NAMES = ("date", "day", "datum", "fecha", "month", "week", "period", "日期", "تاریخ")
 
 
@@ -45,21 +50,38 @@ class CsvConnector(Connector):
     description = "CSV or TSV spreadsheets (wide or long), Parquet and JSON lines files"
     mapping_dates = True
     options = (
-        Option("path", "file or glob, relative to the workspace", required=True),
+        Option("path", "file or glob, relative to the workspace", required=True, kind="path"),
         Option(
             "format",
             "`wide` (a column per variable) or `long` (variable and value columns)",
             default="wide",
+            kind="text",
+            choices=("wide", "long"),
         ),
-        Option("date", "the date column (default: a column named like `date`)"),
-        Option("date_format", "strptime format of the dates, e.g. '%d/%m/%Y' (default: detected)"),
-        Option("decimal", "decimal separator, `.` or `,` (default: detected per file)"),
-        Option("delimiter", "field separator (default: detected)"),
-        Option("skip", "lines before the header row (default: detected)"),
+        Option("date", "the date column (default: a column named like `date`)", kind="name"),
+        date_format_option(),
+        decimal_option(),
+        Option("delimiter", "field separator (default: detected)", kind="text"),
+        Option("skip", "lines before the header row (default: detected)", kind="whole_number"),
         Option(
-            "variable_column", "long format: the column naming the variable", default="variable"
+            "variable_column",
+            "long format: the column naming the variable",
+            default="variable",
+            kind="name",
         ),
-        Option("value_column", "long format: the column holding the value", default="value"),
+        Option(
+            "value_column",
+            "long format: the column holding the value",
+            default="value",
+            kind="name",
+        ),
+        Option(
+            "encoding",
+            "`auto` (UTF-8, UTF-16 with a BOM or Windows-1252, from the bytes) or a Python "
+            "codec, e.g. `cp1252`",
+            default="auto",
+            kind="text",
+        ),
     )
 
     def __init__(self, config: SourceConfig) -> None:
@@ -67,10 +89,18 @@ class CsvConnector(Connector):
         if self.option("decimal") not in (None, ".", ","):
             raise config.error("`decimal` must be `.` or `,`", "decimal")
         skip = self.option("skip")
+        encoding = str(self.option("encoding") or "auto")
+        try:
+            codecs.lookup("utf-8" if encoding == "auto" else encoding)
+        except LookupError:
+            raise config.error(
+                f"unknown encoding `{encoding}`", "encoding", "e.g. utf-8, utf-16, cp1252"
+            ) from None
         self.tables = open_files(
             config,
             delimiter=self.option("delimiter"),
             header_line=None if skip is None else int(skip) + 1,
+            encoding=None if encoding == "auto" else encoding,
         )
         self.layout = self.tables[0]
         self.date_column = self._date_column()
@@ -236,6 +266,7 @@ class CsvConnector(Connector):
         main = [m for m in mappings.values() if not m.date]
         if main:  # rows without a date: an error when they hold values (see `_raise_undated`)
             scan.check("undated", "count", f"{days[self.date_column]} IS NULL")
+        totals = Totals.watch(self, request, scan, roles, decimals)  # see `_csv_totals`
         scanned = scan.run()
         if scanned.checks.get("undated"):
             self._raise_undated(formats[self.date_column], main)
@@ -251,6 +282,7 @@ class CsvConnector(Connector):
             if len(roles) > 1 and request.variables[variable].time == "sum":
                 values = frame.values[variable]
                 frame.values[variable] = np.where(np.isnan(values), 0.0, values)
+        frame.warnings += totals.check(scan, scanned, frame) if totals is not None else []
         if any(f.grain == "month" for f in formats.values()):
             frame.date_grain = "month"
         stated = _stated_range(self.tables)

@@ -65,26 +65,37 @@ class GaExportConnector(Connector):
     renames_values = True
     description = "Google Analytics CSV exports (Universal Analytics and GA4 reports)"
     options = (
-        Option("path", "GA export file or glob, relative to the workspace", required=True),
+        Option(
+            "path",
+            "GA export file or glob, relative to the workspace",
+            required=True,
+            kind="path",
+        ),
         Option(
             "headers",
             "header text in the file -> English GA header, for other interface languages "
             "(English, French, Chinese and Persian are built in)",
             default={},
+            kind="mapping",
+            expected="maps header text in the file to English GA headers",
         ),
         Option(
             "table",
             "which table of a multi-table file to use: its number (1 = first) or its first "
             "header (default: the table with the metrics, or with dates when needed)",
+            kind="names",
         ),
         Option(
             "encoding",
             "`auto` (UTF-8 with or without BOM, UTF-16 as Excel saves it) or a Python codec",
             default="auto",
+            kind="text",
         ),
         Option(
             "date_format",
             "strptime format of the Date column, e.g. '%y. %m. %d.' (default: detected)",
+            kind="text",
+            expected="is a strptime format (text)",
         ),
     )
 
@@ -340,10 +351,11 @@ class GaExportConnector(Connector):
                 "export a report with these metrics (e.g. Traffic acquisition)",
             )
         english = sorted(set(ENGLISH.values()))
-        lines = [f"      {_yaml(h)}: {did_you_mean(h, english) or '?'}" for h in unknown]
+        # `"?"` quoted: a bare `?` is YAML's complex-key mark, an error left in place
+        lines = [f"      {_yaml(h)}: {_yaml(did_you_mean(h, english) or '?')}" for h in unknown]
         fix = (
             f"if these are GA headers in another language, add to source `{self.config.name}` "
-            "in kpi.yaml (replace each ? with the English header, delete the others):\n"
+            'in kpi.yaml (replace each "?" with the English header, delete the others):\n'
             "    headers:\n" + "\n".join(lines) + "\n    English headers: " + ", ".join(english)
         )
         return KpiError(f"{message}; unrecognised headers: {', '.join(unknown)}", table.where, fix)

@@ -78,26 +78,41 @@ class SqlConnector(Connector):
             "snowflake://user@account/db/schema; reads only the variables "
             f"{DOCUMENTED} (URL-encoded, never printed)",
             True,
+            kind="text",
         ),
-        Option("table", "the table (or schema.table) to read"),
-        Option("query", "one read-only SELECT to read instead of a table"),
-        Option("date", "the date column", default="date"),
+        Option("table", "the table (or schema.table) to read", kind="name"),
+        Option("query", "one read-only SELECT to read instead of a table", kind="text"),
+        Option("date", "the date column", default="date", kind="name"),
         Option(
             "files",
             "tables read from CSV or Parquet files by an in-process engine (duckdb, chdb, "
             "spark:local), e.g. {deals: exports/deals.parquet}; CSV read as the csv connector "
             "reads it",
+            kind="mapping",
+            expected="maps table names to CSV or Parquet files",
         ),
         Option(
             "date_format",
             "`files:` CSV: strptime format of dates, e.g. '%d/%m/%Y' (default: detected)",
+            kind="text",
+            expected="is a strptime format (text)",
         ),
-        Option("decimal", "`files:` CSV: decimal separator, `.` or `,` (default: detected)"),
-        Option("dialect", "SQL dialect (default: from the URL); bigquery, trino: SQL only"),
+        Option(
+            "decimal",
+            "`files:` CSV: decimal separator, `.` or `,` (default: detected)",
+            kind="text",
+            choices=(".", ","),
+        ),
+        Option(
+            "dialect",
+            "SQL dialect (default: from the URL); bigquery, trino: SQL only",
+            kind="text",
+        ),
         Option(
             "allow_files",
             "true lets `query` read files and URLs (read_csv, ...); DuckDB external access",
             default=False,
+            kind="boolean",
         ),
     )
 

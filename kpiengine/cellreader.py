@@ -66,6 +66,8 @@ class Reader:
             return self.what
         if self.kind == "date":
             assert self.fmt is not None
+            if self.fmt.kind == "excel":
+                return self.fmt.expected  # `excel` is no pattern to show
             return f"a date like {self.fmt.written}"
         if self.kind == "duration":
             return "a duration like 00:02:13 (or seconds)"

@@ -9,8 +9,9 @@ counting the cells that fail their grammar in the same pass (DuckDB's cheap `TRY
 most cells, the full grammar only the others); the small table of days is then rolled up to the
 requested periods by each variable's time rule, and distinct counts come from grouping sets of
 the rows themselves, never added up; over windows (`windows`: `Request.windows`), from grouping
-sets by id too, in the same pass (`window_parts`). Only when a check fails is a file read again,
-to name the first bad cell's `file:line:column` (`FileTable.first_cell`).
+sets by id too, in the same pass (`window_parts`). Only when a check fails (or a segment's label
+holds a NUL: `scanerrors`) is a file read again, to name the first bad cell's `file:line:column`
+(`FileTable.first_cell`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .errors import KpiError, Location
 from .fileformats.missing import MISSING_PATTERN
 from .fileformats.percents import BAD
 from .fileformats.sql import anchored
-from .fileformats.tables import FileTable
+from .fileformats.tables import FileTable, reencoded
 from .model import DISTINCT, Aggregate
 from .periods import DEFAULT, Calendar
 from .rowdates import date_grain_of, span_of
@@ -86,6 +87,7 @@ class Scan(ScanErrors):
         self._roles: list[Role] = []
         self._dims: dict[str, str] = {}
         self._dim_texts: dict[str, tuple[str, str]] = {}
+        self._dim_columns: dict[str, list[str]] = {}  # a NUL in a label: `_raise_nul_labels`
         self._texts: dict[tuple[str, str], str] = {}
         self._watched: dict[tuple[str, str], tuple[int, Location | None]] = {}  # `where` values
 
@@ -199,6 +201,8 @@ class Scan(ScanErrors):
             pairs = ", ".join(f"{quote_text(k)}: {quote_text(v)}" for k, v in renames.items())
             sql = f"coalesce(MAP {{{pairs}}}[{sql}], {sql})"
         self._dims[name] = sql
+        read = [c for (c, _), text in self._texts.items() if text in sql]  # `"__r3"`: quoted
+        self._dim_columns[name] = list(dict.fromkeys(read))
         column = next(((c, e) for (c, e), s in self._texts.items() if s == sql), None)
         if column is not None:
             raw = self.row(lambda t: as_text(column[0], t.type_of(column[0])))
@@ -216,15 +220,16 @@ class Scan(ScanErrors):
         """Run the query (retyping a column DuckDB could not read as a number or date), raise
         the first bad cell's error, and return the answer. With bad cells, `retry(columns)`
         may read those columns otherwise (a date format detected again) and return True: the
-        answer is then None, and the scan is to be built again."""
-        for _ in range(len(self.tables[0].columns) + 1):
+        answer is then None, and the scan is to be built again. A file DuckDB finds in another
+        encoding than its first bytes tell is read again in the one of its every byte."""
+        for _ in range(len(self.tables[0].columns) + len(self.tables) + 1):
             try:
                 result = self._execute()
                 break
             except duckdb_error() as exc:
                 if os.environ.get("KPIENGINE_DEBUG_SQL"):  # for developers: DuckDB's own words
                     print(exc, file=sys.stderr)
-                if not self._retype(exc):
+                if not self._retype(exc) and not reencoded(self.tables, exc):
                     raise _unreadable(self.tables, exc) from None
         kind = np.asarray(_filled(result["__kind"], -1))
         checks = {
@@ -245,6 +250,7 @@ class Scan(ScanErrors):
         self._raise_bad_cells(checks)
         self._raise_mixed_percents(checks)
         self._raise_unmatched(checks)
+        self._raise_nul_labels(result)  # a NUL beyond the bytes the reading layer tests
         rows = kind == 0
         names = [v for v, *_, daily in self._measures() if not daily]
         frame = Frame(

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .connector import Option
 from .errors import KpiError, Location, did_you_mean
 from .fileformats import CellError, DateFormat, detect_date_format, guess_decimal, read_number
 from .fileformats.percents import is_percent, mixed, mixed_message
@@ -313,3 +314,15 @@ def typed(
         c: "TIMESTAMP" for c, spec in dates.items() if spec in iso and table.suits(c, "TIMESTAMP")
     }
     return table.typed(types) if types else table
+
+
+def date_format_option(example: str = "%d/%m/%Y") -> Option:
+    """The `date_format` option of a file connector (its dates in one strptime format)."""
+    help_text = f"strptime format of the dates, e.g. '{example}' (default: detected)"
+    return Option("date_format", help_text, kind="text", expected="is a strptime format (text)")
+
+
+def decimal_option(default: str = "detected per file") -> Option:
+    """The `decimal` option of a file connector (the decimal mark of its numbers)."""
+    help_text = f"decimal separator, `.` or `,` (default: {default})"
+    return Option("decimal", help_text, kind="text", choices=(".", ","))

@@ -2,9 +2,9 @@
 
 A scan that sums rows by period keeps each row's first and last raw date; these say whether the
 raw dates were days or months (`Frame.date_grain`) and which days the data covers (`Frame.span`).
-An export without dates over a range is the period of the grain its range is exactly
-(`whole_period`, the rule every file connector follows; a GA download may also be a period so
-far, `period_so_far`), else one period of that range.
+An export without dates over a range is the period of the grain its range is, whole
+(`whole_period`) or from its first day on (`period_so_far`: 1 to 15 January is the month so
+far), else one period of that range; `periods_so_far` says it of a source's several exports.
 """
 
 from __future__ import annotations
@@ -58,3 +58,22 @@ def period_so_far(span: tuple[dt.date, dt.date], grain: str, calendar: Calendar)
     ordinal = calendar.ordinal_of(span[0], grain)
     first, last = calendar.start_date(ordinal, grain), calendar.end_date(ordinal, grain)
     return span[0] == first and span[1] <= last
+
+
+def periods_so_far(spans: list[tuple[dt.date, dt.date]], grain: str, calendar: Calendar) -> bool:
+    """Whether exports without dates over `spans` (a source's files) are each one period of
+    `grain`, whole or so far (`period_so_far`), as one export is: a period so far ends the
+    data (1 to 15 June beside July is June with days missing, not June so far), and the
+    exports of one period cover the same days (a file per campaign or account). Else each
+    is one period of its own range."""
+    if not spans or not all(period_so_far(s, grain, calendar) for s in spans):
+        return False
+    end = max(s[1] for s in spans)
+    seen: dict[int, tuple[dt.date, dt.date]] = {}
+    for first, last in spans:
+        span = (first, last)
+        if seen.setdefault(calendar.ordinal_of(first, grain), span) != span:
+            return False
+        if last != end and not whole_period(span, grain, calendar):
+            return False
+    return True

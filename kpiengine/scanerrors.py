@@ -4,13 +4,21 @@ The scan counts the rows with a bad cell (or an amount in another currency) as i
 only then are the files read again: one query counts the bad cells by column, then each failing
 column's first bad cell is found (`FileTable.first_cell`: DuckDB gives its text, Python's `csv`
 module its line), and the error names the file, line, column and what was expected.
+
+A NUL byte beyond the first bytes the reading layer tests (`fileformats.encodings`) is read by
+DuckDB as a character like any other: `\\x00Email Marketing` would be a segment of its own. The
+segments' labels are in the grouped output (a few rows), so a NUL is looked for there, at no
+cost per row; only when one holds it are the files read again for the first cell holding one,
+and the error is the reading layer's, at the NUL's `file:line:column`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NoReturn
+
+import numpy as np
 
 from .cellreader import Reader
 from .errors import KpiError, Location
@@ -31,13 +39,28 @@ from .fileformats.tables import FileTable, run_sql
 from .scanquery import Read, ScanQuery, _fitting
 from .sqlgen import quote_ident, quote_text
 
-__all__ = ["ScanErrors"]
+__all__ = ["NUL_FIX", "NUL_MESSAGE", "ScanErrors", "raise_nul"]
+
+#: The words of `fileformats.encodings` for a NUL in a file's first bytes.
+NUL_MESSAGE = (
+    "the file holds NUL bytes: it is not a text export (a sparse or partly written file, or a "
+    "binary one)"
+)
+NUL_FIX = "export the report again as CSV"
 
 
 class ScanErrors(ScanQuery):
     """The error-path half of `kpiengine.filescan.Scan`."""
 
     source: str
+    _dim_columns: dict[str, list[str]]  # the columns each dimension's label is read from
+
+    def _raise_nul_labels(self, result: dict[str, np.ndarray]) -> None:
+        """A NUL in a segment's label (the grouped output: its rows are few): the error of
+        the first cell holding one among the columns of the dimensions showing it."""
+        showing = [d for d in self._dims if _holds_nul(result[d])]
+        if showing:
+            raise_nul(self.tables, [c for d in showing for c in self._dim_columns.get(d, [])])
 
     def _raise_bad_cells(self, checks: dict[str, Any]) -> None:
         """The error of the first bad cell, when the scan counted some: which columns have
@@ -189,6 +212,37 @@ class ScanErrors(ScanQuery):
             if cell is not None:
                 return cell
         return Location(self.source), ""
+
+
+def _holds_nul(labels: np.ndarray) -> bool:
+    return "\x00" in "".join(v for v in labels.tolist() if isinstance(v, str))
+
+
+def raise_nul(tables: Sequence[FileTable], columns: Iterable[str]) -> NoReturn:
+    """The reading layer's error for a NUL, at the first cell of `columns` holding one (files
+    in order; in a file, the first line, then the leftmost column): the files are read again."""
+    for table in tables:
+        found: list[tuple[int, int, Location]] = []
+        for column in dict.fromkeys(columns):
+            if column not in table.columns:
+                continue
+            bad = f"contains({quote_ident(column)}, chr(0))"  # on the cells as written
+            cell = table.first_cell(column, bad, lambda t: "\x00" in t)
+            if cell is not None:
+                where = cell[0]
+                found.append((where.line or 0, table.columns.index(column), where))
+        if found:
+            raise KpiError(NUL_MESSAGE, _at_nul(table, min(found)[2]), NUL_FIX)
+    raise KpiError(NUL_MESSAGE, Location(tables[0].name), NUL_FIX)  # not found again
+
+
+def _at_nul(table: FileTable, cell: Location) -> Location:
+    """The place of the NUL in a cell (at `cell`): on its line, from the cell's start (the
+    cell's own place when its NUL is on a later line, or the file is not delimited text)."""
+    if table.sniffed is None or not cell.line or not cell.column:
+        return cell
+    found = table.sniffed.line_text(cell.line).find("\x00", cell.column - 1)
+    return cell.shifted(found + 1 - cell.column) if found >= 0 else cell
 
 
 def _is_bad(reader: Reader) -> Callable[[str], bool]:

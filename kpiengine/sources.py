@@ -19,7 +19,8 @@ from typing import Protocol
 import numpy as np
 
 from . import monthgaps, sourcefindings
-from .connector import Connector, NoDailyValues, Request
+from .checks.definitions import BadValue
+from .connector import Connector, NoDailyValues, OptionError, Request
 from .distinct import detach_windows, place_windows, split_windows, windows_asked
 from .errors import Finding, KpiError, Location, suggestion
 from .model import Variable, Workspace
@@ -100,6 +101,8 @@ def open_sources(
             connector: Connector = call(partial(found.obj, config), what)
             provides = call(partial(_as_set, connector.provides), f"{what} `provides()`")
             dims = call(partial(_as_set, connector.dimensions), f"{what} `dimensions()`")
+        except OptionError as exc:  # a value of the wrong kind in kpi.yaml: KPI003 stops all
+            raise exc.stopping(BadValue) from None
         except PluginFailure as exc:
             failed = failure(config, found.origin, str(exc))
             if failures is None:

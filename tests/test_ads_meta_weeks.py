@@ -66,6 +66,24 @@ def test_a_week_across_two_months_says_to_evaluate_by_week(tmp_path):
 
 
 def test_a_month_row_by_week_names_the_month(tmp_path):
+    """Rows of months (a monthly breakdown) by week: the fix names the grain of the rows."""
+    text = (
+        '"Reporting starts","Reporting ends","Campaign name","Impressions","Amount spent (USD)"\n'
+        '"2024-06-01","2024-07-31","","600","60.00"\n'
+        '"2024-06-01","2024-06-30","A","100","10.00"\n'
+        '"2024-06-01","2024-06-30","B","200","20.00"\n'
+        '"2024-07-01","2024-07-31","A","300","30.00"\n'
+    )
+    (tmp_path / "m.csv").write_text(text, "utf-8")
+    with pytest.raises(NoDailyValues) as info:
+        fetch(connector(tmp_path, "m.csv"), "ad_spend", grain="week")
+    assert info.value.message == "this row covers 2024-06-01 to 2024-06-30, more than one week"
+    assert (info.value.fix or "").endswith("or evaluate with `--grain month`")
+
+
+def test_an_export_without_breakdown_by_week_is_its_range(tmp_path):
+    """One month without a time breakdown (every row the report's range) is a report without
+    days: by week, one period, its range (as a Google Ads report of June is)."""
     text = (
         '"Reporting starts","Reporting ends","Campaign name","Impressions","Amount spent (USD)"\n'
         '"2024-06-01","2024-06-30","","300","30.00"\n'
@@ -73,7 +91,6 @@ def test_a_month_row_by_week_names_the_month(tmp_path):
         '"2024-06-01","2024-06-30","B","200","20.00"\n'
     )
     (tmp_path / "m.csv").write_text(text, "utf-8")
-    with pytest.raises(NoDailyValues) as info:
-        fetch(connector(tmp_path, "m.csv"), "ad_spend", grain="week")
-    assert info.value.message == "this row covers 2024-06-01 to 2024-06-30, more than one week"
-    assert (info.value.fix or "").endswith("or evaluate with `--grain month`")
+    frame = fetch(connector(tmp_path, "m.csv"), "ad_spend", grain="week")
+    assert frame.grain == "range" and frame.span == (dt.date(2024, 6, 1), dt.date(2024, 6, 30))
+    assert frame.values["ad_spend"].tolist() == [10.0 + 20.0]

@@ -61,9 +61,10 @@ def test_a_campaign_report_of_one_whole_month_is_that_month():
     assert frame.span == (dt.date(2025, 7, 1), dt.date(2025, 7, 31))
     assert frame.values["ad_spend"].tolist() == pytest.approx([1512.40 + 5201.77])
     assert frame.values["clicks"].tolist() == [2904 + 3870]
-    # by quarter or by week, July is no period of the grain: one period, its range (as before)
-    for grain in ("quarter", "week"):
-        assert fetch(conn, "ad_spend", grain=grain).grain == "range"
+    # by quarter, July is the third quarter so far (as GA reads a download of it); by week,
+    # no period of the grain: one period, its range
+    assert fetch(conn, "ad_spend", grain="quarter").grain == "quarter"
+    assert fetch(conn, "ad_spend", grain="week").grain == "range"
 
 
 def test_a_quarter_or_a_year_by_its_grain(tmp_path):
@@ -93,9 +94,17 @@ def test_monthly_downloads_without_days_are_each_their_month(tmp_path):
     assert frame.grain == "month"
     assert table(frame, "ad_spend") == {("2024-06",): 1000.0, ("2024-07",): 500.0}
     assert table(frame, "clicks") == {("2024-06",): 500.0, ("2024-07",): 200.0}
-    # one of them not a whole month: every report is one period of its range, as before
-    partial = JULY.replace("July 31, 2024", "July 15, 2024")
-    write(tmp_path, **{"ads/july.csv": partial})
+    # the last one the month so far: July so far (partial), as GA reads a download of it
+    write(tmp_path, **{"ads/july.csv": JULY.replace("July 31, 2024", "July 15, 2024")})
+    frame = fetch(connector(tmp_path, "ads/*.csv"), "ad_spend")
+    assert frame.grain == "month" and frame.span == (dt.date(2024, 6, 1), dt.date(2024, 7, 15))
+    assert table(frame, "ad_spend") == {("2024-06",): 1000.0, ("2024-07",): 500.0}
+    # one starting inside its month, or a month so far before another month: every report is
+    # one period of its range, as before
+    write(tmp_path, **{"ads/july.csv": JULY.replace("July 1, 2024", "July 8, 2024")})
+    assert fetch(connector(tmp_path, "ads/*.csv"), "ad_spend").grain == "range"
+    write(tmp_path, **{"ads/june.csv": JUNE.replace("June 30, 2024", "June 15, 2024"),
+                       "ads/july.csv": JULY})  # fmt: skip
     assert fetch(connector(tmp_path, "ads/*.csv"), "ad_spend").grain == "range"
 
 

@@ -390,22 +390,22 @@ def test_meta_rows_spanning_several_days(tmp_path):
     (tmp_path / "m.csv").write_text(text)
     frame = fetch(connector(tmp_path, "m.csv"), "ad_spend", dims=["campaign"])
     assert table(frame, "ad_spend", "campaign") == {("2024-06", "A"): 10.0, ("2024-06", "B"): 20.0}
-    with pytest.raises(
-        KpiError, match="covers 2024-06-01 to 2024-06-30, more than one week"
-    ) as info:
-        fetch(connector(tmp_path, "m.csv"), "ad_spend", grain="week")
-    assert info.value.location.line == 3
-    # a row of a whole month is monthly data when days are asked for (dated on the 1st, as
-    # months are: a partial period's daily values, lint's coverage); part of a month is not
-    frame = fetch(connector(tmp_path, "m.csv"), "ad_spend", grain="day")
-    assert frame.dates.astype(str).tolist() == ["2024-06-01"] and frame.values["ad_spend"] == [30]
-    assert frame.span == (dt.date(2024, 6, 1), dt.date(2024, 6, 30))
+    # every row is the report's range (no time breakdown): a report without days, by week or
+    # day one period, its range (as a Google Ads report of June is)
+    for grain in ("week", "day"):
+        frame = fetch(connector(tmp_path, "m.csv"), "ad_spend", grain=grain)
+        assert frame.grain == "range" and frame.values["ad_spend"].tolist() == [30]
+        assert frame.span == (dt.date(2024, 6, 1), dt.date(2024, 6, 30))
     (tmp_path / "m.csv").write_text(text.replace("2024-06-30", "2024-06-14"))
+    frame = fetch(connector(tmp_path, "m.csv"), "ad_spend", grain="day")
+    assert frame.grain == "range" and frame.span == (dt.date(2024, 6, 1), dt.date(2024, 6, 14))
+    # rows of other ranges (a weekly breakdown) across two weeks: no day can count them
+    (tmp_path / "m.csv").write_text(text.replace('"2024-06-30","B"', '"2024-06-14","B"'))
     with pytest.raises(
         KpiError, match="covers 2024-06-01 to 2024-06-14, more than one day"
     ) as info:
         fetch(connector(tmp_path, "m.csv"), "ad_spend", grain="day")
-    assert info.value.location.line == 3 and info.value.location.column > 1
+    assert info.value.location.line == 4 and info.value.location.column > 1
 
 
 def test_google_report_without_day_uses_its_date_range(tmp_path):

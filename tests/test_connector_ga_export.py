@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from kpiengine.connector import Mapping, Request, SourceConfig
 from kpiengine.errors import KpiError, Location
@@ -496,7 +497,14 @@ def test_unrecognised_headers_list_them_and_the_mapping_to_add():
         assert header in error.message and header in error.fix
     assert "    headers:\n" in error.fix
     assert "      Sessies: Sessions\n" in error.fix  # a close English header is suggested
-    assert "      Gebruikers: ?\n" in error.fix
+    assert '      Gebruikers: "?"\n' in error.fix
+    # the block pastes as YAML (a bare `?` is YAML's complex-key mark); a "?" left in place is
+    # the option's own error, naming it
+    block = error.fix.split("delete the others):\n")[1].split("\n    English headers")[0]
+    headers = yaml.safe_load(block)["headers"]
+    assert headers["Gebruikers"] == "?" and headers["Sessies"] == "Sessions"
+    with pytest.raises(KpiError, match="`\\?`"):
+        source("ua_nl.csv", headers=headers)
 
 
 def test_dutch_export_with_headers_option():

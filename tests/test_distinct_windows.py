@@ -9,6 +9,7 @@ Expected values are COUNT(DISTINCT user_id) by plain DuckDB over the rows of eac
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from pathlib import Path
 
@@ -49,9 +50,10 @@ MAPPING = (
 )
 
 
-def rows() -> list[tuple]:
+@functools.cache
+def rows() -> tuple[tuple, ...]:
     """Zero to three visits a day by 45 users over three channels; none by Email in May and
-    June 2024."""
+    June 2024 (made once: read-only, a tuple)."""
     rng = random.Random(20241207)
     out = []
     day = FIRST
@@ -62,19 +64,29 @@ def rows() -> list[tuple]:
                 continue
             out.append((day, f"u{rng.randint(1, 45)}", channel, float(rng.randint(1, 90))))
         day += dt.timedelta(days=1)
-    return out
+    return tuple(out)
 
 
+@functools.cache
+def visits_table() -> duckdb.DuckDBPyConnection:
+    """A DuckDB database holding rows() as the table `t`, loaded once for every oracle query
+    (only read from: no test writes to it)."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (day DATE, user_id VARCHAR, channel VARCHAR, amount DOUBLE)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows())
+    return con
+
+
+@functools.cache
 def oracle(first: dt.date, last: dt.date, channel: str | None) -> int:
     """COUNT(DISTINCT user_id) of the rows from `first` to `last` (of `channel`), by DuckDB."""
-    with duckdb.connect() as con:
-        con.execute("CREATE TABLE t (day DATE, user_id VARCHAR, channel VARCHAR, amount DOUBLE)")
-        con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows())
-        where = "day BETWEEN ? AND ?" + (" AND channel = ?" if channel else "")
-        args = [first, min(last, TODAY), *([channel] if channel else [])]
-        [(count,)] = con.execute(
-            f"SELECT COUNT(DISTINCT user_id) FROM t WHERE {where}", args
-        ).fetchall()
+    where = "day BETWEEN ? AND ?" + (" AND channel = ?" if channel else "")
+    args = [first, min(last, TODAY), *([channel] if channel else [])]
+    [(count,)] = (
+        visits_table()
+        .execute(f"SELECT COUNT(DISTINCT user_id) FROM t WHERE {where}", args)
+        .fetchall()
+    )
     return int(count)
 
 
@@ -210,12 +222,11 @@ def test_the_partial_period_counts_to_date_and_is_not_compared_on_other_days(tmp
     assert march["complete"] is False and march["period"] == "2025-03"
     assert march["value"] == oracle(dt.date(2025, 1, 1), TODAY, None)
     assert march["previous"] is None and march["projected"] is None
-    with duckdb.connect() as con:  # the revenue to date over the visitors to date
-        con.execute("CREATE TABLE t (day DATE, user_id VARCHAR, channel VARCHAR, amount DOUBLE)")
-        con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows())
-        [(revenue,)] = con.execute(
-            "SELECT SUM(amount) FROM t WHERE day BETWEEN '2025-01-01' AND ?", [TODAY]
-        ).fetchall()
+    [(revenue,)] = (  # the revenue to date over the visitors to date
+        visits_table()
+        .execute("SELECT SUM(amount) FROM t WHERE day BETWEEN '2025-01-01' AND ?", [TODAY])
+        .fetchall()
+    )
     assert records["revenue_per_visitor_ytd"]["value"] == pytest.approx(revenue / march["value"])
     # the year to date before, on the same days of February, is not counted: undefined, with why
     before = records["visitors_ytd_before"]
@@ -234,32 +245,42 @@ def test_the_window_option_counts_a_distinct_count_over_its_window(tmp_path):
 def sql_source(request, tmp_path: Path, engine: str) -> str:
     if engine == "postgres":
         url = request.getfixturevalue("postgres_url")
-        load_postgres(url, "distinct_visits", COLUMNS, rows())
+        load_postgres(url, "distinct_visits", COLUMNS, list(rows()))
         return (
             "    connector: sql\n    url: ${KPIENGINE_TEST_POSTGRES}\n    table: distinct_visits\n"
         )
     if engine == "snowflake":
         return "    connector: sql\n    url: snowflake://kpi@account/db/s\n    table: visits\n"
     url = "duckdb://" if engine == "duckdb" else request.getfixturevalue(f"{engine}_url")
-    write_parquet(tmp_path / "visits.parquet", COLUMNS, rows())
+    write_parquet(tmp_path / "visits.parquet", COLUMNS, list(rows()))
     return (
         f"    connector: sql\n    url: {url}\n    table: visits\n"
         f"    files: {{visits: {tmp_path / 'visits.parquet'}}}\n"
     )
 
 
+ENGINE_KPIS = ["visitors_ytd", "visitors_3", "visitors_ytd_before"]
+
+
+@pytest.fixture(scope="module")
+def from_csv(tmp_path_factory) -> dict[tuple, float | None]:
+    """ENGINE_KPIS of the csv workspace, which every SQL engine must give (evaluated once; only
+    compared with)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KPIENGINE_TODAY", TODAY.isoformat())
+        return cells(csv_workspace(tmp_path_factory.mktemp("windows") / "csv"), ENGINE_KPIS)
+
+
 @pytest.mark.parametrize("engine", ["duckdb", "postgres", "chdb", "spark", "snowflake"])
-def test_every_sql_engine_counts_the_windows_from_the_ids(request, tmp_path, engine):
+def test_every_sql_engine_counts_the_windows_from_the_ids(request, tmp_path, from_csv, engine):
     root = write_workspace(tmp_path / engine, sql_source(request, tmp_path, engine))
-    kpis = ["visitors_ytd", "visitors_3", "visitors_ytd_before"]
     if engine == "snowflake":
         with fakesnow.patch():
-            load_snowflake("visits", COLUMNS, rows())
-            found = cells(root, kpis)
+            load_snowflake("visits", COLUMNS, list(rows()))
+            found = cells(root, ENGINE_KPIS)
     else:
-        found = cells(root, kpis)
-    expected = cells(csv_workspace(tmp_path / "csv"), kpis)
-    assert found == expected
+        found = cells(root, ENGINE_KPIS)
+    assert found == from_csv
     assert found["visitors_ytd", "2024-11", "Ads"] == oracle(
         dt.date(2024, 1, 1), dt.date(2024, 11, 30), "Ads"
     )
@@ -329,7 +350,7 @@ def test_the_ordinary_query_is_unchanged_without_windows(tmp_path):
         "    connector: sql\n    url: duckdb://\n    table: visits\n"
         f"    files: {{visits: {tmp_path / 'visits.parquet'}}}\n",
     )
-    write_parquet(tmp_path / "visits.parquet", COLUMNS, rows())
+    write_parquet(tmp_path / "visits.parquet", COLUMNS, list(rows()))
     engine = kpiengine.Engine(kpiengine.load_workspace(root))
     [source] = engine.inputs(None).opened
     variables = {"visitors": Aggregate("distinct", "distinct"), "revenue": Aggregate()}

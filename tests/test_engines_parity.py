@@ -8,6 +8,7 @@ Python computation gives (per month and channel) and agree with each other on th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -68,7 +69,11 @@ rows_strategy = st.tuples(row(DAYS), st.lists(row(st.one_of(st.none(), DAYS)), m
 )
 
 
+@functools.cache
 def workspace(root: Path, url: str, files: bool) -> kpiengine.Workspace:
+    """The workspace reading the table `deals` at `url` (with `files`: from the Parquet file
+    beside `root`), loaded once for each folder: an example writes new rows, never a new kpi.yaml,
+    and each fetch reads the rows as they are then."""
     root.mkdir(parents=True, exist_ok=True)
     mapping = "".join(f"      {v}: {m}\n" for v, (m, _) in VARIABLES.items())
     kpi_yaml = (
@@ -188,12 +193,18 @@ SETTINGS = {
 }
 
 
+@pytest.fixture(scope="module")
+def parity_folder(tmp_path_factory) -> Path:
+    """One folder for every example of the test below: each writes its rows to the same Parquet
+    file (and PostgreSQL table), so that the workspaces reading them are loaded once."""
+    return tmp_path_factory.mktemp("parity")
+
+
 @settings(max_examples=15, **SETTINGS)
 @given(rows=rows_strategy)
-def test_python_duckdb_chdb_and_postgres_agree(tmp_path_factory, chdb_url, postgres_url, rows):
-    tmp = tmp_path_factory.mktemp("parity")
+def test_python_duckdb_chdb_and_postgres_agree(parity_folder, chdb_url, postgres_url, rows):
     load_postgres(postgres_url, "deals", COLUMNS, rows)
-    check(tmp, rows, {"chdb": chdb_url, "postgres": postgres_url})
+    check(parity_folder, rows, {"chdb": chdb_url, "postgres": postgres_url})
 
 
 @settings(max_examples=3, **SETTINGS)

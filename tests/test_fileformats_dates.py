@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import duckdb
 import pytest
-from babel.dates import format_date
+from babel.dates import format_date, get_month_names
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from kpiengine.fileformats.dates import (
     detect_date_format,
     read_date,
 )
+from kpiengine.fileformats.datespec import weekdays
 
 PROPERTY = settings(
     derandomize=True, max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -218,16 +220,73 @@ def test_sql_reads_as_python_does(con, spec):
     assert sql_dates(con, ISSUE_CELLS, spec) == py_dates(ISSUE_CELLS, spec)
 
 
+#: Weekday dates as exports write them, in each language the grammar reads, abbreviated or in
+#: full (`Thu, 5 Feb 2026`, `Thursday, 05 February 2026`, `jeu. 5 févr. 2026`), in any case:
+#: which is told by the day itself, so that the property's draws cover them all.
+WEEKDAY_PATTERNS = {
+    "%a, %d %b %Y": ("EEE, d MMM y", "EEEE, d MMMM y"),
+    "%a %d %b %Y": ("EEE d MMM y", "EEEE d MMMM y"),
+    "%a %d. %b %Y": ("EEE d. MMM y", "EEEE d. MMMM y"),
+    "%a, %b %d, %Y": ("EEE, MMM d, y", "EEEE, MMMM d, y"),
+    "%a, %d. %b %Y": ("EEE, d. MMM y", "EEEE, d. MMMM y"),  # German (Google Ads in German)
+    "%a, %d de %b de %Y": ("EEE, d 'de' MMM 'de' y", "EEEE, d 'de' MMMM 'de' y"),  # pt, es_MX
+}
+WEEKDAY_LOCALES = ("en", "fr", "de", "es", "it", "nl", "pt", "fa")
+
+
+def weekday_writer(spec: str):
+    def write(d: D) -> str:
+        n = d.toordinal()
+        pattern = WEEKDAY_PATTERNS[spec][n // 8 % 2]
+        pattern = pattern.replace(" d", " dd") if n // 48 % 2 else pattern  # `05 Feb`
+        text = format_date(d, pattern, locale=WEEKDAY_LOCALES[n % 8])
+        return (str, str.lower, str.upper)[n // 16 % 3](text)
+
+    return write
+
+
+def other_weekday(cell: str, name: str) -> str:
+    """The cell with its leading weekday (up to a space or comma) replaced by `name`."""
+    return re.sub(r"^[^ ,]+", name, cell)
+
+
+#: Month names as regions and spreadsheets write them: Babel's (CLDR) for these locales, and
+#: German Excel's `MMM` (Windows' de-DE abbreviations: `Mrz` where CLDR has `Mär`).
+MONTH_LOCALES = (
+    "en", "en_GB", "de", "de_AT", "de_CH", "fr", "fr_CA", "es", "es_MX", "es_PE", "it", "nl",
+    "nl_BE", "pt", "pt_PT", "fa",
+)  # fmt: skip
+EXCEL_DE = ("Jan", "Feb", "Mrz", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez")
+
+
+def month_writer(template: str, width: str, locales: tuple[str, ...] = MONTH_LOCALES):
+    """A month (`{month}`, `{yy}`, `{yyyy}`) in a locale, width, context and case told by the
+    day, so that the property's draws cover them; one abbreviation in three German Excel's."""
+
+    def write(d: D) -> str:
+        n = d.toordinal()
+        if width == "abbreviated" and n // 17 % 3 == 0:
+            name = EXCEL_DE[d.month - 1]
+        else:
+            context = ("format", "stand-alone")[n // 5 % 2]
+            name = get_month_names(width, context, locales[n % len(locales)])[d.month]
+        name = (str, str.lower, str.upper)[n // 7 % 3](name)
+        return template.format(month=name, yy=f"{d:%y}", yyyy=d.year)
+
+    return write
+
+
 WRITERS = {
     "%Y-%m-%d%~": lambda d: d.isoformat(),
     "%Y%m%d": lambda d: d.strftime("%Y%m%d"),
     "%d/%m/%Y%~": lambda d: d.strftime("%d/%m/%Y"),
     "%m/%d/%y%~": lambda d: f"{d.month}/{d.day}/{d:%y}",
-    "%a, %d %b %Y": lambda d: d.strftime("%a, %d %b %Y"),
-    "%a, %b %d, %Y": lambda d: d.strftime("%A, %B %d, %Y"),
-    "%a %d %b %Y": lambda d: format_date(d, "EEE d MMM y", locale="fr"),
+    **{spec: weekday_writer(spec) for spec in WEEKDAY_PATTERNS},
     "%d %b %Y": lambda d: format_date(d, "d MMMM y", locale="de").replace(".", ""),
     "excel": lambda d: str((d - D(1899, 12, 30)).days),
+    "%b-%y": month_writer("{month}-{yy}", "abbreviated"),  # Excel's `MMM-YY`
+    "%b %Y": month_writer("{month} {yyyy}", "wide"),
+    "%b de %Y": month_writer("{month} de {yyyy}", "abbreviated", ("es", "es_MX", "pt", "pt_PT")),
 }
 
 
@@ -248,7 +307,18 @@ def test_written_dates_read_back_in_python_and_sql(con, spec, days, data):
             max_size=4,
         )
     )
-    assert py_dates(cells, spec) == days
+    noise += data.draw(  # weekday names, right or wrong for the day, in any language and case
+        st.lists(
+            st.tuples(
+                st.sampled_from(cells),
+                st.sampled_from(sorted(weekdays())),
+                st.sampled_from([str.lower, str.upper, str.title]),
+            ).map(lambda t: other_weekday(t[0], t[2](t[1]))),
+            max_size=6,
+        )
+    )
+    grain = compile_format(spec).grain  # a month's rows are dated by its first day
+    assert py_dates(cells, spec) == [d if grain == "day" else d.replace(day=1) for d in days]
     assert sql_dates(con, cells + noise, spec) == py_dates(cells + noise, spec)
 
 

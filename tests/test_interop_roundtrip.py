@@ -10,6 +10,7 @@ its last day, a window that starts before the data is undefined).
 """
 
 import calendar
+import functools
 import math
 import shutil
 
@@ -87,10 +88,18 @@ def oracle(path) -> dict[tuple[str, str], float | None]:
     }
 
 
-def values(root, by=()) -> dict[tuple, float | None]:
-    """(KPI, month, segment) -> value, evaluated from the workspace folder as it is now."""
+@functools.cache
+def loaded(root) -> kpiengine.Workspace:
+    """The workspace folder `root`, loaded once: the tests write new data into it, never new
+    definitions or settings, and each evaluation reads the data as it is then."""
     ws = kpiengine.load_workspace(root)
     assert not ws.errors, [f.format() for f in ws.errors]
+    return ws
+
+
+def values(root, by=()) -> dict[tuple, float | None]:
+    """(KPI, month, segment) -> value, evaluated from the workspace folder as it is now."""
+    ws = loaded(root)
     records = kpiengine.evaluate(ws, grain="month", by=list(by)).records()
     return {
         (r["kpi"], r["period"], tuple(sorted(r["segment"].items()))): r["value"] for r in records

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import re
 import shutil
 from collections import defaultdict
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -156,15 +158,47 @@ def shop_totals(month: str, campaign: str | None = None) -> dict[str, float]:
     return sums
 
 
-@pytest.fixture(scope="module")
-def sample_results():
+def rendered_once(results) -> Callable[..., str]:
+    """`render_report(results, fmt, **options)`, rendered once for each format and options and
+    handed to every test asking for the same (a report takes seconds; it is a str, which no test
+    can change). Tests that patch the rendering call `render_report` themselves."""
+    made: dict[tuple, str] = {}
+
+    def render(fmt: str, **options) -> str:
+        key = (fmt, *sorted(options.items()))
+        if key not in made:
+            made[key] = render_report(results, fmt, **options)
+        return made[key]
+
+    return render
+
+
+@functools.cache
+def sample_by_channel() -> kpiengine.Results:
+    """The sample workspace evaluated by channel, once for the report tests of every module that
+    reads it (test_report_insights, test_report_charts): no test changes it."""
     ws = kpiengine.load_workspace(kpiengine.sample_workspace())
     return kpiengine.evaluate(ws, by=["channel"])
 
 
 @pytest.fixture(scope="module")
+def sample_results():
+    return sample_by_channel()
+
+
+@pytest.fixture(scope="module")
+def sample_report(sample_results):
+    return rendered_once(sample_results)
+
+
+@pytest.fixture(scope="module")
 def shop_results():
     return kpiengine.evaluate(kpiengine.load_workspace(SHOP), by=["campaign"])
+
+
+@pytest.fixture(scope="module")
+def shop_report(shop_results):
+    return rendered_once(shop_results)
 
 
 def footnotes(dom: Node) -> dict[str, str]:
@@ -219,9 +253,11 @@ def test_sample_html_scorecard_matches_the_records(sample_results):
         assert header.find("li", **{"data-source": source.name})
 
 
-def test_sample_html_has_a_section_per_kpi_with_formula_trend_and_breakdown(sample_results):
+def test_sample_html_has_a_section_per_kpi_with_formula_trend_and_breakdown(
+    sample_results, sample_report
+):
     period = sample_results.labels[-1]
-    dom = parse(render_report(sample_results, "html", generated_at=NOW))
+    dom = parse(sample_report("html", generated_at=NOW))
     records = records_for(sample_results, period)
     sections = dom.find_all("section", class_="kpi")
     assert [s.attrs["data-kpi"] for s in sections] == [
@@ -272,8 +308,8 @@ def test_sample_markdown_scorecard_matches_the_records(sample_results):
     assert "<script" not in text
 
 
-def test_sample_findings_are_listed_most_severe_first(sample_results):
-    dom = parse(render_report(sample_results, "html", generated_at=NOW))
+def test_sample_findings_are_listed_most_severe_first(sample_results, sample_report):
+    dom = parse(sample_report("html", generated_at=NOW))
     period = sample_results.labels[-1]
     shown = [
         (li.attrs["data-code"], li.find("span", class_="sev").attrs["data-severity"])
@@ -333,16 +369,16 @@ def test_shop_values_match_the_csv(shop_results):
     assert 'no spend in 2024-05 (campaign=Brand & "Co")' in note.text()
 
 
-def test_shop_definition_findings_show_in_the_kpi_section(shop_results):
-    dom = parse(render_report(shop_results, "html", generated_at=NOW))
+def test_shop_definition_findings_show_in_the_kpi_section(shop_report):
+    dom = parse(shop_report("html", generated_at=NOW))
     section = dom.find("section", id="kpi-conversion")
     codes = [li.attrs["data-code"] for li in section.find_all("li", class_="finding")]
     assert "KPI009" in codes
     assert "expects 0.05" in dom.find("section", id="findings").text()
 
 
-def test_campaign_named_like_a_script_is_shown_as_text(shop_results):
-    html = render_report(shop_results, "html", generated_at=NOW)
+def test_campaign_named_like_a_script_is_shown_as_text(shop_report):
+    html = shop_report("html", generated_at=NOW)
     assert "<script" not in html.lower()
     assert "<b>AOV</b>" not in html and "<em>" not in html
     dom = parse(html)
@@ -352,7 +388,7 @@ def test_campaign_named_like_a_script_is_shown_as_text(shop_results):
     assert (
         dom.find("tr", **{"data-kpi": "aov"}).find("a").text() == "Average order value <b>AOV</b>"
     )
-    markdown = render_report(shop_results, "md", generated_at=NOW)
+    markdown = shop_report("md", generated_at=NOW)
     assert not re.search(r"(?<!\\)<script", markdown)
     assert "| \\<script\\>alert(1)\\</script\\> |" in markdown
 

@@ -9,10 +9,9 @@ import re
 import shutil
 
 import pytest
-from test_report import parse
+from test_report import parse, rendered_once, sample_by_channel
 
-import kpiengine
-from kpiengine.report import render_report, write_report
+from kpiengine.report import write_report
 from kpiengine.report.bullets import bullet
 from kpiengine.report.charts import line_chart, single_outlier
 
@@ -21,8 +20,13 @@ NOW = dt.datetime(2024, 12, 20, 8, 0, tzinfo=dt.UTC)
 
 @pytest.fixture(scope="module")
 def sample():
-    ws = kpiengine.load_workspace(kpiengine.sample_workspace())
-    return kpiengine.evaluate(ws, by=["channel"])
+    return sample_by_channel()
+
+
+@pytest.fixture(scope="module")
+def november(sample) -> str:
+    """The sample's HTML report of November 2024, rendered once for the tests that read it."""
+    return rendered_once(sample)("html", period="2024-11", generated_at=NOW)
 
 
 def test_bullet_bands_and_target_marker():
@@ -40,8 +44,8 @@ def test_bullet_bands_and_target_marker():
     assert huge.clipped and huge.target_x > 25  # one extreme value does not squash the bands
 
 
-def test_scorecard_bullets_put_the_target_where_it_is(sample):
-    dom = parse(render_report(sample, "html", period="2024-11", generated_at=NOW))
+def test_scorecard_bullets_put_the_target_where_it_is(sample, november):
+    dom = parse(november)
     records = {
         r["kpi"]: r for r in sample.records() if r["period"] == "2024-11" and not r["segment"]
     }
@@ -75,8 +79,8 @@ def test_a_single_outlier_is_clipped_and_labelled():
     assert chart.outlier.y is not None and chart.outlier.y < chart.top  # drawn at the edge
 
 
-def test_axes_include_the_target_and_say_when_they_do_not_start_at_zero(sample):
-    dom = parse(render_report(sample, "html", period="2024-11", generated_at=NOW))
+def test_axes_include_the_target_and_say_when_they_do_not_start_at_zero(sample, november):
+    dom = parse(november)
     section = dom.find("section", id="kpi-bounce_rate")
     trend = next(s for s in section.find_all("svg") if "trend" in s.classes())
     ticks = [t.text() for t in trend.find_all("text") if "tick" in t.classes()]
@@ -88,8 +92,8 @@ def test_axes_include_the_target_and_say_when_they_do_not_start_at_zero(sample):
     assert len(table.find_all("tr")) == 1 + sample.labels.index("2024-11") + 1
 
 
-def test_print_stylesheet_keeps_cards_whole_and_pages_few(sample):
-    html = render_report(sample, "html", period="2024-11", generated_at=NOW)
+def test_print_stylesheet_keeps_cards_whole_and_pages_few(november):
+    html = november
     css = html[html.index("@media print") :]
     assert re.search(r"\.kpi, [^{]*\{ break-inside: avoid; \}", css)
     dom = parse(html)

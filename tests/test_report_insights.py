@@ -11,7 +11,15 @@ import math
 
 import pytest
 import sympy
-from test_report import NOW, number_in, parse, records_for, shown_matches
+from test_report import (
+    NOW,
+    number_in,
+    parse,
+    records_for,
+    rendered_once,
+    sample_by_channel,
+    shown_matches,
+)
 
 import kpiengine
 from kpiengine.analysis import expand, explain_change, input_names
@@ -27,8 +35,12 @@ H = 1e-6  # relative step of the finite differences
 
 @pytest.fixture(scope="module")
 def sample_results():
-    ws = kpiengine.load_workspace(kpiengine.sample_workspace())
-    return kpiengine.evaluate(ws, by=["channel"])
+    return sample_by_channel()
+
+
+@pytest.fixture(scope="module")
+def sample_report(sample_results):
+    return rendered_once(sample_results)
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +110,12 @@ def md_rows(text: str, after: str) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("back", [1, 7])
-def test_waterfall_shows_the_explain_change_contributions(sample_results, independent, back):
+def test_waterfall_shows_the_explain_change_contributions(
+    sample_results, sample_report, independent, back
+):
     period, previous = sample_results.labels[-back], sample_results.labels[-back - 1]
-    html = render_report(sample_results, "html", period=period, generated_at=NOW)
-    markdown = render_report(sample_results, "md", period=period, generated_at=NOW)
+    html = sample_report("html", period=period, generated_at=NOW)
+    markdown = sample_report("md", period=period, generated_at=NOW)
     records, before = records_for(sample_results, period), records_for(sample_results, previous)
     checked = 0
     for kpi, section in kpi_sections(html).items():
@@ -154,11 +168,11 @@ def test_waterfall_shows_the_explain_change_contributions(sample_results, indepe
     assert checked >= 20
 
 
-def test_no_waterfall_without_a_previous_period(sample_results):
+def test_no_waterfall_without_a_previous_period(sample_results, sample_report):
     first = sample_results.labels[0]
-    html = render_report(sample_results, "html", period=first, generated_at=NOW)
+    html = sample_report("html", period=first, generated_at=NOW)
     assert not parse(html).find_all("div", class_="change-panel")
-    markdown = render_report(sample_results, "md", period=first, generated_at=NOW)
+    markdown = sample_report("md", period=first, generated_at=NOW)
     assert "**Change since" not in markdown
 
 
@@ -166,12 +180,12 @@ def test_no_waterfall_without_a_previous_period(sample_results):
 
 
 @pytest.mark.parametrize("back", [1, 4])
-def test_top_driver_has_the_largest_elasticity(sample_results, back):
+def test_top_driver_has_the_largest_elasticity(sample_results, sample_report, back):
     period = sample_results.labels[-back]
     i = sample_results.labels.index(period)
     ws = sample_results.workspace
-    html = render_report(sample_results, "html", period=period, generated_at=NOW)
-    markdown = render_report(sample_results, "md", period=period, generated_at=NOW)
+    html = sample_report("html", period=period, generated_at=NOW)
+    markdown = sample_report("md", period=period, generated_at=NOW)
     unique = 0
     for kpi, section in kpi_sections(html).items():
         if not records_for(sample_results, period)[(kpi, "")]["value"]:
@@ -222,11 +236,11 @@ def test_top_driver_has_the_largest_elasticity(sample_results, back):
 # --- what the target needs ------------------------------------------------------------------------
 
 
-def test_off_track_kpi_shows_the_input_values_that_reach_the_target(sample_results):
+def test_off_track_kpi_shows_the_input_values_that_reach_the_target(sample_results, sample_report):
     period = sample_results.labels[sample_results.table.last_complete()]
     i = sample_results.labels.index(period)
-    html = render_report(sample_results, "html", period=period, generated_at=NOW)
-    markdown = render_report(sample_results, "md", period=period, generated_at=NOW)
+    html = sample_report("html", period=period, generated_at=NOW)
+    markdown = sample_report("md", period=period, generated_at=NOW)
     records = records_for(sample_results, period)
     checked = 0
     for kpi, section in kpi_sections(html).items():
@@ -289,8 +303,8 @@ def test_insights_never_break_the_report(sample_results, monkeypatch):
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_insight_labels_in_every_locale(sample_results, locale):
-    text = parse(render_report(sample_results, "html", locale=locale, generated_at=NOW))
+def test_insight_labels_in_every_locale(sample_report, locale):
+    text = parse(sample_report("html", locale=locale, generated_at=NOW))
     text = text.visible_text()
     for key in ("top_drivers", "to_reach_target", "feasible", "needed"):
         assert label(key, locale) in text, key

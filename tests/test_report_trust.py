@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_report import number_in, parse
+from test_report import number_in, parse, rendered_once
 
 import kpiengine
 from kpiengine.cli import cli
@@ -27,8 +27,14 @@ def sample():
     return engine, engine.evaluate(by=["channel"])
 
 
-def test_rates_change_in_points_and_amounts_in_percent(sample):
-    _, results = sample
+@pytest.fixture(scope="module")
+def sample_report(sample):
+    """The sample's reports, each rendered once for the tests that only read it."""
+    return rendered_once(sample[1])
+
+
+def test_rates_change_in_points_and_amounts_in_percent(sample, sample_report):
+    engine, results = sample
     rows = {r["kpi"]: r for r in results.records() if r["period"] == "2024-11" and not r["segment"]}
     bounce, revenue = rows["bounce_rate"], rows["sales_revenue"]
     assert bounce["change_pct"] is None and bounce["change"] == pytest.approx(
@@ -37,7 +43,7 @@ def test_rates_change_in_points_and_amounts_in_percent(sample):
     assert revenue["change_pct"] == pytest.approx(
         (revenue["value"] - revenue["previous"]) / revenue["previous"]
     )
-    dom = parse(render_report(results, "html", period="2024-11", generated_at=NOW))
+    dom = parse(sample_report("html", period="2024-11", engine=engine, generated_at=NOW))
     cells = dom.find("tr", **{"data-kpi": "bounce_rate"}).find_all("td")
     shown = cells[5].visible_text()
     assert shown.split(" (")[0].endswith("pp") and "%" not in shown
@@ -45,7 +51,7 @@ def test_rates_change_in_points_and_amounts_in_percent(sample):
     figure = dom.find("section", id="kpi-sales_revenue").find_all("div", class_="figure")[3]
     text = figure.visible_text()  # "▲ +12.3% (+€1,234.00)": relative and absolute
     assert "%" in text and "€" in text
-    markdown = render_report(results, "md", period="2024-11", generated_at=NOW)
+    markdown = sample_report("md", period="2024-11", engine=engine, generated_at=NOW)
     line = next(s for s in markdown.splitlines() if s.startswith("| Bounce rate |"))
     assert " pp" in line.split("|")[6] and ("✅" in line or "🔴" in line)
 
@@ -64,10 +70,14 @@ def _finding_codes(html: str, section: str = "findings") -> list[tuple[str, str]
     return [(li.attrs["data-code"], li.find("p", class_="message").text()) for li in found]
 
 
-def test_findings_are_about_the_period_shown(sample):
-    engine, results = sample
-    november = _finding_codes(render_report(results, "html", period="2024-11", engine=engine))
-    december = _finding_codes(render_report(results, "html", period="2024-12", engine=engine))
+def test_findings_are_about_the_period_shown(sample, sample_report):
+    engine, _ = sample
+    november = _finding_codes(
+        sample_report("html", period="2024-11", engine=engine, generated_at=NOW)
+    )
+    december = _finding_codes(
+        sample_report("html", period="2024-12", engine=engine, generated_at=NOW)
+    )
     assert "KPI307" not in {c for c, _ in november}  # November is complete
     assert "KPI308" not in {c for c, _ in november}  # all inputs cover November
     assert any(c == "KPI307" and "2024-12" in m for c, m in december)
@@ -92,10 +102,10 @@ def test_findings_about_segments_not_shown_stay_out():
     assert concerns(other, "2024-11", [{}, {"channel": "Email"}])
 
 
-def test_the_report_has_no_command_line_hints(sample):
-    engine, results = sample
+def test_the_report_has_no_command_line_hints(sample, sample_report):
+    engine, _ = sample
     for period in ("2024-11", "2024-12"):
-        html = render_report(results, "html", period=period, engine=engine)
+        html = sample_report("html", period=period, engine=engine, generated_at=NOW)
         text = parse(html).visible_text()
         assert "--" not in text.replace("——", ""), re.findall(r".{40}--.{20}", text)
         assert "evaluate with" not in text
@@ -162,11 +172,11 @@ def test_data_cannot_start_maths_or_reorder_text(sample):
     assert markdown.startswith("# Northwind \\$x\\$")
 
 
-def test_a_partial_period_is_labelled_and_its_status_basis_shown(sample):
+def test_a_partial_period_is_labelled_and_its_status_basis_shown(sample, sample_report):
     """December to date: the heading says 18 of 31 days, and each status says what it judged
     (the projection the record gives), so "on track" beside a low value is explained."""
     engine, results = sample
-    text = render_report(results, "md", period="2024-12", engine=engine, generated_at=NOW)
+    text = sample_report("md", period="2024-12", engine=engine, generated_at=NOW)
     assert "## Scorecard · December 2024 (18/31 d)" in text
     assert "**Period:** December 2024 (18 of 31 days)" in text
     record = next(
@@ -177,6 +187,6 @@ def test_a_partial_period_is_labelled_and_its_status_basis_shown(sample):
     assert record["status_basis"] == "projection"
     [row] = [line for line in text.splitlines() if line.startswith("| Sales revenue |")]
     assert f"(projected at period end: €{record['projected']:,.2f})" in row
-    html = parse(render_report(results, "html", period="2024-12", engine=engine))
+    html = parse(sample_report("html", period="2024-12", engine=engine, generated_at=NOW))
     cell = html.find("tr", **{"data-kpi": "sales_revenue"}).find("td", class_="status-cell")
     assert cell.find("span", **{"data-basis": "projection"}) is not None

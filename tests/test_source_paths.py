@@ -146,7 +146,9 @@ def test_a_path_that_is_not_text_is_an_error_at_its_position(tmp_path, value, sa
     (tmp_path / "kpi.yaml").write_text(text, encoding="utf-8")
     code, _, err = _run("eval", "-w", tmp_path)
     assert code == 2
-    assert err.startswith(f"error: {_position(tmp_path, text, 4, value[0])}: source `costs`: ")
+    assert err.startswith(
+        f"error: {_position(tmp_path, text, 4, value[0])}: error KPI003: source `costs`: "
+    )
     assert f"`path` is the path of a file, or a pattern such as `exports/*.csv` (text), {said}" in (
         err
     )

@@ -30,7 +30,14 @@ def connectors_command(workspace: Path | None, sample: bool, fmt: str) -> None:
             "description": item.obj.description,
             "origin": item.origin,
             "options": [
-                {"name": o.name, "required": o.required, "default": o.default, "help": o.help}
+                {
+                    "name": o.name,
+                    "required": o.required,
+                    "default": o.default,
+                    "kind": o.kind,
+                    "choices": list(o.choices),
+                    "help": o.help,
+                }
                 for o in item.obj.options
             ],
         }
@@ -42,7 +49,9 @@ def connectors_command(workspace: Path | None, sample: bool, fmt: str) -> None:
     for row in rows:
         click.echo(f"{row['name']}  ({row['origin']})\n  {row['description']}")
         for option in row["options"]:
-            flag = " (required)" if option["required"] else ""
+            said = ["required"] if option["required"] else []
+            said += [" | ".join(option["choices"]) or option["kind"]] if option["kind"] else []
+            flag = f" ({', '.join(said)})" if said else ""
             click.echo(f"    {option['name']}{flag}: {option['help']}")
 
 

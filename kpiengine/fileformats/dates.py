@@ -1,21 +1,14 @@
-"""Dates in cells: one format per column, detected from a sample, read alike by Python and SQL.
+"""Dates in cells: the formats exports write, and a column's format told from a sample.
 
-A format is a strptime-like spec (`%d/%m/%Y`, `%a, %d %b %Y`, `%Y-%m`), compiled once into a
-`sql.Rewrite` of the cell into `year-month-day` text that Python (`datetime.date`) and DuckDB
-(`CAST(... AS DATE)`) both check against the calendar. Directives: `%Y` `%y` (20yy) `%m` `%d`,
-`%b`/`%B` (month names, abbreviated or not, in English, French, German, Spanish, Italian,
-Dutch, Portuguese and Persian, from Babel's CLDR data, any case, optional final `.`), `%a`/`%A`
-(weekday names, read and ignored), `%H` `%I` `%M` `%S` `%f` `%p` `%z` `%Z` `%T` (times, ignored:
-a row is dated by its day), `%~` (an optional ISO or `hh:mm[:ss] [AM]` time), `%%`; a space
-matches one or more spaces. A spec without `%d` has the grain of a month: its rows cover the
-whole month, dated by its first day. Two specs are special: `excel`, serial day numbers
-(`45292` is 2024-01-01) in 1990-2099, and a `jalali:` prefix for Persian (Solar Hijri) dates.
-The module is longer than most: a format's Python and SQL readings stay side by side.
+A format (`dateformat.DateFormat`) is a strptime-like spec (`%d/%m/%Y`, `%a, %d %b %Y`,
+`%Y-%m`), `excel` (spreadsheet serial numbers) or `jalali:` + spec, read alike by Python and SQL.
+`DATE_FORMATS` lists those detection tries.
 
 `detect_date_format` picks the format that reads most of a sample, then its order of day, month
 and year: orders that each read it (`24/01/15`: d/m/y or y/m/d) raise an error naming the
 ambiguous values and asking for `date_format`, as does a column no one order reads whole (its
-rows mix orders) and one of ISO weeks (`2024-W01`: a week is no day).
+rows mix orders), one mixing spreadsheet serial numbers with dates written out (`45306` and
+`2024-01-16`) and one of ISO weeks (`2024-W01`: a week is no day).
 """
 
 from __future__ import annotations
@@ -23,34 +16,31 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import NoReturn
 
 from kpiengine.errors import KpiError, Location
 
+from .dateformat import (
+    SERIALS_FIX,
+    DateError,
+    DateFormat,
+    compile_format,
+    read_date,
+    serial_day,
+)
 from .datespec import (
-    EXCEL,
-    EXCEL_EPOCH,
-    EXCEL_RANGE,
-    FAST,
     JALALI_YEARS,
     WEEK_DIRECTIVES,
     WEEK_LABEL,
     WEEKS_FIX,
     WEEKS_NOT_READ,
-    Compiled,
-    compile_spec,
     date_orders,
-    jalali_days,
-    jalali_sql,
     may_read,
-    month_names,
     order_name,
 )
-from .missing import is_missing, missing_sql
-from .numbers import normalize, normalize_sql
-from .sql import CellError, Rewrite, bind_sql, column_sql, full_regex, quote_text, shown
+from .missing import is_missing
+from .numbers import normalize
+from .sql import shown
 
 __all__ = [
     "DATE_FORMATS",
@@ -65,9 +55,6 @@ __all__ = [
 _ISO = re.compile(
     r"[12][0-9]{3}-[01][0-9]-[0-3][0-9](?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
 )
-DateError = CellError  # the error of a cell that is not a date in the expected format
-#: The days of the grammar's years (`%Y`: 1000 to 2999), for cells DuckDB typed as dates.
-TYPED_DAYS = "DATE '1000-01-01' AND DATE '2999-12-31'"
 #: Formats tried by `detect_date_format`, most specific first; each is tried in its other orders
 #: of day, month and year too (`date_orders`: `%d/%m/%Y` and `%m/%d/%Y`; a two-digit year also
 #: written first, `%y/%m/%d`).
@@ -76,156 +63,22 @@ DATE_FORMATS = (
     "%d/%m/%Y%~", "%d.%m.%Y%~", "%d-%m-%Y%~", "%d/%m/%y%~", "%d.%m.%y", "%d-%m-%y%~",
     "%d %b %Y", "%d. %b %Y", "%b %d, %Y", "%b %d %Y", "%a, %d %b %Y", "%a %d %b %Y",
     "%a, %b %d, %Y", "%a %d. %b %Y", "%d de %b de %Y", "%d-%b-%Y", "%d-%b-%y", "%Y年%m月%d日",
+    "%a, %d. %b %Y",  # CLDR's German day with its weekday (Google Ads: `Mo., 15. Jan. 2024`)
+    "%a, %d de %b de %Y",  # Portuguese, Mexican Spanish: `seg., 15 de jan. de 2024`
     "%Y-%m", "%Y%m", "%Y/%m", "%m/%Y", "%m.%Y", "%m-%Y", "%b %Y", "%b-%Y",
+    "%b de %Y",  # Spanish and Portuguese months: `enero de 2024`, `jan. de 2024`
     "%b-%y",  # Excel's `mmm-yy` (`Jan-24`): a month, as a year-less day would be no date
     "%Y年%m月",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class DateFormat:
-    """A date format: its spec, the grain of its dates, how to read it in Python and SQL."""
-
-    spec: str
-    grain: str  # "day", or "month" when the dates name a month
-    kind: str = "gregorian"  # or "jalali", "excel"
-    compiled: Compiled = field(repr=False, compare=False, default=EXCEL)
-
-    @property
-    def rewrite(self) -> Rewrite:
-        c = self.compiled
-        return Rewrite(c.exact, c.loose, c.template)
-
-    @property
-    def written(self) -> str:
-        """The spec as messages show it (without the optional time, an internal `%~`)."""
-        return self.spec.replace("%~", "")
-
-    @property
-    def expected(self) -> str:
-        if self.kind == "excel":
-            return "a spreadsheet date serial number (1990 to 2099)"
-        return f"a date in the format `{self.written}`"
-
-    def read(self, text: object) -> dt.date | None:
-        """The date of a cell (its first day for a month grain); None when missing.
-
-        Raises DateError (a `CellError`) naming the cell and the format expected.
-        """
-        if is_missing(text):
-            return None
-        cell = normalize(str(text))
-        probe = self.compiled.probe  # fails fast, without compiling the lists of names
-        out = None if probe and full_regex(probe).fullmatch(cell) is None else self.rewrite.py(cell)
-        day = None if out is None else self._date(out)
-        if day is None and WEEK_LABEL.fullmatch(cell):
-            raise DateError(str(text), f"{self.expected}: it is an ISO week", WEEKS_FIX)
-        if day is None:
-            raise DateError(
-                str(text),
-                self.expected,
-                "set the source's `date_format:` if the dates are not in the format "
-                f"`{self.written}`",
-            )
-        return day
-
-    def _date(self, text: str) -> dt.date | None:
-        if self.kind == "excel":
-            serial = int(text)
-            if not EXCEL_RANGE[0] <= serial <= EXCEL_RANGE[1]:
-                return None
-            return EXCEL_EPOCH + dt.timedelta(days=serial)
-        year, month, day = text.split("-")
-        number = month_names()[0][month.lower()] if self.compiled.named else int(month)
-        if self.kind == "jalali":
-            y, d = int(year), int(day)
-            if not JALALI_YEARS[0] <= y <= JALALI_YEARS[1] or (number > 6 and d > 30):
-                return None
-            return dt.date.fromordinal(jalali_days(y, number, d))
-        try:
-            return dt.date(int(year), number, int(day))
-        except ValueError:
-            return None
-
-    def sql(self, column: str, type_: str | None = None) -> str:
-        """SQL for a cell's DATE, NULL when missing or bad (`bad_sql` tells which)."""
-        col = column_sql(column)
-        kind = (type_ or "VARCHAR").upper()
-        if kind == "DATE" or kind.startswith("TIMESTAMP"):
-            # DuckDB types cells the grammar refuses (`-2024-01-15`, a day of 2025 BC; years
-            # 12024 and 999): a typed day is one of the grammar's years (`%Y`) or a bad cell
-            day = f"CAST({col} AS DATE)"
-            return f"(CASE WHEN {day} BETWEEN {TYPED_DAYS} THEN {day} END)"
-        if kind not in ("VARCHAR", "TEXT", "STRING"):
-            col = f"CAST({col} AS VARCHAR)"  # `20240601` typed as a number, say
-        rewritten = self.rewrite.sql(normalize_sql(col))
-        if self.kind == "excel":
-            r = "r"
-            body = (
-                f"CASE WHEN CAST({r} AS INTEGER) BETWEEN {EXCEL_RANGE[0]} AND {EXCEL_RANGE[1]}"
-                f" THEN DATE '{EXCEL_EPOCH.isoformat()}' + CAST({r} AS INTEGER) END"
-            )
-            value = bind_sql(rewritten, r, body)
-        elif self.kind == "jalali":
-            value = bind_sql(rewritten, "r", jalali_sql("r"))
-        elif self.compiled.named:
-            months = ", ".join(
-                f"{quote_text(n)}: '{m}'" for n, m in sorted(month_names()[0].items())
-            )
-            month = f"MAP {{{months}}}[lower(split_part(r, '-', 2))]"
-            text = f"split_part(r, '-', 1) || '-' || {month} || '-' || split_part(r, '-', 3)"
-            value = bind_sql(rewritten, "r", f"TRY_CAST({text} AS DATE)")
-        else:
-            value = f"TRY_CAST({rewritten} AS DATE)"
-        missing = f"WHEN {missing_sql(column)} THEN NULL ELSE {value}"
-        fast = FAST.get(self.spec)
-        if fast is not None:  # ISO and compact dates: a plain cast where the text is plain
-            condition, cast = fast(col)
-            return f"(CASE WHEN {condition} THEN {cast} {missing} END)"
-        return f"(CASE {missing} END)"
-
-    def bad_sql(self, column: str, type_: str | None = None, value: str | None = None) -> str:
-        """SQL true where a cell is present but not a date in this format."""
-        value = value or self.sql(column, type_)
-        col = column_sql(column)  # a CASE: the missing-cell test only where there is no date
-        kind = (type_ or "VARCHAR").upper()
-        if kind == "DATE" or kind.startswith("TIMESTAMP"):  # a typed cell is never missing
-            return f"({col} IS NOT NULL AND {value} IS NULL)"
-        return (
-            f"(CASE WHEN {value} IS NOT NULL OR {col} IS NULL THEN FALSE "
-            f"ELSE NOT {missing_sql(column)} END)"
-        )
-
-
-@lru_cache(maxsize=128)
-def compile_format(spec: str) -> DateFormat:
-    """The format of a spec: strptime-like (see the module), `excel`, or `jalali:` + spec.
-
-    Raises ValueError for a spec this reader cannot use.
-    """
-    if spec == "excel":
-        return DateFormat(spec, "day", "excel", EXCEL)
-    kind, _, inner = spec.rpartition(":") if spec.startswith("jalali:") else ("", "", spec)
-    compiled = compile_spec(inner)
-    if kind and compiled.named:
-        raise ValueError("Persian (jalali) dates are read from numbers only")
-    return DateFormat(spec, compiled.grain, kind or "gregorian", compiled)
-
-
-def read_date(text: str, spec: str) -> dt.date | None:
-    """`compile_format(spec).read(text)`."""
-    return compile_format(spec).read(text)
 
 
 # --- detection ------------------------------------------------------------------------------
 
 
 def _reading(fmt: DateFormat, text: str) -> dt.date | None:
-    """The date a format reads in a cell, None when it does not read it."""
-    try:
-        return fmt.read(text)
-    except CellError:
-        return None
+    """The date a format reads in a cell, None when it does not read it (or it is missing); a
+    weekday the day is not on is the reading's bad cell, not another format."""
+    return None if is_missing(text) else fmt.reading(normalize(text))[0]
 
 
 def _fits(fmt: DateFormat, text: str) -> bool:
@@ -298,13 +151,18 @@ def detect_date_format(
     }
     best = max(scores.values())
     if best == 0:
+        example = "'%d/%m/%Y'`"
+        if any(c.isalpha() for c in distinct[0]):
+            example = "'%a, %d %b %Y'` (`%a`: a weekday's name, `%b`: a month's)"
         raise KpiError(
             f"cannot tell the format of the dates in column `{column}` "
             f"(e.g. `{shown(distinct[0])}`)",
             where,
-            "set the source option `date_format`, e.g. `date_format: '%d/%m/%Y'`",
+            f"set the source option `date_format`, e.g. `date_format: {example}",
         )
     chosen = next(spec for spec, score in scores.items() if score == best)
+    if excel_serials:
+        _serials_among_written(cells, candidates, chosen, column, locate)
     if len(date_orders(chosen)) == 1:
         return candidates[chosen]
     return _settle(chosen, cells, within, day_first, column, locate)
@@ -322,6 +180,39 @@ def _candidates(distinct: list[str], excel_serials: bool) -> dict[str, DateForma
     shapes = {re.sub("[0-9]", "0", t) for t in distinct}  # cells alike for `may_read`
     specs = [s for s in specs if any(may_read(s, t) for t in shapes)] or specs
     return {spec: compile_format(spec) for spec in specs}
+
+
+def _serials_among_written(
+    cells: list[tuple[int, str]],
+    candidates: dict[str, DateFormat],
+    chosen: str,
+    column: str,
+    locate: Callable[[int], Location] | None,
+) -> None:
+    """Raise the error of a column mixing spreadsheet serial numbers (`45306`: a date cell
+    formatted as a number) with dates written out (`2024-01-16`), naming a row of each, at
+    the one the chosen format does not read."""
+    serials = [(i, t) for i, t in cells if serial_day(t) is not None]
+    if not serials or len(serials) == len(cells):
+        return
+    others = [f for spec, f in candidates.items() if spec != "excel"]
+    written = next(
+        ((i, t) for i, t in cells if serial_day(t) is None and any(_fits(f, t) for f in others)),
+        None,
+    )
+    if written is None:
+        return
+    (i, serial), (j, text) = serials[0], written
+    said = {
+        i: f"`{serial}`{_line(i, locate)} is a serial number ({serial_day(serial)})",
+        j: f"`{shown(text)}`{_line(j, locate)} {'a' if i < j else 'is a'} date written out",
+    }
+    raise KpiError(
+        f"the dates in column `{column}` mix spreadsheet serial numbers with dates written "
+        f"out: {', '.join(said[k] for k in sorted(said))}",
+        locate(j if chosen == "excel" else i) if locate else None,
+        SERIALS_FIX,
+    )
 
 
 def _settle(

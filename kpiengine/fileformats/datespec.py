@@ -1,12 +1,13 @@
 """Date format specs compiled into a regex check and a rewrite into `year-month-day` text.
 
-The strptime-like directives of `dates` (`%Y` `%y` `%m` `%d` `%b` `%a` `%H` ... `%~`), month and
-weekday names from Babel's CLDR data for the languages exports come in (English, French,
-German, Spanish, Italian, Dutch, Portuguese, Persian: lower case, final `.` optional, accents
-optional), and the calendars the rewrite feeds: Gregorian, Persian (Solar Hijri) and Excel's
-serial day numbers. Also: the orders a spec's day, month and year may be written in
-(`date_orders`), which specs could read a text (`may_read`), and ISO weeks (`2024-W01`, `%V`):
-no dates, as a week's rows cannot be split between the months it spans.
+The directives of `dateformat` (`%Y` `%y` `%m` `%d` `%b` `%a` `%H` ... `%~`), month and
+weekday names from Babel's CLDR data for the languages exports come in (English, French, German,
+Spanish, Italian, Dutch, Portuguese, Persian: lower case, final `.` optional, accents optional;
+months also as their regions and spreadsheets write them: `Jän`, `Mrz`; `weekdays` tells a
+weekday name's day, `weekday_sql` checks it), and the calendars the rewrite feeds: Gregorian,
+Persian (Solar Hijri) and Excel's serial day numbers. Also: the orders a spec's day, month and
+year may be written in (`date_orders`), which specs could read a text (`may_read`), and ISO weeks
+(`2024-W01`, `%V`): no dates, as a week's rows cannot be split between the months it spans.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .numbers import normalize
-from .sql import WHITESPACE, alternatives, char_class, literal, spelt
+from .sql import WHITESPACE, alternatives, bind_sql, char_class, quote_text, spelt
 
 LOCALES = ("en", "fr", "de", "es", "it", "nl", "pt", "fa")
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 past Excel's fictional 1900-02-29
@@ -50,21 +51,99 @@ def month_names() -> tuple[dict[str, int], tuple[str, ...]]:
     return table["months"], tuple(table["days"])
 
 
-def names_from_babel() -> tuple[dict[str, int], tuple[str, ...]]:
-    """`month_names` as Babel's CLDR data gives them for `LOCALES`."""
-    from babel.dates import get_day_names, get_month_names  # noqa: PLC0415 - slow import
+#: The weekday (Monday first) of each weekday name `month_names` lists, frozen from Babel as
+#: they are (a test checks it against Babel): no name means two weekdays in two languages.
+WEEKDAY_NAMES = (
+    "lun lundi lunedi lunedì lunes ma maandag mo mon monday montag seg segunda-feira دوشنبه",
+    "di dienstag dinsdag mar mardi martedi martedì martes ter terca-feira terça-feira tue "
+    "tuesday سه\u200cشنبه",
+    "mer mercoledi mercoledì mercredi mi mie miercoles mittwoch mié miércoles qua "
+    "quarta-feira wed wednesday wo woensdag چهارشنبه",
+    "do donderdag donnerstag gio giovedi giovedì jeu jeudi jue jueves qui quinta-feira thu "
+    "thursday پنجشنبه",
+    "fr freitag fri friday sex sexta-feira ven vendredi venerdi venerdì vie viernes vr "
+    "vrijdag جمعه",
+    "sa sab sabado sabato sam samedi samstag sat saturday sáb sábado za zaterdag شنبه",
+    "dim dimanche dom domenica domingo so sonntag sun sunday zo zondag یکشنبه",
+)
+#: Separates a rewritten date from the weekday name captured with it (`2026-02-05/thu`).
+WEEKDAY_MARK = "/"
 
+
+@lru_cache(maxsize=1)
+def weekdays() -> dict[str, int]:
+    """Weekday name (lower case, no final `.`) -> ISO weekday number (Monday 1 .. Sunday 7)."""
+    return {name: day for day, names in enumerate(WEEKDAY_NAMES, 1) for name in names.split()}
+
+
+#: How messages write a day (`5 Feb 2026 is a Thursday`), whatever the process's locale.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAY_FIX = (
+    "correct the row's weekday or its date in the file: they contradict each other, so the "
+    "row's day is not known"
+)
+
+
+def wrong_weekday(name: str, day: dt.date) -> str:
+    """`5 Feb 2026 is a Thursday` when a weekday name is not the day's, else ""."""
+    if weekdays().get(name.lower()) == day.isoweekday():
+        return ""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year} is a {_WEEKDAYS[day.weekday()]}"
+
+
+def weekday_sql(rewritten: str, day_sql: Callable[[str], str]) -> str:
+    """SQL for the DATE of a rewritten `2026-02-05/thu` (`day_sql` reads `2026-02-05`), NULL
+    unless the day falls on the weekday named."""
+    # each weekday's names as `|lun|lundi|...|`: faster than a MAP of the names
+    names = [[n for n, d in sorted(weekdays().items()) if d == k] for k in range(1, 8)]
+    listed = ", ".join(quote_text("|" + "|".join(n) + "|") for n in names)
+    named = f"'|' || lower(split_part(w, '{WEEKDAY_MARK}', 2)) || '|'"
+    check = f"CASE WHEN contains([{listed}][isodow(d)], {named}) THEN d END"
+    day = day_sql(f"split_part(w, '{WEEKDAY_MARK}', 1)")
+    return bind_sql(rewritten, "w", bind_sql(day, "d", check))
+
+
+#: Month abbreviations spreadsheets write that CLDR has not: German Excel writes March `Mrz`
+#: (`Mrz-24` in `MMM-JJ`, from Windows' de-DE and de-CH locale data), where CLDR has `März`/`Mär`.
+SPREADSHEET_MONTHS = {"mrz": 3}
+
+
+def month_sources() -> dict[str, set[int]]:
+    """Every month name `month_names` could list -> the months it names: Babel's (wide and
+    abbreviated, format and stand-alone) for `LOCALES` and their regions written in the same
+    script (`Jän`, `Jänner` in Austria, `juill.` in Canada, `setiembre` in Peru), and
+    `SPREADSHEET_MONTHS`."""
+    from babel.core import parse_locale  # noqa: PLC0415 - slow imports
+    from babel.dates import get_month_names  # noqa: PLC0415
+    from babel.localedata import locale_identifiers  # noqa: PLC0415
+
+    regions = [
+        i for i in locale_identifiers() if parse_locale(i)[0] in LOCALES and not parse_locale(i)[2]
+    ]
     months: dict[str, set[int]] = {}
-    days: set[str] = set()
-    for locale in LOCALES:
+    for locale in sorted(regions):
         for width in ("wide", "abbreviated"):
             for context in ("format", "stand-alone"):
                 for number, name in get_month_names(width, context, locale).items():
                     for form in _forms(name):
                         months.setdefault(form, set()).add(number)
+    for name, number in SPREADSHEET_MONTHS.items():
+        months.setdefault(name, set()).add(number)
+    return months
+
+
+def names_from_babel() -> tuple[dict[str, int], tuple[str, ...]]:
+    """`month_names` as Babel's CLDR data gives them (`month_sources`; weekdays for `LOCALES`)."""
+    from babel.dates import get_day_names  # noqa: PLC0415 - slow import
+
+    days: set[str] = set()
+    for locale in LOCALES:
+        for width in ("wide", "abbreviated"):
             days.update(
                 f for n in get_day_names(width, "format", locale).values() for f in _forms(n)
             )
+    months = month_sources()
     unique = {name: next(iter(ns)) for name, ns in sorted(months.items()) if len(ns) == 1}
     return unique, tuple(sorted(days))
 
@@ -98,10 +177,13 @@ class Compiled:
     #: `exact` with any run of letters in place of each list of names: a pattern fast to
     #: compile that every text `exact` matches also matches ("" when the spec names nothing)
     probe: str = ""
+    #: the template ends with `WEEKDAY_MARK` and the weekday name (a spec with `%a` and `%d`),
+    #: which the date must fall on
+    weekday: bool = False
 
 
 def compile_spec(spec: str) -> Compiled:
-    """The regexes and template of a strptime-like spec (see `dates`); ValueError if unusable."""
+    """The regexes and template of a strptime-like spec (`dateformat`); ValueError if unusable."""
     exact, loose, probe, roles = [], [], [], []
     tokens = re.findall(r"%.|[^%]", spec)
     numeric = {"%Y", "%y", "%m", "%d", "%H", "%M", "%S"}
@@ -124,7 +206,10 @@ def compile_spec(spec: str) -> Compiled:
             probe.append(_any_name(month_names()[0]))
         elif token in ("%a", "%A"):
             days = month_names()[1]
-            piece = (_name_pattern(days), _name_pattern(days), None)
+            names = _name_pattern(days)
+            if "%d" in tokens:  # a day's weekday is checked (a month's first day has none)
+                names = names.replace("(?:", "(", 1)
+            piece = (names, names, "a" if "%d" in tokens else None)
             probe.append(_any_name(days))
         elif token.startswith("%"):
             if token in WEEK_DIRECTIVES:
@@ -133,7 +218,7 @@ def compile_spec(spec: str) -> Compiled:
                 raise ValueError(f"`{token}` is not a date directive this reader knows")
             piece = (_FIXED[token], _FIXED[token], None)
         else:
-            pattern = "[ \u00a0]+" if token == " " else literal(token)
+            pattern = "[ \u00a0]+" if token == " " else spelt(token)  # `DE`: any case
             piece = (pattern, pattern, None)
         if token not in ("%b", "%B", "%h", "%a", "%A"):
             probe.append(piece[0])
@@ -147,6 +232,8 @@ def compile_spec(spec: str) -> Compiled:
     group = {role: f"\\{i}" for i, role in enumerate(roles, start=1)}
     year = group.get("Y") or "20" + group["y"]
     template = f"{year}-{group.get('m') or group['b']}-{group.get('d', '1')}"
+    if "a" in group:
+        template += WEEKDAY_MARK + group["a"]
     ws = char_class(WHITESPACE) + "*"
     return Compiled(
         ws + "".join(exact) + ws,
@@ -155,6 +242,7 @@ def compile_spec(spec: str) -> Compiled:
         "b" in found,
         "day" if "d" in found else "month",
         ws + "".join(probe) + ws if probe != exact else "",
+        "a" in found,
     )
 
 

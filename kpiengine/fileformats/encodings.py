@@ -5,19 +5,43 @@ UTF-8 with or without a BOM; UTF-16 with a BOM, as Excel saves "Unicode text" an
 Excel's "CSV" on Western Windows. UTF-16 without a BOM is not guessed: its NUL bytes look like
 those of a sparse file (a download cut short, a disk full), which is rejected, as is a binary
 file (XLSX, PDF, zip), with the place of the first offending byte.
+
+The first bytes may not tell the whole file: an Excel CSV whose first `é` or `€` comes after them
+starts as ASCII (taken as UTF-8) or with `é` alone (Latin-1, which DuckDB reads without `€`).
+The last bytes, read anyway, are checked too (`tail_fits`); when they, or DuckDB reading the
+file, show otherwise, the encoding is decided from every byte (`file_encoding`: a pass only
+then): UTF-8, else Windows-1252, else an error at the first byte neither reads. A file whose
+UTF-8 text is followed by bytes that are not UTF-8 mixes encodings: an error there too.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
+from typing import NamedTuple
 
 from kpiengine.errors import KpiError, Location
 
-__all__ = ["HEAD_BYTES", "TAIL_BYTES", "decode", "detect_encoding", "read_sample"]
+__all__ = [
+    "HEAD_BYTES",
+    "TAIL_BYTES",
+    "Whole",
+    "decode",
+    "detect_encoding",
+    "file_encoding",
+    "not_as_told",
+    "read_sample",
+    "read_text",
+    "tail_fits",
+]
 
 HEAD_BYTES = 256 * 1024
 TAIL_BYTES = 64 * 1024
+_CHUNK = 1024 * 1024
+_C1 = re.compile(rb"[\x80-\x9f]")  # Windows-1252's `€`, `–`, `’`...: not DuckDB's latin-1
+_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")  # no Windows-1252 character
+NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1"}
 
 
 def read_sample(path: Path, name: str) -> tuple[bytes, bytes, int]:
@@ -87,3 +111,141 @@ def decode(data: bytes, encoding: str, at_start: bool = True) -> str:
     if encoding == "utf-16":
         return data[len(data) % 2 :].decode("utf-16-le", errors="replace")
     return data.decode(encoding.removesuffix("-sig"), errors="replace")
+
+
+def tail_fits(tail: bytes, codec: str, duckdb: str | None) -> bool:
+    """Whether a file's last bytes read as its first ones told (`detect_encoding`): UTF-8
+    (past a character the tail's start cuts), or Latin-1 without Windows-1252's `€`, `–`..."""
+    if codec == "utf-8":
+        start = 0
+        while start < min(3, len(tail)) and 0x80 <= tail[start] <= 0xBF:
+            start += 1
+        try:
+            tail[start:].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+    return duckdb != "latin-1" or _C1.search(tail) is None
+
+
+class Whole(NamedTuple):
+    """What every byte of a file says (`file_encoding`)."""
+
+    codec: str  # Python's: utf-8 or cp1252
+    duckdb: str | None  # DuckDB's (utf-8, latin-1), None: transcode first
+    not_utf8: int | None  # the offset of the first byte that is not UTF-8
+    c1: int | None  # the offset of the first byte 0x80-0x9F (not Latin-1 text)
+
+
+def file_encoding(path: Path, name: str) -> Whole:
+    """The encoding that reads every byte of a file, in one pass over them: UTF-8, else
+    Windows-1252 (DuckDB's latin-1 when no byte is 0x80-0x9F). KpiError at the first byte
+    that is not UTF-8 when UTF-8 text comes before it (the file mixes encodings), else at the
+    first byte Windows-1252 leaves undefined."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    not_utf8 = c1 = undefined = None
+    utf8_before = False  # non-ASCII UTF-8 text before the first byte that is not UTF-8
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            if not_utf8 is None:
+                pending = len(decoder.getstate()[0])
+                try:
+                    decoder.decode(chunk)
+                    utf8_before = utf8_before or not chunk.isascii()
+                except UnicodeDecodeError as exc:
+                    not_utf8 = offset - pending + exc.start
+                    head = chunk[: max(0, exc.start - pending)]
+                    utf8_before = utf8_before or pending > 0 or not head.isascii()
+            if c1 is None and (found := _C1.search(chunk)):
+                c1 = offset + found.start()
+            if undefined is None and (found := _UNDEFINED.search(chunk)):
+                undefined = offset + found.start()
+            offset += len(chunk)
+    if not_utf8 is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            where, _ = place(path, name, offset - len(decoder.getstate()[0]), "utf-8")
+            raise KpiError(
+                "the file ends inside a UTF-8 character: it was cut short",
+                where,
+                "export the report again",
+            ) from None
+        else:
+            return Whole("utf-8", "utf-8", None, c1)
+    if utf8_before:
+        where, byte = place(path, name, not_utf8, "utf-8")
+        raise KpiError(
+            f"byte {byte:#04x} is not UTF-8, while the text before it is: the file mixes encodings",
+            where,
+            "save it again in one encoding (Excel: CSV UTF-8)",
+        )
+    if undefined is not None:
+        where, byte = place(path, name, undefined, "cp1252")
+        raise KpiError(
+            f"byte {byte:#04x} is neither UTF-8 nor Windows-1252 text: the file's encoding is "
+            "not known",
+            where,
+            "save it again as CSV UTF-8, or set the source's `encoding:` to the file's",
+        )
+    return Whole("cp1252", None if c1 is not None else "latin-1", not_utf8, c1)
+
+
+def place(path: Path, name: str, offset: int, codec: str) -> tuple[Location, int]:
+    """`file:line:column` of a byte (the column in characters of `codec`), and the byte."""
+    line, start = 1, 0
+    with path.open("rb") as handle:
+        data = b""
+        while len(data) <= offset - start:
+            chunk = handle.read(_CHUNK)
+            if not chunk:
+                break
+            data += chunk
+            cut = data.rfind(b"\n", 0, offset - start)
+            if cut >= 0:
+                line += data.count(b"\n", 0, cut + 1)
+                start += cut + 1
+                data = data[cut + 1 :]
+    index = offset - start
+    column = len(data[:index].decode(codec, errors="replace")) + 1
+    return Location(name, line, column), data[index] if index < len(data) else 0
+
+
+def not_as_told(path: Path, name: str, start: str | None) -> KpiError | None:
+    """The error of a file DuckDB found not in the encoding its first bytes told (`start`:
+    utf-8 or latin-1) when it is in another one: at the first byte `start` does not read."""
+    if start not in ("utf-8", "latin-1"):
+        return None
+    whole = file_encoding(path, name)  # KpiError when no encoding reads it
+    offset = whole.not_utf8 if start == "utf-8" else whole.c1
+    if offset is None:
+        return None
+    where, byte = place(path, name, offset, whole.codec)
+    return KpiError(
+        f"the file is {NAMES[whole.codec]} text, not {NAMES[start]} as its first "
+        f"{HEAD_BYTES // 1024} KiB are (byte {byte:#04x})",
+        where,
+        f"set the source's `encoding: {whole.codec}` (csv, ga_export), or save the file as "
+        "CSV UTF-8",
+    )
+
+
+def read_text(path: Path, name: str, codec: str, told: bool) -> str:
+    """A whole file's text. Bytes `codec` does not read are an error at the first when it was
+    told (the source's `encoding:`); detected from the first bytes, it is decided from every
+    byte (`file_encoding`); UTF-16 cut short keeps a replacement character."""
+    data = path.read_bytes()
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        if told:
+            where, byte = place(path, name, exc.start, "latin-1")
+            raise KpiError(
+                f"the file is not {codec} text (byte {byte:#04x})",
+                where,
+                "set the source's `encoding:` to the file's, or leave it out to detect it",
+            ) from None
+    if codec in NAMES:
+        codec = file_encoding(path, name).codec
+    return data.decode(codec, errors="replace")

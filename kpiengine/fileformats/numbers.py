@@ -10,8 +10,7 @@ nothing else:
   `1'234.50`); with `.` as the decimal mark also Indian lakhs (`1,23,45,678`);
 - Persian, Arabic-Indic and full-width digits, read as ASCII digits;
 - one sign, `-`/`+` before or `-` after (`1234-`, `1.234,50- €`), U+2212 and other minus
-  look-alikes as `-`; or accounting parentheses instead (`(1,200)` = -1200, `$ (1,200)`); a
-  currency mark and a dash alone is an accounting format's zero (`$ -`, `- €`);
+  look-alikes as `-`; or accounting parentheses (`(1,200)` = -1200, `$ (1,200)`); `$ -`, `- €`: 0;
 - one percent sign before or after (`45.6%` = 0.456, `%45`, `٪`), or else one currency mark
   before or after (`US$50.00`, `1.234,50 €`, `EUR 12`), recorded (see `currency`);
 - scientific notation on an ungrouped number with at most a leading sign (`1e3`, `1.2E-05`,
@@ -21,9 +20,8 @@ Missing cells (`missing.MISSING`) read as NaN. Numbers beyond a float's range ar
 
 One definition gives both readers (`sql.Rewrite`): the exact regex of valid cells, and a
 rewrite of a valid cell into decimal text (`-1234.5e0`, `45.6e-2` for `45.6%`) that Python's
-`float` and DuckDB's `CAST(... AS DOUBLE)` both round correctly to the same double. Written here
-rather than taken from Babel, whose parser accepts what this grammar rejects (`1,2,3`) and has no
-SQL side.
+`float` and DuckDB's `CAST(... AS DOUBLE)` both round correctly to the same double. Not Babel's:
+its parser accepts what this grammar rejects (`1,2,3`) and has no SQL side.
 
 The SQL is built for large files (`number_sql`): DuckDB's own `TRY_CAST` first, which reads most
 cells of an export, guarded where it accepts more than the grammar (`inf`, `nan`, `1_000`, `.`
@@ -278,7 +276,10 @@ def parse_number(text: str, decimal: str) -> float:
     return read_number(text, decimal).value
 
 
-_SPREADSHEET_ERROR = re.compile(r"#(?:DIV/0!|N/A|REF!|VALUE!|NAME\?|NUM!|NULL!|SPILL!|CALC!)")
+# Excel's and Google Sheets' (`#ERROR!`; `Loading...`: downloaded before the sheet computed)
+_SPREADSHEET_ERROR = re.compile(
+    r"#(?:DIV/0!|N/A|REF!|VALUE!|NAME\?|NUM!|NULL!|SPILL!|CALC!|ERROR!)|LOADING(?:\.\.\.|…)"
+)
 _DATE_LIKE = re.compile(r"[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}")
 _RANGE = re.compile(r"[0-9.,]+\s*[-–—~]\s*[0-9.,]+")
 _ABBREVIATED = re.compile(r"[-+]?[0-9.,]+\s*[kKmMbB]")

@@ -146,7 +146,7 @@ def _readings(text: str) -> dict[tuple[dt.date, dt.date], set[str]]:
                 continue
             fmt = compile_format(candidate)
             try:
-                day = fmt.read(text)
+                day = fmt.read(text, weekday=False)  # a platform's own line
             except CellError:
                 continue
             if day is not None and (day.year <= latest or "%y" not in candidate):

@@ -16,9 +16,11 @@ Totals rows are recognised by the label in their first field (`Total`, `Grand to
 from __future__ import annotations
 
 import csv
+import mmap
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from kpiengine.errors import KpiError, Location
 
@@ -323,8 +325,27 @@ def _date(text: str) -> bool:
     for spec in (o for f in DATE_FORMATS for o in date_orders(f)):
         if may_read(spec, text):
             try:
-                if compile_format(spec).read(text) is not None:
+                if compile_format(spec).read(text, weekday=False) is not None:
                     return True
             except CellError:
                 continue
     return False
+
+
+def may_end_table(sniffed: Any, start: int, end: int) -> bool:
+    """Whether a line holding byte `start`, or one from it to `end`, may end a file's table
+    (`Record.blank`, `Record.comment`): a byte search, so that a large table is not parsed in
+    Python to learn that it runs to the end. A line in a quoted field may answer yes, and so
+    does a file whose encoding or line ends a byte search cannot read (the careful reading then
+    says)."""
+    codec = sniffed.encoding
+    if sniffed.newline == "\r" or "16" in codec or "32" in codec:
+        return True
+    edge = re.escape(sniffed.delimiter.encode())
+    pattern = re.compile(rb'(?m)^[ \t"' + edge + rb"]*(?:#|\r?\n)")
+    with (
+        sniffed.path.open("rb") as handle,
+        mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
+    ):
+        line = data.rfind(b"\n", 0, start) + 1  # from the start of the line holding `start`
+        return pattern.search(data, line, end) is not None

@@ -1,4 +1,5 @@
-"""How a delimited file is written: encoding, delimiter, preamble, header, totals rows.
+"""How a delimited file is written: encoding, delimiter, preamble, header, totals rows (it is
+longer than most: a large file's start, end and whole are read by one rule, `_body`).
 
 `sniff(path)` reads the start of a file (and its end, where totals rows are) and returns a
 `Sniffed` that says how to read it, down to an explicit DuckDB `read_csv` call (DuckDB's own
@@ -9,7 +10,10 @@ totals row rather than a ragged one: GA4 Explorations end with the grand total's
 field beyond the header (`,,,,190426,0.5589,11192,0.0495,Grand total` under 8 columns).
 
 A 5 GB file is sniffed from its first 256 KiB and last 64 KiB: DuckDB checks the rest as it reads
-it (every option strict), and when it rejects the file, `check_file` finds the place.
+it (every option strict), and when it rejects the file, `check_file` finds the place. An encoding
+the bytes between belie is decided from the whole file (`tables`, `encodings.file_encoding`). A
+table that may end before the last bytes (GA writes several) is read to its end (`check_file`);
+a later table is sniffed from its header on.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpiengine.errors import KpiError, Location
 
-from .encodings import HEAD_BYTES, decode, detect_encoding, read_sample
+from .encodings import HEAD_BYTES, decode, detect_encoding, file_encoding, read_sample, tail_fits
 from .preamble import Preamble, parse_date_range, read_preamble
 from .rows import (
     Record,
@@ -31,6 +36,7 @@ from .rows import (
     field_columns,
     is_name,
     is_total_label,
+    may_end_table,
     read_records,
     reads_as_data,
     split_lines,
@@ -74,6 +80,7 @@ class Sniffed:
     sample: list[Record] = field(default_factory=list)  # data rows from the start of the file
     whole: bool = True  # the sample is the whole file
     next_table: int | None = None  # where another table starts (GA writes several)
+    told: bool = False  # the encoding is the source's `encoding:`, not detected
 
     @property
     def date_range(self) -> tuple[dt.date, dt.date] | None:
@@ -112,15 +119,17 @@ class Sniffed:
         names = self.column_names()
         names += [f"__pad{i}" for i in range(len(names) + 1, self.width + 1)]
         names += [EXTRA] if self.beyond else []
-        listed = ", ".join(
-            f"{quote_text(n)}: {quote_text((types or {}).get(n, 'VARCHAR'))}" for n in names
-        )
+        typed = [f"{quote_text(n)}: {quote_text((types or {}).get(n, 'VARCHAR'))}" for n in names]
+        listed = ", ".join(typed)
         padding = self.beyond or self.width > len(self.columns)
+        return f"{self.reading()}, columns={{{listed}}}, null_padding={str(padding).lower()})"
+
+    def reading(self) -> str:
+        """`read_csv_sql` up to the encoding: what an encoding decided again changes (`tables`)."""
         return (
             f"read_csv({quote_text(str(self.path))}, auto_detect=false, header=false, "
             f"skip={self.header_line}, delim={quote_text(self.delimiter)}, quote='\"', "
-            f"escape='\"', encoding={quote_text(self.duckdb_encoding)}, columns={{{listed}}}, "
-            f"null_padding={str(padding).lower()})"
+            f"escape='\"', encoding={quote_text(str(self.duckdb_encoding))}"
         )
 
     def total_sql(self) -> str:
@@ -140,25 +149,32 @@ def sniff(
     header_line: int | None = None,
     encoding: str | None = None,
     empty_label_is_total: bool = False,
+    every_table: bool = False,
 ) -> Sniffed:
     """How to read a delimited file; KpiError at `file:line:column` for what cannot be read.
 
     `delimiter`, `header_line` (1-based) and `encoding` (a Python codec) override what the
     bytes suggest. `empty_label_is_total`: a row with an empty first field is a totals row
-    (Universal Analytics writes its totals so).
+    (Universal Analytics writes its totals so). `every_table`: the file may hold several.
     """
     path = Path(path)
     name = name or str(path)
     head, tail, size = read_sample(path, name)
     python, duck = detect_encoding(head, name) if encoding is None else (encoding, None)
+    if encoding is None and tail and not tail_fits(tail, python, duck):
+        python, duck = file_encoding(path, name)[:2]  # the end belies the start
     whole = size <= HEAD_BYTES
     lines = split_lines(decode(head, python))
     if not whole and len(lines) > 1:
         lines.pop()  # cut by the sample's end
+    first = 1  # the line of lines[0]; a header far in (past a preamble's 99 lines): from it on
+    if header_line and not whole and header_line > min(len(lines), max(len(lines) // 2, 99)):
+        lines, whole, first = *_lines_at(path, python, header_line), header_line
+    text_of: Callable[[int], str] = lambda n: lines[n - first]  # noqa: E731
     newline = next((b for b in ("\r\n", "\n", "\r") if lines and lines[0].endswith(b)), "\n")
     delimiter = delimiter or _delimiter(lines)
-    read = read_records(lines, delimiter, name, complete=whole)
-    records = list(_one_ending(read, lambda n: lines[n - 1], name))
+    read = read_records(lines, delimiter, name, first, complete=whole)
+    records = list(_one_ending(read, text_of, name))
     try:
         index = _header(records) if header_line is None else _record_at(records, header_line)
         index = _names_above(records, index) if header_line is None else index
@@ -166,23 +182,37 @@ def sniff(
         raise KpiError("no header row in the file", Location(name, 1, 1)) from None
     header = records[index]
     columns = [f.strip().lstrip("\ufeff").strip() for f in header.fields[: header.width]]
-    _duplicates(columns, header, lines[header.line - 1], delimiter, name)
-    preamble = read_preamble(records[:index])
+    _duplicates(columns, header, text_of(header.line), delimiter, name)
+    later = every_table and header_line  # a later table: its `#` block, not the rows before
+    gap = max((i + 1 for i, r in enumerate(records[:index]) if r.blank), default=0) if later else 0
+    preamble = read_preamble(records[gap:index])
     sniffed = Sniffed(
         path, name, python, duck, newline, delimiter, header.line, columns,
-        _padding(records[index + 1 :], header), preamble, lines[header.line - 1], whole=whole,
+        _padding(records[index + 1 :], header), preamble, text_of(header.line), whole=whole,
     )  # fmt: skip
-    _body(sniffed, records[index + 1 :], lambda n: lines[n - 1], empty_label_is_total)
-    if tail:
-        _tail(sniffed, tail, empty_label_is_total)
+    sniffed.told = encoding is not None
+    _body(sniffed, records[index + 1 :], text_of, empty_label_is_total)
+    more = not whole and sniffed.next_table is None  # the table goes on past the first bytes
+    ends = more and not _tail(sniffed, tail, empty_label_is_total, first + len(lines))
+    cut = size - len(tail) + tail.find(b"\n") + 1  # `_tail` reads the lines from here on
+    between = more and every_table and (first > 1 or may_end_table(sniffed, HEAD_BYTES - 1, cut))
+    if ends or between:
+        ended = check_file(sniffed, empty_label_is_total)  # a pass over the file
+        sniffed.next_table, sniffed.totals = ended.next_table, ended.totals
     return sniffed
 
 
-def check_file(sniffed: Sniffed, empty_label_is_total: bool = False) -> None:
-    """Read a whole file as `sniff` reads its start; KpiError at the first problem.
+def _lines_at(path: Path, codec: str, line: int) -> tuple[list[str], bool]:
+    """About `HEAD_BYTES` of a file's lines from `line` on, and whether they reach its end."""
+    with path.open(encoding=codec, errors="replace", newline="") as handle:
+        next(itertools.islice(handle, line - 2, None), None)  # past the lines above `line`
+        lines = handle.readlines(HEAD_BYTES)
+        return lines, not handle.read(1)
 
-    For the error path: when DuckDB rejects a file, this names the line and the column.
-    """
+
+def check_file(sniffed: Sniffed, empty_label_is_total: bool = False) -> Sniffed:
+    """Read a whole table as `sniff` reads its start: KpiError at the first problem (DuckDB's,
+    at its line and column), else where the next table starts and its totals (no sample)."""
     probe = dataclasses.replace(sniffed, totals=[], sample=[])
     with sniffed.path.open(encoding=sniffed.encoding, errors="replace", newline="") as handle:
         last = [""]  # the line read last: a record's last line when the record is read
@@ -196,6 +226,7 @@ def check_file(sniffed: Sniffed, empty_label_is_total: bool = False) -> None:
         checked = _one_ending(records, lambda _: last[0], sniffed.name)
         after = (r for r in checked if r.line > sniffed.header_line)
         _body(probe, after, probe.line_text, empty_label_is_total, keep=False)
+    return probe
 
 
 # --- layout ---------------------------------------------------------------------------------
@@ -384,19 +415,28 @@ def _total(record: Record, width: int, empty: bool) -> TotalRow | None:
     return None
 
 
-def _tail(sniffed: Sniffed, tail: bytes, empty: bool) -> None:
-    """Totals rows in the last bytes of a large file (their lines counted only if found)."""
+def _tail(sniffed: Sniffed, tail: bytes, empty: bool, after: int) -> bool:
+    """Totals rows in the last bytes of a large file, on lines from `after` on (counted only
+    if found); False when they end the table: as `_body` says, or by a last row of another
+    width (an earlier one may be cut by the bytes' start, or ragged: DuckDB checks those)."""
     lines = split_lines(decode(tail, sniffed.encoding, at_start=False))[1:]  # the first: cut
     try:
         records = list(read_records(lines, sniffed.delimiter, sniffed.name, complete=False))
     except KpiError:
-        return  # the sample may start inside a quoted field: DuckDB checks the quotes
-    found = [(r, t) for r in records if (t := _total(r, len(sniffed.columns), empty))]
-    if not found:
-        return
-    offset = _line_count(sniffed) - records[-1].end_line
-    for record, total in found:
-        sniffed.totals.append(dataclasses.replace(total, line=record.line + offset))
+        return True  # the sample may start inside a quoted field: DuckDB checks the quotes
+    gap, filled = False, [r for r in records if not r.blank]
+    for record in records:
+        wide = len(record.fields) in (sniffed.width, sniffed.width + 1)
+        if record.comment or (gap and not record.blank and not wide):
+            return False
+        gap = gap or record.blank
+    if filled and not len(sniffed.columns) <= len(filled[-1].fields) <= sniffed.width + 1:
+        return False
+    found = [(r, t) for r in filled if (t := _total(r, len(sniffed.columns), empty))]
+    offset = _line_count(sniffed) - records[-1].end_line if found else 0
+    sniffed.totals += [dataclasses.replace(t, line=r.line + offset) for r, t in found
+                       if r.line + offset >= after]  # fmt: skip
+    return True
 
 
 def _line_count(sniffed: Sniffed) -> int:

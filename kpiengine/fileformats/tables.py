@@ -1,4 +1,6 @@
 """Files as tables DuckDB reads: delimited files as `sniff` finds them, Parquet, JSON lines.
+The module is longer than most: a table's SQL and its error paths (a bad cell's place, a file
+read again in the encoding of its every byte) share the table's reading, kept in one place.
 
 `open_tables(path, name)` gives a file's tables (a GA export may hold several), each a
 `FileTable`: its columns, the DuckDB type each is read as, a sample of its data rows as text,
@@ -7,6 +9,9 @@ its totals rows, the SQL of its rows (`relation`, `keep_sql`) and where a cell i
 A delimited file is read by DuckDB as it is when it can be: a copy is written (UTF-8, the same
 lines) only for encodings DuckDB cannot read (UTF-16 big-endian, Windows-1252 with `€` or curly
 quotes) and for a table followed by another one in the same file (the copy stops before it).
+When DuckDB finds bytes its first ones did not announce (`é` in an ASCII start), the encoding is
+decided from every byte and the query run again (`_reencode`; a scan's: `reencoded`); a query
+not run again names the first such byte and the encoding to set (`_unreadable`).
 Columns are text unless a connector asks for a type its sample supports (`typed`): numbers and
 ISO dates that DuckDB then parses itself, never cast to text. A small file is read once per run
 into a temporary table shared by the run's queries.
@@ -32,11 +37,12 @@ from pathlib import Path
 from kpiengine.errors import KpiError, Location
 from kpiengine.runcache import active, duckdb_error
 
+from .encodings import file_encoding, not_as_told, read_text
 from .rows import is_total_label, read_records, split_lines, total_label_sql
 from .sniff import EXTRA, Sniffed, TotalRow, sniff
 from .sql import Expr, quote_ident, quote_text
 
-__all__ = ["CACHE_BYTES", "FileTable", "open_tables", "run_sql"]
+__all__ = ["CACHE_BYTES", "FileTable", "open_tables", "reencoded", "run_sql"]
 
 #: Files up to this size are read once per run into a temporary table.
 CACHE_BYTES = 32 * 1024 * 1024
@@ -50,6 +56,8 @@ _ISO_DAY = re.compile(
     r"[12][0-9]{3}-[01][0-9]-[0-3][0-9](?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
 )
 _COPIES: list[Path] = []
+#: DuckDB's words for bytes its `encoding` does not read.
+_NOT_ENCODED = re.compile(r"not (utf-8|latin-1|utf-16) encoded|invalid unicode", re.IGNORECASE)
 #: JSON types read as DuckDB types them; any other is read as text (see `FileTable.reader`).
 _JSON_PLAIN = frozenset(["VARCHAR", "BIGINT", "DOUBLE", "UBIGINT", "HUGEINT", "DATE", "TIMESTAMP"])
 
@@ -175,7 +183,12 @@ class FileTable:
         if table is None:
             table = f"__file_{len(cache.file_tables)}"
             # DuckDB's error is the caller's: a typed column it cannot convert is read again
-            cache.duckdb.sql(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {reader}")
+            try:
+                cache.duckdb.sql(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {reader}")
+            except duckdb_error() as exc:
+                if _reencode(self, exc) is None:
+                    raise
+                return self.relation()  # read in the encoding of its every byte
             cache.file_tables[key] = table
         return table
 
@@ -273,7 +286,36 @@ def run_sql(sql: str, table: FileTable) -> list[tuple]:
     try:
         return active().duckdb.sql(sql).fetchall()
     except duckdb_error() as exc:
-        raise _unreadable(table, exc) from None
+        changed = _reencode(table, exc)
+        if changed is None:
+            raise _unreadable(table, exc) from None
+    return run_sql(sql.replace(*changed), table)  # read in the encoding of its every byte
+
+
+def reencoded(tables: list[FileTable], exc: Exception) -> bool:
+    """Whether DuckDB failed on bytes the first ones of a file of `tables` (one query's) did
+    not announce: that file is read in the encoding of its every byte from now on."""
+    named = [t for t in tables if t.sniffed is not None and str(t.sniffed.path) in str(exc)]
+    return any(_reencode(t, exc) is not None for t in named or tables)
+
+
+def _reencode(table: FileTable, exc: Exception) -> tuple[str, str] | None:
+    """When DuckDB found bytes the file's first ones did not announce: its encoding decided
+    from every byte (the table's `Sniffed` changed in place, so that its typed copies read it
+    so too), and the start of its `read_csv` before and after; None for another failure or a
+    told encoding (KpiError at the first byte no encoding reads)."""
+    sniffed = table.sniffed
+    if sniffed is None or sniffed.told or not _NOT_ENCODED.search(str(exc)):
+        return None
+    whole = file_encoding(sniffed.path, sniffed.name)
+    if (whole.codec, whole.duckdb) == (sniffed.encoding, sniffed.duckdb_encoding):
+        return None
+    before = sniffed.reading()
+    sniffed.encoding, sniffed.duckdb_encoding = whole.codec, whole.duckdb
+    if whole.duckdb is None:  # Windows-1252 with `€`: read from a UTF-8 copy
+        sniffed.path = _copy(sniffed).path
+        sniffed.encoding, sniffed.duckdb_encoding = "utf-8", "utf-8"
+    return before, sniffed.reading()
 
 
 def _unreadable(table: FileTable, exc: Exception) -> KpiError:
@@ -281,6 +323,11 @@ def _unreadable(table: FileTable, exc: Exception) -> KpiError:
     if table.sniffed is not None:
         from .sniff import check_file  # noqa: PLC0415 - the error path only
 
+        sniffed = table.sniffed
+        if not sniffed.told and _NOT_ENCODED.search(str(exc)):  # a query not run again
+            belied = not_as_told(sniffed.path, sniffed.name, sniffed.duckdb_encoding)
+            if belied is not None:
+                return belied
         check_file(table.sniffed)
         return KpiError(
             "cannot read the file as delimited text",
@@ -310,17 +357,19 @@ def open_tables(
     kind = TYPED.get(path.suffix.lower())
     if kind is not None:
         return [_typed_table(path, name, kind)]
-    options = {"name": name, "delimiter": delimiter, "encoding": encoding}
-    first = sniff(path, header_line=header_line, empty_label_is_total=empty_label_is_total,
-                  **options)  # fmt: skip
+
+    def read(line: int | None, empty: bool = empty_label_is_total) -> Sniffed:  # from `line` on
+        return sniff(path, name=name, delimiter=delimiter, header_line=line, encoding=encoding,
+                     empty_label_is_total=empty, every_table=every_table)  # fmt: skip
+
+    first = read(header_line)
     tables = [_csv_table(first, empty_label_is_total)]
     sniffed = first
     while every_table and sniffed.next_table is not None:
         line = _next_header(sniffed)
         if line is None:
             break
-        sniffed = sniff(path, header_line=line, empty_label_is_total=empty_label_is_total,
-                        **options)  # fmt: skip
+        sniffed = read(line)
         sniffed.preamble = first.preamble  # the file's `#` block, not the table before
         tables.append(_csv_table(sniffed, empty_label_is_total))
     return tables
@@ -354,8 +403,7 @@ def _csv_table(sniffed: Sniffed, empty_total: bool) -> FileTable:
 
 def _copy(sniffed: Sniffed) -> Sniffed:
     """A UTF-8 copy of the file with the same lines, cut before the next table."""
-    with sniffed.path.open(encoding=sniffed.encoding, errors="replace", newline="") as handle:
-        lines = split_lines(handle.read())
+    lines = split_lines(read_text(sniffed.path, sniffed.name, sniffed.encoding, sniffed.told))
     if sniffed.next_table is not None:
         lines = lines[: sniffed.next_table - 1]
         blank = re.compile(f'[\\s"{re.escape(sniffed.delimiter)}]*')

@@ -1,0 +1,285 @@
+"""The `csv` connector's grand-totals rows against the rows they total (not a plugin module).
+
+A spreadsheet saved with its totals row (`Total`, `Grand total`, `Gesamt`, `合計` ...: a label
+the reading layer knows, in the first field) says what its rows add up to. The scan leaves that
+row out of the sums; here each summed column's total cell (the number grammar, with the file's
+decimal mark) is compared with the rows' sum, within the rounding the cells' written decimals
+allow: the total's, and every row's but in a column of whole counts (Excel saves what it shows,
+so each cell may be a rounded display). A disagreement means something:
+- rows short of the total: an error giving the gap (an export cut short, `first 500 rows`,
+  rows filtered out or deleted): every sum of the file would be silently smaller;
+- rows beyond it: a warning (KPI016), the rows counted: rows added or edited after the total
+  was written, a total whose range left rows out, or rows there twice.
+
+A file's grand total is its one plain totals row (`Total`, `Grand totals (16 records)`; not a
+`Subtotal`, not `Total: Search campaigns`) before or after all its data rows: a file with
+several, or with one between rows (a group's), is not compared, nor is a source of several
+files unless each has one (their totals are then compared with all the rows). Compared: each
+variable summing one column of a wide file (no `where:`, `count:` or `distinct:`; not a mean,
+not a percent column) when the request's dates hold every row. The sums are the scan's answer
+(for a file larger than its sample, the scan counts its rows too: the rows' rounding); only when
+they disagree are the files read again, each file's rows summed alone, so that the message
+names the file and gives the rows' own sums (a variable dated by a column of its own leaves
+rows without that date out of the answer, not out of the total).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kpiengine.connector import Request
+from kpiengine.errors import KpiError
+from kpiengine.fileformats import CellError, Number, currency_fits, read_number
+from kpiengine.fileformats.numbers import normalize
+from kpiengine.fileformats.percents import is_percent
+from kpiengine.fileformats.sniff import TotalRow
+from kpiengine.fileformats.tables import FileTable, run_sql
+from kpiengine.filescan import Scan, Scanned
+from kpiengine.filesource import find, require
+from kpiengine.table import Frame
+
+ROWS = "grand total rows"  # the scan's count of data rows, for files larger than their sample
+#: Totals labels (`kpiengine.fileformats.rows.TOTAL_LABELS`) of a group's rows, not all of them.
+SUBTOTALS = frozenset(
+    ["subtotal", "sub-total", "sous-total", "zwischensumme", "subtotale", "小计", "小計", "소계"]
+)
+SHORT = (
+    "rows are missing: export the report again with all its rows (no row limit such as the "
+    "first 500 rows, no filter), or correct the totals row if it is out of date"
+)
+MORE = (
+    "rows added or edited after the total was written, a total leaving rows out, or a row "
+    "there twice? Correct the rows or the totals row"
+)
+_COUNTED = re.compile(r"\s*\([^()]*\)\s*$")  # `Grand Totals (16 records)`
+_SCOPE = re.compile("[:\uff1a]")  # `Total: Search campaigns`
+
+
+def grand_total(table: FileTable) -> TotalRow | None:
+    """The file's grand totals row: its one plain totals row, before or after every data row."""
+    sniffed = table.sniffed
+    if sniffed is None or not sniffed.sample or not sniffed.totals:
+        return None
+    plain = [t for t in sniffed.totals if not t.beyond and _plain(t.label)]
+    first, last = sniffed.sample[0].line, sniffed.sample[-1].line
+    if len(plain) != 1 or first < plain[0].line < last:
+        return None  # totals of groups (or a group's, between rows)
+    return plain[0]
+
+
+def _plain(label: str) -> bool:
+    """Whether a totals label totals every row: no subtotal, no scope after a colon."""
+    head, *scope = _SCOPE.split(_COUNTED.sub("", label), maxsplit=1)
+    return (
+        bool(label)
+        and " ".join(head.split()).lower() not in SUBTOTALS
+        and not (scope and scope[0].strip())
+    )
+
+
+def _places(text: str, decimal: str) -> int:
+    """Digits written after the decimal mark of a cell (`1.234,50 €`: 2)."""
+    found = re.search(f"[{re.escape(decimal)}\u066b]([0-9]+)", normalize(text))
+    return len(found.group(1)) if found else 0
+
+
+def _shown(value: float, places: int) -> str:
+    return f"{value:,.{min(places, 6)}f}"
+
+
+@dataclass
+class Column:
+    """A column compared: the variable summing it, its scan SQL and role, each file's total."""
+
+    name: str  # as the first file spells it
+    variable: str
+    sql: str  # the variable's value on a row (scaled)
+    scale: float
+    role: int  # the index of its date's role in the scan
+    whole: bool  # whole counts: rows hold no rounded displays
+    totals: list[Number] = field(default_factory=list)  # each file's total cell
+
+
+@dataclass
+class Totals:
+    """The grand totals rows of a source's files and the columns compared with them."""
+
+    tables: list[FileTable]
+    rows: list[TotalRow]
+    decimals: dict[str, str]
+    request: Request
+    columns: list[Column]
+    counted: bool  # the scan counts the rows (a file larger than its sample)
+
+    @classmethod
+    def watch(
+        cls,
+        conn: Any,  # the `csv_files.CsvConnector`
+        request: Request,
+        scan: Scan,
+        roles: dict[str, dict[str, tuple[str, Any]]],
+        decimals: dict[str, str],
+    ) -> Totals | None:
+        """The totals to compare after `scan` has run (None: none to compare): every file's
+        grand total, the plain sums of columns; a file larger than its sample has its rows
+        counted by the scan."""
+        tables = conn.tables
+        rows = [grand_total(t) for t in tables]
+        if not rows or conn._long():
+            return None
+        found = [r for r in rows if r is not None]
+        if len(found) != len(rows):
+            return None
+        whole = conn._whole()
+        columns: dict[str, Column] = {}
+        for role, measures in enumerate(roles.values()):
+            for variable, (sql, _) in measures.items():
+                mapping, rule = conn.mappings.get(variable), request.variables.get(variable)
+                if (
+                    mapping is None
+                    or rule is None
+                    or (rule.time, rule.segments) != ("sum", "sum")
+                    or not mapping.column
+                    or mapping.count
+                    or mapping.distinct
+                    or mapping.where
+                    or not mapping.scale
+                ):
+                    continue
+                name = require(conn.layout, mapping.column)
+                read = _totals(tables, found, name, decimals, conn._currency(mapping))
+                if name not in columns and read is not None:
+                    columns[name] = Column(name, variable, sql, mapping.scale, role,
+                                           name in whole, read)  # fmt: skip
+        if not columns:
+            return None
+        counted = not all(t.sniffed is not None and t.sniffed.whole for t in tables)
+        if counted:
+            scan.check(ROWS, "count", "TRUE")
+        return cls(tables, found, decimals, request, list(columns.values()), counted)
+
+    def check(self, scan: Scan, scanned: Scanned, frame: Frame) -> list[KpiError]:
+        """The warnings of rows beyond their totals; KpiError at a total its rows fall short of.
+        Compared when the request's dates hold every row: the answer's sums, and where they
+        disagree, each file's rows summed again."""
+        checks, start, end = scanned.checks, self.request.start, self.request.end
+        n = (checks.get(ROWS) or 0) if self.counted else sum(_rows(t) for t in self.tables)
+        off = []
+        for column in self.columns:
+            if start is not None or end is not None:
+                r = column.role
+                lo, hi = checks.get(f"__span_lo{r}"), checks.get(f"__span_hi{r}")
+                if lo is None or hi is None or (start and lo < start) or (end and hi > end):
+                    continue  # the dates asked cut the file: its total is not theirs
+            values = frame.values.get(column.variable)
+            if values is None:
+                continue
+            if frame.totals is not None and len(frame.totals) == len(values):
+                values = values[~frame.totals]
+            got = float(np.nansum(values)) / column.scale
+            expected = sum(t.value for t in column.totals)
+            allowed = sum(self._allowed(column, t, i, 0) for i, t in enumerate(column.totals))
+            allowed += n * max(self._allowed(column, None, i, 1) for i in range(len(self.tables)))
+            if not _close(got, expected, allowed):
+                off.append(column)
+        return self._files(scan, off) if off else []
+
+    def _allowed(self, column: Column, total: Number | None, index: int, rows: int) -> float:
+        """The rounding a file's total cell (`total`), or each of its rows, may carry."""
+        table, decimal = self.tables[index], self.decimals[self.tables[index].name]
+        if total is None:
+            if column.whole:
+                return 0.0
+            cells = table.cells(find(table, [column.name]) or column.name)
+            return rows * 0.5 * 10.0 ** -max((_places(c, decimal) for c in cells), default=0)
+        text = self._cell(index, column)
+        return 0.5 * 10.0 ** -_places(text, decimal)
+
+    def _cell(self, index: int, column: Column) -> str:
+        """A file's total cell of a column."""
+        table, cells = self.tables[index], self.rows[index].cells
+        at = table.columns.index(find(table, [column.name]) or column.name)
+        return cells[at] if at < len(cells) else ""
+
+    def _files(self, scan: Scan, off: list[Column]) -> list[KpiError]:
+        """Each file's rows summed again (the columns whose sums disagree with the totals):
+        KpiError at the first total its rows fall short of, else a warning for each one they
+        exceed."""
+        sums = ", ".join(f"sum({c.sql})" for c in off)
+        warnings = []
+        for index, table in enumerate(scan.tables):
+            (count, *found), *_ = run_sql(f"SELECT count(*), {sums} FROM ({scan.rows_sql(table)})",
+                                          table)  # fmt: skip
+            for column, added in zip(off, found, strict=True):
+                got = (added or 0.0) / column.scale
+                total = column.totals[index]
+                allowed = self._allowed(column, total, index, 0)
+                allowed += self._allowed(column, None, index, int(count))
+                if _close(got, total.value, allowed):
+                    continue
+                warning = self._message(column, index, int(count), got, total.value)
+                if abs(total.value) <= abs(got):
+                    warnings.append(warning)
+                    continue
+                raise warning
+        return warnings
+
+    def _message(
+        self, column: Column, index: int, count: int, got: float, expected: float
+    ) -> KpiError:
+        table, row = self.tables[index], self.rows[index]
+        decimal = self.decimals[table.name]
+        name = find(table, [column.name]) or column.name
+        cells = [self._cell(index, column), *table.cells(name)[:100]]
+        places = max(_places(c, decimal) for c in cells)
+        mine = " in this file" if len(self.tables) > 1 else ""
+        said = (
+            f"the {count:,} {'row' if count == 1 else 'rows'}{mine} add{'s' * (count == 1)} up to "
+            f"{_shown(got, places)} in column `{name}` but `{row.label}` says "
+            f"{_shown(expected, places)}"
+        )
+        where = table.location(row.line, name)
+        gap = _shown(abs(expected - got), places)
+        if abs(expected) <= abs(got):
+            return KpiError(f"{said}, {gap} less; the rows are counted", where, MORE)
+        return KpiError(f"{said}, {gap} more", where, SHORT)
+
+
+def _totals(
+    tables: list[FileTable], rows: list[TotalRow], column: str, decimals: dict[str, str],
+    currency: str,
+) -> list[Number] | None:  # fmt: skip
+    """Each file's total of a column, or None when one cannot be compared: empty, not a number,
+    a percentage (a rate's total is no sum), another currency than the column's."""
+    out = []
+    for table, row in zip(tables, rows, strict=True):
+        name = find(table, [column])
+        if name is None:
+            return None
+        index = table.columns.index(name)
+        text = row.cells[index] if index < len(row.cells) else ""
+        if any(map(is_percent, table.cells(name))) or is_percent(text):
+            return None
+        try:
+            number = read_number(text, decimals[table.name])
+        except CellError:
+            return None  # a note in the totals row: it totals nothing here
+        mark = number.currency
+        if math.isnan(number.value) or (currency and mark and not currency_fits(mark, currency)):
+            return None
+        out.append(number)
+    return out
+
+
+def _rows(table: FileTable) -> int:
+    """The data rows of a file its sniff read whole."""
+    return len(table.sniffed.sample) if table.sniffed is not None else 0
+
+
+def _close(got: float, expected: float, allowed: float) -> bool:
+    return abs(got - expected) <= allowed + 1e-9 * max(abs(got), abs(expected))
