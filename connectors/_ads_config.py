@@ -18,7 +18,7 @@ from kpiengine.filesource import date_format_of, find, require
 from kpiengine.table import union
 
 from ._ads_checks import floor
-from ._ads_files import one_range, summary_range
+from ._ads_files import breakdowns, one_range, summary_range
 from ._ads_headers import columns_block, unknown_headers
 from ._ads_microsoft import check_columns, report_time, row_grain, stated_range
 from ._ads_profiles import (
@@ -31,9 +31,11 @@ from ._ads_profiles import (
     PERIOD_HEADERS,
     PLATFORMS,
     PROFILES,
+    RESULTS,
     ROLES,
 )
 from ._ads_totals import scope
+from ._ads_weeks import DATE_GRAINS, week_rows
 
 
 class AdsConfig(Connector):
@@ -75,11 +77,15 @@ class AdsConfig(Connector):
         out = {}
         for role, column in columns.items():
             name = "conversion_value" if role == value_as else ALIASES.get(str(role), str(role))
+            if role in DATE_GRAINS:  # `week: 週`: the date column, each row a week from its day
+                self.__dict__["_date_grain"] = DATE_GRAINS[role]
+                name = "date"
             if name not in ROLES:
+                listed = (*ROLES, *DATE_GRAINS)
                 raise self.config.error(
-                    f"unknown role `{role}` in `columns`{suggestion(str(role), ROLES)}",
+                    f"unknown role `{role}` in `columns`{suggestion(str(role), listed)}",
                     "columns",
-                    f"roles: {', '.join(ROLES)}",
+                    f"roles: {', '.join(listed)}",
                 )
             if not isinstance(column, str):
                 raise self.config.error(f"the column of `{role}` must be a column name", "columns")
@@ -181,7 +187,13 @@ class AdsConfig(Connector):
         language): all empty on the summary row."""
         mapped = self.columns.get("campaign", "").strip().lower()
         names = (*META_NAMES, mapped) if mapped else META_NAMES
-        return [c for c in table.columns if c.strip().lower() in names]
+        found = [c for c in table.columns if c.strip().lower() in names]
+        if found or self.platform != META:
+            return found
+        known: dict[str, list[str]] = self.__dict__.setdefault("_breakdowns", {})
+        if table.name not in known:  # once per file, from its sample
+            known[table.name] = breakdowns(table, set(self.columns.values()))
+        return known[table.name]
 
     def _format(self, column: str) -> DateFormat:
         """A date column's format; the day/month order the one that keeps the days in the
@@ -218,13 +230,29 @@ class AdsConfig(Connector):
         return {t.name: (floor(r[0], grain), *r) for t, r in spans if r is not None}
 
     def _row_grain_of(self, column: str) -> str:
-        """The period one row of a date column covers: the segment its header names (`Week`,
-        `Month`, ...), or Microsoft's `Report Aggregation` (`Weekly`: a `TimePeriod` is the
-        Sunday starting a week), or `month` for dates that name months, else `day`."""
+        """The period one row of a date column covers: the `columns:` role naming it (`week:
+        週`), the segment its header names (`Week`, `Month`, ...), or Microsoft's `Report
+        Aggregation` (`Weekly`: a `TimePeriod` is the Sunday starting a week), or `month` for
+        dates that name months; else weeks when its dates say so (`_ads_weeks`), else `day`."""
+        if column == self.columns.get("date") and self.__dict__.get("_date_grain"):
+            return str(self.__dict__["_date_grain"])
         grain = PERIOD_HEADERS.get(column.strip().lower())
         if grain is None and self.platform == MICROSOFT:
             grain = row_grain(self.tables)
-        return grain or self._format(column).grain
+        grain = grain or self._format(column).grain
+        if grain == "day" and column == self.columns.get("date") and not self._day_header(column):
+            known: dict[str, str] = self.__dict__.setdefault("_inferred", {})
+            if column not in known:  # once per column, from the sample
+                fmt = self._format(column)
+                known[column] = week_rows(self.tables, column, fmt, self._stated())
+            grain = known[column]
+        return grain
+
+    def _day_header(self, column: str) -> bool:
+        """Whether a date column's header is one the profile knows (`Day`, `Date`, `Tag`, ...,
+        `Reporting starts`): its rows are what the header says, never guessed."""
+        names = PROFILES[self.platform].roles["date"]
+        return column.strip().lower() in {n.lower() for n in names}
 
     def _total_types(self) -> set[str]:
         """Campaign types the totals rows may name (`Total: Search`, `Total: Search
@@ -238,9 +266,12 @@ class AdsConfig(Connector):
         }
 
     def _results_kind(self) -> str | None:
-        """The `Result type` column when `Results` are the conversions (Meta)."""
-        column = self.columns.get("conversions", "")
+        """The `Result type` column when the conversions are Meta's `Results` (`Ergebnisse`,
+        `Résultats`, ...), found by the profile or named with `columns:` alike; or when
+        `columns:` names the kind column itself (the conversions are then its results)."""
+        column = self.columns.get("conversions", "").strip().lower()
         kind = self.columns.get("result_type")
-        if not kind or column.strip().lower() != "results" or "conversions" in self.overrides:
+        if not kind or "conversions" not in self.columns:
             return None
-        return kind
+        results = column in {r.lower() for r in RESULTS} or "result_type" in self.overrides
+        return kind if results else None

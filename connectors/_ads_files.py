@@ -6,6 +6,7 @@ breakdown (a report without days), and files that would count the same days twic
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,6 +39,25 @@ def summary_range(table: FileTable, names: list[str], start: str, end: str) -> S
             return None
         return span if span[0] <= span[1] else None
     return None
+
+
+_NUMBER = re.compile(r"[-+]?[\d.,\s\u00a0']*\d[\d.,\s\u00a0']*%?|\d{4}-\d{2}-\d{2}")
+
+
+def breakdowns(table: FileTable, taken: set[str]) -> list[str]:
+    """A Meta export's breakdown columns when it has no campaign, ad set or ad name (`Age`,
+    `Gender`, `Account name`, `Placement`, in any language): the columns no role takes whose
+    sampled cells hold text (not only numbers or days) and differ, as they do between the
+    summary row, where every one is empty, and the rows it sums. From the sample only."""
+    out = []
+    for column in table.columns:
+        if column in taken or column.strip().lower() in ("reporting starts", "reporting ends"):
+            continue
+        cells = [c.strip() for c in table.cells(column)]
+        texts = [c for c in cells if c and c not in ("--", "-") and not _NUMBER.fullmatch(c)]
+        if texts and len(set(cells)) > 1:
+            out.append(column)
+    return out
 
 
 def one_range(

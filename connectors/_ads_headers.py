@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from kpiengine.errors import KpiError
 from kpiengine.fileformats import CellError, detect_date_format
@@ -133,14 +134,26 @@ def with_codes(table: FileTable, columns: dict[str, str]) -> dict[str, str]:
 
 def holds_dates(table: FileTable, column: str) -> bool:
     """Whether the sampled cells of a column are dates (not plain numbers)."""
+    return _sampled_dates(table, column) is not None
+
+
+def _sampled_dates(table: FileTable, column: str) -> list[Any] | None:
+    """The sampled dates of a column, None when its cells are not dates."""
     cells = [c.strip() for c in table.cells(column, 50) if c.strip() not in ("", "--")]
     if not cells or all(re.fullmatch(r"[-+]?[\d.,\s]+%?", c) for c in cells):
-        return False
+        return None
     try:
         fmt = detect_date_format(cells, column=column)
-        return all(fmt.read(c, weekday=False) is not None for c in cells)
+        days = [fmt.read(c, weekday=False) for c in cells]
     except (KpiError, CellError, ValueError):
-        return False
+        return None
+    return None if any(d is None for d in days) else days
+
+
+def weekly(table: FileTable, column: str) -> bool:
+    """Whether a column's sampled dates are several, all on one weekday (weeks, likely)."""
+    days = set(_sampled_dates(table, column) or ())
+    return len(days) > 1 and len({d.weekday() for d in days}) == 1
 
 
 def columns_block(
@@ -157,7 +170,10 @@ def columns_block(
         spent = next((c for c in table.columns if header_currency(c)), None)
         if spent is not None:
             found["cost"] = spent
-    lines = [f"      {role}: {_yaml(found[role]) if role in found else ASK}"
+    # a column of weeks' first days is named as such (`week: 週`: `_ads_weeks`)
+    week = "date" in found and "date" not in columns and weekly(table, found["date"])
+    lines = [f"      {'week' if role == 'date' and week else role}: "
+             f"{_yaml(found[role]) if role in found else ASK}"
              for role in OFFERED[platform]]  # fmt: skip
     return (
         f'name the columns in source `{source}` of kpi.yaml (replace each "?" with the file\'s '
@@ -192,6 +208,80 @@ def check_recognised(
             table.header(unknown[0]),
             columns_block(table, platform, columns, unknown, source),
         )
+    # a metric under a header the profile does not know (`Clicks (destination)`), its role
+    # left without a column: it would be dropped, and a KPI needing it fail without its name
+    counted = {"cost": "ad_spend", "clicks": "clicks", "impressions": "impressions"}
+    lost = [c for c in unknown if counted.get(metric_role(c) or "", "-") not in provided
+            and metric_role(c) in counted and metric_role(c) not in columns]  # fmt: skip
+    if lost:
+        metrics = [c for c in unknown if metric_role(c)]
+        found = dict(columns) | {str(metric_role(c)): c for c in reversed(lost)}
+        raise KpiError(
+            f"column `{lost[0]}` looks like the {metric_role(lost[0])} but is not a header "
+            f"this connector knows for {platform} (unrecognised metric headers: "
+            f"{', '.join(metrics)})",
+            table.header(lost[0]),
+            columns_block(table, platform, found, unknown, source),
+        )
+
+
+#: Words of an unknown header that say which metric it counts (lowercase), and of rates.
+_METRIC_WORDS = {
+    "cost": ("cost", "spend", "spent", "kosten", "coût", "coste", "costo"),
+    "clicks": ("click", "klick", "clic"),
+    "impressions": ("impression", "impr"),
+    "conversions": ("conversion", "result", "lead", "purchase"),
+    "conversion_value": ("value", "revenue", "wert", "valeur", "valor"),
+}
+_RATES = ("ctr", "cpc", "cpm", "cpa", "cvr", "rate", "cost per", "avg", "average", "/", "%", "roas")
+_VARIABLES = {"cost": "ad_spend", "conversion_value": "ad_revenue"}
+
+
+def metric_role(header: str) -> str | None:
+    """The metric an unknown header counts by its words (`Clicks (destination)`: clicks;
+    `Total Spent`: cost), None for a rate (`CPC (destination)`) or another header."""
+    name = header.strip().lower()
+    if any(r in name for r in _RATES):
+        return None
+    if any(w in name for w in _METRIC_WORDS["conversion_value"]):
+        return "conversion_value"  # `Conversion value`: a value, not conversions
+    return next((role for role, words in _METRIC_WORDS.items() if any(w in name for w in words)),
+                None)  # fmt: skip
+
+
+def metric_headers(table: FileTable, platform: str | None) -> list[str]:
+    """The headers the platform's profile (any, when None) does not know that name a metric."""
+    known = _KNOWN[platform] if platform else frozenset().union(*_KNOWN.values())
+    return [c for c in table.columns
+            if c.strip().lower() not in known and metric_role(c)]  # fmt: skip
+
+
+def unrecognised(table: FileTable, source: str) -> KpiError:
+    """The error of an export no profile fits (TikTok, LinkedIn, ...): which platform it is
+    is not claimed; the routes are the `csv` connector with `map:`, or `platform:` with
+    `columns:`. The metric headers the profiles do not know are listed."""
+    unknown = metric_headers(table, None)
+    listed = f"; headers no profile knows: {', '.join(unknown)}" if unknown else ""
+    date = next((c for c in table.columns if holds_dates(table, c)), None) or next(
+        (c for c in table.columns if re.search(r"\b(date|day)\b", c, re.IGNORECASE)), None
+    )
+    roles: dict[str, str] = {}  # each metric's first column, known or not
+    for column in table.columns:
+        role = metric_role(column)
+        if role:
+            roles.setdefault(role, column)
+    mapped = ", ".join(f"{_VARIABLES.get(r, r)}: {_yaml(c)}" for r, c in roles.items())
+    example = f"`connector: csv` with `date: {_yaml(date)}` and `map: {{{mapped}}}`" if (
+        date and mapped) else "`connector: csv` with `date:` and `map:`"  # fmt: skip
+    return KpiError(
+        "this export is not recognised: its headers are not those of a Microsoft Advertising, "
+        f"a Google Ads or a Meta Ads export, the platforms the `ads` connector reads{listed} "
+        f"(columns: {', '.join(table.columns)})",
+        table.header(table.columns[0]),
+        f"read it with the `csv` connector, naming each variable's column: {example} in source "
+        f"`{source}`; or, if it is an export of one of those platforms, set `platform: "
+        "google_ads` (or `meta_ads`, `microsoft_ads`) and name its columns with `columns:`",
+    )
 
 
 def _yaml(text: str) -> str:

@@ -61,7 +61,7 @@ GOOGLE_LOCAL = {
 }
 #: A `Week` or `Month` segment's header in those languages (`PERIOD_HEADERS` tells its grain).
 GOOGLE_PERIODS = ("Woche", "Semaine", "Semana", "Settimana", "Monat", "Mois", "Mes", "Mese",
-                  "Maand", "Mês")  # fmt: skip
+                  "Maand", "Mês", "Quartal", "Trimestre", "Kwartaal")  # fmt: skip
 _GOOGLE = {
     # a day; else the first day of a Week or Month segment (`_ads_spans`)
     "date": (
@@ -75,6 +75,7 @@ _GOOGLE = {
         "Month",
         "segments.month",
         "segments_month",
+        "Quarter",
         "segments.quarter",
         "segments_quarter",
     ),
@@ -128,6 +129,19 @@ _MICROSOFT = {
     "conversions": ("Conversions", "Conv."),
     "conversion_value": ("Revenue",),
 }
+#: Meta's `Results` column (each campaign's own objective's results) in the languages Ads
+#: Manager writes it, and the column telling their kind. English confirmed (`Results`, `Result
+#: indicator`, `Result type`); German `Ergebnisse` confirmed in German Ads Manager guides
+#: (`Kosten pro Ergebnis`); the others, and every localized kind column, are assumed (the words
+#: Meta's localized help uses), so a file that names them otherwise is named with `columns:`,
+#: which checks the kinds all the same (`_ads_config._results_kind`).
+RESULTS = ("Results", "Ergebnisse", "Résultats", "Resultados", "Risultati", "Resultaten")
+RESULT_TYPES = (
+    *("Result type", "Result indicator", "Ergebnisindikator", "Ergebnistyp"),
+    *("Indicateur de résultats", "Indicateur de résultat", "Type de résultat"),
+    *("Indicador de resultados", "Indicador de resultado", "Tipo de resultado"),
+    *("Indicatore del risultato", "Tipo di risultato", "Resultaatindicator", "Resultaattype"),
+)
 PROFILES = {
     GOOGLE: Profile(
         GOOGLE,
@@ -149,14 +163,14 @@ PROFILES = {
             "impressions": ("Impressions",),
             "clicks": ("Link clicks", "Clicks (all)", "Clicks"),
             "cost": ("Amount spent",),  # and `Amount spent (EUR)`: see AMOUNT_SPENT
-            "conversions": ("Results", "Purchases", "Conversions"),
+            "conversions": ("Results", "Purchases", "Conversions", *RESULTS[1:]),
             "conversion_value": (
                 "Purchases conversion value",
                 "Website purchases conversion value",
                 "Purchase conversion value",
                 "Conversion value",
             ),
-            "result_type": ("Result type", "Result indicator"),
+            "result_type": RESULT_TYPES,
         },
         totals="summary",
         currency="header",
@@ -265,6 +279,19 @@ PERIOD_HEADERS = {
     **dict.fromkeys(("year", "segments.year", "segments_year", "jahr", "année"), "year"),
     **dict.fromkeys(("año", "anno", "jaar", "ano"), "year"),
 }
+#: A conversion segment's column (Google Ads' `Segment > Conversions > Conversion action`; the
+#: API's fields): its rows hold conversions only, `--` for clicks, impressions and cost, which
+#: belong to no conversion action. English and the API's confirmed; the others assumed. Lowercase.
+CONVERSION_SEGMENTS = frozenset(
+    {
+        *("conversion action", "conversion name", "conversion category", "conversion source"),
+        *("conversion action category", "conversion action name", "conversion tracker"),
+        *("segments.conversion_action", "segments.conversion_action_name"),
+        *("segments.conversion_action_category", "segments_conversion_action_name"),
+        *("conversion-aktion", "action de conversion", "acción de conversión"),
+        *("azione di conversione", "ação de conversão", "conversieactie"),
+    }
+)
 AMOUNT_SPENT = re.compile(r"^amount spent(?:\s*\(([A-Za-z]{3})\))?$", re.IGNORECASE)
 #: A currency code closing a header in any language: `Montant dépensé (EUR)`, `Kosten (CHF)`.
 HEADER_CODE = re.compile(r"\(([A-Z]{3})\)$")
@@ -304,7 +331,11 @@ def detect_platform(columns: list[str], meta: dict[str, str] | None = None) -> s
         return GOOGLE
     if any(c.startswith(("metrics.", "metrics_", "segments.", "segments_")) for c in lowered):
         return GOOGLE
-    roles = PROFILES[GOOGLE].roles  # a campaign and its cost, in a language Google writes
-    if all(lowered & {n.lower() for n in roles[r]} for r in ("campaign", "cost")):
+    roles = PROFILES[GOOGLE].roles  # a campaign and its cost, in a language Google writes,
+    # and no clicks or impressions Google does not write (a TikTok export's `Campaign name`,
+    # `Cost` and `Clicks (destination)`)
+    known = {n.lower() for names in roles.values() for n in names}
+    other = any(c.startswith(("click", "impression")) and c not in known for c in lowered)
+    if not other and all(lowered & {n.lower() for n in roles[r]} for r in ("campaign", "cost")):
         return GOOGLE
     return None

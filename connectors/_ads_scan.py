@@ -22,6 +22,7 @@ from ._ads_microsoft import check_rows
 from ._ads_profiles import META, MICROSOFT, MONEY, header_currency
 from ._ads_spans import RowSpans, crossing_sql, overlaps
 from ._ads_totals import Gap, check_totals
+from ._ads_weeks import raise_weekday, sample_weekday
 
 
 class AdsScan(RowSpans):
@@ -108,12 +109,21 @@ class AdsScan(RowSpans):
             lo = scan.row(lambda t: f"DATE '{ranges[t.name][0]}'" if t.name in ranges else "NULL")
             hi = scan.row(lambda t: f"DATE '{ranges[t.name][2]}'" if t.name in ranges else "NULL")
             scan.check("outside", "count", f"{days[date]} < {lo} OR {days[date]} > {hi}")
+        if date in days and self._inferred_weeks(date):  # rows past the sample: weeks too?
+            scan.check("weekday_min", "min", f"isodow({days[date]})")
+            scan.check("weekday_max", "max", f"isodow({days[date]})")
         if last is not None and grain != RANGE:
             scan.check("spans", "count", crossing_sql(first, last, grain, calendar, bounds))
             asked = overlaps(first, last, bounds)
             scan.check("last_end", "max", f"CASE WHEN {asked} THEN {last} END")
             scan.check("row_first", "min", first)
             scan.check("row_last", "max", last)
+
+    def _inferred_weeks(self, column: str) -> bool:
+        """Whether a column is read as weeks from its sample alone (`_ads_weeks`) in files
+        larger than it: the scan checks the other rows' weekdays."""
+        inferred = self.__dict__.get("_inferred", {}).get(column) == "week"
+        return inferred and not all(t.complete for t in self.tables)
 
     def _cross_check(
         self,
@@ -139,6 +149,11 @@ class AdsScan(RowSpans):
             check_codes(tables, code, checks if code else {}, declared, self.config.currency)
         if self.platform == MICROSOFT:
             check_rows(tables, checks, files)
+        low, high = checks.get("weekday_min"), checks.get("weekday_max")
+        if low is not None and low != high:  # a column read as weeks from its sample
+            date = self.columns["date"]
+            fmt = self._format(date)
+            raise_weekday(tables, date, fmt, sample_weekday(self.tables, date, fmt))
         kind = self._results_kind()
         if kind:
             check_kinds(tables, kind, self.columns["conversions"], checks)

@@ -153,12 +153,27 @@ class RowSpans(AdsConfig):
                 fix += f", or evaluate with `--grain {row_grain}`"
             elif self.platform == MICROSOFT:  # `Weekly`: weeks from Sunday
                 fix += week_fix(self.tables, calendar.week_start, grain)
+            elif row_grain == "week" and start.weekday() in _WEEK_STARTS:  # Sunday weeks
+                fix += _week_start(_WEEK_STARTS[start.weekday()], calendar.week_start, grain)
             return (
                 f"a row lies across two {grain}s, so no {grain} can count this source's rows: "
                 f"the first, at {where}, holds {what}, partly in {one} and partly in {two}, and "
                 f"its numbers cannot be split between them; {fix}"
             )
         raise KpiError(f"rows of column `{column}` lie across two {grain}s")
+
+
+#: Weekdays (`date.weekday()`) a workspace's weeks can start on: its `week_start:` values.
+_WEEK_STARTS = {0: "monday", 6: "sunday"}
+
+
+def _week_start(start: str, week_start: str, grain: str) -> str:
+    """The fix for rows of weeks from another day than the workspace's weeks start on."""
+    if start == week_start:
+        return ""
+    also = " and evaluate with `--grain week`" if grain != "week" else ""
+    return f", or set `week_start: {start}` in kpi.yaml (this report's weeks start on " \
+        f"{start.title()}s){also}"  # fmt: skip
 
 
 def unanswered(wanted: list[str], span: tuple[Any, Any], why: str) -> Frame:

@@ -33,6 +33,7 @@ from ._ads_profiles import (
     ACCOUNT_TOTALS,
     ALL_WORDS,
     CAMPAIGNS_WORDS,
+    CONVERSION_SEGMENTS,
     GOOGLE,
     META,
     SHOWN_TOTALS,
@@ -175,6 +176,8 @@ def _numbers(
     """A totals row's numbers by column (a `--` or empty cell left out)."""
     out = {}
     for column, (_, index) in metrics.items():
+        if column in table.columns:  # files of one source may order their columns otherwise
+            index = table.columns.index(column)
         text = cells[index] if index < len(cells) else ""
         try:
             value = read_number(text, decimals[table.name]).value
@@ -212,10 +215,31 @@ def _shares(
     return out
 
 
-def raise_gaps(gaps: list[Gap], several: bool = False) -> None:
+#: The metrics a conversion segment's rows leave out (`--`).
+UNSEGMENTED = ("impressions", "clicks", "cost")
+
+
+def conversion_segment(columns: list[str]) -> str | None:
+    """The report's conversion segment column (`Conversion action`), else None."""
+    return next((c for c in columns if c.strip().lower() in CONVERSION_SEGMENTS), None)
+
+
+def segmented_why(segment: str) -> str:
+    """Why a report segmented by a conversion segment has no clicks, impressions or cost."""
+    return (
+        f"the report is segmented by `{segment}`: Google Ads leaves clicks, impressions and "
+        "cost out of its rows (`--`: they belong to no conversion action); download them in a "
+        f"report without the `{segment}` segment (a source of its own)"
+    )
+
+
+def raise_gaps(
+    gaps: list[Gap], several: bool = False, segment: tuple[str, set[str]] | None = None
+) -> None:
     """The error of an account total its rows do not make. Files over the same stated range
     with the same account total are one account's download split by a filter: their rows
-    together must make it. `several`: the source has several files."""
+    together must make it. `several`: the source has several files; `segment`: the report's
+    conversion segment column and the columns its rows leave out (the cause of their gap)."""
     groups: dict[Any, list[Gap]] = {}
     for gap in gaps:
         key = (gap.span, tuple(sorted((c, round(v, 2)) for c, v in gap.numbers.items())))
@@ -241,6 +265,9 @@ def raise_gaps(gaps: list[Gap], several: bool = False) -> None:
         where = first.table.location(first.line, column)
         if got > expected:
             raise KpiError(said, where, EDITED)
+        if segment and column in segment[1]:
+            why = segmented_why(segment[0])
+            raise KpiError(f"{why.split(';')[0]}, so {said}", where, why.split("; ")[1])
         named = _named(first, column, count) if len(group) == 1 else []
         if not first.placed and not named:  # a scope no list here names, or a type no row has
             named = ["it totals campaigns that are not among the rows"]

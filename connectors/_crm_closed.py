@@ -153,7 +153,7 @@ class ClosedDeals(CrmConfig):
             return self._format(name).sql(name, "VARCHAR")
 
         bad = condition(self._class_sql(lambda c: trimmed_sql(quote_ident(c), "")), day)
-        roles = ("stage", "won", "closed", "close_date", "create_date")
+        roles = ("stage", "status", "won", "closed", "close_date", "create_date")
         # the first row whose cells are those of the row DuckDB found is such a deal too
         also = [self.columns[r] for r in roles if r in self.columns]
         also = [c for c in dict.fromkeys(also) if c != column]

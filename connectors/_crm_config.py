@@ -25,9 +25,11 @@ from kpiengine.filesource import count_columns, date_format_of, find, require
 from kpiengine.sqlgen import quote_ident, quote_text
 
 from . import _crm_hints as hints
-from ._crm_headers import CURRENCY_WORDS, converted, currency_column
+from ._crm_headers import CURRENCY_WORDS, converted, currency_column, yaml_text
+from ._crm_outcome import outcome_columns, status_sql
 from ._crm_tables import (
     CLASSES,
+    CONTACT_DATES,
     CONTACT_VARIABLES,
     DEAL_VARIABLES,
     DEFAULT_COLUMNS,
@@ -161,10 +163,19 @@ class CrmConfig(Connector):
                     f"roles: {', '.join(allowed)}",
                 )
             out[role] = require(self.layout, column, f"{role.replace('_', ' ')} column")
+            for other in CONTACT_DATES if role in CONTACT_DATES else ():
+                if other != role and other not in explicit and out.get(other) == out[role]:
+                    del out[other]  # one lifecycle date, the stage `columns:` names
         currency = currency_column(self.tables, out, self.config.name)
         if currency:  # the amounts' currency beyond the profile's English headers
             out[currency[0]] = currency[1]
             self._guessed = currency[1] if currency[2] else None
+        if (self.system, self.object) == ("generic", "deals") and "status" not in out:
+            outcomes = outcome_columns(self.tables, set(out.values()))
+            if outcomes:  # won | lost | open beside the last stage reached (`_crm_outcome`)
+                out["status"] = outcomes[0]
+        if "status" in out and "stage" not in out:
+            out["stage"] = out["status"]  # the deals' classes are their status's
         return out
 
     def _dimensions(self) -> dict[str, str]:
@@ -294,12 +305,15 @@ class CrmConfig(Connector):
             )
         found = f"coalesce({', '.join(parts)})"
         seen = self._seen_stages()
-        if not seen:
-            return found
-        # the sample's stages as written first: the other rows alone are trimmed, lowered and
-        # looked up (DuckDB works out a CASE's branch on the rows that reach it only)
-        whens = " ".join(f"WHEN {quote_text(t)} THEN {quote_text(k)}" for t, k in seen)
-        return f"CASE {written or stage} {whens} ELSE {found} END"
+        if seen:
+            # the sample's stages as written first: the other rows alone are trimmed, lowered
+            # and looked up (DuckDB works out a CASE's branch on the rows that reach it only)
+            whens = " ".join(f"WHEN {quote_text(t)} THEN {quote_text(k)}" for t, k in seen)
+            found = f"CASE {written or stage} {whens} ELSE {found} END"
+        status = self.columns.get("status")
+        if status and status != self.columns["stage"]:  # won | lost | open first
+            return f"coalesce({status_sql(text(status), self.tables, status)}, {found})"
+        return found
 
     def _seen_stages(self) -> list[tuple[str, str]]:
         """The sample's stages as written that the table classes (`_class_sql`), the most
@@ -324,17 +338,6 @@ class CrmConfig(Connector):
         if mapped or converted(self.columns.get("amount", "")):
             return self.columns.get("converted_currency")
         return self.columns.get("currency")
-
-    def _code_note(self) -> str:
-        """The words of an error about the amounts' currencies telling that their currency
-        column was taken for its cells (no header names it), else ''."""
-        column = self._code_column()
-        if column is None or column != self._guessed:
-            return ""
-        return (
-            f" (column `{column}` is taken as their currency: its cells are currency codes; "
-            "another one is named with `columns: {currency: ...}`)"
-        )
 
     def _amounts(self) -> dict[str, str]:
         """The currency of each amount column, for the decimal mark (`1.250` KWD is 1.25 or
@@ -393,11 +396,29 @@ class CrmConfig(Connector):
                 first = cell[0] if cell else table.header(stage)
         ordered = sorted(counts, key=lambda s: (-counts[s], s))
         listed = ", ".join(f"`{s}` ({_plural(counts[s], 'deal')})" for s in ordered)
+        status = self.columns.get("status")
+        which = f" (deals whose `{status}` is not won, lost or open)" if status else ""
         raise KpiError(
             f"source `{self.config.name}`: {_plural(len(counts), 'deal stage')} of column "
-            f"`{stage}` are not known as won, lost or open: {listed}",
+            f"`{stage}`{which} are not known as won, lost or open: {listed}",
             first,
             f"class them under the source `{self.config.name}` in kpi.yaml: each one won, lost "
             f"or open (replace `{hints.PLACEHOLDER}`, check the guesses)\n"
-            + hints.suggestion(ordered),
+            + hints.suggestion(ordered)
+            + self._status_hint(),
+        )
+
+    def _status_hint(self) -> str:
+        """The unknown-stages error's words naming a column of won, lost and open words
+        beside the stage column (`_crm_outcome`), if there is one and no `status` yet."""
+        if "status" in self.columns:
+            return ""
+        found = outcome_columns(self.tables, set(self.columns.values()), loose=True)
+        if not found:
+            return ""
+        name = yaml_text(found[0])
+        return (
+            f"\n  or, if column `{found[0]}` tells whether each deal was won, lost or is open "
+            f"(the stage being the last one it reached): `columns: {{status: {name}}}` classes "
+            "the deals by it (by their stage where it says none of these)"
         )

@@ -11,8 +11,15 @@ an id column, rows the same in every cell (among the rows with a date: those cou
 when they are at least half of the smaller file's: a copy shares all its rows, a later snapshot
 its closed deals, while other exports hold at most a few deals alike in every cell by chance.
 
-One file is never read again for this (a 1M-row export keeps its one scan): the same id twice in
-one file is counted as the file writes it, row by row, as it was before this check.
+One file is never read again for this (a 1M-row export keeps its one scan). The same id on two
+rows of one file (Salesforce's `Opportunities with Products` or `with Contact Roles` reports:
+one row per product line or contact role, the opportunity's amount on each) would count the
+record once per row: it is an error at the second row, naming the id and the first one's line
+(`check_repeated`). It is found in the sampled rows (the file's first 2000), where such reports
+write a record's rows one after the other; beyond them only in an export whose headers are a
+line-item report's (`Product Name`, `Quantity`, `Sales Price`, `Contact Role`: `LINE_HEADERS`),
+with one query on the id column. A file repeating an id only past its first 2000 rows, without
+such headers, is counted row by row.
 """
 
 from __future__ import annotations
@@ -20,12 +27,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kpiengine.errors import KpiError, Location
-from kpiengine.fileformats.tables import FileTable, run_sql
+from kpiengine.fileformats.tables import SAMPLE_ROWS, FileTable, run_sql
+from kpiengine.filesource import find
 from kpiengine.sqlgen import quote_ident, quote_text
 
 FIX = (
     "keep one export per source (a download saved twice? a snapshot of all {what} each "
     "month?): delete the other copies, or point the source's `path:` at the latest export"
+)
+
+
+#: Headers of a report with one row per line item or contact role of a record (any case).
+LINE_HEADERS = frozenset(
+    ("product name", "product code", "product family", "product", "quantity", "sales price",
+     "list price", "unit price", "total price", "line item", "line items", "contact role",
+     "opportunity contact role", "role")
+)  # fmt: skip
+REPEATED_FIX = (
+    "export one row per {what}: a report without product lines or contact roles (Salesforce: "
+    "the plain Opportunities report, with `{column}`)"
 )
 
 
@@ -128,3 +148,81 @@ def _shared_rows(tables: Sequence[FileTable], dates: Sequence[str], what: str) -
 
 def _count(n: int, plural: str) -> str:
     return f"{n} {plural[:-1] if n == 1 else plural}"
+
+
+def check_repeated(tables: Sequence[FileTable], id_column: str | None, what: str) -> None:
+    """An error when one file holds the same record id on two rows (see the module). `what`:
+    the record, as the error names it (`opportunity`, `deal`, `lead`, `contact`)."""
+    if not id_column:
+        return
+    for table in tables:
+        column = find(table, [id_column])
+        if column is None:
+            continue
+        found = _repeated_in_sample(table, column)
+        lines = _line_items(table)
+        if found is None and lines and not table.complete:
+            found = _repeated_in_file(table, column)
+        if found is None:
+            continue
+        value, first, second = found
+        items = f" (a report of one row per line: {', '.join(f'`{c}`' for c in lines)})"
+        raise KpiError(
+            f"{column} `{value}` is on {_line(first)} and again on {_line(second)}: one {what} "
+            "on several "
+            f"rows{items if lines else ''}; the source would count it, and its amount, once "
+            "per row",
+            second,
+            REPEATED_FIX.format(what=what, column=column),
+        )
+
+
+def _line(where: Location) -> str:
+    return f"line {where.line}" if where.line else str(where)
+
+
+def _line_items(table: FileTable) -> list[str]:
+    return [c for c in table.columns if c.strip().casefold() in LINE_HEADERS]
+
+
+def _repeated_in_sample(table: FileTable, column: str) -> tuple[str, Location, Location] | None:
+    """The first id of the sampled rows seen before, and the places of its two rows."""
+    index = table.columns.index(column)
+    seen: dict[str, int] = {}
+    if table.sniffed is None:  # Parquet, JSON lines: the rows by number
+        rows = [(n + 1, r) for n, r in enumerate(table.sample)]
+    else:
+        rows = [(r.line, r.fields) for r in table.sniffed.sample[:SAMPLE_ROWS]]
+    for line, fields in rows:
+        value = fields[index].strip() if index < len(fields) else ""
+        if not value:
+            continue  # a footer, a summary row
+        if value in seen:
+            return value, table.location(seen[value], column), table.location(line, column)
+        seen[value] = line
+    return None
+
+
+def _repeated_in_file(table: FileTable, column: str) -> tuple[str, Location, Location] | None:
+    """The first id on two rows of the whole file (one query), and the places of its rows."""
+    sql = (
+        f"SELECT id FROM (SELECT {_text(column)} AS id, row_number() OVER () AS n "
+        f"FROM {table.relation()} WHERE {table.keep_sql()}) WHERE id <> '' GROUP BY id "
+        "HAVING count(*) > 1 ORDER BY min(n) LIMIT 1"
+    )
+    found = run_sql(sql, table)
+    if not found:
+        return None
+    value = str(found[0][0])
+    index = table.columns.index(column)
+    lines = []
+    for nth in (1, 2):
+        count = [0]
+
+        def match(fields: list[str], nth: int = nth, count: list[int] = count) -> bool:
+            count[0] += index < len(fields) and fields[index].strip() == value
+            return count[0] == nth
+
+        line = table._line_of(match) if table.sniffed is not None else None
+        lines.append(table.location(line, column) if line else table.header(column))
+    return value, lines[0], lines[1]

@@ -29,6 +29,7 @@ from kpiengine.errors import KpiError
 from kpiengine.fileformats.currency import ISO_CODES
 from kpiengine.fileformats.tables import FileTable
 
+from ._crm_outcome import outcome_columns
 from ._crm_tables import CLOSED, CONTACT_DATES, CONVERTED_AMOUNTS
 
 #: The roles a `columns:` block offers, per object.
@@ -37,7 +38,8 @@ OFFERED = {
     "contacts": ("create_date", "lifecycle_stage", *CONTACT_DATES),
 }
 #: The optional roles the block offers too, per object: filled in when found or guessed, else
-#: commented out (Salesforce deals add their `won` and `closed` flags and converted currency).
+#: commented out (Salesforce deals add their `won` and `closed` flags and converted currency,
+#: generic ones the `status` column of won, lost and open beside the stage: `_crm_outcome`).
 OPTIONAL = {
     "deals": ("currency", "id", "source", "campaign", "pipeline"),
     "contacts": ("id", "source", "campaign", "churn_date"),
@@ -74,9 +76,11 @@ def check_key_roles(
     provided: Collection[str],
     mapped: Collection[str],
     source: str,
+    detected: bool = False,
 ) -> None:
     """An error when the export's key columns are not found (see the module). `provided`: the
-    variables the roles found give; `mapped`: those `map:` gives."""
+    variables the roles found give; `mapped`: those `map:` gives; `detected`: the system was
+    told by the headers (another CRM's export may look like it: Zoho's like Salesforce's)."""
     have = set(columns)
     closed = not set(CLOSED) & set(mapped)  # the closed deals are the roles' to count
     why = None
@@ -95,7 +99,12 @@ def check_key_roles(
         amount, close = columns.get("amount", "Amount"), columns.get("close_date", "Close Date")
         fix += (
             "\n  an export of won deals only, without stages: give its variables with `map:` "
-            f"instead, e.g. `revenue: {{column: {_yaml(amount)}, date: {_yaml(close)}}}`"
+            f"instead, e.g. `revenue: {{column: {yaml_text(amount)}, date: {yaml_text(close)}}}`"
+        )
+    if detected and system != "generic":
+        fix += (
+            f"\n  not a {label} export (its headers looked like one)? another CRM's export is "
+            "read with `system: generic`"
         )
     raise KpiError(
         f"source `{source}`: {table.name} ({label} {object_}) has no column this connector knows "
@@ -114,19 +123,21 @@ def _block(
     table: FileTable, system: str, object_: str, columns: dict[str, str], source: str
 ) -> str:
     lines = [
-        f"      {role}: {_yaml(columns[role]) if role in columns else ASK}"
+        f"      {role}: {yaml_text(columns[role]) if role in columns else ASK}"
         for role in OFFERED[object_]
     ]
     optional = OPTIONAL[object_] + (SALESFORCE_FLAGS if (system, object_) == (
         "salesforce", "deals") else ())  # fmt: skip
+    if (system, object_) == ("generic", "deals"):  # won | lost | open beside the stage
+        optional += ("status",)
     taken = set(columns.values())
     for role in optional:
         if role in columns:
-            lines.append(f"      {role}: {_yaml(columns[role])}")
+            lines.append(f"      {role}: {yaml_text(columns[role])}")
             continue
         guess, why = _guess(table, role, taken)
         if guess:
-            lines.append(f"      {role}: {_yaml(guess)}  # guessed: {why}")
+            lines.append(f"      {role}: {yaml_text(guess)}  # guessed: {why}")
         else:
             lines.append(f"      # {role}: {ASK}{f'  # {why}' if why else ''}")
     return (
@@ -143,6 +154,9 @@ def _guess(table: FileTable, role: str, taken: set[str]) -> tuple[str | None, st
         if len(codes) == 1:
             return codes[0], "its cells are currency codes"
         return None, f"one of {', '.join(codes)} (cells of currency codes)" if codes else ""
+    if role == "status":
+        found = outcome_columns([table], taken)
+        return (found[0], "its cells say won, lost or open") if found else (None, "")
     if role == "id":
         for column in table.columns:
             words = re.findall(r"[^\W_]+", column.casefold())
@@ -217,12 +231,13 @@ def currency_column(
             f"beside the amounts of column `{amount}` ({', '.join(f'`{c}`' for c in codes)}): "
             "which one names their currency is not known",
             layout.header(codes[0]),
-            f"name it in the source's `columns:` of kpi.yaml, e.g. `currency: {_yaml(codes[0])}`",
+            "name it in the source's `columns:` of kpi.yaml, e.g. "
+            f"`currency: {yaml_text(codes[0])}`",
         )
     return ("currency", codes[0], True) if codes else None
 
 
-def _yaml(text: str) -> str:
+def yaml_text(text: str) -> str:
     """A header as a YAML value: plain when safe, else double-quoted."""
     if re.fullmatch(r"[^\W\d][^:#\[\]{},\"]*", text) and text == text.strip():
         return text

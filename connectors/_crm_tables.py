@@ -58,6 +58,9 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "lifecycle_stage": ("Lead Status",),
         "source": ("Lead Source",),
         "campaign": ("Campaign", "Primary Campaign Source"),
+        # a lead report's `Converted Date` (when added): the day the lead became a customer,
+        # as the generic profile reads it
+        "became_customer_date": ("Converted Date",),
         "id": ("Lead ID",),
     },
     # a deal or lead table of another CRM, or of a spreadsheet: the usual English names (no
@@ -86,7 +89,8 @@ CONTACT_DATES = ("became_lead_date", "became_mql_date", "became_sql_date", "beca
 #: The roles the `columns:` option may set, per object (`date`: the date of `map:` variables).
 ROLES = {
     "deals": sorted(
-        {r for (_, o), t in DEFAULT_COLUMNS.items() if o == "deals" for r in t} | {"date"}
+        {r for (_, o), t in DEFAULT_COLUMNS.items() if o == "deals" for r in t}
+        | {"date", "status"}  # status: won | lost | open beside the stage (`_crm_outcome`)
     ),
     "contacts": sorted(
         {r for (_, o), t in DEFAULT_COLUMNS.items() if o == "contacts" for r in t}

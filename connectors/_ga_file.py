@@ -13,12 +13,14 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import itertools
+import json
+import re
 from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpiengine.errors import KpiError, Location
+from kpiengine.errors import KpiError, Location, did_you_mean
 from kpiengine.fileformats.preamble import range_between
 from kpiengine.fileformats.rows import check_width, read_records
 from kpiengine.fileformats.tables import FileTable, open_tables
@@ -26,6 +28,7 @@ from kpiengine.filesource import decimal_of, no_rows
 
 from ._ga_headers import (
     ALIASES,
+    ENGLISH,
     GA4_FIELDS,
     KIND,
     METADATA_KEYS,
@@ -74,6 +77,24 @@ class Export:
                     seen.append(header)
         return seen
 
+    def unrecognised_error(self, source: str, message: str) -> KpiError:
+        """`message` with the headers not recognised and the `headers:` block mapping them."""
+        unknown = self.unrecognised()
+        where = self.tables[0].where
+        if not unknown:
+            return KpiError(
+                message, where, "export a report with these metrics (e.g. Traffic acquisition)"
+            )
+        english = sorted(set(ENGLISH.values()))
+        # `"?"` quoted: a bare `?` is YAML's complex-key mark, an error left in place
+        lines = [f"      {_yaml(h)}: {_yaml(did_you_mean(h, english) or '?')}" for h in unknown]
+        fix = (
+            f"if these are GA headers in another language, add to source `{source}` "
+            'in kpi.yaml (replace each "?" with the English header, delete the others):\n'
+            "    headers:\n" + "\n".join(lines) + "\n    English headers: " + ", ".join(english)
+        )
+        return KpiError(f"{message}; unrecognised headers: {', '.join(unknown)}", where, fix)
+
 
 def _metadata(export: Export, keys: dict[str, str]) -> None:
     """The `#` block's `key: value` lines: GA4 writes its dates so, and the property. Keys
@@ -117,6 +138,62 @@ def read_export(
     export.language = language_of([h for t in export.tables for h in t.headers])
     export.decimal = _decimal(export)
     return export
+
+
+def no_overlap(exports: list[Export]) -> None:
+    """Two files of a source over dates that overlap, of the same property, count the same
+    sessions twice when they give a same metric: the same report downloaded twice (`jan.csv`
+    and `jan (1).csv`), or two reports of it (sessions by channel, sessions by landing page),
+    whatever their dimensions. Files of different properties or accounts (their `#` lines
+    say so), of dates that do not overlap, or of different metrics, add up."""
+
+    def layout(export: Export) -> tuple[object, ...]:  # its tables, its property
+        return tuple(t.headers for t in export.tables), _owner(export)
+
+    seen: list[Export] = []
+    for export in exports:
+        for other in seen:
+            a, b = export.date_range, other.date_range
+            if not (a and b and a[0] <= b[1] and b[0] <= a[1]):
+                continue
+            both = f"({max(a[0], b[0])} to {min(a[1], b[1])})"
+            if layout(export) == layout(other):
+                raise KpiError(
+                    f"`{other.name}` and `{export.name}` are the same report over dates that "
+                    f"overlap {both}: the source would count those days twice",
+                    Location(export.name),
+                    "keep one file per date range (a download saved twice?), or give each its "
+                    "own source",
+                )
+            shared = [f for f in _metrics(export) if f in _metrics(other)]
+            if shared and _owner(export) == _owner(other):
+                names = ", ".join(ENGLISH[f] for f in shared)
+                raise KpiError(
+                    f"`{other.name}` ({_by(other)}) and `{export.name}` ({_by(export)}) both "
+                    f"give {names} over dates that overlap {both}: two reports of the same "
+                    "sessions, the source would count them twice",
+                    Location(export.name),
+                    "keep the file the source needs (its `path:`), or give each its own source",
+                )
+        seen.append(export)
+
+
+def _owner(export: Export) -> list[tuple[str, str]]:
+    """The property and account the `#` lines name."""
+    return sorted((k, v) for k, v in export.meta.items() if k not in ("start", "end"))
+
+
+def _metrics(export: Export) -> list[str]:
+    """The metrics of the export's tables (fields, in order)."""
+    fields = (f for t in export.tables for f in t.fields if f and KIND[f] in NUMBER_KINDS)
+    return list(dict.fromkeys(fields))
+
+
+def _by(export: Export) -> str:
+    """What the export's first table breaks its rows down by, for messages."""
+    table = export.tables[0]
+    dims = [h for h, f in zip(table.headers, table.fields, strict=True) if f and KIND[f] == "dim"]
+    return "by " + ", ".join(f"`{d}`" for d in dims) if dims else "totals"
 
 
 def check_totals(file: FileTable) -> None:
@@ -185,3 +262,10 @@ def _check_encoding(path: Path, name: str, codec: str) -> None:
             "set the source option `encoding:` to the file's (e.g. `encoding: cp1252`), or "
             "leave it out to detect it",
         ) from None
+
+
+def _yaml(text: str) -> str:
+    """A header as a YAML key: plain when safe, else double-quoted."""
+    if re.fullmatch(r"[^\W\d][^:#\[\]{},\"]*", text) and text == text.strip():
+        return text
+    return json.dumps(text, ensure_ascii=False)

@@ -12,6 +12,7 @@ import unicodedata
 
 from kpiengine.fileformats.preamble import END_KEYS, START_KEYS
 
+from ._ga_segment_headers import SEGMENT_FIELDS
 from ._ga_time_headers import TIME_FIELDS
 
 # --- what the headers mean ------------------------------------------------------------------
@@ -78,6 +79,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
             "fr": (
                 "Groupe de canaux par défaut de la session"
                 "|Groupe de canaux principal de la session (Groupe de canaux par défaut)"
+                "|Groupe de canaux principal de la session"
                 "|Regroupement de canaux par défaut|Groupe de canaux par défaut"
             ),
             "zh": (
@@ -195,7 +197,8 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "en": "Engaged sessions",
             "fr": "Sessions avec engagement|Sessions engagées",
-            "zh": "互动会话数|参与度会话数|互動工作階段|參與工作階段|參與的工作階段",
+            "zh": "互动会话数|参与度会话数|感兴趣的会话数|感兴趣的会话|互動工作階段|參與工作階段"
+            "|參與的工作階段",
             "fa": "جلسه‌های با تعامل|جلسه‌های تعامل‌دار|جلسات با تعامل|جلسه‌های درگیر",
         },
     ),
@@ -222,7 +225,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "en": "Conversions|Key events",
             "fr": "Conversions|Événements clés",
-            "zh": "转化次数|转化|关键事件|轉換|轉換次數|主要事件|重要事件",
+            "zh": "转化次数|转化|关键事件|关键事件数|轉換|轉換次數|主要事件|重要事件",
             "fa": "تبدیل‌ها|رویدادهای کلیدی",
         },
     ),
@@ -285,7 +288,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "en": "Engagement rate",
             "fr": "Taux d'engagement",
-            "zh": "互动率|參與度|參與率|互動率",
+            "zh": "互动率|感兴趣的会话占比|參與度|參與率|互動率",
             "fa": "نرخ تعامل",
         },
     ),
@@ -293,7 +296,8 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
         "rate",
         {
             "en": "Session key event rate|Session conversion rate",
-            "fr": "Taux d'événements clés de la session|Taux de conversion de la session",
+            "fr": "Taux d'événements clés de la session|Taux d'événement clé de la session"
+            "|Taux de conversion de la session",
             "zh": "会话关键事件率|会话转化率|工作階段重要事件發生率|工作階段轉換率",
             "fa": "نرخ رویداد کلیدی جلسه|نرخ تبدیل جلسه",
         },
@@ -347,6 +351,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     **TIME_FIELDS,
+    **SEGMENT_FIELDS,
 }
 KIND = {name: kind for name, (kind, _) in FIELDS.items()}
 ENGLISH = {name: names["en"].split("|")[0] for name, (_, names) in FIELDS.items()}

@@ -27,7 +27,9 @@ from kpiengine.periods import RANGE
 from kpiengine.rowdates import period_so_far
 from kpiengine.table import Frame
 
+from ._ga_peers import check_peers, peer_checks
 from ._ga_rates import checked
+from ._ga_segments import keep_sql, other_segment
 from ._ga_tables import Table
 
 
@@ -65,7 +67,8 @@ def scan_table(
     if how == "range" and span is not None and own_range(span, request):
         grain, calendar = RANGE, calendar.for_range(*span)
     while True:  # once more only when a rate column turns out to hold percentages
-        scan = Scan([table.file], grain, calendar, request.start, request.end, source)
+        scan = Scan([table.file], grain, calendar, request.start, request.end, source,
+                    keep=keep_sql(table))  # fmt: skip
         table.read.clear()  # what this scan reads, for the totals checks
         day = table.day(scan)
         measures: dict[str, tuple[str, Aggregate]] = {}
@@ -83,6 +86,7 @@ def scan_table(
         if how == "day":  # a data row whose Date is empty elsewhere than in its first field
             scan.check("undated", "count", f"{day} IS NULL")
         totalled = table.totals_checks(scan)
+        peered = peer_checks(table, scan)  # several tables: their totals
         scanned = scan.run()
         if scanned.checks.get("undated"):
             undated(table, scanned=True)
@@ -91,7 +95,11 @@ def scan_table(
             break
         table.percent.update(dict.fromkeys(rescale, 0.01))
     table.check_totals(scanned.checks, totalled)
+    why = check_peers(table, scanned.checks, peered, grain)
     frame = scanned.frame
+    if why is not None:  # a chart's top rows: no period of the grain counts them
+        frame.values.update({v: np.full(len(frame), np.nan) for v in variables})
+        frame.missing.update(dict.fromkeys(variables, why))
     if how == "range" and span is not None:
         frame.span = span
     if how == "period":
@@ -123,7 +131,9 @@ def undated(table: Table, scanned: bool = False) -> None:
         raise _undated(header, found[0] if found else table.file.header(header))
     if how == "range" or header is None or table.headers.index(header) != 0:
         return
-    dimensions = [i for i, h in enumerate(table.headers) if i and h in table.dimension_fields]
+    segment = table.columns.get("segment")  # UA's totals row of each segment names it
+    dimensions = [i for i, h in enumerate(table.headers)
+                  if i and h in table.dimension_fields and h != segment]  # fmt: skip
     for total in table.file.totals:
         if total.label or total.beyond:
             continue
@@ -182,7 +192,9 @@ def _total(table: Table, name: str) -> float:
     if step is None or step[0] != "column":
         return np.nan
     header = table.columns[step[1]]
-    total = table.file.totals[0]
+    total = next((t for t in table.file.totals if not other_segment(table, t.cells)), None)
+    if total is None:
+        return np.nan
     index = table.headers.index(header)
     try:
         return read_number(total.cells[index], table.export.decimal).value

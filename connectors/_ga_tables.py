@@ -26,6 +26,7 @@ from kpiengine.sqlgen import where_value
 from ._ga_headers import DAY_KINDS, GA4_FIELDS, KIND, NUMBER_KINDS, PER_SESSION, header_key
 from ._ga_periods import Periods, read_periods
 from ._ga_rates import rate_sql
+from ._ga_segments import other_segment
 
 # recipe -> steps, tried in order: (how, field). column: the column itself; rate: rate x sessions;
 # complement: (1 - rate) x sessions; difference: sessions - column; per_session: x sessions;
@@ -69,6 +70,9 @@ FIELD_RECIPE = {
     "conversions": "conversions",
     "goal_completions": "goal_completions",
 }
+#: What a column of a kind holds (`fileformats.quantities`): `45%` revenue, `€45` sessions are
+#: errors at their cells; an average (`Pages / Session`) is a plain number.
+_HELD = {"money": "amount", "count": "count", "users": "count", "average": "plain"}
 # GA4 counts sessions approximately, and a session crossing midnight counts on both days: the
 # rows of a GA4 table may exceed its total by a little more than rounding.
 APPROXIMATE = {"sessions": 0.02, "engaged_sessions": 0.02, "bounces": 0.02}
@@ -90,6 +94,8 @@ class Table:
     fields: list[str | None]
     percent: dict[str, float] = field(default_factory=dict)  # rate column -> 1, 0.01: _ga_rates
     read: set[str] = field(default_factory=set)  # the columns the current scan reads
+    segment: str | None = None  # the segment column's value of the rows read (`_ga_segments`)
+    peers: list[Any] = field(default_factory=list)  # undated tables whose totals it must reach
 
     @property
     def line(self) -> int:
@@ -207,8 +213,8 @@ class Table:
             return Reader("duration", self.export.decimal)
         if kind == "rate":
             what = "a percentage like 45.67% (or a fraction like 0.4567)"
-            return Reader("number", self.export.decimal, what=what)
-        return Reader("number", self.export.decimal)
+            return Reader("number", self.export.decimal, what=what, quantity="rate")
+        return Reader("number", self.export.decimal, quantity=_HELD.get(kind, ""))
 
     def _clocks(self, header: str) -> bool:
         return any(":" in c for c in self.file.cells(header)[:50])
@@ -349,6 +355,8 @@ class Table:
         """The totals rows must equal the sum of the rows (beyond rounding)."""
         rows = int(checks.get("rows") or 0)
         for total in self.file.totals:
+            if other_segment(self, total.cells):
+                continue  # another segment's totals row (UA writes one per segment)
             for header in columns:
                 index = self.headers.index(header)
                 text = total.cells[index] if index < len(total.cells) else ""

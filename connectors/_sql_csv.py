@@ -52,9 +52,10 @@ from kpiengine.filesource import date_format_of, decimal_of, display
 from kpiengine.runcache import active, duckdb_error
 from kpiengine.sqlgen import quote_ident, quote_text
 
-from ._sql_files import Reading, TableFile, mapped_reading
+from ._sql_files import Reading, TableFile, holding, mapped_reading
+from ._sql_totals import checked_totals, subtotal_sql
 
-__all__ = ["Reading", "as_parquet", "mapped_reading"]
+__all__ = ["Reading", "as_parquet", "holding", "mapped_reading"]
 
 _INTEGER = re.compile(r" *-?(?:0|[1-9][0-9]{0,17}) *")
 _INTEGER_SQL = quote_text("^ *-?(?:0|[1-9][0-9]{0,17}) *$")
@@ -68,7 +69,8 @@ _CLOCK = (
 )
 _SIGNAL = re.compile(r"kpi:(bad|cur|retype|undated):([0-9]+)")
 _LOCK = threading.Lock()
-_CACHE: dict[tuple[object, ...], tuple[Path, tuple[dt.date, dt.date] | None]] = {}
+_Written = tuple[Path, tuple[dt.date, dt.date] | None, tuple[KpiError, ...]]
+_CACHE: dict[tuple[object, ...], _Written] = {}
 _FOLDER: list[Path] = []
 _NAMES = itertools.count()
 
@@ -81,12 +83,13 @@ class _Column:
     fmt: DateFormat | None = None
     currency: str = ""  # the currency a mapped amount must be in ("": not checked)
     mapped: bool = False  # typed by the source's mappings, not by its first cells
+    quantity: str = ""  # what a mapped number column holds (`Reading.quantities`)
 
     @property
     def reader(self) -> Reader:
         if self.kind in ("date", "timestamp"):
             return Reader("date", fmt=self.fmt)
-        return Reader("number", self.decimal)
+        return Reader("number", self.decimal, quantity=self.quantity)
 
 
 def as_parquet(file: TableFile, root: Path, reading: Reading) -> TableFile:
@@ -94,17 +97,18 @@ def as_parquet(file: TableFile, root: Path, reading: Reading) -> TableFile:
     stat = file.path.stat()
     key = (str(file.path), stat.st_mtime_ns, stat.st_size, reading)
     with _LOCK:
-        path, stated = _CACHE.get(key) or (None, None)
+        path, stated, warnings = _CACHE.get(key) or (None, None, ())
         if path is None or not path.is_file():
-            path, stated = _write(file.path, display(file.path, root), reading)
+            path, stated, warnings = _write(file.path, display(file.path, root.resolve()), reading)
             for old in [k for k in _CACHE if k[0] == key[0] and k[1:3] != key[1:3]]:
                 _CACHE.pop(old)[0].unlink(missing_ok=True)  # the file has changed since
-            _CACHE[key] = path, stated
-    return dataclasses.replace(file, path=path, converted=True, stated=stated)
+            _CACHE[key] = path, stated, warnings
+    return dataclasses.replace(file, path=path, converted=True, stated=stated, warnings=warnings)
 
 
-def _write(path: Path, name: str, reading: Reading) -> tuple[Path, tuple[dt.date, dt.date] | None]:
-    """The typed Parquet file of a CSV file, and the date range its preamble states."""
+def _write(path: Path, name: str, reading: Reading) -> _Written:
+    """The typed Parquet file of a CSV file, the date range its preamble states, and the
+    warnings of rows beyond its grand total (`_sql_totals`)."""
     table = open_tables(path, name)[0]
     stated = table.sniffed.preamble.date_range if table.sniffed is not None else None
     columns = _plan(table, reading)
@@ -137,8 +141,11 @@ def _write(path: Path, name: str, reading: Reading) -> tuple[Path, tuple[dt.date
                 raise _bad_cell(table, columns[index], signal) from None
             wider = "number" if columns[index].kind == "integer" else "timestamp"
             columns[index] = dataclasses.replace(columns[index], kind=wider)
+    summed = {c.name: (c.decimal, c.currency, c.name in reading.counts) for c in columns
+              if c.name in reading.summed and c.kind in ("integer", "number")}  # fmt: skip
+    warnings = checked_totals(table, str(partial), summed)
     os.replace(partial, target)
-    return target, stated
+    return target, stated, tuple(warnings)
 
 
 # --- the type of each column ----------------------------------------------------------------
@@ -147,6 +154,7 @@ def _write(path: Path, name: str, reading: Reading) -> tuple[Path, tuple[dt.date
 def _plan(table: FileTable, reading: Reading) -> list[_Column]:
     """Each column's type, from its sampled cells and the source's mappings."""
     numbers = {c: cur for c, cur in reading.numbers if c in table.columns}
+    quantities = dict(reading.quantities)
     dates = {c for c in reading.dates if c in table.columns and c not in numbers}
     texts = set(reading.texts) - set(numbers) - dates
     cells = {c: _filled(table.cells(c)) for c in table.columns}
@@ -160,14 +168,17 @@ def _plan(table: FileTable, reading: Reading) -> list[_Column]:
     # `1.250` KWD: ask `decimal:`
     amounts = {c: code for c, code in numbers.items() if code and c not in counts}
     sampled = [c for c in numeric if c in numbers] or numeric
-    decimal = decimal_of(table, sampled, reading.decimal, whole=counts, currency=amounts)
+    decimal = decimal_of(table, sampled, reading.decimal, whole=counts, currency=amounts,
+                         quantities=quantities)  # fmt: skip
     plan: dict[str, _Column] = {}
     for column in numeric:
         if column in numbers or all(_number(t, decimal) for t in cells[column]):
             whole = bool(cells[column]) and all(_INTEGER.fullmatch(t) for t in cells[column])
             kind = "integer" if whole else "number"
-            mapped = column in numbers
-            plan[column] = _Column(column, kind, decimal, None, numbers.get(column, ""), mapped)
+            mapped, held = column in numbers, quantities.get(column, "")
+            # a currency mark is a bad cell in counts and rates: no currency to check there
+            code = "" if held in ("count", "rate") else numbers.get(column, "")
+            plan[column] = _Column(column, kind, decimal, None, code, mapped, held)
     probes = {
         c: f
         for c in typed
@@ -253,9 +264,12 @@ def _rows_sql(table: FileTable, columns: list[_Column], reading: Reading) -> str
         out = f"CASE{cases} ELSE {value} END" if cases else value
         outer.append(f"{out} AS {quote_ident(column.name)}")
     filled = " OR ".join(f"trim(coalesce({quote_ident(c.name)}, '')) <> ''" for c in columns)
+    texts = [c.name for c in columns if c.kind == "text"]
+    subtotals = subtotal_sql(table, texts, reading.subtotals)  # `_sql_totals`
+    keep = table.keep_sql() + (f" AND NOT {subtotals}" if subtotals else "")
     return (
         f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {table.reader()} "
-        f"WHERE {table.keep_sql()} AND ({filled or 'TRUE'}))"
+        f"WHERE {keep} AND ({filled or 'TRUE'}))"
     )
 
 
@@ -266,7 +280,7 @@ def _value_sql(column: _Column) -> str:
         whole = f"regexp_full_match({col}, {_INTEGER_SQL})"
         return f"(CASE WHEN {whole} THEN CAST(trim({col}) AS BIGINT) END)"
     if column.kind == "number":
-        return number_sql(name, column.decimal, "VARCHAR")
+        return number_sql(name, column.decimal, "VARCHAR", quantity=column.quantity)
     if column.kind in ("date", "timestamp"):
         assert column.fmt is not None
         day = column.fmt.sql(name, "VARCHAR")
@@ -347,6 +361,8 @@ def _bad_cell(table: FileTable, column: _Column, signal: str) -> KpiError:
     first = "" if column.mapped else f" (its first rows hold {kind})"
     if reader.kind == "date":
         fix: str | None = "set the source's `date_format:` if the dates are written otherwise"
+    elif error is not None and error.fix:  # a cell its column refuses (`45%` in amounts)
+        fix = error.fix
     else:
         fix = None if column.mapped else "correct the cell: every cell of the column is read alike"
     return KpiError(

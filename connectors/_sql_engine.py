@@ -33,3 +33,12 @@ def need(module: str, package: str, extra: str) -> ModuleType:
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def no_files() -> Result:
+    """PostgreSQL would read `table:` from the database, not from the file `files:` names."""
+    raise EngineError(
+        "`files` is for in-process engines (duckdb://, chdb://, spark:local); PostgreSQL reads "
+        "its own tables",
+        key="files",
+    )

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kpiengine.connector import SourceConfig
+from kpiengine.connector import Mapping, SourceConfig
+from kpiengine.errors import KpiError
 from kpiengine.filesource import count_columns
+from kpiengine.model import Aggregate
 
 FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -38,6 +41,8 @@ class TableFile:
     #: the date range a CSV file states before its header (an export's `June 1, 2024 - July
     #: 31, 2024`): how far its rows go, days without activity left out (`_sql_csv`)
     stated: tuple[dt.date, dt.date] | None = None
+    #: warnings of its rows beyond its grand totals row (`_sql_totals`)
+    warnings: tuple[KpiError, ...] = ()
 
     @property
     def format(self) -> str:
@@ -62,6 +67,49 @@ class Reading:
     date: str | None = None
     dated: tuple[str, ...] = ()
     counts: tuple[str, ...] = ()
+    #: what the variables asked for hold (`Request.quantities`, every request's so far), and
+    #: so their value columns: a column the mappings of variables of one kind read
+    kinds: tuple[tuple[str, str], ...] = ()
+    quantities: tuple[tuple[str, str], ...] = ()
+    #: the value columns a variable summed over time and segments reads plainly (no `where:`,
+    #: `count:`, `distinct:`): compared with the file's grand total (`_sql_totals`)
+    summed: tuple[str, ...] = ()
+    #: text columns whose totals labels mark subtotal rows beyond the sample (`_sql_totals`)
+    subtotals: tuple[str, ...] = ()
+
+
+def holding(
+    reading: Reading,
+    mappings: Iterable[Mapping],
+    asked: dict[str, str],
+    rules: dict[str, Aggregate] | None = None,
+) -> Reading:
+    """`reading` with what the variables `asked` hold (`Request.quantities`) and the columns
+    the variables summed by `rules` read (`Reading.summed`) added; the same reading when they
+    add nothing (the typed file is then not written again)."""
+    mappings = list(mappings)
+    summed = set(reading.summed) | {
+        m.column
+        for m in mappings
+        if m.column
+        and (rule := (rules or {}).get(m.variable)) is not None
+        and (rule.time, rule.segments) == ("sum", "sum")
+        and not (m.count or m.distinct or m.where)
+        and m.scale
+    }
+    if summed != set(reading.summed):
+        reading = replace(reading, summed=tuple(sorted(summed)))
+    kinds = dict(reading.kinds) | asked
+    if kinds == dict(reading.kinds):
+        return reading
+    held: dict[str, set[str]] = {}
+    for m in mappings:
+        if m.column:
+            held.setdefault(m.column, set()).add(kinds.get(m.variable, ""))
+    columns = {c: k.pop() for c, k in held.items() if len(k) == 1 and "" not in k}
+    return replace(
+        reading, kinds=tuple(sorted(kinds.items())), quantities=tuple(sorted(columns.items()))
+    )
 
 
 def mapped_reading(

@@ -13,6 +13,8 @@ import numpy as np
 
 from kpiengine.connector import Mapping, Request
 from kpiengine.distinct import Event, rows_counted, window_kind, window_rows
+from kpiengine.fileformats.missing import MISSING, missing_sql
+from kpiengine.fileformats.sql import Expr
 from kpiengine.model import DISTINCT
 from kpiengine.sqlgen import quote_text
 from kpiengine.table import Frame
@@ -40,6 +42,19 @@ def given(request: Request, mappings: dict[str, Mapping]) -> list[str]:
             raise rows_counted(variable, mapping.location)
         found.append(variable)
     return found
+
+
+def present_sql(text: str, dialect: str, files: bool) -> str:
+    """SQL true where `text` (a cell as VARCHAR) holds a value, for `count: COLUMN`: not NULL,
+    not blank; with `files:`, not a missing-value mark either (`—`, `n/a`, `(not set)`:
+    `kpiengine.fileformats.missing`, as the `csv` connector counts), DuckDB's test exactly,
+    the trimmed text in any case elsewhere (a database's own tables: blank only)."""
+    if not files:
+        return f"NULLIF(TRIM({text}), '') IS NOT NULL"
+    if dialect == "duckdb":
+        return f"NOT {missing_sql(Expr(text))}"
+    marks = ", ".join(quote_text(m) for m in MISSING)
+    return f"({text} IS NOT NULL AND LOWER(TRIM({text})) NOT IN ({marks}))"
 
 
 def absent(mapping: Mapping, time: str) -> str:

@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from kpiengine.cellreader import number_readers
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
-from kpiengine.errors import KpiError
 from kpiengine.fileformats.currency import ISO_CODES
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
@@ -60,7 +60,7 @@ from kpiengine.table import Frame, union
 
 from ._ads_checks import raise_outside, raise_undated
 from ._ads_files import check_overlaps
-from ._ads_headers import check_recognised, with_codes
+from ._ads_headers import check_recognised, unrecognised, with_codes
 from ._ads_microsoft import settle, settled_sql
 from ._ads_profiles import (
     CAMPAIGN_TYPES,
@@ -74,7 +74,7 @@ from ._ads_profiles import (
 )
 from ._ads_scan import AdsScan
 from ._ads_spans import unanswered
-from ._ads_totals import Gap, raise_gaps
+from ._ads_totals import UNSEGMENTED, Gap, conversion_segment, raise_gaps, segmented_why
 
 __all__ = ["AdsConnector", "detect_platform", "register_connectors"]
 
@@ -106,7 +106,8 @@ class AdsConnector(AdsScan):
         Option(
             "columns",
             "role -> column overrides; roles: date, date_end, campaign, campaign_type, currency, "
-            "impressions, clicks, cost, conversions, conversion_value, result_type",
+            "impressions, clicks, cost, conversions, conversion_value, result_type; `week`, "
+            "`month`, `quarter` or `day` name the date column with the period of its rows",
             default={},
             kind="mapping",
         ),
@@ -127,14 +128,8 @@ class AdsConnector(AdsScan):
         self.layout = self.tables[0]
         meta = self.layout.sniffed.preamble.meta if self.layout.sniffed else {}
         platform = self.option("platform") or detect_platform(self.layout.columns, meta)
-        if platform is None:
-            raise KpiError(
-                "cannot tell whether this is a Microsoft Advertising, a Google Ads or a Meta Ads "
-                f"export (columns: {', '.join(self.layout.columns)})",
-                self.layout.header(self.layout.columns[0]),
-                "set the source option `platform: google_ads`, `platform: meta_ads` or "
-                "`platform: microsoft_ads`",
-            )
+        if platform is None:  # a TikTok, LinkedIn, ... export: no platform claimed
+            raise unrecognised(self.layout, config.name)
         self.platform: str = str(platform)
         self.columns = with_codes(self.layout, self._roles())  # a code column, any header
         self.value_variable = str(self.option("conversion_value_as"))
@@ -242,7 +237,7 @@ class AdsConnector(AdsScan):
                 frames.append(self._fetch([table], request, wanted, dims, span, whole, gaps))
         except Breakdown:
             return None
-        raise_gaps(gaps, len(self.tables) > 1)
+        raise_gaps(gaps, len(self.tables) > 1, self._segment())
         out = Frame.concat(frames)
         out.grain = request.grain if whole else RANGE
         return out
@@ -288,16 +283,18 @@ class AdsConnector(AdsScan):
             tables, grain, calendar, request.start, request.end,
             ", ".join(t.name for t in tables), keep=f"NOT {self._summary_sql()}",
         )  # fmt: skip
-        number = lambda t: Reader("number", decimals[t.name])  # noqa: E731 - per file
         workspace = self.config.currency or ""
         values: dict[str, str] = {}
         for variable, column in metrics.items():
             money = self.role_of[variable] in MONEY and "micros" not in column.lower()
+            number = number_readers(decimals, _held(self.role_of[variable] in MONEY, column))
             values[variable] = self._value(
                 scan.read(column, number, workspace if money else None), column
             )
         for variable, mapping in mapped.items():
             time = request.variables[variable].time
+            held = request.quantities.get(variable, "")
+            number = number_readers(decimals, _held(held == "amount", mapping.column or "", held))
             values[variable] = self._mapping_sql(scan, mapping, number, workspace, time)
         days = {c: scan.read(c, Reader("date", fmt=f)) for c, f in formats.items()}
         # rows dated by their first day (in the report's range); `last`: None for days
@@ -330,7 +327,7 @@ class AdsConnector(AdsScan):
         found: list[Gap] = []
         self._cross_check(tables, checks, metrics, decimals, mapped, totals, files, found)
         if gaps is None:
-            raise_gaps(found, len(self.tables) > 1)
+            raise_gaps(found, len(self.tables) > 1, self._segment())
         else:
             gaps += found
         if checks.get("undated"):
@@ -345,6 +342,16 @@ class AdsConnector(AdsScan):
             assert covered is not None  # rows across periods have days
             return unanswered(wanted, covered, why)
         frame = scanned.frame
+        segment = self._segment()
+        if segment is not None:  # `--` in every row of a metric: the segment's doing
+            for variable in wanted:
+                got = frame.values.get(variable)
+                if (
+                    self.role_of.get(variable) in UNSEGMENTED
+                    and got is not None
+                    and not (np.isfinite(got).any())
+                ):
+                    frame.missing[variable] = segmented_why(segment[0])
         if span is not None:
             frame.span = span
         elif frame.span is not None:  # Google and Meta leave out days without activity: the
@@ -361,6 +368,14 @@ class AdsConnector(AdsScan):
             end = max(frame.span[1], checks["last_end"])
             frame.span, frame.date_grain = (frame.span[0], end), "day"
         return frame
+
+    def _segment(self) -> tuple[str, set[str]] | None:
+        """The conversion segment column (`Conversion action`) and the columns of the metrics
+        its rows leave out (`_ads_totals.UNSEGMENTED`), else None."""
+        found = conversion_segment(self.layout.columns)
+        if found is None:
+            return None
+        return found, {self.columns[r] for r in UNSEGMENTED if r in self.columns}
 
     def _value(self, value: str, column: str) -> str:
         # API money in millionths of the currency: never read as currency
@@ -390,6 +405,14 @@ class AdsConnector(AdsScan):
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
         return where_value(where, value, time) if mapping.where else value
+
+
+def _held(money: bool, column: str, other: str = "count") -> str:
+    """What a metric's column holds: an amount (plain numbers in API micros), else `other`
+    (a role's: clicks, impressions, conversions are counts; a mapping's: by its unit)."""
+    if money:
+        return "plain" if "micros" in column.lower() else "amount"
+    return other
 
 
 @hookimpl(trylast=True)

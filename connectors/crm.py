@@ -32,7 +32,7 @@ import numpy as np
 
 from kpiengine.cellreader import as_text, trimmed_sql
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
-from kpiengine.errors import KpiError, Location
+from kpiengine.errors import KpiError
 from kpiengine.fileformats import DateFormat
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
@@ -48,12 +48,13 @@ from kpiengine.filesource import (
 from kpiengine.hookspecs import hookimpl
 from kpiengine.model import Aggregate
 from kpiengine.scanerrors import raise_nul
-from kpiengine.sqlgen import quote_ident, quote_text, where_value
+from kpiengine.sqlgen import where_value
 from kpiengine.table import Frame, union
 
 from . import _crm_frames as frames
 from ._crm_cells import mapped_texts, nul_sql, raise_nul_stage
-from ._crm_files import check_shared
+from ._crm_currency import CurrencyCodes
+from ._crm_files import check_repeated, check_shared
 from ._crm_grouped import GroupedReports, crm_tables
 from ._crm_headers import check_key_roles
 from ._crm_span import covered, span_checks
@@ -64,7 +65,7 @@ CONTACTS = "__contacts"  # every contact by its create date: the segments of the
 SUM = Aggregate()
 
 
-class CrmConnector(GroupedReports):
+class CrmConnector(GroupedReports, CurrencyCodes):
     name = "crm"
     renames_values = True
     description = "HubSpot, Salesforce or generic exports of deals (opportunities) or leads"
@@ -122,7 +123,7 @@ class CrmConnector(GroupedReports):
         self.object = self._object()
         self.columns = self._columns()
         check_key_roles(self.layout, self.system, self.object, self.columns, self.provides(),
-                        set(config.mappings), config.name)  # fmt: skip
+                        set(config.mappings), config.name, not self.option("system"))  # fmt: skip
         self.stage_classes = {**STAGES[self.system], **self._stage_option()}
         self.dims = self._dimensions()
         dates = ("create_date", "close_date", "churn_date", "date", *CONTACT_DATES)
@@ -139,6 +140,8 @@ class CrmConnector(GroupedReports):
         if not self._shared_checked:  # files holding the same deals (one file: no query)
             check_shared(self.tables, self.columns.get("id"), sorted(self.date_columns),
                          self.object)  # fmt: skip
+            # one record on several rows of a file (a product line's, a contact role's)
+            check_repeated(self.tables, self.columns.get("id"), self._record())
             self._shared_checked = True
         self._detail = False
         while True:
@@ -209,6 +212,12 @@ class CrmConnector(GroupedReports):
             out.date_grain = "month"
         return out
 
+    def _record(self) -> str:
+        """A record of the export, as errors name it."""
+        if self.object == "deals":
+            return "opportunity" if self.system == "salesforce" else "deal"
+        return "lead" if self.system == "salesforce" else "contact"
+
     def _dated_by(self, wanted: list[str]) -> dict[str, str]:
         out = {v: self._column(DAY_ROLE[v]) for v in wanted if v in DAY_ROLE and
                v not in self.config.mappings}  # fmt: skip
@@ -262,7 +271,8 @@ class CrmConnector(GroupedReports):
                 self._class_sql(lambda c: stage if c == named else scan.text(c), written)
             )
         workspace = self.config.currency or ""
-        value = scan.read(amount, Reader("number", decimal), workspace) if amount else "NULL"
+        held = Reader("number", decimal, quantity="amount")  # `45%` is no amount: an error
+        value = scan.read(amount, held, workspace) if amount else "NULL"
         roles: dict[tuple[str, str], dict[str, Any]] = {}
         for variable in derived:
             if variable in STOCKS:
@@ -274,7 +284,8 @@ class CrmConnector(GroupedReports):
             sql = self._measure(variable, klass, value, day)
             roles.setdefault((column, where), {})[variable] = (sql, wanted[variable])
         for variable, mapping in mapped.items():
-            sql = self._mapping_sql(scan, mapping, decimal, workspace, wanted[variable].time)
+            held = Reader("number", decimal, quantity=request.quantities.get(variable, ""))
+            sql = self._mapping_sql(scan, mapping, held, workspace, wanted[variable].time)
             column = self._mapped_date(mapping)
             roles.setdefault((column, "TRUE"), {})[variable] = (sql, wanted[variable])
         if "create_date" in self.columns and any(
@@ -354,7 +365,7 @@ class CrmConnector(GroupedReports):
         )
 
     def _mapping_sql(
-        self, scan: Scan, mapping: Mapping, decimal: str, workspace: str, time: str
+        self, scan: Scan, mapping: Mapping, number: Reader, workspace: str, time: str
     ) -> str:
         condition = scan.rows(
             {require(self.layout, c): vs for c, vs in mapping.where.items()},
@@ -375,61 +386,15 @@ class CrmConnector(GroupedReports):
                 "convert it first, or set the workspace `currency:` to match",
             )
         column = require(self.layout, mapping.column)
-        value = scan.read(column, Reader("number", decimal), mapping.currency or workspace)
+        value = scan.read(column, number, mapping.currency or workspace)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
         return where_value(condition, value, time) if mapping.where else value
-
-    # --- errors -------------------------------------------------------------------------------
-
-    def _check_codes(self, checks: dict[str, Any]) -> None:
-        """The currency column (`_code_column`) names one currency, the workspace's."""
-        codes = {c for c in (checks.get("code_min"), checks.get("code_max")) if c}
-        workspace = self.config.currency
-        if not codes or (len(codes) == 1 and (not workspace or codes == {workspace.upper()})):
-            return
-        column = self._code_column()
-        assert column is not None  # the codes were read from it
-        # where each currency first appears; a mix shows where the second one starts
-        firsts: list[tuple[int, int, str, Location]] = []
-        for code in sorted(codes):
-            for index, table in enumerate(self.tables):
-                cell = table.first_cell(
-                    column, f"upper(trim({quote_ident(column)})) = {quote_text(code)}",
-                    _names(code),
-                )  # fmt: skip
-                if cell is not None:
-                    firsts.append((index, cell[0].line or 0, code, cell[0]))
-                    break
-        _, _, code, where = max(firsts) if firsts else (0, 0, max(codes), self.layout.header())
-        if len(codes) > 1:
-            raise KpiError(
-                f"the amounts of column `{self.columns['amount']}` mix currencies "
-                f"({', '.join(sorted(codes))}) and there is no rate table{self._code_note()}",
-                where,
-                "export the amounts in one currency (HubSpot: `Amount in company currency`, "
-                "Salesforce: `Amount (converted)`)",
-            )
-        converted = column != self.columns.get("currency")
-        raise KpiError(
-            f"the amounts of column `{self.columns['amount']}` are in {code} (column `{column}`) "
-            f"but the workspace currency is {workspace}{self._code_note()}",
-            where,
-            "run the report as a user whose currency is the workspace's (Salesforce converts to "
-            "the running user's currency), or set the workspace `currency:` to match"
-            if converted
-            else "convert them first, or set the workspace `currency:` to match",
-        )
 
 
 def _as_text(column: str, table: FileTable) -> str:
     """A column's cells as text, as written (a typed column cast to VARCHAR)."""
     return as_text(column, table.type_of(column))
-
-
-def _names(code: str) -> Callable[[str], bool]:
-    """Whether a currency cell names `code`."""
-    return lambda text: text.strip().upper() == code
 
 
 @hookimpl(trylast=True)

@@ -3,19 +3,20 @@
 Wide files have a column per variable (auto-mapped by name) and long ones a variable and a value
 column. Every file is read by the reading layer (`kpiengine.fileformats`) and aggregated in one
 DuckDB scan per request (`kpiengine.filescan`): each value cell parsed by the one number grammar
-or reported at `file:line:column`, the currency written in the cells checked, each variable
-dated by the source's date column or its mapping's own `date:`.
+or reported at `file:line:column` (also a cell its variable's unit refuses: `45%` in a column
+of `currency`, `€45` in one of `clicks`; `Request.quantities`), the currency written in the
+cells checked, each variable dated by the source's date column or its mapping's own `date:`.
 """
 
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 from collections.abc import Callable
 from itertools import zip_longest
 
 import numpy as np
 
+from kpiengine.cellreader import number_readers
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.distinct import given as distinct_given
 from kpiengine.distinct import rows_counted
@@ -36,9 +37,11 @@ from kpiengine.filesource import (
 )
 from kpiengine.hookspecs import hookimpl
 from kpiengine.model import DISTINCT, Aggregate
+from kpiengine.rowdates import joined_range
 from kpiengine.sqlgen import quote_ident, where_value
 from kpiengine.table import Frame
 
+from ._csv_subtotals import Subtotals, sampled
 from ._csv_totals import Totals
 
 DATE_NAMES = ("date", "day", "datum", "fecha", "month", "week", "period", "日期", "تاریخ")
@@ -192,10 +195,13 @@ class CsvConnector(Connector):
         # the amounts' currency: `1.250` KWD are 1.25 or 1250, the source's `decimal:` decides
         currency = {c: code for m in self.mappings.values() if (c := self._value_column(m))
                     and c not in whole and (code := self._currency(m))}  # fmt: skip
+        kinds = {c: k for v, m in self.mappings.items() if (c := self._value_column(m))
+                 and (k := self.config.quantities.get(v))}  # fmt: skip
         told: dict[str, str | None] = {}
         for table in self.tables:
             dot, comma = (
-                decimal_of(table, numbers, option, default=d, whole=whole) for d in (".", ",")
+                decimal_of(table, numbers, option, default=d, whole=whole, quantities=kinds)
+                for d in (".", ",")
             )
             told[table.name] = dot if dot == comma else None
         agreed = {mark for mark in told.values() if mark}
@@ -203,7 +209,7 @@ class CsvConnector(Connector):
         return {
             t.name: told[t.name]
             or shared
-            or decimal_of(t, numbers, option, whole=whole, currency=currency)
+            or decimal_of(t, numbers, option, whole=whole, currency=currency, quantities=kinds)
             for t in self.tables
         }
 
@@ -225,7 +231,14 @@ class CsvConnector(Connector):
                     return set()
         return whole
 
-    def fetch(self, request: Request) -> Frame:
+    def fetch(self, request: Request, subtotals: list[str] | None = None) -> Frame:
+        """The request's variables; `subtotals`: the label columns whose totals labels mark
+        subtotal rows (`_csv_subtotals`; found from the sample when not given)."""
+        if subtotals is None:  # a label column (a dimension or not) of the sampled rows
+            read = {self.date_column, self.option("value_column")}
+            for m in self.mappings.values():
+                read |= {self._value_column(m), m.date and require(self.layout, m.date)}
+            subtotals = sampled(self.tables, [c for c in self.layout.columns if c not in read])
         mappings = {v: self.mappings[v] for v in request.variables if v in self.mappings}
         numbers = sorted({c for m in mappings.values() if (c := self._value_column(m))})
         formats = self._formats(mappings)
@@ -243,11 +256,11 @@ class CsvConnector(Connector):
             ", ".join(t.name for t in self.tables),
             windows=request.windows,
         )
-        number = lambda t: Reader("number", decimals[t.name])  # noqa: E731 - per file
         days = {c: scan.read(c, Reader("date", fmt=f)) for c, f in formats.items()}
         roles: dict[str, dict] = {}
         given = []  # distinct counts the export counted: see `_given`
         for variable, mapping in mappings.items():
+            number = number_readers(decimals, request.quantities.get(variable, ""))  # per file
             date = require(self.layout, mapping.date) if mapping.date else self.date_column
             rule = request.variables[variable]
             measures = roles.setdefault(date, {})
@@ -256,8 +269,12 @@ class CsvConnector(Connector):
                 measures |= self._given(scan, mapping, number)
             else:
                 measures[variable] = (self._measure(scan, mapping, number, rule.time), rule)
+        subtotal = Subtotals(scan, subtotals)
         for date, measures in roles.items():
-            scan.role(days[date], measures)
+            scan.role(days[date], measures, where=subtotal.keep)
+            # the rows a subtotal row adds up to: a column summed over every row
+            plain = [v for v in measures if v in mappings and not mappings[v].where]
+            subtotal.watch(days[date], {v: measures[v] for v in plain if mappings[v].column})
         for dim in request.dimensions:
             if dim in self.dims:
                 scan.dimension(
@@ -270,7 +287,11 @@ class CsvConnector(Connector):
         scanned = scan.run()
         if scanned.checks.get("undated"):
             self._raise_undated(formats[self.date_column], main)
-        frame = scanned.frame
+        grouped = {d: self.dims[d] for d in request.dimensions if d in self.dims}
+        later = subtotal.found(scanned.frame, grouped)
+        if later:  # subtotal rows beyond the sample, in a dimension grouped by
+            return self.fetch(request, [*subtotals, *later])
+        frame = subtotal.settle(scanned.frame, grouped)
         for variable in given:
             rows = frame.values.pop(f"__rows {variable}")
             frame.values[variable], note = distinct_given(
@@ -285,7 +306,9 @@ class CsvConnector(Connector):
         frame.warnings += totals.check(scan, scanned, frame) if totals is not None else []
         if any(f.grain == "month" for f in formats.values()):
             frame.date_grain = "month"
-        stated = _stated_range(self.tables)
+        stated = joined_range(
+            [t.sniffed.preamble.date_range if t.sniffed else None for t in self.tables]
+        )
         if stated is not None and frame.span is not None:
             # the export says how far it goes: days without activity are left out of its rows,
             # so rows to the 20th of a report to the 29th are the whole month
@@ -349,7 +372,9 @@ class CsvConnector(Connector):
             return f"(CASE WHEN {condition} AND {text} <> '' THEN {text} END)"
         column = self._value_column(mapping)
         assert column is not None  # sourceconfig: `column:`, `count:` or `distinct:`
-        currency = self._currency(mapping)
+        currency: str | None = self._currency(mapping)
+        if number(self.tables[0]).quantity in ("count", "rate"):
+            currency = None  # a currency mark is a bad cell there: no currency to check
         value = scan.read(column, number, currency=currency)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
@@ -376,24 +401,6 @@ def _voting(table: FileTable, column: str) -> list[str]:
     index = table.columns.index(column)
     totals = [t.cells[index] if index < len(t.cells) else "" for t in table.totals]
     return table.cells(column) + totals
-
-
-def _stated_range(tables: list[FileTable]) -> tuple[dt.date, dt.date] | None:
-    """The dates the files' preambles say they cover (`Report Time: 1/1/2024 - 2/29/2024`),
-    when every file states its range and together they leave no gap."""
-    ranges = sorted(
-        t.sniffed.preamble.date_range
-        for t in tables
-        if t.sniffed is not None and t.sniffed.preamble.date_range is not None
-    )
-    if not ranges or len(ranges) != len(tables):
-        return None
-    start, end = ranges[0]
-    for first, last in ranges[1:]:
-        if first > end + dt.timedelta(days=1):
-            return None
-        end = max(end, last)
-    return start, end
 
 
 @hookimpl(trylast=True)

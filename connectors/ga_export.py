@@ -19,29 +19,28 @@ start and end dates are known in a dozen languages). `date_format:` gives the fo
 column that detection cannot settle. Rows are dated by Date, Nth day, or another time dimension
 (`Year month`, `ISO week of ISO year`, `Month`...: `_ga_periods`) when each row lies in one
 period of the grain asked; hour and day of week are segments. `map:` adds variables to those the
-headers give (or replaces one), `dimensions:` adds dimensions. Files are read by the reading layer
-(`_ga_file`), each table by one DuckDB scan (`_ga_scan`), what headers mean in `_ga_headers`.
+headers give (or replaces one), `dimensions:` adds dimensions, `segment:` picks a segment
+(`_ga_segments`). Files are read by `_ga_file`, each table by one scan (`_ga_scan`).
 """
 
 from __future__ import annotations
 
 import codecs
-import json
-import re
 from collections.abc import Callable
 from functools import partial
 
 import numpy as np
 
 from kpiengine.connector import Connector, Option, Request, SourceConfig
-from kpiengine.errors import KpiError, Location, did_you_mean, suggestion
+from kpiengine.errors import KpiError, suggestion
 from kpiengine.filesource import display
 from kpiengine.hookspecs import hookimpl
 from kpiengine.table import Frame
 
-from ._ga_file import Export, read_export
+from ._ga_file import Export, no_overlap, read_export
 from ._ga_headers import ALIASES, ENGLISH, METADATA, METADATA_KEYS, header_key
 from ._ga_scan import combine, own_range, scan_table
+from ._ga_segments import keep
 from ._ga_tables import RECIPES, Table
 
 # workspace variables given by default, and how (see RECIPES)
@@ -86,6 +85,13 @@ class GaExportConnector(Connector):
             kind="names",
         ),
         Option(
+            "segment",
+            "the segment to read when the export holds several (a `Segment` column, or one "
+            "table per segment): segments overlap, their rows are never added up",
+            kind="text",
+            expected="is a segment's name as the export writes it (text)",
+        ),
+        Option(
             "encoding",
             "`auto` (UTF-8 with or without BOM, UTF-16 as Excel saves it) or a Python codec",
             default="auto",
@@ -121,6 +127,13 @@ class GaExportConnector(Connector):
             )
         self.date_format = date_format
         self._exports: list[Export] | None = None
+        self._kept: dict[int, list[Table]] = {}  # the tables of each export, by `segment:`
+        segment = self.option("segment")
+        if segment is not None and not isinstance(segment, str):
+            raise config.error(
+                "`segment` is a segment's name", "segment", "e.g. `segment: All Users`"
+            )
+        self.segment = segment
 
     def _translations(self) -> dict[str, str]:
         headers = self.option("headers") or {}
@@ -174,10 +187,17 @@ class GaExportConnector(Connector):
             )
             root = self.config.root
             self._exports = [read(path, display(path, root)) for path in self.config.paths()]
-            _no_overlap(self._exports)
+            no_overlap(self._exports)
         return self._exports
 
     def _tables(self, export: Export) -> list[Table]:
+        """The export's tables `table:` chooses, of the segment `segment:` chooses."""
+        if id(export) not in self._kept:
+            chosen = self._numbered(export)
+            self._kept[id(export)] = keep(export, chosen, self.segment, self.config.name)
+        return self._kept[id(export)]
+
+    def _numbered(self, export: Export) -> list[Table]:
         if self.table_choice is None:
             return export.tables
         chosen: list[Table] = []
@@ -213,7 +233,9 @@ class GaExportConnector(Connector):
         found = found & declared if declared else found - ONLY_IF_DECLARED
         found |= set(self.config.mappings)
         if not found:
-            raise self._unrecognised(self.exports()[0], "no Google Analytics metric recognised")
+            raise self.exports()[0].unrecognised_error(
+                self.config.name, "no Google Analytics metric recognised"
+            )
         return found
 
     def dimensions(self) -> set[str]:
@@ -267,7 +289,13 @@ class GaExportConnector(Connector):
                 f"{export.name} ({export.meta['property']})" if export.meta.get("property")
                 else export.name
             )  # fmt: skip
+            tables = self._tables(export)
             for table, variables in plan.items():
+                # a dated table without totals of its own (a chart's, its top rows only?) must
+                # reach an undated table's total
+                dated = table.dating[0] != "range" and not table.file.totals
+                table.peers = [t for t in tables if dated and t is not table and t.file.totals
+                               and t.dating[0] == "range"]  # fmt: skip
                 # rows of periods that do not each lie in one period of the grain: left out
                 why = table.periods.check(request) if table.dating[0] == "period" else None
                 renames = self.config.dimension_values
@@ -318,12 +346,22 @@ class GaExportConnector(Connector):
 
         # a table whose rows are periods of the grain asked for first (dated by day; by month
         # for a month or more; undated when the export's range is exactly one), or an undated one
-        # when `undated`, then the table with the most metrics, then the first
-        def rank(table: Table) -> tuple[int, int, int]:
+        # when `undated`, then the table with the most metrics, then one with a totals row (a
+        # chart's table holds its top rows only), then the first
+        def rank(table: Table) -> tuple[int, int, int, int]:
             first = table.dating[0] == "range" if undated else _exact(table, request)
-            return (0 if first else 1, -table.metric_count, table.number)
+            whole = 0 if table.file.totals else 1
+            return (0 if first else 1, -table.metric_count, whole, table.number)
 
         return min(with_dims, key=rank)
+
+    def unread(self) -> KpiError | None:
+        export = self.exports()[0]
+        if not export.unrecognised():
+            return None
+        return export.unrecognised_error(
+            self.config.name, f"`{self.config.name}` has columns it does not read"
+        )
 
     def _missing(self, variable: str) -> KpiError:
         mapping = self.config.mappings.get(variable)
@@ -334,31 +372,12 @@ class GaExportConnector(Connector):
                 f"{e.name}: {', '.join(h for t in e.tables for h in t.headers)}"
                 for e in self.exports()
             )
-            error = self._unrecognised(
-                export, f"no table has the {what} for `{variable}` (headers: {headers})"
+            error = export.unrecognised_error(
+                self.config.name, f"no table has the {what} for `{variable}` (headers: {headers})"
             )
             message = f"source `{self.config.name}`: {error.message}"
             return KpiError(message, mapping.location, error.fix)
-        return self._unrecognised(export, f"no column gives `{variable}`")
-
-    def _unrecognised(self, export: Export, message: str) -> KpiError:
-        unknown = export.unrecognised()
-        table = export.tables[0]
-        if not unknown:
-            return KpiError(
-                message,
-                table.where,
-                "export a report with these metrics (e.g. Traffic acquisition)",
-            )
-        english = sorted(set(ENGLISH.values()))
-        # `"?"` quoted: a bare `?` is YAML's complex-key mark, an error left in place
-        lines = [f"      {_yaml(h)}: {_yaml(did_you_mean(h, english) or '?')}" for h in unknown]
-        fix = (
-            f"if these are GA headers in another language, add to source `{self.config.name}` "
-            'in kpi.yaml (replace each "?" with the English header, delete the others):\n'
-            "    headers:\n" + "\n".join(lines) + "\n    English headers: " + ", ".join(english)
-        )
-        return KpiError(f"{message}; unrecognised headers: {', '.join(unknown)}", table.where, fix)
+        return export.unrecognised_error(self.config.name, f"no column gives `{variable}`")
 
 
 def _exact(table: Table, request: Request) -> bool:
@@ -372,41 +391,10 @@ def _exact(table: Table, request: Request) -> bool:
     return span is not None and not own_range(span, request)
 
 
-def _no_overlap(exports: list[Export]) -> None:
-    """Two files of a source with the same tables over overlapping dates (the same month
-    downloaded twice, `jan.csv` and `jan (1).csv`) would count those days twice: an error."""
-
-    def layout(export: Export) -> tuple[object, ...]:  # its tables, its property
-        meta = {k: v for k, v in export.meta.items() if k not in ("start", "end")}
-        return tuple(t.headers for t in export.tables), sorted(meta.items())
-
-    seen: list[Export] = []
-    for export in exports:
-        for other in seen:
-            a, b = export.date_range, other.date_range
-            if a and b and a[0] <= b[1] and b[0] <= a[1] and layout(export) == layout(other):
-                both = (max(a[0], b[0]), min(a[1], b[1]))
-                raise KpiError(
-                    f"`{other.name}` and `{export.name}` are the same report over dates that "
-                    f"overlap ({both[0]} to {both[1]}): the source would count those days twice",
-                    Location(export.name),
-                    "keep one file per date range (a download saved twice?), or give each its "
-                    "own source",
-                )
-        seen.append(export)
-
-
 def _ranged(table: Table, request: Request) -> bool:
     """Whether the table is undated and its range is not exactly one period of the request's
     grain (8 to 31 July by month): it is a `range` period of its own."""
     return table.dating[0] == "range" and own_range(table.export.date_range, request)
-
-
-def _yaml(text: str) -> str:
-    """A header as a YAML key: plain when safe, else double-quoted."""
-    if re.fullmatch(r"[^\W\d][^:#\[\]{},\"]*", text) and text == text.strip():
-        return text
-    return json.dumps(text, ensure_ascii=False)
 
 
 @hookimpl(trylast=True)

@@ -3,7 +3,8 @@ chDB, Spark, Snowflake; BigQuery and Trino as SQL).
 
 The engine's request becomes one GROUP BY query (kpiengine.sqlgen), translated to the database's
 dialect, so only the aggregated table crosses the network. A float column's NaN is a missing
-value and an infinity an error, as in a CSV file (`_sql_floats`).
+value and an infinity an error, as in a CSV file (`_sql_floats`). The module is longer than 420
+lines: the options, the query and the reading of its answer stay in one class.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ from kpiengine.sqlgen import (
 )
 from kpiengine.table import Frame
 
+from ._sql_checks import checked
 from ._sql_clickhouse import run_chdb, run_server
-from ._sql_csv import Reading, as_parquet, mapped_reading
+from ._sql_csv import Reading, as_parquet, holding, mapped_reading
 from ._sql_duckdb import run_duckdb
-from ._sql_engine import EngineError, Result
+from ._sql_engine import EngineError, Result, no_files
 from ._sql_files import FilesError, TableFile, table_files
 from ._sql_floats import PREFIX, RULE, finite_sql, infinite_sql, infinity_error
 from ._sql_postgres import run_postgres
@@ -50,6 +52,7 @@ from ._sql_rows import (
     extent_sql,
     given,
     id_windows,
+    present_sql,
     renamed_sql,
     widened,
     window_events,
@@ -57,6 +60,7 @@ from ._sql_rows import (
 )
 from ._sql_snowflake import run_snowflake
 from ._sql_spark import run_spark
+from ._sql_totals import subtotal_columns
 from ._sql_url import DOCUMENTED, URL_FORMS, DatabaseUrl, UrlError
 
 _PATHLIKE = re.compile(r"[/\\:*?]")
@@ -247,9 +251,9 @@ class SqlConnector(Connector):
     def _measure(self, mapping: Mapping, time: str) -> str:
         condition = self._condition(mapping)
         if mapping.count:
-            if mapping.present is not None:  # a value: not NULL, not blank text
+            if mapping.present is not None:  # a value: not NULL, blank or `n/a` (files)
                 text = f"CAST({self._column(mapping.present)} AS VARCHAR)"
-                condition = f"{condition} AND NULLIF(TRIM({text}), '') IS NOT NULL"
+                condition = f"{condition} AND {present_sql(text, self.dialect, bool(self.files))}"
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
         if mapping.distinct is not None:  # counted distinct by sqlgen; NULL is not a value
             return f"(CASE WHEN {condition} THEN {self._column(mapping.distinct)} END)"
@@ -310,6 +314,9 @@ class SqlConnector(Connector):
         return translate(sql, self.dialect)
 
     def fetch(self, request: Request) -> Frame:
+        # what the mapped columns of its CSV file hold: a cell they refuse is an error
+        mappings = self.config.mappings.values()
+        self.reading = holding(self.reading, mappings, request.quantities, request.variables)
         names, rows = self._run(self.sql(request))
         rows, events = window_events(names, rows)
         at = names.index("__period")  # NULL on the row of all the rows' first and last days
@@ -347,6 +354,13 @@ class SqlConnector(Connector):
             totals=np.array(data["__total"], dtype=bool),
             notes=notes,
         )
+        # subtotal rows beyond the sample, in a dimension grouped by: read again without them
+        dims = {d: c for d, c in self.config.dimensions.items() if d in request.dimensions}
+        later = subtotal_columns(frame, dims, self.reading.subtotals) if self.files else []
+        if later:
+            self.reading = replace(self.reading, subtotals=(*self.reading.subtotals, *later))
+            return self.fetch(request)
+        checked(self, frame, request)  # `files:`: as the `csv` connector checks them
         return with_windows(frame, names, events, request)
 
     def _no_infinity(self, data: dict[str, Any]) -> None:
@@ -361,13 +375,14 @@ class SqlConnector(Connector):
     def _engine_files(self) -> list[TableFile]:
         """The `files:` tables as in-process engines read them: a CSV file through kpiengine's
         reading layer, as the `csv` connector reads it (`_sql_csv`); the mappings type the
-        columns of the table `table:` names."""
+        columns of the table `table:` names (of every table for `query:`)."""
         if not (self.dialect in ("duckdb", "spark") or self.url.scheme == "chdb"):
             return self.files  # refused by the engine's runner
         options = Reading(self.reading.date_format, self.reading.decimal)
+        mapped = {self.option("table")} if self.option("table") else {f.name for f in self.files}
         return [
             f if f.format != "CSV" else as_parquet(
-                f, self.config.root, self.reading if f.name == self.option("table") else options
+                f, self.config.root, self.reading if f.name in mapped else options
             )
             for f in self.files
         ]  # fmt: skip
@@ -382,9 +397,10 @@ class SqlConnector(Connector):
 
     def _reading(self) -> Reading:
         """How the source's CSV files are read: its options, and the roles its mappings give
-        columns when `table:` names a file table (`mapped_reading`)."""
+        columns when `table:` names a file table, or in every file a `query:` reads (the
+        columns of their names: `mapped_reading`)."""
         date_format, decimal = self.option("date_format"), self.option("decimal")
-        if self.option("table") not in {f.name for f in self.files}:
+        if self.option("table") not in {*(f.name for f in self.files), None}:
             return Reading(date_format, decimal)
         return mapped_reading(self.config, str(self.option("date")), date_format, decimal)
 
@@ -407,7 +423,7 @@ class SqlConnector(Connector):
                 allow_files=self.allow_files,
                 query=bool(self.option("query")),
             ),
-            "postgres": lambda: run_postgres(self.url, sql) if not files else _no_files(),
+            "postgres": lambda: run_postgres(self.url, sql) if not files else no_files(),
             "spark": lambda: run_spark(self.url, files, sql),
             "snowflake": lambda: run_snowflake(self.url, files, sql),
             "clickhouse": lambda: (
@@ -422,15 +438,6 @@ class SqlConnector(Connector):
             raise self.error(
                 str(exc), getattr(exc, "key", "url"), getattr(exc, "fix", None)
             ) from None
-
-
-def _no_files() -> Result:
-    """PostgreSQL would read `table:` from the database, not from the file `files:` names."""
-    raise EngineError(
-        "`files` is for in-process engines (duckdb://, chdb://, spark:local); PostgreSQL reads "
-        "its own tables",
-        key="files",
-    )
 
 
 @hookimpl(trylast=True)

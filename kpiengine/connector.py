@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from .errors import DefinitionError, KpiError, Location, suggestion
-from .model import Aggregate
+from .model import Aggregate, Workspace
 from .periods import DEFAULT, Calendar
 from .sourceconfig import Mapping, SourceConfig, kind_of
 from .table import Frame
+from .units import CURRENCY, Unit
 
 if TYPE_CHECKING:
     from .checks.base import Check
@@ -33,6 +35,8 @@ __all__ = [
     "Request",
     "SourceConfig",
     "SqlGenerating",
+    "quantities",
+    "quantity_of",
 ]
 
 
@@ -104,6 +108,12 @@ class Request:
     window's first day to the end of each period, per segment and for the total (`totals`), on
     rows of their own (the variables NaN there; a row with such a value is read for windows
     only). A window left unanswered is undefined, with the reason (see `kpiengine.distinct`).
+
+    `quantities` (optional to use): what each variable's number column holds, from its unit
+    (`quantity_of`): `amount` (money), `count` (a counted entity), `rate` (a ratio); absent or
+    "" when the unit says nothing. A connector reading text cells may pass it to
+    `cellreader.Reader(..., quantity=...)`, so that `45%` in a column of amounts, or `€45` in
+    one of counts, is an error at its cell rather than a number taken for another.
     """
 
     variables: dict[str, Aggregate]
@@ -113,6 +123,31 @@ class Request:
     end: dt.date | None = None
     calendar: Calendar = DEFAULT  # a connector that aggregates uses its weeks and fiscal years
     windows: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    quantities: dict[str, str] = field(default_factory=dict)  # variable -> `quantity_of`
+
+
+def quantity_of(unit: Unit | None, entities: Iterable[str]) -> str:
+    """What a number column of a variable of `unit` holds (`fileformats.quantities`): `amount`
+    for money (`currency`, `EUR`), `rate` for a ratio, `count` for one of the counted
+    `entities` (`clicks`, `1000 impressions`), "" for anything else (a duration, a compound
+    unit such as `currency / clicks`, an unknown one): no check."""
+    if unit is None:
+        return ""
+    if unit.dimensionless:
+        return "rate" if unit.scale == 1 else ""
+    [(name, power), *rest] = unit.dims
+    if rest or power != 1:
+        return ""
+    if name == CURRENCY or name.startswith(f"{CURRENCY}:"):
+        return "amount"
+    return "count" if name in set(entities) else ""
+
+
+def quantities(workspace: Workspace, variables: Iterable[str]) -> dict[str, str]:
+    """`Request.quantities`: what the number column of each of `variables` holds."""
+    entities = workspace.units.entities
+    kinds = {v: quantity_of(workspace.unit_of(v), entities) for v in variables}
+    return {v: kind for v, kind in kinds.items() if kind}
 
 
 class Connector:
@@ -217,6 +252,11 @@ class Connector:
     def dimensions(self) -> set[str]:
         """The workspace dimensions this source can break its variables down by."""
         return set(self.config.dimensions)
+
+    def unread(self) -> KpiError | None:
+        """What the source holds but cannot read (headers it does not know), with how to map
+        it: said when KPIs lack inputs; None by default."""
+        return None
 
     def fetch(self, request: Request) -> Frame:
         """Return the requested variables by date (or period) and requested dimensions."""

@@ -110,9 +110,16 @@ class Engine:
         inputs = self.inputs(data)
         try:
             return make_plan(self.workspace, inputs.available, kpis, grain, by, start, end, window)
-        except KpiError:  # nothing to evaluate: the sources that failed are why, if any did
+        except KpiError as exc:  # nothing to evaluate: the sources that failed are why, if any
             failed = [f.finding for f in inputs.failures]
             if not failed:
+                unread = [u for s in inputs.opened if (u := s.connector.unread()) is not None]
+                if unread:  # headers a source does not know may be the inputs missing
+                    raise KpiError(
+                        f"{exc.message}; source {unread[0].message}",
+                        unread[0].location,
+                        unread[0].fix,
+                    ) from None
                 raise
             text = "; ".join(f.message for f in failed)
             raise KpiError(

@@ -21,9 +21,11 @@ from .compute import Computer
 from .errors import Finding
 from .model import KPI, Workspace
 from .pacing import (
+    LateStart,
     Projection,
     ToDate,
     elapsed_days,
+    late_start,
     p_target,
     project,
     reads_earlier,
@@ -59,6 +61,7 @@ class KpiResult:
     #: segments: whether its value to date holds for the whole period (`pacing.scale_free`),
     #: found only when a status needs it (without a projection)
     scale_free: Callable[[], np.ndarray] | None = None
+    late: LateStart | None = None  # the first period, when the data starts inside it
 
     @functools.cached_property
     def basis(self) -> np.ndarray | None:
@@ -84,6 +87,9 @@ class KpiResult:
         """`on_track | at_risk | off_track | no_target | undefined` for each cell; a partial
         period is judged as its `basis` says: `undefined` when it cannot be judged."""
         out = status(self.values, self.targets, self.kpi.direction, self.band)
+        if self.late is not None:  # the total of the days held against their target
+            target = np.array([self.late.target])
+            out[0, :1] = status(self.values[0, :1], target, self.kpi.direction, self.band)
         basis, p = self.basis, self.partial
         if basis is None or p is None:
             return out
@@ -207,6 +213,14 @@ def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
     fields: dict[str, object] = dict.fromkeys(PACING_FIELDS)
     fields["status_basis"] = VALUE
     fields["compared"] = "period"
+    late = result.late
+    if i == 0 and s == 0 and late is not None:
+        fields.update(
+            status_basis=PRO_RATA,
+            target_to_date=late.target,
+            status_reason=f"the data starts on {late.first_day}: the value for its {late.held} "
+            f"of {late.days} days is judged against the target for those days (pro rata)",
+        )
     if i != result.partial or result.basis is None:
         return fields
     if result.to_date is not None:
@@ -340,7 +354,8 @@ def _evaluate_kpi(
     coverage = table.coverage_of(inputs)
     last = table.n_periods - 1
     partial = last if table.n_periods and 0 < coverage[last] < 1 - 1e-9 else None
-    return KpiResult(kpi, values, reasons, targets, additive, band, coverage, partial)
+    late = late_start(workspace, table, kpi.id) if additive and not window_token else None
+    return KpiResult(kpi, values, reasons, targets, additive, band, coverage, partial, late=late)
 
 
 def in_progress(table: InputTable) -> bool:

@@ -30,7 +30,7 @@ import numpy as np
 
 from .cellreader import Reader, as_text, trimmed_sql
 from .distinct import ROLLING, Event, window_kind, window_rows
-from .errors import KpiError, Location
+from .errors import Location
 from .fileformats.missing import MISSING_PATTERN
 from .fileformats.percents import BAD
 from .fileformats.sql import anchored
@@ -161,18 +161,6 @@ class Scan(ScanErrors):
             f"CASE WHEN lower({text}) = lower({wanted}) THEN {text} END",
         )
 
-    def _raise_unmatched(self, checks: dict[str, Any]) -> None:
-        """A `where` value no cell holds, when one cell differs from it only in case."""
-        for (column, value), (n, at) in self._watched.items():
-            other = checks.get(f"__c___v{n}")
-            if not checks.get(f"__c___w{n}") and other is not None:
-                raise KpiError(
-                    f"`where:` value `{value}` matches no cell of column `{column}` in "
-                    f"{self.source}; `{other}` differs only in case (values compare exactly)",
-                    at,
-                    f"write `{other}`",
-                )
-
     def check(self, name: str, reduce: str, sql: str) -> None:
         """A check of the connector's: `reduce` (count, sum, min, max) of `sql` over every
         data row, read from `Scanned.checks[name]`."""
@@ -249,7 +237,7 @@ class Scan(ScanErrors):
             return None  # the connector reads those columns otherwise now: ask again
         self._raise_bad_cells(checks)
         self._raise_mixed_percents(checks)
-        self._raise_unmatched(checks)
+        unmatched = self._unmatched(checks)  # a `where` value no cell holds
         self._raise_nul_labels(result)  # a NUL beyond the bytes the reading layer tests
         rows = kind == 0
         names = [v for v, *_, daily in self._measures() if not daily]
@@ -269,6 +257,7 @@ class Scan(ScanErrors):
                 _dates(result["__first"][rows]), _dates(result["__last"][rows])
             ),
             totals=np.asarray(_filled(result["__total"][rows], False), dtype=bool),
+            warnings=unmatched,
         )
         if self._by_id:  # the windows' rows, from the events of their ids
             events = self._events(result, kind == 3)

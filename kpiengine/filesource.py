@@ -10,8 +10,10 @@ and overrides what differs in a few methods.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from .connector import Option
 from .errors import KpiError, Location, did_you_mean
 from .fileformats import CellError, DateFormat, detect_date_format, guess_decimal, read_number
 from .fileformats.percents import is_percent, mixed, mixed_message
+from .fileformats.quantities import reads
 from .fileformats.sql import quote_ident, quote_text
 from .fileformats.tables import FileTable, open_tables
 from .sourceconfig import Mapping as Mapped
@@ -74,7 +77,10 @@ def open_files(
     same_layout: bool = True,
 ) -> list[FileTable]:
     """The tables of the files a source's `path` names; with `same_layout`, every file must
-    have the first one's columns."""
+    have the first one's columns, in any order (exports of one report whose columns were
+    moved): names compared as `find` compares them, without case or surrounding spaces. The
+    readers read every file's columns by name (`FileTable.cells`, the scan's `UNION ALL BY
+    NAME`), never by position."""
     tables = []
     for path in config.paths():
         tables += open_tables(
@@ -87,14 +93,43 @@ def open_files(
             every_table=every_table,
         )
     first = tables[0]
-    for other in tables[1:] if same_layout else ():
-        if [c.lower() for c in other.columns] != [c.lower() for c in first.columns]:
+    names = sorted(_name(c) for c in first.columns)
+    for i, other in enumerate(tables[1:] if same_layout else (), start=1):
+        if sorted(_name(c) for c in other.columns) != names:
             raise KpiError(
-                f"the columns differ from {first.name}'s ({', '.join(first.columns)})",
+                f"the columns differ from {first.name}'s ({', '.join(first.columns)}): "
+                f"{_difference(first, other)}",
                 other.header(),
-                "give each report layout its own source",
+                "export the files with the same columns (their order does not matter): the "
+                "files of a source are one report's",
             )
+        tables[i] = _spelt(other, first)
     return tables
+
+
+def _spelt(table: FileTable, first: FileTable) -> FileTable:
+    """A delimited file's table with its columns named as the first file spells them (`Close
+    Date` for its `close date`), each where the file has it: every reader names them so."""
+    spelling = {_name(c): c for c in first.columns}
+    columns = [spelling[_name(c)] for c in table.columns]
+    if columns == table.columns or table.sniffed is None:
+        return table  # Parquet, JSON: DuckDB matches their names without case
+    sniffed = dataclasses.replace(table.sniffed, columns=columns)
+    return dataclasses.replace(table, columns=sniffed.column_names(), sniffed=sniffed)
+
+
+def _name(column: str) -> str:
+    return column.strip().lower()
+
+
+def _difference(first: FileTable, other: FileTable) -> str:
+    """What a file's columns have that the first file's lack, and the other way round."""
+    mine, theirs = Counter(map(_name, other.columns)), Counter(map(_name, first.columns))
+    extra = [c for c in other.columns if (mine - theirs)[_name(c)]]
+    missing = [c for c in first.columns if (theirs - mine)[_name(c)]]
+    parts = [f"it has {', '.join(extra)} besides"] if extra else []
+    parts += [f"it lacks {', '.join(missing)}"] if missing else []
+    return f"{other.name}: {'; '.join(parts) or 'the same names, repeated otherwise'}"
 
 
 def find(table: FileTable, names: Iterable[str]) -> str | None:
@@ -154,6 +189,7 @@ def decimal_of(
     default: str | None = None,
     whole: Iterable[str] = (),
     currency: str | Mapping[str, str] | None = None,
+    quantities: Mapping[str, str] | None = None,
 ) -> str:
     """The decimal mark of a table's number columns: the `decimal:` option, else the sampled
     cells' (`guess_decimal`, over the cells of every column at once: `whole` columns hold
@@ -164,13 +200,17 @@ def decimal_of(
     cells of the whole table vote too (`FileTable.marked_cells`, one query on a file larger
     than its sample): a cell means the same whatever its row, `1.000` at line 5000 as at line
     5. A sampled column mixing percentages with plain numbers beyond ±1 is an error too
-    (`percents.mixed`; a scan counts every cell). Typed columns (Parquet, JSON numbers) have no
-    decimal mark: only text columns are sampled."""
+    (`percents.mixed`; a scan counts every cell), but in a column whose kind refuses
+    percentages (`whole` counts, `quantities`: column -> `Request.quantities` kind such as
+    `amount`): the scan's error names its `45%` cell. Typed columns (Parquet, JSON numbers)
+    have no decimal mark: only text columns are sampled."""
     present = [c for c in columns if c in table.columns and table.type_of(c) == "VARCHAR"]
-    if option:
-        _check_percents(table, present, option)
-        return option
     counts = {c for c in whole if c in table.columns}
+    kinds = quantities or {}
+    rated = [c for c in present if c not in counts and reads(kinds.get(c, ""))[0]]
+    if option:
+        _check_percents(table, rated, option)
+        return option
     cells = [(c, t) for c in present for t in _spread(table.cells(c))[:100]]
     cells += [(c, t.cells[table.columns.index(c)]) for c in present for t in table.totals]
 
@@ -196,7 +236,7 @@ def decimal_of(
     if mark == "." and guess(cells, ",") == ",":  # the default's mark, or grouping's: ask all
         cells += _marked(table, present, cells)
         mark = guess(cells, default)
-    _check_percents(table, present, mark)
+    _check_percents(table, rated, mark)
     return mark
 
 

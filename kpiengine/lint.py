@@ -135,8 +135,10 @@ def lint(
     found = run_checks(to_run, context) + workspace.findings
     if results:
         found += results[0].findings
-    if kpis:
-        found = [f for f in found if f.kpi in kpis or f.code == CheckFailed.code]
+    if kpis:  # their findings, and those about their inputs (a total row counted twice)
+        inputs = {v for k in kpis for v in workspace.inputs_of(k)}
+        found = [f for f in found if f.kpi in kpis or f.code == CheckFailed.code
+                 or (f.kpi is None and f.details.get("variable") in inputs)]  # fmt: skip
     active, silenced = _silence(workspace, list(dict.fromkeys(found)))
     if not kpis and (results or _has_own(workspace)):
         shown = in_use(workspace, results)

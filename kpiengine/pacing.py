@@ -32,8 +32,10 @@ import numpy as np
 
 from .compute import Computer, ToDateComputer
 from .model import DISTINCT, Workspace
+from .periods import first_event_slack
 from .refs import SHIFTS
 from .table import InputTable, time_aggregate
+from .targets import to_date_target
 from .transforms import year_ago_index
 
 DRAWS = 1000
@@ -74,6 +76,34 @@ def elapsed_days(table: InputTable, names: set[str], period: int) -> int:
             last = table.spans[name][1]
             held = min(held, max((min(last, end) - start).days + 1, 0))
     return held
+
+
+@dataclass
+class LateStart:
+    """The first period, when the data starts inside it: its days held and the target for them."""
+
+    first_day: dt.date
+    held: int
+    days: int
+    target: float
+
+
+def late_start(workspace: Workspace, table: InputTable, kpi_id: str) -> LateStart | None:
+    """An additive KPI's first period when its inputs start inside it (later than its first
+    event, `first_event_slack`) and go on past it: its total is judged against the target for
+    the days held (pro rata), not the whole period's."""
+    if table.n_periods < 2 or table.coverage_of(workspace.inputs_of(kpi_id))[0] >= 1 - 1e-9:
+        return None
+    first = max(table.spans[n][0] for n in workspace.inputs_of(kpi_id) if n in table.spans)
+    start, end = table.period_start(0), table.period_end(0)
+    if first - start <= first_event_slack(table.grain):  # short at its end, not its start
+        return None
+    held, days = (end - first).days + 1, (end - start).days + 1
+    kpi, per = workspace.kpis[kpi_id], workspace.settings.grain
+    target = to_date_target(
+        kpi.target, table.grain, table.first, held, table.calendar, per, skip=days - held
+    )
+    return LateStart(first, held, days, target) if np.isfinite(target) else None
 
 
 def same_days(table: InputTable, index: int, elapsed: int) -> int:

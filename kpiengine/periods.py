@@ -28,9 +28,16 @@ _WEEK_OFFSET = {"monday": 3, "sunday": 4}
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
-#: A first day this many days into a period may be the data's first event (a first deal on the
-#: 5th), not a late start: the period counts as covered from its start.
+#: A first day this many days into a month or longer period may be the data's first event (a
+#: first deal on the 5th), not a late start: the period counts as covered from its start.
 FIRST_EVENT_DAYS = 7
+
+
+def first_event_slack(grain: str) -> dt.timedelta:
+    """How late a first day may be in a period of `grain` and still be its first event: a week
+    into a month, quarter or year; none into a week (data from a Wednesday holds 5 of its 7
+    days, judged against a whole week's target otherwise), a day or a range."""
+    return dt.timedelta(days=FIRST_EVENT_DAYS if grain in _MONTHS else 0)
 
 
 def counts_whole(date_grain: str, grain: str) -> bool:

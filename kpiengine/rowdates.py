@@ -77,3 +77,17 @@ def periods_so_far(spans: list[tuple[dt.date, dt.date]], grain: str, calendar: C
         if last != end and not whole_period(span, grain, calendar):
             return False
     return True
+
+
+def joined_range(ranges: list[tuple[dt.date, dt.date] | None]) -> tuple[dt.date, dt.date] | None:
+    """The dates several exports' preambles say they cover together (`Report Time: 1/1/2024 -
+    2/29/2024`): None unless every one states its range and they leave no gap."""
+    if not ranges or any(r is None for r in ranges):
+        return None
+    known = sorted(r for r in ranges if r is not None)
+    start, end = known[0]
+    for first, last in known[1:]:
+        if first > end + dt.timedelta(days=1):
+            return None
+        end = max(end, last)
+    return start, end

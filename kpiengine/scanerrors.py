@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from .cellreader import Reader
-from .errors import KpiError, Location
+from .errors import KpiError, Location, did_you_mean
 from .fileformats import CellError, currency_fits, read_number
 from .fileformats.numbers import currency_sql
 from .fileformats.percents import (
@@ -54,6 +54,35 @@ class ScanErrors(ScanQuery):
 
     source: str
     _dim_columns: dict[str, list[str]]  # the columns each dimension's label is read from
+    _watched: dict[tuple[str, str], tuple[int, Location | None]]  # `where` values
+
+    def _unmatched(self, checks: dict[str, Any]) -> list[KpiError]:
+        """A `where` value no cell of the scan holds: an error when a cell differs from it only
+        in case, else a warning (a typo, or a value the export has not got: the variable is 0),
+        with the closest of the sampled cells."""
+        warnings = []
+        for (column, value), (n, at) in self._watched.items():
+            if checks.get(f"__c___w{n}"):
+                continue
+            other = checks.get(f"__c___v{n}")
+            if other is not None:
+                raise KpiError(
+                    f"`where:` value `{value}` matches no cell of column `{column}` in "
+                    f"{self.source}; `{other}` differs only in case (values compare exactly)",
+                    at,
+                    f"write `{other}`",
+                )
+            seen = {c.strip() for t in self.tables if column in t.columns for c in t.cells(column)}
+            close = did_you_mean(value, seen - {""})
+            warnings.append(
+                KpiError(
+                    f"`where:` value `{value}` matches no row of column `{column}`, so what it "
+                    f"selects counts 0{f'; did you mean `{close}`?' if close else ''}",
+                    at,
+                    f"write a value of the column{f' (`{close}`)' if close else ''}, or remove it",
+                )
+            )
+        return warnings
 
     def _raise_nul_labels(self, result: dict[str, np.ndarray]) -> None:
         """A NUL in a segment's label (the grouped output: its rows are few): the error of

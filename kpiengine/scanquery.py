@@ -17,7 +17,7 @@ from typing import Any
 
 from .cellreader import Reader, trimmed_sql
 from .fileformats.currency import AMBIGUOUS
-from .fileformats.numbers import FLOAT_TYPES, NO_CURRENCY_SQL, currency_sql, fast_sql, number_sql
+from .fileformats.numbers import FLOAT_TYPES, NO_CURRENCY_SQL, currency_sql, fast_sql
 from .fileformats.percents import flag_sql, is_percent, slot
 from .fileformats.sql import Expr
 from .fileformats.tables import FileTable
@@ -81,9 +81,7 @@ class ScanQuery:
         """SQL for a read cell's value (`trust_floats`; `+-5` is flagged by `percents.flag_sql`)."""
         if self.trusted(reader, type_):
             return f"CAST({quote_ident(column)} AS DOUBLE)"
-        if reader.kind == "number" and type_.upper() == "VARCHAR":
-            return number_sql(column, reader.decimal, type_, signs=False)
-        return reader.sql(column, type_)
+        return reader.sql(column, type_, signs=False)  # with the column's quantity
 
     def _measures(self) -> list[tuple[str, str, Aggregate, int, bool]]:
         """(variable, SQL, rule, role, daily) of every measure."""

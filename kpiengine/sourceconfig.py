@@ -75,6 +75,7 @@ class SourceConfig:
     currency: str | None = None  # the workspace currency
     variables: frozenset[str] = frozenset()  # the workspace's variable ids
     counts: frozenset[str] = frozenset()  # the variables whose values are whole counts
+    quantities: dict[str, str] = field(default_factory=dict)  # `Request.quantities`, all of them
     timeout: float = DEFAULT_TIMEOUT  # seconds `fetch` may take before the source is dropped
 
     def where(self, key: str | None = None) -> Location:

@@ -20,16 +20,17 @@ import numpy as np
 
 from . import monthgaps, sourcefindings
 from .checks.definitions import BadValue
-from .connector import Connector, NoDailyValues, OptionError, Request
+from .connector import Connector, NoDailyValues, OptionError, Request, quantities
 from .distinct import detach_windows, place_windows, split_windows, windows_asked
-from .errors import Finding, KpiError, Location, suggestion
-from .model import Variable, Workspace
+from .errors import Finding, KpiError, suggestion
+from .model import DISTINCT, Variable, Workspace
 from .periods import RANGE, counts_whole
 from .plan import Plan
 from .plugincall import PluginFailure, call, call_with_timeout, checked_frame
 from .plugins import Registered
 from .sourceconfig import SourceConfig, data_file_source, whole_counts
 from .sourcefindings import Failure, failure
+from .sourceowners import owners
 from .standins import asking_stand_ins, copy_stand_ins, stand_ins
 from .table import Frame, InputTable, SourceStatus, build_table, union
 from .today import cut_at, today
@@ -61,6 +62,7 @@ def open_sources(
     declared: Mapping[str, Variable],
     failures: list[Failure] | None = None,
     broken: Iterable[str] = (),
+    kinds: Mapping[str, str] | None = None,
 ) -> list[OpenSource]:
     """Instantiate each source's connector, told the `declared` variables (their ids, and
     which are whole counts: `SourceConfig.counts`); an unknown connector lists the installed
@@ -69,7 +71,7 @@ def open_sources(
     A connector whose constructor, `provides()` or `dimensions()` fails by a bug is left out
     and added to `failures` (raised as a KpiError when `failures` is None)."""
     out = []
-    variables, counts = set(declared), whole_counts(declared)
+    variables, counts, kinds = set(declared), whole_counts(declared), kinds or {}
     for config in configs:
         found = connectors.get(config.connector)
         if found is None:
@@ -82,12 +84,21 @@ def open_sources(
             )
         config.variables = frozenset(variables)
         config.counts = counts
+        config.quantities = dict(kinds)
         for name, mapping in config.mappings.items():
             if name not in variables:
                 raise KpiError(
                     f"source `{config.name}` maps unknown variable `{name}`"
                     f"{suggestion(name, variables)}",
                     mapping.location,
+                )
+            if mapping.distinct is not None and declared[name].aggregate.time != DISTINCT:
+                raise KpiError(  # distinct counts never add up across days or periods
+                    f"`{name}` maps `distinct: {mapping.distinct}` but its aggregate is "
+                    f"`{declared[name].aggregate.time}`",
+                    mapping.location,
+                    f"declare `{name}: {{aggregate: distinct}}` in the definitions, or count "
+                    f"rows with `count: {mapping.distinct}`",
                 )
         dated = [m for m in config.mappings.values() if m.date]
         if dated and not found.obj.mapping_dates:
@@ -115,37 +126,6 @@ def open_sources(
 
 def _as_set(method: Callable[[], Iterable[str]]) -> set[str]:
     return {str(name) for name in method()}
-
-
-def owners(
-    sources: list[OpenSource], choose: dict[str, str], location: Location | None
-) -> dict[str, OpenSource]:
-    """Which source gives each variable; two sources for one variable need `choose:`."""
-    by_name = {s.config.name: s for s in sources}
-    for variable, name in choose.items():
-        if name not in by_name:
-            raise KpiError(
-                f"`choose` names unknown source `{name}` for `{variable}`"
-                f"{suggestion(name, by_name)}",
-                location,
-            )
-    out: dict[str, OpenSource] = {}
-    for source in sources:
-        for variable in source.provides:
-            if variable in choose:
-                if choose[variable] == source.config.name:
-                    out[variable] = source
-                continue
-            if variable in out:
-                other = out[variable].config.name
-                raise KpiError(
-                    f"variable `{variable}` is provided by sources `{other}` and "
-                    f"`{source.config.name}`",
-                    source.config.location,
-                    f"choose one in kpi.yaml: `choose: {{{variable}: {other}}}`",
-                )
-            out[variable] = source
-    return out
 
 
 def fetch_table(
@@ -178,10 +158,10 @@ def fetch_table(
         statuses.append(status)
         if not wanted:
             continue
-        dims = [d for d in by if d in source.dimensions]
-        dims = dims if len(dims) == len(by) else []
+        dims = list(by) if all(d in source.dimensions for d in by) else []
         request = Request(wanted, plan.grain, dims, plan.fetch_start, plan.fetch_end, plan.calendar)
         request.windows = windows_asked(plan, wanted)  # distinct counts read over windows
+        request.quantities = quantities(plan.workspace, wanted)  # what number columns hold
         name, where = status.name, source.config.location
         later = None  # the last day of data after today, which this run does not count
         try:
@@ -343,6 +323,7 @@ class Inputs(Protocol):
 
     available: set[str]
     failures: list[Failure]  # sources whose connector failed as they were opened
+    opened: list[OpenSource]  # the others
 
     def fetch(self, plan: Plan) -> InputTable: ...
 
@@ -359,6 +340,7 @@ class FrameInput:
         self.stand_in = stand_ins(workspace, set(frame.values)) if workspace else {}
         self.available = set(frame.values) | set(self.stand_in)
         self.failures: list[Failure] = []  # no connector opened
+        self.opened: list[OpenSource] = []
 
     def fetch(self, plan: Plan) -> InputTable:
         asked = asking_stand_ins(plan, self.stand_in)
@@ -393,7 +375,8 @@ class Sources:
             )
         self.failures: list[Failure] = []
         declared = workspace.variables
-        self.opened = open_sources(configs, connectors, declared, self.failures, broken)
+        kinds = quantities(workspace, declared)
+        self.opened = open_sources(configs, connectors, declared, self.failures, broken, kinds)
         self.owner = owners(self.opened, settings.choose, settings.choose_location)
         self.stand_in = stand_ins(workspace, set(self.owner))
         self.available = set(self.owner) | set(self.stand_in)

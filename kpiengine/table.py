@@ -19,7 +19,7 @@ import numpy as np
 from .distinct import distinct
 from .errors import Finding, KpiError
 from .model import DISTINCT, Aggregate
-from .periods import DEFAULT, FIRST_EVENT_DAYS, Calendar
+from .periods import DEFAULT, Calendar, first_event_slack
 
 #: The period to date: the one the data stops inside (or the last one).
 CURRENT = "current"
@@ -220,11 +220,11 @@ class InputTable:
 
     def coverage_of(self, names: Iterable[str]) -> np.ndarray:
         """For each period, the share of its days that every one of `names` covers (1 when
-        none has a known span); a first day at most `FIRST_EVENT_DAYS` into its period is the
+        none has a known span); a first day at most `first_event_slack` into its period is the
         first event: the data covers that period from its start."""
         out = np.ones(self.n_periods)
         spans = [self.spans[n] for n in names if n in self.spans]
-        slack = dt.timedelta(days=FIRST_EVENT_DAYS)
+        slack = first_event_slack(self.grain)
         for i in range(self.n_periods if spans else 0):
             start, end = self.period_start(i), self.period_end(i)
             days = (end - start).days + 1

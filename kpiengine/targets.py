@@ -80,18 +80,21 @@ def to_date_target(
     days: int,
     calendar: Calendar = DEFAULT,
     per: str | None = None,
+    skip: int = 0,
 ) -> float:
-    """An additive target for the first `days` days of the period `ordinal`: the sum of the
-    target's days (a constant period target spread evenly over the period); NaN without one."""
+    """An additive target for `days` days of the period `ordinal`, its first or those after
+    its first `skip` days: the sum of the target's days (a constant period target spread
+    evenly over the period); NaN without one."""
     if spec is None:
         return float("nan")
     start, end = calendar.start_date(ordinal, grain), calendar.end_date(ordinal, grain)
     length = (end - start).days + 1
-    days = max(0, min(days, length))
+    skip = max(0, min(skip, length))
+    days = max(0, min(days, length - skip))
     if spec.constant is not None and not _respread(True, grain, per):
         return float(spec.constant) * days / length
     daily, origin = _daily(spec, True, grain, ordinal, 1, calendar, per)
-    chunk = daily[_day_index(start, origin) :][:days]
+    chunk = daily[_day_index(start, origin) + skip :][:days]
     return float("nan") if np.isnan(daily).any() else float(chunk.sum())
 
 

@@ -22,7 +22,7 @@ from .distinct import FINER as _FINER
 from .distinct import WINDOW_GRAIN as _WINDOW_GRAIN
 from .distinct import counted_window, outer_of
 from .model import DISTINCT
-from .periods import FIRST_EVENT_DAYS
+from .periods import first_event_slack
 from .refs import window_of
 from .table import InputTable
 
@@ -106,7 +106,7 @@ def known_only(
 
 def window_known(token: str, table: InputTable, name: str | None = None) -> np.ndarray:
     """For each period, whether the data covers its window `token` from the window's first day:
-    the window's first period is in the table and starts at most `FIRST_EVENT_DAYS` before the
+    the window's first period is in the table and starts at most `first_event_slack` before the
     first day `name`'s data covers (the earliest of any variable's when `name` has no span)."""
     found = window_of(token)
     assert found is not None
@@ -118,7 +118,7 @@ def window_known(token: str, table: InputTable, name: str | None = None) -> np.n
     known = starts >= 0
     first = _first_day(table, name)
     if first is not None:  # a first day a few days in may be the first event, not a late start
-        first -= dt.timedelta(days=FIRST_EVENT_DAYS)
+        first -= first_event_slack(table.grain)
         known &= np.array([s >= 0 and table.period_start(int(s)) >= first for s in starts], bool)
     return known
 

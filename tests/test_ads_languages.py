@@ -213,7 +213,8 @@ def test_an_unmapped_french_meta_export_is_offered_its_day_and_its_cost():
         connector(FIXTURES, FRENCH_META, "EUR", platform="meta_ads")
     columns = block_of(info.value.fix)
     assert columns == {"date": "Jour", "impressions": "Impressions",
-                       "cost": "Montant dépensé (EUR)"}  # fmt: skip
+                       "cost": "Montant dépensé (EUR)", "conversions": "Résultats",
+                       "result_type": "Type de résultat"}  # fmt: skip
     conn = connector(FIXTURES, FRENCH_META, "EUR", platform="meta_ads", columns=columns)
     assert fetch(conn, "ad_spend").values["ad_spend"].sum() == pytest.approx(96.40 + 94.88)
     with pytest.raises(KpiError, match="amounts are in EUR but the workspace currency is USD"):

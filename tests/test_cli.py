@@ -98,7 +98,7 @@ def test_unreadable_data_exit_2_with_line_and_column(write_workspace):
     root = write_workspace({"defs": DEFS}, data="date,revenue,cost\n2024-01-01,12,abc\n")
     code, _, err = run("eval", "-w", str(root), "--data", str(root / "data.csv"))
     assert code == 2
-    assert "data.csv:2:15: expected a number in column `cost`, found `abc`" in err
+    assert "data.csv:2:15: expected an amount in column `cost`, found `abc`" in err
 
 
 def test_list_shows_what_the_data_feeds(ws):

@@ -158,7 +158,9 @@ def test_provides_only_what_the_columns_allow():
     assert connector("hubspot_contacts.csv").provides() == stocks
     churn = connector("hubspot_contacts.csv", churn_date="Churn Date")
     assert churn.provides() == stocks | {"churned_customers"}
-    assert connector("salesforce_leads.csv").provides() == {"leads"}
+    # a lead's `Converted Date` is the day it became a customer
+    converted = {"leads", "new_customers", "customers_at_start", "customers_at_end"}
+    assert connector("salesforce_leads.csv").provides() == converted
 
 
 def test_unknown_headers_need_the_system_option(tmp_path):
@@ -494,7 +496,7 @@ def test_bad_date_and_bad_amount_name_file_line_and_column(tmp_path):
     assert "expected a date" in info.value.message and "`Close Date`" in info.value.message
     assert info.value.location.line == line and info.value.location.column > 1
     line = copy_with(tmp_path, "hubspot_deals.csv", '"21000"', '"twenty-one thousand"')
-    with pytest.raises(KpiError, match="expected a number in column `Amount`") as info:
+    with pytest.raises(KpiError, match="expected an amount in column `Amount`") as info:
         table(connector("hubspot_deals.csv", root=tmp_path), "revenue")
     assert info.value.location.line == line
 

@@ -611,7 +611,7 @@ def test_bad_number_names_file_line_and_column(tmp_path):
     error = info.value
     assert error.location == Location("ua_channels.csv", line, text.index('"4,5x1"') + 1)
     assert "`Sessions`" in error.message and "4,5x1" in error.message
-    assert "a number" in error.message
+    assert "expected a count" in error.message
 
 
 def test_bad_rate_and_duration(tmp_path):

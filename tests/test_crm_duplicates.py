@@ -1,8 +1,8 @@
 """The `crm` connector never adds up the same deals twice: two files of one source holding the
 same record id (HubSpot's `Record ID`), or, without an id column, the same rows in every cell
 (a Salesforce report saved twice), are an error naming both files, the first shared record and
-its lines. Exports of other deals (per pipeline, per period) still add up, and one file is
-counted as it is written.
+its lines. Exports of other deals (per pipeline, per period) still add up; a record twice in
+one file is an error at its second line (`tests/test_crm_repeated_ids.py`).
 
 Expected values, ids and lines are worked out here with the csv module.
 """
@@ -194,15 +194,18 @@ def test_a_generic_export_names_its_id_column(tmp_path):
         table(named, "revenue")
 
 
-def test_the_same_id_twice_in_one_file_is_counted_as_written(tmp_path):
-    """One file is read once: a row repeated inside it is counted as the file writes it."""
+def test_the_same_id_twice_in_one_file_is_an_error_at_its_second_line(tmp_path):
     text = hubspot_text()
     lines = text.splitlines(keepends=True)
     rows = [r for _, r in records(text)]
     won = next(i for i, r in enumerate(rows) if r["Deal Stage"] in WON)
     (tmp_path / "deals.csv").write_text("".join(lines) + lines[1 + won], "utf-8")
-    got = table(connector("deals.csv", root=tmp_path), "revenue")
-    assert nonzero(got["revenue"]) == revenue_by_month([*rows, rows[won]])
+    with pytest.raises(KpiError) as info:
+        table(connector("deals.csv", root=tmp_path), "revenue")
+    record = rows[won]["Record ID"]
+    said = f"`{record}` is on line {2 + won} and again on line {len(lines) + 1}"
+    assert said in info.value.message
+    assert info.value.location.line == len(lines) + 1
 
 
 def test_one_file_is_not_read_again(tmp_path, monkeypatch):

@@ -37,11 +37,14 @@ def con():
     connection.close()
 
 
-def sql_read(con, cells: list[str | None], *decimals: str) -> list[list[tuple]]:
+def sql_read(con, cells: list[str | None], *decimals: str, quantity: str = "") -> list[list[tuple]]:
     """(value or 'missing' or 'bad', currency) of each cell, as DuckDB reads it, for each
-    decimal mark (one query for all)."""
+    decimal mark (one query for all), in a column holding `quantity` (`quantities`)."""
+    q = quantity
     columns = ", ".join(
-        f"{number_sql('x', d)}, {bad_number_sql('x', d)}, {currency_sql('x', d)}" for d in decimals
+        f"{number_sql('x', d, quantity=q)}, {bad_number_sql('x', d, quantity=q)}, "
+        f"{currency_sql('x', d)}"
+        for d in decimals
     )
     query = f"SELECT {columns} FROM (SELECT unnest(?) AS x, unnest(range(?)) AS i) ORDER BY i"
     rows = con.execute(query, [cells, len(cells)]).fetchall()
@@ -49,7 +52,7 @@ def sql_read(con, cells: list[str | None], *decimals: str) -> list[list[tuple]]:
         [
             (
                 "bad" if row[3 * k + 1] else "missing" if row[3 * k] is None else row[3 * k],
-                row[3 * k + 2],
+                None if row[3 * k + 1] else row[3 * k + 2],  # a refused cell's: not asked
             )
             for row in rows
         ]
@@ -57,9 +60,9 @@ def sql_read(con, cells: list[str | None], *decimals: str) -> list[list[tuple]]:
     ]
 
 
-def py_read(cell: str | None, decimal: str) -> tuple:
+def py_read(cell: str | None, decimal: str, quantity: str = "") -> tuple:
     try:
-        number = read_number(cell, decimal)
+        number = read_number(cell, decimal, quantity)
     except NumberError:
         return ("bad", None)
     return ("missing" if math.isnan(number.value) else number.value, number.currency)
@@ -303,6 +306,7 @@ def test_typed_columns_are_not_cast_to_text(con):
 DIGITS = {"ascii": "0123456789", "persian": "۰۱۲۳۴۵۶۷۸۹", "arabic": "٠١٢٣٤٥٦٧٨٩"}
 SEPARATORS = {".": [",", " ", "\u00a0", "\u202f", "'", "٬"], ",": [".", " ", "\u202f", "'"]}
 MARKS = ["$", "US$", "€", "£", "EUR", "USD", "kr", "R$", "¥", "CHF"]
+BIDI = ["\u200e", "\u200f", "\u061c", "\u2066", "\u2069", "\u202b", "\u202c"]
 
 
 @st.composite
@@ -344,11 +348,15 @@ def number_cells(draw, decimal: str) -> tuple[str, Decimal]:
     script = draw(st.sampled_from(list(DIGITS)))
     text = text.translate(str.maketrans("0123456789", DIGITS[script]))
     pad = draw(st.sampled_from(["", " ", "\t", "\u00a0"]))
-    return pad + text + pad, value
+    text = pad + text + pad
+    for _ in range(draw(st.integers(0, 2))):  # bidirectional marks, ignored wherever they sit
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.sampled_from(BIDI)) + text[at:]
+    return text, value
 
 
 def mutated(cell: str) -> st.SearchStrategy[str]:
-    alphabet = "0123456789.,-+()%$€ eE_#/:kK'\u00a0\u2212"
+    alphabet = "0123456789.,-+()%$€ eE_#/:kK'\u00a0\u2212\u200e\u061c"
     return st.one_of(
         st.tuples(st.integers(0, len(cell)), st.sampled_from(alphabet)).map(
             lambda p: cell[: p[0]] + p[1] + cell[p[0] :]
@@ -387,14 +395,19 @@ def test_well_formed_cells_read_their_value(decimal, data):
                 fullmatch=True,
             ),
             st.sampled_from(["Infinity", "-inf", "+NaN", "1e", "+.5", "0x10", "1.e3", "\v12"]),
+            # bidirectional marks as CLDR writes them (`fa`, `ar`), and alone
+            st.sampled_from(["\u200e\u221245", "\u061c-\u0664\u066a\u061c", "45\u200e%\u200e"]),
+            st.sampled_from(["\u200e", "\u200f-", "\u061c\u202a\u202c", "$\u200e5", "5\u2069-"]),
         ),
         min_size=20,
         max_size=80,
-    )
+    ),
+    # what the column holds: a percentage or a currency it refuses is bad (`quantities`)
+    quantity=st.sampled_from(["", "amount", "count", "plain", "rate"]),
 )
-def test_python_and_duckdb_read_every_cell_alike(con, cells):
-    expected = [[py_read(c, decimal) for c in cells] for decimal in (".", ",")]
-    assert sql_read(con, cells, ".", ",") == expected
+def test_python_and_duckdb_read_every_cell_alike(con, cells, quantity):
+    expected = [[py_read(c, decimal, quantity) for c in cells] for decimal in (".", ",")]
+    assert sql_read(con, cells, ".", ",", quantity=quantity) == expected
 
 
 # the cells of the regex -?[0-9]{1,5}([.,][0-9]{1,5})?, drawn without hypothesis's regex

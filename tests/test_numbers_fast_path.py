@@ -80,7 +80,7 @@ def test_a_scan_stops_at_two_signs_and_reads_long_exponents(tmp_path, monkeypatc
     with pytest.raises(KpiError) as info:
         _spend(ws)
     assert str(info.value).startswith(
-        "costs.csv:3:12: expected a number in column `cost`, found `+-5`"
+        "costs.csv:3:12: expected an amount in column `cost`, found `+-5`"
     )
     ws = _workspace(tmp_path / "exponents", ["1e0003", "-0", "+2", "-4.5"], connector)
     assert _spend(ws) == 1000 + 0 + 2 - 4.5

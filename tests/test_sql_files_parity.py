@@ -150,7 +150,7 @@ def test_date_format_settles_the_order_for_both(tmp_path, fmt, months):
             b"date,channel,cost\n2024-01-05,Email,100\n2024-01-06,Email,5k\n",
             "USD",
             ":3:18:",
-            "expected a number in column `cost`, found `5k`",
+            "expected an amount in column `cost`, found `5k`",
         ),
         (
             "date,channel,cost\n2024-01-05,Email,100\n2024-01-06,Email,5 €\n".encode(),

@@ -64,6 +64,11 @@ def test_narrow_terminals_show_fewer_periods():
         re.findall(r"20\d\d-\d\d", header(narrow))
     )
     assert max(cell_len(line) for line in narrow.splitlines()) <= 100
+    # the periods asked for that do not fit are named under the table, the earliest first
+    periods = lambda text: re.findall(r"20\d\d-\d\d", header(text))  # noqa: E731
+    hidden = [p for p in periods(wide) if p not in periods(narrow)]
+    which = hidden[0] if len(hidden) == 1 else f"{hidden[0]} to {hidden[-1]} ({len(hidden)})"
+    assert f"{which}: left out for the width (100 columns)" in " ".join(narrow.split())
 
 
 def test_colours_only_on_a_terminal():

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import Finding
 from ..hookspecs import hookimpl
-from ..periods import FIRST_EVENT_DAYS, end_date
+from ..periods import end_date, first_event_slack
 from ..transforms import year_ago_index
 from .base import DATA, Check
 from .common import shown
@@ -44,7 +44,7 @@ class PartialPeriod(Check):
             if index:
                 cut = {v: c[1] for v, c in context.coverage.items() if start <= c[1] < end}
             else:  # a late first day is often the first event, not missing data: allow a week
-                late = start + dt.timedelta(days=FIRST_EVENT_DAYS)
+                late = start + first_event_slack(table.grain)
                 cut = {v: c[0] for v, c in context.coverage.items() if late < c[0] <= end}
             if cut:
                 yield self._finding(context, index, neighbour, cut, shown_at)

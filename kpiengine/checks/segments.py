@@ -65,6 +65,7 @@ class SegmentsOverTotal(Check):
                         claimed=float(claimed),
                         total=float(stated),
                         periods=[results.labels[i]],
+                        variable=name,
                     )
                     return
                 if abs(claimed - stated) <= stated * 0.005:
@@ -75,6 +76,7 @@ class SegmentsOverTotal(Check):
                         claimed=float(claimed),
                         total=float(values[i, 0]),
                         periods=[results.labels[i]],
+                        variable=name,
                     )
                     return
             if not totals:
@@ -86,6 +88,7 @@ class SegmentsOverTotal(Check):
                         claimed=float(claimed),
                         total=float(total),
                         periods=[results.labels[i]],
+                        variable=name,
                     )
                     return
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ..errors import Finding
+from ..errors import Finding, Location
 from ..formula import parse_formula
 from ..hookspecs import hookimpl
-from ..model import KPI, WORKSPACE, Workspace
+from ..model import BUILTIN, KPI, WORKSPACE, Workspace
 from ..unitcheck import (
     CLASH,
     DECLARED_MISMATCH,
@@ -100,9 +100,24 @@ class _UnitCheck(Check):
             for problem, fix in problems:
                 if problem.kind == self.kind:
                     where = at_column(kpi, problem.column) if problem.column else None
-                    yield self.finding(
-                        problem.message, kpi, where, fix=fix, withholds=problem.wrong_value
-                    )
+                    message, where, fix = _overridden(ws, kpi, problem.message, where, fix)
+                    yield self.finding(message, kpi, where, fix=fix, withholds=problem.wrong_value)
+
+
+def _overridden(
+    ws: Workspace, kpi: KPI, message: str, where: Location | None, fix: str | None
+) -> tuple[str, Location | None, str | None]:
+    """A built-in KPI's unit problem that a workspace's own declaration of one of its inputs
+    causes: said, and placed at that declaration (the built-in file is not the user's)."""
+    if kpi.layer != BUILTIN or kpi.formula is None:
+        return message, where, fix
+    mine = [ws.variables[n] for n in sorted(kpi.formula.names)
+            if n in ws.variables and ws.variables[n].layer != BUILTIN]  # fmt: skip
+    if not mine:
+        return message, where, fix
+    names = ", ".join(f"`{v.id}`" for v in mine)
+    said = f"{message} (built-in `{kpi.id}`: the workspace redeclares {names} here)"
+    return said, mine[0].location, f"keep the built-in unit of {names}, or {fix or 'fix it'}"
 
 
 class UnitClash(_UnitCheck):

@@ -8,7 +8,8 @@ nothing else:
   figure), an apostrophe (`'`, `’`) or Arabic `٬`, one kind per number, in groups of three
   after a first group of one to three digits not starting with 0 (`1,234,567`, `1 234,5`,
   `1'234.50`); with `.` as the decimal mark also Indian lakhs (`1,23,45,678`);
-- Persian, Arabic-Indic and full-width digits, read as ASCII digits;
+- Persian, Arabic-Indic and full-width digits, read as ASCII digits; bidirectional marks
+  (LRM, RLM, ALM, isolates, embeddings: CLDR's `fa` minus is LRM and U+2212) ignored;
 - one sign, `-`/`+` before or `-` after (`1234-`, `1.234,50- €`), U+2212 and other minus
   look-alikes as `-`; or accounting parentheses (`(1,200)` = -1200, `$ (1,200)`); `$ -`, `- €`: 0;
 - one percent sign before or after (`45.6%` = 0.456, `%45`, `٪`), or else one currency mark
@@ -16,7 +17,8 @@ nothing else:
 - scientific notation on an ungrouped number with at most a leading sign (`1e3`, `1.2E-05`,
   `1e0005`: any number of exponent digits, as Python and DuckDB read them).
 Anything else is an error naming the cell: `5k`, `1-2`, `2024-01-15`, `#DIV/0!`, `1,2,3`, `inf`.
-Missing cells (`missing.MISSING`) read as NaN. Numbers beyond a float's range are errors.
+Missing cells (`missing.MISSING`) read as NaN. Numbers beyond a float's range are errors. A
+column may refuse percentages or currencies by what it holds (`quantities`: amounts, counts).
 
 One definition gives both readers (`sql.Rewrite`): the exact regex of valid cells, and a
 rewrite of a valid cell into decimal text (`-1234.5e0`, `45.6e-2` for `45.6%`) that Python's
@@ -32,13 +34,13 @@ cells it rejects.
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .currency import currency_marks, recorded
 from .missing import is_missing, missing_sql
+from .quantities import expected, reads, refusal, refused_sql
 from .sql import (
     GAP,
     WHITESPACE,
@@ -84,8 +86,12 @@ _FROM, _TO = zip(
     *zip("\uff0b\u066a\uff05\uff0c\uff0e\uff04\uffe5\uffe1\uff08\uff09", "+%%,.$¥£()", strict=True),
     strict=True,
 )
+#: Bidirectional marks (CLDR writes `fa` minus as LRM and U+2212, `ar` percent as `٪` and ALM),
+#: isolates and embeddings: deleted wherever they sit (DuckDB's `translate` deletes the
+#: characters of its second argument beyond the third's).
+BIDI_MARKS = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 FROM_CHARS, TO_CHARS = "".join(_FROM), "".join(_TO)
-_TRANSLATE = str.maketrans(FROM_CHARS, TO_CHARS)
+_TRANSLATE = str.maketrans(FROM_CHARS, TO_CHARS, BIDI_MARKS)
 _SPACES = "\u0020\u00a0\u2007\u2009\u202f"
 #: The percent signs a cell may carry (ASCII, full-width, Arabic).
 PERCENT_SIGNS = "%\uff05\u066a"
@@ -102,14 +108,16 @@ class Number:
 
 
 def normalize(text: str) -> str:
-    """`text` with other digits, minus signs and full-width marks written as ASCII."""
+    """`text` with other digits, minus signs and full-width marks written as ASCII, without
+    bidirectional marks (`BIDI_MARKS`)."""
     return text.translate(_TRANSLATE)
 
 
 def normalize_sql(col: str) -> str:
     """SQL for `normalize`: DuckDB's `translate` is slow, so only cells that need it take it."""
-    translated = f"translate({col}, {quote_text(FROM_CHARS)}, {quote_text(TO_CHARS)})"
-    needs = f"regexp_matches({col}, {quote_text(char_class(FROM_CHARS))})"
+    chars = FROM_CHARS + BIDI_MARKS
+    translated = f"translate({col}, {quote_text(chars)}, {quote_text(TO_CHARS)})"
+    needs = f"regexp_matches({col}, {quote_text(char_class(chars))})"
     return f"(CASE WHEN {needs} THEN {translated} ELSE {col} END)"
 
 
@@ -252,10 +260,11 @@ def _mark_sql(text: str, decimal: str) -> str:
     )
 
 
-def read_number(text: str, decimal: str) -> Number:
+def read_number(text: str, decimal: str, quantity: str = "") -> Number:
     """A cell read with the decimal mark `decimal`: value, currency, whether a percentage.
 
-    Raises NumberError (a `CellError`) naming the cell and what was expected.
+    Raises NumberError (a `CellError`) naming the cell and what was expected; also for a
+    percentage or a currency its column's `quantity` refuses (`quantities`).
     """
     value_rewrite, currency_rewrite = grammar(decimal)
     if is_missing(text):
@@ -263,42 +272,20 @@ def read_number(text: str, decimal: str) -> Number:
     normal = normalize(str(text))
     decimal_text = value_rewrite.py(normal)
     if decimal_text is None or not _mark_ok(normal, decimal):
-        raise NumberError(str(text), _expected(str(text), decimal))
+        raise NumberError(str(text), expected(str(text), decimal))
     mark = currency_rewrite.py(normal)
     value = float(decimal_text)
     if not math.isfinite(value):
         raise NumberError(str(text), "a number within a float's range")
-    return Number(value, recorded(mark) if mark else None, "%" in normal)
+    currency = recorded(mark) if mark else None
+    if quantity and (refused := refusal(quantity, normal, currency)):
+        raise NumberError(str(text), *refused)
+    return Number(value, currency, "%" in normal)
 
 
 def parse_number(text: str, decimal: str) -> float:
     """The value of a cell (NaN when missing); see `read_number`."""
     return read_number(text, decimal).value
-
-
-# Excel's and Google Sheets' (`#ERROR!`; `Loading...`: downloaded before the sheet computed)
-_SPREADSHEET_ERROR = re.compile(
-    r"#(?:DIV/0!|N/A|REF!|VALUE!|NAME\?|NUM!|NULL!|SPILL!|CALC!|ERROR!)|LOADING(?:\.\.\.|…)"
-)
-_DATE_LIKE = re.compile(r"[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}")
-_RANGE = re.compile(r"[0-9.,]+\s*[-–—~]\s*[0-9.,]+")
-_ABBREVIATED = re.compile(r"[-+]?[0-9.,]+\s*[kKmMbB]")
-
-
-def _expected(text: str, decimal: str) -> str:
-    """What a rejected cell should have been, with the reason when it is a common one."""
-    plain = text.strip()
-    example = "-1,234.50" if decimal == "." else "-1.234,50"
-    base = f"a number (decimal mark `{decimal}`, e.g. `{example}`, `45.6%`, `€12`)"
-    if _SPREADSHEET_ERROR.fullmatch(plain.upper()):
-        return f"{base}: it is a spreadsheet error value"
-    if _DATE_LIKE.fullmatch(plain):
-        return f"{base}: it looks like a date"
-    if _RANGE.fullmatch(plain):
-        return f"{base}: it looks like a range"
-    if _ABBREVIATED.fullmatch(plain):
-        return f"{base}: abbreviations such as `k` are not read"
-    return base
 
 
 # --- SQL ------------------------------------------------------------------------------------
@@ -340,32 +327,33 @@ def _fast_sql(col: str, decimal: str) -> tuple[str, str]:
     return f"({guard} AND isfinite({cast}))", cast
 
 
-#: The second tier: shapes most exports write that DuckDB's cast does not read, each a subset of
-#: the grammar (`$1,234.56`, `-€12.50`, `45.6%`, `12,345`; `1.234,50`, `1.234,50 €`, `12,5 %`),
-#: read by deleting their marks and separators: the decimal text the grammar's rewrite gives,
-#: up to an exponent of zero, so the same double. (A first group never starts with 0: `0,123`
-#: is not a grouped number.)
-_TIER2 = {
-    ".": (
-        "-?(?:[$€£]?(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\\.[0-9]+)?"
-        "|(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\\.[0-9]+)?%)",
-        "[$€£,%]",
-    ),
-    ",": (
-        "-?(?:[1-9][0-9]{0,2}(?:\\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?(?: ?(?:€|%))?",
-        "[.€% ]",
-    ),
-}
+def _tier2(decimal: str, currency: bool = True, percent: bool = True) -> tuple[str, str]:
+    """The second tier: shapes most exports write that DuckDB's cast does not read, each a
+    subset of the grammar (`$1,234.56`, `-€12.50`, `45.6%`, `12,345`; `1.234,50`, `1.234,50 €`,
+    `12,5 %`), read by deleting their marks and separators: the decimal text the grammar's
+    rewrite gives, up to an exponent of zero, so the same double. (A first group never starts
+    with 0: `0,123` is not a grouped number.) Without the marks `currency`, `percent` says."""
+    group = "\\." if decimal == "," else ","
+    number = f"(?:[1-9][0-9]{{0,2}}(?:{group}[0-9]{{3}})+|[0-9]+)(?:{literal(decimal)}[0-9]+)?"
+    pct = f"|{number}%" if percent else ""
+    if decimal == ".":
+        return f"-?(?:{'[$€£]?' if currency else ''}{number}{pct})", "[$€£,%]"
+    marks = "|".join(["€"] * currency + ["%"] * percent)
+    return f"-?{number}" + (f"(?: ?(?:{marks}))?" if marks else ""), "[.€% ]"
 
 
-def _tier2_sql(col: str, decimal: str) -> tuple[str, str, str]:
-    """(condition, value, currency) of the second tier."""
-    pattern, marks = _TIER2[decimal]
+def _tier2_sql(col: str, decimal: str, quantity: str = "") -> tuple[str, str, str]:
+    """(condition, value, currency) of the second tier, without the marks a `quantity` refuses
+    (`quantities`); amounts keep `currency_sql`'s condition, for DuckDB to compute it once,
+    with no value for a percentage."""
+    percent, money = reads(quantity)
+    pattern, marks = _tier2(decimal, money, percent or money)
     condition = f"regexp_full_match({col}, {quote_text(pattern)})"
     digits = f"regexp_replace({col}, {quote_text(marks)}, '', 'g')"
     if decimal == ",":
         digits = f"replace({digits}, ',', '.')"
-    text = f"CASE WHEN ends_with({col}, '%') THEN {digits} || 'e-2' ELSE {digits} END"
+    share = f"{digits} || 'e-2'" if percent else "NULL"
+    text = f"CASE WHEN ends_with({col}, '%') THEN {share} ELSE {digits} END"
     value = f"TRY_CAST({text} AS DOUBLE)"
     sign = f"ltrim({col}, '-')"
     currency = (
@@ -375,15 +363,18 @@ def _tier2_sql(col: str, decimal: str) -> tuple[str, str, str]:
     return condition, value, currency
 
 
-def number_sql(column: str, decimal: str, type_: str | None = None, signs: bool = True) -> str:
+def number_sql(
+    column: str, decimal: str, type_: str | None = None, signs: bool = True, quantity: str = ""
+) -> str:
     """SQL for a cell's DOUBLE value, NULL when missing or bad (`bad_number_sql` tells which).
 
     `column` is a column name (or a `sql.Expr`); `type_` its DuckDB type: a numeric column is
     used as it is (a float's NaN is missing, its infinities bad), never cast to text. A text
     cell is read by DuckDB's cast when it can (`fast_sql`), else by the second tier
-    (`_TIER2`), else by the whole grammar. The cast reads two signs, `+-5`, as -5: a value at
+    (`_tier2`), else by the whole grammar. The cast reads two signs, `+-5`, as -5: a value at
     or below zero is taken from it only when the cell starts with neither `+` nor a space;
-    `signs=False` leaves that to the cells' test (`bad_number_sql`, `percents.flag_sql`)."""
+    `signs=False` leaves that to the cells' test (`bad_number_sql`, `percents.flag_sql`).
+    `quantity`: NULL (bad) for a percentage or a currency the column refuses (`quantities`)."""
     _check_decimal(decimal)
     col = column_sql(column)
     kind = _type_kind(type_)
@@ -394,10 +385,13 @@ def number_sql(column: str, decimal: str, type_: str | None = None, signs: bool 
     condition, cast = _fast_sql(col, decimal)
     if signs:
         condition = f"{condition} AND ({cast} > 0 OR ord({col}) > 43)"
-    tier2, tier2_value, _ = _tier2_sql(col, decimal)
+    tier2, tier2_value, _ = _tier2_sql(col, decimal, quantity)
     text = normalize_sql(col)
     slow = f"TRY_CAST({grammar(decimal)[0].sql(text)} AS DOUBLE)"
-    slow = f"CASE WHEN {_mark_sql(text, decimal)} THEN {slow} END"
+    test = _mark_sql(text, decimal)
+    if refused := refused_sql(quantity, text):
+        test = f"{test} AND NOT {refused}"
+    slow = f"CASE WHEN {test} THEN {slow} END"
     slow = bind_sql(slow, "v", "CASE WHEN isfinite(v) THEN v END")  # too large: NULL, bad
     return (
         f"(CASE WHEN {condition} THEN {cast} WHEN {col} IS NULL THEN NULL "
@@ -407,13 +401,18 @@ def number_sql(column: str, decimal: str, type_: str | None = None, signs: bool 
 
 
 def bad_number_sql(
-    column: str, decimal: str, type_: str | None = None, value: str | None = None
+    column: str,
+    decimal: str,
+    type_: str | None = None,
+    value: str | None = None,
+    quantity: str = "",
 ) -> str:
     """SQL true where a cell is present but not a number (where `read_number` raises).
 
     `value` is SQL for the cell's value already computed (`number_sql`, with or without its
     `signs` test), to reuse it: a CASE, so that the missing-cell test runs only on the few
     cells without a value, and the test of two signs only on those at or below zero.
+    `quantity`: also where the column refuses a cell's percentage or currency (`quantities`).
     """
     col = column_sql(column)
     kind = _type_kind(type_)
@@ -421,7 +420,7 @@ def bad_number_sql(
         return "FALSE"
     if kind == "float":
         return f"coalesce(isinf({col}), FALSE)"
-    value = value or number_sql(column, decimal, type_)
+    value = value or number_sql(column, decimal, type_, quantity=quantity)
     return (
         f"(CASE WHEN {value} > 0 OR {col} IS NULL THEN FALSE WHEN {value} IS NOT NULL THEN "
         f"contains({col}, '+-') ELSE NOT {missing_sql(column)} END)"

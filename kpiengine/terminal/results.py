@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from ..evaluation import Results, is_rate, records_json
 from ..formatting import UNDEFINED
-from ..periods import FIRST_EVENT_DAYS, RANGE
+from ..periods import RANGE, first_event_slack
 from ..today import today
 from ..transforms import year_ago_index
 from .console import Values, clean, decimals, render, width
@@ -231,13 +231,13 @@ def partial_note(results: Results) -> str | None:
 
 def base_note(results: Results) -> str | None:
     """A line saying the changes shown compare with the first period, which the data holds
-    only from a late first day (more than a week in: not just its first event, as KPI307)."""
+    only from a late first day (not just its first event: `first_event_slack`, as KPI307)."""
     table = results.table
     shown = results.selected[-1] if results.selected else -1
     if table.grain in ("day", RANGE) or shown < 1 or not table.spans:
         return None
     first_day = min(a for a, _ in table.spans.values())
-    if (first_day - table.period_start(0)).days <= FIRST_EVENT_DAYS:
+    if first_day - table.period_start(0) <= first_event_slack(table.grain):
         return None
     ago = int(year_ago_index(table)[shown])
     bases = [what for i, what in ((shown - 1, "vs prev"), (ago, "vs last year")) if i == 0]
@@ -281,9 +281,15 @@ def _table(results: Results, latest: int | None, columns: int) -> str:
             tail = [line[n + 1 + t] for t in layout.tail]
             table.add_row(line[0], *line[1 + n - keep : 1 + n], *tail)
         tables.append(table)
-    if layout.left_out:
+    hidden = labels[: n - keep]
+    if hidden:  # periods asked for (or the default history) that do not fit
+        which = hidden[0] if len(hidden) == 1 else f"{hidden[0]} to {hidden[-1]} ({len(hidden)})"
+        left = [which, *layout.left_out]
+    else:
+        left = layout.left_out
+    if left:
         tables.append(
-            f"{', '.join(layout.left_out)}: left out for the width ({columns} columns); a wider "
+            f"{', '.join(left)}: left out for the width ({columns} columns); a wider "
             "terminal or `--format json` shows them"
         )
     if notes:

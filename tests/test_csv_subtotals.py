@@ -1,0 +1,128 @@
+"""Subtotal rows in a `csv` source: `Total` (or another totals label) in a dimension column beside
+the rows it totals is left out of every sum, with or without `--by`, found in the sampled rows
+or, for a dimension grouped by, anywhere in the file; subtotals that disagree with their rows
+are a KPI016 warning at the first one. Expected sums come from the csv module."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+import kpiengine
+
+DEFS = """\
+variables:
+  clicks: {unit: clicks}
+  impressions: {unit: impressions}
+  visits: {unit: sessions}
+kpis:
+  clicks_kpi: {formula: clicks, unit: clicks}
+  impressions_kpi: {formula: impressions, unit: impressions}
+  visits_kpi: {formula: visits, unit: sessions}
+"""
+SOURCE = """\
+grain: month
+sources:
+  ads:
+    connector: csv
+    path: ads.csv
+    date: Date
+    dimensions: {channel: Channel}
+    map:
+      clicks: Clicks
+      impressions: Impressions
+      visits: {count: true}
+"""
+CHANNELS = ("Search", "Social", "Email")
+
+
+def _rows(days: int, total: str = "Total", off: int = 0) -> list[list[str]]:
+    rows = []
+    for d in range(1, days + 1):
+        date = f"2024-{1 + (d - 1) // 28:02d}-{1 + (d - 1) % 28:02d}"
+        day = [[date, c, f"{d * (k + 1)}", f"{1000 + d + k:,}"] for k, c in enumerate(CHANNELS)]
+        clicks = sum(int(r[2]) for r in day) + (off if d == days else 0)
+        shown = sum(int(r[3].replace(",", "")) for r in day)
+        rows += [*day, [date, total, str(clicks), f"{shown:,}"]]
+    return rows
+
+
+def _write(root, rows: list[list[str]]) -> None:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(
+        [["Date", "Channel", "Clicks", "Impressions"], *rows]
+    )
+    (root / "ads.csv").write_text(out.getvalue(), encoding="utf-8", newline="")
+
+
+def _expected(root, column: str, by_month: bool = True) -> dict[tuple[str, str], float]:
+    """Sums by month (and channel) of the rows that are not subtotals, read with csv."""
+    out: dict[tuple[str, str], float] = {}
+    with (root / "ads.csv").open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            if row["Channel"] in CHANNELS:
+                value = 1.0 if column == "visits" else float(row[column].replace(",", ""))
+                for key in ((row["Date"][:7], ""), (row["Date"][:7], row["Channel"])):
+                    out[key] = out.get(key, 0.0) + value
+    return out
+
+
+def _values(root, kpi: str, by: list[str] | None = None):
+    ws = kpiengine.load_workspace(root)
+    results = kpiengine.evaluate(ws, grain="month", by=by or [], kpis=[kpi])
+    values = {(r["period"], r["segment"].get("channel", "")): r["value"] for r in results.records()}
+    return values, [f for f in results.findings if f.code == "KPI016"]
+
+
+@pytest.fixture
+def root(write_workspace, monkeypatch):
+    monkeypatch.setenv("KPIENGINE_TODAY", "2024-12-31")
+    return write_workspace({"d": DEFS}, SOURCE)
+
+
+@pytest.mark.parametrize("by", [None, ["channel"]])
+def test_subtotal_rows_are_left_out_with_or_without_by(root, by):
+    _write(root, _rows(40))
+    for kpi, column in (("clicks_kpi", "Clicks"), ("impressions_kpi", "Impressions"),
+                        ("visits_kpi", "visits")):  # fmt: skip
+        values, warnings = _values(root, kpi, by)
+        expected = _expected(root, column)
+        wanted = {k: v for k, v in expected.items() if by or not k[1]}
+        assert values == pytest.approx(wanted), kpi
+        assert warnings == []  # the subtotals agree; a row count has none to compare
+    assert "Total" not in {k[1] for k in _values(root, "clicks_kpi", ["channel"])[0]}
+
+
+def test_subtotals_that_disagree_are_a_warning_at_the_first(root):
+    _write(root, _rows(10, total="Gesamt", off=7))
+    values, warnings = _values(root, "clicks_kpi")
+    assert values == pytest.approx({k: v for k, v in _expected(root, "Clicks").items() if not k[1]})
+    [warning] = warnings
+    assert str(warning.location) == "ads.csv:5:12"  # the first `Gesamt` row's cell
+    assert "`clicks`" in warning.message and "Channel" in warning.message
+    clicks = sum(int(r[2]) for r in _rows(10) if r[1] in CHANNELS)
+    assert f"add up to {clicks + 7:,}, the rows they total to {clicks:,}" in warning.message
+
+
+def test_subtotal_rows_beyond_the_sample_when_grouped_by_their_dimension(root):
+    padding = [[f"2024-0{m}-15", c, "0", "0"] for m in (1, 2) for c in CHANNELS] * 2500
+    # sorted by channel, the `Total` rows come last, past the sampled first 256 KiB
+    rows = sorted([*_rows(300), *padding], key=lambda r: (r[1] == "Total", r[1], r[0]))
+    _write(root, rows)
+    first_total = (root / "ads.csv").read_bytes().index(b",Total,")
+    assert first_total > 300_000
+    values, warnings = _values(root, "clicks_kpi", ["channel"])
+    assert values == pytest.approx(_expected(root, "Clicks"))
+    assert warnings == []
+
+
+def test_a_label_column_not_declared_as_a_dimension(write_workspace, monkeypatch):
+    monkeypatch.setenv("KPIENGINE_TODAY", "2024-12-31")
+    source = SOURCE.replace("    dimensions: {channel: Channel}\n", "")
+    root = write_workspace({"d": DEFS}, source)
+    _write(root, _rows(20))
+    values, warnings = _values(root, "clicks_kpi")
+    assert values == pytest.approx({k: v for k, v in _expected(root, "Clicks").items() if not k[1]})
+    assert warnings == []
