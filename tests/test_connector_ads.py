@@ -343,7 +343,8 @@ def test_bad_number_names_file_line_and_column(tmp_path):
         return _edit_line(text, "2024-06-15,Spring", "0.00,0.00,0.00", "fifty,0.00,0.00")[0]
 
     copy(tmp_path, GOOGLE_UI, edit)
-    with pytest.raises(KpiError, match="expected an amount in column `Cost`, found `fifty`") as info:
+    expected = "expected an amount in column `Cost`, found `fifty`"
+    with pytest.raises(KpiError, match=expected) as info:
         fetch(connector(tmp_path, GOOGLE_UI), "ad_spend")
     location = info.value.location
     line = (tmp_path / GOOGLE_UI).read_text().splitlines()[location.line - 1]
