@@ -89,7 +89,9 @@ def workspace(root: Path, url: str, files: bool) -> kpiengine.Workspace:
 def cells(ws: kpiengine.Workspace) -> dict[tuple, float | None]:
     plan = variables_plan(ws, {v: a for v, (_, a) in VARIABLES.items()}, "month", ["channel"])
     table = Engine(ws).fetch(plan)
-    assert not table.findings, [f.message for f in table.findings]
+    # generated rows may hold no `won` deal: the `where:` value's warning says so, and only it
+    unexpected = [f.message for f in table.findings if "matches no row" not in f.message]
+    assert not unexpected, unexpected
     out: dict[tuple, float | None] = {}
     for variable, array in table.values.items():
         for p in range(table.n_periods):
