@@ -13,6 +13,8 @@ row (a filtered export, a total of other rows). The first column's labels are th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from kpiengine.errors import KpiError
@@ -39,6 +41,19 @@ def sampled(tables: list[FileTable], columns: list[str]) -> list[str]:
     return found
 
 
+def labelled(frame: Frame, dims: dict[str, str], known: Iterable[str]) -> list[str]:
+    """The columns of the grouped dimensions (name -> column) whose answer holds a totals label,
+    but those `known`: subtotal rows the sample did not show."""
+    known = set(known)
+    return [
+        column
+        for name, column in dims.items()
+        if column not in known
+        and name in frame.dims
+        and any(map(is_total_label, np.unique(frame.dims[name].astype(str))))
+    ]
+
+
 class Subtotals:
     """The subtotal rows of the `columns` of one scan: left out, and added up on the side."""
 
@@ -55,15 +70,8 @@ class Subtotals:
             self.scan.role(day, summed, where=self.rows)
 
     def found(self, frame: Frame, dims: dict[str, str]) -> list[str]:
-        """Columns of the grouped dimensions (name -> column) with a totals label in the
-        answer that the sample did not show: the request must be scanned again."""
-        return [
-            column
-            for name, column in dims.items()
-            if column not in self.columns
-            and name in frame.dims
-            and any(map(is_total_label, np.unique(frame.dims[name].astype(str))))
-        ]
+        """`labelled` beyond the sample: the request must be scanned again without them."""
+        return labelled(frame, dims, self.columns)
 
     def settle(self, frame: Frame, dims: dict[str, str]) -> Frame:
         """The frame without the subtotal rows' segments and sums; a warning per variable

@@ -232,22 +232,33 @@ class Totals:
     def _message(
         self, column: Column, index: int, count: int, got: float, expected: float
     ) -> KpiError:
-        table, row = self.tables[index], self.rows[index]
-        decimal = self.decimals[table.name]
+        table = self.tables[index]
         name = find(table, [column.name]) or column.name
-        cells = [self._cell(index, column), *table.cells(name)[:100]]
-        places = max(_places(c, decimal) for c in cells)
         mine = " in this file" if len(self.tables) > 1 else ""
-        said = (
-            f"the {count:,} {'row' if count == 1 else 'rows'}{mine} add{'s' * (count == 1)} up to "
-            f"{_shown(got, places)} in column `{name}` but `{row.label}` says "
-            f"{_shown(expected, places)}"
-        )
-        where = table.location(row.line, name)
-        gap = _shown(abs(expected - got), places)
-        if abs(expected) <= abs(got):
-            return KpiError(f"{said}, {gap} less; the rows are counted", where, MORE)
-        return KpiError(f"{said}, {gap} more", where, SHORT)
+        decimal = self.decimals[table.name]
+        return gap_error(table, self.rows[index], name, count, got, expected, decimal, mine)
+
+
+def gap_error(
+    table: FileTable, row: TotalRow, name: str, count: int, got: float, expected: float,
+    decimal: str, mine: str = "",
+) -> KpiError:  # fmt: skip
+    """The error (rows short of the total) or warning (rows beyond it) of `count` rows adding
+    up to `got` in column `name` where the totals `row` says `expected`, shown with the
+    decimals the cells are written with."""
+    index = table.columns.index(name)
+    cells = [row.cells[index] if index < len(row.cells) else "", *table.cells(name)[:100]]
+    places = max(_places(c, decimal) for c in cells)
+    said = (
+        f"the {count:,} {'row' if count == 1 else 'rows'}{mine} add{'s' * (count == 1)} up to "
+        f"{_shown(got, places)} in column `{name}` but `{row.label}` says "
+        f"{_shown(expected, places)}"
+    )
+    where = table.location(row.line, name)
+    gap = _shown(abs(expected - got), places)
+    if abs(expected) <= abs(got):
+        return KpiError(f"{said}, {gap} less; the rows are counted", where, MORE)
+    return KpiError(f"{said}, {gap} more", where, SHORT)
 
 
 def _totals(

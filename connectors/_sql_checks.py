@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from kpiengine.connector import Mapping, Request
-from kpiengine.errors import KpiError, Location, did_you_mean
+from kpiengine.errors import KpiError, Location
 from kpiengine.filesource import display
 from kpiengine.runcache import active
+from kpiengine.scanerrors import unmatched_value
 from kpiengine.sqlgen import quote_ident, quote_text
 from kpiengine.table import Frame
 
@@ -65,25 +66,18 @@ def _unmatched(
     )
     if held:
         return None
-    if other is not None:
-        raise KpiError(
-            f"`where:` value `{value}` matches no cell of column `{column}` in {name}; "
-            f"`{other}` differs only in case (values compare exactly)",
-            mapping.location,
-            f"write `{other}`",
-        )
     seen = (
-        active()
-        .duckdb.execute(f"SELECT DISTINCT {text} FROM {source} WHERE {text} <> '' LIMIT {_SEEN}")
-        .fetchall()
+        []
+        if other is not None
+        else (
+            active()
+            .duckdb.execute(
+                f"SELECT DISTINCT {text} FROM {source} WHERE {text} <> '' LIMIT {_SEEN}"
+            )
+            .fetchall()
+        )
     )
-    close = did_you_mean(value, [str(s) for (s,) in seen])
-    return KpiError(
-        f"`where:` value `{value}` matches no row of column `{column}`, so what it selects "
-        f"counts 0{f'; did you mean `{close}`?' if close else ''}",
-        mapping.location,
-        f"write a value of the column{f' (`{close}`)' if close else ''}, or remove it",
-    )
+    return unmatched_value(value, column, name, other, [str(s) for (s,) in seen], mapping.location)
 
 
 def out_of_years(span: tuple[dt.date, dt.date] | None, name: str, column: str) -> KpiError | None:

@@ -12,25 +12,22 @@ module).
 - A subtotal row (a totals label such as `Total` in a text column other than the first, beside
   the rows it totals: `_csv_subtotals`) is left out of the rows: the columns where a sampled
   row holds one (free), and those `Reading.subtotals` names (a dimension whose grouped answer
-  showed a totals label beyond the sample: `subtotal_columns`).
+  showed a totals label beyond the sample: `_csv_subtotals.labelled`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
-
 from kpiengine.errors import KpiError
-from kpiengine.fileformats.rows import is_total_label, total_label_sql
+from kpiengine.fileformats.rows import total_label_sql
 from kpiengine.fileformats.sql import Expr
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.runcache import active
 from kpiengine.sqlgen import quote_ident, quote_text
-from kpiengine.table import Frame
 
 from ._csv_subtotals import sampled
-from ._csv_totals import MORE, SHORT, _close, _places, _shown, _totals, grand_total
+from ._csv_totals import _close, _places, _totals, gap_error, grand_total
 
 
 def subtotal_sql(table: FileTable, texts: Iterable[str], named: Iterable[str]) -> str | None:
@@ -42,19 +39,6 @@ def subtotal_sql(table: FileTable, texts: Iterable[str], named: Iterable[str]) -
         return None
     tests = [total_label_sql(Expr(f"trim({quote_ident(c)})")) for c in columns]
     return f"({' OR '.join(tests)})"
-
-
-def subtotal_columns(frame: Frame, dims: dict[str, str], known: Iterable[str]) -> list[str]:
-    """The columns of the grouped dimensions (name -> column) whose answer holds a totals label
-    not yet left out (`known`): subtotal rows beyond the sample."""
-    known = set(known)
-    return [
-        column
-        for name, column in dims.items()
-        if column not in known
-        and name in frame.dims
-        and any(map(is_total_label, np.unique(frame.dims[name].astype(str))))
-    ]
 
 
 def checked_totals(
@@ -93,16 +77,8 @@ def checked_totals(
         value = float(added or 0.0)
         if _close(value, total.value, allowed):
             continue
-        places = max(_places(c, decimal) for c in [text, *rows[:100]])
-        said = (
-            f"the {count:,} {'row' if count == 1 else 'rows'} add{'s' * (count == 1)} up to "
-            f"{_shown(value, places)} in column `{name}` but `{row.label}` says "
-            f"{_shown(total.value, places)}"
-        )
-        gap = _shown(abs(total.value - value), places)
-        where = table.location(row.line, name)
-        if abs(total.value) <= abs(value):
-            warnings.append(KpiError(f"{said}, {gap} less; the rows are counted", where, MORE))
-            continue
-        raise KpiError(f"{said}, {gap} more", where, SHORT)
+        error = gap_error(table, row, name, int(count), value, total.value, decimal)
+        if abs(total.value) > abs(value):
+            raise error
+        warnings.append(error)
     return warnings

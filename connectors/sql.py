@@ -38,6 +38,7 @@ from kpiengine.sqlgen import (
 )
 from kpiengine.table import Frame
 
+from ._csv_subtotals import labelled
 from ._sql_checks import checked
 from ._sql_clickhouse import run_chdb, run_server
 from ._sql_csv import Reading, as_parquet, holding, mapped_reading
@@ -60,7 +61,6 @@ from ._sql_rows import (
 )
 from ._sql_snowflake import run_snowflake
 from ._sql_spark import run_spark
-from ._sql_totals import subtotal_columns
 from ._sql_url import DOCUMENTED, URL_FORMS, DatabaseUrl, UrlError
 
 _PATHLIKE = re.compile(r"[/\\:*?]")
@@ -356,7 +356,7 @@ class SqlConnector(Connector):
         )
         # subtotal rows beyond the sample, in a dimension grouped by: read again without them
         dims = {d: c for d, c in self.config.dimensions.items() if d in request.dimensions}
-        later = subtotal_columns(frame, dims, self.reading.subtotals) if self.files else []
+        later = labelled(frame, dims, self.reading.subtotals) if self.files else []
         if later:
             self.reading = replace(self.reading, subtotals=(*self.reading.subtotals, *later))
             return self.fetch(request)

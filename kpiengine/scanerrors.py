@@ -39,7 +39,7 @@ from .fileformats.tables import FileTable, run_sql
 from .scanquery import Read, ScanQuery, _fitting
 from .sqlgen import quote_ident, quote_text
 
-__all__ = ["NUL_FIX", "NUL_MESSAGE", "ScanErrors", "raise_nul"]
+__all__ = ["NUL_FIX", "NUL_MESSAGE", "ScanErrors", "raise_nul", "unmatched_value"]
 
 #: The words of `fileformats.encodings` for a NUL in a file's first bytes.
 NUL_MESSAGE = (
@@ -47,6 +47,32 @@ NUL_MESSAGE = (
     "binary one)"
 )
 NUL_FIX = "export the report again as CSV"
+
+
+def unmatched_value(
+    value: str,
+    column: str,
+    source: str,
+    other: str | None,
+    seen: Iterable[str],
+    at: Location | None,
+) -> KpiError:
+    """The warning of a `where:` value no row of `column` holds, with the closest of the cells
+    `seen`; raised, naming the cell to write, when `other` differs from it only in case."""
+    if other is not None:
+        raise KpiError(
+            f"`where:` value `{value}` matches no cell of column `{column}` in {source}; "
+            f"`{other}` differs only in case (values compare exactly)",
+            at,
+            f"write `{other}`",
+        )
+    close = did_you_mean(value, [s for s in seen if s])
+    return KpiError(
+        f"`where:` value `{value}` matches no row of column `{column}`, so what it selects "
+        f"counts 0{f'; did you mean `{close}`?' if close else ''}",
+        at,
+        f"write a value of the column{f' (`{close}`)' if close else ''}, or remove it",
+    )
 
 
 class ScanErrors(ScanQuery):
@@ -65,23 +91,8 @@ class ScanErrors(ScanQuery):
             if checks.get(f"__c___w{n}"):
                 continue
             other = checks.get(f"__c___v{n}")
-            if other is not None:
-                raise KpiError(
-                    f"`where:` value `{value}` matches no cell of column `{column}` in "
-                    f"{self.source}; `{other}` differs only in case (values compare exactly)",
-                    at,
-                    f"write `{other}`",
-                )
             seen = {c.strip() for t in self.tables if column in t.columns for c in t.cells(column)}
-            close = did_you_mean(value, seen - {""})
-            warnings.append(
-                KpiError(
-                    f"`where:` value `{value}` matches no row of column `{column}`, so what it "
-                    f"selects counts 0{f'; did you mean `{close}`?' if close else ''}",
-                    at,
-                    f"write a value of the column{f' (`{close}`)' if close else ''}, or remove it",
-                )
-            )
+            warnings.append(unmatched_value(value, column, self.source, other, seen, at))
         return warnings
 
     def _raise_nul_labels(self, result: dict[str, np.ndarray]) -> None:
