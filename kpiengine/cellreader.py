@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .fileformats import CellError, DateFormat, read_number
+from .fileformats.dateformat import is_typed_day
 from .fileformats.durations import bad_duration_sql, duration_sql, parse_duration
 from .fileformats.numbers import bad_number_sql, number_sql
 from .fileformats.quantities import QUANTITIES
@@ -58,7 +59,7 @@ class Reader:
             return bad_duration_sql(as_text(column, type_), self.decimal, value)
         if self.kind == "date":
             assert self.fmt is not None
-            if type_.upper() == "DATE" or type_.upper().startswith("TIMESTAMP"):
+            if is_typed_day(type_):
                 return self.fmt.bad_sql(column, type_, value)  # beyond the grammar's years
             return self.fmt.bad_sql(as_text(column, type_), "VARCHAR", value)
         return "FALSE"  # text is never bad

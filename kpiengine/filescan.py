@@ -31,6 +31,7 @@ import numpy as np
 from .cellreader import Reader, as_text, trimmed_sql
 from .distinct import ROLLING, Event, window_kind, window_rows
 from .errors import Location
+from .fileformats.dateformat import in_years
 from .fileformats.missing import MISSING_PATTERN
 from .fileformats.percents import BAD
 from .fileformats.sql import anchored
@@ -210,27 +211,30 @@ class Scan(ScanErrors):
         may read those columns otherwise (a date format detected again) and return True: the
         answer is then None, and the scan is to be built again. A file DuckDB finds in another
         encoding than its first bytes tell is read again in the one of its every byte."""
-        for _ in range(len(self.tables[0].columns) + len(self.tables) + 1):
+        for _ in range(len(self.tables[0].columns) + len(self.tables) + 2):
             try:
                 result = self._execute()
                 break
             except duckdb_error() as exc:
                 if os.environ.get("KPIENGINE_DEBUG_SQL"):  # for developers: DuckDB's own words
                     print(exc, file=sys.stderr)
+                if self.trust_types:  # a typed day DuckDB cannot hand over (`infinity`)
+                    self.trust_types = False
+                    continue
                 if not self._retype(exc) and not reencoded(self.tables, exc):
                     raise _unreadable(self.tables, exc) from None
         kind = np.asarray(_filled(result["__kind"], -1))
         checks = {
             n: _scalar(result[n][kind == 1])
             for n in result
-            if n.startswith(("__bad", "__cur", "__c_", "__fin", "__pct"))
+            if n.startswith(("__bad", "__cur", "__c_", "__fin", "__pct", "__day"))
         }
         if "__bad" in checks:  # bad cells and the first twenty columns' kinds, in one integer
             flags = checks["__pct0"] = checks["__bad"] or 0
             shifts = [s for g, s in self.percent_slots().values() if g == 0]
             checks["__bad"] = flags & (1 | sum(BAD << s for s in shifts))
-        if any(n.startswith("__fin") and not _finite(v) for n, v in checks.items()):
-            self.trust_floats = False  # a NaN or an infinity: read again, testing each cell
+        if not all(map(_trusted_check, checks.items())):
+            self.trust_types = False  # a NaN, an infinity, a day of year 999: test each cell
             return self.try_run(retry)
         failing = self._failing() if retry is not None and checks.get("__bad") else []
         if failing and retry is not None and retry({r.column for r in failing}):
@@ -375,8 +379,14 @@ def _identity(path: Path) -> tuple[str, int, int]:
     return (str(path), stat.st_mtime_ns, stat.st_size)
 
 
-def _finite(value: Any) -> bool:
-    return value is None or math.isfinite(value)
+def _trusted_check(check: tuple[str, Any]) -> bool:
+    """Whether a check of a column read without per-row tests (`ScanQuery.trust_types`)
+    passes: a float sum is finite, a first or last day within the grammar's years (a day past
+    Python's years may come as a number)."""
+    name, value = check
+    if value is None or not name.startswith(("__fin", "__day")):
+        return True
+    return math.isfinite(value) if name.startswith("__fin") else in_years(value)
 
 
 def _filled(column: np.ndarray, value: Any) -> np.ndarray:

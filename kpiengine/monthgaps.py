@@ -35,7 +35,7 @@ def blank_gaps(
     months and lacks some between its first and last, make the periods holding them unknown
     and return the finding (KPI017); `ask` asks the source again, by month when the frame's
     rows are longer periods."""
-    if frame.date_grain != "month" and not frame.month_starts():
+    if frame.date_grain != "month" and not frame.month_dated():
         return []
     if frame.grain not in (None, "month"):
         frame = ask(dataclasses.replace(request, grain="month", dimensions=[]))

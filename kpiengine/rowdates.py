@@ -17,17 +17,20 @@ from .periods import RANGE, Calendar
 
 
 def date_grain_of(first: np.ndarray, last: np.ndarray) -> str:
-    """`month` when aggregated rows (of any grain) only ever saw the first day of months
-    (monthly data dated on the 1st: it covers its months whole), else `day`."""
+    """`month` when aggregated rows (of any grain) only ever saw the first day of months, or
+    only their last (monthly data dated on the 1st or on the month's end: it covers its months
+    whole), else `day`."""
     first = np.asarray(first, dtype="datetime64[D]")
     last = np.asarray(last, dtype="datetime64[D]")
     held = ~np.isnat(first) & ~np.isnat(last)
     first, last = first[held], last[held]
     if len(np.unique(np.concatenate([first, last]))) < 2:  # one day: no sign of months
         return "day"
-    starts = first.astype("datetime64[M]").astype("datetime64[D]")
-    ends = last.astype("datetime64[M]").astype("datetime64[D]")
-    return "month" if bool((first == starts).all() and (last == ends).all()) else "day"
+    days = np.concatenate([first, last])
+    months = days.astype("datetime64[M]")
+    on_first = bool((days == months.astype("datetime64[D]")).all())
+    on_last = bool((days == (months + 1).astype("datetime64[D]") - 1).all())
+    return "month" if on_first or on_last else "day"
 
 
 def span_of(first: np.ndarray, last: np.ndarray) -> tuple[dt.date, dt.date] | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .cellreader import Reader, trimmed_sql
 from .fileformats.currency import AMBIGUOUS
+from .fileformats.dateformat import is_typed_day
 from .fileformats.numbers import FLOAT_TYPES, NO_CURRENCY_SQL, currency_sql, fast_sql
 from .fileformats.percents import flag_sql, is_percent, slot
 from .fileformats.sql import Expr
@@ -69,18 +70,25 @@ class ScanQuery:
     _texts: dict[tuple[str, str], str]
     _day_cells: bool = False  # set by `parts`
     _by_id: list[tuple[int, str, int]]  # (measure, variable, role): distinct, over windows
-    #: float columns read as they are, their sums telling whether a NaN or infinity is there
-    #: (then the scan runs again: NaN is missing, an infinity bad)
-    trust_floats: bool = True
+    #: typed columns read as they are, without a test per row: float columns (their sums tell
+    #: whether a NaN or infinity is there) and date columns (their first and last days tell
+    #: whether a day lies beyond the grammar's years); if so the scan runs again, testing each
+    #: cell (NaN is missing; an infinity or such a day is a bad cell, named by its row)
+    trust_types: bool = True
 
     def trusted(self, reader: Reader, type_: str) -> bool:
-        """Whether a number column is a float column read without per-cell tests."""
-        return self.trust_floats and reader.kind == "number" and type_.upper() in FLOAT_TYPES
+        """Whether a column is a float or date column DuckDB typed, read without per-row tests."""
+        if not self.trust_types:
+            return False
+        if reader.kind == "date":
+            return is_typed_day(type_)
+        return reader.kind == "number" and type_.upper() in FLOAT_TYPES
 
     def value_sql(self, reader: Reader, column: str, type_: str) -> str:
-        """SQL for a read cell's value (`trust_floats`; `+-5` is flagged by `percents.flag_sql`)."""
+        """SQL for a read cell's value (`trust_types`; `+-5` is flagged by `percents.flag_sql`)."""
         if self.trusted(reader, type_):
-            return f"CAST({quote_ident(column)} AS DOUBLE)"
+            kind = "DATE" if reader.kind == "date" else "DOUBLE"
+            return f"CAST({quote_ident(column)} AS {kind})"
         return reader.sql(column, type_, signs=False)  # with the column's quantity
 
     def _measures(self) -> list[tuple[str, str, Aggregate, int, bool]]:
@@ -141,7 +149,9 @@ class ScanQuery:
         for read in reads:
             if not any(self.trusted(read.reader(t), t.type_of(read.column)) for t in self.tables):
                 continue
-            if read.name in summed:
+            if read.reader(self.tables[0]).kind == "date":  # its first and last days
+                checks |= {f"__day{e}{read.index}": (e, read.name) for e in ("min", "max")}
+            elif read.name in summed:
                 finite[f"__fin{read.index}"] = f"sum(__m{summed[read.name]})"
             else:
                 checks[f"__fin{read.index}"] = ("sum", read.name)

@@ -20,6 +20,7 @@ from .distinct import distinct
 from .errors import Finding, KpiError
 from .model import DISTINCT, Aggregate
 from .periods import DEFAULT, Calendar, first_event_slack
+from .rowdates import date_grain_of
 
 #: The period to date: the one the data stops inside (or the last one).
 CURRENT = "current"
@@ -108,8 +109,8 @@ class Frame:
         return self.dates.min().item(), self.dates.max().item()
 
     def covered(self, calendar: Calendar = DEFAULT) -> tuple[dt.date, dt.date] | None:
-        """The days the data covers: its coverage, to the end of the last `date_grain` period
-        (monthly data dated on the 1st covers its last month)."""
+        """The days the data covers: its coverage, widened to whole `date_grain` periods
+        (monthly data dated on the 1st covers its last month, dated on month ends its first)."""
         span = self.coverage
         if span is None:
             return None
@@ -117,20 +118,22 @@ class Frame:
         if self.span is None and self.grain not in (None, "day", "range"):
             ordinal = calendar.ordinal_of(last, self.grain)  # rows stand for whole periods
             return first, calendar.end_date(ordinal, self.grain)
-        if self.date_grain == "day" and self.month_starts():
-            return first, calendar.end_date(calendar.ordinal_of(last, "month"), "month")
-        if self.date_grain != "day":
-            ordinal = calendar.ordinal_of(last, self.date_grain)
-            return first, calendar.end_date(ordinal, self.date_grain)
-        return span
+        grain = "month" if self.date_grain == "day" and self.month_dated() else self.date_grain
+        if grain == "day":
+            return span
+        start, end = calendar.ordinal_of(first, grain), calendar.ordinal_of(last, grain)
+        return calendar.start_date(start, grain), calendar.end_date(end, grain)
 
-    def month_starts(self) -> bool:
-        """True when rows are dated events, all on the first of a month, in several months."""
+    def month_dated(self) -> bool:
+        """True when rows are dated events in several months, all on the first of a month or
+        all on a month's last day: monthly data (see `rowdates.date_grain_of`)."""
         if self.grain is not None or self.span is not None or len(self.dates) < 2:
             return False
         days = self.dates[~np.isnat(self.dates)]
-        months = days.astype("datetime64[M]")
-        return bool(len(days)) and bool((days == months).all()) and len(np.unique(months)) > 1
+        return (
+            len(np.unique(days.astype("datetime64[M]"))) > 1
+            and date_grain_of(days, days) == "month"
+        )
 
 
 def union(spans: list[tuple[dt.date, dt.date] | None]) -> tuple[dt.date, dt.date] | None:
@@ -399,7 +402,7 @@ def build_table(
     why: dict[str, str] = {}
     span = frame.covered(calendar)
     # rows of days: a day without one had none; a monthly export without a month lacks it
-    daily = frame.date_grain == "day" and not frame.month_starts()
+    daily = frame.date_grain == "day" and not frame.month_dated()
     quiet = _quiet(cell, n_fine, first, n_periods, grain, calendar, span) if daily else None
     for name, aggregate in aggregates.items():
         if name not in frame.values:

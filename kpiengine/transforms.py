@@ -3,7 +3,8 @@
 Arrays have periods on their second-to-last axis and segments (0: the total) on the last, so a
 leading axis (simulated draws of a projection) passes through. A window aggregates a variable's
 period values by its own time rule: `ytd` of a summed variable is the sum since the start of the
-(fiscal) year, of a stock (`last`) the latest value; a `mean` variable cannot be windowed from
+(fiscal) year, of a stock (`last`) its value in the latest period with data (each segment's
+value in that period); a `mean` variable cannot be windowed from
 period values and is undefined, with the reason; nor can a `distinct` one, whose window is read
 as its source counted it from the ids (`kpiengine.distinct.counted_window`), where it did, and
 is undefined, with the reason, elsewhere. A window that starts before the
@@ -184,9 +185,12 @@ def _combine(rule: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.fmin(a, b)
     if rule == "max":
         return np.fmax(a, b)
+    # a stock's latest (earliest) period with data, every segment as it was then: a segment
+    # without a row in that period has no value, as in the period itself (its older value is
+    # not the stock at the window's end), and the total stays the sum of its segments
     if rule == "last":
-        return np.where(np.isnan(b), a, b)
-    return np.where(np.isnan(a), b, a)  # first
+        return np.where(np.isnan(b).all(axis=-1, keepdims=True), a, b)
+    return np.where(np.isnan(a).all(axis=-1, keepdims=True), b, a)  # first
 
 
 def _cumulative(values: np.ndarray, rule: str, groups: np.ndarray) -> np.ndarray:

@@ -142,8 +142,9 @@ class _Builder:
     def _scalar(self, node: yaml.Node) -> Any:
         if node.tag not in _SCALAR_TAGS:
             raise self._tag_error(node)
-        if node.tag == _STR and self._exponent_number(node):  # `1e6`; 1e999 is inf, like `.inf`
-            return float(node.value)
+        if node.tag == _STR:  # most values: the text itself, as the constructor would give
+            # `1e6`, plain: a number (1e999 is inf, like `.inf`)
+            return float(node.value) if self._exponent_number(node) else node.value
         try:
             value = self.constructor.construct_object(node, deep=True)
         except ValueError as exc:  # 2024-02-30, or an integer past Python's digit limit

@@ -4,6 +4,7 @@ other periods add up as before. Expected sums are computed from the rows with th
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 import json
@@ -36,10 +37,13 @@ ROWS = [
 ]
 
 
-def _csv(day_of_month: bool = False) -> str:
+def _csv(day_of_month: str = "") -> str:
+    """The rows, dated by month (`2024-01`), its first day (`first`) or its last (`last`)."""
     lines = ["Month,Channel,Cost,Customers"]
     for month, channel, cost, customers in ROWS:
-        lines.append(f"{month}{'-01' if day_of_month else ''},{channel},{cost},{customers}")
+        year, number = map(int, month.split("-"))
+        day = {"": "", "first": "-01", "last": f"-{calendar.monthrange(year, number)[1]}"}
+        lines.append(f"{month}{day[day_of_month]},{channel},{cost},{customers}")
     return "\n".join(lines) + "\n"
 
 
@@ -76,13 +80,13 @@ def _run(root, command: str, *args: str) -> tuple[dict[str, dict], str]:
 def monthly(write_workspace, monkeypatch):
     monkeypatch.setenv("KPIENGINE_TODAY", TODAY)
 
-    def make(day_of_month: bool = False):
+    def make(day_of_month: str = ""):
         return write_workspace({"d": DEFS}, SOURCE, _csv(day_of_month))
 
     return make
 
 
-@pytest.mark.parametrize("day_of_month", [False, True], ids=["2024-01", "2024-01-01"])
+@pytest.mark.parametrize("day_of_month", ["", "first", "last"], ids=["2024-01", "01", "31"])
 def test_a_quarter_over_a_missing_month_is_unknown(monthly, day_of_month):
     got, stderr = _run(monthly(day_of_month), "eval", "--grain", "quarter")
     q1 = got[("spend", "2024-Q1")]
@@ -159,3 +163,18 @@ def test_sql_push_down_finds_the_same_gap(write_workspace, monkeypatch, tmp_path
     assert got[("spend", "2024-Q1")]["value"] is None
     assert got[("spend", "2024-Q2")]["value"] == _sums({"2024-04", "2024-05", "2024-06"})
     assert "KPI017" in stderr
+
+
+@pytest.mark.parametrize("day_of_month", ["first", "last"])
+def test_months_dated_on_one_day_cover_their_months_whole(monthly, day_of_month):
+    """Monthly rows dated on the 1st or on the month's last day stand for whole months: the
+    first month is complete (not a late start covering its last day), weeks cannot count them."""
+    root = monthly(day_of_month)
+    got, _ = _run(root, "eval")
+    january = got[("spend", "2024-01")]
+    assert january["value"] == _sums({"2024-01"})
+    assert january["complete"] is True and january["coverage"] == 1.0
+    quarters, _ = _run(root, "eval", "--grain", "quarter")
+    assert quarters[("spend", "2024-Q2")]["complete"] is True
+    out = CliRunner().invoke(cli, ["eval", "-w", str(root), "--grain", "week"])
+    assert out.exit_code == 2 and "whole months" in out.output

@@ -237,3 +237,40 @@ def test_a_window_run_paces_its_partial_period(write_workspace):
     assert record["value"] == 10 * len(days) and record["compared"] == "to_date"
     assert record["previous"] == 10 * (31 + 15)  # January whole, February 1-15
     assert record["projected"] == pytest.approx(10 * (31 + 29 + 31))
+
+
+STOCK_DEFS = """\
+variables:
+  subscribers: {unit: customers, aggregate: {time: last, segments: sum}}
+kpis:
+  subs: {title: Subscribers, formula: subscribers, unit: customers}
+"""
+# monthly snapshots; plan b has no row after January (the plan was closed)
+STOCK_ROWS = [
+    ("2024-01-31", "a", 100),
+    ("2024-01-31", "b", 200),
+    ("2024-02-29", "a", 105),
+    ("2024-03-31", "a", 110),
+    ("2024-04-30", "a", 90),
+    ("2024-04-30", "b", 30),
+]
+
+
+@pytest.mark.parametrize("window", ["ytd", "rolling:3"])
+def test_a_stock_window_is_its_latest_period_segments_and_total_alike(
+    write_workspace, monkeypatch, window
+):
+    """A stock over a window is its value in the window's latest period with data: a segment
+    without a row there has none (not its older value), so the total is its segments' sum."""
+    monkeypatch.setenv("KPIENGINE_TODAY", "2024-06-10")
+    text = "date,plan,subscribers\n" + "".join(f"{d},{p},{n}\n" for d, p, n in STOCK_ROWS)
+    root = write_workspace({"d": STOCK_DEFS}, "data: data.csv\n", text)
+    args = ["eval", "-w", str(root), "--by", "plan", "--format", "json", "--window", window]
+    out = CliRunner().invoke(cli, args, catch_exceptions=False)
+    got = {(r["period"], r["segment"].get("plan", "")): r["value"] for r in json.loads(out.stdout)}
+    months = [("2024-03", "2024-03-31"), ("2024-04", "2024-04-30")]  # rolling:3 from March
+    for month, day in [("2024-02", "2024-02-29")] * (window == "ytd") + months:
+        rows = {p: n for d, p, n in STOCK_ROWS if d == day}
+        assert got[(month, "")] == sum(rows.values()), month
+        for plan in ("a", "b"):
+            assert got[(month, plan)] == rows.get(plan), (month, plan)

@@ -71,3 +71,21 @@ def test_typed_dates_within_the_years_are_read(tmp_path):
     results = kpiengine.evaluate(workspace(tmp_path, "p.parquet"), kpis=["rev"])
     values = dict(zip(results.labels, results.kpis["rev"].values[:, 0], strict=True))
     assert values["2024-01"] == 13.0 and values["2024-02"] == 12.0
+
+
+@pytest.mark.parametrize("kind", ["DATE", "TIMESTAMP"])
+@pytest.mark.parametrize("placeholder", ["infinity", "-infinity", "0999-06-30", "3000-01-01"])
+def test_a_typed_day_beyond_the_years_is_a_bad_cell_in_any_row(tmp_path, kind, placeholder):
+    # typed days are read without a test per row, their first and last days checked: a day
+    # beyond the years (or one DuckDB cannot hand over, `infinity`) is then found row by row
+    path = tmp_path / "p.parquet"
+    duckdb.sql(
+        f"COPY (SELECT CAST(d AS {kind}) AS date, revenue FROM (VALUES ('2024-01-05', 10.0), "
+        f"('{placeholder}', 3.0), ('2024-02-05', 12.0)) t(d, revenue)) TO '{path}' "
+        "(FORMAT parquet)"
+    )
+    with pytest.raises(KpiError) as caught:
+        kpiengine.evaluate(workspace(tmp_path, "p.parquet"), kpis=["rev"])
+    assert "p.parquet" in str(caught.value)
+    assert "expected a date like %Y-%m-%d in column `date`" in str(caught.value)
+    assert f"found `{placeholder}" in str(caught.value)  # a timestamp's time may follow

@@ -47,7 +47,8 @@ __all__ = ["DateError", "DateFormat", "SERIALS_FIX", "compile_format", "read_dat
 
 DateError = CellError  # the error of a cell that is not a date in the expected format
 #: The days of the grammar's years (`%Y`: 1000 to 2999), for cells DuckDB typed as dates.
-TYPED_DAYS = "DATE '1000-01-01' AND DATE '2999-12-31'"
+DAYS = (dt.date(1000, 1, 1), dt.date(2999, 12, 31))
+TYPED_DAYS = f"DATE '{DAYS[0]}' AND DATE '{DAYS[1]}'"
 #: What to do with a column mixing spreadsheet serial numbers and dates written out.
 SERIALS_FIX = (
     "format every cell of the column as a date in the spreadsheet (a serial number such as "
@@ -183,7 +184,7 @@ class DateFormat:
         """SQL for a cell's DATE, NULL when missing or bad (`bad_sql` tells which)."""
         col = column_sql(column)
         kind = (type_ or "VARCHAR").upper()
-        if kind == "DATE" or kind.startswith("TIMESTAMP"):
+        if is_typed_day(kind):
             # DuckDB types cells the grammar refuses (`-2024-01-15`, a day of 2025 BC; years
             # 12024 and 999): a typed day is one of the grammar's years (`%Y`) or a bad cell
             day = f"CAST({col} AS DATE)"
@@ -226,13 +227,23 @@ class DateFormat:
         """SQL true where a cell is present but not a date in this format."""
         value = value or self.sql(column, type_)
         col = column_sql(column)  # a CASE: the missing-cell test only where there is no date
-        kind = (type_ or "VARCHAR").upper()
-        if kind == "DATE" or kind.startswith("TIMESTAMP"):  # a typed cell is never missing
+        if is_typed_day(type_ or ""):  # a typed cell is never missing
             return f"({col} IS NOT NULL AND {value} IS NULL)"
         return (
             f"(CASE WHEN {value} IS NOT NULL OR {col} IS NULL THEN FALSE "
             f"ELSE NOT {missing_sql(column)} END)"
         )
+
+
+def in_years(day: object) -> bool:
+    """Whether a typed day is one of the grammar's years (`DAYS`); not when it is not a date."""
+    return isinstance(day, dt.date) and DAYS[0] <= day <= DAYS[1]
+
+
+def is_typed_day(type_: str) -> bool:
+    """Whether DuckDB typed a column as days (DATE, TIMESTAMP and its kinds)."""
+    kind = type_.upper()
+    return kind == "DATE" or kind.startswith("TIMESTAMP")
 
 
 @lru_cache(maxsize=128)
