@@ -396,7 +396,12 @@ def _where(spec: YMap) -> dict[str, list[str]]:
                 where.value_loc(column),
                 f"e.g. `where: {{{column}: [Closed won]}}`",
             )
-        out[str(column)] = [str(v) for v in items]
+        # as written: `NO` (Norway) and `true` are cells' text, not YAML 1.1's booleans
+        raws = values.raw if isinstance(values, YList) else [where.raw.get(column)]
+        out[str(column)] = [
+            v if isinstance(v, str) else str(v) if r is None else r
+            for v, r in zip(items, raws, strict=True)
+        ]
     return out
 
 

@@ -181,8 +181,8 @@ class _Builder:
                 key = self._scalar(key_node)
             except KpiError:  # 2024-02-30: the checks of its mapping say what is wrong
                 key = key_node.value
-            if isinstance(key, int | float) and not isinstance(key, bool):
-                key = key_node.value  # period labels such as 2024 stay text
+            if isinstance(key, int | float):
+                key = key_node.value  # period labels such as 2024 stay text, as do `NO`, `on`
             if key in out:
                 first = out.key_locs[key]
                 raise KpiError(
