@@ -23,7 +23,7 @@ from .distinct import FINER as _FINER
 from .distinct import WINDOW_GRAIN as _WINDOW_GRAIN
 from .distinct import counted_window, outer_of
 from .model import DISTINCT
-from .periods import first_event_slack
+from .periods import RANGE, first_event_slack
 from .refs import window_of
 from .table import InputTable
 
@@ -77,6 +77,8 @@ def window(
             "from its period values"
         )
     if kind != "rolling" and table.grain not in _FINER[_WINDOW_GRAIN[kind]]:
+        if table.grain == RANGE:  # an undated export's dates: no calendar period to start from
+            return undefined, f"{kind} is not defined for a range of dates (not a calendar period)"
         return undefined, f"{kind} is not defined for {table.grain}s (a {table.grain} is longer)"
     if kind == "rolling":
         starts = np.arange(table.n_periods) - count + 1

@@ -267,3 +267,11 @@ def test_the_table_shows_the_ratio_without_kpi013(tmp_path):
     assert out.exit_code in (0, 1), out.output
     assert "KPI013" not in out.output and "no month holds" not in out.output
     assert "0.02" in out.output
+
+
+def test_a_window_over_a_range_says_why_it_is_undefined(tmp_path):
+    root = workspace(tmp_path, "ga4_en", "google_ads", *JULY_8)
+    results = Engine(kpiengine.load_workspace(root)).evaluate(kpis=["s"], window="ytd")
+    (record,) = [r for r in results.records() if not r["segment"]]
+    assert record["value"] is None
+    assert "ytd is not defined for a range of dates" in record["reason"]
