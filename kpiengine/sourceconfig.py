@@ -398,10 +398,7 @@ def _where(spec: YMap) -> dict[str, list[str]]:
             )
         # as written: `NO` (Norway) and `true` are cells' text, not YAML 1.1's booleans
         raws = values.raw if isinstance(values, YList) else [where.raw.get(column)]
-        out[str(column)] = [
-            v if isinstance(v, str) else str(v) if r is None else r
-            for v, r in zip(items, raws, strict=True)
-        ]
+        out[str(column)] = [str(v) if r is None else r for v, r in zip(items, raws, strict=True)]
     return out
 
 
