@@ -29,7 +29,6 @@ from ._crm_headers import CURRENCY_WORDS, converted, currency_column, yaml_text
 from ._crm_outcome import outcome_columns, status_sql
 from ._crm_tables import (
     CLASSES,
-    CONTACT_DATES,
     CONTACT_VARIABLES,
     DEAL_VARIABLES,
     DEFAULT_COLUMNS,
@@ -38,6 +37,7 @@ from ._crm_tables import (
     OBJECT_MARKERS,
     OBJECTS,
     ROLES,
+    STAGE_DATES,
     SYSTEM_MARKERS,
     SYSTEMS,
     TRUE,
@@ -163,7 +163,7 @@ class CrmConfig(Connector):
                     f"roles: {', '.join(allowed)}",
                 )
             out[role] = require(self.layout, column, f"{role.replace('_', ' ')} column")
-            for other in CONTACT_DATES if role in CONTACT_DATES else ():
+            for other in STAGE_DATES if role in STAGE_DATES else ():
                 if other != role and other not in explicit and out.get(other) == out[role]:
                     del out[other]  # one lifecycle date, the stage `columns:` names
         currency = currency_column(self.tables, out, self.config.name)

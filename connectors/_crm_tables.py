@@ -36,6 +36,7 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "became_lead_date": ("Became a Lead Date",),
         "became_mql_date": ("Became a Marketing Qualified Lead Date",),
         "became_sql_date": ("Became a Sales Qualified Lead Date",),
+        "became_opportunity_date": ("Became an Opportunity Date",),
         "became_customer_date": ("Became a Customer Date",),
         "id": ("Record ID", "Contact ID"),
     },
@@ -61,6 +62,7 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         # a lead report's `Converted Date` (when added): the day the lead became a customer,
         # as the generic profile reads it
         "became_customer_date": ("Converted Date",),
+        "converted": ("Converted",),  # 1 | 0: a customer even when its date is empty
         "id": ("Lead ID",),
     },
     # a deal or lead table of another CRM, or of a spreadsheet: the usual English names (no
@@ -86,6 +88,11 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     },
 }
 CONTACT_DATES = ("became_lead_date", "became_mql_date", "became_sql_date", "became_customer_date")
+#: The lifecycle stages' dates in funnel order: a contact that reached a stage reached the ones
+#: before it (`_crm_contacts`); HubSpot's opportunity date dates no variable of its own.
+STAGE_DATES = (*CONTACT_DATES[:3], "became_opportunity_date", CONTACT_DATES[3])
+#: Lifecycle stages (lower case) of a customer, whatever its customer date says (`_crm_contacts`).
+CUSTOMER_STAGES = ("customer", "closed - converted")
 #: The roles the `columns:` option may set, per object (`date`: the date of `map:` variables).
 ROLES = {
     "deals": sorted(
@@ -94,7 +101,7 @@ ROLES = {
     ),
     "contacts": sorted(
         {r for (_, o), t in DEFAULT_COLUMNS.items() if o == "contacts" for r in t}
-        | {*CONTACT_DATES, "churn_date", "date"}
+        | {*STAGE_DATES, "churn_date", "date"}
     ),
 }
 #: Amount columns already converted to one currency: the `currency` column (of the amounts as

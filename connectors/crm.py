@@ -3,8 +3,9 @@
 A deals file gives the opportunities created by create date, and the deals won (all of them, and
 those with an amount: the denominator of the average deal size) and lost, their revenue and
 sales-cycle days by close date, each deal's stage classed as won, lost or open. A
-contacts file gives leads, MQLs, SQLs and new customers by their lifecycle dates, churned
-customers by a churn date, and the customer stock at the start and end of each period.
+contacts file gives leads, MQLs, SQLs and new customers by their lifecycle dates (a skipped
+stage's by the next stage's: `_crm_contacts`), churned customers by a churn date, and the
+customer stock at the start and end of each period.
 
 Each export is a profile of `_crm_tables` (column roles, stages); the rows are read by the
 reading layer and aggregated in one DuckDB scan per request (`kpiengine.filescan`), every date,
@@ -53,19 +54,20 @@ from kpiengine.table import Frame, union
 
 from . import _crm_frames as frames
 from ._crm_cells import mapped_texts, nul_sql, raise_nul_stage
+from ._crm_contacts import ContactStages
 from ._crm_currency import CurrencyCodes
 from ._crm_files import check_repeated, check_shared
 from ._crm_grouped import GroupedReports, crm_tables
 from ._crm_headers import check_key_roles
 from ._crm_span import covered, span_checks
-from ._crm_tables import CLOSED, CONTACT_DATES, DAY_ROLE, NONE, STAGES, STOCKS
+from ._crm_tables import CLOSED, DAY_ROLE, NONE, STAGE_DATES, STAGES, STOCKS
 
 DEALS = "__deals"  # every deal by its create date: the segments of the export
 CONTACTS = "__contacts"  # every contact by its create date: the segments of the export
 SUM = Aggregate()
 
 
-class CrmConnector(GroupedReports, CurrencyCodes):
+class CrmConnector(GroupedReports, CurrencyCodes, ContactStages):
     name = "crm"
     renames_values = True
     description = "HubSpot, Salesforce or generic exports of deals (opportunities) or leads"
@@ -85,8 +87,8 @@ class CrmConnector(GroupedReports, CurrencyCodes):
             "role -> column, to override the export's defaults (roles: stage, amount, "
             "close_date, create_date, source, campaign, pipeline, won, closed, currency, "
             "converted_currency, id (the record id that tells the same deal in two files), "
-            "lifecycle_stage, became_lead_date, became_mql_date, became_sql_date, "
-            "became_customer_date, churn_date, date)",
+            "lifecycle_stage, converted, became_lead_date, became_mql_date, became_sql_date, "
+            "became_opportunity_date, became_customer_date, churn_date, date)",
             kind="mapping",
         ),
         Option(
@@ -126,7 +128,7 @@ class CrmConnector(GroupedReports, CurrencyCodes):
                         set(config.mappings), config.name, not self.option("system"))  # fmt: skip
         self.stage_classes = {**STAGES[self.system], **self._stage_option()}
         self.dims = self._dimensions()
-        dates = ("create_date", "close_date", "churn_date", "date", *CONTACT_DATES)
+        dates = ("create_date", "close_date", "churn_date", "date", *STAGE_DATES)
         self.date_columns = {self.columns[r] for r in dates if r in self.columns}
         self._formats: dict[str, DateFormat] = {}
         self._unsampled: set[str] = set()  # formats guessed from the other date columns
@@ -163,7 +165,7 @@ class CrmConnector(GroupedReports, CurrencyCodes):
             raise_nul_stage(scan, self._unknown, self.columns["stage"])
             self._raise_stages(scan, self._unknown)
         self._check_codes(checks)
-        left_out = self._left_out(checks)
+        left_out = self._left_out(checks) | self._undated_customers(checks)
         dims = [d for d in request.dimensions if d in self.dims]
         wanted = [v for v in request.variables if v in self.provides() and v not in left_out]
         parts = [scanned.frame]
@@ -234,6 +236,8 @@ class CrmConnector(GroupedReports, CurrencyCodes):
             if {"revenue", "deals_won_with_amount"} & set(derived)
             else None
         )
+        if amount:  # converted amounts in another currency than the workspace's (the sample)
+            self._check_company_currency()
         numbers = {require(self.layout, m.column) for m in mapped.values() if m.column}
         numbers |= {amount} if amount else set()
         # the mark the cells of every amount column tell, whichever are asked for (one reading
@@ -278,6 +282,10 @@ class CrmConnector(GroupedReports, CurrencyCodes):
             if variable in STOCKS:
                 continue
             column = self._column(DAY_ROLE[variable])
+            stage_day = self._stage_day(variable, day)  # else a later stage's (`_crm_contacts`)
+            if stage_day:
+                column = f"{variable}:{column}"
+                day = {**day, column: stage_day}
             where = f"{klass} IN ('won', 'lost')" if variable in CLOSED else "TRUE"
             if variable == "churned_customers":
                 where = f"{day[self.columns['became_customer_date']]} IS NOT NULL"
@@ -324,6 +332,7 @@ class CrmConnector(GroupedReports, CurrencyCodes):
             # a deal without a stage: a grouped report's row (`_raise_no_stage`)
             scan.check("no_stage", "count", f"{deal} AND {stage} = '' END")
             self._closed_checks(scan, set(derived), klass, day, value)
+        self._customer_checks(scan, set(derived), day)
         span_checks(scan, self.object, self.columns, klass, day)
         code = self._code_column()
         if amount and code:
