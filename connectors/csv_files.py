@@ -350,14 +350,15 @@ class CsvConnector(Connector):
         return {name: (value, Aggregate()), f"__rows {name}": (rows, Aggregate())}
 
     def _condition(self, scan: Scan, mapping: Mapping) -> str:
-        """SQL true on the rows the mapping reads (its `where:`, `count: COLUMN`, long rows)."""
+        """SQL true on the rows the mapping reads (its `where:`, `count: COLUMN`, long rows;
+        for `distinct: COLUMN`, those whose id has a value: not a missing mark, `—`, `n/a`)."""
         where = dict(mapping.where)
         if self._long():
             variable = require(self.layout, self.option("variable_column"), "variable column")
             where = {variable: [mapping.column or mapping.variable], **where}
         return scan.rows(
             {require(self.layout, c): vs for c, vs in where.items()},
-            mapping.present and require(self.layout, mapping.present),
+            (present := mapping.present or mapping.distinct) and require(self.layout, present),
             mapping.location,
         )
 
@@ -369,7 +370,7 @@ class CsvConnector(Connector):
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
         if mapping.distinct is not None:
             text = scan.text(require(self.layout, mapping.distinct), empty="")
-            return f"(CASE WHEN {condition} AND {text} <> '' THEN {text} END)"
+            return f"(CASE WHEN {condition} THEN {text} END)"  # a value: see `_condition`
         column = self._value_column(mapping)
         assert column is not None  # sourceconfig: `column:`, `count:` or `distinct:`
         currency: str | None = self._currency(mapping)

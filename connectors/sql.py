@@ -250,12 +250,13 @@ class SqlConnector(Connector):
 
     def _measure(self, mapping: Mapping, time: str) -> str:
         condition = self._condition(mapping)
+        present = mapping.distinct if mapping.distinct is not None else mapping.present
+        if present is not None:  # a value: not NULL, blank or `n/a` (files), as `count:` counts
+            text = f"CAST({self._column(present)} AS VARCHAR)"
+            condition = f"{condition} AND {present_sql(text, self.dialect, bool(self.files))}"
         if mapping.count:
-            if mapping.present is not None:  # a value: not NULL, blank or `n/a` (files)
-                text = f"CAST({self._column(mapping.present)} AS VARCHAR)"
-                condition = f"{condition} AND {present_sql(text, self.dialect, bool(self.files))}"
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
-        if mapping.distinct is not None:  # counted distinct by sqlgen; NULL is not a value
+        if mapping.distinct is not None:  # counted distinct by sqlgen, ids with a value only
             return f"(CASE WHEN {condition} THEN {self._column(mapping.distinct)} END)"
         assert mapping.column is not None  # sourceconfig: a mapping has `column:` or `count: true`
         value = finite_sql(f"CAST({self._column(mapping.column)} AS DOUBLE)", self.dialect)

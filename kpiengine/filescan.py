@@ -41,7 +41,7 @@ from .periods import DEFAULT, Calendar
 from .rowdates import date_grain_of, span_of
 from .runcache import active, duckdb_error
 from .scanerrors import ScanErrors, _unreadable
-from .scanquery import Read, Role, _constant, _same
+from .scanquery import Read, Role
 from .sqlgen import quote_ident, quote_text, window_group_sql
 from .table import Frame
 
@@ -97,7 +97,7 @@ class Scan(ScanErrors):
     def row(self, sql: str | Callable[[FileTable], str]) -> str:
         """A column computed once per row from the file's columns (SQL, or SQL per table)."""
         name = f"__r{len(self._row)}"
-        self._row[name] = sql if callable(sql) else _constant(sql)
+        self._row[name] = sql if callable(sql) else lambda _table: sql
         return quote_ident(name)
 
     def derive(self, sql: str) -> str:
@@ -115,7 +115,7 @@ class Scan(ScanErrors):
         """A column's value on each row, every bad cell counted (and the file's first named
         when there is one). `currency`: the cells' currency must be this one ("" for any one:
         a column must not mix currencies)."""
-        of = reader if callable(reader) else _same(reader)
+        of = reader if callable(reader) else lambda _table: reader
         key = (column, repr([of(t) for t in self.tables]), currency)
         if key not in self._reads:
             name = self.row(lambda t: self.value_sql(of(t), column, t.type_of(column)))

@@ -24,7 +24,7 @@ from .fileformats.sql import Expr
 from .fileformats.tables import FileTable
 from .model import DISTINCT, Aggregate
 from .periods import Calendar
-from .sqlgen import period_sql, quote_ident, quote_text
+from .sqlgen import date_range_sql, exact_sum_sql, period_sql, quote_ident, quote_text, sums_exactly
 
 __all__ = ["Read", "Role", "ScanQuery"]
 
@@ -69,6 +69,7 @@ class ScanQuery:
     _dim_texts: dict[str, tuple[str, str]]
     _texts: dict[tuple[str, str], str]
     _day_cells: bool = False  # set by `parts`
+    _exact: dict[str, str] = {}  # by `parts`: integer, DECIMAL reads summed as they are
     _by_id: list[tuple[int, str, int]]  # (measure, variable, role): distinct, over windows
     #: typed columns read as they are, without a test per row: float columns (their sums tell
     #: whether a NaN or infinity is there) and date columns (their first and last days tell
@@ -114,6 +115,9 @@ class ScanQuery:
         those): another request of the run (a partial period's days) reads the same cells."""
         day_cells = self._day_cells = self.day_cells()
         reads = list(self._reads.values())
+        number = [r for r in reads if r.reader(self.tables[0]).kind == "number"]
+        self._exact = {r.name: f"__e{r.index}" for r in number
+                       if sums_exactly(t.type_of(r.column) for t in self.tables)}  # fmt: skip
         checks = {"__bad": ("bit_or", "__bad")} if reads else {}  # see `_table_sql`
         checks |= {
             f"__cur{r.index}{e}": (e, f"__cur{r.index}")
@@ -135,11 +139,7 @@ class ScanQuery:
                         f"__c___span_hi{r}": f"max(__t{r})",
                     }
                     continue
-                dated = (
-                    role.day
-                    if role.where == "TRUE"
-                    else f"(CASE WHEN {role.where} THEN {role.day} END)"
-                )
+                dated = _when(role.where, role.day)
                 checks[f"__c___span_lo{r}"] = ("min", dated)
                 checks[f"__c___span_hi{r}"] = ("max", dated)
         # a trusted float column's sum: that of a measure summing it, else a sum of its own
@@ -165,7 +165,7 @@ class ScanQuery:
             expand.append(f"{role.day} AS {day}")
             keep = role.where
             if not role.daily and not day_cells:
-                keep = _both(keep, _range_sql(day, self.start, self.end))
+                keep = _both(keep, date_range_sql(day, self.start, self.end))
             key = day if self._by_day(role) else period_sql(day, self.grain, self.calendar)
             expand.append(f"{_when(keep, key)} AS __t{r}")
             keys.append(f"__t{r}")
@@ -178,8 +178,9 @@ class ScanQuery:
         for g, (name, sql) in zip(dims, self._dims.items(), strict=True):
             expand.append(f"{late[name][0] if name in late else sql} AS {g}")
         trims = {g: late[name][1] for g, name in zip(dims, self._dims, strict=True) if name in late}
-        for k, (_, sql, _, _, _) in enumerate(self._measures()):
-            expand.append(f"{sql} AS __v{k}")
+        for k, (_, sql, rule, _, _) in enumerate(self._measures()):  # exact sums: `exact_sum_sql`
+            exact = exact_sum_sql(sql, self._exact) if rule.time in ("sum", "mean") else None
+            expand.append(f"{exact or sql} AS __v{k}")
         expand += [f"{sql} AS {quote_ident(n)}" for n, (_, sql) in checks.items()]
         first = f"SELECT {', '.join(expand)} FROM (SELECT *{derived} FROM ({rows}))"
         cells = self._cells_sql(first, keys, dims, checks)
@@ -277,7 +278,7 @@ class ScanQuery:
             days = [(k, v) for k, (v, _, _, i, d) in enumerate(measures) if i == r and d]
             where = f"__gd = 0 AND __t{r} IS NOT NULL"
             if not role.daily and self._day_cells:  # the dates asked, of cells of any date
-                where = _both(where, _range_sql(f"__t{r}", self.start, self.end))
+                where = _both(where, date_range_sql(f"__t{r}", self.start, self.end))
             if not self._by_day(role):
                 if mine:
                     values = [f"{_rule_sql(rule, k)} AS {quote_ident(v)}" for k, v, rule in mine]
@@ -354,6 +355,8 @@ class ScanQuery:
         for read in self._reads.values():
             i, type_ = read.index, table.type_of(read.column)
             inner.append(f"{quote_ident(read.column)} AS __raw{i}")
+            if f"__e{i}" in self._exact.values():  # summed as it is (`parts`)
+                inner.append(f"{quote_ident(read.column)} AS __e{i}")
             raws.append(f"__raw{i}")
             reader = read.reader(table)
             if i in slots and self._percents(read, table):
@@ -419,14 +422,6 @@ class ScanQuery:
         return keep if self.keep == "TRUE" else f"{keep} AND ({self.keep})"
 
 
-def _same(reader: Reader) -> Callable[[FileTable], Reader]:
-    return lambda _table: reader
-
-
-def _constant(sql: str) -> Callable[[FileTable], str]:
-    return lambda _table: sql
-
-
 def _both(*conditions: str) -> str:
     kept = [c for c in conditions if c != "TRUE"]
     return " AND ".join(f"({c})" for c in kept) if kept else "TRUE"
@@ -450,9 +445,3 @@ def _rule_sql(rule: Aggregate, k: int) -> str:
 def _fitting(code: str) -> list[str]:
     """The currencies recorded in cells that fit `code`: itself and the symbols that may be it."""
     return [code.upper(), *(m for m, codes in AMBIGUOUS.items() if code.upper() in codes)]
-
-
-def _range_sql(day: str, start: dt.date | None, end: dt.date | None) -> str:
-    parts = [f"{day} >= DATE '{start.isoformat()}'"] if start else []
-    parts += [f"{day} <= DATE '{end.isoformat()}'"] if end else []
-    return f"({' AND '.join(parts)})" if parts else "TRUE"

@@ -11,6 +11,8 @@ and translated by sqlglot for the others.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -70,6 +72,40 @@ def where_value(condition: str, value: str, time: str) -> str:
     value is not pulled towards 0 by the rows left out."""
     other = " ELSE 0.0" if time == "sum" else ""
     return f"(CASE WHEN {condition} THEN {value}{other} END)"
+
+
+#: Integer types DuckDB sums exactly without overflow (into HUGEINT)
+_SUMMED_WHOLE = frozenset(["TINYINT", "SMALLINT", "INTEGER", "BIGINT"])
+_SUMMED_WHOLE |= {f"U{t}" for t in _SUMMED_WHOLE}
+
+
+def sums_exactly(types: Iterable[str]) -> bool:
+    """Whether DuckDB sums columns of these types exactly in their own, without overflow: an
+    integer below HUGEINT, a DECIMAL of at most 18 digits (its sum has 38)."""
+    for type_ in types:
+        name = type_.upper().replace(" ", "")
+        found = re.fullmatch(r"(?:DECIMAL|NUMERIC)\((\d+)(?:,\d+)?\)", name)
+        if name not in _SUMMED_WHOLE and name != "DECIMAL" and not (found and int(found[1]) <= 18):
+            return False
+    return True
+
+
+def exact_sum_sql(sql: str, exact: dict[str, str]) -> str | None:
+    """A summed measure's SQL reading a typed column as it is (`exact`: the SQL of a read's
+    DOUBLE value -> that of its column), so that DuckDB sums integers and DECIMALs exactly and
+    converts once aggregated, not per row (100,001 x 0.10 is 10000.1, not 10000.100000000153).
+    Only a measure that is a value itself or `where_value` of it; None for any other (a scale,
+    a sum of columns: summed as DOUBLE)."""
+    if sql in exact:
+        return exact[sql]
+    for value, column in exact.items():
+        found = re.fullmatch(
+            rf"\(CASE WHEN (.*) THEN {re.escape(value)}( ELSE 0\.0)? END\)", sql, re.S
+        )
+        if found is not None and value not in found.group(1):
+            other = " ELSE 0" if found.group(2) else ""
+            return f"(CASE WHEN {found.group(1)} THEN {column}{other} END)"
+    return None
 
 
 def date_range_sql(day: str, start: dt.date | None, end: dt.date | None) -> str:
