@@ -112,8 +112,10 @@ def _spelt(table: FileTable, first: FileTable) -> FileTable:
     Date` for its `close date`), each where the file has it: every reader names them so."""
     spelling = {_name(c): c for c in first.columns}
     columns = [spelling[_name(c)] for c in table.columns]
-    if columns == table.columns or table.sniffed is None:
-        return table  # Parquet, JSON: DuckDB matches their names without case
+    if columns == table.columns:
+        return table
+    if table.sniffed is None:  # Parquet, JSON: DuckDB matches their names without case
+        return dataclasses.replace(table, columns=columns)  # `native`: as the file has them
     sniffed = dataclasses.replace(table.sniffed, columns=columns)
     return dataclasses.replace(table, columns=sniffed.column_names(), sniffed=sniffed)
 
@@ -306,6 +308,8 @@ def date_format_of(
     of other date columns that settle day/month), or the `date_format:` option."""
     table = tables[0]
     require_rows(tables)
+    for typed_ in (t for t in tables if t.sniffed is None and column in t.columns):
+        _numeric_days(typed_, column)
     cells = [(t, c) for t in tables if column in t.columns for c in _spread(t.cells(column))]
     texts = [c for _, c in cells] + _spread(list(extra))
 
@@ -327,6 +331,26 @@ def date_format_of(
         )
     except ValueError as exc:  # a `date_format:` this reader cannot use
         raise KpiError(f"`date_format`: {exc}", table.header(column)) from None
+
+
+def _numeric_days(table: FileTable, column: str) -> None:
+    """A Parquet or JSON date column of numbers: an error (spreadsheet serials, perhaps)."""
+    type_ = table.type_of(column)
+    if not re.fullmatch(r"U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|DOUBLE|FLOAT|DECIMAL.*", type_):
+        return
+    first = next((c for c in table.cells(column) if c), "")
+    serial = ""
+    if re.fullmatch(r"[0-9]{5}(\.[0-9]+)?", first):  # days since 1899-12-30, as Excel counts
+        day = dt.date(1899, 12, 30) + dt.timedelta(days=int(float(first)))
+        serial = f" (spreadsheet serial days? {first} would be {day})"
+    kind = "Parquet" if table.kind == "parquet" else "JSON"
+    raise KpiError(
+        f"the date column `{column}` is a {kind} {type_} column ({first or 'empty'}), where dates "
+        f"were expected{serial}",
+        Location(table.name),
+        f"write the dates as {'a DATE column' if kind == 'Parquet' else 'text'} like "
+        "2024-01-15 (serial days: 1899-12-30 + the number of days)",
+    )
 
 
 def _spread(cells: list[str]) -> list[str]:

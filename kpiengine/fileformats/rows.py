@@ -50,11 +50,21 @@ __all__ = [
     "is_total_label",
     "reads_as_data",
     "read_records",
+    "same_names",
     "split_lines",
     "total_label_sql",
 ]
 
 _BREAK = re.compile(r"\r\n|\n|\r")
+
+
+def same_names(first: str, second: str) -> str:
+    """`two columns are named …` as a file writes them (names are compared without case)."""
+    if first == second:
+        return f"two columns are named `{shown(first)}`"
+    pair = f"`{shown(first)}` and `{shown(second)}`"
+    return f"two columns are named {pair} (names are compared without case)"
+
 
 #: First-field labels of totals rows, as the platforms write them in their UI languages (any
 #: case); also `label: scope` (`Total: Account`, `Total : campagnes`, `Gesamt: Kampagnen`)

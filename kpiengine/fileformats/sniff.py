@@ -39,10 +39,11 @@ from .rows import (
     may_end_table,
     read_records,
     reads_as_data,
+    same_names,
     split_lines,
     total_label_sql,
 )
-from .sql import quote_ident, quote_text, shown
+from .sql import quote_ident, quote_text
 
 __all__ = ["DELIMITERS", "EXTRA", "HEAD_BYTES", "Sniffed", "TotalRow", "check_file", "sniff"]
 
@@ -366,16 +367,15 @@ def _duplicates(columns: list[str], header: Record, line: str, delimiter: str, n
     """Two columns with one name (DuckDB compares names without case) is an error."""
     seen: dict[str, int] = {}
     for index, column in enumerate(columns):
-        key = column.casefold()
-        if key and key in seen:
+        before = seen.setdefault(column.casefold(), index)
+        if column and before != index:
             starts = field_columns(line, delimiter)
             raise KpiError(
-                f"two columns are named `{shown(column)}`: columns {seen[key] + 1} and "
+                f"{same_names(columns[before], column)}: columns {before + 1} and "
                 f"{index + 1} of the header",
                 Location(name, header.line, starts[index] if index < len(starts) else 1),
                 "rename one of them, or export the report again with distinct columns",
             )
-        seen.setdefault(key, index)
 
 
 def _body(

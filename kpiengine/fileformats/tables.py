@@ -41,6 +41,7 @@ from .encodings import file_encoding, not_as_told, read_text
 from .rows import is_total_label, read_records, split_lines, total_label_sql
 from .sniff import EXTRA, Sniffed, TotalRow, sniff
 from .sql import Expr, quote_ident, quote_text
+from .typedfiles import json_error, json_shape, retyped, typed_table
 
 __all__ = ["CACHE_BYTES", "FileTable", "open_tables", "reencoded", "run_sql"]
 
@@ -90,7 +91,10 @@ class FileTable:
         return self.sniffed.header_line if self.sniffed else 1
 
     def type_of(self, column: str) -> str:
-        return self.types.get(column, self.native.get(column, "VARCHAR"))
+        if column in self.types or column in self.native:
+            return self.types.get(column) or self.native[column]
+        folded = {c.casefold(): t for c, t in self.native.items()}  # spelt as another file
+        return folded.get(column.casefold(), "VARCHAR")
 
     def cells(self, column: str, limit: int | None = None) -> list[str]:
         """The sampled data rows' cells of a column (text; '' for a missing one)."""
@@ -305,6 +309,9 @@ def _reencode(table: FileTable, exc: Exception) -> tuple[str, str] | None:
     so too), and the start of its `read_csv` before and after; None for another failure or a
     told encoding (KpiError at the first byte no encoding reads)."""
     sniffed = table.sniffed
+    if table.kind == "json":  # a cell past the type sample: its column read as text
+        before = table.reader()
+        return (before, table.reader()) if retyped(table, exc) else None
     if sniffed is None or sniffed.told or not _NOT_ENCODED.search(str(exc)):
         return None
     whole = file_encoding(sniffed.path, sniffed.name)
@@ -334,7 +341,10 @@ def _unreadable(table: FileTable, exc: Exception) -> KpiError:
             Location(table.name),
             "export it again as CSV, or set the source's `delimiter:`",
         )
-    what = "Parquet" if table.kind == "parquet" else "JSON lines"
+    located = json_error(table, exc)
+    if located is not None:
+        return located
+    what = "Parquet" if table.kind == "parquet" else "JSON"
     first = str(exc).splitlines()[0] if str(exc) else ""
     detail = " (it is empty)" if "empty" in first.lower() else ""
     return KpiError(f"cannot read the file as {what}{detail}", Location(table.name))
@@ -355,6 +365,8 @@ def open_tables(
 ) -> list[FileTable]:
     """The tables of a file: the first (or each one, `every_table`); see the module."""
     kind = TYPED.get(path.suffix.lower())
+    if path.suffix.lower() == ".json" and path.is_file() and json_shape(path) == "json":
+        kind = "json"  # JSON lines, or an array of objects (else delimited text named .json)
     if kind is not None:
         return [_typed_table(path, name, kind)]
 
@@ -420,28 +432,8 @@ def _copy(sniffed: Sniffed) -> Sniffed:
 
 
 def _typed_table(path: Path, name: str, kind: str) -> FileTable:
-    """Parquet and JSON lines: DuckDB knows the columns and their types."""
-    if not path.is_file():
-        raise KpiError("file not found", Location(name))
+    """Parquet and JSON: DuckDB knows the columns and their types (`typedfiles`)."""
     table = FileTable(name, path, kind, [])
-    try:  # one query gives the columns, their types and the sample
-        sampled = active().duckdb.sql(f"SELECT * FROM {table.reader()} LIMIT {SAMPLE_ROWS}")
-        rows = sampled.fetchall()
-    except duckdb_error() as exc:
-        raise _unreadable(table, exc) from None
-    table.columns = [str(c) for c in sampled.columns]
-    table.native = {str(c): str(t) for c, t in zip(sampled.columns, sampled.types, strict=True)}
-    odd = {c for c, t in table.native.items() if t not in _JSON_PLAIN}
-    if kind == "json" and odd:  # see `reader`: read as written, as text
-        table.as_text = frozenset(odd)
-        table.native = {c: "VARCHAR" if c in odd else t for c, t in table.native.items()}
-        try:
-            rows = (
-                active()
-                .duckdb.sql(f"SELECT * FROM {table.reader()} LIMIT {SAMPLE_ROWS}")
-                .fetchall()
-            )
-        except duckdb_error() as exc:
-            raise _unreadable(table, exc) from None
+    rows = typed_table(table, SAMPLE_ROWS, _JSON_PLAIN, lambda exc: _unreadable(table, exc))
     table.sample = [["" if v is None else str(v) for v in row] for row in rows]
     return table
