@@ -22,7 +22,9 @@ from kpiengine.connector import NoDailyValues
 from kpiengine.errors import KpiError
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Scan
-from kpiengine.periods import Calendar
+from kpiengine.monthgaps import holes
+from kpiengine.periods import RANGE, Calendar
+from kpiengine.rowdates import joined_range, period_so_far
 from kpiengine.sqlgen import period_sql
 from kpiengine.table import Frame
 
@@ -183,3 +185,28 @@ def unanswered(wanted: list[str], span: tuple[Any, Any], why: str) -> Frame:
     dates = np.array(span, dtype="datetime64[D]")
     values = {v: np.full(len(dates), np.nan) for v in wanted}
     return Frame(dates, {}, values, span=span, missing=dict.fromkeys(wanted, why))
+
+
+def mixed(tables: list[FileTable], spans: list[Any], grain: str, calendar: Calendar) -> None:
+    """Raise when reports without days leave days between them uncovered and are some one
+    period of `grain` (whole or so far) and some not (1 to 30 June beside 8 to 31 July by
+    month): no period of the grain counts the others' rows, and one range over them all would
+    hold days no file covers (as `ga_export` refuses such files; by day, the range is unknown:
+    `Frame.holes`)."""
+    if grain == RANGE or len(spans) < 2 or joined_range(spans) is not None:
+        return
+    hole = holes([(t.name, s) for t, s in zip(tables, spans, strict=True)])[0]
+    one = [period_so_far(s, grain, calendar) for s in spans]
+    if all(one) or not any(one):
+        return
+    ranged = next(i for i, o in enumerate(one) if not o)
+    dated = next(i for i, o in enumerate(one) if o)
+    first, last = spans[ranged]
+    raise KpiError(
+        f"`{tables[ranged].name}` covers {first} to {last} without dates, not exactly one "
+        f"{grain}, beside `{tables[dated].name}`, dated by {grain}, and no file covers "
+        f"{hole[0]} to {hole[1]}: no {grain} can count its rows",
+        None,
+        f"export every file over whole {grain}s or with the Day segment, give that file a "
+        "source of its own, or ask for a grain one of whose periods is exactly its date range",
+    )

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from kpiengine import monthgaps
 from kpiengine.cellreader import number_readers
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
 from kpiengine.fileformats.currency import ISO_CODES
@@ -73,7 +74,7 @@ from ._ads_profiles import (
     header_currency,
 )
 from ._ads_scan import AdsScan
-from ._ads_spans import unanswered
+from ._ads_spans import mixed, unanswered
 from ._ads_totals import UNSEGMENTED, Gap, conversion_segment, raise_gaps, segmented_why
 
 __all__ = ["AdsConnector", "detect_platform", "register_connectors"]
@@ -230,6 +231,7 @@ class AdsConnector(AdsScan):
         turns out to have rows of other ranges than its sample's (`_ads_files.one_range`)."""
         check_overlaps(self.tables, spans, self.columns.get("campaign"))
         whole = periods_so_far(spans, request.grain, request.calendar)
+        mixed(self.tables, spans, request.grain, request.calendar)  # as `ga_export` refuses
         gaps: list[Gap] = []  # account totals a file's rows do not make: the files together
         frames: list[Frame] = []
         try:
@@ -239,6 +241,7 @@ class AdsConnector(AdsScan):
             return None
         raise_gaps(gaps, len(self.tables) > 1, self._segment())
         out = Frame.concat(frames)
+        out.holes = monthgaps.holes([(t.name, s) for t, s in zip(self.tables, spans, strict=True)])
         out.grain = request.grain if whole else RANGE
         return out
 
@@ -324,6 +327,7 @@ class AdsConnector(AdsScan):
             spans = [s or (checks.get(f"first{files[t.name]}"), checks.get(f"last{files[t.name]}"))
                      for t, s in zip(self.tables, self._stated(), strict=True)]  # fmt: skip
             check_overlaps(self.tables, spans, self.columns.get("campaign"))
+            holes = monthgaps.holes([(t.name, s) for t, s in zip(self.tables, spans, strict=True)])
         found: list[Gap] = []
         self._cross_check(tables, checks, metrics, decimals, mapped, totals, files, found)
         if gaps is None:
@@ -342,6 +346,7 @@ class AdsConnector(AdsScan):
             assert covered is not None  # rows across periods have days
             return unanswered(wanted, covered, why)
         frame = scanned.frame
+        frame.holes = holes if files else []  # days no file covers: unknown, not 0
         segment = self._segment()
         if segment is not None:  # `--` in every row of a metric: the segment's doing
             for variable in wanted:
@@ -364,9 +369,11 @@ class AdsConnector(AdsScan):
             frame.date_grain = "month"
         if frame.span and checks.get("last_end"):
             # rows of a week, a month, or from `Reporting starts` to `Reporting ends` cover
-            # the days to the last one's end
+            # the days to the last one's end; days asked for: rows of whole months (no other
+            # got here, `_crossing`) are months, which no day counts (not days of their 1st)
             end = max(frame.span[1], checks["last_end"])
-            frame.span, frame.date_grain = (frame.span[0], end), "day"
+            months = grain == "day" and self._row_grain() in ("month", "quarter", "year")
+            frame.span, frame.date_grain = (frame.span[0], end), "month" if months else "day"
         return frame
 
     def _segment(self) -> tuple[str, set[str]] | None:

@@ -31,11 +31,12 @@ from functools import partial
 
 import numpy as np
 
+from kpiengine import monthgaps
 from kpiengine.connector import Connector, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, suggestion
 from kpiengine.filesource import display
 from kpiengine.hookspecs import hookimpl
-from kpiengine.table import Frame
+from kpiengine.table import Frame, union
 
 from ._ga_file import Export, no_overlap, read_export
 from ._ga_headers import ALIASES, ENGLISH, METADATA, METADATA_KEYS, header_key
@@ -271,7 +272,10 @@ class GaExportConnector(Connector):
                     "dimensions",
                     f"name its column: `dimensions: {{{dim}: COLUMN}}`",
                 )
-        frames, served = [], set()
+        frames: list[Frame] = []
+        served: set[str] = set()
+        covers = []  # each file's stated range, else its rows' days: the days no file covers
+        # are unknown, not days without sessions (`Frame.holes`)
         dims = {d: self.config.dimensions.get(d) for d in request.dimensions}
         for export in self.exports():
             chosen = {v: self._choose(export, v, request) for v in request.variables}
@@ -290,6 +294,7 @@ class GaExportConnector(Connector):
                 else export.name
             )  # fmt: skip
             tables = self._tables(export)
+            before = len(frames)
             for table, variables in plan.items():
                 # a dated table without totals of its own (a chart's, its top rows only?) must
                 # reach an undated table's total
@@ -304,11 +309,15 @@ class GaExportConnector(Connector):
                     frame.values.update({v: np.full(len(frame), np.nan) for v in variables})
                     frame.missing.update(dict.fromkeys(variables, why))
                 frames.append(frame)
+            rows = union([f.covered(request.calendar) for f in frames[before:]])
+            covers.append((export.name, export.date_range or rows))
         for variable in request.variables:
             if variable not in served:
                 raise self._missing(variable)
         names = ", ".join(e.name for e in self.exports())
-        return combine(frames, list(request.variables), list(request.dimensions), names)
+        out = combine(frames, list(request.variables), list(request.dimensions), names)
+        out.holes = monthgaps.holes(covers) if len(covers) > 1 else []
+        return out
 
     # -- helpers of fetch
     def _maker(self, table: Table, variable: str, time: str) -> str | Callable:

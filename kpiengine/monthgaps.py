@@ -5,13 +5,19 @@ export without a month has a gap: the month was not exported, or not pasted in. 
 "no data" already; the quarters and years holding it are made unknown here, as their sums would
 silently lack it (windows over it are made unknown by `kpiengine.transforms`), and KPI017 says
 which months are missing.
+
+A source of several files (a download per month) lacks the days between its first and last
+that no file covers (`Frame.holes`, from each file's stated range, else its rows' days: `holes`):
+a July download forgotten is not a July without activity. The periods holding such days are
+made unknown the same way, and KPI017 names the days and the files on either side.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,15 +41,16 @@ def blank_gaps(
     months and lacks some between its first and last, make the periods holding them unknown
     and return the finding (KPI017); `ask` asks the source again, by month when the frame's
     rows are longer periods."""
+    found = blank_holes(table, frame.holes, name, where, aggregates)
     if frame.date_grain != "month" and not frame.month_dated():
-        return []
+        return found
     if frame.grain not in (None, "month"):
         frame = ask(dataclasses.replace(request, grain="month", dimensions=[]))
     months = missing_months(frame)
     if not months:
         return []
     blank_periods(table, months, aggregates)
-    return [sourcefindings.missing_months(name, where, months, sorted(aggregates))]
+    return [*found, sourcefindings.missing_months(name, where, months, sorted(aggregates))]
 
 
 def missing_months(frame: Frame) -> list[dt.date]:
@@ -73,3 +80,58 @@ def blank_periods(
             if name in table.values and (aggregate.time != "last" or is_last):
                 table.values[name][..., index, :] = np.nan
     table.gaps.update({name: months for name in aggregates if name in table.values})
+
+
+Hole = tuple[dt.date, dt.date, str, str]
+
+
+def holes(files: Sequence[tuple[str, tuple[Any, Any] | None]]) -> list[Hole]:
+    """The days between the first and last day of `files` (each a name and the days it covers:
+    its stated range, else its rows' first and last day; None: no rows) that none covers, as
+    (first day, last day, the file before, the file after)."""
+    known = sorted((s[0], s[1], n) for n, s in files if s is not None and None not in s)
+    out: list[Hole] = []
+    if not known:
+        return out
+    reach, last_name = known[0][1], known[0][2]
+    for first, last, name in known[1:]:
+        if first > reach + dt.timedelta(days=1):
+            out.append(
+                (reach + dt.timedelta(days=1), first - dt.timedelta(days=1), last_name, name)
+            )
+        if last > reach:
+            reach, last_name = last, name
+    return out
+
+
+def blank_holes(
+    table: InputTable,
+    found: list[Hole],
+    name: str,
+    where: Location,
+    aggregates: dict[str, Aggregate],
+) -> list[Finding]:
+    """Make the table's periods holding days of `found` unknown for the variables of
+    `aggregates` (a stock's when its period ends in one) and return one KPI017 per hole."""
+    if table.n_periods:  # only the holes in the periods asked for
+        start, end = table.period_start(0), table.period_end(table.n_periods - 1)
+        found = [h for h in found if h[0] <= end and start <= h[1]]
+    if not found:
+        return []
+    present = [v for v in aggregates if v in table.values]
+    for index in range(table.n_periods):
+        start, end = table.period_start(index), table.period_end(index)
+        for first, last, _, _ in found:
+            if first <= end and start <= last:
+                for v in present:
+                    if aggregates[v].time != "last" or first <= end <= last:
+                        table.values[v][..., index, :] = np.nan
+    days = [
+        first + dt.timedelta(days=i)
+        for first, last, _, _ in found
+        for i in range((last - first).days + 1)
+    ]
+    for v in present:  # windows over them are unknown too (`kpiengine.transforms`)
+        table.gaps[v] = sorted({*table.gaps.get(v, []), *days})
+    variables = sorted(aggregates)
+    return [sourcefindings.uncovered_days(name, where, hole, variables) for hole in found]

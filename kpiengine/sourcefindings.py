@@ -1,7 +1,7 @@
 """The findings a fetch makes about what one source answered: its connector's failure
 (KPI012), variables it left out (KPI015), rows that look wrong (KPI016: a connector's, or a few
 dates years away from the rest), data without dates (KPI013), data dated after today (KPI015),
-months missing from monthly rows (KPI017)."""
+months missing from monthly rows and days no file of the source covers (KPI017)."""
 
 from __future__ import annotations
 
@@ -157,4 +157,23 @@ def missing_months(
         f"month: {_names(variables)} are unknown there, and so are the quarters, years and "
         "windows that hold those months",
         location=where,
+    )
+
+
+def uncovered_days(
+    name: str,
+    where: Location,
+    hole: tuple[dt.date, dt.date, str, str],
+    variables: list[str],
+) -> Finding:
+    """KPI017: days between a source's files that none of them covers."""
+    first, last, before, after = hole
+    days = str(first) if first == last else f"{first} to {last}"
+    return MissingMonths.finding(
+        f"source `{name}` has no file for {days}, between `{before}` and `{after}`: "
+        f"{_names(variables)} are unknown there (not 0), and so are the periods and windows "
+        "that hold those days",
+        location=where,
+        fix="export those days too (a download with the missing date range), or evaluate "
+        "only periods outside them",
     )

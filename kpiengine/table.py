@@ -38,7 +38,9 @@ class Frame:
     dates each variable, e.g. `Close Date`; `missing` names the variables a connector leaves
     out on purpose, and why (the KPIs reading them are undefined with that reason); `notes` why
     some cells of a distinct count are empty (several rows of counts fell in them); `warnings`
-    rows a connector counted but that look wrong (a deal closed on a day still to come).
+    rows a connector counted but that look wrong (a deal closed on a day still to come);
+    `holes` the days between the source's files that none covers (first, last, and the files
+    before and after), unknown rather than days without activity (`kpiengine.monthgaps`).
     """
 
     dates: np.ndarray
@@ -53,6 +55,7 @@ class Frame:
     missing: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     warnings: list[KpiError] = field(default_factory=list)
+    holes: list[tuple[dt.date, dt.date, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.dates = np.asarray(self.dates, dtype="datetime64[D]")
@@ -97,6 +100,7 @@ class Frame:
             totals=totals,
             dated_by={k: v for f in frames for k, v in f.dated_by.items()},
             warnings=[w for f in frames for w in f.warnings],
+            holes=sorted({h for f in frames for h in f.holes}),
         )
 
     @property
@@ -159,7 +163,8 @@ class InputTable:
     """Variables as arrays of shape (periods, segments); segment 0 is the total.
 
     `spans` are the days each variable's data covers (see `Frame.covered`), `gaps` the first
-    days of the months inside them that a monthly source lacks, `dated_by` the date that dates
+    days of the months inside them that a monthly source lacks and the days no file of a source
+    covers (`Frame.holes`), `dated_by` the date that dates
     it; `sources` says what each source gave and `findings` what went wrong
     while fetching.
     """
@@ -174,7 +179,7 @@ class InputTable:
     findings: list[Finding] = field(default_factory=list)
     calendar: Calendar = DEFAULT
     spans: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
-    gaps: dict[str, list[dt.date]] = field(default_factory=dict)  # months a monthly source lacks
+    gaps: dict[str, list[dt.date]] = field(default_factory=dict)  # months or days lacking
     dated_by: dict[str, str] = field(default_factory=dict)
     #: distinct counts over windows as the source counted them (`kpiengine.distinct`): this
     #: table's own, never copied by `dataclasses.replace` onto one with other values

@@ -134,12 +134,6 @@ def test_a_wrong_item_or_entry_is_located_at_itself():
     where, message = _rejected("crm", text)
     assert where == _position(text, "[A, B]")
     assert message.endswith("`columns` is a mapping of names to names: `stage` maps to a list")
-    text = _yaml("crm", {"path": "deals.csv", "stages": "{yes: won}"})
-    with pytest.raises(OptionError) as caught:
-        _open("crm", text)
-    assert str(caught.value.location) == _position(text, "yes")
-    assert caught.value.message.endswith("a key is `true` (read as true/false)")
-    assert caught.value.fix is not None and caught.value.fix.startswith("write it in quotes")
     text = _yaml("sql", {"url": "'duckdb://'", "table": "t", "files": "{t: [a.csv]}"})
     where, message = _rejected("sql", text)
     assert where == _position(text, "[a.csv]")

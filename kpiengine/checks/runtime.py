@@ -62,8 +62,14 @@ class MissingMonths(Check):
     code = "KPI017"
     severity = WARNING
     stage = DATA
-    title = "a source of monthly rows without some months between its first and its last"
-    fix = "export or paste in the missing months (a month without activity as a row of zeros)"
+    title = (
+        "a source lacking some of its dates: months between a monthly source's first and last, "
+        "or days between its files that no file covers"
+    )
+    fix = (
+        "export or paste in the missing months or days (a month without activity as a row of "
+        "zeros), or add the missing download"
+    )
 
 
 class CheckFailed(Check):
