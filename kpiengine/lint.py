@@ -138,7 +138,7 @@ def lint(
     if kpis:  # their findings, and those about their inputs (a total row counted twice)
         inputs = {v for k in kpis for v in workspace.inputs_of(k)}
         found = [f for f in found if f.kpi in kpis or f.code == CheckFailed.code
-                 or (f.kpi is None and f.details.get("variable") in inputs)]  # fmt: skip
+                 or (f.kpi is None and bool(_about(f) & inputs))]  # fmt: skip
     active, silenced = _silence(workspace, list(dict.fromkeys(found)))
     if not kpis and (results or _has_own(workspace)):
         shown = in_use(workspace, results)
@@ -146,6 +146,11 @@ def lint(
         active = [f for f in active if _concerns_user(workspace, f, shown, data)]
         silenced = [s for s in silenced if _concerns_user(workspace, s.finding, set(), data)]
     return LintReport(workspace, sort_findings(active), silenced, list(checks), bool(results))
+
+
+def _about(finding: Finding) -> set[str]:
+    """The variables a finding concerns: a check's `variable`, a source's `variables`."""
+    return {finding.details.get("variable"), *finding.details.get("variables", ())} - {None}
 
 
 def in_use(workspace: Workspace, results: Sequence[Results] = ()) -> set[str]:

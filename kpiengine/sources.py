@@ -23,7 +23,7 @@ from .checks.definitions import BadValue
 from .connector import Connector, NoDailyValues, OptionError, Request, quantities
 from .distinct import detach_windows, place_windows, split_windows, windows_asked
 from .errors import Finding, KpiError, suggestion
-from .model import DISTINCT, Variable, Workspace
+from .model import DISTINCT, Aggregate, Variable, Workspace
 from .periods import RANGE, counts_whole
 from .plan import Plan
 from .plugincall import PluginFailure, call, call_with_timeout, checked_frame
@@ -124,6 +124,14 @@ def open_sources(
     return out
 
 
+def _concerning(findings: list[Finding], start: int, variables: Iterable[str]) -> int:
+    """Mark `findings[start:]`, a source's, with the variables asked of it (`kpi lint --kpi`
+    keeps those about a KPI's inputs); the index after them."""
+    for finding in findings[start:]:
+        finding.details.setdefault("variables", sorted(variables))
+    return len(findings)
+
+
 def _as_set(method: Callable[[], Iterable[str]]) -> set[str]:
     return {str(name) for name in method()}
 
@@ -150,7 +158,10 @@ def fetch_table(
     left_out: dict[str, str] = {}  # variables a connector leaves out, and why
     reported: set[str] = set()  # the reasons a finding already gives
     now = today()
+    told = 0  # the findings before `told` say the variables they concern (`_concerning`)
+    wanted: dict[str, Aggregate] = {}
     for source in sources:
+        told = _concerning(findings, told, wanted)
         wanted = {v: a for v, a in plan.variables.items() if owner.get(v) is source}
         status = SourceStatus(
             source.config.name, source.config.connector, source.origin, sorted(wanted)
@@ -225,6 +236,7 @@ def fetch_table(
             plain = dataclasses.replace(request, windows={})  # months of rows, not of windows
             findings.extend(monthgaps.blank_gaps(built, frame, plain, ask, name, where, present))
             tables.append(built)
+    _concerning(findings, told, wanted)
     if not tables and spans and len(set(spans)) == 1:
         raise OnlyRange(spans[0])
     if not tables:
