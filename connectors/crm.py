@@ -251,7 +251,9 @@ class CrmConnector(GroupedReports, CurrencyCodes, ContactStages):
         if numbers:  # `1.250` KWD amounts are 1.25 or 1250: `decimal:` decides (`_amounts`)
             option = self.option("decimal")
             amounts, whole = self._amounts(), self._whole()
-            decimal = decimal_of(self.layout, known, option, whole=whole, currency=amounts)
+            kinds = {amount: "amount"} if amount else None  # a `45%` amount: the scan names it
+            decimal = decimal_of(self.layout, known, option, whole=whole, currency=amounts,
+                                 quantities=kinds)  # fmt: skip
         # in name order: the first column whose dates fail is the same on every run
         formats = {c: self._format(c).spec for c in sorted(self.date_columns)}
         tables = [typed(t, numbers, decimal, formats) for t in self.tables]
