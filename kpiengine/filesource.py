@@ -21,15 +21,17 @@ from pathlib import Path
 from .connector import Option
 from .errors import KpiError, Location, did_you_mean
 from .fileformats import CellError, DateFormat, detect_date_format, guess_decimal, read_number
+from .fileformats.dates import DECIDING, AmbiguousDates
 from .fileformats.percents import is_percent, mixed, mixed_message
 from .fileformats.quantities import reads
 from .fileformats.sql import quote_ident, quote_text
-from .fileformats.tables import FileTable, open_tables
+from .fileformats.tables import FileTable, open_tables, run_sql
 from .sourceconfig import Mapping as Mapped
 from .sourceconfig import SourceConfig
 
 #: Distinct cells of a column that decide its decimal mark or date format.
 SAMPLE = 300
+DECIDING_CELLS = 20  # cells of the whole file that may tell day/month (`_deciding_days`)
 _MARK = re.compile("[.,\uff0c\uff0e]")  # a cell `guess_decimal` reads both ways
 
 __all__ = [
@@ -312,14 +314,15 @@ def date_format_of(
         _numeric_days(typed_, column)
     cells = [(t, c) for t in tables if column in t.columns for c in _spread(t.cells(column))]
     texts = [c for _, c in cells] + _spread(list(extra))
+    scanned = len(cells)  # the cells from here on are found in the files (placed by a query)
 
     def locate(i: int) -> Location:
         if i >= len(cells):
             return table.header(column)
         where, text = cells[i]
-        return _cell_location(where, column, text)
+        return _cell_location(where, column, text, scan=i >= scanned)
 
-    try:
+    def detect() -> DateFormat:
         return detect_date_format(
             texts,
             date_format=option,
@@ -329,8 +332,33 @@ def date_format_of(
             column=column,
             locate=locate,
         )
+
+    try:
+        try:
+            return detect()
+        except AmbiguousDates:  # the sample reads either way: the rest of the files may not
+            deciding = [(t, c) for t in tables for c in _deciding_days(t, column)]
+            if not deciding:
+                raise
+            texts[len(cells) : len(cells)] = [c for _, c in deciding]
+            cells.extend(deciding)
+            return detect()
     except ValueError as exc:  # a `date_format:` this reader cannot use
         raise KpiError(f"`date_format`: {exc}", table.header(column)) from None
+
+
+def _deciding_days(table: FileTable, column: str) -> list[str]:
+    """Cells of a date column beyond the table's sample with a field of 13 to 31 (`13/01/2024`),
+    which tell day/month from month/day: one query, only when the sample cannot tell."""
+    if table.complete or column not in table.columns:
+        return []
+    text = table.typed({column: "VARCHAR"}) if table.kind == "csv" else table
+    cell = f"CAST({quote_ident(column)} AS VARCHAR)"
+    sql = (
+        f"SELECT DISTINCT {cell} FROM {text.reader()} WHERE {text.keep_sql()} AND "
+        f"regexp_matches({cell}, {quote_text(DECIDING)}) LIMIT {DECIDING_CELLS}"
+    )
+    return [str(row[0]) for row in run_sql(sql, table)]
 
 
 def _numeric_days(table: FileTable, column: str) -> None:

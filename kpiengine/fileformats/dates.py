@@ -44,6 +44,7 @@ from .sql import shown
 
 __all__ = [
     "DATE_FORMATS",
+    "AmbiguousDates",
     "DateFormat",
     "DateError",
     "compile_format",
@@ -51,6 +52,13 @@ __all__ = [
     "may_read",
     "read_date",
 ]
+
+class AmbiguousDates(KpiError):
+    """A date column whose cells read as two orders (day/month and month/day) alike."""
+
+
+#: A cell with a field of 13 to 31 (`13/01/2024`, `1/13/24`): one that tells day from month.
+DECIDING = r"(^|[^0-9])(1[3-9]|2[0-9]|3[01])([^0-9]|$)"
 
 _ISO = re.compile(
     r"[12][0-9]{3}-[01][0-9]-[0-3][0-9](?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
@@ -256,7 +264,7 @@ def _settle(
     example = ambiguous[0][1]
     readings = _either(list(dict.fromkeys(str(days[o][example]) for o in left)))
     options = _either([f"`date_format: '{compile_format(o).written}'`" for o in left])
-    raise KpiError(
+    raise AmbiguousDates(
         f"the dates in column `{column}` read as {names}: {listed}{more} "
         f"(`{shown(example)}` is {readings})",
         locate(ambiguous[0][0]) if locate else None,
