@@ -53,6 +53,7 @@ __all__ = [
     "read_date",
 ]
 
+
 class AmbiguousDates(KpiError):
     """A date column whose cells read as two orders (day/month and month/day) alike."""
 
