@@ -258,11 +258,17 @@ class Engine:
 
 
 def _unprojected(results: Results, undated: set[str]) -> None:
-    """No projection for the KPIs with an input the daily data lacks (an undated export's, a
-    failed source's): the projection would add none of it for the days left."""
+    """No projection for the KPIs with an input the daily data lacks (an undated export's,
+    monthly rows, a failed source's): the projection would add none of it for the days left.
+    Beside inputs to date, such an input (the whole month's or the month so far: no day says)
+    leaves the partial period unjudged: CAC from a whole month's costs over 18 days' customers
+    is no CAC."""
     for result in results.kpis.values():
-        if result.projection is not None and results.workspace.inputs_of(result.kpi.id) & undated:
+        inputs = results.workspace.inputs_of(result.kpi.id)
+        if inputs & undated:
             result.projection = None
+            if inputs - undated:
+                result.undated = tuple(sorted(inputs & undated))
 
 
 def evaluate(workspace: Workspace, data: Data = None, **options: Any) -> Results:

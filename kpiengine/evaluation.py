@@ -19,6 +19,7 @@ import numpy as np
 
 from .compute import Computer
 from .errors import Finding
+from .formatting import is_rate
 from .model import KPI, Workspace
 from .pacing import (
     LateStart,
@@ -62,6 +63,9 @@ class KpiResult:
     #: found only when a status needs it (without a projection)
     scale_free: Callable[[], np.ndarray] | None = None
     late: LateStart | None = None  # the first period, when the data starts inside it
+    #: inputs without daily values (monthly rows: the whole month or the month so far) beside
+    #: inputs to date: the partial period is not judged (`engine._unprojected`)
+    undated: tuple[str, ...] = ()
 
     @functools.cached_property
     def basis(self) -> np.ndarray | None:
@@ -80,6 +84,7 @@ class KpiResult:
             out[rest & ~free] = UNJUDGED
         out[pro_rata] = PRO_RATA
         out[np.isfinite(projected)] = PROJECTION
+        out[judged] = UNJUDGED if self.undated else out[judged]
         return out
 
     @functools.cached_property
@@ -242,6 +247,12 @@ def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
             f"no projection: the value to date is judged against the target for its {held} "
             "(pro rata)"
         )
+    elif basis == UNJUDGED and result.undated:
+        fields["status_reason"] = (
+            f"not judged: {', '.join(f'`{v}`' for v in result.undated)} in one row for the "
+            f"period (the whole period or the period so far: no day says which), beside inputs "
+            f"covering {held}"
+        )
     elif basis == UNJUDGED:
         fields["status_reason"] = (
             f"not judged: the period holds {held} and has no projection, and the KPI's value "
@@ -274,17 +285,6 @@ def _rel(a: float | None, b: float | None) -> float | None:
 
 def _no_rel(a: float | None, b: float | None) -> None:
     return None
-
-
-def is_rate(kpi: KPI) -> bool:
-    """True for a KPI whose changes are differences, not percentages: a `percent` format or a
-    dimensionless unit (a ratio, a multiple). Its `change` is in its own unit (0.005 = 0.5 pp for
-    a percentage) and its `change_pct` is None: a relative change of a rate (-1,281.9% for a rate
-    that went from 0.1% to -1.2%) says nothing a manager can use."""
-    if kpi.format == "percent":
-        return True
-    unit = kpi.unit
-    return unit is not None and unit.dimensionless and kpi.format != "integer"
 
 
 def _cell_reason(reason: str, period: str, segment: dict[str, str]) -> str:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import KPI
 
 STATUS_MARKS = {
     "on_track": "✓ on track",
@@ -18,6 +22,17 @@ MAX_EXTRA_DECIMALS = 2
 APART = 0.05  # values further apart than 5% of their typical size must look different
 # Bidirectional embedding, override and isolate controls: data must not reorder what it is shown in.
 BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def is_rate(kpi: KPI) -> bool:
+    """True for a KPI whose changes are differences, not percentages: a `percent` format or a
+    dimensionless unit (a ratio, a multiple). Its `change` is in its own unit (0.005 = 0.5 pp for
+    a percentage) and its `change_pct` is None: a relative change of a rate (-1,281.9% for a rate
+    that went from 0.1% to -1.2%) says nothing a manager can use."""
+    if kpi.format == "percent":
+        return True
+    unit = kpi.unit
+    return unit is not None and unit.dimensionless and kpi.format != "integer"
 
 
 TIME_WORDS = {
