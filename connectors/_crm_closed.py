@@ -52,7 +52,9 @@ class ClosedDeals(CrmConfig):
             if cycle:
                 scan.check("cycles", "count", f"{won} AND ({create} IS NULL OR {close} < {create})")
             return
+        # the open deals at a period's end: a closed deal without a close date is never closed
         needs = {"won": set(CLOSED) - {"deals_lost"}, "lost": {"deals_lost"}}
+        needs = {k: v | {"open_opportunities"} for k, v in needs.items()}
         for name, variables in needs.items():
             if variables & derived:
                 scan.check(f"undated_{name}", "count", f"{klass} = '{name}' AND {close} IS NULL")
@@ -91,7 +93,8 @@ class ClosedDeals(CrmConfig):
                 f"{f' (worth {worth:,.2f})' if worth else ''}, first at {where}: no period can "
                 "count them; fill in the close dates and export again"
             )
-            for variable in set(CLOSED) - {"deals_lost"} if kind == "won" else {"deals_lost"}:
+            distorted = set(CLOSED) - {"deals_lost"} if kind == "won" else {"deals_lost"}
+            for variable in distorted | {"open_opportunities"}:
                 out.setdefault(variable, why)
         cycles = []
         if checks.get("backwards"):

@@ -89,11 +89,13 @@ def stock(
     grain: str,
     calendar: Calendar,
     span: tuple[dt.date, dt.date] | None = None,
+    names: tuple[str, str] = ("customers_at_start", "customers_at_end"),
 ) -> Frame:
     """Customers at the start and the end of each period, per segment: the customers won
     (`won` per day and segment, the scan's daily cells) less those lost, added up in day order
     from the first day with an event; every period from that day's to the last one's, and
-    every period of `span` (the days the export covers; 0 before the first event)."""
+    every period of `span` (the days the export covers; 0 before the first event). `names`:
+    the variables of the stock at the start and at the end (the open deals: `_crm_pipeline`)."""
     dims = list(segments)
     ok = ~np.isnat(days)
     days = days[ok]
@@ -117,7 +119,7 @@ def stock(
         at_end += [change[i] if i >= 0 else 0.0 for i in through]
         out_dates.append(starts)
         out_keys += [key] * len(starts)
-    values = {"customers_at_start": np.array(at_start), "customers_at_end": np.array(at_end)}
+    values = {names[0]: np.array(at_start), names[1]: np.array(at_end)}
     frame = Frame(
         np.concatenate(out_dates),
         {d: np.array([k[i] for k in out_keys], dtype=object) for i, d in enumerate(dims)},

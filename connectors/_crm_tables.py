@@ -186,6 +186,7 @@ DEAL_VARIABLES = {
     "deals_lost": ("stage", "close_date"),
     "revenue": ("stage", "close_date", "amount"),
     "sales_cycle_days": ("stage", "close_date", "create_date"),
+    "open_opportunities": ("stage", "create_date", "close_date"),  # a stock (`_crm_pipeline`)
 }
 CONTACT_VARIABLES = {
     "leads": ("lead_date",),  # the became-a-lead date, else the create date

@@ -2,10 +2,10 @@
 
 A deals file gives the opportunities created by create date, and the deals won (all of them, and
 those with an amount: the denominator of the average deal size) and lost, their revenue and
-sales-cycle days by close date, each deal's stage classed as won, lost or open. A
-contacts file gives leads, MQLs, SQLs and new customers by their lifecycle dates (a skipped
-stage's by the next stage's: `_crm_contacts`), churned customers by a churn date, and the
-customer stock at the start and end of each period.
+sales-cycle days by close date, each deal's stage classed as won, lost or open, and the
+deals open at each period's end (`_crm_pipeline`). A contacts file gives leads, MQLs, SQLs and
+new customers by their lifecycle dates (a skipped stage's by the next stage's: `_crm_contacts`),
+churned customers by a churn date, and the customer stock at the start and end of each period.
 
 Each export is a profile of `_crm_tables` (column roles, stages); the rows are read by the
 reading layer and aggregated in one DuckDB scan per request (`kpiengine.filescan`), every date,
@@ -59,6 +59,7 @@ from ._crm_currency import CurrencyCodes
 from ._crm_files import check_repeated, check_shared
 from ._crm_grouped import GroupedReports, crm_tables
 from ._crm_headers import check_key_roles
+from ._crm_pipeline import OPEN, OpenDeals
 from ._crm_span import covered, span_checks
 from ._crm_tables import CLOSED, DAY_ROLE, NONE, STAGE_DATES, STAGES, STOCKS
 
@@ -67,7 +68,7 @@ CONTACTS = "__contacts"  # every contact by its create date: the segments of the
 SUM = Aggregate()
 
 
-class CrmConnector(GroupedReports, CurrencyCodes, ContactStages):
+class CrmConnector(GroupedReports, OpenDeals, CurrencyCodes, ContactStages):
     name = "crm"
     renames_values = True
     description = "HubSpot, Salesforce or generic exports of deals (opportunities) or leads"
@@ -130,6 +131,8 @@ class CrmConnector(GroupedReports, CurrencyCodes, ContactStages):
         self.dims = self._dimensions()
         dates = ("create_date", "close_date", "churn_date", "date", *STAGE_DATES)
         self.date_columns = {self.columns[r] for r in dates if r in self.columns}
+        # a mapping's own `date:` column (a snapshot's day) is read as the role dates are
+        self.date_columns |= {self._mapped_date(m) for m in config.mappings.values() if m.date}
         self._formats: dict[str, DateFormat] = {}
         self._unsampled: set[str] = set()  # formats guessed from the other date columns
         self._shared_checked = False  # `_crm_files`: no two files hold the same deals
@@ -166,6 +169,7 @@ class CrmConnector(GroupedReports, CurrencyCodes, ContactStages):
             self._raise_stages(scan, self._unknown)
         self._check_codes(checks)
         left_out = self._left_out(checks) | self._undated_customers(checks)
+        left_out |= self._uncreated(checks)  # `open_opportunities` (`_crm_pipeline`)
         dims = [d for d in request.dimensions if d in self.dims]
         wanted = [v for v in request.variables if v in self.provides() and v not in left_out]
         parts = [scanned.frame]
@@ -188,20 +192,15 @@ class CrmConnector(GroupedReports, CurrencyCodes, ContactStages):
             parts.append(frames.zeros(sums, span, segments, dims, request.grain, request.calendar))
         stocks = [v for v in wanted if v in STOCKS]
         if stocks:
-            parts.append(
-                frames.stock(
-                    scanned.days,
-                    scanned.day_dims,
-                    scanned.day_values["__won"],
-                    scanned.day_values.get("__lost", np.zeros(len(scanned.days))),
-                    stocks,
-                    request.grain,
-                    request.calendar,
-                    span,
-                )  # fmt: skip
-            )
+            won, lost = (scanned.day_values.get(k, np.zeros(len(scanned.days)))
+                         for k in ("__won", "__lost"))  # fmt: skip
+            stock = frames.stock(scanned.days, scanned.day_dims, won, lost, stocks, request.grain,
+                                 request.calendar, span)  # fmt: skip
+            parts.append(stock)
             if len(scanned.days):
                 span = union([span, (scanned.days.min().item(), scanned.days.max().item())])
+        if OPEN in wanted and OPEN not in self.config.mappings:  # the open deals' stock
+            parts.append(self._open_frame(scanned, request.grain, request.calendar, span))
         out = frames.concat(parts, wanted, dims)
         out.span, out.source = span, scan.source
         out.dated_by = self._dated_by(wanted)
@@ -281,7 +280,7 @@ class CrmConnector(GroupedReports, CurrencyCodes, ContactStages):
         value = scan.read(amount, held, workspace) if amount else "NULL"
         roles: dict[tuple[str, str], dict[str, Any]] = {}
         for variable in derived:
-            if variable in STOCKS:
+            if variable in STOCKS or variable == OPEN:
                 continue
             column = self._column(DAY_ROLE[variable])
             stage_day = self._stage_day(variable, day)  # else a later stage's (`_crm_contacts`)
@@ -297,6 +296,7 @@ class CrmConnector(GroupedReports, CurrencyCodes, ContactStages):
             held = Reader("number", decimal, quantity=request.quantities.get(variable, ""))
             sql = self._mapping_sql(scan, mapping, held, workspace, wanted[variable].time)
             column = self._mapped_date(mapping)
+            self._check_stock_mapping(mapping, column, wanted[variable])  # `_crm_pipeline`
             roles.setdefault((column, "TRUE"), {})[variable] = (sql, wanted[variable])
         if "create_date" in self.columns and any(
             v in CLOSED and wanted[v].time == "sum" for v in derived
@@ -323,7 +323,9 @@ class CrmConnector(GroupedReports, CurrencyCodes, ContactStages):
             if measures:
                 scan.role(day[column], measures, where)
         dated = sorted({c for c, _ in roles})
-        if any(v in CLOSED for v in derived):
+        if OPEN in derived:
+            self._open_roles(scan, klass, day, wanted[OPEN])
+        if any(v in CLOSED or v == OPEN for v in derived):
             dates = [self.columns[r] for r in ("close_date", "create_date") if r in self.columns]
             # a row without any date is no deal (a footer such as a company's name); the rest
             # is tested on unclassed rows only (a CASE), the stage trimmed on those alone

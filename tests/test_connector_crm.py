@@ -151,7 +151,7 @@ def test_system_and_object_detected_from_the_headers(name, system, kind, dims):
 
 def test_provides_only_what_the_columns_allow():
     deals = {"opportunities", "sqos", "deals_won", "deals_lost", "revenue", "sales_cycle_days"}
-    deals.add("deals_won_with_amount")
+    deals |= {"deals_won_with_amount", "open_opportunities"}  # open at each period's end
     assert connector("hubspot_deals.csv").provides() == deals
     assert connector("salesforce_opportunities.csv").provides() == deals
     stocks = {"leads", "mqls", "sqls", "new_customers", "customers_at_start", "customers_at_end"}
