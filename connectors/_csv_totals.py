@@ -13,14 +13,16 @@ so each cell may be a rounded display). A disagreement means something:
 
 A file's grand total is its one plain totals row (`Total`, `Grand totals (16 records)`; not a
 `Subtotal`, not `Total: Search campaigns`) before or after all its data rows: a file with
-several, or with one between rows (a group's), is not compared, nor is a source of several
-files unless each has one (their totals are then compared with all the rows). Compared: each
-variable summing one column of a wide file (no `where:`, `count:` or `distinct:`; not a mean,
-not a percent column) when the request's dates hold every row. The sums are the scan's answer
-(for a file larger than its sample, the scan counts its rows too: the rows' rounding); only when
-they disagree are the files read again, each file's rows summed alone, so that the message
-names the file and gives the rows' own sums (a variable dated by a column of its own leaves
-rows without that date out of the answer, not out of the total).
+several, or with one between rows (a group's), is not compared so, nor is a source of several
+files unless each has one (their totals are then compared with all the rows). Its other totals
+rows are compared with the rows they follow (`group_totals`: a group's, a running total, all
+the rows), on the sampled rows: a KPI016 warning where none add up, never a silent drop.
+Compared: each variable summing one column of a wide file (no `where:`, `count:` or
+`distinct:`; not a mean, not a percent column) when the request's dates hold every row. The
+sums are the scan's answer (for a file larger than its sample, the scan counts its rows too:
+the rows' rounding); only when they disagree are the files read again, each file's rows summed
+alone, so that the message names the file and gives the rows' own sums (a variable dated by a
+column of its own leaves rows without that date out of the answer, not out of the total).
 """
 
 from __future__ import annotations
@@ -137,25 +139,12 @@ class Totals:
             return None
         whole = conn._whole()
         columns: dict[str, Column] = {}
-        for role, measures in enumerate(roles.values()):
-            for variable, (sql, _) in measures.items():
-                mapping, rule = conn.mappings.get(variable), request.variables.get(variable)
-                if (
-                    mapping is None
-                    or rule is None
-                    or (rule.time, rule.segments) != ("sum", "sum")
-                    or not mapping.column
-                    or mapping.count
-                    or mapping.distinct
-                    or mapping.where
-                    or not mapping.scale
-                ):
-                    continue
-                name = require(conn.layout, mapping.column)
-                read = _totals(tables, found, name, decimals, conn._currency(mapping))
-                if name not in columns and read is not None:
-                    columns[name] = Column(name, variable, sql, mapping.scale, role,
-                                           name in whole, read)  # fmt: skip
+        for name, (variable, sql, role) in summed(conn, request, roles).items():
+            mapping = conn.mappings[variable]
+            read = _totals(tables, found, name, decimals, conn._currency(mapping))
+            if read is not None:
+                columns[name] = Column(name, variable, sql, mapping.scale, role, name in whole,
+                                       read)  # fmt: skip
         if not columns:
             return None
         counted = not all(t.sniffed is not None and t.sniffed.whole for t in tables)
@@ -237,6 +226,115 @@ class Totals:
         mine = " in this file" if len(self.tables) > 1 else ""
         decimal = self.decimals[table.name]
         return gap_error(table, self.rows[index], name, count, got, expected, decimal, mine)
+
+
+def summed(
+    conn: Any, request: Request, roles: dict[str, dict[str, tuple[str, Any]]]
+) -> dict[str, tuple[str, str, int]]:
+    """The columns a totals row can be compared in (column -> variable, its SQL, its date's
+    role): each summing one column of a wide file, without `where:`, `count:`, `distinct:`."""
+    columns: dict[str, tuple[str, str, int]] = {}
+    for role, measures in enumerate(roles.values()):
+        for variable, (sql, _) in measures.items():
+            mapping, rule = conn.mappings.get(variable), request.variables.get(variable)
+            if (
+                mapping is None
+                or rule is None
+                or (rule.time, rule.segments) != ("sum", "sum")
+                or not mapping.column
+                or mapping.count
+                or mapping.distinct
+                or mapping.where
+                or not mapping.scale
+            ):
+                continue
+            columns.setdefault(require(conn.layout, mapping.column), (variable, sql, role))
+    return columns
+
+
+def group_totals(
+    conn: Any, request: Request, roles: dict[str, dict[str, tuple[str, Any]]],
+    decimals: dict[str, str],
+) -> list[KpiError]:  # fmt: skip
+    """KPI016 warnings for the totals rows that are not a file's grand total (`grand_total`)
+    and that no rows they follow add up to: the rows since the totals row before (a group's
+    subtotal) or every row above (a running total); one at the start or the end, all the rows
+    (`Total` twice). Each is left out of the sums: a row it should total is missing, or the
+    totals row is wrong. A totals row naming its scope (`Total: Search`) at the start, or at
+    the end of a file without groups, totals rows its label picks: not compared. Read from
+    the sample (a file that has such rows only: no cost to others); in a file larger than it,
+    rows up to its last row."""
+    if conn._long():
+        return []
+    columns, whole = summed(conn, request, roles), conn._whole()
+    warnings = []
+    for table in conn.tables:
+        sniffed, grand = table.sniffed, grand_total(table)
+        if sniffed is None or not sniffed.sample or not columns:
+            continue
+        rows, first, last = sniffed.sample, sniffed.sample[0].line, sniffed.sample[-1].line
+        inner = [t for t in sniffed.totals if t is not grand and (sniffed.whole or t.line < last)]
+        grouped = any(first < t.line < last for t in sniffed.totals)  # groups' totals
+        for row in sorted(inner, key=lambda t: t.line):
+            if (row.line < first or not grouped) and not _plain(row.label):
+                continue  # `Total: Search` at the start or end: the rows its label picks
+            before = max((t.line for t in sniffed.totals if t.line < row.line), default=0)
+            above = [r for r in rows if r.line < row.line]
+            since = [r for r in above if r.line > before]
+            groups = [rows] if row.line < first else [since, above] if before > first else [above]
+            for name in columns:
+                decimal = decimals[table.name]
+                warning = _group_total(table, row, name, groups, decimal, name in whole)
+                if warning is not None:
+                    warnings.append(warning)
+                    break
+    return warnings
+
+
+def _group_total(
+    table: FileTable, row: TotalRow, name: str, groups: list[list[Any]], decimal: str,
+    whole: bool,
+) -> KpiError | None:  # fmt: skip
+    """The warning of a totals row's cell that none of the `groups` of rows add up to, within
+    the rounding of the cells (none in the rows of a column of `whole` counts)."""
+    found = find(table, [name])
+    if found is None:
+        return None
+    index = table.columns.index(found)
+    text = row.cells[index] if index < len(row.cells) else ""
+    try:
+        total = read_number(text, decimal).value
+    except CellError:
+        total = math.nan
+    if math.isnan(total) or is_percent(text):
+        return None  # nothing said in this column, or a rate
+    sums = []
+    for group in groups:
+        cells = [r.fields[index] if index < len(r.fields) else "" for r in group]
+        try:
+            values = [read_number(c, decimal).value for c in cells]
+        except CellError:
+            return None  # a bad cell: the scan says where
+        places = max((_places(c, decimal) for c in cells), default=0)
+        each = 0.0 if whole else 0.5 * 10.0**-places  # a row's rounding
+        allowed = 0.5 * 10.0 ** -_places(text, decimal) + len(cells) * each
+        got = math.fsum(v for v in values if not math.isnan(v))
+        if _close(got, total, allowed):
+            return None
+        sums.append((len(cells), got, group[0].line if group else row.line))
+    places = max(_places(text, decimal), *(_places(c, decimal) for c in table.cells(found)[:100]))
+    count, got, start = sums[0]
+    rows = f"the {count:,} {'row' if count == 1 else 'rows'}"
+    said = f"{rows} from line {start} add{'s' * (count == 1)} up to {_shown(got, places)}"
+    if len(sums) > 1:
+        said += f" (all {sums[1][0]:,} above it: {_shown(sums[1][1], places)})"
+    return KpiError(
+        f"`{row.label}` says {_shown(total, places)} in column `{found}` but {said}; the totals "
+        "row is left out of the sums, the rows counted",
+        table.location(row.line, found),
+        "a totals row between the data rows totals those before it: correct it, or remove it "
+        "(a row it totals missing?)",
+    )
 
 
 def gap_error(

@@ -42,7 +42,7 @@ from kpiengine.sqlgen import quote_ident, where_value
 from kpiengine.table import Frame
 
 from ._csv_subtotals import Subtotals, sampled
-from ._csv_totals import Totals
+from ._csv_totals import Totals, group_totals
 
 DATE_NAMES = ("date", "day", "datum", "fecha", "month", "week", "period", "日期", "تاریخ")
 
@@ -80,8 +80,8 @@ class CsvConnector(Connector):
         ),
         Option(
             "encoding",
-            "`auto` (UTF-8, UTF-16 with a BOM or Windows-1252, from the bytes) or a Python "
-            "codec, e.g. `cp1252`",
+            "`auto` (UTF-8, UTF-16 with a BOM, Windows-1252 or DOS cp850, from the bytes) or "
+            "a Python codec, e.g. `cp1252`, `cp850`",
             default="auto",
             kind="text",
         ),
@@ -304,6 +304,7 @@ class CsvConnector(Connector):
                 values = frame.values[variable]
                 frame.values[variable] = np.where(np.isnan(values), 0.0, values)
         frame.warnings += totals.check(scan, scanned, frame) if totals is not None else []
+        frame.warnings += group_totals(self, request, roles, decimals)  # totals between rows
         if any(f.grain == "month" for f in formats.values()):
             frame.date_grain = "month"
         stated = joined_range(

@@ -34,6 +34,7 @@ from .fileformats.percents import (
     percent_sql,
     plain_above_one,
 )
+from .fileformats.rows import is_total_label
 from .fileformats.sql import shown
 from .fileformats.tables import FileTable, run_sql
 from .scanquery import Read, ScanQuery, _fitting
@@ -161,6 +162,11 @@ class ScanErrors(ScanQuery):
                     fix = (
                         "set the source's `date_format:` if the dates are written otherwise "
                         "(years 1000 to 2999 are read as dates)"
+                    )
+                if is_total_label(text):  # a totals row the sample did not show: read as data
+                    fix = (
+                        "a totals row between the data rows: remove it (every sum is the rows'), "
+                        "or keep totals rows at the start or the end of the file"
                     )
                 raise KpiError(
                     f"expected {reader.expected} in column `{read.column}`, found "

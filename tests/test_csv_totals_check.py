@@ -162,8 +162,8 @@ def test_dates_asked_that_cut_the_file_are_not_compared(tmp_path):
 
 def test_only_a_grand_total_is_compared(tmp_path):
     """`Subtotal` rows of groups are not the grand total after them; plain `Total` rows
-    after each group (or one between rows) are a group's, and a file holding them is not
-    compared; `Total: Campaigns` totals what its label says, not every row."""
+    after each group (or one between rows) are a group's, checked against the group's rows;
+    `Total: Campaigns` totals what its label says, not every row."""
     sub = "Subtotal;;{};"
     first, second = ROWS[:3], ROWS[3:]
     subs = [german(sum(euros(c) for c in column(g, 2))) for g in (first, second)]
@@ -176,7 +176,9 @@ def test_only_a_grand_total_is_compared(tmp_path):
     assert caught.value.location.line == 10  # header, 3 rows, subtotal, 3 rows, subtotal
     wrong = "Total;;1,00 €;"
     for lines in ([*first, wrong, *second, wrong], [*first, wrong, *second]):
-        assert not fetch(connector(tmp_path, {"d.csv": excel(HEADER, *lines)}), "cost").warnings
+        warnings = fetch(connector(tmp_path, {"d.csv": excel(HEADER, *lines)}), "cost").warnings
+        assert warnings and warnings[0].message.startswith("`Total` says 1.00 in column `Kosten`")
+        assert warnings[0].location.line == 5
     scoped = excel(HEADER, *ROWS, "Total: Google Ads;;1,00 €;")
     assert not fetch(connector(tmp_path, {"d.csv": scoped}), "cost").warnings
 

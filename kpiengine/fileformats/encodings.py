@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -99,6 +100,8 @@ def detect_encoding(head: bytes, name: str) -> tuple[str, str | None]:
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 3 and exc.reason == "unexpected end of data":
             return "utf-8", "utf-8"  # a character cut by the sample's end
+    if is_oem(head):
+        return "cp850", None  # DOS/OEM text: read from a UTF-8 copy
     if any(0x80 <= b <= 0x9F for b in head):
         return "cp1252", None  # `€`, curly quotes: Windows-1252, not DuckDB's latin-1
     return "cp1252", "latin-1"
@@ -249,3 +252,41 @@ def read_text(path: Path, name: str, codec: str, told: bool) -> str:
     if codec in NAMES:
         codec = file_encoding(path, name).codec
     return data.decode(codec, errors="replace")
+
+
+_ODD = frozenset("\u201a\u0192\u201e\u2020\u2021\u2030\u2039\u203a\u2022\u00a1\u00bf\u00aa\u00ba")
+
+
+def is_oem(head: bytes) -> bool:
+    """Whether a file's first bytes are DOS/OEM text (cp850) rather than Windows-1252: bytes
+    Windows-1252 leaves undefined, or clearly more plausible letters (bytes 0xA5 and 0xE9 in
+    `ESPAÑA`, `PERÚ`, not `ESPA¥A`, `PERé`). Unsure: Windows-1252 (`encoding:` decides). Only
+    files not UTF-8 are tested: the sample's characters beyond ASCII, no more."""
+    if re.search(b"[\x81\x8d\x8f\x90\x9d]", head):
+        return True
+    (good, bad), (oem_good, oem_bad) = (_plausible(head.decode(c, "replace")) for c in
+                                        ("cp1252", "cp850"))  # fmt: skip
+    return oem_good - oem_bad >= good - bad + 2 and 4 * oem_bad <= bad
+
+
+def _plausible(text: str) -> tuple[int, int]:
+    """(plausible, implausible) characters beyond ASCII within words: letters of the word's case
+    (`Société`, `ESPAÑA`) against symbols between letters (`ESPA¥A`) and letters of the other
+    case (`PERé`, `SociÚtÚ`)."""
+    good = bad = 0
+    for found in re.finditer("[^\x00-\x7f]", text):
+        i, c = found.start(), found.group()
+        before, after = text[i - 1 : i], text[i + 1 : i + 2]
+        if not (before.isalpha() or after.isalpha()):
+            continue  # not in a word: `€ 5`, `“`
+        if not c.isalpha() or c in _ODD:
+            symbol = unicodedata.category(c)[0] == "S" or c in _ODD
+            bad += symbol and before.isalpha() and after.isalpha()
+        elif (c.isupper() and before.islower()) or (
+            c.islower()
+            and (after.isupper() or (before.isupper() and text[i - 2 : i - 1].isupper()))
+        ):
+            bad += 1
+        else:
+            good += 1
+    return good, bad

@@ -13,7 +13,7 @@ A 5 GB file is sniffed from its first 256 KiB and last 64 KiB: DuckDB checks the
 it (every option strict), and when it rejects the file, `check_file` finds the place. An encoding
 the bytes between belie is decided from the whole file (`tables`, `encodings.file_encoding`). A
 table that may end before the last bytes (GA writes several) is read to its end (`check_file`);
-a later table is sniffed from its header on.
+a later table is sniffed from its header on. Not UTF-8: Windows-1252 or cp850 (`is_oem`).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class Sniffed:
 
     path: Path
     name: str  # the file as messages name it
-    encoding: str  # Python's codec: utf-8, utf-8-sig, utf-16, cp1252
+    encoding: str  # Python's codec: utf-8, utf-8-sig, utf-16, cp1252, cp850
     duckdb_encoding: str | None  # DuckDB's (utf-8, utf-16, latin-1); None: transcode first
     newline: str
     delimiter: str

@@ -265,16 +265,18 @@ class FileTable:
         return self.location(line, column), texts[0]
 
     def _line_of(self, match: Callable[[list[str]], bool]) -> int | None:
-        """The line of the first data record (not a totals row) whose fields match."""
+        """The line of the first data record whose fields match: not a totals row `keep_sql`
+        leaves out (one past the sample, when the sample holds none, is a row the query read)."""
         sniffed = self.sniffed
         assert sniffed is not None
         totals = {t.line for t in sniffed.totals}
+        labelled = bool(sniffed.totals)  # `keep_sql` leaves out every labelled row, else none
         with sniffed.path.open(encoding=sniffed.encoding, errors="replace", newline="") as f:
             for record in read_records(f, sniffed.delimiter, self.name, text_of=sniffed.line_text):
                 if record.line <= sniffed.header_line or record.line in totals or record.blank:
                     continue
                 fields = record.fields
-                if fields and is_total_label(fields[0]):
+                if labelled and fields and is_total_label(fields[0]):
                     continue
                 if match(fields):
                     return record.line
