@@ -2,8 +2,8 @@
 role by the platform's profile and the `columns:` option, the date range each report states
 (Google's title lines, Meta's summary row, Microsoft's `Report Time:` line: the whole period of
 a report without a day column; the range its days must keep to and the days it covers), the
-period a row covers, the date formats, Meta's name columns and the campaign types the totals
-rows name.
+period a row covers, the date formats, Meta's name columns, the campaign types the totals rows
+name, the columns a source reads and the currency of its money columns.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 from kpiengine.connector import Connector
 from kpiengine.errors import KpiError, did_you_mean, suggestion
 from kpiengine.fileformats import CellError, DateFormat
+from kpiengine.fileformats.currency import ISO_CODES
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filesource import date_format_of, find, require
 from kpiengine.table import union
@@ -28,11 +29,13 @@ from ._ads_profiles import (
     META_NAMES,
     METRICS,
     MICROSOFT,
+    MONEY,
     PERIOD_HEADERS,
     PLATFORMS,
     PROFILES,
     RESULTS,
     ROLES,
+    header_currency,
 )
 from ._ads_totals import scope
 from ._ads_weeks import DATE_GRAINS, week_rows
@@ -168,6 +171,26 @@ class AdsConfig(Connector):
                 return None  # rows of days, weeks or months: dated by them
             spans.append(span)
         return spans
+
+    def _read_columns(self) -> set[str]:
+        """The columns the source reads: every file must have them (the others may differ)."""
+        mapped = self.config.mappings.values()
+        names = {n for m in mapped for n in (m.column, m.distinct, *m.where) if n}
+        return {*self.columns.values(), *self.config.dimensions.values(), *names}
+
+    def _amounts(self, table: FileTable) -> dict[str, str]:
+        """The currency of each money column of a file, for its decimal mark (`1.250` KWD is
+        1.25 or 1250: `guess_decimal`): the account's (the first code of the currency column,
+        or the cost header's `(KWD)`), else the workspace's; a mapped column's own
+        `currency:`. Counts and conversions are no amounts."""
+        code = self.columns.get("currency")
+        codes = [c.strip().upper() for c in table.cells(code)] if code else []
+        account = next((c for c in codes if c in ISO_CODES), None)
+        account = account or header_currency(self.columns.get("cost", "")) or self.config.currency
+        columns = [self.columns[r] for r in MONEY if r in self.columns]
+        out = {c: account for c in columns if account and "micros" not in c.lower()}
+        mapped = self.config.mappings.values()
+        return out | {m.column: m.currency for m in mapped if m.column and m.currency}
 
     def _no_metrics(self) -> None:
         roles = PROFILES[self.platform].roles

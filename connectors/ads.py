@@ -41,7 +41,6 @@ import numpy as np
 from kpiengine import monthgaps
 from kpiengine.cellreader import number_readers
 from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
-from kpiengine.fileformats.currency import ISO_CODES
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import (
@@ -51,6 +50,7 @@ from kpiengine.filesource import (
     open_files,
     require,
     require_rows,
+    same_layout_of,
     typed,
 )
 from kpiengine.hookspecs import hookimpl
@@ -71,7 +71,6 @@ from ._ads_profiles import (
     MONEY,
     PLATFORMS,
     detect_platform,
-    header_currency,
 )
 from ._ads_scan import AdsScan
 from ._ads_spans import mixed, unanswered
@@ -125,7 +124,7 @@ class AdsConnector(AdsScan):
     def __init__(self, config: SourceConfig) -> None:
         super().__init__(config)
         self.overrides = self._check_option_values()
-        self.tables = open_files(config)
+        self.tables = open_files(config, same_layout=False)  # the columns read alike: below
         self.layout = self.tables[0]
         meta = self.layout.sniffed.preamble.meta if self.layout.sniffed else {}
         platform = self.option("platform") or detect_platform(self.layout.columns, meta)
@@ -153,6 +152,7 @@ class AdsConnector(AdsScan):
             for name in [mapping.column, mapping.distinct, *mapping.where]:
                 if name:
                     require(self.layout, name)
+        self.tables = same_layout_of(self.tables, self._read_columns())
         require_rows(self.tables)  # an empty export: no days, no zeros, an error at its header
         if "date" not in self.columns:
             self._ranges()  # a report without days needs its date range
@@ -182,20 +182,6 @@ class AdsConnector(AdsScan):
             )
             return f"coalesce(MAP {{{cases}}}[upper({text})], {text})"
         return text
-
-    def _amounts(self, table: FileTable) -> dict[str, str]:
-        """The currency of each money column of a file, for its decimal mark (`1.250` KWD is
-        1.25 or 1250: `guess_decimal`): the account's (the first code of the currency column,
-        or the cost header's `(KWD)`), else the workspace's; a mapped column's own
-        `currency:`. Counts and conversions are no amounts."""
-        code = self.columns.get("currency")
-        codes = [c.strip().upper() for c in table.cells(code)] if code else []
-        account = next((c for c in codes if c in ISO_CODES), None)
-        account = account or header_currency(self.columns.get("cost", "")) or self.config.currency
-        columns = [self.columns[r] for r in MONEY if r in self.columns]
-        out = {c: account for c in columns if account and "micros" not in c.lower()}
-        mapped = self.config.mappings.values()
-        return out | {m.column: m.currency for m in mapped if m.column and m.currency}
 
     # --- fetch ------------------------------------------------------------------------------
 
