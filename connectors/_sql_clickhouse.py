@@ -40,7 +40,8 @@ def run_chdb(url: DatabaseUrl, root: Path, files: list[TableFile], sql: str) -> 
             cursor.execute("SET session_timezone = 'UTC'")
             cursor.execute(inline_clickhouse(sql, files))
             names = [d[0] for d in cursor.description]
-            return names, [tuple(row) for row in cursor.fetchall()]
+            types = [str(d[1]) for d in cursor.description]
+            return names, [tuple(row) for row in cursor.fetchall()], types
         except Exception as exc:
             raise EngineError(f"the database said: {first_line(exc)}") from None
         finally:
@@ -69,7 +70,8 @@ def run_server(url: DatabaseUrl, files: list[TableFile], sql: str) -> Result:
         )
         try:
             result = client.query(sql)
-            return list(result.column_names), [tuple(row) for row in result.result_rows]
+            types = [getattr(t, "name", "") for t in getattr(result, "column_types", ())]
+            return list(result.column_names), [tuple(r) for r in result.result_rows], types
         finally:
             client.close()
     except Exception as exc:  # clickhouse-connect's errors do not share one base class

@@ -60,6 +60,8 @@ def run_duckdb(
                     f"read_parquet({quote_text(str(file.path))})"
                 )
             cursor = con.execute(sql)
-            return [d[0] for d in cursor.description], cursor.fetchall()
+            description = cursor.description
+            names, types = [d[0] for d in description], [str(d[1]) for d in description]
+            return names, cursor.fetchall(), types
     except duckdb.Error as exc:
         raise EngineError(f"the database said: {first_line(exc)}") from None

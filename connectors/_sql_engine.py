@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-#: Rows as the database returns them: column names, then tuples.
-Result = tuple[list[str], list[tuple]]
+#: Rows as the database returns them: column names, tuples, and the columns' type names as the
+#: engine writes them (`DECIMAL(18,2)`, `numeric(18,2)`, `Nullable(Decimal(18, 2))`, ...).
+Result = tuple[list[str], list[tuple], list[str]]
 
 
 class EngineError(Exception):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from pathlib import Path
 from typing import Any
 
 from kpiengine.connector import Mapping
@@ -66,11 +65,11 @@ def infinite_sql(value: str, day: str, condition: str, dialect: str) -> str:
 
 
 def infinity_error(
-    data: dict[str, Any], mappings: dict[str, Mapping], table: str | None, file: Path | None
+    data: dict[str, Any], mappings: dict[str, Mapping], named: str
 ) -> tuple[str, Location, str] | None:
     """(message, where in kpi.yaml, fix) for the first infinite value the query found (the first
-    day; on one day, the first variable's), or None. `data`: the query's columns; `table` the
-    `table:` option (None: `query:`), `file` the `files:` file it names."""
+    day; on one day, the first variable's), or None. `data`: the query's columns; `named` what
+    the source reads (`table `deals` (exports/deals.csv)`, `the query`)."""
     found = []
     for order, name in enumerate(n for n in data if n.startswith(PREFIX)):
         stamps = [float(v) for v in data[name] if v is not None]
@@ -82,7 +81,6 @@ def infinity_error(
     stamp, _, mapping = min(found)
     day, sign = divmod(stamp, 2)
     date = dt.date(day // 10000, day // 100 % 100, day % 100)
-    named = f"table `{table}`" + (f" ({file})" if file else "") if table else "the query"
     return (
         f"expected a number in column `{mapping.column}` of {named}, found "
         f"`{'-inf' if sign else 'inf'}` on {date.isoformat()}",

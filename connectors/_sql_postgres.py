@@ -31,6 +31,8 @@ def run_postgres(url: DatabaseUrl, sql: str) -> Result:
                 cursor.execute("SET TIME ZONE 'UTC'")
                 cursor.execute(sql)
                 assert cursor.description is not None  # set after a query returning rows
-                return [d.name for d in cursor.description], cursor.fetchall()
+                columns = cursor.description
+                types = [d.type_display for d in columns]
+                return [d.name for d in columns], cursor.fetchall(), types
     except psycopg.Error as exc:
         raise EngineError(f"the database said: {first_line(exc)}") from None

@@ -57,9 +57,12 @@ def present_sql(text: str, dialect: str, files: bool) -> str:
     return f"({text} IS NOT NULL AND LOWER(TRIM({text})) NOT IN ({marks}))"
 
 
-def absent(mapping: Mapping, time: str) -> str:
+def absent(mapping: Mapping, time: str, exact: bool = False) -> str:
     """A variable's value on rows dated by another column: no event (0) for a sum, as on a day
-    without rows; no value for a distinct count, a mean, a stock."""
+    without rows; no value for a distinct count, a mean, a stock (`exact`: of the column's
+    integer or DECIMAL type, untyped: `_sql_types`)."""
+    if exact:
+        return "0" if time == "sum" else "NULL"
     if mapping.distinct is not None:
         return "NULL"
     return "0.0" if time == "sum" or mapping.count else "CAST(NULL AS DOUBLE)"

@@ -8,6 +8,8 @@ The suite runs it against fakesnow (Snowflake's SQL emulated on DuckDB).
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._sql_engine import EngineError, Result, first_line, need
 from ._sql_files import TableFile
 from ._sql_url import DatabaseUrl
@@ -36,6 +38,17 @@ def run_snowflake(url: DatabaseUrl, files: list[TableFile], sql: str) -> Result:
             cursor.execute(sql)
             assert cursor.description is not None  # set after a query returning rows
             names = [d[0].lower() if d[0].startswith("__") else d[0] for d in cursor.description]
-            return names, [tuple(row) for row in cursor.fetchall()]
+            return names, [tuple(row) for row in cursor.fetchall()], _types(cursor.description)
     except Exception as exc:  # snowflake.connector.Error and fakesnow's own
         raise EngineError(f"the database said: {first_line(exc)}") from None
+
+
+def _types(description: Any) -> list[str]:
+    """The columns' types: `NUMBER(p,s)` for Snowflake's FIXED (type code 0), else its name."""
+    from snowflake.connector.constants import FIELD_ID_TO_NAME  # noqa: PLC0415
+
+    return [
+        f"NUMBER({d.precision},{d.scale})" if d.type_code == 0 and d.precision is not None
+        else FIELD_ID_TO_NAME.get(d.type_code, "TEXT")
+        for d in description
+    ]  # fmt: skip

@@ -80,7 +80,8 @@ def run_spark(url: DatabaseUrl, files: list[TableFile], sql: str) -> Result:
                 frame.createOrReplaceTempView(file.name)
             result = spark.sql(sql)
             names = list(result.columns)
-            return names, [tuple(row) for row in result.collect()]
+            types = [f.dataType.simpleString() for f in result.schema.fields]
+            return names, [tuple(row) for row in result.collect()], types
         except Exception as exc:  # pyspark's AnalysisException, Py4JJavaError, ...
             raise EngineError(f"Spark said: {first_line(exc)}") from None
 

@@ -3,8 +3,9 @@ chDB, Spark, Snowflake; BigQuery and Trino as SQL).
 
 The engine's request becomes one GROUP BY query (kpiengine.sqlgen), translated to the database's
 dialect, so only the aggregated table crosses the network. A float column's NaN is a missing
-value and an infinity an error, as in a CSV file (`_sql_floats`). The module is longer than 420
-lines: the options, the query and the reading of its answer stay in one class.
+value and an infinity an error, as in a CSV file (`_sql_floats`); an integer or DECIMAL column
+is summed in its own type, and a text cell that is no number named (`_sql_types`). The module
+is longer than 420 lines: the query and the reading of its answer stay in one class.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from kpiengine.connector import Connector, Mapping, Option, Request, SourceConfig
+from kpiengine.connector import Connector, Mapping, Request, SourceConfig
 from kpiengine.distinct import given as distinct_given
 from kpiengine.errors import KpiError, did_you_mean, suggestion
 from kpiengine.hookspecs import hookimpl
@@ -40,13 +41,11 @@ from kpiengine.table import Frame
 
 from ._csv_subtotals import labelled
 from ._sql_checks import checked
-from ._sql_clickhouse import run_chdb, run_server
 from ._sql_csv import Reading, as_parquet, holding, mapped_reading
-from ._sql_duckdb import run_duckdb
-from ._sql_engine import EngineError, Result, no_files
+from ._sql_engine import EngineError, Result
 from ._sql_files import FilesError, TableFile, table_files
 from ._sql_floats import PREFIX, RULE, finite_sql, infinite_sql, infinity_error
-from ._sql_postgres import run_postgres
+from ._sql_options import OPTIONS
 from ._sql_query import QueryRejected, checked_query
 from ._sql_rows import (
     absent,
@@ -59,9 +58,9 @@ from ._sql_rows import (
     window_events,
     with_windows,
 )
-from ._sql_snowflake import run_snowflake
-from ._sql_spark import run_spark
-from ._sql_url import DOCUMENTED, URL_FORMS, DatabaseUrl, UrlError
+from ._sql_runners import run
+from ._sql_types import conversion_error, exact_type, first_not_a_number, not_a_number
+from ._sql_url import URL_FORMS, DatabaseUrl, UrlError
 
 _PATHLIKE = re.compile(r"[/\\:*?]")
 
@@ -74,51 +73,7 @@ class SqlConnector(Connector):
     )
     mapping_dates = True
     renames_values = True  # `values:` are renamed in the query, before GROUP BY
-    options = (
-        Option(
-            "url",
-            "postgresql://user@host:5432/db, duckdb:///path.db, clickhouse://user@host:8123/db, "
-            "chdb://PATH, spark:local[2], spark://HOST:7077, sc://HOST:15002, "
-            "snowflake://user@account/db/schema; reads only the variables "
-            f"{DOCUMENTED} (URL-encoded, never printed)",
-            True,
-            kind="text",
-        ),
-        Option("table", "the table (or schema.table) to read", kind="name"),
-        Option("query", "one read-only SELECT to read instead of a table", kind="text"),
-        Option("date", "the date column", default="date", kind="name"),
-        Option(
-            "files",
-            "tables read from CSV or Parquet files by an in-process engine (duckdb, chdb, "
-            "spark:local), e.g. {deals: exports/deals.parquet}; CSV read as the csv connector "
-            "reads it",
-            kind="mapping",
-            expected="maps table names to CSV or Parquet files",
-        ),
-        Option(
-            "date_format",
-            "`files:` CSV: strptime format of dates, e.g. '%d/%m/%Y' (default: detected)",
-            kind="text",
-            expected="is a strptime format (text)",
-        ),
-        Option(
-            "decimal",
-            "`files:` CSV: decimal separator, `.` or `,` (default: detected)",
-            kind="text",
-            choices=(".", ","),
-        ),
-        Option(
-            "dialect",
-            "SQL dialect (default: from the URL); bigquery, trino: SQL only",
-            kind="text",
-        ),
-        Option(
-            "allow_files",
-            "true lets `query` read files and URLs (read_csv, ...); DuckDB external access",
-            default=False,
-            kind="boolean",
-        ),
-    )
+    options = OPTIONS
 
     def __init__(self, config: SourceConfig) -> None:
         self.secrets: tuple[str, ...] = ()
@@ -157,6 +112,8 @@ class SqlConnector(Connector):
         self.dialect: str = dialect
         self.relation = self._relation()
         self._columns: list[str] | None = None
+        self._types: dict[str, str] = {}
+        self._probing = False  # looking for the column of a cell that is no number
 
     def error(self, message: str, key: str | None = None, fix: str | None = None) -> KpiError:
         """A KpiError about this source with every secret of its URL shown as ***."""
@@ -182,8 +139,9 @@ class SqlConnector(Connector):
     def columns(self) -> list[str]:
         """The relation's column names (asked once from the database)."""
         if self._columns is None:
-            names, _ = self._run(translate(f"SELECT * FROM {self.relation} LIMIT 0", self.dialect))
-            self._columns = names
+            sql = translate(f"SELECT * FROM {self.relation} LIMIT 0", self.dialect)
+            names, _, types = self._run(sql)
+            self._columns, self._types = names, dict(zip(names, types, strict=False))
         return self._columns
 
     @property
@@ -241,7 +199,7 @@ class SqlConnector(Connector):
         """A row's value of a measure: its variable's, or the day of an infinite value
         (`_sql_floats`); `dated`: the row is dated by the variable's date column."""
         if not dated:
-            return absent(mapping, time)
+            return absent(mapping, time, self._exact(mapping))
         if name.startswith(PREFIX):
             value = f"CAST({self._column(str(mapping.column))} AS DOUBLE)"
             day = self._day(mapping.date or str(self.option("date")))
@@ -259,10 +217,21 @@ class SqlConnector(Connector):
         if mapping.distinct is not None:  # counted distinct by sqlgen, ids with a value only
             return f"(CASE WHEN {condition} THEN {self._column(mapping.distinct)} END)"
         assert mapping.column is not None  # sourceconfig: a mapping has `column:` or `count: true`
+        if self._exact(mapping):  # aggregated in its own type (`_sql_types`)
+            value, other = self._column(mapping.column), " ELSE 0" if time == "sum" else ""
+            return f"(CASE WHEN {condition} THEN {value}{other} END)" if mapping.where else value
         value = finite_sql(f"CAST({self._column(mapping.column)} AS DOUBLE)", self.dialect)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
         return where_value(condition, value, time) if mapping.where else value
+
+    def _exact(self, mapping: Mapping) -> bool:
+        """Whether a mapping's values are its integer or DECIMAL column as it is (`_sql_types`)."""
+        if not self.runnable or mapping.column is None or mapping.count or mapping.scale != 1.0:
+            return False
+        self.columns()  # their types
+        typed = self._types.get(mapping.column, "")
+        return mapping.distinct is None and exact_type(typed, self.dialect)
 
     def _mappings(self) -> dict[str, Mapping]:
         return self.config.mappings or {
@@ -280,6 +249,8 @@ class SqlConnector(Connector):
             rules[variable] = rules[rows] = Aggregate()
         for variable, mapping in list(wanted.items()):  # its infinite values (`_sql_floats`)
             if mapping.column is not None and not mapping.count and mapping.distinct is None:
+                if self._exact(mapping):  # no infinity in its type
+                    continue
                 wanted[PREFIX + variable], rules[PREFIX + variable] = mapping, RULE
         default = str(self.option("date"))
         roles: dict[str, list[str]] = {}
@@ -304,7 +275,7 @@ class SqlConnector(Connector):
         relation = f"({' UNION ALL '.join(parts)}) AS dated_rows"
         day = "__dated"
         dimensions = {d: named[d] for d in dims}
-        measures = {v: Measure(inner[v], rules[v]) for v in wanted}
+        measures = {v: Measure(inner[v], rules[v], self._exact(m)) for v, m in wanted.items()}
         extent = None  # how far the rows go, when only some dates are asked for
         if request.start is not None or request.end is not None:
             extent = extent_sql([self._day(column) for column in roles], self.relation)
@@ -318,7 +289,7 @@ class SqlConnector(Connector):
         # what the mapped columns of its CSV file hold: a cell they refuse is an error
         mappings = self.config.mappings.values()
         self.reading = holding(self.reading, mappings, request.quantities, request.variables)
-        names, rows = self._run(self.sql(request))
+        names, rows, _ = self._run(self.sql(request))
         rows, events = window_events(names, rows)
         at = names.index("__period")  # NULL on the row of all the rows' first and last days
         edges = [r for r in rows if r[at] is None]
@@ -366,9 +337,7 @@ class SqlConnector(Connector):
 
     def _no_infinity(self, data: dict[str, Any]) -> None:
         """The first infinite value the query found is an error (`_sql_floats`)."""
-        table = self.option("table")
-        file = next((f.path for f in self.files if f.name == table), None)
-        error = infinity_error(data, self._mappings(), table and str(table), file)
+        error = infinity_error(data, self._mappings(), self._named())
         if error is not None:  # (no secret in it: the URL is not named)
             message, where, fix = error
             raise KpiError(f"source `{self.config.name}`: {message}", where, fix)
@@ -414,31 +383,47 @@ class SqlConnector(Connector):
                 f"`kpi sql --source {self.config.name}` prints the query for {self.dialect} "
                 f"({', '.join(GENERATED_DIALECTS)} are generated only)",
             )
-        files = self._engine_files()
-        runners: dict[str, Callable[[], Result]] = {
-            "duckdb": lambda: run_duckdb(
+        try:
+            return run(
+                self.dialect,
                 self.url,
                 self.config.root,
-                files,
+                self._engine_files(),
                 sql,
                 allow_files=self.allow_files,
                 query=bool(self.option("query")),
-            ),
-            "postgres": lambda: run_postgres(self.url, sql) if not files else no_files(),
-            "spark": lambda: run_spark(self.url, files, sql),
-            "snowflake": lambda: run_snowflake(self.url, files, sql),
-            "clickhouse": lambda: (
-                run_chdb(self.url, self.config.root, files, sql)
-                if self.url.scheme == "chdb"
-                else run_server(self.url, files, sql)
-            ),
-        }
-        try:
-            return runners[self.dialect]()
+            )
         except (EngineError, UrlError) as exc:
+            if isinstance(exc, EngineError) and conversion_error(str(exc)) and not self._probing:
+                self._not_a_number()
             raise self.error(
                 str(exc), getattr(exc, "key", "url"), getattr(exc, "fix", None)
             ) from None
+
+    def _not_a_number(self) -> None:
+        """After the database's conversion error: an error naming the mapped column cast from
+        text and its cell (`_sql_types`); nothing when none is found (a date column)."""
+
+        def cast_sum(column: str) -> None:  # raises the source's KpiError
+            cast = f"CAST({self._column(column)} AS DOUBLE)"
+            self._run(translate(f"SELECT SUM({cast}) FROM {self.relation}", self.dialect))
+
+        self._probing = True
+        try:
+            found = first_not_a_number(self._mappings().values(), cast_sum)
+        finally:
+            self._probing = False
+        if found is not None:
+            message, fix = not_a_number(
+                str(found[0].column), self._named(), found[1], bool(self.files)
+            )
+            raise KpiError(f"source `{self.config.name}`: {message}", found[0].location, fix)
+
+    def _named(self) -> str:
+        """The table (and its file) or `the query`, as messages name what the source reads."""
+        table = self.option("table")
+        file = next((f.path for f in self.files if f.name == table), None)
+        return f"table `{table}`" + (f" ({file})" if file else "") if table else "the query"
 
 
 @hookimpl(trylast=True)

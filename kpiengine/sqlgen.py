@@ -41,10 +41,13 @@ def quote_text(text: str) -> str:
 
 @dataclass
 class Measure:
-    """One variable to aggregate: a SQL value expression (per row) and its roll-up rule."""
+    """One variable to aggregate: a SQL value expression (per row) and its roll-up rule;
+    `exact`: the expression is a column of integers or DECIMALs, aggregated in its own type and
+    converted to DOUBLE once rolled up (a sum of 100,001 x 0.10 is 10000.1)."""
 
     expr: str
     aggregate: Aggregate
+    exact: bool = False
 
 
 @dataclass
@@ -191,17 +194,17 @@ def aggregation_sql(
     union = " UNION ALL ".join(
         f"SELECT {keys}, "
         + ", ".join(
-            quote_ident(n) if n in cols else f"CAST(NULL AS DOUBLE) AS {quote_ident(n)}"
+            quote_ident(n) if n in cols else f"{_null(spec, n, branches)} AS {quote_ident(n)}"
             for n in names
         )
         + f", __first, __last FROM {table}"
         for table, cols in branches
     )
     rules = ", ".join(
-        f"{_TIME.get(spec.measures[n].aggregate.segments, 'MAX')}({quote_ident(n)}) "
-        f"AS {quote_ident(n)}"
+        _double(f"{_TIME.get(spec.measures[n].aggregate.segments, 'MAX')}({quote_ident(n)})",
+                spec.measures[n]) + f" AS {quote_ident(n)}"
         for n in names
-    )
+    )  # fmt: skip
     parts = []
     if union:
         parts.append(
@@ -238,6 +241,22 @@ def aggregation_sql(
             f"{following} AS __wb, CAST(__wn AS DOUBLE) AS __wn FROM {table}"
         )
     return f"WITH {', '.join(ctes)} {query} ORDER BY __total, {outer}"
+
+
+def _null(spec: AggregateSpec, name: str, branches: list[tuple[str, list[str]]]) -> str:
+    """A measure's NULL in a branch of the union that does not aggregate it: a DOUBLE, or for
+    an exact one a NULL of its aggregate's own type (of any engine, a DECIMAL's precision too):
+    its column in no row of the branch holding it (PostgreSQL takes two untyped NULLs of a
+    union for text, which a DECIMAL then does not match)."""
+    if not spec.measures[name].exact:
+        return "CAST(NULL AS DOUBLE)"
+    home = next(table for table, cols in branches if name in cols)
+    return f"(SELECT {quote_ident(name)} FROM {home} WHERE FALSE)"
+
+
+def _double(sql: str, measure: Measure) -> str:
+    """An aggregate of a measure as DOUBLE: an exact one converted only now."""
+    return f"CAST({sql} AS DOUBLE)" if measure.exact else sql
 
 
 def _distinct_cte(spec: AggregateSpec, distinct: list[str], wanted: list[str]) -> str:

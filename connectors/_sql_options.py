@@ -1,0 +1,53 @@
+"""The options of a `sql` source (not a plugin module)."""
+
+from __future__ import annotations
+
+from kpiengine.connector import Option
+
+from ._sql_url import DOCUMENTED
+
+OPTIONS = (
+    Option(
+        "url",
+        "postgresql://user@host:5432/db, duckdb:///path.db, clickhouse://user@host:8123/db, "
+        "chdb://PATH, spark:local[2], spark://HOST:7077, sc://HOST:15002, "
+        "snowflake://user@account/db/schema; reads only the variables "
+        f"{DOCUMENTED} (URL-encoded, never printed)",
+        True,
+        kind="text",
+    ),
+    Option("table", "the table (or schema.table) to read", kind="name"),
+    Option("query", "one read-only SELECT to read instead of a table", kind="text"),
+    Option("date", "the date column", default="date", kind="name"),
+    Option(
+        "files",
+        "tables read from CSV or Parquet files by an in-process engine (duckdb, chdb, "
+        "spark:local), e.g. {deals: exports/deals.parquet}; CSV read as the csv connector "
+        "reads it",
+        kind="mapping",
+        expected="maps table names to CSV or Parquet files",
+    ),
+    Option(
+        "date_format",
+        "`files:` CSV: strptime format of dates, e.g. '%d/%m/%Y' (default: detected)",
+        kind="text",
+        expected="is a strptime format (text)",
+    ),
+    Option(
+        "decimal",
+        "`files:` CSV: decimal separator, `.` or `,` (default: detected)",
+        kind="text",
+        choices=(".", ","),
+    ),
+    Option(
+        "dialect",
+        "SQL dialect (default: from the URL); bigquery, trino: SQL only",
+        kind="text",
+    ),
+    Option(
+        "allow_files",
+        "true lets `query` read files and URLs (read_csv, ...); DuckDB external access",
+        default=False,
+        kind="boolean",
+    ),
+)

@@ -1,0 +1,132 @@
+"""The column types of a `sql` source's relation, and its text cells that are no numbers (not a
+plugin module).
+
+- Exact sums: a mapped column of integers or DECIMAL/NUMERIC is aggregated in its own type and
+  converted to DOUBLE once aggregated (`kpiengine.sqlgen.Measure.exact`), as the `csv` connector
+  sums a typed Parquet column: 100,001 x 0.10 is 10000.1, not 10000.10000002 (per-row DOUBLE).
+  Only types whose sum cannot overflow silently: ClickHouse sums Int64 (Spark BIGINT) with
+  wrap-around, so those are read as DOUBLE (exact anyway below 2**53). A float column keeps its
+  NaN and infinity checks (`_sql_floats`); an exact one holds neither.
+- Text cells that are no numbers (`1,234.50`, `—`, `12,5`, `45%`) in a column mapped as a
+  number: the database's conversion error becomes one naming the column and the cell
+  (`conversion_error`, `not_a_number`), after the column is found by casting each mapped text
+  column alone (on that error only).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from kpiengine.connector import Mapping
+from kpiengine.errors import KpiError
+
+#: Integer types whose sum each engine keeps exact without wrapping around
+_WHOLE = {
+    "duckdb": {"tinyint", "smallint", "integer", "int", "bigint", "utinyint", "usmallint"}
+    | {"uinteger", "ubigint"},
+    "postgres": {"smallint", "integer", "bigint", "int2", "int4", "int8"},
+    "clickhouse": {"int8", "int16", "int32", "uint8", "uint16", "uint32"},
+    "spark": {"tinyint", "smallint", "int", "integer"},
+    "snowflake": set(),
+}
+#: The most digits of a DECIMAL each engine sums without overflow (into its widest DECIMAL)
+_DIGITS = {"duckdb": 18, "postgres": 1000, "clickhouse": 18, "spark": 28, "snowflake": 38}
+_DECIMAL = re.compile(r"(?:decimal|numeric|number)(?:\((\d+)(?:,\s*\d+)?\))?")
+_CLICKHOUSE_DECIMAL = re.compile(r"decimal(32|64|128|256)\(\d+\)")
+
+
+def _bare(type_name: str) -> str:
+    """A type's name lower-cased, without ClickHouse's Nullable(...) and LowCardinality(...)."""
+    name = type_name.strip().lower()
+    while found := re.fullmatch(r"(?:nullable|lowcardinality)\((.*)\)", name):
+        name = found[1]
+    return name
+
+
+def exact_type(type_name: str, dialect: str) -> bool:
+    """Whether the dialect's engine sums a column of this type exactly in its own type."""
+    name = _bare(type_name)
+    if name in _WHOLE.get(dialect, set()):
+        return True
+    if dialect == "clickhouse" and (found := _CLICKHOUSE_DECIMAL.fullmatch(name)):
+        return found[1] in ("32", "64")
+    found = _DECIMAL.fullmatch(name)
+    if found is None or dialect not in _DIGITS:
+        return False
+    if found[1] is None:  # PostgreSQL's unconstrained NUMERIC; DuckDB's DECIMAL is (18,3)
+        return dialect in ("postgres", "duckdb")
+    return int(found[1]) <= _DIGITS[dialect]
+
+
+#: The start of each engine's error for a text that is no number (`CAST(text AS DOUBLE)`)
+_CONVERSION = re.compile(
+    r"Conversion Error|invalid input syntax for type|CAST_INVALID_INPUT|Cannot parse"
+    r"|CANNOT_PARSE|is not recognized|Numeric value",
+    re.I,
+)
+#: The cell in the message: DuckDB `string '1,234.50' to`, PostgreSQL `: "1,234.50"`, Spark
+#: `The value '1,234.50' of the type`, ClickHouse `Cannot parse string '1,234.50'`, Snowflake
+#: `Numeric value '1,234.50' is not recognized`
+_CELL = re.compile(
+    r"(?:string|value)\s+'((?:[^']|'')*)'"
+    r'|type [a-z ]+: "((?:[^"]|"")*)"'
+    r"|input: '((?:[^']|'')*)'",
+    re.I,
+)
+
+
+def conversion_error(message: str) -> bool:
+    """Whether a database's message is about a text that is no number (or date)."""
+    return _CONVERSION.search(message) is not None
+
+
+def offending_cell(message: str) -> str | None:
+    """The cell the database's conversion error names, or None."""
+    found = _CELL.search(message)
+    if found is None:
+        return None
+    quote = "'" if found[2] is None else '"'
+    return next(g for g in found.groups() if g is not None).replace(quote * 2, quote)
+
+
+def not_a_number(column: str, named: str, message: str, reads_files: bool) -> tuple[str, str]:
+    """(message, fix) for a text column mapped as a number holding a cell that is no number;
+    `named`: `table `deals`` or `the query`; `message`: the database's (for the cell)."""
+    cell = offending_cell(message)
+    found = f", such as `{cell}`," if cell is not None else ""
+    text = (
+        f"column `{column}` of {named} is text, and holds cells{found} that the database cannot "
+        "read as numbers: it reads plain numbers such as `1234.5`, not thousands separators "
+        "(`1,234.50`), decimal commas (`12,5`), percentages (`45%`) or dashes (`—`)"
+    )
+    cleaned = f"CAST(NULLIF(REPLACE({column}, ',', ''), '—') AS DOUBLE) AS {column}"
+    fix = (
+        f"clean or cast the column in a `query:` (e.g. `{cleaned}` where `,` separates "
+        "thousands), or export the table to CSV and read it with `files:` (or the `csv` "
+        "connector), whose number reading reads such cells"
+    )
+    if reads_files:
+        fix = (
+            f"clean or cast the column in the `query:` (e.g. `{cleaned}` where `,` separates "
+            "thousands), or read the file as CSV: `files:` reads a CSV file's `1,234.50`, "
+            "`12,5`, `45%` and `—` cells as the `csv` connector does"
+        )
+    return text, fix
+
+
+def first_not_a_number(
+    mappings: Iterable[Mapping], cast_sum: Callable[[str], None]
+) -> tuple[Mapping, str] | None:
+    """The first mapped value column holding a cell that is no number, and the database's
+    message about it: `cast_sum(column)` runs `SUM(CAST(column AS DOUBLE))` over the relation
+    (raising KpiError as the source does). Run after a conversion error only."""
+    for mapping in mappings:
+        if mapping.column is None or mapping.count or mapping.distinct is not None:
+            continue
+        try:
+            cast_sum(mapping.column)
+        except KpiError as exc:
+            if conversion_error(str(exc)):
+                return mapping, str(exc)
+    return None
