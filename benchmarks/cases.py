@@ -507,9 +507,9 @@ def _sql_evaluate(state: dict) -> list:
     run = sql.SqlConnector._run
 
     def counted(self, text):
-        names, rows = run(self, text)
-        queries.append((text, len(rows)))
-        return names, rows
+        result = run(self, text)  # (names, rows, types)
+        queries.append((text, len(result[1])))
+        return result
 
     sql.SqlConnector._run = counted
     try:

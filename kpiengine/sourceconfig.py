@@ -267,14 +267,7 @@ def _renames(renames: YMap, dimension: str, config: SourceConfig) -> dict[str, s
     it counts in; both text (a number or a date as written: `2024: FY24`)."""
     out = {}
     what = f"source `{config.name}`: `values` of dimension `{dimension}`"
-    for old in renames:
-        if isinstance(old, bool):
-            raise KpiError(
-                f"{what}: the value to rename is read as `{str(old).lower()}` (YAML reads yes, "
-                "no, on, off as true/false)",
-                renames.key_loc(old),
-                "write it in quotes as the source writes it, e.g. `'Yes': Paid`",
-            )
+    for old in renames:  # keys as written: `Yes` is the text a source writes (`yamlio`)
         text = scalar_text(renames, old)
         if text is None:
             raise KpiError(

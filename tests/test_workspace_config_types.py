@@ -81,12 +81,11 @@ def test_a_rename_to_something_not_text_is_an_error_at_its_position(
     assert "['Email'" not in err and "None" not in err and "Traceback" not in err
 
 
-def test_a_key_yaml_reads_as_true_is_an_error(tmp_path):
+def test_a_key_yaml_1_1_reads_as_true_is_the_text_written(tmp_path):
     text = SOURCE.replace("{RENAMES}", "{Yes: Paid, No: Organic}")
-    root = _write(tmp_path, text)
-    with pytest.raises(KpiError, match=r"read as `true` \(YAML reads yes, no") as caught:
-        kpiengine.load_workspace(root)
-    assert str(caught.value).startswith(str(root / _position(text, 9, "Yes")))
+    ws = kpiengine.load_workspace(_write(tmp_path, text))
+    [config] = ws.settings.sources
+    assert config.dimension_values == {"channel": {"Yes": "Paid", "No": "Organic"}}
 
 
 def test_a_rename_to_a_number_or_yes_keeps_the_text_as_written(tmp_path):
