@@ -77,18 +77,14 @@ def where_value(condition: str, value: str, time: str) -> str:
     return f"(CASE WHEN {condition} THEN {value}{other} END)"
 
 
-#: Integer types DuckDB sums exactly without overflow (into HUGEINT)
-_SUMMED_WHOLE = frozenset(["TINYINT", "SMALLINT", "INTEGER", "BIGINT"])
-_SUMMED_WHOLE |= {f"U{t}" for t in _SUMMED_WHOLE}
-
-
 def sums_exactly(types: Iterable[str]) -> bool:
-    """Whether DuckDB sums columns of these types exactly in their own, without overflow: an
-    integer below HUGEINT, a DECIMAL of at most 18 digits (its sum has 38)."""
+    """Whether DuckDB is to sum columns of these types in their own, exactly, without overflow:
+    a DECIMAL of at most 18 digits (its sum has 38). Integers are summed as DOUBLE, exact below
+    2^53 (9e15 clicks) and faster than HUGEINT sums (a tenth of a 5M-row scan)."""
     for type_ in types:
         name = type_.upper().replace(" ", "")
         found = re.fullmatch(r"(?:DECIMAL|NUMERIC)\((\d+)(?:,\d+)?\)", name)
-        if name not in _SUMMED_WHOLE and name != "DECIMAL" and not (found and int(found[1]) <= 18):
+        if name != "DECIMAL" and not (found and int(found[1]) <= 18):
             return False
     return True
 
