@@ -48,7 +48,7 @@ def blank_gaps(
         frame = ask(dataclasses.replace(request, grain="month", dimensions=[]))
     months = missing_months(frame)
     if not months:
-        return []
+        return found
     blank_periods(table, months, aggregates)
     return [*found, sourcefindings.missing_months(name, where, months, sorted(aggregates))]
 

@@ -12,6 +12,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -206,3 +207,25 @@ def test_holes_between_files():
     assert (
         holes([("a", (d(2025, 6, 1), d(2025, 6, 30))), ("b", (d(2025, 7, 1), d(2025, 7, 9)))]) == []
     )
+
+
+def test_a_hole_in_a_monthly_source_without_missing_months_is_reported():
+    """Monthly rows of every month, but days between the files no file covers (1-20 January
+    and February): the hole's month is unknown and KPI017 names the days, whether or not a
+    whole month is missing too."""
+    from kpiengine.errors import Location
+    from kpiengine.model import Aggregate
+    from kpiengine.monthgaps import blank_gaps
+    from kpiengine.periods import ordinal_of
+    from kpiengine.table import Frame, InputTable
+
+    months = np.array(["2025-01-01", "2025-02-01"], dtype="datetime64[D]")
+    hole = (dt.date(2025, 1, 21), dt.date(2025, 1, 31), "a.csv", "b.csv")
+    frame = Frame(months, values={"x": np.array([1.0, 2.0])}, date_grain="month", holes=[hole])
+    table = InputTable("month", ordinal_of(dt.date(2025, 1, 1), "month"),
+                       {"x": np.array([[1.0], [2.0]])}, [{}])  # fmt: skip
+    where, sums = Location("kpi.yaml"), {"x": Aggregate()}
+    found = blank_gaps(table, frame, None, None, "s", where, sums)  # no month to ask for again
+    assert [f.code for f in found] == ["KPI017"]
+    assert "2025-01-21 to 2025-01-31" in found[0].message
+    assert np.isnan(table.values["x"][0, 0]) and table.values["x"][1, 0] == 2.0
