@@ -195,7 +195,7 @@ def mixed(tables: list[FileTable], spans: list[Any], grain: str, calendar: Calen
     `Frame.holes`)."""
     if grain == RANGE or len(spans) < 2 or joined_range(spans) is not None:
         return
-    hole = holes([(t.name, s) for t, s in zip(tables, spans, strict=True)])[0]
+    hole = holes([(t.name, s, True) for t, s in zip(tables, spans, strict=True)])[0]
     one = [period_so_far(s, grain, calendar) for s in spans]
     if all(one) or not any(one):
         return

@@ -227,7 +227,8 @@ class AdsConnector(AdsScan):
             return None
         raise_gaps(gaps, len(self.tables) > 1, self._segment())
         out = Frame.concat(frames)
-        out.holes = monthgaps.holes([(t.name, s) for t, s in zip(self.tables, spans, strict=True)])
+        ranges = zip([t.name for t in self.tables], spans, [True] * len(spans), strict=True)
+        out.holes = monthgaps.holes(list(ranges))  # reports without days: ranges stated
         out.grain = request.grain if whole else RANGE
         return out
 
@@ -316,7 +317,10 @@ class AdsConnector(AdsScan):
             spans = [s or (checks.get(f"first{files[t.name]}"), checks.get(f"last{files[t.name]}"))
                      for t, s in zip(self.tables, self._stated(), strict=True)]  # fmt: skip
             check_overlaps(self.tables, spans, self.columns.get("campaign"))
-            holes = monthgaps.holes([(t.name, s) for t, s in zip(self.tables, spans, strict=True)])
+            says = [s is not None for s in self._stated()]  # a range stated, else rows' days
+            holes = monthgaps.holes(
+                list(zip([t.name for t in self.tables], spans, says, strict=True))
+            )
         found: list[Gap] = []
         self._cross_check(tables, checks, metrics, decimals, mapped, totals, files, found)
         if gaps is None:

@@ -310,7 +310,7 @@ class GaExportConnector(Connector):
                     frame.missing.update(dict.fromkeys(variables, why))
                 frames.append(frame)
             rows = union([f.covered(request.calendar) for f in frames[before:]])
-            covers.append((export.name, export.date_range or rows))
+            covers.append((export.name, export.date_range or rows, bool(export.date_range)))
         for variable in request.variables:
             if variable not in served:
                 raise self._missing(variable)

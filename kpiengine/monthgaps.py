@@ -85,22 +85,25 @@ def blank_periods(
 Hole = tuple[dt.date, dt.date, str, str]
 
 
-def holes(files: Sequence[tuple[str, tuple[Any, Any] | None]]) -> list[Hole]:
-    """The days between the first and last day of `files` (each a name and the days it covers:
-    its stated range, else its rows' first and last day; None: no rows) that none covers, as
-    (first day, last day, the file before, the file after)."""
-    known = sorted((s[0], s[1], n) for n, s in files if s is not None and None not in s)
+def holes(files: Sequence[tuple[str, tuple[Any, Any] | None, bool]]) -> list[Hole]:
+    """The days between the first and last day of `files` (each a name, the days it covers:
+    its stated range, else its rows' first and last day, None: no rows; and whether it states
+    its range) that none covers, as (first day, last day, the file before, the file after).
+    Only a gap between two files that state their ranges is a hole: a file without one covers
+    at least its rows' days, and the days past them may be days without activity (an API
+    export's month whose last spend was on the 27th)."""
+    known = sorted((s[0], s[1], n, t) for n, s, t in files if s is not None and None not in s)
     out: list[Hole] = []
     if not known:
         return out
-    reach, last_name = known[0][1], known[0][2]
-    for first, last, name in known[1:]:
-        if first > reach + dt.timedelta(days=1):
+    reach, last_name, last_stated = known[0][1:]
+    for first, last, name, stated in known[1:]:
+        if first > reach + dt.timedelta(days=1) and stated and last_stated:
             out.append(
                 (reach + dt.timedelta(days=1), first - dt.timedelta(days=1), last_name, name)
             )
         if last > reach:
-            reach, last_name = last, name
+            reach, last_name, last_stated = last, name, stated
     return out
 
 

@@ -198,15 +198,37 @@ def test_ga_daily_downloads_without_july(tmp_path):
 def test_holes_between_files():
     d = dt.date
     files = [
-        ("b", (d(2025, 8, 1), d(2025, 8, 31))),
-        ("a", (d(2025, 6, 1), d(2025, 6, 30))),
-        ("c", (d(2025, 6, 15), d(2025, 7, 2))),
-        ("none", None),
+        ("b", (d(2025, 8, 1), d(2025, 8, 31)), True),
+        ("a", (d(2025, 6, 1), d(2025, 6, 30)), True),
+        ("c", (d(2025, 6, 15), d(2025, 7, 2)), True),
+        ("none", None, False),
     ]
     assert holes(files) == [(d(2025, 7, 3), d(2025, 7, 31), "c", "b")]
-    assert (
-        holes([("a", (d(2025, 6, 1), d(2025, 6, 30))), ("b", (d(2025, 7, 1), d(2025, 7, 9)))]) == []
-    )
+    joined = [
+        ("a", (d(2025, 6, 1), d(2025, 6, 30)), True),
+        ("b", (d(2025, 7, 1), d(2025, 7, 9)), True),
+    ]
+    assert holes(joined) == []
+    # a file without a stated range covers its rows' days, and maybe days without activity after
+    unstated = [
+        ("a", (d(2025, 6, 3), d(2025, 6, 27)), False),
+        ("b", (d(2025, 7, 2), d(2025, 7, 30)), False),
+    ]
+    assert holes(unstated) == []
+    assert holes([(n, s, n == "a") for n, s, _ in unstated]) == []
+
+
+def test_monthly_api_exports_without_stated_ranges_leave_no_hole(tmp_path):
+    """Google Ads API pulls by month (no title line): June's last spend on the 27th and July's
+    first on the 2nd are days without activity between them, not days no file covers."""
+    head = "segments.date,campaign.name,customer.currency_code,metrics.impressions,"
+    head += "metrics.clicks,metrics.cost_micros,metrics.conversions"
+    june = f"{head}\n2024-06-03,Brand,EUR,100,10,5000000,1\n2024-06-27,Brand,EUR,100,10,7000000,1\n"
+    july = f"{head}\n2024-07-02,Brand,EUR,100,10,3000000,1\n2024-07-30,Brand,EUR,100,10,4000000,1\n"
+    root = _workspace(tmp_path, {"api_06.csv": june, "api_07.csv": july}, "ads", "api_*.csv")
+    code, got, stderr = _run(root, "eval", "--grain", "month", "--kpi", "spend", "--to", "2024-07")
+    assert code in (0, 1) and "KPI017" not in stderr
+    assert got[("spend", "2024-06")]["value"] == (5000000 + 7000000) / 1e6
 
 
 def test_a_hole_in_a_monthly_source_without_missing_months_is_reported():
