@@ -109,7 +109,7 @@ def as_parquet(file: TableFile, root: Path, reading: Reading) -> TableFile:
 def _write(path: Path, name: str, reading: Reading) -> _Written:
     """The typed Parquet file of a CSV file, the date range its preamble states, and the
     warnings of rows beyond its grand total (`_sql_totals`)."""
-    table = open_tables(path, name)[0]
+    table = open_tables(path, name, encoding=reading.encoding)[0]
     stated = table.sniffed.preamble.date_range if table.sniffed is not None else None
     columns = _plan(table, reading)
     if not _FOLDER:

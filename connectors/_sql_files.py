@@ -76,6 +76,7 @@ class Reading:
     summed: tuple[str, ...] = ()
     #: text columns whose totals labels mark subtotal rows beyond the sample (`_sql_totals`)
     subtotals: tuple[str, ...] = ()
+    encoding: str | None = None  # the `encoding:` option (None: from the bytes)
 
 
 def holding(

@@ -40,6 +40,13 @@ OPTIONS = (
         choices=(".", ","),
     ),
     Option(
+        "encoding",
+        "`files:` CSV: `auto` (UTF-8, UTF-16 with a BOM, Windows-1252 or DOS cp850, from the "
+        "bytes) or a Python codec, e.g. `cp1252`, `cp850`",
+        default="auto",
+        kind="text",
+    ),
+    Option(
         "dialect",
         "SQL dialect (default: from the URL); bigquery, trino: SQL only",
         kind="text",

@@ -10,6 +10,8 @@ is longer than 420 lines: the query and the reading of its answer stay in one cl
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -348,7 +350,9 @@ class SqlConnector(Connector):
         columns of the table `table:` names (of every table for `query:`)."""
         if not (self.dialect in ("duckdb", "spark") or self.url.scheme == "chdb"):
             return self.files  # refused by the engine's runner
-        options = Reading(self.reading.date_format, self.reading.decimal)
+        options = Reading(
+            self.reading.date_format, self.reading.decimal, encoding=self.reading.encoding
+        )
         mapped = {self.option("table")} if self.option("table") else {f.name for f in self.files}
         return [
             f if f.format != "CSV" else as_parquet(
@@ -370,9 +374,18 @@ class SqlConnector(Connector):
         columns when `table:` names a file table, or in every file a `query:` reads (the
         columns of their names: `mapped_reading`)."""
         date_format, decimal = self.option("date_format"), self.option("decimal")
+        encoding = str(self.option("encoding") or "auto")
+        try:
+            codecs.lookup("utf-8" if encoding == "auto" else encoding)
+        except LookupError:
+            raise self.config.error(
+                f"unknown encoding `{encoding}`", "encoding", "e.g. utf-8, utf-16, cp1252, cp850"
+            ) from None
+        chosen = None if encoding == "auto" else encoding
         if self.option("table") not in {*(f.name for f in self.files), None}:
-            return Reading(date_format, decimal)
-        return mapped_reading(self.config, str(self.option("date")), date_format, decimal)
+            return Reading(date_format, decimal, encoding=chosen)
+        reading = mapped_reading(self.config, str(self.option("date")), date_format, decimal)
+        return dataclasses.replace(reading, encoding=chosen)
 
     def _run(self, sql: str) -> Result:
         if not self.runnable:

@@ -74,3 +74,35 @@ def test_the_encoding_option_overrides_the_guess(tmp_path):
     conn = connector(tmp_path, OEM, rev, encoding="cp1252")
     frame = conn.fetch(Request({"rev": Aggregate()}, "month", ["country"], None, None))
     assert {str(v) for v in frame.dims["country"]} == {"ESPA\u00a5A", "PER\u00e9"}
+
+
+@pytest.mark.parametrize(("encoding", "label"), [(None, "ESPAÑA"), ("cp850", "ESPAÐA")])
+def test_the_sql_connectors_files_take_the_encoding_option(tmp_path, monkeypatch, encoding, label):
+    """`sql` with `files:` reads a CSV file through the reading layer, `encoding:` included:
+    Windows-1252 `ESPAÑA` (byte 0xD1) is `ESPAÐA` when the source says cp850."""
+    import kpiengine
+    from kpiengine.errors import KpiError
+
+    monkeypatch.setenv("KPIENGINE_TODAY", "2025-01-01")
+    (tmp_path / "d.csv").write_bytes(b"date,pais,rev\n2024-01-05,ESPA\xd1A,10\n2024-01-06,PERU,1\n")
+    (tmp_path / "definitions").mkdir()
+    (tmp_path / "definitions" / "k.yaml").write_text(
+        "variables:\n  revenue: {unit: currency}\nkpis:\n  r: {formula: revenue, unit: currency}\n",
+        "utf-8",
+    )
+    option = f"\n    encoding: {encoding}" if encoding else ""
+    (tmp_path / "kpi.yaml").write_text(
+        "currency: EUR\nsources:\n  s:\n    connector: sql\n    url: 'duckdb://'\n"
+        f"    files: {{t: d.csv}}\n    table: t\n    dimensions: {{pais: pais}}\n"
+        f"    map: {{revenue: rev}}{option}\n",
+        "utf-8",
+    )
+    results = kpiengine.evaluate(kpiengine.load_workspace(tmp_path), kpis=["r"], by=["pais"])
+    labels = {s.get("pais") for s in results.table.segments[1:]}
+    assert labels == {label, "PERU"}
+    (tmp_path / "kpi.yaml").write_text(
+        (tmp_path / "kpi.yaml").read_text("utf-8").replace(option, "") + "    encoding: nope\n",
+        "utf-8",
+    )
+    with pytest.raises(KpiError, match="unknown encoding `nope`"):
+        kpiengine.evaluate(kpiengine.load_workspace(tmp_path), kpis=["r"])
