@@ -345,17 +345,16 @@ def date_format_of(
         )
 
     try:
-        try:
-            return detect()
-        except AmbiguousDates:  # the sample reads either way: the rest of the files may not
-            deciding = [(t, c) for t in tables for c in _deciding_days(t, column)]
-            if not deciding:
-                raise
-            texts[len(cells) : len(cells)] = [c for _, c in deciding]
-            cells.extend(deciding)
-            return detect()
+        return detect()
     except ValueError as exc:  # a `date_format:` this reader cannot use
         raise KpiError(f"`date_format`: {exc}", table.header(column)) from None
+    except AmbiguousDates:  # the sample reads either way (no `date_format:`): the rest may not
+        deciding = [(t, c) for t in tables for c in _deciding_days(t, column)]
+        if not deciding:
+            raise
+        texts[len(cells) : len(cells)] = [c for _, c in deciding]
+        cells.extend(deciding)
+        return detect()
 
 
 def _deciding_days(table: FileTable, column: str) -> list[str]:

@@ -124,11 +124,11 @@ def blank_holes(
     present = [v for v in aggregates if v in table.values]
     for index in range(table.n_periods):
         start, end = table.period_start(index), table.period_end(index)
-        for first, last, _, _ in found:
-            if first <= end and start <= last:
-                for v in present:
-                    if aggregates[v].time != "last" or first <= end <= last:
-                        table.values[v][..., index, :] = np.nan
+        touched = [(first, last) for first, last, _, _ in found if first <= end and start <= last]
+        ends_inside = any(first <= end <= last for first, last in touched)  # a stock's day
+        for v in present if touched else ():
+            if aggregates[v].time != "last" or ends_inside:
+                table.values[v][..., index, :] = np.nan
     days = [
         first + dt.timedelta(days=i)
         for first, last, _, _ in found
