@@ -181,15 +181,15 @@ def raise_span(
             continue
         what = f"this row covers {first[1]} to {last[1]}"
         fix = "export with a daily breakdown (Breakdown > By time > Day)"
-        if grain == "day":
-            raise NoDailyValues(f"{what}, more than one day", last[0], f"{fix}, or export whole "
-                                "months")  # fmt: skip
         since, until = fmt.read(first[1]), stop.read(last[1])
         held = None  # the finest grain whose periods hold the row
         if since is not None and until is not None:
             same = (g for g in GRAINS[1:] if calendar.ordinal_of(since, g) ==
                     calendar.ordinal_of(until, g))  # fmt: skip
             held = next(same, None)
+        if grain == "day":  # no export of other ranges helps: days, or a grain holding it
+            also = f"evaluate with `--grain {held}`" if held else "ask for a coarser grain"
+            raise NoDailyValues(f"{what}, more than one day", last[0], f"{fix}, or {also}")
         if since and until and held and GRAINS.index(held) < GRAINS.index(grain):
             labels = (calendar.label(calendar.ordinal_of(d, grain), grain) for d in [since, until])
             one, two = labels

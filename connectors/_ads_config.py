@@ -26,7 +26,9 @@ from ._ads_profiles import (
     ALIASES,
     AMOUNT_SPENT,
     META,
+    META_ENDS,
     META_NAMES,
+    META_STARTS,
     METRICS,
     MICROSOFT,
     MONEY,
@@ -106,7 +108,8 @@ class AdsConfig(Connector):
                 )
             if found is not None:
                 columns[role] = found
-        if self.platform == META and columns.get("date", "").lower() != "reporting starts":
+        starts = {n.lower() for n in META_STARTS}
+        if self.platform == META and columns.get("date", "").strip().lower() not in starts:
             columns.pop("date_end", None)  # a Day column dates the rows
         for role, column in self.overrides.items():
             columns[role] = require(self.layout, column, f"{role} column")
@@ -239,8 +242,8 @@ class AdsConfig(Connector):
         if self.platform != META:
             return [t.sniffed.date_range if t.sniffed else None for t in self.tables]
         ends = self.columns.get("date_end")
-        start = self.columns["date"] if ends else find(self.layout, ("Reporting starts",))
-        end = ends or find(self.layout, ("Reporting ends",))
+        start = self.columns["date"] if ends else find(self.layout, META_STARTS)
+        end = ends or find(self.layout, META_ENDS)
         if start is None or end is None:
             return [None] * len(self.tables)
         return [summary_range(t, self._names(t), start, end) for t in self.tables]

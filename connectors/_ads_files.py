@@ -14,6 +14,8 @@ from kpiengine.errors import KpiError
 from kpiengine.fileformats.tables import FileTable, run_sql
 from kpiengine.sqlgen import quote_ident
 
+from ._ads_profiles import META_ENDS, META_STARTS
+
 Span = tuple[dt.date, dt.date]
 
 
@@ -44,6 +46,10 @@ def summary_range(table: FileTable, names: list[str], start: str, end: str) -> S
 _NUMBER = re.compile(r"[-+]?[\d.,\s\u00a0']*\d[\d.,\s\u00a0']*%?|\d{4}-\d{2}-\d{2}")
 
 
+#: Meta's reporting range's columns (lowercase): never a breakdown.
+_RANGE_COLUMNS = frozenset(n.lower() for n in (*META_STARTS, *META_ENDS))
+
+
 def breakdowns(table: FileTable, taken: set[str]) -> list[str]:
     """A Meta export's breakdown columns when it has no campaign, ad set or ad name (`Age`,
     `Gender`, `Account name`, `Placement`, in any language): the columns no role takes whose
@@ -51,7 +57,7 @@ def breakdowns(table: FileTable, taken: set[str]) -> list[str]:
     summary row, where every one is empty, and the rows it sums. From the sample only."""
     out = []
     for column in table.columns:
-        if column in taken or column.strip().lower() in ("reporting starts", "reporting ends"):
+        if column in taken or column.strip().lower() in _RANGE_COLUMNS:
             continue
         cells = [c.strip() for c in table.cells(column)]
         texts = [c for c in cells if c and c not in ("--", "-") and not _NUMBER.fullmatch(c)]

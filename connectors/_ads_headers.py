@@ -227,13 +227,24 @@ def check_recognised(
 
 #: Words of an unknown header that say which metric it counts (lowercase), and of rates.
 _METRIC_WORDS = {
-    "cost": ("cost", "spend", "spent", "kosten", "coût", "coste", "costo"),
-    "clicks": ("click", "klick", "clic"),
+    "cost": ("cost", "spend", "spent", "kosten", "coût", "coste", "costo", "custo"),
+    "clicks": ("click", "klick", "clic", "klik"),
     "impressions": ("impression", "impr"),
-    "conversions": ("conversion", "result", "lead", "purchase"),
+    "conversions": ("conversion", "lead", "purchase"),
     "conversion_value": ("value", "revenue", "wert", "valeur", "valor"),
 }
-_RATES = ("ctr", "cpc", "cpm", "cpa", "cvr", "rate", "cost per", "avg", "average", "/", "%", "roas")
+#: Meta's amount spent in its interface's languages: an amount, whatever `valor` says.
+_SPENT = ("betrag", "dépensé", "montant", "gastado", "importe", "importo speso", "valor usado",
+          "valor gasto", "uitgegeven bedrag")  # fmt: skip
+#: Rates (a cost per X, CPC, CPM, CTR, averages) in the languages of the words above: never an
+#: amount or a count, whatever else their header says (`Kosten pro Ergebnis`).
+_RATES = ("ctr", "cpc", "cpm", "cpa", "cvr", "rate", "cost per", "avg", "average", "/", "%", "roas",
+          "taux", "tasa", "tasso", "taxa", "quote", "durchschn", "moy", "prom.", "méd", "gem.",
+          "medio", "média")  # fmt: skip
+_RATE_WORDS = re.compile(r"\b(?:pro|par|pour|por|per|je|coste por|custo por)\b")
+#: Meta's `Results` (each campaign's own objective's: kinds that may differ) in any language:
+#: never offered as conversions (`_ads_profiles.RESULTS`, read with their kind checked).
+_RESULTS = ("result", "ergebnis", "résultat", "resultado", "risultat", "resultaat")
 _VARIABLES = {"cost": "ad_spend", "conversion_value": "ad_revenue"}
 
 
@@ -241,8 +252,12 @@ def metric_role(header: str) -> str | None:
     """The metric an unknown header counts by its words (`Clicks (destination)`: clicks;
     `Total Spent`: cost), None for a rate (`CPC (destination)`) or another header."""
     name = header.strip().lower()
-    if any(r in name for r in _RATES):
+    if any(r in name for r in _RATES) or _RATE_WORDS.search(name):
         return None
+    if any(w in name for w in _SPENT):
+        return "cost"  # `Valor usado (EUR)`: spent, not a conversion value
+    if any(w in name for w in _RESULTS):
+        return None  # results of kinds that may differ: not conversions
     if any(w in name for w in _METRIC_WORDS["conversion_value"]):
         return "conversion_value"  # `Conversion value`: a value, not conversions
     return next((role for role, words in _METRIC_WORDS.items() if any(w in name for w in words)),

@@ -28,9 +28,12 @@ PLATFORMS = {
 #: Portuguese, Dutch), each as found in published exports and Google's help pages; a language's
 #: header not listed here (not found) is named with `columns:`, which the error says how to do.
 GOOGLE_LOCAL = {
-    "date": ("Tag", "Jour", "Día", "Giorno"),
-    "campaign": ("Kampagne", "Campagne", "Campaña", "Campagna"),
-    "campaign_type": ("Type de campagne", "Tipo de campaña"),
+    # Portuguese `Dia`, `Campanha`, `Tipo de campanha` and Dutch `Dag`, `Campagnetype` (its
+    # `Campagne` is French's) are the words of Google Ads' interface in those languages (not
+    # confirmed in a published download)
+    "date": ("Tag", "Jour", "Día", "Giorno", "Dia", "Dag"),
+    "campaign": ("Kampagne", "Campagne", "Campaña", "Campagna", "Campanha"),
+    "campaign_type": ("Type de campagne", "Tipo de campaña", "Tipo de campanha", "Campagnetype"),
     # `Código de moneda` as a Spanish download names it (a public importer of Spanish Google Ads
     # reports maps it to `codigo_moneda`); the Italian, Portuguese and Dutch names are assumed
     # (the words Google's other products use), and any column of codes is the currency anyway
@@ -46,6 +49,7 @@ GOOGLE_LOCAL = {
         "Impressões",
         "Vertoningen",
         "Verton.",
+        "Vert.",  # Dutch, as the short `Impr.` (assumed, not confirmed in a download)
     ),  # fmt: skip
     "clicks": ("Klicks", "Clics", "Clic", "Cliques", "Klikken"),
     "cost": ("Kosten", "Coût", "Coste", "Costo", "Custo"),
@@ -142,6 +146,37 @@ RESULT_TYPES = (
     *("Indicador de resultados", "Indicador de resultado", "Tipo de resultado"),
     *("Indicatore del risultato", "Tipo di risultato", "Resultaatindicator", "Resultaattype"),
 )
+#: Meta Ads Manager's headers in its interface's languages, as public code reading its exports
+#: names them: German `Tag`, `Kampagnenname`, `Impressionen`, `Link-Klicks`, `Ausgegebener Betrag
+#: (EUR)`; French `Début des rapports`, `Fin des rapports`, `Nom de la campagne`, `Clics sur un
+#: lien`, `Montant dépensé (EUR)`; Spanish `Día`, `Inicio del informe`, `Nombre de la campaña`,
+#: `Impresiones`, `Clics en el enlace`, `Importe gastado (COP)`; Italian `Giorno`, `Nome della
+#: campagna`, `Impression`, `Clic sul link`, `Importo speso (EUR)`; Portuguese `Dia`, `Início dos
+#: relatórios`, `Encerramento dos relatórios`, `Nome da campanha`, `Impressões`, `Cliques no
+#: link`, `Valor usado (BRL)`. Assumed (not found): German `Berichtsbeginn`/`Berichtsende`,
+#: Spanish `Fin del informe`; a file naming them otherwise stops with a `columns:` block.
+META_STARTS = ("Reporting starts", "Berichtsbeginn", "Début des rapports", "Inicio del informe",
+               "Início dos relatórios")  # fmt: skip
+META_ENDS = ("Reporting ends", "Berichtsende", "Fin des rapports", "Fin del informe",
+             "Encerramento dos relatórios")  # fmt: skip
+META_LOCAL = {
+    "date": ("Tag", "Jour", "Día", "Giorno", "Dia", *META_STARTS[1:]),
+    "campaign": (
+        "Kampagnenname",
+        "Nom de la campagne",
+        "Nombre de la campaña",
+        "Nome della campagna",
+        "Nome da campanha",
+    ),  # fmt: skip
+    "impressions": ("Impressionen", "Impresiones", "Impression", "Impressões"),
+    "clicks": (
+        "Link-Klicks",
+        "Clics sur un lien",
+        "Clics en el enlace",
+        "Clic sul link",
+        "Cliques no link",
+    ),  # fmt: skip
+}
 PROFILES = {
     GOOGLE: Profile(
         GOOGLE,
@@ -156,12 +191,12 @@ PROFILES = {
     META: Profile(
         META,
         {
-            "date": ("Day", "Date", "Reporting starts"),
-            "date_end": ("Reporting ends",),
-            "campaign": ("Campaign name", "Campaign"),
+            "date": ("Day", "Date", "Reporting starts", *META_LOCAL["date"]),
+            "date_end": META_ENDS,
+            "campaign": ("Campaign name", "Campaign", *META_LOCAL["campaign"]),
             "currency": ("Currency",),
-            "impressions": ("Impressions",),
-            "clicks": ("Link clicks", "Clicks (all)", "Clicks"),
+            "impressions": ("Impressions", *META_LOCAL["impressions"]),
+            "clicks": ("Link clicks", "Clicks (all)", "Clicks", *META_LOCAL["clicks"]),
             "cost": ("Amount spent",),  # and `Amount spent (EUR)`: see AMOUNT_SPENT
             "conversions": ("Results", "Purchases", "Conversions", *RESULTS[1:]),
             "conversion_value": (
@@ -203,7 +238,13 @@ MONEY = ("cost", "conversion_value")
 #: Metrics that count (whole numbers): `1.204` impressions say `,` is the decimal mark.
 COUNTS = ("impressions", "clicks")
 #: Meta summary rows: every name column empty.
-META_NAMES = ("campaign name", "ad set name", "ad name")
+META_NAMES = (
+    *("campaign name", "ad set name", "ad name", *(n.lower() for n in META_LOCAL["campaign"])),
+    *("name der anzeigengruppe", "anzeigenname", "nom de la publicité"),
+    *("nombre del conjunto de anuncios", "nombre del anuncio", "nome del gruppo di inserzioni"),
+    *("nome dell'inserzione", "nome dell’inserzione", "nome do conjunto de anúncios"),
+    "nome do anúncio",
+)
 #: API enum values of campaign types, as the Google Ads UI writes them.
 CAMPAIGN_TYPES = {
     "SEARCH": "Search",
@@ -292,7 +333,12 @@ CONVERSION_SEGMENTS = frozenset(
         *("azione di conversione", "ação de conversão", "conversieactie"),
     }
 )
-AMOUNT_SPENT = re.compile(r"^amount spent(?:\s*\(([A-Za-z]{3})\))?$", re.IGNORECASE)
+AMOUNT_SPENT = re.compile(
+    r"^(?:amount spent|ausgegebener betrag|montant dépensé|importe gastado|importo speso"
+    r"|valor usado)"
+    r"(?:\s*\(([A-Za-z]{3})\))?$",
+    re.IGNORECASE,
+)
 #: A currency code closing a header in any language: `Montant dépensé (EUR)`, `Kosten (CHF)`.
 HEADER_CODE = re.compile(r"\(([A-Z]{3})\)$")
 CODE = re.compile(r"^[A-Z]{3}$")
@@ -320,7 +366,8 @@ def detect_platform(columns: list[str], meta: dict[str, str] | None = None) -> s
     """`google_ads`, `meta_ads` or `microsoft_ads` from a header row and the `key: value`
     lines before it (`meta`); None when it looks like none of them."""
     lowered = {c.strip().lower() for c in columns}
-    if "reporting starts" in lowered or any(AMOUNT_SPENT.match(c.strip()) for c in columns):
+    starts = {n.lower() for n in META_STARTS}
+    if lowered & starts or any(AMOUNT_SPENT.match(c.strip()) for c in columns):
         return META
     keys = {k.strip().lower() for k in meta or {}}
     if len(keys & MICROSOFT_KEYS) >= 2 or lowered & MICROSOFT_API:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kpiengine.cellreader import Reader
 from kpiengine.connector import Mapping
+from kpiengine.errors import KpiError
 from kpiengine.fileformats.missing import missing_sql
 from kpiengine.fileformats.sql import Expr
 from kpiengine.fileformats.tables import FileTable
@@ -19,7 +21,7 @@ from kpiengine.sqlgen import quote_ident, quote_text
 
 from ._ads_checks import check_codes, check_kinds
 from ._ads_microsoft import check_rows
-from ._ads_profiles import META, MICROSOFT, MONEY, header_currency
+from ._ads_profiles import COUNTS, META, MICROSOFT, MONEY, header_currency
 from ._ads_spans import RowSpans, crossing_sql, overlaps
 from ._ads_totals import Gap, check_totals
 from ._ads_weeks import raise_weekday, sample_weekday
@@ -44,10 +46,36 @@ class AdsScan(RowSpans):
             parts.append(f"{quote_ident(date)} IS NULL")
         return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
+    def _checked(
+        self, metrics: dict[str, str], mapped: dict[str, Mapping], quantities: dict[str, str]
+    ) -> tuple[dict[str, str], dict[str, str | None]]:
+        """What the checks read of the metrics (variable -> column) and the mappings asked for:
+        the columns totals rows total (variable -> column, once each: a mapped column summed
+        over every row too, not one with `where:` or `scale:`), and the amount columns (the
+        profile's cost and conversion value, mapped or not, and a mapped column of an amount
+        variable or whose header names a currency): the report's currency is theirs, and the
+        workspace's the one their cells may write (`€45`; none in API micros)."""
+        money = {self.columns[r] for r in MONEY if r in self.columns}
+        summed, amounts = dict(metrics), money & set(metrics.values())
+        for variable, m in mapped.items():
+            if m.column is None or m.count or m.distinct is not None:
+                continue
+            if (
+                m.column in money
+                or header_currency(m.column)
+                or quantities.get(variable) == "amount"
+            ):
+                amounts.add(m.column)
+            if not m.where and m.scale == 1.0 and m.column not in summed.values():
+                summed[variable] = m.column
+        workspace = self.config.currency or ""
+        return summed, {c: None if "micros" in c.lower() else workspace for c in amounts}
+
     def _add_checks(
         self,
         scan: Scan,
         metrics: dict[str, str],
+        money: dict[str, str | None],
         values: dict[str, str],
         days: dict[str, str],
         rows: tuple[str, str | None],
@@ -58,7 +86,8 @@ class AdsScan(RowSpans):
         files: dict[str, str],
     ) -> None:
         """The scan's aggregates the cross-checks read: sums and rows (by campaign type when a
-        total names one; by file when several have totals), the codes, the result kinds, rows
+        total names one; by file when several have totals), the codes (`money`: the amount
+        columns read), the result kinds, rows
         across periods or outside their report's date range, the days rows cover (`rows`: SQL
         of a row's first and last day; None for rows of one day), each file's (`files`: table
         name -> key, for several files) in `first<key>` and `last<key>`."""
@@ -90,14 +119,18 @@ class AdsScan(RowSpans):
                     for i, variable in enumerate(metrics):
                         sql = f"CASE WHEN {where} THEN {values[variable]} END"
                         scan.check(f"sum_m{i}{t}{key}", "sum", sql)
+        counts = {self.columns[r] for r in COUNTS if r in self.columns}
+        for i, (variable, column) in enumerate(metrics.items()):  # clicks: whole, 0 or more
+            if column in counts:
+                scan.check(f"count_m{i}", "min", _not_whole(values[variable]))
         code = self.columns.get("currency")
-        if code and any(self.role_of[v] in MONEY for v in metrics):
+        if code and money:
             text = scan.text(code)
             present = f"NOT {missing_sql(Expr(text))}"
             scan.check("code_min", "min", f"CASE WHEN {present} THEN upper({text}) END")
             scan.check("code_max", "max", f"CASE WHEN {present} THEN upper({text}) END")
         kind = self._results_kind()
-        if kind and any(self.role_of[v] == "conversions" for v in metrics):
+        if kind and self.columns.get("conversions") in metrics.values():
             text = scan.text(kind)
             scan.check("kind_min", "min", f"nullif({text}, '')")
             scan.check("kind_max", "max", f"nullif({text}, '')")
@@ -118,6 +151,8 @@ class AdsScan(RowSpans):
             scan.check("last_end", "max", f"CASE WHEN {asked} THEN {last} END")
             scan.check("row_first", "min", first)
             scan.check("row_last", "max", last)
+            if grain == "day" and "date_end" in self.columns:  # Meta rows of whole months
+                scan.check("widest", "max", f"CASE WHEN {asked} THEN {last} - {first} END")
 
     def _inferred_weeks(self, column: str) -> bool:
         """Whether a column is read as weeks from its sample alone (`_ads_weeks`) in files
@@ -130,6 +165,7 @@ class AdsScan(RowSpans):
         tables: list[FileTable],
         checks: dict[str, Any],
         metrics: dict[str, str],
+        money: dict[str, str | None],
         decimals: dict[str, str],
         mapped: dict[str, Mapping],
         totals: list[tuple[FileTable, int, str, list[str]]],
@@ -138,13 +174,16 @@ class AdsScan(RowSpans):
     ) -> None:
         """The cross-checks once the scan has run; the account totals the rows do not make
         are added to `gaps` (`_ads_totals.raise_gaps`: the source's files together)."""
+        for i, (variable, column) in enumerate(metrics.items()):
+            low = checks.get(f"count_m{i}")
+            if low is not None and low < 0:  # a count written fractional or negative
+                raise_count(tables, column, variable, decimals)
         code = self.columns.get("currency")
-        money = [v for v in metrics if self.role_of[v] in MONEY]
         declared = [(m.currency.upper(), m.location) for m in mapped.values() if m.currency]
-        cost = self.columns.get("cost", "")
-        named = header_currency(cost)  # `Amount spent (EUR)`, `Montant dépensé (EUR)`
-        if money and named:
-            declared.append((named, self.layout.header(cost)))
+        for column in sorted(money, key=self.layout.columns.index):
+            named = header_currency(column)  # `Amount spent (EUR)`, `Montant dépensé (EUR)`
+            if named:
+                declared.append((named, self.layout.header(column)))
         if money or declared:
             check_codes(tables, code, checks if code else {}, declared, self.config.currency)
         if self.platform == MICROSOFT:
@@ -180,3 +219,29 @@ class AdsScan(RowSpans):
                 if names and all(not record.fields[i].strip() for i in names):
                     out.append((table, record.line, "", record.fields))
         return out
+
+
+def _not_whole(value: str) -> str:
+    """SQL below 0 where a count's value (SQL) is negative or not whole, else 0 or more: its
+    minimum over the rows says whether any is (missing cells are NULL: left out)."""
+    return f"least({value}, -abs({value} - round({value})))"
+
+
+def raise_count(
+    tables: list[FileTable], column: str, variable: str, decimals: dict[str, str]
+) -> None:
+    """The first cell of a count column (impressions, clicks) that is negative or not whole:
+    an error at it (`(1,200)` is -1,200 impressions, `20.5` half a click)."""
+    for table in tables:
+        value = Reader("number", decimals[table.name], quantity="count").sql(column, "VARCHAR")
+        found = table.first_cell(column, f"{_not_whole(value)} < 0", lambda _: False)
+        if found is not None:
+            where, text = found
+            raise KpiError(
+                f"`{text}` in column `{column}` is no count of {variable}: {variable} are whole "
+                "numbers, 0 or more",
+                where,
+                "download the report again as the platform writes it, or correct the cell "
+                "(a number edited by hand, a formula's result, another column pasted there?)",
+            )
+    raise KpiError(f"column `{column}` holds {variable} that are not whole, or below 0")

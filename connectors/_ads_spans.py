@@ -27,6 +27,7 @@ from kpiengine.periods import RANGE, Calendar
 from kpiengine.rowdates import joined_range, period_so_far
 from kpiengine.sqlgen import period_sql
 from kpiengine.table import Frame
+from kpiengine.undatedfiles import across, at_grain, undatable
 
 from ._ads_checks import raise_span
 from ._ads_config import AdsConfig
@@ -188,25 +189,22 @@ def unanswered(wanted: list[str], span: tuple[Any, Any], why: str) -> Frame:
 
 
 def mixed(tables: list[FileTable], spans: list[Any], grain: str, calendar: Calendar) -> None:
-    """Raise when reports without days leave days between them uncovered and are some one
-    period of `grain` (whole or so far) and some not (1 to 30 June beside 8 to 31 July by
-    month): no period of the grain counts the others' rows, and one range over them all would
-    hold days no file covers (as `ga_export` refuses such files; by day, the range is unknown:
-    `Frame.holes`)."""
+    """Raise when reports without days leave days between them uncovered and one lies across
+    two periods of `grain` beside one that is one period, whole or so far (15 June to 15 July
+    beside August by month): no period of the grain counts its rows, and one range over them all
+    would hold days no file covers (as `ga_export` refuses such files; by day, the range is
+    unknown: `Frame.holes`). Files each within one period roll up into it
+    (`kpiengine.undatedfiles.at_grain`: Feb's report counts in the first quarter)."""
     if grain == RANGE or len(spans) < 2 or joined_range(spans) is not None:
+        return
+    if at_grain(spans, grain, calendar):
         return
     hole = holes([(t.name, s, True) for t, s in zip(tables, spans, strict=True)])[0]
     one = [period_so_far(s, grain, calendar) for s in spans]
     if all(one) or not any(one):
         return
-    ranged = next(i for i, o in enumerate(one) if not o)
+    ranged = across(spans, grain, calendar)
+    ranged = next(i for i, o in enumerate(one) if not o) if ranged is None else ranged
     dated = next(i for i, o in enumerate(one) if o)
-    first, last = spans[ranged]
-    raise KpiError(
-        f"`{tables[ranged].name}` covers {first} to {last} without dates, not exactly one "
-        f"{grain}, beside `{tables[dated].name}`, dated by {grain}, and no file covers "
-        f"{hole[0]} to {hole[1]}: no {grain} can count its rows",
-        None,
-        f"export every file over whole {grain}s or with the Day segment, give that file a "
-        "source of its own, or ask for a grain one of whose periods is exactly its date range",
-    )
+    raise undatable(tables[ranged].name, spans[ranged], tables[dated].name, grain,
+                    hole[:2], "the Day segment")  # fmt: skip

@@ -39,6 +39,7 @@ from ._ads_profiles import (
     SHOWN_TOTALS,
     total_scope,
 )
+from ._csv_rounding import rounding
 
 Total = tuple[FileTable, int, str, list[str]]  # (table, line, label, cells) of a totals row
 EDITED = "the export was edited or is incomplete: download it again (without filters hiding rows)"
@@ -94,7 +95,7 @@ class Gap:
 
 def close(got: float, expected: float, count: int) -> bool:
     """Whether `count` rows adding up to `got` make a total of `expected`, within rounding."""
-    return abs(got - expected) <= 0.005 * (count + 1) + 1e-9 * abs(expected)
+    return abs(got - expected) <= 0.005 + rounding(count, 0.01) + 1e-9 * abs(expected)
 
 
 def check_totals(

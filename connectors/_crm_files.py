@@ -17,9 +17,12 @@ one row per product line or contact role, the opportunity's amount on each) woul
 record once per row: it is an error at the second row, naming the id and the first one's line
 (`check_repeated`). It is found in the sampled rows (the file's first 2000), where such reports
 write a record's rows one after the other; beyond them only in an export whose headers are a
-line-item report's (`Product Name`, `Quantity`, `Sales Price`, `Contact Role`: `LINE_HEADERS`),
-with one query on the id column. A file repeating an id only past its first 2000 rows, without
-such headers, is counted row by row.
+line-item report's (`Product Name`, `Sales Price`, `Contact Role`: `LINE_HEADERS`; `Quantity`
+only beside a product header, alone it is an opportunity's field), with one query on the id
+column. A file repeating an id only past its first 2000 rows, without such headers, is counted
+row by row. Without an id column, such headers (or `Primary`, a
+contact's `First Name` and `Last Name` in an export of deals) make two rows alike in every
+other cell an error (`_check_unkeyed`): rows none alike are provably one per record.
 """
 
 from __future__ import annotations
@@ -37,12 +40,21 @@ FIX = (
 )
 
 
-#: Headers of a report with one row per line item or contact role of a record (any case).
+#: Headers of a report with one row per line item (a product's: Salesforce's `Opportunities
+#: with Products`, OpportunityLineItem's labels) or contact role of a record (any case).
 LINE_HEADERS = frozenset(
-    ("product name", "product code", "product family", "product", "quantity", "sales price",
-     "list price", "unit price", "total price", "line item", "line items", "contact role",
-     "opportunity contact role", "role")
+    ("product name", "product code", "product family", "product", "sales price", "list price",
+     "unit price", "total price", "line item", "line items", "line description",
+     "opportunity product name", "contact role", "opportunity contact role", "role")
 )  # fmt: skip
+#: A line item's own cells, beside product headers only: alone they are an opportunity's too
+#: (Salesforce's standard Opportunity field `Quantity`, TotalOpportunityQuantity), no marker.
+ITEM_CELLS = frozenset(("quantity", "discount"))
+#: The product headers of `LINE_HEADERS`: the evidence that `ITEM_CELLS` are a line item's.
+PRODUCT = LINE_HEADERS - {"contact role", "opportunity contact role", "role"}
+#: A contact's columns in a report of one row per contact role (any case): no deal's own.
+PERSON = frozenset(("first name", "last name", "title", "full name", "name", "email", "phone",
+                    "mobile", "role", "primary", "is primary"))  # fmt: skip
 REPEATED_FIX = (
     "export one row per {what}: a report without product lines or contact roles (Salesforce: "
     "the plain Opportunities report, with `{column}`)"
@@ -154,6 +166,9 @@ def check_repeated(tables: Sequence[FileTable], id_column: str | None, what: str
     """An error when one file holds the same record id on two rows (see the module). `what`:
     the record, as the error names it (`opportunity`, `deal`, `lead`, `contact`)."""
     if not id_column:
+        if what in ("opportunity", "deal"):
+            for table in tables:
+                _check_unkeyed(table, what)
         return
     for table in tables:
         column = find(table, [id_column])
@@ -177,12 +192,96 @@ def check_repeated(tables: Sequence[FileTable], id_column: str | None, what: str
         )
 
 
+def _check_unkeyed(table: FileTable, what: str) -> None:
+    """Without an id column, a report of one row per contact role or line item (its headers:
+    `_per_row`) is an error unless no two of its rows hold the same record (every cell alike
+    but the per-row ones): the sample tells, the file only when larger (one query)."""
+    marks = _per_row(table)
+    if not marks:
+        return
+    own = [c for c in table.columns if c not in marks and c.strip().casefold() not in PERSON
+           and not c.strip().casefold().startswith(("contact", "product"))]  # fmt: skip
+    if not own:
+        return
+    index = [table.columns.index(c) for c in own]
+    rows = ([(r.line, r.fields) for r in table.sniffed.sample[:SAMPLE_ROWS]]
+            if table.sniffed is not None else list(enumerate(table.sample, 1)))  # fmt: skip
+    seen: dict[tuple[str, ...], int] = {}
+    pair: tuple[int, int] | None = None
+    for line, fields in rows:
+        key = tuple(fields[i].strip() if i < len(fields) else "" for i in index)
+        if sum(bool(k) for k in key) < 2:
+            continue  # a footer, a summary row
+        if key in seen:
+            pair = (seen[key], line)
+            break
+        seen[key] = line
+    if pair is None and not table.complete:
+        pair = _unkeyed_in_file(table, own)
+    if pair is None:
+        return
+    where = table.location(pair[1], marks[0])
+    raise KpiError(
+        f"column `{marks[0]}` marks a report of one row per contact role or line item, and "
+        f"there is no id: lines {pair[0]} and {pair[1]} hold the same {what} (every other "
+        "cell alike); the source would count it, and its amount, once per row",
+        where,
+        f"export one row per {what} (Salesforce: the plain Opportunities report, without "
+        "contact roles or products), or add its id column (`Opportunity ID`; `columns: {id: "
+        "COLUMN}`)",
+    )
+
+
+def _per_row(table: FileTable) -> list[str]:
+    """The headers of a report of one row per contact role or line item (`_line_items`),
+    `Primary`, or a contact's `First Name` and `Last Name` in an export of deals."""
+    folded = {c.strip().casefold(): c for c in table.columns}
+    marks = _line_items(table)
+    marks += [c for f, c in folded.items() if f in ("primary", "is primary")]
+    if {"first name", "last name"} <= set(folded):
+        marks += [folded["first name"], folded["last name"]]
+    return marks
+
+
+def _unkeyed_in_file(table: FileTable, own: list[str]) -> tuple[int, int] | None:
+    """The lines of the first two rows alike in the columns `own` (one query on the file)."""
+    cells = ", ".join(_text(c) for c in own)
+    filled = " + ".join(f"CAST({_text(c)} <> '' AS INTEGER)" for c in own)
+    sql = (
+        f"SELECT k, list_sort(list(n))[1], list_sort(list(n))[2] FROM (SELECT [{cells}] AS k, "
+        f"{filled} AS f, row_number() OVER () AS n FROM {table.relation()} WHERE "
+        f"{table.keep_sql()}) WHERE f >= 2 GROUP BY k HAVING count(*) > 1 ORDER BY min(n) "
+        "LIMIT 1"
+    )
+    found = run_sql(sql, table)
+    if not found or table.sniffed is None:  # Parquet, JSON lines: the rows by number
+        return (int(found[0][1]), int(found[0][2])) if found else None
+    key = [str(v) for v in found[0][0]]
+    index = [table.columns.index(c) for c in own]
+    lines: list[int] = []
+    for nth in (1, 2):
+        count = [0]
+
+        def match(fields: list[str], nth: int = nth, count: list[int] = count) -> bool:
+            count[0] += all(i < len(fields) and fields[i].strip() == k
+                            for i, k in zip(index, key, strict=True))  # fmt: skip
+            return count[0] == nth
+
+        lines.append(table._line_of(match) or 0)
+    return lines[0], lines[1]
+
+
 def _line(where: Location) -> str:
     return f"line {where.line}" if where.line else str(where)
 
 
 def _line_items(table: FileTable) -> list[str]:
-    return [c for c in table.columns if c.strip().casefold() in LINE_HEADERS]
+    """The columns of a line item or contact role: `LINE_HEADERS`, and `ITEM_CELLS` only
+    beside a product header (`Quantity` alone is an opportunity's own field)."""
+    folded = [c.strip().casefold() for c in table.columns]
+    items = LINE_HEADERS | ITEM_CELLS if PRODUCT.intersection(folded) else LINE_HEADERS
+    found = [c for c, f in zip(table.columns, folded, strict=True) if f in items]
+    return sorted(found, key=lambda c: c.strip().casefold() in ITEM_CELLS)  # a product's first
 
 
 def _repeated_in_sample(table: FileTable, column: str) -> tuple[str, Location, Location] | None:

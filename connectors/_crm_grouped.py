@@ -5,7 +5,9 @@ group's value on the group's first row only, and adds summary rows: `Subtotal`, 
 (5 records)`, `Count`, `Sum of Amount`. Summary rows are recognised by their first filled cell
 (the grouping columns are empty on them) and never counted; `CrmTable` leaves them out of every
 query. The `fill_down:` option's columns take, on a row where they are empty, the value of the
-row above within the group of the columns left of them (`CrmTable.reader`). Filling down is
+row above within the group of the columns left of them (`CrmTable.reader`); a row of empty
+cells (Excel pads a formatted report's gaps with `,,,,,,`) is then no record, neither filled
+nor filled from nor counted (it became a deal of the last group's stage). Filling down is
 never guessed: `grouped_columns` finds the leading columns that look grouped, for the errors
 (a deal without a stage, a grouped dimension) to name the option.
 """
@@ -85,6 +87,11 @@ def _filled(column: str) -> str:
     return f"coalesce({_text(column)}, '') <> ''"
 
 
+def _empty_sql(columns: Sequence[str]) -> str:
+    """SQL true on a row whose every cell is empty (`Record.blank`)."""
+    return "(" + " AND ".join(f"NOT {_filled(c)}" for c in columns if c) + ")"
+
+
 def summary_sql(columns: Sequence[str]) -> str:
     """SQL true on a summary row (`is_summary`), on the file's columns."""
     named = [c for c in columns if c]
@@ -112,7 +119,10 @@ class CrmTable(FileTable):
     fill: tuple[str, ...] = ()
 
     def keep_sql(self) -> str:
-        return f"({super().keep_sql()}) AND NOT {summary_sql(self.columns)}"
+        kept = f"({super().keep_sql()}) AND NOT {summary_sql(self.columns)}"
+        # a row of empty cells (Excel pads a formatted report's gaps: `,,,,,,`) is no record,
+        # and filled down it would be one (only then is it tested: no cost otherwise)
+        return f"{kept} AND NOT {_empty_sql(self.columns)}" if self.fill else kept
 
     def reader(self) -> str:
         """The file's rows, the `fill` columns filled down: an empty cell takes the last value
@@ -124,9 +134,9 @@ class CrmTable(FileTable):
             return base
         # DuckDB keeps a file's row order (`preserve_insertion_order`): `__crm_row` numbers it
         marked = (
-            f"SELECT *, row_number() OVER () AS __crm_row, {summary_sql(self.columns)} AS "
-            f"__crm_summary FROM {base}"
-        )
+            f"SELECT *, row_number() OVER () AS __crm_row, ({summary_sql(self.columns)} OR "
+            f"{_empty_sql(self.columns)}) AS __crm_summary FROM {base}"
+        )  # a row of empty cells is neither filled nor filled from, as a summary row
         groups = [
             f"sum(CASE WHEN NOT __crm_summary AND ({' OR '.join(map(_filled, order[:k]))}) "
             f"THEN 1 ELSE 0 END) OVER (ORDER BY __crm_row) AS __crm_g{k}"
@@ -166,7 +176,9 @@ def crm_tables(tables: list[FileTable], fill: Sequence[str]) -> list[FileTable]:
     out: list[FileTable] = []
     for table in tables:
         values = {f.name: getattr(table, f.name) for f in dataclasses.fields(table)}
-        values["sample"] = [row for row in table.sample if not is_summary(row)]
+        # filled down, a row of empty cells is no record either (`CrmTable.keep_sql`)
+        values["sample"] = [row for row in table.sample if not is_summary(row)
+                            and (not fill or any(c.strip() for c in row))]  # fmt: skip
         out.append(CrmTable(**values, fill=tuple(fill)))
     return out
 

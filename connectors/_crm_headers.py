@@ -30,12 +30,12 @@ from kpiengine.fileformats.currency import ISO_CODES
 from kpiengine.fileformats.tables import FileTable
 
 from ._crm_outcome import outcome_columns
-from ._crm_tables import CLOSED, CONTACT_DATES, CONVERTED_AMOUNTS
+from ._crm_tables import CLOSED, CONVERTED_AMOUNTS, STAGE_DATES
 
 #: The roles a `columns:` block offers, per object.
 OFFERED = {
     "deals": ("stage", "close_date", "create_date", "amount"),
-    "contacts": ("create_date", "lifecycle_stage", *CONTACT_DATES),
+    "contacts": ("create_date", "lifecycle_stage", *STAGE_DATES),
 }
 #: The optional roles the block offers too, per object: filled in when found or guessed, else
 #: commented out (Salesforce deals add their `won` and `closed` flags and converted currency,
@@ -130,6 +130,8 @@ def _block(
         "salesforce", "deals") else ())  # fmt: skip
     if (system, object_) == ("generic", "deals"):  # won | lost | open beside the stage
         optional += ("status",)
+    if (system, object_) == ("salesforce", "contacts"):  # a lead's `Converted` flag
+        optional += ("converted",)
     taken = set(columns.values())
     for role in optional:
         if role in columns:

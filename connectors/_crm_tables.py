@@ -92,7 +92,11 @@ CONTACT_DATES = ("became_lead_date", "became_mql_date", "became_sql_date", "beca
 #: before it (`_crm_contacts`); HubSpot's opportunity date dates no variable of its own.
 STAGE_DATES = (*CONTACT_DATES[:3], "became_opportunity_date", CONTACT_DATES[3])
 #: Lifecycle stages (lower case) of a customer, whatever its customer date says (`_crm_contacts`).
-CUSTOMER_STAGES = ("customer", "closed - converted")
+#: HubSpot writes the stage's label in the UI's language: `Client` (French), `Kunde` (German),
+#: `Cliente` (Spanish, Portuguese, Italian), `Klant` (Dutch), `顧客` (Japanese). Not
+#: `Evangelist` (in any language): portals give it to advocates and partners who never bought,
+#: so it proves no customer (one with a customer date is counted by that date, as any contact).
+CUSTOMER_STAGES = ("customer", "closed - converted", "client", "kunde", "cliente", "klant", "顧客")
 #: The roles the `columns:` option may set, per object (`date`: the date of `map:` variables).
 ROLES = {
     "deals": sorted(

@@ -1,11 +1,14 @@
-"""The `csv` connector's grand-totals rows against the rows they total (not a plugin module).
+"""The `csv` connector's grand-totals rows against the rows they total (not a plugin module;
+longer than 420 lines: grand, group and summary totals share their reading and messages).
 
 A spreadsheet saved with its totals row (`Total`, `Grand total`, `Gesamt`, `合計` ...: a label
 the reading layer knows, in the first field) says what its rows add up to. The scan leaves that
 row out of the sums; here each summed column's total cell (the number grammar, with the file's
 decimal mark) is compared with the rows' sum, within the rounding the cells' written decimals
-allow: the total's, and every row's but in a column of whole counts (Excel saves what it shows,
-so each cell may be a rounded display). A disagreement means something:
+allow (`_csv_rounding`): the total's, and the rows' but in a column of whole counts (Excel saves
+what it shows): as the square root of their number where they show differing values, up to
+every row's half unit where they show one (the values shown counted only when a gap needs it).
+A disagreement means something:
 - rows short of the total: an error giving the gap (an export cut short, `first 500 rows`,
   rows filtered out or deleted): every sum of the file would be silently smaller;
 - rows beyond it: a warning (KPI016), the rows counted: rows added or edited after the total
@@ -14,9 +17,12 @@ so each cell may be a rounded display). A disagreement means something:
 A file's grand total is its one plain totals row (`Total`, `Grand totals (16 records)`; not a
 `Subtotal`, not `Total: Search campaigns`) before or after all its data rows: a file with
 several, or with one between rows (a group's), is not compared so, nor is a source of several
-files unless each has one (their totals are then compared with all the rows). Its other totals
-rows are compared with the rows they follow (`group_totals`: a group's, a running total, all
-the rows), on the sampled rows: a KPI016 warning where none add up, never a silent drop.
+files unless each has one (their totals are then compared with all the rows). An unlabelled
+summary row (Meta's: `_csv_summary`) is left out of the scan and compared as a grand total,
+whatever the dates asked; rows that do not make it, either way, are an error at its line.
+Its other totals rows are compared with the rows they follow (`group_totals`: a group's, a
+running total, all the rows), on the sampled rows: a KPI016 warning where none add up, never a
+silent drop.
 Compared: each variable summing one column of a wide file (no `where:`, `count:` or
 `distinct:`; not a mean, not a percent column) when the request's dates hold every row. The
 sums are the scan's answer (for a file larger than its sample, the scan counts its rows too:
@@ -37,13 +43,17 @@ import numpy as np
 from kpiengine.connector import Request
 from kpiengine.errors import KpiError
 from kpiengine.fileformats import CellError, Number, currency_fits, read_number
-from kpiengine.fileformats.numbers import normalize
 from kpiengine.fileformats.percents import is_percent
 from kpiengine.fileformats.sniff import TotalRow
 from kpiengine.fileformats.tables import FileTable, run_sql
 from kpiengine.filescan import Scan, Scanned
 from kpiengine.filesource import find, require
 from kpiengine.table import Frame
+
+from ._csv_rounding import close as _close
+from ._csv_rounding import file_squares, rounding, squares
+from ._csv_rounding import places as _places
+from ._csv_summary import WHY, Summary, leave_out, settle, summaries
 
 ROWS = "grand total rows"  # the scan's count of data rows, for files larger than their sample
 #: Totals labels (`kpiengine.fileformats.rows.TOTAL_LABELS`) of a group's rows, not all of them.
@@ -84,12 +94,6 @@ def _plain(label: str) -> bool:
     )
 
 
-def _places(text: str, decimal: str) -> int:
-    """Digits written after the decimal mark of a cell (`1.234,50 €`: 2)."""
-    found = re.search(f"[{re.escape(decimal)}\u066b]([0-9]+)", normalize(text))
-    return len(found.group(1)) if found else 0
-
-
 def _shown(value: float, places: int) -> str:
     return f"{value:,.{min(places, 6)}f}"
 
@@ -104,7 +108,7 @@ class Column:
     scale: float
     role: int  # the index of its date's role in the scan
     whole: bool  # whole counts: rows hold no rounded displays
-    totals: list[Number] = field(default_factory=list)  # each file's total cell
+    totals: list[Number | None] = field(default_factory=list)  # each file's total cell
 
 
 @dataclass
@@ -112,11 +116,12 @@ class Totals:
     """The grand totals rows of a source's files and the columns compared with them."""
 
     tables: list[FileTable]
-    rows: list[TotalRow]
+    rows: list[TotalRow | None]  # None: a file without one (beside another's summary row)
     decimals: dict[str, str]
     request: Request
     columns: list[Column]
     counted: bool  # the scan counts the rows (a file larger than its sample)
+    summaries: list[Summary | None]  # each file's unlabelled summary row (`_csv_summary`)
 
     @classmethod
     def watch(
@@ -129,41 +134,58 @@ class Totals:
     ) -> Totals | None:
         """The totals to compare after `scan` has run (None: none to compare): every file's
         grand total, the plain sums of columns; a file larger than its sample has its rows
-        counted by the scan."""
+        counted by the scan. Unlabelled summary rows are left out of the scan here."""
         tables = conn.tables
-        rows = [grand_total(t) for t in tables]
-        if not rows or conn._long():
+        if not tables or conn._long():
             return None
-        found = [r for r in rows if r is not None]
-        if len(found) != len(rows):
+        found: list[TotalRow | None] = [grand_total(t) for t in tables]
+        notes = summaries(conn, request, decimals)
+        if any(notes):  # left out of the scan; compared as totals rows, whatever the dates
+            scan.keep = leave_out([s for s in notes if s], tables, scan.keep)
+            found = [r or (s.row if s else None) for r, s in zip(found, notes, strict=True)]
+        if not all(found) and not any(notes):
             return None
         whole = conn._whole()
         columns: dict[str, Column] = {}
         for name, (variable, sql, role) in summed(conn, request, roles).items():
+            if any(s and name.casefold() not in map(str.casefold, s.summed) for s in notes):
+                continue  # a summary row's reach or rate: no sum of its rows (`_csv_summary`)
             mapping = conn.mappings[variable]
-            read = _totals(tables, found, name, decimals, conn._currency(mapping))
-            if read is not None:
+            mine = [t for t, r in zip(tables, found, strict=True) if r is not None]
+            rows = [r for r in found if r is not None]
+            read = _totals(mine, rows, name, decimals, conn._currency(mapping))
+            if read is not None:  # each file's total (None: a file without a totals row)
+                told = iter(read)
+                totals = [next(told) if r is not None else None for r in found]
                 columns[name] = Column(name, variable, sql, mapping.scale, role, name in whole,
-                                       read)  # fmt: skip
+                                       totals)  # fmt: skip
         if not columns:
             return None
         counted = not all(t.sniffed is not None and t.sniffed.whole for t in tables)
         if counted:
             scan.check(ROWS, "count", "TRUE")
-        return cls(tables, found, decimals, request, list(columns.values()), counted)
+        return cls(tables, found, decimals, request, list(columns.values()), counted, notes)
 
     def check(self, scan: Scan, scanned: Scanned, frame: Frame) -> list[KpiError]:
         """The warnings of rows beyond their totals; KpiError at a total its rows fall short of.
         Compared when the request's dates hold every row: the answer's sums, and where they
         disagree, each file's rows summed again."""
         checks, start, end = scanned.checks, self.request.start, self.request.end
+        noted = [s for s in self.summaries if s]
         n = (checks.get(ROWS) or 0) if self.counted else sum(_rows(t) for t in self.tables)
+        n -= 0 if self.counted else len(noted)  # summary rows are sampled rows: not data
+        settle(frame, self.tables, self.summaries)  # their days against the rows'
         off = []
         for column in self.columns:
+            if not all(self.rows):
+                off.append(column)  # some files have no totals row: each file's, read again
+                continue
             if start is not None or end is not None:
                 r = column.role
                 lo, hi = checks.get(f"__span_lo{r}"), checks.get(f"__span_hi{r}")
                 if lo is None or hi is None or (start and lo < start) or (end and hi > end):
+                    if noted:  # a summary row left out is checked whatever the dates asked
+                        off.append(column)
                     continue  # the dates asked cut the file: its total is not theirs
             values = frame.values.get(column.variable)
             if values is None:
@@ -171,48 +193,73 @@ class Totals:
             if frame.totals is not None and len(frame.totals) == len(values):
                 values = values[~frame.totals]
             got = float(np.nansum(values)) / column.scale
-            expected = sum(t.value for t in column.totals)
-            allowed = sum(self._allowed(column, t, i, 0) for i, t in enumerate(column.totals))
-            allowed += n * max(self._allowed(column, None, i, 1) for i in range(len(self.tables)))
-            if not _close(got, expected, allowed):
+            expected = sum(t.value for t in column.totals if t is not None)
+            allowed = sum(self._allowed(column, i) for i in range(len(column.totals)))
+            unit = max(self._unit(column, i) for i in range(len(self.tables)))
+            if not self._rounded(scan, column, range(len(self.tables)), n, unit, got, expected,
+                                 allowed):  # fmt: skip
                 off.append(column)
         return self._files(scan, off) if off else []
 
-    def _allowed(self, column: Column, total: Number | None, index: int, rows: int) -> float:
-        """The rounding a file's total cell (`total`), or each of its rows, may carry."""
+    def _rounded(
+        self, scan: Scan, column: Column, files: Any, n: int, unit: float, got: float,
+        expected: float, allowed: float,
+    ) -> bool:  # fmt: skip
+        """Whether `got` is `expected` within the totals' rounding (`allowed`) and the `n` rows'
+        (of the `files`) in `unit`: as differing values, else (counted then) as those shown."""
+        if _close(got, expected, allowed + rounding(n, unit)):
+            return True
+        if not unit:
+            return False
+        cells = []
+        for i in files:
+            table, noted = self.tables[i], self.summaries[i]
+            cells.append((table, find(table, [column.name]) or column.name,
+                          noted.row.line if noted else None))  # fmt: skip
+        return _close(got, expected, allowed + rounding(n, unit, file_squares(cells, scan.keep)))
+
+    def _allowed(self, column: Column, index: int) -> float:
+        """The rounding a file's total cell may carry: half its last written digit."""
+        decimal = self.decimals[self.tables[index].name]
+        return 0.5 * 10.0 ** -_places(self._cell(index, column), decimal)
+
+    def _unit(self, column: Column, index: int) -> float:
+        """A file's rows' last written digit in a column (0: whole counts, no rounding)."""
+        if column.whole:
+            return 0.0
         table, decimal = self.tables[index], self.decimals[self.tables[index].name]
-        if total is None:
-            if column.whole:
-                return 0.0
-            cells = table.cells(find(table, [column.name]) or column.name)
-            return rows * 0.5 * 10.0 ** -max((_places(c, decimal) for c in cells), default=0)
-        text = self._cell(index, column)
-        return 0.5 * 10.0 ** -_places(text, decimal)
+        cells = table.cells(find(table, [column.name]) or column.name)
+        return 10.0 ** -max((_places(c, decimal) for c in cells), default=0)
 
     def _cell(self, index: int, column: Column) -> str:
         """A file's total cell of a column."""
-        table, cells = self.tables[index], self.rows[index].cells
+        row = self.rows[index]
+        table, cells = self.tables[index], row.cells if row is not None else []
         at = table.columns.index(find(table, [column.name]) or column.name)
         return cells[at] if at < len(cells) else ""
 
     def _files(self, scan: Scan, off: list[Column]) -> list[KpiError]:
         """Each file's rows summed again (the columns whose sums disagree with the totals):
         KpiError at the first total its rows fall short of, else a warning for each one they
-        exceed."""
+        exceed (an error too at a summary row: a row left out must be one)."""
         sums = ", ".join(f"sum({c.sql})" for c in off)
         warnings = []
         for index, table in enumerate(scan.tables):
+            if self.rows[index] is None:
+                continue
             (count, *found), *_ = run_sql(f"SELECT count(*), {sums} FROM ({scan.rows_sql(table)})",
                                           table)  # fmt: skip
             for column, added in zip(off, found, strict=True):
                 got = (added or 0.0) / column.scale
                 total = column.totals[index]
-                allowed = self._allowed(column, total, index, 0)
-                allowed += self._allowed(column, None, index, int(count))
-                if _close(got, total.value, allowed):
+                if total is None:
+                    continue
+                allowed, unit = self._allowed(column, index), self._unit(column, index)
+                if self._rounded(scan, column, [index], int(count), unit, got, total.value,
+                                 allowed):  # fmt: skip
                     continue
                 warning = self._message(column, index, int(count), got, total.value)
-                if abs(total.value) <= abs(got):
+                if abs(total.value) <= abs(got) and self.summaries[index] is None:
                     warnings.append(warning)
                     continue
                 raise warning
@@ -224,8 +271,9 @@ class Totals:
         table = self.tables[index]
         name = find(table, [column.name]) or column.name
         mine = " in this file" if len(self.tables) > 1 else ""
-        decimal = self.decimals[table.name]
-        return gap_error(table, self.rows[index], name, count, got, expected, decimal, mine)
+        decimal, row = self.decimals[table.name], self.rows[index]
+        assert row is not None  # `_files` compares the files with a totals row
+        return gap_error(table, row, name, count, got, expected, decimal, mine)
 
 
 def summed(
@@ -316,8 +364,9 @@ def _group_total(
         except CellError:
             return None  # a bad cell: the scan says where
         places = max((_places(c, decimal) for c in cells), default=0)
-        each = 0.0 if whole else 0.5 * 10.0**-places  # a row's rounding
-        allowed = 0.5 * 10.0 ** -_places(text, decimal) + len(cells) * each
+        unit = 0.0 if whole else 10.0**-places  # a row's last written digit
+        allowed = 0.5 * 10.0 ** -_places(text, decimal)
+        allowed += rounding(len(cells), unit, squares(cells))
         got = math.fsum(v for v in values if not math.isnan(v))
         if _close(got, total, allowed):
             return None
@@ -347,13 +396,16 @@ def gap_error(
     index = table.columns.index(name)
     cells = [row.cells[index] if index < len(row.cells) else "", *table.cells(name)[:100]]
     places = max(_places(c, decimal) for c in cells)
+    by = f"`{row.label}`" if row.label else f"the row on line {row.line}, without labels,"
     said = (
         f"the {count:,} {'row' if count == 1 else 'rows'}{mine} add{'s' * (count == 1)} up to "
-        f"{_shown(got, places)} in column `{name}` but `{row.label}` says "
-        f"{_shown(expected, places)}"
+        f"{_shown(got, places)} in column `{name}` but {by} says {_shown(expected, places)}"
     )
     where = table.location(row.line, name)
     gap = _shown(abs(expected - got), places)
+    if not row.label:  # an unlabelled summary row: left out only when it is one
+        less = "less" if abs(expected) <= abs(got) else "more"
+        return KpiError(f"{said}, {gap} {less}: it is no summary of them", where, WHY)
     if abs(expected) <= abs(got):
         return KpiError(f"{said}, {gap} less; the rows are counted", where, MORE)
     return KpiError(f"{said}, {gap} more", where, SHORT)
@@ -388,7 +440,3 @@ def _totals(
 def _rows(table: FileTable) -> int:
     """The data rows of a file its sniff read whole."""
     return len(table.sniffed.sample) if table.sniffed is not None else 0
-
-
-def _close(got: float, expected: float, allowed: float) -> bool:
-    return abs(got - expected) <= allowed + 1e-9 * max(abs(got), abs(expected))

@@ -52,6 +52,9 @@ class Export:
     translations: dict[str, str]  # header_key(file header) -> English header
     tables: list[Table] = field(default_factory=list)
     date_range: tuple[dt.date, dt.date] | None = None
+    # for the request being answered: the source's undated files each count in the period of
+    # its grain holding them (`kpiengine.undatedfiles.at_grain`: monthly downloads by quarter)
+    together: bool = False
     meta: dict[str, str] = field(default_factory=dict)
     ga4: bool = False
     language: str = "en"
@@ -80,7 +83,9 @@ class Export:
     def unrecognised_error(self, source: str, message: str) -> KpiError:
         """`message` with the headers not recognised and the `headers:` block mapping them."""
         unknown = self.unrecognised()
-        where = self.tables[0].where
+        # the line and column of the first header not recognised (in whichever table holds it)
+        where = next((t.file.header(unknown[0]) for t in self.tables if unknown
+                      and unknown[0] in t.headers), self.tables[0].where)  # fmt: skip
         if not unknown:
             return KpiError(
                 message, where, "export a report with these metrics (e.g. Traffic acquisition)"
@@ -132,6 +137,7 @@ def read_export(
         check_totals(file)
         fields = [export.field_of(h) if h else None for h in file.columns]
         export.tables.append(Table(export, number, file, list(file.columns), fields))
+        export.tables[-1].no_comparison()  # before any cell is read (`_decimal`)
     if not any(f.sample for f in files):  # an empty export: an error at its header
         raise no_rows(files[0])
     export.ga4 = export.ga4 or any(f in GA4_FIELDS for t in export.tables for f in t.fields)

@@ -13,6 +13,7 @@ import unicodedata
 from kpiengine.fileformats.preamble import END_KEYS, START_KEYS
 
 from ._ga_segment_headers import SEGMENT_FIELDS
+from ._ga_summary_headers import SUMMARY_FIELDS
 from ._ga_time_headers import TIME_FIELDS
 
 # --- what the headers mean ------------------------------------------------------------------
@@ -22,9 +23,9 @@ from ._ga_time_headers import TIME_FIELDS
 #   comparison's date range (unsupported); dim: a dimension;
 #   count: an additive count (checked against the totals row); users: a count that does not add
 #   up (users are deduplicated in totals); money: an amount; rate: a share of sessions;
-#   duration: seconds per session; average: a quantity per session.
+#   duration: seconds per session; average: a quantity per session; ratio: another quotient.
 DAY_KINDS = ("date", "nth_day", "period", "range")
-NUMBER_KINDS = ("count", "users", "money", "rate", "duration", "average")
+NUMBER_KINDS = ("count", "users", "money", "rate", "duration", "average", "ratio")
 PER_SESSION = ("rate", "duration", "average")
 
 # field -> (kind, {language: headers separated by |}); the first English header is the canonical
@@ -352,6 +353,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
     ),
     **TIME_FIELDS,
     **SEGMENT_FIELDS,
+    **SUMMARY_FIELDS,
 }
 KIND = {name: kind for name, (kind, _) in FIELDS.items()}
 ENGLISH = {name: names["en"].split("|")[0] for name, (_, names) in FIELDS.items()}

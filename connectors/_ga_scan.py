@@ -26,7 +26,9 @@ from kpiengine.model import DISTINCT, Aggregate
 from kpiengine.periods import RANGE
 from kpiengine.rowdates import period_so_far
 from kpiengine.table import Frame
+from kpiengine.undatedfiles import undatable
 
+from ._ga_counts import check_signs
 from ._ga_peers import check_peers, peer_checks
 from ._ga_rates import checked
 from ._ga_segments import keep_sql, other_segment
@@ -42,10 +44,14 @@ def one_period(span: tuple[dt.date, dt.date], request: Request) -> bool:
     return bool(first == last)
 
 
-def own_range(span: tuple[dt.date, dt.date] | None, request: Request) -> bool:
+def own_range(
+    span: tuple[dt.date, dt.date] | None, request: Request, together: bool = False
+) -> bool:
     """Whether an undated table over `span` is a `range` period of its own: its range is not
-    one period of the grain asked for, whole or so far (and the request is not for that range)."""
-    if span is None or request.grain == RANGE:
+    one period of the grain asked for, whole or so far (and the request is not for that range),
+    nor, `together` (the source's files roll up into the grain: `kpiengine.undatedfiles`),
+    within one."""
+    if span is None or request.grain == RANGE or together:
         return False
     return not period_so_far(span, request.grain, request.calendar)
 
@@ -64,7 +70,7 @@ def scan_table(
     undated(table)
     span = table.export.date_range
     grain, calendar = request.grain, request.calendar
-    if how == "range" and span is not None and own_range(span, request):
+    if how == "range" and span is not None and own_range(span, request, table.export.together):
         grain, calendar = RANGE, calendar.for_range(*span)
     while True:  # once more only when a rate column turns out to hold percentages
         scan = Scan([table.file], grain, calendar, request.start, request.end, source,
@@ -94,6 +100,7 @@ def scan_table(
         if not rescale:
             break
         table.percent.update(dict.fromkeys(rescale, 0.01))
+    check_signs(table, scanned.checks)
     table.check_totals(scanned.checks, totalled)
     why = check_peers(table, scanned.checks, peered, grain)
     frame = scanned.frame
@@ -215,8 +222,9 @@ def combine(frames: list[Frame], names: list[str], dims: list[str], source: str)
             source,
         )
     grains = {f.grain for f in frames}
-    if RANGE in grains and len(grains) > 1:
-        raise _mixed(frames)
+    if RANGE in grains and len(grains) > 1:  # no period counts the undated rows: a finding
+        why = _mixed(frames).message  # and every period the source covers without a value
+        frames = [_blank(f, names, why, next(g for g in grains if g != RANGE)) for f in frames]
     aligned = []
     for frame in frames:
         values: dict[str, Any] = {
@@ -241,25 +249,17 @@ def combine(frames: list[Frame], names: list[str], dims: list[str], source: str)
     return out
 
 
+def _blank(frame: Frame, names: list[str], why: str, grain: str | None) -> Frame:
+    """The frame without values (NaN: its KPIs undefined, never counted short), and `why`."""
+    out = Frame(frame.dates, frame.dims, {v: np.full(len(frame), np.nan) for v in names},
+                frame.source, frame.span, grain, frame.date_grain)  # fmt: skip
+    out.missing = dict.fromkeys(names, why)
+    return out
+
+
 def _mixed(frames: list[Frame]) -> KpiError:
-    """A table without dates over a range that is not one period of the grain, beside data
-    dated by that grain (a month's exports and one of 1 to 30 May): no period counts it."""
+    """A table without dates over a range that no period of the grain holds, beside data
+    dated by that grain (a month's exports and one of 15 May to 15 June): no period counts it."""
     ranged = next(f for f in frames if f.grain == RANGE)
     dated = next(f for f in frames if f.grain != RANGE)
-    grain, (first, last) = dated.grain, ranged.span or (None, None)
-    if ranged.source == dated.source:
-        message = (
-            f"`{ranged.source}` has a table without dates over {first} to {last}, not exactly "
-            f"one {grain}, beside one dated by {grain}"
-        )
-    else:
-        message = (
-            f"`{ranged.source}` covers {first} to {last} without dates, not exactly one {grain}, "
-            f"beside `{dated.source}`, dated by {grain}"
-        )
-    return KpiError(
-        f"{message}: no {grain} can count its rows",
-        None,
-        f"export every file over whole {grain}s or with the Date dimension, give that file a "
-        "source of its own, or ask for a grain one of whose periods is exactly its date range",
-    )
+    return undatable(ranged.source, ranged.span or (None, None), dated.source, str(dated.grain))

@@ -23,6 +23,7 @@ from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import date_format_of
 from kpiengine.sqlgen import where_value
 
+from ._ga_counts import COUNTS
 from ._ga_headers import DAY_KINDS, GA4_FIELDS, KIND, NUMBER_KINDS, PER_SESSION, header_key
 from ._ga_periods import Periods, read_periods
 from ._ga_rates import rate_sql
@@ -72,7 +73,8 @@ FIELD_RECIPE = {
 }
 #: What a column of a kind holds (`fileformats.quantities`): `45%` revenue, `€45` sessions are
 #: errors at their cells; an average (`Pages / Session`) is a plain number.
-_HELD = {"money": "amount", "count": "count", "users": "count", "average": "plain"}
+_HELD = {"money": "amount", "count": "count", "users": "count", "average": "plain",
+         "ratio": "plain"}  # fmt: skip
 # GA4 counts sessions approximately, and a session crossing midnight counts on both days: the
 # rows of a GA4 table may exceed its total by a little more than rounding.
 APPROXIMATE = {"sessions": 0.02, "engaged_sessions": 0.02, "bounces": 0.02}
@@ -137,9 +139,9 @@ class Table:
 
     # --- dates ----------------------------------------------------------------------------
 
-    @property
-    def dating(self) -> tuple[str, str | None]:
-        """How rows are dated: ('day' | 'nth' | 'period', column) or ('range', None)."""
+    def no_comparison(self) -> None:
+        """A comparison export (a `Date Range` column, `% Change` rows) is an error, before its
+        cells are read: its `% Change` rows put percentages in columns of plain numbers."""
         if "date_range" in self.columns:
             header = self.columns["date_range"]
             raise KpiError(
@@ -147,6 +149,11 @@ class Table:
                 self.file.header(header),
                 "export one date range at a time (turn the comparison off)",
             )
+
+    @property
+    def dating(self) -> tuple[str, str | None]:
+        """How rows are dated: ('day' | 'nth' | 'period', column) or ('range', None)."""
+        self.no_comparison()
         for name, how in (("date", "day"), ("date_minute", "day"), ("nth_day", "nth")):
             if name in self.columns:
                 return how, self.columns[name]
@@ -225,6 +232,8 @@ class Table:
         money = self.kind(header) == "money"
         sql = scan.read(header, self.reader(header), currency if money else None)
         self.read.add(header)
+        if self.kind(header) in COUNTS:  # GA never writes a negative count: `_ga_counts`
+            scan.check(f"least {header}", "min", sql)
         return rate_sql(self, scan, header, sql) if self.kind(header) == "rate" else sql
 
     def can(self, recipe: str) -> bool:

@@ -48,9 +48,10 @@ def present_sql(text: str, dialect: str, files: bool) -> str:
     """SQL true where `text` (a cell as VARCHAR) holds a value, for `count: COLUMN`: not NULL,
     not blank; with `files:`, not a missing-value mark either (`—`, `n/a`, `(not set)`:
     `kpiengine.fileformats.missing`, as the `csv` connector counts), DuckDB's test exactly,
-    the trimmed text in any case elsewhere (a database's own tables: blank only)."""
+    the trimmed text in any case elsewhere (a database's own tables: blank, and a float's or
+    NUMERIC's NaN, whose text is `NaN` or `nan`: missing, as the sums read it)."""
     if not files:
-        return f"NULLIF(TRIM({text}), '') IS NOT NULL"
+        return f"(NULLIF(TRIM({text}), '') IS NOT NULL AND LOWER(TRIM({text})) <> 'nan')"
     if dialect == "duckdb":
         return f"NOT {missing_sql(Expr(text))}"
     marks = ", ".join(quote_text(m) for m in MISSING)

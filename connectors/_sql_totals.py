@@ -26,6 +26,7 @@ from kpiengine.fileformats.tables import FileTable
 from kpiengine.runcache import active
 from kpiengine.sqlgen import quote_ident, quote_text
 
+from ._csv_rounding import rounding
 from ._csv_subtotals import sampled
 from ._csv_totals import _close, _places, _totals, gap_error, grand_total
 
@@ -73,7 +74,7 @@ def checked_totals(
         allowed = 0.5 * 10.0 ** -_places(text, decimal)
         if not whole:
             places = max((_places(c, decimal) for c in rows), default=0)
-            allowed += count * 0.5 * 10.0**-places
+            allowed += rounding(int(count), 10.0**-places)
         value = float(added or 0.0)
         if _close(value, total.value, allowed):
             continue

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 
 from kpiengine.connector import Mapping
 from kpiengine.errors import KpiError
+from kpiengine.sqlgen import quote_ident, translate
 
 #: Integer types whose sum each engine keeps exact without wrapping around
 _WHOLE = {
@@ -90,17 +91,24 @@ def offending_cell(message: str) -> str | None:
     return next(g for g in found.groups() if g is not None).replace(quote * 2, quote)
 
 
-def not_a_number(column: str, named: str, message: str, reads_files: bool) -> tuple[str, str]:
+def not_a_number(
+    column: str, named: str, message: str, reads_files: bool, dialect: str = "duckdb"
+) -> tuple[str, str]:
     """(message, fix) for a text column mapped as a number holding a cell that is no number;
-    `named`: `table `deals`` or `the query`; `message`: the database's (for the cell)."""
+    `named`: `table `deals`` or `the query`; `message`: the database's (for the cell). The
+    fix's cast is in the `dialect` (PostgreSQL's DOUBLE PRECISION), an empty cell as NULL."""
     cell = offending_cell(message)
     found = f", such as `{cell}`," if cell is not None else ""
+    if cell is not None and not cell.strip():
+        found = ", such as an empty text cell,"
     text = (
         f"column `{column}` of {named} is text, and holds cells{found} that the database cannot "
         "read as numbers: it reads plain numbers such as `1234.5`, not thousands separators "
         "(`1,234.50`), decimal commas (`12,5`), percentages (`45%`) or dashes (`—`)"
     )
-    cleaned = f"CAST(NULLIF(REPLACE({column}, ',', ''), '—') AS DOUBLE) AS {column}"
+    name = column if re.fullmatch(r"[a-z_][a-z0-9_]*", column) else quote_ident(column)
+    cleaned = f"CAST(NULLIF(NULLIF(REPLACE({name}, ',', ''), '—'), '') AS DOUBLE) AS {name}"
+    cleaned = translate(f"SELECT {cleaned}", dialect).removeprefix("SELECT ")
     fix = (
         f"clean or cast the column in a `query:` (e.g. `{cleaned}` where `,` separates "
         "thousands), or export the table to CSV and read it with `files:` (or the `csv` "

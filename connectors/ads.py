@@ -55,9 +55,9 @@ from kpiengine.filesource import (
 )
 from kpiengine.hookspecs import hookimpl
 from kpiengine.periods import RANGE
-from kpiengine.rowdates import periods_so_far
 from kpiengine.sqlgen import quote_text, where_value
 from kpiengine.table import Frame, union
+from kpiengine.undatedfiles import at_grain
 
 from ._ads_checks import raise_outside, raise_undated
 from ._ads_files import check_overlaps
@@ -211,12 +211,13 @@ class AdsConnector(AdsScan):
     def _fetch_ranges(
         self, request: Request, wanted: list[str], dims: list[str], spans: list[Any]
     ) -> Frame | None:
-        """Reports without days: each the period of the grain its range is, whole or so far
-        (a month's campaign report by month, 1 to 15 January the month so far: `rowdates`), as
-        a dated source's days are; else each one period: its range. None when a Meta export
-        turns out to have rows of other ranges than its sample's (`_ads_files.one_range`)."""
+        """Reports without days: each dated by the period of the grain holding it (a month's
+        campaign report by month, 1 to 15 January the month so far, monthly reports by quarter:
+        `undatedfiles.at_grain`), as a dated source's days are; else each one period: its
+        range. None when a Meta export turns out to have rows of other ranges than its sample's
+        (`_ads_files.one_range`)."""
         check_overlaps(self.tables, spans, self.columns.get("campaign"))
-        whole = periods_so_far(spans, request.grain, request.calendar)
+        whole = at_grain(spans, request.grain, request.calendar)
         mixed(self.tables, spans, request.grain, request.calendar)  # as `ga_export` refuses
         gaps: list[Gap] = []  # account totals a file's rows do not make: the files together
         frames: list[Frame] = []
@@ -247,6 +248,8 @@ class AdsConnector(AdsScan):
         their rows do not make are added to `gaps` (None: `tables` are all the source's)."""
         metrics = {v: self.columns[self.role_of[v]] for v in wanted if v in self.role_of}
         mapped = {v: self.config.mappings[v] for v in wanted if v in self.config.mappings}
+        # the columns totals rows check (mapped ones too), the amounts in the report's currency
+        summed, money = self._checked(metrics, mapped, request.quantities)
         numbers = set(metrics.values()) | {m.column for m in mapped.values() if m.column}
         # the decimal mark from every number column the profile knows (counts are whole:
         # `1.204` impressions say `,`), not only those asked for; none when nothing tells
@@ -276,19 +279,16 @@ class AdsConnector(AdsScan):
             tables, grain, calendar, request.start, request.end,
             ", ".join(t.name for t in tables), keep=f"NOT {self._summary_sql()}",
         )  # fmt: skip
-        workspace = self.config.currency or ""
         values: dict[str, str] = {}
         for variable, column in metrics.items():
-            money = self.role_of[variable] in MONEY and "micros" not in column.lower()
             number = number_readers(decimals, _held(self.role_of[variable] in MONEY, column))
-            values[variable] = self._value(
-                scan.read(column, number, workspace if money else None), column
-            )
+            values[variable] = self._value(scan.read(column, number, money.get(column)), column)
         for variable, mapping in mapped.items():
             time = request.variables[variable].time
             held = request.quantities.get(variable, "")
             number = number_readers(decimals, _held(held == "amount", mapping.column or "", held))
-            values[variable] = self._mapping_sql(scan, mapping, number, workspace, time)
+            written = mapping.currency or money.get(mapping.column or "")
+            values[variable] = self._mapping_sql(scan, mapping, number, written, time)
         days = {c: scan.read(c, Reader("date", fmt=f)) for c, f in formats.items()}
         # rows dated by their first day (in the report's range); `last`: None for days
         day, last = self._row_days(scan, days) if span is None else (f"DATE '{span[0]}'", None)
@@ -302,7 +302,8 @@ class AdsConnector(AdsScan):
         files = {t.name: f"@{i}" for i, t in enumerate(tables)} if len(tables) > 1 else {}
         bounds = (request.start, request.end)
         rows = (day, last)
-        self._add_checks(scan, metrics, values, days, rows, grain, calendar, bounds, totals, files)
+        self._add_checks(scan, summed, money, values, days, rows, grain, calendar, bounds, totals,
+                         files)  # fmt: skip
         ends = [days[self.columns[r]] for r in ("date", "date_end") if r in self.columns]
         sampled = all(t.sniffed and t.sniffed.whole for t in tables)
         if span is not None and len(ends) == 2 and not sampled:  # Meta: past `one_range`'s rows
@@ -322,7 +323,7 @@ class AdsConnector(AdsScan):
                 list(zip([t.name for t in self.tables], spans, says, strict=True))
             )
         found: list[Gap] = []
-        self._cross_check(tables, checks, metrics, decimals, mapped, totals, files, found)
+        self._cross_check(tables, checks, summed, money, decimals, mapped, totals, files, found)
         if gaps is None:
             raise_gaps(found, len(self.tables) > 1, self._segment())
         else:
@@ -341,15 +342,10 @@ class AdsConnector(AdsScan):
         frame = scanned.frame
         frame.holes = holes if files else []  # days no file covers: unknown, not 0
         segment = self._segment()
-        if segment is not None:  # `--` in every row of a metric: the segment's doing
-            for variable in wanted:
-                got = frame.values.get(variable)
-                if (
-                    self.role_of.get(variable) in UNSEGMENTED
-                    and got is not None
-                    and not (np.isfinite(got).any())
-                ):
-                    frame.missing[variable] = segmented_why(segment[0])
+        for variable in [v for v in wanted if segment and self.role_of.get(v) in UNSEGMENTED]:
+            got = frame.values.get(variable)  # `--` in every row of a metric: the segment's doing
+            if segment and got is not None and not np.isfinite(got).any():
+                frame.missing[variable] = segmented_why(segment[0])
         if span is not None:
             frame.span = span
         elif frame.span is not None:  # Google and Meta leave out days without activity: the
@@ -362,11 +358,11 @@ class AdsConnector(AdsScan):
             frame.date_grain = "month"
         if frame.span and checks.get("last_end"):
             # rows of a week, a month, or from `Reporting starts` to `Reporting ends` cover
-            # the days to the last one's end; days asked for: rows of whole months (no other
-            # got here, `_crossing`) are months, which no day counts (not days of their 1st)
+            # the days to the last one's end; by day, rows of whole months are months
             end = max(frame.span[1], checks["last_end"])
-            months = grain == "day" and self._row_grain() in ("month", "quarter", "year")
-            frame.span, frame.date_grain = (frame.span[0], end), "month" if months else "day"
+            months = self._row_grain() in ("month", "quarter", "year") or checks.get("widest")
+            monthly = grain == "day" and months  # Meta's rows of months (`widest`: of days)
+            frame.span, frame.date_grain = (frame.span[0], end), "month" if monthly else "day"
         return frame
 
     def _segment(self) -> tuple[str, set[str]] | None:
@@ -386,9 +382,10 @@ class AdsConnector(AdsScan):
         scan: Scan,
         mapping: Mapping,
         number: Callable[[FileTable], Reader],
-        workspace: str,
+        written: str | None,
         time: str,
     ) -> str:
+        """A mapping's SQL; `written`: the currency its cells may write (`€45`)."""
         where = scan.rows(
             {require(self.layout, c): vs for c, vs in mapping.where.items()},
             mapping.present and require(self.layout, mapping.present),
@@ -401,7 +398,7 @@ class AdsConnector(AdsScan):
             return f"(CASE WHEN {where} AND {text} <> '' THEN {text} END)"
         assert mapping.column is not None  # sourceconfig: `column:`, `count:` or `distinct:`
         column = require(self.layout, mapping.column)
-        value = self._value(scan.read(column, number, mapping.currency or None), column)
+        value = self._value(scan.read(column, number, written), column)
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
         return where_value(where, value, time) if mapping.where else value

@@ -1,4 +1,5 @@
 """The `crm` connector: HubSpot, Salesforce and generic deal (opportunity) and lead exports.
+It is longer than 420 lines: the one scan of a request (`_scan`) builds every variable's role.
 
 A deals file gives the opportunities created by create date, and the deals won (all of them, and
 those with an amount: the denominator of the average deal size) and lost, their revenue and
@@ -59,6 +60,7 @@ from ._crm_currency import CurrencyCodes
 from ._crm_files import check_repeated, check_shared
 from ._crm_grouped import GroupedReports, crm_tables
 from ._crm_headers import check_key_roles
+from ._crm_mapped import kept_kind, mixed
 from ._crm_pipeline import OPEN, OpenDeals
 from ._crm_span import covered, span_checks
 from ._crm_tables import CLOSED, DAY_ROLE, NONE, STAGE_DATES, STAGES, STOCKS
@@ -170,6 +172,9 @@ class CrmConnector(GroupedReports, OpenDeals, CurrencyCodes, ContactStages):
         self._check_codes(checks)
         left_out = self._left_out(checks) | self._undated_customers(checks)
         left_out |= self._uncreated(checks)  # `open_opportunities` (`_crm_pipeline`)
+        if self.object == "deals":  # a deal variable beside a mapping filtering the deals
+            asked = [v for v in request.variables if v in self.provides()]
+            left_out |= mixed(self.config.mappings, self.columns, asked, self.config.name)
         dims = [d for d in request.dimensions if d in self.dims]
         wanted = [v for v in request.variables if v in self.provides() and v not in left_out]
         parts = [scanned.frame]
@@ -223,6 +228,9 @@ class CrmConnector(GroupedReports, OpenDeals, CurrencyCodes, ContactStages):
         out = {v: self._column(DAY_ROLE[v]) for v in wanted if v in DAY_ROLE and
                v not in self.config.mappings}  # fmt: skip
         out |= {v: self._mapped_date(m) for v, m in self.config.mappings.items() if v in wanted}
+        for v, m in self.config.mappings.items():  # the built-in meaning, filtered
+            if v in wanted and not m.date and kept_kind(m, self.columns, self.layout):
+                out[v] = self._column("close_date")
         return out
 
     def _scan(self, request: Request) -> tuple[Scan, list[str], str]:
@@ -230,13 +238,14 @@ class CrmConnector(GroupedReports, OpenDeals, CurrencyCodes, ContactStages):
         wanted = {v: a for v, a in request.variables.items() if v in self.provides()}
         mapped = {v: self.config.mappings[v] for v in wanted if v in self.config.mappings}
         derived = [v for v in wanted if v not in mapped]
+        kept = {v: k for v, m in mapped.items() if (k := kept_kind(m, self.columns, self.layout))}
+        measured = set(derived) | {v for v in kept if mapped[v].count}  # built-in measures
         amount = (
-            self.columns.get("amount")
-            if {"revenue", "deals_won_with_amount"} & set(derived)
-            else None
+            self.columns.get("amount") if {"revenue", "deals_won_with_amount"} & measured else None
         )
         if amount:  # converted amounts in another currency than the workspace's (the sample)
             self._check_company_currency()
+            amount = self.columns["amount"]  # the amounts as entered, when they are not
         numbers = {require(self.layout, m.column) for m in mapped.values() if m.column}
         numbers |= {amount} if amount else set()
         # the mark the cells of every amount column tell, whichever are asked for (one reading
@@ -294,12 +303,22 @@ class CrmConnector(GroupedReports, OpenDeals, CurrencyCodes, ContactStages):
             roles.setdefault((column, where), {})[variable] = (sql, wanted[variable])
         for variable, mapping in mapped.items():
             held = Reader("number", decimal, quantity=request.quantities.get(variable, ""))
-            sql = self._mapping_sql(scan, mapping, held, workspace, wanted[variable].time)
-            column = self._mapped_date(mapping)
+            column, where = self._mapped_date(mapping), "TRUE"
+            if variable in kept:  # the built-in meaning, filtered (`_crm_mapped`)
+                column = self._column("close_date") if not mapping.date else column
+                where = f"{klass} = '{kept[variable]}'"
+            if variable in kept and mapping.count:  # the built-in measure on those rows
+                rows = scan.rows({require(self.layout, c): vs for c, vs in mapping.where.items()},
+                                 mapping.present and require(self.layout, mapping.present),
+                                 mapping.location)  # fmt: skip
+                measure = self._measure(variable, klass, value, day)
+                sql = f"(CASE WHEN {rows} THEN {measure} ELSE 0.0 END)"
+            else:
+                sql = self._mapping_sql(scan, mapping, held, workspace, wanted[variable].time)
             self._check_stock_mapping(mapping, column, wanted[variable])  # `_crm_pipeline`
-            roles.setdefault((column, "TRUE"), {})[variable] = (sql, wanted[variable])
+            roles.setdefault((column, where), {})[variable] = (sql, wanted[variable])
         if "create_date" in self.columns and any(
-            v in CLOSED and wanted[v].time == "sum" for v in derived
+            v in CLOSED and wanted[v].time == "sum" for v in [*derived, *kept]
         ):  # the segments of every deal: closed variables are 0 where none closed
             roles.setdefault((self.columns["create_date"], "TRUE"), {})[DEALS] = ("1.0", SUM)
         anchor = self.columns.get("create_date") or self.columns.get("became_lead_date")
@@ -325,7 +344,7 @@ class CrmConnector(GroupedReports, OpenDeals, CurrencyCodes, ContactStages):
         dated = sorted({c for c, _ in roles})
         if OPEN in derived:
             self._open_roles(scan, klass, day, wanted[OPEN])
-        if any(v in CLOSED or v == OPEN for v in derived):
+        if any(v in CLOSED or v == OPEN for v in [*derived, *kept]):
             dates = [self.columns[r] for r in ("close_date", "create_date") if r in self.columns]
             # a row without any date is no deal (a footer such as a company's name); the rest
             # is tested on unclassed rows only (a CASE), the stage trimmed on those alone
@@ -335,7 +354,7 @@ class CrmConnector(GroupedReports, OpenDeals, CurrencyCodes, ContactStages):
             scan.check("unknown", "count", self._unknown)
             # a deal without a stage: a grouped report's row (`_raise_no_stage`)
             scan.check("no_stage", "count", f"{deal} AND {stage} = '' END")
-            self._closed_checks(scan, set(derived), klass, day, value)
+            self._closed_checks(scan, measured | set(kept), klass, day, value)
         self._customer_checks(scan, set(derived), day)
         span_checks(scan, self.object, self.columns, klass, day)
         code = self._code_column()

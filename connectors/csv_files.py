@@ -22,6 +22,7 @@ from kpiengine.distinct import given as distinct_given
 from kpiengine.distinct import rows_counted
 from kpiengine.errors import KpiError, did_you_mean
 from kpiengine.fileformats import DateFormat
+from kpiengine.fileformats.decimals import deciding, disagreeing
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import (
@@ -32,6 +33,7 @@ from kpiengine.filesource import (
     decimal_option,
     find,
     open_files,
+    own_decimal,
     require,
     typed,
 )
@@ -188,7 +190,10 @@ class CsvConnector(Connector):
         """Each file's decimal mark, told by the cells of every mapped column (not only those
         asked for: a column of counts may tell what a column of amounts cannot). A file whose
         cells cannot tell (`1,500` alone) takes the mark the source's other files tell (one
-        export, one number format), else `guess_decimal`'s reading of grouped cells."""
+        export, one number format), else `guess_decimal`'s reading of grouped cells. But a
+        file of another export than those telling the mark (another delimiter: `;` beside
+        `,`) whose cells read otherwise by that rule (`1.500 €`: 1500) is an error naming
+        both files: which reading is right, only the source's `decimal:` can say."""
         numbers = sorted({c for m in self.mappings.values() if (c := self._value_column(m))})
         option = self.option("decimal")
         whole = self._whole()
@@ -206,6 +211,17 @@ class CsvConnector(Connector):
             told[table.name] = dot if dot == comma else None
         agreed = {mark for mark in told.values() if mark}
         shared = agreed.pop() if len(agreed) == 1 else None
+        guessing = {"whole": whole, "currency": currency, "quantities": kinds}
+        tellers = [t for t in self.tables if shared and told[t.name] == shared]
+        for table in self.tables:  # the others' mark, unless another export's cells disagree
+            if told[table.name] or shared is None or not _other_export(table, tellers):
+                continue
+            own = own_decimal(table, numbers, **guessing)
+            if own is not None and own[0] != shared:  # the first file telling it, its cell
+                cells = [c for n in numbers if n in tellers[0].columns for c in tellers[0].cells(n)]
+                told_by = (tellers[0].name, deciding(cells, shared) or "")
+                message, fix = disagreeing(own[1], own[0], shared, told_by)
+                raise KpiError(message, own[2], fix)
         return {
             t.name: told[t.name]
             or shared
@@ -260,7 +276,9 @@ class CsvConnector(Connector):
         roles: dict[str, dict] = {}
         given = []  # distinct counts the export counted: see `_given`
         for variable, mapping in mappings.items():
-            number = number_readers(decimals, request.quantities.get(variable, ""))  # per file
+            number = number_readers(  # per file
+                decimals, request.quantities.get(variable, ""), _telling(decimals, numbers)
+            )
             date = require(self.layout, mapping.date) if mapping.date else self.date_column
             rule = request.variables[variable]
             measures = roles.setdefault(date, {})
@@ -394,6 +412,20 @@ class CsvConnector(Connector):
                 "convert it first, or set the workspace `currency:` to match",
             )
         return str(mapping.currency or workspace or "")
+
+
+def _telling(decimals: dict[str, str], columns: list[str]) -> Callable[[FileTable], str | None]:
+    """A sampled cell of a file's number `columns` telling its decimal mark (error path)."""
+    return lambda t: deciding([c for n in columns if n in t.columns for c in t.cells(n)],
+                              decimals[t.name])  # fmt: skip
+
+
+def _other_export(table: FileTable, tellers: list[FileTable]) -> bool:
+    """Whether a file is another export than the files telling the decimal mark: its delimiter
+    differs from theirs (`;` where a locale writes `,` as the decimal mark, `,` where `.`)."""
+    own = table.sniffed.delimiter if table.sniffed else None
+    others = [t.sniffed.delimiter if t.sniffed else None for t in tellers]
+    return own is not None and bool(others) and own not in others
 
 
 def _voting(table: FileTable, column: str) -> list[str]:

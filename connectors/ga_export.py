@@ -36,7 +36,9 @@ from kpiengine.connector import Connector, Option, Request, SourceConfig
 from kpiengine.errors import KpiError, suggestion
 from kpiengine.filesource import display
 from kpiengine.hookspecs import hookimpl
+from kpiengine.model import DISTINCT
 from kpiengine.table import Frame, union
+from kpiengine.undatedfiles import at_grain, shared_note
 
 from ._ga_file import Export, no_overlap, read_export
 from ._ga_headers import ALIASES, ENGLISH, METADATA, METADATA_KEYS, header_key
@@ -277,7 +279,11 @@ class GaExportConnector(Connector):
         covers = []  # each file's stated range, else its rows' days: the days no file covers
         # are unknown, not days without sessions (`Frame.holes`)
         dims = {d: self.config.dimensions.get(d) for d in request.dimensions}
+        spans = [e.date_range for e in self.exports() if e.date_range]
+        others = len(spans) < len(self.exports())  # monthly downloads roll up into a quarter:
+        together = at_grain(spans, request.grain, request.calendar, others)  # `undatedfiles`
         for export in self.exports():
+            export.together = together
             chosen = {v: self._choose(export, v, request) for v in request.variables}
             if any(t is not None and _ranged(t, request) for t in chosen.values()):
                 # a variable only an undated table gives makes the export one `range` period:
@@ -317,6 +323,8 @@ class GaExportConnector(Connector):
         names = ", ".join(e.name for e in self.exports())
         out = combine(frames, list(request.variables), list(request.dimensions), names)
         out.holes = monthgaps.holes(covers) if len(covers) > 1 else []
+        if note := shared_note(spans, request.grain, request.calendar):  # users of several files
+            out.notes.update({v: note for v, r in request.variables.items() if r.time == DISTINCT})
         return out
 
     # -- helpers of fetch
@@ -397,13 +405,14 @@ def _exact(table: Table, request: Request) -> bool:
     if how == "period":
         return table.periods.exact(request)
     span = table.export.date_range
-    return span is not None and not own_range(span, request)
+    return span is not None and not own_range(span, request, table.export.together)
 
 
 def _ranged(table: Table, request: Request) -> bool:
     """Whether the table is undated and its range is not exactly one period of the request's
     grain (8 to 31 July by month): it is a `range` period of its own."""
-    return table.dating[0] == "range" and own_range(table.export.date_range, request)
+    export = table.export
+    return table.dating[0] == "range" and own_range(export.date_range, request, export.together)
 
 
 @hookimpl(trylast=True)

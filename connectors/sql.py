@@ -35,7 +35,6 @@ from kpiengine.sqlgen import (
     aggregation_sql,
     date_range_sql,
     quote_ident,
-    quote_text,
     translate,
     where_value,
 )
@@ -47,6 +46,7 @@ from ._sql_csv import Reading, as_parquet, holding, mapped_reading
 from ._sql_engine import EngineError, Result
 from ._sql_files import FilesError, TableFile, table_files
 from ._sql_floats import PREFIX, RULE, finite_sql, infinite_sql, infinity_error
+from ._sql_numeric import condition_sql, exact_sql, holds_nan
 from ._sql_options import OPTIONS
 from ._sql_query import QueryRejected, checked_query
 from ._sql_rows import (
@@ -61,6 +61,8 @@ from ._sql_rows import (
     with_windows,
 )
 from ._sql_runners import run
+from ._sql_sheet_errors import SHEET, error_sql, raise_sheet_errors, with_error_counts
+from ._sql_textdates import refuse_text_dates
 from ._sql_types import conversion_error, exact_type, first_not_a_number, not_a_number
 from ._sql_url import URL_FORMS, DatabaseUrl, UrlError
 
@@ -192,10 +194,7 @@ class SqlConnector(Connector):
         return f"CAST({self._column(column)} AS DATE)"
 
     def _condition(self, mapping: Mapping) -> str:
-        return " AND ".join(
-            f"CAST({self._column(col)} AS VARCHAR) IN ({', '.join(map(quote_text, values))})"
-            for col, values in mapping.where.items()
-        ) or "TRUE"  # fmt: skip
+        return condition_sql(self, mapping)  # numbers as numbers (`_sql_numeric`)
 
     def _value(self, name: str, mapping: Mapping, time: str, dated: bool) -> str:
         """A row's value of a measure: its variable's, or the day of an infinite value
@@ -206,6 +205,8 @@ class SqlConnector(Connector):
             value = f"CAST({self._column(str(mapping.column))} AS DOUBLE)"
             day = self._day(mapping.date or str(self.option("date")))
             return infinite_sql(value, day, self._condition(mapping), self.dialect)
+        if name.startswith(SHEET):  # spreadsheet error values (`_sql_sheet_errors`)
+            return error_sql(f"CAST({self._column(name[len(SHEET) :])} AS VARCHAR)", self.dialect)
         return self._measure(mapping, time)
 
     def _measure(self, mapping: Mapping, time: str) -> str:
@@ -220,7 +221,8 @@ class SqlConnector(Connector):
             return f"(CASE WHEN {condition} THEN {self._column(mapping.distinct)} END)"
         assert mapping.column is not None  # sourceconfig: a mapping has `column:` or `count: true`
         if self._exact(mapping):  # aggregated in its own type (`_sql_types`)
-            value, other = self._column(mapping.column), " ELSE 0" if time == "sum" else ""
+            other = " ELSE 0" if time == "sum" else ""  # NUMERIC's NaN: NULL (`_sql_numeric`)
+            value = exact_sql(self._column(mapping.column), self._type(mapping), self.dialect)
             return f"(CASE WHEN {condition} THEN {value}{other} END)" if mapping.where else value
         value = finite_sql(f"CAST({self._column(mapping.column)} AS DOUBLE)", self.dialect)
         if mapping.scale != 1.0:
@@ -231,9 +233,10 @@ class SqlConnector(Connector):
         """Whether a mapping's values are its integer or DECIMAL column as it is (`_sql_types`)."""
         if not self.runnable or mapping.column is None or mapping.count or mapping.scale != 1.0:
             return False
-        self.columns()  # their types
-        typed = self._types.get(mapping.column, "")
-        return mapping.distinct is None and exact_type(typed, self.dialect)
+        return mapping.distinct is None and exact_type(self._type(mapping), self.dialect)
+
+    def _type(self, mapping: Mapping) -> str:
+        return self._types.get(str(mapping.column), "") if self.columns() else ""
 
     def _mappings(self) -> dict[str, Mapping]:
         return self.config.mappings or {
@@ -251,9 +254,10 @@ class SqlConnector(Connector):
             rules[variable] = rules[rows] = Aggregate()
         for variable, mapping in list(wanted.items()):  # its infinite values (`_sql_floats`)
             if mapping.column is not None and not mapping.count and mapping.distinct is None:
-                if self._exact(mapping):  # no infinity in its type
-                    continue
+                if self._exact(mapping) and not holds_nan(self._type(mapping), self.dialect):
+                    continue  # no infinity in its type
                 wanted[PREFIX + variable], rules[PREFIX + variable] = mapping, RULE
+        wanted, rules = with_error_counts(wanted, rules, bool(self.files))  # `#N/A` ids
         default = str(self.option("date"))
         roles: dict[str, list[str]] = {}
         for variable, mapping in wanted.items():
@@ -291,6 +295,7 @@ class SqlConnector(Connector):
         # what the mapped columns of its CSV file hold: a cell they refuse is an error
         mappings = self.config.mappings.values()
         self.reading = holding(self.reading, mappings, request.quantities, request.variables)
+        refuse_text_dates(self)  # `05/01/2024` read in the database's order (`_sql_textdates`)
         names, rows, _ = self._run(self.sql(request))
         rows, events = window_events(names, rows)
         at = names.index("__period")  # NULL on the row of all the rows' first and last days
@@ -299,6 +304,7 @@ class SqlConnector(Connector):
         columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
         data = dict(zip(names, columns, strict=True))
         self._no_infinity(data)
+        raise_sheet_errors(self, data)  # `#N/A` in a `count:` or `distinct:` column of `files:`
         values = {v: np.array(data[v], dtype=float) for v in request.variables}
         notes: dict[str, str] = {}
         for variable in given(request, self.config.mappings):
@@ -427,9 +433,8 @@ class SqlConnector(Connector):
         finally:
             self._probing = False
         if found is not None:
-            message, fix = not_a_number(
-                str(found[0].column), self._named(), found[1], bool(self.files)
-            )
+            column, files = str(found[0].column), bool(self.files)
+            message, fix = not_a_number(column, self._named(), found[1], files, self.dialect)
             raise KpiError(f"source `{self.config.name}`: {message}", found[0].location, fix)
 
     def _named(self) -> str:

@@ -20,6 +20,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .connector import NoDailyValues
 from .errors import Finding, KpiError, sort_findings
 from .evaluation import Results, in_progress
@@ -31,6 +33,7 @@ from .plugins import PluginManager, Registered, registered
 from .runcache import RunCache
 from .sources import FrameInput, Inputs, NoData, OnlyRange, Sources
 from .table import Frame, InputTable
+from .today import today, unknown_past_cut
 
 if TYPE_CHECKING:
     import jinja2
@@ -166,13 +169,20 @@ class Engine:
                 # the partial period is an undated export's range, which has no days to compare
                 # or project: when it is all the data, it is that range, one complete period
                 # (labelled by its dates); beside other periods it is left unprojected
-                if table.n_periods == 1:
+                # (unless the run is cut inside it: its files after the cut are left out)
+                cut = min(today(), plan.end or dt.date.max)
+                if table.n_periods == 1 and only.span[1] <= cut:
                     plan, table = self._range(plan, data, only.span)
             except (NoDailyValues, NoData):  # no source has days (a Meta row of 1-14 Feb)
                 daily = None
+        # months reaching past `--to` or today, as the source's own rows say (distinct counts
+        # too, never asked by day), unless the source had the days to cut them at
+        dated = set(days.variables) - set(daily.missing) if days and daily is not None else set()
+        unknown_past_cut(table, set(table.past_cut) - dated)
         results = evaluate_plan(plan, table, daily)
         if daily is not None and daily.missing:
             _unprojected(results, set(daily.missing))
+        _projected_where_known(results)
         if (start or end) and not results.selected and table.n_periods:
             raise self._outside(table)
         return results
@@ -269,6 +279,22 @@ def _unprojected(results: Results, undated: set[str]) -> None:
             result.projection = None
             if inputs - undated:
                 result.undated = tuple(sorted(inputs & undated))
+
+
+def _projected_where_known(results: Results) -> None:
+    """No projection for a segment whose value to date is undefined (a source that cannot
+    split its input by the dimension): the value it would end at does not exist either."""
+    for result in results.kpis.values():
+        p, projected = result.partial, result.projection
+        if p is not None and projected is not None and np.isnan(result.values[p]).any():
+            unknown = np.isnan(result.values[p])
+            result.projection = dataclasses.replace(
+                projected,
+                value=np.where(unknown, np.nan, projected.value),
+                low=np.where(unknown, np.nan, projected.low),
+                high=np.where(unknown, np.nan, projected.high),
+                draws=np.where(unknown, np.nan, projected.draws),
+            )
 
 
 def evaluate(workspace: Workspace, data: Data = None, **options: Any) -> Results:

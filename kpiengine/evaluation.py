@@ -19,7 +19,7 @@ import numpy as np
 
 from .compute import Computer
 from .errors import Finding
-from .formatting import is_rate
+from .formatting import is_rate, tidy
 from .model import KPI, Workspace
 from .pacing import (
     LateStart,
@@ -39,6 +39,7 @@ from .plan import Plan
 from .refs import display_ref
 from .table import InputTable, SourceStatus
 from .targets import UNDEFINED, period_targets, status, to_date_target
+from .today import cut_reasons
 from .transforms import window, year_ago_index
 
 
@@ -235,7 +236,7 @@ def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
     if projection is not None and math.isfinite(projection.value[s]):
         chance = result.p_target
         fields.update(
-            projected=float(projection.value[s]),
+            projected=_num(projection.value[s]),
             projected_low=_num(projection.low[s]),
             projected_high=_num(projection.high[s]),
             p_target=None if chance is None else _num(chance[s]),
@@ -272,11 +273,11 @@ BASES = (PROJECTION, PRO_RATA, VALUE, UNJUDGED)
 
 
 def _num(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
+    return None if value is None or not math.isfinite(value) else tidy(value)
 
 
 def _sub(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None else a - b
+    return None if a is None or b is None else _num(a - b)
 
 
 def _rel(a: float | None, b: float | None) -> float | None:
@@ -296,12 +297,10 @@ def _cell_reason(reason: str, period: str, segment: dict[str, str]) -> str:
 
 
 def evaluate(plan: Plan, table: InputTable, daily: InputTable | None = None) -> Results:
-    """Evaluate the plan's KPIs for every period and segment (and the total) of the table.
-
-    Pure: the table holds every input the plan needs (`kpiengine.sources.fetch` makes it).
-    `daily` (the inputs by day, when the data stops inside its last period) gives that partial
-    period its values-to-date comparisons and its projection (`kpiengine.pacing`).
-    """
+    """Evaluate the plan's KPIs for every period and segment (and the total) of the table,
+    which holds every input the plan needs (`kpiengine.sources.fetch`). `daily` (the inputs by
+    day, when the data stops inside its last period) gives that partial period its
+    values-to-date comparisons and its projection (`kpiengine.pacing`)."""
     workspace = plan.workspace
     computer = Computer(workspace, table)
     results = {
@@ -351,6 +350,7 @@ def _evaluate_kpi(
         targets = np.broadcast_to(per_period[:, None], shape)
     band = workspace.at_risk_band(kpi)
     inputs = workspace.inputs_of(kpi.id)
+    reasons = cut_reasons(table, inputs, values, reasons)
     coverage = table.coverage_of(inputs)
     last = table.n_periods - 1
     partial = last if table.n_periods and 0 < coverage[last] < 1 - 1e-9 else None

@@ -11,7 +11,7 @@ requested periods by each variable's time rule, and distinct counts come from gr
 the rows themselves, never added up; over windows (`windows`: `Request.windows`), from grouping
 sets by id too, in the same pass (`window_parts`). Only when a check fails (or a segment's label
 holds a NUL: `scanerrors`) is a file read again, to name the first bad cell's `file:line:column`
-(`FileTable.first_cell`).
+(`FileTable.first_cell`). (A little longer than 420 lines: what a scan reads, and its run.)
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from .cellreader import Reader, as_text, trimmed_sql
+from .cellreader import Reader, as_text, raise_spreadsheet_errors, spaced, trimmed_sql
 from .distinct import ROLLING, Event, window_kind, window_rows
 from .errors import Location
 from .fileformats.dateformat import in_years
-from .fileformats.missing import MISSING_PATTERN
+from .fileformats.missing import NO_VALUE_PATTERN
 from .fileformats.percents import BAD
 from .fileformats.sql import anchored
 from .fileformats.tables import FileTable, reencoded
@@ -91,6 +91,7 @@ class Scan(ScanErrors):
         self._dim_columns: dict[str, list[str]] = {}  # a NUL in a label: `_raise_nul_labels`
         self._texts: dict[tuple[str, str], str] = {}
         self._watched: dict[tuple[str, str], tuple[int, Location | None]] = {}  # `where` values
+        self._ids: dict[str, str] = {}  # `rows`' `present` columns: their no-value test
 
     # --- what to read ---------------------------------------------------------------------------
 
@@ -126,7 +127,7 @@ class Scan(ScanErrors):
         """A column's trimmed text (`empty` for an empty cell): dimensions, `where` tests."""
         if (column, empty) not in self._texts:
             self._texts[column, empty] = self.row(
-                lambda t: trimmed_sql(as_text(column, t.type_of(column)), empty)
+                lambda t: trimmed_sql(as_text(column, t.type_of(column)), empty, spaced(t, column))
             )
         return self._texts[column, empty]
 
@@ -137,7 +138,9 @@ class Scan(ScanErrors):
         hold a listed value and, for `count: COLUMN`, whose `present` column has a value (not
         empty, not a missing-value mark such as `—` or `n/a`). Values compare exactly; one
         that matches no cell while a cell differs from it only in case is an error (at `at`,
-        the entry's place in kpi.yaml), not a silent zero."""
+        the entry's place in kpi.yaml), not a silent zero. A `present` cell holding a
+        spreadsheet error (`#N/A`: the value is unknown) is an error at the cell: counted by
+        the scan (on the rows the one no-value regex matches), named on the error path."""
         tests = [
             f"{self.text(column)} IN ({', '.join(map(quote_text, values))})"
             for column, values in where.items()
@@ -145,9 +148,13 @@ class Scan(ScanErrors):
         for column, values in where.items():
             for value in values:
                 self._watch(column, value, at)
-        if present is not None:
-            pattern = quote_text(anchored(MISSING_PATTERN))
-            tests.append(f"NOT regexp_full_match({self.text(present)}, {pattern})")
+        if present is not None:  # a spreadsheet error (`#N/A`) is neither: an error, counted
+            text, pattern = self.text(present), quote_text(anchored(NO_VALUE_PATTERN))
+            if present not in self._ids:
+                self._ids[present] = self.derive(f"regexp_full_match({text}, {pattern})")
+                self.check(f"__id {present}", "count", f"{self._ids[present]} AND "
+                           f"starts_with({text}, '#')")  # fmt: skip
+            tests.append(f"NOT {self._ids[present]}")
         return " AND ".join(tests) or "TRUE"
 
     def _watch(self, column: str, value: str, at: Location | None) -> None:
@@ -240,6 +247,7 @@ class Scan(ScanErrors):
         if failing and retry is not None and retry({r.column for r in failing}):
             return None  # the connector reads those columns otherwise now: ask again
         self._raise_bad_cells(checks)
+        raise_spreadsheet_errors(self.tables, [c for c in self._ids if checks[f"__c___id {c}"]])
         self._raise_mixed_percents(checks)
         unmatched = self._unmatched(checks)  # a `where` value no cell holds
         self._raise_nul_labels(result)  # a NUL beyond the bytes the reading layer tests

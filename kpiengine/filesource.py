@@ -23,10 +23,12 @@ from .connector import Option
 from .errors import KpiError, Location, did_you_mean
 from .fileformats import CellError, DateFormat, detect_date_format, guess_decimal, read_number
 from .fileformats.dates import DECIDING, AmbiguousDates
+from .fileformats.decimals import deciding
 from .fileformats.percents import is_percent, mixed, mixed_message
 from .fileformats.quantities import reads
 from .fileformats.sql import quote_ident, quote_text
 from .fileformats.tables import FileTable, open_tables, run_sql
+from .fileformats.typedfiles import json_numbers, numeric_days
 from .sourceconfig import Mapping as Mapped
 from .sourceconfig import SourceConfig
 
@@ -255,6 +257,25 @@ def decimal_of(
     return mark
 
 
+def own_decimal(
+    table: FileTable, columns: list[str], **guessing: object
+) -> tuple[str, str, Location] | None:
+    """A file's decimal mark by its own cells alone (`decimal_of` without a default: the
+    grouping rule reads `1.500 €` as 1500), the cell telling it and its place; None when no
+    cell's value depends on the mark (or the cells cannot tell: an error of `decimal_of`)."""
+    try:
+        mark = decimal_of(table, columns, **guessing)  # type: ignore[arg-type]
+    except KpiError:
+        return None
+    present = [c for c in columns if c in table.columns and table.type_of(c) == "VARCHAR"]
+    cells = [(c, t) for c in present for t in table.cells(c)] + _marked(table, present, [])
+    text = deciding([t for _, t in cells], mark)
+    if text is None:
+        return None
+    column = next(c for c, t in cells if t == text)
+    return mark, text, _cell_location(table, column, text, True)
+
+
 def _marked(
     table: FileTable, columns: list[str], seen: list[tuple[str, str]]
 ) -> list[tuple[str, str]]:
@@ -372,22 +393,20 @@ def _deciding_days(table: FileTable, column: str) -> list[str]:
 
 
 def _numeric_days(table: FileTable, column: str) -> None:
-    """A Parquet or JSON date column of numbers: an error (spreadsheet serials, perhaps)."""
+    """A Parquet or JSON date column of numbers: an error (spreadsheet serials, epoch times)."""
     type_ = table.type_of(column)
+    first = next((c for c in table.cells(column) if c), "")
+    if type_ == "VARCHAR" and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", first):
+        type_ = json_numbers(table, column) or type_  # JSON integers are read as text
     if not re.fullmatch(r"U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|DOUBLE|FLOAT|DECIMAL.*", type_):
         return
-    first = next((c for c in table.cells(column) if c), "")
-    serial = ""
-    if re.fullmatch(r"[0-9]{5}(\.[0-9]+)?", first):  # days since 1899-12-30, as Excel counts
-        day = dt.date(1899, 12, 30) + dt.timedelta(days=int(float(first)))
-        serial = f" (spreadsheet serial days? {first} would be {day})"
     kind = "Parquet" if table.kind == "parquet" else "JSON"
+    serial, fix = numeric_days(first, kind)
     raise KpiError(
         f"the date column `{column}` is a {kind} {type_} column ({first or 'empty'}), where dates "
         f"were expected{serial}",
         Location(table.name),
-        f"write the dates as {'a DATE column' if kind == 'Parquet' else 'text'} like "
-        "2024-01-15 (serial days: 1899-12-30 + the number of days)",
+        fix,
     )
 
 

@@ -111,3 +111,11 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     for row in rows:
         lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines)
+
+
+def tidy(value: float) -> float:
+    """A finite value without a float sum's rounding noise (150.15, not 150.14999999999998;
+    24661.8, not 24661.800000000087: at most 12 significant digits followed by digits that
+    round away at 14); other values as computed (a ratio's 17 digits)."""
+    short = float(f"{value:.12g}")
+    return short if short == float(f"{value:.14g}") else float(value)

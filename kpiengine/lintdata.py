@@ -9,11 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from .connector import NoDailyValues
 from .errors import KpiError
 from .evaluation import Results
 from .periods import end_date, ordinal_of
-from .sources import NoData
 from .table import Frame
 
 MAX_DIMENSIONS = 2  # breakdowns by default: the dimensions most sources provide
@@ -45,13 +43,7 @@ def data_for_lint(
         results = [evaluate(data)]
     if isinstance(data, Frame):
         return results, _frame_coverage(data)
-    # sources aggregate before answering: ask for days to see which dates hold data
-    try:
-        daily = results[0] if results[0].table.grain == "day" else evaluate(data, grain="day")
-    except (NoDailyValues, NoData):  # rows spanning days: the spans the rows cover
-        return results, dict(results[0].table.spans)
-    # a source without days (monthly costs) keeps the span of its rows
-    return results, {**dict(results[0].table.spans), **source_coverage(daily)}
+    return results, eval_coverage(results[0])
 
 
 def _dimensions(counts: dict[str, int], data: Any) -> list[str]:
@@ -78,18 +70,9 @@ def _frame_coverage(frame: Frame) -> Coverage:
     return out
 
 
-def source_coverage(daily: Results) -> Coverage:
-    """Each variable gets the date range of the source it comes from (rows, not values)."""
-    table = daily.table
-    held: dict[str, list[dt.date]] = {}
-    for name, values in table.values.items():
-        rows = np.flatnonzero(np.isfinite(values[:, 0]))
-        held[name] = [table.period_start(int(i)) for i in rows]
-    out: Coverage = {}
-    groups = [s.variables for s in daily.sources] or [list(held)]
-    for variables in groups:
-        days = sorted({d for v in variables for d in held.get(v, [])})
-        if days:
-            span = _span(days)
-            out.update({v: span for v in variables if held.get(v)})
-    return out
+def eval_coverage(results: Results) -> Coverage:
+    """The days each variable's data covers, as the evaluation counts them (`InputTable.spans`:
+    a file's stated range, rows standing for whole months, a `sql` table's first and last
+    dates, cut at today): what makes a period complete in `kpi eval` makes it so in the checks.
+    """
+    return dict(results.table.spans)

@@ -42,6 +42,9 @@ class RunCache:
     def duckdb(self) -> duckdb.DuckDBPyConnection:
         if self._connection is None:
             self._connection = _database().cursor()
+            # dates in UTC whatever the machine's zone: a Parquet TIMESTAMPTZ is dated by its UTC
+            # day (as the `sql` connector's `files:` and the warehouses date it)
+            self._connection.execute("SET TimeZone = 'UTC'")
             # a progress bar for long reads on a terminal, never in pipes, files or CI logs
             show = sys.stderr.isatty() and not os.environ.get("CI")
             self._connection.execute(f"SET enable_progress_bar = {str(show).lower()}")

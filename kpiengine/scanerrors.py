@@ -34,7 +34,7 @@ from .fileformats.percents import (
     percent_sql,
     plain_above_one,
 )
-from .fileformats.rows import is_total_label
+from .fileformats.rows import is_total_label, note_under
 from .fileformats.sql import shown
 from .fileformats.tables import FileTable, run_sql
 from .scanquery import Read, ScanQuery, _fitting
@@ -155,6 +155,10 @@ class ScanErrors(ScanQuery):
                     found.append((cell[0].line, cell, read, reader))
             if found:
                 _, (where, text), read, reader = min(found, key=lambda f: f[0])
+                if table.sniffed is not None and where.line:  # `Exported from …,,,` under
+                    note = note_under(table.sniffed, where.line, len(table.columns))  # the rows
+                    if note is not None:  # not a date to read otherwise
+                        raise note
                 error = reader.error(text)
                 why = error.expected.partition(": ")[2] if error is not None else ""
                 fix = error.fix if error is not None else None  # the cell's own (ISO weeks)

@@ -20,7 +20,7 @@ from .fileformats.currency import AMBIGUOUS
 from .fileformats.dateformat import is_typed_day
 from .fileformats.numbers import FLOAT_TYPES, NO_CURRENCY_SQL, currency_sql, fast_sql
 from .fileformats.percents import flag_sql, is_percent, slot
-from .fileformats.sql import Expr
+from .fileformats.sql import WHITESPACE, Expr
 from .fileformats.tables import FileTable
 from .model import DISTINCT, Aggregate
 from .periods import Calendar
@@ -185,7 +185,7 @@ class ScanQuery:
         first = f"SELECT {', '.join(expand)} FROM (SELECT *{derived} FROM ({rows}))"
         cells = self._cells_sql(first, keys, dims, checks)
         if trims:
-            trimmed = ", ".join(f"{trimmed_sql(g, e)} AS {g}" for g, e in trims.items())
+            trimmed = ", ".join(f"{trimmed_sql(g, e, True)} AS {g}" for g, e in trims.items())
             cells = f"SELECT * REPLACE ({trimmed}) FROM ({cells})"
         return cells, self._answer_sql(dims, checks, finite | spans)
 
@@ -203,7 +203,7 @@ class ScanQuery:
             cells = [
                 table.cells(c) if c in table.columns else [""] * len(table.sample) for c in columns
             ]
-            seen |= {tuple(v.strip() for v in row) for row in zip(*cells, strict=True)}
+            seen |= {tuple(v.strip(WHITESPACE) for v in row) for row in zip(*cells, strict=True)}
             if len(seen) > DAY_CELLS_SEGMENTS:
                 return False
         return True

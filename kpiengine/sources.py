@@ -33,7 +33,7 @@ from .sourcefindings import Failure, failure
 from .sourceowners import owners
 from .standins import asking_stand_ins, copy_stand_ins, stand_ins
 from .table import Frame, InputTable, SourceStatus, build_table, union
-from .today import cut_at, today
+from .today import cut_at, past_cut, today, unknown_rows
 
 
 def relabel(frame: Frame, renames: dict[str, dict[str, str]]) -> Frame:
@@ -158,6 +158,8 @@ def fetch_table(
     left_out: dict[str, str] = {}  # variables a connector leaves out, and why
     reported: set[str] = set()  # the reasons a finding already gives
     now = today()
+    cut = min(now, plan.end or now)  # data after `--to DAY` is unknown as after today
+    past: dict[str, str] = {}  # variables whose rows reach past the cut: why, if without days
     told = 0  # the findings before `told` say the variables they concern (`_concerning`)
     wanted: dict[str, Aggregate] = {}
     for source in sources:
@@ -236,6 +238,8 @@ def fetch_table(
             plain = dataclasses.replace(request, windows={})  # months of rows, not of windows
             findings.extend(monthgaps.blank_gaps(built, frame, plain, ask, name, where, present))
             tables.append(built)
+            if (rows := unknown_rows(frame, calendar, now, cut, ask, plain)) is not None:
+                past.update(dict.fromkeys(present, past_cut(name, rows, cut)))
     _concerning(findings, told, wanted)
     if not tables and spans and len(set(spans)) == 1:
         raise OnlyRange(spans[0])
@@ -248,9 +252,9 @@ def fetch_table(
             + (f": {failed_text}" if failed_text else ""),
             fix="; ".join(fixes) or None,
         )
-    # data after `--to DAY` is unknown as the days after today are: the run is as of that day
-    cut = min(now, plan.end or now)
-    table = cut_at(merge_tables(tables, by), cut)
+    summed = {v for v, a in plan.variables.items() if a.time == "sum"}
+    table = cut_at(merge_tables(tables, by, summed), cut)
+    table.past_cut = past
     detach_windows(table)
     if not table.n_periods:
         raise NoData(f"the sources hold no data up to {cut}: every row is dated later")
@@ -291,30 +295,31 @@ def _ask(source: OpenSource, request: Request, variables: list[str]) -> Frame:
     return checked_frame(call_with_timeout(fetch, source.config.timeout, what), variables, what)
 
 
-def merge_tables(tables: list[InputTable], by: list[str]) -> InputTable:
-    """One table over all periods; a source without the `by` dimensions fills the total only."""
+def merge_tables(tables: list[InputTable], by: list[str], summed: Iterable[str] = ()) -> InputTable:
+    """One table over all periods; a source without the `by` dimensions fills the total only.
+    One with them lacking a segment others have: its `summed` variables are 0 there in the
+    periods it holds (its total known), as days without rows; the others (means, stocks,
+    distinct counts) stay unknown: no rows, nothing to average or count."""
     first = min(t.first for t in tables)
     last = max(t.first + t.n_periods for t in tables)
-    segments: list[dict[str, str]] = [{}]
-    keys: dict[tuple, int] = {(): 0}
-    for table in tables:
-        for segment in table.segments[1:]:
-            key = tuple(segment.get(d, "") for d in by)
-            if key not in keys:
-                keys[key] = len(segments)
-                segments.append(dict(segment))
-    order = [0] + sorted(
-        range(1, len(segments)), key=lambda i: tuple(segments[i].get(d, "") for d in by)
-    )
-    segments = [segments[i] for i in order]
-    position = {tuple(s.get(d, "") for d in by) if s else (): i for i, s in enumerate(segments)}
+
+    def key(segment: dict[str, str]) -> tuple:
+        return tuple(segment.get(d, "") for d in by) if segment else ()
+
+    found = {key(s): s for t in tables for s in t.segments[1:]}
+    segments = [{}, *(dict(found[k]) for k in sorted(found))]
+    position = {key(s): i for i, s in enumerate(segments)}
     values: dict[str, np.ndarray] = {}
     for table in tables:
         offset = table.first - first
-        columns = [position[tuple(s.get(d, "") for d in by) if s else ()] for s in table.segments]
+        columns = [position[key(s)] for s in table.segments]
+        lacks = len(table.segments) > 1 and len(columns) < len(segments)
         for name, array in table.values.items():
             out = np.full((last - first, len(segments)), np.nan)
-            out[offset : offset + table.n_periods, columns] = array
+            held = out[offset : offset + table.n_periods]  # a view
+            if lacks and name in summed:
+                held[:, 1:] = np.where(np.isfinite(array[:, :1]), 0.0, np.nan)
+            held[:, columns] = array
             values[name] = out
     return InputTable(
         tables[0].grain,

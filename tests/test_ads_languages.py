@@ -133,23 +133,23 @@ def block_of(fix):
 
 
 def test_an_unknown_day_column_is_an_error_with_a_block_to_paste(tmp_path):
-    """`Dia` holds the days but no profile knows it: the rows must not be read undated."""
+    """`Zi` holds the days but no profile knows it: the rows must not be read undated."""
     text = (
-        "Dia,Campanha,Impr.,Cliques,Custo\r\n"
+        "Zi,Campanie,Impr.,Cliques,Custo\r\n"
         "2024-06-01,Marca,1204,96,49.92\r\n"
         "2024-07-02,Marca,1187,90,47.70\r\n"
     )
-    (tmp_path / "pt.csv").write_text(text, "utf-8")
-    with pytest.raises(KpiError, match=r"column `Dia` holds dates .*unrecognised headers: "
-                                       r"Dia, Campanha\)") as info:  # fmt: skip
-        connector(tmp_path, "pt.csv", platform="google_ads")
-    assert info.value.location.file == "pt.csv" and info.value.location.line == 1
+    (tmp_path / "ro.csv").write_text(text, "utf-8")
+    with pytest.raises(KpiError, match=r"column `Zi` holds dates .*unrecognised headers: "
+                                       r"Zi, Campanie\)") as info:  # fmt: skip
+        connector(tmp_path, "ro.csv", platform="google_ads")
+    assert info.value.location.file == "ro.csv" and info.value.location.line == 1
     assert "source `ads`" in info.value.fix
     columns = block_of(info.value.fix)
-    assert columns == {"date": "Dia", "impressions": "Impr.", "clicks": "Cliques", "cost": "Custo"}
+    assert columns == {"date": "Zi", "impressions": "Impr.", "clicks": "Cliques", "cost": "Custo"}
     # pasted (with the campaign named), the file reads
-    columns["campaign"] = "Campanha"
-    frame = fetch(connector(tmp_path, "pt.csv", platform="google_ads", columns=columns), "ad_spend")
+    columns["campaign"] = "Campanie"
+    frame = fetch(connector(tmp_path, "ro.csv", platform="google_ads", columns=columns), "ad_spend")
     assert table(frame, "ad_spend") == pytest.approx({("2024-06",): 49.92, ("2024-07",): 47.70})
 
 
@@ -209,13 +209,12 @@ def test_the_currency_a_cost_header_names(header, code):
 
 
 def test_an_unmapped_french_meta_export_is_offered_its_day_and_its_cost():
-    with pytest.raises(KpiError, match=r"column `Jour` holds dates") as info:
-        connector(FIXTURES, FRENCH_META, "EUR", platform="meta_ads")
-    columns = block_of(info.value.fix)
-    assert columns == {"date": "Jour", "impressions": "Impressions",
-                       "cost": "Montant dépensé (EUR)", "conversions": "Résultats",
-                       "result_type": "Type de résultat"}  # fmt: skip
-    conn = connector(FIXTURES, FRENCH_META, "EUR", platform="meta_ads", columns=columns)
+    """French Meta headers (`Jour`, `Montant dépensé (EUR)`) are Meta's: read as written."""
+    columns = {"date": "Jour", "impressions": "Impressions",
+               "cost": "Montant dépensé (EUR)", "conversions": "Résultats",
+               "result_type": "Type de résultat"}  # fmt: skip
+    conn = connector(FIXTURES, FRENCH_META, "EUR", platform="meta_ads")
+    assert {r: conn.columns.get(r) for r in columns} == columns
     assert fetch(conn, "ad_spend").values["ad_spend"].sum() == pytest.approx(96.40 + 94.88)
     with pytest.raises(KpiError, match="amounts are in EUR but the workspace currency is USD"):
         fetch(connector(FIXTURES, FRENCH_META, "USD", platform="meta_ads", columns=columns),

@@ -99,15 +99,17 @@ def test_monthly_downloads_without_days_are_each_their_month(tmp_path):
     frame = fetch(connector(tmp_path, "ads/*.csv"), "ad_spend")
     assert frame.grain == "month" and frame.span == (dt.date(2024, 6, 1), dt.date(2024, 7, 15))
     assert table(frame, "ad_spend") == {("2024-06",): 1000.0, ("2024-07",): 500.0}
-    # one starting inside its month, or a month so far before another month: days no report
-    # covers lie between them (1-7 July, 16-30 June), so no month can count their rows
+    # one starting inside its month, or a month so far before another month: each file lies in
+    # its month, and the days no report covers between them (1-7 July, 16-30 June) are a hole,
+    # which leaves the months holding it unknown (`monthgaps.blank_holes`)
     write(tmp_path, **{"ads/july.csv": JULY.replace("July 1, 2024", "July 8, 2024")})
-    with pytest.raises(KpiError, match="no file covers 2024-07-01 to 2024-07-07"):
-        fetch(connector(tmp_path, "ads/*.csv"), "ad_spend")
+    frame = fetch(connector(tmp_path, "ads/*.csv"), "ad_spend")
+    assert frame.grain == "month"
+    assert [h[:2] for h in frame.holes] == [(dt.date(2024, 7, 1), dt.date(2024, 7, 7))]
     write(tmp_path, **{"ads/june.csv": JUNE.replace("June 30, 2024", "June 15, 2024"),
                        "ads/july.csv": JULY})  # fmt: skip
-    frame = fetch(connector(tmp_path, "ads/*.csv"), "ad_spend")  # one range, its hole unknown
-    assert frame.grain == "range"
+    frame = fetch(connector(tmp_path, "ads/*.csv"), "ad_spend")
+    assert frame.grain == "month"
     assert [h[:2] for h in frame.holes] == [(dt.date(2024, 6, 16), dt.date(2024, 6, 30))]
 
 

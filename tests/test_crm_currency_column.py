@@ -121,7 +121,8 @@ def test_salesforce_amount_currency_in_german(tmp_path):
 def test_converted_amounts_are_not_checked_against_the_deals_currencies(
     tmp_path, amount, converted
 ):
-    extra = {amount: ["900", "4500"], **({converted: ["EUR", "EUR"]} if converted else {})}
+    # the EUR deal's converted amount is its own (the company currency is EUR), the USD one's not
+    extra = {amount: ["1000", "1840"], **({converted: ["EUR", "EUR"]} if converted else {})}
     rows = deals(tmp_path, extra=extra)
     conn = german(tmp_path, columns={**COLUMNS, "amount": amount})
     assert revenue(conn) == {"2024-01": sum(float(r[amount]) for r in rows)}

@@ -21,7 +21,7 @@ from kpiengine.cli import cli
 from kpiengine.engine import Engine
 from kpiengine.errors import KpiError
 from kpiengine.i18n import keys, label, locales
-from kpiengine.lintdata import source_coverage
+from kpiengine.lintdata import eval_coverage
 from kpiengine.report import render_report, write_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
@@ -320,8 +320,7 @@ def test_sample_findings_are_listed_most_severe_first(sample_results, sample_rep
         used |= sample_results.workspace.kpi_deps_of(name)
     at_period = dataclasses.replace(sample_results, selected=[len(sample_results.labels) - 1])
     engine = Engine(sample_results.workspace)
-    # the partial month needs the days; monthly costs have none: their rows' span
-    days = {**dict(sample_results.table.spans), **source_coverage(engine.evaluate(grain="day"))}
+    days = eval_coverage(sample_results)  # the days each source covers, as evaluated
     expected = [
         f for f in engine.lint(results=at_period, coverage=days).findings
         if (f.kpi is None or f.kpi in used)

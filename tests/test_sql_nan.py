@@ -62,12 +62,23 @@ KPIS = ["spend", "cost_each", "level"]
 ENGINES = ["duckdb", "duckdb_file", "chdb", "spark", "postgres", "snowflake"]
 
 
-def workspace(root: Path, source: str) -> Path:
+MAP = "{marketing_cost: cost, unit_cost: cost, balance: cost}"
+#: `count:` and `distinct:` of the cost column (NaN no value, as in a CSV file)
+COUNTS = (
+    "units: [things]\nvariables:\n  n: {unit: things}\n"
+    "  ids: {unit: things, aggregate: distinct}\n"
+    "kpis:\n  k_n: {title: Count, formula: n, unit: things}\n"
+    "  k_ids: {title: Distinct, formula: ids, unit: things}\n"
+)
+
+
+def workspace(root: Path, source: str, counts: bool = False) -> Path:
     (root / "definitions").mkdir(parents=True, exist_ok=True)
-    (root / "definitions" / "k.yaml").write_text(DEFINITIONS)
+    (root / "definitions" / "k.yaml").write_text(COUNTS if counts else DEFINITIONS)
+    mapping = "{n: {count: cost}, ids: {distinct: cost}}" if counts else MAP
     (root / "kpi.yaml").write_text(
         f"currency: USD\nsources:\n  s:\n{source}    date: day\n    dimensions: [channel]\n"
-        "    map: {marketing_cost: cost, unit_cost: cost, balance: cost}\n"
+        f"    map: {mapping}\n"
     )
     return root
 
@@ -110,10 +121,11 @@ def source(request, tmp: Path, engine: str, rows: list[tuple]) -> str:
     return f"    connector: sql\n    url: {json.dumps(url)}\n{files}{table}"
 
 
-def evaluate(request, tmp: Path, engine: str, rows: list[tuple]):
-    root = workspace(tmp / "ws", source(request, tmp, engine, rows))
+def evaluate(request, tmp: Path, engine: str, rows: list[tuple], counts: bool = False):
+    root = workspace(tmp / "ws", source(request, tmp, engine, rows), counts)
+    kpis = ["k_n", "k_ids"] if counts else KPIS
     if engine != "snowflake":
-        return kpiengine.evaluate(kpiengine.load_workspace(root), kpis=KPIS, by=["channel"])
+        return kpiengine.evaluate(kpiengine.load_workspace(root), kpis=kpis, by=["channel"])
     import fakesnow
 
     with fakesnow.patch():
@@ -127,7 +139,7 @@ def evaluate(request, tmp: Path, engine: str, rows: list[tuple]):
             for day, channel, cost in rows:
                 value = literal(cost, "FLOAT")
                 cur.execute(f"INSERT INTO db.s.costs VALUES ('{day}', '{channel}', {value})")
-        return kpiengine.evaluate(kpiengine.load_workspace(root), kpis=KPIS, by=["channel"])
+        return kpiengine.evaluate(kpiengine.load_workspace(root), kpis=kpis, by=["channel"])
 
 
 def cells(results, kpi: str) -> dict[tuple[str, str], float]:
@@ -164,6 +176,27 @@ def test_nan_is_a_missing_value_as_in_a_csv_file(request, tmp_path, engine):
     csv_results = from_csv(tmp_path)
     for kpi in KPIS:  # the other cells too (segments without rows: 0)
         assert cells(results, kpi) == cells(csv_results, kpi)
+
+
+#: by hand from ROWS: January's Email 10 and Search 20 (Email's NaN no value), February's 4
+COUNTED = {
+    ("2024-01", ""): 2.0,
+    ("2024-01", "Email"): 1.0,
+    ("2024-01", "Search"): 1.0,
+    ("2024-02", ""): 1.0,
+    ("2024-02", "Search"): 1.0,
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_count_and_distinct_leave_nan_out(request, tmp_path, engine):
+    """Was: a database table's NaN counted as a value (3 values in January, 2 in March's...),
+    where `files:` and the `csv` connector count 2."""
+    results = evaluate(request, tmp_path, engine, ROWS, counts=True)
+    for kpi in ("k_n", "k_ids"):
+        got = cells(results, kpi)
+        assert got.items() >= COUNTED.items(), (kpi, got)
+        assert not got.get(("2024-03", ""))  # March: NaN only
 
 
 @pytest.mark.parametrize("engine", ENGINES)

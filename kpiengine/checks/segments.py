@@ -54,10 +54,10 @@ class SegmentsOverTotal(Check):
             claimed = np.nansum(values[i, parts]) if parts else math.nan
             for t in totals:
                 stated = values[i, t]
-                if not (math.isfinite(stated) and stated > 0 and claimed > 0):
+                if not (math.isfinite(stated) and _same_sign(claimed, stated)):
                     continue
                 row = segment_label(segments[t])
-                if claimed > stated * 1.005:
+                if _over(claimed, stated):
                     yield self.finding(
                         f"`{name}` in {results.labels[i]}: the {dim} segments add up to "
                         f"{num(claimed)}, more than the total row {row} ({num(stated)}): "
@@ -68,7 +68,7 @@ class SegmentsOverTotal(Check):
                         variable=name,
                     )
                     return
-                if abs(claimed - stated) <= stated * 0.005:
+                if abs(claimed - stated) <= abs(stated) * 0.005:
                     yield self.finding(
                         f"`{name}` in {results.labels[i]}: the data has a total row {row} "
                         f"({num(stated)}) besides the {dim} segments that add up to it, so every "
@@ -81,7 +81,7 @@ class SegmentsOverTotal(Check):
                     return
             if not totals:
                 total = values[i, 0]
-                if math.isfinite(total) and claimed > total * 1.005 + 1e-9:
+                if math.isfinite(total) and _over(claimed, total):
                     yield self.finding(
                         f"`{name}` in {results.labels[i]}: the {dim} segments add up to "
                         f"{num(claimed)}, more than the total {num(total)}",
@@ -91,6 +91,24 @@ class SegmentsOverTotal(Check):
                         variable=name,
                     )
                     return
+
+
+def _same_sign(a: float, b: float) -> bool:
+    """Both finite, non-zero and of one sign (a refund total row is as much a total)."""
+    return bool(math.isfinite(a) and a * b > 0)
+
+
+def _over(claimed: float, total: float) -> bool:
+    """The segments claim more than the total: further from zero on the total's side.
+
+    Magnitudes, not values: segments of -12.5 under a total of -12.5 (a refund month)
+    are the total, not more than it; -20 under -12.5 claim 7.5 twice.
+    """
+    if not math.isfinite(claimed):
+        return False
+    if total == 0:
+        return claimed > 1e-9
+    return claimed * total > 0 and abs(claimed) > abs(total) * 1.005 + 1e-9
 
 
 class SimpsonsParadox(Check):

@@ -161,7 +161,9 @@ def detect_date_format(
     best = max(scores.values())
     if best == 0:
         example = "'%d/%m/%Y'`"
-        if any(c.isalpha() for c in distinct[0]):
+        if ISO_START.match(distinct[0]):  # `2024-01-31 22:00:00 CET`: the day is ISO
+            example = _iso_example(distinct)
+        elif any(c.isalpha() for c in distinct[0]):
             example = "'%a, %d %b %Y'` (`%a`: a weekday's name, `%b`: a month's)"
         raise KpiError(
             f"cannot tell the format of the dates in column `{column}` "
@@ -175,6 +177,37 @@ def detect_date_format(
     if len(date_orders(chosen)) == 1:
         return candidates[chosen]
     return _settle(chosen, cells, within, day_first, column, locate)
+
+
+#: A cell starting with an ISO day (`2024-01-31`, then a time or nothing).
+ISO_START = re.compile(r"\s*[12][0-9]{3}-[01][0-9]-[0-3][0-9](?![0-9])")
+_ISO_TIME = (  # a time's parts as written -> their directives
+    (re.compile(r"\s[A-Z]{2,5}\s*$"), " \x00Z"),  # a zone's name at the end (`CET`)
+    (re.compile(r"(?<=:[0-9]{2})[.,][0-9]+"), ".\x00f"),
+    (re.compile(r"[+-][0-9]{2}(?::?[0-9]{2})?"), "\x00z"),
+    (re.compile(r"[0-9]{1,2}:[0-9]{2}:[0-9]{2}"), "\x00H:\x00M:\x00S"),
+    (re.compile(r"[0-9]{1,2}:[0-9]{2}"), "\x00H:\x00M"),
+)
+
+
+def _iso_example(cells: list[str]) -> str:
+    """The `date_format` example for ISO days followed by what no format reads: the first
+    cell's own spec when it reads the first cells (`%Y-%m-%d %H:%M:%S %Z`), else the
+    directives of a time."""
+    rest = cells[0].strip()[10:].replace("%", "%%")
+    for pattern, directives in _ISO_TIME:
+        rest = pattern.sub(directives, rest)
+    spec = "%Y-%m-%d" + rest.replace("\x00", "%")
+    try:
+        fmt = None if re.search("[0-9]", rest) else compile_format(spec)
+    except ValueError:
+        fmt = None
+    if fmt and all(_fits(fmt, t) for t in cells[:16]):
+        return f"'{spec}'`"
+    return (
+        "'%Y-%m-%d %H:%M:%S%z'` written as the cells are (`%H:%M:%S`: a time, `%f`: its "
+        "fraction, `%z`: an offset such as `+01:00`, `%Z`: a zone's abbreviation)"
+    )
 
 
 def _candidates(distinct: list[str], excel_serials: bool) -> dict[str, DateFormat]:

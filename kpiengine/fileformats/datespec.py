@@ -28,13 +28,15 @@ LOCALES = ("en", "fr", "de", "es", "it", "nl", "pt", "fa")
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 past Excel's fictional 1900-02-29
 EXCEL_RANGE = (32874, 73050)  # 1990-01-01 .. 2099-12-31
 JALALI_YEARS = (1300, 1499)
-#: `%~`: an optional time after the day, ISO (`T10:30:00Z`) or as spreadsheets and CRMs write it
-#: (`17:31`, `9:00 AM`, a no-break space before AM/PM as ICU 72+ writes it), also after a
-#: comma as ICU's medium formats write it (Salesforce: `1/5/2024, 9:00 AM`, `05.01.2024, 09:00`);
-#: Python and DuckDB read the same pattern.
+#: A UTC offset (`%z`, `%~`): `+01:00`, `+0100`, the hour alone as PostgreSQL writes it (`-05`).
+OFFSET = "[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?"
+#: `%~`: an optional time after the day, ISO (`T10:30:00Z`, `22:00:00+00`) or as spreadsheets
+#: and CRMs write it (`17:31`, `9:00 AM`, a no-break space before AM/PM as ICU 72+ writes it),
+#: also after a comma as ICU's medium formats write it (Salesforce: `1/5/2024, 9:00 AM`,
+#: `05.01.2024, 09:00`); Python and DuckDB read the same pattern.
 TIME_TAIL = (
     "(?:(?:,? |T)(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::(?:[0-5][0-9]|60)(?:[.,][0-9]{1,9})?)?"
-    "(?:[ \u202f\u00a0]?[AaPp]\\.?[Mm]\\.?)?(?: ?(?:Z|UTC|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9]))?)?"
+    f"(?:[ \u202f\u00a0]?[AaPp]\\.?[Mm]\\.?)?(?: ?(?:Z|UTC|{OFFSET}))?)?"
 )
 
 
@@ -304,7 +306,7 @@ _FIXED = {
     "%S": "(?:[0-5][0-9]|60)",
     "%f": "[0-9]{1,9}",
     "%p": "[AaPp]\\.?[Mm]\\.?",
-    "%z": "(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])",
+    "%z": f"(?:Z|{OFFSET})",
     "%Z": "[A-Z]{1,5}",
     "%T": "(?:[01]?[0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)",
     "%~": TIME_TAIL,
@@ -380,13 +382,8 @@ def jalali_sql(r: str) -> str:
     return f"CASE WHEN {valid} THEN DATE '0001-01-01' + CAST({days} - 1 AS INTEGER) END"
 
 
-EXCEL = Compiled(
-    f"{char_class(WHITESPACE)}*([0-9]{{5}})(?:[.][0-9]+)?{char_class(WHITESPACE)}*",
-    f"{char_class(WHITESPACE)}*([0-9]{{5}})(?:[.][0-9]+)?{char_class(WHITESPACE)}*",
-    "\\1",
-    False,
-    "day",
-)
+_SERIAL = f"{char_class(WHITESPACE)}*([0-9]{{5}})(?:[.][0-9]+)?{char_class(WHITESPACE)}*"
+EXCEL = Compiled(_SERIAL, _SERIAL, "\\1", False, "day")
 
 
 _ISO_SHAPE = "[12][0-9]{3}-[01][0-9]-[0-3][0-9]"

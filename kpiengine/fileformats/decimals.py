@@ -16,7 +16,7 @@ from .currency import AMBIGUOUS, THREE_DECIMALS, currency_fits
 from .numbers import DECIMALS, NumberError, read_number
 from .sql import shown
 
-__all__ = ["guess_decimal", "plain_reading"]
+__all__ = ["deciding", "disagreeing", "guess_decimal", "plain_reading"]
 
 
 _PLAIN = re.compile(r"(-?)([0-9]+)(?:([.,])([0-9]+))?")
@@ -44,6 +44,31 @@ def _reading(text: str, decimal: str) -> float | None:
         return read_number(text, decimal).value
     except NumberError:
         return None
+
+
+def deciding(values: Iterable[str], mark: str) -> str | None:
+    """The first cell whose value depends on the decimal mark and that is a number with `mark`:
+    a vote for it (`2.50` for `.`) or a cell read otherwise with the other mark (`1.500 €`,
+    1500 with `,` and 1.5 with `.`); None when every cell reads alike both ways."""
+    other = "," if mark == "." else "."
+    for text in values:
+        mine = _reading(text, mark) if re.search("[.,\uff0c\uff0e]", text) else None
+        if mine is not None and mine != _reading(text, other):
+            return text
+    return None
+
+
+def disagreeing(text: str, mark: str, other: str, told_by: tuple[str, str]) -> tuple[str, str]:
+    """The message and fix of a file whose cell `text` reads with `mark` (`1.500 €`: 1500 with
+    `,`) where another file of the source (`told_by`: its name and a cell) tells `other`."""
+    values = [_shown(_reading(text, m) or 0.0) for m in (mark, other)]
+    return (
+        f"`{shown(text)}` reads with `{mark}` as the decimal mark ({values[0]}; {values[1]} "
+        f"with `{other}`), but {told_by[0]} has `{other}` (`{shown(told_by[1])}`): the "
+        "source's files disagree on the number format",
+        "set the source's `decimal:` to '.' or ',' if the files share one, or read each "
+        "number format as a source of its own",
+    )
 
 
 def guess_decimal(

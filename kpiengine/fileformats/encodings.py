@@ -2,9 +2,11 @@
 
 UTF-8 with or without a BOM; UTF-16 with a BOM, as Excel saves "Unicode text" and Google Ads'
 "Excel" download is written (little-endian, tabs); otherwise Windows-1252, the encoding of
-Excel's "CSV" on Western Windows. UTF-16 without a BOM is not guessed: its NUL bytes look like
-those of a sparse file (a download cut short, a disk full), which is rejected, as is a binary
-file (XLSX, PDF, zip), with the place of the first offending byte.
+Excel's "CSV" on Western Windows. UTF-16 without a BOM is read when its bytes leave no doubt
+(`bomless_utf16`: NUL in every other byte, text in the others); other NUL bytes are those of a
+sparse file (a download cut short, a disk full), which is rejected, as is a binary file (XLSX,
+PDF, zip), with the place of the first offending byte (and `encoding:` to set if it may be
+UTF-16).
 
 The first bytes may not tell the whole file: an Excel CSV whose first `é` or `€` comes after them
 starts as ASCII (taken as UTF-8) or with `é` alone (Latin-1, which DuckDB reads without `€`).
@@ -28,6 +30,7 @@ __all__ = [
     "HEAD_BYTES",
     "TAIL_BYTES",
     "Whole",
+    "bomless_utf16",
     "decode",
     "detect_encoding",
     "file_encoding",
@@ -80,12 +83,16 @@ def detect_encoding(head: bytes, name: str) -> tuple[str, str | None]:
         return "utf-16", None  # DuckDB reads little-endian UTF-16 only
     nul = head.find(b"\x00")
     if nul >= 0:
+        utf16 = bomless_utf16(head)
+        if utf16 is not None and utf16[1]:
+            return utf16[0], None  # read from a UTF-8 copy
         line, column = _position(head, nul)
+        told = f", or set the source's `encoding: {utf16[0]}` if it is UTF-16 text" if utf16 else ""
         raise KpiError(
             "the file holds NUL bytes: it is not a text export (a sparse or partly written "
             "file, or a binary one)",
             Location(name, line, column),
-            "export the report again as CSV",
+            f"export the report again as CSV{told}",
         )
     controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
     if controls > max(8, len(head) // 200):
@@ -107,12 +114,31 @@ def detect_encoding(head: bytes, name: str) -> tuple[str, str | None]:
     return "cp1252", "latin-1"
 
 
+def bomless_utf16(head: bytes) -> tuple[str, bool] | None:
+    """UTF-16 without a BOM: (`utf-16-le` or `utf-16-be`, whether the first bytes leave no
+    doubt), or None. It is so when NUL is in one of every two byte positions (most of them: the
+    high byte of ASCII characters) and in none of the others (the text), and the characters
+    are text with a line break: no control character but tab. A sparse file (NUL runs) or a
+    binary one has NUL bytes in both positions, or control characters."""
+    sample = head[: min(len(head), 4096) // 2 * 2]
+    for codec, high, low in (("utf-16-le", sample[1::2], sample[::2]),
+                             ("utf-16-be", sample[::2], sample[1::2])):  # fmt: skip
+        if len(high) < 4 or 2 * high.count(0) < len(high) or 100 * low.count(0) > len(low):
+            continue
+        text = sample.decode(codec, errors="replace")[:-1]  # the last may be cut
+        lines = "\n" in text or "\r" in text or len(head) == len(sample)
+        clean = not any(c < " " and c not in "\t\r\n" or c == "\ufffd" for c in text)
+        return codec, lines and clean and not low.count(0)
+    return None
+
+
 def decode(data: bytes, encoding: str, at_start: bool = True) -> str:
     """Text of a sample; one from a file's middle (`at_start=False`) may start mid-character."""
     if at_start:
         return data.decode(encoding, errors="replace")
-    if encoding == "utf-16":
-        return data[len(data) % 2 :].decode("utf-16-le", errors="replace")
+    if encoding.startswith("utf-16"):  # from the end of a file of whole characters
+        codec = "utf-16-be" if encoding.endswith("be") else "utf-16-le"
+        return data[len(data) % 2 :].decode(codec, errors="replace")
     return data.decode(encoding.removesuffix("-sig"), errors="replace")
 
 

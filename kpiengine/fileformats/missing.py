@@ -7,8 +7,10 @@ as programs write it (`null`, `none`, `nan`), or GA's placeholders (`(not set)`,
 `(not provided)`).
 
 Deliberately not missing, because they are errors or real values:
-- `#N/A`, `#DIV/0!` and the other spreadsheet error values: a formula failed, the number is
-  unknown rather than absent, so the cell is an error naming the file, line and column.
+- `#N/A`, `#DIV/0!` and the other spreadsheet error values (`ERRORS`): a formula failed, the
+  number is unknown rather than absent, so the cell is an error naming the file, line and
+  column; in a value column, and in the column of a `count:` or `distinct:` (a row whose id is
+  unknown can be neither counted nor left out).
 - `0`, `0.00`, `$0`: zero is a value.
 - `inf`, `infinity`: not a number a KPI can use; an error.
 - `−` (the minus sign alone), `?`, `x`, `unknown`, `no data`: rare and ambiguous; errors, so that
@@ -34,7 +36,16 @@ from .sql import (
     spelt,
 )
 
-__all__ = ["MISSING", "MISSING_PATTERN", "is_missing", "missing_sql"]
+__all__ = [
+    "ERRORS",
+    "ERROR_PATTERN",
+    "MISSING",
+    "MISSING_PATTERN",
+    "NO_VALUE_PATTERN",
+    "is_missing",
+    "is_spreadsheet_error",
+    "missing_sql",
+]
 
 #: The texts of a missing value, lower case (compared case-insensitively, after trimming).
 MISSING: tuple[str, ...] = (
@@ -57,6 +68,42 @@ _WS = char_class(WHITESPACE) + "*"
 MISSING_PATTERN = (
     _WS + alternatives([spelt(m) if m.isascii() else literal(m) for m in MISSING if m]) + "?" + _WS
 )
+
+#: Spreadsheet error values (Excel, LibreOffice, Google Sheets), compared case-insensitively.
+ERRORS: tuple[str, ...] = (
+    "#N/A",
+    "#DIV/0!",
+    "#REF!",
+    "#VALUE!",
+    "#NAME?",
+    "#NUM!",
+    "#NULL!",
+    "#SPILL!",
+    "#CALC!",
+    "#FIELD!",
+    "#BLOCKED!",
+    "#CONNECT!",
+    "#BUSY!",
+    "#UNKNOWN!",
+    "#ERROR!",
+    "#GETTING_DATA",
+)
+#: The whole-cell pattern of a spreadsheet error value (every one begins with `#`).
+ERROR_PATTERN = _WS + alternatives([spelt(e) for e in ERRORS]) + _WS
+#: A cell without a usable value: missing or an error; one regex, so that the test of an id's
+#: presence costs what it did, the error being told apart (it begins with `#`) only on its rows.
+NO_VALUE_PATTERN = (
+    _WS
+    + alternatives([spelt(m) if m.isascii() else literal(m) for m in MISSING if m]
+                   + [spelt(e) for e in ERRORS])
+    + "?"
+    + _WS
+)  # fmt: skip
+
+
+def is_spreadsheet_error(text: str) -> bool:
+    """Whether a cell is a spreadsheet error value (`ERRORS`), once trimmed."""
+    return full_regex(ERROR_PATTERN).fullmatch(text) is not None
 
 
 def is_missing(text: object) -> bool:

@@ -45,11 +45,15 @@ from .sql import (
 __all__ = [
     "TOTAL_LABELS",
     "Record",
-    "field_columns",
+    "ends_table",
+    "field_place",
     "is_name",
     "is_total_label",
+    "note_error",
+    "note_under",
     "reads_as_data",
     "read_records",
+    "record_text",
     "same_names",
     "split_lines",
     "total_label_sql",
@@ -95,7 +99,6 @@ TOTAL_PATTERN = (
     f"{_WS}{alternatives([_label(t) for t in TOTAL_LABELS])}(?:[ \u00a0]*[:：][^\n\r]*)?"
     f"(?:[ \u00a0]*\\([^()\n\r]*\\))?{_WS}"
 )
-
 
 #: the characters a totals label can start with, in either case: most cells start otherwise, and
 #: are told apart without compiling the pattern or matching it (a reader tests every row)
@@ -146,7 +149,7 @@ class Record:
 
     @property
     def comment(self) -> bool:
-        """A `#` line (GA's metadata block, possibly padded with delimiters)."""
+        """A `#` line (GA's metadata block, padded with delimiters; or a row: `ends_table`)."""
         return bool(self.fields) and self.fields[0].lstrip().startswith("#")
 
     @property
@@ -226,15 +229,33 @@ def _open_quote(line: str, delimiter: str) -> tuple[int, str]:
     return opened + 1, line[opened : opened + 40].rstrip("\r\n")
 
 
-def field_columns(line: str, delimiter: str) -> list[int]:
-    """The 1-based character columns where the fields of a physical line start."""
-    columns, quoted = [1], False
-    for position, char in enumerate(line.rstrip("\r\n")):
-        if char == '"':
+def record_text(lines: Iterable[str], delimiter: str) -> str:
+    """The lines of the record the lines start with (quoted fields hold line breaks), or one."""
+    seen: list[str] = []
+    kept = (seen.append(text) or text for text in lines)  # type: ignore[func-returns-value]
+    try:
+        next(csv.reader(kept, delimiter=delimiter, quotechar='"', doublequote=True, strict=True))
+    except (csv.Error, StopIteration):
+        return seen[0] if seen else ""
+    return "".join(seen)
+
+
+def field_place(text: str, delimiter: str, index: int) -> tuple[int, int]:
+    """(lines below the first, 1-based column) where field `index` of a record's text starts:
+    a quoted field may hold line breaks (`\\r\\n`, `\\n`, `\\r`). (0, 1) past its last field."""
+    field, quoted, down, start, opens = 0, False, 0, 0, 0
+    for position, char in enumerate(text):
+        if char == '"' and (quoted or position == opens):  # a quote opens a field only
             quoted = not quoted
         elif char == delimiter and not quoted:
-            columns.append(position + 2)
-    return columns
+            field, opens = field + 1, position + 1
+            if field == index:
+                return down, position - start + 2
+        elif char in "\r\n" and not (char == "\n" and text[position - 1 : position] == "\r"):
+            down, start = down + 1, position + 1
+        elif char == "\n":
+            start = position + 1
+    return (0, 1)
 
 
 def check_width(
@@ -245,8 +266,10 @@ def check_width(
     text_of: Callable[[int], str],
     delimiter: str,
     name: str,
+    rest: Iterable[Record] | None = None,
 ) -> None:
-    """KpiError at the end of a row with fewer than `width` fields, or at the first field
+    """KpiError at the end of a row with fewer than `width` fields (a note under the table
+    when only such lines follow it in `rest`, `note_error`), or at the first field
     beyond the header: one filled beyond `width`, or any beyond `padded` (the header's fields
     with the empty ones Excel pads rows with; DuckDB reads no more). A header ending in
     delimiters (`Date,Cost,`) names `width` columns in `padded` fields: the messages say so."""
@@ -260,8 +283,9 @@ def check_width(
     fix = f"each row needs the header's {width} fields; quote a field that holds `{sep}`"
     if len(fields) < width:
         text = text_of(record.end_line).rstrip("\r\n")
-        column = len(text) + 1 if record.line == record.end_line else 1
-        raise KpiError(
+        column = len(text) + 1  # where the record ends, on its last line
+        note = note_error(record, rest, width, name) if rest is not None else None
+        raise note or KpiError(
             f"the row has {len(fields)} field{'s' * (len(fields) != 1)} but {header}",
             Location(name, record.end_line, column),
             fix,
@@ -271,9 +295,9 @@ def check_width(
         extra = padded
     if extra is None:
         return
-    starts = field_columns(text_of(record.line), delimiter)
-    column = starts[extra] if extra < len(starts) and record.line == record.end_line else 1
-    where = Location(name, record.line, column)
+    lines = "".join(text_of(n) for n in range(record.line, record.end_line + 1))
+    down, column = field_place(lines, delimiter, extra)
+    where = Location(name, record.line + down, column)
     if extra < padded:  # under an empty header field: a column without a name
         raise KpiError(
             f"`{shown(fields[extra])}` is in field {extra + 1}, which the header (line "
@@ -294,6 +318,41 @@ def check_width(
         where,
         fix,
     )
+
+
+def note_error(record: Record, rest: Iterable[Record], columns: int, name: str) -> KpiError | None:
+    """The error of a line of text under a table (`Exported from Shopify on 2026-12-07`): its
+    first field alone, no date or number (`2024-01-04`: a row cut short), then only such lines
+    (or blank or `#` ones), in a file of several columns; else None."""
+    first = record.fields[0]
+    if columns < 2 or record.width != 1 or _number(first) or _date(first):
+        return None
+    if any(r.width > 1 and not ends_table(r) for r in rest):
+        return None  # a row follows (`#1005,paid,...` too): the line is a row cut short
+    return KpiError(
+        f"`{shown(first.strip())}` is a line of text under the table, not a row: it is one "
+        f"field after the last row, in a file of {columns} columns",
+        Location(name, record.line, 1),
+        "remove the line (and any other notes under the table) from the file",
+    )
+
+
+def note_under(sniffed: Any, line: int, columns: int) -> KpiError | None:
+    """`note_error` for the record on `line` of a file `sniff` read (an error path: a pass)."""
+    with sniffed.path.open(encoding=sniffed.encoding, errors="replace", newline="") as handle:
+        records = read_records(handle, sniffed.delimiter, sniffed.name, text_of=sniffed.line_text)
+        found = next((r for r in records if r.line == line), None)
+        return note_error(found, records, columns, sniffed.name) if found else None
+
+
+def ends_table(record: Record, gap: bool = False) -> bool:
+    """Whether a record under a header is a `#` line ending its table (GA's `#` block, a note)
+    rather than a row (Shopify's `#1001`, a campaign `#SpringSale`): a row has two filled fields
+    and, past a blank line (where GA writes its blocks), reads as data, its `#` aside."""
+    if not record.comment or record.width < 2:
+        return record.comment
+    fields = [record.fields[0].lstrip()[1:], *record.fields[1:]]
+    return gap and not reads_as_data(Record(record.line, record.end_line, fields))
 
 
 def reads_as_data(record: Record) -> bool:

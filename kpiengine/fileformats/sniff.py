@@ -22,6 +22,7 @@ import csv
 import dataclasses
 import datetime as dt
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +34,14 @@ from .preamble import Preamble, parse_date_range, read_preamble
 from .rows import (
     Record,
     check_width,
-    field_columns,
+    ends_table,
+    field_place,
     is_name,
     is_total_label,
     may_end_table,
     read_records,
     reads_as_data,
+    record_text,
     same_names,
     split_lines,
     total_label_sql,
@@ -82,6 +85,7 @@ class Sniffed:
     whole: bool = True  # the sample is the whole file
     next_table: int | None = None  # where another table starts (GA writes several)
     told: bool = False  # the encoding is the source's `encoding:`, not detected
+    serial: bool = False  # read by one thread: padding and quoted line breaks (`tables`)
 
     @property
     def date_range(self) -> tuple[dt.date, dt.date] | None:
@@ -93,19 +97,22 @@ class Sniffed:
         """Whether a totals row has its label one field beyond the header."""
         return any(t.beyond for t in self.totals)
 
-    def line_text(self, line: int) -> str:
-        """A physical line of the file (for the column of a problem: read again, not kept)."""
-        if line == self.header_line:
+    def line_text(self, line: int, record: bool = False) -> str:
+        """A physical line of the file, or (`record`) the lines of the record starting there, to
+        where its quotes close (for the place of a problem: read again, not kept)."""
+        if line == self.header_line and not record:
             return self.header_text
         with self.path.open(encoding=self.encoding, errors="replace", newline="") as handle:
-            return next((text for n, text in enumerate(handle, start=1) if n == line), "")
+            lines = itertools.islice(handle, line - 1, None)
+            return record_text(lines, self.delimiter) if record else next(lines, "")
 
     def location(self, line: int, field_index: int | None = None) -> Location:
-        """`file:line:column` of a field (0-based) of a line, or of the line's start."""
+        """`file:line:column` of a field (0-based) of the record starting on a line (the field
+        may be on a later line: a quoted field before it holds line breaks), or of its start."""
         if field_index is None:
             return Location(self.name, line, 1)
-        starts = field_columns(self.line_text(line), self.delimiter)
-        return Location(self.name, line, starts[field_index] if field_index < len(starts) else 1)
+        down, column = field_place(self.line_text(line, True), self.delimiter, field_index)
+        return Location(self.name, line + down, column)
 
     def column_names(self) -> list[str]:
         """The columns as `read_csv_sql` names them: an empty name is `column<n>`."""
@@ -126,12 +133,12 @@ class Sniffed:
         return f"{self.reading()}, columns={{{listed}}}, null_padding={str(padding).lower()})"
 
     def reading(self) -> str:
-        """`read_csv_sql` up to the encoding: what an encoding decided again changes (`tables`)."""
+        """`read_csv_sql` up to the encoding (and `serial`): what `tables` may change."""
         return (
             f"read_csv({quote_text(str(self.path))}, auto_detect=false, header=false, "
             f"skip={self.header_line}, delim={quote_text(self.delimiter)}, quote='\"', "
             f"escape='\"', encoding={quote_text(str(self.duckdb_encoding))}"
-        )
+        ) + (", parallel=false" if self.serial else "")
 
     def total_sql(self) -> str:
         """SQL true on totals rows: a totals label in the first column, or a label beyond
@@ -200,6 +207,8 @@ def sniff(
     if ends or between:
         ended = check_file(sniffed, empty_label_is_total)  # a pass over the file
         sniffed.next_table, sniffed.totals = ended.next_table, ended.totals
+    padded = sniffed.beyond or sniffed.width > len(columns)  # DuckDB's parallel reading cannot
+    sniffed.serial = padded and any(r.end_line > r.line for r in sniffed.sample)  # pad those
     return sniffed
 
 
@@ -272,11 +281,8 @@ def _delimiter(lines: list[str]) -> str:
     body = [line for line in lines[:200] if line.strip() and not line.lstrip().startswith("#")]
     best, best_score = ",", (0, 0)
     for candidate in DELIMITERS:
-        counts: dict[int, int] = {}
         try:
-            for fields in csv.reader(body, delimiter=candidate):
-                if len(fields) > 1:
-                    counts[len(fields)] = counts.get(len(fields), 0) + 1
+            counts = Counter(len(f) for f in csv.reader(body, delimiter=candidate) if len(f) > 1)
         except csv.Error:
             continue
         if counts:
@@ -287,22 +293,22 @@ def _delimiter(lines: list[str]) -> str:
 
 
 def _header(records: list[Record]) -> int:
-    """Index of the header, in the first run of records (between blank and `#` lines) that
-    has records of two fields or more: its first record with as many fields as most records
-    with two filled fields (not titles nor ranges: so in an export without data rows too), two
-    of them filled at least, that is not a date range (titles and ranges come before it)."""
+    """Index of the header, in the first run of records (between blank and `#` lines, but for
+    `#` rows as wide as the record before: `#1001,paid`) that has records of two fields or more:
+    its first record with as many fields as most records with two filled fields (not titles nor
+    ranges: so in an export without data rows too), two filled at least, not a date range."""
     blocks: list[list[int]] = [[]]
     for i, record in enumerate(records):
-        if record.blank or record.comment:
+        last = len(records[blocks[-1][-1]].fields) if blocks[-1] else 0
+        row = record.width > 1 and len(record.fields) == last  # `#1001,paid,10` under a row
+        if record.blank or (record.comment and not row):
             blocks.append([])
         else:
             blocks[-1].append(i)
     block = next((b for b in blocks if any(records[i].width > 1 for i in b)), None)
     block = block or next(b for b in blocks if b)
-    counts: dict[int, int] = {}
     filled = [i for i in block if records[i].width > 1] or block
-    for i in filled:
-        counts[len(records[i].fields)] = counts.get(len(records[i].fields), 0) + 1
+    counts = Counter(len(records[i].fields) for i in filled)
     common = max(counts.items(), key=lambda item: (item[1], item[0]))[0]
     for i in block:
         fields = records[i].fields
@@ -321,9 +327,7 @@ def _names_above(records: list[Record], index: int) -> int:
     numbers nor dates), and fewer than the chosen one. The rows wider than it are then the
     errors they are (`check_width`)."""
     chosen = records[index]
-    before = index - 1
-    if before < 0 or records[before].blank or records[before].comment or not reads_as_data(chosen):
-        return index
+    before = index - 1 if reads_as_data(chosen) else -1  # else the header it is
     while before >= 0 and not (records[before].blank or records[before].comment):
         fields = records[before].fields
         if 2 <= len(fields) < len(chosen.fields) and all(map(is_name, fields)):
@@ -344,14 +348,8 @@ def _padded_rows(records: list[Record], block: list[int], width: int, common: in
 def _padding(body: list[Record], header: Record) -> int:
     """The header's fields with the empty ones its rows end with (`_padded_rows`), when no
     row has only the header's fields."""
-    rows: list[Record] = []
-    for record in body[:200]:
-        if record.blank or record.comment:
-            break
-        rows.append(record)
-    counts: dict[int, int] = {}
-    for record in rows:
-        counts[len(record.fields)] = counts.get(len(record.fields), 0) + 1
+    rows = list(itertools.takewhile(lambda r: not (r.blank or ends_table(r)), body[:200]))
+    counts = Counter(len(record.fields) for record in rows)
     if not counts or len(header.fields) in counts:
         return len(header.fields)
     common = max(counts.items(), key=lambda item: (item[1], item[0]))[0]
@@ -369,11 +367,10 @@ def _duplicates(columns: list[str], header: Record, line: str, delimiter: str, n
     for index, column in enumerate(columns):
         before = seen.setdefault(column.casefold(), index)
         if column and before != index:
-            starts = field_columns(line, delimiter)
             raise KpiError(
                 f"{same_names(columns[before], column)}: columns {before + 1} and "
                 f"{index + 1} of the header",
-                Location(name, header.line, starts[index] if index < len(starts) else 1),
+                Location(name, header.line, field_place(line, delimiter, index)[1]),
                 "rename one of them, or export the report again with distinct columns",
             )
 
@@ -386,13 +383,14 @@ def _body(
     keep: bool = True,
 ) -> None:
     """Sort the records after the header into data and totals rows, checking their widths;
-    stop where another table starts (after a gap, a `#` line or a row of another width)."""
-    gap = False
+    stop where another table starts (a gap, a `#` line: `ends_table`, a row of another width)."""
+    gap, records = False, iter(records)
     for record in records:
         if record.blank:
             gap = True
             continue
-        if record.comment or (gap and len(record.fields) not in (sniffed.width, sniffed.width + 1)):
+        wide = len(record.fields) in (sniffed.width, sniffed.width + 1)
+        if ends_table(record, gap) or (gap and not wide):
             sniffed.next_table = record.line
             return
         total = _total(record, len(sniffed.columns), empty)
@@ -400,7 +398,7 @@ def _body(
             sniffed.totals.append(total)
             continue
         check_width(record, len(sniffed.columns), sniffed.width, sniffed.header_line,
-                    text_of, sniffed.delimiter, sniffed.name)  # fmt: skip
+                    text_of, sniffed.delimiter, sniffed.name, records)  # fmt: skip
         if keep:
             sniffed.sample.append(record)
 
@@ -426,8 +424,8 @@ def _tail(sniffed: Sniffed, tail: bytes, empty: bool, after: int) -> bool:
         return True  # the sample may start inside a quoted field: DuckDB checks the quotes
     gap, filled = False, [r for r in records if not r.blank]
     for record in records:
-        wide = len(record.fields) in (sniffed.width, sniffed.width + 1)
-        if record.comment or (gap and not record.blank and not wide):
+        wide = record.blank or len(record.fields) in (sniffed.width, sniffed.width + 1)
+        if ends_table(record, gap) or (gap and not wide):
             return False
         gap = gap or record.blank
     if filled and not len(sniffed.columns) <= len(filled[-1].fields) <= sniffed.width + 1:

@@ -57,6 +57,7 @@ _ISO_DAY = re.compile(
     r"[12][0-9]{3}-[01][0-9]-[0-3][0-9](?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?"
 )
 _COPIES: list[Path] = []
+_SERIAL = "does not support null_padding in conjunction with quoted new lines"  # DuckDB's
 #: DuckDB's words for bytes its `encoding` does not read.
 _NOT_ENCODED = re.compile(r"not (utf-8|latin-1|utf-16) encoded|invalid unicode", re.IGNORECASE)
 #: JSON types read as DuckDB types them; any other is read as text (see `FileTable.reader`).
@@ -314,6 +315,9 @@ def _reencode(table: FileTable, exc: Exception) -> tuple[str, str] | None:
     if table.kind == "json":  # a cell past the type sample: its column read as text
         before = table.reader()
         return (before, table.reader()) if retyped(table, exc) else None
+    if sniffed is not None and not sniffed.serial and _SERIAL in str(exc):
+        before, sniffed.serial = sniffed.reading(), True  # quoted line breaks past the sample
+        return before, sniffed.reading()
     if sniffed is None or sniffed.told or not _NOT_ENCODED.search(str(exc)):
         return None
     whole = file_encoding(sniffed.path, sniffed.name)

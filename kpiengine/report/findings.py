@@ -12,11 +12,10 @@ import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from ..connector import NoDailyValues
-from ..errors import Finding, KpiError, sort_findings
+from ..errors import Finding, sort_findings
 from ..evaluation import Results
 from ..lint import LintReport
-from ..sources import NoData
+from ..lintdata import eval_coverage
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -66,22 +65,13 @@ def collect_findings(
     return sort_findings(relevant), titles
 
 
-def source_coverage(engine: Engine, results: Results) -> Coverage | None:
-    """The dates each variable's source covers, from a daily evaluation (sources answer with
-    periods, so the partial-period and date-range checks need the days); None without sources
-    (the checks then read the results' own dates)."""
-    from ..lintdata import source_coverage as daily_coverage  # noqa: PLC0415 - sources only
-
+def source_coverage(results: Results) -> Coverage | None:
+    """The days each variable's source covers, as the evaluation counts them
+    (`lintdata.eval_coverage`); None without sources (the checks then read the results' own
+    dates)."""
     if not results.sources or not results.workspace.settings.sources:
         return None
-    try:
-        daily = engine.evaluate(grain="day", kpis=list(results.kpis))
-    except (NoDailyValues, NoData):  # rows spanning days (monthly users): the rows' spans
-        return dict(results.table.spans)
-    except KpiError:  # the data cannot be read by day: no coverage, no date checks
-        return None
-    # a source without days (monthly costs) keeps the span of its rows
-    return {**dict(results.table.spans), **daily_coverage(daily)}
+    return eval_coverage(results)
 
 
 def report_findings(
@@ -89,5 +79,5 @@ def report_findings(
 ) -> tuple[list[Finding], dict[str, str]]:
     """Lint the report's results at its period (index `index`) and keep what concerns it."""
     at_period = dataclasses.replace(results, selected=[index])
-    report = engine.lint(results=at_period, coverage=source_coverage(engine, results))
+    report = engine.lint(results=at_period, coverage=source_coverage(results))
     return collect_findings(at_period, report, results.labels[index])
