@@ -19,7 +19,7 @@ import numpy as np
 
 from .compute import Computer
 from .errors import Finding
-from .formatting import is_rate, tidy
+from .formatting import cells, is_rate, tidy, tidy_array
 from .model import KPI, Workspace
 from .pacing import (
     LateStart,
@@ -143,22 +143,26 @@ class Results:
         rows = []
         for result in self.kpis.values():
             kpi = result.kpi
-            rel = _no_rel if is_rate(kpi) else _rel  # a rate changes in points, not in %
+            rel = (lambda a, b: None) if is_rate(kpi) else _rel  # a rate changes in points
             title = kpi.title_in(self.workspace.settings.locale)  # once per KPI, not per cell
             unit = str(kpi.unit) if kpi.unit else kpi.unit_text
             complete, coverage = result.complete.tolist(), result.coverage.tolist()
+            shown = tidy_array(result.values)  # whole arrays: a cell at a time is 10x slower
+            values, targets = cells(shown), cells(tidy_array(result.targets))
+            steps = cells(tidy_array(shown - np.roll(shown, 1, axis=0)))  # row 0 unused
+            yoys = cells(tidy_array(shown - shown[np.maximum(ago, 0)]))
             for i in self.selected:
                 for s, segment in enumerate(self.table.segments):
-                    value = _num(result.values[i, s])
-                    prev = _num(result.values[i - 1, s]) if i > 0 else None
-                    last = _num(result.values[ago[i], s]) if ago[i] >= 0 else None
+                    value = values[i][s]
+                    prev, change = (values[i - 1][s], steps[i][s]) if i > 0 else (None, None)
+                    last, yoy = (values[ago[i]][s], yoys[i][s]) if ago[i] >= 0 else (None, None)
                     pacing = _pacing(result, i, s)
                     if i == result.partial:  # to the same date, or not at all (no daily values)
                         todate = result.to_date
                         prev = None if todate is None else _num(todate.previous[s])
                         last = None if todate is None else _num(todate.last_year[s])
-                    target = _num(result.targets[i, s])
-                    reason = result.reasons[i, s]
+                        change, yoy = _sub(value, prev), _sub(value, last)
+                    target = targets[i][s]
                     judged, against = _judged(value, target, pacing)
                     rows.append(
                         {
@@ -174,14 +178,12 @@ class Results:
                             "gap_pct": _rel(judged, against),
                             "status": result.status[i, s],
                             "previous": prev,
-                            "change": _sub(value, prev),
+                            "change": change,
                             "change_pct": rel(value, prev),
                             "last_year": last,
-                            "change_yoy": _sub(value, last),
+                            "change_yoy": yoy,
                             "change_yoy_pct": rel(value, last),
-                            "reason": None
-                            if reason is None
-                            else _cell_reason(reason, labels[i], segment),
+                            "reason": _cell_reason(result.reasons[i, s], labels[i], segment),
                             "complete": complete[i],
                             "coverage": coverage[i],
                             **pacing,
@@ -284,11 +286,9 @@ def _rel(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else (a - b) / abs(b)
 
 
-def _no_rel(a: float | None, b: float | None) -> None:
-    return None
-
-
-def _cell_reason(reason: str, period: str, segment: dict[str, str]) -> str:
+def _cell_reason(reason: str | None, period: str, segment: dict[str, str]) -> str | None:
+    if reason is None:
+        return None
     where = ", ".join(f"{k}={v}" for k, v in segment.items())
     return f"{reason} in {period}" + (f" ({where})" if where else "")
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+import numpy as np
 
 if TYPE_CHECKING:
     from .model import KPI
@@ -113,9 +115,38 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def tidy_array(values: np.ndarray) -> np.ndarray:
+    """`tidy` of every cell of a float array at once (a KPI's periods x segments; NaN kept):
+    rounded to 12 and to 14 significant digits by powers of ten, exact as doubles for the
+    magnitudes taken (1e-8 to 1e11; the others as computed), the 12 kept where they agree."""
+    out = np.array(values, dtype=float)
+    finite = np.isfinite(out) & (out != 0)
+    exponent = np.floor(np.log10(np.abs(out, out=np.ones_like(out), where=finite)))
+    taken = finite & (exponent >= -8) & (exponent <= 10)
+    cells, power = out[taken], exponent[taken]
+    twelve, fourteen = 10.0 ** (11 - power), 10.0 ** (13 - power)
+    short = np.round(cells * twelve) / twelve
+    agree = short == np.round(cells * fourteen) / fourteen
+    out[taken] = np.where(agree, short, cells)
+    return out
+
+
 def tidy(value: float) -> float:
     """A finite value without a float sum's rounding noise (150.15, not 150.14999999999998;
-    24661.8, not 24661.800000000087: at most 12 significant digits followed by digits that
-    round away at 14); other values as computed (a ratio's 17 digits)."""
-    short = float(f"{value:.12g}")
-    return short if short == float(f"{value:.14g}") else float(value)
+    24661.8, not 24661.800000000087): kept at 12 significant digits where its 14 agree with
+    them, so a ratio keeps its 17 digits (`tidy_array` of one cell)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    power = math.floor(math.log10(abs(value)))
+    if not -8 <= power <= 10:
+        return value
+    twelve, fourteen = 10.0 ** (11 - power), 10.0 ** (13 - power)
+    short = round(value * twelve) / twelve
+    return short if short == round(value * fourteen) / fourteen else value
+
+
+def cells(values: np.ndarray) -> list[list[float | None]]:
+    """An array of values as nested lists of floats, None where undefined (NaN)."""
+    out = values.astype(object)
+    out[~np.isfinite(values)] = None
+    return cast("list[list[float | None]]", out.tolist())

@@ -43,3 +43,20 @@ def test_sums_of_cents_read_as_written(tmp_path: Path, monkeypatch) -> None:
     assert records["2024-02"]["value"] == 250.25
     assert records["2024-02"]["previous"] == 150.15
     assert records["2024-02"]["change"] == 100.1
+
+
+def test_a_whole_array_is_tidied_as_each_cell() -> None:
+    """`tidy_array` (records take whole arrays) gives what `tidy` gives cell by cell: sums of
+    cents, differences of such sums, ratios and magnitudes from 1e-12 to 1e14, signed."""
+    import numpy as np
+
+    from kpiengine.formatting import tidy, tidy_array
+
+    rng = np.random.default_rng(7)
+    cents = [sum(np.round(rng.random(n) * 1000, 2).tolist()) for n in rng.integers(1, 40, 3000)]
+    spread = (rng.random(3000) - 0.5) * 10.0 ** rng.integers(-12, 15, 3000)
+    ratios = rng.integers(1, 10**6, 3000) / rng.integers(1, 10**4, 3000)
+    cells = np.array([*cents, *np.diff(cents), *spread, *ratios, 0.0, np.nan, np.inf])
+    expected = [tidy(c) if np.isfinite(c) else c for c in cells]
+    np.testing.assert_array_equal(tidy_array(cells), np.array(expected))
+    assert tidy(150.14999999999998) == 150.15 and tidy(1 / 3) == 1 / 3
