@@ -50,9 +50,7 @@ from kpiengine.filescan import Scan, Scanned
 from kpiengine.filesource import find, require
 from kpiengine.table import Frame
 
-from ._csv_rounding import close as _close
-from ._csv_rounding import file_squares, rounding, squares
-from ._csv_rounding import places as _places
+from ._csv_rounding import close, file_squares, places, rounding, squares
 from ._csv_summary import WHY, Summary, leave_out, settle, summaries
 
 ROWS = "grand total rows"  # the scan's count of data rows, for files larger than their sample
@@ -94,8 +92,8 @@ def _plain(label: str) -> bool:
     )
 
 
-def _shown(value: float, places: int) -> str:
-    return f"{value:,.{min(places, 6)}f}"
+def _shown(value: float, digits: int) -> str:
+    return f"{value:,.{min(digits, 6)}f}"
 
 
 @dataclass
@@ -207,7 +205,7 @@ class Totals:
     ) -> bool:  # fmt: skip
         """Whether `got` is `expected` within the totals' rounding (`allowed`) and the `n` rows'
         (of the `files`) in `unit`: as differing values, else (counted then) as those shown."""
-        if _close(got, expected, allowed + rounding(n, unit)):
+        if close(got, expected, allowed + rounding(n, unit)):
             return True
         if not unit:
             return False
@@ -216,12 +214,12 @@ class Totals:
             table, noted = self.tables[i], self.summaries[i]
             cells.append((table, find(table, [column.name]) or column.name,
                           noted.row.line if noted else None))  # fmt: skip
-        return _close(got, expected, allowed + rounding(n, unit, file_squares(cells, scan.keep)))
+        return close(got, expected, allowed + rounding(n, unit, file_squares(cells, scan.keep)))
 
     def _allowed(self, column: Column, index: int) -> float:
         """The rounding a file's total cell may carry: half its last written digit."""
         decimal = self.decimals[self.tables[index].name]
-        return 0.5 * 10.0 ** -_places(self._cell(index, column), decimal)
+        return 0.5 * 10.0 ** -places(self._cell(index, column), decimal)
 
     def _unit(self, column: Column, index: int) -> float:
         """A file's rows' last written digit in a column (0: whole counts, no rounding)."""
@@ -229,7 +227,7 @@ class Totals:
             return 0.0
         table, decimal = self.tables[index], self.decimals[self.tables[index].name]
         cells = table.cells(find(table, [column.name]) or column.name)
-        return 10.0 ** -max((_places(c, decimal) for c in cells), default=0)
+        return 10.0 ** -max((places(c, decimal) for c in cells), default=0)
 
     def _cell(self, index: int, column: Column) -> str:
         """A file's total cell of a column."""
@@ -363,22 +361,22 @@ def _group_total(
             values = [read_number(c, decimal).value for c in cells]
         except CellError:
             return None  # a bad cell: the scan says where
-        places = max((_places(c, decimal) for c in cells), default=0)
-        unit = 0.0 if whole else 10.0**-places  # a row's last written digit
-        allowed = 0.5 * 10.0 ** -_places(text, decimal)
+        digits = max((places(c, decimal) for c in cells), default=0)
+        unit = 0.0 if whole else 10.0**-digits  # a row's last written digit
+        allowed = 0.5 * 10.0 ** -places(text, decimal)
         allowed += rounding(len(cells), unit, squares(cells))
         got = math.fsum(v for v in values if not math.isnan(v))
-        if _close(got, total, allowed):
+        if close(got, total, allowed):
             return None
         sums.append((len(cells), got, group[0].line if group else row.line))
-    places = max(_places(text, decimal), *(_places(c, decimal) for c in table.cells(found)[:100]))
+    digits = max(places(text, decimal), *(places(c, decimal) for c in table.cells(found)[:100]))
     count, got, start = sums[0]
     rows = f"the {count:,} {'row' if count == 1 else 'rows'}"
-    said = f"{rows} from line {start} add{'s' * (count == 1)} up to {_shown(got, places)}"
+    said = f"{rows} from line {start} add{'s' * (count == 1)} up to {_shown(got, digits)}"
     if len(sums) > 1:
-        said += f" (all {sums[1][0]:,} above it: {_shown(sums[1][1], places)})"
+        said += f" (all {sums[1][0]:,} above it: {_shown(sums[1][1], digits)})"
     return KpiError(
-        f"`{row.label}` says {_shown(total, places)} in column `{found}` but {said}; the totals "
+        f"`{row.label}` says {_shown(total, digits)} in column `{found}` but {said}; the totals "
         "row is left out of the sums, the rows counted",
         table.location(row.line, found),
         "a totals row between the data rows totals those before it: correct it, or remove it "
@@ -395,14 +393,14 @@ def gap_error(
     decimals the cells are written with."""
     index = table.columns.index(name)
     cells = [row.cells[index] if index < len(row.cells) else "", *table.cells(name)[:100]]
-    places = max(_places(c, decimal) for c in cells)
+    digits = max(places(c, decimal) for c in cells)
     by = f"`{row.label}`" if row.label else f"the row on line {row.line}, without labels,"
     said = (
         f"the {count:,} {'row' if count == 1 else 'rows'}{mine} add{'s' * (count == 1)} up to "
-        f"{_shown(got, places)} in column `{name}` but {by} says {_shown(expected, places)}"
+        f"{_shown(got, digits)} in column `{name}` but {by} says {_shown(expected, digits)}"
     )
     where = table.location(row.line, name)
-    gap = _shown(abs(expected - got), places)
+    gap = _shown(abs(expected - got), digits)
     if not row.label:  # an unlabelled summary row: left out only when it is one
         less = "less" if abs(expected) <= abs(got) else "more"
         return KpiError(f"{said}, {gap} {less}: it is no summary of them", where, WHY)

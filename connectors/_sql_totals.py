@@ -26,9 +26,9 @@ from kpiengine.fileformats.tables import FileTable
 from kpiengine.runcache import active
 from kpiengine.sqlgen import quote_ident, quote_text
 
-from ._csv_rounding import rounding
+from ._csv_rounding import close, places, rounding
 from ._csv_subtotals import sampled
-from ._csv_totals import _close, _places, _totals, gap_error, grand_total
+from ._csv_totals import _totals, gap_error, grand_total
 
 
 def subtotal_sql(table: FileTable, texts: Iterable[str], named: Iterable[str]) -> str | None:
@@ -71,12 +71,12 @@ def checked_totals(
         index = table.columns.index(name)
         text = row.cells[index] if index < len(row.cells) else ""
         rows = table.cells(name)
-        allowed = 0.5 * 10.0 ** -_places(text, decimal)
+        allowed = 0.5 * 10.0 ** -places(text, decimal)
         if not whole:
-            places = max((_places(c, decimal) for c in rows), default=0)
-            allowed += rounding(int(count), 10.0**-places)
+            digits = max((places(c, decimal) for c in rows), default=0)
+            allowed += rounding(int(count), 10.0**-digits)
         value = float(added or 0.0)
-        if _close(value, total.value, allowed):
+        if close(value, total.value, allowed):
             continue
         error = gap_error(table, row, name, int(count), value, total.value, decimal)
         if abs(total.value) > abs(value):

@@ -181,8 +181,8 @@ class InputTable:
     spans: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
     gaps: dict[str, list[dt.date]] = field(default_factory=dict)  # months or days lacking
     dated_by: dict[str, str] = field(default_factory=dict)
-    #: variables whose rows count days after the cut day (`past_cut`): unknown in the last period
-    cut: dict[str, str] = field(default_factory=dict)  # when without days (`today.py`), and why
+    #: variables whose rows count days after the cut day, and why: unknown in the last period
+    #: once `today.unknown_past_cut` has kept those without days
     past_cut: dict[str, str] = field(default_factory=dict)
     #: distinct counts over windows as the source counted them (`kpiengine.distinct`): this
     #: table's own, never copied by `dataclasses.replace` onto one with other values

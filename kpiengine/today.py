@@ -163,12 +163,12 @@ def unknown_past_cut(table: InputTable, undated: Iterable[str]) -> None:
     their value to that day is not known, and the whole month's would be judged as if it were.
     A source of days was asked up to the cut day and is left as it is."""
     last = table.n_periods - 1
-    for variable in sorted(set(undated) & set(table.past_cut)):
-        if variable in table.values and last >= 0:
-            table.values[variable][..., last, :] = np.nan
-            table.cut[variable] = table.past_cut[variable]
-            day = table.period_start(last)  # windows over the period are unknown too
-            table.gaps[variable] = sorted({*table.gaps.get(variable, []), day})
+    cut = [v for v in set(undated) & set(table.past_cut) if v in table.values and last >= 0]
+    table.past_cut = {v: table.past_cut[v] for v in sorted(cut)}  # a source of days: cut exactly
+    for variable in table.past_cut:
+        table.values[variable][..., last, :] = np.nan
+        day = table.period_start(last)  # windows over the period are unknown too
+        table.gaps[variable] = sorted({*table.gaps.get(variable, []), day})
 
 
 def _days(first: dt.date, last: dt.date) -> str:
@@ -184,7 +184,7 @@ def cut_reasons(
 ) -> np.ndarray:
     """The reasons, with why the last period is unknown where an input's rows reach past the
     day the run is cut at (`today.unknown_past_cut`)."""
-    why = sorted({table.cut[v] for v in inputs if v in table.cut})
+    why = sorted({table.past_cut[v] for v in inputs if v in table.past_cut})
     last = np.isnan(values[-1:]) if why else None
     if last is None or not last.any():
         return reasons
