@@ -156,7 +156,11 @@ def sensitivity(expr: sympy.Expr, values: dict[str, float]) -> list[Driver]:
                 number(impact), change_1pct=number(exact),
             )
         )  # fmt: skip
-    out.sort(key=lambda d: (d.impact_1pct is None, -abs(d.impact_1pct or 0.0), d.input))
+    # magnitudes to 12 digits: inputs whose effects are equal but for float noise (revenue and
+    # cost of a ROI) rank by name, not by the order DuckDB happened to sum their rows in
+    out.sort(
+        key=lambda d: (d.impact_1pct is None, -float(f"{abs(d.impact_1pct or 0.0):.12g}"), d.input)
+    )
     return out
 
 
