@@ -70,6 +70,7 @@ class ScanQuery:
     _texts: dict[tuple[str, str], str]
     _day_cells: bool = False  # set by `parts`
     _exact: dict[str, str] = {}  # by `parts`: integer, DECIMAL reads summed as they are
+    _same: dict[str, str] = {}  # by `parts`: a check's name -> the one it is aggregated as
     _by_id: list[tuple[int, str, int]]  # (measure, variable, role): distinct, over windows
     #: typed columns read as they are, without a test per row: float columns (their sums tell
     #: whether a NaN or infinity is there) and date columns (their first and last days tell
@@ -119,12 +120,8 @@ class ScanQuery:
         self._exact = {r.name: f"__e{r.index}" for r in number
                        if sums_exactly(t.type_of(r.column) for t in self.tables)}  # fmt: skip
         checks = {"__bad": ("bit_or", "__bad")} if reads else {}  # see `_table_sql`
-        checks |= {
-            f"__cur{r.index}{e}": (e, f"__cur{r.index}")
-            for r in reads
-            if r.currency == ""
-            for e in ("min", "max")
-        }
+        checks |= {f"__cur{r.index}{e}": (e, f"__cur{r.index}") for r in reads
+                   if r.currency == "" for e in ("min", "max")}  # fmt: skip
         groups = {group for group, _ in self.percent_slots().values()} - {0}
         checks |= {f"__pct{g}": ("bit_or", f"__pm{g}") for g in sorted(groups)}
         checks |= {f"__c_{n}": c for n, c in self._checks.items()}
@@ -181,9 +178,12 @@ class ScanQuery:
         for k, (_, sql, rule, _, _) in enumerate(self._measures()):  # exact sums: `exact_sum_sql`
             exact = exact_sum_sql(sql, self._exact) if rule.time in ("sum", "mean") else None
             expand.append(f"{exact or sql} AS __v{k}")
-        expand += [f"{sql} AS {quote_ident(n)}" for n, (_, sql) in checks.items()]
+        kept: dict[tuple[str, str], str] = {}  # a check two rules ask for is aggregated once
+        same = self._same = {n: kept.setdefault(check, n) for n, check in checks.items()}
+        once = {n: check for n, check in checks.items() if same[n] == n}
+        expand += [f"{sql} AS {quote_ident(n)}" for n, (_, sql) in once.items()]
         first = f"SELECT {', '.join(expand)} FROM (SELECT *{derived} FROM ({rows}))"
-        cells = self._cells_sql(first, keys, dims, checks)
+        cells = self._cells_sql(first, keys, dims, once)
         if trims:
             trimmed = ", ".join(f"{trimmed_sql(g, e, True)} AS {g}" for g, e in trims.items())
             cells = f"SELECT * REPLACE ({trimmed}) FROM ({cells})"
@@ -335,7 +335,8 @@ class ScanQuery:
         ] if parts else []  # fmt: skip
         reduce = {"count": "sum", "sum": "sum", "min": "min", "max": "max", "bit_or": "bit_or"}
         rolled = "".join(
-            f", {reduce[c]}({quote_ident(n)}) AS {quote_ident(n)}" for n, (c, _) in checks.items()
+            f", {reduce[c]}({quote_ident(self._same[n])}) AS {quote_ident(n)}"
+            for n, (c, _) in checks.items()
         )
         rolled += "".join(f", {sql} AS {quote_ident(n)}" for n, sql in finite.items())
         empty = "CAST(NULL AS DATE) AS __period, NULL::BOOLEAN AS __total, NULL::DATE AS __first"
