@@ -43,6 +43,7 @@ from kpiengine.rowdates import joined_range
 from kpiengine.sqlgen import quote_ident, where_value
 from kpiengine.table import Frame
 
+from ._csv_rows import rows_option, settle, watch
 from ._csv_subtotals import Subtotals, sampled
 from ._csv_totals import Totals, group_totals
 
@@ -65,6 +66,7 @@ class CsvConnector(Connector):
         ),
         Option("date", "the date column (default: a column named like `date`)", kind="name"),
         date_format_option(),
+        rows_option(),
         decimal_option(),
         Option("delimiter", "field separator (default: detected)", kind="text"),
         Option("skip", "lines before the header row (default: detected)", kind="whole_number"),
@@ -301,12 +303,15 @@ class CsvConnector(Connector):
         main = [m for m in mappings.values() if not m.date]
         if main:  # rows without a date: an error when they hold values (see `_raise_undated`)
             scan.check("undated", "count", f"{days[self.date_column]} IS NULL")
+        watch(scan, days, self.option("rows"))  # `rows: month`: rows dated as months?
         totals = Totals.watch(self, request, scan, roles, decimals)  # see `_csv_totals`
+        grouped = {d: self.dims[d] for d in request.dimensions if d in self.dims}
+        if not all(t.sniffed is not None and t.sniffed.whole for t in self.tables):
+            subtotal.watch_labels(c for d, c in self.dims.items() if d not in grouped)
         scanned = scan.run()
         if scanned.checks.get("undated"):
             self._raise_undated(formats[self.date_column], main)
-        grouped = {d: self.dims[d] for d in request.dimensions if d in self.dims}
-        later = subtotal.found(scanned.frame, grouped)
+        later = subtotal.found(scanned.frame, grouped, scanned.checks)
         if later:  # subtotal rows beyond the sample, in a dimension grouped by
             return self.fetch(request, [*subtotals, *later])
         frame = subtotal.settle(scanned.frame, grouped)
@@ -323,8 +328,7 @@ class CsvConnector(Connector):
                 frame.values[variable] = np.where(np.isnan(values), 0.0, values)
         frame.warnings += totals.check(scan, scanned, frame) if totals is not None else []
         frame.warnings += group_totals(self, request, roles, decimals)  # totals between rows
-        if any(f.grain == "month" for f in formats.values()):
-            frame.date_grain = "month"
+        settle(self.config, self.tables, formats, frame, scanned.checks, request.grain)
         stated = joined_range(
             [t.sniffed.preamble.date_range if t.sniffed else None for t in self.tables]
         )

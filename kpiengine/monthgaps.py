@@ -10,6 +10,11 @@ A source of several files (a download per month) lacks the days between its firs
 that no file covers (`Frame.holes`, from each file's stated range, else its rows' days: `holes`):
 a July download forgotten is not a July without activity. The periods holding such days are
 made unknown the same way, and KPI017 names the days and the files on either side.
+
+Rows are monthly by their dates alone when a connector guesses so (all on the 1st: see
+`kpiengine.rowdates.date_grain_of`); a daily log of days that fall on the 1st is then read as
+months. A source whose connector takes `rows: day` and does not set it is told so in KPI017's
+fix (`source_gaps`).
 """
 
 from __future__ import annotations
@@ -17,15 +22,50 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from . import sourcefindings
-from .connector import Request
+from .connector import Connector, Request
 from .errors import Finding, Location
 from .model import Aggregate
+from .sourceconfig import SourceConfig
 from .table import Frame, InputTable
+
+#: KPI017's fix, added when the source could say its rows are days (`source_gaps`).
+ROWS_DAY = (
+    "; or, if the rows are days that happen to fall on the 1st (a sparse daily log), say so "
+    "with the source option `rows: day`: a day without a row then had none"
+)
+
+
+class _Source(Protocol):
+    """What `source_gaps` reads of a `kpiengine.sources.OpenSource`."""
+
+    @property
+    def config(self) -> SourceConfig: ...
+
+    @property
+    def connector(self) -> Connector: ...
+
+
+def source_gaps(
+    source: _Source,
+    table: InputTable,
+    frame: Frame,
+    request: Request,
+    ask: Callable[[Request], Frame],
+    aggregates: dict[str, Aggregate],
+) -> list[Finding]:
+    """`blank_gaps` of an open source; KPI017's fix for missing months also says how to read
+    the rows as days when the connector takes `rows: day` and kpi.yaml does not set `rows`."""
+    config, options = source.config, source.connector.options
+    told = config.options.get("rows") is None and any(
+        o.name == "rows" and "day" in o.choices for o in options
+    )
+    where = config.location
+    return blank_gaps(table, frame, request, ask, config.name, where, aggregates, told)
 
 
 def blank_gaps(
@@ -36,11 +76,12 @@ def blank_gaps(
     name: str,
     where: Location,
     aggregates: dict[str, Aggregate],
+    rows_day: bool = False,
 ) -> list[Finding]:
     """When `frame` (the source's answer to `request`, which `table` was built from) holds
     months and lacks some between its first and last, make the periods holding them unknown
-    and return the finding (KPI017); `ask` asks the source again, by month when the frame's
-    rows are longer periods."""
+    and return the finding (KPI017; with `rows_day`, its fix tells of `rows: day`); `ask`
+    asks the source again, by month when the frame's rows are longer periods."""
     found = blank_holes(table, frame.holes, name, where, aggregates)
     if frame.date_grain != "month" and not frame.month_dated():
         return found
@@ -50,7 +91,10 @@ def blank_gaps(
     if not months:
         return found
     blank_periods(table, months, aggregates)
-    return [*found, sourcefindings.missing_months(name, where, months, sorted(aggregates))]
+    finding = sourcefindings.missing_months(name, where, months, sorted(aggregates))
+    if rows_day:
+        finding = dataclasses.replace(finding, fix=f"{finding.fix}{ROWS_DAY}")
+    return [*found, finding]
 
 
 def missing_months(frame: Frame) -> list[dt.date]:

@@ -102,19 +102,43 @@ def test_subtotals_that_disagree_are_a_warning_at_the_first(root):
     [warning] = warnings
     assert str(warning.location) == "ads.csv:5:12"  # the first `Gesamt` row's cell
     assert "`clicks`" in warning.message and "Channel" in warning.message
-    clicks = sum(int(r[2]) for r in _rows(10) if r[1] in CHANNELS)
+    # the day whose subtotal is off, with that day's sums (the month's agree on every other day)
+    clicks = sum(int(r[2]) for r in _rows(10) if r[1] in CHANNELS and r[0] == "2024-01-10")
+    assert "on 2024-01-10: the subtotal rows" in warning.message
     assert f"add up to {clicks + 7:,}, the rows they total to {clicks:,}" in warning.message
 
 
-def test_subtotal_rows_beyond_the_sample_when_grouped_by_their_dimension(root):
+def test_subtotals_on_some_days_only_agree_with_their_days(root):
+    """Only the 3rd carries a subtotal: the month's other rows are no part of it (no warning)."""
+    rows = [r for r in _rows(10) if r[1] in CHANNELS or r[0] == "2024-01-03"]
+    _write(root, rows)
+    values, warnings = _values(root, "clicks_kpi")
+    assert warnings == []
+    assert values[("2024-01", "")] == sum(int(r[2]) for r in rows if r[1] in CHANNELS)
+
+
+def test_a_subtotal_row_past_the_sample_inside_the_first_256_kib(root):
+    """A small file's 2,100th row is read for totals labels: 2,000 rows are not 256 KiB."""
+    rows = [[f"2024-01-{1 + d % 28:02d}", CHANNELS[d % 3], "1", "1"] for d in range(2100)]
+    rows.append(["2024-01-28", "Total", "75", "75"])  # the 28th's 75 rows (by hand below)
+    _write(root, rows)
+    assert len((root / "ads.csv").read_bytes()) < 256 * 1024
+    values, warnings = _values(root, "clicks_kpi")
+    assert values[("2024-01", "")] == 2100 and warnings == []
+    assert sum(1 for r in rows if r[0] == "2024-01-28" and r[1] in CHANNELS) == 75
+
+
+@pytest.mark.parametrize("by", [["channel"], None], ids=["grouped", "not-grouped"])
+def test_subtotal_rows_beyond_the_first_256_kib_in_a_dimension(root, by):
     padding = [[f"2024-0{m}-15", c, "0", "0"] for m in (1, 2) for c in CHANNELS] * 2500
     # sorted by channel, the `Total` rows come last, past the sampled first 256 KiB
     rows = sorted([*_rows(300), *padding], key=lambda r: (r[1] == "Total", r[1], r[0]))
     _write(root, rows)
     first_total = (root / "ads.csv").read_bytes().index(b",Total,")
     assert first_total > 300_000
-    values, warnings = _values(root, "clicks_kpi", ["channel"])
-    assert values == pytest.approx(_expected(root, "Clicks"))
+    values, warnings = _values(root, "clicks_kpi", by)
+    expected = _expected(root, "Clicks")
+    assert values == pytest.approx({k: v for k, v in expected.items() if by or not k[1]})
     assert warnings == []
 
 
