@@ -15,6 +15,14 @@ OBJECT_ALIASES = {"opportunities": "deals", "leads": "contacts"}
 CLASSES = ("won", "lost", "open")
 NONE = "(none)"  # the dimension value of rows whose source (campaign, ...) is empty
 
+#: The day each record was last changed, the system's own stamp (`modified_date`): the export
+#: was taken on or after the latest one (`_crm_span`). Never a last *activity* date: HubSpot and
+#: Salesforce date it by a meeting or event still to come, a forecast.
+MODIFIED = ("Last Modified Date",)
+MODIFIED_GENERIC = (
+    "Last Modified Date", "Last Modified", "Modified Date", "Date Modified", "Last Updated",
+    "Updated At", "Update Time",
+)  # fmt: skip
 #: role -> the columns that play it in each export, the first one present wins (any case).
 DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("hubspot", "deals"): {
@@ -27,6 +35,7 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "pipeline": ("Pipeline",),
         "currency": ("Currency", "Deal currency code"),
         "id": ("Record ID", "Deal ID"),  # one deal's id: the same deal in two files (`_crm_files`)
+        "modified_date": MODIFIED,
     },
     ("hubspot", "contacts"): {
         "create_date": ("Create Date",),
@@ -39,6 +48,7 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "became_opportunity_date": ("Became an Opportunity Date",),
         "became_customer_date": ("Became a Customer Date",),
         "id": ("Record ID", "Contact ID"),
+        "modified_date": MODIFIED,
     },
     ("salesforce", "deals"): {
         "stage": ("Stage",),
@@ -53,6 +63,7 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "currency": ("Opportunity Currency", "Currency", "Amount Currency"),
         "converted_currency": ("Amount (converted) Currency",),
         "id": ("Opportunity ID",),  # when exported (a report's column to add)
+        "modified_date": MODIFIED,
     },
     ("salesforce", "contacts"): {
         "create_date": ("Create Date", "Created Date"),
@@ -64,6 +75,7 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "became_customer_date": ("Converted Date",),
         "converted": ("Converted",),  # 1 | 0: a customer even when its date is empty
         "id": ("Lead ID",),
+        "modified_date": MODIFIED,
     },
     # a deal or lead table of another CRM, or of a spreadsheet: the usual English names (no
     # default `id`: a spreadsheet's `ID` may number each file's rows from 1; `columns: {id: ..}`)
@@ -76,6 +88,7 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "campaign": ("Campaign", "Campaign Name"),
         "pipeline": ("Pipeline",),
         "currency": ("Currency",),
+        "modified_date": MODIFIED_GENERIC,
     },
     ("generic", "contacts"): {
         "create_date": ("Create Date", "Created Date", "Created At", "Created", "Date"),
@@ -85,6 +98,7 @@ DEFAULT_COLUMNS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "became_mql_date": ("MQL Date",),
         "became_sql_date": ("SQL Date",),
         "became_customer_date": ("Customer Date", "Converted Date", "Won Date"),
+        "modified_date": MODIFIED_GENERIC,
     },
 }
 CONTACT_DATES = ("became_lead_date", "became_mql_date", "became_sql_date", "became_customer_date")
