@@ -1,25 +1,22 @@
 """Evaluate KPIs over every period x segment cell at once, with targets, status and changes.
 
-Pure: a plan and an input table in, results out; no files, plugins or databases.
-Longer than 420 lines: the results, the records they flatten to and the evaluation filling them
-change together.
+Pure: a plan and an input table in, results out; no files, plugins or databases. The fields
+of the records results flatten to (status bases, gaps, JSON) are in `recordfields`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
 
 import numpy as np
 
 from .compute import Computer
 from .errors import Finding
-from .formatting import cells, is_rate, tidy, tidy_array
+from .formatting import cells, is_rate, tidy_array
 from .model import KPI, Workspace
 from .pacing import (
     LateStart,
@@ -36,9 +33,23 @@ from .pacing import (
     to_date_table,
 )
 from .plan import Plan
+from .recordfields import (
+    NOT_JUDGED_REASON,
+    PACING_FIELDS,
+    PRO_RATA,
+    PROJECTION,
+    UNJUDGED,
+    VALUE,
+    cell_reason,
+    judged,
+    num,
+    records_json,
+    rel,
+    sub,
+)
 from .refs import display_ref
 from .table import InputTable, SourceStatus
-from .targets import UNDEFINED, period_targets, status, to_date_target
+from .targets import NOT_JUDGED, UNDEFINED, period_targets, status, to_date_target
 from .today import cut_reasons
 from .transforms import window, year_ago_index
 
@@ -90,8 +101,9 @@ class KpiResult:
 
     @functools.cached_property
     def status(self) -> np.ndarray:
-        """`on_track | at_risk | off_track | no_target | undefined` for each cell; a partial
-        period is judged as its `basis` says: `undefined` when it cannot be judged."""
+        """`on_track | at_risk | off_track | no_target | undefined` for each cell (`not_judged`
+        beside a target with `direction: none`); a partial period is judged as its `basis`
+        says: `undefined` when it cannot be judged."""
         out = status(self.values, self.targets, self.kpi.direction, self.band)
         if self.late is not None:  # the total of the days held against their target
             target = np.array([self.late.target])
@@ -105,7 +117,8 @@ class KpiResult:
         if self.target_to_date is not None:
             target[basis == PRO_RATA] = self.target_to_date[basis == PRO_RATA]
         out[p] = status(judged, target, self.kpi.direction, self.band)
-        out[p][basis == UNJUDGED] = UNDEFINED
+        if self.kpi.direction != "none":  # else `not_judged` whatever the basis
+            out[p][basis == UNJUDGED] = UNDEFINED
         return out
 
     @property
@@ -114,8 +127,9 @@ class KpiResult:
 
     @functools.cached_property
     def p_target(self) -> np.ndarray | None:
-        """The probability of reaching the target in the partial period, per segment."""
-        if self.partial is None or self.projection is None:
+        """The probability of reaching the target in the partial period, per segment (none
+        for `direction: none`: no side of its target is reached)."""
+        if self.partial is None or self.projection is None or self.kpi.direction == "none":
             return None
         return p_target(self.projection, self.targets[self.partial], self.kpi.direction)
 
@@ -143,7 +157,7 @@ class Results:
         rows = []
         for result in self.kpis.values():
             kpi = result.kpi
-            rel = (lambda a, b: None) if is_rate(kpi) else _rel  # a rate changes in points
+            relative = (lambda a, b: None) if is_rate(kpi) else rel  # a rate changes in points
             title = kpi.title_in(self.workspace.settings.locale)  # once per KPI, not per cell
             unit = str(kpi.unit) if kpi.unit else kpi.unit_text
             complete, coverage = result.complete.tolist(), result.coverage.tolist()
@@ -159,11 +173,13 @@ class Results:
                     pacing = _pacing(result, i, s)
                     if i == result.partial:  # to the same date, or not at all (no daily values)
                         todate = result.to_date
-                        prev = None if todate is None else _num(todate.previous[s])
-                        last = None if todate is None else _num(todate.last_year[s])
-                        change, yoy = _sub(value, prev), _sub(value, last)
+                        prev = None if todate is None else num(todate.previous[s])
+                        last = None if todate is None else num(todate.last_year[s])
+                        change, yoy = sub(value, prev), sub(value, last)
                     target = targets[i][s]
-                    judged, against = _judged(value, target, pacing)
+                    if result.status[i, s] == NOT_JUDGED:  # a reference: say why, not `none`
+                        pacing["status_reason"] = NOT_JUDGED_REASON
+                    judged_value, against = judged(value, target, pacing)
                     rows.append(
                         {
                             "kpi": kpi.id,
@@ -174,16 +190,16 @@ class Results:
                             "unit": unit,
                             "format": kpi.format,
                             "target": target,
-                            "gap": _sub(judged, against),
-                            "gap_pct": _rel(judged, against),
+                            "gap": sub(judged_value, against),
+                            "gap_pct": rel(judged_value, against),
                             "status": result.status[i, s],
                             "previous": prev,
                             "change": change,
-                            "change_pct": rel(value, prev),
+                            "change_pct": relative(value, prev),
                             "last_year": last,
                             "change_yoy": yoy,
-                            "change_yoy_pct": rel(value, last),
-                            "reason": _cell_reason(result.reasons[i, s], labels[i], segment),
+                            "change_yoy_pct": relative(value, last),
+                            "reason": cell_reason(result.reasons[i, s], labels[i], segment),
                             "complete": complete[i],
                             "coverage": coverage[i],
                             **pacing,
@@ -193,27 +209,6 @@ class Results:
 
     def to_json(self) -> str:
         return records_json(self.records())
-
-
-def records_json(records: Iterable[dict]) -> str:
-    """A JSON array of records, one per line: as readable as an indented dump, and written by
-    json's C encoder (`indent` takes its pure-Python path: 10x slower on 4,000 records)."""
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    lines = [encode(r) for r in records]
-    return "[\n" + ",\n".join(lines) + "\n]" if lines else "[]"
-
-
-def _judged(
-    value: float | None, target: float | None, pacing: dict[str, object]
-) -> tuple[float | None, float | None]:
-    """What a cell's gap compares, as its status does: a partial period's projection with the
-    target, or its value to date with the target to date (pro rata); none when not judged."""
-    basis = pacing["status_basis"]
-    if basis == PROJECTION:
-        return cast("float | None", pacing["projected"]), target
-    if basis == PRO_RATA:
-        return value, cast("float | None", pacing["target_to_date"])
-    return (None, None) if basis == UNJUDGED else (value, target)
 
 
 def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
@@ -238,14 +233,14 @@ def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
     if projection is not None and math.isfinite(projection.value[s]):
         chance = result.p_target
         fields.update(
-            projected=_num(projection.value[s]),
-            projected_low=_num(projection.low[s]),
-            projected_high=_num(projection.high[s]),
-            p_target=None if chance is None else _num(chance[s]),
+            projected=num(projection.value[s]),
+            projected_low=num(projection.low[s]),
+            projected_high=num(projection.high[s]),
+            p_target=None if chance is None else num(chance[s]),
         )
     held = f"{result.elapsed} of {result.days} days"
     if basis == PRO_RATA and result.target_to_date is not None:
-        fields["target_to_date"] = _num(result.target_to_date[s])
+        fields["target_to_date"] = num(result.target_to_date[s])
         fields["status_reason"] = (
             f"no projection: the value to date is judged against the target for its {held} "
             "(pro rata)"
@@ -262,35 +257,6 @@ def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
             "to date changes with the number of days without being a sum to judge pro rata"
         )
     return fields
-
-
-PACING_FIELDS = (
-    "projected", "projected_low", "projected_high", "p_target", "target_to_date", "status_reason"
-)  # fmt: skip
-#: What a partial period's status rests on: its projection; with none, the value to date
-#: against the target for the days to date (an additive KPI), or against the whole target (a
-#: ratio, whose value to date does not grow with the days); else nothing (`undefined`).
-PROJECTION, PRO_RATA, VALUE, UNJUDGED = "projection", "pro_rata", "value", "none"
-BASES = (PROJECTION, PRO_RATA, VALUE, UNJUDGED)
-
-
-def _num(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else tidy(value)
-
-
-def _sub(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None else _num(a - b)
-
-
-def _rel(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None or b == 0 else (a - b) / abs(b)
-
-
-def _cell_reason(reason: str | None, period: str, segment: dict[str, str]) -> str | None:
-    if reason is None:
-        return None
-    where = ", ".join(f"{k}={v}" for k, v in segment.items())
-    return f"{reason} in {period}" + (f" ({where})" if where else "")
 
 
 # --- evaluation ----------------------------------------------------------------------------------

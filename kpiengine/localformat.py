@@ -313,7 +313,8 @@ def _shown_zero(value: float, places: int) -> bool:
     """Whether `value` shows as zero at `places` decimals, rounded as Babel writes it (half to
     even on the shortest decimal text: 0.05 is `0.0`, where `round` says 0.1)."""
     exponent = decimal.Decimal(1).scaleb(-places)
-    shown = decimal.Decimal(repr(value)).quantize(exponent, rounding=decimal.ROUND_HALF_EVEN)
+    shown = decimal.Decimal(repr(float(value)))  # `np.float64(0.5)` is its repr in numpy 2
+    shown = shown.quantize(exponent, rounding=decimal.ROUND_HALF_EVEN)
     return shown == 0
 
 

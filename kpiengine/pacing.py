@@ -16,7 +16,7 @@ and conversions) keep doing so. A KPI is projected by its formula on the project
 80% interval and the probability of reaching the target are read from the simulated futures.
 Inputs that are not summed (stocks, means) keep their value to date. Without a projection, a
 partial period's status rests on what its value to date can say (`scale_free`; see
-`evaluation.BASES`). Pure: arrays in, arrays out; the random generator is seeded, so a run is
+`recordfields.BASES`). Pure: arrays in, arrays out; the random generator is seeded, so a run is
 repeatable.
 """
 

@@ -20,6 +20,7 @@ AT_RISK = "at_risk"
 OFF_TRACK = "off_track"
 NO_TARGET = "no_target"
 UNDEFINED = "undefined"
+NOT_JUDGED = "not_judged"  # a target beside `direction: none`: a reference, neither side better
 
 
 def _day_index(day: dt.date, origin: dt.date) -> int:
@@ -158,13 +159,16 @@ def _length(text: str, calendar: Calendar) -> int:
     return (end - start).days + 1
 
 
-_STATUSES = np.array([NO_TARGET, ON_TRACK, AT_RISK, OFF_TRACK, UNDEFINED], dtype=object)
+_STATUSES = np.array([NO_TARGET, ON_TRACK, AT_RISK, OFF_TRACK, UNDEFINED, NOT_JUDGED], dtype=object)
 
 
 def status(values: np.ndarray, targets: np.ndarray, direction: str, band: float) -> np.ndarray:
-    """`on_track | at_risk | off_track | no_target | undefined` for each cell."""
+    """`on_track | at_risk | off_track | no_target | undefined` for each cell; with `direction:
+    none`, `not_judged` where there is a target (whatever the value) and `no_target` elsewhere."""
     code = np.zeros(values.shape, dtype=np.int8)
-    if direction != "none":
+    if direction == "none":
+        code[~np.isnan(targets)] = 5
+    else:
         has = ~np.isnan(targets)
         defined = ~np.isnan(values)
         sign = 1.0 if direction == "higher" else -1.0

@@ -34,10 +34,11 @@ from .definitions import (
     variables,
 )
 from .insights import Insights, kpi_section_insights
+from .sourceranges import shown_sources
 
 SPARK_PERIODS = 12
 TREND_PERIODS = 24
-STATUSES = ("off_track", "at_risk", "on_track", "undefined", "no_target")
+STATUSES = ("off_track", "at_risk", "on_track", "undefined", "not_judged", "no_target")
 
 
 class Notes:
@@ -391,7 +392,7 @@ def build_context(
         "coverage": table.coverage,
         "generated_at": generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0),
         "version": __version__,
-        "sources": results.sources,
+        "sources": shown_sources(results),  # ranges never past today
         "dims": dims,
         "kpis": views,
         "summary": summary,

@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..evaluation import Results, is_rate, records_json
+from ..evaluation import Results, is_rate
 from ..formatting import UNDEFINED
 from ..periods import RANGE, first_event_slack
+from ..recordfields import records_json
 from ..today import today
 from ..transforms import year_ago_index
 from .console import Values, clean, decimals, render, width
@@ -32,6 +33,7 @@ STATUS_TEXT = {
     "at_risk": ("! at risk", "yellow"),
     "off_track": ("✗ off track", "red"),
     "no_target": ("", ""),
+    "not_judged": ("– not judged: direction none", "dim"),  # the target is a reference
     "undefined": ("? undefined", "dim"),
 }
 TEXT_FIELDS = ("title", "reason", "unit")
@@ -118,12 +120,13 @@ def _cells(results: Results, values: Values, notes: list[str]) -> dict[str, dict
         line.append(cell)
         if r["period"] == last:
             text, style = STATUS_TEXT[r["status"]]
-            if r["status_basis"] == "projection" and r["projected"] is not None:
+            basis = "" if r["status"] == "not_judged" else r["status_basis"]  # a reference only
+            if basis == "projection" and r["projected"] is not None:
                 # a partial period is judged on where it will end, so show that value
                 text += f" · projected {values.value(r['projected'], fmt, d)}"
-            elif r["status_basis"] == "pro_rata" and r["target_to_date"] is not None:
+            elif basis == "pro_rata" and r["target_to_date"] is not None:
                 text += f" · pro rata, target to date {values.value(r['target_to_date'], fmt, d)}"
-            elif r["status_basis"] == "none" and r["status_reason"]:
+            elif basis == "none" and r["status_reason"]:
                 notes.append(r["status_reason"])
                 text = f"? not judged [{len(notes)}]"
             line += [
