@@ -1,16 +1,17 @@
 """The `csv` connector's subtotal rows: a totals label in a dimension column (not a plugin module).
 
 A file may add, beside its channels' rows of a day, a row whose `Channel` cell says `Total`
-(`Gesamt`, `合計` ...: a label the reading layer knows): summed with the others, every total
-would count its rows twice. Such a column is found from the rows of the file's first 256 KiB
-(free: the sniffed rows, not only the 2,000 of the sample) and, for a dimension the request
-groups by, from the grouped answer (free; the request is then scanned again without those
-rows). The rows are left out of every variable and, on the side, each summed variable's
-subtotals are added up per period: where they differ from the rows (by more than half a percent:
-rounded cells), the file is read again by day, and a day whose subtotals differ from that day's
-rows is a KPI016 warning (a filtered export, a total of other rows); a period with subtotals on
-some days only is no such day. The first column's labels are the totals rule's
-(`FileTable.keep_sql`): not seen here.
+(`Gesamt`, `合計` ...: a label the reading layer knows): summed with the others, every total would
+count its rows twice. Such a column is found from the rows of the file's first 256 KiB (free: the
+sniffed rows, not only the 2,000 of the sample) and, for a dimension, anywhere in the file: in the
+grouped answer when the request groups by it (free), else counted in the scan (`watch_labels`); the
+request is then scanned again without those rows. The rows are left out of every variable and, on
+the side, each summed variable's subtotals are added up per period: where they differ from the rows
+(by more than half a percent: rounded cells), the file is read again by day, and a day whose
+subtotals differ both from that day's rows and from every row since the subtotal rows before them (a
+month's total on its last day) is a KPI016 warning at its first subtotal row (a filtered export, a
+total of other rows). The first column's labels are the totals rule's (`FileTable.keep_sql`): not
+seen here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from kpiengine.errors import KpiError
+from kpiengine.fileformats import DateFormat
 from kpiengine.fileformats.rows import is_total_label, total_label_sql
 from kpiengine.fileformats.sql import Expr
 from kpiengine.fileformats.tables import FileTable, run_sql
@@ -75,9 +77,12 @@ class Subtotals:
         self.keep = f"NOT {self.rows}" if tests else "TRUE"
         self.unseen: list[str] = []
 
-    def watch(self, day: str, measures: dict[str, tuple[str, Aggregate]]) -> None:
-        """Sum the summed `measures` of the subtotal rows too, dated by `day`."""
-        self.day, self.measures = day, measures
+    def watch(
+        self, day: str, measures: dict[str, tuple[str, Aggregate]], dated: tuple[str, DateFormat]
+    ) -> None:
+        """Sum the summed `measures` of the subtotal rows too, dated by `day` (SQL of the
+        scan's rows; `dated`: its column and date format, to find a row of the file)."""
+        self.day, self.measures, self.dated = day, measures, dated
         summed = {f"{PREFIX}{v}": m for v, m in measures.items() if m[1].time == "sum"}
         if self.columns and summed:
             self.scan.role(day, summed, where=self.rows)
@@ -130,27 +135,38 @@ class Subtotals:
             f"({self.scan.rows_sql(t)}) WHERE {t.keep_sql()}"
             for t in self.scan.tables
         )
+        # a day's subtotals total that day's rows, or every row since the last subtotal row
+        # before them (a month's total on its last day)
+        days = (
+            "SELECT d, sum(v) FILTER (WHERE s) AS st, coalesce(sum(v) FILTER (WHERE NOT s), 0) "
+            f"AS r, bool_or(s) AS has FROM ({rows}) WHERE d IS NOT NULL GROUP BY d"
+        )
         sums = run_sql(
-            "SELECT d, sum(v) FILTER (WHERE s), coalesce(sum(v) FILTER (WHERE NOT s), 0) "
-            f"FROM ({rows}) WHERE d IS NOT NULL GROUP BY d HAVING bool_or(s) ORDER BY d",
+            "SELECT d, st, r, c - coalesce(lag(c) OVER (ORDER BY d), 0) FROM (SELECT *, sum(r) "
+            f"OVER (ORDER BY d) AS c FROM ({days})) WHERE has ORDER BY d",
             self.scan.tables[0],
         )
-        for day, total, parts in sums:
+        for day, total, parts, since in sums:
             period = periods[np.searchsorted(periods, np.datetime64(day, "D"), "right") - 1]
-            if total is not None and period in off and not _close(total, parts):
+            if total is None or period not in off or _close(total, since):
+                continue
+            if not _close(total, parts):
                 return str(day)[:10], total, parts
         return None
 
     def _warning(self, variable: str, day: str, total: float, parts: float) -> KpiError:
         table, column = self._where()
         place = first = None
-        if table is not None:
+        if table is not None:  # the first subtotal row of that day
             place = table.header(column)
             text = Expr(f"trim(CAST({quote_ident(column)} AS VARCHAR))")
-            first = table.first_cell(column, total_label_sql(text), is_total_label)
+            date, fmt = self.dated
+            on_day = f"{fmt.sql(date, 'VARCHAR')} = DATE '{day}'"
+            bad = f"{total_label_sql(text)} AND {on_day}"
+            first = table.first_cell(column, bad, is_total_label, also=(date,))
         return KpiError(
-            f"`{variable}` on {day}: the subtotal rows (a totals label in column "
-            f"`{column}`, the first one here) add up to {total:,.10g}, the rows they total to "
+            f"`{variable}` on {day}: the subtotal rows (a totals label in column `{column}`, "
+            f"the day's first one here) add up to {total:,.10g}, the rows they total to "
             f"{parts:,.10g}; the subtotal rows are left out, the rows counted",
             first[0] if first is not None else place,
             "check that the export holds every row (no filter, no row limit)",

@@ -294,7 +294,8 @@ class CsvConnector(Connector):
             scan.role(days[date], measures, where=subtotal.keep)
             # the rows a subtotal row adds up to: a column summed over every row
             plain = [v for v in measures if v in mappings and not mappings[v].where]
-            subtotal.watch(days[date], {v: measures[v] for v in plain if mappings[v].column})
+            summed = {v: measures[v] for v in plain if mappings[v].column}
+            subtotal.watch(days[date], summed, (date, formats[date]))
         for dim in request.dimensions:
             if dim in self.dims:
                 scan.dimension(

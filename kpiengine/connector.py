@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from .errors import DefinitionError, KpiError, Location, suggestion
-from .model import DISTINCT, Aggregate, Workspace
+from .model import Aggregate, Workspace
 from .periods import DEFAULT, Calendar
 from .sourceconfig import Mapping, SourceConfig, kind_of
 from .table import Frame
@@ -141,25 +141,6 @@ def quantity_of(unit: Unit | None, entities: Iterable[str]) -> str:
     if name == CURRENCY or name.startswith(f"{CURRENCY}:"):
         return "amount"
     return "count" if name in set(entities) else ""
-
-
-#: rules under which a period's rows give one total however they are split into segments
-_ROW_RULES = {("sum", "sum"), ("min", "min"), ("max", "max")}
-
-
-def asked_dimensions(
-    wanted: dict[str, Aggregate], by: list[str], own: set[str]
-) -> tuple[list[str], list[str]]:
-    """The `by` dimensions a source answers (all, or none: it then fills the total only), and
-    those to ask it for: these, and all of its own when a variable rolls its segments up by
-    another rule than its rows (a stock summed across channels is each channel's last day added
-    up, not the rows of the last day; a mean is the segments' means averaged), unless distinct
-    counts are asked too (no finer segments add up to theirs)."""
-    dims = list(by) if all(d in own for d in by) else []
-    rules = {(a.time, a.segments) for a in wanted.values()}
-    if rules <= _ROW_RULES or any(a.time == DISTINCT for a in wanted.values()):
-        return dims, dims
-    return dims, dims + sorted(own - set(dims))
 
 
 def quantities(workspace: Workspace, variables: Iterable[str]) -> dict[str, str]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import monthgaps, sourcefindings
 from .checks.definitions import BadValue
-from .connector import Connector, NoDailyValues, OptionError, Request, asked_dimensions, quantities
+from .connector import Connector, NoDailyValues, OptionError, Request, quantities
 from .distinct import detach_windows, place_windows, split_windows, windows_asked
 from .errors import Finding, KpiError, suggestion
 from .model import DISTINCT, Aggregate, Variable, Workspace
@@ -171,8 +171,8 @@ def fetch_table(
         statuses.append(status)
         if not wanted:
             continue
-        dims, fine = asked_dimensions(wanted, by, source.dimensions)
-        request = Request(wanted, plan.grain, fine, plan.fetch_start, plan.fetch_end, plan.calendar)
+        dims = list(by) if all(d in source.dimensions for d in by) else []
+        request = Request(wanted, plan.grain, dims, plan.fetch_start, plan.fetch_end, plan.calendar)
         request.windows = windows_asked(plan, wanted)  # distinct counts read over windows
         request.quantities = quantities(plan.workspace, wanted)  # what number columns hold
         name, where = status.name, source.config.location
@@ -228,7 +228,7 @@ def fetch_table(
             )
             undatable.update(dict.fromkeys(present, f"`{status.name}` has no dates"))
         elif len(frame) and present:
-            dims = [d for d in dims if d in frame.dims]
+            dims = [d for d in request.dimensions if d in frame.dims]
             calendar = plan.calendar
             if frame.grain == RANGE and frame.span is not None:
                 calendar = calendar.for_range(*frame.span)

@@ -100,12 +100,41 @@ def test_subtotals_that_disagree_are_a_warning_at_the_first(root):
     values, warnings = _values(root, "clicks_kpi")
     assert values == pytest.approx({k: v for k, v in _expected(root, "Clicks").items() if not k[1]})
     [warning] = warnings
-    assert str(warning.location) == "ads.csv:5:12"  # the first `Gesamt` row's cell
+    line = 1 + len(_rows(10))  # the 10th's `Gesamt` row, the last: the day that differs
+    assert str(warning.location) == f"ads.csv:{line}:12"
     assert "`clicks`" in warning.message and "Channel" in warning.message
     # the day whose subtotal is off, with that day's sums (the month's agree on every other day)
     clicks = sum(int(r[2]) for r in _rows(10) if r[1] in CHANNELS and r[0] == "2024-01-10")
     assert "on 2024-01-10: the subtotal rows" in warning.message
     assert f"add up to {clicks + 7:,}, the rows they total to {clicks:,}" in warning.message
+
+
+def test_the_warning_is_at_the_first_subtotal_row_of_the_day_that_differs(root):
+    rows = _rows(3)
+    rows[-1][2] = str(int(rows[-1][2]) + 2)  # the 3rd's subtotal, 2 too many
+    _write(root, rows)
+    [warning] = _values(root, "clicks_kpi")[1]
+    assert "on 2024-01-03" in warning.message
+    line = 1 + len(rows)  # the last row; the header is line 1
+    assert str(warning.location) == f"ads.csv:{line}:12"
+
+
+@pytest.mark.parametrize("grain", ["day", "week", "month"])
+def test_a_months_subtotal_on_its_last_day_agrees_at_any_grain(root, grain):
+    """Daily rows, and one `Total` row per month dated on its last day: no day differs."""
+    rows = [[f"2024-{m:02d}-{d:02d}", c, str(d + k), "1"]
+            for m in (1, 2) for d in range(1, 29) for k, c in enumerate(CHANNELS)]  # fmt: skip
+    for m in (1, 2):
+        month = sum(int(r[2]) for r in rows if r[0].startswith(f"2024-{m:02d}"))
+        rows.append([f"2024-{m:02d}-28", "Total", str(month), "84"])
+    _write(root, sorted(rows, key=lambda r: (r[0], r[1] == "Total")))
+    ws = kpiengine.load_workspace(root)
+    results = kpiengine.evaluate(ws, grain=grain, kpis=["clicks_kpi"])
+    assert [f for f in results.findings if f.code == "KPI016"] == []
+    total = sum(
+        r["value"] for r in results.records() if r["value"] is not None and not r["segment"]
+    )
+    assert total == sum(int(r[2]) for r in rows if r[1] in CHANNELS)
 
 
 def test_subtotals_on_some_days_only_agree_with_their_days(root):

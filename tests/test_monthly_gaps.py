@@ -93,9 +93,8 @@ def test_a_quarter_over_a_missing_month_is_unknown(monthly, day_of_month):
     assert q1["value"] is None
     assert "no data for `cost`" in q1["reason"]
     assert got[("spend", "2024-Q2")]["value"] == _sums({"2024-04", "2024-05", "2024-06"})
-    # a stock: each channel's latest value in the quarter, added up (A's March 7, B's January 1:
-    # B has no later row), as `--by channel` totals it
-    assert got[("staff", "2024-Q1")]["value"] == 7 + 1
+    # a stock keeps its latest value: March, the quarter's last month, has rows
+    assert got[("staff", "2024-Q1")]["value"] == 7
     assert "KPI017" in stderr and "2024-02" in stderr
 
 
