@@ -173,7 +173,7 @@ class Computer:
 
 class ToDateComputer(Computer):
     """KPIs at the same elapsed day of every period: `todate` holds each period's first days
-    (`kpiengine.pacing.to_date_table`), `full` the whole periods.
+    (`kpiengine.todatevalues.to_date_table`), `full` the whole periods.
 
     A name read plainly or through `prev` and `last_year` takes its period's days to date
     (`prev(revenue)` on 15 February is 1-15 January); a window holds its earlier periods whole

@@ -21,16 +21,12 @@ from .model import KPI, Workspace
 from .pacing import (
     LateStart,
     Projection,
-    ToDate,
     elapsed_days,
     late_start,
     p_target,
     project,
     reads_earlier,
     scale_free,
-    segment_positions,
-    to_date,
-    to_date_table,
 )
 from .plan import Plan
 from .recordfields import (
@@ -50,6 +46,7 @@ from .recordfields import (
 from .refs import display_ref
 from .table import InputTable, SourceStatus
 from .targets import NOT_JUDGED, UNDEFINED, period_targets, status, to_date_target
+from .todatevalues import ToDate, segment_positions, to_date, to_date_table
 from .today import cut_reasons
 from .transforms import window, year_ago_index
 

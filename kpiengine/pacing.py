@@ -1,15 +1,14 @@
-"""Partial periods: values to date, the same elapsed part of earlier periods, and projections.
+"""Partial periods: projections to their end, and what their status rests on.
 
-A period the data stops inside (the current month) is compared with the same number of days
-at the start of the previous period and of the same period last year (value to date), and
-projected to its end. A KPI whose formula reads an earlier period (`prev`, `last_year`) reads
-it to the same day there (`reads_earlier`, `compute.ToDateComputer`).
+A period the data stops inside (the current month) is compared with the same days of earlier
+periods (`kpiengine.todatevalues`) and projected to its end. A KPI whose formula reads an
+earlier period (`prev`, `last_year`) reads it to the same day there (`reads_earlier`).
 
 The projection is a weekday bootstrap (a seasonal-naive model with the week as season, after
 Hyndman and Athanasopoulos, *Forecasting: principles and practice*, 3rd ed., 5.2 and 5.5): each
-remaining day of a summed input is its weekday's mean over the last eight weeks of data (a
-day its source covers without rows counts as 0: exports leave out days without activity; a
-day before the source starts is unknown; days after its last date are the future), and each of
+remaining day of a summed input is its weekday's mean over the last eight weeks of data (a day
+its source covers without rows counts as 0: exports leave out days without activity; a day
+before the source starts is unknown; days after its last date are the future), and each of
 `DRAWS` simulated futures takes every remaining day from a random day of the same weekday in
 those weeks, all inputs and segments from the same day, so inputs that move together (sessions
 and conversions) keep doing so. A KPI is projected by its formula on the projected inputs; the
@@ -25,35 +24,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from calendar import monthrange
 from dataclasses import dataclass
 
 import numpy as np
 
-from .compute import Computer, ToDateComputer
+from .compute import Computer
 from .model import DISTINCT, Workspace
 from .periods import first_event_slack
 from .refs import SHIFTS
-from .table import InputTable, time_aggregate
+from .table import InputTable
 from .targets import to_date_target
-from .transforms import year_ago_index
+from .todatevalues import segment_positions
 
 DRAWS = 1000
 HISTORY_DAYS = 56  # eight weeks of each weekday
 MIN_HISTORY_DAYS = 14
 INTERVAL = (0.1, 0.9)  # an 80% interval
 SEED = 20240601
-
-
-@dataclass
-class ToDate:
-    """A KPI's value to date in a partial period and the same elapsed part of earlier ones."""
-
-    elapsed: int  # days of the period the data covers
-    previous: np.ndarray  # segments
-    last_year: np.ndarray
-    current: np.ndarray  # the partial period itself, its earlier periods read to the same day
-    reasons: np.ndarray  # object: why `current` is undefined (None where defined)
 
 
 @dataclass
@@ -104,89 +91,6 @@ def late_start(workspace: Workspace, table: InputTable, kpi_id: str) -> LateStar
         kpi.target, table.grain, table.first, held, table.calendar, per, skip=days - held
     )
     return LateStart(first, held, days, target) if np.isfinite(target) else None
-
-
-def same_days(table: InputTable, index: int, elapsed: int) -> int:
-    """How many first days of period `index` match the first `elapsed` days of the table's last
-    (partial) period, to the same date: 1-15 March is 1-15 February, 1-30 March all of February
-    (as a month-to-date is compared), 1 January-15 March 2025 is 1 January-15 March 2024 (not
-    the first 74 days of a leap year); weeks and ranges take the same number of days."""
-    start = table.period_start(index)
-    if table.grain not in ("month", "quarter", "year"):
-        return min(elapsed, (table.period_end(index) - start).days + 1)
-    first = table.period_start(table.n_periods - 1)
-    cut = first + dt.timedelta(days=elapsed - 1)
-    months = (cut.year - first.year) * 12 + cut.month - first.month
-    year, month = divmod(start.month - 1 + months, 12)
-    month_start = dt.date(start.year + year, month + 1, 1)
-    month_days = monthrange(month_start.year, month_start.month)[1]
-    return (month_start - start).days + min(cut.day, month_days)
-
-
-def to_date_table(
-    daily: InputTable, table: InputTable, workspace: Workspace, elapsed: int
-) -> InputTable:
-    """`table`'s periods, each holding only its days to the same date as the first `elapsed`
-    days of the last one (`same_days`; from the daily table)."""
-    calendar = table.calendar
-    days = np.arange(daily.first, daily.first + daily.n_periods).astype("datetime64[D]")
-    periods = calendar.ordinals(days, table.grain) - table.first
-    starts = np.array(
-        [
-            np.datetime64(table.period_start(int(i)), "D") if 0 <= i < table.n_periods else days[0]
-            for i in periods
-        ]  # fmt: skip
-    )
-    held = np.array([same_days(table, i, elapsed) for i in range(table.n_periods)] or [0])
-    within = np.clip(periods, 0, max(table.n_periods - 1, 0))
-    before = (days - starts).astype(int) < held[within]
-    inside = (periods >= 0) & (periods < table.n_periods) & before
-    n_seg = len(table.segments)
-    position = segment_positions(daily, table)
-    values = {}
-    for name in table.values:
-        rule = workspace.variables[name].aggregate.time
-        out = np.full((table.n_periods, n_seg), np.nan)  # distinct counts: none to date
-        array = daily.values.get(name)
-        if rule != DISTINCT and array is not None:
-            rows, cols = np.nonzero(inside[:, None] & (position >= 0)[None, :])
-            cell = periods[rows] * n_seg + position[cols]
-            flat = time_aggregate(
-                rule, cell, days[rows].astype(np.int64), array[rows, cols], table.n_periods * n_seg
-            )
-            out = flat.reshape(table.n_periods, n_seg)
-        values[name] = out
-    return dataclasses.replace(table, values=values)
-
-
-def segment_positions(daily: InputTable, table: InputTable) -> np.ndarray:
-    """For each segment of the daily table, its column in `table` (-1 when it has none)."""
-    index = {tuple(sorted(s.items())): i for i, s in enumerate(table.segments)}
-    return np.array([index.get(tuple(sorted(s.items())), -1) for s in daily.segments])
-
-
-def to_date(
-    workspace: Workspace,
-    kpi_id: str,
-    todate: InputTable,
-    table: InputTable,
-    period: int,
-    elapsed: int,
-    window_token: str | None = None,
-) -> ToDate:
-    """The KPI on the first `elapsed` days of the partial period, of the previous one and of
-    last year's, each reading earlier periods to the same day (`ToDateComputer`)."""
-    computer = ToDateComputer(workspace, todate, table)
-    values = computer.kpi(kpi_id, window_token)
-    nan = np.full(values.shape[1], np.nan)
-    ago = year_ago_index(todate)[period]
-    return ToDate(
-        elapsed,
-        values[period - 1] if period > 0 else nan,
-        values[ago] if ago >= 0 else nan,
-        values[period],
-        np.array(computer.reasons(kpi_id, window_token)[period], dtype=object),
-    )
 
 
 def project(

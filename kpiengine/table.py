@@ -315,9 +315,7 @@ def segment_limit() -> int:
     return int(text)
 
 
-def _segment_aggregate(
-    rule: str, cube: np.ndarray, groups: np.ndarray, n_groups: int
-) -> np.ndarray:
+def segment_aggregate(rule: str, cube: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Aggregate the columns of `cube` (periods x fine segments) into `n_groups` columns.
 
     The fine segments are sorted by group and each group reduced over its own columns
@@ -430,9 +428,9 @@ def build_table(
         if summed and quiet is not None and np.isfinite(column).any():
             flat[quiet] = 0.0
         cube = flat.reshape(n_periods, n_fine)
-        total = _segment_aggregate(aggregate.segments, cube, np.zeros(n_fine, dtype=int), 1)
+        total = segment_aggregate(aggregate.segments, cube, np.zeros(n_fine, dtype=int), 1)
         if by:
-            groups = _segment_aggregate(aggregate.segments, cube, group_codes, len(group_labels))
+            groups = segment_aggregate(aggregate.segments, cube, group_codes, len(group_labels))
             values[name] = np.hstack([total, groups])
         else:
             values[name] = total

@@ -1,10 +1,10 @@
 """A change involving a partial period, compared to date: the same first days of each period.
 
 When the data stops inside its last period (Feb 1-15 of a 29-day month), explaining a change
-between that period and another compares their first `covered` days (Feb 1-15 with Jan 1-15),
-as the records' "vs previous" does (`compared` = `to_date`, see `kpiengine.pacing`). The values
-come from the context's daily inputs (`Context.daily`). Without them, or when they do not reach
-back to a period compared, the change is of part of a period against a whole one: it is
+between that period and another compares their first `covered` days (Feb 1-15 with Jan 1-15), as
+the records' "vs previous" does (`compared` = `to_date`, see `kpiengine.todatevalues`). The
+values come from the context's daily inputs (`Context.daily`). Without them, or when they do not
+reach back to a period compared, the change is of part of a period against a whole one: it is
 labelled (`15/29 d`) and comes with a warning, never shown as if the KPI had moved.
 """
 
@@ -19,7 +19,8 @@ import sympy
 from ..errors import KpiError
 from ..evaluation import reads_earlier
 from ..model import DISTINCT
-from ..pacing import elapsed_days, same_days, to_date_table
+from ..pacing import elapsed_days
+from ..todatevalues import same_days, to_date_table
 from .expand import Context, display_name, input_names, split_name
 
 PERIOD, TO_DATE = "period", "to_date"
