@@ -76,13 +76,16 @@ class Subtotals:
         self.rows = f"({' OR '.join(tests)})" if tests else "FALSE"
         self.keep = f"NOT {self.rows}" if tests else "TRUE"
         self.unseen: list[str] = []
+        #: variable -> its day and value (SQL of the scan's rows), its date column and format
+        self.read: dict[str, tuple[str, str, tuple[str, DateFormat]]] = {}
 
     def watch(
         self, day: str, measures: dict[str, tuple[str, Aggregate]], dated: tuple[str, DateFormat]
     ) -> None:
         """Sum the summed `measures` of the subtotal rows too, dated by `day` (SQL of the
-        scan's rows; `dated`: its column and date format, to find a row of the file)."""
-        self.day, self.measures, self.dated = day, measures, dated
+        scan's rows; `dated`: its column and date format, to find a row of the file). Called
+        once per date column: each variable keeps its own."""
+        self.read.update({v: (day, sql, dated) for v, (sql, _) in measures.items()})
         summed = {f"{PREFIX}{v}": m for v, m in measures.items() if m[1].time == "sum"}
         if self.columns and summed:
             self.scan.role(day, summed, where=self.rows)
@@ -129,9 +132,9 @@ class Subtotals:
         """The first day of the `off` periods (of `periods`, their sorted starts) whose subtotal
         rows do not add up to its other rows, with both sums: the file read again by day (an
         error path: those periods' sums differ)."""
-        value = self.measures[variable][0]
+        dated_by, value, _ = self.read[variable]
         rows = " UNION ALL ".join(
-            f"SELECT {self.day} AS d, {self.rows} AS s, {value} AS v FROM "
+            f"SELECT {dated_by} AS d, {self.rows} AS s, {value} AS v FROM "
             f"({self.scan.rows_sql(t)}) WHERE {t.keep_sql()}"
             for t in self.scan.tables
         )
@@ -160,7 +163,7 @@ class Subtotals:
         if table is not None:  # the first subtotal row of that day
             place = table.header(column)
             text = Expr(f"trim(CAST({quote_ident(column)} AS VARCHAR))")
-            date, fmt = self.dated
+            date, fmt = self.read[variable][2]
             on_day = f"{fmt.sql(date, 'VARCHAR')} = DATE '{day}'"
             bad = f"{total_label_sql(text)} AND {on_day}"
             first = table.first_cell(column, bad, is_total_label, also=(date,))

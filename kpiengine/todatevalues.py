@@ -84,7 +84,9 @@ def to_date_table(
                 rule, cell, days[rows].astype(np.int64), array[rows, cols], table.n_periods * n_seg
             )
             out = flat.reshape(table.n_periods, n_seg)
-            if _rolled_from_segments(table.values[name], aggregate.segments):
+            # where the rules' order matters (a stock summed across segments, a mean)
+            commute = rule == aggregate.segments and rule in ("sum", "min", "max")
+            if not commute and _rolled_from_segments(table.values[name], aggregate.segments):
                 out[:, 0] = _across(out[:, 1:], aggregate.segments)
         values[name] = out
     return dataclasses.replace(table, values=values)
