@@ -4,7 +4,8 @@ A Salesforce report grouped by Stage and exported formatted (then saved as CSV) 
 group's value on the group's first row only, and adds summary rows: `Subtotal`, `Grand Totals
 (5 records)`, `Count`, `Sum of Amount`. Summary rows are recognised by their first filled cell
 (the grouping columns are empty on them) and never counted; `CrmTable` leaves them out of every
-query. The `fill_down:` option's columns take, on a row where they are empty, the value of the
+query. A row with its record's id (without an id column: a stage beside the label) is a record
+whatever its first cell says: a deal of an account named `Total` or `Summa`. The `fill_down:` option's columns take, on a row where they are empty, the value of the
 row above within the group of the columns left of them (`CrmTable.reader`); a row of empty
 cells (Excel pads a formatted report's gaps with `,,,,,,`) is then no record, neither filled
 nor filled from nor counted (it became a deal of the last group's stage). Filling down is
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from kpiengine.cellreader import trimmed_sql
 from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats.rows import TOTAL_LABELS
+from kpiengine.fileformats.sniff import EXTRA
 from kpiengine.fileformats.sql import (
     WHITESPACE,
     alternatives,
@@ -71,12 +73,16 @@ SUMMARY_PATTERN = (
 )
 
 
-def is_summary(fields: Sequence[str]) -> bool:
-    """Whether a row is a summary row: its first filled cell is a summary label."""
-    first = next((f for f in fields if f.strip()), None)
-    if first is None or "0" <= first[0] <= "9":  # every label starts with a letter
+def is_summary(fields: Sequence[str], record: Sequence[int] = ()) -> bool:
+    """Whether a row is a summary row: its first filled cell is a summary label, and none of
+    the `record` cells (a record's id, its dates) is filled but that one (a deal of an
+    account named `Total` is a deal)."""
+    at = next((i for i, f in enumerate(fields) if f.strip()), None)
+    if at is None or "0" <= fields[at].strip()[0] <= "9":  # every label starts with a letter
         return False
-    return full_regex(SUMMARY_PATTERN).fullmatch(first) is not None
+    if any(i != at and i < len(fields) and fields[i].strip() for i in record):
+        return False
+    return full_regex(SUMMARY_PATTERN).fullmatch(fields[at]) is not None
 
 
 def _text(column: str) -> str:
@@ -92,7 +98,7 @@ def _empty_sql(columns: Sequence[str]) -> str:
     return "(" + " AND ".join(f"NOT {_filled(c)}" for c in columns if c) + ")"
 
 
-def summary_sql(columns: Sequence[str]) -> str:
+def summary_sql(columns: Sequence[str], record: Sequence[str] = ()) -> str:
     """SQL true on a summary row (`is_summary`), on the file's columns."""
     named = [c for c in columns if c]
     if not named:
@@ -100,6 +106,9 @@ def summary_sql(columns: Sequence[str]) -> str:
     cells = ", ".join(f"nullif({_text(c)}, '')" for c in named)
     pattern = quote_text(anchored(SUMMARY_PATTERN))
     first = f"coalesce({cells})"
+    labelled = f"coalesce(regexp_full_match({first}, {pattern}), FALSE)"
+    for column in record:  # a record's cell filled beside the label: a record
+        labelled += f" AND NOT ({_filled(column)} AND {_text(column)} <> {first})"
     # every label starts with a letter: a first cell starting with a digit (a record id, an
     # amount, a date) is no label, and the long pattern is not run on it (a CASE: only then).
     # The file's first cell as written, its first byte compared (`0` to `9`), settles most
@@ -108,7 +117,7 @@ def summary_sql(columns: Sequence[str]) -> str:
     return (
         f"(CASE WHEN {lead} >= '0' AND {lead} < ':' THEN FALSE "
         f"WHEN {first} >= '0' AND {first} < ':' THEN FALSE "
-        f"ELSE coalesce(regexp_full_match({first}, {pattern}), FALSE) END)"
+        f"ELSE {labelled} END)"
     )
 
 
@@ -117,9 +126,13 @@ class CrmTable(FileTable):
     """A table of a CRM export: summary rows left out, the `fill` columns filled down."""
 
     fill: tuple[str, ...] = ()
+    record: tuple[str, ...] = ()  # columns only records fill (`is_summary`)
 
     def keep_sql(self) -> str:
-        kept = f"({super().keep_sql()}) AND NOT {summary_sql(self.columns)}"
+        plain = super().keep_sql()
+        if self.record and self.sniffed is not None:  # totals labels are tested with the others
+            plain = f"{quote_ident(EXTRA)} IS NULL" if self.sniffed.beyond else "TRUE"
+        kept = f"({plain}) AND NOT {summary_sql(self.columns, self.record)}"
         # a row of empty cells (Excel pads a formatted report's gaps: `,,,,,,`) is no record,
         # and filled down it would be one (only then is it tested: no cost otherwise)
         return f"{kept} AND NOT {_empty_sql(self.columns)}" if self.fill else kept
@@ -134,8 +147,9 @@ class CrmTable(FileTable):
             return base
         # DuckDB keeps a file's row order (`preserve_insertion_order`): `__crm_row` numbers it
         marked = (
-            f"SELECT *, row_number() OVER () AS __crm_row, ({summary_sql(self.columns)} OR "
-            f"{_empty_sql(self.columns)}) AS __crm_summary FROM {base}"
+            f"SELECT *, row_number() OVER () AS __crm_row, "
+            f"({summary_sql(self.columns, self.record)} OR {_empty_sql(self.columns)}) "
+            f"AS __crm_summary FROM {base}"
         )  # a row of empty cells is neither filled nor filled from, as a summary row
         groups = [
             f"sum(CASE WHEN NOT __crm_summary AND ({' OR '.join(map(_filled, order[:k]))}) "
@@ -171,15 +185,25 @@ class CrmTable(FileTable):
         return super().first_cell(column, bad, check, kept)
 
 
-def crm_tables(tables: list[FileTable], fill: Sequence[str]) -> list[FileTable]:
-    """The tables as `CrmTable`s filling `fill` down, their samples without summary rows."""
+def crm_tables(
+    tables: list[FileTable], fill: Sequence[str], record: Sequence[str] = ()
+) -> list[FileTable]:
+    """The tables as `CrmTable`s filling `fill` down, their samples without summary rows (a
+    row filling a `record` column beside its label is none: `is_summary`)."""
     out: list[FileTable] = []
     for table in tables:
-        values = {f.name: getattr(table, f.name) for f in dataclasses.fields(table)}
+        values = {f.name: getattr(table, f.name) for f in dataclasses.fields(FileTable)}
+        own = tuple(c for c in record if c in table.columns)
+        at = [table.columns.index(c) for c in own]
+        rows = table.sample
+        if at and table.sniffed is not None:  # a record the sniff took for a totals row
+            lines = [r.line for r in table.sniffed.sample[: len(rows)]]
+            held = [(t.line, t.cells) for t in table.sniffed.totals if not is_summary(t.cells, at)]
+            rows = [r for _, r in sorted([*zip(lines, rows, strict=True), *held])]
         # filled down, a row of empty cells is no record either (`CrmTable.keep_sql`)
-        values["sample"] = [row for row in table.sample if not is_summary(row)
+        values["sample"] = [row for row in rows if not is_summary(row, at)
                             and (not fill or any(c.strip() for c in row))]  # fmt: skip
-        out.append(CrmTable(**values, fill=tuple(fill)))
+        out.append(CrmTable(**values, fill=tuple(fill), record=own))
     return out
 
 

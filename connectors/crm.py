@@ -124,7 +124,7 @@ class CrmConnector(GroupedReports, OpenDeals, CurrencyCodes, ContactStages):
         self.tables = open_files(config)
         self.layout = self.tables[0]
         self.fill = self._fill_down()
-        self.tables = crm_tables(self.tables, self.fill or ())  # summary rows left out
+        plain, self.tables = self.tables, crm_tables(self.tables, self.fill or ())
         self.layout = self.tables[0]
         self.system = self._system()
         self.object = self._object()
@@ -137,6 +137,11 @@ class CrmConnector(GroupedReports, OpenDeals, CurrencyCodes, ContactStages):
         self.date_columns = {self.columns[r] for r in dates if r in self.columns}
         # a mapping's own `date:` column (a snapshot's day) is read as the role dates are
         self.date_columns |= {self._mapped_date(m) for m in config.mappings.values() if m.date}
+        # summary rows left out: a totals label first on a row with an id (else a stage) is a
+        # record's (a deal of an account named `Total`); a summary row may show a date
+        record = [self.columns[r] for r in ("id", "stage") if r in self.columns][:1]
+        self.tables = crm_tables(plain, self.fill or (), record)
+        self.layout = self.tables[0]
         self._formats: dict[str, DateFormat] = {}
         self._unsampled: set[str] = set()  # formats guessed from the other date columns
         self._shared_checked = False  # `_crm_files`: no two files hold the same deals
