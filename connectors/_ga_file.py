@@ -26,6 +26,7 @@ from kpiengine.fileformats.rows import check_width, read_records
 from kpiengine.fileformats.tables import FileTable, open_tables
 from kpiengine.filesource import decimal_of, no_rows
 
+from ._ga_dates import no_range
 from ._ga_headers import (
     ALIASES,
     ENGLISH,
@@ -101,18 +102,25 @@ class Export:
         return KpiError(f"{message}; unrecognised headers: {', '.join(unknown)}", where, fix)
 
 
-def _metadata(export: Export, keys: dict[str, str]) -> None:
+def _metadata(export: Export, keys: dict[str, str], lines: dict[str, int]) -> None:
     """The `#` block's `key: value` lines: GA4 writes its dates so, and the property. Keys
-    that `headers:` translates (`開始日: Start date`) give the date range too."""
+    that `headers:` translates (`開始日: Start date`) give the date range too. A start and an
+    end date that give no range (the start after the end, an order neither settles) are an
+    error at their line (`_ga_dates`)."""
+    where: dict[str, int] = {}
     for key, value in keys.items():
         text = export.translations.get(header_key(key), key)
         name = METADATA_KEYS.get(header_key(text))
         if name in ("start", "end"):
             export.ga4 = True
-        if name:
-            export.meta.setdefault(name, value)
-    if export.date_range is None and "start" in export.meta and "end" in export.meta:
-        export.date_range = range_between(export.meta["start"], export.meta["end"])
+        if name and name not in export.meta:
+            export.meta[name] = value
+            where[name] = lines.get(key, 0)
+    if "start" in export.meta and "end" in export.meta:
+        found = range_between(export.meta["start"], export.meta["end"])
+        if found is None:
+            raise no_range(export.name, export.meta["start"], export.meta["end"], where)
+        export.date_range = export.date_range or found
 
 
 def read_export(
@@ -132,7 +140,7 @@ def read_export(
     first = files[0].sniffed
     if first is not None:
         export.date_range = first.date_range
-        _metadata(export, first.preamble.meta)
+        _metadata(export, first.preamble.meta, first.preamble.lines)
     for number, file in enumerate(files, start=1):
         check_totals(file)
         fields = [export.field_of(h) if h else None for h in file.columns]

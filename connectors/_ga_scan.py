@@ -29,10 +29,12 @@ from kpiengine.table import Frame
 from kpiengine.undatedfiles import undatable
 
 from ._ga_counts import check_signs
+from ._ga_dates import check_days, raise_days
 from ._ga_peers import check_peers, peer_checks
 from ._ga_rates import checked
 from ._ga_segments import keep_sql, other_segment
 from ._ga_tables import Table
+from ._ga_unknown import raise_unknown
 
 
 def one_period(span: tuple[dt.date, dt.date], request: Request) -> bool:
@@ -76,6 +78,7 @@ def scan_table(
         scan = Scan([table.file], grain, calendar, request.start, request.end, source,
                     keep=keep_sql(table))  # fmt: skip
         table.read.clear()  # what this scan reads, for the totals checks
+        table.derived.clear()  # the counts from rates it derives (`_ga_unknown`)
         day = table.day(scan)
         measures: dict[str, tuple[str, Aggregate]] = {}
         for variable, make in variables.items():
@@ -89,6 +92,7 @@ def scan_table(
         scan.role(day, measures)
         for dim, column in dimensions.items():
             scan.dimension(dim, table.dimension(scan, column, dim), (renames or {}).get(dim))
+        check_days(table, scan, day)  # rows outside the stated range, bad `Nth day` cells
         if how == "day":  # a data row whose Date is empty elsewhere than in its first field
             scan.check("undated", "count", f"{day} IS NULL")
         totalled = table.totals_checks(scan)
@@ -100,7 +104,9 @@ def scan_table(
         if not rescale:
             break
         table.percent.update(dict.fromkeys(rescale, 0.01))
+    raise_days(table, scanned.checks)
     check_signs(table, scanned.checks)
+    raise_unknown(table, scanned.checks)
     table.check_totals(scanned.checks, totalled)
     why = check_peers(table, scanned.checks, peered, grain)
     frame = scanned.frame

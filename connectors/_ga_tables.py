@@ -28,6 +28,7 @@ from ._ga_headers import DAY_KINDS, GA4_FIELDS, KIND, NUMBER_KINDS, PER_SESSION,
 from ._ga_periods import Periods, read_periods
 from ._ga_rates import rate_sql
 from ._ga_segments import other_segment
+from ._ga_unknown import known
 
 # recipe -> steps, tried in order: (how, field). column: the column itself; rate: rate x sessions;
 # complement: (1 - rate) x sessions; difference: sessions - column; per_session: x sessions;
@@ -37,17 +38,18 @@ RECIPES: dict[str, tuple[tuple[str, str], ...]] = {
     "sessions": (("column", "sessions"),),
     "visitors": (("column", "users"), ("column", "total_users"), ("column", "active_users")),
     "new_visitors": (("column", "new_users"),),
+    # an exact count beside the sessions before a rounded rate (57.11% of 1,234,567)
     "bounces": (
         ("column", "bounces"),
+        ("difference", "engaged_sessions"),
         ("rate", "bounce_rate"),
         ("complement", "engagement_rate"),
-        ("difference", "engaged_sessions"),
     ),
     "engaged_sessions": (
         ("column", "engaged_sessions"),
+        ("difference4", "bounces"),
         ("rate", "engagement_rate"),
         ("complement4", "bounce_rate"),
-        ("difference4", "bounces"),
     ),
     "pageviews": (("column", "pageviews"), ("per_session", "pages_per_session")),
     "conversions": (("column", "conversions"), ("rate", "conversion_rate")),
@@ -98,6 +100,7 @@ class Table:
     read: set[str] = field(default_factory=set)  # the columns the current scan reads
     segment: str | None = None  # the segment column's value of the rows read (`_ga_segments`)
     peers: list[Any] = field(default_factory=list)  # undated tables whose totals it must reach
+    derived: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # `_ga_unknown`
 
     @property
     def line(self) -> int:
@@ -255,17 +258,21 @@ class Table:
         if step is None:
             raise KeyError(recipe)
         how, name = step
-        value = self.value(scan, self.columns[name])
+        header = self.columns[name]
+        value = self.value(scan, header)
         if how == "column":
             return value
-        sessions = self.value(scan, self.columns["sessions"])
+        sessions, of = self.value(scan, self.columns["sessions"]), self.columns["sessions"]
         if how.startswith("difference"):
-            return f"({sessions} - {value})"
-        if how == "duration":
-            return f"({value} * {sessions})"
-        if how.startswith("complement"):
-            value = f"(1.0 - {value})"
-        return rounded(f"{value} * {sessions}")
+            sql, formula = f"({sessions} - {value})", f"{of} - {header}"
+        elif how == "duration":
+            sql, formula = f"({value} * {sessions})", f"{header} x {of}"
+        elif how.startswith("complement"):
+            sql, formula = rounded(f"(1.0 - {value}) * {sessions}"), f"(1 - {header}) x {of}"
+        else:
+            sql, formula = rounded(f"{value} * {sessions}"), f"{header} x {of}"
+        # unknown where a cell has no value and the sessions are not 0 (`_ga_unknown`)
+        return known(self, scan, recipe, header, value, sessions, sql, formula)
 
     def mappable(self, mapping: Mapping) -> bool:
         if any(self.column(name) is None for name in mapping.where):
@@ -304,7 +311,10 @@ class Table:
                 )
             value = self.value(scan, header, mapping.currency or currency)
             if kind in PER_SESSION:
-                value = rounded(f"{value} * {self.value(scan, self.columns['sessions'])}")
+                sessions, of = self.value(scan, self.columns["sessions"]), self.columns["sessions"]
+                sql = rounded(f"{value} * {sessions}")
+                value = known(self, scan, mapping.variable, header, value, sessions, sql,
+                              f"{header} x {of}")  # fmt: skip
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
         return where_value(condition, value, time) if mapping.where else value

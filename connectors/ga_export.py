@@ -137,6 +137,17 @@ class GaExportConnector(Connector):
                 "`segment` is a segment's name", "segment", "e.g. `segment: All Users`"
             )
         self.segment = segment
+        for mapping in config.mappings.values():
+            if mapping.distinct is not None:  # rows are counts already, not one per visitor
+                raise KpiError(
+                    f"source `{config.name}`: connector `ga_export` does not take `distinct:` "
+                    f"in a mapping (`{mapping.variable}: {{distinct: {mapping.distinct}}}`): "
+                    "a Google Analytics export's rows are already counted, one row per "
+                    "period and segment, not one per visitor or session",
+                    mapping.location,
+                    "map a column (`visitors: Users`, `signups: {column: Key events, where: "
+                    "{Event name: sign_up}}`), or count rows with `count: COLUMN`",
+                )
 
     def _translations(self) -> dict[str, str]:
         headers = self.option("headers") or {}

@@ -34,6 +34,7 @@ __all__ = [
     "END_KEYS",
     "START_KEYS",
     "Preamble",
+    "date_readings",
     "parse_date_range",
     "range_between",
     "read_preamble",
@@ -66,6 +67,7 @@ class Preamble:
     meta: dict[str, str] = field(default_factory=dict)
     date_range: tuple[dt.date, dt.date] | None = None
     range_line: int | None = None  # where the range was read
+    lines: dict[str, int] = field(default_factory=dict)  # each `meta` key's line
 
 
 def _content(record: Record) -> str:
@@ -90,9 +92,14 @@ def read_preamble(records: list[Record]) -> Preamble:
         pair = _KEY_VALUE.fullmatch(text) if len(filled) == 1 else None
         if len(filled) == 2:  # `Date Range,4/12/15 - 4/11/17`
             pair = _KEY_VALUE.fullmatch(f"{filled[0].lstrip('#').strip()}: {filled[1]}")
+            whole = _KEY_VALUE.fullmatch(text)  # `# Start date: January 10, 2024` unquoted
+            if whole is not None and re.fullmatch(_START_KEYS + "|" + _END_KEYS,
+                                                  whole[1].strip().lower()):  # fmt: skip
+                pair = whole
         if pair is not None:
             key, value = pair[1].strip().lower(), pair[2].strip()
             out.meta.setdefault(pair[1].strip(), value)
+            out.lines.setdefault(pair[1].strip(), record.line)
             if re.fullmatch(_START_KEYS, key):
                 start = start or (value, record.line)
                 continue
@@ -157,18 +164,16 @@ def _readings(text: str) -> dict[tuple[dt.date, dt.date], set[str]]:
     return found
 
 
-def _one_date(text: str) -> tuple[dt.date, dt.date] | None:
-    readings = _readings(text)
-    return next(iter(readings)) if len(readings) == 1 else None
-
-
 def range_between(start: str, end: str) -> tuple[dt.date, dt.date] | None:
     """The range a start date and an end date give (`20250101`, `20250115`), as the
-    `# Start date:` and `# End date:` lines do; None unless each reads one way, in order."""
-    first, last = _one_date(start), _one_date(end)
-    if first is None or last is None or first[0] > last[1]:
-        return None
-    return first[0], last[1]
+    `# Start date:` and `# End date:` lines do: read together, as one line's range is
+    (`10/01/2024` and `20/02/2024` are day first); None unless they read one way, in order."""
+    return _ends(start, end)
+
+
+def date_readings(text: str) -> list[tuple[dt.date, dt.date]]:
+    """Every (first day, last day) a date text reads as (none, one, or several orders)."""
+    return sorted(_readings(text))
 
 
 def parse_date_range(text: str) -> tuple[dt.date, dt.date] | None:
