@@ -1,5 +1,6 @@
 """The `ads` connector's cross-checks on its scan (not a plugin module): one currency, one kind
-of result, rows within one period (totals rows against their rows: `_ads_totals`).
+of result (else why `Results` are no conversions), rows within one period (totals rows against
+their rows: `_ads_totals`).
 
 Each check reads the scan's aggregates (sums, counts, the first and last value in sort order);
 only when one fails is a file read again, to name the line (`FileTable.first_cell`).
@@ -76,11 +77,14 @@ def check_codes(
         )
 
 
-def check_kinds(tables: list[FileTable], kind: str, results: str, checks: dict[str, Any]) -> None:
-    """Meta's `Results` count each campaign's own objective: one kind only can be added up."""
+def kinds_why(
+    tables: list[FileTable], kind: str, results: str, checks: dict[str, Any]
+) -> str | None:
+    """Why Meta's `Results` cannot be conversions: they count each campaign's own objective,
+    and only one kind can be added up (the second kind's first row named); None when one."""
     low, high = checks.get("kind_min"), checks.get("kind_max")
     if low is None or low == high:
-        return
+        return None
     c = quote_ident(kind)
     kinds = {
         str(row[0])
@@ -96,13 +100,17 @@ def check_kinds(tables: list[FileTable], kind: str, results: str, checks: dict[s
         for value in kinds
         for where in [_first(tables, kind, f"trim({c}) = {quote_text(value)}", value)]
     )
-    raise KpiError(
-        f"`{results}` counts different results ({', '.join(sorted(kinds))}): they cannot be "
-        "added up as conversions",
-        found[1][2],
-        "name a column counting one action, e.g. `columns: {conversions: Purchases}`, or export "
-        "campaigns with one objective",
+    return (
+        f"`{results}` counts different results ({', '.join(sorted(kinds))}; another than the "
+        f"first at {found[1][2]}): they cannot be added up as conversions; {ONE_KIND}"
     )
+
+
+#: What to do when Meta's `Results` are of several kinds.
+ONE_KIND = (
+    "name a column counting one action, e.g. `columns: {conversions: Purchases}`, or export "
+    "campaigns with one objective"
+)
 
 
 def floor(day: dt.date, grain: str) -> dt.date:
@@ -160,7 +168,7 @@ def raise_outside(
     raise KpiError(f"rows dated outside their report's date range in column `{column}`")
 
 
-def raise_span(
+def span_why(
     tables: list[FileTable],
     start: tuple[str, DateFormat],
     end: tuple[str, DateFormat],
@@ -168,11 +176,13 @@ def raise_span(
     names: tuple[str, ...],
     grain: str,
     calendar: Calendar,
-) -> None:
-    """Meta rows dated from `Reporting starts` to `Reporting ends` (`start`, `end`: column and
-    format) must each fall in one period (`crossing`: SQL true on those that do not): the first
-    that does not. The fix names the grain whose periods hold it (a week's row across two
-    months: `--grain week`)."""
+) -> str | None:
+    """Why no period of `grain` can count Meta rows dated from `Reporting starts` to
+    `Reporting ends` (`start`, `end`: column and format; `crossing`: SQL true on the rows
+    across two periods): the first such row, where it is, its days and the fix naming the
+    grain whose periods hold it (a week's row across two months: `--grain week`), as Google's
+    rows of weeks say (`_ads_spans`); None when no row's cells can be told. Days asked for
+    raise `NoDailyValues`."""
     (begins, fmt), (ends, stop) = start, end
     for table in tables:  # the names tell a row from the summary row of the same dates
         first = table.first_cell(begins, crossing, lambda _: False, also=(ends, *names))
@@ -190,12 +200,18 @@ def raise_span(
         if grain == "day":  # no export of other ranges helps: days, or a grain holding it
             also = f"evaluate with `--grain {held}`" if held else "ask for a coarser grain"
             raise NoDailyValues(f"{what}, more than one day", last[0], f"{fix}, or {also}")
+        fix += f", or evaluate with `--grain {held}`" if held else ", or ask for a coarser grain"
+        covers = f"covers {first[1]} to {last[1]}"
         if since and until and held and GRAINS.index(held) < GRAINS.index(grain):
             labels = (calendar.label(calendar.ordinal_of(d, grain), grain) for d in [since, until])
             one, two = labels
-            what += f", a {held} partly in {one} and partly in {two}"
+            covers += f", a {held} partly in {one} and partly in {two}"
         else:
-            what += f", more than one {grain}"
-        fix += f", or evaluate with `--grain {held}`" if held else ", or ask for a coarser grain"
-        # the engine leaves the source's variables out, and says why
-        raise NoDailyValues(what, last[0], fix)
+            covers += f", more than one {grain}"
+        # the source's variables are then undefined with this reason (`_ads_spans.unanswered`)
+        return (
+            f"a row lies across {grain}s, so no {grain} can count this source's rows: the "
+            f"first, at {first[0]}, {covers}, and its numbers cannot be split between them; "
+            f"{fix}"
+        )
+    return None

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from kpiengine.cellreader import Reader
 from kpiengine.connector import Mapping
 from kpiengine.errors import KpiError
-from kpiengine.fileformats.missing import missing_sql
+from kpiengine.fileformats.missing import is_missing, missing_sql
 from kpiengine.fileformats.sql import Expr
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Scan
 from kpiengine.periods import RANGE
 from kpiengine.sqlgen import quote_ident, quote_text
+from kpiengine.table import Frame
 
-from ._ads_checks import check_codes, check_kinds
+from ._ads_checks import ONE_KIND, check_codes, kinds_why
 from ._ads_microsoft import check_rows
-from ._ads_profiles import COUNTS, META, MICROSOFT, MONEY, header_currency
+from ._ads_profiles import COUNTS, META, MICROSOFT, MONEY, RESULTS, header_currency
 from ._ads_spans import RowSpans, crossing_sql, overlaps
 from ._ads_totals import Gap, check_totals
 from ._ads_weeks import raise_weekday, sample_weekday
@@ -134,6 +137,8 @@ class AdsScan(RowSpans):
             text = scan.text(kind)
             scan.check("kind_min", "min", f"nullif({text}, '')")
             scan.check("kind_max", "max", f"nullif({text}, '')")
+        for variable in self._untold_results(metrics):  # rows with results, of no told kind
+            scan.check("results_rows", "count", f"{values[variable]} IS NOT NULL")
         date = self.columns.get("date")
         if date in days and self.platform != META:  # Meta's summary row has no day: not counted
             scan.check("undated", "count", f"{days[date]} IS NULL")
@@ -171,9 +176,10 @@ class AdsScan(RowSpans):
         totals: list[tuple[FileTable, int, str, list[str]]],
         files: dict[str, str],
         gaps: list[Gap],
-    ) -> None:
+    ) -> dict[str, str]:
         """The cross-checks once the scan has run; the account totals the rows do not make
-        are added to `gaps` (`_ads_totals.raise_gaps`: the source's files together)."""
+        are added to `gaps` (`_ads_totals.raise_gaps`: the source's files together). Returns
+        the variables that cannot be counted, and why: Meta's `Results` of several kinds."""
         for i, (variable, column) in enumerate(metrics.items()):
             low = checks.get(f"count_m{i}")
             if low is not None and low < 0:  # a count written fractional or negative
@@ -194,8 +200,11 @@ class AdsScan(RowSpans):
             fmt = self._format(date)
             raise_weekday(tables, date, fmt, sample_weekday(self.tables, date, fmt))
         kind = self._results_kind()
-        if kind:
-            check_kinds(tables, kind, self.columns["conversions"], checks)
+        why = kinds_why(tables, kind, self.columns["conversions"], checks) if kind else None
+        if why is None and checks.get("results_rows"):
+            why = self._summary_results(totals)
+        results = self.columns.get("conversions")  # the variables reading them: undefined
+        unusable = {v: why for v, c in metrics.items() if why and c == results}
         if metrics and totals:
             names = {
                 c: (f"m{i}", self.layout.columns.index(c)) for i, c in enumerate(metrics.values())
@@ -204,6 +213,33 @@ class AdsScan(RowSpans):
             spans = {t.name: r for t, r in zip(self.tables, self._stated(), strict=True)}
             gaps += check_totals(totals, names, checks, decimals, types, self.platform, files,
                                  spans)  # fmt: skip
+        return unusable
+
+    def _untold_results(self, metrics: dict[str, str]) -> list[str]:
+        """The variables (of `metrics`: variable -> column) read from Meta's `Results` in an
+        export without a column telling their kind (`Result indicator`)."""
+        column = self.columns.get("conversions", "")
+        if self.platform != META or self._results_kind() or "result_type" in self.columns:
+            return []
+        if column.strip().lower() not in {r.lower() for r in RESULTS}:
+            return []
+        return [v for v, c in metrics.items() if c == column]
+
+    def _summary_results(self, totals: list[tuple[FileTable, int, str, list[str]]]) -> str | None:
+        """Why `Results` cannot be added up when a summary row leaves them empty above rows
+        that have them: Ads Manager sums only results of one kind, and the export has no
+        `Result indicator` column to tell them."""
+        column = self.columns["conversions"]
+        for table, line, _, cells in totals:
+            index = table.columns.index(column)
+            if index >= len(cells) or is_missing(cells[index]):
+                return (
+                    f"the summary row leaves `{column}` empty (at {table.location(line, column)}) "
+                    "above rows that have them: Meta does so when the campaigns' results are of "
+                    "different kinds, which cannot be added up as conversions; add the `Result "
+                    f"indicator` column to the export to tell them, or {ONE_KIND}"
+                )
+        return None
 
     def _totals(self, tables: list[FileTable]) -> list[tuple[FileTable, int, str, list[str]]]:
         """The totals rows: Google's `Total:` rows and Microsoft's `Total` row (the reading
@@ -219,6 +255,16 @@ class AdsScan(RowSpans):
                 if names and all(not record.fields[i].strip() for i in names):
                     out.append((table, record.line, "", record.fields))
         return out
+
+
+def uncounted(frame: Frame, why: dict[str, str]) -> Frame:
+    """The frame with the variables of `why` without a value, and why (`Frame.missing`: its
+    KPIs undefined, the others stand)."""
+    for variable, reason in why.items():
+        if variable in frame.values:
+            frame.values[variable] = np.full(len(frame), np.nan)
+            frame.missing[variable] = reason
+    return frame
 
 
 def _not_whole(value: str) -> str:

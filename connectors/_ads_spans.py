@@ -6,8 +6,8 @@ ends`.
 A row counts only in a period that holds all of its days. When one lies across two periods of
 the grain asked for, no period can count it: days asked for raise `NoDailyValues` (a row of a
 whole month is monthly data, dated on its first day; the engine leaves a partial period
-unprojected); Meta's rows otherwise raise the error; Google's leave every period the source
-covers without a value, and say why (`unanswered`: the first such row, where it is, its days,
+unprojected); otherwise Google's and Meta's rows alike leave every period the source covers
+without a value, and say why (`unanswered`: the first such row, where it is, its days,
 and the fix), so that its KPIs are undefined with a finding and the other sources stand.
 """
 
@@ -29,7 +29,7 @@ from kpiengine.sqlgen import period_sql
 from kpiengine.table import Frame
 from kpiengine.undatedfiles import across, at_grain, undatable
 
-from ._ads_checks import raise_span
+from ._ads_checks import span_why
 from ._ads_config import AdsConfig
 from ._ads_microsoft import week_fix
 from ._ads_profiles import MICROSOFT
@@ -119,8 +119,8 @@ class RowSpans(AdsConfig):
         summary: str,
     ) -> str:
         """Why no period of `grain` can count the source's rows: the first across two of
-        them, with its file, line, days and the fix (Google's). Raises for Meta's rows
-        (`raise_span`) and for days asked for. `summary`: SQL true on Meta's summary rows."""
+        them, with its file, line, days and the fix (Meta's: `span_why`). Raises for days
+        asked for. `summary`: SQL true on Meta's summary rows."""
         column, end = self.columns["date"], self.columns.get("date_end")
         fmt = self._format(column)
         day = fmt.sql(column, "VARCHAR")
@@ -128,9 +128,11 @@ class RowSpans(AdsConfig):
             stop = self._format(end).sql(end, "VARCHAR")
             crossing = crossing_sql(day, stop, grain, calendar, bounds)
             names = tuple(self._names(self.layout))
-            raise_span(tables, (column, fmt), (end, self._format(end)),
-                       f"NOT {summary} AND {crossing}", names, grain, calendar)  # fmt: skip
-            tables = []  # raise_span found none: a row's two cells could not be told
+            why = span_why(tables, (column, fmt), (end, self._format(end)),
+                           f"NOT {summary} AND {crossing}", names, grain, calendar)  # fmt: skip
+            if why is not None:
+                return why
+            tables = []  # span_why found none: a row's two cells could not be told
         row_grain, ranges = self._row_grain(), self._ranges_of(column)
         for table in tables:
             stated = ranges.get(table.name)

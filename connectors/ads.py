@@ -72,7 +72,8 @@ from ._ads_profiles import (
     PLATFORMS,
     detect_platform,
 )
-from ._ads_scan import AdsScan
+from ._ads_records import with_records
+from ._ads_scan import AdsScan, uncounted
 from ._ads_spans import mixed, unanswered
 from ._ads_totals import UNSEGMENTED, Gap, conversion_segment, raise_gaps, segmented_why
 
@@ -153,6 +154,7 @@ class AdsConnector(AdsScan):
                 if name:
                     require(self.layout, name)
         self.tables = same_layout_of(self.tables, self._read_columns())
+        self.tables = with_records(self.tables, self.platform, self.columns, self._names, config)
         require_rows(self.tables)  # an empty export: no days, no zeros, an error at its header
         if "date" not in self.columns:
             self._ranges()  # a report without days needs its date range
@@ -227,7 +229,7 @@ class AdsConnector(AdsScan):
         except Breakdown:
             return None
         raise_gaps(gaps, len(self.tables) > 1, self._segment())
-        out = Frame.concat(frames)
+        out = uncounted(Frame.concat(frames), {k: v for f in frames for k, v in f.missing.items()})
         ranges = zip([t.name for t in self.tables], spans, [True] * len(spans), strict=True)
         out.holes = monthgaps.holes(list(ranges))  # reports without days: ranges stated
         out.grain = request.grain if whole else RANGE
@@ -323,7 +325,8 @@ class AdsConnector(AdsScan):
                 list(zip([t.name for t in self.tables], spans, says, strict=True))
             )
         found: list[Gap] = []
-        self._cross_check(tables, checks, summed, money, decimals, mapped, totals, files, found)
+        off = self._cross_check(tables, checks, summed, money, decimals, mapped, totals, files,
+                                found)  # fmt: skip
         if gaps is None:
             raise_gaps(found, len(self.tables) > 1, self._segment())
         else:
@@ -339,7 +342,7 @@ class AdsConnector(AdsScan):
             covered = union([*stated, (checks["row_first"], checks["row_last"])])
             assert covered is not None  # rows across periods have days
             return unanswered(wanted, covered, why)
-        frame = scanned.frame
+        frame = uncounted(scanned.frame, off)  # `Results` of several kinds: undefined
         frame.holes = holes if files else []  # days no file covers: unknown, not 0
         segment = self._segment()
         for variable in [v for v in wanted if segment and self.role_of.get(v) in UNSEGMENTED]:

@@ -1,6 +1,7 @@
 """A Meta Ads Manager export broken down by week (`Reporting starts` to `Reporting ends`, seven
-days each, Monday to Sunday) evaluated by month: the week across two months cannot be split,
-and the fix names the grain of the rows (`--grain week`), at which the export is exact.
+days each, Monday to Sunday) evaluated by month: the week across two months cannot be split
+(the source's variables are undefined, with why), and the fix names the grain of the rows
+(`--grain week`), at which the export is exact.
 
 Expected values are computed here from the file text with the csv module.
 """
@@ -10,10 +11,9 @@ import datetime as dt
 import io
 from collections import defaultdict
 
+import numpy as np
 import pytest
 from test_connector_ads import connector, fetch
-
-from kpiengine.connector import NoDailyValues
 
 HEADER = (
     '"Reporting starts","Reporting ends","Campaign name","Impressions","Link clicks",'
@@ -45,15 +45,14 @@ def export():
 
 def test_a_week_across_two_months_says_to_evaluate_by_week(tmp_path):
     (tmp_path / "m.csv").write_text(export(), "utf-8")
-    with pytest.raises(NoDailyValues) as info:
-        fetch(connector(tmp_path, "m.csv"), "ad_spend")
-    said = info.value
-    assert said.message == (
-        "this row covers 2024-07-29 to 2024-08-04, a week partly in 2024-07 and partly in 2024-08"
-    )
-    assert said.fix is not None and said.fix.endswith("or evaluate with `--grain week`")
-    assert "coarser" not in said.fix
-    assert said.location.line == 11  # header, summary row, eight rows of July's four weeks
+    # as Google's rows of weeks: no month gets a value, and why is said (a KPI015 finding)
+    frame = fetch(connector(tmp_path, "m.csv"), "ad_spend")
+    assert np.isnan(frame.values["ad_spend"]).all()
+    said = frame.missing["ad_spend"]
+    # header, summary row, eight rows of July's four weeks: line 11
+    assert "the first, at m.csv:11:1, covers 2024-07-29 to 2024-08-04, a week partly in " \
+        "2024-07 and partly in 2024-08" in said  # fmt: skip
+    assert said.endswith("or evaluate with `--grain week`") and "coarser" not in said
     # and by week the export is exact
     frame = fetch(connector(tmp_path, "m.csv"), "ad_spend", "clicks", grain="week")
     expected = defaultdict(float)
@@ -75,10 +74,9 @@ def test_a_month_row_by_week_names_the_month(tmp_path):
         '"2024-07-01","2024-07-31","A","300","30.00"\n'
     )
     (tmp_path / "m.csv").write_text(text, "utf-8")
-    with pytest.raises(NoDailyValues) as info:
-        fetch(connector(tmp_path, "m.csv"), "ad_spend", grain="week")
-    assert info.value.message == "this row covers 2024-06-01 to 2024-06-30, more than one week"
-    assert (info.value.fix or "").endswith("or evaluate with `--grain month`")
+    said = fetch(connector(tmp_path, "m.csv"), "ad_spend", grain="week").missing["ad_spend"]
+    assert "at m.csv:3:1, covers 2024-06-01 to 2024-06-30, more than one week" in said
+    assert said.endswith("or evaluate with `--grain month`")
 
 
 def test_an_export_without_breakdown_by_week_is_its_range(tmp_path):
