@@ -25,7 +25,7 @@ from kpiengine.filesource import count_columns, date_format_of, find, require
 from kpiengine.sqlgen import quote_ident, quote_text
 
 from . import _crm_hints as hints
-from ._crm_headers import CURRENCY_WORDS, converted, currency_column, yaml_text
+from ._crm_headers import CURRENCY_WORDS, check_object, converted, currency_column, yaml_text
 from ._crm_outcome import outcome_columns, status_sql
 from ._crm_tables import (
     CLASSES,
@@ -139,6 +139,7 @@ class CrmConfig(Connector):
         explicit = self.option("object")
         if explicit:
             return OBJECT_ALIASES.get(str(explicit).lower(), str(explicit).lower())
+        check_object(self.layout, self.system, self.config.name)  # headers none knows
         return self._detect(OBJECT_MARKERS, "object")
 
     def _columns(self) -> dict[str, str]:

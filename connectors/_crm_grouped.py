@@ -5,8 +5,9 @@ group's value on the group's first row only, and adds summary rows: `Subtotal`, 
 (5 records)`, `Count`, `Sum of Amount`. Summary rows are recognised by their first filled cell
 (the grouping columns are empty on them) and never counted; `CrmTable` leaves them out of every
 query. A row with its record's id (without an id column: a stage beside the label) is a record
-whatever its first cell says: a deal of an account named `Total` or `Summa`. The `fill_down:` option's columns take, on a row where they are empty, the value of the
-row above within the group of the columns left of them (`CrmTable.reader`); a row of empty
+whatever its first cell says: a deal of an account named `Total` or `Summa`. The
+`fill_down:` option's columns take, on a row where they are empty, the value of the row above
+within the group of the columns left of them (`CrmTable.reader`); a row of empty
 cells (Excel pads a formatted report's gaps with `,,,,,,`) is then no record, neither filled
 nor filled from nor counted (it became a deal of the last group's stage). Filling down is
 never guessed: `grouped_columns` finds the leading columns that look grouped, for the errors

@@ -28,9 +28,10 @@ from collections.abc import Collection
 from kpiengine.errors import KpiError
 from kpiengine.fileformats.currency import ISO_CODES
 from kpiengine.fileformats.tables import FileTable
+from kpiengine.filesource import find
 
 from ._crm_outcome import outcome_columns
-from ._crm_tables import CLOSED, CONVERTED_AMOUNTS, STAGE_DATES
+from ._crm_tables import CLOSED, CONVERTED_AMOUNTS, DEFAULT_COLUMNS, OBJECT_MARKERS, STAGE_DATES
 
 #: The roles a `columns:` block offers, per object.
 OFFERED = {
@@ -119,9 +120,34 @@ def _roles(roles: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
+def check_object(table: FileTable, system: str, source: str) -> None:
+    """An error when no header tells the export's object (headers in another language): its
+    headers, each object's roles missing, and a block to paste for each (an `object:` alone
+    would only lead to the next error, the roles missing)."""
+    have = {c.strip().casefold() for c in table.columns}
+    if any(m.casefold() in have for marks in OBJECT_MARKERS.values() for m in marks):
+        return  # told, or two objects alike: `CrmConfig._detect`
+    found = {o: {r: c for r, names in DEFAULT_COLUMNS[(system, o)].items()
+                 if (c := find(table, names))} for o in OFFERED}  # fmt: skip
+    missing = {o: [r for r in OFFERED[o] if r not in found[o]] for o in OFFERED}
+    blocks = [_block(table, system, o, found[o], source, o, lead=o == "deals") for o in OFFERED]
+    raise KpiError(
+        f"source `{source}`: cannot tell whether {table.name} is an export of deals or of "
+        f"contacts: it has no column this connector knows as a deals export's "
+        f"{_roles(missing['deals'])}, nor as a contacts export's {_roles(missing['contacts'])} "
+        f"(headers: {', '.join(table.columns)})",
+        table.header(),
+        blocks[0] + "\n  or, for an export of contacts (leads):\n" + blocks[1],
+    )
+
+
 def _block(
-    table: FileTable, system: str, object_: str, columns: dict[str, str], source: str
-) -> str:
+    table: FileTable, system: str, object_: str, columns: dict[str, str], source: str,
+    object_line: str = "",
+    lead: bool = True,
+) -> str:  # fmt: skip
+    """The fix naming the columns (see the module); `object_line`: the `object:` it sets;
+    `lead`: with the words saying what to do (else the YAML alone)."""
     lines = [
         f"      {role}: {yaml_text(columns[role]) if role in columns else ASK}"
         for role in OFFERED[object_]
@@ -142,10 +168,14 @@ def _block(
             lines.append(f"      {role}: {yaml_text(guess)}  # guessed: {why}")
         else:
             lines.append(f"      # {role}: {ASK}{f'  # {why}' if why else ''}")
+    what = "set the object and name" if object_line else "name"
+    head = f"    object: {object_line}\n" if object_line else ""
+    if not lead:
+        return f"{head}    columns:\n" + "\n".join(lines)
     return (
-        f'name the columns in source `{source}` of kpi.yaml (replace each "?" with the file\'s '
-        "header for that role, delete the roles it has none of; check the guesses, uncomment "
-        "the optional roles it has):\n    columns:\n" + "\n".join(lines)
+        f'{what} the columns in source `{source}` of kpi.yaml (replace each "?" with the '
+        "file's header for that role, delete the roles it has none of; check the guesses, "
+        f"uncomment the optional roles it has):\n{head}    columns:\n" + "\n".join(lines)
     )
 
 

@@ -65,6 +65,7 @@ from ._crm_mapped import kept_kind, mixed
 from ._crm_pipeline import OPEN, OpenDeals
 from ._crm_span import covered, seen_to, span_checks, stamp_format
 from ._crm_tables import CLOSED, DAY_ROLE, NONE, STAGE_DATES, STAGES, STOCKS
+from ._crm_totals import check_stated, stated_checks
 
 DEALS = "__deals"  # every deal by its create date: the segments of the export
 CONTACTS = "__contacts"  # every contact by its create date: the segments of the export
@@ -220,6 +221,7 @@ class CrmConnector(GroupedReports, OpenDeals, CurrencyCodes, ContactStages):
         future = self._future(checks) if any(v in CLOSED for v in wanted) else None
         if future is not None:
             out.warnings.append(future)
+        out.warnings += check_stated(self._stated, checks, self._record())
         formats = [self._format(c) for c in self.date_columns if c in self._formats]
         if formats and all(f.grain == "month" for f in formats):
             out.date_grain = "month"
@@ -297,6 +299,8 @@ class CrmConnector(GroupedReports, OpenDeals, CurrencyCodes, ContactStages):
         workspace = self.config.currency or ""
         held = Reader("number", decimal, quantity="amount")  # `45%` is no amount: an error
         value = scan.read(amount, held, workspace) if amount else "NULL"
+        # the records (and amounts) a `Grand Totals (5 records)` row states (`_crm_totals`)
+        self._stated = stated_checks(scan, tables, value, amount, decimal, workspace)
         roles: dict[tuple[str, str], dict[str, Any]] = {}
         for variable in derived:
             if variable in STOCKS or variable == OPEN:
