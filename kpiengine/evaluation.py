@@ -16,17 +16,19 @@ import numpy as np
 
 from .compute import Computer
 from .errors import Finding
-from .formatting import cells, is_rate, tidy_array
+from .formatting import cells, is_rate, tidy, tidy_array
 from .model import KPI, Workspace
 from .pacing import (
     LateStart,
     Projection,
+    days_before_start,
     elapsed_days,
     late_start,
     p_target,
     project,
     reads_earlier,
     scale_free,
+    stops_inside,
 )
 from .plan import Plan
 from .recordfields import (
@@ -67,6 +69,7 @@ class KpiResult:
     projection: Projection | None = None  # its value at the period's end
     elapsed: int = 0  # the days of the partial period every input covers
     days: int = 0  # the partial period's length in days
+    skip: int = 0  # its days before the data starts, when it is also the first (late) period
     target_to_date: np.ndarray | None = None  # segments: an additive target for those days
     #: segments: whether its value to date holds for the whole period (`pacing.scale_free`),
     #: found only when a status needs it (without a projection)
@@ -235,7 +238,7 @@ def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
             projected_high=num(projection.high[s]),
             p_target=None if chance is None else num(chance[s]),
         )
-    held = f"{result.elapsed} of {result.days} days"
+    held = f"{result.elapsed - result.skip} of {result.days} days"
     if basis == PRO_RATA and result.target_to_date is not None:
         fields["target_to_date"] = num(result.target_to_date[s])
         fields["status_reason"] = (
@@ -306,6 +309,7 @@ def _evaluate_kpi(
         per_period = window(
             per_period[:, None], "sum" if additive else "last", window_token, table
         )[0][:, 0]
+        per_period = tidy_array(per_period)  # the sum tidied once, as `period_targets` does
     if additive:  # an additive target is for the total, not for each segment
         targets = np.full(shape, np.nan)
         targets[:, 0] = per_period
@@ -316,7 +320,8 @@ def _evaluate_kpi(
     reasons = cut_reasons(table, inputs, values, reasons)
     coverage = table.coverage_of(inputs)
     last = table.n_periods - 1
-    partial = last if table.n_periods and 0 < coverage[last] < 1 - 1e-9 else None
+    held = table.n_periods and coverage[last] > 0
+    partial = last if held and stops_inside(table, inputs, last) else None
     late = late_start(workspace, table, kpi.id) if additive and not window_token else None
     return KpiResult(kpi, values, reasons, targets, additive, band, coverage, partial, late=late)
 
@@ -325,7 +330,7 @@ def in_progress(table: InputTable) -> bool:
     """True when the data stops inside its last period (the current month, say)."""
     if not table.n_periods:
         return False
-    return bool(table.coverage_of(table.spans)[-1] < 1 - 1e-9)
+    return stops_inside(table, table.spans, table.n_periods - 1)
 
 
 def _pace(
@@ -393,20 +398,22 @@ def _judge(
     p = result.partial
     assert p is not None
     kpi = result.kpi
-    result.elapsed = elapsed_days(table, workspace.inputs_of(kpi.id), p)
+    inputs = workspace.inputs_of(kpi.id)
+    result.elapsed = elapsed_days(table, inputs, p)
     result.days = (table.period_end(p) - table.period_start(p)).days + 1
+    # the only period, when the data also starts late in it: the target of the days held
+    result.skip = days_before_start(table, inputs, p)
     if result.additive:
         ordinal = table.first + p
         per = workspace.settings.grain
-        to_date = to_date_target(
-            kpi.target, table.grain, ordinal, result.elapsed, table.calendar, per
-        )
+        held, skip = result.elapsed - result.skip, result.skip
+        to_date = to_date_target(kpi.target, table.grain, ordinal, held, table.calendar, per, skip)
         if window_token:  # the window's earlier periods whole, the partial one to date
             per_period = period_targets(
                 kpi.target, True, table.grain, table.first, table.n_periods, table.calendar, per
             )
             per_period[p] = to_date
-            to_date = window(per_period[:, None], "sum", window_token, table)[0][p, 0]
+            to_date = tidy(window(per_period[:, None], "sum", window_token, table)[0][p, 0])
         result.target_to_date = np.full(result.values.shape[1], np.nan)
         result.target_to_date[0] = to_date
     else:

@@ -155,18 +155,18 @@ class Formatter:
         return self.number(value, decimals, sign)
 
     def gap(self, value: object, fmt: str = "number", decimals: int | None = None) -> str:
-        """A signed difference in the KPI's format; percentages in points (`-3.2 pp`)."""
-        if fmt == "percent" and defined(value):
-            places = 1 if decimals is None else decimals
-            value = 0.0 if round(value * 100, places) == 0 else value
-            points = self._number_text(value * 100, _pattern(places, value != 0))
+        """A signed difference in the KPI's format, shown as a change is (`change_amount`):
+        never rounded to an unsigned zero (`+0.03×`, `+0.05 pp`); 0 unsigned; percentages in
+        points (`-3.2 pp`)."""
+        return self.change_amount(value, fmt, decimals)
+
+    def _zero(self, fmt: str, decimals: int | None) -> str:
+        """Zero in the KPI's format, unsigned; percentages in points (`0.0 pp`)."""
+        if fmt == "percent":
+            points = self._number_text(0.0, _pattern(1 if decimals is None else decimals))
             return f"{points} {label('points', self.locale_name)}"
-        if fmt == "multiple" and decimals is None:
-            decimals = 2
-        shown = decimals if decimals is not None else (2 if fmt == "currency" else None)
-        if defined(value) and shown is not None and round(value, shown) == 0:
-            return self.kpi_value(0.0, fmt, decimals)  # no sign on what shows as zero
-        return self.kpi_value(value, fmt, decimals, sign=True)
+        places = 2 if fmt == "multiple" and decimals is None else decimals
+        return self.kpi_value(0.0, fmt, places)
 
     def change_amount(self, value: object, fmt: str = "number", decimals: int | None = None) -> str:
         """An absolute change in the KPI's format, signed unless it is 0: `+0.04` for 0.0438
@@ -186,7 +186,7 @@ class Formatter:
         while _shown_zero(scaled, places) and places < 6:
             places += 1
         if _shown_zero(scaled, places):  # below a millionth: float noise, shown as 0
-            return self.gap(0.0, fmt, decimals)
+            return self._zero(fmt, decimals)
         if fmt == "percent":
             points = self._number_text(scaled, _pattern(places, sign=True))
             return f"{points} {label('points', self.locale_name)}"
@@ -213,10 +213,16 @@ class Formatter:
         return self.kpi_value(value, "number" if fmt == "integer" else fmt, places)
 
     def change(self, value: object, decimals: int = 1) -> str:
-        """A signed relative change: `+12.5%` (`0.0%` when it rounds to nothing)."""
-        if defined(value) and round(value * 100, decimals) == 0:
+        """A signed relative change, with the fewest more decimals (to 6) that show a non-zero
+        digit: `+12.5%`, `+0.02%` for 0.0002; `0.0%` for no change (or float noise)."""
+        if not defined(value):
+            return UNDEFINED
+        places = decimals
+        while _shown_zero(value * 100, places) and places < 6:
+            places += 1
+        if _shown_zero(value * 100, places):
             return self.percent(0.0, decimals)
-        return self.percent(value, decimals, sign=True)
+        return self.percent(value, places, sign=True)
 
     def change_parts(
         self,

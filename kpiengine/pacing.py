@@ -65,6 +65,27 @@ def elapsed_days(table: InputTable, names: set[str], period: int) -> int:
     return held
 
 
+def stops_inside(table: InputTable, names: set[str] | dict, period: int) -> bool:
+    """Whether `names` stop inside the period: it is not whole, and one of them ends before
+    its last day (the current month). A period they only start inside is whole at its end: a
+    first one is judged pro rata (`late_start`) whatever periods are selected."""
+    if table.coverage_of(names)[period] >= 1 - 1e-9:
+        return False
+    end = table.period_end(period)
+    return any(table.spans[n][1] < end for n in names if n in table.spans)
+
+
+def days_before_start(table: InputTable, names: set[str], period: int) -> int:
+    """The days of the period before every one of `names` has started, when they start inside
+    it later than its first event (`first_event_slack`); else 0."""
+    firsts = [table.spans[n][0] for n in names if n in table.spans]
+    start = table.period_start(period)
+    if not firsts or max(firsts) > table.period_end(period):
+        return 0
+    late = (max(firsts) - start).days
+    return late if late > first_event_slack(table.grain).days else 0
+
+
 @dataclass
 class LateStart:
     """The first period, when the data starts inside it: its days held and the target for them."""
@@ -77,20 +98,23 @@ class LateStart:
 
 def late_start(workspace: Workspace, table: InputTable, kpi_id: str) -> LateStart | None:
     """An additive KPI's first period when its inputs start inside it (later than its first
-    event, `first_event_slack`) and go on past it: its total is judged against the target for
-    the days held (pro rata), not the whole period's."""
-    if table.n_periods < 2 or table.coverage_of(workspace.inputs_of(kpi_id))[0] >= 1 - 1e-9:
+    event, `first_event_slack`) and go on to its end at least (whether or not it is the only
+    period selected): its total is judged against the target for the days held (pro rata), not
+    the whole period's. A first period the data also stops inside is the partial one instead."""
+    inputs = workspace.inputs_of(kpi_id)
+    if not table.n_periods or stops_inside(table, inputs, 0):
         return None
-    first = max(table.spans[n][0] for n in workspace.inputs_of(kpi_id) if n in table.spans)
+    skip = days_before_start(table, inputs, 0)
+    if not skip:  # short at its end, not its start
+        return None
     start, end = table.period_start(0), table.period_end(0)
-    if first - start <= first_event_slack(table.grain):  # short at its end, not its start
-        return None
-    held, days = (end - first).days + 1, (end - start).days + 1
+    days = (end - start).days + 1
     kpi, per = workspace.kpis[kpi_id], workspace.settings.grain
     target = to_date_target(
-        kpi.target, table.grain, table.first, held, table.calendar, per, skip=days - held
+        kpi.target, table.grain, table.first, days - skip, table.calendar, per, skip=skip
     )
-    return LateStart(first, held, days, target) if np.isfinite(target) else None
+    first = start + dt.timedelta(days=skip)
+    return LateStart(first, days - skip, days, target) if np.isfinite(target) else None
 
 
 def project(

@@ -4,6 +4,10 @@ An additive KPI (a sum of summed variables, like revenue or leads) has a target 
 over the days of the period it is given for (evenly, or by monthly weights for an annual target)
 and summed over the days of the period asked for. Any other KPI (a ratio) keeps its target
 unchanged in every period inside the one it is given for.
+
+Targets leave this module tidied (`formatting.tidy`: a twelfth of 36,000 summed over a month's
+days is 3,000, not 3,000.000000000002), and statuses compare tidied values with them: a status
+rests on the numbers the user is shown, so a target met exactly is on track.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import datetime as dt
 
 import numpy as np
 
+from .formatting import tidy, tidy_array
 from .model import TargetSpec
 from .periods import DEFAULT, Calendar
 
@@ -71,7 +76,7 @@ def period_targets(
             out[i] = chunk.sum()
         elif np.all(chunk == chunk[0]):
             out[i] = chunk[0]
-    return out
+    return tidy_array(out)
 
 
 def to_date_target(
@@ -93,10 +98,10 @@ def to_date_target(
     skip = max(0, min(skip, length))
     days = max(0, min(days, length - skip))
     if spec.constant is not None and not _respread(True, grain, per):
-        return float(spec.constant) * days / length
+        return tidy(float(spec.constant) * days / length)
     daily, origin = _daily(spec, True, grain, ordinal, 1, calendar, per)
     chunk = daily[_day_index(start, origin) + skip :][:days]
-    return float("nan") if np.isnan(daily).any() else float(chunk.sum())
+    return float("nan") if np.isnan(daily).any() else tidy(float(chunk.sum()))
 
 
 def _respread(additive: bool, grain: str, per: str | None) -> bool:
@@ -164,7 +169,9 @@ _STATUSES = np.array([NO_TARGET, ON_TRACK, AT_RISK, OFF_TRACK, UNDEFINED, NOT_JU
 
 def status(values: np.ndarray, targets: np.ndarray, direction: str, band: float) -> np.ndarray:
     """`on_track | at_risk | off_track | no_target | undefined` for each cell; with `direction:
-    none`, `not_judged` where there is a target (whatever the value) and `no_target` elsewhere."""
+    none`, `not_judged` where there is a target (whatever the value) and `no_target` elsewhere.
+    Both are tidied first: the status of the numbers shown (a gap of 0 is on track)."""
+    values, targets = tidy_array(values), tidy_array(targets)
     code = np.zeros(values.shape, dtype=np.int8)
     if direction == "none":
         code[~np.isnan(targets)] = 5

@@ -549,7 +549,7 @@ def test_filters_format_for_the_locale_and_never_show_nan():
     assert fr.kpi_value(1234.5, "currency") == "1\u202f234,50\xa0€"
     assert fa.kpi_value(1234.5, "currency") == "۱٬۲۳۴٫۵۰"  # no currency: no symbol
     assert en.kpi_value(0.4233, "percent") == "42.3%" and fr.percent(0.4233) == "42,3\xa0%"
-    assert en.change(-0.1703) == "-17.0%" and en.change(0.0001) == "0.0%"
+    assert en.change(-0.1703) == "-17.0%" and en.change(0.0001) == "+0.01%"
     assert en.gap(-0.008, "percent") == "-0.8 pp"
     assert en.period("2024-Q2") == "Q2 2024" and fr.period("2024-06") == "juin 2024"
     assert fa.period("2024-06") == "ژوئن ۲۰۲۴"

@@ -19,7 +19,7 @@ import sympy
 from ..errors import KpiError
 from ..evaluation import reads_earlier
 from ..model import DISTINCT
-from ..pacing import elapsed_days
+from ..pacing import elapsed_days, stops_inside
 from ..todatevalues import same_days, to_date_table
 from .expand import Context, display_name, input_names, split_name
 
@@ -68,7 +68,7 @@ def partial_period(ctx: Context, kpi_id: str) -> Partial | None:
         return None
     last = table.n_periods - 1
     inputs = ctx.ws.inputs_of(kpi_id)
-    if not 0 < table.coverage_of(inputs)[last] < 1 - 1e-9:
+    if not (table.coverage_of(inputs)[last] > 0 and stops_inside(table, inputs, last)):
         return None
     covered = elapsed_days(table, inputs, last)
     start, end = table.period_start(last), table.period_end(last)

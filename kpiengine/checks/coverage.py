@@ -10,6 +10,8 @@ import numpy as np
 from ..errors import Finding
 from ..hookspecs import hookimpl
 from ..periods import end_date, first_event_slack
+from ..table import InputTable
+from ..todatevalues import same_days
 from ..transforms import year_ago_index
 from .base import DATA, Check
 from .common import shown
@@ -23,7 +25,7 @@ SLACK = dt.timedelta(days=SLACK_DAYS)  # ranges a week apart or less count as th
 class PartialPeriod(Check):
     code = "KPI307"
     stage = DATA
-    title = "a partial period (the current month so far) compared with full ones"
+    title = "a partial period (one the data starts or stops inside) compared with others"
     fix = "leave the partial period out (`--to` the last full period), or compare it pro rata"
 
     def run(self, context: CheckContext) -> Iterable[Finding]:
@@ -35,7 +37,10 @@ class PartialPeriod(Check):
         ago = year_ago_index(table)
         for index, neighbour in ((table.n_periods - 1, table.n_periods - 2), (0, 1)):
             # the first period is a base too: of the next one's change and of last year's
-            later = [] if index else [i for i in (1, *np.flatnonzero(ago == 0)) if i]
+            # at year grain the next period is also the one a year later: listed once
+            later = (
+                [] if index else list(dict.fromkeys(i for i in (1, *np.flatnonzero(ago == 0)) if i))
+            )
             shown_at = [i for i in (index, *later) if i in results.selected]
             if not shown_at:
                 continue
@@ -66,9 +71,13 @@ class PartialPeriod(Check):
             names += f" and {len(cut) - MAX_LISTED} more"
         span = f"to {day}" if index else f"from {day}"
         scope = {k.id for k in context.kpis}
+        covered = table.coverage_of(set(cut))
+        days_of = {i: round(covered[i] * _length(table, i)) for i in (neighbour, *shown_at)}
+        whole = {i: days_of[i] == _length(table, i) for i in days_of}
+        over = "" if whole[neighbour] else f" over its {days_of[neighbour]} days"
         affected = [
             f"`{k}` {shown(r.values[index, 0], r.kpi)} ({other}: "
-            f"{shown(r.values[neighbour, 0], r.kpi)})"
+            f"{shown(r.values[neighbour, 0], r.kpi)}{over})"
             for k, r in results.kpis.items()
             if k in scope and ws.inputs_of(k) & set(cut) and ws.is_additive(k)
         ]
@@ -78,18 +87,32 @@ class PartialPeriod(Check):
                 ": its totals are to date, compared with the same days of earlier periods (not "
                 "at all without daily values)"
             )
-        else:
+        elif whole[neighbour]:  # a whole period beside it: its totals look low
             message += " and is compared with full periods"
             if affected:
                 message += ": totals look low, e.g. " + ", ".join(affected[:MAX_LISTED])
-        later = [results.labels[i] for i in shown_at if i != index]
-        if later:
+        else:  # the next period is partial too (the data stops inside it): no "low" to say
+            message += " and is compared with periods of other lengths"
+            if affected:
+                message += ", e.g. " + ", ".join(affected[:MAX_LISTED])
+        full = [results.labels[i] for i in shown_at if i != index and whole[i]]
+        if full:
+            what = "a full period" if len(full) == 1 else "full periods"
+            message += f"; the changes of {' and '.join(full)} against it compare {what} with "
+            message += f"{held} days"
+        for i in (i for i in shown_at if i != index and not whole[i]):  # the last, to date
+            same = max(0, same_days(table, index, days_of[i]) - (length - held))
             message += (
-                f"; the changes of {' and '.join(later)} against it compare a full period with "
-                f"{held} days"
+                f"; the changes of {results.labels[i]} against it compare {days_of[i]} days to "
+                f"date with its {same} to the same date (none without daily values)"
             )
         periods = [results.labels[i] for i in shown_at]
         return self.finding(message, period=label, periods=periods, days=held, period_days=length)
+
+
+def _length(table: InputTable, index: int) -> int:
+    """The days of the table's period `index`."""
+    return (end_date(table.first + index, table.grain) - table.period_start(index)).days + 1
 
 
 class DifferentRanges(Check):
