@@ -30,9 +30,10 @@ import numpy as np
 
 from .cellreader import Reader, as_text, raise_spreadsheet_errors, spaced, trimmed_sql
 from .distinct import ROLLING, Event, window_kind, window_rows
-from .errors import Location
+from .errors import KpiError, Location
 from .fileformats.dateformat import in_years
 from .fileformats.missing import NO_VALUE_PATTERN
+from .fileformats.numbers import holds_numbers
 from .fileformats.percents import BAD
 from .fileformats.sql import anchored
 from .fileformats.tables import FileTable, reencoded
@@ -118,6 +119,12 @@ class Scan(ScanErrors):
         a column must not mix currencies)."""
         of = reader if callable(reader) else lambda _table: reader
         key = (column, repr([of(t) for t in self.tables]), currency)
+        for table in self.tables:  # a typed file's BOOLEAN or STRUCT column: no numbers at all
+            type_ = table.type_of(column)
+            if of(table).kind == "number" and not holds_numbers(type_):
+                what = of(table).what or "numbers"
+                raise KpiError(f"expected {what} in column `{column}`, found {type_} values",
+                               table.location(1, column))  # fmt: skip
         if key not in self._reads:
             name = self.row(lambda t: self.value_sql(of(t), column, t.type_of(column)))
             self._reads[key] = Read(column, of, name, len(self._reads), currency)

@@ -141,6 +141,15 @@ def test_segments_adding_up_to_more_than_the_total_row(ws):
     assert coded(ws, clean, "KPI305") == []
 
 
+def test_rows_without_a_label_are_a_segment_unless_they_match_the_others_sum(ws):
+    channels = {"channel": ["Email", "Search", ""]}
+    rows = frame(["2024-06-03"] * 3, channels, conversions=[100, 100, 50], sessions=[1, 1, 1])
+    assert coded(ws, rows, "KPI305") == []  # 50 of rows without a channel: data, not a total
+    total = frame(["2024-06-03"] * 3, channels, conversions=[100, 100, 200], sessions=[1, 1, 1])
+    found = [f for f in coded(ws, total, "KPI305") if f.message.startswith("`conversions`")]
+    assert len(found) == 1 and "counts it twice (400)" in found[0].message  # a UA total row
+
+
 def test_universal_analytics_spliced_with_ga4_bounce_rate(ws):
     ua = [0.62, 0.61, 0.63, 0.62, 0.60, 0.64, 0.61, 0.63, 0.62, 0.61, 0.62, 0.63]
     ga4 = [0.31, 0.30, 0.32, 0.31, 0.30, 0.32]

@@ -278,3 +278,15 @@ def test_a_bad_cell_of_a_serial_column_says_serials_were_expected(tmp_path, monk
     assert str(info.value.location) == "c.csv:2102:1"
     assert "expected a spreadsheet date serial number" in info.value.message
     assert "excel" not in info.value.message
+
+
+def test_serials_with_a_time_after_a_decimal_comma(tmp_path, monkeypatch):
+    """German Excel writes a date-time serial with its decimal comma (`45306,25`: 15 January
+    2024, 6:00); the day is the serial's whole part, alone or among whole serials."""
+    monkeypatch.setenv("KPIENGINE_TODAY", "2025-06-30")
+    assert D(1899, 12, 30) + dt.timedelta(days=45337) == D(2024, 2, 15)
+    for first in ("45306,25", "45306"):
+        data = f"Zeitstempel;ad_spend\r\n{first};1,50\r\n45337,75;2,50\r\n".encode()
+        frame = fetch(tmp_path, data, "Zeitstempel")
+        assert [str(d) for d in frame.dates] == ["2024-01-01", "2024-02-01"]
+        assert list(frame.values["ad_spend"]) == [1.5, 2.5]

@@ -166,3 +166,19 @@ def test_a_parquet_date_column_of_numbers_says_so(tmp_path):
 def test_an_empty_json_lines_file_says_it_is_empty(tmp_path):
     (tmp_path / "e.ndjson").write_text("")
     assert error(tmp_path, "e.ndjson").startswith("e.ndjson: the file is empty")
+
+
+@pytest.mark.parametrize(
+    ("sql", "shown"),
+    [("true", "BOOLEAN"), ("[1.5]", "DECIMAL(2,1)[]"), ("{'v': 1.5}", "STRUCT(v DECIMAL(2,1))")],
+)
+def test_a_parquet_column_of_no_numbers_is_an_input_error_not_a_plugin_failure(
+    tmp_path, sql, shown
+):
+    duckdb.sql(
+        f"COPY (SELECT DATE '2024-01-05' AS date, {sql} AS rev) "
+        f"TO '{tmp_path / 'data.parquet'}' (FORMAT parquet)"
+    )
+    message = error(tmp_path, "data.parquet")
+    assert message.startswith("data.parquet: expected") and f"found {shown} values" in message
+    assert "connector" not in message  # not KPI012: the file is at fault, not the plugin

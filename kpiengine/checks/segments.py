@@ -44,13 +44,15 @@ class SegmentsOverTotal(Check):
     def _check(self, results: Results, name: str, values: np.ndarray) -> Iterator[Finding]:
         segments = results.table.segments
         dim = _dimension(results)
-        totals = [
-            s
-            for s in range(1, len(segments))
-            if str(segments[s][dim]).strip().lower() in TOTAL_LABELS
-        ]
-        parts = [s for s in range(1, len(segments)) if s not in totals]
+        labels = [str(segments[s].get(dim, "")).strip().lower() for s in range(len(segments))]
+        labelled = [s for s in range(1, len(segments)) if labels[s] in TOTAL_LABELS - {""}]
+        blank = [s for s in range(1, len(segments)) if labels[s] == ""]
         for i in results.selected:
+            # rows without a label are a total row only where they match the others' sum (as
+            # Universal Analytics writes its totals); else they are data, part of the total
+            rest = np.nansum([values[i, s] for s in range(1, len(segments)) if labels[s] != ""])
+            totals = labelled + [s for s in blank if _near(rest, values[i, s])]
+            parts = [s for s in range(1, len(segments)) if s not in totals]
             claimed = np.nansum(values[i, parts]) if parts else math.nan
             for t in totals:
                 stated = values[i, t]
@@ -68,7 +70,7 @@ class SegmentsOverTotal(Check):
                         variable=name,
                     )
                     return
-                if abs(claimed - stated) <= abs(stated) * 0.005:
+                if _near(claimed, stated):
                     yield self.finding(
                         f"`{name}` in {results.labels[i]}: the data has a total row {row} "
                         f"({num(stated)}) besides the {dim} segments that add up to it, so every "
@@ -91,6 +93,11 @@ class SegmentsOverTotal(Check):
                         variable=name,
                     )
                     return
+
+
+def _near(claimed: float, stated: float) -> bool:
+    """The segments add up to the total row, within rounding (0.5%)."""
+    return math.isfinite(stated) and abs(claimed - stated) <= abs(stated) * 0.005
 
 
 def _same_sign(a: float, b: float) -> bool:

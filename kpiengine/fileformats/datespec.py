@@ -382,7 +382,7 @@ def jalali_sql(r: str) -> str:
     return f"CASE WHEN {valid} THEN DATE '0001-01-01' + CAST({days} - 1 AS INTEGER) END"
 
 
-_SERIAL = f"{char_class(WHITESPACE)}*([0-9]{{5}})(?:[.][0-9]+)?{char_class(WHITESPACE)}*"
+_SERIAL = f"{char_class(WHITESPACE)}*([0-9]{{5}})(?:[.,][0-9]+)?{char_class(WHITESPACE)}*"
 EXCEL = Compiled(_SERIAL, _SERIAL, "\\1", False, "day")
 
 

@@ -299,6 +299,8 @@ _TEXT_TYPES = frozenset(["VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR"])
 def _type_kind(type_: str | None) -> str:
     """'text', 'exact' (integers, decimals) or 'float', from a DuckDB column type."""
     name = (type_ or "VARCHAR").upper().split("(")[0].strip()
+    if (type_ or "").rstrip().endswith("]"):  # a list of numbers (`DECIMAL(2,1)[]`) is none
+        name = "LIST"
     if name in _TEXT_TYPES:
         return "text"
     if name in _EXACT_TYPES:
@@ -306,6 +308,15 @@ def _type_kind(type_: str | None) -> str:
     if name in FLOAT_TYPES:
         return "float"
     raise ValueError(f"a {type_} column does not hold numbers")
+
+
+def holds_numbers(type_: str | None) -> bool:
+    """Whether a column of this DuckDB type holds numbers or text (not BOOLEAN, LIST ...)."""
+    try:
+        _type_kind(type_)
+    except ValueError:
+        return False
+    return True
 
 
 def fast_sql(column: str, decimal: str) -> str:
