@@ -3,11 +3,13 @@
 The reading layer takes a row whose first cell is a totals word (`Total`, `Gesamt`, `合計`, ...)
 for a totals row. A campaign may be named so: Google and Microsoft write `--` or nothing in the
 label columns of their totals rows (campaign type, day, campaign beside a label in another
-column, a `dimensions:` column; Microsoft's currency code too), which a record fills; Meta
+column; Microsoft's currency code too), which a record fills (not a segment's column: Google
+repeats `Total: Account` once per device or conversion action, its segment filled); Meta
 writes no labelled totals (its summary row has every name empty), so a labelled row with a
 name is a campaign. Such a row is a record (`AdsTable`): counted, and never a total the rows
-are checked against. A report with no such column (campaign and metrics only) cannot tell
-them: its labelled rows stay totals.
+are checked against. A scoped label (`Total: Search`, `Total: Account`) names no campaign: such
+a row is a total whatever it fills. A report with no such column (campaign and metrics only)
+cannot tell them: its labelled rows stay totals.
 """
 
 from __future__ import annotations
@@ -16,12 +18,10 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kpiengine.connector import SourceConfig
 from kpiengine.fileformats.missing import is_missing, missing_sql
 from kpiengine.fileformats.rows import Record, is_total_label
 from kpiengine.fileformats.sql import Expr
 from kpiengine.fileformats.tables import SAMPLE_ROWS, FileTable
-from kpiengine.filesource import require
 from kpiengine.sqlgen import quote_ident
 
 from ._ads_profiles import META, MICROSOFT
@@ -41,7 +41,8 @@ class AdsTable(FileTable):
         filled = " OR ".join(
             f"NOT {missing_sql(Expr(f'CAST({quote_ident(c)} AS VARCHAR)'))}" for c in self.record
         )
-        return f"(({plain}) OR {filled})"
+        first = f"coalesce(CAST({quote_ident(self.columns[0])} AS VARCHAR), '')"
+        return f"(({plain}) OR (({filled}) AND NOT regexp_matches({first}, '[:：]')))"
 
     def _line_of(self, match: Callable[[list[str]], bool]) -> int | None:
         # the reading layer skips every labelled row when looking for a bad cell's line: a
@@ -61,18 +62,21 @@ class AdsTable(FileTable):
 
 
 def is_record(table: FileTable, cells: list[str], record: tuple[str, ...]) -> bool:
-    """Whether a row labelled like a total fills a `record` column: a record."""
+    """Whether a row labelled like a total fills a `record` column: a record (never with a
+    scoped label, `Total: Search`)."""
+    if cells and (":" in cells[0] or "：" in cells[0]):
+        return False
     at = [table.columns.index(c) for c in record if c in table.columns]
     return any(i < len(cells) and not is_missing(cells[i]) for i in at)
 
 
 def record_columns(
-    table: FileTable, platform: str, roles: dict[str, str], names: list[str],
-    dimensions: list[str],
-) -> tuple[str, ...]:  # fmt: skip
+    table: FileTable, platform: str, roles: dict[str, str], names: list[str]
+) -> tuple[str, ...]:
     """The columns a record fills beside a totals label: the campaign type, the days (but
-    Meta's `Reporting starts`/`ends`, which its summary row fills too), the campaign and the
-    `dimensions:` columns; Meta's name columns, the label's own too (a name: no summary);
+    Meta's `Reporting starts`/`ends`, which its summary row fills too) and the campaign (not
+    the `dimensions:` columns: segmented totals fill theirs); Meta's name columns, the label's
+    own too (a name: no summary);
     Microsoft's currency code (its `Total` row leaves it empty; Google's totals rows write it).
     Google's and Microsoft's label column is not one: it holds the label."""
     wanted = [roles.get(r, "") for r in ("campaign", "campaign_type")]
@@ -83,7 +87,6 @@ def record_columns(
         wanted += [*names, roles.get("date", "") if "date_end" not in roles else ""]
     else:
         wanted += [roles.get(r, "") for r in ("date", "date_end")]
-    wanted += dimensions
     label = "" if platform_is_meta else table.columns[0]
     return tuple(dict.fromkeys(c for c in wanted if c and c in table.columns and c != label))
 
@@ -93,15 +96,10 @@ def with_records(
     platform: str,
     roles: dict[str, str],
     names: Callable[[FileTable], list[str]],
-    config: SourceConfig,
 ) -> list[FileTable]:
-    """The tables as `AdsTable`s (`record_columns`: `names` gives Meta's name columns of one,
-    `config` the `dimensions:` columns): a campaign named `Total` is a campaign, not a totals
-    row."""
-    dimensions = [require(tables[0], c) for c in config.dimensions.values()]
-    return [
-        _with_records(t, record_columns(t, platform, roles, names(t), dimensions)) for t in tables
-    ]
+    """The tables as `AdsTable`s (`record_columns`: `names` gives Meta's name columns of one):
+    a campaign named `Total` is a campaign, not a totals row."""
+    return [_with_records(t, record_columns(t, platform, roles, names(t))) for t in tables]
 
 
 def _with_records(table: FileTable, record: tuple[str, ...]) -> AdsTable:

@@ -154,7 +154,7 @@ class AdsConnector(AdsScan):
                 if name:
                     require(self.layout, name)
         self.tables = same_layout_of(self.tables, self._read_columns())
-        self.tables = with_records(self.tables, self.platform, self.columns, self._names, config)
+        self.tables = with_records(self.tables, self.platform, self.columns, self._names)
         require_rows(self.tables)  # an empty export: no days, no zeros, an error at its header
         if "date" not in self.columns:
             self._ranges()  # a report without days needs its date range

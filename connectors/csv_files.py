@@ -43,7 +43,6 @@ from kpiengine.rowdates import joined_range
 from kpiengine.sqlgen import quote_ident, where_value
 from kpiengine.table import Frame
 
-from ._csv_long import long_rows
 from ._csv_rows import rows_option, settle, watch
 from ._csv_subtotals import Subtotals, sampled
 from ._csv_totals import Totals, group_totals
@@ -124,12 +123,6 @@ class CsvConnector(Connector):
 
     def _long(self) -> bool:
         return self.option("format") == "long"
-
-    def _long_rows(self, mappings: dict[str, Mapping]) -> str:
-        if not self._long():
-            return "TRUE"
-        column = require(self.layout, self.option("variable_column"), "variable column")
-        return long_rows(self.layout, column, (m.column or m.variable for m in mappings.values()))
 
     def _date_column(self) -> str:
         explicit = self.option("date")
@@ -279,7 +272,6 @@ class CsvConnector(Connector):
             request.start,
             request.end,
             ", ".join(t.name for t in self.tables),
-            self._long_rows(mappings),
             windows=request.windows,
         )
         days = {c: scan.read(c, Reader("date", fmt=f)) for c, f in formats.items()}

@@ -141,10 +141,6 @@ class ScanErrors(ScanQuery):
                 counts[index] = counts.get(index, 0) + int(n or 0)
         return [r for r in self._reads.values() if counts.get(r.index)]
 
-    def _read_rows(self, bad: str) -> str:
-        """`bad` on the rows the scan reads (its `keep`: a long file's mapped metrics)."""
-        return bad if self.keep == "TRUE" else f"({self.keep}) AND ({bad})"
-
     def _first_bad(self, failing: list[Read]) -> None:
         """Raise the error of the first bad cell among the failing columns (files in order)."""
         for table in self.tables:
@@ -154,7 +150,7 @@ class ScanErrors(ScanQuery):
                     continue
                 reader = read.reader(table)
                 bad = reader.bad_sql(read.column, "VARCHAR", reader.sql(read.column, "VARCHAR"))
-                cell = table.first_cell(read.column, self._read_rows(bad), _is_bad(reader))
+                cell = table.first_cell(read.column, bad, _is_bad(reader))
                 if cell is not None:
                     found.append((cell[0].line, cell, read, reader))
             if found:
@@ -206,14 +202,11 @@ class ScanErrors(ScanQuery):
                 decimal = reader.decimal
                 if plain is None:
                     cell = table.first_cell(
-                        read.column,
-                        self._read_rows(f"{kind} = {PLAIN_ABOVE_ONE}"),
-                        _plain_above_one(decimal),
+                        read.column, f"{kind} = {PLAIN_ABOVE_ONE}", _plain_above_one(decimal)
                     )
                     plain = (cell, decimal) if cell is not None else None
                 if percent is None:
-                    at = self._read_rows(f"{kind} = {PERCENT}")
-                    cell = table.first_cell(read.column, at, _percent(decimal))
+                    cell = table.first_cell(read.column, f"{kind} = {PERCENT}", _percent(decimal))
                     percent = (cell, decimal) if cell is not None else None
             if plain is None or percent is None:
                 continue  # percentages and plain numbers within ±1 only
@@ -263,7 +256,7 @@ class ScanErrors(ScanQuery):
             mark = currency_sql(read.column, reader.decimal, "VARCHAR")
             cell = table.first_cell(
                 read.column,
-                self._read_rows(f"{mark} = {quote_text(code)}"),
+                f"{mark} = {quote_text(code)}",
                 _has_currency(reader.decimal, code),
             )
             if cell is not None:

@@ -123,3 +123,24 @@ def test_a_bad_cell_of_a_campaign_named_total_is_placed(tmp_path):
         fetch(connector(tmp_path, "ads.csv"), "ad_spend")
     line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("Total,"))
     assert info.value.location.line == line == 4
+
+
+def test_scoped_totals_rows_stay_totals(tmp_path):
+    """`Total: Search` may write its type in the campaign type column: a scoped label names no
+    campaign, so such a row is a total, never a campaign counted twice."""
+    text = (
+        'Campaign report\r\n"June 1, 2024 - June 30, 2024"\r\n'
+        "Campaign status,Campaign,Campaign type,Device,Currency code,Impr.,Clicks,Cost\r\n"
+        "Enabled,Brand,Search,Mobile phones,USD,100,10,5.00\r\n"
+        "Enabled,Generic,Search,Computers,USD,200,20,10.00\r\n"
+        "Enabled,PMax,Performance Max,Mobile phones,USD,80,8,4.00\r\n"
+        "Total: Account,--,--,--,USD,380,38,19.00\r\n"
+        "Total: Search,--,Search,--,USD,300,30,15.00\r\n"
+        "Total: Performance Max,--,Performance Max,--,USD,80,8,4.00\r\n"
+    )
+    (tmp_path / "ads.csv").write_text(text, "utf-8")
+    rows = list(csv.DictReader(io.StringIO("\n".join(text.splitlines()[2:]))))
+    campaigns = [r for r in rows if not r["Campaign status"].startswith("Total")]
+    frame = fetch(connector(tmp_path, "ads.csv"), "ad_spend", "clicks")
+    assert frame.values["ad_spend"].sum() == pytest.approx(sum(float(r["Cost"]) for r in campaigns))
+    assert frame.values["clicks"].sum() == sum(int(r["Clicks"]) for r in campaigns) == 38
