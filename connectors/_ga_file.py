@@ -53,6 +53,7 @@ class Export:
     translations: dict[str, str]  # header_key(file header) -> English header
     tables: list[Table] = field(default_factory=list)
     date_range: tuple[dt.date, dt.date] | None = None
+    range_error: KpiError | None = None  # why its start and end dates give none (`_metadata`)
     # for the request being answered: the source's undated files each count in the period of
     # its grain holding them (`kpiengine.undatedfiles.at_grain`: monthly downloads by quarter)
     together: bool = False
@@ -106,7 +107,7 @@ def _metadata(export: Export, keys: dict[str, str], lines: dict[str, int]) -> No
     """The `#` block's `key: value` lines: GA4 writes its dates so, and the property. Keys
     that `headers:` translates (`開始日: Start date`) give the date range too. A start and an
     end date that give no range (the start after the end, an order neither settles) are an
-    error at their line (`_ga_dates`)."""
+    error at their line (`_ga_dates`) where the rows need the range (no Date column)."""
     where: dict[str, int] = {}
     for key, value in keys.items():
         text = export.translations.get(header_key(key), key)
@@ -119,7 +120,9 @@ def _metadata(export: Export, keys: dict[str, str], lines: dict[str, int]) -> No
     if "start" in export.meta and "end" in export.meta:
         found = range_between(export.meta["start"], export.meta["end"])
         if found is None:
-            raise no_range(export.name, export.meta["start"], export.meta["end"], where)
+            export.range_error = no_range(
+                export.name, export.meta["start"], export.meta["end"], where
+            )
         export.date_range = export.date_range or found
 
 

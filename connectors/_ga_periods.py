@@ -236,6 +236,8 @@ def _row(periods: Periods, texts: tuple[str, ...], formats: dict[str, Any]) -> R
             yearless.append((field, number))
             continue
         elif field in RELATIVE:
+            if span is None and export.range_error is not None:
+                raise export.range_error
             if span is None:
                 raise KpiError(
                     f"`{header}` counts from the start date, but the export has no "

@@ -196,6 +196,8 @@ class Table:
         if how == "day" and header is not None:
             return scan.read(header, Reader("date", fmt=self.format_of(header)))
         start = self.export.date_range[0] if self.export.date_range else None
+        if start is None and self.export.range_error is not None:
+            raise self.export.range_error
         if start is None:
             raise KpiError(
                 f"`{header}` counts days from the start date, but the export has no "

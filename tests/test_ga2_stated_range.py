@@ -56,8 +56,8 @@ def test_start_and_end_dates_are_read_together(tmp_path, start, end, keys):
 
 def test_a_start_after_the_end_is_an_error_at_its_line(tmp_path):
     conn = write(tmp_path, dates("20240201", "20240131"))
-    with pytest.raises(KpiError) as info:
-        conn.exports()
+    with pytest.raises(KpiError) as info:  # the rows have no date but the range
+        fetch(conn, "sessions", grain="month")
     assert info.value.location == Location("p.csv", 2, 1)
     assert "starts after it ends" in info.value.message
 
@@ -65,9 +65,18 @@ def test_a_start_after_the_end_is_an_error_at_its_line(tmp_path):
 def test_a_pair_both_orders_read_is_an_error_at_its_line(tmp_path):
     conn = write(tmp_path, dates("01/02/2024", "03/04/2024"))
     with pytest.raises(KpiError) as info:
-        conn.exports()
+        fetch(conn, "sessions", grain="month")
     assert info.value.location == Location("p.csv", 2, 1)
     assert "day/month and as month/day" in info.value.message
+
+
+def test_a_pair_not_needed_to_date_the_rows_is_no_error(tmp_path):
+    """Rows dated by their Date column need no range: `01.06.2024` to `05.06.2024` (either
+    order) is left unread, as before, rather than refusing the file."""
+    rows = "Date,Sessions\n20240601,10\n20240605,5\n"
+    conn = write(tmp_path, "# Start date: 01.06.2024\n# End date: 05.06.2024\n" + rows)
+    frame = fetch(conn, "sessions", grain="month")
+    assert sum(frame.values["sessions"]) == 10 + 5
 
 
 RANGE = "# Start date: 20240101\n# End date: 20240131\n"  # the header on line 3
