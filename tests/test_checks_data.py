@@ -141,13 +141,18 @@ def test_segments_adding_up_to_more_than_the_total_row(ws):
     assert coded(ws, clean, "KPI305") == []
 
 
-def test_rows_without_a_label_are_a_segment_unless_they_match_the_others_sum(ws):
+def test_rows_without_a_label_are_a_total_row_only_when_no_channel_is_larger(ws):
     channels = {"channel": ["Email", "Search", ""]}
-    rows = frame(["2024-06-03"] * 3, channels, conversions=[100, 100, 50], sessions=[1, 1, 1])
-    assert coded(ws, rows, "KPI305") == []  # 50 of rows without a channel: data, not a total
-    total = frame(["2024-06-03"] * 3, channels, conversions=[100, 100, 200], sessions=[1, 1, 1])
-    found = [f for f in coded(ws, total, "KPI305") if f.message.startswith("`conversions`")]
-    assert len(found) == 1 and "counts it twice (400)" in found[0].message  # a UA total row
+
+    def found(conversions):
+        data = frame(["2024-06-03"] * 3, channels, conversions=conversions, sessions=[1, 1, 1])
+        return [f.message for f in coded(ws, data, "KPI305") if f.message.startswith("`conv")]
+
+    assert found([100, 100, 50]) == []  # 50 of rows without a channel: data, not a total
+    [twice] = found([100, 100, 200])  # a Universal Analytics total row
+    assert "counts it twice (400)" in twice
+    [over] = found([100, 80, 150])  # a total row the channels claim more than
+    assert "the channel segments add up to 180, more than the total row channel= (150)" in over
 
 
 def test_universal_analytics_spliced_with_ga4_bounce_rate(ws):

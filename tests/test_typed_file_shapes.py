@@ -182,3 +182,12 @@ def test_a_parquet_column_of_no_numbers_is_an_input_error_not_a_plugin_failure(
     message = error(tmp_path, "data.parquet")
     assert message.startswith("data.parquet: expected") and f"found {shown} values" in message
     assert "connector" not in message  # not KPI012: the file is at fault, not the plugin
+
+
+def test_a_parquet_column_of_nulls_only_holds_no_values(tmp_path):
+    """pandas writes a column of `None`s with DuckDB's type `"NULL"`: no values, no error."""
+    duckdb.sql(
+        "COPY (SELECT DATE '2024-01-05' AS date, NULL AS rev UNION ALL "
+        f"SELECT DATE '2024-02-05', NULL) TO '{tmp_path / 'data.parquet'}' (FORMAT parquet)"
+    )
+    assert evaluate(tmp_path, "data.parquet") == {}

@@ -47,11 +47,14 @@ class SegmentsOverTotal(Check):
         labels = [str(segments[s].get(dim, "")).strip().lower() for s in range(len(segments))]
         labelled = [s for s in range(1, len(segments)) if labels[s] in TOTAL_LABELS - {""}]
         blank = [s for s in range(1, len(segments)) if labels[s] == ""]
+        others = [s for s in range(1, len(segments)) if s not in labelled and s not in blank]
         for i in results.selected:
-            # rows without a label are a total row only where they match the others' sum (as
-            # Universal Analytics writes its totals); else they are data, part of the total
-            rest = np.nansum([values[i, s] for s in range(1, len(segments)) if labels[s] != ""])
-            totals = labelled + [s for s in blank if _near(rest, values[i, s])]
+            # rows without a label are a total row (as Universal Analytics writes its totals)
+            # only where they are at least as large as every labelled segment; else they are
+            # data, part of the total (a few rows an export left without a channel)
+            shown = np.abs(values[i, others])
+            largest = shown[np.isfinite(shown)].max(initial=math.inf if not others else 0.0)
+            totals = labelled + [s for s in blank if abs(values[i, s]) >= largest > 0]
             parts = [s for s in range(1, len(segments)) if s not in totals]
             claimed = np.nansum(values[i, parts]) if parts else math.nan
             for t in totals:

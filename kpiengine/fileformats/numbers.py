@@ -301,7 +301,7 @@ def _type_kind(type_: str | None) -> str:
     name = (type_ or "VARCHAR").upper().split("(")[0].strip()
     if (type_ or "").rstrip().endswith("]"):  # a list of numbers (`DECIMAL(2,1)[]`) is none
         name = "LIST"
-    if name in _TEXT_TYPES:
+    if name in _TEXT_TYPES or name.strip('"') == "NULL":  # nulls only (pandas' `None`s)
         return "text"
     if name in _EXACT_TYPES:
         return "exact"
