@@ -37,19 +37,31 @@ def is_rate(kpi: KPI) -> bool:
     return unit is not None and unit.dimensionless and kpi.format != "integer"
 
 
-TIME_WORDS = {
-    "day": "days", "week": "weeks", "month": "months", "quarter": "quarters", "year": "years",
-}  # fmt: skip
+#: Units of time a KPI may be in, shown after its value in the locale's words (CLDR's, by Babel).
+TIME_WORDS = ("second", "minute", "hour", "day", "week", "month", "quarter", "year")
 
 
-def time_unit_word(unit: str, value: float = 2.0) -> str:
-    """`days` for a KPI in `day` (`day` for exactly 1), `/ day` for a rate per day, else ""."""
+def time_unit_word(unit: str, value: float = 2.0, locale: str = "en") -> str:
+    """`days` for a KPI in `day` (`day` for 1; `jours` in French ...), `per day` for an amount
+    per day (`par jour`, `/天`), else ""."""
+    from babel.numbers import format_decimal  # noqa: PLC0415 - Babel loads only for tables
+    from babel.units import format_compound_unit, format_unit  # noqa: PLC0415
+
+    locale = locale.replace("-", "_")  # `zh-Hans`, as reports name it, is Babel's `zh_Hans`
+    number = format_decimal(value, format="0", locale=locale)
     unit = unit.strip()
-    if unit in TIME_WORDS:
-        return unit if value == 1 else TIME_WORDS[unit]
+    if unit in TIME_WORDS:  # the word of the value's plural form, without the value
+        text = format_unit(value, f"duration-{unit}", length="long", locale=locale, format="0")
+        return text.replace(number, "", 1).strip()
     for word in TIME_WORDS:
         if unit.endswith(f"/ {word}") and "currency" in unit:
-            return f"/ {word}"
+            for length in ("long", "short"):  # the long words, unless they go before the value
+                per = format_compound_unit(
+                    value, denominator_unit=f"duration-{word}", length=length, locale=locale,
+                    format="0",
+                )  # fmt: skip
+                if per and per.startswith(number):
+                    return per[len(number) :].strip()
     return ""
 
 

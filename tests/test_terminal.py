@@ -57,7 +57,7 @@ def test_eval_changes_of_rates_are_points_and_of_amounts_percent(sample_table):
 
 
 def test_narrow_terminals_show_fewer_periods():
-    wide = run("eval", "--sample", columns=200)
+    wide = run("eval", "--sample", columns=260)
     narrow = run("eval", "--sample", columns=100)
     header = lambda text: [s for s in text.splitlines() if s.strip().startswith("KPI")][0]  # noqa: E731
     assert len(re.findall(r"20\d\d-\d\d", header(wide))) > len(

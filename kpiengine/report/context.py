@@ -327,7 +327,7 @@ def _kpi_view(
         bars=bars,
         rate=is_rate(kpi),
         bullet=bullet(*_judged(rows[0]), kpi.direction, result.band),
-        unit_word=time_unit_word(str(kpi.unit) if kpi.unit else kpi.unit_text),
+        unit_word=time_unit_word(str(kpi.unit) if kpi.unit else kpi.unit_text, locale=locale),
         pace=pace,
     )
 

@@ -122,13 +122,14 @@ class Values:
     def __init__(self, currency: str | None, locale: str = "en"):
         from ..localformat import Formatter  # noqa: PLC0415 - Babel loads only for tables
 
-        self.format = Formatter(locale if locale else "en", currency)
+        self.locale = locale if locale else "en"
+        self.format = Formatter(self.locale, currency)
 
     def value(self, value: float | None, fmt: str, decimals: int | None, unit: str = "") -> str:
         if value is None or not math.isfinite(value):
             return UNDEFINED
         text = self.format.kpi_value(value, fmt, decimals)
-        word = time_unit_word(unit, value)
+        word = time_unit_word(unit, value, self.locale)
         return f"{text} {word}" if word else text
 
     def change(
