@@ -105,9 +105,11 @@ class KpiResult:
         beside a target with `direction: none`); a partial period is judged as its `basis`
         says: `undefined` when it cannot be judged."""
         out = status(self.values, self.targets, self.kpi.direction, self.band)
-        if self.late is not None:  # the total of the days held against their target
-            target = np.array([self.late.target])
-            out[0, :1] = status(self.values[0, :1], target, self.kpi.direction, self.band)
+        late = self.late
+        if late is not None:  # the total of the days held against their target
+            target = np.array([late.target])
+            held = self.values[late.period, :1]
+            out[late.period, :1] = status(held, target, self.kpi.direction, self.band)
         basis, p = self.basis, self.partial
         if basis is None or p is None:
             return out
@@ -217,7 +219,7 @@ def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
     fields["status_basis"] = VALUE
     fields["compared"] = "period"
     late = result.late
-    if i == 0 and s == 0 and late is not None:
+    if late is not None and i == late.period and s == 0:
         fields.update(
             status_basis=PRO_RATA,
             target_to_date=late.target,
@@ -401,8 +403,11 @@ def _judge(
     inputs = workspace.inputs_of(kpi.id)
     result.elapsed = elapsed_days(table, inputs, p)
     result.days = (table.period_end(p) - table.period_start(p)).days + 1
-    # the only period, when the data also starts late in it: the target of the days held
+    # the only period, when the data also starts late in it: the target of the days held,
+    # and no projection (it would be judged against the whole period's target)
     result.skip = days_before_start(table, inputs, p)
+    if result.skip and result.additive:
+        result.projection = None
     if result.additive:
         ordinal = table.first + p
         per = workspace.settings.grain

@@ -76,45 +76,54 @@ def stops_inside(table: InputTable, names: set[str] | dict, period: int) -> bool
 
 
 def days_before_start(table: InputTable, names: set[str], period: int) -> int:
-    """The days of the period before every one of `names` has started, when they start inside
-    it later than its first event (`first_event_slack`); else 0."""
+    """The days of the period before the first of `names` starts, when it starts inside it
+    later than its first event (`first_event_slack`); else 0. The earliest: a profit whose
+    costs start mid-month holds the whole month of its revenue."""
     firsts = [table.spans[n][0] for n in names if n in table.spans]
     start = table.period_start(period)
-    if not firsts or max(firsts) > table.period_end(period):
+    if not firsts or min(firsts) > table.period_end(period):
         return 0
-    late = (max(firsts) - start).days
+    late = (min(firsts) - start).days
     return late if late > first_event_slack(table.grain).days else 0
 
 
 @dataclass
 class LateStart:
-    """The first period, when the data starts inside it: its days held and the target for them."""
+    """A KPI's first period, when its data starts inside it: the days held and their target."""
 
     first_day: dt.date
     held: int
     days: int
     target: float
+    period: int = 0  # its index in the table (the KPI's own first: other inputs may be earlier)
 
 
 def late_start(workspace: Workspace, table: InputTable, kpi_id: str) -> LateStart | None:
     """An additive KPI's first period when its inputs start inside it (later than its first
     event, `first_event_slack`) and go on to its end at least (whether or not it is the only
-    period selected): its total is judged against the target for the days held (pro rata), not
-    the whole period's. A first period the data also stops inside is the partial one instead."""
+    period selected, whatever other KPIs' data starts before): its total is judged against the
+    target for the days held (pro rata), not the whole period's. A first period the data also
+    stops inside is the partial one instead."""
     inputs = workspace.inputs_of(kpi_id)
-    if not table.n_periods or stops_inside(table, inputs, 0):
+    firsts = [table.spans[n][0] for n in inputs if n in table.spans]
+    if not table.n_periods or not firsts:
         return None
-    skip = days_before_start(table, inputs, 0)
+    period = next((i for i in range(table.n_periods) if table.period_end(i) >= min(firsts)), None)
+    if period is None or stops_inside(table, inputs, period):
+        return None
+    skip = days_before_start(table, inputs, period)
     if not skip:  # short at its end, not its start
         return None
-    start, end = table.period_start(0), table.period_end(0)
+    start, end = table.period_start(period), table.period_end(period)
     days = (end - start).days + 1
     kpi, per = workspace.kpis[kpi_id], workspace.settings.grain
     target = to_date_target(
-        kpi.target, table.grain, table.first, days - skip, table.calendar, per, skip=skip
+        kpi.target, table.grain, table.first + period, days - skip, table.calendar, per, skip=skip
     )
     first = start + dt.timedelta(days=skip)
-    return LateStart(first, days - skip, days, target) if np.isfinite(target) else None
+    if not np.isfinite(target):
+        return None
+    return LateStart(first, days - skip, days, target, period)
 
 
 def project(

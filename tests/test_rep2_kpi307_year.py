@@ -56,3 +56,15 @@ def test_a_full_next_period_still_makes_the_first_look_low(write_workspace, monk
     assert (
         "the changes of 2024-04 and 2025-03 against it compare full periods with 16 days" in first
     )
+
+
+def test_weeks_starting_on_sunday_hold_seven_days(write_workspace, monkeypatch):
+    """Sunday weeks, data Wednesday 13 March to Wednesday 17 April 2024: the first week holds
+    Wednesday 13 to Saturday 16 March (4 of 7 days), the last Sunday 14 to 17 April (4 of 7)."""
+    monkeypatch.setenv("KPIENGINE_TODAY", "2024-04-17")
+    data = _data(dt.date(2024, 3, 13), dt.date(2024, 4, 17))
+    kpi_yaml = "grain: week\nweek_start: sunday\ndata: data.csv\nkpis: [rev_k]\n"
+    ws = kpiengine.load_workspace(write_workspace({"shop": DEFS}, kpi_yaml, data))
+    messages = [f.message for f in Engine(ws).lint(True).findings if f.code == "KPI307"]
+    assert len(messages) == 2
+    assert all(" holds 4 of 7 days of data " in m for m in messages), messages

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import Finding
 from ..hookspecs import hookimpl
-from ..periods import end_date, first_event_slack
+from ..periods import first_event_slack
 from ..table import InputTable
 from ..todatevalues import same_days
 from ..transforms import year_ago_index
@@ -45,7 +45,7 @@ class PartialPeriod(Check):
             if not shown_at:
                 continue
             start = table.period_start(index)
-            end = end_date(table.first + index, table.grain)
+            end = table.period_end(index)
             if index:
                 cut = {v: c[1] for v, c in context.coverage.items() if start <= c[1] < end}
             else:  # a late first day is often the first event, not missing data: allow a week
@@ -61,7 +61,7 @@ class PartialPeriod(Check):
         assert results is not None  # data checks run only when there are results
         table = results.table
         start = table.period_start(index)
-        end = end_date(table.first + index, table.grain)
+        end = table.period_end(index)
         day = min(cut.values()) if index else max(cut.values())
         held = (day - start).days + 1 if index else (end - day).days + 1
         length = (end - start).days + 1
@@ -112,7 +112,7 @@ class PartialPeriod(Check):
 
 def _length(table: InputTable, index: int) -> int:
     """The days of the table's period `index`."""
-    return (end_date(table.first + index, table.grain) - table.period_start(index)).days + 1
+    return (table.period_end(index) - table.period_start(index)).days + 1
 
 
 class DifferentRanges(Check):
@@ -156,10 +156,7 @@ def _periods_over(results, spans: list[tuple[dt.date, dt.date]]) -> list[str]:
     return [
         results.labels[i]
         for i in range(table.n_periods)
-        if any(
-            table.period_start(i) <= b and a <= end_date(table.first + i, table.grain)
-            for a, b in spans
-        )
+        if any(table.period_start(i) <= b and a <= table.period_end(i) for a, b in spans)
     ]
 
 
