@@ -1,7 +1,8 @@
 """Evaluate KPIs over every period x segment cell at once, with targets, status and changes.
 
 Pure: a plan and an input table in, results out; no files, plugins or databases. The fields
-of the records results flatten to (status bases, gaps, JSON) are in `recordfields`.
+of the records results flatten to (status bases, gaps, JSON) are in `recordfields`. (A little
+longer than 420 lines: a partial period's basis and status are judged beside the results.)
 """
 
 from __future__ import annotations

@@ -48,8 +48,11 @@ def time_unit_word(unit: str, value: float = 2.0, locale: str = "en") -> str:
     from babel.units import format_compound_unit, format_unit  # noqa: PLC0415
 
     locale = locale.replace("-", "_")  # `zh-Hans`, as reports name it, is Babel's `zh_Hans`
-    number = format_decimal(value, format="0", locale=locale)
     unit = unit.strip()
+    if not any(unit == w or unit.endswith(f"/ {w}") for w in TIME_WORDS):
+        return ""
+    value = value if math.isfinite(value) and abs(value) < 1e12 else 2.0  # the plural of many
+    number = format_decimal(value, format="0", locale=locale)
     if unit in TIME_WORDS:  # the word of the value's plural form, without the value
         text = format_unit(value, f"duration-{unit}", length="long", locale=locale, format="0")
         return text.replace(number, "", 1).strip()

@@ -24,6 +24,8 @@ from kpiengine.formatting import time_unit_word
         ("currency / day", 2095.16, "zh_Hant", "/天"),
         ("currency", 12.0, "fr", ""),
         ("ratio", 12.0, "en", ""),
+        ("day", 1e308, "en", "days"),  # too large for Babel's decimals: no traceback
+        ("currency", 1e308, "en", ""),
     ],
 )
 def test_time_unit_words_in_the_locale(unit, value, locale, word):
