@@ -181,6 +181,17 @@ def test_iso_weeks_are_named_at_their_cell(week):
     assert "by day" in error.fix
 
 
+@pytest.mark.parametrize("quarter", ["Q1 2024", "2024-Q1", "2024 Q1", "q1/2024"])
+def test_quarters_are_named_at_their_cell(quarter):
+    """No `date_format` reads a quarter: the message says what the cell is (it suggested a
+    format of weekday names)."""
+    error = error_of([quarter, "Q2 2024"])
+    assert error.message.startswith(f"`{quarter}` is a quarter (line 2)")
+    assert "quarterly rows are not read as dates" in error.message
+    assert error.location == Location("data.csv", 2, 1)
+    assert "by day or by month" in error.fix and "date_format" not in error.fix
+
+
 def test_a_week_among_days():
     error = error_of(["2024-01-01", "2024-01-02", "2024-W02"])
     assert error.location == Location("data.csv", 4, 1)

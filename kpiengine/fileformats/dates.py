@@ -84,6 +84,16 @@ DATE_FORMATS = (
 # --- detection ------------------------------------------------------------------------------
 
 
+#: A quarter's label (`Q1 2024`, `2024-Q1`, `2024 Q1`): quarterly rows are no dates either.
+QUARTER_LABEL = re.compile(
+    r"\s*(?:[12][0-9]{3}\s*[-/ ]?\s*[Qq][1-4]|[Qq][1-4]\s*[-/ ]?\s*[12][0-9]{3})\s*"
+)
+QUARTERS_FIX = (
+    "export the rows by day or by month: a quarter's total cannot be put on the days or the "
+    "months it spans"
+)
+
+
 def _reading(fmt: DateFormat, text: str) -> dt.date | None:
     """The date a format reads in a cell, None when it does not read it (or it is missing); a
     weekday the day is not on is the reading's bad cell, not another format."""
@@ -145,6 +155,12 @@ def detect_date_format(
         (i, text), line = weeks[0], _line(weeks[0][0], locate)
         where = locate(i) if locate else None
         raise KpiError(f"`{shown(text)}` is an ISO week{line}: {WEEKS_NOT_READ}", where, WEEKS_FIX)
+    quarters = [(i, t) for i, t in cells if QUARTER_LABEL.fullmatch(t)]
+    if quarters:  # no format reads them: say what they are, not which format to set
+        (i, text), line = quarters[0], _line(quarters[0][0], locate)
+        where = locate(i) if locate else None
+        message = f"`{shown(text)}` is a quarter{line}: quarterly rows are not read as dates"
+        raise KpiError(message, where, QUARTERS_FIX)
     distinct = list(dict.fromkeys(text for _, text in cells))
     where = locate(cells[0][0] if cells else len(values)) if locate else None
     if not distinct:
