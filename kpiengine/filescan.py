@@ -31,9 +31,9 @@ import numpy as np
 from .cellreader import Reader, as_text, raise_spreadsheet_errors, spaced, trimmed_sql
 from .distinct import ROLLING, Event, window_kind, window_rows
 from .errors import KpiError, Location
+from .fileformats.columntypes import holds_numbers
 from .fileformats.dateformat import in_years
 from .fileformats.missing import NO_VALUE_PATTERN
-from .fileformats.numbers import holds_numbers
 from .fileformats.percents import BAD
 from .fileformats.sql import anchored
 from .fileformats.tables import FileTable, reencoded

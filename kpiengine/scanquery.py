@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .cellreader import Reader, trimmed_sql
+from .fileformats.columntypes import FLOAT_TYPES
 from .fileformats.currency import AMBIGUOUS
 from .fileformats.dateformat import is_typed_day
-from .fileformats.numbers import FLOAT_TYPES, NO_CURRENCY_SQL, currency_sql, fast_sql
+from .fileformats.numbers import NO_CURRENCY_SQL, currency_sql, fast_sql
 from .fileformats.percents import flag_sql, is_percent, slot
 from .fileformats.sql import WHITESPACE, Expr
 from .fileformats.tables import FileTable

@@ -53,7 +53,7 @@ class SegmentsOverTotal(Check):
             # only where they are at least as large as every labelled segment; else they are
             # data, part of the total (a few rows an export left without a channel)
             shown = np.abs(values[i, others])
-            largest = shown[np.isfinite(shown)].max(initial=math.inf if not others else 0.0)
+            largest = shown[np.isfinite(shown)].max(initial=0.0)  # 0: no segment to compare
             totals = labelled + [s for s in blank if abs(values[i, s]) >= largest > 0]
             parts = [s for s in range(1, len(segments)) if s not in totals]
             claimed = np.nansum(values[i, parts]) if parts else math.nan

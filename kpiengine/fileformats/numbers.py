@@ -38,6 +38,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .columntypes import type_kind
 from .currency import currency_marks, recorded
 from .missing import is_missing, missing_sql
 from .quantities import expected, reads, refusal, refused_sql
@@ -290,34 +291,6 @@ def parse_number(text: str, decimal: str) -> float:
 
 # --- SQL ------------------------------------------------------------------------------------
 
-_INTEGERS = "TINYINT SMALLINT INTEGER BIGINT HUGEINT UTINYINT USMALLINT UINTEGER UBIGINT UHUGEINT"
-_EXACT_TYPES = frozenset([*_INTEGERS.split(), "DECIMAL", "NUMERIC"])
-FLOAT_TYPES = frozenset(["FLOAT", "REAL", "DOUBLE", "FLOAT4", "FLOAT8"])
-_TEXT_TYPES = frozenset(["VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR"])
-
-
-def _type_kind(type_: str | None) -> str:
-    """'text', 'exact' (integers, decimals) or 'float', from a DuckDB column type."""
-    name = (type_ or "VARCHAR").upper().split("(")[0].strip()
-    if (type_ or "").rstrip().endswith("]"):  # a list of numbers (`DECIMAL(2,1)[]`) is none
-        name = "LIST"
-    if name in _TEXT_TYPES or name.strip('"') == "NULL":  # nulls only (pandas' `None`s)
-        return "text"
-    if name in _EXACT_TYPES:
-        return "exact"
-    if name in FLOAT_TYPES:
-        return "float"
-    raise ValueError(f"a {type_} column does not hold numbers")
-
-
-def holds_numbers(type_: str | None) -> bool:
-    """Whether a column of this DuckDB type holds numbers or text (not BOOLEAN, LIST ...)."""
-    try:
-        _type_kind(type_)
-    except ValueError:
-        return False
-    return True
-
 
 def fast_sql(column: str, decimal: str) -> str:
     """SQL true where DuckDB's cast reads a text cell as the grammar does, but for a second
@@ -388,7 +361,7 @@ def number_sql(
     `quantity`: NULL (bad) for a percentage or a currency the column refuses (`quantities`)."""
     _check_decimal(decimal)
     col = column_sql(column)
-    kind = _type_kind(type_)
+    kind = type_kind(type_)
     if kind == "exact":
         return f"CAST({col} AS DOUBLE)"
     if kind == "float":
@@ -426,7 +399,7 @@ def bad_number_sql(
     `quantity`: also where the column refuses a cell's percentage or currency (`quantities`).
     """
     col = column_sql(column)
-    kind = _type_kind(type_)
+    kind = type_kind(type_)
     if kind == "exact":
         return "FALSE"
     if kind == "float":
@@ -444,7 +417,7 @@ def currency_sql(
     """SQL for the currency a cell records (`Number.currency`), NULL when it shows none
     (`fast`: its `fast_sql` already computed, true where it shows none)."""
     col = column_sql(column)
-    if _type_kind(type_) != "text":
+    if type_kind(type_) != "text":
         return NO_CURRENCY_SQL
     condition = fast or _fast_sql(col, decimal)[0]
     tier2, _, tier2_currency = _tier2_sql(col, decimal)
