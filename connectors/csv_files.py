@@ -23,6 +23,7 @@ from kpiengine.distinct import rows_counted
 from kpiengine.errors import KpiError, did_you_mean
 from kpiengine.fileformats import DateFormat
 from kpiengine.fileformats.decimals import deciding, disagreeing
+from kpiengine.fileformats.headerdates import check_header_dates
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Reader, Scan
 from kpiengine.filesource import (
@@ -43,6 +44,7 @@ from kpiengine.rowdates import joined_range
 from kpiengine.sqlgen import quote_ident, where_value
 from kpiengine.table import Frame
 
+from ._csv_decimals import other_export, telling, voting
 from ._csv_rows import rows_option, settle, watch
 from ._csv_subtotals import Subtotals, sampled
 from ._csv_totals import Totals, group_totals
@@ -126,9 +128,11 @@ class CsvConnector(Connector):
 
     def _date_column(self) -> str:
         explicit = self.option("date")
+        found = find(self.layout, [str(explicit)] if explicit else DATE_NAMES)
+        if found is None:  # months in the header (`Jan 2024`): an error of their own
+            check_header_dates(self.layout, [m.column for m in self.config.mappings.values()])
         if explicit:
             return require(self.layout, str(explicit), "date column")
-        found = find(self.layout, DATE_NAMES)
         if found is None:
             raise KpiError(
                 f"no date column (columns: {', '.join(self.layout.columns)})",
@@ -216,7 +220,7 @@ class CsvConnector(Connector):
         guessing = {"whole": whole, "currency": currency, "quantities": kinds}
         tellers = [t for t in self.tables if shared and told[t.name] == shared]
         for table in self.tables:  # the others' mark, unless another export's cells disagree
-            if told[table.name] or shared is None or not _other_export(table, tellers):
+            if told[table.name] or shared is None or not other_export(table, tellers):
                 continue
             own = own_decimal(table, numbers, **guessing)
             if own is not None and own[0] != shared:  # the first file telling it, its cell
@@ -244,7 +248,7 @@ class CsvConnector(Connector):
             [value] = whole
             name = require(self.layout, self.option("variable_column"), "variable column")
             for table in self.tables:
-                rows = zip_longest(_voting(table, name), _voting(table, value), fillvalue="")
+                rows = zip_longest(voting(table, name), voting(table, value), fillvalue="")
                 if any(cell.strip() and row.strip() not in names for row, cell in rows):
                     return set()
         return whole
@@ -279,7 +283,7 @@ class CsvConnector(Connector):
         given = []  # distinct counts the export counted: see `_given`
         for variable, mapping in mappings.items():
             number = number_readers(  # per file
-                decimals, request.quantities.get(variable, ""), _telling(decimals, numbers)
+                decimals, request.quantities.get(variable, ""), telling(decimals, numbers)
             )
             date = require(self.layout, mapping.date) if mapping.date else self.date_column
             rule = request.variables[variable]
@@ -291,7 +295,15 @@ class CsvConnector(Connector):
                 measures[variable] = (self._measure(scan, mapping, number, rule.time), rule)
         subtotal = Subtotals(scan, subtotals)
         for date, measures in roles.items():
-            scan.role(days[date], measures, where=subtotal.keep)
+            # a mapping's own `date:` dates only the rows it takes (an open deal's expected
+            # close date is no event): its days and how far they go are those rows'
+            own = date != self.date_column
+            taken = [self._condition(scan, m) for m in mappings.values()
+                     if own and m.date and require(self.layout, m.date) == date]  # fmt: skip
+            where = subtotal.keep
+            if taken and "TRUE" not in taken:
+                where = " AND ".join(f"({c})" for c in [where, " OR ".join(taken)] if c != "TRUE")
+            scan.role(days[date], measures, where=where)
             # the rows a subtotal row adds up to: a column summed over every row
             plain = [v for v in measures if v in mappings and not mappings[v].where]
             summed = {v: measures[v] for v in plain if mappings[v].column}
@@ -417,29 +429,6 @@ class CsvConnector(Connector):
                 "convert it first, or set the workspace `currency:` to match",
             )
         return str(mapping.currency or workspace or "")
-
-
-def _telling(decimals: dict[str, str], columns: list[str]) -> Callable[[FileTable], str | None]:
-    """A sampled cell of a file's number `columns` telling its decimal mark (error path)."""
-    return lambda t: deciding([c for n in columns if n in t.columns for c in t.cells(n)],
-                              decimals[t.name])  # fmt: skip
-
-
-def _other_export(table: FileTable, tellers: list[FileTable]) -> bool:
-    """Whether a file is another export than the files telling the decimal mark: its delimiter
-    differs from theirs (`;` where a locale writes `,` as the decimal mark, `,` where `.`)."""
-    own = table.sniffed.delimiter if table.sniffed else None
-    others = [t.sniffed.delimiter if t.sniffed else None for t in tellers]
-    return own is not None and bool(others) and own not in others
-
-
-def _voting(table: FileTable, column: str) -> list[str]:
-    """The cells of a column that `decimal_of` samples: the sampled rows', then the totals'."""
-    if column not in table.columns:  # as `decimal_of`: another file's spelling is not sampled
-        return []
-    index = table.columns.index(column)
-    totals = [t.cells[index] if index < len(t.cells) else "" for t in table.totals]
-    return table.cells(column) + totals
 
 
 @hookimpl(trylast=True)

@@ -62,7 +62,9 @@ NAMES_FIX = (
     f"write the months as numbers, or by their names in {LANGUAGES} (as CLDR and spreadsheets "
     "write them): no other month names are read"
 )
-_WRITTEN = re.compile(r"[0-9].*[^0-9.\s]|[^0-9.\s].*[0-9]")  # a digit and another mark
+#: A date written out: numbers between separators (`16.01.2024`, `2024年1月`) or beside a word
+#: (`Jan 2024`); not a number (`-5`, `1e3`)
+_WRITTEN = re.compile(r"[0-9](?:[-/. ]+|[^\W\d_a-zA-Z])[0-9]|[^\W\d_]{2}.*[0-9]|[0-9].*[^\W\d_]{2}")
 _TIME_WORDS = {"am", "pm", "utc", "gmt"}
 _WORD = re.compile(r"[^\W\d_](?:(?:[^\W\d_]|[\u200c-])*[^\W\d_])?")  # `segunda-feira`: one
 
@@ -75,6 +77,39 @@ def serial_day(cell: str) -> dt.date | None:
     if not EXCEL_RANGE[0] <= serial <= EXCEL_RANGE[1]:
         return None
     return EXCEL_EPOCH + dt.timedelta(days=serial)
+
+
+#: A number as a spreadsheet writes one: a sign, digits, a fraction after `.` or `,`.
+_NUMBER = re.compile(r"\s*([+-]?)([0-9]+)(?:[.,][0-9]+)?\s*")
+#: Excel's first serials (1 to 60) count from 1900-01-01 with its fictional 1900-02-29.
+_SERIAL_ONE = dt.date(1900, 1, 1)
+SERIAL_FIX = (
+    "correct the cell in the file: a spreadsheet serial number counts days from 1900-01-01 "
+    "(serial 1; 45306 is 2024-01-15), and the column's dates are read in 1990 to 2099"
+)
+
+
+def _serial_outside(cell: str) -> tuple[str, str] | None:
+    """(why, fix) of a number in a column of serial numbers that is not one of 1990-2099:
+    zero or negative (before 1900: no date), or a day outside those years; None otherwise."""
+    found = _NUMBER.fullmatch(cell)
+    if found is None:
+        return None
+    serial = -int(found[2]) if found[1] == "-" else int(found[2])
+    if EXCEL_RANGE[0] <= serial <= EXCEL_RANGE[1]:
+        return None
+    if serial < 0:
+        return "a negative serial number, before 1900: no date", SERIAL_FIX
+    if serial == 0:
+        return "serial number 0 is before 1900-01-01, serial 1: no date", SERIAL_FIX
+    if serial < 61:  # Excel's days before its fictional 1900-02-29
+        day = _SERIAL_ONE + dt.timedelta(days=serial - 1)
+    elif serial < (dt.date.max - EXCEL_EPOCH).days:
+        day = EXCEL_EPOCH + dt.timedelta(days=serial)
+    else:
+        return f"serial number {serial} is no day of any year", SERIAL_FIX
+    when = "before 1990" if serial < EXCEL_RANGE[0] else "after 2099"
+    return f"serial number {serial} is {day}, {when}", SERIAL_FIX
 
 
 @dataclass(frozen=True)
@@ -136,6 +171,9 @@ class DateFormat:
         if WEEK_LABEL.fullmatch(cell):
             return DateError(text, f"{self.expected}: it is an ISO week", WEEKS_FIX)
         serial = serial_day(cell)
+        outside = _serial_outside(cell) if self.kind == "excel" else None
+        if outside:
+            return DateError(text, f"{self.expected}: {outside[0]}", outside[1])
         if self.kind == "excel" and serial is None and _WRITTEN.search(cell):
             why = "the column holds spreadsheet serial numbers, and this date is written out"
             return DateError(text, f"{self.expected}: {why}", SERIALS_FIX)

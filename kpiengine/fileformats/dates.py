@@ -21,6 +21,7 @@ from typing import NoReturn
 from kpiengine.errors import KpiError, Location
 
 from .dateformat import (
+    LANGUAGES,
     SERIALS_FIX,
     DateError,
     DateFormat,
@@ -28,6 +29,7 @@ from .dateformat import (
     read_date,
     serial_day,
 )
+from .dateguess import spec_of
 from .datespec import (
     JALALI_YEARS,
     WEEK_DIRECTIVES,
@@ -36,6 +38,7 @@ from .datespec import (
     WEEKS_NOT_READ,
     date_orders,
     may_read,
+    month_names,
     order_name,
 )
 from .missing import is_missing
@@ -76,6 +79,7 @@ DATE_FORMATS = (
     "%a, %d de %b de %Y",  # Portuguese, Mexican Spanish: `seg., 15 de jan. de 2024`
     "%Y-%m", "%Y%m", "%Y/%m", "%m/%Y", "%m.%Y", "%m-%Y", "%b %Y", "%b-%Y",
     "%b de %Y",  # Spanish and Portuguese months: `enero de 2024`, `jan. de 2024`
+    "%b/%Y", "%Y-%b", "%Y/%b", "%Y %b",  # `Jan/2024`, the year first: `2024-Jan`, `2024 Jan`
     "%b-%y",  # Excel's `mmm-yy` (`Jan-24`): a month, as a year-less day would be no date
     "%Y年%m月",
 )  # fmt: skip
@@ -180,7 +184,7 @@ def detect_date_format(
         if ISO_START.match(distinct[0]):  # `2024-01-31 22:00:00 CET`: the day is ISO
             example = _iso_example(distinct)
         elif any(c.isalpha() for c in distinct[0]):
-            example = "'%a, %d %b %Y'` (`%a`: a weekday's name, `%b`: a month's)"
+            example = _named_example(distinct[0])
         raise KpiError(
             f"cannot tell the format of the dates in column `{column}` "
             f"(e.g. `{shown(distinct[0])}`)",
@@ -224,6 +228,22 @@ def _iso_example(cells: list[str]) -> str:
         "'%Y-%m-%d %H:%M:%S%z'` written as the cells are (`%H:%M:%S`: a time, `%f`: its "
         "fraction, `%z`: an offset such as `+01:00`, `%Z`: a zone's abbreviation)"
     )
+
+
+def _named_example(cell: str) -> str:
+    """The `date_format` example for a cell of words no format reads: the spec its parts are
+    written in (`spec_of`: `'%Y-%b-%d'` for `2024-Jan-15`), else one with every name's
+    directive, and whether any of its words is a month name the reader knows."""
+    spec = spec_of(cell)
+    if spec is not None:
+        return f"'{spec}'`"
+    example = (
+        "'%a, %d %b %Y'` written as the cells are (`%a`: a weekday's name, `%d`: a day, "
+        "`%b`: a month's name, `%Y`: a year)"
+    )
+    if not any(w.lower().rstrip(".") in month_names()[0] for w in re.findall(r"\w+", cell)):
+        example += f"; no word of `{shown(cell)}` is a month name in {LANGUAGES}"
+    return example
 
 
 def _candidates(distinct: list[str], excel_serials: bool) -> dict[str, DateFormat]:

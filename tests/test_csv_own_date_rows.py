@@ -1,0 +1,82 @@
+"""A mapping's own `date:` dates only the rows it takes: an open deal's expected close date is
+no event, so it neither adds months of zeros after the last won deal nor makes the month the
+data ends in complete. Expected values come from the csv module.
+"""
+
+import csv
+import datetime as dt
+import io
+import json
+
+from click.testing import CliRunner
+
+from kpiengine.cli import cli
+
+DEALS = """created,close_date,stage,amount
+2025-01-10,2025-01-20,won,100.0
+2025-02-03,2025-02-25,won,200.0
+2025-03-02,2025-03-12,won,300.0
+2025-03-05,2025-05-30,open,999.0
+"""
+DEFINITIONS = """variables:
+  opps: {unit: opportunities, aggregate: sum}
+  won_rev: {unit: currency, aggregate: sum}
+kpis:
+  wonrev: {title: Won revenue, formula: won_rev, unit: currency, direction: higher}
+  opps_k: {title: Opportunities, formula: opps, unit: opportunities, direction: higher}
+"""
+
+def evaluate(root, mapping: str, today: str = "2025-07-01") -> list[dict]:
+    (root / "deals.csv").write_text(DEALS, "utf-8")
+    (root / "definitions").mkdir(exist_ok=True)
+    (root / "definitions" / "own.yaml").write_text(DEFINITIONS, "utf-8")
+    (root / "kpi.yaml").write_text(
+        "currency: USD\nkpis: [wonrev, opps_k]\nsources:\n  crm:\n    connector: csv\n"
+        f"    path: deals.csv\n    date: created\n    map:\n      opps: {{count: true}}\n"
+        f"      won_rev: {mapping}\n",
+        "utf-8",
+    )
+    result = CliRunner(env={"KPIENGINE_TODAY": today}).invoke(
+        cli, ["eval", "-w", str(root), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def months(rows, stage=None, column="close_date"):
+    """Won amounts by month of `column` over the rows of `stage` (all rows: None)."""
+    out: dict[str, float] = {}
+    for row in rows:
+        if stage is None or row["stage"] == stage:
+            month = row[column][:7]
+            out[month] = out.get(month, 0.0) + float(row["amount"])
+    return out
+
+
+def test_rows_a_where_leaves_out_do_not_date_the_mapping(tmp_path):
+    records = evaluate(tmp_path, "{column: amount, where: {stage: [won]}, date: close_date}")
+    rows = list(csv.DictReader(io.StringIO(DEALS)))
+    won = {r["period"]: r for r in records if r["kpi"] == "wonrev"}
+    assert {p: r["value"] for p, r in won.items()} == months(rows, "won")
+    last = max(dt.date.fromisoformat(r["close_date"]) for r in rows if r["stage"] == "won")
+    assert last.day < 31 and not won[f"{last:%Y-%m}"]["complete"]  # the data ends on the 12th
+    opps = {r["period"] for r in records if r["kpi"] == "opps_k"}
+    assert opps == {r["created"][:7] for r in rows}
+
+
+def test_a_mapping_taking_every_row_keeps_their_dates(tmp_path):
+    records = evaluate(tmp_path, "{column: amount, date: close_date}")
+    rows = list(csv.DictReader(io.StringIO(DEALS)))
+    won = {r["period"]: r["value"] for r in records if r["kpi"] == "wonrev"}
+    expected = months(rows)
+    assert {p: v for p, v in won.items() if v} == expected  # May's open deal included
+    assert max(won) == max(expected)
+
+
+def test_a_where_on_the_source_date_keeps_months_of_zero(tmp_path):
+    """On the source's own date column, a month with rows but none taken counts 0."""
+    records = evaluate(tmp_path, "{column: amount, where: {stage: [open]}}")
+    rows = list(csv.DictReader(io.StringIO(DEALS)))
+    won = {r["period"]: r["value"] for r in records if r["kpi"] == "wonrev"}
+    expected = months(rows, "open", "created")
+    assert won == {m: expected.get(m, 0.0) for m in {r["created"][:7] for r in rows}}
