@@ -58,6 +58,7 @@ GOOGLE_LOCAL = {
         "Conv.-Wert",
         "Valeur de conv.",
         "Valor de conv.",
+        "Valor conv.",  # Portuguese, as Brazilian importers of the download name it
         "Valore conv.",
         "Conv.waarde",
         "Conversiewaarde",
@@ -352,6 +353,14 @@ def header_currency(header: str) -> str | None:
         return english.group(1).upper() if english.group(1) else None
     found = HEADER_CODE.search(header.strip())
     return found.group(1) if found and found.group(1) in ISO_CODES else None
+
+
+def held_as(money: bool, column: str, other: str = "count") -> str:
+    """What a metric's column holds: an amount (plain numbers in API micros), else `other`
+    (a role's: clicks, impressions, conversions are counts; a mapping's: by its unit)."""
+    if money:
+        return "plain" if "micros" in column.lower() else "amount"
+    return other
 
 
 #: Headers only Microsoft's Reporting API writes (lowercase).

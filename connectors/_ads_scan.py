@@ -7,6 +7,7 @@ run (`_ads_checks`, `_ads_totals`, `_ads_microsoft`).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from kpiengine.cellreader import Reader
 from kpiengine.connector import Mapping
 from kpiengine.errors import KpiError
+from kpiengine.fileformats import CellError
 from kpiengine.fileformats.missing import is_missing, missing_sql
 from kpiengine.fileformats.sql import Expr
 from kpiengine.fileformats.tables import FileTable
@@ -24,9 +26,19 @@ from kpiengine.table import Frame
 
 from ._ads_checks import ONE_KIND, check_codes, kinds_why
 from ._ads_microsoft import check_rows
-from ._ads_profiles import COUNTS, META, MICROSOFT, MONEY, RESULTS, header_currency
+from ._ads_profiles import (
+    COUNTS,
+    GOOGLE,
+    META,
+    METRICS,
+    MICROSOFT,
+    MONEY,
+    RESULTS,
+    header_currency,
+)
+from ._ads_segments import Pairs, Segment, segment_cells, segment_filters, segment_sql
 from ._ads_spans import RowSpans, crossing_sql, overlaps
-from ._ads_totals import Gap, check_totals
+from ._ads_totals import UNSEGMENTED, Gap, Total, check_totals, conversion_segment, scope
 from ._ads_weeks import raise_weekday, sample_weekday
 
 
@@ -115,8 +127,18 @@ class AdsScan(RowSpans):
             groups = [(files[n], f"{fileno} = {index[n]}") for n in files if n in held] or [
                 ("", "TRUE")
             ]
+            _, rows_of = self._segments(totals, metrics)
+            tests = {t: is_type.get(t, "FALSE") for t in self._total_types()}
+            segmented = {
+                k: segment_sql(r, scan.text, partial(self._day_test, days), tests.__getitem__)
+                for k, r in rows_of.items()
+            }  # the rows of each segment a totals row names (`_ads_segments`)
             for key, in_file in groups:
-                for t, test in [("", "TRUE"), *((f"_{t}", s) for t, s in is_type.items())]:
+                for t, test in [
+                    ("", "TRUE"),
+                    *((f"_{t}", s) for t, s in is_type.items()),
+                    *segmented.items(),
+                ]:
                     where = f"{in_file} AND {test}"
                     scan.check(f"rows{t}{key}", "count", where)
                     for i, variable in enumerate(metrics):
@@ -158,6 +180,45 @@ class AdsScan(RowSpans):
             scan.check("row_last", "max", last)
             if grain == "day" and "date_end" in self.columns:  # Meta rows of whole months
                 scan.check("widest", "max", f"CASE WHEN {asked} THEN {last} - {first} END")
+
+    def _segments(
+        self, totals: list[Total], metrics: dict[str, str]
+    ) -> tuple[dict[tuple[str, int], Segment], dict[str, tuple[Pairs, str | None]]]:
+        """The segment of each Google totals row that fills a segment cell (`Total: Account`
+        once per device), and the rows each check key takes (`_ads_segments`)."""
+        if self.platform != GOOGLE:
+            return {}, {}
+        read = {self.columns[r] for r in (*METRICS, "currency", "campaign_type")
+                if r in self.columns} | set(metrics.values())  # fmt: skip
+        dates = {self.columns["date"]} if "date" in self.columns else set()
+        types = self._total_types()
+
+        def pairs(table: FileTable, cells: list[str]) -> Pairs:
+            return segment_cells(table, cells, read | {table.columns[0]}, dates)
+
+        def typed(label: str) -> str | None:
+            kind = scope(label, self.platform)
+            return kind if kind in types else None
+
+        return segment_filters(totals, pairs, typed)
+
+    def _day_test(self, days: dict[str, str], column: str, text: str) -> str | None:
+        """SQL true on the rows of a date column's segment cell's day; None if it reads none."""
+        if column not in days:
+            return None
+        try:
+            day = self._format(column).read(text)
+        except CellError:
+            return None
+        return f"{days[column]} = DATE '{day}'" if day is not None else None
+
+    def _segment(self) -> tuple[str, set[str]] | None:
+        """The conversion segment column (`Conversion action`) and the columns of the metrics
+        its rows leave out (`_ads_totals.UNSEGMENTED`), else None."""
+        found = conversion_segment(self.layout.columns)
+        if found is None:
+            return None
+        return found, {self.columns[r] for r in UNSEGMENTED if r in self.columns}
 
     def _inferred_weeks(self, column: str) -> bool:
         """Whether a column is read as weeks from its sample alone (`_ads_weeks`) in files
@@ -211,8 +272,9 @@ class AdsScan(RowSpans):
             }
             types = self._total_types()
             spans = {t.name: r for t, r in zip(self.tables, self._stated(), strict=True)}
+            segments, _ = self._segments(totals, metrics)
             gaps += check_totals(totals, names, checks, decimals, types, self.platform, files,
-                                 spans)  # fmt: skip
+                                 spans, segments)  # fmt: skip
         return unusable
 
     def _untold_results(self, metrics: dict[str, str]) -> list[str]:

@@ -16,6 +16,9 @@ Google Ads writes up to several `Total:` rows under a report, each of other rows
 - anything else (a type no column or row tells, a scope word in a language not listed after a
   totals word the reading layer knows: `Összesen: Fiók`): a part of the rows, so never more than
   they add up to; more is a total of campaigns they do not hold, a gap as an account total's.
+A report segmented by device, network, ... writes each of them once per segment, its segment
+filled (`Total: Account,--,--,Mobile phones`), with or without the overall row: each
+is then read as above over the rows of its segment alone (`_ads_segments`).
 """
 
 from __future__ import annotations
@@ -39,9 +42,11 @@ from ._ads_profiles import (
     SHOWN_TOTALS,
     total_scope,
 )
+from ._ads_segments import Segment
 from ._csv_rounding import rounding
 
 Total = tuple[FileTable, int, str, list[str]]  # (table, line, label, cells) of a totals row
+ALL_ROWS = Segment("", "")  # a totals row of no segment: it totals every row
 EDITED = "the export was edited or is incomplete: download it again (without filters hiding rows)"
 
 
@@ -91,6 +96,17 @@ class Gap:
     shares: list[Share]
     shown: str | None
     placed: bool = True  # an account total (else a total of what the rows do not tell)
+    segment: str = ""  # the segment it totals (`Device: Mobile phones`), "" for all rows
+
+
+def _segment(segments: dict[tuple[str, int], Segment], table: FileTable, line: int) -> Segment:
+    """The segment of the totals row on `line` of `table`; none (every row's) by default."""
+    return segments.get((table.name, line), ALL_ROWS)
+
+
+def _gap(got: float, expected: float) -> str:
+    """How much more or less a total says than its rows add up to."""
+    return f"{abs(expected - got):,.2f} {'more' if expected > got else 'less'}"
 
 
 def close(got: float, expected: float, count: int) -> bool:
@@ -107,6 +123,7 @@ def check_totals(
     platform: str,
     files: dict[str, str] | None = None,
     spans: dict[str, Any] | None = None,
+    segments: dict[tuple[str, int], Segment] | None = None,
 ) -> list[Gap]:
     """Total (summary) rows must match the sum of the rows they total, beyond rounding; the
     account totals their files' rows do not make are returned (`raise_gaps`).
@@ -116,24 +133,30 @@ def check_totals(
     and `rows_<type>` by campaign type, each followed by the file's key in `files` (table name
     -> key; none for one file): a file's totals total its own rows. A type's total is checked
     only when rows of that type are there to add up, in a file whose rows make its account
-    total (else it is a share of the gap). `spans`: each file's stated range."""
-    files, spans = files or {}, spans or {}
+    total (else it is a share of the gap). `spans`: each file's stated range; `segments`: the
+    segment of each totals row filling one ((file, line) -> `Segment`: `Total: Account` once per
+    device), whose checks (`sum_<name>_<key>`, `rows_<key>`) are its segment's rows'."""
+    files, spans, segments = files or {}, spans or {}, segments or {}
     scopes = [scope(label, platform) for _, _, label, _ in totals]
-    shown: dict[str, str] = {}
-    for (table, _, label, _), where in zip(totals, scopes, strict=True):
+    shown: dict[tuple[str, str], str] = {}
+    for (table, line, label, _), where in zip(totals, scopes, strict=True):
         if where == "shown":
-            shown.setdefault(table.name, label)
+            shown.setdefault((table.name, _segment(segments, table, line).name), label)
     rank = {"shown": 0, "account": 1}
     order = sorted(zip(totals, scopes, strict=True), key=lambda t: rank.get(t[1], 2))
     gaps: list[Gap] = []
     for (table, line, label, cells), where in order:
-        if any(g.table.name == table.name for g in gaps):
-            continue  # a type's total in a file short of its account: a share of the gap
+        part = _segment(segments, table, line)
+        if any(g.table.name == table.name and g.segment == part.name for g in gaps):
+            continue  # a type's total in a file (segment) short of its account: a share
         key = files.get(table.name, "")
         # a type's total is compared with the rows of that type when a column tells them
-        placed = where in rank or bool(where in types and checks.get(f"rows_{where}{key}"))
-        suffix = ("" if where in rank or not placed else f"_{where}") + key
+        typed = part.typed if part.name else f"_{where}"
+        placed = where in rank or bool(where in types and checks.get(f"rows{typed}{key}"))
+        suffix = (part.plain if where in rank or not placed else typed) + key
         count = checks.get(f"rows{suffix}") or 0
+        if part.name:  # `Total: Account (Device: Mobile phones)`: of its segment's rows
+            label = f"{label} ({part.name})"
         numbers = _numbers(table, line, cells, metrics, decimals)
         sums = {c: checks.get(f"sum_{name}{suffix}") or 0.0 for c, (name, _) in metrics.items()}
         short = not all(close(sums[c], v, count) for c, v in numbers.items())
@@ -142,17 +165,18 @@ def check_totals(
             # not listed; a type a filter hid): then a gap, as an account's
             if any(v > sums[c] and not close(sums[c], v, count) for c, v in numbers.items()):
                 shares = _shares(totals, scopes, table, line, metrics, checks, decimals, types,
-                                 files)  # fmt: skip
+                                 files, segments)  # fmt: skip
                 gaps.append(Gap(table, line, label, spans.get(table.name), numbers, sums, count,
-                                shares, shown.get(table.name), placed=False))  # fmt: skip
+                                shares, shown.get((table.name, part.name)), placed=False,
+                                segment=part.name))  # fmt: skip
             continue
         if where == "account":
             if short:
                 shares = _shares(totals, scopes, table, line, metrics, checks, decimals, types,
-                                 files)  # fmt: skip
+                                 files, segments)  # fmt: skip
                 span = spans.get(table.name)
                 gaps.append(Gap(table, line, label, span, numbers, sums, count, shares,
-                                shown.get(table.name)))  # fmt: skip
+                                shown.get((table.name, part.name)), segment=part.name))  # fmt: skip
             continue
         for column, expected in numbers.items():
             if not close(sums[column], expected, count):
@@ -160,7 +184,7 @@ def check_totals(
                 mine = " in this file" if table.name in files else ""
                 raise KpiError(
                     f"the rows{mine} add up to {sums[column]:,.2f} in column `{column}` but "
-                    f"{what} says {expected:,.2f}",
+                    f"{what} says {expected:,.2f}, {_gap(sums[column], expected)}",
                     table.location(line, column),
                     EDITED,
                 )
@@ -199,18 +223,23 @@ def _shares(
     decimals: dict[str, str],
     types: set[str],
     files: dict[str, str],
+    segments: dict[tuple[str, int], Segment],
 ) -> list[Share]:
-    """The campaign types' totals of `table` (but the one on `line`), with their rows' sums
-    when a column tells them."""
+    """The campaign types' totals of `table` and of the segment of its total on `line` (but
+    that one), with their rows' sums when a column tells them."""
     out = []
+    segment = _segment(segments, table, line).name
     for (mine, at, label, cells), where in zip(totals, scopes, strict=True):
         if mine.name != table.name or at == line or where in ("shown", "account"):
+            continue
+        part = _segment(segments, mine, at)
+        if part.name != segment:
             continue
         numbers = _numbers(table, at, cells, metrics, decimals)
         if where not in types:
             out.append(Share(label, numbers, None))
             continue
-        suffix = f"_{where}{files.get(table.name, '')}"
+        suffix = f"{part.typed if part.name else f'_{where}'}{files.get(table.name, '')}"
         sums = {c: checks.get(f"sum_{name}{suffix}") or 0.0 for c, (name, _) in metrics.items()}
         out.append(Share(label, numbers, sums, checks.get(f"rows{suffix}") or 0))
     return out
@@ -243,7 +272,8 @@ def raise_gaps(
     conversion segment column and the columns its rows leave out (the cause of their gap)."""
     groups: dict[Any, list[Gap]] = {}
     for gap in gaps:
-        key = (gap.span, tuple(sorted((c, round(v, 2)) for c, v in gap.numbers.items())))
+        numbers = tuple(sorted((c, round(v, 2)) for c, v in gap.numbers.items()))
+        key = (gap.span, gap.segment, numbers)
         groups.setdefault(key, []).append(gap)
     for group in groups.values():
         first = group[0]
@@ -265,7 +295,7 @@ def raise_gaps(
         )
         where = first.table.location(first.line, column)
         if got > expected:
-            raise KpiError(said, where, EDITED)
+            raise KpiError(f"{said}, {_gap(got, expected)}", where, EDITED)
         if segment and column in segment[1]:
             why = segmented_why(segment[0])
             raise KpiError(f"{why.split(';')[0]}, so {said}", where, why.split("; ")[1])

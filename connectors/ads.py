@@ -24,7 +24,8 @@ their end: a period counts a row only when it holds all of its days (`_ads_spans
 period gets a value from the source, and why is said; no daily values by day). Files of a source
 over overlapping dates with a campaign in common are the same report twice: an error
 (`_ads_files`). The decimal mark comes from every number column of a file (counts are whole), else
-the `decimal:` option.
+the `decimal:` option. Files of several platforms (Google's and Meta's in one folder): each
+platform's are read as a source of their own, and their answers added up (`_ads_platforms`).
 Rates (CTR, Avg. CPC, ...) are ignored: the engine recomputes them from the counts.
 
 One DuckDB scan per request reads and checks every cell (`kpiengine.filescan`), the currencies
@@ -59,6 +60,7 @@ from kpiengine.sqlgen import quote_text, where_value
 from kpiengine.table import Frame, union
 from kpiengine.undatedfiles import at_grain
 
+from . import _ads_platforms as platforms
 from ._ads_checks import raise_outside, raise_undated
 from ._ads_files import check_overlaps
 from ._ads_headers import check_recognised, unrecognised, with_codes
@@ -71,11 +73,12 @@ from ._ads_profiles import (
     MONEY,
     PLATFORMS,
     detect_platform,
+    held_as,
 )
 from ._ads_records import with_records
 from ._ads_scan import AdsScan, uncounted
 from ._ads_spans import mixed, unanswered
-from ._ads_totals import UNSEGMENTED, Gap, conversion_segment, raise_gaps, segmented_why
+from ._ads_totals import UNSEGMENTED, Gap, raise_gaps, segmented_why
 
 __all__ = ["AdsConnector", "detect_platform", "register_connectors"]
 
@@ -122,10 +125,15 @@ class AdsConnector(AdsScan):
         ),
     )
 
-    def __init__(self, config: SourceConfig) -> None:
+    def __init__(self, config: SourceConfig, tables: list[FileTable] | None = None) -> None:
         super().__init__(config)
         self.overrides = self._check_option_values()
-        self.tables = open_files(config, same_layout=False)  # the columns read alike: below
+        self.tables = tables or open_files(config, same_layout=False)  # the columns: below
+        told = tables or self.option("platform")  # `tables`: one platform's of a source
+        groups = {} if told else platforms.by_platform(self.tables, config.name)
+        self.parts = platforms.combine(AdsConnector, config, groups) if groups else []
+        if self.parts:  # files of several platforms, each read as a source of its own
+            return
         self.layout = self.tables[0]
         meta = self.layout.sniffed.preamble.meta if self.layout.sniffed else {}
         platform = self.option("platform") or detect_platform(self.layout.columns, meta)
@@ -162,9 +170,13 @@ class AdsConnector(AdsScan):
     # --- the contract -----------------------------------------------------------------------
 
     def provides(self) -> set[str]:
+        if self.parts:  # any platform's (`_ads_platforms`)
+            return platforms.provided(self.parts)
         return set(self.role_of) | set(self.config.mappings)
 
     def dimensions(self) -> set[str]:
+        if self.parts:  # every platform's
+            return platforms.dimensions(self.parts)
         dims = {"channel", "platform"} | set(self.config.dimensions)
         return dims | {d for d in ("campaign", "campaign_type") if d in self.columns}
 
@@ -188,6 +200,8 @@ class AdsConnector(AdsScan):
     # --- fetch ------------------------------------------------------------------------------
 
     def fetch(self, request: Request) -> Frame:
+        if self.parts:  # the platforms' answers added up
+            return platforms.fetch_parts(self.parts, request, self.config.name)
         wanted = [v for v in request.variables if v in self.provides()]
         dims = [d for d in request.dimensions if d in self.dimensions()]
         if not wanted:
@@ -283,12 +297,12 @@ class AdsConnector(AdsScan):
         )  # fmt: skip
         values: dict[str, str] = {}
         for variable, column in metrics.items():
-            number = number_readers(decimals, _held(self.role_of[variable] in MONEY, column))
+            number = number_readers(decimals, held_as(self.role_of[variable] in MONEY, column))
             values[variable] = self._value(scan.read(column, number, money.get(column)), column)
         for variable, mapping in mapped.items():
             time = request.variables[variable].time
             held = request.quantities.get(variable, "")
-            number = number_readers(decimals, _held(held == "amount", mapping.column or "", held))
+            number = number_readers(decimals, held_as(held == "amount", mapping.column or "", held))
             written = mapping.currency or money.get(mapping.column or "")
             values[variable] = self._mapping_sql(scan, mapping, number, written, time)
         days = {c: scan.read(c, Reader("date", fmt=f)) for c, f in formats.items()}
@@ -368,14 +382,6 @@ class AdsConnector(AdsScan):
             frame.span, frame.date_grain = (frame.span[0], end), "month" if monthly else "day"
         return frame
 
-    def _segment(self) -> tuple[str, set[str]] | None:
-        """The conversion segment column (`Conversion action`) and the columns of the metrics
-        its rows leave out (`_ads_totals.UNSEGMENTED`), else None."""
-        found = conversion_segment(self.layout.columns)
-        if found is None:
-            return None
-        return found, {self.columns[r] for r in UNSEGMENTED if r in self.columns}
-
     def _value(self, value: str, column: str) -> str:
         # API money in millionths of the currency: never read as currency
         return f"({value} * 1e-06)" if "micros" in column.lower() else value
@@ -405,14 +411,6 @@ class AdsConnector(AdsScan):
         if mapping.scale != 1.0:
             value = f"({value} * {mapping.scale!r})"
         return where_value(where, value, time) if mapping.where else value
-
-
-def _held(money: bool, column: str, other: str = "count") -> str:
-    """What a metric's column holds: an amount (plain numbers in API micros), else `other`
-    (a role's: clicks, impressions, conversions are counts; a mapping's: by its unit)."""
-    if money:
-        return "plain" if "micros" in column.lower() else "amount"
-    return other
 
 
 @hookimpl(trylast=True)
