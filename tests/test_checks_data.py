@@ -153,6 +153,7 @@ def test_rows_without_a_label_are_a_total_row_only_when_no_channel_is_larger(ws)
     assert "counts it twice (400)" in twice
     [over] = found([100, 80, 150])  # a total row the channels claim more than
     assert "the channel segments add up to 180, more than the total row channel= (150)" in over
+    assert "if the rows without a channel are data, not a total, the total is 330" in over
 
 
 def test_universal_analytics_spliced_with_ga4_bounce_rate(ws):

@@ -63,10 +63,17 @@ class SegmentsOverTotal(Check):
                     continue
                 row = segment_label(segments[t])
                 if _over(claimed, stated):
+                    # rows without a label, smaller than the segments together, may be data
+                    # (as `kpi eval` counts them): the message gives both readings
+                    data = (
+                        f"; if the rows without a {dim} are data, not a total, the total is "
+                        f"{num(values[i, 0])}, as `kpi eval` counts them"
+                    )
                     yield self.finding(
                         f"`{name}` in {results.labels[i]}: the {dim} segments add up to "
                         f"{num(claimed)}, more than the total row {row} ({num(stated)}): "
-                        f"{num(claimed - stated)} are claimed by more than one {dim}",
+                        f"{num(claimed - stated)} are claimed by more than one {dim}"
+                        + (data if t in blank else ""),
                         claimed=float(claimed),
                         total=float(stated),
                         periods=[results.labels[i]],
