@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from kpiengine.cellreader import trimmed_sql
 from kpiengine.errors import KpiError, Location
-from kpiengine.fileformats.rows import TOTAL_LABELS
+from kpiengine.fileformats.rows import TOTAL_PATTERN
 from kpiengine.fileformats.sniff import EXTRA
 from kpiengine.fileformats.sql import (
     WHITESPACE,
@@ -39,16 +39,11 @@ from kpiengine.sqlgen import quote_ident, quote_text
 from ._crm_closed import ClosedDeals
 from ._crm_tables import NONE
 
-#: First filled cells of summary rows (any case), beside the totals labels of every export:
-#: subtotals in the main CRM languages, Salesforce's grand totals and summary lines.
-SUMMARY_LABELS = (
-    *("subtotal", "subtotals", "sub-total", "sub total", "sous-total", "sous-totaux"),
-    *("zwischensumme", "zwischensummen", "teilsumme", "subtotale", "subtotaal", "delsumma"),
-    *("ara toplam", "mezisoučet", "suma częściowa", "промежуточный итог", "小计", "小計", "소계"),
-    *("المجموع الفرعي", "جمع جزء", "grand totals", "gesamtsummen", "totaux généraux"),
-    *("totales generales", "totais gerais", "totali complessivi", "count", "record count"),
-    *("sum", "average"),
-)
+#: First filled cells of Salesforce's summary lines (any case) that total no rows (no record
+#: count may follow them). Every totals label (`rows.TOTAL_LABELS`: subtotals, and Salesforce's
+#: grand totals in its languages) marks a summary row too: one list, so that a row stating its
+#: records that is left out here is one the sniff sees as a totals row and `_crm_totals` checks.
+SUMMARY_LABELS = ("count", "record count", "sum", "average")
 #: `Sum of Amount`, `Average of Age`: a summary line naming its column.
 SUMMARY_OF = ("sum", "average", "avg", "max", "min", "median", "count", "unique count")
 #: Salesforce's footer lines, when Excel kept them in the table (padded with empty cells).
@@ -60,16 +55,19 @@ def _label(text: str) -> str:
 
 
 _WS = char_class(WHITESPACE) + "*"
+#: parentheses holding no count (`(converted)`, `(c)`; not `(5 records)`), and a character or
+#: such parentheses
+_PARENS = "\\((?:" + char_class(WHITESPACE + "0123456789()", negate=True) + "[^()\n\r]*)?\\)"
+_NO_COUNT = f"(?:[^\n\r()]|{_PARENS})"
 SUMMARY_PATTERN = (
-    f"{_WS}(?:"
-    + alternatives([_label(t) for t in (*TOTAL_LABELS, *SUMMARY_LABELS)])
-    # a scope (`Subtotal: Closed Won`) or a count (`Grand Totals (5 records)`) may follow
-    + "(?:[ \u00a0]*[:：][^\n\r]*)?(?:[ \u00a0]*\\([^()\n\r]*\\))?"
-    + "|"
+    # a totals label, its scope (`Subtotal: Closed Won`) or count (`Grand Totals (5 records)`)
+    f"(?:{TOTAL_PATTERN})|{_WS}(?:"
+    + alternatives([_label(t) for t in SUMMARY_LABELS])
+    + f"(?:[ \u00a0]*[:：][^\n\r]*)?(?:[ \u00a0]*{_PARENS})?|"  # a scope; no records stated
     + alternatives([_label(t) for t in SUMMARY_OF])
-    + f"[ \u00a0]+{spelt('of')}[ \u00a0]+[^\n\r]+|"
+    + f"[ \u00a0]+{spelt('of')}[ \u00a0]+{_NO_COUNT}+|"  # a column: `Sum of Amount (converted)`
     + alternatives([_label(t) for t in NOTES])
-    + "[^\n\r]*"
+    + f"{_NO_COUNT}*"
     + f"){_WS}"
 )
 

@@ -13,9 +13,11 @@ is reported as the `csv` connector reports a totals row (`_csv_totals.gap_error`
   there twice).
 A record is a data row (summary rows, Excel's rows of empty cells and footers left out) filling
 a cell beyond the first: a footer such as a company's name fills only the first. The grand
-total is the file's one totals row stating a count, before or after every sampled row (a
-`Subtotal` or a group's `Total: Closed Won` is none); its amount is compared only when it is
-a number in the amounts' currency. Subtotal rows are not compared.
+total is the file's one totals row stating a count, before or after every sampled row, in
+any language the sniff knows (`rows.TOTAL_LABELS`: `Gesamtsummen (5 Datensätze)`, `Totaux
+généraux (5 enregistrements)`; every row `_crm_grouped` leaves out stating a count is one); a
+`Subtotal` (`rows.SUBTOTAL_LABELS`) or a group's `Total: Closed Won` is none. Its amount is
+compared only when it is a number in the amounts' currency. Subtotal rows are not compared.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 
 from kpiengine.errors import KpiError
 from kpiengine.fileformats import CellError, currency_fits, read_number
+from kpiengine.fileformats.rows import SUBTOTAL_LABELS
 from kpiengine.fileformats.sniff import TotalRow
 from kpiengine.fileformats.tables import FileTable
 from kpiengine.filescan import Scan
@@ -39,12 +42,8 @@ from ._crm_grouped import is_summary
 #: `Grand Totals (2,400 records)`: a label, then the count and its noun in parentheses.
 _COUNTED = re.compile(r"\s*(?P<head>[^()]*?)\s*\(\s*(?P<n>[0-9][0-9,.' \u00a0\u202f]*)\s*"
                       r"(?P<noun>[^\W\d_][^()]*)\)\s*", re.UNICODE)  # fmt: skip
-#: Labels of a group's totals, not the file's (any case).
-_SUBTOTALS = frozenset(
-    ("subtotal", "subtotals", "sub-total", "sub total", "sous-total", "sous-totaux",
-     "zwischensumme", "zwischensummen", "teilsumme", "subtotale", "subtotaal", "delsumma",
-     "ara toplam", "mezisoučet", "suma częściowa", "промежуточный итог", "小计", "小計", "소계")
-)  # fmt: skip
+#: Labels of a group's totals, not the file's (any case): the sniff's, as `_crm_grouped`'s.
+_SUBTOTALS = frozenset(SUBTOTAL_LABELS)
 SHORT = (
     "records are missing: export the report again with all its rows (no row limit, no "
     "filter), or correct the totals row if it is out of date"

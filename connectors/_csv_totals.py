@@ -44,6 +44,7 @@ from kpiengine.connector import Request
 from kpiengine.errors import KpiError
 from kpiengine.fileformats import CellError, Number, currency_fits, read_number
 from kpiengine.fileformats.percents import is_percent
+from kpiengine.fileformats.rows import SUBTOTAL_LABELS
 from kpiengine.fileformats.sniff import TotalRow
 from kpiengine.fileformats.tables import FileTable, run_sql
 from kpiengine.filescan import Scan, Scanned
@@ -55,9 +56,7 @@ from ._csv_summary import WHY, Summary, leave_out, settle, summaries
 
 ROWS = "grand total rows"  # the scan's count of data rows, for files larger than their sample
 #: Totals labels (`kpiengine.fileformats.rows.TOTAL_LABELS`) of a group's rows, not all of them.
-SUBTOTALS = frozenset(
-    ["subtotal", "sub-total", "sous-total", "zwischensumme", "subtotale", "小计", "小計", "소계"]
-)
+SUBTOTALS = frozenset(SUBTOTAL_LABELS)
 SHORT = (
     "rows are missing: export the report again with all its rows (no row limit such as the "
     "first 500 rows, no filter), or correct the totals row if it is out of date"

@@ -20,7 +20,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpiengine.errors import KpiError, Location, did_you_mean
+from kpiengine.errors import KpiError, Location
 from kpiengine.fileformats.preamble import range_between
 from kpiengine.fileformats.rows import check_width, read_records
 from kpiengine.fileformats.tables import FileTable, open_tables
@@ -37,6 +37,7 @@ from ._ga_headers import (
     header_key,
     language_of,
 )
+from ._ga_suggest import suggested
 from ._ga_tables import Table
 
 DECIMAL_BY_LANGUAGE = {"fr": ","}
@@ -93,8 +94,12 @@ class Export:
                 message, where, "export a report with these metrics (e.g. Traffic acquisition)"
             )
         english = sorted(set(ENGLISH.values()))
+        # a header's sampled cells tell its kind too (`_ga_suggest`), from the first table
+        cells = {h: t.file.cells(h, 50) for t in reversed(self.tables) for h in unknown
+                 if h in t.file.columns}  # fmt: skip
         # `"?"` quoted: a bare `?` is YAML's complex-key mark, an error left in place
-        lines = [f"      {_yaml(h)}: {_yaml(did_you_mean(h, english) or '?')}" for h in unknown]
+        lines = [f"      {_yaml(h)}: {_yaml(suggested(h, cells.get(h, ()), self.decimal) or '?')}"
+                 for h in unknown]  # fmt: skip
         fix = (
             f"if these are GA headers in another language, add to source `{source}` "
             'in kpi.yaml (replace each "?" with the English header, delete the others):\n'

@@ -41,9 +41,10 @@ from kpiengine.table import Frame, union
 from kpiengine.undatedfiles import at_grain, shared_note
 
 from ._ga_file import Export, no_overlap, read_export
-from ._ga_headers import ALIASES, ENGLISH, METADATA, METADATA_KEYS, header_key
+from ._ga_headers import ALIASES, ENGLISH, METADATA_KEYS, header_key
 from ._ga_scan import combine, own_range, scan_table
 from ._ga_segments import keep
+from ._ga_suggest import hint
 from ._ga_tables import RECIPES, Table
 
 # workspace variables given by default, and how (see RECIPES)
@@ -158,14 +159,13 @@ class GaExportConnector(Connector):
                 "e.g. `headers: {Sessies: Sessions}`",
             )
         english = sorted(ENGLISH.values())
-        metadata = {k for keys in METADATA.values() for k in keys}
         out = {}
         for text, target in headers.items():
             target = str(target)
             if header_key(target) not in ALIASES and header_key(target) not in METADATA_KEYS:
                 raise self.config.error(
                     f"`headers`: `{target}` (for `{text}`) is not a GA header I know"
-                    f"{suggestion(target, english + sorted(metadata))}",
+                    f"{hint(target)}",  # a GA header of the same kind, or a `#` key
                     "headers",
                     f"English headers: {', '.join(english)}",
                 )

@@ -10,7 +10,8 @@ Whether a record reads as data or as a header's names (`reads_as_data`, `is_name
 the number grammar and the date detector.
 
 Totals rows are recognised by the label in their first field (`Total`, `Grand total`,
-`Total: Account`, `Total général`, `总计`, `合計`, `مجموع` ...), one pattern for Python and SQL.
+`Total: Account`, `Total général`, `总计`, `合計`, `مجموع` ...): `totallabels`, whose names
+this module gives too.
 """
 
 from __future__ import annotations
@@ -29,21 +30,19 @@ from .datespec import date_orders, may_read
 from .decimals import plain_reading
 from .missing import is_missing
 from .numbers import DECIMALS, read_number
-from .sql import (
-    WHITESPACE,
-    CellError,
-    alternatives,
-    anchored,
-    char_class,
-    column_sql,
-    full_regex,
-    quote_text,
-    shown,
-    spelt,
+from .sql import CellError, shown
+from .totallabels import (
+    SUBTOTAL_LABELS,
+    TOTAL_LABELS,
+    TOTAL_PATTERN,
+    is_total_label,
+    total_label_sql,
 )
 
 __all__ = [
+    "SUBTOTAL_LABELS",
     "TOTAL_LABELS",
+    "TOTAL_PATTERN",
     "Record",
     "ends_table",
     "field_place",
@@ -68,59 +67,6 @@ def same_names(first: str, second: str) -> str:
         return f"two columns are named `{shown(first)}`"
     pair = f"`{shown(first)}` and `{shown(second)}`"
     return f"two columns are named {pair} (names are compared without case)"
-
-
-#: First-field labels of totals rows, as the platforms write them in their UI languages (any
-#: case); also `label: scope` (`Total: Account`, `Total : campagnes`, `Gesamt: Kampagnen`)
-#: and a count of records (`Grand Totals (16 records)`, as Salesforce writes).
-TOTAL_LABELS = (
-    *("total", "totals", "grand total", "total général", "totaux", "total general", "totales"),
-    *("total geral", "totale", "totale generale", "totale complessivo", "totaal", "eindtotaal"),
-    *("gesamt", "gesamtsumme", "gesamtergebnis", "summe", "totalt", "summa", "suma", "razem"),
-    *("celkem", "итого", "всего", "общий итог", "toplam", "genel toplam", "tổng cộng"),
-    *("总计", "合计", "總計", "合計", "總和", "合计值", "総計", "総合計", "총계", "합계"),
-    *("مجموع", "جمع", "جمع کل", "مجموع کل", "جمع كل", "مجموع كل", "الإجمالي", "المجموع"),
-    *("subtotal", "sub-total", "grand totals", "sous-total", "zwischensumme", "subtotale"),
-    *("小计", "小計", "소계"),
-    # the other languages of the GA and Google Ads interfaces
-    *("i alt", "i alt i alt", "yhteensä", "kaikki yhteensä", "σύνολο", "γενικό σύνολο"),
-    *("összesen", "mindösszesen", "kokku", "kopā", "iš viso", "ukupno", "sveukupno", "skupaj"),
-    *("spolu", "celkom", "общо", "усього", "разом", "укупно", "סה״כ", 'סה"כ', "סך הכל"),
-    *("รวม", "ผลรวม", "jumlah", "jumlah keseluruhan", "kabuuan", "कुल", "कुल योग", "sumă"),
-)
-
-
-def _label(text: str) -> str:
-    return "[ \u00a0]+".join(spelt(w) for w in text.split(" "))  # any case: `Итого`, `TOTAL`
-
-
-_WS = char_class(WHITESPACE) + "*"
-TOTAL_PATTERN = (
-    f"{_WS}{alternatives([_label(t) for t in TOTAL_LABELS])}(?:[ \u00a0]*[:：][^\n\r]*)?"
-    f"(?:[ \u00a0]*\\([^()\n\r]*\\))?{_WS}"
-)
-
-#: the characters a totals label can start with, in either case: most cells start otherwise, and
-#: are told apart without compiling the pattern or matching it (a reader tests every row)
-_FIRST_CHARS = frozenset(
-    f
-    for label in TOTAL_LABELS
-    for f in (label[0], label[0].lower(), label[0].upper())
-    if len(f) == 1
-)
-
-
-def is_total_label(text: str) -> bool:
-    """Whether a first field marks a totals row (`Total`, `Total: Account`, `总计` ...)."""
-    if text.lstrip(WHITESPACE)[:1] not in _FIRST_CHARS:
-        return False
-    return full_regex(TOTAL_PATTERN).fullmatch(text) is not None
-
-
-def total_label_sql(column: str) -> str:
-    """SQL true where the cell is a totals label (`is_total_label`)."""
-    pattern = quote_text(anchored(TOTAL_PATTERN))
-    return f"coalesce(regexp_full_match({column_sql(column)}, {pattern}), FALSE)"
 
 
 def split_lines(text: str) -> list[str]:
