@@ -295,10 +295,10 @@ class CsvConnector(Connector):
                 measures[variable] = (self._measure(scan, mapping, number, rule.time), rule)
         subtotal = Subtotals(scan, subtotals)
         for date, measures in roles.items():
-            # a mapping's own `date:` dates only the rows it takes (an open deal's expected
-            # close date is no event): its days and how far they go are those rows'
+            # a mapping's own `date:` dates only the rows the source's mappings on that column
+            # take (an open deal's expected close date is no event), whatever KPIs are asked
             own = date != self.date_column
-            taken = [self._condition(scan, m) for m in mappings.values()
+            taken = [self._condition(scan, m) for m in self.mappings.values()
                      if own and m.date and require(self.layout, m.date) == date]  # fmt: skip
             where = subtotal.keep
             if taken and "TRUE" not in taken:

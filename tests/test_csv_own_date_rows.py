@@ -21,10 +21,12 @@ DEALS = """created,close_date,stage,amount
 DEFINITIONS = """variables:
   opps: {unit: opportunities, aggregate: sum}
   won_rev: {unit: currency, aggregate: sum}
+  closed: {unit: opportunities, aggregate: sum}
 kpis:
   wonrev: {title: Won revenue, formula: won_rev, unit: currency, direction: higher}
   opps_k: {title: Opportunities, formula: opps, unit: opportunities, direction: higher}
 """
+
 
 def evaluate(root, mapping: str, today: str = "2025-07-01") -> list[dict]:
     (root / "deals.csv").write_text(DEALS, "utf-8")
@@ -80,3 +82,17 @@ def test_a_where_on_the_source_date_keeps_months_of_zero(tmp_path):
     won = {r["period"]: r["value"] for r in records if r["kpi"] == "wonrev"}
     expected = months(rows, "open", "created")
     assert won == {m: expected.get(m, 0.0) for m in {r["created"][:7] for r in rows}}
+
+
+def test_the_rows_are_those_of_every_mapping_on_the_column_whatever_is_asked(tmp_path):
+    """Another mapping on `close_date` taking every row (asked or not) dates them all: the
+    months after the last won deal, up to the open deal's, count 0 won."""
+    mapping = "{column: amount, where: {stage: [won]}, date: close_date}\n"
+    mapping += "      closed: {count: true, date: close_date}"
+    records = evaluate(tmp_path, mapping)
+    rows = list(csv.DictReader(io.StringIO(DEALS)))
+    won = {r["period"]: r["value"] for r in records if r["kpi"] == "wonrev"}
+    every = {r["close_date"][:7] for r in rows}
+    first, last = min(every), max(every)
+    months_between = {f"2025-{m:02d}" for m in range(int(first[5:]), int(last[5:]) + 1)}
+    assert won == {m: months(rows, "won").get(m, 0.0) for m in months_between}
