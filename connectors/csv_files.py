@@ -41,13 +41,14 @@ from kpiengine.filesource import (
 from kpiengine.hookspecs import hookimpl
 from kpiengine.model import DISTINCT, Aggregate
 from kpiengine.rowdates import joined_range
-from kpiengine.sqlgen import quote_ident, where_value
+from kpiengine.sqlgen import where_value
 from kpiengine.table import Frame
 
 from ._csv_decimals import other_export, telling, voting
 from ._csv_rows import rows_option, settle, watch
 from ._csv_subtotals import Subtotals, sampled
 from ._csv_totals import Totals, group_totals
+from ._csv_undated import raise_undated
 
 DATE_NAMES = ("date", "day", "datum", "fecha", "month", "week", "period", "日期", "تاریخ")
 
@@ -313,17 +314,25 @@ class CsvConnector(Connector):
                 scan.dimension(
                     dim, scan.text(self.dims[dim]), self.config.dimension_values.get(dim)
                 )
-        main = [m for m in mappings.values() if not m.date]
-        if main:  # rows without a date: an error when they hold values (see `_raise_undated`)
-            scan.check("undated", "count", f"{days[self.date_column]} IS NULL")
+        # rows without a date: an error when they hold values a mapping reads (`_csv_undated`)
+        undated: dict[str, list[Mapping]] = {}
+        for m in mappings.values():
+            undated.setdefault(require(self.layout, m.date) if m.date else self.date_column, [])
+            undated[require(self.layout, m.date) if m.date else self.date_column] += [m]
+        for date, dated in undated.items():
+            taken = [self._condition(scan, m) for m in dated] if date != self.date_column else []
+            rows = " OR ".join(taken) if taken and "TRUE" not in taken else "TRUE"
+            scan.check(f"undated {date}", "count", f"{days[date]} IS NULL AND ({rows})")
         watch(scan, days, self.option("rows"))  # `rows: month`: rows dated as months?
         totals = Totals.watch(self, request, scan, roles, decimals)  # see `_csv_totals`
         grouped = {d: self.dims[d] for d in request.dimensions if d in self.dims}
         if not all(t.sniffed is not None and t.sniffed.whole for t in self.tables):
             subtotal.watch_labels(c for d, c in self.dims.items() if d not in grouped)
         scanned = scan.run()
-        if scanned.checks.get("undated"):
-            self._raise_undated(formats[self.date_column], main)
+        for date, dated in undated.items():
+            if scanned.checks.get(f"undated {date}"):
+                own = date != self.date_column
+                raise_undated(self.tables, date, formats[date], self._filled(dated), own)
         later = subtotal.found(scanned.frame, grouped, scanned.checks)
         if later:  # subtotal rows beyond the sample, in a dimension grouped by
             return self.fetch(request, [*subtotals, *later])
@@ -354,24 +363,14 @@ class CsvConnector(Connector):
         }
         return frame
 
-    def _raise_undated(self, fmt: DateFormat, mappings: list[Mapping]) -> None:
-        """The error of rows with values but no date (a subtotal, a row whose date was lost);
-        rows without values (Excel's trailing `,,`) are no data: no error."""
-        date = self.date_column
-        columns = [self._value_column(m) for m in mappings]
-        columns += [c for m in mappings for c in (*m.where, m.distinct, m.present)]
-        filled = sorted({require(self.layout, c) for c in columns if c})
-        cells = " OR ".join(f"trim(coalesce(CAST({quote_ident(c)} AS VARCHAR), '')) <> ''"
-                            for c in filled)  # fmt: skip
-        bad = f"{fmt.sql(date, 'VARCHAR')} IS NULL AND ({cells or 'FALSE'})"
-        for table in self.tables:
-            cell = table.first_cell(date, bad, lambda _: False)
-            if cell is not None:
-                raise KpiError(
-                    f"a row has values but no date in column `{date}`: no period can count it",
-                    cell[0],
-                    "fill in the dates, or remove those rows (a subtotal, a note?)",
-                )
+    def _filled(self, mappings: list[Mapping]) -> list[tuple[list[str], dict[str, list[str]]]]:
+        """Each mapping's columns holding its values, and its `where:` (headers)."""
+        out = []
+        for m in mappings:
+            columns = [c for c in (self._value_column(m), m.distinct, m.present, *m.where) if c]
+            where = {require(self.layout, c): vs for c, vs in m.where.items()}
+            out.append(([require(self.layout, c) for c in columns], where))
+        return out
 
     def _given(
         self, scan: Scan, mapping: Mapping, number: Callable[[FileTable], Reader]

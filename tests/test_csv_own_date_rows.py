@@ -30,6 +30,13 @@ kpis:
 
 def evaluate(root, mapping: str, today: str = "2025-07-01") -> list[dict]:
     (root / "deals.csv").write_text(DEALS, "utf-8")
+    result = run(root, mapping, today)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def run(root, mapping: str, today: str = "2025-07-01"):
+    """`kpi eval` over the deals file as written in `root`."""
     (root / "definitions").mkdir(exist_ok=True)
     (root / "definitions" / "own.yaml").write_text(DEFINITIONS, "utf-8")
     (root / "kpi.yaml").write_text(
@@ -38,11 +45,9 @@ def evaluate(root, mapping: str, today: str = "2025-07-01") -> list[dict]:
         f"      won_rev: {mapping}\n",
         "utf-8",
     )
-    result = CliRunner(env={"KPIENGINE_TODAY": today}).invoke(
+    return CliRunner(env={"KPIENGINE_TODAY": today}).invoke(
         cli, ["eval", "-w", str(root), "--format", "json"]
     )
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def months(rows, stage=None, column="close_date"):
@@ -96,3 +101,21 @@ def test_the_rows_are_those_of_every_mapping_on_the_column_whatever_is_asked(tmp
     first, last = min(every), max(every)
     months_between = {f"2025-{m:02d}" for m in range(int(first[5:]), int(last[5:]) + 1)}
     assert won == {m: months(rows, "won").get(m, 0.0) for m in months_between}
+
+
+def test_a_taken_row_without_its_own_date_is_an_error_at_its_cell(tmp_path):
+    """A won deal with no close date cannot be counted in any period: an error at its cell,
+    never a silent drop; an open deal without one (not taken) is no error."""
+    lines = DEALS.splitlines()
+    lines[2] = "2025-02-03,,won,200.0"
+    (tmp_path / "deals.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    result = run(tmp_path, "{column: amount, where: {stage: [won]}, date: close_date}")
+    column = lines[0].split(",").index("close_date")
+    start = len(",".join(lines[2].split(",")[:column])) + 2  # 1-based, after the comma
+    assert result.exit_code == 2
+    assert f"deals.csv:3:{start}: a row has values but no date in column `close_date`" in (
+        result.output
+    )
+    lines[2], lines[4] = DEALS.splitlines()[2], "2025-03-05,,open,999.0"
+    (tmp_path / "deals.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    assert run(tmp_path, "{column: amount, where: {stage: [won]}, date: close_date}").exit_code == 0

@@ -1,0 +1,48 @@
+"""Rows of a `csv` source with values but no date (not a plugin module).
+
+A row whose date cell is empty but whose cells hold values a mapping reads (a subtotal, a row
+whose date was lost) cannot be counted in any period: an error at its cell, never a silent drop.
+Rows without values (Excel's trailing `,,`) are no data. A mapping's own `date:` column is held
+to the rows that mapping takes (its `where:`): an open deal without a close date is no error.
+"""
+
+from __future__ import annotations
+
+from kpiengine.errors import KpiError
+from kpiengine.fileformats import DateFormat
+from kpiengine.fileformats.tables import FileTable
+from kpiengine.sqlgen import quote_ident, quote_text
+
+
+def raise_undated(
+    tables: list[FileTable],
+    date: str,
+    fmt: DateFormat,
+    mappings: list[tuple[list[str], dict[str, list[str]]]],
+    own: bool,
+) -> None:
+    """Raise the error of the first row with values but no date in column `date`; `mappings`:
+    each one's value columns and `where:` (held to only for an `own` date column)."""
+    takes = []
+    for columns, where in mappings:
+        tests = [f"{_text(c)} <> ''" for c in columns]
+        filled = " OR ".join(tests) or "FALSE"
+        if own and where:
+            chosen = [
+                f"{_text(c)} IN ({', '.join(map(quote_text, vs))})" for c, vs in where.items()
+            ]
+            filled = " AND ".join([*chosen, f"({filled})"])
+        takes.append(f"({filled})")
+    bad = f"{fmt.sql(date, 'VARCHAR')} IS NULL AND ({' OR '.join(takes) or 'FALSE'})"
+    for table in tables:
+        cell = table.first_cell(date, bad, lambda _: False)
+        if cell is not None:
+            raise KpiError(
+                f"a row has values but no date in column `{date}`: no period can count it",
+                cell[0],
+                "fill in the dates, or remove those rows (a subtotal, a note?)",
+            )
+
+
+def _text(column: str) -> str:
+    return f"trim(coalesce(CAST({quote_ident(column)} AS VARCHAR), ''))"
