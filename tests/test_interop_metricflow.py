@@ -23,6 +23,7 @@ import kpiengine
 from kpiengine.cli import cli
 from kpiengine.errors import KpiError
 from kpiengine.interop.metricflow import ALL_TIME, CONVERSION, import_metricflow
+from kpiengine.interop.truth import TRUE
 
 SAMPLE = FIXTURES / "metricflow" / "sample_dbt_models"
 LATEST = FIXTURES / "metricflow" / "autofix_latest_spec"
@@ -156,7 +157,7 @@ def test_latest_spec_models_and_metrics(tmp_path):
     assert (orders.table, orders.date) == ("orders", "ordered_at")
     assert orders.dimensions["order_total_dim"] == "order_total"
     food = orders.mappings[model.kpis["food_orders"].formula]
-    assert food.count and food.where == {"is_food_order": ["true"]}
+    assert food.count and food.where == {"is_food_order": TRUE}
     first = orders.mappings[model.kpis["new_customer_orders"].formula]
     assert first.where == {"customer_order_number": ["1"]}
     assert (
@@ -194,7 +195,7 @@ def test_handwritten_metric_types_by_value():
     assert source.mappings[f["email_orders"]].where == {"channel": ["Email"]}
     assert source.mappings[f["kept_orders"]].where == {"status": ["completed", "pending"]}
     assert source.mappings[f["completed_revenue"]].where == {"status": ["completed"]}
-    assert source.mappings[f["first_orders"]].where == {"is_first": ["true"]}
+    assert source.mappings[f["first_orders"]].where == {"is_first": TRUE}
     assert f["average_order_value"] == "average_amount_sum / average_amount_rows"
     assert model.variables["largest_order_max"].aggregate == "max"
     assert f["return_rate"] == "returned_orders / orders"

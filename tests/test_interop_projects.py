@@ -294,7 +294,7 @@ def test_bundled_project_imports_evaluates_and_lints(project, tmp_path):
     assert "0 errors" in imported.output
     listed = imported.output.split("not imported (", 1)[1]  # each feature left out, by name
     for name in unmapped:
-        assert f"  {name} (" in listed, name
+        assert f" {name} (" in listed, name  # after its file:line:column
     settings = yaml.safe_load((ws / "kpi.yaml").read_text())
     for source in settings["sources"].values():
         assert source["url"] == "duckdb://" and len(source["files"]) == 1
@@ -371,7 +371,7 @@ def test_cube_with_its_own_data_evaluates_windows(tmp_path):
     db = tmp_path / "empty.duckdb"
     duckdb.connect(str(db)).close()
     output = _import("cube", path, tmp_path / "ws", "--url", f"duckdb:///{db}")
-    assert "  sales.rolling_amount (" in output.split("not imported (", 1)[1]
+    assert " sales.rolling_amount (" in output.split("not imported (", 1)[1]
     got = _eval(tmp_path / "ws", ["sales_total", "sales_r3_amount", "sales_ytd_amount"])
     query = yaml.safe_load((path / "sales.yml").read_text())["cubes"][0]["sql"]
     oracle = f"""

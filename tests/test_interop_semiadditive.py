@@ -110,9 +110,9 @@ def test_with_other_measures_the_stock_reads_a_source_without_dimensions(tmp_pat
     assert values[("fee_total", "2024-01", (("region", "EU"),))] == pytest.approx(1 + 3 + 5)
     assert values[("balance", "2024-01", (("region", "EU"),))] is None
     assert model.sources["balances"].dimensions == {"region": "region"}
-    [note] = [n for n in model.notes if n.name == "balance"]
-    assert "latest day across the whole model" in note.reason and "`region`" in note.reason
-    assert model.kpis["balance"].extra["notes"] == note.reason  # said on the KPI too
+    [note] = [n for n in model.notes if n.name == "balance" and "`region`" in n.reason]
+    assert "latest day across the whole model" in note.reason
+    assert note.reason in model.kpis["balance"].extra["notes"]  # said on the KPI too
 
 
 @pytest.mark.parametrize(

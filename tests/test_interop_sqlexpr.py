@@ -19,6 +19,7 @@ from kpiengine.interop.sqlexpr import (
     with_present,
 )
 from kpiengine.interop.sqlwrite import formula_sql
+from kpiengine.interop.truth import TRUE
 
 
 def names(node) -> str:
@@ -93,7 +94,7 @@ def test_row_measures_and_conditions():
     quick = row_measure(parse("CASE WHEN kind = 'quick' AND n IN (1, 2) THEN amt ELSE 0 END"))
     assert (quick.column, quick.where) == ("amt", {"kind": ["quick"], "n": ["1", "2"]})
     flag = row_measure(parse("CASE WHEN is_first IS TRUE THEN TRUE ELSE FALSE END"))
-    assert flag.count and flag.where == {"is_first": ["true"]}
+    assert flag.count and flag.where == {"is_first": TRUE}  # every spelling of true
     assert conditions(parse("'x' = a"))[1] == {"a": ["x"]}
     for bad in ("a > 1", "a = 1 OR b = 2", "NOT a = 1", "a = 1 AND a = 2"):
         with pytest.raises(Untranslatable):
@@ -154,7 +155,7 @@ def test_conditions_list_the_columns_that_must_have_a_value():
     kept = count_measure(parse("CASE WHEN amount IS NOT NULL THEN 1 END"))
     assert (kept.column, kept.count) == ("amount", True)
     every = count_measure(parse("CASE WHEN amount IS NOT NULL THEN 1 ELSE 0 END"))
-    assert (every.column, every.count, every.where) == (None, True, {})
+    assert (every.column, every.count, every.zeros) == ("amount", True, RowMeasure(count=True))
     counted = with_present(RowMeasure(count=True, where={"s": ["a"]}), ["x"], "x")
     assert (counted.column, counted.count, counted.where) == ("x", True, {"s": ["a"]})
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,12 +108,16 @@ def import_osi(
 def _import(
     model: Any, output: Path | None, force: bool, check: bool, url: str | None, data: Path | None
 ) -> None:
+    from ..errors import KpiError
+    from ..interop.datafit import boolean_notes
     from ..interop.writer import keep_secret, write_workspace
     from ..workspace import load_workspace
 
     if data is not None:
         for table in model.use_files(data):
-            model.note(table, "table", f"no {table.split('.')[-1]}.csv or .parquet in {data}")
+            loc = next((s.loc for s in model.sources.values() if s.table == table), None)
+            why = f"no {table.split('.')[-1]}.csv or .parquet in {data}"
+            model.note(table, "table", why, loc)
     secret = None  # the variable the password of --url is read from (never written)
     if url:
         url, secret = keep_secret(url)
@@ -121,6 +127,10 @@ def _import(
     if not check and output is None:
         raise click.UsageError("give the folder to write with -o DIR (or lint only with --check)")
     with tempfile.TemporaryDirectory() as scratch:
+        if data is not None:
+            _fit_to_files(model, Path(scratch) / "probe")
+        else:
+            boolean_notes(model)
         root = Path(scratch) / "workspace" if check or output is None else output
         write_workspace(model, root, force)
         if not check:
@@ -134,7 +144,16 @@ def _import(
                     f"${{{secret}}} instead; set {secret} to the password (not URL-encoded) "
                     "where kpi runs"
                 )
-        code, text = lint_imported(load_workspace(root), list(model.kpis))
+        # the data checks run when every source reads a file of --data (else some cannot open)
+        files = data is not None and all("files" in s.options for s in model.sources.values())
+        try:
+            code, text = lint_imported(load_workspace(root), list(model.kpis), files)
+        except KpiError as exc:
+            if check and exc.location is not None:  # the scratch folder is gone: name it
+                exc.location = replace(
+                    exc.location, file=exc.location.file.replace(str(root), "<imported>")
+                )
+            raise
         if check:  # the scratch folder is gone once we return: name what it stood for
             text = text.replace(str(root), "<imported>")
     click.echo(text)
@@ -149,13 +168,45 @@ def _import(
     sys.exit(code)
 
 
-def lint_imported(ws: Workspace, kpis: list[str]) -> tuple[int, str]:
-    """Exit code and text of the lint findings on the imported KPIs (the one call to lint)."""
+def _fit_to_files(model: Any, scratch: Path) -> None:
+    """Column names and boolean tests as the files of --data hold them: the model is written
+    to `scratch` and each source reading a file asked its columns (`interop.datafit`)."""
+    from ..engine import Engine
+    from ..errors import KpiError
+    from ..interop.datafit import fit
+    from ..interop.guess import finish
+    from ..interop.writer import write_workspace
+    from ..workspace import load_workspace
+
+    finish(model)  # ids settled once, for every source (the probe writes some)
+    probe = copy.copy(model)
+    probe.sources = {k: s for k, s in model.sources.items() if "files" in s.options}
+    if not probe.sources:
+        return
+    ws = load_workspace(write_workspace(probe, scratch))
+    tables: dict[str, list[str]] = {}
+    try:
+        opened = getattr(Engine(ws).inputs(), "opened", [])
+    except KpiError:
+        return  # the lint says why the sources do not open
+    for source in opened:
+        columns = getattr(source.connector, "columns", None)
+        if callable(columns):
+            try:
+                tables[source.config.name] = list(columns())
+            except KpiError:
+                continue  # the lint reports the unreadable file
+    fit(model, tables)
+
+
+def lint_imported(ws: Workspace, kpis: list[str], data: bool = False) -> tuple[int, str]:
+    """Exit code and text of the lint findings on the imported KPIs (the one call to lint),
+    with the data checks when the sources read the files of --data (`data`)."""
     from ..engine import Engine
     from ..errors import sort_findings
     from ..terminal.lint import render_text
 
-    report = Engine(ws).lint(kpis=kpis or None)
+    report = Engine(ws).lint(True if data else None, kpis=kpis or None)
     root = str(ws.root)
     # a variable's finding has no KPI; keep those located in the imported files
     mine = [f for f in report.findings if f.kpi in kpis]

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KpiError, Location
+from .aggregates import aggregate, distinct_column
 from .guess import POINTS, distinct_unit, ident, percent_points, variable_id, variable_unit
 from .model import Kpi, Mapping, Model, Source, Variable
-from .reading import files_under, items, read_file, text
+from .reading import at, files_under, items, read_file, text
 from .sqlexpr import (
     RowMeasure,
     Untranslatable,
@@ -31,6 +32,7 @@ from .sqlexpr import (
     merge_where,
     parse,
     plain_column,
+    restrict,
     row_measure,
     short,
     to_formula,
@@ -75,11 +77,12 @@ def import_cube(path: str | Path) -> Model:
             seen[cube.prefix] = loc
             cube.run()
         for entry, loc in items(data, "views", str(file), str(file)):
-            name = text(entry, "name", loc, "a view")
-            model.skip(name, "view", "views re-expose cube members; their cubes are imported")
+            why = "views re-expose cube members; their cubes are imported"
+            model.skip(text(entry, "name", loc, "a view"), "view", why, loc)
     if root.is_dir():
         for script in sorted(root.rglob("*.js")):
-            model.skip(str(script.relative_to(root)), "file", "JavaScript models are not read")
+            why, name = "JavaScript models are not read", str(script.relative_to(root))
+            model.skip(name, "file", why, Location(str(script)))
     if not seen and not model.unmapped:
         raise KpiError(
             f"no `cubes:` found in {path}",
@@ -107,13 +110,16 @@ class _Cube:
         self.prefix = ident(self.name)
         what = f"cube `{self.name}`"
         # a member name is unique in its cube (Cube refuses the model otherwise)
-        members: dict[str, Location] = {}
-        self.dimensions = self._members(entry, "dimensions", what, members)
-        self.measures = self._members(entry, "measures", what, members)
+        self.locs: dict[str, Location] = {}
+        self.dimensions = self._members(entry, "dimensions", what, self.locs)
+        self.measures = self._members(entry, "measures", what, self.locs)
         self.done: dict[str, str | None] = {}
+        self.at: Location | None = None  # the measure being read, for its variables
         table = text(entry, "sql_table", loc, what)
         query = text(entry, "sql", loc, what)
-        self.source = Source(self.prefix, table=table or None, query=None if table else query)
+        self.source = Source(
+            self.prefix, table=table or None, query=None if table else query, loc=loc
+        )
 
     def _members(
         self, entry: dict, key: str, what: str, seen: dict[str, Location]
@@ -129,18 +135,20 @@ class _Cube:
 
     def run(self) -> None:
         if not self.source.table and not self.source.query:
-            self.model.skip(self.name, "cube", "it has neither `sql_table` nor `sql`")
+            self.model.skip(self.name, "cube", "it has neither `sql_table` nor `sql`", self.loc)
             return
         if self.source.query and _REF.search(self.source.query):
-            self.model.skip(self.name, "cube", "its `sql` uses templates ({...})")
+            self.model.skip(self.name, "cube", "its `sql` uses templates ({...})", self.loc)
             return
         if self.source.table and ("{" in self.source.table or "%}" in self.source.table):
             # `{{ env_var('SCHEMA') }}.orders`: Cube renders it; kpiengine would query it as is
-            self.model.skip(self.name, "cube", "its `sql_table` uses templates ({{ ... }})")
+            why = "its `sql_table` uses templates ({{ ... }})"
+            self.model.skip(self.name, "cube", why, self.loc)
             return
         for key, reason in _CUBE_KEYS_NOT_IMPORTED.items():
             if self.entry.get(key):
-                self.model.skip(f"{self.name}.{key}", key.rstrip("s"), reason)
+                where = at(self.entry, key, self.loc.file)
+                self.model.skip(f"{self.name}.{key}", key.rstrip("s"), reason, where)
         self._dimensions()
         self.model.sources[self.prefix] = self.source
         for name in self.measures:
@@ -148,16 +156,17 @@ class _Cube:
 
     def _dimensions(self) -> None:
         for name, dim in self.dimensions.items():
-            full = f"{self.name}.{name}"
+            full, loc = f"{self.name}.{name}", self.locs[name]
             kind = str(dim.get("type", "string"))
             try:
                 column = plain_column(self.expand(str(dim.get("sql", name)), row=True))
             except Untranslatable:
                 column = None
             if dim.get("primary_key"):
-                self.model.skip(full, "dimension", "a primary key: not a breakdown")
+                self.model.skip(full, "dimension", "a primary key: not a breakdown", loc)
             elif column is None:
-                self.model.skip(full, "dimension", "an expression: source dimensions are columns")
+                why = "an expression: source dimensions are columns"
+                self.model.skip(full, "dimension", why, loc)
             elif kind == "time" and self.source.date is None:
                 self.source.date = column
             elif kind == "time":
@@ -165,6 +174,7 @@ class _Cube:
                     full,
                     "time dimension",
                     "another time dimension: each variable is dated by one column",
+                    loc,
                 )
             else:
                 self.source.dimensions[ident(name)] = column
@@ -201,24 +211,28 @@ class _Cube:
         notes: list[str] = []
         kpi_id = self._kpi_id(name)
         before = self.model.checkpoint()
+        outer, self.at = self.at, self.locs[name]
         try:
             formula = self._formula(name, measure, kind, notes)
         except Untranslatable as exc:
             self.model.rollback(before)
             reason = re.sub(rf"\b{_MEMBER}(\w+)", r"{\1}", exc.reason)
-            self.model.skip(f"{self.name}.{name}", f"{kind} measure", reason)
+            self.model.skip(f"{self.name}.{name}", f"{kind} measure", reason, self.locs[name])
             return None
+        finally:
+            self.at = outer
         kpi = Kpi(
             kpi_id,
             formula,
             text(measure, "title", self.loc, name) or name,
             text(measure, "description", self.loc, name),
+            loc=self.locs[name],
         )
         self._format(kpi, measure, notes)
         if notes:
             kpi.extra["notes"] = "\n".join(notes)
             for note in notes:
-                self.model.note(f"{self.name}.{name}", f"{kind} measure", note)
+                self.model.note(f"{self.name}.{name}", f"{kind} measure", note, self.locs[name])
         self.model.kpis[kpi_id] = kpi
         self.done[name] = kpi_id
         return kpi_id
@@ -265,9 +279,7 @@ class _Cube:
                     notes.append("counts every row (COUNT of an expression skips empty values)")
         else:
             row = row_measure(parse(self.expand(sql or "", row=True)))
-        row = with_present(row, present, sql or "*")
-        row.where = merge_where(row.where, where)
-        return self._aggregate(kind, row, name, measure)
+        return self._aggregate(kind, restrict(row, where, present, sql or "*"), name, measure)
 
     def _rolling(self, name: str, measure: dict, kind: str, notes: list[str]) -> str:
         """The measure without its window, read through the window."""
@@ -303,19 +315,17 @@ class _Cube:
         if not sql:
             raise Untranslatable("a distinct count without `sql`")
         row = with_present(row_measure(parse(self.expand(sql, row=True))), present, sql)
-        if row.column is None:
-            raise Untranslatable("a distinct count of a constant")
+        column = distinct_column(row, sql)
         self._dated()
         if "approx" in kind.lower():
             notes.append("an approximate distinct count in Cube; kpiengine counts exactly")
         var_id = variable_id(
             f"{self.prefix}_{name}", "distinct", self.model.taken | self._kpi_ids()
         )
-        self.model.variables[var_id] = Variable(
-            var_id, distinct_unit(var_id, row.column), "distinct"
-        )
+        unit = distinct_unit(var_id, column)
+        self.model.variables[var_id] = Variable(var_id, unit, "distinct", loc=self.at)
         self.source.mappings[var_id] = Mapping(
-            var_id, None, False, merge_where(row.where, where), distinct=row.column
+            var_id, None, False, merge_where(row.where, where), distinct=column
         )
         return var_id
 
@@ -367,19 +377,12 @@ class _Cube:
         hint = str(measure.get("currency", "")).upper() or (
             "currency" if measure.get("format") == "currency" else ""
         )
-        if kind == "count" or row.count:
-            if kind not in ("count", "sum"):
-                raise Untranslatable(f"`{kind}` of a constant")
-            # COUNT(column), or SUM(CASE WHEN column IS NOT NULL THEN 1 ...): `count: column`
-            return self._variable(base, "count", RowMeasure(row.column, True, row.where), "sum", "")
-        if kind == "avg":
-            total = self._variable(f"{base}_sum", "sum", row, "sum", hint)
-            # AVG skips empty values: divide by the rows where the column has one
-            rows = self._variable(
-                f"{base}_rows", "count", RowMeasure(row.column, True, row.where), "sum", ""
-            )
-            return f"{total} / {rows}"
-        return self._variable(base, kind, row, kind, hint)
+
+        def make(part: str, suffix: str, got: RowMeasure, rule: str) -> str:
+            stem = f"{base}_{part}" if part else base
+            return self._variable(stem, suffix, got, rule, "" if got.count else hint)
+
+        return aggregate(kind, row, make)
 
     def _dated(self) -> None:
         reason = self.source.undated("cube")
@@ -391,7 +394,7 @@ class _Cube:
         var_id = variable_id(base, suffix, self.model.taken | self._kpi_ids())
         kind = "count" if row.count else "column"
         unit = variable_unit(var_id, kind, row.column, self.source.table or self.name, hint)
-        self.model.variables[var_id] = Variable(var_id, unit, aggregate)
+        self.model.variables[var_id] = Variable(var_id, unit, aggregate, loc=self.at)
         self.source.mappings[var_id] = Mapping(var_id, row.column, row.count, dict(row.where))
         return var_id
 

@@ -182,7 +182,7 @@ def finish(model: Model) -> None:
                 known[kpi_id] = unit
             if not kpi.format and kpi.unit == "ratio" and percent_points(kpi.formula):
                 kpi.format = "number"
-                model.note(kpi.id, "KPI", POINTS)
+                model.note(kpi.id, "KPI", POINTS, kpi.loc)
                 notes = kpi.extra.get("notes")
                 kpi.extra["notes"] = f"{notes}\n{POINTS}" if notes else POINTS
             kpi.format = kpi.format or _format(kpi.unit, "/" in kpi.formula)
@@ -206,11 +206,13 @@ def _keep_library_units(model: Model, system: UnitSystem) -> None:
         if library is None or _same_unit(unit, library, system):
             continue
         new = unique(f"{item_id}_imported", model.taken)
+        item = model.kpis.get(item_id) or model.variables.get(item_id)
         model.note(
             item_id,
             "id",
             f"the library's `{item_id}` is in {library}, the import gives "
             f"{unit}: imported as `{new}` so that the library's KPIs keep their units",
+            item.loc if item is not None else None,
         )
         rename(model, item_id, new)
 

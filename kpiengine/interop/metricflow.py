@@ -10,9 +10,8 @@ columns (`IS NOT NULL` on a count: `count: column`); `count_distinct` measures a
 counts (`distinct:` mappings); an offset of a year is `last_year(x)`, of one period of the grain
 `prev(x)`; a `non_additive_dimension` is a stock (`semiadditive`). Other conversion metrics,
 all-time running totals, windows over distinct counts, percentiles, joins and other time
-offsets are listed as not imported, each with its reason. The module is longer than 420 lines
-because the five metric types read each other (a derived metric over a cumulative one) through
-one importer.
+offsets are listed as not imported, each with its reason, at the line defining it. Measures
+become variables in `mfmeasures`.
 """
 
 from __future__ import annotations
@@ -20,22 +19,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .guess import distinct_unit, ident, variable_id, variable_unit
-from .metricflow_spec import Input, Measure, Metric, Project, SemanticModel, read_project
+from .guess import ident
+from .metricflow_spec import Input, Measure, Metric, Project, SemanticModel
 from .mffilter import filter_where
-from .model import Kpi, Mapping, Model, Source, Variable
-from .semiadditive import fold_twins, joins, stock
+from .mfmeasures import Measures
+from .mfproject import read_project
+from .model import Kpi, Model, Source
+from .semiadditive import fold_twins, joins
 from .sqlexpr import (
-    RowMeasure,
     Untranslatable,
-    count_measure,
-    merge_where,
     parse,
     plain_column,
     row_measure,
     short,
     to_formula,
-    with_present,
 )
 from .windows import apply, offset, rolling_count, rolling_note, to_date, windowable
 
@@ -68,8 +65,7 @@ class _Importer:
         self.model = Model(origin)
         self.kpi_ids = {n: ident(n) for n, m in project.metrics.items() if not m.is_variable}
         self.done: dict[str, str | None] = {}
-        self.fragments: dict[tuple, str] = {}
-        self.used_times: set[tuple[str, str]] = set()
+        self.measures = Measures(self.model, set(self.kpi_ids.values()))
 
     def run(self) -> Model:
         for semantic in self.project.models.values():
@@ -78,30 +74,33 @@ class _Importer:
             self.metric(name)
         for semantic in self.project.models.values():
             for dim in semantic.dimensions.values():
-                if dim.type == "time" and (semantic.name, dim.name) not in self.used_times:
+                if dim.type == "time" and (semantic.name, dim.name) not in self.measures.used_times:
                     self.model.skip(
                         f"{semantic.name}.{dim.name}",
                         "time dimension",
                         "another time dimension: each variable is dated by one column",
+                        dim.loc,
                     )
         fold_twins(self.model)
         self.model.drop_unread_sources("semantic model")
-        for query in self.project.saved_queries:
-            self.model.skip(query, "saved query", "saved queries are not imported")
+        for query, loc in self.project.saved_queries:
+            self.model.skip(query, "saved query", "saved queries are not imported", loc)
         return self.model
 
     # --- semantic models ---------------------------------------------------------------------
 
     def _source(self, semantic: SemanticModel) -> None:
-        source = Source(ident(semantic.name), table=semantic.table)
+        source = Source(ident(semantic.name), table=semantic.table, loc=semantic.loc)
         self.model.sources[semantic.name] = source
         times = [d for d in semantic.dimensions.values() if d.type == "time"]
         default = semantic.time or (times[0].name if len(times) == 1 else "")
         if default:
             try:
-                source.date = self._time_column(semantic, default)
+                source.date = self.measures.time_column(semantic, default)
             except Untranslatable as exc:
-                self.model.skip(f"{semantic.name}.{default}", "time dimension", exc.reason)
+                dim = semantic.dimensions.get(default)
+                where = dim.loc if dim is not None else semantic.loc
+                self.model.skip(f"{semantic.name}.{default}", "time dimension", exc.reason, where)
         for dim in semantic.dimensions.values():
             if dim.type == "time":
                 continue
@@ -111,6 +110,7 @@ class _Importer:
                     f"{semantic.name}.{dim.name}",
                     "dimension",
                     f"the expression `{short(dim.expr)}`: source dimensions are columns",
+                    dim.loc,
                 )
             else:
                 source.dimensions[ident(dim.name)] = column
@@ -119,15 +119,8 @@ class _Importer:
                 f"{semantic.name}: {', '.join(foreign)}",
                 "entity",
                 "joins through entities are not imported: each source reads one table",
+                semantic.loc,
             )
-
-    def _time_column(self, semantic: SemanticModel, name: str) -> str:
-        dim = semantic.dimensions.get(name)
-        self.used_times.add((semantic.name, name))
-        column = plain_column(dim.expr) if dim else name
-        if column is None:
-            raise Untranslatable(f"time dimension `{name}` is an expression, not a column")
-        return column
 
     # --- metrics -----------------------------------------------------------------------------
 
@@ -141,7 +134,7 @@ class _Importer:
         before = self.model.checkpoint()
         try:
             if metric.is_variable:
-                self.done[name] = self._as_variable(metric)
+                self.done[name] = self.measures.exported(metric, *self._measure(metric))
                 return self.done[name]
             formula = self._formula(metric, notes)
             if metric.type == "cumulative" and metric.meta.get("window"):
@@ -150,8 +143,8 @@ class _Importer:
                 return formula
         except Untranslatable as exc:
             self.model.rollback(before)
-            self._forget()
-            self.model.skip(name, f"{metric.type} metric", exc.reason)
+            self.measures.forget()
+            self.model.skip(name, f"{metric.type} metric", exc.reason, metric.loc)
             return None
         kpi_id = self.kpi_ids[name]
         self.model.kpis[kpi_id] = Kpi(
@@ -160,10 +153,11 @@ class _Importer:
             metric.label or name,
             metric.description,
             extra={"notes": "\n".join(notes)} if notes else {},
+            loc=metric.loc,
         )
         self.model.kpis[kpi_id].restore(metric.meta)
         for note in notes:
-            self.model.note(name, f"{metric.type} metric", note)
+            self.model.note(name, f"{metric.type} metric", note, metric.loc)
         self.done[name] = kpi_id
         return kpi_id
 
@@ -248,37 +242,6 @@ class _Importer:
         owners = [m.name for m in self.project.models.values() if measure in m.measures]
         return owners[0] if len(owners) == 1 else ""
 
-    def _as_variable(self, metric: Metric) -> str:
-        """A simple metric that `kpi export metricflow` wrote for a variable: that variable."""
-        semantic, measure = self._measure(metric)
-        if metric.filters or (metric.measure and metric.measure.filters):
-            raise Untranslatable("a filter on a metric exported for a variable")
-        entry = metric.meta["variable"]
-        key = (semantic.name, measure.name, ())
-        var_id = self.fragments.get(key, "")
-        if var_id not in self.model.variables:  # not yet read by a KPI naming the measure
-            row = _row(measure)
-            distinct = row.column if measure.agg == "count_distinct" else None
-            var_id = self._variable(
-                semantic,
-                measure,
-                metric.name,
-                "value",
-                date=None,
-                where=row.where,
-                column=None if distinct else row.column,
-                count=row.count,
-                aggregate=entry.get("aggregate", "sum"),
-                distinct=distinct,
-            )
-            self.fragments[key] = var_id
-        variable = self.model.variables[var_id]
-        variable.aggregate = entry.get("aggregate", variable.aggregate)
-        variable.unit = str(entry.get("unit", variable.unit))
-        variable.title = entry.get("title", "")
-        variable.description = entry.get("description", variable.description)
-        return var_id
-
     def _derived(self, metric: Metric, notes: list[str]) -> str:
         names = {i.alias or i.name: self._input(i, metric.filters, notes) for i in metric.inputs}
 
@@ -340,7 +303,7 @@ class _Importer:
                 "undefined (with its reason) instead of filling it"
             )
         name = (label or metric.name) if where or present else measure.name
-        return self._fragment(semantic, measure, where, name, notes, present)
+        return self.measures.fragment(semantic, measure, where, name, notes, present)
 
     def _measure(self, metric: Metric) -> tuple[SemanticModel, Measure]:
         if metric.own is not None:
@@ -354,116 +317,3 @@ class _Importer:
             found = "no" if not owners else "more than one"
             raise Untranslatable(f"{found} semantic model has the measure `{metric.measure.name}`")
         return owners[0], owners[0].measures[metric.measure.name]
-
-    def _forget(self) -> None:
-        """Forget cached fragments whose variables were rolled back."""
-        self.fragments = {
-            k: v
-            for k, v in self.fragments.items()
-            if set(re.findall(r"[a-z]\w*", v)) <= set(self.model.variables)
-        }
-
-    # --- measures as variables -----------------------------------------------------------------
-
-    def _fragment(
-        self,
-        semantic: SemanticModel,
-        measure: Measure,
-        where: dict,
-        name: str,
-        notes: list[str],
-        present: list[str],
-    ) -> str:
-        """The formula text of a measure on rows matching `where` and having a value in each
-        `present` column (variables made once)."""
-        where_key = tuple(sorted((k, tuple(v)) for k, v in where.items()))
-        # an unfiltered measure's key stays (model, name, ()), as `_as_variable` reads it
-        key: tuple = (semantic.name, measure.name, where_key, *sorted(present))
-        if key not in self.fragments:
-            self.fragments[key] = self._variables(semantic, measure, where, name, notes, present)
-        return self.fragments[key]
-
-    def _variables(
-        self,
-        semantic: SemanticModel,
-        measure: Measure,
-        where: dict,
-        name: str,
-        notes: list[str],
-        present: list[str],
-    ) -> str:
-        agg = measure.agg
-        if agg in ("percentile", "median"):
-            raise Untranslatable(f"{agg} is not additive over periods and segments")
-        row = with_present(_row(measure), present, measure.expr)
-        rows = merge_where(row.where, where)
-        aggregate: str | dict[str, str] = "sum"
-        source = self.model.sources[semantic.name]
-        if measure.raw.get("non_additive_dimension"):  # a stock: the latest day's rows
-            aggregate, source = stock(self.model, semantic, measure, notes)
-        date = self._time_column(semantic, measure.time) if measure.time else None
-        date = date if date != source.date else None
-        reason = source.undated("semantic model", date)
-        if reason:
-            raise Untranslatable(reason)
-        make = lambda base, suffix, **kw: self._variable(  # noqa: E731
-            semantic, measure, base, suffix, date=date, where=rows, source=source, **kw
-        )
-        if agg == "count_distinct":
-            if row.column is None:
-                raise Untranslatable("a distinct count of a constant")
-            return make(name, "distinct", distinct=row.column, aggregate="distinct")
-        if agg == "sum_boolean":
-            if row.column:
-                rows[row.column] = ["true"]
-            return make(name, "count", count=True, aggregate=aggregate)
-        if agg == "count" or (agg == "sum" and row.count):
-            # COUNT(column), or SUM(CASE WHEN column IS NOT NULL THEN 1 ...), counts the rows
-            # where the column has a value: `count: column`
-            return make(name, "count", count=True, column=row.column, aggregate=aggregate)
-        if row.count:
-            raise Untranslatable(f"`{agg}` of a constant")
-        if agg in ("average", "avg", "mean"):
-            total = make(f"{name}_sum", "sum", column=row.column)
-            # AVG skips empty values: divide by the rows where the column has one
-            count = make(f"{name}_rows", "count", count=True, column=row.column)
-            return f"{total} / {count}"
-        if agg in ("min", "max"):
-            aggregate = agg
-        elif agg != "sum":
-            raise Untranslatable(f"the aggregation `{agg}` has no kpiengine equivalent")
-        return make(name, agg, column=row.column, aggregate=aggregate)
-
-    def _variable(
-        self,
-        semantic: SemanticModel,
-        measure: Measure,
-        base: str,
-        suffix: str,
-        *,
-        date: str | None,
-        where: dict,
-        column: str | None = None,
-        count: bool = False,
-        aggregate: str | dict[str, str] = "sum",
-        distinct: str | None = None,
-        source: Source | None = None,
-    ) -> str:
-        taken = self.model.taken | set(self.kpi_ids.values())
-        var_id = variable_id(base, suffix, taken)
-        if distinct:
-            unit = distinct_unit(var_id, distinct)
-        else:
-            kind = "count" if count else "column"
-            unit = variable_unit(var_id, kind, column, semantic.table)
-        self.model.variables[var_id] = Variable(var_id, unit, aggregate, "", measure.description)
-        source = source or self.model.sources[semantic.name]
-        mapping = Mapping(var_id, column, count, dict(where), date, distinct=distinct)
-        source.mappings[var_id] = mapping
-        return var_id
-
-
-def _row(measure: Measure) -> RowMeasure:
-    """What one row gives the measure: COUNT(expr) counts the rows where expr has a value."""
-    node = parse(measure.expr)
-    return count_measure(node) if measure.agg == "count" else row_measure(node)

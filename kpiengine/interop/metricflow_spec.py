@@ -3,34 +3,20 @@
 Three spellings reach the same dataclasses: the legacy YAML spec (`semantic_models:` with
 `measures:`, `metrics:` with `type_params`), the latest spec (`models:` with `semantic_model:`,
 entities and dimensions on `columns:`, simple metrics with `agg`/`expr` on the model, other
-metrics with top-level keys) and the JSON manifest dbt writes to `target/`. The module is
-longer than 420 lines because the three spellings, and the checks that every name a metric
-reads is defined, share these readers.
+metrics with top-level keys) and the JSON manifest dbt writes to `target/`. `mfproject` reads a
+project's files with these readers.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..errors import KpiError, Location
-from .reading import at, files_under, items, mapping, read_file, text
+from .reading import at, items, mapping, text
 
-# dbt's project settings: `models:`, `metrics:` and `semantic-models:` there configure folders
-# (`+enabled`, `+schema`), they define nothing.
-_SETTINGS = frozenset(
-    {
-        "dbt_project.yml",
-        "dbt_project.yaml",
-        "profiles.yml",
-        "packages.yml",
-        "dependencies.yml",
-        "package-lock.yml",
-        "selectors.yml",
-    }
-)
+_MEASURE_KEYS = ("non_additive_dimension", "agg_params", "create_metric", "label")
 _REF = re.compile(r"""^\s*ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)\s*$""")
 
 
@@ -39,6 +25,7 @@ class Dimension:
     name: str
     type: str  # categorical | time
     expr: str  # the SQL (the column name when the YAML gives none)
+    loc: Location | None = None
 
 
 @dataclass
@@ -109,94 +96,10 @@ class Metric:
 class Project:
     models: dict[str, SemanticModel] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
-    saved_queries: list[str] = field(default_factory=list)
+    saved_queries: list[tuple[str, Location]] = field(default_factory=list)
 
 
-def read_project(path: Path) -> Project:
-    """Every semantic model and metric under `path` (a folder, a YAML file or a manifest)."""
-    project = Project()
-    files = files_under(path, (".yml", ".yaml", ".json"))
-    for file in files:
-        if (
-            file.suffix.lower() == ".json"
-            and file.name != "semantic_manifest.json"
-            and path.is_dir()
-        ):
-            continue
-        if file.name.lower() in _SETTINGS and path.is_dir():
-            continue
-        data = read_file(file)
-        if not isinstance(data, dict):
-            continue
-        name = str(file)
-        if file.suffix.lower() == ".json" and isinstance(data.get("nodes"), dict):
-            # dbt's target/manifest.json keys its nodes by id; MetricFlow reads the other one
-            raise KpiError(
-                "this is dbt's manifest.json, not the semantic manifest",
-                Location(name),
-                "point at target/semantic_manifest.json (`dbt parse` writes it) or the project "
-                "folder",
-            )
-        for entry, loc in items(data, "semantic_models", name, name):
-            _add(project.models, _legacy_model(entry, loc), loc)
-        for entry, loc in items(data, "models", name, name):
-            if entry.get("semantic_model") not in (None, False):
-                _latest_model(project, entry, loc)
-        for entry, loc in items(data, "metrics", name, name):
-            _add(project.metrics, _metric(entry, loc), loc)
-        project.saved_queries += [
-            str(e.get("name", "?")) for e, _ in items(data, "saved_queries", name, name)
-        ]
-    if not project.models and not project.metrics:
-        raise KpiError(
-            f"no `semantic_models:` or `metrics:` found in {path}",
-            fix="point at a dbt project folder, one of its YAML files or "
-            "target/semantic_manifest.json",
-        )
-    _check_references(project)
-    return project
-
-
-def _check_references(project: Project) -> None:
-    """Every measure, semantic model and metric a metric names is defined (dbt refuses the
-    project otherwise); conversion metrics, which name either, are checked on import."""
-    measures: dict[str, Measure] = {}
-    for model in project.models.values():
-        for name, measure in model.measures.items():
-            if name in measures and measure.loc is not None:
-                raise KpiError(
-                    f"measure `{name}` is defined in two semantic models (first at "
-                    f"{measures[name].loc}); MetricFlow names each measure once",
-                    measure.loc,
-                )
-            measures[name] = measure
-    for metric in project.metrics.values():
-        what = f"metric `{metric.name}`"
-        if metric.own is not None and metric.model and metric.model not in project.models:
-            raise KpiError(
-                f"{what} aggregates semantic model `{metric.model}`, which is not defined",
-                metric.loc,
-            )
-        if metric.own is None and metric.measure and metric.measure.name not in measures:
-            raise KpiError(
-                f"{what} reads the measure `{metric.measure.name}`, which no semantic model "
-                "defines",
-                metric.loc,
-                "name a measure of a semantic model (`measures:` entries)",
-            )
-        inputs = [i for i in (metric.numerator, metric.denominator) if i is not None]
-        if metric.type in ("ratio", "derived", "cumulative"):
-            inputs += metric.inputs
-        for item in inputs:
-            if item.name not in project.metrics:
-                raise KpiError(
-                    f"{what} reads the metric `{item.name}`, which is not defined",
-                    metric.loc,
-                    "name a metric defined under `metrics:`",
-                )
-
-
-def _add(table: dict, item: Any, loc: Location) -> None:
+def add(table: dict, item: Any, loc: Location) -> None:
     if item.name in table:
         raise KpiError(f"`{item.name}` is defined twice (first at {table[item.name].loc})", loc)
     table[item.name] = item
@@ -228,7 +131,7 @@ def table_of(entry: dict, loc: Location) -> str:
     raise KpiError("the semantic model has no `model: ref('...')`", loc)
 
 
-def _legacy_model(entry: dict, loc: Location) -> SemanticModel:
+def legacy_model(entry: dict, loc: Location) -> SemanticModel:
     name = text(entry, "name", loc, "a semantic model", required=True)
     what = f"semantic model `{name}`"
     defaults = entry.get("defaults") or {}
@@ -255,7 +158,8 @@ def _legacy_model(entry: dict, loc: Location) -> SemanticModel:
     for item, iloc in items(entry, "dimensions", loc.file, what):
         dim = text(item, "name", iloc, "a dimension", required=True)
         kind = _lower(item, "type", iloc, "a dimension", "categorical")
-        model.dimensions[dim] = Dimension(dim, kind, text(item, "expr", iloc, "a dimension") or dim)
+        expr = text(item, "expr", iloc, "a dimension") or dim
+        model.dimensions[dim] = Dimension(dim, kind, expr, iloc)
     for item, iloc in items(entry, "measures", loc.file, what):
         measure = text(item, "name", iloc, "a measure", required=True)
         if measure in model.measures:
@@ -269,13 +173,13 @@ def _legacy_model(entry: dict, loc: Location) -> SemanticModel:
             text(item, "expr", iloc, "a measure") or measure,
             text(item, "description", iloc, "a measure"),
             text(item, "agg_time_dimension", iloc, "a measure"),
-            {k: v for k, v in item.items() if k in ("non_additive_dimension", "agg_params")},
+            {k: v for k, v in item.items() if k in _MEASURE_KEYS},
             iloc,
         )
     return model
 
 
-def _latest_model(project: Project, entry: dict, loc: Location) -> None:
+def latest_model(project: Project, entry: dict, loc: Location) -> None:
     """A dbt model with `semantic_model:` (latest spec): columns and simple metrics on it."""
     dbt_name = text(entry, "name", loc, "a model", required=True)
     config = entry.get("semantic_model")
@@ -303,11 +207,12 @@ def _latest_model(project: Project, entry: dict, loc: Location) -> None:
         if isinstance(dimension, dict):
             dim = text(dimension, "name", cloc, "a dimension") or col
             kind = _lower(dimension, "type", cloc, "a dimension", "categorical")
-            model.dimensions[dim] = Dimension(dim, kind, text(dimension, "expr", cloc, "") or col)
-    _add(project.models, model, loc)
+            expr = text(dimension, "expr", cloc, "") or col
+            model.dimensions[dim] = Dimension(dim, kind, expr, cloc)
+    add(project.models, model, loc)
     for item, mloc in items(entry, "metrics", loc.file, f"model `{dbt_name}`"):
-        metric = _metric(item, mloc, model)
-        _add(project.metrics, metric, mloc)
+        metric = metric_entry(item, mloc, model)
+        add(project.metrics, metric, mloc)
 
 
 def _filters(value: Any, loc: Location) -> list[str]:
@@ -341,7 +246,7 @@ def _input(value: Any, loc: Location, what: str) -> Input:
     )
 
 
-def _metric(entry: dict, loc: Location, model: SemanticModel | None = None) -> Metric:
+def metric_entry(entry: dict, loc: Location, model: SemanticModel | None = None) -> Metric:
     name = text(entry, "name", loc, "a metric", required=True)
     what = f"metric `{name}`"
     params = entry.get("type_params") or {}

@@ -12,17 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import Location
+
 
 @dataclass(frozen=True)
 class Unmapped:
-    """A feature of the imported model left out (or, as a note, mapped with a caveat)."""
+    """A feature of the imported model left out (or, as a note, mapped with a caveat), with
+    where the model defines it."""
 
     name: str
     kind: str
     reason: str
+    loc: Location | None = None
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.kind}): {self.reason}"
+        where = f"{self.loc}: " if self.loc is not None else ""
+        return f"{where}{self.name} ({self.kind}): {self.reason}"
 
 
 @dataclass
@@ -34,6 +39,7 @@ class Variable:
     aggregate: str | dict[str, str] = "sum"
     title: str | dict[str, str] = ""  # text, or locale -> text
     description: str | dict[str, str] = ""
+    loc: Location | None = None  # what the model defines it from
 
 
 @dataclass
@@ -66,6 +72,7 @@ class Source:
     mappings: dict[str, Mapping] = field(default_factory=dict)
     connector: str = "sql"
     options: dict[str, Any] = field(default_factory=dict)  # other options: url, dialect, path
+    loc: Location | None = None  # the semantic model, cube or dataset it is read from
 
     def undated(self, kind: str, date: str | None = None) -> str:
         """Why a variable read from this built `sql` source (with its own `date`, if any) cannot
@@ -93,6 +100,7 @@ class Kpi:
     target: Any = None
     examples: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # decimals, at_risk, aliases, tags, notes
+    loc: Location | None = None  # the metric or measure it is read from
 
     def restore(self, entry: dict[str, Any]) -> None:
         """Take back what kpiengine saved of this KPI (its definitions entry) in an export."""
@@ -121,13 +129,13 @@ class Model:
     unmapped: list[Unmapped] = field(default_factory=list)
     notes: list[Unmapped] = field(default_factory=list)
 
-    def skip(self, name: str, kind: str, reason: str) -> None:
-        """List a feature as not imported."""
-        self.unmapped.append(Unmapped(name, kind, reason))
+    def skip(self, name: str, kind: str, reason: str, loc: Location | None = None) -> None:
+        """List a feature (defined at `loc`) as not imported."""
+        self.unmapped.append(Unmapped(name, kind, reason, loc))
 
-    def note(self, name: str, kind: str, reason: str) -> None:
-        """List a feature imported with a caveat."""
-        self.notes.append(Unmapped(name, kind, reason))
+    def note(self, name: str, kind: str, reason: str, loc: Location | None = None) -> None:
+        """List a feature (defined at `loc`) imported with a caveat."""
+        self.notes.append(Unmapped(name, kind, reason, loc))
 
     @property
     def taken(self) -> set[str]:
@@ -155,7 +163,7 @@ class Model:
         for key, source in list(self.sources.items()):
             if source.connector == "sql" and not source.mappings:
                 del self.sources[key]
-                self.skip(key, kind, "no imported metric reads it")
+                self.skip(key, kind, "no imported metric reads it", source.loc)
 
     def use_files(self, folder: Path) -> list[str]:
         """Point each `sql` source reading a table at `folder/<table>.csv` (or `.parquet`) through

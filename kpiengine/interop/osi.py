@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import KpiError, Location
 from ..formula import FormulaError, parse_formula
+from .aggregates import aggregate, distinct_column
 from .guess import distinct_unit, ident, variable_id, variable_unit
 from .model import Kpi, Mapping, Model, Source, Variable
 from .osi_restore import restore_kpis, restore_source
@@ -93,7 +94,8 @@ class _Reader:
         self.fragments: dict[tuple, str] = {}
         self.targets: set[str] = set()  # datasets on the "one" side of a relationship
         self.fallbacks: set[str] = set()
-        self.guessed: dict[str, str] = {}  # dataset -> the field taken as its time column
+        self.guessed: dict[str, tuple[str, Location]] = {}  # dataset -> its guessed time field
+        self.at: Location | None = None  # the metric being read, for its variables
 
     def ext(self, entry: Any) -> dict:
         return extension(entry) if self.use_ext else {}
@@ -117,6 +119,7 @@ class _Reader:
                 text(entry, "name", loc, "a relationship") or "?",
                 "relationship",
                 "joins are not imported: each source reads one table",
+                loc,
             )
         restored = isinstance(top.get("sources"), dict)
         for name, raw in (top.get("sources") or {}).items():
@@ -128,19 +131,20 @@ class _Reader:
         restore_kpis(self.model, top.get("kpis"))  # the KPIs the export could not write as SQL
         if not restored:
             self.model.drop_unread_sources("dataset")
-        for name, full in self.guessed.items():
+        for name, (full, floc) in self.guessed.items():
             if name in self.model.sources:
                 self.model.note(
                     full,
                     "time field",
                     "taken as the dataset's time column for its name: the document gives it "
                     "no `dimension: {is_time: true}` or date `datatype`",
+                    floc,
                 )
 
     # --- datasets ------------------------------------------------------------------------------
 
     def _dataset(self, name: str, entry: dict, loc: Location, build: bool) -> None:
-        source = Source(ident(name))
+        source = Source(ident(name), loc=loc)
         relation = text(entry, "source", loc, f"dataset `{name}`", required=True)
         if re.match(r"^\s*(select|with)\b", relation, re.I):
             source.query = relation
@@ -153,7 +157,7 @@ class _Reader:
                 entry.value_loc("primary_key") if hasattr(entry, "value_loc") else loc,
             )
         keys = {str(k) for k in keys}
-        named_like_dates: list[tuple[str, str]] = []
+        named_like_dates: list[tuple[str, str, Location]] = []
         for field, floc in items(entry, "fields", loc.file, f"dataset `{name}`"):
             fname = text(field, "name", floc, "a field", True)
             variable = self.ext(field).get("variable")
@@ -164,7 +168,7 @@ class _Reader:
             try:
                 sql = self._expression(field, floc)
             except Untranslatable as exc:
-                self.model.skip(f"{name}.{fname}", "field", exc.reason)
+                self.model.skip(f"{name}.{fname}", "field", exc.reason, floc)
                 continue
             column = plain_column(sql, DIALECTS[self.dialect]) if sql else None
             dim = field.get("dimension") if isinstance(field.get("dimension"), dict) else None
@@ -173,24 +177,24 @@ class _Reader:
             categorical = dim is not None or datatype in ("string", "boolean")
             full = f"{name}.{fname}"
             if dim is None and not datatype and column and _DATE_NAME.search(fname):
-                named_like_dates.append((full, column))
+                named_like_dates.append((full, column, floc))
             if not (is_time or categorical):
                 continue  # a fact: read by the metrics that aggregate it
             if column is None:
-                self.model.skip(full, "field", "a computed field: source columns are plain")
+                self.model.skip(full, "field", "a computed field: source columns are plain", floc)
             elif is_time and source.date is None:
                 source.date = column
             elif is_time:
-                self.model.skip(
-                    full, "time field", "another time field: each variable is dated by one column"
-                )
+                why = "another time field: each variable is dated by one column"
+                self.model.skip(full, "time field", why, floc)
             elif fname in keys:
-                self.model.skip(full, "field", "a primary key: not a breakdown")
+                self.model.skip(full, "field", "a primary key: not a breakdown", floc)
             else:
                 source.dimensions[ident(fname)] = column
         if build and source.date is None and len(named_like_dates) == 1:
             # no field says it is a time: one untyped field named like a date dates the rows
-            self.guessed[name], source.date = named_like_dates[0]
+            full, source.date, floc = named_like_dates[0]
+            self.guessed[name] = (full, floc)
         if build:
             self.model.sources[name] = source
 
@@ -227,6 +231,7 @@ class _Reader:
                     self.name,
                     "dialect",
                     f"no {self.dialect} expressions: read the {readable[0]} ones",
+                    self.loc,
                 )
             return found[readable[0]]
         raise Untranslatable(f"no {self.dialect} expression (given: {', '.join(found)})")
@@ -243,18 +248,22 @@ class _Reader:
         saved = self.ext(entry).get("kpi")
         notes: list[str] = []
         before = self.model.checkpoint()
+        outer, self.at = self.at, loc
         try:
             formula = self._saved_formula(saved) or self._translate(name, entry, loc, notes)
         except Untranslatable as exc:
+            self.at = outer
             self.model.rollback(before)
             self.fragments = {
                 k: v
                 for k, v in self.fragments.items()
                 if set(re.findall(r"[a-z]\w*", v)) <= set(self.model.variables)
             }
-            self.model.skip(name, "metric", exc.reason)
+            self.model.skip(name, "metric", exc.reason, loc)
             return None
+        self.at = outer
         kpi = Kpi(kpi_id, formula, name, text(entry, "description", loc, f"metric `{name}`"))
+        kpi.loc = loc
         if isinstance(saved, dict):
             kpi.restore(saved)
         else:
@@ -266,7 +275,7 @@ class _Reader:
         if notes:
             kpi.extra["notes"] = "\n".join(notes)
             for note in notes:
-                self.model.note(name, "metric", note)
+                self.model.note(name, "metric", note, loc)
         self.model.kpis[kpi_id] = kpi
         self.done[name] = kpi_id
         return kpi_id
@@ -317,10 +326,17 @@ class _Reader:
         row = self._resolve_fields(dataset, row, kind == "count")
         # a field standing for an expression names its variable; a filtered column, the metric
         base = field if field and field != row.column else (metric if row.where else "")
-        if kind == "distinct" and not base:
+        if kind == "distinct":
+            distinct_column(row, node.sql())
             # a field (an exported variable) names the count; a bare `customer_id` does not
-            base = field if field and field in self._fields(dataset) else metric
-        return self._cached(dataset, kind, row, base)
+            base = base or (field if field and field in self._fields(dataset) else metric)
+            return self._cached(dataset, kind, row, base)
+
+        def make(part: str, suffix: str, got: RowMeasure, rule: str) -> str:
+            stem = f"{base or got.column or dataset}_{part}" if part not in ("", "sum") else base
+            return self._cached(dataset, suffix if rule == "sum" else rule, got, stem)
+
+        return aggregate(kind, row, make)
 
     def _cached(self, dataset: str, kind: str, row: RowMeasure, base: str) -> str:
         where = tuple(sorted((k, tuple(v)) for k, v in row.where.items()))
@@ -358,27 +374,30 @@ class _Reader:
             clash = set(inner.where) & set(row.where)
             if clash:
                 raise Untranslatable(f"field `{row.column}` and its condition both test {clash}")
-            row = RowMeasure(inner.column, row.count or inner.count, {**row.where, **inner.where})
-        for column in list(row.where):
-            if column in fields:
-                found = plain_column(self._expression(fields[column], loc), DIALECTS[self.dialect])
-                if found is None:
-                    raise Untranslatable(f"the condition tests the computed field `{column}`")
-                row.where[found] = row.where.pop(column)
+            zeros = row.zeros  # `ELSE 0` outside: the rows left out by either condition give 0
+            if inner.zeros is not None and zeros is None:  # inside only: those the outer keeps
+                zeros = RowMeasure(row.tested, True, dict(row.where))
+            elif zeros is not None and inner.where and inner.zeros is None:
+                raise Untranslatable(f"field `{row.column}` gives NULL where `ELSE 0` gives 0")
+            where = {**row.where, **inner.where}
+            tested = inner.tested or row.tested
+            row = RowMeasure(inner.column, row.count or inner.count, where, None, zeros, tested)
+        for part in (row, row.zeros) if row.zeros is not None else (row,):
+            for column in list(part.where):
+                if column in fields:
+                    sql = self._expression(fields[column], loc)
+                    found = plain_column(sql, DIALECTS[self.dialect])
+                    if found is None:
+                        raise Untranslatable(f"the condition tests the computed field `{column}`")
+                    part.where[found] = part.where.pop(column)
         return row
 
     def _variables(self, dataset: str, kind: str, row: RowMeasure, base: str) -> str:
-        if kind == "avg":
-            total = self._cached(dataset, "sum", row, base)
-            # AVG skips empty values: divide by the rows where the column has one
-            counted = RowMeasure(row.column, True, row.where)
-            rows = self._cached(dataset, "count", counted, f"{base or row.column}_rows")
-            return f"{total} / {rows}"
+        """One variable: a count of `row`'s rows, its column's sum, min or max (`kind`), or a
+        distinct count."""
         if kind == "distinct":
             return self._distinct(dataset, row, base)
         count = kind == "count" or row.count
-        if count and kind not in ("count", "sum"):
-            raise Untranslatable(f"`{kind}` of a constant")
         self._dated(dataset)
         base = base or (dataset if count else str(row.column))
         suffix = "count" if count else kind
@@ -386,7 +405,7 @@ class _Reader:
         table = self.datasets[dataset][0].get("source", dataset)
         unit = variable_unit(var_id, "count" if count else "column", row.column, str(table))
         aggregate = kind if kind in ("min", "max") else "sum"
-        self.model.variables[var_id] = Variable(var_id, unit, aggregate)
+        self.model.variables[var_id] = Variable(var_id, unit, aggregate, loc=self.at)
         source = self.model.sources.get(dataset)
         if source is not None and source.connector == "sql" and not self._restored():
             # COUNT(column), or SUM(CASE WHEN column IS NOT NULL THEN 1 ...), counts the rows
@@ -405,7 +424,8 @@ class _Reader:
         self._dated(dataset)
         taken = self.model.taken | {ident(m) for m in self.metrics}
         var_id = variable_id(base or column, "distinct", taken)
-        self.model.variables[var_id] = Variable(var_id, distinct_unit(var_id, column), "distinct")
+        unit = distinct_unit(var_id, column)
+        self.model.variables[var_id] = Variable(var_id, unit, "distinct", loc=self.at)
         source = self.model.sources.get(dataset)
         if source is not None and source.connector == "sql" and not self._restored():
             source.mappings[var_id] = Mapping(var_id, None, False, dict(row.where), distinct=column)

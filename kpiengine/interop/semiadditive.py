@@ -8,8 +8,10 @@ day (a segment: one value of each of its source's dimensions) and adds the segme
 stock whose `window_groupings` are entities on exactly the model's dimension columns (what `kpi
 export metricflow` writes) is read from the model itself; without `window_groupings` it is the
 same only when the model has no dimensions, and a stock of a model with dimensions is read from
-a twin of its source without them (`<source>_totals`, same table and date): its total is
-MetricFlow's, and by a dimension it has no data (undefined), which its note says. Other
+a twin of its source without them (`<source>_totals`, same table and date): its day is taken
+across the model, as MetricFlow's, and by a dimension it has no data (undefined), which its note
+says. MetricFlow's day is the latest with any row, kpiengine's the latest with a value of what
+the mapping reads: a note says so where they can differ (an empty value, a CASE's condition). Other
 `window_groupings` and the last min, max, average or distinct count of a day are listed as not
 imported. The other way (`kpi export metricflow`), a stock is a sum whose non-additive time
 dimension is grouped by one foreign entity per dimension of its model (`Segments`).
@@ -22,22 +24,25 @@ from dataclasses import replace
 from .guess import unique
 from .metricflow_spec import Measure, Project, SemanticModel
 from .model import Model, Source, Unmapped
-from .sqlexpr import Untranslatable, plain_column
+from .sqlexpr import RowMeasure, Untranslatable, plain_column
+from .truth import truth_of
 
 _STOCKS = ("sum", "count", "sum_boolean")
 
 
 def stock(
-    model: Model, semantic: SemanticModel, measure: Measure, notes: list[str]
+    model: Model, semantic: SemanticModel, measure: Measure, notes: list[str], own: RowMeasure
 ) -> tuple[dict[str, str], Source]:
-    """kpiengine's aggregate for a measure with a `non_additive_dimension` and the source its
-    variable is read from (Untranslatable when none gives MetricFlow's values)."""
+    """kpiengine's aggregate for a measure with a `non_additive_dimension` (`own`: what a row
+    gives it, before filters) and the source its variable is read from (Untranslatable when
+    none gives MetricFlow's values), with notes on where the two differ."""
     spec = _legacy(measure.raw["non_additive_dimension"])
     groupings = spec.get("window_groupings") if isinstance(spec, dict) else None
     if not groupings:
-        return stock_rule(spec, semantic.time, measure.agg), stock_source(
-            model, semantic.name, notes
-        )
+        rule = stock_rule(spec, semantic.time, measure.agg)
+        source = stock_source(model, semantic.name, notes)
+        _day_note(own, rule, notes)
+        return rule, source
     assert isinstance(spec, dict)
     source = model.sources[semantic.name]
     columns = _grouping_columns(semantic, groupings)
@@ -58,7 +63,39 @@ def stock(
     )
     if note not in notes:
         notes.append(note)
+    _day_note(own, rule, notes)
     return rule, source
+
+
+def _day_note(own: RowMeasure, rule: dict[str, str], notes: list[str]) -> None:
+    """Where the day kpiengine's stock takes differs from MetricFlow's: MetricFlow takes the
+    latest day with any row (of those its filters keep, which `where:` keeps too), kpiengine
+    the latest day of the rows a mapping reads (with a value, kept by the expression's own
+    conditions)."""
+    day = "latest" if rule["time"] == "last" else "earliest"
+    if own.where:
+        tests = " and ".join(_test(c, v) for c, v in own.where.items())
+        what = f"a row where {tests}"
+        then = "its 0 or empty value"
+    elif own.column:
+        what = f"a value of `{own.column}`"
+        then = "0 (a count)" if own.count else "no value (a SUM of NULLs)"
+    else:
+        return
+    note = (
+        f"MetricFlow takes each period's {day} day with any row, kpiengine the {day} day with "
+        f"{what}: where MetricFlow's day has none, MetricFlow gives {then} and kpiengine the "
+        f"value of the {day} day with one"
+    )
+    if note not in notes:
+        notes.append(note)
+
+
+def _test(column: str, values: list[str]) -> str:
+    truth = truth_of(values)
+    if truth is not None:
+        return f"`{column}` is {'true' if truth else 'false'}"
+    return f"`{column}` = {values[0]}" if len(values) == 1 else f"`{column}` in {values}"
 
 
 def _legacy(spec: object) -> object:
@@ -150,7 +187,7 @@ def stock_source(model: Model, key: str, notes: list[str]) -> Source:
     note = (
         "non_additive_dimension without window_groupings: MetricFlow sums the rows of each "
         f"period's latest day across the whole model, so it is read without the model's "
-        f"dimensions ({dims}): its total is MetricFlow's, and by those it has no value "
+        f"dimensions ({dims}), its day taken across the model too; by those it has no value "
         "(kpiengine's stock would take each segment's own latest day and add them up)"
     )
     if note not in notes:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..formula import FormulaError, parse_formula
+from .truth import spellings
 
 MAX_SQL_LENGTH = 5000
 #: OSI dialect names and the sqlglot dialect that reads them (None: sqlglot's default, ANSI-like).
@@ -25,6 +26,7 @@ DIALECTS: dict[str, str | None] = {
 }
 _FLOAT_TYPES = ("DOUBLE", "FLOAT", "DECIMAL", "NUMERIC", "REAL", "BIGDECIMAL", "DECFLOAT")
 _ATOM, _POW, _UNARY, _MUL, _ADD = 5, 4, 3, 2, 1
+TRUE, FALSE = "\0true", "\0false"  # a boolean literal, told apart from the text 'true'
 
 
 class Untranslatable(Exception):
@@ -207,12 +209,17 @@ def _float_type(n: Any) -> bool:
 
 @dataclass
 class RowMeasure:
-    """What one row contributes: a column's value, or 1 (`count`), on rows matching `where`."""
+    """What one row contributes: a column's value, or 1 (`count`), on rows matching `where`.
+    `zeros`, set by a CASE with `ELSE 0`: the rows the aggregate reads (as a count), each of
+    those `where` leaves out giving 0, not NULL; `tested`: the column the CASE's condition
+    needs a value in (IS NOT NULL), when the row reads a column."""
 
     column: str | None = None
     count: bool = False
     where: dict[str, list[str]] = field(default_factory=dict)
     table: str | None = None  # the qualifier the expression used (`orders` in orders.amount)
+    zeros: RowMeasure | None = None
+    tested: str | None = None
 
 
 def column_of(n: Any) -> tuple[str | None, str]:
@@ -256,7 +263,9 @@ def row_measure(n: Any) -> RowMeasure:
             qualifiers = {t for t in [inner.table, *tables] if t}
             if len(qualifiers) > 1:
                 raise Untranslatable(f"`{short(n.sql())}` mixes tables {sorted(qualifiers)}")
+            zero = otherwise is not None and not isinstance(otherwise, exp.Null)
             row = RowMeasure(inner.column, inner.count, where, next(iter(qualifiers), None))
+            row.zeros = RowMeasure(count=True) if zero else None
             return with_present(row, present, n.sql())
     raise Untranslatable(
         f"`{short(n.sql())}` is not a column, a count or CASE WHEN <equalities> THEN <column> "
@@ -272,9 +281,9 @@ def with_present(row: RowMeasure, present: list[str], sql: str) -> RowMeasure:
     own = {row.column} if row.column else set()
     others = [c for c in present if c not in own]
     if row.count and row.column is None and len(others) == 1:
-        return RowMeasure(others[0], True, row.where, row.table)
+        return replace(row, column=others[0], tested=others[0])
     if not others:
-        return row
+        return replace(row, tested=row.column) if own & set(present) and not row.count else row
     if row.count:
         what = f"counts rows where {len(own | set(others))} columns have a value"
     else:
@@ -283,6 +292,18 @@ def with_present(row: RowMeasure, present: list[str], sql: str) -> RowMeasure:
         f"`{short(sql)}` {what}: a mapping counts the rows where one column has a value "
         "(`count: COLUMN`); `where:` tests values"
     )
+
+
+def restrict(
+    row: RowMeasure, where: dict[str, list[str]], present: list[str], sql: str
+) -> RowMeasure:
+    """`row` on the rows a filter keeps (`where`, and a value in each `present` column): the
+    rows it reads (`zeros`) too."""
+    out = with_present(row, present, sql)
+    out = replace(out, where=merge_where(out.where, where))
+    if row.zeros is not None:
+        out.zeros = restrict(row.zeros, where, present, sql)
+    return out
 
 
 def merge_where(first: dict[str, list[str]], second: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -336,14 +357,18 @@ def conditions(n: Any) -> tuple[list[str], dict[str, list[str]], list[str]]:
         if isinstance(n.expression, exp.Boolean):
             column, values = this, [_value(n.expression)]
     elif isinstance(n, exp.Column):
-        column, values = n, ["true"]
+        column, values = n, [TRUE]
     if column is None or values is None:
         raise Untranslatable(
             f"the condition `{short(n.sql())}` is not an equality, an IN list, a boolean column "
             "or IS NOT NULL"
         )
     table, name = column_of(column)
-    return ([table] if table else []), {name: [str(v) for v in values]}, []
+    # a boolean literal stands for every text a true (false) cell holds
+    texts: list[str] = []
+    for value in map(str, values):
+        texts += spellings(value == TRUE) if value in (TRUE, FALSE) else [value]
+    return ([table] if table else []), {name: list(dict.fromkeys(texts))}, []
 
 
 def _is_null(n: Any) -> bool:
@@ -361,7 +386,7 @@ def _value(n: Any) -> str | None:
     if isinstance(n, exp.Literal):
         return str(n.this)
     if isinstance(n, exp.Boolean):
-        return "true" if n.this else "false"
+        return TRUE if n.this else FALSE
     if isinstance(n, exp.Neg) and isinstance(n.this, exp.Literal) and not n.this.is_string:
         return f"-{n.this.this}"
     return None
@@ -381,12 +406,8 @@ def plain_column(sql: str, dialect: str | None = None) -> str | None:
 
 def count_measure(inner: Any) -> RowMeasure:
     """The rows COUNT(inner) counts: every row (`*`, a constant), the rows where a column has a
-    value (`count: column`), or those a CASE WHEN keeps; a CASE with an ELSE value counts every
-    row."""
+    value (`count: column`), or those a CASE WHEN keeps; with `ELSE 0` (`zeros`) the rows it
+    leaves out count too (`aggregates.aggregate` adds them)."""
     if inner is None or inner.key == "star":
         return RowMeasure(count=True)
-    row = row_measure(inner)
-    default = inner.args.get("default") if inner.key == "case" else None
-    if default is not None and default.key != "null":
-        return RowMeasure(count=True, table=row.table)
-    return RowMeasure(row.column, True, row.where, row.table)
+    return replace(row_measure(inner), count=True)
