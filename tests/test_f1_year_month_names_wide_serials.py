@@ -4,7 +4,7 @@
   in Python and SQL alike; a cell of names no format reads gets the `date_format` its parts are
   written in (`2024-Jan-15`: `'%Y-%b-%d'`), never a weekday's;
 - a sheet with a column per month (`Channel,Jan 2024,Feb 2024`) is an error at the first
-  month's header cell asking to unpivot the file;
+  month's header cell asking to unpivot the file (more in test_f8_date_suggestions_serials_header);
 - `-5` among serial numbers is a negative serial (before 1900, no date), not a date "written
   out".
 
@@ -141,7 +141,7 @@ def test_months_in_the_header_are_named_at_their_places(tmp_path):
         error.message
     )
     assert "unpivot the file to one row per month" in (error.fix or "")
-    assert "`Channel,date,VARIABLE`" in (error.fix or "")
+    assert "`Channel,date,value`" in (error.fix or "")
 
 
 def test_a_date_option_naming_no_column_of_a_sheet_of_days_is_the_same_error(tmp_path):
@@ -158,7 +158,9 @@ def test_a_header_of_many_months_lists_three():
     error = dates_in_header(["Channel", *months], places.__getitem__, ["amt"])
     assert error is not None
     assert "(column 30) and 2 more" in error.message
-    assert "`Channel,date,amt`" in (error.fix or "")
+    assert "`Channel,date,value`" in (error.fix or "")
+    # `amt` is no column of the sheet: its mapping changes
+    assert "change the mapping's `column: amt` to `column: value`" in (error.fix or "")
     assert dates_in_header(["Channel", "amt", "date 2"], places.__getitem__) is None
 
 

@@ -43,7 +43,17 @@ from .missing import is_missing, missing_sql
 from .numbers import normalize, normalize_sql
 from .sql import CellError, Rewrite, bind_sql, column_sql, full_regex, quote_text
 
-__all__ = ["DateError", "DateFormat", "SERIALS_FIX", "compile_format", "read_date", "serial_day"]
+__all__ = [
+    "DateError",
+    "DateFormat",
+    "GROUPED_FIX",
+    "SERIALS_FIX",
+    "compile_format",
+    "grouped_serial",
+    "read_date",
+    "serial_day",
+    "yaml_text",
+]
 
 DateError = CellError  # the error of a cell that is not a date in the expected format
 #: The days of the grammar's years (`%Y`: 1000 to 2999), for cells DuckDB typed as dates.
@@ -69,6 +79,15 @@ _TIME_WORDS = {"am", "pm", "utc", "gmt"}
 _WORD = re.compile(r"[^\W\d_](?:(?:[^\W\d_]|[\u200c-])*[^\W\d_])?")  # `segunda-feira`: one
 
 
+def yaml_text(spec: str) -> str:
+    """A spec as a YAML scalar that loads back to it, for a `date_format: ...` a message shows:
+    in single quotes (no escapes: `%` and `\\` are as written), in double quotes when it holds a
+    single quote but no `"` nor `\\` (`"%b '%y"`), else in single quotes with `'` doubled."""
+    if "'" in spec and '"' not in spec and "\\" not in spec:
+        return f'"{spec}"'
+    return "'" + spec.replace("'", "''") + "'"
+
+
 def serial_day(cell: str) -> dt.date | None:
     """The day of a spreadsheet serial number (`45306`: 2024-01-15), None if the cell is not
     one in 1990-2099."""
@@ -81,17 +100,62 @@ def serial_day(cell: str) -> dt.date | None:
 
 #: A number as a spreadsheet writes one: a sign, digits, a fraction after `.` or `,`.
 _NUMBER = re.compile(r"\s*([+-]?)([0-9]+)(?:[.,][0-9]+)?\s*")
+#: A number written with a thousands separator (`45,307`, `45.307`, `45 307`, `45'307`): one to
+#: three digits, then groups of three after the same mark. A serial's time is a fraction after
+#: its five digits (`45306,25`), never after one to three.
+_GROUPED = re.compile(
+    r"\s*[0-9]{1,3}([.,'\u2019\u00a0\u2007\u2009\u202f ])[0-9]{3}(?:\1[0-9]{3})*\s*"
+)
 #: Excel's first serials (1 to 60) count from 1900-01-01 with its fictional 1900-02-29.
 _SERIAL_ONE = dt.date(1900, 1, 1)
 SERIAL_FIX = (
     "correct the cell in the file: a spreadsheet serial number counts days from 1900-01-01 "
     "(serial 1; 45306 is 2024-01-15), and the column's dates are read in 1990 to 2099"
 )
+#: What to do with serial numbers written with a thousands separator.
+GROUPED_FIX = (
+    "format the column as dates in the spreadsheet, or its numbers without separators (a "
+    "serial number is its digits alone: 45306 is 2024-01-15), and export the file again"
+)
+
+
+def _serial_is(serial: int) -> str:
+    """What a serial number is: its day (`2024-01-15`), said `before 1990` or `after 2099`
+    outside those years, or why it is none."""
+    if serial < 0:
+        return "before 1900: no date"
+    if serial == 0:
+        return "before 1900-01-01, serial 1: no date"
+    if serial < 61:  # Excel's days before its fictional 1900-02-29
+        day = _SERIAL_ONE + dt.timedelta(days=serial - 1)
+    elif serial < (dt.date.max - EXCEL_EPOCH).days:
+        day = EXCEL_EPOCH + dt.timedelta(days=serial)
+    else:
+        return "no day of any year"
+    if EXCEL_RANGE[0] <= serial <= EXCEL_RANGE[1]:
+        return str(day)
+    return f"{day}, {'before 1990' if serial < EXCEL_RANGE[0] else 'after 2099'}"
+
+
+def grouped_serial(cell: str) -> str | None:
+    """What a cell among serial numbers written with a thousands separator is (`45,307`: `a
+    serial number written with a thousands separator, 45,307 = 2024-01-16`), None for any
+    other cell."""
+    if _GROUPED.fullmatch(cell) is None:
+        return None
+    serial = int(re.sub("[^0-9]", "", cell))
+    return (
+        f"a serial number written with a thousands separator, {cell.strip()} = {_serial_is(serial)}"
+    )
 
 
 def _serial_outside(cell: str) -> tuple[str, str] | None:
-    """(why, fix) of a number in a column of serial numbers that is not one of 1990-2099:
-    zero or negative (before 1900: no date), or a day outside those years; None otherwise."""
+    """(why, fix) of a cell in a column of serial numbers that is a number but not one of
+    1990-2099: written with a thousands separator (`45,307`), zero or negative (before 1900:
+    no date), or a day outside those years; None otherwise."""
+    grouped = grouped_serial(cell)
+    if grouped:
+        return grouped, GROUPED_FIX
     found = _NUMBER.fullmatch(cell)
     if found is None:
         return None
@@ -99,17 +163,8 @@ def _serial_outside(cell: str) -> tuple[str, str] | None:
     if EXCEL_RANGE[0] <= serial <= EXCEL_RANGE[1]:
         return None
     if serial < 0:
-        return "a negative serial number, before 1900: no date", SERIAL_FIX
-    if serial == 0:
-        return "serial number 0 is before 1900-01-01, serial 1: no date", SERIAL_FIX
-    if serial < 61:  # Excel's days before its fictional 1900-02-29
-        day = _SERIAL_ONE + dt.timedelta(days=serial - 1)
-    elif serial < (dt.date.max - EXCEL_EPOCH).days:
-        day = EXCEL_EPOCH + dt.timedelta(days=serial)
-    else:
-        return f"serial number {serial} is no day of any year", SERIAL_FIX
-    when = "before 1990" if serial < EXCEL_RANGE[0] else "after 2099"
-    return f"serial number {serial} is {day}, {when}", SERIAL_FIX
+        return f"a negative serial number, {_serial_is(serial)}", SERIAL_FIX
+    return f"serial number {serial} is {_serial_is(serial)}", SERIAL_FIX
 
 
 @dataclass(frozen=True)

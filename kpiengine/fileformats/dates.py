@@ -8,7 +8,8 @@ A format (`dateformat.DateFormat`) is a strptime-like spec (`%d/%m/%Y`, `%a, %d 
 and year: orders that each read it (`24/01/15`: d/m/y or y/m/d) raise an error naming the
 ambiguous values and asking for `date_format`, as does a column no one order reads whole (its
 rows mix orders), one mixing spreadsheet serial numbers with dates written out (`45306` and
-`2024-01-16`) and one of ISO weeks (`2024-W01`: a week is no day).
+`2024-01-16`) and one of ISO weeks (`2024-W01`: a week is no day). A column no format reads
+gets `dateguess.unread`'s error (no year, a grouped serial, else the `date_format` to set).
 """
 
 from __future__ import annotations
@@ -21,15 +22,15 @@ from typing import NoReturn
 from kpiengine.errors import KpiError, Location
 
 from .dateformat import (
-    LANGUAGES,
     SERIALS_FIX,
     DateError,
     DateFormat,
     compile_format,
     read_date,
     serial_day,
+    yaml_text,
 )
-from .dateguess import spec_of
+from .dateguess import unread
 from .datespec import (
     JALALI_YEARS,
     WEEK_DIRECTIVES,
@@ -38,7 +39,6 @@ from .datespec import (
     WEEKS_NOT_READ,
     date_orders,
     may_read,
-    month_names,
     order_name,
 )
 from .missing import is_missing
@@ -150,7 +150,7 @@ def detect_date_format(
             if week is None or not locate or not cells:
                 raise
             raise KpiError(
-                f"`date_format: '{date_format}'` reads weeks (`{week}`): {WEEKS_NOT_READ} "
+                f"`date_format: {yaml_text(date_format)}` reads weeks (`{week}`): {WEEKS_NOT_READ} "
                 f"(column `{column}`)",
                 locate((weeks or cells)[0][0]),
                 WEEKS_FIX,
@@ -180,70 +180,14 @@ def detect_date_format(
     }
     best = max(scores.values())
     if best == 0:
-        example = "'%d/%m/%Y'`"
-        if ISO_START.match(distinct[0]):  # `2024-01-31 22:00:00 CET`: the day is ISO
-            example = _iso_example(distinct)
-        elif any(c.isalpha() for c in distinct[0]):
-            example = _named_example(distinct[0])
-        raise KpiError(
-            f"cannot tell the format of the dates in column `{column}` "
-            f"(e.g. `{shown(distinct[0])}`)",
-            where,
-            f"set the source option `date_format`, e.g. `date_format: {example}",
-        )
+        line = _line(next(i for i, t in cells if t == distinct[0]), locate)
+        raise unread(distinct, column, where, line, excel_serials)
     chosen = next(spec for spec, score in scores.items() if score == best)
     if excel_serials:
         _serials_among_written(cells, candidates, chosen, column, locate)
     if len(date_orders(chosen)) == 1:
         return candidates[chosen]
     return _settle(chosen, cells, within, day_first, column, locate)
-
-
-#: A cell starting with an ISO day (`2024-01-31`, then a time or nothing).
-ISO_START = re.compile(r"\s*[12][0-9]{3}-[01][0-9]-[0-3][0-9](?![0-9])")
-_ISO_TIME = (  # a time's parts as written -> their directives
-    (re.compile(r"\s[A-Z]{2,5}\s*$"), " \x00Z"),  # a zone's name at the end (`CET`)
-    (re.compile(r"(?<=:[0-9]{2})[.,][0-9]+"), ".\x00f"),
-    (re.compile(r"[+-][0-9]{2}(?::?[0-9]{2})?"), "\x00z"),
-    (re.compile(r"[0-9]{1,2}:[0-9]{2}:[0-9]{2}"), "\x00H:\x00M:\x00S"),
-    (re.compile(r"[0-9]{1,2}:[0-9]{2}"), "\x00H:\x00M"),
-)
-
-
-def _iso_example(cells: list[str]) -> str:
-    """The `date_format` example for ISO days followed by what no format reads: the first
-    cell's own spec when it reads the first cells (`%Y-%m-%d %H:%M:%S %Z`), else the
-    directives of a time."""
-    rest = cells[0].strip()[10:].replace("%", "%%")
-    for pattern, directives in _ISO_TIME:
-        rest = pattern.sub(directives, rest)
-    spec = "%Y-%m-%d" + rest.replace("\x00", "%")
-    try:
-        fmt = None if re.search("[0-9]", rest) else compile_format(spec)
-    except ValueError:
-        fmt = None
-    if fmt and all(_fits(fmt, t) for t in cells[:16]):
-        return f"'{spec}'`"
-    return (
-        "'%Y-%m-%d %H:%M:%S%z'` written as the cells are (`%H:%M:%S`: a time, `%f`: its "
-        "fraction, `%z`: an offset such as `+01:00`, `%Z`: a zone's abbreviation)"
-    )
-
-
-def _named_example(cell: str) -> str:
-    """The `date_format` example for a cell of words no format reads: the spec its parts are
-    written in (`spec_of`: `'%Y-%b-%d'` for `2024-Jan-15`), else one with every name's
-    directive, and whether any of its words is a month name the reader knows."""
-    spec = spec_of(cell)
-    if spec is not None:
-        return f"'{spec}'`"
-    example = (
-        "'%a, %d %b %Y'` written as the cells are (`%a`: a weekday's name, `%d`: a day, "
-        "`%b`: a month's name, `%Y`: a year)"
-    )
-    if not any(w.lower().rstrip(".") in month_names()[0] for w in re.findall(r"\w+", cell)):
-        example += f"; no word of `{shown(cell)}` is a month name in {LANGUAGES}"
-    return example
 
 
 def _candidates(distinct: list[str], excel_serials: bool) -> dict[str, DateFormat]:
@@ -333,7 +277,7 @@ def _settle(
     names = _either([order_name(o, short) for o in left], " or as " if short else " or ")
     example = ambiguous[0][1]
     readings = _either(list(dict.fromkeys(str(days[o][example]) for o in left)))
-    options = _either([f"`date_format: '{compile_format(o).written}'`" for o in left])
+    options = _either([f"`date_format: {yaml_text(compile_format(o).written)}`" for o in left])
     raise AmbiguousDates(
         f"the dates in column `{column}` read as {names}: {listed}{more} "
         f"(`{shown(example)}` is {readings})",
@@ -377,7 +321,7 @@ def _mixed(
         for n, (i, t) in enumerate(sorted(shown_cells))
     ]
     options = [
-        f"`'{compile_format(o).written}'` for {order_name(o, short)}"
+        f"`{yaml_text(compile_format(o).written)}` for {order_name(o, short)}"
         for o in orders
         if any(o in r for r in readers.values())
     ]
