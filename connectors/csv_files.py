@@ -314,14 +314,17 @@ class CsvConnector(Connector):
                 scan.dimension(
                     dim, scan.text(self.dims[dim]), self.config.dimension_values.get(dim)
                 )
-        # rows without a date: an error when they hold values a mapping reads (`_csv_undated`)
+        # rows without a date: an error when they hold values a mapping reads (`_csv_undated`);
+        # an empty own `date:` is an event not (yet) happened (a cancel date), unless the
+        # mapping's `where:` says it happened (a won deal without its close date)
         undated: dict[str, list[Mapping]] = {}
         for m in mappings.values():
-            undated.setdefault(require(self.layout, m.date) if m.date else self.date_column, [])
-            undated[require(self.layout, m.date) if m.date else self.date_column] += [m]
+            if not m.date or m.where:
+                undated.setdefault(require(self.layout, m.date) if m.date else self.date_column, [])
+                undated[require(self.layout, m.date) if m.date else self.date_column] += [m]
         for date, dated in undated.items():
             taken = [self._condition(scan, m) for m in dated] if date != self.date_column else []
-            rows = " OR ".join(taken) if taken and "TRUE" not in taken else "TRUE"
+            rows = " OR ".join(f"({c})" for c in taken) or "TRUE"
             scan.check(f"undated {date}", "count", f"{days[date]} IS NULL AND ({rows})")
         watch(scan, days, self.option("rows"))  # `rows: month`: rows dated as months?
         totals = Totals.watch(self, request, scan, roles, decimals)  # see `_csv_totals`

@@ -119,3 +119,46 @@ def test_a_taken_row_without_its_own_date_is_an_error_at_its_cell(tmp_path):
     lines[2], lines[4] = DEALS.splitlines()[2], "2025-03-05,,open,999.0"
     (tmp_path / "deals.csv").write_text("\n".join(lines) + "\n", "utf-8")
     assert run(tmp_path, "{column: amount, where: {stage: [won]}, date: close_date}").exit_code == 0
+
+
+SUBSCRIPTIONS = """signup_date,customer_id,mrr,cancelled_at
+2024-01-05,c1,100,2024-03-10
+2024-01-20,c2,20,
+2024-02-03,c3,50,
+2024-02-14,c4,20,2024-02-28
+"""
+
+
+def test_an_empty_own_date_without_where_is_an_event_not_happened(tmp_path):
+    """An active subscription has no cancel date: counted nowhere, no error (the regression
+    round: the whole source stopped); the churned amounts come from the csv module."""
+    (tmp_path / "subs.csv").write_text(SUBSCRIPTIONS, "utf-8")
+    (tmp_path / "definitions").mkdir()
+    (tmp_path / "definitions" / "subs.yaml").write_text(
+        "variables:\n  churned: {unit: currency, aggregate: sum}\n"
+        "  buyers: {unit: customers, aggregate: sum}\nkpis:\n"
+        "  churned_k: {title: Churned MRR, formula: churned, unit: currency, direction: lower}\n"
+        "  buyers_k: {title: Cancelled, formula: buyers, unit: customers, direction: lower}\n",
+        "utf-8",
+    )
+    (tmp_path / "kpi.yaml").write_text(
+        "currency: USD\nkpis: [churned_k, buyers_k]\nsources:\n  s:\n    connector: csv\n"
+        "    path: subs.csv\n    date: signup_date\n    map:\n"
+        "      churned: {column: mrr, date: cancelled_at}\n"
+        "      buyers: {count: customer_id, date: cancelled_at}\n",
+        "utf-8",
+    )
+    result = CliRunner(env={"KPIENGINE_TODAY": "2024-04-15"}).invoke(
+        cli, ["eval", "-w", str(tmp_path), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [r for r in csv.DictReader(io.StringIO(SUBSCRIPTIONS)) if r["cancelled_at"]]
+    churned = {
+        r["period"]: r["value"] for r in json.loads(result.stdout) if r["kpi"] == "churned_k"
+    }
+    expected: dict[str, float] = {}
+    for row in rows:
+        expected[row["cancelled_at"][:7]] = expected.get(row["cancelled_at"][:7], 0) + float(
+            row["mrr"]
+        )
+    assert {p: v for p, v in churned.items() if v} == expected
