@@ -255,9 +255,10 @@ def _pacing(result: KpiResult, i: int, s: int) -> dict[str, object]:
             f"covering {held}"
         )
     elif basis == UNJUDGED:
+        why = f" ({projection.reason})" if projection is not None and projection.reason else ""
         fields["status_reason"] = (
-            f"not judged: the period holds {held} and has no projection, and the KPI's value "
-            "to date changes with the number of days without being a sum to judge pro rata"
+            f"not judged: the period holds {held} and has no projection{why}, and the KPI's "
+            "value to date changes with the number of days without being a sum to judge pro rata"
         )
     return fields
 

@@ -1,4 +1,6 @@
-"""Partial periods: projections to their end, and what their status rests on.
+"""Partial periods: projections to their end, and what their status rests on. (Longer than 420
+lines: the projection of the inputs and of the KPIs, and what a partial period's status rests on
+without one, are one model.)
 
 A period the data stops inside (the current month) is compared with the same days of earlier
 periods (`kpiengine.todatevalues`) and projected to its end. A KPI whose formula reads an
@@ -13,10 +15,11 @@ before the source starts is unknown; days after its last date are the future), a
 those weeks, all inputs and segments from the same day, so inputs that move together (sessions
 and conversions) keep doing so. A KPI is projected by its formula on the projected inputs; the
 80% interval and the probability of reaching the target are read from the simulated futures.
-Inputs that are not summed (stocks, means) keep their value to date. Without a projection, a
-partial period's status rests on what its value to date can say (`scale_free`; see
-`recordfields.BASES`). Pure: arrays in, arrays out; the random generator is seeded, so a run is
-repeatable.
+Inputs that are not summed (stocks, means) keep their value to date; a KPI reading a stock that
+stops inside the period beside a summed input has no projection (`unprojected_reason`). Without
+a projection, a partial period's status rests on what its value to date can say (`scale_free`;
+see `recordfields.BASES`). Pure: arrays in, arrays out; the random generator is seeded, so a
+run is repeatable.
 """
 
 from __future__ import annotations
@@ -136,11 +139,44 @@ def project(
 ) -> dict[str, Projection]:
     """Each KPI projected to the end of `period` from the daily table (see the module)."""
     n_seg = len(table.segments)
+    inputs = project_inputs(workspace, daily, table, period)
+    if inputs.reason is not None:
+        return {k: _unprojected(n_seg, inputs.reason) for k in kpi_ids}
+    out = {}
+    for k in kpi_ids:
+        why = unprojected_reason(workspace, k, table, period, inputs)
+        out[k] = (
+            _unprojected(n_seg, why)
+            if why is not None
+            else _kpi_projection(
+                workspace, k, table, period, inputs.point, inputs.draws, window_token
+            )
+        )
+    return out
+
+
+@dataclass
+class InputProjection:
+    """Each input's value at the end of a partial period (`point`, per segment) and in each
+    simulated future (`draws`), as `project` takes them; `reason` why there is none."""
+
+    point: dict[str, np.ndarray]
+    draws: dict[str, np.ndarray]
+    short: list[str]  # summed inputs with too few days of data to learn from
+    reason: str | None = None
+
+
+def project_inputs(
+    workspace: Workspace, daily: InputTable, table: InputTable, period: int
+) -> InputProjection:
+    """Every input of the table at the end of `period` (see the module): a summed input its
+    value to date plus the days left, bootstrapped; any other its value to date."""
+    n_seg = len(table.segments)
     end = np.datetime64(table.period_end(period), "D")
     history = _history(workspace, daily, table, end)
     if history is None:
         reason = f"a projection needs {MIN_HISTORY_DAYS} days of daily data before it"
-        return {k: _unprojected(n_seg, reason) for k in kpi_ids}
+        return InputProjection({}, {}, [], reason)
     # each input learns from the days its own source covers: too few, and none is projected
     # (whatever other KPIs, with longer data, are asked)
     short = sorted(n for n, c in history.covered.items() if c.sum() < MIN_HISTORY_DAYS)
@@ -149,8 +185,7 @@ def project(
     draws: dict[str, np.ndarray] = {}
     for name, observed in ((n, table.values[n][period]) for n in table.values):
         rule = workspace.variables[name].aggregate.time
-        last = table.spans.get(name, (None, table.period_end(period)))[1]
-        remaining = np.arange(np.datetime64(last, "D") + 1, end + 1)
+        remaining = _remaining(table, name, period)
         point[name], draws[name] = observed.copy(), np.broadcast_to(observed, (DRAWS, n_seg)).copy()
         if rule == DISTINCT:
             point[name][:] = np.nan
@@ -162,15 +197,67 @@ def project(
         columns = position >= 0
         point[name][position[columns]] = _plus(observed[position[columns]], mean[columns])
         draws[name][:, position[columns]] = _plus(observed[position[columns]], sampled[:, columns])
-    out = {}
-    for k in kpi_ids:
-        lacking = [n for n in short if n in workspace.inputs_of(k)]
-        if lacking:
-            reason = f"a projection needs {MIN_HISTORY_DAYS} days of daily data of `{lacking[0]}`"
-            out[k] = _unprojected(n_seg, reason)
-        else:
-            out[k] = _kpi_projection(workspace, k, table, period, point, draws, window_token)
+    return InputProjection(point, draws, short)
+
+
+def _remaining(table: InputTable, name: str, period: int) -> np.ndarray:
+    """The days of `period` after `name`'s data ends (none when it covers the period)."""
+    end = np.datetime64(table.period_end(period), "D")
+    last = table.spans.get(name, (None, table.period_end(period)))[1]
+    return np.arange(np.datetime64(last, "D") + 1, end + 1)
+
+
+def read_in_period(workspace: Workspace, kpi_id: str) -> set[str]:
+    """The variables a KPI reads in its own period: plainly, over a window or the total ending
+    with it (not through `prev` or `last_year`), directly or through the KPIs it reads so."""
+    out: set[str] = set()
+    seen: set[str] = set()
+
+    def walk(kpi: str) -> None:
+        formula = workspace.kpis[kpi].formula
+        if kpi in seen or formula is None:
+            return
+        seen.add(kpi)
+        now = set(formula.names) | {
+            base
+            for chain, base in formula.shifts
+            if not any(token in SHIFTS for token in chain.split("__"))
+        }
+        for name in now:
+            if name in workspace.kpis:
+                walk(name)
+            elif name in workspace.variables:
+                out.add(name)
+
+    walk(kpi_id)
     return out
+
+
+def unprojected_reason(
+    workspace: Workspace, kpi_id: str, table: InputTable, period: int, inputs: InputProjection
+) -> str | None:
+    """Why a KPI has no projection from these input projections (None when it has one):
+    a summed input with too few days to learn from, or a stock (`last`: its value at the
+    period's end) known only to a day inside the period beside a summed input, since the
+    stock's end depends on the days left (customers at the end = at the start + new - churned),
+    which no projection of the stock alone can follow."""
+    lacking = [n for n in inputs.short if n in workspace.inputs_of(kpi_id)]
+    if lacking:
+        return f"a projection needs {MIN_HISTORY_DAYS} days of daily data of `{lacking[0]}`"
+    now = read_in_period(workspace, kpi_id) & set(table.values)
+    rules = {n: workspace.variables[n].aggregate.time for n in now}
+    stocks = sorted(n for n in now if rules[n] == "last" and len(_remaining(table, n, period)))
+    flows = sorted(n for n in now if rules[n] == "sum")
+    if not stocks or not flows:
+        return None
+    last = table.spans[stocks[0]][1] if stocks[0] in table.spans else None
+    known = f" known to {last.isoformat()}" if last is not None else ""
+    return (
+        f"`{stocks[0]}` is a stock (its value at the period's end){known}, read with "
+        f"`{flows[0]}`, which adds up over the period: the stock's end depends on the days "
+        "left, which kpiengine does not project, and holding it at its value to date would "
+        "give a wrong projection"
+    )
 
 
 def _unprojected(n_seg: int, reason: str) -> Projection:

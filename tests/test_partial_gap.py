@@ -53,4 +53,7 @@ def test_solving_a_partial_period_says_its_values_are_to_date(tmp_path):
     args = ["solve", "sales_revenue", "-w", str(root), "--target", "60000", "--period", "current"]
     out = CliRunner().invoke(cli, args, env={"KPIENGINE_TODAY": TODAY, "COLUMNS": "200"})
     assert out.exit_code == 0, out.output
-    assert "2024-06 holds 10 of 30 days: the values now are to date" in out.output
+    assert "2024-06 holds 10 of 30 days (to 2024-06-10): the value needed is the whole " in (
+        out.output
+    )
+    assert "`now` is the projection to its end, as the status is judged" in out.output

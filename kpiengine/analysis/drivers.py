@@ -37,6 +37,7 @@ from .expand import (
     shift_expr,
     split_name,
 )
+from .links import Links, movers
 from .todate import cell_context
 
 
@@ -133,13 +134,17 @@ def undefined_note(
     return f"`{kpi_id}` is undefined in {where}: {why}; no input has an effect on it there"
 
 
-def sensitivity(expr: sympy.Expr, values: dict[str, float]) -> list[Driver]:
-    """Derivative, elasticity and 1% impact of every input of `expr` at `values`, ranked."""
+def sensitivity(
+    expr: sympy.Expr, values: dict[str, float], moved: dict[str, Links] | None = None
+) -> list[Driver]:
+    """Derivative, elasticity and 1% impact of every input of `expr` at `values`, ranked;
+    an input in `moved` moves its references with it (`links.links`: `total(x)` with x)."""
     value = evaluate_at(expr, values)
     out = []
     for name in input_names(expr):
+        own = moved[name].apply(expr) if moved and name in moved else expr
         try:
-            derivative = evaluate_at(sympy.diff(expr, symbol(name)), values)
+            derivative = evaluate_at(sympy.diff(own, symbol(name)), values)
         except SYMBOLIC_ERRORS:  # sympy overflowing on exp(exp(exp(exp(10)))): undefined
             derivative = math.nan
         x = values[name]
@@ -147,7 +152,7 @@ def sensitivity(expr: sympy.Expr, values: dict[str, float]) -> list[Driver]:
         # d ln KPI / d ln x: for a KPI at or below 0 its sign would not be the KPI's direction
         elasticity = impact * 100 / value if value > 0 and math.isfinite(value) else math.nan
         try:
-            exact = evaluate_at(expr, {**values, name: x * 1.01}) - value
+            exact = evaluate_at(own, {**values, name: x * 1.01}) - value
         except SYMBOLIC_ERRORS:
             exact = math.nan
         out.append(
@@ -202,8 +207,13 @@ def drivers(
     ctx = cell_context(ctx, kpi_id, i)
     names = input_names(expr)
     values = ctx.values(names, i, s)
+    moved, same, said = movers(ctx, expr, i, s)
     # the number of periods in a year is a fact of the calendar, not a lever
-    found = [d for d in sensitivity(expr, values) if d.input != PERIODS_PER_YEAR]
+    found = [
+        d
+        for d in sensitivity(expr, values, moved)
+        if d.input != PERIODS_PER_YEAR and d.input not in same
+    ]
     paths = _paths(ctx, kpi_id)
     for driver in found:
         driver.via = paths.get(driver.input, [])
@@ -215,7 +225,8 @@ def drivers(
         note = undefined_note(ctx, kpi_id, expr, values, i, s)
     return Drivers(
         kpi_id, ctx.labels[i], dict(ctx.table.segments[s]), value, found,
-        ctx.missing(names, i, s), cancelled, effect_basis(kpi, value), [note] if note else [],
+        ctx.missing(names, i, s), cancelled, effect_basis(kpi, value),
+        [n for n in [note] if n] + said,
     )  # fmt: skip
 
 
@@ -308,7 +319,24 @@ def driver_tree(
             out.children.append(node(base, funcs, path, _lifted(lift, local, child_values, child)))
         return out
 
-    return node(kpi_id, (), 1.0, lambda v: v)
+    tree = node(kpi_id, (), 1.0, lambda v: v)
+    moved, same, _ = movers(ctx, expr, i, s)
+    if moved or same:  # +1% of x moves total(x), ytd(x) too, on whatever path they are
+        found = {d.input: d for d in sensitivity(expr, ctx.values(input_names(expr), i, s), moved)}
+        _relink(tree, {n: found[n] for n in moved if n in found}, same)
+    return tree
+
+
+def _relink(node: TreeNode, moved: dict[str, Driver], same: set[str]) -> None:
+    """Leaves of inputs that move their references take those effects (`movers`); a
+    reference that is its input itself has none of its own."""
+    if node.kind == "variable" and (node.name in moved or node.name in same):
+        d = moved.get(node.name)
+        node.elasticity = d.elasticity if d else None
+        node.impact_1pct = d.impact_1pct if d else None
+        node.change_1pct = d.change_1pct if d else None
+    for child in node.children:
+        _relink(child, moved, same)
 
 
 def _lifted(

@@ -279,6 +279,42 @@ def waterfall(explanation: Explanation) -> list[dict]:
     return steps
 
 
+#: The decimals a change is shown with by default (`localformat.Formatter.change_amount`).
+CHANGE_DECIMALS = {"percent": 1, "currency": 2, "multiple": 2}
+MAX_MORE_PLACES = 3
+
+
+def shown_places(
+    contributions: list[float], change: float, fmt: str, decimals: int | None = None
+) -> int | None:
+    """The decimals to show contributions and their change with (of points, for a
+    percentage) so that the contributions as shown add up to the change as shown: the format's
+    (`decimals`, else its default), or the fewest more, at most MAX_MORE_PLACES (-0.14 pp and
+    -0.13 pp, not -0.1 pp and -0.1 pp, for a change of -0.27 pp shown as -0.3 pp). `decimals`
+    unchanged for formats shown by significant digits (number) or whole (integer)."""
+    base = decimals if decimals is not None else CHANGE_DECIMALS.get(fmt)
+    if fmt == "integer" or base is None:
+        return decimals
+    scale = 100.0 if fmt == "percent" else 1.0
+    parts = [value * scale for value in contributions]
+    change *= scale
+    if not parts or not all(math.isfinite(v) for v in [*parts, change]):
+        return decimals
+    for places in range(base, base + MAX_MORE_PLACES + 1):
+        total = math.fsum(_shown(p, places) for p in parts)
+        if abs(total - _shown(change, places)) <= 1e-9 * max(1.0, abs(change)):
+            return places
+    return base + MAX_MORE_PLACES
+
+
+def _shown(value: float, places: int) -> float:
+    """A change as `change_amount` shows it: rounded to `places`, or to the fewest more (at
+    most 6) that keep a digit of one that is not 0 (+0.03× beside one decimal)."""
+    while round(value, places) == 0 and value and places < 6:
+        places += 1
+    return round(value, places)
+
+
 def contributions_to_dict(explanation: Explanation) -> dict:
     """Plain data for JSON: the explanation and its waterfall."""
     out = explanation.to_dict()

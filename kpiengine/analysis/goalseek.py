@@ -17,8 +17,10 @@ import sympy
 
 from ..errors import KpiError
 from ..formula import symbol
+from ..recordfields import PROJECTION
 from ..symbolic import SYMBOLIC_ERRORS, substitute, too_hard
 from ..targets import period_targets
+from .drivers import undefined_why
 from .expand import (
     Context,
     display_name,
@@ -30,8 +32,14 @@ from .expand import (
     number,
     resolve_kpi,
     segment_text,
+    split_name,
 )
-from .feasible import is_count, share_problems, value_problems
+from .feasible import is_count, must_be_nonnegative, share_problems, value_problems
+from .links import Links, is_current, kpi_windows, links
+from .projected import at_end, floor_problem
+from .projected import note as end_note
+from .solutionsets import Piece, defined_set, interval_text, sample_of, within
+from .solutionsets import pieces as set_pieces
 from .solvable import movable_inputs, resolve_input, shown_expr, window_check
 from .todate import cell_context
 
@@ -77,6 +85,11 @@ class GoalSeek:
     notes: list[str] = field(default_factory=list)
     #: the input as a formula writes it (`ytd(revenue)` for the internal `revenue__ytd`)
     label: str = ""
+    #: in the period the data stops inside, the input's value to date (`input_value` is then
+    #: its projection to the period's end, as are the other inputs held: `projected`)
+    input_to_date: float | None = None
+    #: in the period the data stops inside: what the values are (projections or to date)
+    period_note: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -84,14 +97,14 @@ class GoalSeek:
 
 def solve_expr(
     expr: sympy.Expr, name: str, target: float, start: float | None = None
-) -> tuple[list[sympy.Expr | sympy.Set], str]:
+) -> tuple[list[Piece], str]:
     """Solve `expr == target` for `name` over the reals: points (or intervals) and the method,
     `exact` or `numeric` (no closed form, or one too hard to try: nsolve from several
     starts)."""
     x = symbol(name)
     if too_hard(expr) is None:
         try:
-            pieces = _pieces(sympy.solveset(sympy.Eq(expr, exact(target)), x, sympy.S.Reals))
+            pieces = set_pieces(sympy.solveset(sympy.Eq(expr, exact(target)), x, sympy.S.Reals))
         except SYMBOLIC_ERRORS:
             pieces = None
         if pieces is not None:
@@ -108,44 +121,6 @@ def solve_expr(
         except (*SYMBOLIC_ERRORS, ArithmeticError):
             continue
     return roots, "numeric"
-
-
-def _pieces(found: sympy.Set) -> list[sympy.Expr | sympy.Set] | None:
-    """Real points and intervals of a solution set; None when sympy left it unsolved."""
-    if found is sympy.S.EmptySet:
-        return []
-    if isinstance(found, sympy.FiniteSet):
-        return sorted((p for p in found if _is_real(p)), key=lambda p: float(sympy.re(p)))
-    if isinstance(found, sympy.Interval) or found is sympy.S.Reals:
-        return [found]
-    if isinstance(found, sympy.Intersection):
-        finite = [a for a in found.args if isinstance(a, sympy.FiniteSet)]
-        if finite and all(isinstance(a, sympy.FiniteSet) or a is sympy.S.Reals for a in found.args):
-            return _pieces(finite[0])
-    if isinstance(found, sympy.Union):
-        out = []
-        for arg in found.args:
-            part = _pieces(arg)
-            if part is None:
-                return None
-            out += part
-        return out
-    return None
-
-
-def _is_real(point: sympy.Expr) -> bool:
-    value = complex(point.evalf(30))
-    return abs(value.imag) <= 1e-12 * max(1.0, abs(value.real))
-
-
-def _interval_text(piece: sympy.Set) -> str:
-    if piece is sympy.S.Reals:
-        return "any value"
-    low = "-inf" if piece.inf is sympy.S.NegativeInfinity else f"{float(piece.inf):,.6g}"
-    high = "inf" if piece.sup is sympy.S.Infinity else f"{float(piece.sup):,.6g}"
-    left = "(" if piece.left_open or piece.inf.is_infinite else "["
-    right = ")" if piece.right_open or piece.sup.is_infinite else "]"
-    return f"any value in {left}{low}, {high}{right}"
 
 
 def target_at(ctx: Context, kpi_id: str, period: int, segment: int = 0) -> float | None:
@@ -175,24 +150,31 @@ def solve_for(
     ws = ctx.ws
     kpi_id = resolve_kpi(ws, kpi_id)
     name, read_as = resolve_input(ws, kpi_id, name)
-    expr, notes, implied = _equation(ctx, kpi_id, name)
     s = ctx.segment_index(segment)
     full = expand(ws, kpi_id)
     i = ctx.period_index(period, latest_defined(ctx, full, s))
-    ctx = cell_context(ctx, kpi_id, i)
     if target is None:
         target = target_at(ctx, kpi_id, i, s)
         if target is None:
             raise KpiError(f"`{kpi_id}` has no target in {ctx.labels[i]}: give one with --target")
-    names = input_names(expr)
-    others = [n for n in names if n != name]
-    values = ctx.values(others, i, s)
-    lacking = ctx.missing(others, i, s)
+    expr, notes, implied = _equation(ctx, kpi_id, name)
+    lacking = ctx.missing([n for n in input_names(expr) if n != name], i, s)
     if lacking:
         raise KpiError(f"cannot solve `{kpi_id}` for `{name}`: " + "; ".join(lacking))
+    to_date, end = ctx, at_end(ctx, kpi_id, i, s, target)
+    projected = end is not None and end.basis == PROJECTION
+    ctx = end.ctx if end is not None and projected else cell_context(ctx, kpi_id, i)
+    target = end.target if end is not None else target
+    moved = links(ctx, expr, name, i, s)
+    expr = moved.apply(expr)  # total(x), ytd(x) move with x
+    others = [n for n in input_names(expr) if n != name]
+    values = ctx.values(others, i, s)
     current = _current(ctx, name, i, s)
     known = {symbol(n): v for n, v in values.items()}
     pieces, method = solve_expr(substitute(expr, known), name, target, current)
+    if method == "exact":
+        nonnegative = name not in ws.kpis and must_be_nonnegative(ws, name)
+        pieces = within(pieces, defined_set(expr, name, known), nonnegative)
     result = GoalSeek(
         kpi_id,
         name,
@@ -205,10 +187,14 @@ def solve_for(
         "",
         shown_expr(expr, ws.kpis[kpi_id].formula_text),
         method,
-        read_as + notes,
+        read_as + notes + [n for n in [moved.note()] if n],
         display_name(name),
     )
-    if (note := _to_date_note(ctx, kpi_id, i)) is not None:
+    so_far = _current(to_date, name, i, s) if projected else None
+    if end is not None:
+        result.notes.append(end_note(end, display_name(name), so_far))
+        result.input_to_date, result.period_note = number(so_far), end_note(end)
+    elif (note := _to_date_note(ctx, kpi_id, i)) is not None:
         result.notes.append(note)
     hard = too_hard(expr)
     if method == "numeric" and hard:
@@ -217,7 +203,9 @@ def solve_for(
     reach = Reach(expr, values, name, float(target), ws.kpis[kpi_id].direction)
     for piece in pieces:
         try:
-            solution = solution_at(ctx, kpi_id, name, piece, current, values, keep, implied, reach)
+            solution = solution_at(
+                ctx, kpi_id, name, piece, current, values, keep, implied, reach, moved
+            )
         except SYMBOLIC_ERRORS:  # a root beyond the float range
             result.notes.append(
                 "a solution beyond the range of floating-point numbers was left out"
@@ -225,8 +213,17 @@ def solve_for(
             continue
         result.solutions.append(solution)
         result.notes += window_check(ctx, name, solution, i, s)
+        needed = solution.whole if solution.whole is not None else solution.value
+        if end is not None and so_far is not None and needed is not None:
+            solution.why += floor_problem(end, name, needed, so_far)
+            solution.feasible = solution.feasible and not solution.why
         if solution.value is not None and solution.whole is None and is_count(ws, name):
             result.notes.append(no_whole_note(kpi_id, display_name(name), solution.value))
+    if not result.solutions and method == "exact" and not pieces:
+        point = {**values, name: current, **moved.values_at(current)}
+        why = undefined_why(expr, point) if math.isfinite(current) else None
+        if why is not None and defined_set(expr, name, known) is sympy.S.EmptySet:
+            result.notes.append(f"{why}: `{kpi_id}` is undefined whatever `{name}` is")
     result.message = _message(result)
     return result
 
@@ -258,6 +255,13 @@ def _equation(ctx: Context, kpi_id: str, name: str) -> tuple[sympy.Expr, list[st
     ws = ctx.ws
     if name in ws.kpis and name != kpi_id:
         if name in ws.kpi_deps_of(kpi_id):
+            if windows := kpi_windows(ctx, kpi_id, name):
+                inputs = ", ".join(f"`{n}`" for n in input_names(expand(ws, name)))
+                raise KpiError(
+                    f"`{kpi_id}` also reads `{name}` as {', '.join(windows)}, which moves with "
+                    f"`{name}` by as much as the inputs that move it: solve for one of them "
+                    f"({inputs})"
+                )
             return expand(ws, kpi_id, keep={name}), [], ()
         return _eliminate(ctx, kpi_id, name)
     expr = expand(ws, kpi_id)
@@ -280,7 +284,10 @@ def _eliminate(ctx: Context, kpi_id: str, name: str) -> tuple[sympy.Expr, list[s
     shared = sorted({s.name for s in expr.free_symbols} & {s.name for s in other.free_symbols})
     if too_hard(expr) or too_hard(other):
         shared = []  # rewriting one input in terms of the other needs a closed form
+    names = {s.name for s in (expr + other).free_symbols}
     for var in shared:
+        if any(n != var and split_name(n)[0] == var and is_current(n) for n in names):
+            continue  # total(var), ytd(var) would move with it: not a rewrite of var alone
         try:
             roots = sympy.solve(sympy.Eq(symbol(name), other), symbol(var), dict=False)
         except SYMBOLIC_ERRORS:
@@ -338,13 +345,16 @@ class Reach:
         return min(found, key=lambda wk: abs(wk[1] - self.target))
 
 
-def solution_at(ctx, kpi_id, name, piece, current, values, keep, implied, reach) -> Solution:
+def solution_at(
+    ctx, kpi_id, name, piece, current, values, keep, implied, reach, moved: Links | None = None
+) -> Solution:
     """The Solution at one solved `piece` (a point or an interval) for input `name`: its change
-    from `current`, a count's whole number (`reach`), whether it can happen there."""
+    from `current`, a count's whole number (`reach`), whether it can happen there (`moved`: the
+    references of `name` that move with it, `links.links`)."""
     ws = ctx.ws
     if isinstance(piece, sympy.Set):
-        interval = _interval_text(piece)
-        sample = _sample(piece, current)
+        interval = interval_text(piece)
+        sample = sample_of(piece, current)
         solution = Solution(None, str(piece), interval=interval)
     else:
         sample = float(piece.evalf(30))
@@ -359,7 +369,7 @@ def solution_at(ctx, kpi_id, name, piece, current, values, keep, implied, reach)
             if current is not None and math.isfinite(current):
                 solution.whole_change = sample - current
                 solution.whole_change_pct = (sample - current) / abs(current) if current else None
-    point = {**values, name: sample}
+    point = {**values, name: sample, **(moved.values_at(sample) if moved else {})}
     problems = value_problems(ws, name, sample)
     if implied:
         var, formula = implied
@@ -372,20 +382,6 @@ def solution_at(ctx, kpi_id, name, piece, current, values, keep, implied, reach)
     solution.feasible = not problems
     solution.why = problems
     return solution
-
-
-def _sample(piece: sympy.Set, current: float | None) -> float:
-    """A representative value of an interval: today's value when inside it, else an edge."""
-    if (
-        current is not None
-        and math.isfinite(current)
-        and piece.contains(exact(current)) is sympy.true
-    ):
-        return current
-    for edge in (piece.inf, piece.sup):
-        if edge.is_finite:
-            return float(edge)
-    return 0.0
 
 
 def _message(result: GoalSeek) -> str:

@@ -31,8 +31,9 @@ def kpi_insights(
     `drivers` (the `top` ranked) with `drivers_basis` (how to show their effects: `relative`
     elasticities or `absolute` changes, see `drivers.effect_basis`), `tree`, `change` (the
     explanation against the previous period, with its `waterfall`), `needs` (each input's
-    value to reach the target, when the KPI is at risk or off track) and `unavailable` (part
-    -> why it is missing)."""
+    value to reach the target, when the KPI is at risk or off track; `needs_note` says what
+    its values are in the period the data stops inside) and `unavailable` (part -> why it is
+    missing)."""
     out: dict[str, Any] = {"kpi": kpi_id, "unavailable": {}}
     try:
         kpi_id = resolve_kpi(ctx.ws, kpi_id)
@@ -75,6 +76,7 @@ def kpi_insights(
         except KpiError as exc:
             out[name] = None
             out["unavailable"][name] = str(exc)
+    out["needs_note"] = needs_note(out.get("needs"))
     return plain(out)
 
 
@@ -90,3 +92,8 @@ def _needs(ctx: Context, kpi_id: str, label: str, segment, state: str) -> list[d
     if state not in (AT_RISK, OFF_TRACK):
         return []
     return [r.to_dict() for r in solve_each(ctx, kpi_id, None, label, segment)]
+
+
+def needs_note(needs: list[dict] | None) -> str | None:
+    """What the needs' values are in the period the data stops inside (see `GoalSeek`)."""
+    return next((n["period_note"] for n in needs or [] if n.get("period_note")), None)

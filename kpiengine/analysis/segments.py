@@ -151,17 +151,29 @@ def decompose(
 
 
 def _check_partition(ctx: Context, values: np.ndarray, what: str, periods_: tuple[int, int]):
+    """KpiError when the segments' values of `what` do not add up to its total in one of the
+    periods (a segment without a value counts as 0 only where the others add up without it)."""
     for i in periods_:
         total, parts = values[i, 0], np.nansum(values[i, 1:])
         if not math.isfinite(total):
             raise KpiError(f"`{what}` is undefined in {ctx.labels[i]}")
-        if abs(parts - total) > TOLERANCE * max(1.0, abs(total)):
-            dims = ", ".join(ctx.table.segments[1]) if len(ctx.table.segments) > 1 else "?"
+        if abs(parts - total) <= TOLERANCE * max(1.0, abs(total)):
+            continue
+        dims = ", ".join(ctx.table.segments[1]) if len(ctx.table.segments) > 1 else "?"
+        undefined = [
+            segment_text(ctx.table.segments[k + 1]) for k in np.flatnonzero(np.isnan(values[i, 1:]))
+        ]
+        tail = "so the change cannot be split across them"
+        if len(undefined) == len(ctx.table.segments) - 1:
             raise KpiError(
-                f"the segments by {dims} do not add up to the total of `{what}` in "
-                f"{ctx.labels[i]} ({parts:,.6g} vs {total:,.6g}), so the change cannot be "
-                "split across them"
+                f"no segment by {dims} has a value of `{what}` in {ctx.labels[i]} (its total is "
+                f"{total:,.6g}: its data is not split by {dims}), {tail}"
             )
+        lacking = f"; {', '.join(undefined)} without a value" if undefined else ""
+        raise KpiError(
+            f"the segments by {dims} do not add up to the total of `{what}` in "
+            f"{ctx.labels[i]} ({parts:,.6g} vs {total:,.6g}{lacking}), {tail}"
+        )
 
 
 def split_by_segment(

@@ -94,13 +94,13 @@ def solve_command(
     ws = engine.workspace
     kpi_id = resolve_kpi(ws, kpi_id)
     where = parse_segment(segment)
-    ctx = _analysis_context(engine, _solve_kpis(ws, kpi_id, for_), data, period, grain, where)
     try:
+        ctx = _analysis_context(engine, _solve_kpis(ws, kpi_id, for_), data, period, grain, where)
         if for_:
             results = [solve_for(ctx, kpi_id, target, for_, period, where)]
         else:
             results = solve_each(ctx, kpi_id, target, period, where)
-    except KpiError as exc:  # nothing to solve for, a past value...: JSON says why, too
+    except KpiError as exc:  # no data, nothing to solve for, a past value...: JSON says why
         if fmt == "json":
             click.echo(to_json({"kpi": kpi_id, "error": str(exc)}))
         raise
@@ -170,6 +170,7 @@ def explain_command(
     """Explain a KPI's change between two periods: each input's exact contribution."""
     from ..analysis import contributions_to_dict, explain_change, parse_segment, split_by_segment
     from ..analysis.expand import resolve_kpi
+    from ..errors import KpiError
     from ..terminal.analysis import render_explanation, to_json
 
     engine = open_engine(workspace, sample)
@@ -179,9 +180,14 @@ def explain_command(
     if by and where:
         raise click.UsageError("use either --by or --segment")
     dims = [by] if by else list(where)
-    ctx = _analysis_context(engine, [kpi_id], data, end or start, grain, dims)
-    explanation = explain_change(ctx, kpi_id, start, end, where, method)
-    split = split_by_segment(ctx, kpi_id, explanation.start, explanation.end) if by else None
+    try:
+        ctx = _analysis_context(engine, [kpi_id], data, end or start, grain, dims)
+        explanation = explain_change(ctx, kpi_id, start, end, where, method)
+        split = split_by_segment(ctx, kpi_id, explanation.start, explanation.end) if by else None
+    except KpiError as exc:  # a change that cannot be explained or split: JSON says why, too
+        if fmt == "json":
+            click.echo(to_json({"kpi": kpi_id, "error": str(exc)}))
+        raise
     if fmt == "json":
         out = contributions_to_dict(explanation)
         out["segments"] = split.to_dict() if split else None

@@ -17,6 +17,7 @@ from babel.dates import format_interval
 
 from ..analysis import Context, kpi_insights
 from ..analysis.drivers import RELATIVE
+from ..analysis.explain import shown_places
 from ..formatting import decimals_for
 from ..i18n import label
 from ..localformat import Formatter
@@ -80,6 +81,12 @@ class ChangeView:
     to_date: str | None = None  # "Compared to date: Feb 1 – 15, 2024 vs Jan 1 – 15, 2024, ..."
     warning: str | None = None
 
+    def places(self, fmt: str, decimals: int | None) -> int | None:
+        """The decimals that make the contributions as shown add up to the change as shown
+        (`analysis.explain.shown_places`)."""
+        parts = [c.contribution for c in self.contributions]
+        return shown_places(parts, self.change, fmt, decimals)
+
 
 @dataclass
 class NeedView:
@@ -106,6 +113,7 @@ class Insights:
     effect_decimals: int | None = None  # of the drivers' `absolute` effects
     change: ChangeView | None = None
     needs: list[NeedView] = field(default_factory=list)
+    needs_note: str | None = None  # in the period in progress: `now` is a projection...
     target: float | None = None
     notes: dict[str, str] = field(default_factory=dict)  # part -> why it is missing
 
@@ -247,4 +255,5 @@ def kpi_section_insights(
     if data.get("change"):
         out.change = _change(ws, data["change"], direction, locale)
     out.needs = _needs(ws, data.get("needs") or [], locale)
+    out.needs_note = data.get("needs_note")
     return out

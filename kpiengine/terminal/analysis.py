@@ -9,11 +9,11 @@ from typing import Any
 
 from ..analysis.drivers import RELATIVE, Drivers, TreeNode, render_tree
 from ..analysis.expand import plain, segment_text
-from ..analysis.explain import Explanation, waterfall
+from ..analysis.explain import Explanation, shown_places, waterfall
 from ..analysis.goalseek import GoalSeek, Solution
 from ..analysis.plan import Plan
 from ..analysis.segments import SegmentRow, SegmentSplit
-from ..analysis.shown import input_value, kpi_value
+from ..analysis.shown import exact_apart, input_value, kpi_value, kpi_values_apart
 from ..formatting import table
 from ..localformat import Formatter
 from ..model import Workspace
@@ -52,10 +52,9 @@ def render_goalseek(ws: Workspace, results: list[GoalSeek]) -> str:
         return "nothing to solve for"
     first = results[0]
     where = f"{first.period} ({segment_text(first.segment)})"
-    head = (
-        f"{first.kpi} in {where}: {kpi_value(ws, first.kpi, first.kpi_value)}, "
-        f"target {kpi_value(ws, first.kpi, first.target)}"
-    )
+    now, target = kpi_values_apart(ws, first.kpi, [first.kpi_value, first.target])
+    projected = "projected to its end " if first.input_to_date is not None else ""
+    head = f"{first.kpi} in {where}: {projected}{now}, target {target}"
     rows, notes = [], []
     for result in results:
         label = result.label or result.input  # `ytd(revenue)`, not `revenue__ytd`
@@ -89,11 +88,12 @@ def _whole_note(ws: Workspace, result: GoalSeek, solution: Solution) -> str:
     """`new_customers: counted whole: 99 gives cac €148.55 (exactly 98.04 would give the
     target)`."""
     assert solution.whole is not None and solution.value is not None
-    kpi = kpi_value(ws, result.kpi, solution.whole_kpi_value)
+    # the KPI there with the decimals that tell it from the target (90.03%, not 90.0%)
+    kpi, _ = kpi_values_apart(ws, result.kpi, [solution.whole_kpi_value, result.target])
     return (
         f"{result.label or result.input}: counted whole: "
-        f"{input_value(ws, result.input, solution.whole)} gives "
-        f"{result.kpi} {kpi} (exactly {number(ws, solution.value)} would give the target)"
+        f"{input_value(ws, result.input, solution.whole)} gives {result.kpi} {kpi} (exactly "
+        f"{exact_apart(solution.value, solution.whole)} would give the target)"
     )
 
 
@@ -181,26 +181,28 @@ def _compared_line(e: Explanation) -> str:
 def render_explanation(ws: Workspace, e: Explanation, split: SegmentSplit | None) -> str:
     where = segment_text(e.segment)
     start, end = _sides(e)
+    kpi = ws.kpis[e.kpi]
+    places = shown_places([r.contribution for r in e.contributions], e.change, kpi.format,
+                          kpi.decimals)  # fmt: skip
+
+    def step(value: float | None) -> str:  # contributions shown add up to the change shown
+        return _fmt(ws).gap(value, kpi.format, places)
+
     head = (
         f"{e.kpi} ({where}): {kpi_value(ws, e.kpi, e.before)} in {start} -> "
-        f"{kpi_value(ws, e.kpi, e.after)} in {end}, change {kpi_change(ws, e.kpi, e.change)} "
-        f"({e.method})"
+        f"{kpi_value(ws, e.kpi, e.after)} in {end}, change {step(e.change)} ({e.method})"
     )
     head += _compared_line(e) + "".join(f"\nwarning: {w}" for w in e.warnings)
     rows = [
         [r.label, input_value(ws, r.input, r.before), input_value(ws, r.input, r.after),
-         kpi_change(ws, e.kpi, r.contribution),
-         change_pct(ws, r.share).lstrip("+") if r.share else "—"]
+         step(r.contribution), change_pct(ws, r.share).lstrip("+") if r.share else "—"]
         for r in e.contributions
     ]  # fmt: skip
     headers = ["input", start, end, "contribution", "share of change"]
     out = f"{head}\n\n{table(headers, rows)}"
     total = math.fsum(r.contribution for r in e.contributions)
-    out += (
-        f"\n\nsum of contributions {kpi_change(ws, e.kpi, total)} = change "
-        f"{kpi_change(ws, e.kpi, e.change)}"
-    )
-    bars = _bars(waterfall(e), lambda v, step: (kpi_change if step else kpi_value)(ws, e.kpi, v))
+    out += f"\n\nsum of contributions {step(total)} = change {step(e.change)}"
+    bars = _bars(waterfall(e), lambda v, is_step: step(v) if is_step else kpi_value(ws, e.kpi, v))
     out += "\n\nwaterfall:\n" + bars
     if e.notes:
         out += "\n" + "\n".join(e.notes)
