@@ -324,8 +324,8 @@ class CsvConnector(Connector):
                 undated[require(self.layout, m.date) if m.date else self.date_column] += [m]
         for date, dated in undated.items():
             taken = [self._condition(scan, m) for m in dated] if date != self.date_column else []
-            rows = " OR ".join(f"({c})" for c in taken) or "TRUE"
-            scan.check(f"undated {date}", "count", f"{days[date]} IS NULL AND ({rows})")
+            kept = " OR ".join(f"({c})" for c in taken) or "TRUE"
+            scan.check(f"undated {date}", "count", f"{days[date]} IS NULL AND ({kept})")
         watch(scan, days, self.option("rows"))  # `rows: month`: rows dated as months?
         totals = Totals.watch(self, request, scan, roles, decimals)  # see `_csv_totals`
         grouped = {d: self.dims[d] for d in request.dimensions if d in self.dims}
