@@ -34,7 +34,9 @@ def run_chdb(url: DatabaseUrl, root: Path, files: list[TableFile], sql: str) -> 
         try:
             con = chdb.connect(folder or ":memory:")
         except Exception as exc:  # chDB raises plain RuntimeError
-            raise EngineError(f"chDB could not open the database: {first_line(exc)}") from None
+            raise EngineError(
+                f"chDB could not open the database: {first_line(exc)}", key="url"
+            ) from None
         try:
             cursor = con.cursor()
             cursor.execute("SET session_timezone = 'UTC'")
@@ -68,6 +70,9 @@ def run_server(url: DatabaseUrl, files: list[TableFile], sql: str) -> Result:
             settings={"readonly": 1},
             connect_timeout=10,
         )
+    except Exception as exc:  # the server, the database, the user: at `url:`
+        raise EngineError(f"the database said: {first_line(exc)}", key="url") from None
+    try:
         try:
             result = client.query(sql)
             types = [getattr(t, "name", "") for t in getattr(result, "column_types", ())]

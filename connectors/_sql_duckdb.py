@@ -44,7 +44,11 @@ def run_duckdb(
             raise EngineError(f"no DuckDB database at {path}", key="url")
         target, read_only = str(path), True
     try:
-        with duckdb.connect(target, read_only=read_only) as con:
+        con = duckdb.connect(target, read_only=read_only)
+    except duckdb.Error as exc:  # not a DuckDB database, locked, ...: at `url:`
+        raise EngineError(f"the database said: {first_line(exc)}", key="url") from None
+    try:
+        with con:
             con.execute("SET TimeZone = 'UTC'")
             # read-only, and (unless allowed) no file, URL or extension access beyond the
             # database and the `files:` tables

@@ -11,6 +11,7 @@ temporary view.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -138,6 +139,25 @@ def mapped_reading(
         tuple(sorted(dated)),
         tuple(sorted(count_columns(((m.column, m) for m in mappings), config.counts))),
     )
+
+
+def source_reading(source: Any) -> Reading:
+    """How a source's CSV files are read (`source`: a SqlConnector): its options, and the
+    roles its mappings give columns when `table:` names a file table, or in every file a
+    `query:` reads (the columns of their names: `mapped_reading`)."""
+    date_format, decimal = source.option("date_format"), source.option("decimal")
+    encoding = str(source.option("encoding") or "auto")
+    try:
+        codecs.lookup("utf-8" if encoding == "auto" else encoding)
+    except LookupError:
+        raise source.config.error(
+            f"unknown encoding `{encoding}`", "encoding", "e.g. utf-8, utf-16, cp1252, cp850"
+        ) from None
+    chosen = None if encoding == "auto" else encoding
+    if source.option("table") not in {*(f.name for f in source.files), None}:
+        return Reading(date_format, decimal, encoding=chosen)
+    reading = mapped_reading(source.config, str(source.option("date")), date_format, decimal)
+    return replace(reading, encoding=chosen)
 
 
 def table_files(option: Any, root: Path) -> list[TableFile]:

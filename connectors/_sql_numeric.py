@@ -30,6 +30,11 @@ _NUMERIC = re.compile(r"(?:decimal|numeric)(?:\(.*\))?")
 _LITERAL = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
+def is_number(type_name: str) -> bool:
+    """Whether a column of this type (as the engine names it) holds numbers."""
+    return _NUMBER.fullmatch(_bare(type_name)) is not None
+
+
 def holds_nan(type_name: str, dialect: str) -> bool:
     """Whether an exact column of this type can hold NaN and the infinities: PostgreSQL's
     NUMERIC (the other engines' DECIMALs and every integer type hold neither)."""
@@ -55,7 +60,7 @@ def condition_sql(source: Any, mapping: Mapping) -> str:
             parts.append(f"({text} OR {number})" if numbers else text)
             continue
         source.columns()  # their types
-        if _NUMBER.fullmatch(_bare(source._types.get(name, ""))) is None:
+        if not is_number(source._types.get(name, "")):
             parts.append(text)
             continue
         bad = next((v for v in values if not _LITERAL.fullmatch(v.strip())), None)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kpiengine.connector import Option
+from kpiengine.connector import Option, SourceConfig
+from kpiengine.errors import Location
 
 from ._sql_url import DOCUMENTED
 
@@ -58,3 +59,17 @@ OPTIONS = (
         kind="boolean",
     ),
 )
+
+
+def naming(config: SourceConfig, column: str, date: str) -> Location:
+    """Where kpi.yaml names a column of a `sql` source: the first mapping reading it (value,
+    `where:`, `count:`, `distinct:` or own `date:` column), else `date:` or `dimensions:`."""
+    for mapping in config.mappings.values():
+        named = (mapping.column, *mapping.where, mapping.present, mapping.distinct, mapping.date)
+        if column in named:
+            return mapping.location
+    if column == date:
+        return config.where("date")
+    if column in config.dimensions.values():
+        return config.where("dimensions")
+    return config.location

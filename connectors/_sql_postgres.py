@@ -25,7 +25,11 @@ def run_postgres(url: DatabaseUrl, sql: str) -> Result:
     params.setdefault("connect_timeout", "10")
     try:
         conninfo = psycopg.conninfo.make_conninfo("", **params, options=options)
-        with psycopg.connect(conninfo) as con:
+        con = psycopg.connect(conninfo)
+    except psycopg.Error as exc:  # the server, the database, the user: at `url:`
+        raise EngineError(f"the database said: {first_line(exc)}", key="url") from None
+    try:
+        with con:
             con.read_only = True
             with con.cursor() as cursor:
                 cursor.execute("SET TIME ZONE 'UTC'")

@@ -69,12 +69,22 @@ def absent(mapping: Mapping, time: str, exact: bool = False) -> str:
     return "0.0" if time == "sum" or mapping.count else "CAST(NULL AS DOUBLE)"
 
 
-def extent_sql(days: list[str], relation: str) -> str:
-    """The `AggregateSpec.extent` of a table: one MIN and MAX per date column (`days`, SQL on
-    the rows of `relation`) over all its rows. June asked alone is complete when the table has
-    rows in July, as the file connectors read it (`kpiengine.filescan`)."""
+def only_sql(conditions: list[str]) -> str:
+    """The WHERE clause keeping the rows any of `conditions` (SQL) holds for; "" (every row)
+    for no condition or one that is TRUE."""
+    if not conditions or "TRUE" in conditions:
+        return ""
+    return " WHERE " + " OR ".join(f"({c})" for c in dict.fromkeys(conditions))
+
+
+def extent_sql(days: list[tuple[str, str]], relation: str) -> str:
+    """The `AggregateSpec.extent` of a table: one MIN and MAX per date column (`days`: SQL on
+    the rows of `relation`, and the WHERE clause of the rows it dates, `only_sql`) over all
+    those rows. June asked alone is complete when the table has rows in July, as the file
+    connectors read it (`kpiengine.filescan`)."""
     return " UNION ALL ".join(
-        f"SELECT MIN({day}) AS __lo, MAX({day}) AS __hi FROM {relation}" for day in days
+        f"SELECT MIN({day}) AS __lo, MAX({day}) AS __hi FROM {relation}{where}"
+        for day, where in days
     )
 
 

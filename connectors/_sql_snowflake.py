@@ -34,7 +34,11 @@ def run_snowflake(url: DatabaseUrl, files: list[TableFile], sql: str) -> Result:
         **{k: v for k, v in params.items() if k in ("warehouse", "role")},
     }
     try:
-        with snowflake.connector.connect(**keywords) as con, con.cursor() as cursor:
+        con = snowflake.connector.connect(**keywords)
+    except Exception as exc:  # the account, the user, the database: at `url:`
+        raise EngineError(f"the database said: {first_line(exc)}", key="url") from None
+    try:
+        with con, con.cursor() as cursor:
             cursor.execute(sql)
             assert cursor.description is not None  # set after a query returning rows
             names = [d[0].lower() if d[0].startswith("__") else d[0] for d in cursor.description]

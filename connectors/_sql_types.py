@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from kpiengine.connector import Mapping
 from kpiengine.errors import KpiError
@@ -138,3 +139,46 @@ def first_not_a_number(
             if conversion_error(str(exc)):
                 return mapping, str(exc)
     return None
+
+
+def refuse_money(source: Any) -> None:
+    """Raise KpiError for a value column of PostgreSQL's `money` type (`source`: a
+    SqlConnector), which PostgreSQL does not cast to a float: its fix casts it to NUMERIC."""
+    for mapping in source._mappings().values():
+        if mapping.column is None or mapping.count or mapping.distinct is not None:
+            continue
+        if source.dialect != "postgres" or _bare(source._type(mapping)) != "money":
+            continue
+        column = quote_ident(mapping.column)
+        sql = f"SELECT {column} FROM {source.relation} WHERE {column} IS NOT NULL LIMIT 1"
+        _, rows, _ = source._run(translate(sql, source.dialect))
+        such = f" (such as `{rows[0][0]}`)" if rows else ""
+        name = mapping.column
+        name = name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else column
+        raise KpiError(
+            f"source `{source.config.name}`: column `{mapping.column}` of {source._named()} is "
+            f"of PostgreSQL's type money{such}, which kpiengine does not read as a number "
+            "(PostgreSQL casts it to NUMERIC only)",
+            mapping.location,
+            f"cast it to NUMERIC in a `query:`, e.g. `CAST({name} AS NUMERIC) AS {name}` (the "
+            "amount without its currency symbol, in the database's `lc_monetary` currency)",
+        )
+
+
+def raise_not_a_number(source: Any) -> None:
+    """After the database's conversion error: raise the error naming the mapped column cast
+    from text and its cell (`source`: a SqlConnector); nothing when none is found."""
+
+    def cast_sum(column: str) -> None:  # raises the source's KpiError
+        cast = f"CAST({source._column(column)} AS DOUBLE)"
+        source._run(translate(f"SELECT SUM({cast}) FROM {source.relation}", source.dialect))
+
+    source._probing = True
+    try:
+        found = first_not_a_number(source._mappings().values(), cast_sum)
+    finally:
+        source._probing = False
+    if found is not None:
+        column, files = str(found[0].column), bool(source.files)
+        message, fix = not_a_number(column, source._named(), found[1], files, source.dialect)
+        raise KpiError(f"source `{source.config.name}`: {message}", found[0].location, fix)

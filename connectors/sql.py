@@ -4,14 +4,14 @@ chDB, Spark, Snowflake; BigQuery and Trino as SQL).
 The engine's request becomes one GROUP BY query (kpiengine.sqlgen), translated to the database's
 dialect, so only the aggregated table crosses the network. A float column's NaN is a missing
 value and an infinity an error, as in a CSV file (`_sql_floats`); an integer or DECIMAL column
-is summed in its own type, and a text cell that is no number named (`_sql_types`). The module
-is longer than 420 lines: the query and the reading of its answer stay in one class.
+is summed in its own type, and a text cell that is no number named (`_sql_types`). Before the
+first query the date columns are checked (`_sql_dates`): numbers, text that is no ISO date, rows
+with values but no date are errors. The module is longer than 420 lines: the query and the
+reading of its answer stay in one class.
 """
 
 from __future__ import annotations
 
-import codecs
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -42,18 +42,20 @@ from kpiengine.table import Frame
 
 from ._csv_subtotals import labelled
 from ._sql_checks import checked
-from ._sql_csv import Reading, as_parquet, holding, mapped_reading
+from ._sql_csv import Reading, as_parquet, holding
+from ._sql_dates import check_dates
 from ._sql_engine import EngineError, Result
-from ._sql_files import FilesError, TableFile, table_files
+from ._sql_files import FilesError, TableFile, source_reading, table_files
 from ._sql_floats import PREFIX, RULE, finite_sql, infinite_sql, infinity_error
 from ._sql_numeric import condition_sql, exact_sql, holds_nan
-from ._sql_options import OPTIONS
+from ._sql_options import OPTIONS, naming
 from ._sql_query import QueryRejected, checked_query
 from ._sql_rows import (
     absent,
     extent_sql,
     given,
     id_windows,
+    only_sql,
     present_sql,
     renamed_sql,
     widened,
@@ -62,8 +64,8 @@ from ._sql_rows import (
 )
 from ._sql_runners import run
 from ._sql_sheet_errors import SHEET, error_sql, raise_sheet_errors, with_error_counts
-from ._sql_textdates import refuse_text_dates
-from ._sql_types import conversion_error, exact_type, first_not_a_number, not_a_number
+from ._sql_textdates import blank_as_null, is_text
+from ._sql_types import conversion_error, exact_type, raise_not_a_number
 from ._sql_url import URL_FORMS, DatabaseUrl, UrlError
 
 _PATHLIKE = re.compile(r"[/\\:*?]")
@@ -106,7 +108,7 @@ class SqlConnector(Connector):
             raise self.error(str(exc), "files") from None
         if self.option("decimal") not in (None, ".", ","):
             raise config.error("`decimal` must be `.` or `,`", "decimal")
-        self.reading = self._reading()
+        self.reading = source_reading(self)  # `files:` CSV (`_sql_files`)
         if dialect not in (*TESTED_DIALECTS, *GENERATED_DIALECTS):
             raise config.error(
                 f"unknown dialect `{dialect}`{suggestion(str(dialect), GENERATED_DIALECTS)}",
@@ -144,7 +146,8 @@ class SqlConnector(Connector):
         """The relation's column names (asked once from the database)."""
         if self._columns is None:
             sql = translate(f"SELECT * FROM {self.relation} LIMIT 0", self.dialect)
-            names, _, types = self._run(sql)
+            # a missing table or column, a query the database refuses: at `table:`/`query:`
+            names, _, types = self._run(sql, "query" if self.option("query") else "table")
             self._columns, self._types = names, dict(zip(names, types, strict=False))
         return self._columns
 
@@ -172,9 +175,11 @@ class SqlConnector(Connector):
         if name not in columns:
             close = did_you_mean(name, columns)
             hint = f"; did you mean `{close}`?" if close else ""
-            raise self.error(
-                f"the table has no column `{name}`{hint} (columns: {', '.join(columns)})"
+            error = self.error(
+                f"{self._named()} has no column `{name}`{hint} (columns: {', '.join(columns)})"
             )
+            error.location = naming(self.config, name, str(self.option("date")))
+            raise error
         return quote_ident(name)
 
     def _dimension(self, name: str, column: str) -> str:
@@ -189,9 +194,12 @@ class SqlConnector(Connector):
         ClickHouse's CAST takes a DateTime column's day in the server's zone whatever the
         session's, so its day is asked in UTC (Nullable, as CAST gives it: a plain Date would
         be 1970-01-01 where the aggregation's joins find no row)."""
+        day = self._column(column)
+        if self.runnable and is_text(self._types.get(column, "")):
+            day = blank_as_null(day)  # a blank cell is no date, as NULL (`_sql_textdates`)
         if self.dialect == "clickhouse":
-            return f"CAST(toDate({self._column(column)}, 'UTC') AS DATE)"
-        return f"CAST({self._column(column)} AS DATE)"
+            return f"CAST(toDate({day}, 'UTC') AS DATE)"
+        return f"CAST({day} AS DATE)"
 
     def _condition(self, mapping: Mapping) -> str:
         return condition_sql(self, mapping)  # numbers as numbers (`_sql_numeric`)
@@ -209,12 +217,18 @@ class SqlConnector(Connector):
             return error_sql(f"CAST({self._column(name[len(SHEET) :])} AS VARCHAR)", self.dialect)
         return self._measure(mapping, time)
 
-    def _measure(self, mapping: Mapping, time: str) -> str:
+    def _takes(self, mapping: Mapping) -> str:
+        """SQL true on the rows a mapping reads: its `where:`, and for `count: COLUMN` and
+        `distinct: COLUMN` a value (not NULL, blank or `n/a` in files) in that column."""
         condition = self._condition(mapping)
         present = mapping.distinct if mapping.distinct is not None else mapping.present
-        if present is not None:  # a value: not NULL, blank or `n/a` (files), as `count:` counts
+        if present is not None:
             text = f"CAST({self._column(present)} AS VARCHAR)"
             condition = f"{condition} AND {present_sql(text, self.dialect, bool(self.files))}"
+        return condition
+
+    def _measure(self, mapping: Mapping, time: str) -> str:
+        condition = self._takes(mapping)
         if mapping.count:
             return f"(CASE WHEN {condition} THEN 1.0 ELSE 0.0 END)"
         if mapping.distinct is not None:  # counted distinct by sqlgen, ids with a value only
@@ -269,14 +283,19 @@ class SqlConnector(Connector):
         inner = {v: f"__m{i}" for i, v in enumerate(wanted)}
         named = {d: f"__d{i}" for i, d in enumerate(dims)}
         picked = "".join(f", {self._dimension(d, c)} AS {named[d]}" for d, c in dims.items())
-        parts = []
+        parts, taken = [], {}
         for column, variables in roles.items():
             values = ", ".join(
                 f"{self._value(v, m, rules[v].time, v in variables)} AS {inner[v]}"
                 for v, m in wanted.items()
             )
+            # a mapping's own `date:` dates only the rows the source's mappings on that column
+            # take (an open deal's expected close date is no event), whatever KPIs are asked
+            own = [self._takes(m) for m in mappings.values() if column == m.date != default]
+            taken[column] = only_sql(own)
             parts.append(
-                f"SELECT {self._day(column)} AS __dated{picked}, {values} FROM {self.relation}"
+                f"SELECT {self._day(column)} AS __dated{picked}, {values} "
+                f"FROM {self.relation}{taken[column]}"
             )
         relation = f"({' UNION ALL '.join(parts)}) AS dated_rows"
         day = "__dated"
@@ -284,7 +303,7 @@ class SqlConnector(Connector):
         measures = {v: Measure(inner[v], rules[v], self._exact(m)) for v, m in wanted.items()}
         extent = None  # how far the rows go, when only some dates are asked for
         if request.start is not None or request.end is not None:
-            extent = extent_sql([self._day(column) for column in roles], self.relation)
+            extent = extent_sql([(self._day(c), w) for c, w in taken.items()], self.relation)
         where = date_range_sql(day, request.start, request.end)
         spec = AggregateSpec(relation, day, dimensions, measures, where, extent)
         spec.windows = id_windows(request, mappings)  # distinct counts over windows
@@ -295,7 +314,7 @@ class SqlConnector(Connector):
         # what the mapped columns of its CSV file hold: a cell they refuse is an error
         mappings = self.config.mappings.values()
         self.reading = holding(self.reading, mappings, request.quantities, request.variables)
-        refuse_text_dates(self)  # `05/01/2024` read in the database's order (`_sql_textdates`)
+        check_dates(self)  # numbers, text that is no ISO date, rows without a date (`_sql_dates`)
         names, rows, _ = self._run(self.sql(request))
         rows, events = window_events(names, rows)
         at = names.index("__period")  # NULL on the row of all the rows' first and last days
@@ -375,25 +394,9 @@ class SqlConnector(Connector):
             return None
         return next((f.stated for f in self._engine_files() if f.name == table), None)
 
-    def _reading(self) -> Reading:
-        """How the source's CSV files are read: its options, and the roles its mappings give
-        columns when `table:` names a file table, or in every file a `query:` reads (the
-        columns of their names: `mapped_reading`)."""
-        date_format, decimal = self.option("date_format"), self.option("decimal")
-        encoding = str(self.option("encoding") or "auto")
-        try:
-            codecs.lookup("utf-8" if encoding == "auto" else encoding)
-        except LookupError:
-            raise self.config.error(
-                f"unknown encoding `{encoding}`", "encoding", "e.g. utf-8, utf-16, cp1252, cp850"
-            ) from None
-        chosen = None if encoding == "auto" else encoding
-        if self.option("table") not in {*(f.name for f in self.files), None}:
-            return Reading(date_format, decimal, encoding=chosen)
-        reading = mapped_reading(self.config, str(self.option("date")), date_format, decimal)
-        return dataclasses.replace(reading, encoding=chosen)
-
-    def _run(self, sql: str) -> Result:
+    def _run(self, sql: str, key: str | None = None) -> Result:
+        """The rows of `sql`; a failure is the source's KpiError, at the engine's key for it
+        (`url` for the connection) or else at `key`."""
         if not self.runnable:
             raise self.config.error(
                 f"kpiengine generates {self.dialect} SQL but the URL's engine "
@@ -414,28 +417,9 @@ class SqlConnector(Connector):
             )
         except (EngineError, UrlError) as exc:
             if isinstance(exc, EngineError) and conversion_error(str(exc)) and not self._probing:
-                self._not_a_number()
-            raise self.error(
-                str(exc), getattr(exc, "key", "url"), getattr(exc, "fix", None)
-            ) from None
-
-    def _not_a_number(self) -> None:
-        """After the database's conversion error: an error naming the mapped column cast from
-        text and its cell (`_sql_types`); nothing when none is found (a date column)."""
-
-        def cast_sum(column: str) -> None:  # raises the source's KpiError
-            cast = f"CAST({self._column(column)} AS DOUBLE)"
-            self._run(translate(f"SELECT SUM({cast}) FROM {self.relation}", self.dialect))
-
-        self._probing = True
-        try:
-            found = first_not_a_number(self._mappings().values(), cast_sum)
-        finally:
-            self._probing = False
-        if found is not None:
-            column, files = str(found[0].column), bool(self.files)
-            message, fix = not_a_number(column, self._named(), found[1], files, self.dialect)
-            raise KpiError(f"source `{self.config.name}`: {message}", found[0].location, fix)
+                raise_not_a_number(self)  # the column and its cell (`_sql_types`)
+            where = exc.key or key if isinstance(exc, EngineError) else "url"
+            raise self.error(str(exc), where, getattr(exc, "fix", None)) from None
 
     def _named(self) -> str:
         """The table (and its file) or `the query`, as messages name what the source reads."""
