@@ -13,9 +13,12 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import cast
 
+from .errors import Location
 from .formula import TRANSFORMS, call_name, ref_key, shifted_name
 from .model import KPI, Example, Workspace
 from .refs import display_ref
+from .targetspec import is_number, not_decimal, refused
+from .yamlio import YMap
 
 #: 30 significant digits; what sympy would call complex or infinite raises (the value is NaN)
 _CONTEXT = decimal.Context(
@@ -52,6 +55,49 @@ def example_value(workspace: Workspace, kpi: KPI, given: Mapping[str, float]) ->
             raise KeyError(key)
         values[shifted_name(chain, name)] = given[key]
     return tree_value(kpi.formula.tree, values)
+
+
+def example_inputs(workspace: Workspace, kpi: KPI, given: Mapping[str, float]) -> set[str]:
+    """The names of `given` that `example_value` reads: the formula's, those of the KPIs it
+    computes from them, and shifted inputs (`prev(revenue)`)."""
+    used: set[str] = set()
+    if kpi.formula is None:
+        return used
+    for name in kpi.formula.names:
+        if name in given:
+            used.add(name)
+        elif name in workspace.kpis and workspace.kpis[name].formula is not None:
+            used |= example_inputs(workspace, workspace.kpis[name], given)
+    used |= {display_ref(shifted_name(chain, name)) for chain, name in kpi.formula.shifts}
+    return used
+
+
+def wrong_given(given: YMap) -> tuple[str, Location, str] | None:
+    """(message, where, fix) for the first input of an example's `given:` that is no number
+    written in decimals: text (`"10,000"`), a list, `0x10`; None when every input is one."""
+    for key, value in given.items():
+        why = not_decimal(value, given.raw.get(key))
+        if why is None and is_number(value):
+            continue
+        message = f"`{key}` in `given` " + (
+            f"is written {why}" if why else refused(value, "a number")
+        )
+        meant = _plain_number(value)
+        fix = "write the number in decimals, without quotes or thousands separators"
+        fix += f": `{meant}`" if meant else " (`10000`)"
+        return message, given.value_loc(key), fix
+    return None
+
+
+def _plain_number(value: object) -> str | None:
+    """`10000` for the text `10,000` or `10 000`; None when it is no such number."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().replace(",", "").replace(" ", "").replace("_", "")
+    try:
+        return text if math.isfinite(float(text)) else None
+    except ValueError:
+        return None
 
 
 def _constant(workspace: Workspace, name: str) -> float | None:

@@ -15,6 +15,7 @@ from .checker import Checker
 from .checks.definitions import BadUnit, BadValue, FormulaSyntax
 from .checks.examples import ExampleIncomplete
 from .errors import Location, suggestion
+from .examples import wrong_given
 from .formula import NAME_PATTERN, FormulaError, parse_formula
 from .model import (
     AGGREGATES,
@@ -306,7 +307,9 @@ def build_kpi(name: str, entry: YMap, layer: str, units: UnitSystem, checker: Ch
         location=entry.loc,
         layer=layer,
         decimals=decimals,
-        target=parse_target(entry.get("target"), entry.value_loc("target"), name, checker),
+        target=parse_target(
+            entry.get("target"), entry.value_loc("target"), name, checker, entry.raw.get("target")
+        ),
         at_risk=at_risk,
         examples=_examples(entry, name, checker),
         aliases=checker.strings(entry, "aliases", name),
@@ -353,13 +356,11 @@ def _examples(entry: YMap, kpi: str, checker: Checker) -> list:
         checker.keys(item, EXAMPLE_KEYS, "an example", kpi)
         given = item.get("given")
         expect = item.get("expect")
-        if not isinstance(given, YMap) or not all(_is_number(v) for v in given.values()):
-            checker.error(
-                ExampleIncomplete,
-                "an example needs `given:` with a number for each input",
-                location,
-                kpi,
-            )
+        wrong = wrong_given(given) if isinstance(given, YMap) else None  # `"10,000"`: text
+        if not isinstance(given, YMap) or wrong is not None:
+            missing = ("an example needs `given:` with a number for each input", location, None)
+            message, where, fix = wrong or missing
+            checker.error(ExampleIncomplete, message, where, kpi, fix)
             continue
         expected = target_number(expect)  # 0.4286, or `42.86%` as a percent KPI shows it
         if expected is None:

@@ -26,6 +26,27 @@ def is_number(value: Any) -> bool:
 _PERCENT = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%\s*")
 
 
+#: YAML 1.1 numbers that are not written in decimals: hexadecimal, binary, octal with a leading
+#: zero, and base 60 (`1:30` is 90); `0o17` is text already.
+_NOT_DECIMAL = (
+    (re.compile(r"[-+]?0x[0-9a-fA-F_]+"), "a hexadecimal number"),
+    (re.compile(r"[-+]?0b[01_]+"), "a binary number"),
+    (re.compile(r"[-+]?0[0-7_]+"), "an octal number (a leading zero)"),
+    (re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"), "a number in base 60"),
+)
+
+
+def not_decimal(value: Any, written: str | None) -> str | None:
+    """Why a number YAML read is not the one written in decimals (`0x10` is 16, `017` is 15,
+    `1:30` is 90); None for a decimal number, text or anything else."""
+    if not is_number(value) or written is None:
+        return None
+    for pattern, what in _NOT_DECIMAL:
+        if pattern.fullmatch(written.strip()):
+            return f"`{written.strip()}`, {what}, which YAML reads as {value:g}"
+    return None
+
+
 def target_number(value: Any) -> float | None:
     """A target's number: a finite number, or a percentage written as text (`5%` = 0.05, as a
     percent KPI shows it); None for anything else."""
@@ -35,7 +56,7 @@ def target_number(value: Any) -> float | None:
     return float(found.group(1)) / 100 if found else None
 
 
-def _refused(value: Any, expected: str) -> str:
+def refused(value: Any, expected: str) -> str:
     """What is wrong with a bad value as the user wrote it: text in quotes, saying so (`"0.5"`
     is text); a number beyond any float (`1e999`, which YAML reads as infinite) too large."""
     if isinstance(value, float) and math.isinf(value):
@@ -54,9 +75,15 @@ def _is_period(label: str) -> bool:
     return True
 
 
-def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> TargetSpec | None:
-    """`0.3`, `{2024-06: 0.3, ...}` or `{annual: 1200000, split: even}`; None when absent."""
+def parse_target(
+    value: Any, location: Location, kpi: str, checker: Checker, written: str | None = None
+) -> TargetSpec | None:
+    """`0.3`, `{2024-06: 0.3, ...}` or `{annual: 1200000, split: even}`; None when absent.
+    `written` is the YAML text of a single value: a number not written in decimals (`0x10`)
+    is an error, as `0o17` (text) is."""
     if value is None:
+        return None
+    if _refused_notation(value, written, location, f"the target of `{kpi}`", kpi, checker):
         return None
     constant = target_number(value)
     if constant is not None:
@@ -65,7 +92,7 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
         checker.error(
             BadValue,
             "`target` "
-            + _refused(
+            + refused(
                 value,
                 "a number (or a percentage: `5%`), a map of period to number, or "
                 "{annual: ..., split: ...}",
@@ -79,15 +106,19 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
         key = str(key)
         item_loc = value.value_loc(key)
         if key == "annual":
-            spec.annual = _annual(item, item_loc, kpi, checker)
+            if not _refused_notation(item, value.raw.get(key), item_loc, "`annual`", kpi, checker):
+                spec.annual = _annual(item, item_loc, kpi, checker)
         elif key == "split":
             spec.split = _split(item, item_loc, kpi, checker)
         elif PERIOD_LABEL.match(key) and _is_period(key):
             number = target_number(item)
+            what = f"the target of `{kpi}` for `{key}`"
+            if _refused_notation(item, value.raw.get(key), item_loc, what, kpi, checker):
+                continue
             if number is None:
                 checker.error(
                     BadValue,
-                    f"the target for `{key}` " + _refused(item, "a number (or a percentage: `5%`)"),
+                    f"the target for `{key}` " + refused(item, "a number (or a percentage: `5%`)"),
                     item_loc,
                     kpi,
                 )
@@ -104,6 +135,23 @@ def parse_target(value: Any, location: Location, kpi: str, checker: Checker) -> 
     if spec.split is not None and not spec.annual:
         checker.error(BadValue, "`split` goes with `annual`", value.key_loc("split"), kpi)
     return spec
+
+
+def _refused_notation(
+    value: Any, written: str | None, location: Location, what: str, kpi: str, checker: Checker
+) -> bool:
+    """An error (and True) for a number not written in decimals."""
+    why = not_decimal(value, written)
+    if why is None:
+        return False
+    checker.error(
+        BadValue,
+        f"{what} is written {why}: a target is a decimal number",
+        location,
+        kpi,
+        fix=f"write the number in decimals (`{value:g}` if {value:g} is meant)",
+    )
+    return True
 
 
 def _annual(item: Any, location: Location, kpi: str, checker: Checker) -> dict[str, float]:

@@ -9,7 +9,16 @@ from fractions import Fraction
 
 from .formula import TRANSFORMS, Formula, call_name
 from .regroup import regroupings
-from .units import RATIO, TIME, Unit, format_unit, time_unit_for
+from .unitfactors import conversion, ratio_text
+from .units import (
+    RATIO,
+    TIME,
+    Unit,
+    declarable,
+    format_unit,
+    readable,
+    time_unit_for,
+)
 
 #: Kinds of unit problem; `kpiengine.checks.units` reports each as its own check.
 CLASH = "clash"
@@ -73,7 +82,7 @@ class _Inference:
         if value is None:
             self.report(
                 CLASH,
-                f"`{ast.unparse(node.left)}` ({base}) is raised to a non-constant power",
+                f"`{ast.unparse(node.left)}` ({_said(base)}) is raised to a non-constant power",
                 node,
             )
             return None
@@ -92,7 +101,7 @@ class _Inference:
             return None if unit is None else unit ** Fraction(1, 2)
         arg, unit = args[0]
         if unit is not None and not unit.dimensionless:
-            self.report(CLASH, f"`{name}` of `{ast.unparse(arg)}` which is in {unit}", arg)
+            self.report(CLASH, f"`{name}` of `{ast.unparse(arg)}` which is in {_said(unit)}", arg)
         return RATIO
 
     def _same(
@@ -107,7 +116,7 @@ class _Inference:
                 factor = u2.factor_to(u1)
                 self.report(
                     TIME_SCALE,
-                    f"the formula {op} `{a}` ({u1}) and `{b}` ({u2}): "
+                    f"the formula {op} `{a}` ({_said(u1)}) and `{b}` ({_said(u2)}): "
                     f"different time units, a factor of {_ratio(factor)} apart",
                     node,
                     f"convert `{b}` to {u1} (multiply it by {_ratio(factor)})",
@@ -115,7 +124,7 @@ class _Inference:
             else:
                 self.report(
                     CLASH,
-                    f"the formula {op} `{a}` ({u1}) and `{b}` ({u2}): unlike units",
+                    f"the formula {op} `{a}` ({_said(u1)}) and `{b}` ({_said(u2)}): unlike units",
                     node,
                 )
 
@@ -129,8 +138,7 @@ def _constant(node: ast.AST) -> Fraction | None:
     return None
 
 
-def _ratio(factor: Fraction) -> str:
-    return str(factor) if factor.denominator != 1 or factor.numerator < 10**6 else f"{factor:.3g}"
+_ratio = ratio_text
 
 
 def infer_unit(formula: Formula, unit_of: UnitLookup) -> tuple[Unit | None, list[UnitProblem]]:
@@ -143,42 +151,136 @@ def infer_unit(formula: Formula, unit_of: UnitLookup) -> tuple[Unit | None, list
 def check_declared(
     formula: Formula, inferred: Unit, declared: Unit, unit_of: UnitLookup
 ) -> list[UnitProblem]:
-    """Problems between the inferred and the declared unit: wrong, inverted or time-scaled."""
+    """Problems between the inferred and the declared unit: wrong, inverted or time-scaled.
+
+    A conversion is the formula's to make: its constants (`* 1000`, `/ 12`) count towards it
+    when they look like one (`kpiengine.unitfactors`), so the factor said is the one still
+    missing, and the formula suggested has the whole factor in place of them (`* 100` for a
+    cost per 1,000: `* 1000`, not `* 100 * 1000`). A unit no message can tell (`x ** 0.333`) is
+    said to be so; a ratio dividing an amount per month (`arpa / churn_rate`) is not told to
+    declare a rate per month.
+    """
     if inferred == declared:
         return []
     if inferred.same_dimension(declared):
-        factor = inferred.factor_to(declared)
-        if _converts(formula, inferred, declared):
-            return []  # the formula's own constant converts: `* 1000` for per 1,000 impressions
-        mixed = _time_names(formula, unit_of)
-        if not mixed:
-            return [
-                UnitProblem(
-                    DECLARED_MISMATCH,
-                    f"the formula gives {inferred} but the KPI is declared in {declared}: "
-                    f"its value must be multiplied by {_ratio(factor)}",
-                    0,
-                    f"multiply the formula by {_ratio(factor)}, or declare `unit: {inferred}`",
-                )
-            ]
-        where = f" ({', '.join(mixed)})"
-        return [
-            UnitProblem(
-                TIME_SCALE,
-                f"the formula mixes time units{where}: its value must be multiplied by "
-                f"{_ratio(factor)} to be in {declared}",
-                0,
-                "express every duration and rate in the same time unit, or multiply by the "
-                f"conversion factor {_ratio(factor)}",
-            )
-        ]
+        return _rescaled_problems(formula, inferred, declared, unit_of)
+    if not readable(inferred):
+        return [UnitProblem(DECLARED_MISMATCH, _untold(inferred, declared), 0, _UNTOLD_FIX)]
     message = f"the formula gives {inferred} but the KPI is declared in {declared}"
     fix = f"declare `unit: {inferred}` if that is what the KPI measures"
+    if not declarable(inferred):
+        fix = _UNTOLD_FIX
     inverted = inferred == declared**-1
     if inverted:
         message += ": the ratio looks inverted"
         fix = "swap the numerator and the denominator"
+    elif (per := _rate_per_period(formula, inferred, declared, unit_of)) is not None:
+        name, time = per
+        message += (
+            f": `{name}` is a ratio, so nothing cancels the `/ {time}`; units cannot tell "
+            f"whether it is a share per {time} (which makes the declared unit) or per year"
+            if time != "year"
+            else f": `{name}` is a ratio, so nothing cancels the `/ {time}`; units cannot "
+            f"tell whether it is a share per {time} (which makes the declared unit)"
+        )
+        fix = (
+            f"if `{name}` is the share per {time}, the declared unit is right: keep it and "
+            f'add `allow: {{KPI102: "{name} is per {time}"}}`; `unit: {inferred}` would call '
+            f"the KPI an amount per {time}"
+        )
     return [UnitProblem(DECLARED_MISMATCH, message, 0, fix, wrong_value=inverted)]
+
+
+_UNTOLD_FIX = (
+    "take roots and fractional powers of ratios only (`sqrt(revenue / prev(revenue))`): no "
+    "unit can be declared for a root of an amount"
+)
+
+
+def _said(unit: Unit) -> str:
+    """The unit as a message says it: `currency / customers`, or that it cannot be told."""
+    return str(unit) if readable(unit) else "a unit that cannot be told"
+
+
+def _power_said(exp: Fraction) -> str:
+    """`1/8`, `0.333`; `a power that is no simple fraction` for nested roots' 1/1024."""
+    size = abs(exp)
+    if size.denominator <= 12:
+        shown = str(size)
+    elif not any(mark in _ratio(size) for mark in ("/", "about")):
+        shown = _ratio(size)  # 0.333, as written
+    else:
+        return "a power that is no simple fraction"
+    return f"the power {'-' if exp < 0 else ''}{shown}"
+
+
+def _untold(inferred: Unit, declared: Unit) -> str:
+    """The message for a unit no message can tell (`revenue ** 0.333`, roots of roots)."""
+    odd = [f"`{n}` to {_power_said(e)}" for n, e in inferred.dims if e.denominator > 1]
+    why = (
+        "a root or fractional power of a quantity with a unit has no unit one can read"
+        if odd
+        else "its time units do not combine into a unit one can write"
+    )
+    what = f" ({', '.join(odd[:2])})" if odd else ""
+    return (
+        f"the formula's unit cannot be told{what}, while the KPI is declared in {declared}: {why}"
+    )
+
+
+def _rescaled_problems(
+    formula: Formula, inferred: Unit, declared: Unit, unit_of: UnitLookup
+) -> list[UnitProblem]:
+    """A unit of the right dimension at the wrong scale: the factor still missing, the
+    formula's own conversion constants counted (`kpiengine.unitfactors`)."""
+    found = conversion(formula.tree, inferred.factor_to(declared))
+    if found.converts:
+        return []  # the formula's own constant converts: `* 1000` for per 1,000 impressions
+    how = f"multiplied by {_ratio(found.missing)}"  # `by 1/12`, as README's example says it
+    said = ""
+    if found.attempted != 1:
+        said = (
+            f" (its constants make a factor of {_ratio(found.attempted)}; the conversion is "
+            f"{_ratio(found.needed)})"
+        )
+    rewritten = found.rewritten()
+    mixed = _time_names(formula, unit_of)
+    if not mixed:
+        message = (
+            f"the formula gives {inferred} but the KPI is declared in {declared}: its value "
+            f"must be {how}{said}"
+        )
+        fix = f"write `{rewritten}`"
+        if found.attempted == 1 and declarable(inferred):
+            fix += f", or declare `unit: {inferred}`"
+        return [UnitProblem(DECLARED_MISMATCH, message, 0, fix)]
+    message = (
+        f"the formula mixes time units ({', '.join(mixed)}): its value must be {how} to be in "
+        f"{declared}{said}"
+    )
+    fix = f"express every duration and rate in the same time unit, or write `{rewritten}`"
+    return [UnitProblem(TIME_SCALE, message, 0, fix)]
+
+
+def _rate_per_period(
+    formula: Formula, inferred: Unit, declared: Unit, unit_of: UnitLookup
+) -> tuple[str, str] | None:
+    """(name, time unit) when the inferred unit is the declared one per a time unit and a ratio
+    divides the formula: `arpa / churn_rate` (a monthly ARPA over a churn rate) is a lifetime
+    value if the churn is per month, which a ratio cannot say."""
+    extra = inferred / declared
+    if [name for name, _ in extra.dims] != [TIME] or extra.dim_map[TIME] != -1:
+        return None
+    time = time_unit_for(extra.dim_map, extra.scale)
+    if time is None:
+        return None
+    for node in ast.walk(formula.tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            for name in sorted(n.id for n in ast.walk(node.right) if isinstance(n, ast.Name)):
+                unit = unit_of(name)
+                if unit is not None and unit.dimensionless:
+                    return name, time
+    return None
 
 
 def constant_factor(node: ast.AST) -> Fraction:
@@ -202,11 +304,12 @@ def scaled_unit(formula: Formula, inferred: Unit, declared: Unit | None) -> Unit
 
 
 def _converts(formula: Formula, inferred: Unit, declared: Unit) -> bool:
-    """Whether `inferred` differs from `declared` only by a scale the formula's constant applies."""
+    """Whether `inferred` differs from `declared` only by a scale the formula's constants
+    apply (`kpiengine.unitfactors`)."""
     return (
         inferred != declared
         and inferred.same_dimension(declared)
-        and inferred.factor_to(declared) == constant_factor(formula.tree)
+        and conversion(formula.tree, inferred.factor_to(declared)).converts
     )
 
 
@@ -223,12 +326,24 @@ def consistent_readings(formula: Formula, unit_of: UnitLookup, declared: Unit | 
     """Other parenthesisations of the formula whose units are consistent (and match `declared`)."""
     out = []
     for tree in regroupings(formula.tree):
+        if _cancels(tree):
+            continue  # `revenue / (cost - cost)` divides by zero: no reading to suggest
         inference = _Inference(formula, unit_of)
         unit = inference.unit(tree)
         if unit is None or inference.problems or (declared is not None and unit != declared):
             continue
         out.append(ast.unparse(tree))
     return out
+
+
+def _cancels(tree: ast.AST) -> bool:
+    """Whether a part subtracts or divides something by itself (`cost - cost`, `a / a`)."""
+    return any(
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Sub | ast.Div)
+        and ast.dump(node.left) == ast.dump(node.right)
+        for node in ast.walk(tree)
+    )
 
 
 __all__ = [

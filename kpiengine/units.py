@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import functools
+import itertools
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -149,41 +152,90 @@ def _is_multiple(factor: Fraction) -> bool:
     return digits[0] == "1" and set(digits[1:]) == {"0"}
 
 
-def _time_and_leftover(dims: dict[str, Fraction], scale: Fraction) -> tuple[str, Fraction]:
-    """The time unit to show and the scale left for a multiple (`day` and the scale if none)."""
-    exact = time_unit_for(dims, scale)
-    if exact is not None:
-        return exact, Fraction(1)
-    exp = dims.get(TIME, Fraction(0))
-    if exp.denominator == 1:
-        for name, days in TIME_UNITS.items():
-            leftover = scale / days ** int(exp)
-            if _is_multiple(leftover) or _is_multiple(1 / leftover):
-                return name, leftover
-    return "day", scale
+#: Time units that may share a unit's time dimension (`/ month / year`): at most this many.
+_MAX_TIME_LABELS = 4
+
+
+@functools.lru_cache(maxsize=256)
+def _time_labels(
+    exp: Fraction, scale: Fraction
+) -> tuple[tuple[str, ...], tuple[str, ...], Fraction]:
+    """(time units multiplying, time units dividing, the scale left for a multiple) for a time
+    exponent: one unit when one fits (`month**2`), else a few (`/ month / year`: a monthly
+    amount over a lifetime in years), else `day` and the whole scale (`(x...)`)."""
+    if exp.denominator != 1:
+        label = f"day^{abs(exp)}"
+        return ((label,), (), scale) if exp > 0 else ((), (label,), scale)
+    n = int(exp)
+    if n == 0 and (scale == 1 or _is_multiple(scale) or _is_multiple(1 / scale)):
+        return (), (), scale  # no time, or only a multiple (`(1000 impressions)`)
+    best: tuple[tuple, tuple[str, ...], tuple[str, ...], Fraction] | None = None
+    for extra in (0, 1):  # the fewest labels: `month / year` (time cancelling) only if needed
+        ups, downs = max(n, 0) + extra, max(-n, 0) + extra
+        if ups + downs > _MAX_TIME_LABELS or ups + downs == 0:
+            continue
+        for top in itertools.combinations_with_replacement(TIME_UNITS, ups):
+            for bottom in itertools.combinations_with_replacement(TIME_UNITS, downs):
+                if set(top) & set(bottom):
+                    continue
+                days = math.prod((TIME_UNITS[u] for u in top), start=Fraction(1))
+                days /= math.prod((TIME_UNITS[u] for u in bottom), start=Fraction(1))
+                leftover = scale / days
+                if leftover != 1 and not (_is_multiple(leftover) or _is_multiple(1 / leftover)):
+                    continue
+                rank = (leftover != 1, len(set(top) | set(bottom)))
+                if best is None or rank < best[0]:
+                    best = (rank, top, bottom, leftover)
+        if best is not None:
+            return best[1], best[2], best[3]
+    if n == 0:
+        return (), (), scale
+    return (("day",) * n, (), scale) if n > 0 else ((), ("day",) * -n, scale)
+
+
+def _powers(names: tuple[str, ...]) -> list[str]:
+    """`month, month, year` -> `month**2`, `year`."""
+    counted = dict.fromkeys(names, 0)
+    for name in names:
+        counted[name] += 1
+    return [name if k == 1 else f"{name}**{k}" for name, k in counted.items()]
+
+
+def readable(unit: Unit) -> bool:
+    """Whether the unit can be told in a message: powers that are small fractions (a square
+    root, `**3`), not `currency^333/1000` from `revenue ** 0.333` or nested roots."""
+    exps = [e for _, e in unit.dims]
+    return all(e.denominator <= 4 and abs(e.numerator) <= 12 for e in exps) and (
+        " (x" not in format_unit(unit)
+    )
+
+
+def declarable(unit: Unit) -> bool:
+    """Whether a KPI can declare the unit (`unit:` takes whole powers and multiples of ten)."""
+    return all(e.denominator == 1 for _, e in unit.dims) and readable(unit)
 
 
 def format_unit(unit: Unit) -> str:
     """Readable form: `currency / customers`, `customers / year`, `currency / (1000 impressions)`,
-    `ratio`; it parses back to the same unit."""
+    `currency / customers / month / year`, `ratio`; it parses back to the same unit."""
     dims = unit.dim_map
-    time_name, leftover = _time_and_leftover(dims, unit.scale) if TIME in dims else ("", unit.scale)
-    ordered = sorted(dims.items(), key=lambda kv: (kv[0] == TIME, kv[0]))
+    time_exp = dims.pop(TIME, Fraction(0))
+    time_up, time_down, leftover = _time_labels(time_exp, unit.scale)
+    ordered = sorted(dims.items())
     labels = []
     for name, exp in ordered:
-        label = time_name if name == TIME else name
         power = abs(exp)
         labels.append(
-            label
+            name
             if power == 1
-            else f"{label}**{power}"
+            else f"{name}**{power}"
             if power.denominator == 1
-            else f"{label}^{power}"
+            else f"{name}^{power}"
         )
     # A multiple is written on the first counted entity: per 1,000 impressions is
     # `currency / (1000 impressions)`, whose value is 1,000 times the per-impression one.
-    counted_den = [i for i, (n, e) in enumerate(ordered) if e < 0 and n != TIME]
-    counted_num = [i for i, (n, e) in enumerate(ordered) if e > 0 and n != TIME]
+    counted_den = [i for i, (_, e) in enumerate(ordered) if e < 0]
+    counted_num = [i for i, (_, e) in enumerate(ordered) if e > 0]
     if leftover != 1 and _is_multiple(1 / leftover) and counted_den:
         i = counted_den[0]
         labels[i], leftover = f"({1 / leftover}{_joint(labels[i])}{labels[i]})", Fraction(1)
@@ -192,6 +244,8 @@ def format_unit(unit: Unit) -> str:
         labels[i], leftover = f"({leftover}{_joint(labels[i])}{labels[i]})", Fraction(1)
     num = [label for label, (_, e) in zip(labels, ordered, strict=True) if e > 0]
     den = [label for label, (_, e) in zip(labels, ordered, strict=True) if e < 0]
+    num += time_up if time_exp.denominator != 1 else _powers(time_up)
+    den += time_down if time_exp.denominator != 1 else _powers(time_down)
     # A multiple with no counted entity to carry it is written as a number, which parses back.
     if leftover != 1 and _is_multiple(leftover):
         num, leftover = [str(leftover), *num], Fraction(1)

@@ -161,7 +161,8 @@ def _read_settings(root: Path, checker: Checker) -> Settings:
     targets = data.get("targets")
     if targets is not None and checker.mapping(targets, data.value_loc("targets"), "`targets`"):
         for name, value in targets.items():
-            spec = parse_target(value, targets.value_loc(name), str(name), checker)
+            where, written = targets.value_loc(name), targets.raw.get(name)
+            spec = parse_target(value, where, str(name), checker, written)
             if spec is not None:
                 settings.targets[str(name)] = spec
                 settings.target_locations[str(name)] = targets.key_loc(name)

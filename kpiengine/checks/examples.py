@@ -1,10 +1,12 @@
 """KPI009, KPI010, KPI206: worked examples the formula does not reproduce, and why.
 
 KPI009 (the formula does not give `expect`) and KPI010 (an example that is incomplete) are
-load-stage errors. KPI206 explains a disagreement, in two cases: an example whose `expect` the
-formula does not give, and one whose `reported` value (what a source printed) differs from the
-formula's. Tried in order: truncation instead of rounding, percent vs fraction, swapped
-numerator and denominator, another parenthesisation, a time-unit factor (12 months in a year).
+load-stage errors; KPI010 warns of an input the formula does not read too (a misspelt name
+leaves the example checking another value). KPI206 explains a disagreement, in two cases: an
+example whose `expect` the formula does not give, and one whose `reported` value (what a
+source printed) differs from the formula's. Tried in order: truncation instead of rounding,
+percent vs fraction, swapped numerator and denominator, another parenthesisation, a time-unit
+factor (12 months in a year).
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from ..errors import Finding
-from ..examples import example_matches, example_value, tree_value
+from ..examples import example_inputs, example_matches, example_value, tree_value
 from ..hookspecs import hookimpl
 from ..model import KPI, Example, Workspace
 from ..refs import describe
 from ..regroup import regroupings
 from ..units import TIME_UNITS
-from .base import ERROR, INFO, LOAD, Check
+from ..yamlio import YMap
+from ._yamlkeys import written_at
+from .base import ERROR, INFO, LOAD, WARNING, Check
 from .common import num
 from .context import CheckContext
 
@@ -96,6 +100,7 @@ class ExampleIncomplete(Check):
             for example in kpi.examples:
                 try:
                     example_value(ws, kpi, example.given)
+                    yield from self._unused(ws, kpi, example)
                 except KeyError as exc:
                     missing = exc.args[0]
                     what = describe(missing.split("(")[0]) if "(" in missing else ""
@@ -105,6 +110,31 @@ class ExampleIncomplete(Check):
                         example.location,
                         fix=f"add `{missing}: ...` under `given:`",
                     )
+
+    def _unused(self, ws: Workspace, kpi: KPI, example: Example) -> Iterable[Finding]:
+        """A warning for each input of `given:` the formula does not read: a misspelt or
+        stale name, while the example checks another value than meant."""
+        used = example_inputs(ws, kpi, example.given)
+        unused = [name for name in example.given if name not in used]
+        if not unused:
+            return
+        found = written_at(example.location)
+        item = found[0] if found is not None and isinstance(found[0], YMap) else None
+        given = item.get("given") if item is not None else None
+        reads = ", ".join(f"`{n}`" for n in sorted(used)) or "no input"
+        for name in unused:
+            place = example.location
+            if isinstance(given, YMap):  # `prev(revenue)` is written so in `given:`
+                key = next((k for k in given if str(k).replace(" ", "") == name), None)
+                place = given.key_loc(key) if key is not None else place
+            yield self.finding(
+                f"the example gives `{name}`, which `{kpi.id}` does not use (it reads {reads} "
+                "from the example)",
+                kpi,
+                place,
+                fix=f"remove `{name}` from `given:`, or check the formula's names",
+                severity=WARNING,
+            )
 
 
 class ExampleMismatch(Check):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Iterator
+from fractions import Fraction
 from typing import Any
 
 from ..errors import ERROR, Finding
@@ -13,6 +14,7 @@ from ..hookspecs import hookimpl
 from ..model import KPI, WORKSPACE, Example
 from ..regroup import regroupings
 from ..unitcheck import consistent_readings
+from ..unitfactors import rescaled
 from ._factor import constant_factor
 from ._fit import FormatFitsUnit, TargetScale
 from ._yamlkeys import key_location
@@ -169,15 +171,34 @@ class PerThousand(Check):
         for kpi in context.kpis:
             if kpi.formula is None or not _per_thousand(kpi):
                 continue
-            if any(c.value in (1000, 0.001) for _, c in constants(kpi.formula.tree)):
+            # the factor the formula evaluates to: `* 100` is 10 times too small, `/ 1000` a
+            # million times, `* 100 * 1000` 100 times too big
+            factor = constant_factor(kpi.formula) or Fraction(1)
+            if factor == 1000:
                 continue
             found = _first_value(context.workspace, kpi)
-            message = f"`{kpi.id}` is a cost per thousand but the formula has no `* 1000`"
-            if found:
-                message += f": it gives {num(found[1])} instead of {num(found[1] * 1000)}"
+            off = Fraction(1000) / factor
+            if factor == 1:
+                message = f"`{kpi.id}` is a cost per thousand but the formula has no `* 1000`"
+                what = "the cost of one impression, 1,000 times too small"
             else:
-                message += ": it gives the cost of one impression, 1,000 times too small"
-            yield self.finding(message, kpi)
+                message = (
+                    f"`{kpi.id}` is a cost per thousand but the formula's constants make a "
+                    f"factor of {num(float(factor))}, not 1,000"
+                )
+                size = (
+                    f"{num(float(off))} times too small"
+                    if off > 1
+                    else (f"{num(float(1 / off))} times too big")
+                )
+                what = f"{num(float(factor))} times the cost of one impression, {size}"
+            if found:
+                message += f": it gives {num(found[1])} instead of {num(found[1] * float(off))}"
+            else:
+                message += f": it gives {what}"
+            yield self.finding(
+                message, kpi, fix=f"write `{rescaled(kpi.formula.tree, Fraction(1000))}`"
+            )
 
 
 def _per_thousand(kpi: KPI) -> bool:

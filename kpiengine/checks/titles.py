@@ -1,4 +1,10 @@
-"""KPI014, KPI213: a KPI without a title, and a title that names another KPI.
+"""KPI014, KPI213: a KPI without a usable title, and a title that names another KPI.
+
+KPI014 also reads the locales a workspace KPI's `title:` and `description:` are keyed by: a key
+that is no locale (`french:`, with `fr` suggested) or one kpiengine never looks up as written
+(`fr_FR:`, looked up as `fr`) is an error, and so is an empty title (the report shows one made
+from the id); a title written per locale without the workspace's `locale:` is shown in another
+language (an info). A plain `title: text` is in whatever language it is written in.
 
 A title is compared, in every locale, with the titles (and their parts in parentheses), ids and
 aliases of the other KPIs, normalised (case, spaces, punctuation): only a whole-title match
@@ -8,12 +14,16 @@ Chinese article 003 heads its ROI section "资产回报率 (ROI)": return on ass
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Callable, Iterable, Iterator
 
-from ..errors import Finding
+from ..errors import Finding, did_you_mean
 from ..hookspecs import hookimpl
+from ..i18n import locales, normalize_locale
 from ..model import KPI, WORKSPACE, Workspace
-from .base import INFO, Check
+from ..yamlio import YMap
+from ._yamlkeys import key_location, written_at
+from .base import ERROR, INFO, Check
 from .context import CheckContext
 from .library import PARENS, normalised
 from .meaning import _builtin_library, _equivalent, _expanded
@@ -56,6 +66,7 @@ class MissingTitle(Check):
     fix = "add `title:` (in each locale you report in) for a better name than the id"
 
     def run(self, context: CheckContext) -> Iterable[Finding]:
+        locale = context.workspace.settings.locale
         for kpi in context.kpis:
             if not kpi.title:
                 yield self.finding(
@@ -63,6 +74,96 @@ class MissingTitle(Check):
                     kpi,
                     kpi.location,
                 )
+            elif kpi.layer == WORKSPACE:
+                yield from self._locales(kpi, locale)
+
+    def _locales(self, kpi: KPI, locale: str) -> Iterator[Finding]:
+        """The keys of a workspace KPI's title and description, its empty titles, and a title
+        keyed by locale without the workspace's."""
+        for key in ("title", "description"):
+            where = key_location(kpi.location, "kpis", kpi.id, key)
+            found = written_at(where) if where != kpi.location else None
+            mapping = found[0] if found is not None and isinstance(found[0], YMap) else None
+            for name in getattr(kpi, key):
+                place = mapping.key_loc(name) if mapping is not None else where
+                wrong = _wrong_locale(name)
+                if wrong is not None:
+                    yield self.finding(
+                        f"`{kpi.id}`'s {key} is keyed `{name}:`, {wrong[0]}",
+                        kpi,
+                        place,
+                        fix=wrong[1],
+                        severity=ERROR,
+                    )
+                elif key == "title" and not kpi.title[name]:
+                    at = mapping.value_loc(name) if mapping is not None else where
+                    which = f"title in `{name}`" if mapping is not None else "title"
+                    yield self.finding(
+                        f"`{kpi.id}`'s {which} is empty: it is shown as "
+                        f'"{kpi.title_in(name)}", made from its id',
+                        kpi,
+                        at,
+                        fix=f"write the title under `{name}:`, or leave the key out",
+                        severity=ERROR,
+                    )
+            # `localized` serves the locale or its language; a `fr_FR:` key is said above
+            keys = {normalize_locale(name) for name in kpi.title} | set(kpi.title)
+            served = locale in keys or locale.split("-")[0] in keys
+            if key == "title" and mapping is not None and not served:
+                shown = kpi.title_in(locale)
+                yield self.finding(
+                    f"`{kpi.id}` has no title in `{locale}`, the workspace's `locale:`: reports "
+                    f'in {locale} show "{shown}"',
+                    kpi,
+                    where,
+                    fix=f"add `{locale}: ...` under `title:`",
+                )
+
+
+def _wrong_locale(key: str) -> tuple[str, str] | None:
+    """(what is wrong, the fix) for a text's locale key kpiengine does not look up as written;
+    None for a key it does (`en`, `fr`, `zh-Hans`, `pt-BR`)."""
+    normal = normalize_locale(key)
+    if normal == key and _known_tag(key):
+        return None
+    if _known_tag(key):
+        return (
+            f"which kpiengine looks up as `{normal}`: the text under `{key}:` is never shown "
+            f"for `locale: {normal}`",
+            f"write `{normal}:`",
+        )
+    names = _language_names()
+    close = did_you_mean(key.strip().lower(), names)  # `francais`, `englsh`
+    meant = names.get(key.strip().lower()) or (names[close] if close else None)
+    meant = meant or did_you_mean(key, locales())
+    if meant:
+        return f"which is no locale; did you mean `{meant}`?", f"write `{meant}:`"
+    return "which is no locale", "key each text by a locale tag (`en`, `fr`, `zh-Hans`, `pt-BR`)"
+
+
+def _known_tag(tag: str) -> bool:
+    """Whether Babel reads `tag` as a locale (`fr`, `pt-BR`; not `french`, `xx`)."""
+    from babel import Locale, UnknownLocaleError  # noqa: PLC0415 - lint only
+
+    try:
+        Locale.parse(tag.replace("_", "-"), sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        return False
+    return True
+
+
+@functools.cache
+def _language_names() -> dict[str, str]:
+    """Lower-case language names in English and in kpiengine's own locales -> their tags
+    (`french` and `français` -> `fr`)."""
+    from babel import Locale  # noqa: PLC0415 - lint only
+
+    names: dict[str, str] = {}
+    for shown_in in ("en", *locales()):
+        for code, name in Locale.parse(shown_in, sep="-").languages.items():
+            tag = normalize_locale(code) if "_" not in code else code.replace("_", "-")
+            names.setdefault(name.lower(), tag)
+    return names
 
 
 class TitleNamesAnother(Check):

@@ -125,6 +125,14 @@ class _Commands(click.Group):
                 param.callback = lambda _ctx, _param, value: shown_locale(value)
         super().add_command(cmd, name)
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run a command with stdout and stderr escaping control characters (`terminal.safe`):
+        ids, titles and data from files someone else wrote cannot drive the terminal."""
+        from ..terminal.safe import guarded_output
+
+        with guarded_output():
+            return super().main(*args, **kwargs)
+
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kpi")

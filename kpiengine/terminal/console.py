@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..formatting import UNDEFINED, decimals_for, strip_bidi, time_unit_word
+from .safe import escape, unguarded
 
 BIG = 20_000_000  # bytes: a data file this large takes long enough to show progress
 PIPE_WIDTH = 120  # a pipe has no width: wide enough for `kpi eval` with titles and units
@@ -72,9 +73,13 @@ def progress(total: int, description: str) -> AbstractContextManager[Any]:
     """A progress bar on a terminal (`.advance()` per step); nothing in pipes or CI."""
     if not is_terminal():
         return nullcontext(_Silent())
+    from rich.console import Console  # noqa: PLC0415
     from rich.progress import Progress  # noqa: PLC0415
 
-    return _Bar(Progress(transient=True), total, description)
+    # the bar's own cursor codes go to the terminal itself, not through the guard that
+    # escapes control characters in what commands print (`terminal.safe`)
+    console = Console(file=unguarded(sys.stdout))
+    return _Bar(Progress(console=console, transient=True), total, description)
 
 
 def reading(engine: Any, data: object = None, passes: int = 1) -> AbstractContextManager[Any]:
@@ -150,6 +155,7 @@ def decimals(values: Iterable[float | None], fmt: str, fixed: int | None) -> int
     return decimals_for(values, fmt, fixed)
 
 
-def clean(text: object) -> str:
-    """Data shown in the terminal, without bidi override characters."""
-    return strip_bidi(str(text))
+def clean(text: object, layout: bool = False) -> str:
+    """Data shown in the terminal: without bidi override characters, and every control
+    character escaped (`\\u001b`; `layout`: newline and tab kept), see `terminal.safe`."""
+    return escape(strip_bidi(str(text)), layout)

@@ -7,6 +7,7 @@ import click
 from ..errors import ERROR, INFO, WARNING, Finding
 from ..lint import LintReport
 from ..model import KPI
+from .console import clean
 
 _COLOURS = {ERROR: "red", WARNING: "yellow", INFO: "cyan"}
 
@@ -18,19 +19,23 @@ def render_text(report: LintReport, color: bool = False) -> str:
         return click.style(text, fg=_COLOURS.get(severity), bold=True) if color else text
 
     groups: dict[str | None, list[str]] = {}
+    # messages quote ids, titles, file names and data as written: their control characters are
+    # escaped before the colours are added (`terminal.safe`)
     for f in report.findings:
-        where = f" {f.location}" if f.location else ""
-        lines = [f"  {style(f.severity, f.severity)} {f.code}{where}: {f.message}"]
+        where = f" {clean(f.location)}" if f.location else ""
+        lines = [f"  {style(f.severity, f.severity)} {f.code}{where}: {clean(f.message, True)}"]
         if f.fix:
-            lines.append(f"      fix: {f.fix}")
+            lines.append(f"      fix: {clean(f.fix, True)}")
         groups.setdefault(f.kpi, []).extend(lines)
     for s in report.silenced:
-        line = f"  silenced {s.finding.code}: {s.finding.message}\n      reason: {s.reason}"
+        message, reason = clean(s.finding.message, True), clean(s.reason, True)
+        line = f"  silenced {s.finding.code}: {message}\n      reason: {reason}"
         groups.setdefault(s.finding.kpi, []).append(line)
     out = []
     for kpi_id in sorted(groups, key=lambda k: (k is not None, k or "")):
         kpi = report.workspace.kpis.get(kpi_id) if kpi_id else None
-        header = f"{kpi_id}: {kpi.title_in(report.workspace.settings.locale)}" if kpi else None
+        title = kpi.title_in(report.workspace.settings.locale) if kpi else ""
+        header = f"{clean(kpi_id)}: {clean(title)}" if kpi else None
         out.append(header or "workspace and data")
         out += groups[kpi_id]
     out.append(summary(report))
@@ -71,7 +76,10 @@ def show_lines(report: LintReport, kpi: KPI, locale: str = "en") -> list[str]:
     if not new and not silenced:
         return []
     lines = [f"  {label('show_lint', locale)}:"]
-    lines += ["    " + f.format().replace("\n", "\n    ") for f in new]
+    lines += ["    " + clean(f.format(), True).replace("\n", "\n    ") for f in new]
     word = label("show_silenced", locale)
-    lines += [f"    {word} {s.finding.code}: {s.finding.message} ({s.reason})" for s in silenced]
+    lines += [
+        f"    {word} {s.finding.code}: {clean(s.finding.message, True)} ({clean(s.reason, True)})"
+        for s in silenced
+    ]
     return lines

@@ -56,7 +56,8 @@ def render_results(
 
 
 def _clean(records: Iterable[dict]) -> Iterable[dict]:
-    cleaned = functools.lru_cache(maxsize=4096)(clean)  # titles, units, labels: few, repeated
+    # titles, units, labels: few, repeated; a newline in a reason stays (JSON and CSV quote it)
+    cleaned = functools.lru_cache(maxsize=4096)(functools.partial(clean, layout=True))
     for record in records:
         row = dict(record)
         for key in TEXT_FIELDS:
