@@ -291,9 +291,10 @@ def shown_places(
     percentage) so that the contributions as shown add up to the change as shown: the format's
     (`decimals`, else its default), or the fewest more, at most MAX_MORE_PLACES (-0.14 pp and
     -0.13 pp, not -0.1 pp and -0.1 pp, for a change of -0.27 pp shown as -0.3 pp). `decimals`
-    unchanged for formats shown by significant digits (number) or whole (integer)."""
+    unchanged for formats shown by significant digits (number), whole (integer) or in cents
+    (currency: a sub-cent amount reads as an error; parts may then differ by a cent)."""
     base = decimals if decimals is not None else CHANGE_DECIMALS.get(fmt)
-    if fmt == "integer" or base is None:
+    if fmt in ("integer", "currency") or base is None:
         return decimals
     scale = 100.0 if fmt == "percent" else 1.0
     parts = [value * scale for value in contributions]
