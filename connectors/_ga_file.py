@@ -15,7 +15,7 @@ import datetime as dt
 import itertools
 import json
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,6 +160,25 @@ def read_export(
     export.language = language_of([h for t in export.tables for h in t.headers])
     export.decimal = _decimal(export)
     return export
+
+
+def sampled(
+    paths: Callable[[], list[Path]], header: object, encoding: object
+) -> tuple[list[str], str]:
+    """The sampled cells of the column headed `header` in the first of the files `paths` gives
+    holding one, and their decimal mark: what tells the kind of a `headers:` entry naming no
+    GA header (`_ga_suggest.hint`). No cells when no file has it or reads: the hint is only
+    help, a file's own error comes when the source reads it."""
+    try:
+        for path in paths():
+            export = read_export(path, path.name, str(encoding or "auto"), {})
+            for table in export.tables:
+                for column in table.file.columns:
+                    if header_key(column) == header_key(str(header)):
+                        return table.file.cells(column, 50), export.decimal
+    except (KpiError, OSError, UnicodeError, LookupError, ValueError):
+        pass
+    return [], "."
 
 
 def no_overlap(exports: list[Export]) -> None:

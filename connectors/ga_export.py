@@ -40,7 +40,7 @@ from kpiengine.model import DISTINCT
 from kpiengine.table import Frame, union
 from kpiengine.undatedfiles import at_grain, shared_note
 
-from ._ga_file import Export, no_overlap, read_export
+from ._ga_file import Export, no_overlap, read_export, sampled
 from ._ga_headers import ALIASES, ENGLISH, METADATA_KEYS, header_key
 from ._ga_scan import combine, own_range, scan_table
 from ._ga_segments import keep
@@ -165,7 +165,7 @@ class GaExportConnector(Connector):
             if header_key(target) not in ALIASES and header_key(target) not in METADATA_KEYS:
                 raise self.config.error(
                     f"`headers`: `{target}` (for `{text}`) is not a GA header I know"
-                    f"{hint(target)}",  # a GA header of the same kind, or a `#` key
+                    f"{hint(target, *sampled(self.config.paths, text, self.option('encoding')))}",
                     "headers",
                     f"English headers: {', '.join(english)}",
                 )
