@@ -2,8 +2,9 @@
 
 A row whose date cell is empty but whose cells hold values a mapping reads (a subtotal, a row
 whose date was lost) cannot be counted in any period: an error at its cell, never a silent drop.
-Rows without values (Excel's trailing `,,`) are no data. A mapping's own `date:` column is held
-to the rows that mapping takes (its `where:`): an open deal without a close date is no error.
+Rows without values (Excel's trailing `,,`) are no data, and a row a mapping's `where:` leaves
+out is none of its rows: a pending order without a payment date, an open deal without a close
+date is no error.
 """
 
 from __future__ import annotations
@@ -19,23 +20,24 @@ def raise_undated(
     date: str,
     fmt: DateFormat,
     mappings: list[tuple[list[str], dict[str, list[str]]]],
-    own: bool,
 ) -> None:
     """Raise the error of the first row with values but no date in column `date`; `mappings`:
-    each one's value columns and `where:` (held to only for an `own` date column)."""
+    each one's value columns and `where:` (the rows it takes)."""
     takes = []
     for columns, where in mappings:
         tests = [f"{_text(c)} <> ''" for c in columns]
         filled = " OR ".join(tests) or "FALSE"
-        if own and where:
+        if where:
             chosen = [
                 f"{_text(c)} IN ({', '.join(map(quote_text, vs))})" for c, vs in where.items()
             ]
             filled = " AND ".join([*chosen, f"({filled})"])
         takes.append(f"({filled})")
     bad = f"{fmt.sql(date, 'VARCHAR')} IS NULL AND ({' OR '.join(takes) or 'FALSE'})"
-    for table in tables:
-        cell = table.first_cell(date, bad, lambda _: False)
+    read = tuple(dict.fromkeys(c for columns, _ in mappings for c in columns if c != date))
+    for table in tables:  # the row's other cells tell its line from other undated rows'
+        also = tuple(c for c in read if c in table.columns)
+        cell = table.first_cell(date, bad, lambda _: False, also)
         if cell is not None:
             raise KpiError(
                 f"a row has values but no date in column `{date}`: no period can count it",

@@ -10,10 +10,11 @@ Once per source, before its first aggregation:
 - one scan of the relation counts, per date column, the rows with values but no date (NULL,
   or a blank text cell), the `csv` connector's error, with how many and the first one's values
   (a table's row has no line). A row's values are those of the columns its mappings read
-  (value, `where:`, `count:` and `distinct:` columns). On a mapping's own `date:` only a row
-  its `where:` takes must hold a date (a won deal's close date; an open deal has none yet, and
-  an empty cancel date is a cancellation not happened). The same scan finds a text date cell
-  that is not ISO (`_sql_textdates`).
+  (value, `where:`, `count:` and `distinct:` columns), in a row its `where:` takes: a pending
+  order without a `paid_at` is no row of a mapping of paid orders. On a mapping's own `date:`
+  only a row its `where:` takes must hold a date (a won deal's close date; an open deal has
+  none yet, and an empty cancel date is a cancellation not happened). The same scan finds a
+  text date cell that is not ISO (`_sql_textdates`).
 """
 
 from __future__ import annotations
@@ -146,7 +147,8 @@ def _columns_read(mappings: list[Mapping]) -> list[str]:
 
 def _undated_sql(source: Any, column: str, mappings: list[Mapping], main: bool) -> str:
     """SQL true on a row with values but no date in `column`: of the columns a mapping reads,
-    one holds a value; on a mapping's own `date:` (not `main`), in a row that mapping takes."""
+    one holds a value, in a row that mapping takes (its `where:`; on a mapping's own `date:`,
+    not `main`, only mappings with one are given)."""
     day = source._column(column)
     if is_text(source._types.get(column, "")):
         day = blank_as_null(day)
@@ -155,8 +157,9 @@ def _undated_sql(source: Any, column: str, mappings: list[Mapping], main: bool) 
     for mapping in mappings:
         text = [f"CAST({source._column(c)} AS VARCHAR)" for c in _columns_read([mapping])]
         values = " OR ".join(present_sql(t, source.dialect, files) for t in text)
-        if values:
-            held.append(f"({values})" if main else f"({source._takes(mapping)} AND ({values}))")
+        if values:  # a row a `where:` leaves out is no row of that mapping's (a pending order)
+            taken = mapping.where or not main
+            held.append(f"({source._takes(mapping)} AND ({values}))" if taken else f"({values})")
     return f"{day} IS NULL AND ({' OR '.join(held)})" if held else "FALSE"
 
 

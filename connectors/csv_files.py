@@ -323,8 +323,9 @@ class CsvConnector(Connector):
                 undated.setdefault(require(self.layout, m.date) if m.date else self.date_column, [])
                 undated[require(self.layout, m.date) if m.date else self.date_column] += [m]
         for date, dated in undated.items():
-            taken = [self._condition(scan, m) for m in dated] if date != self.date_column else []
-            kept = " OR ".join(f"({c})" for c in taken) or "TRUE"
+            # a row a `where:` leaves out is no row of that mapping's (a pending order)
+            taken = [self._condition(scan, m) if m.where else "TRUE" for m in dated]
+            kept = "TRUE" if "TRUE" in taken else " OR ".join(f"({c})" for c in taken)
             scan.check(f"undated {date}", "count", f"{days[date]} IS NULL AND ({kept})")
         watch(scan, days, self.option("rows"))  # `rows: month`: rows dated as months?
         totals = Totals.watch(self, request, scan, roles, decimals)  # see `_csv_totals`
@@ -334,8 +335,7 @@ class CsvConnector(Connector):
         scanned = scan.run()
         for date, dated in undated.items():
             if scanned.checks.get(f"undated {date}"):
-                own = date != self.date_column
-                raise_undated(self.tables, date, formats[date], self._filled(dated), own)
+                raise_undated(self.tables, date, formats[date], self._filled(dated))
         later = subtotal.found(scanned.frame, grouped, scanned.checks)
         if later:  # subtotal rows beyond the sample, in a dimension grouped by
             return self.fetch(request, [*subtotals, *later])

@@ -162,3 +162,33 @@ def test_an_empty_own_date_without_where_is_an_event_not_happened(tmp_path):
             row["mrr"]
         )
     assert {p: v for p, v in churned.items() if v} == expected
+
+
+def test_a_row_a_where_leaves_out_needs_no_date_on_the_source_date(tmp_path):
+    """A pending order without a payment date is no row of a mapping of paid orders (the
+    regression round); a paid one without it is an error at its cell."""
+    orders = "paid_at,status,amount\n2024-01-05,paid,100\n,pending,30\n2024-02-03,paid,70\n"
+    (tmp_path / "orders.csv").write_text(orders, "utf-8")
+    (tmp_path / "kpi.yaml").write_text(
+        "currency: USD\nkpis: [sales_revenue]\nsources:\n  s:\n    connector: csv\n"
+        "    path: orders.csv\n    date: paid_at\n    map:\n"
+        "      revenue: {column: amount, where: {status: [paid]}}\n",
+        "utf-8",
+    )
+    runner = CliRunner(env={"KPIENGINE_TODAY": "2024-04-15"})
+    result = runner.invoke(cli, ["eval", "-w", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    expected: dict[str, float] = {}
+    for row in csv.DictReader(io.StringIO(orders)):
+        if row["status"] == "paid":
+            expected[row["paid_at"][:7]] = expected.get(row["paid_at"][:7], 0) + float(
+                row["amount"]
+            )
+    got = {
+        r["period"]: r["value"] for r in json.loads(result.stdout) if r["kpi"] == "sales_revenue"
+    }
+    assert got == expected
+    (tmp_path / "orders.csv").write_text(orders + ",paid,5\n", "utf-8")
+    result = runner.invoke(cli, ["eval", "-w", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 2
+    assert "orders.csv:5:1: a row has values but no date in column `paid_at`" in result.output

@@ -418,3 +418,26 @@ def test_postgres_missing_table_and_database_are_at_table_and_url(request, tmp_p
     root = workspace(tmp_path / "ws2", source, {"rev": "amt"})
     error = error_of(root)
     assert error.location is not None and error.location.line == line_of(root, "url:")
+
+
+def test_a_row_a_where_leaves_out_needs_no_date(tmp_path):
+    """A pending order without `paid_at` is no row of a mapping of paid orders (the
+    regression round: the source stopped); a paid order without one is still an error."""
+    columns = {"paid_at": "DATE", "status": "VARCHAR", "amount": "DOUBLE"}
+    rows = [("2024-01-05", "paid", 100.0), (None, "pending", 30.0), ("2024-02-03", "paid", 70.0)]
+    root = tmp_path / "ws"
+    root.mkdir()
+    source = duckdb_table(root / "shop.duckdb", "orders", columns, rows)
+    workspace(root, source, {"rev": "{column: amount, where: {status: [paid]}}"}, "paid_at")
+    expected = plain(
+        "SELECT strftime(paid_at, '%Y-%m'), SUM(amount) FROM t WHERE status = 'paid' GROUP BY 1",
+        columns,
+        rows,
+    )
+    assert months(root) == dict(expected)
+    other = tmp_path / "ws2"
+    other.mkdir()
+    paid = [*rows, (None, "paid", 5.0)]
+    source = duckdb_table(other / "shop.duckdb", "orders", columns, paid)
+    workspace(other, source, {"rev": "{column: amount, where: {status: [paid]}}"}, "paid_at")
+    assert "no date in column `paid_at`" in error_of(other).message
