@@ -236,6 +236,9 @@ def _rescaled_problems(
     found = conversion(formula.tree, inferred.factor_to(declared))
     if found.converts:
         return []  # the formula's own constant converts: `* 1000` for per 1,000 impressions
+    mixed = _time_names(formula, unit_of)
+    if not found.sure:  # coefficients beside a wrong conversion: the factor, nothing to paste
+        return [_factor_needed(inferred, declared, found.needed, mixed)]
     how = f"multiplied by {_ratio(found.missing)}"  # `by 1/12`, as README's example says it
     said = ""
     if found.attempted != 1:
@@ -244,7 +247,6 @@ def _rescaled_problems(
             f"{_ratio(found.needed)})"
         )
     rewritten = found.rewritten()
-    mixed = _time_names(formula, unit_of)
     if not mixed:
         message = (
             f"the formula gives {inferred} but the KPI is declared in {declared}: its value "
@@ -260,6 +262,32 @@ def _rescaled_problems(
     )
     fix = f"express every duration and rate in the same time unit, or write `{rewritten}`"
     return [UnitProblem(TIME_SCALE, message, 0, fix)]
+
+
+def _factor_needed(
+    inferred: Unit, declared: Unit, needed: Fraction, mixed: list[str]
+) -> UnitProblem:
+    """The factor the unit needs, no formula to paste: which of the formula's constants
+    convert and which are its coefficients cannot be told (`* 7 * 0.7` where 12 is needed)."""
+    factor = _ratio(needed)
+    if not mixed:
+        message = (
+            f"the formula gives {inferred} but the KPI is declared in {declared}: its value "
+            f"must be multiplied by {factor}"
+        )
+        fix = f"multiply the formula by {factor}"
+        if declarable(inferred):
+            fix += f", or declare `unit: {inferred}`"
+        return UnitProblem(DECLARED_MISMATCH, message, 0, fix)
+    message = (
+        f"the formula mixes time units ({', '.join(mixed)}): its value must be multiplied by "
+        f"{factor} to be in {declared}"
+    )
+    fix = (
+        "express every duration and rate in the same time unit, or multiply by the "
+        f"conversion factor {factor}"
+    )
+    return UnitProblem(TIME_SCALE, message, 0, fix)
 
 
 def _rate_per_period(

@@ -2,15 +2,18 @@
 and the formula with the right conversion in their place.
 
 A formula converts between units with its constants: `ad_spend / impressions * 1000` is per
-1,000 impressions, `monthly_arpa * lifetime_years * 12` a lifetime value in months' money. The
-constants multiplying or dividing the whole value are split in two: those that look like a
-conversion (a power of ten; a ratio of time units, its square or cube: 12, 144, 1/12, 7, 365.25,
-and the conventional 365, 30, 52 and 360; or a number within 10% of the conversion needed, such
-as 28 days for a month) and coefficients of the formula's own (a margin of 0.7), which stay. The
-conversion constants count towards the factor the units need, so the factor a message says is
-the one still missing (`* 100` where 1000 is needed: 10 more), and the formula suggested has the
-whole factor in their place, which then converts (`* 1000`, not `* 100 * 1000`). A conventional
-365-day year, 30-day month or 52-week year (within 2%) counts as the conversion.
+1,000 impressions, `monthly_arpa * lifetime_years * 12` a lifetime value in months' money. A
+constant multiplying or dividing the whole value converts only when it is of the kind the units
+need: a power of ten for a per-1,000 or percent unit; a ratio of time units for a time factor
+(12, 7, 24, 60, 365.25, its square or cube, the conventional 365, 30, 52 and 360, or one written
+rounded, 4.33 or 30.4; or a number within 10% of the conversion needed, such as 28 days for a
+month). The others are coefficients of the formula's own (a margin of 0.7 or `70 / 100`, a VAT
+of 1.19), which stay. The conversion constants count towards the factor the units need: their
+product converts when it is the factor, or for time within 2% (`52 / 4.33`, `365 / 30`); else
+the factor a message says is the one still missing (`* 100` where 1000 is needed: 10 more), and
+the formula suggested has the whole factor in their place (`* 1000`, not `* 100 * 1000`). When
+coefficients stand beside conversion constants that do not convert (`* 7 * 0.7` where 12 is
+needed), which is which cannot be told: no formula is suggested (`sure` is False).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from fractions import Fraction
 
 from .units import TIME_UNITS
 
-__all__ = ["Conversion", "conversion", "ratio_text", "rescaled", "times"]
+__all__ = ["Conversion", "conversion", "powers_of_ten", "ratio_text", "times"]
 
 #: Ratios of time units (12 months a year, 7 days a week, 365.25 days a year) and the
 #: conventional ones (365 days a year, 30 days a month, 52 weeks a year, 360 banking days).
@@ -31,6 +34,8 @@ _TIME_RATIOS = frozenset(
 )
 _TIME_POWERS = frozenset(r**k for r in _TIME_RATIOS for k in (1, 2, 3))
 _TENS = frozenset(Fraction(10) ** k for k in range(-12, 13))
+#: How far a constant may be from a time ratio and still be it written rounded (4.33, 30.4).
+_ROUNDED = Fraction(1, 200)
 
 
 def _converts_like(value: Fraction) -> bool:
@@ -39,25 +44,54 @@ def _converts_like(value: Fraction) -> bool:
     return value in _TENS or value in _TIME_POWERS
 
 
+def _time_like(value: Fraction) -> bool:
+    """A ratio of time units, its square or cube, or one written rounded (4.33, 30.4)."""
+    if value in _TIME_POWERS:
+        return True
+    return any(abs(value / ratio - 1) <= _ROUNDED for ratio in _TIME_RATIOS)
+
+
 class Conversion:
     """The constants of a formula that convert its units, against the factor `needed`."""
 
     def __init__(self, tree: ast.expr, needed: Fraction):
         self.tree, self.needed = tree, needed
         parts = _top_constants(tree)
-        self.nodes = [node for node, value in parts if _converting(value, needed)]
-        ids = {id(n) for n in self.nodes}
-        self.made = math.prod((v for n, v in parts if id(n) in ids), start=Fraction(1))
-        self.coefficient = math.prod((v for n, v in parts if id(n) not in ids), start=Fraction(1))
+        # the kinds of conversion the factor needs: powers of ten (per 1,000, percent), time
+        # ratios, or both for a factor of both (per 1,000 a month against per year)
+        self.time = needed not in _TENS
+        self.tens = not self.time or needed not in _TIME_POWERS
+        kinds = [(node, value, self._kind(value)) for node, value in parts]
+        self.nodes = [node for node, _, kind in kinds if kind]
+        self.made = math.prod((v for _, v, kind in kinds if kind), start=Fraction(1))
+        # each conversion constant a time ratio or power of ten, not merely near the factor
+        self.conventional = all(kind == "ratio" for _, _, kind in kinds if kind)
+        self.coefficients = [value for _, value, kind in kinds if not kind]
+
+    def _kind(self, value: Fraction) -> str | None:
+        """`ratio` for a power of ten or time ratio of the kind needed, `near` for a number
+        within 10% of the factor (28 days for a month), None for a coefficient."""
+        if (self.tens and value in _TENS) or (self.time and _time_like(value)):
+            return "ratio"
+        if self.time and abs(value / self.needed - 1) <= Fraction(1, 10):
+            return "near"
+        return None
 
     @property
     def converts(self) -> bool:
-        """The conversion constants give the factor needed, exactly or by a conventional
-        365-day year, 30-day month or 52-week year (within 2%)."""
+        """The conversion constants give the factor needed, exactly, or for time within 2% by
+        time ratios (a 365-day year, a 30-day month, `52 / 4.33`)."""
         made, needed = self.made, self.needed
         if made == needed:
             return True
-        return made != 1 and _converts_like(made) and abs(made / needed - 1) <= Fraction(2, 100)
+        close = abs(made / needed - 1) <= Fraction(2, 100)
+        return self.time and made != 1 and self.conventional and close
+
+    @property
+    def sure(self) -> bool:
+        """Whether the factor missing can be told: no coefficient stands beside conversion
+        constants that do not convert (`* 7 * 0.7` where 12 is needed: 7 seats or 7 days?)."""
+        return self.converts or not self.coefficients or self.made == 1
 
     @property
     def attempted(self) -> Fraction:
@@ -90,10 +124,14 @@ def conversion(tree: ast.expr, needed: Fraction) -> Conversion:
     return Conversion(tree, needed)
 
 
-def _converting(value: Fraction, needed: Fraction) -> bool:
-    """A constant that takes part in a conversion: conversion-like, or close to the one needed
-    (28 days for a 30.4375-day month)."""
-    return _converts_like(value) or abs(value / needed - 1) <= Fraction(1, 10)
+def powers_of_ten(tree: ast.expr) -> tuple[Fraction, str]:
+    """The product of the powers of ten multiplying or dividing the whole formula, and the
+    formula with 1000 in their place, its other constants kept (KPI210: a VAT of 1.19 in
+    `ad_spend * 1.19 / impressions * 1000` is no part of the per-1,000 conversion)."""
+    tens = [(node, value) for node, value in _top_constants(tree) if value in _TENS]
+    made = math.prod((value for _, value in tens), start=Fraction(1))
+    bare = _without(tree, {id(node) for node, _ in tens}) or ast.Constant(1)
+    return made, ast.unparse(times(bare, Fraction(1000)))
 
 
 def _constant(node: ast.AST) -> Fraction | None:
@@ -131,13 +169,6 @@ def _without(node: ast.expr, removed: set[int]) -> ast.expr | None:
             return ast.BinOp(ast.Constant(1), ast.Div(), right)
         return ast.BinOp(left, node.op, right)
     return node
-
-
-def rescaled(tree: ast.expr, factor: Fraction) -> str:
-    """The formula with `factor` in place of every constant that multiplies or divides its
-    whole value: `ad_spend / impressions * 100` with 1000 is `ad_spend / impressions * 1000`."""
-    ids = {id(n) for n, _ in _top_constants(tree)}
-    return ast.unparse(times(_without(tree, ids) or ast.Constant(1), factor))
 
 
 def times(tree: ast.expr, factor: Fraction) -> ast.expr:

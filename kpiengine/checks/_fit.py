@@ -16,7 +16,10 @@ Any KPI's target at least `APART` (30) times above or below every value the data
 periods, the same sign) is a warning naming the likely cause: percent data (45.5 for 45.5%, or
 a formula's `* 100`) against a fraction target, a ratio's target written as a percentage (400
 for a 4x ROAS), or a thousands separator YAML reads as a decimal point (`60.000` is 60). Without
-data, a target written with a dot and three zeros (`60.000`) is a warning too.
+data, a target written with a dot and three zeros (`60.000`) is a warning too (with data, only
+when the data is far from the written value: `aov: 40.000` beside an AOV of 40 is meant).
+A target is compared on its own span: an additive KPI's target for a quarter at a daily grain is
+spread over the quarter's days (91,000 is 1,000 a day), as `kpiengine.targets` spreads it.
 """
 
 from __future__ import annotations
@@ -24,13 +27,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import ERROR, WARNING, Finding, Location
 from ..model import KPI, TargetSpec
-from ..units import TIME, Unit
+from ..units import TIME, TIME_UNITS, Unit
 from ..yamlio import YMap
 from ._factor import constant_factor
 from ._yamlkeys import key_location, written_at
@@ -121,6 +124,14 @@ class _Target:
     value: float
     location: Location
     written: str | None  # the YAML text (`60.000`, `50%`); None when it cannot be read
+    label: str | None = None  # the period it is given for (`2024-Q1`); None for a constant
+    per_period: float | None = None  # an additive target spread to one period of the grain
+    spread: str = ""  # ` (1,000.00 a day over its 91 days)`: how `per_period` was made
+
+    @property
+    def compared(self) -> float:
+        """The value compared with the data's: per period of the grain."""
+        return self.value if self.per_period is None else self.per_period
 
 
 def _targets(spec: TargetSpec) -> Iterator[_Target]:
@@ -133,7 +144,27 @@ def _targets(spec: TargetSpec) -> Iterator[_Target]:
         key = next((k for k in mapping or () if str(k) == label), None)
         where = mapping.value_loc(key) if mapping is not None and key is not None else None
         written = mapping.raw.get(key) if mapping is not None and key is not None else None
-        yield _Target(f"the target for {label}", value, where or spec.location, written)
+        yield _Target(f"the target for {label}", value, where or spec.location, written, label)
+
+
+def _spread_to_grain(context: CheckContext, kpi: KPI, target: _Target) -> _Target:
+    """An additive KPI's target for a period longer or shorter than the grain's, spread to one
+    period of the grain (a quarter's 91,000 at a daily grain is 1,000 a day); any other as is."""
+    results = context.primary
+    if target.label is None or results is None or not context.workspace.is_additive(kpi.id):
+        return target
+    grain = results.table.grain
+    length = TIME_UNITS.get(grain)
+    try:
+        start, end = results.table.calendar.label_bounds(target.label)
+    except ValueError:
+        return target
+    days = (end - start).days + 1
+    if length is None or days == length:
+        return target
+    per = target.value * float(length) / days  # a month's mean length: a scale, not a sum
+    spread = f" ({shown(per, kpi)} a {grain} over its {days:,} days)"
+    return replace(target, per_period=per, spread=spread)
 
 
 class TargetScale(Check):
@@ -149,12 +180,13 @@ class TargetScale(Check):
                 continue
             history = _history(context, kpi)
             for target in _targets(spec):
+                target = _spread_to_grain(context, kpi, target)
                 found = (
                     self._outside(kpi, target)
                     or self._percent_of_amount(kpi, target)
                     or self._percent(kpi, target, history)
                     or self._scale(kpi, target, history)
-                    or self._thousands(kpi, target)
+                    or self._thousands(kpi, target, history)
                 )
                 if found is not None:
                     yield found
@@ -230,7 +262,7 @@ class TargetScale(Check):
     def _scale(self, kpi: KPI, target: _Target, history: np.ndarray | None) -> Finding | None:
         """A target about 100 or 1,000 times (at least `APART` times) away from every value
         the KPI takes in the data, on the same side of every one."""
-        value = target.value
+        value = target.compared
         if history is None or history.size == 0 or not value:
             return None
         if not (np.all(history > 0) if value > 0 else np.all(history < 0)):
@@ -246,7 +278,8 @@ class TargetScale(Check):
         times = 10 ** round(math.log10(factor))
         side = "above" if above else "below"
         message = (
-            f"{target.what} of `{kpi.id}` is {_both(value, kpi)}, while its value in the data "
+            f"{target.what} of `{kpi.id}` is {_both(target.value, kpi)}{target.spread}, while "
+            "its value in the data "
             f"{_spread(history, kpi, stored=True)}: the target is about {times:,} times {side} "
             "every value"
         )
@@ -266,15 +299,22 @@ class TargetScale(Check):
             )
             fix = _suggestion(value)
         elif not above and _three_decimals(target.written):
-            message += f": `{target.written}` is {num(value)} in YAML, not {num(value * 1000)}"
+            written = target.value
+            message += f": `{target.written}` is {num(written)} in YAML, not {num(written * 1000)}"
             fix = _thousands_fix(target.written or "")
         return self.finding(message, kpi, target.location, fix=fix, severity=WARNING, target=value)
 
-    def _thousands(self, kpi: KPI, target: _Target) -> Finding | None:
-        """`60.000`: a dot and three zeros, a thousands separator in German and many locales."""
+    def _thousands(self, kpi: KPI, target: _Target, history: np.ndarray | None) -> Finding | None:
+        """`60.000`: a dot and three zeros, a thousands separator in German and many locales;
+        not when the data's values are on the written value's scale (`aov: 40.000`, AOV 40)."""
         written = (target.written or "").strip()
         if not _three_decimals(written) or not written.endswith(".000"):
             return None
+        if history is not None and history.size:
+            # the data far above the value (1,000 times) is `_scale`'s; near it confirms it
+            typical = float(np.median(np.abs(history)))
+            if typical < APART * abs(target.compared):
+                return None
         return self.finding(
             f"{target.what} of `{kpi.id}` is written `{written}`, which YAML reads as "
             f"{num(target.value)}: if a thousands separator is meant (German notation), it is "

@@ -14,7 +14,7 @@ from ..hookspecs import hookimpl
 from ..model import KPI, WORKSPACE, Example
 from ..regroup import regroupings
 from ..unitcheck import consistent_readings
-from ..unitfactors import rescaled
+from ..unitfactors import powers_of_ten
 from ._factor import constant_factor
 from ._fit import FormatFitsUnit, TargetScale
 from ._yamlkeys import key_location
@@ -171,9 +171,11 @@ class PerThousand(Check):
         for kpi in context.kpis:
             if kpi.formula is None or not _per_thousand(kpi):
                 continue
-            # the factor the formula evaluates to: `* 100` is 10 times too small, `/ 1000` a
-            # million times, `* 100 * 1000` 100 times too big
-            factor = constant_factor(kpi.formula) or Fraction(1)
+            # the factor its powers of ten make: `* 100` is 10 times too small, `/ 1000` a
+            # million times, `* 100 * 1000` 100 times too big; a VAT's 1.19 is no conversion
+            if constant_factor(kpi.formula) == 1000:
+                continue  # `ad_spend / (impressions / 1000)`, `2000 * ad_spend / impressions / 2`
+            factor, rewritten = powers_of_ten(kpi.formula.tree)
             if factor == 1000:
                 continue
             found = _first_value(context.workspace, kpi)
@@ -182,8 +184,9 @@ class PerThousand(Check):
                 message = f"`{kpi.id}` is a cost per thousand but the formula has no `* 1000`"
                 what = "the cost of one impression, 1,000 times too small"
             else:
+                which = "constants" if constant_factor(kpi.formula) == factor else "powers of ten"
                 message = (
-                    f"`{kpi.id}` is a cost per thousand but the formula's constants make a "
+                    f"`{kpi.id}` is a cost per thousand but the formula's {which} make a "
                     f"factor of {num(float(factor))}, not 1,000"
                 )
                 size = (
@@ -196,9 +199,7 @@ class PerThousand(Check):
                 message += f": it gives {num(found[1])} instead of {num(found[1] * float(off))}"
             else:
                 message += f": it gives {what}"
-            yield self.finding(
-                message, kpi, fix=f"write `{rescaled(kpi.formula.tree, Fraction(1000))}`"
-            )
+            yield self.finding(message, kpi, fix=f"write `{rewritten}`")
 
 
 def _per_thousand(kpi: KPI) -> bool:
