@@ -498,7 +498,8 @@ def _sql_warm(state: dict) -> None:
 
 def _sql_evaluate(state: dict) -> list:
     """The 7 KPIs by month and channel through the `sql` connector; its queries counted (the
-    aggregations, and the `LIMIT 0` asking for the table's columns) with their result rows."""
+    aggregations, the date check and the `LIMIT 0` asking for the table's columns) with their
+    result rows."""
     import kpiengine.connectors.sql as sql
 
     import kpiengine
@@ -506,8 +507,8 @@ def _sql_evaluate(state: dict) -> list:
     queries: list[tuple[str, int]] = []
     run = sql.SqlConnector._run
 
-    def counted(self, text):
-        result = run(self, text)  # (names, rows, types)
+    def counted(self, text, *args, **kwargs):
+        result = run(self, text, *args, **kwargs)  # (names, rows, types)
         queries.append((text, len(result[1])))
         return result
 
@@ -518,9 +519,14 @@ def _sql_evaluate(state: dict) -> list:
         )
     finally:
         sql.SqlConnector._run = run
-    aggregations = [n for text, n in queries if "LIMIT 0" not in text]
+    # the aggregations group rows; the date columns' one check scan and the `LIMIT 0` column
+    # probes do not
+    aggregations = [n for text, n in queries if "GROUP BY" in text.upper()]
     state["queries"] = {"aggregations": len(aggregations), "result_rows": sum(aggregations)}
-    state["queries"]["column_probes"] = len(queries) - len(aggregations)
+    state["queries"]["column_probes"] = sum("LIMIT 0" in text for text, _ in queries)
+    state["queries"]["checks"] = (
+        len(queries) - len(aggregations) - state["queries"]["column_probes"]
+    )
     cells = {}
     for record in results.records():
         segment = record["segment"].get("channel", "")

@@ -202,7 +202,7 @@ def test_unknown_names_are_suggested_in_linear_work(tmp_path, monkeypatch):
     "formula",
     [
         "revenue ** 0.123456789 / marketing_cost ** 0.123456789",
-        "sqrt(revenue) ** 1e-300",
+        "sqrt(revenue / marketing_cost) ** 1e-300",  # a root of a ratio: its unit is told
         "(revenue / marketing_cost) ** 99",
         "exp(exp(exp(exp(10)))) * revenue / marketing_cost",
     ],
