@@ -33,6 +33,7 @@ import numpy as np
 
 from .compute import Computer
 from .model import DISTINCT, Workspace
+from .periodreads import read_in_period, stock_beside_flow
 from .periods import first_event_slack
 from .refs import SHIFTS
 from .table import InputTable
@@ -207,32 +208,6 @@ def _remaining(table: InputTable, name: str, period: int) -> np.ndarray:
     return np.arange(np.datetime64(last, "D") + 1, end + 1)
 
 
-def read_in_period(workspace: Workspace, kpi_id: str) -> set[str]:
-    """The variables a KPI reads in its own period: plainly, over a window or the total ending
-    with it (not through `prev` or `last_year`), directly or through the KPIs it reads so."""
-    out: set[str] = set()
-    seen: set[str] = set()
-
-    def walk(kpi: str) -> None:
-        formula = workspace.kpis[kpi].formula
-        if kpi in seen or formula is None:
-            return
-        seen.add(kpi)
-        now = set(formula.names) | {
-            base
-            for chain, base in formula.shifts
-            if not any(token in SHIFTS for token in chain.split("__"))
-        }
-        for name in now:
-            if name in workspace.kpis:
-                walk(name)
-            elif name in workspace.variables:
-                out.add(name)
-
-    walk(kpi_id)
-    return out
-
-
 def unprojected_reason(
     workspace: Workspace, kpi_id: str, table: InputTable, period: int, inputs: InputProjection
 ) -> str | None:
@@ -248,6 +223,9 @@ def unprojected_reason(
     rules = {n: workspace.variables[n].aggregate.time for n in now}
     stocks = sorted(n for n in now if rules[n] == "last" and len(_remaining(table, n, period)))
     flows = sorted(n for n in now if rules[n] == "sum")
+    # only a stock added to (or taken from) a flow, as customers at the end less the new ones:
+    # a stock times ratios of flows (pipeline velocity) keeps its value to date, a naive forecast
+    stocks = stock_beside_flow(workspace, kpi_id, stocks, flows)
     if not stocks or not flows:
         return None
     last = table.spans[stocks[0]][1] if stocks[0] in table.spans else None

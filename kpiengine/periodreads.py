@@ -1,0 +1,57 @@
+"""What a KPI reads in its own period (not through `prev` or `last_year`), and in which sums.
+
+Read on the formulas' syntax trees, through the KPIs a formula names: the projection of a
+period in progress asks it of every KPI, and sympy is not imported on that path.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .formula import call_name
+from .model import Workspace
+from .refs import SHIFTS
+
+__all__ = ["read_in_period", "stock_beside_flow"]
+
+
+def read_in_period(workspace: Workspace, kpi_id: str) -> set[str]:
+    """The variables a KPI reads in its own period: plainly, over a window or the total ending
+    with it (not through `prev` or `last_year`), directly or through the KPIs it reads so."""
+    formula = workspace.kpis[kpi_id].formula
+    return _now(workspace, formula.tree, set()) if formula is not None else set()
+
+
+def _now(workspace: Workspace, node: ast.AST, seen: set[str]) -> set[str]:
+    """`read_in_period` of a formula's node (on the syntax tree: no sympy on this path)."""
+    if isinstance(node, ast.Call) and call_name(node) in SHIFTS:
+        return set()  # an earlier period's
+    if isinstance(node, ast.Name) and node.id in workspace.kpis:
+        formula = workspace.kpis[node.id].formula
+        if node.id in seen or formula is None:
+            return set()
+        return _now(workspace, formula.tree, seen | {node.id})
+    if isinstance(node, ast.Name):
+        return {node.id} if node.id in workspace.variables else set()
+    return set().union(*(_now(workspace, n, seen) for n in ast.iter_child_nodes(node)))
+
+
+def _sums(workspace: Workspace, kpi_id: str) -> list[set[str]]:
+    """What each sum or difference of a KPI's formula reads in the period (KPIs it reads too)."""
+    out: list[set[str]] = []
+    for kpi in {kpi_id, *workspace.kpi_deps_of(kpi_id)}:
+        formula = workspace.kpis[kpi].formula
+        for node in ast.walk(formula.tree) if formula is not None else ():
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+                out.append(_now(workspace, node, {kpi}))
+    return out
+
+
+def stock_beside_flow(
+    workspace: Workspace, kpi_id: str, stocks: list[str], flows: list[str]
+) -> list[str]:
+    """The `stocks` a sum or difference of the KPI's formula adds to one of the `flows` read in
+    the period (customers at the end less the new ones), not only multiplies by their ratios
+    (pipeline velocity: open deals times a win rate keeps its value to date, a naive forecast)."""
+    sums = _sums(workspace, kpi_id)
+    return [n for n in stocks if any(n in t and t & set(flows) for t in sums)]
