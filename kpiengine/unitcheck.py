@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from .formula import TRANSFORMS, Formula, call_name
 from .regroup import regroupings
-from .unitfactors import conversion, ratio_text
+from .unitfactors import constant_value, conversion, ratio_text
 from .units import (
     RATIO,
     TIME,
@@ -78,7 +78,7 @@ class _Inference:
             self.report(CLASH, f"the exponent `{ast.unparse(node.right)}` has a unit", node.right)
         if base is None or base.dimensionless:
             return base
-        value = _constant(node.right)
+        value = constant_value(node.right)
         if value is None:
             self.report(
                 CLASH,
@@ -127,15 +127,6 @@ class _Inference:
                     f"the formula {op} `{a}` ({_said(u1)}) and `{b}` ({_said(u2)}): unlike units",
                     node,
                 )
-
-
-def _constant(node: ast.AST) -> Fraction | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-        return Fraction(str(node.value))
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _constant(node.operand)
-        return None if inner is None else -inner
-    return None
 
 
 _ratio = ratio_text
@@ -319,7 +310,7 @@ def constant_factor(node: ast.AST) -> Fraction:
         if isinstance(node.op, ast.Mult):
             return left * right
         return left / right if right else Fraction(1)
-    value = _constant(node)
+    value = constant_value(node)
     return value if value else Fraction(1)
 
 

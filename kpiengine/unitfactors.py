@@ -24,7 +24,7 @@ from fractions import Fraction
 
 from .units import TIME_UNITS
 
-__all__ = ["Conversion", "conversion", "powers_of_ten", "ratio_text", "times"]
+__all__ = ["Conversion", "constant_value", "conversion", "powers_of_ten", "ratio_text", "times"]
 
 #: Ratios of time units (12 months a year, 7 days a week, 365.25 days a year) and the
 #: conventional ones (365 days a year, 30 days a month, 52 weeks a year, 360 banking days).
@@ -134,11 +134,12 @@ def powers_of_ten(tree: ast.expr) -> tuple[Fraction, str]:
     return made, ast.unparse(times(bare, Fraction(1000)))
 
 
-def _constant(node: ast.AST) -> Fraction | None:
+def constant_value(node: ast.AST) -> Fraction | None:
+    """A number written in the formula (`12`, `-0.5`) exactly; None for anything else."""
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         return Fraction(str(node.value))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _constant(node.operand)
+        inner = constant_value(node.operand)
         return None if inner is None else -inner
     return None
 
@@ -149,7 +150,7 @@ def _top_constants(node: ast.expr, inverse: bool = False) -> list[tuple[ast.expr
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult | ast.Div):
         right_inverse = inverse != isinstance(node.op, ast.Div)
         return [*_top_constants(node.left, inverse), *_top_constants(node.right, right_inverse)]
-    value = _constant(node)
+    value = constant_value(node)
     if not value:
         return []
     return [(node, 1 / value if inverse else value)]
