@@ -292,7 +292,8 @@ def shown_places(
     (`decimals`, else its default), or the fewest more, at most MAX_MORE_PLACES (-0.14 pp and
     -0.13 pp, not -0.1 pp and -0.1 pp, for a change of -0.27 pp shown as -0.3 pp). `decimals`
     unchanged for formats shown by significant digits (number), whole (integer) or in cents
-    (currency: a sub-cent amount reads as an error; parts may then differ by a cent)."""
+    (currency: a sub-cent amount reads as an error; parts may then differ by a cent), and when
+    no count up to the cap adds up."""
     base = decimals if decimals is not None else CHANGE_DECIMALS.get(fmt)
     if fmt in ("integer", "currency") or base is None:
         return decimals
@@ -305,7 +306,7 @@ def shown_places(
         total = math.fsum(_shown(p, places) for p in parts)
         if abs(total - _shown(change, places)) <= 1e-9 * max(1.0, abs(change)):
             return places
-    return base + MAX_MORE_PLACES
+    return decimals  # no count adds up: more decimals that still disagree would only mislead
 
 
 def _shown(value: float, places: int) -> float:

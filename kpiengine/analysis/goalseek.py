@@ -6,6 +6,9 @@ closed form (`kpiengine.symbolic.too_hard`: huge or fine exponents, deep exp tow
 expression) is solved numerically instead, with a note saying why. An input may be a raw variable
 several KPI levels down, a KPI the formula uses (kept as a symbol), or a KPI sharing inputs
 with the formula (one shared input is rewritten in terms of it).
+
+The module is longer than 420 lines: solving one input, rounding a count to a whole number and
+answering every input on its own (`solve_each`) share the `GoalSeek` and `Solution` they fill.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import sympy
 
 from ..errors import KpiError
 from ..formula import symbol
-from ..recordfields import PROJECTION
+from ..recordfields import PRO_RATA, PROJECTION
 from ..symbolic import SYMBOLIC_ERRORS, substitute, too_hard
 from ..targets import period_targets
 from .drivers import undefined_why
@@ -90,6 +93,8 @@ class GoalSeek:
     input_to_date: float | None = None
     #: in the period the data stops inside: what the values are (projections or to date)
     period_note: str | None = None
+    #: why this input cannot be solved for when the others can (`solve_each`); None else
+    refused: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -161,12 +166,11 @@ def solve_for(
     lacking = ctx.missing([n for n in input_names(expr) if n != name], i, s)
     if lacking:
         raise KpiError(f"cannot solve `{kpi_id}` for `{name}`: " + "; ".join(lacking))
-    to_date, end = ctx, at_end(ctx, kpi_id, i, s, target)
+    to_date, end = ctx, at_end(ctx, kpi_id, i, s)
     projected = end is not None and end.basis == PROJECTION
     ctx = end.ctx if end is not None and projected else cell_context(ctx, kpi_id, i)
-    target = end.target if end is not None else target
     moved = links(ctx, expr, name, i, s)
-    expr = moved.apply(expr)  # total(x), ytd(x) move with x
+    written, expr = expr, moved.apply(expr)  # total(x), ytd(x) move with x
     others = [n for n in input_names(expr) if n != name]
     values = ctx.values(others, i, s)
     current = _current(ctx, name, i, s)
@@ -174,7 +178,9 @@ def solve_for(
     pieces, method = solve_expr(substitute(expr, known), name, target, current)
     if method == "exact":
         nonnegative = name not in ws.kpis and must_be_nonnegative(ws, name)
-        pieces = within(pieces, defined_set(expr, name, known), nonnegative)
+        # where the KPI is defined is read on the formula as written, before linking cancels
+        # anything (`revenue / total(revenue)` in the total row is not 1 at revenue 0)
+        pieces = within(pieces, defined_set(written, name, known, moved.refs), nonnegative)
     result = GoalSeek(
         kpi_id,
         name,
@@ -190,10 +196,12 @@ def solve_for(
         read_as + notes + [n for n in [moved.note()] if n],
         display_name(name),
     )
-    so_far = _current(to_date, name, i, s) if projected else None
+    by_end = end is not None and end.basis in (PROJECTION, PRO_RATA)  # needed by the end
+    so_far = _current(to_date if projected else ctx, name, i, s) if by_end else None
     if end is not None:
-        result.notes.append(end_note(end, display_name(name), so_far))
-        result.input_to_date, result.period_note = number(so_far), end_note(end)
+        result.notes.append(end_note(end, name, so_far))
+        result.input_to_date = number(so_far) if projected else None
+        result.period_note = end_note(end)
     elif (note := _to_date_note(ctx, kpi_id, i)) is not None:
         result.notes.append(note)
     hard = too_hard(expr)
@@ -222,7 +230,7 @@ def solve_for(
     if not result.solutions and method == "exact" and not pieces:
         point = {**values, name: current, **moved.values_at(current)}
         why = undefined_why(expr, point) if math.isfinite(current) else None
-        if why is not None and defined_set(expr, name, known) is sympy.S.EmptySet:
+        if why is not None and defined_set(written, name, known, moved.refs) is sympy.S.EmptySet:
             result.notes.append(f"{why}: `{kpi_id}` is undefined whatever `{name}` is")
     result.message = _message(result)
     return result
@@ -409,7 +417,32 @@ def solve_each(
 ) -> list[GoalSeek]:
     """For every input of the KPI (current raw variables, windows of variables read no other
     way, then the KPIs its formula names: `solvable.movable_inputs`), the value it needs on its
-    own for the KPI to reach `target`; KpiError when the KPI has no such input."""
+    own for the KPI to reach `target`. Each answer stands alone: an input that cannot be solved
+    for while others can gets a result saying why (`GoalSeek.refused`); KpiError when the KPI
+    has no such input or none can be solved for (the first input's reason)."""
     kpi_id = resolve_kpi(ctx.ws, kpi_id)
     names = movable_inputs(ctx.ws, kpi_id)
-    return [solve_for(ctx, kpi_id, target, n, period, segment) for n in names]
+    found: list[GoalSeek | KpiError] = []
+    for n in names:
+        try:
+            found.append(solve_for(ctx, kpi_id, target, n, period, segment))
+        except KpiError as exc:
+            found.append(exc)
+    solved = [r for r in found if isinstance(r, GoalSeek)]
+    if found and not solved:  # nothing answered: the reason is the KPI's, not one input's
+        raise next(r for r in found if isinstance(r, KpiError))
+    return [
+        r if isinstance(r, GoalSeek) else _refusal(solved[0], n, str(r))
+        for n, r in zip(names, found, strict=True)
+    ]
+
+
+def _refusal(other: GoalSeek, name: str, why: str) -> GoalSeek:
+    """The result for input `name` that cannot be solved for (`why`), in the period, segment
+    and against the target of `other`, a result beside it."""
+    shown = display_name(name)
+    return GoalSeek(
+        other.kpi, name, other.target, other.period, dict(other.segment), other.kpi_value,
+        None, [], f"cannot solve for `{shown}`: {why}", other.formula, "none", [], shown,
+        period_note=other.period_note, refused=why,
+    )  # fmt: skip

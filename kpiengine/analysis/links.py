@@ -82,11 +82,23 @@ def _said(ctx: Context, ref: str, name: str, expr: sympy.Expr, i: int, s: int) -
         return f"{head}: {_text(expr, shown)}"
     chain = set(split_ref(ref)[1]) - set(split_ref(name)[1])
     window = next((t for t in chain if window_of(t)), None)
-    parts = [f"{describe(window)} before {ctx.labels[i]}"] if window else []
+    parts = [_before(window, ctx.labels[i])] if window else []
     if TOTAL in chain and s:
         parts.append(f"the segments other than {segment_text(ctx.table.segments[s])}")
     amount = input_value(ctx.ws, base, float(rest))
     return f"{head}: `{shown}` + {amount} ({' and '.join(parts)})"
+
+
+def _before(token: str, label: str) -> str:
+    """The periods of a window before its last, `label`: `rolling(x, 3)` holds the 2 periods
+    before it (the period itself is the third)."""
+    found = window_of(token)
+    if found is not None and found[0] == "rolling":
+        earlier = found[1] - 1
+        return (
+            f"the {earlier} periods before {label}" if earlier > 1 else f"the period before {label}"
+        )
+    return f"{describe(token)} before {label}"
 
 
 def is_current(name: str) -> bool:

@@ -5,9 +5,11 @@ they are held at their projections (`kpiengine.pacing`, the values the period's 
 judged on), never at their values to date, and so is the input solved for's value "now" (its
 projection; its value to date is given beside it). A KPI without a projection there (too few
 days of history, a stock beside a summed input, monthly rows beside daily ones) cannot be
-solved for the period's end: without one, its status is judged on its value to date (a ratio
-whose value to date stands for the period, an additive KPI pro rata), and so is the solve;
-a KPI whose status cannot be judged says why. What has happened cannot be undone: a summed input
+solved against projections: without one, a ratio whose value to date stands for the period
+(its status is judged on it) is solved on the values to date, and an additive KPI (its status
+judged pro rata) for the whole period's target by its end, the others held at their values to
+date (a target pro rata would answer a question the caller did not ask); a KPI whose status
+cannot be judged says why. What has happened cannot be undone: a summed input
 (or a maximum, a distinct count) cannot end the period below its value to date, a minimum above
 it, a period's first value other than it.
 """
@@ -41,16 +43,15 @@ class AtEnd:
     covered: int
     days: int
     last_day: str
-    target: float  # the target as the status is judged: pro rata, the one for the days held
     why: str = ""  # why there is no projection, when there is none
 
 
-def at_end(ctx: Context, kpi_id: str, i: int, s: int, target: float) -> AtEnd | None:
+def at_end(ctx: Context, kpi_id: str, i: int, s: int) -> AtEnd | None:
     """How to solve the KPI in its partial period i (None when period i is whole), as its
     status is judged there (`KpiResult.basis`): against the inputs' projections to the period's
     end; without a projection, on the values to date (a ratio whose value to date stands for
-    the period; an additive KPI against the target for the days held, pro rata; a KPI
-    undefined to date, to date); KpiError when its status cannot be judged."""
+    the period; an additive KPI, judged pro rata, for the whole period's target by its end; a
+    KPI undefined to date, to date); KpiError when its status cannot be judged."""
     partial = partial_period(ctx, kpi_id)
     if partial is None or partial.index != i:
         return None
@@ -67,8 +68,7 @@ def at_end(ctx: Context, kpi_id: str, i: int, s: int, target: float) -> AtEnd | 
     else:
         basis, why = UNJUDGED, "the data gives no daily values to project its inputs from"
     end = AtEnd(
-        ctx, basis, partial.label, partial.covered, partial.days, str(partial.last_day), target,
-        why,
+        ctx, basis, partial.label, partial.covered, partial.days, str(partial.last_day), why
     )  # fmt: skip
     undefined = result is not None and not math.isfinite(float(result.values[i][s]))
     if basis == UNJUDGED and not undefined:
@@ -78,8 +78,6 @@ def at_end(ctx: Context, kpi_id: str, i: int, s: int, target: float) -> AtEnd | 
             + ": its value to date does not stand for the period, and the value needed by its "
             "end cannot be set against inputs to date"
         )
-    if basis == PRO_RATA and result is not None:
-        end.target = target * _pro_rata(result)
     if basis != PROJECTION:
         return end
     assert daily is not None  # a projection was made from it
@@ -110,26 +108,16 @@ def _basis(result: KpiResult, s: int) -> tuple[str, str]:
     return (VALUE if free is not None and bool(free[s]) else UNJUDGED), why
 
 
-def _pro_rata(result: KpiResult) -> float:
-    """The share of the period's target its days to date are judged against."""
-    p = result.partial
-    if p is not None and result.target_to_date is not None:
-        whole, held = float(result.targets[p][0]), float(result.target_to_date[0])
-        if math.isfinite(whole) and math.isfinite(held) and whole:
-            return held / whole
-    return (result.elapsed - result.skip) / result.days if result.days else 1.0
-
-
 def note(end: AtEnd, name: str | None = None, to_date: float | None = None) -> str:
-    """What the values of a solve in the partial period are (with input `name`'s value to
-    date, when given)."""
+    """What the values of a solve in the partial period are (with input `name`, an internal
+    name such as `revenue__ytd`, and its value to date in its unit, when given)."""
     ws = end.ctx.ws
     head = f"{end.label} holds {end.covered} of {end.days} days (to {end.last_day})"
     if end.basis == PROJECTION:
         so_far = ""
         if name is not None:
             shown = input_value(ws, name, to_date) if to_date is not None else "—"
-            so_far = f" (`{name}` to date: {shown})"
+            so_far = f" (`{display_ref(name)}` to date: {shown})"
         return (
             f"{head}: the value needed is the whole period's, by its end; `now` is the "
             f"projection to its end, as the status is judged, and the other inputs are held at "
@@ -141,11 +129,11 @@ def note(end: AtEnd, name: str | None = None, to_date: float | None = None) -> s
             f"{head}, has no projection{why} and no value to date: the values and the value "
             "needed are to date"
         )
-    if end.basis == PRO_RATA:
+    if end.basis == PRO_RATA:  # the whole period's target still holds by its end
         return (
-            f"{head} and has no projection{why}: its status is judged pro rata, so the values "
-            "and the value needed are to date, against the target for those days "
-            f"({end.target:,.6g})"
+            f"{head} and has no projection{why}: its status is judged pro rata (its value to "
+            "date against the target for those days); the values now are to date, and the "
+            "value needed is the whole period's, by its end"
         )
     return (
         f"{head} and has no projection{why}: its status is judged on its value to date, which "

@@ -93,12 +93,21 @@ def sample_of(piece: sympy.Set, current: float | None) -> float:
     return 0.0
 
 
-def defined_set(expr: sympy.Expr, name: str, known: dict[sympy.Symbol, float]) -> sympy.Set:
+def defined_set(
+    expr: sympy.Expr,
+    name: str,
+    known: dict[sympy.Symbol, float],
+    linked: dict[str, sympy.Expr] | None = None,
+) -> sympy.Set:
     """Where `expr`, with the other inputs at `known`, is defined as a function of `name`:
     its divisors not 0, logarithms' arguments above 0, roots' at or above 0 (read on the
     formula as written: `0 / ad_spend` is undefined at ad_spend 0 although it simplifies to
-    0). Reals where a condition cannot be solved (it is then not applied)."""
+    0). `linked` (`Links.refs`) writes references that move with `name` in terms of it, in
+    each condition only, so a division they would cancel still counts (`revenue /
+    total(revenue)` in the total row). Reals where a condition cannot be solved (it is then
+    not applied)."""
     x = symbol(name)
+    moves = {symbol(r): e for r, e in (linked or {}).items()}
     out: sympy.Set = sympy.S.Reals
     for part in sympy.preorder_traversal(expr):
         conditions = []
@@ -111,7 +120,7 @@ def defined_set(expr: sympy.Expr, name: str, known: dict[sympy.Symbol, float]) -
                 conditions.append((part.base, sympy.GreaterThan))
         for base, relation in conditions:
             try:
-                side = substitute(base, known)
+                side = substitute(base.xreplace(moves) if moves else base, known)
                 if x not in side.free_symbols:
                     holds = relation(side, 0)
                     if holds is sympy.false:

@@ -50,7 +50,8 @@ def _signed(text: str) -> str:
 def render_goalseek(ws: Workspace, results: list[GoalSeek]) -> str:
     if not results:  # a caller's empty list: solve_each raises when there is no input
         return "nothing to solve for"
-    first = results[0]
+    # the head from an input answered (`solve_each` puts none refused first only by order)
+    first = next((r for r in results if r.refused is None), results[0])
     where = f"{first.period} ({segment_text(first.segment)})"
     now, target = kpi_values_apart(ws, first.kpi, [first.kpi_value, first.target])
     projected = "projected to its end " if first.input_to_date is not None else ""
@@ -60,7 +61,7 @@ def render_goalseek(ws: Workspace, results: list[GoalSeek]) -> str:
         label = result.label or result.input  # `ytd(revenue)`, not `revenue__ytd`
         now = input_value(ws, result.input, result.input_value)
         if not result.solutions:
-            rows.append([label, now, "no solution", "", ""])
+            rows.append([label, now, "cannot solve" if result.refused else "no solution", "", ""])
             notes.append(result.message)
         for solution in result.solutions:
             whole = solution.whole is not None
