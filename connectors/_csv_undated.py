@@ -9,6 +9,7 @@ date is no error.
 
 from __future__ import annotations
 
+from kpiengine.cellreader import trimmed_sql
 from kpiengine.errors import KpiError
 from kpiengine.fileformats import DateFormat
 from kpiengine.fileformats.tables import FileTable
@@ -35,16 +36,17 @@ def raise_undated(
         takes.append(f"({filled})")
     bad = f"{fmt.sql(date, 'VARCHAR')} IS NULL AND ({' OR '.join(takes) or 'FALSE'})"
     read = tuple(dict.fromkeys(c for columns, _ in mappings for c in columns if c != date))
+    message = f"a row has values but no date in column `{date}`: no period can count it"
+    fix = "fill in the dates, or remove those rows (a subtotal, a note?)"
     for table in tables:  # the row's other cells tell its line from other undated rows'
         also = tuple(c for c in read if c in table.columns)
         cell = table.first_cell(date, bad, lambda _: False, also)
         if cell is not None:
-            raise KpiError(
-                f"a row has values but no date in column `{date}`: no period can count it",
-                cell[0],
-                "fill in the dates, or remove those rows (a subtotal, a note?)",
-            )
+            raise KpiError(message, cell[0], fix)
+    # the scan counted such a row: an error, even where its cell cannot be placed
+    raise KpiError(message, tables[0].location(1, date) if tables else None, fix)
 
 
 def _text(column: str) -> str:
-    return f"trim(coalesce(CAST({quote_ident(column)} AS VARCHAR), ''))"
+    """A cell's text trimmed as the scan's `where:` tests trim it (`paid\t` is `paid`)."""
+    return trimmed_sql(f"CAST({quote_ident(column)} AS VARCHAR)", "", True)

@@ -223,8 +223,8 @@ def unprojected_reason(
     rules = {n: workspace.variables[n].aggregate.time for n in now}
     stocks = sorted(n for n in now if rules[n] == "last" and len(_remaining(table, n, period)))
     flows = sorted(n for n in now if rules[n] == "sum")
-    # only a stock added to (or taken from) a flow, as customers at the end less the new ones:
-    # a stock times ratios of flows (pipeline velocity) keeps its value to date, a naive forecast
+    # only a stock in a sum or difference (customers at the end less the new ones): a stock
+    # times ratios of flows (pipeline velocity) keeps its value to date, a naive forecast
     stocks = stock_beside_flow(workspace, kpi_id, stocks, flows)
     if not stocks or not flows:
         return None

@@ -50,8 +50,12 @@ def _sums(workspace: Workspace, kpi_id: str) -> list[set[str]]:
 def stock_beside_flow(
     workspace: Workspace, kpi_id: str, stocks: list[str], flows: list[str]
 ) -> list[str]:
-    """The `stocks` a sum or difference of the KPI's formula adds to one of the `flows` read in
-    the period (customers at the end less the new ones), not only multiplies by their ratios
-    (pipeline velocity: open deals times a win rate keeps its value to date, a naive forecast)."""
+    """The `stocks` a KPI reading some of the `flows` in the period adds to or takes from
+    another quantity (customers at the end less the new ones, or less those at the start, over
+    the new ones): the sum moves with the days left, which its value to date cannot follow. A
+    stock only multiplied or divided (open deals times a win rate, revenue per customer) keeps
+    its value to date, a naive forecast."""
+    if not flows:
+        return []
     sums = _sums(workspace, kpi_id)
-    return [n for n in stocks if any(n in t and t & set(flows) for t in sums)]
+    return [n for n in stocks if any(n in t and len(t) > 1 for t in sums)]

@@ -192,3 +192,21 @@ def test_a_row_a_where_leaves_out_needs_no_date_on_the_source_date(tmp_path):
     result = runner.invoke(cli, ["eval", "-w", str(tmp_path), "--format", "json"])
     assert result.exit_code == 2
     assert "orders.csv:5:1: a row has values but no date in column `paid_at`" in result.output
+
+
+def test_a_where_cell_with_a_trailing_tab_is_taken_and_its_undated_row_named(tmp_path):
+    """`paid\t` is `paid` to `where:` (the scan trims every whitespace), so a paid order
+    without a date is an error at its line, as for `paid` (the regression round: dropped)."""
+    orders = "id,status,paid_at,amount\n1,paid,2024-01-05,100\n2,pending,,30\n3,paid\t,,40\n"
+    (tmp_path / "orders.csv").write_text(orders, "utf-8")
+    (tmp_path / "kpi.yaml").write_text(
+        "currency: USD\nkpis: [sales_revenue]\nsources:\n  s:\n    connector: csv\n"
+        "    path: orders.csv\n    date: paid_at\n    map:\n"
+        "      revenue: {column: amount, where: {status: [paid]}}\n",
+        "utf-8",
+    )
+    result = CliRunner(env={"KPIENGINE_TODAY": "2024-04-15"}).invoke(
+        cli, ["eval", "-w", str(tmp_path), "--format", "json"]
+    )
+    assert result.exit_code == 2
+    assert "orders.csv:4:" in result.output and "no date in column `paid_at`" in result.output

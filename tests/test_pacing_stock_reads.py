@@ -34,6 +34,12 @@ kpis:
     unit: ratio
     format: percent
     direction: lower
+  net_adds_per_new:
+    title: Net adds per new customer
+    formula: (customers_at_end - customers_at_start) / new_customers
+    unit: ratio
+    format: percent
+    direction: higher
   churned_share_of_base:
     title: Base times the churn share of new
     formula: customers_at_end * churned_customers / new_customers
@@ -52,7 +58,7 @@ def march(tmp_path_factory):
     (root / "data.csv").write_text("\n".join(rows) + "\n")
     (root / "definitions").mkdir()
     (root / "definitions" / "k.yaml").write_text(DEFINITIONS)
-    kpis = "[churn_prev, churn_prev_kpi, churned_share_of_base, retention_rate]"
+    kpis = "[churn_prev, churn_prev_kpi, churned_share_of_base, net_adds_per_new, retention_rate]"
     (root / "kpi.yaml").write_text(
         f"currency: EUR\ndata: data.csv\nkpis: {kpis}\ntargets: {{retention_rate: 0.75}}\n"
     )
@@ -74,3 +80,9 @@ def test_a_stock_times_a_ratio_of_flows_keeps_its_naive_projection(march):
 def test_a_stock_added_to_a_flow_has_none(march):
     assert march["retention_rate"]["projected"] is None
     assert "`customers_at_end` is a stock" in march["retention_rate"]["status_reason"]
+
+
+def test_a_stocks_difference_over_a_flow_has_none(march):
+    # held at 10 March's 170 it would read (170 - 160) / 62, though every day adds 1 per 2 new
+    assert march["net_adds_per_new"]["value"] == pytest.approx(10 / 20)
+    assert march["net_adds_per_new"]["projected"] is None

@@ -79,9 +79,11 @@ def _same(a: float | None, b: float | None) -> bool:
 
 def exact_apart(value: float, whole: float) -> str:
     """An exact value next to the whole number shown for it, with the decimals (at least 2)
-    that tell them apart: `1,925.56` beside 1,925, not `1,926`."""
+    that tell them apart and keep a figure that is not 0: `1,925.56` beside 1,925, not
+    `1,926`; `0.00047` beside 1, not `0.00`."""
     for places in range(2, 11):
         text = f"{value:,.{places}f}"
-        if float(text.replace(",", "")) != whole:
+        shown = float(text.replace(",", ""))
+        if shown != whole and abs(shown - value) <= 0.01 * abs(value):  # 2 figures at least
             return text
     return f"{value:,.15g}"
