@@ -43,8 +43,6 @@ def raise_undated(
         cell = table.first_cell(date, bad, lambda _: False, also)
         if cell is not None:
             raise KpiError(message, cell[0], fix)
-    # the scan counted such a row: an error, even where its cell cannot be placed
-    raise KpiError(message, tables[0].location(1, date) if tables else None, fix)
 
 
 def _text(column: str) -> str:

@@ -36,26 +36,37 @@ def _now(workspace: Workspace, node: ast.AST, seen: set[str]) -> set[str]:
     return set().union(*(_now(workspace, n, seen) for n in ast.iter_child_nodes(node)))
 
 
-def _sums(workspace: Workspace, kpi_id: str) -> list[set[str]]:
-    """What each sum or difference of a KPI's formula reads in the period (KPIs it reads too)."""
-    out: list[set[str]] = []
-    for kpi in {kpi_id, *workspace.kpi_deps_of(kpi_id)}:
-        formula = workspace.kpis[kpi].formula
-        for node in ast.walk(formula.tree) if formula is not None else ():
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
-                out.append(_now(workspace, node, {kpi}))
-    return out
+def _differences(workspace: Workspace, node: ast.AST, seen: set[str]) -> set[str]:
+    """The variables a formula's node takes a difference of in the period: a direct term of a
+    subtraction (`customers_at_end - new_customers`, `customers_at_end - customers_at_start`)
+    or a negated term of a sum, through the KPIs it reads in the period (not through `prev`)."""
+    if isinstance(node, ast.Call) and call_name(node) in SHIFTS:
+        return set()
+    if isinstance(node, ast.Name) and node.id in workspace.kpis:
+        formula = workspace.kpis[node.id].formula
+        if node.id in seen or formula is None:
+            return set()
+        return _differences(workspace, formula.tree, seen | {node.id})
+    out = set().union(*(_differences(workspace, n, seen) for n in ast.iter_child_nodes(node)))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
+        terms = [node.left, node.right]
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        terms = [node.operand]
+    else:
+        return out
+    return out | {t.id for t in terms if isinstance(t, ast.Name) and t.id in workspace.variables}
 
 
 def stock_beside_flow(
     workspace: Workspace, kpi_id: str, stocks: list[str], flows: list[str]
 ) -> list[str]:
-    """The `stocks` a KPI reading some of the `flows` in the period adds to or takes from
-    another quantity (customers at the end less the new ones, or less those at the start, over
-    the new ones): the sum moves with the days left, which its value to date cannot follow. A
-    stock only multiplied or divided (open deals times a win rate, revenue per customer) keeps
-    its value to date, a naive forecast."""
-    if not flows:
+    """The `stocks` a KPI reading some of the `flows` in the period takes a difference of
+    (customers at the end less the new ones, or less those at the start, over the new ones):
+    the difference moves with the days left, which the stock's value to date cannot follow. A
+    stock multiplied, divided or added to its like (open deals times a win rate, revenue per
+    average customer) keeps its value to date, a naive forecast."""
+    formula = workspace.kpis[kpi_id].formula
+    if not flows or formula is None:
         return []
-    sums = _sums(workspace, kpi_id)
-    return [n for n in stocks if any(n in t and len(t) > 1 for t in sums)]
+    taken = _differences(workspace, formula.tree, {kpi_id})
+    return [n for n in stocks if n in taken]

@@ -210,3 +210,23 @@ def test_a_where_cell_with_a_trailing_tab_is_taken_and_its_undated_row_named(tmp
     )
     assert result.exit_code == 2
     assert "orders.csv:4:" in result.output and "no date in column `paid_at`" in result.output
+
+
+def test_an_undated_row_without_the_values_a_mapping_reads_is_no_data(tmp_path):
+    """A Shopify export's second line item of an order leaves `Paid at` and `Total` empty:
+    no row of `revenue`, no error (the regression round: an error placed at the header)."""
+    orders = "Name,Paid at,Total,Lineitem name\n#1001,2024-01-05,54.50,Mug\n#1001,,,Spoon\n"
+    orders += "#1002,2024-01-09,38.00,Plate\n"
+    (tmp_path / "orders.csv").write_text(orders, "utf-8")
+    (tmp_path / "kpi.yaml").write_text(
+        "currency: USD\nkpis: [sales_revenue]\nsources:\n  s:\n    connector: csv\n"
+        "    path: orders.csv\n    date: Paid at\n    map:\n      revenue: {column: Total}\n",
+        "utf-8",
+    )
+    result = CliRunner(env={"KPIENGINE_TODAY": "2024-04-15"}).invoke(
+        cli, ["eval", "-w", str(tmp_path), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [r for r in csv.DictReader(io.StringIO(orders)) if r["Total"]]
+    [january] = [r for r in json.loads(result.stdout) if r["kpi"] == "sales_revenue"]
+    assert january["value"] == sum(float(r["Total"]) for r in rows)

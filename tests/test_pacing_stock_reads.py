@@ -40,6 +40,24 @@ kpis:
     unit: ratio
     format: percent
     direction: higher
+  net_adds_prev_per_new:
+    title: Net adds since last month per new customer
+    formula: (customers_at_end - prev(customers_at_end)) / new_customers
+    unit: ratio
+    format: percent
+    direction: higher
+  churned_per_average_base:
+    title: Churned per average customer
+    formula: churned_customers / ((customers_at_start + customers_at_end) / 2)
+    unit: ratio
+    format: percent
+    direction: lower
+  churn_times_last_retention:
+    title: Churn share weighted by last month's retention
+    formula: churned_customers / customers_at_end * prev(retention_rate)
+    unit: ratio
+    format: percent
+    direction: lower
   churned_share_of_base:
     title: Base times the churn share of new
     formula: customers_at_end * churned_customers / new_customers
@@ -58,7 +76,8 @@ def march(tmp_path_factory):
     (root / "data.csv").write_text("\n".join(rows) + "\n")
     (root / "definitions").mkdir()
     (root / "definitions" / "k.yaml").write_text(DEFINITIONS)
-    kpis = "[churn_prev, churn_prev_kpi, churned_share_of_base, net_adds_per_new, retention_rate]"
+    kpis = "[churn_prev, churn_prev_kpi, churned_share_of_base, net_adds_per_new, retention_rate, "
+    kpis += "net_adds_prev_per_new, churned_per_average_base, churn_times_last_retention]"
     (root / "kpi.yaml").write_text(
         f"currency: EUR\ndata: data.csv\nkpis: {kpis}\ntargets: {{retention_rate: 0.75}}\n"
     )
@@ -86,3 +105,17 @@ def test_a_stocks_difference_over_a_flow_has_none(march):
     # held at 10 March's 170 it would read (170 - 160) / 62, though every day adds 1 per 2 new
     assert march["net_adds_per_new"]["value"] == pytest.approx(10 / 20)
     assert march["net_adds_per_new"]["projected"] is None
+
+
+def test_a_difference_with_a_stocks_previous_value_has_none(march):
+    assert march["net_adds_prev_per_new"]["projected"] is None
+
+
+def test_stocks_added_to_their_like_or_a_kpi_read_through_prev_keep_it(march):
+    """The regression round: an average of two stocks is a level, not a net flow, and a KPI
+    read through `prev` (retention) is last month's, final."""
+    # 31 churned over the average of 160 (start) and 170 (10 March, held)
+    assert march["churned_per_average_base"]["projected"] == pytest.approx(31 / 165)
+    # February's retention: (160 - 2 * 29) / 131, its start 100 + 31 = 131
+    retention = (160 - 58) / 131
+    assert march["churn_times_last_retention"]["projected"] == pytest.approx(31 / 170 * retention)
