@@ -194,3 +194,19 @@ def test_printed_pdf_has_few_pages(browser, reports):
         path.write_bytes(base64.b64decode(browser.print_page(options)))
         pages = pypdf.PdfReader(str(path)).pages
         assert len(pages) < 30, (paper, len(pages))
+
+
+def test_a_pdf_to_standard_output_is_a_pdf(monkeypatch):
+    """`kpi report -o - --format pdf` writes the PDF's bytes (a regression tester found the
+    HTML written instead, exit 0)."""
+    _require_browser()
+    pytest.importorskip("selenium.webdriver")
+    from click.testing import CliRunner
+
+    from kpiengine.cli import cli
+
+    monkeypatch.setenv("KPIENGINE_CHROMIUM", str(CHROMIUM))
+    monkeypatch.setenv("KPIENGINE_CHROMEDRIVER", str(CHROMEDRIVER))
+    result = CliRunner().invoke(cli, ["report", "--sample", "-o", "-", "--format", "pdf"])
+    assert result.exit_code in (0, 1), result.output
+    assert result.stdout_bytes.startswith(b"%PDF-")

@@ -107,8 +107,15 @@ def report_command(
         period = period or last_complete_period(results)
         if target is None:
             text = render_report(results, fmt or "html", locale, period, engine=engine)
-            bar.done()
-            click.echo(text, nl=False)
+            if fmt == "pdf":  # the PDF's bytes, as a file would hold them (`-o - > r.pdf`)
+                from ..report.pdf import html_to_pdf
+
+                pdf = html_to_pdf(text, paper)
+                bar.done()
+                click.get_binary_stream("stdout").write(pdf)
+            else:
+                bar.done()
+                click.echo(text, nl=False)
         else:
             path = write_report(results, target, fmt, locale, period, engine=engine, paper=paper)
             bar.done()
