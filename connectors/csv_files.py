@@ -286,7 +286,7 @@ class CsvConnector(Connector):
             number = number_readers(  # per file
                 decimals, request.quantities.get(variable, ""), telling(decimals, numbers)
             )
-            date = require(self.layout, mapping.date) if mapping.date else self.date_column
+            date = self._dated_by(mapping)
             rule = request.variables[variable]
             measures = roles.setdefault(date, {})
             if rule.time == DISTINCT and mapping.distinct is None:
@@ -300,7 +300,7 @@ class CsvConnector(Connector):
             # take (an open deal's expected close date is no event), whatever KPIs are asked
             own = date != self.date_column
             taken = [self._condition(scan, m) for m in self.mappings.values()
-                     if own and m.date and require(self.layout, m.date) == date]  # fmt: skip
+                     if own and self._dated_by(m) == date]  # fmt: skip
             where = subtotal.keep
             if taken and "TRUE" not in taken:
                 where = " AND ".join(f"({c})" for c in [where, " OR ".join(taken)] if c != "TRUE")
@@ -320,8 +320,7 @@ class CsvConnector(Connector):
         undated: dict[str, list[Mapping]] = {}
         for m in mappings.values():
             if not m.date or m.where:
-                undated.setdefault(require(self.layout, m.date) if m.date else self.date_column, [])
-                undated[require(self.layout, m.date) if m.date else self.date_column] += [m]
+                undated.setdefault(self._dated_by(m), []).append(m)
         for date, dated in undated.items():
             # a row a `where:` leaves out is no row of that mapping's (a pending order)
             taken = [self._condition(scan, m) if m.where else "TRUE" for m in dated]
@@ -365,6 +364,10 @@ class CsvConnector(Connector):
             v: m.date or self.date_column for v, m in mappings.items() if len(roles) > 1
         }
         return frame
+
+    def _dated_by(self, mapping: Mapping) -> str:
+        """The header of the column dating a mapping: its own `date:`, else the source's."""
+        return require(self.layout, mapping.date) if mapping.date else self.date_column
 
     def _filled(self, mappings: list[Mapping]) -> list[tuple[list[str], dict[str, list[str]]]]:
         """Each mapping's columns holding its values, and its `where:` (headers)."""
